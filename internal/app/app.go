@@ -1,0 +1,205 @@
+// Package app wires seleksid together: the Temporal connection (embedded or external), the
+// store, the worker and the network transport, and it starts and stops them in order. It
+// does not link the embedded Temporal server itself; cmd/seleksid hands one in, so tests of
+// this package stay fast.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/config"
+	"github.com/bkpsdm/seleksi/internal/server"
+	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/internal/temporalclient"
+)
+
+// EmbeddedTemporal is a Temporal server running inside this process.
+type EmbeddedTemporal interface {
+	FrontendAddr() string
+	UIAddr() string
+	Stop()
+}
+
+// StartEmbeddedFunc starts the embedded Temporal server for a configuration.
+type StartEmbeddedFunc func(cfg config.Config, logger *slog.Logger) (EmbeddedTemporal, error)
+
+// App is a running seleksid.
+type App struct {
+	cfg       config.Config
+	logger    *slog.Logger
+	embedded  EmbeddedTemporal
+	temporal  client.Client
+	store     *store.Store
+	worker    worker.Worker
+	transport *Transport
+}
+
+// startupTimeout bounds how long seleksid waits for Temporal and the database at start.
+const startupTimeout = time.Minute
+
+// Start brings seleksid up: embedded Temporal (unless an external cluster is configured),
+// the Temporal client and namespace, the store, the worker and the API, in that order. On
+// error, whatever was started is stopped again.
+func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmbedded StartEmbeddedFunc) (_ *App, err error) {
+	a := &App{cfg: cfg, logger: logger}
+	defer func() {
+		if err != nil {
+			a.stopBackends()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, startupTimeout)
+	defer cancel()
+
+	hostPort := cfg.TemporalAddress
+	if cfg.Embedded() {
+		if startEmbedded == nil {
+			return nil, errors.New("app: no Temporal address configured and no embedded server available")
+		}
+		if a.embedded, err = startEmbedded(cfg, logger); err != nil {
+			return nil, fmt.Errorf("app: start embedded Temporal: %w", err)
+		}
+		hostPort = a.embedded.FrontendAddr()
+		logger.Info("embedded Temporal server started", "frontend", hostPort, "ui", a.embedded.UIAddr(), "data_dir", cfg.DataDir)
+	}
+	if a.temporal, err = temporalclient.Dial(ctx, temporalclient.Options{
+		HostPort:         hostPort,
+		Namespace:        cfg.TemporalNamespace,
+		Retention:        cfg.TemporalRetention,
+		SearchAttributes: SearchAttributes(),
+		Logger:           logger,
+	}); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	if a.store, err = store.Open(ctx, cfg.StoreURL()); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+
+	if cfg.RunsWorker() {
+		a.worker = worker.New(a.temporal, cfg.TemporalTaskQueue, worker.Options{
+			// Let running activities finish their store writes before the process exits.
+			WorkerStopTimeout: cfg.ShutdownTimeout,
+		})
+		if err = a.worker.Start(); err != nil {
+			return nil, fmt.Errorf("app: start worker: %w", err)
+		}
+	}
+	if cfg.RunsAPI() {
+		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, services()); err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		a.transport.Start()
+	}
+	return a, nil
+}
+
+// services are the handlers registered on the gRPC server.
+// TODO(issue 5): replace the unimplemented handlers with ones backed by the workflow and
+// the store; until then every method answers Unimplemented (HTTP 501).
+func services() server.Services {
+	return server.Services{
+		Selection:   seleksiv1.UnimplementedSelectionServiceServer{},
+		Application: seleksiv1.UnimplementedApplicationServiceServer{},
+		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
+	}
+}
+
+// SearchAttributes are the custom search attributes the selection workflows upsert. They
+// carry no personal data: operators filter selections by stage and agency in the Web UI.
+func SearchAttributes() map[string]enumspb.IndexedValueType {
+	return map[string]enumspb.IndexedValueType{
+		"SeleksiStage":  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		"SeleksiAgency": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	}
+}
+
+// GRPCAddr is the gRPC listen address, or empty in worker-only mode.
+func (a *App) GRPCAddr() string {
+	if a.transport == nil {
+		return ""
+	}
+	return a.transport.GRPCAddr()
+}
+
+// HTTPAddr is the gateway listen address, or empty in worker-only mode.
+func (a *App) HTTPAddr() string {
+	if a.transport == nil {
+		return ""
+	}
+	return a.transport.HTTPAddr()
+}
+
+// TemporalClient is the connected Temporal client.
+func (a *App) TemporalClient() client.Client { return a.temporal }
+
+// Run starts seleksid and blocks until ctx is cancelled (SIGINT/SIGTERM) or a server fails,
+// then shuts down within the configured timeout.
+func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmbedded StartEmbeddedFunc) error {
+	a, err := Start(ctx, cfg, logger, startEmbedded)
+	if err != nil {
+		return err
+	}
+	var failure error
+	var transportErrs <-chan error
+	if a.transport != nil {
+		transportErrs = a.transport.Errors()
+	}
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	case failure = <-transportErrs:
+		logger.Error("server failed; shutting down", "error", failure)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	return errors.Join(failure, a.Shutdown(shutdownCtx))
+}
+
+// Shutdown stops accepting requests, lets in-flight ones finish, stops the worker after its
+// running activities complete, then closes the client, the store and the embedded server.
+func (a *App) Shutdown(ctx context.Context) error {
+	var errs []error
+	if a.transport != nil {
+		if err := a.transport.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, a.stopBackends())
+	err := errors.Join(errs...)
+	if err == nil {
+		a.logger.Info("stopped cleanly")
+	}
+	return err
+}
+
+// stopBackends stops whatever of the worker, client, store and embedded server is running.
+func (a *App) stopBackends() error {
+	var errs []error
+	if a.worker != nil {
+		a.worker.Stop()
+		a.worker = nil
+	}
+	if a.temporal != nil {
+		a.temporal.Close()
+		a.temporal = nil
+	}
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		a.store = nil
+	}
+	if a.embedded != nil {
+		a.embedded.Stop()
+		a.embedded = nil
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/bkpsdm/seleksi/internal/gateway"
+	"github.com/bkpsdm/seleksi/internal/server"
+)
+
+// Transport is the network edge of seleksid: the gRPC server and the HTTP gateway in front
+// of it. It owns their listeners so that ":0" addresses (tests) resolve before serving, and
+// it stops them in the order that loses no request.
+type Transport struct {
+	logger  *slog.Logger
+	grpc    *server.GRPC
+	http    *http.Server
+	conn    *grpc.ClientConn
+	grpcLis net.Listener
+	httpLis net.Listener
+	errs    chan error
+}
+
+// NewTransport listens on both addresses and builds the servers; nothing is served until
+// Start.
+func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr string, svcs server.Services) (_ *Transport, err error) {
+	t := &Transport{logger: logger, errs: make(chan error, 2)}
+	defer func() {
+		if err != nil {
+			t.closeListeners()
+		}
+	}()
+	if t.grpcLis, err = net.Listen("tcp", grpcAddr); err != nil {
+		return nil, fmt.Errorf("listen gRPC on %s: %w", grpcAddr, err)
+	}
+	if t.httpLis, err = net.Listen("tcp", httpAddr); err != nil {
+		return nil, fmt.Errorf("listen HTTP on %s: %w", httpAddr, err)
+	}
+	if t.grpc, err = server.NewGRPC(logger, svcs); err != nil {
+		return nil, err
+	}
+	// The gateway is a gRPC client of our own server over loopback, so REST callers go
+	// through exactly the same interceptors (validation, auth) as gRPC callers.
+	if t.conn, err = grpc.NewClient(loopback(t.grpcLis.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
+		return nil, fmt.Errorf("gateway connection: %w", err)
+	}
+	handler, err := gateway.New(ctx, t.conn, logger)
+	if err != nil {
+		_ = t.conn.Close()
+		return nil, err
+	}
+	t.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return t, nil
+}
+
+// GRPCAddr is the address the gRPC server listens on.
+func (t *Transport) GRPCAddr() string { return t.grpcLis.Addr().String() }
+
+// HTTPAddr is the address the gateway listens on.
+func (t *Transport) HTTPAddr() string { return t.httpLis.Addr().String() }
+
+// Errors reports a server that stopped serving on its own (not through Shutdown).
+func (t *Transport) Errors() <-chan error { return t.errs }
+
+// Start serves both listeners in the background and reports health SERVING.
+func (t *Transport) Start() {
+	go func() {
+		if err := t.grpc.Serve(t.grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			t.errs <- fmt.Errorf("gRPC server: %w", err)
+		}
+	}()
+	go func() {
+		if err := t.http.Serve(t.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.errs <- fmt.Errorf("HTTP server: %w", err)
+		}
+	}()
+	t.grpc.SetServing()
+	t.logger.Info("serving", "grpc", t.GRPCAddr(), "http", t.HTTPAddr())
+}
+
+// Shutdown stops in the order that loses no request: health goes NOT_SERVING so balancers
+// route elsewhere; the HTTP server stops accepting and waits for its in-flight requests
+// (which are themselves gRPC calls); then the gRPC server drains. If ctx ends first, what
+// is left is cut off and the context's error returned.
+func (t *Transport) Shutdown(ctx context.Context) error {
+	t.grpc.SetNotServing()
+	var errs []error
+	if err := t.http.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("HTTP shutdown: %w", err))
+	}
+	drained := make(chan struct{})
+	go func() {
+		t.grpc.GracefulStop()
+		close(drained)
+	}()
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		t.grpc.Stop()
+		<-drained
+		errs = append(errs, fmt.Errorf("gRPC drain: %w", ctx.Err()))
+	}
+	if err := t.conn.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("gateway connection: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+func (t *Transport) closeListeners() {
+	for _, l := range []net.Listener{t.grpcLis, t.httpLis} {
+		if l != nil {
+			_ = l.Close()
+		}
+	}
+}
+
+// loopback turns a wildcard listen address (":9090", "[::]:9090") into one a client can
+// dial on this host.
+func loopback(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP == nil || tcp.IP.IsUnspecified() {
+		_, port, _ := net.SplitHostPort(addr.String())
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr.String()
+}

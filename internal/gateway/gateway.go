@@ -1,0 +1,89 @@
+// Package gateway owns Seleksi's HTTP face: the REST/JSON routes translated to the gRPC
+// services by grpc-gateway, the OpenAPI document, the health endpoint and the web pages.
+// It talks to the gRPC server over a client connection only, so it never reaches into the
+// store or the workflows and sees exactly what any other gRPC client sees.
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+)
+
+// New returns the HTTP handler for every REST route of the contract, /openapi.json and
+// /healthz, forwarding to the gRPC server behind conn.
+func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.Handler, error) {
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false, UseProtoNames: false},
+			// Unknown fields are rejected so a misspelt field is a 400, not a silently
+			// ignored part of a committee's decision.
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}),
+		runtime.WithErrorHandler(errorHandler(logger)),
+		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
+	)
+	for name, register := range map[string]func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		"selection":   seleksiv1.RegisterSelectionServiceHandler,
+		"application": seleksiv1.RegisterApplicationServiceHandler,
+		"audit":       seleksiv1.RegisterAuditServiceHandler,
+	} {
+		if err := register(ctx, mux, conn); err != nil {
+			return nil, fmt.Errorf("gateway: register %s service: %w", name, err)
+		}
+	}
+	openapi := seleksiv1.OpenAPIJSON()
+	if err := mux.HandlePath(http.MethodGet, "/openapi.json", func(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapi)
+	}); err != nil {
+		return nil, fmt.Errorf("gateway: openapi route: %w", err)
+	}
+	return mux, nil
+}
+
+// errorHandler writes errors as the JSON form of google.rpc.Status, as the default handler
+// does, but makes sure every InvalidArgument carries field-level google.rpc.BadRequest
+// details. The gRPC handlers always attach them; errors raised by the gateway itself (a body
+// that is not JSON, an unknown field, a malformed query parameter) arrive without, and a
+// client must still be able to tell which part of its request was wrong.
+func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
+	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+		st := status.Convert(err)
+		if st.Code() == codes.InvalidArgument && !hasBadRequest(st) {
+			withDetails, derr := status.New(codes.InvalidArgument, "permintaan tidak valid / request is invalid").
+				WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+					Field:       "body",
+					Description: st.Message(),
+					Reason:      "malformed_request",
+				}}})
+			if derr == nil {
+				err = withDetails.Err()
+			}
+		}
+		if st.Code() == codes.Unavailable && r.URL.Path != "/healthz" {
+			logger.WarnContext(ctx, "gateway could not reach the gRPC server", "path", r.URL.Path, "error", st.Message())
+		}
+		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+	}
+}
+
+func hasBadRequest(st *status.Status) bool {
+	for _, d := range st.Details() {
+		if _, ok := d.(*errdetails.BadRequest); ok {
+			return true
+		}
+	}
+	return false
+}

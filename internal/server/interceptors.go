@@ -1,0 +1,87 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+)
+
+// recoverUnary turns a handler panic into Internal, so one bad request cannot take the
+// process down; the stack goes to the log, never to the client.
+func recoverUnary(logger *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				logger.ErrorContext(ctx, "handler panicked", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
+				err = status.Error(codes.Internal, "internal error")
+			}
+		}()
+		return handler(ctx, req)
+	}
+}
+
+// logUnary logs each call with its outcome. Request bodies are not logged: they carry
+// candidates' personal data.
+func logUnary(logger *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		start := time.Now()
+		resp, err := handler(ctx, req)
+		code := status.Code(err)
+		level := slog.LevelInfo
+		if code == codes.Internal || code == codes.Unknown || code == codes.DataLoss {
+			level = slog.LevelError
+		}
+		logger.Log(ctx, level, "rpc", "method", info.FullMethod, "code", code.String(), "duration", time.Since(start))
+		return resp, err
+	}
+}
+
+// validateUnary enforces the protovalidate rules declared in the protos before a handler
+// runs, answering InvalidArgument with one google.rpc.BadRequest field violation per broken
+// rule so that clients (and the gateway's JSON) can point at the offending field.
+func validateUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		msg, ok := req.(proto.Message)
+		if !ok {
+			return handler(ctx, req)
+		}
+		if err := v.Validate(msg); err != nil {
+			return nil, validationStatus(err)
+		}
+		return handler(ctx, req)
+	}
+}
+
+func validationStatus(err error) error {
+	var verr *protovalidate.ValidationError
+	if !errors.As(err, &verr) {
+		// A rule that fails to compile or evaluate is our bug, not the caller's.
+		return status.Error(codes.Internal, "internal error")
+	}
+	br := &errdetails.BadRequest{}
+	for _, violation := range verr.Violations {
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
+			Field:       protovalidate.FieldPathString(violation.Proto.GetField()),
+			Description: violation.Proto.GetMessage(),
+			Reason:      violation.Proto.GetRuleId(),
+		})
+	}
+	return invalidArgument("permintaan tidak valid / request is invalid", br)
+}
+
+func invalidArgument(msg string, br *errdetails.BadRequest) error {
+	st, err := status.New(codes.InvalidArgument, msg).WithDetails(br)
+	if err != nil {
+		return status.Error(codes.InvalidArgument, msg)
+	}
+	return st.Err()
+}

@@ -1,0 +1,136 @@
+// Package store owns Seleksi's relational data: what people read and search (selections,
+// applications and their status projection, published stage results, objections, the
+// notification outbox and the audit log). It runs on SQLite (the embedded default) and
+// PostgreSQL (production) through gorm.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	// The pure-Go SQLite driver, registered as "sqlite". The embedded Temporal server
+	// registers the same driver, so one registration serves both (a second SQLite driver
+	// under the same name would panic at start-up).
+	_ "modernc.org/sqlite"
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+// Supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is Seleksi's relational store.
+type Store struct {
+	db      *gorm.DB
+	dialect Dialect
+}
+
+// Open connects to the database named by rawURL: "sqlite:PATH" or a postgres:// URL.
+func Open(ctx context.Context, rawURL string) (*Store, error) {
+	var (
+		dialector gorm.Dialector
+		dialect   Dialect
+	)
+	switch {
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		path := strings.TrimPrefix(rawURL, "sqlite:")
+		if path == "" {
+			return nil, errors.New("store: sqlite URL has no path")
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+		}
+		dialector = sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: sqliteDSN(path)})
+		dialect = SQLite
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		dialector = postgres.Open(rawURL)
+		dialect = Postgres
+	default:
+		return nil, fmt.Errorf("store: unsupported database URL %q: want sqlite:PATH or postgres://", redact(rawURL))
+	}
+	db, err := gorm.Open(dialector, &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s database: %w", dialect, err)
+	}
+	s := &Store{db: db, dialect: dialect}
+	if dialect == SQLite {
+		sqlDB, err := db.DB()
+		if err != nil {
+			return nil, fmt.Errorf("store: sqlite handle: %w", err)
+		}
+		// SQLite has one writer; a small pool with WAL and a busy timeout queues writers
+		// instead of failing them with "database is locked" at a deadline rush.
+		sqlDB.SetMaxOpenConns(4)
+	}
+	if err := s.Ping(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteDSN enables WAL, a busy timeout and foreign keys on every pooled connection.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Dialect reports which database the store runs on.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return fmt.Errorf("store: ping: %w", err)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("store: ping %s: %w", s.dialect, err)
+	}
+	return nil
+}
+
+// Close releases the connection pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return sqlDB.Close()
+}
+
+// redact hides a password in a URL before it reaches a log or an error.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
