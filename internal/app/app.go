@@ -137,6 +137,14 @@ func (a *App) HTTPAddr() string {
 	return a.transport.HTTPAddr()
 }
 
+// EmbeddedUIAddr is the embedded Temporal Web UI's address, or empty when there is none.
+func (a *App) EmbeddedUIAddr() string {
+	if a.embedded == nil {
+		return ""
+	}
+	return a.embedded.UIAddr()
+}
+
 // TemporalClient is the connected Temporal client.
 func (a *App) TemporalClient() client.Client { return a.temporal }
 

@@ -1,0 +1,274 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/server"
+)
+
+// fakeSelections answers ListSelections from its request, so a test can see that a REST
+// call arrived at the gRPC handler with its parameters intact, and holds GetSelection until
+// released, so a test can shut down under an in-flight request.
+type fakeSelections struct {
+	seleksiv1.UnimplementedSelectionServiceServer
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (f *fakeSelections) ListSelections(_ context.Context, req *seleksiv1.ListSelectionsRequest) (*seleksiv1.ListSelectionsResponse, error) {
+	return &seleksiv1.ListSelectionsResponse{NextPageToken: "handled:" + req.GetFilter()}, nil
+}
+
+func (f *fakeSelections) GetSelection(_ context.Context, req *seleksiv1.GetSelectionRequest) (*seleksiv1.GetSelectionResponse, error) {
+	close(f.entered)
+	<-f.release
+	return &seleksiv1.GetSelectionResponse{Selection: &seleksiv1.Selection{Name: req.GetName()}}, nil
+}
+
+func startTransport(t *testing.T) (*Transport, *fakeSelections) {
+	t.Helper()
+	fake := &fakeSelections{entered: make(chan struct{}), release: make(chan struct{})}
+	tr, err := NewTransport(context.Background(), slog.New(slog.DiscardHandler), "127.0.0.1:0", "127.0.0.1:0", server.Services{
+		Selection:   fake,
+		Application: seleksiv1.UnimplementedApplicationServiceServer{},
+		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
+	})
+	if err != nil {
+		t.Fatalf("NewTransport: %v", err)
+	}
+	tr.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tr.Shutdown(ctx)
+	})
+	return tr, fake
+}
+
+// rpcStatus is the JSON form of google.rpc.Status the gateway writes for errors.
+type rpcStatus struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Details []struct {
+		Type            string `json:"@type"`
+		FieldViolations []struct {
+			Field       string `json:"field"`
+			Description string `json:"description"`
+		} `json:"fieldViolations"`
+	} `json:"details"`
+}
+
+func do(t *testing.T, method, url, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+func TestHealthIsServingOverGRPCAndHTTP(t *testing.T) {
+	tr, _ := startTransport(t)
+	conn, err := grpc.NewClient(tr.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, svc := range []string{"", "seleksi.v1.SelectionService", "seleksi.v1.ApplicationService", "seleksi.v1.AuditService"} {
+		resp, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{Service: svc})
+		if err != nil {
+			t.Fatalf("health check %q: %v", svc, err)
+		}
+		if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("health %q = %s, want SERVING", svc, resp.GetStatus())
+		}
+	}
+	if code, body := do(t, http.MethodGet, "http://"+tr.HTTPAddr()+"/healthz", ""); code != http.StatusOK {
+		t.Errorf("/healthz = %d %s", code, body)
+	}
+}
+
+func TestGatewayRoutes(t *testing.T) {
+	tr, _ := startTransport(t)
+	base := "http://" + tr.HTTPAddr()
+
+	tests := []struct {
+		name       string
+		method     string
+		path       string
+		body       string
+		wantCode   int
+		wantBody   string // substring of the response body
+		wantFields []string
+	}{
+		{
+			name: "REST call reaches the gRPC handler", method: http.MethodGet,
+			path: "/v1/selections?filter=stage%3DSTAGE_ANNOUNCEMENT", wantCode: http.StatusOK,
+			wantBody: `"nextPageToken":"handled:stage=STAGE_ANNOUNCEMENT"`,
+		},
+		{
+			name: "invalid field is a 400 naming the field", method: http.MethodGet,
+			path: "/v1/selections?pageSize=100000", wantCode: http.StatusBadRequest,
+			wantFields: []string{"page_size"},
+		},
+		{
+			name: "missing required fields are a 400 naming each field", method: http.MethodPost,
+			path: "/v1/selections", body: `{}`, wantCode: http.StatusBadRequest,
+			wantFields: []string{"request_id"},
+		},
+		{
+			name: "body that is not JSON is a 400 with a field violation", method: http.MethodPost,
+			path: "/v1/selections?requestId=req-00000001", body: `{"positionTitle": `, wantCode: http.StatusBadRequest,
+			wantFields: []string{"body"},
+		},
+		{
+			name: "unknown JSON field is a 400", method: http.MethodPost,
+			path: "/v1/selections?requestId=req-00000001", body: `{"positionTitel": "Kepala Dinas"}`, wantCode: http.StatusBadRequest,
+			wantFields: []string{"body"},
+		},
+		{
+			name: "unknown route is a 404", method: http.MethodGet,
+			path: "/v1/nothing-here", wantCode: http.StatusNotFound, wantBody: `"code":5`,
+		},
+		{
+			name: "unimplemented method is a 501 from the gRPC server", method: http.MethodGet,
+			path: "/v1/selections/kadis-pupr-2026/applications", wantCode: http.StatusNotImplemented, wantBody: `"code":12`,
+		},
+		{
+			name: "OpenAPI document lists the contract", method: http.MethodGet,
+			path: "/openapi.json", wantCode: http.StatusOK, wantBody: `"/v1/selections/{name}:advance"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := do(t, tt.method, base+tt.path, tt.body)
+			if code != tt.wantCode {
+				t.Fatalf("%s %s = %d, want %d; body %s", tt.method, tt.path, code, tt.wantCode, body)
+			}
+			if tt.wantBody != "" && !strings.Contains(string(body), tt.wantBody) {
+				t.Errorf("body %s does not contain %s", body, tt.wantBody)
+			}
+			if len(tt.wantFields) == 0 {
+				return
+			}
+			var st rpcStatus
+			if err := json.Unmarshal(body, &st); err != nil {
+				t.Fatalf("error body is not a google.rpc.Status: %v: %s", err, body)
+			}
+			if st.Code != int(codes.InvalidArgument) {
+				t.Errorf("code = %d, want InvalidArgument", st.Code)
+			}
+			got := map[string]bool{}
+			for _, d := range st.Details {
+				if d.Type != "type.googleapis.com/google.rpc.BadRequest" {
+					continue
+				}
+				for _, v := range d.FieldViolations {
+					if v.Description == "" {
+						t.Errorf("violation of %s has no description", v.Field)
+					}
+					got[v.Field] = true
+				}
+			}
+			for _, f := range tt.wantFields {
+				if !got[f] {
+					t.Errorf("no BadRequest field violation for %q in %s", f, body)
+				}
+			}
+		})
+	}
+}
+
+func TestShutdownCompletesInFlightRequest(t *testing.T) {
+	tr, fake := startTransport(t)
+	url := "http://" + tr.HTTPAddr() + "/v1/selections/kadis-pupr-2026"
+
+	type result struct {
+		code int
+		body []byte
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, body := do(t, http.MethodGet, url, "")
+		done <- result{code, body}
+	}()
+	select {
+	case <-fake.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("request never reached the handler")
+	}
+
+	shutdownErr := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		shutdownErr <- tr.Shutdown(ctx)
+	}()
+
+	// Shutdown must wait for the request, and new connections must be refused meanwhile.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := http.Get("http://" + tr.HTTPAddr() + "/healthz")
+		if err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("gateway still accepts connections during shutdown")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case err := <-shutdownErr:
+		t.Fatalf("shutdown returned (%v) before the in-flight request finished", err)
+	default:
+	}
+
+	close(fake.release)
+	res := <-done
+	if res.code != http.StatusOK || !strings.Contains(string(res.body), "selections/kadis-pupr-2026") {
+		t.Fatalf("in-flight request = %d %s, want 200 with the selection", res.code, res.body)
+	}
+	if err := <-shutdownErr; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if status.Code(callStopped(tr)) != codes.Unavailable {
+		t.Error("gRPC server still answers after shutdown")
+	}
+}
+
+// callStopped makes one gRPC call to a stopped transport and returns its error.
+func callStopped(tr *Transport) error {
+	conn, err := grpc.NewClient(tr.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err = healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	return err
+}
