@@ -94,7 +94,7 @@ func TestEmbeddedServer(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("/openapi.json = %d", code)
 	}
-	for _, route := range []string{`"/v1/selections"`, `"/v1/selections/{name}:recordResults"`, `"/v1/selections/{parent}/applications"`, `"/v1/selections/{name}:verify"`} {
+	for _, route := range []string{`"/v1/selections"`, `"/v1/selections/{selection}:recordResults"`, `"/v1/selections/{selection}/applications"`, `"/v1/selections/{selection}:verify"`} {
 		if !strings.Contains(body, route) {
 			t.Errorf("OpenAPI document lacks %s", route)
 		}

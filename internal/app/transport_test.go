@@ -160,7 +160,7 @@ func TestGatewayRoutes(t *testing.T) {
 		},
 		{
 			name: "OpenAPI document lists the contract", method: http.MethodGet,
-			path: "/openapi.json", wantCode: http.StatusOK, wantBody: `"/v1/selections/{name}:advance"`,
+			path: "/openapi.json", wantCode: http.StatusOK, wantBody: `"/v1/selections/{selection}:advance"`,
 		},
 	}
 	for _, tt := range tests {
