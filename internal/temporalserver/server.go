@@ -110,7 +110,7 @@ func Start(opts Options) (*Server, error) {
 	dyn := dynamicconfig.StaticClient{
 		// The dev server's values: a larger mutable-state cache and visibility rate, which a
 		// single-host deployment can afford.
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():               8096,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 	}
 	srv, err := temporal.NewServer(
@@ -245,8 +245,8 @@ func serverConfig(host string, frontendPort int, sqlConf *config.SQL) (*config.C
 // sqlConfig creates the schema on first start and registers any missing namespace.
 func sqlConfig(file string, namespaces []string, searchAttributes map[string]enumspb.IndexedValueType) (*config.SQL, error) {
 	conf := &config.SQL{
-		PluginName:        sqliteplugin.PluginName,
-		DatabaseName:      file,
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: file,
 		// Keys other than SQLite URI parameters become pragmas. WAL keeps readers (the
 		// UI, visibility queries) from blocking the history writer.
 		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "busy_timeout": "10000"},
