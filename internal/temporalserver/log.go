@@ -12,7 +12,7 @@ import (
 // to the same handler as the rest of seleksid.
 type slogLogger struct {
 	log   *slog.Logger
-	level slog.Level
+	level slog.LevelVar
 }
 
 var (
@@ -34,7 +34,7 @@ func (l *slogLogger) Fatal(msg string, tags ...tag.Tag)  { l.emit(slog.LevelErro
 func (l *slogLogger) SLog() *slog.Logger { return l.log }
 
 func (l *slogLogger) emit(level slog.Level, msg string, tags []tag.Tag) {
-	if level < l.level || !l.log.Enabled(context.Background(), level) {
+	if level < l.level.Level() || !l.log.Enabled(context.Background(), level) {
 		return
 	}
 	attrs := make([]slog.Attr, 0, len(tags)+1)

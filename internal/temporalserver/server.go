@@ -32,6 +32,8 @@ import (
 
 const (
 	clusterName = "active"
+	// clusterID must be a UUID, and fixed: it is stored in the cluster metadata on first start.
+	clusterID = "6f1d5c2e-8a4b-4e1f-9c3d-7b2a5e8f0c41"
 	// DatabaseFile is the SQLite file, relative to the data directory, that holds the
 	// embedded server's state (histories, task queues, visibility).
 	DatabaseFile = "temporal.db"
@@ -63,6 +65,7 @@ type Server struct {
 	frontendAddr string
 	uiAddr       string
 	logger       *slog.Logger
+	serverLog    *slogLogger
 }
 
 // Start builds and starts the server and, if configured, the Web UI. It returns once the
@@ -101,7 +104,8 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 
-	logger := &slogLogger{log: opts.Logger, level: opts.LogLevel}
+	logger := &slogLogger{log: opts.Logger}
+	logger.level.Set(opts.LogLevel)
 	staticHosts := make(map[primitives.ServiceName]static.Hosts, len(conf.Services))
 	for name, svc := range conf.Services {
 		staticHosts[primitives.ServiceName(name)] = static.SingleLocalHost(
@@ -130,7 +134,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("temporalserver: start server: %w", err)
 	}
 
-	s := &Server{server: srv, frontendAddr: frontendAddr, logger: opts.Logger}
+	s := &Server{server: srv, frontendAddr: frontendAddr, logger: opts.Logger, serverLog: logger}
 	if opts.UIAddr != "" {
 		if err := s.startUI(opts.UIAddr); err != nil {
 			srv.Stop()
@@ -148,6 +152,9 @@ func (s *Server) UIAddr() string { return s.uiAddr }
 
 // Stop stops the UI and then the server; the server flushes its state to SQLite.
 func (s *Server) Stop() {
+	// While stopping, the server's internal workers warn about every connection they lose;
+	// those warnings describe the shutdown itself, not a problem.
+	s.serverLog.level.Set(max(s.serverLog.level.Level(), slog.LevelError))
 	if s.ui != nil {
 		s.ui.Stop()
 	}
@@ -216,7 +223,7 @@ func serverConfig(host string, frontendPort int, sqlConf *config.SQL) (*config.C
 				InitialFailoverVersion: 1,
 				RPCAddress:             frontendAddr,
 				HTTPAddress:            net.JoinHostPort(host, strconv.Itoa(httpPort)),
-				ClusterID:              "seleksi-embedded",
+				ClusterID:              clusterID,
 			},
 		},
 	}
