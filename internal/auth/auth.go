@@ -1,0 +1,77 @@
+// Package auth owns identity: bearer tokens (JWT) and who they say the caller is. It mints
+// and verifies tokens signed with the embedded default's local key, verifies tokens from an
+// agency's OIDC identity provider through its JWKS, and carries the verified Principal in
+// the request context. What each role may do is decided at the gRPC edge (internal/server);
+// which records a principal owns is decided with the store's data, not here.
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Role is what a caller is to Seleksi.
+type Role string
+
+// Roles.
+const (
+	// RoleAdmin is the secretariat (BKPSDM): creates selections, records the appointment.
+	RoleAdmin Role = "admin"
+	// RoleCommittee is a member of the selection committee (Pansel) of given selections.
+	RoleCommittee Role = "committee"
+	// RoleCandidate is an applicant: sees and acts on their own applications only.
+	RoleCandidate Role = "candidate"
+	// RoleAuditor reads everything and changes nothing.
+	RoleAuditor Role = "auditor"
+)
+
+// Roles lists every role, in a stable order.
+func Roles() []Role { return []Role{RoleAdmin, RoleCommittee, RoleCandidate, RoleAuditor} }
+
+// ParseRole accepts the name of a role.
+func ParseRole(s string) (Role, error) {
+	r := Role(s)
+	if !slices.Contains(Roles(), r) {
+		return "", fmt.Errorf("unknown role %q: want admin, committee, candidate or auditor", s)
+	}
+	return r, nil
+}
+
+// Principal is a verified caller.
+type Principal struct {
+	// Subject identifies the person: a candidate's account or NIP, a member's ID.
+	Subject string
+	Role    Role
+	// Selections are the selections a committee member sits on; empty for other roles.
+	Selections []string
+}
+
+// SitsOn reports whether a committee principal is a member of the selection.
+func (p Principal) SitsOn(selectionID string) bool {
+	return p.Role == RoleCommittee && slices.Contains(p.Selections, selectionID)
+}
+
+// ErrUnauthenticated is returned for a missing, malformed, expired or untrusted token.
+// Its wrapped text says why, for the logs; clients are told only that they are not
+// authenticated.
+var ErrUnauthenticated = errors.New("unauthenticated")
+
+// Verifier turns a bearer token into a Principal.
+type Verifier interface {
+	Verify(ctx context.Context, token string) (Principal, error)
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the verified principal of the request, if any.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
