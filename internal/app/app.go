@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/config"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
@@ -93,12 +94,29 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		}
 	}
 	if cfg.RunsAPI() {
-		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, services()); err != nil {
+		verifier, err := newVerifier(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, verifier, services()); err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
 		a.transport.Start()
 	}
 	return a, nil
+}
+
+// newVerifier trusts the agency's identity provider when one is configured, and otherwise
+// the local signing key in the data directory (created on first start).
+func newVerifier(cfg config.Config) (auth.Verifier, error) {
+	if cfg.OIDCIssuer != "" {
+		return auth.NewOIDCVerifier(auth.OIDCOptions{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL})
+	}
+	key, err := auth.LoadOrCreateLocalKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	return key.Verifier(time.Now), nil
 }
 
 // services are the handlers registered on the gRPC server.

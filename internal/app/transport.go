@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/gateway"
 	"github.com/bkpsdm/seleksi/internal/server"
 )
@@ -31,7 +32,7 @@ type Transport struct {
 
 // NewTransport listens on both addresses and builds the servers; nothing is served until
 // Start.
-func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr string, svcs server.Services) (_ *Transport, err error) {
+func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr string, verifier auth.Verifier, svcs server.Services) (_ *Transport, err error) {
 	t := &Transport{logger: logger, errs: make(chan error, 2)}
 	defer func() {
 		if err != nil {
@@ -44,7 +45,7 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 	if t.httpLis, err = net.Listen("tcp", httpAddr); err != nil {
 		return nil, fmt.Errorf("listen HTTP on %s: %w", httpAddr, err)
 	}
-	if t.grpc, err = server.NewGRPC(logger, svcs); err != nil {
+	if t.grpc, err = server.NewGRPC(logger, verifier, svcs); err != nil {
 		return nil, err
 	}
 	// The gateway is a gRPC client of our own server over loopback, so REST callers go

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/server"
 )
 
@@ -39,10 +40,34 @@ func (f *fakeSelections) GetSelection(_ context.Context, req *seleksiv1.GetSelec
 	return &seleksiv1.GetSelectionResponse{Selection: &seleksiv1.Selection{Name: req.GetName()}}, nil
 }
 
-func startTransport(t *testing.T) (*Transport, *fakeSelections) {
+// tokens are bearer tokens for each kind of caller of the test transport.
+type tokens struct {
+	admin, candidate, committeeA, committeeB, expired string
+}
+
+func startTransport(t *testing.T) (*Transport, *fakeSelections, tokens) {
 	t.Helper()
+	key, err := auth.LoadOrCreateLocalKey(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := func(sub string, role auth.Role, sel []string, ttl time.Duration, now time.Time) string {
+		tok, err := key.Mint(auth.MintOptions{Subject: sub, Role: role, Selections: sel, TTL: ttl, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	now := time.Now()
+	toks := tokens{
+		admin:      mint("admin-1", auth.RoleAdmin, nil, time.Hour, now),
+		candidate:  mint("199001012020011001", auth.RoleCandidate, nil, time.Hour, now),
+		committeeA: mint("member-1", auth.RoleCommittee, []string{"kadis-pupr-2026"}, time.Hour, now),
+		committeeB: mint("member-9", auth.RoleCommittee, []string{"other-2026"}, time.Hour, now),
+		expired:    mint("admin-1", auth.RoleAdmin, nil, time.Minute, now.Add(-time.Hour)),
+	}
 	fake := &fakeSelections{entered: make(chan struct{}), release: make(chan struct{})}
-	tr, err := NewTransport(context.Background(), slog.New(slog.DiscardHandler), "127.0.0.1:0", "127.0.0.1:0", server.Services{
+	tr, err := NewTransport(context.Background(), slog.New(slog.DiscardHandler), "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
 		Selection:   fake,
 		Application: seleksiv1.UnimplementedApplicationServiceServer{},
 		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
@@ -56,7 +81,7 @@ func startTransport(t *testing.T) (*Transport, *fakeSelections) {
 		defer cancel()
 		_ = tr.Shutdown(ctx)
 	})
-	return tr, fake
+	return tr, fake, toks
 }
 
 // rpcStatus is the JSON form of google.rpc.Status the gateway writes for errors.
@@ -72,13 +97,16 @@ type rpcStatus struct {
 	} `json:"details"`
 }
 
-func do(t *testing.T, method, url, body string) (int, []byte) {
+func do(t *testing.T, method, url, body, token string) (int, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
@@ -92,7 +120,7 @@ func do(t *testing.T, method, url, body string) (int, []byte) {
 }
 
 func TestHealthIsServingOverGRPCAndHTTP(t *testing.T) {
-	tr, _ := startTransport(t)
+	tr, _, _ := startTransport(t)
 	conn, err := grpc.NewClient(tr.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -107,13 +135,13 @@ func TestHealthIsServingOverGRPCAndHTTP(t *testing.T) {
 			t.Errorf("health %q = %s, want SERVING", svc, resp.GetStatus())
 		}
 	}
-	if code, body := do(t, http.MethodGet, "http://"+tr.HTTPAddr()+"/healthz", ""); code != http.StatusOK {
+	if code, body := do(t, http.MethodGet, "http://"+tr.HTTPAddr()+"/healthz", "", ""); code != http.StatusOK {
 		t.Errorf("/healthz = %d %s", code, body)
 	}
 }
 
 func TestGatewayRoutes(t *testing.T) {
-	tr, _ := startTransport(t)
+	tr, _, tok := startTransport(t)
 	base := "http://" + tr.HTTPAddr()
 
 	tests := []struct {
@@ -121,6 +149,7 @@ func TestGatewayRoutes(t *testing.T) {
 		method     string
 		path       string
 		body       string
+		token      string
 		wantCode   int
 		wantBody   string // substring of the response body
 		wantFields []string
@@ -137,17 +166,17 @@ func TestGatewayRoutes(t *testing.T) {
 		},
 		{
 			name: "missing required fields are a 400 naming each field", method: http.MethodPost,
-			path: "/v1/selections", body: `{}`, wantCode: http.StatusBadRequest,
+			path: "/v1/selections", body: `{}`, token: tok.admin, wantCode: http.StatusBadRequest,
 			wantFields: []string{"request_id"},
 		},
 		{
 			name: "body that is not JSON is a 400 with a field violation", method: http.MethodPost,
-			path: "/v1/selections?requestId=req-00000001", body: `{"positionTitle": `, wantCode: http.StatusBadRequest,
+			path: "/v1/selections?requestId=req-00000001", body: `{"positionTitle": `, token: tok.admin, wantCode: http.StatusBadRequest,
 			wantFields: []string{"body"},
 		},
 		{
 			name: "unknown JSON field is a 400", method: http.MethodPost,
-			path: "/v1/selections?requestId=req-00000001", body: `{"positionTitel": "Kepala Dinas"}`, wantCode: http.StatusBadRequest,
+			path: "/v1/selections?requestId=req-00000001", body: `{"positionTitel": "Kepala Dinas"}`, token: tok.admin, wantCode: http.StatusBadRequest,
 			wantFields: []string{"body"},
 		},
 		{
@@ -156,7 +185,31 @@ func TestGatewayRoutes(t *testing.T) {
 		},
 		{
 			name: "unimplemented method is a 501 from the gRPC server", method: http.MethodGet,
-			path: "/v1/selections/kadis-pupr-2026/applications", wantCode: http.StatusNotImplemented, wantBody: `"code":12`,
+			path: "/v1/selections/kadis-pupr-2026/applications", token: tok.committeeA, wantCode: http.StatusNotImplemented, wantBody: `"code":12`,
+		},
+		{
+			name: "command without a token is a 401", method: http.MethodPost,
+			path: "/v1/selections/kadis-pupr-2026:cancel", body: `{}`, wantCode: http.StatusUnauthorized, wantBody: `"code":16`,
+		},
+		{
+			name: "expired token is a 401 even on a public route", method: http.MethodGet,
+			path: "/v1/selections", token: tok.expired, wantCode: http.StatusUnauthorized,
+		},
+		{
+			name: "tampered token is a 401", method: http.MethodGet,
+			path: "/v1/selections/kadis-pupr-2026/applications", token: tok.committeeA + "x", wantCode: http.StatusUnauthorized,
+		},
+		{
+			name: "wrong role is a 403", method: http.MethodPost,
+			path: "/v1/selections?requestId=req-00000001", body: `{}`, token: tok.candidate, wantCode: http.StatusForbidden, wantBody: `"code":7`,
+		},
+		{
+			name: "committee member of another selection is a 403", method: http.MethodGet,
+			path: "/v1/selections/kadis-pupr-2026/applications", token: tok.committeeB, wantCode: http.StatusForbidden,
+		},
+		{
+			name: "auditor route refused to a candidate", method: http.MethodGet,
+			path: "/v1/selections/kadis-pupr-2026/auditEvents", token: tok.candidate, wantCode: http.StatusForbidden,
 		},
 		{
 			name: "OpenAPI document lists the contract", method: http.MethodGet,
@@ -165,7 +218,7 @@ func TestGatewayRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, body := do(t, tt.method, base+tt.path, tt.body)
+			code, body := do(t, tt.method, base+tt.path, tt.body, tt.token)
 			if code != tt.wantCode {
 				t.Fatalf("%s %s = %d, want %d; body %s", tt.method, tt.path, code, tt.wantCode, body)
 			}
@@ -204,7 +257,7 @@ func TestGatewayRoutes(t *testing.T) {
 }
 
 func TestShutdownCompletesInFlightRequest(t *testing.T) {
-	tr, fake := startTransport(t)
+	tr, fake, _ := startTransport(t)
 	url := "http://" + tr.HTTPAddr() + "/v1/selections/kadis-pupr-2026"
 
 	type result struct {
@@ -213,7 +266,7 @@ func TestShutdownCompletesInFlightRequest(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		code, body := do(t, http.MethodGet, url, "")
+		code, body := do(t, http.MethodGet, url, "", "")
 		done <- result{code, body}
 	}()
 	select {

@@ -46,6 +46,12 @@ type Config struct {
 	// file seleksi.db in the data directory.
 	DatabaseURL string
 
+	// OIDC settings verify tokens from the agency's identity provider; when OIDCIssuer is
+	// empty, tokens are verified with the local key in the data directory (seleksictl token).
+	OIDCIssuer   string
+	OIDCAudience string
+	OIDCJWKSURL  string
+
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 	LogFormat       string
@@ -104,6 +110,12 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		"listen address of the embedded Temporal Web UI; empty disables it [SELEKSI_EMBEDDED_TEMPORAL_UI_ADDR]")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("SELEKSI_DATABASE_URL", ""),
 		"store database: postgres://user@host:5432/db or sqlite:PATH; empty uses DATA_DIR/seleksi.db [SELEKSI_DATABASE_URL]")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", env("SELEKSI_OIDC_ISSUER", ""),
+		"issuer of the identity provider's tokens; empty verifies tokens with the local key in DATA_DIR/keys [SELEKSI_OIDC_ISSUER]")
+	fs.StringVar(&c.OIDCAudience, "oidc-audience", env("SELEKSI_OIDC_AUDIENCE", "seleksi"),
+		"audience the identity provider's tokens must name [SELEKSI_OIDC_AUDIENCE]")
+	fs.StringVar(&c.OIDCJWKSURL, "oidc-jwks-url", env("SELEKSI_OIDC_JWKS_URL", ""),
+		"URL of the identity provider's signing keys (JWKS) [SELEKSI_OIDC_JWKS_URL]")
 	fs.StringVar(&shutdown, "shutdown-timeout", env("SELEKSI_SHUTDOWN_TIMEOUT", "30s"),
 		"how long to let in-flight requests and activities finish on SIGINT/SIGTERM [SELEKSI_SHUTDOWN_TIMEOUT]")
 	fs.StringVar(&level, "log-level", env("SELEKSI_LOG_LEVEL", "info"),
@@ -156,6 +168,9 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	}
 	if u := c.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") && !strings.HasPrefix(u, "sqlite:") {
 		errs = append(errs, fmt.Errorf("-database-url: want postgres://... or sqlite:PATH"))
+	}
+	if c.OIDCIssuer != "" && (c.OIDCJWKSURL == "" || c.OIDCAudience == "") {
+		errs = append(errs, errors.New("-oidc-issuer needs -oidc-jwks-url and -oidc-audience"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/auth"
 )
 
 // Services are the implementations registered on the gRPC server. They are interfaces so
@@ -37,10 +38,13 @@ type GRPC struct {
 	Health *health.Server
 }
 
-// NewGRPC builds the gRPC server: panic recovery, request logging and protovalidate rules
-// as interceptors, the three Seleksi services, the standard health service and reflection.
+// NewGRPC builds the gRPC server: panic recovery, request logging, authentication and role
+// checks, protovalidate rules and committee scoping as interceptors, the three Seleksi services, the standard health service and reflection.
 // Health starts NOT_SERVING; call SetServing once every dependency is up.
-func NewGRPC(logger *slog.Logger, svcs Services, opts ...grpc.ServerOption) (*GRPC, error) {
+func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, opts ...grpc.ServerOption) (*GRPC, error) {
+	if verifier == nil {
+		return nil, fmt.Errorf("server: a token verifier is required")
+	}
 	if svcs.Selection == nil || svcs.Application == nil || svcs.Audit == nil {
 		return nil, fmt.Errorf("server: every service implementation is required")
 	}
@@ -51,7 +55,9 @@ func NewGRPC(logger *slog.Logger, svcs Services, opts ...grpc.ServerOption) (*GR
 	opts = append(opts, grpc.ChainUnaryInterceptor(
 		recoverUnary(logger),
 		logUnary(logger),
+		authenticateUnary(logger, verifier, accessRules()),
 		validateUnary(validator),
+		committeeScopeUnary(),
 	))
 	s := grpc.NewServer(opts...)
 	seleksiv1.RegisterSelectionServiceServer(s, svcs.Selection)

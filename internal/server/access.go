@@ -1,0 +1,154 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/auth"
+)
+
+// access says who may call one RPC. Ownership (a candidate's own application) needs the
+// store and is checked in the handler; membership of a committee is checked here from the
+// selection the request names.
+type access struct {
+	// public methods need no token; a valid token still identifies the caller.
+	public bool
+	roles  []auth.Role
+}
+
+// accessRules is the one table of who may call what. A method missing here is denied to
+// everyone, so a new RPC is closed until someone decides who may use it.
+func accessRules() map[string]access {
+	var (
+		admin     = auth.RoleAdmin
+		committee = auth.RoleCommittee
+		candidate = auth.RoleCandidate
+		auditor   = auth.RoleAuditor
+		public    = access{public: true}
+	)
+	return map[string]access{
+		seleksiv1.SelectionService_CreateSelection_FullMethodName:  {roles: []auth.Role{admin}},
+		seleksiv1.SelectionService_GetSelection_FullMethodName:     public,
+		seleksiv1.SelectionService_ListSelections_FullMethodName:   public,
+		seleksiv1.SelectionService_GetStageResult_FullMethodName:   public,
+		seleksiv1.SelectionService_AdvanceSelection_FullMethodName: {roles: []auth.Role{committee}},
+		seleksiv1.SelectionService_RecordResults_FullMethodName:    {roles: []auth.Role{committee}},
+		seleksiv1.SelectionService_DeclareConflict_FullMethodName:  {roles: []auth.Role{committee}},
+		seleksiv1.SelectionService_DecideSelection_FullMethodName:  {roles: []auth.Role{committee}},
+		seleksiv1.SelectionService_AppointCandidate_FullMethodName: {roles: []auth.Role{admin}},
+		seleksiv1.SelectionService_CancelSelection_FullMethodName:  {roles: []auth.Role{admin}},
+
+		seleksiv1.ApplicationService_SubmitApplication_FullMethodName:   {roles: []auth.Role{candidate}},
+		seleksiv1.ApplicationService_GetApplication_FullMethodName:      {roles: []auth.Role{candidate, committee, admin, auditor}},
+		seleksiv1.ApplicationService_ListApplications_FullMethodName:    {roles: []auth.Role{committee, admin, auditor}},
+		seleksiv1.ApplicationService_WithdrawApplication_FullMethodName: {roles: []auth.Role{candidate}},
+		seleksiv1.ApplicationService_FileObjection_FullMethodName:       {roles: []auth.Role{candidate}},
+		seleksiv1.ApplicationService_ListObjections_FullMethodName:      {roles: []auth.Role{candidate, committee, admin, auditor}},
+		seleksiv1.ApplicationService_AnswerObjection_FullMethodName:     {roles: []auth.Role{committee}},
+
+		seleksiv1.AuditService_ListAuditEvents_FullMethodName: {roles: []auth.Role{auditor}},
+		seleksiv1.AuditService_ExportHistory_FullMethodName:   {roles: []auth.Role{auditor}},
+		seleksiv1.AuditService_VerifySelection_FullMethodName: {roles: []auth.Role{auditor}},
+		seleksiv1.AuditService_GetSigningKey_FullMethodName:   public,
+	}
+}
+
+// infrastructure methods (health checks, reflection) carry no Seleksi data and are open.
+func infrastructure(method string) bool {
+	return strings.HasPrefix(method, "/grpc.health.v1.") || strings.HasPrefix(method, "/grpc.reflection.")
+}
+
+// authenticateUnary verifies the bearer token and the caller's role before anything else
+// looks at the request, so an anonymous caller learns nothing, not even validation rules.
+func authenticateUnary(logger *slog.Logger, v auth.Verifier, rules map[string]access) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if infrastructure(info.FullMethod) {
+			return handler(ctx, req)
+		}
+		rule, ok := rules[info.FullMethod]
+		if !ok {
+			return nil, status.Error(codes.PermissionDenied, "akses ditolak / permission denied")
+		}
+		token := bearer(ctx)
+		if token == "" && rule.public {
+			return handler(ctx, req)
+		}
+		p, err := v.Verify(ctx, token)
+		if err != nil {
+			if !errors.Is(err, auth.ErrUnauthenticated) {
+				logger.ErrorContext(ctx, "token verification failed", "error", err)
+				return nil, status.Error(codes.Unavailable, "verifikasi identitas tidak tersedia / identity verification unavailable")
+			}
+			logger.InfoContext(ctx, "rejected token", "method", info.FullMethod, "reason", err.Error())
+			return nil, status.Error(codes.Unauthenticated, "token tidak valid atau tidak ada / missing or invalid token")
+		}
+		if !rule.public && !slices.Contains(rule.roles, p.Role) {
+			return nil, status.Error(codes.PermissionDenied, "peran Anda tidak diizinkan / your role may not do this")
+		}
+		return handler(auth.WithPrincipal(ctx, p), req)
+	}
+}
+
+// committeeScopeUnary keeps committee members to the selections they sit on, for every
+// request that names a selection (in its name or parent). It runs after validation, so the
+// resource name is well formed.
+func committeeScopeUnary() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		p, ok := auth.FromContext(ctx)
+		if !ok || p.Role != auth.RoleCommittee {
+			return handler(ctx, req)
+		}
+		msg, ok := req.(proto.Message)
+		if !ok {
+			return handler(ctx, req)
+		}
+		if id := selectionOf(msg); id != "" && !p.SitsOn(id) {
+			return nil, status.Error(codes.PermissionDenied, "Anda bukan anggota panitia seleksi ini / you are not on this selection's committee")
+		}
+		return handler(ctx, req)
+	}
+}
+
+// selectionOf returns the selection ID a request names through its name or parent field.
+func selectionOf(msg proto.Message) string {
+	m := msg.ProtoReflect()
+	for _, field := range []protoreflect.Name{"name", "parent"} {
+		fd := m.Descriptor().Fields().ByName(field)
+		if fd == nil || fd.Kind() != protoreflect.StringKind || fd.IsList() {
+			continue
+		}
+		rest, ok := strings.CutPrefix(m.Get(fd).String(), "selections/")
+		if !ok {
+			continue
+		}
+		id, _, _ := strings.Cut(rest, "/")
+		return id
+	}
+	return ""
+}
+
+// bearer extracts the token from the authorization metadata (the gateway forwards the HTTP
+// Authorization header there).
+func bearer(ctx context.Context) string {
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, v := range md.Get("authorization") {
+		if t, ok := strings.CutPrefix(v, "Bearer "); ok {
+			return strings.TrimSpace(t)
+		}
+		if t, ok := strings.CutPrefix(v, "bearer "); ok {
+			return strings.TrimSpace(t)
+		}
+	}
+	return ""
+}

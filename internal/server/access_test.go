@@ -1,0 +1,67 @@
+package server
+
+import (
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+)
+
+// Every RPC of the contract must have a decided rule: the interceptor denies what the table
+// lacks, so a forgotten entry would silently lock users out of a new method.
+func TestEveryMethodHasAnAccessRule(t *testing.T) {
+	rules := accessRules()
+	seen := 0
+	for _, desc := range []struct {
+		name    string
+		methods []string
+	}{
+		{seleksiv1.SelectionService_ServiceDesc.ServiceName, methodNames(seleksiv1.SelectionService_ServiceDesc.Methods)},
+		{seleksiv1.ApplicationService_ServiceDesc.ServiceName, methodNames(seleksiv1.ApplicationService_ServiceDesc.Methods)},
+		{seleksiv1.AuditService_ServiceDesc.ServiceName, methodNames(seleksiv1.AuditService_ServiceDesc.Methods)},
+	} {
+		for _, m := range desc.methods {
+			full := "/" + desc.name + "/" + m
+			rule, ok := rules[full]
+			if !ok {
+				t.Errorf("%s has no access rule", full)
+				continue
+			}
+			if !rule.public && len(rule.roles) == 0 {
+				t.Errorf("%s is open to no role", full)
+			}
+			seen++
+		}
+	}
+	if seen != len(rules) {
+		t.Errorf("access table has %d rules for %d methods: a rule names a method that does not exist", len(rules), seen)
+	}
+}
+
+func methodNames(ms []grpc.MethodDesc) []string {
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, m.MethodName)
+	}
+	return out
+}
+
+func TestSelectionOf(t *testing.T) {
+	tests := []struct {
+		msg  proto.Message
+		want string
+	}{
+		{&seleksiv1.GetSelectionRequest{Name: "selections/kadis-2026"}, "kadis-2026"},
+		{&seleksiv1.ListApplicationsRequest{Parent: "selections/kadis-2026"}, "kadis-2026"},
+		{&seleksiv1.AnswerObjectionRequest{Name: "selections/kadis-2026/applications/a1/objections/o1"}, "kadis-2026"},
+		{&seleksiv1.ListSelectionsRequest{}, ""},
+		{&seleksiv1.GetSigningKeyRequest{}, ""},
+	}
+	for _, tt := range tests {
+		if got := selectionOf(tt.msg); got != tt.want {
+			t.Errorf("selectionOf(%T) = %q, want %q", tt.msg, got, tt.want)
+		}
+	}
+}
