@@ -99,6 +99,11 @@ type rpcStatus struct {
 
 func do(t *testing.T, method, url, body, token string) (int, []byte) {
 	t.Helper()
+	return doLang(t, method, url, body, token, "")
+}
+
+func doLang(t *testing.T, method, url, body, token, lang string) (int, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -106,6 +111,9 @@ func do(t *testing.T, method, url, body, token string) (int, []byte) {
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if lang != "" {
+		req.Header.Set("Accept-Language", lang)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -150,6 +158,7 @@ func TestGatewayRoutes(t *testing.T) {
 		path       string
 		body       string
 		token      string
+		lang       string
 		wantCode   int
 		wantBody   string // substring of the response body
 		wantFields []string
@@ -178,6 +187,21 @@ func TestGatewayRoutes(t *testing.T) {
 			name: "unknown JSON field is a 400", method: http.MethodPost,
 			path: "/v1/selections?requestId=req-00000001", body: `{"positionTitel": "Kepala Dinas"}`, token: tok.admin, wantCode: http.StatusBadRequest,
 			wantFields: []string{"body"},
+		},
+		{
+			name: "errors follow Accept-Language: English", method: http.MethodPost,
+			path: "/v1/selections", body: `{}`, token: tok.admin, lang: "en-US,en;q=0.9", wantCode: http.StatusBadRequest,
+			wantBody: `"message":"request is invalid"`,
+		},
+		{
+			name: "401 in Indonesian without Accept-Language", method: http.MethodPost,
+			path: "/v1/selections/kadis-pupr-2026:cancel", body: `{}`, wantCode: http.StatusUnauthorized,
+			wantBody: `"message":"token tidak ada atau tidak valid"`,
+		},
+		{
+			name: "malformed body message follows Accept-Language", method: http.MethodPost,
+			path: "/v1/selections?requestId=req-00000001", body: `{`, token: tok.admin, lang: "en", wantCode: http.StatusBadRequest,
+			wantBody: `"locale":"en"`,
 		},
 		{
 			name: "unknown route is a 404", method: http.MethodGet,
@@ -218,7 +242,7 @@ func TestGatewayRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, body := do(t, tt.method, base+tt.path, tt.body, tt.token)
+			code, body := doLang(t, tt.method, base+tt.path, tt.body, tt.token, tt.lang)
 			if code != tt.wantCode {
 				t.Fatalf("%s %s = %d, want %d; body %s", tt.method, tt.path, code, tt.wantCode, body)
 			}

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/i18n"
 )
 
 // New returns the HTTP handler for every REST route of the contract, /openapi.json and
@@ -62,8 +63,11 @@ func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 		st := status.Convert(err)
 		if st.Code() == codes.InvalidArgument && !hasBadRequest(st) {
-			withDetails, derr := status.New(codes.InvalidArgument, "permintaan tidak valid / request is invalid").
-				WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+			lang := i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
+			msg := i18n.Text{ID: "permintaan tidak valid", EN: "request is invalid"}.In(lang)
+			withDetails, derr := status.New(codes.InvalidArgument, msg).WithDetails(
+				&errdetails.LocalizedMessage{Locale: string(lang), Message: msg},
+				&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
 					Field:       "body",
 					Description: st.Message(),
 					Reason:      "malformed_request",

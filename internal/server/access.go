@@ -10,7 +10,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -78,7 +77,7 @@ func authenticateUnary(logger *slog.Logger, v auth.Verifier, rules map[string]ac
 		}
 		rule, ok := rules[info.FullMethod]
 		if !ok {
-			return nil, status.Error(codes.PermissionDenied, "akses ditolak / permission denied")
+			return nil, localizedError(ctx, codes.PermissionDenied, msgNoRule)
 		}
 		token := bearer(ctx)
 		if token == "" && rule.public {
@@ -88,13 +87,13 @@ func authenticateUnary(logger *slog.Logger, v auth.Verifier, rules map[string]ac
 		if err != nil {
 			if !errors.Is(err, auth.ErrUnauthenticated) {
 				logger.ErrorContext(ctx, "token verification failed", "error", err)
-				return nil, status.Error(codes.Unavailable, "verifikasi identitas tidak tersedia / identity verification unavailable")
+				return nil, localizedError(ctx, codes.Unavailable, msgIdentityDown)
 			}
 			logger.InfoContext(ctx, "rejected token", "method", info.FullMethod, "reason", err.Error())
-			return nil, status.Error(codes.Unauthenticated, "token tidak valid atau tidak ada / missing or invalid token")
+			return nil, localizedError(ctx, codes.Unauthenticated, msgUnauthenticated)
 		}
 		if !rule.public && !slices.Contains(rule.roles, p.Role) {
-			return nil, status.Error(codes.PermissionDenied, "peran Anda tidak diizinkan / your role may not do this")
+			return nil, localizedError(ctx, codes.PermissionDenied, msgWrongRole)
 		}
 		return handler(auth.WithPrincipal(ctx, p), req)
 	}
@@ -114,7 +113,7 @@ func committeeScopeUnary() grpc.UnaryServerInterceptor {
 			return handler(ctx, req)
 		}
 		if id := selectionOf(msg); id != "" && !p.SitsOn(id) {
-			return nil, status.Error(codes.PermissionDenied, "Anda bukan anggota panitia seleksi ini / you are not on this selection's committee")
+			return nil, localizedError(ctx, codes.PermissionDenied, msgNotOnCommittee)
 		}
 		return handler(ctx, req)
 	}

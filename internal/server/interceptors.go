@@ -22,7 +22,7 @@ func recoverUnary(logger *slog.Logger) grpc.UnaryServerInterceptor {
 		defer func() {
 			if r := recover(); r != nil {
 				logger.ErrorContext(ctx, "handler panicked", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
-				err = status.Error(codes.Internal, "internal error")
+				err = localizedError(ctx, codes.Internal, msgInternal)
 			}
 		}()
 		return handler(ctx, req)
@@ -55,17 +55,17 @@ func validateUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {
 			return handler(ctx, req)
 		}
 		if err := v.Validate(msg); err != nil {
-			return nil, validationStatus(err)
+			return nil, validationStatus(ctx, err)
 		}
 		return handler(ctx, req)
 	}
 }
 
-func validationStatus(err error) error {
+func validationStatus(ctx context.Context, err error) error {
 	var verr *protovalidate.ValidationError
 	if !errors.As(err, &verr) {
 		// A rule that fails to compile or evaluate is our bug, not the caller's.
-		return status.Error(codes.Internal, "internal error")
+		return localizedError(ctx, codes.Internal, msgInternal)
 	}
 	br := &errdetails.BadRequest{}
 	for _, violation := range verr.Violations {
@@ -75,13 +75,5 @@ func validationStatus(err error) error {
 			Reason:      violation.Proto.GetRuleId(),
 		})
 	}
-	return invalidArgument("permintaan tidak valid / request is invalid", br)
-}
-
-func invalidArgument(msg string, br *errdetails.BadRequest) error {
-	st, err := status.New(codes.InvalidArgument, msg).WithDetails(br)
-	if err != nil {
-		return status.Error(codes.InvalidArgument, msg)
-	}
-	return st.Err()
+	return localizedError(ctx, codes.InvalidArgument, msgInvalid, br)
 }

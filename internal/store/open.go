@@ -34,6 +34,9 @@ const (
 	Postgres Dialect = "postgres"
 )
 
+// postgresMaxConns is the size of the PostgreSQL connection pool of one process.
+const postgresMaxConns = 16
+
 // Store is Seleksi's relational store.
 type Store struct {
 	db      *gorm.DB
@@ -80,6 +83,16 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		// SQLite has one writer; a small pool with WAL and a busy timeout queues writers
 		// instead of failing them with "database is locked" at a deadline rush.
 		sqlDB.SetMaxOpenConns(4)
+	} else {
+		sqlDB, err := db.DB()
+		if err != nil {
+			return nil, fmt.Errorf("store: postgres handle: %w", err)
+		}
+		// Bound the pool: a deadline rush of thousands of concurrent submissions must queue
+		// here rather than exhaust the server's max_connections. Writes to one selection
+		// are serialized by its row lock anyway, so more connections would not help them.
+		sqlDB.SetMaxOpenConns(postgresMaxConns)
+		sqlDB.SetMaxIdleConns(postgresMaxConns)
 	}
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
