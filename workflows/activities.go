@@ -1,0 +1,199 @@
+package workflows
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Activities is everything the selection workflow asks of the outside world. The real
+// implementation (internal/activities) writes the store; tests register fakes. Register an
+// implementation with worker.RegisterActivity(impl): the activity names are the method names,
+// which the workflow uses through the Activity* constants.
+//
+// Every method must be idempotent on (WorkflowID, Key): Temporal retries activities, and a
+// replayed or retried workflow task schedules the same call with the same key again.
+type Activities interface {
+	// ProjectWindow records in the store when the announcement accepts applications, so that
+	// the API can take applications directly (they are not workflow commands). It is called
+	// when the announcement opens and at each extension.
+	ProjectWindow(ctx context.Context, w WindowProjection) error
+	// SnapshotApplications freezes the applications submitted before the window closed and
+	// returns them with a digest of their rows. Called again with the same key it must return
+	// the same snapshot.
+	SnapshotApplications(ctx context.Context, req SnapshotRequest) (Snapshot, error)
+	// ApplyCommand persists one accepted command or one transition of the workflow: it updates
+	// the projections (applications, stage results, objections), appends the audit event and
+	// queues notifications, in one transaction. The update that caused it answers its caller
+	// only after this succeeds.
+	ApplyCommand(ctx context.Context, rec CommandRecord) error
+}
+
+// Activity names, equal to the method names of Activities.
+const (
+	ActivityProjectWindow        = "ProjectWindow"
+	ActivitySnapshotApplications = "SnapshotApplications"
+	ActivityApplyCommand         = "ApplyCommand"
+)
+
+// WindowProjection is the announcement window as the store needs it to accept applications.
+type WindowProjection struct {
+	WorkflowID  string `json:"workflowId"`
+	SelectionID string `json:"selectionId"`
+	// Key is the idempotency key: "window-<n>" for the n-th projection.
+	Key string `json:"key"`
+	// Opens and Closes are selection time; Closes is exclusive (the end of the last working day).
+	Opens  time.Time `json:"opens"`
+	Closes time.Time `json:"closes"`
+	// ClosesWall is the wall-clock instant of the close. It differs from Closes only when the
+	// selection runs on a compressed time scale; the API compares the current time with it.
+	ClosesWall time.Time `json:"closesWall"`
+	// Extension is 0 for the original window and n for the n-th extension.
+	Extension int `json:"extension"`
+}
+
+// SnapshotRequest asks for the applications submitted in the announcement window.
+type SnapshotRequest struct {
+	WorkflowID  string `json:"workflowId"`
+	SelectionID string `json:"selectionId"`
+	// Key is the idempotency key: "snapshot-<n>" for the n-th close (the first close and
+	// each extension).
+	Key string `json:"key"`
+	// ClosedAt is the close instant in selection time; ages are computed at this instant.
+	ClosedAt time.Time `json:"closedAt"`
+}
+
+// Snapshot is the frozen list of submitted applications. It is recorded in the workflow
+// history, so later changes to the rows in the store are detectable by recomputing Digest.
+type Snapshot struct {
+	Applications []SnapshotApplication `json:"applications"`
+	// Digest is the store's hash over the application rows (for example SHA-256 of their
+	// canonical encoding, in ID order); the workflow keeps it without interpreting it.
+	Digest string `json:"digest"`
+}
+
+// SnapshotApplication is one submitted application with the facts the automatic eligibility
+// check needs. It carries no names: the store keeps those.
+type SnapshotApplication struct {
+	ID string `json:"id"`
+	// Candidate is the token subject of the candidate who owns the application.
+	Candidate   string           `json:"candidate"`
+	SubmittedAt time.Time        `json:"submittedAt"`
+	Facts       EligibilityFacts `json:"facts"`
+}
+
+// EligibilityFacts are what the candidate declared and uploaded. A nil or unspecified field is
+// unknown; the automatic check then leaves the point to the committee.
+type EligibilityFacts struct {
+	Education           EducationLevel `json:"education,omitempty"`
+	ExperienceMonths    *int           `json:"experienceMonths,omitempty"`
+	AdministratorMonths *int           `json:"administratorMonths,omitempty"`
+	// AgeAtClose is the age in full years at the announcement close; 0 is unknown.
+	AgeAtClose int `json:"ageAtClose,omitempty"`
+	// Documents are the kinds of documents uploaded; nil is unknown, empty is none.
+	Documents []string `json:"documents,omitempty"`
+}
+
+// Command kinds: the updates, and the transitions the workflow makes by itself.
+const (
+	CmdWithdraw         = "WithdrawApplication"
+	CmdRecordResults    = "RecordResults"
+	CmdDeclareConflict  = "DeclareConflict"
+	CmdAdvance          = "AdvanceStage"
+	CmdDecide           = "Decide"
+	CmdAppoint          = "Appoint"
+	CmdCancel           = "Cancel"
+	CmdFileObjection    = "FileObjection"
+	CmdAnswerObjection  = "AnswerObjection"
+	CmdSupplyHolidays   = "SupplyHolidays"
+	EvtOpened           = "AnnouncementOpened"
+	EvtExtended         = "AnnouncementExtended"
+	EvtClosed           = "AnnouncementClosed"
+	EvtPostponed        = "SelectionPostponed"
+	EvtStageOpened      = "StageOpened"
+	EvtShortlistSettled = "ShortlistSettled"
+)
+
+// CommandRecord is one accepted command or workflow transition, with everything the store
+// must change because of it. The store applies it once per (WorkflowID, Key).
+type CommandRecord struct {
+	WorkflowID  string `json:"workflowId"`
+	SelectionID string `json:"selectionId"`
+	// Key is the Update ID for commands (the API's request_id), or "event-<seq>" for
+	// transitions the workflow makes on its own.
+	Key string `json:"key"`
+	// Seq numbers the records of a selection from 1 without gaps, across continue-as-new; the
+	// audit chain uses it for order.
+	Seq    int64     `json:"seq"`
+	Kind   string    `json:"kind"`
+	Actor  Actor     `json:"actor"`
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
+	// Stage and Phase are where the selection stands after the command.
+	Stage Stage `json:"stage"`
+	Phase Phase `json:"phase"`
+	// Args is the command's argument as received (one of the *Args types of updates.go), for
+	// the audit log. It travels as JSON; the store decodes it generically (into
+	// json.RawMessage or map[string]any) and digests it.
+	Args any `json:"args,omitempty"`
+	// Applications are the applications whose status changed.
+	Applications []ApplicationChange `json:"applications,omitempty"`
+	// Result is set when a stage result is published or re-published.
+	Result *StageResult `json:"result,omitempty"`
+	// Objection is set when an objection is filed or answered.
+	Objection *Objection `json:"objection,omitempty"`
+	// Window is set when the announcement window opens or is extended.
+	Window *WindowProjection `json:"window,omitempty"`
+	// SnapshotDigest is set when the announcement closes.
+	SnapshotDigest string `json:"snapshotDigest,omitempty"`
+	// Message describes the event for notifications and timelines.
+	Message *Message `json:"message,omitempty"`
+}
+
+// ApplicationChange is the new status of one application.
+type ApplicationChange struct {
+	ApplicationID string           `json:"applicationId"`
+	State         ApplicationState `json:"state"`
+	// Stage is where it happened: the stage that eliminated the application, for example.
+	Stage  Stage  `json:"stage,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Rank   int    `json:"rank,omitempty"`
+}
+
+// StageResult is a published stage result (one revision).
+type StageResult struct {
+	Stage             Stage         `json:"stage"`
+	Revision          int           `json:"revision"`
+	PublishedAt       time.Time     `json:"publishedAt"`
+	ObjectionDeadline time.Time     `json:"objectionDeadline,omitzero"`
+	RevisionReason    string        `json:"revisionReason,omitempty"`
+	ScoresPublished   bool          `json:"scoresPublished"`
+	Entries           []ResultEntry `json:"entries"`
+}
+
+// ResultEntry is one line of a published result. Scores appear only when the selection
+// publishes scores.
+type ResultEntry struct {
+	ApplicationID string           `json:"applicationId"`
+	Outcome       Outcome          `json:"outcome"`
+	Scores        []ComponentScore `json:"scores,omitempty"`
+	FinalScore    Score            `json:"finalScore,omitempty"`
+	Rank          int              `json:"rank,omitempty"`
+	Reason        string           `json:"reason,omitempty"`
+}
+
+// activityOptions: the store may be briefly unavailable; retrying forever with a capped
+// backoff keeps the command pending rather than losing it, and the caller's update simply
+// takes longer. Errors the store marks non-retryable fail the command.
+func activityOptions(ctx workflow.Context, timeout time.Duration) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: timeout,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	})
+}

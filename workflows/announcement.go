@@ -1,0 +1,156 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// The announcement stage: the window is projected into the store, which takes applications
+// directly from the API; at the close the workflow freezes them with a snapshot and decides to
+// extend, go on, or postpone.
+
+// openAnnouncement opens the window when the selection starts. A window that reaches into a
+// year without a holiday list is refused here, extensions included, so a selection never
+// starts with a window it cannot count.
+func (s *selection) openAnnouncement(ctx workflow.Context) error {
+	now := s.now(ctx)
+	w := s.in.Windows
+	last, closes, err := s.cal().WindowClose(now, w.AnnouncementDays)
+	if err == nil && w.MaxExtensions > 0 {
+		_, _, err = s.cal().WindowClose(now, w.AnnouncementDays+w.MaxExtensions*w.ExtensionDays)
+	}
+	if err != nil {
+		m := calendarMessage(err)
+		return temporal.NewApplicationErrorWithOptions(m.EN, InvalidInputType,
+			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{[]Message{m}}})
+	}
+	next := s.st.clone()
+	next.Announcement = Announcement{Opens: now, Closes: closes, LastDay: last}
+	proj := s.projection(next.Announcement)
+	if err := s.projectWindow(ctx, proj); err != nil {
+		return err
+	}
+	m := msg(EvtOpened, "The announcement is open until the end of %s (%s).", "Pengumuman dibuka sampai akhir %s (%s).",
+		last, s.in.Calendar.Zone)
+	return s.commit(ctx, next, CommandRecord{Kind: EvtOpened, Actor: systemActor(), Window: &proj, Message: &m})
+}
+
+func (s *selection) projection(a Announcement) WindowProjection {
+	return WindowProjection{
+		WorkflowID:  s.wfID,
+		SelectionID: s.in.SelectionID,
+		Key:         fmt.Sprintf("window-%d", a.Extensions),
+		Opens:       a.Opens,
+		Closes:      a.Closes,
+		ClosesWall:  s.st.Clock.Wall(a.Closes),
+		Extension:   a.Extensions,
+	}
+}
+
+func (s *selection) projectWindow(ctx workflow.Context, p WindowProjection) error {
+	actx := activityOptions(ctx, time.Minute)
+	return workflow.ExecuteActivity(actx, ActivityProjectWindow, p).Get(actx, nil)
+}
+
+// closeAnnouncement runs when the window has closed. It holds the lock.
+func (s *selection) closeAnnouncement(ctx workflow.Context) error {
+	a := s.st.Announcement
+	actx := activityOptions(ctx, 5*time.Minute)
+	var snap Snapshot
+	err := workflow.ExecuteActivity(actx, ActivitySnapshotApplications, SnapshotRequest{
+		WorkflowID:  s.wfID,
+		SelectionID: s.in.SelectionID,
+		Key:         fmt.Sprintf("snapshot-%d", a.Snapshots+1),
+		ClosedAt:    a.Closes,
+	}).Get(actx, &snap)
+	if err != nil {
+		return err
+	}
+	next := s.st.clone()
+	next.Announcement.Snapshots++
+	next.Announcement.SnapshotDigest = snap.Digest
+	next.Applications = applicationsFrom(snap)
+	count := len(next.Applications)
+	w := s.in.Windows
+
+	if count < w.MinApplicants && a.Extensions < w.MaxExtensions {
+		// The extension counts from the day after the last day, which is the instant of the close.
+		last, closes, err := s.cal().WindowClose(a.Closes, w.ExtensionDays)
+		if err != nil {
+			// Checked at the start for the longest possible window, so this is a bug or a
+			// calendar changed underneath; failing the task lets an operator fix and retry.
+			return fmt.Errorf("extension window: %w", err)
+		}
+		next.Announcement.Extensions++
+		next.Announcement.Closes, next.Announcement.LastDay = closes, last
+		proj := s.projection(next.Announcement)
+		if err := s.projectWindow(ctx, proj); err != nil {
+			return err
+		}
+		m := msg(EvtExtended,
+			"Only %d of the required %d applications were received; the announcement is extended (extension %d of %d) until the end of %s.",
+			"Baru %d dari %d pelamar yang disyaratkan; pengumuman diperpanjang (perpanjangan ke-%d dari %d) sampai akhir %s.",
+			count, w.MinApplicants, next.Announcement.Extensions, w.MaxExtensions, last)
+		s.logger.Info("announcement extended", "applications", count, "extension", next.Announcement.Extensions)
+		return s.commit(ctx, next, CommandRecord{Kind: EvtExtended, Actor: systemActor(), At: a.Closes,
+			Window: &proj, SnapshotDigest: snap.Digest, Message: &m})
+	}
+
+	// Without any applicant there is nothing to continue with, whatever the policy says.
+	if count == 0 || (count < w.MinApplicants && w.WhenTooFew == PolicyPostpone) {
+		m := msg(EvtPostponed,
+			"The selection is postponed: %d application(s) received after %d extension(s), fewer than the required %d.",
+			"Seleksi ditunda: hanya %d pelamar setelah %d kali perpanjangan, kurang dari %d yang disyaratkan.",
+			count, a.Extensions, w.MinApplicants)
+		next.Stage, next.Phase = StageCancelled, ""
+		next.Cancellation = &Cancellation{By: systemActor(), Reason: m.EN, At: a.Closes, Stage: StageAnnouncement, Postponed: true}
+		changes := make([]ApplicationChange, 0, count)
+		for i := range next.Applications {
+			next.Applications[i].State = AppNotSelected
+			next.Applications[i].Reason = m.EN
+			changes = append(changes, ApplicationChange{ApplicationID: next.Applications[i].ID, State: AppNotSelected, Stage: StageAnnouncement, Reason: m.EN})
+		}
+		s.logger.Info("selection postponed", "applications", count)
+		return s.commit(ctx, next, CommandRecord{Kind: EvtPostponed, Actor: systemActor(), At: a.Closes, Reason: m.EN,
+			SnapshotDigest: snap.Digest, Applications: changes, Message: &m})
+	}
+
+	// Continue: publish the list of applicants and open administrative screening, with the
+	// automatic eligibility check done up front so the committee sees it with each application.
+	// The list judges nobody, so it has no objection window; objections start with the
+	// screening result.
+	pub := Publication{Stage: StageAnnouncement, Revision: 1, PublishedAt: a.Closes}
+	next.setPublication(pub)
+	entries := make([]ResultEntry, 0, count)
+	for i := range next.Applications {
+		ap := &next.Applications[i]
+		e := checkEligibility(s.in.Requirements, ap.Facts)
+		ap.Eligibility = &e
+		entries = append(entries, ResultEntry{ApplicationID: ap.ID, Outcome: OutcomePass})
+	}
+	next.Stage, next.Phase, next.StageOpenedAt = StageAdministrativeScreening, PhaseOpen, a.Closes
+	m := msg(EvtClosed, "The announcement closed with %d application(s); administrative screening has started.",
+		"Pengumuman ditutup dengan %d pelamar; seleksi administrasi dimulai.", count)
+	s.logger.Info("announcement closed", "applications", count)
+	return s.commit(ctx, next, CommandRecord{Kind: EvtClosed, Actor: systemActor(), At: a.Closes, SnapshotDigest: snap.Digest,
+		Result:  &StageResult{Stage: StageAnnouncement, Revision: 1, PublishedAt: a.Closes, ScoresPublished: false, Entries: entries},
+		Message: &m})
+}
+
+// applicationsFrom turns a snapshot into application states sorted by ID. Duplicates in a
+// snapshot (a store bug) are collapsed to the first, so that lookups stay unambiguous.
+func applicationsFrom(snap Snapshot) []Application {
+	apps := make([]Application, 0, len(snap.Applications))
+	for _, a := range snap.Applications {
+		apps = append(apps, Application{
+			ID: a.ID, Candidate: a.Candidate, SubmittedAt: utc(a.SubmittedAt), Facts: a.Facts, State: AppSubmitted,
+		})
+	}
+	slices.SortStableFunc(apps, func(a, b Application) int { return strings.Compare(a.ID, b.ID) })
+	return slices.CompactFunc(apps, func(a, b Application) bool { return a.ID == b.ID })
+}

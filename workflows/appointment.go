@@ -1,0 +1,89 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// The appointment: the appointing official (PPK) chooses one of the shortlisted names (rank 1
+// is not binding), the oversight body's recommendation is recorded by its reference, and the
+// selection closes.
+
+// Appointment is the recorded choice.
+type Appointment struct {
+	ApplicationID              string    `json:"applicationId"`
+	Rank                       int       `json:"rank"`
+	AppointingOfficial         string    `json:"appointingOfficial"`
+	OversightRecommendationRef string    `json:"oversightRecommendationRef"`
+	Reason                     string    `json:"reason,omitempty"`
+	By                         Actor     `json:"by"`
+	At                         time.Time `json:"at"`
+}
+
+func (s *selection) checkAppoint(_ time.Time, a AppointArgs) *Message {
+	if m := admin(a.Actor); m != nil {
+		return m
+	}
+	if m := s.checkOpen(); m != nil {
+		return m
+	}
+	st := s.st
+	if st.Stage != StageCommitteeDecision || st.Phase != PhaseAppointment {
+		return bi(RejectWrongStage, "the appointment can be recorded only once the committee's shortlist is final (after its objection window)",
+			"pengangkatan hanya dapat dicatat setelah usulan panitia seleksi final (setelah masa sanggah)")
+	}
+	i := st.app(a.ApplicationID)
+	if i < 0 {
+		m := errNoApplication(a.ApplicationID)
+		return &m
+	}
+	app := &st.Applications[i]
+	if app.State != AppShortlisted {
+		m := msg(RejectInvalidArgument, "application %s is not on the committee's shortlist", "lamaran %s tidak termasuk dalam usulan panitia seleksi", app.ID)
+		return &m
+	}
+	if m := checkText("name of the appointing official (PPK)", "nama Pejabat Pembina Kepegawaian (PPK)", a.AppointingOfficial, true); m != nil {
+		return m
+	}
+	if m := checkText("oversight recommendation reference", "nomor rekomendasi pengawas", a.OversightRecommendationRef, true); m != nil {
+		return m
+	}
+	if m := checkText("reason", "alasan", a.Reason, app.Rank != 1); m != nil {
+		if blank(a.Reason) {
+			return bi(RejectIncomplete, fmt.Sprintf("choosing rank %d rather than rank 1 needs a reason", app.Rank),
+				fmt.Sprintf("memilih peringkat %d, bukan peringkat 1, wajib disertai alasan", app.Rank))
+		}
+		return m
+	}
+	return nil
+}
+
+func (s *selection) appoint(ctx workflow.Context, a AppointArgs) (UpdateResult, error) {
+	return s.handle(ctx, func(now time.Time) *Message { return s.checkAppoint(now, a) },
+		func(next *SelectionState, now time.Time, _ *UpdateResult) CommandRecord {
+			chosen := &next.Applications[next.app(a.ApplicationID)]
+			next.Appointment = &Appointment{
+				ApplicationID: chosen.ID, Rank: chosen.Rank, AppointingOfficial: a.AppointingOfficial,
+				OversightRecommendationRef: a.OversightRecommendationRef, Reason: a.Reason, By: a.Actor, At: now,
+			}
+			var changes []ApplicationChange
+			for i := range next.Applications {
+				app := &next.Applications[i]
+				switch {
+				case app.ID == chosen.ID:
+					app.State = AppAppointed
+				case app.State == AppShortlisted:
+					app.State = AppNotSelected
+				default:
+					continue
+				}
+				changes = append(changes, ApplicationChange{ApplicationID: app.ID, State: app.State, Stage: StageClosed, Rank: app.Rank})
+			}
+			next.Stage, next.Phase, next.StageOpenedAt = StageClosed, "", now
+			m := bi(CmdAppoint, fmt.Sprintf("The appointing official chose rank %d; the selection is closed.", chosen.Rank),
+				fmt.Sprintf("Pejabat Pembina Kepegawaian memilih peringkat %d; seleksi selesai.", chosen.Rank))
+			return CommandRecord{Kind: CmdAppoint, Actor: a.Actor, Reason: a.Reason, Args: a, Applications: changes, Message: m}
+		})
+}

@@ -1,0 +1,94 @@
+package workflows
+
+import (
+	"slices"
+
+	"github.com/bkpsdm/seleksi/workflows/calendar"
+)
+
+// clone deep-copies the state so that a command can build the next state without touching the
+// current one (see selection.commit). It is written out by hand rather than through a JSON
+// round trip: reflection-based encoding is outside what the determinism checker can vouch for,
+// and a state of a few thousand applications is copied on every command. A new field of a
+// reference type must be added here; TestCloneIsDeep guards it.
+func (st *SelectionState) clone() *SelectionState {
+	c := *st
+	c.Applications = make([]Application, len(st.Applications))
+	for i := range st.Applications {
+		c.Applications[i] = st.Applications[i].clone()
+	}
+	c.Recusals = slices.Clone(st.Recusals)
+	if st.Holidays != nil {
+		c.Holidays = make([]calendar.Year, len(st.Holidays))
+		for i, y := range st.Holidays {
+			y.Days = slices.Clone(y.Days)
+			c.Holidays[i] = y
+		}
+	}
+	c.Publications = slices.Clone(st.Publications)
+	c.Objections = make([]Objection, len(st.Objections))
+	for i, o := range st.Objections {
+		o.Correction = o.Correction.clone()
+		c.Objections[i] = o
+	}
+	if st.Objections == nil {
+		c.Objections = nil
+	}
+	if st.Decision != nil {
+		d := *st.Decision
+		d.Shortlist = slices.Clone(d.Shortlist)
+		c.Decision = &d
+	}
+	if st.Appointment != nil {
+		a := *st.Appointment
+		c.Appointment = &a
+	}
+	if st.Cancellation != nil {
+		x := *st.Cancellation
+		c.Cancellation = &x
+	}
+	return &c
+}
+
+func (a Application) clone() Application {
+	a.Facts = a.Facts.clone()
+	if a.Eligibility != nil {
+		e := *a.Eligibility
+		e.Findings = slices.Clone(e.Findings)
+		a.Eligibility = &e
+	}
+	if a.Screening != nil {
+		v := *a.Screening
+		a.Screening = &v
+	}
+	if a.Competency != nil {
+		r := *a.Competency
+		r.Scores = slices.Clone(r.Scores)
+		a.Competency = &r
+	}
+	a.Interview = slices.Clone(a.Interview)
+	a.Outcomes = slices.Clone(a.Outcomes)
+	return a
+}
+
+func (f EligibilityFacts) clone() EligibilityFacts {
+	if f.ExperienceMonths != nil {
+		v := *f.ExperienceMonths
+		f.ExperienceMonths = &v
+	}
+	if f.AdministratorMonths != nil {
+		v := *f.AdministratorMonths
+		f.AdministratorMonths = &v
+	}
+	f.Documents = slices.Clone(f.Documents)
+	return f
+}
+
+func (r *ResultInput) clone() *ResultInput {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.Scores = slices.Clone(r.Scores)
+	return &c
+}

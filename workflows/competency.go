@@ -1,0 +1,159 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// The competency test (uji kompetensi): the assessment center's category and managerial and
+// socio-cultural scores, the field-competency paper (makalah), the written test where the
+// selection weighs one, and the committee's track-record note and score. The secretary usually
+// enters a whole score sheet in one recordResults update.
+
+// CompetencyRecord is the competency-test result of one application.
+type CompetencyRecord struct {
+	Category      CompetencyCategory `json:"category"`
+	Managerial    Score              `json:"managerial,omitempty"`
+	SocioCultural Score              `json:"socioCultural,omitempty"`
+	// Scores holds the weighted components measured in this stage: written test,
+	// competency test, paper and track record.
+	Scores          []ComponentScore `json:"scores,omitempty"`
+	TrackRecordNote string           `json:"trackRecordNote,omitempty"`
+	// Outcome is the committee's explicit verdict, or NONE to let the thresholds decide.
+	Outcome Outcome   `json:"outcome"`
+	Reason  string    `json:"reason,omitempty"`
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
+}
+
+// competencyComponents are the components scored at the competency test.
+func competencyComponent(c ScoreComponent) bool {
+	return c == ComponentWrittenTest || c == ComponentCompetencyTest || c == ComponentPaper || c == ComponentTrackRecord
+}
+
+func checkScores(appID string, scores []ComponentScore, allowed func(ScoreComponent) bool) *Message {
+	for i, sc := range scores {
+		n := componentName(sc.Component)
+		if !allowed(sc.Component) {
+			return bi(RejectInvalidArgument, fmt.Sprintf("the %s score is not recorded at this stage (application %s)", n.EN, appID),
+				fmt.Sprintf("nilai %s tidak dicatat pada tahap ini (lamaran %s)", n.ID, appID))
+		}
+		if slices.ContainsFunc(scores[:i], func(o ComponentScore) bool { return o.Component == sc.Component }) {
+			return bi(RejectDuplicate, fmt.Sprintf("the %s score appears twice for application %s", n.EN, appID),
+				fmt.Sprintf("nilai %s tercantum dua kali untuk lamaran %s", n.ID, appID))
+		}
+		if sc.Score < 0 || sc.Score > MaxScore {
+			m := msg(RejectInvalidArgument, "scores run from 0 to 100 (application %s)", "nilai berkisar 0 sampai 100 (lamaran %s)", appID)
+			return &m
+		}
+	}
+	return nil
+}
+
+func (s *selection) validateCompetencyEntry(a *Application, e ResultInput) *Message {
+	switch e.Category {
+	case CategoryMeets, CategoryStillMeets, CategoryDoesNotMeet:
+	default:
+		m := msg(RejectInvalidArgument, "the assessment-center category is required for application %s",
+			"kategori hasil assessment center wajib diisi untuk lamaran %s", a.ID)
+		return &m
+	}
+	if e.Managerial < 0 || e.Managerial > MaxScore || e.SocioCultural < 0 || e.SocioCultural > MaxScore {
+		m := msg(RejectInvalidArgument, "managerial and socio-cultural scores run from 0 to 100 (application %s)",
+			"nilai manajerial dan sosial kultural berkisar 0 sampai 100 (lamaran %s)", a.ID)
+		return &m
+	}
+	if m := checkScores(a.ID, e.Scores, competencyComponent); m != nil {
+		return m
+	}
+	if m := checkText("track-record note", "catatan rekam jejak", e.TrackRecordNote, false); m != nil {
+		return m
+	}
+	switch e.Outcome {
+	case "", OutcomeNone, OutcomeFail:
+	case OutcomePass:
+		rec := competencyRecord(e, "", time.Time{})
+		rec.Outcome = OutcomeNone
+		if o, why := s.competencyThresholds(rec); o == OutcomeFail && blank(e.Reason) {
+			return bi(RejectInvalidArgument,
+				fmt.Sprintf("application %s does not reach the pass marks (%s); a pass needs a reason", a.ID, why.EN),
+				fmt.Sprintf("lamaran %s tidak mencapai nilai ambang (%s); kelulusan wajib disertai alasan", a.ID, why.ID))
+		}
+	default:
+		m := msg(RejectInvalidArgument, "unknown outcome %q for application %s", "hasil %q tidak dikenal untuk lamaran %s", string(e.Outcome), a.ID)
+		return &m
+	}
+	return nil
+}
+
+func competencyRecord(e ResultInput, by string, at time.Time) *CompetencyRecord {
+	o := e.Outcome
+	if o == "" {
+		o = OutcomeNone
+	}
+	return &CompetencyRecord{
+		Category: e.Category, Managerial: e.Managerial, SocioCultural: e.SocioCultural,
+		Scores: slices.Clone(e.Scores), TrackRecordNote: e.TrackRecordNote,
+		Outcome: o, Reason: e.Reason, By: by, At: at,
+	}
+}
+
+func (r *CompetencyRecord) score(c ScoreComponent) (Score, bool) {
+	for _, sc := range r.Scores {
+		if sc.Component == c {
+			return sc.Score, true
+		}
+	}
+	return 0, false
+}
+
+// competencyComplete: the stage can close for an application when its record holds every
+// weighted component measured at this stage.
+func (s *selection) competencyComplete(a *Application) bool {
+	if a.Competency == nil {
+		return false
+	}
+	for _, w := range s.in.Weights {
+		if competencyComponent(w.Component) {
+			if _, ok := a.Competency.score(w.Component); !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// competencyThresholds applies the pass marks: "does not meet" never passes, "still meets"
+// passes only when the selection accepts it, and the competency-test score must reach the
+// threshold.
+func (s *selection) competencyThresholds(r *CompetencyRecord) (Outcome, Message) {
+	switch {
+	case r.Category == CategoryDoesNotMeet:
+		return OutcomeFail, msg("CompetencyCategory", "the assessment center found the competency does not meet the standard",
+			"hasil assessment center: kompetensi belum memenuhi standar")
+	case r.Category == CategoryStillMeets && !s.in.Thresholds.AcceptStillMeets:
+		return OutcomeFail, msg("CompetencyCategory", "the assessment center category \"still meets\" is not accepted in this selection",
+			"kategori assessment center \"masih memenuhi syarat\" tidak diterima dalam seleksi ini")
+	}
+	if sc, ok := r.score(ComponentCompetencyTest); ok && sc < s.in.Thresholds.CompetencyMin {
+		return OutcomeFail, msg("CompetencyScore", "competency test score %s is below the pass mark %s",
+			"nilai uji kompetensi %s di bawah nilai ambang %s", sc, s.in.Thresholds.CompetencyMin)
+	}
+	return OutcomePass, Message{}
+}
+
+func (s *selection) competencyOutcome(a *Application) (Outcome, string) {
+	r := a.Competency
+	if r.Outcome == OutcomePass || r.Outcome == OutcomeFail {
+		return r.Outcome, r.Reason
+	}
+	o, why := s.competencyThresholds(r)
+	if o == OutcomeFail {
+		return o, why.EN + " / " + why.ID
+	}
+	return o, r.Reason
+}
+
+// String formats a score with two decimals, as published.
+func (sc Score) String() string { return fmt.Sprintf("%d.%02d", sc/100, sc%100) }

@@ -1,0 +1,282 @@
+package workflows
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// The committee decision: the weighted final score of every remaining candidate, the ranking
+// with the selection's tie-break rule, and the committee's shortlist of the best three (or
+// fewer, with a statement) for the appointing official.
+//
+// Ranking rule, documented for candidates and auditors:
+//  1. Higher weighted final score first. The final score is the sum over the weighted
+//     components of score x weight / 100, compared exactly (in ten-thousandths of a point)
+//     and published rounded half up to two decimals.
+//  2. On equal final scores, the tie-break rule of the selection:
+//     weight order: compare component scores one by one, heaviest weight first (equal
+//     weights in the order written test, competency test, paper, interview, track record);
+//     competency test first: the competency-test score, then the interview score;
+//     interview first: the interview score, then the competency-test score.
+//  3. Then the earlier submission, then the application ID, so that the order is total.
+
+// Decision is the committee's recorded decision.
+type Decision struct {
+	Shortlist []ShortlistEntry `json:"shortlist"`
+	Statement string           `json:"statement,omitempty"`
+	By        Actor            `json:"by"`
+	At        time.Time        `json:"at"`
+}
+
+// ShortlistEntry is one name proposed to the appointing official.
+type ShortlistEntry struct {
+	ApplicationID string `json:"applicationId"`
+	Rank          int    `json:"rank"`
+	Final         Score  `json:"final"`
+	Reason        string `json:"reason"`
+}
+
+// ShortlistSize is how many names the committee proposes.
+const ShortlistSize = 3
+
+// componentScores are all scores of an application that count for the final score.
+func componentScores(a *Application) []ComponentScore {
+	var out []ComponentScore
+	if a.Competency != nil {
+		out = append(out, a.Competency.Scores...)
+	}
+	if mean, ok := interviewMean(a); ok {
+		out = append(out, ComponentScore{Component: ComponentInterview, Score: mean})
+	}
+	slices.SortFunc(out, func(x, y ComponentScore) int { return x.Component.order() - y.Component.order() })
+	return out
+}
+
+func componentScore(a *Application, c ScoreComponent) Score {
+	if c == ComponentInterview {
+		mean, _ := interviewMean(a)
+		return mean
+	}
+	if a.Competency != nil {
+		sc, _ := a.Competency.score(c)
+		return sc
+	}
+	return 0
+}
+
+// weightedSum is the final score in ten-thousandths of a point (score in hundredths times
+// weight in percent); a missing component counts as zero.
+func (s *selection) weightedSum(a *Application) int64 {
+	var sum int64
+	for _, w := range s.in.Weights {
+		sum += int64(componentScore(a, w.Component)) * int64(w.Percent)
+	}
+	return sum
+}
+
+// computeFinals stores the published final score of every candidate still in the running.
+func (s *selection) computeFinals(st *SelectionState) {
+	for i := range st.Applications {
+		a := &st.Applications[i]
+		if a.State == AppInProgress || a.State == AppShortlisted || a.State == AppNotSelected {
+			a.Final = Score(divRound(s.weightedSum(a), 100))
+		}
+	}
+}
+
+// tieBreakOrder lists the components compared, in order, when final scores are equal.
+func (s *selection) tieBreakOrder() []ScoreComponent {
+	switch s.in.TieBreak {
+	case TieBreakCompetencyTestFirst:
+		return []ScoreComponent{ComponentCompetencyTest, ComponentInterview}
+	case TieBreakInterviewFirst:
+		return []ScoreComponent{ComponentInterview, ComponentCompetencyTest}
+	}
+	ws := slices.Clone(s.in.Weights)
+	slices.SortStableFunc(ws, func(x, y Weight) int {
+		if x.Percent != y.Percent {
+			return y.Percent - x.Percent
+		}
+		return x.Component.order() - y.Component.order()
+	})
+	out := make([]ScoreComponent, len(ws))
+	for i, w := range ws {
+		out[i] = w.Component
+	}
+	return out
+}
+
+// ranking orders the candidates still in the running (in progress, and those the decision
+// already placed) by the ranking rule above.
+func (s *selection) ranking(st *SelectionState) []*Application {
+	var cands []*Application
+	for i := range st.Applications {
+		a := &st.Applications[i]
+		if a.State == AppInProgress || a.State == AppShortlisted || a.State == AppNotSelected {
+			cands = append(cands, a)
+		}
+	}
+	order := s.tieBreakOrder()
+	slices.SortFunc(cands, func(x, y *Application) int {
+		if c := cmp.Compare(s.weightedSum(y), s.weightedSum(x)); c != 0 {
+			return c
+		}
+		for _, comp := range order {
+			if c := cmp.Compare(componentScore(y, comp), componentScore(x, comp)); c != 0 {
+				return c
+			}
+		}
+		if c := x.SubmittedAt.Compare(y.SubmittedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	return cands
+}
+
+// expectedShortlist is the best three (or fewer) candidates whose final score reaches the
+// pass mark.
+func (s *selection) expectedShortlist(st *SelectionState) []*Application {
+	var out []*Application
+	for _, a := range s.ranking(st) {
+		if len(out) == ShortlistSize {
+			break
+		}
+		if a.Final >= s.in.Thresholds.FinalMin {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (s *selection) checkDecide(now time.Time, a DecideArgs) *Message {
+	if m := s.chairOrSecretary(a.Actor, true); m != nil {
+		return m
+	}
+	if m := s.checkOpen(); m != nil {
+		return m
+	}
+	st := s.st
+	if st.Stage != StageCommitteeDecision {
+		return wrongStage(StageCommitteeDecision, st.Stage)
+	}
+	if st.Phase != PhaseOpen || st.Decision != nil {
+		return bi(RejectDuplicate, "the committee has already decided", "panitia seleksi sudah mengambil keputusan")
+	}
+	want := s.expectedShortlist(st)
+	ids := make([]string, len(want))
+	for i, w := range want {
+		ids[i] = fmt.Sprintf("%s (%s)", w.ID, w.Final)
+	}
+	expected := strings.Join(ids, ", ")
+	if len(want) == 0 {
+		expected = "none"
+	}
+	mismatch := len(a.Shortlist) != len(want)
+	for i := 0; !mismatch && i < len(want); i++ {
+		mismatch = a.Shortlist[i].ApplicationID != want[i].ID
+	}
+	if mismatch {
+		m := msg(RejectInvalidArgument, "the shortlist must follow the final scores and the tie-break rule: expected %s",
+			"usulan harus sesuai nilai akhir dan aturan peringkat: seharusnya %s", expected)
+		return &m
+	}
+	for _, e := range a.Shortlist {
+		if m := checkText("reason for "+e.ApplicationID, "alasan untuk "+e.ApplicationID, e.Reason, true); m != nil {
+			return m
+		}
+	}
+	if s.publication(StageCommitteeDecision).Revision == 0 {
+		if _, _, err := s.cal().WindowClose(now, s.in.Windows.ObjectionDays); err != nil {
+			m := calendarMessage(err)
+			return &m
+		}
+	}
+	if len(want) < ShortlistSize && blank(a.Statement) {
+		m := msg(RejectIncomplete, "only %d candidate(s) qualify; the decision needs a statement saying so",
+			"hanya %d peserta yang memenuhi syarat; keputusan wajib disertai pernyataan mengenai hal itu", len(want))
+		return &m
+	}
+	return checkText("statement", "pernyataan", a.Statement, false)
+}
+
+func (s *selection) decide(ctx workflow.Context, a DecideArgs) (UpdateResult, error) {
+	return s.handle(ctx, func(now time.Time) *Message { return s.checkDecide(now, a) },
+		func(next *SelectionState, now time.Time, _ *UpdateResult) CommandRecord {
+			s.computeFinals(next)
+			d := &Decision{Statement: a.Statement, By: a.Actor, At: now}
+			var changes []ApplicationChange
+			ranked := map[string]int{}
+			for i, e := range a.Shortlist {
+				ranked[e.ApplicationID] = i + 1
+				app := &next.Applications[next.app(e.ApplicationID)]
+				d.Shortlist = append(d.Shortlist, ShortlistEntry{ApplicationID: app.ID, Rank: i + 1, Final: app.Final, Reason: e.Reason})
+			}
+			for i := range next.Applications {
+				app := &next.Applications[i]
+				if app.State != AppInProgress && app.State != AppShortlisted && app.State != AppNotSelected {
+					continue
+				}
+				if r := ranked[app.ID]; r > 0 {
+					setOutcome(app, StageCommitteeDecision, OutcomePass, d.Shortlist[r-1].Reason)
+					app.State, app.Rank = AppShortlisted, r
+				} else {
+					reason := msg("NotShortlisted", "final score %s; not among the best %d", "nilai akhir %s; tidak termasuk %d terbaik", app.Final, ShortlistSize)
+					setOutcome(app, StageCommitteeDecision, OutcomeFail, reason.EN+" / "+reason.ID)
+					app.State, app.Rank, app.EliminatedAt = AppNotSelected, 0, StageCommitteeDecision
+				}
+				changes = append(changes, ApplicationChange{ApplicationID: app.ID, State: app.State, Stage: StageCommitteeDecision, Reason: app.Reason, Rank: app.Rank})
+			}
+			next.Decision = d
+			next.Phase = PhaseObjections
+			// A first decision opens the objection window; a decision taken again after an
+			// accepted objection re-publishes the result within the original window.
+			prev := s.publication(StageCommitteeDecision)
+			pub := Publication{Stage: StageCommitteeDecision, Revision: prev.Revision + 1, PublishedAt: now,
+				ObjectionDeadline: prev.ObjectionDeadline, RevisionReason: prev.RevisionReason}
+			if prev.Revision == 0 {
+				_, pub.ObjectionDeadline, _ = s.cal().WindowClose(now, s.in.Windows.ObjectionDays)
+			}
+			next.setPublication(pub)
+			return CommandRecord{Kind: CmdDecide, Actor: a.Actor, Reason: a.Statement, Args: a,
+				Applications: changes, Result: s.stageResult(next, pub)}
+		})
+}
+
+// settleShortlist runs when the decision's objection window has passed with every objection
+// answered: the shortlist goes to the appointing official. With nobody qualified the selection
+// ends without appointment.
+func (s *selection) settleShortlist(ctx workflow.Context, next *SelectionState, now time.Time) error {
+	if next.Decision == nil || len(next.Decision.Shortlist) == 0 {
+		reason := "no candidate qualified for the shortlist"
+		if next.Decision != nil && !blank(next.Decision.Statement) {
+			reason = next.Decision.Statement
+		}
+		next.Stage, next.Phase = StageCancelled, ""
+		next.Cancellation = &Cancellation{By: systemActor(), Reason: reason, At: now, Stage: StageCommitteeDecision}
+		m := bi(EvtShortlistSettled, "The selection ends without appointment: "+reason, "Seleksi berakhir tanpa pengangkatan: "+reason)
+		return s.commit(ctx, next, CommandRecord{Kind: EvtShortlistSettled, Actor: systemActor(), Reason: reason, Message: m})
+	}
+	next.Phase = PhaseAppointment
+	m := bi(EvtShortlistSettled, "The shortlist is final and goes to the appointing official.",
+		"Usulan tiga nama sudah final dan disampaikan kepada Pejabat Pembina Kepegawaian.")
+	return s.commit(ctx, next, CommandRecord{Kind: EvtShortlistSettled, Actor: systemActor(), Message: m})
+}
+
+func sortByRank(es []ResultEntry) {
+	slices.SortStableFunc(es, func(x, y ResultEntry) int {
+		rx, ry := x.Rank, y.Rank
+		if rx == 0 {
+			rx = ShortlistSize + 1
+		}
+		if ry == 0 {
+			ry = ShortlistSize + 1
+		}
+		return rx - ry
+	})
+}

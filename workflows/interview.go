@@ -1,0 +1,85 @@
+package workflows
+
+import (
+	"slices"
+	"time"
+)
+
+// The final interview (wawancara akhir): each committee member scores each candidate they are
+// not recused from, in their own recordResults update; the interview score is the mean of
+// the members' scores, rounded half up to two decimals.
+
+// MemberScore is one member's interview score for one application.
+type MemberScore struct {
+	Member string    `json:"member"`
+	Score  Score     `json:"score"`
+	Note   string    `json:"note,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+func validateInterviewEntry(a *Application, e ResultInput) *Message {
+	if e.Outcome != "" && e.Outcome != OutcomeNone {
+		m := msg(RejectInvalidArgument, "interview results are scores; the verdict follows from the mean and the pass mark (application %s)",
+			"hasil wawancara berupa nilai; kelulusan ditentukan dari rata-rata dan nilai ambang (lamaran %s)", a.ID)
+		return &m
+	}
+	if len(e.Scores) != 1 || e.Scores[0].Component != ComponentInterview {
+		m := msg(RejectInvalidArgument, "send exactly one interview score for application %s", "kirim tepat satu nilai wawancara untuk lamaran %s", a.ID)
+		return &m
+	}
+	if e.Category != "" || e.Managerial != 0 || e.SocioCultural != 0 {
+		m := msg(RejectInvalidArgument, "assessment-center results belong to the competency test (application %s)",
+			"hasil assessment center termasuk tahap uji kompetensi (lamaran %s)", a.ID)
+		return &m
+	}
+	return checkScores(a.ID, e.Scores, func(c ScoreComponent) bool { return c == ComponentInterview })
+}
+
+func hasInterviewScore(a *Application, member string) bool {
+	return slices.ContainsFunc(a.Interview, func(ms MemberScore) bool { return ms.Member == member })
+}
+
+func setInterviewScore(a *Application, member string, e ResultInput, at time.Time) {
+	ms := MemberScore{Member: member, Score: e.Scores[0].Score, Note: e.Reason, At: at}
+	for i := range a.Interview {
+		if a.Interview[i].Member == member {
+			a.Interview[i] = ms
+			return
+		}
+	}
+	a.Interview = append(a.Interview, ms)
+}
+
+// interviewMean is the mean of the members' scores, rounded half up to hundredths.
+func interviewMean(a *Application) (Score, bool) {
+	if len(a.Interview) == 0 {
+		return 0, false
+	}
+	var sum int64
+	for _, ms := range a.Interview {
+		sum += int64(ms.Score)
+	}
+	return Score(divRound(sum, int64(len(a.Interview)))), true
+}
+
+// interviewQuorum: an application's interview is complete when more than half of the members
+// not recused from it have scored it. Requiring every member would let one absent member
+// block the selection; requiring fewer would let a minority decide.
+func (s *selection) interviewQuorum(st *SelectionState, a *Application) bool {
+	eligible := 0
+	for _, m := range s.in.Committee {
+		if !st.recused(m.Subject, a.ID) {
+			eligible++
+		}
+	}
+	return eligible > 0 && len(a.Interview)*2 > eligible
+}
+
+func (s *selection) interviewOutcome(a *Application) (Outcome, string) {
+	mean, _ := interviewMean(a)
+	if mean < s.in.Thresholds.InterviewMin {
+		m := msg("InterviewScore", "interview score %s is below the pass mark %s", "nilai wawancara %s di bawah nilai ambang %s", mean, s.in.Thresholds.InterviewMin)
+		return OutcomeFail, m.EN + " / " + m.ID
+	}
+	return OutcomePass, ""
+}

@@ -1,0 +1,398 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/bkpsdm/seleksi/workflows/calendar"
+)
+
+// Names of the updates and queries of SelectionWorkflow. The API sends the gRPC request_id as
+// the Update ID, so a retried request is applied once, and that ID is also the idempotency
+// key of the store write the update makes.
+const (
+	UpdateWithdrawApplication = "withdrawApplication"
+	UpdateRecordResults       = "recordResults"
+	UpdateDeclareConflict     = "declareConflict"
+	UpdateAdvanceStage        = "advanceStage"
+	UpdateDecide              = "decide"
+	UpdateAppoint             = "appoint"
+	UpdateCancel              = "cancel"
+	UpdateFileObjection       = "fileObjection"
+	UpdateAnswerObjection     = "answerObjection"
+	UpdateSupplyHolidays      = "supplyHolidays"
+
+	// QueryState returns the SelectionState.
+	QueryState = "state"
+	// QueryApplicationStatus takes an application ID and returns its ApplicationStatus.
+	QueryApplicationStatus = "applicationStatus"
+)
+
+// MaxBatch is the largest number of applications one update may carry. It keeps an update's
+// payload well under Temporal's 2 MB limit per payload; a bigger score sheet is sent in
+// several updates.
+const MaxBatch = 1000
+
+// MaxReasonLength bounds every free-text field, as the API does.
+const MaxReasonLength = 4000
+
+// UpdateResult is what every accepted update returns.
+type UpdateResult struct {
+	// Seq is the sequence number of the store record the command produced.
+	Seq   int64 `json:"seq"`
+	Stage Stage `json:"stage"`
+	Phase Phase `json:"phase"`
+	// ObjectionID is set by fileObjection.
+	ObjectionID string `json:"objectionId,omitempty"`
+}
+
+// WithdrawArgs withdraws an application after the announcement closed (before, the candidate
+// withdraws in the store directly). A candidate withdraws their own application; the
+// secretariat (admin) may record a written withdrawal, with a reason.
+type WithdrawArgs struct {
+	Actor         Actor  `json:"actor"`
+	ApplicationID string `json:"applicationId"`
+	Reason        string `json:"reason,omitempty"`
+}
+
+// RecordResultsArgs records the results of many applications at the current stage: screening
+// verdicts, an assessment-center score sheet, or one member's interview scores.
+type RecordResultsArgs struct {
+	Actor Actor `json:"actor"`
+	// Stage must be the current stage; it guards against a sheet meant for another stage.
+	Stage   Stage         `json:"stage"`
+	Results []ResultInput `json:"results"`
+	// Correct replaces results already recorded; it needs a Reason.
+	Correct bool   `json:"correct,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// ResultInput is the result of one application.
+type ResultInput struct {
+	ApplicationID string `json:"applicationId"`
+	// Outcome: screening needs PASS or FAIL; the competency test takes PASS, FAIL or NONE
+	// (NONE lets the thresholds decide); interview scores take NONE (or empty).
+	Outcome Outcome `json:"outcome,omitempty"`
+	// Reason is required for FAIL and for a PASS that goes against the automatic check or
+	// the thresholds. It is published; write it for the candidate.
+	Reason string           `json:"reason,omitempty"`
+	Scores []ComponentScore `json:"scores,omitempty"`
+	// Competency test only.
+	Category        CompetencyCategory `json:"category,omitempty"`
+	Managerial      Score              `json:"managerial,omitempty"`
+	SocioCultural   Score              `json:"socioCultural,omitempty"`
+	TrackRecordNote string             `json:"trackRecordNote,omitempty"`
+}
+
+// DeclareConflictArgs is a member's declaration of a conflict of interest with applications
+// (relative, superior, business partner...). The member is recused from scoring them; interview
+// scores the member already gave them are voided.
+type DeclareConflictArgs struct {
+	Actor          Actor    `json:"actor"`
+	ApplicationIDs []string `json:"applicationIds"`
+	Reason         string   `json:"reason"`
+}
+
+// AdvanceArgs closes the current stage: its result is computed and published, and the
+// objection window opens. The next stage opens by itself when the window has passed and every
+// objection is answered. Only the chair or the secretary advances.
+type AdvanceArgs struct {
+	Actor Actor `json:"actor"`
+	// Stage must be the current stage, so that a repeated click cannot close two stages.
+	Stage  Stage  `json:"stage"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// DecideArgs is the committee's decision: the best three (or fewer) in rank order, each with a
+// reason. The order must follow the final scores and the tie-break rule; the chair submits it.
+type DecideArgs struct {
+	Actor     Actor            `json:"actor"`
+	Shortlist []ShortlistInput `json:"shortlist"`
+	// Statement is required when fewer than three candidates qualify.
+	Statement string `json:"statement,omitempty"`
+}
+
+// ShortlistInput is one name on the shortlist.
+type ShortlistInput struct {
+	ApplicationID string `json:"applicationId"`
+	Reason        string `json:"reason"`
+}
+
+// AppointArgs records the appointing official's (PPK) choice among the shortlist and the
+// oversight recommendation; the secretariat (admin) submits it. The selection then closes.
+type AppointArgs struct {
+	Actor                      Actor  `json:"actor"`
+	ApplicationID              string `json:"applicationId"`
+	AppointingOfficial         string `json:"appointingOfficial"`
+	OversightRecommendationRef string `json:"oversightRecommendationRef"`
+	// Reason is required when the choice is not rank 1 (rank 1 is not binding).
+	Reason string `json:"reason,omitempty"`
+}
+
+// CancelArgs cancels the selection at any stage; the secretariat (admin) submits it.
+type CancelArgs struct {
+	Actor  Actor  `json:"actor"`
+	Reason string `json:"reason"`
+}
+
+// FileObjectionArgs is a candidate's objection (sanggah) to the published result of a stage,
+// one per application per stage, within the objection window.
+type FileObjectionArgs struct {
+	Actor         Actor  `json:"actor"`
+	ApplicationID string `json:"applicationId"`
+	Stage         Stage  `json:"stage"`
+	Reason        string `json:"reason"`
+}
+
+// AnswerObjectionArgs is the committee's answer to an objection. Accepting it corrects the
+// result (Correction, required except at the committee decision) and re-publishes it.
+type AnswerObjectionArgs struct {
+	Actor       Actor        `json:"actor"`
+	ObjectionID string       `json:"objectionId"`
+	Accept      bool         `json:"accept"`
+	Answer      string       `json:"answer"`
+	Correction  *ResultInput `json:"correction,omitempty"`
+}
+
+// SupplyHolidaysArgs adds the holiday lists of years the selection's calendar does not cover
+// yet, so that a window reaching into such a year can be counted. The secretariat (admin)
+// supplies them once the year's joint decree (SKB) is published. Years already covered cannot
+// be changed: deadlines may already have been computed from them.
+type SupplyHolidaysArgs struct {
+	Actor  Actor           `json:"actor"`
+	Years  []calendar.Year `json:"years"`
+	Reason string          `json:"reason,omitempty"`
+}
+
+// ApplicationStatus is one application's status, for the candidate.
+type ApplicationStatus struct {
+	ApplicationID string           `json:"applicationId"`
+	State         ApplicationState `json:"state"`
+	// SelectionStage is where the selection stands.
+	SelectionStage Stage  `json:"selectionStage"`
+	EliminatedAt   Stage  `json:"eliminatedAt,omitempty"`
+	Reason         string `json:"reason,omitempty"`
+	Rank           int    `json:"rank,omitempty"`
+	// Status says it in plain words.
+	Status Message `json:"status"`
+}
+
+func (s *selection) registerHandlers(ctx workflow.Context) error {
+	type handler struct {
+		name      string
+		fn        any
+		validator any
+	}
+	handlers := []handler{
+		{UpdateWithdrawApplication, s.withdraw, func(ctx workflow.Context, a WithdrawArgs) error {
+			return asRejection(s.checkWithdraw(s.now(ctx), a))
+		}},
+		{UpdateRecordResults, s.recordResults, func(ctx workflow.Context, a RecordResultsArgs) error {
+			return asRejection(s.checkRecordResults(s.now(ctx), a))
+		}},
+		{UpdateDeclareConflict, s.declareConflict, func(ctx workflow.Context, a DeclareConflictArgs) error {
+			return asRejection(s.checkDeclareConflict(s.now(ctx), a))
+		}},
+		{UpdateAdvanceStage, s.advance, func(ctx workflow.Context, a AdvanceArgs) error {
+			return asRejection(s.checkAdvance(s.now(ctx), a))
+		}},
+		{UpdateDecide, s.decide, func(ctx workflow.Context, a DecideArgs) error {
+			return asRejection(s.checkDecide(s.now(ctx), a))
+		}},
+		{UpdateAppoint, s.appoint, func(ctx workflow.Context, a AppointArgs) error {
+			return asRejection(s.checkAppoint(s.now(ctx), a))
+		}},
+		{UpdateCancel, s.cancel, func(ctx workflow.Context, a CancelArgs) error {
+			return asRejection(s.checkCancel(s.now(ctx), a))
+		}},
+		{UpdateFileObjection, s.fileObjection, func(ctx workflow.Context, a FileObjectionArgs) error {
+			return asRejection(s.checkFileObjection(s.now(ctx), a))
+		}},
+		{UpdateAnswerObjection, s.answerObjection, func(ctx workflow.Context, a AnswerObjectionArgs) error {
+			return asRejection(s.checkAnswerObjection(s.now(ctx), a))
+		}},
+		{UpdateSupplyHolidays, s.supplyHolidays, func(ctx workflow.Context, a SupplyHolidaysArgs) error {
+			return asRejection(s.checkSupplyHolidays(s.now(ctx), a))
+		}},
+	}
+	for _, h := range handlers {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+			return fmt.Errorf("register %s: %w", h.name, err)
+		}
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (*SelectionState, error) { return s.st, nil }); err != nil {
+		return err
+	}
+	return workflow.SetQueryHandler(ctx, QueryApplicationStatus, func(id string) (ApplicationStatus, error) {
+		i := s.st.app(id)
+		if i < 0 {
+			return ApplicationStatus{}, rejectMsg(RejectNotFound, errNoApplication(id))
+		}
+		return s.status(&s.st.Applications[i]), nil
+	})
+}
+
+func asRejection(m *Message) error {
+	if m == nil {
+		return nil
+	}
+	return rejectMsg(m.Code, *m)
+}
+
+// handle runs an accepted command: under the lock it checks the command again (the state may
+// have moved on since the validator ran, while the update waited for the lock), builds the
+// next state and the store record, and commits them. The caller's answer waits for the store.
+func (s *selection) handle(ctx workflow.Context, check func(now time.Time) *Message,
+	apply func(next *SelectionState, now time.Time, res *UpdateResult) CommandRecord) (UpdateResult, error) {
+	var res UpdateResult
+	err := s.locked(ctx, func() error {
+		now := s.now(ctx)
+		if m := check(now); m != nil {
+			return rejectMsg(m.Code, *m)
+		}
+		next := s.st.clone()
+		rec := apply(next, now, &res)
+		rec.Key = workflow.GetCurrentUpdateInfo(ctx).ID
+		rec.At = now
+		if err := s.commit(ctx, next, rec); err != nil {
+			return err
+		}
+		res.Seq, res.Stage, res.Phase = s.st.Seq, s.st.Stage, s.st.Phase
+		return nil
+	})
+	return res, err
+}
+
+// Shared checks. Each returns nil when the check passes.
+
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
+func checkText(field, bidang, s string, required bool) *Message {
+	if required && blank(s) {
+		return bi(RejectInvalidArgument, capitalize(field)+" is required", capitalize(bidang)+" wajib diisi")
+	}
+	if len(s) > MaxReasonLength {
+		return bi(RejectInvalidArgument, fmt.Sprintf("%s is longer than %d characters", capitalize(field), MaxReasonLength),
+			fmt.Sprintf("%s lebih dari %d karakter", capitalize(bidang), MaxReasonLength))
+	}
+	return nil
+}
+
+func (s *selection) checkOpen() *Message {
+	if s.st.Stage.Terminal() {
+		n := stageName(s.st.Stage)
+		return bi(RejectWrongStage, fmt.Sprintf("the selection has ended (%s)", n.EN), fmt.Sprintf("seleksi sudah berakhir (%s)", n.ID))
+	}
+	return nil
+}
+
+// committeeMember checks that the actor is a member of this selection's committee.
+func (s *selection) committeeMember(a Actor) (Member, *Message) {
+	if a.Role != RoleCommittee {
+		m := msg(RejectWrongActor, "only members of the selection committee may do this", "hanya anggota panitia seleksi yang dapat melakukan ini")
+		return Member{}, &m
+	}
+	mem, ok := s.member(a.Subject)
+	if !ok {
+		m := msg(RejectWrongActor, "you are not a member of this selection's committee", "Anda bukan anggota panitia seleksi ini")
+		return Member{}, &m
+	}
+	return mem, nil
+}
+
+func (s *selection) chairOrSecretary(a Actor, chairOnly bool) *Message {
+	mem, m := s.committeeMember(a)
+	if m != nil {
+		return m
+	}
+	if mem.Role == CommitteeChair || (!chairOnly && mem.Role == CommitteeSecretary) {
+		return nil
+	}
+	if chairOnly {
+		r := msg(RejectWrongActor, "only the committee chair may do this", "hanya ketua panitia seleksi yang dapat melakukan ini")
+		return &r
+	}
+	r := msg(RejectWrongActor, "only the committee chair or secretary may do this", "hanya ketua atau sekretaris panitia seleksi yang dapat melakukan ini")
+	return &r
+}
+
+func admin(a Actor) *Message {
+	if a.Role != RoleAdmin || blank(a.Subject) {
+		m := msg(RejectWrongActor, "only the selection secretariat (admin) may do this", "hanya sekretariat seleksi (admin) yang dapat melakukan ini")
+		return &m
+	}
+	return nil
+}
+
+func errNoApplication(id string) Message {
+	return msg(RejectNotFound, "there is no application %q in this selection", "tidak ada lamaran %q dalam seleksi ini", id)
+}
+
+func wrongStage(want Stage, st Stage) *Message {
+	m := Message{
+		Code: RejectWrongStage,
+		EN:   fmt.Sprintf("this can be done only during %s; the selection is at %s", stageName(want).EN, stageName(st).EN),
+		ID:   fmt.Sprintf("ini hanya dapat dilakukan pada tahap %s; seleksi sedang pada tahap %s", stageName(want).ID, stageName(st).ID),
+	}
+	return &m
+}
+
+// stageName is a stage's name for people.
+func stageName(st Stage) Message {
+	switch st {
+	case StageAnnouncement:
+		return Message{Code: string(st), EN: "the announcement", ID: "pengumuman"}
+	case StageAdministrativeScreening:
+		return Message{Code: string(st), EN: "administrative screening", ID: "seleksi administrasi"}
+	case StageCompetencyTest:
+		return Message{Code: string(st), EN: "the competency test", ID: "uji kompetensi"}
+	case StageInterview:
+		return Message{Code: string(st), EN: "the interview", ID: "wawancara"}
+	case StageCommitteeDecision:
+		return Message{Code: string(st), EN: "the committee decision", ID: "keputusan panitia seleksi"}
+	case StageClosed:
+		return Message{Code: string(st), EN: "closed", ID: "selesai"}
+	case StageCancelled:
+		return Message{Code: string(st), EN: "cancelled", ID: "dibatalkan"}
+	}
+	return Message{Code: string(st), EN: string(st), ID: string(st)}
+}
+
+// deadline formats the exclusive end of a window as the last day it includes, which is how
+// people read a deadline: "until the end of 15 July".
+func (s *selection) deadline(t time.Time) (en, id string) {
+	d, err := s.cal().LocalDate(t.Add(-time.Nanosecond))
+	if err != nil {
+		return s.localTime(t), s.localTime(t)
+	}
+	return fmt.Sprintf("the end of %s (%s)", d, s.in.Calendar.Zone), fmt.Sprintf("akhir hari %s (%s)", d, s.in.Calendar.Zone)
+}
+
+// componentName is a score component's name for people.
+func componentName(c ScoreComponent) Message {
+	switch c {
+	case ComponentWrittenTest:
+		return Message{Code: string(c), EN: "written test", ID: "tes tertulis"}
+	case ComponentCompetencyTest:
+		return Message{Code: string(c), EN: "competency test", ID: "uji kompetensi"}
+	case ComponentPaper:
+		return Message{Code: string(c), EN: "paper", ID: "makalah"}
+	case ComponentInterview:
+		return Message{Code: string(c), EN: "interview", ID: "wawancara"}
+	case ComponentTrackRecord:
+		return Message{Code: string(c), EN: "track record", ID: "rekam jejak"}
+	}
+	return Message{Code: string(c), EN: string(c), ID: string(c)}
+}
+
+// localTime formats a selection-time instant in the agency's zone for messages.
+func (s *selection) localTime(t time.Time) string {
+	loc, err := s.in.Calendar.Zone.Location()
+	if err != nil {
+		return t.UTC().Format("2006-01-02 15:04 MST")
+	}
+	return t.In(loc).Format("2006-01-02 15:04 ") + string(s.in.Calendar.Zone)
+}
