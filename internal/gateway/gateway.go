@@ -6,6 +6,7 @@ package gateway
 
 import (
 	"context"
+	"embed"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -22,8 +23,13 @@ import (
 	"github.com/bkpsdm/seleksi/internal/i18n"
 )
 
-// New returns the HTTP handler for every REST route of the contract, /openapi.json and
-// /healthz, forwarding to the gRPC server behind conn.
+// web holds the candidate's status page, served at /.
+//
+//go:embed web
+var web embed.FS
+
+// New returns the HTTP handler for every REST route of the contract, /openapi.json,
+// /healthz and the candidate's status page at /, forwarding to the gRPC server behind conn.
 func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
@@ -50,6 +56,19 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 		_, _ = w.Write(openapi)
 	}); err != nil {
 		return nil, fmt.Errorf("gateway: openapi route: %w", err)
+	}
+	page, err := web.ReadFile("web/index.html")
+	if err != nil {
+		return nil, fmt.Errorf("gateway: status page: %w", err)
+	}
+	if err := mux.HandlePath(http.MethodGet, "/", func(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		// The page talks only to this origin and shows data from the API as text.
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		_, _ = w.Write(page)
+	}); err != nil {
+		return nil, fmt.Errorf("gateway: status page route: %w", err)
 	}
 	return mux, nil
 }
