@@ -83,6 +83,11 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 	if a.store, err = store.Open(ctx, cfg.StoreURL()); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	// Every process migrates at start; the store serializes concurrent migrators (API
+	// replicas and workers starting together) with a lock.
+	if err = a.store.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 
 	if cfg.RunsWorker() {
 		a.worker = worker.New(a.temporal, cfg.TemporalTaskQueue, worker.Options{
