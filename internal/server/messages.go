@@ -14,13 +14,15 @@ import (
 
 // Messages of the gRPC edge, in Indonesian and English.
 var (
-	msgInvalid         = i18n.Text{ID: "permintaan tidak valid", EN: "request is invalid"}
-	msgInternal        = i18n.Text{ID: "terjadi kesalahan internal", EN: "internal error"}
-	msgNoRule          = i18n.Text{ID: "akses ditolak", EN: "permission denied"}
-	msgUnauthenticated = i18n.Text{ID: "token tidak ada atau tidak valid", EN: "missing or invalid token"}
-	msgIdentityDown    = i18n.Text{ID: "verifikasi identitas sedang tidak tersedia", EN: "identity verification is unavailable"}
-	msgWrongRole       = i18n.Text{ID: "peran Anda tidak diizinkan melakukan ini", EN: "your role may not do this"}
-	msgNotOnCommittee  = i18n.Text{ID: "Anda bukan anggota panitia seleksi ini", EN: "you are not on this selection's committee"}
+	msgInvalid           = i18n.Text{ID: "permintaan tidak valid", EN: "request is invalid"}
+	msgInternal          = i18n.Text{ID: "terjadi kesalahan internal", EN: "internal error"}
+	msgNoRule            = i18n.Text{ID: "akses ditolak", EN: "permission denied"}
+	msgUnauthenticated   = i18n.Text{ID: "token tidak ada atau tidak valid", EN: "missing or invalid token"}
+	msgIdentityDown      = i18n.Text{ID: "verifikasi identitas sedang tidak tersedia", EN: "identity verification is unavailable"}
+	msgWrongRole         = i18n.Text{ID: "peran Anda tidak diizinkan melakukan ini", EN: "your role may not do this"}
+	msgNotOnCommittee    = i18n.Text{ID: "Anda bukan anggota panitia seleksi ini", EN: "you are not on this selection's committee"}
+	msgSelectionNotFound = i18n.Text{ID: "seleksi tidak ditemukan", EN: "selection not found"}
+	msgTimeout           = i18n.Text{ID: "permintaan melewati batas waktu; kirim ulang dengan request_id yang sama", EN: "the request timed out; send it again with the same request_id"}
 )
 
 // language is the caller's preferred language: the Accept-Language header (forwarded by the
