@@ -1589,11 +1589,11 @@ type RecordResultsRequest struct {
 	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The stage the results belong to; must be the current stage.
 	Stage Stage `protobuf:"varint,3,opt,name=stage,proto3,enum=seleksi.v1.Stage" json:"stage,omitempty"`
-	// The results, 1 to 5,000, each application at most once.
+	// The results, 1 to 1,000, each application at most once.
 	Results []*ApplicationResult `protobuf:"bytes,4,rep,name=results,proto3" json:"results,omitempty"`
-	// For the interview, the member whose scores these are; empty means the
-	// caller. Only the chair may record for another member (such as from a
-	// signed paper score sheet).
+	// For the interview, the member whose scores these are. Empty means the
+	// caller; when set it must be the caller, because scores are attributed to
+	// whoever records them in the audit trail.
 	MemberId      string `protobuf:"bytes,5,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1726,7 +1726,7 @@ type DeclareConflictRequest struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Idempotency key: a retry with the same request_id declares once.
 	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// The committee member with the conflict.
+	// The committee member with the conflict: the caller.
 	MemberId string `protobuf:"bytes,3,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
 	// The application, `selections/{selection}/applications/{application}`.
 	Application string `protobuf:"bytes,4,opt,name=application,proto3" json:"application,omitempty"`
@@ -2491,7 +2491,7 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12:\n" +
 	"\x05stage\x18\x03 \x01(\x0e2\x11.seleksi.v1.StageB\x11\xe0A\x02\xbaH\v\x82\x01\b\x10\x01\x18\x02\x18\x03\x18\x04R\x05stage\x12G\n" +
-	"\aresults\x18\x04 \x03(\v2\x1d.seleksi.v1.ApplicationResultB\x0e\xe0A\x02\xbaH\b\x92\x01\x05\b\x01\x10\x88'R\aresults\x12K\n" +
+	"\aresults\x18\x04 \x03(\v2\x1d.seleksi.v1.ApplicationResultB\x0e\xe0A\x02\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\aresults\x12K\n" +
 	"\tmember_id\x18\x05 \x01(\tB.\xbaH+\xd8\x01\x01r&2$^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$R\bmemberId:\x81\x01\xbaH~\x1a|\n" +
 	"\"record_results.unique_applications\x12)each application may appear once per call\x1a+this.results.map(r, r.application).unique()\"s\n" +
 	"\x15RecordResultsResponse\x12%\n" +

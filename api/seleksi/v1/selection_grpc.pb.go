@@ -67,8 +67,8 @@ type SelectionServiceClient interface {
 	AdvanceSelection(ctx context.Context, in *AdvanceSelectionRequest, opts ...grpc.CallOption) (*AdvanceSelectionResponse, error)
 	// Records the committee's results for many applications at once.
 	//
-	// One call carries a whole score sheet (up to 5,000 results) for the current
-	// stage. Recording again for the same application replaces its result until
+	// One call carries a score sheet of up to 1,000 results for the current
+	// stage; larger sheets are sent in several calls. Recording again for the same application replaces its result until
 	// the stage is advanced. For the interview each member records their own
 	// scores, and members cannot score applications they are recused from.
 	// Caller: committee.
@@ -76,8 +76,7 @@ type SelectionServiceClient interface {
 	// Declares a committee member's conflict of interest with an application.
 	//
 	// From then on the member is recused from scoring that application. Caller:
-	// committee (a member declares their own conflict; the chair may declare
-	// one for any member).
+	// committee (each member declares their own conflicts).
 	DeclareConflict(ctx context.Context, in *DeclareConflictRequest, opts ...grpc.CallOption) (*DeclareConflictResponse, error)
 	// Records the committee's decision: up to three ranked names with reasons.
 	//
@@ -245,8 +244,8 @@ type SelectionServiceServer interface {
 	AdvanceSelection(context.Context, *AdvanceSelectionRequest) (*AdvanceSelectionResponse, error)
 	// Records the committee's results for many applications at once.
 	//
-	// One call carries a whole score sheet (up to 5,000 results) for the current
-	// stage. Recording again for the same application replaces its result until
+	// One call carries a score sheet of up to 1,000 results for the current
+	// stage; larger sheets are sent in several calls. Recording again for the same application replaces its result until
 	// the stage is advanced. For the interview each member records their own
 	// scores, and members cannot score applications they are recused from.
 	// Caller: committee.
@@ -254,8 +253,7 @@ type SelectionServiceServer interface {
 	// Declares a committee member's conflict of interest with an application.
 	//
 	// From then on the member is recused from scoring that application. Caller:
-	// committee (a member declares their own conflict; the chair may declare
-	// one for any member).
+	// committee (each member declares their own conflicts).
 	DeclareConflict(context.Context, *DeclareConflictRequest) (*DeclareConflictResponse, error)
 	// Records the committee's decision: up to three ranked names with reasons.
 	//

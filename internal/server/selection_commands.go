@@ -1,0 +1,165 @@
+package server
+
+import (
+	"context"
+	"slices"
+
+	"google.golang.org/grpc/codes"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/workflows"
+)
+
+var msgOwnDeclaration = i18n.Text{
+	ID: "anggota panitia hanya dapat menyatakan konflik kepentingannya sendiri",
+	EN: "a committee member can only declare their own conflict of interest",
+}
+
+// AdvanceSelection closes the current stage and publishes its result.
+func (s *SelectionServer) AdvanceSelection(ctx context.Context, req *seleksiv1.AdvanceSelectionRequest) (*seleksiv1.AdvanceSelectionResponse, error) {
+	id := segment(req.GetName(), 0)
+	stage := wfStage(req.GetExpectedStage())
+	_, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateAdvanceStage, workflows.AdvanceArgs{
+		Actor: actorOf(principal(ctx)), Stage: stage, Reason: req.GetReason()})
+	if err != nil {
+		return nil, err
+	}
+	sel, err := s.view(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &seleksiv1.AdvanceSelectionResponse{Selection: sel}
+	if r, err := s.store.GetStageResult(ctx, id, string(stage), 0); err == nil {
+		out.PublishedResult = stageResultView(r, nil)
+	}
+	return out, nil
+}
+
+// resultInput converts one line of a score sheet.
+func resultInput(r *seleksiv1.ApplicationResult) workflows.ResultInput {
+	in := workflows.ResultInput{
+		ApplicationID: segment(r.GetApplication(), 1),
+		Reason:        r.GetReason(),
+		Managerial:    toScore(r.GetManagerialScore()),
+		SocioCultural: toScore(r.GetSocioCulturalScore()),
+	}
+	if r.GetOutcome() != seleksiv1.Outcome_OUTCOME_UNSPECIFIED {
+		in.Outcome = workflows.Outcome(r.GetOutcome().String())
+	}
+	if r.GetCompetencyCategory() != seleksiv1.CompetencyCategory_COMPETENCY_CATEGORY_UNSPECIFIED {
+		in.Category = workflows.CompetencyCategory(r.GetCompetencyCategory().String())
+	}
+	for _, sc := range r.GetScores() {
+		in.Scores = append(in.Scores, workflows.ComponentScore{
+			Component: workflows.ScoreComponent(sc.GetComponent().String()), Score: toScore(sc.GetScore())})
+	}
+	return in
+}
+
+// RecordResults records a batch of results for the current stage in one update.
+func (s *SelectionServer) RecordResults(ctx context.Context, req *seleksiv1.RecordResultsRequest) (*seleksiv1.RecordResultsResponse, error) {
+	p := principal(ctx)
+	if m := req.GetMemberId(); m != "" && m != p.Subject {
+		// Scores are attributed to the member who sends them; entering a sheet in another
+		// member's name would break the audit trail of who scored whom.
+		return nil, localizedError(ctx, codes.PermissionDenied, i18n.Text{
+			ID: "nilai hanya dapat dicatat atas nama Anda sendiri", EN: "scores can only be recorded in your own name"})
+	}
+	id := segment(req.GetName(), 0)
+	args := workflows.RecordResultsArgs{Actor: actorOf(p), Stage: wfStage(req.GetStage())}
+	for _, r := range req.GetResults() {
+		args.Results = append(args.Results, resultInput(r))
+	}
+	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateRecordResults, args); err != nil {
+		return nil, err
+	}
+	sel, err := s.view(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &seleksiv1.RecordResultsResponse{RecordedCount: uint32(len(args.Results)), Selection: sel}, nil
+}
+
+// DeclareConflict recuses the calling member from an application.
+func (s *SelectionServer) DeclareConflict(ctx context.Context, req *seleksiv1.DeclareConflictRequest) (*seleksiv1.DeclareConflictResponse, error) {
+	p := principal(ctx)
+	if req.GetMemberId() != p.Subject {
+		return nil, localizedError(ctx, codes.PermissionDenied, msgOwnDeclaration)
+	}
+	id := segment(req.GetName(), 0)
+	appID := segment(req.GetApplication(), 1)
+	reason := req.GetRelationship()
+	if r := req.GetReason(); r != "" {
+		reason += ": " + r
+	}
+	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateDeclareConflict, workflows.DeclareConflictArgs{
+		Actor: actorOf(p), ApplicationIDs: []string{appID}, Reason: reason}); err != nil {
+		return nil, err
+	}
+	sel, err := s.store.GetSelection(ctx, id)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	for _, c := range sel.Conflicts {
+		if c.MemberID == p.Subject && c.ApplicationID == appID {
+			return &seleksiv1.DeclareConflictResponse{Conflict: conflictView(id, c)}, nil
+		}
+	}
+	return &seleksiv1.DeclareConflictResponse{Conflict: &seleksiv1.Conflict{
+		MemberId: p.Subject, Application: req.GetApplication(), Relationship: req.GetRelationship(), Reason: req.GetReason(), DeclaredBy: p.Subject}}, nil
+}
+
+// DecideSelection records the committee's ranked shortlist.
+func (s *SelectionServer) DecideSelection(ctx context.Context, req *seleksiv1.DecideSelectionRequest) (*seleksiv1.DecideSelectionResponse, error) {
+	id := segment(req.GetName(), 0)
+	ranked := append([]*seleksiv1.RankedCandidate(nil), req.GetRanked()...)
+	// The workflow takes the shortlist in rank order; the API lets ranks arrive in any order.
+	slices.SortStableFunc(ranked, func(a, b *seleksiv1.RankedCandidate) int { return int(a.GetRank()) - int(b.GetRank()) })
+	args := workflows.DecideArgs{Actor: actorOf(principal(ctx)), Statement: req.GetShortfallStatement()}
+	for _, r := range ranked {
+		args.Shortlist = append(args.Shortlist, workflows.ShortlistInput{ApplicationID: segment(r.GetApplication(), 1), Reason: r.GetReason()})
+	}
+	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateDecide, args); err != nil {
+		return nil, err
+	}
+	sel, err := s.view(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &seleksiv1.DecideSelectionResponse{Selection: sel}
+	if r, err := s.store.GetStageResult(ctx, id, string(workflows.StageCommitteeDecision), 0); err == nil {
+		out.PublishedResult = stageResultView(r, nil)
+	}
+	return out, nil
+}
+
+// AppointCandidate records the PPK's choice and closes the selection.
+func (s *SelectionServer) AppointCandidate(ctx context.Context, req *seleksiv1.AppointCandidateRequest) (*seleksiv1.AppointCandidateResponse, error) {
+	id := segment(req.GetName(), 0)
+	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateAppoint, workflows.AppointArgs{
+		Actor: actorOf(principal(ctx)), ApplicationID: segment(req.GetApplication(), 1),
+		AppointingOfficial: req.GetPpkDecreeRef(), OversightRecommendationRef: req.GetOversightRecommendationRef(),
+		Reason: req.GetReason()}); err != nil {
+		return nil, err
+	}
+	sel, err := s.view(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &seleksiv1.AppointCandidateResponse{Selection: sel}, nil
+}
+
+// CancelSelection cancels the selection with a reason.
+func (s *SelectionServer) CancelSelection(ctx context.Context, req *seleksiv1.CancelSelectionRequest) (*seleksiv1.CancelSelectionResponse, error) {
+	id := segment(req.GetName(), 0)
+	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateCancel, workflows.CancelArgs{
+		Actor: actorOf(principal(ctx)), Reason: req.GetReason()}); err != nil {
+		return nil, err
+	}
+	sel, err := s.view(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &seleksiv1.CancelSelectionResponse{Selection: sel}, nil
+}

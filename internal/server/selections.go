@@ -1,0 +1,253 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/workflows"
+)
+
+// Store is what the handlers read and write in the relational store.
+type Store interface {
+	CreateSelection(ctx context.Context, in store.NewSelection) (store.Selection, error)
+	GetSelection(ctx context.Context, id string) (store.Selection, error)
+	ListSelections(ctx context.Context, opts store.ListOptions) (store.Page[store.Selection], error)
+	ApplicationCounts(ctx context.Context, selectionID string) (store.ApplicationCounts, error)
+	GetStageResult(ctx context.Context, selectionID, stage string, revision int) (store.StageResult, error)
+	SubmitApplication(ctx context.Context, in store.SubmitInput) (store.Application, error)
+	GetApplication(ctx context.Context, selectionID, id string) (store.Application, error)
+	ListApplications(ctx context.Context, selectionID string, opts store.ListOptions) (store.Page[store.Application], error)
+	ListObjections(ctx context.Context, selectionID, applicationID string, opts store.ListOptions) (store.Page[store.Objection], error)
+	GetObjection(ctx context.Context, selectionID, id string) (store.Objection, error)
+}
+
+// SelectionOptions configure the selection handlers.
+type SelectionOptions struct {
+	TaskQueue string
+	// SecondsPerDay compresses every new selection's days (demonstrations and tests only);
+	// zero is real time.
+	SecondsPerDay int64
+	Now           func() time.Time
+}
+
+// SelectionServer implements SelectionService: reads from the store, commands through the
+// selection's workflow.
+type SelectionServer struct {
+	seleksiv1.UnimplementedSelectionServiceServer
+	store Store
+	cmd   commander
+	opts  SelectionOptions
+}
+
+var _ seleksiv1.SelectionServiceServer = (*SelectionServer)(nil)
+
+// NewSelectionServer builds the selection handlers.
+func NewSelectionServer(st Store, wf Workflows, logger *slog.Logger, opts SelectionOptions) *SelectionServer {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &SelectionServer{store: st, cmd: commander{wf: wf, logger: logger}, opts: opts}
+}
+
+var (
+	msgNotFound        = i18n.Text{ID: "tidak ditemukan", EN: "not found"}
+	msgConflict        = i18n.Text{ID: "bertentangan dengan data yang sudah ada", EN: "conflicts with existing data"}
+	msgPrecondition    = i18n.Text{ID: "tidak dapat dilakukan pada keadaan saat ini", EN: "not possible in the current state"}
+	msgInvalidSelInput = i18n.Text{ID: "definisi seleksi tidak sah", EN: "the selection's definition is not valid"}
+)
+
+// storeError maps the store's typed errors to statuses; other errors are logged and hidden.
+func storeError(ctx context.Context, logger *slog.Logger, err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return localizedError(ctx, codes.NotFound, msgNotFound)
+	case errors.Is(err, store.ErrConflict):
+		return localizedError(ctx, codes.AlreadyExists, msgConflict)
+	case errors.Is(err, store.ErrFailedPrecondition):
+		return localizedError(ctx, codes.FailedPrecondition, msgPrecondition)
+	case errors.Is(err, store.ErrInvalidArgument):
+		return localizedError(ctx, codes.InvalidArgument, msgInvalid, &errdetails.BadRequest{
+			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "request", Description: err.Error(), Reason: "invalid"}},
+		})
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return localizedError(ctx, codes.DeadlineExceeded, msgTimeout)
+	}
+	logger.ErrorContext(ctx, "store call failed", "error", err)
+	return localizedError(ctx, codes.Internal, msgInternal)
+}
+
+func principal(ctx context.Context) auth.Principal {
+	p, _ := auth.FromContext(ctx)
+	return p
+}
+
+// CreateSelection records the definition in the store (idempotently by request_id), then
+// starts the selection's workflow. A retry after a failure in between finds the stored
+// definition and starts the workflow then.
+func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.CreateSelectionRequest) (*seleksiv1.CreateSelectionResponse, error) {
+	id := selectionIDFor(req)
+	in, violations, err := selectionInput(id, req.GetSelection())
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	in.TimeScale = workflows.TimeScale{SecondsPerDay: s.opts.SecondsPerDay}
+	if verr := in.Validate(); verr != nil {
+		lang := language(ctx)
+		for _, p := range workflows.ProblemsOf(verr) {
+			violations = append(violations, &errdetails.BadRequest_FieldViolation{
+				Field: "selection", Description: i18n.Text{ID: p.ID, EN: p.EN}.In(lang), Reason: p.Code})
+		}
+	}
+	if len(violations) > 0 {
+		return nil, localizedError(ctx, codes.InvalidArgument, msgInvalidSelInput, &errdetails.BadRequest{FieldViolations: violations})
+	}
+
+	def := proto.Clone(req.GetSelection()).(*seleksiv1.Selection)
+	clearOutputOnly(def.ProtoReflect())
+	if in.TimeScale.SecondsPerDay > 0 {
+		def.TimeScale = 86400 / float64(in.TimeScale.SecondsPerDay)
+	} else {
+		def.TimeScale = 1
+	}
+	config, err := protojson.Marshal(def)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, fmt.Errorf("encode definition: %w", err))
+	}
+	p := principal(ctx)
+	committee := make([]store.CommitteeMember, 0, len(def.GetCommittee()))
+	for _, m := range def.GetCommittee() {
+		committee = append(committee, store.CommitteeMember{MemberID: m.GetMemberId(), DisplayName: m.GetDisplayName(),
+			Kind: m.GetKind().String(), Role: m.GetRole().String(), PostLevel: m.GetPostLevel().String(), Affiliation: m.GetAffiliation()})
+	}
+	wfID := workflows.WorkflowID(id)
+	if _, err := s.store.CreateSelection(ctx, store.NewSelection{
+		ID: id, RequestID: req.GetRequestId(), WorkflowID: wfID,
+		PositionTitle: def.GetPositionTitle(), PositionUnit: def.GetPositionUnit(), Agency: def.GetAgency(),
+		TimeZone: def.GetTimeZone().String(), Config: config, Committee: committee,
+		Actor: store.Actor{Subject: p.Subject, Role: string(actorOf(p).Role)}, Now: s.opts.Now(),
+	}); err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	_, err = s.cmd.wf.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:        wfID,
+		TaskQueue: s.opts.TaskQueue,
+		// The store has already tied this ID to this request; a retry finds the running
+		// workflow, and a closed one is never started again under the same ID.
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			temporal.NewSearchAttributeKeyKeyword(SearchAttributeAgency).ValueSet(def.GetAgency())),
+	}, workflows.SelectionWorkflow, in)
+	if err != nil {
+		return nil, s.cmd.workflowError(ctx, "start", err)
+	}
+	sel, err := s.view(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &seleksiv1.CreateSelectionResponse{Selection: sel}, nil
+}
+
+// SearchAttributeAgency is the Temporal search attribute carrying a selection's agency, so
+// operators can find an agency's workflows in the Web UI. No personal data goes there.
+const SearchAttributeAgency = "SeleksiAgency"
+
+// clearOutputOnly clears every field marked OUTPUT_ONLY, recursively: a client cannot set
+// a selection's stage or timestamps by sending them (AIP-203).
+func clearOutputOnly(m protoreflect.Message) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		behaviors, _ := proto.GetExtension(fd.Options(), annotations.E_FieldBehavior).([]annotations.FieldBehavior)
+		if slices.Contains(behaviors, annotations.FieldBehavior_OUTPUT_ONLY) {
+			m.Clear(fd)
+			return true
+		}
+		if fd.Kind() == protoreflect.MessageKind {
+			switch {
+			case fd.IsList():
+				for i := 0; i < v.List().Len(); i++ {
+					clearOutputOnly(v.List().Get(i).Message())
+				}
+			case !fd.IsMap():
+				clearOutputOnly(v.Message())
+			}
+		}
+		return true
+	})
+}
+
+func (s *SelectionServer) view(ctx context.Context, id string) (*seleksiv1.Selection, error) {
+	sel, err := s.store.GetSelection(ctx, id)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	counts, err := s.store.ApplicationCounts(ctx, id)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	v, err := selectionView(sel, &counts)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	return v, nil
+}
+
+// GetSelection returns the announcement and the selection's status.
+func (s *SelectionServer) GetSelection(ctx context.Context, req *seleksiv1.GetSelectionRequest) (*seleksiv1.GetSelectionResponse, error) {
+	sel, err := s.view(ctx, segment(req.GetName(), 0))
+	if err != nil {
+		return nil, err
+	}
+	return &seleksiv1.GetSelectionResponse{Selection: sel}, nil
+}
+
+// ListSelections lists selections page by page.
+func (s *SelectionServer) ListSelections(ctx context.Context, req *seleksiv1.ListSelectionsRequest) (*seleksiv1.ListSelectionsResponse, error) {
+	page, err := s.store.ListSelections(ctx, store.ListOptions{
+		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()})
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	out := &seleksiv1.ListSelectionsResponse{NextPageToken: page.NextPageToken, TotalSize: int32(page.TotalSize)}
+	for _, sel := range page.Items {
+		v, err := selectionView(sel, nil)
+		if err != nil {
+			return nil, storeError(ctx, s.cmd.logger, err)
+		}
+		out.Selections = append(out.Selections, v)
+	}
+	return out, nil
+}
+
+// GetStageResult returns a published stage result, the latest revision unless asked.
+func (s *SelectionServer) GetStageResult(ctx context.Context, req *seleksiv1.GetStageResultRequest) (*seleksiv1.GetStageResultResponse, error) {
+	id := segment(req.GetName(), 0)
+	r, err := s.store.GetStageResult(ctx, id, stageFromSlug(segment(req.GetName(), 1)), int(req.GetRevision()))
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	names := map[string]string{}
+	for _, e := range r.Entries {
+		if a, err := s.store.GetApplication(ctx, id, e.ApplicationID); err == nil {
+			names[e.ApplicationID] = a.Candidate.FullName
+		}
+	}
+	return &seleksiv1.GetStageResultResponse{Result: stageResultView(r, names)}, nil
+}

@@ -1,0 +1,178 @@
+package server
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/store"
+)
+
+// Views turn the store's read models into API resources. The store keeps the selection's
+// definition as the API received it (protojson of the Selection's input fields); the
+// projected status is laid over it.
+
+func ts(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}
+
+func selectionView(s store.Selection, counts *store.ApplicationCounts) (*seleksiv1.Selection, error) {
+	out := &seleksiv1.Selection{}
+	if len(s.Config) > 0 {
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(s.Config, out); err != nil {
+			return nil, fmt.Errorf("selection %s: stored definition: %w", s.ID, err)
+		}
+	}
+	out.Name = selectionName(s.ID)
+	out.WorkflowId = s.WorkflowID
+	out.Stage = protoStage(s.Stage)
+	out.StageOpenTime = ts(s.StageOpenTime)
+	if s.Stage == store.StageAnnouncement {
+		out.StageOpenTime = ts(s.Window.Opens)
+		out.StageCloseTime = ts(s.Window.Closes)
+	}
+	out.ExtensionsUsed = uint32(s.Window.Extension)
+	out.Conflicts = nil
+	for _, c := range s.Conflicts {
+		out.Conflicts = append(out.Conflicts, conflictView(s.ID, c))
+	}
+	if s.AppointedApplication != "" {
+		out.AppointedApplication = applicationName(s.ID, s.AppointedApplication)
+	}
+	out.PpkDecreeRef = s.PPKDecreeRef
+	out.OversightRecommendationRef = s.OversightRecommendationRef
+	out.CancelReason = s.CancelReason
+	out.CreateTime = ts(s.CreateTime)
+	out.UpdateTime = ts(s.UpdateTime)
+	out.Etag = strconv.FormatInt(s.Version, 10)
+	if counts != nil {
+		out.ApplicationCounts = &seleksiv1.ApplicationCounts{
+			Total:      uint32(counts.Total),
+			Submitted:  uint32(counts.ByState[store.StateSubmitted]),
+			InProgress: uint32(counts.ByState["APPLICATION_STATE_IN_PROGRESS"]),
+			Eliminated: uint32(counts.ByState["APPLICATION_STATE_ELIMINATED"]),
+			Withdrawn:  uint32(counts.ByState["APPLICATION_STATE_WITHDRAWN"]),
+			Decided: uint32(counts.ByState["APPLICATION_STATE_SHORTLISTED"] + counts.ByState["APPLICATION_STATE_APPOINTED"] +
+				counts.ByState["APPLICATION_STATE_NOT_SELECTED"]),
+		}
+	}
+	return out, nil
+}
+
+func conflictView(selectionID string, c store.Conflict) *seleksiv1.Conflict {
+	return &seleksiv1.Conflict{
+		MemberId:     c.MemberID,
+		Application:  applicationName(selectionID, c.ApplicationID),
+		Relationship: c.Relationship,
+		Reason:       c.Reason,
+		DeclaredBy:   c.DeclaredBy,
+		DeclareTime:  ts(c.DeclareTime),
+	}
+}
+
+func scoresView(scores []store.ComponentScore) []*seleksiv1.ComponentScore {
+	out := make([]*seleksiv1.ComponentScore, 0, len(scores))
+	for _, s := range scores {
+		out = append(out, &seleksiv1.ComponentScore{Component: protoComponent(s.Component), Score: float64(s.Score) / 100})
+	}
+	return out
+}
+
+func stageResultView(r store.StageResult, names map[string]string) *seleksiv1.StageResult {
+	out := &seleksiv1.StageResult{
+		Name:              selectionName(r.SelectionID) + "/results/" + stageSlug(r.Stage),
+		Stage:             protoStage(r.Stage),
+		Revision:          uint32(r.Revision),
+		PublishTime:       ts(r.PublishedAt),
+		ObjectionDeadline: ts(r.ObjectionDeadline),
+		RevisionReason:    r.RevisionReason,
+		ScoresPublished:   r.ScoresPublished,
+	}
+	for _, e := range r.Entries {
+		entry := &seleksiv1.StageResultEntry{
+			Application:   applicationName(r.SelectionID, e.ApplicationID),
+			CandidateName: names[e.ApplicationID],
+			Outcome:       protoOutcome(e.Outcome),
+			Rank:          uint32(e.Rank),
+			Reason:        e.Reason,
+		}
+		// Scores are published only where the selection says so; the store keeps them either
+		// way for the committee and auditors.
+		if r.ScoresPublished {
+			entry.Scores = scoresView(e.Scores)
+			entry.FinalScore = float64(e.FinalScore) / 100
+		}
+		out.Entries = append(out.Entries, entry)
+	}
+	return out
+}
+
+// applicationView shows an application. Personal data (NIP, e-mail, phone, birth date) is
+// shown only when withPersonal is set: to the candidate, the committee, the secretariat and
+// auditors, never in public lists.
+func applicationView(a store.Application, withPersonal bool) (*seleksiv1.Application, error) {
+	out := &seleksiv1.Application{
+		Name:         applicationName(a.SelectionID, a.ID),
+		Statement:    a.Statement,
+		State:        protoState(a.State),
+		CurrentStage: protoStage(a.CurrentStage),
+		FinalScore:   float64(a.FinalScore) / 100,
+		Rank:         uint32(a.Rank),
+		Owner:        a.Owner,
+		SubmitTime:   ts(a.SubmitTime),
+		UpdateTime:   ts(a.UpdateTime),
+		StatusText:   &seleksiv1.LocalizedText{Id: a.Status.ID, En: a.Status.EN},
+	}
+	profile := &seleksiv1.CandidateProfile{}
+	if len(a.Profile) > 0 {
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(a.Profile, profile); err != nil {
+			return nil, fmt.Errorf("application %s: stored profile: %w", a.ID, err)
+		}
+	}
+	profile.FullName = a.Candidate.FullName
+	if withPersonal {
+		profile.Nip, profile.Email, profile.Phone, profile.BirthDate = a.Candidate.NIP, a.Candidate.Email, a.Candidate.Phone, a.Candidate.BirthDate
+	} else {
+		profile.Nip, profile.Email, profile.Phone, profile.BirthDate = "", "", "", ""
+	}
+	out.Candidate = profile
+	for _, d := range a.Documents {
+		out.Documents = append(out.Documents, &seleksiv1.DocumentRef{Kind: d.Kind, FileName: d.FileName, Sha256: d.SHA256, Url: d.URL})
+	}
+	if a.EliminatedStage != "" {
+		out.EliminatedStage = protoStage(a.EliminatedStage)
+		out.EliminationReason = &seleksiv1.LocalizedText{Id: a.EliminationReason, En: a.EliminationReason}
+	}
+	for _, r := range a.Results {
+		out.StageResults = append(out.StageResults, &seleksiv1.ApplicationStageResult{
+			Stage:      protoStage(r.Stage),
+			Outcome:    protoOutcome(r.Outcome),
+			Scores:     scoresView(r.Scores),
+			Reason:     r.Reason,
+			Published:  true,
+			Revision:   uint32(r.Revision),
+			RecordTime: ts(r.PublishTime),
+		})
+	}
+	return out, nil
+}
+
+func objectionView(o store.Objection) *seleksiv1.Objection {
+	return &seleksiv1.Objection{
+		Name:       objectionName(o.SelectionID, o.ApplicationID, o.Stage),
+		Stage:      protoStage(o.Stage),
+		Reason:     o.Reason,
+		State:      seleksiv1.ObjectionState(seleksiv1.ObjectionState_value[o.State]),
+		Answer:     o.Answer,
+		AnsweredBy: o.AnsweredBy,
+		CreateTime: ts(o.FileTime),
+		AnswerTime: ts(o.AnswerTime),
+	}
+}
