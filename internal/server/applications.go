@@ -1,0 +1,231 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/workflows"
+)
+
+// ApplicationServer implements ApplicationService. Submissions go straight to the store
+// inside the window the workflow projected there (a deadline rush would overwhelm a single
+// workflow's update limits); everything after the close goes through the workflow.
+type ApplicationServer struct {
+	seleksiv1.UnimplementedApplicationServiceServer
+	store Store
+	cmd   commander
+	now   func() time.Time
+}
+
+var _ seleksiv1.ApplicationServiceServer = (*ApplicationServer)(nil)
+
+// NewApplicationServer builds the application handlers.
+func NewApplicationServer(st Store, wf Workflows, logger *slog.Logger, now func() time.Time) *ApplicationServer {
+	if now == nil {
+		now = time.Now
+	}
+	return &ApplicationServer{store: st, cmd: commander{wf: wf, logger: logger}, now: now}
+}
+
+var msgWindowClosed = i18n.Text{
+	ID: "masa pendaftaran seleksi ini tidak sedang dibuka",
+	EN: "this selection is not accepting applications now",
+}
+
+// SubmitApplication stores the caller's application, once per candidate per selection.
+func (s *ApplicationServer) SubmitApplication(ctx context.Context, req *seleksiv1.SubmitApplicationRequest) (*seleksiv1.SubmitApplicationResponse, error) {
+	p := principal(ctx)
+	selID := segment(req.GetParent(), 0)
+	app := req.GetApplication()
+	prof := app.GetCandidate()
+	profile := proto.Clone(prof).(*seleksiv1.CandidateProfile)
+	// Personal data lives in the candidate's own row; the profile keeps the rest.
+	profile.FullName, profile.Nip, profile.Email, profile.Phone, profile.BirthDate = "", "", "", "", ""
+	profileJSON, err := protojson.Marshal(profile)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	exp := int(prof.GetYearsOfExperience()) * 12
+	adm := int(prof.GetYearsInAdministratorPost()) * 12
+	in := store.SubmitInput{
+		SelectionID: selID,
+		RequestID:   req.GetRequestId(),
+		Candidate: store.Candidate{Subject: p.Subject, FullName: prof.GetFullName(), NIP: prof.GetNip(),
+			Email: prof.GetEmail(), Phone: prof.GetPhone(), BirthDate: prof.GetBirthDate()},
+		Profile:   profileJSON,
+		Statement: app.GetStatement(),
+		Facts: store.Facts{Education: prof.GetEducationLevel().String(), ExperienceMonths: &exp,
+			AdministratorMonths: &adm, Documents: []string{}},
+		Now: s.now(),
+	}
+	for _, d := range app.GetDocuments() {
+		in.Documents = append(in.Documents, store.Document{Kind: d.GetKind(), FileName: d.GetFileName(), SHA256: d.GetSha256(), URL: d.GetUrl()})
+		in.Facts.Documents = append(in.Facts.Documents, d.GetKind())
+	}
+	a, err := s.store.SubmitApplication(ctx, in)
+	if err != nil {
+		if isPrecondition(err) {
+			return nil, localizedError(ctx, codes.FailedPrecondition, msgWindowClosed)
+		}
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	v, err := applicationView(a, true)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	return &seleksiv1.SubmitApplicationResponse{Application: v}, nil
+}
+
+// visible loads an application the caller may see: candidates only their own. Another
+// candidate's application is reported as not found, so IDs cannot be probed.
+func (s *ApplicationServer) visible(ctx context.Context, selID, appID string) (store.Application, error) {
+	a, err := s.store.GetApplication(ctx, selID, appID)
+	if err != nil {
+		return store.Application{}, storeError(ctx, s.cmd.logger, err)
+	}
+	if p := principal(ctx); p.Role == auth.RoleCandidate && a.Owner != p.Subject {
+		return store.Application{}, localizedError(ctx, codes.NotFound, msgNotFound)
+	}
+	return a, nil
+}
+
+// GetApplication returns one application with its status.
+func (s *ApplicationServer) GetApplication(ctx context.Context, req *seleksiv1.GetApplicationRequest) (*seleksiv1.GetApplicationResponse, error) {
+	a, err := s.visible(ctx, segment(req.GetName(), 0), segment(req.GetName(), 1))
+	if err != nil {
+		return nil, err
+	}
+	v, err := applicationView(a, true)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	return &seleksiv1.GetApplicationResponse{Application: v}, nil
+}
+
+// ListApplications lists a selection's applications for the committee, secretariat and
+// auditors.
+func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1.ListApplicationsRequest) (*seleksiv1.ListApplicationsResponse, error) {
+	page, err := s.store.ListApplications(ctx, segment(req.GetParent(), 0), store.ListOptions{
+		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()})
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	out := &seleksiv1.ListApplicationsResponse{NextPageToken: page.NextPageToken, TotalSize: int32(page.TotalSize)}
+	for _, a := range page.Items {
+		v, err := applicationView(a, true)
+		if err != nil {
+			return nil, storeError(ctx, s.cmd.logger, err)
+		}
+		out.Applications = append(out.Applications, v)
+	}
+	return out, nil
+}
+
+// WithdrawApplication withdraws the caller's own application through the workflow.
+func (s *ApplicationServer) WithdrawApplication(ctx context.Context, req *seleksiv1.WithdrawApplicationRequest) (*seleksiv1.WithdrawApplicationResponse, error) {
+	selID, appID := segment(req.GetName(), 0), segment(req.GetName(), 1)
+	if _, err := s.visible(ctx, selID, appID); err != nil {
+		return nil, err
+	}
+	if _, err := s.cmd.send(ctx, selID, req.GetRequestId(), workflows.UpdateWithdrawApplication, workflows.WithdrawArgs{
+		Actor: actorOf(principal(ctx)), ApplicationID: appID, Reason: req.GetReason()}); err != nil {
+		return nil, err
+	}
+	return s.reload(ctx, selID, appID)
+}
+
+func (s *ApplicationServer) reload(ctx context.Context, selID, appID string) (*seleksiv1.WithdrawApplicationResponse, error) {
+	a, err := s.store.GetApplication(ctx, selID, appID)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	v, err := applicationView(a, true)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	return &seleksiv1.WithdrawApplicationResponse{Application: v}, nil
+}
+
+// FileObjection files the caller's objection against a published stage result.
+func (s *ApplicationServer) FileObjection(ctx context.Context, req *seleksiv1.FileObjectionRequest) (*seleksiv1.FileObjectionResponse, error) {
+	selID, appID := segment(req.GetParent(), 0), segment(req.GetParent(), 1)
+	if _, err := s.visible(ctx, selID, appID); err != nil {
+		return nil, err
+	}
+	stage := wfStage(req.GetObjection().GetStage())
+	res, err := s.cmd.send(ctx, selID, req.GetRequestId(), workflows.UpdateFileObjection, workflows.FileObjectionArgs{
+		Actor: actorOf(principal(ctx)), ApplicationID: appID, Stage: stage, Reason: req.GetObjection().GetReason()})
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.store.GetObjection(ctx, selID, res.ObjectionID)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	return &seleksiv1.FileObjectionResponse{Objection: objectionView(o)}, nil
+}
+
+// ListObjections lists an application's objections, or a selection's (application "-").
+func (s *ApplicationServer) ListObjections(ctx context.Context, req *seleksiv1.ListObjectionsRequest) (*seleksiv1.ListObjectionsResponse, error) {
+	selID, appID := segment(req.GetParent(), 0), segment(req.GetParent(), 1)
+	if appID == "-" {
+		if principal(ctx).Role == auth.RoleCandidate {
+			return nil, localizedError(ctx, codes.PermissionDenied, msgWrongRole)
+		}
+		appID = ""
+	} else if _, err := s.visible(ctx, selID, appID); err != nil {
+		return nil, err
+	}
+	page, err := s.store.ListObjections(ctx, selID, appID, store.ListOptions{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken()})
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	out := &seleksiv1.ListObjectionsResponse{NextPageToken: page.NextPageToken}
+	for _, o := range page.Items {
+		out.Objections = append(out.Objections, objectionView(o))
+	}
+	return out, nil
+}
+
+// AnswerObjection records the committee's answer; an accepted objection corrects and
+// re-publishes the stage result.
+func (s *ApplicationServer) AnswerObjection(ctx context.Context, req *seleksiv1.AnswerObjectionRequest) (*seleksiv1.AnswerObjectionResponse, error) {
+	selID, appID := segment(req.GetName(), 0), segment(req.GetName(), 1)
+	stage := stageFromSlug(segment(req.GetName(), 2))
+	if stage == "" {
+		return nil, localizedError(ctx, codes.NotFound, msgNotFound)
+	}
+	objID := workflows.ObjectionID(workflows.Stage(stage), appID)
+	args := workflows.AnswerObjectionArgs{Actor: actorOf(principal(ctx)), ObjectionID: objID, Accept: req.GetAccepted(), Answer: req.GetAnswer()}
+	if c := req.GetCorrectedResult(); c != nil {
+		in := resultInput(c)
+		in.ApplicationID = appID
+		args.Correction = &in
+	}
+	if _, err := s.cmd.send(ctx, selID, req.GetRequestId(), workflows.UpdateAnswerObjection, args); err != nil {
+		return nil, err
+	}
+	o, err := s.store.GetObjection(ctx, selID, objID)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	out := &seleksiv1.AnswerObjectionResponse{Objection: objectionView(o)}
+	if req.GetAccepted() {
+		if r, err := s.store.GetStageResult(ctx, selID, stage, 0); err == nil {
+			out.RepublishedResult = stageResultView(r, nil)
+		}
+	}
+	return out, nil
+}
+
+func isPrecondition(err error) bool { return errors.Is(err, store.ErrFailedPrecondition) }
