@@ -99,10 +99,12 @@ func TestEmbeddedServer(t *testing.T) {
 			t.Errorf("OpenAPI document lacks %s", route)
 		}
 	}
-	// The gRPC handlers are not built yet (issue 5), but the call must travel through the
-	// gateway and the gRPC server's interceptors to the handler.
-	if code, body := get(t, base+"/v1/selections/kadis-pupr-2026"); code != http.StatusNotImplemented || !strings.Contains(body, "GetSelection") {
-		t.Errorf("GET selection = %d %s, want the gRPC handler's 501", code, body)
+	// Public reads travel through the gateway and the gRPC interceptors to the store.
+	if code, body := get(t, base+"/v1/selections/kadis-pupr-2026"); code != http.StatusNotFound || !strings.Contains(body, "tidak ditemukan") {
+		t.Errorf("GET unknown selection = %d %s, want 404 from the handler", code, body)
+	}
+	if code, body := get(t, base+"/v1/selections"); code != http.StatusOK {
+		t.Errorf("GET selections = %d %s", code, body)
 	}
 	if code, _ := get(t, base+"/v1/unknown"); code != http.StatusNotFound {
 		t.Errorf("unknown route = %d, want 404", code)

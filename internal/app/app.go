@@ -16,11 +16,14 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/activities"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/config"
+	"github.com/bkpsdm/seleksi/internal/notify"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/internal/temporalclient"
+	"github.com/bkpsdm/seleksi/workflows"
 )
 
 // EmbeddedTemporal is a Temporal server running inside this process.
@@ -42,6 +45,8 @@ type App struct {
 	store     *store.Store
 	worker    worker.Worker
 	transport *Transport
+	// stopNotifications ends the outbox dispatcher and waits for it.
+	stopNotifications func()
 }
 
 // startupTimeout bounds how long seleksid waits for Temporal and the database at start.
@@ -94,16 +99,19 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			// Let running activities finish their store writes before the process exits.
 			WorkerStopTimeout: cfg.ShutdownTimeout,
 		})
+		a.worker.RegisterWorkflow(workflows.SelectionWorkflow)
+		a.worker.RegisterActivity(activities.New(a.store, nil, logger))
 		if err = a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("app: start worker: %w", err)
 		}
+		a.startNotifications(cfg, logger)
 	}
 	if cfg.RunsAPI() {
 		verifier, err := newVerifier(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
-		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, verifier, services()); err != nil {
+		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, verifier, a.services(cfg, logger)); err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
 		a.transport.Start()
@@ -125,22 +133,51 @@ func newVerifier(cfg config.Config) (auth.Verifier, error) {
 }
 
 // services are the handlers registered on the gRPC server.
-// TODO(issue 5): replace the unimplemented handlers with ones backed by the workflow and
-// the store; until then every method answers Unimplemented (HTTP 501).
-func services() server.Services {
+func (a *App) services(cfg config.Config, logger *slog.Logger) server.Services {
 	return server.Services{
-		Selection:   seleksiv1.UnimplementedSelectionServiceServer{},
-		Application: seleksiv1.UnimplementedApplicationServiceServer{},
-		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
+		Selection: server.NewSelectionServer(a.store, a.temporal, logger, server.SelectionOptions{
+			TaskQueue: cfg.TemporalTaskQueue, SecondsPerDay: cfg.DemoSecondsPerDay}),
+		Application: server.NewApplicationServer(a.store, a.temporal, logger, nil),
+		// TODO(issue 6): export, replay and verification.
+		Audit: seleksiv1.UnimplementedAuditServiceServer{},
 	}
 }
 
-// SearchAttributes are the custom search attributes the selection workflows upsert. They
-// carry no personal data: operators filter selections by stage and agency in the Web UI.
+// startNotifications drains the notification outbox until the app stops: by mail when a
+// relay is configured, otherwise into the log.
+func (a *App) startNotifications(cfg config.Config, logger *slog.Logger) {
+	var sender notify.Sender = notify.LogSender{Logger: logger}
+	if cfg.SMTPAddr != "" {
+		sender = notify.NewSMTPSender(cfg.SMTPAddr, cfg.SMTPFrom, nil, candidateEmails{a.store})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		notify.NewDispatcher(a.store, sender, logger, 2*time.Second).Run(ctx)
+	}()
+	a.stopNotifications = func() {
+		cancel()
+		<-done
+	}
+}
+
+// candidateEmails finds a notification's address from its application's candidate.
+type candidateEmails struct{ store *store.Store }
+
+func (c candidateEmails) EmailOf(ctx context.Context, n store.Notification) (string, error) {
+	app, err := c.store.GetApplication(ctx, n.SelectionID, n.ApplicationID)
+	if err != nil {
+		return "", err
+	}
+	return app.Candidate.Email, nil
+}
+
+// SearchAttributes are the custom search attributes the selection workflows carry. They
+// hold no personal data: operators find an agency's selections in the Web UI.
 func SearchAttributes() map[string]enumspb.IndexedValueType {
 	return map[string]enumspb.IndexedValueType{
-		"SeleksiStage":  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		"SeleksiAgency": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		server.SearchAttributeAgency: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }
 
@@ -214,6 +251,10 @@ func (a *App) Shutdown(ctx context.Context) error {
 // stopBackends stops whatever of the worker, client, store and embedded server is running.
 func (a *App) stopBackends() error {
 	var errs []error
+	if a.stopNotifications != nil {
+		a.stopNotifications()
+		a.stopNotifications = nil
+	}
 	if a.worker != nil {
 		a.worker.Stop()
 		a.worker = nil

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -51,6 +52,14 @@ type Config struct {
 	OIDCIssuer   string
 	OIDCAudience string
 	OIDCJWKSURL  string
+
+	// DemoSecondsPerDay compresses each new selection's days to this many seconds, for
+	// demonstrations and tests only; zero (the default) is real time.
+	DemoSecondsPerDay int64
+
+	// SMTP settings send notifications by mail; without SMTPAddr they are written to the log.
+	SMTPAddr string
+	SMTPFrom string
 
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
@@ -116,6 +125,12 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		"audience the identity provider's tokens must name [SELEKSI_OIDC_AUDIENCE]")
 	fs.StringVar(&c.OIDCJWKSURL, "oidc-jwks-url", env("SELEKSI_OIDC_JWKS_URL", ""),
 		"URL of the identity provider's signing keys (JWKS) [SELEKSI_OIDC_JWKS_URL]")
+	fs.Int64Var(&c.DemoSecondsPerDay, "demo-seconds-per-day", envInt(getenv, "SELEKSI_DEMO_SECONDS_PER_DAY"),
+		"DEMONSTRATIONS AND TESTS ONLY: one day of every new selection lasts this many seconds; 0 is real time [SELEKSI_DEMO_SECONDS_PER_DAY]")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", env("SELEKSI_SMTP_ADDR", ""),
+		"host:port of the mail relay for notifications; empty writes them to the log [SELEKSI_SMTP_ADDR]")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", env("SELEKSI_SMTP_FROM", "seleksi@localhost"),
+		"sender address of notification mail [SELEKSI_SMTP_FROM]")
 	fs.StringVar(&shutdown, "shutdown-timeout", env("SELEKSI_SHUTDOWN_TIMEOUT", "30s"),
 		"how long to let in-flight requests and activities finish on SIGINT/SIGTERM [SELEKSI_SHUTDOWN_TIMEOUT]")
 	fs.StringVar(&level, "log-level", env("SELEKSI_LOG_LEVEL", "info"),
@@ -169,6 +184,9 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	if u := c.DatabaseURL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") && !strings.HasPrefix(u, "sqlite:") {
 		errs = append(errs, fmt.Errorf("-database-url: want postgres://... or sqlite:PATH"))
 	}
+	if c.DemoSecondsPerDay < 0 || c.DemoSecondsPerDay > 86400 {
+		errs = append(errs, fmt.Errorf("-demo-seconds-per-day %d: want 0 to 86400", c.DemoSecondsPerDay))
+	}
 	if c.OIDCIssuer != "" && (c.OIDCJWKSURL == "" || c.OIDCAudience == "") {
 		errs = append(errs, errors.New("-oidc-issuer needs -oidc-jwks-url and -oidc-audience"))
 	}
@@ -176,6 +194,19 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// envInt reads an integer variable; a malformed value becomes -1 so validation reports it.
+func envInt(getenv func(string) string, name string) int64 {
+	v := getenv(name)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // FromOS parses the process's arguments and environment.

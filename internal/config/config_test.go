@@ -51,6 +51,14 @@ func TestParse(t *testing.T) {
 				}
 			},
 		},
+		{name: "demo time scale", args: []string{"-demo-seconds-per-day", "2"},
+			check: func(t *testing.T, c Config) {
+				if c.DemoSecondsPerDay != 2 {
+					t.Errorf("DemoSecondsPerDay = %d", c.DemoSecondsPerDay)
+				}
+			}},
+		{name: "negative time scale", args: []string{"-demo-seconds-per-day", "-5"}, wantErr: "-demo-seconds-per-day"},
+		{name: "malformed time scale in the environment", env: map[string]string{"SELEKSI_DEMO_SECONDS_PER_DAY": "fast"}, wantErr: "-demo-seconds-per-day"},
 		{name: "unknown mode", args: []string{"-mode", "both"}, wantErr: `-mode "both"`},
 		{name: "split mode needs an external cluster", args: []string{"-mode", "api"}, wantErr: "needs -temporal-address"},
 		{name: "retention below a day", args: []string{"-temporal-retention", "1h"}, wantErr: "-temporal-retention"},
