@@ -1,0 +1,481 @@
+package audit
+
+import (
+	"archive/zip"
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The bundle format. A bundle is one zip archive holding manifest.json (the signed
+// manifest), manifest.sig (the signature) and the parts the manifest lists: one history
+// per workflow run (history/NNN-<runID>.json, standard JSON, in run order), the audit chain
+// (audit/events.json, a JSON array of AuditEvent in chain order) and the store's digests of
+// the frozen application snapshots (audit/snapshots.json, a JSON array of SnapshotDigest).
+// Everything an auditor needs is inside it and nothing in it needs the server: the manifest
+// fixes each part's SHA-256, and the signature fixes the manifest.
+const (
+	BundleFormat  = "seleksi-audit-bundle"
+	BundleVersion = 1
+
+	ManifestName  = "manifest.json"
+	SignatureName = "manifest.sig"
+	EventsPart    = "audit/events.json"
+	SnapshotsPart = "audit/snapshots.json"
+	historyDir    = "history/"
+
+	// MediaTypeHistory is the protojson of temporal.api.history.v1.History.
+	MediaTypeHistory = "application/vnd.temporal.history+json"
+	MediaTypeEvents  = "application/vnd.seleksi.audit-events+json"
+	MediaTypeDigests = "application/vnd.seleksi.snapshot-digests+json"
+
+	// SignatureAlgorithm is the only algorithm bundles are signed with.
+	SignatureAlgorithm = "ed25519"
+
+	// maxPartSize bounds what ReadBundle decompresses per file, so that a crafted archive
+	// cannot exhaust memory. Temporal caps one run's history at 50 MB.
+	maxPartSize = 256 << 20
+)
+
+// Manifest describes a bundle. Its canonical JSON encoding (see CanonicalJSON) is what is
+// signed and what manifest.json holds.
+type Manifest struct {
+	Format      string    `json:"format"`
+	Version     int       `json:"version"`
+	SelectionID string    `json:"selectionId"`
+	WorkflowID  string    `json:"workflowId"`
+	CreatedAt   time.Time `json:"createdAt"`
+	// AuditHead is the head of the audit chain at export, so that events removed from the
+	// end of the chain are detected as well as those removed from the middle.
+	AuditHead ChainHead `json:"auditHead"`
+	// KeyFingerprint identifies the key that signed the bundle (see KeyFingerprint).
+	KeyFingerprint string     `json:"keyFingerprint"`
+	Parts          []PartInfo `json:"parts"`
+}
+
+// PartInfo is one part as the manifest lists it.
+type PartInfo struct {
+	Name      string `json:"name"`
+	MediaType string `json:"mediaType"`
+	Size      int64  `json:"size"`
+	// SHA256 is the lower-case hex SHA-256 of the part's bytes.
+	SHA256 string `json:"sha256"`
+	// Run and RunID are set for histories: the 1-based run index and the run's ID.
+	Run   int    `json:"run,omitempty"`
+	RunID string `json:"runId,omitempty"`
+}
+
+// RunHistory is one workflow run's history in the standard JSON form.
+type RunHistory struct {
+	RunID string
+	JSON  []byte
+}
+
+// SnapshotDigest is the store's digest of a frozen application snapshot, recomputed from the
+// application rows at export, for comparison with the digest the workflow recorded when the
+// announcement window closed.
+type SnapshotDigest struct {
+	// Key is the snapshot's key ("snapshot-<n>", SnapshotRequest.Key).
+	Key    string `json:"key"`
+	Digest string `json:"digest"`
+	// Applications is the number of applications in the snapshot.
+	Applications int `json:"applications"`
+}
+
+// Signature is the content of manifest.sig.
+type Signature struct {
+	Algorithm      string `json:"algorithm"`
+	KeyFingerprint string `json:"keyFingerprint"`
+	// Value is the signature over the bytes of manifest.json (base64 in JSON).
+	Value []byte `json:"value"`
+}
+
+// Part is one file of a bundle as read.
+type Part struct {
+	Name string
+	Data []byte
+}
+
+// Bundle is the content of an export. To write one, fill SelectionID, WorkflowID,
+// CreatedAt, Histories, Events and Snapshots; WriteBundle derives the manifest. ReadBundle
+// fills everything, including what was actually in the archive (Manifest, ManifestJSON,
+// Signature, Parts) so that the checks can say what differs.
+type Bundle struct {
+	SelectionID string
+	WorkflowID  string
+	CreatedAt   time.Time
+	Histories   []RunHistory
+	Events      []AuditEvent
+	Snapshots   []SnapshotDigest
+
+	Manifest     Manifest
+	ManifestJSON []byte
+	// Signature is nil when the archive holds no readable manifest.sig.
+	Signature *Signature
+	// Parts are the archive's files other than the manifest and its signature, in archive
+	// order.
+	Parts []Part
+	// problems are the parts ReadBundle could not decode; CheckParts reports them.
+	problems []Finding
+}
+
+// KeyFingerprint identifies a public key: the lower-case hex SHA-256 of its PKIX
+// (SubjectPublicKeyInfo) DER encoding, the same value as
+// `openssl pkey -pubin -outform DER | sha256sum` gives for the published PEM key.
+func KeyFingerprint(pub ed25519.PublicKey) string {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		// Only a key of the wrong length fails; fingerprint its raw bytes, which then
+		// matches no real key.
+		der = pub
+	}
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:])
+}
+
+// WriteBundle writes b as a signed bundle to w. signer must hold an Ed25519 key (the
+// server's key, auth.LocalKey.Signer()). The archive is deterministic: the same content,
+// time and key give the same bytes.
+func WriteBundle(w io.Writer, b Bundle, signer crypto.Signer) error {
+	pub, ok := signer.Public().(ed25519.PublicKey)
+	if !ok {
+		return fmt.Errorf("write bundle: the signer holds a %T, want an Ed25519 key", signer.Public())
+	}
+	if len(b.Histories) == 0 {
+		return errors.New("write bundle: no history")
+	}
+	m := Manifest{
+		Format: BundleFormat, Version: BundleVersion,
+		SelectionID: b.SelectionID, WorkflowID: b.WorkflowID,
+		CreatedAt: b.CreatedAt.UTC(), AuditHead: Head(b.Events),
+		KeyFingerprint: KeyFingerprint(pub),
+	}
+	var parts []Part
+	add := func(info PartInfo, data []byte) {
+		sum := sha256.Sum256(data)
+		info.Size, info.SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
+		m.Parts = append(m.Parts, info)
+		parts = append(parts, Part{Name: info.Name, Data: data})
+	}
+	for i, h := range b.Histories {
+		runID := h.RunID
+		if runID == "" {
+			if parsed, err := ParseHistory(h.JSON); err == nil {
+				runID = parsed.Events[0].GetWorkflowExecutionStartedEventAttributes().GetOriginalExecutionRunId()
+			}
+		}
+		name := fmt.Sprintf("%s%03d-%s.json", historyDir, i+1, safeName(runID))
+		add(PartInfo{Name: name, MediaType: MediaTypeHistory, Run: i + 1, RunID: runID}, h.JSON)
+	}
+	events := b.Events
+	if events == nil {
+		events = []AuditEvent{}
+	}
+	eb, err := json.MarshalIndent(events, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write bundle: encode audit events: %w", err)
+	}
+	add(PartInfo{Name: EventsPart, MediaType: MediaTypeEvents}, append(eb, '\n'))
+	snaps := b.Snapshots
+	if snaps == nil {
+		snaps = []SnapshotDigest{}
+	}
+	sb, err := json.MarshalIndent(snaps, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write bundle: encode snapshot digests: %w", err)
+	}
+	add(PartInfo{Name: SnapshotsPart, MediaType: MediaTypeDigests}, append(sb, '\n'))
+
+	mb, err := canonicalManifest(m)
+	if err != nil {
+		return fmt.Errorf("write bundle: %w", err)
+	}
+	// Ed25519 signs the message itself (crypto.Hash(0)); there is no pre-hash to choose.
+	sig, err := signer.Sign(rand.Reader, mb, crypto.Hash(0))
+	if err != nil {
+		return fmt.Errorf("write bundle: sign the manifest: %w", err)
+	}
+	sigb, err := json.MarshalIndent(Signature{Algorithm: SignatureAlgorithm, KeyFingerprint: m.KeyFingerprint, Value: sig}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write bundle: encode the signature: %w", err)
+	}
+
+	zw := zip.NewWriter(w)
+	files := append([]Part{{Name: ManifestName, Data: mb}, {Name: SignatureName, Data: append(sigb, '\n')}}, parts...)
+	for _, f := range files {
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: m.CreatedAt})
+		if err != nil {
+			return fmt.Errorf("write bundle: %s: %w", f.Name, err)
+		}
+		if _, err := fw.Write(f.Data); err != nil {
+			return fmt.Errorf("write bundle: %s: %w", f.Name, err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return fmt.Errorf("write bundle: %w", err)
+	}
+	return nil
+}
+
+// canonicalManifest is the signed encoding of m: its canonical JSON.
+func canonicalManifest(m Manifest) ([]byte, error) {
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode the manifest: %w", err)
+	}
+	return CanonicalJSON(raw)
+}
+
+// safeName keeps a run ID usable in a file name inside the archive.
+func safeName(s string) string {
+	if s == "" {
+		return "run"
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// ReadBundle reads a bundle. It fails only when the archive is not a bundle at all (not a
+// zip, no readable manifest, an unknown format); a part that is missing, altered or
+// undecodable is left for CheckParts to report, and the signature for VerifySignature,
+// so that a tampered bundle can still be examined and every problem named.
+func ReadBundle(r io.ReaderAt, size int64) (*Bundle, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, fmt.Errorf("read bundle: %w", err)
+	}
+	b := &Bundle{}
+	seen := map[string]bool{}
+	for _, f := range zr.File {
+		if seen[f.Name] {
+			return nil, fmt.Errorf("read bundle: the archive holds %s twice", f.Name)
+		}
+		seen[f.Name] = true
+		if strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		data, err := readZipFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read bundle: %s: %w", f.Name, err)
+		}
+		switch f.Name {
+		case ManifestName:
+			b.ManifestJSON = data
+		case SignatureName:
+			var s Signature
+			if json.Unmarshal(data, &s) == nil {
+				b.Signature = &s
+			}
+		default:
+			b.Parts = append(b.Parts, Part{Name: f.Name, Data: data})
+		}
+	}
+	if b.ManifestJSON == nil {
+		return nil, fmt.Errorf("read bundle: no %s", ManifestName)
+	}
+	if err := json.Unmarshal(b.ManifestJSON, &b.Manifest); err != nil {
+		return nil, fmt.Errorf("read bundle: %s: %w", ManifestName, err)
+	}
+	m := b.Manifest
+	if m.Format != BundleFormat || m.Version != BundleVersion {
+		return nil, fmt.Errorf("read bundle: format %q version %d, this build reads %q version %d", m.Format, m.Version, BundleFormat, BundleVersion)
+	}
+	b.SelectionID, b.WorkflowID, b.CreatedAt = m.SelectionID, m.WorkflowID, m.CreatedAt
+	// The content comes from the parts the signed manifest lists, in its order; files it
+	// does not list are never used.
+	for _, p := range m.Parts {
+		data, ok := b.part(p.Name)
+		if !ok {
+			continue
+		}
+		switch p.MediaType {
+		case MediaTypeHistory:
+			b.Histories = append(b.Histories, RunHistory{RunID: p.RunID, JSON: data})
+		case MediaTypeEvents:
+			if err := json.Unmarshal(data, &b.Events); err != nil {
+				b.problems = append(b.problems, Finding{Kind: KindPartInvalid, Part: p.Name,
+					Message: fmt.Sprintf("the audit events do not decode: %v", err)})
+			}
+		case MediaTypeDigests:
+			if err := json.Unmarshal(data, &b.Snapshots); err != nil {
+				b.problems = append(b.problems, Finding{Kind: KindPartInvalid, Part: p.Name,
+					Message: fmt.Sprintf("the snapshot digests do not decode: %v", err)})
+			}
+		}
+	}
+	return b, nil
+}
+
+func readZipFile(f *zip.File) ([]byte, error) {
+	if f.UncompressedSize64 > maxPartSize {
+		return nil, fmt.Errorf("larger than %d bytes", maxPartSize)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxPartSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxPartSize {
+		return nil, fmt.Errorf("larger than %d bytes", maxPartSize)
+	}
+	return data, nil
+}
+
+func (b *Bundle) part(name string) ([]byte, bool) {
+	for _, p := range b.Parts {
+		if p.Name == name {
+			return p.Data, true
+		}
+	}
+	return nil, false
+}
+
+// HistoryJSON returns the runs' histories in order, as Replay takes them.
+func (b *Bundle) HistoryJSON() [][]byte {
+	out := make([][]byte, len(b.Histories))
+	for i, h := range b.Histories {
+		out[i] = h.JSON
+	}
+	return out
+}
+
+// Errors of VerifySignature.
+var (
+	ErrNoSignature    = errors.New("the bundle is not signed")
+	ErrWrongKey       = errors.New("the bundle is signed with another key")
+	ErrBadSignature   = errors.New("the signature does not match the manifest")
+	ErrUnsupportedSig = errors.New("unsupported signature algorithm")
+)
+
+// VerifySignature checks that the manifest was signed by pub (the server's published key)
+// and names that key. The manifest fixes every part's digest, so together with CheckParts
+// this proves every byte of the bundle.
+func (b *Bundle) VerifySignature(pub ed25519.PublicKey) error {
+	if b.Signature == nil || len(b.Signature.Value) == 0 {
+		return ErrNoSignature
+	}
+	if b.Signature.Algorithm != SignatureAlgorithm {
+		return fmt.Errorf("%w %q", ErrUnsupportedSig, b.Signature.Algorithm)
+	}
+	want := KeyFingerprint(pub)
+	if b.Signature.KeyFingerprint != want {
+		return fmt.Errorf("%w (fingerprint %s, expected %s)", ErrWrongKey, b.Signature.KeyFingerprint, want)
+	}
+	if !ed25519.Verify(pub, b.ManifestJSON, b.Signature.Value) {
+		return ErrBadSignature
+	}
+	if b.Manifest.KeyFingerprint != want {
+		return fmt.Errorf("%w: the manifest names key %s", ErrWrongKey, b.Manifest.KeyFingerprint)
+	}
+	return nil
+}
+
+// CheckParts compares the archive with the manifest: every listed part present with the
+// listed size and SHA-256, no file the manifest does not list, and every part decodable.
+// Each finding names the part.
+func (b *Bundle) CheckParts() []Finding {
+	var fs []Finding
+	listed := map[string]bool{}
+	for _, p := range b.Manifest.Parts {
+		if listed[p.Name] {
+			fs = append(fs, Finding{Kind: KindPartInvalid, Part: p.Name, Message: "the manifest lists the part twice"})
+			continue
+		}
+		listed[p.Name] = true
+		if !validPartName(p.Name) {
+			fs = append(fs, Finding{Kind: KindPartInvalid, Part: p.Name, Message: "the manifest lists a part with an invalid name"})
+			continue
+		}
+		data, ok := b.part(p.Name)
+		if !ok {
+			fs = append(fs, Finding{Kind: KindPartMissing, Part: p.Name, Message: fmt.Sprintf("the manifest lists %s, the archive does not hold it", p.Name)})
+			continue
+		}
+		sum := sha256.Sum256(data)
+		if got := hex.EncodeToString(sum[:]); got != p.SHA256 || int64(len(data)) != p.Size {
+			fs = append(fs, Finding{Kind: KindPartDigestMismatch, Part: p.Name,
+				Message: fmt.Sprintf("%s was altered: %d bytes with SHA-256 %s, the manifest lists %d bytes with SHA-256 %s",
+					p.Name, len(data), short(got), p.Size, short(p.SHA256))})
+		}
+	}
+	for _, p := range b.Parts {
+		if !listed[p.Name] {
+			fs = append(fs, Finding{Kind: KindPartUnlisted, Part: p.Name, Message: fmt.Sprintf("the archive holds %s, which the manifest does not list", p.Name)})
+		}
+	}
+	return append(fs, b.problems...)
+}
+
+func validPartName(name string) bool {
+	return name != "" && !strings.HasPrefix(name, "/") && path.Clean(name) == name &&
+		!slices.Contains(strings.Split(name, "/"), "..") && name != ManifestName && name != SignatureName
+}
+
+// Report is the outcome of verifying a bundle.
+type Report struct {
+	SelectionID string       `json:"selectionId"`
+	WorkflowID  string       `json:"workflowId"`
+	Replay      ReplayReport `json:"replay"`
+	// Findings holds every finding, the replay's included.
+	Findings []Finding `json:"findings"`
+}
+
+// OK reports whether everything verified.
+func (r *Report) OK() bool { return len(r.Findings) == 0 }
+
+// VerifyBundle runs every check that needs only the bundle and the signer's public key: the
+// signature, the parts, the replay of every run, the audit chain against its signed head,
+// the cross-check of the audit events with the history, and the snapshot digests. The
+// comparison of the rebuilt state with the store's projection needs the store and is left
+// to the caller (Report.Replay.State is the rebuilt state).
+func VerifyBundle(ctx context.Context, b *Bundle, pub ed25519.PublicKey) (*Report, error) {
+	rep := &Report{SelectionID: b.SelectionID, WorkflowID: b.WorkflowID}
+	if err := b.VerifySignature(pub); err != nil {
+		rep.Findings = append(rep.Findings, Finding{Kind: KindSignatureInvalid, Part: SignatureName, Message: err.Error()})
+	}
+	rep.Findings = append(rep.Findings, b.CheckParts()...)
+	head := b.Manifest.AuditHead
+	rep.Findings = append(rep.Findings, CheckChain(b.Events, &head)...)
+	if len(b.Histories) == 0 {
+		rep.Findings = append(rep.Findings, Finding{Kind: KindPartMissing, Message: "the bundle holds no history"})
+		return rep, nil
+	}
+	rr, err := Replay(ctx, b.HistoryJSON())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		rep.Findings = append(rep.Findings, Finding{Kind: KindPartInvalid, Message: err.Error()})
+		return rep, nil
+	}
+	rep.Replay = rr
+	rep.Findings = append(rep.Findings, rr.Findings...)
+	if rr.Facts.WorkflowID != "" && b.WorkflowID != "" && rr.Facts.WorkflowID != b.WorkflowID {
+		rep.Findings = append(rep.Findings, Finding{Kind: KindRunChainBroken,
+			Message: fmt.Sprintf("the histories are of workflow %s, the manifest names %s", rr.Facts.WorkflowID, b.WorkflowID)})
+	}
+	rep.Findings = append(rep.Findings, CrossCheck(rr.Facts, b.Events)...)
+	rep.Findings = append(rep.Findings, CheckSnapshots(rr.Facts, b.Snapshots)...)
+	return rep, nil
+}

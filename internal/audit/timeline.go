@@ -1,0 +1,286 @@
+package audit
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bkpsdm/seleksi/workflows"
+	"github.com/bkpsdm/seleksi/workflows/calendar"
+)
+
+// TimelineEntry is one line of the account of a selection: who did what, when and why.
+type TimelineEntry struct {
+	// At is the selection time of the action.
+	At time.Time `json:"at"`
+	// Stage is the stage during which the action happened (before it took effect; for the
+	// opening of a stage, the stage it opened), and StageName its name in the timeline's
+	// language.
+	Stage     workflows.Stage `json:"stage"`
+	StageName string          `json:"stageName"`
+	Actor     string          `json:"actor"`
+	Role      string          `json:"role"`
+	// RoleName is the role in the timeline's language.
+	RoleName string `json:"roleName"`
+	Action   string `json:"action"`
+	// Summary says what happened, in the timeline's language.
+	Summary string `json:"summary"`
+	Reason  string `json:"reason,omitempty"`
+	// Key, CommandSeq, Run and EventIDs locate the action in the history; AuditSeq in the
+	// audit chain (0 when it has no audit event).
+	Key        string  `json:"key,omitempty"`
+	CommandSeq int64   `json:"commandSeq,omitempty"`
+	AuditSeq   int64   `json:"auditSeq,omitempty"`
+	Run        int     `json:"run,omitempty"`
+	EventIDs   []int64 `json:"eventIds,omitempty"`
+	// Source is "history" for what the workflow recorded and "audit" for events the store
+	// recorded on its own (such as applications submitted during the announcement).
+	Source string `json:"source"`
+}
+
+// Timeline builds the chronological account of a selection in lang ("id", the default, or
+// "en"). Its backbone is the history's applied records, which are the authoritative list
+// of what the workflow accepted and did; the audit chain adds the events the store recorded
+// on its own and the audit seq of each record. Entries are ordered by time, the workflow's
+// own order (command seq) breaking ties.
+func Timeline(facts HistoryFacts, events []AuditEvent, lang string) []TimelineEntry {
+	en := lang == "en"
+	bySeq := map[string]int64{}
+	for _, e := range events {
+		if fromWorkflow(e) {
+			bySeq[e.UpdateID] = e.Seq
+		}
+	}
+	updates := map[string]UpdateFact{}
+	for _, u := range facts.Updates {
+		updates[u.UpdateID] = u
+	}
+	var out []TimelineEntry
+	stage := workflows.StageAnnouncement
+	for _, r := range facts.Records {
+		if !r.Applied() {
+			continue
+		}
+		rec := r.Record
+		u := updates[rec.Key]
+		if rec.Kind == workflows.EvtStageOpened {
+			// The opening of a stage is the first line of that stage's account.
+			stage = rec.Stage
+		}
+		te := TimelineEntry{
+			At: rec.At.UTC(), Stage: stage, StageName: stageText(stage, en),
+			Actor: rec.Actor.Subject, Role: string(rec.Actor.Role), RoleName: roleText(string(rec.Actor.Role), en),
+			Action: rec.Kind, Summary: summary(r, en), Reason: rec.Reason,
+			Key: rec.Key, CommandSeq: rec.Seq, AuditSeq: bySeq[rec.Key], Run: r.Run,
+			EventIDs: nonZero(u.AcceptedEventID, r.ScheduledEventID), Source: "history",
+		}
+		out = append(out, te)
+		if rec.Stage != "" {
+			stage = rec.Stage
+		}
+	}
+	for _, e := range events {
+		if fromWorkflow(e) {
+			continue
+		}
+		out = append(out, TimelineEntry{
+			At: e.WorkflowTime.UTC(), Stage: workflows.StageAnnouncement, StageName: stageText(workflows.StageAnnouncement, en),
+			Actor: e.ActorSubject, Role: e.Role, RoleName: roleText(e.Role, en), Action: e.Action,
+			Summary: storeSummary(e, en), Reason: e.Reason, AuditSeq: e.Seq, Source: "audit",
+		})
+	}
+	slices.SortStableFunc(out, func(a, b TimelineEntry) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.CommandSeq, b.CommandSeq)
+	})
+	return out
+}
+
+// RenderTimeline writes entries as text, one block per stage, with times in the agency's
+// zone (zone as in HistoryFacts.Zone; UTC when unknown).
+func RenderTimeline(w io.Writer, entries []TimelineEntry, zone, lang string) error {
+	en := lang == "en"
+	loc, zname := time.UTC, "UTC"
+	if l, err := calendar.Zone(zone).Location(); err == nil {
+		loc, zname = l, zone
+	}
+	var b strings.Builder
+	var cur workflows.Stage = "-"
+	for _, e := range entries {
+		if e.Stage != cur {
+			if cur != "-" {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "== %s ==\n", capitalize(e.StageName))
+			cur = e.Stage
+		}
+		fmt.Fprintf(&b, "%s %s  %s (%s): %s", e.At.In(loc).Format("2006-01-02 15:04"), zname, e.Actor, e.RoleName, e.Summary)
+		if e.Reason != "" {
+			if en {
+				fmt.Fprintf(&b, " Reason: %s", e.Reason)
+			} else {
+				fmt.Fprintf(&b, " Alasan: %s", e.Reason)
+			}
+		}
+		var refs []string
+		if e.CommandSeq != 0 {
+			refs = append(refs, fmt.Sprintf("seq %d", e.CommandSeq))
+		}
+		if e.AuditSeq != 0 {
+			refs = append(refs, fmt.Sprintf("audit %d", e.AuditSeq))
+		}
+		if len(e.EventIDs) > 0 {
+			refs = append(refs, fmt.Sprintf("run %d event %s", e.Run, joinInts(e.EventIDs)))
+		}
+		if len(refs) > 0 {
+			fmt.Fprintf(&b, " [%s]", strings.Join(refs, ", "))
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func stageText(s workflows.Stage, en bool) string {
+	names := map[workflows.Stage][2]string{
+		workflows.StageAnnouncement:            {"pengumuman", "the announcement"},
+		workflows.StageAdministrativeScreening: {"seleksi administrasi", "administrative screening"},
+		workflows.StageCompetencyTest:          {"uji kompetensi", "the competency test"},
+		workflows.StageInterview:               {"wawancara", "the interview"},
+		workflows.StageCommitteeDecision:       {"keputusan panitia seleksi", "the committee decision"},
+		workflows.StageClosed:                  {"selesai", "closed"},
+		workflows.StageCancelled:               {"dibatalkan", "cancelled"},
+	}
+	n, ok := names[s]
+	if !ok {
+		return string(s)
+	}
+	if en {
+		return n[1]
+	}
+	return n[0]
+}
+
+func roleText(r string, en bool) string {
+	names := map[string][2]string{
+		string(workflows.RoleAdmin):     {"sekretariat", "secretariat"},
+		string(workflows.RoleCommittee): {"panitia seleksi", "committee"},
+		string(workflows.RoleCandidate): {"pelamar", "candidate"},
+		string(workflows.RoleAuditor):   {"auditor", "auditor"},
+		string(workflows.RoleSystem):    {"sistem", "system"},
+	}
+	n, ok := names[r]
+	if !ok {
+		return r
+	}
+	if en {
+		return n[1]
+	}
+	return n[0]
+}
+
+// storeSummary says what an event the store recorded on its own did. The store's actions
+// are named here as far as they are known; others are shown by name and target.
+func storeSummary(e AuditEvent, en bool) string {
+	last := e.Target[strings.LastIndex(e.Target, "/")+1:]
+	switch e.Action {
+	case "CreateSelection":
+		if en {
+			return "Created selection " + last + "."
+		}
+		return "Membuat seleksi " + last + "."
+	case "SubmitApplication":
+		if en {
+			return "Submitted application " + last + "."
+		}
+		return "Mengajukan lamaran " + last + "."
+	}
+	return fmt.Sprintf("%s: %s", e.Action, e.Target)
+}
+
+// summary says what a record did. The workflow's own message is used when the record has
+// one (it is what candidates were notified with); otherwise the summary is built from the
+// command's arguments.
+func summary(r RecordFact, en bool) string {
+	rec := r.Record
+	pick := func(id, eng string) string {
+		if en {
+			return eng
+		}
+		return id
+	}
+	if rec.Message != nil && (rec.Message.EN != "" || rec.Message.ID != "") {
+		return pick(rec.Message.ID, rec.Message.EN)
+	}
+	switch rec.Kind {
+	case workflows.CmdRecordResults:
+		var a workflows.RecordResultsArgs
+		_ = json.Unmarshal(r.Args, &a)
+		st := stageText(a.Stage, en)
+		if a.Correct {
+			return pick(fmt.Sprintf("Mengoreksi hasil %d lamaran pada tahap %s.", len(a.Results), st),
+				fmt.Sprintf("Corrected the results of %d application(s) in %s.", len(a.Results), st))
+		}
+		return pick(fmt.Sprintf("Mencatat hasil %d lamaran pada tahap %s.", len(a.Results), st),
+			fmt.Sprintf("Recorded the results of %d application(s) in %s.", len(a.Results), st))
+	case workflows.CmdDeclareConflict:
+		var a workflows.DeclareConflictArgs
+		_ = json.Unmarshal(r.Args, &a)
+		ids := strings.Join(a.ApplicationIDs, ", ")
+		return pick("Menyatakan konflik kepentingan dengan lamaran "+ids+".", "Declared a conflict of interest with application(s) "+ids+".")
+	case workflows.CmdWithdraw:
+		var a workflows.WithdrawArgs
+		_ = json.Unmarshal(r.Args, &a)
+		return pick("Menarik lamaran "+a.ApplicationID+".", "Withdrew application "+a.ApplicationID+".")
+	case workflows.CmdFileObjection:
+		var a workflows.FileObjectionArgs
+		_ = json.Unmarshal(r.Args, &a)
+		st := stageText(a.Stage, en)
+		return pick(fmt.Sprintf("Mengajukan sanggah atas hasil %s untuk lamaran %s.", st, a.ApplicationID),
+			fmt.Sprintf("Filed an objection to the result of %s for application %s.", st, a.ApplicationID))
+	case workflows.CmdAnswerObjection:
+		var a workflows.AnswerObjectionArgs
+		_ = json.Unmarshal(r.Args, &a)
+		// The answer is the record's reason, which the entry shows on its own.
+		if a.Accept {
+			return pick(fmt.Sprintf("Menerima sanggah %s.", a.ObjectionID), fmt.Sprintf("Accepted objection %s.", a.ObjectionID))
+		}
+		return pick(fmt.Sprintf("Menolak sanggah %s.", a.ObjectionID), fmt.Sprintf("Rejected objection %s.", a.ObjectionID))
+	case workflows.CmdAdvance:
+		var a workflows.AdvanceArgs
+		_ = json.Unmarshal(r.Args, &a)
+		st := stageText(a.Stage, en)
+		return pick("Menutup tahap "+st+" dan mengumumkan hasilnya.", "Closed "+st+" and published its result.")
+	case workflows.CmdDecide:
+		var a workflows.DecideArgs
+		_ = json.Unmarshal(r.Args, &a)
+		var ids []string
+		for i, s := range a.Shortlist {
+			ids = append(ids, fmt.Sprintf("%d. %s", i+1, s.ApplicationID))
+		}
+		return pick("Menetapkan usulan nama: "+strings.Join(ids, ", ")+".", "Decided the shortlist: "+strings.Join(ids, ", ")+".")
+	case workflows.CmdAppoint:
+		var a workflows.AppointArgs
+		_ = json.Unmarshal(r.Args, &a)
+		return pick(fmt.Sprintf("Mencatat pilihan %s: lamaran %s.", a.AppointingOfficial, a.ApplicationID),
+			fmt.Sprintf("Recorded the choice of %s: application %s.", a.AppointingOfficial, a.ApplicationID))
+	case workflows.CmdCancel:
+		return pick("Membatalkan seleksi.", "Cancelled the selection.")
+	case workflows.CmdSupplyHolidays:
+		return pick("Melengkapi daftar hari libur.", "Supplied holiday lists.")
+	}
+	return pick(rec.Kind+".", rec.Kind+".")
+}

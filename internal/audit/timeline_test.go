@@ -1,0 +1,87 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestGoldenTimelines renders the timelines of the golden bundles in both languages and
+// compares them with testdata/<bundle>.timeline.<lang>.txt (rewritten by -update).
+func TestGoldenTimelines(t *testing.T) {
+	pub := testKey("server").Public().(ed25519.PublicKey)
+	for _, name := range []string{"happy-path", "objections-recusal-withdrawal", "cancelled-at-competency"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name+".bundle.zip"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := readBundle(t, data)
+		rep, err := VerifyBundle(context.Background(), b, pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lang := range []string{"id", "en"} {
+			t.Run(name+"/"+lang, func(t *testing.T) {
+				entries := Timeline(rep.Replay.Facts, b.Events, lang)
+				var buf bytes.Buffer
+				if err := RenderTimeline(&buf, entries, rep.Replay.Facts.Zone, lang); err != nil {
+					t.Fatal(err)
+				}
+				golden := filepath.Join("testdata", name+".timeline."+lang+".txt")
+				if *update {
+					if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(buf.Bytes(), want) {
+					t.Errorf("timeline differs from %s:\n%s", golden, buf.String())
+				}
+				// Every applied record and every store-only event appears once, in time order.
+				if n := len(b.Events); len(entries) != n {
+					t.Errorf("%d entries for %d audit events", len(entries), n)
+				}
+				for i := 1; i < len(entries); i++ {
+					if entries[i].At.Before(entries[i-1].At) {
+						t.Errorf("entry %d is earlier than entry %d", i, i-1)
+					}
+				}
+				if _, err := json.Marshal(entries); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
+func TestTimelineLanguages(t *testing.T) {
+	facts := factsOf(t, "objections-recusal-withdrawal")
+	id := Timeline(facts, nil, "id")
+	en := Timeline(facts, nil, "en")
+	if len(id) != len(en) || len(id) == 0 {
+		t.Fatalf("%d Indonesian and %d English entries", len(id), len(en))
+	}
+	var idText, enText strings.Builder
+	for i := range id {
+		idText.WriteString(id[i].Summary + id[i].StageName + id[i].RoleName)
+		enText.WriteString(en[i].Summary + en[i].StageName + en[i].RoleName)
+	}
+	for _, w := range []string{"sanggah", "konflik kepentingan", "panitia seleksi", "seleksi administrasi", "Menarik lamaran"} {
+		if !strings.Contains(idText.String(), w) {
+			t.Errorf("the Indonesian timeline lacks %q", w)
+		}
+	}
+	for _, w := range []string{"objection", "conflict of interest", "committee", "administrative screening", "Withdrew application"} {
+		if !strings.Contains(enText.String(), w) {
+			t.Errorf("the English timeline lacks %q", w)
+		}
+	}
+}
