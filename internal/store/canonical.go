@@ -142,3 +142,10 @@ func fromNull(t *time.Time) time.Time {
 	}
 	return t.UTC()
 }
+
+// sortedCopy returns a sorted copy of ss.
+func sortedCopy(ss []string) []string {
+	out := slices.Clone(ss)
+	slices.Sort(out)
+	return out
+}

@@ -1,7 +1,17 @@
 // Package store owns Seleksi's relational data: what people read and search (selections,
 // applications and their status projection, published stage results, objections, the
 // notification outbox and the audit log). It runs on SQLite (the embedded default) and
-// PostgreSQL (production) through gorm.
+// PostgreSQL (production) through gorm, with versioned SQL migrations embedded in the binary.
+//
+// It owns four kinds of writes: application intake during the announcement window
+// (SubmitApplication, which the API calls directly because a deadline rush is too much for
+// workflow updates), the workflow's projections (ProjectWindow, TakeSnapshot, ApplyCommand,
+// each idempotent by workflow ID and key), the selection's creation, and notification
+// delivery bookkeeping. Every write that people must be able to account for appends an event
+// to the selection's hash-chained audit log in the same transaction.
+//
+// Errors wrap ErrNotFound, ErrConflict, ErrFailedPrecondition or ErrInvalidArgument where one
+// applies; only the API layer turns them into status codes.
 package store
 
 import (

@@ -1,0 +1,249 @@
+// Package activities owns the Temporal activities of the selection workflow: applying each
+// accepted command or transition to the store (projections, stage results, objections, audit
+// events, queued notifications) and delivering the queued notifications. It translates between
+// the workflow's types and the store's, and decides which store errors are worth retrying.
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/workflows"
+)
+
+// Store is what the activities need of the store.
+type Store interface {
+	ProjectWindow(ctx context.Context, in store.WindowInput, at time.Time) (bool, error)
+	TakeSnapshot(ctx context.Context, in store.SnapshotInput, at time.Time) (store.Snapshot, error)
+	ApplyCommand(ctx context.Context, c store.Command) (bool, error)
+	PendingNotifications(ctx context.Context, limit int) ([]store.Notification, error)
+	MarkNotification(ctx context.Context, id string, at time.Time, deliveryErr error) error
+}
+
+// Notifier delivers one notification (e-mail, SMS, push...). Delivery is at least once: a
+// notification whose delivery was not recorded is offered again.
+type Notifier interface {
+	Notify(ctx context.Context, n store.Notification) error
+}
+
+// Error types of the non-retryable errors, for the workflow and for operators.
+const (
+	ErrTypeInvalidRecord = "InvalidRecord"
+	ErrTypeKeyReused     = "IdempotencyKeyReused"
+	ErrTypeInconsistent  = "StoreInconsistent"
+	ErrTypeNoSelection   = "SelectionNotFound"
+)
+
+// Activities implements workflows.Activities on the store. Register one value with the worker.
+type Activities struct {
+	store    Store
+	notifier Notifier
+	log      *slog.Logger
+	// now stamps the store's bookkeeping columns; the records' own times come from the
+	// workflow.
+	now func() time.Time
+}
+
+var _ workflows.Activities = (*Activities)(nil)
+
+// New returns the activities over st, delivering notifications through n.
+func New(st Store, n Notifier, log *slog.Logger) *Activities {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Activities{store: st, notifier: n, log: log, now: time.Now}
+}
+
+// ProjectWindow records the announcement window so that the API accepts applications in it.
+func (a *Activities) ProjectWindow(ctx context.Context, w workflows.WindowProjection) error {
+	applied, err := a.store.ProjectWindow(ctx, store.WindowInput{
+		WorkflowID: w.WorkflowID, SelectionID: w.SelectionID, Key: w.Key,
+		Window: store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, Extension: w.Extension},
+	}, a.now())
+	if err != nil {
+		return classify(err)
+	}
+	a.log.DebugContext(ctx, "window projected", "selection", w.SelectionID, "key", w.Key, "applied", applied)
+	return nil
+}
+
+// SnapshotApplications closes intake and returns the applications submitted in the window.
+func (a *Activities) SnapshotApplications(ctx context.Context, req workflows.SnapshotRequest) (workflows.Snapshot, error) {
+	snap, err := a.store.TakeSnapshot(ctx, store.SnapshotInput{
+		WorkflowID: req.WorkflowID, SelectionID: req.SelectionID, Key: req.Key, ClosedAt: req.ClosedAt,
+	}, a.now())
+	if err != nil {
+		return workflows.Snapshot{}, classify(err)
+	}
+	out := workflows.Snapshot{Digest: snap.Digest, Applications: make([]workflows.SnapshotApplication, len(snap.Applications))}
+	for i, app := range snap.Applications {
+		f := app.Facts
+		out.Applications[i] = workflows.SnapshotApplication{
+			ID: app.ID, Candidate: app.Candidate, SubmittedAt: app.SubmittedAt,
+			Facts: workflows.EligibilityFacts{
+				Education: workflows.EducationLevel(f.Education), ExperienceMonths: f.ExperienceMonths,
+				AdministratorMonths: f.AdministratorMonths, AgeAtClose: f.AgeAtClose, Documents: f.Documents,
+			},
+		}
+	}
+	a.log.DebugContext(ctx, "applications snapshot", "selection", req.SelectionID, "key", req.Key, "applications", len(out.Applications))
+	return out, nil
+}
+
+// ApplyCommand persists one accepted command or transition in one store transaction.
+func (a *Activities) ApplyCommand(ctx context.Context, rec workflows.CommandRecord) error {
+	c, err := command(rec)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s %q: %v", rec.Kind, rec.Key, err), ErrTypeInvalidRecord, err)
+	}
+	applied, err := a.store.ApplyCommand(ctx, c)
+	if err != nil {
+		return classify(err)
+	}
+	if !applied {
+		// A retry or a replay: the first attempt committed and its answer was lost.
+		a.log.InfoContext(ctx, "command already applied", "selection", rec.SelectionID, "kind", rec.Kind, "key", rec.Key)
+	}
+	return nil
+}
+
+// DeliverNotifications sends up to limit queued notifications and records each attempt. It
+// runs outside the command path (from a worker loop or a scheduled workflow), so that a slow
+// mail server never delays a committee's command. It returns how many were delivered.
+func (a *Activities) DeliverNotifications(ctx context.Context, limit int) (int, error) {
+	if a.notifier == nil {
+		return 0, nil
+	}
+	pending, err := a.store.PendingNotifications(ctx, limit)
+	if err != nil {
+		return 0, classify(err)
+	}
+	sent := 0
+	for _, n := range pending {
+		deliveryErr := a.notifier.Notify(ctx, n)
+		if deliveryErr != nil {
+			a.log.WarnContext(ctx, "notification not delivered", "notification", n.ID, "attempts", n.Attempts+1, "error", deliveryErr)
+		} else {
+			sent++
+		}
+		if err := a.store.MarkNotification(ctx, n.ID, a.now(), deliveryErr); err != nil {
+			return sent, classify(err)
+		}
+	}
+	return sent, nil
+}
+
+// classify makes store errors that retrying cannot fix non-retryable, so that the workflow
+// sees them at once instead of retrying forever; every other error (the database unreachable,
+// a timeout) is returned as is and retried.
+func classify(err error) error {
+	switch {
+	case errors.Is(err, store.ErrInvalidArgument):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidRecord, err)
+	case errors.Is(err, store.ErrConflict):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeKeyReused, err)
+	case errors.Is(err, store.ErrFailedPrecondition):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInconsistent, err)
+	case errors.Is(err, store.ErrNotFound):
+		// The API creates the selection's row before it starts the workflow, so a missing
+		// row is not a matter of time.
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNoSelection, err)
+	}
+	return err
+}
+
+// command translates a workflow record into the store's command.
+func command(rec workflows.CommandRecord) (store.Command, error) {
+	payload, err := json.Marshal(rec.Args)
+	if err != nil {
+		return store.Command{}, fmt.Errorf("encode args: %w", err)
+	}
+	c := store.Command{
+		WorkflowID: rec.WorkflowID, SelectionID: rec.SelectionID, Key: rec.Key, Seq: rec.Seq, Kind: rec.Kind,
+		Actor:  store.Actor{Subject: rec.Actor.Subject, Role: string(rec.Actor.Role)},
+		Reason: rec.Reason, At: rec.At, Stage: string(rec.Stage), Phase: string(rec.Phase),
+		Payload: payload, SnapshotDigest: rec.SnapshotDigest,
+	}
+	c.Target = target(rec)
+	if m := rec.Message; m != nil {
+		c.Message = &store.Text{Code: m.Code, EN: m.EN, ID: m.ID}
+	}
+	finals := map[string]int64{}
+	if r := rec.Result; r != nil {
+		sr := &store.StageResult{Stage: string(r.Stage), Revision: r.Revision, PublishedAt: r.PublishedAt,
+			ObjectionDeadline: r.ObjectionDeadline, RevisionReason: r.RevisionReason, ScoresPublished: r.ScoresPublished,
+			Entries: make([]store.ResultEntry, len(r.Entries))}
+		for i, e := range r.Entries {
+			sr.Entries[i] = store.ResultEntry{ApplicationID: e.ApplicationID, Outcome: string(e.Outcome),
+				FinalScore: int64(e.FinalScore), Rank: e.Rank, Reason: e.Reason}
+			for _, sc := range e.Scores {
+				sr.Entries[i].Scores = append(sr.Entries[i].Scores, store.ComponentScore{Component: string(sc.Component), Score: int64(sc.Score)})
+			}
+			if e.FinalScore != 0 {
+				finals[e.ApplicationID] = int64(e.FinalScore)
+			}
+		}
+		c.Result = sr
+	}
+	for _, ch := range rec.Applications {
+		c.Applications = append(c.Applications, store.ApplicationChange{ApplicationID: ch.ApplicationID, State: string(ch.State),
+			Stage: string(ch.Stage), Reason: ch.Reason, Rank: ch.Rank, FinalScore: finals[ch.ApplicationID]})
+	}
+	if o := rec.Objection; o != nil {
+		so := &store.Objection{ID: o.ID, ApplicationID: o.ApplicationID, Stage: string(o.Stage), Candidate: o.Candidate,
+			Reason: o.Reason, State: string(o.State), Answer: o.Answer, AnsweredBy: o.AnsweredBy, FileTime: o.FiledAt, AnswerTime: o.AnsweredAt}
+		if o.Correction != nil {
+			if so.Correction, err = json.Marshal(o.Correction); err != nil {
+				return store.Command{}, fmt.Errorf("encode correction: %w", err)
+			}
+		}
+		c.Objection = so
+	}
+	if w := rec.Window; w != nil {
+		c.Window = &store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, Extension: w.Extension}
+	}
+	switch rec.Kind {
+	case workflows.CmdDeclareConflict:
+		var args workflows.DeclareConflictArgs
+		if err := json.Unmarshal(payload, &args); err != nil {
+			return store.Command{}, fmt.Errorf("decode %s args: %w", rec.Kind, err)
+		}
+		for _, id := range args.ApplicationIDs {
+			c.Conflicts = append(c.Conflicts, store.Conflict{MemberID: rec.Actor.Subject, ApplicationID: id,
+				Reason: args.Reason, DeclaredBy: rec.Actor.Subject})
+		}
+	case workflows.CmdAppoint:
+		var args workflows.AppointArgs
+		if err := json.Unmarshal(payload, &args); err != nil {
+			return store.Command{}, fmt.Errorf("decode %s args: %w", rec.Kind, err)
+		}
+		// The appointing official's decision is identified by its decree reference, which
+		// the API sends as the appointing official field.
+		c.Appointment = &store.Appointment{ApplicationID: args.ApplicationID, PPKDecreeRef: args.AppointingOfficial,
+			OversightRecommendationRef: args.OversightRecommendationRef}
+	case workflows.CmdCancel, workflows.EvtPostponed:
+		c.CancelReason = rec.Reason
+	}
+	return c, nil
+}
+
+// target names the resource a record acts on, for the audit log.
+func target(rec workflows.CommandRecord) string {
+	sel := "selections/" + rec.SelectionID
+	switch {
+	case rec.Objection != nil:
+		return sel + "/applications/" + rec.Objection.ApplicationID + "/objections/" + rec.Objection.ID
+	case rec.Result != nil:
+		return sel + "/results/" + string(rec.Result.Stage)
+	case len(rec.Applications) == 1:
+		return sel + "/applications/" + rec.Applications[0].ApplicationID
+	}
+	return sel
+}

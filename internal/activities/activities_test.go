@@ -1,0 +1,276 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/workflows"
+)
+
+// The activities run here in Temporal's activity test environment, so their arguments make
+// the same JSON round trip as on a worker (Args arrive as generic JSON, not as typed structs).
+
+var t0 = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+
+const (
+	selID = "dinkes-2026-01"
+	wfID  = "selection-dinkes-2026-01"
+)
+
+type fixture struct {
+	st   *store.Store
+	acts *Activities
+	env  *testsuite.TestActivityEnvironment
+	apps []string
+}
+
+func setup(t *testing.T, n Notifier) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "seleksi.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateSelection(ctx, store.NewSelection{ID: selID, RequestID: "create-1", WorkflowID: wfID,
+		PositionTitle: "Kepala Dinas Kesehatan", Agency: "Kota Contoh", Now: t0,
+		Actor: store.Actor{Subject: "admin", Role: string(workflows.RoleAdmin)}}); err != nil {
+		t.Fatal(err)
+	}
+	acts := New(st, n, nil)
+	acts.now = func() time.Time { return t0 }
+	var s testsuite.WorkflowTestSuite
+	// The expected failures below would otherwise fill the output with error logs.
+	s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	f := &fixture{st: st, acts: acts, env: env}
+	f.run(t, acts.ProjectWindow, workflows.WindowProjection{WorkflowID: wfID, SelectionID: selID, Key: "window-0",
+		Opens: t0, Closes: t0.Add(240 * time.Hour), ClosesWall: t0.Add(240 * time.Hour)})
+	for i, subject := range []string{"cand-a", "cand-b", "cand-c"} {
+		app, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: selID, RequestID: "submit-" + subject,
+			Candidate: store.Candidate{Subject: subject, FullName: "Calon " + subject, NIP: "19700101000000000" + string(rune('1'+i)),
+				Email: subject + "@example.go.id", BirthDate: "1971-01-01"},
+			Facts: store.Facts{Education: string(workflows.EducationMaster), Documents: []string{}},
+			Now:   t0.Add(time.Duration(i) * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.apps = append(f.apps, app.ID)
+	}
+	return f
+}
+
+// run executes an activity and fails the test on error.
+func (f *fixture) run(t *testing.T, fn any, arg any) {
+	t.Helper()
+	if _, err := f.env.ExecuteActivity(fn, arg); err != nil {
+		t.Fatalf("activity: %v", err)
+	}
+}
+
+func TestSnapshotApplications(t *testing.T) {
+	f := setup(t, nil)
+	req := workflows.SnapshotRequest{WorkflowID: wfID, SelectionID: selID, Key: "snapshot-1", ClosedAt: time.Date(2026, 3, 13, 17, 0, 0, 0, time.UTC)}
+	var digests []string
+	for range 2 {
+		val, err := f.env.ExecuteActivity(f.acts.SnapshotApplications, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var snap workflows.Snapshot
+		if err := val.Get(&snap); err != nil {
+			t.Fatal(err)
+		}
+		if len(snap.Applications) != 3 {
+			t.Fatalf("snapshot has %d applications, want 3", len(snap.Applications))
+		}
+		a := snap.Applications[0]
+		if a.Facts.AgeAtClose != 55 || a.Facts.Education != workflows.EducationMaster || a.Facts.ExperienceMonths != nil {
+			t.Fatalf("facts = %+v", a.Facts)
+		}
+		digests = append(digests, snap.Digest)
+	}
+	if digests[0] != digests[1] {
+		t.Fatalf("retried snapshot changed its digest: %v", digests)
+	}
+	// Intake is closed now.
+	_, err := f.st.SubmitApplication(context.Background(), store.SubmitInput{SelectionID: selID, RequestID: "late-1",
+		Candidate: store.Candidate{Subject: "late", FullName: "Late", NIP: "197001010000000009", Email: "l@x.id", BirthDate: "1971-01-01"},
+		Now:       t0.Add(5 * time.Hour)})
+	if !errors.Is(err, store.ErrFailedPrecondition) {
+		t.Fatalf("late submission: %v, want ErrFailedPrecondition", err)
+	}
+}
+
+func TestApplyCommandIdempotent(t *testing.T) {
+	f := setup(t, nil)
+	ctx := context.Background()
+	chair := workflows.Actor{Subject: "chair", Role: workflows.RoleCommittee}
+	args := workflows.AdvanceArgs{Actor: chair, Stage: workflows.StageAdministrativeScreening, Reason: "screening <done> & published"}
+	at := t0.Add(300 * time.Hour)
+	rec := workflows.CommandRecord{
+		WorkflowID: wfID, SelectionID: selID, Key: "advance-req-1", Seq: 3, Kind: workflows.CmdAdvance, Actor: chair,
+		Reason: args.Reason, At: at, Stage: workflows.StageAdministrativeScreening, Phase: workflows.PhaseObjections, Args: args,
+		Applications: []workflows.ApplicationChange{
+			{ApplicationID: f.apps[0], State: workflows.AppEliminated, Stage: workflows.StageAdministrativeScreening, Reason: "no LHKPN"},
+			{ApplicationID: f.apps[1], State: workflows.AppInProgress, Stage: workflows.StageAdministrativeScreening},
+		},
+		Result: &workflows.StageResult{Stage: workflows.StageAdministrativeScreening, Revision: 1, PublishedAt: at,
+			ObjectionDeadline: at.Add(72 * time.Hour), ScoresPublished: true,
+			Entries: []workflows.ResultEntry{
+				{ApplicationID: f.apps[0], Outcome: workflows.OutcomeFail, Reason: "no LHKPN"},
+				{ApplicationID: f.apps[1], Outcome: workflows.OutcomePass, Scores: []workflows.ComponentScore{{Component: workflows.ComponentWrittenTest, Score: 7550}}},
+			}},
+		Message: &workflows.Message{Code: workflows.CmdAdvance, EN: "Published.", ID: "Diumumkan."},
+	}
+	// The first attempt, a retry, and a replay of the same record.
+	for range 3 {
+		f.run(t, f.acts.ApplyCommand, rec)
+	}
+	events, err := f.st.ListAuditEvents(ctx, selID, store.ListOptions{Filter: "action = " + workflows.CmdAdvance})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events.Items) != 1 {
+		t.Fatalf("%d audit events for one command, want 1", len(events.Items))
+	}
+	ev := events.Items[0]
+	if ev.UpdateID != rec.Key || ev.CommandSeq != 3 || ev.Target != "selections/"+selID+"/results/STAGE_ADMINISTRATIVE_SCREENING" || ev.Role != "ROLE_COMMITTEE" {
+		t.Fatalf("audit event = %+v", ev)
+	}
+	// The digest is that of the typed arguments: the JSON round trip through Temporal does
+	// not change the canonical form.
+	canon, err := store.CanonicalJSON(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(canon)
+	if ev.PayloadSHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("payload digest %s does not match the typed args %s", ev.PayloadSHA256, canon)
+	}
+	res, err := f.st.GetStageResult(ctx, selID, string(workflows.StageAdministrativeScreening), 0)
+	if err != nil || len(res.Entries) != 2 || res.Entries[1].Scores[0].Score != 7550 || !res.ScoresPublished {
+		t.Fatalf("stage result = %+v, %v", res, err)
+	}
+	app, _ := f.st.GetApplication(ctx, selID, f.apps[0])
+	if app.State != string(workflows.AppEliminated) || app.EliminationReason != "no LHKPN" {
+		t.Fatalf("application = %+v", app)
+	}
+	pending, _ := f.st.PendingNotifications(ctx, 100)
+	if len(pending) != 2 {
+		t.Fatalf("%d notifications queued, want 2 (one per changed application)", len(pending))
+	}
+	if rep, err := f.st.VerifyChain(ctx, selID); err != nil || !rep.OK {
+		t.Fatalf("chain = %+v, %v", rep, err)
+	}
+}
+
+func TestApplyCommandKinds(t *testing.T) {
+	f := setup(t, nil)
+	ctx := context.Background()
+	member := workflows.Actor{Subject: "m1", Role: workflows.RoleCommittee}
+	adminActor := workflows.Actor{Subject: "admin", Role: workflows.RoleAdmin}
+	at := t0.Add(400 * time.Hour)
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "conflict-req-1", Seq: 1,
+		Kind: workflows.CmdDeclareConflict, Actor: member, Reason: "sepupu", At: at, Stage: workflows.StageInterview, Phase: workflows.PhaseOpen,
+		Args: workflows.DeclareConflictArgs{Actor: member, ApplicationIDs: []string{f.apps[0], f.apps[2]}, Reason: "sepupu"}})
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "appoint-req-1", Seq: 2,
+		Kind: workflows.CmdAppoint, Actor: adminActor, At: at.Add(time.Hour), Stage: workflows.StageClosed,
+		Args:         workflows.AppointArgs{Actor: adminActor, ApplicationID: f.apps[1], AppointingOfficial: "SK Walikota 1/2026", OversightRecommendationRef: "BKN-7"},
+		Applications: []workflows.ApplicationChange{{ApplicationID: f.apps[1], State: workflows.AppAppointed, Rank: 1}}})
+	sel, err := f.st.GetSelection(ctx, selID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sel.Conflicts) != 2 || sel.Conflicts[0].MemberID != "m1" || sel.AppointedApplication != f.apps[1] ||
+		sel.PPKDecreeRef != "SK Walikota 1/2026" || sel.OversightRecommendationRef != "BKN-7" || sel.Stage != string(workflows.StageClosed) {
+		t.Fatalf("selection = %+v", sel)
+	}
+}
+
+func TestNonRetryableErrors(t *testing.T) {
+	f := setup(t, nil)
+	good := workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "cancel-req-1", Seq: 1, Kind: workflows.CmdCancel,
+		Actor: workflows.Actor{Subject: "admin", Role: workflows.RoleAdmin}, Reason: "budget", At: t0.Add(time.Hour),
+		Stage: workflows.StageCancelled, Args: workflows.CancelArgs{Reason: "budget"}}
+	f.run(t, f.acts.ApplyCommand, good)
+	tests := []struct {
+		name string
+		rec  func() workflows.CommandRecord
+		want string
+	}{
+		{"no key", func() workflows.CommandRecord { r := good; r.Key = ""; return r }, ErrTypeInvalidRecord},
+		{"key reused for other args", func() workflows.CommandRecord { r := good; r.Args = workflows.CancelArgs{Reason: "other"}; return r }, ErrTypeKeyReused},
+		{"unknown selection", func() workflows.CommandRecord { r := good; r.SelectionID, r.Key = "other-sel", "k2"; return r }, ErrTypeNoSelection},
+		{"unknown application", func() workflows.CommandRecord {
+			r := good
+			r.Key, r.Applications = "k3", []workflows.ApplicationChange{{ApplicationID: "app-none", State: workflows.AppWithdrawn}}
+			return r
+		}, ErrTypeInconsistent},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.env.ExecuteActivity(f.acts.ApplyCommand, tc.rec())
+			var appErr *temporal.ApplicationError
+			if !errors.As(err, &appErr) || !appErr.NonRetryable() || appErr.Type() != tc.want {
+				t.Fatalf("err = %v, want a non-retryable %s", err, tc.want)
+			}
+		})
+	}
+	sel, _ := f.st.GetSelection(context.Background(), selID)
+	if sel.CancelReason != "budget" {
+		t.Fatalf("cancel reason = %q", sel.CancelReason)
+	}
+}
+
+type flakyNotifier struct {
+	fails int
+	sent  []store.Notification
+}
+
+func (n *flakyNotifier) Notify(_ context.Context, note store.Notification) error {
+	if n.fails > 0 {
+		n.fails--
+		return errors.New("mail server unavailable")
+	}
+	n.sent = append(n.sent, note)
+	return nil
+}
+
+func TestDeliverNotifications(t *testing.T) {
+	n := &flakyNotifier{fails: 1}
+	f := setup(t, n)
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "event-1", Seq: 1,
+		Kind: workflows.EvtStageOpened, Actor: workflows.Actor{Subject: workflows.SystemSubject, Role: workflows.RoleSystem}, At: t0.Add(time.Hour),
+		Stage: workflows.StageCompetencyTest, Phase: workflows.PhaseOpen,
+		Message: &workflows.Message{Code: workflows.EvtStageOpened, EN: "The competency test has started.", ID: "Uji kompetensi dimulai."}})
+	ctx := context.Background()
+	if sent, err := f.acts.DeliverNotifications(ctx, 10); err != nil || sent != 0 {
+		t.Fatalf("first round: %d, %v", sent, err)
+	}
+	if sent, err := f.acts.DeliverNotifications(ctx, 10); err != nil || sent != 1 {
+		t.Fatalf("second round: %d, %v", sent, err)
+	}
+	if sent, err := f.acts.DeliverNotifications(ctx, 10); err != nil || sent != 0 {
+		t.Fatalf("third round: %d, %v", sent, err)
+	}
+	if len(n.sent) != 1 || n.sent[0].Recipient != "*" || !strings.Contains(n.sent[0].Text.EN, "competency") {
+		t.Fatalf("sent = %+v", n.sent)
+	}
+}

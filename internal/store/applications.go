@@ -1,0 +1,344 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// submission is the content a request ID stands for: a retry must carry the same.
+type submission struct {
+	SelectionID string          `json:"selectionId"`
+	ID          string          `json:"id,omitempty"`
+	Candidate   Candidate       `json:"candidate"`
+	Profile     json.RawMessage `json:"profile"`
+	Documents   []Document      `json:"documents"`
+	Statement   string          `json:"statement"`
+	Facts       Facts           `json:"facts"`
+}
+
+// SubmitApplication takes one application while the projected announcement window is open, in
+// one transaction: it checks the window against in.Now, refuses a second application by the
+// same candidate (token subject or NIP), and stores the candidate's personal data, the
+// application and its audit event. It is idempotent by request ID: a retry with the same
+// content returns the first result (even after the window has closed), the same request ID
+// with other content is ErrConflict. A closed window is ErrFailedPrecondition.
+func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Application, error) {
+	op := fmt.Sprintf("store: submit application to selection %q", in.SelectionID)
+	if err := validateSubmission(in); err != nil {
+		return Application{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if len(in.Profile) == 0 {
+		in.Profile = json.RawMessage("{}")
+	}
+	if in.Documents == nil {
+		in.Documents = []Document{}
+	}
+	reqSHA, _, err := digestJSON(submission{in.SelectionID, in.ID, in.Candidate, in.Profile, in.Documents, in.Statement, in.Facts})
+	if err != nil {
+		return Application{}, fmt.Errorf("%s: %w: %w", op, err, ErrInvalidArgument)
+	}
+	now := instant(in.Now)
+	var appID string
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		sel, err := s.lockSelection(tx, in.SelectionID)
+		if err != nil {
+			return err
+		}
+		var prior applicationRow
+		err = tx.Select("id", "request_sha256").Take(&prior, "selection_id = ? AND request_id = ?", in.SelectionID, in.RequestID).Error
+		switch {
+		case err == nil:
+			if prior.RequestSHA256 != reqSHA {
+				return fmt.Errorf("request ID %q was used for a different application: %w", in.RequestID, ErrConflict)
+			}
+			appID = prior.ID
+			return nil
+		case !errors.Is(err, gorm.ErrRecordNotFound):
+			return err
+		}
+		if why := sel.windowOpen(now); why != "" {
+			return fmt.Errorf("%s: %w", why, ErrFailedPrecondition)
+		}
+		var n int64
+		if err := tx.Model(&applicationRow{}).Where("selection_id = ? AND owner = ?", in.SelectionID, in.Candidate.Subject).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("the candidate has already applied to this selection: %w", ErrConflict)
+		}
+		if err := tx.Model(&candidateRow{}).Where("selection_id = ? AND nip = ?", in.SelectionID, in.Candidate.NIP).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("an application with this NIP already exists in this selection: %w", ErrConflict)
+		}
+		appID = in.ID
+		if appID == "" {
+			appID = newID("app-")
+		}
+		cand := candidateRow{
+			ID: newID("cand-"), SelectionID: in.SelectionID, Subject: in.Candidate.Subject, FullName: in.Candidate.FullName,
+			NIP: in.Candidate.NIP, Email: in.Candidate.Email, Phone: in.Candidate.Phone, BirthDate: in.Candidate.BirthDate,
+			CreatedAt: now,
+		}
+		if err := tx.Create(&cand).Error; err != nil {
+			return conflictOr(err, "candidate")
+		}
+		profile, _ := CanonicalJSON(in.Profile) // validated by digestJSON above
+		docs, _ := json.Marshal(in.Documents)
+		facts, _ := json.Marshal(in.Facts)
+		app := applicationRow{
+			ID: appID, SelectionID: in.SelectionID, CandidateID: cand.ID, Owner: in.Candidate.Subject,
+			RequestID: in.RequestID, RequestSHA256: reqSHA, Profile: string(profile), Documents: string(docs),
+			Statement: in.Statement, Facts: string(facts), State: StateSubmitted, CurrentStage: StageAnnouncement,
+			SubmittedAt: now, UpdatedAt: now,
+		}
+		if err := tx.Create(&app).Error; err != nil {
+			return conflictOr(err, "application")
+		}
+		// The audit event holds no personal data: the request digest binds it to the full
+		// submission, which stays in the candidate and application rows.
+		_, err = s.appendAudit(tx, sel, auditInput{
+			UpdateID: in.RequestID, Actor: Actor{Subject: in.Candidate.Subject, Role: "ROLE_CANDIDATE"},
+			Action: ActionSubmitApplication, Target: "selections/" + in.SelectionID + "/applications/" + appID,
+			WorkflowTime: now,
+			Payload: map[string]any{"applicationId": appID, "requestId": in.RequestID, "requestSha256": reqSHA,
+				"submitTime": now.Format(time.RFC3339Nano)},
+		}, now)
+		return err
+	})
+	if err != nil {
+		return Application{}, fmt.Errorf("%s: %w", op, err)
+	}
+	return s.GetApplication(ctx, in.SelectionID, appID)
+}
+
+func validateSubmission(in SubmitInput) error {
+	switch {
+	case in.SelectionID == "":
+		return invalid("selection ID is required")
+	case in.RequestID == "":
+		return invalid("request ID is required")
+	case in.Candidate.Subject == "":
+		return invalid("candidate subject is required")
+	case in.Candidate.FullName == "" || in.Candidate.NIP == "" || in.Candidate.Email == "":
+		return invalid("candidate name, NIP and e-mail are required")
+	case in.Now.IsZero():
+		return invalid("submission time is required")
+	}
+	if _, err := time.Parse(time.DateOnly, in.Candidate.BirthDate); err != nil {
+		return invalid("birth date %q is not a YYYY-MM-DD date", in.Candidate.BirthDate)
+	}
+	return nil
+}
+
+// conflictOr maps a unique violation to ErrConflict. Under the selection lock the checks
+// before the insert catch every duplicate; this is the backstop should they ever miss one.
+func conflictOr(err error, what string) error {
+	if isUniqueViolation(err) {
+		return fmt.Errorf("duplicate %s: %w", what, ErrConflict)
+	}
+	return fmt.Errorf("insert %s: %w", what, err)
+}
+
+// newID returns prefix followed by 20 random lower-case hex digits, which fits the API's
+// resource ID pattern and cannot collide in practice.
+func newID(prefix string) string {
+	var b [10]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// GetApplication returns one application with its candidate's data and its stage results.
+func (s *Store) GetApplication(ctx context.Context, selectionID, id string) (Application, error) {
+	op := fmt.Sprintf("store: get application %q of selection %q", id, selectionID)
+	var row applicationRow
+	if err := s.db.WithContext(ctx).Take(&row, "selection_id = ? AND id = ?", selectionID, id).Error; err != nil {
+		return Application{}, fmt.Errorf("%s: %w", op, notFound(err))
+	}
+	apps, err := s.withCandidates(ctx, []applicationRow{row})
+	if err != nil {
+		return Application{}, fmt.Errorf("%s: %w", op, err)
+	}
+	app := apps[0]
+	var results []applicationResultRow
+	if err := s.db.WithContext(ctx).Where("selection_id = ? AND application_id = ?", selectionID, id).
+		Order("published_at, stage").Find(&results).Error; err != nil {
+		return Application{}, fmt.Errorf("%s: results: %w", op, err)
+	}
+	for _, r := range results {
+		ar := ApplicationResult{Stage: r.Stage, Revision: r.Revision, Outcome: r.Outcome, FinalScore: r.FinalScore,
+			Rank: r.Rank, Reason: r.Reason, PublishTime: r.PublishedAt.UTC()}
+		if err := json.Unmarshal([]byte(r.Scores), &ar.Scores); err != nil {
+			return Application{}, fmt.Errorf("%s: decode scores: %w", op, err)
+		}
+		app.Results = append(app.Results, ar)
+	}
+	return app, nil
+}
+
+// ListApplications lists a selection's applications with their candidates' data (stage
+// results are left out; GetApplication has them). The filter accepts `state = X` and
+// `stage = X` joined by AND; order_by accepts submit_time (the default) and name (the ID),
+// each optionally "desc".
+func (s *Store) ListApplications(ctx context.Context, selectionID string, opts ListOptions) (Page[Application], error) {
+	op := fmt.Sprintf("store: list applications of selection %q", selectionID)
+	q, err := s.newListQuery("applications:"+selectionID, opts, applicationFields, applicationOrders, "submit_time")
+	if err != nil {
+		return Page[Application]{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if q.after == nil {
+		if err := s.requireSelection(ctx, selectionID); err != nil {
+			return Page[Application]{}, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	base := s.db.WithContext(ctx).Model(&applicationRow{}).Where("selection_id = ?", selectionID)
+	rows, next, total, err := runList(q, base, func(r *applicationRow) []any {
+		if len(q.order.columns) == 1 {
+			return []any{r.ID}
+		}
+		return []any{r.SubmittedAt, r.ID}
+	})
+	if err != nil {
+		return Page[Application]{}, fmt.Errorf("%s: %w", op, err)
+	}
+	apps, err := s.withCandidates(ctx, rows)
+	if err != nil {
+		return Page[Application]{}, fmt.Errorf("%s: %w", op, err)
+	}
+	return Page[Application]{Items: apps, NextPageToken: next, TotalSize: total}, nil
+}
+
+// withCandidates converts rows and attaches their candidates' data, read in one query.
+func (s *Store) withCandidates(ctx context.Context, rows []applicationRow) ([]Application, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(rows))
+	for i := range rows {
+		ids[i] = rows[i].CandidateID
+	}
+	var cands []candidateRow
+	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&cands).Error; err != nil {
+		return nil, fmt.Errorf("candidates: %w", err)
+	}
+	byID := make(map[string]*candidateRow, len(cands))
+	for i := range cands {
+		byID[cands[i].ID] = &cands[i]
+	}
+	out := make([]Application, len(rows))
+	for i := range rows {
+		a, err := rows[i].application()
+		if err != nil {
+			return nil, err
+		}
+		if c := byID[rows[i].CandidateID]; c != nil {
+			a.Candidate = c.candidate()
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+func (r *applicationRow) application() (Application, error) {
+	a := Application{
+		ID: r.ID, SelectionID: r.SelectionID, CandidateID: r.CandidateID, Owner: r.Owner, RequestID: r.RequestID,
+		Profile: json.RawMessage(r.Profile), Statement: r.Statement, State: r.State, CurrentStage: r.CurrentStage,
+		Rank: r.Rank, FinalScore: r.FinalScore, EliminatedStage: r.EliminatedStage, EliminationReason: r.EliminationReason,
+		Status: Text{EN: r.StatusEN, ID: r.StatusID}, SubmitTime: r.SubmittedAt.UTC(), UpdateTime: r.UpdatedAt.UTC(),
+	}
+	if err := json.Unmarshal([]byte(r.Documents), &a.Documents); err != nil {
+		return Application{}, fmt.Errorf("application %q: decode documents: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(r.Facts), &a.Facts); err != nil {
+		return Application{}, fmt.Errorf("application %q: decode facts: %w", r.ID, err)
+	}
+	return a, nil
+}
+
+func (c *candidateRow) candidate() Candidate {
+	return Candidate{Subject: c.Subject, FullName: c.FullName, NIP: c.NIP, Email: c.Email, Phone: c.Phone, BirthDate: c.BirthDate}
+}
+
+// WithdrawInput withdraws an application while the announcement window is still open.
+type WithdrawInput struct {
+	SelectionID   string
+	ApplicationID string
+	// RequestID is the API request's ID; the audit event keeps it.
+	RequestID string
+	// Actor is the candidate who owns the application, or the secretariat (admin) recording a
+	// written withdrawal.
+	Actor  Actor
+	Reason string
+	// Now is the wall-clock time of the request, compared with the projected window.
+	Now time.Time
+}
+
+// WithdrawBeforeClose withdraws an application during the announcement, before the workflow
+// has taken it into its snapshot: the snapshot leaves it out. After the close, withdrawals are
+// workflow commands, and this returns ErrFailedPrecondition. Withdrawing an application that
+// is already withdrawn returns it unchanged, so a retried request succeeds. A withdrawal is
+// final: the candidate cannot apply again to the same selection.
+func (s *Store) WithdrawBeforeClose(ctx context.Context, in WithdrawInput) (Application, error) {
+	op := fmt.Sprintf("store: withdraw application %q of selection %q", in.ApplicationID, in.SelectionID)
+	if in.SelectionID == "" || in.ApplicationID == "" || in.Actor.Subject == "" || in.Now.IsZero() {
+		return Application{}, fmt.Errorf("%s: %w", op, invalid("selection, application, actor and time are required"))
+	}
+	now := instant(in.Now)
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		sel, err := s.lockSelection(tx, in.SelectionID)
+		if err != nil {
+			return err
+		}
+		var app applicationRow
+		if err := tx.Select("id", "owner", "state").Take(&app, "selection_id = ? AND id = ?", in.SelectionID, in.ApplicationID).Error; err != nil {
+			return fmt.Errorf("application %q: %w", in.ApplicationID, notFound(err))
+		}
+		if in.Actor.Role != "ROLE_ADMIN" && app.Owner != in.Actor.Subject {
+			// Someone else's application is reported as absent, so that its existence does
+			// not leak.
+			return fmt.Errorf("application %q: %w", in.ApplicationID, ErrNotFound)
+		}
+		if app.State == StateWithdrawn {
+			return nil
+		}
+		if why := sel.windowOpen(now); why != "" {
+			return fmt.Errorf("%s; after the close the withdrawal goes through the selection's workflow: %w", why, ErrFailedPrecondition)
+		}
+		if app.State != StateSubmitted {
+			return fmt.Errorf("the application is %s: %w", app.State, ErrFailedPrecondition)
+		}
+		err = tx.Model(&applicationRow{}).Where("selection_id = ? AND id = ?", in.SelectionID, in.ApplicationID).UpdateColumns(map[string]any{
+			"state": StateWithdrawn, "eliminated_stage": StageAnnouncement, "elimination_reason": in.Reason, "updated_at": now,
+		}).Error
+		if err != nil {
+			return fmt.Errorf("update application: %w", err)
+		}
+		// The action is not the workflow's WithdrawApplication command: an auditor matches
+		// those with the workflow history, and this one never enters it.
+		_, err = s.appendAudit(tx, sel, auditInput{
+			UpdateID: in.RequestID, Actor: in.Actor, Action: ActionWithdrawBeforeClose,
+			Target: "selections/" + in.SelectionID + "/applications/" + in.ApplicationID, Reason: in.Reason, WorkflowTime: now,
+			Payload: map[string]any{"applicationId": in.ApplicationID, "reason": in.Reason},
+		}, now)
+		return err
+	})
+	if err != nil {
+		return Application{}, fmt.Errorf("%s: %w", op, err)
+	}
+	return s.GetApplication(ctx, in.SelectionID, in.ApplicationID)
+}
+
+// Actions of the audit events the store records on its own (not workflow commands).
+const (
+	ActionCreateSelection     = "CreateSelection"
+	ActionSubmitApplication   = "SubmitApplication"
+	ActionWithdrawBeforeClose = "WithdrawBeforeClose"
+)

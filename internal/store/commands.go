@@ -1,0 +1,460 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// The writes below are how the selection workflow keeps the store in step with it (through
+// the activities). Each applies one record in one transaction and is idempotent by the
+// record's (workflow ID, key): the processed-commands ledger is written in the same
+// transaction, so a retried activity or a replayed workflow task finds its record applied and
+// changes nothing.
+
+// checkProcessed reports whether (workflowID, key) was already applied. The same key with a
+// different fingerprint means two different records claim one key, which retrying cannot fix:
+// ErrConflict.
+func checkProcessed(tx *gorm.DB, workflowID, key, fingerprint string) (bool, error) {
+	var p processedRow
+	err := tx.Take(&p, "workflow_id = ? AND command_key = ?", workflowID, key).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("processed commands: %w", err)
+	case p.PayloadSHA256 != fingerprint:
+		return false, fmt.Errorf("key %q of workflow %q was already applied with different content: %w", key, workflowID, ErrConflict)
+	}
+	return true, nil
+}
+
+func markProcessed(tx *gorm.DB, p processedRow) error {
+	if err := tx.Create(&p).Error; err != nil {
+		if isUniqueViolation(err) {
+			// A concurrent attempt of the same activity committed first; run again to find it.
+			return fmt.Errorf("command %q applied concurrently: %w", p.CommandKey, errRetry)
+		}
+		return fmt.Errorf("record processed command: %w", err)
+	}
+	return nil
+}
+
+func requireKey(workflowID, selectionID, key string) error {
+	if workflowID == "" || selectionID == "" || key == "" {
+		return invalid("workflow ID, selection ID and key are required")
+	}
+	return nil
+}
+
+// ProjectWindow records the announcement window the workflow opened or extended and reopens
+// intake (a snapshot froze it at the previous close). It reports whether it changed anything:
+// false means (WorkflowID, Key) was applied before.
+func (s *Store) ProjectWindow(ctx context.Context, in WindowInput, at time.Time) (bool, error) {
+	op := fmt.Sprintf("store: project window %q of selection %q", in.Key, in.SelectionID)
+	if err := requireKey(in.WorkflowID, in.SelectionID, in.Key); err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	w := in.Window
+	if w.Opens.IsZero() || w.ClosesWall.IsZero() || !w.Opens.Before(w.ClosesWall) {
+		return false, fmt.Errorf("%s: %w", op, invalid("the window needs an opening before its close"))
+	}
+	fp, _, err := digestJSON(map[string]any{"kind": "ProjectWindow", "window": Window{instant(w.Opens), instant(w.Closes), instant(w.ClosesWall), w.Extension}})
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	applied := false
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		applied = false
+		if _, err := s.lockSelection(tx, in.SelectionID); err != nil {
+			return err
+		}
+		done, err := checkProcessed(tx, in.WorkflowID, in.Key, fp)
+		if err != nil || done {
+			return err
+		}
+		err = tx.Model(&selectionRow{}).Where("id = ?", in.SelectionID).UpdateColumns(map[string]any{
+			"window_opens": nullTime(w.Opens), "window_closes": nullTime(w.Closes), "window_closes_wall": nullTime(w.ClosesWall),
+			"window_extension": w.Extension, "intake_frozen": false, "version": gorm.Expr("version + 1"), "updated_at": instant(at),
+		}).Error
+		if err != nil {
+			return fmt.Errorf("update window: %w", err)
+		}
+		applied = true
+		return markProcessed(tx, processedRow{WorkflowID: in.WorkflowID, CommandKey: in.Key, SelectionID: in.SelectionID,
+			Kind: "ProjectWindow", PayloadSHA256: fp, ProcessedAt: instant(at)})
+	})
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	return applied, nil
+}
+
+// TakeSnapshot closes intake and freezes the applications submitted so far, in one
+// transaction under the selection's lock, so that no submission can slip in between the
+// snapshot and the close. Called again with the same (WorkflowID, Key) it returns the same
+// snapshot, read back from where the first call recorded it.
+func (s *Store) TakeSnapshot(ctx context.Context, in SnapshotInput, at time.Time) (Snapshot, error) {
+	op := fmt.Sprintf("store: snapshot %q of selection %q", in.Key, in.SelectionID)
+	if err := requireKey(in.WorkflowID, in.SelectionID, in.Key); err != nil {
+		return Snapshot{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if in.ClosedAt.IsZero() {
+		return Snapshot{}, fmt.Errorf("%s: %w", op, invalid("the close time is required"))
+	}
+	fp, _, err := digestJSON(map[string]any{"kind": "Snapshot", "closedAt": instant(in.ClosedAt)})
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("%s: %w", op, err)
+	}
+	var snap Snapshot
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		if _, err := s.lockSelection(tx, in.SelectionID); err != nil {
+			return err
+		}
+		done, err := checkProcessed(tx, in.WorkflowID, in.Key, fp)
+		if err != nil {
+			return err
+		}
+		if done {
+			var row snapshotRow
+			if err := tx.Take(&row, "selection_id = ? AND snapshot_key = ?", in.SelectionID, in.Key).Error; err != nil {
+				return fmt.Errorf("recorded snapshot: %w", err)
+			}
+			return json.Unmarshal([]byte(row.Body), &snap)
+		}
+		err = tx.Model(&selectionRow{}).Where("id = ?", in.SelectionID).UpdateColumns(map[string]any{
+			"intake_frozen": true, "version": gorm.Expr("version + 1"), "updated_at": instant(at),
+		}).Error
+		if err != nil {
+			return fmt.Errorf("freeze intake: %w", err)
+		}
+		snap, err = computeSnapshot(tx, in.SelectionID, in.ClosedAt, nil)
+		if err != nil {
+			return err
+		}
+		body, err := json.Marshal(snap)
+		if err != nil {
+			return err
+		}
+		row := snapshotRow{SelectionID: in.SelectionID, SnapshotKey: in.Key, WorkflowID: in.WorkflowID,
+			ClosedAt: instant(in.ClosedAt), Digest: snap.Digest, Applications: len(snap.Applications), Body: string(body), CreatedAt: instant(at)}
+		if err := tx.Create(&row).Error; err != nil {
+			return conflictOr(err, "snapshot")
+		}
+		return markProcessed(tx, processedRow{WorkflowID: in.WorkflowID, CommandKey: in.Key, SelectionID: in.SelectionID,
+			Kind: "Snapshot", PayloadSHA256: fp, ProcessedAt: instant(at)})
+	})
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("%s: %w", op, err)
+	}
+	return snap, nil
+}
+
+// ApplyCommand applies one accepted command or workflow transition in one transaction: it
+// updates the selection and application projections, writes the stage result revision, the
+// objection and conflict declarations, appends the audit event and queues the notifications.
+// It reports whether it changed anything: false means (WorkflowID, Key) was applied before.
+func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
+	op := fmt.Sprintf("store: apply %s %q to selection %q", c.Kind, c.Key, c.SelectionID)
+	if err := requireKey(c.WorkflowID, c.SelectionID, c.Key); err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	if c.Kind == "" || c.At.IsZero() || c.Stage == "" {
+		return false, fmt.Errorf("%s: %w", op, invalid("kind, time and stage are required"))
+	}
+	payloadSHA, _, err := digestJSON(c.Payload)
+	if err != nil {
+		return false, fmt.Errorf("%s: payload: %w: %w", op, err, ErrInvalidArgument)
+	}
+	fp, _, err := digestJSON(map[string]any{"kind": c.Kind, "seq": c.Seq, "payload": payloadSHA})
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	at := instant(c.At)
+	applied := false
+	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		applied = false
+		sel, err := s.lockSelection(tx, c.SelectionID)
+		if err != nil {
+			return err
+		}
+		done, err := checkProcessed(tx, c.WorkflowID, c.Key, fp)
+		if err != nil || done {
+			return err
+		}
+		if err := applySelection(tx, sel, c, at); err != nil {
+			return err
+		}
+		owners, err := applyApplications(tx, sel, c, at)
+		if err != nil {
+			return err
+		}
+		if err := applyResult(tx, c.SelectionID, c.Result); err != nil {
+			return err
+		}
+		if err := applyObjection(tx, c.SelectionID, c.Objection); err != nil {
+			return err
+		}
+		for _, cf := range c.Conflicts {
+			row := conflictRow{SelectionID: c.SelectionID, MemberID: cf.MemberID, ApplicationID: cf.ApplicationID,
+				Relationship: cf.Relationship, Reason: cf.Reason, DeclaredBy: cf.DeclaredBy, DeclaredAt: at}
+			err := tx.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "selection_id"}, {Name: "member_id"}, {Name: "application_id"}},
+				DoUpdates: clause.AssignmentColumns([]string{"relationship", "reason", "declared_by", "declared_at"}),
+			}).Create(&row).Error
+			if err != nil {
+				return fmt.Errorf("declare conflict: %w", err)
+			}
+		}
+		target := c.Target
+		if target == "" {
+			target = "selections/" + c.SelectionID
+		}
+		ev, err := s.appendAudit(tx, sel, auditInput{
+			WorkflowID: c.WorkflowID, UpdateID: c.Key, CommandSeq: c.Seq, Actor: c.Actor, Action: c.Kind,
+			Target: target, Reason: c.Reason, WorkflowTime: at, Payload: c.Payload,
+		}, at)
+		if err != nil {
+			return err
+		}
+		if err := enqueueNotifications(tx, c, owners, at); err != nil {
+			return err
+		}
+		applied = true
+		return markProcessed(tx, processedRow{WorkflowID: c.WorkflowID, CommandKey: c.Key, SelectionID: c.SelectionID,
+			Kind: c.Kind, CommandSeq: c.Seq, PayloadSHA256: fp, AuditSeq: ev.Seq, ProcessedAt: at})
+	})
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	return applied, nil
+}
+
+// activeStates are the states of applications still in the running; they move with the
+// selection from stage to stage.
+func activeStates() []string { return []string{StateSubmitted, StateInProgress, StateShortlisted} }
+
+func applySelection(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) error {
+	set := map[string]any{"stage": c.Stage, "phase": c.Phase, "updated_at": at}
+	if c.Stage != sel.Stage {
+		set["stage_opened_at"] = at
+		// Applications still in the running are now at the new stage; the changes below
+		// then set those the command itself moved.
+		err := tx.Model(&applicationRow{}).
+			Where("selection_id = ? AND state IN ? AND current_stage <> ?", sel.ID, activeStates(), c.Stage).
+			UpdateColumns(map[string]any{"current_stage": c.Stage, "updated_at": at}).Error
+		if err != nil {
+			return fmt.Errorf("move applications to %s: %w", c.Stage, err)
+		}
+	} else if sel.StageOpenedAt == nil {
+		set["stage_opened_at"] = at
+	}
+	if w := c.Window; w != nil {
+		set["window_opens"], set["window_closes"], set["window_closes_wall"] = nullTime(w.Opens), nullTime(w.Closes), nullTime(w.ClosesWall)
+		set["window_extension"] = w.Extension
+	}
+	if c.SnapshotDigest != "" {
+		set["snapshot_digest"] = c.SnapshotDigest
+	}
+	if a := c.Appointment; a != nil {
+		set["appointed_application"], set["ppk_decree_ref"], set["oversight_recommendation_ref"] = a.ApplicationID, a.PPKDecreeRef, a.OversightRecommendationRef
+	}
+	if c.CancelReason != "" {
+		set["cancel_reason"] = c.CancelReason
+	}
+	if err := tx.Model(&selectionRow{}).Where("id = ?", sel.ID).UpdateColumns(set).Error; err != nil {
+		return fmt.Errorf("update selection: %w", err)
+	}
+	sel.Stage, sel.Phase = c.Stage, c.Phase
+	return nil
+}
+
+// applyApplications writes the application changes and returns the owners of the changed
+// applications, for the notifications.
+func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) (map[string]string, error) {
+	owners := make(map[string]string, len(c.Applications))
+	ids := make([]string, 0, len(c.Applications))
+	for _, ch := range c.Applications {
+		ids = append(ids, ch.ApplicationID)
+	}
+	if c.Objection != nil {
+		ids = append(ids, c.Objection.ApplicationID)
+	}
+	for start := 0; start < len(ids); start += 1000 {
+		var rows []applicationRow
+		batch := ids[start:min(start+1000, len(ids))]
+		if err := tx.Select("id", "owner").Where("selection_id = ? AND id IN ?", sel.ID, batch).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("application owners: %w", err)
+		}
+		for _, r := range rows {
+			owners[r.ID] = r.Owner
+		}
+	}
+	for _, ch := range c.Applications {
+		if _, ok := owners[ch.ApplicationID]; !ok {
+			return nil, fmt.Errorf("application %q is not in selection %q: %w", ch.ApplicationID, sel.ID, ErrFailedPrecondition)
+		}
+		stage := ch.Stage
+		if stage == "" {
+			stage = c.Stage
+		}
+		set := map[string]any{"state": ch.State, "current_stage": stage, "rank": ch.Rank, "updated_at": at}
+		switch ch.State {
+		case StateEliminated, StateNotSelected, StateWithdrawn:
+			set["eliminated_stage"], set["elimination_reason"] = stage, ch.Reason
+		default:
+			// An accepted objection can bring an application back into the running.
+			set["eliminated_stage"], set["elimination_reason"] = "", ""
+		}
+		if ch.FinalScore != 0 {
+			set["final_score"] = ch.FinalScore
+		}
+		if ch.Status != nil {
+			set["status_en"], set["status_id"] = ch.Status.EN, ch.Status.ID
+		}
+		if err := tx.Model(&applicationRow{}).Where("selection_id = ? AND id = ?", sel.ID, ch.ApplicationID).UpdateColumns(set).Error; err != nil {
+			return nil, fmt.Errorf("update application %q: %w", ch.ApplicationID, err)
+		}
+	}
+	return owners, nil
+}
+
+func applyResult(tx *gorm.DB, selectionID string, r *StageResult) error {
+	if r == nil {
+		return nil
+	}
+	if r.Stage == "" || r.Revision < 1 || r.PublishedAt.IsZero() {
+		return invalid("a stage result needs its stage, a revision from 1 and a publication time")
+	}
+	var n int64
+	if err := tx.Model(&stageResultRow{}).Where("selection_id = ? AND stage = ? AND revision = ?", selectionID, r.Stage, r.Revision).Count(&n).Error; err != nil {
+		return fmt.Errorf("stage result: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("revision %d of the %s result is already published: %w", r.Revision, r.Stage, ErrConflict)
+	}
+	entries := r.Entries
+	if entries == nil {
+		entries = []ResultEntry{}
+	}
+	body, err := json.Marshal(entries)
+	if err != nil {
+		return err
+	}
+	pub := instant(r.PublishedAt)
+	row := stageResultRow{SelectionID: selectionID, Stage: r.Stage, Revision: r.Revision, PublishedAt: pub,
+		ObjectionDeadline: nullTime(r.ObjectionDeadline), RevisionReason: r.RevisionReason, ScoresPublished: r.ScoresPublished,
+		Entries: string(body)}
+	if err := tx.Create(&row).Error; err != nil {
+		return conflictOr(err, "stage result")
+	}
+	for start := 0; start < len(entries); start += 500 {
+		batch := entries[start:min(start+500, len(entries))]
+		rows := make([]applicationResultRow, len(batch))
+		for i, e := range batch {
+			scores := e.Scores
+			if scores == nil {
+				scores = []ComponentScore{}
+			}
+			sb, err := json.Marshal(scores)
+			if err != nil {
+				return err
+			}
+			rows[i] = applicationResultRow{SelectionID: selectionID, ApplicationID: e.ApplicationID, Stage: r.Stage,
+				Revision: r.Revision, Outcome: e.Outcome, Scores: string(sb), FinalScore: e.FinalScore, Rank: e.Rank,
+				Reason: e.Reason, PublishedAt: pub}
+		}
+		err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "selection_id"}, {Name: "application_id"}, {Name: "stage"}},
+			DoUpdates: clause.AssignmentColumns([]string{"revision", "outcome", "scores", "final_score", "rank", "reason", "published_at"}),
+		}).Create(&rows).Error
+		if err != nil {
+			return fmt.Errorf("application results: %w", err)
+		}
+	}
+	return nil
+}
+
+func applyObjection(tx *gorm.DB, selectionID string, o *Objection) error {
+	if o == nil {
+		return nil
+	}
+	if o.ID == "" || o.ApplicationID == "" || o.Stage == "" || o.FileTime.IsZero() {
+		return invalid("an objection needs its ID, application, stage and filing time")
+	}
+	correction := ""
+	if len(o.Correction) > 0 && string(o.Correction) != "null" {
+		b, err := CanonicalJSON(o.Correction)
+		if err != nil {
+			return fmt.Errorf("objection correction: %w: %w", err, ErrInvalidArgument)
+		}
+		correction = string(b)
+	}
+	row := objectionRow{SelectionID: selectionID, ID: o.ID, ApplicationID: o.ApplicationID, Stage: o.Stage,
+		Candidate: o.Candidate, Reason: o.Reason, State: o.State, Answer: o.Answer, AnsweredBy: o.AnsweredBy,
+		FiledAt: instant(o.FileTime), AnsweredAt: nullTime(o.AnswerTime), Correction: correction}
+	err := tx.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "selection_id"}, {Name: "id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"state", "answer", "answered_by", "answered_at", "correction"}),
+	}).Create(&row).Error
+	if err != nil {
+		return conflictOr(err, "objection")
+	}
+	return nil
+}
+
+// enqueueNotifications writes the command's notifications to the outbox: one to the owner of
+// each changed application, one to the candidate whose objection was answered, and, for an
+// event that concerns no application in particular, one to the selection's public feed
+// (recipient "*"). Their IDs derive from the command, so the ledger and the IDs both keep a
+// command from queueing twice.
+func enqueueNotifications(tx *gorm.DB, c Command, owners map[string]string, at time.Time) error {
+	var rows []notificationRow
+	add := func(recipient, appID string, t Text) {
+		if recipient == "" {
+			return
+		}
+		id := sha256Hex([]byte(strings.Join([]string{c.WorkflowID, c.Key, recipient, appID}, "\x00")))[:32]
+		rows = append(rows, notificationRow{ID: id, SelectionID: c.SelectionID, Recipient: recipient, ApplicationID: appID,
+			Kind: c.Kind, Code: t.Code, TextEN: t.EN, TextID: t.ID, CreatedAt: at})
+	}
+	for _, ch := range c.Applications {
+		t := Text{Code: ch.State, EN: "The status of your application has changed.", ID: "Status lamaran Anda telah berubah."}
+		switch {
+		case ch.Status != nil:
+			t = *ch.Status
+		case c.Message != nil:
+			t = *c.Message
+		}
+		add(owners[ch.ApplicationID], ch.ApplicationID, t)
+	}
+	if o := c.Objection; o != nil && len(c.Applications) == 0 {
+		t := Text{Code: o.State, EN: "Your objection has been recorded.", ID: "Sanggah Anda telah dicatat."}
+		if c.Message != nil {
+			t = *c.Message
+		} else if o.State != "OBJECTION_STATE_PENDING" {
+			t = Text{Code: o.State, EN: "The committee has answered your objection.", ID: "Panitia seleksi telah menjawab sanggah Anda."}
+		}
+		recipient := owners[o.ApplicationID]
+		if recipient == "" {
+			recipient = o.Candidate
+		}
+		add(recipient, o.ApplicationID, t)
+	}
+	if len(rows) == 0 && c.Message != nil {
+		add("*", "", *c.Message)
+	}
+	for start := 0; start < len(rows); start += 500 {
+		batch := rows[start:min(start+500, len(rows))]
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&batch).Error; err != nil {
+			return fmt.Errorf("queue notifications: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,557 @@
+package store
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// The exported types below are what the store's callers read and write. The enumerations
+// (stages, states, outcomes, roles) are strings holding the API's proto enum names, the same
+// values the workflow uses, so that no layer needs a translation table and the store does not
+// depend on the workflow package.
+
+// Actor is who did something: the subject of the caller's token and its role.
+type Actor struct {
+	Subject string `json:"subject"`
+	Role    string `json:"role"`
+}
+
+// Text is a message for people in English and Bahasa Indonesia, with a stable code.
+type Text struct {
+	Code string `json:"code,omitempty"`
+	EN   string `json:"en"`
+	ID   string `json:"id"`
+}
+
+// CommitteeMember is one member of a selection's committee.
+type CommitteeMember struct {
+	MemberID    string `json:"memberId"`
+	DisplayName string `json:"displayName"`
+	Kind        string `json:"kind"`
+	Role        string `json:"role"`
+	PostLevel   string `json:"postLevel,omitempty"`
+	Affiliation string `json:"affiliation,omitempty"`
+}
+
+// Conflict is a member's declared conflict of interest with one application.
+type Conflict struct {
+	MemberID      string    `json:"memberId"`
+	ApplicationID string    `json:"applicationId"`
+	Relationship  string    `json:"relationship,omitempty"`
+	Reason        string    `json:"reason,omitempty"`
+	DeclaredBy    string    `json:"declaredBy"`
+	DeclareTime   time.Time `json:"declareTime"`
+}
+
+// Window is the announcement window as the workflow projected it. Opens and Closes are
+// selection time; ClosesWall is the wall-clock close that intake compares with.
+type Window struct {
+	Opens      time.Time `json:"opens"`
+	Closes     time.Time `json:"closes"`
+	ClosesWall time.Time `json:"closesWall"`
+	Extension  int       `json:"extension"`
+}
+
+// NewSelection defines a selection. Config is the complete definition as the API received it
+// (requirements, windows, weights...), kept as JSON: the workflow interprets it, the store
+// only serves it back.
+type NewSelection struct {
+	ID            string
+	RequestID     string
+	WorkflowID    string
+	PositionTitle string
+	PositionUnit  string
+	Agency        string
+	TimeZone      string
+	Config        json.RawMessage
+	Committee     []CommitteeMember
+	Actor         Actor
+	Now           time.Time
+}
+
+// Selection is a selection with its projected status.
+type Selection struct {
+	ID                         string
+	WorkflowID                 string
+	PositionTitle              string
+	PositionUnit               string
+	Agency                     string
+	TimeZone                   string
+	Config                     json.RawMessage
+	Committee                  []CommitteeMember
+	Conflicts                  []Conflict
+	Stage                      string
+	Phase                      string
+	StageOpenTime              time.Time
+	Window                     Window
+	IntakeFrozen               bool
+	SnapshotDigest             string
+	AppointedApplication       string
+	PPKDecreeRef               string
+	OversightRecommendationRef string
+	CancelReason               string
+	AuditSeq                   int64
+	AuditHead                  string
+	// Version grows with every change; the API derives the etag from it.
+	Version    int64
+	CreateTime time.Time
+	UpdateTime time.Time
+}
+
+// ApplicationCounts counts a selection's applications by state.
+type ApplicationCounts struct {
+	Total   int64
+	ByState map[string]int64
+}
+
+// Candidate is the personal data of the person behind an application.
+type Candidate struct {
+	// Subject is the candidate's token subject, which owns the application.
+	Subject   string `json:"subject"`
+	FullName  string `json:"fullName"`
+	NIP       string `json:"nip"`
+	Email     string `json:"email"`
+	Phone     string `json:"phone,omitempty"`
+	BirthDate string `json:"birthDate"` // YYYY-MM-DD
+}
+
+// Document is an uploaded document, referenced by URL and checksum.
+type Document struct {
+	Kind     string `json:"kind"`
+	FileName string `json:"fileName"`
+	SHA256   string `json:"sha256"`
+	URL      string `json:"url"`
+}
+
+// Facts are what the automatic eligibility check needs, with the workflow's JSON names. A nil
+// pointer is unknown, and so are nil Documents (empty Documents means none were uploaded).
+// AgeAtClose is computed by the snapshot from the birth date.
+type Facts struct {
+	Education           string   `json:"education,omitempty"`
+	ExperienceMonths    *int     `json:"experienceMonths,omitempty"`
+	AdministratorMonths *int     `json:"administratorMonths,omitempty"`
+	AgeAtClose          int      `json:"ageAtClose,omitempty"`
+	Documents           []string `json:"documents"`
+}
+
+// SubmitInput is one application as the API received it.
+type SubmitInput struct {
+	SelectionID string
+	// RequestID makes the submission idempotent: a retry returns the first result.
+	RequestID string
+	// ID is the application ID to use; empty lets the store choose one.
+	ID        string
+	Candidate Candidate
+	// Profile is the candidate's professional profile (education, posts...) as JSON.
+	Profile   json.RawMessage
+	Documents []Document
+	Statement string
+	Facts     Facts
+	// Now is the wall-clock time of the request, compared with the projected window.
+	Now time.Time
+}
+
+// Application is one application with its status projection.
+type Application struct {
+	ID                string
+	SelectionID       string
+	CandidateID       string
+	Owner             string
+	RequestID         string
+	Candidate         Candidate
+	Profile           json.RawMessage
+	Documents         []Document
+	Statement         string
+	Facts             Facts
+	State             string
+	CurrentStage      string
+	Rank              int
+	FinalScore        int64
+	EliminatedStage   string
+	EliminationReason string
+	Status            Text
+	Results           []ApplicationResult
+	SubmitTime        time.Time
+	UpdateTime        time.Time
+}
+
+// ComponentScore is one score, in hundredths of a point.
+type ComponentScore struct {
+	Component string `json:"component"`
+	Score     int64  `json:"score"`
+}
+
+// ResultEntry is one line of a published stage result.
+type ResultEntry struct {
+	ApplicationID string           `json:"applicationId"`
+	Outcome       string           `json:"outcome"`
+	Scores        []ComponentScore `json:"scores,omitempty"`
+	FinalScore    int64            `json:"finalScore,omitempty"`
+	Rank          int              `json:"rank,omitempty"`
+	Reason        string           `json:"reason,omitempty"`
+}
+
+// StageResult is one published revision of a stage's result.
+type StageResult struct {
+	SelectionID       string
+	Stage             string
+	Revision          int
+	PublishedAt       time.Time
+	ObjectionDeadline time.Time
+	RevisionReason    string
+	ScoresPublished   bool
+	Entries           []ResultEntry
+}
+
+// ApplicationResult is an application's line in the latest revision of one stage's result.
+type ApplicationResult struct {
+	Stage       string
+	Revision    int
+	Outcome     string
+	Scores      []ComponentScore
+	FinalScore  int64
+	Rank        int
+	Reason      string
+	PublishTime time.Time
+}
+
+// Objection is an objection (sanggah) against a stage result.
+type Objection struct {
+	SelectionID   string
+	ID            string
+	ApplicationID string
+	Stage         string
+	Candidate     string
+	Reason        string
+	State         string
+	Answer        string
+	AnsweredBy    string
+	FileTime      time.Time
+	AnswerTime    time.Time
+	// Correction is the corrected result of an accepted objection, as JSON.
+	Correction json.RawMessage
+}
+
+// ApplicationChange is the new status of one application.
+type ApplicationChange struct {
+	ApplicationID string
+	State         string
+	// Stage is where the change happened: the stage that eliminated the application.
+	Stage  string
+	Reason string
+	Rank   int
+	// FinalScore is set when the committee decision computes it.
+	FinalScore int64
+	Status     *Text
+}
+
+// Appointment is the appointing official's choice.
+type Appointment struct {
+	ApplicationID              string
+	PPKDecreeRef               string
+	OversightRecommendationRef string
+}
+
+// Command is one accepted command or workflow transition, as the store applies it: once per
+// (WorkflowID, Key), in one transaction.
+type Command struct {
+	WorkflowID  string
+	SelectionID string
+	Key         string
+	// Seq is the workflow's own numbering of its records.
+	Seq    int64
+	Kind   string
+	Actor  Actor
+	Reason string
+	// At is the workflow time of the command.
+	At time.Time
+	// Stage and Phase are where the selection stands after the command.
+	Stage string
+	Phase string
+	// Target names what the command acts on, for the audit log.
+	Target string
+	// Payload is the command's arguments as JSON; the audit log keeps them with their digest.
+	Payload        json.RawMessage
+	Applications   []ApplicationChange
+	Result         *StageResult
+	Objection      *Objection
+	Window         *Window
+	SnapshotDigest string
+	Conflicts      []Conflict
+	Appointment    *Appointment
+	CancelReason   string
+	// Message describes the event; it becomes the text of the notifications.
+	Message *Text
+}
+
+// WindowInput projects the announcement window; idempotent by (WorkflowID, Key).
+type WindowInput struct {
+	WorkflowID  string
+	SelectionID string
+	Key         string
+	Window      Window
+}
+
+// SnapshotInput freezes intake and takes a snapshot; idempotent by (WorkflowID, Key).
+type SnapshotInput struct {
+	WorkflowID  string
+	SelectionID string
+	Key         string
+	// ClosedAt is the close in selection time; ages are computed at it.
+	ClosedAt time.Time
+}
+
+// Snapshot is the frozen list of submitted applications and the digest of their rows.
+type Snapshot struct {
+	SelectionID  string
+	ClosedAt     time.Time
+	Applications []SnapshotApplication
+	Digest       string
+}
+
+// SnapshotApplication is one application in a snapshot.
+type SnapshotApplication struct {
+	ID          string
+	Candidate   string
+	SubmittedAt time.Time
+	Facts       Facts
+}
+
+// Notification is one queued message in the outbox.
+type Notification struct {
+	ID            string
+	SelectionID   string
+	Recipient     string
+	ApplicationID string
+	Kind          string
+	Text          Text
+	CreateTime    time.Time
+	Attempts      int
+}
+
+// AuditEvent is one link of a selection's audit chain.
+type AuditEvent struct {
+	SelectionID   string
+	Seq           int64
+	WorkflowID    string
+	UpdateID      string
+	CommandSeq    int64
+	ActorSubject  string
+	Role          string
+	Action        string
+	Target        string
+	Reason        string
+	WorkflowTime  time.Time
+	Payload       json.RawMessage
+	PayloadSHA256 string
+	PrevHash      string
+	Hash          string
+	RecordTime    time.Time
+}
+
+// Rows as gorm maps them. They stay unexported so that no caller depends on column layout.
+
+type selectionRow struct {
+	ID                         string `gorm:"primaryKey"`
+	WorkflowID                 string
+	CreateRequestID            string
+	DefinitionSHA256           string `gorm:"column:definition_sha256"`
+	PositionTitle              string
+	PositionUnit               string
+	Agency                     string
+	TimeZone                   string
+	Config                     string
+	Stage                      string
+	Phase                      string
+	StageOpenedAt              *time.Time
+	WindowOpens                *time.Time
+	WindowCloses               *time.Time
+	WindowClosesWall           *time.Time
+	WindowExtension            int
+	IntakeFrozen               bool
+	SnapshotDigest             string
+	AppointedApplication       string
+	PPKDecreeRef               string `gorm:"column:ppk_decree_ref"`
+	OversightRecommendationRef string
+	CancelReason               string
+	AuditSeq                   int64
+	AuditHead                  string
+	Version                    int64
+	CreatedAt                  time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt                  time.Time `gorm:"autoUpdateTime:false"`
+}
+
+func (selectionRow) TableName() string { return "selections" }
+
+type committeeRow struct {
+	SelectionID string `gorm:"primaryKey"`
+	MemberID    string `gorm:"primaryKey"`
+	Ordinal     int
+	DisplayName string
+	Kind        string
+	Role        string
+	PostLevel   string
+	Affiliation string
+}
+
+func (committeeRow) TableName() string { return "committee_members" }
+
+type conflictRow struct {
+	SelectionID   string `gorm:"primaryKey"`
+	MemberID      string `gorm:"primaryKey"`
+	ApplicationID string `gorm:"primaryKey"`
+	Relationship  string
+	Reason        string
+	DeclaredBy    string
+	DeclaredAt    time.Time
+}
+
+func (conflictRow) TableName() string { return "conflicts" }
+
+type candidateRow struct {
+	ID          string `gorm:"primaryKey"`
+	SelectionID string
+	Subject     string
+	FullName    string
+	NIP         string `gorm:"column:nip"`
+	Email       string
+	Phone       string
+	BirthDate   string
+	CreatedAt   time.Time `gorm:"autoCreateTime:false"`
+}
+
+func (candidateRow) TableName() string { return "candidates" }
+
+type applicationRow struct {
+	ID                string `gorm:"primaryKey"`
+	SelectionID       string
+	CandidateID       string
+	Owner             string
+	RequestID         string
+	RequestSHA256     string `gorm:"column:request_sha256"`
+	Profile           string
+	Documents         string
+	Statement         string
+	Facts             string
+	State             string
+	CurrentStage      string
+	Rank              int
+	FinalScore        int64
+	EliminatedStage   string
+	EliminationReason string
+	StatusEN          string `gorm:"column:status_en"`
+	StatusID          string `gorm:"column:status_id"`
+	SubmittedAt       time.Time
+	UpdatedAt         time.Time `gorm:"autoUpdateTime:false"`
+}
+
+func (applicationRow) TableName() string { return "applications" }
+
+type stageResultRow struct {
+	SelectionID       string `gorm:"primaryKey"`
+	Stage             string `gorm:"primaryKey"`
+	Revision          int    `gorm:"primaryKey;autoIncrement:false"`
+	PublishedAt       time.Time
+	ObjectionDeadline *time.Time
+	RevisionReason    string
+	ScoresPublished   bool
+	Entries           string
+}
+
+func (stageResultRow) TableName() string { return "stage_results" }
+
+type applicationResultRow struct {
+	SelectionID   string `gorm:"primaryKey"`
+	ApplicationID string `gorm:"primaryKey"`
+	Stage         string `gorm:"primaryKey"`
+	Revision      int
+	Outcome       string
+	Scores        string
+	FinalScore    int64
+	Rank          int
+	Reason        string
+	PublishedAt   time.Time
+}
+
+func (applicationResultRow) TableName() string { return "application_results" }
+
+type objectionRow struct {
+	SelectionID   string `gorm:"primaryKey"`
+	ID            string `gorm:"primaryKey"`
+	ApplicationID string
+	Stage         string
+	Candidate     string
+	Reason        string
+	State         string
+	Answer        string
+	AnsweredBy    string
+	FiledAt       time.Time
+	AnsweredAt    *time.Time
+	Correction    string
+}
+
+func (objectionRow) TableName() string { return "objections" }
+
+type auditRow struct {
+	SelectionID   string `gorm:"primaryKey"`
+	Seq           int64  `gorm:"primaryKey;autoIncrement:false"`
+	WorkflowID    string
+	UpdateID      string
+	CommandSeq    int64
+	ActorSubject  string
+	Role          string
+	Action        string
+	Target        string
+	Reason        string
+	WorkflowTime  time.Time
+	Payload       string
+	PayloadSHA256 string `gorm:"column:payload_sha256"`
+	PrevHash      string
+	Hash          string
+	RecordedAt    time.Time
+}
+
+func (auditRow) TableName() string { return "audit_events" }
+
+type notificationRow struct {
+	ID            string `gorm:"primaryKey"`
+	SelectionID   string
+	Recipient     string
+	ApplicationID string
+	Kind          string
+	Code          string
+	TextEN        string    `gorm:"column:text_en"`
+	TextID        string    `gorm:"column:text_id"`
+	CreatedAt     time.Time `gorm:"autoCreateTime:false"`
+	Attempts      int
+	LastError     string
+	SentAt        *time.Time
+}
+
+func (notificationRow) TableName() string { return "notifications" }
+
+type processedRow struct {
+	WorkflowID    string `gorm:"primaryKey"`
+	CommandKey    string `gorm:"primaryKey"`
+	SelectionID   string
+	Kind          string
+	CommandSeq    int64
+	PayloadSHA256 string `gorm:"column:payload_sha256"`
+	AuditSeq      int64
+	ProcessedAt   time.Time
+}
+
+func (processedRow) TableName() string { return "processed_commands" }
+
+type snapshotRow struct {
+	SelectionID  string `gorm:"primaryKey"`
+	SnapshotKey  string `gorm:"primaryKey"`
+	WorkflowID   string
+	ClosedAt     time.Time
+	Digest       string
+	Applications int
+	Body         string
+	CreatedAt    time.Time `gorm:"autoCreateTime:false"`
+}
+
+func (snapshotRow) TableName() string { return "snapshots" }

@@ -1,0 +1,428 @@
+package store
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"gorm.io/gorm"
+)
+
+// Listing follows AIP-158 (pagination), AIP-160 (a small subset of filtering) and AIP-132
+// (order_by). Pages are found by keyset, never by OFFSET: the page token carries the sort key
+// of the last row returned, so a page costs an index seek whatever its depth, and rows
+// inserted while a client pages never shift or repeat the rows it has not seen yet.
+
+// Page sizes.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 1000
+)
+
+// ListOptions are a list request's paging, filter and order.
+type ListOptions struct {
+	// PageSize is the most rows to return: 0 means DefaultPageSize, more than MaxPageSize is
+	// capped to it, negative is invalid.
+	PageSize  int
+	PageToken string
+	// Filter is empty or conditions of the form `field = VALUE` joined by AND.
+	Filter string
+	// OrderBy is empty (the default order) or one whitelisted field, optionally followed by
+	// "desc".
+	OrderBy string
+}
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Items         []T
+	NextPageToken string
+	// TotalSize counts the rows matching the filter when the first page was read; later pages
+	// carry that count in their token rather than counting again.
+	TotalSize int64
+}
+
+// keyKind is the type of one sort-key column, for decoding it from a page token.
+type keyKind int
+
+const (
+	keyString keyKind = iota
+	keyTime
+	keyInt
+)
+
+// orderSpec is one whitelisted order: its columns (the last one unique, so the order is
+// total) and their direction.
+type orderSpec struct {
+	columns []string
+	kinds   []keyKind
+	desc    bool
+}
+
+// fieldSpec is one filterable field: its column and the normalization of its values.
+type fieldSpec struct {
+	column    string
+	normalize func(string) (string, bool)
+}
+
+// cond is one parsed `field = value` condition.
+type cond struct {
+	column string
+	value  string
+}
+
+// pageToken is what the opaque token holds: the last row's sort key, a hash of the query it
+// belongs to (so a token cannot be replayed against another filter or order), and the total.
+type pageToken struct {
+	Key   []string `json:"k"`
+	Query string   `json:"q"`
+	Total int64    `json:"t"`
+}
+
+// listQuery is a validated list request.
+type listQuery struct {
+	size  int
+	conds []cond
+	order orderSpec
+	shape string
+	after []any
+	total int64
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrInvalidArgument)
+}
+
+// newListQuery validates opts for one list (scope names it, including its parent).
+func (s *Store) newListQuery(scope string, opts ListOptions, fields func(string) (fieldSpec, bool),
+	orders func(string) (orderSpec, bool), defaultOrder string) (*listQuery, error) {
+	q := &listQuery{size: opts.PageSize}
+	switch {
+	case q.size < 0:
+		return nil, invalid("page_size must not be negative")
+	case q.size == 0:
+		q.size = DefaultPageSize
+	case q.size > MaxPageSize:
+		q.size = MaxPageSize
+	}
+	conds, canonFilter, err := parseFilter(opts.Filter, fields)
+	if err != nil {
+		return nil, err
+	}
+	q.conds = conds
+	orderName := strings.Join(strings.Fields(strings.ToLower(opts.OrderBy)), " ")
+	if orderName == "" {
+		orderName = defaultOrder
+	}
+	o, ok := orders(orderName)
+	if !ok {
+		return nil, invalid("cannot order by %q", opts.OrderBy)
+	}
+	q.order = o
+	q.shape = sha256Hex([]byte(scope + "\x00" + canonFilter + "\x00" + orderName))[:16]
+	if opts.PageToken == "" {
+		return q, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(opts.PageToken)
+	if err != nil {
+		return nil, invalid("malformed page_token")
+	}
+	var tok pageToken
+	if err := json.Unmarshal(raw, &tok); err != nil || len(tok.Key) != len(o.columns) {
+		return nil, invalid("malformed page_token")
+	}
+	if tok.Query != q.shape {
+		return nil, invalid("page_token belongs to a different query (filter or order_by changed)")
+	}
+	q.total = tok.Total
+	for i, v := range tok.Key {
+		switch o.kinds[i] {
+		case keyTime:
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return nil, invalid("malformed page_token")
+			}
+			q.after = append(q.after, instant(t))
+		case keyInt:
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, invalid("malformed page_token")
+			}
+			q.after = append(q.after, n)
+		default:
+			q.after = append(q.after, v)
+		}
+	}
+	return q, nil
+}
+
+// runList reads one page of rows R from base (already restricted to the parent). key
+// returns a row's sort-key values in the order's column order.
+func runList[R any](q *listQuery, base *gorm.DB, key func(*R) []any) ([]R, string, int64, error) {
+	for _, c := range q.conds {
+		base = base.Where(c.column+" = ?", c.value)
+	}
+	total := q.total
+	if q.after == nil {
+		if err := base.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+			return nil, "", 0, fmt.Errorf("count: %w", err)
+		}
+	}
+	cols := strings.Join(q.order.columns, ", ")
+	dir, cmp := "", ">"
+	if q.order.desc {
+		dir, cmp = " DESC", "<"
+	}
+	page := base
+	if q.after != nil {
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(q.after)), ", ")
+		page = page.Where("("+cols+") "+cmp+" ("+marks+")", q.after...)
+	}
+	orders := make([]string, len(q.order.columns))
+	for i, c := range q.order.columns {
+		orders[i] = c + dir
+	}
+	var rows []R
+	if err := page.Order(strings.Join(orders, ", ")).Limit(q.size + 1).Find(&rows).Error; err != nil {
+		return nil, "", 0, fmt.Errorf("query: %w", err)
+	}
+	if len(rows) <= q.size {
+		return rows, "", total, nil
+	}
+	rows = rows[:q.size]
+	vals := key(&rows[len(rows)-1])
+	tok := pageToken{Query: q.shape, Total: total}
+	for _, v := range vals {
+		switch x := v.(type) {
+		case time.Time:
+			tok.Key = append(tok.Key, instant(x).Format(time.RFC3339Nano))
+		case int64:
+			tok.Key = append(tok.Key, strconv.FormatInt(x, 10))
+		case string:
+			tok.Key = append(tok.Key, x)
+		default:
+			return nil, "", 0, fmt.Errorf("page token: unexpected key %T", v)
+		}
+	}
+	b, err := json.Marshal(tok)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("page token: %w", err)
+	}
+	return rows, base64.RawURLEncoding.EncodeToString(b), total, nil
+}
+
+// parseFilter parses `field = value [AND field = value]...`. Values are enum names, bare or
+// in double quotes; the short form ("SUBMITTED") is accepted for the full one
+// ("APPLICATION_STATE_SUBMITTED"). Anything else (OR, NOT, comparisons, functions, unknown
+// fields) is rejected rather than guessed at. It returns the conditions and a canonical
+// rendering for the page-token hash.
+func parseFilter(filter string, fields func(string) (fieldSpec, bool)) ([]cond, string, error) {
+	toks, err := lexFilter(filter)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(toks) == 0 {
+		return nil, "", nil
+	}
+	var (
+		conds []cond
+		canon []string
+	)
+	for i := 0; ; {
+		if len(toks)-i < 3 || toks[i+1] != "=" {
+			return nil, "", invalid("filter %q: want conditions of the form `field = VALUE` joined by AND", filter)
+		}
+		f, ok := fields(toks[i])
+		if !ok {
+			return nil, "", invalid("filter %q: cannot filter on %q", filter, toks[i])
+		}
+		v, ok := f.normalize(strings.Trim(toks[i+2], `"`))
+		if !ok {
+			return nil, "", invalid("filter %q: %q is not a valid value of %s", filter, toks[i+2], toks[i])
+		}
+		conds = append(conds, cond{column: f.column, value: v})
+		canon = append(canon, toks[i]+"="+v)
+		i += 3
+		if i == len(toks) {
+			break
+		}
+		if toks[i] != "AND" {
+			return nil, "", invalid("filter %q: only AND may join conditions", filter)
+		}
+		i++
+	}
+	return conds, strings.Join(canon, " AND "), nil
+}
+
+// lexFilter splits a filter into words, "=" and quoted strings.
+func lexFilter(s string) ([]string, error) {
+	var toks []string
+	for i := 0; i < len(s); {
+		c := rune(s[i])
+		switch {
+		case unicode.IsSpace(c):
+			i++
+		case c == '=':
+			toks = append(toks, "=")
+			i++
+		case c == '"':
+			j := strings.IndexByte(s[i+1:], '"')
+			if j < 0 {
+				return nil, invalid("filter %q: unterminated string", s)
+			}
+			toks = append(toks, s[i:i+j+2])
+			i += j + 2
+		case c == '_' || c == '-' || c == '.' || unicode.IsLetter(c) || unicode.IsDigit(c):
+			j := i
+			for j < len(s) && (s[j] == '_' || s[j] == '-' || s[j] == '.' || unicode.IsLetter(rune(s[j])) || unicode.IsDigit(rune(s[j]))) {
+				j++
+			}
+			toks = append(toks, s[i:j])
+			i = j
+		default:
+			return nil, invalid("filter %q: unexpected %q", s, string(c))
+		}
+	}
+	return toks, nil
+}
+
+// enumValue accepts a value of an enum whose names start with prefix, in full or without the
+// prefix, and reports whether known accepts it.
+func enumValue(prefix string, known func(string) bool) func(string) (string, bool) {
+	return func(v string) (string, bool) {
+		v = strings.ToUpper(v)
+		if !strings.HasPrefix(v, prefix) {
+			v = prefix + v
+		}
+		return v, known(v)
+	}
+}
+
+// Known enum values, the API's proto names.
+
+func knownStage(v string) bool {
+	switch v {
+	case "STAGE_ANNOUNCEMENT", "STAGE_ADMINISTRATIVE_SCREENING", "STAGE_COMPETENCY_TEST", "STAGE_INTERVIEW",
+		"STAGE_COMMITTEE_DECISION", "STAGE_CLOSED", "STAGE_CANCELLED":
+		return true
+	}
+	return false
+}
+
+func knownState(v string) bool {
+	switch v {
+	case StateSubmitted, StateInProgress, StateEliminated, StateWithdrawn, StateShortlisted, StateAppointed, StateNotSelected:
+		return true
+	}
+	return false
+}
+
+func knownRole(v string) bool {
+	switch v {
+	case "ROLE_ADMIN", "ROLE_COMMITTEE", "ROLE_CANDIDATE", "ROLE_AUDITOR", "ROLE_SYSTEM":
+		return true
+	}
+	return false
+}
+
+func anyValue(v string) (string, bool) { return v, v != "" }
+
+// Application states the store itself sets or looks at.
+const (
+	StateSubmitted   = "APPLICATION_STATE_SUBMITTED"
+	StateInProgress  = "APPLICATION_STATE_IN_PROGRESS"
+	StateEliminated  = "APPLICATION_STATE_ELIMINATED"
+	StateWithdrawn   = "APPLICATION_STATE_WITHDRAWN"
+	StateShortlisted = "APPLICATION_STATE_SHORTLISTED"
+	StateAppointed   = "APPLICATION_STATE_APPOINTED"
+	StateNotSelected = "APPLICATION_STATE_NOT_SELECTED"
+	// StageAnnouncement is where a new selection starts and the only stage that takes
+	// applications.
+	StageAnnouncement = "STAGE_ANNOUNCEMENT"
+)
+
+// Filterable fields and orders of each list.
+
+func applicationFields(name string) (fieldSpec, bool) {
+	switch name {
+	case "state":
+		return fieldSpec{"state", enumValue("APPLICATION_STATE_", knownState)}, true
+	case "stage", "current_stage":
+		return fieldSpec{"current_stage", enumValue("STAGE_", knownStage)}, true
+	}
+	return fieldSpec{}, false
+}
+
+func applicationOrders(name string) (orderSpec, bool) {
+	switch name {
+	case "submit_time", "submit_time asc":
+		return orderSpec{columns: []string{"submitted_at", "id"}, kinds: []keyKind{keyTime, keyString}}, true
+	case "submit_time desc":
+		return orderSpec{columns: []string{"submitted_at", "id"}, kinds: []keyKind{keyTime, keyString}, desc: true}, true
+	case "name", "name asc", "id", "id asc":
+		return orderSpec{columns: []string{"id"}, kinds: []keyKind{keyString}}, true
+	case "name desc", "id desc":
+		return orderSpec{columns: []string{"id"}, kinds: []keyKind{keyString}, desc: true}, true
+	}
+	return orderSpec{}, false
+}
+
+func selectionFields(name string) (fieldSpec, bool) {
+	if name == "stage" {
+		return fieldSpec{"stage", enumValue("STAGE_", knownStage)}, true
+	}
+	return fieldSpec{}, false
+}
+
+func selectionOrders(name string) (orderSpec, bool) {
+	switch name {
+	case "create_time", "create_time asc":
+		return orderSpec{columns: []string{"created_at", "id"}, kinds: []keyKind{keyTime, keyString}}, true
+	case "create_time desc":
+		return orderSpec{columns: []string{"created_at", "id"}, kinds: []keyKind{keyTime, keyString}, desc: true}, true
+	case "name", "name asc", "id", "id asc":
+		return orderSpec{columns: []string{"id"}, kinds: []keyKind{keyString}}, true
+	case "name desc", "id desc":
+		return orderSpec{columns: []string{"id"}, kinds: []keyKind{keyString}, desc: true}, true
+	}
+	return orderSpec{}, false
+}
+
+func auditFields(name string) (fieldSpec, bool) {
+	switch name {
+	case "action":
+		return fieldSpec{"action", anyValue}, true
+	case "role":
+		return fieldSpec{"role", enumValue("ROLE_", knownRole)}, true
+	}
+	return fieldSpec{}, false
+}
+
+func auditOrders(name string) (orderSpec, bool) {
+	if name == "seq" || name == "sequence" {
+		return orderSpec{columns: []string{"seq"}, kinds: []keyKind{keyInt}}, true
+	}
+	return orderSpec{}, false
+}
+
+func objectionFields(name string) (fieldSpec, bool) {
+	switch name {
+	case "stage":
+		return fieldSpec{"stage", enumValue("STAGE_", knownStage)}, true
+	case "state":
+		return fieldSpec{"state", enumValue("OBJECTION_STATE_", func(v string) bool {
+			return v == "OBJECTION_STATE_PENDING" || v == "OBJECTION_STATE_ACCEPTED" || v == "OBJECTION_STATE_REJECTED"
+		})}, true
+	}
+	return fieldSpec{}, false
+}
+
+func objectionOrders(name string) (orderSpec, bool) {
+	if name == "file_time" || name == "create_time" {
+		return orderSpec{columns: []string{"filed_at", "id"}, kinds: []keyKind{keyTime, keyString}}, true
+	}
+	return orderSpec{}, false
+}

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// GetStageResult returns a published stage result: the given revision, or the latest when
+// revision is 0.
+func (s *Store) GetStageResult(ctx context.Context, selectionID, stage string, revision int) (StageResult, error) {
+	op := fmt.Sprintf("store: get %s result of selection %q", stage, selectionID)
+	q := s.db.WithContext(ctx).Where("selection_id = ? AND stage = ?", selectionID, stage)
+	if revision > 0 {
+		q = q.Where("revision = ?", revision)
+	}
+	var row stageResultRow
+	if err := q.Order("revision DESC").Take(&row).Error; err != nil {
+		return StageResult{}, fmt.Errorf("%s: %w", op, notFound(err))
+	}
+	r := StageResult{SelectionID: row.SelectionID, Stage: row.Stage, Revision: row.Revision, PublishedAt: row.PublishedAt.UTC(),
+		ObjectionDeadline: fromNull(row.ObjectionDeadline), RevisionReason: row.RevisionReason, ScoresPublished: row.ScoresPublished}
+	if err := json.Unmarshal([]byte(row.Entries), &r.Entries); err != nil {
+		return StageResult{}, fmt.Errorf("%s: decode entries: %w", op, err)
+	}
+	return r, nil
+}
+
+// ListObjections lists the objections of one application, or of the whole selection when
+// applicationID is "" or "-" (the AIP wildcard), in filing order. The filter accepts
+// `stage = X` and `state = X`.
+func (s *Store) ListObjections(ctx context.Context, selectionID, applicationID string, opts ListOptions) (Page[Objection], error) {
+	op := fmt.Sprintf("store: list objections of selection %q", selectionID)
+	if applicationID == "-" {
+		applicationID = ""
+	}
+	q, err := s.newListQuery("objections:"+selectionID+"/"+applicationID, opts, objectionFields, objectionOrders, "file_time")
+	if err != nil {
+		return Page[Objection]{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if err := s.requireSelection(ctx, selectionID); err != nil {
+		return Page[Objection]{}, fmt.Errorf("%s: %w", op, err)
+	}
+	base := s.db.WithContext(ctx).Model(&objectionRow{}).Where("selection_id = ?", selectionID)
+	if applicationID != "" {
+		base = base.Where("application_id = ?", applicationID)
+	}
+	rows, next, total, err := runList(q, base, func(r *objectionRow) []any { return []any{r.FiledAt, r.ID} })
+	if err != nil {
+		return Page[Objection]{}, fmt.Errorf("%s: %w", op, err)
+	}
+	out := Page[Objection]{NextPageToken: next, TotalSize: total}
+	for i := range rows {
+		out.Items = append(out.Items, rows[i].objection())
+	}
+	return out, nil
+}
+
+// GetObjection returns one objection.
+func (s *Store) GetObjection(ctx context.Context, selectionID, id string) (Objection, error) {
+	var row objectionRow
+	if err := s.db.WithContext(ctx).Take(&row, "selection_id = ? AND id = ?", selectionID, id).Error; err != nil {
+		return Objection{}, fmt.Errorf("store: get objection %q of selection %q: %w", id, selectionID, notFound(err))
+	}
+	return row.objection(), nil
+}
+
+func (r *objectionRow) objection() Objection {
+	o := Objection{SelectionID: r.SelectionID, ID: r.ID, ApplicationID: r.ApplicationID, Stage: r.Stage, Candidate: r.Candidate,
+		Reason: r.Reason, State: r.State, Answer: r.Answer, AnsweredBy: r.AnsweredBy, FileTime: r.FiledAt.UTC(),
+		AnswerTime: fromNull(r.AnsweredAt)}
+	if r.Correction != "" {
+		o.Correction = json.RawMessage(r.Correction)
+	}
+	return o
+}
+
+// PendingNotifications returns up to limit unsent notifications, oldest first.
+func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]Notification, error) {
+	if limit <= 0 || limit > MaxPageSize {
+		limit = MaxPageSize
+	}
+	var rows []notificationRow
+	if err := s.db.WithContext(ctx).Where("sent_at IS NULL").Order("created_at, id").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("store: pending notifications: %w", err)
+	}
+	out := make([]Notification, len(rows))
+	for i, r := range rows {
+		out[i] = Notification{ID: r.ID, SelectionID: r.SelectionID, Recipient: r.Recipient, ApplicationID: r.ApplicationID,
+			Kind: r.Kind, Text: Text{Code: r.Code, EN: r.TextEN, ID: r.TextID}, CreateTime: r.CreatedAt.UTC(), Attempts: r.Attempts}
+	}
+	return out, nil
+}
+
+// MarkNotification records one delivery attempt: sent when deliveryErr is nil, otherwise the
+// error is kept and the notification stays pending.
+func (s *Store) MarkNotification(ctx context.Context, id string, at time.Time, deliveryErr error) error {
+	set := map[string]any{"attempts": gorm.Expr("attempts + 1")}
+	if deliveryErr == nil {
+		set["sent_at"] = instant(at)
+		set["last_error"] = ""
+	} else {
+		msg := deliveryErr.Error()
+		if len(msg) > 500 {
+			msg = msg[:500]
+		}
+		set["last_error"] = msg
+	}
+	res := s.db.WithContext(ctx).Model(&notificationRow{}).Where("id = ?", id).UpdateColumns(set)
+	if res.Error != nil {
+		return fmt.Errorf("store: mark notification %q: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("store: mark notification %q: %w", id, ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,907 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func testMigrations(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, false)
+	cur, latest, err := s.SchemaVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur != 0 || latest != 4 {
+		t.Fatalf("empty database: version %d of %d, want 0 of 4", cur, latest)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate from empty: %v", err)
+	}
+	rows := count(t, s, versionTable, "1 = 1")
+	// Running again is a no-op: nothing applied, nothing recorded.
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate again: %v", err)
+	}
+	if again := count(t, s, versionTable, "1 = 1"); again != rows {
+		t.Fatalf("second migrate recorded %d rows, want %d", again, rows)
+	}
+	if cur, _, _ := s.SchemaVersion(ctx); cur != latest {
+		t.Fatalf("version after migrate = %d, want %d", cur, latest)
+	}
+	// The schema works: a selection can be created.
+	newSelection(t, s, "sel-migrated")
+}
+
+func testSelections(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	sel := newSelection(t, s, "sel-a")
+	if sel.Stage != StageAnnouncement || len(sel.Committee) != 2 || sel.Committee[0].MemberID != "chair" || sel.AuditSeq != 1 {
+		t.Fatalf("created selection = %+v", sel)
+	}
+	// Retrying the same request returns the same selection; reusing the request ID or the
+	// selection ID for something else conflicts.
+	again := newSelection(t, s, "sel-a")
+	if again.Version != sel.Version || again.AuditSeq != 1 {
+		t.Fatalf("retry changed the selection: %+v", again)
+	}
+	_, err := s.CreateSelection(ctx, NewSelection{ID: "sel-a", RequestID: "req-sel-a", WorkflowID: "selection-sel-a", PositionTitle: "Other", Now: t0})
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("same request, other definition: %v, want ErrConflict", err)
+	}
+	_, err = s.CreateSelection(ctx, NewSelection{ID: "sel-a", RequestID: "req-other", WorkflowID: "selection-sel-a", PositionTitle: "Other", Now: t0})
+	if !errors.Is(err, ErrConflict) {
+		t.Fatalf("taken ID: %v, want ErrConflict", err)
+	}
+	if _, err := s.GetSelection(ctx, "sel-missing"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("get missing: %v, want ErrNotFound", err)
+	}
+
+	for i := range 6 {
+		_, err := s.CreateSelection(ctx, NewSelection{ID: fmt.Sprintf("sel-%02d", i), RequestID: fmt.Sprintf("req-%02d", i),
+			WorkflowID: fmt.Sprintf("selection-sel-%02d", i), PositionTitle: "Jabatan", Agency: "Instansi", Now: t0.Add(time.Duration(i+1) * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.ApplyCommand(ctx, Command{WorkflowID: "selection-sel-03", SelectionID: "sel-03", Key: "event-1", Seq: 1,
+		Kind: "AnnouncementClosed", Actor: Actor{Subject: "seleksi", Role: "ROLE_SYSTEM"}, At: t0, Stage: "STAGE_ADMINISTRATIVE_SCREENING", Phase: "OPEN"}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		opts  ListOptions
+		want  []string
+		error error
+	}{
+		{"newest first by default", ListOptions{PageSize: 2}, []string{"sel-05", "sel-04", "sel-03", "sel-02", "sel-01", "sel-00", "sel-a"}, nil},
+		{"by create time", ListOptions{PageSize: 3, OrderBy: "create_time"}, []string{"sel-a", "sel-00", "sel-01", "sel-02", "sel-03", "sel-04", "sel-05"}, nil},
+		{"by name desc", ListOptions{PageSize: 4, OrderBy: "name desc"}, []string{"sel-a", "sel-05", "sel-04", "sel-03", "sel-02", "sel-01", "sel-00"}, nil},
+		{"stage filter", ListOptions{Filter: "stage = ADMINISTRATIVE_SCREENING"}, []string{"sel-03"}, nil},
+		{"stage filter, full name", ListOptions{Filter: `stage = "STAGE_ANNOUNCEMENT"`, OrderBy: "id", PageSize: 10}, []string{"sel-00", "sel-01", "sel-02", "sel-04", "sel-05", "sel-a"}, nil},
+		{"unknown field", ListOptions{Filter: "agency = X"}, nil, ErrInvalidArgument},
+		{"OR is not supported", ListOptions{Filter: "stage = CLOSED OR stage = CANCELLED"}, nil, ErrInvalidArgument},
+		{"unknown order", ListOptions{OrderBy: "agency"}, nil, ErrInvalidArgument},
+		{"negative page size", ListOptions{PageSize: -1}, nil, ErrInvalidArgument},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			opts := tc.opts
+			for {
+				page, err := s.ListSelections(ctx, opts)
+				if tc.error != nil {
+					if !errors.Is(err, tc.error) {
+						t.Fatalf("err = %v, want %v", err, tc.error)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if page.TotalSize != int64(len(tc.want)) {
+					t.Fatalf("total = %d, want %d", page.TotalSize, len(tc.want))
+				}
+				for _, sel := range page.Items {
+					got = append(got, sel.ID)
+				}
+				if page.NextPageToken == "" {
+					break
+				}
+				opts.PageToken = page.NextPageToken
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func testIntake(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	newSelection(t, s, "sel-closed")
+	if _, err := s.SubmitApplication(ctx, newSubmission("sel-closed", 1, t0)); !errors.Is(err, ErrFailedPrecondition) {
+		t.Fatalf("no window yet: %v, want ErrFailedPrecondition", err)
+	}
+	openWindow(t, s, "sel-i")
+	if _, err := s.SubmitApplication(ctx, newSubmission("sel-i", 1, t0.Add(-time.Minute))); !errors.Is(err, ErrFailedPrecondition) {
+		t.Fatalf("before the window: %v, want ErrFailedPrecondition", err)
+	}
+	if _, err := s.SubmitApplication(ctx, newSubmission("sel-i", 1, t0.Add(240*time.Hour))); !errors.Is(err, ErrFailedPrecondition) {
+		t.Fatalf("at the close: %v, want ErrFailedPrecondition", err)
+	}
+	if _, err := s.SubmitApplication(ctx, newSubmission("sel-missing", 1, t0)); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing selection: %v, want ErrNotFound", err)
+	}
+	in := newSubmission("sel-i", 1, t0.Add(time.Hour))
+	first := submit(t, s, in)
+	if first.State != StateSubmitted || first.CurrentStage != StageAnnouncement || first.Candidate.NIP != in.Candidate.NIP ||
+		!first.SubmitTime.Equal(t0.Add(time.Hour)) || *first.Facts.ExperienceMonths != 120 || len(first.Documents) != 1 {
+		t.Fatalf("stored application = %+v", first)
+	}
+
+	// A retry returns the first result, even after the window has closed.
+	late := in
+	late.Now = t0.Add(300 * time.Hour)
+	if again := submit(t, s, late); again.ID != first.ID {
+		t.Fatalf("retry created %s, want %s", again.ID, first.ID)
+	}
+	other := in
+	other.Statement = "changed"
+	tests := []struct {
+		name string
+		in   SubmitInput
+		want error
+	}{
+		{"same request ID, other content", other, ErrConflict},
+		{"second application of the candidate", func() SubmitInput {
+			x := newSubmission("sel-i", 2, t0)
+			x.Candidate.Subject = in.Candidate.Subject
+			return x
+		}(), ErrConflict},
+		{"same NIP under another account", func() SubmitInput { x := newSubmission("sel-i", 3, t0); x.Candidate.NIP = in.Candidate.NIP; return x }(), ErrConflict},
+		{"missing birth date", func() SubmitInput { x := newSubmission("sel-i", 4, t0); x.Candidate.BirthDate = "15-06-1975"; return x }(), ErrInvalidArgument},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.SubmitApplication(ctx, tc.in); !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	if n := count(t, s, "applications", "selection_id = ?", "sel-i"); n != 1 {
+		t.Fatalf("%d applications stored, want 1", n)
+	}
+	if _, err := s.GetApplication(ctx, "sel-i", "app-missing"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("get missing: %v, want ErrNotFound", err)
+	}
+	// Every accepted submission is in the chain: creation + one submission.
+	if rep, err := s.VerifyChain(ctx, "sel-i"); err != nil || !rep.OK || rep.EventsChecked != 2 {
+		t.Fatalf("chain = %+v, %v", rep, err)
+	}
+}
+
+func testListApplications(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-l")
+	const n = 120
+	var ids []string
+	for i := range n {
+		// Pairs share a submission time, so that the ID must break ties.
+		app := submit(t, s, newSubmission("sel-l", i, t0.Add(time.Duration(i/2)*time.Second)))
+		ids = append(ids, app.ID)
+	}
+	// Eliminate every third application at screening.
+	var changes []ApplicationChange
+	for i := 0; i < n; i += 3 {
+		changes = append(changes, ApplicationChange{ApplicationID: ids[i], State: StateEliminated, Stage: "STAGE_ADMINISTRATIVE_SCREENING", Reason: "no LHKPN"})
+	}
+	if _, err := s.ApplyCommand(ctx, Command{WorkflowID: "selection-sel-l", SelectionID: "sel-l", Key: "u1", Seq: 1, Kind: "AdvanceStage",
+		Actor: Actor{Subject: "chair", Role: "ROLE_COMMITTEE"}, At: t0.Add(300 * time.Hour), Stage: "STAGE_ADMINISTRATIVE_SCREENING",
+		Phase: "OBJECTIONS", Applications: changes}); err != nil {
+		t.Fatal(err)
+	}
+	all := func(opts ListOptions) ([]Application, error) {
+		var out []Application
+		for {
+			page, err := s.ListApplications(ctx, "sel-l", opts)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, page.Items...)
+			if page.NextPageToken == "" {
+				return out, nil
+			}
+			opts.PageToken = page.NextPageToken
+		}
+	}
+	tests := []struct {
+		name  string
+		opts  ListOptions
+		count int
+		check func(a, b Application) bool // holds for consecutive items
+	}{
+		{"default order", ListOptions{PageSize: 7}, n, func(a, b Application) bool {
+			return a.SubmitTime.Before(b.SubmitTime) || a.SubmitTime.Equal(b.SubmitTime) && a.ID < b.ID
+		}},
+		{"submit time desc", ListOptions{PageSize: 11, OrderBy: "submit_time desc"}, n, func(a, b Application) bool {
+			return a.SubmitTime.After(b.SubmitTime) || a.SubmitTime.Equal(b.SubmitTime) && a.ID > b.ID
+		}},
+		{"by ID", ListOptions{PageSize: 1000, OrderBy: "name"}, n, func(a, b Application) bool { return a.ID < b.ID }},
+		{"eliminated", ListOptions{PageSize: 5, Filter: "state = ELIMINATED"}, n / 3, func(a, b Application) bool {
+			return a.State == StateEliminated && b.EliminationReason == "no LHKPN"
+		}},
+		{"state and stage", ListOptions{PageSize: 9, Filter: "state = APPLICATION_STATE_SUBMITTED AND stage = ADMINISTRATIVE_SCREENING"}, n - n/3, func(a, b Application) bool {
+			return a.State == StateSubmitted && b.CurrentStage == "STAGE_ADMINISTRATIVE_SCREENING"
+		}},
+		{"no match", ListOptions{Filter: "stage = INTERVIEW"}, 0, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := all(tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tc.count {
+				t.Fatalf("%d applications, want %d", len(got), tc.count)
+			}
+			seen := map[string]bool{}
+			for i := range got {
+				if seen[got[i].ID] {
+					t.Fatalf("%s listed twice", got[i].ID)
+				}
+				seen[got[i].ID] = true
+				if got[i].Candidate.FullName == "" {
+					t.Fatalf("%s without candidate data", got[i].ID)
+				}
+				if i > 0 && !tc.check(got[i-1], got[i]) {
+					t.Fatalf("items %d and %d out of order or unfiltered: %+v / %+v", i-1, i, got[i-1], got[i])
+				}
+			}
+		})
+	}
+	errTests := []struct {
+		name string
+		opts ListOptions
+	}{
+		{"unknown field", ListOptions{Filter: "owner = x"}},
+		{"unknown state", ListOptions{Filter: "state = HIRED"}},
+		{"comparison", ListOptions{Filter: "state != SUBMITTED"}},
+		{"dangling AND", ListOptions{Filter: "state = SUBMITTED AND"}},
+		{"lower-case and", ListOptions{Filter: "state = SUBMITTED and stage = INTERVIEW"}},
+		{"injection", ListOptions{Filter: "state = SUBMITTED; DROP TABLE applications"}},
+		{"bad order", ListOptions{OrderBy: "rank"}},
+		{"garbage token", ListOptions{PageToken: "not-a-token"}},
+	}
+	for _, tc := range errTests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.ListApplications(ctx, "sel-l", tc.opts); !errors.Is(err, ErrInvalidArgument) {
+				t.Fatalf("err = %v, want ErrInvalidArgument", err)
+			}
+		})
+	}
+	t.Run("token of another query", func(t *testing.T) {
+		page, err := s.ListApplications(ctx, "sel-l", ListOptions{PageSize: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.ListApplications(ctx, "sel-l", ListOptions{PageSize: 5, PageToken: page.NextPageToken, Filter: "state = SUBMITTED"})
+		if !errors.Is(err, ErrInvalidArgument) {
+			t.Fatalf("err = %v, want ErrInvalidArgument", err)
+		}
+	})
+	t.Run("page size capped", func(t *testing.T) {
+		page, err := s.ListApplications(ctx, "sel-l", ListOptions{})
+		if err != nil || len(page.Items) != DefaultPageSize || page.TotalSize != n {
+			t.Fatalf("default page: %d items, total %d, %v", len(page.Items), page.TotalSize, err)
+		}
+		page, err = s.ListApplications(ctx, "sel-l", ListOptions{PageSize: 5000})
+		if err != nil || len(page.Items) != n {
+			t.Fatalf("large page: %d items, %v", len(page.Items), err)
+		}
+	})
+	t.Run("missing selection", func(t *testing.T) {
+		if _, err := s.ListApplications(ctx, "sel-none", ListOptions{}); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("counts", func(t *testing.T) {
+		c, err := s.ApplicationCounts(ctx, "sel-l")
+		if err != nil || c.Total != n || c.ByState[StateEliminated] != n/3 {
+			t.Fatalf("counts = %+v, %v", c, err)
+		}
+	})
+}
+
+// testPaginationUnderInserts pages through a selection while other goroutines keep
+// submitting: every application that existed before the first page is listed exactly once,
+// and nothing is listed twice, in every order.
+func testPaginationUnderInserts(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-p")
+	const before = 60
+	initial := map[string]bool{}
+	for i := range before {
+		initial[submit(t, s, newSubmission("sel-p", i, t0.Add(time.Duration(i)*time.Minute))).ID] = true
+	}
+	for _, order := range []string{"submit_time", "submit_time desc", "name", "name desc"} {
+		t.Run(order, func(t *testing.T) {
+			var (
+				stop     atomic.Bool
+				inserted atomic.Int64
+				wg       sync.WaitGroup
+			)
+			base := 1000 * (1 + len(order)) // distinct candidates per subtest
+			for w := range 3 {
+				wg.Go(func() {
+					for i := 0; !stop.Load(); i++ {
+						// Some inserts sort before the cursor, some after it.
+						at := t0.Add(time.Duration((i*37+w*11)%(2*before)) * time.Minute)
+						in := newSubmission("sel-p", base+w*1000+i, at)
+						if _, err := s.SubmitApplication(ctx, in); err != nil {
+							t.Errorf("insert: %v", err)
+							return
+						}
+						inserted.Add(1)
+					}
+				})
+			}
+			seen := map[string]bool{}
+			opts := ListOptions{PageSize: 4, OrderBy: order}
+			for {
+				page, err := s.ListApplications(ctx, "sel-p", opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, a := range page.Items {
+					if seen[a.ID] {
+						t.Fatalf("%s listed twice", a.ID)
+					}
+					seen[a.ID] = true
+				}
+				if page.NextPageToken == "" {
+					break
+				}
+				opts.PageToken = page.NextPageToken
+				time.Sleep(time.Millisecond) // let the writers in between pages
+			}
+			stop.Store(true)
+			wg.Wait()
+			for id := range initial {
+				if !seen[id] {
+					t.Fatalf("%s existed before the first page but was not listed", id)
+				}
+			}
+			if inserted.Load() == 0 {
+				t.Fatal("no concurrent inserts happened")
+			}
+		})
+	}
+}
+
+// testConcurrentIntake sends thousands of submissions at once, with retries of the same
+// request and second attempts by the same candidate mixed in.
+func testConcurrentIntake(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-c")
+	const (
+		total      = 2000
+		candidates = 1500
+	)
+	// Submissions 0..1499 are one per candidate; 1500..1749 retry the requests of candidates
+	// 0..249 (same request ID and content); 1750..1999 are second requests, with new request
+	// IDs, by candidates 1000..1249, racing their first ones: one of each pair must win.
+	input := func(i int) SubmitInput {
+		switch {
+		case i < candidates:
+			return newSubmission("sel-c", i, t0.Add(time.Duration(i)*time.Millisecond))
+		case i < 1750:
+			return newSubmission("sel-c", i-candidates, t0.Add(time.Duration(i-candidates)*time.Millisecond))
+		default:
+			in := newSubmission("sel-c", i, t0.Add(time.Hour))
+			in.Candidate.Subject = "cand-" + itoa(i-750)
+			return in
+		}
+	}
+	var mu sync.Mutex
+	ids := map[string]string{} // request ID -> application ID
+	start := time.Now()
+	errs := parallel(total, func(i int) error {
+		in := input(i)
+		app, err := s.SubmitApplication(ctx, in)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if prev, ok := ids[in.RequestID]; ok && prev != app.ID {
+			return fmt.Errorf("request %s answered %s and %s", in.RequestID, prev, app.ID)
+		}
+		ids[in.RequestID] = app.ID
+		return nil
+	})
+	t.Logf("%d concurrent submissions on %s in %v", total, s.Dialect(), time.Since(start))
+	for i, err := range errs {
+		switch {
+		case i >= 1000 && i < 1250:
+			second := errs[i+750]
+			if (err == nil) == (second == nil) || !errors.Is(errors.Join(err, second), ErrConflict) {
+				t.Fatalf("candidate %d: first request %v, second request %v; want exactly one ErrConflict", i, err, second)
+			}
+		case i >= 1750:
+			// Checked with its pair above.
+		case err != nil:
+			t.Fatalf("submission %d: %v", i, err)
+		}
+	}
+	if n := count(t, s, "applications", "selection_id = ?", "sel-c"); n != candidates {
+		t.Fatalf("%d applications, want %d", n, candidates)
+	}
+	if n := count(t, s, "candidates", "selection_id = ?", "sel-c"); n != candidates {
+		t.Fatalf("%d candidates, want %d", n, candidates)
+	}
+	rep, err := s.VerifyChain(ctx, "sel-c")
+	if err != nil || !rep.OK || rep.EventsChecked != candidates+1 {
+		t.Fatalf("chain = %+v, %v", rep, err)
+	}
+}
+
+// testConcurrentChain has 50 writers append to one selection's chain at once, through both
+// intake and workflow commands; the chain stays linear and verifiable.
+func testConcurrentChain(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-x")
+	const writers = 50
+	errs := parallel(writers, func(i int) error {
+		if i%2 == 0 {
+			_, err := s.SubmitApplication(ctx, newSubmission("sel-x", i, t0.Add(time.Minute)))
+			return err
+		}
+		_, err := s.ApplyCommand(ctx, Command{WorkflowID: "selection-sel-x", SelectionID: "sel-x", Key: "update-" + itoa(i), Seq: int64(i),
+			Kind: "DeclareConflict", Actor: Actor{Subject: "m1", Role: "ROLE_COMMITTEE"}, Reason: "kerabat", At: t0.Add(time.Hour),
+			Stage: StageAnnouncement, Phase: "OPEN", Payload: json.RawMessage(fmt.Sprintf(`{"n":%d}`, i)),
+			Conflicts: []Conflict{{MemberID: "m1", ApplicationID: "app-" + itoa(i), DeclaredBy: "m1"}}})
+		return err
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("writer %d: %v", i, err)
+		}
+	}
+	rep, err := s.VerifyChain(ctx, "sel-x")
+	if err != nil || !rep.OK || rep.EventsChecked != writers+1 || rep.HeadSeq != writers+1 {
+		t.Fatalf("chain = %+v, %v", rep, err)
+	}
+	if n := count(t, s, "audit_events", "selection_id = ?", "sel-x"); n != writers+1 {
+		t.Fatalf("%d events, want %d", n, writers+1)
+	}
+}
+
+func testTampering(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	tests := []struct {
+		name   string
+		tamper []string // SQL run against the selection's chain; ? is the selection ID
+		kind   FindingKind
+		seq    int64
+	}{
+		{"changed reason", []string{"UPDATE audit_events SET reason = 'edited' WHERE selection_id = ? AND seq = 4"}, FindingHashMismatch, 4},
+		{"changed actor", []string{"UPDATE audit_events SET actor_subject = 'someone' WHERE selection_id = ? AND seq = 2"}, FindingHashMismatch, 2},
+		{"changed payload", []string{"UPDATE audit_events SET payload = '{}' WHERE selection_id = ? AND seq = 5"}, FindingHashMismatch, 5},
+		{"deleted event", []string{"DELETE FROM audit_events WHERE selection_id = ? AND seq = 3"}, FindingMissingEvent, 3},
+		{"deleted last event", []string{"DELETE FROM audit_events WHERE selection_id = ? AND seq = 6"}, FindingMissingEvent, 6},
+		{"reordered events", []string{
+			"UPDATE audit_events SET seq = -3 WHERE selection_id = ? AND seq = 3",
+			"UPDATE audit_events SET seq = 3 WHERE selection_id = ? AND seq = 4",
+			"UPDATE audit_events SET seq = 4 WHERE selection_id = ? AND seq = -3",
+		}, FindingChainBroken, 3},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := "sel-t" + itoa(i)
+			openWindow(t, s, id)
+			for j := range 5 {
+				submit(t, s, newSubmission(id, j, t0.Add(time.Duration(j)*time.Minute)))
+			}
+			if rep, err := s.VerifyChain(ctx, id); err != nil || !rep.OK || rep.EventsChecked != 6 {
+				t.Fatalf("before tampering: %+v, %v", rep, err)
+			}
+			for _, q := range tc.tamper {
+				if err := s.db.Exec(q, id).Error; err != nil {
+					t.Fatalf("tamper: %v", err)
+				}
+			}
+			rep, err := s.VerifyChain(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK || rep.First == nil || rep.First.Kind != tc.kind || rep.First.Seq != tc.seq {
+				t.Fatalf("report = %+v (%+v), want %s at %d", rep, rep.First, tc.kind, tc.seq)
+			}
+		})
+	}
+	if _, err := s.VerifyChain(ctx, "sel-none"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing selection: %v, want ErrNotFound", err)
+	}
+}
+
+func testSnapshot(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-s")
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, submit(t, s, newSubmission("sel-s", i, t0.Add(time.Duration(i)*time.Minute))).ID)
+	}
+	closedAt := time.Date(2026, 6, 15, 17, 0, 0, 0, time.UTC) // midnight WIB of 16 June
+	in := SnapshotInput{WorkflowID: "selection-sel-s", SelectionID: "sel-s", Key: "snapshot-1", ClosedAt: closedAt}
+	snap, err := s.TakeSnapshot(ctx, in, closedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Applications) != 5 || snap.Digest == "" {
+		t.Fatalf("snapshot = %+v", snap)
+	}
+	for i := 1; i < len(snap.Applications); i++ {
+		if snap.Applications[i-1].ID >= snap.Applications[i].ID {
+			t.Fatal("snapshot not in ID order")
+		}
+	}
+	a := snap.Applications[0]
+	// Born 15 June 1975: 51 on the last day of the window (15 June 2026, WIB).
+	if a.Facts.AgeAtClose != 51 || a.Facts.Education != "EDUCATION_LEVEL_MASTER" || *a.Facts.ExperienceMonths != 120 || a.Candidate == "" {
+		t.Fatalf("snapshot application = %+v", a)
+	}
+	// Intake is frozen from the snapshot on, even inside the projected window.
+	if _, err := s.SubmitApplication(ctx, newSubmission("sel-s", 9, t0.Add(time.Hour))); !errors.Is(err, ErrFailedPrecondition) {
+		t.Fatalf("submission after the snapshot: %v, want ErrFailedPrecondition", err)
+	}
+	// The same key returns the same snapshot.
+	again, err := s.TakeSnapshot(ctx, in, closedAt.Add(time.Minute))
+	if err != nil || again.Digest != snap.Digest || len(again.Applications) != 5 {
+		t.Fatalf("retried snapshot = %+v, %v", again, err)
+	}
+	if n := count(t, s, "snapshots", "selection_id = ?", "sel-s"); n != 1 {
+		t.Fatalf("%d snapshot rows, want 1", n)
+	}
+	readOnly, err := s.Snapshot(ctx, "sel-s", closedAt)
+	if err != nil || readOnly.Digest != snap.Digest {
+		t.Fatalf("Snapshot = %s, %v; want %s", readOnly.Digest, err, snap.Digest)
+	}
+	if chk, err := s.VerifySnapshot(ctx, "sel-s", "snapshot-1"); err != nil || !chk.OK {
+		t.Fatalf("intact snapshot: %+v, %v", chk, err)
+	}
+	// A status change does not touch the digest; a changed submission does.
+	if _, err := s.ApplyCommand(ctx, Command{WorkflowID: "selection-sel-s", SelectionID: "sel-s", Key: "event-2", Seq: 2, Kind: "AnnouncementClosed",
+		Actor: Actor{Subject: "seleksi", Role: "ROLE_SYSTEM"}, At: closedAt, Stage: "STAGE_ADMINISTRATIVE_SCREENING", Phase: "OPEN",
+		Applications: []ApplicationChange{{ApplicationID: ids[0], State: StateInProgress}}}); err != nil {
+		t.Fatal(err)
+	}
+	if chk, _ := s.VerifySnapshot(ctx, "sel-s", "snapshot-1"); !chk.OK {
+		t.Fatalf("status change broke the snapshot: %+v", chk)
+	}
+	tampers := []struct {
+		name, sql string
+	}{
+		{"candidate name", "UPDATE candidates SET full_name = 'Other' WHERE id = (SELECT candidate_id FROM applications WHERE id = ?)"},
+		{"facts", `UPDATE applications SET facts = '{"education":"EDUCATION_LEVEL_DOCTORATE"}' WHERE id = ?`},
+		{"deleted", "DELETE FROM applications WHERE id = ?"},
+	}
+	for i, tc := range tampers {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.db.Exec(tc.sql, ids[i+1]).Error; err != nil {
+				t.Fatal(err)
+			}
+			chk, err := s.VerifySnapshot(ctx, "sel-s", "snapshot-1")
+			if err != nil || chk.OK || chk.Recomputed == chk.Recorded {
+				t.Fatalf("tampered snapshot: %+v, %v", chk, err)
+			}
+			now, _ := s.Snapshot(ctx, "sel-s", closedAt)
+			if now.Digest == snap.Digest {
+				t.Fatal("digest unchanged after tampering")
+			}
+		})
+	}
+}
+
+func testApplyCommand(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-k")
+	var ids []string
+	for i := range 4 {
+		ids = append(ids, submit(t, s, newSubmission("sel-k", i, t0.Add(time.Duration(i)*time.Minute))).ID)
+	}
+	wf := "selection-sel-k"
+	system := Actor{Subject: "seleksi", Role: "ROLE_SYSTEM"}
+	chair := Actor{Subject: "chair", Role: "ROLE_COMMITTEE"}
+	at := t0.Add(300 * time.Hour)
+	msg := &Text{Code: "AdvanceStage", EN: "The result is published.", ID: "Hasil diumumkan."}
+	advance := Command{WorkflowID: wf, SelectionID: "sel-k", Key: "req-advance-1", Seq: 2, Kind: "AdvanceStage", Actor: chair,
+		At: at.Add(time.Hour), Stage: "STAGE_ADMINISTRATIVE_SCREENING", Phase: "OBJECTIONS", Reason: "screening done",
+		Payload: json.RawMessage(`{"stage":"STAGE_ADMINISTRATIVE_SCREENING","actor":{"subject":"chair"}}`),
+		Applications: []ApplicationChange{
+			{ApplicationID: ids[0], State: StateEliminated, Stage: "STAGE_ADMINISTRATIVE_SCREENING", Reason: "no LHKPN"},
+			{ApplicationID: ids[1], State: StateInProgress, Stage: "STAGE_ADMINISTRATIVE_SCREENING"},
+		},
+		Result: &StageResult{Stage: "STAGE_ADMINISTRATIVE_SCREENING", Revision: 1, PublishedAt: at.Add(time.Hour), ObjectionDeadline: at.Add(72 * time.Hour),
+			Entries: []ResultEntry{{ApplicationID: ids[0], Outcome: "OUTCOME_FAIL", Reason: "no LHKPN"}, {ApplicationID: ids[1], Outcome: "OUTCOME_PASS"}}},
+		Message: msg,
+	}
+	steps := []Command{
+		{WorkflowID: wf, SelectionID: "sel-k", Key: "event-1", Seq: 1, Kind: "AnnouncementClosed", Actor: system, At: at,
+			Stage: "STAGE_ADMINISTRATIVE_SCREENING", Phase: "OPEN", SnapshotDigest: "abc",
+			Result:  &StageResult{Stage: StageAnnouncement, Revision: 1, PublishedAt: at, Entries: []ResultEntry{{ApplicationID: ids[0], Outcome: "OUTCOME_PASS"}}},
+			Message: &Text{EN: "closed", ID: "ditutup"}},
+		advance,
+	}
+	for _, c := range steps {
+		if applied, err := s.ApplyCommand(ctx, c); err != nil || !applied {
+			t.Fatalf("apply %s: %v, %v", c.Key, applied, err)
+		}
+	}
+	counts := func() [5]int64 {
+		return [5]int64{count(t, s, "audit_events", "selection_id = ?", "sel-k"), count(t, s, "processed_commands", "workflow_id = ?", wf),
+			count(t, s, "notifications", "selection_id = ?", "sel-k"), count(t, s, "stage_results", "selection_id = ?", "sel-k"),
+			count(t, s, "application_results", "selection_id = ?", "sel-k")}
+	}
+	before := counts()
+	// Retries (and replays) of the same record change nothing.
+	for range 3 {
+		if applied, err := s.ApplyCommand(ctx, advance); err != nil || applied {
+			t.Fatalf("retry: applied %v, %v", applied, err)
+		}
+	}
+	if after := counts(); after != before {
+		t.Fatalf("retries changed the counts: %v -> %v", before, after)
+	}
+	if before != [5]int64{1 + 4 + 2, 1 + 2, 1 + 2, 2, 3} {
+		t.Fatalf("counts = %v", before)
+	}
+	changed := advance
+	changed.Payload = json.RawMessage(`{"stage":"STAGE_INTERVIEW"}`)
+	if _, err := s.ApplyCommand(ctx, changed); !errors.Is(err, ErrConflict) {
+		t.Fatalf("same key, other payload: %v, want ErrConflict", err)
+	}
+	bad := advance
+	bad.Key = ""
+	if _, err := s.ApplyCommand(ctx, bad); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("no key: %v, want ErrInvalidArgument", err)
+	}
+	unknown := advance
+	unknown.Key, unknown.Result = "req-unknown", nil
+	unknown.Applications = []ApplicationChange{{ApplicationID: "app-unknown", State: StateEliminated}}
+	if _, err := s.ApplyCommand(ctx, unknown); !errors.Is(err, ErrFailedPrecondition) {
+		t.Fatalf("unknown application: %v, want ErrFailedPrecondition", err)
+	}
+
+	sel, _ := s.GetSelection(ctx, "sel-k")
+	if sel.Stage != "STAGE_ADMINISTRATIVE_SCREENING" || sel.Phase != "OBJECTIONS" || sel.SnapshotDigest != "abc" || !sel.StageOpenTime.Equal(at) {
+		t.Fatalf("selection = %+v", sel)
+	}
+	elim, _ := s.GetApplication(ctx, "sel-k", ids[0])
+	if elim.State != StateEliminated || elim.EliminatedStage != "STAGE_ADMINISTRATIVE_SCREENING" || elim.EliminationReason != "no LHKPN" ||
+		len(elim.Results) != 2 || elim.Results[1].Outcome != "OUTCOME_FAIL" {
+		t.Fatalf("eliminated application = %+v", elim)
+	}
+	// The untouched applications moved with the selection to screening.
+	rest, _ := s.GetApplication(ctx, "sel-k", ids[3])
+	if rest.State != StateSubmitted || rest.CurrentStage != "STAGE_ADMINISTRATIVE_SCREENING" {
+		t.Fatalf("untouched application = %+v", rest)
+	}
+
+	// An objection is filed and accepted; the result is re-published as revision 2.
+	filed := Objection{ID: "ADMINISTRATIVE_SCREENING:" + ids[0], ApplicationID: ids[0], Stage: "STAGE_ADMINISTRATIVE_SCREENING",
+		Candidate: "cand-0", Reason: "LHKPN was uploaded", State: "OBJECTION_STATE_PENDING", FileTime: at.Add(2 * time.Hour)}
+	answered := filed
+	answered.State, answered.Answer, answered.AnsweredBy, answered.AnswerTime = "OBJECTION_STATE_ACCEPTED", "found it", "chair", at.Add(3*time.Hour)
+	answered.Correction = json.RawMessage(`{"outcome":"OUTCOME_PASS"}`)
+	more := []Command{
+		{WorkflowID: wf, SelectionID: "sel-k", Key: "req-object-1", Seq: 3, Kind: "FileObjection", Actor: Actor{Subject: "cand-0", Role: "ROLE_CANDIDATE"},
+			At: filed.FileTime, Stage: "STAGE_ADMINISTRATIVE_SCREENING", Phase: "OBJECTIONS", Reason: filed.Reason, Objection: &filed,
+			Target: "selections/sel-k/applications/" + ids[0] + "/objections/x"},
+		{WorkflowID: wf, SelectionID: "sel-k", Key: "req-answer-1", Seq: 4, Kind: "AnswerObjection", Actor: chair, At: answered.AnswerTime,
+			Stage: "STAGE_ADMINISTRATIVE_SCREENING", Phase: "OBJECTIONS", Reason: "found it", Objection: &answered,
+			Applications: []ApplicationChange{{ApplicationID: ids[0], State: StateInProgress, Stage: "STAGE_ADMINISTRATIVE_SCREENING"}},
+			Result: &StageResult{Stage: "STAGE_ADMINISTRATIVE_SCREENING", Revision: 2, PublishedAt: answered.AnswerTime, RevisionReason: "objection accepted",
+				Entries: []ResultEntry{{ApplicationID: ids[0], Outcome: "OUTCOME_PASS"}, {ApplicationID: ids[1], Outcome: "OUTCOME_PASS"}}}},
+		{WorkflowID: wf, SelectionID: "sel-k", Key: "req-conflict-1", Seq: 5, Kind: "DeclareConflict", Actor: Actor{Subject: "m1", Role: "ROLE_COMMITTEE"},
+			At: answered.AnswerTime, Stage: "STAGE_ADMINISTRATIVE_SCREENING", Phase: "OBJECTIONS", Reason: "sepupu",
+			Conflicts: []Conflict{{MemberID: "m1", ApplicationID: ids[1], Relationship: "cousin", Reason: "sepupu", DeclaredBy: "m1"}}},
+		{WorkflowID: wf, SelectionID: "sel-k", Key: "req-appoint-1", Seq: 6, Kind: "Appoint", Actor: Actor{Subject: "admin", Role: "ROLE_ADMIN"},
+			At: answered.AnswerTime.Add(time.Hour), Stage: "STAGE_CLOSED", Appointment: &Appointment{ApplicationID: ids[1], PPKDecreeRef: "SK-1", OversightRecommendationRef: "BKN-1"},
+			Applications: []ApplicationChange{{ApplicationID: ids[1], State: StateAppointed, Rank: 1}}},
+	}
+	for _, c := range more {
+		if _, err := s.ApplyCommand(ctx, c); err != nil {
+			t.Fatalf("apply %s: %v", c.Key, err)
+		}
+	}
+	res, err := s.GetStageResult(ctx, "sel-k", "STAGE_ADMINISTRATIVE_SCREENING", 0)
+	if err != nil || res.Revision != 2 || res.RevisionReason != "objection accepted" || len(res.Entries) != 2 || res.Entries[0].Outcome != "OUTCOME_PASS" {
+		t.Fatalf("latest result = %+v, %v", res, err)
+	}
+	if first, err := s.GetStageResult(ctx, "sel-k", "STAGE_ADMINISTRATIVE_SCREENING", 1); err != nil || first.Entries[0].Outcome != "OUTCOME_FAIL" || !first.ObjectionDeadline.Equal(at.Add(72*time.Hour)) {
+		t.Fatalf("revision 1 = %+v, %v", first, err)
+	}
+	if _, err := s.GetStageResult(ctx, "sel-k", "STAGE_INTERVIEW", 0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unpublished result: %v, want ErrNotFound", err)
+	}
+	back, _ := s.GetApplication(ctx, "sel-k", ids[0])
+	if back.State != StateInProgress || back.EliminationReason != "" || back.Results[1].Revision != 2 {
+		t.Fatalf("corrected application = %+v", back)
+	}
+	for _, parent := range []string{ids[0], "-"} {
+		page, err := s.ListObjections(ctx, "sel-k", parent, ListOptions{})
+		if err != nil || len(page.Items) != 1 || page.Items[0].State != "OBJECTION_STATE_ACCEPTED" || page.Items[0].Answer != "found it" ||
+			string(page.Items[0].Correction) != `{"outcome":"OUTCOME_PASS"}` {
+			t.Fatalf("objections of %s = %+v, %v", parent, page, err)
+		}
+	}
+	if page, err := s.ListObjections(ctx, "sel-k", ids[1], ListOptions{}); err != nil || len(page.Items) != 0 {
+		t.Fatalf("objections of another application = %+v, %v", page, err)
+	}
+	if page, err := s.ListObjections(ctx, "sel-k", "-", ListOptions{Filter: "state = PENDING"}); err != nil || len(page.Items) != 0 {
+		t.Fatalf("pending objections = %+v, %v", page, err)
+	}
+	if _, err := s.GetObjection(ctx, "sel-k", filed.ID); err != nil {
+		t.Fatal(err)
+	}
+	sel, _ = s.GetSelection(ctx, "sel-k")
+	if sel.Stage != "STAGE_CLOSED" || sel.AppointedApplication != ids[1] || sel.PPKDecreeRef != "SK-1" || len(sel.Conflicts) != 1 ||
+		sel.Conflicts[0].Relationship != "cousin" {
+		t.Fatalf("closed selection = %+v", sel)
+	}
+	appointed, _ := s.GetApplication(ctx, "sel-k", ids[1])
+	if appointed.State != StateAppointed || appointed.Rank != 1 {
+		t.Fatalf("appointed = %+v", appointed)
+	}
+	if rep, err := s.VerifyChain(ctx, "sel-k"); err != nil || !rep.OK {
+		t.Fatalf("chain = %+v, %v", rep, err)
+	}
+}
+
+func testProjectWindow(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	newSelection(t, s, "sel-w")
+	in := WindowInput{WorkflowID: "selection-sel-w", SelectionID: "sel-w", Key: "window-0",
+		Window: Window{Opens: t0, Closes: t0.Add(48 * time.Hour), ClosesWall: t0.Add(time.Hour)}}
+	for i, want := range []bool{true, false} {
+		applied, err := s.ProjectWindow(ctx, in, t0)
+		if err != nil || applied != want {
+			t.Fatalf("call %d: applied %v, %v; want %v", i, applied, err, want)
+		}
+	}
+	other := in
+	other.Window.ClosesWall = t0.Add(2 * time.Hour)
+	if _, err := s.ProjectWindow(ctx, other, t0); !errors.Is(err, ErrConflict) {
+		t.Fatalf("same key, other window: %v, want ErrConflict", err)
+	}
+	bad := in
+	bad.Key, bad.Window.ClosesWall = "window-9", t0.Add(-time.Hour)
+	if _, err := s.ProjectWindow(ctx, bad, t0); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("close before open: %v, want ErrInvalidArgument", err)
+	}
+	missing := in
+	missing.SelectionID = "sel-none"
+	if _, err := s.ProjectWindow(ctx, missing, t0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing selection: %v, want ErrNotFound", err)
+	}
+	submit(t, s, newSubmission("sel-w", 1, t0.Add(30*time.Minute)))
+	if _, err := s.TakeSnapshot(ctx, SnapshotInput{WorkflowID: "selection-sel-w", SelectionID: "sel-w", Key: "snapshot-1", ClosedAt: t0.Add(48 * time.Hour)}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// The extension reopens intake until its own close.
+	ext := WindowInput{WorkflowID: "selection-sel-w", SelectionID: "sel-w", Key: "window-1",
+		Window: Window{Opens: t0, Closes: t0.Add(96 * time.Hour), ClosesWall: t0.Add(2 * time.Hour), Extension: 1}}
+	if _, err := s.ProjectWindow(ctx, ext, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	sel, _ := s.GetSelection(ctx, "sel-w")
+	if sel.IntakeFrozen || sel.Window.Extension != 1 || !sel.Window.ClosesWall.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("extended selection = %+v", sel)
+	}
+	submit(t, s, newSubmission("sel-w", 2, t0.Add(90*time.Minute)))
+	snap, err := s.TakeSnapshot(ctx, SnapshotInput{WorkflowID: "selection-sel-w", SelectionID: "sel-w", Key: "snapshot-2", ClosedAt: t0.Add(96 * time.Hour)}, t0.Add(2*time.Hour))
+	if err != nil || len(snap.Applications) != 2 {
+		t.Fatalf("second snapshot = %+v, %v", snap, err)
+	}
+	// The first snapshot still verifies over its own applications.
+	if chk, err := s.VerifySnapshot(ctx, "sel-w", "snapshot-1"); err != nil || !chk.OK {
+		t.Fatalf("first snapshot after the extension: %+v, %v", chk, err)
+	}
+}
+
+func testAuditEvents(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-e")
+	for i := range 9 {
+		submit(t, s, newSubmission("sel-e", i, t0.Add(time.Duration(i)*time.Minute)))
+	}
+	var seqs []int64
+	opts := ListOptions{PageSize: 4}
+	for {
+		page, err := s.ListAuditEvents(ctx, "sel-e", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.TotalSize != 10 {
+			t.Fatalf("total = %d, want 10", page.TotalSize)
+		}
+		for _, e := range page.Items {
+			seqs = append(seqs, e.Seq)
+			if e.Hash != ChainHash(e) {
+				t.Fatalf("event %d: exported hash does not recompute", e.Seq)
+			}
+		}
+		if page.NextPageToken == "" {
+			break
+		}
+		opts.PageToken = page.NextPageToken
+	}
+	if fmt.Sprint(seqs) != "[1 2 3 4 5 6 7 8 9 10]" {
+		t.Fatalf("seqs = %v", seqs)
+	}
+	page, err := s.ListAuditEvents(ctx, "sel-e", ListOptions{Filter: "role = ADMIN"})
+	if err != nil || len(page.Items) != 1 || page.Items[0].Action != "CreateSelection" {
+		t.Fatalf("admin events = %+v, %v", page, err)
+	}
+	page, err = s.ListAuditEvents(ctx, "sel-e", ListOptions{Filter: "action = SubmitApplication", PageSize: 100})
+	if err != nil || len(page.Items) != 9 {
+		t.Fatalf("submissions = %d, %v", len(page.Items), err)
+	}
+	var payload map[string]any
+	if err := json.Unmarshal(page.Items[0].Payload, &payload); err != nil || payload["fullName"] != nil || payload["requestSha256"] == nil {
+		t.Fatalf("intake payload = %s (must hold no personal data)", page.Items[0].Payload)
+	}
+	if _, err := s.ListAuditEvents(ctx, "sel-none", ListOptions{}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing selection: %v, want ErrNotFound", err)
+	}
+}
+
+func testNotifications(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-n")
+	app := submit(t, s, newSubmission("sel-n", 1, t0))
+	if _, err := s.ApplyCommand(ctx, Command{WorkflowID: "selection-sel-n", SelectionID: "sel-n", Key: "event-1", Seq: 1, Kind: "Cancel",
+		Actor: Actor{Subject: "admin", Role: "ROLE_ADMIN"}, At: t0.Add(time.Hour), Stage: "STAGE_CANCELLED", CancelReason: "budget",
+		Applications: []ApplicationChange{{ApplicationID: app.ID, State: StateNotSelected, Reason: "cancelled",
+			Status: &Text{EN: "The selection was cancelled.", ID: "Seleksi dibatalkan."}}}}); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := s.PendingNotifications(ctx, 10)
+	if err != nil || len(pending) != 1 || pending[0].Recipient != "cand-1" || pending[0].Text.ID != "Seleksi dibatalkan." {
+		t.Fatalf("pending = %+v, %v", pending, err)
+	}
+	if err := s.MarkNotification(ctx, pending[0].ID, t0, errors.New("smtp down")); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.PendingNotifications(ctx, 10); len(again) != 1 || again[0].Attempts != 1 {
+		t.Fatalf("after a failed attempt: %+v", again)
+	}
+	if err := s.MarkNotification(ctx, pending[0].ID, t0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.PendingNotifications(ctx, 10); len(again) != 0 {
+		t.Fatalf("after delivery: %+v", again)
+	}
+	if err := s.MarkNotification(ctx, "missing", t0, nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing notification: %v, want ErrNotFound", err)
+	}
+}
