@@ -100,12 +100,12 @@ func authenticateUnary(logger *slog.Logger, v auth.Verifier, rules map[string]ac
 }
 
 // committeeScopeUnary keeps committee members to the selections they sit on, for every
-// request that names a selection (in its name or parent). It runs after validation, so the
-// resource name is well formed.
-func committeeScopeUnary() grpc.UnaryServerInterceptor {
+// non-public request that names a selection (in its name or parent). It runs after
+// validation, so the resource name is well formed.
+func committeeScopeUnary(rules map[string]access) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		p, ok := auth.FromContext(ctx)
-		if !ok || p.Role != auth.RoleCommittee {
+		if !ok || p.Role != auth.RoleCommittee || rules[info.FullMethod].public {
 			return handler(ctx, req)
 		}
 		msg, ok := req.(proto.Message)

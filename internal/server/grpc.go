@@ -52,12 +52,13 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, opts ..
 	if err != nil {
 		return nil, fmt.Errorf("server: build validator: %w", err)
 	}
+	rules := accessRules()
 	opts = append(opts, grpc.ChainUnaryInterceptor(
 		recoverUnary(logger),
 		logUnary(logger),
-		authenticateUnary(logger, verifier, accessRules()),
+		authenticateUnary(logger, verifier, rules),
 		validateUnary(validator),
-		committeeScopeUnary(),
+		committeeScopeUnary(rules),
 	))
 	s := grpc.NewServer(opts...)
 	seleksiv1.RegisterSelectionServiceServer(s, svcs.Selection)
