@@ -18,9 +18,9 @@ import (
 // The audit log is a hash chain per selection. Each event's hash covers every field of the
 // event and the previous event's hash, so changing, deleting or reordering a stored event
 // breaks the chain at that point. The selection row keeps the chain's head (last seq and
-// hash), which also exposes a truncated tail. The head is in turn recorded in the workflow
-// history by the commands that produced the events, which anchors the chain outside the
-// database.
+// hash), which also exposes a truncated tail. The events the workflow caused are also in its
+// history (the records it sent to ApplyCommand), against which internal/audit cross-checks
+// them; that anchors the chain outside the database, where rewriting it wholesale would not.
 
 // chainDomain is the first field of every hashed encoding: it keeps chain hashes apart from
 // any other SHA-256 in the system and names the version of the encoding, so events hashed
@@ -141,8 +141,6 @@ const (
 	FindingMissingEvent FindingKind = "FINDING_KIND_MISSING_EVENT"
 	// FindingUnexpectedEvent: there are events beyond the head the selection recorded.
 	FindingUnexpectedEvent FindingKind = "FINDING_KIND_UNEXPECTED_EVENT"
-	// FindingSnapshotMismatch: a snapshot's digest no longer matches the application rows.
-	FindingSnapshotMismatch FindingKind = "FINDING_KIND_SNAPSHOT_MISMATCH"
 )
 
 // Finding is the first broken link of a chain.

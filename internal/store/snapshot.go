@@ -34,9 +34,9 @@ type snapshotRowDigest struct {
 const snapshotBatch = 1000
 
 // Snapshot returns a selection's submitted applications (less those withdrawn during the
-// announcement) with their eligibility
-// facts (ages computed at closedAt) and the SHA-256 digest of their rows. It only reads; the
-// workflow's snapshot at the close goes through TakeSnapshot, which also freezes intake.
+// announcement) in ID order, with their eligibility facts (ages computed at closedAt) and the
+// SHA-256 digest of their rows. It only reads; the workflow's snapshot at the close goes
+// through TakeSnapshot, which also freezes intake.
 func (s *Store) Snapshot(ctx context.Context, selectionID string, closedAt time.Time) (Snapshot, error) {
 	if err := s.requireSelection(ctx, selectionID); err != nil {
 		return Snapshot{}, fmt.Errorf("store: snapshot of selection %q: %w", selectionID, err)

@@ -905,3 +905,72 @@ func testNotifications(t *testing.T, open factory) {
 		t.Fatalf("missing notification: %v, want ErrNotFound", err)
 	}
 }
+
+func testWithdrawBeforeClose(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-wd")
+	var apps []Application
+	for i := range 3 {
+		apps = append(apps, submit(t, s, newSubmission("sel-wd", i, t0.Add(time.Duration(i)*time.Minute))))
+	}
+	owner := Actor{Subject: apps[0].Owner, Role: "ROLE_CANDIDATE"}
+	in := WithdrawInput{SelectionID: "sel-wd", ApplicationID: apps[0].ID, RequestID: "withdraw-1", Actor: owner, Reason: "pindah tugas", Now: t0.Add(time.Hour)}
+	for range 2 { // the retry changes nothing
+		app, err := s.WithdrawBeforeClose(ctx, in)
+		if err != nil || app.State != StateWithdrawn || app.EliminatedStage != StageAnnouncement || app.EliminationReason != "pindah tugas" {
+			t.Fatalf("withdrawn = %+v, %v", app, err)
+		}
+	}
+	tests := []struct {
+		name string
+		in   func() WithdrawInput
+		want error
+	}{
+		{"someone else's", func() WithdrawInput { x := in; x.ApplicationID = apps[1].ID; return x }, ErrNotFound},
+		{"missing", func() WithdrawInput { x := in; x.ApplicationID = "app-none"; return x }, ErrNotFound},
+		{"no actor", func() WithdrawInput { x := in; x.Actor = Actor{}; return x }, ErrInvalidArgument},
+		{"after the close", func() WithdrawInput {
+			x := in
+			x.ApplicationID, x.Actor, x.Now = apps[1].ID, Actor{Subject: apps[1].Owner, Role: "ROLE_CANDIDATE"}, t0.Add(241*time.Hour)
+			return x
+		}, ErrFailedPrecondition},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.WithdrawBeforeClose(ctx, tc.in()); !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	// A withdrawal is final: the candidate cannot apply again.
+	if _, err := s.SubmitApplication(ctx, newSubmission("sel-wd", 0, t0.Add(2*time.Hour))); err != nil {
+		t.Fatalf("retry of the original submission: %v", err)
+	}
+	again := newSubmission("sel-wd", 0, t0.Add(2*time.Hour))
+	again.RequestID = "request-new"
+	if _, err := s.SubmitApplication(ctx, again); !errors.Is(err, ErrConflict) {
+		t.Fatalf("reapplication: %v, want ErrConflict", err)
+	}
+	// The secretariat records a written withdrawal of another application.
+	if _, err := s.WithdrawBeforeClose(ctx, WithdrawInput{SelectionID: "sel-wd", ApplicationID: apps[2].ID, RequestID: "withdraw-2",
+		Actor: Actor{Subject: "admin", Role: "ROLE_ADMIN"}, Reason: "surat pengunduran diri", Now: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := s.TakeSnapshot(ctx, SnapshotInput{WorkflowID: "selection-sel-wd", SelectionID: "sel-wd", Key: "snapshot-1", ClosedAt: t0.Add(240 * time.Hour)}, t0.Add(240*time.Hour))
+	if err != nil || len(snap.Applications) != 1 || snap.Applications[0].ID != apps[1].ID {
+		t.Fatalf("snapshot = %+v, %v; want only %s", snap, err, apps[1].ID)
+	}
+	// After the snapshot, withdrawals go through the workflow.
+	if _, err := s.WithdrawBeforeClose(ctx, WithdrawInput{SelectionID: "sel-wd", ApplicationID: apps[1].ID, RequestID: "withdraw-3",
+		Actor: Actor{Subject: apps[1].Owner, Role: "ROLE_CANDIDATE"}, Now: t0.Add(2 * time.Hour)}); !errors.Is(err, ErrFailedPrecondition) {
+		t.Fatalf("withdrawal after the snapshot: %v, want ErrFailedPrecondition", err)
+	}
+	page, err := s.ListAuditEvents(ctx, "sel-wd", ListOptions{Filter: "action = " + ActionWithdrawBeforeClose})
+	if err != nil || len(page.Items) != 2 {
+		t.Fatalf("withdrawal events = %d, %v; want 2", len(page.Items), err)
+	}
+	if rep, err := s.VerifyChain(ctx, "sel-wd"); err != nil || !rep.OK {
+		t.Fatalf("chain = %+v, %v", rep, err)
+	}
+}

@@ -163,6 +163,7 @@ func runSuite(t *testing.T, open factory) {
 		{"ProjectWindow", testProjectWindow},
 		{"AuditEvents", testAuditEvents},
 		{"Notifications", testNotifications},
+		{"WithdrawBeforeClose", testWithdrawBeforeClose},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
