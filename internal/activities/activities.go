@@ -23,14 +23,6 @@ type Store interface {
 	ProjectWindow(ctx context.Context, in store.WindowInput, at time.Time) (bool, error)
 	TakeSnapshot(ctx context.Context, in store.SnapshotInput, at time.Time) (store.Snapshot, error)
 	ApplyCommand(ctx context.Context, c store.Command) (bool, error)
-	PendingNotifications(ctx context.Context, limit int) ([]store.Notification, error)
-	MarkNotification(ctx context.Context, id string, at time.Time, deliveryErr error) error
-}
-
-// Notifier delivers one notification (e-mail, SMS, push...). Delivery is at least once: a
-// notification whose delivery was not recorded is offered again.
-type Notifier interface {
-	Notify(ctx context.Context, n store.Notification) error
 }
 
 // Error types of the non-retryable errors, for the workflow and for operators.
@@ -43,9 +35,8 @@ const (
 
 // Activities implements workflows.Activities on the store. Register one value with the worker.
 type Activities struct {
-	store    Store
-	notifier Notifier
-	log      *slog.Logger
+	store Store
+	log   *slog.Logger
 	// now stamps the store's bookkeeping columns; the records' own times come from the
 	// workflow.
 	now func() time.Time
@@ -53,12 +44,14 @@ type Activities struct {
 
 var _ workflows.Activities = (*Activities)(nil)
 
-// New returns the activities over st, delivering notifications through n.
-func New(st Store, n Notifier, log *slog.Logger) *Activities {
+// New returns the activities over st. They queue notifications in the store's outbox with
+// each change; internal/notify delivers them outside the command path, so that a slow mail
+// server never delays a committee's command.
+func New(st Store, log *slog.Logger) *Activities {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Activities{store: st, notifier: n, log: log, now: time.Now}
+	return &Activities{store: st, log: log, now: time.Now}
 }
 
 // ProjectWindow records the announcement window so that the API accepts applications in it.
@@ -112,32 +105,6 @@ func (a *Activities) ApplyCommand(ctx context.Context, rec workflows.CommandReco
 		a.log.InfoContext(ctx, "command already applied", "selection", rec.SelectionID, "kind", rec.Kind, "key", rec.Key)
 	}
 	return nil
-}
-
-// DeliverNotifications sends up to limit queued notifications and records each attempt. It
-// runs outside the command path (from a worker loop or a scheduled workflow), so that a slow
-// mail server never delays a committee's command. It returns how many were delivered.
-func (a *Activities) DeliverNotifications(ctx context.Context, limit int) (int, error) {
-	if a.notifier == nil {
-		return 0, nil
-	}
-	pending, err := a.store.PendingNotifications(ctx, limit)
-	if err != nil {
-		return 0, classify(err)
-	}
-	sent := 0
-	for _, n := range pending {
-		deliveryErr := a.notifier.Notify(ctx, n)
-		if deliveryErr != nil {
-			a.log.WarnContext(ctx, "notification not delivered", "notification", n.ID, "attempts", n.Attempts+1, "error", deliveryErr)
-		} else {
-			sent++
-		}
-		if err := a.store.MarkNotification(ctx, n.ID, a.now(), deliveryErr); err != nil {
-			return sent, classify(err)
-		}
-	}
-	return sent, nil
 }
 
 // classify makes store errors that retrying cannot fix non-retryable, so that the workflow

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/bkpsdm/seleksi/internal/notify"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
 )
@@ -36,7 +37,7 @@ type fixture struct {
 	apps []string
 }
 
-func setup(t *testing.T, n Notifier) *fixture {
+func setup(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "seleksi.db"))
@@ -52,7 +53,7 @@ func setup(t *testing.T, n Notifier) *fixture {
 		Actor: store.Actor{Subject: "admin", Role: string(workflows.RoleAdmin)}}); err != nil {
 		t.Fatal(err)
 	}
-	acts := New(st, n, nil)
+	acts := New(st, nil)
 	acts.now = func() time.Time { return t0 }
 	var s testsuite.WorkflowTestSuite
 	// The expected failures below would otherwise fill the output with error logs.
@@ -85,7 +86,7 @@ func (f *fixture) run(t *testing.T, fn any, arg any) {
 }
 
 func TestSnapshotApplications(t *testing.T) {
-	f := setup(t, nil)
+	f := setup(t)
 	req := workflows.SnapshotRequest{WorkflowID: wfID, SelectionID: selID, Key: "snapshot-1", ClosedAt: time.Date(2026, 3, 13, 17, 0, 0, 0, time.UTC)}
 	var digests []string
 	for range 2 {
@@ -119,7 +120,7 @@ func TestSnapshotApplications(t *testing.T) {
 }
 
 func TestApplyCommandIdempotent(t *testing.T) {
-	f := setup(t, nil)
+	f := setup(t)
 	ctx := context.Background()
 	chair := workflows.Actor{Subject: "chair", Role: workflows.RoleCommittee}
 	args := workflows.AdvanceArgs{Actor: chair, Stage: workflows.StageAdministrativeScreening, Reason: "screening <done> & published"}
@@ -182,7 +183,7 @@ func TestApplyCommandIdempotent(t *testing.T) {
 }
 
 func TestApplyCommandKinds(t *testing.T) {
-	f := setup(t, nil)
+	f := setup(t)
 	ctx := context.Background()
 	member := workflows.Actor{Subject: "m1", Role: workflows.RoleCommittee}
 	adminActor := workflows.Actor{Subject: "admin", Role: workflows.RoleAdmin}
@@ -205,7 +206,7 @@ func TestApplyCommandKinds(t *testing.T) {
 }
 
 func TestNonRetryableErrors(t *testing.T) {
-	f := setup(t, nil)
+	f := setup(t)
 	good := workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "cancel-req-1", Seq: 1, Kind: workflows.CmdCancel,
 		Actor: workflows.Actor{Subject: "admin", Role: workflows.RoleAdmin}, Reason: "budget", At: t0.Add(time.Hour),
 		Stage: workflows.StageCancelled, Args: workflows.CancelArgs{Reason: "budget"}}
@@ -239,12 +240,12 @@ func TestNonRetryableErrors(t *testing.T) {
 	}
 }
 
-type flakyNotifier struct {
+type flakySender struct {
 	fails int
 	sent  []store.Notification
 }
 
-func (n *flakyNotifier) Notify(_ context.Context, note store.Notification) error {
+func (n *flakySender) Send(_ context.Context, note store.Notification) error {
 	if n.fails > 0 {
 		n.fails--
 		return errors.New("mail server unavailable")
@@ -253,21 +254,24 @@ func (n *flakyNotifier) Notify(_ context.Context, note store.Notification) error
 	return nil
 }
 
-func TestDeliverNotifications(t *testing.T) {
-	n := &flakyNotifier{fails: 1}
-	f := setup(t, n)
+// TestQueuedNotificationsAreDelivered follows a notification from the command that queues
+// it, through the outbox, to a sender that fails once: it is delivered exactly once.
+func TestQueuedNotificationsAreDelivered(t *testing.T) {
+	n := &flakySender{fails: 1}
+	f := setup(t)
+	d := notify.NewDispatcher(f.st, n, slog.New(slog.DiscardHandler), time.Second)
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "event-1", Seq: 1,
 		Kind: workflows.EvtStageOpened, Actor: workflows.Actor{Subject: workflows.SystemSubject, Role: workflows.RoleSystem}, At: t0.Add(time.Hour),
 		Stage: workflows.StageCompetencyTest, Phase: workflows.PhaseOpen,
 		Message: &workflows.Message{Code: workflows.EvtStageOpened, EN: "The competency test has started.", ID: "Uji kompetensi dimulai."}})
 	ctx := context.Background()
-	if sent, err := f.acts.DeliverNotifications(ctx, 10); err != nil || sent != 0 {
+	if sent, err := d.DeliverOnce(ctx); err != nil || sent != 0 {
 		t.Fatalf("first round: %d, %v", sent, err)
 	}
-	if sent, err := f.acts.DeliverNotifications(ctx, 10); err != nil || sent != 1 {
+	if sent, err := d.DeliverOnce(ctx); err != nil || sent != 1 {
 		t.Fatalf("second round: %d, %v", sent, err)
 	}
-	if sent, err := f.acts.DeliverNotifications(ctx, 10); err != nil || sent != 0 {
+	if sent, err := d.DeliverOnce(ctx); err != nil || sent != 0 {
 		t.Fatalf("third round: %d, %v", sent, err)
 	}
 	if len(n.sent) != 1 || n.sent[0].Recipient != "*" || !strings.Contains(n.sent[0].Text.EN, "competency") {

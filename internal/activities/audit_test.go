@@ -14,7 +14,7 @@ import (
 // verifier together: the store cannot import internal/audit (which depends on the workflow
 // code), so it implements the same encoding, and this test fails the moment they drift.
 func TestChainMatchesAuditPackage(t *testing.T) {
-	f := setup(t, nil)
+	f := setup(t)
 	ctx := context.Background()
 	chair := workflows.Actor{Subject: "chair", Role: workflows.RoleCommittee}
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "advance-req-1", Seq: 1,

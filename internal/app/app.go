@@ -100,7 +100,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			WorkerStopTimeout: cfg.ShutdownTimeout,
 		})
 		a.worker.RegisterWorkflow(workflows.SelectionWorkflow)
-		a.worker.RegisterActivity(activities.New(a.store, nil, logger))
+		a.worker.RegisterActivity(activities.New(a.store, logger))
 		if err = a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("app: start worker: %w", err)
 		}
