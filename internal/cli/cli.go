@@ -1,0 +1,206 @@
+// Package cli owns seleksictl's command line: parsing `seleksictl [global flags] GROUP VERB
+// [args] [flags]`, turning each command into one call of the Seleksi gRPC API (with the
+// caller's token, language and an idempotency key), reading the input files people write
+// (selection and application YAML, CSV score sheets), printing answers as tables or JSON, and
+// the exit codes scripts rely on. It talks to seleksid only through the generated clients in
+// api/seleksi/v1, so the binary never links the workflow engine or the store.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+)
+
+// App is one run of seleksictl with its surroundings made explicit, so tests can drive it
+// without touching the process's real streams or environment.
+type App struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads the environment fallbacks of the flags (SELEKSI_SERVER and friends).
+	Getenv func(string) string
+	// Interactive reports whether Stderr is a terminal. Only then is the progress bar of a
+	// score-sheet import redrawn in place; scripted runs get one final line instead, which
+	// keeps their logs readable.
+	Interactive bool
+	// DialOptions are added to the gRPC client's options; tests use them to reach an
+	// in-process server.
+	DialOptions []grpc.DialOption
+}
+
+// Run executes one command line (without the program name) and returns the exit code.
+func (a *App) Run(ctx context.Context, args []string) int {
+	g := defaultGlobals(a.getenv)
+	top := flag.NewFlagSet("seleksictl", flag.ContinueOnError)
+	top.SetOutput(io.Discard)
+	g.register(top)
+	if err := top.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			a.usage(a.Stdout)
+			return ExitOK
+		}
+		return a.report(usageErrorf("%v (run 'seleksictl help')", err), nil)
+	}
+	rest := top.Args()
+	if len(rest) == 0 {
+		a.usage(a.Stderr)
+		return ExitUsage
+	}
+	if rest[0] == "help" {
+		return a.help(rest[1:])
+	}
+	cmd, rest, err := findCommand(commands(), rest)
+	if err != nil {
+		return a.report(err, nil)
+	}
+	return a.exec(ctx, cmd, g, rest)
+}
+
+func (a *App) getenv(k string) string {
+	if a.Getenv == nil {
+		return ""
+	}
+	return a.Getenv(k)
+}
+
+// help answers `seleksictl help [GROUP [VERB]]`.
+func (a *App) help(args []string) int {
+	if len(args) == 0 {
+		a.usage(a.Stdout)
+		return ExitOK
+	}
+	cmd, rest, err := findCommand(commands(), args)
+	if err != nil || len(rest) > 0 {
+		if err == nil {
+			err = usageErrorf("unexpected %q after %q", rest[0], cmd.path)
+		}
+		return a.report(err, nil)
+	}
+	fs, _ := cmd.flagSet(defaultGlobals(a.getenv))
+	cmd.usage(a.Stdout, fs)
+	return ExitOK
+}
+
+// globals are the flags every remote command takes, before the group or after the verb.
+type globals struct {
+	server  string
+	token   string
+	lang    string
+	output  string
+	timeout time.Duration
+	tls     bool
+}
+
+// Default values of the global flags when neither a flag nor the environment sets them.
+const (
+	defaultServer  = "localhost:9090"
+	defaultTimeout = 30 * time.Second
+)
+
+func defaultGlobals(getenv func(string) string) globals {
+	g := globals{
+		server:  getenv("SELEKSI_SERVER"),
+		token:   getenv("SELEKSI_TOKEN"),
+		lang:    getenv("SELEKSI_LANG"),
+		output:  "table",
+		timeout: defaultTimeout,
+	}
+	if g.server == "" {
+		g.server = defaultServer
+	}
+	if g.lang == "" {
+		g.lang = "id"
+	}
+	switch strings.ToLower(getenv("SELEKSI_TLS")) {
+	case "1", "true", "yes":
+		g.tls = true
+	}
+	return g
+}
+
+// register binds the global flags to g. It is called on the top-level flag set and again on
+// each command's flag set, so `seleksictl -o json selection get s1` and `seleksictl selection
+// get s1 -o json` mean the same.
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.server, "server", g.server, "gRPC address of seleksid, host:port [SELEKSI_SERVER]")
+	fs.StringVar(&g.token, "token", g.token, "bearer token sent with every call [SELEKSI_TOKEN]")
+	fs.StringVar(&g.lang, "lang", g.lang, "language of the server's messages and status texts: id or en [SELEKSI_LANG]")
+	fs.StringVar(&g.output, "o", g.output, "output format: table or json")
+	fs.DurationVar(&g.timeout, "timeout", g.timeout, "deadline of each call to the server")
+	fs.BoolVar(&g.tls, "tls", g.tls, "use TLS with the system's root certificates (for seleksid behind a TLS proxy) [SELEKSI_TLS]")
+}
+
+func (g *globals) check() error {
+	switch g.lang {
+	case "id", "en":
+	default:
+		return usageErrorf("--lang must be id or en, not %q", g.lang)
+	}
+	switch g.output {
+	case "table", "json":
+	default:
+		return usageErrorf("-o must be table or json, not %q", g.output)
+	}
+	if g.timeout <= 0 {
+		return usageErrorf("--timeout must be positive")
+	}
+	if g.server == "" {
+		return usageErrorf("--server must not be empty")
+	}
+	// A token pasted with its scheme would otherwise be sent as "Bearer Bearer ...".
+	g.token = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(g.token), "Bearer "))
+	return nil
+}
+
+// IsTerminal reports whether f is a character device, the stdlib's way of telling a
+// terminal from a pipe or a file without pulling in a terminal library.
+func IsTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (a *App) usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: seleksictl [global flags] GROUP VERB [args] [flags]
+
+seleksictl is the command-line client of Seleksi, the open selection for JPT Pratama posts.
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-22s %s\n", c.path, c.summary)
+	}
+	fmt.Fprint(w, `
+Global flags (also accepted after the verb):
+  --server host:port   gRPC address of seleksid (env SELEKSI_SERVER, default localhost:9090)
+  --token TOKEN        bearer token (env SELEKSI_TOKEN); mint local ones with 'seleksictl token'
+  --lang id|en         language of messages and status texts (env SELEKSI_LANG, default id)
+  -o table|json        output: aligned tables for people, or the response message as JSON
+  --timeout 30s        deadline of each call to the server
+  --tls                connect with TLS (env SELEKSI_TLS=1)
+
+Commands that change something send a request ID (--request-id, default a fresh random one)
+and print it on stderr: running the command again with the same --request-id applies it once.
+
+Exit codes:
+  0  success
+  1  failure: the server failed or could not be reached
+  2  usage error: bad flags, arguments or input file (also the server's INVALID_ARGUMENT)
+  3  verification found problems (audit verify, audit export)
+  4  not found
+  5  unauthenticated or permission denied
+  6  failed precondition or conflict: wrong stage, closed window, already exists
+
+Stages are named by enum (STAGE_COMPETENCY_TEST) or slug (competency-test): announcement,
+administrative-screening, competency-test, interview, committee-decision.
+
+Run 'seleksictl help GROUP VERB' or 'seleksictl GROUP VERB -h' for a command's flags.
+`)
+}

@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"time"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+)
+
+// maxReceiveBytes bounds one answer from the server. Export bundles carry a selection's whole
+// workflow history and audit trail, which can outgrow gRPC's default of 4 MiB.
+const maxReceiveBytes = 512 << 20
+
+// invocation is what one command run works with: the parsed global flags, the request ID
+// and the clients.
+type invocation struct {
+	app       *App
+	cmd       *command
+	fs        *flag.FlagSet
+	g         globals
+	requestID string
+	announced bool
+
+	conn        *grpc.ClientConn
+	selections  seleksiv1.SelectionServiceClient
+	application seleksiv1.ApplicationServiceClient
+	audit       seleksiv1.AuditServiceClient
+}
+
+// prepareRequestID checks --request-id or makes a fresh one.
+func (inv *invocation) prepareRequestID() error {
+	if !inv.cmd.mutating {
+		return nil
+	}
+	if inv.requestID == "" {
+		inv.requestID = newRequestID()
+	} else if !validRequestID(inv.requestID) {
+		return usageErrorf("--request-id must be 8 to 64 of A-Z a-z 0-9 _ -, not %q", inv.requestID)
+	}
+	return nil
+}
+
+// announceRequestID prints the request ID on stderr just before the first call goes out, so
+// a user whose command was cut off can retry it without applying it twice. Commands that
+// stop on their input print nothing, as nothing was sent.
+func (inv *invocation) announceRequestID(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if inv.requestID != "" && !inv.announced {
+		inv.announced = true
+		fmt.Fprintf(inv.app.Stderr, "request id: %s\n", inv.requestID)
+	}
+	return invoker(ctx, method, req, reply, cc, opts...)
+}
+
+// newRequestID returns 128 random bits in URL-safe base64: 22 characters that match the
+// API's request_id pattern and leave room for a batch suffix.
+func newRequestID() string {
+	b := make([]byte, 16)
+	// crypto/rand.Read never fails on supported platforms; it crashes the program instead.
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// validRequestID mirrors the API's `^[A-Za-z0-9_-]{8,64}$`.
+func validRequestID(s string) bool {
+	if len(s) < 8 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// connect builds the clients. grpc.NewClient does not dial yet, so commands that fail on
+// their input never touch the network.
+func (inv *invocation) connect() error {
+	creds := insecure.NewCredentials()
+	if inv.g.tls {
+		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
+	}
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
+		grpc.WithUserAgent("seleksictl"),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReceiveBytes)),
+		grpc.WithChainUnaryInterceptor(validateRequest, inv.announceRequestID, callMetadata(inv.g.token, inv.g.lang, inv.g.timeout)),
+	}
+	conn, err := grpc.NewClient(inv.g.server, append(opts, inv.app.DialOptions...)...)
+	if err != nil {
+		return usageErrorf("--server %q: %v", inv.g.server, err)
+	}
+	inv.conn = conn
+	inv.selections = seleksiv1.NewSelectionServiceClient(conn)
+	inv.application = seleksiv1.NewApplicationServiceClient(conn)
+	inv.audit = seleksiv1.NewAuditServiceClient(conn)
+	return nil
+}
+
+func (inv *invocation) close() {
+	if inv.conn != nil {
+		_ = inv.conn.Close()
+	}
+}
+
+// callMetadata adds what every call carries: the bearer token, the preferred language and a
+// deadline. Each call gets its own deadline, so a long score-sheet import is not cut off by
+// the time its earlier batches took.
+func callMetadata(token, lang string, timeout time.Duration) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		kv := []string{"accept-language", lang}
+		if token != "" {
+			kv = append(kv, "authorization", "Bearer "+token)
+		}
+		return invoker(metadata.AppendToOutgoingContext(ctx, kv...), method, req, reply, cc, opts...)
+	}
+}
+
+// validateRequest checks every request against the same protovalidate rules the server
+// enforces before it is sent. A request the server would refuse is then a usage error that
+// names the broken rules, found without a round trip and without a token.
+func validateRequest(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	if m, ok := req.(proto.Message); ok {
+		if err := protovalidate.Validate(m); err != nil {
+			return validationError("the request", err)
+		}
+	}
+	return invoker(ctx, method, req, reply, cc, opts...)
+}
