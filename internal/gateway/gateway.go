@@ -41,13 +41,20 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 		runtime.WithErrorHandler(errorHandler(logger)),
 		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
 	)
-	for name, register := range map[string]func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
-		"selection":   seleksiv1.RegisterSelectionServiceHandler,
-		"application": seleksiv1.RegisterApplicationServiceHandler,
-		"audit":       seleksiv1.RegisterAuditServiceHandler,
+	// Order matters: the mux tries the most recently registered pattern first, and
+	// GET /v1/selections/{id}:exportHistory also fits GetSelection's /v1/{name=selections/*}
+	// (a custom verb is part of the last segment). The audit routes are registered last so
+	// that their verbs win; a map here once made the winner random.
+	for _, svc := range []struct {
+		name     string
+		register func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+	}{
+		{"selection", seleksiv1.RegisterSelectionServiceHandler},
+		{"application", seleksiv1.RegisterApplicationServiceHandler},
+		{"audit", seleksiv1.RegisterAuditServiceHandler},
 	} {
-		if err := register(ctx, mux, conn); err != nil {
-			return nil, fmt.Errorf("gateway: register %s service: %w", name, err)
+		if err := svc.register(ctx, mux, conn); err != nil {
+			return nil, fmt.Errorf("gateway: register %s service: %w", svc.name, err)
 		}
 	}
 	openapi := seleksiv1.OpenAPIJSON()
