@@ -160,6 +160,12 @@ type ApplicationChange struct {
 	Stage  Stage  `json:"stage,omitempty"`
 	Reason string `json:"reason,omitempty"`
 	Rank   int    `json:"rank,omitempty"`
+	// FinalScore is set when the committee decision opens and the weighted scores are known,
+	// so the committee reads them before it decides.
+	FinalScore Score `json:"finalScore,omitempty"`
+	// Status is what the candidate is told, in both languages; commit fills it in from the
+	// state after the change, the same text the applicationStatus query answers.
+	Status *Message `json:"status,omitempty"`
 }
 
 // StageResult is a published stage result (one revision).

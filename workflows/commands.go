@@ -186,9 +186,12 @@ func (s *selection) supplyHolidays(ctx workflow.Context, a SupplyHolidaysArgs) (
 }
 
 // status explains an application's state to its candidate.
-func (s *selection) status(a *Application) ApplicationStatus {
-	st := ApplicationStatus{ApplicationID: a.ID, State: a.State, SelectionStage: s.st.Stage, EliminatedAt: a.EliminatedAt, Reason: a.Reason, Rank: a.Rank}
-	cur := stageName(s.st.Stage)
+func (s *selection) status(a *Application) ApplicationStatus { return statusOf(s.st, a) }
+
+// statusOf is the status of application a in selection state sel.
+func statusOf(sel *SelectionState, a *Application) ApplicationStatus {
+	st := ApplicationStatus{ApplicationID: a.ID, State: a.State, SelectionStage: sel.Stage, EliminatedAt: a.EliminatedAt, Reason: a.Reason, Rank: a.Rank}
+	cur := stageName(sel.Stage)
 	switch a.State {
 	case AppSubmitted:
 		st.Status = Message{Code: string(a.State), EN: "Your application was received and is being screened.", ID: "Lamaran Anda telah diterima dan sedang diperiksa."}
@@ -207,9 +210,9 @@ func (s *selection) status(a *Application) ApplicationStatus {
 	case AppNotSelected:
 		st.Status = Message{Code: string(a.State), EN: "You were not selected. " + a.Reason, ID: "Anda tidak terpilih. " + a.Reason}
 	}
-	if s.st.Stage == StageCancelled && s.st.Cancellation != nil {
-		st.Status.EN += " The selection was cancelled: " + s.st.Cancellation.Reason
-		st.Status.ID += " Seleksi dibatalkan: " + s.st.Cancellation.Reason
+	if sel.Stage == StageCancelled && sel.Cancellation != nil {
+		st.Status.EN += " The selection was cancelled: " + sel.Cancellation.Reason
+		st.Status.ID += " Seleksi dibatalkan: " + sel.Cancellation.Reason
 	}
 	return st
 }

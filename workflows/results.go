@@ -326,15 +326,21 @@ func (s *selection) openNextStage(ctx workflow.Context) error {
 		s.computeFinals(next)
 	}
 	active := 0
+	var changes []ApplicationChange
 	for i := range next.Applications {
-		if next.Applications[i].State == AppInProgress {
-			active++
+		a := &next.Applications[i]
+		if a.State != AppInProgress {
+			continue
 		}
+		active++
+		// The committee decides on the final scores, so the store gets them as the
+		// decision stage opens; every candidate still in the running learns the new stage.
+		changes = append(changes, ApplicationChange{ApplicationID: a.ID, State: a.State, Stage: next.Stage, FinalScore: a.Final})
 	}
 	m := bi(EvtStageOpened, fmt.Sprintf("%s has started with %d candidate(s).", capitalize(stageName(next.Stage).EN), active),
 		fmt.Sprintf("Tahap %s dimulai dengan %d peserta.", stageName(next.Stage).ID, active))
 	s.logger.Info("stage opened", "stage", next.Stage, "candidates", active)
-	return s.commit(ctx, next, CommandRecord{Kind: EvtStageOpened, Actor: systemActor(), Message: m})
+	return s.commit(ctx, next, CommandRecord{Kind: EvtStageOpened, Actor: systemActor(), Message: m, Applications: changes})
 }
 
 // prune drops the stage records of applications that are out of the running once the stage

@@ -352,6 +352,12 @@ func (s *selection) commit(ctx workflow.Context, next *SelectionState, rec Comma
 	if rec.At.IsZero() {
 		rec.At = s.now(ctx)
 	}
+	for i := range rec.Applications {
+		if j := next.app(rec.Applications[i].ApplicationID); j >= 0 {
+			m := statusOf(next, &next.Applications[j]).Status
+			rec.Applications[i].Status = &m
+		}
+	}
 	actx := activityOptions(ctx, time.Minute)
 	if err := workflow.ExecuteActivity(actx, ActivityApplyCommand, rec).Get(actx, nil); err != nil {
 		return err

@@ -160,8 +160,15 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 		c.Result = sr
 	}
 	for _, ch := range rec.Applications {
-		c.Applications = append(c.Applications, store.ApplicationChange{ApplicationID: ch.ApplicationID, State: string(ch.State),
-			Stage: string(ch.Stage), Reason: ch.Reason, Rank: ch.Rank, FinalScore: finals[ch.ApplicationID]})
+		change := store.ApplicationChange{ApplicationID: ch.ApplicationID, State: string(ch.State),
+			Stage: string(ch.Stage), Reason: ch.Reason, Rank: ch.Rank, FinalScore: finals[ch.ApplicationID]}
+		if ch.FinalScore != 0 {
+			change.FinalScore = int64(ch.FinalScore)
+		}
+		if m := ch.Status; m != nil {
+			change.Status = &store.Text{Code: m.Code, EN: m.EN, ID: m.ID}
+		}
+		c.Applications = append(c.Applications, change)
 	}
 	if o := rec.Objection; o != nil {
 		so := &store.Objection{ID: o.ID, ApplicationID: o.ApplicationID, Stage: string(o.Stage), Candidate: o.Candidate,
