@@ -55,7 +55,10 @@ func startEmbedded(cfg config.Config, logger *slog.Logger) (app.EmbeddedTemporal
 		FrontendAddr: cfg.EmbeddedFrontendAddr,
 		UIAddr:       cfg.EmbeddedUIAddr,
 		Namespaces:   []string{cfg.TemporalNamespace},
-		Logger:       logger,
-		LogLevel:     max(cfg.LogLevel, slog.LevelWarn),
+		// Created with the namespace, the search attributes are usable from the first
+		// request; added later through the operator API they take a moment to propagate.
+		SearchAttributes: app.SearchAttributes(),
+		Logger:           logger,
+		LogLevel:         max(cfg.LogLevel, slog.LevelWarn),
 	})
 }
