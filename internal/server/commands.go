@@ -87,7 +87,14 @@ func (c commander) workflowError(ctx context.Context, op string, err error) erro
 			if text.ID == "" && text.EN == "" {
 				text = msgInvalid
 			}
-			return localizedError(ctx, code, text, &errdetails.ErrorInfo{Reason: appErr.Type(), Domain: "seleksi"})
+			info := &errdetails.ErrorInfo{Reason: appErr.Type(), Domain: "seleksi"}
+			if code == codes.InvalidArgument {
+				// Invalid arguments carry field violations, like every other InvalidArgument of
+				// the API; without them the gateway takes the answer for a malformed body.
+				return localizedError(ctx, code, text, info, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+					Field: "request", Description: text.In(language(ctx)), Reason: appErr.Type()}}})
+			}
+			return localizedError(ctx, code, text, info)
 		}
 	}
 	var notFound *serviceerror.NotFound

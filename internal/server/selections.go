@@ -215,7 +215,18 @@ func (s *SelectionServer) GetSelection(ctx context.Context, req *seleksiv1.GetSe
 	if err != nil {
 		return nil, err
 	}
+	hideConflicts(ctx, sel)
 	return &seleksiv1.GetSelectionResponse{Selection: sel}, nil
+}
+
+// hideConflicts removes the committee's declared conflicts of interest from a selection shown
+// on a public route, unless the caller is on its committee, the secretariat or an auditor.
+func hideConflicts(ctx context.Context, sel *seleksiv1.Selection) {
+	p, ok := auth.FromContext(ctx)
+	if ok && (p.Role == auth.RoleAdmin || p.Role == auth.RoleAuditor || p.SitsOn(segment(sel.GetName(), 0))) {
+		return
+	}
+	sel.Conflicts = nil
 }
 
 // ListSelections lists selections page by page.
@@ -231,6 +242,7 @@ func (s *SelectionServer) ListSelections(ctx context.Context, req *seleksiv1.Lis
 		if err != nil {
 			return nil, storeError(ctx, s.cmd.logger, err)
 		}
+		hideConflicts(ctx, v)
 		out.Selections = append(out.Selections, v)
 	}
 	return out, nil

@@ -130,6 +130,12 @@ func applicationView(a store.Application, withPersonal bool) (*seleksiv1.Applica
 		UpdateTime:   ts(a.UpdateTime),
 		StatusText:   &seleksiv1.LocalizedText{Id: a.Status.ID, En: a.Status.EN},
 	}
+	if a.Status.ID == "" && a.State == store.StateSubmitted {
+		// Until the workflow first speaks about an application (at the announcement's close),
+		// it is simply received; the workflow uses the same words from then on.
+		out.StatusText = &seleksiv1.LocalizedText{Id: "Lamaran Anda telah diterima dan sedang diperiksa.",
+			En: "Your application was received and is being screened."}
+	}
 	profile := &seleksiv1.CandidateProfile{}
 	if len(a.Profile) > 0 {
 		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(a.Profile, profile); err != nil {
