@@ -10,9 +10,9 @@ import (
 	"github.com/bkpsdm/seleksi/workflows"
 )
 
-// TestChainMatchesAuditPackage holds the store's chain encoding and the audit package's
-// verifier together: the store cannot import internal/audit (which depends on the workflow
-// code), so it implements the same encoding, and this test fails the moment they drift.
+// TestChainMatchesAuditPackage checks that a chain written through the activities and read
+// back from the database verifies with the audit package: the field mapping between the two
+// event types, and instants that survive the database round trip, both feed the hash.
 func TestChainMatchesAuditPackage(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()

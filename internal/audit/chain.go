@@ -1,16 +1,14 @@
 package audit
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bkpsdm/seleksi/internal/store"
 )
 
 // AuditEvent is one entry of a selection's audit log, as the store keeps it (the audit_events
@@ -80,30 +78,14 @@ const TimeLayout = "2006-01-02T15:04:05.000000Z"
 // empty string when it is the zero time. The length prefixes make the encoding unambiguous:
 // no two different field lists encode to the same bytes, whatever the fields contain.
 func ChainHash(prevHash string, e AuditEvent) string {
-	fields := []string{
-		ChainDomain,
-		prevHash,
-		e.SelectionID,
-		strconv.FormatInt(e.Seq, 10),
-		e.WorkflowID,
-		e.UpdateID,
-		strconv.FormatInt(e.CommandSeq, 10),
-		e.ActorSubject,
-		e.Role,
-		e.Action,
-		e.Target,
-		e.Reason,
-		FormatInstant(e.WorkflowTime),
-		e.PayloadSHA256,
-	}
-	h := sha256.New()
-	var n [8]byte
-	for _, f := range fields {
-		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
-		h.Write(n[:])
-		h.Write([]byte(f))
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	// One implementation of the encoding serves the store that writes the chain and the
+	// auditor who checks it; TestChainHashVector pins it independently of that code.
+	return store.ChainHash(store.AuditEvent{
+		SelectionID: e.SelectionID, Seq: e.Seq, WorkflowID: e.WorkflowID, UpdateID: e.UpdateID,
+		CommandSeq: e.CommandSeq, ActorSubject: e.ActorSubject, Role: e.Role, Action: e.Action,
+		Target: e.Target, Reason: e.Reason, WorkflowTime: e.WorkflowTime, PayloadSHA256: e.PayloadSHA256,
+		PrevHash: prevHash,
+	})
 }
 
 // FormatInstant writes t as the hashed encoding does (see TimeLayout).
@@ -244,77 +226,8 @@ func PayloadDigest(payload []byte) (string, error) {
 // bytes, no insignificant white space, numbers exactly as written, strings escaped as
 // encoding/json does without HTML escaping. Two documents with the same content encode to
 // the same bytes whatever their key order or spacing, which is what makes payload digests
-// reproducible by an auditor. These are the same rules as the store's canonical encoding;
-// any change here must be made there too.
+// reproducible by an auditor. It is the store's encoding, so digests computed here and there
+// agree by construction.
 func CanonicalJSON(doc []byte) ([]byte, error) {
-	if len(bytes.TrimSpace(doc)) == 0 {
-		return []byte("null"), nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var tree any
-	if err := dec.Decode(&tree); err != nil {
-		return nil, fmt.Errorf("canonical json: %w", err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("canonical json: data after the document")
-	}
-	var buf bytes.Buffer
-	if err := writeCanonical(&buf, tree); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-func writeCanonical(buf *bytes.Buffer, v any) error {
-	switch x := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		buf.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeJSONString(buf, k)
-			buf.WriteByte(':')
-			if err := writeCanonical(buf, x[k]); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-	case []any:
-		buf.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := writeCanonical(buf, e); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
-	case string:
-		writeJSONString(buf, x)
-	case json.Number:
-		buf.WriteString(x.String())
-	case bool:
-		buf.WriteString(strconv.FormatBool(x))
-	case nil:
-		buf.WriteString("null")
-	default:
-		return fmt.Errorf("canonical json: unexpected %T", v)
-	}
-	return nil
-}
-
-func writeJSONString(buf *bytes.Buffer, s string) {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	// Encoding a string cannot fail; Encode appends a newline, which is trimmed.
-	_ = enc.Encode(s)
-	buf.Truncate(buf.Len() - 1)
+	return store.CanonicalJSON(json.RawMessage(doc))
 }

@@ -52,9 +52,7 @@ type auditInput struct {
 //
 // Numbers are decimal; workflow_time is UTC truncated to the microsecond with six fractional
 // digits ("" for the zero time). The length prefixes make the encoding unambiguous whatever
-// the fields contain. It is the encoding internal/audit verifies (audit.ChainHash), which
-// the store cannot import (audit depends on the workflow code); a test in
-// internal/activities holds the two together.
+// the fields contain. internal/audit verifies chains with this same function.
 func ChainHash(e AuditEvent) string {
 	wt := ""
 	if !e.WorkflowTime.IsZero() {

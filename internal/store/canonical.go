@@ -37,6 +37,9 @@ func CanonicalJSON(v any) ([]byte, error) {
 	if err := dec.Decode(&tree); err != nil {
 		return nil, fmt.Errorf("canonical json: %w", err)
 	}
+	if dec.More() {
+		return nil, fmt.Errorf("canonical json: data after the document")
+	}
 	var buf bytes.Buffer
 	if err := writeCanonical(&buf, tree); err != nil {
 		return nil, err
