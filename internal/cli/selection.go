@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"google.golang.org/protobuf/proto"
 	"strconv"
 	"strings"
 
@@ -137,13 +138,7 @@ instead of skipping a stage.`,
 			if err != nil {
 				return err
 			}
-			return inv.print(resp, func(t *table) {
-				inv.selectionTable(t, resp.GetSelection())
-				if r := resp.GetPublishedResult(); r != nil {
-					t.blank()
-					stageResultTable(t, r)
-				}
-			})
+			return inv.printSelectionAndResult(resp, resp.GetSelection(), resp.GetPublishedResult())
 		},
 	}
 }
@@ -190,13 +185,7 @@ With fewer than three names, --statement must say why fewer qualify.`,
 			if err != nil {
 				return err
 			}
-			return inv.print(resp, func(t *table) {
-				inv.selectionTable(t, resp.GetSelection())
-				if r := resp.GetPublishedResult(); r != nil {
-					t.blank()
-					stageResultTable(t, r)
-				}
-			})
+			return inv.printSelectionAndResult(resp, resp.GetSelection(), resp.GetPublishedResult())
 		},
 	}
 }
@@ -409,4 +398,16 @@ func stageResultTable(t *table, r *seleksiv1.StageResult) {
 		}
 		t.row(append(row, e.GetReason())...)
 	}
+}
+
+// printSelectionAndResult prints a command's answer: the selection as it now stands and, when
+// the command published one, the stage result.
+func (inv *invocation) printSelectionAndResult(resp proto.Message, sel *seleksiv1.Selection, published *seleksiv1.StageResult) error {
+	return inv.print(resp, func(t *table) {
+		inv.selectionTable(t, sel)
+		if published != nil {
+			t.blank()
+			stageResultTable(t, published)
+		}
+	})
 }
