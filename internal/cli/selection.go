@@ -4,9 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"google.golang.org/protobuf/proto"
 	"strconv"
 	"strings"
+
+	"google.golang.org/protobuf/proto"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 )
