@@ -2,8 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/x509"
+	"database/sql"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"slices"
@@ -457,6 +463,7 @@ func runSelection(t *testing.T, e *e2e) {
 	e.candidateSees(5, "APPLICATION_STATE_ELIMINATED", "STAGE_ADMINISTRATIVE_SCREENING")
 
 	e.checkAppliedOnce()
+	e.audit()
 	if e.noStatus > 0 {
 		t.Errorf("%d of %d views of a candidate's own application had no status text in Indonesian and English; the first: %s",
 			e.noStatus, e.views, e.firstNoStatus)
@@ -704,5 +711,173 @@ func applicationBody(i int) map[string]any {
 		},
 		"documents": []map[string]any{doc("lhkpn"), doc("surat_sehat")},
 		"statement": "Saya siap memimpin Dinas Kesehatan.",
+	}
+}
+
+// verificationJSON is the gateway's JSON form of a VerificationReport (64-bit integers are
+// strings in protojson).
+type verificationJSON struct {
+	Report struct {
+		OK            bool          `json:"ok"`
+		EventsChecked string        `json:"eventsChecked"`
+		Replayed      bool          `json:"replayed"`
+		VerifyTime    string        `json:"verifyTime"`
+		Findings      []findingJSON `json:"findings"`
+	} `json:"report"`
+}
+
+// findingJSON is one Finding of a report.
+type findingJSON struct {
+	Kind            string   `json:"kind"`
+	Message         string   `json:"message"`
+	EventSequences  []string `json:"eventSequences"`
+	HistoryEventIDs []string `json:"historyEventIds"`
+}
+
+// audit is the auditor's part, after the selection closed: the bundle exported through the
+// gateway is signed with the published key and its parts match the signed manifest; the
+// selection verifies (replayed through the workflow code and compared with the store) with
+// no findings; and after one audit event's reason is changed in the database behind the
+// service's back, verification names the broken chain at that event.
+func (e *e2e) audit() {
+	t := e.t
+	t.Helper()
+	auditor := e.tok.mint(auth.RoleAuditor, "inspektorat-1")
+
+	// The key is public: anyone holding a bundle can check it.
+	var key struct {
+		KeyID        string `json:"keyId"`
+		PublicKeyPEM string `json:"publicKeyPem"`
+	}
+	e.must(http.MethodGet, "/v1/auditKeys/current", "", nil, &key)
+	block, _ := pem.Decode([]byte(key.PublicKeyPEM))
+	if block == nil {
+		t.Fatalf("published key is not PEM: %q", key.PublicKeyPEM)
+	}
+	parsed, err := x509.ParsePKIXPublicKey(block.Bytes)
+	pub, ok := parsed.(ed25519.PublicKey)
+	if err != nil || !ok {
+		t.Fatalf("published key: %T %v", parsed, err)
+	}
+
+	var export struct {
+		Bundle struct {
+			Manifest  []byte `json:"manifest"`
+			Signature []byte `json:"signature"`
+			KeyID     string `json:"keyId"`
+			Parts     []struct {
+				Name    string `json:"name"`
+				Content []byte `json:"content"`
+				SHA256  string `json:"sha256"`
+			} `json:"parts"`
+		} `json:"bundle"`
+	}
+	if r := e.do(http.MethodGet, e.sel()+":exportHistory", e.admin, nil); r.code != http.StatusForbidden {
+		t.Errorf("export by the secretariat: %s, want 403", r)
+	}
+	e.must(http.MethodGet, e.sel()+":exportHistory", auditor, nil, &export)
+	b := export.Bundle
+	if !ed25519.Verify(pub, b.Manifest, b.Signature) || b.KeyID != key.KeyID {
+		t.Errorf("the bundle's signature does not verify with the published key %s (bundle names %s)", key.KeyID, b.KeyID)
+	}
+	var manifest struct {
+		SelectionID string `json:"selectionId"`
+		Parts       []struct {
+			Name   string `json:"name"`
+			SHA256 string `json:"sha256"`
+		} `json:"parts"`
+	}
+	if err := json.Unmarshal(b.Manifest, &manifest); err != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	histories := 0
+	for i, p := range b.Parts {
+		sum := sha256.Sum256(p.Content)
+		if i >= len(manifest.Parts) || manifest.Parts[i].Name != p.Name || manifest.Parts[i].SHA256 != hex.EncodeToString(sum[:]) || p.SHA256 != manifest.Parts[i].SHA256 {
+			t.Errorf("part %d (%s) does not match the signed manifest", i, p.Name)
+		}
+		if strings.HasPrefix(p.Name, "history/") {
+			histories++
+		}
+	}
+	if manifest.SelectionID != e.id || len(b.Parts) != len(manifest.Parts) || histories == 0 {
+		t.Errorf("the bundle of %s holds %d parts (%d histories), the manifest lists %d", manifest.SelectionID, len(b.Parts), histories, len(manifest.Parts))
+	}
+
+	var rep verificationJSON
+	e.must(http.MethodPost, e.sel()+":verify", auditor, map[string]any{"replay": true}, &rep)
+	if !rep.Report.OK || len(rep.Report.Findings) > 0 || !rep.Report.Replayed || rep.Report.VerifyTime == "" {
+		t.Errorf("verification of the closed selection: ok %v replayed %v, %d findings:", rep.Report.OK, rep.Report.Replayed, len(rep.Report.Findings))
+		for _, f := range rep.Report.Findings {
+			t.Logf("  %s seqs %v events %v: %s", f.Kind, f.EventSequences, f.HistoryEventIDs, f.Message)
+		}
+	}
+
+	// Tamper with the reason of the first committee command, as someone with database
+	// access might to rewrite why a candidate was treated as they were.
+	var events struct {
+		AuditEvents []struct {
+			Sequence string `json:"sequence"`
+			UpdateID string `json:"updateId"`
+			Reason   string `json:"reason"`
+		} `json:"auditEvents"`
+	}
+	e.must(http.MethodGet, e.sel()+"/auditEvents?pageSize=1000", auditor, nil, &events)
+	if n, _ := strconv.Atoi(rep.Report.EventsChecked); n != len(events.AuditEvents) || n == 0 {
+		t.Errorf("verification checked %s events, the auditor lists %d", rep.Report.EventsChecked, len(events.AuditEvents))
+	}
+	var seq string
+	for _, ev := range events.AuditEvents {
+		if slices.Contains(e.retried, ev.UpdateID) && ev.Reason != "" {
+			seq = ev.Sequence
+			break
+		}
+	}
+	if seq == "" {
+		t.Fatal("no audit event of a committee command with a reason to tamper with")
+	}
+	e.tamperReason(seq)
+
+	rep = verificationJSON{}
+	e.must(http.MethodPost, e.sel()+":verify", auditor, map[string]any{"replay": false}, &rep)
+	names := func(kind string) bool {
+		return slices.ContainsFunc(rep.Report.Findings, func(f findingJSON) bool {
+			return f.Kind == kind && slices.Contains(f.EventSequences, seq)
+		})
+	}
+	t.Logf("audit: bundle of %d parts verified with key %.12s…; after audit event %s was changed, %d findings:", len(b.Parts), key.KeyID, seq, len(rep.Report.Findings))
+	for _, f := range rep.Report.Findings {
+		t.Logf("  %s seqs %v events %v: %s", f.Kind, f.EventSequences, f.HistoryEventIDs, f.Message)
+	}
+	if rep.Report.OK || !names("FINDING_KIND_CHAIN_BROKEN") || !names("FINDING_KIND_HASH_MISMATCH") {
+		t.Errorf("verification after audit event %s was changed: ok %v, want findings CHAIN_BROKEN and HASH_MISMATCH naming it", seq, rep.Report.OK)
+	}
+}
+
+// tamperReason changes the reason of one of the selection's audit events directly in the
+// database, on a connection of its own.
+func (e *e2e) tamperReason(seq string) {
+	e.t.Helper()
+	driver, dsn, query := "pgx", e.storeURL, "UPDATE audit_events SET reason = reason || ' (diubah)' WHERE selection_id = $1 AND seq = $2"
+	if path, ok := strings.CutPrefix(e.storeURL, "sqlite:"); ok {
+		// The service holds the same file open in WAL mode; wait for its writers.
+		driver, dsn = "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)"
+		query = "UPDATE audit_events SET reason = reason || ' (diubah)' WHERE selection_id = ? AND seq = ?"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		e.t.Fatalf("open the database to tamper with it: %v", err)
+	}
+	defer db.Close()
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	res, err := db.ExecContext(context.Background(), query, e.id, n)
+	if err != nil {
+		e.t.Fatalf("tamper with audit event %d: %v", n, err)
+	}
+	if rows, _ := res.RowsAffected(); rows != 1 {
+		e.t.Fatalf("tampering changed %d rows, want 1", rows)
 	}
 }

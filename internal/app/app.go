@@ -15,7 +15,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
-	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/activities"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/config"
@@ -111,7 +110,11 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
-		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, verifier, a.services(cfg, logger)); err != nil {
+		svcs, err := a.services(cfg, logger)
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, verifier, svcs); err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
 		a.transport.Start()
@@ -132,15 +135,24 @@ func newVerifier(cfg config.Config) (auth.Verifier, error) {
 	return key.Verifier(time.Now), nil
 }
 
-// services are the handlers registered on the gRPC server.
-func (a *App) services(cfg config.Config, logger *slog.Logger) server.Services {
+// services are the handlers registered on the gRPC server. Export bundles are signed with
+// the local key in the data directory in every deployment: an auditor checks them against
+// the key GetSigningKey publishes, whoever issues the tokens.
+func (a *App) services(cfg config.Config, logger *slog.Logger) (server.Services, error) {
+	key, err := auth.LoadOrCreateLocalKey(cfg.DataDir)
+	if err != nil {
+		return server.Services{}, err
+	}
+	auditSrv, err := server.NewAuditServer(a.store, a.temporal, key.Signer(), key.Public(), logger, time.Now)
+	if err != nil {
+		return server.Services{}, err
+	}
 	return server.Services{
 		Selection: server.NewSelectionServer(a.store, a.temporal, logger, server.SelectionOptions{
 			TaskQueue: cfg.TemporalTaskQueue, SecondsPerDay: cfg.DemoSecondsPerDay}),
 		Application: server.NewApplicationServer(a.store, a.temporal, logger, nil),
-		// TODO(issue 6): export, replay and verification.
-		Audit: seleksiv1.UnimplementedAuditServiceServer{},
-	}
+		Audit:       auditSrv,
+	}, nil
 }
 
 // startNotifications drains the notification outbox until the app stops: by mail when a

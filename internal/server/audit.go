@@ -1,0 +1,641 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/audit"
+	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/workflows"
+)
+
+// AuditStore is what the audit handlers read from the relational store: the audit chain,
+// the projection the replayed state is compared with, and the store's own checks of its
+// chain and of the frozen application snapshots.
+type AuditStore interface {
+	GetSelection(ctx context.Context, id string) (store.Selection, error)
+	ListAuditEvents(ctx context.Context, selectionID string, opts store.ListOptions) (store.Page[store.AuditEvent], error)
+	ListApplications(ctx context.Context, selectionID string, opts store.ListOptions) (store.Page[store.Application], error)
+	VerifyChain(ctx context.Context, selectionID string) (store.Report, error)
+	VerifySnapshot(ctx context.Context, selectionID, key string) (store.SnapshotCheck, error)
+}
+
+// HistorySource is the part of the Temporal client that reads workflow histories: the
+// visibility listing that finds every run of a selection's workflow, and each run's events.
+type HistorySource interface {
+	ListWorkflow(ctx context.Context, request *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error)
+	GetWorkflowHistory(ctx context.Context, workflowID string, runID string, isLongPoll bool, filterType enumspb.HistoryEventFilterType) client.HistoryEventIterator
+}
+
+// AuditServer implements AuditService: it reads the audit chain from the store and the
+// workflow's histories from Temporal, signs export bundles with the server's key, and
+// verifies a selection with the offline checks of internal/audit plus the comparisons that
+// need the store (its own chain walk, its snapshots and its projection).
+type AuditServer struct {
+	seleksiv1.UnimplementedAuditServiceServer
+	store   AuditStore
+	history HistorySource
+	signer  crypto.Signer
+	pub     ed25519.PublicKey
+	logger  *slog.Logger
+	now     func() time.Time
+}
+
+var _ seleksiv1.AuditServiceServer = (*AuditServer)(nil)
+
+// NewAuditServer builds the audit handlers. signer must hold the Ed25519 private key whose
+// public half is pub: a mismatch would publish a key that verifies none of the bundles, so
+// it is refused here rather than discovered by an auditor.
+func NewAuditServer(st AuditStore, hs HistorySource, signer crypto.Signer, pub ed25519.PublicKey, logger *slog.Logger, now func() time.Time) (*AuditServer, error) {
+	if signer == nil || len(pub) != ed25519.PublicKeySize {
+		return nil, errors.New("audit server: an Ed25519 signer and its public key are required")
+	}
+	if sp, ok := signer.Public().(ed25519.PublicKey); !ok || !sp.Equal(pub) {
+		return nil, errors.New("audit server: the signer does not hold the private half of the published key")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &AuditServer{store: st, history: hs, signer: signer, pub: pub, logger: logger, now: now}, nil
+}
+
+// historyUnavailable is the answer for a selection whose workflow has no history to export.
+func historyUnavailable(ctx context.Context) error {
+	return localizedError(ctx, codes.FailedPrecondition, i18n.Text{
+		ID: "riwayat alur kerja seleksi ini tidak tersedia", EN: "this selection's workflow history is not available"})
+}
+
+// auditPageSize is how many audit events or applications are read per store call while a
+// whole chain or projection is collected.
+const auditPageSize = 1000
+
+// ListAuditEvents lists one page of a selection's audit chain.
+func (s *AuditServer) ListAuditEvents(ctx context.Context, req *seleksiv1.ListAuditEventsRequest) (*seleksiv1.ListAuditEventsResponse, error) {
+	page, err := s.store.ListAuditEvents(ctx, segment(req.GetParent(), 0), store.ListOptions{
+		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Filter: req.GetFilter()})
+	if err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
+	out := &seleksiv1.ListAuditEventsResponse{NextPageToken: page.NextPageToken}
+	for _, e := range page.Items {
+		out.AuditEvents = append(out.AuditEvents, auditEventView(e))
+	}
+	return out, nil
+}
+
+func auditEventView(e store.AuditEvent) *seleksiv1.AuditEvent {
+	return &seleksiv1.AuditEvent{
+		Name:          fmt.Sprintf("%s/auditEvents/%d", selectionName(e.SelectionID), e.Seq),
+		Sequence:      uint64(e.Seq),
+		ActorSubject:  e.ActorSubject,
+		Role:          seleksiv1.Role(seleksiv1.Role_value[e.Role]),
+		Action:        e.Action,
+		Target:        e.Target,
+		Reason:        e.Reason,
+		WorkflowTime:  ts(e.WorkflowTime),
+		PayloadSha256: e.PayloadSHA256,
+		PrevHash:      e.PrevHash,
+		Hash:          e.Hash,
+		WorkflowId:    e.WorkflowID,
+		UpdateId:      e.UpdateID,
+	}
+}
+
+// GetSigningKey publishes the public key bundles are signed with, in the two forms
+// verifiers take: PEM (openssl, most libraries) and JWK (JOSE tooling).
+func (s *AuditServer) GetSigningKey(ctx context.Context, _ *seleksiv1.GetSigningKeyRequest) (*seleksiv1.GetSigningKeyResponse, error) {
+	der, err := x509.MarshalPKIXPublicKey(s.pub)
+	if err != nil {
+		return nil, s.internalError(ctx, fmt.Errorf("encode the signing key: %w", err))
+	}
+	kid := audit.KeyFingerprint(s.pub)
+	jwk, err := json.Marshal(map[string]string{
+		"kty": "OKP", "crv": "Ed25519", "x": base64.RawURLEncoding.EncodeToString(s.pub),
+		"alg": "EdDSA", "use": "sig", "kid": kid,
+	})
+	if err != nil {
+		return nil, s.internalError(ctx, fmt.Errorf("encode the signing key: %w", err))
+	}
+	return &seleksiv1.GetSigningKeyResponse{
+		KeyId:        kid,
+		Algorithm:    "EdDSA",
+		PublicKeyPem: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
+		Jwk:          string(jwk),
+	}, nil
+}
+
+// evidence is everything collected about one selection for a bundle, with the store's
+// snapshot checks that the bundle itself does not carry.
+type evidence struct {
+	selection store.Selection
+	bundle    audit.Bundle
+	runs      []*historypb.History
+	checks    []store.SnapshotCheck
+}
+
+// collect gathers a selection's evidence: the whole audit chain, every run of its workflow,
+// and the store's recomputed digest of every snapshot the workflow recorded. A selection
+// whose workflow never started has no runs; the caller decides what that means. Errors are
+// already statuses for the client.
+func (s *AuditServer) collect(ctx context.Context, selectionID string) (*evidence, error) {
+	sel, err := s.store.GetSelection(ctx, selectionID)
+	if err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
+	wfID := sel.WorkflowID
+	if wfID == "" {
+		wfID = workflows.WorkflowID(selectionID)
+	}
+	ev := &evidence{selection: sel, bundle: audit.Bundle{SelectionID: selectionID, WorkflowID: wfID, CreatedAt: s.now().UTC()}}
+	// The chain is read before the history. While the workflow runs, a command's audit event
+	// is written by an activity that the history records as completed only afterwards, so
+	// in this order an event is never read without its record; the other order would show
+	// events the history did not yet hold as unmatched.
+	if ev.bundle.Events, err = s.auditEvents(ctx, selectionID); err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
+	ev.runs, ev.bundle.Histories, err = s.histories(ctx, wfID)
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		// The workflow never started, or Temporal no longer has it: the evidence has no
+		// history, which export refuses and verification reports as a finding.
+		s.logger.WarnContext(ctx, "no workflow history for the selection", "selection", selectionID, "workflow_id", wfID, "error", err)
+		ev.runs, ev.bundle.Histories = nil, nil
+	case err != nil:
+		return nil, s.historyError(ctx, err)
+	}
+	// The keys of the snapshots come from the history (the store offers no listing of its
+	// own); a snapshot the store lost is then left without a digest, which the bundle's
+	// check reports.
+	facts, _ := audit.ExtractFacts(ev.runs)
+	for _, f := range facts.Snapshots {
+		if f.CompletedEventID == 0 {
+			continue
+		}
+		chk, err := s.store.VerifySnapshot(ctx, selectionID, f.Request.Key)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, storeError(ctx, s.logger, err)
+		}
+		ev.checks = append(ev.checks, chk)
+		// The store reports which of the snapshot's applications are gone rather than how
+		// many remain; the workflow's list is the snapshot's, so the difference is the count
+		// the store can still account for.
+		ev.bundle.Snapshots = append(ev.bundle.Snapshots, audit.SnapshotDigest{
+			Key: chk.Key, Digest: chk.Recomputed, Applications: len(f.ApplicationIDs) - len(chk.Missing)})
+	}
+	return ev, nil
+}
+
+// auditEvents reads the selection's whole chain, in order.
+func (s *AuditServer) auditEvents(ctx context.Context, selectionID string) ([]audit.AuditEvent, error) {
+	var out []audit.AuditEvent
+	opts := store.ListOptions{PageSize: auditPageSize}
+	for {
+		page, err := s.store.ListAuditEvents(ctx, selectionID, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page.Items {
+			out = append(out, audit.AuditEvent{
+				SelectionID: e.SelectionID, Seq: e.Seq, WorkflowID: e.WorkflowID, UpdateID: e.UpdateID,
+				CommandSeq: e.CommandSeq, ActorSubject: e.ActorSubject, Role: e.Role, Action: e.Action,
+				Target: e.Target, Reason: e.Reason, WorkflowTime: e.WorkflowTime, Payload: e.Payload,
+				PayloadSHA256: e.PayloadSHA256, PrevHash: e.PrevHash, Hash: e.Hash, RecordedAt: e.RecordTime,
+			})
+		}
+		if page.NextPageToken == "" {
+			return out, nil
+		}
+		opts.PageToken = page.NextPageToken
+	}
+}
+
+// histories reads every run of the workflow, oldest first, each as a parsed history and in
+// Temporal's standard JSON form. Visibility finds the runs; because visibility is updated
+// asynchronously, a run it does not list yet is still found by following continue-as-new
+// from the last run listed, and when it lists nothing at all the chain is walked back from
+// the current run.
+func (s *AuditServer) histories(ctx context.Context, workflowID string) ([]*historypb.History, []audit.RunHistory, error) {
+	query, err := visibilityQuery(workflowID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var execs []*workflowpb.WorkflowExecutionInfo
+	var token []byte
+	for {
+		resp, err := s.history.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			PageSize: 100, NextPageToken: token, Query: query})
+		if err != nil {
+			return nil, nil, fmt.Errorf("list the runs of %s: %w", workflowID, err)
+		}
+		execs = append(execs, resp.GetExecutions()...)
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			break
+		}
+	}
+	// Sorted here rather than with ORDER BY, which not every visibility store supports.
+	slices.SortStableFunc(execs, func(a, b *workflowpb.WorkflowExecutionInfo) int {
+		return a.GetStartTime().AsTime().Compare(b.GetStartTime().AsTime())
+	})
+
+	var runs []*historypb.History
+	seen := map[string]bool{}
+	for _, e := range execs {
+		runID := e.GetExecution().GetRunId()
+		if seen[runID] {
+			continue
+		}
+		h, err := s.runHistory(ctx, workflowID, runID)
+		if err != nil {
+			return nil, nil, err
+		}
+		seen[runID] = true
+		runs = append(runs, h)
+	}
+	if len(runs) == 0 {
+		// Walk back from the current run through each run's predecessor.
+		for runID := ""; len(runs) <= maxRuns; {
+			h, err := s.runHistory(ctx, workflowID, runID)
+			if err != nil {
+				return nil, nil, err
+			}
+			seen[startedRunID(h)] = true
+			runs = append([]*historypb.History{h}, runs...)
+			runID = h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId()
+			if runID == "" || seen[runID] {
+				break
+			}
+		}
+	}
+	// Follow continue-as-new past the last run listed.
+	for len(runs) <= maxRuns {
+		last := runs[len(runs)-1].GetEvents()
+		next := last[len(last)-1].GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
+		if next == "" || seen[next] {
+			break
+		}
+		h, err := s.runHistory(ctx, workflowID, next)
+		if err != nil {
+			return nil, nil, err
+		}
+		seen[next] = true
+		runs = append(runs, h)
+	}
+
+	out := make([]audit.RunHistory, len(runs))
+	for i, h := range runs {
+		b, err := audit.MarshalHistory(h)
+		if err != nil {
+			return nil, nil, err
+		}
+		out[i] = audit.RunHistory{RunID: startedRunID(h), JSON: b}
+	}
+	return runs, out, nil
+}
+
+// maxRuns bounds the walk along continue-as-new, so that a corrupt chain that loops cannot
+// keep a request busy forever. A selection continues as new a handful of times.
+const maxRuns = 1000
+
+// runHistory reads one run's full history ("" for the current run). A run that is still
+// open yields the events recorded so far.
+func (s *AuditServer) runHistory(ctx context.Context, workflowID, runID string) (*historypb.History, error) {
+	it := s.history.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &historypb.History{}
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("history of %s run %q: %w", workflowID, runID, err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	if len(h.Events) == 0 || h.Events[0].GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED {
+		return nil, badHistoryError{workflowID: workflowID, runID: runID}
+	}
+	return h, nil
+}
+
+// badHistoryError is a run whose history Temporal returned without its first event.
+type badHistoryError struct{ workflowID, runID string }
+
+func (e badHistoryError) Error() string {
+	return fmt.Sprintf("history of %s run %q does not start with WorkflowExecutionStarted", e.workflowID, e.runID)
+}
+
+func startedRunID(h *historypb.History) string {
+	return h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetOriginalExecutionRunId()
+}
+
+// visibilityQuery is the visibility query for every run of one workflow ID. The ID is
+// quoted as a string literal of Temporal's query language (backslash escapes), and IDs with
+// control characters are refused outright, so no value can change the query's structure.
+func visibilityQuery(workflowID string) (string, error) {
+	if workflowID == "" || strings.ContainsFunc(workflowID, unicode.IsControl) {
+		return "", fmt.Errorf("workflow ID %q cannot be queried", workflowID)
+	}
+	var b strings.Builder
+	b.WriteString("WorkflowId = '")
+	for _, r := range workflowID {
+		if r == '\'' || r == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('\'')
+	return b.String(), nil
+}
+
+// internalError logs a failure of the server itself (not of the store or Temporal) and
+// answers without its text.
+func (s *AuditServer) internalError(ctx context.Context, err error) error {
+	s.logger.ErrorContext(ctx, "audit handler failed", "error", err)
+	return localizedError(ctx, codes.Internal, msgInternal)
+}
+
+// historyError turns a failure to read the histories into a status; Temporal's own errors
+// (an unknown workflow is NotFound) go through the same mapping as commands.
+func (s *AuditServer) historyError(ctx context.Context, err error) error {
+	if errors.As(err, new(badHistoryError)) {
+		s.logger.ErrorContext(ctx, "unreadable workflow history", "error", err)
+		return localizedError(ctx, codes.Internal, i18n.Text{
+			ID: "riwayat alur kerja tidak dapat dibaca", EN: "the workflow history cannot be read"})
+	}
+	return commander{logger: s.logger}.workflowError(ctx, "read history", err)
+}
+
+// bundleAlgorithm names the bundle signature in the API, as the proto's documentation does.
+const bundleAlgorithm = "Ed25519"
+
+// signed writes the evidence as a signed bundle and reads it back, so that the API returns,
+// and verification checks, exactly the bytes an archive would hold.
+func (s *AuditServer) signed(b audit.Bundle) (*audit.Bundle, error) {
+	var buf bytes.Buffer
+	if err := audit.WriteBundle(&buf, b, s.signer); err != nil {
+		return nil, err
+	}
+	return audit.ReadBundle(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+}
+
+// ExportHistory exports the selection's evidence as a signed bundle: the manifest, the
+// signature over its bytes, and every part the manifest lists, in its order.
+func (s *AuditServer) ExportHistory(ctx context.Context, req *seleksiv1.ExportHistoryRequest) (*seleksiv1.ExportHistoryResponse, error) {
+	ev, err := s.collect(ctx, segment(req.GetName(), 0))
+	if err != nil {
+		return nil, err
+	}
+	if len(ev.bundle.Histories) == 0 {
+		return nil, historyUnavailable(ctx)
+	}
+	b, err := s.signed(ev.bundle)
+	if err != nil {
+		return nil, s.internalError(ctx, fmt.Errorf("export bundle: %w", err))
+	}
+	out := &seleksiv1.ExportBundle{
+		Manifest:           b.ManifestJSON,
+		Signature:          b.Signature.Value,
+		SignatureAlgorithm: bundleAlgorithm,
+		KeyId:              b.Manifest.KeyFingerprint,
+	}
+	for _, p := range b.Manifest.Parts {
+		i := slices.IndexFunc(b.Parts, func(q audit.Part) bool { return q.Name == p.Name })
+		if i < 0 {
+			return nil, s.internalError(ctx, fmt.Errorf("export bundle: part %s vanished", p.Name))
+		}
+		out.Parts = append(out.Parts, &seleksiv1.BundlePart{Name: p.Name, Content: b.Parts[i].Data, Sha256: p.SHA256})
+	}
+	return &seleksiv1.ExportHistoryResponse{Bundle: out}, nil
+}
+
+// VerifySelection verifies a selection from the same evidence an export holds, signed in
+// memory: the signature and parts, the audit chain against its head, the cross-check of
+// the audit events with the history, and the snapshot digests; with replay, also the replay
+// of every run through the current workflow code and the comparison of the rebuilt state
+// with the store's projection. The store's own walk of its chain and its own snapshot
+// checks are added, because they look at the rows as stored rather than as exported.
+func (s *AuditServer) VerifySelection(ctx context.Context, req *seleksiv1.VerifySelectionRequest) (*seleksiv1.VerifySelectionResponse, error) {
+	selID := segment(req.GetName(), 0)
+	ev, err := s.collect(ctx, selID)
+	if err != nil {
+		return nil, err
+	}
+	rep := &seleksiv1.VerificationReport{EventsChecked: uint64(len(ev.bundle.Events)), VerifyTime: timestamppb.New(s.now())}
+	var (
+		fs         []audit.Finding
+		projection []*seleksiv1.Finding
+	)
+	if len(ev.bundle.Histories) == 0 {
+		fs = append(fs, audit.Finding{Kind: kindHistoryUnavailable, Message: "the selection's workflow has no history"})
+		head := audit.Head(ev.bundle.Events)
+		fs = append(fs, audit.CheckChain(ev.bundle.Events, &head)...)
+	} else {
+		b, err := s.signed(ev.bundle)
+		if err != nil {
+			return nil, s.internalError(ctx, fmt.Errorf("verify: sign the bundle: %w", err))
+		}
+		if req.GetReplay() {
+			r, err := audit.VerifyBundle(ctx, b, s.pub)
+			if err != nil {
+				return nil, commander{logger: s.logger}.workflowError(ctx, "replay", err)
+			}
+			rep.Replayed = true
+			fs = append(fs, r.Findings...)
+			if r.Replay.State != nil {
+				apps, err := s.applications(ctx, selID)
+				if err != nil {
+					return nil, storeError(ctx, s.logger, err)
+				}
+				projection = compareProjection(r.Replay.State, ev.selection, apps)
+			}
+		} else {
+			// Everything VerifyBundle checks except the replay, which is the slow part.
+			if err := b.VerifySignature(s.pub); err != nil {
+				fs = append(fs, audit.Finding{Kind: audit.KindSignatureInvalid, Part: audit.SignatureName, Message: err.Error()})
+			}
+			fs = append(fs, b.CheckParts()...)
+			head := b.Manifest.AuditHead
+			fs = append(fs, audit.CheckChain(b.Events, &head)...)
+			facts, ffs := audit.ExtractFacts(ev.runs)
+			fs = append(fs, ffs...)
+			fs = append(fs, audit.CrossCheck(facts, b.Events)...)
+			fs = append(fs, audit.CheckSnapshots(facts, b.Snapshots)...)
+		}
+	}
+	kinds := findingKinds()
+	for _, f := range fs {
+		rep.Findings = append(rep.Findings, findingView(kinds, f))
+	}
+	rep.Findings = append(rep.Findings, projection...)
+
+	chain, err := s.store.VerifyChain(ctx, selID)
+	if err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
+	if f := chain.First; f != nil {
+		rep.Findings = append(rep.Findings, &seleksiv1.Finding{
+			Kind:           seleksiv1.FindingKind(seleksiv1.FindingKind_value[string(f.Kind)]),
+			Message:        "store chain: " + f.Message,
+			EventSequences: []uint64{uint64(f.Seq)},
+		})
+	}
+	for _, c := range ev.checks {
+		if c.OK {
+			continue
+		}
+		msg := fmt.Sprintf("store snapshot %s: recorded digest %s, the rows digest to %s today", c.Key, c.Recorded, c.Recomputed)
+		if len(c.Missing) > 0 {
+			msg += fmt.Sprintf("; applications missing: %s", strings.Join(c.Missing, ", "))
+		}
+		rep.Findings = append(rep.Findings, &seleksiv1.Finding{Kind: seleksiv1.FindingKind_FINDING_KIND_SNAPSHOT_MISMATCH, Message: msg})
+	}
+	rep.Ok = len(rep.Findings) == 0
+	return &seleksiv1.VerifySelectionResponse{Report: rep}, nil
+}
+
+// applications reads the store's whole projection of a selection's applications.
+func (s *AuditServer) applications(ctx context.Context, selectionID string) ([]store.Application, error) {
+	var out []store.Application
+	opts := store.ListOptions{PageSize: auditPageSize}
+	for {
+		page, err := s.store.ListApplications(ctx, selectionID, opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if page.NextPageToken == "" {
+			return out, nil
+		}
+		opts.PageToken = page.NextPageToken
+	}
+}
+
+// kindHistoryUnavailable is this server's own finding kind for a selection without a
+// history; the library never produces it, because it only ever sees bundles that have one.
+const kindHistoryUnavailable = "history_unavailable"
+
+// findingKinds maps the library's finding kinds to the API's coarser enum. The library's
+// kind stays in the message, so nothing is lost in the mapping.
+func findingKinds() map[string]seleksiv1.FindingKind {
+	return map[string]seleksiv1.FindingKind{
+		// The bundle was built from the store and Temporal in this request, so a broken
+		// signature or part means its bytes do not hash as signed.
+		audit.KindSignatureInvalid:     seleksiv1.FindingKind_FINDING_KIND_HASH_MISMATCH,
+		audit.KindPartDigestMismatch:   seleksiv1.FindingKind_FINDING_KIND_HASH_MISMATCH,
+		audit.KindPartUnlisted:         seleksiv1.FindingKind_FINDING_KIND_HASH_MISMATCH,
+		audit.KindPartMissing:          seleksiv1.FindingKind_FINDING_KIND_HISTORY_UNAVAILABLE,
+		audit.KindPartInvalid:          seleksiv1.FindingKind_FINDING_KIND_HISTORY_UNAVAILABLE,
+		audit.KindRunChainBroken:       seleksiv1.FindingKind_FINDING_KIND_HISTORY_UNAVAILABLE,
+		kindHistoryUnavailable:         seleksiv1.FindingKind_FINDING_KIND_HISTORY_UNAVAILABLE,
+		audit.KindNondeterminism:       seleksiv1.FindingKind_FINDING_KIND_REPLAY_FAILED,
+		audit.KindReplayFailed:         seleksiv1.FindingKind_FINDING_KIND_REPLAY_FAILED,
+		audit.KindStateMismatch:        seleksiv1.FindingKind_FINDING_KIND_REPLAY_FAILED,
+		audit.KindAuditChainBroken:     seleksiv1.FindingKind_FINDING_KIND_CHAIN_BROKEN,
+		audit.KindAuditPayloadMismatch: seleksiv1.FindingKind_FINDING_KIND_HASH_MISMATCH,
+		audit.KindAuditEventMissing:    seleksiv1.FindingKind_FINDING_KIND_MISSING_EVENT,
+		// An event that disagrees with the history records an action the history does not have.
+		audit.KindAuditEventUnmatched:    seleksiv1.FindingKind_FINDING_KIND_UNEXPECTED_EVENT,
+		audit.KindAuditEventMismatch:     seleksiv1.FindingKind_FINDING_KIND_UNEXPECTED_EVENT,
+		audit.KindSnapshotDigestMismatch: seleksiv1.FindingKind_FINDING_KIND_SNAPSHOT_MISMATCH,
+	}
+}
+
+// findingView is a library finding in the API's terms. The message keeps the library's
+// kind, the run and the part, which the proto has no fields for.
+func findingView(kinds map[string]seleksiv1.FindingKind, f audit.Finding) *seleksiv1.Finding {
+	out := &seleksiv1.Finding{Kind: kinds[f.Kind], Message: f.String(), HistoryEventIds: f.EventIDs}
+	for _, s := range f.Seqs {
+		out.EventSequences = append(out.EventSequences, uint64(s))
+	}
+	return out
+}
+
+// compareProjection compares the state rebuilt by replay with the store's projection: the
+// selection's stage, and each application's state, current stage, rank and final score.
+// Each difference is a PROJECTION_MISMATCH finding.
+func compareProjection(st *workflows.SelectionState, sel store.Selection, apps []store.Application) []*seleksiv1.Finding {
+	var out []*seleksiv1.Finding
+	add := func(format string, args ...any) {
+		out = append(out, &seleksiv1.Finding{Kind: seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH, Message: fmt.Sprintf(format, args...)})
+	}
+	if string(st.Stage) != sel.Stage {
+		add("the selection is at %s in the store, replay rebuilds %s", sel.Stage, st.Stage)
+	}
+	byID := make(map[string]store.Application, len(apps))
+	for _, a := range apps {
+		byID[a.ID] = a
+	}
+	inWorkflow := make(map[string]bool, len(st.Applications))
+	for _, a := range st.Applications {
+		inWorkflow[a.ID] = true
+		got, ok := byID[a.ID]
+		if !ok {
+			add("application %s is in the rebuilt state but not in the store", a.ID)
+			continue
+		}
+		if got.State != string(a.State) {
+			add("application %s: state %s in the store, replay rebuilds %s", a.ID, got.State, a.State)
+		}
+		if want := expectedStage(st.Stage, a); want != "" && got.CurrentStage != want {
+			add("application %s: current stage %s in the store, replay rebuilds %s", a.ID, got.CurrentStage, want)
+		}
+		if got.Rank != a.Rank {
+			add("application %s: rank %d in the store, replay rebuilds %d", a.ID, got.Rank, a.Rank)
+		}
+		if got.FinalScore != int64(a.Final) {
+			add("application %s: final score %d in the store, replay rebuilds %d (hundredths)", a.ID, got.FinalScore, a.Final)
+		}
+	}
+	// The workflow learns of applications at the announcement's close; before then, and for
+	// those withdrawn during the announcement, the store alone has them.
+	if st.Stage != workflows.StageAnnouncement {
+		for _, a := range apps {
+			if !inWorkflow[a.ID] && !(a.State == store.StateWithdrawn && a.EliminatedStage == store.StageAnnouncement) {
+				add("application %s is in the store but not in the rebuilt state", a.ID)
+			}
+		}
+	}
+	return out
+}
+
+// expectedStage is the current stage the store should show for an application in the
+// rebuilt state, following how the store projects it: applications still in the running
+// move with the selection; an appointment is recorded at the close; an application that left
+// the running stays at the stage where it did. "" means the state does not say (an
+// application released by a cancellation keeps the stage of the cancellation, which the
+// state does not keep).
+func expectedStage(stage workflows.Stage, a workflows.Application) string {
+	switch a.State {
+	case workflows.AppSubmitted, workflows.AppInProgress, workflows.AppShortlisted:
+		return string(stage)
+	case workflows.AppAppointed:
+		return string(workflows.StageClosed)
+	}
+	return string(a.EliminatedAt)
+}

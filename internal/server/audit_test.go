@@ -1,0 +1,631 @@
+package server
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/audit"
+	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/workflows"
+)
+
+// fakeHistory serves recorded histories as Temporal would: a visibility listing of the runs
+// and each run's events.
+type fakeHistory struct {
+	workflowID string
+	runs       []*historypb.History
+	// unlisted hides the runs from visibility, as a visibility store that lags would.
+	unlisted bool
+	queries  []string
+}
+
+func (f *fakeHistory) ListWorkflow(_ context.Context, req *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
+	f.queries = append(f.queries, req.GetQuery())
+	resp := &workflowservice.ListWorkflowExecutionsResponse{}
+	if f.unlisted || req.GetQuery() != "WorkflowId = '"+f.workflowID+"'" {
+		return resp, nil
+	}
+	// Newest first, as visibility lists by default; the server must sort.
+	for i := len(f.runs) - 1; i >= 0; i-- {
+		h := f.runs[i]
+		resp.Executions = append(resp.Executions, &workflowpb.WorkflowExecutionInfo{
+			Execution: &commonpb.WorkflowExecution{WorkflowId: f.workflowID, RunId: startedRunID(h)},
+			StartTime: h.GetEvents()[0].GetEventTime(),
+		})
+	}
+	return resp, nil
+}
+
+func (f *fakeHistory) GetWorkflowHistory(_ context.Context, workflowID, runID string, _ bool, _ enumspb.HistoryEventFilterType) client.HistoryEventIterator {
+	if workflowID == f.workflowID {
+		for i, h := range f.runs {
+			if startedRunID(h) == runID || (runID == "" && i == len(f.runs)-1) {
+				return &eventIterator{events: h.GetEvents()}
+			}
+		}
+	}
+	return &eventIterator{err: serviceerror.NewNotFound("workflow execution not found")}
+}
+
+type eventIterator struct {
+	events []*historypb.HistoryEvent
+	err    error
+}
+
+func (it *eventIterator) HasNext() bool { return it.err != nil || len(it.events) > 0 }
+
+func (it *eventIterator) Next() (*historypb.HistoryEvent, error) {
+	if it.err != nil {
+		err := it.err
+		it.err = nil
+		return nil, err
+	}
+	e := it.events[0]
+	it.events = it.events[1:]
+	return e, nil
+}
+
+// fakeAuditStore holds one selection's audit chain, projection and snapshot digests, and
+// verifies its chain with the store's own hash, as the real store does.
+type fakeAuditStore struct {
+	selection store.Selection
+	events    []store.AuditEvent
+	apps      []store.Application
+	snapshots map[string]string // key -> digest of the rows
+}
+
+// fakePage is small so that the handlers' paging is exercised.
+const fakePage = 7
+
+func page[T any](items []T, opts store.ListOptions) store.Page[T] {
+	size := opts.PageSize
+	if size == 0 || size > fakePage {
+		size = fakePage
+	}
+	from, _ := strconv.Atoi(opts.PageToken)
+	to := min(from+size, len(items))
+	p := store.Page[T]{Items: items[from:to], TotalSize: int64(len(items))}
+	if to < len(items) {
+		p.NextPageToken = strconv.Itoa(to)
+	}
+	return p
+}
+
+func (f *fakeAuditStore) GetSelection(_ context.Context, id string) (store.Selection, error) {
+	if id != f.selection.ID {
+		return store.Selection{}, fmt.Errorf("selection %q: %w", id, store.ErrNotFound)
+	}
+	return f.selection, nil
+}
+
+func (f *fakeAuditStore) ListAuditEvents(_ context.Context, id string, opts store.ListOptions) (store.Page[store.AuditEvent], error) {
+	if id != f.selection.ID {
+		return store.Page[store.AuditEvent]{}, store.ErrNotFound
+	}
+	return page(f.events, opts), nil
+}
+
+func (f *fakeAuditStore) ListApplications(_ context.Context, id string, opts store.ListOptions) (store.Page[store.Application], error) {
+	return page(f.apps, opts), nil
+}
+
+func (f *fakeAuditStore) VerifyChain(_ context.Context, id string) (store.Report, error) {
+	rep := store.Report{SelectionID: id, OK: true}
+	prev := ""
+	for i, e := range f.events {
+		switch {
+		case e.Seq != int64(i+1):
+			rep.First = &store.Finding{Kind: store.FindingMissingEvent, Seq: int64(i + 1), Message: "missing"}
+		case e.PrevHash != prev:
+			rep.First = &store.Finding{Kind: store.FindingChainBroken, Seq: e.Seq, Message: "broken"}
+		case store.ChainHash(e) != e.Hash:
+			rep.First = &store.Finding{Kind: store.FindingHashMismatch, Seq: e.Seq, Message: "changed"}
+		}
+		if rep.First != nil {
+			rep.OK = false
+			return rep, nil
+		}
+		prev = e.Hash
+		rep.EventsChecked++
+	}
+	return rep, nil
+}
+
+func (f *fakeAuditStore) VerifySnapshot(_ context.Context, _, key string) (store.SnapshotCheck, error) {
+	d, ok := f.snapshots[key]
+	if !ok {
+		return store.SnapshotCheck{}, store.ErrNotFound
+	}
+	return store.SnapshotCheck{Key: key, Recorded: d, Recomputed: d, OK: true}, nil
+}
+
+// relink recomputes every event's links and hashes, as a forger rewriting the whole chain
+// in the database would.
+func (f *fakeAuditStore) relink() {
+	prev := ""
+	for i := range f.events {
+		f.events[i].PrevHash = prev
+		f.events[i].Hash = store.ChainHash(f.events[i])
+		prev = f.events[i].Hash
+	}
+}
+
+// recordedSelection is the happy-path history the workflows package recorded, with the
+// store a correct projection of it would hold: one audit event per applied record (after the
+// selection's creation, which the store records on its own), the snapshot digests, and the
+// applications as the replayed state leaves them.
+type recordedSelection struct {
+	history *fakeHistory
+	store   *fakeAuditStore
+	facts   audit.HistoryFacts
+}
+
+func loadRecorded(t *testing.T) recordedSelection {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "workflows", "testdata", "happy-path.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := audit.ParseHistory(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts, fs := audit.ExtractFacts([]*historypb.History{h})
+	if len(fs) > 0 {
+		t.Fatalf("recorded history: %v", fs)
+	}
+	rr, err := audit.ReplayHistories(context.Background(), []*historypb.History{h})
+	if err != nil || rr.State == nil {
+		t.Fatalf("replay the recorded history: %v %v", err, rr.Findings)
+	}
+	st := &fakeAuditStore{
+		selection: store.Selection{ID: facts.SelectionID, WorkflowID: facts.WorkflowID, Stage: string(rr.State.Stage)},
+		snapshots: map[string]string{},
+	}
+	add := func(e store.AuditEvent) {
+		e.SelectionID, e.Seq = facts.SelectionID, int64(len(st.events)+1)
+		e.WorkflowTime = e.WorkflowTime.UTC().Truncate(time.Microsecond)
+		if e.Payload == nil {
+			e.Payload = json.RawMessage("null")
+		}
+		canon, err := audit.CanonicalJSON(e.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Payload = canon
+		sum := sha256.Sum256(canon)
+		e.PayloadSHA256 = hex.EncodeToString(sum[:])
+		st.events = append(st.events, e)
+	}
+	add(store.AuditEvent{WorkflowID: facts.WorkflowID, UpdateID: "req-create", ActorSubject: "admin-1", Role: "ROLE_ADMIN",
+		Action: "CreateSelection", Target: "selections/" + facts.SelectionID, WorkflowTime: facts.Runs[0].StartedAt.Add(-time.Second)})
+	for _, r := range facts.Records {
+		if !r.Applied() {
+			continue
+		}
+		rec := r.Record
+		add(store.AuditEvent{WorkflowID: rec.WorkflowID, UpdateID: rec.Key, CommandSeq: rec.Seq,
+			ActorSubject: rec.Actor.Subject, Role: string(rec.Actor.Role), Action: rec.Kind,
+			Target: "selections/" + rec.SelectionID, Reason: rec.Reason, WorkflowTime: rec.At, Payload: r.Args})
+	}
+	st.relink()
+	for _, s := range facts.Snapshots {
+		st.snapshots[s.Request.Key] = s.Digest
+	}
+	for _, a := range rr.State.Applications {
+		st.apps = append(st.apps, store.Application{ID: a.ID, SelectionID: facts.SelectionID, State: string(a.State),
+			CurrentStage: expectedStage(rr.State.Stage, a), Rank: a.Rank, FinalScore: int64(a.Final)})
+	}
+	if len(st.apps) == 0 || len(st.events) < 5 {
+		t.Fatalf("the recorded selection is too small to test with: %d applications, %d events", len(st.apps), len(st.events))
+	}
+	return recordedSelection{
+		history: &fakeHistory{workflowID: facts.WorkflowID, runs: []*historypb.History{h}},
+		store:   st, facts: facts,
+	}
+}
+
+func testAuditKey() ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("seleksi server audit test key"))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+func newTestAuditServer(t *testing.T, rec recordedSelection) *AuditServer {
+	t.Helper()
+	key := testAuditKey()
+	now := func() time.Time { return time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC) }
+	s, err := NewAuditServer(rec.store, rec.history, key, key.Public().(ed25519.PublicKey), slog.New(slog.NewTextHandler(io.Discard, nil)), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestNewAuditServerRefusesMismatchedKey(t *testing.T) {
+	other := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	if _, err := NewAuditServer(&fakeAuditStore{}, &fakeHistory{}, testAuditKey(), other.Public().(ed25519.PublicKey), slog.Default(), nil); err == nil {
+		t.Fatal("a signer whose key is not the published one was accepted")
+	}
+}
+
+func TestAuditGetSigningKey(t *testing.T) {
+	s := newTestAuditServer(t, loadRecorded(t))
+	want := testAuditKey().Public().(ed25519.PublicKey)
+	resp, err := s.GetSigningKey(context.Background(), &seleksiv1.GetSigningKeyRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetKeyId() != audit.KeyFingerprint(want) || resp.GetAlgorithm() != "EdDSA" {
+		t.Errorf("key_id %q algorithm %q, want %q EdDSA", resp.GetKeyId(), resp.GetAlgorithm(), audit.KeyFingerprint(want))
+	}
+	block, rest := pem.Decode([]byte(resp.GetPublicKeyPem()))
+	if block == nil || block.Type != "PUBLIC KEY" || len(strings.TrimSpace(string(rest))) > 0 {
+		t.Fatalf("public_key_pem is not one PUBLIC KEY block: %q", resp.GetPublicKeyPem())
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, ok := pub.(ed25519.PublicKey); !ok || !k.Equal(want) {
+		t.Errorf("PEM key %T %x, want %x", pub, pub, want)
+	}
+	var jwk struct{ Kty, Crv, X, Kid string }
+	if err := json.Unmarshal([]byte(resp.GetJwk()), &jwk); err != nil {
+		t.Fatal(err)
+	}
+	x, err := base64.RawURLEncoding.DecodeString(jwk.X)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jwk.Kty != "OKP" || jwk.Crv != "Ed25519" || !ed25519.PublicKey(x).Equal(want) || jwk.Kid != resp.GetKeyId() {
+		t.Errorf("jwk %s does not describe the key", resp.GetJwk())
+	}
+}
+
+func TestAuditListAuditEvents(t *testing.T) {
+	rec := loadRecorded(t)
+	s := newTestAuditServer(t, rec)
+	var got []*seleksiv1.AuditEvent
+	req := &seleksiv1.ListAuditEventsRequest{Parent: "selections/" + rec.facts.SelectionID, PageSize: 5}
+	for {
+		resp, err := s.ListAuditEvents(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, resp.GetAuditEvents()...)
+		if resp.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = resp.GetNextPageToken()
+	}
+	if len(got) != len(rec.store.events) {
+		t.Fatalf("%d events, want %d", len(got), len(rec.store.events))
+	}
+	for i, e := range got {
+		want := rec.store.events[i]
+		if e.GetName() != fmt.Sprintf("selections/%s/auditEvents/%d", rec.facts.SelectionID, i+1) || e.GetSequence() != uint64(i+1) ||
+			e.GetHash() != want.Hash || e.GetPrevHash() != want.PrevHash || e.GetAction() != want.Action || e.GetRole().String() != want.Role {
+			t.Errorf("event %d = %v, want %+v", i+1, e, want)
+		}
+	}
+	_, err := s.ListAuditEvents(context.Background(), &seleksiv1.ListAuditEventsRequest{Parent: "selections/nope"})
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("unknown selection: %v, want NotFound", err)
+	}
+}
+
+func TestAuditExportHistory(t *testing.T) {
+	for _, unlisted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("unlisted=%v", unlisted), func(t *testing.T) {
+			rec := loadRecorded(t)
+			rec.history.unlisted = unlisted
+			s := newTestAuditServer(t, rec)
+			ctx := context.Background()
+			resp, err := s.ExportHistory(ctx, &seleksiv1.ExportHistoryRequest{Name: "selections/" + rec.facts.SelectionID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if q := rec.history.queries; len(q) != 1 || q[0] != "WorkflowId = '"+rec.facts.WorkflowID+"'" {
+				t.Errorf("visibility queries %q", q)
+			}
+			key, err := s.GetSigningKey(ctx, &seleksiv1.GetSigningKeyRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			block, _ := pem.Decode([]byte(key.GetPublicKeyPem()))
+			pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := resp.GetBundle()
+			if !ed25519.Verify(pub.(ed25519.PublicKey), b.GetManifest(), b.GetSignature()) {
+				t.Error("the signature does not verify with the published key")
+			}
+			if b.GetKeyId() != key.GetKeyId() || b.GetSignatureAlgorithm() != "Ed25519" {
+				t.Errorf("key_id %q algorithm %q", b.GetKeyId(), b.GetSignatureAlgorithm())
+			}
+			var m audit.Manifest
+			if err := json.Unmarshal(b.GetManifest(), &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.SelectionID != rec.facts.SelectionID || m.WorkflowID != rec.facts.WorkflowID ||
+				m.AuditHead.Seq != int64(len(rec.store.events)) || m.KeyFingerprint != key.GetKeyId() {
+				t.Errorf("manifest %+v", m)
+			}
+			if len(b.GetParts()) != len(m.Parts) {
+				t.Fatalf("%d parts, the manifest lists %d", len(b.GetParts()), len(m.Parts))
+			}
+			for i, p := range b.GetParts() {
+				sum := sha256.Sum256(p.GetContent())
+				if got := hex.EncodeToString(sum[:]); got != p.GetSha256() || p.GetName() != m.Parts[i].Name || got != m.Parts[i].SHA256 {
+					t.Errorf("part %s: sha256 %s, says %s, manifest lists %s %s", p.GetName(), got, p.GetSha256(), m.Parts[i].Name, m.Parts[i].SHA256)
+				}
+			}
+			h, err := audit.ParseHistory(b.GetParts()[0].GetContent())
+			if err != nil || len(h.GetEvents()) != len(rec.history.runs[0].GetEvents()) {
+				t.Errorf("the history part does not hold the run's history: %v", err)
+			}
+			var events []audit.AuditEvent
+			if err := json.Unmarshal(b.GetParts()[1].GetContent(), &events); err != nil || len(events) != len(rec.store.events) {
+				t.Errorf("the events part holds %d events (%v), want %d", len(events), err, len(rec.store.events))
+			}
+		})
+	}
+}
+
+func TestAuditExportHistoryErrors(t *testing.T) {
+	rec := loadRecorded(t)
+	s := newTestAuditServer(t, rec)
+	_, err := s.ExportHistory(context.Background(), &seleksiv1.ExportHistoryRequest{Name: "selections/nope"})
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("unknown selection: %v, want NotFound", err)
+	}
+	rec.history.runs = nil
+	_, err = s.ExportHistory(context.Background(), &seleksiv1.ExportHistoryRequest{Name: "selections/" + rec.facts.SelectionID})
+	if status.Code(err) != codes.FailedPrecondition || strings.Contains(status.Convert(err).Message(), "workflow execution") {
+		t.Errorf("selection without a workflow: %v, want FailedPrecondition without Temporal's text", err)
+	}
+}
+
+func TestAuditVerifySelection(t *testing.T) {
+	// seqOf finds the audit event of the first applied record of kind.
+	seqOf := func(rec recordedSelection, kind string) int {
+		for i, e := range rec.store.events {
+			if e.Action == kind {
+				return i
+			}
+		}
+		t.Fatalf("no %s event", kind)
+		return 0
+	}
+	type want struct {
+		kind seleksiv1.FindingKind
+		seq  int64 // 0: any
+		// historyEvents requires the finding to name history events.
+		historyEvents bool
+		// neighbours accepts a finding that names the events around the tampered one, as a
+		// broken link after a deletion does.
+		neighbours bool
+	}
+	for _, tc := range []struct {
+		name   string
+		replay bool
+		// noHistory: there is nothing to replay, so replayed stays false.
+		noHistory bool
+		tamper    func(rec recordedSelection)
+		want      []want
+	}{
+		{name: "untampered", replay: false},
+		{name: "untampered, replayed", replay: true},
+		{
+			name: "a reason changed in the database",
+			tamper: func(rec recordedSelection) {
+				i := seqOf(rec, workflows.CmdAdvance)
+				rec.store.events[i].Reason += " (diubah)"
+			},
+			want: []want{{kind: seleksiv1.FindingKind_FINDING_KIND_CHAIN_BROKEN}, {kind: seleksiv1.FindingKind_FINDING_KIND_HASH_MISMATCH}},
+		},
+		{
+			name: "a reason changed and the chain rewritten",
+			tamper: func(rec recordedSelection) {
+				i := seqOf(rec, workflows.CmdAdvance)
+				rec.store.events[i].Reason += " (diubah)"
+				rec.store.relink()
+			},
+			// The chain is intact again, but the history still has the original reason.
+			want: []want{{kind: seleksiv1.FindingKind_FINDING_KIND_UNEXPECTED_EVENT, historyEvents: true}},
+		},
+		{
+			name: "an event deleted",
+			tamper: func(rec recordedSelection) {
+				i := seqOf(rec, workflows.CmdAdvance)
+				rec.store.events = slices.Delete(rec.store.events, i, i+1)
+			},
+			want: []want{{kind: seleksiv1.FindingKind_FINDING_KIND_CHAIN_BROKEN, neighbours: true},
+				{kind: seleksiv1.FindingKind_FINDING_KIND_MISSING_EVENT}, {kind: seleksiv1.FindingKind_FINDING_KIND_MISSING_EVENT, historyEvents: true}},
+		},
+		{
+			name:   "a rank changed in the projection",
+			replay: true,
+			tamper: func(rec recordedSelection) { rec.store.apps[0].Rank += 7 },
+			want:   []want{{kind: seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH}},
+		},
+		{
+			name:      "the history is gone",
+			replay:    true,
+			noHistory: true,
+			tamper:    func(rec recordedSelection) { rec.history.runs = nil },
+			want:      []want{{kind: seleksiv1.FindingKind_FINDING_KIND_HISTORY_UNAVAILABLE}},
+		},
+		{
+			name: "a snapshot's rows changed",
+			tamper: func(rec recordedSelection) {
+				rec.store.snapshots[rec.facts.Snapshots[0].Request.Key] = strings.Repeat("0", 64)
+			},
+			want: []want{{kind: seleksiv1.FindingKind_FINDING_KIND_SNAPSHOT_MISMATCH, historyEvents: true}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := loadRecorded(t)
+			var tamperedSeq int64
+			if tc.tamper != nil {
+				i := seqOf(rec, workflows.CmdAdvance)
+				tamperedSeq = rec.store.events[i].Seq
+				tc.tamper(rec)
+			}
+			s := newTestAuditServer(t, rec)
+			resp, err := s.VerifySelection(context.Background(), &seleksiv1.VerifySelectionRequest{
+				Name: "selections/" + rec.facts.SelectionID, Replay: tc.replay})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := resp.GetReport()
+			if rep.GetReplayed() != (tc.replay && !tc.noHistory) || rep.GetVerifyTime() == nil || rep.GetEventsChecked() != uint64(len(rec.store.events)) {
+				t.Errorf("replayed %v verify_time %v events_checked %d", rep.GetReplayed(), rep.GetVerifyTime(), rep.GetEventsChecked())
+			}
+			if len(tc.want) == 0 {
+				if !rep.GetOk() || len(rep.GetFindings()) > 0 {
+					t.Fatalf("ok %v, findings %v", rep.GetOk(), rep.GetFindings())
+				}
+				return
+			}
+			if rep.GetOk() {
+				t.Fatal("ok on a tampered selection")
+			}
+			for _, w := range tc.want {
+				found := slices.ContainsFunc(rep.GetFindings(), func(f *seleksiv1.Finding) bool {
+					if f.GetKind() != w.kind || (w.historyEvents && len(f.GetHistoryEventIds()) == 0) {
+						return false
+					}
+					// Findings about the audit chain name the event tampered with.
+					switch w.kind {
+					case seleksiv1.FindingKind_FINDING_KIND_CHAIN_BROKEN, seleksiv1.FindingKind_FINDING_KIND_HASH_MISMATCH,
+						seleksiv1.FindingKind_FINDING_KIND_UNEXPECTED_EVENT, seleksiv1.FindingKind_FINDING_KIND_MISSING_EVENT:
+						if w.neighbours {
+							return slices.Contains(f.GetEventSequences(), uint64(tamperedSeq-1)) &&
+								slices.Contains(f.GetEventSequences(), uint64(tamperedSeq+1))
+						}
+						if w.historyEvents {
+							return true // the event is gone; the history names what it should have recorded
+						}
+						return slices.Contains(f.GetEventSequences(), uint64(tamperedSeq))
+					}
+					return true
+				})
+				if !found {
+					t.Errorf("no %s finding naming seq %d; findings:", w.kind, tamperedSeq)
+					for _, f := range rep.GetFindings() {
+						t.Logf("  %s seqs %v events %v: %s", f.GetKind(), f.GetEventSequences(), f.GetHistoryEventIds(), f.GetMessage())
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestVisibilityQuery(t *testing.T) {
+	for _, tc := range []struct{ id, want string }{
+		{"selection-s1", `WorkflowId = 'selection-s1'`},
+		{`x' OR WorkflowId != '`, `WorkflowId = 'x\' OR WorkflowId != \''`},
+		{`a\`, `WorkflowId = 'a\\'`},
+		{"a\nb", ""},
+		{"", ""},
+	} {
+		got, err := visibilityQuery(tc.id)
+		if (err != nil) != (tc.want == "") || got != tc.want {
+			t.Errorf("visibilityQuery(%q) = %q, %v; want %q", tc.id, got, err, tc.want)
+		}
+	}
+}
+
+func TestFindingKindsCoverLibrary(t *testing.T) {
+	kinds := findingKinds()
+	for _, k := range []string{audit.KindSignatureInvalid, audit.KindPartDigestMismatch, audit.KindPartMissing, audit.KindPartUnlisted,
+		audit.KindPartInvalid, audit.KindNondeterminism, audit.KindReplayFailed, audit.KindStateMismatch, audit.KindRunChainBroken,
+		audit.KindAuditChainBroken, audit.KindAuditPayloadMismatch, audit.KindAuditEventMissing, audit.KindAuditEventUnmatched,
+		audit.KindAuditEventMismatch, audit.KindSnapshotDigestMismatch} {
+		if kinds[k] == seleksiv1.FindingKind_FINDING_KIND_UNSPECIFIED {
+			t.Errorf("library finding kind %s has no API kind", k)
+		}
+	}
+}
+
+func TestCompareProjection(t *testing.T) {
+	state := &workflows.SelectionState{Stage: workflows.StageInterview, Applications: []workflows.Application{
+		{ID: "a1", State: workflows.AppInProgress, Final: 8150},
+		{ID: "a2", State: workflows.AppEliminated, EliminatedAt: workflows.StageCompetencyTest},
+		{ID: "a3", State: workflows.AppNotSelected}, // released by a cancellation: no stage kept
+	}}
+	projection := func() []store.Application {
+		return []store.Application{
+			{ID: "a1", State: string(workflows.AppInProgress), CurrentStage: string(workflows.StageInterview), FinalScore: 8150},
+			{ID: "a2", State: string(workflows.AppEliminated), CurrentStage: string(workflows.StageCompetencyTest)},
+			{ID: "a3", State: string(workflows.AppNotSelected), CurrentStage: string(workflows.StageInterview)},
+			// Withdrawn before the close: the workflow never saw it.
+			{ID: "a0", State: store.StateWithdrawn, EliminatedStage: store.StageAnnouncement, CurrentStage: store.StageAnnouncement},
+		}
+	}
+	sel := store.Selection{Stage: string(workflows.StageInterview)}
+	for _, tc := range []struct {
+		name   string
+		edit   func(sel *store.Selection, apps []store.Application) []store.Application
+		wantIn []string // substrings of the findings' messages, one finding each
+	}{
+		{name: "agrees", edit: func(_ *store.Selection, apps []store.Application) []store.Application { return apps }},
+		{name: "stage", edit: func(_ *store.Selection, apps []store.Application) []store.Application {
+			apps[0].CurrentStage = string(workflows.StageCompetencyTest)
+			return apps
+		}, wantIn: []string{"a1: current stage"}},
+		{name: "state and score", edit: func(_ *store.Selection, apps []store.Application) []store.Application {
+			apps[1].State, apps[0].FinalScore = string(workflows.AppInProgress), 9000
+			return apps
+		}, wantIn: []string{"a1: final score", "a2: state"}},
+		{name: "selection stage", edit: func(sel *store.Selection, apps []store.Application) []store.Application {
+			sel.Stage = string(workflows.StageClosed)
+			return apps
+		}, wantIn: []string{"the selection is at"}},
+		{name: "missing and extra", edit: func(_ *store.Selection, apps []store.Application) []store.Application {
+			return append(apps[1:], store.Application{ID: "a9", State: string(workflows.AppInProgress)})
+		}, wantIn: []string{"a1 is in the rebuilt state but not in the store", "a9 is in the store but not"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := sel
+			got := compareProjection(state, s, tc.edit(&s, projection()))
+			if len(got) != len(tc.wantIn) {
+				t.Fatalf("findings %v, want %d", got, len(tc.wantIn))
+			}
+			for i, f := range got {
+				if f.GetKind() != seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH || !strings.Contains(f.GetMessage(), tc.wantIn[i]) {
+					t.Errorf("finding %d = %s %q, want PROJECTION_MISMATCH about %q", i, f.GetKind(), f.GetMessage(), tc.wantIn[i])
+				}
+			}
+		})
+	}
+}
