@@ -146,6 +146,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", sel + ":declareConflict", fmt.Sprintf(`{"requestId":"req-00000004","memberId":"member-1","application":"selections/sel-own/applications/%s","relationship":"saudara kandung"}`, otherApp), committee, false},
 		{"POST", sel + ":decide", fmt.Sprintf(`{"requestId":"req-00000005","ranked":[{"application":"selections/sel-own/applications/%s","rank":1,"reason":"nilai tertinggi"}],"shortfallStatement":"hanya satu yang memenuhi syarat"}`, ownApp), committee, false},
 		{"POST", sel + ":appoint", fmt.Sprintf(`{"requestId":"req-00000006","application":"selections/sel-own/applications/%s","ppkDecreeRef":"800/123/2026","oversightRecommendationRef":"R-1/BKN/2026"}`, ownApp), admin, false},
+		{"POST", sel + ":supplyHolidays", `{"requestId":"req-00000012","year":2027,"days":[{"date":"2027-01-01","description":"Tahun Baru"}],"reason":"SKB 3 Menteri 2027"}`, admin, false},
 		{"POST", sel + ":cancel", `{"requestId":"req-00000007","reason":"anggaran dialihkan"}`, admin, false},
 		{"GET", sel + "/applications", "", admin | committee | auditor, false},
 		{"GET", app, "", admin | committee | owner | auditor, true},

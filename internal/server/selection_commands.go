@@ -2,13 +2,16 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/workflows"
+	"github.com/bkpsdm/seleksi/workflows/calendar"
 )
 
 var msgOwnDeclaration = i18n.Text{
@@ -162,4 +165,42 @@ func (s *SelectionServer) CancelSelection(ctx context.Context, req *seleksiv1.Ca
 		return nil, err
 	}
 	return &seleksiv1.CancelSelectionResponse{Selection: sel}, nil
+}
+
+// SupplyHolidays adds the days off of a year the selection's calendar does not cover yet.
+func (s *SelectionServer) SupplyHolidays(ctx context.Context, req *seleksiv1.SupplyHolidaysRequest) (*seleksiv1.SupplyHolidaysResponse, error) {
+	id := segment(req.GetName(), 0)
+	year, err := suppliedYear(req)
+	if err != nil {
+		return nil, localizedError(ctx, codes.InvalidArgument, msgInvalid, &errdetails.BadRequest{
+			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "days", Description: err.Error(), Reason: "invalid"}}})
+	}
+	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateSupplyHolidays, workflows.SupplyHolidaysArgs{
+		Actor: actorOf(principal(ctx)), Years: []calendar.Year{year}, Reason: req.GetReason()}); err != nil {
+		return nil, err
+	}
+	sel, err := s.view(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &seleksiv1.SupplyHolidaysResponse{Selection: sel}, nil
+}
+
+// suppliedYear turns the request's days into one year's holiday list.
+func suppliedYear(req *seleksiv1.SupplyHolidaysRequest) (calendar.Year, error) {
+	y := calendar.Year{Year: int(req.GetYear()), Source: calendar.SourceSelection}
+	for i, d := range req.GetDays() {
+		date, err := calendar.ParseDate(d.GetDate())
+		if err != nil {
+			return calendar.Year{}, fmt.Errorf("days[%d]: %w", i, err)
+		}
+		if date.Year != y.Year {
+			return calendar.Year{}, fmt.Errorf("days[%d]: %s is not in %d", i, d.GetDate(), y.Year)
+		}
+		if d.GetWorkingDay() {
+			return calendar.Year{}, fmt.Errorf("days[%d]: a supplied year lists days off only", i)
+		}
+		y.Days = append(y.Days, calendar.Holiday{Date: date, Kind: calendar.NationalHoliday, NameID: d.GetDescription(), NameEN: d.GetDescription()})
+	}
+	return y, nil
 }

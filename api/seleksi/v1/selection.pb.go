@@ -2337,6 +2337,135 @@ func (x *GetStageResultResponse) GetResult() *StageResult {
 	return nil
 }
 
+// SupplyHolidaysRequest supplies the days off of one year.
+type SupplyHolidaysRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The selection, `selections/{selection}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Idempotency key: a retry with the same request_id supplies the year once.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The year, such as 2027.
+	Year uint32 `protobuf:"varint,3,opt,name=year,proto3" json:"year,omitempty"`
+	// Every day off of that year (national holidays and collective leave), as
+	// decreed; weekends need not be listed. Each day's working_day must be false.
+	Days []*HolidayOverride `protobuf:"bytes,4,rep,name=days,proto3" json:"days,omitempty"`
+	// The decree the days come from, such as the joint ministerial decree (SKB).
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SupplyHolidaysRequest) Reset() {
+	*x = SupplyHolidaysRequest{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SupplyHolidaysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SupplyHolidaysRequest) ProtoMessage() {}
+
+func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SupplyHolidaysRequest.ProtoReflect.Descriptor instead.
+func (*SupplyHolidaysRequest) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *SupplyHolidaysRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SupplyHolidaysRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *SupplyHolidaysRequest) GetYear() uint32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *SupplyHolidaysRequest) GetDays() []*HolidayOverride {
+	if x != nil {
+		return x.Days
+	}
+	return nil
+}
+
+func (x *SupplyHolidaysRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// SupplyHolidaysResponse returns the selection after the year was supplied.
+type SupplyHolidaysResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The selection.
+	Selection     *Selection `protobuf:"bytes,1,opt,name=selection,proto3" json:"selection,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SupplyHolidaysResponse) Reset() {
+	*x = SupplyHolidaysResponse{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SupplyHolidaysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SupplyHolidaysResponse) ProtoMessage() {}
+
+func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SupplyHolidaysResponse.ProtoReflect.Descriptor instead.
+func (*SupplyHolidaysResponse) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *SupplyHolidaysResponse) GetSelection() *Selection {
+	if x != nil {
+		return x.Selection
+	}
+	return nil
+}
+
 var File_seleksi_v1_selection_proto protoreflect.FileDescriptor
 
 const file_seleksi_v1_selection_proto_rawDesc = "" +
@@ -2541,8 +2670,18 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB\x8e\x01\xe0A\x02\xbaH\x87\x01r\x84\x012\x81\x01^selections/[a-z0-9][a-z0-9-]{2,62}/results/(announcement|administrative-screening|competency-test|interview|committee-decision)$R\x04name\x12$\n" +
 	"\brevision\x18\x02 \x01(\rB\b\xbaH\x05*\x03\x18\xe8\aR\brevision\"I\n" +
 	"\x16GetStageResultResponse\x12/\n" +
-	"\x06result\x18\x01 \x01(\v2\x17.seleksi.v1.StageResultR\x06result2\xcc\n" +
+	"\x06result\x18\x01 \x01(\v2\x17.seleksi.v1.StageResultR\x06result\"\x9d\x02\n" +
+	"\x15SupplyHolidaysRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\x12>\n" +
 	"\n" +
+	"request_id\x18\x02 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12\x1f\n" +
+	"\x04year\x18\x03 \x01(\rB\v\xbaH\b*\x06\x18\x98\x11(\xd0\x0fR\x04year\x12;\n" +
+	"\x04days\x18\x04 \x03(\v2\x1b.seleksi.v1.HolidayOverrideB\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x10<R\x04days\x12\"\n" +
+	"\x06reason\x18\x05 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x06reason\"M\n" +
+	"\x16SupplyHolidaysResponse\x123\n" +
+	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection2\xd9\v\n" +
 	"\x10SelectionService\x12}\n" +
 	"\x0fCreateSelection\x12\".seleksi.v1.CreateSelectionRequest\x1a#.seleksi.v1.CreateSelectionResponse\"!\x82\xd3\xe4\x93\x02\x1b:\tselection\"\x0e/v1/selections\x12w\n" +
 	"\fGetSelection\x12\x1f.seleksi.v1.GetSelectionRequest\x1a .seleksi.v1.GetSelectionResponse\"$\x92A\x02b\x00\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=selections/*}\x12t\n" +
@@ -2552,7 +2691,8 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x0fDeclareConflict\x12\".seleksi.v1.DeclareConflictRequest\x1a#.seleksi.v1.DeclareConflictResponse\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=selections/*}:declareConflict\x12\x85\x01\n" +
 	"\x0fDecideSelection\x12\".seleksi.v1.DecideSelectionRequest\x1a#.seleksi.v1.DecideSelectionResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=selections/*}:decide\x12\x89\x01\n" +
 	"\x10AppointCandidate\x12#.seleksi.v1.AppointCandidateRequest\x1a$.seleksi.v1.AppointCandidateResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/{name=selections/*}:appoint\x12\x85\x01\n" +
-	"\x0fCancelSelection\x12\".seleksi.v1.CancelSelectionRequest\x1a#.seleksi.v1.CancelSelectionResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=selections/*}:cancel\x12\x87\x01\n" +
+	"\x0fCancelSelection\x12\".seleksi.v1.CancelSelectionRequest\x1a#.seleksi.v1.CancelSelectionResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=selections/*}:cancel\x12\x8a\x01\n" +
+	"\x0eSupplyHolidays\x12!.seleksi.v1.SupplyHolidaysRequest\x1a\".seleksi.v1.SupplyHolidaysResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{name=selections/*}:supplyHolidays\x12\x87\x01\n" +
 	"\x0eGetStageResult\x12!.seleksi.v1.GetStageResultRequest\x1a\".seleksi.v1.GetStageResultResponse\".\x92A\x02b\x00\x82\xd3\xe4\x93\x02#\x12!/v1/{name=selections/*/results/*}B4Z2github.com/bkpsdm/seleksi/api/seleksi/v1;seleksiv1b\x06proto3"
 
 var (
@@ -2567,7 +2707,7 @@ func file_seleksi_v1_selection_proto_rawDescGZIP() []byte {
 	return file_seleksi_v1_selection_proto_rawDescData
 }
 
-var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_seleksi_v1_selection_proto_goTypes = []any{
 	(*Selection)(nil),                 // 0: seleksi.v1.Selection
 	(*CommitteeMember)(nil),           // 1: seleksi.v1.CommitteeMember
@@ -2599,86 +2739,92 @@ var file_seleksi_v1_selection_proto_goTypes = []any{
 	(*CancelSelectionResponse)(nil),   // 27: seleksi.v1.CancelSelectionResponse
 	(*GetStageResultRequest)(nil),     // 28: seleksi.v1.GetStageResultRequest
 	(*GetStageResultResponse)(nil),    // 29: seleksi.v1.GetStageResultResponse
-	(TimeZone)(0),                     // 30: seleksi.v1.TimeZone
-	(InsufficientApplicantsPolicy)(0), // 31: seleksi.v1.InsufficientApplicantsPolicy
-	(CompetencyCategory)(0),           // 32: seleksi.v1.CompetencyCategory
-	(TieBreakRule)(0),                 // 33: seleksi.v1.TieBreakRule
-	(Stage)(0),                        // 34: seleksi.v1.Stage
-	(*timestamppb.Timestamp)(nil),     // 35: google.protobuf.Timestamp
-	(MemberKind)(0),                   // 36: seleksi.v1.MemberKind
-	(PostLevel)(0),                    // 37: seleksi.v1.PostLevel
-	(CommitteeRole)(0),                // 38: seleksi.v1.CommitteeRole
-	(EducationLevel)(0),               // 39: seleksi.v1.EducationLevel
-	(ScoreComponent)(0),               // 40: seleksi.v1.ScoreComponent
-	(*StageResult)(nil),               // 41: seleksi.v1.StageResult
-	(*ApplicationResult)(nil),         // 42: seleksi.v1.ApplicationResult
+	(*SupplyHolidaysRequest)(nil),     // 30: seleksi.v1.SupplyHolidaysRequest
+	(*SupplyHolidaysResponse)(nil),    // 31: seleksi.v1.SupplyHolidaysResponse
+	(TimeZone)(0),                     // 32: seleksi.v1.TimeZone
+	(InsufficientApplicantsPolicy)(0), // 33: seleksi.v1.InsufficientApplicantsPolicy
+	(CompetencyCategory)(0),           // 34: seleksi.v1.CompetencyCategory
+	(TieBreakRule)(0),                 // 35: seleksi.v1.TieBreakRule
+	(Stage)(0),                        // 36: seleksi.v1.Stage
+	(*timestamppb.Timestamp)(nil),     // 37: google.protobuf.Timestamp
+	(MemberKind)(0),                   // 38: seleksi.v1.MemberKind
+	(PostLevel)(0),                    // 39: seleksi.v1.PostLevel
+	(CommitteeRole)(0),                // 40: seleksi.v1.CommitteeRole
+	(EducationLevel)(0),               // 41: seleksi.v1.EducationLevel
+	(ScoreComponent)(0),               // 42: seleksi.v1.ScoreComponent
+	(*StageResult)(nil),               // 43: seleksi.v1.StageResult
+	(*ApplicationResult)(nil),         // 44: seleksi.v1.ApplicationResult
 }
 var file_seleksi_v1_selection_proto_depIdxs = []int32{
-	30, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
+	32, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
 	1,  // 1: seleksi.v1.Selection.committee:type_name -> seleksi.v1.CommitteeMember
 	2,  // 2: seleksi.v1.Selection.requirements:type_name -> seleksi.v1.Requirements
-	31, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
+	33, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
 	4,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
 	5,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
-	32, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
-	33, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
+	34, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
+	35, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
 	6,  // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
-	34, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
-	35, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
-	35, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
+	36, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
+	37, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
+	37, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
 	7,  // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
 	8,  // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
-	35, // 14: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
-	35, // 15: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
-	36, // 16: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
-	37, // 17: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
-	38, // 18: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
-	39, // 19: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
+	37, // 14: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
+	37, // 15: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
+	38, // 16: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
+	39, // 17: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
+	40, // 18: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
+	41, // 19: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
 	3,  // 20: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
-	40, // 21: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
-	35, // 22: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
+	42, // 21: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
+	37, // 22: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
 	0,  // 23: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
 	0,  // 24: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
 	0,  // 25: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
 	0,  // 26: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
-	34, // 27: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
+	36, // 27: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
 	0,  // 28: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	41, // 29: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	34, // 30: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
-	42, // 31: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
+	43, // 29: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	36, // 30: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
+	44, // 31: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
 	0,  // 32: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
 	8,  // 33: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
 	9,  // 34: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
 	0,  // 35: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	41, // 36: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	43, // 36: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
 	0,  // 37: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
 	0,  // 38: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	41, // 39: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
-	10, // 40: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
-	12, // 41: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
-	14, // 42: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
-	16, // 43: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
-	18, // 44: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
-	20, // 45: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
-	22, // 46: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
-	24, // 47: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
-	26, // 48: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
-	28, // 49: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
-	11, // 50: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
-	13, // 51: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
-	15, // 52: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
-	17, // 53: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
-	19, // 54: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
-	21, // 55: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
-	23, // 56: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
-	25, // 57: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
-	27, // 58: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
-	29, // 59: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
-	50, // [50:60] is the sub-list for method output_type
-	40, // [40:50] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	43, // 39: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
+	6,  // 40: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
+	0,  // 41: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
+	10, // 42: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
+	12, // 43: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
+	14, // 44: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
+	16, // 45: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
+	18, // 46: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
+	20, // 47: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
+	22, // 48: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
+	24, // 49: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
+	26, // 50: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
+	30, // 51: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
+	28, // 52: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
+	11, // 53: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
+	13, // 54: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
+	15, // 55: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
+	17, // 56: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
+	19, // 57: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
+	21, // 58: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
+	23, // 59: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
+	25, // 60: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
+	27, // 61: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
+	31, // 62: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
+	29, // 63: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
+	53, // [53:64] is the sub-list for method output_type
+	42, // [42:53] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_selection_proto_init() }
@@ -2693,7 +2839,7 @@ func file_seleksi_v1_selection_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seleksi_v1_selection_proto_rawDesc), len(file_seleksi_v1_selection_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,7 @@ const (
 	SelectionService_DecideSelection_FullMethodName  = "/seleksi.v1.SelectionService/DecideSelection"
 	SelectionService_AppointCandidate_FullMethodName = "/seleksi.v1.SelectionService/AppointCandidate"
 	SelectionService_CancelSelection_FullMethodName  = "/seleksi.v1.SelectionService/CancelSelection"
+	SelectionService_SupplyHolidays_FullMethodName   = "/seleksi.v1.SelectionService/SupplyHolidays"
 	SelectionService_GetStageResult_FullMethodName   = "/seleksi.v1.SelectionService/GetStageResult"
 )
 
@@ -94,6 +95,15 @@ type SelectionServiceClient interface {
 	//
 	// Caller: admin.
 	CancelSelection(ctx context.Context, in *CancelSelectionRequest, opts ...grpc.CallOption) (*CancelSelectionResponse, error)
+	// Supplies the holiday list of a year the selection's calendar does not
+	// cover yet.
+	//
+	// Each year's national holidays and collective leave are decreed late in the
+	// year before. A selection whose windows reach into a year with no list
+	// stops at that point with FAILED_PRECONDITION until the secretariat supplies
+	// the year's days off here. Years already covered cannot be changed, because
+	// deadlines may already have been computed from them. Caller: admin.
+	SupplyHolidays(ctx context.Context, in *SupplyHolidaysRequest, opts ...grpc.CallOption) (*SupplyHolidaysResponse, error)
 	// Returns the published result of one stage.
 	//
 	// The last part of the path is the stage: `announcement`,
@@ -201,6 +211,16 @@ func (c *selectionServiceClient) CancelSelection(ctx context.Context, in *Cancel
 	return out, nil
 }
 
+func (c *selectionServiceClient) SupplyHolidays(ctx context.Context, in *SupplyHolidaysRequest, opts ...grpc.CallOption) (*SupplyHolidaysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SupplyHolidaysResponse)
+	err := c.cc.Invoke(ctx, SelectionService_SupplyHolidays_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *selectionServiceClient) GetStageResult(ctx context.Context, in *GetStageResultRequest, opts ...grpc.CallOption) (*GetStageResultResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetStageResultResponse)
@@ -271,6 +291,15 @@ type SelectionServiceServer interface {
 	//
 	// Caller: admin.
 	CancelSelection(context.Context, *CancelSelectionRequest) (*CancelSelectionResponse, error)
+	// Supplies the holiday list of a year the selection's calendar does not
+	// cover yet.
+	//
+	// Each year's national holidays and collective leave are decreed late in the
+	// year before. A selection whose windows reach into a year with no list
+	// stops at that point with FAILED_PRECONDITION until the secretariat supplies
+	// the year's days off here. Years already covered cannot be changed, because
+	// deadlines may already have been computed from them. Caller: admin.
+	SupplyHolidays(context.Context, *SupplyHolidaysRequest) (*SupplyHolidaysResponse, error)
 	// Returns the published result of one stage.
 	//
 	// The last part of the path is the stage: `announcement`,
@@ -314,6 +343,9 @@ func (UnimplementedSelectionServiceServer) AppointCandidate(context.Context, *Ap
 }
 func (UnimplementedSelectionServiceServer) CancelSelection(context.Context, *CancelSelectionRequest) (*CancelSelectionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelSelection not implemented")
+}
+func (UnimplementedSelectionServiceServer) SupplyHolidays(context.Context, *SupplyHolidaysRequest) (*SupplyHolidaysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SupplyHolidays not implemented")
 }
 func (UnimplementedSelectionServiceServer) GetStageResult(context.Context, *GetStageResultRequest) (*GetStageResultResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStageResult not implemented")
@@ -501,6 +533,24 @@ func _SelectionService_CancelSelection_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SelectionService_SupplyHolidays_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SupplyHolidaysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SelectionServiceServer).SupplyHolidays(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SelectionService_SupplyHolidays_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SelectionServiceServer).SupplyHolidays(ctx, req.(*SupplyHolidaysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SelectionService_GetStageResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetStageResultRequest)
 	if err := dec(in); err != nil {
@@ -561,6 +611,10 @@ var SelectionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelSelection",
 			Handler:    _SelectionService_CancelSelection_Handler,
+		},
+		{
+			MethodName: "SupplyHolidays",
+			Handler:    _SelectionService_SupplyHolidays_Handler,
 		},
 		{
 			MethodName: "GetStageResult",
