@@ -41,21 +41,28 @@ func segment(name string, i int) string {
 	return ""
 }
 
-// stageSlugs are the stage names used in URLs (results/{stage}, objections/{stage}).
-var stageSlugs = map[string]string{
-	"STAGE_ANNOUNCEMENT":             "announcement",
-	"STAGE_ADMINISTRATIVE_SCREENING": "administrative-screening",
-	"STAGE_COMPETENCY_TEST":          "competency-test",
-	"STAGE_INTERVIEW":                "interview",
-	"STAGE_COMMITTEE_DECISION":       "committee-decision",
+// stageSlug is the stage's name in URLs (results/{stage}, objections/{stage}), or "".
+func stageSlug(stage string) string {
+	switch stage {
+	case "STAGE_ANNOUNCEMENT":
+		return "announcement"
+	case "STAGE_ADMINISTRATIVE_SCREENING":
+		return "administrative-screening"
+	case "STAGE_COMPETENCY_TEST":
+		return "competency-test"
+	case "STAGE_INTERVIEW":
+		return "interview"
+	case "STAGE_COMMITTEE_DECISION":
+		return "committee-decision"
+	}
+	return ""
 }
-
-func stageSlug(stage string) string { return stageSlugs[stage] }
 
 // stageFromSlug maps a URL slug back to the stage's enum name, or "".
 func stageFromSlug(slug string) string {
-	for stage, s := range stageSlugs {
-		if s == slug {
+	for _, stage := range []string{"STAGE_ANNOUNCEMENT", "STAGE_ADMINISTRATIVE_SCREENING", "STAGE_COMPETENCY_TEST",
+		"STAGE_INTERVIEW", "STAGE_COMMITTEE_DECISION"} {
+		if slug != "" && stageSlug(stage) == slug {
 			return stage
 		}
 	}
