@@ -117,8 +117,14 @@ func NewSMTPSender(addr, from string, auth smtp.Auth, addresses AddressBook) *SM
 	return &SMTPSender{Addr: addr, From: from, Auth: auth, Addresses: addresses, send: smtp.SendMail}
 }
 
-// Send mails one notification.
+// Send mails one notification. A notification addressed to no application (the store's
+// broadcast recipient "*", such as "the competency test has started") is an announcement:
+// it is published on the selection's pages and each affected candidate gets their own
+// notification, so there is nobody to mail and it counts as delivered.
 func (s *SMTPSender) Send(ctx context.Context, n store.Notification) error {
+	if n.ApplicationID == "" {
+		return nil
+	}
 	to, err := s.Addresses.EmailOf(ctx, n)
 	if err != nil {
 		return fmt.Errorf("address of %s: %w", n.Recipient, err)

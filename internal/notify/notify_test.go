@@ -88,7 +88,7 @@ func TestSMTPSender(t *testing.T) {
 		gotTo, gotMsg = to, string(msg)
 		return nil
 	}
-	n := store.Notification{ID: "n1", SelectionID: "kadis-2026", Recipient: "c1",
+	n := store.Notification{ID: "n1", SelectionID: "kadis-2026", Recipient: "c1", ApplicationID: "app-1",
 		Text: store.Text{ID: "Lamaran Anda lolos seleksi administrasi.", EN: "Your application passed the administrative screening."}}
 	if err := s.Send(context.Background(), n); err != nil {
 		t.Fatal(err)
@@ -108,5 +108,10 @@ func TestSMTPSender(t *testing.T) {
 	n.Recipient = "unknown"
 	if err := s.Send(context.Background(), n); err == nil {
 		t.Error("a recipient without an address was reported sent")
+	}
+	gotTo = nil
+	broadcast := store.Notification{ID: "n2", SelectionID: "kadis-2026", Recipient: "*", Text: n.Text}
+	if err := s.Send(context.Background(), broadcast); err != nil || gotTo != nil {
+		t.Errorf("a broadcast announcement was mailed (%v) or failed: %v", gotTo, err)
 	}
 }
