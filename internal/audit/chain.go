@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/internal/auditchain"
 )
 
 // AuditEvent is one entry of a selection's audit log, as the store keeps it (the audit_events
@@ -55,12 +55,12 @@ type AuditEvent struct {
 
 // ChainDomain is the first field of every hashed encoding; it keeps chain hashes apart from
 // any other SHA-256 in the system and names the version of the encoding.
-const ChainDomain = "seleksi-audit-chain/v1"
+const ChainDomain = auditchain.Domain
 
 // TimeLayout is how instants are written in the hashed encoding: UTC, always six fractional
 // digits. Instants are first truncated to the microsecond, because PostgreSQL keeps no more,
 // and a value read back from the store must hash the same as the value written.
-const TimeLayout = "2006-01-02T15:04:05.000000Z"
+const TimeLayout = auditchain.TimeLayout
 
 // ChainHash is the hash of audit event e linked to its predecessor's hash prevHash (the empty
 // string for the first event of a selection). e.PrevHash and e.Hash are ignored, so that the
@@ -80,21 +80,15 @@ const TimeLayout = "2006-01-02T15:04:05.000000Z"
 func ChainHash(prevHash string, e AuditEvent) string {
 	// One implementation of the encoding serves the store that writes the chain and the
 	// auditor who checks it; TestChainHashVector pins it independently of that code.
-	return store.ChainHash(store.AuditEvent{
-		SelectionID: e.SelectionID, Seq: e.Seq, WorkflowID: e.WorkflowID, UpdateID: e.UpdateID,
+	return auditchain.Hash(auditchain.Link{
+		PrevHash: prevHash, SelectionID: e.SelectionID, Seq: e.Seq, WorkflowID: e.WorkflowID, UpdateID: e.UpdateID,
 		CommandSeq: e.CommandSeq, ActorSubject: e.ActorSubject, Role: e.Role, Action: e.Action,
 		Target: e.Target, Reason: e.Reason, WorkflowTime: e.WorkflowTime, PayloadSHA256: e.PayloadSHA256,
-		PrevHash: prevHash,
 	})
 }
 
 // FormatInstant writes t as the hashed encoding does (see TimeLayout).
-func FormatInstant(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Truncate(time.Microsecond).Format(TimeLayout)
-}
+func FormatInstant(t time.Time) string { return auditchain.FormatInstant(t) }
 
 // sameInstant compares two instants at the precision the chain keeps.
 func sameInstant(a, b time.Time) bool { return FormatInstant(a) == FormatInstant(b) }
@@ -226,8 +220,8 @@ func PayloadDigest(payload []byte) (string, error) {
 // bytes, no insignificant white space, numbers exactly as written, strings escaped as
 // encoding/json does without HTML escaping. Two documents with the same content encode to
 // the same bytes whatever their key order or spacing, which is what makes payload digests
-// reproducible by an auditor. It is the store's encoding, so digests computed here and there
-// agree by construction.
+// reproducible by an auditor. It is auditchain's encoding, which the store uses too, so digests
+// computed here and there agree by construction.
 func CanonicalJSON(doc []byte) ([]byte, error) {
-	return store.CanonicalJSON(json.RawMessage(doc))
+	return auditchain.CanonicalJSON(json.RawMessage(doc))
 }

@@ -2,17 +2,15 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/bkpsdm/seleksi/internal/auditchain"
 )
 
 // The audit log is a hash chain per selection. Each event's hash covers every field of the
@@ -21,14 +19,6 @@ import (
 // hash), which also exposes a truncated tail. The events the workflow caused are also in its
 // history (the records it sent to ApplyCommand), against which internal/audit cross-checks
 // them; that anchors the chain outside the database, where rewriting it wholesale would not.
-
-// chainDomain is the first field of every hashed encoding: it keeps chain hashes apart from
-// any other SHA-256 in the system and names the version of the encoding, so events hashed
-// under this one stay verifiable if a later version changes it.
-const chainDomain = "seleksi-audit-chain/v1"
-
-// chainTimeLayout writes instants in the hashed encoding: UTC, always six fractional digits.
-const chainTimeLayout = "2006-01-02T15:04:05.000000Z"
 
 // auditInput is an event before it is chained.
 type auditInput struct {
@@ -43,33 +33,14 @@ type auditInput struct {
 	Payload      any
 }
 
-// ChainHash computes an event's hash from its fields and e.PrevHash (e.Hash is ignored): the
-// lower-case hex SHA-256 of the concatenation of these fields, each written as its length in
-// bytes (8-byte big-endian) followed by its UTF-8 bytes:
-//
-//	"seleksi-audit-chain/v1", prev_hash, selection_id, seq, workflow_id, update_id,
-//	command_seq, actor_subject, role, action, target, reason, workflow_time, payload_sha256
-//
-// Numbers are decimal; workflow_time is UTC truncated to the microsecond with six fractional
-// digits ("" for the zero time). The length prefixes make the encoding unambiguous whatever
-// the fields contain. internal/audit verifies chains with this same function.
+// ChainHash computes an event's hash from its fields and e.PrevHash (e.Hash is ignored),
+// with the encoding auditchain.Hash documents; internal/audit verifies chains with the same.
 func ChainHash(e AuditEvent) string {
-	wt := ""
-	if !e.WorkflowTime.IsZero() {
-		wt = instant(e.WorkflowTime).Format(chainTimeLayout)
-	}
-	fields := []string{
-		chainDomain, e.PrevHash, e.SelectionID, strconv.FormatInt(e.Seq, 10), e.WorkflowID, e.UpdateID,
-		strconv.FormatInt(e.CommandSeq, 10), e.ActorSubject, e.Role, e.Action, e.Target, e.Reason, wt, e.PayloadSHA256,
-	}
-	h := sha256.New()
-	var n [8]byte
-	for _, f := range fields {
-		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
-		h.Write(n[:])
-		h.Write([]byte(f))
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return auditchain.Hash(auditchain.Link{
+		PrevHash: e.PrevHash, SelectionID: e.SelectionID, Seq: e.Seq, WorkflowID: e.WorkflowID, UpdateID: e.UpdateID,
+		CommandSeq: e.CommandSeq, ActorSubject: e.ActorSubject, Role: e.Role, Action: e.Action, Target: e.Target,
+		Reason: e.Reason, WorkflowTime: e.WorkflowTime, PayloadSHA256: e.PayloadSHA256,
+	})
 }
 
 // appendAudit chains one event onto the selection's log. The caller holds the selection's

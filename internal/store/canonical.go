@@ -1,108 +1,17 @@
 package store
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
+
+	"github.com/bkpsdm/seleksi/internal/auditchain"
 )
 
-// CanonicalJSON encodes v as canonical JSON: object keys sorted, no insignificant white
-// space, numbers exactly as the encoder wrote them, no HTML escaping. Two values that encode
-// to the same JSON document always give the same bytes, whichever map order or struct type
-// they came from, which is what makes payload digests reproducible by an auditor.
-func CanonicalJSON(v any) ([]byte, error) {
-	var raw []byte
-	switch x := v.(type) {
-	case json.RawMessage:
-		raw = x
-	case []byte:
-		raw = x
-	default:
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("canonical json: %w", err)
-		}
-		raw = b
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		raw = []byte("null")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var tree any
-	if err := dec.Decode(&tree); err != nil {
-		return nil, fmt.Errorf("canonical json: %w", err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("canonical json: data after the document")
-	}
-	var buf bytes.Buffer
-	if err := writeCanonical(&buf, tree); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-func writeCanonical(buf *bytes.Buffer, v any) error {
-	switch x := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		buf.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeString(buf, k)
-			buf.WriteByte(':')
-			if err := writeCanonical(buf, x[k]); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-	case []any:
-		buf.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := writeCanonical(buf, e); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
-	case string:
-		writeString(buf, x)
-	case json.Number:
-		buf.WriteString(x.String())
-	case bool:
-		if x {
-			buf.WriteString("true")
-		} else {
-			buf.WriteString("false")
-		}
-	case nil:
-		buf.WriteString("null")
-	default:
-		return fmt.Errorf("canonical json: unexpected %T", v)
-	}
-	return nil
-}
-
-func writeString(buf *bytes.Buffer, s string) {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	// Encode never fails for a string; it appends a newline, which is trimmed.
-	_ = enc.Encode(s)
-	buf.Truncate(buf.Len() - 1)
-}
+// CanonicalJSON encodes v as canonical JSON (see auditchain.CanonicalJSON), the encoding
+// payload digests and definition digests are computed over.
+func CanonicalJSON(v any) ([]byte, error) { return auditchain.CanonicalJSON(v) }
 
 // sha256Hex is the lower-case hex SHA-256 of b.
 func sha256Hex(b []byte) string {
