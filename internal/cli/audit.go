@@ -4,11 +4,11 @@ import (
 	"archive/zip"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/audit"
 )
 
 func auditList() *command {
@@ -63,11 +64,15 @@ func auditExport() *command {
 	return &command{
 		path: "audit export", args: "ID -O FILE [--format zip|json|binpb]", nargs: 1,
 		summary: "export a selection's signed history bundle to a file (auditor)",
-		help: `The default format, zip, unpacks into files an auditor can check offline with common
-tools: manifest.json (the signed bytes), manifest.sig (the raw signature), signature.json
-(algorithm, key ID, signature in base64) and parts/NAME for every part the manifest lists.
-For an Ed25519 bundle, with the key from 'seleksictl audit key' saved as key.pem:
-  openssl pkeyutl -verify -pubin -inkey key.pem -rawin -in manifest.json -sigfile manifest.sig
+		help: `The default format, zip, is the audit bundle itself, laid out exactly as the server
+writes it (see internal/audit): manifest.json (the signed bytes, unchanged), manifest.sig
+(JSON: algorithm, keyFingerprint, value = the signature in base64) and every part at the
+name the manifest lists it under (history/NNN-RUNID.json, audit/events.json,
+audit/snapshots.json). 'seleksictl audit replay FILE --key key.pem' checks it offline, with
+the key from 'seleksictl audit key' saved as key.pem. With common tools:
+  unzip bundle.zip manifest.json manifest.sig
+  jq -r .value manifest.sig | base64 -d > manifest.sig.raw
+  openssl pkeyutl -verify -pubin -inkey key.pem -rawin -in manifest.json -sigfile manifest.sig.raw
 json writes the ExportHistoryResponse as JSON; binpb writes the ExportBundle in protobuf
 binary form. The format follows FILE's extension (.json, .binpb or .pb) unless --format says.
 Parts whose content does not match their SHA-256 are written all the same and reported with
@@ -179,46 +184,56 @@ func writeBundle(out, format string, resp *seleksiv1.ExportHistoryResponse) (err
 	return nil
 }
 
-func writeZip(f *os.File, b *seleksiv1.ExportBundle) error {
-	zw := zip.NewWriter(f)
-	sig, err := json.MarshalIndent(map[string]string{
-		"algorithm": b.GetSignatureAlgorithm(),
-		"key_id":    b.GetKeyId(),
-		"signature": base64.StdEncoding.EncodeToString(b.GetSignature()),
+// writeZip writes b as the archive audit.WriteBundle produces, so that audit.ReadBundle (and
+// so `seleksictl audit replay`) reads an exported file exactly as the server built it: the
+// manifest's bytes unchanged (they are what is signed), manifest.sig as audit.Signature,
+// then every part under its manifest name, each deflated and stamped with the manifest's
+// creation time. The same content therefore gives the same bytes as the server's archive.
+func writeZip(w io.Writer, b *seleksiv1.ExportBundle) error {
+	// The time stamp is the manifest's createdAt; a manifest that does not decode is still
+	// written as it came, for the auditor to examine, with no time stamp.
+	var m audit.Manifest
+	_ = json.Unmarshal(b.GetManifest(), &m)
+	sig, err := json.MarshalIndent(audit.Signature{
+		Algorithm: sigAlgorithm(b.GetSignatureAlgorithm()), KeyFingerprint: b.GetKeyId(), Value: b.GetSignature(),
 	}, "", "  ")
 	if err != nil {
 		return err
 	}
-	files := []struct {
-		name string
-		data []byte
-	}{
-		{"manifest.json", b.GetManifest()},
-		{"manifest.sig", b.GetSignature()},
-		{"signature.json", append(sig, '\n')},
+	files := []audit.Part{
+		{Name: audit.ManifestName, Data: b.GetManifest()},
+		{Name: audit.SignatureName, Data: append(sig, '\n')},
 	}
 	for _, p := range b.GetParts() {
-		// Part names come from the server; a name that climbs out of parts/ would make the
-		// archive write elsewhere when unpacked.
-		clean := path.Clean("/" + p.GetName())[1:]
-		if clean == "" || clean != p.GetName() {
-			return fmt.Errorf("bundle part name %q is not a plain relative path", p.GetName())
+		// Part names come from the server; a name that climbs out of the archive would make
+		// it write elsewhere when unpacked, and one that shadows the manifest would replace it.
+		name := p.GetName()
+		clean := path.Clean("/" + name)[1:]
+		if clean == "" || clean != name || name == audit.ManifestName || name == audit.SignatureName {
+			return fmt.Errorf("bundle part name %q is not a plain relative path", name)
 		}
-		files = append(files, struct {
-			name string
-			data []byte
-		}{"parts/" + clean, p.GetContent()})
+		files = append(files, audit.Part{Name: name, Data: p.GetContent()})
 	}
-	for _, fl := range files {
-		w, err := zw.Create(fl.name)
+	zw := zip.NewWriter(w)
+	for _, f := range files {
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: m.CreatedAt})
 		if err != nil {
 			return err
 		}
-		if _, err := w.Write(fl.data); err != nil {
+		if _, err := fw.Write(f.Data); err != nil {
 			return err
 		}
 	}
 	return zw.Close()
+}
+
+// sigAlgorithm maps the API's algorithm name ("Ed25519") to the one manifest.sig records
+// (audit.SignatureAlgorithm), which audit.Bundle.VerifySignature compares exactly.
+func sigAlgorithm(api string) string {
+	if strings.EqualFold(api, audit.SignatureAlgorithm) {
+		return audit.SignatureAlgorithm
+	}
+	return strings.ToLower(api)
 }
 
 func auditVerify() *command {

@@ -3,7 +3,10 @@
 // caller's token, language and an idempotency key), reading the input files people write
 // (selection and application YAML, CSV score sheets), printing answers as tables or JSON, and
 // the exit codes scripts rely on. It talks to seleksid only through the generated clients in
-// api/seleksi/v1, so the binary never links the workflow engine or the store.
+// api/seleksi/v1. The offline audit commands (audit replay, audit timeline --bundle) link
+// internal/audit, and with it the workflow code and the Temporal SDK's replayer, because
+// replay must run the code the workers run; the binary still never links the Temporal
+// server, which a test checks.
 package cli
 
 import (
@@ -193,7 +196,7 @@ Exit codes:
   0  success
   1  failure: the server failed or could not be reached
   2  usage error: bad flags, arguments or input file (also the server's INVALID_ARGUMENT)
-  3  verification found problems (audit verify, audit export)
+  3  verification found problems (audit verify, audit export, audit replay, audit timeline)
   4  not found
   5  unauthenticated or permission denied
   6  failed precondition or conflict: wrong stage, closed window, already exists

@@ -18,7 +18,11 @@ type command struct {
 	args    string // synopsis of positional arguments and required flags
 	summary string
 	help    string // further explanation printed by -h, optional
-	nargs   int    // exact number of positional arguments
+	nargs   int    // number of positional arguments
+	// optArgs lets the command take fewer than nargs positional arguments (down to none),
+	// for commands whose argument a flag can replace, such as `audit timeline ID` and
+	// `audit timeline --bundle FILE`; the command checks which combination it got.
+	optArgs bool
 	// mutating commands take --request-id and print the one they send.
 	mutating bool
 	// local commands never reach the server and take no global flags.
@@ -36,7 +40,7 @@ func commands() []*command {
 		conflictDeclare(),
 		applicationSubmit(), applicationGet(), applicationList(), applicationWithdraw(), statusCommand(),
 		objectionFile(), objectionList(), objectionAnswer(),
-		auditList(), auditExport(), auditVerify(), auditKey(),
+		auditList(), auditExport(), auditVerify(), auditKey(), auditReplay(), auditTimeline(),
 		tokenCommand(),
 	}
 }
@@ -142,7 +146,7 @@ func (a *App) exec(ctx context.Context, c *command, g globals, args []string) in
 	if err != nil {
 		return a.report(usageErrorf("%s: %v (run 'seleksictl %s -h')", c.path, err, c.path), nil)
 	}
-	if len(pos) != c.nargs {
+	if len(pos) > c.nargs || (!c.optArgs && len(pos) != c.nargs) {
 		return a.report(usageErrorf("usage: seleksictl %s %s", c.path, c.args), nil)
 	}
 	if !c.local {
