@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/bkpsdm/seleksi/internal/activities"
+	"github.com/bkpsdm/seleksi/internal/archive"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/config"
 	"github.com/bkpsdm/seleksi/internal/notify"
@@ -46,7 +47,16 @@ type App struct {
 	transport *Transport
 	// stopNotifications ends the outbox dispatcher and waits for it.
 	stopNotifications func()
+	// archiver copies closed runs into the store before Temporal's retention deletes them;
+	// stopArchiver ends its loop (run with the worker) and waits for it.
+	archiver     *archive.Archiver
+	stopArchiver func()
 }
+
+// archiveInterval is how often closed runs are archived. It only has to be far shorter than
+// the namespace retention (at least a day, see config), and a run's history is small, so
+// the pass is cheap.
+const archiveInterval = 30 * time.Second
 
 // startupTimeout bounds how long seleksid waits for Temporal and the database at start.
 const startupTimeout = time.Minute
@@ -92,6 +102,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 	if err = a.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	a.archiver = archive.New(a.temporal, a.store, logger, archiveInterval, time.Now)
 
 	if cfg.RunsWorker() {
 		a.worker = worker.New(a.temporal, cfg.TemporalTaskQueue, worker.Options{
@@ -104,6 +115,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			return nil, fmt.Errorf("app: start worker: %w", err)
 		}
 		a.startNotifications(cfg, logger)
+		a.startArchiver()
 	}
 	if cfg.RunsAPI() {
 		verifier, err := newVerifier(cfg)
@@ -147,6 +159,7 @@ func (a *App) services(cfg config.Config, logger *slog.Logger) (server.Services,
 	if err != nil {
 		return server.Services{}, err
 	}
+	auditSrv.UseArchive(a.store)
 	return server.Services{
 		Selection: server.NewSelectionServer(a.store, a.temporal, logger, server.SelectionOptions{
 			TaskQueue: cfg.TemporalTaskQueue, SecondsPerDay: cfg.DemoSecondsPerDay}),
@@ -172,6 +185,31 @@ func (a *App) startNotifications(cfg config.Config, logger *slog.Logger) {
 		cancel()
 		<-done
 	}
+}
+
+// startArchiver archives closed runs until the app stops. It runs with the worker, so that
+// a deployment that splits API replicas from workers archives from the workers only; two
+// workers archiving the same run store it once (the store is idempotent per run).
+func (a *App) startArchiver() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.archiver.Run(ctx)
+	}()
+	a.stopArchiver = func() {
+		cancel()
+		<-done
+	}
+}
+
+// ArchiveNow archives every closed run not archived yet, at once, and reports how many it
+// archived: for operators before maintenance, and for tests.
+func (a *App) ArchiveNow(ctx context.Context) (int, error) {
+	if a.archiver == nil {
+		return 0, errors.New("app: not started")
+	}
+	return a.archiver.RunOnce(ctx)
 }
 
 // candidateEmails finds a notification's address from its application's candidate.
@@ -263,6 +301,12 @@ func (a *App) Shutdown(ctx context.Context) error {
 // stopBackends stops whatever of the worker, client, store and embedded server is running.
 func (a *App) stopBackends() error {
 	var errs []error
+	// The archiver writes to the store and reads Temporal: it stops before either closes.
+	if a.stopArchiver != nil {
+		a.stopArchiver()
+		a.stopArchiver = nil
+	}
+	a.archiver = nil
 	if a.stopNotifications != nil {
 		a.stopNotifications()
 		a.stopNotifications = nil

@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -51,14 +53,22 @@ type HistorySource interface {
 	GetWorkflowHistory(ctx context.Context, workflowID string, runID string, isLongPoll bool, filterType enumspb.HistoryEventFilterType) client.HistoryEventIterator
 }
 
+// RunArchive is the durable archive of closed runs (the store's history_archive), which
+// outlives Temporal's retention.
+type RunArchive interface {
+	ArchivedRuns(ctx context.Context, selectionID string) ([]store.ArchivedRun, error)
+}
+
 // AuditServer implements AuditService: it reads the audit chain from the store and the
-// workflow's histories from Temporal, signs export bundles with the server's key, and
+// workflow's histories from the archive and Temporal, signs export bundles with the server's key, and
 // verifies a selection with the offline checks of internal/audit plus the comparisons that
 // need the store (its own chain walk, its snapshots and its projection).
 type AuditServer struct {
 	seleksiv1.UnimplementedAuditServiceServer
 	store   AuditStore
 	history HistorySource
+	// archive holds closed runs after Temporal deleted them; nil reads Temporal alone.
+	archive RunArchive
 	signer  crypto.Signer
 	pub     ed25519.PublicKey
 	logger  *slog.Logger
@@ -82,6 +92,13 @@ func NewAuditServer(st AuditStore, hs HistorySource, signer crypto.Signer, pub e
 	}
 	return &AuditServer{store: st, history: hs, signer: signer, pub: pub, logger: logger, now: now}, nil
 }
+
+// UseArchive makes the handlers read closed runs from the archive: a closed run is taken
+// from the archive whenever it is there (it is the copy the audit chain vouches for, and
+// the one that stays), and from Temporal otherwise; the running run always comes from
+// Temporal. A selection whose runs Temporal has all deleted is exported from the archive
+// alone. Call it before serving.
+func (s *AuditServer) UseArchive(a RunArchive) { s.archive = a }
 
 // historyUnavailable is the answer for a selection whose workflow has no history to export.
 func historyUnavailable(ctx context.Context) error {
@@ -155,6 +172,9 @@ type evidence struct {
 	bundle    audit.Bundle
 	runs      []*historypb.History
 	checks    []store.SnapshotCheck
+	// archiveFindings are archived runs that do not match what the audit chain recorded
+	// when they were archived.
+	archiveFindings []audit.Finding
 }
 
 // collect gathers a selection's evidence: the whole audit chain, every run of its workflow,
@@ -175,10 +195,22 @@ func (s *AuditServer) collect(ctx context.Context, selectionID string) (*evidenc
 	// is written by an activity that the history records as completed only afterwards, so
 	// in this order an event is never read without its record; the other order would show
 	// events the history did not yet hold as unmatched.
+	//
+	// The archive is read before the chain: a run and its HistoryArchived event are written
+	// in one transaction, so every run read from the archive has its event in the chain
+	// read afterwards, even while the archiver is at work.
+	var stored []store.ArchivedRun
+	if s.archive != nil {
+		if stored, err = s.archive.ArchivedRuns(ctx, selectionID); err != nil {
+			return nil, storeError(ctx, s.logger, err)
+		}
+	}
 	if ev.bundle.Events, err = s.auditEvents(ctx, selectionID); err != nil {
 		return nil, storeError(ctx, s.logger, err)
 	}
-	ev.runs, ev.bundle.Histories, err = s.histories(ctx, wfID)
+	archived, fs := checkArchived(selectionID, wfID, stored, ev.bundle.Events)
+	ev.archiveFindings = fs
+	ev.runs, ev.bundle.Histories, err = s.histories(ctx, wfID, archived)
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
@@ -238,12 +270,66 @@ func (s *AuditServer) auditEvents(ctx context.Context, selectionID string) ([]au
 	}
 }
 
+// archivedRun is a run read from the archive: the parsed history and the archived bytes,
+// which the bundle carries unchanged so that their digest is the one the chain recorded.
+type archivedRun struct {
+	history *historypb.History
+	json    []byte
+}
+
+// kindArchiveMismatch is this server's finding for an archived run that does not match the
+// HistoryArchived audit event recorded when it was archived (or has none, or does not parse).
+const kindArchiveMismatch = "archive_mismatch"
+
+// checkArchived checks each archived run against its HistoryArchived audit event and returns
+// the runs that pass by run ID: the event's payload names the SHA-256 of the history as
+// archived, so a history rewritten in the archive no longer matches it. A run that fails
+// the check is reported and left out, so that Temporal's copy is used if it still has one.
+func checkArchived(selectionID, workflowID string, runs []store.ArchivedRun, events []audit.AuditEvent) (map[string]archivedRun, []audit.Finding) {
+	recorded := map[string]audit.AuditEvent{}
+	for _, e := range events {
+		if e.Action == store.ActionHistoryArchived {
+			recorded[e.Target] = e
+		}
+	}
+	out := make(map[string]archivedRun, len(runs))
+	var fs []audit.Finding
+	for _, r := range runs {
+		fail := func(seqs []int64, format string, args ...any) {
+			fs = append(fs, audit.Finding{Kind: kindArchiveMismatch, Seqs: seqs,
+				Message: fmt.Sprintf("archived run %s: ", r.RunID) + fmt.Sprintf(format, args...)})
+		}
+		digest := sha256.Sum256(r.History)
+		sum := hex.EncodeToString(digest[:])
+		e, ok := recorded[store.ArchivedRunTarget(selectionID, r.RunID)]
+		if !ok {
+			fail(nil, "the audit chain has no HistoryArchived event for it")
+			continue
+		}
+		var p store.HistoryArchivedPayload
+		if err := json.Unmarshal(e.Payload, &p); err != nil || p.RunID != r.RunID || p.SHA256 != sum {
+			fail([]int64{e.Seq}, "the history hashes to %s, audit event %d recorded %s when it was archived", sum, e.Seq, p.SHA256)
+			continue
+		}
+		h, err := audit.ParseHistory(r.History)
+		if err != nil || len(h.GetEvents()) == 0 || h.GetEvents()[0].GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED || r.WorkflowID != workflowID {
+			fail([]int64{e.Seq}, "the archived history cannot be read as a run of %s", workflowID)
+			continue
+		}
+		out[r.RunID] = archivedRun{history: h, json: r.History}
+	}
+	return out, fs
+}
+
 // histories reads every run of the workflow, oldest first, each as a parsed history and in
-// Temporal's standard JSON form. Visibility finds the runs; because visibility is updated
-// asynchronously, a run it does not list yet is still found by following continue-as-new
-// from the last run listed, and when it lists nothing at all the chain is walked back from
-// the current run.
-func (s *AuditServer) histories(ctx context.Context, workflowID string) ([]*historypb.History, []audit.RunHistory, error) {
+// Temporal's standard JSON form. Closed runs come from the archive when it has them, and
+// from Temporal otherwise. Visibility finds the runs Temporal still has; because visibility
+// is updated asynchronously, a run it does not list yet is still found by following
+// continue-as-new from the last run, and when neither it nor the archive lists anything
+// the chain is walked back from the current run. A run visibility lists that Temporal has
+// since deleted is left out when other runs remain; the bundle's run-chain check then
+// reports the gap.
+func (s *AuditServer) histories(ctx context.Context, workflowID string, archived map[string]archivedRun) ([]*historypb.History, []audit.RunHistory, error) {
 	query, err := visibilityQuery(workflowID)
 	if err != nil {
 		return nil, nil, err
@@ -261,19 +347,34 @@ func (s *AuditServer) histories(ctx context.Context, workflowID string) ([]*hist
 			break
 		}
 	}
-	// Sorted here rather than with ORDER BY, which not every visibility store supports.
-	slices.SortStableFunc(execs, func(a, b *workflowpb.WorkflowExecutionInfo) int {
-		return a.GetStartTime().AsTime().Compare(b.GetStartTime().AsTime())
-	})
 
 	var runs []*historypb.History
+	raw := map[*historypb.History][]byte{}
 	seen := map[string]bool{}
+	for id, a := range archived {
+		seen[id] = true
+		runs = append(runs, a.history)
+		raw[a.history] = a.json
+	}
+	// run reads one run from the archive, or from Temporal ("" is the current run).
+	run := func(runID string) (*historypb.History, error) {
+		if a, ok := archived[runID]; ok && runID != "" {
+			raw[a.history] = a.json
+			return a.history, nil
+		}
+		return s.runHistory(ctx, workflowID, runID)
+	}
+	var missing error
 	for _, e := range execs {
 		runID := e.GetExecution().GetRunId()
 		if seen[runID] {
 			continue
 		}
-		h, err := s.runHistory(ctx, workflowID, runID)
+		h, err := run(runID)
+		if errors.As(err, new(*serviceerror.NotFound)) {
+			missing = err
+			continue
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -281,28 +382,48 @@ func (s *AuditServer) histories(ctx context.Context, workflowID string) ([]*hist
 		runs = append(runs, h)
 	}
 	if len(runs) == 0 {
-		// Walk back from the current run through each run's predecessor.
-		for runID := ""; len(runs) <= maxRuns; {
-			h, err := s.runHistory(ctx, workflowID, runID)
-			if err != nil {
-				return nil, nil, err
-			}
-			seen[startedRunID(h)] = true
-			runs = append([]*historypb.History{h}, runs...)
-			runID = h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId()
-			if runID == "" || seen[runID] {
-				break
-			}
+		if missing != nil {
+			return nil, nil, missing
 		}
+		h, err := run("")
+		if err != nil {
+			return nil, nil, err
+		}
+		seen[startedRunID(h)] = true
+		runs = append(runs, h)
 	}
-	// Follow continue-as-new past the last run listed.
+	// Sorted here rather than with ORDER BY, which not every visibility store supports; a
+	// run starts after the run it continues closed, so the start times order them.
+	slices.SortStableFunc(runs, func(a, b *historypb.History) int {
+		return a.GetEvents()[0].GetEventTime().AsTime().Compare(b.GetEvents()[0].GetEventTime().AsTime())
+	})
+	// Walk back through each run's predecessor from the first run found.
+	for len(runs) <= maxRuns {
+		prev := runs[0].GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId()
+		if prev == "" || seen[prev] {
+			break
+		}
+		h, err := run(prev)
+		if errors.As(err, new(*serviceerror.NotFound)) {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		seen[prev] = true
+		runs = append([]*historypb.History{h}, runs...)
+	}
+	// Follow continue-as-new past the last run found.
 	for len(runs) <= maxRuns {
 		last := runs[len(runs)-1].GetEvents()
 		next := last[len(last)-1].GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
 		if next == "" || seen[next] {
 			break
 		}
-		h, err := s.runHistory(ctx, workflowID, next)
+		h, err := run(next)
+		if errors.As(err, new(*serviceerror.NotFound)) {
+			break
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -312,9 +433,11 @@ func (s *AuditServer) histories(ctx context.Context, workflowID string) ([]*hist
 
 	out := make([]audit.RunHistory, len(runs))
 	for i, h := range runs {
-		b, err := audit.MarshalHistory(h)
-		if err != nil {
-			return nil, nil, err
+		b, ok := raw[h]
+		if !ok {
+			if b, err = audit.MarshalHistory(h); err != nil {
+				return nil, nil, err
+			}
 		}
 		out[i] = audit.RunHistory{RunID: startedRunID(h), JSON: b}
 	}
@@ -488,6 +611,7 @@ func (s *AuditServer) VerifySelection(ctx context.Context, req *seleksiv1.Verify
 			fs = append(fs, audit.CheckSnapshots(facts, b.Snapshots)...)
 		}
 	}
+	fs = append(fs, ev.archiveFindings...)
 	kinds := findingKinds()
 	for _, f := range fs {
 		rep.Findings = append(rep.Findings, findingView(kinds, f))
@@ -546,13 +670,15 @@ func findingKinds() map[string]seleksiv1.FindingKind {
 	return map[string]seleksiv1.FindingKind{
 		// The bundle was built from the store and Temporal in this request, so a broken
 		// signature or part means its bytes do not hash as signed.
-		audit.KindSignatureInvalid:     seleksiv1.FindingKind_FINDING_KIND_HASH_MISMATCH,
-		audit.KindPartDigestMismatch:   seleksiv1.FindingKind_FINDING_KIND_HASH_MISMATCH,
-		audit.KindPartUnlisted:         seleksiv1.FindingKind_FINDING_KIND_HASH_MISMATCH,
-		audit.KindPartMissing:          seleksiv1.FindingKind_FINDING_KIND_HISTORY_UNAVAILABLE,
-		audit.KindPartInvalid:          seleksiv1.FindingKind_FINDING_KIND_HISTORY_UNAVAILABLE,
-		audit.KindRunChainBroken:       seleksiv1.FindingKind_FINDING_KIND_HISTORY_UNAVAILABLE,
-		kindHistoryUnavailable:         seleksiv1.FindingKind_FINDING_KIND_HISTORY_UNAVAILABLE,
+		audit.KindSignatureInvalid:   seleksiv1.FindingKind_FINDING_KIND_HASH_MISMATCH,
+		audit.KindPartDigestMismatch: seleksiv1.FindingKind_FINDING_KIND_HASH_MISMATCH,
+		audit.KindPartUnlisted:       seleksiv1.FindingKind_FINDING_KIND_HASH_MISMATCH,
+		audit.KindPartMissing:        seleksiv1.FindingKind_FINDING_KIND_HISTORY_UNAVAILABLE,
+		audit.KindPartInvalid:        seleksiv1.FindingKind_FINDING_KIND_HISTORY_UNAVAILABLE,
+		audit.KindRunChainBroken:     seleksiv1.FindingKind_FINDING_KIND_HISTORY_UNAVAILABLE,
+		kindHistoryUnavailable:       seleksiv1.FindingKind_FINDING_KIND_HISTORY_UNAVAILABLE,
+		// An archived history that no longer hashes as its audit event recorded was changed.
+		kindArchiveMismatch:            seleksiv1.FindingKind_FINDING_KIND_HASH_MISMATCH,
 		audit.KindNondeterminism:       seleksiv1.FindingKind_FINDING_KIND_REPLAY_FAILED,
 		audit.KindReplayFailed:         seleksiv1.FindingKind_FINDING_KIND_REPLAY_FAILED,
 		audit.KindStateMismatch:        seleksiv1.FindingKind_FINDING_KIND_REPLAY_FAILED,
