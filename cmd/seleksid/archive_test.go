@@ -25,27 +25,12 @@ import (
 // the run from Temporal as the namespace retention would. The auditor still exports the
 // selection and verifies it, replay included, with no findings: from the archive alone.
 func TestArchiveOutlivesRetention(t *testing.T) {
-	for _, tc := range []struct {
-		name        string
-		databaseURL func(t *testing.T) string
-	}{
-		{"sqlite", func(*testing.T) string { return "" }},
-		{"postgres", postgresSchemaURL},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, db := range stackDatabases() {
+		t.Run(db.name, func(t *testing.T) {
 			// Temporal takes about half a minute to delete a run; the two databases wait
 			// for it side by side.
 			t.Parallel()
-			dbURL := tc.databaseURL(t)
-			dataDir := t.TempDir()
-			cfg := e2eConfig(t, dataDir, dbURL)
-			a := startLogged(t, cfg)
-			t.Cleanup(func() { stop(t, a) })
-			e := &e2e{
-				api: api{t: t, base: "http://" + a.HTTPAddr(), http: &http.Client{Timeout: 90 * time.Second}},
-				tok: newTokens(t, dataDir),
-				id:  "arsip-" + tc.name + "-" + randomHex(3),
-			}
+			a, e := startStack(t, db, "arsip-")
 			ctx := context.Background()
 			temporal := a.TemporalClient()
 			wfID := workflows.WorkflowID(e.id)
@@ -109,7 +94,7 @@ func TestArchiveOutlivesRetention(t *testing.T) {
 
 			// --- Retention passes: Temporal deletes the run. ---
 			if _, err := temporal.WorkflowService().DeleteWorkflowExecution(ctx, &workflowservice.DeleteWorkflowExecutionRequest{
-				Namespace:         cfg.TemporalNamespace,
+				Namespace:         a.TemporalNamespace(),
 				WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: wfID, RunId: runID},
 			}); err != nil {
 				t.Fatalf("delete the workflow execution: %v", err)

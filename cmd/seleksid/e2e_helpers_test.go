@@ -41,6 +41,38 @@ func e2eSecondsPerDay() string {
 	return "2"
 }
 
+// stackDatabase is a store backend the stack tests run on.
+type stackDatabase struct {
+	name string
+	// url gives the database URL for one test ("" is the SQLite default in the data dir).
+	url func(t *testing.T) string
+}
+
+// stackDatabases are SQLite and PostgreSQL (a fresh schema per test).
+func stackDatabases() []stackDatabase {
+	return []stackDatabase{
+		{"sqlite", func(*testing.T) string { return "" }},
+		{"postgres", postgresSchemaURL},
+	}
+}
+
+// startStack starts seleksid on db and returns it with a driver of a new selection whose ID
+// starts with prefix. The stack stops when the test ends.
+func startStack(t *testing.T, db stackDatabase, prefix string) (*app.App, *e2e) {
+	t.Helper()
+	dataDir := t.TempDir()
+	cfg := e2eConfig(t, dataDir, db.url(t))
+	a := startLogged(t, cfg)
+	t.Cleanup(func() { stop(t, a) })
+	return a, &e2e{
+		api:      api{t: t, base: "http://" + a.HTTPAddr(), http: &http.Client{Timeout: 90 * time.Second}},
+		tok:      newTokens(t, dataDir),
+		storeURL: cfg.StoreURL(),
+		id:       prefix + db.name + "-" + randomHex(3),
+		archive:  a.ArchiveNow,
+	}
+}
+
 // e2eConfig is the embedded default on random ports with compressed days, on SQLite in the
 // data directory or on the database at databaseURL.
 func e2eConfig(t *testing.T, dataDir, databaseURL string) config.Config {

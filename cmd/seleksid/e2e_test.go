@@ -32,28 +32,12 @@ import (
 // checks what each candidate sees of their own application, and that retried commands (same
 // request_id) are applied once.
 func TestSelectionEndToEnd(t *testing.T) {
-	for _, tc := range []struct {
-		name        string
-		databaseURL func(t *testing.T) string
-	}{
-		{"sqlite", func(*testing.T) string { return "" }},
-		{"postgres", postgresSchemaURL},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, db := range stackDatabases() {
+		t.Run(db.name, func(t *testing.T) {
 			began := time.Now()
-			dbURL := tc.databaseURL(t)
-			dataDir := t.TempDir()
-			cfg := e2eConfig(t, dataDir, dbURL)
-			a := startLogged(t, cfg)
-			t.Cleanup(func() { stop(t, a) })
-			runSelection(t, &e2e{
-				api:      api{t: t, base: "http://" + a.HTTPAddr(), http: &http.Client{Timeout: 90 * time.Second}},
-				tok:      newTokens(t, dataDir),
-				storeURL: cfg.StoreURL(),
-				id:       "e2e-" + tc.name + "-" + randomHex(3),
-				archive:  a.ArchiveNow,
-			})
-			t.Logf("%s: whole selection in %s", tc.name, time.Since(began).Round(time.Millisecond))
+			_, e := startStack(t, db, "e2e-")
+			runSelection(t, e)
+			t.Logf("%s: whole selection in %s", db.name, time.Since(began).Round(time.Millisecond))
 		})
 	}
 }

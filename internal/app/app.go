@@ -255,6 +255,9 @@ func (a *App) EmbeddedUIAddr() string {
 	return a.embedded.UIAddr()
 }
 
+// TemporalNamespace is the namespace the selection workflows run in.
+func (a *App) TemporalNamespace() string { return a.cfg.TemporalNamespace }
+
 // TemporalClient is the connected Temporal client.
 func (a *App) TemporalClient() client.Client { return a.temporal }
 
