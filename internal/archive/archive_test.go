@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/bkpsdm/seleksi/internal/audit"
+	"github.com/bkpsdm/seleksi/internal/historytest"
 	"github.com/bkpsdm/seleksi/internal/store"
 )
 
@@ -58,27 +59,9 @@ func (f *fakeTemporal) GetWorkflowHistory(_ context.Context, _, runID string, _ 
 	f.fetched = append(f.fetched, runID)
 	h, ok := f.histories[runID]
 	if !ok {
-		return &iterator{err: serviceerror.NewNotFound("workflow execution not found")}
+		return historytest.NotFound()
 	}
-	return &iterator{events: h.GetEvents()}
-}
-
-type iterator struct {
-	events []*historypb.HistoryEvent
-	err    error
-}
-
-func (it *iterator) HasNext() bool { return it.err != nil || len(it.events) > 0 }
-
-func (it *iterator) Next() (*historypb.HistoryEvent, error) {
-	if it.err != nil {
-		err := it.err
-		it.err = nil
-		return nil, err
-	}
-	e := it.events[0]
-	it.events = it.events[1:]
-	return e, nil
+	return historytest.Events(h)
 }
 
 // fakeStore keeps archived runs by run ID, idempotently, as the store does.

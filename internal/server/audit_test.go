@@ -23,7 +23,6 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/api/serviceerror"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -32,6 +31,7 @@ import (
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/audit"
+	"github.com/bkpsdm/seleksi/internal/historytest"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
 )
@@ -67,29 +67,11 @@ func (f *fakeHistory) GetWorkflowHistory(_ context.Context, workflowID, runID st
 	if workflowID == f.workflowID {
 		for i, h := range f.runs {
 			if startedRunID(h) == runID || (runID == "" && i == len(f.runs)-1) {
-				return &eventIterator{events: h.GetEvents()}
+				return historytest.Events(h)
 			}
 		}
 	}
-	return &eventIterator{err: serviceerror.NewNotFound("workflow execution not found")}
-}
-
-type eventIterator struct {
-	events []*historypb.HistoryEvent
-	err    error
-}
-
-func (it *eventIterator) HasNext() bool { return it.err != nil || len(it.events) > 0 }
-
-func (it *eventIterator) Next() (*historypb.HistoryEvent, error) {
-	if it.err != nil {
-		err := it.err
-		it.err = nil
-		return nil, err
-	}
-	e := it.events[0]
-	it.events = it.events[1:]
-	return e, nil
+	return historytest.NotFound()
 }
 
 // fakeAuditStore holds one selection's audit chain, projection and snapshot digests, and
