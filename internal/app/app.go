@@ -53,11 +53,6 @@ type App struct {
 	stopArchiver func()
 }
 
-// archiveInterval is how often closed runs are archived. It only has to be far shorter than
-// the namespace retention (at least a day, see config), and a run's history is small, so
-// the pass is cheap.
-const archiveInterval = 30 * time.Second
-
 // startupTimeout bounds how long seleksid waits for Temporal and the database at start.
 const startupTimeout = time.Minute
 
@@ -102,7 +97,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 	if err = a.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	a.archiver = archive.New(a.temporal, a.store, logger, archiveInterval, time.Now)
+	a.archiver = archive.New(a.temporal, a.store, logger, cfg.ArchiveInterval, time.Now)
 
 	if cfg.RunsWorker() {
 		a.worker = worker.New(a.temporal, cfg.TemporalTaskQueue, worker.Options{

@@ -36,10 +36,13 @@ type Config struct {
 	HTTPAddr string
 
 	// TemporalAddress is an external cluster's frontend; empty runs the embedded server.
-	TemporalAddress      string
-	TemporalNamespace    string
-	TemporalTaskQueue    string
-	TemporalRetention    time.Duration
+	TemporalAddress   string
+	TemporalNamespace string
+	TemporalTaskQueue string
+	TemporalRetention time.Duration
+	// ArchiveInterval is how often closed workflow runs are copied into the store; it only
+	// has to be far shorter than TemporalRetention.
+	ArchiveInterval      time.Duration
 	EmbeddedFrontendAddr string
 	EmbeddedUIAddr       string
 
@@ -96,7 +99,7 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		}
 		return def
 	}
-	var mode, retention, shutdown, level string
+	var mode, retention, archiveEvery, shutdown, level string
 	fs.StringVar(&mode, "mode", env("SELEKSI_MODE", string(ModeAll)),
 		"what to run: all, api (gRPC + REST only) or worker (Temporal worker only) [SELEKSI_MODE]")
 	fs.StringVar(&c.DataDir, "data-dir", env("SELEKSI_DATA_DIR", "data"),
@@ -113,6 +116,8 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		"Temporal task queue of the selection workflows [SELEKSI_TEMPORAL_TASK_QUEUE]")
 	fs.StringVar(&retention, "temporal-retention", env("SELEKSI_TEMPORAL_RETENTION", "720h"),
 		"how long Temporal keeps closed histories (Seleksi archives them first) [SELEKSI_TEMPORAL_RETENTION]")
+	fs.StringVar(&archiveEvery, "archive-interval", env("SELEKSI_ARCHIVE_INTERVAL", "30s"),
+		"how often closed workflow histories are archived into the store [SELEKSI_ARCHIVE_INTERVAL]")
 	fs.StringVar(&c.EmbeddedFrontendAddr, "embedded-temporal-addr", env("SELEKSI_EMBEDDED_TEMPORAL_ADDR", "127.0.0.1:7233"),
 		"listen address of the embedded Temporal frontend [SELEKSI_EMBEDDED_TEMPORAL_ADDR]")
 	fs.StringVar(&c.EmbeddedUIAddr, "embedded-temporal-ui-addr", env("SELEKSI_EMBEDDED_TEMPORAL_UI_ADDR", "127.0.0.1:8233"),
@@ -160,6 +165,12 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	var err error
 	if c.TemporalRetention, err = time.ParseDuration(retention); err != nil || c.TemporalRetention < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("-temporal-retention %q: want a duration of at least 24h", retention))
+	}
+	if c.ArchiveInterval, err = time.ParseDuration(archiveEvery); err != nil || c.ArchiveInterval <= 0 {
+		errs = append(errs, fmt.Errorf("-archive-interval %q: want a positive duration", archiveEvery))
+	} else if c.TemporalRetention > 0 && c.ArchiveInterval*10 > c.TemporalRetention {
+		// Histories must be archived many times over before Temporal may delete them.
+		errs = append(errs, fmt.Errorf("-archive-interval %s: must be at most a tenth of -temporal-retention", archiveEvery))
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("-shutdown-timeout %q: want a positive duration", shutdown))

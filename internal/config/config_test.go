@@ -59,6 +59,14 @@ func TestParse(t *testing.T) {
 			}},
 		{name: "negative time scale", args: []string{"-demo-seconds-per-day", "-5"}, wantErr: "-demo-seconds-per-day"},
 		{name: "malformed time scale in the environment", env: map[string]string{"SELEKSI_DEMO_SECONDS_PER_DAY": "fast"}, wantErr: "-demo-seconds-per-day"},
+		{name: "archive interval far shorter than retention", args: []string{"-archive-interval", "5m"},
+			check: func(t *testing.T, c Config) {
+				if c.ArchiveInterval != 5*time.Minute {
+					t.Errorf("ArchiveInterval = %s", c.ArchiveInterval)
+				}
+			}},
+		{name: "archive interval too close to retention", args: []string{"-archive-interval", "100h"}, wantErr: "-archive-interval"},
+		{name: "archive interval not a duration", env: map[string]string{"SELEKSI_ARCHIVE_INTERVAL": "often"}, wantErr: "-archive-interval"},
 		{name: "unknown mode", args: []string{"-mode", "both"}, wantErr: `-mode "both"`},
 		{name: "split mode needs an external cluster", args: []string{"-mode", "api"}, wantErr: "needs -temporal-address"},
 		{name: "retention below a day", args: []string{"-temporal-retention", "1h"}, wantErr: "-temporal-retention"},
