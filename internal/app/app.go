@@ -113,11 +113,17 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		a.startArchiver()
 	}
 	if cfg.RunsAPI() {
-		verifier, err := newVerifier(cfg)
+		// The local key signs export bundles in every deployment and verifies tokens when no
+		// identity provider is configured.
+		key, err := auth.LoadOrCreateLocalKey(cfg.DataDir)
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
-		svcs, err := a.services(cfg, logger)
+		verifier, err := newVerifier(cfg, key)
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		svcs, err := a.services(cfg, logger, key)
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
@@ -131,13 +137,9 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 
 // newVerifier trusts the agency's identity provider when one is configured, and otherwise
 // the local signing key in the data directory (created on first start).
-func newVerifier(cfg config.Config) (auth.Verifier, error) {
+func newVerifier(cfg config.Config, key *auth.LocalKey) (auth.Verifier, error) {
 	if cfg.OIDCIssuer != "" {
 		return auth.NewOIDCVerifier(auth.OIDCOptions{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL})
-	}
-	key, err := auth.LoadOrCreateLocalKey(cfg.DataDir)
-	if err != nil {
-		return nil, err
 	}
 	return key.Verifier(time.Now), nil
 }
@@ -145,11 +147,7 @@ func newVerifier(cfg config.Config) (auth.Verifier, error) {
 // services are the handlers registered on the gRPC server. Export bundles are signed with
 // the local key in the data directory in every deployment: an auditor checks them against
 // the key GetSigningKey publishes, whoever issues the tokens.
-func (a *App) services(cfg config.Config, logger *slog.Logger) (server.Services, error) {
-	key, err := auth.LoadOrCreateLocalKey(cfg.DataDir)
-	if err != nil {
-		return server.Services{}, err
-	}
+func (a *App) services(cfg config.Config, logger *slog.Logger, key *auth.LocalKey) (server.Services, error) {
 	auditSrv, err := server.NewAuditServer(a.store, a.temporal, key.Signer(), key.Public(), logger, time.Now)
 	if err != nil {
 		return server.Services{}, err
