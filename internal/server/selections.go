@@ -32,6 +32,7 @@ type Store interface {
 	ListSelections(ctx context.Context, opts store.ListOptions) (store.Page[store.Selection], error)
 	ApplicationCounts(ctx context.Context, selectionID string) (store.ApplicationCounts, error)
 	GetStageResult(ctx context.Context, selectionID, stage string, revision int) (store.StageResult, error)
+	CandidateNames(ctx context.Context, selectionID string) (map[string]string, error)
 	SubmitApplication(ctx context.Context, in store.SubmitInput) (store.Application, error)
 	GetApplication(ctx context.Context, selectionID, id string) (store.Application, error)
 	ListApplications(ctx context.Context, selectionID string, opts store.ListOptions) (store.Page[store.Application], error)
@@ -255,11 +256,9 @@ func (s *SelectionServer) GetStageResult(ctx context.Context, req *seleksiv1.Get
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	names := map[string]string{}
-	for _, e := range r.Entries {
-		if a, err := s.store.GetApplication(ctx, id, e.ApplicationID); err == nil {
-			names[e.ApplicationID] = a.Candidate.FullName
-		}
+	names, err := s.store.CandidateNames(ctx, id)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
 	}
 	return &seleksiv1.GetStageResultResponse{Result: stageResultView(r, names)}, nil
 }

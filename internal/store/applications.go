@@ -342,3 +342,26 @@ const (
 	ActionSubmitApplication   = "SubmitApplication"
 	ActionWithdrawBeforeClose = "WithdrawBeforeClose"
 )
+
+// CandidateNames maps each application of a selection to its candidate's full name, in one
+// query: published stage results list names (the announcement of who passes), and a result
+// may have thousands of lines.
+func (s *Store) CandidateNames(ctx context.Context, selectionID string) (map[string]string, error) {
+	var rows []struct {
+		ID       string
+		FullName string
+	}
+	err := s.db.WithContext(ctx).Table("applications AS a").
+		Select("a.id AS id, c.full_name AS full_name").
+		Joins("JOIN candidates AS c ON c.id = a.candidate_id").
+		Where("a.selection_id = ?", selectionID).
+		Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("store: candidate names of selection %q: %w", selectionID, err)
+	}
+	names := make(map[string]string, len(rows))
+	for _, r := range rows {
+		names[r.ID] = r.FullName
+	}
+	return names, nil
+}

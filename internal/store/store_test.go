@@ -200,6 +200,18 @@ func testListApplications(t *testing.T, open factory) {
 		app := submit(t, s, newSubmission("sel-l", i, t0.Add(time.Duration(i/2)*time.Second)))
 		ids = append(ids, app.ID)
 	}
+	// Published results list candidates by name, all fetched in one query.
+	names, err := s.CandidateNames(ctx, "sel-l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != n || names[ids[7]] != "Calon 7" || names[ids[119]] != "Calon 119" {
+		t.Errorf("CandidateNames: %d names, %q, %q", len(names), names[ids[7]], names[ids[119]])
+	}
+	if other, err := s.CandidateNames(ctx, "no-such-selection"); err != nil || len(other) != 0 {
+		t.Errorf("names of an unknown selection: %v, %v", other, err)
+	}
+
 	// Eliminate every third application at screening.
 	var changes []ApplicationChange
 	for i := 0; i < n; i += 3 {
