@@ -182,6 +182,18 @@ type SelectionResult struct {
 const (
 	ChangeIDRules       = "seleksi-rules"
 	RulesVersionCurrent = 1
+	// ChangeIDStageSearchAttribute marks runs that keep SearchAttributeStage up to date.
+	// Runs recorded before it replay without the upserts they never made.
+	ChangeIDStageSearchAttribute = "stage-search-attribute"
+)
+
+// Search attributes of the selection workflows, for operators to find selections in the
+// Temporal Web UI. They carry no personal data.
+const (
+	// SearchAttributeStage is the selection's current stage (keyword).
+	SearchAttributeStage = "SeleksiStage"
+	// SearchAttributeAgency is the agency running the selection (keyword), set at start.
+	SearchAttributeAgency = "SeleksiAgency"
 )
 
 // SelectionWorkflow runs one selection from announcement to appointment or cancellation.
@@ -202,6 +214,9 @@ type selection struct {
 	mu     workflow.Mutex
 	wfID   string
 	logger log.Logger
+	// indexStage is whether this run keeps SearchAttributeStage up to date (see
+	// ChangeIDStageSearchAttribute).
+	indexStage bool
 	// changes counts state changes so the main loop can wait for "something happened".
 	changes int
 }
@@ -235,10 +250,25 @@ func newSelection(ctx workflow.Context, in SelectionInput) (*selection, error) {
 			Applications:  []Application{},
 		}
 	}
+	s.indexStage = workflow.GetVersion(ctx, ChangeIDStageSearchAttribute, workflow.DefaultVersion, 1) == 1
+	if s.indexStage {
+		if err := s.upsertStage(ctx, s.st.Stage); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.registerHandlers(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// upsertStage records the stage in the workflow's search attributes.
+func (s *selection) upsertStage(ctx workflow.Context, stage Stage) error {
+	key := temporal.NewSearchAttributeKeyKeyword(SearchAttributeStage)
+	if err := workflow.UpsertTypedSearchAttributes(ctx, key.ValueSet(string(stage))); err != nil {
+		return fmt.Errorf("upsert stage search attribute: %w", err)
+	}
+	return nil
 }
 
 // cal is the selection's calendar: the input's, plus the years supplied since.
@@ -362,9 +392,13 @@ func (s *selection) commit(ctx workflow.Context, next *SelectionState, rec Comma
 	if err := workflow.ExecuteActivity(actx, ActivityApplyCommand, rec).Get(actx, nil); err != nil {
 		return err
 	}
+	moved := next.Stage != s.st.Stage
 	next.Seq = rec.Seq
 	s.st = next
 	s.changes++
+	if moved && s.indexStage {
+		return s.upsertStage(ctx, next.Stage)
+	}
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/store"
@@ -65,6 +66,16 @@ func TestArchiveOutlivesRetention(t *testing.T) {
 				if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 					runID = info.GetExecution().GetRunId()
 					t.Logf("workflow %s run %s closed: %s", wfID, runID, info.GetStatus())
+					// Operators find selections by stage and agency in the Web UI.
+					var stage, agency string
+					fields := info.GetSearchAttributes().GetIndexedFields()
+					dc := converter.GetDefaultDataConverter()
+					if err := dc.FromPayload(fields[workflows.SearchAttributeStage], &stage); err != nil || stage != string(workflows.StageCancelled) {
+						t.Errorf("search attribute %s = %q (%v), want %s", workflows.SearchAttributeStage, stage, err, workflows.StageCancelled)
+					}
+					if err := dc.FromPayload(fields[workflows.SearchAttributeAgency], &agency); err != nil || agency == "" {
+						t.Errorf("search attribute %s = %q (%v)", workflows.SearchAttributeAgency, agency, err)
+					}
 					break
 				}
 				if time.Now().After(deadline) {

@@ -217,10 +217,12 @@ func (c candidateEmails) EmailOf(ctx context.Context, n store.Notification) (str
 }
 
 // SearchAttributes are the custom search attributes the selection workflows carry. They
-// hold no personal data: operators find an agency's selections in the Web UI.
+// hold no personal data: operators find an agency's selections, or those in a stage, in the
+// Web UI.
 func SearchAttributes() map[string]enumspb.IndexedValueType {
 	return map[string]enumspb.IndexedValueType{
-		server.SearchAttributeAgency: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		workflows.SearchAttributeAgency: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		workflows.SearchAttributeStage:  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }
 

@@ -155,7 +155,7 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			temporal.NewSearchAttributeKeyKeyword(SearchAttributeAgency).ValueSet(def.GetAgency())),
+			temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttributeAgency).ValueSet(def.GetAgency())),
 	}, workflows.SelectionWorkflow, in)
 	if err != nil {
 		return nil, s.cmd.workflowError(ctx, "start", err)
@@ -166,10 +166,6 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 	}
 	return &seleksiv1.CreateSelectionResponse{Selection: sel}, nil
 }
-
-// SearchAttributeAgency is the Temporal search attribute carrying a selection's agency, so
-// operators can find an agency's workflows in the Web UI. No personal data goes there.
-const SearchAttributeAgency = "SeleksiAgency"
 
 // clearOutputOnly clears every field marked OUTPUT_ONLY, recursively: a client cannot set
 // a selection's stage or timestamps by sending them (AIP-203).
