@@ -56,11 +56,8 @@ func (s *selection) withdraw(ctx workflow.Context, a WithdrawArgs) (UpdateResult
 }
 
 func (s *selection) checkDeclareConflict(_ time.Time, a DeclareConflictArgs) *Message {
-	mem, m := s.committeeMember(a.Actor)
+	mem, m := s.memberOfOpenSelection(a.Actor)
 	if m != nil {
-		return m
-	}
-	if m := s.checkOpen(); m != nil {
 		return m
 	}
 	st := s.st

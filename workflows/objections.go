@@ -110,11 +110,8 @@ func (s *selection) fileObjection(ctx workflow.Context, a FileObjectionArgs) (Up
 }
 
 func (s *selection) checkAnswerObjection(_ time.Time, a AnswerObjectionArgs) *Message {
-	mem, m := s.committeeMember(a.Actor)
+	mem, m := s.memberOfOpenSelection(a.Actor)
 	if m != nil {
-		return m
-	}
-	if m := s.checkOpen(); m != nil {
 		return m
 	}
 	st := s.st

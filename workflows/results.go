@@ -27,11 +27,8 @@ func participates(stage Stage, a *Application) bool {
 }
 
 func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Message {
-	mem, m := s.committeeMember(a.Actor)
+	mem, m := s.memberOfOpenSelection(a.Actor)
 	if m != nil {
-		return m
-	}
-	if m := s.checkOpen(); m != nil {
 		return m
 	}
 	st := s.st

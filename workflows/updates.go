@@ -289,6 +289,19 @@ func (s *selection) checkOpen() *Message {
 	return nil
 }
 
+// memberOfOpenSelection is the check every committee command starts with: the actor sits on
+// this committee, and the selection has not ended.
+func (s *selection) memberOfOpenSelection(a Actor) (Member, *Message) {
+	mem, m := s.committeeMember(a)
+	if m != nil {
+		return Member{}, m
+	}
+	if m := s.checkOpen(); m != nil {
+		return Member{}, m
+	}
+	return mem, nil
+}
+
 // committeeMember checks that the actor is a member of this selection's committee.
 func (s *selection) committeeMember(a Actor) (Member, *Message) {
 	if a.Role != RoleCommittee {
