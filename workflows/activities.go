@@ -159,7 +159,9 @@ type ApplicationChange struct {
 	// Stage is where it happened: the stage that eliminated the application, for example.
 	Stage  Stage  `json:"stage,omitempty"`
 	Reason string `json:"reason,omitempty"`
-	Rank   int    `json:"rank,omitempty"`
+	// ReasonMessage is the system's reason, as a code.
+	ReasonMessage *Message `json:"reasonMessage,omitempty"`
+	Rank          int      `json:"rank,omitempty"`
 	// FinalScore is set when the committee decision opens and the weighted scores are known,
 	// so the committee reads them before it decides.
 	FinalScore Score `json:"finalScore,omitempty"`
@@ -175,6 +177,7 @@ type StageResult struct {
 	PublishedAt       time.Time     `json:"publishedAt"`
 	ObjectionDeadline time.Time     `json:"objectionDeadline,omitzero"`
 	RevisionReason    string        `json:"revisionReason,omitempty"`
+	RevisionMessage   *Message      `json:"revisionMessage,omitempty"`
 	ScoresPublished   bool          `json:"scoresPublished"`
 	Entries           []ResultEntry `json:"entries"`
 }
@@ -188,6 +191,7 @@ type ResultEntry struct {
 	FinalScore    Score            `json:"finalScore,omitempty"`
 	Rank          int              `json:"rank,omitempty"`
 	Reason        string           `json:"reason,omitempty"`
+	ReasonMessage *Message         `json:"reasonMessage,omitempty"`
 }
 
 // activityOptions: the store may be briefly unavailable; retrying forever with a capped

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -82,8 +83,7 @@ func (s *selection) appoint(ctx workflow.Context, a AppointArgs) (UpdateResult, 
 				changes = append(changes, ApplicationChange{ApplicationID: app.ID, State: app.State, Stage: StageClosed, Rank: app.Rank})
 			}
 			next.Stage, next.Phase, next.StageOpenedAt = StageClosed, "", now
-			m := bi(CmdAppoint, fmt.Sprintf("The appointing official chose rank %d; the selection is closed.", chosen.Rank),
-				fmt.Sprintf("Pejabat Pembina Kepegawaian memilih peringkat %d; seleksi selesai.", chosen.Rank))
-			return CommandRecord{Kind: CmdAppoint, Actor: a.Actor, Reason: a.Reason, Args: a, Applications: changes, Message: m}
+			m := code(CodeEventAppointed, "rank", strconv.Itoa(chosen.Rank))
+			return CommandRecord{Kind: CmdAppoint, Actor: a.Actor, Reason: a.Reason, Args: a, Applications: changes, Message: &m}
 		})
 }

@@ -1,8 +1,8 @@
 package workflows
 
 import (
-	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -138,9 +138,8 @@ func (s *selection) cancel(ctx workflow.Context, a CancelArgs) (UpdateResult, er
 			}
 			next.Stage, next.Phase = StageCancelled, ""
 			next.Cancellation = &Cancellation{By: a.Actor, Reason: a.Reason, At: now, Stage: from}
-			m := bi(CmdCancel, fmt.Sprintf("The selection was cancelled during %s: %s", stageName(from).EN, a.Reason),
-				fmt.Sprintf("Seleksi dibatalkan pada tahap %s: %s", stageName(from).ID, a.Reason))
-			return CommandRecord{Kind: CmdCancel, Actor: a.Actor, Reason: a.Reason, Args: a, Applications: changes, Message: m}
+			m := code(CodeEventCancelled, "stage", string(from), "reason", a.Reason)
+			return CommandRecord{Kind: CmdCancel, Actor: a.Actor, Reason: a.Reason, Args: a, Applications: changes, Message: &m}
 		})
 }
 
@@ -183,33 +182,81 @@ func (s *selection) supplyHolidays(ctx workflow.Context, a SupplyHolidaysArgs) (
 }
 
 // status explains an application's state to its candidate.
-func (s *selection) status(a *Application) ApplicationStatus { return statusOf(s.st, a) }
+func (s *selection) status(a *Application) ApplicationStatus {
+	return statusOf(s.st, a, s.in.Calendar.Zone)
+}
 
-// statusOf is the status of application a in selection state sel.
-func statusOf(sel *SelectionState, a *Application) ApplicationStatus {
-	st := ApplicationStatus{ApplicationID: a.ID, State: a.State, SelectionStage: sel.Stage, EliminatedAt: a.EliminatedAt, Reason: a.Reason, Rank: a.Rank}
-	cur := stageName(sel.Stage)
+// statusOf is the status of application a in selection state sel, as a message code: what
+// the candidate's state is, with the right to object and its deadline while a published
+// result the application is part of can be objected to, and an accepted objection told as
+// such. zone is the agency's, for the renderers to show local times.
+func statusOf(sel *SelectionState, a *Application, zone calendar.Zone) ApplicationStatus {
+	st := ApplicationStatus{ApplicationID: a.ID, State: a.State, SelectionStage: sel.Stage, EliminatedAt: a.EliminatedAt,
+		Reason: a.Reason, ReasonMessage: a.ReasonMessage, Rank: a.Rank}
+	var m Message
+	// objectable is the stage whose published result the candidate may still object to.
+	var objectable Stage
 	switch a.State {
 	case AppSubmitted:
-		st.Status = Message{Code: string(a.State), EN: "Your application was received and is being screened.", ID: "Lamaran Anda telah diterima dan sedang diperiksa."}
+		// The committee screens only what the announcement's close froze.
+		if sel.Stage == StageAnnouncement {
+			m = code(CodeStatusReceived, "closes", sel.Announcement.Closes.UTC().Format(time.RFC3339), "zone", string(zone))
+		} else {
+			m = code(CodeStatusScreening)
+		}
 	case AppInProgress:
-		st.Status = Message{Code: string(a.State), EN: fmt.Sprintf("You are taking part in %s.", cur.EN), ID: fmt.Sprintf("Anda sedang mengikuti tahap %s.", cur.ID)}
+		m = code(CodeStatusInProgress, "stage", string(sel.Stage))
+		if sel.Phase == PhaseObjections {
+			if _, ok := a.outcome(sel.Stage); ok {
+				objectable = sel.Stage
+				m.Params.Set("passed", string(sel.Stage))
+			}
+		}
 	case AppEliminated:
-		n := stageName(a.EliminatedAt)
-		st.Status = Message{Code: string(a.State), EN: fmt.Sprintf("You did not pass %s: %s", n.EN, a.Reason), ID: fmt.Sprintf("Anda tidak lulus tahap %s: %s", n.ID, a.Reason)}
+		m = code(CodeStatusEliminated, "stage", string(a.EliminatedAt), "reason", a.Reason)
+		if a.ReasonMessage != nil {
+			m = m.with(*a.ReasonMessage)
+		}
+		objectable = a.EliminatedAt
 	case AppWithdrawn:
-		st.Status = Message{Code: string(a.State), EN: "You withdrew your application.", ID: "Anda telah menarik lamaran."}
+		m = code(CodeStatusWithdrawn)
 	case AppShortlisted:
-		st.Status = Message{Code: string(a.State), EN: fmt.Sprintf("You are rank %d of the names proposed to the appointing official.", a.Rank),
-			ID: fmt.Sprintf("Anda berada pada peringkat %d dari nama yang diusulkan kepada Pejabat Pembina Kepegawaian.", a.Rank)}
+		m = code(CodeStatusShortlisted, "rank", strconv.Itoa(a.Rank))
+		objectable = StageCommitteeDecision
 	case AppAppointed:
-		st.Status = Message{Code: string(a.State), EN: "You were chosen for appointment.", ID: "Anda terpilih untuk diangkat."}
+		m = code(CodeStatusAppointed)
 	case AppNotSelected:
-		st.Status = Message{Code: string(a.State), EN: "You were not selected. " + a.Reason, ID: "Anda tidak terpilih. " + a.Reason}
+		switch {
+		case sel.Stage == StageCancelled && sel.Cancellation != nil:
+			c := sel.Cancellation
+			m = code(CodeStatusCancelled, "stage", string(c.Stage), "reason", c.Reason)
+			if c.ReasonMessage != nil {
+				m = m.with(*c.ReasonMessage)
+			}
+		case a.Rank > 0:
+			// On the shortlist, but the appointing official chose another name.
+			m = code(CodeStatusNotAppointed, "rank", strconv.Itoa(a.Rank))
+		default:
+			m = code(CodeStatusNotSelected, "reason", a.Reason)
+			if a.ReasonMessage != nil {
+				m = m.with(*a.ReasonMessage)
+			}
+			objectable = a.EliminatedAt
+		}
 	}
-	if sel.Stage == StageCancelled && sel.Cancellation != nil {
-		st.Status.EN += " The selection was cancelled: " + sel.Cancellation.Reason
-		st.Status.ID += " Seleksi dibatalkan: " + sel.Cancellation.Reason
+	if objectable != "" && sel.Stage == objectable && sel.Phase == PhaseObjections {
+		for _, p := range sel.Publications {
+			if p.Stage == objectable && !p.ObjectionDeadline.IsZero() {
+				m.Params.Set("deadline", p.ObjectionDeadline.UTC().Format(time.RFC3339))
+				m.Params.Set("zone", string(zone))
+			}
+		}
 	}
+	for _, o := range sel.Objections {
+		if o.ApplicationID == a.ID && o.State == ObjectionAccepted {
+			m.Params.Set("accepted", string(o.Stage))
+		}
+	}
+	st.Status = m
 	return st
 }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -76,9 +77,8 @@ func (s *selection) validateCompetencyEntry(a *Application, e ResultInput) *Mess
 		rec := competencyRecord(e, "", time.Time{})
 		rec.Outcome = OutcomeNone
 		if o, why := s.competencyThresholds(rec); o == OutcomeFail && blank(e.Reason) {
-			return bi(RejectInvalidArgument,
-				fmt.Sprintf("application %s does not reach the pass marks (%s); a pass needs a reason", a.ID, why.EN),
-				fmt.Sprintf("lamaran %s tidak mencapai nilai ambang (%s); kelulusan wajib disertai alasan", a.ID, why.ID))
+			m := code(CodeRejectBelowPassMarks, "application", a.ID).with(why)
+			return &m
 		}
 	default:
 		m := msg(RejectInvalidArgument, "unknown outcome %q for application %s", "hasil %q tidak dikenal untuk lamaran %s", string(e.Outcome), a.ID)
@@ -130,30 +130,32 @@ func (s *selection) competencyComplete(a *Application) bool {
 func (s *selection) competencyThresholds(r *CompetencyRecord) (Outcome, Message) {
 	switch {
 	case r.Category == CategoryDoesNotMeet:
-		return OutcomeFail, msg("CompetencyCategory", "the assessment center found the competency does not meet the standard",
-			"hasil assessment center: kompetensi belum memenuhi standar")
+		return OutcomeFail, code(CodeReasonCompetencyDoesNotMeet)
 	case r.Category == CategoryStillMeets && !s.in.Thresholds.AcceptStillMeets:
-		return OutcomeFail, msg("CompetencyCategory", "the assessment center category \"still meets\" is not accepted in this selection",
-			"kategori assessment center \"masih memenuhi syarat\" tidak diterima dalam seleksi ini")
+		return OutcomeFail, code(CodeReasonCompetencyStillMeets)
 	}
 	if sc, ok := r.score(ComponentCompetencyTest); ok && sc < s.in.Thresholds.CompetencyMin {
-		return OutcomeFail, msg("CompetencyScore", "competency test score %s is below the pass mark %s",
-			"nilai uji kompetensi %s di bawah nilai ambang %s", sc, s.in.Thresholds.CompetencyMin)
+		return OutcomeFail, code(CodeReasonCompetencyBelowMark, "score", sc.hundredths(), "mark", s.in.Thresholds.CompetencyMin.hundredths())
 	}
 	return OutcomePass, Message{}
 }
 
-func (s *selection) competencyOutcome(a *Application) (Outcome, string) {
+func (s *selection) competencyOutcome(a *Application) (Outcome, string, *Message) {
 	r := a.Competency
 	if r.Outcome == OutcomePass || r.Outcome == OutcomeFail {
-		return r.Outcome, r.Reason
+		return r.Outcome, r.Reason, nil
 	}
 	o, why := s.competencyThresholds(r)
 	if o == OutcomeFail {
-		return o, why.EN + " / " + why.ID
+		reason, m := s.reason(why, bilingual)
+		return o, reason, m
 	}
-	return o, r.Reason
+	return o, r.Reason, nil
 }
+
+// hundredths is the score as a message parameter: an integer in hundredths, which the
+// renderers format for each language ("85,50" in Indonesian, "85.50" in English).
+func (sc Score) hundredths() string { return strconv.FormatInt(int64(sc), 10) }
 
 // String formats a score with two decimals, as published.
 func (sc Score) String() string { return fmt.Sprintf("%d.%02d", sc/100, sc%100) }

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,15 +115,15 @@ func TestEligibility(t *testing.T) {
 	}{
 		{"eligible", func(*EligibilityFacts) {}, Eligible, nil},
 		{"D-IV equals S1", func(f *EligibilityFacts) { f.Education = EducationDiploma4 }, Eligible, nil},
-		{"D-III", func(f *EligibilityFacts) { f.Education = EducationDiploma3 }, Ineligible, []string{"Education"}},
-		{"four years of experience", func(f *EligibilityFacts) { f.ExperienceMonths = months(48) }, Ineligible, []string{"Experience"}},
-		{"one year as administrator", func(f *EligibilityFacts) { f.AdministratorMonths = months(12) }, Ineligible, []string{"Administrator"}},
+		{"D-III", func(f *EligibilityFacts) { f.Education = EducationDiploma3 }, Ineligible, []string{CodeEligEducation}},
+		{"four years of experience", func(f *EligibilityFacts) { f.ExperienceMonths = months(48) }, Ineligible, []string{CodeEligExperience}},
+		{"one year as administrator", func(f *EligibilityFacts) { f.AdministratorMonths = months(12) }, Ineligible, []string{CodeEligAdministrator}},
 		{"56 is allowed", func(f *EligibilityFacts) { f.AgeAtClose = 56 }, Eligible, nil},
-		{"57", func(f *EligibilityFacts) { f.AgeAtClose = 57 }, Ineligible, []string{"Age"}},
-		{"missing document", func(f *EligibilityFacts) { f.Documents = []string{"LHKPN"} }, Ineligible, []string{"Documents"}},
+		{"57", func(f *EligibilityFacts) { f.AgeAtClose = 57 }, Ineligible, []string{CodeEligAge}},
+		{"missing document", func(f *EligibilityFacts) { f.Documents = []string{"LHKPN"} }, Ineligible, []string{CodeEligDocuments}},
 		{"unknown facts", func(f *EligibilityFacts) { *f = EligibilityFacts{} }, NeedsReview,
-			[]string{"EducationUnknown", "ExperienceUnknown", "AdministratorUnknown", "AgeUnknown", "DocumentsUnknown"}},
-		{"failure and unknown", func(f *EligibilityFacts) { f.AgeAtClose = 60; f.ExperienceMonths = nil }, Ineligible, []string{"Age", "ExperienceUnknown"}},
+			[]string{CodeEligEducationUnknown, CodeEligExperienceUnknown, CodeEligAdministratorUnknown, CodeEligAgeUnknown, CodeEligDocumentsUnknown}},
+		{"failure and unknown", func(f *EligibilityFacts) { f.AgeAtClose = 60; f.ExperienceMonths = nil }, Ineligible, []string{CodeEligAge, CodeEligExperienceUnknown}},
 	}
 	for _, tt := range tests {
 		f := ok.clone()
@@ -142,15 +143,16 @@ func TestEligibility(t *testing.T) {
 // leaves the original alone; it fails when a new field is forgotten in clone.
 func TestCloneIsDeep(t *testing.T) {
 	corr := &ResultInput{Scores: []ComponentScore{{ComponentPaper, 1}}}
+	fix := func() *Message { m := code("c", "k", "v").with(code("d", "k", "v")); return &m }
 	st := &SelectionState{
 		Applications: []Application{{
 			ID: "a", Facts: EligibilityFacts{ExperienceMonths: months(1), AdministratorMonths: months(1), Documents: []string{"x"}},
-			Eligibility: &Eligibility{Findings: []Message{{Code: "c"}}}, Screening: &Verdict{}, Competency: &CompetencyRecord{Scores: []ComponentScore{{}}},
-			Interview: []MemberScore{{}}, Outcomes: []StageOutcome{{}},
+			Eligibility: &Eligibility{Findings: []Message{*fix()}}, ReasonMessage: fix(), Screening: &Verdict{}, Competency: &CompetencyRecord{Scores: []ComponentScore{{}}},
+			Interview: []MemberScore{{}}, Outcomes: []StageOutcome{{ReasonMessage: fix()}},
 		}},
-		Recusals: []Recusal{{}}, Publications: []Publication{{}}, Objections: []Objection{{Correction: corr}},
+		Recusals: []Recusal{{}}, Publications: []Publication{{RevisionMessage: fix()}}, Objections: []Objection{{Correction: corr}},
 		Holidays: []calendar.Year{{Year: 2027, Days: []calendar.Holiday{{NameEN: "x"}}}},
-		Decision: &Decision{Shortlist: []ShortlistEntry{{}}}, Appointment: &Appointment{}, Cancellation: &Cancellation{},
+		Decision: &Decision{Shortlist: []ShortlistEntry{{}}}, Appointment: &Appointment{}, Cancellation: &Cancellation{ReasonMessage: fix()},
 	}
 	orig := st.clone()
 	c := st.clone()
@@ -158,6 +160,9 @@ func TestCloneIsDeep(t *testing.T) {
 	*a.Facts.ExperienceMonths, *a.Facts.AdministratorMonths, a.Facts.Documents[0] = 9, 9, "y"
 	a.Eligibility.Findings[0].Code, a.Screening.Reason, a.Competency.Scores[0].Score = "z", "z", 9
 	a.Interview[0].Score, a.Outcomes[0].Reason = 9, "z"
+	a.Eligibility.Findings[0].Params[0].Value, a.Eligibility.Findings[0].Detail.Params[0].Value = "z", "z"
+	a.ReasonMessage.Params[0].Value, a.Outcomes[0].ReasonMessage.Detail.Params[0].Value = "z", "z"
+	c.Publications[0].RevisionMessage.Params[0].Value, c.Cancellation.ReasonMessage.Detail.Params[0].Value = "z", "z"
 	c.Recusals[0].Reason, c.Publications[0].Revision, c.Objections[0].Correction.Scores[0].Score = "z", 9, 9
 	c.Decision.Shortlist[0].Rank, c.Appointment.Rank, c.Cancellation.Reason = 9, 9, "z"
 	c.Holidays[0].Days[0].NameEN = "z"
@@ -169,7 +174,9 @@ func TestCloneIsDeep(t *testing.T) {
 	walk = func(v reflect.Value, path string) {
 		switch v.Kind() {
 		case reflect.Pointer:
-			if v.IsNil() && v.Type().Elem().Kind() == reflect.Struct && path != "" {
+			// A message's detail is a message: the fixture fills one level of it.
+			nested := v.Type() == reflect.TypeOf(&Message{}) && strings.HasSuffix(path, ".Detail")
+			if v.IsNil() && v.Type().Elem().Kind() == reflect.Struct && path != "" && !nested {
 				t.Errorf("fixture leaves %s nil; set it so clone is checked", path)
 			}
 			if !v.IsNil() {

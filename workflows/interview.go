@@ -75,11 +75,11 @@ func (s *selection) interviewQuorum(st *SelectionState, a *Application) bool {
 	return eligible > 0 && len(a.Interview)*2 > eligible
 }
 
-func (s *selection) interviewOutcome(a *Application) (Outcome, string) {
+func (s *selection) interviewOutcome(a *Application) (Outcome, string, *Message) {
 	mean, _ := interviewMean(a)
 	if mean < s.in.Thresholds.InterviewMin {
-		m := msg("InterviewScore", "interview score %s is below the pass mark %s", "nilai wawancara %s di bawah nilai ambang %s", mean, s.in.Thresholds.InterviewMin)
-		return OutcomeFail, m.EN + " / " + m.ID
+		reason, why := s.reason(code(CodeReasonInterviewBelowMark, "score", mean.hundredths(), "mark", s.in.Thresholds.InterviewMin.hundredths()), bilingual)
+		return OutcomeFail, reason, why
 	}
-	return OutcomePass, ""
+	return OutcomePass, "", nil
 }

@@ -188,28 +188,29 @@ func (s *selection) answerObjection(ctx workflow.Context, a AnswerObjectionArgs)
 			cp := *o
 			rec.Objection = &cp
 			app := &next.Applications[next.app(o.ApplicationID)]
-			revisionReason := fmt.Sprintf("objection %s accepted: %s", o.ID, a.Answer)
+			revisionReason, revisionWhy := s.reason(code(CodeReasonObjectionAccepted, "objection", o.ID, "answer", a.Answer), englishOnly)
 
 			if o.Stage == StageCommitteeDecision {
-				rec.Applications = s.voidDecision(next, app, a.Correction, revisionReason)
+				rec.Applications = s.voidDecision(next, app, a.Correction, revisionReason, revisionWhy)
 				return rec
 			}
 			var outcome Outcome
 			var reason string
+			var why *Message
 			switch o.Stage {
 			case StageAdministrativeScreening:
 				app.Screening = &Verdict{Outcome: a.Correction.Outcome, Reason: a.Correction.Reason, By: a.Actor.Subject, At: now}
-				outcome, reason = screeningOutcome(app)
+				outcome, reason, why = screeningOutcome(app)
 			case StageCompetencyTest:
 				app.Competency = competencyRecord(*a.Correction, a.Actor.Subject, now)
-				outcome, reason = s.competencyOutcome(app)
+				outcome, reason, why = s.competencyOutcome(app)
 			case StageInterview:
 				outcome, reason = a.Correction.Outcome, a.Correction.Reason
 			}
-			rec.Applications = []ApplicationChange{setOutcome(app, o.Stage, outcome, reason)}
+			rec.Applications = []ApplicationChange{setOutcome(app, o.Stage, outcome, reason, why)}
 			prev := s.publication(o.Stage)
 			pub := prev
-			pub.Revision, pub.PublishedAt, pub.RevisionReason = prev.Revision+1, now, revisionReason
+			pub.Revision, pub.PublishedAt, pub.RevisionReason, pub.RevisionMessage = prev.Revision+1, now, revisionReason, revisionWhy
 			next.setPublication(pub)
 			rec.Result = s.stageResult(next, pub)
 			return rec
@@ -219,7 +220,7 @@ func (s *selection) answerObjection(ctx workflow.Context, a AnswerObjectionArgs)
 // voidDecision applies an accepted objection against the committee decision: score
 // corrections are applied, the final scores recomputed, and the decision set aside so that
 // the committee decides again (re-publishing the result).
-func (s *selection) voidDecision(next *SelectionState, app *Application, c *ResultInput, reason string) []ApplicationChange {
+func (s *selection) voidDecision(next *SelectionState, app *Application, c *ResultInput, reason string, why *Message) []ApplicationChange {
 	if c != nil && len(c.Scores) > 0 {
 		if app.Competency == nil {
 			app.Competency = &CompetencyRecord{Outcome: OutcomePass}
@@ -240,15 +241,15 @@ func (s *selection) voidDecision(next *SelectionState, app *Application, c *Resu
 	for i := range next.Applications {
 		a := &next.Applications[i]
 		if a.State == AppShortlisted || (a.State == AppNotSelected && a.EliminatedAt == StageCommitteeDecision) {
-			a.State, a.Rank, a.EliminatedAt, a.Reason = AppInProgress, 0, "", ""
-			changes = append(changes, ApplicationChange{ApplicationID: a.ID, State: a.State, Stage: StageCommitteeDecision, Reason: reason})
+			a.State, a.Rank, a.EliminatedAt, a.Reason, a.ReasonMessage = AppInProgress, 0, "", "", nil
+			changes = append(changes, ApplicationChange{ApplicationID: a.ID, State: a.State, Stage: StageCommitteeDecision, Reason: reason, ReasonMessage: why})
 		}
 	}
 	s.computeFinals(next)
 	next.Decision = nil
 	next.Phase = PhaseOpen
 	p := s.publication(StageCommitteeDecision)
-	p.RevisionReason = reason
+	p.RevisionReason, p.RevisionMessage = reason, why
 	next.setPublication(p)
 	return changes
 }

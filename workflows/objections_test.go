@@ -58,7 +58,7 @@ func TestObjectionAcceptedCorrectsAndRepublishes(t *testing.T) {
 	if a4 := after.Applications[3]; a4.State != AppEliminated {
 		t.Errorf("app-0004 after rejected objection: %s", a4.State)
 	}
-	if p := after.Publications[1]; p.Stage != screening || p.Revision != 2 || p.RevisionReason == "" {
+	if p := after.Publications[1]; p.Stage != screening || p.Revision != 2 || p.RevisionMessage == nil || p.RevisionMessage.Code != CodeReasonObjectionAccepted {
 		t.Errorf("publication %+v", p)
 	}
 	answers := store.find(CmdAnswerObjection)

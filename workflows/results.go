@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -205,24 +206,22 @@ func (s *selection) advance(ctx workflow.Context, a AdvanceArgs) (UpdateResult, 
 				if !participates(stage, app) {
 					continue
 				}
-				outcome, reason := s.stageOutcome(stage, app)
-				changes = append(changes, setOutcome(app, stage, outcome, reason))
+				outcome, reason, why := s.stageOutcome(stage, app)
+				changes = append(changes, setOutcome(app, stage, outcome, reason, why))
 			}
 			// checkAdvance has just computed the same window, so this cannot fail.
 			_, deadline, _ := s.cal().WindowClose(now, s.in.Windows.ObjectionDays)
 			pub := Publication{Stage: stage, Revision: 1, PublishedAt: now, ObjectionDeadline: deadline}
 			next.setPublication(pub)
 			next.Phase = PhaseObjections
-			en, id := s.deadline(deadline)
-			m := bi(CmdAdvance, fmt.Sprintf("The result of %s is published; objections may be filed until %s.", stageName(stage).EN, en),
-				fmt.Sprintf("Hasil %s diumumkan; sanggah dapat diajukan sampai %s.", stageName(stage).ID, id))
+			m := code(CodeEventPublished, "stage", string(stage), "deadline", deadline.UTC().Format(time.RFC3339), "zone", string(s.in.Calendar.Zone))
 			return CommandRecord{Kind: CmdAdvance, Actor: a.Actor, Reason: a.Reason, Args: a,
-				Applications: changes, Result: s.stageResult(next, pub), Message: m}
+				Applications: changes, Result: s.stageResult(next, pub), Message: &m}
 		})
 }
 
 // stageOutcome is the verdict on an application when its stage closes.
-func (s *selection) stageOutcome(stage Stage, app *Application) (Outcome, string) {
+func (s *selection) stageOutcome(stage Stage, app *Application) (Outcome, string, *Message) {
 	switch stage {
 	case StageAdministrativeScreening:
 		return screeningOutcome(app)
@@ -231,27 +230,28 @@ func (s *selection) stageOutcome(stage Stage, app *Application) (Outcome, string
 	case StageInterview:
 		return s.interviewOutcome(app)
 	}
-	return OutcomePass, ""
+	return OutcomePass, "", nil
 }
 
 // setOutcome records the verdict of a stage on an application and moves its state.
-func setOutcome(app *Application, stage Stage, outcome Outcome, reason string) ApplicationChange {
+// The system's reason, if any, is why; people's words are reason.
+func setOutcome(app *Application, stage Stage, outcome Outcome, reason string, why *Message) ApplicationChange {
 	replaced := false
 	for i := range app.Outcomes {
 		if app.Outcomes[i].Stage == stage {
-			app.Outcomes[i] = StageOutcome{Stage: stage, Outcome: outcome, Reason: reason}
+			app.Outcomes[i] = StageOutcome{Stage: stage, Outcome: outcome, Reason: reason, ReasonMessage: why}
 			replaced = true
 		}
 	}
 	if !replaced {
-		app.Outcomes = append(app.Outcomes, StageOutcome{Stage: stage, Outcome: outcome, Reason: reason})
+		app.Outcomes = append(app.Outcomes, StageOutcome{Stage: stage, Outcome: outcome, Reason: reason, ReasonMessage: why})
 	}
 	if outcome == OutcomeFail {
-		app.State, app.EliminatedAt, app.Reason = AppEliminated, stage, reason
+		app.State, app.EliminatedAt, app.Reason, app.ReasonMessage = AppEliminated, stage, reason, why
 	} else {
-		app.State, app.EliminatedAt, app.Reason = AppInProgress, "", ""
+		app.State, app.EliminatedAt, app.Reason, app.ReasonMessage = AppInProgress, "", "", nil
 	}
-	return ApplicationChange{ApplicationID: app.ID, State: app.State, Stage: stage, Reason: reason}
+	return ApplicationChange{ApplicationID: app.ID, State: app.State, Stage: stage, Reason: reason, ReasonMessage: why}
 }
 
 func (a *Application) outcome(stage Stage) (StageOutcome, bool) {
@@ -267,14 +267,15 @@ func (a *Application) outcome(stage Stage) (StageOutcome, bool) {
 // committee decision lists its shortlist first, in rank order; other stages list by ID.
 func (s *selection) stageResult(st *SelectionState, p Publication) *StageResult {
 	r := &StageResult{Stage: p.Stage, Revision: p.Revision, PublishedAt: p.PublishedAt,
-		ObjectionDeadline: p.ObjectionDeadline, RevisionReason: p.RevisionReason, ScoresPublished: s.in.PublishScores}
+		ObjectionDeadline: p.ObjectionDeadline, RevisionReason: p.RevisionReason, RevisionMessage: p.RevisionMessage,
+		ScoresPublished: s.in.PublishScores}
 	for i := range st.Applications {
 		app := &st.Applications[i]
 		o, ok := app.outcome(p.Stage)
 		if !ok {
 			continue
 		}
-		e := ResultEntry{ApplicationID: app.ID, Outcome: o.Outcome, Reason: o.Reason}
+		e := ResultEntry{ApplicationID: app.ID, Outcome: o.Outcome, Reason: o.Reason, ReasonMessage: o.ReasonMessage}
 		if p.Stage == StageCommitteeDecision {
 			e.Rank = app.Rank
 		}
@@ -334,10 +335,9 @@ func (s *selection) openNextStage(ctx workflow.Context) error {
 		// decision stage opens; every candidate still in the running learns the new stage.
 		changes = append(changes, ApplicationChange{ApplicationID: a.ID, State: a.State, Stage: next.Stage, FinalScore: a.Final})
 	}
-	m := bi(EvtStageOpened, fmt.Sprintf("%s has started with %d candidate(s).", capitalize(stageName(next.Stage).EN), active),
-		fmt.Sprintf("Tahap %s dimulai dengan %d peserta.", stageName(next.Stage).ID, active))
+	m := code(CodeEventStageOpened, "stage", string(next.Stage), "count", strconv.Itoa(active))
 	s.logger.Info("stage opened", "stage", next.Stage, "candidates", active)
-	return s.commit(ctx, next, CommandRecord{Kind: EvtStageOpened, Actor: systemActor(), Message: m, Applications: changes})
+	return s.commit(ctx, next, CommandRecord{Kind: EvtStageOpened, Actor: systemActor(), Message: &m, Applications: changes})
 }
 
 // prune drops the stage records of applications that are out of the running once the stage

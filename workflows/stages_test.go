@@ -212,10 +212,11 @@ func TestApplicationStatusQuery(t *testing.T) {
 	})
 	h.run(testInput(t))
 	if eliminated.State != AppEliminated || eliminated.EliminatedAt != StageAdministrativeScreening ||
-		!containsAll(eliminated.Status.EN, "did not pass administrative screening") || !containsAll(eliminated.Status.ID, "tidak lulus") {
+		eliminated.Status.Code != CodeStatusEliminated || eliminated.Status.Params.Get("stage") != string(StageAdministrativeScreening) {
 		t.Errorf("eliminated status %+v", eliminated)
 	}
-	if shortlisted.State != AppShortlisted || shortlisted.Rank != 2 || !containsAll(shortlisted.Status.ID, "peringkat 2") {
+	if shortlisted.State != AppShortlisted || shortlisted.Rank != 2 ||
+		shortlisted.Status.Code != CodeStatusShortlisted || shortlisted.Status.Params.Get("rank") != "2" {
 		t.Errorf("shortlisted status %+v", shortlisted)
 	}
 	if missingErr == nil {

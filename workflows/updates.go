@@ -175,8 +175,10 @@ type ApplicationStatus struct {
 	SelectionStage Stage  `json:"selectionStage"`
 	EliminatedAt   Stage  `json:"eliminatedAt,omitempty"`
 	Reason         string `json:"reason,omitempty"`
-	Rank           int    `json:"rank,omitempty"`
-	// Status says it in plain words.
+	// ReasonMessage is the system's reason, as a code.
+	ReasonMessage *Message `json:"reasonMessage,omitempty"`
+	Rank          int      `json:"rank,omitempty"`
+	// Status says it as a message code, rendered for people at the edges.
 	Status Message `json:"status"`
 }
 
@@ -239,7 +241,7 @@ func asRejection(m *Message) error {
 	if m == nil {
 		return nil
 	}
-	return rejectMsg(m.Code, *m)
+	return rejectMsg(rejectType(m.Code), *m)
 }
 
 // handle runs an accepted command: under the lock it checks the command again (the state may
@@ -251,7 +253,7 @@ func (s *selection) handle(ctx workflow.Context, check func(now time.Time) *Mess
 	err := s.locked(ctx, func() error {
 		now := s.now(ctx)
 		if m := check(now); m != nil {
-			return rejectMsg(m.Code, *m)
+			return rejectMsg(rejectType(m.Code), *m)
 		}
 		next := s.st.clone()
 		rec := apply(next, now, &res)

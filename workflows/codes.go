@@ -1,0 +1,111 @@
+package workflows
+
+// Message codes the workflow emits, each rendered at the edges from the catalog (see
+// Message). A code names one sentence; its parameters are listed in Codes.
+const (
+	// Findings of the automatic eligibility check.
+	CodeEligEducationUnknown      = "eligibility.education_unknown"
+	CodeEligEducationUnrecognised = "eligibility.education_unrecognised"
+	CodeEligEducation             = "eligibility.education"
+	CodeEligExperienceUnknown     = "eligibility.experience_unknown"
+	CodeEligExperience            = "eligibility.experience"
+	CodeEligAdministratorUnknown  = "eligibility.administrator_unknown"
+	CodeEligAdministrator         = "eligibility.administrator"
+	CodeEligAgeUnknown            = "eligibility.age_unknown"
+	CodeEligAge                   = "eligibility.age"
+	CodeEligDocumentsUnknown      = "eligibility.documents_unknown"
+	CodeEligDocuments             = "eligibility.documents"
+
+	// The system's reasons for an outcome.
+	CodeReasonCompetencyDoesNotMeet = "reason.competency_does_not_meet"
+	CodeReasonCompetencyStillMeets  = "reason.competency_still_meets_not_accepted"
+	CodeReasonCompetencyBelowMark   = "reason.competency_below_mark"
+	CodeReasonInterviewBelowMark    = "reason.interview_below_mark"
+	CodeReasonNotShortlisted        = "reason.not_shortlisted"
+	CodeReasonPostponed             = "reason.postponed"
+	CodeReasonNoQualified           = "reason.no_qualified_candidate"
+	CodeReasonObjectionAccepted     = "reason.objection_accepted"
+
+	// A candidate's status (statusOf).
+	CodeStatusReceived     = "status.received"
+	CodeStatusScreening    = "status.being_screened"
+	CodeStatusInProgress   = "status.in_progress"
+	CodeStatusEliminated   = "status.eliminated"
+	CodeStatusWithdrawn    = "status.withdrawn"
+	CodeStatusShortlisted  = "status.shortlisted"
+	CodeStatusAppointed    = "status.appointed"
+	CodeStatusNotAppointed = "status.not_appointed"
+	CodeStatusNotSelected  = "status.not_selected"
+	CodeStatusCancelled    = "status.cancelled"
+
+	// Events, for notifications and the timeline.
+	CodeEventOpened           = "event.announcement_opened"
+	CodeEventExtended         = "event.announcement_extended"
+	CodeEventClosed           = "event.announcement_closed"
+	CodeEventPublished        = "event.result_published"
+	CodeEventStageOpened      = "event.stage_opened"
+	CodeEventCancelled        = "event.cancelled"
+	CodeEventAppointed        = "event.appointed"
+	CodeEventShortlistSettled = "event.shortlist_settled"
+
+	// Rejections that embed another message.
+	CodeRejectFailsAutomaticCheck = "reject.invalid_argument.fails_automatic_check"
+	CodeRejectBelowPassMarks      = "reject.invalid_argument.below_pass_marks"
+)
+
+// Codes lists every code above with an example of the parameters the workflow passes (all
+// of them; optional ones included), so that a test can check that the catalog renders each
+// in every language. Values follow the formats the renderers expect: stages and components
+// by their enum names, scores in hundredths, times in RFC 3339 UTC with the zone apart.
+func Codes() []Message {
+	return []Message{
+		code(CodeEligEducationUnknown),
+		code(CodeEligEducationUnrecognised, "level", "SMA"),
+		code(CodeEligEducation, "required", string(EducationBachelor)),
+		code(CodeEligExperienceUnknown),
+		code(CodeEligExperience, "months", "40", "required", "60"),
+		code(CodeEligAdministratorUnknown),
+		code(CodeEligAdministrator, "months", "12", "required", "24"),
+		code(CodeEligAgeUnknown),
+		code(CodeEligAge, "age", "57", "max", "56"),
+		code(CodeEligDocumentsUnknown),
+		code(CodeEligDocuments, "missing", "ijazah, SKP"),
+
+		code(CodeReasonCompetencyDoesNotMeet),
+		code(CodeReasonCompetencyStillMeets),
+		code(CodeReasonCompetencyBelowMark, "score", "6850", "mark", "7000"),
+		code(CodeReasonInterviewBelowMark, "score", "6850", "mark", "7000"),
+		code(CodeReasonNotShortlisted, "score", "7725", "size", "3"),
+		code(CodeReasonPostponed, "count", "1", "extensions", "2", "required", "6"),
+		code(CodeReasonNoQualified),
+		code(CodeReasonObjectionAccepted, "objection", "sanggah-1", "answer", "Dokumen sudah lengkap."),
+
+		code(CodeStatusReceived, "closes", "2027-01-15T17:00:00Z", "zone", "Asia/Jakarta"),
+		code(CodeStatusScreening),
+		code(CodeStatusInProgress, "stage", string(StageInterview), "passed", string(StageCompetencyTest),
+			"deadline", "2027-02-03T17:00:00Z", "zone", "Asia/Jakarta", "accepted", string(StageCompetencyTest)),
+		code(CodeStatusEliminated, "stage", string(StageCompetencyTest), "reason", "Nilai kurang.",
+			"deadline", "2027-02-03T17:00:00Z", "zone", "Asia/Jakarta", "accepted", string(StageCompetencyTest)).
+			with(code(CodeReasonCompetencyBelowMark, "score", "6850", "mark", "7000")),
+		code(CodeStatusWithdrawn),
+		code(CodeStatusShortlisted, "rank", "2", "deadline", "2027-02-03T17:00:00Z", "zone", "Asia/Jakarta",
+			"accepted", string(StageCommitteeDecision)),
+		code(CodeStatusAppointed),
+		code(CodeStatusNotAppointed, "rank", "1"),
+		code(CodeStatusNotSelected, "reason", "Tidak memenuhi syarat."),
+		code(CodeStatusCancelled, "stage", string(StageCompetencyTest), "reason", "Anggaran dialihkan.").
+			with(code(CodeReasonPostponed, "count", "1", "extensions", "2", "required", "6")),
+
+		code(CodeEventOpened, "until", "2027-01-15", "zone", "Asia/Jakarta"),
+		code(CodeEventExtended, "count", "3", "required", "6", "extension", "1", "max", "2", "until", "2027-01-29"),
+		code(CodeEventClosed, "count", "12"),
+		code(CodeEventPublished, "stage", string(StageAdministrativeScreening), "deadline", "2027-02-03T17:00:00Z", "zone", "Asia/Jakarta"),
+		code(CodeEventStageOpened, "stage", string(StageInterview), "count", "5"),
+		code(CodeEventCancelled, "stage", string(StageInterview), "reason", "Anggaran dialihkan."),
+		code(CodeEventAppointed, "rank", "2"),
+		code(CodeEventShortlistSettled, "reason", "Tidak ada calon yang memenuhi.").with(code(CodeReasonNoQualified)),
+
+		code(CodeRejectFailsAutomaticCheck, "application", "app-1").with(code(CodeEligAge, "age", "57", "max", "56")),
+		code(CodeRejectBelowPassMarks, "application", "app-1").with(code(CodeReasonCompetencyDoesNotMeet)),
+	}
+}
