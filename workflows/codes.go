@@ -47,6 +47,7 @@ const (
 	CodeEventCancelled        = "event.cancelled"
 	CodeEventAppointed        = "event.appointed"
 	CodeEventShortlistSettled = "event.shortlist_settled"
+	CodeEventShortlistFinal   = "event.shortlist_final"
 
 	// Rejections that embed another message.
 	CodeRejectFailsAutomaticCheck = "reject.invalid_argument.fails_automatic_check"
@@ -104,6 +105,7 @@ func Codes() []Message {
 		code(CodeEventCancelled, "stage", string(StageInterview), "reason", "Anggaran dialihkan."),
 		code(CodeEventAppointed, "rank", "2"),
 		code(CodeEventShortlistSettled, "reason", "Tidak ada calon yang memenuhi.").with(code(CodeReasonNoQualified)),
+		code(CodeEventShortlistFinal),
 
 		code(CodeRejectFailsAutomaticCheck, "application", "app-1").with(code(CodeEligAge, "age", "57", "max", "56")),
 		code(CodeRejectBelowPassMarks, "application", "app-1").with(code(CodeReasonCompetencyDoesNotMeet)),

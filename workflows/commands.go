@@ -182,15 +182,16 @@ func (s *selection) supplyHolidays(ctx workflow.Context, a SupplyHolidaysArgs) (
 }
 
 // status explains an application's state to its candidate.
-func (s *selection) status(a *Application) ApplicationStatus {
-	return statusOf(s.st, a, s.in.Calendar.Zone)
+func (s *selection) status(a *Application, now time.Time) ApplicationStatus {
+	return statusOf(s.st, a, s.in.Calendar.Zone, now)
 }
 
 // statusOf is the status of application a in selection state sel, as a message code: what
 // the candidate's state is, with the right to object and its deadline while a published
 // result the application is part of can be objected to, and an accepted objection told as
-// such. zone is the agency's, for the renderers to show local times.
-func statusOf(sel *SelectionState, a *Application, zone calendar.Zone) ApplicationStatus {
+// such. zone is the agency's, for the renderers to show local times; now (selection time)
+// tells whether an objection window is still open.
+func statusOf(sel *SelectionState, a *Application, zone calendar.Zone, now time.Time) ApplicationStatus {
 	st := ApplicationStatus{ApplicationID: a.ID, State: a.State, SelectionStage: sel.Stage, EliminatedAt: a.EliminatedAt,
 		Reason: a.Reason, ReasonMessage: a.ReasonMessage, Rank: a.Rank}
 	var m Message
@@ -246,7 +247,7 @@ func statusOf(sel *SelectionState, a *Application, zone calendar.Zone) Applicati
 	}
 	if objectable != "" && sel.Stage == objectable && sel.Phase == PhaseObjections {
 		for _, p := range sel.Publications {
-			if p.Stage == objectable && !p.ObjectionDeadline.IsZero() {
+			if p.Stage == objectable && p.ObjectionDeadline.After(now) {
 				m.Params.Set("deadline", p.ObjectionDeadline.UTC().Format(time.RFC3339))
 				m.Params.Set("zone", string(zone))
 			}

@@ -271,9 +271,8 @@ func (s *selection) settleShortlist(ctx workflow.Context, next *SelectionState, 
 		return s.commit(ctx, next, CommandRecord{Kind: EvtShortlistSettled, Actor: systemActor(), Reason: reason, Message: &m})
 	}
 	next.Phase = PhaseAppointment
-	m := bi(EvtShortlistSettled, "The shortlist is final and goes to the appointing official.",
-		"Usulan tiga nama sudah final dan disampaikan kepada Pejabat Pembina Kepegawaian.")
-	return s.commit(ctx, next, CommandRecord{Kind: EvtShortlistSettled, Actor: systemActor(), Message: m})
+	m := code(CodeEventShortlistFinal)
+	return s.commit(ctx, next, CommandRecord{Kind: EvtShortlistSettled, Actor: systemActor(), Message: &m})
 }
 
 func sortByRank(es []ResultEntry) {

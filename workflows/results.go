@@ -359,7 +359,7 @@ func prune(st *SelectionState) {
 			continue
 		}
 		st.Applications[i] = Application{ID: a.ID, Candidate: a.Candidate, SubmittedAt: a.SubmittedAt,
-			State: a.State, EliminatedAt: a.EliminatedAt, Reason: a.Reason}
+			State: a.State, EliminatedAt: a.EliminatedAt, Reason: a.Reason, ReasonMessage: a.ReasonMessage}
 	}
 }
 

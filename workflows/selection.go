@@ -403,7 +403,7 @@ func (s *selection) commit(ctx workflow.Context, next *SelectionState, rec Comma
 	}
 	for i := range rec.Applications {
 		if j := next.app(rec.Applications[i].ApplicationID); j >= 0 {
-			m := statusOf(next, &next.Applications[j], s.in.Calendar.Zone).Status
+			m := statusOf(next, &next.Applications[j], s.in.Calendar.Zone, rec.At).Status
 			rec.Applications[i].Status = &m
 		}
 	}

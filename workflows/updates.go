@@ -233,7 +233,7 @@ func (s *selection) registerHandlers(ctx workflow.Context) error {
 		if i < 0 {
 			return ApplicationStatus{}, rejectMsg(RejectNotFound, errNoApplication(id))
 		}
-		return s.status(&s.st.Applications[i]), nil
+		return s.status(&s.st.Applications[i], s.now(ctx)), nil
 	})
 }
 

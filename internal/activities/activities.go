@@ -139,17 +139,16 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 		Payload: payload, SnapshotDigest: rec.SnapshotDigest,
 	}
 	c.Target = target(rec)
-	if m := rec.Message; m != nil {
-		c.Message = &store.Text{Code: m.Code, EN: m.EN, ID: m.ID}
-	}
+	c.Message = text(rec.Message)
 	finals := map[string]int64{}
 	if r := rec.Result; r != nil {
 		sr := &store.StageResult{Stage: string(r.Stage), Revision: r.Revision, PublishedAt: r.PublishedAt,
-			ObjectionDeadline: r.ObjectionDeadline, RevisionReason: r.RevisionReason, ScoresPublished: r.ScoresPublished,
-			Entries: make([]store.ResultEntry, len(r.Entries))}
+			ObjectionDeadline: r.ObjectionDeadline, RevisionReason: r.RevisionReason, RevisionMessage: text(r.RevisionMessage),
+			ScoresPublished: r.ScoresPublished,
+			Entries:         make([]store.ResultEntry, len(r.Entries))}
 		for i, e := range r.Entries {
 			sr.Entries[i] = store.ResultEntry{ApplicationID: e.ApplicationID, Outcome: string(e.Outcome),
-				FinalScore: int64(e.FinalScore), Rank: e.Rank, Reason: e.Reason}
+				FinalScore: int64(e.FinalScore), Rank: e.Rank, Reason: e.Reason, ReasonMessage: text(e.ReasonMessage)}
 			for _, sc := range e.Scores {
 				sr.Entries[i].Scores = append(sr.Entries[i].Scores, store.ComponentScore{Component: string(sc.Component), Score: int64(sc.Score)})
 			}
@@ -161,13 +160,11 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 	}
 	for _, ch := range rec.Applications {
 		change := store.ApplicationChange{ApplicationID: ch.ApplicationID, State: string(ch.State),
-			Stage: string(ch.Stage), Reason: ch.Reason, Rank: ch.Rank, FinalScore: finals[ch.ApplicationID]}
+			Stage: string(ch.Stage), Reason: ch.Reason, ReasonMessage: text(ch.ReasonMessage), Rank: ch.Rank, FinalScore: finals[ch.ApplicationID]}
 		if ch.FinalScore != 0 {
 			change.FinalScore = int64(ch.FinalScore)
 		}
-		if m := ch.Status; m != nil {
-			change.Status = &store.Text{Code: m.Code, EN: m.EN, ID: m.ID}
-		}
+		change.Status = text(ch.Status)
 		c.Applications = append(c.Applications, change)
 	}
 	if o := rec.Objection; o != nil {
@@ -204,8 +201,25 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 			OversightRecommendationRef: args.OversightRecommendationRef}
 	case workflows.CmdCancel, workflows.EvtPostponed:
 		c.CancelReason = rec.Reason
+		if rec.Kind == workflows.EvtPostponed && rec.Reason == "" {
+			// The postponement's reason is the system's, recorded as its message code.
+			c.CancelMessage = text(rec.Message)
+		}
 	}
 	return c, nil
+}
+
+// text is a workflow message as the store keeps it: the code with its parameters (rendered
+// only when shown or sent), or the texts of a message from before codes.
+func text(m *workflows.Message) *store.Text {
+	if m == nil {
+		return nil
+	}
+	t := &store.Text{Code: m.Code, EN: m.EN, ID: m.ID, Detail: text(m.Detail)}
+	if len(m.Params) > 0 {
+		t.Params = m.Params.Map()
+	}
+	return t
 }
 
 // target names the resource a record acts on, for the audit log.

@@ -27,7 +27,7 @@ func TestGoldenTimelines(t *testing.T) {
 		}
 		for _, lang := range []string{"id", "en"} {
 			t.Run(name+"/"+lang, func(t *testing.T) {
-				entries := Timeline(rep.Replay.Facts, b.Events, lang)
+				entries := Timeline(rep.Replay.Facts, b.Events, lang, testCatalog(t))
 				var buf bytes.Buffer
 				if err := RenderTimeline(&buf, entries, rep.Replay.Facts.Zone, lang); err != nil {
 					t.Fatal(err)
@@ -64,8 +64,8 @@ func TestGoldenTimelines(t *testing.T) {
 
 func TestTimelineLanguages(t *testing.T) {
 	facts := factsOf(t, "objections-recusal-withdrawal")
-	id := Timeline(facts, nil, "id")
-	en := Timeline(facts, nil, "en")
+	id := Timeline(facts, nil, "id", testCatalog(t))
+	en := Timeline(facts, nil, "en", testCatalog(t))
 	if len(id) != len(en) || len(id) == 0 {
 		t.Fatalf("%d Indonesian and %d English entries", len(id), len(en))
 	}

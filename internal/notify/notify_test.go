@@ -55,7 +55,7 @@ func TestDispatcherDeliversAndRetries(t *testing.T) {
 	ob := &fakeOutbox{marks: map[string]error{}, pending: []store.Notification{
 		{ID: "n1", Recipient: "c1"}, {ID: "n2", Recipient: "c2"}, {ID: "n3", Recipient: "c3", Attempts: 10},
 	}}
-	d := NewDispatcher(ob, flakySender{fail: map[string]bool{"n2": true}}, slog.New(slog.DiscardHandler), time.Second)
+	d := NewDispatcher(ob, flakySender{fail: map[string]bool{"n2": true}}, nil, slog.New(slog.DiscardHandler), time.Second)
 	sent, err := d.DeliverOnce(context.Background())
 	if err != nil || sent != 1 {
 		t.Fatalf("DeliverOnce = %d, %v; want 1 sent", sent, err)

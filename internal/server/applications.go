@@ -30,11 +30,12 @@ type ApplicationServer struct {
 var _ seleksiv1.ApplicationServiceServer = (*ApplicationServer)(nil)
 
 // NewApplicationServer builds the application handlers.
-func NewApplicationServer(st Store, wf Workflows, logger *slog.Logger, now func() time.Time) *ApplicationServer {
+// cat renders the message codes of statuses, reasons and rejections.
+func NewApplicationServer(st Store, wf Workflows, cat *i18n.Catalog, logger *slog.Logger, now func() time.Time) *ApplicationServer {
 	if now == nil {
 		now = time.Now
 	}
-	return &ApplicationServer{store: st, cmd: commander{wf: wf, logger: logger}, now: now}
+	return &ApplicationServer{store: st, cmd: commander{wf: wf, cat: cat, logger: logger}, now: now}
 }
 
 var msgWindowClosed = i18n.Text{
@@ -79,7 +80,7 @@ func (s *ApplicationServer) SubmitApplication(ctx context.Context, req *seleksiv
 		}
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	v, err := applicationView(a, true)
+	v, err := s.view(ctx, a)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
@@ -105,7 +106,7 @@ func (s *ApplicationServer) GetApplication(ctx context.Context, req *seleksiv1.G
 	if err != nil {
 		return nil, err
 	}
-	v, err := applicationView(a, true)
+	v, err := s.view(ctx, a)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
@@ -122,7 +123,7 @@ func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1
 	}
 	out := &seleksiv1.ListApplicationsResponse{NextPageToken: page.NextPageToken, TotalSize: int32(page.TotalSize)}
 	for _, a := range page.Items {
-		v, err := applicationView(a, true)
+		v, err := s.view(ctx, a)
 		if err != nil {
 			return nil, storeError(ctx, s.cmd.logger, err)
 		}
@@ -144,12 +145,31 @@ func (s *ApplicationServer) WithdrawApplication(ctx context.Context, req *seleks
 	return s.reload(ctx, selID, appID)
 }
 
+// view shows an application to the people allowed to see it. An application the workflow
+// has not spoken about yet (the announcement is still open) is received, and its status says
+// when the screening starts: at the announcement's close, which the selection's row knows.
+func (s *ApplicationServer) view(ctx context.Context, a store.Application) (*seleksiv1.Application, error) {
+	v, err := applicationView(s.cmd.cat, a, true)
+	if err != nil || a.Status.Code != "" || a.Status.ID != "" || a.State != store.StateSubmitted {
+		return v, err
+	}
+	sel, err := s.store.GetSelection(ctx, a.SelectionID)
+	if err != nil {
+		return nil, err
+	}
+	if !sel.Window.Closes.IsZero() {
+		v.StatusText = localized(s.cmd.cat, i18n.Msg{Code: workflows.CodeStatusReceived, Params: map[string]string{
+			"closes": sel.Window.Closes.UTC().Format(time.RFC3339), "zone": trimEnumPrefix(sel.TimeZone, "TIME_ZONE_")}})
+	}
+	return v, nil
+}
+
 func (s *ApplicationServer) reload(ctx context.Context, selID, appID string) (*seleksiv1.WithdrawApplicationResponse, error) {
 	a, err := s.store.GetApplication(ctx, selID, appID)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	v, err := applicationView(a, true)
+	v, err := s.view(ctx, a)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
@@ -222,7 +242,7 @@ func (s *ApplicationServer) AnswerObjection(ctx context.Context, req *seleksiv1.
 	out := &seleksiv1.AnswerObjectionResponse{Objection: objectionView(o)}
 	if req.GetAccepted() {
 		if r, err := s.store.GetStageResult(ctx, selID, stage, 0); err == nil {
-			out.RepublishedResult = stageResultView(r, nil)
+			out.RepublishedResult = stageResultView(s.cmd.cat, r, nil)
 		}
 	}
 	return out, nil

@@ -34,7 +34,7 @@ func (s *SelectionServer) AdvanceSelection(ctx context.Context, req *seleksiv1.A
 	}
 	out := &seleksiv1.AdvanceSelectionResponse{Selection: sel}
 	if r, err := s.store.GetStageResult(ctx, id, string(stage), 0); err == nil {
-		out.PublishedResult = stageResultView(r, nil)
+		out.PublishedResult = stageResultView(s.cmd.cat, r, nil)
 	}
 	return out, nil
 }
@@ -132,7 +132,7 @@ func (s *SelectionServer) DecideSelection(ctx context.Context, req *seleksiv1.De
 	}
 	out := &seleksiv1.DecideSelectionResponse{Selection: sel}
 	if r, err := s.store.GetStageResult(ctx, id, string(workflows.StageCommitteeDecision), 0); err == nil {
-		out.PublishedResult = stageResultView(r, nil)
+		out.PublishedResult = stageResultView(s.cmd.cat, r, nil)
 	}
 	return out, nil
 }

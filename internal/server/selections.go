@@ -61,11 +61,12 @@ type SelectionServer struct {
 var _ seleksiv1.SelectionServiceServer = (*SelectionServer)(nil)
 
 // NewSelectionServer builds the selection handlers.
-func NewSelectionServer(st Store, wf Workflows, logger *slog.Logger, opts SelectionOptions) *SelectionServer {
+// cat renders the message codes of reasons and rejections.
+func NewSelectionServer(st Store, wf Workflows, cat *i18n.Catalog, logger *slog.Logger, opts SelectionOptions) *SelectionServer {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &SelectionServer{store: st, cmd: commander{wf: wf, logger: logger}, opts: opts}
+	return &SelectionServer{store: st, cmd: commander{wf: wf, cat: cat, logger: logger}, opts: opts}
 }
 
 var (
@@ -114,7 +115,7 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 		lang := language(ctx)
 		for _, p := range workflows.ProblemsOf(verr) {
 			violations = append(violations, &errdetails.BadRequest_FieldViolation{
-				Field: "selection", Description: i18n.Text{ID: p.ID, EN: p.EN}.In(lang), Reason: p.Code})
+				Field: "selection", Description: s.cmd.cat.Render(catalogMsg(p), lang), Reason: p.Code})
 		}
 	}
 	if len(violations) > 0 {
@@ -199,7 +200,7 @@ func (s *SelectionServer) view(ctx context.Context, id string) (*seleksiv1.Selec
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	v, err := selectionView(sel, &counts)
+	v, err := selectionView(s.cmd.cat, sel, &counts)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
@@ -235,7 +236,7 @@ func (s *SelectionServer) ListSelections(ctx context.Context, req *seleksiv1.Lis
 	}
 	out := &seleksiv1.ListSelectionsResponse{NextPageToken: page.NextPageToken, TotalSize: int32(page.TotalSize)}
 	for _, sel := range page.Items {
-		v, err := selectionView(sel, nil)
+		v, err := selectionView(s.cmd.cat, sel, nil)
 		if err != nil {
 			return nil, storeError(ctx, s.cmd.logger, err)
 		}
@@ -256,5 +257,5 @@ func (s *SelectionServer) GetStageResult(ctx context.Context, req *seleksiv1.Get
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	return &seleksiv1.GetStageResultResponse{Result: stageResultView(r, names)}, nil
+	return &seleksiv1.GetStageResultResponse{Result: stageResultView(s.cmd.cat, r, names)}, nil
 }

@@ -176,6 +176,9 @@ func (s *Store) GetApplication(ctx context.Context, selectionID, id string) (App
 	for _, r := range results {
 		ar := ApplicationResult{Stage: r.Stage, Revision: r.Revision, Outcome: r.Outcome, FinalScore: r.FinalScore,
 			Rank: r.Rank, Reason: r.Reason, PublishTime: r.PublishedAt.UTC()}
+		if ar.ReasonMessage, err = decodeText(r.ReasonMessage); err != nil {
+			return Application{}, fmt.Errorf("%s: %w", op, err)
+		}
 		if err := json.Unmarshal([]byte(r.Scores), &ar.Scores); err != nil {
 			return Application{}, fmt.Errorf("%s: decode scores: %w", op, err)
 		}
@@ -256,6 +259,16 @@ func (r *applicationRow) application() (Application, error) {
 	}
 	if err := json.Unmarshal([]byte(r.Documents), &a.Documents); err != nil {
 		return Application{}, fmt.Errorf("application %q: decode documents: %w", r.ID, err)
+	}
+	status, err := decodeText(r.StatusMessage)
+	if err != nil {
+		return Application{}, fmt.Errorf("application %q: status: %w", r.ID, err)
+	}
+	if status != nil {
+		a.Status = *status
+	}
+	if a.EliminationMessage, err = decodeText(r.EliminationMessage); err != nil {
+		return Application{}, fmt.Errorf("application %q: elimination: %w", r.ID, err)
 	}
 	if err := json.Unmarshal([]byte(r.Facts), &a.Facts); err != nil {
 		return Application{}, fmt.Errorf("application %q: decode facts: %w", r.ID, err)
