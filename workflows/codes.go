@@ -52,6 +52,17 @@ const (
 	// Rejections that embed another message.
 	CodeRejectFailsAutomaticCheck = "reject.invalid_argument.fails_automatic_check"
 	CodeRejectBelowPassMarks      = "reject.invalid_argument.below_pass_marks"
+
+	// Rejections shared by many commands. The second part of a rejection's code names its
+	// rejection type (see rejectType).
+	CodeRejectSelectionEnded   = "reject.wrong_stage.selection_ended"
+	CodeRejectOnlyDuring       = "reject.wrong_stage.only_during"
+	CodeRejectCommitteeOnly    = "reject.wrong_actor.committee_only"
+	CodeRejectNotOnCommittee   = "reject.wrong_actor.not_on_committee"
+	CodeRejectChairOnly        = "reject.wrong_actor.chair_only"
+	CodeRejectChairOrSecretary = "reject.wrong_actor.chair_or_secretary"
+	CodeRejectAdminOnly        = "reject.wrong_actor.admin_only"
+	CodeRejectNoApplication    = "reject.not_found.application"
 )
 
 // Codes lists every code above with an example of the parameters the workflow passes (all
@@ -109,5 +120,13 @@ func Codes() []Message {
 
 		code(CodeRejectFailsAutomaticCheck, "application", "app-1").with(code(CodeEligAge, "age", "57", "max", "56")),
 		code(CodeRejectBelowPassMarks, "application", "app-1").with(code(CodeReasonCompetencyDoesNotMeet)),
+		code(CodeRejectSelectionEnded, "stage", string(StageCancelled)),
+		code(CodeRejectOnlyDuring, "want", string(StageInterview), "stage", string(StageCompetencyTest)),
+		code(CodeRejectCommitteeOnly),
+		code(CodeRejectNotOnCommittee),
+		code(CodeRejectChairOnly),
+		code(CodeRejectChairOrSecretary),
+		code(CodeRejectAdminOnly),
+		code(CodeRejectNoApplication, "application", "app-9"),
 	}
 }

@@ -285,8 +285,8 @@ func checkText(field, bidang, s string, required bool) *Message {
 
 func (s *selection) checkOpen() *Message {
 	if s.st.Stage.Terminal() {
-		n := stageName(s.st.Stage)
-		return bi(RejectWrongStage, fmt.Sprintf("the selection has ended (%s)", n.EN), fmt.Sprintf("seleksi sudah berakhir (%s)", n.ID))
+		m := code(CodeRejectSelectionEnded, "stage", string(s.st.Stage))
+		return &m
 	}
 	return nil
 }
@@ -307,12 +307,12 @@ func (s *selection) memberOfOpenSelection(a Actor) (Member, *Message) {
 // committeeMember checks that the actor is a member of this selection's committee.
 func (s *selection) committeeMember(a Actor) (Member, *Message) {
 	if a.Role != RoleCommittee {
-		m := msg(RejectWrongActor, "only members of the selection committee may do this", "hanya anggota panitia seleksi yang dapat melakukan ini")
+		m := code(CodeRejectCommitteeOnly)
 		return Member{}, &m
 	}
 	mem, ok := s.member(a.Subject)
 	if !ok {
-		m := msg(RejectWrongActor, "you are not a member of this selection's committee", "Anda bukan anggota panitia seleksi ini")
+		m := code(CodeRejectNotOnCommittee)
 		return Member{}, &m
 	}
 	return mem, nil
@@ -327,31 +327,27 @@ func (s *selection) chairOrSecretary(a Actor, chairOnly bool) *Message {
 		return nil
 	}
 	if chairOnly {
-		r := msg(RejectWrongActor, "only the committee chair may do this", "hanya ketua panitia seleksi yang dapat melakukan ini")
+		r := code(CodeRejectChairOnly)
 		return &r
 	}
-	r := msg(RejectWrongActor, "only the committee chair or secretary may do this", "hanya ketua atau sekretaris panitia seleksi yang dapat melakukan ini")
+	r := code(CodeRejectChairOrSecretary)
 	return &r
 }
 
 func admin(a Actor) *Message {
 	if a.Role != RoleAdmin || blank(a.Subject) {
-		m := msg(RejectWrongActor, "only the selection secretariat (admin) may do this", "hanya sekretariat seleksi (admin) yang dapat melakukan ini")
+		m := code(CodeRejectAdminOnly)
 		return &m
 	}
 	return nil
 }
 
 func errNoApplication(id string) Message {
-	return msg(RejectNotFound, "there is no application %q in this selection", "tidak ada lamaran %q dalam seleksi ini", id)
+	return code(CodeRejectNoApplication, "application", id)
 }
 
 func wrongStage(want Stage, st Stage) *Message {
-	m := Message{
-		Code: RejectWrongStage,
-		EN:   fmt.Sprintf("this can be done only during %s; the selection is at %s", stageName(want).EN, stageName(st).EN),
-		ID:   fmt.Sprintf("ini hanya dapat dilakukan pada tahap %s; seleksi sedang pada tahap %s", stageName(want).ID, stageName(st).ID),
-	}
+	m := code(CodeRejectOnlyDuring, "want", string(want), "stage", string(st))
 	return &m
 }
 
