@@ -167,6 +167,7 @@ func runSuite(t *testing.T, open factory) {
 		{"ProjectWindow", testProjectWindow},
 		{"AuditEvents", testAuditEvents},
 		{"Notifications", testNotifications},
+		{"MessageCodes", testMessageCodes},
 		{"WithdrawBeforeClose", testWithdrawBeforeClose},
 	}
 	for _, tc := range tests {
