@@ -157,7 +157,11 @@ func (s *ApplicationServer) view(ctx context.Context, a store.Application) (*sel
 	if err != nil {
 		return nil, err
 	}
-	if !sel.Window.Closes.IsZero() {
+	switch {
+	case sel.Stage != store.StageAnnouncement:
+		// The close does not write every application's status; from then on it is screened.
+		v.StatusText = localized(s.cmd.cat, i18n.Msg{Code: workflows.CodeStatusScreening})
+	case !sel.Window.Closes.IsZero():
 		v.StatusText = localized(s.cmd.cat, i18n.Msg{Code: workflows.CodeStatusReceived, Params: map[string]string{
 			"closes": sel.Window.Closes.UTC().Format(time.RFC3339), "zone": trimEnumPrefix(sel.TimeZone, "TIME_ZONE_")}})
 	}

@@ -17,7 +17,12 @@ type selectionOnly struct {
 	sel store.Selection
 }
 
-func (s selectionOnly) GetSelection(context.Context, string) (store.Selection, error) {
+func (s selectionOnly) GetSelection(_ context.Context, id string) (store.Selection, error) {
+	if id == "closed" {
+		sel := s.sel
+		sel.ID, sel.Stage = id, "STAGE_ADMINISTRATIVE_SCREENING"
+		return sel, nil
+	}
 	return s.sel, nil
 }
 
@@ -31,7 +36,7 @@ func TestApplicationStatusText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel := store.Selection{ID: "dinkes-2026-01", TimeZone: "TIME_ZONE_WIB",
+	sel := store.Selection{ID: "dinkes-2026-01", TimeZone: "TIME_ZONE_WIB", Stage: store.StageAnnouncement,
 		Window: store.Window{Closes: time.Date(2026, 7, 10, 17, 0, 0, 0, time.UTC)}}
 	srv := NewApplicationServer(selectionOnly{sel: sel}, nil, cat, slog.New(slog.DiscardHandler), nil)
 	tests := []struct {
@@ -45,6 +50,10 @@ func TestApplicationStatusText(t *testing.T) {
 			"Your application was received. Administrative screening starts after the announcement closes at 23:59 WIB on 10 July 2026."},
 		{"being screened after the close",
 			store.Application{SelectionID: sel.ID, ID: "app-1", State: store.StateSubmitted, Status: store.Text{Code: workflows.CodeStatusScreening}},
+			"Lamaran Anda telah diterima dan sedang diperiksa dalam seleksi administrasi.",
+			"Your application was received and is being screened."},
+		{"being screened after the close, before the workflow wrote a status",
+			store.Application{SelectionID: "closed", ID: "app-1", State: store.StateSubmitted},
 			"Lamaran Anda telah diterima dan sedang diperiksa dalam seleksi administrasi.",
 			"Your application was received and is being screened."},
 		{"eliminated, with the right to object",
