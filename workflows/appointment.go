@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
@@ -32,8 +31,8 @@ func (s *selection) checkAppoint(_ time.Time, a AppointArgs) *Message {
 	}
 	st := s.st
 	if st.Stage != StageCommitteeDecision || st.Phase != PhaseAppointment {
-		return bi(RejectWrongStage, "the appointment can be recorded only once the committee's shortlist is final (after its objection window)",
-			"pengangkatan hanya dapat dicatat setelah usulan panitia seleksi final (setelah masa sanggah)")
+		m := code("reject.wrong_stage.appointment_early")
+		return &m
 	}
 	i := st.app(a.ApplicationID)
 	if i < 0 {
@@ -42,7 +41,7 @@ func (s *selection) checkAppoint(_ time.Time, a AppointArgs) *Message {
 	}
 	app := &st.Applications[i]
 	if app.State != AppShortlisted {
-		m := msg(RejectInvalidArgument, "application %s is not on the committee's shortlist", "lamaran %s tidak termasuk dalam usulan panitia seleksi", app.ID)
+		m := code("reject.invalid_argument.not_on_shortlist", "application", app.ID)
 		return &m
 	}
 	if m := checkText("name of the appointing official (PPK)", "nama Pejabat Pembina Kepegawaian (PPK)", a.AppointingOfficial, true); m != nil {
@@ -53,8 +52,8 @@ func (s *selection) checkAppoint(_ time.Time, a AppointArgs) *Message {
 	}
 	if m := checkText("reason", "alasan", a.Reason, app.Rank != 1); m != nil {
 		if blank(a.Reason) {
-			return bi(RejectIncomplete, fmt.Sprintf("choosing rank %d rather than rank 1 needs a reason", app.Rank),
-				fmt.Sprintf("memilih peringkat %d, bukan peringkat 1, wajib disertai alasan", app.Rank))
+			m := code("reject.incomplete.rank_reason", "rank", strconv.Itoa(app.Rank))
+			return &m
 		}
 		return m
 	}

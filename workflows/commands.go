@@ -31,15 +31,15 @@ func (s *selection) checkWithdraw(_ time.Time, a WithdrawArgs) *Message {
 	case a.Actor.Role == RoleCandidate && a.Actor.Subject == app.Candidate:
 	case a.Actor.Role == RoleAdmin && !blank(a.Actor.Subject):
 		if blank(a.Reason) {
-			return bi(RejectInvalidArgument, "a withdrawal recorded by the secretariat needs a reason (such as the candidate's letter)",
-				"penarikan yang dicatat sekretariat wajib disertai alasan (misalnya surat dari peserta)")
+			m := code("reject.invalid_argument.withdrawal_reason")
+			return &m
 		}
 	default:
-		return bi(RejectWrongActor, "only the candidate, or the secretariat on the candidate's written request, may withdraw an application",
-			"lamaran hanya dapat ditarik oleh peserta sendiri, atau oleh sekretariat atas permintaan tertulis peserta")
+		m := code("reject.wrong_actor.withdrawal")
+		return &m
 	}
 	if !app.State.active() {
-		m := msg(RejectWrongStage, "application %s is no longer in the selection", "lamaran %s tidak lagi mengikuti seleksi", app.ID)
+		m := code("reject.wrong_stage.application_out", "application", app.ID)
 		return &m
 	}
 	return checkText("reason", "alasan", a.Reason, false)
@@ -62,11 +62,11 @@ func (s *selection) checkDeclareConflict(_ time.Time, a DeclareConflictArgs) *Me
 	}
 	st := s.st
 	if st.Stage == StageAnnouncement {
-		return bi(RejectWrongStage, "conflicts are declared per application, once the announcement has closed and the applications are known",
-			"konflik kepentingan dinyatakan per lamaran, setelah pengumuman ditutup dan lamaran diketahui")
+		m := code("reject.wrong_stage.conflict_before_close")
+		return &m
 	}
 	if len(a.ApplicationIDs) == 0 || len(a.ApplicationIDs) > MaxBatch {
-		m := msg(RejectInvalidArgument, "name between 1 and %d applications", "sebutkan 1 sampai %d lamaran", MaxBatch)
+		m := code("reject.invalid_argument.conflict_batch", "max", strconv.Itoa(MaxBatch))
 		return &m
 	}
 	if m := checkText("reason", "alasan", a.Reason, true); m != nil {
@@ -79,13 +79,12 @@ func (s *selection) checkDeclareConflict(_ time.Time, a DeclareConflictArgs) *Me
 		}
 		for _, prev := range a.ApplicationIDs[:i] {
 			if prev == id {
-				m := msg(RejectDuplicate, "application %s appears twice in this request", "lamaran %s tercantum dua kali dalam permintaan ini", id)
+				m := code("reject.duplicate.application_twice", "application", id)
 				return &m
 			}
 		}
 		if st.recused(mem.Subject, id) {
-			m := msg(RejectDuplicate, "you have already declared a conflict of interest with application %s",
-				"Anda sudah menyatakan konflik kepentingan dengan lamaran %s", id)
+			m := code("reject.duplicate.conflict_declared", "application", id)
 			return &m
 		}
 	}
@@ -151,13 +150,13 @@ func (s *selection) checkSupplyHolidays(_ time.Time, a SupplyHolidaysArgs) *Mess
 		return m
 	}
 	if len(a.Years) == 0 {
-		return bi(RejectInvalidArgument, "supply at least one year's holiday list", "lengkapi paling sedikit daftar hari libur satu tahun")
+		m := code("reject.invalid_argument.no_holiday_list")
+		return &m
 	}
 	cur := s.cal()
 	for _, y := range a.Years {
 		if cur.Covers(y.Year) {
-			m := msg(RejectDuplicate, "the holiday list for %d is already part of this selection and cannot be changed",
-				"daftar hari libur tahun %d sudah menjadi bagian seleksi ini dan tidak dapat diubah", y.Year)
+			m := code("reject.duplicate.holiday_year", "year", strconv.Itoa(y.Year))
 			return &m
 		}
 	}

@@ -35,17 +35,16 @@ func competencyComponent(c ScoreComponent) bool {
 
 func checkScores(appID string, scores []ComponentScore, allowed func(ScoreComponent) bool) *Message {
 	for i, sc := range scores {
-		n := componentName(sc.Component)
 		if !allowed(sc.Component) {
-			return bi(RejectInvalidArgument, fmt.Sprintf("the %s score is not recorded at this stage (application %s)", n.EN, appID),
-				fmt.Sprintf("nilai %s tidak dicatat pada tahap ini (lamaran %s)", n.ID, appID))
+			m := code("reject.invalid_argument.score_not_here", "component", string(sc.Component), "application", appID)
+			return &m
 		}
 		if slices.ContainsFunc(scores[:i], func(o ComponentScore) bool { return o.Component == sc.Component }) {
-			return bi(RejectDuplicate, fmt.Sprintf("the %s score appears twice for application %s", n.EN, appID),
-				fmt.Sprintf("nilai %s tercantum dua kali untuk lamaran %s", n.ID, appID))
+			m := code("reject.duplicate.score_twice", "component", string(sc.Component), "application", appID)
+			return &m
 		}
 		if sc.Score < 0 || sc.Score > MaxScore {
-			m := msg(RejectInvalidArgument, "scores run from 0 to 100 (application %s)", "nilai berkisar 0 sampai 100 (lamaran %s)", appID)
+			m := code("reject.invalid_argument.score_range", "application", appID)
 			return &m
 		}
 	}
@@ -56,13 +55,11 @@ func (s *selection) validateCompetencyEntry(a *Application, e ResultInput) *Mess
 	switch e.Category {
 	case CategoryMeets, CategoryStillMeets, CategoryDoesNotMeet:
 	default:
-		m := msg(RejectInvalidArgument, "the assessment-center category is required for application %s",
-			"kategori hasil assessment center wajib diisi untuk lamaran %s", a.ID)
+		m := code("reject.invalid_argument.category_required", "application", a.ID)
 		return &m
 	}
 	if e.Managerial < 0 || e.Managerial > MaxScore || e.SocioCultural < 0 || e.SocioCultural > MaxScore {
-		m := msg(RejectInvalidArgument, "managerial and socio-cultural scores run from 0 to 100 (application %s)",
-			"nilai manajerial dan sosial kultural berkisar 0 sampai 100 (lamaran %s)", a.ID)
+		m := code("reject.invalid_argument.competency_range", "application", a.ID)
 		return &m
 	}
 	if m := checkScores(a.ID, e.Scores, competencyComponent); m != nil {
@@ -81,7 +78,7 @@ func (s *selection) validateCompetencyEntry(a *Application, e ResultInput) *Mess
 			return &m
 		}
 	default:
-		m := msg(RejectInvalidArgument, "unknown outcome %q for application %s", "hasil %q tidak dikenal untuk lamaran %s", string(e.Outcome), a.ID)
+		m := code("reject.invalid_argument.unknown_outcome", "outcome", string(e.Outcome), "application", a.ID)
 		return &m
 	}
 	return nil

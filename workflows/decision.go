@@ -167,7 +167,8 @@ func (s *selection) checkDecide(now time.Time, a DecideArgs) *Message {
 		return wrongStage(StageCommitteeDecision, st.Stage)
 	}
 	if st.Phase != PhaseOpen || st.Decision != nil {
-		return bi(RejectDuplicate, "the committee has already decided", "panitia seleksi sudah mengambil keputusan")
+		m := code("reject.duplicate.decided")
+		return &m
 	}
 	want := s.expectedShortlist(st)
 	ids := make([]string, len(want))
@@ -183,8 +184,7 @@ func (s *selection) checkDecide(now time.Time, a DecideArgs) *Message {
 		mismatch = a.Shortlist[i].ApplicationID != want[i].ID
 	}
 	if mismatch {
-		m := msg(RejectInvalidArgument, "the shortlist must follow the final scores and the tie-break rule: expected %s",
-			"usulan harus sesuai nilai akhir dan aturan peringkat: seharusnya %s", expected)
+		m := code("reject.invalid_argument.shortlist_order", "expected", expected)
 		return &m
 	}
 	for _, e := range a.Shortlist {
@@ -199,8 +199,7 @@ func (s *selection) checkDecide(now time.Time, a DecideArgs) *Message {
 		}
 	}
 	if len(want) < ShortlistSize && blank(a.Statement) {
-		m := msg(RejectIncomplete, "only %d candidate(s) qualify; the decision needs a statement saying so",
-			"hanya %d peserta yang memenuhi syarat; keputusan wajib disertai pernyataan mengenai hal itu", len(want))
+		m := code("reject.incomplete.statement", "count", strconv.Itoa(len(want)))
 		return &m
 	}
 	return checkText("statement", "pernyataan", a.Statement, false)

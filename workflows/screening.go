@@ -124,12 +124,11 @@ func validateScreeningEntry(a *Application, e ResultInput) *Message {
 	case OutcomeFail:
 		// The reason is checked for every stage by the caller.
 	default:
-		m := msg(RejectInvalidArgument, "administrative screening needs a pass or fail verdict for application %s",
-			"seleksi administrasi memerlukan keputusan memenuhi atau tidak memenuhi syarat untuk lamaran %s", a.ID)
+		m := code("reject.invalid_argument.screening_verdict", "application", a.ID)
 		return &m
 	}
 	if len(e.Scores) > 0 || e.Category != "" {
-		m := msg(RejectInvalidArgument, "administrative screening takes no scores (application %s)", "seleksi administrasi tidak memakai nilai (lamaran %s)", a.ID)
+		m := code("reject.invalid_argument.screening_scores", "application", a.ID)
 		return &m
 	}
 	return nil
