@@ -37,16 +37,15 @@ func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Messag
 		return wrongStage(a.Stage, st.Stage)
 	}
 	if !scoredStage(st.Stage) {
-		return bi(RejectWrongStage, fmt.Sprintf("no results are recorded during %s", stageName(st.Stage).EN),
-			fmt.Sprintf("tidak ada hasil yang dicatat pada tahap %s", stageName(st.Stage).ID))
+		m := code("reject.wrong_stage.no_results_now", "stage", string(st.Stage))
+		return &m
 	}
 	if st.Phase != PhaseOpen {
-		return bi(RejectWrongStage,
-			fmt.Sprintf("the result of %s is already published; a correction now goes through an objection", stageName(st.Stage).EN),
-			fmt.Sprintf("hasil %s sudah diumumkan; perbaikan kini hanya melalui sanggah", stageName(st.Stage).ID))
+		m := code("reject.wrong_stage.published_correct_by_objection", "stage", string(st.Stage))
+		return &m
 	}
 	if len(a.Results) == 0 || len(a.Results) > MaxBatch {
-		m := msg(RejectInvalidArgument, "send between 1 and %d results per request, not %d", "kirim 1 sampai %d hasil per permintaan, bukan %d", MaxBatch, len(a.Results))
+		m := code("reject.invalid_argument.results_batch", "max", strconv.Itoa(MaxBatch), "count", strconv.Itoa(len(a.Results)))
 		return &m
 	}
 	if m := checkText("reason for the correction", "alasan perbaikan", a.Reason, a.Correct); m != nil {
@@ -56,7 +55,7 @@ func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Messag
 	seen := make(map[string]bool, len(a.Results))
 	for _, e := range a.Results {
 		if seen[e.ApplicationID] {
-			m := msg(RejectDuplicate, "application %s appears twice in this request", "lamaran %s tercantum dua kali dalam permintaan ini", e.ApplicationID)
+			m := code("reject.duplicate.application_twice", "application", e.ApplicationID)
 			return &m
 		}
 		seen[e.ApplicationID] = true
@@ -67,12 +66,11 @@ func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Messag
 		}
 		app := &st.Applications[i]
 		if !participates(st.Stage, app) {
-			m := msg(RejectWrongStage, "application %s no longer takes part in this stage", "lamaran %s tidak lagi mengikuti tahap ini", app.ID)
+			m := code("reject.wrong_stage.application_not_in_stage", "application", app.ID)
 			return &m
 		}
 		if st.recused(mem.Subject, app.ID) {
-			m := msg(RejectWrongActor, "you declared a conflict of interest with application %s and cannot record its results",
-				"Anda telah menyatakan konflik kepentingan dengan lamaran %s sehingga tidak dapat mencatat hasilnya", app.ID)
+			m := code("reject.wrong_actor.recused_results", "application", app.ID)
 			return &m
 		}
 		if m := checkText("reason", "alasan", e.Reason, e.Outcome == OutcomeFail); m != nil {
@@ -106,8 +104,7 @@ func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Messag
 }
 
 func alreadyRecorded(id string) *Message {
-	m := msg(RejectDuplicate, "a result for application %s is already recorded; to replace it, send it as a correction with a reason",
-		"hasil untuk lamaran %s sudah dicatat; untuk menggantinya, kirim sebagai perbaikan dengan alasan", id)
+	m := code("reject.duplicate.result_recorded", "application", id)
 	return &m
 }
 
@@ -141,16 +138,16 @@ func (s *selection) checkAdvance(now time.Time, a AdvanceArgs) *Message {
 		return wrongStage(a.Stage, st.Stage)
 	}
 	if st.Stage == StageCommitteeDecision {
-		return bi(RejectWrongStage, "the committee decision closes with the decision itself, not by advancing",
-			"tahap keputusan panitia ditutup dengan keputusan itu sendiri, bukan dengan melanjutkan tahap")
+		m := code("reject.wrong_stage.decision_not_advanced")
+		return &m
 	}
 	if !scoredStage(st.Stage) {
-		return bi(RejectWrongStage, fmt.Sprintf("%s closes by itself at the end of its window", stageName(st.Stage).EN),
-			fmt.Sprintf("%s ditutup otomatis pada akhir jangka waktunya", stageName(st.Stage).ID))
+		m := code("reject.wrong_stage.closes_by_itself", "stage", string(st.Stage))
+		return &m
 	}
 	if st.Phase != PhaseOpen {
-		return bi(RejectWrongStage, fmt.Sprintf("the result of %s is already published", stageName(st.Stage).EN),
-			fmt.Sprintf("hasil %s sudah diumumkan", stageName(st.Stage).ID))
+		m := code("reject.wrong_stage.already_published", "stage", string(st.Stage))
+		return &m
 	}
 	if m := checkText("reason", "alasan", a.Reason, false); m != nil {
 		return m
@@ -160,8 +157,7 @@ func (s *selection) checkAdvance(now time.Time, a AdvanceArgs) *Message {
 		if len(shown) > 5 {
 			shown = shown[:5]
 		}
-		m := msg(RejectIncomplete, "%d application(s) still lack a result, such as %s",
-			"%d lamaran belum memiliki hasil, antara lain %s", len(missing), strings.Join(shown, ", "))
+		m := code("reject.incomplete.results_missing", "count", strconv.Itoa(len(missing)), "examples", strings.Join(shown, ", "))
 		return &m
 	}
 	if _, _, err := s.cal().WindowClose(now, s.in.Windows.ObjectionDays); err != nil {

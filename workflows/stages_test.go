@@ -47,8 +47,8 @@ func TestRecusal(t *testing.T) {
 	mustAccept(t, conflict3, m4, conflict4, chairScores, secScores, m3ok, m5, advance)
 	mustReject(t, recusedScores, RejectWrongActor)
 	m := mustReject(t, tooEarly, RejectIncomplete)
-	if m.EN == "" || !containsAll(m.EN, "app-0001") {
-		t.Errorf("incomplete message %q", m.EN)
+	if !containsAll(m.Params.Get("examples"), "app-0001") {
+		t.Errorf("incomplete message %+v", m)
 	}
 	a1, a2 := st.Applications[0], st.Applications[1]
 	if len(a2.Interview) != 3 || hasInterviewScore(&a2, member4) {
