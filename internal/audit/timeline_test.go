@@ -15,7 +15,10 @@ import (
 // compares them with testdata/<bundle>.timeline.<lang>.txt (rewritten by -update).
 func TestGoldenTimelines(t *testing.T) {
 	pub := testKey("server").Public().(ed25519.PublicKey)
-	for _, name := range []string{"happy-path", "objections-recusal-withdrawal", "cancelled-at-competency"} {
+	// The -codes bundles were recorded by selections that carry message codes; the others
+	// before, with rendered texts.
+	for _, name := range []string{"happy-path", "objections-recusal-withdrawal", "cancelled-at-competency",
+		"happy-path-codes", "objections-recusal-withdrawal-codes", "cancelled-at-competency-codes"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name+".bundle.zip"))
 		if err != nil {
 			t.Fatal(err)
