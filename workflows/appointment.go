@@ -44,13 +44,13 @@ func (s *selection) checkAppoint(_ time.Time, a AppointArgs) *Message {
 		m := code("reject.invalid_argument.not_on_shortlist", "application", app.ID)
 		return &m
 	}
-	if m := checkText("name of the appointing official (PPK)", "nama Pejabat Pembina Kepegawaian (PPK)", a.AppointingOfficial, true); m != nil {
+	if m := checkText("appointing_official", a.AppointingOfficial, true); m != nil {
 		return m
 	}
-	if m := checkText("oversight recommendation reference", "nomor rekomendasi pengawas", a.OversightRecommendationRef, true); m != nil {
+	if m := checkText("oversight_reference", a.OversightRecommendationRef, true); m != nil {
 		return m
 	}
-	if m := checkText("reason", "alasan", a.Reason, app.Rank != 1); m != nil {
+	if m := checkText("reason", a.Reason, app.Rank != 1); m != nil {
 		if blank(a.Reason) {
 			m := code("reject.incomplete.rank_reason", "rank", strconv.Itoa(app.Rank))
 			return &m

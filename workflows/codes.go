@@ -63,6 +63,8 @@ const (
 	CodeRejectChairOrSecretary = "reject.wrong_actor.chair_or_secretary"
 	CodeRejectAdminOnly        = "reject.wrong_actor.admin_only"
 	CodeRejectNoApplication    = "reject.not_found.application"
+	CodeRejectTextRequired     = "reject.invalid_argument.text_required"
+	CodeRejectTextTooLong      = "reject.invalid_argument.text_too_long"
 )
 
 // Codes lists every code above with an example of the parameters the workflow passes (all
@@ -128,6 +130,17 @@ func Codes() []Message {
 		code(CodeRejectChairOrSecretary),
 		code(CodeRejectAdminOnly),
 		code(CodeRejectNoApplication, "application", "app-9"),
+		code(CodeRejectTextRequired, "field", "reason"),
+		code(CodeRejectTextRequired, "field", "cancellation_reason"),
+		code(CodeRejectTextRequired, "field", "objection_reason"),
+		code(CodeRejectTextRequired, "field", "answer"),
+		code(CodeRejectTextRequired, "field", "statement"),
+		code(CodeRejectTextRequired, "field", "track_record_note"),
+		code(CodeRejectTextRequired, "field", "appointing_official"),
+		code(CodeRejectTextRequired, "field", "oversight_reference"),
+		code(CodeRejectTextRequired, "field", "correction_reason"),
+		code(CodeRejectTextRequired, "field", "reason", "application", "app-1"),
+		code(CodeRejectTextTooLong, "field", "answer", "max", "2000", "application", "app-1"),
 		// Rejections named only where they are raised.
 		code("reject.wrong_stage.no_results_now", "stage", "STAGE_ANNOUNCEMENT"),
 		code("reject.wrong_stage.published_correct_by_objection", "stage", "STAGE_INTERVIEW"),

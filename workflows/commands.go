@@ -42,7 +42,7 @@ func (s *selection) checkWithdraw(_ time.Time, a WithdrawArgs) *Message {
 		m := code("reject.wrong_stage.application_out", "application", app.ID)
 		return &m
 	}
-	return checkText("reason", "alasan", a.Reason, false)
+	return checkText("reason", a.Reason, false)
 }
 
 func (s *selection) withdraw(ctx workflow.Context, a WithdrawArgs) (UpdateResult, error) {
@@ -69,7 +69,7 @@ func (s *selection) checkDeclareConflict(_ time.Time, a DeclareConflictArgs) *Me
 		m := code("reject.invalid_argument.conflict_batch", "max", strconv.Itoa(MaxBatch))
 		return &m
 	}
-	if m := checkText("reason", "alasan", a.Reason, true); m != nil {
+	if m := checkText("reason", a.Reason, true); m != nil {
 		return m
 	}
 	for i, id := range a.ApplicationIDs {
@@ -120,7 +120,7 @@ func (s *selection) checkCancel(_ time.Time, a CancelArgs) *Message {
 	if m := s.checkOpen(); m != nil {
 		return m
 	}
-	return checkText("reason for the cancellation", "alasan pembatalan", a.Reason, true)
+	return checkText("cancellation_reason", a.Reason, true)
 }
 
 func (s *selection) cancel(ctx workflow.Context, a CancelArgs) (UpdateResult, error) {
@@ -165,7 +165,7 @@ func (s *selection) checkSupplyHolidays(_ time.Time, a SupplyHolidaysArgs) *Mess
 		m.Code = RejectInvalidArgument
 		return &m
 	}
-	return checkText("reason", "alasan", a.Reason, false)
+	return checkText("reason", a.Reason, false)
 }
 
 func (s *selection) supplyHolidays(ctx workflow.Context, a SupplyHolidaysArgs) (UpdateResult, error) {

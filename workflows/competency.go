@@ -65,7 +65,7 @@ func (s *selection) validateCompetencyEntry(a *Application, e ResultInput) *Mess
 	if m := checkScores(a.ID, e.Scores, competencyComponent); m != nil {
 		return m
 	}
-	if m := checkText("track-record note", "catatan rekam jejak", e.TrackRecordNote, false); m != nil {
+	if m := checkText("track_record_note", e.TrackRecordNote, false); m != nil {
 		return m
 	}
 	switch e.Outcome {

@@ -188,7 +188,8 @@ func (s *selection) checkDecide(now time.Time, a DecideArgs) *Message {
 		return &m
 	}
 	for _, e := range a.Shortlist {
-		if m := checkText("reason for "+e.ApplicationID, "alasan untuk "+e.ApplicationID, e.Reason, true); m != nil {
+		if m := checkText("reason", e.Reason, true); m != nil {
+			m.Params.Set("application", e.ApplicationID)
 			return m
 		}
 	}
@@ -202,7 +203,7 @@ func (s *selection) checkDecide(now time.Time, a DecideArgs) *Message {
 		m := code("reject.incomplete.statement", "count", strconv.Itoa(len(want)))
 		return &m
 	}
-	return checkText("statement", "pernyataan", a.Statement, false)
+	return checkText("statement", a.Statement, false)
 }
 
 func (s *selection) decide(ctx workflow.Context, a DecideArgs) (UpdateResult, error) {

@@ -88,7 +88,7 @@ func (s *selection) checkFileObjection(now time.Time, a FileObjectionArgs) *Mess
 		m := code("reject.duplicate.objection_filed")
 		return &m
 	}
-	return checkText("reason for the objection", "alasan sanggah", a.Reason, true)
+	return checkText("objection_reason", a.Reason, true)
 }
 
 func (s *selection) windowClosed(stage Stage, deadline time.Time) *Message {
@@ -128,7 +128,7 @@ func (s *selection) checkAnswerObjection(_ time.Time, a AnswerObjectionArgs) *Me
 		m := code("reject.wrong_actor.recused_objection")
 		return &m
 	}
-	if m := checkText("answer", "jawaban", a.Answer, true); m != nil {
+	if m := checkText("answer", a.Answer, true); m != nil {
 		return m
 	}
 	if !a.Accept {
@@ -151,7 +151,7 @@ func (s *selection) checkAnswerObjection(_ time.Time, a AnswerObjectionArgs) *Me
 		m := code("reject.invalid_argument.correction_other_application")
 		return &m
 	}
-	if m := checkText("reason", "alasan", c.Reason, c.Outcome == OutcomeFail); m != nil {
+	if m := checkText("reason", c.Reason, c.Outcome == OutcomeFail); m != nil {
 		return m
 	}
 	switch o.Stage {

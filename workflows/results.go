@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +47,7 @@ func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Messag
 		m := code("reject.invalid_argument.results_batch", "max", strconv.Itoa(MaxBatch), "count", strconv.Itoa(len(a.Results)))
 		return &m
 	}
-	if m := checkText("reason for the correction", "alasan perbaikan", a.Reason, a.Correct); m != nil {
+	if m := checkText("correction_reason", a.Reason, a.Correct); m != nil {
 		return m
 	}
 	// The set only answers "seen before?"; nothing iterates over it.
@@ -73,9 +72,8 @@ func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Messag
 			m := code("reject.wrong_actor.recused_results", "application", app.ID)
 			return &m
 		}
-		if m := checkText("reason", "alasan", e.Reason, e.Outcome == OutcomeFail); m != nil {
-			m.EN += fmt.Sprintf(" (application %s)", app.ID)
-			m.ID += fmt.Sprintf(" (lamaran %s)", app.ID)
+		if m := checkText("reason", e.Reason, e.Outcome == OutcomeFail); m != nil {
+			m.Params.Set("application", app.ID)
 			return m
 		}
 		var m *Message
@@ -149,7 +147,7 @@ func (s *selection) checkAdvance(now time.Time, a AdvanceArgs) *Message {
 		m := code("reject.wrong_stage.already_published", "stage", string(st.Stage))
 		return &m
 	}
-	if m := checkText("reason", "alasan", a.Reason, false); m != nil {
+	if m := checkText("reason", a.Reason, false); m != nil {
 		return m
 	}
 	if missing := s.missingResults(st); len(missing) > 0 {

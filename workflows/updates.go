@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -272,13 +273,16 @@ func (s *selection) handle(ctx workflow.Context, check func(now time.Time) *Mess
 
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
-func checkText(field, bidang, s string, required bool) *Message {
+// checkText checks a text people typed: field names it (a key the catalog names in each
+// language, "field.<key>").
+func checkText(field, s string, required bool) *Message {
 	if required && blank(s) {
-		return bi(RejectInvalidArgument, capitalize(field)+" is required", capitalize(bidang)+" wajib diisi")
+		m := code(CodeRejectTextRequired, "field", field)
+		return &m
 	}
 	if len(s) > MaxReasonLength {
-		return bi(RejectInvalidArgument, fmt.Sprintf("%s is longer than %d characters", capitalize(field), MaxReasonLength),
-			fmt.Sprintf("%s lebih dari %d karakter", capitalize(bidang), MaxReasonLength))
+		m := code(CodeRejectTextTooLong, "field", field, "max", strconv.Itoa(MaxReasonLength))
+		return &m
 	}
 	return nil
 }

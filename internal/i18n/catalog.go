@@ -158,6 +158,7 @@ func (c *Catalog) funcMap(l Lang) template.FuncMap {
 		"stage":     func(v string) string { return c.name(l, "stage", v) },
 		"component": func(v string) string { return c.name(l, "component", v) },
 		"education": func(v string) string { return c.name(l, "education", v) },
+		"field":     func(v string) string { return c.name(l, "field", v) },
 		// score formats hundredths with two decimals: "85,50" in Indonesian, "85.50" in English.
 		"score": func(v string) string {
 			n, err := strconv.ParseInt(v, 10, 64)
