@@ -16,38 +16,38 @@ func TestValidateInput(t *testing.T) {
 		codes  []string
 	}{
 		{"valid", func(*SelectionInput) {}, nil},
-		{"committee of four", func(in *SelectionInput) { in.Committee = in.Committee[:4] }, []string{"CommitteeSize", "CommitteeInternalShare", "CommitteeExternalShare"}},
+		{"committee of four", func(in *SelectionInput) { in.Committee = in.Committee[:4] }, []string{"input.committee_size", "input.committee_internal_share", "input.committee_external_share"}},
 		{"committee of six", func(in *SelectionInput) {
 			in.Committee = append(in.Committee, Member{Subject: "m6", Name: "Enam", Kind: MemberExternal, Role: CommitteeMember})
-		}, []string{"CommitteeSize"}},
+		}, []string{"input.committee_size"}},
 		{"internal share over 45%", func(in *SelectionInput) {
 			in.Committee[2].Kind, in.Committee[2].PostLevel = MemberInternal, PostJPTPratama
-		}, []string{"CommitteeInternalShare", "CommitteeExternalShare"}},
-		{"internal member below the post", func(in *SelectionInput) { in.Committee[3].PostLevel = PostAdministrator }, []string{"CommitteeInternalLevel"}},
-		{"two chairs", func(in *SelectionInput) { in.Committee[2].Role = CommitteeChair }, []string{"CommitteeChair"}},
-		{"two secretaries", func(in *SelectionInput) { in.Committee[2].Role = CommitteeSecretary }, []string{"CommitteeSecretary"}},
-		{"member twice", func(in *SelectionInput) { in.Committee[4].Subject = in.Committee[2].Subject }, []string{"CommitteeDuplicate"}},
-		{"member without kind", func(in *SelectionInput) { in.Committee[4].Kind = "" }, []string{"CommitteeKind", "CommitteeExternalShare"}},
-		{"weights sum to 90", func(in *SelectionInput) { in.Weights[0].Percent = 5 }, []string{"WeightSum"}},
-		{"weight twice", func(in *SelectionInput) { in.Weights[1].Component = ComponentWrittenTest }, []string{"WeightDuplicate"}},
-		{"weight zero", func(in *SelectionInput) { in.Weights = append(in.Weights, Weight{ComponentPaper, 0}) }, []string{"WeightDuplicate", "WeightRange"}},
-		{"threshold over 100", func(in *SelectionInput) { in.Thresholds.FinalMin = 10001 }, []string{"Threshold"}},
-		{"education below S1", func(in *SelectionInput) { in.Requirements.MinEducation = EducationDiploma3 }, []string{"MinEducation"}},
-		{"experience below the law", func(in *SelectionInput) { in.Requirements.MinExperienceMonths = 36 }, []string{"MinExperience"}},
-		{"administrator time below the law", func(in *SelectionInput) { in.Requirements.MinAdministratorMonths = 12 }, []string{"MinAdministrator"}},
-		{"age above the law", func(in *SelectionInput) { in.Requirements.MaxAge = 58 }, []string{"MaxAge"}},
-		{"document listed twice", func(in *SelectionInput) { in.Requirements.RequiredDocuments = []string{"LHKPN", "LHKPN"} }, []string{"RequiredDocuments"}},
-		{"announcement of zero days", func(in *SelectionInput) { in.Windows.AnnouncementDays = 0 }, []string{"AnnouncementDays"}},
-		{"extension of zero days", func(in *SelectionInput) { in.Windows.ExtensionDays = 0 }, []string{"ExtensionDays"}},
-		{"four extensions", func(in *SelectionInput) { in.Windows.MaxExtensions = 4 }, []string{"MaxExtensions"}},
-		{"no objection window", func(in *SelectionInput) { in.Windows.ObjectionDays = 0 }, []string{"ObjectionDays"}},
-		{"no minimum applicants", func(in *SelectionInput) { in.Windows.MinApplicants = 0 }, []string{"MinApplicants"}},
-		{"no policy", func(in *SelectionInput) { in.Windows.WhenTooFew = "" }, []string{"WhenTooFew"}},
-		{"no tie-break", func(in *SelectionInput) { in.TieBreak = "" }, []string{"TieBreak"}},
-		{"time scale of a day", func(in *SelectionInput) { in.TimeScale.SecondsPerDay = 86400 }, []string{"TimeScale"}},
-		{"selection ID with capitals", func(in *SelectionInput) { in.SelectionID = "Dinkes-2026" }, []string{"SelectionID"}},
-		{"no oversight approval", func(in *SelectionInput) { in.OversightApprovalRef = " " }, []string{"OversightApproval"}},
-		{"administrator post", func(in *SelectionInput) { in.Position.Level = PostAdministrator }, []string{"PositionLevel"}},
+		}, []string{"input.committee_internal_share", "input.committee_external_share"}},
+		{"internal member below the post", func(in *SelectionInput) { in.Committee[3].PostLevel = PostAdministrator }, []string{"input.committee_internal_level"}},
+		{"two chairs", func(in *SelectionInput) { in.Committee[2].Role = CommitteeChair }, []string{"input.committee_chair"}},
+		{"two secretaries", func(in *SelectionInput) { in.Committee[2].Role = CommitteeSecretary }, []string{"input.committee_secretary"}},
+		{"member twice", func(in *SelectionInput) { in.Committee[4].Subject = in.Committee[2].Subject }, []string{"input.committee_duplicate"}},
+		{"member without kind", func(in *SelectionInput) { in.Committee[4].Kind = "" }, []string{"input.committee_kind", "input.committee_external_share"}},
+		{"weights sum to 90", func(in *SelectionInput) { in.Weights[0].Percent = 5 }, []string{"input.weight_sum"}},
+		{"weight twice", func(in *SelectionInput) { in.Weights[1].Component = ComponentWrittenTest }, []string{"input.weight_duplicate"}},
+		{"weight zero", func(in *SelectionInput) { in.Weights = append(in.Weights, Weight{ComponentPaper, 0}) }, []string{"input.weight_duplicate", "input.weight_range"}},
+		{"threshold over 100", func(in *SelectionInput) { in.Thresholds.FinalMin = 10001 }, []string{"input.threshold"}},
+		{"education below S1", func(in *SelectionInput) { in.Requirements.MinEducation = EducationDiploma3 }, []string{"input.min_education"}},
+		{"experience below the law", func(in *SelectionInput) { in.Requirements.MinExperienceMonths = 36 }, []string{"input.min_experience"}},
+		{"administrator time below the law", func(in *SelectionInput) { in.Requirements.MinAdministratorMonths = 12 }, []string{"input.min_administrator"}},
+		{"age above the law", func(in *SelectionInput) { in.Requirements.MaxAge = 58 }, []string{"input.max_age"}},
+		{"document listed twice", func(in *SelectionInput) { in.Requirements.RequiredDocuments = []string{"LHKPN", "LHKPN"} }, []string{"input.required_documents"}},
+		{"announcement of zero days", func(in *SelectionInput) { in.Windows.AnnouncementDays = 0 }, []string{"input.announcement_days"}},
+		{"extension of zero days", func(in *SelectionInput) { in.Windows.ExtensionDays = 0 }, []string{"input.extension_days"}},
+		{"four extensions", func(in *SelectionInput) { in.Windows.MaxExtensions = 4 }, []string{"input.max_extensions"}},
+		{"no objection window", func(in *SelectionInput) { in.Windows.ObjectionDays = 0 }, []string{"input.objection_days"}},
+		{"no minimum applicants", func(in *SelectionInput) { in.Windows.MinApplicants = 0 }, []string{"input.min_applicants"}},
+		{"no policy", func(in *SelectionInput) { in.Windows.WhenTooFew = "" }, []string{"input.when_too_few"}},
+		{"no tie-break", func(in *SelectionInput) { in.TieBreak = "" }, []string{"input.tie_break"}},
+		{"time scale of a day", func(in *SelectionInput) { in.TimeScale.SecondsPerDay = 86400 }, []string{"input.time_scale"}},
+		{"selection ID with capitals", func(in *SelectionInput) { in.SelectionID = "Dinkes-2026" }, []string{"input.selection_id"}},
+		{"no oversight approval", func(in *SelectionInput) { in.OversightApprovalRef = " " }, []string{"input.oversight_approval"}},
+		{"administrator post", func(in *SelectionInput) { in.Position.Level = PostAdministrator }, []string{"input.position_level"}},
 		{"no calendar", func(in *SelectionInput) { in.Calendar = calendar.Calendar{} }, []string{calendar.CodeUnknownZone}},
 	}
 	for _, tt := range tests {
@@ -58,7 +58,9 @@ func TestValidateInput(t *testing.T) {
 			var got []string
 			for _, p := range ProblemsOf(err) {
 				got = append(got, p.Code)
-				if p.EN == "" || p.ID == "" || p.EN == p.ID {
+				// A catalog code is rendered at the edges (internal/i18n tests each one); a
+				// calendar problem still carries both texts.
+				if p.EN == "" && !strings.Contains(p.Code, ".") || p.EN != "" && (p.ID == "" || p.EN == p.ID) {
 					t.Errorf("problem %s lacks a message in both languages: %+v", p.Code, p)
 				}
 			}
