@@ -175,6 +175,7 @@ func Codes() []Message {
 		code("input.weight_sum", "percent", "3"),
 		code("input.threshold", "component", "FINAL_SCORE"),
 		// Rejections named only where they are raised.
+		code("reject.wrong_stage.withdraw_on_application_page"),
 		code("reject.wrong_stage.no_results_now", "stage", "STAGE_ANNOUNCEMENT"),
 		code("reject.wrong_stage.published_correct_by_objection", "stage", "STAGE_INTERVIEW"),
 		code("reject.invalid_argument.results_batch", "max", "500", "count", "0"),

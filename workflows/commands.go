@@ -18,8 +18,8 @@ func (s *selection) checkWithdraw(_ time.Time, a WithdrawArgs) *Message {
 	}
 	st := s.st
 	if st.Stage == StageAnnouncement {
-		return bi(RejectWrongStage, "while the announcement is open, withdraw the application on the application page",
-			"selama pengumuman masih dibuka, tarik lamaran melalui halaman lamaran")
+		m := code("reject.wrong_stage.withdraw_on_application_page")
+		return &m
 	}
 	i := st.app(a.ApplicationID)
 	if i < 0 {
