@@ -27,7 +27,7 @@ func (s *selection) openAnnouncement(ctx workflow.Context) error {
 	}
 	if err != nil {
 		m := calendarMessage(err)
-		return temporal.NewApplicationErrorWithOptions(m.EN, InvalidInputType,
+		return temporal.NewApplicationErrorWithOptions(m.String(), InvalidInputType,
 			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{[]Message{m}}})
 	}
 	next := s.st.clone()

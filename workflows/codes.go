@@ -65,6 +65,7 @@ const (
 	CodeRejectNoApplication    = "reject.not_found.application"
 	CodeRejectTextRequired     = "reject.invalid_argument.text_required"
 	CodeRejectTextTooLong      = "reject.invalid_argument.text_too_long"
+	CodeRejectYearNotCovered   = "reject.calendar.year_not_covered"
 )
 
 // Codes lists every code above with an example of the parameters the workflow passes (all
@@ -130,6 +131,7 @@ func Codes() []Message {
 		code(CodeRejectChairOrSecretary),
 		code(CodeRejectAdminOnly),
 		code(CodeRejectNoApplication, "application", "app-9"),
+		code(CodeRejectYearNotCovered, "year", "2028"),
 		code(CodeRejectTextRequired, "field", "reason"),
 		code(CodeRejectTextRequired, "field", "cancellation_reason"),
 		code(CodeRejectTextRequired, "field", "objection_reason"),

@@ -287,7 +287,7 @@ func calendarMessage(err error) Message {
 	}
 	var ync *calendar.YearNotCoveredError
 	if errors.As(err, &ync) {
-		return Message{Code: RejectCalendar, EN: ync.Error(), ID: ync.Indonesian()}
+		return code(CodeRejectYearNotCovered, "year", strconv.Itoa(ync.Year))
 	}
 	return Message{Code: "Calendar", EN: err.Error(), ID: err.Error()}
 }
