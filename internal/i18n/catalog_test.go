@@ -63,7 +63,7 @@ func TestCatalogRendersEveryCode(t *testing.T) {
 }
 
 // englishWords are common English words that have no business in an Indonesian sentence.
-var englishWords = []string{"the", "is", "are", "and", "of", "not", "was", "were", "you", "your", "application",
+var englishWords = []string{"the", "is", "are", "and", "of", "not", "was", "were", "you", "your", "application", "subject", "admin",
 	"found", "below", "above", "selection", "score", "stage", "objection", "until", "passed", "failed", "reason",
 	"received", "assessment", "center", "committee", "interview", "test", "with", "for", "to", "by", "on", "at"}
 
