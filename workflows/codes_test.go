@@ -43,4 +43,18 @@ func TestCodesListsEveryCode(t *testing.T) {
 	if used == 0 {
 		t.Fatal("no code literals found; the pattern is out of date")
 	}
+	// Every named code (codes.go) is listed too.
+	src, err := os.ReadFile("codes.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := regexp.MustCompile(`(?m)^\s+Code\w+\s+= "([^"]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(named) < 40 {
+		t.Fatalf("found %d named codes in codes.go; the pattern is out of date", len(named))
+	}
+	for _, m := range named {
+		if !listed[m[1]] {
+			t.Errorf("code %q is named in codes.go but not listed in Codes()", m[1])
+		}
+	}
 }
