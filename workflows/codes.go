@@ -176,6 +176,16 @@ func Codes() []Message {
 		code("input.weight_range", "component", "SCORE_COMPONENT_PAPER", "percent", "3"),
 		code("input.weight_sum", "percent", "3"),
 		code("input.threshold", "component", "FINAL_SCORE"),
+		// Calendar problems (calendar.Error's Key and Args).
+		code("calendar.unknown_zone", "zone", "WITT"),
+		code("calendar.year_out_of_range", "year", "1999"),
+		code("calendar.year_twice", "year", "2027"),
+		code("calendar.day_not_in_year", "day", "2026-12-31", "year", "2027"),
+		code("calendar.day_kind", "day", "2027-01-01", "kind", "X"),
+		code("calendar.day_twice", "day", "2027-01-01", "year", "2027"),
+		code("calendar.bad_count", "count", "0"),
+		code("calendar.too_long", "max", "3660"),
+		code("calendar.bad_date", "date", "2027-13-01"),
 		// Rejections named only where they are raised.
 		code("reject.wrong_stage.withdraw_on_application_page"),
 		code("reject.wrong_stage.no_results_now", "stage", "STAGE_ANNOUNCEMENT"),

@@ -161,8 +161,8 @@ func (s *selection) checkSupplyHolidays(_ time.Time, a SupplyHolidaysArgs) *Mess
 		}
 	}
 	if _, err := calendar.New(cur.Zone, append(slices.Clone(cur.Years), a.Years...)); err != nil {
+		// A list the calendar refuses is an invalid argument (see rejectType).
 		m := calendarMessage(err)
-		m.Code = RejectInvalidArgument
 		return &m
 	}
 	return checkText("reason", a.Reason, false)

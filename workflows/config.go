@@ -283,6 +283,9 @@ func validateThresholds(t Thresholds) []Message {
 func calendarMessage(err error) Message {
 	var ce *calendar.Error
 	if errors.As(err, &ce) {
+		if ce.Key != "" {
+			return code(ce.Key, ce.Args...)
+		}
 		return Message{Code: ce.Code, EN: ce.EN, ID: ce.ID}
 	}
 	var ync *calendar.YearNotCoveredError

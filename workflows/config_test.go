@@ -48,7 +48,7 @@ func TestValidateInput(t *testing.T) {
 		{"selection ID with capitals", func(in *SelectionInput) { in.SelectionID = "Dinkes-2026" }, []string{"input.selection_id"}},
 		{"no oversight approval", func(in *SelectionInput) { in.OversightApprovalRef = " " }, []string{"input.oversight_approval"}},
 		{"administrator post", func(in *SelectionInput) { in.Position.Level = PostAdministrator }, []string{"input.position_level"}},
-		{"no calendar", func(in *SelectionInput) { in.Calendar = calendar.Calendar{} }, []string{calendar.CodeUnknownZone}},
+		{"no calendar", func(in *SelectionInput) { in.Calendar = calendar.Calendar{} }, []string{"calendar.unknown_zone"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

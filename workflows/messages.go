@@ -183,9 +183,14 @@ func reject(code, en, id string, args ...any) error {
 }
 
 // rejectType is the rejection code (the error's type) of a message: a code from the catalog
-// names it as its second part ("reject.wrong_stage.ended" is WrongStage); a message from
-// before the catalog carries the rejection code itself.
+// names it as its second part ("reject.wrong_stage.ended" is WrongStage), a calendar problem
+// is an invalid argument, and a message from before the catalog carries the rejection code
+// itself.
 func rejectType(c string) string {
+	if strings.HasPrefix(c, "calendar.") {
+		// A calendar problem in a command's input (a holiday list, a date).
+		return RejectInvalidArgument
+	}
 	rest, ok := strings.CutPrefix(c, "reject.")
 	if !ok {
 		return c
