@@ -41,8 +41,8 @@ func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Messag
 	}
 	if st.Phase != PhaseOpen {
 		return bi(RejectWrongStage,
-			fmt.Sprintf("the result of %s is already published; a correction now goes through an objection", stageName(st.Stage).EN),
-			fmt.Sprintf("hasil %s sudah diumumkan; perbaikan kini hanya melalui sanggah", stageName(st.Stage).ID))
+			fmt.Sprintf("the result of %s is already published; a correction now goes through an objection or the chair's correction", stageName(st.Stage).EN),
+			fmt.Sprintf("hasil %s sudah diumumkan; perbaikan kini hanya melalui sanggah atau perbaikan oleh ketua panitia", stageName(st.Stage).ID))
 	}
 	if len(a.Results) == 0 || len(a.Results) > MaxBatch {
 		m := msg(RejectInvalidArgument, "send between 1 and %d results per request, not %d", "kirim 1 sampai %d hasil per permintaan, bukan %d", MaxBatch, len(a.Results))
@@ -113,7 +113,14 @@ func alreadyRecorded(id string) *Message {
 func (s *selection) recordResults(ctx workflow.Context, a RecordResultsArgs) (UpdateResult, error) {
 	return s.handle(ctx, func(now time.Time) *Message { return s.checkRecordResults(now, a) },
 		func(next *SelectionState, now time.Time, _ *UpdateResult) CommandRecord {
+			// A correction's audit event names the values it replaces.
+			corr := RecordCorrectionRecord{RecordResultsArgs: a, Replaced: []ReplacedResult{}}
 			for _, e := range a.Results {
+				if a.Correct {
+					if r, ok := replaced(next.Stage, &s.st.Applications[s.st.app(e.ApplicationID)], a.Actor.Subject); ok {
+						corr.Replaced = append(corr.Replaced, r)
+					}
+				}
 				app := &next.Applications[next.app(e.ApplicationID)]
 				switch next.Stage {
 				case StageAdministrativeScreening:
@@ -123,6 +130,9 @@ func (s *selection) recordResults(ctx workflow.Context, a RecordResultsArgs) (Up
 				case StageInterview:
 					setInterviewScore(app, a.Actor.Subject, e, now)
 				}
+			}
+			if a.Correct {
+				return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: corr}
 			}
 			return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: a}
 		})
