@@ -38,6 +38,7 @@ type Store interface {
 	ListApplications(ctx context.Context, selectionID string, opts store.ListOptions) (store.Page[store.Application], error)
 	ListObjections(ctx context.Context, selectionID, applicationID string, opts store.ListOptions) (store.Page[store.Objection], error)
 	GetObjection(ctx context.Context, selectionID, id string) (store.Objection, error)
+	WithdrawBeforeClose(ctx context.Context, in store.WithdrawInput) (store.Application, error)
 }
 
 // SelectionOptions configure the selection handlers.

@@ -427,6 +427,8 @@ func enqueueNotifications(tx *gorm.DB, c Command, owners map[string]string, at t
 	for _, ch := range c.Applications {
 		t := Text{Code: ch.State, EN: "The status of your application has changed.", ID: "Status lamaran Anda telah berubah."}
 		switch {
+		case ch.Notice != nil:
+			t = *ch.Notice
 		case ch.Status != nil:
 			t = *ch.Status
 		case c.Message != nil:

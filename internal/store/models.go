@@ -243,6 +243,9 @@ type ApplicationChange struct {
 	// FinalScore is set when the committee decision computes it.
 	FinalScore int64
 	Status     *Text
+	// Notice, when set, is what the candidate is told of the change instead of the new
+	// status: a corrected result names the correction and the new objection deadline.
+	Notice *Text
 }
 
 // Appointment is the appointing official's choice.
