@@ -18,8 +18,8 @@ func testMigrations(t *testing.T, open factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur != 0 || latest != 5 {
-		t.Fatalf("empty database: version %d of %d, want 0 of 5", cur, latest)
+	if cur != 0 || latest != 9 {
+		t.Fatalf("empty database: version %d of %d, want 0 of 9", cur, latest)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrate from empty: %v", err)
@@ -900,6 +900,10 @@ func testNotifications(t *testing.T, open factory) {
 	pending, err := s.PendingNotifications(ctx, 10)
 	if err != nil || len(pending) != 1 || pending[0].Recipient != "cand-1" || pending[0].Text.ID != "Seleksi dibatalkan." {
 		t.Fatalf("pending = %+v, %v", pending, err)
+	}
+	// It goes to the address the candidate gave in the application, fixed when queued.
+	if pending[0].Email != "calon1@example.go.id" || pending[0].ApplicationID != app.ID {
+		t.Fatalf("notification addressed to %q for %q, want the application's e-mail", pending[0].Email, pending[0].ApplicationID)
 	}
 	if err := s.MarkNotification(ctx, pending[0].ID, t0, errors.New("smtp down")); err != nil {
 		t.Fatal(err)
