@@ -22,6 +22,10 @@ import (
 // CmdCorrectResult is the record kind of the chair's correction of a published result.
 const CmdCorrectResult = "CorrectResult"
 
+// ChangeIDCorrectionRecord marks runs whose record of a recordResults correction names the
+// values it replaced (RecordCorrectionRecord) instead of carrying the bare arguments.
+const ChangeIDCorrectionRecord = "correction-record"
+
 // CorrectResultArgs is the chair's correction of the published result of the current stage.
 type CorrectResultArgs struct {
 	Actor Actor `json:"actor"`

@@ -111,12 +111,15 @@ func alreadyRecorded(id string) *Message {
 }
 
 func (s *selection) recordResults(ctx workflow.Context, a RecordResultsArgs) (UpdateResult, error) {
+	// A correction's record names the values it replaces. Runs that recorded a correction
+	// before that (none through the API, which could not send one) replay with the bare
+	// arguments they recorded.
+	naming := a.Correct && workflow.GetVersion(ctx, ChangeIDCorrectionRecord, workflow.DefaultVersion, 1) == 1
 	return s.handle(ctx, func(now time.Time) *Message { return s.checkRecordResults(now, a) },
 		func(next *SelectionState, now time.Time, _ *UpdateResult) CommandRecord {
-			// A correction's audit event names the values it replaces.
 			corr := RecordCorrectionRecord{RecordResultsArgs: a, Replaced: []ReplacedResult{}}
 			for _, e := range a.Results {
-				if a.Correct {
+				if naming {
 					if r, ok := replaced(next.Stage, &s.st.Applications[s.st.app(e.ApplicationID)], a.Actor.Subject); ok {
 						corr.Replaced = append(corr.Replaced, r)
 					}
@@ -131,7 +134,7 @@ func (s *selection) recordResults(ctx workflow.Context, a RecordResultsArgs) (Up
 					setInterviewScore(app, a.Actor.Subject, e, now)
 				}
 			}
-			if a.Correct {
+			if naming {
 				return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: corr}
 			}
 			return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: a}
