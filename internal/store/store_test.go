@@ -931,11 +931,16 @@ func testWithdrawBeforeClose(t *testing.T, open factory) {
 		apps = append(apps, submit(t, s, newSubmission("sel-wd", i, t0.Add(time.Duration(i)*time.Minute))))
 	}
 	owner := Actor{Subject: apps[0].Owner, Role: "ROLE_CANDIDATE"}
-	in := WithdrawInput{SelectionID: "sel-wd", ApplicationID: apps[0].ID, RequestID: "withdraw-1", Actor: owner, Reason: "pindah tugas", Now: t0.Add(time.Hour)}
+	in := WithdrawInput{SelectionID: "sel-wd", ApplicationID: apps[0].ID, RequestID: "withdraw-1", Actor: owner, Reason: "pindah tugas",
+		Status: &Text{Code: StateWithdrawn, EN: "You withdrew your application.", ID: "Anda telah menarik lamaran."}, Now: t0.Add(time.Hour)}
 	for range 2 { // the retry changes nothing
 		app, err := s.WithdrawBeforeClose(ctx, in)
 		if err != nil || app.State != StateWithdrawn || app.EliminatedStage != StageAnnouncement || app.EliminationReason != "pindah tugas" {
 			t.Fatalf("withdrawn = %+v, %v", app, err)
+		}
+		// The candidate reads the status the API gave, not the one from before.
+		if app.Status.ID != "Anda telah menarik lamaran." || app.Status.EN != "You withdrew your application." {
+			t.Fatalf("status after the withdrawal = %+v", app.Status)
 		}
 	}
 	tests := []struct {
