@@ -18,8 +18,11 @@ func (s *selection) checkWithdraw(_ time.Time, a WithdrawArgs) *Message {
 	}
 	st := s.st
 	if st.Stage == StageAnnouncement {
-		return bi(RejectWrongStage, "while the announcement is open, withdraw the application on the application page",
-			"selama pengumuman masih dibuka, tarik lamaran melalui halaman lamaran")
+		// While the window is open the API withdraws in the store directly; a withdrawal
+		// reaches the workflow during the announcement only between the window's end and
+		// the recording of its close, which takes moments.
+		return bi(RejectWrongStage, "the announcement window has ended and its close is being recorded; send the withdrawal again in a few moments",
+			"masa pengumuman telah berakhir dan penutupannya sedang dicatat; kirim ulang penarikan lamaran beberapa saat lagi")
 	}
 	i := st.app(a.ApplicationID)
 	if i < 0 {

@@ -41,8 +41,8 @@ func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Messag
 	}
 	if st.Phase != PhaseOpen {
 		return bi(RejectWrongStage,
-			fmt.Sprintf("the result of %s is already published; a correction now goes through an objection", stageName(st.Stage).EN),
-			fmt.Sprintf("hasil %s sudah diumumkan; perbaikan kini hanya melalui sanggah", stageName(st.Stage).ID))
+			fmt.Sprintf("the result of %s is already published; a correction now goes through an objection or the chair's correction", stageName(st.Stage).EN),
+			fmt.Sprintf("hasil %s sudah diumumkan; perbaikan kini hanya melalui sanggah atau perbaikan oleh ketua panitia", stageName(st.Stage).ID))
 	}
 	if len(a.Results) == 0 || len(a.Results) > MaxBatch {
 		m := msg(RejectInvalidArgument, "send between 1 and %d results per request, not %d", "kirim 1 sampai %d hasil per permintaan, bukan %d", MaxBatch, len(a.Results))
@@ -111,9 +111,19 @@ func alreadyRecorded(id string) *Message {
 }
 
 func (s *selection) recordResults(ctx workflow.Context, a RecordResultsArgs) (UpdateResult, error) {
+	// A correction's record names the values it replaces. Runs that recorded a correction
+	// before that (none through the API, which could not send one) replay with the bare
+	// arguments they recorded.
+	naming := a.Correct && workflow.GetVersion(ctx, ChangeIDCorrectionRecord, workflow.DefaultVersion, 1) == 1
 	return s.handle(ctx, func(now time.Time) *Message { return s.checkRecordResults(now, a) },
 		func(next *SelectionState, now time.Time, _ *UpdateResult) CommandRecord {
+			corr := RecordCorrectionRecord{RecordResultsArgs: a, Replaced: []ReplacedResult{}}
 			for _, e := range a.Results {
+				if naming {
+					if r, ok := replaced(next.Stage, &s.st.Applications[s.st.app(e.ApplicationID)], a.Actor.Subject); ok {
+						corr.Replaced = append(corr.Replaced, r)
+					}
+				}
 				app := &next.Applications[next.app(e.ApplicationID)]
 				switch next.Stage {
 				case StageAdministrativeScreening:
@@ -123,6 +133,9 @@ func (s *selection) recordResults(ctx workflow.Context, a RecordResultsArgs) (Up
 				case StageInterview:
 					setInterviewScore(app, a.Actor.Subject, e, now)
 				}
+			}
+			if naming {
+				return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: corr}
 			}
 			return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: a}
 		})

@@ -24,6 +24,7 @@ const (
 	UpdateFileObjection       = "fileObjection"
 	UpdateAnswerObjection     = "answerObjection"
 	UpdateSupplyHolidays      = "supplyHolidays"
+	UpdateCorrectResult       = "correctResult"
 
 	// QueryState returns the SelectionState.
 	QueryState = "state"
@@ -216,6 +217,9 @@ func (s *selection) registerHandlers(ctx workflow.Context) error {
 		}},
 		{UpdateSupplyHolidays, s.supplyHolidays, func(ctx workflow.Context, a SupplyHolidaysArgs) error {
 			return asRejection(s.checkSupplyHolidays(s.now(ctx), a))
+		}},
+		{UpdateCorrectResult, s.correctResult, func(ctx workflow.Context, a CorrectResultArgs) error {
+			return asRejection(s.checkCorrectResult(s.now(ctx), a))
 		}},
 	}
 	for _, h := range handlers {

@@ -168,6 +168,11 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 		if m := ch.Status; m != nil {
 			change.Status = &store.Text{Code: m.Code, EN: m.EN, ID: m.ID}
 		}
+		if m := rec.Message; m != nil && rec.Kind == workflows.CmdCorrectResult {
+			// The candidate learns that the published result changed and until when they
+			// may object, not only their new status.
+			change.Notice = &store.Text{Code: m.Code, EN: m.EN, ID: m.ID}
+		}
 		c.Applications = append(c.Applications, change)
 	}
 	if o := rec.Objection; o != nil {

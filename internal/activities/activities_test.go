@@ -278,3 +278,48 @@ func TestQueuedNotificationsAreDelivered(t *testing.T) {
 		t.Fatalf("sent = %+v", n.sent)
 	}
 }
+
+// TestCorrectionNotifiesWithTheNewDeadline: the chair's correction of a published result
+// tells each affected candidate that the result changed and until when they may object,
+// while their application keeps its status text; the audit event names the replaced value.
+func TestCorrectionNotifiesWithTheNewDeadline(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	chair := workflows.Actor{Subject: "chair", Role: workflows.RoleCommittee}
+	at := t0.Add(300 * time.Hour)
+	stage := workflows.StageAdministrativeScreening
+	args := workflows.CorrectResultRecord{
+		CorrectResultArgs: workflows.CorrectResultArgs{Actor: chair, Stage: stage, Reason: "umur salah hitung",
+			Results: []workflows.ResultInput{{ApplicationID: f.apps[0], Outcome: workflows.OutcomePass}}},
+		Replaced: []workflows.ReplacedResult{{ApplicationID: f.apps[0],
+			Outcome: &workflows.StageOutcome{Stage: stage, Outcome: workflows.OutcomeFail, Reason: "lewat batas usia"}}},
+	}
+	status := &workflows.Message{Code: string(workflows.AppInProgress), EN: "You are taking part in administrative screening.", ID: "Anda sedang mengikuti tahap seleksi administrasi."}
+	notice := &workflows.Message{Code: workflows.CmdCorrectResult, EN: "The committee chair corrected the result (revision 2).",
+		ID: "Ketua panitia seleksi memperbaiki hasil (revisi 2). Sanggah dapat diajukan sampai akhir hari 2026-03-20 (WIB)."}
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "correct-req-1", Seq: 4,
+		Kind: workflows.CmdCorrectResult, Actor: chair, Reason: "umur salah hitung", At: at, Stage: stage, Phase: workflows.PhaseObjections,
+		Args:         args,
+		Applications: []workflows.ApplicationChange{{ApplicationID: f.apps[0], State: workflows.AppInProgress, Stage: stage, Status: status}},
+		Result: &workflows.StageResult{Stage: stage, Revision: 2, PublishedAt: at, ObjectionDeadline: at.Add(72 * time.Hour),
+			RevisionReason: "umur salah hitung", Entries: []workflows.ResultEntry{{ApplicationID: f.apps[0], Outcome: workflows.OutcomePass}}},
+		Message: notice})
+	pending, err := f.st.PendingNotifications(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 || pending[0].ApplicationID != f.apps[0] || pending[0].Text.ID != notice.ID || pending[0].Recipient != "cand-a" {
+		t.Fatalf("notifications %+v", pending)
+	}
+	app, _ := f.st.GetApplication(ctx, selID, f.apps[0])
+	if app.Status.ID != status.ID {
+		t.Errorf("status text %q, want the status, not the notice", app.Status.ID)
+	}
+	events, err := f.st.ListAuditEvents(ctx, selID, store.ListOptions{Filter: "action = " + workflows.CmdCorrectResult})
+	if err != nil || len(events.Items) != 1 {
+		t.Fatalf("audit events %+v, %v", events, err)
+	}
+	if p := string(events.Items[0].Payload); !strings.Contains(p, `"replaced"`) || !strings.Contains(p, "lewat batas usia") {
+		t.Errorf("the audit event does not name the replaced result: %s", p)
+	}
+}

@@ -207,6 +207,11 @@ func storeSummary(e AuditEvent, en bool) string {
 			return "Submitted application " + last + "."
 		}
 		return "Mengajukan lamaran " + last + "."
+	case "WithdrawBeforeClose":
+		if en {
+			return "Withdrew application " + last + " while the announcement was open."
+		}
+		return "Menarik lamaran " + last + " selama pengumuman masih dibuka."
 	}
 	return fmt.Sprintf("%s: %s", e.Action, e.Target)
 }

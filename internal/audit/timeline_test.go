@@ -85,3 +85,20 @@ func TestTimelineLanguages(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreSummaryOfAnEarlyWithdrawal: a withdrawal during the announcement, which only the
+// store records, reads as one in the timeline rather than as a bare action name.
+func TestStoreSummaryOfAnEarlyWithdrawal(t *testing.T) {
+	e := AuditEvent{Action: "WithdrawBeforeClose", Target: "selections/kadis-2026/applications/app-7"}
+	for _, tc := range []struct {
+		en   bool
+		want string
+	}{
+		{false, "Menarik lamaran app-7 selama pengumuman masih dibuka."},
+		{true, "Withdrew application app-7 while the announcement was open."},
+	} {
+		if got := storeSummary(e, tc.en); got != tc.want {
+			t.Errorf("storeSummary(en=%v) = %q, want %q", tc.en, got, tc.want)
+		}
+	}
+}

@@ -43,6 +43,7 @@ func accessRules() map[string]access {
 		seleksiv1.SelectionService_GetStageResult_FullMethodName:   public,
 		seleksiv1.SelectionService_AdvanceSelection_FullMethodName: {roles: []auth.Role{committee}},
 		seleksiv1.SelectionService_RecordResults_FullMethodName:    {roles: []auth.Role{committee}},
+		seleksiv1.SelectionService_CorrectResult_FullMethodName:    {roles: []auth.Role{committee}},
 		seleksiv1.SelectionService_DeclareConflict_FullMethodName:  {roles: []auth.Role{committee}},
 		seleksiv1.SelectionService_DecideSelection_FullMethodName:  {roles: []auth.Role{committee}},
 		seleksiv1.SelectionService_AppointCandidate_FullMethodName: {roles: []auth.Role{admin}},

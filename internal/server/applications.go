@@ -131,11 +131,37 @@ func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1
 	return out, nil
 }
 
-// WithdrawApplication withdraws the caller's own application through the workflow.
+// msgWithdrawn is the status of an application withdrawn during the announcement, the same
+// words the workflow gives one withdrawn after the close.
+var msgWithdrawn = store.Text{Code: string(workflows.AppWithdrawn), EN: "You withdrew your application.", ID: "Anda telah menarik lamaran."}
+
+// WithdrawApplication withdraws the caller's own application. While the announcement window
+// is open the application is not in the workflow yet (submissions go to the store), so the
+// withdrawal goes to the store too, idempotently, with its audit event, and the close's
+// snapshot leaves the application out. After the close it goes through the workflow.
 func (s *ApplicationServer) WithdrawApplication(ctx context.Context, req *seleksiv1.WithdrawApplicationRequest) (*seleksiv1.WithdrawApplicationResponse, error) {
 	selID, appID := segment(req.GetName(), 0), segment(req.GetName(), 1)
-	if _, err := s.visible(ctx, selID, appID); err != nil {
+	a, err := s.visible(ctx, selID, appID)
+	if err != nil {
 		return nil, err
+	}
+	if a.CurrentStage == string(workflows.StageAnnouncement) {
+		p := principal(ctx)
+		w, err := s.store.WithdrawBeforeClose(ctx, store.WithdrawInput{SelectionID: selID, ApplicationID: appID,
+			RequestID: req.GetRequestId(), Actor: store.Actor{Subject: p.Subject, Role: string(actorOf(p).Role)},
+			Reason: req.GetReason(), Status: &msgWithdrawn, Now: s.now()})
+		switch {
+		case err == nil:
+			v, err := applicationView(w, true)
+			if err != nil {
+				return nil, storeError(ctx, s.cmd.logger, err)
+			}
+			return &seleksiv1.WithdrawApplicationResponse{Application: v}, nil
+		case !isPrecondition(err):
+			return nil, storeError(ctx, s.cmd.logger, err)
+		}
+		// The window has just closed: the workflow takes the withdrawal once the close is
+		// recorded, and says so until then.
 	}
 	if _, err := s.cmd.send(ctx, selID, req.GetRequestId(), workflows.UpdateWithdrawApplication, workflows.WithdrawArgs{
 		Actor: actorOf(principal(ctx)), ApplicationID: appID, Reason: req.GetReason()}); err != nil {

@@ -70,7 +70,8 @@ func (s *SelectionServer) RecordResults(ctx context.Context, req *seleksiv1.Reco
 			ID: "nilai hanya dapat dicatat atas nama Anda sendiri", EN: "scores can only be recorded in your own name"})
 	}
 	id := segment(req.GetName(), 0)
-	args := workflows.RecordResultsArgs{Actor: actorOf(p), Stage: wfStage(req.GetStage())}
+	args := workflows.RecordResultsArgs{Actor: actorOf(p), Stage: wfStage(req.GetStage()),
+		Correct: req.GetCorrection(), Reason: req.GetCorrectionReason()}
 	for _, r := range req.GetResults() {
 		args.Results = append(args.Results, resultInput(r))
 	}
@@ -82,6 +83,29 @@ func (s *SelectionServer) RecordResults(ctx context.Context, req *seleksiv1.Reco
 		return nil, err
 	}
 	return &seleksiv1.RecordResultsResponse{RecordedCount: uint32(len(args.Results)), Selection: sel}, nil
+}
+
+// CorrectResult records the chair's correction of a published stage result, which the
+// workflow re-publishes as a new revision with a new objection window.
+func (s *SelectionServer) CorrectResult(ctx context.Context, req *seleksiv1.CorrectResultRequest) (*seleksiv1.CorrectResultResponse, error) {
+	id := segment(req.GetName(), 0)
+	stage := wfStage(req.GetStage())
+	args := workflows.CorrectResultArgs{Actor: actorOf(principal(ctx)), Stage: stage, Reason: req.GetReason()}
+	for _, r := range req.GetResults() {
+		args.Results = append(args.Results, resultInput(r))
+	}
+	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateCorrectResult, args); err != nil {
+		return nil, err
+	}
+	sel, err := s.view(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &seleksiv1.CorrectResultResponse{Selection: sel}
+	if r, err := s.store.GetStageResult(ctx, id, string(stage), 0); err == nil {
+		out.PublishedResult = stageResultView(r, nil)
+	}
+	return out, nil
 }
 
 // DeclareConflict recuses the calling member from an application.

@@ -38,6 +38,7 @@ type Store interface {
 	ListApplications(ctx context.Context, selectionID string, opts store.ListOptions) (store.Page[store.Application], error)
 	ListObjections(ctx context.Context, selectionID, applicationID string, opts store.ListOptions) (store.Page[store.Objection], error)
 	GetObjection(ctx context.Context, selectionID, id string) (store.Objection, error)
+	WithdrawBeforeClose(ctx context.Context, in store.WithdrawInput) (store.Application, error)
 }
 
 // SelectionOptions configure the selection handlers.
@@ -86,7 +87,8 @@ func storeError(ctx context.Context, logger *slog.Logger, err error) error {
 		return localizedError(ctx, codes.FailedPrecondition, msgPrecondition)
 	case errors.Is(err, store.ErrInvalidArgument):
 		return localizedError(ctx, codes.InvalidArgument, msgInvalid, &errdetails.BadRequest{
-			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "request", Description: err.Error(), Reason: "invalid"}},
+			// The store's own words are for the log, not for clients.
+			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "request", Description: msgInvalid.In(language(ctx)), Reason: "invalid"}},
 		})
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return localizedError(ctx, codes.DeadlineExceeded, msgTimeout)

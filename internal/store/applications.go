@@ -277,6 +277,8 @@ type WithdrawInput struct {
 	// written withdrawal.
 	Actor  Actor
 	Reason string
+	// Status is what the candidate reads afterwards; the API renders it.
+	Status *Text
 	// Now is the wall-clock time of the request, compared with the projected window.
 	Now time.Time
 }
@@ -315,9 +317,13 @@ func (s *Store) WithdrawBeforeClose(ctx context.Context, in WithdrawInput) (Appl
 		if app.State != StateSubmitted {
 			return fmt.Errorf("the application is %s: %w", app.State, ErrFailedPrecondition)
 		}
-		err = tx.Model(&applicationRow{}).Where("selection_id = ? AND id = ?", in.SelectionID, in.ApplicationID).UpdateColumns(map[string]any{
+		set := map[string]any{
 			"state": StateWithdrawn, "eliminated_stage": StageAnnouncement, "elimination_reason": in.Reason, "updated_at": now,
-		}).Error
+		}
+		if in.Status != nil {
+			set["status_en"], set["status_id"] = in.Status.EN, in.Status.ID
+		}
+		err = tx.Model(&applicationRow{}).Where("selection_id = ? AND id = ?", in.SelectionID, in.ApplicationID).UpdateColumns(set).Error
 		if err != nil {
 			return fmt.Errorf("update application: %w", err)
 		}

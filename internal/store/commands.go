@@ -191,7 +191,7 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 		if err := applySelection(tx, sel, c, at); err != nil {
 			return err
 		}
-		owners, err := applyApplications(tx, sel, c, at)
+		owners, emails, err := applyApplications(tx, sel, c, at)
 		if err != nil {
 			return err
 		}
@@ -223,7 +223,7 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 		if err != nil {
 			return err
 		}
-		if err := enqueueNotifications(tx, c, owners, at); err != nil {
+		if err := enqueueNotifications(tx, c, owners, emails, at); err != nil {
 			return err
 		}
 		applied = true
@@ -276,9 +276,11 @@ func applySelection(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) err
 }
 
 // applyApplications writes the application changes and returns the owners of the changed
-// applications, for the notifications.
-func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) (map[string]string, error) {
-	owners := make(map[string]string, len(c.Applications))
+// applications and the e-mail addresses their candidates gave, by application ID, for the
+// notifications.
+func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) (owners, emails map[string]string, err error) {
+	owners = make(map[string]string, len(c.Applications))
+	emails = make(map[string]string, len(c.Applications))
 	ids := make([]string, 0, len(c.Applications))
 	for _, ch := range c.Applications {
 		ids = append(ids, ch.ApplicationID)
@@ -287,18 +289,25 @@ func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) 
 		ids = append(ids, c.Objection.ApplicationID)
 	}
 	for start := 0; start < len(ids); start += 1000 {
-		var rows []applicationRow
+		var rows []struct {
+			ID    string
+			Owner string
+			Email string
+		}
 		batch := ids[start:min(start+1000, len(ids))]
-		if err := tx.Select("id", "owner").Where("selection_id = ? AND id IN ?", sel.ID, batch).Find(&rows).Error; err != nil {
-			return nil, fmt.Errorf("application owners: %w", err)
+		err := tx.Table("applications AS a").Select("a.id AS id, a.owner AS owner, c.email AS email").
+			Joins("JOIN candidates AS c ON c.id = a.candidate_id").
+			Where("a.selection_id = ? AND a.id IN ?", sel.ID, batch).Scan(&rows).Error
+		if err != nil {
+			return nil, nil, fmt.Errorf("application owners: %w", err)
 		}
 		for _, r := range rows {
-			owners[r.ID] = r.Owner
+			owners[r.ID], emails[r.ID] = r.Owner, r.Email
 		}
 	}
 	for _, ch := range c.Applications {
 		if _, ok := owners[ch.ApplicationID]; !ok {
-			return nil, fmt.Errorf("application %q is not in selection %q: %w", ch.ApplicationID, sel.ID, ErrFailedPrecondition)
+			return nil, nil, fmt.Errorf("application %q is not in selection %q: %w", ch.ApplicationID, sel.ID, ErrFailedPrecondition)
 		}
 		stage := ch.Stage
 		if stage == "" {
@@ -319,10 +328,10 @@ func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) 
 			set["status_en"], set["status_id"] = ch.Status.EN, ch.Status.ID
 		}
 		if err := tx.Model(&applicationRow{}).Where("selection_id = ? AND id = ?", sel.ID, ch.ApplicationID).UpdateColumns(set).Error; err != nil {
-			return nil, fmt.Errorf("update application %q: %w", ch.ApplicationID, err)
+			return nil, nil, fmt.Errorf("update application %q: %w", ch.ApplicationID, err)
 		}
 	}
-	return owners, nil
+	return owners, emails, nil
 }
 
 func applyResult(tx *gorm.DB, selectionID string, r *StageResult) error {
@@ -412,9 +421,10 @@ func applyObjection(tx *gorm.DB, selectionID string, o *Objection) error {
 // enqueueNotifications writes the command's notifications to the outbox: one to the owner of
 // each changed application, one to the candidate whose objection was answered, and, for an
 // event that concerns no application in particular, one to the selection's public feed
-// (recipient "*"). Their IDs derive from the command, so the ledger and the IDs both keep a
-// command from queueing twice.
-func enqueueNotifications(tx *gorm.DB, c Command, owners map[string]string, at time.Time) error {
+// (recipient "*"). A candidate's notification carries the e-mail address the candidate gave
+// in the application, so it goes there and nowhere else. Their IDs derive from the command,
+// so the ledger and the IDs both keep a command from queueing twice.
+func enqueueNotifications(tx *gorm.DB, c Command, owners, emails map[string]string, at time.Time) error {
 	var rows []notificationRow
 	add := func(recipient, appID string, t Text) {
 		if recipient == "" {
@@ -422,11 +432,13 @@ func enqueueNotifications(tx *gorm.DB, c Command, owners map[string]string, at t
 		}
 		id := sha256Hex([]byte(strings.Join([]string{c.WorkflowID, c.Key, recipient, appID}, "\x00")))[:32]
 		rows = append(rows, notificationRow{ID: id, SelectionID: c.SelectionID, Recipient: recipient, ApplicationID: appID,
-			Kind: c.Kind, Code: t.Code, TextEN: t.EN, TextID: t.ID, CreatedAt: at})
+			Email: emails[appID], Kind: c.Kind, Code: t.Code, TextEN: t.EN, TextID: t.ID, CreatedAt: at})
 	}
 	for _, ch := range c.Applications {
 		t := Text{Code: ch.State, EN: "The status of your application has changed.", ID: "Status lamaran Anda telah berubah."}
 		switch {
+		case ch.Notice != nil:
+			t = *ch.Notice
 		case ch.Status != nil:
 			t = *ch.Status
 		case c.Message != nil:

@@ -243,6 +243,9 @@ type ApplicationChange struct {
 	// FinalScore is set when the committee decision computes it.
 	FinalScore int64
 	Status     *Text
+	// Notice, when set, is what the candidate is told of the change instead of the new
+	// status: a corrected result names the correction and the new objection deadline.
+	Notice *Text
 }
 
 // Appointment is the appointing official's choice.
@@ -319,14 +322,20 @@ type SnapshotApplication struct {
 
 // Notification is one queued message in the outbox.
 type Notification struct {
-	ID            string
-	SelectionID   string
+	ID          string
+	SelectionID string
+	// Recipient is the token subject of the candidate (or "*", the selection's public feed);
+	// it identifies the person, it is not an address.
 	Recipient     string
 	ApplicationID string
-	Kind          string
-	Text          Text
-	CreateTime    time.Time
-	Attempts      int
+	// Email is the address the candidate gave in the application, fixed when the
+	// notification was queued; empty for the public feed and for rows queued before it was
+	// recorded.
+	Email      string
+	Kind       string
+	Text       Text
+	CreateTime time.Time
+	Attempts   int
 }
 
 // AuditEvent is one link of a selection's audit chain.
@@ -518,6 +527,7 @@ type notificationRow struct {
 	SelectionID   string
 	Recipient     string
 	ApplicationID string
+	Email         string
 	Kind          string
 	Code          string
 	TextEN        string    `gorm:"column:text_en"`

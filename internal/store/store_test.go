@@ -18,8 +18,8 @@ func testMigrations(t *testing.T, open factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur != 0 || latest != 5 {
-		t.Fatalf("empty database: version %d of %d, want 0 of 5", cur, latest)
+	if cur != 0 || latest != 9 {
+		t.Fatalf("empty database: version %d of %d, want 0 of 9", cur, latest)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrate from empty: %v", err)
@@ -901,6 +901,10 @@ func testNotifications(t *testing.T, open factory) {
 	if err != nil || len(pending) != 1 || pending[0].Recipient != "cand-1" || pending[0].Text.ID != "Seleksi dibatalkan." {
 		t.Fatalf("pending = %+v, %v", pending, err)
 	}
+	// It goes to the address the candidate gave in the application, fixed when queued.
+	if pending[0].Email != "calon1@example.go.id" || pending[0].ApplicationID != app.ID {
+		t.Fatalf("notification addressed to %q for %q, want the application's e-mail", pending[0].Email, pending[0].ApplicationID)
+	}
 	if err := s.MarkNotification(ctx, pending[0].ID, t0, errors.New("smtp down")); err != nil {
 		t.Fatal(err)
 	}
@@ -927,11 +931,16 @@ func testWithdrawBeforeClose(t *testing.T, open factory) {
 		apps = append(apps, submit(t, s, newSubmission("sel-wd", i, t0.Add(time.Duration(i)*time.Minute))))
 	}
 	owner := Actor{Subject: apps[0].Owner, Role: "ROLE_CANDIDATE"}
-	in := WithdrawInput{SelectionID: "sel-wd", ApplicationID: apps[0].ID, RequestID: "withdraw-1", Actor: owner, Reason: "pindah tugas", Now: t0.Add(time.Hour)}
+	in := WithdrawInput{SelectionID: "sel-wd", ApplicationID: apps[0].ID, RequestID: "withdraw-1", Actor: owner, Reason: "pindah tugas",
+		Status: &Text{Code: StateWithdrawn, EN: "You withdrew your application.", ID: "Anda telah menarik lamaran."}, Now: t0.Add(time.Hour)}
 	for range 2 { // the retry changes nothing
 		app, err := s.WithdrawBeforeClose(ctx, in)
 		if err != nil || app.State != StateWithdrawn || app.EliminatedStage != StageAnnouncement || app.EliminationReason != "pindah tugas" {
 			t.Fatalf("withdrawn = %+v, %v", app, err)
+		}
+		// The candidate reads the status the API gave, not the one from before.
+		if app.Status.ID != "Anda telah menarik lamaran." || app.Status.EN != "You withdrew your application." {
+			t.Fatalf("status after the withdrawal = %+v", app.Status)
 		}
 	}
 	tests := []struct {

@@ -1594,9 +1594,16 @@ type RecordResultsRequest struct {
 	// For the interview, the member whose scores these are. Empty means the
 	// caller; when set it must be the caller, because scores are attributed to
 	// whoever records them in the audit trail.
-	MemberId      string `protobuf:"bytes,5,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MemberId string `protobuf:"bytes,5,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// Replace results already recorded for these applications. The stage's
+	// result must not be published yet. Requires correction_reason.
+	Correction bool `protobuf:"varint,6,opt,name=correction,proto3" json:"correction,omitempty"`
+	// Why the recorded results are replaced (a mistyped score, a sheet sent for
+	// the wrong candidate...). Required when correction is set; kept in the
+	// audit trail with the replaced values.
+	CorrectionReason string `protobuf:"bytes,7,opt,name=correction_reason,json=correctionReason,proto3" json:"correction_reason,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *RecordResultsRequest) Reset() {
@@ -1664,6 +1671,20 @@ func (x *RecordResultsRequest) GetMemberId() string {
 	return ""
 }
 
+func (x *RecordResultsRequest) GetCorrection() bool {
+	if x != nil {
+		return x.Correction
+	}
+	return false
+}
+
+func (x *RecordResultsRequest) GetCorrectionReason() string {
+	if x != nil {
+		return x.CorrectionReason
+	}
+	return ""
+}
+
 // RecordResultsResponse confirms what was recorded.
 type RecordResultsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1719,6 +1740,146 @@ func (x *RecordResultsResponse) GetSelection() *Selection {
 	return nil
 }
 
+// CorrectResultRequest corrects a published stage result.
+type CorrectResultRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The selection, `selections/{selection}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Idempotency key: a retry with the same request_id corrects once.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The stage whose published result is corrected; it must be the current
+	// stage, its result published and the next stage not opened yet.
+	Stage Stage `protobuf:"varint,3,opt,name=stage,proto3,enum=seleksi.v1.Stage" json:"stage,omitempty"`
+	// The corrected results, 1 to 1,000, each application at most once. For
+	// screening and the interview the outcome (pass or fail) is required; for
+	// the competency test the corrected score sheet line.
+	Results []*ApplicationResult `protobuf:"bytes,4,rep,name=results,proto3" json:"results,omitempty"`
+	// Why the published result is corrected; published with the new revision.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrectResultRequest) Reset() {
+	*x = CorrectResultRequest{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectResultRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectResultRequest) ProtoMessage() {}
+
+func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectResultRequest.ProtoReflect.Descriptor instead.
+func (*CorrectResultRequest) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *CorrectResultRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CorrectResultRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CorrectResultRequest) GetStage() Stage {
+	if x != nil {
+		return x.Stage
+	}
+	return Stage_STAGE_UNSPECIFIED
+}
+
+func (x *CorrectResultRequest) GetResults() []*ApplicationResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *CorrectResultRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// CorrectResultResponse returns the new revision of the stage result.
+type CorrectResultResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The selection after the correction.
+	Selection *Selection `protobuf:"bytes,1,opt,name=selection,proto3" json:"selection,omitempty"`
+	// The new revision of the stage result, as published.
+	PublishedResult *StageResult `protobuf:"bytes,2,opt,name=published_result,json=publishedResult,proto3" json:"published_result,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *CorrectResultResponse) Reset() {
+	*x = CorrectResultResponse{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectResultResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectResultResponse) ProtoMessage() {}
+
+func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectResultResponse.ProtoReflect.Descriptor instead.
+func (*CorrectResultResponse) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *CorrectResultResponse) GetSelection() *Selection {
+	if x != nil {
+		return x.Selection
+	}
+	return nil
+}
+
+func (x *CorrectResultResponse) GetPublishedResult() *StageResult {
+	if x != nil {
+		return x.PublishedResult
+	}
+	return nil
+}
+
 // DeclareConflictRequest declares a conflict of interest.
 type DeclareConflictRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1741,7 +1902,7 @@ type DeclareConflictRequest struct {
 
 func (x *DeclareConflictRequest) Reset() {
 	*x = DeclareConflictRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1753,7 +1914,7 @@ func (x *DeclareConflictRequest) String() string {
 func (*DeclareConflictRequest) ProtoMessage() {}
 
 func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1766,7 +1927,7 @@ func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictRequest.ProtoReflect.Descriptor instead.
 func (*DeclareConflictRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DeclareConflictRequest) GetName() string {
@@ -1822,7 +1983,7 @@ type DeclareConflictResponse struct {
 
 func (x *DeclareConflictResponse) Reset() {
 	*x = DeclareConflictResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1834,7 +1995,7 @@ func (x *DeclareConflictResponse) String() string {
 func (*DeclareConflictResponse) ProtoMessage() {}
 
 func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1847,7 +2008,7 @@ func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictResponse.ProtoReflect.Descriptor instead.
 func (*DeclareConflictResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DeclareConflictResponse) GetConflict() *Conflict {
@@ -1876,7 +2037,7 @@ type DecideSelectionRequest struct {
 
 func (x *DecideSelectionRequest) Reset() {
 	*x = DecideSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1888,7 +2049,7 @@ func (x *DecideSelectionRequest) String() string {
 func (*DecideSelectionRequest) ProtoMessage() {}
 
 func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1901,7 +2062,7 @@ func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionRequest.ProtoReflect.Descriptor instead.
 func (*DecideSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DecideSelectionRequest) GetName() string {
@@ -1945,7 +2106,7 @@ type DecideSelectionResponse struct {
 
 func (x *DecideSelectionResponse) Reset() {
 	*x = DecideSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1957,7 +2118,7 @@ func (x *DecideSelectionResponse) String() string {
 func (*DecideSelectionResponse) ProtoMessage() {}
 
 func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1970,7 +2131,7 @@ func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionResponse.ProtoReflect.Descriptor instead.
 func (*DecideSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DecideSelectionResponse) GetSelection() *Selection {
@@ -2008,7 +2169,7 @@ type AppointCandidateRequest struct {
 
 func (x *AppointCandidateRequest) Reset() {
 	*x = AppointCandidateRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2020,7 +2181,7 @@ func (x *AppointCandidateRequest) String() string {
 func (*AppointCandidateRequest) ProtoMessage() {}
 
 func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2033,7 +2194,7 @@ func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateRequest.ProtoReflect.Descriptor instead.
 func (*AppointCandidateRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AppointCandidateRequest) GetName() string {
@@ -2089,7 +2250,7 @@ type AppointCandidateResponse struct {
 
 func (x *AppointCandidateResponse) Reset() {
 	*x = AppointCandidateResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2101,7 +2262,7 @@ func (x *AppointCandidateResponse) String() string {
 func (*AppointCandidateResponse) ProtoMessage() {}
 
 func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2114,7 +2275,7 @@ func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateResponse.ProtoReflect.Descriptor instead.
 func (*AppointCandidateResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *AppointCandidateResponse) GetSelection() *Selection {
@@ -2139,7 +2300,7 @@ type CancelSelectionRequest struct {
 
 func (x *CancelSelectionRequest) Reset() {
 	*x = CancelSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2151,7 +2312,7 @@ func (x *CancelSelectionRequest) String() string {
 func (*CancelSelectionRequest) ProtoMessage() {}
 
 func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2164,7 +2325,7 @@ func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionRequest.ProtoReflect.Descriptor instead.
 func (*CancelSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CancelSelectionRequest) GetName() string {
@@ -2199,7 +2360,7 @@ type CancelSelectionResponse struct {
 
 func (x *CancelSelectionResponse) Reset() {
 	*x = CancelSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2211,7 +2372,7 @@ func (x *CancelSelectionResponse) String() string {
 func (*CancelSelectionResponse) ProtoMessage() {}
 
 func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2224,7 +2385,7 @@ func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionResponse.ProtoReflect.Descriptor instead.
 func (*CancelSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CancelSelectionResponse) GetSelection() *Selection {
@@ -2249,7 +2410,7 @@ type GetStageResultRequest struct {
 
 func (x *GetStageResultRequest) Reset() {
 	*x = GetStageResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2261,7 +2422,7 @@ func (x *GetStageResultRequest) String() string {
 func (*GetStageResultRequest) ProtoMessage() {}
 
 func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2274,7 +2435,7 @@ func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultRequest.ProtoReflect.Descriptor instead.
 func (*GetStageResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GetStageResultRequest) GetName() string {
@@ -2302,7 +2463,7 @@ type GetStageResultResponse struct {
 
 func (x *GetStageResultResponse) Reset() {
 	*x = GetStageResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2314,7 +2475,7 @@ func (x *GetStageResultResponse) String() string {
 func (*GetStageResultResponse) ProtoMessage() {}
 
 func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2327,7 +2488,7 @@ func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultResponse.ProtoReflect.Descriptor instead.
 func (*GetStageResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetStageResultResponse) GetResult() *StageResult {
@@ -2357,7 +2518,7 @@ type SupplyHolidaysRequest struct {
 
 func (x *SupplyHolidaysRequest) Reset() {
 	*x = SupplyHolidaysRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2369,7 +2530,7 @@ func (x *SupplyHolidaysRequest) String() string {
 func (*SupplyHolidaysRequest) ProtoMessage() {}
 
 func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2382,7 +2543,7 @@ func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysRequest.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SupplyHolidaysRequest) GetName() string {
@@ -2431,7 +2592,7 @@ type SupplyHolidaysResponse struct {
 
 func (x *SupplyHolidaysResponse) Reset() {
 	*x = SupplyHolidaysResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2443,7 +2604,7 @@ func (x *SupplyHolidaysResponse) String() string {
 func (*SupplyHolidaysResponse) ProtoMessage() {}
 
 func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2456,7 +2617,7 @@ func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysResponse.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SupplyHolidaysResponse) GetSelection() *Selection {
@@ -2614,18 +2775,34 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"\x93\x01\n" +
 	"\x18AdvanceSelectionResponse\x123\n" +
 	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\x12B\n" +
-	"\x10published_result\x18\x02 \x01(\v2\x17.seleksi.v1.StageResultR\x0fpublishedResult\"\xf0\x03\n" +
+	"\x10published_result\x18\x02 \x01(\v2\x17.seleksi.v1.StageResultR\x0fpublishedResult\"\xec\x05\n" +
 	"\x14RecordResultsRequest\x12B\n" +
 	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\x12>\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12:\n" +
 	"\x05stage\x18\x03 \x01(\x0e2\x11.seleksi.v1.StageB\x11\xe0A\x02\xbaH\v\x82\x01\b\x10\x01\x18\x02\x18\x03\x18\x04R\x05stage\x12G\n" +
 	"\aresults\x18\x04 \x03(\v2\x1d.seleksi.v1.ApplicationResultB\x0e\xe0A\x02\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\aresults\x12K\n" +
-	"\tmember_id\x18\x05 \x01(\tB.\xbaH+\xd8\x01\x01r&2$^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$R\bmemberId:\x81\x01\xbaH~\x1a|\n" +
-	"\"record_results.unique_applications\x12)each application may appear once per call\x1a+this.results.map(r, r.application).unique()\"s\n" +
+	"\tmember_id\x18\x05 \x01(\tB.\xbaH+\xd8\x01\x01r&2$^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$R\bmemberId\x12\x1e\n" +
+	"\n" +
+	"correction\x18\x06 \x01(\bR\n" +
+	"correction\x125\n" +
+	"\x11correction_reason\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x10correctionReason:\xa6\x02\xbaH\xa2\x02\x1a|\n" +
+	"\"record_results.unique_applications\x12)each application may appear once per call\x1a+this.results.map(r, r.application).unique()\x1a\xa1\x01\n" +
+	" record_results.correction_reason\x12Ccorrection_reason is required when correction is set, and only then\x1a8this.correction == this.correction_reason.matches('\\\\S')\"s\n" +
 	"\x15RecordResultsResponse\x12%\n" +
 	"\x0erecorded_count\x18\x01 \x01(\rR\rrecordedCount\x123\n" +
-	"\tselection\x18\x02 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\"\xb9\x03\n" +
+	"\tselection\x18\x02 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\"\xcc\x03\n" +
+	"\x14CorrectResultRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\x12>\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12:\n" +
+	"\x05stage\x18\x03 \x01(\x0e2\x11.seleksi.v1.StageB\x11\xe0A\x02\xbaH\v\x82\x01\b\x10\x01\x18\x02\x18\x03\x18\x04R\x05stage\x12G\n" +
+	"\aresults\x18\x04 \x03(\v2\x1d.seleksi.v1.ApplicationResultB\x0e\xe0A\x02\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\aresults\x12'\n" +
+	"\x06reason\x18\x05 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\x18\xd0\x0f2\x02\\SR\x06reason:\x81\x01\xbaH~\x1a|\n" +
+	"\"correct_result.unique_applications\x12)each application may appear once per call\x1a+this.results.map(r, r.application).unique()\"\x90\x01\n" +
+	"\x15CorrectResultResponse\x123\n" +
+	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\x12B\n" +
+	"\x10published_result\x18\x02 \x01(\v2\x17.seleksi.v1.StageResultR\x0fpublishedResult\"\xb9\x03\n" +
 	"\x16DeclareConflictRequest\x12B\n" +
 	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\x12>\n" +
 	"\n" +
@@ -2681,13 +2858,14 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x06reason\"M\n" +
 	"\x16SupplyHolidaysResponse\x123\n" +
-	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection2\xd9\v\n" +
+	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection2\xe2\f\n" +
 	"\x10SelectionService\x12}\n" +
 	"\x0fCreateSelection\x12\".seleksi.v1.CreateSelectionRequest\x1a#.seleksi.v1.CreateSelectionResponse\"!\x82\xd3\xe4\x93\x02\x1b:\tselection\"\x0e/v1/selections\x12w\n" +
 	"\fGetSelection\x12\x1f.seleksi.v1.GetSelectionRequest\x1a .seleksi.v1.GetSelectionResponse\"$\x92A\x02b\x00\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=selections/*}\x12t\n" +
 	"\x0eListSelections\x12!.seleksi.v1.ListSelectionsRequest\x1a\".seleksi.v1.ListSelectionsResponse\"\x1b\x92A\x02b\x00\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/selections\x12\x89\x01\n" +
 	"\x10AdvanceSelection\x12#.seleksi.v1.AdvanceSelectionRequest\x1a$.seleksi.v1.AdvanceSelectionResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/{name=selections/*}:advance\x12\x86\x01\n" +
-	"\rRecordResults\x12 .seleksi.v1.RecordResultsRequest\x1a!.seleksi.v1.RecordResultsResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/{name=selections/*}:recordResults\x12\x8e\x01\n" +
+	"\rRecordResults\x12 .seleksi.v1.RecordResultsRequest\x1a!.seleksi.v1.RecordResultsResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/{name=selections/*}:recordResults\x12\x86\x01\n" +
+	"\rCorrectResult\x12 .seleksi.v1.CorrectResultRequest\x1a!.seleksi.v1.CorrectResultResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/{name=selections/*}:correctResult\x12\x8e\x01\n" +
 	"\x0fDeclareConflict\x12\".seleksi.v1.DeclareConflictRequest\x1a#.seleksi.v1.DeclareConflictResponse\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=selections/*}:declareConflict\x12\x85\x01\n" +
 	"\x0fDecideSelection\x12\".seleksi.v1.DecideSelectionRequest\x1a#.seleksi.v1.DecideSelectionResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=selections/*}:decide\x12\x89\x01\n" +
 	"\x10AppointCandidate\x12#.seleksi.v1.AppointCandidateRequest\x1a$.seleksi.v1.AppointCandidateResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/{name=selections/*}:appoint\x12\x85\x01\n" +
@@ -2707,7 +2885,7 @@ func file_seleksi_v1_selection_proto_rawDescGZIP() []byte {
 	return file_seleksi_v1_selection_proto_rawDescData
 }
 
-var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_seleksi_v1_selection_proto_goTypes = []any{
 	(*Selection)(nil),                 // 0: seleksi.v1.Selection
 	(*CommitteeMember)(nil),           // 1: seleksi.v1.CommitteeMember
@@ -2729,102 +2907,110 @@ var file_seleksi_v1_selection_proto_goTypes = []any{
 	(*AdvanceSelectionResponse)(nil),  // 17: seleksi.v1.AdvanceSelectionResponse
 	(*RecordResultsRequest)(nil),      // 18: seleksi.v1.RecordResultsRequest
 	(*RecordResultsResponse)(nil),     // 19: seleksi.v1.RecordResultsResponse
-	(*DeclareConflictRequest)(nil),    // 20: seleksi.v1.DeclareConflictRequest
-	(*DeclareConflictResponse)(nil),   // 21: seleksi.v1.DeclareConflictResponse
-	(*DecideSelectionRequest)(nil),    // 22: seleksi.v1.DecideSelectionRequest
-	(*DecideSelectionResponse)(nil),   // 23: seleksi.v1.DecideSelectionResponse
-	(*AppointCandidateRequest)(nil),   // 24: seleksi.v1.AppointCandidateRequest
-	(*AppointCandidateResponse)(nil),  // 25: seleksi.v1.AppointCandidateResponse
-	(*CancelSelectionRequest)(nil),    // 26: seleksi.v1.CancelSelectionRequest
-	(*CancelSelectionResponse)(nil),   // 27: seleksi.v1.CancelSelectionResponse
-	(*GetStageResultRequest)(nil),     // 28: seleksi.v1.GetStageResultRequest
-	(*GetStageResultResponse)(nil),    // 29: seleksi.v1.GetStageResultResponse
-	(*SupplyHolidaysRequest)(nil),     // 30: seleksi.v1.SupplyHolidaysRequest
-	(*SupplyHolidaysResponse)(nil),    // 31: seleksi.v1.SupplyHolidaysResponse
-	(TimeZone)(0),                     // 32: seleksi.v1.TimeZone
-	(InsufficientApplicantsPolicy)(0), // 33: seleksi.v1.InsufficientApplicantsPolicy
-	(CompetencyCategory)(0),           // 34: seleksi.v1.CompetencyCategory
-	(TieBreakRule)(0),                 // 35: seleksi.v1.TieBreakRule
-	(Stage)(0),                        // 36: seleksi.v1.Stage
-	(*timestamppb.Timestamp)(nil),     // 37: google.protobuf.Timestamp
-	(MemberKind)(0),                   // 38: seleksi.v1.MemberKind
-	(PostLevel)(0),                    // 39: seleksi.v1.PostLevel
-	(CommitteeRole)(0),                // 40: seleksi.v1.CommitteeRole
-	(EducationLevel)(0),               // 41: seleksi.v1.EducationLevel
-	(ScoreComponent)(0),               // 42: seleksi.v1.ScoreComponent
-	(*StageResult)(nil),               // 43: seleksi.v1.StageResult
-	(*ApplicationResult)(nil),         // 44: seleksi.v1.ApplicationResult
+	(*CorrectResultRequest)(nil),      // 20: seleksi.v1.CorrectResultRequest
+	(*CorrectResultResponse)(nil),     // 21: seleksi.v1.CorrectResultResponse
+	(*DeclareConflictRequest)(nil),    // 22: seleksi.v1.DeclareConflictRequest
+	(*DeclareConflictResponse)(nil),   // 23: seleksi.v1.DeclareConflictResponse
+	(*DecideSelectionRequest)(nil),    // 24: seleksi.v1.DecideSelectionRequest
+	(*DecideSelectionResponse)(nil),   // 25: seleksi.v1.DecideSelectionResponse
+	(*AppointCandidateRequest)(nil),   // 26: seleksi.v1.AppointCandidateRequest
+	(*AppointCandidateResponse)(nil),  // 27: seleksi.v1.AppointCandidateResponse
+	(*CancelSelectionRequest)(nil),    // 28: seleksi.v1.CancelSelectionRequest
+	(*CancelSelectionResponse)(nil),   // 29: seleksi.v1.CancelSelectionResponse
+	(*GetStageResultRequest)(nil),     // 30: seleksi.v1.GetStageResultRequest
+	(*GetStageResultResponse)(nil),    // 31: seleksi.v1.GetStageResultResponse
+	(*SupplyHolidaysRequest)(nil),     // 32: seleksi.v1.SupplyHolidaysRequest
+	(*SupplyHolidaysResponse)(nil),    // 33: seleksi.v1.SupplyHolidaysResponse
+	(TimeZone)(0),                     // 34: seleksi.v1.TimeZone
+	(InsufficientApplicantsPolicy)(0), // 35: seleksi.v1.InsufficientApplicantsPolicy
+	(CompetencyCategory)(0),           // 36: seleksi.v1.CompetencyCategory
+	(TieBreakRule)(0),                 // 37: seleksi.v1.TieBreakRule
+	(Stage)(0),                        // 38: seleksi.v1.Stage
+	(*timestamppb.Timestamp)(nil),     // 39: google.protobuf.Timestamp
+	(MemberKind)(0),                   // 40: seleksi.v1.MemberKind
+	(PostLevel)(0),                    // 41: seleksi.v1.PostLevel
+	(CommitteeRole)(0),                // 42: seleksi.v1.CommitteeRole
+	(EducationLevel)(0),               // 43: seleksi.v1.EducationLevel
+	(ScoreComponent)(0),               // 44: seleksi.v1.ScoreComponent
+	(*StageResult)(nil),               // 45: seleksi.v1.StageResult
+	(*ApplicationResult)(nil),         // 46: seleksi.v1.ApplicationResult
 }
 var file_seleksi_v1_selection_proto_depIdxs = []int32{
-	32, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
+	34, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
 	1,  // 1: seleksi.v1.Selection.committee:type_name -> seleksi.v1.CommitteeMember
 	2,  // 2: seleksi.v1.Selection.requirements:type_name -> seleksi.v1.Requirements
-	33, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
+	35, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
 	4,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
 	5,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
-	34, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
-	35, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
+	36, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
+	37, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
 	6,  // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
-	36, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
-	37, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
-	37, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
+	38, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
+	39, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
+	39, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
 	7,  // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
 	8,  // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
-	37, // 14: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
-	37, // 15: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
-	38, // 16: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
-	39, // 17: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
-	40, // 18: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
-	41, // 19: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
+	39, // 14: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
+	39, // 15: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
+	40, // 16: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
+	41, // 17: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
+	42, // 18: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
+	43, // 19: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
 	3,  // 20: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
-	42, // 21: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
-	37, // 22: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
+	44, // 21: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
+	39, // 22: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
 	0,  // 23: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
 	0,  // 24: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
 	0,  // 25: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
 	0,  // 26: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
-	36, // 27: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
+	38, // 27: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
 	0,  // 28: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	43, // 29: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	36, // 30: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
-	44, // 31: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
+	45, // 29: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	38, // 30: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
+	46, // 31: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
 	0,  // 32: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
-	8,  // 33: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
-	9,  // 34: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
-	0,  // 35: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	43, // 36: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	0,  // 37: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 38: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	43, // 39: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
-	6,  // 40: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
-	0,  // 41: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
-	10, // 42: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
-	12, // 43: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
-	14, // 44: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
-	16, // 45: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
-	18, // 46: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
-	20, // 47: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
-	22, // 48: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
-	24, // 49: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
-	26, // 50: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
-	30, // 51: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
-	28, // 52: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
-	11, // 53: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
-	13, // 54: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
-	15, // 55: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
-	17, // 56: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
-	19, // 57: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
-	21, // 58: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
-	23, // 59: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
-	25, // 60: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
-	27, // 61: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
-	31, // 62: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
-	29, // 63: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
-	53, // [53:64] is the sub-list for method output_type
-	42, // [42:53] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	38, // 33: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
+	46, // 34: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 35: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
+	45, // 36: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
+	8,  // 37: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
+	9,  // 38: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
+	0,  // 39: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	45, // 40: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	0,  // 41: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 42: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	45, // 43: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
+	6,  // 44: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
+	0,  // 45: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
+	10, // 46: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
+	12, // 47: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
+	14, // 48: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
+	16, // 49: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
+	18, // 50: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
+	20, // 51: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
+	22, // 52: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
+	24, // 53: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
+	26, // 54: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
+	28, // 55: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
+	32, // 56: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
+	30, // 57: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
+	11, // 58: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
+	13, // 59: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
+	15, // 60: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
+	17, // 61: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
+	19, // 62: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
+	21, // 63: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
+	23, // 64: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
+	25, // 65: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
+	27, // 66: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
+	29, // 67: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
+	33, // 68: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
+	31, // 69: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
+	58, // [58:70] is the sub-list for method output_type
+	46, // [46:58] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_selection_proto_init() }
@@ -2839,7 +3025,7 @@ func file_seleksi_v1_selection_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seleksi_v1_selection_proto_rawDesc), len(file_seleksi_v1_selection_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

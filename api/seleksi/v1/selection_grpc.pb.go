@@ -27,6 +27,7 @@ const (
 	SelectionService_ListSelections_FullMethodName   = "/seleksi.v1.SelectionService/ListSelections"
 	SelectionService_AdvanceSelection_FullMethodName = "/seleksi.v1.SelectionService/AdvanceSelection"
 	SelectionService_RecordResults_FullMethodName    = "/seleksi.v1.SelectionService/RecordResults"
+	SelectionService_CorrectResult_FullMethodName    = "/seleksi.v1.SelectionService/CorrectResult"
 	SelectionService_DeclareConflict_FullMethodName  = "/seleksi.v1.SelectionService/DeclareConflict"
 	SelectionService_DecideSelection_FullMethodName  = "/seleksi.v1.SelectionService/DecideSelection"
 	SelectionService_AppointCandidate_FullMethodName = "/seleksi.v1.SelectionService/AppointCandidate"
@@ -69,11 +70,25 @@ type SelectionServiceClient interface {
 	// Records the committee's results for many applications at once.
 	//
 	// One call carries a score sheet of up to 1,000 results for the current
-	// stage; larger sheets are sent in several calls. Recording again for the same application replaces its result until
-	// the stage is advanced. For the interview each member records their own
+	// stage; larger sheets are sent in several calls. A result already recorded
+	// is replaced only by a correction (correction set, with a
+	// correction_reason); the audit trail keeps the value it replaced. Once the
+	// stage is advanced and its result published, use CorrectResult or answer an
+	// objection instead. For the interview each member records their own
 	// scores, and members cannot score applications they are recused from.
 	// Caller: committee.
 	RecordResults(ctx context.Context, in *RecordResultsRequest, opts ...grpc.CallOption) (*RecordResultsResponse, error)
+	// Corrects a published stage result, with the chair's reason.
+	//
+	// After a stage's result is published, a result changes only through an
+	// accepted objection or through this correction by the committee chair, and
+	// only while that stage's result is in its objection window or waiting for
+	// objections to be answered: once the next stage has opened, the candidates
+	// of that stage are fixed and an earlier result can no longer change. The
+	// correction publishes a new revision of the stage result, tells each
+	// affected candidate, and opens a new objection window counted from the new
+	// publication. Caller: committee (the chair).
+	CorrectResult(ctx context.Context, in *CorrectResultRequest, opts ...grpc.CallOption) (*CorrectResultResponse, error)
 	// Declares a committee member's conflict of interest with an application.
 	//
 	// From then on the member is recused from scoring that application. Caller:
@@ -165,6 +180,16 @@ func (c *selectionServiceClient) RecordResults(ctx context.Context, in *RecordRe
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RecordResultsResponse)
 	err := c.cc.Invoke(ctx, SelectionService_RecordResults_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *selectionServiceClient) CorrectResult(ctx context.Context, in *CorrectResultRequest, opts ...grpc.CallOption) (*CorrectResultResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CorrectResultResponse)
+	err := c.cc.Invoke(ctx, SelectionService_CorrectResult_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -265,11 +290,25 @@ type SelectionServiceServer interface {
 	// Records the committee's results for many applications at once.
 	//
 	// One call carries a score sheet of up to 1,000 results for the current
-	// stage; larger sheets are sent in several calls. Recording again for the same application replaces its result until
-	// the stage is advanced. For the interview each member records their own
+	// stage; larger sheets are sent in several calls. A result already recorded
+	// is replaced only by a correction (correction set, with a
+	// correction_reason); the audit trail keeps the value it replaced. Once the
+	// stage is advanced and its result published, use CorrectResult or answer an
+	// objection instead. For the interview each member records their own
 	// scores, and members cannot score applications they are recused from.
 	// Caller: committee.
 	RecordResults(context.Context, *RecordResultsRequest) (*RecordResultsResponse, error)
+	// Corrects a published stage result, with the chair's reason.
+	//
+	// After a stage's result is published, a result changes only through an
+	// accepted objection or through this correction by the committee chair, and
+	// only while that stage's result is in its objection window or waiting for
+	// objections to be answered: once the next stage has opened, the candidates
+	// of that stage are fixed and an earlier result can no longer change. The
+	// correction publishes a new revision of the stage result, tells each
+	// affected candidate, and opens a new objection window counted from the new
+	// publication. Caller: committee (the chair).
+	CorrectResult(context.Context, *CorrectResultRequest) (*CorrectResultResponse, error)
 	// Declares a committee member's conflict of interest with an application.
 	//
 	// From then on the member is recused from scoring that application. Caller:
@@ -331,6 +370,9 @@ func (UnimplementedSelectionServiceServer) AdvanceSelection(context.Context, *Ad
 }
 func (UnimplementedSelectionServiceServer) RecordResults(context.Context, *RecordResultsRequest) (*RecordResultsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordResults not implemented")
+}
+func (UnimplementedSelectionServiceServer) CorrectResult(context.Context, *CorrectResultRequest) (*CorrectResultResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CorrectResult not implemented")
 }
 func (UnimplementedSelectionServiceServer) DeclareConflict(context.Context, *DeclareConflictRequest) (*DeclareConflictResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeclareConflict not implemented")
@@ -457,6 +499,24 @@ func _SelectionService_RecordResults_Handler(srv interface{}, ctx context.Contex
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(SelectionServiceServer).RecordResults(ctx, req.(*RecordResultsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SelectionService_CorrectResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CorrectResultRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SelectionServiceServer).CorrectResult(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SelectionService_CorrectResult_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SelectionServiceServer).CorrectResult(ctx, req.(*CorrectResultRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -595,6 +655,10 @@ var SelectionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordResults",
 			Handler:    _SelectionService_RecordResults_Handler,
+		},
+		{
+			MethodName: "CorrectResult",
+			Handler:    _SelectionService_CorrectResult_Handler,
 		},
 		{
 			MethodName: "DeclareConflict",
