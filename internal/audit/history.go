@@ -83,6 +83,9 @@ type HistoryFacts struct {
 	// Snapshots are the SnapshotApplications activities: the applications frozen when the
 	// announcement window closed, with the store's digest of their rows.
 	Snapshots []SnapshotFact `json:"snapshots"`
+	// Windows are the ProjectWindow activities: the announcement window as the workflow
+	// projected it into the store when it opened and at each extension.
+	Windows []WindowFact `json:"windows,omitempty"`
 }
 
 // RunFacts describes one run (continue-as-new starts a new one).
@@ -146,6 +149,14 @@ type SnapshotFact struct {
 	ApplicationIDs []string `json:"applicationIds,omitempty"`
 }
 
+// WindowFact is one ProjectWindow activity.
+type WindowFact struct {
+	Run              int                        `json:"run"`
+	ScheduledEventID int64                      `json:"scheduledEventId"`
+	CompletedEventID int64                      `json:"completedEventId,omitempty"`
+	Window           workflows.WindowProjection `json:"window"`
+}
+
 // Applied reports whether the store applied the record (its activity completed).
 func (r RecordFact) Applied() bool { return r.Status == "completed" }
 
@@ -162,6 +173,7 @@ func ExtractFacts(runs []*historypb.History) (HistoryFacts, []Finding) {
 		acceptedBy := map[int64]int{} // accepted event ID -> index in facts.Updates
 		records := map[int64]int{}    // scheduled event ID -> index in facts.Records
 		snapshots := map[int64]int{}  // scheduled event ID -> index in facts.Snapshots
+		windows := map[int64]int{}    // scheduled event ID -> index in facts.Windows
 		bad := func(e *historypb.HistoryEvent, what string, err error) {
 			fs = append(fs, Finding{Kind: KindPartInvalid, Run: run, EventIDs: []int64{e.GetEventId()},
 				Message: fmt.Sprintf("%s of event %d does not decode: %v", what, e.GetEventId(), err)})
@@ -252,11 +264,22 @@ func ExtractFacts(runs []*historypb.History) (HistoryFacts, []Finding) {
 					}
 					snapshots[e.GetEventId()] = len(facts.Snapshots)
 					facts.Snapshots = append(facts.Snapshots, s)
+				case workflows.ActivityProjectWindow:
+					w := WindowFact{Run: run, ScheduledEventID: e.GetEventId()}
+					if err := fromPayloads(dc, a.GetInput(), &w.Window); err != nil {
+						bad(e, "the ProjectWindow input", err)
+						continue
+					}
+					windows[e.GetEventId()] = len(facts.Windows)
+					facts.Windows = append(facts.Windows, w)
 				}
 			case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
 				a := e.GetActivityTaskCompletedEventAttributes()
 				if j, ok := records[a.GetScheduledEventId()]; ok {
 					facts.Records[j].Status, facts.Records[j].CompletedEventID = "completed", e.GetEventId()
+				}
+				if j, ok := windows[a.GetScheduledEventId()]; ok {
+					facts.Windows[j].CompletedEventID = e.GetEventId()
 				}
 				if j, ok := snapshots[a.GetScheduledEventId()]; ok {
 					s := &facts.Snapshots[j]

@@ -1,0 +1,417 @@
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bkpsdm/seleksi/internal/auditchain"
+	"github.com/bkpsdm/seleksi/workflows"
+)
+
+// The projection check: the store's rows for a selection (its stage and windows, each
+// application's state and final score, every revision of every published stage result
+// with its entries, each application's result lines, the objections and their answers, the
+// declared conflicts, the appointment) are rebuilt from the histories alone and compared
+// column by column with what the store serves. The history holds every input the store
+// was given (the ProjectWindow, SnapshotApplications and ApplyCommand activities), so the
+// rebuild does not depend on the workflow's state, which drops eliminated applications'
+// records once their stage is settled.
+//
+// The rebuild applies those inputs in the order the history completed them, following the
+// store's rules for each (internal/store commands.go): the two must agree, and the tests
+// that build a store from the recorded histories check that they do. It compares codes,
+// identifiers, numbers, instants and the text the records carry; it renders nothing.
+
+// KindProjectionMismatch: a row of the store's projection differs from the one the history
+// determines (a changed column, a row the history does not account for, or a row missing).
+const KindProjectionMismatch = "projection_mismatch"
+
+// The projected tables, as the store names them (store.ProjectedTables).
+const (
+	tableSelections         = "selections"
+	tableApplications       = "applications"
+	tableStageResults       = "stage_results"
+	tableApplicationResults = "application_results"
+	tableObjections         = "objections"
+	tableConflicts          = "conflicts"
+)
+
+// ProjectionRow is one row of a projected table as text: the store's ReadProjection gives
+// the stored rows, ExpectedProjection the rows the history determines.
+type ProjectionRow struct {
+	Table string `json:"table"`
+	// Key is the key columns' values within the selection, joined by "/".
+	Key     string            `json:"key"`
+	Columns map[string]string `json:"columns"`
+	// StoreOnly marks a row the history cannot account for by design (an application
+	// withdrawn during the announcement, before the workflow's snapshot).
+	StoreOnly bool `json:"storeOnly,omitempty"`
+}
+
+// projector holds the rows being rebuilt.
+type projector struct {
+	rows  map[string]*ProjectionRow // table + "\x00" + key
+	order []string
+}
+
+func (p *projector) row(table, key string, defaults map[string]string) *ProjectionRow {
+	id := table + "\x00" + key
+	if r, ok := p.rows[id]; ok {
+		return r
+	}
+	cols := make(map[string]string, len(defaults))
+	for k, v := range defaults {
+		cols[k] = v
+	}
+	r := &ProjectionRow{Table: table, Key: key, Columns: cols}
+	p.rows[id] = r
+	p.order = append(p.order, id)
+	return r
+}
+
+func (p *projector) has(table, key string) bool {
+	_, ok := p.rows[table+"\x00"+key]
+	return ok
+}
+
+func instantText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return auditchain.FormatInstant(t)
+}
+
+func jsonText(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	c, err := CanonicalJSON(b)
+	if err != nil {
+		return string(b)
+	}
+	return string(c)
+}
+
+// storeActiveStates are the application states the store moves along with the selection's stage.
+func storeActive(state string) bool {
+	return state == string(workflows.AppSubmitted) || state == string(workflows.AppInProgress) || state == string(workflows.AppShortlisted)
+}
+
+// ExpectedProjection rebuilds the projected rows of the selection from the facts of its
+// histories: the applied windows, snapshots and command records, in the order the history
+// completed them.
+func ExpectedProjection(facts HistoryFacts) []ProjectionRow {
+	p := &projector{rows: map[string]*ProjectionRow{}}
+	sel := p.row(tableSelections, facts.SelectionID, map[string]string{
+		"workflow_id": facts.WorkflowID, "stage": string(workflows.StageAnnouncement), "phase": "", "stage_opened_at": "",
+		"window_opens": "", "window_closes": "", "window_closes_wall": "", "window_extension": "0", "intake_frozen": "false",
+		"snapshot_digest": "", "appointed_application": "", "ppk_decree_ref": "", "oversight_recommendation_ref": "", "cancel_reason": "",
+	}).Columns
+	type step struct {
+		run   int
+		event int64
+		apply func()
+	}
+	var steps []step
+	for _, w := range facts.Windows {
+		if w.CompletedEventID == 0 {
+			continue
+		}
+		steps = append(steps, step{w.Run, w.CompletedEventID, func() {
+			setWindow(sel, w.Window.Opens, w.Window.Closes, w.Window.ClosesWall, w.Window.Extension)
+			sel["intake_frozen"] = "false"
+		}})
+	}
+	for _, s := range facts.Snapshots {
+		if s.CompletedEventID == 0 {
+			continue
+		}
+		steps = append(steps, step{s.Run, s.CompletedEventID, func() {
+			sel["intake_frozen"] = "true"
+			for _, id := range s.ApplicationIDs {
+				p.application(id)
+			}
+		}})
+	}
+	for _, r := range facts.Records {
+		if !r.Applied() {
+			continue
+		}
+		steps = append(steps, step{r.Run, r.CompletedEventID, func() { p.apply(sel, r) }})
+	}
+	slices.SortStableFunc(steps, func(a, b step) int {
+		if a.run != b.run {
+			return a.run - b.run
+		}
+		return int(a.event - b.event)
+	})
+	for _, s := range steps {
+		s.apply()
+	}
+	out := make([]ProjectionRow, 0, len(p.order))
+	for _, id := range p.order {
+		out = append(out, *p.rows[id])
+	}
+	return out
+}
+
+// application is an application's row, as the store holds it after the submission.
+func (p *projector) application(id string) map[string]string {
+	return p.row(tableApplications, id, map[string]string{
+		"state": string(workflows.AppSubmitted), "current_stage": string(workflows.StageAnnouncement), "rank": "0", "final_score": "0",
+		"eliminated_stage": "", "elimination_reason": "", "status_en": "", "status_id": "",
+	}).Columns
+}
+
+func setWindow(sel map[string]string, opens, closes, closesWall time.Time, extension int) {
+	sel["window_opens"], sel["window_closes"], sel["window_closes_wall"] = instantText(opens), instantText(closes), instantText(closesWall)
+	sel["window_extension"] = strconv.Itoa(extension)
+}
+
+// apply applies one command record as the store's ApplyCommand does.
+func (p *projector) apply(sel map[string]string, r RecordFact) {
+	rec := r.Record
+	at := instantText(rec.At)
+	stage := string(rec.Stage)
+	if stage != sel["stage"] {
+		sel["stage_opened_at"] = at
+		for _, id := range p.order {
+			a := p.rows[id]
+			if a.Table == tableApplications && storeActive(a.Columns["state"]) && a.Columns["current_stage"] != stage {
+				a.Columns["current_stage"] = stage
+			}
+		}
+	} else if sel["stage_opened_at"] == "" {
+		sel["stage_opened_at"] = at
+	}
+	sel["stage"], sel["phase"] = stage, string(rec.Phase)
+	if w := rec.Window; w != nil {
+		setWindow(sel, w.Opens, w.Closes, w.ClosesWall, w.Extension)
+	}
+	if rec.SnapshotDigest != "" {
+		sel["snapshot_digest"] = rec.SnapshotDigest
+	}
+	switch rec.Kind {
+	case workflows.CmdAppoint:
+		var args workflows.AppointArgs
+		if json.Unmarshal(r.Args, &args) == nil {
+			sel["appointed_application"], sel["ppk_decree_ref"], sel["oversight_recommendation_ref"] =
+				args.ApplicationID, args.AppointingOfficial, args.OversightRecommendationRef
+		}
+	case workflows.CmdCancel, workflows.EvtPostponed:
+		if rec.Reason != "" {
+			sel["cancel_reason"] = rec.Reason
+		}
+	case workflows.CmdDeclareConflict:
+		var args workflows.DeclareConflictArgs
+		if json.Unmarshal(r.Args, &args) == nil {
+			for _, id := range args.ApplicationIDs {
+				c := p.row(tableConflicts, rec.Actor.Subject+"/"+id, nil).Columns
+				c["relationship"], c["reason"], c["declared_by"], c["declared_at"] = "", args.Reason, rec.Actor.Subject, at
+			}
+		}
+	}
+
+	// Final scores published with the result reach the applications too.
+	finals := map[string]int64{}
+	if res := rec.Result; res != nil {
+		for _, e := range res.Entries {
+			if e.FinalScore != 0 {
+				finals[e.ApplicationID] = int64(e.FinalScore)
+			}
+		}
+	}
+	for _, ch := range rec.Applications {
+		a := p.application(ch.ApplicationID)
+		st := string(ch.Stage)
+		if st == "" {
+			st = stage
+		}
+		a["state"], a["current_stage"], a["rank"] = string(ch.State), st, strconv.Itoa(ch.Rank)
+		switch ch.State {
+		case workflows.AppEliminated, workflows.AppNotSelected, workflows.AppWithdrawn:
+			a["eliminated_stage"], a["elimination_reason"] = st, ch.Reason
+		default:
+			a["eliminated_stage"], a["elimination_reason"] = "", ""
+		}
+		final := finals[ch.ApplicationID]
+		if ch.FinalScore != 0 {
+			final = int64(ch.FinalScore)
+		}
+		if final != 0 {
+			a["final_score"] = strconv.FormatInt(final, 10)
+		}
+		if m := ch.Status; m != nil {
+			a["status_en"], a["status_id"] = m.EN, m.ID
+		}
+	}
+
+	if res := rec.Result; res != nil {
+		entries := res.Entries
+		if entries == nil {
+			entries = []workflows.ResultEntry{}
+		}
+		pub := instantText(res.PublishedAt)
+		p.row(tableStageResults, string(res.Stage)+"/"+strconv.Itoa(res.Revision), nil).Columns = map[string]string{
+			"published_at": pub, "objection_deadline": instantText(res.ObjectionDeadline), "revision_reason": res.RevisionReason,
+			"scores_published": strconv.FormatBool(res.ScoresPublished), "entries": jsonText(entries),
+		}
+		for _, e := range entries {
+			scores := e.Scores
+			if scores == nil {
+				scores = []workflows.ComponentScore{}
+			}
+			p.row(tableApplicationResults, e.ApplicationID+"/"+string(res.Stage), nil).Columns = map[string]string{
+				"revision": strconv.Itoa(res.Revision), "outcome": string(e.Outcome), "scores": jsonText(scores),
+				"final_score": strconv.FormatInt(int64(e.FinalScore), 10), "rank": strconv.Itoa(e.Rank), "reason": e.Reason, "published_at": pub,
+			}
+		}
+	}
+
+	if o := rec.Objection; o != nil {
+		correction := ""
+		if o.Correction != nil {
+			correction = jsonText(o.Correction)
+		}
+		if !p.has(tableObjections, o.ID) {
+			p.row(tableObjections, o.ID, nil).Columns = map[string]string{
+				"application_id": o.ApplicationID, "stage": string(o.Stage), "candidate": o.Candidate, "reason": o.Reason,
+				"filed_at": instantText(o.FiledAt),
+			}
+		}
+		c := p.row(tableObjections, o.ID, nil).Columns
+		c["state"], c["answer"], c["answered_by"], c["answered_at"], c["correction"] =
+			string(o.State), o.Answer, o.AnsweredBy, instantText(o.AnsweredAt), correction
+	}
+}
+
+// CompareProjection compares the store's rows (stored) with the rows the history determines
+// (expected), table by table, row by row, column by column. Each difference is a finding
+// naming the table, the row's key and the column, with the value the history gives and the
+// value the store has. A column the store compares that the rebuild does not know is itself
+// a finding, so that a newly projected column cannot pass unverified.
+func CompareProjection(expected, stored []ProjectionRow) []Finding {
+	var fs []Finding
+	add := func(table, key, column, format string, args ...any) {
+		fs = append(fs, Finding{Kind: KindProjectionMismatch, Table: table, Row: key, Column: column, Message: fmt.Sprintf(format, args...)})
+	}
+	byID := make(map[string]ProjectionRow, len(stored))
+	for _, r := range stored {
+		byID[r.Table+"\x00"+r.Key] = r
+	}
+	seen := make(map[string]bool, len(expected))
+	stage := ""
+	for _, want := range expected {
+		id := want.Table + "\x00" + want.Key
+		seen[id] = true
+		if want.Table == tableSelections {
+			stage = want.Columns["stage"]
+		}
+		got, ok := byID[id]
+		if !ok {
+			add(want.Table, want.Key, "", "the history determines this row; the store does not have it")
+			continue
+		}
+		for _, col := range columnsOf(want, got) {
+			w, inWant := want.Columns[col]
+			g, inGot := got.Columns[col]
+			switch {
+			case !inWant:
+				add(want.Table, want.Key, col, "the store compares this column but the verifier does not rebuild it from the history (store has %s)", quote(g))
+			case !inGot:
+				add(want.Table, want.Key, col, "the history gives %s; the store does not serve this column", quote(w))
+			case w != g:
+				add(want.Table, want.Key, col, "the history gives %s, the store has %s%s", quote(w), quote(g), entryDiff(col, w, g))
+			}
+		}
+	}
+	for _, got := range stored {
+		if seen[got.Table+"\x00"+got.Key] || got.StoreOnly {
+			continue
+		}
+		// Until the announcement closes, the store alone knows the applications; the
+		// workflow sees them in its snapshot at the close.
+		if got.Table == tableApplications && stage == string(workflows.StageAnnouncement) {
+			continue
+		}
+		add(got.Table, got.Key, "", "the store has this row; the history does not account for it")
+	}
+	return fs
+}
+
+func columnsOf(a, b ProjectionRow) []string {
+	var cols []string
+	for c := range a.Columns {
+		cols = append(cols, c)
+	}
+	for c := range b.Columns {
+		if _, ok := a.Columns[c]; !ok {
+			cols = append(cols, c)
+		}
+	}
+	slices.Sort(cols)
+	return cols
+}
+
+func quote(s string) string {
+	if s == "" {
+		return "nothing"
+	}
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// entryDiff names the entries of a published result that differ, so that a finding on a
+// long list says which candidate's line changed and how.
+func entryDiff(col, want, got string) string {
+	if col != "entries" {
+		return ""
+	}
+	var w, g []map[string]any
+	if json.Unmarshal([]byte(want), &w) != nil || json.Unmarshal([]byte(got), &g) != nil {
+		return ""
+	}
+	index := func(list []map[string]any) (map[string]string, []string) {
+		m := map[string]string{}
+		var ids []string
+		for _, e := range list {
+			id, _ := e["applicationId"].(string)
+			if _, dup := m[id]; !dup {
+				ids = append(ids, id)
+			}
+			m[id] = jsonText(e)
+		}
+		return m, ids
+	}
+	wm, wids := index(w)
+	gm, gids := index(g)
+	var diffs []string
+	for _, id := range wids {
+		if gm[id] != wm[id] {
+			diffs = append(diffs, fmt.Sprintf("entry %s: history %s, store %s", id, orNothing(wm[id]), orNothing(gm[id])))
+		}
+	}
+	for _, id := range gids {
+		if _, ok := wm[id]; !ok {
+			diffs = append(diffs, fmt.Sprintf("entry %s: history nothing, store %s", id, gm[id]))
+		}
+	}
+	if len(diffs) == 0 {
+		return " (the entries are in another order)"
+	}
+	return "; " + strings.Join(diffs, "; ")
+}
+
+func orNothing(s string) string {
+	if s == "" {
+		return "nothing"
+	}
+	return s
+}
