@@ -23,7 +23,10 @@ import (
 // manifest), manifest.sig (the signature) and the parts the manifest lists: one history
 // per workflow run (history/NNN-<runID>.json, standard JSON, in run order), the audit chain
 // (audit/events.json, a JSON array of AuditEvent in chain order) and the store's digests of
-// the frozen application snapshots (audit/snapshots.json, a JSON array of SnapshotDigest).
+// the frozen application snapshots (audit/snapshots.json, a JSON array of SnapshotDigest),
+// and the published results and every other projected row as the store served them at
+// export (audit/projection.json, a JSON array of ProjectionRow; bundles written before it
+// existed lack it).
 // Everything an auditor needs is inside it and nothing in it needs the server: the manifest
 // fixes each part's SHA-256, and the signature fixes the manifest.
 const (
@@ -34,12 +37,17 @@ const (
 	SignatureName = "manifest.sig"
 	EventsPart    = "audit/events.json"
 	SnapshotsPart = "audit/snapshots.json"
-	historyDir    = "history/"
+	// ProjectionPart holds the store's projected rows: the published stage results with
+	// their entries, each application's result lines and status, objections and answers,
+	// conflicts, the appointment, the selection's stage and windows.
+	ProjectionPart = "audit/projection.json"
+	historyDir     = "history/"
 
 	// MediaTypeHistory is the protojson of temporal.api.history.v1.History.
-	MediaTypeHistory = "application/vnd.temporal.history+json"
-	MediaTypeEvents  = "application/vnd.seleksi.audit-events+json"
-	MediaTypeDigests = "application/vnd.seleksi.snapshot-digests+json"
+	MediaTypeHistory    = "application/vnd.temporal.history+json"
+	MediaTypeEvents     = "application/vnd.seleksi.audit-events+json"
+	MediaTypeDigests    = "application/vnd.seleksi.snapshot-digests+json"
+	MediaTypeProjection = "application/vnd.seleksi.projection+json"
 
 	// SignatureAlgorithm is the only algorithm bundles are signed with.
 	SignatureAlgorithm = "ed25519"
@@ -109,7 +117,7 @@ type Part struct {
 }
 
 // Bundle is the content of an export. To write one, fill SelectionID, WorkflowID,
-// CreatedAt, Histories, Events and Snapshots; WriteBundle derives the manifest. ReadBundle
+// CreatedAt, Histories, Events, Snapshots and Projection; WriteBundle derives the manifest. ReadBundle
 // fills everything, including what was actually in the archive (Manifest, ManifestJSON,
 // Signature, Parts) so that the checks can say what differs.
 type Bundle struct {
@@ -119,6 +127,9 @@ type Bundle struct {
 	Histories   []RunHistory
 	Events      []AuditEvent
 	Snapshots   []SnapshotDigest
+	// Projection is the store's projection of the selection at export (store.ReadProjection);
+	// nil writes no projection part, as bundles of earlier versions have none.
+	Projection []ProjectionRow
 
 	Manifest     Manifest
 	ManifestJSON []byte
@@ -197,6 +208,13 @@ func WriteBundle(w io.Writer, b Bundle, signer crypto.Signer) error {
 		return fmt.Errorf("write bundle: encode snapshot digests: %w", err)
 	}
 	add(PartInfo{Name: SnapshotsPart, MediaType: MediaTypeDigests}, append(sb, '\n'))
+	if b.Projection != nil {
+		pb, err := json.MarshalIndent(b.Projection, "", "  ")
+		if err != nil {
+			return fmt.Errorf("write bundle: encode the projection: %w", err)
+		}
+		add(PartInfo{Name: ProjectionPart, MediaType: MediaTypeProjection}, append(pb, '\n'))
+	}
 
 	mb, err := canonicalManifest(m)
 	if err != nil {
@@ -317,6 +335,12 @@ func ReadBundle(r io.ReaderAt, size int64) (*Bundle, error) {
 			if err := json.Unmarshal(data, &b.Snapshots); err != nil {
 				b.problems = append(b.problems, Finding{Kind: KindPartInvalid, Part: p.Name,
 					Message: fmt.Sprintf("the snapshot digests do not decode: %v", err)})
+			}
+		case MediaTypeProjection:
+			b.Projection = []ProjectionRow{}
+			if err := json.Unmarshal(data, &b.Projection); err != nil {
+				b.problems = append(b.problems, Finding{Kind: KindPartInvalid, Part: p.Name,
+					Message: fmt.Sprintf("the projection does not decode: %v", err)})
 			}
 		}
 	}
@@ -446,9 +470,9 @@ func (r *Report) OK() bool { return len(r.Findings) == 0 }
 
 // VerifyBundle runs every check that needs only the bundle and the signer's public key: the
 // signature, the parts, the replay of every run, the audit chain against its signed head,
-// the cross-check of the audit events with the history, and the snapshot digests. The
-// comparison of the rebuilt state with the store's projection needs the store and is left
-// to the caller (Report.Replay.State is the rebuilt state).
+// the cross-check of the audit events with the history, the snapshot digests, and, when the
+// bundle carries the store's projection, every projected row against the rows the history
+// determines (CheckProjection).
 func VerifyBundle(ctx context.Context, b *Bundle, pub ed25519.PublicKey) (*Report, error) {
 	rep := &Report{SelectionID: b.SelectionID, WorkflowID: b.WorkflowID}
 	if err := b.VerifySignature(pub); err != nil {
@@ -477,5 +501,16 @@ func VerifyBundle(ctx context.Context, b *Bundle, pub ed25519.PublicKey) (*Repor
 	}
 	rep.Findings = append(rep.Findings, CrossCheck(rr.Facts, b.Events)...)
 	rep.Findings = append(rep.Findings, CheckSnapshots(rr.Facts, b.Snapshots)...)
+	rep.Findings = append(rep.Findings, b.CheckProjection(rr.Facts)...)
 	return rep, nil
+}
+
+// CheckProjection compares the projection the bundle carries with the one the history
+// determines. A bundle without a projection part (written before bundles had one) is not
+// checked.
+func (b *Bundle) CheckProjection(facts HistoryFacts) []Finding {
+	if b.Projection == nil {
+		return nil
+	}
+	return CompareProjection(ExpectedProjection(facts), b.Projection)
 }

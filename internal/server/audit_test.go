@@ -81,6 +81,8 @@ type fakeAuditStore struct {
 	events    []store.AuditEvent
 	apps      []store.Application
 	snapshots map[string]string // key -> digest of the rows
+	// projection is the store's projected rows (ReadProjection).
+	projection []store.ProjectionRow
 }
 
 // fakePage is small so that the handlers' paging is exercised.
@@ -146,6 +148,38 @@ func (f *fakeAuditStore) VerifySnapshot(_ context.Context, _, key string) (store
 		return store.SnapshotCheck{}, store.ErrNotFound
 	}
 	return store.SnapshotCheck{Key: key, Recorded: d, Recomputed: d, OK: true}, nil
+}
+
+func (f *fakeAuditStore) ReadProjection(_ context.Context, id string) ([]store.ProjectionRow, error) {
+	if id != f.selection.ID {
+		return nil, store.ErrNotFound
+	}
+	return f.projection, nil
+}
+
+// edit changes one column of the first projected row of table that change alters, as an
+// SQL UPDATE in the store would.
+func (f *fakeAuditStore) edit(t *testing.T, table, column string, change func(string) string) string {
+	t.Helper()
+	for i, r := range f.projection {
+		if r.Table != table {
+			continue
+		}
+		if _, ok := r.Columns[column]; !ok {
+			t.Fatalf("%s has no column %s", table, column)
+		}
+		cols := make(map[string]string, len(r.Columns))
+		for k, v := range r.Columns {
+			cols[k] = v
+		}
+		if cols[column] = change(cols[column]); cols[column] == r.Columns[column] {
+			continue
+		}
+		f.projection[i].Columns = cols
+		return r.Key
+	}
+	t.Fatalf("no %s row to change", table)
+	return ""
 }
 
 // relink recomputes every event's links and hashes, as a forger rewriting the whole chain
@@ -220,6 +254,9 @@ func loadRecorded(t *testing.T) recordedSelection {
 	st.relink()
 	for _, s := range facts.Snapshots {
 		st.snapshots[s.Request.Key] = s.Digest
+	}
+	for _, r := range audit.ExpectedProjection(facts) {
+		st.projection = append(st.projection, store.ProjectionRow{Table: r.Table, Key: r.Key, Columns: r.Columns})
 	}
 	for _, a := range rr.State.Applications {
 		st.apps = append(st.apps, store.Application{ID: a.ID, SelectionID: facts.SelectionID, State: string(a.State),
@@ -378,6 +415,18 @@ func TestAuditExportHistory(t *testing.T) {
 			if err := json.Unmarshal(b.GetParts()[1].GetContent(), &events); err != nil || len(events) != len(rec.store.events) {
 				t.Errorf("the events part holds %d events (%v), want %d", len(events), err, len(rec.store.events))
 			}
+			// The published results travel with the bundle, as the API documents.
+			i := slices.IndexFunc(b.GetParts(), func(p *seleksiv1.BundlePart) bool { return p.GetName() == audit.ProjectionPart })
+			if i < 0 {
+				t.Fatalf("the bundle has no %s part", audit.ProjectionPart)
+			}
+			var rows []audit.ProjectionRow
+			if err := json.Unmarshal(b.GetParts()[i].GetContent(), &rows); err != nil || len(rows) != len(rec.store.projection) {
+				t.Fatalf("the projection part holds %d rows (%v), want %d", len(rows), err, len(rec.store.projection))
+			}
+			if !slices.ContainsFunc(rows, func(r audit.ProjectionRow) bool { return r.Table == store.TableStageResults && r.Columns["entries"] != "" }) {
+				t.Error("the projection part holds no published stage result")
+			}
 		})
 	}
 }
@@ -415,6 +464,8 @@ func TestAuditVerifySelection(t *testing.T) {
 		// neighbours accepts a finding that names the events around the tampered one, as a
 		// broken link after a deletion does.
 		neighbours bool
+		// names is a part of the message the finding must contain (table, row, column).
+		names string
 	}
 	for _, tc := range []struct {
 		name   string
@@ -460,6 +511,27 @@ func TestAuditVerifySelection(t *testing.T) {
 			want:   []want{{kind: seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH}},
 		},
 		{
+			// The defect of issue 9: a published component score changed in the store was
+			// served and verified OK.
+			name:   "a published score changed in the store",
+			replay: true,
+			tamper: func(rec recordedSelection) {
+				rec.store.edit(t, store.TableApplicationResults, "scores", func(s string) string {
+					return strings.Replace(s, `"score":`, `"score":1`, 1)
+				})
+			},
+			want: []want{{kind: seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH, names: "[application_results "}},
+		},
+		{
+			name: "a stage result's entries changed, without replay",
+			tamper: func(rec recordedSelection) {
+				rec.store.edit(t, store.TableStageResults, "entries", func(s string) string {
+					return strings.Replace(s, "OUTCOME_FAIL", "OUTCOME_PASS", 1)
+				})
+			},
+			want: []want{{kind: seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH, names: "column entries]"}},
+		},
+		{
 			name:      "the history is gone",
 			replay:    true,
 			noHistory: true,
@@ -503,7 +575,7 @@ func TestAuditVerifySelection(t *testing.T) {
 			}
 			for _, w := range tc.want {
 				found := slices.ContainsFunc(rep.GetFindings(), func(f *seleksiv1.Finding) bool {
-					if f.GetKind() != w.kind || (w.historyEvents && len(f.GetHistoryEventIds()) == 0) {
+					if f.GetKind() != w.kind || (w.historyEvents && len(f.GetHistoryEventIds()) == 0) || !strings.Contains(f.GetMessage(), w.names) {
 						return false
 					}
 					// Findings about the audit chain name the event tampered with.
@@ -552,7 +624,7 @@ func TestFindingKindsCoverLibrary(t *testing.T) {
 	for _, k := range []string{audit.KindSignatureInvalid, audit.KindPartDigestMismatch, audit.KindPartMissing, audit.KindPartUnlisted,
 		audit.KindPartInvalid, audit.KindNondeterminism, audit.KindReplayFailed, audit.KindStateMismatch, audit.KindRunChainBroken,
 		audit.KindAuditChainBroken, audit.KindAuditPayloadMismatch, audit.KindAuditEventMissing, audit.KindAuditEventUnmatched,
-		audit.KindAuditEventMismatch, audit.KindSnapshotDigestMismatch} {
+		audit.KindAuditEventMismatch, audit.KindSnapshotDigestMismatch, audit.KindProjectionMismatch} {
 		if kinds[k] == seleksiv1.FindingKind_FINDING_KIND_UNSPECIFIED {
 			t.Errorf("library finding kind %s has no API kind", k)
 		}
