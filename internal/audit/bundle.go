@@ -501,6 +501,7 @@ func VerifyBundle(ctx context.Context, b *Bundle, pub ed25519.PublicKey) (*Repor
 	}
 	rep.Findings = append(rep.Findings, CrossCheck(rr.Facts, b.Events)...)
 	rep.Findings = append(rep.Findings, CheckSnapshots(rr.Facts, b.Snapshots)...)
+	rep.Findings = append(rep.Findings, CheckState(rr.State, rr.Facts)...)
 	rep.Findings = append(rep.Findings, b.CheckProjection(rr.Facts)...)
 	return rep, nil
 }

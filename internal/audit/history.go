@@ -99,11 +99,15 @@ type RunFacts struct {
 	NextRunID string `json:"nextRunId,omitempty"`
 	// Close is how the run ended: "completed", "continued_as_new", "failed", "cancelled",
 	// "terminated", "timed_out", or "open" when the history ends before the run did.
-	Close       string    `json:"close"`
-	Events      int       `json:"events"`
-	LastEventID int64     `json:"lastEventId"`
-	StartedAt   time.Time `json:"startedAt"`
-	ClosedAt    time.Time `json:"closedAt,omitzero"`
+	Close       string `json:"close"`
+	Events      int    `json:"events"`
+	LastEventID int64  `json:"lastEventId"`
+	// LastTaskCompletedEventID is the last WorkflowTaskCompleted event: what the history
+	// holds after it (an activity's completion, an update) has not reached the workflow's
+	// state yet.
+	LastTaskCompletedEventID int64     `json:"lastTaskCompletedEventId,omitempty"`
+	StartedAt                time.Time `json:"startedAt"`
+	ClosedAt                 time.Time `json:"closedAt,omitzero"`
 }
 
 // UpdateFact is one accepted Workflow Update.
@@ -300,6 +304,8 @@ func ExtractFacts(runs []*historypb.History) (HistoryFacts, []Finding) {
 				setRecordStatus(facts.Records, records, e.GetActivityTaskTimedOutEventAttributes().GetScheduledEventId(), "timed_out", e.GetEventId())
 			case enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
 				setRecordStatus(facts.Records, records, e.GetActivityTaskCanceledEventAttributes().GetScheduledEventId(), "cancelled", e.GetEventId())
+			case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+				rf.LastTaskCompletedEventID = e.GetEventId()
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
 				rf.Close, rf.ClosedAt = "completed", e.GetEventTime().AsTime()
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:

@@ -106,6 +106,11 @@ func storeActive(state string) bool {
 // histories: the applied windows, snapshots and command records, in the order the history
 // completed them.
 func ExpectedProjection(facts HistoryFacts) []ProjectionRow {
+	return expectedProjection(facts, 0, 0)
+}
+
+// expectedProjection is ExpectedProjection up to event cutoffEvent of run cutoffRun (0: all).
+func expectedProjection(facts HistoryFacts, cutoffRun int, cutoffEvent int64) []ProjectionRow {
 	p := &projector{rows: map[string]*ProjectionRow{}}
 	sel := p.row(tableSelections, facts.SelectionID, map[string]string{
 		"workflow_id": facts.WorkflowID, "stage": string(workflows.StageAnnouncement), "phase": "", "stage_opened_at": "",
@@ -151,6 +156,9 @@ func ExpectedProjection(facts HistoryFacts) []ProjectionRow {
 		return int(a.event - b.event)
 	})
 	for _, s := range steps {
+		if cutoffRun > 0 && (s.run > cutoffRun || (s.run == cutoffRun && s.event > cutoffEvent)) {
+			break
+		}
 		s.apply()
 	}
 	out := make([]ProjectionRow, 0, len(p.order))

@@ -424,7 +424,9 @@ func TestAuditExportHistory(t *testing.T) {
 			if err := json.Unmarshal(b.GetParts()[i].GetContent(), &rows); err != nil || len(rows) != len(rec.store.projection) {
 				t.Fatalf("the projection part holds %d rows (%v), want %d", len(rows), err, len(rec.store.projection))
 			}
-			if !slices.ContainsFunc(rows, func(r audit.ProjectionRow) bool { return r.Table == store.TableStageResults && r.Columns["entries"] != "" }) {
+			if !slices.ContainsFunc(rows, func(r audit.ProjectionRow) bool {
+				return r.Table == store.TableStageResults && r.Columns["entries"] != ""
+			}) {
 				t.Error("the projection part holds no published stage result")
 			}
 		})
