@@ -99,15 +99,16 @@ type RunFacts struct {
 	NextRunID string `json:"nextRunId,omitempty"`
 	// Close is how the run ended: "completed", "continued_as_new", "failed", "cancelled",
 	// "terminated", "timed_out", or "open" when the history ends before the run did.
-	Close       string `json:"close"`
-	Events      int    `json:"events"`
-	LastEventID int64  `json:"lastEventId"`
+	Close       string    `json:"close"`
+	Events      int       `json:"events"`
+	LastEventID int64     `json:"lastEventId"`
+	StartedAt   time.Time `json:"startedAt"`
+	ClosedAt    time.Time `json:"closedAt,omitzero"`
+
 	// LastTaskCompletedEventID is the last WorkflowTaskCompleted event: what the history
 	// holds after it (an activity's completion, an update) has not reached the workflow's
 	// state yet.
-	LastTaskCompletedEventID int64     `json:"lastTaskCompletedEventId,omitempty"`
-	StartedAt                time.Time `json:"startedAt"`
-	ClosedAt                 time.Time `json:"closedAt,omitzero"`
+	LastTaskCompletedEventID int64 `json:"lastTaskCompletedEventId,omitempty"`
 }
 
 // UpdateFact is one accepted Workflow Update.
