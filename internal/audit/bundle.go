@@ -513,5 +513,5 @@ func (b *Bundle) CheckProjection(facts HistoryFacts) []Finding {
 	if b.Projection == nil {
 		return nil
 	}
-	return CompareProjection(ExpectedProjection(facts), b.Projection)
+	return CheckProjection(facts, b.Projection)
 }

@@ -22,7 +22,7 @@ func CheckState(st *workflows.SelectionState, facts HistoryFacts) []Finding {
 		return nil
 	}
 	last := facts.Runs[len(facts.Runs)-1]
-	rows := expectedProjection(facts, last.Index, last.LastTaskCompletedEventID)
+	rows := expectedProjection(facts, last.Index, last.LastTaskCompletedEventID, false)
 	byID := make(map[string]map[string]string, len(rows))
 	for _, r := range rows {
 		byID[r.Table+"\x00"+r.Key] = r.Columns

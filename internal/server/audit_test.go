@@ -81,8 +81,11 @@ type fakeAuditStore struct {
 	events    []store.AuditEvent
 	apps      []store.Application
 	snapshots map[string]string // key -> digest of the rows
-	// projection is the store's projected rows (ReadProjection).
-	projection []store.ProjectionRow
+	// projection is the store's projected rows (ReadProjection); firstProjection, when set,
+	// is what the first reading returns, as a store that a command changed in between would.
+	projection      []store.ProjectionRow
+	firstProjection []store.ProjectionRow
+	projectionReads int
 }
 
 // fakePage is small so that the handlers' paging is exercised.
@@ -154,7 +157,20 @@ func (f *fakeAuditStore) ReadProjection(_ context.Context, id string) ([]store.P
 	if id != f.selection.ID {
 		return nil, store.ErrNotFound
 	}
+	f.projectionReads++
+	if f.firstProjection != nil && f.projectionReads == 1 {
+		return f.firstProjection, nil
+	}
 	return f.projection, nil
+}
+
+// storeRows converts the library's rows to the store's.
+func storeRows(rows []audit.ProjectionRow) []store.ProjectionRow {
+	out := make([]store.ProjectionRow, len(rows))
+	for i, r := range rows {
+		out[i] = store.ProjectionRow{Table: r.Table, Key: r.Key, Columns: r.Columns, StoreOnly: r.StoreOnly}
+	}
+	return out
 }
 
 // edit changes one column of the first projected row of table that change alters, as an
@@ -213,6 +229,16 @@ func loadRecorded(t *testing.T) recordedSelection {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rec := recordedFrom(t, h)
+	if len(rec.store.apps) == 0 || len(rec.store.events) < 5 {
+		t.Fatalf("the recorded selection is too small to test with: %d applications, %d events", len(rec.store.apps), len(rec.store.events))
+	}
+	return rec
+}
+
+// recordedFrom is a selection whose workflow has the one run h, with its store as above.
+func recordedFrom(t *testing.T, h *historypb.History) recordedSelection {
+	t.Helper()
 	facts, fs := audit.ExtractFacts([]*historypb.History{h})
 	if len(fs) > 0 {
 		t.Fatalf("recorded history: %v", fs)
@@ -255,15 +281,10 @@ func loadRecorded(t *testing.T) recordedSelection {
 	for _, s := range facts.Snapshots {
 		st.snapshots[s.Request.Key] = s.Digest
 	}
-	for _, r := range audit.ExpectedProjection(facts) {
-		st.projection = append(st.projection, store.ProjectionRow{Table: r.Table, Key: r.Key, Columns: r.Columns})
-	}
+	st.projection = storeRows(audit.ExpectedProjection(facts))
 	for _, a := range rr.State.Applications {
 		st.apps = append(st.apps, store.Application{ID: a.ID, SelectionID: facts.SelectionID, State: string(a.State),
 			CurrentStage: expectedStage(rr.State.Stage, a), Rank: a.Rank, FinalScore: int64(a.Final)})
-	}
-	if len(st.apps) == 0 || len(st.events) < 5 {
-		t.Fatalf("the recorded selection is too small to test with: %d applications, %d events", len(st.apps), len(st.events))
 	}
 	return recordedSelection{
 		history: &fakeHistory{workflowID: facts.WorkflowID, runs: []*historypb.History{h}},
@@ -683,5 +704,84 @@ func TestCompareProjection(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAuditVerifyRunningSelection: while the selection runs, the store commits a record
+// before the history shows its activity complete, and a command may be applied between the
+// reading of the projection and that of the history. Neither is a finding; a changed score
+// still is.
+func TestAuditVerifyRunningSelection(t *testing.T) {
+	full := loadRecorded(t).history.runs[0]
+	// The history up to the scheduling of the second result published (the screening's
+	// AdvanceStage record): that record is pending.
+	cut, published := -1, 0
+	for i, e := range full.GetEvents() {
+		a := e.GetActivityTaskScheduledEventAttributes()
+		if a.GetActivityType().GetName() == workflows.ActivityApplyCommand && strings.Contains(string(a.GetInput().GetPayloads()[0].GetData()), `"result":`) {
+			if published++; published == 2 {
+				cut = i
+				break
+			}
+		}
+	}
+	if cut < 0 {
+		t.Fatal("the recorded history publishes fewer than two results")
+	}
+	open := &historypb.History{Events: full.GetEvents()[:cut+1]}
+	for _, tc := range []struct {
+		name   string
+		setup  func(t *testing.T, rec recordedSelection)
+		wantOK bool
+	}{
+		{name: "the store has not applied the pending record", wantOK: true},
+		{name: "the store has applied the pending record", wantOK: true, setup: func(t *testing.T, rec recordedSelection) {
+			facts := rec.facts
+			facts.Records = slices.Clone(facts.Records)
+			last := &facts.Records[len(facts.Records)-1]
+			if last.Status != "pending" {
+				t.Fatalf("the last record is %s", last.Status)
+			}
+			last.Status, last.CompletedEventID = "completed", last.ScheduledEventID+1
+			rec.store.projection = storeRows(audit.ExpectedProjection(facts))
+		}},
+		{name: "a command was applied between the readings", wantOK: true, setup: func(t *testing.T, rec recordedSelection) {
+			// The first reading predates the last applied record that changed rows.
+			facts := rec.facts
+			last := -1
+			for i, r := range facts.Records {
+				if r.Applied() && (r.Record.Result != nil || len(r.Record.Applications) > 0) {
+					last = i
+				}
+			}
+			facts.Records = facts.Records[:last]
+			rec.store.firstProjection = storeRows(audit.ExpectedProjection(facts))
+		}},
+		{name: "a published outcome changed", setup: func(t *testing.T, rec recordedSelection) {
+			rec.store.edit(t, store.TableApplicationResults, "outcome", func(s string) string { return s + "X" })
+		}},
+	} {
+		for _, replay := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/replay=%v", tc.name, replay), func(t *testing.T) {
+				rec := recordedFrom(t, open)
+				if tc.setup != nil {
+					tc.setup(t, rec)
+				}
+				resp, err := newTestAuditServer(t, rec).VerifySelection(context.Background(),
+					&seleksiv1.VerifySelectionRequest{Name: "selections/" + rec.facts.SelectionID, Replay: replay})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rep := resp.GetReport()
+				if rep.GetOk() != tc.wantOK {
+					t.Fatalf("ok %v, want %v; findings %v", rep.GetOk(), tc.wantOK, rep.GetFindings())
+				}
+				if !tc.wantOK && !slices.ContainsFunc(rep.GetFindings(), func(f *seleksiv1.Finding) bool {
+					return f.GetKind() == seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH && strings.Contains(f.GetMessage(), "column outcome]")
+				}) {
+					t.Fatalf("no finding names the outcome: %v", rep.GetFindings())
+				}
+			})
+		}
 	}
 }
