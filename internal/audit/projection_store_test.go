@@ -20,6 +20,7 @@ import (
 
 	"github.com/bkpsdm/seleksi/internal/activities"
 	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/workflows"
 )
 
 // The projection check against real stores: a store is built from a recorded history the
@@ -102,6 +103,13 @@ func databases(t *testing.T) []dbUnderTest {
 // the real ApplyCommand activity.
 func buildStore(t *testing.T, st *store.Store, facts HistoryFacts) {
 	t.Helper()
+	buildStoreWithdrawing(t, st, facts, nil)
+}
+
+// buildStoreWithdrawing is buildStore where the applications withdrawBefore lists for a
+// snapshot key are withdrawn (WithdrawBeforeClose) just before that snapshot.
+func buildStoreWithdrawing(t *testing.T, st *store.Store, facts HistoryFacts, withdrawBefore map[string][]string) {
+	t.Helper()
 	ctx := context.Background()
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
@@ -150,6 +158,13 @@ func buildStore(t *testing.T, st *store.Store, facts HistoryFacts) {
 					Now: window.Opens.Add(window.ClosesWall.Sub(window.Opens) * time.Duration(n) / time.Duration(len(s.ApplicationIDs)+len(submitted)+2))})
 				if err != nil {
 					return fmt.Errorf("submit %s: %w", id, err)
+				}
+			}
+			for _, id := range withdrawBefore[s.Request.Key] {
+				if _, err := st.WithdrawBeforeClose(ctx, store.WithdrawInput{SelectionID: facts.SelectionID, ApplicationID: id,
+					RequestID: "req-withdraw-" + id, Actor: store.Actor{Subject: "cand-" + id, Role: "ROLE_CANDIDATE"},
+					Reason: "mundur", Now: window.Opens.Add(window.ClosesWall.Sub(window.Opens) / 2)}); err != nil {
+					return fmt.Errorf("withdraw %s: %w", id, err)
 				}
 			}
 			_, err := st.TakeSnapshot(ctx, store.SnapshotInput{WorkflowID: s.Request.WorkflowID, SelectionID: s.Request.SelectionID,
@@ -537,6 +552,36 @@ func TestCheckStateFindsEditedRecords(t *testing.T) {
 				return f.Kind == KindStateMismatch && f.Table == tc.table && f.Row == tc.row && f.Column == tc.column
 			}) {
 				t.Fatalf("no finding on %s %s %s:\n%s", tc.table, tc.row, tc.column, findingLines(fs))
+			}
+		})
+	}
+}
+
+// TestProjectionWithdrawnBetweenCloses: an application the first close froze is withdrawn
+// while an extension has the window open again, so the second close leaves it out; only the
+// store records the withdrawal, and the verifier must not hold the history's first snapshot
+// against it.
+func TestProjectionWithdrawnBetweenCloses(t *testing.T) {
+	facts := runFacts(t, recorded(t)["extended-then-postponed"])
+	if len(facts.Snapshots) < 2 || len(facts.Snapshots[0].ApplicationIDs) == 0 {
+		t.Fatal("the scenario no longer closes twice with an application frozen at the first close")
+	}
+	gone := facts.Snapshots[0].ApplicationIDs[0]
+	// The history as it would be had the application been withdrawn before the second close:
+	// the second snapshot and every later record leave it out.
+	facts.Snapshots = slices.Clone(facts.Snapshots)
+	facts.Snapshots[1].ApplicationIDs = slices.DeleteFunc(slices.Clone(facts.Snapshots[1].ApplicationIDs), func(id string) bool { return id == gone })
+	facts.Records = slices.Clone(facts.Records)
+	for i := range facts.Records {
+		r := &facts.Records[i].Record
+		r.Applications = slices.DeleteFunc(slices.Clone(r.Applications), func(c workflows.ApplicationChange) bool { return c.ApplicationID == gone })
+	}
+	for _, db := range databases(t) {
+		t.Run(db.name, func(t *testing.T) {
+			st, _ := db.open(t)
+			buildStoreWithdrawing(t, st, facts, map[string][]string{facts.Snapshots[1].Request.Key: {gone}})
+			if fs := CompareProjection(ExpectedProjection(facts), storedProjection(t, st, facts.SelectionID)); len(fs) > 0 {
+				t.Fatalf("findings:\n%s", findingLines(fs))
 			}
 		})
 	}

@@ -34,7 +34,7 @@ func CheckState(st *workflows.SelectionState, facts HistoryFacts) []Finding {
 		case !ok:
 			fs = append(fs, Finding{Kind: KindStateMismatch, Table: table, Row: key, Column: column,
 				Message: fmt.Sprintf("the replayed state has this row (%s %s), the history's records never wrote it", column, quote(fromState))})
-		case cols[column] != fromState:
+		case cols[column] != fromState && cols[column] != notDetermined:
 			fs = append(fs, Finding{Kind: KindStateMismatch, Table: table, Row: key, Column: column,
 				Message: fmt.Sprintf("the replayed state gives %s, the history's records give %s", quote(fromState), quote(cols[column]))})
 		}
