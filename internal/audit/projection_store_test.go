@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -281,6 +282,16 @@ func TestProjectionEditsFound(t *testing.T) {
 				t.Fatalf("the untouched store has findings:\n%s", findingLines(fs))
 			}
 			for _, pt := range store.ProjectedTables() {
+				// The store reads exactly the listed columns of every row.
+				for _, r := range clean {
+					if r.Table != pt.Table {
+						continue
+					}
+					got := slices.Sorted(maps.Keys(r.Columns))
+					if want := slices.Sorted(slices.Values(pt.Columns)); !slices.Equal(got, want) {
+						t.Errorf("ReadProjection reads %v of %s, ProjectedTables lists %v", got, pt.Table, want)
+					}
+				}
 				row, ok := editableRow(clean, pt.Table)
 				if !ok {
 					t.Errorf("the scenario has no %s row to edit", pt.Table)
