@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/bkpsdm/seleksi/internal/auditchain"
 )
@@ -108,13 +111,36 @@ func ProjectionJSON(s string) string {
 }
 
 // ReadProjection reads every projected row of one selection, as stored, in table order and
-// by key. It changes nothing.
+// by key. It changes nothing. On PostgreSQL the tables are read in one repeatable-read
+// transaction, so that a command applied meanwhile is either wholly in the rows or not at
+// all; SQLite is read table by table (a read transaction there would take the write lock,
+// with the store's immediate transactions), and the verifier tolerates what that costs.
 func (s *Store) ReadProjection(ctx context.Context, selectionID string) ([]ProjectionRow, error) {
 	op := fmt.Sprintf("store: read the projection of selection %q", selectionID)
-	db := s.db.WithContext(ctx)
+	var out []ProjectionRow
+	read := func(tx *gorm.DB) error {
+		var err error
+		out, err = readProjection(tx, selectionID)
+		return err
+	}
+	var err error
+	if s.dialect == Postgres {
+		err = retry(ctx, func() error {
+			return s.db.WithContext(ctx).Transaction(read, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+		})
+	} else {
+		err = read(s.db.WithContext(ctx))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return out, nil
+}
+
+func readProjection(db *gorm.DB, selectionID string) ([]ProjectionRow, error) {
 	var sel selectionRow
 	if err := db.Take(&sel, "id = ?", selectionID).Error; err != nil {
-		return nil, fmt.Errorf("%s: %w", op, notFound(err))
+		return nil, notFound(err)
 	}
 	out := []ProjectionRow{{Table: TableSelections, Key: sel.ID, Columns: map[string]string{
 		"workflow_id": sel.WorkflowID, "stage": sel.Stage, "phase": sel.Phase, "stage_opened_at": ProjectionValue(sel.StageOpenedAt),
@@ -129,7 +155,7 @@ func (s *Store) ReadProjection(ctx context.Context, selectionID string) ([]Proje
 	}
 	var apps []applicationRow
 	if err := read(&apps, "id"); err != nil {
-		return nil, fmt.Errorf("%s: applications: %w", op, err)
+		return nil, fmt.Errorf("applications: %w", err)
 	}
 	for _, a := range apps {
 		out = append(out, ProjectionRow{Table: TableApplications, Key: a.ID,
@@ -141,7 +167,7 @@ func (s *Store) ReadProjection(ctx context.Context, selectionID string) ([]Proje
 	}
 	var results []stageResultRow
 	if err := read(&results, "stage, revision"); err != nil {
-		return nil, fmt.Errorf("%s: stage results: %w", op, err)
+		return nil, fmt.Errorf("stage results: %w", err)
 	}
 	for _, r := range results {
 		out = append(out, ProjectionRow{Table: TableStageResults, Key: r.Stage + "/" + strconv.Itoa(r.Revision), Columns: map[string]string{
@@ -151,7 +177,7 @@ func (s *Store) ReadProjection(ctx context.Context, selectionID string) ([]Proje
 	}
 	var lines []applicationResultRow
 	if err := read(&lines, "application_id, stage"); err != nil {
-		return nil, fmt.Errorf("%s: application results: %w", op, err)
+		return nil, fmt.Errorf("application results: %w", err)
 	}
 	for _, r := range lines {
 		out = append(out, ProjectionRow{Table: TableApplicationResults, Key: r.ApplicationID + "/" + r.Stage, Columns: map[string]string{
@@ -162,7 +188,7 @@ func (s *Store) ReadProjection(ctx context.Context, selectionID string) ([]Proje
 	}
 	var objections []objectionRow
 	if err := read(&objections, "id"); err != nil {
-		return nil, fmt.Errorf("%s: objections: %w", op, err)
+		return nil, fmt.Errorf("objections: %w", err)
 	}
 	for _, o := range objections {
 		out = append(out, ProjectionRow{Table: TableObjections, Key: o.ID, Columns: map[string]string{
@@ -173,7 +199,7 @@ func (s *Store) ReadProjection(ctx context.Context, selectionID string) ([]Proje
 	}
 	var conflicts []conflictRow
 	if err := read(&conflicts, "member_id, application_id"); err != nil {
-		return nil, fmt.Errorf("%s: conflicts: %w", op, err)
+		return nil, fmt.Errorf("conflicts: %w", err)
 	}
 	for _, c := range conflicts {
 		out = append(out, ProjectionRow{Table: TableConflicts, Key: c.MemberID + "/" + c.ApplicationID, Columns: map[string]string{

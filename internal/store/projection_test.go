@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"slices"
 	"testing"
 
@@ -54,5 +55,12 @@ func TestProjectedColumnsClassified(t *testing.T) {
 		if _, ok := rowTypes()[table]; !ok {
 			t.Errorf("table %s is listed but has no row type", table)
 		}
+	}
+}
+
+func TestReadProjectionUnknownSelection(t *testing.T) {
+	s := sqliteFactory(t, true)
+	if _, err := s.ReadProjection(t.Context(), "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown selection: %v, want ErrNotFound", err)
 	}
 }
