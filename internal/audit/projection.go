@@ -406,7 +406,12 @@ func CompareProjection(expected, stored []ProjectionRow) []Finding {
 			case !inGot:
 				add(want.Table, want.Key, col, "the history gives %s; the store does not serve this column", quote(w))
 			case w != g:
-				add(want.Table, want.Key, col, "the history gives %s, the store has %s%s", quote(w), quote(g), entryDiff(col, w, g))
+				if d := entryDiff(col, w, g); d != "" {
+					// A list's differing lines say more than two long lists.
+					add(want.Table, want.Key, col, "the history and the store differ: %s", d)
+				} else {
+					add(want.Table, want.Key, col, "the history gives %s, the store has %s", quote(w), quote(g))
+				}
 			}
 		}
 	}
@@ -438,6 +443,7 @@ func columnsOf(a, b ProjectionRow) []string {
 	return cols
 }
 
+// quote shows a value in a finding: text quoted, JSON as it is, long values cut.
 func quote(s string) string {
 	if s == "" {
 		return "nothing"
@@ -445,12 +451,19 @@ func quote(s string) string {
 	if len(s) > 200 {
 		s = s[:200] + "..."
 	}
+	if json.Valid([]byte(s)) && (s[0] == '[' || s[0] == '{') {
+		return s
+	}
 	return strconv.Quote(s)
 }
 
-// entryDiff names the entries of a published result that differ, so that a finding on a
-// long list says which candidate's line changed and how.
+// entryDiff names the entries of a published result (or the component scores of a result
+// line) that differ, so that a finding on a long list says which candidate's line or which
+// score changed and how; "" when the column is not such a list.
 func entryDiff(col, want, got string) string {
+	if col == "scores" {
+		return scoreDiff(want, got)
+	}
 	if col != "entries" {
 		return ""
 	}
@@ -484,9 +497,9 @@ func entryDiff(col, want, got string) string {
 		}
 	}
 	if len(diffs) == 0 {
-		return " (the entries are in another order)"
+		return "the same entries in another order"
 	}
-	return "; " + strings.Join(diffs, "; ")
+	return strings.Join(diffs, "; ")
 }
 
 func orNothing(s string) string {
@@ -494,4 +507,48 @@ func orNothing(s string) string {
 		return "nothing"
 	}
 	return s
+}
+
+// scoreDiff names the component scores that differ.
+func scoreDiff(want, got string) string {
+	var w, g []struct {
+		Component string `json:"component"`
+		Score     int64  `json:"score"`
+	}
+	if json.Unmarshal([]byte(want), &w) != nil || json.Unmarshal([]byte(got), &g) != nil {
+		return ""
+	}
+	scores := func(list []struct {
+		Component string `json:"component"`
+		Score     int64  `json:"score"`
+	}) (map[string]int64, []string) {
+		m := map[string]int64{}
+		var names []string
+		for _, c := range list {
+			if _, dup := m[c.Component]; !dup {
+				names = append(names, c.Component)
+			}
+			m[c.Component] = c.Score
+		}
+		return m, names
+	}
+	wm, wn := scores(w)
+	gm, gn := scores(g)
+	var diffs []string
+	for _, c := range wn {
+		if v, ok := gm[c]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s: history %d, store none", c, wm[c]))
+		} else if v != wm[c] {
+			diffs = append(diffs, fmt.Sprintf("%s: history %d, store %d", c, wm[c], v))
+		}
+	}
+	for _, c := range gn {
+		if _, ok := wm[c]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s: history none, store %d", c, gm[c]))
+		}
+	}
+	if len(diffs) == 0 {
+		return ""
+	}
+	return strings.Join(diffs, "; ") + " (hundredths of a point)"
 }

@@ -230,7 +230,7 @@ func TestAuditReplay(t *testing.T) {
 		{"cancelled selection", []string{files["cancelled"], "--key", key}, ExitOK, []string{"STAGE_CANCELLED"}, nil},
 		{"bundle with the published results", []string{files["projection"], "--key", key}, ExitOK, []string{"Result        ok"}, []string{"NOT OK"}},
 		{"a published score changed in the store", []string{files["score"], "--key", key}, ExitVerification,
-			[]string{audit.KindProjectionMismatch, "application_results " + scoreRow + " column scores: the history gives"}, nil},
+			[]string{audit.KindProjectionMismatch, "application_results " + scoreRow + " column scores: the history and the store differ: SCORE_COMPONENT_", "history 8000, store 18000"}, nil},
 		{"signed with another key", []string{files["happy"], "--key", impostor}, ExitVerification,
 			[]string{"does NOT verify", audit.KindSignatureInvalid, "manifest.sig"}, nil},
 		{"one byte of a history changed", []string{files["tampered"], "--key", key}, ExitVerification,
