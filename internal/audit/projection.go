@@ -416,7 +416,11 @@ func CompareProjection(expected, stored []ProjectionRow) []Finding {
 		}
 	}
 	for _, got := range stored {
-		if seen[got.Table+"\x00"+got.Key] || got.StoreOnly {
+		// Withdrawn during the announcement, before any close saw it: decided from the
+		// row's own columns rather than from the exporter's StoreOnly flag.
+		withdrawnEarly := got.Table == tableApplications && got.Columns["state"] == string(workflows.AppWithdrawn) &&
+			got.Columns["eliminated_stage"] == string(workflows.StageAnnouncement)
+		if seen[got.Table+"\x00"+got.Key] || withdrawnEarly {
 			continue
 		}
 		// Until the announcement closes, the store alone knows the applications; the
