@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -110,7 +111,8 @@ func jsonText(v any) string {
 	return string(c)
 }
 
-// storeActiveStates are the application states the store moves along with the selection's stage.
+// storeActive reports whether the store moves an application in this state along with the
+// selection's stage.
 func storeActive(state string) bool {
 	return state == string(workflows.AppSubmitted) || state == string(workflows.AppInProgress) || state == string(workflows.AppShortlisted)
 }
@@ -159,8 +161,12 @@ func expectedProjection(facts HistoryFacts, cutoffRun int, cutoffEvent int64, pe
 			// An application an earlier close froze that this close no longer lists was
 			// withdrawn while an extension had the window open again: the store alone
 			// records that.
+			listed := make(map[string]bool, len(s.ApplicationIDs))
+			for _, id := range s.ApplicationIDs {
+				listed[id] = true
+			}
 			for id := range p.submitted {
-				if !slices.Contains(s.ApplicationIDs, id) {
+				if !listed[id] {
 					p.drop(tableApplications, id)
 					delete(p.submitted, id)
 				}
@@ -186,10 +192,7 @@ func expectedProjection(facts HistoryFacts, cutoffRun int, cutoffEvent int64, pe
 		steps = append(steps, step{r.Run, event, func() { p.apply(sel, r) }})
 	}
 	slices.SortStableFunc(steps, func(a, b step) int {
-		if a.run != b.run {
-			return a.run - b.run
-		}
-		return int(a.event - b.event)
+		return cmp.Or(cmp.Compare(a.run, b.run), cmp.Compare(a.event, b.event))
 	})
 	for _, s := range steps {
 		if cutoffRun > 0 && (s.run > cutoffRun || (s.run == cutoffRun && s.event > cutoffEvent)) {
