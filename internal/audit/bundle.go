@@ -37,17 +37,12 @@ const (
 	SignatureName = "manifest.sig"
 	EventsPart    = "audit/events.json"
 	SnapshotsPart = "audit/snapshots.json"
-	// ProjectionPart holds the store's projected rows: the published stage results with
-	// their entries, each application's result lines and status, objections and answers,
-	// conflicts, the appointment, the selection's stage and windows.
-	ProjectionPart = "audit/projection.json"
-	historyDir     = "history/"
+	historyDir    = "history/"
 
 	// MediaTypeHistory is the protojson of temporal.api.history.v1.History.
-	MediaTypeHistory    = "application/vnd.temporal.history+json"
-	MediaTypeEvents     = "application/vnd.seleksi.audit-events+json"
-	MediaTypeDigests    = "application/vnd.seleksi.snapshot-digests+json"
-	MediaTypeProjection = "application/vnd.seleksi.projection+json"
+	MediaTypeHistory = "application/vnd.temporal.history+json"
+	MediaTypeEvents  = "application/vnd.seleksi.audit-events+json"
+	MediaTypeDigests = "application/vnd.seleksi.snapshot-digests+json"
 
 	// SignatureAlgorithm is the only algorithm bundles are signed with.
 	SignatureAlgorithm = "ed25519"
@@ -55,6 +50,14 @@ const (
 	// maxPartSize bounds what ReadBundle decompresses per file, so that a crafted archive
 	// cannot exhaust memory. Temporal caps one run's history at 50 MB.
 	maxPartSize = 256 << 20
+)
+
+// The projection part holds the store's projected rows: the published stage results with
+// their entries, each application's result lines and status, objections and answers,
+// conflicts, the appointment, the selection's stage and windows.
+const (
+	ProjectionPart      = "audit/projection.json"
+	MediaTypeProjection = "application/vnd.seleksi.projection+json"
 )
 
 // Manifest describes a bundle. Its canonical JSON encoding (see CanonicalJSON) is what is
@@ -117,7 +120,7 @@ type Part struct {
 }
 
 // Bundle is the content of an export. To write one, fill SelectionID, WorkflowID,
-// CreatedAt, Histories, Events, Snapshots and Projection; WriteBundle derives the manifest. ReadBundle
+// CreatedAt, Histories, Events and Snapshots; WriteBundle derives the manifest. ReadBundle
 // fills everything, including what was actually in the archive (Manifest, ManifestJSON,
 // Signature, Parts) so that the checks can say what differs.
 type Bundle struct {
@@ -127,8 +130,9 @@ type Bundle struct {
 	Histories   []RunHistory
 	Events      []AuditEvent
 	Snapshots   []SnapshotDigest
-	// Projection is the store's projection of the selection at export (store.ReadProjection);
-	// nil writes no projection part, as bundles of earlier versions have none.
+	// Projection is the store's projection of the selection at export (store.ReadProjection),
+	// to be filled as well; nil writes no projection part, as bundles of earlier versions
+	// have none.
 	Projection []ProjectionRow
 
 	Manifest     Manifest
