@@ -332,10 +332,23 @@ func printReplay(inv *invocation, out *replayOutput) error {
 			if f.Run > 0 {
 				run = strconv.Itoa(f.Run)
 			}
-			t.row(f.Kind, f.Part, run, joinInts(f.EventIDs), joinInts(f.Seqs), f.Message)
+			t.row(f.Kind, f.Part, run, joinInts(f.EventIDs), joinInts(f.Seqs), factMessage(f))
 		}
 	}
 	return t.tw.Flush()
+}
+
+// factMessage is a finding's message, led by the projected fact it concerns (table, row
+// key, column) when it concerns one, so that each line says what differs where.
+func factMessage(f audit.Finding) string {
+	if f.Table == "" {
+		return f.Message
+	}
+	fact := f.Table + " " + f.Row
+	if f.Column != "" {
+		fact += " column " + f.Column
+	}
+	return fact + ": " + f.Message
 }
 
 // partsVerdict summarises the part findings for the header.
