@@ -30,6 +30,7 @@ func (s *selection) openAnnouncement(ctx workflow.Context) error {
 			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{[]Message{m}}})
 	}
 	next := s.st.clone()
+	next.openFromSchedule(now)
 	next.Announcement = Announcement{Opens: now, Closes: closes, LastDay: last}
 	proj := s.projection(next.Announcement)
 	if err := s.projectWindow(ctx, proj); err != nil {
