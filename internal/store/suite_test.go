@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -139,9 +140,14 @@ func TestPostgresConcurrentMigrate(t *testing.T) {
 	if err != nil || cur != latest {
 		t.Fatalf("version %d of %d, %v", cur, latest, err)
 	}
-	// Each migration is recorded once (plus goose's initial version-0 row).
-	if n := count(t, stores[0], versionTable, "1 = 1"); n != latest+1 {
-		t.Fatalf("%d version rows, want %d", n, latest+1)
+	// Each migration is recorded once (plus goose's initial version-0 row). Migration numbers
+	// are handed out ahead of time, so they need not be contiguous: count the files.
+	files, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, stores[0], versionTable, "1 = 1"); n != int64(len(files))+1 {
+		t.Fatalf("%d version rows, want %d", n, len(files)+1)
 	}
 }
 
@@ -164,6 +170,7 @@ func runSuite(t *testing.T, open factory) {
 		{"AuditEvents", testAuditEvents},
 		{"Notifications", testNotifications},
 		{"WithdrawBeforeClose", testWithdrawBeforeClose},
+		{"WorkflowStarts", testWorkflowStarts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
