@@ -20,6 +20,7 @@ import (
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/reconcile"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
 )
@@ -270,5 +271,46 @@ func TestCreateSelectionReturnsThePlan(t *testing.T) {
 				t.Errorf("GET: %v, %v", got.GetSelection(), err)
 			}
 		})
+	}
+}
+
+// TestCreateSelectionDiesBeforeStartIsReconciled: the store write succeeds and the process
+// "dies" before the workflow starts (every start fails). The selection exists with its
+// recorded input; the reconciler starts its workflow with that input and marks it, and a
+// retry of the request afterwards returns the selection without starting anything twice.
+func TestCreateSelectionDiesBeforeStartIsReconciled(t *testing.T) {
+	dead := &startRecorder{err: errors.New("process killed")}
+	srv, st := newCreateServer(t, dead)
+	req := &seleksiv1.CreateSelectionRequest{RequestId: "req-create-01", SelectionId: "kadis-pupr-2026", Selection: validSelection()}
+	if _, err := srv.CreateSelection(adminContext(""), req); err == nil {
+		t.Fatal("the start failed, yet the create succeeded")
+	}
+	ctx := context.Background()
+	if _, err := st.GetSelection(ctx, "kadis-pupr-2026"); err != nil {
+		t.Fatalf("the store write did not happen: %v", err)
+	}
+
+	alive := &startRecorder{}
+	r := reconcile.New(alive, st, slog.New(slog.DiscardHandler), reconcile.Options{TaskQueue: "seleksi", Interval: time.Second,
+		Grace: 3 * time.Second, Now: func() time.Time { return createNow.Add(5 * time.Second) }})
+	if n, err := r.RunOnce(ctx); n != 1 || err != nil {
+		t.Fatalf("reconciler started %d, %v", n, err)
+	}
+	if len(alive.starts) != 1 {
+		t.Fatalf("%d starts", len(alive.starts))
+	}
+	s := alive.starts[0]
+	if s.opts.ID != workflows.WorkflowID("kadis-pupr-2026") || s.opts.TaskQueue != "seleksi" ||
+		s.in.SelectionID != "kadis-pupr-2026" || s.in.Windows.AnnouncementDays != 5 || s.in.Validate() != nil {
+		t.Errorf("reconciler started %+v with %+v", s.opts, s.in)
+	}
+	if n, err := r.RunOnce(ctx); n != 0 || err != nil {
+		t.Errorf("second pass started %d, %v", n, err)
+	}
+	// The client's retry finds the stored selection; the start is idempotent.
+	srv2 := NewSelectionServer(st, alive, slog.New(slog.DiscardHandler), SelectionOptions{TaskQueue: "seleksi",
+		Now: func() time.Time { return createNow.Add(10 * time.Second) }})
+	if resp, err := srv2.CreateSelection(adminContext(""), req); err != nil || resp.GetSelection().GetName() != "selections/kadis-pupr-2026" {
+		t.Fatalf("retry: %v, %v", resp, err)
 	}
 }
