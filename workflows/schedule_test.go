@@ -58,6 +58,11 @@ func TestScheduledAnnouncementOpensOnTime(t *testing.T) {
 			if want := wib(t, "2026-07-25 00:00"); !after.Announcement.Closes.Equal(want) {
 				t.Errorf("closes %s, want %s", after.Announcement.Closes, want)
 			}
+			// The store compares the wall clock with the window's bounds: both are wall time,
+			// the opening before the close, however the selection's clock runs.
+			if w := store.windows[0]; !w.Opens.Equal(wallOpen) || !w.Opens.Before(w.ClosesWall) {
+				t.Errorf("projected window opens %s, closes (wall) %s; want it to open at %s", w.Opens, w.ClosesWall, wallOpen)
+			}
 			if kinds := store.kinds(); len(kinds) < 2 || kinds[0] != EvtScheduled || kinds[1] != EvtOpened {
 				t.Errorf("records %v, want %s then %s", kinds, EvtScheduled, EvtOpened)
 			}
