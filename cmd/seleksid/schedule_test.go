@@ -69,6 +69,13 @@ func TestScheduledSelectionAndReconcilerEndToEnd(t *testing.T) {
 	if applied.Application.State != "APPLICATION_STATE_SUBMITTED" {
 		t.Errorf("application after the opening: %+v", applied)
 	}
+	// The scheduled start and the opening are in the audit trail, and the store agrees with
+	// the replayed history.
+	var rep verificationJSON
+	e.must(http.MethodPost, "/v1/selections/"+e.id+":verify", e.tok.mint(auth.RoleAuditor, "inspektorat"), map[string]any{"replay": true}, &rep)
+	if !rep.Report.OK || !rep.Report.Replayed {
+		t.Errorf("verification of the scheduled selection: ok %v replayed %v, findings %+v", rep.Report.OK, rep.Report.Replayed, rep.Report.Findings)
+	}
 
 	// --- A creation that died between the store write and the workflow start. ---
 	st, err := store.Open(context.Background(), e.storeURL)
