@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"buf.build/go/protovalidate"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -312,5 +313,31 @@ func TestCreateSelectionDiesBeforeStartIsReconciled(t *testing.T) {
 		Now: func() time.Time { return createNow.Add(10 * time.Second) }})
 	if resp, err := srv2.CreateSelection(adminContext(""), req); err != nil || resp.GetSelection().GetName() != "selections/kadis-pupr-2026" {
 		t.Fatalf("retry: %v, %v", resp, err)
+	}
+}
+
+// TestAnnouncementOpenTimeRules: the proto's rules on announcement_open_time, which the
+// validation interceptor enforces with the real clock, accept a future opening within a
+// year and refuse a past one or one further ahead.
+func TestAnnouncementOpenTimeRules(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    time.Duration
+		valid bool
+	}{
+		{"tomorrow", 24 * time.Hour, true},
+		{"in eleven months", 330 * 24 * time.Hour, true},
+		{"an hour ago", -time.Hour, false},
+		{"in thirteen months", 400 * 24 * time.Hour, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sel := validSelection()
+			sel.AnnouncementOpenTime = timestamppb.New(time.Now().Add(tc.in))
+			err := protovalidate.Validate(&seleksiv1.CreateSelectionRequest{RequestId: "req-00000001", Selection: sel})
+			if (err == nil) != tc.valid {
+				t.Errorf("valid = %v, want %v: %v", err == nil, tc.valid, err)
+			}
+		})
 	}
 }
