@@ -18,6 +18,7 @@ import (
 //   - a selection created with announcementOpenTime two selection days ahead is answered with
 //     its computed window, is public in STAGE_SCHEDULED, and opens its announcement by itself
 //     at that instant of its clock;
+//   - a scheduled selection can be cancelled before it opens;
 //   - a selection whose creation died between the store write and the workflow start (written
 //     here straight into the store with its workflow input, as the API does before starting)
 //     gets its workflow from the reconciler within seconds, and opens its announcement.
@@ -75,6 +76,19 @@ func TestScheduledSelectionAndReconcilerEndToEnd(t *testing.T) {
 	e.must(http.MethodPost, "/v1/selections/"+e.id+":verify", e.tok.mint(auth.RoleAuditor, "inspektorat"), map[string]any{"replay": true}, &rep)
 	if !rep.Report.OK || !rep.Report.Replayed {
 		t.Errorf("verification of the scheduled selection: ok %v replayed %v, findings %+v", rep.Report.OK, rep.Report.Replayed, rep.Report.Findings)
+	}
+
+	// --- Cancelled while scheduled: the secretariat withdraws an announcement planned a month
+	// ahead; it ends cancelled and never opens. ---
+	later := e.id + "-later"
+	body["announcementOpenTime"] = time.Now().UTC().Add(30 * 24 * time.Hour).Format(time.RFC3339)
+	e.must(http.MethodPost, "/v1/selections?requestId=req-sched-0002&selectionId="+later, admin, body, nil)
+	waitForStage(t, e, later, "STAGE_SCHEDULED", 30*time.Second)
+	var cancelled struct{ Selection selectionJSON }
+	e.must(http.MethodPost, "/v1/selections/"+later+":cancel", admin,
+		map[string]any{"requestId": "req-cancel-0001", "reason": "formasi jabatan dihapus"}, &cancelled)
+	if cancelled.Selection.Stage != "STAGE_CANCELLED" {
+		t.Errorf("cancelled while scheduled: %+v", cancelled.Selection)
 	}
 
 	// --- A creation that died between the store write and the workflow start. ---
