@@ -26,17 +26,23 @@ func (in SelectionInput) scheduledStart() bool { return !in.AnnouncementOpensAt.
 // announceSchedule publishes a scheduled selection: the store shows it in StageScheduled with
 // its opening time, and the audit trail records the plan. The announcement opens later, from
 // the main loop (see systemStep). It runs once, as the first record of the selection.
+//
+// It holds the lock: a scheduled selection can be cancelled the moment it is created, and the
+// cancel must wait for this first record instead of committing beside it (two records with
+// one sequence number, the later commit overwriting the other's state).
 func (s *selection) announceSchedule(ctx workflow.Context) error {
 	workflow.GetVersion(ctx, ChangeIDScheduledOpening, workflow.DefaultVersion, 1)
-	opens := utc(s.in.AnnouncementOpensAt)
-	local := opens.Format("2006-01-02 15:04")
-	if loc, err := s.in.Calendar.Zone.Location(); err == nil {
-		local = opens.In(loc).Format("2006-01-02 15:04")
-	}
-	m := msg(EvtScheduled, "The announcement will open on %s (%s).", "Pengumuman akan dibuka pada %s (%s).",
-		local, s.in.Calendar.Zone)
-	next := s.st.clone()
-	return s.commit(ctx, next, CommandRecord{Kind: EvtScheduled, Actor: systemActor(), Message: &m})
+	return s.locked(ctx, func() error {
+		opens := utc(s.in.AnnouncementOpensAt)
+		local := opens.Format("2006-01-02 15:04")
+		if loc, err := s.in.Calendar.Zone.Location(); err == nil {
+			local = opens.In(loc).Format("2006-01-02 15:04")
+		}
+		m := msg(EvtScheduled, "The announcement will open on %s (%s).", "Pengumuman akan dibuka pada %s (%s).",
+			local, s.in.Calendar.Zone)
+		next := s.st.clone()
+		return s.commit(ctx, next, CommandRecord{Kind: EvtScheduled, Actor: systemActor(), Message: &m})
+	})
 }
 
 // openFromSchedule moves a scheduled selection into the announcement it opens at now. For a

@@ -2,8 +2,11 @@ package workflows
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/bkpsdm/seleksi/workflows/calendar"
 )
@@ -153,5 +156,53 @@ func TestPlanAnnouncementWindow(t *testing.T) {
 				t.Errorf("plan %+v", p)
 			}
 		})
+	}
+}
+
+// TestCancelRightAfterCreation: a cancel that arrives while the scheduled selection is still
+// recording its first step waits for it, then applies: the selection ends cancelled, with the
+// records in order and numbered without a gap.
+func TestCancelRightAfterCreation(t *testing.T) {
+	start := wib(t, "2026-07-06 08:00")
+	store := &fakeStore{}
+	h := newHarness(t, start, store)
+	in := testInput(t)
+	in.AnnouncementOpensAt = wib(t, "2026-08-03 08:00")
+	// The first record's store write holds until the cancel has been accepted (its validator
+	// passed), so that the cancel's handler runs while the first step is under way.
+	var (
+		once, issued sync.Once
+		accepted     = make(chan struct{})
+		cancelErr    error
+		completed    bool
+	)
+	store.onApply = func(rec CommandRecord) {
+		if rec.Kind != EvtScheduled {
+			return
+		}
+		issued.Do(func() {
+			go h.env.UpdateWorkflow(UpdateCancel, "req-cancel-early", &testsuite.TestUpdateCallback{
+				OnAccept:   func() { once.Do(func() { close(accepted) }) },
+				OnReject:   func(err error) { cancelErr = err; once.Do(func() { close(accepted) }) },
+				OnComplete: func(_ any, err error) { cancelErr, completed = err, true },
+			}, CancelArgs{Actor: adminActor, Reason: "salah jadwal"})
+			<-accepted
+		})
+	}
+	h.run(in)
+	if !completed || cancelErr != nil {
+		t.Fatalf("cancel: completed %v, %v", completed, cancelErr)
+	}
+	if r := h.result(); r.Stage != StageCancelled {
+		t.Fatalf("result %+v", r)
+	}
+	kinds := store.kinds()
+	if len(kinds) != 2 || kinds[0] != EvtScheduled || kinds[1] != CmdCancel {
+		t.Fatalf("records %v", kinds)
+	}
+	for i, r := range store.records {
+		if r.Seq != int64(i+1) {
+			t.Errorf("record %d (%s) has seq %d", i, r.Kind, r.Seq)
+		}
 	}
 }

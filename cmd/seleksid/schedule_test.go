@@ -14,7 +14,7 @@ import (
 )
 
 // TestScheduledSelectionAndReconcilerEndToEnd runs the real seleksid (embedded Temporal,
-// SQLite, compressed days) and checks two things of a selection's creation:
+// SQLite or PostgreSQL, compressed days) and checks two things of a selection's creation:
 //   - a selection created with announcementOpenTime two selection days ahead is answered with
 //     its computed window, is public in STAGE_SCHEDULED, and opens its announcement by itself
 //     at that instant of its clock;
@@ -23,7 +23,13 @@ import (
 //     here straight into the store with its workflow input, as the API does before starting)
 //     gets its workflow from the reconciler within seconds, and opens its announcement.
 func TestScheduledSelectionAndReconcilerEndToEnd(t *testing.T) {
-	_, e := startStack(t, stackDatabases()[0], "sched-")
+	for _, db := range stackDatabases() {
+		t.Run(db.name, func(t *testing.T) { runScheduledAndReconciled(t, db) })
+	}
+}
+
+func runScheduledAndReconciled(t *testing.T, db stackDatabase) {
+	_, e := startStack(t, db, "sched-")
 	admin := e.tok.mint(auth.RoleAdmin, "admin-bkpsdm")
 	cand := e.tok.mint(auth.RoleCandidate, "kandidat-1")
 
