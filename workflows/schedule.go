@@ -20,6 +20,24 @@ const ChangeIDScheduledOpening = "scheduled-opening"
 // EvtScheduled is the record of a selection that waits for its announcement to open.
 const EvtScheduled = "AnnouncementScheduled"
 
+// ChangeIDLockedOpening marks runs whose announcement opens with the selection's lock held,
+// so that a command sent right after the creation (a cancel) waits for the opening instead of
+// committing beside it with the same sequence number. Runs recorded before it opened without
+// the lock and replay that way.
+const ChangeIDLockedOpening = "locked-opening"
+
+// firstStep makes a new selection's first record: the schedule of a scheduled selection, or
+// the opening of the announcement.
+func (s *selection) firstStep(ctx workflow.Context) error {
+	if s.st.Stage == StageScheduled {
+		return s.announceSchedule(ctx)
+	}
+	if workflow.GetVersion(ctx, ChangeIDLockedOpening, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return s.openAnnouncement(ctx)
+	}
+	return s.locked(ctx, func() error { return s.openAnnouncement(ctx) })
+}
+
 // scheduledStart reports whether a new selection with this input waits for its announcement.
 func (in SelectionInput) scheduledStart() bool { return !in.AnnouncementOpensAt.IsZero() }
 

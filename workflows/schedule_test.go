@@ -159,15 +159,31 @@ func TestPlanAnnouncementWindow(t *testing.T) {
 	}
 }
 
-// TestCancelRightAfterCreation: a cancel that arrives while the scheduled selection is still
-// recording its first step waits for it, then applies: the selection ends cancelled, with the
-// records in order and numbered without a gap.
+// TestCancelRightAfterCreation: a cancel that arrives while a new selection is still
+// recording its first step (the schedule, or the opening of the announcement) waits for it,
+// then applies: the selection ends cancelled, with the records in order and numbered without
+// a gap.
 func TestCancelRightAfterCreation(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opens string
+		first string
+	}{
+		{"scheduled", "2026-08-03 08:00", EvtScheduled},
+		{"opens at once", "", EvtOpened},
+	} {
+		t.Run(tc.name, func(t *testing.T) { cancelRightAfterCreation(t, tc.opens, tc.first) })
+	}
+}
+
+func cancelRightAfterCreation(t *testing.T, opens, first string) {
 	start := wib(t, "2026-07-06 08:00")
 	store := &fakeStore{}
 	h := newHarness(t, start, store)
 	in := testInput(t)
-	in.AnnouncementOpensAt = wib(t, "2026-08-03 08:00")
+	if opens != "" {
+		in.AnnouncementOpensAt = wib(t, opens)
+	}
 	// The first record's store write holds until the cancel has been accepted (its validator
 	// passed), so that the cancel's handler runs while the first step is under way.
 	var (
@@ -177,7 +193,7 @@ func TestCancelRightAfterCreation(t *testing.T) {
 		completed    bool
 	)
 	store.onApply = func(rec CommandRecord) {
-		if rec.Kind != EvtScheduled {
+		if rec.Kind != first {
 			return
 		}
 		issued.Do(func() {
@@ -197,7 +213,7 @@ func TestCancelRightAfterCreation(t *testing.T) {
 		t.Fatalf("result %+v", r)
 	}
 	kinds := store.kinds()
-	if len(kinds) != 2 || kinds[0] != EvtScheduled || kinds[1] != CmdCancel {
+	if len(kinds) != 2 || kinds[0] != first || kinds[1] != CmdCancel {
 		t.Fatalf("records %v", kinds)
 	}
 	for i, r := range store.records {

@@ -293,11 +293,7 @@ func (s *selection) now(ctx workflow.Context) time.Time { return s.st.Clock.Now(
 
 func (s *selection) run(ctx workflow.Context) (SelectionResult, error) {
 	if s.st.Seq == 0 {
-		first := s.openAnnouncement
-		if s.st.Stage == StageScheduled {
-			first = s.announceSchedule
-		}
-		if err := first(ctx); err != nil {
+		if err := s.firstStep(ctx); err != nil {
 			return SelectionResult{}, err
 		}
 	}
