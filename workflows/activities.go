@@ -44,7 +44,9 @@ type WindowProjection struct {
 	SelectionID string `json:"selectionId"`
 	// Key is the idempotency key: "window-<n>" for the n-th projection.
 	Key string `json:"key"`
-	// Opens and Closes are selection time; Closes is exclusive (the end of the last working day).
+	// Closes is selection time and exclusive (the end of the last working day). Opens is the
+	// wall-clock instant the window opened, which the API compares the current time with; it
+	// equals the selection time except for a scheduled selection on a compressed time scale.
 	Opens  time.Time `json:"opens"`
 	Closes time.Time `json:"closes"`
 	// ClosesWall is the wall-clock instant of the close. It differs from Closes only when the

@@ -30,6 +30,7 @@ func (s *selection) openAnnouncement(ctx workflow.Context) error {
 			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{[]Message{m}}})
 	}
 	next := s.st.clone()
+	next.openFromSchedule(now)
 	next.Announcement = Announcement{Opens: now, Closes: closes, LastDay: last}
 	proj := s.projection(next.Announcement)
 	if err := s.projectWindow(ctx, proj); err != nil {
@@ -40,12 +41,15 @@ func (s *selection) openAnnouncement(ctx workflow.Context) error {
 	return s.commit(ctx, next, CommandRecord{Kind: EvtOpened, Actor: systemActor(), Window: &proj, Message: &m})
 }
 
+// projection is what the store shows of the window. The store compares the current (wall)
+// time with the opening, as with the close (ClosesWall); the two clocks differ at the opening
+// only for a scheduled selection on a time scale.
 func (s *selection) projection(a Announcement) WindowProjection {
 	return WindowProjection{
 		WorkflowID:  s.wfID,
 		SelectionID: s.in.SelectionID,
 		Key:         fmt.Sprintf("window-%d", a.Extensions),
-		Opens:       a.Opens,
+		Opens:       s.st.Clock.Wall(a.Opens),
 		Closes:      a.Closes,
 		ClosesWall:  s.st.Clock.Wall(a.Closes),
 		Extension:   a.Extensions,

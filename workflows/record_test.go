@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +35,9 @@ var (
 	recordFlag    = flag.Bool("record", false, "record workflow histories into testdata/ against a Temporal server")
 	temporalFlag  = flag.String("temporal", "localhost:7233", "Temporal frontend host:port for -record")
 	namespaceFlag = flag.String("namespace", "default", "Temporal namespace for -record")
+	// scenarioFlag records only the named scenarios, so that adding one leaves the recorded
+	// histories of the others as they are.
+	scenarioFlag = flag.String("scenario", "", "comma-separated scenarios to record with -record; empty records all")
 )
 
 // recordingStore is the Activities implementation of the recorder: one snapshot list per
@@ -225,9 +230,21 @@ func TestRecordHistories(t *testing.T) {
 		{"cancelled-at-competency", func(now time.Time) [][]SnapshotApplication {
 			return [][]SnapshotApplication{apps(3, now)}
 		}, nil, driveCancelled},
+		// Scheduled two selection days ahead (four seconds), opened by the timer, closed with
+		// three applications, then cancelled during administrative screening.
+		{"scheduled-opened-then-cancelled", func(now time.Time) [][]SnapshotApplication {
+			return [][]SnapshotApplication{apps(3, now)}
+		}, func(in *SelectionInput) {
+			in.AnnouncementOpensAt = time.Now().UTC().Add(48 * time.Hour).Truncate(time.Second)
+		},
+			driveScheduled},
 	}
+
 	var wg sync.WaitGroup
 	for _, sc := range scenarios {
+		if *scenarioFlag != "" && !slices.Contains(strings.Split(*scenarioFlag, ","), sc.name) {
+			continue
+		}
 		d := &driver{t: t, c: c, name: sc.name, in: recordInput(t, "rec-"+sc.name)}
 		if sc.change != nil {
 			sc.change(&d.in)
@@ -326,6 +343,13 @@ func driveObjections(ctx context.Context, d *driver) {
 	}
 	d.update(ctx, UpdateAdvanceStage, AdvanceArgs{Actor: committee(chair), Stage: StageInterview})
 	d.decideAndAppoint(ctx, 0)
+}
+
+func driveScheduled(ctx context.Context, d *driver) {
+	d.waitFor(ctx, string(StageScheduled), func(st *SelectionState) bool { return st.Stage == StageScheduled && st.Seq == 1 })
+	d.stageOpen(ctx, StageAnnouncement)
+	d.stageOpen(ctx, StageAdministrativeScreening)
+	d.update(ctx, UpdateCancel, CancelArgs{Actor: adminActor, Reason: "the post was merged by the new organisation decree"})
 }
 
 func driveCancelled(ctx context.Context, d *driver) {

@@ -36,6 +36,9 @@ type SelectionInput struct {
 	TieBreak      TieBreakRule      `json:"tieBreak"`
 	PublishScores bool              `json:"publishScores"`
 	TimeScale     TimeScale         `json:"timeScale,omitzero"`
+	// AnnouncementOpensAt, when set, schedules the announcement: the selection waits in
+	// StageScheduled until this instant of its clock (see schedule.go). Zero opens it at once.
+	AnnouncementOpensAt time.Time `json:"announcementOpensAt,omitzero"`
 	// State is set only by continue-as-new: the state the previous run handed over.
 	State *SelectionState `json:"state,omitempty"`
 }
@@ -249,6 +252,9 @@ func newSelection(ctx workflow.Context, in SelectionInput) (*selection, error) {
 			Clock:         Clock{Origin: now, SecondsPerDay: in.TimeScale.SecondsPerDay},
 			Applications:  []Application{},
 		}
+		if in.scheduledStart() {
+			s.st.Stage, s.st.Phase = StageScheduled, ""
+		}
 	}
 	s.indexStage = workflow.GetVersion(ctx, ChangeIDStageSearchAttribute, workflow.DefaultVersion, 1) == 1
 	if s.indexStage {
@@ -287,7 +293,7 @@ func (s *selection) now(ctx workflow.Context) time.Time { return s.st.Clock.Now(
 
 func (s *selection) run(ctx workflow.Context) (SelectionResult, error) {
 	if s.st.Seq == 0 {
-		if err := s.openAnnouncement(ctx); err != nil {
+		if err := s.firstStep(ctx); err != nil {
 			return SelectionResult{}, err
 		}
 	}
@@ -333,6 +339,8 @@ func (s *selection) run(ctx workflow.Context) (SelectionResult, error) {
 func (s *selection) systemStep(ctx workflow.Context) (bool, time.Time) {
 	now := s.now(ctx)
 	switch {
+	case s.st.Stage == StageScheduled:
+		return !now.Before(s.in.AnnouncementOpensAt), s.in.AnnouncementOpensAt
 	case s.st.Stage == StageAnnouncement:
 		return !now.Before(s.st.Announcement.Closes), s.st.Announcement.Closes
 	case s.st.Phase == PhaseObjections:
@@ -352,6 +360,9 @@ func (s *selection) step(ctx workflow.Context) error {
 	due, _ := s.systemStep(ctx)
 	if !due {
 		return nil // a command changed the situation while we waited for the lock
+	}
+	if s.st.Stage == StageScheduled {
+		return s.openAnnouncement(ctx)
 	}
 	if s.st.Stage == StageAnnouncement {
 		return s.closeAnnouncement(ctx)

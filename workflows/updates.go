@@ -360,6 +360,8 @@ func wrongStage(want Stage, st Stage) *Message {
 // stageName is a stage's name for people.
 func stageName(st Stage) Message {
 	switch st {
+	case StageScheduled:
+		return Message{Code: string(st), EN: "the scheduled announcement", ID: "pengumuman terjadwal"}
 	case StageAnnouncement:
 		return Message{Code: string(st), EN: "the announcement", ID: "pengumuman"}
 	case StageAdministrativeScreening:

@@ -156,6 +156,7 @@ func capitalize(s string) string {
 
 func stageText(s workflows.Stage, en bool) string {
 	names := map[workflows.Stage][2]string{
+		workflows.StageScheduled:               {"pengumuman terjadwal", "the scheduled announcement"},
 		workflows.StageAnnouncement:            {"pengumuman", "the announcement"},
 		workflows.StageAdministrativeScreening: {"seleksi administrasi", "administrative screening"},
 		workflows.StageCompetencyTest:          {"uji kompetensi", "the competency test"},

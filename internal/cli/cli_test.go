@@ -52,7 +52,8 @@ func TestCommandsSendTheRightRequest(t *testing.T) {
 				if r.GetSelectionId() != "dinas-pendidikan-2026" || s.GetPositionTitle() != "Kepala Dinas Pendidikan" ||
 					len(s.GetCommittee()) != 5 || s.GetTimeZone() != seleksiv1.TimeZone_TIME_ZONE_WIB ||
 					s.GetScoreWeights().GetCompetencyTest() != 40 || s.GetCommittee()[1].GetPostLevel() != seleksiv1.PostLevel_POST_LEVEL_JPT_PRATAMA ||
-					len(s.GetHolidayOverrides()) != 1 || s.GetHolidayOverrides()[0].GetDate() != "2026-12-24" {
+					len(s.GetHolidayOverrides()) != 2 || s.GetHolidayOverrides()[0].GetDate() != "2026-12-24" ||
+					s.GetHolidayOverrides()[1].GetDate() != "2027-01-01" {
 					t.Errorf("request = %v", r)
 				}
 			},

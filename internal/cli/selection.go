@@ -38,8 +38,25 @@ against the API's rules before it is sent. See internal/cli/testdata/selection.y
 			if err != nil {
 				return err
 			}
-			return inv.print(resp, func(t *table) { inv.selectionTable(t, resp.GetSelection()) })
+			return inv.print(resp, func(t *table) {
+				inv.selectionTable(t, resp.GetSelection())
+				planTable(t, resp.GetAnnouncementPlan())
+			})
 		},
+	}
+}
+
+// planTable shows the announcement window the server computed at creation, in the agency's
+// own time zone.
+func planTable(t *table, p *seleksiv1.AnnouncementPlan) {
+	if p == nil {
+		return
+	}
+	t.blank()
+	t.field("Announcement opens", p.GetOpenLocalTime())
+	t.field("Announcement closes", p.GetCloseLocalTime()+" (last day "+p.GetLastDay()+")")
+	if p.GetExtensionsPossible() {
+		t.field("Latest close", p.GetLatestCloseLocalTime()+" with every extension (last day "+p.GetLatestLastDay()+")")
 	}
 }
 
@@ -338,6 +355,9 @@ func (inv *invocation) selectionTable(t *table, s *seleksiv1.Selection) {
 	t.field("Stage", stageSlug(s.GetStage()))
 	t.field("Stage opened", fmtTime(s.GetStageOpenTime()))
 	t.field("Stage closes", fmtTime(s.GetStageCloseTime()))
+	if s.GetStage() == seleksiv1.Stage_STAGE_SCHEDULED {
+		t.field("Announcement opens", fmtTime(s.GetAnnouncementOpenTime()))
+	}
 	if c := s.GetApplicationCounts(); c != nil {
 		t.row("Applications", fmt.Sprintf("%d total: %d submitted, %d in progress, %d eliminated, %d withdrawn, %d decided",
 			c.GetTotal(), c.GetSubmitted(), c.GetInProgress(), c.GetEliminated(), c.GetWithdrawn(), c.GetDecided()))

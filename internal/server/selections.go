@@ -2,15 +2,13 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"time"
 
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -21,6 +19,7 @@ import (
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/reconcile"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
 )
@@ -39,6 +38,7 @@ type Store interface {
 	ListObjections(ctx context.Context, selectionID, applicationID string, opts store.ListOptions) (store.Page[store.Objection], error)
 	GetObjection(ctx context.Context, selectionID, id string) (store.Objection, error)
 	WithdrawBeforeClose(ctx context.Context, in store.WithdrawInput) (store.Application, error)
+	MarkWorkflowStarted(ctx context.Context, selectionID string, at time.Time) error
 }
 
 // SelectionOptions configure the selection handlers.
@@ -102,9 +102,10 @@ func principal(ctx context.Context) auth.Principal {
 	return p
 }
 
-// CreateSelection records the definition in the store (idempotently by request_id), then
-// starts the selection's workflow. A retry after a failure in between finds the stored
-// definition and starts the workflow then.
+// CreateSelection checks the plan, records the definition together with the workflow's input
+// in the store (idempotently by request_id), then starts the selection's workflow. A retry
+// after a failure in between finds the stored definition and starts the workflow then; when
+// no retry comes, the reconciler (internal/reconcile) starts it from the recorded input.
 func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.CreateSelectionRequest) (*seleksiv1.CreateSelectionResponse, error) {
 	id := selectionIDFor(req)
 	in, violations, err := selectionInput(id, req.GetSelection())
@@ -112,11 +113,30 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
 	in.TimeScale = workflows.TimeScale{SecondsPerDay: s.opts.SecondsPerDay}
+	lang := language(ctx)
 	if verr := in.Validate(); verr != nil {
-		lang := language(ctx)
 		for _, p := range workflows.ProblemsOf(verr) {
 			violations = append(violations, &errdetails.BadRequest_FieldViolation{
 				Field: "selection", Description: i18n.Text{ID: p.ID, EN: p.EN}.In(lang), Reason: p.Code})
+		}
+	}
+	// The plan is counted from the scheduled opening or, for an announcement that opens at
+	// once, from now. The workflow's own start follows a few milliseconds later, which moves
+	// the window only across a midnight; what the store shows afterwards is authoritative.
+	now := s.opts.Now().UTC()
+	opens, v := scheduledOpening(req.GetSelection(), now, lang)
+	if v != nil {
+		violations = append(violations, v)
+	}
+	in.AnnouncementOpensAt = opens
+	var plan workflows.AnnouncementPlan
+	if len(violations) == 0 {
+		from := now
+		if !opens.IsZero() {
+			from = opens
+		}
+		if plan, v = checkPlan(in, from, lang); v != nil {
+			violations = append(violations, v)
 		}
 	}
 	if len(violations) > 0 {
@@ -134,6 +154,10 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, fmt.Errorf("encode definition: %w", err))
 	}
+	input, err := json.Marshal(in)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, fmt.Errorf("encode workflow input: %w", err))
+	}
 	p := principal(ctx)
 	committee := make([]store.CommitteeMember, 0, len(def.GetCommittee()))
 	for _, m := range def.GetCommittee() {
@@ -145,28 +169,29 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 		ID: id, RequestID: req.GetRequestId(), WorkflowID: wfID,
 		PositionTitle: def.GetPositionTitle(), PositionUnit: def.GetPositionUnit(), Agency: def.GetAgency(),
 		TimeZone: def.GetTimeZone().String(), Config: config, Committee: committee,
-		Actor: store.Actor{Subject: p.Subject, Role: string(actorOf(p).Role)}, Now: s.opts.Now(),
+		Actor: store.Actor{Subject: p.Subject, Role: string(actorOf(p).Role)}, Now: now,
+		WorkflowInput: input, Scheduled: !opens.IsZero(),
 	}); err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	_, err = s.cmd.wf.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:        wfID,
-		TaskQueue: s.opts.TaskQueue,
-		// The store has already tied this ID to this request; a retry finds the running
-		// workflow, and a closed one is never started again under the same ID.
-		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttributeAgency).ValueSet(def.GetAgency())),
-	}, workflows.SelectionWorkflow, in)
-	if err != nil {
+	// From here on the selection exists with its input: if this process dies before the
+	// workflow starts, the reconciler starts it.
+	if err := reconcile.Start(ctx, s.cmd.wf, s.opts.TaskQueue, wfID, def.GetAgency(), in); err != nil {
 		return nil, s.cmd.workflowError(ctx, "start", err)
+	}
+	if err := s.store.MarkWorkflowStarted(ctx, id, s.opts.Now()); err != nil {
+		// The workflow runs; the reconciler will find it running and mark it.
+		s.cmd.logger.WarnContext(ctx, "could not mark the selection's workflow started", "selection", id, "error", err)
 	}
 	sel, err := s.view(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return &seleksiv1.CreateSelectionResponse{Selection: sel}, nil
+	// The plan is computed here rather than read back from the workflow's first projection:
+	// it is the same calendar arithmetic, costs nothing, and does not make creation wait for
+	// a worker.
+	return &seleksiv1.CreateSelectionResponse{Selection: sel,
+		AnnouncementPlan: planView(plan, in, def.GetTimeZone(), !opens.IsZero())}, nil
 }
 
 // clearOutputOnly clears every field marked OUTPUT_ONLY, recursively: a client cannot set

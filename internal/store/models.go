@@ -67,6 +67,11 @@ type NewSelection struct {
 	Committee     []CommitteeMember
 	Actor         Actor
 	Now           time.Time
+	// WorkflowInput, when set, is recorded with the selection so that its workflow can be
+	// started (again) from the store; see PendingStarts.
+	WorkflowInput json.RawMessage
+	// Scheduled creates the selection in StageScheduled: its announcement opens later.
+	Scheduled bool
 }
 
 // Selection is a selection with its projected status.

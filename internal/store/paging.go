@@ -305,7 +305,7 @@ func enumValue(prefix string, known func(string) bool) func(string) (string, boo
 
 func knownStage(v string) bool {
 	switch v {
-	case "STAGE_ANNOUNCEMENT", "STAGE_ADMINISTRATIVE_SCREENING", "STAGE_COMPETENCY_TEST", "STAGE_INTERVIEW",
+	case "STAGE_SCHEDULED", "STAGE_ANNOUNCEMENT", "STAGE_ADMINISTRATIVE_SCREENING", "STAGE_COMPETENCY_TEST", "STAGE_INTERVIEW",
 		"STAGE_COMMITTEE_DECISION", "STAGE_CLOSED", "STAGE_CANCELLED":
 		return true
 	}
@@ -342,6 +342,8 @@ const (
 	// StageAnnouncement is where a new selection starts and the only stage that takes
 	// applications.
 	StageAnnouncement = "STAGE_ANNOUNCEMENT"
+	// StageScheduled is where a selection announced ahead of time waits for its announcement.
+	StageScheduled = "STAGE_SCHEDULED"
 )
 
 // Filterable fields and orders of each list.

@@ -59,10 +59,14 @@ func (s *Store) CreateSelection(ctx context.Context, in NewSelection) (Selection
 		if err != nil {
 			return fmt.Errorf("config: %w: %w", err, ErrInvalidArgument)
 		}
+		stage := StageAnnouncement
+		if in.Scheduled {
+			stage = StageScheduled
+		}
 		sel := selectionRow{
 			ID: in.ID, WorkflowID: in.WorkflowID, CreateRequestID: in.RequestID, DefinitionSHA256: digest,
 			PositionTitle: in.PositionTitle, PositionUnit: in.PositionUnit, Agency: in.Agency, TimeZone: in.TimeZone,
-			Config: string(config), Stage: StageAnnouncement, Version: 1, CreatedAt: now, UpdatedAt: now,
+			Config: string(config), Stage: stage, Version: 1, CreatedAt: now, UpdatedAt: now,
 		}
 		if err := tx.Create(&sel).Error; err != nil {
 			if isUniqueViolation(err) {
@@ -79,6 +83,9 @@ func (s *Store) CreateSelection(ctx context.Context, in NewSelection) (Selection
 				}
 				return err
 			}
+		}
+		if err := createStart(tx, in, now); err != nil {
+			return err
 		}
 		_, err = s.appendAudit(tx, &sel, auditInput{
 			WorkflowID: in.WorkflowID, UpdateID: in.RequestID, Actor: in.Actor, Action: ActionCreateSelection,
@@ -210,6 +217,8 @@ func (r *selectionRow) selection() Selection {
 // windowOpen reports why intake is refused at now, or "" when the window is open.
 func (r *selectionRow) windowOpen(now time.Time) string {
 	switch {
+	case r.Stage == StageScheduled:
+		return "the announcement window is not open yet"
 	case r.Stage != StageAnnouncement:
 		return "the selection no longer takes applications (" + strings.ToLower(strings.TrimPrefix(r.Stage, "STAGE_")) + ")"
 	case r.WindowOpens == nil || r.WindowClosesWall == nil:

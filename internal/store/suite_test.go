@@ -170,6 +170,7 @@ func runSuite(t *testing.T, open factory) {
 		{"AuditEvents", testAuditEvents},
 		{"Notifications", testNotifications},
 		{"WithdrawBeforeClose", testWithdrawBeforeClose},
+		{"WorkflowStarts", testWorkflowStarts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

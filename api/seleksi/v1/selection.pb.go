@@ -122,9 +122,15 @@ type Selection struct {
 	// When the selection last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,35,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Changes whenever the selection changes; lets clients cache reads.
-	Etag          string `protobuf:"bytes,36,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,36,opt,name=etag,proto3" json:"etag,omitempty"`
+	// When the announcement opens, for a selection announced ahead of time:
+	// until then it is public in STAGE_SCHEDULED and takes no applications.
+	// Must lie in the future and at most 366 days ahead. Empty opens the
+	// announcement when the selection is created. With a time scale it is an
+	// instant of the selection's own clock.
+	AnnouncementOpenTime *timestamppb.Timestamp `protobuf:"bytes,37,opt,name=announcement_open_time,json=announcementOpenTime,proto3" json:"announcement_open_time,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Selection) Reset() {
@@ -407,6 +413,13 @@ func (x *Selection) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Selection) GetAnnouncementOpenTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AnnouncementOpenTime
+	}
+	return nil
 }
 
 // CommitteeMember is one member of the selection committee.
@@ -1174,10 +1187,14 @@ func (x *CreateSelectionRequest) GetSelection() *Selection {
 // CreateSelectionResponse returns the created selection.
 type CreateSelectionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The selection, in STAGE_ANNOUNCEMENT.
-	Selection     *Selection `protobuf:"bytes,1,opt,name=selection,proto3" json:"selection,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The selection, in STAGE_ANNOUNCEMENT, or in STAGE_SCHEDULED when its
+	// announcement opens later.
+	Selection *Selection `protobuf:"bytes,1,opt,name=selection,proto3" json:"selection,omitempty"`
+	// The announcement window, computed when the selection was created, so
+	// that no second read is needed.
+	AnnouncementPlan *AnnouncementPlan `protobuf:"bytes,2,opt,name=announcement_plan,json=announcementPlan,proto3" json:"announcement_plan,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CreateSelectionResponse) Reset() {
@@ -1217,6 +1234,160 @@ func (x *CreateSelectionResponse) GetSelection() *Selection {
 	return nil
 }
 
+func (x *CreateSelectionResponse) GetAnnouncementPlan() *AnnouncementPlan {
+	if x != nil {
+		return x.AnnouncementPlan
+	}
+	return nil
+}
+
+// AnnouncementPlan is the announcement window as the service computed it when
+// the selection was created, with the same working-day calendar the selection
+// runs on. For a selection that opens at once it is counted from the instant of
+// creation; the selection's own opening may follow a few milliseconds later,
+// and the selection's stage_open_time and stage_close_time, once shown, are
+// authoritative. With a time scale the instants are of the selection's clock.
+type AnnouncementPlan struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The agency's time zone, in which the days are counted.
+	TimeZone TimeZone `protobuf:"varint,1,opt,name=time_zone,json=timeZone,proto3,enum=seleksi.v1.TimeZone" json:"time_zone,omitempty"`
+	// Whether the announcement opens later (STAGE_SCHEDULED) rather than at
+	// once.
+	Scheduled bool `protobuf:"varint,2,opt,name=scheduled,proto3" json:"scheduled,omitempty"`
+	// When the announcement opens (UTC).
+	OpenTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=open_time,json=openTime,proto3" json:"open_time,omitempty"`
+	// open_time in the agency's zone, RFC 3339 with its offset, such as
+	// `2026-12-01T08:00:00+07:00`.
+	OpenLocalTime string `protobuf:"bytes,4,opt,name=open_local_time,json=openLocalTime,proto3" json:"open_local_time,omitempty"`
+	// When the announcement closes unless it is extended (UTC): the end of
+	// last_day in the agency's zone. Applications are accepted before it.
+	CloseTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
+	// close_time in the agency's zone, RFC 3339 with its offset.
+	CloseLocalTime string `protobuf:"bytes,6,opt,name=close_local_time,json=closeLocalTime,proto3" json:"close_local_time,omitempty"`
+	// The last working day of the window, `YYYY-MM-DD` in the agency's zone.
+	LastDay string `protobuf:"bytes,7,opt,name=last_day,json=lastDay,proto3" json:"last_day,omitempty"`
+	// Whether extensions may follow: the selection allows them, and they happen
+	// when fewer than min_applicants have applied at the close.
+	ExtensionsPossible bool `protobuf:"varint,8,opt,name=extensions_possible,json=extensionsPossible,proto3" json:"extensions_possible,omitempty"`
+	// The close after every allowed extension (UTC): the latest the
+	// announcement can close. Equal to close_time when no extension is allowed.
+	LatestCloseTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=latest_close_time,json=latestCloseTime,proto3" json:"latest_close_time,omitempty"`
+	// latest_close_time in the agency's zone, RFC 3339 with its offset.
+	LatestCloseLocalTime string `protobuf:"bytes,10,opt,name=latest_close_local_time,json=latestCloseLocalTime,proto3" json:"latest_close_local_time,omitempty"`
+	// The last working day after every allowed extension, `YYYY-MM-DD` in the
+	// agency's zone.
+	LatestLastDay string `protobuf:"bytes,11,opt,name=latest_last_day,json=latestLastDay,proto3" json:"latest_last_day,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnnouncementPlan) Reset() {
+	*x = AnnouncementPlan{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnnouncementPlan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnnouncementPlan) ProtoMessage() {}
+
+func (x *AnnouncementPlan) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnnouncementPlan.ProtoReflect.Descriptor instead.
+func (*AnnouncementPlan) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *AnnouncementPlan) GetTimeZone() TimeZone {
+	if x != nil {
+		return x.TimeZone
+	}
+	return TimeZone_TIME_ZONE_UNSPECIFIED
+}
+
+func (x *AnnouncementPlan) GetScheduled() bool {
+	if x != nil {
+		return x.Scheduled
+	}
+	return false
+}
+
+func (x *AnnouncementPlan) GetOpenTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OpenTime
+	}
+	return nil
+}
+
+func (x *AnnouncementPlan) GetOpenLocalTime() string {
+	if x != nil {
+		return x.OpenLocalTime
+	}
+	return ""
+}
+
+func (x *AnnouncementPlan) GetCloseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CloseTime
+	}
+	return nil
+}
+
+func (x *AnnouncementPlan) GetCloseLocalTime() string {
+	if x != nil {
+		return x.CloseLocalTime
+	}
+	return ""
+}
+
+func (x *AnnouncementPlan) GetLastDay() string {
+	if x != nil {
+		return x.LastDay
+	}
+	return ""
+}
+
+func (x *AnnouncementPlan) GetExtensionsPossible() bool {
+	if x != nil {
+		return x.ExtensionsPossible
+	}
+	return false
+}
+
+func (x *AnnouncementPlan) GetLatestCloseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LatestCloseTime
+	}
+	return nil
+}
+
+func (x *AnnouncementPlan) GetLatestCloseLocalTime() string {
+	if x != nil {
+		return x.LatestCloseLocalTime
+	}
+	return ""
+}
+
+func (x *AnnouncementPlan) GetLatestLastDay() string {
+	if x != nil {
+		return x.LatestLastDay
+	}
+	return ""
+}
+
 // GetSelectionRequest names the selection to return.
 type GetSelectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1228,7 +1399,7 @@ type GetSelectionRequest struct {
 
 func (x *GetSelectionRequest) Reset() {
 	*x = GetSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1240,7 +1411,7 @@ func (x *GetSelectionRequest) String() string {
 func (*GetSelectionRequest) ProtoMessage() {}
 
 func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1253,7 +1424,7 @@ func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionRequest.ProtoReflect.Descriptor instead.
 func (*GetSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{12}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetSelectionRequest) GetName() string {
@@ -1274,7 +1445,7 @@ type GetSelectionResponse struct {
 
 func (x *GetSelectionResponse) Reset() {
 	*x = GetSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1286,7 +1457,7 @@ func (x *GetSelectionResponse) String() string {
 func (*GetSelectionResponse) ProtoMessage() {}
 
 func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1299,7 +1470,7 @@ func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionResponse.ProtoReflect.Descriptor instead.
 func (*GetSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{13}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetSelectionResponse) GetSelection() *Selection {
@@ -1329,7 +1500,7 @@ type ListSelectionsRequest struct {
 
 func (x *ListSelectionsRequest) Reset() {
 	*x = ListSelectionsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1341,7 +1512,7 @@ func (x *ListSelectionsRequest) String() string {
 func (*ListSelectionsRequest) ProtoMessage() {}
 
 func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1354,7 +1525,7 @@ func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSelectionsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{14}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListSelectionsRequest) GetPageSize() int32 {
@@ -1400,7 +1571,7 @@ type ListSelectionsResponse struct {
 
 func (x *ListSelectionsResponse) Reset() {
 	*x = ListSelectionsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1412,7 +1583,7 @@ func (x *ListSelectionsResponse) String() string {
 func (*ListSelectionsResponse) ProtoMessage() {}
 
 func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1425,7 +1596,7 @@ func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSelectionsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{15}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListSelectionsResponse) GetSelections() []*Selection {
@@ -1468,7 +1639,7 @@ type AdvanceSelectionRequest struct {
 
 func (x *AdvanceSelectionRequest) Reset() {
 	*x = AdvanceSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1651,7 @@ func (x *AdvanceSelectionRequest) String() string {
 func (*AdvanceSelectionRequest) ProtoMessage() {}
 
 func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1664,7 @@ func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionRequest.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AdvanceSelectionRequest) GetName() string {
@@ -1537,7 +1708,7 @@ type AdvanceSelectionResponse struct {
 
 func (x *AdvanceSelectionResponse) Reset() {
 	*x = AdvanceSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1549,7 +1720,7 @@ func (x *AdvanceSelectionResponse) String() string {
 func (*AdvanceSelectionResponse) ProtoMessage() {}
 
 func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1562,7 +1733,7 @@ func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionResponse.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AdvanceSelectionResponse) GetSelection() *Selection {
@@ -1608,7 +1779,7 @@ type RecordResultsRequest struct {
 
 func (x *RecordResultsRequest) Reset() {
 	*x = RecordResultsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1620,7 +1791,7 @@ func (x *RecordResultsRequest) String() string {
 func (*RecordResultsRequest) ProtoMessage() {}
 
 func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1633,7 +1804,7 @@ func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsRequest.ProtoReflect.Descriptor instead.
 func (*RecordResultsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RecordResultsRequest) GetName() string {
@@ -1698,7 +1869,7 @@ type RecordResultsResponse struct {
 
 func (x *RecordResultsResponse) Reset() {
 	*x = RecordResultsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1710,7 +1881,7 @@ func (x *RecordResultsResponse) String() string {
 func (*RecordResultsResponse) ProtoMessage() {}
 
 func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1723,7 +1894,7 @@ func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsResponse.ProtoReflect.Descriptor instead.
 func (*RecordResultsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RecordResultsResponse) GetRecordedCount() uint32 {
@@ -1762,7 +1933,7 @@ type CorrectResultRequest struct {
 
 func (x *CorrectResultRequest) Reset() {
 	*x = CorrectResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1774,7 +1945,7 @@ func (x *CorrectResultRequest) String() string {
 func (*CorrectResultRequest) ProtoMessage() {}
 
 func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1787,7 +1958,7 @@ func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResultRequest.ProtoReflect.Descriptor instead.
 func (*CorrectResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CorrectResultRequest) GetName() string {
@@ -1838,7 +2009,7 @@ type CorrectResultResponse struct {
 
 func (x *CorrectResultResponse) Reset() {
 	*x = CorrectResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1850,7 +2021,7 @@ func (x *CorrectResultResponse) String() string {
 func (*CorrectResultResponse) ProtoMessage() {}
 
 func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1863,7 +2034,7 @@ func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResultResponse.ProtoReflect.Descriptor instead.
 func (*CorrectResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CorrectResultResponse) GetSelection() *Selection {
@@ -1902,7 +2073,7 @@ type DeclareConflictRequest struct {
 
 func (x *DeclareConflictRequest) Reset() {
 	*x = DeclareConflictRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1914,7 +2085,7 @@ func (x *DeclareConflictRequest) String() string {
 func (*DeclareConflictRequest) ProtoMessage() {}
 
 func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1927,7 +2098,7 @@ func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictRequest.ProtoReflect.Descriptor instead.
 func (*DeclareConflictRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DeclareConflictRequest) GetName() string {
@@ -1983,7 +2154,7 @@ type DeclareConflictResponse struct {
 
 func (x *DeclareConflictResponse) Reset() {
 	*x = DeclareConflictResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1995,7 +2166,7 @@ func (x *DeclareConflictResponse) String() string {
 func (*DeclareConflictResponse) ProtoMessage() {}
 
 func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2008,7 +2179,7 @@ func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictResponse.ProtoReflect.Descriptor instead.
 func (*DeclareConflictResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DeclareConflictResponse) GetConflict() *Conflict {
@@ -2037,7 +2208,7 @@ type DecideSelectionRequest struct {
 
 func (x *DecideSelectionRequest) Reset() {
 	*x = DecideSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2049,7 +2220,7 @@ func (x *DecideSelectionRequest) String() string {
 func (*DecideSelectionRequest) ProtoMessage() {}
 
 func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2062,7 +2233,7 @@ func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionRequest.ProtoReflect.Descriptor instead.
 func (*DecideSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DecideSelectionRequest) GetName() string {
@@ -2106,7 +2277,7 @@ type DecideSelectionResponse struct {
 
 func (x *DecideSelectionResponse) Reset() {
 	*x = DecideSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2118,7 +2289,7 @@ func (x *DecideSelectionResponse) String() string {
 func (*DecideSelectionResponse) ProtoMessage() {}
 
 func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2131,7 +2302,7 @@ func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionResponse.ProtoReflect.Descriptor instead.
 func (*DecideSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DecideSelectionResponse) GetSelection() *Selection {
@@ -2169,7 +2340,7 @@ type AppointCandidateRequest struct {
 
 func (x *AppointCandidateRequest) Reset() {
 	*x = AppointCandidateRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2181,7 +2352,7 @@ func (x *AppointCandidateRequest) String() string {
 func (*AppointCandidateRequest) ProtoMessage() {}
 
 func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2194,7 +2365,7 @@ func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateRequest.ProtoReflect.Descriptor instead.
 func (*AppointCandidateRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *AppointCandidateRequest) GetName() string {
@@ -2250,7 +2421,7 @@ type AppointCandidateResponse struct {
 
 func (x *AppointCandidateResponse) Reset() {
 	*x = AppointCandidateResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2262,7 +2433,7 @@ func (x *AppointCandidateResponse) String() string {
 func (*AppointCandidateResponse) ProtoMessage() {}
 
 func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2275,7 +2446,7 @@ func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateResponse.ProtoReflect.Descriptor instead.
 func (*AppointCandidateResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AppointCandidateResponse) GetSelection() *Selection {
@@ -2300,7 +2471,7 @@ type CancelSelectionRequest struct {
 
 func (x *CancelSelectionRequest) Reset() {
 	*x = CancelSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2312,7 +2483,7 @@ func (x *CancelSelectionRequest) String() string {
 func (*CancelSelectionRequest) ProtoMessage() {}
 
 func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2325,7 +2496,7 @@ func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionRequest.ProtoReflect.Descriptor instead.
 func (*CancelSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CancelSelectionRequest) GetName() string {
@@ -2360,7 +2531,7 @@ type CancelSelectionResponse struct {
 
 func (x *CancelSelectionResponse) Reset() {
 	*x = CancelSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2372,7 +2543,7 @@ func (x *CancelSelectionResponse) String() string {
 func (*CancelSelectionResponse) ProtoMessage() {}
 
 func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2385,7 +2556,7 @@ func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionResponse.ProtoReflect.Descriptor instead.
 func (*CancelSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CancelSelectionResponse) GetSelection() *Selection {
@@ -2410,7 +2581,7 @@ type GetStageResultRequest struct {
 
 func (x *GetStageResultRequest) Reset() {
 	*x = GetStageResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2422,7 +2593,7 @@ func (x *GetStageResultRequest) String() string {
 func (*GetStageResultRequest) ProtoMessage() {}
 
 func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2435,7 +2606,7 @@ func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultRequest.ProtoReflect.Descriptor instead.
 func (*GetStageResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetStageResultRequest) GetName() string {
@@ -2463,7 +2634,7 @@ type GetStageResultResponse struct {
 
 func (x *GetStageResultResponse) Reset() {
 	*x = GetStageResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2475,7 +2646,7 @@ func (x *GetStageResultResponse) String() string {
 func (*GetStageResultResponse) ProtoMessage() {}
 
 func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2488,7 +2659,7 @@ func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultResponse.ProtoReflect.Descriptor instead.
 func (*GetStageResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetStageResultResponse) GetResult() *StageResult {
@@ -2518,7 +2689,7 @@ type SupplyHolidaysRequest struct {
 
 func (x *SupplyHolidaysRequest) Reset() {
 	*x = SupplyHolidaysRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2530,7 +2701,7 @@ func (x *SupplyHolidaysRequest) String() string {
 func (*SupplyHolidaysRequest) ProtoMessage() {}
 
 func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2543,7 +2714,7 @@ func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysRequest.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SupplyHolidaysRequest) GetName() string {
@@ -2592,7 +2763,7 @@ type SupplyHolidaysResponse struct {
 
 func (x *SupplyHolidaysResponse) Reset() {
 	*x = SupplyHolidaysResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2604,7 +2775,7 @@ func (x *SupplyHolidaysResponse) String() string {
 func (*SupplyHolidaysResponse) ProtoMessage() {}
 
 func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2617,7 +2788,7 @@ func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysResponse.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *SupplyHolidaysResponse) GetSelection() *Selection {
@@ -2632,7 +2803,7 @@ var File_seleksi_v1_selection_proto protoreflect.FileDescriptor
 const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\n" +
 	"\x1aseleksi/v1/selection.proto\x12\n" +
-	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\xf9\x18\n" +
+	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\xdc\x19\n" +
 	"\tSelection\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x124\n" +
 	"\x0eposition_title\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x03\x18\xc8\x01R\rpositionTitle\x122\n" +
@@ -2676,7 +2847,8 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18# \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x17\n" +
-	"\x04etag\x18$ \x01(\tB\x03\xe0A\x03R\x04etag:\xb1\a\xbaH\xad\a\x1aj\n" +
+	"\x04etag\x18$ \x01(\tB\x03\xe0A\x03R\x04etag\x12a\n" +
+	"\x16announcement_open_time\x18% \x01(\v2\x1a.google.protobuf.TimestampB\x0f\xbaH\f\xb2\x01\tJ\x05\b\x80\x8a\x8a\x0f@\x01R\x14announcementOpenTime:\xb1\a\xbaH\xad\a\x1aj\n" +
 	"\x17selection.committee_odd\x120the committee must have an odd number of members\x1a\x1dsize(this.committee) % 2 == 1\x1a\xaa\x01\n" +
 	"\"selection.committee_internal_share\x124at most 45% of the committee may be internal members\x1aNsize(this.committee.filter(m, m.kind == 1)) * 100 <= size(this.committee) * 45\x1a\x9e\x01\n" +
 	"\"selection.committee_internal_level\x12?internal members must hold a post at least at JPT Pratama level\x1a7this.committee.all(m, m.kind != 1 || m.post_level >= 2)\x1a|\n" +
@@ -2745,9 +2917,24 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12F\n" +
 	"\fselection_id\x18\x02 \x01(\tB#\xbaH \xd8\x01\x01r\x1b2\x19^[a-z0-9][a-z0-9-]{2,62}$R\vselectionId\x12>\n" +
-	"\tselection\x18\x03 \x01(\v2\x15.seleksi.v1.SelectionB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\tselection\"N\n" +
+	"\tselection\x18\x03 \x01(\v2\x15.seleksi.v1.SelectionB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\tselection\"\x9e\x01\n" +
 	"\x17CreateSelectionResponse\x123\n" +
-	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\"Y\n" +
+	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\x12N\n" +
+	"\x11announcement_plan\x18\x02 \x01(\v2\x1c.seleksi.v1.AnnouncementPlanB\x03\xe0A\x03R\x10announcementPlan\"\xd3\x04\n" +
+	"\x10AnnouncementPlan\x126\n" +
+	"\ttime_zone\x18\x01 \x01(\x0e2\x14.seleksi.v1.TimeZoneB\x03\xe0A\x03R\btimeZone\x12!\n" +
+	"\tscheduled\x18\x02 \x01(\bB\x03\xe0A\x03R\tscheduled\x12<\n" +
+	"\topen_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\bopenTime\x12+\n" +
+	"\x0fopen_local_time\x18\x04 \x01(\tB\x03\xe0A\x03R\ropenLocalTime\x12>\n" +
+	"\n" +
+	"close_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tcloseTime\x12-\n" +
+	"\x10close_local_time\x18\x06 \x01(\tB\x03\xe0A\x03R\x0ecloseLocalTime\x12\x1e\n" +
+	"\blast_day\x18\a \x01(\tB\x03\xe0A\x03R\alastDay\x124\n" +
+	"\x13extensions_possible\x18\b \x01(\bB\x03\xe0A\x03R\x12extensionsPossible\x12K\n" +
+	"\x11latest_close_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x0flatestCloseTime\x12:\n" +
+	"\x17latest_close_local_time\x18\n" +
+	" \x01(\tB\x03\xe0A\x03R\x14latestCloseLocalTime\x12+\n" +
+	"\x0flatest_last_day\x18\v \x01(\tB\x03\xe0A\x03R\rlatestLastDay\"Y\n" +
 	"\x13GetSelectionRequest\x12B\n" +
 	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\"K\n" +
 	"\x14GetSelectionResponse\x123\n" +
@@ -2885,7 +3072,7 @@ func file_seleksi_v1_selection_proto_rawDescGZIP() []byte {
 	return file_seleksi_v1_selection_proto_rawDescData
 }
 
-var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_seleksi_v1_selection_proto_goTypes = []any{
 	(*Selection)(nil),                 // 0: seleksi.v1.Selection
 	(*CommitteeMember)(nil),           // 1: seleksi.v1.CommitteeMember
@@ -2899,118 +3086,125 @@ var file_seleksi_v1_selection_proto_goTypes = []any{
 	(*RankedCandidate)(nil),           // 9: seleksi.v1.RankedCandidate
 	(*CreateSelectionRequest)(nil),    // 10: seleksi.v1.CreateSelectionRequest
 	(*CreateSelectionResponse)(nil),   // 11: seleksi.v1.CreateSelectionResponse
-	(*GetSelectionRequest)(nil),       // 12: seleksi.v1.GetSelectionRequest
-	(*GetSelectionResponse)(nil),      // 13: seleksi.v1.GetSelectionResponse
-	(*ListSelectionsRequest)(nil),     // 14: seleksi.v1.ListSelectionsRequest
-	(*ListSelectionsResponse)(nil),    // 15: seleksi.v1.ListSelectionsResponse
-	(*AdvanceSelectionRequest)(nil),   // 16: seleksi.v1.AdvanceSelectionRequest
-	(*AdvanceSelectionResponse)(nil),  // 17: seleksi.v1.AdvanceSelectionResponse
-	(*RecordResultsRequest)(nil),      // 18: seleksi.v1.RecordResultsRequest
-	(*RecordResultsResponse)(nil),     // 19: seleksi.v1.RecordResultsResponse
-	(*CorrectResultRequest)(nil),      // 20: seleksi.v1.CorrectResultRequest
-	(*CorrectResultResponse)(nil),     // 21: seleksi.v1.CorrectResultResponse
-	(*DeclareConflictRequest)(nil),    // 22: seleksi.v1.DeclareConflictRequest
-	(*DeclareConflictResponse)(nil),   // 23: seleksi.v1.DeclareConflictResponse
-	(*DecideSelectionRequest)(nil),    // 24: seleksi.v1.DecideSelectionRequest
-	(*DecideSelectionResponse)(nil),   // 25: seleksi.v1.DecideSelectionResponse
-	(*AppointCandidateRequest)(nil),   // 26: seleksi.v1.AppointCandidateRequest
-	(*AppointCandidateResponse)(nil),  // 27: seleksi.v1.AppointCandidateResponse
-	(*CancelSelectionRequest)(nil),    // 28: seleksi.v1.CancelSelectionRequest
-	(*CancelSelectionResponse)(nil),   // 29: seleksi.v1.CancelSelectionResponse
-	(*GetStageResultRequest)(nil),     // 30: seleksi.v1.GetStageResultRequest
-	(*GetStageResultResponse)(nil),    // 31: seleksi.v1.GetStageResultResponse
-	(*SupplyHolidaysRequest)(nil),     // 32: seleksi.v1.SupplyHolidaysRequest
-	(*SupplyHolidaysResponse)(nil),    // 33: seleksi.v1.SupplyHolidaysResponse
-	(TimeZone)(0),                     // 34: seleksi.v1.TimeZone
-	(InsufficientApplicantsPolicy)(0), // 35: seleksi.v1.InsufficientApplicantsPolicy
-	(CompetencyCategory)(0),           // 36: seleksi.v1.CompetencyCategory
-	(TieBreakRule)(0),                 // 37: seleksi.v1.TieBreakRule
-	(Stage)(0),                        // 38: seleksi.v1.Stage
-	(*timestamppb.Timestamp)(nil),     // 39: google.protobuf.Timestamp
-	(MemberKind)(0),                   // 40: seleksi.v1.MemberKind
-	(PostLevel)(0),                    // 41: seleksi.v1.PostLevel
-	(CommitteeRole)(0),                // 42: seleksi.v1.CommitteeRole
-	(EducationLevel)(0),               // 43: seleksi.v1.EducationLevel
-	(ScoreComponent)(0),               // 44: seleksi.v1.ScoreComponent
-	(*StageResult)(nil),               // 45: seleksi.v1.StageResult
-	(*ApplicationResult)(nil),         // 46: seleksi.v1.ApplicationResult
+	(*AnnouncementPlan)(nil),          // 12: seleksi.v1.AnnouncementPlan
+	(*GetSelectionRequest)(nil),       // 13: seleksi.v1.GetSelectionRequest
+	(*GetSelectionResponse)(nil),      // 14: seleksi.v1.GetSelectionResponse
+	(*ListSelectionsRequest)(nil),     // 15: seleksi.v1.ListSelectionsRequest
+	(*ListSelectionsResponse)(nil),    // 16: seleksi.v1.ListSelectionsResponse
+	(*AdvanceSelectionRequest)(nil),   // 17: seleksi.v1.AdvanceSelectionRequest
+	(*AdvanceSelectionResponse)(nil),  // 18: seleksi.v1.AdvanceSelectionResponse
+	(*RecordResultsRequest)(nil),      // 19: seleksi.v1.RecordResultsRequest
+	(*RecordResultsResponse)(nil),     // 20: seleksi.v1.RecordResultsResponse
+	(*CorrectResultRequest)(nil),      // 21: seleksi.v1.CorrectResultRequest
+	(*CorrectResultResponse)(nil),     // 22: seleksi.v1.CorrectResultResponse
+	(*DeclareConflictRequest)(nil),    // 23: seleksi.v1.DeclareConflictRequest
+	(*DeclareConflictResponse)(nil),   // 24: seleksi.v1.DeclareConflictResponse
+	(*DecideSelectionRequest)(nil),    // 25: seleksi.v1.DecideSelectionRequest
+	(*DecideSelectionResponse)(nil),   // 26: seleksi.v1.DecideSelectionResponse
+	(*AppointCandidateRequest)(nil),   // 27: seleksi.v1.AppointCandidateRequest
+	(*AppointCandidateResponse)(nil),  // 28: seleksi.v1.AppointCandidateResponse
+	(*CancelSelectionRequest)(nil),    // 29: seleksi.v1.CancelSelectionRequest
+	(*CancelSelectionResponse)(nil),   // 30: seleksi.v1.CancelSelectionResponse
+	(*GetStageResultRequest)(nil),     // 31: seleksi.v1.GetStageResultRequest
+	(*GetStageResultResponse)(nil),    // 32: seleksi.v1.GetStageResultResponse
+	(*SupplyHolidaysRequest)(nil),     // 33: seleksi.v1.SupplyHolidaysRequest
+	(*SupplyHolidaysResponse)(nil),    // 34: seleksi.v1.SupplyHolidaysResponse
+	(TimeZone)(0),                     // 35: seleksi.v1.TimeZone
+	(InsufficientApplicantsPolicy)(0), // 36: seleksi.v1.InsufficientApplicantsPolicy
+	(CompetencyCategory)(0),           // 37: seleksi.v1.CompetencyCategory
+	(TieBreakRule)(0),                 // 38: seleksi.v1.TieBreakRule
+	(Stage)(0),                        // 39: seleksi.v1.Stage
+	(*timestamppb.Timestamp)(nil),     // 40: google.protobuf.Timestamp
+	(MemberKind)(0),                   // 41: seleksi.v1.MemberKind
+	(PostLevel)(0),                    // 42: seleksi.v1.PostLevel
+	(CommitteeRole)(0),                // 43: seleksi.v1.CommitteeRole
+	(EducationLevel)(0),               // 44: seleksi.v1.EducationLevel
+	(ScoreComponent)(0),               // 45: seleksi.v1.ScoreComponent
+	(*StageResult)(nil),               // 46: seleksi.v1.StageResult
+	(*ApplicationResult)(nil),         // 47: seleksi.v1.ApplicationResult
 }
 var file_seleksi_v1_selection_proto_depIdxs = []int32{
-	34, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
+	35, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
 	1,  // 1: seleksi.v1.Selection.committee:type_name -> seleksi.v1.CommitteeMember
 	2,  // 2: seleksi.v1.Selection.requirements:type_name -> seleksi.v1.Requirements
-	35, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
+	36, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
 	4,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
 	5,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
-	36, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
-	37, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
+	37, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
+	38, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
 	6,  // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
-	38, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
-	39, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
-	39, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
+	39, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
+	40, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
+	40, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
 	7,  // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
 	8,  // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
-	39, // 14: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
-	39, // 15: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
-	40, // 16: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
-	41, // 17: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
-	42, // 18: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
-	43, // 19: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
-	3,  // 20: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
-	44, // 21: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
-	39, // 22: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
-	0,  // 23: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
-	0,  // 24: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 25: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 26: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
-	38, // 27: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
-	0,  // 28: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	45, // 29: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	38, // 30: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
-	46, // 31: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 32: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
-	38, // 33: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
-	46, // 34: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 35: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
-	45, // 36: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
-	8,  // 37: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
-	9,  // 38: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
-	0,  // 39: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	45, // 40: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	0,  // 41: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 42: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	45, // 43: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
-	6,  // 44: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
-	0,  // 45: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
-	10, // 46: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
-	12, // 47: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
-	14, // 48: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
-	16, // 49: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
-	18, // 50: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
-	20, // 51: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
-	22, // 52: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
-	24, // 53: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
-	26, // 54: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
-	28, // 55: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
-	32, // 56: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
-	30, // 57: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
-	11, // 58: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
-	13, // 59: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
-	15, // 60: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
-	17, // 61: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
-	19, // 62: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
-	21, // 63: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
-	23, // 64: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
-	25, // 65: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
-	27, // 66: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
-	29, // 67: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
-	33, // 68: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
-	31, // 69: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
-	58, // [58:70] is the sub-list for method output_type
-	46, // [46:58] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	40, // 14: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
+	40, // 15: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
+	40, // 16: seleksi.v1.Selection.announcement_open_time:type_name -> google.protobuf.Timestamp
+	41, // 17: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
+	42, // 18: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
+	43, // 19: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
+	44, // 20: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
+	3,  // 21: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
+	45, // 22: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
+	40, // 23: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
+	0,  // 24: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
+	0,  // 25: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	12, // 26: seleksi.v1.CreateSelectionResponse.announcement_plan:type_name -> seleksi.v1.AnnouncementPlan
+	35, // 27: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
+	40, // 28: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
+	40, // 29: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
+	40, // 30: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
+	0,  // 31: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 32: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
+	39, // 33: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
+	0,  // 34: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	46, // 35: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	39, // 36: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
+	47, // 37: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 38: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
+	39, // 39: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
+	47, // 40: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 41: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
+	46, // 42: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
+	8,  // 43: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
+	9,  // 44: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
+	0,  // 45: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	46, // 46: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	0,  // 47: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 48: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	46, // 49: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
+	6,  // 50: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
+	0,  // 51: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
+	10, // 52: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
+	13, // 53: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
+	15, // 54: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
+	17, // 55: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
+	19, // 56: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
+	21, // 57: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
+	23, // 58: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
+	25, // 59: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
+	27, // 60: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
+	29, // 61: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
+	33, // 62: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
+	31, // 63: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
+	11, // 64: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
+	14, // 65: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
+	16, // 66: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
+	18, // 67: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
+	20, // 68: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
+	22, // 69: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
+	24, // 70: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
+	26, // 71: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
+	28, // 72: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
+	30, // 73: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
+	34, // 74: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
+	32, // 75: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
+	64, // [64:76] is the sub-list for method output_type
+	52, // [52:64] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_selection_proto_init() }
@@ -3025,7 +3219,7 @@ func file_seleksi_v1_selection_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seleksi_v1_selection_proto_rawDesc), len(file_seleksi_v1_selection_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   34,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -45,10 +45,14 @@ const (
 // published stage results are public; every command is recorded in the audit
 // trail with its caller and reason.
 type SelectionServiceClient interface {
-	// Creates a selection and opens its announcement.
+	// Creates a selection and opens its announcement, at once or at
+	// announcement_open_time.
 	//
-	// The announcement window starts counting at once, in working days of the
-	// agency's time zone. The committee's composition, the requirements and the
+	// The announcement window starts counting when it opens, in working days of
+	// the agency's time zone. A plan whose announcement, with every allowed
+	// extension, or whose first objection window reaches a year with no holiday
+	// list is refused with INVALID_ARGUMENT until the year's days off are
+	// supplied in holiday_overrides. The committee's composition, the requirements and the
 	// score weights are checked here and cannot change later. Caller: admin.
 	CreateSelection(ctx context.Context, in *CreateSelectionRequest, opts ...grpc.CallOption) (*CreateSelectionResponse, error)
 	// Returns one selection: the public announcement.
@@ -265,10 +269,14 @@ func (c *selectionServiceClient) GetStageResult(ctx context.Context, in *GetStag
 // published stage results are public; every command is recorded in the audit
 // trail with its caller and reason.
 type SelectionServiceServer interface {
-	// Creates a selection and opens its announcement.
+	// Creates a selection and opens its announcement, at once or at
+	// announcement_open_time.
 	//
-	// The announcement window starts counting at once, in working days of the
-	// agency's time zone. The committee's composition, the requirements and the
+	// The announcement window starts counting when it opens, in working days of
+	// the agency's time zone. A plan whose announcement, with every allowed
+	// extension, or whose first objection window reaches a year with no holiday
+	// list is refused with INVALID_ARGUMENT until the year's days off are
+	// supplied in holiday_overrides. The committee's composition, the requirements and the
 	// score weights are checked here and cannot change later. Caller: admin.
 	CreateSelection(context.Context, *CreateSelectionRequest) (*CreateSelectionResponse, error)
 	// Returns one selection: the public announcement.

@@ -52,6 +52,10 @@ const (
 	Stage_STAGE_CLOSED Stage = 6
 	// The selection was cancelled or postponed; see Selection.cancel_reason.
 	Stage_STAGE_CANCELLED Stage = 7
+	// The announcement is scheduled to open at Selection.announcement_open_time;
+	// it is public, but no application can be submitted yet. Comes before
+	// STAGE_ANNOUNCEMENT; numbered last because it was added later.
+	Stage_STAGE_SCHEDULED Stage = 8
 )
 
 // Enum value maps for Stage.
@@ -65,6 +69,7 @@ var (
 		5: "STAGE_COMMITTEE_DECISION",
 		6: "STAGE_CLOSED",
 		7: "STAGE_CANCELLED",
+		8: "STAGE_SCHEDULED",
 	}
 	Stage_value = map[string]int32{
 		"STAGE_UNSPECIFIED":              0,
@@ -75,6 +80,7 @@ var (
 		"STAGE_COMMITTEE_DECISION":       5,
 		"STAGE_CLOSED":                   6,
 		"STAGE_CANCELLED":                7,
+		"STAGE_SCHEDULED":                8,
 	}
 )
 
@@ -1363,7 +1369,7 @@ const file_seleksi_v1_types_proto_rawDesc = "" +
 	"\vfinal_score\x18\x05 \x01(\x01B\x03\xe0A\x03R\n" +
 	"finalScore\x12\x17\n" +
 	"\x04rank\x18\x06 \x01(\rB\x03\xe0A\x03R\x04rank\x12\x1b\n" +
-	"\x06reason\x18\a \x01(\tB\x03\xe0A\x03R\x06reason*\xcf\x01\n" +
+	"\x06reason\x18\a \x01(\tB\x03\xe0A\x03R\x06reason*\xe4\x01\n" +
 	"\x05Stage\x12\x15\n" +
 	"\x11STAGE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STAGE_ANNOUNCEMENT\x10\x01\x12\"\n" +
@@ -1372,7 +1378,8 @@ const file_seleksi_v1_types_proto_rawDesc = "" +
 	"\x0fSTAGE_INTERVIEW\x10\x04\x12\x1c\n" +
 	"\x18STAGE_COMMITTEE_DECISION\x10\x05\x12\x10\n" +
 	"\fSTAGE_CLOSED\x10\x06\x12\x13\n" +
-	"\x0fSTAGE_CANCELLED\x10\a*\xa4\x02\n" +
+	"\x0fSTAGE_CANCELLED\x10\a\x12\x13\n" +
+	"\x0fSTAGE_SCHEDULED\x10\b*\xa4\x02\n" +
 	"\x10ApplicationState\x12!\n" +
 	"\x1dAPPLICATION_STATE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bAPPLICATION_STATE_SUBMITTED\x10\x01\x12!\n" +
