@@ -88,6 +88,12 @@ func storeError(ctx context.Context, logger *slog.Logger, err error) error {
 		return localizedError(ctx, codes.InvalidArgument, msgInvalid, &errdetails.BadRequest{
 			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "request", Description: err.Error(), Reason: "invalid"}},
 		})
+	case store.IsInvalidData(err):
+		// The API's validation should have refused it; the store's own check caught it.
+		logger.WarnContext(ctx, "store refused data", "error", err)
+		return localizedError(ctx, codes.InvalidArgument, msgInvalid, &errdetails.BadRequest{
+			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "request", Description: msgInvalid.In(language(ctx)), Reason: "INVALID_DATA"}},
+		})
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return localizedError(ctx, codes.DeadlineExceeded, msgTimeout)
 	}

@@ -168,6 +168,9 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 	if c.Kind == "" || c.At.IsZero() || c.Stage == "" {
 		return false, fmt.Errorf("%s: %w", op, invalid("kind, time and stage are required"))
 	}
+	if err := checkText(c); err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
 	payloadSHA, _, err := digestJSON(c.Payload)
 	if err != nil {
 		return false, fmt.Errorf("%s: payload: %w: %w", op, err, ErrInvalidArgument)
