@@ -29,6 +29,10 @@ type Activities interface {
 	// queues notifications, in one transaction. The update that caused it answers its caller
 	// only after this succeeds.
 	ApplyCommand(ctx context.Context, rec CommandRecord) error
+	// ProjectBlocked records in the store's selection row that the selection is blocked (or,
+	// with a nil Blocked, that it is not any more), so that the API shows it. It is not a
+	// record of the process: it takes no sequence number and no audit event.
+	ProjectBlocked(ctx context.Context, p BlockedProjection) error
 }
 
 // Activity names, equal to the method names of Activities.
@@ -36,7 +40,16 @@ const (
 	ActivityProjectWindow        = "ProjectWindow"
 	ActivitySnapshotApplications = "SnapshotApplications"
 	ActivityApplyCommand         = "ApplyCommand"
+	ActivityProjectBlocked       = "ProjectBlocked"
 )
+
+// BlockedProjection is the blocked state of a selection as the store shows it.
+type BlockedProjection struct {
+	WorkflowID  string `json:"workflowId"`
+	SelectionID string `json:"selectionId"`
+	// Blocked is nil when the selection is no longer blocked.
+	Blocked *Blocked `json:"blocked,omitempty"`
+}
 
 // WindowProjection is the announcement window as the store needs it to accept applications.
 type WindowProjection struct {

@@ -116,6 +116,8 @@ const (
 	snapshotBeat    = 10 * time.Second
 	snapshotBudget  = 10 * time.Minute
 	activityBackoff = 10 * time.Second
+	// projectBlockedBudget bounds showing the blocked state in the store.
+	projectBlockedBudget = 10 * time.Second
 )
 
 // storeOptions are the options of ApplyCommand and ProjectWindow. command is whether a
@@ -163,15 +165,27 @@ func (s *selection) system(ctx workflow.Context, step string, fn func() error) e
 		return s.locked(ctx, fn)
 	}
 	for {
-		err := s.locked(ctx, fn)
-		if err == nil || s.st.Stage.Terminal() {
-			s.unblock(ctx)
+		var wait time.Duration
+		// The blocked state is set and cleared under the lock, so that a command committing
+		// meanwhile (which installs a copy of the state) neither loses nor revives it.
+		err := s.locked(ctx, func() error {
+			err := fn()
+			switch {
+			case err == nil || s.st.Stage.Terminal():
+				s.unblock(ctx)
+				return nil
+			case temporal.IsCanceledError(err) || ctx.Err() != nil:
+				return err
+			}
+			wait = s.block(ctx, step, err)
 			return nil
-		}
-		if temporal.IsCanceledError(err) || ctx.Err() != nil {
+		})
+		if err != nil {
 			return err
 		}
-		wait := s.block(ctx, step, err)
+		if wait == 0 {
+			return nil
+		}
 		seenChanges, seenResumes := s.changes, s.resumes
 		// A command (cancel, supplyHolidays) or a resume ends the pause early.
 		if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool {
@@ -180,7 +194,9 @@ func (s *selection) system(ctx workflow.Context, step string, fn func() error) e
 			return err
 		}
 		if s.st.Stage.Terminal() {
-			s.unblock(ctx)
+			if err := s.locked(ctx, func() error { s.unblock(ctx); return nil }); err != nil {
+				return err
+			}
 			return nil
 		}
 	}
@@ -208,6 +224,7 @@ func (s *selection) block(ctx workflow.Context, step string, err error) time.Dur
 	if prev == nil || prev.Reason != b.Reason {
 		s.upsertBlocked(ctx, string(b.Reason))
 	}
+	s.projectBlocked(ctx, &b)
 	return wait
 }
 
@@ -219,6 +236,21 @@ func (s *selection) unblock(ctx workflow.Context) {
 	s.logger.Info("selection resumed", "step", s.st.Blocked.Step, "attempts", s.st.Blocked.Attempts)
 	s.st.Blocked = nil
 	s.upsertBlocked(ctx, "")
+	s.projectBlocked(ctx, nil)
+}
+
+// projectBlocked shows the blocked state in the store, on a short budget. When the store is
+// what is failing, this fails too; the state, the search attribute and the log still say it.
+func (s *selection) projectBlocked(ctx workflow.Context, b *Blocked) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    projectBlockedBudget / 2,
+		ScheduleToCloseTimeout: projectBlockedBudget,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2},
+	})
+	p := BlockedProjection{WorkflowID: s.wfID, SelectionID: s.in.SelectionID, Blocked: b}
+	if err := workflow.ExecuteActivity(actx, ActivityProjectBlocked, p).Get(actx, nil); err != nil {
+		s.logger.Error("project blocked state", "error", err)
+	}
 }
 
 // upsertBlocked sets or clears SearchAttributeBlocked. A failure is only logged: the state and

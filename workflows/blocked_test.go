@@ -190,6 +190,12 @@ func TestBlockedStateAndResumeUpdate(t *testing.T) {
 	if after.Blocked != nil || after.Stage != StageAdministrativeScreening {
 		t.Errorf("after resume: stage %s, blocked %+v", after.Stage, after.Blocked)
 	}
+	// The store was shown each failed attempt, then the end of the block.
+	ps := f.blocked
+	if len(ps) < 2 || ps[0].Blocked == nil || ps[0].Blocked.Reason != BlockedStoreInconsistent || ps[len(ps)-1].Blocked != nil ||
+		ps[0].SelectionID != "dinkes-2026-01" {
+		t.Errorf("projected blocked states %+v", ps)
+	}
 	if want := []string{string(BlockedStoreInconsistent), ""}; !slices.Equal(*blocked, want) {
 		t.Errorf("blocked search attribute went %q, want %q", *blocked, want)
 	}

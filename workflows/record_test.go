@@ -43,8 +43,9 @@ type recordingStore struct {
 	calls     map[string]int
 }
 
-func (s *recordingStore) ProjectWindow(context.Context, WindowProjection) error { return nil }
-func (s *recordingStore) ApplyCommand(context.Context, CommandRecord) error     { return nil }
+func (s *recordingStore) ProjectWindow(context.Context, WindowProjection) error   { return nil }
+func (s *recordingStore) ProjectBlocked(context.Context, BlockedProjection) error { return nil }
+func (s *recordingStore) ApplyCommand(context.Context, CommandRecord) error       { return nil }
 
 func (s *recordingStore) SnapshotApplications(_ context.Context, req SnapshotRequest) (Snapshot, error) {
 	s.mu.Lock()

@@ -24,6 +24,7 @@ type Store interface {
 	ProjectWindow(ctx context.Context, in store.WindowInput, at time.Time) (bool, error)
 	TakeSnapshot(ctx context.Context, in store.SnapshotInput, at time.Time) (store.Snapshot, error)
 	ApplyCommand(ctx context.Context, c store.Command) (bool, error)
+	ProjectBlocked(ctx context.Context, workflowID, selectionID string, b *store.Blocked, at time.Time) error
 }
 
 // Error types of the activities' errors, for the workflow (which blocks or answers by them)
@@ -101,6 +102,19 @@ func (a *Activities) SnapshotApplications(ctx context.Context, req workflows.Sna
 	}
 	a.log.DebugContext(ctx, "applications snapshot", "selection", req.SelectionID, "key", req.Key, "applications", len(out.Applications))
 	return out, nil
+}
+
+// ProjectBlocked shows the selection's blocked state (or its end) on the selection's row.
+func (a *Activities) ProjectBlocked(ctx context.Context, p workflows.BlockedProjection) error {
+	var b *store.Blocked
+	if p.Blocked != nil {
+		b = &store.Blocked{Reason: string(p.Blocked.Reason), Step: p.Blocked.Step, Year: p.Blocked.Year,
+			Since: p.Blocked.Since, Attempts: p.Blocked.Attempts, NextAttempt: p.Blocked.NextAttempt}
+	}
+	if err := a.store.ProjectBlocked(ctx, p.WorkflowID, p.SelectionID, b, a.now()); err != nil {
+		return classify(err)
+	}
+	return nil
 }
 
 // heartbeat tells Temporal the activity is alive, at once and then every a.beat, until the

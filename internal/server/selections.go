@@ -209,6 +209,7 @@ func (s *SelectionServer) view(ctx context.Context, id string) (*seleksiv1.Selec
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
+	v.Blocked = blockedView(ctx, sel.Blocked)
 	return v, nil
 }
 
@@ -245,6 +246,7 @@ func (s *SelectionServer) ListSelections(ctx context.Context, req *seleksiv1.Lis
 		if err != nil {
 			return nil, storeError(ctx, s.cmd.logger, err)
 		}
+		v.Blocked = blockedView(ctx, sel.Blocked)
 		hideConflicts(ctx, v)
 		out.Selections = append(out.Selections, v)
 	}

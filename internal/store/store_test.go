@@ -18,8 +18,8 @@ func testMigrations(t *testing.T, open factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur != 0 || latest != 5 {
-		t.Fatalf("empty database: version %d of %d, want 0 of 5", cur, latest)
+	if cur != 0 || latest != 6 {
+		t.Fatalf("empty database: version %d of %d, want 0 of 6", cur, latest)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrate from empty: %v", err)
