@@ -121,6 +121,7 @@ const (
 	CmdFileObjection    = "FileObjection"
 	CmdAnswerObjection  = "AnswerObjection"
 	CmdSupplyHolidays   = "SupplyHolidays"
+	CmdResume           = "ResumeSelection"
 	EvtOpened           = "AnnouncementOpened"
 	EvtExtended         = "AnnouncementExtended"
 	EvtClosed           = "AnnouncementClosed"

@@ -327,10 +327,21 @@ func (s *selection) checkResume(_ time.Time, a ResumeArgs) *Message {
 	return checkText("reason", "alasan", a.Reason, false)
 }
 
-// resume wakes the blocked step at once. It does not wait for the attempt: the state (and the
-// selection's blocked field) tells how it went.
-func (s *selection) resume(_ workflow.Context, a ResumeArgs) (UpdateResult, error) {
+// resume wakes the blocked step at once, then records the secretariat's request in the store
+// and the audit trail like any command. It does not wait for the retry: the selection's state
+// (and its blocked field) tells how it went. When the store is what fails, the record fails
+// too and the caller is told so, but the step has been retried all the same.
+func (s *selection) resume(ctx workflow.Context, a ResumeArgs) (UpdateResult, error) {
 	s.resumes++
 	s.logger.Info("resume requested", "by", a.Actor.Subject)
-	return UpdateResult{Seq: s.st.Seq, Stage: s.st.Stage, Phase: s.st.Phase}, nil
+	// Under the lock the step may have succeeded already; the request is recorded anyway.
+	recheck := func(time.Time) *Message {
+		if m := admin(a.Actor); m != nil {
+			return m
+		}
+		return s.checkOpen()
+	}
+	return s.handle(ctx, recheck, func(*SelectionState, time.Time, *UpdateResult) CommandRecord {
+		return CommandRecord{Kind: CmdResume, Actor: a.Actor, Reason: a.Reason, Args: a}
+	})
 }

@@ -190,6 +190,11 @@ func TestBlockedStateAndResumeUpdate(t *testing.T) {
 	if after.Blocked != nil || after.Stage != StageAdministrativeScreening {
 		t.Errorf("after resume: stage %s, blocked %+v", after.Stage, after.Blocked)
 	}
+	// The request is in the store's audit trail like any command.
+	if rs := f.find(CmdResume); len(rs) != 1 || rs[0].Actor != adminActor || rs[0].Reason != "row restored" {
+		t.Errorf("resume records %+v", rs)
+	}
+	checkRecords(t, f.fakeStore)
 	// The store was shown each failed attempt, then the end of the block.
 	ps := f.blocked
 	if len(ps) < 2 || ps[0].Blocked == nil || ps[0].Blocked.Reason != BlockedStoreInconsistent || ps[len(ps)-1].Blocked != nil ||

@@ -196,12 +196,21 @@ func TestApplyCommandKinds(t *testing.T) {
 		Kind: workflows.CmdAppoint, Actor: adminActor, At: at.Add(time.Hour), Stage: workflows.StageClosed,
 		Args:         workflows.AppointArgs{Actor: adminActor, ApplicationID: f.apps[1], AppointingOfficial: "SK Walikota 1/2026", OversightRecommendationRef: "BKN-7"},
 		Applications: []workflows.ApplicationChange{{ApplicationID: f.apps[1], State: workflows.AppAppointed, Rank: 1}}})
+	// A resume request changes nothing but the audit trail.
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "resume-req-1", Seq: 3,
+		Kind: workflows.CmdResume, Actor: adminActor, Reason: "basis data dipulihkan", At: at.Add(2 * time.Hour), Stage: workflows.StageClosed,
+		Args: workflows.ResumeArgs{Actor: adminActor, Reason: "basis data dipulihkan"}})
+	if p := f.acts.ProjectBlocked(ctx, workflows.BlockedProjection{WorkflowID: wfID, SelectionID: selID,
+		Blocked: &workflows.Blocked{Reason: workflows.BlockedStoreUnavailable, Step: workflows.StepOpenNextStage, Since: at, Attempts: 2}}); p != nil {
+		t.Fatal(p)
+	}
 	sel, err := f.st.GetSelection(ctx, selID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(sel.Conflicts) != 2 || sel.Conflicts[0].MemberID != "m1" || sel.AppointedApplication != f.apps[1] ||
-		sel.PPKDecreeRef != "SK Walikota 1/2026" || sel.OversightRecommendationRef != "BKN-7" || sel.Stage != string(workflows.StageClosed) {
+		sel.PPKDecreeRef != "SK Walikota 1/2026" || sel.OversightRecommendationRef != "BKN-7" || sel.Stage != string(workflows.StageClosed) ||
+		sel.AuditSeq < 4 || sel.Blocked == nil || sel.Blocked.Reason != string(workflows.BlockedStoreUnavailable) || sel.Blocked.Attempts != 2 {
 		t.Fatalf("selection = %+v", sel)
 	}
 }
