@@ -156,7 +156,8 @@ func (s *selection) snapshotOptions(ctx workflow.Context) workflow.Context {
 
 // system makes one of the workflow's own steps. In runs that block, it holds the lock for each
 // attempt and, when an attempt fails, blocks and retries until the step succeeds or a command
-// ends the selection. It returns an error only when the workflow itself is cancelled.
+// ends the selection. It returns an error only when the workflow itself is cancelled, or to
+// continue as new while blocked.
 func (s *selection) system(ctx workflow.Context, step string, fn func() error) error {
 	if !s.blocking {
 		if step == StepOpenAnnouncement {
@@ -187,11 +188,22 @@ func (s *selection) system(ctx workflow.Context, step string, fn func() error) e
 			return nil
 		}
 		seenChanges, seenResumes := s.changes, s.resumes
-		// A command (cancel, supplyHolidays) or a resume ends the pause early.
-		if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool {
-			return s.changes != seenChanges || s.resumes != seenResumes
-		}); err != nil {
+		// A command (cancel, supplyHolidays) or a resume ends the pause early. A block can
+		// last weeks; when the history grows long, the next run carries the blocked state on.
+		woken := func() bool {
+			return s.changes != seenChanges || s.resumes != seenResumes || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		}
+		if wait < 0 {
+			// Only a command can lift this block (see block); waking up on a timer would only
+			// lengthen the history.
+			if err := workflow.Await(ctx, woken); err != nil {
+				return err
+			}
+		} else if _, err := workflow.AwaitWithTimeout(ctx, wait, woken); err != nil {
 			return err
+		}
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && !s.st.Stage.Terminal() {
+			return s.continueAsNew(ctx)
 		}
 		if s.st.Stage.Terminal() {
 			if err := s.locked(ctx, func() error { s.unblock(ctx); return nil }); err != nil {
@@ -202,7 +214,9 @@ func (s *selection) system(ctx workflow.Context, step string, fn func() error) e
 	}
 }
 
-// block records a failed attempt of step and returns how long to wait before the next one.
+// block records a failed attempt of step and returns how long to wait before the next one, or
+// a negative duration when only a command can lift the block: a window reaching a year without
+// a holiday list waits for supplyHolidays (or a resume, or a cancellation).
 func (s *selection) block(ctx workflow.Context, step string, err error) time.Duration {
 	now := utc(workflow.Now(ctx))
 	b := blockedBy(err)
@@ -218,6 +232,9 @@ func (s *selection) block(ctx workflow.Context, step string, err error) time.Dur
 	}
 	wait = min(wait, retryMax)
 	b.NextAttempt = now.Add(wait)
+	if b.Reason == BlockedCalendarNotCovered {
+		wait, b.NextAttempt = -1, time.Time{}
+	}
 	s.st.Blocked = &b
 	s.logger.Error("selection blocked", "step", step, "reason", b.Reason, "errorType", b.ErrorType,
 		"year", b.Year, "attempts", b.Attempts, "retryIn", wait, "error", err)

@@ -287,3 +287,32 @@ func TestWindowIntoUncoveredYearBlocks(t *testing.T) {
 		t.Errorf("blocked search attribute went %q, want %q", *blocked, want)
 	}
 }
+
+// TestContinueAsNewWhileBlocked: a long block does not grow one history without end; the
+// next run carries the blocked state on, and resumes when the fault clears.
+func TestContinueAsNewWhileBlocked(t *testing.T) {
+	f := &faultyStore{fakeStore: happyStore(t), site: ActivityApplyCommand + ":" + EvtClosed, class: faultClasses[0], on: true}
+	h1, _ := newFaultyHarness(t, wib(t, "2026-07-06 08:00"), f)
+	canAt := wib(t, "2026-07-11 06:00")
+	h1.at(canAt, func() { h1.env.SetContinueAsNewSuggested(true) })
+	h1.run(testInput(t))
+	in := continueAsNewInput(t, h1.env.GetWorkflowError())
+	b := in.State.Blocked
+	if b == nil || b.Reason != BlockedStoreRejectedData || b.Step != StepCloseAnnouncement || in.State.Stage != StageAnnouncement {
+		t.Fatalf("handed-over state: stage %s, blocked %+v", in.State.Stage, b)
+	}
+
+	f.clear()
+	h2, blocked := newFaultyHarness(t, canAt, f)
+	h2.skipPast, h2.idPrefix = true, "run2-"
+	s := scriptHappy(t, h2)
+	h2.run(in)
+	if r := h2.result(); r.Stage != StageClosed {
+		t.Fatalf("selection ended at %s", r.Stage)
+	}
+	mustAccept(t, s.screening, s.advance1, s.appoint)
+	if want := []string{""}; !slices.Equal(*blocked, want) {
+		t.Errorf("blocked search attribute went %q in the second run, want %q", *blocked, want)
+	}
+	checkRecords(t, f.fakeStore)
+}
