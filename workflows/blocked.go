@@ -110,7 +110,7 @@ const (
 // deadline, so that the selection's lock is never held across unbounded retries.
 const (
 	commandBudget   = 20 * time.Second
-	systemBudget    = time.Minute
+	systemBudget    = 30 * time.Second
 	storeCallLimit  = 10 * time.Second
 	snapshotLimit   = 5 * time.Minute
 	snapshotBeat    = 10 * time.Second
