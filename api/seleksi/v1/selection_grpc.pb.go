@@ -112,9 +112,12 @@ type SelectionServiceClient interface {
 	//
 	// Each year's national holidays and collective leave are decreed late in the
 	// year before. A selection whose windows reach into a year with no list
-	// stops at that point with FAILED_PRECONDITION until the secretariat supplies
-	// the year's days off here. Years already covered cannot be changed, because
-	// deadlines may already have been computed from them. Caller: admin.
+	// stops at that point until the secretariat supplies the year's days off
+	// here: a command that needs the window answers FAILED_PRECONDITION, and a
+	// step the selection makes by itself blocks (`blocked.reason`
+	// `CalendarNotCovered`) and goes on as soon as the year is supplied. Years
+	// already covered cannot be changed, because deadlines may already have been
+	// computed from them. Caller: admin.
 	SupplyHolidays(ctx context.Context, in *SupplyHolidaysRequest, opts ...grpc.CallOption) (*SupplyHolidaysResponse, error)
 	// Returns the published result of one stage.
 	//
@@ -329,9 +332,12 @@ type SelectionServiceServer interface {
 	//
 	// Each year's national holidays and collective leave are decreed late in the
 	// year before. A selection whose windows reach into a year with no list
-	// stops at that point with FAILED_PRECONDITION until the secretariat supplies
-	// the year's days off here. Years already covered cannot be changed, because
-	// deadlines may already have been computed from them. Caller: admin.
+	// stops at that point until the secretariat supplies the year's days off
+	// here: a command that needs the window answers FAILED_PRECONDITION, and a
+	// step the selection makes by itself blocks (`blocked.reason`
+	// `CalendarNotCovered`) and goes on as soon as the year is supplied. Years
+	// already covered cannot be changed, because deadlines may already have been
+	// computed from them. Caller: admin.
 	SupplyHolidays(context.Context, *SupplyHolidaysRequest) (*SupplyHolidaysResponse, error)
 	// Returns the published result of one stage.
 	//
