@@ -37,7 +37,9 @@ func TestBlockedSelectionResumes(t *testing.T) {
 				e.must(http.MethodPost, e.sel()+"/applications?requestId="+fmt.Sprintf("req-apply-%d", i), cand, applicationBody(i), nil)
 			}
 
+			began := time.Now()
 			b := waitBlocked(t, e, true, 90*time.Second)
+			t.Logf("blocked visible %s after the applications (the window lasts a few seconds)", time.Since(began).Round(time.Millisecond))
 			if b.Selection.Stage != "STAGE_ANNOUNCEMENT" || b.Selection.Blocked.Reason != "StoreRejectedData" ||
 				b.Selection.Blocked.Step != "CloseAnnouncement" || b.Selection.Blocked.Message == "" || b.Selection.Blocked.Remedy == "" {
 				t.Fatalf("blocked selection %+v", b.Selection)
@@ -47,8 +49,10 @@ func TestBlockedSelectionResumes(t *testing.T) {
 			}
 
 			allow()
+			resumed := time.Now()
 			e.must(http.MethodPost, e.sel()+":resume", admin, map[string]any{"requestId": "req-resume-blk-1", "reason": "batasan dihapus"}, nil)
 			e.waitStage(e.id, "STAGE_ADMINISTRATIVE_SCREENING", 60*time.Second)
+			t.Logf("screening reached %s after the resume", time.Since(resumed).Round(time.Millisecond))
 			waitBlocked(t, e, false, 30*time.Second)
 
 			e.must(http.MethodPost, e.sel()+":cancel", admin, map[string]any{"requestId": "req-cancel-blk", "reason": "uji selesai"}, nil)
