@@ -24,7 +24,7 @@ func blockedTexts(b *store.Blocked) (message, remedy i18n.Text) {
 	case workflows.BlockedStoreRejectedData:
 		return i18n.Text{ID: "basis data menolak data langkah berikutnya",
 				EN: "the database refused the data of the next step"},
-			i18n.Text{ID: "operator memeriksa catatan log berlevel ERROR dan memperbaiki penyebabnya, lalu sekretariat meminta seleksi dilanjutkan",
+			i18n.Text{ID: "operator memeriksa catatan kesalahan sistem dan memperbaiki penyebabnya, lalu sekretariat meminta seleksi dilanjutkan",
 				EN: "operators read the ERROR log lines and fix the cause, then the secretariat resumes the selection"}
 	case workflows.BlockedStoreInconsistent:
 		return i18n.Text{ID: "catatan yang diperlukan langkah berikutnya tidak ada atau tidak sesuai di basis data",
@@ -38,7 +38,7 @@ func blockedTexts(b *store.Blocked) (message, remedy i18n.Text) {
 				EN: fmt.Sprintf("the secretariat supplies the holiday list of %d; the selection then goes on by itself", b.Year)}
 	}
 	return i18n.Text{ID: "langkah berikutnya gagal dijalankan", EN: "the next step failed"},
-		i18n.Text{ID: "operator memeriksa catatan log berlevel ERROR dan memperbaiki penyebabnya, lalu sekretariat meminta seleksi dilanjutkan",
+		i18n.Text{ID: "operator memeriksa catatan kesalahan sistem dan memperbaiki penyebabnya, lalu sekretariat meminta seleksi dilanjutkan",
 			EN: "operators read the ERROR log lines and fix the cause, then the secretariat resumes the selection"}
 }
 
