@@ -204,9 +204,9 @@ type ResultEntry struct {
 	Reason        string           `json:"reason,omitempty"`
 }
 
-// activityOptions: the store may be briefly unavailable; retrying forever with a capped
-// backoff keeps the command pending rather than losing it, and the caller's update simply
-// takes longer. Errors the store marks non-retryable fail the command.
+// activityOptions are the options of runs recorded before ChangeIDBlocked, which retried a
+// store write forever with a capped backoff (holding the selection's lock meanwhile). Newer
+// runs use selection.storeOptions and selection.snapshotOptions, with bounded budgets.
 func activityOptions(ctx workflow.Context, timeout time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout,
