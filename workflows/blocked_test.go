@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/bkpsdm/seleksi/workflows/calendar"
@@ -315,4 +317,54 @@ func TestContinueAsNewWhileBlocked(t *testing.T) {
 		t.Errorf("blocked search attribute went %q in the second run, want %q", *blocked, want)
 	}
 	checkRecords(t, f.fakeStore)
+}
+
+// TestActivityTimeoutsRecoverInSeconds: a worker that dies during an activity is noticed in
+// seconds, not minutes (found: a pending command stalled 56 s, an announcement close 5 min):
+// store writes have short start-to-close timeouts, the snapshot a heartbeat timeout, and
+// every activity a bounded schedule-to-close budget, a command's well under a client's wait.
+func TestActivityTimeoutsRecoverInSeconds(t *testing.T) {
+	store := happyStore(t)
+	h := newHarness(t, wib(t, "2026-07-06 08:00"), store)
+	type seen struct {
+		name                                     string
+		startToClose, scheduleToClose, heartbeat time.Duration
+		command                                  bool
+	}
+	var mu sync.Mutex
+	var all []seen
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+		s := seen{name: info.ActivityType.Name, startToClose: info.StartToCloseTimeout, scheduleToClose: info.ScheduleToCloseTimeout, heartbeat: info.HeartbeatTimeout}
+		if s.name == ActivityApplyCommand {
+			var rec CommandRecord
+			if err := args.Get(&rec); err == nil {
+				s.command = rec.Actor.Role != RoleSystem
+			}
+		}
+		mu.Lock()
+		all = append(all, s)
+		mu.Unlock()
+	})
+	scriptHappy(t, h)
+	h.run(testInput(t))
+	if r := h.result(); r.Stage != StageClosed {
+		t.Fatalf("selection ended at %s", r.Stage)
+	}
+	kinds := map[string]bool{}
+	for _, s := range all {
+		kinds[s.name] = true
+		switch {
+		case s.name == ActivitySnapshotApplications:
+			if s.heartbeat == 0 || s.heartbeat > 10*time.Second || s.scheduleToClose == 0 {
+				t.Errorf("snapshot: heartbeat timeout %s, budget %s", s.heartbeat, s.scheduleToClose)
+			}
+		case s.startToClose > 10*time.Second || s.scheduleToClose == 0:
+			t.Errorf("%s: start-to-close %s, budget %s", s.name, s.startToClose, s.scheduleToClose)
+		case s.command && s.scheduleToClose > 30*time.Second:
+			t.Errorf("a command's store write may take %s", s.scheduleToClose)
+		}
+	}
+	if !kinds[ActivityApplyCommand] || !kinds[ActivityProjectWindow] || !kinds[ActivitySnapshotApplications] {
+		t.Errorf("activities seen: %v", kinds)
+	}
 }
