@@ -29,6 +29,10 @@ type Activities interface {
 	// queues notifications, in one transaction. The update that caused it answers its caller
 	// only after this succeeds.
 	ApplyCommand(ctx context.Context, rec CommandRecord) error
+	// ProjectBlocked records in the store's selection row that the selection is blocked (or,
+	// with a nil Blocked, that it is not any more), so that the API shows it. It is not a
+	// record of the process: it takes no sequence number and no audit event.
+	ProjectBlocked(ctx context.Context, p BlockedProjection) error
 }
 
 // Activity names, equal to the method names of Activities.
@@ -36,7 +40,16 @@ const (
 	ActivityProjectWindow        = "ProjectWindow"
 	ActivitySnapshotApplications = "SnapshotApplications"
 	ActivityApplyCommand         = "ApplyCommand"
+	ActivityProjectBlocked       = "ProjectBlocked"
 )
+
+// BlockedProjection is the blocked state of a selection as the store shows it.
+type BlockedProjection struct {
+	WorkflowID  string `json:"workflowId"`
+	SelectionID string `json:"selectionId"`
+	// Blocked is nil when the selection is no longer blocked.
+	Blocked *Blocked `json:"blocked,omitempty"`
+}
 
 // WindowProjection is the announcement window as the store needs it to accept applications.
 type WindowProjection struct {
@@ -110,6 +123,7 @@ const (
 	CmdFileObjection    = "FileObjection"
 	CmdAnswerObjection  = "AnswerObjection"
 	CmdSupplyHolidays   = "SupplyHolidays"
+	CmdResume           = "ResumeSelection"
 	EvtOpened           = "AnnouncementOpened"
 	EvtExtended         = "AnnouncementExtended"
 	EvtClosed           = "AnnouncementClosed"
@@ -192,9 +206,9 @@ type ResultEntry struct {
 	Reason        string           `json:"reason,omitempty"`
 }
 
-// activityOptions: the store may be briefly unavailable; retrying forever with a capped
-// backoff keeps the command pending rather than losing it, and the caller's update simply
-// takes longer. Errors the store marks non-retryable fail the command.
+// activityOptions are the options of runs recorded before ChangeIDBlocked, which retried a
+// store write forever with a capped backoff (holding the selection's lock meanwhile). Newer
+// runs use selection.storeOptions and selection.snapshotOptions, with bounded budgets.
 func activityOptions(ctx workflow.Context, timeout time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout,

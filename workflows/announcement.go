@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -25,6 +24,10 @@ func (s *selection) openAnnouncement(ctx workflow.Context) error {
 		_, _, err = s.cal().WindowClose(now, w.AnnouncementDays+w.MaxExtensions*w.ExtensionDays)
 	}
 	if err != nil {
+		if s.blocking {
+			// The selection blocks with CalendarNotCovered until supplyHolidays adds the year.
+			return fmt.Errorf("announcement window: %w", err)
+		}
 		m := calendarMessage(err)
 		return temporal.NewApplicationErrorWithOptions(m.EN, InvalidInputType,
 			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{[]Message{m}}})
@@ -57,14 +60,14 @@ func (s *selection) projection(a Announcement) WindowProjection {
 }
 
 func (s *selection) projectWindow(ctx workflow.Context, p WindowProjection) error {
-	actx := activityOptions(ctx, time.Minute)
+	actx := s.storeOptions(ctx, false)
 	return workflow.ExecuteActivity(actx, ActivityProjectWindow, p).Get(actx, nil)
 }
 
 // closeAnnouncement runs when the window has closed. It holds the lock.
 func (s *selection) closeAnnouncement(ctx workflow.Context) error {
 	a := s.st.Announcement
-	actx := activityOptions(ctx, 5*time.Minute)
+	actx := s.snapshotOptions(ctx)
 	var snap Snapshot
 	err := workflow.ExecuteActivity(actx, ActivitySnapshotApplications, SnapshotRequest{
 		WorkflowID:  s.wfID,

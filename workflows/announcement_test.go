@@ -79,23 +79,6 @@ func TestNoApplicantsPostponesEvenWhenContinuing(t *testing.T) {
 	}
 }
 
-func TestWindowIntoUncoveredYearIsRefused(t *testing.T) {
-	store := &fakeStore{}
-	// 20 working days from 14 December 2026 reach into January 2027, which has no list.
-	h := newHarness(t, wib(t, "2026-12-14 08:00"), store)
-	in := testInput(t)
-	in.Windows.AnnouncementDays = 20
-	h.run(in)
-	err := h.env.GetWorkflowError()
-	ps := ProblemsOf(err)
-	if len(ps) != 1 || ps[0].Code != RejectCalendar {
-		t.Fatalf("error %v, problems %+v", err, ps)
-	}
-	if len(store.windows) != 0 {
-		t.Error("a window was projected")
-	}
-}
-
 func TestTimeScaleCompressesDays(t *testing.T) {
 	start := wib(t, "2026-07-06 08:00")
 	store := &fakeStore{snapshots: [][]SnapshotApplication{apps(3, start.Add(time.Minute))}}

@@ -47,6 +47,10 @@ func (st *SelectionState) clone() *SelectionState {
 		x := *st.Cancellation
 		c.Cancellation = &x
 	}
+	if st.Blocked != nil {
+		b := *st.Blocked
+		c.Blocked = &b
+	}
 	return &c
 }
 

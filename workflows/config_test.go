@@ -151,6 +151,7 @@ func TestCloneIsDeep(t *testing.T) {
 		Recusals: []Recusal{{}}, Publications: []Publication{{}}, Objections: []Objection{{Correction: corr}},
 		Holidays: []calendar.Year{{Year: 2027, Days: []calendar.Holiday{{NameEN: "x"}}}},
 		Decision: &Decision{Shortlist: []ShortlistEntry{{}}}, Appointment: &Appointment{}, Cancellation: &Cancellation{},
+		Blocked: &Blocked{},
 	}
 	orig := st.clone()
 	c := st.clone()
@@ -160,6 +161,7 @@ func TestCloneIsDeep(t *testing.T) {
 	a.Interview[0].Score, a.Outcomes[0].Reason = 9, "z"
 	c.Recusals[0].Reason, c.Publications[0].Revision, c.Objections[0].Correction.Scores[0].Score = "z", 9, 9
 	c.Decision.Shortlist[0].Rank, c.Appointment.Rank, c.Cancellation.Reason = 9, 9, "z"
+	c.Blocked.Attempts = 9
 	c.Holidays[0].Days[0].NameEN = "z"
 	if !reflect.DeepEqual(st, orig) {
 		t.Error("changing the clone changed the original")

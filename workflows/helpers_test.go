@@ -101,6 +101,8 @@ type fakeStore struct {
 	records   []CommandRecord
 	keys      map[string]bool
 	failKind  string // ApplyCommand of this kind fails (non-retryable), to test rollback
+	// blocked are the blocked states projected, in order.
+	blocked []BlockedProjection
 	// onApply runs inside ApplyCommand, while the workflow waits for it.
 	onApply func(CommandRecord)
 }
@@ -111,6 +113,13 @@ func (f *fakeStore) ProjectWindow(_ context.Context, w WindowProjection) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.windows = append(f.windows, w)
+	return nil
+}
+
+func (f *fakeStore) ProjectBlocked(_ context.Context, p BlockedProjection) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.blocked = append(f.blocked, p)
 	return nil
 }
 

@@ -39,6 +39,11 @@ const (
 	RejectNotFound        = "NotFound"
 	RejectIncomplete      = "Incomplete"
 	RejectCalendar        = "CalendarNotCovered"
+	// RejectUnavailable: an accepted command could not be stored within its budget; it was
+	// not applied and may be sent again.
+	RejectUnavailable = "StoreUnavailable"
+	// RejectInconsistent: an accepted command found the store inconsistent; it was not applied.
+	RejectInconsistent = "StoreInconsistent"
 	// InvalidInputType is the error type of a workflow that refused its input.
 	InvalidInputType = "InvalidSelectionInput"
 )

@@ -17,6 +17,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/bkpsdm/seleksi/workflows/calendar"
@@ -46,10 +47,28 @@ type recordingStore struct {
 	mu        sync.Mutex
 	snapshots map[string][][]SnapshotApplication
 	calls     map[string]int
+	// refuseClose lists the workflows whose announcement close the store refuses (invalid
+	// data), until heal.
+	refuseClose map[string]bool
 }
 
-func (s *recordingStore) ProjectWindow(context.Context, WindowProjection) error { return nil }
-func (s *recordingStore) ApplyCommand(context.Context, CommandRecord) error     { return nil }
+func (s *recordingStore) ProjectWindow(context.Context, WindowProjection) error   { return nil }
+func (s *recordingStore) ProjectBlocked(context.Context, BlockedProjection) error { return nil }
+
+func (s *recordingStore) ApplyCommand(_ context.Context, rec CommandRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec.Kind == EvtClosed && s.refuseClose[rec.WorkflowID] {
+		return temporal.NewNonRetryableApplicationError("the store refuses the close", ErrTypeInvalidData, nil)
+	}
+	return nil
+}
+
+func (s *recordingStore) heal(workflowID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.refuseClose, workflowID)
+}
 
 func (s *recordingStore) SnapshotApplications(_ context.Context, req SnapshotRequest) (Snapshot, error) {
 	s.mu.Lock()
@@ -197,7 +216,7 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	store := &recordingStore{snapshots: map[string][][]SnapshotApplication{}, calls: map[string]int{}}
+	store := &recordingStore{snapshots: map[string][][]SnapshotApplication{}, calls: map[string]int{}, refuseClose: map[string]bool{}}
 	suffix := fmt.Sprintf("%d", time.Now().Unix())
 	taskQueue := "seleksi-record-" + suffix
 	w := worker.New(c, taskQueue, worker.Options{})
@@ -208,12 +227,13 @@ func TestRecordHistories(t *testing.T) {
 	}
 	defer w.Stop()
 
-	scenarios := []struct {
+	type scenario struct {
 		name      string
 		snapshots func(now time.Time) [][]SnapshotApplication
 		change    func(*SelectionInput)
 		drive     func(ctx context.Context, d *driver)
-	}{
+	}
+	scenarios := []scenario{
 		{"happy-path", func(now time.Time) [][]SnapshotApplication {
 			l := apps(5, now)
 			l[4].Facts.AgeAtClose = 57
@@ -238,6 +258,9 @@ func TestRecordHistories(t *testing.T) {
 			in.AnnouncementOpensAt = time.Now().UTC().Add(48 * time.Hour).Truncate(time.Second)
 		},
 			driveScheduled},
+		{"blocked-then-resumed", func(now time.Time) [][]SnapshotApplication {
+			return [][]SnapshotApplication{apps(3, now)}
+		}, nil, func(ctx context.Context, d *driver) { driveBlocked(ctx, d, store) }},
 	}
 
 	var wg sync.WaitGroup
@@ -252,6 +275,7 @@ func TestRecordHistories(t *testing.T) {
 		d.id = WorkflowID(d.in.SelectionID) + "-" + suffix
 		store.mu.Lock()
 		store.snapshots[d.id] = sc.snapshots(time.Now())
+		store.refuseClose[d.id] = sc.name == "blocked-then-resumed"
 		store.mu.Unlock()
 		wg.Add(1)
 		go func() {
@@ -359,4 +383,15 @@ func driveCancelled(ctx context.Context, d *driver) {
 	d.update(ctx, UpdateAdvanceStage, AdvanceArgs{Actor: committee(chair), Stage: StageAdministrativeScreening})
 	d.stageOpen(ctx, StageCompetencyTest)
 	d.update(ctx, UpdateCancel, CancelArgs{Actor: adminActor, Reason: "the post was merged by the new organisation decree"})
+}
+
+// driveBlocked: the store refuses the announcement's close; the selection blocks and retries,
+// the store is healed and the secretariat resumes it, then cancels it.
+func driveBlocked(ctx context.Context, d *driver, store *recordingStore) {
+	// By the fourth attempt the next one is 8 s away, time enough to resume first.
+	d.waitFor(ctx, "blocked", func(st *SelectionState) bool { return st.Blocked != nil && st.Blocked.Attempts >= 4 })
+	store.heal(d.id)
+	d.update(ctx, UpdateResume, ResumeArgs{Actor: adminActor, Reason: "row restored"})
+	d.stageOpen(ctx, StageAdministrativeScreening)
+	d.update(ctx, UpdateCancel, CancelArgs{Actor: adminActor, Reason: "recording over"})
 }

@@ -28,11 +28,14 @@ const ChangeIDLockedOpening = "locked-opening"
 
 // firstStep makes a new selection's first record: the schedule of a scheduled selection, or
 // the opening of the announcement.
+//
+// Runs that keep the blocked state (s.blocking) make it inside system(), which holds the lock
+// already; the others take the lock here where their version says so.
 func (s *selection) firstStep(ctx workflow.Context) error {
 	if s.st.Stage == StageScheduled {
-		return s.announceSchedule(ctx)
+		return s.announceSchedule(ctx, s.blocking)
 	}
-	if workflow.GetVersion(ctx, ChangeIDLockedOpening, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if s.blocking || workflow.GetVersion(ctx, ChangeIDLockedOpening, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return s.openAnnouncement(ctx)
 	}
 	return s.locked(ctx, func() error { return s.openAnnouncement(ctx) })
@@ -48,9 +51,9 @@ func (in SelectionInput) scheduledStart() bool { return !in.AnnouncementOpensAt.
 // It holds the lock: a scheduled selection can be cancelled the moment it is created, and the
 // cancel must wait for this first record instead of committing beside it (two records with
 // one sequence number, the later commit overwriting the other's state).
-func (s *selection) announceSchedule(ctx workflow.Context) error {
+func (s *selection) announceSchedule(ctx workflow.Context, held bool) error {
 	workflow.GetVersion(ctx, ChangeIDScheduledOpening, workflow.DefaultVersion, 1)
-	return s.locked(ctx, func() error {
+	announce := func() error {
 		opens := utc(s.in.AnnouncementOpensAt)
 		local := opens.Format("2006-01-02 15:04")
 		if loc, err := s.in.Calendar.Zone.Location(); err == nil {
@@ -60,7 +63,11 @@ func (s *selection) announceSchedule(ctx workflow.Context) error {
 			local, s.in.Calendar.Zone)
 		next := s.st.clone()
 		return s.commit(ctx, next, CommandRecord{Kind: EvtScheduled, Actor: systemActor(), Message: &m})
-	})
+	}
+	if held {
+		return announce()
+	}
+	return s.locked(ctx, announce)
 }
 
 // openFromSchedule moves a scheduled selection into the announcement it opens at now. For a

@@ -71,6 +71,8 @@ type SelectionState struct {
 	Decision     *Decision     `json:"decision,omitempty"`
 	Appointment  *Appointment  `json:"appointment,omitempty"`
 	Cancellation *Cancellation `json:"cancellation,omitempty"`
+	// Blocked is set while a step of the workflow's own cannot be made (see blocked.go).
+	Blocked *Blocked `json:"blocked,omitempty"`
 	// Runs counts continue-as-new hand-overs, for operators.
 	Runs int `json:"runs"`
 }
@@ -220,6 +222,10 @@ type selection struct {
 	// indexStage is whether this run keeps SearchAttributeStage up to date (see
 	// ChangeIDStageSearchAttribute).
 	indexStage bool
+	// blocking is whether this run blocks instead of failing (see ChangeIDBlocked).
+	blocking bool
+	// resumes counts resume requests, which wake a blocked step.
+	resumes int
 	// changes counts state changes so the main loop can wait for "something happened".
 	changes int
 }
@@ -257,9 +263,13 @@ func newSelection(ctx workflow.Context, in SelectionInput) (*selection, error) {
 		}
 	}
 	s.indexStage = workflow.GetVersion(ctx, ChangeIDStageSearchAttribute, workflow.DefaultVersion, 1) == 1
+	s.blocking = workflow.GetVersion(ctx, ChangeIDBlocked, workflow.DefaultVersion, 1) == 1
 	if s.indexStage {
 		if err := s.upsertStage(ctx, s.st.Stage); err != nil {
-			return nil, err
+			if !s.blocking {
+				return nil, err
+			}
+			s.logger.Error("upsert stage search attribute", "error", err)
 		}
 	}
 	if err := s.registerHandlers(ctx); err != nil {
@@ -293,7 +303,7 @@ func (s *selection) now(ctx workflow.Context) time.Time { return s.st.Clock.Now(
 
 func (s *selection) run(ctx workflow.Context) (SelectionResult, error) {
 	if s.st.Seq == 0 {
-		if err := s.firstStep(ctx); err != nil {
+		if err := s.system(ctx, StepOpenAnnouncement, func() error { return s.firstStep(ctx) }); err != nil {
 			return SelectionResult{}, err
 		}
 	}
@@ -310,7 +320,7 @@ func (s *selection) run(ctx workflow.Context) (SelectionResult, error) {
 		}
 		due, deadline := s.systemStep(ctx)
 		if due {
-			if err := s.locked(ctx, func() error { return s.step(ctx) }); err != nil {
+			if err := s.system(ctx, s.stepName(), func() error { return s.step(ctx) }); err != nil {
 				return SelectionResult{}, err
 			}
 			continue
@@ -370,6 +380,17 @@ func (s *selection) step(ctx workflow.Context) error {
 	return s.openNextStage(ctx)
 }
 
+// stepName names the step systemStep finds due, for Blocked.Step.
+func (s *selection) stepName() string {
+	switch s.st.Stage {
+	case StageAnnouncement:
+		return StepCloseAnnouncement
+	case StageCommitteeDecision:
+		return StepSettleShortlist
+	}
+	return StepOpenNextStage
+}
+
 // locked runs fn with the state lock held.
 func (s *selection) locked(ctx workflow.Context, fn func() error) error {
 	if err := s.mu.Lock(ctx); err != nil {
@@ -386,6 +407,8 @@ func (s *selection) commit(ctx workflow.Context, next *SelectionState, rec Comma
 	rec.WorkflowID = s.wfID
 	rec.SelectionID = s.in.SelectionID
 	rec.Seq = s.st.Seq + 1
+	// Commands carry their Update ID; the workflow's own transitions get theirs here.
+	command := rec.Key != ""
 	if rec.Key == "" {
 		rec.Key = fmt.Sprintf("event-%d", rec.Seq)
 	}
@@ -399,7 +422,7 @@ func (s *selection) commit(ctx workflow.Context, next *SelectionState, rec Comma
 			rec.Applications[i].Status = &m
 		}
 	}
-	actx := activityOptions(ctx, time.Minute)
+	actx := s.storeOptions(ctx, command)
 	if err := workflow.ExecuteActivity(actx, ActivityApplyCommand, rec).Get(actx, nil); err != nil {
 		return err
 	}
@@ -408,7 +431,13 @@ func (s *selection) commit(ctx workflow.Context, next *SelectionState, rec Comma
 	s.st = next
 	s.changes++
 	if moved && s.indexStage {
-		return s.upsertStage(ctx, next.Stage)
+		if err := s.upsertStage(ctx, next.Stage); err != nil {
+			if !s.blocking {
+				return err
+			}
+			// The store has the change: an index must not undo or stop it.
+			s.logger.Error("upsert stage search attribute", "error", err)
+		}
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ const (
 	UpdateAnswerObjection     = "answerObjection"
 	UpdateSupplyHolidays      = "supplyHolidays"
 	UpdateCorrectResult       = "correctResult"
+	// UpdateResume is declared with the blocked state, in blocked.go.
 
 	// QueryState returns the SelectionState.
 	QueryState = "state"
@@ -221,6 +222,9 @@ func (s *selection) registerHandlers(ctx workflow.Context) error {
 		{UpdateCorrectResult, s.correctResult, func(ctx workflow.Context, a CorrectResultArgs) error {
 			return asRejection(s.checkCorrectResult(s.now(ctx), a))
 		}},
+		{UpdateResume, s.resume, func(ctx workflow.Context, a ResumeArgs) error {
+			return asRejection(s.checkResume(s.now(ctx), a))
+		}},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
@@ -262,6 +266,9 @@ func (s *selection) handle(ctx workflow.Context, check func(now time.Time) *Mess
 		rec.Key = workflow.GetCurrentUpdateInfo(ctx).ID
 		rec.At = now
 		if err := s.commit(ctx, next, rec); err != nil {
+			if s.blocking {
+				return s.commandFailed(rec.Kind, err)
+			}
 			return err
 		}
 		res.Seq, res.Stage, res.Phase = s.st.Seq, s.st.Stage, s.st.Phase

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -195,12 +196,21 @@ func TestApplyCommandKinds(t *testing.T) {
 		Kind: workflows.CmdAppoint, Actor: adminActor, At: at.Add(time.Hour), Stage: workflows.StageClosed,
 		Args:         workflows.AppointArgs{Actor: adminActor, ApplicationID: f.apps[1], AppointingOfficial: "SK Walikota 1/2026", OversightRecommendationRef: "BKN-7"},
 		Applications: []workflows.ApplicationChange{{ApplicationID: f.apps[1], State: workflows.AppAppointed, Rank: 1}}})
+	// A resume request changes nothing but the audit trail.
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "resume-req-1", Seq: 3,
+		Kind: workflows.CmdResume, Actor: adminActor, Reason: "basis data dipulihkan", At: at.Add(2 * time.Hour), Stage: workflows.StageClosed,
+		Args: workflows.ResumeArgs{Actor: adminActor, Reason: "basis data dipulihkan"}})
+	if p := f.acts.ProjectBlocked(ctx, workflows.BlockedProjection{WorkflowID: wfID, SelectionID: selID,
+		Blocked: &workflows.Blocked{Reason: workflows.BlockedStoreUnavailable, Step: workflows.StepOpenNextStage, Since: at, Attempts: 2}}); p != nil {
+		t.Fatal(p)
+	}
 	sel, err := f.st.GetSelection(ctx, selID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(sel.Conflicts) != 2 || sel.Conflicts[0].MemberID != "m1" || sel.AppointedApplication != f.apps[1] ||
-		sel.PPKDecreeRef != "SK Walikota 1/2026" || sel.OversightRecommendationRef != "BKN-7" || sel.Stage != string(workflows.StageClosed) {
+		sel.PPKDecreeRef != "SK Walikota 1/2026" || sel.OversightRecommendationRef != "BKN-7" || sel.Stage != string(workflows.StageClosed) ||
+		sel.AuditSeq < 4 || sel.Blocked == nil || sel.Blocked.Reason != string(workflows.BlockedStoreUnavailable) || sel.Blocked.Attempts != 2 {
 		t.Fatalf("selection = %+v", sel)
 	}
 }
@@ -218,12 +228,19 @@ func TestNonRetryableErrors(t *testing.T) {
 	}{
 		{"no key", func() workflows.CommandRecord { r := good; r.Key = ""; return r }, ErrTypeInvalidRecord},
 		{"key reused for other args", func() workflows.CommandRecord { r := good; r.Args = workflows.CancelArgs{Reason: "other"}; return r }, ErrTypeKeyReused},
-		{"unknown selection", func() workflows.CommandRecord { r := good; r.SelectionID, r.Key = "other-sel", "k2"; return r }, ErrTypeNoSelection},
+		{"unknown selection", func() workflows.CommandRecord { r := good; r.SelectionID, r.Key = "other-sel", "k2"; return r }, ErrTypeRowMissing},
 		{"unknown application", func() workflows.CommandRecord {
 			r := good
 			r.Key, r.Applications = "k3", []workflows.ApplicationChange{{ApplicationID: "app-none", State: workflows.AppWithdrawn}}
 			return r
 		}, ErrTypeInconsistent},
+		// Found: a NUL byte in a withdrawal reason was retried forever on PostgreSQL.
+		{"NUL in a withdrawal reason", func() workflows.CommandRecord {
+			r := good
+			r.Key, r.Kind, r.Reason = "k4", workflows.CmdWithdraw, "alasan\x00"
+			r.Applications = []workflows.ApplicationChange{{ApplicationID: f.apps[0], State: workflows.AppWithdrawn, Reason: "alasan\x00"}}
+			return r
+		}, ErrTypeInvalidData},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -321,5 +338,98 @@ func TestCorrectionNotifiesWithTheNewDeadline(t *testing.T) {
 	}
 	if p := string(events.Items[0].Payload); !strings.Contains(p, `"replaced"`) || !strings.Contains(p, "lewat batas usia") {
 		t.Errorf("the audit event does not name the replaced result: %s", p)
+	}
+}
+
+// slowStore is a store whose snapshot works until the activity has heartbeated twice.
+type slowStore struct {
+	Store
+	beats chan struct{}
+}
+
+func (s slowStore) TakeSnapshot(ctx context.Context, _ store.SnapshotInput, _ time.Time) (store.Snapshot, error) {
+	for range 2 {
+		select {
+		case <-s.beats:
+		case <-ctx.Done():
+			return store.Snapshot{}, ctx.Err()
+		}
+	}
+	return store.Snapshot{Digest: "d"}, nil
+}
+
+// TestSnapshotHeartbeats: the snapshot heartbeats while it works, so that the workflow's
+// heartbeat timeout (seconds) rather than its start-to-close timeout (minutes) notices a
+// crashed worker. Without heartbeats the snapshot below never finishes.
+func TestSnapshotHeartbeats(t *testing.T) {
+	beats := make(chan struct{}, 16)
+	acts := New(slowStore{beats: beats}, nil)
+	acts.beat = time.Millisecond
+	// The SDK batches heartbeats for tens of seconds before the test environment sees them,
+	// so the test counts the activity's own heartbeat calls.
+	acts.record = func(context.Context) {
+		select {
+		case beats <- struct{}{}:
+		default:
+		}
+	}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.SetTestTimeout(time.Minute)
+	env.RegisterActivity(acts)
+	v, err := env.ExecuteActivity(acts.SnapshotApplications, workflows.SnapshotRequest{WorkflowID: wfID, SelectionID: selID, Key: "snapshot-1", ClosedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap workflows.Snapshot
+	if err := v.Get(&snap); err != nil || snap.Digest != "d" {
+		t.Fatalf("snapshot %+v, %v", snap, err)
+	}
+}
+
+// failingStore fails every call with err.
+type failingStore struct {
+	Store
+	err error
+}
+
+func (s failingStore) ApplyCommand(context.Context, store.Command) (bool, error) { return false, s.err }
+
+// TestClassify: invalid data and missing rows are non-retryable with their types; transient
+// errors are retryable and marked as such; unknown errors are retried.
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		typ       string
+		retryable bool
+	}{
+		{"invalid data", fmt.Errorf("apply: %w", store.ErrInvalidData), ErrTypeInvalidData, false},
+		{"invalid argument", fmt.Errorf("apply: %w", store.ErrInvalidArgument), ErrTypeInvalidRecord, false},
+		{"missing row", fmt.Errorf("apply: %w", store.ErrNotFound), ErrTypeRowMissing, false},
+		{"conflict", fmt.Errorf("apply: %w", store.ErrConflict), ErrTypeKeyReused, false},
+		{"deadline", fmt.Errorf("apply: %w", context.DeadlineExceeded), ErrTypeUnavailable, true},
+		{"unknown", errors.New("boom"), "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			acts := New(failingStore{err: tc.err}, nil)
+			var s testsuite.WorkflowTestSuite
+			s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+			env := s.NewTestActivityEnvironment()
+			env.RegisterActivity(acts)
+			_, err := env.ExecuteActivity(acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "k", Seq: 1,
+				Kind: workflows.CmdCancel, At: t0, Stage: workflows.StageCancelled})
+			var appErr *temporal.ApplicationError
+			if !errors.As(err, &appErr) {
+				t.Fatalf("err = %v", err)
+			}
+			if tc.typ != "" && appErr.Type() != tc.typ {
+				t.Errorf("type %q, want %q", appErr.Type(), tc.typ)
+			}
+			if appErr.NonRetryable() == tc.retryable {
+				t.Errorf("non-retryable = %v, want %v", appErr.NonRetryable(), !tc.retryable)
+			}
+		})
 	}
 }

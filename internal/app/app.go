@@ -248,6 +248,8 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 	return map[string]enumspb.IndexedValueType{
 		workflows.SearchAttributeAgency: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		workflows.SearchAttributeStage:  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		// The reason code of a blocked selection, unset otherwise.
+		workflows.SearchAttributeBlocked: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }
 

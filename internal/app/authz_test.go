@@ -148,6 +148,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", sel + ":appoint", fmt.Sprintf(`{"requestId":"req-00000006","application":"selections/sel-own/applications/%s","ppkDecreeRef":"800/123/2026","oversightRecommendationRef":"R-1/BKN/2026"}`, ownApp), admin, false},
 		{"POST", sel + ":supplyHolidays", `{"requestId":"req-00000012","year":2027,"days":[{"date":"2027-01-01","description":"Tahun Baru"}],"reason":"SKB 3 Menteri 2027"}`, admin, false},
 		{"POST", sel + ":cancel", `{"requestId":"req-00000007","reason":"anggaran dialihkan"}`, admin, false},
+		{"POST", sel + ":resume", `{"requestId":"req-00000013","reason":"basis data dipulihkan"}`, admin, false},
 		{"GET", sel + "/applications", "", admin | committee | auditor, false},
 		{"GET", app, "", admin | committee | owner | auditor, true},
 		{"POST", app + ":withdraw", `{"requestId":"req-00000008","reason":"mengundurkan diri"}`, owner, true},

@@ -287,6 +287,8 @@ func summary(r RecordFact, en bool) string {
 		return pick("Membatalkan seleksi.", "Cancelled the selection.")
 	case workflows.CmdSupplyHolidays:
 		return pick("Melengkapi daftar hari libur.", "Supplied holiday lists.")
+	case workflows.CmdResume:
+		return pick("Meminta seleksi yang terhenti dilanjutkan.", "Asked the blocked selection to resume.")
 	}
 	return pick(rec.Kind+".", rec.Kind+".")
 }

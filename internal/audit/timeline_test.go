@@ -102,3 +102,18 @@ func TestStoreSummaryOfAnEarlyWithdrawal(t *testing.T) {
 		}
 	}
 }
+
+// TestTimelineTellsAResume: the secretariat's resume of a blocked selection reads as such in
+// both languages.
+func TestTimelineTellsAResume(t *testing.T) {
+	facts := factsOf(t, "blocked-then-resumed")
+	for lang, want := range map[string]string{"id": "Meminta seleksi yang terhenti dilanjutkan.", "en": "Asked the blocked selection to resume."} {
+		found := false
+		for _, e := range Timeline(facts, nil, lang) {
+			found = found || e.Summary == want
+		}
+		if !found {
+			t.Errorf("%s timeline lacks %q", lang, want)
+		}
+	}
+}

@@ -105,6 +105,11 @@ func TestCommandsSendTheRightRequest(t *testing.T) {
 			want: &seleksiv1.CancelSelectionRequest{Name: "selections/s-one", Reason: "formasi dibatalkan"},
 		},
 		{
+			name: "selection resume", method: "ResumeSelection",
+			args: []string{"selection", "resume", "s-one", "--reason", "daftar libur 2027 dilengkapi"},
+			want: &seleksiv1.ResumeSelectionRequest{Name: "selections/s-one", Reason: "daftar libur 2027 dilengkapi"},
+		},
+		{
 			name: "selection results names the stage by slug", method: "GetStageResult",
 			args: []string{"selection", "results", "s-one", "STAGE_ADMINISTRATIVE_SCREENING", "--revision", "2"},
 			want: &seleksiv1.GetStageResultRequest{Name: "selections/s-one/results/administrative-screening", Revision: 2},

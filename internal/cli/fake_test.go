@@ -118,6 +118,13 @@ func (f *fakeSelections) CancelSelection(ctx context.Context, req *seleksiv1.Can
 	}})
 }
 
+func (f *fakeSelections) ResumeSelection(ctx context.Context, req *seleksiv1.ResumeSelectionRequest) (*seleksiv1.ResumeSelectionResponse, error) {
+	return answer(ctx, f.r, req, &seleksiv1.ResumeSelectionResponse{Selection: &seleksiv1.Selection{
+		Name: req.GetName(), Stage: seleksiv1.Stage_STAGE_ANNOUNCEMENT,
+		Blocked: &seleksiv1.SelectionBlocked{Reason: "CalendarNotCovered", Message: "jangka waktu mencapai tahun 2027", Attempts: 2},
+	}})
+}
+
 func (f *fakeSelections) GetStageResult(ctx context.Context, req *seleksiv1.GetStageResultRequest) (*seleksiv1.GetStageResultResponse, error) {
 	return answer(ctx, f.r, req, &seleksiv1.GetStageResultResponse{Result: &seleksiv1.StageResult{
 		Name: req.GetName(), Revision: 1, ScoresPublished: true,

@@ -271,6 +271,30 @@ func selectionCancel() *command {
 	}
 }
 
+func selectionResume() *command {
+	var reason string
+	return &command{
+		path: "selection resume", args: "ID [--reason TEXT]", nargs: 1, mutating: true,
+		summary: "retry a blocked selection's step now, once its cause is fixed (admin)",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&reason, "reason", "", "what was fixed; kept in the audit trail")
+		},
+		run: func(ctx context.Context, inv *invocation, args []string) error {
+			name, err := selectionName(args[0])
+			if err != nil {
+				return err
+			}
+			resp, err := inv.selections.ResumeSelection(ctx, &seleksiv1.ResumeSelectionRequest{
+				Name: name, RequestId: inv.requestID, Reason: reason,
+			})
+			if err != nil {
+				return err
+			}
+			return inv.print(resp, func(t *table) { inv.selectionTable(t, resp.GetSelection()) })
+		},
+	}
+}
+
 func selectionResults() *command {
 	var revision uint
 	return &command{
@@ -369,6 +393,10 @@ func (inv *invocation) selectionTable(t *table, s *seleksiv1.Selection) {
 	t.field("PPK decree", s.GetPpkDecreeRef())
 	t.field("Oversight ref", s.GetOversightRecommendationRef())
 	t.field("Cancelled", s.GetCancelReason())
+	if b := s.GetBlocked(); b != nil {
+		t.row("Blocked", fmt.Sprintf("%s since %s (%d attempt(s)): %s", b.GetReason(), fmtTime(b.GetSinceTime()), b.GetAttempts(), b.GetMessage()))
+		t.field("What to do", b.GetRemedy())
+	}
 	if ts := s.GetTimeScale(); ts > 1 {
 		t.row("Time scale", fmtScore(ts)+"x (demo or test server)")
 	}

@@ -49,6 +49,7 @@ func accessRules() map[string]access {
 		seleksiv1.SelectionService_AppointCandidate_FullMethodName: {roles: []auth.Role{admin}},
 		seleksiv1.SelectionService_CancelSelection_FullMethodName:  {roles: []auth.Role{admin}},
 		seleksiv1.SelectionService_SupplyHolidays_FullMethodName:   {roles: []auth.Role{admin}},
+		seleksiv1.SelectionService_ResumeSelection_FullMethodName:  {roles: []auth.Role{admin}},
 
 		seleksiv1.ApplicationService_SubmitApplication_FullMethodName:   {roles: []auth.Role{candidate}},
 		seleksiv1.ApplicationService_GetApplication_FullMethodName:      {roles: []auth.Role{candidate, committee, admin, auditor}},

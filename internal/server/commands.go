@@ -71,6 +71,10 @@ func rejectionCode(kind string) (codes.Code, bool) {
 		return codes.AlreadyExists, true
 	case workflows.RejectNotFound:
 		return codes.NotFound, true
+	case workflows.RejectUnavailable:
+		return codes.Unavailable, true
+	case workflows.RejectInconsistent:
+		return codes.Internal, true
 	}
 	return codes.OK, false
 }

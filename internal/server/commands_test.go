@@ -91,6 +91,8 @@ func TestWorkflowErrorMapping(t *testing.T) {
 		{"duplicate", rejection(workflows.RejectDuplicate), "", codes.AlreadyExists, "tahap sudah ditutup", workflows.RejectDuplicate},
 		{"not found", rejection(workflows.RejectNotFound), "", codes.NotFound, "tahap sudah ditutup", workflows.RejectNotFound},
 		{"invalid argument", rejection(workflows.RejectInvalidArgument), "", codes.InvalidArgument, "tahap sudah ditutup", workflows.RejectInvalidArgument},
+		{"store unavailable", rejection(workflows.RejectUnavailable), "", codes.Unavailable, "tahap sudah ditutup", workflows.RejectUnavailable},
+		{"store inconsistent", rejection(workflows.RejectInconsistent), "", codes.Internal, "tahap sudah ditutup", workflows.RejectInconsistent},
 		{"no such workflow", serviceerror.NewNotFound("workflow not found for ID: x"), "", codes.NotFound, "seleksi tidak ditemukan", ""},
 		{"infrastructure failure hides its text", errors.New("sql: connection refused at 10.0.0.3"), "", codes.Internal, "terjadi kesalahan internal", ""},
 		{"unknown application error type", temporal.NewApplicationError("boom", "PanicError"), "en", codes.Internal, "internal error", ""},

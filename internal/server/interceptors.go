@@ -57,6 +57,9 @@ func validateUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {
 		if err := v.Validate(msg); err != nil {
 			return nil, validationStatus(ctx, err)
 		}
+		if err := storableText(ctx, msg); err != nil {
+			return nil, err
+		}
 		return handler(ctx, req)
 	}
 }

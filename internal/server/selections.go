@@ -90,6 +90,12 @@ func storeError(ctx context.Context, logger *slog.Logger, err error) error {
 			// The store's own words are for the log, not for clients.
 			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "request", Description: msgInvalid.In(language(ctx)), Reason: "invalid"}},
 		})
+	case store.IsInvalidData(err):
+		// The API's validation should have refused it; the store's own check caught it.
+		logger.WarnContext(ctx, "store refused data", "error", err)
+		return localizedError(ctx, codes.InvalidArgument, msgInvalid, &errdetails.BadRequest{
+			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "request", Description: msgInvalid.In(language(ctx)), Reason: "INVALID_DATA"}},
+		})
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return localizedError(ctx, codes.DeadlineExceeded, msgTimeout)
 	}
@@ -230,6 +236,7 @@ func (s *SelectionServer) view(ctx context.Context, id string) (*seleksiv1.Selec
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
+	v.Blocked = blockedView(ctx, sel.Blocked)
 	return v, nil
 }
 
@@ -266,6 +273,7 @@ func (s *SelectionServer) ListSelections(ctx context.Context, req *seleksiv1.Lis
 		if err != nil {
 			return nil, storeError(ctx, s.cmd.logger, err)
 		}
+		v.Blocked = blockedView(ctx, sel.Blocked)
 		hideConflicts(ctx, v)
 		out.Selections = append(out.Selections, v)
 	}

@@ -34,6 +34,9 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 	if err := validateSubmission(in); err != nil {
 		return Application{}, fmt.Errorf("%s: %w", op, err)
 	}
+	if err := checkText(in); err != nil {
+		return Application{}, fmt.Errorf("%s: %w", op, err)
+	}
 	if len(in.Profile) == 0 {
 		in.Profile = json.RawMessage("{}")
 	}
@@ -292,6 +295,9 @@ func (s *Store) WithdrawBeforeClose(ctx context.Context, in WithdrawInput) (Appl
 	op := fmt.Sprintf("store: withdraw application %q of selection %q", in.ApplicationID, in.SelectionID)
 	if in.SelectionID == "" || in.ApplicationID == "" || in.Actor.Subject == "" || in.Now.IsZero() {
 		return Application{}, fmt.Errorf("%s: %w", op, invalid("selection, application, actor and time are required"))
+	}
+	if err := checkText(in); err != nil {
+		return Application{}, fmt.Errorf("%s: %w", op, err)
 	}
 	now := instant(in.Now)
 	err := s.inTx(ctx, func(tx *gorm.DB) error {

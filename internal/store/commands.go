@@ -96,6 +96,38 @@ func (s *Store) ProjectWindow(ctx context.Context, in WindowInput, at time.Time)
 	return applied, nil
 }
 
+// ProjectBlocked shows on the selection's row that its workflow is blocked, or with a nil b
+// that it is not. The workflow calls it after each failed attempt and once the step succeeds;
+// a repeated call writes the same values. ErrNotFound when the selection (of that workflow)
+// does not exist.
+func (s *Store) ProjectBlocked(ctx context.Context, workflowID, selectionID string, b *Blocked, at time.Time) error {
+	op := fmt.Sprintf("store: project blocked state of selection %q", selectionID)
+	if workflowID == "" || selectionID == "" {
+		return fmt.Errorf("%s: %w", op, invalid("workflow and selection are required"))
+	}
+	cols := map[string]any{"blocked_reason": "", "blocked_step": "", "blocked_year": 0, "blocked_since": nil,
+		"blocked_attempts": 0, "blocked_next_attempt": nil}
+	if b != nil {
+		if b.Reason == "" {
+			return fmt.Errorf("%s: %w", op, invalid("a blocked state needs a reason"))
+		}
+		if err := checkText(b); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		cols = map[string]any{"blocked_reason": b.Reason, "blocked_step": b.Step, "blocked_year": b.Year,
+			"blocked_since": nullTime(b.Since), "blocked_attempts": b.Attempts, "blocked_next_attempt": nullTime(b.NextAttempt)}
+	}
+	cols["version"], cols["updated_at"] = gorm.Expr("version + 1"), instant(at)
+	res := s.db.WithContext(ctx).Model(&selectionRow{}).Where("id = ? AND workflow_id = ?", selectionID, workflowID).UpdateColumns(cols)
+	if res.Error != nil {
+		return fmt.Errorf("%s: %w", op, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	return nil
+}
+
 // TakeSnapshot closes intake and freezes the applications submitted so far, in one
 // transaction under the selection's lock, so that no submission can slip in between the
 // snapshot and the close. Called again with the same (WorkflowID, Key) it returns the same
@@ -167,6 +199,9 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 	}
 	if c.Kind == "" || c.At.IsZero() || c.Stage == "" {
 		return false, fmt.Errorf("%s: %w", op, invalid("kind, time and stage are required"))
+	}
+	if err := checkText(c); err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	payloadSHA, _, err := digestJSON(c.Payload)
 	if err != nil {

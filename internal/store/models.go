@@ -95,12 +95,25 @@ type Selection struct {
 	PPKDecreeRef               string
 	OversightRecommendationRef string
 	CancelReason               string
-	AuditSeq                   int64
-	AuditHead                  string
+	// Blocked is set while the workflow cannot make its next step (see ProjectBlocked).
+	Blocked   *Blocked
+	AuditSeq  int64
+	AuditHead string
 	// Version grows with every change; the API derives the etag from it.
 	Version    int64
 	CreateTime time.Time
 	UpdateTime time.Time
+}
+
+// Blocked is why a selection's workflow cannot make its next step: codes and parameters, which
+// the API renders.
+type Blocked struct {
+	Reason      string
+	Step        string
+	Year        int
+	Since       time.Time
+	Attempts    int
+	NextAttempt time.Time
 }
 
 // ApplicationCounts counts a selection's applications by state.
@@ -388,6 +401,12 @@ type selectionRow struct {
 	PPKDecreeRef               string `gorm:"column:ppk_decree_ref"`
 	OversightRecommendationRef string
 	CancelReason               string
+	BlockedReason              string
+	BlockedStep                string
+	BlockedYear                int
+	BlockedSince               *time.Time
+	BlockedAttempts            int
+	BlockedNextAttempt         *time.Time
 	AuditSeq                   int64
 	AuditHead                  string
 	Version                    int64

@@ -218,12 +218,15 @@ func notProjected() map[string]map[string]string {
 		bookkeeping = "bookkeeping of the store, not a fact of the selection"
 		creation    = "written by CreateSelection; its audit event's payload digest covers it"
 		submission  = "written at submission; the snapshot digest the workflow recorded covers it"
+		blocked     = "operational state of a failing system step (ProjectBlocked), cleared on resume; not a published fact"
 	)
 	return map[string]map[string]string{
 		TableSelections: {"create_request_id": creation, "definition_sha256": creation, "position_title": creation,
 			"position_unit": creation, "agency": creation, "time_zone": creation, "config": creation,
 			"audit_seq": "the audit chain's own head, checked by the chain walk", "audit_head": "the audit chain's own head, checked by the chain walk",
-			"version": bookkeeping, "created_at": creation, "updated_at": bookkeeping},
+			"version": bookkeeping, "created_at": creation, "updated_at": bookkeeping,
+			"blocked_reason": blocked, "blocked_step": blocked, "blocked_year": blocked, "blocked_since": blocked,
+			"blocked_attempts": blocked, "blocked_next_attempt": blocked},
 		TableApplications: {"selection_id": key, "candidate_id": submission, "owner": submission, "request_id": submission,
 			"request_sha256": submission, "profile": submission, "documents": submission, "statement": submission, "facts": submission,
 			"submitted_at": submission, "updated_at": bookkeeping},

@@ -211,7 +211,16 @@ func (r *selectionRow) selection() Selection {
 		PPKDecreeRef: r.PPKDecreeRef, OversightRecommendationRef: r.OversightRecommendationRef,
 		CancelReason: r.CancelReason, AuditSeq: r.AuditSeq, AuditHead: r.AuditHead, Version: r.Version,
 		CreateTime: r.CreatedAt.UTC(), UpdateTime: r.UpdatedAt.UTC(),
+		Blocked: r.blocked(),
 	}
+}
+
+func (r *selectionRow) blocked() *Blocked {
+	if r.BlockedReason == "" {
+		return nil
+	}
+	return &Blocked{Reason: r.BlockedReason, Step: r.BlockedStep, Year: r.BlockedYear, Since: fromNull(r.BlockedSince),
+		Attempts: r.BlockedAttempts, NextAttempt: fromNull(r.BlockedNextAttempt)}
 }
 
 // windowOpen reports why intake is refused at now, or "" when the window is open.

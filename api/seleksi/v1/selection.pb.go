@@ -111,6 +111,9 @@ type Selection struct {
 	OversightRecommendationRef string `protobuf:"bytes,30,opt,name=oversight_recommendation_ref,json=oversightRecommendationRef,proto3" json:"oversight_recommendation_ref,omitempty"`
 	// Why the selection was cancelled or postponed, if it was.
 	CancelReason string `protobuf:"bytes,31,opt,name=cancel_reason,json=cancelReason,proto3" json:"cancel_reason,omitempty"`
+	// Set while the selection cannot make its next step by itself; see
+	// ResumeSelection. The stage stays as it is meanwhile.
+	Blocked *SelectionBlocked `protobuf:"bytes,50,opt,name=blocked,proto3" json:"blocked,omitempty"`
 	// How many times faster than real time this selection's clock runs: 1 in
 	// production; larger only on servers started for demonstrations or tests.
 	TimeScale float64 `protobuf:"fixed64,32,opt,name=time_scale,json=timeScale,proto3" json:"time_scale,omitempty"`
@@ -380,6 +383,13 @@ func (x *Selection) GetCancelReason() string {
 	return ""
 }
 
+func (x *Selection) GetBlocked() *SelectionBlocked {
+	if x != nil {
+		return x.Blocked
+	}
+	return nil
+}
+
 func (x *Selection) GetTimeScale() float64 {
 	if x != nil {
 		return x.TimeScale
@@ -422,6 +432,122 @@ func (x *Selection) GetAnnouncementOpenTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// SelectionBlocked says why a selection cannot make its next step, since
+// when, and what to do. The selection retries by itself.
+type SelectionBlocked struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The reason code: `StoreUnavailable` (the database did not answer),
+	// `StoreRejectedData` (the database refused the step's data),
+	// `StoreInconsistent` (a record the step needs is missing; operators are
+	// alerted), `CalendarNotCovered` (a window reaches a year without a holiday
+	// list; see SupplyHolidays) or `StepFailed`.
+	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The reason in the caller's language (Accept-Language; Indonesian by
+	// default).
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// What to do about it, in the caller's language.
+	Remedy string `protobuf:"bytes,3,opt,name=remedy,proto3" json:"remedy,omitempty"`
+	// The step that cannot be made: `OpenAnnouncement`, `CloseAnnouncement`,
+	// `OpenNextStage` or `SettleShortlist`.
+	Step string `protobuf:"bytes,4,opt,name=step,proto3" json:"step,omitempty"`
+	// The year without a holiday list, for `CalendarNotCovered`.
+	Year uint32 `protobuf:"varint,5,opt,name=year,proto3" json:"year,omitempty"`
+	// When the step first failed.
+	SinceTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=since_time,json=sinceTime,proto3" json:"since_time,omitempty"`
+	// How many attempts have failed.
+	Attempts uint32 `protobuf:"varint,7,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// When the step is tried again by itself.
+	NextAttemptTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=next_attempt_time,json=nextAttemptTime,proto3" json:"next_attempt_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *SelectionBlocked) Reset() {
+	*x = SelectionBlocked{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SelectionBlocked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SelectionBlocked) ProtoMessage() {}
+
+func (x *SelectionBlocked) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SelectionBlocked.ProtoReflect.Descriptor instead.
+func (*SelectionBlocked) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SelectionBlocked) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SelectionBlocked) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *SelectionBlocked) GetRemedy() string {
+	if x != nil {
+		return x.Remedy
+	}
+	return ""
+}
+
+func (x *SelectionBlocked) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *SelectionBlocked) GetYear() uint32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *SelectionBlocked) GetSinceTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SinceTime
+	}
+	return nil
+}
+
+func (x *SelectionBlocked) GetAttempts() uint32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *SelectionBlocked) GetNextAttemptTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttemptTime
+	}
+	return nil
+}
+
 // CommitteeMember is one member of the selection committee.
 type CommitteeMember struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -444,7 +570,7 @@ type CommitteeMember struct {
 
 func (x *CommitteeMember) Reset() {
 	*x = CommitteeMember{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -456,7 +582,7 @@ func (x *CommitteeMember) String() string {
 func (*CommitteeMember) ProtoMessage() {}
 
 func (x *CommitteeMember) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -469,7 +595,7 @@ func (x *CommitteeMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitteeMember.ProtoReflect.Descriptor instead.
 func (*CommitteeMember) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{1}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CommitteeMember) GetMemberId() string {
@@ -537,7 +663,7 @@ type Requirements struct {
 
 func (x *Requirements) Reset() {
 	*x = Requirements{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -549,7 +675,7 @@ func (x *Requirements) String() string {
 func (*Requirements) ProtoMessage() {}
 
 func (x *Requirements) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -562,7 +688,7 @@ func (x *Requirements) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Requirements.ProtoReflect.Descriptor instead.
 func (*Requirements) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{2}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Requirements) GetMinEducation() EducationLevel {
@@ -615,7 +741,7 @@ type RequiredDocument struct {
 
 func (x *RequiredDocument) Reset() {
 	*x = RequiredDocument{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -627,7 +753,7 @@ func (x *RequiredDocument) String() string {
 func (*RequiredDocument) ProtoMessage() {}
 
 func (x *RequiredDocument) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -640,7 +766,7 @@ func (x *RequiredDocument) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequiredDocument.ProtoReflect.Descriptor instead.
 func (*RequiredDocument) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{3}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RequiredDocument) GetId() string {
@@ -685,7 +811,7 @@ type ScoreWeights struct {
 
 func (x *ScoreWeights) Reset() {
 	*x = ScoreWeights{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -697,7 +823,7 @@ func (x *ScoreWeights) String() string {
 func (*ScoreWeights) ProtoMessage() {}
 
 func (x *ScoreWeights) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -710,7 +836,7 @@ func (x *ScoreWeights) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoreWeights.ProtoReflect.Descriptor instead.
 func (*ScoreWeights) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{4}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ScoreWeights) GetWrittenTest() uint32 {
@@ -761,7 +887,7 @@ type PassThreshold struct {
 
 func (x *PassThreshold) Reset() {
 	*x = PassThreshold{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -773,7 +899,7 @@ func (x *PassThreshold) String() string {
 func (*PassThreshold) ProtoMessage() {}
 
 func (x *PassThreshold) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -786,7 +912,7 @@ func (x *PassThreshold) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PassThreshold.ProtoReflect.Descriptor instead.
 func (*PassThreshold) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{5}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PassThreshold) GetComponent() ScoreComponent {
@@ -819,7 +945,7 @@ type HolidayOverride struct {
 
 func (x *HolidayOverride) Reset() {
 	*x = HolidayOverride{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -831,7 +957,7 @@ func (x *HolidayOverride) String() string {
 func (*HolidayOverride) ProtoMessage() {}
 
 func (x *HolidayOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +970,7 @@ func (x *HolidayOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HolidayOverride.ProtoReflect.Descriptor instead.
 func (*HolidayOverride) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{6}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *HolidayOverride) GetDate() string {
@@ -890,7 +1016,7 @@ type ApplicationCounts struct {
 
 func (x *ApplicationCounts) Reset() {
 	*x = ApplicationCounts{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -902,7 +1028,7 @@ func (x *ApplicationCounts) String() string {
 func (*ApplicationCounts) ProtoMessage() {}
 
 func (x *ApplicationCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -915,7 +1041,7 @@ func (x *ApplicationCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicationCounts.ProtoReflect.Descriptor instead.
 func (*ApplicationCounts) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{7}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ApplicationCounts) GetTotal() uint32 {
@@ -983,7 +1109,7 @@ type Conflict struct {
 
 func (x *Conflict) Reset() {
 	*x = Conflict{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -995,7 +1121,7 @@ func (x *Conflict) String() string {
 func (*Conflict) ProtoMessage() {}
 
 func (x *Conflict) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1008,7 +1134,7 @@ func (x *Conflict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Conflict.ProtoReflect.Descriptor instead.
 func (*Conflict) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{8}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Conflict) GetMemberId() string {
@@ -1068,7 +1194,7 @@ type RankedCandidate struct {
 
 func (x *RankedCandidate) Reset() {
 	*x = RankedCandidate{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1080,7 +1206,7 @@ func (x *RankedCandidate) String() string {
 func (*RankedCandidate) ProtoMessage() {}
 
 func (x *RankedCandidate) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1093,7 +1219,7 @@ func (x *RankedCandidate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RankedCandidate.ProtoReflect.Descriptor instead.
 func (*RankedCandidate) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{9}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RankedCandidate) GetApplication() string {
@@ -1135,7 +1261,7 @@ type CreateSelectionRequest struct {
 
 func (x *CreateSelectionRequest) Reset() {
 	*x = CreateSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1147,7 +1273,7 @@ func (x *CreateSelectionRequest) String() string {
 func (*CreateSelectionRequest) ProtoMessage() {}
 
 func (x *CreateSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1160,7 +1286,7 @@ func (x *CreateSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSelectionRequest.ProtoReflect.Descriptor instead.
 func (*CreateSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{10}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CreateSelectionRequest) GetRequestId() string {
@@ -1199,7 +1325,7 @@ type CreateSelectionResponse struct {
 
 func (x *CreateSelectionResponse) Reset() {
 	*x = CreateSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1211,7 +1337,7 @@ func (x *CreateSelectionResponse) String() string {
 func (*CreateSelectionResponse) ProtoMessage() {}
 
 func (x *CreateSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1224,7 +1350,7 @@ func (x *CreateSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSelectionResponse.ProtoReflect.Descriptor instead.
 func (*CreateSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{11}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreateSelectionResponse) GetSelection() *Selection {
@@ -1283,7 +1409,7 @@ type AnnouncementPlan struct {
 
 func (x *AnnouncementPlan) Reset() {
 	*x = AnnouncementPlan{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +1421,7 @@ func (x *AnnouncementPlan) String() string {
 func (*AnnouncementPlan) ProtoMessage() {}
 
 func (x *AnnouncementPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +1434,7 @@ func (x *AnnouncementPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnnouncementPlan.ProtoReflect.Descriptor instead.
 func (*AnnouncementPlan) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{12}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AnnouncementPlan) GetTimeZone() TimeZone {
@@ -1399,7 +1525,7 @@ type GetSelectionRequest struct {
 
 func (x *GetSelectionRequest) Reset() {
 	*x = GetSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1411,7 +1537,7 @@ func (x *GetSelectionRequest) String() string {
 func (*GetSelectionRequest) ProtoMessage() {}
 
 func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1424,7 +1550,7 @@ func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionRequest.ProtoReflect.Descriptor instead.
 func (*GetSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{13}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetSelectionRequest) GetName() string {
@@ -1445,7 +1571,7 @@ type GetSelectionResponse struct {
 
 func (x *GetSelectionResponse) Reset() {
 	*x = GetSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1457,7 +1583,7 @@ func (x *GetSelectionResponse) String() string {
 func (*GetSelectionResponse) ProtoMessage() {}
 
 func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1470,7 +1596,7 @@ func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionResponse.ProtoReflect.Descriptor instead.
 func (*GetSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{14}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetSelectionResponse) GetSelection() *Selection {
@@ -1500,7 +1626,7 @@ type ListSelectionsRequest struct {
 
 func (x *ListSelectionsRequest) Reset() {
 	*x = ListSelectionsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1512,7 +1638,7 @@ func (x *ListSelectionsRequest) String() string {
 func (*ListSelectionsRequest) ProtoMessage() {}
 
 func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1525,7 +1651,7 @@ func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSelectionsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{15}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListSelectionsRequest) GetPageSize() int32 {
@@ -1571,7 +1697,7 @@ type ListSelectionsResponse struct {
 
 func (x *ListSelectionsResponse) Reset() {
 	*x = ListSelectionsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1583,7 +1709,7 @@ func (x *ListSelectionsResponse) String() string {
 func (*ListSelectionsResponse) ProtoMessage() {}
 
 func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1596,7 +1722,7 @@ func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSelectionsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListSelectionsResponse) GetSelections() []*Selection {
@@ -1639,7 +1765,7 @@ type AdvanceSelectionRequest struct {
 
 func (x *AdvanceSelectionRequest) Reset() {
 	*x = AdvanceSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1651,7 +1777,7 @@ func (x *AdvanceSelectionRequest) String() string {
 func (*AdvanceSelectionRequest) ProtoMessage() {}
 
 func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1664,7 +1790,7 @@ func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionRequest.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AdvanceSelectionRequest) GetName() string {
@@ -1708,7 +1834,7 @@ type AdvanceSelectionResponse struct {
 
 func (x *AdvanceSelectionResponse) Reset() {
 	*x = AdvanceSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1720,7 +1846,7 @@ func (x *AdvanceSelectionResponse) String() string {
 func (*AdvanceSelectionResponse) ProtoMessage() {}
 
 func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1733,7 +1859,7 @@ func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionResponse.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AdvanceSelectionResponse) GetSelection() *Selection {
@@ -1779,7 +1905,7 @@ type RecordResultsRequest struct {
 
 func (x *RecordResultsRequest) Reset() {
 	*x = RecordResultsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1791,7 +1917,7 @@ func (x *RecordResultsRequest) String() string {
 func (*RecordResultsRequest) ProtoMessage() {}
 
 func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1804,7 +1930,7 @@ func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsRequest.ProtoReflect.Descriptor instead.
 func (*RecordResultsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RecordResultsRequest) GetName() string {
@@ -1869,7 +1995,7 @@ type RecordResultsResponse struct {
 
 func (x *RecordResultsResponse) Reset() {
 	*x = RecordResultsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1881,7 +2007,7 @@ func (x *RecordResultsResponse) String() string {
 func (*RecordResultsResponse) ProtoMessage() {}
 
 func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1894,7 +2020,7 @@ func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsResponse.ProtoReflect.Descriptor instead.
 func (*RecordResultsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RecordResultsResponse) GetRecordedCount() uint32 {
@@ -1933,7 +2059,7 @@ type CorrectResultRequest struct {
 
 func (x *CorrectResultRequest) Reset() {
 	*x = CorrectResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1945,7 +2071,7 @@ func (x *CorrectResultRequest) String() string {
 func (*CorrectResultRequest) ProtoMessage() {}
 
 func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1958,7 +2084,7 @@ func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResultRequest.ProtoReflect.Descriptor instead.
 func (*CorrectResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CorrectResultRequest) GetName() string {
@@ -2009,7 +2135,7 @@ type CorrectResultResponse struct {
 
 func (x *CorrectResultResponse) Reset() {
 	*x = CorrectResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2021,7 +2147,7 @@ func (x *CorrectResultResponse) String() string {
 func (*CorrectResultResponse) ProtoMessage() {}
 
 func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2034,7 +2160,7 @@ func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResultResponse.ProtoReflect.Descriptor instead.
 func (*CorrectResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CorrectResultResponse) GetSelection() *Selection {
@@ -2073,7 +2199,7 @@ type DeclareConflictRequest struct {
 
 func (x *DeclareConflictRequest) Reset() {
 	*x = DeclareConflictRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2085,7 +2211,7 @@ func (x *DeclareConflictRequest) String() string {
 func (*DeclareConflictRequest) ProtoMessage() {}
 
 func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2098,7 +2224,7 @@ func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictRequest.ProtoReflect.Descriptor instead.
 func (*DeclareConflictRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DeclareConflictRequest) GetName() string {
@@ -2154,7 +2280,7 @@ type DeclareConflictResponse struct {
 
 func (x *DeclareConflictResponse) Reset() {
 	*x = DeclareConflictResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2166,7 +2292,7 @@ func (x *DeclareConflictResponse) String() string {
 func (*DeclareConflictResponse) ProtoMessage() {}
 
 func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2179,7 +2305,7 @@ func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictResponse.ProtoReflect.Descriptor instead.
 func (*DeclareConflictResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DeclareConflictResponse) GetConflict() *Conflict {
@@ -2208,7 +2334,7 @@ type DecideSelectionRequest struct {
 
 func (x *DecideSelectionRequest) Reset() {
 	*x = DecideSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2220,7 +2346,7 @@ func (x *DecideSelectionRequest) String() string {
 func (*DecideSelectionRequest) ProtoMessage() {}
 
 func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2233,7 +2359,7 @@ func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionRequest.ProtoReflect.Descriptor instead.
 func (*DecideSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DecideSelectionRequest) GetName() string {
@@ -2277,7 +2403,7 @@ type DecideSelectionResponse struct {
 
 func (x *DecideSelectionResponse) Reset() {
 	*x = DecideSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2289,7 +2415,7 @@ func (x *DecideSelectionResponse) String() string {
 func (*DecideSelectionResponse) ProtoMessage() {}
 
 func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2302,7 +2428,7 @@ func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionResponse.ProtoReflect.Descriptor instead.
 func (*DecideSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DecideSelectionResponse) GetSelection() *Selection {
@@ -2340,7 +2466,7 @@ type AppointCandidateRequest struct {
 
 func (x *AppointCandidateRequest) Reset() {
 	*x = AppointCandidateRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2352,7 +2478,7 @@ func (x *AppointCandidateRequest) String() string {
 func (*AppointCandidateRequest) ProtoMessage() {}
 
 func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2365,7 +2491,7 @@ func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateRequest.ProtoReflect.Descriptor instead.
 func (*AppointCandidateRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AppointCandidateRequest) GetName() string {
@@ -2421,7 +2547,7 @@ type AppointCandidateResponse struct {
 
 func (x *AppointCandidateResponse) Reset() {
 	*x = AppointCandidateResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2433,7 +2559,7 @@ func (x *AppointCandidateResponse) String() string {
 func (*AppointCandidateResponse) ProtoMessage() {}
 
 func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2446,7 +2572,7 @@ func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateResponse.ProtoReflect.Descriptor instead.
 func (*AppointCandidateResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AppointCandidateResponse) GetSelection() *Selection {
@@ -2471,7 +2597,7 @@ type CancelSelectionRequest struct {
 
 func (x *CancelSelectionRequest) Reset() {
 	*x = CancelSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2483,7 +2609,7 @@ func (x *CancelSelectionRequest) String() string {
 func (*CancelSelectionRequest) ProtoMessage() {}
 
 func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2496,7 +2622,7 @@ func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionRequest.ProtoReflect.Descriptor instead.
 func (*CancelSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CancelSelectionRequest) GetName() string {
@@ -2531,7 +2657,7 @@ type CancelSelectionResponse struct {
 
 func (x *CancelSelectionResponse) Reset() {
 	*x = CancelSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2543,7 +2669,7 @@ func (x *CancelSelectionResponse) String() string {
 func (*CancelSelectionResponse) ProtoMessage() {}
 
 func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2556,10 +2682,121 @@ func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionResponse.ProtoReflect.Descriptor instead.
 func (*CancelSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CancelSelectionResponse) GetSelection() *Selection {
+	if x != nil {
+		return x.Selection
+	}
+	return nil
+}
+
+// ResumeSelectionRequest asks a blocked selection to retry its step now.
+type ResumeSelectionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The selection, `selections/{selection}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Idempotency key: a retry with the same request_id asks once.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// What was fixed, optionally; logged for operators.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeSelectionRequest) Reset() {
+	*x = ResumeSelectionRequest{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeSelectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeSelectionRequest) ProtoMessage() {}
+
+func (x *ResumeSelectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeSelectionRequest.ProtoReflect.Descriptor instead.
+func (*ResumeSelectionRequest) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ResumeSelectionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResumeSelectionRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ResumeSelectionRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ResumeSelectionResponse returns the selection as it stands when the retry
+// was asked for.
+type ResumeSelectionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The selection.
+	Selection     *Selection `protobuf:"bytes,1,opt,name=selection,proto3" json:"selection,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeSelectionResponse) Reset() {
+	*x = ResumeSelectionResponse{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeSelectionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeSelectionResponse) ProtoMessage() {}
+
+func (x *ResumeSelectionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeSelectionResponse.ProtoReflect.Descriptor instead.
+func (*ResumeSelectionResponse) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ResumeSelectionResponse) GetSelection() *Selection {
 	if x != nil {
 		return x.Selection
 	}
@@ -2581,7 +2818,7 @@ type GetStageResultRequest struct {
 
 func (x *GetStageResultRequest) Reset() {
 	*x = GetStageResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2593,7 +2830,7 @@ func (x *GetStageResultRequest) String() string {
 func (*GetStageResultRequest) ProtoMessage() {}
 
 func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2606,7 +2843,7 @@ func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultRequest.ProtoReflect.Descriptor instead.
 func (*GetStageResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetStageResultRequest) GetName() string {
@@ -2634,7 +2871,7 @@ type GetStageResultResponse struct {
 
 func (x *GetStageResultResponse) Reset() {
 	*x = GetStageResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2646,7 +2883,7 @@ func (x *GetStageResultResponse) String() string {
 func (*GetStageResultResponse) ProtoMessage() {}
 
 func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2659,7 +2896,7 @@ func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultResponse.ProtoReflect.Descriptor instead.
 func (*GetStageResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetStageResultResponse) GetResult() *StageResult {
@@ -2689,7 +2926,7 @@ type SupplyHolidaysRequest struct {
 
 func (x *SupplyHolidaysRequest) Reset() {
 	*x = SupplyHolidaysRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2701,7 +2938,7 @@ func (x *SupplyHolidaysRequest) String() string {
 func (*SupplyHolidaysRequest) ProtoMessage() {}
 
 func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2714,7 +2951,7 @@ func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysRequest.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SupplyHolidaysRequest) GetName() string {
@@ -2763,7 +3000,7 @@ type SupplyHolidaysResponse struct {
 
 func (x *SupplyHolidaysResponse) Reset() {
 	*x = SupplyHolidaysResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2775,7 +3012,7 @@ func (x *SupplyHolidaysResponse) String() string {
 func (*SupplyHolidaysResponse) ProtoMessage() {}
 
 func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2788,7 +3025,7 @@ func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysResponse.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{34}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SupplyHolidaysResponse) GetSelection() *Selection {
@@ -2803,7 +3040,7 @@ var File_seleksi_v1_selection_proto protoreflect.FileDescriptor
 const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\n" +
 	"\x1aseleksi/v1/selection.proto\x12\n" +
-	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\xdc\x19\n" +
+	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\x99\x1a\n" +
 	"\tSelection\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x124\n" +
 	"\x0eposition_title\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x03\x18\xc8\x01R\rpositionTitle\x122\n" +
@@ -2838,7 +3075,8 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x15appointed_application\x18\x1c \x01(\tB\x03\xe0A\x03R\x14appointedApplication\x12)\n" +
 	"\x0eppk_decree_ref\x18\x1d \x01(\tB\x03\xe0A\x03R\fppkDecreeRef\x12E\n" +
 	"\x1coversight_recommendation_ref\x18\x1e \x01(\tB\x03\xe0A\x03R\x1aoversightRecommendationRef\x12(\n" +
-	"\rcancel_reason\x18\x1f \x01(\tB\x03\xe0A\x03R\fcancelReason\x12\"\n" +
+	"\rcancel_reason\x18\x1f \x01(\tB\x03\xe0A\x03R\fcancelReason\x12;\n" +
+	"\ablocked\x182 \x01(\v2\x1c.seleksi.v1.SelectionBlockedB\x03\xe0A\x03R\ablocked\x12\"\n" +
 	"\n" +
 	"time_scale\x18  \x01(\x01B\x03\xe0A\x03R\ttimeScale\x12$\n" +
 	"\vworkflow_id\x18! \x01(\tB\x03\xe0A\x03R\n" +
@@ -2855,7 +3093,17 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x1dselection.committee_one_chair\x12)the committee must have exactly one chair\x1a0size(this.committee.filter(m, m.role == 1)) == 1\x1av\n" +
 	"\"selection.committee_unique_members\x12#committee member ids must be unique\x1a+this.committee.map(m, m.member_id).unique()\x1a\x82\x01\n" +
 	"\x1bselection.unique_thresholds\x120each score component may have one pass threshold\x1a1this.pass_thresholds.map(t, t.component).unique()\x1av\n" +
-	"\"selection.unique_holiday_overrides\x12 each date may be overridden once\x1a.this.holiday_overrides.map(h, h.date).unique()\"\xf5\x02\n" +
+	"\"selection.unique_holiday_overrides\x12 each date may be overridden once\x1a.this.holiday_overrides.map(h, h.date).unique()\"\xa3\x02\n" +
+	"\x10SelectionBlocked\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x16\n" +
+	"\x06remedy\x18\x03 \x01(\tR\x06remedy\x12\x12\n" +
+	"\x04step\x18\x04 \x01(\tR\x04step\x12\x12\n" +
+	"\x04year\x18\x05 \x01(\rR\x04year\x129\n" +
+	"\n" +
+	"since_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tsinceTime\x12\x1a\n" +
+	"\battempts\x18\a \x01(\rR\battempts\x12F\n" +
+	"\x11next_attempt_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0fnextAttemptTime\"\xf5\x02\n" +
 	"\x0fCommitteeMember\x12K\n" +
 	"\tmember_id\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$R\bmemberId\x120\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x129\n" +
@@ -3029,6 +3277,13 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"request_id\x18\x02 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12)\n" +
 	"\x06reason\x18\x03 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\x10\x01\x18\xa0\x1f2\x02\\SR\x06reason\"N\n" +
 	"\x17CancelSelectionResponse\x123\n" +
+	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\"\xbe\x01\n" +
+	"\x16ResumeSelectionRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\x12>\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12 \n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"N\n" +
+	"\x17ResumeSelectionResponse\x123\n" +
 	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\"\xe3\x01\n" +
 	"\x15GetStageResultRequest\x12\xa3\x01\n" +
 	"\x04name\x18\x01 \x01(\tB\x8e\x01\xe0A\x02\xbaH\x87\x01r\x84\x012\x81\x01^selections/[a-z0-9][a-z0-9-]{2,62}/results/(announcement|administrative-screening|competency-test|interview|committee-decision)$R\x04name\x12$\n" +
@@ -3045,7 +3300,7 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x06reason\"M\n" +
 	"\x16SupplyHolidaysResponse\x123\n" +
-	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection2\xe2\f\n" +
+	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection2\xea\r\n" +
 	"\x10SelectionService\x12}\n" +
 	"\x0fCreateSelection\x12\".seleksi.v1.CreateSelectionRequest\x1a#.seleksi.v1.CreateSelectionResponse\"!\x82\xd3\xe4\x93\x02\x1b:\tselection\"\x0e/v1/selections\x12w\n" +
 	"\fGetSelection\x12\x1f.seleksi.v1.GetSelectionRequest\x1a .seleksi.v1.GetSelectionResponse\"$\x92A\x02b\x00\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=selections/*}\x12t\n" +
@@ -3056,7 +3311,8 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x0fDeclareConflict\x12\".seleksi.v1.DeclareConflictRequest\x1a#.seleksi.v1.DeclareConflictResponse\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=selections/*}:declareConflict\x12\x85\x01\n" +
 	"\x0fDecideSelection\x12\".seleksi.v1.DecideSelectionRequest\x1a#.seleksi.v1.DecideSelectionResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=selections/*}:decide\x12\x89\x01\n" +
 	"\x10AppointCandidate\x12#.seleksi.v1.AppointCandidateRequest\x1a$.seleksi.v1.AppointCandidateResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/{name=selections/*}:appoint\x12\x85\x01\n" +
-	"\x0fCancelSelection\x12\".seleksi.v1.CancelSelectionRequest\x1a#.seleksi.v1.CancelSelectionResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=selections/*}:cancel\x12\x8a\x01\n" +
+	"\x0fCancelSelection\x12\".seleksi.v1.CancelSelectionRequest\x1a#.seleksi.v1.CancelSelectionResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=selections/*}:cancel\x12\x85\x01\n" +
+	"\x0fResumeSelection\x12\".seleksi.v1.ResumeSelectionRequest\x1a#.seleksi.v1.ResumeSelectionResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=selections/*}:resume\x12\x8a\x01\n" +
 	"\x0eSupplyHolidays\x12!.seleksi.v1.SupplyHolidaysRequest\x1a\".seleksi.v1.SupplyHolidaysResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{name=selections/*}:supplyHolidays\x12\x87\x01\n" +
 	"\x0eGetStageResult\x12!.seleksi.v1.GetStageResultRequest\x1a\".seleksi.v1.GetStageResultResponse\".\x92A\x02b\x00\x82\xd3\xe4\x93\x02#\x12!/v1/{name=selections/*/results/*}B4Z2github.com/bkpsdm/seleksi/api/seleksi/v1;seleksiv1b\x06proto3"
 
@@ -3072,139 +3328,148 @@ func file_seleksi_v1_selection_proto_rawDescGZIP() []byte {
 	return file_seleksi_v1_selection_proto_rawDescData
 }
 
-var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_seleksi_v1_selection_proto_goTypes = []any{
 	(*Selection)(nil),                 // 0: seleksi.v1.Selection
-	(*CommitteeMember)(nil),           // 1: seleksi.v1.CommitteeMember
-	(*Requirements)(nil),              // 2: seleksi.v1.Requirements
-	(*RequiredDocument)(nil),          // 3: seleksi.v1.RequiredDocument
-	(*ScoreWeights)(nil),              // 4: seleksi.v1.ScoreWeights
-	(*PassThreshold)(nil),             // 5: seleksi.v1.PassThreshold
-	(*HolidayOverride)(nil),           // 6: seleksi.v1.HolidayOverride
-	(*ApplicationCounts)(nil),         // 7: seleksi.v1.ApplicationCounts
-	(*Conflict)(nil),                  // 8: seleksi.v1.Conflict
-	(*RankedCandidate)(nil),           // 9: seleksi.v1.RankedCandidate
-	(*CreateSelectionRequest)(nil),    // 10: seleksi.v1.CreateSelectionRequest
-	(*CreateSelectionResponse)(nil),   // 11: seleksi.v1.CreateSelectionResponse
-	(*AnnouncementPlan)(nil),          // 12: seleksi.v1.AnnouncementPlan
-	(*GetSelectionRequest)(nil),       // 13: seleksi.v1.GetSelectionRequest
-	(*GetSelectionResponse)(nil),      // 14: seleksi.v1.GetSelectionResponse
-	(*ListSelectionsRequest)(nil),     // 15: seleksi.v1.ListSelectionsRequest
-	(*ListSelectionsResponse)(nil),    // 16: seleksi.v1.ListSelectionsResponse
-	(*AdvanceSelectionRequest)(nil),   // 17: seleksi.v1.AdvanceSelectionRequest
-	(*AdvanceSelectionResponse)(nil),  // 18: seleksi.v1.AdvanceSelectionResponse
-	(*RecordResultsRequest)(nil),      // 19: seleksi.v1.RecordResultsRequest
-	(*RecordResultsResponse)(nil),     // 20: seleksi.v1.RecordResultsResponse
-	(*CorrectResultRequest)(nil),      // 21: seleksi.v1.CorrectResultRequest
-	(*CorrectResultResponse)(nil),     // 22: seleksi.v1.CorrectResultResponse
-	(*DeclareConflictRequest)(nil),    // 23: seleksi.v1.DeclareConflictRequest
-	(*DeclareConflictResponse)(nil),   // 24: seleksi.v1.DeclareConflictResponse
-	(*DecideSelectionRequest)(nil),    // 25: seleksi.v1.DecideSelectionRequest
-	(*DecideSelectionResponse)(nil),   // 26: seleksi.v1.DecideSelectionResponse
-	(*AppointCandidateRequest)(nil),   // 27: seleksi.v1.AppointCandidateRequest
-	(*AppointCandidateResponse)(nil),  // 28: seleksi.v1.AppointCandidateResponse
-	(*CancelSelectionRequest)(nil),    // 29: seleksi.v1.CancelSelectionRequest
-	(*CancelSelectionResponse)(nil),   // 30: seleksi.v1.CancelSelectionResponse
-	(*GetStageResultRequest)(nil),     // 31: seleksi.v1.GetStageResultRequest
-	(*GetStageResultResponse)(nil),    // 32: seleksi.v1.GetStageResultResponse
-	(*SupplyHolidaysRequest)(nil),     // 33: seleksi.v1.SupplyHolidaysRequest
-	(*SupplyHolidaysResponse)(nil),    // 34: seleksi.v1.SupplyHolidaysResponse
-	(TimeZone)(0),                     // 35: seleksi.v1.TimeZone
-	(InsufficientApplicantsPolicy)(0), // 36: seleksi.v1.InsufficientApplicantsPolicy
-	(CompetencyCategory)(0),           // 37: seleksi.v1.CompetencyCategory
-	(TieBreakRule)(0),                 // 38: seleksi.v1.TieBreakRule
-	(Stage)(0),                        // 39: seleksi.v1.Stage
-	(*timestamppb.Timestamp)(nil),     // 40: google.protobuf.Timestamp
-	(MemberKind)(0),                   // 41: seleksi.v1.MemberKind
-	(PostLevel)(0),                    // 42: seleksi.v1.PostLevel
-	(CommitteeRole)(0),                // 43: seleksi.v1.CommitteeRole
-	(EducationLevel)(0),               // 44: seleksi.v1.EducationLevel
-	(ScoreComponent)(0),               // 45: seleksi.v1.ScoreComponent
-	(*StageResult)(nil),               // 46: seleksi.v1.StageResult
-	(*ApplicationResult)(nil),         // 47: seleksi.v1.ApplicationResult
+	(*SelectionBlocked)(nil),          // 1: seleksi.v1.SelectionBlocked
+	(*CommitteeMember)(nil),           // 2: seleksi.v1.CommitteeMember
+	(*Requirements)(nil),              // 3: seleksi.v1.Requirements
+	(*RequiredDocument)(nil),          // 4: seleksi.v1.RequiredDocument
+	(*ScoreWeights)(nil),              // 5: seleksi.v1.ScoreWeights
+	(*PassThreshold)(nil),             // 6: seleksi.v1.PassThreshold
+	(*HolidayOverride)(nil),           // 7: seleksi.v1.HolidayOverride
+	(*ApplicationCounts)(nil),         // 8: seleksi.v1.ApplicationCounts
+	(*Conflict)(nil),                  // 9: seleksi.v1.Conflict
+	(*RankedCandidate)(nil),           // 10: seleksi.v1.RankedCandidate
+	(*CreateSelectionRequest)(nil),    // 11: seleksi.v1.CreateSelectionRequest
+	(*CreateSelectionResponse)(nil),   // 12: seleksi.v1.CreateSelectionResponse
+	(*AnnouncementPlan)(nil),          // 13: seleksi.v1.AnnouncementPlan
+	(*GetSelectionRequest)(nil),       // 14: seleksi.v1.GetSelectionRequest
+	(*GetSelectionResponse)(nil),      // 15: seleksi.v1.GetSelectionResponse
+	(*ListSelectionsRequest)(nil),     // 16: seleksi.v1.ListSelectionsRequest
+	(*ListSelectionsResponse)(nil),    // 17: seleksi.v1.ListSelectionsResponse
+	(*AdvanceSelectionRequest)(nil),   // 18: seleksi.v1.AdvanceSelectionRequest
+	(*AdvanceSelectionResponse)(nil),  // 19: seleksi.v1.AdvanceSelectionResponse
+	(*RecordResultsRequest)(nil),      // 20: seleksi.v1.RecordResultsRequest
+	(*RecordResultsResponse)(nil),     // 21: seleksi.v1.RecordResultsResponse
+	(*CorrectResultRequest)(nil),      // 22: seleksi.v1.CorrectResultRequest
+	(*CorrectResultResponse)(nil),     // 23: seleksi.v1.CorrectResultResponse
+	(*DeclareConflictRequest)(nil),    // 24: seleksi.v1.DeclareConflictRequest
+	(*DeclareConflictResponse)(nil),   // 25: seleksi.v1.DeclareConflictResponse
+	(*DecideSelectionRequest)(nil),    // 26: seleksi.v1.DecideSelectionRequest
+	(*DecideSelectionResponse)(nil),   // 27: seleksi.v1.DecideSelectionResponse
+	(*AppointCandidateRequest)(nil),   // 28: seleksi.v1.AppointCandidateRequest
+	(*AppointCandidateResponse)(nil),  // 29: seleksi.v1.AppointCandidateResponse
+	(*CancelSelectionRequest)(nil),    // 30: seleksi.v1.CancelSelectionRequest
+	(*CancelSelectionResponse)(nil),   // 31: seleksi.v1.CancelSelectionResponse
+	(*ResumeSelectionRequest)(nil),    // 32: seleksi.v1.ResumeSelectionRequest
+	(*ResumeSelectionResponse)(nil),   // 33: seleksi.v1.ResumeSelectionResponse
+	(*GetStageResultRequest)(nil),     // 34: seleksi.v1.GetStageResultRequest
+	(*GetStageResultResponse)(nil),    // 35: seleksi.v1.GetStageResultResponse
+	(*SupplyHolidaysRequest)(nil),     // 36: seleksi.v1.SupplyHolidaysRequest
+	(*SupplyHolidaysResponse)(nil),    // 37: seleksi.v1.SupplyHolidaysResponse
+	(TimeZone)(0),                     // 38: seleksi.v1.TimeZone
+	(InsufficientApplicantsPolicy)(0), // 39: seleksi.v1.InsufficientApplicantsPolicy
+	(CompetencyCategory)(0),           // 40: seleksi.v1.CompetencyCategory
+	(TieBreakRule)(0),                 // 41: seleksi.v1.TieBreakRule
+	(Stage)(0),                        // 42: seleksi.v1.Stage
+	(*timestamppb.Timestamp)(nil),     // 43: google.protobuf.Timestamp
+	(MemberKind)(0),                   // 44: seleksi.v1.MemberKind
+	(PostLevel)(0),                    // 45: seleksi.v1.PostLevel
+	(CommitteeRole)(0),                // 46: seleksi.v1.CommitteeRole
+	(EducationLevel)(0),               // 47: seleksi.v1.EducationLevel
+	(ScoreComponent)(0),               // 48: seleksi.v1.ScoreComponent
+	(*StageResult)(nil),               // 49: seleksi.v1.StageResult
+	(*ApplicationResult)(nil),         // 50: seleksi.v1.ApplicationResult
 }
 var file_seleksi_v1_selection_proto_depIdxs = []int32{
-	35, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
-	1,  // 1: seleksi.v1.Selection.committee:type_name -> seleksi.v1.CommitteeMember
-	2,  // 2: seleksi.v1.Selection.requirements:type_name -> seleksi.v1.Requirements
-	36, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
-	4,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
-	5,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
-	37, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
-	38, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
-	6,  // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
-	39, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
-	40, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
-	40, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
-	7,  // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
-	8,  // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
-	40, // 14: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
-	40, // 15: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
-	40, // 16: seleksi.v1.Selection.announcement_open_time:type_name -> google.protobuf.Timestamp
-	41, // 17: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
-	42, // 18: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
-	43, // 19: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
-	44, // 20: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
-	3,  // 21: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
-	45, // 22: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
-	40, // 23: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
-	0,  // 24: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
-	0,  // 25: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	12, // 26: seleksi.v1.CreateSelectionResponse.announcement_plan:type_name -> seleksi.v1.AnnouncementPlan
-	35, // 27: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
-	40, // 28: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
-	40, // 29: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
-	40, // 30: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
-	0,  // 31: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 32: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
-	39, // 33: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
-	0,  // 34: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	46, // 35: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	39, // 36: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
-	47, // 37: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 38: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
-	39, // 39: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
-	47, // 40: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 41: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
-	46, // 42: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
-	8,  // 43: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
-	9,  // 44: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
-	0,  // 45: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	46, // 46: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	0,  // 47: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 48: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	46, // 49: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
-	6,  // 50: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
-	0,  // 51: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
-	10, // 52: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
-	13, // 53: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
-	15, // 54: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
-	17, // 55: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
-	19, // 56: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
-	21, // 57: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
-	23, // 58: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
-	25, // 59: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
-	27, // 60: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
-	29, // 61: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
-	33, // 62: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
-	31, // 63: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
-	11, // 64: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
-	14, // 65: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
-	16, // 66: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
-	18, // 67: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
-	20, // 68: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
-	22, // 69: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
-	24, // 70: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
-	26, // 71: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
-	28, // 72: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
-	30, // 73: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
-	34, // 74: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
-	32, // 75: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
-	64, // [64:76] is the sub-list for method output_type
-	52, // [52:64] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	38, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
+	2,  // 1: seleksi.v1.Selection.committee:type_name -> seleksi.v1.CommitteeMember
+	3,  // 2: seleksi.v1.Selection.requirements:type_name -> seleksi.v1.Requirements
+	39, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
+	5,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
+	6,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
+	40, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
+	41, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
+	7,  // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
+	42, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
+	43, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
+	43, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
+	8,  // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
+	9,  // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
+	1,  // 14: seleksi.v1.Selection.blocked:type_name -> seleksi.v1.SelectionBlocked
+	43, // 15: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
+	43, // 16: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
+	43, // 17: seleksi.v1.Selection.announcement_open_time:type_name -> google.protobuf.Timestamp
+	43, // 18: seleksi.v1.SelectionBlocked.since_time:type_name -> google.protobuf.Timestamp
+	43, // 19: seleksi.v1.SelectionBlocked.next_attempt_time:type_name -> google.protobuf.Timestamp
+	44, // 20: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
+	45, // 21: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
+	46, // 22: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
+	47, // 23: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
+	4,  // 24: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
+	48, // 25: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
+	43, // 26: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
+	0,  // 27: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
+	0,  // 28: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	13, // 29: seleksi.v1.CreateSelectionResponse.announcement_plan:type_name -> seleksi.v1.AnnouncementPlan
+	38, // 30: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
+	43, // 31: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
+	43, // 32: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
+	43, // 33: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
+	0,  // 34: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 35: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
+	42, // 36: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
+	0,  // 37: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	49, // 38: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	42, // 39: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
+	50, // 40: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 41: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
+	42, // 42: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
+	50, // 43: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 44: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
+	49, // 45: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
+	9,  // 46: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
+	10, // 47: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
+	0,  // 48: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	49, // 49: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	0,  // 50: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 51: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 52: seleksi.v1.ResumeSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	49, // 53: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
+	7,  // 54: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
+	0,  // 55: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
+	11, // 56: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
+	14, // 57: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
+	16, // 58: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
+	18, // 59: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
+	20, // 60: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
+	22, // 61: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
+	24, // 62: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
+	26, // 63: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
+	28, // 64: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
+	30, // 65: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
+	32, // 66: seleksi.v1.SelectionService.ResumeSelection:input_type -> seleksi.v1.ResumeSelectionRequest
+	36, // 67: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
+	34, // 68: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
+	12, // 69: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
+	15, // 70: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
+	17, // 71: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
+	19, // 72: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
+	21, // 73: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
+	23, // 74: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
+	25, // 75: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
+	27, // 76: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
+	29, // 77: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
+	31, // 78: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
+	33, // 79: seleksi.v1.SelectionService.ResumeSelection:output_type -> seleksi.v1.ResumeSelectionResponse
+	37, // 80: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
+	35, // 81: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
+	69, // [69:82] is the sub-list for method output_type
+	56, // [56:69] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_selection_proto_init() }
@@ -3219,7 +3484,7 @@ func file_seleksi_v1_selection_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seleksi_v1_selection_proto_rawDesc), len(file_seleksi_v1_selection_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -32,6 +32,7 @@ const (
 	SelectionService_DecideSelection_FullMethodName  = "/seleksi.v1.SelectionService/DecideSelection"
 	SelectionService_AppointCandidate_FullMethodName = "/seleksi.v1.SelectionService/AppointCandidate"
 	SelectionService_CancelSelection_FullMethodName  = "/seleksi.v1.SelectionService/CancelSelection"
+	SelectionService_ResumeSelection_FullMethodName  = "/seleksi.v1.SelectionService/ResumeSelection"
 	SelectionService_SupplyHolidays_FullMethodName   = "/seleksi.v1.SelectionService/SupplyHolidays"
 	SelectionService_GetStageResult_FullMethodName   = "/seleksi.v1.SelectionService/GetStageResult"
 )
@@ -114,14 +115,28 @@ type SelectionServiceClient interface {
 	//
 	// Caller: admin.
 	CancelSelection(ctx context.Context, in *CancelSelectionRequest, opts ...grpc.CallOption) (*CancelSelectionResponse, error)
+	// Asks a blocked selection to retry its blocked step now.
+	//
+	// A selection never ends in failure: when a step it makes by itself cannot
+	// be made (the database is away, a row is missing, a window reaches a year
+	// without a holiday list), it stays where it is, shows why in its `blocked`
+	// field and retries by itself with growing pauses (up to ten minutes). Once
+	// the cause is fixed, this retries at once instead of waiting. It answers
+	// without waiting for the attempt; read the selection to see how it went.
+	// Fails with FAILED_PRECONDITION when the selection is not blocked. Caller:
+	// admin.
+	ResumeSelection(ctx context.Context, in *ResumeSelectionRequest, opts ...grpc.CallOption) (*ResumeSelectionResponse, error)
 	// Supplies the holiday list of a year the selection's calendar does not
 	// cover yet.
 	//
 	// Each year's national holidays and collective leave are decreed late in the
 	// year before. A selection whose windows reach into a year with no list
-	// stops at that point with FAILED_PRECONDITION until the secretariat supplies
-	// the year's days off here. Years already covered cannot be changed, because
-	// deadlines may already have been computed from them. Caller: admin.
+	// stops at that point until the secretariat supplies the year's days off
+	// here: a command that needs the window answers FAILED_PRECONDITION, and a
+	// step the selection makes by itself blocks (`blocked.reason`
+	// `CalendarNotCovered`) and goes on as soon as the year is supplied. Years
+	// already covered cannot be changed, because deadlines may already have been
+	// computed from them. Caller: admin.
 	SupplyHolidays(ctx context.Context, in *SupplyHolidaysRequest, opts ...grpc.CallOption) (*SupplyHolidaysResponse, error)
 	// Returns the published result of one stage.
 	//
@@ -240,6 +255,16 @@ func (c *selectionServiceClient) CancelSelection(ctx context.Context, in *Cancel
 	return out, nil
 }
 
+func (c *selectionServiceClient) ResumeSelection(ctx context.Context, in *ResumeSelectionRequest, opts ...grpc.CallOption) (*ResumeSelectionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResumeSelectionResponse)
+	err := c.cc.Invoke(ctx, SelectionService_ResumeSelection_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *selectionServiceClient) SupplyHolidays(ctx context.Context, in *SupplyHolidaysRequest, opts ...grpc.CallOption) (*SupplyHolidaysResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SupplyHolidaysResponse)
@@ -338,14 +363,28 @@ type SelectionServiceServer interface {
 	//
 	// Caller: admin.
 	CancelSelection(context.Context, *CancelSelectionRequest) (*CancelSelectionResponse, error)
+	// Asks a blocked selection to retry its blocked step now.
+	//
+	// A selection never ends in failure: when a step it makes by itself cannot
+	// be made (the database is away, a row is missing, a window reaches a year
+	// without a holiday list), it stays where it is, shows why in its `blocked`
+	// field and retries by itself with growing pauses (up to ten minutes). Once
+	// the cause is fixed, this retries at once instead of waiting. It answers
+	// without waiting for the attempt; read the selection to see how it went.
+	// Fails with FAILED_PRECONDITION when the selection is not blocked. Caller:
+	// admin.
+	ResumeSelection(context.Context, *ResumeSelectionRequest) (*ResumeSelectionResponse, error)
 	// Supplies the holiday list of a year the selection's calendar does not
 	// cover yet.
 	//
 	// Each year's national holidays and collective leave are decreed late in the
 	// year before. A selection whose windows reach into a year with no list
-	// stops at that point with FAILED_PRECONDITION until the secretariat supplies
-	// the year's days off here. Years already covered cannot be changed, because
-	// deadlines may already have been computed from them. Caller: admin.
+	// stops at that point until the secretariat supplies the year's days off
+	// here: a command that needs the window answers FAILED_PRECONDITION, and a
+	// step the selection makes by itself blocks (`blocked.reason`
+	// `CalendarNotCovered`) and goes on as soon as the year is supplied. Years
+	// already covered cannot be changed, because deadlines may already have been
+	// computed from them. Caller: admin.
 	SupplyHolidays(context.Context, *SupplyHolidaysRequest) (*SupplyHolidaysResponse, error)
 	// Returns the published result of one stage.
 	//
@@ -393,6 +432,9 @@ func (UnimplementedSelectionServiceServer) AppointCandidate(context.Context, *Ap
 }
 func (UnimplementedSelectionServiceServer) CancelSelection(context.Context, *CancelSelectionRequest) (*CancelSelectionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelSelection not implemented")
+}
+func (UnimplementedSelectionServiceServer) ResumeSelection(context.Context, *ResumeSelectionRequest) (*ResumeSelectionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResumeSelection not implemented")
 }
 func (UnimplementedSelectionServiceServer) SupplyHolidays(context.Context, *SupplyHolidaysRequest) (*SupplyHolidaysResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SupplyHolidays not implemented")
@@ -601,6 +643,24 @@ func _SelectionService_CancelSelection_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SelectionService_ResumeSelection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResumeSelectionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SelectionServiceServer).ResumeSelection(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SelectionService_ResumeSelection_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SelectionServiceServer).ResumeSelection(ctx, req.(*ResumeSelectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SelectionService_SupplyHolidays_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SupplyHolidaysRequest)
 	if err := dec(in); err != nil {
@@ -683,6 +743,10 @@ var SelectionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelSelection",
 			Handler:    _SelectionService_CancelSelection_Handler,
+		},
+		{
+			MethodName: "ResumeSelection",
+			Handler:    _SelectionService_ResumeSelection_Handler,
 		},
 		{
 			MethodName: "SupplyHolidays",
