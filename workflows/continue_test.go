@@ -29,6 +29,7 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 	}
 	h1.run(testInput(t))
 	mustAccept(t, s1.screening, s1.advance1, s1.competency, s1.advance2, s1.interview[0], s1.interview[1], inFlight)
+	checkAnswers(t, h1)
 
 	in := continueAsNewInput(t, h1.env.GetWorkflowError())
 	st := in.State
@@ -56,6 +57,7 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 	h2.run(in)
 	r := h2.result()
 	mustAccept(t, append(s2.interview, s2.advance3, s2.decide, s2.appoint)...)
+	checkAnswers(t, h2)
 	if r.Stage != StageClosed || r.Appointment.ApplicationID != appID(1) || r.Shortlist[0].ApplicationID != appID(2) {
 		t.Errorf("result %+v", r)
 	}
@@ -165,5 +167,38 @@ func TestTwoThousandApplications(t *testing.T) {
 	t.Logf("state size at the competency test %d bytes, at the decision %d bytes", sizes[0], sizes[1])
 	if sizes[0] > 1500*1000 || sizes[1] > 800*1000 {
 		t.Errorf("state too large for continue-as-new: %v bytes", sizes)
+	}
+}
+
+// checkAnswers checks that every accepted update answered what its record's Answer says: the
+// store keeps that answer in its ledger, and the API gives it to a retry of the request in a
+// later run, which Temporal no longer dedupes.
+func checkAnswers(t *testing.T, h *harness) {
+	t.Helper()
+	byKey := map[string]CommandRecord{}
+	h.store.mu.Lock()
+	for _, r := range h.store.records {
+		byKey[r.Key] = r
+	}
+	h.store.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for id, o := range h.updates {
+		if !o.done || o.rejected != nil || o.err != nil {
+			continue
+		}
+		rec, ok := byKey[id]
+		if !ok {
+			t.Errorf("update %s (%s) left no record", id, o.name)
+			continue
+		}
+		if got := rec.Answer(); got != o.result {
+			t.Errorf("update %s (%s) answered %+v, its record says %+v", id, o.name, o.result, got)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Error("no accepted update to check")
 	}
 }

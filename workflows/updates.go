@@ -49,6 +49,17 @@ type UpdateResult struct {
 	ObjectionID string `json:"objectionId,omitempty"`
 }
 
+// Answer is the UpdateResult the update that produced record r answered. The store keeps it
+// in its ledger, so that the API answers a retried request the same in every run of the
+// workflow: Temporal remembers an Update ID only within one run.
+func (r CommandRecord) Answer() UpdateResult {
+	res := UpdateResult{Seq: r.Seq, Stage: r.Stage, Phase: r.Phase}
+	if r.Kind == CmdFileObjection && r.Objection != nil {
+		res.ObjectionID = r.Objection.ID
+	}
+	return res
+}
+
 // WithdrawArgs withdraws an application after the announcement closed (before, the candidate
 // withdraws in the store directly). A candidate withdraws their own application; the
 // secretariat (admin) may record a written withdrawal, with a reason.

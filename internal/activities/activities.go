@@ -139,6 +139,9 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 		Payload: payload, SnapshotDigest: rec.SnapshotDigest,
 	}
 	c.Target = target(rec)
+	if c.Answer, err = json.Marshal(rec.Answer()); err != nil {
+		return store.Command{}, fmt.Errorf("encode answer: %w", err)
+	}
 	if m := rec.Message; m != nil {
 		c.Message = &store.Text{Code: m.Code, EN: m.EN, ID: m.ID}
 	}

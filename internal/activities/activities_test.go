@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"path/filepath"
@@ -179,6 +180,23 @@ func TestApplyCommandIdempotent(t *testing.T) {
 	}
 	if rep, err := f.st.VerifyChain(ctx, selID); err != nil || !rep.OK {
 		t.Fatalf("chain = %+v, %v", rep, err)
+	}
+	// The ledger answers a retry in any run of the workflow: the digest the API computes from
+	// the typed arguments it sends, and the update's answer.
+	led, err := f.st.CommandAnswer(ctx, wfID, rec.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDigest, err := store.PayloadDigest(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer workflows.UpdateResult
+	if err := json.Unmarshal(led.Answer, &answer); err != nil {
+		t.Fatal(err)
+	}
+	if led.ArgsSHA256 != wantDigest || answer != rec.Answer() || answer.Seq != 3 || answer.Phase != workflows.PhaseObjections {
+		t.Fatalf("ledger = %s %s, want %s %+v", led.ArgsSHA256, led.Answer, wantDigest, rec.Answer())
 	}
 }
 

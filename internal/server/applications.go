@@ -34,7 +34,7 @@ func NewApplicationServer(st Store, wf Workflows, logger *slog.Logger, now func(
 	if now == nil {
 		now = time.Now
 	}
-	return &ApplicationServer{store: st, cmd: commander{wf: wf, logger: logger}, now: now}
+	return &ApplicationServer{store: st, cmd: commander{wf: wf, ledger: st, logger: logger}, now: now}
 }
 
 var msgWindowClosed = i18n.Text{

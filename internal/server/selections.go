@@ -38,6 +38,7 @@ type Store interface {
 	ListApplications(ctx context.Context, selectionID string, opts store.ListOptions) (store.Page[store.Application], error)
 	ListObjections(ctx context.Context, selectionID, applicationID string, opts store.ListOptions) (store.Page[store.Objection], error)
 	GetObjection(ctx context.Context, selectionID, id string) (store.Objection, error)
+	Ledger
 }
 
 // SelectionOptions configure the selection handlers.
@@ -65,7 +66,7 @@ func NewSelectionServer(st Store, wf Workflows, logger *slog.Logger, opts Select
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &SelectionServer{store: st, cmd: commander{wf: wf, logger: logger}, opts: opts}
+	return &SelectionServer{store: st, cmd: commander{wf: wf, ledger: st, logger: logger}, opts: opts}
 }
 
 var (

@@ -35,6 +35,42 @@ func checkProcessed(tx *gorm.DB, workflowID, key, fingerprint string) (bool, err
 	return true, nil
 }
 
+// PayloadDigest is the digest the ledger keeps of a command's arguments: the SHA-256 of their
+// canonical JSON, so that the API computes the same digest from the arguments it sends as the
+// store from the arguments the workflow recorded, whatever their key order or Go type.
+func PayloadDigest(args any) (string, error) {
+	sum, _, err := digestJSON(args)
+	return sum, err
+}
+
+// CommandAnswer is what the ledger keeps of an applied command for its caller.
+type CommandAnswer struct {
+	Kind string
+	// ArgsSHA256 is PayloadDigest of the command's arguments; empty in rows written before
+	// the ledger kept it.
+	ArgsSHA256 string
+	// Answer is the answer the caller got (JSON); empty when ArgsSHA256 is.
+	Answer json.RawMessage
+}
+
+// CommandAnswer returns what the ledger holds for (workflowID, key): the command applied with
+// that idempotency key in any run of the workflow. ErrNotFound when none was applied.
+func (s *Store) CommandAnswer(ctx context.Context, workflowID, key string) (CommandAnswer, error) {
+	var p processedRow
+	err := s.db.WithContext(ctx).Take(&p, "workflow_id = ? AND command_key = ?", workflowID, key).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return CommandAnswer{}, fmt.Errorf("store: command %q of workflow %q: %w", key, workflowID, ErrNotFound)
+	case err != nil:
+		return CommandAnswer{}, fmt.Errorf("store: command %q of workflow %q: %w", key, workflowID, err)
+	}
+	a := CommandAnswer{Kind: p.Kind, ArgsSHA256: p.ArgsSHA256}
+	if p.Answer != "" {
+		a.Answer = json.RawMessage(p.Answer)
+	}
+	return a, nil
+}
+
 func markProcessed(tx *gorm.DB, p processedRow) error {
 	if err := tx.Create(&p).Error; err != nil {
 		if isUniqueViolation(err) {
@@ -168,7 +204,7 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 	if c.Kind == "" || c.At.IsZero() || c.Stage == "" {
 		return false, fmt.Errorf("%s: %w", op, invalid("kind, time and stage are required"))
 	}
-	payloadSHA, _, err := digestJSON(c.Payload)
+	payloadSHA, err := PayloadDigest(c.Payload)
 	if err != nil {
 		return false, fmt.Errorf("%s: payload: %w: %w", op, err, ErrInvalidArgument)
 	}
@@ -228,7 +264,8 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 		}
 		applied = true
 		return markProcessed(tx, processedRow{WorkflowID: c.WorkflowID, CommandKey: c.Key, SelectionID: c.SelectionID,
-			Kind: c.Kind, CommandSeq: c.Seq, PayloadSHA256: fp, AuditSeq: ev.Seq, ProcessedAt: at})
+			Kind: c.Kind, CommandSeq: c.Seq, PayloadSHA256: fp, AuditSeq: ev.Seq, ProcessedAt: at,
+			ArgsSHA256: payloadSHA, Answer: string(c.Answer)})
 	})
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)

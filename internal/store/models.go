@@ -282,6 +282,10 @@ type Command struct {
 	CancelReason   string
 	// Message describes the event; it becomes the text of the notifications.
 	Message *Text
+	// Answer is what the command's caller is answered (JSON). The ledger keeps it with the
+	// digest of Payload, so that a retried request gets the same answer in every run of the
+	// workflow (see CommandAnswer).
+	Answer json.RawMessage
 }
 
 // WindowInput projects the announcement window; idempotent by (WorkflowID, Key).
@@ -539,6 +543,10 @@ type processedRow struct {
 	PayloadSHA256 string `gorm:"column:payload_sha256"`
 	AuditSeq      int64
 	ProcessedAt   time.Time
+	// ArgsSHA256 and Answer are kept for the caller's retries (see CommandAnswer); empty in
+	// rows written before they existed.
+	ArgsSHA256 string `gorm:"column:args_sha256"`
+	Answer     string
 }
 
 func (processedRow) TableName() string { return "processed_commands" }

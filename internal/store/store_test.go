@@ -18,8 +18,8 @@ func testMigrations(t *testing.T, open factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur != 0 || latest != 5 {
-		t.Fatalf("empty database: version %d of %d, want 0 of 5", cur, latest)
+	if cur != 0 || latest != 8 {
+		t.Fatalf("empty database: version %d of %d, want 0 of 8", cur, latest)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrate from empty: %v", err)
@@ -651,7 +651,7 @@ func testApplyCommand(t *testing.T, open factory) {
 		},
 		Result: &StageResult{Stage: "STAGE_ADMINISTRATIVE_SCREENING", Revision: 1, PublishedAt: at.Add(time.Hour), ObjectionDeadline: at.Add(72 * time.Hour),
 			Entries: []ResultEntry{{ApplicationID: ids[0], Outcome: "OUTCOME_FAIL", Reason: "no LHKPN"}, {ApplicationID: ids[1], Outcome: "OUTCOME_PASS"}}},
-		Message: msg,
+		Message: msg, Answer: json.RawMessage(`{"seq":2,"stage":"STAGE_ADMINISTRATIVE_SCREENING","phase":"OBJECTIONS"}`),
 	}
 	steps := []Command{
 		{WorkflowID: wf, SelectionID: "sel-k", Key: "event-1", Seq: 1, Kind: "AnnouncementClosed", Actor: system, At: at,
@@ -682,6 +682,23 @@ func testApplyCommand(t *testing.T, open factory) {
 	}
 	if before != [5]int64{1 + 4 + 2, 1 + 2, 1 + 2, 2, 3} {
 		t.Fatalf("counts = %v", before)
+	}
+	// The ledger keeps the digest of the arguments and the answer for the caller's retries,
+	// whatever the run of the workflow that asks.
+	got, err := s.CommandAnswer(ctx, wf, "req-advance-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The API digests the arguments it sends; key order and spacing must not matter.
+	want, err := PayloadDigest(map[string]any{"actor": map[string]any{"subject": "chair"}, "stage": "STAGE_ADMINISTRATIVE_SCREENING"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind != "AdvanceStage" || got.ArgsSHA256 != want || string(got.Answer) != string(advance.Answer) {
+		t.Fatalf("ledger answer = %+v %s, want digest %s and %s", got, got.Answer, want, advance.Answer)
+	}
+	if _, err := s.CommandAnswer(ctx, wf, "req-never-sent"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown key: %v, want ErrNotFound", err)
 	}
 	changed := advance
 	changed.Payload = json.RawMessage(`{"stage":"STAGE_INTERVIEW"}`)

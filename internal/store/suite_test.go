@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -139,9 +140,14 @@ func TestPostgresConcurrentMigrate(t *testing.T) {
 	if err != nil || cur != latest {
 		t.Fatalf("version %d of %d, %v", cur, latest, err)
 	}
-	// Each migration is recorded once (plus goose's initial version-0 row).
-	if n := count(t, stores[0], versionTable, "1 = 1"); n != latest+1 {
-		t.Fatalf("%d version rows, want %d", n, latest+1)
+	// Each migration is recorded once (plus goose's initial version-0 row). Versions are the
+	// files' numbers, which may leave gaps while branches merge, so the files are counted.
+	files, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, stores[0], versionTable, "1 = 1"); n != int64(len(files))+1 {
+		t.Fatalf("%d version rows, want %d", n, len(files)+1)
 	}
 }
 

@@ -1,0 +1,13 @@
+-- The processed-commands ledger also keeps, for each command a caller sent, the digest of its
+-- arguments and the answer the caller got. Temporal forgets an Update ID when the workflow
+-- continues as new; with these the API answers a retried request_id with the first answer in
+-- every run, and refuses the same request_id reused for different content. Rows written
+-- before this migration have neither (empty): the API then asks the workflow as before.
+
+-- +goose Up
+ALTER TABLE processed_commands ADD COLUMN args_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE processed_commands ADD COLUMN answer TEXT NOT NULL DEFAULT '';
+
+-- +goose Down
+ALTER TABLE processed_commands DROP COLUMN answer;
+ALTER TABLE processed_commands DROP COLUMN args_sha256;
