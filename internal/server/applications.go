@@ -113,10 +113,13 @@ func (s *ApplicationServer) GetApplication(ctx context.Context, req *seleksiv1.G
 }
 
 // ListApplications lists a selection's applications for the committee, secretariat and
-// auditors.
+// auditors; a candidate gets only their own.
 func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1.ListApplicationsRequest) (*seleksiv1.ListApplicationsResponse, error) {
-	page, err := s.store.ListApplications(ctx, segment(req.GetParent(), 0), store.ListOptions{
-		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()})
+	opts := store.ListOptions{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
+	if p := principal(ctx); p.Role == auth.RoleCandidate {
+		opts.Owner = p.Subject
+	}
+	page, err := s.store.ListApplications(ctx, segment(req.GetParent(), 0), opts)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}

@@ -78,6 +78,7 @@ var (
 
 // storeError maps the store's typed errors to statuses; other errors are logged and hidden.
 func storeError(ctx context.Context, logger *slog.Logger, err error) error {
+	var opt *store.OptionError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return localizedError(ctx, codes.NotFound, msgNotFound)
@@ -85,6 +86,8 @@ func storeError(ctx context.Context, logger *slog.Logger, err error) error {
 		return localizedError(ctx, codes.AlreadyExists, msgConflict)
 	case errors.Is(err, store.ErrFailedPrecondition):
 		return localizedError(ctx, codes.FailedPrecondition, msgPrecondition)
+	case errors.As(err, &opt):
+		return listOptionError(ctx, opt)
 	case errors.Is(err, store.ErrInvalidArgument):
 		return localizedError(ctx, codes.InvalidArgument, msgInvalid, &errdetails.BadRequest{
 			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "request", Description: err.Error(), Reason: "invalid"}},

@@ -142,8 +142,16 @@ func (s *Store) ListSelections(ctx context.Context, opts ListOptions) (Page[Sele
 		return Page[Selection]{}, fmt.Errorf("store: list selections: %w", err)
 	}
 	rows, next, total, err := runList(q, s.db.WithContext(ctx).Model(&selectionRow{}), func(r *selectionRow) []any {
-		if len(q.order.columns) == 1 {
+		switch q.order.columns[0] {
+		case "id":
 			return []any{r.ID}
+		case "position_title":
+			return []any{r.PositionTitle, r.ID}
+		case stageCloses:
+			if r.Stage == StageAnnouncement && r.WindowCloses != nil {
+				return []any{int64(0), *r.WindowCloses, r.ID}
+			}
+			return []any{int64(1), r.CreatedAt, r.ID}
 		}
 		return []any{r.CreatedAt, r.ID}
 	})

@@ -66,8 +66,15 @@ func testSelections(t *testing.T, open factory) {
 
 	for i := range 6 {
 		_, err := s.CreateSelection(ctx, NewSelection{ID: fmt.Sprintf("sel-%02d", i), RequestID: fmt.Sprintf("req-%02d", i),
-			WorkflowID: fmt.Sprintf("selection-sel-%02d", i), PositionTitle: "Jabatan", Agency: "Instansi", Now: t0.Add(time.Duration(i+1) * time.Hour)})
+			WorkflowID: fmt.Sprintf("selection-sel-%02d", i), PositionTitle: fmt.Sprintf("Jabatan %d", 5-i), Agency: "Instansi", Now: t0.Add(time.Duration(i+1) * time.Hour)})
 		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two announcements are open, the later-created one closing first.
+	for id, closes := range map[string]time.Duration{"sel-02": 100 * time.Hour, "sel-04": 50 * time.Hour} {
+		if _, err := s.ProjectWindow(ctx, WindowInput{WorkflowID: "selection-" + id, SelectionID: id, Key: "window-0",
+			Window: Window{Opens: t0, Closes: t0.Add(closes), ClosesWall: t0.Add(closes)}}, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -85,8 +92,15 @@ func testSelections(t *testing.T, open factory) {
 		{"by create time", ListOptions{PageSize: 3, OrderBy: "create_time"}, []string{"sel-a", "sel-00", "sel-01", "sel-02", "sel-03", "sel-04", "sel-05"}, nil},
 		{"by name desc", ListOptions{PageSize: 4, OrderBy: "name desc"}, []string{"sel-a", "sel-05", "sel-04", "sel-03", "sel-02", "sel-01", "sel-00"}, nil},
 		{"stage filter", ListOptions{Filter: "stage = ADMINISTRATIVE_SCREENING"}, []string{"sel-03"}, nil},
+		// The orders the API documents.
+		{"by stage close time", ListOptions{PageSize: 1, OrderBy: "stage_close_time"}, []string{"sel-04", "sel-02", "sel-a", "sel-00", "sel-01", "sel-03", "sel-05"}, nil},
+		{"by stage close time desc", ListOptions{PageSize: 2, OrderBy: "stage_close_time desc"}, []string{"sel-05", "sel-03", "sel-01", "sel-00", "sel-a", "sel-02", "sel-04"}, nil},
+		{"by position title", ListOptions{PageSize: 3, OrderBy: "position_title"}, []string{"sel-05", "sel-04", "sel-03", "sel-02", "sel-01", "sel-00", "sel-a"}, nil},
+		{"by create time desc", ListOptions{PageSize: 3, OrderBy: "create_time desc"}, []string{"sel-05", "sel-04", "sel-03", "sel-02", "sel-01", "sel-00", "sel-a"}, nil},
 		{"stage filter, full name", ListOptions{Filter: `stage = "STAGE_ANNOUNCEMENT"`, OrderBy: "id", PageSize: 10}, []string{"sel-00", "sel-01", "sel-02", "sel-04", "sel-05", "sel-a"}, nil},
-		{"unknown field", ListOptions{Filter: "agency = X"}, nil, ErrInvalidArgument},
+		{"agency and time zone", ListOptions{Filter: `agency = "Pemerintah Kota Contoh" AND time_zone = WIB`}, []string{"sel-a"}, nil},
+		{"unknown time zone", ListOptions{Filter: "time_zone = UTC"}, nil, ErrInvalidArgument},
+		{"unknown field", ListOptions{Filter: "owner = X"}, nil, ErrInvalidArgument},
 		{"OR is not supported", ListOptions{Filter: "stage = CLOSED OR stage = CANCELLED"}, nil, ErrInvalidArgument},
 		{"unknown order", ListOptions{OrderBy: "agency"}, nil, ErrInvalidArgument},
 		{"negative page size", ListOptions{PageSize: -1}, nil, ErrInvalidArgument},
@@ -217,6 +231,10 @@ func testListApplications(t *testing.T, open factory) {
 	for i := 0; i < n; i += 3 {
 		changes = append(changes, ApplicationChange{ApplicationID: ids[i], State: StateEliminated, Stage: "STAGE_ADMINISTRATIVE_SCREENING", Reason: "no LHKPN"})
 	}
+	// Some have final scores, with ties.
+	for i := 1; i < n; i += 3 {
+		changes = append(changes, ApplicationChange{ApplicationID: ids[i], State: StateSubmitted, Stage: "STAGE_ADMINISTRATIVE_SCREENING", FinalScore: int64(7000 + i%7)})
+	}
 	if _, err := s.ApplyCommand(ctx, Command{WorkflowID: "selection-sel-l", SelectionID: "sel-l", Key: "u1", Seq: 1, Kind: "AdvanceStage",
 		Actor: Actor{Subject: "chair", Role: "ROLE_COMMITTEE"}, At: t0.Add(300 * time.Hour), Stage: "STAGE_ADMINISTRATIVE_SCREENING",
 		Phase: "OBJECTIONS", Applications: changes}); err != nil {
@@ -249,6 +267,20 @@ func testListApplications(t *testing.T, open factory) {
 			return a.SubmitTime.After(b.SubmitTime) || a.SubmitTime.Equal(b.SubmitTime) && a.ID > b.ID
 		}},
 		{"by ID", ListOptions{PageSize: 1000, OrderBy: "name"}, n, func(a, b Application) bool { return a.ID < b.ID }},
+		// The orders the API documents.
+		{"final score desc", ListOptions{PageSize: 13, OrderBy: "final_score desc"}, n, func(a, b Application) bool {
+			return a.FinalScore > b.FinalScore || a.FinalScore == b.FinalScore && a.ID > b.ID
+		}},
+		{"final score", ListOptions{PageSize: 13, OrderBy: "final_score"}, n, func(a, b Application) bool {
+			return a.FinalScore < b.FinalScore || a.FinalScore == b.FinalScore && a.ID < b.ID
+		}},
+		{"candidate name", ListOptions{PageSize: 8, OrderBy: "candidate.full_name"}, n, func(a, b Application) bool {
+			return a.Candidate.FullName < b.Candidate.FullName
+		}},
+		{"candidate name desc", ListOptions{PageSize: 8, OrderBy: "candidate.full_name  DESC"}, n, func(a, b Application) bool {
+			return a.Candidate.FullName > b.Candidate.FullName
+		}},
+		{"a candidate's own", ListOptions{PageSize: 8, Owner: "cand-7"}, 1, nil},
 		{"eliminated", ListOptions{PageSize: 5, Filter: "state = ELIMINATED"}, n / 3, func(a, b Application) bool {
 			return a.State == StateEliminated && b.EliminationReason == "no LHKPN"
 		}},
