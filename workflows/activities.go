@@ -188,6 +188,9 @@ type ResultEntry struct {
 	FinalScore    Score            `json:"finalScore,omitempty"`
 	Rank          int              `json:"rank,omitempty"`
 	Reason        string           `json:"reason,omitempty"`
+	// Category is the assessment center's category; competency test only. It is recorded
+	// for the candidate and the committee, whether or not the selection publishes scores.
+	Category CompetencyCategory `json:"category,omitempty"`
 }
 
 // activityOptions: the store may be briefly unavailable; retrying forever with a capped

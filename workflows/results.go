@@ -275,6 +275,9 @@ func (s *selection) stageResult(st *SelectionState, p Publication) *StageResult 
 			continue
 		}
 		e := ResultEntry{ApplicationID: app.ID, Outcome: o.Outcome, Reason: o.Reason}
+		if p.Stage == StageCompetencyTest && app.Competency != nil {
+			e.Category = app.Competency.Category
+		}
 		if p.Stage == StageCommitteeDecision {
 			e.Rank = app.Rank
 		}

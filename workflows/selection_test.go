@@ -134,6 +134,16 @@ func TestHappyPath(t *testing.T) {
 	if at := store.find(EvtStageOpened)[0].At; !at.Equal(res.ObjectionDeadline) {
 		t.Errorf("competency opened at %s", at)
 	}
+	// The competency result records each assessment-center category.
+	comp := store.find(CmdAdvance)[1].Result
+	if comp == nil || comp.Stage != StageCompetencyTest || len(comp.Entries) != 4 {
+		t.Fatalf("competency result = %+v", comp)
+	}
+	for i, want := range []CompetencyCategory{CategoryMeets, CategoryMeets, CategoryStillMeets, CategoryDoesNotMeet} {
+		if e := comp.Entries[i]; e.ApplicationID != appID(i+1) || e.Category != want {
+			t.Errorf("competency entry %d = %+v, want category %s", i, e, want)
+		}
+	}
 	dec := store.find(CmdDecide)[0].Result
 	if dec == nil || dec.Entries[0].Rank != 1 || dec.Entries[0].ApplicationID != appID(2) || dec.Entries[0].FinalScore != 8700 {
 		t.Errorf("decision result = %+v", dec)

@@ -152,7 +152,7 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 			Entries: make([]store.ResultEntry, len(r.Entries))}
 		for i, e := range r.Entries {
 			sr.Entries[i] = store.ResultEntry{ApplicationID: e.ApplicationID, Outcome: string(e.Outcome),
-				FinalScore: int64(e.FinalScore), Rank: e.Rank, Reason: e.Reason}
+				FinalScore: int64(e.FinalScore), Rank: e.Rank, Reason: e.Reason, CompetencyCategory: string(e.Category)}
 			for _, sc := range e.Scores {
 				sr.Entries[i].Scores = append(sr.Entries[i].Scores, store.ComponentScore{Component: string(sc.Component), Score: int64(sc.Score)})
 			}

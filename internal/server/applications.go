@@ -224,9 +224,7 @@ func (s *ApplicationServer) AnswerObjection(ctx context.Context, req *seleksiv1.
 	}
 	out := &seleksiv1.AnswerObjectionResponse{Objection: objectionView(o)}
 	if req.GetAccepted() {
-		if r, err := s.store.GetStageResult(ctx, selID, stage, 0); err == nil {
-			out.RepublishedResult = stageResultView(r, nil)
-		}
+		out.RepublishedResult = resultOfCommand(ctx, s.store, s.cmd.logger, selID, stage)
 	}
 	return out, nil
 }

@@ -33,9 +33,7 @@ func (s *SelectionServer) AdvanceSelection(ctx context.Context, req *seleksiv1.A
 		return nil, err
 	}
 	out := &seleksiv1.AdvanceSelectionResponse{Selection: sel}
-	if r, err := s.store.GetStageResult(ctx, id, string(stage), 0); err == nil {
-		out.PublishedResult = stageResultView(r, nil)
-	}
+	out.PublishedResult = resultOfCommand(ctx, s.store, s.cmd.logger, id, string(stage))
 	return out, nil
 }
 
@@ -131,9 +129,7 @@ func (s *SelectionServer) DecideSelection(ctx context.Context, req *seleksiv1.De
 		return nil, err
 	}
 	out := &seleksiv1.DecideSelectionResponse{Selection: sel}
-	if r, err := s.store.GetStageResult(ctx, id, string(workflows.StageCommitteeDecision), 0); err == nil {
-		out.PublishedResult = stageResultView(r, nil)
-	}
+	out.PublishedResult = resultOfCommand(ctx, s.store, s.cmd.logger, id, string(workflows.StageCommitteeDecision))
 	return out, nil
 }
 

@@ -252,13 +252,9 @@ func (s *SelectionServer) ListSelections(ctx context.Context, req *seleksiv1.Lis
 // GetStageResult returns a published stage result, the latest revision unless asked.
 func (s *SelectionServer) GetStageResult(ctx context.Context, req *seleksiv1.GetStageResultRequest) (*seleksiv1.GetStageResultResponse, error) {
 	id := segment(req.GetName(), 0)
-	r, err := s.store.GetStageResult(ctx, id, stageFromSlug(segment(req.GetName(), 1)), int(req.GetRevision()))
+	r, err := publishedResult(ctx, s.store, id, stageFromSlug(segment(req.GetName(), 1)), int(req.GetRevision()))
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	names, err := s.store.CandidateNames(ctx, id)
-	if err != nil {
-		return nil, storeError(ctx, s.cmd.logger, err)
-	}
-	return &seleksiv1.GetStageResultResponse{Result: stageResultView(r, names)}, nil
+	return &seleksiv1.GetStageResultResponse{Result: r}, nil
 }

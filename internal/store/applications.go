@@ -175,7 +175,7 @@ func (s *Store) GetApplication(ctx context.Context, selectionID, id string) (App
 	}
 	for _, r := range results {
 		ar := ApplicationResult{Stage: r.Stage, Revision: r.Revision, Outcome: r.Outcome, FinalScore: r.FinalScore,
-			Rank: r.Rank, Reason: r.Reason, PublishTime: r.PublishedAt.UTC()}
+			Rank: r.Rank, Reason: r.Reason, PublishTime: r.PublishedAt.UTC(), CompetencyCategory: r.CompetencyCategory}
 		if err := json.Unmarshal([]byte(r.Scores), &ar.Scores); err != nil {
 			return Application{}, fmt.Errorf("%s: decode scores: %w", op, err)
 		}

@@ -405,11 +405,11 @@ func applyResult(tx *gorm.DB, selectionID string, r *StageResult) error {
 			}
 			rows[i] = applicationResultRow{SelectionID: selectionID, ApplicationID: e.ApplicationID, Stage: r.Stage,
 				Revision: r.Revision, Outcome: e.Outcome, Scores: string(sb), FinalScore: e.FinalScore, Rank: e.Rank,
-				Reason: e.Reason, PublishedAt: pub}
+				Reason: e.Reason, PublishedAt: pub, CompetencyCategory: e.CompetencyCategory}
 		}
 		err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "selection_id"}, {Name: "application_id"}, {Name: "stage"}},
-			DoUpdates: clause.AssignmentColumns([]string{"revision", "outcome", "scores", "final_score", "rank", "reason", "published_at"}),
+			DoUpdates: clause.AssignmentColumns([]string{"revision", "outcome", "scores", "final_score", "rank", "reason", "published_at", "competency_category"}),
 		}).Create(&rows).Error
 		if err != nil {
 			return fmt.Errorf("application results: %w", err)

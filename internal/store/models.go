@@ -189,6 +189,8 @@ type ResultEntry struct {
 	FinalScore    int64            `json:"finalScore,omitempty"`
 	Rank          int              `json:"rank,omitempty"`
 	Reason        string           `json:"reason,omitempty"`
+	// CompetencyCategory is the assessment center's category; competency test only.
+	CompetencyCategory string `json:"competencyCategory,omitempty"`
 }
 
 // StageResult is one published revision of a stage's result.
@@ -213,6 +215,8 @@ type ApplicationResult struct {
 	Rank        int
 	Reason      string
 	PublishTime time.Time
+	// CompetencyCategory is the assessment center's category; competency test only.
+	CompetencyCategory string
 }
 
 // Objection is an objection (sanggah) against a stage result.
@@ -475,6 +479,8 @@ type applicationResultRow struct {
 	Rank          int
 	Reason        string
 	PublishedAt   time.Time
+	// CompetencyCategory is the assessment center's category; competency test only.
+	CompetencyCategory string
 }
 
 func (applicationResultRow) TableName() string { return "application_results" }

@@ -782,7 +782,11 @@ func testApplyCommand(t *testing.T, open factory) {
 		{WorkflowID: wf, SelectionID: "sel-k", Key: "req-conflict-1", Seq: 5, Kind: "DeclareConflict", Actor: Actor{Subject: "m1", Role: "ROLE_COMMITTEE"},
 			At: answered.AnswerTime, Stage: "STAGE_ADMINISTRATIVE_SCREENING", Phase: "OBJECTIONS", Reason: "sepupu",
 			Conflicts: []Conflict{{MemberID: "m1", ApplicationID: ids[1], Relationship: "cousin", Reason: "sepupu", DeclaredBy: "m1"}}},
-		{WorkflowID: wf, SelectionID: "sel-k", Key: "req-appoint-1", Seq: 6, Kind: "Appoint", Actor: Actor{Subject: "admin", Role: "ROLE_ADMIN"},
+		{WorkflowID: wf, SelectionID: "sel-k", Key: "req-advance-2", Seq: 6, Kind: "AdvanceStage", Actor: chair,
+			At: answered.AnswerTime.Add(30 * time.Minute), Stage: "STAGE_COMPETENCY_TEST", Phase: "OBJECTIONS",
+			Result: &StageResult{Stage: "STAGE_COMPETENCY_TEST", Revision: 1, PublishedAt: answered.AnswerTime.Add(30 * time.Minute),
+				Entries: []ResultEntry{{ApplicationID: ids[1], Outcome: "OUTCOME_PASS", CompetencyCategory: "COMPETENCY_CATEGORY_STILL_MEETS"}}}},
+		{WorkflowID: wf, SelectionID: "sel-k", Key: "req-appoint-1", Seq: 7, Kind: "Appoint", Actor: Actor{Subject: "admin", Role: "ROLE_ADMIN"},
 			At: answered.AnswerTime.Add(time.Hour), Stage: "STAGE_CLOSED", Appointment: &Appointment{ApplicationID: ids[1], PPKDecreeRef: "SK-1", OversightRecommendationRef: "BKN-1"},
 			Applications: []ApplicationChange{{ApplicationID: ids[1], State: StateAppointed, Rank: 1}}},
 	}
@@ -829,6 +833,14 @@ func testApplyCommand(t *testing.T, open factory) {
 	appointed, _ := s.GetApplication(ctx, "sel-k", ids[1])
 	if appointed.State != StateAppointed || appointed.Rank != 1 {
 		t.Fatalf("appointed = %+v", appointed)
+	}
+	// The competency result keeps the assessment center's category, in the application's
+	// results and in the published entries.
+	if r := appointed.Results[len(appointed.Results)-1]; r.Stage != "STAGE_COMPETENCY_TEST" || r.CompetencyCategory != "COMPETENCY_CATEGORY_STILL_MEETS" {
+		t.Fatalf("competency result of the application = %+v", r)
+	}
+	if comp, err := s.GetStageResult(ctx, "sel-k", "STAGE_COMPETENCY_TEST", 0); err != nil || comp.Entries[0].CompetencyCategory != "COMPETENCY_CATEGORY_STILL_MEETS" {
+		t.Fatalf("competency result = %+v, %v", comp, err)
 	}
 	if rep, err := s.VerifyChain(ctx, "sel-k"); err != nil || !rep.OK {
 		t.Fatalf("chain = %+v, %v", rep, err)

@@ -4,10 +4,18 @@
 -- every run, and refuses the same request_id reused for different content. Rows written
 -- before this migration have neither (empty): the API then asks the workflow as before.
 
+--
+-- An application's competency-test result also keeps the assessment center's category
+-- (meets, still meets, does not meet), which the committee records with the score sheet and
+-- the candidate reads with the result; empty for other stages and for results published
+-- before it was kept.
+
 -- +goose Up
 ALTER TABLE processed_commands ADD COLUMN args_sha256 TEXT NOT NULL DEFAULT '';
 ALTER TABLE processed_commands ADD COLUMN answer TEXT NOT NULL DEFAULT '';
+ALTER TABLE application_results ADD COLUMN competency_category TEXT NOT NULL DEFAULT '';
 
 -- +goose Down
+ALTER TABLE application_results DROP COLUMN competency_category;
 ALTER TABLE processed_commands DROP COLUMN answer;
 ALTER TABLE processed_commands DROP COLUMN args_sha256;

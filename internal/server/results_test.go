@@ -1,0 +1,152 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/workflows"
+)
+
+// resultFixture is a store with one selection, three applications by candidates whose names
+// sort in another order than their IDs, and their published screening and competency
+// results.
+func resultFixture(t *testing.T) (*store.Store, []string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "seleksi.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 7, 6, 1, 0, 0, 0, time.UTC)
+	const sel = "kadis-2026"
+	wf := workflows.WorkflowID(sel)
+	if _, err := st.CreateSelection(ctx, store.NewSelection{ID: sel, RequestID: "create-1", WorkflowID: wf, PositionTitle: "Kepala Dinas",
+		Agency: "Pemkab Contoh", TimeZone: "TIME_ZONE_WIB", Config: []byte(`{}`), Actor: store.Actor{Subject: "admin", Role: "ROLE_ADMIN"}, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ProjectWindow(ctx, store.WindowInput{WorkflowID: wf, SelectionID: sel, Key: "window-0",
+		Window: store.Window{Opens: t0, Closes: t0.Add(48 * time.Hour), ClosesWall: t0.Add(48 * time.Hour)}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i, name := range []string{"Citra Lestari", "Ani Wijaya", "Budi Santoso"} {
+		a, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: sel, RequestID: "submit-" + name,
+			Candidate: store.Candidate{Subject: "cand-" + name, FullName: name, NIP: "19750505200001100" + string(rune('1'+i)),
+				Email: "c@example.id", BirthDate: "1975-05-05"}, Now: t0.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	var entries []store.ResultEntry
+	for _, id := range ids {
+		entries = append(entries, store.ResultEntry{ApplicationID: id, Outcome: "OUTCOME_PASS"})
+	}
+	at := t0.Add(72 * time.Hour)
+	chair := store.Actor{Subject: "chair", Role: "ROLE_COMMITTEE"}
+	for i, c := range []store.Command{
+		{Kind: workflows.CmdAdvance, Stage: "STAGE_ADMINISTRATIVE_SCREENING",
+			Result: &store.StageResult{Stage: "STAGE_ADMINISTRATIVE_SCREENING", Revision: 1, PublishedAt: at, Entries: entries}},
+		{Kind: workflows.CmdAdvance, Stage: "STAGE_COMPETENCY_TEST",
+			Result: &store.StageResult{Stage: "STAGE_COMPETENCY_TEST", Revision: 1, PublishedAt: at.Add(time.Hour), Entries: []store.ResultEntry{
+				{ApplicationID: ids[1], Outcome: "OUTCOME_PASS", CompetencyCategory: "COMPETENCY_CATEGORY_STILL_MEETS"}}}},
+		{Kind: workflows.CmdDecide, Stage: "STAGE_COMMITTEE_DECISION",
+			Result: &store.StageResult{Stage: "STAGE_COMMITTEE_DECISION", Revision: 1, PublishedAt: at.Add(2 * time.Hour), Entries: []store.ResultEntry{
+				{ApplicationID: ids[0], Outcome: "OUTCOME_PASS"}, {ApplicationID: ids[1], Outcome: "OUTCOME_PASS", Rank: 2},
+				{ApplicationID: ids[2], Outcome: "OUTCOME_PASS", Rank: 1}}}},
+	} {
+		c.WorkflowID, c.SelectionID, c.Key, c.Seq, c.Actor, c.At, c.Phase = wf, sel, "req-"+string(rune('a'+i))+"0000000", int64(i+1), chair, at.Add(time.Duration(i)*time.Hour), "OBJECTIONS"
+		if _, err := st.ApplyCommand(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st, ids
+}
+
+func entryNames(r *seleksiv1.StageResult) []string {
+	var out []string
+	for _, e := range r.GetEntries() {
+		out = append(out, e.GetCandidateName())
+	}
+	return out
+}
+
+// TestPublishedResultsOrderAndNames: a published result lists the shortlist by rank, everyone
+// else by candidate name, and the answer of the command that published it is the result
+// everyone reads, names included.
+func TestPublishedResultsOrderAndNames(t *testing.T) {
+	st, _ := resultFixture(t)
+	logger := slog.New(slog.DiscardHandler)
+	fw := &fakeWorkflows{handle: fakeHandle{result: workflows.UpdateResult{Seq: 9}}}
+	srv := NewSelectionServer(st, fw, logger, SelectionOptions{})
+	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "chair", Role: auth.RoleCommittee, Selections: []string{"kadis-2026"}})
+	tests := []struct {
+		slug string
+		want []string
+		// write is the command whose answer carries the same result.
+		write func() (*seleksiv1.StageResult, error)
+	}{
+		{"administrative-screening", []string{"Ani Wijaya", "Budi Santoso", "Citra Lestari"}, func() (*seleksiv1.StageResult, error) {
+			out, err := srv.AdvanceSelection(ctx, &seleksiv1.AdvanceSelectionRequest{Name: "selections/kadis-2026", RequestId: "req-advance-01",
+				ExpectedStage: seleksiv1.Stage_STAGE_ADMINISTRATIVE_SCREENING})
+			return out.GetPublishedResult(), err
+		}},
+		{"committee-decision", []string{"Budi Santoso", "Ani Wijaya", "Citra Lestari"}, func() (*seleksiv1.StageResult, error) {
+			out, err := srv.DecideSelection(ctx, &seleksiv1.DecideSelectionRequest{Name: "selections/kadis-2026", RequestId: "req-decide-001",
+				Ranked: []*seleksiv1.RankedCandidate{{Rank: 1, Reason: "nilai tertinggi"}}})
+			return out.GetPublishedResult(), err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.slug, func(t *testing.T) {
+			got, err := srv.GetStageResult(ctx, &seleksiv1.GetStageResultRequest{Name: "selections/kadis-2026/results/" + tt.slug})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if names := entryNames(got.GetResult()); !slices.Equal(names, tt.want) {
+				t.Errorf("GET lists %v, want %v", names, tt.want)
+			}
+			written, err := tt.write()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !proto.Equal(written, got.GetResult()) {
+				t.Errorf("the command answered\n%v\nGET answers\n%v", written, got.GetResult())
+			}
+		})
+	}
+}
+
+// TestApplicationShowsCompetencyCategory: the category recorded with the competency result
+// is returned with the application's results.
+func TestApplicationShowsCompetencyCategory(t *testing.T) {
+	st, ids := resultFixture(t)
+	srv := NewApplicationServer(st, &fakeWorkflows{}, slog.New(slog.DiscardHandler), nil)
+	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "admin", Role: auth.RoleAdmin})
+	out, err := srv.GetApplication(ctx, &seleksiv1.GetApplicationRequest{Name: "selections/kadis-2026/applications/" + ids[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got seleksiv1.CompetencyCategory
+	for _, r := range out.GetApplication().GetStageResults() {
+		if r.GetStage() == seleksiv1.Stage_STAGE_COMPETENCY_TEST {
+			got = r.GetCompetencyCategory()
+		}
+	}
+	if got != seleksiv1.CompetencyCategory_COMPETENCY_CATEGORY_STILL_MEETS {
+		t.Errorf("competency category = %s, want STILL_MEETS", got)
+	}
+}
