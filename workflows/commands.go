@@ -69,7 +69,13 @@ func (s *selection) checkDeclareConflict(_ time.Time, a DeclareConflictArgs) *Me
 		m := msg(RejectInvalidArgument, "name between 1 and %d applications", "sebutkan 1 sampai %d lamaran", MaxBatch)
 		return &m
 	}
-	if m := checkText("reason", "alasan", a.Reason, true); m != nil {
+	if blank(a.Relationship) && blank(a.Reason) {
+		return bi(RejectInvalidArgument, "state your relationship to the candidate", "sebutkan hubungan Anda dengan peserta")
+	}
+	if m := checkText("relationship", "hubungan", a.Relationship, false); m != nil {
+		return m
+	}
+	if m := checkText("reason", "alasan", a.Reason, false); m != nil {
 		return m
 	}
 	for i, id := range a.ApplicationIDs {
@@ -96,7 +102,7 @@ func (s *selection) declareConflict(ctx workflow.Context, a DeclareConflictArgs)
 	return s.handle(ctx, func(now time.Time) *Message { return s.checkDeclareConflict(now, a) },
 		func(next *SelectionState, now time.Time, _ *UpdateResult) CommandRecord {
 			for _, id := range a.ApplicationIDs {
-				next.Recusals = append(next.Recusals, Recusal{Member: a.Actor.Subject, ApplicationID: id, Reason: a.Reason, At: now})
+				next.Recusals = append(next.Recusals, Recusal{Member: a.Actor.Subject, ApplicationID: id, Relationship: a.Relationship, Reason: a.Reason, At: now})
 				app := &next.Applications[next.app(id)]
 				// Scores given before the declaration cannot stand.
 				kept := app.Interview[:0]

@@ -140,10 +140,13 @@ type StageOutcome struct {
 
 // Recusal is a declared conflict of interest: Member scores nothing for Application.
 type Recusal struct {
-	Member        string    `json:"member"`
-	ApplicationID string    `json:"applicationId"`
-	Reason        string    `json:"reason"`
-	At            time.Time `json:"at"`
+	Member        string `json:"member"`
+	ApplicationID string `json:"applicationId"`
+	// Relationship is the member's relationship to the candidate (empty in recusals
+	// declared before it was kept apart from Reason).
+	Relationship string    `json:"relationship,omitempty"`
+	Reason       string    `json:"reason"`
+	At           time.Time `json:"at"`
 }
 
 // Publication is the latest revision of a published stage result.

@@ -104,7 +104,11 @@ type ResultInput struct {
 type DeclareConflictArgs struct {
 	Actor          Actor    `json:"actor"`
 	ApplicationIDs []string `json:"applicationIds"`
-	Reason         string   `json:"reason"`
+	// Relationship is the member's relationship to the candidates, such as "relative" or
+	// "direct supervisor"; Reason explains further. One of them is required. Records made
+	// before Relationship existed carry both in Reason ("relationship: explanation").
+	Relationship string `json:"relationship,omitempty"`
+	Reason       string `json:"reason"`
 }
 
 // AdvanceArgs closes the current stage: its result is computed and published, and the

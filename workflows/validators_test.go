@@ -70,7 +70,7 @@ func TestValidatorRejections(t *testing.T) {
 		{"2026-07-13 09:00", UpdateAnswerObjection, "answer unknown objection", AnswerObjectionArgs{Actor: committee(chair), ObjectionID: "nope", Answer: "x"}, RejectNotFound},
 		{"2026-07-13 09:00", UpdateWithdrawApplication, "withdraw another's application", WithdrawArgs{Actor: candidate(2), ApplicationID: appID(1)}, RejectWrongActor},
 		{"2026-07-13 09:00", UpdateWithdrawApplication, "admin withdraws without reason", WithdrawArgs{Actor: adminActor, ApplicationID: appID(1)}, RejectInvalidArgument},
-		{"2026-07-13 09:00", UpdateDeclareConflict, "conflict without reason", DeclareConflictArgs{Actor: committee(member3), ApplicationIDs: []string{appID(1)}}, RejectInvalidArgument},
+		{"2026-07-13 09:00", UpdateDeclareConflict, "conflict without relationship or reason", DeclareConflictArgs{Actor: committee(member3), ApplicationIDs: []string{appID(1)}}, RejectInvalidArgument},
 		{"2026-07-13 09:00", UpdateDeclareConflict, "conflict with unknown application", DeclareConflictArgs{Actor: committee(member3), ApplicationIDs: []string{"app-9999"}, Reason: "x"}, RejectNotFound},
 		{"2026-07-13 09:00", UpdateDeclareConflict, "admin declares conflict", DeclareConflictArgs{Actor: adminActor, ApplicationIDs: []string{appID(1)}, Reason: "x"}, RejectWrongActor},
 		{"2026-07-13 09:00", UpdateDeclareConflict, "conflict listed twice", DeclareConflictArgs{Actor: committee(member3), ApplicationIDs: []string{appID(1), appID(1)}, Reason: "x"}, RejectDuplicate},

@@ -194,7 +194,7 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 		}
 		for _, id := range args.ApplicationIDs {
 			c.Conflicts = append(c.Conflicts, store.Conflict{MemberID: rec.Actor.Subject, ApplicationID: id,
-				Reason: args.Reason, DeclaredBy: rec.Actor.Subject})
+				Relationship: args.Relationship, Reason: args.Reason, DeclaredBy: rec.Actor.Subject})
 		}
 	case workflows.CmdAppoint:
 		var args workflows.AppointArgs

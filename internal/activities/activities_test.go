@@ -208,7 +208,7 @@ func TestApplyCommandKinds(t *testing.T) {
 	at := t0.Add(400 * time.Hour)
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "conflict-req-1", Seq: 1,
 		Kind: workflows.CmdDeclareConflict, Actor: member, Reason: "sepupu", At: at, Stage: workflows.StageInterview, Phase: workflows.PhaseOpen,
-		Args: workflows.DeclareConflictArgs{Actor: member, ApplicationIDs: []string{f.apps[0], f.apps[2]}, Reason: "sepupu"}})
+		Args: workflows.DeclareConflictArgs{Actor: member, ApplicationIDs: []string{f.apps[0], f.apps[2]}, Relationship: "sepupu", Reason: "dari pihak ibu"}})
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "appoint-req-1", Seq: 2,
 		Kind: workflows.CmdAppoint, Actor: adminActor, At: at.Add(time.Hour), Stage: workflows.StageClosed,
 		Args:         workflows.AppointArgs{Actor: adminActor, ApplicationID: f.apps[1], AppointingOfficial: "SK Walikota 1/2026", OversightRecommendationRef: "BKN-7"},
@@ -217,7 +217,8 @@ func TestApplyCommandKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sel.Conflicts) != 2 || sel.Conflicts[0].MemberID != "m1" || sel.AppointedApplication != f.apps[1] ||
+	if len(sel.Conflicts) != 2 || sel.Conflicts[0].MemberID != "m1" || sel.Conflicts[0].Relationship != "sepupu" || sel.Conflicts[0].Reason != "dari pihak ibu" ||
+		sel.AppointedApplication != f.apps[1] ||
 		sel.PPKDecreeRef != "SK Walikota 1/2026" || sel.OversightRecommendationRef != "BKN-7" || sel.Stage != string(workflows.StageClosed) {
 		t.Fatalf("selection = %+v", sel)
 	}

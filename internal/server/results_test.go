@@ -150,3 +150,24 @@ func TestApplicationShowsCompetencyCategory(t *testing.T) {
 		t.Errorf("competency category = %s, want STILL_MEETS", got)
 	}
 }
+
+// TestDeclareConflictKeepsRelationship: the relationship travels as its own field, not
+// folded into the reason.
+func TestDeclareConflictKeepsRelationship(t *testing.T) {
+	st, ids := resultFixture(t)
+	fw := &fakeWorkflows{handle: fakeHandle{result: workflows.UpdateResult{Seq: 9}}}
+	srv := NewSelectionServer(st, fw, slog.New(slog.DiscardHandler), SelectionOptions{})
+	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "m1", Role: auth.RoleCommittee, Selections: []string{"kadis-2026"}})
+	out, err := srv.DeclareConflict(ctx, &seleksiv1.DeclareConflictRequest{Name: "selections/kadis-2026", RequestId: "req-conflict-1",
+		MemberId: "m1", Application: "selections/kadis-2026/applications/" + ids[0], Relationship: "saudara kandung", Reason: "adik ipar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args, ok := fw.got.Args[0].(workflows.DeclareConflictArgs)
+	if !ok || args.Relationship != "saudara kandung" || args.Reason != "adik ipar" {
+		t.Errorf("sent %+v", fw.got.Args[0])
+	}
+	if c := out.GetConflict(); c.GetRelationship() != "saudara kandung" || c.GetReason() != "adik ipar" {
+		t.Errorf("answered %v", c)
+	}
+}

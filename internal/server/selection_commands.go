@@ -90,12 +90,8 @@ func (s *SelectionServer) DeclareConflict(ctx context.Context, req *seleksiv1.De
 	}
 	id := segment(req.GetName(), 0)
 	appID := segment(req.GetApplication(), 1)
-	reason := req.GetRelationship()
-	if r := req.GetReason(); r != "" {
-		reason += ": " + r
-	}
 	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateDeclareConflict, workflows.DeclareConflictArgs{
-		Actor: actorOf(p), ApplicationIDs: []string{appID}, Reason: reason}); err != nil {
+		Actor: actorOf(p), ApplicationIDs: []string{appID}, Relationship: req.GetRelationship(), Reason: req.GetReason()}); err != nil {
 		return nil, err
 	}
 	sel, err := s.store.GetSelection(ctx, id)
