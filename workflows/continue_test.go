@@ -137,7 +137,7 @@ func TestTwoThousandApplications(t *testing.T) {
 	send("2026-07-24 09:00", UpdateDecide, DecideArgs{Actor: committee(chair), Shortlist: []ShortlistInput{
 		{appID(top[0]), "rank 1"}, {appID(top[1]), "rank 2"}, {appID(top[2]), "rank 3"}}})
 	send("2026-07-29 09:00", UpdateAppoint, AppointArgs{Actor: adminActor, ApplicationID: appID(top[0]),
-		AppointingOfficial: "Gubernur", OversightRecommendationRef: "R-1/BKN/2026"})
+		PPKDecreeRef: "821/5/2026", OversightRecommendationRef: "R-1/BKN/2026"})
 
 	// The state is what continue-as-new carries, and Temporal refuses payloads over 2 MB. Its
 	// heaviest point is the competency test, with every screened candidate's score sheet.

@@ -48,7 +48,7 @@ func scriptHappy(t *testing.T, h *harness) *happyScript {
 		{appID(2), "highest final score, strong vision paper"}, {appID(1), "second final score"}, {appID(3), "third final score"},
 	}})
 	s.appoint = h.sendAt(wib(t, "2026-07-29 09:00"), UpdateAppoint, AppointArgs{Actor: adminActor, ApplicationID: appID(1),
-		AppointingOfficial: "Wali Kota Contoh", OversightRecommendationRef: "R-77/BKN/2026",
+		PPKDecreeRef: "800/77/2026", OversightRecommendationRef: "R-77/BKN/2026",
 		Reason: "experience in the regional health programme"})
 	return s
 }

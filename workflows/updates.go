@@ -139,9 +139,12 @@ type ShortlistInput struct {
 // AppointArgs records the appointing official's (PPK) choice among the shortlist and the
 // oversight recommendation; the secretariat (admin) submits it. The selection then closes.
 type AppointArgs struct {
-	Actor                      Actor  `json:"actor"`
-	ApplicationID              string `json:"applicationId"`
-	AppointingOfficial         string `json:"appointingOfficial"`
+	Actor         Actor  `json:"actor"`
+	ApplicationID string `json:"applicationId"`
+	// PPKDecreeRef is the reference of the PPK's appointment decree, which identifies the
+	// choice (the API's ppk_decree_ref). Its JSON name, appointingOfficial, is the one the
+	// recorded histories carry; it is kept so that they decode unchanged.
+	PPKDecreeRef               string `json:"appointingOfficial"`
 	OversightRecommendationRef string `json:"oversightRecommendationRef"`
 	// Reason is required when the choice is not rank 1 (rank 1 is not binding).
 	Reason string `json:"reason,omitempty"`

@@ -201,9 +201,7 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 		if err := json.Unmarshal(payload, &args); err != nil {
 			return store.Command{}, fmt.Errorf("decode %s args: %w", rec.Kind, err)
 		}
-		// The appointing official's decision is identified by its decree reference, which
-		// the API sends as the appointing official field.
-		c.Appointment = &store.Appointment{ApplicationID: args.ApplicationID, PPKDecreeRef: args.AppointingOfficial,
+		c.Appointment = &store.Appointment{ApplicationID: args.ApplicationID, PPKDecreeRef: args.PPKDecreeRef,
 			OversightRecommendationRef: args.OversightRecommendationRef}
 	case workflows.CmdCancel, workflows.EvtPostponed:
 		c.CancelReason = rec.Reason

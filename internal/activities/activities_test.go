@@ -211,7 +211,7 @@ func TestApplyCommandKinds(t *testing.T) {
 		Args: workflows.DeclareConflictArgs{Actor: member, ApplicationIDs: []string{f.apps[0], f.apps[2]}, Relationship: "sepupu", Reason: "dari pihak ibu"}})
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "appoint-req-1", Seq: 2,
 		Kind: workflows.CmdAppoint, Actor: adminActor, At: at.Add(time.Hour), Stage: workflows.StageClosed,
-		Args:         workflows.AppointArgs{Actor: adminActor, ApplicationID: f.apps[1], AppointingOfficial: "SK Walikota 1/2026", OversightRecommendationRef: "BKN-7"},
+		Args:         workflows.AppointArgs{Actor: adminActor, ApplicationID: f.apps[1], PPKDecreeRef: "SK Walikota 1/2026", OversightRecommendationRef: "BKN-7"},
 		Applications: []workflows.ApplicationChange{{ApplicationID: f.apps[1], State: workflows.AppAppointed, Rank: 1}}})
 	sel, err := f.st.GetSelection(ctx, selID)
 	if err != nil {

@@ -275,8 +275,8 @@ func summary(r RecordFact, en bool) string {
 	case workflows.CmdAppoint:
 		var a workflows.AppointArgs
 		_ = json.Unmarshal(r.Args, &a)
-		return pick(fmt.Sprintf("Mencatat pilihan %s: lamaran %s.", a.AppointingOfficial, a.ApplicationID),
-			fmt.Sprintf("Recorded the choice of %s: application %s.", a.AppointingOfficial, a.ApplicationID))
+		return pick(fmt.Sprintf("Mencatat pilihan Pejabat Pembina Kepegawaian (keputusan %s): lamaran %s.", a.PPKDecreeRef, a.ApplicationID),
+			fmt.Sprintf("Recorded the appointing official's choice (decree %s): application %s.", a.PPKDecreeRef, a.ApplicationID))
 	case workflows.CmdCancel:
 		return pick("Membatalkan seleksi.", "Cancelled the selection.")
 	case workflows.CmdSupplyHolidays:

@@ -171,3 +171,19 @@ func TestDeclareConflictKeepsRelationship(t *testing.T) {
 		t.Errorf("answered %v", c)
 	}
 }
+
+// TestAppointSendsTheDecree: the API's ppk_decree_ref reaches the workflow as the decree
+// reference, the one meaning the appointment has end to end.
+func TestAppointSendsTheDecree(t *testing.T) {
+	st, ids := resultFixture(t)
+	fw := &fakeWorkflows{handle: fakeHandle{result: workflows.UpdateResult{Seq: 9}}}
+	srv := NewSelectionServer(st, fw, slog.New(slog.DiscardHandler), SelectionOptions{})
+	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "admin", Role: auth.RoleAdmin})
+	if _, err := srv.AppointCandidate(ctx, &seleksiv1.AppointCandidateRequest{Name: "selections/kadis-2026", RequestId: "req-appoint-1",
+		Application: "selections/kadis-2026/applications/" + ids[2], PpkDecreeRef: "800/123/2026", OversightRecommendationRef: "R-1/BKN/2026"}); err != nil {
+		t.Fatal(err)
+	}
+	if args, ok := fw.got.Args[0].(workflows.AppointArgs); !ok || args.PPKDecreeRef != "800/123/2026" {
+		t.Errorf("sent %+v", fw.got.Args[0])
+	}
+}

@@ -134,7 +134,7 @@ func (s *SelectionServer) AppointCandidate(ctx context.Context, req *seleksiv1.A
 	id := segment(req.GetName(), 0)
 	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateAppoint, workflows.AppointArgs{
 		Actor: actorOf(principal(ctx)), ApplicationID: segment(req.GetApplication(), 1),
-		AppointingOfficial: req.GetPpkDecreeRef(), OversightRecommendationRef: req.GetOversightRecommendationRef(),
+		PPKDecreeRef: req.GetPpkDecreeRef(), OversightRecommendationRef: req.GetOversightRecommendationRef(),
 		Reason: req.GetReason()}); err != nil {
 		return nil, err
 	}
