@@ -61,6 +61,14 @@ func Timeline(facts HistoryFacts, events []AuditEvent, lang string) []TimelineEn
 	}
 	var out []TimelineEntry
 	stage := workflows.StageAnnouncement
+	// Where the selection stood after each applied record, and at the end of each run, so
+	// that the store's own events are filed under the stage they happened in.
+	type mark struct {
+		at    time.Time
+		stage workflows.Stage
+	}
+	var marks []mark
+	runEnd := map[int]workflows.Stage{}
 	for _, r := range facts.Records {
 		if !r.Applied() {
 			continue
@@ -82,13 +90,44 @@ func Timeline(facts HistoryFacts, events []AuditEvent, lang string) []TimelineEn
 		if rec.Stage != "" {
 			stage = rec.Stage
 		}
+		marks = append(marks, mark{rec.At, stage})
+		runEnd[r.Run] = stage
+	}
+	runIndex := map[string]int{}
+	for _, run := range facts.Runs {
+		if run.RunID != "" {
+			runIndex[run.RunID] = run.Index
+		}
+	}
+	// stageOf is the stage of a store event: for an archived run, the stage the run ended
+	// in; otherwise the stage in force at its time (the announcement before any record).
+	stageOf := func(e AuditEvent) workflows.Stage {
+		if e.Action == actionHistoryArchived {
+			var p struct {
+				RunID string `json:"runId"`
+			}
+			if json.Unmarshal(e.Payload, &p) == nil {
+				if st, ok := runEnd[runIndex[p.RunID]]; ok {
+					return st
+				}
+			}
+		}
+		st := workflows.StageAnnouncement
+		for _, m := range marks {
+			if m.at.After(e.WorkflowTime) {
+				break
+			}
+			st = m.stage
+		}
+		return st
 	}
 	for _, e := range events {
 		if fromWorkflow(e) {
 			continue
 		}
+		st := stageOf(e)
 		out = append(out, TimelineEntry{
-			At: e.WorkflowTime.UTC(), Stage: workflows.StageAnnouncement, StageName: stageText(workflows.StageAnnouncement, en),
+			At: e.WorkflowTime.UTC(), Stage: st, StageName: stageText(st, en),
 			Actor: e.ActorSubject, Role: e.Role, RoleName: roleText(e.Role, en), Action: e.Action,
 			Summary: storeSummary(e, en), Reason: e.Reason, AuditSeq: e.Seq, Source: "audit",
 		})
@@ -192,6 +231,10 @@ func roleText(r string, en bool) string {
 	return n[0]
 }
 
+// actionHistoryArchived is the store's action when it archives a closed run's history
+// (store.ActionHistoryArchived; this package reads bundles without the store).
+const actionHistoryArchived = "HistoryArchived"
+
 // storeSummary says what an event the store recorded on its own did. The store's actions
 // are named here as far as they are known; others are shown by name and target.
 func storeSummary(e AuditEvent, en bool) string {
@@ -207,6 +250,11 @@ func storeSummary(e AuditEvent, en bool) string {
 			return "Submitted application " + last + "."
 		}
 		return "Mengajukan lamaran " + last + "."
+	case actionHistoryArchived:
+		if en {
+			return "Archived the workflow history of run " + last + "."
+		}
+		return "Mengarsipkan riwayat eksekusi alur kerja " + last + "."
 	}
 	return fmt.Sprintf("%s: %s", e.Action, e.Target)
 }
