@@ -1321,7 +1321,10 @@ type ListSelectionsRequest struct {
 	// agency = "Pemerintah Kota Bandung"`.
 	Filter string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Sort order (AIP-132): `create_time desc` (the default), `create_time`,
-	// `stage_close_time` or `position_title`.
+	// `stage_close_time` or `position_title`, each optionally followed by
+	// `desc` or `asc`; ties go by selection name. `stage_close_time` lists the
+	// selections whose announcement is open first, by the window's close, then
+	// the others (whose stages the committee closes) by creation time.
 	OrderBy       string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1996,7 +1999,10 @@ type AppointCandidateRequest struct {
 	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The application the PPK chose, one of the shortlisted ones.
 	Application string `protobuf:"bytes,3,opt,name=application,proto3" json:"application,omitempty"`
-	// Reference of the PPK's appointment decree.
+	// Reference of the PPK's appointment decree, such as `800/123/2026`: it
+	// identifies the appointing official's choice, and is what the selection
+	// records as the appointment (Selection.ppk_decree_ref). The official's
+	// name is not recorded separately.
 	PpkDecreeRef string `protobuf:"bytes,4,opt,name=ppk_decree_ref,json=ppkDecreeRef,proto3" json:"ppk_decree_ref,omitempty"`
 	// Reference number of the oversight body's recommendation.
 	OversightRecommendationRef string `protobuf:"bytes,5,opt,name=oversight_recommendation_ref,json=oversightRecommendationRef,proto3" json:"oversight_recommendation_ref,omitempty"`
