@@ -134,10 +134,9 @@ type CommandRecord struct {
 	// Stage and Phase are where the selection stands after the command.
 	Stage Stage `json:"stage"`
 	Phase Phase `json:"phase"`
-	// Args is the command's argument as received (one of the *Args types of updates.go), for
-	// the audit log. It travels as JSON; the store decodes it generically (into
-	// json.RawMessage or map[string]any) and digests it.
-	Args any `json:"args,omitempty"`
+	// Args is the command's argument as received, typed by Kind (see CommandArgs), for the
+	// store and the audit log, which digests its JSON.
+	Args CommandArgs `json:"args,omitzero"`
 	// Applications are the applications whose status changed.
 	Applications []ApplicationChange `json:"applications,omitempty"`
 	// Result is set when a stage result is published or re-published.

@@ -86,6 +86,6 @@ func (s *selection) appoint(ctx workflow.Context, a AppointArgs) (UpdateResult, 
 			next.Stage, next.Phase, next.StageOpenedAt = StageClosed, "", now
 			m := bi(CmdAppoint, fmt.Sprintf("The appointing official chose rank %d; the selection is closed.", chosen.Rank),
 				fmt.Sprintf("Pejabat Pembina Kepegawaian memilih peringkat %d; seleksi selesai.", chosen.Rank))
-			return CommandRecord{Kind: CmdAppoint, Actor: a.Actor, Reason: a.Reason, Args: a, Applications: changes, Message: m}
+			return CommandRecord{Kind: CmdAppoint, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Appoint: &a}, Applications: changes, Message: m}
 		})
 }

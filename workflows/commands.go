@@ -50,7 +50,7 @@ func (s *selection) withdraw(ctx workflow.Context, a WithdrawArgs) (UpdateResult
 		func(next *SelectionState, _ time.Time, _ *UpdateResult) CommandRecord {
 			app := &next.Applications[next.app(a.ApplicationID)]
 			app.State, app.EliminatedAt, app.Reason = AppWithdrawn, next.Stage, a.Reason
-			return CommandRecord{Kind: CmdWithdraw, Actor: a.Actor, Reason: a.Reason, Args: a,
+			return CommandRecord{Kind: CmdWithdraw, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Withdraw: &a},
 				Applications: []ApplicationChange{{ApplicationID: app.ID, State: AppWithdrawn, Stage: next.Stage, Reason: a.Reason, Rank: app.Rank}}}
 		})
 }
@@ -116,7 +116,7 @@ func (s *selection) declareConflict(ctx workflow.Context, a DeclareConflictArgs)
 					app.Interview = nil
 				}
 			}
-			return CommandRecord{Kind: CmdDeclareConflict, Actor: a.Actor, Reason: a.Reason, Args: a}
+			return CommandRecord{Kind: CmdDeclareConflict, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{DeclareConflict: &a}}
 		})
 }
 
@@ -146,7 +146,7 @@ func (s *selection) cancel(ctx workflow.Context, a CancelArgs) (UpdateResult, er
 			next.Cancellation = &Cancellation{By: a.Actor, Reason: a.Reason, At: now, Stage: from}
 			m := bi(CmdCancel, fmt.Sprintf("The selection was cancelled during %s: %s", stageName(from).EN, a.Reason),
 				fmt.Sprintf("Seleksi dibatalkan pada tahap %s: %s", stageName(from).ID, a.Reason))
-			return CommandRecord{Kind: CmdCancel, Actor: a.Actor, Reason: a.Reason, Args: a, Applications: changes, Message: m}
+			return CommandRecord{Kind: CmdCancel, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Cancel: &a}, Applications: changes, Message: m}
 		})
 }
 
@@ -184,7 +184,7 @@ func (s *selection) supplyHolidays(ctx workflow.Context, a SupplyHolidaysArgs) (
 				y.Days = slices.Clone(y.Days)
 				next.Holidays = append(next.Holidays, y)
 			}
-			return CommandRecord{Kind: CmdSupplyHolidays, Actor: a.Actor, Reason: a.Reason, Args: a}
+			return CommandRecord{Kind: CmdSupplyHolidays, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{SupplyHolidays: &a}}
 		})
 }
 

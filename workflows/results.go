@@ -124,7 +124,7 @@ func (s *selection) recordResults(ctx workflow.Context, a RecordResultsArgs) (Up
 					setInterviewScore(app, a.Actor.Subject, e, now)
 				}
 			}
-			return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: a}
+			return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{RecordResults: &a}}
 		})
 }
 
@@ -216,7 +216,7 @@ func (s *selection) advance(ctx workflow.Context, a AdvanceArgs) (UpdateResult, 
 			en, id := s.deadline(deadline)
 			m := bi(CmdAdvance, fmt.Sprintf("The result of %s is published; objections may be filed until %s.", stageName(stage).EN, en),
 				fmt.Sprintf("Hasil %s diumumkan; sanggah dapat diajukan sampai %s.", stageName(stage).ID, id))
-			return CommandRecord{Kind: CmdAdvance, Actor: a.Actor, Reason: a.Reason, Args: a,
+			return CommandRecord{Kind: CmdAdvance, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Advance: &a},
 				Applications: changes, Result: s.stageResult(next, pub), Message: m}
 		})
 }

@@ -128,7 +128,9 @@ func classify(err error) error {
 
 // command translates a workflow record into the store's command.
 func command(rec workflows.CommandRecord) (store.Command, error) {
-	payload, err := json.Marshal(rec.Args)
+	// The payload is the arguments' JSON as the history records them, so that their
+	// digest in the audit log can be recomputed from the history.
+	payload, err := rec.Args.Payload()
 	if err != nil {
 		return store.Command{}, fmt.Errorf("encode args: %w", err)
 	}
@@ -188,18 +190,18 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 	}
 	switch rec.Kind {
 	case workflows.CmdDeclareConflict:
-		var args workflows.DeclareConflictArgs
-		if err := json.Unmarshal(payload, &args); err != nil {
-			return store.Command{}, fmt.Errorf("decode %s args: %w", rec.Kind, err)
+		args := rec.Args.DeclareConflict
+		if args == nil {
+			return store.Command{}, fmt.Errorf("%s without its arguments", rec.Kind)
 		}
 		for _, id := range args.ApplicationIDs {
 			c.Conflicts = append(c.Conflicts, store.Conflict{MemberID: rec.Actor.Subject, ApplicationID: id,
 				Relationship: args.Relationship, Reason: args.Reason, DeclaredBy: rec.Actor.Subject})
 		}
 	case workflows.CmdAppoint:
-		var args workflows.AppointArgs
-		if err := json.Unmarshal(payload, &args); err != nil {
-			return store.Command{}, fmt.Errorf("decode %s args: %w", rec.Kind, err)
+		args := rec.Args.Appoint
+		if args == nil {
+			return store.Command{}, fmt.Errorf("%s without its arguments", rec.Kind)
 		}
 		c.Appointment = &store.Appointment{ApplicationID: args.ApplicationID, PPKDecreeRef: args.PPKDecreeRef,
 			OversightRecommendationRef: args.OversightRecommendationRef}

@@ -128,7 +128,7 @@ func TestApplyCommandIdempotent(t *testing.T) {
 	at := t0.Add(300 * time.Hour)
 	rec := workflows.CommandRecord{
 		WorkflowID: wfID, SelectionID: selID, Key: "advance-req-1", Seq: 3, Kind: workflows.CmdAdvance, Actor: chair,
-		Reason: args.Reason, At: at, Stage: workflows.StageAdministrativeScreening, Phase: workflows.PhaseObjections, Args: args,
+		Reason: args.Reason, At: at, Stage: workflows.StageAdministrativeScreening, Phase: workflows.PhaseObjections, Args: workflows.CommandArgs{Advance: &args},
 		Applications: []workflows.ApplicationChange{
 			{ApplicationID: f.apps[0], State: workflows.AppEliminated, Stage: workflows.StageAdministrativeScreening, Reason: "no LHKPN"},
 			{ApplicationID: f.apps[1], State: workflows.AppInProgress, Stage: workflows.StageAdministrativeScreening},
@@ -208,10 +208,10 @@ func TestApplyCommandKinds(t *testing.T) {
 	at := t0.Add(400 * time.Hour)
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "conflict-req-1", Seq: 1,
 		Kind: workflows.CmdDeclareConflict, Actor: member, Reason: "sepupu", At: at, Stage: workflows.StageInterview, Phase: workflows.PhaseOpen,
-		Args: workflows.DeclareConflictArgs{Actor: member, ApplicationIDs: []string{f.apps[0], f.apps[2]}, Relationship: "sepupu", Reason: "dari pihak ibu"}})
+		Args: workflows.CommandArgs{DeclareConflict: &workflows.DeclareConflictArgs{Actor: member, ApplicationIDs: []string{f.apps[0], f.apps[2]}, Relationship: "sepupu", Reason: "dari pihak ibu"}}})
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "appoint-req-1", Seq: 2,
 		Kind: workflows.CmdAppoint, Actor: adminActor, At: at.Add(time.Hour), Stage: workflows.StageClosed,
-		Args:         workflows.AppointArgs{Actor: adminActor, ApplicationID: f.apps[1], PPKDecreeRef: "SK Walikota 1/2026", OversightRecommendationRef: "BKN-7"},
+		Args:         workflows.CommandArgs{Appoint: &workflows.AppointArgs{Actor: adminActor, ApplicationID: f.apps[1], PPKDecreeRef: "SK Walikota 1/2026", OversightRecommendationRef: "BKN-7"}},
 		Applications: []workflows.ApplicationChange{{ApplicationID: f.apps[1], State: workflows.AppAppointed, Rank: 1}}})
 	sel, err := f.st.GetSelection(ctx, selID)
 	if err != nil {
@@ -228,7 +228,7 @@ func TestNonRetryableErrors(t *testing.T) {
 	f := setup(t)
 	good := workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "cancel-req-1", Seq: 1, Kind: workflows.CmdCancel,
 		Actor: workflows.Actor{Subject: "admin", Role: workflows.RoleAdmin}, Reason: "budget", At: t0.Add(time.Hour),
-		Stage: workflows.StageCancelled, Args: workflows.CancelArgs{Reason: "budget"}}
+		Stage: workflows.StageCancelled, Args: workflows.CommandArgs{Cancel: &workflows.CancelArgs{Reason: "budget"}}}
 	f.run(t, f.acts.ApplyCommand, good)
 	tests := []struct {
 		name string
@@ -236,7 +236,11 @@ func TestNonRetryableErrors(t *testing.T) {
 		want string
 	}{
 		{"no key", func() workflows.CommandRecord { r := good; r.Key = ""; return r }, ErrTypeInvalidRecord},
-		{"key reused for other args", func() workflows.CommandRecord { r := good; r.Args = workflows.CancelArgs{Reason: "other"}; return r }, ErrTypeKeyReused},
+		{"key reused for other args", func() workflows.CommandRecord {
+			r := good
+			r.Args = workflows.CommandArgs{Cancel: &workflows.CancelArgs{Reason: "other"}}
+			return r
+		}, ErrTypeKeyReused},
 		{"unknown selection", func() workflows.CommandRecord { r := good; r.SelectionID, r.Key = "other-sel", "k2"; return r }, ErrTypeNoSelection},
 		{"unknown application", func() workflows.CommandRecord {
 			r := good

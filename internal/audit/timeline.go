@@ -275,8 +275,7 @@ func summary(r RecordFact, en bool) string {
 	}
 	switch rec.Kind {
 	case workflows.CmdRecordResults:
-		var a workflows.RecordResultsArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.RecordResults)
 		st := stageText(a.Stage, en)
 		if a.Correct {
 			return pick(fmt.Sprintf("Mengoreksi hasil %d lamaran pada tahap %s.", len(a.Results), st),
@@ -285,44 +284,37 @@ func summary(r RecordFact, en bool) string {
 		return pick(fmt.Sprintf("Mencatat hasil %d lamaran pada tahap %s.", len(a.Results), st),
 			fmt.Sprintf("Recorded the results of %d application(s) in %s.", len(a.Results), st))
 	case workflows.CmdDeclareConflict:
-		var a workflows.DeclareConflictArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.DeclareConflict)
 		ids := strings.Join(a.ApplicationIDs, ", ")
 		return pick("Menyatakan konflik kepentingan dengan lamaran "+ids+".", "Declared a conflict of interest with application(s) "+ids+".")
 	case workflows.CmdWithdraw:
-		var a workflows.WithdrawArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.Withdraw)
 		return pick("Menarik lamaran "+a.ApplicationID+".", "Withdrew application "+a.ApplicationID+".")
 	case workflows.CmdFileObjection:
-		var a workflows.FileObjectionArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.FileObjection)
 		st := stageText(a.Stage, en)
 		return pick(fmt.Sprintf("Mengajukan sanggah atas hasil %s untuk lamaran %s.", st, a.ApplicationID),
 			fmt.Sprintf("Filed an objection to the result of %s for application %s.", st, a.ApplicationID))
 	case workflows.CmdAnswerObjection:
-		var a workflows.AnswerObjectionArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.AnswerObjection)
 		// The answer is the record's reason, which the entry shows on its own.
 		if a.Accept {
 			return pick(fmt.Sprintf("Menerima sanggah %s.", a.ObjectionID), fmt.Sprintf("Accepted objection %s.", a.ObjectionID))
 		}
 		return pick(fmt.Sprintf("Menolak sanggah %s.", a.ObjectionID), fmt.Sprintf("Rejected objection %s.", a.ObjectionID))
 	case workflows.CmdAdvance:
-		var a workflows.AdvanceArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.Advance)
 		st := stageText(a.Stage, en)
 		return pick("Menutup tahap "+st+" dan mengumumkan hasilnya.", "Closed "+st+" and published its result.")
 	case workflows.CmdDecide:
-		var a workflows.DecideArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.Decide)
 		var ids []string
 		for i, s := range a.Shortlist {
 			ids = append(ids, fmt.Sprintf("%d. %s", i+1, s.ApplicationID))
 		}
 		return pick("Menetapkan usulan nama: "+strings.Join(ids, ", ")+".", "Decided the shortlist: "+strings.Join(ids, ", ")+".")
 	case workflows.CmdAppoint:
-		var a workflows.AppointArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.Appoint)
 		return pick(fmt.Sprintf("Mencatat pilihan Pejabat Pembina Kepegawaian (keputusan %s): lamaran %s.", a.PPKDecreeRef, a.ApplicationID),
 			fmt.Sprintf("Recorded the appointing official's choice (decree %s): application %s.", a.PPKDecreeRef, a.ApplicationID))
 	case workflows.CmdCancel:
@@ -331,4 +323,13 @@ func summary(r RecordFact, en bool) string {
 		return pick("Melengkapi daftar hari libur.", "Supplied holiday lists.")
 	}
 	return pick(rec.Kind+".", rec.Kind+".")
+}
+
+// orZero is *p, or the zero value when the record carries no such arguments.
+func orZero[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }
