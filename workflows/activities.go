@@ -50,6 +50,9 @@ type WindowProjection struct {
 	// ClosesWall is the wall-clock instant of the close. It differs from Closes only when the
 	// selection runs on a compressed time scale; the API compares the current time with it.
 	ClosesWall time.Time `json:"closesWall"`
+	// OpensWall is the wall-clock instant of the opening, so that views give the window in
+	// both clocks (zero in projections made before it was sent).
+	OpensWall time.Time `json:"opensWall,omitzero"`
 	// Extension is 0 for the original window and n for the n-th extension.
 	Extension int `json:"extension"`
 }
@@ -131,6 +134,10 @@ type CommandRecord struct {
 	Actor  Actor     `json:"actor"`
 	Reason string    `json:"reason,omitempty"`
 	At     time.Time `json:"at"`
+	// AtWall is At on the wall clock; it differs from At only under a time scale. Views
+	// give a stage's opening in both clocks from it (zero in records made before it was
+	// sent).
+	AtWall time.Time `json:"atWall,omitzero"`
 	// Stage and Phase are where the selection stands after the command.
 	Stage Stage `json:"stage"`
 	Phase Phase `json:"phase"`

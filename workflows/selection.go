@@ -385,6 +385,7 @@ func (s *selection) commit(ctx workflow.Context, next *SelectionState, rec Comma
 	if rec.At.IsZero() {
 		rec.At = s.now(ctx)
 	}
+	rec.AtWall = s.st.Clock.Wall(rec.At)
 	for i := range rec.Applications {
 		if j := next.app(rec.Applications[i].ApplicationID); j >= 0 {
 			m := statusOf(next, &next.Applications[j]).Status

@@ -58,7 +58,7 @@ func New(st Store, log *slog.Logger) *Activities {
 func (a *Activities) ProjectWindow(ctx context.Context, w workflows.WindowProjection) error {
 	applied, err := a.store.ProjectWindow(ctx, store.WindowInput{
 		WorkflowID: w.WorkflowID, SelectionID: w.SelectionID, Key: w.Key,
-		Window: store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, Extension: w.Extension},
+		Window: store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, OpensWall: w.OpensWall, Extension: w.Extension},
 	}, a.now())
 	if err != nil {
 		return classify(err)
@@ -137,7 +137,7 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 	c := store.Command{
 		WorkflowID: rec.WorkflowID, SelectionID: rec.SelectionID, Key: rec.Key, Seq: rec.Seq, Kind: rec.Kind,
 		Actor:  store.Actor{Subject: rec.Actor.Subject, Role: string(rec.Actor.Role)},
-		Reason: rec.Reason, At: rec.At, Stage: string(rec.Stage), Phase: string(rec.Phase),
+		Reason: rec.Reason, At: rec.At, AtWall: rec.AtWall, Stage: string(rec.Stage), Phase: string(rec.Phase),
 		Payload: payload, SnapshotDigest: rec.SnapshotDigest,
 	}
 	c.Target = target(rec)
@@ -186,7 +186,7 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 		c.Objection = so
 	}
 	if w := rec.Window; w != nil {
-		c.Window = &store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, Extension: w.Extension}
+		c.Window = &store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, OpensWall: w.OpensWall, Extension: w.Extension}
 	}
 	switch rec.Kind {
 	case workflows.CmdDeclareConflict:

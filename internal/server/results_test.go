@@ -187,3 +187,50 @@ func TestAppointSendsTheDecree(t *testing.T) {
 		t.Errorf("sent %+v", fw.got.Args[0])
 	}
 }
+
+// TestSelectionViewGivesBothClocks: under a time scale a stage's opening and closing are
+// both given in selection time (stage_open_time, stage_close_time) and both on the wall
+// clock (stage_open_wall_time, stage_close_wall_time); at real time the two agree.
+func TestSelectionViewGivesBothClocks(t *testing.T) {
+	t0 := time.Date(2026, 7, 6, 1, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	scaled := []byte(`{"timeScale":1440}`) // one selection day per wall minute
+	tests := []struct {
+		name                             string
+		sel                              store.Selection
+		open, openWall, close, closeWall time.Time
+	}{
+		{"scaled announcement", store.Selection{ID: "s", Stage: store.StageAnnouncement, Config: scaled,
+			Window: store.Window{Opens: t0, OpensWall: t0, Closes: t0.Add(4 * day), ClosesWall: t0.Add(4 * time.Minute)}},
+			t0, t0, t0.Add(4 * day), t0.Add(4 * time.Minute)},
+		{"scaled later stage", store.Selection{ID: "s", Stage: "STAGE_INTERVIEW", Config: scaled,
+			StageOpenTime: t0.Add(10 * day), StageOpenWallTime: t0.Add(10 * time.Minute)},
+			t0.Add(10 * day), t0.Add(10 * time.Minute), time.Time{}, time.Time{}},
+		{"real time, wall not recorded", store.Selection{ID: "s", Stage: store.StageAnnouncement, Config: []byte(`{"timeScale":1}`),
+			Window: store.Window{Opens: t0, Closes: t0.Add(4 * day), ClosesWall: t0.Add(4 * day)}},
+			t0, t0, t0.Add(4 * day), t0.Add(4 * day)},
+	}
+	at := func(ts interface{ AsTime() time.Time }, ok bool) time.Time {
+		if !ok {
+			return time.Time{}
+		}
+		return ts.AsTime()
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := selectionView(tt.sel, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []time.Time{at(v.GetStageOpenTime(), v.StageOpenTime != nil), at(v.GetStageOpenWallTime(), v.StageOpenWallTime != nil),
+				at(v.GetStageCloseTime(), v.StageCloseTime != nil), at(v.GetStageCloseWallTime(), v.StageCloseWallTime != nil)}
+			want := []time.Time{tt.open, tt.openWall, tt.close, tt.closeWall}
+			for i := range want {
+				if !got[i].Equal(want[i]) {
+					t.Errorf("open, open wall, close, close wall = %v, want %v", got, want)
+					break
+				}
+			}
+		})
+	}
+}

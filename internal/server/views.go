@@ -39,11 +39,19 @@ func selectionView(s store.Selection, counts *store.ApplicationCounts) (*seleksi
 	out.Name = selectionName(s.ID)
 	out.WorkflowId = s.WorkflowID
 	out.Stage = protoStage(s.Stage)
-	out.StageOpenTime = ts(s.StageOpenTime)
+	// Every instant in both clocks: selection time (the legal calendar) and wall-clock time.
+	// They are the same unless the selection runs on a compressed time scale.
+	open, openWall := s.StageOpenTime, s.StageOpenWallTime
+	var closes, closesWall time.Time
 	if s.Stage == store.StageAnnouncement {
-		out.StageOpenTime = ts(s.Window.Opens)
-		out.StageCloseTime = ts(s.Window.Closes)
+		open, openWall = s.Window.Opens, s.Window.OpensWall
+		closes, closesWall = s.Window.Closes, s.Window.ClosesWall
 	}
+	if out.GetTimeScale() <= 1 {
+		openWall, closesWall = open, closes
+	}
+	out.StageOpenTime, out.StageOpenWallTime = ts(open), ts(openWall)
+	out.StageCloseTime, out.StageCloseWallTime = ts(closes), ts(closesWall)
 	out.ExtensionsUsed = uint32(s.Window.Extension)
 	out.Conflicts = nil
 	for _, c := range s.Conflicts {

@@ -101,7 +101,7 @@ func (s *Store) ProjectWindow(ctx context.Context, in WindowInput, at time.Time)
 	if w.Opens.IsZero() || w.ClosesWall.IsZero() || !w.Opens.Before(w.ClosesWall) {
 		return false, fmt.Errorf("%s: %w", op, invalid("the window needs an opening before its close"))
 	}
-	fp, _, err := digestJSON(map[string]any{"kind": "ProjectWindow", "window": Window{instant(w.Opens), instant(w.Closes), instant(w.ClosesWall), w.Extension}})
+	fp, _, err := digestJSON(map[string]any{"kind": "ProjectWindow", "window": Window{instant(w.Opens), instant(w.Closes), instant(w.ClosesWall), w.Extension, instant(w.OpensWall)}})
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
@@ -116,7 +116,7 @@ func (s *Store) ProjectWindow(ctx context.Context, in WindowInput, at time.Time)
 			return err
 		}
 		err = tx.Model(&selectionRow{}).Where("id = ?", in.SelectionID).UpdateColumns(map[string]any{
-			"window_opens": nullTime(w.Opens), "window_closes": nullTime(w.Closes), "window_closes_wall": nullTime(w.ClosesWall),
+			"window_opens": nullTime(w.Opens), "window_closes": nullTime(w.Closes), "window_closes_wall": nullTime(w.ClosesWall), "window_opens_wall": nullTime(w.OpensWall),
 			"window_extension": w.Extension, "intake_frozen": false, "version": gorm.Expr("version + 1"), "updated_at": instant(at),
 		}).Error
 		if err != nil {
@@ -280,7 +280,7 @@ func activeStates() []string { return []string{StateSubmitted, StateInProgress, 
 func applySelection(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) error {
 	set := map[string]any{"stage": c.Stage, "phase": c.Phase, "updated_at": at}
 	if c.Stage != sel.Stage {
-		set["stage_opened_at"] = at
+		set["stage_opened_at"], set["stage_opened_wall"] = at, nullTime(c.AtWall)
 		// Applications still in the running are now at the new stage; the changes below
 		// then set those the command itself moved.
 		err := tx.Model(&applicationRow{}).
@@ -290,10 +290,11 @@ func applySelection(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) err
 			return fmt.Errorf("move applications to %s: %w", c.Stage, err)
 		}
 	} else if sel.StageOpenedAt == nil {
-		set["stage_opened_at"] = at
+		set["stage_opened_at"], set["stage_opened_wall"] = at, nullTime(c.AtWall)
 	}
 	if w := c.Window; w != nil {
 		set["window_opens"], set["window_closes"], set["window_closes_wall"] = nullTime(w.Opens), nullTime(w.Closes), nullTime(w.ClosesWall)
+		set["window_opens_wall"] = nullTime(w.OpensWall)
 		set["window_extension"] = w.Extension
 	}
 	if c.SnapshotDigest != "" {

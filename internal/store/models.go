@@ -50,6 +50,10 @@ type Window struct {
 	Closes     time.Time `json:"closes"`
 	ClosesWall time.Time `json:"closesWall"`
 	Extension  int       `json:"extension"`
+	// OpensWall is Opens on the wall clock; zero when the workflow did not send it. It is
+	// left out of the projection's fingerprint when zero, so that a retried projection
+	// recorded before it existed is the same projection.
+	OpensWall time.Time `json:"opensWall,omitzero"`
 }
 
 // NewSelection defines a selection. Config is the complete definition as the API received it
@@ -71,18 +75,20 @@ type NewSelection struct {
 
 // Selection is a selection with its projected status.
 type Selection struct {
-	ID                         string
-	WorkflowID                 string
-	PositionTitle              string
-	PositionUnit               string
-	Agency                     string
-	TimeZone                   string
-	Config                     json.RawMessage
-	Committee                  []CommitteeMember
-	Conflicts                  []Conflict
-	Stage                      string
-	Phase                      string
-	StageOpenTime              time.Time
+	ID            string
+	WorkflowID    string
+	PositionTitle string
+	PositionUnit  string
+	Agency        string
+	TimeZone      string
+	Config        json.RawMessage
+	Committee     []CommitteeMember
+	Conflicts     []Conflict
+	Stage         string
+	Phase         string
+	StageOpenTime time.Time
+	// StageOpenWallTime is StageOpenTime on the wall clock; zero when not recorded.
+	StageOpenWallTime          time.Time
 	Window                     Window
 	IntakeFrozen               bool
 	SnapshotDigest             string
@@ -269,6 +275,8 @@ type Command struct {
 	Reason string
 	// At is the workflow time of the command.
 	At time.Time
+	// AtWall is At on the wall clock (zero when the workflow did not send it).
+	AtWall time.Time
 	// Stage and Phase are where the selection stands after the command.
 	Stage string
 	Phase string
@@ -372,7 +380,9 @@ type selectionRow struct {
 	Stage                      string
 	Phase                      string
 	StageOpenedAt              *time.Time
+	StageOpenedWall            *time.Time
 	WindowOpens                *time.Time
+	WindowOpensWall            *time.Time
 	WindowCloses               *time.Time
 	WindowClosesWall           *time.Time
 	WindowExtension            int

@@ -205,9 +205,9 @@ func (r *selectionRow) selection() Selection {
 	return Selection{
 		ID: r.ID, WorkflowID: r.WorkflowID, PositionTitle: r.PositionTitle, PositionUnit: r.PositionUnit,
 		Agency: r.Agency, TimeZone: r.TimeZone, Config: json.RawMessage(r.Config), Stage: r.Stage, Phase: r.Phase,
-		StageOpenTime: fromNull(r.StageOpenedAt),
+		StageOpenTime: fromNull(r.StageOpenedAt), StageOpenWallTime: fromNull(r.StageOpenedWall),
 		Window: Window{Opens: fromNull(r.WindowOpens), Closes: fromNull(r.WindowCloses),
-			ClosesWall: fromNull(r.WindowClosesWall), Extension: r.WindowExtension},
+			ClosesWall: fromNull(r.WindowClosesWall), OpensWall: fromNull(r.WindowOpensWall), Extension: r.WindowExtension},
 		IntakeFrozen: r.IntakeFrozen, SnapshotDigest: r.SnapshotDigest, AppointedApplication: r.AppointedApplication,
 		PPKDecreeRef: r.PPKDecreeRef, OversightRecommendationRef: r.OversightRecommendationRef,
 		CancelReason: r.CancelReason, AuditSeq: r.AuditSeq, AuditHead: r.AuditHead, Version: r.Version,

@@ -686,7 +686,7 @@ func testApplyCommand(t *testing.T, open factory) {
 		Message: msg, Answer: json.RawMessage(`{"seq":2,"stage":"STAGE_ADMINISTRATIVE_SCREENING","phase":"OBJECTIONS"}`),
 	}
 	steps := []Command{
-		{WorkflowID: wf, SelectionID: "sel-k", Key: "event-1", Seq: 1, Kind: "AnnouncementClosed", Actor: system, At: at,
+		{WorkflowID: wf, SelectionID: "sel-k", Key: "event-1", Seq: 1, Kind: "AnnouncementClosed", Actor: system, At: at, AtWall: at.Add(-time.Hour),
 			Stage: "STAGE_ADMINISTRATIVE_SCREENING", Phase: "OPEN", SnapshotDigest: "abc",
 			Result:  &StageResult{Stage: StageAnnouncement, Revision: 1, PublishedAt: at, Entries: []ResultEntry{{ApplicationID: ids[0], Outcome: "OUTCOME_PASS"}}},
 			Message: &Text{EN: "closed", ID: "ditutup"}},
@@ -750,7 +750,8 @@ func testApplyCommand(t *testing.T, open factory) {
 	}
 
 	sel, _ := s.GetSelection(ctx, "sel-k")
-	if sel.Stage != "STAGE_ADMINISTRATIVE_SCREENING" || sel.Phase != "OBJECTIONS" || sel.SnapshotDigest != "abc" || !sel.StageOpenTime.Equal(at) {
+	if sel.Stage != "STAGE_ADMINISTRATIVE_SCREENING" || sel.Phase != "OBJECTIONS" || sel.SnapshotDigest != "abc" || !sel.StageOpenTime.Equal(at) ||
+		!sel.StageOpenWallTime.Equal(at.Add(-time.Hour)) {
 		t.Fatalf("selection = %+v", sel)
 	}
 	elim, _ := s.GetApplication(ctx, "sel-k", ids[0])
@@ -858,6 +859,20 @@ func testProjectWindow(t *testing.T, open factory) {
 		if err != nil || applied != want {
 			t.Fatalf("call %d: applied %v, %v; want %v", i, applied, err, want)
 		}
+	}
+	// A scaled window: both clocks are kept for the opening as for the close. A projection
+	// recorded without the opening's wall time (before it was sent) is the same projection.
+	newSelection(t, s, "sel-ws")
+	scaled := WindowInput{WorkflowID: "selection-sel-ws", SelectionID: "sel-ws", Key: "window-0",
+		Window: Window{Opens: t0, OpensWall: t0.Add(-time.Minute), Closes: t0.Add(48 * time.Hour), ClosesWall: t0.Add(time.Hour)}}
+	if _, err := s.ProjectWindow(ctx, scaled, t0); err != nil {
+		t.Fatal(err)
+	}
+	if sel, err := s.GetSelection(ctx, "sel-ws"); err != nil || !sel.Window.OpensWall.Equal(t0.Add(-time.Minute)) || !sel.Window.ClosesWall.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("scaled window = %+v, %v", sel.Window, err)
+	}
+	if applied, err := s.ProjectWindow(ctx, in, t0); err != nil || applied {
+		t.Fatalf("retry of a projection without the opening's wall time: applied %v, %v", applied, err)
 	}
 	other := in
 	other.Window.ClosesWall = t0.Add(2 * time.Hour)

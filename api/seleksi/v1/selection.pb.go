@@ -91,10 +91,14 @@ type Selection struct {
 	HolidayOverrides []*HolidayOverride `protobuf:"bytes,21,rep,name=holiday_overrides,json=holidayOverrides,proto3" json:"holiday_overrides,omitempty"`
 	// Where the selection stands.
 	Stage Stage `protobuf:"varint,22,opt,name=stage,proto3,enum=seleksi.v1.Stage" json:"stage,omitempty"`
-	// When the current stage opened.
+	// When the current stage opened, in selection time: the clock the legal
+	// calendar and every deadline are counted in. It equals the wall clock
+	// when time_scale is 1; stage_open_wall_time is the same instant on the
+	// wall clock.
 	StageOpenTime *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=stage_open_time,json=stageOpenTime,proto3" json:"stage_open_time,omitempty"`
-	// When the current stage's window closes; empty for stages the committee
-	// closes by advancing.
+	// When the current stage's window closes, in selection time (like
+	// stage_open_time); empty for stages the committee closes by advancing.
+	// stage_close_wall_time is the same instant on the wall clock.
 	StageCloseTime *timestamppb.Timestamp `protobuf:"bytes,24,opt,name=stage_close_time,json=stageCloseTime,proto3" json:"stage_close_time,omitempty"`
 	// How many times the announcement has been extended.
 	ExtensionsUsed uint32 `protobuf:"varint,25,opt,name=extensions_used,json=extensionsUsed,proto3" json:"extensions_used,omitempty"`
@@ -122,9 +126,16 @@ type Selection struct {
 	// When the selection last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,35,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Changes whenever the selection changes; lets clients cache reads.
-	Etag          string `protobuf:"bytes,36,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,36,opt,name=etag,proto3" json:"etag,omitempty"`
+	// stage_open_time on the wall clock: when the stage actually opened. It
+	// differs from stage_open_time only when time_scale is above 1; empty when
+	// not recorded (stages opened before it was kept on a scaled selection).
+	StageOpenWallTime *timestamppb.Timestamp `protobuf:"bytes,50,opt,name=stage_open_wall_time,json=stageOpenWallTime,proto3" json:"stage_open_wall_time,omitempty"`
+	// stage_close_time on the wall clock: when the window actually closes, the
+	// instant the API stops accepting applications.
+	StageCloseWallTime *timestamppb.Timestamp `protobuf:"bytes,51,opt,name=stage_close_wall_time,json=stageCloseWallTime,proto3" json:"stage_close_wall_time,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Selection) Reset() {
@@ -407,6 +418,20 @@ func (x *Selection) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Selection) GetStageOpenWallTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StageOpenWallTime
+	}
+	return nil
+}
+
+func (x *Selection) GetStageCloseWallTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StageCloseWallTime
+	}
+	return nil
 }
 
 // CommitteeMember is one member of the selection committee.
@@ -2477,7 +2502,7 @@ var File_seleksi_v1_selection_proto protoreflect.FileDescriptor
 const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\n" +
 	"\x1aseleksi/v1/selection.proto\x12\n" +
-	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\xf9\x18\n" +
+	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\x9f\x1a\n" +
 	"\tSelection\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x124\n" +
 	"\x0eposition_title\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x03\x18\xc8\x01R\rpositionTitle\x122\n" +
@@ -2521,7 +2546,9 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18# \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x17\n" +
-	"\x04etag\x18$ \x01(\tB\x03\xe0A\x03R\x04etag:\xb1\a\xbaH\xad\a\x1aj\n" +
+	"\x04etag\x18$ \x01(\tB\x03\xe0A\x03R\x04etag\x12P\n" +
+	"\x14stage_open_wall_time\x182 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x11stageOpenWallTime\x12R\n" +
+	"\x15stage_close_wall_time\x183 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x12stageCloseWallTime:\xb1\a\xbaH\xad\a\x1aj\n" +
 	"\x17selection.committee_odd\x120the committee must have an odd number of members\x1a\x1dsize(this.committee) % 2 == 1\x1a\xaa\x01\n" +
 	"\"selection.committee_internal_share\x124at most 45% of the committee may be internal members\x1aNsize(this.committee.filter(m, m.kind == 1)) * 100 <= size(this.committee) * 45\x1a\x9e\x01\n" +
 	"\"selection.committee_internal_level\x12?internal members must hold a post at least at JPT Pratama level\x1a7this.committee.all(m, m.kind != 1 || m.post_level >= 2)\x1a|\n" +
@@ -2778,59 +2805,61 @@ var file_seleksi_v1_selection_proto_depIdxs = []int32{
 	8,  // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
 	37, // 14: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
 	37, // 15: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
-	38, // 16: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
-	39, // 17: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
-	40, // 18: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
-	41, // 19: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
-	3,  // 20: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
-	42, // 21: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
-	37, // 22: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
-	0,  // 23: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
-	0,  // 24: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 25: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 26: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
-	36, // 27: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
-	0,  // 28: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	43, // 29: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	36, // 30: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
-	44, // 31: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 32: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
-	8,  // 33: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
-	9,  // 34: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
-	0,  // 35: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	43, // 36: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	0,  // 37: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 38: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	43, // 39: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
-	6,  // 40: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
-	0,  // 41: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
-	10, // 42: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
-	12, // 43: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
-	14, // 44: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
-	16, // 45: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
-	18, // 46: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
-	20, // 47: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
-	22, // 48: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
-	24, // 49: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
-	26, // 50: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
-	30, // 51: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
-	28, // 52: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
-	11, // 53: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
-	13, // 54: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
-	15, // 55: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
-	17, // 56: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
-	19, // 57: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
-	21, // 58: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
-	23, // 59: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
-	25, // 60: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
-	27, // 61: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
-	31, // 62: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
-	29, // 63: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
-	53, // [53:64] is the sub-list for method output_type
-	42, // [42:53] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	37, // 16: seleksi.v1.Selection.stage_open_wall_time:type_name -> google.protobuf.Timestamp
+	37, // 17: seleksi.v1.Selection.stage_close_wall_time:type_name -> google.protobuf.Timestamp
+	38, // 18: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
+	39, // 19: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
+	40, // 20: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
+	41, // 21: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
+	3,  // 22: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
+	42, // 23: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
+	37, // 24: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
+	0,  // 25: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
+	0,  // 26: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 27: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 28: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
+	36, // 29: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
+	0,  // 30: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	43, // 31: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	36, // 32: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
+	44, // 33: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 34: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
+	8,  // 35: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
+	9,  // 36: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
+	0,  // 37: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	43, // 38: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	0,  // 39: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 40: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	43, // 41: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
+	6,  // 42: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
+	0,  // 43: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
+	10, // 44: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
+	12, // 45: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
+	14, // 46: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
+	16, // 47: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
+	18, // 48: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
+	20, // 49: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
+	22, // 50: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
+	24, // 51: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
+	26, // 52: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
+	30, // 53: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
+	28, // 54: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
+	11, // 55: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
+	13, // 56: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
+	15, // 57: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
+	17, // 58: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
+	19, // 59: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
+	21, // 60: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
+	23, // 61: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
+	25, // 62: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
+	27, // 63: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
+	31, // 64: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
+	29, // 65: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
+	55, // [55:66] is the sub-list for method output_type
+	44, // [44:55] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_selection_proto_init() }
