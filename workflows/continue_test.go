@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,6 +41,7 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 	want := before.clone()
 	want.Recusals = st.Recusals
 	want.Seq = st.Seq
+	want.Answers = st.Answers
 	if len(st.Recusals) != 1 || !reflect.DeepEqual(want, st) {
 		t.Errorf("handed-over state differs from the state before plus the recusal")
 	}
@@ -65,6 +67,60 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 		t.Errorf("resumed runs=%d seq=%d", resumed.Runs, resumed.Seq)
 	}
 	checkRecords(t, store)
+}
+
+// TestRetryAfterContinueAsNew: a client retries a command after the workflow continued as
+// new (Temporal dedupes Update IDs only within a run). The retry gets the first answer and
+// applies nothing; the same ID with other arguments is refused as a reused request ID.
+func TestRetryAfterContinueAsNew(t *testing.T) {
+	store := happyStore(t)
+	h1 := newHarness(t, wib(t, "2026-07-06 08:00"), store)
+	scriptHappy(t, h1)
+	canAt := wib(t, "2026-07-21 09:01").Add(30 * time.Second)
+	args := DeclareConflictArgs{Actor: committee(member5), ApplicationIDs: []string{appID(4)}, Relationship: "tetangga"}
+	var first *outcome
+	h1.at(canAt, func() { first = h1.send(UpdateDeclareConflict, args) })
+	store.onApply = func(rec CommandRecord) {
+		if rec.Kind == CmdDeclareConflict {
+			h1.env.SetContinueAsNewSuggested(true)
+		}
+	}
+	h1.run(testInput(t))
+	mustAccept(t, first)
+	id := h1.idOf(first)
+	in := continueAsNewInput(t, h1.env.GetWorkflowError())
+
+	applied := 0
+	store.onApply = func(rec CommandRecord) {
+		if rec.Key == id {
+			applied++
+		}
+	}
+	// The next run, from the handed-over input, gets the retry; a second copy of it gets the
+	// same ID with other arguments (within one run Temporal itself would answer that with
+	// the first answer, which the API's ledger check refuses).
+	next := func(arg DeclareConflictArgs) *outcome {
+		h := newHarness(t, canAt, store)
+		h.idPrefix = "run2-"
+		o := h.sendIDAt(canAt.Add(time.Second), id, UpdateDeclareConflict, arg)
+		h.sendAt(canAt.Add(time.Hour), UpdateCancel, CancelArgs{Actor: adminActor, Reason: "test over"})
+		h.run(in)
+		return o
+	}
+	retry := next(args)
+	other := args
+	other.Relationship = "sepupu"
+	reused := next(other)
+	mustAccept(t, retry)
+	if retry.result != first.result {
+		t.Errorf("the retry answered %+v, the first answer was %+v", retry.result, first.result)
+	}
+	if applied != 0 {
+		t.Errorf("the retry was applied %d more time(s)", applied)
+	}
+	if m := mustReject(t, reused, RejectDuplicate); !strings.Contains(m.ID, "ID permintaan") {
+		t.Errorf("reused request ID refused with %q", m.ID)
+	}
 }
 
 // TestTwoThousandApplications runs a large selection through every stage with batched results.

@@ -70,6 +70,9 @@ type SelectionState struct {
 	Cancellation *Cancellation `json:"cancellation,omitempty"`
 	// Runs counts continue-as-new hand-overs, for operators.
 	Runs int `json:"runs"`
+	// Answers are the answers of the most recent updates, so that a retry reaching the next
+	// run gets its first answer (see ChangeIDUpdateAnswers).
+	Answers []UpdateAnswer `json:"answers,omitempty"`
 }
 
 // Clock converts workflow time to selection time. With a time scale, one selection day lasts
@@ -220,6 +223,9 @@ type selection struct {
 	// indexStage is whether this run keeps SearchAttributeStage up to date (see
 	// ChangeIDStageSearchAttribute).
 	indexStage bool
+	// keepAnswers is whether this run keeps the answers of updates in the state (see
+	// ChangeIDUpdateAnswers).
+	keepAnswers bool
 	// changes counts state changes so the main loop can wait for "something happened".
 	changes int
 }
@@ -254,6 +260,7 @@ func newSelection(ctx workflow.Context, in SelectionInput) (*selection, error) {
 		}
 	}
 	s.indexStage = workflow.GetVersion(ctx, ChangeIDStageSearchAttribute, workflow.DefaultVersion, 1) == 1
+	s.keepAnswers = workflow.GetVersion(ctx, ChangeIDUpdateAnswers, workflow.DefaultVersion, 1) == 1
 	if s.indexStage {
 		if err := s.upsertStage(ctx, s.st.Stage); err != nil {
 			return nil, err

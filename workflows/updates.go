@@ -205,36 +205,36 @@ func (s *selection) registerHandlers(ctx workflow.Context) error {
 		validator any
 	}
 	handlers := []handler{
-		{UpdateWithdrawApplication, s.withdraw, func(ctx workflow.Context, a WithdrawArgs) error {
+		{UpdateWithdrawApplication, answeredHandler(s, s.withdraw), answeredValidator(s, func(ctx workflow.Context, a WithdrawArgs) error {
 			return asRejection(s.checkWithdraw(s.now(ctx), a))
-		}},
-		{UpdateRecordResults, s.recordResults, func(ctx workflow.Context, a RecordResultsArgs) error {
+		})},
+		{UpdateRecordResults, answeredHandler(s, s.recordResults), answeredValidator(s, func(ctx workflow.Context, a RecordResultsArgs) error {
 			return asRejection(s.checkRecordResults(s.now(ctx), a))
-		}},
-		{UpdateDeclareConflict, s.declareConflict, func(ctx workflow.Context, a DeclareConflictArgs) error {
+		})},
+		{UpdateDeclareConflict, answeredHandler(s, s.declareConflict), answeredValidator(s, func(ctx workflow.Context, a DeclareConflictArgs) error {
 			return asRejection(s.checkDeclareConflict(s.now(ctx), a))
-		}},
-		{UpdateAdvanceStage, s.advance, func(ctx workflow.Context, a AdvanceArgs) error {
+		})},
+		{UpdateAdvanceStage, answeredHandler(s, s.advance), answeredValidator(s, func(ctx workflow.Context, a AdvanceArgs) error {
 			return asRejection(s.checkAdvance(s.now(ctx), a))
-		}},
-		{UpdateDecide, s.decide, func(ctx workflow.Context, a DecideArgs) error {
+		})},
+		{UpdateDecide, answeredHandler(s, s.decide), answeredValidator(s, func(ctx workflow.Context, a DecideArgs) error {
 			return asRejection(s.checkDecide(s.now(ctx), a))
-		}},
-		{UpdateAppoint, s.appoint, func(ctx workflow.Context, a AppointArgs) error {
+		})},
+		{UpdateAppoint, answeredHandler(s, s.appoint), answeredValidator(s, func(ctx workflow.Context, a AppointArgs) error {
 			return asRejection(s.checkAppoint(s.now(ctx), a))
-		}},
-		{UpdateCancel, s.cancel, func(ctx workflow.Context, a CancelArgs) error {
+		})},
+		{UpdateCancel, answeredHandler(s, s.cancel), answeredValidator(s, func(ctx workflow.Context, a CancelArgs) error {
 			return asRejection(s.checkCancel(s.now(ctx), a))
-		}},
-		{UpdateFileObjection, s.fileObjection, func(ctx workflow.Context, a FileObjectionArgs) error {
+		})},
+		{UpdateFileObjection, answeredHandler(s, s.fileObjection), answeredValidator(s, func(ctx workflow.Context, a FileObjectionArgs) error {
 			return asRejection(s.checkFileObjection(s.now(ctx), a))
-		}},
-		{UpdateAnswerObjection, s.answerObjection, func(ctx workflow.Context, a AnswerObjectionArgs) error {
+		})},
+		{UpdateAnswerObjection, answeredHandler(s, s.answerObjection), answeredValidator(s, func(ctx workflow.Context, a AnswerObjectionArgs) error {
 			return asRejection(s.checkAnswerObjection(s.now(ctx), a))
-		}},
-		{UpdateSupplyHolidays, s.supplyHolidays, func(ctx workflow.Context, a SupplyHolidaysArgs) error {
+		})},
+		{UpdateSupplyHolidays, answeredHandler(s, s.supplyHolidays), answeredValidator(s, func(ctx workflow.Context, a SupplyHolidaysArgs) error {
 			return asRejection(s.checkSupplyHolidays(s.now(ctx), a))
-		}},
+		})},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
