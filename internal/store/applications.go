@@ -186,8 +186,9 @@ func (s *Store) GetApplication(ctx context.Context, selectionID, id string) (App
 
 // ListApplications lists a selection's applications with their candidates' data (stage
 // results are left out; GetApplication has them). The filter accepts `state = X` and
-// `stage = X` joined by AND; order_by accepts submit_time (the default) and name (the ID),
-// each optionally "desc".
+// `stage = X` joined by AND; order_by accepts submit_time (the default), final_score,
+// candidate.full_name and name (the ID), each optionally "desc". opts.Owner keeps one
+// candidate's own applications.
 func (s *Store) ListApplications(ctx context.Context, selectionID string, opts ListOptions) (Page[Application], error) {
 	op := fmt.Sprintf("store: list applications of selection %q", selectionID)
 	q, err := s.newListQuery("applications:"+selectionID+"/"+opts.Owner, opts, applicationFields, applicationOrders, "submit_time")
