@@ -209,7 +209,21 @@ func TestApplyCommandKinds(t *testing.T) {
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "conflict-req-1", Seq: 1,
 		Kind: workflows.CmdDeclareConflict, Actor: member, Reason: "sepupu", At: at, Stage: workflows.StageInterview, Phase: workflows.PhaseOpen,
 		Args: workflows.CommandArgs{DeclareConflict: &workflows.DeclareConflictArgs{Actor: member, ApplicationIDs: []string{f.apps[0], f.apps[2]}, Relationship: "sepupu", Reason: "dari pihak ibu"}}})
-	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "appoint-req-1", Seq: 2,
+	// A competency result carries each assessment-center category to the store; the
+	// stage's opening is kept on both clocks.
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "advance-req-1", Seq: 2,
+		Kind: workflows.CmdAdvance, Actor: member, At: at.Add(30 * time.Minute), AtWall: at.Add(-time.Hour), Stage: workflows.StageCompetencyTest, Phase: workflows.PhaseObjections,
+		Args: workflows.CommandArgs{Advance: &workflows.AdvanceArgs{Actor: member, Stage: workflows.StageCompetencyTest}},
+		Result: &workflows.StageResult{Stage: workflows.StageCompetencyTest, Revision: 1, PublishedAt: at.Add(30 * time.Minute),
+			Entries: []workflows.ResultEntry{{ApplicationID: f.apps[1], Outcome: workflows.OutcomePass, Category: workflows.CategoryStillMeets}}}})
+	if app, err := f.st.GetApplication(ctx, selID, f.apps[1]); err != nil || len(app.Results) != 1 ||
+		app.Results[0].CompetencyCategory != string(workflows.CategoryStillMeets) {
+		t.Fatalf("competency result = %+v, %v", app.Results, err)
+	}
+	if sel, err := f.st.GetSelection(ctx, selID); err != nil || !sel.StageOpenWallTime.Equal(at.Add(-time.Hour)) {
+		t.Fatalf("stage opened at %s (wall %s), %v", sel.StageOpenTime, sel.StageOpenWallTime, err)
+	}
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "appoint-req-1", Seq: 3,
 		Kind: workflows.CmdAppoint, Actor: adminActor, At: at.Add(time.Hour), Stage: workflows.StageClosed,
 		Args:         workflows.CommandArgs{Appoint: &workflows.AppointArgs{Actor: adminActor, ApplicationID: f.apps[1], PPKDecreeRef: "SK Walikota 1/2026", OversightRecommendationRef: "BKN-7"}},
 		Applications: []workflows.ApplicationChange{{ApplicationID: f.apps[1], State: workflows.AppAppointed, Rank: 1}}})
