@@ -2,12 +2,16 @@ package server
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
@@ -232,5 +236,41 @@ func TestSelectionViewGivesBothClocks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSendAnswersFromTheStoreLedger: with the real store, a request the ledger holds (the
+// workflow has since continued as new) is answered from it without reaching the workflow,
+// and the same ID with other content is ALREADY_EXISTS.
+func TestSendAnswersFromTheStoreLedger(t *testing.T) {
+	st, _ := resultFixture(t)
+	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "admin", Role: auth.RoleAdmin})
+	args := workflows.CancelArgs{Actor: workflows.Actor{Subject: "admin", Role: workflows.RoleAdmin}, Reason: "anggaran dialihkan"}
+	first := workflows.UpdateResult{Seq: 4, Stage: workflows.StageCancelled}
+	// What the activity writes for the accepted command: its arguments' JSON and its answer.
+	payload, err := json.Marshal(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := json.Marshal(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ApplyCommand(context.Background(), store.Command{WorkflowID: workflows.WorkflowID("kadis-2026"), SelectionID: "kadis-2026",
+		Key: "req-cancel-0001", Seq: 4, Kind: workflows.CmdCancel, Actor: store.Actor{Subject: "admin", Role: "ROLE_ADMIN"},
+		At: time.Date(2026, 7, 20, 1, 0, 0, 0, time.UTC), Stage: "STAGE_CANCELLED", Payload: payload, Answer: answer, CancelReason: args.Reason}); err != nil {
+		t.Fatal(err)
+	}
+	// The workflow would refuse anything now: the selection has ended.
+	fw := &fakeWorkflows{handle: fakeHandle{err: errors.New("must not be asked")}}
+	c := commander{wf: fw, ledger: st, logger: slog.New(slog.DiscardHandler)}
+	got, err := c.send(ctx, "kadis-2026", "req-cancel-0001", workflows.UpdateCancel, args)
+	if err != nil || got != first || fw.got.UpdateID != "" {
+		t.Fatalf("retry: %+v, %v (workflow asked: %q)", got, err, fw.got.UpdateID)
+	}
+	other := args
+	other.Reason = "alasan lain"
+	if _, err := c.send(ctx, "kadis-2026", "req-cancel-0001", workflows.UpdateCancel, other); status.Code(err) != codes.AlreadyExists {
+		t.Fatalf("other content: %v, want AlreadyExists", err)
 	}
 }
