@@ -65,6 +65,9 @@ type WindowProjection struct {
 	// ClosesWall is the wall-clock instant of the close. It differs from Closes only when the
 	// selection runs on a compressed time scale; the API compares the current time with it.
 	ClosesWall time.Time `json:"closesWall"`
+	// OpensWall is the wall-clock instant of the opening, so that views give the window in
+	// both clocks (zero in projections made before it was sent).
+	OpensWall time.Time `json:"opensWall,omitzero"`
 	// Extension is 0 for the original window and n for the n-th extension.
 	Extension int `json:"extension"`
 }
@@ -147,13 +150,16 @@ type CommandRecord struct {
 	Actor  Actor     `json:"actor"`
 	Reason string    `json:"reason,omitempty"`
 	At     time.Time `json:"at"`
+	// AtWall is At on the wall clock; it differs from At only under a time scale. Views
+	// give a stage's opening in both clocks from it (zero in records made before it was
+	// sent).
+	AtWall time.Time `json:"atWall,omitzero"`
 	// Stage and Phase are where the selection stands after the command.
 	Stage Stage `json:"stage"`
 	Phase Phase `json:"phase"`
-	// Args is the command's argument as received (one of the *Args types of updates.go), for
-	// the audit log. It travels as JSON; the store decodes it generically (into
-	// json.RawMessage or map[string]any) and digests it.
-	Args any `json:"args,omitempty"`
+	// Args is the command's argument as received, typed by Kind (see CommandArgs), for the
+	// store and the audit log, which digests its JSON.
+	Args CommandArgs `json:"args,omitzero"`
 	// Applications are the applications whose status changed.
 	Applications []ApplicationChange `json:"applications,omitempty"`
 	// Result is set when a stage result is published or re-published.
@@ -204,6 +210,9 @@ type ResultEntry struct {
 	FinalScore    Score            `json:"finalScore,omitempty"`
 	Rank          int              `json:"rank,omitempty"`
 	Reason        string           `json:"reason,omitempty"`
+	// Category is the assessment center's category; competency test only. It is recorded
+	// for the candidate and the committee, whether or not the selection publishes scores.
+	Category CompetencyCategory `json:"category,omitempty"`
 }
 
 // activityOptions are the options of runs recorded before ChangeIDBlocked, which retried a

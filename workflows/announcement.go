@@ -55,6 +55,7 @@ func (s *selection) projection(a Announcement) WindowProjection {
 		Opens:       s.st.Clock.Wall(a.Opens),
 		Closes:      a.Closes,
 		ClosesWall:  s.st.Clock.Wall(a.Closes),
+		OpensWall:   s.st.Clock.Wall(a.Opens),
 		Extension:   a.Extensions,
 	}
 }

@@ -97,6 +97,15 @@ func TestTimeScaleCompressesDays(t *testing.T) {
 	if !w.Closes.Equal(time.Date(2026, 7, 10, 17, 0, 0, 0, time.UTC)) || !w.ClosesWall.Equal(start.Add(280*time.Second)) {
 		t.Errorf("window closes %s (wall %s)", w.Closes, w.ClosesWall)
 	}
+	// Both clocks are given for the opening too, and every record carries its wall-clock
+	// instant, so that views show open and close times in the same clock.
+	if !w.OpensWall.Equal(w.Opens) || !w.Opens.Equal(start) {
+		t.Errorf("window opens %s (wall %s), want the start %s", w.Opens, w.OpensWall, start)
+	}
+	closed := store.find(EvtClosed)[0]
+	if !closed.At.Equal(w.Closes) || !closed.AtWall.Equal(w.ClosesWall) {
+		t.Errorf("close recorded at %s (wall %s), want %s (wall %s)", closed.At, closed.AtWall, w.Closes, w.ClosesWall)
+	}
 }
 
 // TestSupplyHolidaysAtYearEnd: an objection window that reaches into 2027 cannot be counted

@@ -359,6 +359,6 @@ func (s *selection) resume(ctx workflow.Context, a ResumeArgs) (UpdateResult, er
 		return s.checkOpen()
 	}
 	return s.handle(ctx, recheck, func(*SelectionState, time.Time, *UpdateResult) CommandRecord {
-		return CommandRecord{Kind: CmdResume, Actor: a.Actor, Reason: a.Reason, Args: a}
+		return CommandRecord{Kind: CmdResume, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Resume: &a}}
 	})
 }

@@ -53,7 +53,7 @@ func (s *selection) withdraw(ctx workflow.Context, a WithdrawArgs) (UpdateResult
 		func(next *SelectionState, _ time.Time, _ *UpdateResult) CommandRecord {
 			app := &next.Applications[next.app(a.ApplicationID)]
 			app.State, app.EliminatedAt, app.Reason = AppWithdrawn, next.Stage, a.Reason
-			return CommandRecord{Kind: CmdWithdraw, Actor: a.Actor, Reason: a.Reason, Args: a,
+			return CommandRecord{Kind: CmdWithdraw, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Withdraw: &a},
 				Applications: []ApplicationChange{{ApplicationID: app.ID, State: AppWithdrawn, Stage: next.Stage, Reason: a.Reason, Rank: app.Rank}}}
 		})
 }
@@ -72,7 +72,13 @@ func (s *selection) checkDeclareConflict(_ time.Time, a DeclareConflictArgs) *Me
 		m := msg(RejectInvalidArgument, "name between 1 and %d applications", "sebutkan 1 sampai %d lamaran", MaxBatch)
 		return &m
 	}
-	if m := checkText("reason", "alasan", a.Reason, true); m != nil {
+	if blank(a.Relationship) && blank(a.Reason) {
+		return bi(RejectInvalidArgument, "state your relationship to the candidate", "sebutkan hubungan Anda dengan peserta")
+	}
+	if m := checkText("relationship", "hubungan", a.Relationship, false); m != nil {
+		return m
+	}
+	if m := checkText("reason", "alasan", a.Reason, false); m != nil {
 		return m
 	}
 	for i, id := range a.ApplicationIDs {
@@ -99,7 +105,7 @@ func (s *selection) declareConflict(ctx workflow.Context, a DeclareConflictArgs)
 	return s.handle(ctx, func(now time.Time) *Message { return s.checkDeclareConflict(now, a) },
 		func(next *SelectionState, now time.Time, _ *UpdateResult) CommandRecord {
 			for _, id := range a.ApplicationIDs {
-				next.Recusals = append(next.Recusals, Recusal{Member: a.Actor.Subject, ApplicationID: id, Reason: a.Reason, At: now})
+				next.Recusals = append(next.Recusals, Recusal{Member: a.Actor.Subject, ApplicationID: id, Relationship: a.Relationship, Reason: a.Reason, At: now})
 				app := &next.Applications[next.app(id)]
 				// Scores given before the declaration cannot stand.
 				kept := app.Interview[:0]
@@ -113,7 +119,7 @@ func (s *selection) declareConflict(ctx workflow.Context, a DeclareConflictArgs)
 					app.Interview = nil
 				}
 			}
-			return CommandRecord{Kind: CmdDeclareConflict, Actor: a.Actor, Reason: a.Reason, Args: a}
+			return CommandRecord{Kind: CmdDeclareConflict, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{DeclareConflict: &a}}
 		})
 }
 
@@ -143,7 +149,7 @@ func (s *selection) cancel(ctx workflow.Context, a CancelArgs) (UpdateResult, er
 			next.Cancellation = &Cancellation{By: a.Actor, Reason: a.Reason, At: now, Stage: from}
 			m := bi(CmdCancel, fmt.Sprintf("The selection was cancelled during %s: %s", stageName(from).EN, a.Reason),
 				fmt.Sprintf("Seleksi dibatalkan pada tahap %s: %s", stageName(from).ID, a.Reason))
-			return CommandRecord{Kind: CmdCancel, Actor: a.Actor, Reason: a.Reason, Args: a, Applications: changes, Message: m}
+			return CommandRecord{Kind: CmdCancel, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Cancel: &a}, Applications: changes, Message: m}
 		})
 }
 
@@ -181,7 +187,7 @@ func (s *selection) supplyHolidays(ctx workflow.Context, a SupplyHolidaysArgs) (
 				y.Days = slices.Clone(y.Days)
 				next.Holidays = append(next.Holidays, y)
 			}
-			return CommandRecord{Kind: CmdSupplyHolidays, Actor: a.Actor, Reason: a.Reason, Args: a}
+			return CommandRecord{Kind: CmdSupplyHolidays, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{SupplyHolidays: &a}}
 		})
 }
 

@@ -148,7 +148,7 @@ func TestCloneIsDeep(t *testing.T) {
 			Eligibility: &Eligibility{Findings: []Message{{Code: "c"}}}, Screening: &Verdict{}, Competency: &CompetencyRecord{Scores: []ComponentScore{{}}},
 			Interview: []MemberScore{{}}, Outcomes: []StageOutcome{{}},
 		}},
-		Recusals: []Recusal{{}}, Publications: []Publication{{}}, Objections: []Objection{{Correction: corr}},
+		Recusals: []Recusal{{}}, Publications: []Publication{{}}, Objections: []Objection{{Correction: corr}}, Answers: []UpdateAnswer{{}},
 		Holidays: []calendar.Year{{Year: 2027, Days: []calendar.Holiday{{NameEN: "x"}}}},
 		Decision: &Decision{Shortlist: []ShortlistEntry{{}}}, Appointment: &Appointment{}, Cancellation: &Cancellation{},
 		Blocked: &Blocked{},
@@ -163,6 +163,7 @@ func TestCloneIsDeep(t *testing.T) {
 	c.Decision.Shortlist[0].Rank, c.Appointment.Rank, c.Cancellation.Reason = 9, 9, "z"
 	c.Blocked.Attempts = 9
 	c.Holidays[0].Days[0].NameEN = "z"
+	c.Answers[0].Key = "z"
 	if !reflect.DeepEqual(st, orig) {
 		t.Error("changing the clone changed the original")
 	}

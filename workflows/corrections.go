@@ -204,7 +204,7 @@ func (s *selection) correctResult(ctx workflow.Context, a CorrectResultArgs) (Up
 			m := bi(CmdCorrectResult,
 				fmt.Sprintf("The committee chair corrected the result of %s (revision %d): %s. Objections may be filed until %s.", stageName(stage).EN, pub.Revision, a.Reason, en),
 				fmt.Sprintf("Ketua panitia seleksi memperbaiki hasil %s (revisi %d): %s. Sanggah dapat diajukan sampai %s.", stageName(stage).ID, pub.Revision, a.Reason, id))
-			return CommandRecord{Kind: CmdCorrectResult, Actor: a.Actor, Reason: a.Reason, Args: rec,
+			return CommandRecord{Kind: CmdCorrectResult, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{CorrectResult: &rec},
 				Applications: changes, Result: s.stageResult(next, pub), Message: m}
 		})
 }

@@ -319,7 +319,7 @@ func (d *driver) decideAndAppoint(ctx context.Context, pick int) {
 	}
 	d.update(ctx, UpdateDecide, DecideArgs{Actor: committee(chair), Shortlist: sl})
 	d.waitFor(ctx, "appointment phase", func(st *SelectionState) bool { return st.Phase == PhaseAppointment })
-	d.update(ctx, UpdateAppoint, AppointArgs{Actor: adminActor, ApplicationID: want[pick].ID, AppointingOfficial: "Wali Kota Contoh",
+	d.update(ctx, UpdateAppoint, AppointArgs{Actor: adminActor, ApplicationID: want[pick].ID, PPKDecreeRef: "Wali Kota Contoh",
 		OversightRecommendationRef: "R-77/BKN/2026", Reason: "experience in the regional health programme"})
 }
 

@@ -135,9 +135,10 @@ func (s *selection) recordResults(ctx workflow.Context, a RecordResultsArgs) (Up
 				}
 			}
 			if naming {
-				return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: corr}
+				return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason,
+					Args: CommandArgs{RecordCorrection: &corr, RecordResults: &corr.RecordResultsArgs}}
 			}
-			return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: a}
+			return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{RecordResults: &a}}
 		})
 }
 
@@ -229,7 +230,7 @@ func (s *selection) advance(ctx workflow.Context, a AdvanceArgs) (UpdateResult, 
 			en, id := s.deadline(deadline)
 			m := bi(CmdAdvance, fmt.Sprintf("The result of %s is published; objections may be filed until %s.", stageName(stage).EN, en),
 				fmt.Sprintf("Hasil %s diumumkan; sanggah dapat diajukan sampai %s.", stageName(stage).ID, id))
-			return CommandRecord{Kind: CmdAdvance, Actor: a.Actor, Reason: a.Reason, Args: a,
+			return CommandRecord{Kind: CmdAdvance, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Advance: &a},
 				Applications: changes, Result: s.stageResult(next, pub), Message: m}
 		})
 }
@@ -288,6 +289,9 @@ func (s *selection) stageResult(st *SelectionState, p Publication) *StageResult 
 			continue
 		}
 		e := ResultEntry{ApplicationID: app.ID, Outcome: o.Outcome, Reason: o.Reason}
+		if p.Stage == StageCompetencyTest && app.Competency != nil {
+			e.Category = app.Competency.Category
+		}
 		if p.Stage == StageCommitteeDecision {
 			e.Rank = app.Rank
 		}

@@ -75,6 +75,9 @@ type SelectionState struct {
 	Blocked *Blocked `json:"blocked,omitempty"`
 	// Runs counts continue-as-new hand-overs, for operators.
 	Runs int `json:"runs"`
+	// Answers are the answers of the most recent updates, so that a retry reaching the next
+	// run gets its first answer (see ChangeIDUpdateAnswers).
+	Answers []UpdateAnswer `json:"answers,omitempty"`
 }
 
 // Clock converts workflow time to selection time. With a time scale, one selection day lasts
@@ -145,10 +148,13 @@ type StageOutcome struct {
 
 // Recusal is a declared conflict of interest: Member scores nothing for Application.
 type Recusal struct {
-	Member        string    `json:"member"`
-	ApplicationID string    `json:"applicationId"`
-	Reason        string    `json:"reason"`
-	At            time.Time `json:"at"`
+	Member        string `json:"member"`
+	ApplicationID string `json:"applicationId"`
+	// Relationship is the member's relationship to the candidate (empty in recusals
+	// declared before it was kept apart from Reason).
+	Relationship string    `json:"relationship,omitempty"`
+	Reason       string    `json:"reason"`
+	At           time.Time `json:"at"`
 }
 
 // Publication is the latest revision of a published stage result.
@@ -226,6 +232,9 @@ type selection struct {
 	blocking bool
 	// resumes counts resume requests, which wake a blocked step.
 	resumes int
+	// keepAnswers is whether this run keeps the answers of updates in the state (see
+	// ChangeIDUpdateAnswers).
+	keepAnswers bool
 	// changes counts state changes so the main loop can wait for "something happened".
 	changes int
 }
@@ -264,6 +273,7 @@ func newSelection(ctx workflow.Context, in SelectionInput) (*selection, error) {
 	}
 	s.indexStage = workflow.GetVersion(ctx, ChangeIDStageSearchAttribute, workflow.DefaultVersion, 1) == 1
 	s.blocking = workflow.GetVersion(ctx, ChangeIDBlocked, workflow.DefaultVersion, 1) == 1
+	s.keepAnswers = workflow.GetVersion(ctx, ChangeIDUpdateAnswers, workflow.DefaultVersion, 1) == 1
 	if s.indexStage {
 		if err := s.upsertStage(ctx, s.st.Stage); err != nil {
 			if !s.blocking {
@@ -416,6 +426,7 @@ func (s *selection) commit(ctx workflow.Context, next *SelectionState, rec Comma
 	if rec.At.IsZero() {
 		rec.At = s.now(ctx)
 	}
+	rec.AtWall = s.st.Clock.Wall(rec.At)
 	for i := range rec.Applications {
 		if j := next.app(rec.Applications[i].ApplicationID); j >= 0 {
 			m := statusOf(next, &next.Applications[j]).Status

@@ -51,6 +51,17 @@ type UpdateResult struct {
 	ObjectionID string `json:"objectionId,omitempty"`
 }
 
+// Answer is the UpdateResult the update that produced record r answered. The store keeps it
+// in its ledger, so that the API answers a retried request the same in every run of the
+// workflow: Temporal remembers an Update ID only within one run.
+func (r CommandRecord) Answer() UpdateResult {
+	res := UpdateResult{Seq: r.Seq, Stage: r.Stage, Phase: r.Phase}
+	if r.Kind == CmdFileObjection && r.Objection != nil {
+		res.ObjectionID = r.Objection.ID
+	}
+	return res
+}
+
 // WithdrawArgs withdraws an application after the announcement closed (before, the candidate
 // withdraws in the store directly). A candidate withdraws their own application; the
 // secretariat (admin) may record a written withdrawal, with a reason.
@@ -95,7 +106,11 @@ type ResultInput struct {
 type DeclareConflictArgs struct {
 	Actor          Actor    `json:"actor"`
 	ApplicationIDs []string `json:"applicationIds"`
-	Reason         string   `json:"reason"`
+	// Relationship is the member's relationship to the candidates, such as "relative" or
+	// "direct supervisor"; Reason explains further. One of them is required. Records made
+	// before Relationship existed carry both in Reason ("relationship: explanation").
+	Relationship string `json:"relationship,omitempty"`
+	Reason       string `json:"reason"`
 }
 
 // AdvanceArgs closes the current stage: its result is computed and published, and the
@@ -126,9 +141,12 @@ type ShortlistInput struct {
 // AppointArgs records the appointing official's (PPK) choice among the shortlist and the
 // oversight recommendation; the secretariat (admin) submits it. The selection then closes.
 type AppointArgs struct {
-	Actor                      Actor  `json:"actor"`
-	ApplicationID              string `json:"applicationId"`
-	AppointingOfficial         string `json:"appointingOfficial"`
+	Actor         Actor  `json:"actor"`
+	ApplicationID string `json:"applicationId"`
+	// PPKDecreeRef is the reference of the PPK's appointment decree, which identifies the
+	// choice (the API's ppk_decree_ref). Its JSON name, appointingOfficial, is the one the
+	// recorded histories carry; it is kept so that they decode unchanged.
+	PPKDecreeRef               string `json:"appointingOfficial"`
 	OversightRecommendationRef string `json:"oversightRecommendationRef"`
 	// Reason is required when the choice is not rank 1 (rank 1 is not binding).
 	Reason string `json:"reason,omitempty"`
@@ -189,42 +207,42 @@ func (s *selection) registerHandlers(ctx workflow.Context) error {
 		validator any
 	}
 	handlers := []handler{
-		{UpdateWithdrawApplication, s.withdraw, func(ctx workflow.Context, a WithdrawArgs) error {
+		{UpdateWithdrawApplication, answeredHandler(s, s.withdraw), answeredValidator(s, func(ctx workflow.Context, a WithdrawArgs) error {
 			return asRejection(s.checkWithdraw(s.now(ctx), a))
-		}},
-		{UpdateRecordResults, s.recordResults, func(ctx workflow.Context, a RecordResultsArgs) error {
+		})},
+		{UpdateRecordResults, answeredHandler(s, s.recordResults), answeredValidator(s, func(ctx workflow.Context, a RecordResultsArgs) error {
 			return asRejection(s.checkRecordResults(s.now(ctx), a))
-		}},
-		{UpdateDeclareConflict, s.declareConflict, func(ctx workflow.Context, a DeclareConflictArgs) error {
+		})},
+		{UpdateDeclareConflict, answeredHandler(s, s.declareConflict), answeredValidator(s, func(ctx workflow.Context, a DeclareConflictArgs) error {
 			return asRejection(s.checkDeclareConflict(s.now(ctx), a))
-		}},
-		{UpdateAdvanceStage, s.advance, func(ctx workflow.Context, a AdvanceArgs) error {
+		})},
+		{UpdateAdvanceStage, answeredHandler(s, s.advance), answeredValidator(s, func(ctx workflow.Context, a AdvanceArgs) error {
 			return asRejection(s.checkAdvance(s.now(ctx), a))
-		}},
-		{UpdateDecide, s.decide, func(ctx workflow.Context, a DecideArgs) error {
+		})},
+		{UpdateDecide, answeredHandler(s, s.decide), answeredValidator(s, func(ctx workflow.Context, a DecideArgs) error {
 			return asRejection(s.checkDecide(s.now(ctx), a))
-		}},
-		{UpdateAppoint, s.appoint, func(ctx workflow.Context, a AppointArgs) error {
+		})},
+		{UpdateAppoint, answeredHandler(s, s.appoint), answeredValidator(s, func(ctx workflow.Context, a AppointArgs) error {
 			return asRejection(s.checkAppoint(s.now(ctx), a))
-		}},
-		{UpdateCancel, s.cancel, func(ctx workflow.Context, a CancelArgs) error {
+		})},
+		{UpdateCancel, answeredHandler(s, s.cancel), answeredValidator(s, func(ctx workflow.Context, a CancelArgs) error {
 			return asRejection(s.checkCancel(s.now(ctx), a))
-		}},
-		{UpdateFileObjection, s.fileObjection, func(ctx workflow.Context, a FileObjectionArgs) error {
+		})},
+		{UpdateFileObjection, answeredHandler(s, s.fileObjection), answeredValidator(s, func(ctx workflow.Context, a FileObjectionArgs) error {
 			return asRejection(s.checkFileObjection(s.now(ctx), a))
-		}},
-		{UpdateAnswerObjection, s.answerObjection, func(ctx workflow.Context, a AnswerObjectionArgs) error {
+		})},
+		{UpdateAnswerObjection, answeredHandler(s, s.answerObjection), answeredValidator(s, func(ctx workflow.Context, a AnswerObjectionArgs) error {
 			return asRejection(s.checkAnswerObjection(s.now(ctx), a))
-		}},
-		{UpdateSupplyHolidays, s.supplyHolidays, func(ctx workflow.Context, a SupplyHolidaysArgs) error {
+		})},
+		{UpdateSupplyHolidays, answeredHandler(s, s.supplyHolidays), answeredValidator(s, func(ctx workflow.Context, a SupplyHolidaysArgs) error {
 			return asRejection(s.checkSupplyHolidays(s.now(ctx), a))
-		}},
-		{UpdateCorrectResult, s.correctResult, func(ctx workflow.Context, a CorrectResultArgs) error {
+		})},
+		{UpdateCorrectResult, answeredHandler(s, s.correctResult), answeredValidator(s, func(ctx workflow.Context, a CorrectResultArgs) error {
 			return asRejection(s.checkCorrectResult(s.now(ctx), a))
-		}},
-		{UpdateResume, s.resume, func(ctx workflow.Context, a ResumeArgs) error {
+		})},
+		{UpdateResume, answeredHandler(s, s.resume), answeredValidator(s, func(ctx workflow.Context, a ResumeArgs) error {
 			return asRejection(s.checkResume(s.now(ctx), a))
-		}},
+		})},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {

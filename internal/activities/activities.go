@@ -71,7 +71,7 @@ func New(st Store, log *slog.Logger) *Activities {
 func (a *Activities) ProjectWindow(ctx context.Context, w workflows.WindowProjection) error {
 	applied, err := a.store.ProjectWindow(ctx, store.WindowInput{
 		WorkflowID: w.WorkflowID, SelectionID: w.SelectionID, Key: w.Key,
-		Window: store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, Extension: w.Extension},
+		Window: store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, OpensWall: w.OpensWall, Extension: w.Extension},
 	}, a.now())
 	if err != nil {
 		return classify(err)
@@ -188,17 +188,22 @@ func classify(err error) error {
 
 // command translates a workflow record into the store's command.
 func command(rec workflows.CommandRecord) (store.Command, error) {
-	payload, err := json.Marshal(rec.Args)
+	// The payload is the arguments' JSON as the history records them, so that their
+	// digest in the audit log can be recomputed from the history.
+	payload, err := rec.Args.Payload()
 	if err != nil {
 		return store.Command{}, fmt.Errorf("encode args: %w", err)
 	}
 	c := store.Command{
 		WorkflowID: rec.WorkflowID, SelectionID: rec.SelectionID, Key: rec.Key, Seq: rec.Seq, Kind: rec.Kind,
 		Actor:  store.Actor{Subject: rec.Actor.Subject, Role: string(rec.Actor.Role)},
-		Reason: rec.Reason, At: rec.At, Stage: string(rec.Stage), Phase: string(rec.Phase),
+		Reason: rec.Reason, At: rec.At, AtWall: rec.AtWall, Stage: string(rec.Stage), Phase: string(rec.Phase),
 		Payload: payload, SnapshotDigest: rec.SnapshotDigest,
 	}
 	c.Target = target(rec)
+	if c.Answer, err = json.Marshal(rec.Answer()); err != nil {
+		return store.Command{}, fmt.Errorf("encode answer: %w", err)
+	}
 	if m := rec.Message; m != nil {
 		c.Message = &store.Text{Code: m.Code, EN: m.EN, ID: m.ID}
 	}
@@ -209,7 +214,7 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 			Entries: make([]store.ResultEntry, len(r.Entries))}
 		for i, e := range r.Entries {
 			sr.Entries[i] = store.ResultEntry{ApplicationID: e.ApplicationID, Outcome: string(e.Outcome),
-				FinalScore: int64(e.FinalScore), Rank: e.Rank, Reason: e.Reason}
+				FinalScore: int64(e.FinalScore), Rank: e.Rank, Reason: e.Reason, CompetencyCategory: string(e.Category)}
 			for _, sc := range e.Scores {
 				sr.Entries[i].Scores = append(sr.Entries[i].Scores, store.ComponentScore{Component: string(sc.Component), Score: int64(sc.Score)})
 			}
@@ -246,26 +251,24 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 		c.Objection = so
 	}
 	if w := rec.Window; w != nil {
-		c.Window = &store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, Extension: w.Extension}
+		c.Window = &store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, OpensWall: w.OpensWall, Extension: w.Extension}
 	}
 	switch rec.Kind {
 	case workflows.CmdDeclareConflict:
-		var args workflows.DeclareConflictArgs
-		if err := json.Unmarshal(payload, &args); err != nil {
-			return store.Command{}, fmt.Errorf("decode %s args: %w", rec.Kind, err)
+		args := rec.Args.DeclareConflict
+		if args == nil {
+			return store.Command{}, fmt.Errorf("%s without its arguments", rec.Kind)
 		}
 		for _, id := range args.ApplicationIDs {
 			c.Conflicts = append(c.Conflicts, store.Conflict{MemberID: rec.Actor.Subject, ApplicationID: id,
-				Reason: args.Reason, DeclaredBy: rec.Actor.Subject})
+				Relationship: args.Relationship, Reason: args.Reason, DeclaredBy: rec.Actor.Subject})
 		}
 	case workflows.CmdAppoint:
-		var args workflows.AppointArgs
-		if err := json.Unmarshal(payload, &args); err != nil {
-			return store.Command{}, fmt.Errorf("decode %s args: %w", rec.Kind, err)
+		args := rec.Args.Appoint
+		if args == nil {
+			return store.Command{}, fmt.Errorf("%s without its arguments", rec.Kind)
 		}
-		// The appointing official's decision is identified by its decree reference, which
-		// the API sends as the appointing official field.
-		c.Appointment = &store.Appointment{ApplicationID: args.ApplicationID, PPKDecreeRef: args.AppointingOfficial,
+		c.Appointment = &store.Appointment{ApplicationID: args.ApplicationID, PPKDecreeRef: args.PPKDecreeRef,
 			OversightRecommendationRef: args.OversightRecommendationRef}
 	case workflows.CmdCancel, workflows.EvtPostponed:
 		c.CancelReason = rec.Reason

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -128,7 +129,7 @@ func TestApplyCommandIdempotent(t *testing.T) {
 	at := t0.Add(300 * time.Hour)
 	rec := workflows.CommandRecord{
 		WorkflowID: wfID, SelectionID: selID, Key: "advance-req-1", Seq: 3, Kind: workflows.CmdAdvance, Actor: chair,
-		Reason: args.Reason, At: at, Stage: workflows.StageAdministrativeScreening, Phase: workflows.PhaseObjections, Args: args,
+		Reason: args.Reason, At: at, Stage: workflows.StageAdministrativeScreening, Phase: workflows.PhaseObjections, Args: workflows.CommandArgs{Advance: &args},
 		Applications: []workflows.ApplicationChange{
 			{ApplicationID: f.apps[0], State: workflows.AppEliminated, Stage: workflows.StageAdministrativeScreening, Reason: "no LHKPN"},
 			{ApplicationID: f.apps[1], State: workflows.AppInProgress, Stage: workflows.StageAdministrativeScreening},
@@ -181,6 +182,23 @@ func TestApplyCommandIdempotent(t *testing.T) {
 	if rep, err := f.st.VerifyChain(ctx, selID); err != nil || !rep.OK {
 		t.Fatalf("chain = %+v, %v", rep, err)
 	}
+	// The ledger answers a retry in any run of the workflow: the digest the API computes from
+	// the typed arguments it sends, and the update's answer.
+	led, err := f.st.CommandAnswer(ctx, wfID, rec.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDigest, err := store.PayloadDigest(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer workflows.UpdateResult
+	if err := json.Unmarshal(led.Answer, &answer); err != nil {
+		t.Fatal(err)
+	}
+	if led.ArgsSHA256 != wantDigest || answer != rec.Answer() || answer.Seq != 3 || answer.Phase != workflows.PhaseObjections {
+		t.Fatalf("ledger = %s %s, want %s %+v", led.ArgsSHA256, led.Answer, wantDigest, rec.Answer())
+	}
 }
 
 func TestApplyCommandKinds(t *testing.T) {
@@ -191,15 +209,29 @@ func TestApplyCommandKinds(t *testing.T) {
 	at := t0.Add(400 * time.Hour)
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "conflict-req-1", Seq: 1,
 		Kind: workflows.CmdDeclareConflict, Actor: member, Reason: "sepupu", At: at, Stage: workflows.StageInterview, Phase: workflows.PhaseOpen,
-		Args: workflows.DeclareConflictArgs{Actor: member, ApplicationIDs: []string{f.apps[0], f.apps[2]}, Reason: "sepupu"}})
-	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "appoint-req-1", Seq: 2,
+		Args: workflows.CommandArgs{DeclareConflict: &workflows.DeclareConflictArgs{Actor: member, ApplicationIDs: []string{f.apps[0], f.apps[2]}, Relationship: "sepupu", Reason: "dari pihak ibu"}}})
+	// A competency result carries each assessment-center category to the store; the
+	// stage's opening is kept on both clocks.
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "advance-req-1", Seq: 2,
+		Kind: workflows.CmdAdvance, Actor: member, At: at.Add(30 * time.Minute), AtWall: at.Add(-time.Hour), Stage: workflows.StageCompetencyTest, Phase: workflows.PhaseObjections,
+		Args: workflows.CommandArgs{Advance: &workflows.AdvanceArgs{Actor: member, Stage: workflows.StageCompetencyTest}},
+		Result: &workflows.StageResult{Stage: workflows.StageCompetencyTest, Revision: 1, PublishedAt: at.Add(30 * time.Minute),
+			Entries: []workflows.ResultEntry{{ApplicationID: f.apps[1], Outcome: workflows.OutcomePass, Category: workflows.CategoryStillMeets}}}})
+	if app, err := f.st.GetApplication(ctx, selID, f.apps[1]); err != nil || len(app.Results) != 1 ||
+		app.Results[0].CompetencyCategory != string(workflows.CategoryStillMeets) {
+		t.Fatalf("competency result = %+v, %v", app.Results, err)
+	}
+	if sel, err := f.st.GetSelection(ctx, selID); err != nil || !sel.StageOpenWallTime.Equal(at.Add(-time.Hour)) {
+		t.Fatalf("stage opened at %s (wall %s), %v", sel.StageOpenTime, sel.StageOpenWallTime, err)
+	}
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "appoint-req-1", Seq: 3,
 		Kind: workflows.CmdAppoint, Actor: adminActor, At: at.Add(time.Hour), Stage: workflows.StageClosed,
-		Args:         workflows.AppointArgs{Actor: adminActor, ApplicationID: f.apps[1], AppointingOfficial: "SK Walikota 1/2026", OversightRecommendationRef: "BKN-7"},
+		Args:         workflows.CommandArgs{Appoint: &workflows.AppointArgs{Actor: adminActor, ApplicationID: f.apps[1], PPKDecreeRef: "SK Walikota 1/2026", OversightRecommendationRef: "BKN-7"}},
 		Applications: []workflows.ApplicationChange{{ApplicationID: f.apps[1], State: workflows.AppAppointed, Rank: 1}}})
 	// A resume request changes nothing but the audit trail.
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "resume-req-1", Seq: 3,
 		Kind: workflows.CmdResume, Actor: adminActor, Reason: "basis data dipulihkan", At: at.Add(2 * time.Hour), Stage: workflows.StageClosed,
-		Args: workflows.ResumeArgs{Actor: adminActor, Reason: "basis data dipulihkan"}})
+		Args: workflows.CommandArgs{Resume: &workflows.ResumeArgs{Actor: adminActor, Reason: "basis data dipulihkan"}}})
 	if p := f.acts.ProjectBlocked(ctx, workflows.BlockedProjection{WorkflowID: wfID, SelectionID: selID,
 		Blocked: &workflows.Blocked{Reason: workflows.BlockedStoreUnavailable, Step: workflows.StepOpenNextStage, Since: at, Attempts: 2}}); p != nil {
 		t.Fatal(p)
@@ -208,7 +240,8 @@ func TestApplyCommandKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sel.Conflicts) != 2 || sel.Conflicts[0].MemberID != "m1" || sel.AppointedApplication != f.apps[1] ||
+	if len(sel.Conflicts) != 2 || sel.Conflicts[0].MemberID != "m1" || sel.Conflicts[0].Relationship != "sepupu" || sel.Conflicts[0].Reason != "dari pihak ibu" ||
+		sel.AppointedApplication != f.apps[1] ||
 		sel.PPKDecreeRef != "SK Walikota 1/2026" || sel.OversightRecommendationRef != "BKN-7" || sel.Stage != string(workflows.StageClosed) ||
 		sel.AuditSeq < 4 || sel.Blocked == nil || sel.Blocked.Reason != string(workflows.BlockedStoreUnavailable) || sel.Blocked.Attempts != 2 {
 		t.Fatalf("selection = %+v", sel)
@@ -219,7 +252,7 @@ func TestNonRetryableErrors(t *testing.T) {
 	f := setup(t)
 	good := workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "cancel-req-1", Seq: 1, Kind: workflows.CmdCancel,
 		Actor: workflows.Actor{Subject: "admin", Role: workflows.RoleAdmin}, Reason: "budget", At: t0.Add(time.Hour),
-		Stage: workflows.StageCancelled, Args: workflows.CancelArgs{Reason: "budget"}}
+		Stage: workflows.StageCancelled, Args: workflows.CommandArgs{Cancel: &workflows.CancelArgs{Reason: "budget"}}}
 	f.run(t, f.acts.ApplyCommand, good)
 	tests := []struct {
 		name string
@@ -227,7 +260,11 @@ func TestNonRetryableErrors(t *testing.T) {
 		want string
 	}{
 		{"no key", func() workflows.CommandRecord { r := good; r.Key = ""; return r }, ErrTypeInvalidRecord},
-		{"key reused for other args", func() workflows.CommandRecord { r := good; r.Args = workflows.CancelArgs{Reason: "other"}; return r }, ErrTypeKeyReused},
+		{"key reused for other args", func() workflows.CommandRecord {
+			r := good
+			r.Args = workflows.CommandArgs{Cancel: &workflows.CancelArgs{Reason: "other"}}
+			return r
+		}, ErrTypeKeyReused},
 		{"unknown selection", func() workflows.CommandRecord { r := good; r.SelectionID, r.Key = "other-sel", "k2"; return r }, ErrTypeRowMissing},
 		{"unknown application", func() workflows.CommandRecord {
 			r := good
@@ -316,7 +353,7 @@ func TestCorrectionNotifiesWithTheNewDeadline(t *testing.T) {
 		ID: "Ketua panitia seleksi memperbaiki hasil (revisi 2). Sanggah dapat diajukan sampai akhir hari 2026-03-20 (WIB)."}
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "correct-req-1", Seq: 4,
 		Kind: workflows.CmdCorrectResult, Actor: chair, Reason: "umur salah hitung", At: at, Stage: stage, Phase: workflows.PhaseObjections,
-		Args:         args,
+		Args:         workflows.CommandArgs{CorrectResult: &args},
 		Applications: []workflows.ApplicationChange{{ApplicationID: f.apps[0], State: workflows.AppInProgress, Stage: stage, Status: status}},
 		Result: &workflows.StageResult{Stage: stage, Revision: 2, PublishedAt: at, ObjectionDeadline: at.Add(72 * time.Hour),
 			RevisionReason: "umur salah hitung", Entries: []workflows.ResultEntry{{ApplicationID: f.apps[0], Outcome: workflows.OutcomePass}}},

@@ -44,8 +44,13 @@ const (
 	MediaTypeEvents  = "application/vnd.seleksi.audit-events+json"
 	MediaTypeDigests = "application/vnd.seleksi.snapshot-digests+json"
 
-	// SignatureAlgorithm is the only algorithm bundles are signed with.
-	SignatureAlgorithm = "ed25519"
+	// SignatureAlgorithm is the only algorithm bundles are signed with, named as JWS and
+	// JWK name it (RFC 8037): EdDSA, over the Ed25519 curve. The API and manifest.sig use
+	// this one label.
+	SignatureAlgorithm = "EdDSA"
+	// legacySignatureAlgorithm is how manifest.sig named the same algorithm in bundles
+	// written before; they still verify.
+	legacySignatureAlgorithm = "ed25519"
 
 	// maxPartSize bounds what ReadBundle decompresses per file, so that a crafted archive
 	// cannot exhaust memory. Temporal caps one run's history at 50 MB.
@@ -403,7 +408,7 @@ func (b *Bundle) VerifySignature(pub ed25519.PublicKey) error {
 	if b.Signature == nil || len(b.Signature.Value) == 0 {
 		return ErrNoSignature
 	}
-	if b.Signature.Algorithm != SignatureAlgorithm {
+	if b.Signature.Algorithm != SignatureAlgorithm && b.Signature.Algorithm != legacySignatureAlgorithm {
 		return fmt.Errorf("%w %q", ErrUnsupportedSig, b.Signature.Algorithm)
 	}
 	want := KeyFingerprint(pub)

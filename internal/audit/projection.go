@@ -148,7 +148,7 @@ func expectedProjection(facts HistoryFacts, cutoffRun int, cutoffEvent int64, pe
 			continue
 		}
 		steps = append(steps, step{w.Run, w.CompletedEventID, func() {
-			setWindow(sel, w.Window.Opens, w.Window.Closes, w.Window.ClosesWall, w.Window.Extension)
+			setWindow(sel, w.Window.Opens, w.Window.Closes, w.Window.ClosesWall, w.Window.OpensWall, w.Window.Extension)
 			sel["intake_frozen"] = "false"
 		}})
 	}
@@ -215,8 +215,9 @@ func (p *projector) application(id string) map[string]string {
 	}).Columns
 }
 
-func setWindow(sel map[string]string, opens, closes, closesWall time.Time, extension int) {
+func setWindow(sel map[string]string, opens, closes, closesWall, opensWall time.Time, extension int) {
 	sel["window_opens"], sel["window_closes"], sel["window_closes_wall"] = instantText(opens), instantText(closes), instantText(closesWall)
+	sel["window_opens_wall"] = instantText(opensWall)
 	sel["window_extension"] = strconv.Itoa(extension)
 }
 
@@ -226,7 +227,7 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 	at := instantText(rec.At)
 	stage := string(rec.Stage)
 	if stage != sel["stage"] {
-		sel["stage_opened_at"] = at
+		sel["stage_opened_at"], sel["stage_opened_wall"] = at, instantText(rec.AtWall)
 		for _, id := range p.order {
 			a := p.rows[id]
 			if a.Table == tableApplications && storeActive(a.Columns["state"]) && a.Columns["current_stage"] != stage {
@@ -234,11 +235,11 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 			}
 		}
 	} else if sel["stage_opened_at"] == "" {
-		sel["stage_opened_at"] = at
+		sel["stage_opened_at"], sel["stage_opened_wall"] = at, instantText(rec.AtWall)
 	}
 	sel["stage"], sel["phase"] = stage, string(rec.Phase)
 	if w := rec.Window; w != nil {
-		setWindow(sel, w.Opens, w.Closes, w.ClosesWall, w.Extension)
+		setWindow(sel, w.Opens, w.Closes, w.ClosesWall, w.OpensWall, w.Extension)
 	}
 	if rec.SnapshotDigest != "" {
 		sel["snapshot_digest"] = rec.SnapshotDigest
@@ -248,7 +249,7 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 		var args workflows.AppointArgs
 		if json.Unmarshal(r.Args, &args) == nil {
 			sel["appointed_application"], sel["ppk_decree_ref"], sel["oversight_recommendation_ref"] =
-				args.ApplicationID, args.AppointingOfficial, args.OversightRecommendationRef
+				args.ApplicationID, args.PPKDecreeRef, args.OversightRecommendationRef
 		}
 	case workflows.CmdCancel, workflows.EvtPostponed:
 		if rec.Reason != "" {
@@ -323,6 +324,7 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 			p.row(tableApplicationResults, e.ApplicationID+"/"+string(res.Stage), nil).Columns = map[string]string{
 				"revision": strconv.Itoa(res.Revision), "outcome": string(e.Outcome), "scores": jsonText(scores),
 				"final_score": strconv.FormatInt(int64(e.FinalScore), 10), "rank": strconv.Itoa(e.Rank), "reason": e.Reason, "published_at": pub,
+				"competency_category": string(e.Category),
 			}
 		}
 	}

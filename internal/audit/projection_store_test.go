@@ -434,7 +434,7 @@ func dollarPlaceholders(q string) string {
 
 func kindOf(col string) string {
 	switch {
-	case strings.HasSuffix(col, "_at"), col == "window_opens", col == "window_closes", col == "window_closes_wall", col == "objection_deadline":
+	case strings.HasSuffix(col, "_at"), strings.HasSuffix(col, "_wall"), col == "window_opens", col == "window_closes", col == "objection_deadline":
 		return "time"
 	case col == "intake_frozen", col == "scores_published":
 		return "bool"

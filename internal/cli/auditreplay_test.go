@@ -226,7 +226,9 @@ func TestAuditReplay(t *testing.T) {
 		{"good bundle with the key", []string{files["happy"], "--key", key}, ExitOK,
 			[]string{"Result        ok", "verified with --key", "Rebuilt stage", "STAGE_CLOSED", "APPLICATION_STATE_APPOINTED", "82.00"}, []string{"NOT OK", "NOT verified"}},
 		{"good bundle without a key is not verified", []string{files["happy"]}, ExitVerification,
-			[]string{"NOT verified: no --key", audit.KeyFingerprint(auditTestKey("server").Public().(ed25519.PublicKey)), "STAGE_CLOSED"}, nil},
+			[]string{"NOT verified: no --key", audit.KeyFingerprint(auditTestKey("server").Public().(ed25519.PublicKey)), "STAGE_CLOSED",
+				"NOT OK: the signature was not checked (no --key), nothing else was found", "seleksictl audit key > key.pem", "--key key.pem"},
+			[]string{"0 finding(s)"}},
 		{"cancelled selection", []string{files["cancelled"], "--key", key}, ExitOK, []string{"STAGE_CANCELLED"}, nil},
 		{"bundle with the published results", []string{files["projection"], "--key", key}, ExitOK, []string{"Result        ok"}, []string{"NOT OK"}},
 		{"a published score changed in the store", []string{files["score"], "--key", key}, ExitVerification,
@@ -236,7 +238,7 @@ func TestAuditReplay(t *testing.T) {
 		{"one byte of a history changed", []string{files["tampered"], "--key", key}, ExitVerification,
 			[]string{audit.KindPartDigestMismatch, histPart, "1 problem(s)"}, nil},
 		{"one byte changed, without a key", []string{files["tampered"]}, ExitVerification,
-			[]string{audit.KindPartDigestMismatch, histPart}, nil},
+			[]string{audit.KindPartDigestMismatch, histPart, "the signature was not checked (no --key)"}, nil},
 		{"plain history", []string{files["history"]}, ExitOK,
 			[]string{"(history)", "Rebuilt stage  STAGE_CLOSED", "app-0005"}, []string{"Signature"}},
 		{"non-deterministic history", []string{files["nondet"]}, ExitVerification,
@@ -453,7 +455,7 @@ func signedExport(t *testing.T, scenario string) *seleksiv1.ExportBundle {
 	}
 	out := &seleksiv1.ExportBundle{
 		Manifest: b.ManifestJSON, Signature: b.Signature.Value,
-		SignatureAlgorithm: "Ed25519", KeyId: b.Manifest.KeyFingerprint,
+		SignatureAlgorithm: "EdDSA", KeyId: b.Manifest.KeyFingerprint,
 	}
 	for _, p := range b.Manifest.Parts {
 		for _, q := range b.Parts {

@@ -219,7 +219,7 @@ func testBundle(corrupt bool) *seleksiv1.ExportBundle {
 			{Name: "audit-events.jsonl", Content: events, Sha256: sha256Hex(events)},
 			{Name: "history.json", Content: history, Sha256: historySum},
 		},
-		SignatureAlgorithm: "Ed25519", KeyId: "key-1",
+		SignatureAlgorithm: "EdDSA", KeyId: "key-1",
 	}
 }
 
@@ -233,7 +233,7 @@ func (f *fakeAudit) VerifySelection(ctx context.Context, req *seleksiv1.VerifySe
 
 func (f *fakeAudit) GetSigningKey(ctx context.Context, req *seleksiv1.GetSigningKeyRequest) (*seleksiv1.GetSigningKeyResponse, error) {
 	return answer(ctx, f.r, req, &seleksiv1.GetSigningKeyResponse{
-		KeyId: "key-1", Algorithm: "Ed25519", PublicKeyPem: "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
+		KeyId: "key-1", Algorithm: "EdDSA", PublicKeyPem: "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
 	})
 }
 

@@ -382,6 +382,13 @@ func (inv *invocation) selectionTable(t *table, s *seleksiv1.Selection) {
 	if s.GetStage() == seleksiv1.Stage_STAGE_SCHEDULED {
 		t.field("Announcement opens", fmtTime(s.GetAnnouncementOpenTime()))
 	}
+	if s.GetTimeScale() > 1 {
+		// On a compressed time scale the times above are selection time; these are when it
+		// happens on the clock on the wall.
+		t.field("Time scale", strconv.FormatFloat(s.GetTimeScale(), 'f', -1, 64)+"x")
+		t.field("Opened (wall clock)", fmtTime(s.GetStageOpenWallTime()))
+		t.field("Closes (wall clock)", fmtTime(s.GetStageCloseWallTime()))
+	}
 	if c := s.GetApplicationCounts(); c != nil {
 		t.row("Applications", fmt.Sprintf("%d total: %d submitted, %d in progress, %d eliminated, %d withdrawn, %d decided",
 			c.GetTotal(), c.GetSubmitted(), c.GetInProgress(), c.GetEliminated(), c.GetWithdrawn(), c.GetDecided()))

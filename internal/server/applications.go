@@ -34,7 +34,7 @@ func NewApplicationServer(st Store, wf Workflows, logger *slog.Logger, now func(
 	if now == nil {
 		now = time.Now
 	}
-	return &ApplicationServer{store: st, cmd: commander{wf: wf, logger: logger}, now: now}
+	return &ApplicationServer{store: st, cmd: commander{wf: wf, ledger: st, logger: logger}, now: now}
 }
 
 var msgWindowClosed = i18n.Text{
@@ -113,10 +113,13 @@ func (s *ApplicationServer) GetApplication(ctx context.Context, req *seleksiv1.G
 }
 
 // ListApplications lists a selection's applications for the committee, secretariat and
-// auditors.
+// auditors; a candidate gets only their own.
 func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1.ListApplicationsRequest) (*seleksiv1.ListApplicationsResponse, error) {
-	page, err := s.store.ListApplications(ctx, segment(req.GetParent(), 0), store.ListOptions{
-		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()})
+	opts := store.ListOptions{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
+	if p := principal(ctx); p.Role == auth.RoleCandidate {
+		opts.Owner = p.Subject
+	}
+	page, err := s.store.ListApplications(ctx, segment(req.GetParent(), 0), opts)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
@@ -247,9 +250,7 @@ func (s *ApplicationServer) AnswerObjection(ctx context.Context, req *seleksiv1.
 	}
 	out := &seleksiv1.AnswerObjectionResponse{Objection: objectionView(o)}
 	if req.GetAccepted() {
-		if r, err := s.store.GetStageResult(ctx, selID, stage, 0); err == nil {
-			out.RepublishedResult = stageResultView(r, nil)
-		}
+		out.RepublishedResult = resultOfCommand(ctx, s.store, s.cmd.logger, selID, stage)
 	}
 	return out, nil
 }

@@ -156,14 +156,14 @@ func (s *AuditServer) GetSigningKey(ctx context.Context, _ *seleksiv1.GetSigning
 	kid := audit.KeyFingerprint(s.pub)
 	jwk, err := json.Marshal(map[string]string{
 		"kty": "OKP", "crv": "Ed25519", "x": base64.RawURLEncoding.EncodeToString(s.pub),
-		"alg": "EdDSA", "use": "sig", "kid": kid,
+		"alg": audit.SignatureAlgorithm, "use": "sig", "kid": kid,
 	})
 	if err != nil {
 		return nil, s.internalError(ctx, fmt.Errorf("encode the signing key: %w", err))
 	}
 	return &seleksiv1.GetSigningKeyResponse{
 		KeyId:        kid,
-		Algorithm:    "EdDSA",
+		Algorithm:    audit.SignatureAlgorithm,
 		PublicKeyPem: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
 		Jwk:          string(jwk),
 	}, nil
@@ -534,8 +534,9 @@ func (s *AuditServer) historyError(ctx context.Context, err error) error {
 	return commander{logger: s.logger}.workflowError(ctx, "read history", err)
 }
 
-// bundleAlgorithm names the bundle signature in the API, as the proto's documentation does.
-const bundleAlgorithm = "Ed25519"
+// bundleAlgorithm names the bundle signature in the API: the same label as the signing key's
+// algorithm and the JWK's alg.
+const bundleAlgorithm = audit.SignatureAlgorithm
 
 // signed writes the evidence as a signed bundle and reads it back, so that the API returns,
 // and verification checks, exactly the bytes an archive would hold.

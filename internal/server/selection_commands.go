@@ -33,9 +33,7 @@ func (s *SelectionServer) AdvanceSelection(ctx context.Context, req *seleksiv1.A
 		return nil, err
 	}
 	out := &seleksiv1.AdvanceSelectionResponse{Selection: sel}
-	if r, err := s.store.GetStageResult(ctx, id, string(stage), 0); err == nil {
-		out.PublishedResult = stageResultView(r, nil)
-	}
+	out.PublishedResult = resultOfCommand(ctx, s.store, s.cmd.logger, id, string(stage))
 	return out, nil
 }
 
@@ -116,12 +114,8 @@ func (s *SelectionServer) DeclareConflict(ctx context.Context, req *seleksiv1.De
 	}
 	id := segment(req.GetName(), 0)
 	appID := segment(req.GetApplication(), 1)
-	reason := req.GetRelationship()
-	if r := req.GetReason(); r != "" {
-		reason += ": " + r
-	}
 	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateDeclareConflict, workflows.DeclareConflictArgs{
-		Actor: actorOf(p), ApplicationIDs: []string{appID}, Reason: reason}); err != nil {
+		Actor: actorOf(p), ApplicationIDs: []string{appID}, Relationship: req.GetRelationship(), Reason: req.GetReason()}); err != nil {
 		return nil, err
 	}
 	sel, err := s.store.GetSelection(ctx, id)
@@ -155,9 +149,7 @@ func (s *SelectionServer) DecideSelection(ctx context.Context, req *seleksiv1.De
 		return nil, err
 	}
 	out := &seleksiv1.DecideSelectionResponse{Selection: sel}
-	if r, err := s.store.GetStageResult(ctx, id, string(workflows.StageCommitteeDecision), 0); err == nil {
-		out.PublishedResult = stageResultView(r, nil)
-	}
+	out.PublishedResult = resultOfCommand(ctx, s.store, s.cmd.logger, id, string(workflows.StageCommitteeDecision))
 	return out, nil
 }
 
@@ -166,7 +158,7 @@ func (s *SelectionServer) AppointCandidate(ctx context.Context, req *seleksiv1.A
 	id := segment(req.GetName(), 0)
 	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateAppoint, workflows.AppointArgs{
 		Actor: actorOf(principal(ctx)), ApplicationID: segment(req.GetApplication(), 1),
-		AppointingOfficial: req.GetPpkDecreeRef(), OversightRecommendationRef: req.GetOversightRecommendationRef(),
+		PPKDecreeRef: req.GetPpkDecreeRef(), OversightRecommendationRef: req.GetOversightRecommendationRef(),
 		Reason: req.GetReason()}); err != nil {
 		return nil, err
 	}

@@ -39,6 +39,7 @@ type Store interface {
 	GetObjection(ctx context.Context, selectionID, id string) (store.Objection, error)
 	WithdrawBeforeClose(ctx context.Context, in store.WithdrawInput) (store.Application, error)
 	MarkWorkflowStarted(ctx context.Context, selectionID string, at time.Time) error
+	Ledger
 }
 
 // SelectionOptions configure the selection handlers.
@@ -66,7 +67,7 @@ func NewSelectionServer(st Store, wf Workflows, logger *slog.Logger, opts Select
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &SelectionServer{store: st, cmd: commander{wf: wf, logger: logger}, opts: opts}
+	return &SelectionServer{store: st, cmd: commander{wf: wf, ledger: st, logger: logger}, opts: opts}
 }
 
 var (
@@ -78,6 +79,7 @@ var (
 
 // storeError maps the store's typed errors to statuses; other errors are logged and hidden.
 func storeError(ctx context.Context, logger *slog.Logger, err error) error {
+	var opt *store.OptionError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return localizedError(ctx, codes.NotFound, msgNotFound)
@@ -85,6 +87,8 @@ func storeError(ctx context.Context, logger *slog.Logger, err error) error {
 		return localizedError(ctx, codes.AlreadyExists, msgConflict)
 	case errors.Is(err, store.ErrFailedPrecondition):
 		return localizedError(ctx, codes.FailedPrecondition, msgPrecondition)
+	case errors.As(err, &opt):
+		return listOptionError(ctx, opt)
 	case errors.Is(err, store.ErrInvalidArgument):
 		return localizedError(ctx, codes.InvalidArgument, msgInvalid, &errdetails.BadRequest{
 			// The store's own words are for the log, not for clients.
@@ -283,13 +287,9 @@ func (s *SelectionServer) ListSelections(ctx context.Context, req *seleksiv1.Lis
 // GetStageResult returns a published stage result, the latest revision unless asked.
 func (s *SelectionServer) GetStageResult(ctx context.Context, req *seleksiv1.GetStageResultRequest) (*seleksiv1.GetStageResultResponse, error) {
 	id := segment(req.GetName(), 0)
-	r, err := s.store.GetStageResult(ctx, id, stageFromSlug(segment(req.GetName(), 1)), int(req.GetRevision()))
+	r, err := publishedResult(ctx, s.store, id, stageFromSlug(segment(req.GetName(), 1)), int(req.GetRevision()))
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	names, err := s.store.CandidateNames(ctx, id)
-	if err != nil {
-		return nil, storeError(ctx, s.cmd.logger, err)
-	}
-	return &seleksiv1.GetStageResultResponse{Result: stageResultView(r, names)}, nil
+	return &seleksiv1.GetStageResultResponse{Result: r}, nil
 }

@@ -178,7 +178,7 @@ func (s *Store) GetApplication(ctx context.Context, selectionID, id string) (App
 	}
 	for _, r := range results {
 		ar := ApplicationResult{Stage: r.Stage, Revision: r.Revision, Outcome: r.Outcome, FinalScore: r.FinalScore,
-			Rank: r.Rank, Reason: r.Reason, PublishTime: r.PublishedAt.UTC()}
+			Rank: r.Rank, Reason: r.Reason, PublishTime: r.PublishedAt.UTC(), CompetencyCategory: r.CompetencyCategory}
 		if err := json.Unmarshal([]byte(r.Scores), &ar.Scores); err != nil {
 			return Application{}, fmt.Errorf("%s: decode scores: %w", op, err)
 		}
@@ -189,11 +189,12 @@ func (s *Store) GetApplication(ctx context.Context, selectionID, id string) (App
 
 // ListApplications lists a selection's applications with their candidates' data (stage
 // results are left out; GetApplication has them). The filter accepts `state = X` and
-// `stage = X` joined by AND; order_by accepts submit_time (the default) and name (the ID),
-// each optionally "desc".
+// `stage = X` joined by AND; order_by accepts submit_time (the default), final_score,
+// candidate.full_name and name (the ID), each optionally "desc". opts.Owner keeps one
+// candidate's own applications.
 func (s *Store) ListApplications(ctx context.Context, selectionID string, opts ListOptions) (Page[Application], error) {
 	op := fmt.Sprintf("store: list applications of selection %q", selectionID)
-	q, err := s.newListQuery("applications:"+selectionID, opts, applicationFields, applicationOrders, "submit_time")
+	q, err := s.newListQuery("applications:"+selectionID+"/"+opts.Owner, opts, applicationFields, applicationOrders, "submit_time")
 	if err != nil {
 		return Page[Application]{}, fmt.Errorf("%s: %w", op, err)
 	}
@@ -203,20 +204,46 @@ func (s *Store) ListApplications(ctx context.Context, selectionID string, opts L
 		}
 	}
 	base := s.db.WithContext(ctx).Model(&applicationRow{}).Where("selection_id = ?", selectionID)
-	rows, next, total, err := runList(q, base, func(r *applicationRow) []any {
-		if len(q.order.columns) == 1 {
-			return []any{r.ID}
+	if opts.Owner != "" {
+		base = base.Where("owner = ?", opts.Owner)
+	}
+	// The page token of the candidate.full_name order needs the last row's name, which lives
+	// in the candidates table.
+	sortName := "''"
+	if q.order.columns[0] == candidateName {
+		sortName = candidateName
+	}
+	q.selects = "applications.*, " + sortName + " AS sort_name"
+	listed, next, total, err := runList(q, base, func(r *applicationListRow) []any {
+		switch q.order.columns[0] {
+		case "id":
+			return []any{r.Row.ID}
+		case "final_score":
+			return []any{r.Row.FinalScore, r.Row.ID}
+		case candidateName:
+			return []any{r.SortName, r.Row.ID}
 		}
-		return []any{r.SubmittedAt, r.ID}
+		return []any{r.Row.SubmittedAt, r.Row.ID}
 	})
 	if err != nil {
 		return Page[Application]{}, fmt.Errorf("%s: %w", op, err)
+	}
+	rows := make([]applicationRow, len(listed))
+	for i := range listed {
+		rows[i] = listed[i].Row
 	}
 	apps, err := s.withCandidates(ctx, rows)
 	if err != nil {
 		return Page[Application]{}, fmt.Errorf("%s: %w", op, err)
 	}
 	return Page[Application]{Items: apps, NextPageToken: next, TotalSize: total}, nil
+}
+
+// applicationListRow is an application row as listed: with its candidate's name when the
+// list is ordered by it.
+type applicationListRow struct {
+	Row      applicationRow `gorm:"embedded"`
+	SortName string
 }
 
 // withCandidates converts rows and attaches their candidates' data, read in one query.

@@ -35,6 +35,42 @@ func checkProcessed(tx *gorm.DB, workflowID, key, fingerprint string) (bool, err
 	return true, nil
 }
 
+// PayloadDigest is the digest the ledger keeps of a command's arguments: the SHA-256 of their
+// canonical JSON, so that the API computes the same digest from the arguments it sends as the
+// store from the arguments the workflow recorded, whatever their key order or Go type.
+func PayloadDigest(args any) (string, error) {
+	sum, _, err := digestJSON(args)
+	return sum, err
+}
+
+// CommandAnswer is what the ledger keeps of an applied command for its caller.
+type CommandAnswer struct {
+	Kind string
+	// ArgsSHA256 is PayloadDigest of the command's arguments; empty in rows written before
+	// the ledger kept it.
+	ArgsSHA256 string
+	// Answer is the answer the caller got (JSON); empty when ArgsSHA256 is.
+	Answer json.RawMessage
+}
+
+// CommandAnswer returns what the ledger holds for (workflowID, key): the command applied with
+// that idempotency key in any run of the workflow. ErrNotFound when none was applied.
+func (s *Store) CommandAnswer(ctx context.Context, workflowID, key string) (CommandAnswer, error) {
+	var p processedRow
+	err := s.db.WithContext(ctx).Take(&p, "workflow_id = ? AND command_key = ?", workflowID, key).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return CommandAnswer{}, fmt.Errorf("store: command %q of workflow %q: %w", key, workflowID, ErrNotFound)
+	case err != nil:
+		return CommandAnswer{}, fmt.Errorf("store: command %q of workflow %q: %w", key, workflowID, err)
+	}
+	a := CommandAnswer{Kind: p.Kind, ArgsSHA256: p.ArgsSHA256}
+	if p.Answer != "" {
+		a.Answer = json.RawMessage(p.Answer)
+	}
+	return a, nil
+}
+
 func markProcessed(tx *gorm.DB, p processedRow) error {
 	if err := tx.Create(&p).Error; err != nil {
 		if isUniqueViolation(err) {
@@ -65,7 +101,7 @@ func (s *Store) ProjectWindow(ctx context.Context, in WindowInput, at time.Time)
 	if w.Opens.IsZero() || w.ClosesWall.IsZero() || !w.Opens.Before(w.ClosesWall) {
 		return false, fmt.Errorf("%s: %w", op, invalid("the window needs an opening before its close"))
 	}
-	fp, _, err := digestJSON(map[string]any{"kind": "ProjectWindow", "window": Window{instant(w.Opens), instant(w.Closes), instant(w.ClosesWall), w.Extension}})
+	fp, _, err := digestJSON(map[string]any{"kind": "ProjectWindow", "window": Window{instant(w.Opens), instant(w.Closes), instant(w.ClosesWall), w.Extension, instant(w.OpensWall)}})
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
@@ -80,7 +116,7 @@ func (s *Store) ProjectWindow(ctx context.Context, in WindowInput, at time.Time)
 			return err
 		}
 		err = tx.Model(&selectionRow{}).Where("id = ?", in.SelectionID).UpdateColumns(map[string]any{
-			"window_opens": nullTime(w.Opens), "window_closes": nullTime(w.Closes), "window_closes_wall": nullTime(w.ClosesWall),
+			"window_opens": nullTime(w.Opens), "window_closes": nullTime(w.Closes), "window_closes_wall": nullTime(w.ClosesWall), "window_opens_wall": nullTime(w.OpensWall),
 			"window_extension": w.Extension, "intake_frozen": false, "version": gorm.Expr("version + 1"), "updated_at": instant(at),
 		}).Error
 		if err != nil {
@@ -203,7 +239,7 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 	if err := checkText(c); err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
-	payloadSHA, _, err := digestJSON(c.Payload)
+	payloadSHA, err := PayloadDigest(c.Payload)
 	if err != nil {
 		return false, fmt.Errorf("%s: payload: %w: %w", op, err, ErrInvalidArgument)
 	}
@@ -263,7 +299,8 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 		}
 		applied = true
 		return markProcessed(tx, processedRow{WorkflowID: c.WorkflowID, CommandKey: c.Key, SelectionID: c.SelectionID,
-			Kind: c.Kind, CommandSeq: c.Seq, PayloadSHA256: fp, AuditSeq: ev.Seq, ProcessedAt: at})
+			Kind: c.Kind, CommandSeq: c.Seq, PayloadSHA256: fp, AuditSeq: ev.Seq, ProcessedAt: at,
+			ArgsSHA256: payloadSHA, Answer: string(c.Answer)})
 	})
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
@@ -278,7 +315,7 @@ func activeStates() []string { return []string{StateSubmitted, StateInProgress, 
 func applySelection(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) error {
 	set := map[string]any{"stage": c.Stage, "phase": c.Phase, "updated_at": at}
 	if c.Stage != sel.Stage {
-		set["stage_opened_at"] = at
+		set["stage_opened_at"], set["stage_opened_wall"] = at, nullTime(c.AtWall)
 		// Applications still in the running are now at the new stage; the changes below
 		// then set those the command itself moved.
 		err := tx.Model(&applicationRow{}).
@@ -288,10 +325,11 @@ func applySelection(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) err
 			return fmt.Errorf("move applications to %s: %w", c.Stage, err)
 		}
 	} else if sel.StageOpenedAt == nil {
-		set["stage_opened_at"] = at
+		set["stage_opened_at"], set["stage_opened_wall"] = at, nullTime(c.AtWall)
 	}
 	if w := c.Window; w != nil {
 		set["window_opens"], set["window_closes"], set["window_closes_wall"] = nullTime(w.Opens), nullTime(w.Closes), nullTime(w.ClosesWall)
+		set["window_opens_wall"] = nullTime(w.OpensWall)
 		set["window_extension"] = w.Extension
 	}
 	if c.SnapshotDigest != "" {
@@ -412,11 +450,11 @@ func applyResult(tx *gorm.DB, selectionID string, r *StageResult) error {
 			}
 			rows[i] = applicationResultRow{SelectionID: selectionID, ApplicationID: e.ApplicationID, Stage: r.Stage,
 				Revision: r.Revision, Outcome: e.Outcome, Scores: string(sb), FinalScore: e.FinalScore, Rank: e.Rank,
-				Reason: e.Reason, PublishedAt: pub}
+				Reason: e.Reason, PublishedAt: pub, CompetencyCategory: e.CompetencyCategory}
 		}
 		err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "selection_id"}, {Name: "application_id"}, {Name: "stage"}},
-			DoUpdates: clause.AssignmentColumns([]string{"revision", "outcome", "scores", "final_score", "rank", "reason", "published_at"}),
+			DoUpdates: clause.AssignmentColumns([]string{"revision", "outcome", "scores", "final_score", "rank", "reason", "published_at", "competency_category"}),
 		}).Create(&rows).Error
 		if err != nil {
 			return fmt.Errorf("application results: %w", err)

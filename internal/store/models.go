@@ -50,6 +50,10 @@ type Window struct {
 	Closes     time.Time `json:"closes"`
 	ClosesWall time.Time `json:"closesWall"`
 	Extension  int       `json:"extension"`
+	// OpensWall is Opens on the wall clock; zero when the workflow did not send it. It is
+	// left out of the projection's fingerprint when zero, so that a retried projection
+	// recorded before it existed is the same projection.
+	OpensWall time.Time `json:"opensWall,omitzero"`
 }
 
 // NewSelection defines a selection. Config is the complete definition as the API received it
@@ -76,18 +80,20 @@ type NewSelection struct {
 
 // Selection is a selection with its projected status.
 type Selection struct {
-	ID                         string
-	WorkflowID                 string
-	PositionTitle              string
-	PositionUnit               string
-	Agency                     string
-	TimeZone                   string
-	Config                     json.RawMessage
-	Committee                  []CommitteeMember
-	Conflicts                  []Conflict
-	Stage                      string
-	Phase                      string
-	StageOpenTime              time.Time
+	ID            string
+	WorkflowID    string
+	PositionTitle string
+	PositionUnit  string
+	Agency        string
+	TimeZone      string
+	Config        json.RawMessage
+	Committee     []CommitteeMember
+	Conflicts     []Conflict
+	Stage         string
+	Phase         string
+	StageOpenTime time.Time
+	// StageOpenWallTime is StageOpenTime on the wall clock; zero when not recorded.
+	StageOpenWallTime          time.Time
 	Window                     Window
 	IntakeFrozen               bool
 	SnapshotDigest             string
@@ -207,6 +213,8 @@ type ResultEntry struct {
 	FinalScore    int64            `json:"finalScore,omitempty"`
 	Rank          int              `json:"rank,omitempty"`
 	Reason        string           `json:"reason,omitempty"`
+	// CompetencyCategory is the assessment center's category; competency test only.
+	CompetencyCategory string `json:"competencyCategory,omitempty"`
 }
 
 // StageResult is one published revision of a stage's result.
@@ -231,6 +239,8 @@ type ApplicationResult struct {
 	Rank        int
 	Reason      string
 	PublishTime time.Time
+	// CompetencyCategory is the assessment center's category; competency test only.
+	CompetencyCategory string
 }
 
 // Objection is an objection (sanggah) against a stage result.
@@ -286,6 +296,8 @@ type Command struct {
 	Reason string
 	// At is the workflow time of the command.
 	At time.Time
+	// AtWall is At on the wall clock (zero when the workflow did not send it).
+	AtWall time.Time
 	// Stage and Phase are where the selection stands after the command.
 	Stage string
 	Phase string
@@ -303,6 +315,10 @@ type Command struct {
 	CancelReason   string
 	// Message describes the event; it becomes the text of the notifications.
 	Message *Text
+	// Answer is what the command's caller is answered (JSON). The ledger keeps it with the
+	// digest of Payload, so that a retried request gets the same answer in every run of the
+	// workflow (see CommandAnswer).
+	Answer json.RawMessage
 }
 
 // WindowInput projects the announcement window; idempotent by (WorkflowID, Key).
@@ -391,7 +407,9 @@ type selectionRow struct {
 	Stage                      string
 	Phase                      string
 	StageOpenedAt              *time.Time
+	StageOpenedWall            *time.Time
 	WindowOpens                *time.Time
+	WindowOpensWall            *time.Time
 	WindowCloses               *time.Time
 	WindowClosesWall           *time.Time
 	WindowExtension            int
@@ -504,6 +522,8 @@ type applicationResultRow struct {
 	Rank          int
 	Reason        string
 	PublishedAt   time.Time
+	// CompetencyCategory is the assessment center's category; competency test only.
+	CompetencyCategory string
 }
 
 func (applicationResultRow) TableName() string { return "application_results" }
@@ -573,6 +593,10 @@ type processedRow struct {
 	PayloadSHA256 string `gorm:"column:payload_sha256"`
 	AuditSeq      int64
 	ProcessedAt   time.Time
+	// ArgsSHA256 and Answer are kept for the caller's retries (see CommandAnswer); empty in
+	// rows written before they existed.
+	ArgsSHA256 string `gorm:"column:args_sha256"`
+	Answer     string
 }
 
 func (processedRow) TableName() string { return "processed_commands" }

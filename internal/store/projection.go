@@ -43,7 +43,7 @@ const (
 func ProjectedTables() []ProjectedTable {
 	return []ProjectedTable{
 		{Table: TableSelections, Key: []string{"id"}, Columns: []string{
-			"workflow_id", "stage", "phase", "stage_opened_at", "window_opens", "window_closes", "window_closes_wall",
+			"workflow_id", "stage", "phase", "stage_opened_at", "stage_opened_wall", "window_opens", "window_opens_wall", "window_closes", "window_closes_wall",
 			"window_extension", "intake_frozen", "snapshot_digest", "appointed_application", "ppk_decree_ref",
 			"oversight_recommendation_ref", "cancel_reason"}},
 		{Table: TableApplications, Key: []string{"id"}, Columns: []string{
@@ -51,7 +51,7 @@ func ProjectedTables() []ProjectedTable {
 		{Table: TableStageResults, Key: []string{"stage", "revision"}, Columns: []string{
 			"published_at", "objection_deadline", "revision_reason", "scores_published", "entries"}},
 		{Table: TableApplicationResults, Key: []string{"application_id", "stage"}, Columns: []string{
-			"revision", "outcome", "scores", "final_score", "rank", "reason", "published_at"}},
+			"revision", "outcome", "scores", "final_score", "rank", "reason", "published_at", "competency_category"}},
 		{Table: TableObjections, Key: []string{"id"}, Columns: []string{
 			"application_id", "stage", "candidate", "reason", "state", "answer", "answered_by", "filed_at", "answered_at", "correction"}},
 		{Table: TableConflicts, Key: []string{"member_id", "application_id"}, Columns: []string{
@@ -144,6 +144,7 @@ func readProjection(db *gorm.DB, selectionID string) ([]ProjectionRow, error) {
 	}
 	out := []ProjectionRow{{Table: TableSelections, Key: sel.ID, Columns: map[string]string{
 		"workflow_id": sel.WorkflowID, "stage": sel.Stage, "phase": sel.Phase, "stage_opened_at": ProjectionValue(sel.StageOpenedAt),
+		"stage_opened_wall": ProjectionValue(sel.StageOpenedWall), "window_opens_wall": ProjectionValue(sel.WindowOpensWall),
 		"window_opens": ProjectionValue(sel.WindowOpens), "window_closes": ProjectionValue(sel.WindowCloses),
 		"window_closes_wall": ProjectionValue(sel.WindowClosesWall), "window_extension": ProjectionValue(sel.WindowExtension),
 		"intake_frozen": ProjectionValue(sel.IntakeFrozen), "snapshot_digest": sel.SnapshotDigest,
@@ -183,7 +184,7 @@ func readProjection(db *gorm.DB, selectionID string) ([]ProjectionRow, error) {
 		out = append(out, ProjectionRow{Table: TableApplicationResults, Key: r.ApplicationID + "/" + r.Stage, Columns: map[string]string{
 			"revision": ProjectionValue(r.Revision), "outcome": r.Outcome, "scores": ProjectionJSON(r.Scores),
 			"final_score": ProjectionValue(r.FinalScore), "rank": ProjectionValue(r.Rank), "reason": r.Reason,
-			"published_at": ProjectionValue(r.PublishedAt),
+			"published_at": ProjectionValue(r.PublishedAt), "competency_category": r.CompetencyCategory,
 		}})
 	}
 	var objections []objectionRow

@@ -149,8 +149,16 @@ func (s *Store) ListSelections(ctx context.Context, opts ListOptions) (Page[Sele
 		return Page[Selection]{}, fmt.Errorf("store: list selections: %w", err)
 	}
 	rows, next, total, err := runList(q, s.db.WithContext(ctx).Model(&selectionRow{}), func(r *selectionRow) []any {
-		if len(q.order.columns) == 1 {
+		switch q.order.columns[0] {
+		case "id":
 			return []any{r.ID}
+		case "position_title":
+			return []any{r.PositionTitle, r.ID}
+		case stageCloses:
+			if r.Stage == StageAnnouncement && r.WindowCloses != nil {
+				return []any{int64(0), *r.WindowCloses, r.ID}
+			}
+			return []any{int64(1), r.CreatedAt, r.ID}
 		}
 		return []any{r.CreatedAt, r.ID}
 	})
@@ -204,9 +212,9 @@ func (r *selectionRow) selection() Selection {
 	return Selection{
 		ID: r.ID, WorkflowID: r.WorkflowID, PositionTitle: r.PositionTitle, PositionUnit: r.PositionUnit,
 		Agency: r.Agency, TimeZone: r.TimeZone, Config: json.RawMessage(r.Config), Stage: r.Stage, Phase: r.Phase,
-		StageOpenTime: fromNull(r.StageOpenedAt),
+		StageOpenTime: fromNull(r.StageOpenedAt), StageOpenWallTime: fromNull(r.StageOpenedWall),
 		Window: Window{Opens: fromNull(r.WindowOpens), Closes: fromNull(r.WindowCloses),
-			ClosesWall: fromNull(r.WindowClosesWall), Extension: r.WindowExtension},
+			ClosesWall: fromNull(r.WindowClosesWall), OpensWall: fromNull(r.WindowOpensWall), Extension: r.WindowExtension},
 		IntakeFrozen: r.IntakeFrozen, SnapshotDigest: r.SnapshotDigest, AppointedApplication: r.AppointedApplication,
 		PPKDecreeRef: r.PPKDecreeRef, OversightRecommendationRef: r.OversightRecommendationRef,
 		CancelReason: r.CancelReason, AuditSeq: r.AuditSeq, AuditHead: r.AuditHead, Version: r.Version,

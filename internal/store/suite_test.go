@@ -140,8 +140,8 @@ func TestPostgresConcurrentMigrate(t *testing.T) {
 	if err != nil || cur != latest {
 		t.Fatalf("version %d of %d, %v", cur, latest, err)
 	}
-	// Each migration is recorded once (plus goose's initial version-0 row). Migration numbers
-	// are handed out ahead of time, so they need not be contiguous: count the files.
+	// Each migration is recorded once (plus goose's initial version-0 row). Versions are the
+	// files' numbers, which may leave gaps while branches merge, so the files are counted.
 	files, err := fs.Glob(migrationFS, "migrations/*.sql")
 	if err != nil {
 		t.Fatal(err)

@@ -91,10 +91,14 @@ type Selection struct {
 	HolidayOverrides []*HolidayOverride `protobuf:"bytes,21,rep,name=holiday_overrides,json=holidayOverrides,proto3" json:"holiday_overrides,omitempty"`
 	// Where the selection stands.
 	Stage Stage `protobuf:"varint,22,opt,name=stage,proto3,enum=seleksi.v1.Stage" json:"stage,omitempty"`
-	// When the current stage opened.
+	// When the current stage opened, in selection time: the clock the legal
+	// calendar and every deadline are counted in. It equals the wall clock
+	// when time_scale is 1; stage_open_wall_time is the same instant on the
+	// wall clock.
 	StageOpenTime *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=stage_open_time,json=stageOpenTime,proto3" json:"stage_open_time,omitempty"`
-	// When the current stage's window closes; empty for stages the committee
-	// closes by advancing.
+	// When the current stage's window closes, in selection time (like
+	// stage_open_time); empty for stages the committee closes by advancing.
+	// stage_close_wall_time is the same instant on the wall clock.
 	StageCloseTime *timestamppb.Timestamp `protobuf:"bytes,24,opt,name=stage_close_time,json=stageCloseTime,proto3" json:"stage_close_time,omitempty"`
 	// How many times the announcement has been extended.
 	ExtensionsUsed uint32 `protobuf:"varint,25,opt,name=extensions_used,json=extensionsUsed,proto3" json:"extensions_used,omitempty"`
@@ -132,8 +136,15 @@ type Selection struct {
 	// announcement when the selection is created. With a time scale it is an
 	// instant of the selection's own clock.
 	AnnouncementOpenTime *timestamppb.Timestamp `protobuf:"bytes,37,opt,name=announcement_open_time,json=announcementOpenTime,proto3" json:"announcement_open_time,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// stage_open_time on the wall clock: when the stage actually opened. It
+	// differs from stage_open_time only when time_scale is above 1; empty when
+	// not recorded (stages opened before it was kept on a scaled selection).
+	StageOpenWallTime *timestamppb.Timestamp `protobuf:"bytes,52,opt,name=stage_open_wall_time,json=stageOpenWallTime,proto3" json:"stage_open_wall_time,omitempty"`
+	// stage_close_time on the wall clock: when the window actually closes, the
+	// instant the API stops accepting applications.
+	StageCloseWallTime *timestamppb.Timestamp `protobuf:"bytes,53,opt,name=stage_close_wall_time,json=stageCloseWallTime,proto3" json:"stage_close_wall_time,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Selection) Reset() {
@@ -428,6 +439,20 @@ func (x *Selection) GetEtag() string {
 func (x *Selection) GetAnnouncementOpenTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.AnnouncementOpenTime
+	}
+	return nil
+}
+
+func (x *Selection) GetStageOpenWallTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StageOpenWallTime
+	}
+	return nil
+}
+
+func (x *Selection) GetStageCloseWallTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StageCloseWallTime
 	}
 	return nil
 }
@@ -1618,7 +1643,10 @@ type ListSelectionsRequest struct {
 	// agency = "Pemerintah Kota Bandung"`.
 	Filter string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Sort order (AIP-132): `create_time desc` (the default), `create_time`,
-	// `stage_close_time` or `position_title`.
+	// `stage_close_time` or `position_title`, each optionally followed by
+	// `desc` or `asc`; ties go by selection name. `stage_close_time` lists the
+	// selections whose announcement is open first, by the window's close, then
+	// the others (whose stages the committee closes) by creation time.
 	OrderBy       string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2454,7 +2482,10 @@ type AppointCandidateRequest struct {
 	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The application the PPK chose, one of the shortlisted ones.
 	Application string `protobuf:"bytes,3,opt,name=application,proto3" json:"application,omitempty"`
-	// Reference of the PPK's appointment decree.
+	// Reference of the PPK's appointment decree, such as `800/123/2026`: it
+	// identifies the appointing official's choice, and is what the selection
+	// records as the appointment (Selection.ppk_decree_ref). The official's
+	// name is not recorded separately.
 	PpkDecreeRef string `protobuf:"bytes,4,opt,name=ppk_decree_ref,json=ppkDecreeRef,proto3" json:"ppk_decree_ref,omitempty"`
 	// Reference number of the oversight body's recommendation.
 	OversightRecommendationRef string `protobuf:"bytes,5,opt,name=oversight_recommendation_ref,json=oversightRecommendationRef,proto3" json:"oversight_recommendation_ref,omitempty"`
@@ -3040,7 +3071,7 @@ var File_seleksi_v1_selection_proto protoreflect.FileDescriptor
 const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\n" +
 	"\x1aseleksi/v1/selection.proto\x12\n" +
-	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\x99\x1a\n" +
+	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\xbf\x1b\n" +
 	"\tSelection\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x124\n" +
 	"\x0eposition_title\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x03\x18\xc8\x01R\rpositionTitle\x122\n" +
@@ -3086,7 +3117,9 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\vupdate_time\x18# \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x17\n" +
 	"\x04etag\x18$ \x01(\tB\x03\xe0A\x03R\x04etag\x12a\n" +
-	"\x16announcement_open_time\x18% \x01(\v2\x1a.google.protobuf.TimestampB\x0f\xbaH\f\xb2\x01\tJ\x05\b\x80\x8a\x8a\x0f@\x01R\x14announcementOpenTime:\xb1\a\xbaH\xad\a\x1aj\n" +
+	"\x16announcement_open_time\x18% \x01(\v2\x1a.google.protobuf.TimestampB\x0f\xbaH\f\xb2\x01\tJ\x05\b\x80\x8a\x8a\x0f@\x01R\x14announcementOpenTime\x12P\n" +
+	"\x14stage_open_wall_time\x184 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x11stageOpenWallTime\x12R\n" +
+	"\x15stage_close_wall_time\x185 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x12stageCloseWallTime:\xb1\a\xbaH\xad\a\x1aj\n" +
 	"\x17selection.committee_odd\x120the committee must have an odd number of members\x1a\x1dsize(this.committee) % 2 == 1\x1a\xaa\x01\n" +
 	"\"selection.committee_internal_share\x124at most 45% of the committee may be internal members\x1aNsize(this.committee.filter(m, m.kind == 1)) * 100 <= size(this.committee) * 45\x1a\x9e\x01\n" +
 	"\"selection.committee_internal_level\x12?internal members must hold a post at least at JPT Pratama level\x1a7this.committee.all(m, m.kind != 1 || m.post_level >= 2)\x1a|\n" +
@@ -3401,75 +3434,77 @@ var file_seleksi_v1_selection_proto_depIdxs = []int32{
 	43, // 15: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
 	43, // 16: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
 	43, // 17: seleksi.v1.Selection.announcement_open_time:type_name -> google.protobuf.Timestamp
-	43, // 18: seleksi.v1.SelectionBlocked.since_time:type_name -> google.protobuf.Timestamp
-	43, // 19: seleksi.v1.SelectionBlocked.next_attempt_time:type_name -> google.protobuf.Timestamp
-	44, // 20: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
-	45, // 21: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
-	46, // 22: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
-	47, // 23: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
-	4,  // 24: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
-	48, // 25: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
-	43, // 26: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
-	0,  // 27: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
-	0,  // 28: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	13, // 29: seleksi.v1.CreateSelectionResponse.announcement_plan:type_name -> seleksi.v1.AnnouncementPlan
-	38, // 30: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
-	43, // 31: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
-	43, // 32: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
-	43, // 33: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
-	0,  // 34: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 35: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
-	42, // 36: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
-	0,  // 37: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	49, // 38: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	42, // 39: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
-	50, // 40: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 41: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
-	42, // 42: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
-	50, // 43: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 44: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
-	49, // 45: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
-	9,  // 46: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
-	10, // 47: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
-	0,  // 48: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	49, // 49: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	0,  // 50: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 51: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 52: seleksi.v1.ResumeSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	49, // 53: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
-	7,  // 54: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
-	0,  // 55: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
-	11, // 56: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
-	14, // 57: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
-	16, // 58: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
-	18, // 59: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
-	20, // 60: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
-	22, // 61: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
-	24, // 62: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
-	26, // 63: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
-	28, // 64: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
-	30, // 65: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
-	32, // 66: seleksi.v1.SelectionService.ResumeSelection:input_type -> seleksi.v1.ResumeSelectionRequest
-	36, // 67: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
-	34, // 68: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
-	12, // 69: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
-	15, // 70: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
-	17, // 71: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
-	19, // 72: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
-	21, // 73: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
-	23, // 74: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
-	25, // 75: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
-	27, // 76: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
-	29, // 77: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
-	31, // 78: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
-	33, // 79: seleksi.v1.SelectionService.ResumeSelection:output_type -> seleksi.v1.ResumeSelectionResponse
-	37, // 80: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
-	35, // 81: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
-	69, // [69:82] is the sub-list for method output_type
-	56, // [56:69] is the sub-list for method input_type
-	56, // [56:56] is the sub-list for extension type_name
-	56, // [56:56] is the sub-list for extension extendee
-	0,  // [0:56] is the sub-list for field type_name
+	43, // 18: seleksi.v1.Selection.stage_open_wall_time:type_name -> google.protobuf.Timestamp
+	43, // 19: seleksi.v1.Selection.stage_close_wall_time:type_name -> google.protobuf.Timestamp
+	43, // 20: seleksi.v1.SelectionBlocked.since_time:type_name -> google.protobuf.Timestamp
+	43, // 21: seleksi.v1.SelectionBlocked.next_attempt_time:type_name -> google.protobuf.Timestamp
+	44, // 22: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
+	45, // 23: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
+	46, // 24: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
+	47, // 25: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
+	4,  // 26: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
+	48, // 27: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
+	43, // 28: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
+	0,  // 29: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
+	0,  // 30: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	13, // 31: seleksi.v1.CreateSelectionResponse.announcement_plan:type_name -> seleksi.v1.AnnouncementPlan
+	38, // 32: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
+	43, // 33: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
+	43, // 34: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
+	43, // 35: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
+	0,  // 36: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 37: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
+	42, // 38: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
+	0,  // 39: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	49, // 40: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	42, // 41: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
+	50, // 42: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 43: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
+	42, // 44: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
+	50, // 45: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 46: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
+	49, // 47: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
+	9,  // 48: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
+	10, // 49: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
+	0,  // 50: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	49, // 51: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	0,  // 52: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 53: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 54: seleksi.v1.ResumeSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	49, // 55: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
+	7,  // 56: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
+	0,  // 57: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
+	11, // 58: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
+	14, // 59: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
+	16, // 60: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
+	18, // 61: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
+	20, // 62: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
+	22, // 63: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
+	24, // 64: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
+	26, // 65: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
+	28, // 66: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
+	30, // 67: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
+	32, // 68: seleksi.v1.SelectionService.ResumeSelection:input_type -> seleksi.v1.ResumeSelectionRequest
+	36, // 69: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
+	34, // 70: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
+	12, // 71: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
+	15, // 72: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
+	17, // 73: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
+	19, // 74: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
+	21, // 75: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
+	23, // 76: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
+	25, // 77: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
+	27, // 78: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
+	29, // 79: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
+	31, // 80: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
+	33, // 81: seleksi.v1.SelectionService.ResumeSelection:output_type -> seleksi.v1.ResumeSelectionResponse
+	37, // 82: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
+	35, // 83: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
+	71, // [71:84] is the sub-list for method output_type
+	58, // [58:71] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_selection_proto_init() }

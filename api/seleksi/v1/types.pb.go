@@ -1127,8 +1127,10 @@ type StageResult struct {
 	// Revision, starting at 1; incremented each time the result is
 	// re-published after an accepted objection.
 	Revision uint32 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
-	// One entry per application that took part in the stage, in ranking order
-	// when the stage has a ranking, otherwise by candidate name.
+	// One entry per application that took part in the stage: the committee
+	// decision lists its shortlist first, by rank; every other entry is in
+	// order of candidate name (then application name). Commands that publish a
+	// result answer with the same entries, names included.
 	Entries []*StageResultEntry `protobuf:"bytes,4,rep,name=entries,proto3" json:"entries,omitempty"`
 	// When this revision was published.
 	PublishTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
@@ -1455,13 +1457,14 @@ const file_seleksi_v1_types_proto_rawDesc = "" +
 	"\x0eROLE_COMMITTEE\x10\x02\x12\x12\n" +
 	"\x0eROLE_CANDIDATE\x10\x03\x12\x10\n" +
 	"\fROLE_AUDITOR\x10\x04\x12\x0f\n" +
-	"\vROLE_SYSTEM\x10\x05B\x80\n" +
-	"\x92A\xc8\t\x12\xb2\b\n" +
-	"\vSeleksi API\x12\x9e\bSeleksi runs the open competitive selection (seleksi terbuka) for senior civil-service posts (JPT Pratama) in Indonesian government agencies: announcement, administrative screening, competency test, interview, the committee's ranked shortlist of three, and the appointing official's choice, with published results per stage, objections (sanggah) and a verifiable audit trail of every decision.\n" +
+	"\vROLE_SYSTEM\x10\x05B\xff\n" +
+	"\x92A\xc7\n" +
+	"\x12\xb1\t\n" +
+	"\vSeleksi API\x12\x9d\tSeleksi runs the open competitive selection (seleksi terbuka) for senior civil-service posts (JPT Pratama) in Indonesian government agencies: announcement, administrative screening, competency test, interview, the committee's ranked shortlist of three, and the appointing official's choice, with published results per stage, objections (sanggah) and a verifiable audit trail of every decision.\n" +
 	"\n" +
 	"Bahasa Indonesia: API untuk seleksi terbuka Jabatan Pimpinan Tinggi Pratama, dari pengumuman sampai penetapan, dengan pengumuman hasil tiap tahap, sanggah dan jejak audit.\n" +
 	"\n" +
-	"Every call except the public ones (the announcement, stage results and the audit signing key) needs an `Authorization: Bearer <JWT>` header. The token's role decides what the caller may do: `admin` (the secretariat), `committee` (members of the selection's committee), `candidate` (own applications only) or `auditor` (reads everything, changes nothing). Every mutating call carries a `request_id`: retrying a call with the same `request_id` applies it once and returns the same result.2\x02v1*\x02\x02\x012\x10application/json:\x10application/jsonZ[\n" +
+	"Every call except the public ones (the announcement, stage results and the audit signing key) needs an `Authorization: Bearer <JWT>` header. The token's role decides what the caller may do: `admin` (the secretariat), `committee` (members of the selection's committee), `candidate` (own applications only) or `auditor` (reads everything, changes nothing). Every mutating call carries a `request_id`: retrying a call with the same `request_id` applies it once and returns the same result, however long after; a `request_id` reused for a different request is refused with ALREADY_EXISTS (reason `REQUEST_ID_REUSED`).2\x02v1*\x02\x02\x012\x10application/json:\x10application/jsonZ[\n" +
 	"Y\n" +
 	"\x06bearer\x12O\b\x02\x12:A JSON Web Token, sent as `Authorization: Bearer <token>`.\x1a\rAuthorization \x02b\f\n" +
 	"\n" +
