@@ -66,6 +66,18 @@ func (a CommandArgs) value() any {
 	return nil
 }
 
+// Received is the argument as the caller sent it, for the records whose argument adds what
+// the command replaced (corrections); nil when it is the argument itself.
+func (a CommandArgs) Received() any {
+	switch {
+	case a.RecordCorrection != nil:
+		return &a.RecordCorrection.RecordResultsArgs
+	case a.CorrectResult != nil:
+		return &a.CorrectResult.CorrectResultArgs
+	}
+	return nil
+}
+
 // IsZero reports that no argument is set (a transition of the workflow's own).
 func (a CommandArgs) IsZero() bool { return a.value() == nil && len(a.raw) == 0 }
 

@@ -194,8 +194,15 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 	if err != nil {
 		return store.Command{}, fmt.Errorf("encode args: %w", err)
 	}
+	var received json.RawMessage
+	if r := rec.Args.Received(); r != nil {
+		if received, err = json.Marshal(r); err != nil {
+			return store.Command{}, fmt.Errorf("encode received args: %w", err)
+		}
+	}
 	c := store.Command{
-		WorkflowID: rec.WorkflowID, SelectionID: rec.SelectionID, Key: rec.Key, Seq: rec.Seq, Kind: rec.Kind,
+		ReceivedArgs: received,
+		WorkflowID:   rec.WorkflowID, SelectionID: rec.SelectionID, Key: rec.Key, Seq: rec.Seq, Kind: rec.Kind,
 		Actor:  store.Actor{Subject: rec.Actor.Subject, Role: string(rec.Actor.Role)},
 		Reason: rec.Reason, At: rec.At, AtWall: rec.AtWall, Stage: string(rec.Stage), Phase: string(rec.Phase),
 		Payload: payload, SnapshotDigest: rec.SnapshotDigest,

@@ -376,6 +376,15 @@ func TestCorrectionNotifiesWithTheNewDeadline(t *testing.T) {
 	if p := string(events.Items[0].Payload); !strings.Contains(p, `"replaced"`) || !strings.Contains(p, "lewat batas usia") {
 		t.Errorf("the audit event does not name the replaced result: %s", p)
 	}
+	// The ledger keeps the digest of the command as the chair sent it, not of the record with
+	// the replaced values, so that a retry of the same request is answered, not refused.
+	sent, err := store.PayloadDigest(args.CorrectResultArgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans, err := f.st.CommandAnswer(ctx, wfID, "correct-req-1"); err != nil || ans.ArgsSHA256 != sent {
+		t.Errorf("ledger digest %q (%v), want the digest of the arguments as sent %q", ans.ArgsSHA256, err, sent)
+	}
 }
 
 // slowStore is a store whose snapshot works until the activity has heartbeated twice.

@@ -243,6 +243,12 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("%s: payload: %w: %w", op, err, ErrInvalidArgument)
 	}
+	argsSHA := payloadSHA
+	if len(c.ReceivedArgs) > 0 {
+		if argsSHA, err = PayloadDigest(c.ReceivedArgs); err != nil {
+			return false, fmt.Errorf("%s: received arguments: %w: %w", op, err, ErrInvalidArgument)
+		}
+	}
 	fp, _, err := digestJSON(map[string]any{"kind": c.Kind, "seq": c.Seq, "payload": payloadSHA})
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
@@ -300,7 +306,7 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 		applied = true
 		return markProcessed(tx, processedRow{WorkflowID: c.WorkflowID, CommandKey: c.Key, SelectionID: c.SelectionID,
 			Kind: c.Kind, CommandSeq: c.Seq, PayloadSHA256: fp, AuditSeq: ev.Seq, ProcessedAt: at,
-			ArgsSHA256: payloadSHA, Answer: string(c.Answer)})
+			ArgsSHA256: argsSHA, Answer: string(c.Answer)})
 	})
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)

@@ -213,8 +213,10 @@ type ResultEntry struct {
 	FinalScore    int64            `json:"finalScore,omitempty"`
 	Rank          int              `json:"rank,omitempty"`
 	Reason        string           `json:"reason,omitempty"`
-	// CompetencyCategory is the assessment center's category; competency test only.
-	CompetencyCategory string `json:"competencyCategory,omitempty"`
+	// CompetencyCategory is the assessment center's category; competency test only. Its JSON
+	// name is the workflow's (workflows.ResultEntry), so the stored entries are the published
+	// ones as the history records them, which verification compares.
+	CompetencyCategory string `json:"category,omitempty"`
 }
 
 // StageResult is one published revision of a stage's result.
@@ -304,7 +306,11 @@ type Command struct {
 	// Target names what the command acts on, for the audit log.
 	Target string
 	// Payload is the command's arguments as JSON; the audit log keeps them with their digest.
-	Payload        json.RawMessage
+	Payload json.RawMessage
+	// ReceivedArgs are the arguments as the caller sent them, when the payload adds to them
+	// (a correction's record names the results it replaced); the ledger keeps their digest,
+	// which is what a retry of the same request is compared with. Empty: the payload.
+	ReceivedArgs   json.RawMessage
 	Applications   []ApplicationChange
 	Result         *StageResult
 	Objection      *Objection
