@@ -29,6 +29,10 @@ type Activities interface {
 	// queues notifications, in one transaction. The update that caused it answers its caller
 	// only after this succeeds.
 	ApplyCommand(ctx context.Context, rec CommandRecord) error
+	// ProjectBlocked records in the store's selection row that the selection is blocked (or,
+	// with a nil Blocked, that it is not any more), so that the API shows it. It is not a
+	// record of the process: it takes no sequence number and no audit event.
+	ProjectBlocked(ctx context.Context, p BlockedProjection) error
 }
 
 // Activity names, equal to the method names of Activities.
@@ -36,7 +40,16 @@ const (
 	ActivityProjectWindow        = "ProjectWindow"
 	ActivitySnapshotApplications = "SnapshotApplications"
 	ActivityApplyCommand         = "ApplyCommand"
+	ActivityProjectBlocked       = "ProjectBlocked"
 )
+
+// BlockedProjection is the blocked state of a selection as the store shows it.
+type BlockedProjection struct {
+	WorkflowID  string `json:"workflowId"`
+	SelectionID string `json:"selectionId"`
+	// Blocked is nil when the selection is no longer blocked.
+	Blocked *Blocked `json:"blocked,omitempty"`
+}
 
 // WindowProjection is the announcement window as the store needs it to accept applications.
 type WindowProjection struct {
@@ -44,12 +57,17 @@ type WindowProjection struct {
 	SelectionID string `json:"selectionId"`
 	// Key is the idempotency key: "window-<n>" for the n-th projection.
 	Key string `json:"key"`
-	// Opens and Closes are selection time; Closes is exclusive (the end of the last working day).
+	// Closes is selection time and exclusive (the end of the last working day). Opens is the
+	// wall-clock instant the window opened, which the API compares the current time with; it
+	// equals the selection time except for a scheduled selection on a compressed time scale.
 	Opens  time.Time `json:"opens"`
 	Closes time.Time `json:"closes"`
 	// ClosesWall is the wall-clock instant of the close. It differs from Closes only when the
 	// selection runs on a compressed time scale; the API compares the current time with it.
 	ClosesWall time.Time `json:"closesWall"`
+	// OpensWall is the wall-clock instant of the opening, so that views give the window in
+	// both clocks (zero in projections made before it was sent).
+	OpensWall time.Time `json:"opensWall,omitzero"`
 	// Extension is 0 for the original window and n for the n-th extension.
 	Extension int `json:"extension"`
 }
@@ -108,6 +126,7 @@ const (
 	CmdFileObjection    = "FileObjection"
 	CmdAnswerObjection  = "AnswerObjection"
 	CmdSupplyHolidays   = "SupplyHolidays"
+	CmdResume           = "ResumeSelection"
 	EvtOpened           = "AnnouncementOpened"
 	EvtExtended         = "AnnouncementExtended"
 	EvtClosed           = "AnnouncementClosed"
@@ -131,13 +150,16 @@ type CommandRecord struct {
 	Actor  Actor     `json:"actor"`
 	Reason string    `json:"reason,omitempty"`
 	At     time.Time `json:"at"`
+	// AtWall is At on the wall clock; it differs from At only under a time scale. Views
+	// give a stage's opening in both clocks from it (zero in records made before it was
+	// sent).
+	AtWall time.Time `json:"atWall,omitzero"`
 	// Stage and Phase are where the selection stands after the command.
 	Stage Stage `json:"stage"`
 	Phase Phase `json:"phase"`
-	// Args is the command's argument as received (one of the *Args types of updates.go), for
-	// the audit log. It travels as JSON; the store decodes it generically (into
-	// json.RawMessage or map[string]any) and digests it.
-	Args any `json:"args,omitempty"`
+	// Args is the command's argument as received, typed by Kind (see CommandArgs), for the
+	// store and the audit log, which digests its JSON.
+	Args CommandArgs `json:"args,omitzero"`
 	// Applications are the applications whose status changed.
 	Applications []ApplicationChange `json:"applications,omitempty"`
 	// Result is set when a stage result is published or re-published.
@@ -192,11 +214,14 @@ type ResultEntry struct {
 	Rank          int              `json:"rank,omitempty"`
 	Reason        string           `json:"reason,omitempty"`
 	ReasonMessage *Message         `json:"reasonMessage,omitempty"`
+	// Category is the assessment center's category; competency test only. It is recorded
+	// for the candidate and the committee, whether or not the selection publishes scores.
+	Category CompetencyCategory `json:"category,omitempty"`
 }
 
-// activityOptions: the store may be briefly unavailable; retrying forever with a capped
-// backoff keeps the command pending rather than losing it, and the caller's update simply
-// takes longer. Errors the store marks non-retryable fail the command.
+// activityOptions are the options of runs recorded before ChangeIDBlocked, which retried a
+// store write forever with a capped backoff (holding the selection's lock meanwhile). Newer
+// runs use selection.storeOptions and selection.snapshotOptions, with bounded budgets.
 func activityOptions(ctx workflow.Context, timeout time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: timeout,

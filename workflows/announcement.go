@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -26,11 +25,16 @@ func (s *selection) openAnnouncement(ctx workflow.Context) error {
 		_, _, err = s.cal().WindowClose(now, w.AnnouncementDays+w.MaxExtensions*w.ExtensionDays)
 	}
 	if err != nil {
+		if s.blocking {
+			// The selection blocks with CalendarNotCovered until supplyHolidays adds the year.
+			return fmt.Errorf("announcement window: %w", err)
+		}
 		m := calendarMessage(err)
 		return temporal.NewApplicationErrorWithOptions(m.String(), InvalidInputType,
 			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{[]Message{m}}})
 	}
 	next := s.st.clone()
+	next.openFromSchedule(now)
 	next.Announcement = Announcement{Opens: now, Closes: closes, LastDay: last}
 	proj := s.projection(next.Announcement)
 	if err := s.projectWindow(ctx, proj); err != nil {
@@ -40,27 +44,31 @@ func (s *selection) openAnnouncement(ctx workflow.Context) error {
 	return s.commit(ctx, next, CommandRecord{Kind: EvtOpened, Actor: systemActor(), Window: &proj, Message: &m})
 }
 
+// projection is what the store shows of the window. The store compares the current (wall)
+// time with the opening, as with the close (ClosesWall); the two clocks differ at the opening
+// only for a scheduled selection on a time scale.
 func (s *selection) projection(a Announcement) WindowProjection {
 	return WindowProjection{
 		WorkflowID:  s.wfID,
 		SelectionID: s.in.SelectionID,
 		Key:         fmt.Sprintf("window-%d", a.Extensions),
-		Opens:       a.Opens,
+		Opens:       s.st.Clock.Wall(a.Opens),
 		Closes:      a.Closes,
 		ClosesWall:  s.st.Clock.Wall(a.Closes),
+		OpensWall:   s.st.Clock.Wall(a.Opens),
 		Extension:   a.Extensions,
 	}
 }
 
 func (s *selection) projectWindow(ctx workflow.Context, p WindowProjection) error {
-	actx := activityOptions(ctx, time.Minute)
+	actx := s.storeOptions(ctx, false)
 	return workflow.ExecuteActivity(actx, ActivityProjectWindow, p).Get(actx, nil)
 }
 
 // closeAnnouncement runs when the window has closed. It holds the lock.
 func (s *selection) closeAnnouncement(ctx workflow.Context) error {
 	a := s.st.Announcement
-	actx := activityOptions(ctx, 5*time.Minute)
+	actx := s.snapshotOptions(ctx)
 	var snap Snapshot
 	err := workflow.ExecuteActivity(actx, ActivitySnapshotApplications, SnapshotRequest{
 		WorkflowID:  s.wfID,

@@ -78,23 +78,6 @@ func TestNoApplicantsPostponesEvenWhenContinuing(t *testing.T) {
 	}
 }
 
-func TestWindowIntoUncoveredYearIsRefused(t *testing.T) {
-	store := &fakeStore{}
-	// 20 working days from 14 December 2026 reach into January 2027, which has no list.
-	h := newHarness(t, wib(t, "2026-12-14 08:00"), store)
-	in := testInput(t)
-	in.Windows.AnnouncementDays = 20
-	h.run(in)
-	err := h.env.GetWorkflowError()
-	ps := ProblemsOf(err)
-	if len(ps) != 1 || ps[0].Code != CodeRejectYearNotCovered || ps[0].Params.Get("year") != "2027" {
-		t.Fatalf("error %v, problems %+v", err, ps)
-	}
-	if len(store.windows) != 0 {
-		t.Error("a window was projected")
-	}
-}
-
 func TestTimeScaleCompressesDays(t *testing.T) {
 	start := wib(t, "2026-07-06 08:00")
 	store := &fakeStore{snapshots: [][]SnapshotApplication{apps(3, start.Add(time.Minute))}}
@@ -112,6 +95,15 @@ func TestTimeScaleCompressesDays(t *testing.T) {
 	w := store.windows[0]
 	if !w.Closes.Equal(time.Date(2026, 7, 10, 17, 0, 0, 0, time.UTC)) || !w.ClosesWall.Equal(start.Add(280*time.Second)) {
 		t.Errorf("window closes %s (wall %s)", w.Closes, w.ClosesWall)
+	}
+	// Both clocks are given for the opening too, and every record carries its wall-clock
+	// instant, so that views show open and close times in the same clock.
+	if !w.OpensWall.Equal(w.Opens) || !w.Opens.Equal(start) {
+		t.Errorf("window opens %s (wall %s), want the start %s", w.Opens, w.OpensWall, start)
+	}
+	closed := store.find(EvtClosed)[0]
+	if !closed.At.Equal(w.Closes) || !closed.AtWall.Equal(w.ClosesWall) {
+		t.Errorf("close recorded at %s (wall %s), want %s (wall %s)", closed.At, closed.AtWall, w.Closes, w.ClosesWall)
 	}
 }
 

@@ -13,9 +13,11 @@ import (
 
 // Appointment is the recorded choice.
 type Appointment struct {
-	ApplicationID              string    `json:"applicationId"`
-	Rank                       int       `json:"rank"`
-	AppointingOfficial         string    `json:"appointingOfficial"`
+	ApplicationID string `json:"applicationId"`
+	Rank          int    `json:"rank"`
+	// PPKDecreeRef is the reference of the PPK's appointment decree (see AppointArgs; the
+	// JSON name is the one recorded states carry).
+	PPKDecreeRef               string    `json:"appointingOfficial"`
 	OversightRecommendationRef string    `json:"oversightRecommendationRef"`
 	Reason                     string    `json:"reason,omitempty"`
 	By                         Actor     `json:"by"`
@@ -44,7 +46,7 @@ func (s *selection) checkAppoint(_ time.Time, a AppointArgs) *Message {
 		m := code("reject.invalid_argument.not_on_shortlist", "application", app.ID)
 		return &m
 	}
-	if m := checkText("appointing_official", a.AppointingOfficial, true); m != nil {
+	if m := checkText("ppk_decree_ref", a.PPKDecreeRef, true); m != nil {
 		return m
 	}
 	if m := checkText("oversight_reference", a.OversightRecommendationRef, true); m != nil {
@@ -65,7 +67,7 @@ func (s *selection) appoint(ctx workflow.Context, a AppointArgs) (UpdateResult, 
 		func(next *SelectionState, now time.Time, _ *UpdateResult) CommandRecord {
 			chosen := &next.Applications[next.app(a.ApplicationID)]
 			next.Appointment = &Appointment{
-				ApplicationID: chosen.ID, Rank: chosen.Rank, AppointingOfficial: a.AppointingOfficial,
+				ApplicationID: chosen.ID, Rank: chosen.Rank, PPKDecreeRef: a.PPKDecreeRef,
 				OversightRecommendationRef: a.OversightRecommendationRef, Reason: a.Reason, By: a.Actor, At: now,
 			}
 			var changes []ApplicationChange
@@ -83,6 +85,6 @@ func (s *selection) appoint(ctx workflow.Context, a AppointArgs) (UpdateResult, 
 			}
 			next.Stage, next.Phase, next.StageOpenedAt = StageClosed, "", now
 			m := code(CodeEventAppointed, "rank", strconv.Itoa(chosen.Rank))
-			return CommandRecord{Kind: CmdAppoint, Actor: a.Actor, Reason: a.Reason, Args: a, Applications: changes, Message: &m}
+			return CommandRecord{Kind: CmdAppoint, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Appoint: &a}, Applications: changes, Message: &m}
 		})
 }

@@ -18,6 +18,7 @@ func (st *SelectionState) clone() *SelectionState {
 		c.Applications[i] = st.Applications[i].clone()
 	}
 	c.Recusals = slices.Clone(st.Recusals)
+	c.Answers = slices.Clone(st.Answers)
 	if st.Holidays != nil {
 		c.Holidays = make([]calendar.Year, len(st.Holidays))
 		for i, y := range st.Holidays {
@@ -50,6 +51,10 @@ func (st *SelectionState) clone() *SelectionState {
 		x := *st.Cancellation
 		x.ReasonMessage = cloneMessage(x.ReasonMessage)
 		c.Cancellation = &x
+	}
+	if st.Blocked != nil {
+		b := *st.Blocked
+		c.Blocked = &b
 	}
 	return &c
 }

@@ -48,6 +48,8 @@ const (
 	CodeEventAppointed        = "event.appointed"
 	CodeEventShortlistSettled = "event.shortlist_settled"
 	CodeEventShortlistFinal   = "event.shortlist_final"
+	CodeEventScheduled        = "event.announcement_scheduled"
+	CodeEventCorrected        = "event.result_corrected"
 
 	// Rejections that embed another message.
 	CodeRejectFailsAutomaticCheck = "reject.invalid_argument.fails_automatic_check"
@@ -120,6 +122,9 @@ func Codes() []Message {
 		code(CodeEventAppointed, "rank", "2"),
 		code(CodeEventShortlistSettled, "reason", "Tidak ada calon yang memenuhi.").with(code(CodeReasonNoQualified)),
 		code(CodeEventShortlistFinal),
+		code(CodeEventScheduled, "opens", "2027-01-04T01:00:00Z", "zone", "Asia/Jakarta"),
+		code(CodeEventCorrected, "stage", string(StageCompetencyTest), "revision", "2", "reason", "Nilai salah ketik.",
+			"deadline", "2027-02-03T17:00:00Z", "zone", "Asia/Jakarta"),
 
 		code(CodeRejectFailsAutomaticCheck, "application", "app-1").with(code(CodeEligAge, "age", "57", "max", "56")),
 		code(CodeRejectBelowPassMarks, "application", "app-1").with(code(CodeReasonCompetencyDoesNotMeet)),
@@ -138,7 +143,6 @@ func Codes() []Message {
 		code(CodeRejectTextRequired, "field", "answer"),
 		code(CodeRejectTextRequired, "field", "statement"),
 		code(CodeRejectTextRequired, "field", "track_record_note"),
-		code(CodeRejectTextRequired, "field", "appointing_official"),
 		code(CodeRejectTextRequired, "field", "oversight_reference"),
 		code(CodeRejectTextRequired, "field", "correction_reason"),
 		code(CodeRejectTextRequired, "field", "reason", "application", "app-1"),
@@ -187,7 +191,6 @@ func Codes() []Message {
 		code("calendar.too_long", "max", "3660"),
 		code("calendar.bad_date", "date", "2027-13-01"),
 		// Rejections named only where they are raised.
-		code("reject.wrong_stage.withdraw_on_application_page"),
 		code("reject.wrong_stage.no_results_now", "stage", "STAGE_ANNOUNCEMENT"),
 		code("reject.wrong_stage.published_correct_by_objection", "stage", "STAGE_INTERVIEW"),
 		code("reject.invalid_argument.results_batch", "max", "500", "count", "0"),
@@ -237,5 +240,23 @@ func Codes() []Message {
 		code("reject.duplicate.decided"),
 		code("reject.invalid_argument.shortlist_order", "expected", "app-2, app-1, app-3"),
 		code("reject.incomplete.statement", "count", "2"),
+		// Rejections of the parts merged beside message codes: blocked selections and resume,
+		// request IDs across runs, corrections, conflicts with a relationship, withdrawal
+		// during the announcement.
+		code("reject.invalid_argument.data_not_storable"),
+		code("reject.inconsistent.records"),
+		code("reject.unavailable.not_saved"),
+		code("reject.wrong_stage.not_blocked"),
+		code("reject.duplicate.request_id_reused"),
+		code("reject.wrong_stage.withdraw_while_closing"),
+		code("reject.invalid_argument.relationship_required"),
+		code("reject.wrong_stage.not_corrected_this_way", "stage", string(StageAdministrativeScreening)),
+		code("reject.wrong_stage.correction_not_published", "stage", string(StageInterview)),
+		code("reject.wrong_stage.correction_too_late", "stage", string(StageCompetencyTest)),
+		code("reject.wrong_actor.recused_correction", "application", "app-1"),
+		code("reject.wrong_stage.objection_pending_correction", "application", "app-1"),
+		code("reject.invalid_argument.correction_verdict_only", "application", "app-1"),
+		code(CodeRejectTextRequired, "field", "relationship"),
+		code(CodeRejectTextRequired, "field", "ppk_decree_ref"),
 	}
 }

@@ -18,7 +18,10 @@ func (s *selection) checkWithdraw(_ time.Time, a WithdrawArgs) *Message {
 	}
 	st := s.st
 	if st.Stage == StageAnnouncement {
-		m := code("reject.wrong_stage.withdraw_on_application_page")
+		// While the window is open the API withdraws in the store directly; a withdrawal
+		// reaches the workflow during the announcement only between the window's end and
+		// the recording of its close, which takes moments.
+		m := code("reject.wrong_stage.withdraw_while_closing")
 		return &m
 	}
 	i := st.app(a.ApplicationID)
@@ -50,7 +53,7 @@ func (s *selection) withdraw(ctx workflow.Context, a WithdrawArgs) (UpdateResult
 		func(next *SelectionState, _ time.Time, _ *UpdateResult) CommandRecord {
 			app := &next.Applications[next.app(a.ApplicationID)]
 			app.State, app.EliminatedAt, app.Reason = AppWithdrawn, next.Stage, a.Reason
-			return CommandRecord{Kind: CmdWithdraw, Actor: a.Actor, Reason: a.Reason, Args: a,
+			return CommandRecord{Kind: CmdWithdraw, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Withdraw: &a},
 				Applications: []ApplicationChange{{ApplicationID: app.ID, State: AppWithdrawn, Stage: next.Stage, Reason: a.Reason, Rank: app.Rank}}}
 		})
 }
@@ -69,7 +72,14 @@ func (s *selection) checkDeclareConflict(_ time.Time, a DeclareConflictArgs) *Me
 		m := code("reject.invalid_argument.conflict_batch", "max", strconv.Itoa(MaxBatch))
 		return &m
 	}
-	if m := checkText("reason", a.Reason, true); m != nil {
+	if blank(a.Relationship) && blank(a.Reason) {
+		m := code("reject.invalid_argument.relationship_required")
+		return &m
+	}
+	if m := checkText("relationship", a.Relationship, false); m != nil {
+		return m
+	}
+	if m := checkText("reason", a.Reason, false); m != nil {
 		return m
 	}
 	for i, id := range a.ApplicationIDs {
@@ -95,7 +105,7 @@ func (s *selection) declareConflict(ctx workflow.Context, a DeclareConflictArgs)
 	return s.handle(ctx, func(now time.Time) *Message { return s.checkDeclareConflict(now, a) },
 		func(next *SelectionState, now time.Time, _ *UpdateResult) CommandRecord {
 			for _, id := range a.ApplicationIDs {
-				next.Recusals = append(next.Recusals, Recusal{Member: a.Actor.Subject, ApplicationID: id, Reason: a.Reason, At: now})
+				next.Recusals = append(next.Recusals, Recusal{Member: a.Actor.Subject, ApplicationID: id, Relationship: a.Relationship, Reason: a.Reason, At: now})
 				app := &next.Applications[next.app(id)]
 				// Scores given before the declaration cannot stand.
 				kept := app.Interview[:0]
@@ -109,7 +119,7 @@ func (s *selection) declareConflict(ctx workflow.Context, a DeclareConflictArgs)
 					app.Interview = nil
 				}
 			}
-			return CommandRecord{Kind: CmdDeclareConflict, Actor: a.Actor, Reason: a.Reason, Args: a}
+			return CommandRecord{Kind: CmdDeclareConflict, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{DeclareConflict: &a}}
 		})
 }
 
@@ -138,7 +148,7 @@ func (s *selection) cancel(ctx workflow.Context, a CancelArgs) (UpdateResult, er
 			next.Stage, next.Phase = StageCancelled, ""
 			next.Cancellation = &Cancellation{By: a.Actor, Reason: a.Reason, At: now, Stage: from}
 			m := code(CodeEventCancelled, "stage", string(from), "reason", a.Reason)
-			return CommandRecord{Kind: CmdCancel, Actor: a.Actor, Reason: a.Reason, Args: a, Applications: changes, Message: &m}
+			return CommandRecord{Kind: CmdCancel, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Cancel: &a}, Applications: changes, Message: &m}
 		})
 }
 
@@ -176,7 +186,7 @@ func (s *selection) supplyHolidays(ctx workflow.Context, a SupplyHolidaysArgs) (
 				y.Days = slices.Clone(y.Days)
 				next.Holidays = append(next.Holidays, y)
 			}
-			return CommandRecord{Kind: CmdSupplyHolidays, Actor: a.Actor, Reason: a.Reason, Args: a}
+			return CommandRecord{Kind: CmdSupplyHolidays, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{SupplyHolidays: &a}}
 		})
 }
 

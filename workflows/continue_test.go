@@ -29,6 +29,7 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 	}
 	h1.run(testInput(t))
 	mustAccept(t, s1.screening, s1.advance1, s1.competency, s1.advance2, s1.interview[0], s1.interview[1], inFlight)
+	checkAnswers(t, h1)
 
 	in := continueAsNewInput(t, h1.env.GetWorkflowError())
 	st := in.State
@@ -39,6 +40,7 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 	want := before.clone()
 	want.Recusals = st.Recusals
 	want.Seq = st.Seq
+	want.Answers = st.Answers
 	if len(st.Recusals) != 1 || !reflect.DeepEqual(want, st) {
 		t.Errorf("handed-over state differs from the state before plus the recusal")
 	}
@@ -56,6 +58,7 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 	h2.run(in)
 	r := h2.result()
 	mustAccept(t, append(s2.interview, s2.advance3, s2.decide, s2.appoint)...)
+	checkAnswers(t, h2)
 	if r.Stage != StageClosed || r.Appointment.ApplicationID != appID(1) || r.Shortlist[0].ApplicationID != appID(2) {
 		t.Errorf("result %+v", r)
 	}
@@ -63,6 +66,60 @@ func TestContinueAsNewKeepsState(t *testing.T) {
 		t.Errorf("resumed runs=%d seq=%d", resumed.Runs, resumed.Seq)
 	}
 	checkRecords(t, store)
+}
+
+// TestRetryAfterContinueAsNew: a client retries a command after the workflow continued as
+// new (Temporal dedupes Update IDs only within a run). The retry gets the first answer and
+// applies nothing; the same ID with other arguments is refused as a reused request ID.
+func TestRetryAfterContinueAsNew(t *testing.T) {
+	store := happyStore(t)
+	h1 := newHarness(t, wib(t, "2026-07-06 08:00"), store)
+	scriptHappy(t, h1)
+	canAt := wib(t, "2026-07-21 09:01").Add(30 * time.Second)
+	args := DeclareConflictArgs{Actor: committee(member5), ApplicationIDs: []string{appID(4)}, Relationship: "tetangga"}
+	var first *outcome
+	h1.at(canAt, func() { first = h1.send(UpdateDeclareConflict, args) })
+	store.onApply = func(rec CommandRecord) {
+		if rec.Kind == CmdDeclareConflict {
+			h1.env.SetContinueAsNewSuggested(true)
+		}
+	}
+	h1.run(testInput(t))
+	mustAccept(t, first)
+	id := h1.idOf(first)
+	in := continueAsNewInput(t, h1.env.GetWorkflowError())
+
+	applied := 0
+	store.onApply = func(rec CommandRecord) {
+		if rec.Key == id {
+			applied++
+		}
+	}
+	// The next run, from the handed-over input, gets the retry; a second copy of it gets the
+	// same ID with other arguments (within one run Temporal itself would answer that with
+	// the first answer, which the API's ledger check refuses).
+	next := func(arg DeclareConflictArgs) *outcome {
+		h := newHarness(t, canAt, store)
+		h.idPrefix = "run2-"
+		o := h.sendIDAt(canAt.Add(time.Second), id, UpdateDeclareConflict, arg)
+		h.sendAt(canAt.Add(time.Hour), UpdateCancel, CancelArgs{Actor: adminActor, Reason: "test over"})
+		h.run(in)
+		return o
+	}
+	retry := next(args)
+	other := args
+	other.Relationship = "sepupu"
+	reused := next(other)
+	mustAccept(t, retry)
+	if retry.result != first.result {
+		t.Errorf("the retry answered %+v, the first answer was %+v", retry.result, first.result)
+	}
+	if applied != 0 {
+		t.Errorf("the retry was applied %d more time(s)", applied)
+	}
+	if m := mustReject(t, reused, RejectDuplicate); m.Code != "reject.duplicate.request_id_reused" {
+		t.Errorf("reused request ID refused with %+v", m)
+	}
 }
 
 // TestTwoThousandApplications runs a large selection through every stage with batched results.
@@ -135,7 +192,7 @@ func TestTwoThousandApplications(t *testing.T) {
 	send("2026-07-24 09:00", UpdateDecide, DecideArgs{Actor: committee(chair), Shortlist: []ShortlistInput{
 		{appID(top[0]), "rank 1"}, {appID(top[1]), "rank 2"}, {appID(top[2]), "rank 3"}}})
 	send("2026-07-29 09:00", UpdateAppoint, AppointArgs{Actor: adminActor, ApplicationID: appID(top[0]),
-		AppointingOfficial: "Gubernur", OversightRecommendationRef: "R-1/BKN/2026"})
+		PPKDecreeRef: "821/5/2026", OversightRecommendationRef: "R-1/BKN/2026"})
 
 	// The state is what continue-as-new carries, and Temporal refuses payloads over 2 MB. Its
 	// heaviest point is the competency test, with every screened candidate's score sheet.
@@ -165,5 +222,38 @@ func TestTwoThousandApplications(t *testing.T) {
 	t.Logf("state size at the competency test %d bytes, at the decision %d bytes", sizes[0], sizes[1])
 	if sizes[0] > 1500*1000 || sizes[1] > 800*1000 {
 		t.Errorf("state too large for continue-as-new: %v bytes", sizes)
+	}
+}
+
+// checkAnswers checks that every accepted update answered what its record's Answer says: the
+// store keeps that answer in its ledger, and the API gives it to a retry of the request in a
+// later run, which Temporal no longer dedupes.
+func checkAnswers(t *testing.T, h *harness) {
+	t.Helper()
+	byKey := map[string]CommandRecord{}
+	h.store.mu.Lock()
+	for _, r := range h.store.records {
+		byKey[r.Key] = r
+	}
+	h.store.mu.Unlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for id, o := range h.updates {
+		if !o.done || o.rejected != nil || o.err != nil {
+			continue
+		}
+		rec, ok := byKey[id]
+		if !ok {
+			t.Errorf("update %s (%s) left no record", id, o.name)
+			continue
+		}
+		if got := rec.Answer(); got != o.result {
+			t.Errorf("update %s (%s) answered %+v, its record says %+v", id, o.name, o.result, got)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Error("no accepted update to check")
 	}
 }

@@ -246,7 +246,7 @@ func (s *selection) decide(ctx workflow.Context, a DecideArgs) (UpdateResult, er
 				_, pub.ObjectionDeadline, _ = s.cal().WindowClose(now, s.in.Windows.ObjectionDays)
 			}
 			next.setPublication(pub)
-			return CommandRecord{Kind: CmdDecide, Actor: a.Actor, Reason: a.Statement, Args: a,
+			return CommandRecord{Kind: CmdDecide, Actor: a.Actor, Reason: a.Statement, Args: CommandArgs{Decide: &a},
 				Applications: changes, Result: s.stageResult(next, pub)}
 		})
 }

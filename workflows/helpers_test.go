@@ -102,6 +102,8 @@ type fakeStore struct {
 	records   []CommandRecord
 	keys      map[string]bool
 	failKind  string // ApplyCommand of this kind fails (non-retryable), to test rollback
+	// blocked are the blocked states projected, in order.
+	blocked []BlockedProjection
 	// onApply runs inside ApplyCommand, while the workflow waits for it.
 	onApply func(CommandRecord)
 }
@@ -112,6 +114,13 @@ func (f *fakeStore) ProjectWindow(_ context.Context, w WindowProjection) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.windows = append(f.windows, w)
+	return nil
+}
+
+func (f *fakeStore) ProjectBlocked(_ context.Context, p BlockedProjection) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.blocked = append(f.blocked, p)
 	return nil
 }
 
@@ -231,6 +240,33 @@ func (h *harness) issue(o *outcome, arg any) {
 	h.mu.Lock()
 	h.seq++
 	id := fmt.Sprintf("%sreq-%03d-%s", h.idPrefix, h.seq, o.name)
+	h.mu.Unlock()
+	h.issueID(o, id, arg)
+}
+
+// sendIDAt schedules an update with a given ID, such as a client's retry of a request.
+func (h *harness) sendIDAt(when time.Time, id, name string, arg any) *outcome {
+	o := &outcome{name: name}
+	if !h.at(when, func() { h.issueID(o, id, arg) }) {
+		o.done, o.skipped = true, true
+	}
+	return o
+}
+
+// idOf is the update ID an outcome was sent with.
+func (h *harness) idOf(o *outcome) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, x := range h.updates {
+		if x == o {
+			return id
+		}
+	}
+	return ""
+}
+
+func (h *harness) issueID(o *outcome, id string, arg any) {
+	h.mu.Lock()
 	h.updates[id] = o
 	h.mu.Unlock()
 	h.env.UpdateWorkflow(o.name, id, &testsuite.TestUpdateCallback{

@@ -172,6 +172,11 @@ const (
 	RejectNotFound        = "NotFound"
 	RejectIncomplete      = "Incomplete"
 	RejectCalendar        = "CalendarNotCovered"
+	// RejectUnavailable: an accepted command could not be stored within its budget; it was
+	// not applied and may be sent again.
+	RejectUnavailable = "StoreUnavailable"
+	// RejectInconsistent: an accepted command found the store inconsistent; it was not applied.
+	RejectInconsistent = "StoreInconsistent"
 	// InvalidInputType is the error type of a workflow that refused its input.
 	InvalidInputType = "InvalidSelectionInput"
 )
@@ -213,6 +218,10 @@ func rejectType(c string) string {
 		return RejectIncomplete
 	case "calendar":
 		return RejectCalendar
+	case "unavailable":
+		return RejectUnavailable
+	case "inconsistent":
+		return RejectInconsistent
 	}
 	return RejectInvalidArgument
 }

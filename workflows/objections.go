@@ -104,7 +104,7 @@ func (s *selection) fileObjection(ctx workflow.Context, a FileObjectionArgs) (Up
 				Candidate: a.Actor.Subject, Reason: a.Reason, FiledAt: now, State: ObjectionPending}
 			next.Objections = append(next.Objections, o)
 			res.ObjectionID = o.ID
-			return CommandRecord{Kind: CmdFileObjection, Actor: a.Actor, Reason: a.Reason, Args: a, Objection: &o}
+			return CommandRecord{Kind: CmdFileObjection, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{FileObjection: &a}, Objection: &o}
 		})
 }
 
@@ -179,7 +179,7 @@ func (s *selection) answerObjection(ctx workflow.Context, a AnswerObjectionArgs)
 		func(next *SelectionState, now time.Time, _ *UpdateResult) CommandRecord {
 			o := &next.Objections[next.objection(a.ObjectionID)]
 			o.Answer, o.AnsweredBy, o.AnsweredAt = a.Answer, a.Actor.Subject, now
-			rec := CommandRecord{Kind: CmdAnswerObjection, Actor: a.Actor, Reason: a.Answer, Args: a}
+			rec := CommandRecord{Kind: CmdAnswerObjection, Actor: a.Actor, Reason: a.Answer, Args: CommandArgs{AnswerObjection: &a}}
 			if !a.Accept {
 				o.State = ObjectionRejected
 				cp := *o

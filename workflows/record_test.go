@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/bkpsdm/seleksi/workflows/calendar"
@@ -33,6 +36,9 @@ var (
 	recordFlag    = flag.Bool("record", false, "record workflow histories into testdata/ against a Temporal server")
 	temporalFlag  = flag.String("temporal", "localhost:7233", "Temporal frontend host:port for -record")
 	namespaceFlag = flag.String("namespace", "default", "Temporal namespace for -record")
+	// scenarioFlag records only the named scenarios, so that adding one leaves the recorded
+	// histories of the others as they are.
+	scenarioFlag = flag.String("scenario", "", "comma-separated scenarios to record with -record; empty records all")
 )
 
 // recordingStore is the Activities implementation of the recorder: one snapshot list per
@@ -41,10 +47,28 @@ type recordingStore struct {
 	mu        sync.Mutex
 	snapshots map[string][][]SnapshotApplication
 	calls     map[string]int
+	// refuseClose lists the workflows whose announcement close the store refuses (invalid
+	// data), until heal.
+	refuseClose map[string]bool
 }
 
-func (s *recordingStore) ProjectWindow(context.Context, WindowProjection) error { return nil }
-func (s *recordingStore) ApplyCommand(context.Context, CommandRecord) error     { return nil }
+func (s *recordingStore) ProjectWindow(context.Context, WindowProjection) error   { return nil }
+func (s *recordingStore) ProjectBlocked(context.Context, BlockedProjection) error { return nil }
+
+func (s *recordingStore) ApplyCommand(_ context.Context, rec CommandRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec.Kind == EvtClosed && s.refuseClose[rec.WorkflowID] {
+		return temporal.NewNonRetryableApplicationError("the store refuses the close", ErrTypeInvalidData, nil)
+	}
+	return nil
+}
+
+func (s *recordingStore) heal(workflowID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.refuseClose, workflowID)
+}
 
 func (s *recordingStore) SnapshotApplications(_ context.Context, req SnapshotRequest) (Snapshot, error) {
 	s.mu.Lock()
@@ -192,7 +216,7 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	store := &recordingStore{snapshots: map[string][][]SnapshotApplication{}, calls: map[string]int{}}
+	store := &recordingStore{snapshots: map[string][][]SnapshotApplication{}, calls: map[string]int{}, refuseClose: map[string]bool{}}
 	suffix := fmt.Sprintf("%d", time.Now().Unix())
 	taskQueue := "seleksi-record-" + suffix
 	w := worker.New(c, taskQueue, worker.Options{})
@@ -203,12 +227,13 @@ func TestRecordHistories(t *testing.T) {
 	}
 	defer w.Stop()
 
-	scenarios := []struct {
+	type scenario struct {
 		name      string
 		snapshots func(now time.Time) [][]SnapshotApplication
 		change    func(*SelectionInput)
 		drive     func(ctx context.Context, d *driver)
-	}{
+	}
+	scenarios := []scenario{
 		{"happy-path", func(now time.Time) [][]SnapshotApplication {
 			l := apps(5, now)
 			l[4].Facts.AgeAtClose = 57
@@ -225,9 +250,24 @@ func TestRecordHistories(t *testing.T) {
 		{"cancelled-at-competency", func(now time.Time) [][]SnapshotApplication {
 			return [][]SnapshotApplication{apps(3, now)}
 		}, nil, driveCancelled},
+		// Scheduled two selection days ahead (four seconds), opened by the timer, closed with
+		// three applications, then cancelled during administrative screening.
+		{"scheduled-opened-then-cancelled", func(now time.Time) [][]SnapshotApplication {
+			return [][]SnapshotApplication{apps(3, now)}
+		}, func(in *SelectionInput) {
+			in.AnnouncementOpensAt = time.Now().UTC().Add(48 * time.Hour).Truncate(time.Second)
+		},
+			driveScheduled},
+		{"blocked-then-resumed", func(now time.Time) [][]SnapshotApplication {
+			return [][]SnapshotApplication{apps(3, now)}
+		}, nil, func(ctx context.Context, d *driver) { driveBlocked(ctx, d, store) }},
 	}
+
 	var wg sync.WaitGroup
 	for _, sc := range scenarios {
+		if *scenarioFlag != "" && !slices.Contains(strings.Split(*scenarioFlag, ","), sc.name) {
+			continue
+		}
 		d := &driver{t: t, c: c, name: sc.name, in: recordInput(t, "rec-"+sc.name)}
 		if sc.change != nil {
 			sc.change(&d.in)
@@ -235,6 +275,7 @@ func TestRecordHistories(t *testing.T) {
 		d.id = WorkflowID(d.in.SelectionID) + "-" + suffix
 		store.mu.Lock()
 		store.snapshots[d.id] = sc.snapshots(time.Now())
+		store.refuseClose[d.id] = sc.name == "blocked-then-resumed"
 		store.mu.Unlock()
 		wg.Add(1)
 		go func() {
@@ -278,7 +319,7 @@ func (d *driver) decideAndAppoint(ctx context.Context, pick int) {
 	}
 	d.update(ctx, UpdateDecide, DecideArgs{Actor: committee(chair), Shortlist: sl})
 	d.waitFor(ctx, "appointment phase", func(st *SelectionState) bool { return st.Phase == PhaseAppointment })
-	d.update(ctx, UpdateAppoint, AppointArgs{Actor: adminActor, ApplicationID: want[pick].ID, AppointingOfficial: "Wali Kota Contoh",
+	d.update(ctx, UpdateAppoint, AppointArgs{Actor: adminActor, ApplicationID: want[pick].ID, PPKDecreeRef: "Wali Kota Contoh",
 		OversightRecommendationRef: "R-77/BKN/2026", Reason: "experience in the regional health programme"})
 }
 
@@ -328,6 +369,13 @@ func driveObjections(ctx context.Context, d *driver) {
 	d.decideAndAppoint(ctx, 0)
 }
 
+func driveScheduled(ctx context.Context, d *driver) {
+	d.waitFor(ctx, string(StageScheduled), func(st *SelectionState) bool { return st.Stage == StageScheduled && st.Seq == 1 })
+	d.stageOpen(ctx, StageAnnouncement)
+	d.stageOpen(ctx, StageAdministrativeScreening)
+	d.update(ctx, UpdateCancel, CancelArgs{Actor: adminActor, Reason: "the post was merged by the new organisation decree"})
+}
+
 func driveCancelled(ctx context.Context, d *driver) {
 	d.stageOpen(ctx, StageAdministrativeScreening)
 	d.update(ctx, UpdateRecordResults, RecordResultsArgs{Actor: committee(secretary), Stage: StageAdministrativeScreening, Results: []ResultInput{
@@ -335,4 +383,15 @@ func driveCancelled(ctx context.Context, d *driver) {
 	d.update(ctx, UpdateAdvanceStage, AdvanceArgs{Actor: committee(chair), Stage: StageAdministrativeScreening})
 	d.stageOpen(ctx, StageCompetencyTest)
 	d.update(ctx, UpdateCancel, CancelArgs{Actor: adminActor, Reason: "the post was merged by the new organisation decree"})
+}
+
+// driveBlocked: the store refuses the announcement's close; the selection blocks and retries,
+// the store is healed and the secretariat resumes it, then cancels it.
+func driveBlocked(ctx context.Context, d *driver, store *recordingStore) {
+	// By the fourth attempt the next one is 8 s away, time enough to resume first.
+	d.waitFor(ctx, "blocked", func(st *SelectionState) bool { return st.Blocked != nil && st.Blocked.Attempts >= 4 })
+	store.heal(d.id)
+	d.update(ctx, UpdateResume, ResumeArgs{Actor: adminActor, Reason: "row restored"})
+	d.stageOpen(ctx, StageAdministrativeScreening)
+	d.update(ctx, UpdateCancel, CancelArgs{Actor: adminActor, Reason: "recording over"})
 }

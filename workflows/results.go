@@ -107,9 +107,19 @@ func alreadyRecorded(id string) *Message {
 }
 
 func (s *selection) recordResults(ctx workflow.Context, a RecordResultsArgs) (UpdateResult, error) {
+	// A correction's record names the values it replaces. Runs that recorded a correction
+	// before that (none through the API, which could not send one) replay with the bare
+	// arguments they recorded.
+	naming := a.Correct && workflow.GetVersion(ctx, ChangeIDCorrectionRecord, workflow.DefaultVersion, 1) == 1
 	return s.handle(ctx, func(now time.Time) *Message { return s.checkRecordResults(now, a) },
 		func(next *SelectionState, now time.Time, _ *UpdateResult) CommandRecord {
+			corr := RecordCorrectionRecord{RecordResultsArgs: a, Replaced: []ReplacedResult{}}
 			for _, e := range a.Results {
+				if naming {
+					if r, ok := replaced(next.Stage, &s.st.Applications[s.st.app(e.ApplicationID)], a.Actor.Subject); ok {
+						corr.Replaced = append(corr.Replaced, r)
+					}
+				}
 				app := &next.Applications[next.app(e.ApplicationID)]
 				switch next.Stage {
 				case StageAdministrativeScreening:
@@ -120,7 +130,11 @@ func (s *selection) recordResults(ctx workflow.Context, a RecordResultsArgs) (Up
 					setInterviewScore(app, a.Actor.Subject, e, now)
 				}
 			}
-			return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: a}
+			if naming {
+				return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason,
+					Args: CommandArgs{RecordCorrection: &corr, RecordResults: &corr.RecordResultsArgs}}
+			}
+			return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{RecordResults: &a}}
 		})
 }
 
@@ -209,7 +223,7 @@ func (s *selection) advance(ctx workflow.Context, a AdvanceArgs) (UpdateResult, 
 			next.setPublication(pub)
 			next.Phase = PhaseObjections
 			m := code(CodeEventPublished, "stage", string(stage), "deadline", deadline.UTC().Format(time.RFC3339), "zone", string(s.in.Calendar.Zone))
-			return CommandRecord{Kind: CmdAdvance, Actor: a.Actor, Reason: a.Reason, Args: a,
+			return CommandRecord{Kind: CmdAdvance, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Advance: &a},
 				Applications: changes, Result: s.stageResult(next, pub), Message: &m}
 		})
 }
@@ -270,6 +284,9 @@ func (s *selection) stageResult(st *SelectionState, p Publication) *StageResult 
 			continue
 		}
 		e := ResultEntry{ApplicationID: app.ID, Outcome: o.Outcome, Reason: o.Reason, ReasonMessage: o.ReasonMessage}
+		if p.Stage == StageCompetencyTest && app.Competency != nil {
+			e.Category = app.Competency.Category
+		}
 		if p.Stage == StageCommitteeDecision {
 			e.Rank = app.Rank
 		}
@@ -355,11 +372,4 @@ func prune(st *SelectionState) {
 		st.Applications[i] = Application{ID: a.ID, Candidate: a.Candidate, SubmittedAt: a.SubmittedAt,
 			State: a.State, EliminatedAt: a.EliminatedAt, Reason: a.Reason, ReasonMessage: a.ReasonMessage}
 	}
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -36,6 +36,9 @@ type SelectionInput struct {
 	TieBreak      TieBreakRule      `json:"tieBreak"`
 	PublishScores bool              `json:"publishScores"`
 	TimeScale     TimeScale         `json:"timeScale,omitzero"`
+	// AnnouncementOpensAt, when set, schedules the announcement: the selection waits in
+	// StageScheduled until this instant of its clock (see schedule.go). Zero opens it at once.
+	AnnouncementOpensAt time.Time `json:"announcementOpensAt,omitzero"`
 	// State is set only by continue-as-new: the state the previous run handed over.
 	State *SelectionState `json:"state,omitempty"`
 }
@@ -73,8 +76,13 @@ type SelectionState struct {
 	Decision     *Decision     `json:"decision,omitempty"`
 	Appointment  *Appointment  `json:"appointment,omitempty"`
 	Cancellation *Cancellation `json:"cancellation,omitempty"`
+	// Blocked is set while a step of the workflow's own cannot be made (see blocked.go).
+	Blocked *Blocked `json:"blocked,omitempty"`
 	// Runs counts continue-as-new hand-overs, for operators.
 	Runs int `json:"runs"`
+	// Answers are the answers of the most recent updates, so that a retry reaching the next
+	// run gets its first answer (see ChangeIDUpdateAnswers).
+	Answers []UpdateAnswer `json:"answers,omitempty"`
 }
 
 // Clock converts workflow time to selection time. With a time scale, one selection day lasts
@@ -149,10 +157,13 @@ type StageOutcome struct {
 
 // Recusal is a declared conflict of interest: Member scores nothing for Application.
 type Recusal struct {
-	Member        string    `json:"member"`
-	ApplicationID string    `json:"applicationId"`
-	Reason        string    `json:"reason"`
-	At            time.Time `json:"at"`
+	Member        string `json:"member"`
+	ApplicationID string `json:"applicationId"`
+	// Relationship is the member's relationship to the candidate (empty in recusals
+	// declared before it was kept apart from Reason).
+	Relationship string    `json:"relationship,omitempty"`
+	Reason       string    `json:"reason"`
+	At           time.Time `json:"at"`
 }
 
 // Publication is the latest revision of a published stage result.
@@ -235,6 +246,13 @@ type selection struct {
 	// indexStage is whether this run keeps SearchAttributeStage up to date (see
 	// ChangeIDStageSearchAttribute).
 	indexStage bool
+	// blocking is whether this run blocks instead of failing (see ChangeIDBlocked).
+	blocking bool
+	// resumes counts resume requests, which wake a blocked step.
+	resumes int
+	// keepAnswers is whether this run keeps the answers of updates in the state (see
+	// ChangeIDUpdateAnswers).
+	keepAnswers bool
 	// changes counts state changes so the main loop can wait for "something happened".
 	changes int
 }
@@ -268,11 +286,19 @@ func newSelection(ctx workflow.Context, in SelectionInput) (*selection, error) {
 			Applications:  []Application{},
 		}
 		s.st.MessageCodes = workflow.GetVersion(ctx, ChangeIDMessageCodes, workflow.DefaultVersion, 1) == 1
+		if in.scheduledStart() {
+			s.st.Stage, s.st.Phase = StageScheduled, ""
+		}
 	}
 	s.indexStage = workflow.GetVersion(ctx, ChangeIDStageSearchAttribute, workflow.DefaultVersion, 1) == 1
+	s.blocking = workflow.GetVersion(ctx, ChangeIDBlocked, workflow.DefaultVersion, 1) == 1
+	s.keepAnswers = workflow.GetVersion(ctx, ChangeIDUpdateAnswers, workflow.DefaultVersion, 1) == 1
 	if s.indexStage {
 		if err := s.upsertStage(ctx, s.st.Stage); err != nil {
-			return nil, err
+			if !s.blocking {
+				return nil, err
+			}
+			s.logger.Error("upsert stage search attribute", "error", err)
 		}
 	}
 	if err := s.registerHandlers(ctx); err != nil {
@@ -306,7 +332,7 @@ func (s *selection) now(ctx workflow.Context) time.Time { return s.st.Clock.Now(
 
 func (s *selection) run(ctx workflow.Context) (SelectionResult, error) {
 	if s.st.Seq == 0 {
-		if err := s.openAnnouncement(ctx); err != nil {
+		if err := s.system(ctx, StepOpenAnnouncement, func() error { return s.firstStep(ctx) }); err != nil {
 			return SelectionResult{}, err
 		}
 	}
@@ -323,7 +349,7 @@ func (s *selection) run(ctx workflow.Context) (SelectionResult, error) {
 		}
 		due, deadline := s.systemStep(ctx)
 		if due {
-			if err := s.locked(ctx, func() error { return s.step(ctx) }); err != nil {
+			if err := s.system(ctx, s.stepName(), func() error { return s.step(ctx) }); err != nil {
 				return SelectionResult{}, err
 			}
 			continue
@@ -352,6 +378,8 @@ func (s *selection) run(ctx workflow.Context) (SelectionResult, error) {
 func (s *selection) systemStep(ctx workflow.Context) (bool, time.Time) {
 	now := s.now(ctx)
 	switch {
+	case s.st.Stage == StageScheduled:
+		return !now.Before(s.in.AnnouncementOpensAt), s.in.AnnouncementOpensAt
 	case s.st.Stage == StageAnnouncement:
 		return !now.Before(s.st.Announcement.Closes), s.st.Announcement.Closes
 	case s.st.Phase == PhaseObjections:
@@ -372,10 +400,24 @@ func (s *selection) step(ctx workflow.Context) error {
 	if !due {
 		return nil // a command changed the situation while we waited for the lock
 	}
+	if s.st.Stage == StageScheduled {
+		return s.openAnnouncement(ctx)
+	}
 	if s.st.Stage == StageAnnouncement {
 		return s.closeAnnouncement(ctx)
 	}
 	return s.openNextStage(ctx)
+}
+
+// stepName names the step systemStep finds due, for Blocked.Step.
+func (s *selection) stepName() string {
+	switch s.st.Stage {
+	case StageAnnouncement:
+		return StepCloseAnnouncement
+	case StageCommitteeDecision:
+		return StepSettleShortlist
+	}
+	return StepOpenNextStage
 }
 
 // locked runs fn with the state lock held.
@@ -394,6 +436,8 @@ func (s *selection) commit(ctx workflow.Context, next *SelectionState, rec Comma
 	rec.WorkflowID = s.wfID
 	rec.SelectionID = s.in.SelectionID
 	rec.Seq = s.st.Seq + 1
+	// Commands carry their Update ID; the workflow's own transitions get theirs here.
+	command := rec.Key != ""
 	if rec.Key == "" {
 		rec.Key = fmt.Sprintf("event-%d", rec.Seq)
 	}
@@ -401,13 +445,14 @@ func (s *selection) commit(ctx workflow.Context, next *SelectionState, rec Comma
 	if rec.At.IsZero() {
 		rec.At = s.now(ctx)
 	}
+	rec.AtWall = s.st.Clock.Wall(rec.At)
 	for i := range rec.Applications {
 		if j := next.app(rec.Applications[i].ApplicationID); j >= 0 {
 			m := statusOf(next, &next.Applications[j], s.in.Calendar.Zone, rec.At).Status
 			rec.Applications[i].Status = &m
 		}
 	}
-	actx := activityOptions(ctx, time.Minute)
+	actx := s.storeOptions(ctx, command)
 	if err := workflow.ExecuteActivity(actx, ActivityApplyCommand, rec).Get(actx, nil); err != nil {
 		return err
 	}
@@ -416,7 +461,13 @@ func (s *selection) commit(ctx workflow.Context, next *SelectionState, rec Comma
 	s.st = next
 	s.changes++
 	if moved && s.indexStage {
-		return s.upsertStage(ctx, next.Stage)
+		if err := s.upsertStage(ctx, next.Stage); err != nil {
+			if !s.blocking {
+				return err
+			}
+			// The store has the change: an index must not undo or stop it.
+			s.logger.Error("upsert stage search attribute", "error", err)
+		}
 	}
 	return nil
 }

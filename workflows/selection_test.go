@@ -48,7 +48,7 @@ func scriptHappy(t *testing.T, h *harness) *happyScript {
 		{appID(2), "highest final score, strong vision paper"}, {appID(1), "second final score"}, {appID(3), "third final score"},
 	}})
 	s.appoint = h.sendAt(wib(t, "2026-07-29 09:00"), UpdateAppoint, AppointArgs{Actor: adminActor, ApplicationID: appID(1),
-		AppointingOfficial: "Wali Kota Contoh", OversightRecommendationRef: "R-77/BKN/2026",
+		PPKDecreeRef: "800/77/2026", OversightRecommendationRef: "R-77/BKN/2026",
 		Reason: "experience in the regional health programme"})
 	return s
 }
@@ -133,6 +133,16 @@ func TestHappyPath(t *testing.T) {
 	// The competency stage opened exactly when that window closed.
 	if at := store.find(EvtStageOpened)[0].At; !at.Equal(res.ObjectionDeadline) {
 		t.Errorf("competency opened at %s", at)
+	}
+	// The competency result records each assessment-center category.
+	comp := store.find(CmdAdvance)[1].Result
+	if comp == nil || comp.Stage != StageCompetencyTest || len(comp.Entries) != 4 {
+		t.Fatalf("competency result = %+v", comp)
+	}
+	for i, want := range []CompetencyCategory{CategoryMeets, CategoryMeets, CategoryStillMeets, CategoryDoesNotMeet} {
+		if e := comp.Entries[i]; e.ApplicationID != appID(i+1) || e.Category != want {
+			t.Errorf("competency entry %d = %+v, want category %s", i, e, want)
+		}
 	}
 	dec := store.find(CmdDecide)[0].Result
 	if dec == nil || dec.Entries[0].Rank != 1 || dec.Entries[0].ApplicationID != appID(2) || dec.Entries[0].FinalScore != 8700 {

@@ -28,7 +28,7 @@ func TestRecusal(t *testing.T) {
 		sheet(1, CategoryMeets, 8000, 8000, 8000, 8000), sheet(2, CategoryMeets, 8000, 8000, 8000, 8000), sheet(3, CategoryMeets, 8000, 8000, 8000, 8000)}})
 	h.sendAt(wib(t, "2026-07-16 10:00"), UpdateAdvanceStage, AdvanceArgs{Actor: committee(chair), Stage: StageCompetencyTest})
 
-	conflict3 := h.sendAt(wib(t, "2026-07-21 08:00"), UpdateDeclareConflict, DeclareConflictArgs{Actor: committee(member3), ApplicationIDs: []string{appID(1)}, Reason: "brother-in-law"})
+	conflict3 := h.sendAt(wib(t, "2026-07-21 08:00"), UpdateDeclareConflict, DeclareConflictArgs{Actor: committee(member3), ApplicationIDs: []string{appID(1)}, Relationship: "ipar"})
 	recusedScores := h.sendAt(wib(t, "2026-07-21 09:00"), UpdateRecordResults, RecordResultsArgs{Actor: committee(member3), Stage: StageInterview, Results: interviewScores(9000, 1, 2, 3)})
 	m4 := h.sendAt(wib(t, "2026-07-21 09:01"), UpdateRecordResults, RecordResultsArgs{Actor: committee(member4), Stage: StageInterview, Results: interviewScores(10000, 2)})
 	conflict4 := h.sendAt(wib(t, "2026-07-21 09:02"), UpdateDeclareConflict, DeclareConflictArgs{Actor: committee(member4), ApplicationIDs: []string{appID(2)}, Reason: "business partner, noticed late"})
@@ -49,6 +49,10 @@ func TestRecusal(t *testing.T) {
 	m := mustReject(t, tooEarly, RejectIncomplete)
 	if !containsAll(m.Params.Get("examples"), "app-0001") {
 		t.Errorf("incomplete message %+v", m)
+	}
+	// The relationship is kept as its own fact, not folded into the reason.
+	if r := st.Recusals[0]; r.Member != member3 || r.Relationship != "ipar" || r.Reason != "" {
+		t.Errorf("recusal %+v", r)
 	}
 	a1, a2 := st.Applications[0], st.Applications[1]
 	if len(a2.Interview) != 3 || hasInterviewScore(&a2, member4) {

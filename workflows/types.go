@@ -10,6 +10,8 @@ type Stage string
 
 // Stages in the order a selection runs through them.
 const (
+	// StageScheduled comes before the announcement of a selection announced ahead of time.
+	StageScheduled               Stage = "STAGE_SCHEDULED"
 	StageAnnouncement            Stage = "STAGE_ANNOUNCEMENT"
 	StageAdministrativeScreening Stage = "STAGE_ADMINISTRATIVE_SCREENING"
 	StageCompetencyTest          Stage = "STAGE_COMPETENCY_TEST"

@@ -25,6 +25,8 @@ const (
 	UpdateFileObjection       = "fileObjection"
 	UpdateAnswerObjection     = "answerObjection"
 	UpdateSupplyHolidays      = "supplyHolidays"
+	UpdateCorrectResult       = "correctResult"
+	// UpdateResume is declared with the blocked state, in blocked.go.
 
 	// QueryState returns the SelectionState.
 	QueryState = "state"
@@ -48,6 +50,17 @@ type UpdateResult struct {
 	Phase Phase `json:"phase"`
 	// ObjectionID is set by fileObjection.
 	ObjectionID string `json:"objectionId,omitempty"`
+}
+
+// Answer is the UpdateResult the update that produced record r answered. The store keeps it
+// in its ledger, so that the API answers a retried request the same in every run of the
+// workflow: Temporal remembers an Update ID only within one run.
+func (r CommandRecord) Answer() UpdateResult {
+	res := UpdateResult{Seq: r.Seq, Stage: r.Stage, Phase: r.Phase}
+	if r.Kind == CmdFileObjection && r.Objection != nil {
+		res.ObjectionID = r.Objection.ID
+	}
+	return res
 }
 
 // WithdrawArgs withdraws an application after the announcement closed (before, the candidate
@@ -94,7 +107,11 @@ type ResultInput struct {
 type DeclareConflictArgs struct {
 	Actor          Actor    `json:"actor"`
 	ApplicationIDs []string `json:"applicationIds"`
-	Reason         string   `json:"reason"`
+	// Relationship is the member's relationship to the candidates, such as "relative" or
+	// "direct supervisor"; Reason explains further. One of them is required. Records made
+	// before Relationship existed carry both in Reason ("relationship: explanation").
+	Relationship string `json:"relationship,omitempty"`
+	Reason       string `json:"reason"`
 }
 
 // AdvanceArgs closes the current stage: its result is computed and published, and the
@@ -125,9 +142,12 @@ type ShortlistInput struct {
 // AppointArgs records the appointing official's (PPK) choice among the shortlist and the
 // oversight recommendation; the secretariat (admin) submits it. The selection then closes.
 type AppointArgs struct {
-	Actor                      Actor  `json:"actor"`
-	ApplicationID              string `json:"applicationId"`
-	AppointingOfficial         string `json:"appointingOfficial"`
+	Actor         Actor  `json:"actor"`
+	ApplicationID string `json:"applicationId"`
+	// PPKDecreeRef is the reference of the PPK's appointment decree, which identifies the
+	// choice (the API's ppk_decree_ref). Its JSON name, appointingOfficial, is the one the
+	// recorded histories carry; it is kept so that they decode unchanged.
+	PPKDecreeRef               string `json:"appointingOfficial"`
 	OversightRecommendationRef string `json:"oversightRecommendationRef"`
 	// Reason is required when the choice is not rank 1 (rank 1 is not binding).
 	Reason string `json:"reason,omitempty"`
@@ -190,36 +210,42 @@ func (s *selection) registerHandlers(ctx workflow.Context) error {
 		validator any
 	}
 	handlers := []handler{
-		{UpdateWithdrawApplication, s.withdraw, func(ctx workflow.Context, a WithdrawArgs) error {
+		{UpdateWithdrawApplication, answeredHandler(s, s.withdraw), answeredValidator(s, func(ctx workflow.Context, a WithdrawArgs) error {
 			return asRejection(s.checkWithdraw(s.now(ctx), a))
-		}},
-		{UpdateRecordResults, s.recordResults, func(ctx workflow.Context, a RecordResultsArgs) error {
+		})},
+		{UpdateRecordResults, answeredHandler(s, s.recordResults), answeredValidator(s, func(ctx workflow.Context, a RecordResultsArgs) error {
 			return asRejection(s.checkRecordResults(s.now(ctx), a))
-		}},
-		{UpdateDeclareConflict, s.declareConflict, func(ctx workflow.Context, a DeclareConflictArgs) error {
+		})},
+		{UpdateDeclareConflict, answeredHandler(s, s.declareConflict), answeredValidator(s, func(ctx workflow.Context, a DeclareConflictArgs) error {
 			return asRejection(s.checkDeclareConflict(s.now(ctx), a))
-		}},
-		{UpdateAdvanceStage, s.advance, func(ctx workflow.Context, a AdvanceArgs) error {
+		})},
+		{UpdateAdvanceStage, answeredHandler(s, s.advance), answeredValidator(s, func(ctx workflow.Context, a AdvanceArgs) error {
 			return asRejection(s.checkAdvance(s.now(ctx), a))
-		}},
-		{UpdateDecide, s.decide, func(ctx workflow.Context, a DecideArgs) error {
+		})},
+		{UpdateDecide, answeredHandler(s, s.decide), answeredValidator(s, func(ctx workflow.Context, a DecideArgs) error {
 			return asRejection(s.checkDecide(s.now(ctx), a))
-		}},
-		{UpdateAppoint, s.appoint, func(ctx workflow.Context, a AppointArgs) error {
+		})},
+		{UpdateAppoint, answeredHandler(s, s.appoint), answeredValidator(s, func(ctx workflow.Context, a AppointArgs) error {
 			return asRejection(s.checkAppoint(s.now(ctx), a))
-		}},
-		{UpdateCancel, s.cancel, func(ctx workflow.Context, a CancelArgs) error {
+		})},
+		{UpdateCancel, answeredHandler(s, s.cancel), answeredValidator(s, func(ctx workflow.Context, a CancelArgs) error {
 			return asRejection(s.checkCancel(s.now(ctx), a))
-		}},
-		{UpdateFileObjection, s.fileObjection, func(ctx workflow.Context, a FileObjectionArgs) error {
+		})},
+		{UpdateFileObjection, answeredHandler(s, s.fileObjection), answeredValidator(s, func(ctx workflow.Context, a FileObjectionArgs) error {
 			return asRejection(s.checkFileObjection(s.now(ctx), a))
-		}},
-		{UpdateAnswerObjection, s.answerObjection, func(ctx workflow.Context, a AnswerObjectionArgs) error {
+		})},
+		{UpdateAnswerObjection, answeredHandler(s, s.answerObjection), answeredValidator(s, func(ctx workflow.Context, a AnswerObjectionArgs) error {
 			return asRejection(s.checkAnswerObjection(s.now(ctx), a))
-		}},
-		{UpdateSupplyHolidays, s.supplyHolidays, func(ctx workflow.Context, a SupplyHolidaysArgs) error {
+		})},
+		{UpdateSupplyHolidays, answeredHandler(s, s.supplyHolidays), answeredValidator(s, func(ctx workflow.Context, a SupplyHolidaysArgs) error {
 			return asRejection(s.checkSupplyHolidays(s.now(ctx), a))
-		}},
+		})},
+		{UpdateCorrectResult, answeredHandler(s, s.correctResult), answeredValidator(s, func(ctx workflow.Context, a CorrectResultArgs) error {
+			return asRejection(s.checkCorrectResult(s.now(ctx), a))
+		})},
+		{UpdateResume, answeredHandler(s, s.resume), answeredValidator(s, func(ctx workflow.Context, a ResumeArgs) error {
+			return asRejection(s.checkResume(s.now(ctx), a))
+		})},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.fn, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
@@ -261,6 +287,9 @@ func (s *selection) handle(ctx workflow.Context, check func(now time.Time) *Mess
 		rec.Key = workflow.GetCurrentUpdateInfo(ctx).ID
 		rec.At = now
 		if err := s.commit(ctx, next, rec); err != nil {
+			if s.blocking {
+				return s.commandFailed(rec.Kind, err)
+			}
 			return err
 		}
 		res.Seq, res.Stage, res.Phase = s.st.Seq, s.st.Stage, s.st.Phase
@@ -353,61 +382,4 @@ func errNoApplication(id string) Message {
 func wrongStage(want Stage, st Stage) *Message {
 	m := code(CodeRejectOnlyDuring, "want", string(want), "stage", string(st))
 	return &m
-}
-
-// stageName is a stage's name for people.
-func stageName(st Stage) Message {
-	switch st {
-	case StageAnnouncement:
-		return Message{Code: string(st), EN: "the announcement", ID: "pengumuman"}
-	case StageAdministrativeScreening:
-		return Message{Code: string(st), EN: "administrative screening", ID: "seleksi administrasi"}
-	case StageCompetencyTest:
-		return Message{Code: string(st), EN: "the competency test", ID: "uji kompetensi"}
-	case StageInterview:
-		return Message{Code: string(st), EN: "the interview", ID: "wawancara"}
-	case StageCommitteeDecision:
-		return Message{Code: string(st), EN: "the committee decision", ID: "keputusan panitia seleksi"}
-	case StageClosed:
-		return Message{Code: string(st), EN: "closed", ID: "selesai"}
-	case StageCancelled:
-		return Message{Code: string(st), EN: "cancelled", ID: "dibatalkan"}
-	}
-	return Message{Code: string(st), EN: string(st), ID: string(st)}
-}
-
-// deadline formats the exclusive end of a window as the last day it includes, which is how
-// people read a deadline: "until the end of 15 July".
-func (s *selection) deadline(t time.Time) (en, id string) {
-	d, err := s.cal().LocalDate(t.Add(-time.Nanosecond))
-	if err != nil {
-		return s.localTime(t), s.localTime(t)
-	}
-	return fmt.Sprintf("the end of %s (%s)", d, s.in.Calendar.Zone), fmt.Sprintf("akhir hari %s (%s)", d, s.in.Calendar.Zone)
-}
-
-// componentName is a score component's name for people.
-func componentName(c ScoreComponent) Message {
-	switch c {
-	case ComponentWrittenTest:
-		return Message{Code: string(c), EN: "written test", ID: "tes tertulis"}
-	case ComponentCompetencyTest:
-		return Message{Code: string(c), EN: "competency test", ID: "uji kompetensi"}
-	case ComponentPaper:
-		return Message{Code: string(c), EN: "paper", ID: "makalah"}
-	case ComponentInterview:
-		return Message{Code: string(c), EN: "interview", ID: "wawancara"}
-	case ComponentTrackRecord:
-		return Message{Code: string(c), EN: "track record", ID: "rekam jejak"}
-	}
-	return Message{Code: string(c), EN: string(c), ID: string(c)}
-}
-
-// localTime formats a selection-time instant in the agency's zone for messages.
-func (s *selection) localTime(t time.Time) string {
-	loc, err := s.in.Calendar.Zone.Location()
-	if err != nil {
-		return t.UTC().Format("2006-01-02 15:04 MST")
-	}
-	return t.In(loc).Format("2006-01-02 15:04 ") + string(s.in.Calendar.Zone)
 }

@@ -62,7 +62,7 @@ func TestValidatorRejections(t *testing.T) {
 		{"2026-07-13 09:00", UpdateDecide, "decide at screening", DecideArgs{Actor: committee(chair)}, RejectWrongStage},
 		{"2026-07-13 09:00", UpdateDecide, "secretary decides", DecideArgs{Actor: committee(secretary)}, RejectWrongActor},
 		{"2026-07-13 09:00", UpdateAppoint, "committee appoints", AppointArgs{Actor: committee(chair), ApplicationID: appID(1)}, RejectWrongActor},
-		{"2026-07-13 09:00", UpdateAppoint, "appoint at screening", AppointArgs{Actor: adminActor, ApplicationID: appID(1), AppointingOfficial: "x", OversightRecommendationRef: "y"}, RejectWrongStage},
+		{"2026-07-13 09:00", UpdateAppoint, "appoint at screening", AppointArgs{Actor: adminActor, ApplicationID: appID(1), PPKDecreeRef: "x", OversightRecommendationRef: "y"}, RejectWrongStage},
 		{"2026-07-13 09:00", UpdateCancel, "committee cancels", CancelArgs{Actor: committee(chair), Reason: "x"}, RejectWrongActor},
 		{"2026-07-13 09:00", UpdateCancel, "cancel without reason", CancelArgs{Actor: adminActor, Reason: "  "}, RejectInvalidArgument},
 		{"2026-07-13 09:00", UpdateFileObjection, "objection before publication", FileObjectionArgs{Actor: candidate(1), ApplicationID: appID(1), Stage: screening, Reason: "x"}, RejectWrongStage},
@@ -70,7 +70,7 @@ func TestValidatorRejections(t *testing.T) {
 		{"2026-07-13 09:00", UpdateAnswerObjection, "answer unknown objection", AnswerObjectionArgs{Actor: committee(chair), ObjectionID: "nope", Answer: "x"}, RejectNotFound},
 		{"2026-07-13 09:00", UpdateWithdrawApplication, "withdraw another's application", WithdrawArgs{Actor: candidate(2), ApplicationID: appID(1)}, RejectWrongActor},
 		{"2026-07-13 09:00", UpdateWithdrawApplication, "admin withdraws without reason", WithdrawArgs{Actor: adminActor, ApplicationID: appID(1)}, RejectInvalidArgument},
-		{"2026-07-13 09:00", UpdateDeclareConflict, "conflict without reason", DeclareConflictArgs{Actor: committee(member3), ApplicationIDs: []string{appID(1)}}, RejectInvalidArgument},
+		{"2026-07-13 09:00", UpdateDeclareConflict, "conflict without relationship or reason", DeclareConflictArgs{Actor: committee(member3), ApplicationIDs: []string{appID(1)}}, RejectInvalidArgument},
 		{"2026-07-13 09:00", UpdateDeclareConflict, "conflict with unknown application", DeclareConflictArgs{Actor: committee(member3), ApplicationIDs: []string{"app-9999"}, Reason: "x"}, RejectNotFound},
 		{"2026-07-13 09:00", UpdateDeclareConflict, "admin declares conflict", DeclareConflictArgs{Actor: adminActor, ApplicationIDs: []string{appID(1)}, Reason: "x"}, RejectWrongActor},
 		{"2026-07-13 09:00", UpdateDeclareConflict, "conflict listed twice", DeclareConflictArgs{Actor: committee(member3), ApplicationIDs: []string{appID(1), appID(1)}, Reason: "x"}, RejectDuplicate},
@@ -166,7 +166,7 @@ func TestLateStageRejections(t *testing.T) {
 		want           string
 	}
 	appoint := func(id int, official, ref, reason string) AppointArgs {
-		return AppointArgs{Actor: adminActor, ApplicationID: appID(id), AppointingOfficial: official, OversightRecommendationRef: ref, Reason: reason}
+		return AppointArgs{Actor: adminActor, ApplicationID: appID(id), PPKDecreeRef: official, OversightRecommendationRef: ref, Reason: reason}
 	}
 	steps := []step{
 		{"2026-07-21 08:30", UpdateRecordResults, "interview verdict instead of score", rec(committee(chair), []ResultInput{{ApplicationID: appID(1), Outcome: OutcomeFail, Reason: "x", Scores: []ComponentScore{{ComponentInterview, 1}}}}), RejectInvalidArgument},

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/bkpsdm/seleksi/internal/store"
@@ -23,14 +24,20 @@ type Store interface {
 	ProjectWindow(ctx context.Context, in store.WindowInput, at time.Time) (bool, error)
 	TakeSnapshot(ctx context.Context, in store.SnapshotInput, at time.Time) (store.Snapshot, error)
 	ApplyCommand(ctx context.Context, c store.Command) (bool, error)
+	ProjectBlocked(ctx context.Context, workflowID, selectionID string, b *store.Blocked, at time.Time) error
 }
 
-// Error types of the non-retryable errors, for the workflow and for operators.
+// Error types of the activities' errors, for the workflow (which blocks or answers by them)
+// and for operators. The workflow package owns the names.
 const (
-	ErrTypeInvalidRecord = "InvalidRecord"
-	ErrTypeKeyReused     = "IdempotencyKeyReused"
-	ErrTypeInconsistent  = "StoreInconsistent"
-	ErrTypeNoSelection   = "SelectionNotFound"
+	ErrTypeInvalidRecord = workflows.ErrTypeInvalidRecord
+	ErrTypeInvalidData   = workflows.ErrTypeInvalidData
+	ErrTypeKeyReused     = workflows.ErrTypeKeyReused
+	ErrTypeInconsistent  = workflows.ErrTypeInconsistent
+	ErrTypeNoSelection   = workflows.ErrTypeNoSelection
+	ErrTypeRowMissing    = workflows.ErrTypeRowMissing
+	// ErrTypeUnavailable marks a retryable error: the store did not answer or was busy.
+	ErrTypeUnavailable = "StoreUnavailable"
 )
 
 // Activities implements workflows.Activities on the store. Register one value with the worker.
@@ -40,6 +47,11 @@ type Activities struct {
 	// now stamps the store's bookkeeping columns; the records' own times come from the
 	// workflow.
 	now func() time.Time
+	// beat is how often a long activity heartbeats; the workflow's heartbeat timeout is
+	// several times longer, so that a crashed worker's activity is retried within seconds.
+	beat time.Duration
+	// record sends one heartbeat (activity.RecordHeartbeat; tests count them).
+	record func(context.Context)
 }
 
 var _ workflows.Activities = (*Activities)(nil)
@@ -51,14 +63,15 @@ func New(st Store, log *slog.Logger) *Activities {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Activities{store: st, log: log, now: time.Now}
+	return &Activities{store: st, log: log, now: time.Now, beat: 2 * time.Second,
+		record: func(ctx context.Context) { activity.RecordHeartbeat(ctx) }}
 }
 
 // ProjectWindow records the announcement window so that the API accepts applications in it.
 func (a *Activities) ProjectWindow(ctx context.Context, w workflows.WindowProjection) error {
 	applied, err := a.store.ProjectWindow(ctx, store.WindowInput{
 		WorkflowID: w.WorkflowID, SelectionID: w.SelectionID, Key: w.Key,
-		Window: store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, Extension: w.Extension},
+		Window: store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, OpensWall: w.OpensWall, Extension: w.Extension},
 	}, a.now())
 	if err != nil {
 		return classify(err)
@@ -69,6 +82,7 @@ func (a *Activities) ProjectWindow(ctx context.Context, w workflows.WindowProjec
 
 // SnapshotApplications closes intake and returns the applications submitted in the window.
 func (a *Activities) SnapshotApplications(ctx context.Context, req workflows.SnapshotRequest) (workflows.Snapshot, error) {
+	defer a.heartbeat(ctx)()
 	snap, err := a.store.TakeSnapshot(ctx, store.SnapshotInput{
 		WorkflowID: req.WorkflowID, SelectionID: req.SelectionID, Key: req.Key, ClosedAt: req.ClosedAt,
 	}, a.now())
@@ -90,6 +104,46 @@ func (a *Activities) SnapshotApplications(ctx context.Context, req workflows.Sna
 	return out, nil
 }
 
+// ProjectBlocked shows the selection's blocked state (or its end) on the selection's row.
+func (a *Activities) ProjectBlocked(ctx context.Context, p workflows.BlockedProjection) error {
+	var b *store.Blocked
+	if p.Blocked != nil {
+		b = &store.Blocked{Reason: string(p.Blocked.Reason), Step: p.Blocked.Step, Year: p.Blocked.Year,
+			Since: p.Blocked.Since, Attempts: p.Blocked.Attempts, NextAttempt: p.Blocked.NextAttempt}
+	}
+	if err := a.store.ProjectBlocked(ctx, p.WorkflowID, p.SelectionID, b, a.now()); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// heartbeat tells Temporal the activity is alive, at once and then every a.beat, until the
+// returned function is called. Outside an activity (tests calling the method directly) it
+// does nothing.
+func (a *Activities) heartbeat(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(a.beat)
+		defer t.Stop()
+		for {
+			a.record(ctx)
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
 // ApplyCommand persists one accepted command or transition in one store transaction.
 func (a *Activities) ApplyCommand(ctx context.Context, rec workflows.CommandRecord) error {
 	c, err := command(rec)
@@ -108,37 +162,55 @@ func (a *Activities) ApplyCommand(ctx context.Context, rec workflows.CommandReco
 }
 
 // classify makes store errors that retrying cannot fix non-retryable, so that the workflow
-// sees them at once instead of retrying forever; every other error (the database unreachable,
-// a timeout) is returned as is and retried.
+// sees them at once (and blocks, or answers the command's caller) instead of retrying forever:
+// data the database refuses (SQLSTATE classes 22 and 23 and SQLite's equivalents), a malformed
+// record, a reused key, and a missing row, which is an inconsistency (the API creates the
+// selection's row before it starts the workflow, and every other row the workflow refers to
+// was written by an earlier record). Transient errors (contention, connection, timeout) are
+// retryable with the activity's backoff; so is anything unknown.
 func classify(err error) error {
 	switch {
 	case errors.Is(err, store.ErrInvalidArgument):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidRecord, err)
+	case store.IsInvalidData(err):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidData, err)
 	case errors.Is(err, store.ErrConflict):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeKeyReused, err)
 	case errors.Is(err, store.ErrFailedPrecondition):
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInconsistent, err)
 	case errors.Is(err, store.ErrNotFound):
-		// The API creates the selection's row before it starts the workflow, so a missing
-		// row is not a matter of time.
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeNoSelection, err)
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeRowMissing, err)
+	case store.IsTransient(err):
+		return temporal.NewApplicationErrorWithCause(err.Error(), ErrTypeUnavailable, err)
 	}
 	return err
 }
 
 // command translates a workflow record into the store's command.
 func command(rec workflows.CommandRecord) (store.Command, error) {
-	payload, err := json.Marshal(rec.Args)
+	// The payload is the arguments' JSON as the history records them, so that their
+	// digest in the audit log can be recomputed from the history.
+	payload, err := rec.Args.Payload()
 	if err != nil {
 		return store.Command{}, fmt.Errorf("encode args: %w", err)
 	}
+	var received json.RawMessage
+	if r := rec.Args.Received(); r != nil {
+		if received, err = json.Marshal(r); err != nil {
+			return store.Command{}, fmt.Errorf("encode received args: %w", err)
+		}
+	}
 	c := store.Command{
-		WorkflowID: rec.WorkflowID, SelectionID: rec.SelectionID, Key: rec.Key, Seq: rec.Seq, Kind: rec.Kind,
+		ReceivedArgs: received,
+		WorkflowID:   rec.WorkflowID, SelectionID: rec.SelectionID, Key: rec.Key, Seq: rec.Seq, Kind: rec.Kind,
 		Actor:  store.Actor{Subject: rec.Actor.Subject, Role: string(rec.Actor.Role)},
-		Reason: rec.Reason, At: rec.At, Stage: string(rec.Stage), Phase: string(rec.Phase),
+		Reason: rec.Reason, At: rec.At, AtWall: rec.AtWall, Stage: string(rec.Stage), Phase: string(rec.Phase),
 		Payload: payload, SnapshotDigest: rec.SnapshotDigest,
 	}
 	c.Target = target(rec)
+	if c.Answer, err = json.Marshal(rec.Answer()); err != nil {
+		return store.Command{}, fmt.Errorf("encode answer: %w", err)
+	}
 	c.Message = text(rec.Message)
 	finals := map[string]int64{}
 	if r := rec.Result; r != nil {
@@ -148,7 +220,8 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 			Entries:         make([]store.ResultEntry, len(r.Entries))}
 		for i, e := range r.Entries {
 			sr.Entries[i] = store.ResultEntry{ApplicationID: e.ApplicationID, Outcome: string(e.Outcome),
-				FinalScore: int64(e.FinalScore), Rank: e.Rank, Reason: e.Reason, ReasonMessage: text(e.ReasonMessage)}
+				FinalScore: int64(e.FinalScore), Rank: e.Rank, Reason: e.Reason, ReasonMessage: text(e.ReasonMessage),
+				CompetencyCategory: string(e.Category)}
 			for _, sc := range e.Scores {
 				sr.Entries[i].Scores = append(sr.Entries[i].Scores, store.ComponentScore{Component: string(sc.Component), Score: int64(sc.Score)})
 			}
@@ -165,6 +238,11 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 			change.FinalScore = int64(ch.FinalScore)
 		}
 		change.Status = text(ch.Status)
+		if rec.Kind == workflows.CmdCorrectResult {
+			// The candidate learns that the published result changed and until when they
+			// may object, not only their new status.
+			change.Notice = text(rec.Message)
+		}
 		c.Applications = append(c.Applications, change)
 	}
 	if o := rec.Objection; o != nil {
@@ -178,26 +256,24 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 		c.Objection = so
 	}
 	if w := rec.Window; w != nil {
-		c.Window = &store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, Extension: w.Extension}
+		c.Window = &store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, OpensWall: w.OpensWall, Extension: w.Extension}
 	}
 	switch rec.Kind {
 	case workflows.CmdDeclareConflict:
-		var args workflows.DeclareConflictArgs
-		if err := json.Unmarshal(payload, &args); err != nil {
-			return store.Command{}, fmt.Errorf("decode %s args: %w", rec.Kind, err)
+		args := rec.Args.DeclareConflict
+		if args == nil {
+			return store.Command{}, fmt.Errorf("%s without its arguments", rec.Kind)
 		}
 		for _, id := range args.ApplicationIDs {
 			c.Conflicts = append(c.Conflicts, store.Conflict{MemberID: rec.Actor.Subject, ApplicationID: id,
-				Reason: args.Reason, DeclaredBy: rec.Actor.Subject})
+				Relationship: args.Relationship, Reason: args.Reason, DeclaredBy: rec.Actor.Subject})
 		}
 	case workflows.CmdAppoint:
-		var args workflows.AppointArgs
-		if err := json.Unmarshal(payload, &args); err != nil {
-			return store.Command{}, fmt.Errorf("decode %s args: %w", rec.Kind, err)
+		args := rec.Args.Appoint
+		if args == nil {
+			return store.Command{}, fmt.Errorf("%s without its arguments", rec.Kind)
 		}
-		// The appointing official's decision is identified by its decree reference, which
-		// the API sends as the appointing official field.
-		c.Appointment = &store.Appointment{ApplicationID: args.ApplicationID, PPKDecreeRef: args.AppointingOfficial,
+		c.Appointment = &store.Appointment{ApplicationID: args.ApplicationID, PPKDecreeRef: args.PPKDecreeRef,
 			OversightRecommendationRef: args.OversightRecommendationRef}
 	case workflows.CmdCancel, workflows.EvtPostponed:
 		c.CancelReason = rec.Reason

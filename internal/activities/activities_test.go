@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -127,7 +129,7 @@ func TestApplyCommandIdempotent(t *testing.T) {
 	at := t0.Add(300 * time.Hour)
 	rec := workflows.CommandRecord{
 		WorkflowID: wfID, SelectionID: selID, Key: "advance-req-1", Seq: 3, Kind: workflows.CmdAdvance, Actor: chair,
-		Reason: args.Reason, At: at, Stage: workflows.StageAdministrativeScreening, Phase: workflows.PhaseObjections, Args: args,
+		Reason: args.Reason, At: at, Stage: workflows.StageAdministrativeScreening, Phase: workflows.PhaseObjections, Args: workflows.CommandArgs{Advance: &args},
 		Applications: []workflows.ApplicationChange{
 			{ApplicationID: f.apps[0], State: workflows.AppEliminated, Stage: workflows.StageAdministrativeScreening, Reason: "no LHKPN"},
 			{ApplicationID: f.apps[1], State: workflows.AppInProgress, Stage: workflows.StageAdministrativeScreening},
@@ -180,6 +182,23 @@ func TestApplyCommandIdempotent(t *testing.T) {
 	if rep, err := f.st.VerifyChain(ctx, selID); err != nil || !rep.OK {
 		t.Fatalf("chain = %+v, %v", rep, err)
 	}
+	// The ledger answers a retry in any run of the workflow: the digest the API computes from
+	// the typed arguments it sends, and the update's answer.
+	led, err := f.st.CommandAnswer(ctx, wfID, rec.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDigest, err := store.PayloadDigest(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer workflows.UpdateResult
+	if err := json.Unmarshal(led.Answer, &answer); err != nil {
+		t.Fatal(err)
+	}
+	if led.ArgsSHA256 != wantDigest || answer != rec.Answer() || answer.Seq != 3 || answer.Phase != workflows.PhaseObjections {
+		t.Fatalf("ledger = %s %s, want %s %+v", led.ArgsSHA256, led.Answer, wantDigest, rec.Answer())
+	}
 }
 
 func TestApplyCommandKinds(t *testing.T) {
@@ -190,17 +209,41 @@ func TestApplyCommandKinds(t *testing.T) {
 	at := t0.Add(400 * time.Hour)
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "conflict-req-1", Seq: 1,
 		Kind: workflows.CmdDeclareConflict, Actor: member, Reason: "sepupu", At: at, Stage: workflows.StageInterview, Phase: workflows.PhaseOpen,
-		Args: workflows.DeclareConflictArgs{Actor: member, ApplicationIDs: []string{f.apps[0], f.apps[2]}, Reason: "sepupu"}})
-	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "appoint-req-1", Seq: 2,
+		Args: workflows.CommandArgs{DeclareConflict: &workflows.DeclareConflictArgs{Actor: member, ApplicationIDs: []string{f.apps[0], f.apps[2]}, Relationship: "sepupu", Reason: "dari pihak ibu"}}})
+	// A competency result carries each assessment-center category to the store; the
+	// stage's opening is kept on both clocks.
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "advance-req-1", Seq: 2,
+		Kind: workflows.CmdAdvance, Actor: member, At: at.Add(30 * time.Minute), AtWall: at.Add(-time.Hour), Stage: workflows.StageCompetencyTest, Phase: workflows.PhaseObjections,
+		Args: workflows.CommandArgs{Advance: &workflows.AdvanceArgs{Actor: member, Stage: workflows.StageCompetencyTest}},
+		Result: &workflows.StageResult{Stage: workflows.StageCompetencyTest, Revision: 1, PublishedAt: at.Add(30 * time.Minute),
+			Entries: []workflows.ResultEntry{{ApplicationID: f.apps[1], Outcome: workflows.OutcomePass, Category: workflows.CategoryStillMeets}}}})
+	if app, err := f.st.GetApplication(ctx, selID, f.apps[1]); err != nil || len(app.Results) != 1 ||
+		app.Results[0].CompetencyCategory != string(workflows.CategoryStillMeets) {
+		t.Fatalf("competency result = %+v, %v", app.Results, err)
+	}
+	if sel, err := f.st.GetSelection(ctx, selID); err != nil || !sel.StageOpenWallTime.Equal(at.Add(-time.Hour)) {
+		t.Fatalf("stage opened at %s (wall %s), %v", sel.StageOpenTime, sel.StageOpenWallTime, err)
+	}
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "appoint-req-1", Seq: 3,
 		Kind: workflows.CmdAppoint, Actor: adminActor, At: at.Add(time.Hour), Stage: workflows.StageClosed,
-		Args:         workflows.AppointArgs{Actor: adminActor, ApplicationID: f.apps[1], AppointingOfficial: "SK Walikota 1/2026", OversightRecommendationRef: "BKN-7"},
+		Args:         workflows.CommandArgs{Appoint: &workflows.AppointArgs{Actor: adminActor, ApplicationID: f.apps[1], PPKDecreeRef: "SK Walikota 1/2026", OversightRecommendationRef: "BKN-7"}},
 		Applications: []workflows.ApplicationChange{{ApplicationID: f.apps[1], State: workflows.AppAppointed, Rank: 1}}})
+	// A resume request changes nothing but the audit trail.
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "resume-req-1", Seq: 3,
+		Kind: workflows.CmdResume, Actor: adminActor, Reason: "basis data dipulihkan", At: at.Add(2 * time.Hour), Stage: workflows.StageClosed,
+		Args: workflows.CommandArgs{Resume: &workflows.ResumeArgs{Actor: adminActor, Reason: "basis data dipulihkan"}}})
+	if p := f.acts.ProjectBlocked(ctx, workflows.BlockedProjection{WorkflowID: wfID, SelectionID: selID,
+		Blocked: &workflows.Blocked{Reason: workflows.BlockedStoreUnavailable, Step: workflows.StepOpenNextStage, Since: at, Attempts: 2}}); p != nil {
+		t.Fatal(p)
+	}
 	sel, err := f.st.GetSelection(ctx, selID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sel.Conflicts) != 2 || sel.Conflicts[0].MemberID != "m1" || sel.AppointedApplication != f.apps[1] ||
-		sel.PPKDecreeRef != "SK Walikota 1/2026" || sel.OversightRecommendationRef != "BKN-7" || sel.Stage != string(workflows.StageClosed) {
+	if len(sel.Conflicts) != 2 || sel.Conflicts[0].MemberID != "m1" || sel.Conflicts[0].Relationship != "sepupu" || sel.Conflicts[0].Reason != "dari pihak ibu" ||
+		sel.AppointedApplication != f.apps[1] ||
+		sel.PPKDecreeRef != "SK Walikota 1/2026" || sel.OversightRecommendationRef != "BKN-7" || sel.Stage != string(workflows.StageClosed) ||
+		sel.AuditSeq < 4 || sel.Blocked == nil || sel.Blocked.Reason != string(workflows.BlockedStoreUnavailable) || sel.Blocked.Attempts != 2 {
 		t.Fatalf("selection = %+v", sel)
 	}
 }
@@ -209,7 +252,7 @@ func TestNonRetryableErrors(t *testing.T) {
 	f := setup(t)
 	good := workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "cancel-req-1", Seq: 1, Kind: workflows.CmdCancel,
 		Actor: workflows.Actor{Subject: "admin", Role: workflows.RoleAdmin}, Reason: "budget", At: t0.Add(time.Hour),
-		Stage: workflows.StageCancelled, Args: workflows.CancelArgs{Reason: "budget"}}
+		Stage: workflows.StageCancelled, Args: workflows.CommandArgs{Cancel: &workflows.CancelArgs{Reason: "budget"}}}
 	f.run(t, f.acts.ApplyCommand, good)
 	tests := []struct {
 		name string
@@ -217,13 +260,24 @@ func TestNonRetryableErrors(t *testing.T) {
 		want string
 	}{
 		{"no key", func() workflows.CommandRecord { r := good; r.Key = ""; return r }, ErrTypeInvalidRecord},
-		{"key reused for other args", func() workflows.CommandRecord { r := good; r.Args = workflows.CancelArgs{Reason: "other"}; return r }, ErrTypeKeyReused},
-		{"unknown selection", func() workflows.CommandRecord { r := good; r.SelectionID, r.Key = "other-sel", "k2"; return r }, ErrTypeNoSelection},
+		{"key reused for other args", func() workflows.CommandRecord {
+			r := good
+			r.Args = workflows.CommandArgs{Cancel: &workflows.CancelArgs{Reason: "other"}}
+			return r
+		}, ErrTypeKeyReused},
+		{"unknown selection", func() workflows.CommandRecord { r := good; r.SelectionID, r.Key = "other-sel", "k2"; return r }, ErrTypeRowMissing},
 		{"unknown application", func() workflows.CommandRecord {
 			r := good
 			r.Key, r.Applications = "k3", []workflows.ApplicationChange{{ApplicationID: "app-none", State: workflows.AppWithdrawn}}
 			return r
 		}, ErrTypeInconsistent},
+		// Found: a NUL byte in a withdrawal reason was retried forever on PostgreSQL.
+		{"NUL in a withdrawal reason", func() workflows.CommandRecord {
+			r := good
+			r.Key, r.Kind, r.Reason = "k4", workflows.CmdWithdraw, "alasan\x00"
+			r.Applications = []workflows.ApplicationChange{{ApplicationID: f.apps[0], State: workflows.AppWithdrawn, Reason: "alasan\x00"}}
+			return r
+		}, ErrTypeInvalidData},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -276,5 +330,152 @@ func TestQueuedNotificationsAreDelivered(t *testing.T) {
 	}
 	if len(n.sent) != 1 || n.sent[0].Recipient != "*" || !strings.Contains(n.sent[0].Text.EN, "competency") {
 		t.Fatalf("sent = %+v", n.sent)
+	}
+}
+
+// TestCorrectionNotifiesWithTheNewDeadline: the chair's correction of a published result
+// tells each affected candidate that the result changed and until when they may object,
+// while their application keeps its status text; the audit event names the replaced value.
+func TestCorrectionNotifiesWithTheNewDeadline(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	chair := workflows.Actor{Subject: "chair", Role: workflows.RoleCommittee}
+	at := t0.Add(300 * time.Hour)
+	stage := workflows.StageAdministrativeScreening
+	args := workflows.CorrectResultRecord{
+		CorrectResultArgs: workflows.CorrectResultArgs{Actor: chair, Stage: stage, Reason: "umur salah hitung",
+			Results: []workflows.ResultInput{{ApplicationID: f.apps[0], Outcome: workflows.OutcomePass}}},
+		Replaced: []workflows.ReplacedResult{{ApplicationID: f.apps[0],
+			Outcome: &workflows.StageOutcome{Stage: stage, Outcome: workflows.OutcomeFail, Reason: "lewat batas usia"}}},
+	}
+	status := &workflows.Message{Code: string(workflows.AppInProgress), EN: "You are taking part in administrative screening.", ID: "Anda sedang mengikuti tahap seleksi administrasi."}
+	notice := &workflows.Message{Code: workflows.CmdCorrectResult, EN: "The committee chair corrected the result (revision 2).",
+		ID: "Ketua panitia seleksi memperbaiki hasil (revisi 2). Sanggah dapat diajukan sampai akhir hari 2026-03-20 (WIB)."}
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "correct-req-1", Seq: 4,
+		Kind: workflows.CmdCorrectResult, Actor: chair, Reason: "umur salah hitung", At: at, Stage: stage, Phase: workflows.PhaseObjections,
+		Args:         workflows.CommandArgs{CorrectResult: &args},
+		Applications: []workflows.ApplicationChange{{ApplicationID: f.apps[0], State: workflows.AppInProgress, Stage: stage, Status: status}},
+		Result: &workflows.StageResult{Stage: stage, Revision: 2, PublishedAt: at, ObjectionDeadline: at.Add(72 * time.Hour),
+			RevisionReason: "umur salah hitung", Entries: []workflows.ResultEntry{{ApplicationID: f.apps[0], Outcome: workflows.OutcomePass}}},
+		Message: notice})
+	pending, err := f.st.PendingNotifications(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 || pending[0].ApplicationID != f.apps[0] || pending[0].Text.ID != notice.ID || pending[0].Recipient != "cand-a" {
+		t.Fatalf("notifications %+v", pending)
+	}
+	app, _ := f.st.GetApplication(ctx, selID, f.apps[0])
+	if app.Status.ID != status.ID {
+		t.Errorf("status text %q, want the status, not the notice", app.Status.ID)
+	}
+	events, err := f.st.ListAuditEvents(ctx, selID, store.ListOptions{Filter: "action = " + workflows.CmdCorrectResult})
+	if err != nil || len(events.Items) != 1 {
+		t.Fatalf("audit events %+v, %v", events, err)
+	}
+	if p := string(events.Items[0].Payload); !strings.Contains(p, `"replaced"`) || !strings.Contains(p, "lewat batas usia") {
+		t.Errorf("the audit event does not name the replaced result: %s", p)
+	}
+	// The ledger keeps the digest of the command as the chair sent it, not of the record with
+	// the replaced values, so that a retry of the same request is answered, not refused.
+	sent, err := store.PayloadDigest(args.CorrectResultArgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans, err := f.st.CommandAnswer(ctx, wfID, "correct-req-1"); err != nil || ans.ArgsSHA256 != sent {
+		t.Errorf("ledger digest %q (%v), want the digest of the arguments as sent %q", ans.ArgsSHA256, err, sent)
+	}
+}
+
+// slowStore is a store whose snapshot works until the activity has heartbeated twice.
+type slowStore struct {
+	Store
+	beats chan struct{}
+}
+
+func (s slowStore) TakeSnapshot(ctx context.Context, _ store.SnapshotInput, _ time.Time) (store.Snapshot, error) {
+	for range 2 {
+		select {
+		case <-s.beats:
+		case <-ctx.Done():
+			return store.Snapshot{}, ctx.Err()
+		}
+	}
+	return store.Snapshot{Digest: "d"}, nil
+}
+
+// TestSnapshotHeartbeats: the snapshot heartbeats while it works, so that the workflow's
+// heartbeat timeout (seconds) rather than its start-to-close timeout (minutes) notices a
+// crashed worker. Without heartbeats the snapshot below never finishes.
+func TestSnapshotHeartbeats(t *testing.T) {
+	beats := make(chan struct{}, 16)
+	acts := New(slowStore{beats: beats}, nil)
+	acts.beat = time.Millisecond
+	// The SDK batches heartbeats for tens of seconds before the test environment sees them,
+	// so the test counts the activity's own heartbeat calls.
+	acts.record = func(context.Context) {
+		select {
+		case beats <- struct{}{}:
+		default:
+		}
+	}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.SetTestTimeout(time.Minute)
+	env.RegisterActivity(acts)
+	v, err := env.ExecuteActivity(acts.SnapshotApplications, workflows.SnapshotRequest{WorkflowID: wfID, SelectionID: selID, Key: "snapshot-1", ClosedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap workflows.Snapshot
+	if err := v.Get(&snap); err != nil || snap.Digest != "d" {
+		t.Fatalf("snapshot %+v, %v", snap, err)
+	}
+}
+
+// failingStore fails every call with err.
+type failingStore struct {
+	Store
+	err error
+}
+
+func (s failingStore) ApplyCommand(context.Context, store.Command) (bool, error) { return false, s.err }
+
+// TestClassify: invalid data and missing rows are non-retryable with their types; transient
+// errors are retryable and marked as such; unknown errors are retried.
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		name      string
+		err       error
+		typ       string
+		retryable bool
+	}{
+		{"invalid data", fmt.Errorf("apply: %w", store.ErrInvalidData), ErrTypeInvalidData, false},
+		{"invalid argument", fmt.Errorf("apply: %w", store.ErrInvalidArgument), ErrTypeInvalidRecord, false},
+		{"missing row", fmt.Errorf("apply: %w", store.ErrNotFound), ErrTypeRowMissing, false},
+		{"conflict", fmt.Errorf("apply: %w", store.ErrConflict), ErrTypeKeyReused, false},
+		{"deadline", fmt.Errorf("apply: %w", context.DeadlineExceeded), ErrTypeUnavailable, true},
+		{"unknown", errors.New("boom"), "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			acts := New(failingStore{err: tc.err}, nil)
+			var s testsuite.WorkflowTestSuite
+			s.SetLogger(tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+			env := s.NewTestActivityEnvironment()
+			env.RegisterActivity(acts)
+			_, err := env.ExecuteActivity(acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "k", Seq: 1,
+				Kind: workflows.CmdCancel, At: t0, Stage: workflows.StageCancelled})
+			var appErr *temporal.ApplicationError
+			if !errors.As(err, &appErr) {
+				t.Fatalf("err = %v", err)
+			}
+			if tc.typ != "" && appErr.Type() != tc.typ {
+				t.Errorf("type %q, want %q", appErr.Type(), tc.typ)
+			}
+			if appErr.NonRetryable() == tc.retryable {
+				t.Errorf("non-retryable = %v, want %v", appErr.NonRetryable(), !tc.retryable)
+			}
+		})
 	}
 }

@@ -20,7 +20,7 @@ func TestChainMatchesAuditPackage(t *testing.T) {
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "advance-req-1", Seq: 1,
 		Kind: workflows.CmdAdvance, Actor: chair, Reason: "selesai <tahap> & diumumkan", At: t0.Add(300*time.Hour + 123456789),
 		Stage: workflows.StageAdministrativeScreening, Phase: workflows.PhaseObjections,
-		Args: workflows.AdvanceArgs{Actor: chair, Stage: workflows.StageAdministrativeScreening, Reason: "selesai <tahap> & diumumkan"}})
+		Args: workflows.CommandArgs{Advance: &workflows.AdvanceArgs{Actor: chair, Stage: workflows.StageAdministrativeScreening, Reason: "selesai <tahap> & diumumkan"}}})
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "event-2", Seq: 2,
 		Kind: workflows.EvtStageOpened, Actor: workflows.Actor{Subject: workflows.SystemSubject, Role: workflows.RoleSystem},
 		At: t0.Add(400 * time.Hour), Stage: workflows.StageCompetencyTest, Phase: workflows.PhaseOpen})

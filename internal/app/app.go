@@ -21,6 +21,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/config"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/notify"
+	"github.com/bkpsdm/seleksi/internal/reconcile"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/internal/temporalclient"
@@ -54,6 +55,9 @@ type App struct {
 	// stopArchiver ends its loop (run with the worker) and waits for it.
 	archiver     *archive.Archiver
 	stopArchiver func()
+	// stopReconciler ends the loop that starts workflows left unstarted by a creation that
+	// died halfway (run with the API), and waits for it.
+	stopReconciler func()
 }
 
 // startupTimeout bounds how long seleksid waits for Temporal and the database at start.
@@ -137,8 +141,29 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			return nil, fmt.Errorf("app: %w", err)
 		}
 		a.transport.Start()
+		a.startReconciler(cfg, logger)
 	}
 	return a, nil
+}
+
+// startReconciler starts, until the app stops, the workflows of selections that were stored
+// but whose creating request died before starting them. It runs with the API, which creates
+// selections: every API replica runs one, and they may race harmlessly (starting is
+// idempotent by workflow ID), so no replica's crash leaves a selection without its workflow
+// for longer than an interval or two.
+func (a *App) startReconciler(cfg config.Config, logger *slog.Logger) {
+	r := reconcile.New(a.temporal, a.store, logger, reconcile.Options{TaskQueue: cfg.TemporalTaskQueue,
+		Interval: cfg.ReconcileInterval, Grace: cfg.ReconcileInterval})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Run(ctx)
+	}()
+	a.stopReconciler = func() {
+		cancel()
+		<-done
+	}
 }
 
 // newVerifier trusts the agency's identity provider when one is configured, and otherwise
@@ -229,6 +254,8 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 	return map[string]enumspb.IndexedValueType{
 		workflows.SearchAttributeAgency: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		workflows.SearchAttributeStage:  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		// The reason code of a blocked selection, unset otherwise.
+		workflows.SearchAttributeBlocked: enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }
 
@@ -305,7 +332,12 @@ func (a *App) Shutdown(ctx context.Context) error {
 // stopBackends stops whatever of the worker, client, store and embedded server is running.
 func (a *App) stopBackends() error {
 	var errs []error
-	// The archiver writes to the store and reads Temporal: it stops before either closes.
+	// The reconciler and the archiver use the store and Temporal: they stop before either
+	// closes.
+	if a.stopReconciler != nil {
+		a.stopReconciler()
+		a.stopReconciler = nil
+	}
 	if a.stopArchiver != nil {
 		a.stopArchiver()
 		a.stopArchiver = nil

@@ -2,10 +2,14 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,7 +152,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", sel + ":appoint", fmt.Sprintf(`{"requestId":"req-00000006","application":"selections/sel-own/applications/%s","ppkDecreeRef":"800/123/2026","oversightRecommendationRef":"R-1/BKN/2026"}`, ownApp), admin, false},
 		{"POST", sel + ":supplyHolidays", `{"requestId":"req-00000012","year":2027,"days":[{"date":"2027-01-01","description":"Tahun Baru"}],"reason":"SKB 3 Menteri 2027"}`, admin, false},
 		{"POST", sel + ":cancel", `{"requestId":"req-00000007","reason":"anggaran dialihkan"}`, admin, false},
-		{"GET", sel + "/applications", "", admin | committee | auditor, false},
+		{"POST", sel + ":resume", `{"requestId":"req-00000013","reason":"basis data dipulihkan"}`, admin, false},
+		{"GET", sel + "/applications", "", admin | committee | owner | notOwner | auditor, false},
 		{"GET", app, "", admin | committee | owner | auditor, true},
 		{"POST", app + ":withdraw", `{"requestId":"req-00000008","reason":"mengundurkan diri"}`, owner, true},
 		{"POST", app + "/objections?requestId=req-00000009", `{"stage":"STAGE_ADMINISTRATIVE_SCREENING","reason":"dokumen saya lengkap"}`, owner, true},
@@ -175,5 +180,53 @@ func TestAuthorizationMatrix(t *testing.T) {
 				}
 			})
 		}
+	}
+
+	// A candidate lists only their own applications; the committee sees every one, in each
+	// documented order; an unknown order is a field violation on orderBy, in the caller's
+	// language, without the store's wording.
+	list := func(t *testing.T, token, query string) (int, []string, string) {
+		t.Helper()
+		code, body := do(t, "GET", base+sel+"/applications"+query, "", token)
+		var resp struct {
+			Applications []struct{ Name string }
+		}
+		_ = json.Unmarshal(body, &resp)
+		var names []string
+		for _, a := range resp.Applications {
+			names = append(names, path.Base(a.Name))
+		}
+		return code, names, string(body)
+	}
+	// Both were submitted at the same instant and have no final score yet: ties go by ID.
+	byID := []string{ownApp, otherApp}
+	slices.Sort(byID)
+	listTests := []struct {
+		name, token, query string
+		wantCode           int
+		want               []string
+	}{
+		{"a candidate sees their own", mint("cand-a", auth.RoleCandidate), "", http.StatusOK, []string{ownApp}},
+		{"a candidate without applications sees none", mint("cand-b-not", auth.RoleCandidate), "", http.StatusOK, nil},
+		{"the committee sees all", mint("member-1", auth.RoleCommittee, "sel-own"), "", http.StatusOK, byID},
+		{"by final score", mint("auditor-1", auth.RoleAuditor), "?orderBy=final_score%20desc", http.StatusOK, []string{byID[1], byID[0]}},
+		{"by candidate name desc", mint("admin-1", auth.RoleAdmin), "?orderBy=candidate.full_name%20desc", http.StatusOK, []string{otherApp, ownApp}},
+		{"by candidate name", mint("admin-1", auth.RoleAdmin), "?orderBy=candidate.full_name", http.StatusOK, []string{ownApp, otherApp}},
+		{"unknown order", mint("admin-1", auth.RoleAdmin), "?orderBy=rank", http.StatusBadRequest, nil},
+	}
+	for _, tt := range listTests {
+		t.Run("list: "+tt.name, func(t *testing.T) {
+			code, names, body := list(t, tt.token, tt.query)
+			if code != tt.wantCode {
+				t.Fatalf("status %d, want %d: %s", code, tt.wantCode, body)
+			}
+			if code == http.StatusOK && !slices.Equal(names, tt.want) {
+				t.Errorf("listed %v, want %v", names, tt.want)
+			}
+			if code == http.StatusBadRequest && (!strings.Contains(body, `"field":"orderBy"`) || strings.Contains(body, "store:") ||
+				!strings.Contains(body, "urutan tidak didukung")) {
+				t.Errorf("violation does not name orderBy in Indonesian, or leaks internal text: %s", body)
+			}
+		})
 	}
 }

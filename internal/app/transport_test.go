@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
@@ -169,14 +171,19 @@ func TestGatewayRoutes(t *testing.T) {
 			wantBody: `"nextPageToken":"handled:stage=STAGE_ANNOUNCEMENT"`,
 		},
 		{
-			name: "invalid field is a 400 naming the field", method: http.MethodGet,
+			name: "invalid field is a 400 naming the field as REST clients send it, in Indonesian", method: http.MethodGet,
 			path: "/v1/selections?pageSize=100000", wantCode: http.StatusBadRequest,
-			wantFields: []string{"page_size"},
+			wantFields: []string{"pageSize"}, wantBody: `"description":"harus antara 0 dan 1000"`,
+		},
+		{
+			name: "field violations follow Accept-Language: English", method: http.MethodGet,
+			path: "/v1/selections?pageSize=100000", lang: "en", wantCode: http.StatusBadRequest,
+			wantFields: []string{"pageSize"}, wantBody: `"description":"must be between 0 and 1000"`,
 		},
 		{
 			name: "missing required fields are a 400 naming each field", method: http.MethodPost,
 			path: "/v1/selections", body: `{}`, token: tok.admin, wantCode: http.StatusBadRequest,
-			wantFields: []string{"request_id"},
+			wantFields: []string{"requestId"},
 		},
 		{
 			name: "body that is not JSON is a 400 with a field violation", method: http.MethodPost,
@@ -281,6 +288,40 @@ func TestGatewayRoutes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGRPCFieldViolationsUseProtoNames: a gRPC client gets the proto names its generated
+// code knows (page_size), as google.rpc.BadRequest prescribes for protocol buffers, with the
+// description in the language its accept-language metadata asks for.
+func TestGRPCFieldViolationsUseProtoNames(t *testing.T) {
+	tr, _, _ := startTransport(t)
+	conn, err := grpc.NewClient(tr.GRPCAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, tt := range []struct{ lang, want string }{{"", "harus antara 0 dan 1000"}, {"en", "must be between 0 and 1000"}} {
+		ctx := context.Background()
+		if tt.lang != "" {
+			ctx = metadata.AppendToOutgoingContext(ctx, "accept-language", tt.lang)
+		}
+		_, err := seleksiv1.NewSelectionServiceClient(conn).ListSelections(ctx, &seleksiv1.ListSelectionsRequest{PageSize: 100000})
+		st := status.Convert(err)
+		if st.Code() != codes.InvalidArgument {
+			t.Fatalf("code %s: %v", st.Code(), err)
+		}
+		found := false
+		for _, d := range st.Details() {
+			if br, ok := d.(*errdetails.BadRequest); ok {
+				for _, v := range br.GetFieldViolations() {
+					found = found || (v.GetField() == "page_size" && v.GetDescription() == tt.want && v.GetLocalizedMessage().GetMessage() == tt.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("lang %q: no violation of page_size saying %q in %v", tt.lang, tt.want, st.Details())
+		}
 	}
 }
 

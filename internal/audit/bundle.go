@@ -24,7 +24,10 @@ import (
 // manifest), manifest.sig (the signature) and the parts the manifest lists: one history
 // per workflow run (history/NNN-<runID>.json, standard JSON, in run order), the audit chain
 // (audit/events.json, a JSON array of AuditEvent in chain order) and the store's digests of
-// the frozen application snapshots (audit/snapshots.json, a JSON array of SnapshotDigest).
+// the frozen application snapshots (audit/snapshots.json, a JSON array of SnapshotDigest),
+// and the published results and every other projected row as the store served them at
+// export (audit/projection.json, a JSON array of ProjectionRow; bundles written before it
+// existed lack it).
 // Everything an auditor needs is inside it and nothing in it needs the server: the manifest
 // fixes each part's SHA-256, and the signature fixes the manifest.
 const (
@@ -42,12 +45,25 @@ const (
 	MediaTypeEvents  = "application/vnd.seleksi.audit-events+json"
 	MediaTypeDigests = "application/vnd.seleksi.snapshot-digests+json"
 
-	// SignatureAlgorithm is the only algorithm bundles are signed with.
-	SignatureAlgorithm = "ed25519"
+	// SignatureAlgorithm is the only algorithm bundles are signed with, named as JWS and
+	// JWK name it (RFC 8037): EdDSA, over the Ed25519 curve. The API and manifest.sig use
+	// this one label.
+	SignatureAlgorithm = "EdDSA"
+	// legacySignatureAlgorithm is how manifest.sig named the same algorithm in bundles
+	// written before; they still verify.
+	legacySignatureAlgorithm = "ed25519"
 
 	// maxPartSize bounds what ReadBundle decompresses per file, so that a crafted archive
 	// cannot exhaust memory. Temporal caps one run's history at 50 MB.
 	maxPartSize = 256 << 20
+)
+
+// The projection part holds the store's projected rows: the published stage results with
+// their entries, each application's result lines and status, objections and answers,
+// conflicts, the appointment, the selection's stage and windows.
+const (
+	ProjectionPart      = "audit/projection.json"
+	MediaTypeProjection = "application/vnd.seleksi.projection+json"
 )
 
 // Manifest describes a bundle. Its canonical JSON encoding (see CanonicalJSON) is what is
@@ -151,6 +167,10 @@ type Bundle struct {
 	Histories    []RunHistory
 	Events       []AuditEvent
 	Snapshots    []SnapshotDigest
+	// Projection is the store's projection of the selection at export (store.ReadProjection),
+	// to be filled as well; nil writes no projection part, as bundles of earlier versions
+	// have none.
+	Projection []ProjectionRow
 
 	Manifest     Manifest
 	ManifestJSON []byte
@@ -232,6 +252,13 @@ func WriteBundle(w io.Writer, b Bundle, signer crypto.Signer) error {
 		return fmt.Errorf("write bundle: encode snapshot digests: %w", err)
 	}
 	add(PartInfo{Name: SnapshotsPart, MediaType: MediaTypeDigests}, append(sb, '\n'))
+	if b.Projection != nil {
+		pb, err := json.MarshalIndent(b.Projection, "", "  ")
+		if err != nil {
+			return fmt.Errorf("write bundle: encode the projection: %w", err)
+		}
+		add(PartInfo{Name: ProjectionPart, MediaType: MediaTypeProjection}, append(pb, '\n'))
+	}
 
 	mb, err := canonicalManifest(m)
 	if err != nil {
@@ -353,6 +380,12 @@ func ReadBundle(r io.ReaderAt, size int64) (*Bundle, error) {
 				b.problems = append(b.problems, Finding{Kind: KindPartInvalid, Part: p.Name,
 					Message: fmt.Sprintf("the snapshot digests do not decode: %v", err)})
 			}
+		case MediaTypeProjection:
+			b.Projection = []ProjectionRow{}
+			if err := json.Unmarshal(data, &b.Projection); err != nil {
+				b.problems = append(b.problems, Finding{Kind: KindPartInvalid, Part: p.Name,
+					Message: fmt.Sprintf("the projection does not decode: %v", err)})
+			}
 		}
 	}
 	return b, nil
@@ -410,7 +443,7 @@ func (b *Bundle) VerifySignature(pub ed25519.PublicKey) error {
 	if b.Signature == nil || len(b.Signature.Value) == 0 {
 		return ErrNoSignature
 	}
-	if b.Signature.Algorithm != SignatureAlgorithm {
+	if b.Signature.Algorithm != SignatureAlgorithm && b.Signature.Algorithm != legacySignatureAlgorithm {
 		return fmt.Errorf("%w %q", ErrUnsupportedSig, b.Signature.Algorithm)
 	}
 	want := KeyFingerprint(pub)
@@ -481,9 +514,9 @@ func (r *Report) OK() bool { return len(r.Findings) == 0 }
 
 // VerifyBundle runs every check that needs only the bundle and the signer's public key: the
 // signature, the parts, the replay of every run, the audit chain against its signed head,
-// the cross-check of the audit events with the history, and the snapshot digests. The
-// comparison of the rebuilt state with the store's projection needs the store and is left
-// to the caller (Report.Replay.State is the rebuilt state).
+// the cross-check of the audit events with the history, the snapshot digests, and, when the
+// bundle carries the store's projection, every projected row against the rows the history
+// determines (CheckProjection).
 func VerifyBundle(ctx context.Context, b *Bundle, pub ed25519.PublicKey) (*Report, error) {
 	rep := &Report{SelectionID: b.SelectionID, WorkflowID: b.WorkflowID}
 	if err := b.VerifySignature(pub); err != nil {
@@ -512,5 +545,17 @@ func VerifyBundle(ctx context.Context, b *Bundle, pub ed25519.PublicKey) (*Repor
 	}
 	rep.Findings = append(rep.Findings, CrossCheck(rr.Facts, b.Events)...)
 	rep.Findings = append(rep.Findings, CheckSnapshots(rr.Facts, b.Snapshots)...)
+	rep.Findings = append(rep.Findings, CheckState(rr.State, rr.Facts)...)
+	rep.Findings = append(rep.Findings, b.CheckProjection(rr.Facts)...)
 	return rep, nil
+}
+
+// CheckProjection compares the projection the bundle carries with the one the history
+// determines. A bundle without a projection part (written before bundles had one) is not
+// checked.
+func (b *Bundle) CheckProjection(facts HistoryFacts) []Finding {
+	if b.Projection == nil {
+		return nil
+	}
+	return CheckProjection(facts, b.Projection)
 }

@@ -49,6 +49,10 @@ func TestBundleRoundTrip(t *testing.T) {
 			if err := b.VerifySignature(key.Public().(ed25519.PublicKey)); err != nil {
 				t.Fatalf("VerifySignature: %v", err)
 			}
+			// The algorithm has one label, the one JWS, the JWK and the API use.
+			if b.Signature.Algorithm != "EdDSA" {
+				t.Errorf("manifest.sig names algorithm %q, want EdDSA", b.Signature.Algorithm)
+			}
 			if fs := b.CheckParts(); len(fs) > 0 {
 				t.Fatalf("CheckParts: %v", fs)
 			}

@@ -68,6 +68,10 @@ func TestCrossCheck(t *testing.T) {
 			return relink(append(e, AuditEvent{ActorSubject: "chair", Role: "ROLE_COMMITTEE", Action: workflows.CmdDecide,
 				Target: "selections/x", WorkflowTime: time.Date(2026, 12, 12, 0, 0, 0, 0, time.UTC)}))
 		}, kind: KindAuditEventUnmatched},
+		{name: "forged correction of a published result", edit: func(e []AuditEvent) []AuditEvent {
+			return relink(append(e, AuditEvent{ActorSubject: "chair", Role: "ROLE_COMMITTEE", Action: workflows.CmdCorrectResult,
+				Target: "selections/x/results/STAGE_ADMINISTRATIVE_SCREENING", WorkflowTime: time.Date(2026, 12, 12, 0, 0, 0, 0, time.UTC)}))
+		}, kind: KindAuditEventUnmatched},
 		{name: "duplicated event", edit: func(e []AuditEvent) []AuditEvent {
 			return relink(append(e, e[find(e, rec.Record.Key)]))
 		}, kind: KindAuditEventUnmatched},

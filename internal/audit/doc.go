@@ -3,8 +3,10 @@
 // the signed export bundle (WriteBundle, ReadBundle, Bundle.VerifySignature,
 // Bundle.CheckParts), the replay of every workflow run through the current workflow code
 // with the final state rebuilt from it (Replay), the facts extracted from the history that
-// the audit log must agree with (HistoryFacts, CrossCheck, CheckSnapshots), and the
-// human-readable timeline (Timeline, RenderTimeline).
+// the audit log must agree with (HistoryFacts, CrossCheck, CheckSnapshots), the store's
+// projection rebuilt from the history and compared row by row and column by column with
+// what the store serves and with the replayed state (ExpectedProjection, CheckProjection,
+// CheckState), and the human-readable timeline (Timeline, RenderTimeline).
 //
 // It is a pure library: it reads histories and audit events handed to it and never talks to
 // the store, the Temporal server or the network, so that an auditor can run all of it

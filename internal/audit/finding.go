@@ -69,6 +69,11 @@ type Finding struct {
 	Seqs []int64 `json:"seqs,omitempty"`
 	// Part is the bundle part involved, for findings about the bundle itself.
 	Part string `json:"part,omitempty"`
+	// Table, Row and Column name the projected fact of a projection finding: the store's
+	// table, the row's key within the selection, and the column ("" for a whole row).
+	Table  string `json:"table,omitempty"`
+	Row    string `json:"row,omitempty"`
+	Column string `json:"column,omitempty"`
 }
 
 func (f Finding) String() string {
@@ -76,6 +81,13 @@ func (f Finding) String() string {
 	b.WriteString(f.Kind)
 	if f.Part != "" {
 		fmt.Fprintf(&b, " [part %s]", f.Part)
+	}
+	if f.Table != "" {
+		fmt.Fprintf(&b, " [%s %s", f.Table, f.Row)
+		if f.Column != "" {
+			fmt.Fprintf(&b, " column %s", f.Column)
+		}
+		b.WriteString("]")
 	}
 	if f.Run > 0 {
 		fmt.Fprintf(&b, " [run %d]", f.Run)

@@ -83,6 +83,9 @@ type HistoryFacts struct {
 	// Snapshots are the SnapshotApplications activities: the applications frozen when the
 	// announcement window closed, with the store's digest of their rows.
 	Snapshots []SnapshotFact `json:"snapshots"`
+	// Windows are the ProjectWindow activities: the announcement window as the workflow
+	// projected it into the store when it opened and at each extension.
+	Windows []WindowFact `json:"windows,omitempty"`
 }
 
 // RunFacts describes one run (continue-as-new starts a new one).
@@ -101,6 +104,11 @@ type RunFacts struct {
 	LastEventID int64     `json:"lastEventId"`
 	StartedAt   time.Time `json:"startedAt"`
 	ClosedAt    time.Time `json:"closedAt,omitzero"`
+
+	// LastTaskCompletedEventID is the last WorkflowTaskCompleted event: what the history
+	// holds after it (an activity's completion, an update) has not reached the workflow's
+	// state yet.
+	LastTaskCompletedEventID int64 `json:"lastTaskCompletedEventId,omitempty"`
 }
 
 // UpdateFact is one accepted Workflow Update.
@@ -146,6 +154,14 @@ type SnapshotFact struct {
 	ApplicationIDs []string `json:"applicationIds,omitempty"`
 }
 
+// WindowFact is one ProjectWindow activity.
+type WindowFact struct {
+	Run              int                        `json:"run"`
+	ScheduledEventID int64                      `json:"scheduledEventId"`
+	CompletedEventID int64                      `json:"completedEventId,omitempty"`
+	Window           workflows.WindowProjection `json:"window"`
+}
+
 // Applied reports whether the store applied the record (its activity completed).
 func (r RecordFact) Applied() bool { return r.Status == "completed" }
 
@@ -162,6 +178,7 @@ func ExtractFacts(runs []*historypb.History) (HistoryFacts, []Finding) {
 		acceptedBy := map[int64]int{} // accepted event ID -> index in facts.Updates
 		records := map[int64]int{}    // scheduled event ID -> index in facts.Records
 		snapshots := map[int64]int{}  // scheduled event ID -> index in facts.Snapshots
+		windows := map[int64]int{}    // scheduled event ID -> index in facts.Windows
 		bad := func(e *historypb.HistoryEvent, what string, err error) {
 			fs = append(fs, Finding{Kind: KindPartInvalid, Run: run, EventIDs: []int64{e.GetEventId()},
 				Message: fmt.Sprintf("%s of event %d does not decode: %v", what, e.GetEventId(), err)})
@@ -252,11 +269,22 @@ func ExtractFacts(runs []*historypb.History) (HistoryFacts, []Finding) {
 					}
 					snapshots[e.GetEventId()] = len(facts.Snapshots)
 					facts.Snapshots = append(facts.Snapshots, s)
+				case workflows.ActivityProjectWindow:
+					w := WindowFact{Run: run, ScheduledEventID: e.GetEventId()}
+					if err := fromPayloads(dc, a.GetInput(), &w.Window); err != nil {
+						bad(e, "the ProjectWindow input", err)
+						continue
+					}
+					windows[e.GetEventId()] = len(facts.Windows)
+					facts.Windows = append(facts.Windows, w)
 				}
 			case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
 				a := e.GetActivityTaskCompletedEventAttributes()
 				if j, ok := records[a.GetScheduledEventId()]; ok {
 					facts.Records[j].Status, facts.Records[j].CompletedEventID = "completed", e.GetEventId()
+				}
+				if j, ok := windows[a.GetScheduledEventId()]; ok {
+					facts.Windows[j].CompletedEventID = e.GetEventId()
 				}
 				if j, ok := snapshots[a.GetScheduledEventId()]; ok {
 					s := &facts.Snapshots[j]
@@ -277,6 +305,8 @@ func ExtractFacts(runs []*historypb.History) (HistoryFacts, []Finding) {
 				setRecordStatus(facts.Records, records, e.GetActivityTaskTimedOutEventAttributes().GetScheduledEventId(), "timed_out", e.GetEventId())
 			case enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
 				setRecordStatus(facts.Records, records, e.GetActivityTaskCanceledEventAttributes().GetScheduledEventId(), "cancelled", e.GetEventId())
+			case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+				rf.LastTaskCompletedEventID = e.GetEventId()
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
 				rf.Close, rf.ClosedAt = "completed", e.GetEventTime().AsTime()
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:

@@ -63,6 +63,14 @@ func Timeline(facts HistoryFacts, events []AuditEvent, lang string, cat *i18n.Ca
 	}
 	var out []TimelineEntry
 	stage := workflows.StageAnnouncement
+	// Where the selection stood after each applied record, and at the end of each run, so
+	// that the store's own events are filed under the stage they happened in.
+	type mark struct {
+		at    time.Time
+		stage workflows.Stage
+	}
+	var marks []mark
+	runEnd := map[int]workflows.Stage{}
 	for _, r := range facts.Records {
 		if !r.Applied() {
 			continue
@@ -84,13 +92,44 @@ func Timeline(facts HistoryFacts, events []AuditEvent, lang string, cat *i18n.Ca
 		if rec.Stage != "" {
 			stage = rec.Stage
 		}
+		marks = append(marks, mark{rec.At, stage})
+		runEnd[r.Run] = stage
+	}
+	runIndex := map[string]int{}
+	for _, run := range facts.Runs {
+		if run.RunID != "" {
+			runIndex[run.RunID] = run.Index
+		}
+	}
+	// stageOf is the stage of a store event: for an archived run, the stage the run ended
+	// in; otherwise the stage in force at its time (the announcement before any record).
+	stageOf := func(e AuditEvent) workflows.Stage {
+		if e.Action == actionHistoryArchived {
+			var p struct {
+				RunID string `json:"runId"`
+			}
+			if json.Unmarshal(e.Payload, &p) == nil {
+				if st, ok := runEnd[runIndex[p.RunID]]; ok {
+					return st
+				}
+			}
+		}
+		st := workflows.StageAnnouncement
+		for _, m := range marks {
+			if m.at.After(e.WorkflowTime) {
+				break
+			}
+			st = m.stage
+		}
+		return st
 	}
 	for _, e := range events {
 		if fromWorkflow(e) {
 			continue
 		}
+		st := stageOf(e)
 		out = append(out, TimelineEntry{
-			At: e.WorkflowTime.UTC(), Stage: workflows.StageAnnouncement, StageName: stageText(workflows.StageAnnouncement, en),
+			At: e.WorkflowTime.UTC(), Stage: st, StageName: stageText(st, en),
 			Actor: e.ActorSubject, Role: e.Role, RoleName: roleText(e.Role, en), Action: e.Action,
 			Summary: storeSummary(e, en), Reason: e.Reason, AuditSeq: e.Seq, Source: "audit",
 		})
@@ -158,6 +197,7 @@ func capitalize(s string) string {
 
 func stageText(s workflows.Stage, en bool) string {
 	names := map[workflows.Stage][2]string{
+		workflows.StageScheduled:               {"pengumuman terjadwal", "the scheduled announcement"},
 		workflows.StageAnnouncement:            {"pengumuman", "the announcement"},
 		workflows.StageAdministrativeScreening: {"seleksi administrasi", "administrative screening"},
 		workflows.StageCompetencyTest:          {"uji kompetensi", "the competency test"},
@@ -194,6 +234,10 @@ func roleText(r string, en bool) string {
 	return n[0]
 }
 
+// actionHistoryArchived is the store's action when it archives a closed run's history
+// (store.ActionHistoryArchived; this package reads bundles without the store).
+const actionHistoryArchived = "HistoryArchived"
+
 // storeSummary says what an event the store recorded on its own did. The store's actions
 // are named here as far as they are known; others are shown by name and target.
 func storeSummary(e AuditEvent, en bool) string {
@@ -209,6 +253,16 @@ func storeSummary(e AuditEvent, en bool) string {
 			return "Submitted application " + last + "."
 		}
 		return "Mengajukan lamaran " + last + "."
+	case "WithdrawBeforeClose":
+		if en {
+			return "Withdrew application " + last + " while the announcement was open."
+		}
+		return "Menarik lamaran " + last + " selama pengumuman masih dibuka."
+	case actionHistoryArchived:
+		if en {
+			return "Archived the workflow history of run " + last + "."
+		}
+		return "Mengarsipkan riwayat eksekusi alur kerja " + last + "."
 	}
 	return fmt.Sprintf("%s: %s", e.Action, e.Target)
 }
@@ -232,8 +286,7 @@ func summary(r RecordFact, en bool, cat *i18n.Catalog) string {
 	}
 	switch rec.Kind {
 	case workflows.CmdRecordResults:
-		var a workflows.RecordResultsArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.RecordResults)
 		st := stageText(a.Stage, en)
 		if a.Correct {
 			return pick(fmt.Sprintf("Mengoreksi hasil %d lamaran pada tahap %s.", len(a.Results), st),
@@ -242,50 +295,45 @@ func summary(r RecordFact, en bool, cat *i18n.Catalog) string {
 		return pick(fmt.Sprintf("Mencatat hasil %d lamaran pada tahap %s.", len(a.Results), st),
 			fmt.Sprintf("Recorded the results of %d application(s) in %s.", len(a.Results), st))
 	case workflows.CmdDeclareConflict:
-		var a workflows.DeclareConflictArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.DeclareConflict)
 		ids := strings.Join(a.ApplicationIDs, ", ")
 		return pick("Menyatakan konflik kepentingan dengan lamaran "+ids+".", "Declared a conflict of interest with application(s) "+ids+".")
 	case workflows.CmdWithdraw:
-		var a workflows.WithdrawArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.Withdraw)
 		return pick("Menarik lamaran "+a.ApplicationID+".", "Withdrew application "+a.ApplicationID+".")
 	case workflows.CmdFileObjection:
-		var a workflows.FileObjectionArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.FileObjection)
 		st := stageText(a.Stage, en)
 		return pick(fmt.Sprintf("Mengajukan sanggah atas hasil %s untuk lamaran %s.", st, a.ApplicationID),
 			fmt.Sprintf("Filed an objection to the result of %s for application %s.", st, a.ApplicationID))
 	case workflows.CmdAnswerObjection:
-		var a workflows.AnswerObjectionArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.AnswerObjection)
 		// The answer is the record's reason, which the entry shows on its own.
 		if a.Accept {
 			return pick(fmt.Sprintf("Menerima sanggah %s.", a.ObjectionID), fmt.Sprintf("Accepted objection %s.", a.ObjectionID))
 		}
 		return pick(fmt.Sprintf("Menolak sanggah %s.", a.ObjectionID), fmt.Sprintf("Rejected objection %s.", a.ObjectionID))
 	case workflows.CmdAdvance:
-		var a workflows.AdvanceArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.Advance)
 		st := stageText(a.Stage, en)
 		return pick("Menutup tahap "+st+" dan mengumumkan hasilnya.", "Closed "+st+" and published its result.")
 	case workflows.CmdDecide:
-		var a workflows.DecideArgs
-		_ = json.Unmarshal(r.Args, &a)
+		a := orZero(rec.Args.Decide)
 		var ids []string
 		for i, s := range a.Shortlist {
 			ids = append(ids, fmt.Sprintf("%d. %s", i+1, s.ApplicationID))
 		}
 		return pick("Menetapkan usulan nama: "+strings.Join(ids, ", ")+".", "Decided the shortlist: "+strings.Join(ids, ", ")+".")
 	case workflows.CmdAppoint:
-		var a workflows.AppointArgs
-		_ = json.Unmarshal(r.Args, &a)
-		return pick(fmt.Sprintf("Mencatat pilihan %s: lamaran %s.", a.AppointingOfficial, a.ApplicationID),
-			fmt.Sprintf("Recorded the choice of %s: application %s.", a.AppointingOfficial, a.ApplicationID))
+		a := orZero(rec.Args.Appoint)
+		return pick(fmt.Sprintf("Mencatat pilihan Pejabat Pembina Kepegawaian (keputusan %s): lamaran %s.", a.PPKDecreeRef, a.ApplicationID),
+			fmt.Sprintf("Recorded the appointing official's choice (decree %s): application %s.", a.PPKDecreeRef, a.ApplicationID))
 	case workflows.CmdCancel:
 		return pick("Membatalkan seleksi.", "Cancelled the selection.")
 	case workflows.CmdSupplyHolidays:
 		return pick("Melengkapi daftar hari libur.", "Supplied holiday lists.")
+	case workflows.CmdResume:
+		return pick("Meminta seleksi yang terhenti dilanjutkan.", "Asked the blocked selection to resume.")
 	}
 	return pick(rec.Kind+".", rec.Kind+".")
 }
@@ -301,4 +349,13 @@ func CatalogMsg(m workflows.Message) i18n.Msg {
 		out.Detail = &d
 	}
 	return out
+}
+
+// orZero is *p, or the zero value when the record carries no such arguments.
+func orZero[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/bkpsdm/seleksi/workflows"
 )
 
 // TestGoldenTimelines renders the timelines of the golden bundles in both languages and
@@ -85,6 +88,70 @@ func TestTimelineLanguages(t *testing.T) {
 	for _, w := range []string{"objection", "conflict of interest", "committee", "administrative screening", "Withdrew application"} {
 		if !strings.Contains(enText.String(), w) {
 			t.Errorf("the English timeline lacks %q", w)
+		}
+	}
+}
+
+// TestStoreSummaryOfAnEarlyWithdrawal: a withdrawal during the announcement, which only the
+// store records, reads as one in the timeline rather than as a bare action name.
+func TestStoreSummaryOfAnEarlyWithdrawal(t *testing.T) {
+	e := AuditEvent{Action: "WithdrawBeforeClose", Target: "selections/kadis-2026/applications/app-7"}
+	for _, tc := range []struct {
+		en   bool
+		want string
+	}{
+		{false, "Menarik lamaran app-7 selama pengumuman masih dibuka."},
+		{true, "Withdrew application app-7 while the announcement was open."},
+	} {
+		if got := storeSummary(e, tc.en); got != tc.want {
+			t.Errorf("storeSummary(en=%v) = %q, want %q", tc.en, got, tc.want)
+		}
+	}
+}
+
+// TestTimelineTellsAResume: the secretariat's resume of a blocked selection reads as such in
+// both languages.
+func TestTimelineTellsAResume(t *testing.T) {
+	facts := factsOf(t, "blocked-then-resumed")
+	for lang, want := range map[string]string{"id": "Meminta seleksi yang terhenti dilanjutkan.", "en": "Asked the blocked selection to resume."} {
+		found := false
+		for _, e := range Timeline(facts, nil, lang, testCatalog(t)) {
+			found = found || e.Summary == want
+		}
+		if !found {
+			t.Errorf("%s timeline lacks %q", lang, want)
+		}
+	}
+}
+
+// TestTimelineFilesStoreEventsUnderTheirStage: the store's own events are filed under the
+// stage they happened in; an archived run's history under the stage the run ended in, not
+// under the announcement.
+func TestTimelineFilesStoreEventsUnderTheirStage(t *testing.T) {
+	facts := factsOf(t, "happy-path")
+	if len(facts.Runs) == 0 || facts.Runs[0].RunID == "" || len(facts.Records) == 0 {
+		t.Fatalf("facts without runs or records: %+v", facts.Runs)
+	}
+	last := facts.Records[len(facts.Records)-1].Record
+	first := facts.Records[0].Record
+	archived := AuditEvent{Seq: 90, ActorSubject: "seleksi", Role: "ROLE_SYSTEM", Action: "HistoryArchived",
+		Target: "selections/" + facts.SelectionID + "/runs/" + facts.Runs[0].RunID, WorkflowTime: last.At.Add(time.Minute),
+		Payload: json.RawMessage(`{"runId":"` + facts.Runs[0].RunID + `","sha256":"ab","closeStatus":"WORKFLOW_EXECUTION_STATUS_COMPLETED"}`)}
+	submitted := AuditEvent{Seq: 2, ActorSubject: "cand-1", Role: "ROLE_CANDIDATE", Action: "SubmitApplication",
+		Target: "selections/" + facts.SelectionID + "/applications/app-1", WorkflowTime: first.At.Add(time.Minute)}
+	for _, lang := range []string{"id", "en"} {
+		entries := Timeline(facts, []AuditEvent{submitted, archived}, lang, testCatalog(t))
+		got := map[string]TimelineEntry{}
+		for _, e := range entries {
+			if e.Source == "audit" {
+				got[e.Action] = e
+			}
+		}
+		if e := got["HistoryArchived"]; e.Stage != last.Stage || strings.Contains(e.Summary, "HistoryArchived") {
+			t.Errorf("%s: history archived filed under %s (%q), want %s", lang, e.Stage, e.Summary, last.Stage)
+		}
+		if e := got["SubmitApplication"]; e.Stage != workflows.StageAnnouncement {
+			t.Errorf("%s: submission filed under %s", lang, e.Stage)
 		}
 	}
 }

@@ -227,8 +227,9 @@ func writeZip(w io.Writer, b *seleksiv1.ExportBundle) error {
 	return zw.Close()
 }
 
-// sigAlgorithm maps the API's algorithm name ("Ed25519") to the one manifest.sig records
-// (audit.SignatureAlgorithm), which audit.Bundle.VerifySignature compares exactly.
+// sigAlgorithm maps the API's algorithm name to the one manifest.sig records
+// (audit.SignatureAlgorithm, "EdDSA"), which audit.Bundle.VerifySignature compares exactly;
+// servers before the labels were unified answered "Ed25519".
 func sigAlgorithm(api string) string {
 	if strings.EqualFold(api, audit.SignatureAlgorithm) {
 		return audit.SignatureAlgorithm

@@ -86,8 +86,7 @@ Exit codes: 0 everything holds, 3 findings, 2 the file (or the key) cannot be re
 				return err
 			}
 			if !out.OK {
-				return &codedError{code: ExitVerification,
-					err: fmt.Errorf("%s: %d finding(s): %s", file, len(out.Findings), findingKinds(out.Findings))}
+				return &codedError{code: ExitVerification, err: fmt.Errorf("%s: %s", file, replayVerdict(out))}
 			}
 			return nil
 		},
@@ -263,6 +262,22 @@ func replayHistory(ctx context.Context, file string, data []byte) (*replayOutput
 	}, nil
 }
 
+// checkKeyHint says how to check a bundle's signature.
+const checkKeyHint = "to check it, save the published key with 'seleksictl audit key > key.pem' and run again with --key key.pem"
+
+// replayVerdict says why a replay is not OK: the findings by kind, and a signature that was
+// not checked, which alone keeps a bundle from being OK.
+func replayVerdict(out *replayOutput) string {
+	unchecked := out.Signature != nil && !out.Signature.Verified && out.Signature.Key == ""
+	switch {
+	case len(out.Findings) == 0 && unchecked:
+		return "the signature was not checked (no --key), nothing else was found; " + checkKeyHint
+	case unchecked:
+		return fmt.Sprintf("%d finding(s): %s; the signature was not checked (no --key); %s", len(out.Findings), findingKinds(out.Findings), checkKeyHint)
+	}
+	return fmt.Sprintf("%d finding(s): %s", len(out.Findings), findingKinds(out.Findings))
+}
+
 // findingKinds summarises findings by kind for the one-line error, such as
 // "nondeterminism, part_digest_mismatch".
 func findingKinds(fs []audit.Finding) string {
@@ -285,7 +300,7 @@ func printReplay(inv *invocation, out *replayOutput) error {
 	t := &table{tw: tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)}
 	verdict := "ok"
 	if !out.OK {
-		verdict = fmt.Sprintf("NOT OK: %d finding(s)", len(out.Findings))
+		verdict = "NOT OK: " + replayVerdict(out)
 	}
 	t.row("File", out.File+" ("+out.Kind+")")
 	t.field("Selection", out.SelectionID)
@@ -333,10 +348,23 @@ func printReplay(inv *invocation, out *replayOutput) error {
 			if f.Run > 0 {
 				run = strconv.Itoa(f.Run)
 			}
-			t.row(f.Kind, f.Part, run, joinInts(f.EventIDs), joinInts(f.Seqs), f.Message)
+			t.row(f.Kind, f.Part, run, joinInts(f.EventIDs), joinInts(f.Seqs), factMessage(f))
 		}
 	}
 	return t.tw.Flush()
+}
+
+// factMessage is a finding's message, led by the projected fact it concerns (table, row
+// key, column) when it concerns one, so that each line says what differs where.
+func factMessage(f audit.Finding) string {
+	if f.Table == "" {
+		return f.Message
+	}
+	fact := f.Table + " " + f.Row
+	if f.Column != "" {
+		fact += " column " + f.Column
+	}
+	return fact + ": " + f.Message
 }
 
 // partsVerdict summarises the part findings for the header.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	historypb "go.temporal.io/api/history/v1"
 	"google.golang.org/protobuf/proto"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
@@ -164,14 +165,56 @@ func TestAuditReplay(t *testing.T) {
 	}
 	nondetEvent := scheduledEventID(t, nondet, "ApplyCommandRenamed")
 
+	// The happy path's bundle again, now with the store's projection: once as the history
+	// determines it, once with a published component score changed in the store.
+	withProjection := func(edit func([]audit.ProjectionRow)) []byte {
+		b, err := audit.ReadBundle(bytes.NewReader(happy), int64(len(happy)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := make([]*historypb.History, len(b.Histories))
+		for i, h := range b.Histories {
+			if hs[i], err = audit.ParseHistory(h.JSON); err != nil {
+				t.Fatal(err)
+			}
+		}
+		facts, _ := audit.ExtractFacts(hs)
+		rows := audit.ExpectedProjection(facts)
+		edit(rows)
+		var buf bytes.Buffer
+		err = audit.WriteBundle(&buf, audit.Bundle{SelectionID: b.SelectionID, WorkflowID: b.WorkflowID, CreatedAt: b.CreatedAt,
+			Histories: b.Histories, Events: b.Events, Snapshots: b.Snapshots, Projection: rows}, auditTestKey("server"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	scoreRow := ""
+	changedScore := withProjection(func(rows []audit.ProjectionRow) {
+		for i, r := range rows {
+			if r.Table == "application_results" && strings.Contains(r.Columns["scores"], `"score":`) {
+				cols := map[string]string{}
+				for k, v := range r.Columns {
+					cols[k] = v
+				}
+				cols["scores"] = strings.Replace(cols["scores"], `"score":`, `"score":1`, 1)
+				rows[i].Columns, scoreRow = cols, r.Key
+				return
+			}
+		}
+		t.Fatal("no published component score in the happy path")
+	})
+
 	files := map[string]string{
-		"happy":     write("happy-path.bundle.zip", happy),
-		"cancelled": write("cancelled.bundle.zip", goldenBundle(t, "cancelled-at-competency")),
-		"tampered":  write("tampered.bundle.zip", tampered),
-		"history":   write("happy-path.json", history),
-		"nondet":    write("nondet.json", nondet),
-		"garbage":   write("garbage.txt", []byte("not a bundle\n")),
-		"truncated": write("truncated.zip", happy[:len(happy)/2]),
+		"projection": write("projection.bundle.zip", withProjection(func([]audit.ProjectionRow) {})),
+		"score":      write("score.bundle.zip", changedScore),
+		"happy":      write("happy-path.bundle.zip", happy),
+		"cancelled":  write("cancelled.bundle.zip", goldenBundle(t, "cancelled-at-competency")),
+		"tampered":   write("tampered.bundle.zip", tampered),
+		"history":    write("happy-path.json", history),
+		"nondet":     write("nondet.json", nondet),
+		"garbage":    write("garbage.txt", []byte("not a bundle\n")),
+		"truncated":  write("truncated.zip", happy[:len(happy)/2]),
 	}
 	tests := []struct {
 		name     string
@@ -183,14 +226,19 @@ func TestAuditReplay(t *testing.T) {
 		{"good bundle with the key", []string{files["happy"], "--key", key}, ExitOK,
 			[]string{"Result        ok", "verified with --key", "Rebuilt stage", "STAGE_CLOSED", "APPLICATION_STATE_APPOINTED", "82.00"}, []string{"NOT OK", "NOT verified"}},
 		{"good bundle without a key is not verified", []string{files["happy"]}, ExitVerification,
-			[]string{"NOT verified: no --key", audit.KeyFingerprint(auditTestKey("server").Public().(ed25519.PublicKey)), "STAGE_CLOSED"}, nil},
+			[]string{"NOT verified: no --key", audit.KeyFingerprint(auditTestKey("server").Public().(ed25519.PublicKey)), "STAGE_CLOSED",
+				"NOT OK: the signature was not checked (no --key), nothing else was found", "seleksictl audit key > key.pem", "--key key.pem"},
+			[]string{"0 finding(s)"}},
 		{"cancelled selection", []string{files["cancelled"], "--key", key}, ExitOK, []string{"STAGE_CANCELLED"}, nil},
+		{"bundle with the published results", []string{files["projection"], "--key", key}, ExitOK, []string{"Result        ok"}, []string{"NOT OK"}},
+		{"a published score changed in the store", []string{files["score"], "--key", key}, ExitVerification,
+			[]string{audit.KindProjectionMismatch, "application_results " + scoreRow + " column scores: the history and the store differ: SCORE_COMPONENT_", "history 8000, store 18000"}, nil},
 		{"signed with another key", []string{files["happy"], "--key", impostor}, ExitVerification,
 			[]string{"does NOT verify", audit.KindSignatureInvalid, "manifest.sig"}, nil},
 		{"one byte of a history changed", []string{files["tampered"], "--key", key}, ExitVerification,
 			[]string{audit.KindPartDigestMismatch, histPart, "1 problem(s)"}, nil},
 		{"one byte changed, without a key", []string{files["tampered"]}, ExitVerification,
-			[]string{audit.KindPartDigestMismatch, histPart}, nil},
+			[]string{audit.KindPartDigestMismatch, histPart, "the signature was not checked (no --key)"}, nil},
 		{"plain history", []string{files["history"]}, ExitOK,
 			[]string{"(history)", "Rebuilt stage  STAGE_CLOSED", "app-0005"}, []string{"Signature"}},
 		{"non-deterministic history", []string{files["nondet"]}, ExitVerification,
@@ -407,7 +455,7 @@ func signedExport(t *testing.T, scenario string) *seleksiv1.ExportBundle {
 	}
 	out := &seleksiv1.ExportBundle{
 		Manifest: b.ManifestJSON, Signature: b.Signature.Value,
-		SignatureAlgorithm: "Ed25519", KeyId: b.Manifest.KeyFingerprint,
+		SignatureAlgorithm: "EdDSA", KeyId: b.Manifest.KeyFingerprint,
 	}
 	for _, p := range b.Manifest.Parts {
 		for _, q := range b.Parts {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"buf.build/go/protovalidate"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -17,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 )
@@ -52,7 +54,8 @@ func TestCommandsSendTheRightRequest(t *testing.T) {
 				if r.GetSelectionId() != "dinas-pendidikan-2026" || s.GetPositionTitle() != "Kepala Dinas Pendidikan" ||
 					len(s.GetCommittee()) != 5 || s.GetTimeZone() != seleksiv1.TimeZone_TIME_ZONE_WIB ||
 					s.GetScoreWeights().GetCompetencyTest() != 40 || s.GetCommittee()[1].GetPostLevel() != seleksiv1.PostLevel_POST_LEVEL_JPT_PRATAMA ||
-					len(s.GetHolidayOverrides()) != 1 || s.GetHolidayOverrides()[0].GetDate() != "2026-12-24" {
+					len(s.GetHolidayOverrides()) != 2 || s.GetHolidayOverrides()[0].GetDate() != "2026-12-24" ||
+					s.GetHolidayOverrides()[1].GetDate() != "2027-01-01" {
 					t.Errorf("request = %v", r)
 				}
 			},
@@ -102,6 +105,11 @@ func TestCommandsSendTheRightRequest(t *testing.T) {
 			name: "selection cancel", method: "CancelSelection",
 			args: []string{"selection", "cancel", "s-one", "--reason", "formasi dibatalkan"},
 			want: &seleksiv1.CancelSelectionRequest{Name: "selections/s-one", Reason: "formasi dibatalkan"},
+		},
+		{
+			name: "selection resume", method: "ResumeSelection",
+			args: []string{"selection", "resume", "s-one", "--reason", "daftar libur 2027 dilengkapi"},
+			want: &seleksiv1.ResumeSelectionRequest{Name: "selections/s-one", Reason: "daftar libur 2027 dilengkapi"},
 		},
 		{
 			name: "selection results names the stage by slug", method: "GetStageResult",
@@ -613,5 +621,26 @@ func TestSampleFilesAreValid(t *testing.T) {
 	}
 	if len(rows) != 4 {
 		t.Errorf("%d rows, want 4", len(rows))
+	}
+}
+
+// TestSelectionGetShowsBothClocks: on a compressed time scale the detail view gives the
+// stage's times in selection time and on the wall clock.
+func TestSelectionGetShowsBothClocks(t *testing.T) {
+	rec, addr := fakeServer(t)
+	t0 := time.Date(2026, 7, 6, 1, 0, 0, 0, time.UTC)
+	rec.reply["GetSelection"] = func(proto.Message) (proto.Message, error) {
+		return &seleksiv1.GetSelectionResponse{Selection: &seleksiv1.Selection{Name: "selections/s-one", Stage: seleksiv1.Stage_STAGE_ANNOUNCEMENT,
+			TimeScale: 1440, StageOpenTime: timestamppb.New(t0), StageCloseTime: timestamppb.New(t0.Add(96 * time.Hour)),
+			StageOpenWallTime: timestamppb.New(t0), StageCloseWallTime: timestamppb.New(t0.Add(4 * time.Minute))}}, nil
+	}
+	res := runCLI(t, addr, nil, "selection", "get", "s-one")
+	if res.code != ExitOK {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	for _, want := range []string{"Time scale", "1440x", "Closes (wall clock)", fmtTime(timestamppb.New(t0.Add(4 * time.Minute))), fmtTime(timestamppb.New(t0.Add(96 * time.Hour)))} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
+		}
 	}
 }

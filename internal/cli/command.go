@@ -35,7 +35,7 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		selectionCreate(), selectionGet(), selectionList(), selectionAdvance(), selectionDecide(),
-		selectionAppoint(), selectionCancel(), selectionResults(),
+		selectionAppoint(), selectionCancel(), selectionResume(), selectionResults(),
 		resultsRecord(),
 		conflictDeclare(),
 		applicationSubmit(), applicationGet(), applicationList(), applicationWithdraw(), statusCommand(),

@@ -118,6 +118,13 @@ func (f *fakeSelections) CancelSelection(ctx context.Context, req *seleksiv1.Can
 	}})
 }
 
+func (f *fakeSelections) ResumeSelection(ctx context.Context, req *seleksiv1.ResumeSelectionRequest) (*seleksiv1.ResumeSelectionResponse, error) {
+	return answer(ctx, f.r, req, &seleksiv1.ResumeSelectionResponse{Selection: &seleksiv1.Selection{
+		Name: req.GetName(), Stage: seleksiv1.Stage_STAGE_ANNOUNCEMENT,
+		Blocked: &seleksiv1.SelectionBlocked{Reason: "CalendarNotCovered", Message: "jangka waktu mencapai tahun 2027", Attempts: 2},
+	}})
+}
+
 func (f *fakeSelections) GetStageResult(ctx context.Context, req *seleksiv1.GetStageResultRequest) (*seleksiv1.GetStageResultResponse, error) {
 	return answer(ctx, f.r, req, &seleksiv1.GetStageResultResponse{Result: &seleksiv1.StageResult{
 		Name: req.GetName(), Revision: 1, ScoresPublished: true,
@@ -212,7 +219,7 @@ func testBundle(corrupt bool) *seleksiv1.ExportBundle {
 			{Name: "audit-events.jsonl", Content: events, Sha256: sha256Hex(events)},
 			{Name: "history.json", Content: history, Sha256: historySum},
 		},
-		SignatureAlgorithm: "Ed25519", KeyId: "key-1",
+		SignatureAlgorithm: "EdDSA", KeyId: "key-1",
 	}
 }
 
@@ -226,7 +233,7 @@ func (f *fakeAudit) VerifySelection(ctx context.Context, req *seleksiv1.VerifySe
 
 func (f *fakeAudit) GetSigningKey(ctx context.Context, req *seleksiv1.GetSigningKeyRequest) (*seleksiv1.GetSigningKeyResponse, error) {
 	return answer(ctx, f.r, req, &seleksiv1.GetSigningKeyResponse{
-		KeyId: "key-1", Algorithm: "Ed25519", PublicKeyPem: "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
+		KeyId: "key-1", Algorithm: "EdDSA", PublicKeyPem: "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
 	})
 }
 

@@ -85,14 +85,21 @@ decimal commas (85,5) is read as well, and a UTF-8 byte-order mark is ignored.
 Every row is checked before anything is sent; errors name the line. Then rows go in batches of
 --batch, each with request ID BASE-N (BASE from --request-id): if an import stops half-way, run
 the same command with the same file, --batch and --request-id, and the batches already
-recorded are applied once. See internal/cli/testdata/scores.csv.`
+recorded are applied once. See internal/cli/testdata/scores.csv.
+
+To replace results already recorded (a mistyped score, a verdict on the wrong row) before the
+stage's result is published, send the corrected rows with --correction "REASON": the reason is
+required and goes to the audit trail, which keeps the values replaced. Without it, a row for an
+application that already has a result is refused. See internal/cli/testdata/scores-correction.csv.
+After publication a result changes only through an objection or the chair's correction
+(POST /v1/selections/{id}:correctResult).`
 
 func resultsRecord() *command {
-	var stage, csvPath, member string
+	var stage, csvPath, member, correction string
 	var batch int
 	var dryRun bool
 	return &command{
-		path: "results record", args: "ID --stage STAGE --csv FILE [--batch 500] [--member M]", nargs: 1, mutating: true,
+		path: "results record", args: "ID --stage STAGE --csv FILE [--batch 500] [--member M] [--correction REASON]", nargs: 1, mutating: true,
 		summary: "record the current stage's results from a CSV score sheet (committee)",
 		help:    scoreSheetHelp,
 		flags: func(fs *flag.FlagSet) {
@@ -101,10 +108,16 @@ func resultsRecord() *command {
 			fs.IntVar(&batch, "batch", 500, fmt.Sprintf("rows per call, 1 to %d (the API's limit)", maxResultsPerCall()))
 			fs.StringVar(&member, "member", "", "interview: the member whose scores these are; the server accepts only the caller's own ID")
 			fs.BoolVar(&dryRun, "dry-run", false, "check the sheet and stop before sending")
+			fs.StringVar(&correction, "correction", "", "replace results already recorded, for this `REASON` (kept in the audit trail)")
 		},
 		run: func(ctx context.Context, inv *invocation, args []string) error {
 			if err := requireFlags(inv.fs, "stage", "csv"); err != nil {
 				return err
+			}
+			correcting := false
+			inv.fs.Visit(func(f *flag.Flag) { correcting = correcting || f.Name == "correction" })
+			if correcting && strings.TrimSpace(correction) == "" {
+				return usageErrorf("--correction needs the reason for replacing the recorded results")
 			}
 			name, err := selectionName(args[0])
 			if err != nil {
@@ -138,7 +151,7 @@ func resultsRecord() *command {
 				fmt.Fprintf(inv.app.Stdout, "%s: %d rows are valid; %d batch(es) of up to %d would be sent\n", csvPath, len(rows), batches, batch)
 				return nil
 			}
-			return inv.sendResults(ctx, name, st, member, rows, batch)
+			return inv.sendResults(ctx, name, st, member, correction, rows, batch)
 		},
 	}
 }
@@ -152,7 +165,7 @@ type sheetRow struct {
 // sendResults records rows in batches. Each batch's request ID is the base request ID plus
 // its number, so re-running a stopped import with the same base re-sends the recorded batches
 // harmlessly (the server answers them from its idempotency record) and continues.
-func (inv *invocation) sendResults(ctx context.Context, sel string, st seleksiv1.Stage, member string, rows []sheetRow, size int) error {
+func (inv *invocation) sendResults(ctx context.Context, sel string, st seleksiv1.Stage, member, correction string, rows []sheetRow, size int) error {
 	start := time.Now()
 	bar := newProgress(inv.app.Stderr, inv.app.Interactive, len(rows))
 	total := &seleksiv1.RecordResultsResponse{}
@@ -161,6 +174,7 @@ func (inv *invocation) sendResults(ctx context.Context, sel string, st seleksiv1
 		chunk := rows[(n-1)*size : min(n*size, len(rows))]
 		req := &seleksiv1.RecordResultsRequest{
 			Name: sel, RequestId: fmt.Sprintf("%s-%d", inv.requestID, n), Stage: st, MemberId: member,
+			Correction: correction != "", CorrectionReason: correction,
 		}
 		for _, r := range chunk {
 			req.Results = append(req.Results, r.result)

@@ -275,3 +275,34 @@ func TestProgressBarOnATerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestResultsRecordSendsACorrection: --correction replaces recorded results with a reason,
+// on every batch; without a reason it is a usage error and nothing is sent.
+func TestResultsRecordSendsACorrection(t *testing.T) {
+	rec, addr := fakeServer(t)
+	const reason = "Nilai makalah salah ketik"
+	res := runCLI(t, addr, nil, "results", "record", "s-one", "--stage", "competency-test",
+		"--csv", filepath.Join("testdata", "scores-correction.csv"), "--correction", reason)
+	if res.code != ExitOK {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	req := rec.Calls()[0].req.(*seleksiv1.RecordResultsRequest)
+	if !req.GetCorrection() || req.GetCorrectionReason() != reason || len(req.GetResults()) != 1 ||
+		req.GetResults()[0].GetApplication() != "selections/s-one/applications/agus-pratama" {
+		t.Fatalf("request %v", req)
+	}
+	rec, addr = fakeServer(t)
+	res = runCLI(t, addr, nil, "results", "record", "s-one", "--stage", "competency-test",
+		"--csv", filepath.Join("testdata", "scores-correction.csv"), "--correction", " ")
+	if res.code != ExitUsage || len(rec.Calls()) != 0 || !strings.Contains(res.stderr, "--correction") {
+		t.Fatalf("a correction without a reason: exit %d, %d calls, stderr %s", res.code, len(rec.Calls()), res.stderr)
+	}
+	res = runCLI(t, addr, nil, "results", "record", "s-one", "--stage", "competency-test", "--csv", bigSheet(t, 2))
+	if res.code != ExitOK || rec.Calls()[0].req.(*seleksiv1.RecordResultsRequest).GetCorrection() {
+		t.Fatalf("a plain sheet was sent as a correction (exit %d)", res.code)
+	}
+	help := runCLI(t, addr, nil, "help", "results", "record")
+	if !strings.Contains(help.stdout+help.stderr, "--correction") {
+		t.Errorf("help does not document --correction:\n%s%s", help.stdout, help.stderr)
+	}
+}

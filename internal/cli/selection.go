@@ -38,8 +38,25 @@ against the API's rules before it is sent. See internal/cli/testdata/selection.y
 			if err != nil {
 				return err
 			}
-			return inv.print(resp, func(t *table) { inv.selectionTable(t, resp.GetSelection()) })
+			return inv.print(resp, func(t *table) {
+				inv.selectionTable(t, resp.GetSelection())
+				planTable(t, resp.GetAnnouncementPlan())
+			})
 		},
+	}
+}
+
+// planTable shows the announcement window the server computed at creation, in the agency's
+// own time zone.
+func planTable(t *table, p *seleksiv1.AnnouncementPlan) {
+	if p == nil {
+		return
+	}
+	t.blank()
+	t.field("Announcement opens", p.GetOpenLocalTime())
+	t.field("Announcement closes", p.GetCloseLocalTime()+" (last day "+p.GetLastDay()+")")
+	if p.GetExtensionsPossible() {
+		t.field("Latest close", p.GetLatestCloseLocalTime()+" with every extension (last day "+p.GetLatestLastDay()+")")
 	}
 }
 
@@ -254,6 +271,30 @@ func selectionCancel() *command {
 	}
 }
 
+func selectionResume() *command {
+	var reason string
+	return &command{
+		path: "selection resume", args: "ID [--reason TEXT]", nargs: 1, mutating: true,
+		summary: "retry a blocked selection's step now, once its cause is fixed (admin)",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&reason, "reason", "", "what was fixed; kept in the audit trail")
+		},
+		run: func(ctx context.Context, inv *invocation, args []string) error {
+			name, err := selectionName(args[0])
+			if err != nil {
+				return err
+			}
+			resp, err := inv.selections.ResumeSelection(ctx, &seleksiv1.ResumeSelectionRequest{
+				Name: name, RequestId: inv.requestID, Reason: reason,
+			})
+			if err != nil {
+				return err
+			}
+			return inv.print(resp, func(t *table) { inv.selectionTable(t, resp.GetSelection()) })
+		},
+	}
+}
+
 func selectionResults() *command {
 	var revision uint
 	return &command{
@@ -338,6 +379,16 @@ func (inv *invocation) selectionTable(t *table, s *seleksiv1.Selection) {
 	t.field("Stage", stageSlug(s.GetStage()))
 	t.field("Stage opened", fmtTime(s.GetStageOpenTime()))
 	t.field("Stage closes", fmtTime(s.GetStageCloseTime()))
+	if s.GetStage() == seleksiv1.Stage_STAGE_SCHEDULED {
+		t.field("Announcement opens", fmtTime(s.GetAnnouncementOpenTime()))
+	}
+	if s.GetTimeScale() > 1 {
+		// On a compressed time scale the times above are selection time; these are when it
+		// happens on the clock on the wall.
+		t.field("Time scale", strconv.FormatFloat(s.GetTimeScale(), 'f', -1, 64)+"x")
+		t.field("Opened (wall clock)", fmtTime(s.GetStageOpenWallTime()))
+		t.field("Closes (wall clock)", fmtTime(s.GetStageCloseWallTime()))
+	}
 	if c := s.GetApplicationCounts(); c != nil {
 		t.row("Applications", fmt.Sprintf("%d total: %d submitted, %d in progress, %d eliminated, %d withdrawn, %d decided",
 			c.GetTotal(), c.GetSubmitted(), c.GetInProgress(), c.GetEliminated(), c.GetWithdrawn(), c.GetDecided()))
@@ -349,6 +400,10 @@ func (inv *invocation) selectionTable(t *table, s *seleksiv1.Selection) {
 	t.field("PPK decree", s.GetPpkDecreeRef())
 	t.field("Oversight ref", s.GetOversightRecommendationRef())
 	t.field("Cancelled", s.GetCancelReason())
+	if b := s.GetBlocked(); b != nil {
+		t.row("Blocked", fmt.Sprintf("%s since %s (%d attempt(s)): %s", b.GetReason(), fmtTime(b.GetSinceTime()), b.GetAttempts(), b.GetMessage()))
+		t.field("What to do", b.GetRemedy())
+	}
 	if ts := s.GetTimeScale(); ts > 1 {
 		t.row("Time scale", fmtScore(ts)+"x (demo or test server)")
 	}

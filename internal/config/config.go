@@ -46,6 +46,10 @@ type Config struct {
 	EmbeddedFrontendAddr string
 	EmbeddedUIAddr       string
 
+	// ReconcileInterval is how often the API looks for selections whose workflow was recorded
+	// but not started (the process died between the two) and starts them.
+	ReconcileInterval time.Duration
+
 	// DatabaseURL is a PostgreSQL URL (postgres://...) or sqlite:PATH; empty means the SQLite
 	// file seleksi.db in the data directory.
 	DatabaseURL string
@@ -99,7 +103,7 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		}
 		return def
 	}
-	var mode, retention, archiveEvery, shutdown, level string
+	var mode, retention, archiveEvery, reconcileEvery, shutdown, level string
 	fs.StringVar(&mode, "mode", env("SELEKSI_MODE", string(ModeAll)),
 		"what to run: all, api (gRPC + REST only) or worker (Temporal worker only) [SELEKSI_MODE]")
 	fs.StringVar(&c.DataDir, "data-dir", env("SELEKSI_DATA_DIR", "data"),
@@ -118,6 +122,8 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		"how long Temporal keeps closed histories (Seleksi archives them first) [SELEKSI_TEMPORAL_RETENTION]")
 	fs.StringVar(&archiveEvery, "archive-interval", env("SELEKSI_ARCHIVE_INTERVAL", "30s"),
 		"how often closed workflow histories are archived into the store [SELEKSI_ARCHIVE_INTERVAL]")
+	fs.StringVar(&reconcileEvery, "reconcile-interval", env("SELEKSI_RECONCILE_INTERVAL", "2s"),
+		"how often selections whose workflow did not start with their creation are started [SELEKSI_RECONCILE_INTERVAL]")
 	fs.StringVar(&c.EmbeddedFrontendAddr, "embedded-temporal-addr", env("SELEKSI_EMBEDDED_TEMPORAL_ADDR", "127.0.0.1:7233"),
 		"listen address of the embedded Temporal frontend [SELEKSI_EMBEDDED_TEMPORAL_ADDR]")
 	fs.StringVar(&c.EmbeddedUIAddr, "embedded-temporal-ui-addr", env("SELEKSI_EMBEDDED_TEMPORAL_UI_ADDR", "127.0.0.1:8233"),
@@ -171,6 +177,10 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	} else if c.TemporalRetention > 0 && c.ArchiveInterval*10 > c.TemporalRetention {
 		// Histories must be archived many times over before Temporal may delete them.
 		errs = append(errs, fmt.Errorf("-archive-interval %s: must be at most a tenth of -temporal-retention", archiveEvery))
+	}
+	if c.ReconcileInterval, err = time.ParseDuration(reconcileEvery); err != nil || c.ReconcileInterval < 100*time.Millisecond || c.ReconcileInterval > time.Minute {
+		// A selection without its workflow must be repaired within seconds, not minutes.
+		errs = append(errs, fmt.Errorf("-reconcile-interval %q: want a duration from 100ms to 1m", reconcileEvery))
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("-shutdown-timeout %q: want a positive duration", shutdown))

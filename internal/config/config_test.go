@@ -58,6 +58,13 @@ func TestParse(t *testing.T) {
 				}
 			}},
 		{name: "negative time scale", args: []string{"-demo-seconds-per-day", "-5"}, wantErr: "-demo-seconds-per-day"},
+		{name: "reconcile interval", env: map[string]string{"SELEKSI_RECONCILE_INTERVAL": "500ms"},
+			check: func(t *testing.T, c Config) {
+				if c.ReconcileInterval != 500*time.Millisecond {
+					t.Errorf("ReconcileInterval = %s", c.ReconcileInterval)
+				}
+			}},
+		{name: "reconcile interval of minutes", args: []string{"-reconcile-interval", "5m"}, wantErr: "-reconcile-interval"},
 		{name: "malformed time scale in the environment", env: map[string]string{"SELEKSI_DEMO_SECONDS_PER_DAY": "fast"}, wantErr: "-demo-seconds-per-day"},
 		{name: "archive interval far shorter than retention", args: []string{"-archive-interval", "5m"},
 			check: func(t *testing.T, c Config) {

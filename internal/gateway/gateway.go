@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -18,6 +19,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/i18n"
@@ -91,16 +93,23 @@ func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
 		if st.Code() == codes.InvalidArgument && !hasBadRequest(st) {
 			lang := i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
 			msg := i18n.Text{ID: "permintaan tidak valid", EN: "request is invalid"}.In(lang)
+			// The parser's own words are English; Indonesian readers get the gist.
+			desc := i18n.Text{ID: "permintaan tidak dapat dibaca: isinya bukan JSON yang sah, atau memuat kolom atau parameter yang tidak dikenal",
+				EN: "the request could not be read: " + st.Message()}.In(lang)
 			withDetails, derr := status.New(codes.InvalidArgument, msg).WithDetails(
 				&errdetails.LocalizedMessage{Locale: string(lang), Message: msg},
 				&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
-					Field:       "body",
-					Description: st.Message(),
-					Reason:      "malformed_request",
+					Field:            "body",
+					Description:      desc,
+					Reason:           "malformed_request",
+					LocalizedMessage: &errdetails.LocalizedMessage{Locale: string(lang), Message: desc},
 				}}})
 			if derr == nil {
 				err = withDetails.Err()
 			}
+		}
+		if st.Code() == codes.InvalidArgument {
+			err = withJSONFieldNames(status.Convert(err)).Err()
 		}
 		if st.Code() == codes.Unavailable && r.URL.Path != "/healthz" {
 			logger.WarnContext(ctx, "gateway could not reach the gRPC server", "path", r.URL.Path, "error", st.Message())
@@ -116,4 +125,54 @@ func hasBadRequest(st *status.Status) bool {
 		}
 	}
 	return false
+}
+
+// withJSONFieldNames rewrites the field paths of a status's google.rpc.BadRequest details
+// from proto names (`page_size`, what the gRPC server reports and gRPC clients see in their
+// generated code) to JSON names (`pageSize`, what REST clients send), as
+// google.rpc.BadRequest prescribes for each representation. Other details pass unchanged.
+func withJSONFieldNames(st *status.Status) *status.Status {
+	p := st.Proto()
+	changed := false
+	for i, d := range p.GetDetails() {
+		var br errdetails.BadRequest
+		if d.MessageIs(&br) && d.UnmarshalTo(&br) == nil {
+			for _, v := range br.GetFieldViolations() {
+				v.Field = jsonFieldPath(v.GetField())
+			}
+			a, err := anypb.New(&br)
+			if err != nil {
+				return st
+			}
+			p.Details[i], changed = a, true
+		}
+	}
+	if !changed {
+		return st
+	}
+	return status.FromProto(p)
+}
+
+// jsonFieldPath turns a field path of proto names into JSON names the way protoc derives
+// json_name (an underscore is dropped and the letter after it capitalised); subscripts such
+// as [2] or ["key"] are kept as they are.
+func jsonFieldPath(path string) string {
+	var b strings.Builder
+	depth, upper := 0, false
+	for _, c := range path {
+		switch {
+		case c == '[':
+			depth++
+		case c == ']' && depth > 0:
+			depth--
+		case depth == 0 && c == '_':
+			upper = true
+			continue
+		case depth == 0 && upper && c >= 'a' && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		upper = false
+		b.WriteRune(c)
+	}
+	return b.String()
 }

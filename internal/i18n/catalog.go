@@ -200,6 +200,22 @@ func (c *Catalog) funcMap(l Lang) template.FuncMap {
 			}
 			return fmt.Sprintf("%s %s on %s", lt.Format("15:04"), zone, date(lt))
 		},
+		// at formats an instant (RFC 3339) as the local date and time in the agency's zone.
+		"at": func(v, zone string) string {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return v
+			}
+			loc, err := calendar.Zone(zone).Location()
+			if err != nil {
+				loc, zone = time.UTC, "UTC"
+			}
+			lt := t.In(loc)
+			if l == ID {
+				return fmt.Sprintf("%s pukul %s %s", date(lt), lt.Format("15.04"), zone)
+			}
+			return fmt.Sprintf("%s %s on %s", lt.Format("15:04"), zone, date(lt))
+		},
 		// sentence ends people's words with a full stop when they have none.
 		"sentence": func(v string) string {
 			v = strings.TrimSpace(v)

@@ -113,14 +113,17 @@ func (d *Dispatcher) DeliverOnce(ctx context.Context) (int, error) {
 // configured but an operator can still see what candidates would be told.
 type LogSender struct{ Logger *slog.Logger }
 
-// Send logs the notification in both languages.
+// Send logs the notification in both languages. The recipient's subject and address are
+// personal data (a subject is often the NIP) and stay out of the log; the application ID
+// says whom it is for.
 func (s LogSender) Send(ctx context.Context, n store.Notification) error {
 	s.Logger.InfoContext(ctx, "notification", "id", n.ID, "selection", n.SelectionID, "application", n.ApplicationID,
-		"recipient", n.Recipient, "kind", n.Kind, "text_id", n.Text.ID, "text_en", n.Text.EN)
+		"kind", n.Kind, "text_id", n.Text.ID, "text_en", n.Text.EN)
 	return nil
 }
 
-// AddressBook finds the e-mail address of a notification's recipient.
+// AddressBook finds the e-mail address of a notification queued before the outbox recorded
+// addresses (store.Notification.Email empty).
 type AddressBook interface {
 	EmailOf(ctx context.Context, n store.Notification) (string, error)
 }
@@ -148,9 +151,13 @@ func (s *SMTPSender) Send(ctx context.Context, n store.Notification) error {
 	if n.ApplicationID == "" {
 		return nil
 	}
-	to, err := s.Addresses.EmailOf(ctx, n)
-	if err != nil {
-		return fmt.Errorf("address of %s: %w", n.Recipient, err)
+	// The address the candidate gave in the application, recorded with the notification.
+	to := n.Email
+	if to == "" {
+		var err error
+		if to, err = s.Addresses.EmailOf(ctx, n); err != nil {
+			return fmt.Errorf("address for application %s: %w", n.ApplicationID, err)
+		}
 	}
 	if strings.ContainsAny(to, "\r\n") || strings.ContainsAny(s.From, "\r\n") {
 		return errors.New("address contains a line break")

@@ -111,6 +111,16 @@ func TestSMTPSender(t *testing.T) {
 	if err := s.Send(context.Background(), n); err == nil {
 		t.Error("a recipient without an address was reported sent")
 	}
+	// A notification that records the address the candidate gave goes there, whatever the
+	// recipient's subject might resolve to.
+	n.Recipient, n.Email = "c1", "alamat-lamaran@example.id"
+	if err := s.Send(context.Background(), n); err != nil || len(gotTo) != 1 || gotTo[0] != "alamat-lamaran@example.id" {
+		t.Errorf("sent to %v (%v), want the application's address", gotTo, err)
+	}
+	n.Email = "x@y\r\nBcc: z@w"
+	if err := s.Send(context.Background(), n); err == nil {
+		t.Error("a recorded address with a line break was sent to")
+	}
 	gotTo = nil
 	broadcast := store.Notification{ID: "n2", SelectionID: "kadis-2026", Recipient: "*", Text: n.Text}
 	if err := s.Send(context.Background(), broadcast); err != nil || gotTo != nil {

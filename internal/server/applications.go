@@ -35,7 +35,7 @@ func NewApplicationServer(st Store, wf Workflows, cat *i18n.Catalog, logger *slo
 	if now == nil {
 		now = time.Now
 	}
-	return &ApplicationServer{store: st, cmd: commander{wf: wf, cat: cat, logger: logger}, now: now}
+	return &ApplicationServer{store: st, cmd: commander{wf: wf, ledger: st, cat: cat, logger: logger}, now: now}
 }
 
 var msgWindowClosed = i18n.Text{
@@ -114,10 +114,13 @@ func (s *ApplicationServer) GetApplication(ctx context.Context, req *seleksiv1.G
 }
 
 // ListApplications lists a selection's applications for the committee, secretariat and
-// auditors.
+// auditors; a candidate gets only their own.
 func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1.ListApplicationsRequest) (*seleksiv1.ListApplicationsResponse, error) {
-	page, err := s.store.ListApplications(ctx, segment(req.GetParent(), 0), store.ListOptions{
-		PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()})
+	opts := store.ListOptions{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
+	if p := principal(ctx); p.Role == auth.RoleCandidate {
+		opts.Owner = p.Subject
+	}
+	page, err := s.store.ListApplications(ctx, segment(req.GetParent(), 0), opts)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
@@ -132,11 +135,36 @@ func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1
 	return out, nil
 }
 
-// WithdrawApplication withdraws the caller's own application through the workflow.
+// WithdrawApplication withdraws the caller's own application. While the announcement window
+// is open the application is not in the workflow yet (submissions go to the store), so the
+// withdrawal goes to the store too, idempotently, with its audit event, and the close's
+// snapshot leaves the application out. After the close it goes through the workflow.
 func (s *ApplicationServer) WithdrawApplication(ctx context.Context, req *seleksiv1.WithdrawApplicationRequest) (*seleksiv1.WithdrawApplicationResponse, error) {
 	selID, appID := segment(req.GetName(), 0), segment(req.GetName(), 1)
-	if _, err := s.visible(ctx, selID, appID); err != nil {
+	a, err := s.visible(ctx, selID, appID)
+	if err != nil {
 		return nil, err
+	}
+	if a.CurrentStage == string(workflows.StageAnnouncement) {
+		p := principal(ctx)
+		// The status of an application withdrawn during the announcement is the code the
+		// workflow gives one withdrawn after the close; the edges render it.
+		withdrawn := store.Text{Code: workflows.CodeStatusWithdrawn}
+		w, err := s.store.WithdrawBeforeClose(ctx, store.WithdrawInput{SelectionID: selID, ApplicationID: appID,
+			RequestID: req.GetRequestId(), Actor: store.Actor{Subject: p.Subject, Role: string(actorOf(p).Role)},
+			Reason: req.GetReason(), Status: &withdrawn, Now: s.now()})
+		switch {
+		case err == nil:
+			v, err := applicationView(s.cmd.cat, w, true)
+			if err != nil {
+				return nil, storeError(ctx, s.cmd.logger, err)
+			}
+			return &seleksiv1.WithdrawApplicationResponse{Application: v}, nil
+		case !isPrecondition(err):
+			return nil, storeError(ctx, s.cmd.logger, err)
+		}
+		// The window has just closed: the workflow takes the withdrawal once the close is
+		// recorded, and says so until then.
 	}
 	if _, err := s.cmd.send(ctx, selID, req.GetRequestId(), workflows.UpdateWithdrawApplication, workflows.WithdrawArgs{
 		Actor: actorOf(principal(ctx)), ApplicationID: appID, Reason: req.GetReason()}); err != nil {
@@ -245,9 +273,7 @@ func (s *ApplicationServer) AnswerObjection(ctx context.Context, req *seleksiv1.
 	}
 	out := &seleksiv1.AnswerObjectionResponse{Objection: objectionView(o)}
 	if req.GetAccepted() {
-		if r, err := s.store.GetStageResult(ctx, selID, stage, 0); err == nil {
-			out.RepublishedResult = stageResultView(s.cmd.cat, r, nil)
-		}
+		out.RepublishedResult = resultOfCommand(ctx, s.store, s.cmd.cat, s.cmd.logger, selID, stage)
 	}
 	return out, nil
 }

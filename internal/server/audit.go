@@ -44,6 +44,10 @@ type AuditStore interface {
 	ListApplications(ctx context.Context, selectionID string, opts store.ListOptions) (store.Page[store.Application], error)
 	VerifyChain(ctx context.Context, selectionID string) (store.Report, error)
 	VerifySnapshot(ctx context.Context, selectionID, key string) (store.SnapshotCheck, error)
+	// ReadProjection reads every projected row of the selection (its published results,
+	// application statuses, objections...), which the bundle carries and verification
+	// compares with the history.
+	ReadProjection(ctx context.Context, selectionID string) ([]store.ProjectionRow, error)
 }
 
 // HistorySource is the part of the Temporal client that reads workflow histories: the
@@ -152,14 +156,14 @@ func (s *AuditServer) GetSigningKey(ctx context.Context, _ *seleksiv1.GetSigning
 	kid := audit.KeyFingerprint(s.pub)
 	jwk, err := json.Marshal(map[string]string{
 		"kty": "OKP", "crv": "Ed25519", "x": base64.RawURLEncoding.EncodeToString(s.pub),
-		"alg": "EdDSA", "use": "sig", "kid": kid,
+		"alg": audit.SignatureAlgorithm, "use": "sig", "kid": kid,
 	})
 	if err != nil {
 		return nil, s.internalError(ctx, fmt.Errorf("encode the signing key: %w", err))
 	}
 	return &seleksiv1.GetSigningKeyResponse{
 		KeyId:        kid,
-		Algorithm:    "EdDSA",
+		Algorithm:    audit.SignatureAlgorithm,
 		PublicKeyPem: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
 		Jwk:          string(jwk),
 	}, nil
@@ -206,6 +210,9 @@ func (s *AuditServer) collect(ctx context.Context, selectionID string) (*evidenc
 		}
 	}
 	if ev.bundle.Events, err = s.auditEvents(ctx, selectionID); err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
+	if ev.bundle.Projection, err = s.projection(ctx, selectionID); err != nil {
 		return nil, storeError(ctx, s.logger, err)
 	}
 	archived, fs := checkArchived(selectionID, wfID, stored, ev.bundle.Events)
@@ -268,6 +275,19 @@ func (s *AuditServer) auditEvents(ctx context.Context, selectionID string) ([]au
 		}
 		opts.PageToken = page.NextPageToken
 	}
+}
+
+// projection reads the store's projected rows in the library's form, for the bundle.
+func (s *AuditServer) projection(ctx context.Context, selectionID string) ([]audit.ProjectionRow, error) {
+	rows, err := s.store.ReadProjection(ctx, selectionID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]audit.ProjectionRow, len(rows))
+	for i, r := range rows {
+		out[i] = audit.ProjectionRow{Table: r.Table, Key: r.Key, Columns: r.Columns, StoreOnly: r.StoreOnly}
+	}
+	return out, nil
 }
 
 // archivedRun is a run read from the archive: the parsed history and the archived bytes,
@@ -514,8 +534,9 @@ func (s *AuditServer) historyError(ctx context.Context, err error) error {
 	return commander{logger: s.logger}.workflowError(ctx, "read history", err)
 }
 
-// bundleAlgorithm names the bundle signature in the API, as the proto's documentation does.
-const bundleAlgorithm = "Ed25519"
+// bundleAlgorithm names the bundle signature in the API: the same label as the signing key's
+// algorithm and the JWK's alg.
+const bundleAlgorithm = audit.SignatureAlgorithm
 
 // signed writes the evidence as a signed bundle and reads it back, so that the API returns,
 // and verification checks, exactly the bytes an archive would hold.
@@ -559,9 +580,11 @@ func (s *AuditServer) ExportHistory(ctx context.Context, req *seleksiv1.ExportHi
 
 // VerifySelection verifies a selection from the same evidence an export holds, signed in
 // memory: the signature and parts, the audit chain against its head, the cross-check of
-// the audit events with the history, and the snapshot digests; with replay, also the replay
-// of every run through the current workflow code and the comparison of the rebuilt state
-// with the store's projection. The store's own walk of its chain and its own snapshot
+// the audit events with the history, the snapshot digests, and every projected row of the
+// store (published results and their entries, scores, statuses, objections, conflicts, the
+// appointment) against the rows the history determines; with replay, also the replay of
+// every run through the current workflow code and the comparison of the rebuilt state with
+// the store's projection. The store's own walk of its chain and its own snapshot
 // checks are added, because they look at the rows as stored rather than as exported.
 func (s *AuditServer) VerifySelection(ctx context.Context, req *seleksiv1.VerifySelectionRequest) (*seleksiv1.VerifySelectionResponse, error) {
 	selID := segment(req.GetName(), 0)
@@ -609,6 +632,10 @@ func (s *AuditServer) VerifySelection(ctx context.Context, req *seleksiv1.Verify
 			fs = append(fs, ffs...)
 			fs = append(fs, audit.CrossCheck(facts, b.Events)...)
 			fs = append(fs, audit.CheckSnapshots(facts, b.Snapshots)...)
+			fs = append(fs, b.CheckProjection(facts)...)
+		}
+		if fs, err = s.confirmProjection(ctx, selID, ev.runs, fs); err != nil {
+			return nil, storeError(ctx, s.logger, err)
 		}
 	}
 	fs = append(fs, ev.archiveFindings...)
@@ -641,6 +668,33 @@ func (s *AuditServer) VerifySelection(ctx context.Context, req *seleksiv1.Verify
 	}
 	rep.Ok = len(rep.Findings) == 0
 	return &seleksiv1.VerifySelectionResponse{Report: rep}, nil
+}
+
+// confirmProjection reads the projection again when the selection's workflow is still
+// running and the first reading differed from the history. The store commits a record
+// before the history shows it complete, and the projection was read before the history, so
+// a command applied in between differs in the first reading only; what both readings get
+// wrong against the history is reported, the rest is dropped.
+func (s *AuditServer) confirmProjection(ctx context.Context, selectionID string, runs []*historypb.History, fs []audit.Finding) ([]audit.Finding, error) {
+	if !audit.HasKind(fs, audit.KindProjectionMismatch) {
+		return fs, nil
+	}
+	facts, _ := audit.ExtractFacts(runs)
+	if len(facts.Runs) == 0 || facts.Runs[len(facts.Runs)-1].Close != "open" {
+		return fs, nil
+	}
+	again, err := s.projection(ctx, selectionID)
+	if err != nil {
+		return nil, err
+	}
+	second := audit.CheckProjection(facts, again)
+	out := make([]audit.Finding, 0, len(fs))
+	for _, f := range fs {
+		if f.Kind != audit.KindProjectionMismatch || len(audit.SameFacts([]audit.Finding{f}, second)) > 0 {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
 
 // applications reads the store's whole projection of a selection's applications.
@@ -689,6 +743,7 @@ func findingKinds() map[string]seleksiv1.FindingKind {
 		audit.KindAuditEventUnmatched:    seleksiv1.FindingKind_FINDING_KIND_UNEXPECTED_EVENT,
 		audit.KindAuditEventMismatch:     seleksiv1.FindingKind_FINDING_KIND_UNEXPECTED_EVENT,
 		audit.KindSnapshotDigestMismatch: seleksiv1.FindingKind_FINDING_KIND_SNAPSHOT_MISMATCH,
+		audit.KindProjectionMismatch:     seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH,
 	}
 }
 

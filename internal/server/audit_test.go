@@ -81,6 +81,11 @@ type fakeAuditStore struct {
 	events    []store.AuditEvent
 	apps      []store.Application
 	snapshots map[string]string // key -> digest of the rows
+	// projection is the store's projected rows (ReadProjection); firstProjection, when set,
+	// is what the first reading returns, as a store that a command changed in between would.
+	projection      []store.ProjectionRow
+	firstProjection []store.ProjectionRow
+	projectionReads int
 }
 
 // fakePage is small so that the handlers' paging is exercised.
@@ -148,6 +153,51 @@ func (f *fakeAuditStore) VerifySnapshot(_ context.Context, _, key string) (store
 	return store.SnapshotCheck{Key: key, Recorded: d, Recomputed: d, OK: true}, nil
 }
 
+func (f *fakeAuditStore) ReadProjection(_ context.Context, id string) ([]store.ProjectionRow, error) {
+	if id != f.selection.ID {
+		return nil, store.ErrNotFound
+	}
+	f.projectionReads++
+	if f.firstProjection != nil && f.projectionReads == 1 {
+		return f.firstProjection, nil
+	}
+	return f.projection, nil
+}
+
+// storeRows converts the library's rows to the store's.
+func storeRows(rows []audit.ProjectionRow) []store.ProjectionRow {
+	out := make([]store.ProjectionRow, len(rows))
+	for i, r := range rows {
+		out[i] = store.ProjectionRow{Table: r.Table, Key: r.Key, Columns: r.Columns, StoreOnly: r.StoreOnly}
+	}
+	return out
+}
+
+// edit changes one column of the first projected row of table that change alters, as an
+// SQL UPDATE in the store would.
+func (f *fakeAuditStore) edit(t *testing.T, table, column string, change func(string) string) string {
+	t.Helper()
+	for i, r := range f.projection {
+		if r.Table != table {
+			continue
+		}
+		if _, ok := r.Columns[column]; !ok {
+			t.Fatalf("%s has no column %s", table, column)
+		}
+		cols := make(map[string]string, len(r.Columns))
+		for k, v := range r.Columns {
+			cols[k] = v
+		}
+		if cols[column] = change(cols[column]); cols[column] == r.Columns[column] {
+			continue
+		}
+		f.projection[i].Columns = cols
+		return r.Key
+	}
+	t.Fatalf("no %s row to change", table)
+	return ""
+}
+
 // relink recomputes every event's links and hashes, as a forger rewriting the whole chain
 // in the database would.
 func (f *fakeAuditStore) relink() {
@@ -179,6 +229,16 @@ func loadRecorded(t *testing.T) recordedSelection {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rec := recordedFrom(t, h)
+	if len(rec.store.apps) == 0 || len(rec.store.events) < 5 {
+		t.Fatalf("the recorded selection is too small to test with: %d applications, %d events", len(rec.store.apps), len(rec.store.events))
+	}
+	return rec
+}
+
+// recordedFrom is a selection whose workflow has the one run h, with its store as above.
+func recordedFrom(t *testing.T, h *historypb.History) recordedSelection {
+	t.Helper()
 	facts, fs := audit.ExtractFacts([]*historypb.History{h})
 	if len(fs) > 0 {
 		t.Fatalf("recorded history: %v", fs)
@@ -221,12 +281,10 @@ func loadRecorded(t *testing.T) recordedSelection {
 	for _, s := range facts.Snapshots {
 		st.snapshots[s.Request.Key] = s.Digest
 	}
+	st.projection = storeRows(audit.ExpectedProjection(facts))
 	for _, a := range rr.State.Applications {
 		st.apps = append(st.apps, store.Application{ID: a.ID, SelectionID: facts.SelectionID, State: string(a.State),
 			CurrentStage: expectedStage(rr.State.Stage, a), Rank: a.Rank, FinalScore: int64(a.Final)})
-	}
-	if len(st.apps) == 0 || len(st.events) < 5 {
-		t.Fatalf("the recorded selection is too small to test with: %d applications, %d events", len(st.apps), len(st.events))
 	}
 	return recordedSelection{
 		history: &fakeHistory{workflowID: facts.WorkflowID, runs: []*historypb.History{h}},
@@ -350,7 +408,8 @@ func TestAuditExportHistory(t *testing.T) {
 			if !ed25519.Verify(pub.(ed25519.PublicKey), b.GetManifest(), b.GetSignature()) {
 				t.Error("the signature does not verify with the published key")
 			}
-			if b.GetKeyId() != key.GetKeyId() || b.GetSignatureAlgorithm() != "Ed25519" {
+			// One label for the algorithm: the key's, the JWK's alg and the bundle's.
+			if b.GetKeyId() != key.GetKeyId() || b.GetSignatureAlgorithm() != key.GetAlgorithm() || b.GetSignatureAlgorithm() != "EdDSA" {
 				t.Errorf("key_id %q algorithm %q", b.GetKeyId(), b.GetSignatureAlgorithm())
 			}
 			var m audit.Manifest
@@ -377,6 +436,20 @@ func TestAuditExportHistory(t *testing.T) {
 			var events []audit.AuditEvent
 			if err := json.Unmarshal(b.GetParts()[1].GetContent(), &events); err != nil || len(events) != len(rec.store.events) {
 				t.Errorf("the events part holds %d events (%v), want %d", len(events), err, len(rec.store.events))
+			}
+			// The published results travel with the bundle, as the API documents.
+			i := slices.IndexFunc(b.GetParts(), func(p *seleksiv1.BundlePart) bool { return p.GetName() == audit.ProjectionPart })
+			if i < 0 {
+				t.Fatalf("the bundle has no %s part", audit.ProjectionPart)
+			}
+			var rows []audit.ProjectionRow
+			if err := json.Unmarshal(b.GetParts()[i].GetContent(), &rows); err != nil || len(rows) != len(rec.store.projection) {
+				t.Fatalf("the projection part holds %d rows (%v), want %d", len(rows), err, len(rec.store.projection))
+			}
+			if !slices.ContainsFunc(rows, func(r audit.ProjectionRow) bool {
+				return r.Table == store.TableStageResults && r.Columns["entries"] != ""
+			}) {
+				t.Error("the projection part holds no published stage result")
 			}
 		})
 	}
@@ -415,6 +488,8 @@ func TestAuditVerifySelection(t *testing.T) {
 		// neighbours accepts a finding that names the events around the tampered one, as a
 		// broken link after a deletion does.
 		neighbours bool
+		// names is a part of the message the finding must contain (table, row, column).
+		names string
 	}
 	for _, tc := range []struct {
 		name   string
@@ -460,6 +535,27 @@ func TestAuditVerifySelection(t *testing.T) {
 			want:   []want{{kind: seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH}},
 		},
 		{
+			// The defect of issue 9: a published component score changed in the store was
+			// served and verified OK.
+			name:   "a published score changed in the store",
+			replay: true,
+			tamper: func(rec recordedSelection) {
+				rec.store.edit(t, store.TableApplicationResults, "scores", func(s string) string {
+					return strings.Replace(s, `"score":`, `"score":1`, 1)
+				})
+			},
+			want: []want{{kind: seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH, names: "[application_results "}},
+		},
+		{
+			name: "a stage result's entries changed, without replay",
+			tamper: func(rec recordedSelection) {
+				rec.store.edit(t, store.TableStageResults, "entries", func(s string) string {
+					return strings.Replace(s, "OUTCOME_FAIL", "OUTCOME_PASS", 1)
+				})
+			},
+			want: []want{{kind: seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH, names: "column entries]"}},
+		},
+		{
 			name:      "the history is gone",
 			replay:    true,
 			noHistory: true,
@@ -503,7 +599,7 @@ func TestAuditVerifySelection(t *testing.T) {
 			}
 			for _, w := range tc.want {
 				found := slices.ContainsFunc(rep.GetFindings(), func(f *seleksiv1.Finding) bool {
-					if f.GetKind() != w.kind || (w.historyEvents && len(f.GetHistoryEventIds()) == 0) {
+					if f.GetKind() != w.kind || (w.historyEvents && len(f.GetHistoryEventIds()) == 0) || !strings.Contains(f.GetMessage(), w.names) {
 						return false
 					}
 					// Findings about the audit chain name the event tampered with.
@@ -552,7 +648,7 @@ func TestFindingKindsCoverLibrary(t *testing.T) {
 	for _, k := range []string{audit.KindSignatureInvalid, audit.KindPartDigestMismatch, audit.KindPartMissing, audit.KindPartUnlisted,
 		audit.KindPartInvalid, audit.KindNondeterminism, audit.KindReplayFailed, audit.KindStateMismatch, audit.KindRunChainBroken,
 		audit.KindAuditChainBroken, audit.KindAuditPayloadMismatch, audit.KindAuditEventMissing, audit.KindAuditEventUnmatched,
-		audit.KindAuditEventMismatch, audit.KindSnapshotDigestMismatch} {
+		audit.KindAuditEventMismatch, audit.KindSnapshotDigestMismatch, audit.KindProjectionMismatch} {
 		if kinds[k] == seleksiv1.FindingKind_FINDING_KIND_UNSPECIFIED {
 			t.Errorf("library finding kind %s has no API kind", k)
 		}
@@ -609,5 +705,84 @@ func TestCompareProjection(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAuditVerifyRunningSelection: while the selection runs, the store commits a record
+// before the history shows its activity complete, and a command may be applied between the
+// reading of the projection and that of the history. Neither is a finding; a changed score
+// still is.
+func TestAuditVerifyRunningSelection(t *testing.T) {
+	full := loadRecorded(t).history.runs[0]
+	// The history up to the scheduling of the second result published (the screening's
+	// AdvanceStage record): that record is pending.
+	cut, published := -1, 0
+	for i, e := range full.GetEvents() {
+		a := e.GetActivityTaskScheduledEventAttributes()
+		if a.GetActivityType().GetName() == workflows.ActivityApplyCommand && strings.Contains(string(a.GetInput().GetPayloads()[0].GetData()), `"result":`) {
+			if published++; published == 2 {
+				cut = i
+				break
+			}
+		}
+	}
+	if cut < 0 {
+		t.Fatal("the recorded history publishes fewer than two results")
+	}
+	open := &historypb.History{Events: full.GetEvents()[:cut+1]}
+	for _, tc := range []struct {
+		name   string
+		setup  func(t *testing.T, rec recordedSelection)
+		wantOK bool
+	}{
+		{name: "the store has not applied the pending record", wantOK: true},
+		{name: "the store has applied the pending record", wantOK: true, setup: func(t *testing.T, rec recordedSelection) {
+			facts := rec.facts
+			facts.Records = slices.Clone(facts.Records)
+			last := &facts.Records[len(facts.Records)-1]
+			if last.Status != "pending" {
+				t.Fatalf("the last record is %s", last.Status)
+			}
+			last.Status, last.CompletedEventID = "completed", last.ScheduledEventID+1
+			rec.store.projection = storeRows(audit.ExpectedProjection(facts))
+		}},
+		{name: "a command was applied between the readings", wantOK: true, setup: func(t *testing.T, rec recordedSelection) {
+			// The first reading predates the last applied record that changed rows.
+			facts := rec.facts
+			last := -1
+			for i, r := range facts.Records {
+				if r.Applied() && (r.Record.Result != nil || len(r.Record.Applications) > 0) {
+					last = i
+				}
+			}
+			facts.Records = facts.Records[:last]
+			rec.store.firstProjection = storeRows(audit.ExpectedProjection(facts))
+		}},
+		{name: "a published outcome changed", setup: func(t *testing.T, rec recordedSelection) {
+			rec.store.edit(t, store.TableApplicationResults, "outcome", func(s string) string { return s + "X" })
+		}},
+	} {
+		for _, replay := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/replay=%v", tc.name, replay), func(t *testing.T) {
+				rec := recordedFrom(t, open)
+				if tc.setup != nil {
+					tc.setup(t, rec)
+				}
+				resp, err := newTestAuditServer(t, rec).VerifySelection(context.Background(),
+					&seleksiv1.VerifySelectionRequest{Name: "selections/" + rec.facts.SelectionID, Replay: replay})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rep := resp.GetReport()
+				if rep.GetOk() != tc.wantOK {
+					t.Fatalf("ok %v, want %v; findings %v", rep.GetOk(), tc.wantOK, rep.GetFindings())
+				}
+				if !tc.wantOK && !slices.ContainsFunc(rep.GetFindings(), func(f *seleksiv1.Finding) bool {
+					return f.GetKind() == seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH && strings.Contains(f.GetMessage(), "column outcome]")
+				}) {
+					t.Fatalf("no finding names the outcome: %v", rep.GetFindings())
+				}
+			})
+		}
 	}
 }

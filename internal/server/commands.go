@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
 )
 
@@ -29,35 +31,107 @@ func actorOf(p auth.Principal) workflows.Actor {
 	return workflows.Actor{Subject: p.Subject, Role: workflows.Role("ROLE_" + strings.ToUpper(string(p.Role)))}
 }
 
+// Ledger is the store's record of the commands applied to each workflow, by idempotency key.
+type Ledger interface {
+	CommandAnswer(ctx context.Context, workflowID, key string) (store.CommandAnswer, error)
+}
+
 // commander sends committee and secretariat commands to selection workflows.
 type commander struct {
-	wf Workflows
+	wf     Workflows
+	ledger Ledger
 	// cat renders message codes for people (nil shows only the texts of old records).
 	cat    *i18n.Catalog
 	logger *slog.Logger
 }
 
+var msgRequestIDReused = i18n.Text{
+	ID: "ID permintaan ini sudah dipakai untuk permintaan lain yang isinya berbeda; kirim permintaan ini dengan ID permintaan yang baru",
+	EN: "this request ID was already used for a different request; send this request with a new request ID",
+}
+
+// reasonRequestIDReused is the ErrorInfo reason of msgRequestIDReused.
+const reasonRequestIDReused = "REQUEST_ID_REUSED"
+
 // send runs one Workflow Update and waits for its result. The request ID becomes the Update
-// ID: Temporal applies an update ID once per workflow run, so a client that retries after a
-// lost answer gets the first answer back instead of a second application of the command.
-// The update is accepted or rejected by the workflow's validator before it enters history,
-// and answers only after the store has the change.
+// ID and the key of the store's ledger: a client that retries after a lost answer gets the
+// first answer back instead of a second application of the command, and a request ID reused
+// for different arguments is refused. Temporal applies an Update ID once per workflow run
+// only, and answers a repeated ID with the first answer whatever its arguments; the ledger
+// holds every run's commands with the digest of their arguments, so it is asked first (a
+// retry after continue-as-new) and after (a different request under the ID of one the
+// current run already applied). The update is accepted or rejected by the workflow's
+// validator before it enters history, and answers only after the store has the change.
 func (c commander) send(ctx context.Context, selectionID, requestID, update string, args any) (workflows.UpdateResult, error) {
+	wfID := workflows.WorkflowID(selectionID)
+	digest, err := store.PayloadDigest(args)
+	if err != nil {
+		c.logger.ErrorContext(ctx, "digest command arguments", "op", update, "error", err)
+		return workflows.UpdateResult{}, localizedError(ctx, codes.Internal, msgInternal)
+	}
+	if res, done, err := c.answered(ctx, wfID, requestID, digest); done || err != nil {
+		return res, err
+	}
 	h, err := c.wf.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.WorkflowID(selectionID),
+		WorkflowID:   wfID,
 		UpdateID:     requestID,
 		UpdateName:   update,
 		Args:         []any{args},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return workflows.UpdateResult{}, c.workflowError(ctx, update, err)
+		return workflows.UpdateResult{}, c.failed(ctx, update, wfID, requestID, digest, err)
 	}
 	var res workflows.UpdateResult
 	if err := h.Get(ctx, &res); err != nil {
-		return workflows.UpdateResult{}, c.workflowError(ctx, update, err)
+		return workflows.UpdateResult{}, c.failed(ctx, update, wfID, requestID, digest, err)
+	}
+	if _, _, err := c.answered(ctx, wfID, requestID, digest); err != nil {
+		return workflows.UpdateResult{}, err
 	}
 	return res, nil
+}
+
+// answered looks requestID up in the ledger. done reports that the ledger decided: the first
+// answer of the same request (err nil), or AlreadyExists for a request ID that was applied
+// with other arguments. Ledger rows written before the ledger kept argument digests decide
+// nothing; the workflow then answers as it always did.
+func (c commander) answered(ctx context.Context, wfID, requestID, digest string) (res workflows.UpdateResult, done bool, err error) {
+	if c.ledger == nil {
+		return res, false, nil
+	}
+	prior, err := c.ledger.CommandAnswer(ctx, wfID, requestID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return res, false, nil
+	case err != nil:
+		return res, true, storeError(ctx, c.logger, err)
+	case prior.ArgsSHA256 == "":
+		return res, false, nil
+	case prior.ArgsSHA256 != digest:
+		return res, true, localizedError(ctx, codes.AlreadyExists, msgRequestIDReused,
+			&errdetails.ErrorInfo{Reason: reasonRequestIDReused, Domain: "seleksi"})
+	}
+	if err := json.Unmarshal(prior.Answer, &res); err != nil {
+		c.logger.ErrorContext(ctx, "decode recorded answer", "workflow", wfID, "key", requestID, "error", err)
+		return res, true, localizedError(ctx, codes.Internal, msgInternal)
+	}
+	return res, true, nil
+}
+
+// failed explains a failed update. The store refuses to apply a key twice with different
+// content; if that is why it failed, the caller reused the request ID and is told so.
+func (c commander) failed(ctx context.Context, op, wfID, requestID, digest string, err error) error {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		if _, ok := rejectionCode(appErr.Type()); ok {
+			return c.workflowError(ctx, op, err)
+		}
+	}
+	if _, _, lerr := c.answered(ctx, wfID, requestID, digest); status.Code(lerr) == codes.AlreadyExists {
+		return lerr
+	}
+	return c.workflowError(ctx, op, err)
 }
 
 // rejectionCode maps the workflow's rejection types to gRPC codes.
@@ -73,6 +147,10 @@ func rejectionCode(kind string) (codes.Code, bool) {
 		return codes.AlreadyExists, true
 	case workflows.RejectNotFound:
 		return codes.NotFound, true
+	case workflows.RejectUnavailable:
+		return codes.Unavailable, true
+	case workflows.RejectInconsistent:
+		return codes.Internal, true
 	}
 	return codes.OK, false
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
 )
 
@@ -91,6 +93,8 @@ func TestWorkflowErrorMapping(t *testing.T) {
 		{"duplicate", rejection(workflows.RejectDuplicate), "", codes.AlreadyExists, "tahap sudah ditutup", workflows.RejectDuplicate},
 		{"not found", rejection(workflows.RejectNotFound), "", codes.NotFound, "tahap sudah ditutup", workflows.RejectNotFound},
 		{"invalid argument", rejection(workflows.RejectInvalidArgument), "", codes.InvalidArgument, "tahap sudah ditutup", workflows.RejectInvalidArgument},
+		{"store unavailable", rejection(workflows.RejectUnavailable), "", codes.Unavailable, "tahap sudah ditutup", workflows.RejectUnavailable},
+		{"store inconsistent", rejection(workflows.RejectInconsistent), "", codes.Internal, "tahap sudah ditutup", workflows.RejectInconsistent},
 		{"no such workflow", serviceerror.NewNotFound("workflow not found for ID: x"), "", codes.NotFound, "seleksi tidak ditemukan", ""},
 		{"infrastructure failure hides its text", errors.New("sql: connection refused at 10.0.0.3"), "", codes.Internal, "terjadi kesalahan internal", ""},
 		{"unknown application error type", temporal.NewApplicationError("boom", "PanicError"), "en", codes.Internal, "internal error", ""},
@@ -136,5 +140,113 @@ func TestActorOf(t *testing.T) {
 		if got := actorOf(auth.Principal{Subject: "s", Role: role}); got.Role != want || got.Subject != "s" {
 			t.Errorf("actorOf(%s) = %+v", role, got)
 		}
+	}
+}
+
+// fakeLedger is the store's ledger of applied commands, by workflow ID and key.
+type fakeLedger struct {
+	rows map[string]store.CommandAnswer
+	// blind lookups find nothing yet, like a lookup that runs just before a concurrent
+	// request with the same ID commits.
+	blind int
+}
+
+func (l *fakeLedger) CommandAnswer(_ context.Context, workflowID, key string) (store.CommandAnswer, error) {
+	a, ok := l.rows[workflowID+"/"+key]
+	if l.blind > 0 {
+		l.blind--
+		ok = false
+	}
+	if !ok {
+		return store.CommandAnswer{}, store.ErrNotFound
+	}
+	return a, nil
+}
+
+// ledgerWorkflows applies an update by writing the ledger as the store does, answers a
+// repeated Update ID within a run with the first answer whatever its arguments, as Temporal
+// does, and forgets them when the workflow continues as new.
+type ledgerWorkflows struct {
+	fakeWorkflows
+	t       *testing.T
+	ledger  *fakeLedger
+	run     map[string]workflows.UpdateResult
+	applied int64
+	// fail is how a request that reaches the workflow fails.
+	fail error
+}
+
+func (w *ledgerWorkflows) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	if res, ok := w.run[o.UpdateID]; ok {
+		return fakeHandle{result: res}, nil
+	}
+	if w.fail != nil {
+		return fakeHandle{err: w.fail}, nil
+	}
+	w.applied++
+	res := workflows.UpdateResult{Seq: 40 + w.applied, Stage: workflows.StageInterview, Phase: workflows.PhaseObjections}
+	answer, err := json.Marshal(res)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	digest, err := store.PayloadDigest(o.Args[0])
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.ledger.rows[o.WorkflowID+"/"+o.UpdateID] = store.CommandAnswer{Kind: o.UpdateName, ArgsSHA256: digest, Answer: answer}
+	w.run[o.UpdateID] = res
+	return fakeHandle{result: res}, nil
+}
+
+func TestSendIsIdempotentAcrossRuns(t *testing.T) {
+	first := workflows.AdvanceArgs{Actor: workflows.Actor{Subject: "chair", Role: workflows.RoleCommittee}, Stage: workflows.StageInterview}
+	other := first
+	other.Reason = "another request"
+	keyReused := temporal.NewNonRetryableApplicationError("key reused", "IdempotencyKeyReused", nil)
+	tests := []struct {
+		name string
+		// continued: the workflow continued as new between the first request and the retry.
+		continued bool
+		retry     workflows.AdvanceArgs
+		// blind and fail: the ledger's first lookup misses the first request (concurrent)
+		// and the workflow fails the retry so.
+		blind    int
+		fail     error
+		wantCode codes.Code
+	}{
+		{"retry in the same run", false, first, 0, nil, codes.OK},
+		{"retry after continue-as-new", true, first, 0, nil, codes.OK},
+		{"other content in the same run", false, other, 0, nil, codes.AlreadyExists},
+		{"other content after continue-as-new", true, other, 0, nil, codes.AlreadyExists},
+		{"other content concurrently, refused by the store", true, other, 1, keyReused, codes.AlreadyExists},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			led := &fakeLedger{rows: map[string]store.CommandAnswer{}}
+			fw := &ledgerWorkflows{t: t, ledger: led, run: map[string]workflows.UpdateResult{}}
+			c := commander{wf: fw, ledger: led, logger: slog.New(slog.DiscardHandler)}
+			ctx := context.Background()
+			res1, err := c.send(ctx, "kadis-2026", "req-12345678", workflows.UpdateAdvanceStage, first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.continued {
+				fw.run = map[string]workflows.UpdateResult{}
+			}
+			led.blind, fw.fail = tt.blind, tt.fail
+			res2, err := c.send(ctx, "kadis-2026", "req-12345678", workflows.UpdateAdvanceStage, tt.retry)
+			if status.Code(err) != tt.wantCode {
+				t.Fatalf("retry: %v, want %s", err, tt.wantCode)
+			}
+			if tt.wantCode == codes.OK && res2 != res1 {
+				t.Errorf("retry answered %+v, the first answer was %+v", res2, res1)
+			}
+			if st := status.Convert(err); tt.wantCode == codes.AlreadyExists && !strings.HasPrefix(st.Message(), "ID permintaan ini sudah dipakai") {
+				t.Errorf("message %q does not explain the reused request ID", st.Message())
+			}
+			if fw.applied != 1 {
+				t.Errorf("the command was applied %d times, want once", fw.applied)
+			}
+		})
 	}
 }

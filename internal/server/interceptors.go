@@ -57,6 +57,9 @@ func validateUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {
 		if err := v.Validate(msg); err != nil {
 			return nil, validationStatus(ctx, err)
 		}
+		if err := storableText(ctx, msg); err != nil {
+			return nil, err
+		}
 		return handler(ctx, req)
 	}
 }
@@ -68,12 +71,9 @@ func validationStatus(ctx context.Context, err error) error {
 		return localizedError(ctx, codes.Internal, msgInternal)
 	}
 	br := &errdetails.BadRequest{}
+	lang := language(ctx)
 	for _, violation := range verr.Violations {
-		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
-			Field:       protovalidate.FieldPathString(violation.Proto.GetField()),
-			Description: violation.Proto.GetMessage(),
-			Reason:      violation.Proto.GetRuleId(),
-		})
+		br.FieldViolations = append(br.FieldViolations, fieldViolation(lang, violation))
 	}
 	return localizedError(ctx, codes.InvalidArgument, msgInvalid, br)
 }

@@ -90,3 +90,33 @@ func reasonText(cat *i18n.Catalog, reason string, m *store.Text) string {
 	}
 	return cat.Render(storeMsg(*m), i18n.ID)
 }
+
+// listOption is the field name REST clients send for a list option the store refused, and
+// the message that says how to fix it.
+func listOption(field string) (rest string, text i18n.Text) {
+	switch field {
+	case store.FieldPageSize:
+		return "pageSize", i18n.Text{ID: "ukuran halaman tidak boleh negatif", EN: "the page size must not be negative"}
+	case store.FieldPageToken:
+		return "pageToken", i18n.Text{
+			ID: "penanda halaman tidak sah atau berasal dari permintaan dengan filter atau urutan lain; mulai lagi dari halaman pertama",
+			EN: "the page token is malformed or belongs to a request with another filter or order; start again from the first page"}
+	case store.FieldFilter:
+		return "filter", i18n.Text{
+			ID: "filter tidak sah: gunakan perbandingan `kolom = NILAI` yang digabung dengan AND, pada kolom yang tercantum dalam dokumentasi daftar ini",
+			EN: "the filter is not valid: use comparisons `field = VALUE` joined by AND, on the fields this list documents"}
+	case store.FieldOrderBy:
+		return "orderBy", i18n.Text{
+			ID: "urutan tidak didukung: gunakan salah satu urutan yang tercantum dalam dokumentasi daftar ini, dapat diikuti desc",
+			EN: "the order is not supported: use one of the orders this list documents, optionally followed by desc"}
+	}
+	return field, msgInvalid
+}
+
+// listOptionError is InvalidArgument naming the list option to fix, in the caller's language.
+func listOptionError(ctx context.Context, e *store.OptionError) error {
+	rest, text := listOption(e.Field)
+	return localizedError(ctx, codes.InvalidArgument, text, &errdetails.BadRequest{
+		FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: rest, Description: text.In(language(ctx)), Reason: "INVALID_LIST_OPTION"}},
+	})
+}

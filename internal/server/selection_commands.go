@@ -33,9 +33,7 @@ func (s *SelectionServer) AdvanceSelection(ctx context.Context, req *seleksiv1.A
 		return nil, err
 	}
 	out := &seleksiv1.AdvanceSelectionResponse{Selection: sel}
-	if r, err := s.store.GetStageResult(ctx, id, string(stage), 0); err == nil {
-		out.PublishedResult = stageResultView(s.cmd.cat, r, nil)
-	}
+	out.PublishedResult = resultOfCommand(ctx, s.store, s.cmd.cat, s.cmd.logger, id, string(stage))
 	return out, nil
 }
 
@@ -70,7 +68,8 @@ func (s *SelectionServer) RecordResults(ctx context.Context, req *seleksiv1.Reco
 			ID: "nilai hanya dapat dicatat atas nama Anda sendiri", EN: "scores can only be recorded in your own name"})
 	}
 	id := segment(req.GetName(), 0)
-	args := workflows.RecordResultsArgs{Actor: actorOf(p), Stage: wfStage(req.GetStage())}
+	args := workflows.RecordResultsArgs{Actor: actorOf(p), Stage: wfStage(req.GetStage()),
+		Correct: req.GetCorrection(), Reason: req.GetCorrectionReason()}
 	for _, r := range req.GetResults() {
 		args.Results = append(args.Results, resultInput(r))
 	}
@@ -84,6 +83,27 @@ func (s *SelectionServer) RecordResults(ctx context.Context, req *seleksiv1.Reco
 	return &seleksiv1.RecordResultsResponse{RecordedCount: uint32(len(args.Results)), Selection: sel}, nil
 }
 
+// CorrectResult records the chair's correction of a published stage result, which the
+// workflow re-publishes as a new revision with a new objection window.
+func (s *SelectionServer) CorrectResult(ctx context.Context, req *seleksiv1.CorrectResultRequest) (*seleksiv1.CorrectResultResponse, error) {
+	id := segment(req.GetName(), 0)
+	stage := wfStage(req.GetStage())
+	args := workflows.CorrectResultArgs{Actor: actorOf(principal(ctx)), Stage: stage, Reason: req.GetReason()}
+	for _, r := range req.GetResults() {
+		args.Results = append(args.Results, resultInput(r))
+	}
+	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateCorrectResult, args); err != nil {
+		return nil, err
+	}
+	sel, err := s.view(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &seleksiv1.CorrectResultResponse{Selection: sel}
+	out.PublishedResult = resultOfCommand(ctx, s.store, s.cmd.cat, s.cmd.logger, id, string(stage))
+	return out, nil
+}
+
 // DeclareConflict recuses the calling member from an application.
 func (s *SelectionServer) DeclareConflict(ctx context.Context, req *seleksiv1.DeclareConflictRequest) (*seleksiv1.DeclareConflictResponse, error) {
 	p := principal(ctx)
@@ -92,12 +112,8 @@ func (s *SelectionServer) DeclareConflict(ctx context.Context, req *seleksiv1.De
 	}
 	id := segment(req.GetName(), 0)
 	appID := segment(req.GetApplication(), 1)
-	reason := req.GetRelationship()
-	if r := req.GetReason(); r != "" {
-		reason += ": " + r
-	}
 	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateDeclareConflict, workflows.DeclareConflictArgs{
-		Actor: actorOf(p), ApplicationIDs: []string{appID}, Reason: reason}); err != nil {
+		Actor: actorOf(p), ApplicationIDs: []string{appID}, Relationship: req.GetRelationship(), Reason: req.GetReason()}); err != nil {
 		return nil, err
 	}
 	sel, err := s.store.GetSelection(ctx, id)
@@ -131,9 +147,7 @@ func (s *SelectionServer) DecideSelection(ctx context.Context, req *seleksiv1.De
 		return nil, err
 	}
 	out := &seleksiv1.DecideSelectionResponse{Selection: sel}
-	if r, err := s.store.GetStageResult(ctx, id, string(workflows.StageCommitteeDecision), 0); err == nil {
-		out.PublishedResult = stageResultView(s.cmd.cat, r, nil)
-	}
+	out.PublishedResult = resultOfCommand(ctx, s.store, s.cmd.cat, s.cmd.logger, id, string(workflows.StageCommitteeDecision))
 	return out, nil
 }
 
@@ -142,7 +156,7 @@ func (s *SelectionServer) AppointCandidate(ctx context.Context, req *seleksiv1.A
 	id := segment(req.GetName(), 0)
 	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateAppoint, workflows.AppointArgs{
 		Actor: actorOf(principal(ctx)), ApplicationID: segment(req.GetApplication(), 1),
-		AppointingOfficial: req.GetPpkDecreeRef(), OversightRecommendationRef: req.GetOversightRecommendationRef(),
+		PPKDecreeRef: req.GetPpkDecreeRef(), OversightRecommendationRef: req.GetOversightRecommendationRef(),
 		Reason: req.GetReason()}); err != nil {
 		return nil, err
 	}

@@ -2,15 +2,13 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"time"
 
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -21,6 +19,7 @@ import (
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/reconcile"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
 )
@@ -38,6 +37,9 @@ type Store interface {
 	ListApplications(ctx context.Context, selectionID string, opts store.ListOptions) (store.Page[store.Application], error)
 	ListObjections(ctx context.Context, selectionID, applicationID string, opts store.ListOptions) (store.Page[store.Objection], error)
 	GetObjection(ctx context.Context, selectionID, id string) (store.Objection, error)
+	WithdrawBeforeClose(ctx context.Context, in store.WithdrawInput) (store.Application, error)
+	MarkWorkflowStarted(ctx context.Context, selectionID string, at time.Time) error
+	Ledger
 }
 
 // SelectionOptions configure the selection handlers.
@@ -66,7 +68,7 @@ func NewSelectionServer(st Store, wf Workflows, cat *i18n.Catalog, logger *slog.
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &SelectionServer{store: st, cmd: commander{wf: wf, cat: cat, logger: logger}, opts: opts}
+	return &SelectionServer{store: st, cmd: commander{wf: wf, ledger: st, cat: cat, logger: logger}, opts: opts}
 }
 
 var (
@@ -78,6 +80,7 @@ var (
 
 // storeError maps the store's typed errors to statuses; other errors are logged and hidden.
 func storeError(ctx context.Context, logger *slog.Logger, err error) error {
+	var opt *store.OptionError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return localizedError(ctx, codes.NotFound, msgNotFound)
@@ -85,9 +88,18 @@ func storeError(ctx context.Context, logger *slog.Logger, err error) error {
 		return localizedError(ctx, codes.AlreadyExists, msgConflict)
 	case errors.Is(err, store.ErrFailedPrecondition):
 		return localizedError(ctx, codes.FailedPrecondition, msgPrecondition)
+	case errors.As(err, &opt):
+		return listOptionError(ctx, opt)
 	case errors.Is(err, store.ErrInvalidArgument):
 		return localizedError(ctx, codes.InvalidArgument, msgInvalid, &errdetails.BadRequest{
-			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "request", Description: err.Error(), Reason: "invalid"}},
+			// The store's own words are for the log, not for clients.
+			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "request", Description: msgInvalid.In(language(ctx)), Reason: "invalid"}},
+		})
+	case store.IsInvalidData(err):
+		// The API's validation should have refused it; the store's own check caught it.
+		logger.WarnContext(ctx, "store refused data", "error", err)
+		return localizedError(ctx, codes.InvalidArgument, msgInvalid, &errdetails.BadRequest{
+			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "request", Description: msgInvalid.In(language(ctx)), Reason: "INVALID_DATA"}},
 		})
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return localizedError(ctx, codes.DeadlineExceeded, msgTimeout)
@@ -101,9 +113,10 @@ func principal(ctx context.Context) auth.Principal {
 	return p
 }
 
-// CreateSelection records the definition in the store (idempotently by request_id), then
-// starts the selection's workflow. A retry after a failure in between finds the stored
-// definition and starts the workflow then.
+// CreateSelection checks the plan, records the definition together with the workflow's input
+// in the store (idempotently by request_id), then starts the selection's workflow. A retry
+// after a failure in between finds the stored definition and starts the workflow then; when
+// no retry comes, the reconciler (internal/reconcile) starts it from the recorded input.
 func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.CreateSelectionRequest) (*seleksiv1.CreateSelectionResponse, error) {
 	id := selectionIDFor(req)
 	in, violations, err := selectionInput(id, req.GetSelection())
@@ -111,11 +124,30 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
 	in.TimeScale = workflows.TimeScale{SecondsPerDay: s.opts.SecondsPerDay}
+	lang := language(ctx)
 	if verr := in.Validate(); verr != nil {
-		lang := language(ctx)
 		for _, p := range workflows.ProblemsOf(verr) {
 			violations = append(violations, &errdetails.BadRequest_FieldViolation{
 				Field: "selection", Description: s.cmd.cat.Render(catalogMsg(p), lang), Reason: p.Code})
+		}
+	}
+	// The plan is counted from the scheduled opening or, for an announcement that opens at
+	// once, from now. The workflow's own start follows a few milliseconds later, which moves
+	// the window only across a midnight; what the store shows afterwards is authoritative.
+	now := s.opts.Now().UTC()
+	opens, v := scheduledOpening(req.GetSelection(), now, lang)
+	if v != nil {
+		violations = append(violations, v)
+	}
+	in.AnnouncementOpensAt = opens
+	var plan workflows.AnnouncementPlan
+	if len(violations) == 0 {
+		from := now
+		if !opens.IsZero() {
+			from = opens
+		}
+		if plan, v = checkPlan(in, from, lang); v != nil {
+			violations = append(violations, v)
 		}
 	}
 	if len(violations) > 0 {
@@ -133,6 +165,10 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, fmt.Errorf("encode definition: %w", err))
 	}
+	input, err := json.Marshal(in)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, fmt.Errorf("encode workflow input: %w", err))
+	}
 	p := principal(ctx)
 	committee := make([]store.CommitteeMember, 0, len(def.GetCommittee()))
 	for _, m := range def.GetCommittee() {
@@ -144,28 +180,29 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 		ID: id, RequestID: req.GetRequestId(), WorkflowID: wfID,
 		PositionTitle: def.GetPositionTitle(), PositionUnit: def.GetPositionUnit(), Agency: def.GetAgency(),
 		TimeZone: def.GetTimeZone().String(), Config: config, Committee: committee,
-		Actor: store.Actor{Subject: p.Subject, Role: string(actorOf(p).Role)}, Now: s.opts.Now(),
+		Actor: store.Actor{Subject: p.Subject, Role: string(actorOf(p).Role)}, Now: now,
+		WorkflowInput: input, Scheduled: !opens.IsZero(),
 	}); err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	_, err = s.cmd.wf.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:        wfID,
-		TaskQueue: s.opts.TaskQueue,
-		// The store has already tied this ID to this request; a retry finds the running
-		// workflow, and a closed one is never started again under the same ID.
-		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttributeAgency).ValueSet(def.GetAgency())),
-	}, workflows.SelectionWorkflow, in)
-	if err != nil {
+	// From here on the selection exists with its input: if this process dies before the
+	// workflow starts, the reconciler starts it.
+	if err := reconcile.Start(ctx, s.cmd.wf, s.opts.TaskQueue, wfID, def.GetAgency(), in); err != nil {
 		return nil, s.cmd.workflowError(ctx, "start", err)
+	}
+	if err := s.store.MarkWorkflowStarted(ctx, id, s.opts.Now()); err != nil {
+		// The workflow runs; the reconciler will find it running and mark it.
+		s.cmd.logger.WarnContext(ctx, "could not mark the selection's workflow started", "selection", id, "error", err)
 	}
 	sel, err := s.view(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return &seleksiv1.CreateSelectionResponse{Selection: sel}, nil
+	// The plan is computed here rather than read back from the workflow's first projection:
+	// it is the same calendar arithmetic, costs nothing, and does not make creation wait for
+	// a worker.
+	return &seleksiv1.CreateSelectionResponse{Selection: sel,
+		AnnouncementPlan: planView(plan, in, def.GetTimeZone(), !opens.IsZero())}, nil
 }
 
 // clearOutputOnly clears every field marked OUTPUT_ONLY, recursively: a client cannot set
@@ -204,6 +241,7 @@ func (s *SelectionServer) view(ctx context.Context, id string) (*seleksiv1.Selec
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
+	v.Blocked = blockedView(ctx, s.cmd.cat, sel.Blocked)
 	return v, nil
 }
 
@@ -240,6 +278,7 @@ func (s *SelectionServer) ListSelections(ctx context.Context, req *seleksiv1.Lis
 		if err != nil {
 			return nil, storeError(ctx, s.cmd.logger, err)
 		}
+		v.Blocked = blockedView(ctx, s.cmd.cat, sel.Blocked)
 		hideConflicts(ctx, v)
 		out.Selections = append(out.Selections, v)
 	}
@@ -249,13 +288,9 @@ func (s *SelectionServer) ListSelections(ctx context.Context, req *seleksiv1.Lis
 // GetStageResult returns a published stage result, the latest revision unless asked.
 func (s *SelectionServer) GetStageResult(ctx context.Context, req *seleksiv1.GetStageResultRequest) (*seleksiv1.GetStageResultResponse, error) {
 	id := segment(req.GetName(), 0)
-	r, err := s.store.GetStageResult(ctx, id, stageFromSlug(segment(req.GetName(), 1)), int(req.GetRevision()))
+	r, err := publishedResult(ctx, s.store, s.cmd.cat, id, stageFromSlug(segment(req.GetName(), 1)), int(req.GetRevision()))
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	names, err := s.store.CandidateNames(ctx, id)
-	if err != nil {
-		return nil, storeError(ctx, s.cmd.logger, err)
-	}
-	return &seleksiv1.GetStageResultResponse{Result: stageResultView(s.cmd.cat, r, names)}, nil
+	return &seleksiv1.GetStageResultResponse{Result: r}, nil
 }

@@ -1,8 +1,14 @@
 package server
 
 import (
+	"cmp"
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -35,11 +41,19 @@ func selectionView(cat *i18n.Catalog, s store.Selection, counts *store.Applicati
 	out.Name = selectionName(s.ID)
 	out.WorkflowId = s.WorkflowID
 	out.Stage = protoStage(s.Stage)
-	out.StageOpenTime = ts(s.StageOpenTime)
+	// Every instant in both clocks: selection time (the legal calendar) and wall-clock time.
+	// They are the same unless the selection runs on a compressed time scale.
+	open, openWall := s.StageOpenTime, s.StageOpenWallTime
+	var closes, closesWall time.Time
 	if s.Stage == store.StageAnnouncement {
-		out.StageOpenTime = ts(s.Window.Opens)
-		out.StageCloseTime = ts(s.Window.Closes)
+		open, openWall = s.Window.Opens, s.Window.OpensWall
+		closes, closesWall = s.Window.Closes, s.Window.ClosesWall
 	}
+	if out.GetTimeScale() <= 1 {
+		openWall, closesWall = open, closes
+	}
+	out.StageOpenTime, out.StageOpenWallTime = ts(open), ts(openWall)
+	out.StageCloseTime, out.StageCloseWallTime = ts(closes), ts(closesWall)
 	out.ExtensionsUsed = uint32(s.Window.Extension)
 	out.Conflicts = nil
 	for _, c := range s.Conflicts {
@@ -117,7 +131,48 @@ func stageResultView(cat *i18n.Catalog, r store.StageResult, names map[string]st
 		}
 		out.Entries = append(out.Entries, entry)
 	}
+	// The documented order: the ranked (the committee's shortlist) first, by rank; then
+	// everyone else by candidate name, and by application where names are equal. People
+	// look for their name in a published list; the application ID says nothing to them.
+	slices.SortStableFunc(out.Entries, func(a, b *seleksiv1.StageResultEntry) int {
+		if (a.GetRank() == 0) != (b.GetRank() == 0) {
+			if a.GetRank() != 0 {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(cmp.Compare(a.GetRank(), b.GetRank()), strings.Compare(a.GetCandidateName(), b.GetCandidateName()),
+			strings.Compare(a.GetApplication(), b.GetApplication()))
+	})
 	return out
+}
+
+// publishedResult is a published stage result as everyone reads it, with the candidates'
+// names: GetStageResult and the answer of the command that published it show the same.
+func publishedResult(ctx context.Context, st Store, cat *i18n.Catalog, selectionID, stage string, revision int) (*seleksiv1.StageResult, error) {
+	r, err := st.GetStageResult(ctx, selectionID, stage, revision)
+	if err != nil {
+		return nil, err
+	}
+	names, err := st.CandidateNames(ctx, selectionID)
+	if err != nil {
+		return nil, err
+	}
+	return stageResultView(cat, r, names), nil
+}
+
+// resultOfCommand is the result a command published, for its answer. The command has been
+// applied by now, so a failure to read the result is logged, not returned: the caller would
+// otherwise send again a command that succeeded.
+func resultOfCommand(ctx context.Context, st Store, cat *i18n.Catalog, logger *slog.Logger, selectionID, stage string) *seleksiv1.StageResult {
+	v, err := publishedResult(ctx, st, cat, selectionID, stage, 0)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			logger.ErrorContext(ctx, "read the published result", "selection", selectionID, "stage", stage, "error", err)
+		}
+		return nil
+	}
+	return v
 }
 
 // applicationView shows an application. Personal data (NIP, e-mail, phone, birth date) is
@@ -166,13 +221,15 @@ func applicationView(cat *i18n.Catalog, a store.Application, withPersonal bool) 
 	}
 	for _, r := range a.Results {
 		out.StageResults = append(out.StageResults, &seleksiv1.ApplicationStageResult{
-			Stage:      protoStage(r.Stage),
-			Outcome:    protoOutcome(r.Outcome),
-			Scores:     scoresView(r.Scores),
-			Reason:     reasonText(cat, r.Reason, r.ReasonMessage),
-			Published:  true,
-			Revision:   uint32(r.Revision),
-			RecordTime: ts(r.PublishTime),
+			Stage:     protoStage(r.Stage),
+			Outcome:   protoOutcome(r.Outcome),
+			Scores:    scoresView(r.Scores),
+			Reason:    reasonText(cat, r.Reason, r.ReasonMessage),
+			Published: true,
+			// The enum's names are the store's values; an unknown one shows as unspecified.
+			CompetencyCategory: seleksiv1.CompetencyCategory(seleksiv1.CompetencyCategory_value[r.CompetencyCategory]),
+			Revision:           uint32(r.Revision),
+			RecordTime:         ts(r.PublishTime),
 		})
 	}
 	return out, nil

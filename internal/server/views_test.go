@@ -77,3 +77,13 @@ func TestApplicationStatusText(t *testing.T) {
 		}
 	}
 }
+
+// testCatalog is the catalog Seleksi ships, for servers under test to render codes with.
+func testCatalog(t *testing.T) *i18n.Catalog {
+	t.Helper()
+	cat, err := i18n.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}

@@ -34,6 +34,9 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 	if err := validateSubmission(in); err != nil {
 		return Application{}, fmt.Errorf("%s: %w", op, err)
 	}
+	if err := checkText(in); err != nil {
+		return Application{}, fmt.Errorf("%s: %w", op, err)
+	}
 	if len(in.Profile) == 0 {
 		in.Profile = json.RawMessage("{}")
 	}
@@ -175,7 +178,7 @@ func (s *Store) GetApplication(ctx context.Context, selectionID, id string) (App
 	}
 	for _, r := range results {
 		ar := ApplicationResult{Stage: r.Stage, Revision: r.Revision, Outcome: r.Outcome, FinalScore: r.FinalScore,
-			Rank: r.Rank, Reason: r.Reason, PublishTime: r.PublishedAt.UTC()}
+			Rank: r.Rank, Reason: r.Reason, PublishTime: r.PublishedAt.UTC(), CompetencyCategory: r.CompetencyCategory}
 		if ar.ReasonMessage, err = decodeText(r.ReasonMessage); err != nil {
 			return Application{}, fmt.Errorf("%s: %w", op, err)
 		}
@@ -189,11 +192,12 @@ func (s *Store) GetApplication(ctx context.Context, selectionID, id string) (App
 
 // ListApplications lists a selection's applications with their candidates' data (stage
 // results are left out; GetApplication has them). The filter accepts `state = X` and
-// `stage = X` joined by AND; order_by accepts submit_time (the default) and name (the ID),
-// each optionally "desc".
+// `stage = X` joined by AND; order_by accepts submit_time (the default), final_score,
+// candidate.full_name and name (the ID), each optionally "desc". opts.Owner keeps one
+// candidate's own applications.
 func (s *Store) ListApplications(ctx context.Context, selectionID string, opts ListOptions) (Page[Application], error) {
 	op := fmt.Sprintf("store: list applications of selection %q", selectionID)
-	q, err := s.newListQuery("applications:"+selectionID, opts, applicationFields, applicationOrders, "submit_time")
+	q, err := s.newListQuery("applications:"+selectionID+"/"+opts.Owner, opts, applicationFields, applicationOrders, "submit_time")
 	if err != nil {
 		return Page[Application]{}, fmt.Errorf("%s: %w", op, err)
 	}
@@ -203,20 +207,46 @@ func (s *Store) ListApplications(ctx context.Context, selectionID string, opts L
 		}
 	}
 	base := s.db.WithContext(ctx).Model(&applicationRow{}).Where("selection_id = ?", selectionID)
-	rows, next, total, err := runList(q, base, func(r *applicationRow) []any {
-		if len(q.order.columns) == 1 {
-			return []any{r.ID}
+	if opts.Owner != "" {
+		base = base.Where("owner = ?", opts.Owner)
+	}
+	// The page token of the candidate.full_name order needs the last row's name, which lives
+	// in the candidates table.
+	sortName := "''"
+	if q.order.columns[0] == candidateName {
+		sortName = candidateName
+	}
+	q.selects = "applications.*, " + sortName + " AS sort_name"
+	listed, next, total, err := runList(q, base, func(r *applicationListRow) []any {
+		switch q.order.columns[0] {
+		case "id":
+			return []any{r.Row.ID}
+		case "final_score":
+			return []any{r.Row.FinalScore, r.Row.ID}
+		case candidateName:
+			return []any{r.SortName, r.Row.ID}
 		}
-		return []any{r.SubmittedAt, r.ID}
+		return []any{r.Row.SubmittedAt, r.Row.ID}
 	})
 	if err != nil {
 		return Page[Application]{}, fmt.Errorf("%s: %w", op, err)
+	}
+	rows := make([]applicationRow, len(listed))
+	for i := range listed {
+		rows[i] = listed[i].Row
 	}
 	apps, err := s.withCandidates(ctx, rows)
 	if err != nil {
 		return Page[Application]{}, fmt.Errorf("%s: %w", op, err)
 	}
 	return Page[Application]{Items: apps, NextPageToken: next, TotalSize: total}, nil
+}
+
+// applicationListRow is an application row as listed: with its candidate's name when the
+// list is ordered by it.
+type applicationListRow struct {
+	Row      applicationRow `gorm:"embedded"`
+	SortName string
 }
 
 // withCandidates converts rows and attaches their candidates' data, read in one query.
@@ -290,6 +320,8 @@ type WithdrawInput struct {
 	// written withdrawal.
 	Actor  Actor
 	Reason string
+	// Status is what the candidate reads afterwards; the API renders it.
+	Status *Text
 	// Now is the wall-clock time of the request, compared with the projected window.
 	Now time.Time
 }
@@ -303,6 +335,9 @@ func (s *Store) WithdrawBeforeClose(ctx context.Context, in WithdrawInput) (Appl
 	op := fmt.Sprintf("store: withdraw application %q of selection %q", in.ApplicationID, in.SelectionID)
 	if in.SelectionID == "" || in.ApplicationID == "" || in.Actor.Subject == "" || in.Now.IsZero() {
 		return Application{}, fmt.Errorf("%s: %w", op, invalid("selection, application, actor and time are required"))
+	}
+	if err := checkText(in); err != nil {
+		return Application{}, fmt.Errorf("%s: %w", op, err)
 	}
 	now := instant(in.Now)
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
@@ -328,9 +363,17 @@ func (s *Store) WithdrawBeforeClose(ctx context.Context, in WithdrawInput) (Appl
 		if app.State != StateSubmitted {
 			return fmt.Errorf("the application is %s: %w", app.State, ErrFailedPrecondition)
 		}
-		err = tx.Model(&applicationRow{}).Where("selection_id = ? AND id = ?", in.SelectionID, in.ApplicationID).UpdateColumns(map[string]any{
+		set := map[string]any{
 			"state": StateWithdrawn, "eliminated_stage": StageAnnouncement, "elimination_reason": in.Reason, "updated_at": now,
-		}).Error
+		}
+		if in.Status != nil {
+			m, err := encodeText(in.Status)
+			if err != nil {
+				return err
+			}
+			set["status_en"], set["status_id"], set["status_message"] = in.Status.EN, in.Status.ID, m
+		}
+		err = tx.Model(&applicationRow{}).Where("selection_id = ? AND id = ?", in.SelectionID, in.ApplicationID).UpdateColumns(set).Error
 		if err != nil {
 			return fmt.Errorf("update application: %w", err)
 		}

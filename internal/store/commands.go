@@ -35,6 +35,42 @@ func checkProcessed(tx *gorm.DB, workflowID, key, fingerprint string) (bool, err
 	return true, nil
 }
 
+// PayloadDigest is the digest the ledger keeps of a command's arguments: the SHA-256 of their
+// canonical JSON, so that the API computes the same digest from the arguments it sends as the
+// store from the arguments the workflow recorded, whatever their key order or Go type.
+func PayloadDigest(args any) (string, error) {
+	sum, _, err := digestJSON(args)
+	return sum, err
+}
+
+// CommandAnswer is what the ledger keeps of an applied command for its caller.
+type CommandAnswer struct {
+	Kind string
+	// ArgsSHA256 is PayloadDigest of the command's arguments; empty in rows written before
+	// the ledger kept it.
+	ArgsSHA256 string
+	// Answer is the answer the caller got (JSON); empty when ArgsSHA256 is.
+	Answer json.RawMessage
+}
+
+// CommandAnswer returns what the ledger holds for (workflowID, key): the command applied with
+// that idempotency key in any run of the workflow. ErrNotFound when none was applied.
+func (s *Store) CommandAnswer(ctx context.Context, workflowID, key string) (CommandAnswer, error) {
+	var p processedRow
+	err := s.db.WithContext(ctx).Take(&p, "workflow_id = ? AND command_key = ?", workflowID, key).Error
+	switch {
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return CommandAnswer{}, fmt.Errorf("store: command %q of workflow %q: %w", key, workflowID, ErrNotFound)
+	case err != nil:
+		return CommandAnswer{}, fmt.Errorf("store: command %q of workflow %q: %w", key, workflowID, err)
+	}
+	a := CommandAnswer{Kind: p.Kind, ArgsSHA256: p.ArgsSHA256}
+	if p.Answer != "" {
+		a.Answer = json.RawMessage(p.Answer)
+	}
+	return a, nil
+}
+
 func markProcessed(tx *gorm.DB, p processedRow) error {
 	if err := tx.Create(&p).Error; err != nil {
 		if isUniqueViolation(err) {
@@ -65,7 +101,7 @@ func (s *Store) ProjectWindow(ctx context.Context, in WindowInput, at time.Time)
 	if w.Opens.IsZero() || w.ClosesWall.IsZero() || !w.Opens.Before(w.ClosesWall) {
 		return false, fmt.Errorf("%s: %w", op, invalid("the window needs an opening before its close"))
 	}
-	fp, _, err := digestJSON(map[string]any{"kind": "ProjectWindow", "window": Window{instant(w.Opens), instant(w.Closes), instant(w.ClosesWall), w.Extension}})
+	fp, _, err := digestJSON(map[string]any{"kind": "ProjectWindow", "window": Window{instant(w.Opens), instant(w.Closes), instant(w.ClosesWall), w.Extension, instant(w.OpensWall)}})
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
@@ -80,7 +116,7 @@ func (s *Store) ProjectWindow(ctx context.Context, in WindowInput, at time.Time)
 			return err
 		}
 		err = tx.Model(&selectionRow{}).Where("id = ?", in.SelectionID).UpdateColumns(map[string]any{
-			"window_opens": nullTime(w.Opens), "window_closes": nullTime(w.Closes), "window_closes_wall": nullTime(w.ClosesWall),
+			"window_opens": nullTime(w.Opens), "window_closes": nullTime(w.Closes), "window_closes_wall": nullTime(w.ClosesWall), "window_opens_wall": nullTime(w.OpensWall),
 			"window_extension": w.Extension, "intake_frozen": false, "version": gorm.Expr("version + 1"), "updated_at": instant(at),
 		}).Error
 		if err != nil {
@@ -94,6 +130,38 @@ func (s *Store) ProjectWindow(ctx context.Context, in WindowInput, at time.Time)
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	return applied, nil
+}
+
+// ProjectBlocked shows on the selection's row that its workflow is blocked, or with a nil b
+// that it is not. The workflow calls it after each failed attempt and once the step succeeds;
+// a repeated call writes the same values. ErrNotFound when the selection (of that workflow)
+// does not exist.
+func (s *Store) ProjectBlocked(ctx context.Context, workflowID, selectionID string, b *Blocked, at time.Time) error {
+	op := fmt.Sprintf("store: project blocked state of selection %q", selectionID)
+	if workflowID == "" || selectionID == "" {
+		return fmt.Errorf("%s: %w", op, invalid("workflow and selection are required"))
+	}
+	cols := map[string]any{"blocked_reason": "", "blocked_step": "", "blocked_year": 0, "blocked_since": nil,
+		"blocked_attempts": 0, "blocked_next_attempt": nil}
+	if b != nil {
+		if b.Reason == "" {
+			return fmt.Errorf("%s: %w", op, invalid("a blocked state needs a reason"))
+		}
+		if err := checkText(b); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		cols = map[string]any{"blocked_reason": b.Reason, "blocked_step": b.Step, "blocked_year": b.Year,
+			"blocked_since": nullTime(b.Since), "blocked_attempts": b.Attempts, "blocked_next_attempt": nullTime(b.NextAttempt)}
+	}
+	cols["version"], cols["updated_at"] = gorm.Expr("version + 1"), instant(at)
+	res := s.db.WithContext(ctx).Model(&selectionRow{}).Where("id = ? AND workflow_id = ?", selectionID, workflowID).UpdateColumns(cols)
+	if res.Error != nil {
+		return fmt.Errorf("%s: %w", op, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	return nil
 }
 
 // TakeSnapshot closes intake and freezes the applications submitted so far, in one
@@ -168,9 +236,18 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 	if c.Kind == "" || c.At.IsZero() || c.Stage == "" {
 		return false, fmt.Errorf("%s: %w", op, invalid("kind, time and stage are required"))
 	}
-	payloadSHA, _, err := digestJSON(c.Payload)
+	if err := checkText(c); err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	payloadSHA, err := PayloadDigest(c.Payload)
 	if err != nil {
 		return false, fmt.Errorf("%s: payload: %w: %w", op, err, ErrInvalidArgument)
+	}
+	argsSHA := payloadSHA
+	if len(c.ReceivedArgs) > 0 {
+		if argsSHA, err = PayloadDigest(c.ReceivedArgs); err != nil {
+			return false, fmt.Errorf("%s: received arguments: %w: %w", op, err, ErrInvalidArgument)
+		}
 	}
 	fp, _, err := digestJSON(map[string]any{"kind": c.Kind, "seq": c.Seq, "payload": payloadSHA})
 	if err != nil {
@@ -191,7 +268,7 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 		if err := applySelection(tx, sel, c, at); err != nil {
 			return err
 		}
-		owners, err := applyApplications(tx, sel, c, at)
+		owners, emails, err := applyApplications(tx, sel, c, at)
 		if err != nil {
 			return err
 		}
@@ -223,12 +300,13 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 		if err != nil {
 			return err
 		}
-		if err := enqueueNotifications(tx, c, owners, at); err != nil {
+		if err := enqueueNotifications(tx, c, owners, emails, at); err != nil {
 			return err
 		}
 		applied = true
 		return markProcessed(tx, processedRow{WorkflowID: c.WorkflowID, CommandKey: c.Key, SelectionID: c.SelectionID,
-			Kind: c.Kind, CommandSeq: c.Seq, PayloadSHA256: fp, AuditSeq: ev.Seq, ProcessedAt: at})
+			Kind: c.Kind, CommandSeq: c.Seq, PayloadSHA256: fp, AuditSeq: ev.Seq, ProcessedAt: at,
+			ArgsSHA256: argsSHA, Answer: string(c.Answer)})
 	})
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
@@ -243,7 +321,7 @@ func activeStates() []string { return []string{StateSubmitted, StateInProgress, 
 func applySelection(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) error {
 	set := map[string]any{"stage": c.Stage, "phase": c.Phase, "updated_at": at}
 	if c.Stage != sel.Stage {
-		set["stage_opened_at"] = at
+		set["stage_opened_at"], set["stage_opened_wall"] = at, nullTime(c.AtWall)
 		// Applications still in the running are now at the new stage; the changes below
 		// then set those the command itself moved.
 		err := tx.Model(&applicationRow{}).
@@ -253,10 +331,11 @@ func applySelection(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) err
 			return fmt.Errorf("move applications to %s: %w", c.Stage, err)
 		}
 	} else if sel.StageOpenedAt == nil {
-		set["stage_opened_at"] = at
+		set["stage_opened_at"], set["stage_opened_wall"] = at, nullTime(c.AtWall)
 	}
 	if w := c.Window; w != nil {
 		set["window_opens"], set["window_closes"], set["window_closes_wall"] = nullTime(w.Opens), nullTime(w.Closes), nullTime(w.ClosesWall)
+		set["window_opens_wall"] = nullTime(w.OpensWall)
 		set["window_extension"] = w.Extension
 	}
 	if c.SnapshotDigest != "" {
@@ -283,9 +362,11 @@ func applySelection(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) err
 }
 
 // applyApplications writes the application changes and returns the owners of the changed
-// applications, for the notifications.
-func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) (map[string]string, error) {
-	owners := make(map[string]string, len(c.Applications))
+// applications and the e-mail addresses their candidates gave, by application ID, for the
+// notifications.
+func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) (owners, emails map[string]string, err error) {
+	owners = make(map[string]string, len(c.Applications))
+	emails = make(map[string]string, len(c.Applications))
 	ids := make([]string, 0, len(c.Applications))
 	for _, ch := range c.Applications {
 		ids = append(ids, ch.ApplicationID)
@@ -294,18 +375,25 @@ func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) 
 		ids = append(ids, c.Objection.ApplicationID)
 	}
 	for start := 0; start < len(ids); start += 1000 {
-		var rows []applicationRow
+		var rows []struct {
+			ID    string
+			Owner string
+			Email string
+		}
 		batch := ids[start:min(start+1000, len(ids))]
-		if err := tx.Select("id", "owner").Where("selection_id = ? AND id IN ?", sel.ID, batch).Find(&rows).Error; err != nil {
-			return nil, fmt.Errorf("application owners: %w", err)
+		err := tx.Table("applications AS a").Select("a.id AS id, a.owner AS owner, c.email AS email").
+			Joins("JOIN candidates AS c ON c.id = a.candidate_id").
+			Where("a.selection_id = ? AND a.id IN ?", sel.ID, batch).Scan(&rows).Error
+		if err != nil {
+			return nil, nil, fmt.Errorf("application owners: %w", err)
 		}
 		for _, r := range rows {
-			owners[r.ID] = r.Owner
+			owners[r.ID], emails[r.ID] = r.Owner, r.Email
 		}
 	}
 	for _, ch := range c.Applications {
 		if _, ok := owners[ch.ApplicationID]; !ok {
-			return nil, fmt.Errorf("application %q is not in selection %q: %w", ch.ApplicationID, sel.ID, ErrFailedPrecondition)
+			return nil, nil, fmt.Errorf("application %q is not in selection %q: %w", ch.ApplicationID, sel.ID, ErrFailedPrecondition)
 		}
 		stage := ch.Stage
 		if stage == "" {
@@ -316,7 +404,7 @@ func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) 
 		case StateEliminated, StateNotSelected, StateWithdrawn:
 			m, err := encodeText(ch.ReasonMessage)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			set["eliminated_stage"], set["elimination_reason"], set["elimination_message"] = stage, ch.Reason, m
 		default:
@@ -329,15 +417,15 @@ func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) 
 		if ch.Status != nil {
 			m, err := encodeText(ch.Status)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			set["status_en"], set["status_id"], set["status_message"] = ch.Status.EN, ch.Status.ID, m
 		}
 		if err := tx.Model(&applicationRow{}).Where("selection_id = ? AND id = ?", sel.ID, ch.ApplicationID).UpdateColumns(set).Error; err != nil {
-			return nil, fmt.Errorf("update application %q: %w", ch.ApplicationID, err)
+			return nil, nil, fmt.Errorf("update application %q: %w", ch.ApplicationID, err)
 		}
 	}
-	return owners, nil
+	return owners, emails, nil
 }
 
 func applyResult(tx *gorm.DB, selectionID string, r *StageResult) error {
@@ -391,11 +479,11 @@ func applyResult(tx *gorm.DB, selectionID string, r *StageResult) error {
 			}
 			rows[i] = applicationResultRow{SelectionID: selectionID, ApplicationID: e.ApplicationID, Stage: r.Stage,
 				Revision: r.Revision, Outcome: e.Outcome, Scores: string(sb), FinalScore: e.FinalScore, Rank: e.Rank,
-				Reason: e.Reason, ReasonMessage: why, PublishedAt: pub}
+				Reason: e.Reason, ReasonMessage: why, PublishedAt: pub, CompetencyCategory: e.CompetencyCategory}
 		}
 		err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "selection_id"}, {Name: "application_id"}, {Name: "stage"}},
-			DoUpdates: clause.AssignmentColumns([]string{"revision", "outcome", "scores", "final_score", "rank", "reason", "reason_message", "published_at"}),
+			DoUpdates: clause.AssignmentColumns([]string{"revision", "outcome", "scores", "final_score", "rank", "reason", "reason_message", "published_at", "competency_category"}),
 		}).Create(&rows).Error
 		if err != nil {
 			return fmt.Errorf("application results: %w", err)
@@ -435,9 +523,10 @@ func applyObjection(tx *gorm.DB, selectionID string, o *Objection) error {
 // enqueueNotifications writes the command's notifications to the outbox: one to the owner of
 // each changed application, one to the candidate whose objection was answered, and, for an
 // event that concerns no application in particular, one to the selection's public feed
-// (recipient "*"). Their IDs derive from the command, so the ledger and the IDs both keep a
-// command from queueing twice.
-func enqueueNotifications(tx *gorm.DB, c Command, owners map[string]string, at time.Time) error {
+// (recipient "*"). A candidate's notification carries the e-mail address the candidate gave
+// in the application, so it goes there and nowhere else. Their IDs derive from the command,
+// so the ledger and the IDs both keep a command from queueing twice.
+func enqueueNotifications(tx *gorm.DB, c Command, owners, emails map[string]string, at time.Time) error {
 	var rows []notificationRow
 	var encErr error
 	add := func(recipient, appID string, t Text) {
@@ -451,11 +540,13 @@ func enqueueNotifications(tx *gorm.DB, c Command, owners map[string]string, at t
 		}
 		id := sha256Hex([]byte(strings.Join([]string{c.WorkflowID, c.Key, recipient, appID}, "\x00")))[:32]
 		rows = append(rows, notificationRow{ID: id, SelectionID: c.SelectionID, Recipient: recipient, ApplicationID: appID,
-			Kind: c.Kind, Code: t.Code, TextEN: t.EN, TextID: t.ID, Message: m, CreatedAt: at})
+			Email: emails[appID], Kind: c.Kind, Code: t.Code, TextEN: t.EN, TextID: t.ID, Message: m, CreatedAt: at})
 	}
 	for _, ch := range c.Applications {
 		t := Text{Code: ch.State, EN: "The status of your application has changed.", ID: "Status lamaran Anda telah berubah."}
 		switch {
+		case ch.Notice != nil:
+			t = *ch.Notice
 		case ch.Status != nil:
 			t = *ch.Status
 		case c.Message != nil:

@@ -2,9 +2,16 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"reflect"
+	"strings"
+	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -25,7 +32,116 @@ var (
 	// ErrInvalidArgument: the request itself is malformed (a filter the store does not
 	// understand, a page token from another query).
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrInvalidData: the database (or the store's own check before it) refuses the data
+	// itself: text it cannot hold, a value out of range, a violated constraint. Writing the
+	// same data again can never succeed.
+	ErrInvalidData = errors.New("invalid data")
 )
+
+// IsInvalidData reports whether err means the data cannot be stored as it is: ErrInvalidData,
+// a PostgreSQL error of SQLSTATE class 22 (data exception) or 23 (integrity constraint
+// violation), or SQLite's equivalents (constraint, datatype mismatch, too big, out of range).
+func IsInvalidData(err error) bool {
+	if errors.Is(err, ErrInvalidData) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		switch sqErr.Code() & 0xff {
+		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_RANGE:
+			return true
+		}
+	}
+	return false
+}
+
+// IsTransient reports whether err may go away by itself, so that the operation is worth
+// retrying with backoff: contention (see isTransient), a lost or refused connection, a
+// timeout, a server shutting down or out of connections.
+func IsTransient(err error) bool {
+	if isTransient(err) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		c := pgErr.Code
+		// 08: connection exception; 57P: operator intervention (shutdown, cannot connect now);
+		// 57014: statement timeout or cancellation; 53300: too many connections.
+		return strings.HasPrefix(c, "08") || strings.HasPrefix(c, "57P") || c == "57014" || c == "53300"
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &connErr), errors.As(err, &netErr), pgconn.Timeout(err), pgconn.SafeToRetry(err):
+		return true
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, driver.ErrBadConn), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	return false
+}
+
+// checkText refuses text the databases cannot hold or would hold differently: a NUL byte
+// (PostgreSQL rejects it in text) or invalid UTF-8. It walks every string of v (structs,
+// pointers, slices, maps), so a new field is covered without being listed; byte slices (JSON
+// payloads) are checked for NUL escapes, which PostgreSQL's jsonb refuses too. The API
+// refuses such text first; this is the store's own guard.
+func checkText(v any) error {
+	return walkText(reflect.ValueOf(v), "")
+}
+
+func walkText(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.String:
+		s := v.String()
+		if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
+			return fmt.Errorf("%s: text with a NUL byte or invalid UTF-8: %w", strings.TrimPrefix(path, "."), ErrInvalidData)
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return walkText(v.Elem(), path)
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeOf(time.Time{}) {
+			return nil
+		}
+		for i := range v.NumField() {
+			if !v.Type().Field(i).IsExported() {
+				continue
+			}
+			if err := walkText(v.Field(i), path+"."+v.Type().Field(i).Name); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			if v.Kind() == reflect.Slice && strings.Contains(string(v.Bytes()), `\u0000`) {
+				return fmt.Errorf("%s: JSON with a NUL escape: %w", strings.TrimPrefix(path, "."), ErrInvalidData)
+			}
+			return nil
+		}
+		for i := range v.Len() {
+			if err := walkText(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if err := walkText(it.Key(), path+"{key}"); err != nil {
+				return err
+			}
+			if err := walkText(it.Value(), path+"{value}"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // isUniqueViolation reports whether err is a unique or primary-key violation.
 func isUniqueViolation(err error) bool {

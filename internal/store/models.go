@@ -79,6 +79,10 @@ type Window struct {
 	Closes     time.Time `json:"closes"`
 	ClosesWall time.Time `json:"closesWall"`
 	Extension  int       `json:"extension"`
+	// OpensWall is Opens on the wall clock; zero when the workflow did not send it. It is
+	// left out of the projection's fingerprint when zero, so that a retried projection
+	// recorded before it existed is the same projection.
+	OpensWall time.Time `json:"opensWall,omitzero"`
 }
 
 // NewSelection defines a selection. Config is the complete definition as the API received it
@@ -96,22 +100,29 @@ type NewSelection struct {
 	Committee     []CommitteeMember
 	Actor         Actor
 	Now           time.Time
+	// WorkflowInput, when set, is recorded with the selection so that its workflow can be
+	// started (again) from the store; see PendingStarts.
+	WorkflowInput json.RawMessage
+	// Scheduled creates the selection in StageScheduled: its announcement opens later.
+	Scheduled bool
 }
 
 // Selection is a selection with its projected status.
 type Selection struct {
-	ID                         string
-	WorkflowID                 string
-	PositionTitle              string
-	PositionUnit               string
-	Agency                     string
-	TimeZone                   string
-	Config                     json.RawMessage
-	Committee                  []CommitteeMember
-	Conflicts                  []Conflict
-	Stage                      string
-	Phase                      string
-	StageOpenTime              time.Time
+	ID            string
+	WorkflowID    string
+	PositionTitle string
+	PositionUnit  string
+	Agency        string
+	TimeZone      string
+	Config        json.RawMessage
+	Committee     []CommitteeMember
+	Conflicts     []Conflict
+	Stage         string
+	Phase         string
+	StageOpenTime time.Time
+	// StageOpenWallTime is StageOpenTime on the wall clock; zero when not recorded.
+	StageOpenWallTime          time.Time
 	Window                     Window
 	IntakeFrozen               bool
 	SnapshotDigest             string
@@ -121,12 +132,25 @@ type Selection struct {
 	CancelReason               string
 	// CancelMessage is the system's reason for ending without appointment, as a code.
 	CancelMessage *Text
-	AuditSeq      int64
-	AuditHead     string
+	// Blocked is set while the workflow cannot make its next step (see ProjectBlocked).
+	Blocked   *Blocked
+	AuditSeq  int64
+	AuditHead string
 	// Version grows with every change; the API derives the etag from it.
 	Version    int64
 	CreateTime time.Time
 	UpdateTime time.Time
+}
+
+// Blocked is why a selection's workflow cannot make its next step: codes and parameters, which
+// the API renders.
+type Blocked struct {
+	Reason      string
+	Step        string
+	Year        int
+	Since       time.Time
+	Attempts    int
+	NextAttempt time.Time
 }
 
 // ApplicationCounts counts a selection's applications by state.
@@ -223,6 +247,10 @@ type ResultEntry struct {
 	Rank          int              `json:"rank,omitempty"`
 	Reason        string           `json:"reason,omitempty"`
 	ReasonMessage *Text            `json:"reasonMessage,omitempty"`
+	// CompetencyCategory is the assessment center's category; competency test only. Its JSON
+	// name is the workflow's (workflows.ResultEntry), so the stored entries are the published
+	// ones as the history records them, which verification compares.
+	CompetencyCategory string `json:"category,omitempty"`
 }
 
 // StageResult is one published revision of a stage's result.
@@ -249,6 +277,8 @@ type ApplicationResult struct {
 	Reason        string
 	ReasonMessage *Text
 	PublishTime   time.Time
+	// CompetencyCategory is the assessment center's category; competency test only.
+	CompetencyCategory string
 }
 
 // Objection is an objection (sanggah) against a stage result.
@@ -280,6 +310,9 @@ type ApplicationChange struct {
 	// FinalScore is set when the committee decision computes it.
 	FinalScore int64
 	Status     *Text
+	// Notice, when set, is what the candidate is told of the change instead of the new
+	// status: a corrected result names the correction and the new objection deadline.
+	Notice *Text
 }
 
 // Appointment is the appointing official's choice.
@@ -302,13 +335,19 @@ type Command struct {
 	Reason string
 	// At is the workflow time of the command.
 	At time.Time
+	// AtWall is At on the wall clock (zero when the workflow did not send it).
+	AtWall time.Time
 	// Stage and Phase are where the selection stands after the command.
 	Stage string
 	Phase string
 	// Target names what the command acts on, for the audit log.
 	Target string
 	// Payload is the command's arguments as JSON; the audit log keeps them with their digest.
-	Payload        json.RawMessage
+	Payload json.RawMessage
+	// ReceivedArgs are the arguments as the caller sent them, when the payload adds to them
+	// (a correction's record names the results it replaced); the ledger keeps their digest,
+	// which is what a retry of the same request is compared with. Empty: the payload.
+	ReceivedArgs   json.RawMessage
 	Applications   []ApplicationChange
 	Result         *StageResult
 	Objection      *Objection
@@ -320,6 +359,10 @@ type Command struct {
 	CancelMessage  *Text
 	// Message describes the event; it becomes the text of the notifications.
 	Message *Text
+	// Answer is what the command's caller is answered (JSON). The ledger keeps it with the
+	// digest of Payload, so that a retried request gets the same answer in every run of the
+	// workflow (see CommandAnswer).
+	Answer json.RawMessage
 }
 
 // WindowInput projects the announcement window; idempotent by (WorkflowID, Key).
@@ -357,14 +400,20 @@ type SnapshotApplication struct {
 
 // Notification is one queued message in the outbox.
 type Notification struct {
-	ID            string
-	SelectionID   string
+	ID          string
+	SelectionID string
+	// Recipient is the token subject of the candidate (or "*", the selection's public feed);
+	// it identifies the person, it is not an address.
 	Recipient     string
 	ApplicationID string
-	Kind          string
-	Text          Text
-	CreateTime    time.Time
-	Attempts      int
+	// Email is the address the candidate gave in the application, fixed when the
+	// notification was queued; empty for the public feed and for rows queued before it was
+	// recorded.
+	Email      string
+	Kind       string
+	Text       Text
+	CreateTime time.Time
+	Attempts   int
 }
 
 // AuditEvent is one link of a selection's audit chain.
@@ -402,7 +451,9 @@ type selectionRow struct {
 	Stage                      string
 	Phase                      string
 	StageOpenedAt              *time.Time
+	StageOpenedWall            *time.Time
 	WindowOpens                *time.Time
+	WindowOpensWall            *time.Time
 	WindowCloses               *time.Time
 	WindowClosesWall           *time.Time
 	WindowExtension            int
@@ -413,6 +464,12 @@ type selectionRow struct {
 	OversightRecommendationRef string
 	CancelReason               string
 	CancelMessage              string
+	BlockedReason              string
+	BlockedStep                string
+	BlockedYear                int
+	BlockedSince               *time.Time
+	BlockedAttempts            int
+	BlockedNextAttempt         *time.Time
 	AuditSeq                   int64
 	AuditHead                  string
 	Version                    int64
@@ -514,6 +571,8 @@ type applicationResultRow struct {
 	Reason        string
 	ReasonMessage string
 	PublishedAt   time.Time
+	// CompetencyCategory is the assessment center's category; competency test only.
+	CompetencyCategory string
 }
 
 func (applicationResultRow) TableName() string { return "application_results" }
@@ -561,6 +620,7 @@ type notificationRow struct {
 	SelectionID   string
 	Recipient     string
 	ApplicationID string
+	Email         string
 	Kind          string
 	Code          string
 	TextEN        string `gorm:"column:text_en"`
@@ -583,6 +643,10 @@ type processedRow struct {
 	PayloadSHA256 string `gorm:"column:payload_sha256"`
 	AuditSeq      int64
 	ProcessedAt   time.Time
+	// ArgsSHA256 and Answer are kept for the caller's retries (see CommandAnswer); empty in
+	// rows written before they existed.
+	ArgsSHA256 string `gorm:"column:args_sha256"`
+	Answer     string
 }
 
 func (processedRow) TableName() string { return "processed_commands" }

@@ -34,6 +34,9 @@ type ListOptions struct {
 	// OrderBy is empty (the default order) or one whitelisted field, optionally followed by
 	// "desc".
 	OrderBy string
+	// Owner, when set, keeps only the rows this token subject owns: a candidate lists their
+	// own applications. Lists without owners ignore it.
+	Owner string
 }
 
 // Page is one page of a list.
@@ -90,6 +93,33 @@ type listQuery struct {
 	shape string
 	after []any
 	total int64
+	// selects, when set, are the page query's columns (the count ignores them).
+	selects string
+}
+
+// Fields of a list request, as OptionError names them.
+const (
+	FieldPageSize  = "page_size"
+	FieldPageToken = "page_token"
+	FieldFilter    = "filter"
+	FieldOrderBy   = "order_by"
+)
+
+// OptionError is an invalid paging, filter or order option of a list request. It names the
+// field, so that the API can tell the client which one to fix without passing on this
+// package's wording.
+type OptionError struct {
+	Field  string
+	detail string
+}
+
+func (e *OptionError) Error() string { return e.Field + ": " + e.detail }
+
+// Unwrap makes an OptionError an ErrInvalidArgument.
+func (e *OptionError) Unwrap() error { return ErrInvalidArgument }
+
+func badOption(field, format string, args ...any) error {
+	return &OptionError{Field: field, detail: fmt.Sprintf(format, args...)}
 }
 
 func invalid(format string, args ...any) error {
@@ -102,7 +132,7 @@ func (s *Store) newListQuery(scope string, opts ListOptions, fields func(string)
 	q := &listQuery{size: opts.PageSize}
 	switch {
 	case q.size < 0:
-		return nil, invalid("page_size must not be negative")
+		return nil, badOption(FieldPageSize, "must not be negative")
 	case q.size == 0:
 		q.size = DefaultPageSize
 	case q.size > MaxPageSize:
@@ -119,7 +149,7 @@ func (s *Store) newListQuery(scope string, opts ListOptions, fields func(string)
 	}
 	o, ok := orders(orderName)
 	if !ok {
-		return nil, invalid("cannot order by %q", opts.OrderBy)
+		return nil, badOption(FieldOrderBy, "cannot order by %q", opts.OrderBy)
 	}
 	q.order = o
 	q.shape = sha256Hex([]byte(scope + "\x00" + canonFilter + "\x00" + orderName))[:16]
@@ -128,14 +158,14 @@ func (s *Store) newListQuery(scope string, opts ListOptions, fields func(string)
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(opts.PageToken)
 	if err != nil {
-		return nil, invalid("malformed page_token")
+		return nil, badOption(FieldPageToken, "malformed")
 	}
 	var tok pageToken
 	if err := json.Unmarshal(raw, &tok); err != nil || len(tok.Key) != len(o.columns) {
-		return nil, invalid("malformed page_token")
+		return nil, badOption(FieldPageToken, "malformed")
 	}
 	if tok.Query != q.shape {
-		return nil, invalid("page_token belongs to a different query (filter or order_by changed)")
+		return nil, badOption(FieldPageToken, "belongs to a different query (filter or order_by changed)")
 	}
 	q.total = tok.Total
 	for i, v := range tok.Key {
@@ -143,13 +173,13 @@ func (s *Store) newListQuery(scope string, opts ListOptions, fields func(string)
 		case keyTime:
 			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
-				return nil, invalid("malformed page_token")
+				return nil, badOption(FieldPageToken, "malformed")
 			}
 			q.after = append(q.after, instant(t))
 		case keyInt:
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
-				return nil, invalid("malformed page_token")
+				return nil, badOption(FieldPageToken, "malformed")
 			}
 			q.after = append(q.after, n)
 		default:
@@ -177,6 +207,9 @@ func runList[R any](q *listQuery, base *gorm.DB, key func(*R) []any) ([]R, strin
 		dir, cmp = " DESC", "<"
 	}
 	page := base
+	if q.selects != "" {
+		page = page.Select(q.selects)
+	}
 	if q.after != nil {
 		marks := strings.TrimSuffix(strings.Repeat("?, ", len(q.after)), ", ")
 		page = page.Where("("+cols+") "+cmp+" ("+marks+")", q.after...)
@@ -233,15 +266,15 @@ func parseFilter(filter string, fields func(string) (fieldSpec, bool)) ([]cond, 
 	)
 	for i := 0; ; {
 		if len(toks)-i < 3 || toks[i+1] != "=" {
-			return nil, "", invalid("filter %q: want conditions of the form `field = VALUE` joined by AND", filter)
+			return nil, "", badOption(FieldFilter, "%q: want conditions of the form `field = VALUE` joined by AND", filter)
 		}
 		f, ok := fields(toks[i])
 		if !ok {
-			return nil, "", invalid("filter %q: cannot filter on %q", filter, toks[i])
+			return nil, "", badOption(FieldFilter, "%q: cannot filter on %q", filter, toks[i])
 		}
 		v, ok := f.normalize(strings.Trim(toks[i+2], `"`))
 		if !ok {
-			return nil, "", invalid("filter %q: %q is not a valid value of %s", filter, toks[i+2], toks[i])
+			return nil, "", badOption(FieldFilter, "%q: %q is not a valid value of %s", filter, toks[i+2], toks[i])
 		}
 		conds = append(conds, cond{column: f.column, value: v})
 		canon = append(canon, toks[i]+"="+v)
@@ -250,7 +283,7 @@ func parseFilter(filter string, fields func(string) (fieldSpec, bool)) ([]cond, 
 			break
 		}
 		if toks[i] != "AND" {
-			return nil, "", invalid("filter %q: only AND may join conditions", filter)
+			return nil, "", badOption(FieldFilter, "%q: only AND may join conditions", filter)
 		}
 		i++
 	}
@@ -271,7 +304,7 @@ func lexFilter(s string) ([]string, error) {
 		case c == '"':
 			j := strings.IndexByte(s[i+1:], '"')
 			if j < 0 {
-				return nil, invalid("filter %q: unterminated string", s)
+				return nil, badOption(FieldFilter, "%q: unterminated string", s)
 			}
 			toks = append(toks, s[i:i+j+2])
 			i += j + 2
@@ -283,7 +316,7 @@ func lexFilter(s string) ([]string, error) {
 			toks = append(toks, s[i:j])
 			i = j
 		default:
-			return nil, invalid("filter %q: unexpected %q", s, string(c))
+			return nil, badOption(FieldFilter, "%q: unexpected %q", s, string(c))
 		}
 	}
 	return toks, nil
@@ -305,7 +338,7 @@ func enumValue(prefix string, known func(string) bool) func(string) (string, boo
 
 func knownStage(v string) bool {
 	switch v {
-	case "STAGE_ANNOUNCEMENT", "STAGE_ADMINISTRATIVE_SCREENING", "STAGE_COMPETENCY_TEST", "STAGE_INTERVIEW",
+	case "STAGE_SCHEDULED", "STAGE_ANNOUNCEMENT", "STAGE_ADMINISTRATIVE_SCREENING", "STAGE_COMPETENCY_TEST", "STAGE_INTERVIEW",
 		"STAGE_COMMITTEE_DECISION", "STAGE_CLOSED", "STAGE_CANCELLED":
 		return true
 	}
@@ -342,6 +375,8 @@ const (
 	// StageAnnouncement is where a new selection starts and the only stage that takes
 	// applications.
 	StageAnnouncement = "STAGE_ANNOUNCEMENT"
+	// StageScheduled is where a selection announced ahead of time waits for its announcement.
+	StageScheduled = "STAGE_SCHEDULED"
 )
 
 // Filterable fields and orders of each list.
@@ -356,37 +391,76 @@ func applicationFields(name string) (fieldSpec, bool) {
 	return fieldSpec{}, false
 }
 
+// candidateName is the sort key of the applications' candidate.full_name order. A
+// correlated subquery rather than a join keeps the list's other column names unambiguous.
+const candidateName = "(SELECT candidates.full_name FROM candidates WHERE candidates.id = applications.candidate_id)"
+
+// applicationOrders are the orders ListApplications documents (submit_time, final_score,
+// candidate.full_name), each ascending or descending, plus the resource name (id).
 func applicationOrders(name string) (orderSpec, bool) {
-	switch name {
-	case "submit_time", "submit_time asc":
-		return orderSpec{columns: []string{"submitted_at", "id"}, kinds: []keyKind{keyTime, keyString}}, true
-	case "submit_time desc":
-		return orderSpec{columns: []string{"submitted_at", "id"}, kinds: []keyKind{keyTime, keyString}, desc: true}, true
-	case "name", "name asc", "id", "id asc":
-		return orderSpec{columns: []string{"id"}, kinds: []keyKind{keyString}}, true
-	case "name desc", "id desc":
-		return orderSpec{columns: []string{"id"}, kinds: []keyKind{keyString}, desc: true}, true
+	field, desc := orderField(name)
+	switch field {
+	case "submit_time":
+		return orderSpec{columns: []string{"submitted_at", "id"}, kinds: []keyKind{keyTime, keyString}, desc: desc}, true
+	case "final_score":
+		return orderSpec{columns: []string{"final_score", "id"}, kinds: []keyKind{keyInt, keyString}, desc: desc}, true
+	case "candidate.full_name":
+		return orderSpec{columns: []string{candidateName, "id"}, kinds: []keyKind{keyString, keyString}, desc: desc}, true
+	case "name", "id":
+		return orderSpec{columns: []string{"id"}, kinds: []keyKind{keyString}, desc: desc}, true
 	}
 	return orderSpec{}, false
 }
 
+// orderField splits a normalized order_by ("field", "field asc" or "field desc").
+func orderField(name string) (field string, desc bool) {
+	field, dir, _ := strings.Cut(name, " ")
+	switch dir {
+	case "", "asc":
+		return field, false
+	case "desc":
+		return field, true
+	}
+	return "", false
+}
+
+// selectionFields are the fields ListSelections documents: stage, agency and time_zone.
 func selectionFields(name string) (fieldSpec, bool) {
-	if name == "stage" {
+	switch name {
+	case "stage":
 		return fieldSpec{"stage", enumValue("STAGE_", knownStage)}, true
+	case "agency":
+		return fieldSpec{"agency", anyValue}, true
+	case "time_zone":
+		return fieldSpec{"time_zone", enumValue("TIME_ZONE_", func(v string) bool {
+			return v == "TIME_ZONE_WIB" || v == "TIME_ZONE_WITA" || v == "TIME_ZONE_WIT"
+		})}, true
 	}
 	return fieldSpec{}, false
 }
 
+// The stage_close_time order: selections whose announcement window is open come first (0),
+// by the window's close; the others, whose stages the committee closes by advancing, have no
+// close time and follow (1) by creation time. Every sort column is then non-null, which the
+// keyset comparison needs.
+const (
+	stageCloses    = "(CASE WHEN stage = 'STAGE_ANNOUNCEMENT' AND window_closes IS NOT NULL THEN 0 ELSE 1 END)"
+	stageCloseTime = "(CASE WHEN stage = 'STAGE_ANNOUNCEMENT' AND window_closes IS NOT NULL THEN window_closes ELSE created_at END)"
+)
+
+// selectionOrders are the orders ListSelections documents (create_time, stage_close_time,
+// position_title), each ascending or descending, plus the resource name (id).
 func selectionOrders(name string) (orderSpec, bool) {
-	switch name {
-	case "create_time", "create_time asc":
-		return orderSpec{columns: []string{"created_at", "id"}, kinds: []keyKind{keyTime, keyString}}, true
-	case "create_time desc":
-		return orderSpec{columns: []string{"created_at", "id"}, kinds: []keyKind{keyTime, keyString}, desc: true}, true
-	case "name", "name asc", "id", "id asc":
-		return orderSpec{columns: []string{"id"}, kinds: []keyKind{keyString}}, true
-	case "name desc", "id desc":
-		return orderSpec{columns: []string{"id"}, kinds: []keyKind{keyString}, desc: true}, true
+	field, desc := orderField(name)
+	switch field {
+	case "create_time":
+		return orderSpec{columns: []string{"created_at", "id"}, kinds: []keyKind{keyTime, keyString}, desc: desc}, true
+	case "stage_close_time":
+		return orderSpec{columns: []string{stageCloses, stageCloseTime, "id"}, kinds: []keyKind{keyInt, keyTime, keyString}, desc: desc}, true
+	case "position_title":
+		return orderSpec{columns: []string{"position_title", "id"}, kinds: []keyKind{keyString, keyString}, desc: desc}, true
+	case "name", "id":
+		return orderSpec{columns: []string{"id"}, kinds: []keyKind{keyString}, desc: desc}, true
 	}
 	return orderSpec{}, false
 }

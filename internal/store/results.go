@@ -94,7 +94,7 @@ func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]Notifica
 	out := make([]Notification, len(rows))
 	for i, r := range rows {
 		out[i] = Notification{ID: r.ID, SelectionID: r.SelectionID, Recipient: r.Recipient, ApplicationID: r.ApplicationID,
-			Kind: r.Kind, Text: Text{Code: r.Code, EN: r.TextEN, ID: r.TextID}, CreateTime: r.CreatedAt.UTC(), Attempts: r.Attempts}
+			Email: r.Email, Kind: r.Kind, Text: Text{Code: r.Code, EN: r.TextEN, ID: r.TextID}, CreateTime: r.CreatedAt.UTC(), Attempts: r.Attempts}
 		m, err := decodeText(r.Message)
 		if err != nil {
 			return nil, fmt.Errorf("store: pending notification %s: %w", r.ID, err)

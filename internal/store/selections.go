@@ -59,10 +59,14 @@ func (s *Store) CreateSelection(ctx context.Context, in NewSelection) (Selection
 		if err != nil {
 			return fmt.Errorf("config: %w: %w", err, ErrInvalidArgument)
 		}
+		stage := StageAnnouncement
+		if in.Scheduled {
+			stage = StageScheduled
+		}
 		sel := selectionRow{
 			ID: in.ID, WorkflowID: in.WorkflowID, CreateRequestID: in.RequestID, DefinitionSHA256: digest,
 			PositionTitle: in.PositionTitle, PositionUnit: in.PositionUnit, Agency: in.Agency, TimeZone: in.TimeZone,
-			Config: string(config), Stage: StageAnnouncement, Version: 1, CreatedAt: now, UpdatedAt: now,
+			Config: string(config), Stage: stage, Version: 1, CreatedAt: now, UpdatedAt: now,
 		}
 		if err := tx.Create(&sel).Error; err != nil {
 			if isUniqueViolation(err) {
@@ -79,6 +83,9 @@ func (s *Store) CreateSelection(ctx context.Context, in NewSelection) (Selection
 				}
 				return err
 			}
+		}
+		if err := createStart(tx, in, now); err != nil {
+			return err
 		}
 		_, err = s.appendAudit(tx, &sel, auditInput{
 			WorkflowID: in.WorkflowID, UpdateID: in.RequestID, Actor: in.Actor, Action: ActionCreateSelection,
@@ -142,8 +149,16 @@ func (s *Store) ListSelections(ctx context.Context, opts ListOptions) (Page[Sele
 		return Page[Selection]{}, fmt.Errorf("store: list selections: %w", err)
 	}
 	rows, next, total, err := runList(q, s.db.WithContext(ctx).Model(&selectionRow{}), func(r *selectionRow) []any {
-		if len(q.order.columns) == 1 {
+		switch q.order.columns[0] {
+		case "id":
 			return []any{r.ID}
+		case "position_title":
+			return []any{r.PositionTitle, r.ID}
+		case stageCloses:
+			if r.Stage == StageAnnouncement && r.WindowCloses != nil {
+				return []any{int64(0), *r.WindowCloses, r.ID}
+			}
+			return []any{int64(1), r.CreatedAt, r.ID}
 		}
 		return []any{r.CreatedAt, r.ID}
 	})
@@ -197,9 +212,9 @@ func (r *selectionRow) selection() Selection {
 	return Selection{
 		ID: r.ID, WorkflowID: r.WorkflowID, PositionTitle: r.PositionTitle, PositionUnit: r.PositionUnit,
 		Agency: r.Agency, TimeZone: r.TimeZone, Config: json.RawMessage(r.Config), Stage: r.Stage, Phase: r.Phase,
-		StageOpenTime: fromNull(r.StageOpenedAt),
+		StageOpenTime: fromNull(r.StageOpenedAt), StageOpenWallTime: fromNull(r.StageOpenedWall),
 		Window: Window{Opens: fromNull(r.WindowOpens), Closes: fromNull(r.WindowCloses),
-			ClosesWall: fromNull(r.WindowClosesWall), Extension: r.WindowExtension},
+			ClosesWall: fromNull(r.WindowClosesWall), OpensWall: fromNull(r.WindowOpensWall), Extension: r.WindowExtension},
 		IntakeFrozen: r.IntakeFrozen, SnapshotDigest: r.SnapshotDigest, AppointedApplication: r.AppointedApplication,
 		PPKDecreeRef: r.PPKDecreeRef, OversightRecommendationRef: r.OversightRecommendationRef,
 		CancelReason: r.CancelReason, AuditSeq: r.AuditSeq, AuditHead: r.AuditHead, Version: r.Version,
@@ -207,12 +222,23 @@ func (r *selectionRow) selection() Selection {
 		// A column that does not decode shows as no message: the reason text, if any, still
 		// shows, and audit verification compares the row with the history.
 		CancelMessage: func() *Text { m, _ := decodeText(r.CancelMessage); return m }(),
+		Blocked:       r.blocked(),
 	}
+}
+
+func (r *selectionRow) blocked() *Blocked {
+	if r.BlockedReason == "" {
+		return nil
+	}
+	return &Blocked{Reason: r.BlockedReason, Step: r.BlockedStep, Year: r.BlockedYear, Since: fromNull(r.BlockedSince),
+		Attempts: r.BlockedAttempts, NextAttempt: fromNull(r.BlockedNextAttempt)}
 }
 
 // windowOpen reports why intake is refused at now, or "" when the window is open.
 func (r *selectionRow) windowOpen(now time.Time) string {
 	switch {
+	case r.Stage == StageScheduled:
+		return "the announcement window is not open yet"
 	case r.Stage != StageAnnouncement:
 		return "the selection no longer takes applications (" + strings.ToLower(strings.TrimPrefix(r.Stage, "STAGE_")) + ")"
 	case r.WindowOpens == nil || r.WindowClosesWall == nil:

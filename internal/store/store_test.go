@@ -67,8 +67,15 @@ func testSelections(t *testing.T, open factory) {
 
 	for i := range 6 {
 		_, err := s.CreateSelection(ctx, NewSelection{ID: fmt.Sprintf("sel-%02d", i), RequestID: fmt.Sprintf("req-%02d", i),
-			WorkflowID: fmt.Sprintf("selection-sel-%02d", i), PositionTitle: "Jabatan", Agency: "Instansi", Now: t0.Add(time.Duration(i+1) * time.Hour)})
+			WorkflowID: fmt.Sprintf("selection-sel-%02d", i), PositionTitle: fmt.Sprintf("Jabatan %d", 5-i), Agency: "Instansi", Now: t0.Add(time.Duration(i+1) * time.Hour)})
 		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two announcements are open, the later-created one closing first.
+	for id, closes := range map[string]time.Duration{"sel-02": 100 * time.Hour, "sel-04": 50 * time.Hour} {
+		if _, err := s.ProjectWindow(ctx, WindowInput{WorkflowID: "selection-" + id, SelectionID: id, Key: "window-0",
+			Window: Window{Opens: t0, Closes: t0.Add(closes), ClosesWall: t0.Add(closes)}}, t0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -86,8 +93,15 @@ func testSelections(t *testing.T, open factory) {
 		{"by create time", ListOptions{PageSize: 3, OrderBy: "create_time"}, []string{"sel-a", "sel-00", "sel-01", "sel-02", "sel-03", "sel-04", "sel-05"}, nil},
 		{"by name desc", ListOptions{PageSize: 4, OrderBy: "name desc"}, []string{"sel-a", "sel-05", "sel-04", "sel-03", "sel-02", "sel-01", "sel-00"}, nil},
 		{"stage filter", ListOptions{Filter: "stage = ADMINISTRATIVE_SCREENING"}, []string{"sel-03"}, nil},
+		// The orders the API documents.
+		{"by stage close time", ListOptions{PageSize: 1, OrderBy: "stage_close_time"}, []string{"sel-04", "sel-02", "sel-a", "sel-00", "sel-01", "sel-03", "sel-05"}, nil},
+		{"by stage close time desc", ListOptions{PageSize: 2, OrderBy: "stage_close_time desc"}, []string{"sel-05", "sel-03", "sel-01", "sel-00", "sel-a", "sel-02", "sel-04"}, nil},
+		{"by position title", ListOptions{PageSize: 3, OrderBy: "position_title"}, []string{"sel-05", "sel-04", "sel-03", "sel-02", "sel-01", "sel-00", "sel-a"}, nil},
+		{"by create time desc", ListOptions{PageSize: 3, OrderBy: "create_time desc"}, []string{"sel-05", "sel-04", "sel-03", "sel-02", "sel-01", "sel-00", "sel-a"}, nil},
 		{"stage filter, full name", ListOptions{Filter: `stage = "STAGE_ANNOUNCEMENT"`, OrderBy: "id", PageSize: 10}, []string{"sel-00", "sel-01", "sel-02", "sel-04", "sel-05", "sel-a"}, nil},
-		{"unknown field", ListOptions{Filter: "agency = X"}, nil, ErrInvalidArgument},
+		{"agency and time zone", ListOptions{Filter: `agency = "Pemerintah Kota Contoh" AND time_zone = WIB`}, []string{"sel-a"}, nil},
+		{"unknown time zone", ListOptions{Filter: "time_zone = UTC"}, nil, ErrInvalidArgument},
+		{"unknown field", ListOptions{Filter: "owner = X"}, nil, ErrInvalidArgument},
 		{"OR is not supported", ListOptions{Filter: "stage = CLOSED OR stage = CANCELLED"}, nil, ErrInvalidArgument},
 		{"unknown order", ListOptions{OrderBy: "agency"}, nil, ErrInvalidArgument},
 		{"negative page size", ListOptions{PageSize: -1}, nil, ErrInvalidArgument},
@@ -218,6 +232,10 @@ func testListApplications(t *testing.T, open factory) {
 	for i := 0; i < n; i += 3 {
 		changes = append(changes, ApplicationChange{ApplicationID: ids[i], State: StateEliminated, Stage: "STAGE_ADMINISTRATIVE_SCREENING", Reason: "no LHKPN"})
 	}
+	// Some have final scores, with ties.
+	for i := 1; i < n; i += 3 {
+		changes = append(changes, ApplicationChange{ApplicationID: ids[i], State: StateSubmitted, Stage: "STAGE_ADMINISTRATIVE_SCREENING", FinalScore: int64(7000 + i%7)})
+	}
 	if _, err := s.ApplyCommand(ctx, Command{WorkflowID: "selection-sel-l", SelectionID: "sel-l", Key: "u1", Seq: 1, Kind: "AdvanceStage",
 		Actor: Actor{Subject: "chair", Role: "ROLE_COMMITTEE"}, At: t0.Add(300 * time.Hour), Stage: "STAGE_ADMINISTRATIVE_SCREENING",
 		Phase: "OBJECTIONS", Applications: changes}); err != nil {
@@ -250,6 +268,20 @@ func testListApplications(t *testing.T, open factory) {
 			return a.SubmitTime.After(b.SubmitTime) || a.SubmitTime.Equal(b.SubmitTime) && a.ID > b.ID
 		}},
 		{"by ID", ListOptions{PageSize: 1000, OrderBy: "name"}, n, func(a, b Application) bool { return a.ID < b.ID }},
+		// The orders the API documents.
+		{"final score desc", ListOptions{PageSize: 13, OrderBy: "final_score desc"}, n, func(a, b Application) bool {
+			return a.FinalScore > b.FinalScore || a.FinalScore == b.FinalScore && a.ID > b.ID
+		}},
+		{"final score", ListOptions{PageSize: 13, OrderBy: "final_score"}, n, func(a, b Application) bool {
+			return a.FinalScore < b.FinalScore || a.FinalScore == b.FinalScore && a.ID < b.ID
+		}},
+		{"candidate name", ListOptions{PageSize: 8, OrderBy: "candidate.full_name"}, n, func(a, b Application) bool {
+			return a.Candidate.FullName < b.Candidate.FullName
+		}},
+		{"candidate name desc", ListOptions{PageSize: 8, OrderBy: "candidate.full_name  DESC"}, n, func(a, b Application) bool {
+			return a.Candidate.FullName > b.Candidate.FullName
+		}},
+		{"a candidate's own", ListOptions{PageSize: 8, Owner: "cand-7"}, 1, nil},
 		{"eliminated", ListOptions{PageSize: 5, Filter: "state = ELIMINATED"}, n / 3, func(a, b Application) bool {
 			return a.State == StateEliminated && b.EliminationReason == "no LHKPN"
 		}},
@@ -652,10 +684,10 @@ func testApplyCommand(t *testing.T, open factory) {
 		},
 		Result: &StageResult{Stage: "STAGE_ADMINISTRATIVE_SCREENING", Revision: 1, PublishedAt: at.Add(time.Hour), ObjectionDeadline: at.Add(72 * time.Hour),
 			Entries: []ResultEntry{{ApplicationID: ids[0], Outcome: "OUTCOME_FAIL", Reason: "no LHKPN"}, {ApplicationID: ids[1], Outcome: "OUTCOME_PASS"}}},
-		Message: msg,
+		Message: msg, Answer: json.RawMessage(`{"seq":2,"stage":"STAGE_ADMINISTRATIVE_SCREENING","phase":"OBJECTIONS"}`),
 	}
 	steps := []Command{
-		{WorkflowID: wf, SelectionID: "sel-k", Key: "event-1", Seq: 1, Kind: "AnnouncementClosed", Actor: system, At: at,
+		{WorkflowID: wf, SelectionID: "sel-k", Key: "event-1", Seq: 1, Kind: "AnnouncementClosed", Actor: system, At: at, AtWall: at.Add(-time.Hour),
 			Stage: "STAGE_ADMINISTRATIVE_SCREENING", Phase: "OPEN", SnapshotDigest: "abc",
 			Result:  &StageResult{Stage: StageAnnouncement, Revision: 1, PublishedAt: at, Entries: []ResultEntry{{ApplicationID: ids[0], Outcome: "OUTCOME_PASS"}}},
 			Message: &Text{EN: "closed", ID: "ditutup"}},
@@ -684,6 +716,23 @@ func testApplyCommand(t *testing.T, open factory) {
 	if before != [5]int64{1 + 4 + 2, 1 + 2, 1 + 2, 2, 3} {
 		t.Fatalf("counts = %v", before)
 	}
+	// The ledger keeps the digest of the arguments and the answer for the caller's retries,
+	// whatever the run of the workflow that asks.
+	got, err := s.CommandAnswer(ctx, wf, "req-advance-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The API digests the arguments it sends; key order and spacing must not matter.
+	want, err := PayloadDigest(map[string]any{"actor": map[string]any{"subject": "chair"}, "stage": "STAGE_ADMINISTRATIVE_SCREENING"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind != "AdvanceStage" || got.ArgsSHA256 != want || string(got.Answer) != string(advance.Answer) {
+		t.Fatalf("ledger answer = %+v %s, want digest %s and %s", got, got.Answer, want, advance.Answer)
+	}
+	if _, err := s.CommandAnswer(ctx, wf, "req-never-sent"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown key: %v, want ErrNotFound", err)
+	}
 	changed := advance
 	changed.Payload = json.RawMessage(`{"stage":"STAGE_INTERVIEW"}`)
 	if _, err := s.ApplyCommand(ctx, changed); !errors.Is(err, ErrConflict) {
@@ -702,7 +751,8 @@ func testApplyCommand(t *testing.T, open factory) {
 	}
 
 	sel, _ := s.GetSelection(ctx, "sel-k")
-	if sel.Stage != "STAGE_ADMINISTRATIVE_SCREENING" || sel.Phase != "OBJECTIONS" || sel.SnapshotDigest != "abc" || !sel.StageOpenTime.Equal(at) {
+	if sel.Stage != "STAGE_ADMINISTRATIVE_SCREENING" || sel.Phase != "OBJECTIONS" || sel.SnapshotDigest != "abc" || !sel.StageOpenTime.Equal(at) ||
+		!sel.StageOpenWallTime.Equal(at.Add(-time.Hour)) {
 		t.Fatalf("selection = %+v", sel)
 	}
 	elim, _ := s.GetApplication(ctx, "sel-k", ids[0])
@@ -734,7 +784,11 @@ func testApplyCommand(t *testing.T, open factory) {
 		{WorkflowID: wf, SelectionID: "sel-k", Key: "req-conflict-1", Seq: 5, Kind: "DeclareConflict", Actor: Actor{Subject: "m1", Role: "ROLE_COMMITTEE"},
 			At: answered.AnswerTime, Stage: "STAGE_ADMINISTRATIVE_SCREENING", Phase: "OBJECTIONS", Reason: "sepupu",
 			Conflicts: []Conflict{{MemberID: "m1", ApplicationID: ids[1], Relationship: "cousin", Reason: "sepupu", DeclaredBy: "m1"}}},
-		{WorkflowID: wf, SelectionID: "sel-k", Key: "req-appoint-1", Seq: 6, Kind: "Appoint", Actor: Actor{Subject: "admin", Role: "ROLE_ADMIN"},
+		{WorkflowID: wf, SelectionID: "sel-k", Key: "req-advance-2", Seq: 6, Kind: "AdvanceStage", Actor: chair,
+			At: answered.AnswerTime.Add(30 * time.Minute), Stage: "STAGE_COMPETENCY_TEST", Phase: "OBJECTIONS",
+			Result: &StageResult{Stage: "STAGE_COMPETENCY_TEST", Revision: 1, PublishedAt: answered.AnswerTime.Add(30 * time.Minute),
+				Entries: []ResultEntry{{ApplicationID: ids[1], Outcome: "OUTCOME_PASS", CompetencyCategory: "COMPETENCY_CATEGORY_STILL_MEETS"}}}},
+		{WorkflowID: wf, SelectionID: "sel-k", Key: "req-appoint-1", Seq: 7, Kind: "Appoint", Actor: Actor{Subject: "admin", Role: "ROLE_ADMIN"},
 			At: answered.AnswerTime.Add(time.Hour), Stage: "STAGE_CLOSED", Appointment: &Appointment{ApplicationID: ids[1], PPKDecreeRef: "SK-1", OversightRecommendationRef: "BKN-1"},
 			Applications: []ApplicationChange{{ApplicationID: ids[1], State: StateAppointed, Rank: 1}}},
 	}
@@ -782,6 +836,14 @@ func testApplyCommand(t *testing.T, open factory) {
 	if appointed.State != StateAppointed || appointed.Rank != 1 {
 		t.Fatalf("appointed = %+v", appointed)
 	}
+	// The competency result keeps the assessment center's category, in the application's
+	// results and in the published entries.
+	if r := appointed.Results[len(appointed.Results)-1]; r.Stage != "STAGE_COMPETENCY_TEST" || r.CompetencyCategory != "COMPETENCY_CATEGORY_STILL_MEETS" {
+		t.Fatalf("competency result of the application = %+v", r)
+	}
+	if comp, err := s.GetStageResult(ctx, "sel-k", "STAGE_COMPETENCY_TEST", 0); err != nil || comp.Entries[0].CompetencyCategory != "COMPETENCY_CATEGORY_STILL_MEETS" {
+		t.Fatalf("competency result = %+v, %v", comp, err)
+	}
 	if rep, err := s.VerifyChain(ctx, "sel-k"); err != nil || !rep.OK {
 		t.Fatalf("chain = %+v, %v", rep, err)
 	}
@@ -798,6 +860,20 @@ func testProjectWindow(t *testing.T, open factory) {
 		if err != nil || applied != want {
 			t.Fatalf("call %d: applied %v, %v; want %v", i, applied, err, want)
 		}
+	}
+	// A scaled window: both clocks are kept for the opening as for the close. A projection
+	// recorded without the opening's wall time (before it was sent) is the same projection.
+	newSelection(t, s, "sel-ws")
+	scaled := WindowInput{WorkflowID: "selection-sel-ws", SelectionID: "sel-ws", Key: "window-0",
+		Window: Window{Opens: t0, OpensWall: t0.Add(-time.Minute), Closes: t0.Add(48 * time.Hour), ClosesWall: t0.Add(time.Hour)}}
+	if _, err := s.ProjectWindow(ctx, scaled, t0); err != nil {
+		t.Fatal(err)
+	}
+	if sel, err := s.GetSelection(ctx, "sel-ws"); err != nil || !sel.Window.OpensWall.Equal(t0.Add(-time.Minute)) || !sel.Window.ClosesWall.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("scaled window = %+v, %v", sel.Window, err)
+	}
+	if applied, err := s.ProjectWindow(ctx, in, t0); err != nil || applied {
+		t.Fatalf("retry of a projection without the opening's wall time: applied %v, %v", applied, err)
 	}
 	other := in
 	other.Window.ClosesWall = t0.Add(2 * time.Hour)
@@ -902,6 +978,10 @@ func testNotifications(t *testing.T, open factory) {
 	if err != nil || len(pending) != 1 || pending[0].Recipient != "cand-1" || pending[0].Text.ID != "Seleksi dibatalkan." {
 		t.Fatalf("pending = %+v, %v", pending, err)
 	}
+	// It goes to the address the candidate gave in the application, fixed when queued.
+	if pending[0].Email != "calon1@example.go.id" || pending[0].ApplicationID != app.ID {
+		t.Fatalf("notification addressed to %q for %q, want the application's e-mail", pending[0].Email, pending[0].ApplicationID)
+	}
 	if err := s.MarkNotification(ctx, pending[0].ID, t0, errors.New("smtp down")); err != nil {
 		t.Fatal(err)
 	}
@@ -928,11 +1008,16 @@ func testWithdrawBeforeClose(t *testing.T, open factory) {
 		apps = append(apps, submit(t, s, newSubmission("sel-wd", i, t0.Add(time.Duration(i)*time.Minute))))
 	}
 	owner := Actor{Subject: apps[0].Owner, Role: "ROLE_CANDIDATE"}
-	in := WithdrawInput{SelectionID: "sel-wd", ApplicationID: apps[0].ID, RequestID: "withdraw-1", Actor: owner, Reason: "pindah tugas", Now: t0.Add(time.Hour)}
+	in := WithdrawInput{SelectionID: "sel-wd", ApplicationID: apps[0].ID, RequestID: "withdraw-1", Actor: owner, Reason: "pindah tugas",
+		Status: &Text{Code: StateWithdrawn, EN: "You withdrew your application.", ID: "Anda telah menarik lamaran."}, Now: t0.Add(time.Hour)}
 	for range 2 { // the retry changes nothing
 		app, err := s.WithdrawBeforeClose(ctx, in)
 		if err != nil || app.State != StateWithdrawn || app.EliminatedStage != StageAnnouncement || app.EliminationReason != "pindah tugas" {
 			t.Fatalf("withdrawn = %+v, %v", app, err)
+		}
+		// The candidate reads the status the API gave, not the one from before.
+		if app.Status.ID != "Anda telah menarik lamaran." || app.Status.EN != "You withdrew your application." {
+			t.Fatalf("status after the withdrawal = %+v", app.Status)
 		}
 	}
 	tests := []struct {

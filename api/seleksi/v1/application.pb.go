@@ -860,8 +860,10 @@ type ListApplicationsRequest struct {
 	// Filter (a subset of AIP-160): comparisons of `state` and
 	// `current_stage` joined by AND, such as `state = APPLICATION_STATE_IN_PROGRESS`.
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
-	// Sort order (AIP-132): `submit_time` (the default), `final_score desc`
-	// or `candidate.full_name`.
+	// Sort order (AIP-132): `submit_time` (the default), `final_score` or
+	// `candidate.full_name`, each optionally followed by `desc` or `asc` (such
+	// as `final_score desc`); ties go by application name. A candidate lists
+	// only their own applications.
 	OrderBy       string `protobuf:"bytes,5,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

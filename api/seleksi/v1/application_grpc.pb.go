@@ -57,7 +57,10 @@ type ApplicationServiceClient interface {
 	ListApplications(ctx context.Context, in *ListApplicationsRequest, opts ...grpc.CallOption) (*ListApplicationsResponse, error)
 	// Withdraws an application.
 	//
-	// Allowed until the committee's decision. Caller: candidate (own).
+	// Allowed until the committee's decision. While the announcement is open the
+	// application is withdrawn at once and left out of the list taken at the
+	// close; a retry with the same request_id answers the same. Caller:
+	// candidate (own).
 	WithdrawApplication(ctx context.Context, in *WithdrawApplicationRequest, opts ...grpc.CallOption) (*WithdrawApplicationResponse, error)
 	// Files an objection (sanggah) against a published stage result.
 	//
@@ -182,7 +185,10 @@ type ApplicationServiceServer interface {
 	ListApplications(context.Context, *ListApplicationsRequest) (*ListApplicationsResponse, error)
 	// Withdraws an application.
 	//
-	// Allowed until the committee's decision. Caller: candidate (own).
+	// Allowed until the committee's decision. While the announcement is open the
+	// application is withdrawn at once and left out of the list taken at the
+	// close; a retry with the same request_id answers the same. Caller:
+	// candidate (own).
 	WithdrawApplication(context.Context, *WithdrawApplicationRequest) (*WithdrawApplicationResponse, error)
 	// Files an objection (sanggah) against a published stage result.
 	//

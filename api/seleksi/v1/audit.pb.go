@@ -276,7 +276,8 @@ type ExportBundle struct {
 	Parts []*BundlePart `protobuf:"bytes,2,rep,name=parts,proto3" json:"parts,omitempty"`
 	// Signature over manifest.
 	Signature []byte `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
-	// The signature algorithm, such as `Ed25519`.
+	// The signature algorithm: `EdDSA` (RFC 8037; the key is an Ed25519 key),
+	// the same label as GetSigningKeyResponse.algorithm and the JWK's `alg`.
 	SignatureAlgorithm string `protobuf:"bytes,4,opt,name=signature_algorithm,json=signatureAlgorithm,proto3" json:"signature_algorithm,omitempty"`
 	// ID of the signing key, as returned by GetSigningKey.
 	KeyId         string `protobuf:"bytes,5,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
@@ -934,7 +935,8 @@ type GetSigningKeyResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// ID of the key, as in ExportBundle.key_id.
 	KeyId string `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
-	// The algorithm, such as `Ed25519`.
+	// The algorithm: `EdDSA` (RFC 8037), as the JWK's `alg` says; the JWK's
+	// `crv` names the curve, `Ed25519`.
 	Algorithm string `protobuf:"bytes,2,opt,name=algorithm,proto3" json:"algorithm,omitempty"`
 	// The public key, PEM-encoded (SubjectPublicKeyInfo).
 	PublicKeyPem string `protobuf:"bytes,3,opt,name=public_key_pem,json=publicKeyPem,proto3" json:"public_key_pem,omitempty"`

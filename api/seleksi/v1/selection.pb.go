@@ -91,10 +91,14 @@ type Selection struct {
 	HolidayOverrides []*HolidayOverride `protobuf:"bytes,21,rep,name=holiday_overrides,json=holidayOverrides,proto3" json:"holiday_overrides,omitempty"`
 	// Where the selection stands.
 	Stage Stage `protobuf:"varint,22,opt,name=stage,proto3,enum=seleksi.v1.Stage" json:"stage,omitempty"`
-	// When the current stage opened.
+	// When the current stage opened, in selection time: the clock the legal
+	// calendar and every deadline are counted in. It equals the wall clock
+	// when time_scale is 1; stage_open_wall_time is the same instant on the
+	// wall clock.
 	StageOpenTime *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=stage_open_time,json=stageOpenTime,proto3" json:"stage_open_time,omitempty"`
-	// When the current stage's window closes; empty for stages the committee
-	// closes by advancing.
+	// When the current stage's window closes, in selection time (like
+	// stage_open_time); empty for stages the committee closes by advancing.
+	// stage_close_wall_time is the same instant on the wall clock.
 	StageCloseTime *timestamppb.Timestamp `protobuf:"bytes,24,opt,name=stage_close_time,json=stageCloseTime,proto3" json:"stage_close_time,omitempty"`
 	// How many times the announcement has been extended.
 	ExtensionsUsed uint32 `protobuf:"varint,25,opt,name=extensions_used,json=extensionsUsed,proto3" json:"extensions_used,omitempty"`
@@ -111,6 +115,9 @@ type Selection struct {
 	OversightRecommendationRef string `protobuf:"bytes,30,opt,name=oversight_recommendation_ref,json=oversightRecommendationRef,proto3" json:"oversight_recommendation_ref,omitempty"`
 	// Why the selection was cancelled or postponed, if it was.
 	CancelReason string `protobuf:"bytes,31,opt,name=cancel_reason,json=cancelReason,proto3" json:"cancel_reason,omitempty"`
+	// Set while the selection cannot make its next step by itself; see
+	// ResumeSelection. The stage stays as it is meanwhile.
+	Blocked *SelectionBlocked `protobuf:"bytes,50,opt,name=blocked,proto3" json:"blocked,omitempty"`
 	// How many times faster than real time this selection's clock runs: 1 in
 	// production; larger only on servers started for demonstrations or tests.
 	TimeScale float64 `protobuf:"fixed64,32,opt,name=time_scale,json=timeScale,proto3" json:"time_scale,omitempty"`
@@ -122,9 +129,22 @@ type Selection struct {
 	// When the selection last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,35,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Changes whenever the selection changes; lets clients cache reads.
-	Etag          string `protobuf:"bytes,36,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,36,opt,name=etag,proto3" json:"etag,omitempty"`
+	// When the announcement opens, for a selection announced ahead of time:
+	// until then it is public in STAGE_SCHEDULED and takes no applications.
+	// Must lie in the future and at most 366 days ahead. Empty opens the
+	// announcement when the selection is created. With a time scale it is an
+	// instant of the selection's own clock.
+	AnnouncementOpenTime *timestamppb.Timestamp `protobuf:"bytes,37,opt,name=announcement_open_time,json=announcementOpenTime,proto3" json:"announcement_open_time,omitempty"`
+	// stage_open_time on the wall clock: when the stage actually opened. It
+	// differs from stage_open_time only when time_scale is above 1; empty when
+	// not recorded (stages opened before it was kept on a scaled selection).
+	StageOpenWallTime *timestamppb.Timestamp `protobuf:"bytes,52,opt,name=stage_open_wall_time,json=stageOpenWallTime,proto3" json:"stage_open_wall_time,omitempty"`
+	// stage_close_time on the wall clock: when the window actually closes, the
+	// instant the API stops accepting applications.
+	StageCloseWallTime *timestamppb.Timestamp `protobuf:"bytes,53,opt,name=stage_close_wall_time,json=stageCloseWallTime,proto3" json:"stage_close_wall_time,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Selection) Reset() {
@@ -374,6 +394,13 @@ func (x *Selection) GetCancelReason() string {
 	return ""
 }
 
+func (x *Selection) GetBlocked() *SelectionBlocked {
+	if x != nil {
+		return x.Blocked
+	}
+	return nil
+}
+
 func (x *Selection) GetTimeScale() float64 {
 	if x != nil {
 		return x.TimeScale
@@ -409,6 +436,143 @@ func (x *Selection) GetEtag() string {
 	return ""
 }
 
+func (x *Selection) GetAnnouncementOpenTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AnnouncementOpenTime
+	}
+	return nil
+}
+
+func (x *Selection) GetStageOpenWallTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StageOpenWallTime
+	}
+	return nil
+}
+
+func (x *Selection) GetStageCloseWallTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StageCloseWallTime
+	}
+	return nil
+}
+
+// SelectionBlocked says why a selection cannot make its next step, since
+// when, and what to do. The selection retries by itself.
+type SelectionBlocked struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The reason code: `StoreUnavailable` (the database did not answer),
+	// `StoreRejectedData` (the database refused the step's data),
+	// `StoreInconsistent` (a record the step needs is missing; operators are
+	// alerted), `CalendarNotCovered` (a window reaches a year without a holiday
+	// list; see SupplyHolidays) or `StepFailed`.
+	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The reason in the caller's language (Accept-Language; Indonesian by
+	// default).
+	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// What to do about it, in the caller's language.
+	Remedy string `protobuf:"bytes,3,opt,name=remedy,proto3" json:"remedy,omitempty"`
+	// The step that cannot be made: `OpenAnnouncement`, `CloseAnnouncement`,
+	// `OpenNextStage` or `SettleShortlist`.
+	Step string `protobuf:"bytes,4,opt,name=step,proto3" json:"step,omitempty"`
+	// The year without a holiday list, for `CalendarNotCovered`.
+	Year uint32 `protobuf:"varint,5,opt,name=year,proto3" json:"year,omitempty"`
+	// When the step first failed.
+	SinceTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=since_time,json=sinceTime,proto3" json:"since_time,omitempty"`
+	// How many attempts have failed.
+	Attempts uint32 `protobuf:"varint,7,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// When the step is tried again by itself.
+	NextAttemptTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=next_attempt_time,json=nextAttemptTime,proto3" json:"next_attempt_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *SelectionBlocked) Reset() {
+	*x = SelectionBlocked{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SelectionBlocked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SelectionBlocked) ProtoMessage() {}
+
+func (x *SelectionBlocked) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SelectionBlocked.ProtoReflect.Descriptor instead.
+func (*SelectionBlocked) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SelectionBlocked) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SelectionBlocked) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *SelectionBlocked) GetRemedy() string {
+	if x != nil {
+		return x.Remedy
+	}
+	return ""
+}
+
+func (x *SelectionBlocked) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *SelectionBlocked) GetYear() uint32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *SelectionBlocked) GetSinceTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SinceTime
+	}
+	return nil
+}
+
+func (x *SelectionBlocked) GetAttempts() uint32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *SelectionBlocked) GetNextAttemptTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttemptTime
+	}
+	return nil
+}
+
 // CommitteeMember is one member of the selection committee.
 type CommitteeMember struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -431,7 +595,7 @@ type CommitteeMember struct {
 
 func (x *CommitteeMember) Reset() {
 	*x = CommitteeMember{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -443,7 +607,7 @@ func (x *CommitteeMember) String() string {
 func (*CommitteeMember) ProtoMessage() {}
 
 func (x *CommitteeMember) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -456,7 +620,7 @@ func (x *CommitteeMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitteeMember.ProtoReflect.Descriptor instead.
 func (*CommitteeMember) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{1}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CommitteeMember) GetMemberId() string {
@@ -524,7 +688,7 @@ type Requirements struct {
 
 func (x *Requirements) Reset() {
 	*x = Requirements{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -536,7 +700,7 @@ func (x *Requirements) String() string {
 func (*Requirements) ProtoMessage() {}
 
 func (x *Requirements) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -549,7 +713,7 @@ func (x *Requirements) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Requirements.ProtoReflect.Descriptor instead.
 func (*Requirements) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{2}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Requirements) GetMinEducation() EducationLevel {
@@ -602,7 +766,7 @@ type RequiredDocument struct {
 
 func (x *RequiredDocument) Reset() {
 	*x = RequiredDocument{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -614,7 +778,7 @@ func (x *RequiredDocument) String() string {
 func (*RequiredDocument) ProtoMessage() {}
 
 func (x *RequiredDocument) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -627,7 +791,7 @@ func (x *RequiredDocument) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequiredDocument.ProtoReflect.Descriptor instead.
 func (*RequiredDocument) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{3}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RequiredDocument) GetId() string {
@@ -672,7 +836,7 @@ type ScoreWeights struct {
 
 func (x *ScoreWeights) Reset() {
 	*x = ScoreWeights{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -684,7 +848,7 @@ func (x *ScoreWeights) String() string {
 func (*ScoreWeights) ProtoMessage() {}
 
 func (x *ScoreWeights) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -697,7 +861,7 @@ func (x *ScoreWeights) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoreWeights.ProtoReflect.Descriptor instead.
 func (*ScoreWeights) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{4}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ScoreWeights) GetWrittenTest() uint32 {
@@ -748,7 +912,7 @@ type PassThreshold struct {
 
 func (x *PassThreshold) Reset() {
 	*x = PassThreshold{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -760,7 +924,7 @@ func (x *PassThreshold) String() string {
 func (*PassThreshold) ProtoMessage() {}
 
 func (x *PassThreshold) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -773,7 +937,7 @@ func (x *PassThreshold) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PassThreshold.ProtoReflect.Descriptor instead.
 func (*PassThreshold) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{5}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PassThreshold) GetComponent() ScoreComponent {
@@ -806,7 +970,7 @@ type HolidayOverride struct {
 
 func (x *HolidayOverride) Reset() {
 	*x = HolidayOverride{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -818,7 +982,7 @@ func (x *HolidayOverride) String() string {
 func (*HolidayOverride) ProtoMessage() {}
 
 func (x *HolidayOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -831,7 +995,7 @@ func (x *HolidayOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HolidayOverride.ProtoReflect.Descriptor instead.
 func (*HolidayOverride) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{6}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *HolidayOverride) GetDate() string {
@@ -877,7 +1041,7 @@ type ApplicationCounts struct {
 
 func (x *ApplicationCounts) Reset() {
 	*x = ApplicationCounts{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -889,7 +1053,7 @@ func (x *ApplicationCounts) String() string {
 func (*ApplicationCounts) ProtoMessage() {}
 
 func (x *ApplicationCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -902,7 +1066,7 @@ func (x *ApplicationCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicationCounts.ProtoReflect.Descriptor instead.
 func (*ApplicationCounts) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{7}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ApplicationCounts) GetTotal() uint32 {
@@ -970,7 +1134,7 @@ type Conflict struct {
 
 func (x *Conflict) Reset() {
 	*x = Conflict{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -982,7 +1146,7 @@ func (x *Conflict) String() string {
 func (*Conflict) ProtoMessage() {}
 
 func (x *Conflict) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -995,7 +1159,7 @@ func (x *Conflict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Conflict.ProtoReflect.Descriptor instead.
 func (*Conflict) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{8}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Conflict) GetMemberId() string {
@@ -1055,7 +1219,7 @@ type RankedCandidate struct {
 
 func (x *RankedCandidate) Reset() {
 	*x = RankedCandidate{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1067,7 +1231,7 @@ func (x *RankedCandidate) String() string {
 func (*RankedCandidate) ProtoMessage() {}
 
 func (x *RankedCandidate) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1080,7 +1244,7 @@ func (x *RankedCandidate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RankedCandidate.ProtoReflect.Descriptor instead.
 func (*RankedCandidate) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{9}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RankedCandidate) GetApplication() string {
@@ -1122,7 +1286,7 @@ type CreateSelectionRequest struct {
 
 func (x *CreateSelectionRequest) Reset() {
 	*x = CreateSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1134,7 +1298,7 @@ func (x *CreateSelectionRequest) String() string {
 func (*CreateSelectionRequest) ProtoMessage() {}
 
 func (x *CreateSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1147,7 +1311,7 @@ func (x *CreateSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSelectionRequest.ProtoReflect.Descriptor instead.
 func (*CreateSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{10}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CreateSelectionRequest) GetRequestId() string {
@@ -1174,15 +1338,19 @@ func (x *CreateSelectionRequest) GetSelection() *Selection {
 // CreateSelectionResponse returns the created selection.
 type CreateSelectionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The selection, in STAGE_ANNOUNCEMENT.
-	Selection     *Selection `protobuf:"bytes,1,opt,name=selection,proto3" json:"selection,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The selection, in STAGE_ANNOUNCEMENT, or in STAGE_SCHEDULED when its
+	// announcement opens later.
+	Selection *Selection `protobuf:"bytes,1,opt,name=selection,proto3" json:"selection,omitempty"`
+	// The announcement window, computed when the selection was created, so
+	// that no second read is needed.
+	AnnouncementPlan *AnnouncementPlan `protobuf:"bytes,2,opt,name=announcement_plan,json=announcementPlan,proto3" json:"announcement_plan,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CreateSelectionResponse) Reset() {
 	*x = CreateSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1194,7 +1362,7 @@ func (x *CreateSelectionResponse) String() string {
 func (*CreateSelectionResponse) ProtoMessage() {}
 
 func (x *CreateSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1207,7 +1375,7 @@ func (x *CreateSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSelectionResponse.ProtoReflect.Descriptor instead.
 func (*CreateSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{11}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreateSelectionResponse) GetSelection() *Selection {
@@ -1215,6 +1383,160 @@ func (x *CreateSelectionResponse) GetSelection() *Selection {
 		return x.Selection
 	}
 	return nil
+}
+
+func (x *CreateSelectionResponse) GetAnnouncementPlan() *AnnouncementPlan {
+	if x != nil {
+		return x.AnnouncementPlan
+	}
+	return nil
+}
+
+// AnnouncementPlan is the announcement window as the service computed it when
+// the selection was created, with the same working-day calendar the selection
+// runs on. For a selection that opens at once it is counted from the instant of
+// creation; the selection's own opening may follow a few milliseconds later,
+// and the selection's stage_open_time and stage_close_time, once shown, are
+// authoritative. With a time scale the instants are of the selection's clock.
+type AnnouncementPlan struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The agency's time zone, in which the days are counted.
+	TimeZone TimeZone `protobuf:"varint,1,opt,name=time_zone,json=timeZone,proto3,enum=seleksi.v1.TimeZone" json:"time_zone,omitempty"`
+	// Whether the announcement opens later (STAGE_SCHEDULED) rather than at
+	// once.
+	Scheduled bool `protobuf:"varint,2,opt,name=scheduled,proto3" json:"scheduled,omitempty"`
+	// When the announcement opens (UTC).
+	OpenTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=open_time,json=openTime,proto3" json:"open_time,omitempty"`
+	// open_time in the agency's zone, RFC 3339 with its offset, such as
+	// `2026-12-01T08:00:00+07:00`.
+	OpenLocalTime string `protobuf:"bytes,4,opt,name=open_local_time,json=openLocalTime,proto3" json:"open_local_time,omitempty"`
+	// When the announcement closes unless it is extended (UTC): the end of
+	// last_day in the agency's zone. Applications are accepted before it.
+	CloseTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
+	// close_time in the agency's zone, RFC 3339 with its offset.
+	CloseLocalTime string `protobuf:"bytes,6,opt,name=close_local_time,json=closeLocalTime,proto3" json:"close_local_time,omitempty"`
+	// The last working day of the window, `YYYY-MM-DD` in the agency's zone.
+	LastDay string `protobuf:"bytes,7,opt,name=last_day,json=lastDay,proto3" json:"last_day,omitempty"`
+	// Whether extensions may follow: the selection allows them, and they happen
+	// when fewer than min_applicants have applied at the close.
+	ExtensionsPossible bool `protobuf:"varint,8,opt,name=extensions_possible,json=extensionsPossible,proto3" json:"extensions_possible,omitempty"`
+	// The close after every allowed extension (UTC): the latest the
+	// announcement can close. Equal to close_time when no extension is allowed.
+	LatestCloseTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=latest_close_time,json=latestCloseTime,proto3" json:"latest_close_time,omitempty"`
+	// latest_close_time in the agency's zone, RFC 3339 with its offset.
+	LatestCloseLocalTime string `protobuf:"bytes,10,opt,name=latest_close_local_time,json=latestCloseLocalTime,proto3" json:"latest_close_local_time,omitempty"`
+	// The last working day after every allowed extension, `YYYY-MM-DD` in the
+	// agency's zone.
+	LatestLastDay string `protobuf:"bytes,11,opt,name=latest_last_day,json=latestLastDay,proto3" json:"latest_last_day,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnnouncementPlan) Reset() {
+	*x = AnnouncementPlan{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnnouncementPlan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnnouncementPlan) ProtoMessage() {}
+
+func (x *AnnouncementPlan) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnnouncementPlan.ProtoReflect.Descriptor instead.
+func (*AnnouncementPlan) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *AnnouncementPlan) GetTimeZone() TimeZone {
+	if x != nil {
+		return x.TimeZone
+	}
+	return TimeZone_TIME_ZONE_UNSPECIFIED
+}
+
+func (x *AnnouncementPlan) GetScheduled() bool {
+	if x != nil {
+		return x.Scheduled
+	}
+	return false
+}
+
+func (x *AnnouncementPlan) GetOpenTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OpenTime
+	}
+	return nil
+}
+
+func (x *AnnouncementPlan) GetOpenLocalTime() string {
+	if x != nil {
+		return x.OpenLocalTime
+	}
+	return ""
+}
+
+func (x *AnnouncementPlan) GetCloseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CloseTime
+	}
+	return nil
+}
+
+func (x *AnnouncementPlan) GetCloseLocalTime() string {
+	if x != nil {
+		return x.CloseLocalTime
+	}
+	return ""
+}
+
+func (x *AnnouncementPlan) GetLastDay() string {
+	if x != nil {
+		return x.LastDay
+	}
+	return ""
+}
+
+func (x *AnnouncementPlan) GetExtensionsPossible() bool {
+	if x != nil {
+		return x.ExtensionsPossible
+	}
+	return false
+}
+
+func (x *AnnouncementPlan) GetLatestCloseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LatestCloseTime
+	}
+	return nil
+}
+
+func (x *AnnouncementPlan) GetLatestCloseLocalTime() string {
+	if x != nil {
+		return x.LatestCloseLocalTime
+	}
+	return ""
+}
+
+func (x *AnnouncementPlan) GetLatestLastDay() string {
+	if x != nil {
+		return x.LatestLastDay
+	}
+	return ""
 }
 
 // GetSelectionRequest names the selection to return.
@@ -1228,7 +1550,7 @@ type GetSelectionRequest struct {
 
 func (x *GetSelectionRequest) Reset() {
 	*x = GetSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1240,7 +1562,7 @@ func (x *GetSelectionRequest) String() string {
 func (*GetSelectionRequest) ProtoMessage() {}
 
 func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1253,7 +1575,7 @@ func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionRequest.ProtoReflect.Descriptor instead.
 func (*GetSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{12}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetSelectionRequest) GetName() string {
@@ -1274,7 +1596,7 @@ type GetSelectionResponse struct {
 
 func (x *GetSelectionResponse) Reset() {
 	*x = GetSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1286,7 +1608,7 @@ func (x *GetSelectionResponse) String() string {
 func (*GetSelectionResponse) ProtoMessage() {}
 
 func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1299,7 +1621,7 @@ func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionResponse.ProtoReflect.Descriptor instead.
 func (*GetSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{13}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetSelectionResponse) GetSelection() *Selection {
@@ -1321,7 +1643,10 @@ type ListSelectionsRequest struct {
 	// agency = "Pemerintah Kota Bandung"`.
 	Filter string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
 	// Sort order (AIP-132): `create_time desc` (the default), `create_time`,
-	// `stage_close_time` or `position_title`.
+	// `stage_close_time` or `position_title`, each optionally followed by
+	// `desc` or `asc`; ties go by selection name. `stage_close_time` lists the
+	// selections whose announcement is open first, by the window's close, then
+	// the others (whose stages the committee closes) by creation time.
 	OrderBy       string `protobuf:"bytes,4,opt,name=order_by,json=orderBy,proto3" json:"order_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1329,7 +1654,7 @@ type ListSelectionsRequest struct {
 
 func (x *ListSelectionsRequest) Reset() {
 	*x = ListSelectionsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1341,7 +1666,7 @@ func (x *ListSelectionsRequest) String() string {
 func (*ListSelectionsRequest) ProtoMessage() {}
 
 func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1354,7 +1679,7 @@ func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSelectionsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{14}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListSelectionsRequest) GetPageSize() int32 {
@@ -1400,7 +1725,7 @@ type ListSelectionsResponse struct {
 
 func (x *ListSelectionsResponse) Reset() {
 	*x = ListSelectionsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1412,7 +1737,7 @@ func (x *ListSelectionsResponse) String() string {
 func (*ListSelectionsResponse) ProtoMessage() {}
 
 func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1425,7 +1750,7 @@ func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSelectionsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{15}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListSelectionsResponse) GetSelections() []*Selection {
@@ -1468,7 +1793,7 @@ type AdvanceSelectionRequest struct {
 
 func (x *AdvanceSelectionRequest) Reset() {
 	*x = AdvanceSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1805,7 @@ func (x *AdvanceSelectionRequest) String() string {
 func (*AdvanceSelectionRequest) ProtoMessage() {}
 
 func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1818,7 @@ func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionRequest.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AdvanceSelectionRequest) GetName() string {
@@ -1537,7 +1862,7 @@ type AdvanceSelectionResponse struct {
 
 func (x *AdvanceSelectionResponse) Reset() {
 	*x = AdvanceSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1549,7 +1874,7 @@ func (x *AdvanceSelectionResponse) String() string {
 func (*AdvanceSelectionResponse) ProtoMessage() {}
 
 func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1562,7 +1887,7 @@ func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionResponse.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AdvanceSelectionResponse) GetSelection() *Selection {
@@ -1594,14 +1919,21 @@ type RecordResultsRequest struct {
 	// For the interview, the member whose scores these are. Empty means the
 	// caller; when set it must be the caller, because scores are attributed to
 	// whoever records them in the audit trail.
-	MemberId      string `protobuf:"bytes,5,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MemberId string `protobuf:"bytes,5,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// Replace results already recorded for these applications. The stage's
+	// result must not be published yet. Requires correction_reason.
+	Correction bool `protobuf:"varint,6,opt,name=correction,proto3" json:"correction,omitempty"`
+	// Why the recorded results are replaced (a mistyped score, a sheet sent for
+	// the wrong candidate...). Required when correction is set; kept in the
+	// audit trail with the replaced values.
+	CorrectionReason string `protobuf:"bytes,7,opt,name=correction_reason,json=correctionReason,proto3" json:"correction_reason,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *RecordResultsRequest) Reset() {
 	*x = RecordResultsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1613,7 +1945,7 @@ func (x *RecordResultsRequest) String() string {
 func (*RecordResultsRequest) ProtoMessage() {}
 
 func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1626,7 +1958,7 @@ func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsRequest.ProtoReflect.Descriptor instead.
 func (*RecordResultsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RecordResultsRequest) GetName() string {
@@ -1664,6 +1996,20 @@ func (x *RecordResultsRequest) GetMemberId() string {
 	return ""
 }
 
+func (x *RecordResultsRequest) GetCorrection() bool {
+	if x != nil {
+		return x.Correction
+	}
+	return false
+}
+
+func (x *RecordResultsRequest) GetCorrectionReason() string {
+	if x != nil {
+		return x.CorrectionReason
+	}
+	return ""
+}
+
 // RecordResultsResponse confirms what was recorded.
 type RecordResultsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1677,7 +2023,7 @@ type RecordResultsResponse struct {
 
 func (x *RecordResultsResponse) Reset() {
 	*x = RecordResultsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +2035,7 @@ func (x *RecordResultsResponse) String() string {
 func (*RecordResultsResponse) ProtoMessage() {}
 
 func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,7 +2048,7 @@ func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsResponse.ProtoReflect.Descriptor instead.
 func (*RecordResultsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RecordResultsResponse) GetRecordedCount() uint32 {
@@ -1715,6 +2061,146 @@ func (x *RecordResultsResponse) GetRecordedCount() uint32 {
 func (x *RecordResultsResponse) GetSelection() *Selection {
 	if x != nil {
 		return x.Selection
+	}
+	return nil
+}
+
+// CorrectResultRequest corrects a published stage result.
+type CorrectResultRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The selection, `selections/{selection}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Idempotency key: a retry with the same request_id corrects once.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The stage whose published result is corrected; it must be the current
+	// stage, its result published and the next stage not opened yet.
+	Stage Stage `protobuf:"varint,3,opt,name=stage,proto3,enum=seleksi.v1.Stage" json:"stage,omitempty"`
+	// The corrected results, 1 to 1,000, each application at most once. For
+	// screening and the interview the outcome (pass or fail) is required; for
+	// the competency test the corrected score sheet line.
+	Results []*ApplicationResult `protobuf:"bytes,4,rep,name=results,proto3" json:"results,omitempty"`
+	// Why the published result is corrected; published with the new revision.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorrectResultRequest) Reset() {
+	*x = CorrectResultRequest{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectResultRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectResultRequest) ProtoMessage() {}
+
+func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectResultRequest.ProtoReflect.Descriptor instead.
+func (*CorrectResultRequest) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *CorrectResultRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CorrectResultRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CorrectResultRequest) GetStage() Stage {
+	if x != nil {
+		return x.Stage
+	}
+	return Stage_STAGE_UNSPECIFIED
+}
+
+func (x *CorrectResultRequest) GetResults() []*ApplicationResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *CorrectResultRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// CorrectResultResponse returns the new revision of the stage result.
+type CorrectResultResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The selection after the correction.
+	Selection *Selection `protobuf:"bytes,1,opt,name=selection,proto3" json:"selection,omitempty"`
+	// The new revision of the stage result, as published.
+	PublishedResult *StageResult `protobuf:"bytes,2,opt,name=published_result,json=publishedResult,proto3" json:"published_result,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *CorrectResultResponse) Reset() {
+	*x = CorrectResultResponse{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorrectResultResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorrectResultResponse) ProtoMessage() {}
+
+func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorrectResultResponse.ProtoReflect.Descriptor instead.
+func (*CorrectResultResponse) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *CorrectResultResponse) GetSelection() *Selection {
+	if x != nil {
+		return x.Selection
+	}
+	return nil
+}
+
+func (x *CorrectResultResponse) GetPublishedResult() *StageResult {
+	if x != nil {
+		return x.PublishedResult
 	}
 	return nil
 }
@@ -1741,7 +2227,7 @@ type DeclareConflictRequest struct {
 
 func (x *DeclareConflictRequest) Reset() {
 	*x = DeclareConflictRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1753,7 +2239,7 @@ func (x *DeclareConflictRequest) String() string {
 func (*DeclareConflictRequest) ProtoMessage() {}
 
 func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1766,7 +2252,7 @@ func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictRequest.ProtoReflect.Descriptor instead.
 func (*DeclareConflictRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DeclareConflictRequest) GetName() string {
@@ -1822,7 +2308,7 @@ type DeclareConflictResponse struct {
 
 func (x *DeclareConflictResponse) Reset() {
 	*x = DeclareConflictResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1834,7 +2320,7 @@ func (x *DeclareConflictResponse) String() string {
 func (*DeclareConflictResponse) ProtoMessage() {}
 
 func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1847,7 +2333,7 @@ func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictResponse.ProtoReflect.Descriptor instead.
 func (*DeclareConflictResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DeclareConflictResponse) GetConflict() *Conflict {
@@ -1876,7 +2362,7 @@ type DecideSelectionRequest struct {
 
 func (x *DecideSelectionRequest) Reset() {
 	*x = DecideSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1888,7 +2374,7 @@ func (x *DecideSelectionRequest) String() string {
 func (*DecideSelectionRequest) ProtoMessage() {}
 
 func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1901,7 +2387,7 @@ func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionRequest.ProtoReflect.Descriptor instead.
 func (*DecideSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DecideSelectionRequest) GetName() string {
@@ -1945,7 +2431,7 @@ type DecideSelectionResponse struct {
 
 func (x *DecideSelectionResponse) Reset() {
 	*x = DecideSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1957,7 +2443,7 @@ func (x *DecideSelectionResponse) String() string {
 func (*DecideSelectionResponse) ProtoMessage() {}
 
 func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1970,7 +2456,7 @@ func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionResponse.ProtoReflect.Descriptor instead.
 func (*DecideSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DecideSelectionResponse) GetSelection() *Selection {
@@ -1996,7 +2482,10 @@ type AppointCandidateRequest struct {
 	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// The application the PPK chose, one of the shortlisted ones.
 	Application string `protobuf:"bytes,3,opt,name=application,proto3" json:"application,omitempty"`
-	// Reference of the PPK's appointment decree.
+	// Reference of the PPK's appointment decree, such as `800/123/2026`: it
+	// identifies the appointing official's choice, and is what the selection
+	// records as the appointment (Selection.ppk_decree_ref). The official's
+	// name is not recorded separately.
 	PpkDecreeRef string `protobuf:"bytes,4,opt,name=ppk_decree_ref,json=ppkDecreeRef,proto3" json:"ppk_decree_ref,omitempty"`
 	// Reference number of the oversight body's recommendation.
 	OversightRecommendationRef string `protobuf:"bytes,5,opt,name=oversight_recommendation_ref,json=oversightRecommendationRef,proto3" json:"oversight_recommendation_ref,omitempty"`
@@ -2008,7 +2497,7 @@ type AppointCandidateRequest struct {
 
 func (x *AppointCandidateRequest) Reset() {
 	*x = AppointCandidateRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2020,7 +2509,7 @@ func (x *AppointCandidateRequest) String() string {
 func (*AppointCandidateRequest) ProtoMessage() {}
 
 func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2033,7 +2522,7 @@ func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateRequest.ProtoReflect.Descriptor instead.
 func (*AppointCandidateRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AppointCandidateRequest) GetName() string {
@@ -2089,7 +2578,7 @@ type AppointCandidateResponse struct {
 
 func (x *AppointCandidateResponse) Reset() {
 	*x = AppointCandidateResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2101,7 +2590,7 @@ func (x *AppointCandidateResponse) String() string {
 func (*AppointCandidateResponse) ProtoMessage() {}
 
 func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2114,7 +2603,7 @@ func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateResponse.ProtoReflect.Descriptor instead.
 func (*AppointCandidateResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AppointCandidateResponse) GetSelection() *Selection {
@@ -2139,7 +2628,7 @@ type CancelSelectionRequest struct {
 
 func (x *CancelSelectionRequest) Reset() {
 	*x = CancelSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2151,7 +2640,7 @@ func (x *CancelSelectionRequest) String() string {
 func (*CancelSelectionRequest) ProtoMessage() {}
 
 func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2164,7 +2653,7 @@ func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionRequest.ProtoReflect.Descriptor instead.
 func (*CancelSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CancelSelectionRequest) GetName() string {
@@ -2199,7 +2688,7 @@ type CancelSelectionResponse struct {
 
 func (x *CancelSelectionResponse) Reset() {
 	*x = CancelSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2211,7 +2700,7 @@ func (x *CancelSelectionResponse) String() string {
 func (*CancelSelectionResponse) ProtoMessage() {}
 
 func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2224,10 +2713,121 @@ func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionResponse.ProtoReflect.Descriptor instead.
 func (*CancelSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CancelSelectionResponse) GetSelection() *Selection {
+	if x != nil {
+		return x.Selection
+	}
+	return nil
+}
+
+// ResumeSelectionRequest asks a blocked selection to retry its step now.
+type ResumeSelectionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The selection, `selections/{selection}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Idempotency key: a retry with the same request_id asks once.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// What was fixed, optionally; logged for operators.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeSelectionRequest) Reset() {
+	*x = ResumeSelectionRequest{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeSelectionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeSelectionRequest) ProtoMessage() {}
+
+func (x *ResumeSelectionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeSelectionRequest.ProtoReflect.Descriptor instead.
+func (*ResumeSelectionRequest) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ResumeSelectionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ResumeSelectionRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ResumeSelectionRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ResumeSelectionResponse returns the selection as it stands when the retry
+// was asked for.
+type ResumeSelectionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The selection.
+	Selection     *Selection `protobuf:"bytes,1,opt,name=selection,proto3" json:"selection,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResumeSelectionResponse) Reset() {
+	*x = ResumeSelectionResponse{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResumeSelectionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResumeSelectionResponse) ProtoMessage() {}
+
+func (x *ResumeSelectionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResumeSelectionResponse.ProtoReflect.Descriptor instead.
+func (*ResumeSelectionResponse) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ResumeSelectionResponse) GetSelection() *Selection {
 	if x != nil {
 		return x.Selection
 	}
@@ -2249,7 +2849,7 @@ type GetStageResultRequest struct {
 
 func (x *GetStageResultRequest) Reset() {
 	*x = GetStageResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2261,7 +2861,7 @@ func (x *GetStageResultRequest) String() string {
 func (*GetStageResultRequest) ProtoMessage() {}
 
 func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2274,7 +2874,7 @@ func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultRequest.ProtoReflect.Descriptor instead.
 func (*GetStageResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetStageResultRequest) GetName() string {
@@ -2302,7 +2902,7 @@ type GetStageResultResponse struct {
 
 func (x *GetStageResultResponse) Reset() {
 	*x = GetStageResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2314,7 +2914,7 @@ func (x *GetStageResultResponse) String() string {
 func (*GetStageResultResponse) ProtoMessage() {}
 
 func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2327,7 +2927,7 @@ func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultResponse.ProtoReflect.Descriptor instead.
 func (*GetStageResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetStageResultResponse) GetResult() *StageResult {
@@ -2357,7 +2957,7 @@ type SupplyHolidaysRequest struct {
 
 func (x *SupplyHolidaysRequest) Reset() {
 	*x = SupplyHolidaysRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2369,7 +2969,7 @@ func (x *SupplyHolidaysRequest) String() string {
 func (*SupplyHolidaysRequest) ProtoMessage() {}
 
 func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2382,7 +2982,7 @@ func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysRequest.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SupplyHolidaysRequest) GetName() string {
@@ -2431,7 +3031,7 @@ type SupplyHolidaysResponse struct {
 
 func (x *SupplyHolidaysResponse) Reset() {
 	*x = SupplyHolidaysResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2443,7 +3043,7 @@ func (x *SupplyHolidaysResponse) String() string {
 func (*SupplyHolidaysResponse) ProtoMessage() {}
 
 func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2456,7 +3056,7 @@ func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysResponse.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SupplyHolidaysResponse) GetSelection() *Selection {
@@ -2471,7 +3071,7 @@ var File_seleksi_v1_selection_proto protoreflect.FileDescriptor
 const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\n" +
 	"\x1aseleksi/v1/selection.proto\x12\n" +
-	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\xf9\x18\n" +
+	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\xbf\x1b\n" +
 	"\tSelection\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x124\n" +
 	"\x0eposition_title\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x03\x18\xc8\x01R\rpositionTitle\x122\n" +
@@ -2506,7 +3106,8 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x15appointed_application\x18\x1c \x01(\tB\x03\xe0A\x03R\x14appointedApplication\x12)\n" +
 	"\x0eppk_decree_ref\x18\x1d \x01(\tB\x03\xe0A\x03R\fppkDecreeRef\x12E\n" +
 	"\x1coversight_recommendation_ref\x18\x1e \x01(\tB\x03\xe0A\x03R\x1aoversightRecommendationRef\x12(\n" +
-	"\rcancel_reason\x18\x1f \x01(\tB\x03\xe0A\x03R\fcancelReason\x12\"\n" +
+	"\rcancel_reason\x18\x1f \x01(\tB\x03\xe0A\x03R\fcancelReason\x12;\n" +
+	"\ablocked\x182 \x01(\v2\x1c.seleksi.v1.SelectionBlockedB\x03\xe0A\x03R\ablocked\x12\"\n" +
 	"\n" +
 	"time_scale\x18  \x01(\x01B\x03\xe0A\x03R\ttimeScale\x12$\n" +
 	"\vworkflow_id\x18! \x01(\tB\x03\xe0A\x03R\n" +
@@ -2515,14 +3116,27 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18# \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x17\n" +
-	"\x04etag\x18$ \x01(\tB\x03\xe0A\x03R\x04etag:\xb1\a\xbaH\xad\a\x1aj\n" +
+	"\x04etag\x18$ \x01(\tB\x03\xe0A\x03R\x04etag\x12a\n" +
+	"\x16announcement_open_time\x18% \x01(\v2\x1a.google.protobuf.TimestampB\x0f\xbaH\f\xb2\x01\tJ\x05\b\x80\x8a\x8a\x0f@\x01R\x14announcementOpenTime\x12P\n" +
+	"\x14stage_open_wall_time\x184 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x11stageOpenWallTime\x12R\n" +
+	"\x15stage_close_wall_time\x185 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x12stageCloseWallTime:\xb1\a\xbaH\xad\a\x1aj\n" +
 	"\x17selection.committee_odd\x120the committee must have an odd number of members\x1a\x1dsize(this.committee) % 2 == 1\x1a\xaa\x01\n" +
 	"\"selection.committee_internal_share\x124at most 45% of the committee may be internal members\x1aNsize(this.committee.filter(m, m.kind == 1)) * 100 <= size(this.committee) * 45\x1a\x9e\x01\n" +
 	"\"selection.committee_internal_level\x12?internal members must hold a post at least at JPT Pratama level\x1a7this.committee.all(m, m.kind != 1 || m.post_level >= 2)\x1a|\n" +
 	"\x1dselection.committee_one_chair\x12)the committee must have exactly one chair\x1a0size(this.committee.filter(m, m.role == 1)) == 1\x1av\n" +
 	"\"selection.committee_unique_members\x12#committee member ids must be unique\x1a+this.committee.map(m, m.member_id).unique()\x1a\x82\x01\n" +
 	"\x1bselection.unique_thresholds\x120each score component may have one pass threshold\x1a1this.pass_thresholds.map(t, t.component).unique()\x1av\n" +
-	"\"selection.unique_holiday_overrides\x12 each date may be overridden once\x1a.this.holiday_overrides.map(h, h.date).unique()\"\xf5\x02\n" +
+	"\"selection.unique_holiday_overrides\x12 each date may be overridden once\x1a.this.holiday_overrides.map(h, h.date).unique()\"\xa3\x02\n" +
+	"\x10SelectionBlocked\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x16\n" +
+	"\x06remedy\x18\x03 \x01(\tR\x06remedy\x12\x12\n" +
+	"\x04step\x18\x04 \x01(\tR\x04step\x12\x12\n" +
+	"\x04year\x18\x05 \x01(\rR\x04year\x129\n" +
+	"\n" +
+	"since_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tsinceTime\x12\x1a\n" +
+	"\battempts\x18\a \x01(\rR\battempts\x12F\n" +
+	"\x11next_attempt_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x0fnextAttemptTime\"\xf5\x02\n" +
 	"\x0fCommitteeMember\x12K\n" +
 	"\tmember_id\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$R\bmemberId\x120\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vdisplayName\x129\n" +
@@ -2584,9 +3198,24 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12F\n" +
 	"\fselection_id\x18\x02 \x01(\tB#\xbaH \xd8\x01\x01r\x1b2\x19^[a-z0-9][a-z0-9-]{2,62}$R\vselectionId\x12>\n" +
-	"\tselection\x18\x03 \x01(\v2\x15.seleksi.v1.SelectionB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\tselection\"N\n" +
+	"\tselection\x18\x03 \x01(\v2\x15.seleksi.v1.SelectionB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\tselection\"\x9e\x01\n" +
 	"\x17CreateSelectionResponse\x123\n" +
-	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\"Y\n" +
+	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\x12N\n" +
+	"\x11announcement_plan\x18\x02 \x01(\v2\x1c.seleksi.v1.AnnouncementPlanB\x03\xe0A\x03R\x10announcementPlan\"\xd3\x04\n" +
+	"\x10AnnouncementPlan\x126\n" +
+	"\ttime_zone\x18\x01 \x01(\x0e2\x14.seleksi.v1.TimeZoneB\x03\xe0A\x03R\btimeZone\x12!\n" +
+	"\tscheduled\x18\x02 \x01(\bB\x03\xe0A\x03R\tscheduled\x12<\n" +
+	"\topen_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\bopenTime\x12+\n" +
+	"\x0fopen_local_time\x18\x04 \x01(\tB\x03\xe0A\x03R\ropenLocalTime\x12>\n" +
+	"\n" +
+	"close_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tcloseTime\x12-\n" +
+	"\x10close_local_time\x18\x06 \x01(\tB\x03\xe0A\x03R\x0ecloseLocalTime\x12\x1e\n" +
+	"\blast_day\x18\a \x01(\tB\x03\xe0A\x03R\alastDay\x124\n" +
+	"\x13extensions_possible\x18\b \x01(\bB\x03\xe0A\x03R\x12extensionsPossible\x12K\n" +
+	"\x11latest_close_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x0flatestCloseTime\x12:\n" +
+	"\x17latest_close_local_time\x18\n" +
+	" \x01(\tB\x03\xe0A\x03R\x14latestCloseLocalTime\x12+\n" +
+	"\x0flatest_last_day\x18\v \x01(\tB\x03\xe0A\x03R\rlatestLastDay\"Y\n" +
 	"\x13GetSelectionRequest\x12B\n" +
 	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\"K\n" +
 	"\x14GetSelectionResponse\x123\n" +
@@ -2614,18 +3243,34 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"\x93\x01\n" +
 	"\x18AdvanceSelectionResponse\x123\n" +
 	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\x12B\n" +
-	"\x10published_result\x18\x02 \x01(\v2\x17.seleksi.v1.StageResultR\x0fpublishedResult\"\xf0\x03\n" +
+	"\x10published_result\x18\x02 \x01(\v2\x17.seleksi.v1.StageResultR\x0fpublishedResult\"\xec\x05\n" +
 	"\x14RecordResultsRequest\x12B\n" +
 	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\x12>\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12:\n" +
 	"\x05stage\x18\x03 \x01(\x0e2\x11.seleksi.v1.StageB\x11\xe0A\x02\xbaH\v\x82\x01\b\x10\x01\x18\x02\x18\x03\x18\x04R\x05stage\x12G\n" +
 	"\aresults\x18\x04 \x03(\v2\x1d.seleksi.v1.ApplicationResultB\x0e\xe0A\x02\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\aresults\x12K\n" +
-	"\tmember_id\x18\x05 \x01(\tB.\xbaH+\xd8\x01\x01r&2$^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$R\bmemberId:\x81\x01\xbaH~\x1a|\n" +
-	"\"record_results.unique_applications\x12)each application may appear once per call\x1a+this.results.map(r, r.application).unique()\"s\n" +
+	"\tmember_id\x18\x05 \x01(\tB.\xbaH+\xd8\x01\x01r&2$^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$R\bmemberId\x12\x1e\n" +
+	"\n" +
+	"correction\x18\x06 \x01(\bR\n" +
+	"correction\x125\n" +
+	"\x11correction_reason\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x10correctionReason:\xa6\x02\xbaH\xa2\x02\x1a|\n" +
+	"\"record_results.unique_applications\x12)each application may appear once per call\x1a+this.results.map(r, r.application).unique()\x1a\xa1\x01\n" +
+	" record_results.correction_reason\x12Ccorrection_reason is required when correction is set, and only then\x1a8this.correction == this.correction_reason.matches('\\\\S')\"s\n" +
 	"\x15RecordResultsResponse\x12%\n" +
 	"\x0erecorded_count\x18\x01 \x01(\rR\rrecordedCount\x123\n" +
-	"\tselection\x18\x02 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\"\xb9\x03\n" +
+	"\tselection\x18\x02 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\"\xcc\x03\n" +
+	"\x14CorrectResultRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\x12>\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12:\n" +
+	"\x05stage\x18\x03 \x01(\x0e2\x11.seleksi.v1.StageB\x11\xe0A\x02\xbaH\v\x82\x01\b\x10\x01\x18\x02\x18\x03\x18\x04R\x05stage\x12G\n" +
+	"\aresults\x18\x04 \x03(\v2\x1d.seleksi.v1.ApplicationResultB\x0e\xe0A\x02\xbaH\b\x92\x01\x05\b\x01\x10\xe8\aR\aresults\x12'\n" +
+	"\x06reason\x18\x05 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\x18\xd0\x0f2\x02\\SR\x06reason:\x81\x01\xbaH~\x1a|\n" +
+	"\"correct_result.unique_applications\x12)each application may appear once per call\x1a+this.results.map(r, r.application).unique()\"\x90\x01\n" +
+	"\x15CorrectResultResponse\x123\n" +
+	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\x12B\n" +
+	"\x10published_result\x18\x02 \x01(\v2\x17.seleksi.v1.StageResultR\x0fpublishedResult\"\xb9\x03\n" +
 	"\x16DeclareConflictRequest\x12B\n" +
 	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\x12>\n" +
 	"\n" +
@@ -2665,6 +3310,13 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"request_id\x18\x02 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12)\n" +
 	"\x06reason\x18\x03 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\x10\x01\x18\xa0\x1f2\x02\\SR\x06reason\"N\n" +
 	"\x17CancelSelectionResponse\x123\n" +
+	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\"\xbe\x01\n" +
+	"\x16ResumeSelectionRequest\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\x12>\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12 \n" +
+	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"N\n" +
+	"\x17ResumeSelectionResponse\x123\n" +
 	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\"\xe3\x01\n" +
 	"\x15GetStageResultRequest\x12\xa3\x01\n" +
 	"\x04name\x18\x01 \x01(\tB\x8e\x01\xe0A\x02\xbaH\x87\x01r\x84\x012\x81\x01^selections/[a-z0-9][a-z0-9-]{2,62}/results/(announcement|administrative-screening|competency-test|interview|committee-decision)$R\x04name\x12$\n" +
@@ -2681,17 +3333,19 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xd0\x0fR\x06reason\"M\n" +
 	"\x16SupplyHolidaysResponse\x123\n" +
-	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection2\xd9\v\n" +
+	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection2\xea\r\n" +
 	"\x10SelectionService\x12}\n" +
 	"\x0fCreateSelection\x12\".seleksi.v1.CreateSelectionRequest\x1a#.seleksi.v1.CreateSelectionResponse\"!\x82\xd3\xe4\x93\x02\x1b:\tselection\"\x0e/v1/selections\x12w\n" +
 	"\fGetSelection\x12\x1f.seleksi.v1.GetSelectionRequest\x1a .seleksi.v1.GetSelectionResponse\"$\x92A\x02b\x00\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/{name=selections/*}\x12t\n" +
 	"\x0eListSelections\x12!.seleksi.v1.ListSelectionsRequest\x1a\".seleksi.v1.ListSelectionsResponse\"\x1b\x92A\x02b\x00\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/selections\x12\x89\x01\n" +
 	"\x10AdvanceSelection\x12#.seleksi.v1.AdvanceSelectionRequest\x1a$.seleksi.v1.AdvanceSelectionResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/{name=selections/*}:advance\x12\x86\x01\n" +
-	"\rRecordResults\x12 .seleksi.v1.RecordResultsRequest\x1a!.seleksi.v1.RecordResultsResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/{name=selections/*}:recordResults\x12\x8e\x01\n" +
+	"\rRecordResults\x12 .seleksi.v1.RecordResultsRequest\x1a!.seleksi.v1.RecordResultsResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/{name=selections/*}:recordResults\x12\x86\x01\n" +
+	"\rCorrectResult\x12 .seleksi.v1.CorrectResultRequest\x1a!.seleksi.v1.CorrectResultResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/{name=selections/*}:correctResult\x12\x8e\x01\n" +
 	"\x0fDeclareConflict\x12\".seleksi.v1.DeclareConflictRequest\x1a#.seleksi.v1.DeclareConflictResponse\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=selections/*}:declareConflict\x12\x85\x01\n" +
 	"\x0fDecideSelection\x12\".seleksi.v1.DecideSelectionRequest\x1a#.seleksi.v1.DecideSelectionResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=selections/*}:decide\x12\x89\x01\n" +
 	"\x10AppointCandidate\x12#.seleksi.v1.AppointCandidateRequest\x1a$.seleksi.v1.AppointCandidateResponse\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/{name=selections/*}:appoint\x12\x85\x01\n" +
-	"\x0fCancelSelection\x12\".seleksi.v1.CancelSelectionRequest\x1a#.seleksi.v1.CancelSelectionResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=selections/*}:cancel\x12\x8a\x01\n" +
+	"\x0fCancelSelection\x12\".seleksi.v1.CancelSelectionRequest\x1a#.seleksi.v1.CancelSelectionResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=selections/*}:cancel\x12\x85\x01\n" +
+	"\x0fResumeSelection\x12\".seleksi.v1.ResumeSelectionRequest\x1a#.seleksi.v1.ResumeSelectionResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=selections/*}:resume\x12\x8a\x01\n" +
 	"\x0eSupplyHolidays\x12!.seleksi.v1.SupplyHolidaysRequest\x1a\".seleksi.v1.SupplyHolidaysResponse\"1\x82\xd3\xe4\x93\x02+:\x01*\"&/v1/{name=selections/*}:supplyHolidays\x12\x87\x01\n" +
 	"\x0eGetStageResult\x12!.seleksi.v1.GetStageResultRequest\x1a\".seleksi.v1.GetStageResultResponse\".\x92A\x02b\x00\x82\xd3\xe4\x93\x02#\x12!/v1/{name=selections/*/results/*}B4Z2github.com/bkpsdm/seleksi/api/seleksi/v1;seleksiv1b\x06proto3"
 
@@ -2707,124 +3361,150 @@ func file_seleksi_v1_selection_proto_rawDescGZIP() []byte {
 	return file_seleksi_v1_selection_proto_rawDescData
 }
 
-var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_seleksi_v1_selection_proto_goTypes = []any{
 	(*Selection)(nil),                 // 0: seleksi.v1.Selection
-	(*CommitteeMember)(nil),           // 1: seleksi.v1.CommitteeMember
-	(*Requirements)(nil),              // 2: seleksi.v1.Requirements
-	(*RequiredDocument)(nil),          // 3: seleksi.v1.RequiredDocument
-	(*ScoreWeights)(nil),              // 4: seleksi.v1.ScoreWeights
-	(*PassThreshold)(nil),             // 5: seleksi.v1.PassThreshold
-	(*HolidayOverride)(nil),           // 6: seleksi.v1.HolidayOverride
-	(*ApplicationCounts)(nil),         // 7: seleksi.v1.ApplicationCounts
-	(*Conflict)(nil),                  // 8: seleksi.v1.Conflict
-	(*RankedCandidate)(nil),           // 9: seleksi.v1.RankedCandidate
-	(*CreateSelectionRequest)(nil),    // 10: seleksi.v1.CreateSelectionRequest
-	(*CreateSelectionResponse)(nil),   // 11: seleksi.v1.CreateSelectionResponse
-	(*GetSelectionRequest)(nil),       // 12: seleksi.v1.GetSelectionRequest
-	(*GetSelectionResponse)(nil),      // 13: seleksi.v1.GetSelectionResponse
-	(*ListSelectionsRequest)(nil),     // 14: seleksi.v1.ListSelectionsRequest
-	(*ListSelectionsResponse)(nil),    // 15: seleksi.v1.ListSelectionsResponse
-	(*AdvanceSelectionRequest)(nil),   // 16: seleksi.v1.AdvanceSelectionRequest
-	(*AdvanceSelectionResponse)(nil),  // 17: seleksi.v1.AdvanceSelectionResponse
-	(*RecordResultsRequest)(nil),      // 18: seleksi.v1.RecordResultsRequest
-	(*RecordResultsResponse)(nil),     // 19: seleksi.v1.RecordResultsResponse
-	(*DeclareConflictRequest)(nil),    // 20: seleksi.v1.DeclareConflictRequest
-	(*DeclareConflictResponse)(nil),   // 21: seleksi.v1.DeclareConflictResponse
-	(*DecideSelectionRequest)(nil),    // 22: seleksi.v1.DecideSelectionRequest
-	(*DecideSelectionResponse)(nil),   // 23: seleksi.v1.DecideSelectionResponse
-	(*AppointCandidateRequest)(nil),   // 24: seleksi.v1.AppointCandidateRequest
-	(*AppointCandidateResponse)(nil),  // 25: seleksi.v1.AppointCandidateResponse
-	(*CancelSelectionRequest)(nil),    // 26: seleksi.v1.CancelSelectionRequest
-	(*CancelSelectionResponse)(nil),   // 27: seleksi.v1.CancelSelectionResponse
-	(*GetStageResultRequest)(nil),     // 28: seleksi.v1.GetStageResultRequest
-	(*GetStageResultResponse)(nil),    // 29: seleksi.v1.GetStageResultResponse
-	(*SupplyHolidaysRequest)(nil),     // 30: seleksi.v1.SupplyHolidaysRequest
-	(*SupplyHolidaysResponse)(nil),    // 31: seleksi.v1.SupplyHolidaysResponse
-	(TimeZone)(0),                     // 32: seleksi.v1.TimeZone
-	(InsufficientApplicantsPolicy)(0), // 33: seleksi.v1.InsufficientApplicantsPolicy
-	(CompetencyCategory)(0),           // 34: seleksi.v1.CompetencyCategory
-	(TieBreakRule)(0),                 // 35: seleksi.v1.TieBreakRule
-	(Stage)(0),                        // 36: seleksi.v1.Stage
-	(*timestamppb.Timestamp)(nil),     // 37: google.protobuf.Timestamp
-	(MemberKind)(0),                   // 38: seleksi.v1.MemberKind
-	(PostLevel)(0),                    // 39: seleksi.v1.PostLevel
-	(CommitteeRole)(0),                // 40: seleksi.v1.CommitteeRole
-	(EducationLevel)(0),               // 41: seleksi.v1.EducationLevel
-	(ScoreComponent)(0),               // 42: seleksi.v1.ScoreComponent
-	(*StageResult)(nil),               // 43: seleksi.v1.StageResult
-	(*ApplicationResult)(nil),         // 44: seleksi.v1.ApplicationResult
+	(*SelectionBlocked)(nil),          // 1: seleksi.v1.SelectionBlocked
+	(*CommitteeMember)(nil),           // 2: seleksi.v1.CommitteeMember
+	(*Requirements)(nil),              // 3: seleksi.v1.Requirements
+	(*RequiredDocument)(nil),          // 4: seleksi.v1.RequiredDocument
+	(*ScoreWeights)(nil),              // 5: seleksi.v1.ScoreWeights
+	(*PassThreshold)(nil),             // 6: seleksi.v1.PassThreshold
+	(*HolidayOverride)(nil),           // 7: seleksi.v1.HolidayOverride
+	(*ApplicationCounts)(nil),         // 8: seleksi.v1.ApplicationCounts
+	(*Conflict)(nil),                  // 9: seleksi.v1.Conflict
+	(*RankedCandidate)(nil),           // 10: seleksi.v1.RankedCandidate
+	(*CreateSelectionRequest)(nil),    // 11: seleksi.v1.CreateSelectionRequest
+	(*CreateSelectionResponse)(nil),   // 12: seleksi.v1.CreateSelectionResponse
+	(*AnnouncementPlan)(nil),          // 13: seleksi.v1.AnnouncementPlan
+	(*GetSelectionRequest)(nil),       // 14: seleksi.v1.GetSelectionRequest
+	(*GetSelectionResponse)(nil),      // 15: seleksi.v1.GetSelectionResponse
+	(*ListSelectionsRequest)(nil),     // 16: seleksi.v1.ListSelectionsRequest
+	(*ListSelectionsResponse)(nil),    // 17: seleksi.v1.ListSelectionsResponse
+	(*AdvanceSelectionRequest)(nil),   // 18: seleksi.v1.AdvanceSelectionRequest
+	(*AdvanceSelectionResponse)(nil),  // 19: seleksi.v1.AdvanceSelectionResponse
+	(*RecordResultsRequest)(nil),      // 20: seleksi.v1.RecordResultsRequest
+	(*RecordResultsResponse)(nil),     // 21: seleksi.v1.RecordResultsResponse
+	(*CorrectResultRequest)(nil),      // 22: seleksi.v1.CorrectResultRequest
+	(*CorrectResultResponse)(nil),     // 23: seleksi.v1.CorrectResultResponse
+	(*DeclareConflictRequest)(nil),    // 24: seleksi.v1.DeclareConflictRequest
+	(*DeclareConflictResponse)(nil),   // 25: seleksi.v1.DeclareConflictResponse
+	(*DecideSelectionRequest)(nil),    // 26: seleksi.v1.DecideSelectionRequest
+	(*DecideSelectionResponse)(nil),   // 27: seleksi.v1.DecideSelectionResponse
+	(*AppointCandidateRequest)(nil),   // 28: seleksi.v1.AppointCandidateRequest
+	(*AppointCandidateResponse)(nil),  // 29: seleksi.v1.AppointCandidateResponse
+	(*CancelSelectionRequest)(nil),    // 30: seleksi.v1.CancelSelectionRequest
+	(*CancelSelectionResponse)(nil),   // 31: seleksi.v1.CancelSelectionResponse
+	(*ResumeSelectionRequest)(nil),    // 32: seleksi.v1.ResumeSelectionRequest
+	(*ResumeSelectionResponse)(nil),   // 33: seleksi.v1.ResumeSelectionResponse
+	(*GetStageResultRequest)(nil),     // 34: seleksi.v1.GetStageResultRequest
+	(*GetStageResultResponse)(nil),    // 35: seleksi.v1.GetStageResultResponse
+	(*SupplyHolidaysRequest)(nil),     // 36: seleksi.v1.SupplyHolidaysRequest
+	(*SupplyHolidaysResponse)(nil),    // 37: seleksi.v1.SupplyHolidaysResponse
+	(TimeZone)(0),                     // 38: seleksi.v1.TimeZone
+	(InsufficientApplicantsPolicy)(0), // 39: seleksi.v1.InsufficientApplicantsPolicy
+	(CompetencyCategory)(0),           // 40: seleksi.v1.CompetencyCategory
+	(TieBreakRule)(0),                 // 41: seleksi.v1.TieBreakRule
+	(Stage)(0),                        // 42: seleksi.v1.Stage
+	(*timestamppb.Timestamp)(nil),     // 43: google.protobuf.Timestamp
+	(MemberKind)(0),                   // 44: seleksi.v1.MemberKind
+	(PostLevel)(0),                    // 45: seleksi.v1.PostLevel
+	(CommitteeRole)(0),                // 46: seleksi.v1.CommitteeRole
+	(EducationLevel)(0),               // 47: seleksi.v1.EducationLevel
+	(ScoreComponent)(0),               // 48: seleksi.v1.ScoreComponent
+	(*StageResult)(nil),               // 49: seleksi.v1.StageResult
+	(*ApplicationResult)(nil),         // 50: seleksi.v1.ApplicationResult
 }
 var file_seleksi_v1_selection_proto_depIdxs = []int32{
-	32, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
-	1,  // 1: seleksi.v1.Selection.committee:type_name -> seleksi.v1.CommitteeMember
-	2,  // 2: seleksi.v1.Selection.requirements:type_name -> seleksi.v1.Requirements
-	33, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
-	4,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
-	5,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
-	34, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
-	35, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
-	6,  // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
-	36, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
-	37, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
-	37, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
-	7,  // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
-	8,  // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
-	37, // 14: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
-	37, // 15: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
-	38, // 16: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
-	39, // 17: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
-	40, // 18: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
-	41, // 19: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
-	3,  // 20: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
-	42, // 21: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
-	37, // 22: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
-	0,  // 23: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
-	0,  // 24: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 25: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 26: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
-	36, // 27: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
-	0,  // 28: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	43, // 29: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	36, // 30: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
-	44, // 31: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 32: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
-	8,  // 33: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
-	9,  // 34: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
-	0,  // 35: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	43, // 36: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	0,  // 37: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 38: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	43, // 39: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
-	6,  // 40: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
-	0,  // 41: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
-	10, // 42: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
-	12, // 43: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
-	14, // 44: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
-	16, // 45: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
-	18, // 46: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
-	20, // 47: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
-	22, // 48: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
-	24, // 49: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
-	26, // 50: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
-	30, // 51: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
-	28, // 52: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
-	11, // 53: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
-	13, // 54: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
-	15, // 55: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
-	17, // 56: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
-	19, // 57: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
-	21, // 58: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
-	23, // 59: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
-	25, // 60: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
-	27, // 61: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
-	31, // 62: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
-	29, // 63: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
-	53, // [53:64] is the sub-list for method output_type
-	42, // [42:53] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	38, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
+	2,  // 1: seleksi.v1.Selection.committee:type_name -> seleksi.v1.CommitteeMember
+	3,  // 2: seleksi.v1.Selection.requirements:type_name -> seleksi.v1.Requirements
+	39, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
+	5,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
+	6,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
+	40, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
+	41, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
+	7,  // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
+	42, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
+	43, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
+	43, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
+	8,  // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
+	9,  // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
+	1,  // 14: seleksi.v1.Selection.blocked:type_name -> seleksi.v1.SelectionBlocked
+	43, // 15: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
+	43, // 16: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
+	43, // 17: seleksi.v1.Selection.announcement_open_time:type_name -> google.protobuf.Timestamp
+	43, // 18: seleksi.v1.Selection.stage_open_wall_time:type_name -> google.protobuf.Timestamp
+	43, // 19: seleksi.v1.Selection.stage_close_wall_time:type_name -> google.protobuf.Timestamp
+	43, // 20: seleksi.v1.SelectionBlocked.since_time:type_name -> google.protobuf.Timestamp
+	43, // 21: seleksi.v1.SelectionBlocked.next_attempt_time:type_name -> google.protobuf.Timestamp
+	44, // 22: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
+	45, // 23: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
+	46, // 24: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
+	47, // 25: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
+	4,  // 26: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
+	48, // 27: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
+	43, // 28: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
+	0,  // 29: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
+	0,  // 30: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	13, // 31: seleksi.v1.CreateSelectionResponse.announcement_plan:type_name -> seleksi.v1.AnnouncementPlan
+	38, // 32: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
+	43, // 33: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
+	43, // 34: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
+	43, // 35: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
+	0,  // 36: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 37: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
+	42, // 38: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
+	0,  // 39: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	49, // 40: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	42, // 41: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
+	50, // 42: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 43: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
+	42, // 44: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
+	50, // 45: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 46: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
+	49, // 47: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
+	9,  // 48: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
+	10, // 49: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
+	0,  // 50: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	49, // 51: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	0,  // 52: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 53: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 54: seleksi.v1.ResumeSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	49, // 55: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
+	7,  // 56: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
+	0,  // 57: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
+	11, // 58: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
+	14, // 59: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
+	16, // 60: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
+	18, // 61: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
+	20, // 62: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
+	22, // 63: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
+	24, // 64: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
+	26, // 65: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
+	28, // 66: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
+	30, // 67: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
+	32, // 68: seleksi.v1.SelectionService.ResumeSelection:input_type -> seleksi.v1.ResumeSelectionRequest
+	36, // 69: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
+	34, // 70: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
+	12, // 71: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
+	15, // 72: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
+	17, // 73: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
+	19, // 74: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
+	21, // 75: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
+	23, // 76: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
+	25, // 77: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
+	27, // 78: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
+	29, // 79: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
+	31, // 80: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
+	33, // 81: seleksi.v1.SelectionService.ResumeSelection:output_type -> seleksi.v1.ResumeSelectionResponse
+	37, // 82: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
+	35, // 83: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
+	71, // [71:84] is the sub-list for method output_type
+	58, // [58:71] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_selection_proto_init() }
@@ -2839,7 +3519,7 @@ func file_seleksi_v1_selection_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seleksi_v1_selection_proto_rawDesc), len(file_seleksi_v1_selection_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,10 +27,12 @@ const (
 	SelectionService_ListSelections_FullMethodName   = "/seleksi.v1.SelectionService/ListSelections"
 	SelectionService_AdvanceSelection_FullMethodName = "/seleksi.v1.SelectionService/AdvanceSelection"
 	SelectionService_RecordResults_FullMethodName    = "/seleksi.v1.SelectionService/RecordResults"
+	SelectionService_CorrectResult_FullMethodName    = "/seleksi.v1.SelectionService/CorrectResult"
 	SelectionService_DeclareConflict_FullMethodName  = "/seleksi.v1.SelectionService/DeclareConflict"
 	SelectionService_DecideSelection_FullMethodName  = "/seleksi.v1.SelectionService/DecideSelection"
 	SelectionService_AppointCandidate_FullMethodName = "/seleksi.v1.SelectionService/AppointCandidate"
 	SelectionService_CancelSelection_FullMethodName  = "/seleksi.v1.SelectionService/CancelSelection"
+	SelectionService_ResumeSelection_FullMethodName  = "/seleksi.v1.SelectionService/ResumeSelection"
 	SelectionService_SupplyHolidays_FullMethodName   = "/seleksi.v1.SelectionService/SupplyHolidays"
 	SelectionService_GetStageResult_FullMethodName   = "/seleksi.v1.SelectionService/GetStageResult"
 )
@@ -44,10 +46,14 @@ const (
 // published stage results are public; every command is recorded in the audit
 // trail with its caller and reason.
 type SelectionServiceClient interface {
-	// Creates a selection and opens its announcement.
+	// Creates a selection and opens its announcement, at once or at
+	// announcement_open_time.
 	//
-	// The announcement window starts counting at once, in working days of the
-	// agency's time zone. The committee's composition, the requirements and the
+	// The announcement window starts counting when it opens, in working days of
+	// the agency's time zone. A plan whose announcement, with every allowed
+	// extension, or whose first objection window reaches a year with no holiday
+	// list is refused with INVALID_ARGUMENT until the year's days off are
+	// supplied in holiday_overrides. The committee's composition, the requirements and the
 	// score weights are checked here and cannot change later. Caller: admin.
 	CreateSelection(ctx context.Context, in *CreateSelectionRequest, opts ...grpc.CallOption) (*CreateSelectionResponse, error)
 	// Returns one selection: the public announcement.
@@ -69,11 +75,25 @@ type SelectionServiceClient interface {
 	// Records the committee's results for many applications at once.
 	//
 	// One call carries a score sheet of up to 1,000 results for the current
-	// stage; larger sheets are sent in several calls. Recording again for the same application replaces its result until
-	// the stage is advanced. For the interview each member records their own
+	// stage; larger sheets are sent in several calls. A result already recorded
+	// is replaced only by a correction (correction set, with a
+	// correction_reason); the audit trail keeps the value it replaced. Once the
+	// stage is advanced and its result published, use CorrectResult or answer an
+	// objection instead. For the interview each member records their own
 	// scores, and members cannot score applications they are recused from.
 	// Caller: committee.
 	RecordResults(ctx context.Context, in *RecordResultsRequest, opts ...grpc.CallOption) (*RecordResultsResponse, error)
+	// Corrects a published stage result, with the chair's reason.
+	//
+	// After a stage's result is published, a result changes only through an
+	// accepted objection or through this correction by the committee chair, and
+	// only while that stage's result is in its objection window or waiting for
+	// objections to be answered: once the next stage has opened, the candidates
+	// of that stage are fixed and an earlier result can no longer change. The
+	// correction publishes a new revision of the stage result, tells each
+	// affected candidate, and opens a new objection window counted from the new
+	// publication. Caller: committee (the chair).
+	CorrectResult(ctx context.Context, in *CorrectResultRequest, opts ...grpc.CallOption) (*CorrectResultResponse, error)
 	// Declares a committee member's conflict of interest with an application.
 	//
 	// From then on the member is recused from scoring that application. Caller:
@@ -95,14 +115,28 @@ type SelectionServiceClient interface {
 	//
 	// Caller: admin.
 	CancelSelection(ctx context.Context, in *CancelSelectionRequest, opts ...grpc.CallOption) (*CancelSelectionResponse, error)
+	// Asks a blocked selection to retry its blocked step now.
+	//
+	// A selection never ends in failure: when a step it makes by itself cannot
+	// be made (the database is away, a row is missing, a window reaches a year
+	// without a holiday list), it stays where it is, shows why in its `blocked`
+	// field and retries by itself with growing pauses (up to ten minutes). Once
+	// the cause is fixed, this retries at once instead of waiting. It answers
+	// without waiting for the attempt; read the selection to see how it went.
+	// Fails with FAILED_PRECONDITION when the selection is not blocked. Caller:
+	// admin.
+	ResumeSelection(ctx context.Context, in *ResumeSelectionRequest, opts ...grpc.CallOption) (*ResumeSelectionResponse, error)
 	// Supplies the holiday list of a year the selection's calendar does not
 	// cover yet.
 	//
 	// Each year's national holidays and collective leave are decreed late in the
 	// year before. A selection whose windows reach into a year with no list
-	// stops at that point with FAILED_PRECONDITION until the secretariat supplies
-	// the year's days off here. Years already covered cannot be changed, because
-	// deadlines may already have been computed from them. Caller: admin.
+	// stops at that point until the secretariat supplies the year's days off
+	// here: a command that needs the window answers FAILED_PRECONDITION, and a
+	// step the selection makes by itself blocks (`blocked.reason`
+	// `CalendarNotCovered`) and goes on as soon as the year is supplied. Years
+	// already covered cannot be changed, because deadlines may already have been
+	// computed from them. Caller: admin.
 	SupplyHolidays(ctx context.Context, in *SupplyHolidaysRequest, opts ...grpc.CallOption) (*SupplyHolidaysResponse, error)
 	// Returns the published result of one stage.
 	//
@@ -171,6 +205,16 @@ func (c *selectionServiceClient) RecordResults(ctx context.Context, in *RecordRe
 	return out, nil
 }
 
+func (c *selectionServiceClient) CorrectResult(ctx context.Context, in *CorrectResultRequest, opts ...grpc.CallOption) (*CorrectResultResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CorrectResultResponse)
+	err := c.cc.Invoke(ctx, SelectionService_CorrectResult_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *selectionServiceClient) DeclareConflict(ctx context.Context, in *DeclareConflictRequest, opts ...grpc.CallOption) (*DeclareConflictResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DeclareConflictResponse)
@@ -211,6 +255,16 @@ func (c *selectionServiceClient) CancelSelection(ctx context.Context, in *Cancel
 	return out, nil
 }
 
+func (c *selectionServiceClient) ResumeSelection(ctx context.Context, in *ResumeSelectionRequest, opts ...grpc.CallOption) (*ResumeSelectionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResumeSelectionResponse)
+	err := c.cc.Invoke(ctx, SelectionService_ResumeSelection_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *selectionServiceClient) SupplyHolidays(ctx context.Context, in *SupplyHolidaysRequest, opts ...grpc.CallOption) (*SupplyHolidaysResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SupplyHolidaysResponse)
@@ -240,10 +294,14 @@ func (c *selectionServiceClient) GetStageResult(ctx context.Context, in *GetStag
 // published stage results are public; every command is recorded in the audit
 // trail with its caller and reason.
 type SelectionServiceServer interface {
-	// Creates a selection and opens its announcement.
+	// Creates a selection and opens its announcement, at once or at
+	// announcement_open_time.
 	//
-	// The announcement window starts counting at once, in working days of the
-	// agency's time zone. The committee's composition, the requirements and the
+	// The announcement window starts counting when it opens, in working days of
+	// the agency's time zone. A plan whose announcement, with every allowed
+	// extension, or whose first objection window reaches a year with no holiday
+	// list is refused with INVALID_ARGUMENT until the year's days off are
+	// supplied in holiday_overrides. The committee's composition, the requirements and the
 	// score weights are checked here and cannot change later. Caller: admin.
 	CreateSelection(context.Context, *CreateSelectionRequest) (*CreateSelectionResponse, error)
 	// Returns one selection: the public announcement.
@@ -265,11 +323,25 @@ type SelectionServiceServer interface {
 	// Records the committee's results for many applications at once.
 	//
 	// One call carries a score sheet of up to 1,000 results for the current
-	// stage; larger sheets are sent in several calls. Recording again for the same application replaces its result until
-	// the stage is advanced. For the interview each member records their own
+	// stage; larger sheets are sent in several calls. A result already recorded
+	// is replaced only by a correction (correction set, with a
+	// correction_reason); the audit trail keeps the value it replaced. Once the
+	// stage is advanced and its result published, use CorrectResult or answer an
+	// objection instead. For the interview each member records their own
 	// scores, and members cannot score applications they are recused from.
 	// Caller: committee.
 	RecordResults(context.Context, *RecordResultsRequest) (*RecordResultsResponse, error)
+	// Corrects a published stage result, with the chair's reason.
+	//
+	// After a stage's result is published, a result changes only through an
+	// accepted objection or through this correction by the committee chair, and
+	// only while that stage's result is in its objection window or waiting for
+	// objections to be answered: once the next stage has opened, the candidates
+	// of that stage are fixed and an earlier result can no longer change. The
+	// correction publishes a new revision of the stage result, tells each
+	// affected candidate, and opens a new objection window counted from the new
+	// publication. Caller: committee (the chair).
+	CorrectResult(context.Context, *CorrectResultRequest) (*CorrectResultResponse, error)
 	// Declares a committee member's conflict of interest with an application.
 	//
 	// From then on the member is recused from scoring that application. Caller:
@@ -291,14 +363,28 @@ type SelectionServiceServer interface {
 	//
 	// Caller: admin.
 	CancelSelection(context.Context, *CancelSelectionRequest) (*CancelSelectionResponse, error)
+	// Asks a blocked selection to retry its blocked step now.
+	//
+	// A selection never ends in failure: when a step it makes by itself cannot
+	// be made (the database is away, a row is missing, a window reaches a year
+	// without a holiday list), it stays where it is, shows why in its `blocked`
+	// field and retries by itself with growing pauses (up to ten minutes). Once
+	// the cause is fixed, this retries at once instead of waiting. It answers
+	// without waiting for the attempt; read the selection to see how it went.
+	// Fails with FAILED_PRECONDITION when the selection is not blocked. Caller:
+	// admin.
+	ResumeSelection(context.Context, *ResumeSelectionRequest) (*ResumeSelectionResponse, error)
 	// Supplies the holiday list of a year the selection's calendar does not
 	// cover yet.
 	//
 	// Each year's national holidays and collective leave are decreed late in the
 	// year before. A selection whose windows reach into a year with no list
-	// stops at that point with FAILED_PRECONDITION until the secretariat supplies
-	// the year's days off here. Years already covered cannot be changed, because
-	// deadlines may already have been computed from them. Caller: admin.
+	// stops at that point until the secretariat supplies the year's days off
+	// here: a command that needs the window answers FAILED_PRECONDITION, and a
+	// step the selection makes by itself blocks (`blocked.reason`
+	// `CalendarNotCovered`) and goes on as soon as the year is supplied. Years
+	// already covered cannot be changed, because deadlines may already have been
+	// computed from them. Caller: admin.
 	SupplyHolidays(context.Context, *SupplyHolidaysRequest) (*SupplyHolidaysResponse, error)
 	// Returns the published result of one stage.
 	//
@@ -332,6 +418,9 @@ func (UnimplementedSelectionServiceServer) AdvanceSelection(context.Context, *Ad
 func (UnimplementedSelectionServiceServer) RecordResults(context.Context, *RecordResultsRequest) (*RecordResultsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordResults not implemented")
 }
+func (UnimplementedSelectionServiceServer) CorrectResult(context.Context, *CorrectResultRequest) (*CorrectResultResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CorrectResult not implemented")
+}
 func (UnimplementedSelectionServiceServer) DeclareConflict(context.Context, *DeclareConflictRequest) (*DeclareConflictResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeclareConflict not implemented")
 }
@@ -343,6 +432,9 @@ func (UnimplementedSelectionServiceServer) AppointCandidate(context.Context, *Ap
 }
 func (UnimplementedSelectionServiceServer) CancelSelection(context.Context, *CancelSelectionRequest) (*CancelSelectionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelSelection not implemented")
+}
+func (UnimplementedSelectionServiceServer) ResumeSelection(context.Context, *ResumeSelectionRequest) (*ResumeSelectionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResumeSelection not implemented")
 }
 func (UnimplementedSelectionServiceServer) SupplyHolidays(context.Context, *SupplyHolidaysRequest) (*SupplyHolidaysResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SupplyHolidays not implemented")
@@ -461,6 +553,24 @@ func _SelectionService_RecordResults_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SelectionService_CorrectResult_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CorrectResultRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SelectionServiceServer).CorrectResult(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SelectionService_CorrectResult_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SelectionServiceServer).CorrectResult(ctx, req.(*CorrectResultRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SelectionService_DeclareConflict_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DeclareConflictRequest)
 	if err := dec(in); err != nil {
@@ -533,6 +643,24 @@ func _SelectionService_CancelSelection_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SelectionService_ResumeSelection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResumeSelectionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SelectionServiceServer).ResumeSelection(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SelectionService_ResumeSelection_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SelectionServiceServer).ResumeSelection(ctx, req.(*ResumeSelectionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _SelectionService_SupplyHolidays_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SupplyHolidaysRequest)
 	if err := dec(in); err != nil {
@@ -597,6 +725,10 @@ var SelectionService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _SelectionService_RecordResults_Handler,
 		},
 		{
+			MethodName: "CorrectResult",
+			Handler:    _SelectionService_CorrectResult_Handler,
+		},
+		{
 			MethodName: "DeclareConflict",
 			Handler:    _SelectionService_DeclareConflict_Handler,
 		},
@@ -611,6 +743,10 @@ var SelectionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelSelection",
 			Handler:    _SelectionService_CancelSelection_Handler,
+		},
+		{
+			MethodName: "ResumeSelection",
+			Handler:    _SelectionService_ResumeSelection_Handler,
 		},
 		{
 			MethodName: "SupplyHolidays",

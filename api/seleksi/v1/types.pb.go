@@ -52,6 +52,10 @@ const (
 	Stage_STAGE_CLOSED Stage = 6
 	// The selection was cancelled or postponed; see Selection.cancel_reason.
 	Stage_STAGE_CANCELLED Stage = 7
+	// The announcement is scheduled to open at Selection.announcement_open_time;
+	// it is public, but no application can be submitted yet. Comes before
+	// STAGE_ANNOUNCEMENT; numbered last because it was added later.
+	Stage_STAGE_SCHEDULED Stage = 8
 )
 
 // Enum value maps for Stage.
@@ -65,6 +69,7 @@ var (
 		5: "STAGE_COMMITTEE_DECISION",
 		6: "STAGE_CLOSED",
 		7: "STAGE_CANCELLED",
+		8: "STAGE_SCHEDULED",
 	}
 	Stage_value = map[string]int32{
 		"STAGE_UNSPECIFIED":              0,
@@ -75,6 +80,7 @@ var (
 		"STAGE_COMMITTEE_DECISION":       5,
 		"STAGE_CLOSED":                   6,
 		"STAGE_CANCELLED":                7,
+		"STAGE_SCHEDULED":                8,
 	}
 )
 
@@ -1121,8 +1127,10 @@ type StageResult struct {
 	// Revision, starting at 1; incremented each time the result is
 	// re-published after an accepted objection.
 	Revision uint32 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
-	// One entry per application that took part in the stage, in ranking order
-	// when the stage has a ranking, otherwise by candidate name.
+	// One entry per application that took part in the stage: the committee
+	// decision lists its shortlist first, by rank; every other entry is in
+	// order of candidate name (then application name). Commands that publish a
+	// result answer with the same entries, names included.
 	Entries []*StageResultEntry `protobuf:"bytes,4,rep,name=entries,proto3" json:"entries,omitempty"`
 	// When this revision was published.
 	PublishTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
@@ -1363,7 +1371,7 @@ const file_seleksi_v1_types_proto_rawDesc = "" +
 	"\vfinal_score\x18\x05 \x01(\x01B\x03\xe0A\x03R\n" +
 	"finalScore\x12\x17\n" +
 	"\x04rank\x18\x06 \x01(\rB\x03\xe0A\x03R\x04rank\x12\x1b\n" +
-	"\x06reason\x18\a \x01(\tB\x03\xe0A\x03R\x06reason*\xcf\x01\n" +
+	"\x06reason\x18\a \x01(\tB\x03\xe0A\x03R\x06reason*\xe4\x01\n" +
 	"\x05Stage\x12\x15\n" +
 	"\x11STAGE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STAGE_ANNOUNCEMENT\x10\x01\x12\"\n" +
@@ -1372,7 +1380,8 @@ const file_seleksi_v1_types_proto_rawDesc = "" +
 	"\x0fSTAGE_INTERVIEW\x10\x04\x12\x1c\n" +
 	"\x18STAGE_COMMITTEE_DECISION\x10\x05\x12\x10\n" +
 	"\fSTAGE_CLOSED\x10\x06\x12\x13\n" +
-	"\x0fSTAGE_CANCELLED\x10\a*\xa4\x02\n" +
+	"\x0fSTAGE_CANCELLED\x10\a\x12\x13\n" +
+	"\x0fSTAGE_SCHEDULED\x10\b*\xa4\x02\n" +
 	"\x10ApplicationState\x12!\n" +
 	"\x1dAPPLICATION_STATE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bAPPLICATION_STATE_SUBMITTED\x10\x01\x12!\n" +
@@ -1448,13 +1457,14 @@ const file_seleksi_v1_types_proto_rawDesc = "" +
 	"\x0eROLE_COMMITTEE\x10\x02\x12\x12\n" +
 	"\x0eROLE_CANDIDATE\x10\x03\x12\x10\n" +
 	"\fROLE_AUDITOR\x10\x04\x12\x0f\n" +
-	"\vROLE_SYSTEM\x10\x05B\x80\n" +
-	"\x92A\xc8\t\x12\xb2\b\n" +
-	"\vSeleksi API\x12\x9e\bSeleksi runs the open competitive selection (seleksi terbuka) for senior civil-service posts (JPT Pratama) in Indonesian government agencies: announcement, administrative screening, competency test, interview, the committee's ranked shortlist of three, and the appointing official's choice, with published results per stage, objections (sanggah) and a verifiable audit trail of every decision.\n" +
+	"\vROLE_SYSTEM\x10\x05B\xff\n" +
+	"\x92A\xc7\n" +
+	"\x12\xb1\t\n" +
+	"\vSeleksi API\x12\x9d\tSeleksi runs the open competitive selection (seleksi terbuka) for senior civil-service posts (JPT Pratama) in Indonesian government agencies: announcement, administrative screening, competency test, interview, the committee's ranked shortlist of three, and the appointing official's choice, with published results per stage, objections (sanggah) and a verifiable audit trail of every decision.\n" +
 	"\n" +
 	"Bahasa Indonesia: API untuk seleksi terbuka Jabatan Pimpinan Tinggi Pratama, dari pengumuman sampai penetapan, dengan pengumuman hasil tiap tahap, sanggah dan jejak audit.\n" +
 	"\n" +
-	"Every call except the public ones (the announcement, stage results and the audit signing key) needs an `Authorization: Bearer <JWT>` header. The token's role decides what the caller may do: `admin` (the secretariat), `committee` (members of the selection's committee), `candidate` (own applications only) or `auditor` (reads everything, changes nothing). Every mutating call carries a `request_id`: retrying a call with the same `request_id` applies it once and returns the same result.2\x02v1*\x02\x02\x012\x10application/json:\x10application/jsonZ[\n" +
+	"Every call except the public ones (the announcement, stage results and the audit signing key) needs an `Authorization: Bearer <JWT>` header. The token's role decides what the caller may do: `admin` (the secretariat), `committee` (members of the selection's committee), `candidate` (own applications only) or `auditor` (reads everything, changes nothing). Every mutating call carries a `request_id`: retrying a call with the same `request_id` applies it once and returns the same result, however long after; a `request_id` reused for a different request is refused with ALREADY_EXISTS (reason `REQUEST_ID_REUSED`).2\x02v1*\x02\x02\x012\x10application/json:\x10application/jsonZ[\n" +
 	"Y\n" +
 	"\x06bearer\x12O\b\x02\x12:A JSON Web Token, sent as `Authorization: Bearer <token>`.\x1a\rAuthorization \x02b\f\n" +
 	"\n" +
