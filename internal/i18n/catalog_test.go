@@ -119,6 +119,13 @@ func TestRenderFormats(t *testing.T) {
 			Detail: &i18n.Msg{Code: workflows.CodeReasonCompetencyDoesNotMeet}},
 			"Anda tidak lulus tahap uji kompetensi. Alasan: hasil penilaian kompetensi: kompetensi belum memenuhi standar.",
 			"You did not pass the competency test. Reason: the assessment center found the competency does not meet the standard."},
+		// A scheduled opening is an instant, shown in the agency's local time.
+		{i18n.Msg{Code: workflows.CodeEventScheduled, Params: map[string]string{"opens": "2026-08-03T01:00:00Z", "zone": "WIB"}},
+			"Pengumuman akan dibuka pada 3 Agustus 2026 pukul 08.00 WIB.", "The announcement will open at 08:00 WIB on 3 August 2026."},
+		{i18n.Msg{Code: workflows.CodeEventCorrected, Params: map[string]string{"stage": string(workflows.StageAdministrativeScreening),
+			"revision": "2", "reason": "usia dihitung dari tahun lahir yang salah", "deadline": "2026-07-20T17:00:00Z", "zone": "WIB"}},
+			"Ketua panitia seleksi memperbaiki hasil seleksi administrasi (revisi 2): usia dihitung dari tahun lahir yang salah. Sanggah dapat diajukan sampai 20 Juli 2026 pukul 23.59 WIB.",
+			"The committee chair corrected the result of administrative screening (revision 2): usia dihitung dari tahun lahir yang salah. Objections may be filed until 23:59 WIB on 20 July 2026."},
 		// A record from before message codes shows the texts it carries.
 		{i18n.Msg{Code: "Education", EN: "education below the required level (S1/D-IV)", ID: "pendidikan di bawah jenjang yang disyaratkan (S1/D-IV)"},
 			"pendidikan di bawah jenjang yang disyaratkan (S1/D-IV)", "education below the required level (S1/D-IV)"},
