@@ -150,15 +150,11 @@ func cloneMessage(m *Message) *Message {
 }
 
 // msg formats the same arguments into both languages. It is the pre-code form, kept for
-// the texts that selections started before message codes still record in their state
-// (see SelectionState.MessageCodes) and for messages not yet in the catalog.
+// the texts that selections started before message codes still record in their state (see
+// legacyMessage and SelectionState.MessageCodes); every other message is a catalog code.
 func msg(code, en, id string, args ...any) Message {
 	return Message{Code: code, EN: fmt.Sprintf(en, args...), ID: fmt.Sprintf(id, args...)}
 }
-
-// bi builds a message from texts formatted separately, for when the languages need different
-// arguments (names of stages, for example).
-func bi(code, en, id string) *Message { return &Message{Code: code, EN: en, ID: id} }
 
 // Rejection codes: the Type of the ApplicationError that a rejected update or an invalid input
 // carries. The API maps them to its error codes; the Message in the error's details is what
@@ -180,12 +176,6 @@ const (
 	// InvalidInputType is the error type of a workflow that refused its input.
 	InvalidInputType = "InvalidSelectionInput"
 )
-
-// reject builds the error a validator returns: non-retryable, its type the rejection code
-// and its single detail the bilingual message.
-func reject(code, en, id string, args ...any) error {
-	return rejectMsg(code, msg(code, en, id, args...))
-}
 
 // rejectType is the rejection code (the error's type) of a message: a code from the catalog
 // names it as its second part ("reject.wrong_stage.ended" is WrongStage), a calendar problem
