@@ -181,7 +181,9 @@ type ApplicationChange struct {
 	// Stage is where it happened: the stage that eliminated the application, for example.
 	Stage  Stage  `json:"stage,omitempty"`
 	Reason string `json:"reason,omitempty"`
-	Rank   int    `json:"rank,omitempty"`
+	// ReasonMessage is the system's reason, as a code.
+	ReasonMessage *Message `json:"reasonMessage,omitempty"`
+	Rank          int      `json:"rank,omitempty"`
 	// FinalScore is set when the committee decision opens and the weighted scores are known,
 	// so the committee reads them before it decides.
 	FinalScore Score `json:"finalScore,omitempty"`
@@ -197,6 +199,7 @@ type StageResult struct {
 	PublishedAt       time.Time     `json:"publishedAt"`
 	ObjectionDeadline time.Time     `json:"objectionDeadline,omitzero"`
 	RevisionReason    string        `json:"revisionReason,omitempty"`
+	RevisionMessage   *Message      `json:"revisionMessage,omitempty"`
 	ScoresPublished   bool          `json:"scoresPublished"`
 	Entries           []ResultEntry `json:"entries"`
 }
@@ -210,6 +213,7 @@ type ResultEntry struct {
 	FinalScore    Score            `json:"finalScore,omitempty"`
 	Rank          int              `json:"rank,omitempty"`
 	Reason        string           `json:"reason,omitempty"`
+	ReasonMessage *Message         `json:"reasonMessage,omitempty"`
 	// Category is the assessment center's category; competency test only. It is recorded
 	// for the candidate and the committee, whether or not the selection publishes scores.
 	Category CompetencyCategory `json:"category,omitempty"`

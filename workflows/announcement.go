@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.temporal.io/sdk/temporal"
@@ -29,7 +30,7 @@ func (s *selection) openAnnouncement(ctx workflow.Context) error {
 			return fmt.Errorf("announcement window: %w", err)
 		}
 		m := calendarMessage(err)
-		return temporal.NewApplicationErrorWithOptions(m.EN, InvalidInputType,
+		return temporal.NewApplicationErrorWithOptions(m.String(), InvalidInputType,
 			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{[]Message{m}}})
 	}
 	next := s.st.clone()
@@ -39,8 +40,7 @@ func (s *selection) openAnnouncement(ctx workflow.Context) error {
 	if err := s.projectWindow(ctx, proj); err != nil {
 		return err
 	}
-	m := msg(EvtOpened, "The announcement is open until the end of %s (%s).", "Pengumuman dibuka sampai akhir %s (%s).",
-		last, s.in.Calendar.Zone)
+	m := code(CodeEventOpened, "until", last.String(), "zone", string(s.in.Calendar.Zone))
 	return s.commit(ctx, next, CommandRecord{Kind: EvtOpened, Actor: systemActor(), Window: &proj, Message: &m})
 }
 
@@ -100,10 +100,8 @@ func (s *selection) closeAnnouncement(ctx workflow.Context) error {
 		if err := s.projectWindow(ctx, proj); err != nil {
 			return err
 		}
-		m := msg(EvtExtended,
-			"Only %d of the required %d applications were received; the announcement is extended (extension %d of %d) until the end of %s.",
-			"Baru %d dari %d pelamar yang disyaratkan; pengumuman diperpanjang (perpanjangan ke-%d dari %d) sampai akhir %s.",
-			count, w.MinApplicants, next.Announcement.Extensions, w.MaxExtensions, last)
+		m := code(CodeEventExtended, "count", strconv.Itoa(count), "required", strconv.Itoa(w.MinApplicants),
+			"extension", strconv.Itoa(next.Announcement.Extensions), "max", strconv.Itoa(w.MaxExtensions), "until", last.String())
 		s.logger.Info("announcement extended", "applications", count, "extension", next.Announcement.Extensions)
 		return s.commit(ctx, next, CommandRecord{Kind: EvtExtended, Actor: systemActor(), At: a.Closes,
 			Window: &proj, SnapshotDigest: snap.Digest, Message: &m})
@@ -111,20 +109,20 @@ func (s *selection) closeAnnouncement(ctx workflow.Context) error {
 
 	// Without any applicant there is nothing to continue with, whatever the policy says.
 	if count == 0 || (count < w.MinApplicants && w.WhenTooFew == PolicyPostpone) {
-		m := msg(EvtPostponed,
-			"The selection is postponed: %d application(s) received after %d extension(s), fewer than the required %d.",
-			"Seleksi ditunda: hanya %d pelamar setelah %d kali perpanjangan, kurang dari %d yang disyaratkan.",
-			count, a.Extensions, w.MinApplicants)
+		m := code(CodeReasonPostponed, "count", strconv.Itoa(count), "extensions", strconv.Itoa(a.Extensions),
+			"required", strconv.Itoa(w.MinApplicants))
+		reason, why := s.reason(m, englishOnly)
 		next.Stage, next.Phase = StageCancelled, ""
-		next.Cancellation = &Cancellation{By: systemActor(), Reason: m.EN, At: a.Closes, Stage: StageAnnouncement, Postponed: true}
+		next.Cancellation = &Cancellation{By: systemActor(), Reason: reason, ReasonMessage: why, At: a.Closes, Stage: StageAnnouncement, Postponed: true}
 		changes := make([]ApplicationChange, 0, count)
 		for i := range next.Applications {
 			next.Applications[i].State = AppNotSelected
-			next.Applications[i].Reason = m.EN
-			changes = append(changes, ApplicationChange{ApplicationID: next.Applications[i].ID, State: AppNotSelected, Stage: StageAnnouncement, Reason: m.EN})
+			next.Applications[i].Reason, next.Applications[i].ReasonMessage = reason, why
+			changes = append(changes, ApplicationChange{ApplicationID: next.Applications[i].ID, State: AppNotSelected, Stage: StageAnnouncement,
+				Reason: reason, ReasonMessage: why})
 		}
 		s.logger.Info("selection postponed", "applications", count)
-		return s.commit(ctx, next, CommandRecord{Kind: EvtPostponed, Actor: systemActor(), At: a.Closes, Reason: m.EN,
+		return s.commit(ctx, next, CommandRecord{Kind: EvtPostponed, Actor: systemActor(), At: a.Closes, Reason: reason,
 			SnapshotDigest: snap.Digest, Applications: changes, Message: &m})
 	}
 
@@ -138,12 +136,16 @@ func (s *selection) closeAnnouncement(ctx workflow.Context) error {
 	for i := range next.Applications {
 		ap := &next.Applications[i]
 		e := checkEligibility(s.in.Requirements, ap.Facts)
+		if !s.st.MessageCodes {
+			for j := range e.Findings {
+				e.Findings[j] = legacyMessage(e.Findings[j])
+			}
+		}
 		ap.Eligibility = &e
 		entries = append(entries, ResultEntry{ApplicationID: ap.ID, Outcome: OutcomePass})
 	}
 	next.Stage, next.Phase, next.StageOpenedAt = StageAdministrativeScreening, PhaseOpen, a.Closes
-	m := msg(EvtClosed, "The announcement closed with %d application(s); administrative screening has started.",
-		"Pengumuman ditutup dengan %d pelamar; seleksi administrasi dimulai.", count)
+	m := code(CodeEventClosed, "count", strconv.Itoa(count))
 	s.logger.Info("announcement closed", "applications", count)
 	return s.commit(ctx, next, CommandRecord{Kind: EvtClosed, Actor: systemActor(), At: a.Closes, SnapshotDigest: snap.Digest,
 		Result:  &StageResult{Stage: StageAnnouncement, Revision: 1, PublishedAt: a.Closes, ScoresPublished: false, Entries: entries},

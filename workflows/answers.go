@@ -67,8 +67,7 @@ func (s *selection) remember(key string, args any, res UpdateResult) {
 
 // requestIDReused refuses an update ID that an earlier run answered for other arguments.
 func requestIDReused() error {
-	return rejectMsg(RejectDuplicate, msg(RejectDuplicate, "this request ID was already used for a different request; send this request with a new request ID",
-		"ID permintaan ini sudah dipakai untuk permintaan lain yang isinya berbeda; kirim permintaan ini dengan ID permintaan yang baru"))
+	return rejectMsg(RejectDuplicate, code("reject.duplicate.request_id_reused"))
 }
 
 // answeredValidator lets a retry of an answered update through (its handler answers it)

@@ -1,7 +1,7 @@
 package workflows
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -33,8 +33,8 @@ func (s *selection) checkAppoint(_ time.Time, a AppointArgs) *Message {
 	}
 	st := s.st
 	if st.Stage != StageCommitteeDecision || st.Phase != PhaseAppointment {
-		return bi(RejectWrongStage, "the appointment can be recorded only once the committee's shortlist is final (after its objection window)",
-			"pengangkatan hanya dapat dicatat setelah usulan panitia seleksi final (setelah masa sanggah)")
+		m := code("reject.wrong_stage.appointment_early")
+		return &m
 	}
 	i := st.app(a.ApplicationID)
 	if i < 0 {
@@ -43,19 +43,19 @@ func (s *selection) checkAppoint(_ time.Time, a AppointArgs) *Message {
 	}
 	app := &st.Applications[i]
 	if app.State != AppShortlisted {
-		m := msg(RejectInvalidArgument, "application %s is not on the committee's shortlist", "lamaran %s tidak termasuk dalam usulan panitia seleksi", app.ID)
+		m := code("reject.invalid_argument.not_on_shortlist", "application", app.ID)
 		return &m
 	}
-	if m := checkText("reference of the appointment decree (PPK)", "nomor keputusan pengangkatan Pejabat Pembina Kepegawaian (PPK)", a.PPKDecreeRef, true); m != nil {
+	if m := checkText("ppk_decree_ref", a.PPKDecreeRef, true); m != nil {
 		return m
 	}
-	if m := checkText("oversight recommendation reference", "nomor rekomendasi pengawas", a.OversightRecommendationRef, true); m != nil {
+	if m := checkText("oversight_reference", a.OversightRecommendationRef, true); m != nil {
 		return m
 	}
-	if m := checkText("reason", "alasan", a.Reason, app.Rank != 1); m != nil {
+	if m := checkText("reason", a.Reason, app.Rank != 1); m != nil {
 		if blank(a.Reason) {
-			return bi(RejectIncomplete, fmt.Sprintf("choosing rank %d rather than rank 1 needs a reason", app.Rank),
-				fmt.Sprintf("memilih peringkat %d, bukan peringkat 1, wajib disertai alasan", app.Rank))
+			m := code("reject.incomplete.rank_reason", "rank", strconv.Itoa(app.Rank))
+			return &m
 		}
 		return m
 	}
@@ -84,8 +84,7 @@ func (s *selection) appoint(ctx workflow.Context, a AppointArgs) (UpdateResult, 
 				changes = append(changes, ApplicationChange{ApplicationID: app.ID, State: app.State, Stage: StageClosed, Rank: app.Rank})
 			}
 			next.Stage, next.Phase, next.StageOpenedAt = StageClosed, "", now
-			m := bi(CmdAppoint, fmt.Sprintf("The appointing official chose rank %d; the selection is closed.", chosen.Rank),
-				fmt.Sprintf("Pejabat Pembina Kepegawaian memilih peringkat %d; seleksi selesai.", chosen.Rank))
-			return CommandRecord{Kind: CmdAppoint, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Appoint: &a}, Applications: changes, Message: m}
+			m := code(CodeEventAppointed, "rank", strconv.Itoa(chosen.Rank))
+			return CommandRecord{Kind: CmdAppoint, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Appoint: &a}, Applications: changes, Message: &m}
 		})
 }

@@ -318,17 +318,11 @@ func (s *selection) commandFailed(kind string, err error) error {
 	s.logger.Error("command not applied", "kind", kind, "reason", b.Reason, "errorType", b.ErrorType, "error", err)
 	switch b.Reason {
 	case BlockedStoreRejectedData:
-		return rejectMsg(RejectInvalidArgument, Message{Code: RejectInvalidArgument,
-			EN: "the data of this request cannot be stored; check its text for invalid characters",
-			ID: "data permintaan ini tidak dapat disimpan; periksa teksnya dari karakter yang tidak sah"})
+		return rejectMsg(RejectInvalidArgument, code("reject.invalid_argument.data_not_storable"))
 	case BlockedStoreInconsistent:
-		return rejectMsg(RejectInconsistent, Message{Code: RejectInconsistent,
-			EN: "the selection's records are inconsistent; the secretariat has been alerted",
-			ID: "catatan seleksi tidak konsisten; sekretariat telah diberi tahu"})
+		return rejectMsg(RejectInconsistent, code("reject.inconsistent.records"))
 	}
-	return rejectMsg(RejectUnavailable, Message{Code: RejectUnavailable,
-		EN: "the command could not be saved in time and was not applied; send it again with the same request_id",
-		ID: "perintah tidak dapat disimpan tepat waktu dan tidak diterapkan; kirim ulang dengan request_id yang sama"})
+	return rejectMsg(RejectUnavailable, code("reject.unavailable.not_saved"))
 }
 
 func (s *selection) checkResume(_ time.Time, a ResumeArgs) *Message {
@@ -339,9 +333,10 @@ func (s *selection) checkResume(_ time.Time, a ResumeArgs) *Message {
 		return m
 	}
 	if s.st.Blocked == nil {
-		return bi(RejectWrongStage, "the selection is not blocked", "seleksi tidak sedang terhenti")
+		m := code("reject.wrong_stage.not_blocked")
+		return &m
 	}
-	return checkText("reason", "alasan", a.Reason, false)
+	return checkText("reason", a.Reason, false)
 }
 
 // resume wakes the blocked step at once, then records the secretariat's request in the store

@@ -245,7 +245,7 @@ func TestCommandStoreFaults(t *testing.T) {
 			if !failed.done || !errors.As(failed.err, &appErr) || appErr.Type() != class.reject {
 				t.Fatalf("failed command: done=%v err=%v", failed.done, failed.err)
 			}
-			if m, ok := MessageOf(failed.err); !ok || m.ID == "" || m.EN == "" {
+			if m, ok := MessageOf(failed.err); !ok || !strings.HasPrefix(m.Code, "reject.") || rejectType(m.Code) != class.reject {
 				t.Errorf("failed command without a message: %+v", m)
 			}
 			if len(st.Recusals) != 0 || st.Blocked != nil {

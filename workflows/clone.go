@@ -27,6 +27,9 @@ func (st *SelectionState) clone() *SelectionState {
 		}
 	}
 	c.Publications = slices.Clone(st.Publications)
+	for i := range c.Publications {
+		c.Publications[i].RevisionMessage = cloneMessage(c.Publications[i].RevisionMessage)
+	}
 	c.Objections = make([]Objection, len(st.Objections))
 	for i, o := range st.Objections {
 		o.Correction = o.Correction.clone()
@@ -46,6 +49,7 @@ func (st *SelectionState) clone() *SelectionState {
 	}
 	if st.Cancellation != nil {
 		x := *st.Cancellation
+		x.ReasonMessage = cloneMessage(x.ReasonMessage)
 		c.Cancellation = &x
 	}
 	if st.Blocked != nil {
@@ -60,6 +64,9 @@ func (a Application) clone() Application {
 	if a.Eligibility != nil {
 		e := *a.Eligibility
 		e.Findings = slices.Clone(e.Findings)
+		for i := range e.Findings {
+			e.Findings[i] = e.Findings[i].clone()
+		}
 		a.Eligibility = &e
 	}
 	if a.Screening != nil {
@@ -73,6 +80,10 @@ func (a Application) clone() Application {
 	}
 	a.Interview = slices.Clone(a.Interview)
 	a.Outcomes = slices.Clone(a.Outcomes)
+	for i := range a.Outcomes {
+		a.Outcomes[i].ReasonMessage = cloneMessage(a.Outcomes[i].ReasonMessage)
+	}
+	a.ReasonMessage = cloneMessage(a.ReasonMessage)
 	return a
 }
 

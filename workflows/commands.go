@@ -1,8 +1,8 @@
 package workflows
 
 import (
-	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -21,8 +21,8 @@ func (s *selection) checkWithdraw(_ time.Time, a WithdrawArgs) *Message {
 		// While the window is open the API withdraws in the store directly; a withdrawal
 		// reaches the workflow during the announcement only between the window's end and
 		// the recording of its close, which takes moments.
-		return bi(RejectWrongStage, "the announcement window has ended and its close is being recorded; send the withdrawal again in a few moments",
-			"masa pengumuman telah berakhir dan penutupannya sedang dicatat; kirim ulang penarikan lamaran beberapa saat lagi")
+		m := code("reject.wrong_stage.withdraw_while_closing")
+		return &m
 	}
 	i := st.app(a.ApplicationID)
 	if i < 0 {
@@ -34,18 +34,18 @@ func (s *selection) checkWithdraw(_ time.Time, a WithdrawArgs) *Message {
 	case a.Actor.Role == RoleCandidate && a.Actor.Subject == app.Candidate:
 	case a.Actor.Role == RoleAdmin && !blank(a.Actor.Subject):
 		if blank(a.Reason) {
-			return bi(RejectInvalidArgument, "a withdrawal recorded by the secretariat needs a reason (such as the candidate's letter)",
-				"penarikan yang dicatat sekretariat wajib disertai alasan (misalnya surat dari peserta)")
+			m := code("reject.invalid_argument.withdrawal_reason")
+			return &m
 		}
 	default:
-		return bi(RejectWrongActor, "only the candidate, or the secretariat on the candidate's written request, may withdraw an application",
-			"lamaran hanya dapat ditarik oleh peserta sendiri, atau oleh sekretariat atas permintaan tertulis peserta")
-	}
-	if !app.State.active() {
-		m := msg(RejectWrongStage, "application %s is no longer in the selection", "lamaran %s tidak lagi mengikuti seleksi", app.ID)
+		m := code("reject.wrong_actor.withdrawal")
 		return &m
 	}
-	return checkText("reason", "alasan", a.Reason, false)
+	if !app.State.active() {
+		m := code("reject.wrong_stage.application_out", "application", app.ID)
+		return &m
+	}
+	return checkText("reason", a.Reason, false)
 }
 
 func (s *selection) withdraw(ctx workflow.Context, a WithdrawArgs) (UpdateResult, error) {
@@ -65,20 +65,21 @@ func (s *selection) checkDeclareConflict(_ time.Time, a DeclareConflictArgs) *Me
 	}
 	st := s.st
 	if st.Stage == StageAnnouncement {
-		return bi(RejectWrongStage, "conflicts are declared per application, once the announcement has closed and the applications are known",
-			"konflik kepentingan dinyatakan per lamaran, setelah pengumuman ditutup dan lamaran diketahui")
+		m := code("reject.wrong_stage.conflict_before_close")
+		return &m
 	}
 	if len(a.ApplicationIDs) == 0 || len(a.ApplicationIDs) > MaxBatch {
-		m := msg(RejectInvalidArgument, "name between 1 and %d applications", "sebutkan 1 sampai %d lamaran", MaxBatch)
+		m := code("reject.invalid_argument.conflict_batch", "max", strconv.Itoa(MaxBatch))
 		return &m
 	}
 	if blank(a.Relationship) && blank(a.Reason) {
-		return bi(RejectInvalidArgument, "state your relationship to the candidate", "sebutkan hubungan Anda dengan peserta")
+		m := code("reject.invalid_argument.relationship_required")
+		return &m
 	}
-	if m := checkText("relationship", "hubungan", a.Relationship, false); m != nil {
+	if m := checkText("relationship", a.Relationship, false); m != nil {
 		return m
 	}
-	if m := checkText("reason", "alasan", a.Reason, false); m != nil {
+	if m := checkText("reason", a.Reason, false); m != nil {
 		return m
 	}
 	for i, id := range a.ApplicationIDs {
@@ -88,13 +89,12 @@ func (s *selection) checkDeclareConflict(_ time.Time, a DeclareConflictArgs) *Me
 		}
 		for _, prev := range a.ApplicationIDs[:i] {
 			if prev == id {
-				m := msg(RejectDuplicate, "application %s appears twice in this request", "lamaran %s tercantum dua kali dalam permintaan ini", id)
+				m := code("reject.duplicate.application_twice", "application", id)
 				return &m
 			}
 		}
 		if st.recused(mem.Subject, id) {
-			m := msg(RejectDuplicate, "you have already declared a conflict of interest with application %s",
-				"Anda sudah menyatakan konflik kepentingan dengan lamaran %s", id)
+			m := code("reject.duplicate.conflict_declared", "application", id)
 			return &m
 		}
 	}
@@ -130,7 +130,7 @@ func (s *selection) checkCancel(_ time.Time, a CancelArgs) *Message {
 	if m := s.checkOpen(); m != nil {
 		return m
 	}
-	return checkText("reason for the cancellation", "alasan pembatalan", a.Reason, true)
+	return checkText("cancellation_reason", a.Reason, true)
 }
 
 func (s *selection) cancel(ctx workflow.Context, a CancelArgs) (UpdateResult, error) {
@@ -147,9 +147,8 @@ func (s *selection) cancel(ctx workflow.Context, a CancelArgs) (UpdateResult, er
 			}
 			next.Stage, next.Phase = StageCancelled, ""
 			next.Cancellation = &Cancellation{By: a.Actor, Reason: a.Reason, At: now, Stage: from}
-			m := bi(CmdCancel, fmt.Sprintf("The selection was cancelled during %s: %s", stageName(from).EN, a.Reason),
-				fmt.Sprintf("Seleksi dibatalkan pada tahap %s: %s", stageName(from).ID, a.Reason))
-			return CommandRecord{Kind: CmdCancel, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Cancel: &a}, Applications: changes, Message: m}
+			m := code(CodeEventCancelled, "stage", string(from), "reason", a.Reason)
+			return CommandRecord{Kind: CmdCancel, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Cancel: &a}, Applications: changes, Message: &m}
 		})
 }
 
@@ -161,22 +160,22 @@ func (s *selection) checkSupplyHolidays(_ time.Time, a SupplyHolidaysArgs) *Mess
 		return m
 	}
 	if len(a.Years) == 0 {
-		return bi(RejectInvalidArgument, "supply at least one year's holiday list", "lengkapi paling sedikit daftar hari libur satu tahun")
+		m := code("reject.invalid_argument.no_holiday_list")
+		return &m
 	}
 	cur := s.cal()
 	for _, y := range a.Years {
 		if cur.Covers(y.Year) {
-			m := msg(RejectDuplicate, "the holiday list for %d is already part of this selection and cannot be changed",
-				"daftar hari libur tahun %d sudah menjadi bagian seleksi ini dan tidak dapat diubah", y.Year)
+			m := code("reject.duplicate.holiday_year", "year", strconv.Itoa(y.Year))
 			return &m
 		}
 	}
 	if _, err := calendar.New(cur.Zone, append(slices.Clone(cur.Years), a.Years...)); err != nil {
+		// A list the calendar refuses is an invalid argument (see rejectType).
 		m := calendarMessage(err)
-		m.Code = RejectInvalidArgument
 		return &m
 	}
-	return checkText("reason", "alasan", a.Reason, false)
+	return checkText("reason", a.Reason, false)
 }
 
 func (s *selection) supplyHolidays(ctx workflow.Context, a SupplyHolidaysArgs) (UpdateResult, error) {
@@ -192,33 +191,82 @@ func (s *selection) supplyHolidays(ctx workflow.Context, a SupplyHolidaysArgs) (
 }
 
 // status explains an application's state to its candidate.
-func (s *selection) status(a *Application) ApplicationStatus { return statusOf(s.st, a) }
+func (s *selection) status(a *Application, now time.Time) ApplicationStatus {
+	return statusOf(s.st, a, s.in.Calendar.Zone, now)
+}
 
-// statusOf is the status of application a in selection state sel.
-func statusOf(sel *SelectionState, a *Application) ApplicationStatus {
-	st := ApplicationStatus{ApplicationID: a.ID, State: a.State, SelectionStage: sel.Stage, EliminatedAt: a.EliminatedAt, Reason: a.Reason, Rank: a.Rank}
-	cur := stageName(sel.Stage)
+// statusOf is the status of application a in selection state sel, as a message code: what
+// the candidate's state is, with the right to object and its deadline while a published
+// result the application is part of can be objected to, and an accepted objection told as
+// such. zone is the agency's, for the renderers to show local times; now (selection time)
+// tells whether an objection window is still open.
+func statusOf(sel *SelectionState, a *Application, zone calendar.Zone, now time.Time) ApplicationStatus {
+	st := ApplicationStatus{ApplicationID: a.ID, State: a.State, SelectionStage: sel.Stage, EliminatedAt: a.EliminatedAt,
+		Reason: a.Reason, ReasonMessage: a.ReasonMessage, Rank: a.Rank}
+	var m Message
+	// objectable is the stage whose published result the candidate may still object to.
+	var objectable Stage
 	switch a.State {
 	case AppSubmitted:
-		st.Status = Message{Code: string(a.State), EN: "Your application was received and is being screened.", ID: "Lamaran Anda telah diterima dan sedang diperiksa."}
+		// The committee screens only what the announcement's close froze.
+		if sel.Stage == StageAnnouncement {
+			m = code(CodeStatusReceived, "closes", sel.Announcement.Closes.UTC().Format(time.RFC3339), "zone", string(zone))
+		} else {
+			m = code(CodeStatusScreening)
+		}
 	case AppInProgress:
-		st.Status = Message{Code: string(a.State), EN: fmt.Sprintf("You are taking part in %s.", cur.EN), ID: fmt.Sprintf("Anda sedang mengikuti tahap %s.", cur.ID)}
+		m = code(CodeStatusInProgress, "stage", string(sel.Stage))
+		if sel.Phase == PhaseObjections {
+			if _, ok := a.outcome(sel.Stage); ok {
+				objectable = sel.Stage
+				m.Params.Set("passed", string(sel.Stage))
+			}
+		}
 	case AppEliminated:
-		n := stageName(a.EliminatedAt)
-		st.Status = Message{Code: string(a.State), EN: fmt.Sprintf("You did not pass %s: %s", n.EN, a.Reason), ID: fmt.Sprintf("Anda tidak lulus tahap %s: %s", n.ID, a.Reason)}
+		m = code(CodeStatusEliminated, "stage", string(a.EliminatedAt), "reason", a.Reason)
+		if a.ReasonMessage != nil {
+			m = m.with(*a.ReasonMessage)
+		}
+		objectable = a.EliminatedAt
 	case AppWithdrawn:
-		st.Status = Message{Code: string(a.State), EN: "You withdrew your application.", ID: "Anda telah menarik lamaran."}
+		m = code(CodeStatusWithdrawn)
 	case AppShortlisted:
-		st.Status = Message{Code: string(a.State), EN: fmt.Sprintf("You are rank %d of the names proposed to the appointing official.", a.Rank),
-			ID: fmt.Sprintf("Anda berada pada peringkat %d dari nama yang diusulkan kepada Pejabat Pembina Kepegawaian.", a.Rank)}
+		m = code(CodeStatusShortlisted, "rank", strconv.Itoa(a.Rank))
+		objectable = StageCommitteeDecision
 	case AppAppointed:
-		st.Status = Message{Code: string(a.State), EN: "You were chosen for appointment.", ID: "Anda terpilih untuk diangkat."}
+		m = code(CodeStatusAppointed)
 	case AppNotSelected:
-		st.Status = Message{Code: string(a.State), EN: "You were not selected. " + a.Reason, ID: "Anda tidak terpilih. " + a.Reason}
+		switch {
+		case sel.Stage == StageCancelled && sel.Cancellation != nil:
+			c := sel.Cancellation
+			m = code(CodeStatusCancelled, "stage", string(c.Stage), "reason", c.Reason)
+			if c.ReasonMessage != nil {
+				m = m.with(*c.ReasonMessage)
+			}
+		case a.Rank > 0:
+			// On the shortlist, but the appointing official chose another name.
+			m = code(CodeStatusNotAppointed, "rank", strconv.Itoa(a.Rank))
+		default:
+			m = code(CodeStatusNotSelected, "reason", a.Reason)
+			if a.ReasonMessage != nil {
+				m = m.with(*a.ReasonMessage)
+			}
+			objectable = a.EliminatedAt
+		}
 	}
-	if sel.Stage == StageCancelled && sel.Cancellation != nil {
-		st.Status.EN += " The selection was cancelled: " + sel.Cancellation.Reason
-		st.Status.ID += " Seleksi dibatalkan: " + sel.Cancellation.Reason
+	if objectable != "" && sel.Stage == objectable && sel.Phase == PhaseObjections {
+		for _, p := range sel.Publications {
+			if p.Stage == objectable && p.ObjectionDeadline.After(now) {
+				m.Params.Set("deadline", p.ObjectionDeadline.UTC().Format(time.RFC3339))
+				m.Params.Set("zone", string(zone))
+			}
+		}
 	}
+	for _, o := range sel.Objections {
+		if o.ApplicationID == a.ID && o.State == ObjectionAccepted {
+			m.Params.Set("accepted", string(o.Stage))
+		}
+	}
+	st.Status = m
 	return st
 }

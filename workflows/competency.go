@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -34,17 +35,16 @@ func competencyComponent(c ScoreComponent) bool {
 
 func checkScores(appID string, scores []ComponentScore, allowed func(ScoreComponent) bool) *Message {
 	for i, sc := range scores {
-		n := componentName(sc.Component)
 		if !allowed(sc.Component) {
-			return bi(RejectInvalidArgument, fmt.Sprintf("the %s score is not recorded at this stage (application %s)", n.EN, appID),
-				fmt.Sprintf("nilai %s tidak dicatat pada tahap ini (lamaran %s)", n.ID, appID))
+			m := code("reject.invalid_argument.score_not_here", "component", string(sc.Component), "application", appID)
+			return &m
 		}
 		if slices.ContainsFunc(scores[:i], func(o ComponentScore) bool { return o.Component == sc.Component }) {
-			return bi(RejectDuplicate, fmt.Sprintf("the %s score appears twice for application %s", n.EN, appID),
-				fmt.Sprintf("nilai %s tercantum dua kali untuk lamaran %s", n.ID, appID))
+			m := code("reject.duplicate.score_twice", "component", string(sc.Component), "application", appID)
+			return &m
 		}
 		if sc.Score < 0 || sc.Score > MaxScore {
-			m := msg(RejectInvalidArgument, "scores run from 0 to 100 (application %s)", "nilai berkisar 0 sampai 100 (lamaran %s)", appID)
+			m := code("reject.invalid_argument.score_range", "application", appID)
 			return &m
 		}
 	}
@@ -55,19 +55,17 @@ func (s *selection) validateCompetencyEntry(a *Application, e ResultInput) *Mess
 	switch e.Category {
 	case CategoryMeets, CategoryStillMeets, CategoryDoesNotMeet:
 	default:
-		m := msg(RejectInvalidArgument, "the assessment-center category is required for application %s",
-			"kategori hasil assessment center wajib diisi untuk lamaran %s", a.ID)
+		m := code("reject.invalid_argument.category_required", "application", a.ID)
 		return &m
 	}
 	if e.Managerial < 0 || e.Managerial > MaxScore || e.SocioCultural < 0 || e.SocioCultural > MaxScore {
-		m := msg(RejectInvalidArgument, "managerial and socio-cultural scores run from 0 to 100 (application %s)",
-			"nilai manajerial dan sosial kultural berkisar 0 sampai 100 (lamaran %s)", a.ID)
+		m := code("reject.invalid_argument.competency_range", "application", a.ID)
 		return &m
 	}
 	if m := checkScores(a.ID, e.Scores, competencyComponent); m != nil {
 		return m
 	}
-	if m := checkText("track-record note", "catatan rekam jejak", e.TrackRecordNote, false); m != nil {
+	if m := checkText("track_record_note", e.TrackRecordNote, false); m != nil {
 		return m
 	}
 	switch e.Outcome {
@@ -76,12 +74,11 @@ func (s *selection) validateCompetencyEntry(a *Application, e ResultInput) *Mess
 		rec := competencyRecord(e, "", time.Time{})
 		rec.Outcome = OutcomeNone
 		if o, why := s.competencyThresholds(rec); o == OutcomeFail && blank(e.Reason) {
-			return bi(RejectInvalidArgument,
-				fmt.Sprintf("application %s does not reach the pass marks (%s); a pass needs a reason", a.ID, why.EN),
-				fmt.Sprintf("lamaran %s tidak mencapai nilai ambang (%s); kelulusan wajib disertai alasan", a.ID, why.ID))
+			m := code(CodeRejectBelowPassMarks, "application", a.ID).with(why)
+			return &m
 		}
 	default:
-		m := msg(RejectInvalidArgument, "unknown outcome %q for application %s", "hasil %q tidak dikenal untuk lamaran %s", string(e.Outcome), a.ID)
+		m := code("reject.invalid_argument.unknown_outcome", "outcome", string(e.Outcome), "application", a.ID)
 		return &m
 	}
 	return nil
@@ -130,30 +127,32 @@ func (s *selection) competencyComplete(a *Application) bool {
 func (s *selection) competencyThresholds(r *CompetencyRecord) (Outcome, Message) {
 	switch {
 	case r.Category == CategoryDoesNotMeet:
-		return OutcomeFail, msg("CompetencyCategory", "the assessment center found the competency does not meet the standard",
-			"hasil assessment center: kompetensi belum memenuhi standar")
+		return OutcomeFail, code(CodeReasonCompetencyDoesNotMeet)
 	case r.Category == CategoryStillMeets && !s.in.Thresholds.AcceptStillMeets:
-		return OutcomeFail, msg("CompetencyCategory", "the assessment center category \"still meets\" is not accepted in this selection",
-			"kategori assessment center \"masih memenuhi syarat\" tidak diterima dalam seleksi ini")
+		return OutcomeFail, code(CodeReasonCompetencyStillMeets)
 	}
 	if sc, ok := r.score(ComponentCompetencyTest); ok && sc < s.in.Thresholds.CompetencyMin {
-		return OutcomeFail, msg("CompetencyScore", "competency test score %s is below the pass mark %s",
-			"nilai uji kompetensi %s di bawah nilai ambang %s", sc, s.in.Thresholds.CompetencyMin)
+		return OutcomeFail, code(CodeReasonCompetencyBelowMark, "score", sc.hundredths(), "mark", s.in.Thresholds.CompetencyMin.hundredths())
 	}
 	return OutcomePass, Message{}
 }
 
-func (s *selection) competencyOutcome(a *Application) (Outcome, string) {
+func (s *selection) competencyOutcome(a *Application) (Outcome, string, *Message) {
 	r := a.Competency
 	if r.Outcome == OutcomePass || r.Outcome == OutcomeFail {
-		return r.Outcome, r.Reason
+		return r.Outcome, r.Reason, nil
 	}
 	o, why := s.competencyThresholds(r)
 	if o == OutcomeFail {
-		return o, why.EN + " / " + why.ID
+		reason, m := s.reason(why, bilingual)
+		return o, reason, m
 	}
-	return o, r.Reason
+	return o, r.Reason, nil
 }
+
+// hundredths is the score as a message parameter: an integer in hundredths, which the
+// renderers format for each language ("85,50" in Indonesian, "85.50" in English).
+func (sc Score) hundredths() string { return strconv.FormatInt(int64(sc), 10) }
 
 // String formats a score with two decimals, as published.
 func (sc Score) String() string { return fmt.Sprintf("%d.%02d", sc/100, sc%100) }

@@ -2,8 +2,8 @@ package workflows
 
 import (
 	"errors"
-	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/bkpsdm/seleksi/workflows/calendar"
@@ -99,7 +99,7 @@ type InputError struct {
 func (e *InputError) Error() string {
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		parts[i] = p.EN
+		parts[i] = p.String()
 	}
 	return "invalid selection: " + strings.Join(parts, "; ")
 }
@@ -112,19 +112,16 @@ func (in SelectionInput) Validate() error {
 	add := func(m Message) { ps = append(ps, m) }
 
 	if !ValidSelectionID(in.SelectionID) {
-		add(msg("SelectionID", "selection ID %q must be 3-63 lower-case letters, digits or dashes",
-			"ID seleksi %q harus 3-63 huruf kecil, angka atau tanda hubung", in.SelectionID))
+		add(code("input.selection_id", "id", in.SelectionID))
 	}
 	if strings.TrimSpace(in.Position.Title) == "" || strings.TrimSpace(in.Position.Agency) == "" {
-		add(msg("Position", "the position title and the agency are required", "nama jabatan dan instansi wajib diisi"))
+		add(code("input.position"))
 	}
 	if in.Position.Level.rank() < PostJPTPratama.rank() {
-		add(msg("PositionLevel", "the position must be a senior leadership post (JPT Pratama or higher)",
-			"jabatan yang diisi harus Jabatan Pimpinan Tinggi (JPT Pratama atau lebih tinggi)"))
+		add(code("input.position_level"))
 	}
 	if strings.TrimSpace(in.OversightApprovalRef) == "" {
-		add(msg("OversightApproval", "the oversight approval reference of the selection plan is required before the announcement opens",
-			"nomor persetujuan rencana seleksi dari pengawas wajib diisi sebelum pengumuman dibuka"))
+		add(code("input.oversight_approval"))
 	}
 	if err := in.Calendar.Validate(); err != nil {
 		add(calendarMessage(err))
@@ -137,12 +134,10 @@ func (in SelectionInput) Validate() error {
 	switch in.TieBreak {
 	case TieBreakWeightOrder, TieBreakCompetencyTestFirst, TieBreakInterviewFirst:
 	default:
-		add(msg("TieBreak", "choose a tie-break rule (weight order, competency test first or interview first)",
-			"pilih aturan penentuan peringkat jika nilai sama (urutan bobot, uji kompetensi lebih dulu, atau wawancara lebih dulu)"))
+		add(code("input.tie_break"))
 	}
 	if s := in.TimeScale.SecondsPerDay; s < 0 || s >= 86400 {
-		add(msg("TimeScale", "the time scale must be between 1 and 86399 seconds per day, or 0 for real time",
-			"skala waktu harus antara 1 dan 86399 detik per hari, atau 0 untuk waktu sebenarnya"))
+		add(code("input.time_scale"))
 	}
 	if len(ps) > 0 {
 		return &InputError{Problems: ps}
@@ -155,29 +150,26 @@ func validateCommittee(members []Member, level PostLevel) []Message {
 	add := func(m Message) { ps = append(ps, m) }
 	n := len(members)
 	if n < 5 || n > 9 || n%2 == 0 {
-		add(msg("CommitteeSize", "the committee must have an odd number of members from 5 to 9, not %d",
-			"panitia seleksi harus berjumlah ganjil antara 5 dan 9 orang, bukan %d", n))
+		add(code("input.committee_size", "count", strconv.Itoa(n)))
 	}
 	var internal, external, chairs, secretaries int
 	for i, m := range members {
 		if strings.TrimSpace(m.Subject) == "" || strings.TrimSpace(m.Name) == "" {
-			add(msg("CommitteeMember", "committee member %d needs an identity (subject) and a name",
-				"anggota panitia ke-%d wajib memiliki identitas (subject) dan nama", i+1))
+			add(code("input.committee_member", "number", strconv.Itoa(i+1)))
 		}
 		if slices.ContainsFunc(members[:i], func(o Member) bool { return o.Subject == m.Subject }) {
-			add(msg("CommitteeDuplicate", "%q is listed twice in the committee", "%q tercantum dua kali dalam panitia", m.Subject))
+			add(code("input.committee_duplicate", "subject", m.Subject))
 		}
 		switch m.Kind {
 		case MemberInternal:
 			internal++
 			if m.PostLevel.rank() < level.rank() {
-				add(msg("CommitteeInternalLevel", "internal member %s must hold a post at least equal to the post being filled",
-					"anggota internal %s harus menduduki jabatan paling rendah setara dengan jabatan yang diisi", m.Name))
+				add(code("input.committee_internal_level", "name", m.Name))
 			}
 		case MemberExternal:
 			external++
 		default:
-			add(msg("CommitteeKind", "say whether member %s is internal or external", "tentukan apakah anggota %s berasal dari internal atau eksternal", m.Name))
+			add(code("input.committee_kind", "name", m.Name))
 		}
 		switch m.Role {
 		case CommitteeChair:
@@ -186,25 +178,23 @@ func validateCommittee(members []Member, level PostLevel) []Message {
 			secretaries++
 		case CommitteeMember:
 		default:
-			add(msg("CommitteeRole", "member %s needs a role (chair, secretary or member)", "anggota %s wajib memiliki peran (ketua, sekretaris atau anggota)", m.Name))
+			add(code("input.committee_role", "name", m.Name))
 		}
 	}
 	if n > 0 {
 		// Compare in whole numbers: internal/n <= 45% and external/n >= 55%.
 		if internal*100 > 45*n {
-			add(msg("CommitteeInternalShare", "internal members may be at most 45%% of the committee; %d of %d is %d%%",
-				"anggota internal paling banyak 45%% dari panitia; %d dari %d adalah %d%%", internal, n, internal*100/n))
+			add(code("input.committee_internal_share", "internal", strconv.Itoa(internal), "count", strconv.Itoa(n), "percent", strconv.Itoa(internal*100/n)))
 		}
 		if external*100 < 55*n {
-			add(msg("CommitteeExternalShare", "external members must be at least 55%% of the committee; %d of %d is %d%%",
-				"anggota eksternal paling sedikit 55%% dari panitia; %d dari %d adalah %d%%", external, n, external*100/n))
+			add(code("input.committee_external_share", "external", strconv.Itoa(external), "count", strconv.Itoa(n), "percent", strconv.Itoa(external*100/n)))
 		}
 	}
 	if chairs != 1 {
-		add(msg("CommitteeChair", "the committee must have exactly one chair, not %d", "panitia harus memiliki tepat satu ketua, bukan %d", chairs))
+		add(code("input.committee_chair", "count", strconv.Itoa(chairs)))
 	}
 	if secretaries > 1 {
-		add(msg("CommitteeSecretary", "the committee may have at most one secretary, not %d", "panitia paling banyak memiliki satu sekretaris, bukan %d", secretaries))
+		add(code("input.committee_secretary", "count", strconv.Itoa(secretaries)))
 	}
 	return ps
 }
@@ -212,23 +202,20 @@ func validateCommittee(members []Member, level PostLevel) []Message {
 func validateRequirements(r Requirements) []Message {
 	var ps []Message
 	if r.MinEducation.rank() < EducationDiploma4.rank() {
-		ps = append(ps, msg("MinEducation", "the minimum education must be at least S1/D-IV",
-			"pendidikan minimal harus paling rendah S1/D-IV"))
+		ps = append(ps, code("input.min_education"))
 	}
 	if r.MinExperienceMonths < LegalMinExperienceMonths {
-		ps = append(ps, msg("MinExperience", "the required experience must be at least %d months (5 years)",
-			"pengalaman yang disyaratkan paling sedikit %d bulan (5 tahun)", LegalMinExperienceMonths))
+		ps = append(ps, code("input.min_experience", "months", strconv.Itoa(LegalMinExperienceMonths)))
 	}
 	if r.MinAdministratorMonths < LegalMinAdministratorMonths {
-		ps = append(ps, msg("MinAdministrator", "the required time as administrator or ahli madya must be at least %d months (2 years)",
-			"masa jabatan administrator atau ahli madya yang disyaratkan paling sedikit %d bulan (2 tahun)", LegalMinAdministratorMonths))
+		ps = append(ps, code("input.min_administrator", "months", strconv.Itoa(LegalMinAdministratorMonths)))
 	}
 	if r.MaxAge < 30 || r.MaxAge > LegalMaxAge {
-		ps = append(ps, msg("MaxAge", "the maximum age must be between 30 and %d years", "batas usia harus antara 30 dan %d tahun", LegalMaxAge))
+		ps = append(ps, code("input.max_age", "max", strconv.Itoa(LegalMaxAge)))
 	}
 	for i, d := range r.RequiredDocuments {
 		if strings.TrimSpace(d) == "" || slices.Contains(r.RequiredDocuments[:i], d) {
-			ps = append(ps, msg("RequiredDocuments", "required document %d is empty or listed twice", "dokumen wajib ke-%d kosong atau tercantum dua kali", i+1))
+			ps = append(ps, code("input.required_documents", "number", strconv.Itoa(i+1)))
 		}
 	}
 	return ps
@@ -238,23 +225,22 @@ func validateWindows(w Windows) []Message {
 	var ps []Message
 	add := func(m Message) { ps = append(ps, m) }
 	if w.AnnouncementDays < 1 || w.AnnouncementDays > 60 {
-		add(msg("AnnouncementDays", "the announcement must last 1 to 60 working days, not %d", "pengumuman harus berlangsung 1 sampai 60 hari kerja, bukan %d", w.AnnouncementDays))
+		add(code("input.announcement_days", "days", strconv.Itoa(w.AnnouncementDays)))
 	}
 	if w.MaxExtensions < 0 || w.MaxExtensions > 3 {
-		add(msg("MaxExtensions", "the announcement may be extended 0 to 3 times, not %d", "pengumuman dapat diperpanjang 0 sampai 3 kali, bukan %d", w.MaxExtensions))
+		add(code("input.max_extensions", "count", strconv.Itoa(w.MaxExtensions)))
 	}
 	if w.MaxExtensions > 0 && (w.ExtensionDays < 1 || w.ExtensionDays > 30) {
-		add(msg("ExtensionDays", "each extension must last 1 to 30 working days, not %d", "setiap perpanjangan harus 1 sampai 30 hari kerja, bukan %d", w.ExtensionDays))
+		add(code("input.extension_days", "days", strconv.Itoa(w.ExtensionDays)))
 	}
 	if w.MinApplicants < 1 || w.MinApplicants > 20 {
-		add(msg("MinApplicants", "the minimum number of applicants must be 1 to 20, not %d", "jumlah pelamar minimal harus 1 sampai 20, bukan %d", w.MinApplicants))
+		add(code("input.min_applicants", "count", strconv.Itoa(w.MinApplicants)))
 	}
 	if w.WhenTooFew != PolicyContinue && w.WhenTooFew != PolicyPostpone {
-		add(msg("WhenTooFew", "say whether to continue or postpone when there are still too few applicants",
-			"tentukan apakah seleksi dilanjutkan atau ditunda jika pelamar tetap kurang"))
+		add(code("input.when_too_few"))
 	}
 	if w.ObjectionDays < 1 || w.ObjectionDays > 14 {
-		add(msg("ObjectionDays", "the objection window must last 1 to 14 working days, not %d", "masa sanggah harus 1 sampai 14 hari kerja, bukan %d", w.ObjectionDays))
+		add(code("input.objection_days", "days", strconv.Itoa(w.ObjectionDays)))
 	}
 	return ps
 }
@@ -264,18 +250,18 @@ func validateWeights(ws []Weight) []Message {
 	sum := 0
 	for i, w := range ws {
 		if w.Component.order() == 0 {
-			ps = append(ps, msg("WeightComponent", "weight %d names an unknown score component %q", "bobot ke-%d menyebut komponen nilai %q yang tidak dikenal", i+1, string(w.Component)))
+			ps = append(ps, code("input.weight_component", "number", strconv.Itoa(i+1), "component", string(w.Component)))
 		}
 		if slices.ContainsFunc(ws[:i], func(o Weight) bool { return o.Component == w.Component }) {
-			ps = append(ps, msg("WeightDuplicate", "component %s is weighted twice", "komponen %s diberi bobot dua kali", string(w.Component)))
+			ps = append(ps, code("input.weight_duplicate", "component", string(w.Component)))
 		}
 		if w.Percent < 1 || w.Percent > 100 {
-			ps = append(ps, msg("WeightRange", "the weight of %s must be 1 to 100 percent, not %d", "bobot %s harus 1 sampai 100 persen, bukan %d", string(w.Component), w.Percent))
+			ps = append(ps, code("input.weight_range", "component", string(w.Component), "percent", strconv.Itoa(w.Percent)))
 		}
 		sum += w.Percent
 	}
 	if sum != 100 {
-		ps = append(ps, msg("WeightSum", "the weights must add up to 100 percent, not %d", "jumlah bobot harus 100 persen, bukan %d", sum))
+		ps = append(ps, code("input.weight_sum", "percent", strconv.Itoa(sum)))
 	}
 	return ps
 }
@@ -283,12 +269,11 @@ func validateWeights(ws []Weight) []Message {
 func validateThresholds(t Thresholds) []Message {
 	var ps []Message
 	for _, th := range []struct {
-		name, nama string
-		v          Score
-	}{{"competency test", "uji kompetensi", t.CompetencyMin}, {"interview", "wawancara", t.InterviewMin}, {"final score", "nilai akhir", t.FinalMin}} {
+		name string
+		v    Score
+	}{{string(ComponentCompetencyTest), t.CompetencyMin}, {string(ComponentInterview), t.InterviewMin}, {"FINAL_SCORE", t.FinalMin}} {
 		if th.v < 0 || th.v > MaxScore {
-			ps = append(ps, *bi("Threshold", fmt.Sprintf("the %s pass mark must be between 0 and 100", th.name),
-				fmt.Sprintf("nilai ambang %s harus antara 0 dan 100", th.nama)))
+			ps = append(ps, code("input.threshold", "component", th.name))
 		}
 	}
 	return ps
@@ -298,11 +283,14 @@ func validateThresholds(t Thresholds) []Message {
 func calendarMessage(err error) Message {
 	var ce *calendar.Error
 	if errors.As(err, &ce) {
+		if ce.Key != "" {
+			return code(ce.Key, ce.Args...)
+		}
 		return Message{Code: ce.Code, EN: ce.EN, ID: ce.ID}
 	}
 	var ync *calendar.YearNotCoveredError
 	if errors.As(err, &ync) {
-		return Message{Code: RejectCalendar, EN: ync.Error(), ID: ync.Indonesian()}
+		return code(CodeRejectYearNotCovered, "year", strconv.Itoa(ync.Year))
 	}
 	return Message{Code: "Calendar", EN: err.Error(), ID: err.Error()}
 }

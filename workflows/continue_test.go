@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 )
@@ -118,8 +117,8 @@ func TestRetryAfterContinueAsNew(t *testing.T) {
 	if applied != 0 {
 		t.Errorf("the retry was applied %d more time(s)", applied)
 	}
-	if m := mustReject(t, reused, RejectDuplicate); !strings.Contains(m.ID, "ID permintaan") {
-		t.Errorf("reused request ID refused with %q", m.ID)
+	if m := mustReject(t, reused, RejectDuplicate); m.Code != "reject.duplicate.request_id_reused" {
+		t.Errorf("reused request ID refused with %+v", m)
 	}
 }
 

@@ -1,7 +1,7 @@
 package workflows
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -100,28 +100,28 @@ func (s *selection) checkCorrectResult(now time.Time, a CorrectResultArgs) *Mess
 	}
 	st := s.st
 	if !scoredStage(a.Stage) {
-		return bi(RejectWrongStage, fmt.Sprintf("the result of %s is not corrected this way", stageName(a.Stage).EN),
-			fmt.Sprintf("hasil %s tidak diperbaiki dengan cara ini", stageName(a.Stage).ID))
+		m := code("reject.wrong_stage.not_corrected_this_way", "stage", string(a.Stage))
+		return &m
 	}
 	if a.Stage == st.Stage && st.Phase == PhaseOpen {
-		return bi(RejectWrongStage, fmt.Sprintf("the result of %s is not published yet; record the corrected results as a correction", stageName(a.Stage).EN),
-			fmt.Sprintf("hasil %s belum diumumkan; catat hasil yang benar sebagai perbaikan pencatatan hasil", stageName(a.Stage).ID))
+		m := code("reject.wrong_stage.correction_not_published", "stage", string(a.Stage))
+		return &m
 	}
 	if a.Stage != st.Stage || st.Phase != PhaseObjections {
-		return bi(RejectWrongStage, fmt.Sprintf("the result of %s can no longer be corrected: the next stage has opened", stageName(a.Stage).EN),
-			fmt.Sprintf("hasil %s tidak dapat diperbaiki lagi karena tahap berikutnya sudah dimulai", stageName(a.Stage).ID))
+		m := code("reject.wrong_stage.correction_too_late", "stage", string(a.Stage))
+		return &m
 	}
-	if m := checkText("reason for the correction", "alasan perbaikan", a.Reason, true); m != nil {
+	if m := checkText("correction_reason", a.Reason, true); m != nil {
 		return m
 	}
 	if len(a.Results) == 0 || len(a.Results) > MaxBatch {
-		m := msg(RejectInvalidArgument, "send between 1 and %d results per request, not %d", "kirim 1 sampai %d hasil per permintaan, bukan %d", MaxBatch, len(a.Results))
+		m := code("reject.invalid_argument.results_batch", "max", strconv.Itoa(MaxBatch), "count", strconv.Itoa(len(a.Results)))
 		return &m
 	}
 	for i, e := range a.Results {
 		for _, prev := range a.Results[:i] {
 			if prev.ApplicationID == e.ApplicationID {
-				m := msg(RejectDuplicate, "application %s appears twice in this request", "lamaran %s tercantum dua kali dalam permintaan ini", e.ApplicationID)
+				m := code("reject.duplicate.application_twice", "application", e.ApplicationID)
 				return &m
 			}
 		}
@@ -132,29 +132,25 @@ func (s *selection) checkCorrectResult(now time.Time, a CorrectResultArgs) *Mess
 		}
 		app := &st.Applications[j]
 		if _, ok := app.outcome(a.Stage); !ok || app.State == AppWithdrawn {
-			m := msg(RejectWrongStage, "application %s is not part of this result", "lamaran %s tidak termasuk dalam hasil ini", app.ID)
+			m := code("reject.wrong_stage.not_in_result", "application", app.ID)
 			return &m
 		}
 		if st.recused(a.Actor.Subject, app.ID) {
-			m := msg(RejectWrongActor, "you declared a conflict of interest with application %s and cannot correct its result",
-				"Anda telah menyatakan konflik kepentingan dengan lamaran %s sehingga tidak dapat memperbaiki hasilnya", app.ID)
+			m := code("reject.wrong_actor.recused_correction", "application", app.ID)
 			return &m
 		}
 		if oi := st.objection(ObjectionID(a.Stage, app.ID)); oi >= 0 && st.Objections[oi].State == ObjectionPending {
-			m := msg(RejectWrongStage, "application %s has an objection waiting for an answer; correct its result by answering the objection",
-				"lamaran %s memiliki sanggah yang belum dijawab; perbaiki hasilnya dengan menjawab sanggah tersebut", app.ID)
+			m := code("reject.wrong_stage.objection_pending_correction", "application", app.ID)
 			return &m
 		}
-		if m := checkText("reason", "alasan", e.Reason, e.Outcome == OutcomeFail); m != nil {
-			m.EN += fmt.Sprintf(" (application %s)", app.ID)
-			m.ID += fmt.Sprintf(" (lamaran %s)", app.ID)
+		if m := checkText("reason", e.Reason, e.Outcome == OutcomeFail); m != nil {
+			m.Params.Set("application", app.ID)
 			return m
 		}
 		switch a.Stage {
 		case StageAdministrativeScreening, StageInterview:
 			if (e.Outcome != OutcomePass && e.Outcome != OutcomeFail) || len(e.Scores) > 0 {
-				m := msg(RejectInvalidArgument, "a corrected result of this stage is a verdict, pass or fail, without scores (application %s)",
-					"perbaikan hasil tahap ini berupa keputusan lulus atau tidak lulus, tanpa nilai (lamaran %s)", app.ID)
+				m := code("reject.invalid_argument.correction_verdict_only", "application", app.ID)
 				return &m
 			}
 		case StageCompetencyTest:
@@ -183,28 +179,27 @@ func (s *selection) correctResult(ctx workflow.Context, a CorrectResultArgs) (Up
 				app := &next.Applications[next.app(e.ApplicationID)]
 				var outcome Outcome
 				var reason string
+				var why *Message
 				switch stage {
 				case StageAdministrativeScreening:
 					app.Screening = &Verdict{Outcome: e.Outcome, Reason: e.Reason, By: a.Actor.Subject, At: now}
-					outcome, reason = screeningOutcome(app)
+					outcome, reason, why = screeningOutcome(app)
 				case StageCompetencyTest:
 					app.Competency = competencyRecord(e, a.Actor.Subject, now)
-					outcome, reason = s.competencyOutcome(app)
+					outcome, reason, why = s.competencyOutcome(app)
 				case StageInterview:
 					outcome, reason = e.Outcome, e.Reason
 				}
-				changes = append(changes, setOutcome(app, stage, outcome, reason))
+				changes = append(changes, setOutcome(app, stage, outcome, reason, why))
 			}
 			// checkCorrectResult has just computed the same window, so this cannot fail.
 			_, deadline, _ := s.cal().WindowClose(now, s.in.Windows.ObjectionDays)
 			prev := s.publication(stage)
 			pub := Publication{Stage: stage, Revision: prev.Revision + 1, PublishedAt: now, ObjectionDeadline: deadline, RevisionReason: a.Reason}
 			next.setPublication(pub)
-			en, id := s.deadline(deadline)
-			m := bi(CmdCorrectResult,
-				fmt.Sprintf("The committee chair corrected the result of %s (revision %d): %s. Objections may be filed until %s.", stageName(stage).EN, pub.Revision, a.Reason, en),
-				fmt.Sprintf("Ketua panitia seleksi memperbaiki hasil %s (revisi %d): %s. Sanggah dapat diajukan sampai %s.", stageName(stage).ID, pub.Revision, a.Reason, id))
+			m := code(CodeEventCorrected, "stage", string(stage), "revision", strconv.Itoa(pub.Revision), "reason", a.Reason,
+				"deadline", deadline.UTC().Format(time.RFC3339), "zone", string(s.in.Calendar.Zone))
 			return CommandRecord{Kind: CmdCorrectResult, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{CorrectResult: &rec},
-				Applications: changes, Result: s.stageResult(next, pub), Message: m}
+				Applications: changes, Result: s.stageResult(next, pub), Message: &m}
 		})
 }

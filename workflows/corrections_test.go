@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 )
 
@@ -42,8 +41,8 @@ func TestCorrectionBeforePublication(t *testing.T) {
 	h.run(testInput(t))
 
 	mustAccept(t, first, corrected)
-	if m := mustReject(t, again, RejectDuplicate); !strings.Contains(m.EN, "correction with a reason") {
-		t.Errorf("a second recording is not told how to correct: %q", m.EN)
+	if m := mustReject(t, again, RejectDuplicate); m.Code != "reject.duplicate.result_recorded" {
+		t.Errorf("a second recording is not told how to correct: %+v", m)
 	}
 	mustReject(t, noReason, RejectInvalidArgument)
 	if v := after.Applications[1].Screening; v == nil || v.Outcome != OutcomePass {
@@ -135,7 +134,8 @@ func TestChairCorrectsPublishedResult(t *testing.T) {
 		rec.Applications[0].Status == nil {
 		t.Errorf("affected candidates %+v", rec.Applications)
 	}
-	if rec.Message == nil || !strings.Contains(rec.Message.ID, "revisi 2") || !strings.Contains(rec.Message.ID, "Sanggah dapat diajukan sampai") {
+	if m := rec.Message; m == nil || m.Code != CodeEventCorrected || m.Params.Get("revision") != "2" || m.Params.Get("stage") != string(StageAdministrativeScreening) ||
+		m.Params.Get("deadline") == "" || m.Params.Get("reason") == "" || m.EN != "" || m.ID != "" {
 		t.Errorf("message %+v", rec.Message)
 	}
 	rep := replacedOf(t, rec)

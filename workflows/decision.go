@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -166,7 +167,8 @@ func (s *selection) checkDecide(now time.Time, a DecideArgs) *Message {
 		return wrongStage(StageCommitteeDecision, st.Stage)
 	}
 	if st.Phase != PhaseOpen || st.Decision != nil {
-		return bi(RejectDuplicate, "the committee has already decided", "panitia seleksi sudah mengambil keputusan")
+		m := code("reject.duplicate.decided")
+		return &m
 	}
 	want := s.expectedShortlist(st)
 	ids := make([]string, len(want))
@@ -182,12 +184,12 @@ func (s *selection) checkDecide(now time.Time, a DecideArgs) *Message {
 		mismatch = a.Shortlist[i].ApplicationID != want[i].ID
 	}
 	if mismatch {
-		m := msg(RejectInvalidArgument, "the shortlist must follow the final scores and the tie-break rule: expected %s",
-			"usulan harus sesuai nilai akhir dan aturan peringkat: seharusnya %s", expected)
+		m := code("reject.invalid_argument.shortlist_order", "expected", expected)
 		return &m
 	}
 	for _, e := range a.Shortlist {
-		if m := checkText("reason for "+e.ApplicationID, "alasan untuk "+e.ApplicationID, e.Reason, true); m != nil {
+		if m := checkText("reason", e.Reason, true); m != nil {
+			m.Params.Set("application", e.ApplicationID)
 			return m
 		}
 	}
@@ -198,11 +200,10 @@ func (s *selection) checkDecide(now time.Time, a DecideArgs) *Message {
 		}
 	}
 	if len(want) < ShortlistSize && blank(a.Statement) {
-		m := msg(RejectIncomplete, "only %d candidate(s) qualify; the decision needs a statement saying so",
-			"hanya %d peserta yang memenuhi syarat; keputusan wajib disertai pernyataan mengenai hal itu", len(want))
+		m := code("reject.incomplete.statement", "count", strconv.Itoa(len(want)))
 		return &m
 	}
-	return checkText("statement", "pernyataan", a.Statement, false)
+	return checkText("statement", a.Statement, false)
 }
 
 func (s *selection) decide(ctx workflow.Context, a DecideArgs) (UpdateResult, error) {
@@ -223,14 +224,16 @@ func (s *selection) decide(ctx workflow.Context, a DecideArgs) (UpdateResult, er
 					continue
 				}
 				if r := ranked[app.ID]; r > 0 {
-					setOutcome(app, StageCommitteeDecision, OutcomePass, d.Shortlist[r-1].Reason)
+					setOutcome(app, StageCommitteeDecision, OutcomePass, d.Shortlist[r-1].Reason, nil)
 					app.State, app.Rank = AppShortlisted, r
 				} else {
-					reason := msg("NotShortlisted", "final score %s; not among the best %d", "nilai akhir %s; tidak termasuk %d terbaik", app.Final, ShortlistSize)
-					setOutcome(app, StageCommitteeDecision, OutcomeFail, reason.EN+" / "+reason.ID)
+					reason, why := s.reason(code(CodeReasonNotShortlisted, "score", strconv.FormatInt(int64(app.Final), 10),
+						"size", strconv.Itoa(ShortlistSize)), bilingual)
+					setOutcome(app, StageCommitteeDecision, OutcomeFail, reason, why)
 					app.State, app.Rank, app.EliminatedAt = AppNotSelected, 0, StageCommitteeDecision
 				}
-				changes = append(changes, ApplicationChange{ApplicationID: app.ID, State: app.State, Stage: StageCommitteeDecision, Reason: app.Reason, Rank: app.Rank})
+				changes = append(changes, ApplicationChange{ApplicationID: app.ID, State: app.State, Stage: StageCommitteeDecision, Reason: app.Reason,
+					ReasonMessage: app.ReasonMessage, Rank: app.Rank})
 			}
 			next.Decision = d
 			next.Phase = PhaseObjections
@@ -238,7 +241,7 @@ func (s *selection) decide(ctx workflow.Context, a DecideArgs) (UpdateResult, er
 			// accepted objection re-publishes the result within the original window.
 			prev := s.publication(StageCommitteeDecision)
 			pub := Publication{Stage: StageCommitteeDecision, Revision: prev.Revision + 1, PublishedAt: now,
-				ObjectionDeadline: prev.ObjectionDeadline, RevisionReason: prev.RevisionReason}
+				ObjectionDeadline: prev.ObjectionDeadline, RevisionReason: prev.RevisionReason, RevisionMessage: prev.RevisionMessage}
 			if prev.Revision == 0 {
 				_, pub.ObjectionDeadline, _ = s.cal().WindowClose(now, s.in.Windows.ObjectionDays)
 			}
@@ -253,19 +256,23 @@ func (s *selection) decide(ctx workflow.Context, a DecideArgs) (UpdateResult, er
 // ends without appointment.
 func (s *selection) settleShortlist(ctx workflow.Context, next *SelectionState, now time.Time) error {
 	if next.Decision == nil || len(next.Decision.Shortlist) == 0 {
-		reason := "no candidate qualified for the shortlist"
+		m := code(CodeEventShortlistSettled)
+		reason, why := s.reason(code(CodeReasonNoQualified), englishOnly)
 		if next.Decision != nil && !blank(next.Decision.Statement) {
-			reason = next.Decision.Statement
+			reason, why = next.Decision.Statement, nil
+			m.Params.Set("reason", reason)
+		} else if why != nil {
+			m = m.with(*why)
+		} else {
+			m.Params.Set("reason", reason)
 		}
 		next.Stage, next.Phase = StageCancelled, ""
-		next.Cancellation = &Cancellation{By: systemActor(), Reason: reason, At: now, Stage: StageCommitteeDecision}
-		m := bi(EvtShortlistSettled, "The selection ends without appointment: "+reason, "Seleksi berakhir tanpa pengangkatan: "+reason)
-		return s.commit(ctx, next, CommandRecord{Kind: EvtShortlistSettled, Actor: systemActor(), Reason: reason, Message: m})
+		next.Cancellation = &Cancellation{By: systemActor(), Reason: reason, ReasonMessage: why, At: now, Stage: StageCommitteeDecision}
+		return s.commit(ctx, next, CommandRecord{Kind: EvtShortlistSettled, Actor: systemActor(), Reason: reason, Message: &m})
 	}
 	next.Phase = PhaseAppointment
-	m := bi(EvtShortlistSettled, "The shortlist is final and goes to the appointing official.",
-		"Usulan tiga nama sudah final dan disampaikan kepada Pejabat Pembina Kepegawaian.")
-	return s.commit(ctx, next, CommandRecord{Kind: EvtShortlistSettled, Actor: systemActor(), Message: m})
+	m := code(CodeEventShortlistFinal)
+	return s.commit(ctx, next, CommandRecord{Kind: EvtShortlistSettled, Actor: systemActor(), Message: &m})
 }
 
 func sortByRank(es []ResultEntry) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -356,11 +357,14 @@ func mustReject(t *testing.T, o *outcome, code string) Message {
 		t.Errorf("%s: rejection without message: %v", o.name, o.rejected)
 		return m
 	}
-	if m.Code != code {
-		t.Errorf("%s: rejection code %s (%s), want %s", o.name, m.Code, m.EN, code)
+	var appErr *temporal.ApplicationError
+	if !errors.As(o.rejected, &appErr) || appErr.Type() != code {
+		t.Errorf("%s: rejection %v (%s), want %s", o.name, o.rejected, m.Code, code)
 	}
-	if m.EN == "" || m.ID == "" || m.EN == m.ID {
-		t.Errorf("%s: want distinct English and Indonesian messages, got %+v", o.name, m)
+	// A message from the catalog is rendered at the edges (internal/i18n tests every code);
+	// one not yet in the catalog carries both texts.
+	if m.EN == "" && !strings.Contains(m.Code, ".") || m.EN != "" && (m.ID == "" || m.EN == m.ID) {
+		t.Errorf("%s: want a catalog code or distinct English and Indonesian messages, got %+v", o.name, m)
 	}
 	return m
 }

@@ -19,17 +19,15 @@ type MemberScore struct {
 
 func validateInterviewEntry(a *Application, e ResultInput) *Message {
 	if e.Outcome != "" && e.Outcome != OutcomeNone {
-		m := msg(RejectInvalidArgument, "interview results are scores; the verdict follows from the mean and the pass mark (application %s)",
-			"hasil wawancara berupa nilai; kelulusan ditentukan dari rata-rata dan nilai ambang (lamaran %s)", a.ID)
+		m := code("reject.invalid_argument.interview_verdict", "application", a.ID)
 		return &m
 	}
 	if len(e.Scores) != 1 || e.Scores[0].Component != ComponentInterview {
-		m := msg(RejectInvalidArgument, "send exactly one interview score for application %s", "kirim tepat satu nilai wawancara untuk lamaran %s", a.ID)
+		m := code("reject.invalid_argument.interview_one_score", "application", a.ID)
 		return &m
 	}
 	if e.Category != "" || e.Managerial != 0 || e.SocioCultural != 0 {
-		m := msg(RejectInvalidArgument, "assessment-center results belong to the competency test (application %s)",
-			"hasil assessment center termasuk tahap uji kompetensi (lamaran %s)", a.ID)
+		m := code("reject.invalid_argument.interview_category", "application", a.ID)
 		return &m
 	}
 	return checkScores(a.ID, e.Scores, func(c ScoreComponent) bool { return c == ComponentInterview })
@@ -75,11 +73,11 @@ func (s *selection) interviewQuorum(st *SelectionState, a *Application) bool {
 	return eligible > 0 && len(a.Interview)*2 > eligible
 }
 
-func (s *selection) interviewOutcome(a *Application) (Outcome, string) {
+func (s *selection) interviewOutcome(a *Application) (Outcome, string, *Message) {
 	mean, _ := interviewMean(a)
 	if mean < s.in.Thresholds.InterviewMin {
-		m := msg("InterviewScore", "interview score %s is below the pass mark %s", "nilai wawancara %s di bawah nilai ambang %s", mean, s.in.Thresholds.InterviewMin)
-		return OutcomeFail, m.EN + " / " + m.ID
+		reason, why := s.reason(code(CodeReasonInterviewBelowMark, "score", mean.hundredths(), "mark", s.in.Thresholds.InterviewMin.hundredths()), bilingual)
+		return OutcomeFail, reason, why
 	}
-	return OutcomePass, ""
+	return OutcomePass, "", nil
 }

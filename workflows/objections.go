@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -66,36 +65,36 @@ func (s *selection) checkFileObjection(now time.Time, a FileObjectionArgs) *Mess
 	}
 	app := &st.Applications[i]
 	if a.Actor.Role != RoleCandidate || a.Actor.Subject != app.Candidate {
-		return bi(RejectWrongActor, "only the candidate may object, and only about their own application",
-			"sanggah hanya dapat diajukan oleh peserta sendiri atas lamarannya sendiri")
+		m := code("reject.wrong_actor.objection_own")
+		return &m
 	}
 	if a.Stage != st.Stage || st.Phase != PhaseObjections {
 		p := s.publication(a.Stage)
 		if !p.ObjectionDeadline.IsZero() && !now.Before(p.ObjectionDeadline) {
 			return s.windowClosed(a.Stage, p.ObjectionDeadline)
 		}
-		return bi(RejectWrongStage, fmt.Sprintf("there is no published result of %s open to objections now", stageName(a.Stage).EN),
-			fmt.Sprintf("saat ini tidak ada hasil %s yang dapat disanggah", stageName(a.Stage).ID))
+		m := code("reject.wrong_stage.nothing_to_object", "stage", string(a.Stage))
+		return &m
 	}
 	p := s.publication(st.Stage)
 	if !now.Before(p.ObjectionDeadline) {
 		return s.windowClosed(a.Stage, p.ObjectionDeadline)
 	}
 	if _, ok := app.outcome(a.Stage); !ok || app.State == AppWithdrawn {
-		m := msg(RejectWrongStage, "application %s is not part of this result", "lamaran %s tidak termasuk dalam hasil ini", app.ID)
+		m := code("reject.wrong_stage.not_in_result", "application", app.ID)
 		return &m
 	}
 	if st.objection(ObjectionID(a.Stage, app.ID)) >= 0 {
-		return bi(RejectDuplicate, "you have already filed an objection against this result; one objection per stage is allowed",
-			"Anda sudah mengajukan sanggah atas hasil ini; sanggah hanya satu kali per tahap")
+		m := code("reject.duplicate.objection_filed")
+		return &m
 	}
-	return checkText("reason for the objection", "alasan sanggah", a.Reason, true)
+	return checkText("objection_reason", a.Reason, true)
 }
 
 func (s *selection) windowClosed(stage Stage, deadline time.Time) *Message {
-	en, id := s.deadline(deadline)
-	return bi(RejectOutOfWindow, fmt.Sprintf("the objection window for %s ended at %s", stageName(stage).EN, en),
-		fmt.Sprintf("masa sanggah %s berakhir pada %s", stageName(stage).ID, id))
+	m := code("reject.out_of_window.objection_window_ended", "stage", string(stage),
+		"deadline", deadline.UTC().Format(time.RFC3339), "zone", string(s.in.Calendar.Zone))
+	return &m
 }
 
 func (s *selection) fileObjection(ctx workflow.Context, a FileObjectionArgs) (UpdateResult, error) {
@@ -117,24 +116,25 @@ func (s *selection) checkAnswerObjection(_ time.Time, a AnswerObjectionArgs) *Me
 	st := s.st
 	oi := st.objection(a.ObjectionID)
 	if oi < 0 {
-		m := msg(RejectNotFound, "there is no objection %q in this selection", "tidak ada sanggah %q dalam seleksi ini", a.ObjectionID)
+		m := code("reject.not_found.objection", "objection", a.ObjectionID)
 		return &m
 	}
 	o := st.Objections[oi]
 	if o.State != ObjectionPending {
-		return bi(RejectDuplicate, "this objection has already been answered", "sanggah ini sudah dijawab")
+		m := code("reject.duplicate.objection_answered")
+		return &m
 	}
 	if st.recused(mem.Subject, o.ApplicationID) {
-		return bi(RejectWrongActor, "you declared a conflict of interest with this candidate and cannot answer the objection",
-			"Anda telah menyatakan konflik kepentingan dengan peserta ini sehingga tidak dapat menjawab sanggahnya")
+		m := code("reject.wrong_actor.recused_objection")
+		return &m
 	}
-	if m := checkText("answer", "jawaban", a.Answer, true); m != nil {
+	if m := checkText("answer", a.Answer, true); m != nil {
 		return m
 	}
 	if !a.Accept {
 		if a.Correction != nil {
-			return bi(RejectInvalidArgument, "a rejected objection changes nothing; leave the correction out",
-				"sanggah yang ditolak tidak mengubah hasil; kosongkan perbaikan")
+			m := code("reject.invalid_argument.rejected_with_correction")
+			return &m
 		}
 		return nil
 	}
@@ -144,27 +144,29 @@ func (s *selection) checkAnswerObjection(_ time.Time, a AnswerObjectionArgs) *Me
 		if o.Stage == StageCommitteeDecision {
 			return nil // accepting voids the decision; the committee decides again
 		}
-		return bi(RejectIncomplete, "accepting an objection needs the corrected result", "menerima sanggah wajib disertai hasil yang diperbaiki")
+		m := code("reject.incomplete.correction_required")
+		return &m
 	}
 	if c.ApplicationID != "" && c.ApplicationID != o.ApplicationID {
-		return bi(RejectInvalidArgument, "the correction must be for the application the objection is about",
-			"perbaikan harus untuk lamaran yang disanggah")
+		m := code("reject.invalid_argument.correction_other_application")
+		return &m
 	}
-	if m := checkText("reason", "alasan", c.Reason, c.Outcome == OutcomeFail); m != nil {
+	if m := checkText("reason", c.Reason, c.Outcome == OutcomeFail); m != nil {
 		return m
 	}
 	switch o.Stage {
 	case StageAdministrativeScreening:
 		// The automatic check does not bind a correction: the objection is the reason.
 		if c.Outcome != OutcomePass && c.Outcome != OutcomeFail {
-			return bi(RejectInvalidArgument, "the corrected screening verdict must be pass or fail", "keputusan seleksi administrasi yang diperbaiki harus memenuhi atau tidak memenuhi syarat")
+			m := code("reject.invalid_argument.correction_screening_verdict")
+			return &m
 		}
 	case StageCompetencyTest:
 		return s.validateCompetencyEntry(app, *c)
 	case StageInterview:
 		if c.Outcome != OutcomePass && c.Outcome != OutcomeFail || len(c.Scores) > 0 {
-			return bi(RejectInvalidArgument, "an interview correction sets the verdict (pass or fail); members' scores are corrected by the members",
-				"perbaikan hasil wawancara menetapkan kelulusan (lulus atau tidak); nilai anggota diperbaiki oleh anggota sendiri")
+			m := code("reject.invalid_argument.correction_interview")
+			return &m
 		}
 	case StageCommitteeDecision:
 		return checkScores(app.ID, c.Scores, competencyComponent)
@@ -188,28 +190,29 @@ func (s *selection) answerObjection(ctx workflow.Context, a AnswerObjectionArgs)
 			cp := *o
 			rec.Objection = &cp
 			app := &next.Applications[next.app(o.ApplicationID)]
-			revisionReason := fmt.Sprintf("objection %s accepted: %s", o.ID, a.Answer)
+			revisionReason, revisionWhy := s.reason(code(CodeReasonObjectionAccepted, "objection", o.ID, "answer", a.Answer), englishOnly)
 
 			if o.Stage == StageCommitteeDecision {
-				rec.Applications = s.voidDecision(next, app, a.Correction, revisionReason)
+				rec.Applications = s.voidDecision(next, app, a.Correction, revisionReason, revisionWhy)
 				return rec
 			}
 			var outcome Outcome
 			var reason string
+			var why *Message
 			switch o.Stage {
 			case StageAdministrativeScreening:
 				app.Screening = &Verdict{Outcome: a.Correction.Outcome, Reason: a.Correction.Reason, By: a.Actor.Subject, At: now}
-				outcome, reason = screeningOutcome(app)
+				outcome, reason, why = screeningOutcome(app)
 			case StageCompetencyTest:
 				app.Competency = competencyRecord(*a.Correction, a.Actor.Subject, now)
-				outcome, reason = s.competencyOutcome(app)
+				outcome, reason, why = s.competencyOutcome(app)
 			case StageInterview:
 				outcome, reason = a.Correction.Outcome, a.Correction.Reason
 			}
-			rec.Applications = []ApplicationChange{setOutcome(app, o.Stage, outcome, reason)}
+			rec.Applications = []ApplicationChange{setOutcome(app, o.Stage, outcome, reason, why)}
 			prev := s.publication(o.Stage)
 			pub := prev
-			pub.Revision, pub.PublishedAt, pub.RevisionReason = prev.Revision+1, now, revisionReason
+			pub.Revision, pub.PublishedAt, pub.RevisionReason, pub.RevisionMessage = prev.Revision+1, now, revisionReason, revisionWhy
 			next.setPublication(pub)
 			rec.Result = s.stageResult(next, pub)
 			return rec
@@ -219,7 +222,7 @@ func (s *selection) answerObjection(ctx workflow.Context, a AnswerObjectionArgs)
 // voidDecision applies an accepted objection against the committee decision: score
 // corrections are applied, the final scores recomputed, and the decision set aside so that
 // the committee decides again (re-publishing the result).
-func (s *selection) voidDecision(next *SelectionState, app *Application, c *ResultInput, reason string) []ApplicationChange {
+func (s *selection) voidDecision(next *SelectionState, app *Application, c *ResultInput, reason string, why *Message) []ApplicationChange {
 	if c != nil && len(c.Scores) > 0 {
 		if app.Competency == nil {
 			app.Competency = &CompetencyRecord{Outcome: OutcomePass}
@@ -240,15 +243,15 @@ func (s *selection) voidDecision(next *SelectionState, app *Application, c *Resu
 	for i := range next.Applications {
 		a := &next.Applications[i]
 		if a.State == AppShortlisted || (a.State == AppNotSelected && a.EliminatedAt == StageCommitteeDecision) {
-			a.State, a.Rank, a.EliminatedAt, a.Reason = AppInProgress, 0, "", ""
-			changes = append(changes, ApplicationChange{ApplicationID: a.ID, State: a.State, Stage: StageCommitteeDecision, Reason: reason})
+			a.State, a.Rank, a.EliminatedAt, a.Reason, a.ReasonMessage = AppInProgress, 0, "", "", nil
+			changes = append(changes, ApplicationChange{ApplicationID: a.ID, State: a.State, Stage: StageCommitteeDecision, Reason: reason, ReasonMessage: why})
 		}
 	}
 	s.computeFinals(next)
 	next.Decision = nil
 	next.Phase = PhaseOpen
 	p := s.publication(StageCommitteeDecision)
-	p.RevisionReason = reason
+	p.RevisionReason, p.RevisionMessage = reason, why
 	next.setPublication(p)
 	return changes
 }

@@ -58,7 +58,7 @@ func TestObjectionAcceptedCorrectsAndRepublishes(t *testing.T) {
 	if a4 := after.Applications[3]; a4.State != AppEliminated {
 		t.Errorf("app-0004 after rejected objection: %s", a4.State)
 	}
-	if p := after.Publications[1]; p.Stage != screening || p.Revision != 2 || p.RevisionReason == "" {
+	if p := after.Publications[1]; p.Stage != screening || p.Revision != 2 || p.RevisionMessage == nil || p.RevisionMessage.Code != CodeReasonObjectionAccepted {
 		t.Errorf("publication %+v", p)
 	}
 	answers := store.find(CmdAnswerObjection)
@@ -99,8 +99,8 @@ func TestObjectionAgainstDecision(t *testing.T) {
 	mustAccept(t, file, accept, redecide, s.appoint)
 	// The final score of app-0003 is now 15x95 + 40x95 + 10x97 + 20x70 + 15x70 = 8645, between 8700 and 8200.
 	m := mustReject(t, oldOrder, RejectInvalidArgument)
-	if want := "app-0002 (87.00), app-0003 (86.45), app-0001 (82.00)"; !strings.Contains(m.EN, want) {
-		t.Errorf("message %q does not give the expected order %q", m.EN, want)
+	if want := "app-0002 (87.00), app-0003 (86.45), app-0001 (82.00)"; !strings.Contains(m.Params.Get("expected"), want) {
+		t.Errorf("message %+v does not give the expected order %q", m, want)
 	}
 	if st.Phase != PhaseAppointment || st.Publications[len(st.Publications)-1].Revision != 2 {
 		t.Errorf("state %s/%s, publications %+v", st.Stage, st.Phase, st.Publications)

@@ -1,7 +1,7 @@
 package workflows
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,26 +36,25 @@ func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Messag
 		return wrongStage(a.Stage, st.Stage)
 	}
 	if !scoredStage(st.Stage) {
-		return bi(RejectWrongStage, fmt.Sprintf("no results are recorded during %s", stageName(st.Stage).EN),
-			fmt.Sprintf("tidak ada hasil yang dicatat pada tahap %s", stageName(st.Stage).ID))
-	}
-	if st.Phase != PhaseOpen {
-		return bi(RejectWrongStage,
-			fmt.Sprintf("the result of %s is already published; a correction now goes through an objection or the chair's correction", stageName(st.Stage).EN),
-			fmt.Sprintf("hasil %s sudah diumumkan; perbaikan kini hanya melalui sanggah atau perbaikan oleh ketua panitia", stageName(st.Stage).ID))
-	}
-	if len(a.Results) == 0 || len(a.Results) > MaxBatch {
-		m := msg(RejectInvalidArgument, "send between 1 and %d results per request, not %d", "kirim 1 sampai %d hasil per permintaan, bukan %d", MaxBatch, len(a.Results))
+		m := code("reject.wrong_stage.no_results_now", "stage", string(st.Stage))
 		return &m
 	}
-	if m := checkText("reason for the correction", "alasan perbaikan", a.Reason, a.Correct); m != nil {
+	if st.Phase != PhaseOpen {
+		m := code("reject.wrong_stage.published_correct_by_objection", "stage", string(st.Stage))
+		return &m
+	}
+	if len(a.Results) == 0 || len(a.Results) > MaxBatch {
+		m := code("reject.invalid_argument.results_batch", "max", strconv.Itoa(MaxBatch), "count", strconv.Itoa(len(a.Results)))
+		return &m
+	}
+	if m := checkText("correction_reason", a.Reason, a.Correct); m != nil {
 		return m
 	}
 	// The set only answers "seen before?"; nothing iterates over it.
 	seen := make(map[string]bool, len(a.Results))
 	for _, e := range a.Results {
 		if seen[e.ApplicationID] {
-			m := msg(RejectDuplicate, "application %s appears twice in this request", "lamaran %s tercantum dua kali dalam permintaan ini", e.ApplicationID)
+			m := code("reject.duplicate.application_twice", "application", e.ApplicationID)
 			return &m
 		}
 		seen[e.ApplicationID] = true
@@ -66,17 +65,15 @@ func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Messag
 		}
 		app := &st.Applications[i]
 		if !participates(st.Stage, app) {
-			m := msg(RejectWrongStage, "application %s no longer takes part in this stage", "lamaran %s tidak lagi mengikuti tahap ini", app.ID)
+			m := code("reject.wrong_stage.application_not_in_stage", "application", app.ID)
 			return &m
 		}
 		if st.recused(mem.Subject, app.ID) {
-			m := msg(RejectWrongActor, "you declared a conflict of interest with application %s and cannot record its results",
-				"Anda telah menyatakan konflik kepentingan dengan lamaran %s sehingga tidak dapat mencatat hasilnya", app.ID)
+			m := code("reject.wrong_actor.recused_results", "application", app.ID)
 			return &m
 		}
-		if m := checkText("reason", "alasan", e.Reason, e.Outcome == OutcomeFail); m != nil {
-			m.EN += fmt.Sprintf(" (application %s)", app.ID)
-			m.ID += fmt.Sprintf(" (lamaran %s)", app.ID)
+		if m := checkText("reason", e.Reason, e.Outcome == OutcomeFail); m != nil {
+			m.Params.Set("application", app.ID)
 			return m
 		}
 		var m *Message
@@ -105,8 +102,7 @@ func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Messag
 }
 
 func alreadyRecorded(id string) *Message {
-	m := msg(RejectDuplicate, "a result for application %s is already recorded; to replace it, send it as a correction with a reason",
-		"hasil untuk lamaran %s sudah dicatat; untuk menggantinya, kirim sebagai perbaikan dengan alasan", id)
+	m := code("reject.duplicate.result_recorded", "application", id)
 	return &m
 }
 
@@ -154,18 +150,18 @@ func (s *selection) checkAdvance(now time.Time, a AdvanceArgs) *Message {
 		return wrongStage(a.Stage, st.Stage)
 	}
 	if st.Stage == StageCommitteeDecision {
-		return bi(RejectWrongStage, "the committee decision closes with the decision itself, not by advancing",
-			"tahap keputusan panitia ditutup dengan keputusan itu sendiri, bukan dengan melanjutkan tahap")
+		m := code("reject.wrong_stage.decision_not_advanced")
+		return &m
 	}
 	if !scoredStage(st.Stage) {
-		return bi(RejectWrongStage, fmt.Sprintf("%s closes by itself at the end of its window", stageName(st.Stage).EN),
-			fmt.Sprintf("%s ditutup otomatis pada akhir jangka waktunya", stageName(st.Stage).ID))
+		m := code("reject.wrong_stage.closes_by_itself", "stage", string(st.Stage))
+		return &m
 	}
 	if st.Phase != PhaseOpen {
-		return bi(RejectWrongStage, fmt.Sprintf("the result of %s is already published", stageName(st.Stage).EN),
-			fmt.Sprintf("hasil %s sudah diumumkan", stageName(st.Stage).ID))
+		m := code("reject.wrong_stage.already_published", "stage", string(st.Stage))
+		return &m
 	}
-	if m := checkText("reason", "alasan", a.Reason, false); m != nil {
+	if m := checkText("reason", a.Reason, false); m != nil {
 		return m
 	}
 	if missing := s.missingResults(st); len(missing) > 0 {
@@ -173,8 +169,7 @@ func (s *selection) checkAdvance(now time.Time, a AdvanceArgs) *Message {
 		if len(shown) > 5 {
 			shown = shown[:5]
 		}
-		m := msg(RejectIncomplete, "%d application(s) still lack a result, such as %s",
-			"%d lamaran belum memiliki hasil, antara lain %s", len(missing), strings.Join(shown, ", "))
+		m := code("reject.incomplete.results_missing", "count", strconv.Itoa(len(missing)), "examples", strings.Join(shown, ", "))
 		return &m
 	}
 	if _, _, err := s.cal().WindowClose(now, s.in.Windows.ObjectionDays); err != nil {
@@ -219,24 +214,22 @@ func (s *selection) advance(ctx workflow.Context, a AdvanceArgs) (UpdateResult, 
 				if !participates(stage, app) {
 					continue
 				}
-				outcome, reason := s.stageOutcome(stage, app)
-				changes = append(changes, setOutcome(app, stage, outcome, reason))
+				outcome, reason, why := s.stageOutcome(stage, app)
+				changes = append(changes, setOutcome(app, stage, outcome, reason, why))
 			}
 			// checkAdvance has just computed the same window, so this cannot fail.
 			_, deadline, _ := s.cal().WindowClose(now, s.in.Windows.ObjectionDays)
 			pub := Publication{Stage: stage, Revision: 1, PublishedAt: now, ObjectionDeadline: deadline}
 			next.setPublication(pub)
 			next.Phase = PhaseObjections
-			en, id := s.deadline(deadline)
-			m := bi(CmdAdvance, fmt.Sprintf("The result of %s is published; objections may be filed until %s.", stageName(stage).EN, en),
-				fmt.Sprintf("Hasil %s diumumkan; sanggah dapat diajukan sampai %s.", stageName(stage).ID, id))
+			m := code(CodeEventPublished, "stage", string(stage), "deadline", deadline.UTC().Format(time.RFC3339), "zone", string(s.in.Calendar.Zone))
 			return CommandRecord{Kind: CmdAdvance, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Advance: &a},
-				Applications: changes, Result: s.stageResult(next, pub), Message: m}
+				Applications: changes, Result: s.stageResult(next, pub), Message: &m}
 		})
 }
 
 // stageOutcome is the verdict on an application when its stage closes.
-func (s *selection) stageOutcome(stage Stage, app *Application) (Outcome, string) {
+func (s *selection) stageOutcome(stage Stage, app *Application) (Outcome, string, *Message) {
 	switch stage {
 	case StageAdministrativeScreening:
 		return screeningOutcome(app)
@@ -245,27 +238,28 @@ func (s *selection) stageOutcome(stage Stage, app *Application) (Outcome, string
 	case StageInterview:
 		return s.interviewOutcome(app)
 	}
-	return OutcomePass, ""
+	return OutcomePass, "", nil
 }
 
 // setOutcome records the verdict of a stage on an application and moves its state.
-func setOutcome(app *Application, stage Stage, outcome Outcome, reason string) ApplicationChange {
+// The system's reason, if any, is why; people's words are reason.
+func setOutcome(app *Application, stage Stage, outcome Outcome, reason string, why *Message) ApplicationChange {
 	replaced := false
 	for i := range app.Outcomes {
 		if app.Outcomes[i].Stage == stage {
-			app.Outcomes[i] = StageOutcome{Stage: stage, Outcome: outcome, Reason: reason}
+			app.Outcomes[i] = StageOutcome{Stage: stage, Outcome: outcome, Reason: reason, ReasonMessage: why}
 			replaced = true
 		}
 	}
 	if !replaced {
-		app.Outcomes = append(app.Outcomes, StageOutcome{Stage: stage, Outcome: outcome, Reason: reason})
+		app.Outcomes = append(app.Outcomes, StageOutcome{Stage: stage, Outcome: outcome, Reason: reason, ReasonMessage: why})
 	}
 	if outcome == OutcomeFail {
-		app.State, app.EliminatedAt, app.Reason = AppEliminated, stage, reason
+		app.State, app.EliminatedAt, app.Reason, app.ReasonMessage = AppEliminated, stage, reason, why
 	} else {
-		app.State, app.EliminatedAt, app.Reason = AppInProgress, "", ""
+		app.State, app.EliminatedAt, app.Reason, app.ReasonMessage = AppInProgress, "", "", nil
 	}
-	return ApplicationChange{ApplicationID: app.ID, State: app.State, Stage: stage, Reason: reason}
+	return ApplicationChange{ApplicationID: app.ID, State: app.State, Stage: stage, Reason: reason, ReasonMessage: why}
 }
 
 func (a *Application) outcome(stage Stage) (StageOutcome, bool) {
@@ -281,14 +275,15 @@ func (a *Application) outcome(stage Stage) (StageOutcome, bool) {
 // committee decision lists its shortlist first, in rank order; other stages list by ID.
 func (s *selection) stageResult(st *SelectionState, p Publication) *StageResult {
 	r := &StageResult{Stage: p.Stage, Revision: p.Revision, PublishedAt: p.PublishedAt,
-		ObjectionDeadline: p.ObjectionDeadline, RevisionReason: p.RevisionReason, ScoresPublished: s.in.PublishScores}
+		ObjectionDeadline: p.ObjectionDeadline, RevisionReason: p.RevisionReason, RevisionMessage: p.RevisionMessage,
+		ScoresPublished: s.in.PublishScores}
 	for i := range st.Applications {
 		app := &st.Applications[i]
 		o, ok := app.outcome(p.Stage)
 		if !ok {
 			continue
 		}
-		e := ResultEntry{ApplicationID: app.ID, Outcome: o.Outcome, Reason: o.Reason}
+		e := ResultEntry{ApplicationID: app.ID, Outcome: o.Outcome, Reason: o.Reason, ReasonMessage: o.ReasonMessage}
 		if p.Stage == StageCompetencyTest && app.Competency != nil {
 			e.Category = app.Competency.Category
 		}
@@ -351,10 +346,9 @@ func (s *selection) openNextStage(ctx workflow.Context) error {
 		// decision stage opens; every candidate still in the running learns the new stage.
 		changes = append(changes, ApplicationChange{ApplicationID: a.ID, State: a.State, Stage: next.Stage, FinalScore: a.Final})
 	}
-	m := bi(EvtStageOpened, fmt.Sprintf("%s has started with %d candidate(s).", capitalize(stageName(next.Stage).EN), active),
-		fmt.Sprintf("Tahap %s dimulai dengan %d peserta.", stageName(next.Stage).ID, active))
+	m := code(CodeEventStageOpened, "stage", string(next.Stage), "count", strconv.Itoa(active))
 	s.logger.Info("stage opened", "stage", next.Stage, "candidates", active)
-	return s.commit(ctx, next, CommandRecord{Kind: EvtStageOpened, Actor: systemActor(), Message: m, Applications: changes})
+	return s.commit(ctx, next, CommandRecord{Kind: EvtStageOpened, Actor: systemActor(), Message: &m, Applications: changes})
 }
 
 // prune drops the stage records of applications that are out of the running once the stage
@@ -376,13 +370,6 @@ func prune(st *SelectionState) {
 			continue
 		}
 		st.Applications[i] = Application{ID: a.ID, Candidate: a.Candidate, SubmittedAt: a.SubmittedAt,
-			State: a.State, EliminatedAt: a.EliminatedAt, Reason: a.Reason}
+			State: a.State, EliminatedAt: a.EliminatedAt, Reason: a.Reason, ReasonMessage: a.ReasonMessage}
 	}
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

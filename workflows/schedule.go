@@ -54,13 +54,7 @@ func (in SelectionInput) scheduledStart() bool { return !in.AnnouncementOpensAt.
 func (s *selection) announceSchedule(ctx workflow.Context, held bool) error {
 	workflow.GetVersion(ctx, ChangeIDScheduledOpening, workflow.DefaultVersion, 1)
 	announce := func() error {
-		opens := utc(s.in.AnnouncementOpensAt)
-		local := opens.Format("2006-01-02 15:04")
-		if loc, err := s.in.Calendar.Zone.Location(); err == nil {
-			local = opens.In(loc).Format("2006-01-02 15:04")
-		}
-		m := msg(EvtScheduled, "The announcement will open on %s (%s).", "Pengumuman akan dibuka pada %s (%s).",
-			local, s.in.Calendar.Zone)
+		m := code(CodeEventScheduled, "opens", utc(s.in.AnnouncementOpensAt).Format(time.RFC3339), "zone", string(s.in.Calendar.Zone))
 		next := s.st.clone()
 		return s.commit(ctx, next, CommandRecord{Kind: EvtScheduled, Actor: systemActor(), Message: &m})
 	}

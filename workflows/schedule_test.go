@@ -70,7 +70,7 @@ func TestScheduledAnnouncementOpensOnTime(t *testing.T) {
 				t.Errorf("records %v, want %s then %s", kinds, EvtScheduled, EvtOpened)
 			}
 			if rec := store.find(EvtScheduled); len(rec) != 1 || rec[0].Stage != StageScheduled || rec[0].Message == nil ||
-				rec[0].Message.ID == rec[0].Message.EN {
+				rec[0].Message.Code != CodeEventScheduled || rec[0].Message.Params.Get("opens") == "" {
 				t.Errorf("scheduled record %+v", rec)
 			}
 		})

@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -43,35 +44,33 @@ func checkEligibility(r Requirements, f EligibilityFacts) Eligibility {
 	var fail, unknown []Message
 	switch {
 	case f.Education == "":
-		unknown = append(unknown, msg("EducationUnknown", "education level not stated", "jenjang pendidikan tidak dicantumkan"))
+		unknown = append(unknown, code(CodeEligEducationUnknown))
 	case f.Education.rank() == 0:
-		unknown = append(unknown, msg("EducationUnknown", "education level %q not recognised", "jenjang pendidikan %q tidak dikenali", string(f.Education)))
+		unknown = append(unknown, code(CodeEligEducationUnrecognised, "level", string(f.Education)))
 	case f.Education.rank() < r.MinEducation.rank():
-		fail = append(fail, msg("Education", "education below the required level (%s)", "pendidikan di bawah jenjang yang disyaratkan (%s)", educationName(r.MinEducation)))
+		fail = append(fail, code(CodeEligEducation, "required", string(r.MinEducation)))
 	}
 	switch {
 	case f.ExperienceMonths == nil:
-		unknown = append(unknown, msg("ExperienceUnknown", "experience in the field not stated", "pengalaman di bidang tugas tidak dicantumkan"))
+		unknown = append(unknown, code(CodeEligExperienceUnknown))
 	case *f.ExperienceMonths < r.MinExperienceMonths:
-		fail = append(fail, msg("Experience", "%d months of experience in the field; at least %d required",
-			"pengalaman di bidang tugas %d bulan; paling sedikit %d bulan", *f.ExperienceMonths, r.MinExperienceMonths))
+		fail = append(fail, code(CodeEligExperience, "months", strconv.Itoa(*f.ExperienceMonths), "required", strconv.Itoa(r.MinExperienceMonths)))
 	}
 	switch {
 	case f.AdministratorMonths == nil:
-		unknown = append(unknown, msg("AdministratorUnknown", "time as administrator or ahli madya not stated", "masa jabatan administrator atau ahli madya tidak dicantumkan"))
+		unknown = append(unknown, code(CodeEligAdministratorUnknown))
 	case *f.AdministratorMonths < r.MinAdministratorMonths:
-		fail = append(fail, msg("Administrator", "%d months as administrator or ahli madya; at least %d required",
-			"menduduki jabatan administrator atau ahli madya %d bulan; paling sedikit %d bulan", *f.AdministratorMonths, r.MinAdministratorMonths))
+		fail = append(fail, code(CodeEligAdministrator, "months", strconv.Itoa(*f.AdministratorMonths), "required", strconv.Itoa(r.MinAdministratorMonths)))
 	}
 	switch {
 	case f.AgeAtClose <= 0:
-		unknown = append(unknown, msg("AgeUnknown", "age not stated", "usia tidak dicantumkan"))
+		unknown = append(unknown, code(CodeEligAgeUnknown))
 	case f.AgeAtClose > r.MaxAge:
-		fail = append(fail, msg("Age", "%d years old at the close; at most %d allowed", "berusia %d tahun pada penutupan; paling tinggi %d tahun", f.AgeAtClose, r.MaxAge))
+		fail = append(fail, code(CodeEligAge, "age", strconv.Itoa(f.AgeAtClose), "max", strconv.Itoa(r.MaxAge)))
 	}
 	if len(r.RequiredDocuments) > 0 {
 		if f.Documents == nil {
-			unknown = append(unknown, msg("DocumentsUnknown", "uploaded documents not known", "dokumen yang diunggah tidak diketahui"))
+			unknown = append(unknown, code(CodeEligDocumentsUnknown))
 		} else {
 			var missing []string
 			for _, d := range r.RequiredDocuments {
@@ -80,7 +79,7 @@ func checkEligibility(r Requirements, f EligibilityFacts) Eligibility {
 				}
 			}
 			if len(missing) > 0 {
-				fail = append(fail, msg("Documents", "missing documents: %s", "dokumen belum lengkap: %s", strings.Join(missing, ", ")))
+				fail = append(fail, code(CodeEligDocuments, "missing", strings.Join(missing, ", ")))
 			}
 		}
 	}
@@ -111,26 +110,30 @@ func validateScreeningEntry(a *Application, e ResultInput) *Message {
 	case OutcomePass:
 		if a.Eligibility != nil && a.Eligibility.Status == Ineligible && blank(e.Reason) {
 			f := a.Eligibility.Findings[0]
-			return &Message{
-				Code: RejectInvalidArgument,
-				EN:   fmt.Sprintf("application %s fails the automatic check (%s); a pass needs a reason", a.ID, f.EN),
-				ID:   fmt.Sprintf("lamaran %s tidak memenuhi pemeriksaan otomatis (%s); kelulusan wajib disertai alasan", a.ID, f.ID),
+			if f.EN != "" {
+				// A finding recorded before message codes carries its texts.
+				return &Message{
+					Code: RejectInvalidArgument,
+					EN:   fmt.Sprintf("application %s fails the automatic check (%s); a pass needs a reason", a.ID, f.EN),
+					ID:   fmt.Sprintf("lamaran %s tidak memenuhi pemeriksaan otomatis (%s); kelulusan wajib disertai alasan", a.ID, f.ID),
+				}
 			}
+			m := code(CodeRejectFailsAutomaticCheck, "application", a.ID).with(f)
+			return &m
 		}
 	case OutcomeFail:
 		// The reason is checked for every stage by the caller.
 	default:
-		m := msg(RejectInvalidArgument, "administrative screening needs a pass or fail verdict for application %s",
-			"seleksi administrasi memerlukan keputusan memenuhi atau tidak memenuhi syarat untuk lamaran %s", a.ID)
+		m := code("reject.invalid_argument.screening_verdict", "application", a.ID)
 		return &m
 	}
 	if len(e.Scores) > 0 || e.Category != "" {
-		m := msg(RejectInvalidArgument, "administrative screening takes no scores (application %s)", "seleksi administrasi tidak memakai nilai (lamaran %s)", a.ID)
+		m := code("reject.invalid_argument.screening_scores", "application", a.ID)
 		return &m
 	}
 	return nil
 }
 
-func screeningOutcome(a *Application) (Outcome, string) {
-	return a.Screening.Outcome, a.Screening.Reason
+func screeningOutcome(a *Application) (Outcome, string, *Message) {
+	return a.Screening.Outcome, a.Screening.Reason, nil
 }

@@ -49,6 +49,11 @@ type SelectionState struct {
 	// RulesVersion pins the scoring and stage rules a selection started with; see
 	// ChangeIDRules.
 	RulesVersion int `json:"rulesVersion"`
+	// MessageCodes is whether this selection records the system's reasons as message codes
+	// (ReasonMessage fields); selections started before codes keep recording the rendered
+	// texts they always did, so that their histories replay to the same state. See
+	// ChangeIDMessageCodes.
+	MessageCodes bool `json:"messageCodes,omitempty"`
 	// Seq is the number of records sent to the store so far.
 	Seq   int64 `json:"seq"`
 	Stage Stage `json:"stage"`
@@ -127,7 +132,9 @@ type Application struct {
 	// EliminatedAt is the stage that eliminated or lost the application, with Reason.
 	EliminatedAt Stage  `json:"eliminatedAt,omitempty"`
 	Reason       string `json:"reason,omitempty"`
-	Rank         int    `json:"rank,omitempty"`
+	// ReasonMessage is the system's reason, as a code (Reason holds people's words).
+	ReasonMessage *Message `json:"reasonMessage,omitempty"`
+	Rank          int      `json:"rank,omitempty"`
 
 	Eligibility *Eligibility      `json:"eligibility,omitempty"`
 	Screening   *Verdict          `json:"screening,omitempty"`
@@ -144,6 +151,8 @@ type StageOutcome struct {
 	Stage   Stage   `json:"stage"`
 	Outcome Outcome `json:"outcome"`
 	Reason  string  `json:"reason,omitempty"`
+	// ReasonMessage is the system's reason, as a code.
+	ReasonMessage *Message `json:"reasonMessage,omitempty"`
 }
 
 // Recusal is a declared conflict of interest: Member scores nothing for Application.
@@ -164,6 +173,8 @@ type Publication struct {
 	PublishedAt       time.Time `json:"publishedAt"`
 	ObjectionDeadline time.Time `json:"objectionDeadline,omitzero"`
 	RevisionReason    string    `json:"revisionReason,omitempty"`
+	// RevisionMessage says why the revision was published, as a code.
+	RevisionMessage *Message `json:"revisionMessage,omitempty"`
 }
 
 // Cancellation says why a selection ended without appointment.
@@ -173,6 +184,9 @@ type Cancellation struct {
 	At        time.Time `json:"at"`
 	Stage     Stage     `json:"stage"`
 	Postponed bool      `json:"postponed,omitempty"`
+	// ReasonMessage is the system's reason (a postponement, no qualified candidate), as a
+	// code; Reason then stays empty.
+	ReasonMessage *Message `json:"reasonMessage,omitempty"`
 }
 
 // SelectionResult is what the workflow returns when the selection ends.
@@ -196,6 +210,10 @@ const (
 	// ChangeIDStageSearchAttribute marks runs that keep SearchAttributeStage up to date.
 	// Runs recorded before it replay without the upserts they never made.
 	ChangeIDStageSearchAttribute = "stage-search-attribute"
+	// ChangeIDMessageCodes marks selections that record message codes instead of rendered
+	// texts in their state (SelectionState.MessageCodes). It is recorded once, when a
+	// selection starts, and holds for the selection's whole life.
+	ChangeIDMessageCodes = "message-codes"
 )
 
 // Search attributes of the selection workflows, for operators to find selections in the
@@ -267,6 +285,7 @@ func newSelection(ctx workflow.Context, in SelectionInput) (*selection, error) {
 			Clock:         Clock{Origin: now, SecondsPerDay: in.TimeScale.SecondsPerDay},
 			Applications:  []Application{},
 		}
+		s.st.MessageCodes = workflow.GetVersion(ctx, ChangeIDMessageCodes, workflow.DefaultVersion, 1) == 1
 		if in.scheduledStart() {
 			s.st.Stage, s.st.Phase = StageScheduled, ""
 		}
@@ -429,7 +448,7 @@ func (s *selection) commit(ctx workflow.Context, next *SelectionState, rec Comma
 	rec.AtWall = s.st.Clock.Wall(rec.At)
 	for i := range rec.Applications {
 		if j := next.app(rec.Applications[i].ApplicationID); j >= 0 {
-			m := statusOf(next, &next.Applications[j]).Status
+			m := statusOf(next, &next.Applications[j], s.in.Calendar.Zone, rec.At).Status
 			rec.Applications[i].Status = &m
 		}
 	}

@@ -47,8 +47,8 @@ func TestRecusal(t *testing.T) {
 	mustAccept(t, conflict3, m4, conflict4, chairScores, secScores, m3ok, m5, advance)
 	mustReject(t, recusedScores, RejectWrongActor)
 	m := mustReject(t, tooEarly, RejectIncomplete)
-	if m.EN == "" || !containsAll(m.EN, "app-0001") {
-		t.Errorf("incomplete message %q", m.EN)
+	if !containsAll(m.Params.Get("examples"), "app-0001") {
+		t.Errorf("incomplete message %+v", m)
 	}
 	// The relationship is kept as its own fact, not folded into the reason.
 	if r := st.Recusals[0]; r.Member != member3 || r.Relationship != "ipar" || r.Reason != "" {
@@ -216,10 +216,11 @@ func TestApplicationStatusQuery(t *testing.T) {
 	})
 	h.run(testInput(t))
 	if eliminated.State != AppEliminated || eliminated.EliminatedAt != StageAdministrativeScreening ||
-		!containsAll(eliminated.Status.EN, "did not pass administrative screening") || !containsAll(eliminated.Status.ID, "tidak lulus") {
+		eliminated.Status.Code != CodeStatusEliminated || eliminated.Status.Params.Get("stage") != string(StageAdministrativeScreening) {
 		t.Errorf("eliminated status %+v", eliminated)
 	}
-	if shortlisted.State != AppShortlisted || shortlisted.Rank != 2 || !containsAll(shortlisted.Status.ID, "peringkat 2") {
+	if shortlisted.State != AppShortlisted || shortlisted.Rank != 2 ||
+		shortlisted.Status.Code != CodeStatusShortlisted || shortlisted.Status.Params.Get("rank") != "2" {
 		t.Errorf("shortlisted status %+v", shortlisted)
 	}
 	if missingErr == nil {

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -195,8 +196,10 @@ type ApplicationStatus struct {
 	SelectionStage Stage  `json:"selectionStage"`
 	EliminatedAt   Stage  `json:"eliminatedAt,omitempty"`
 	Reason         string `json:"reason,omitempty"`
-	Rank           int    `json:"rank,omitempty"`
-	// Status says it in plain words.
+	// ReasonMessage is the system's reason, as a code.
+	ReasonMessage *Message `json:"reasonMessage,omitempty"`
+	Rank          int      `json:"rank,omitempty"`
+	// Status says it as a message code, rendered for people at the edges.
 	Status Message `json:"status"`
 }
 
@@ -257,7 +260,7 @@ func (s *selection) registerHandlers(ctx workflow.Context) error {
 		if i < 0 {
 			return ApplicationStatus{}, rejectMsg(RejectNotFound, errNoApplication(id))
 		}
-		return s.status(&s.st.Applications[i]), nil
+		return s.status(&s.st.Applications[i], s.now(ctx)), nil
 	})
 }
 
@@ -265,7 +268,7 @@ func asRejection(m *Message) error {
 	if m == nil {
 		return nil
 	}
-	return rejectMsg(m.Code, *m)
+	return rejectMsg(rejectType(m.Code), *m)
 }
 
 // handle runs an accepted command: under the lock it checks the command again (the state may
@@ -277,7 +280,7 @@ func (s *selection) handle(ctx workflow.Context, check func(now time.Time) *Mess
 	err := s.locked(ctx, func() error {
 		now := s.now(ctx)
 		if m := check(now); m != nil {
-			return rejectMsg(m.Code, *m)
+			return rejectMsg(rejectType(m.Code), *m)
 		}
 		next := s.st.clone()
 		rec := apply(next, now, &res)
@@ -299,21 +302,24 @@ func (s *selection) handle(ctx workflow.Context, check func(now time.Time) *Mess
 
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
-func checkText(field, bidang, s string, required bool) *Message {
+// checkText checks a text people typed: field names it (a key the catalog names in each
+// language, "field.<key>").
+func checkText(field, s string, required bool) *Message {
 	if required && blank(s) {
-		return bi(RejectInvalidArgument, capitalize(field)+" is required", capitalize(bidang)+" wajib diisi")
+		m := code(CodeRejectTextRequired, "field", field)
+		return &m
 	}
 	if len(s) > MaxReasonLength {
-		return bi(RejectInvalidArgument, fmt.Sprintf("%s is longer than %d characters", capitalize(field), MaxReasonLength),
-			fmt.Sprintf("%s lebih dari %d karakter", capitalize(bidang), MaxReasonLength))
+		m := code(CodeRejectTextTooLong, "field", field, "max", strconv.Itoa(MaxReasonLength))
+		return &m
 	}
 	return nil
 }
 
 func (s *selection) checkOpen() *Message {
 	if s.st.Stage.Terminal() {
-		n := stageName(s.st.Stage)
-		return bi(RejectWrongStage, fmt.Sprintf("the selection has ended (%s)", n.EN), fmt.Sprintf("seleksi sudah berakhir (%s)", n.ID))
+		m := code(CodeRejectSelectionEnded, "stage", string(s.st.Stage))
+		return &m
 	}
 	return nil
 }
@@ -334,12 +340,12 @@ func (s *selection) memberOfOpenSelection(a Actor) (Member, *Message) {
 // committeeMember checks that the actor is a member of this selection's committee.
 func (s *selection) committeeMember(a Actor) (Member, *Message) {
 	if a.Role != RoleCommittee {
-		m := msg(RejectWrongActor, "only members of the selection committee may do this", "hanya anggota panitia seleksi yang dapat melakukan ini")
+		m := code(CodeRejectCommitteeOnly)
 		return Member{}, &m
 	}
 	mem, ok := s.member(a.Subject)
 	if !ok {
-		m := msg(RejectWrongActor, "you are not a member of this selection's committee", "Anda bukan anggota panitia seleksi ini")
+		m := code(CodeRejectNotOnCommittee)
 		return Member{}, &m
 	}
 	return mem, nil
@@ -354,89 +360,26 @@ func (s *selection) chairOrSecretary(a Actor, chairOnly bool) *Message {
 		return nil
 	}
 	if chairOnly {
-		r := msg(RejectWrongActor, "only the committee chair may do this", "hanya ketua panitia seleksi yang dapat melakukan ini")
+		r := code(CodeRejectChairOnly)
 		return &r
 	}
-	r := msg(RejectWrongActor, "only the committee chair or secretary may do this", "hanya ketua atau sekretaris panitia seleksi yang dapat melakukan ini")
+	r := code(CodeRejectChairOrSecretary)
 	return &r
 }
 
 func admin(a Actor) *Message {
 	if a.Role != RoleAdmin || blank(a.Subject) {
-		m := msg(RejectWrongActor, "only the selection secretariat (admin) may do this", "hanya sekretariat seleksi (admin) yang dapat melakukan ini")
+		m := code(CodeRejectAdminOnly)
 		return &m
 	}
 	return nil
 }
 
 func errNoApplication(id string) Message {
-	return msg(RejectNotFound, "there is no application %q in this selection", "tidak ada lamaran %q dalam seleksi ini", id)
+	return code(CodeRejectNoApplication, "application", id)
 }
 
 func wrongStage(want Stage, st Stage) *Message {
-	m := Message{
-		Code: RejectWrongStage,
-		EN:   fmt.Sprintf("this can be done only during %s; the selection is at %s", stageName(want).EN, stageName(st).EN),
-		ID:   fmt.Sprintf("ini hanya dapat dilakukan pada tahap %s; seleksi sedang pada tahap %s", stageName(want).ID, stageName(st).ID),
-	}
+	m := code(CodeRejectOnlyDuring, "want", string(want), "stage", string(st))
 	return &m
-}
-
-// stageName is a stage's name for people.
-func stageName(st Stage) Message {
-	switch st {
-	case StageScheduled:
-		return Message{Code: string(st), EN: "the scheduled announcement", ID: "pengumuman terjadwal"}
-	case StageAnnouncement:
-		return Message{Code: string(st), EN: "the announcement", ID: "pengumuman"}
-	case StageAdministrativeScreening:
-		return Message{Code: string(st), EN: "administrative screening", ID: "seleksi administrasi"}
-	case StageCompetencyTest:
-		return Message{Code: string(st), EN: "the competency test", ID: "uji kompetensi"}
-	case StageInterview:
-		return Message{Code: string(st), EN: "the interview", ID: "wawancara"}
-	case StageCommitteeDecision:
-		return Message{Code: string(st), EN: "the committee decision", ID: "keputusan panitia seleksi"}
-	case StageClosed:
-		return Message{Code: string(st), EN: "closed", ID: "selesai"}
-	case StageCancelled:
-		return Message{Code: string(st), EN: "cancelled", ID: "dibatalkan"}
-	}
-	return Message{Code: string(st), EN: string(st), ID: string(st)}
-}
-
-// deadline formats the exclusive end of a window as the last day it includes, which is how
-// people read a deadline: "until the end of 15 July".
-func (s *selection) deadline(t time.Time) (en, id string) {
-	d, err := s.cal().LocalDate(t.Add(-time.Nanosecond))
-	if err != nil {
-		return s.localTime(t), s.localTime(t)
-	}
-	return fmt.Sprintf("the end of %s (%s)", d, s.in.Calendar.Zone), fmt.Sprintf("akhir hari %s (%s)", d, s.in.Calendar.Zone)
-}
-
-// componentName is a score component's name for people.
-func componentName(c ScoreComponent) Message {
-	switch c {
-	case ComponentWrittenTest:
-		return Message{Code: string(c), EN: "written test", ID: "tes tertulis"}
-	case ComponentCompetencyTest:
-		return Message{Code: string(c), EN: "competency test", ID: "uji kompetensi"}
-	case ComponentPaper:
-		return Message{Code: string(c), EN: "paper", ID: "makalah"}
-	case ComponentInterview:
-		return Message{Code: string(c), EN: "interview", ID: "wawancara"}
-	case ComponentTrackRecord:
-		return Message{Code: string(c), EN: "track record", ID: "rekam jejak"}
-	}
-	return Message{Code: string(c), EN: string(c), ID: string(c)}
-}
-
-// localTime formats a selection-time instant in the agency's zone for messages.
-func (s *selection) localTime(t time.Time) string {
-	loc, err := s.in.Calendar.Zone.Location()
-	if err != nil {
-		return t.UTC().Format("2006-01-02 15:04 MST")
-	}
-	return t.In(loc).Format("2006-01-02 15:04 ") + string(s.in.Calendar.Zone)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,7 +11,9 @@ import (
 	"time"
 
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/workflows"
 )
 
 // TestWithdrawalAndCorrectionsEndToEnd: a candidate withdraws while the announcement is open
@@ -170,7 +173,7 @@ func runCorrections(t *testing.T, e *e2e) {
 		t.Errorf("audit trail: correction with replaced value %v, chair's correction %v, early withdrawal %v", sawFix, sawCorrect, sawWithdraw)
 	}
 	// The outbox is read directly: the stack's dispatcher may already have delivered it.
-	driver, dsn, query := "pgx", e.storeURL, "SELECT email, text_id FROM notifications WHERE selection_id = $1 AND kind = 'CorrectResult' AND application_id = $2"
+	driver, dsn, query := "pgx", e.storeURL, "SELECT email, message FROM notifications WHERE selection_id = $1 AND kind = 'CorrectResult' AND application_id = $2"
 	if path, ok := strings.CutPrefix(e.storeURL, "sqlite:"); ok {
 		driver, dsn = "sqlite", "file:"+path+"?_pragma=busy_timeout(10000)"
 		query = strings.NewReplacer("$1", "?", "$2", "?").Replace(query)
@@ -180,10 +183,20 @@ func runCorrections(t *testing.T, e *e2e) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var email, text string
-	if err := db.QueryRowContext(ctx, query, e.id, strings.TrimPrefix(e.apps[2], "selections/"+e.id+"/applications/")).Scan(&email, &text); err != nil {
+	var email, stored string
+	if err := db.QueryRowContext(ctx, query, e.id, strings.TrimPrefix(e.apps[2], "selections/"+e.id+"/applications/")).Scan(&email, &stored); err != nil {
 		t.Fatalf("candidate 2's notification of the correction: %v", err)
 	}
+	// The outbox keeps the message code; the dispatcher renders it when it sends.
+	var m i18n.Msg
+	if err := json.Unmarshal([]byte(stored), &m); err != nil || m.Code != workflows.CodeEventCorrected {
+		t.Fatalf("candidate 2's notification holds %q (%v), want the code %s", stored, err, workflows.CodeEventCorrected)
+	}
+	cat, err := i18n.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := cat.Render(m, i18n.ID)
 	if email != "kandidat2@contoh.go.id" || !strings.Contains(text, "Sanggah dapat diajukan sampai") {
 		t.Errorf("candidate 2 was told %q at %q, want the new objection deadline at the address they gave", text, email)
 	}

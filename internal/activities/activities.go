@@ -211,17 +211,17 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 	if c.Answer, err = json.Marshal(rec.Answer()); err != nil {
 		return store.Command{}, fmt.Errorf("encode answer: %w", err)
 	}
-	if m := rec.Message; m != nil {
-		c.Message = &store.Text{Code: m.Code, EN: m.EN, ID: m.ID}
-	}
+	c.Message = text(rec.Message)
 	finals := map[string]int64{}
 	if r := rec.Result; r != nil {
 		sr := &store.StageResult{Stage: string(r.Stage), Revision: r.Revision, PublishedAt: r.PublishedAt,
-			ObjectionDeadline: r.ObjectionDeadline, RevisionReason: r.RevisionReason, ScoresPublished: r.ScoresPublished,
-			Entries: make([]store.ResultEntry, len(r.Entries))}
+			ObjectionDeadline: r.ObjectionDeadline, RevisionReason: r.RevisionReason, RevisionMessage: text(r.RevisionMessage),
+			ScoresPublished: r.ScoresPublished,
+			Entries:         make([]store.ResultEntry, len(r.Entries))}
 		for i, e := range r.Entries {
 			sr.Entries[i] = store.ResultEntry{ApplicationID: e.ApplicationID, Outcome: string(e.Outcome),
-				FinalScore: int64(e.FinalScore), Rank: e.Rank, Reason: e.Reason, CompetencyCategory: string(e.Category)}
+				FinalScore: int64(e.FinalScore), Rank: e.Rank, Reason: e.Reason, ReasonMessage: text(e.ReasonMessage),
+				CompetencyCategory: string(e.Category)}
 			for _, sc := range e.Scores {
 				sr.Entries[i].Scores = append(sr.Entries[i].Scores, store.ComponentScore{Component: string(sc.Component), Score: int64(sc.Score)})
 			}
@@ -233,17 +233,15 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 	}
 	for _, ch := range rec.Applications {
 		change := store.ApplicationChange{ApplicationID: ch.ApplicationID, State: string(ch.State),
-			Stage: string(ch.Stage), Reason: ch.Reason, Rank: ch.Rank, FinalScore: finals[ch.ApplicationID]}
+			Stage: string(ch.Stage), Reason: ch.Reason, ReasonMessage: text(ch.ReasonMessage), Rank: ch.Rank, FinalScore: finals[ch.ApplicationID]}
 		if ch.FinalScore != 0 {
 			change.FinalScore = int64(ch.FinalScore)
 		}
-		if m := ch.Status; m != nil {
-			change.Status = &store.Text{Code: m.Code, EN: m.EN, ID: m.ID}
-		}
-		if m := rec.Message; m != nil && rec.Kind == workflows.CmdCorrectResult {
+		change.Status = text(ch.Status)
+		if rec.Kind == workflows.CmdCorrectResult {
 			// The candidate learns that the published result changed and until when they
 			// may object, not only their new status.
-			change.Notice = &store.Text{Code: m.Code, EN: m.EN, ID: m.ID}
+			change.Notice = text(rec.Message)
 		}
 		c.Applications = append(c.Applications, change)
 	}
@@ -279,8 +277,25 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 			OversightRecommendationRef: args.OversightRecommendationRef}
 	case workflows.CmdCancel, workflows.EvtPostponed:
 		c.CancelReason = rec.Reason
+		if rec.Kind == workflows.EvtPostponed && rec.Reason == "" {
+			// The postponement's reason is the system's, recorded as its message code.
+			c.CancelMessage = text(rec.Message)
+		}
 	}
 	return c, nil
+}
+
+// text is a workflow message as the store keeps it: the code with its parameters (rendered
+// only when shown or sent), or the texts of a message from before codes.
+func text(m *workflows.Message) *store.Text {
+	if m == nil {
+		return nil
+	}
+	t := &store.Text{Code: m.Code, EN: m.EN, ID: m.ID, Detail: text(m.Detail)}
+	if len(m.Params) > 0 {
+		t.Params = m.Params.Map()
+	}
+	return t
 }
 
 // target names the resource a record acts on, for the audit log.

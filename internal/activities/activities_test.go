@@ -313,7 +313,7 @@ func (n *flakySender) Send(_ context.Context, note store.Notification) error {
 func TestQueuedNotificationsAreDelivered(t *testing.T) {
 	n := &flakySender{fails: 1}
 	f := setup(t)
-	d := notify.NewDispatcher(f.st, n, slog.New(slog.DiscardHandler), time.Second)
+	d := notify.NewDispatcher(f.st, n, nil, slog.New(slog.DiscardHandler), time.Second)
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "event-1", Seq: 1,
 		Kind: workflows.EvtStageOpened, Actor: workflows.Actor{Subject: workflows.SystemSubject, Role: workflows.RoleSystem}, At: t0.Add(time.Hour),
 		Stage: workflows.StageCompetencyTest, Phase: workflows.PhaseOpen,

@@ -19,6 +19,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/archive"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/config"
+	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/notify"
 	"github.com/bkpsdm/seleksi/internal/reconcile"
 	"github.com/bkpsdm/seleksi/internal/server"
@@ -39,8 +40,10 @@ type StartEmbeddedFunc func(cfg config.Config, logger *slog.Logger) (EmbeddedTem
 
 // App is a running seleksid.
 type App struct {
-	cfg       config.Config
-	logger    *slog.Logger
+	cfg    config.Config
+	logger *slog.Logger
+	// catalog renders message codes for the API and the notifications; parsed once.
+	catalog   *i18n.Catalog
 	embedded  EmbeddedTemporal
 	temporal  client.Client
 	store     *store.Store
@@ -70,6 +73,9 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			a.stopBackends()
 		}
 	}()
+	if a.catalog, err = i18n.NewCatalog(); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
 
@@ -179,9 +185,9 @@ func (a *App) services(cfg config.Config, logger *slog.Logger, key *auth.LocalKe
 	}
 	auditSrv.UseArchive(a.store)
 	return server.Services{
-		Selection: server.NewSelectionServer(a.store, a.temporal, logger, server.SelectionOptions{
+		Selection: server.NewSelectionServer(a.store, a.temporal, a.catalog, logger, server.SelectionOptions{
 			TaskQueue: cfg.TemporalTaskQueue, SecondsPerDay: cfg.DemoSecondsPerDay}),
-		Application: server.NewApplicationServer(a.store, a.temporal, logger, nil),
+		Application: server.NewApplicationServer(a.store, a.temporal, a.catalog, logger, nil),
 		Audit:       auditSrv,
 	}, nil
 }
@@ -197,7 +203,7 @@ func (a *App) startNotifications(cfg config.Config, logger *slog.Logger) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		notify.NewDispatcher(a.store, sender, logger, 2*time.Second).Run(ctx)
+		notify.NewDispatcher(a.store, sender, a.catalog, logger, 2*time.Second).Run(ctx)
 	}()
 	a.stopNotifications = func() {
 		cancel()

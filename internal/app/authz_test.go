@@ -96,8 +96,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	logger := slog.New(slog.DiscardHandler)
 	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
-		Selection:   server.NewSelectionServer(st, acceptingWorkflows{}, logger, server.SelectionOptions{TaskQueue: "q"}),
-		Application: server.NewApplicationServer(st, acceptingWorkflows{}, logger, nil),
+		Selection:   server.NewSelectionServer(st, acceptingWorkflows{}, nil, logger, server.SelectionOptions{TaskQueue: "q"}),
+		Application: server.NewApplicationServer(st, acceptingWorkflows{}, nil, logger, nil),
 		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
 	})
 	if err != nil {

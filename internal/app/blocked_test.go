@@ -11,6 +11,7 @@ import (
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
@@ -50,9 +51,13 @@ func TestBlockedSelectionIsShown(t *testing.T) {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.DiscardHandler)
+	cat, err := i18n.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
 	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
-		Selection:   server.NewSelectionServer(st, acceptingWorkflows{}, logger, server.SelectionOptions{TaskQueue: "q"}),
-		Application: server.NewApplicationServer(st, acceptingWorkflows{}, logger, nil),
+		Selection:   server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
+		Application: server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
 		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
 	})
 	if err != nil {

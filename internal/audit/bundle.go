@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -77,8 +78,36 @@ type Manifest struct {
 	// end of the chain are detected as well as those removed from the middle.
 	AuditHead ChainHead `json:"auditHead"`
 	// KeyFingerprint identifies the key that signed the bundle (see KeyFingerprint).
-	KeyFingerprint string     `json:"keyFingerprint"`
-	Parts          []PartInfo `json:"parts"`
+	KeyFingerprint string `json:"keyFingerprint"`
+	// CodeRevision identifies the code that wrote the bundle (see CodeRevision), so that an
+	// auditor knows which revision's messages and rules to read it with. Bundles written
+	// before it was recorded leave it empty.
+	CodeRevision string     `json:"codeRevision,omitempty"`
+	Parts        []PartInfo `json:"parts"`
+}
+
+// CodeRevision identifies the running code: the main module's version and, for a binary
+// built from a VCS checkout, the commit (with "+dirty" when the checkout had uncommitted
+// changes), as the Go toolchain stamps them into the binary.
+func CodeRevision() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Path + "@" + bi.Main.Version
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "+dirty"
+		}
+	}
+	if rev != "" {
+		v += " vcs " + rev + dirty
+	}
+	return v
 }
 
 // PartInfo is one part as the manifest lists it.
@@ -132,9 +161,12 @@ type Bundle struct {
 	SelectionID string
 	WorkflowID  string
 	CreatedAt   time.Time
-	Histories   []RunHistory
-	Events      []AuditEvent
-	Snapshots   []SnapshotDigest
+	// CodeRevision is recorded in the manifest; WriteBundle fills in the running code's
+	// (CodeRevision()) when it is empty.
+	CodeRevision string
+	Histories    []RunHistory
+	Events       []AuditEvent
+	Snapshots    []SnapshotDigest
 	// Projection is the store's projection of the selection at export (store.ReadProjection),
 	// to be filled as well; nil writes no projection part, as bundles of earlier versions
 	// have none.
@@ -180,7 +212,10 @@ func WriteBundle(w io.Writer, b Bundle, signer crypto.Signer) error {
 		Format: BundleFormat, Version: BundleVersion,
 		SelectionID: b.SelectionID, WorkflowID: b.WorkflowID,
 		CreatedAt: b.CreatedAt.UTC(), AuditHead: Head(b.Events),
-		KeyFingerprint: KeyFingerprint(pub),
+		KeyFingerprint: KeyFingerprint(pub), CodeRevision: b.CodeRevision,
+	}
+	if m.CodeRevision == "" {
+		m.CodeRevision = CodeRevision()
 	}
 	var parts []Part
 	add := func(info PartInfo, data []byte) {
@@ -324,7 +359,7 @@ func ReadBundle(r io.ReaderAt, size int64) (*Bundle, error) {
 	if m.Format != BundleFormat || m.Version != BundleVersion {
 		return nil, fmt.Errorf("read bundle: format %q version %d, this build reads %q version %d", m.Format, m.Version, BundleFormat, BundleVersion)
 	}
-	b.SelectionID, b.WorkflowID, b.CreatedAt = m.SelectionID, m.WorkflowID, m.CreatedAt
+	b.SelectionID, b.WorkflowID, b.CreatedAt, b.CodeRevision = m.SelectionID, m.WorkflowID, m.CreatedAt, m.CodeRevision
 	// The content comes from the parts the signed manifest lists, in its order; files it
 	// does not list are never used.
 	for _, p := range m.Parts {

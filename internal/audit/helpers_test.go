@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bkpsdm/seleksi/internal/i18n"
 )
 
 // update rewrites the golden files under testdata/:
@@ -173,4 +175,14 @@ func kinds(fs []Finding) []string {
 		ks = append(ks, f.Kind)
 	}
 	return ks
+}
+
+// testCatalog is the catalog Seleksi ships.
+func testCatalog(t *testing.T) *i18n.Catalog {
+	t.Helper()
+	c, err := i18n.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

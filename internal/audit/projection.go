@@ -111,6 +111,36 @@ func jsonText(v any) string {
 	return string(c)
 }
 
+// storedMessage is a message as the store keeps it in a *_message column (store.Text): the
+// code, its parameters as an object, an embedded message, and the texts of a message from
+// before codes.
+type storedMessage struct {
+	Code   string            `json:"code,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
+	Detail *storedMessage    `json:"detail,omitempty"`
+	EN     string            `json:"en,omitempty"`
+	ID     string            `json:"id,omitempty"`
+}
+
+func toStored(m *workflows.Message) *storedMessage {
+	if m == nil {
+		return nil
+	}
+	out := &storedMessage{Code: m.Code, EN: m.EN, ID: m.ID, Detail: toStored(m.Detail)}
+	if len(m.Params) > 0 {
+		out.Params = m.Params.Map()
+	}
+	return out
+}
+
+// messageText is the projected text of a *_message column holding m: "" for none.
+func messageText(m *workflows.Message) string {
+	if m == nil {
+		return ""
+	}
+	return jsonText(toStored(m))
+}
+
 // storeActive reports whether the store moves an application in this state along with the
 // selection's stage.
 func storeActive(state string) bool {
@@ -136,6 +166,7 @@ func expectedProjection(facts HistoryFacts, cutoffRun int, cutoffEvent int64, pe
 		"window_opens": notDetermined, "window_closes": notDetermined, "window_closes_wall": notDetermined,
 		"window_extension": notDetermined, "intake_frozen": notDetermined,
 		"snapshot_digest": "", "appointed_application": "", "ppk_decree_ref": "", "oversight_recommendation_ref": "", "cancel_reason": "",
+		"cancel_message": "",
 	}).Columns
 	type step struct {
 		run   int
@@ -212,6 +243,7 @@ func (p *projector) application(id string) map[string]string {
 	return p.row(tableApplications, id, map[string]string{
 		"state": string(workflows.AppSubmitted), "current_stage": string(workflows.StageAnnouncement), "rank": "0", "final_score": "0",
 		"eliminated_stage": "", "elimination_reason": "", "status_en": "", "status_id": "",
+		"elimination_message": "", "status_message": "",
 	}).Columns
 }
 
@@ -255,6 +287,10 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 		if rec.Reason != "" {
 			sel["cancel_reason"] = rec.Reason
 		}
+		if rec.Kind == workflows.EvtPostponed && rec.Reason == "" && rec.Message != nil {
+			// The postponement's reason is the system's, kept as its message code.
+			sel["cancel_message"] = messageText(rec.Message)
+		}
 	case workflows.CmdDeclareConflict:
 		// Decoded by JSON name rather than as workflows.DeclareConflictArgs, so that a
 		// relationship recorded apart from the reason is compared as soon as records carry it.
@@ -290,9 +326,9 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 		a["state"], a["current_stage"], a["rank"] = string(ch.State), st, strconv.Itoa(ch.Rank)
 		switch ch.State {
 		case workflows.AppEliminated, workflows.AppNotSelected, workflows.AppWithdrawn:
-			a["eliminated_stage"], a["elimination_reason"] = st, ch.Reason
+			a["eliminated_stage"], a["elimination_reason"], a["elimination_message"] = st, ch.Reason, messageText(ch.ReasonMessage)
 		default:
-			a["eliminated_stage"], a["elimination_reason"] = "", ""
+			a["eliminated_stage"], a["elimination_reason"], a["elimination_message"] = "", "", ""
 		}
 		final := finals[ch.ApplicationID]
 		if ch.FinalScore != 0 {
@@ -302,7 +338,7 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 			a["final_score"] = strconv.FormatInt(final, 10)
 		}
 		if m := ch.Status; m != nil {
-			a["status_en"], a["status_id"] = m.EN, m.ID
+			a["status_en"], a["status_id"], a["status_message"] = m.EN, m.ID, messageText(m)
 		}
 	}
 
@@ -314,6 +350,7 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 		pub := instantText(res.PublishedAt)
 		p.row(tableStageResults, string(res.Stage)+"/"+strconv.Itoa(res.Revision), nil).Columns = map[string]string{
 			"published_at": pub, "objection_deadline": instantText(res.ObjectionDeadline), "revision_reason": res.RevisionReason,
+			"revision_message": messageText(res.RevisionMessage),
 			"scores_published": strconv.FormatBool(res.ScoresPublished), "entries": jsonText(entries),
 		}
 		for _, e := range entries {
@@ -324,7 +361,7 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 			p.row(tableApplicationResults, e.ApplicationID+"/"+string(res.Stage), nil).Columns = map[string]string{
 				"revision": strconv.Itoa(res.Revision), "outcome": string(e.Outcome), "scores": jsonText(scores),
 				"final_score": strconv.FormatInt(int64(e.FinalScore), 10), "rank": strconv.Itoa(e.Rank), "reason": e.Reason, "published_at": pub,
-				"competency_category": string(e.Category),
+				"competency_category": string(e.Category), "reason_message": messageText(e.ReasonMessage),
 			}
 		}
 	}

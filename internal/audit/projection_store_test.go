@@ -597,3 +597,83 @@ func TestProjectionWithdrawnBetweenCloses(t *testing.T) {
 		})
 	}
 }
+
+// TestProjectionComparesMessageCodes: in selections recorded with message codes, the
+// *_message columns hold codes with parameters, the rebuild from the history gives the same,
+// and a code changed in the store (a candidate's status, the system's reason for an outcome,
+// a result line's reason) is a finding that names the row and the column.
+func TestProjectionComparesMessageCodes(t *testing.T) {
+	rec := recorded(t)
+	for _, db := range databases(t) {
+		t.Run(db.name, func(t *testing.T) {
+			for _, tc := range []struct {
+				history string
+				columns map[string][]string // table: columns that some row must hold a code in
+			}{
+				{"objections-recusal-withdrawal-codes", map[string][]string{
+					"applications": {"status_message", "elimination_message"}, "application_results": {"reason_message"}}},
+				{"extended-then-postponed-codes", map[string][]string{"selections": {"cancel_message"}}},
+			} {
+				t.Run(tc.history, func(t *testing.T) {
+					b, ok := rec[tc.history]
+					if !ok {
+						t.Fatalf("no recorded history %s", tc.history)
+					}
+					facts := runFacts(t, b)
+					st, raw := db.open(t)
+					buildStore(t, st, facts)
+					expected := ExpectedProjection(facts)
+					clean := storedProjection(t, st, facts.SelectionID)
+					if fs := CompareProjection(expected, clean); len(fs) > 0 {
+						t.Fatalf("the untouched store has findings:\n%s", findingLines(fs))
+					}
+					tables := map[string]store.ProjectedTable{}
+					for _, pt := range store.ProjectedTables() {
+						tables[pt.Table] = pt
+					}
+					for table, cols := range tc.columns {
+						for _, col := range cols {
+							r := rowWith(t, clean, table, col)
+							old := r.Columns[col]
+							if !strings.Contains(old, `"code":"`) {
+								t.Fatalf("%s[%s].%s holds %q, not a message code", table, r.Key, col, old)
+							}
+							edited := strings.Replace(old, `"code":"`, `"code":"x.`, 1)
+							setColumn(t, raw, db.name == "postgres", facts.SelectionID, tables[table], r, col, edited)
+							fs := CompareProjection(expected, storedProjection(t, st, facts.SelectionID))
+							setColumn(t, raw, db.name == "postgres", facts.SelectionID, tables[table], r, col, old)
+							if len(fs) != 1 || fs[0].Table != table || fs[0].Row != r.Key || fs[0].Column != col {
+								t.Errorf("edited the code in %s[%s].%s: want one finding naming it, got:\n%s", table, r.Key, col, findingLines(fs))
+							}
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// setColumn writes value into one projected column of row r.
+func setColumn(t *testing.T, db *sql.DB, dollar bool, selectionID string, pt store.ProjectedTable, r ProjectionRow, col, value string) {
+	t.Helper()
+	where, args := []string{"selection_id = ?"}, []any{selectionID}
+	if pt.Table == "selections" {
+		where, args = []string{"id = ?"}, []any{selectionID}
+	} else {
+		for i, k := range pt.Key {
+			where = append(where, k+" = ?")
+			args = append(args, strings.Split(r.Key, "/")[i])
+		}
+	}
+	q := "UPDATE " + pt.Table + " SET " + col + " = ? WHERE " + strings.Join(where, " AND ")
+	if dollar {
+		q = dollarPlaceholders(q)
+	}
+	res, err := db.Exec(q, append([]any{value}, args...)...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("%s changed %d rows", q, n)
+	}
+}

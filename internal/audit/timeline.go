@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/workflows"
 	"github.com/bkpsdm/seleksi/workflows/calendar"
 )
@@ -47,7 +48,8 @@ type TimelineEntry struct {
 // of what the workflow accepted and did; the audit chain adds the events the store recorded
 // on its own and the audit seq of each record. Entries are ordered by time, the workflow's
 // own order (command seq) breaking ties.
-func Timeline(facts HistoryFacts, events []AuditEvent, lang string) []TimelineEntry {
+// Messages the workflow recorded as codes are rendered from cat.
+func Timeline(facts HistoryFacts, events []AuditEvent, lang string, cat *i18n.Catalog) []TimelineEntry {
 	en := lang == "en"
 	bySeq := map[string]int64{}
 	for _, e := range events {
@@ -82,7 +84,7 @@ func Timeline(facts HistoryFacts, events []AuditEvent, lang string) []TimelineEn
 		te := TimelineEntry{
 			At: rec.At.UTC(), Stage: stage, StageName: stageText(stage, en),
 			Actor: rec.Actor.Subject, Role: string(rec.Actor.Role), RoleName: roleText(string(rec.Actor.Role), en),
-			Action: rec.Kind, Summary: summary(r, en), Reason: rec.Reason,
+			Action: rec.Kind, Summary: summary(r, en, cat), Reason: rec.Reason,
 			Key: rec.Key, CommandSeq: rec.Seq, AuditSeq: bySeq[rec.Key], Run: r.Run,
 			EventIDs: nonZero(u.AcceptedEventID, r.ScheduledEventID), Source: "history",
 		}
@@ -268,7 +270,7 @@ func storeSummary(e AuditEvent, en bool) string {
 // summary says what a record did. The workflow's own message is used when the record has
 // one (it is what candidates were notified with); otherwise the summary is built from the
 // command's arguments.
-func summary(r RecordFact, en bool) string {
+func summary(r RecordFact, en bool, cat *i18n.Catalog) string {
 	rec := r.Record
 	pick := func(id, eng string) string {
 		if en {
@@ -278,6 +280,9 @@ func summary(r RecordFact, en bool) string {
 	}
 	if rec.Message != nil && (rec.Message.EN != "" || rec.Message.ID != "") {
 		return pick(rec.Message.ID, rec.Message.EN)
+	}
+	if rec.Message != nil && cat.Knows(rec.Message.Code, i18n.ID) {
+		return pick(cat.Render(CatalogMsg(*rec.Message), i18n.ID), cat.Render(CatalogMsg(*rec.Message), i18n.EN))
 	}
 	switch rec.Kind {
 	case workflows.CmdRecordResults:
@@ -331,6 +336,19 @@ func summary(r RecordFact, en bool) string {
 		return pick("Meminta seleksi yang terhenti dilanjutkan.", "Asked the blocked selection to resume.")
 	}
 	return pick(rec.Kind+".", rec.Kind+".")
+}
+
+// CatalogMsg is a workflow message in the form the catalog renders.
+func CatalogMsg(m workflows.Message) i18n.Msg {
+	out := i18n.Msg{Code: m.Code, EN: m.EN, ID: m.ID}
+	if len(m.Params) > 0 {
+		out.Params = m.Params.Map()
+	}
+	if m.Detail != nil {
+		d := CatalogMsg(*m.Detail)
+		out.Detail = &d
+	}
+	return out
 }
 
 // orZero is *p, or the zero value when the record carries no such arguments.

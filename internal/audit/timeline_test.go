@@ -18,7 +18,10 @@ import (
 // compares them with testdata/<bundle>.timeline.<lang>.txt (rewritten by -update).
 func TestGoldenTimelines(t *testing.T) {
 	pub := testKey("server").Public().(ed25519.PublicKey)
-	for _, name := range []string{"happy-path", "objections-recusal-withdrawal", "cancelled-at-competency"} {
+	// The -codes bundles were recorded by selections that carry message codes; the others
+	// before, with rendered texts.
+	for _, name := range []string{"happy-path", "objections-recusal-withdrawal", "cancelled-at-competency",
+		"happy-path-codes", "objections-recusal-withdrawal-codes", "cancelled-at-competency-codes"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name+".bundle.zip"))
 		if err != nil {
 			t.Fatal(err)
@@ -30,7 +33,7 @@ func TestGoldenTimelines(t *testing.T) {
 		}
 		for _, lang := range []string{"id", "en"} {
 			t.Run(name+"/"+lang, func(t *testing.T) {
-				entries := Timeline(rep.Replay.Facts, b.Events, lang)
+				entries := Timeline(rep.Replay.Facts, b.Events, lang, testCatalog(t))
 				var buf bytes.Buffer
 				if err := RenderTimeline(&buf, entries, rep.Replay.Facts.Zone, lang); err != nil {
 					t.Fatal(err)
@@ -67,8 +70,8 @@ func TestGoldenTimelines(t *testing.T) {
 
 func TestTimelineLanguages(t *testing.T) {
 	facts := factsOf(t, "objections-recusal-withdrawal")
-	id := Timeline(facts, nil, "id")
-	en := Timeline(facts, nil, "en")
+	id := Timeline(facts, nil, "id", testCatalog(t))
+	en := Timeline(facts, nil, "en", testCatalog(t))
 	if len(id) != len(en) || len(id) == 0 {
 		t.Fatalf("%d Indonesian and %d English entries", len(id), len(en))
 	}
@@ -112,7 +115,7 @@ func TestTimelineTellsAResume(t *testing.T) {
 	facts := factsOf(t, "blocked-then-resumed")
 	for lang, want := range map[string]string{"id": "Meminta seleksi yang terhenti dilanjutkan.", "en": "Asked the blocked selection to resume."} {
 		found := false
-		for _, e := range Timeline(facts, nil, lang) {
+		for _, e := range Timeline(facts, nil, lang, testCatalog(t)) {
 			found = found || e.Summary == want
 		}
 		if !found {
@@ -137,7 +140,7 @@ func TestTimelineFilesStoreEventsUnderTheirStage(t *testing.T) {
 	submitted := AuditEvent{Seq: 2, ActorSubject: "cand-1", Role: "ROLE_CANDIDATE", Action: "SubmitApplication",
 		Target: "selections/" + facts.SelectionID + "/applications/app-1", WorkflowTime: first.At.Add(time.Minute)}
 	for _, lang := range []string{"id", "en"} {
-		entries := Timeline(facts, []AuditEvent{submitted, archived}, lang)
+		entries := Timeline(facts, []AuditEvent{submitted, archived}, lang, testCatalog(t))
 		got := map[string]TimelineEntry{}
 		for _, e := range entries {
 			if e.Source == "audit" {

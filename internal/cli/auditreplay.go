@@ -19,6 +19,7 @@ import (
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/audit"
+	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/workflows"
 )
 
@@ -494,7 +495,11 @@ timeline.`,
 				}
 			}
 			lang := inv.g.lang
-			entries := audit.Timeline(facts, b.Events, lang)
+			cat, err := i18n.NewCatalog()
+			if err != nil {
+				return err
+			}
+			entries := audit.Timeline(facts, b.Events, lang, cat)
 			if inv.g.output == "json" {
 				err = writeJSON(inv.app.Stdout, struct {
 					SelectionID string                `json:"selectionId"`

@@ -1,6 +1,11 @@
 // Package i18n owns the choice of language for what people read: Indonesian by default,
 // English when the caller asks for it. Candidates and committees read Seleksi in Indonesian
 // first; integrators and foreign observers may prefer English.
+//
+// It also owns the message catalog (Catalog): the workflow, its history and the store record
+// what people are told as message codes with parameters, and only the edges (API, pages,
+// timeline, notifications) render them here. A wording fix is an edit of messages/*.yaml
+// and changes nothing that was recorded.
 package i18n
 
 import (

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/store"
 )
 
@@ -31,6 +32,7 @@ type Sender interface {
 type Dispatcher struct {
 	outbox   Outbox
 	sender   Sender
+	catalog  *i18n.Catalog
 	logger   *slog.Logger
 	interval time.Duration
 	batch    int
@@ -40,9 +42,30 @@ type Dispatcher struct {
 	now         func() time.Time
 }
 
-// NewDispatcher delivers from outbox through sender every interval.
-func NewDispatcher(outbox Outbox, sender Sender, logger *slog.Logger, interval time.Duration) *Dispatcher {
-	return &Dispatcher{outbox: outbox, sender: sender, logger: logger, interval: interval, batch: 100, maxAttempts: 10, now: time.Now}
+// NewDispatcher delivers from outbox through sender every interval. The outbox holds
+// message codes; cat renders them, in Indonesian and English, when they are sent.
+func NewDispatcher(outbox Outbox, sender Sender, cat *i18n.Catalog, logger *slog.Logger, interval time.Duration) *Dispatcher {
+	return &Dispatcher{outbox: outbox, sender: sender, catalog: cat, logger: logger, interval: interval, batch: 100, maxAttempts: 10, now: time.Now}
+}
+
+// Render gives a notification its texts: a code the catalog knows is rendered now, in the
+// wording of the day; a notification queued before codes keeps the texts it was queued with.
+func Render(cat *i18n.Catalog, n store.Notification) store.Notification {
+	t := n.Text
+	if cat.Knows(t.Code, i18n.ID) {
+		r := cat.Text(catalogMsg(t))
+		n.Text = store.Text{Code: t.Code, ID: r.ID, EN: r.EN}
+	}
+	return n
+}
+
+func catalogMsg(t store.Text) i18n.Msg {
+	m := i18n.Msg{Code: t.Code, Params: t.Params, EN: t.EN, ID: t.ID}
+	if t.Detail != nil {
+		d := catalogMsg(*t.Detail)
+		m.Detail = &d
+	}
+	return m
 }
 
 // Run delivers until ctx ends.
@@ -73,7 +96,7 @@ func (d *Dispatcher) DeliverOnce(ctx context.Context) (int, error) {
 		if n.Attempts >= d.maxAttempts {
 			continue
 		}
-		sendErr := d.sender.Send(ctx, n)
+		sendErr := d.sender.Send(ctx, Render(d.catalog, n))
 		if sendErr != nil {
 			d.logger.WarnContext(ctx, "notification not delivered", "id", n.ID, "attempt", n.Attempts+1, "error", sendErr)
 		} else {

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/smtp"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/store"
 )
 
@@ -55,7 +57,7 @@ func TestDispatcherDeliversAndRetries(t *testing.T) {
 	ob := &fakeOutbox{marks: map[string]error{}, pending: []store.Notification{
 		{ID: "n1", Recipient: "c1"}, {ID: "n2", Recipient: "c2"}, {ID: "n3", Recipient: "c3", Attempts: 10},
 	}}
-	d := NewDispatcher(ob, flakySender{fail: map[string]bool{"n2": true}}, slog.New(slog.DiscardHandler), time.Second)
+	d := NewDispatcher(ob, flakySender{fail: map[string]bool{"n2": true}}, nil, slog.New(slog.DiscardHandler), time.Second)
 	sent, err := d.DeliverOnce(context.Background())
 	if err != nil || sent != 1 {
 		t.Fatalf("DeliverOnce = %d, %v; want 1 sent", sent, err)
@@ -123,5 +125,37 @@ func TestSMTPSender(t *testing.T) {
 	broadcast := store.Notification{ID: "n2", SelectionID: "kadis-2026", Recipient: "*", Text: n.Text}
 	if err := s.Send(context.Background(), broadcast); err != nil || gotTo != nil {
 		t.Errorf("a broadcast announcement was mailed (%v) or failed: %v", gotTo, err)
+	}
+}
+
+type recordingSender struct{ sent []store.Notification }
+
+func (s *recordingSender) Send(_ context.Context, n store.Notification) error {
+	s.sent = append(s.sent, n)
+	return nil
+}
+
+// TestDispatcherRendersCodes: the outbox holds codes; what is sent is rendered then, in
+// Indonesian and English. A notification queued before codes is sent with its texts.
+func TestDispatcherRendersCodes(t *testing.T) {
+	cat, err := i18n.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob := &fakeOutbox{marks: map[string]error{}, pending: []store.Notification{
+		{ID: "n1", Recipient: "c1", Text: store.Text{Code: "status.not_appointed", Params: map[string]string{"rank": "1"}}},
+		{ID: "n2", Recipient: "c2", Text: store.Text{Code: "APPLICATION_STATE_WITHDRAWN", EN: "You withdrew your application.", ID: "Anda telah menarik lamaran."}},
+	}}
+	s := &recordingSender{}
+	if _, err := NewDispatcher(ob, s, cat, slog.New(slog.DiscardHandler), time.Second).DeliverOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Text{
+		{Code: "status.not_appointed", ID: "Anda diusulkan pada peringkat 1, tetapi Pejabat Pembina Kepegawaian memilih calon lain untuk diangkat. Seleksi telah selesai.",
+			EN: "You were proposed at rank 1, but the appointing official chose another candidate. The selection is closed."},
+		{Code: "APPLICATION_STATE_WITHDRAWN", EN: "You withdrew your application.", ID: "Anda telah menarik lamaran."},
+	}
+	if len(s.sent) != 2 || !reflect.DeepEqual(s.sent[0].Text, want[0]) || !reflect.DeepEqual(s.sent[1].Text, want[1]) {
+		t.Errorf("sent %+v", s.sent)
 	}
 }

@@ -30,11 +30,12 @@ type ApplicationServer struct {
 var _ seleksiv1.ApplicationServiceServer = (*ApplicationServer)(nil)
 
 // NewApplicationServer builds the application handlers.
-func NewApplicationServer(st Store, wf Workflows, logger *slog.Logger, now func() time.Time) *ApplicationServer {
+// cat renders the message codes of statuses, reasons and rejections.
+func NewApplicationServer(st Store, wf Workflows, cat *i18n.Catalog, logger *slog.Logger, now func() time.Time) *ApplicationServer {
 	if now == nil {
 		now = time.Now
 	}
-	return &ApplicationServer{store: st, cmd: commander{wf: wf, ledger: st, logger: logger}, now: now}
+	return &ApplicationServer{store: st, cmd: commander{wf: wf, ledger: st, cat: cat, logger: logger}, now: now}
 }
 
 var msgWindowClosed = i18n.Text{
@@ -79,7 +80,7 @@ func (s *ApplicationServer) SubmitApplication(ctx context.Context, req *seleksiv
 		}
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	v, err := applicationView(a, true)
+	v, err := s.view(ctx, a)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
@@ -105,7 +106,7 @@ func (s *ApplicationServer) GetApplication(ctx context.Context, req *seleksiv1.G
 	if err != nil {
 		return nil, err
 	}
-	v, err := applicationView(a, true)
+	v, err := s.view(ctx, a)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
@@ -125,7 +126,7 @@ func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1
 	}
 	out := &seleksiv1.ListApplicationsResponse{NextPageToken: page.NextPageToken, TotalSize: int32(page.TotalSize)}
 	for _, a := range page.Items {
-		v, err := applicationView(a, true)
+		v, err := s.view(ctx, a)
 		if err != nil {
 			return nil, storeError(ctx, s.cmd.logger, err)
 		}
@@ -133,10 +134,6 @@ func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1
 	}
 	return out, nil
 }
-
-// msgWithdrawn is the status of an application withdrawn during the announcement, the same
-// words the workflow gives one withdrawn after the close.
-var msgWithdrawn = store.Text{Code: string(workflows.AppWithdrawn), EN: "You withdrew your application.", ID: "Anda telah menarik lamaran."}
 
 // WithdrawApplication withdraws the caller's own application. While the announcement window
 // is open the application is not in the workflow yet (submissions go to the store), so the
@@ -150,12 +147,15 @@ func (s *ApplicationServer) WithdrawApplication(ctx context.Context, req *seleks
 	}
 	if a.CurrentStage == string(workflows.StageAnnouncement) {
 		p := principal(ctx)
+		// The status of an application withdrawn during the announcement is the code the
+		// workflow gives one withdrawn after the close; the edges render it.
+		withdrawn := store.Text{Code: workflows.CodeStatusWithdrawn}
 		w, err := s.store.WithdrawBeforeClose(ctx, store.WithdrawInput{SelectionID: selID, ApplicationID: appID,
 			RequestID: req.GetRequestId(), Actor: store.Actor{Subject: p.Subject, Role: string(actorOf(p).Role)},
-			Reason: req.GetReason(), Status: &msgWithdrawn, Now: s.now()})
+			Reason: req.GetReason(), Status: &withdrawn, Now: s.now()})
 		switch {
 		case err == nil:
-			v, err := applicationView(w, true)
+			v, err := applicationView(s.cmd.cat, w, true)
 			if err != nil {
 				return nil, storeError(ctx, s.cmd.logger, err)
 			}
@@ -173,12 +173,35 @@ func (s *ApplicationServer) WithdrawApplication(ctx context.Context, req *seleks
 	return s.reload(ctx, selID, appID)
 }
 
+// view shows an application to the people allowed to see it. An application the workflow
+// has not spoken about yet (the announcement is still open) is received, and its status says
+// when the screening starts: at the announcement's close, which the selection's row knows.
+func (s *ApplicationServer) view(ctx context.Context, a store.Application) (*seleksiv1.Application, error) {
+	v, err := applicationView(s.cmd.cat, a, true)
+	if err != nil || a.Status.Code != "" || a.Status.ID != "" || a.State != store.StateSubmitted {
+		return v, err
+	}
+	sel, err := s.store.GetSelection(ctx, a.SelectionID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case sel.Stage != store.StageAnnouncement:
+		// The close does not write every application's status; from then on it is screened.
+		v.StatusText = localized(s.cmd.cat, i18n.Msg{Code: workflows.CodeStatusScreening})
+	case !sel.Window.Closes.IsZero():
+		v.StatusText = localized(s.cmd.cat, i18n.Msg{Code: workflows.CodeStatusReceived, Params: map[string]string{
+			"closes": sel.Window.Closes.UTC().Format(time.RFC3339), "zone": trimEnumPrefix(sel.TimeZone, "TIME_ZONE_")}})
+	}
+	return v, nil
+}
+
 func (s *ApplicationServer) reload(ctx context.Context, selID, appID string) (*seleksiv1.WithdrawApplicationResponse, error) {
 	a, err := s.store.GetApplication(ctx, selID, appID)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	v, err := applicationView(a, true)
+	v, err := s.view(ctx, a)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
@@ -250,7 +273,7 @@ func (s *ApplicationServer) AnswerObjection(ctx context.Context, req *seleksiv1.
 	}
 	out := &seleksiv1.AnswerObjectionResponse{Objection: objectionView(o)}
 	if req.GetAccepted() {
-		out.RepublishedResult = resultOfCommand(ctx, s.store, s.cmd.logger, selID, stage)
+		out.RepublishedResult = resultOfCommand(ctx, s.store, s.cmd.cat, s.cmd.logger, selID, stage)
 	}
 	return out, nil
 }

@@ -2,7 +2,7 @@ package server
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/i18n"
@@ -13,45 +13,33 @@ import (
 // A blocked selection carries codes and parameters (workflows.Blocked, projected by the
 // store); people read what they mean and what to do here, in their language.
 
-// blockedTexts are the message and the remedy of a blocked reason code.
-func blockedTexts(b *store.Blocked) (message, remedy i18n.Text) {
-	switch workflows.BlockedReason(b.Reason) {
-	case workflows.BlockedStoreUnavailable:
-		return i18n.Text{ID: "basis data tidak menjawab; langkah berikutnya dicoba ulang secara otomatis",
-				EN: "the database did not answer; the next step is retried automatically"},
-			i18n.Text{ID: "jika gangguan berlanjut, operator memulihkan basis data; seleksi berlanjut dengan sendirinya atau segera setelah sekretariat memintanya dilanjutkan",
-				EN: "if the outage persists, operators restore the database; the selection goes on by itself, or at once when the secretariat resumes it"}
-	case workflows.BlockedStoreRejectedData:
-		return i18n.Text{ID: "basis data menolak data langkah berikutnya",
-				EN: "the database refused the data of the next step"},
-			i18n.Text{ID: "operator memeriksa catatan kesalahan sistem dan memperbaiki penyebabnya, lalu sekretariat meminta seleksi dilanjutkan",
-				EN: "operators read the ERROR log lines and fix the cause, then the secretariat resumes the selection"}
-	case workflows.BlockedStoreInconsistent:
-		return i18n.Text{ID: "catatan yang diperlukan langkah berikutnya tidak ada atau tidak sesuai di basis data",
-				EN: "a record the next step needs is missing from the database or does not match"},
-			i18n.Text{ID: "operator memulihkan catatan tersebut (misalnya dari cadangan), lalu sekretariat meminta seleksi dilanjutkan",
-				EN: "operators restore the record (from a backup, for example), then the secretariat resumes the selection"}
-	case workflows.BlockedCalendarNotCovered:
-		return i18n.Text{ID: fmt.Sprintf("jangka waktu tahapan mencapai tahun %d yang belum memiliki daftar hari libur", b.Year),
-				EN: fmt.Sprintf("a window reaches into %d, which has no holiday list yet", b.Year)},
-			i18n.Text{ID: fmt.Sprintf("sekretariat melengkapi daftar hari libur tahun %d; seleksi berlanjut dengan sendirinya", b.Year),
-				EN: fmt.Sprintf("the secretariat supplies the holiday list of %d; the selection then goes on by itself", b.Year)}
+// blockedMessages are the catalog messages of a blocked reason code: what happened, and what
+// to do. A reason this code does not know reads as a failed step.
+func blockedMessages(b *store.Blocked) (message, remedy i18n.Msg) {
+	reason := workflows.BlockedReason(b.Reason)
+	switch reason {
+	case workflows.BlockedStoreUnavailable, workflows.BlockedStoreRejectedData, workflows.BlockedStoreInconsistent,
+		workflows.BlockedCalendarNotCovered:
+	default:
+		reason = workflows.BlockedStepFailed
 	}
-	return i18n.Text{ID: "langkah berikutnya gagal dijalankan", EN: "the next step failed"},
-		i18n.Text{ID: "operator memeriksa catatan kesalahan sistem dan memperbaiki penyebabnya, lalu sekretariat meminta seleksi dilanjutkan",
-			EN: "operators read the ERROR log lines and fix the cause, then the secretariat resumes the selection"}
+	var params map[string]string
+	if reason == workflows.BlockedCalendarNotCovered {
+		params = map[string]string{"year": strconv.Itoa(b.Year)}
+	}
+	return i18n.Msg{Code: "blocked." + string(reason), Params: params}, i18n.Msg{Code: "blocked_remedy." + string(reason), Params: params}
 }
 
-// blockedView renders a selection's blocked state in the caller's language; nil when it is
-// not blocked.
-func blockedView(ctx context.Context, b *store.Blocked) *seleksiv1.SelectionBlocked {
+// blockedView renders a selection's blocked state in the caller's language from the catalog;
+// nil when it is not blocked.
+func blockedView(ctx context.Context, cat *i18n.Catalog, b *store.Blocked) *seleksiv1.SelectionBlocked {
 	if b == nil {
 		return nil
 	}
 	lang := language(ctx)
-	message, remedy := blockedTexts(b)
+	message, remedy := blockedMessages(b)
 	return &seleksiv1.SelectionBlocked{
-		Reason: b.Reason, Message: message.In(lang), Remedy: remedy.In(lang), Step: b.Step, Year: uint32(max(b.Year, 0)),
+		Reason: b.Reason, Message: cat.Render(message, lang), Remedy: cat.Render(remedy, lang), Step: b.Step, Year: uint32(max(b.Year, 0)),
 		SinceTime: ts(b.Since), Attempts: uint32(max(b.Attempts, 0)), NextAttemptTime: ts(b.NextAttempt),
 	}
 }

@@ -40,6 +40,8 @@ type Ledger interface {
 type commander struct {
 	wf     Workflows
 	ledger Ledger
+	// cat renders message codes for people (nil shows only the texts of old records).
+	cat    *i18n.Catalog
 	logger *slog.Logger
 }
 
@@ -161,8 +163,11 @@ func (c commander) workflowError(ctx context.Context, op string, err error) erro
 	if errors.As(err, &appErr) {
 		if code, ok := rejectionCode(appErr.Type()); ok {
 			m, _ := workflows.MessageOf(err)
-			text := i18n.Text{ID: m.ID, EN: m.EN}
-			if text.ID == "" && text.EN == "" {
+			text := i18n.Text{}
+			if m.Code != "" {
+				text = c.cat.Text(catalogMsg(m))
+			}
+			if text.ID == "" && text.EN == "" || text.ID == m.Code {
 				text = msgInvalid
 			}
 			info := &errdetails.ErrorInfo{Reason: appErr.Type(), Domain: "seleksi"}

@@ -83,7 +83,7 @@ func TestWithdrawDuringAnnouncementGoesToTheStore(t *testing.T) {
 			st := &commandStore{withdrawErr: tt.withdrawErr, app: store.Application{ID: "app-1", SelectionID: "kadis-2026", Owner: "cand-1",
 				State: store.StateSubmitted, CurrentStage: string(tt.stage)}}
 			fw := &fakeWorkflows{}
-			s := NewApplicationServer(st, fw, slog.New(slog.DiscardHandler), func() time.Time { return now })
+			s := NewApplicationServer(st, fw, testCatalog(t), slog.New(slog.DiscardHandler), func() time.Time { return now })
 			resp, err := s.WithdrawApplication(candidateCtx("cand-1"), &seleksiv1.WithdrawApplicationRequest{
 				Name: "selections/kadis-2026/applications/app-1", RequestId: "withdraw-0001", Reason: "diterima di instansi lain"})
 			if err != nil {
@@ -114,7 +114,7 @@ func TestWithdrawDuringAnnouncementGoesToTheStore(t *testing.T) {
 // TestRecordResultsSendsTheCorrection: the correction flag and its reason reach the workflow.
 func TestRecordResultsSendsTheCorrection(t *testing.T) {
 	fw := &fakeWorkflows{}
-	s := NewSelectionServer(&commandStore{}, fw, slog.New(slog.DiscardHandler), SelectionOptions{})
+	s := NewSelectionServer(&commandStore{}, fw, testCatalog(t), slog.New(slog.DiscardHandler), SelectionOptions{})
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "m-chair", Role: auth.RoleCommittee})
 	_, err := s.RecordResults(ctx, &seleksiv1.RecordResultsRequest{Name: "selections/kadis-2026", RequestId: "record-0001",
 		Stage: seleksiv1.Stage_STAGE_ADMINISTRATIVE_SCREENING, Correction: true, CorrectionReason: "salah baris",
@@ -132,7 +132,7 @@ func TestRecordResultsSendsTheCorrection(t *testing.T) {
 // correctResult with the request ID as its Update ID, and a failed update is not answered OK.
 func TestCorrectResultSendsTheUpdate(t *testing.T) {
 	fw := &fakeWorkflows{}
-	s := NewSelectionServer(&commandStore{}, fw, slog.New(slog.DiscardHandler), SelectionOptions{})
+	s := NewSelectionServer(&commandStore{}, fw, testCatalog(t), slog.New(slog.DiscardHandler), SelectionOptions{})
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "m-chair", Role: auth.RoleCommittee})
 	req := &seleksiv1.CorrectResultRequest{Name: "selections/kadis-2026", RequestId: "correct-0001",
 		Stage: seleksiv1.Stage_STAGE_ADMINISTRATIVE_SCREENING, Reason: "usia dihitung dari tahun lahir yang salah",
@@ -146,7 +146,7 @@ func TestCorrectResultSendsTheUpdate(t *testing.T) {
 		t.Fatalf("update %s %s with %+v", fw.got.UpdateName, fw.got.UpdateID, fw.got.Args)
 	}
 	rejected := &fakeWorkflows{updateErr: errors.New("unavailable")}
-	s = NewSelectionServer(&commandStore{}, rejected, slog.New(slog.DiscardHandler), SelectionOptions{})
+	s = NewSelectionServer(&commandStore{}, rejected, testCatalog(t), slog.New(slog.DiscardHandler), SelectionOptions{})
 	if _, err := s.CorrectResult(ctx, req); status.Code(err) == codes.OK {
 		t.Fatal("a failed update answered OK")
 	}

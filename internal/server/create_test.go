@@ -77,7 +77,7 @@ func newCreateServer(t *testing.T, wf Workflows) (*SelectionServer, *store.Store
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return NewSelectionServer(st, wf, slog.New(slog.DiscardHandler), SelectionOptions{TaskQueue: "seleksi",
+	return NewSelectionServer(st, wf, testCatalog(t), slog.New(slog.DiscardHandler), SelectionOptions{TaskQueue: "seleksi",
 		Now: func() time.Time { return createNow }}), st
 }
 
@@ -309,7 +309,7 @@ func TestCreateSelectionDiesBeforeStartIsReconciled(t *testing.T) {
 		t.Errorf("second pass started %d, %v", n, err)
 	}
 	// The client's retry finds the stored selection; the start is idempotent.
-	srv2 := NewSelectionServer(st, alive, slog.New(slog.DiscardHandler), SelectionOptions{TaskQueue: "seleksi",
+	srv2 := NewSelectionServer(st, alive, testCatalog(t), slog.New(slog.DiscardHandler), SelectionOptions{TaskQueue: "seleksi",
 		Now: func() time.Time { return createNow.Add(10 * time.Second) }})
 	if resp, err := srv2.CreateSelection(adminContext(""), req); err != nil || resp.GetSelection().GetName() != "selections/kadis-pupr-2026" {
 		t.Fatalf("retry: %v, %v", resp, err)

@@ -9,8 +9,10 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/protoadapt"
 
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/workflows"
 )
 
 // Messages of the gRPC edge, in Indonesian and English.
@@ -49,6 +51,44 @@ func localizedError(ctx context.Context, code codes.Code, t i18n.Text, details .
 		return st.Err()
 	}
 	return withDetails.Err()
+}
+
+// catalogMsg is a workflow message in the form the catalog renders.
+func catalogMsg(m workflows.Message) i18n.Msg {
+	out := i18n.Msg{Code: m.Code, EN: m.EN, ID: m.ID}
+	if len(m.Params) > 0 {
+		out.Params = m.Params.Map()
+	}
+	if m.Detail != nil {
+		d := catalogMsg(*m.Detail)
+		out.Detail = &d
+	}
+	return out
+}
+
+// storeMsg is a stored message in the form the catalog renders.
+func storeMsg(t store.Text) i18n.Msg {
+	out := i18n.Msg{Code: t.Code, Params: t.Params, EN: t.EN, ID: t.ID}
+	if t.Detail != nil {
+		d := storeMsg(*t.Detail)
+		out.Detail = &d
+	}
+	return out
+}
+
+// localized is a message in both languages, for the API's LocalizedText fields.
+func localized(cat *i18n.Catalog, m i18n.Msg) *seleksiv1.LocalizedText {
+	t := cat.Text(m)
+	return &seleksiv1.LocalizedText{Id: t.ID, En: t.EN}
+}
+
+// reasonText is a published reason for a plain string field: people's words as they wrote
+// them, or the system's reason rendered in Indonesian (the language of record).
+func reasonText(cat *i18n.Catalog, reason string, m *store.Text) string {
+	if reason != "" || m == nil {
+		return reason
+	}
+	return cat.Render(storeMsg(*m), i18n.ID)
 }
 
 // listOption is the field name REST clients send for a list option the store refused, and

@@ -95,7 +95,7 @@ func TestPublishedResultsOrderAndNames(t *testing.T) {
 	st, _ := resultFixture(t)
 	logger := slog.New(slog.DiscardHandler)
 	fw := &fakeWorkflows{handle: fakeHandle{result: workflows.UpdateResult{Seq: 9}}}
-	srv := NewSelectionServer(st, fw, logger, SelectionOptions{})
+	srv := NewSelectionServer(st, fw, testCatalog(t), logger, SelectionOptions{})
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "chair", Role: auth.RoleCommittee, Selections: []string{"kadis-2026"}})
 	tests := []struct {
 		slug string
@@ -138,7 +138,7 @@ func TestPublishedResultsOrderAndNames(t *testing.T) {
 // is returned with the application's results.
 func TestApplicationShowsCompetencyCategory(t *testing.T) {
 	st, ids := resultFixture(t)
-	srv := NewApplicationServer(st, &fakeWorkflows{}, slog.New(slog.DiscardHandler), nil)
+	srv := NewApplicationServer(st, &fakeWorkflows{}, testCatalog(t), slog.New(slog.DiscardHandler), nil)
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "admin", Role: auth.RoleAdmin})
 	out, err := srv.GetApplication(ctx, &seleksiv1.GetApplicationRequest{Name: "selections/kadis-2026/applications/" + ids[1]})
 	if err != nil {
@@ -160,7 +160,7 @@ func TestApplicationShowsCompetencyCategory(t *testing.T) {
 func TestDeclareConflictKeepsRelationship(t *testing.T) {
 	st, ids := resultFixture(t)
 	fw := &fakeWorkflows{handle: fakeHandle{result: workflows.UpdateResult{Seq: 9}}}
-	srv := NewSelectionServer(st, fw, slog.New(slog.DiscardHandler), SelectionOptions{})
+	srv := NewSelectionServer(st, fw, testCatalog(t), slog.New(slog.DiscardHandler), SelectionOptions{})
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "m1", Role: auth.RoleCommittee, Selections: []string{"kadis-2026"}})
 	out, err := srv.DeclareConflict(ctx, &seleksiv1.DeclareConflictRequest{Name: "selections/kadis-2026", RequestId: "req-conflict-1",
 		MemberId: "m1", Application: "selections/kadis-2026/applications/" + ids[0], Relationship: "saudara kandung", Reason: "adik ipar"})
@@ -181,7 +181,7 @@ func TestDeclareConflictKeepsRelationship(t *testing.T) {
 func TestAppointSendsTheDecree(t *testing.T) {
 	st, ids := resultFixture(t)
 	fw := &fakeWorkflows{handle: fakeHandle{result: workflows.UpdateResult{Seq: 9}}}
-	srv := NewSelectionServer(st, fw, slog.New(slog.DiscardHandler), SelectionOptions{})
+	srv := NewSelectionServer(st, fw, testCatalog(t), slog.New(slog.DiscardHandler), SelectionOptions{})
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "admin", Role: auth.RoleAdmin})
 	if _, err := srv.AppointCandidate(ctx, &seleksiv1.AppointCandidateRequest{Name: "selections/kadis-2026", RequestId: "req-appoint-1",
 		Application: "selections/kadis-2026/applications/" + ids[2], PpkDecreeRef: "800/123/2026", OversightRecommendationRef: "R-1/BKN/2026"}); err != nil {
@@ -222,7 +222,7 @@ func TestSelectionViewGivesBothClocks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := selectionView(tt.sel, nil)
+			v, err := selectionView(testCatalog(t), tt.sel, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -33,7 +33,7 @@ func (s *SelectionServer) AdvanceSelection(ctx context.Context, req *seleksiv1.A
 		return nil, err
 	}
 	out := &seleksiv1.AdvanceSelectionResponse{Selection: sel}
-	out.PublishedResult = resultOfCommand(ctx, s.store, s.cmd.logger, id, string(stage))
+	out.PublishedResult = resultOfCommand(ctx, s.store, s.cmd.cat, s.cmd.logger, id, string(stage))
 	return out, nil
 }
 
@@ -100,9 +100,7 @@ func (s *SelectionServer) CorrectResult(ctx context.Context, req *seleksiv1.Corr
 		return nil, err
 	}
 	out := &seleksiv1.CorrectResultResponse{Selection: sel}
-	if r, err := s.store.GetStageResult(ctx, id, string(stage), 0); err == nil {
-		out.PublishedResult = stageResultView(r, nil)
-	}
+	out.PublishedResult = resultOfCommand(ctx, s.store, s.cmd.cat, s.cmd.logger, id, string(stage))
 	return out, nil
 }
 
@@ -149,7 +147,7 @@ func (s *SelectionServer) DecideSelection(ctx context.Context, req *seleksiv1.De
 		return nil, err
 	}
 	out := &seleksiv1.DecideSelectionResponse{Selection: sel}
-	out.PublishedResult = resultOfCommand(ctx, s.store, s.cmd.logger, id, string(workflows.StageCommitteeDecision))
+	out.PublishedResult = resultOfCommand(ctx, s.store, s.cmd.cat, s.cmd.logger, id, string(workflows.StageCommitteeDecision))
 	return out, nil
 }
 

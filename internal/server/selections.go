@@ -63,11 +63,12 @@ type SelectionServer struct {
 var _ seleksiv1.SelectionServiceServer = (*SelectionServer)(nil)
 
 // NewSelectionServer builds the selection handlers.
-func NewSelectionServer(st Store, wf Workflows, logger *slog.Logger, opts SelectionOptions) *SelectionServer {
+// cat renders the message codes of reasons and rejections.
+func NewSelectionServer(st Store, wf Workflows, cat *i18n.Catalog, logger *slog.Logger, opts SelectionOptions) *SelectionServer {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &SelectionServer{store: st, cmd: commander{wf: wf, ledger: st, logger: logger}, opts: opts}
+	return &SelectionServer{store: st, cmd: commander{wf: wf, ledger: st, cat: cat, logger: logger}, opts: opts}
 }
 
 var (
@@ -127,7 +128,7 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 	if verr := in.Validate(); verr != nil {
 		for _, p := range workflows.ProblemsOf(verr) {
 			violations = append(violations, &errdetails.BadRequest_FieldViolation{
-				Field: "selection", Description: i18n.Text{ID: p.ID, EN: p.EN}.In(lang), Reason: p.Code})
+				Field: "selection", Description: s.cmd.cat.Render(catalogMsg(p), lang), Reason: p.Code})
 		}
 	}
 	// The plan is counted from the scheduled opening or, for an announcement that opens at
@@ -236,11 +237,11 @@ func (s *SelectionServer) view(ctx context.Context, id string) (*seleksiv1.Selec
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	v, err := selectionView(sel, &counts)
+	v, err := selectionView(s.cmd.cat, sel, &counts)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	v.Blocked = blockedView(ctx, sel.Blocked)
+	v.Blocked = blockedView(ctx, s.cmd.cat, sel.Blocked)
 	return v, nil
 }
 
@@ -273,11 +274,11 @@ func (s *SelectionServer) ListSelections(ctx context.Context, req *seleksiv1.Lis
 	}
 	out := &seleksiv1.ListSelectionsResponse{NextPageToken: page.NextPageToken, TotalSize: int32(page.TotalSize)}
 	for _, sel := range page.Items {
-		v, err := selectionView(sel, nil)
+		v, err := selectionView(s.cmd.cat, sel, nil)
 		if err != nil {
 			return nil, storeError(ctx, s.cmd.logger, err)
 		}
-		v.Blocked = blockedView(ctx, sel.Blocked)
+		v.Blocked = blockedView(ctx, s.cmd.cat, sel.Blocked)
 		hideConflicts(ctx, v)
 		out.Selections = append(out.Selections, v)
 	}
@@ -287,7 +288,7 @@ func (s *SelectionServer) ListSelections(ctx context.Context, req *seleksiv1.Lis
 // GetStageResult returns a published stage result, the latest revision unless asked.
 func (s *SelectionServer) GetStageResult(ctx context.Context, req *seleksiv1.GetStageResultRequest) (*seleksiv1.GetStageResultResponse, error) {
 	id := segment(req.GetName(), 0)
-	r, err := publishedResult(ctx, s.store, id, stageFromSlug(segment(req.GetName(), 1)), int(req.GetRevision()))
+	r, err := publishedResult(ctx, s.store, s.cmd.cat, id, stageFromSlug(segment(req.GetName(), 1)), int(req.GetRevision()))
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}

@@ -15,7 +15,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/workflows"
 )
 
 // Views turn the store's read models into API resources. The store keeps the selection's
@@ -29,7 +31,7 @@ func ts(t time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
-func selectionView(s store.Selection, counts *store.ApplicationCounts) (*seleksiv1.Selection, error) {
+func selectionView(cat *i18n.Catalog, s store.Selection, counts *store.ApplicationCounts) (*seleksiv1.Selection, error) {
 	out := &seleksiv1.Selection{}
 	if len(s.Config) > 0 {
 		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(s.Config, out); err != nil {
@@ -63,6 +65,10 @@ func selectionView(s store.Selection, counts *store.ApplicationCounts) (*seleksi
 	out.PpkDecreeRef = s.PPKDecreeRef
 	out.OversightRecommendationRef = s.OversightRecommendationRef
 	out.CancelReason = s.CancelReason
+	if s.CancelReason == "" && s.CancelMessage != nil {
+		// The system's reason (a postponement): the field is a plain string, so Indonesian.
+		out.CancelReason = cat.Render(storeMsg(*s.CancelMessage), i18n.ID)
+	}
 	out.CreateTime = ts(s.CreateTime)
 	out.UpdateTime = ts(s.UpdateTime)
 	out.Etag = strconv.FormatInt(s.Version, 10)
@@ -99,14 +105,14 @@ func scoresView(scores []store.ComponentScore) []*seleksiv1.ComponentScore {
 	return out
 }
 
-func stageResultView(r store.StageResult, names map[string]string) *seleksiv1.StageResult {
+func stageResultView(cat *i18n.Catalog, r store.StageResult, names map[string]string) *seleksiv1.StageResult {
 	out := &seleksiv1.StageResult{
 		Name:              selectionName(r.SelectionID) + "/results/" + stageSlug(r.Stage),
 		Stage:             protoStage(r.Stage),
 		Revision:          uint32(r.Revision),
 		PublishTime:       ts(r.PublishedAt),
 		ObjectionDeadline: ts(r.ObjectionDeadline),
-		RevisionReason:    r.RevisionReason,
+		RevisionReason:    reasonText(cat, r.RevisionReason, r.RevisionMessage),
 		ScoresPublished:   r.ScoresPublished,
 	}
 	for _, e := range r.Entries {
@@ -115,7 +121,7 @@ func stageResultView(r store.StageResult, names map[string]string) *seleksiv1.St
 			CandidateName: names[e.ApplicationID],
 			Outcome:       protoOutcome(e.Outcome),
 			Rank:          uint32(e.Rank),
-			Reason:        e.Reason,
+			Reason:        reasonText(cat, e.Reason, e.ReasonMessage),
 		}
 		// Scores are published only where the selection says so; the store keeps them either
 		// way for the committee and auditors.
@@ -143,7 +149,7 @@ func stageResultView(r store.StageResult, names map[string]string) *seleksiv1.St
 
 // publishedResult is a published stage result as everyone reads it, with the candidates'
 // names: GetStageResult and the answer of the command that published it show the same.
-func publishedResult(ctx context.Context, st Store, selectionID, stage string, revision int) (*seleksiv1.StageResult, error) {
+func publishedResult(ctx context.Context, st Store, cat *i18n.Catalog, selectionID, stage string, revision int) (*seleksiv1.StageResult, error) {
 	r, err := st.GetStageResult(ctx, selectionID, stage, revision)
 	if err != nil {
 		return nil, err
@@ -152,14 +158,14 @@ func publishedResult(ctx context.Context, st Store, selectionID, stage string, r
 	if err != nil {
 		return nil, err
 	}
-	return stageResultView(r, names), nil
+	return stageResultView(cat, r, names), nil
 }
 
 // resultOfCommand is the result a command published, for its answer. The command has been
 // applied by now, so a failure to read the result is logged, not returned: the caller would
 // otherwise send again a command that succeeded.
-func resultOfCommand(ctx context.Context, st Store, logger *slog.Logger, selectionID, stage string) *seleksiv1.StageResult {
-	v, err := publishedResult(ctx, st, selectionID, stage, 0)
+func resultOfCommand(ctx context.Context, st Store, cat *i18n.Catalog, logger *slog.Logger, selectionID, stage string) *seleksiv1.StageResult {
+	v, err := publishedResult(ctx, st, cat, selectionID, stage, 0)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			logger.ErrorContext(ctx, "read the published result", "selection", selectionID, "stage", stage, "error", err)
@@ -172,7 +178,7 @@ func resultOfCommand(ctx context.Context, st Store, logger *slog.Logger, selecti
 // applicationView shows an application. Personal data (NIP, e-mail, phone, birth date) is
 // shown only when withPersonal is set: to the candidate, the committee, the secretariat and
 // auditors, never in public lists.
-func applicationView(a store.Application, withPersonal bool) (*seleksiv1.Application, error) {
+func applicationView(cat *i18n.Catalog, a store.Application, withPersonal bool) (*seleksiv1.Application, error) {
 	out := &seleksiv1.Application{
 		Name:         applicationName(a.SelectionID, a.ID),
 		Statement:    a.Statement,
@@ -183,13 +189,12 @@ func applicationView(a store.Application, withPersonal bool) (*seleksiv1.Applica
 		Owner:        a.Owner,
 		SubmitTime:   ts(a.SubmitTime),
 		UpdateTime:   ts(a.UpdateTime),
-		StatusText:   &seleksiv1.LocalizedText{Id: a.Status.ID, En: a.Status.EN},
+		StatusText:   localized(cat, storeMsg(a.Status)),
 	}
-	if a.Status.ID == "" && a.State == store.StateSubmitted {
+	if a.Status.ID == "" && a.Status.Code == "" && a.State == store.StateSubmitted {
 		// Until the workflow first speaks about an application (at the announcement's close),
-		// it is simply received; the workflow uses the same words from then on.
-		out.StatusText = &seleksiv1.LocalizedText{Id: "Lamaran Anda telah diterima dan sedang diperiksa.",
-			En: "Your application was received and is being screened."}
+		// it is simply received; the screening starts only after the close.
+		out.StatusText = localized(cat, i18n.Msg{Code: workflows.CodeStatusReceived})
 	}
 	profile := &seleksiv1.CandidateProfile{}
 	if len(a.Profile) > 0 {
@@ -210,13 +215,16 @@ func applicationView(a store.Application, withPersonal bool) (*seleksiv1.Applica
 	if a.EliminatedStage != "" {
 		out.EliminatedStage = protoStage(a.EliminatedStage)
 		out.EliminationReason = &seleksiv1.LocalizedText{Id: a.EliminationReason, En: a.EliminationReason}
+		if a.EliminationReason == "" && a.EliminationMessage != nil {
+			out.EliminationReason = localized(cat, storeMsg(*a.EliminationMessage))
+		}
 	}
 	for _, r := range a.Results {
 		out.StageResults = append(out.StageResults, &seleksiv1.ApplicationStageResult{
 			Stage:     protoStage(r.Stage),
 			Outcome:   protoOutcome(r.Outcome),
 			Scores:    scoresView(r.Scores),
-			Reason:    r.Reason,
+			Reason:    reasonText(cat, r.Reason, r.ReasonMessage),
 			Published: true,
 			// The enum's names are the store's values; an unknown one shows as unspecified.
 			CompetencyCategory: seleksiv1.CompetencyCategory(seleksiv1.CompetencyCategory_value[r.CompetencyCategory]),

@@ -179,6 +179,9 @@ func (s *Store) GetApplication(ctx context.Context, selectionID, id string) (App
 	for _, r := range results {
 		ar := ApplicationResult{Stage: r.Stage, Revision: r.Revision, Outcome: r.Outcome, FinalScore: r.FinalScore,
 			Rank: r.Rank, Reason: r.Reason, PublishTime: r.PublishedAt.UTC(), CompetencyCategory: r.CompetencyCategory}
+		if ar.ReasonMessage, err = decodeText(r.ReasonMessage); err != nil {
+			return Application{}, fmt.Errorf("%s: %w", op, err)
+		}
 		if err := json.Unmarshal([]byte(r.Scores), &ar.Scores); err != nil {
 			return Application{}, fmt.Errorf("%s: decode scores: %w", op, err)
 		}
@@ -287,6 +290,16 @@ func (r *applicationRow) application() (Application, error) {
 	if err := json.Unmarshal([]byte(r.Documents), &a.Documents); err != nil {
 		return Application{}, fmt.Errorf("application %q: decode documents: %w", r.ID, err)
 	}
+	status, err := decodeText(r.StatusMessage)
+	if err != nil {
+		return Application{}, fmt.Errorf("application %q: status: %w", r.ID, err)
+	}
+	if status != nil {
+		a.Status = *status
+	}
+	if a.EliminationMessage, err = decodeText(r.EliminationMessage); err != nil {
+		return Application{}, fmt.Errorf("application %q: elimination: %w", r.ID, err)
+	}
 	if err := json.Unmarshal([]byte(r.Facts), &a.Facts); err != nil {
 		return Application{}, fmt.Errorf("application %q: decode facts: %w", r.ID, err)
 	}
@@ -354,7 +367,11 @@ func (s *Store) WithdrawBeforeClose(ctx context.Context, in WithdrawInput) (Appl
 			"state": StateWithdrawn, "eliminated_stage": StageAnnouncement, "elimination_reason": in.Reason, "updated_at": now,
 		}
 		if in.Status != nil {
-			set["status_en"], set["status_id"] = in.Status.EN, in.Status.ID
+			m, err := encodeText(in.Status)
+			if err != nil {
+				return err
+			}
+			set["status_en"], set["status_id"], set["status_message"] = in.Status.EN, in.Status.ID, m
 		}
 		err = tx.Model(&applicationRow{}).Where("selection_id = ? AND id = ?", in.SelectionID, in.ApplicationID).UpdateColumns(set).Error
 		if err != nil {

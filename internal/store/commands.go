@@ -347,6 +347,13 @@ func applySelection(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) err
 	if c.CancelReason != "" {
 		set["cancel_reason"] = c.CancelReason
 	}
+	if c.CancelMessage != nil {
+		m, err := encodeText(c.CancelMessage)
+		if err != nil {
+			return err
+		}
+		set["cancel_message"] = m
+	}
 	if err := tx.Model(&selectionRow{}).Where("id = ?", sel.ID).UpdateColumns(set).Error; err != nil {
 		return fmt.Errorf("update selection: %w", err)
 	}
@@ -395,16 +402,24 @@ func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) 
 		set := map[string]any{"state": ch.State, "current_stage": stage, "rank": ch.Rank, "updated_at": at}
 		switch ch.State {
 		case StateEliminated, StateNotSelected, StateWithdrawn:
-			set["eliminated_stage"], set["elimination_reason"] = stage, ch.Reason
+			m, err := encodeText(ch.ReasonMessage)
+			if err != nil {
+				return nil, nil, err
+			}
+			set["eliminated_stage"], set["elimination_reason"], set["elimination_message"] = stage, ch.Reason, m
 		default:
 			// An accepted objection can bring an application back into the running.
-			set["eliminated_stage"], set["elimination_reason"] = "", ""
+			set["eliminated_stage"], set["elimination_reason"], set["elimination_message"] = "", "", ""
 		}
 		if ch.FinalScore != 0 {
 			set["final_score"] = ch.FinalScore
 		}
 		if ch.Status != nil {
-			set["status_en"], set["status_id"] = ch.Status.EN, ch.Status.ID
+			m, err := encodeText(ch.Status)
+			if err != nil {
+				return nil, nil, err
+			}
+			set["status_en"], set["status_id"], set["status_message"] = ch.Status.EN, ch.Status.ID, m
 		}
 		if err := tx.Model(&applicationRow{}).Where("selection_id = ? AND id = ?", sel.ID, ch.ApplicationID).UpdateColumns(set).Error; err != nil {
 			return nil, nil, fmt.Errorf("update application %q: %w", ch.ApplicationID, err)
@@ -436,9 +451,13 @@ func applyResult(tx *gorm.DB, selectionID string, r *StageResult) error {
 		return err
 	}
 	pub := instant(r.PublishedAt)
+	revision, err := encodeText(r.RevisionMessage)
+	if err != nil {
+		return err
+	}
 	row := stageResultRow{SelectionID: selectionID, Stage: r.Stage, Revision: r.Revision, PublishedAt: pub,
-		ObjectionDeadline: nullTime(r.ObjectionDeadline), RevisionReason: r.RevisionReason, ScoresPublished: r.ScoresPublished,
-		Entries: string(body)}
+		ObjectionDeadline: nullTime(r.ObjectionDeadline), RevisionReason: r.RevisionReason, RevisionMessage: revision,
+		ScoresPublished: r.ScoresPublished, Entries: string(body)}
 	if err := tx.Create(&row).Error; err != nil {
 		return conflictOr(err, "stage result")
 	}
@@ -454,13 +473,17 @@ func applyResult(tx *gorm.DB, selectionID string, r *StageResult) error {
 			if err != nil {
 				return err
 			}
+			why, err := encodeText(e.ReasonMessage)
+			if err != nil {
+				return err
+			}
 			rows[i] = applicationResultRow{SelectionID: selectionID, ApplicationID: e.ApplicationID, Stage: r.Stage,
 				Revision: r.Revision, Outcome: e.Outcome, Scores: string(sb), FinalScore: e.FinalScore, Rank: e.Rank,
-				Reason: e.Reason, PublishedAt: pub, CompetencyCategory: e.CompetencyCategory}
+				Reason: e.Reason, ReasonMessage: why, PublishedAt: pub, CompetencyCategory: e.CompetencyCategory}
 		}
 		err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "selection_id"}, {Name: "application_id"}, {Name: "stage"}},
-			DoUpdates: clause.AssignmentColumns([]string{"revision", "outcome", "scores", "final_score", "rank", "reason", "published_at", "competency_category"}),
+			DoUpdates: clause.AssignmentColumns([]string{"revision", "outcome", "scores", "final_score", "rank", "reason", "reason_message", "published_at", "competency_category"}),
 		}).Create(&rows).Error
 		if err != nil {
 			return fmt.Errorf("application results: %w", err)
@@ -505,13 +528,19 @@ func applyObjection(tx *gorm.DB, selectionID string, o *Objection) error {
 // so the ledger and the IDs both keep a command from queueing twice.
 func enqueueNotifications(tx *gorm.DB, c Command, owners, emails map[string]string, at time.Time) error {
 	var rows []notificationRow
+	var encErr error
 	add := func(recipient, appID string, t Text) {
 		if recipient == "" {
 			return
 		}
+		m, err := encodeText(&t)
+		if err != nil {
+			encErr = err
+			return
+		}
 		id := sha256Hex([]byte(strings.Join([]string{c.WorkflowID, c.Key, recipient, appID}, "\x00")))[:32]
 		rows = append(rows, notificationRow{ID: id, SelectionID: c.SelectionID, Recipient: recipient, ApplicationID: appID,
-			Email: emails[appID], Kind: c.Kind, Code: t.Code, TextEN: t.EN, TextID: t.ID, CreatedAt: at})
+			Email: emails[appID], Kind: c.Kind, Code: t.Code, TextEN: t.EN, TextID: t.ID, Message: m, CreatedAt: at})
 	}
 	for _, ch := range c.Applications {
 		t := Text{Code: ch.State, EN: "The status of your application has changed.", ID: "Status lamaran Anda telah berubah."}
@@ -540,6 +569,9 @@ func enqueueNotifications(tx *gorm.DB, c Command, owners, emails map[string]stri
 	}
 	if len(rows) == 0 && c.Message != nil {
 		add("*", "", *c.Message)
+	}
+	if encErr != nil {
+		return encErr
 	}
 	for start := 0; start < len(rows); start += 500 {
 		batch := rows[start:min(start+500, len(rows))]

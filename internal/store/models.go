@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -16,11 +17,39 @@ type Actor struct {
 	Role    string `json:"role"`
 }
 
-// Text is a message for people in English and Bahasa Indonesia, with a stable code.
+// Text is a message for people: a code with named parameters and an optional embedded
+// message, rendered in the reader's language at the edges (internal/i18n). EN and ID hold
+// the rendered texts of rows written before message codes.
 type Text struct {
-	Code string `json:"code,omitempty"`
-	EN   string `json:"en"`
-	ID   string `json:"id"`
+	Code   string            `json:"code,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
+	Detail *Text             `json:"detail,omitempty"`
+	EN     string            `json:"en,omitempty"`
+	ID     string            `json:"id,omitempty"`
+}
+
+// encodeText is a message as stored in a *_message column: JSON, or "" for none.
+func encodeText(t *Text) (string, error) {
+	if t == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(t)
+	if err != nil {
+		return "", fmt.Errorf("encode message %s: %w", t.Code, err)
+	}
+	return string(b), nil
+}
+
+// decodeText reads a *_message column.
+func decodeText(s string) (*Text, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var t Text
+	if err := json.Unmarshal([]byte(s), &t); err != nil {
+		return nil, fmt.Errorf("decode message: %w", err)
+	}
+	return &t, nil
 }
 
 // CommitteeMember is one member of a selection's committee.
@@ -101,6 +130,8 @@ type Selection struct {
 	PPKDecreeRef               string
 	OversightRecommendationRef string
 	CancelReason               string
+	// CancelMessage is the system's reason for ending without appointment, as a code.
+	CancelMessage *Text
 	// Blocked is set while the workflow cannot make its next step (see ProjectBlocked).
 	Blocked   *Blocked
 	AuditSeq  int64
@@ -193,10 +224,12 @@ type Application struct {
 	FinalScore        int64
 	EliminatedStage   string
 	EliminationReason string
-	Status            Text
-	Results           []ApplicationResult
-	SubmitTime        time.Time
-	UpdateTime        time.Time
+	// EliminationMessage is the system's reason, as a code (EliminationReason holds people's words).
+	EliminationMessage *Text
+	Status             Text
+	Results            []ApplicationResult
+	SubmitTime         time.Time
+	UpdateTime         time.Time
 }
 
 // ComponentScore is one score, in hundredths of a point.
@@ -213,6 +246,7 @@ type ResultEntry struct {
 	FinalScore    int64            `json:"finalScore,omitempty"`
 	Rank          int              `json:"rank,omitempty"`
 	Reason        string           `json:"reason,omitempty"`
+	ReasonMessage *Text            `json:"reasonMessage,omitempty"`
 	// CompetencyCategory is the assessment center's category; competency test only. Its JSON
 	// name is the workflow's (workflows.ResultEntry), so the stored entries are the published
 	// ones as the history records them, which verification compares.
@@ -227,20 +261,22 @@ type StageResult struct {
 	PublishedAt       time.Time
 	ObjectionDeadline time.Time
 	RevisionReason    string
+	RevisionMessage   *Text
 	ScoresPublished   bool
 	Entries           []ResultEntry
 }
 
 // ApplicationResult is an application's line in the latest revision of one stage's result.
 type ApplicationResult struct {
-	Stage       string
-	Revision    int
-	Outcome     string
-	Scores      []ComponentScore
-	FinalScore  int64
-	Rank        int
-	Reason      string
-	PublishTime time.Time
+	Stage         string
+	Revision      int
+	Outcome       string
+	Scores        []ComponentScore
+	FinalScore    int64
+	Rank          int
+	Reason        string
+	ReasonMessage *Text
+	PublishTime   time.Time
 	// CompetencyCategory is the assessment center's category; competency test only.
 	CompetencyCategory string
 }
@@ -267,9 +303,10 @@ type ApplicationChange struct {
 	ApplicationID string
 	State         string
 	// Stage is where the change happened: the stage that eliminated the application.
-	Stage  string
-	Reason string
-	Rank   int
+	Stage         string
+	Reason        string
+	ReasonMessage *Text
+	Rank          int
 	// FinalScore is set when the committee decision computes it.
 	FinalScore int64
 	Status     *Text
@@ -319,6 +356,7 @@ type Command struct {
 	Conflicts      []Conflict
 	Appointment    *Appointment
 	CancelReason   string
+	CancelMessage  *Text
 	// Message describes the event; it becomes the text of the notifications.
 	Message *Text
 	// Answer is what the command's caller is answered (JSON). The ledger keeps it with the
@@ -425,6 +463,7 @@ type selectionRow struct {
 	PPKDecreeRef               string `gorm:"column:ppk_decree_ref"`
 	OversightRecommendationRef string
 	CancelReason               string
+	CancelMessage              string
 	BlockedReason              string
 	BlockedStep                string
 	BlockedYear                int
@@ -480,26 +519,28 @@ type candidateRow struct {
 func (candidateRow) TableName() string { return "candidates" }
 
 type applicationRow struct {
-	ID                string `gorm:"primaryKey"`
-	SelectionID       string
-	CandidateID       string
-	Owner             string
-	RequestID         string
-	RequestSHA256     string `gorm:"column:request_sha256"`
-	Profile           string
-	Documents         string
-	Statement         string
-	Facts             string
-	State             string
-	CurrentStage      string
-	Rank              int
-	FinalScore        int64
-	EliminatedStage   string
-	EliminationReason string
-	StatusEN          string `gorm:"column:status_en"`
-	StatusID          string `gorm:"column:status_id"`
-	SubmittedAt       time.Time
-	UpdatedAt         time.Time `gorm:"autoUpdateTime:false"`
+	ID                 string `gorm:"primaryKey"`
+	SelectionID        string
+	CandidateID        string
+	Owner              string
+	RequestID          string
+	RequestSHA256      string `gorm:"column:request_sha256"`
+	Profile            string
+	Documents          string
+	Statement          string
+	Facts              string
+	State              string
+	CurrentStage       string
+	Rank               int
+	FinalScore         int64
+	EliminatedStage    string
+	EliminationReason  string
+	StatusEN           string `gorm:"column:status_en"`
+	StatusID           string `gorm:"column:status_id"`
+	StatusMessage      string
+	EliminationMessage string
+	SubmittedAt        time.Time
+	UpdatedAt          time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (applicationRow) TableName() string { return "applications" }
@@ -511,6 +552,7 @@ type stageResultRow struct {
 	PublishedAt       time.Time
 	ObjectionDeadline *time.Time
 	RevisionReason    string
+	RevisionMessage   string
 	ScoresPublished   bool
 	Entries           string
 }
@@ -527,6 +569,7 @@ type applicationResultRow struct {
 	FinalScore    int64
 	Rank          int
 	Reason        string
+	ReasonMessage string
 	PublishedAt   time.Time
 	// CompetencyCategory is the assessment center's category; competency test only.
 	CompetencyCategory string
@@ -580,8 +623,9 @@ type notificationRow struct {
 	Email         string
 	Kind          string
 	Code          string
-	TextEN        string    `gorm:"column:text_en"`
-	TextID        string    `gorm:"column:text_id"`
+	TextEN        string `gorm:"column:text_en"`
+	TextID        string `gorm:"column:text_id"`
+	Message       string
 	CreatedAt     time.Time `gorm:"autoCreateTime:false"`
 	Attempts      int
 	LastError     string

@@ -45,13 +45,13 @@ func ProjectedTables() []ProjectedTable {
 		{Table: TableSelections, Key: []string{"id"}, Columns: []string{
 			"workflow_id", "stage", "phase", "stage_opened_at", "stage_opened_wall", "window_opens", "window_opens_wall", "window_closes", "window_closes_wall",
 			"window_extension", "intake_frozen", "snapshot_digest", "appointed_application", "ppk_decree_ref",
-			"oversight_recommendation_ref", "cancel_reason"}},
+			"oversight_recommendation_ref", "cancel_reason", "cancel_message"}},
 		{Table: TableApplications, Key: []string{"id"}, Columns: []string{
-			"state", "current_stage", "rank", "final_score", "eliminated_stage", "elimination_reason", "status_en", "status_id"}},
+			"state", "current_stage", "rank", "final_score", "eliminated_stage", "elimination_reason", "elimination_message", "status_en", "status_id", "status_message"}},
 		{Table: TableStageResults, Key: []string{"stage", "revision"}, Columns: []string{
-			"published_at", "objection_deadline", "revision_reason", "scores_published", "entries"}},
+			"published_at", "objection_deadline", "revision_reason", "revision_message", "scores_published", "entries"}},
 		{Table: TableApplicationResults, Key: []string{"application_id", "stage"}, Columns: []string{
-			"revision", "outcome", "scores", "final_score", "rank", "reason", "published_at", "competency_category"}},
+			"revision", "outcome", "scores", "final_score", "rank", "reason", "reason_message", "published_at", "competency_category"}},
 		{Table: TableObjections, Key: []string{"id"}, Columns: []string{
 			"application_id", "stage", "candidate", "reason", "state", "answer", "answered_by", "filed_at", "answered_at", "correction"}},
 		{Table: TableConflicts, Key: []string{"member_id", "application_id"}, Columns: []string{
@@ -150,6 +150,7 @@ func readProjection(db *gorm.DB, selectionID string) ([]ProjectionRow, error) {
 		"intake_frozen": ProjectionValue(sel.IntakeFrozen), "snapshot_digest": sel.SnapshotDigest,
 		"appointed_application": sel.AppointedApplication, "ppk_decree_ref": sel.PPKDecreeRef,
 		"oversight_recommendation_ref": sel.OversightRecommendationRef, "cancel_reason": sel.CancelReason,
+		"cancel_message": ProjectionJSON(sel.CancelMessage),
 	}}}
 	read := func(dest any, order string) error {
 		return db.Where("selection_id = ?", selectionID).Order(order).Find(dest).Error
@@ -164,6 +165,7 @@ func readProjection(db *gorm.DB, selectionID string) ([]ProjectionRow, error) {
 			Columns: map[string]string{
 				"state": a.State, "current_stage": a.CurrentStage, "rank": ProjectionValue(a.Rank), "final_score": ProjectionValue(a.FinalScore),
 				"eliminated_stage": a.EliminatedStage, "elimination_reason": a.EliminationReason, "status_en": a.StatusEN, "status_id": a.StatusID,
+				"elimination_message": ProjectionJSON(a.EliminationMessage), "status_message": ProjectionJSON(a.StatusMessage),
 			}})
 	}
 	var results []stageResultRow
@@ -173,7 +175,8 @@ func readProjection(db *gorm.DB, selectionID string) ([]ProjectionRow, error) {
 	for _, r := range results {
 		out = append(out, ProjectionRow{Table: TableStageResults, Key: r.Stage + "/" + strconv.Itoa(r.Revision), Columns: map[string]string{
 			"published_at": ProjectionValue(r.PublishedAt), "objection_deadline": ProjectionValue(r.ObjectionDeadline),
-			"revision_reason": r.RevisionReason, "scores_published": ProjectionValue(r.ScoresPublished), "entries": ProjectionJSON(r.Entries),
+			"revision_reason": r.RevisionReason, "revision_message": ProjectionJSON(r.RevisionMessage),
+			"scores_published": ProjectionValue(r.ScoresPublished), "entries": ProjectionJSON(r.Entries),
 		}})
 	}
 	var lines []applicationResultRow
@@ -185,6 +188,7 @@ func readProjection(db *gorm.DB, selectionID string) ([]ProjectionRow, error) {
 			"revision": ProjectionValue(r.Revision), "outcome": r.Outcome, "scores": ProjectionJSON(r.Scores),
 			"final_score": ProjectionValue(r.FinalScore), "rank": ProjectionValue(r.Rank), "reason": r.Reason,
 			"published_at": ProjectionValue(r.PublishedAt), "competency_category": r.CompetencyCategory,
+			"reason_message": ProjectionJSON(r.ReasonMessage),
 		}})
 	}
 	var objections []objectionRow
@@ -236,10 +240,13 @@ func notProjected() map[string]map[string]string {
 		TableObjections:         {"selection_id": key},
 		TableConflicts:          {"selection_id": key},
 		// Whole tables that are not projections of the history.
-		"committee_members":  nil, // creation: covered by the CreateSelection event's payload digest
-		"candidates":         nil, // personal data from the submission: covered by the snapshot digest
-		"audit_events":       nil, // the audit chain, checked by its hash chain and the cross-check
-		"notifications":      nil, // the outbox: deliveries, not facts of the selection
+		"committee_members": nil, // creation: covered by the CreateSelection event's payload digest
+		"candidates":        nil, // personal data from the submission: covered by the snapshot digest
+		"audit_events":      nil, // the audit chain, checked by its hash chain and the cross-check
+		// The outbox: deliveries, not facts of the selection. Its message column holds the
+		// code each notice is rendered from when sent; the record that queued it (and its
+		// message) is in the history and the audit chain.
+		"notifications":      nil,
 		"processed_commands": nil, // the idempotency ledger
 		"snapshots":          nil, // checked against the digests the history recorded
 		"history_archive":    nil, // checked against the HistoryArchived audit events

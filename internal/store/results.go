@@ -23,6 +23,10 @@ func (s *Store) GetStageResult(ctx context.Context, selectionID, stage string, r
 	}
 	r := StageResult{SelectionID: row.SelectionID, Stage: row.Stage, Revision: row.Revision, PublishedAt: row.PublishedAt.UTC(),
 		ObjectionDeadline: fromNull(row.ObjectionDeadline), RevisionReason: row.RevisionReason, ScoresPublished: row.ScoresPublished}
+	var err error
+	if r.RevisionMessage, err = decodeText(row.RevisionMessage); err != nil {
+		return StageResult{}, fmt.Errorf("%s: %w", op, err)
+	}
 	if err := json.Unmarshal([]byte(row.Entries), &r.Entries); err != nil {
 		return StageResult{}, fmt.Errorf("%s: decode entries: %w", op, err)
 	}
@@ -91,6 +95,13 @@ func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]Notifica
 	for i, r := range rows {
 		out[i] = Notification{ID: r.ID, SelectionID: r.SelectionID, Recipient: r.Recipient, ApplicationID: r.ApplicationID,
 			Email: r.Email, Kind: r.Kind, Text: Text{Code: r.Code, EN: r.TextEN, ID: r.TextID}, CreateTime: r.CreatedAt.UTC(), Attempts: r.Attempts}
+		m, err := decodeText(r.Message)
+		if err != nil {
+			return nil, fmt.Errorf("store: pending notification %s: %w", r.ID, err)
+		}
+		if m != nil {
+			out[i].Text = *m
+		}
 	}
 	return out, nil
 }

@@ -219,7 +219,10 @@ func (r *selectionRow) selection() Selection {
 		PPKDecreeRef: r.PPKDecreeRef, OversightRecommendationRef: r.OversightRecommendationRef,
 		CancelReason: r.CancelReason, AuditSeq: r.AuditSeq, AuditHead: r.AuditHead, Version: r.Version,
 		CreateTime: r.CreatedAt.UTC(), UpdateTime: r.UpdatedAt.UTC(),
-		Blocked: r.blocked(),
+		// A column that does not decode shows as no message: the reason text, if any, still
+		// shows, and audit verification compares the row with the history.
+		CancelMessage: func() *Text { m, _ := decodeText(r.CancelMessage); return m }(),
+		Blocked:       r.blocked(),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,8 +19,8 @@ func testMigrations(t *testing.T, open factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur != 0 || latest != 9 {
-		t.Fatalf("empty database: version %d of %d, want 0 of 9", cur, latest)
+	if cur != 0 || latest != 11 {
+		t.Fatalf("empty database: version %d of %d, want 0 of 11", cur, latest)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrate from empty: %v", err)
@@ -1069,5 +1070,50 @@ func testWithdrawBeforeClose(t *testing.T, open factory) {
 	}
 	if rep, err := s.VerifyChain(ctx, "sel-wd"); err != nil || !rep.OK {
 		t.Fatalf("chain = %+v, %v", rep, err)
+	}
+}
+
+// testMessageCodes: what the workflow says is stored as a code with parameters and an
+// embedded message, and read back the same, for statuses, elimination reasons, published
+// reasons, revision reasons, cancellations and notifications.
+func testMessageCodes(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-m")
+	app := submit(t, s, newSubmission("sel-m", 1, t0))
+	why := &Text{Code: "reason.interview_below_mark", Params: map[string]string{"score": "6850", "mark": "7000"}}
+	status := &Text{Code: "status.eliminated", Params: map[string]string{"stage": "STAGE_INTERVIEW", "deadline": "2026-07-23T17:00:00Z", "zone": "WIB"},
+		Detail: why}
+	revision := &Text{Code: "reason.objection_accepted", Params: map[string]string{"objection": "o-1", "answer": "Diterima."}}
+	cancel := &Text{Code: "reason.postponed", Params: map[string]string{"count": "1", "extensions": "2", "required": "6"}}
+	if _, err := s.ApplyCommand(ctx, Command{WorkflowID: "selection-sel-m", SelectionID: "sel-m", Key: "event-1", Seq: 1, Kind: "Postponed",
+		Actor: Actor{Subject: "system", Role: "ROLE_SYSTEM"}, At: t0.Add(time.Hour), Stage: "STAGE_CANCELLED", CancelMessage: cancel,
+		Applications: []ApplicationChange{{ApplicationID: app.ID, State: StateEliminated, Stage: "STAGE_INTERVIEW", ReasonMessage: why, Status: status}},
+		Result: &StageResult{Stage: "STAGE_INTERVIEW", Revision: 1, PublishedAt: t0.Add(time.Hour), RevisionMessage: revision,
+			Entries: []ResultEntry{{ApplicationID: app.ID, Outcome: "OUTCOME_FAIL", ReasonMessage: why}}},
+		Message: cancel}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetApplication(ctx, "sel-m", app.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Status, *status) || !reflect.DeepEqual(got.EliminationMessage, why) || got.EliminationReason != "" {
+		t.Errorf("application status %+v, elimination %+v %q", got.Status, got.EliminationMessage, got.EliminationReason)
+	}
+	if len(got.Results) != 1 || !reflect.DeepEqual(got.Results[0].ReasonMessage, why) {
+		t.Errorf("application results %+v", got.Results)
+	}
+	res, err := s.GetStageResult(ctx, "sel-m", "STAGE_INTERVIEW", 0)
+	if err != nil || !reflect.DeepEqual(res.RevisionMessage, revision) || len(res.Entries) != 1 || !reflect.DeepEqual(res.Entries[0].ReasonMessage, why) {
+		t.Errorf("stage result %+v, %v", res, err)
+	}
+	sel, err := s.GetSelection(ctx, "sel-m")
+	if err != nil || !reflect.DeepEqual(sel.CancelMessage, cancel) || sel.CancelReason != "" {
+		t.Errorf("selection cancellation %+v %q, %v", sel.CancelMessage, sel.CancelReason, err)
+	}
+	pending, err := s.PendingNotifications(ctx, 10)
+	if err != nil || len(pending) != 1 || !reflect.DeepEqual(pending[0].Text, *status) {
+		t.Errorf("pending = %+v, %v", pending, err)
 	}
 }

@@ -169,6 +169,7 @@ func runSuite(t *testing.T, open factory) {
 		{"ProjectWindow", testProjectWindow},
 		{"AuditEvents", testAuditEvents},
 		{"Notifications", testNotifications},
+		{"MessageCodes", testMessageCodes},
 		{"WithdrawBeforeClose", testWithdrawBeforeClose},
 		{"WorkflowStarts", testWorkflowStarts},
 	}

@@ -12,6 +12,7 @@ package calendar
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -36,9 +37,9 @@ func (z Zone) Offset() (time.Duration, error) {
 		return 9 * time.Hour, nil
 	}
 	return 0, &Error{
-		Code: CodeUnknownZone,
-		EN:   fmt.Sprintf("unknown time zone %q: use WIB, WITA or WIT", string(z)),
-		ID:   fmt.Sprintf("zona waktu %q tidak dikenal: gunakan WIB, WITA atau WIT", string(z)),
+		Code: CodeUnknownZone, Key: "calendar.unknown_zone", Args: []string{"zone", string(z)},
+		EN: fmt.Sprintf("unknown time zone %q: use WIB, WITA or WIT", string(z)),
+		ID: fmt.Sprintf("zona waktu %q tidak dikenal: gunakan WIB, WITA atau WIT", string(z)),
 	}
 }
 
@@ -135,39 +136,39 @@ func (c Calendar) Validate() error {
 	for i, y := range c.Years {
 		if y.Year < 2000 || y.Year > 2200 {
 			return &Error{
-				Code: CodeBadList,
-				EN:   fmt.Sprintf("holiday list for year %d is outside the supported range 2000-2200", y.Year),
-				ID:   fmt.Sprintf("daftar hari libur tahun %d di luar rentang yang didukung (2000-2200)", y.Year),
+				Code: CodeBadList, Key: "calendar.year_out_of_range", Args: []string{"year", strconv.Itoa(y.Year)},
+				EN: fmt.Sprintf("holiday list for year %d is outside the supported range 2000-2200", y.Year),
+				ID: fmt.Sprintf("daftar hari libur tahun %d di luar rentang yang didukung (2000-2200)", y.Year),
 			}
 		}
 		if i > 0 && c.Years[i-1].Year == y.Year {
 			return &Error{
-				Code: CodeBadList,
-				EN:   fmt.Sprintf("the holiday list for %d is given twice", y.Year),
-				ID:   fmt.Sprintf("daftar hari libur tahun %d diberikan dua kali", y.Year),
+				Code: CodeBadList, Key: "calendar.year_twice", Args: []string{"year", strconv.Itoa(y.Year)},
+				EN: fmt.Sprintf("the holiday list for %d is given twice", y.Year),
+				ID: fmt.Sprintf("daftar hari libur tahun %d diberikan dua kali", y.Year),
 			}
 		}
 		for j, d := range y.Days {
 			if !d.Date.Valid() || d.Date.Year != y.Year {
 				return &Error{
-					Code: CodeBadList,
-					EN:   fmt.Sprintf("day %s is not a valid date of %d", d.Date, y.Year),
-					ID:   fmt.Sprintf("tanggal %s bukan tanggal yang sah pada tahun %d", d.Date, y.Year),
+					Code: CodeBadList, Key: "calendar.day_not_in_year", Args: []string{"day", d.Date.String(), "year", strconv.Itoa(y.Year)},
+					EN: fmt.Sprintf("day %s is not a valid date of %d", d.Date, y.Year),
+					ID: fmt.Sprintf("tanggal %s bukan tanggal yang sah pada tahun %d", d.Date, y.Year),
 				}
 			}
 			if d.Kind != NationalHoliday && d.Kind != JointLeave {
 				return &Error{
-					Code: CodeBadList,
-					EN:   fmt.Sprintf("day %s has unknown kind %q (use %s or %s)", d.Date, string(d.Kind), NationalHoliday, JointLeave),
-					ID:   fmt.Sprintf("tanggal %s berjenis %q yang tidak dikenal (gunakan %s atau %s)", d.Date, string(d.Kind), NationalHoliday, JointLeave),
+					Code: CodeBadList, Key: "calendar.day_kind", Args: []string{"day", d.Date.String(), "kind", string(d.Kind)},
+					EN: fmt.Sprintf("day %s has unknown kind %q (use %s or %s)", d.Date, string(d.Kind), NationalHoliday, JointLeave),
+					ID: fmt.Sprintf("tanggal %s berjenis %q yang tidak dikenal (gunakan %s atau %s)", d.Date, string(d.Kind), NationalHoliday, JointLeave),
 				}
 			}
 			for _, e := range y.Days[:j] {
 				if e.Date == d.Date {
 					return &Error{
-						Code: CodeBadList,
-						EN:   fmt.Sprintf("day %s is listed twice for %d", d.Date, y.Year),
-						ID:   fmt.Sprintf("tanggal %s tercantum dua kali pada tahun %d", d.Date, y.Year),
+						Code: CodeBadList, Key: "calendar.day_twice", Args: []string{"day", d.Date.String(), "year", strconv.Itoa(y.Year)},
+						EN: fmt.Sprintf("day %s is listed twice for %d", d.Date, y.Year),
+						ID: fmt.Sprintf("tanggal %s tercantum dua kali pada tahun %d", d.Date, y.Year),
 					}
 				}
 			}
@@ -330,16 +331,16 @@ func (c Calendar) WindowClose(open time.Time, n int) (Date, time.Time, error) {
 
 func errBadCount(n int) error {
 	return &Error{
-		Code: CodeBadCount,
-		EN:   fmt.Sprintf("a window must last at least one working day, not %d", n),
-		ID:   fmt.Sprintf("jangka waktu paling sedikit satu hari kerja, bukan %d", n),
+		Code: CodeBadCount, Key: "calendar.bad_count", Args: []string{"count", strconv.Itoa(n)},
+		EN: fmt.Sprintf("a window must last at least one working day, not %d", n),
+		ID: fmt.Sprintf("jangka waktu paling sedikit satu hari kerja, bukan %d", n),
 	}
 }
 
 func errTooLong() error {
 	return &Error{
-		Code: CodeTooLong,
-		EN:   fmt.Sprintf("the window is longer than %d calendar days", maxScan),
-		ID:   fmt.Sprintf("jangka waktu lebih dari %d hari kalender", maxScan),
+		Code: CodeTooLong, Key: "calendar.too_long", Args: []string{"max", strconv.Itoa(maxScan)},
+		EN: fmt.Sprintf("the window is longer than %d calendar days", maxScan),
+		ID: fmt.Sprintf("jangka waktu lebih dari %d hari kalender", maxScan),
 	}
 }

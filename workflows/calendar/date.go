@@ -18,9 +18,9 @@ func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		return Date{}, &Error{
-			Code: CodeBadDate,
-			EN:   fmt.Sprintf("%q is not a date in the form YYYY-MM-DD", s),
-			ID:   fmt.Sprintf("%q bukan tanggal dengan format TTTT-BB-HH", s),
+			Code: CodeBadDate, Key: "calendar.bad_date", Args: []string{"date", s},
+			EN: fmt.Sprintf("%q is not a date in the form YYYY-MM-DD", s),
+			ID: fmt.Sprintf("%q bukan tanggal dengan format TTTT-BB-HH", s),
 		}
 	}
 	return Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}, nil

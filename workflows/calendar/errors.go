@@ -16,6 +16,11 @@ const (
 // because committees and candidates read these messages.
 type Error struct {
 	Code string
+	// Key is the message's code in Seleksi's catalog and Args its parameters (name, value
+	// pairs), for the edges to render in the reader's language; EN and ID are the texts of
+	// the Go error and of older records.
+	Key  string
+	Args []string
 	EN   string
 	ID   string
 }

@@ -1,0 +1,232 @@
+package i18n
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+	"sigs.k8s.io/yaml"
+
+	"github.com/bkpsdm/seleksi/workflows/calendar"
+)
+
+// Msg is a message to render: a code with named parameters and an optional embedded
+// message, as the workflow and the store record it. EN and ID are the texts of records
+// written before message codes; they are shown only for a code the catalog does not know.
+type Msg struct {
+	Code   string            `json:"code"`
+	Params map[string]string `json:"params,omitempty"`
+	Detail *Msg              `json:"detail,omitempty"`
+	EN     string            `json:"en,omitempty"`
+	ID     string            `json:"id,omitempty"`
+}
+
+//go:embed messages/id.yaml messages/en.yaml
+var embedded embed.FS
+
+// Catalog renders message codes in each supported language from templates with named
+// parameters (go-i18n message files in YAML). It is built once at start-up and passed to
+// the edges that show text to people: the API, the pages, the audit timeline and the
+// notifications. Nothing upstream of those edges holds rendered text, so a wording fix
+// here changes what people read and nothing that was recorded.
+type Catalog struct {
+	bundle *goi18n.Bundle
+	loc    map[Lang]*goi18n.Localizer
+	known  map[Lang]map[string]bool
+	funcs  map[Lang]template.FuncMap
+}
+
+// NewCatalog parses the catalog shipped with Seleksi.
+func NewCatalog() (*Catalog, error) {
+	files := map[Lang][]byte{}
+	for _, l := range []Lang{ID, EN} {
+		b, err := embedded.ReadFile("messages/" + string(l) + ".yaml")
+		if err != nil {
+			return nil, fmt.Errorf("i18n: read catalog %s: %w", l, err)
+		}
+		files[l] = b
+	}
+	return ParseCatalog(files)
+}
+
+// ParseCatalog builds a catalog from one YAML message file per language (code: template).
+func ParseCatalog(files map[Lang][]byte) (*Catalog, error) {
+	c := &Catalog{
+		bundle: goi18n.NewBundle(language.Indonesian),
+		loc:    map[Lang]*goi18n.Localizer{},
+		known:  map[Lang]map[string]bool{},
+		funcs:  map[Lang]template.FuncMap{},
+	}
+	c.bundle.RegisterUnmarshalFunc("yaml", func(data []byte, v any) error { return yaml.Unmarshal(data, v) })
+	for _, l := range []Lang{ID, EN} {
+		b, ok := files[l]
+		if !ok {
+			return nil, fmt.Errorf("i18n: no catalog for %s", l)
+		}
+		f, err := c.bundle.ParseMessageFileBytes(b, string(l)+".yaml")
+		if err != nil {
+			return nil, fmt.Errorf("i18n: parse catalog %s: %w", l, err)
+		}
+		c.known[l] = map[string]bool{}
+		for _, m := range f.Messages {
+			c.known[l][m.ID] = true
+		}
+		c.loc[l] = goi18n.NewLocalizer(c.bundle, string(l))
+		c.funcs[l] = c.funcMap(l)
+	}
+	return c, nil
+}
+
+// Knows reports whether the catalog has a template for code in l.
+func (c *Catalog) Knows(code string, l Lang) bool { return c != nil && c.known[l][code] }
+
+// Render is m in l: from the catalog when it knows the code, else the text an old record
+// carries, else the code itself (never an empty string, never an error: people always
+// read something, and RenderStrict is there for tests).
+func (c *Catalog) Render(m Msg, l Lang) string {
+	if s, err := c.RenderStrict(m, l); err == nil {
+		return s
+	}
+	if t := (Text{ID: m.ID, EN: m.EN}); t.ID != "" || t.EN != "" {
+		if l == EN && t.EN == "" {
+			return t.ID
+		}
+		return t.In(l)
+	}
+	return m.Code
+}
+
+// Text is m in every language.
+func (c *Catalog) Text(m Msg) Text { return Text{ID: c.Render(m, ID), EN: c.Render(m, EN)} }
+
+// errUnknown is returned by RenderStrict for a code the catalog does not know.
+var errUnknown = errors.New("unknown message code")
+
+// RenderStrict renders m from the catalog and fails when the code is unknown or a
+// parameter the template uses is missing.
+func (c *Catalog) RenderStrict(m Msg, l Lang) (string, error) {
+	if !c.Knows(m.Code, l) {
+		return "", fmt.Errorf("i18n: %s in %s: %w", m.Code, l, errUnknown)
+	}
+	data := make(map[string]string, len(m.Params)+1)
+	for k, v := range m.Params {
+		data[k] = v
+	}
+	if m.Detail != nil {
+		d, err := c.RenderStrict(*m.Detail, l)
+		if err != nil {
+			return "", err
+		}
+		data["detail"] = d
+	}
+	s, err := c.loc[l].Localize(&goi18n.LocalizeConfig{MessageID: m.Code, TemplateData: data, Funcs: c.funcs[l]})
+	if err != nil {
+		return "", fmt.Errorf("i18n: render %s in %s: %w", m.Code, l, err)
+	}
+	if strings.Contains(s, "<no value>") {
+		return "", fmt.Errorf("i18n: render %s in %s: a parameter is missing: %q", m.Code, l, s)
+	}
+	return s, nil
+}
+
+// name is the catalog's name for an enum value (a stage, a score component, an education
+// level), or the value itself.
+func (c *Catalog) name(l Lang, kind, v string) string {
+	if s, err := c.RenderStrict(Msg{Code: kind + "." + v}, l); err == nil {
+		return s
+	}
+	return v
+}
+
+func (c *Catalog) funcMap(l Lang) template.FuncMap {
+	monthsID := [...]string{"Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"}
+	date := func(t time.Time) string {
+		if l == ID {
+			return fmt.Sprintf("%d %s %d", t.Day(), monthsID[t.Month()-1], t.Year())
+		}
+		return t.Format("2 January 2006")
+	}
+	return template.FuncMap{
+		"stage":     func(v string) string { return c.name(l, "stage", v) },
+		"component": func(v string) string { return c.name(l, "component", v) },
+		"education": func(v string) string { return c.name(l, "education", v) },
+		"field":     func(v string) string { return c.name(l, "field", v) },
+		// score formats hundredths with two decimals: "85,50" in Indonesian, "85.50" in English.
+		"score": func(v string) string {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return v
+			}
+			sign := ""
+			if n < 0 {
+				sign, n = "-", -n
+			}
+			sep := "."
+			if l == ID {
+				sep = ","
+			}
+			return fmt.Sprintf("%s%d%s%02d", sign, n/100, sep, n%100)
+		},
+		// date formats a calendar date (YYYY-MM-DD).
+		"date": func(v string) string {
+			t, err := time.Parse(time.DateOnly, v)
+			if err != nil {
+				return v
+			}
+			return date(t)
+		},
+		// until formats a deadline (the instant a window ends, RFC 3339) as the last minute
+		// still inside it, in local time of the agency's zone.
+		"until": func(v, zone string) string {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return v
+			}
+			loc, err := calendar.Zone(zone).Location()
+			if err != nil {
+				loc, zone = time.UTC, "UTC"
+			}
+			lt := t.Add(-time.Minute).In(loc)
+			if l == ID {
+				return fmt.Sprintf("%s pukul %s %s", date(lt), lt.Format("15.04"), zone)
+			}
+			return fmt.Sprintf("%s %s on %s", lt.Format("15:04"), zone, date(lt))
+		},
+		// at formats an instant (RFC 3339) as the local date and time in the agency's zone.
+		"at": func(v, zone string) string {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return v
+			}
+			loc, err := calendar.Zone(zone).Location()
+			if err != nil {
+				loc, zone = time.UTC, "UTC"
+			}
+			lt := t.In(loc)
+			if l == ID {
+				return fmt.Sprintf("%s pukul %s %s", date(lt), lt.Format("15.04"), zone)
+			}
+			return fmt.Sprintf("%s %s on %s", lt.Format("15:04"), zone, date(lt))
+		},
+		// sentence ends people's words with a full stop when they have none.
+		"sentence": func(v string) string {
+			v = strings.TrimSpace(v)
+			if r, _ := utf8.DecodeLastRuneInString(v); v != "" && !strings.ContainsRune(".!?", r) {
+				v += "."
+			}
+			return v
+		},
+		"capitalize": func(v string) string {
+			r, n := utf8.DecodeRuneInString(v)
+			return string(unicode.ToUpper(r)) + v[n:]
+		},
+	}
+}
