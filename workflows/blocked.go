@@ -63,6 +63,10 @@ const (
 	BlockedCalendarNotCovered BlockedReason = "CalendarNotCovered"
 	// BlockedStepFailed: any other failure of the step.
 	BlockedStepFailed BlockedReason = "StepFailed"
+	// BlockedInvalidInput: the selection was started with a definition that breaks the rules
+	// (Problems); the API refuses such definitions, so only a start that bypassed it gets
+	// here. Nothing can repair the input: the secretariat cancels the selection.
+	BlockedInvalidInput BlockedReason = "InvalidInput"
 )
 
 // Steps the workflow makes by itself, for Blocked.Step.
@@ -71,6 +75,8 @@ const (
 	StepCloseAnnouncement = "CloseAnnouncement"
 	StepOpenNextStage     = "OpenNextStage"
 	StepSettleShortlist   = "SettleShortlist"
+	// StepStart is the check of a new selection's definition.
+	StepStart = "Start"
 )
 
 // Blocked is why and since when a selection cannot make its next step. Everything in it is a
@@ -88,6 +94,8 @@ type Blocked struct {
 	Since       time.Time `json:"since"`
 	Attempts    int       `json:"attempts"`
 	NextAttempt time.Time `json:"nextAttempt"`
+	// Problems are what is wrong with the definition (BlockedInvalidInput).
+	Problems []Message `json:"problems,omitempty"`
 }
 
 // ResumeArgs asks a blocked selection to retry its step now; the secretariat (admin) sends it
@@ -356,4 +364,26 @@ func (s *selection) resume(ctx workflow.Context, a ResumeArgs) (UpdateResult, er
 	return s.handle(ctx, recheck, func(*SelectionState, time.Time, *UpdateResult) CommandRecord {
 		return CommandRecord{Kind: CmdResume, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{Resume: &a}}
 	})
+}
+
+// holdInvalidInput keeps a selection whose definition breaks the rules visible instead of
+// failing it: it is blocked with BlockedInvalidInput and the problems, logged at ERROR and
+// marked in SearchAttributeBlocked, and waits until the secretariat cancels it (commands
+// that need a valid definition are refused by their validators as before).
+func (s *selection) holdInvalidInput(ctx workflow.Context) (SelectionResult, error) {
+	b := &Blocked{Reason: BlockedInvalidInput, Step: StepStart, ErrorType: InvalidInputType,
+		Since: utc(workflow.Now(ctx)), Attempts: 1, Problems: ProblemsOf(s.invalid)}
+	s.st.Blocked = b
+	codes := make([]string, len(b.Problems))
+	for i, p := range b.Problems {
+		codes[i] = p.Code
+	}
+	s.logger.Error("selection definition refused; it waits to be cancelled", "problems", codes)
+	s.upsertBlocked(ctx, string(b.Reason))
+	s.projectBlocked(ctx, b)
+	if err := workflow.Await(ctx, func() bool { return s.st.Stage.Terminal() && workflow.AllHandlersFinished(ctx) }); err != nil {
+		return SelectionResult{}, err
+	}
+	s.unblock(ctx)
+	return s.result(), nil
 }

@@ -54,6 +54,12 @@ func (st *SelectionState) clone() *SelectionState {
 	}
 	if st.Blocked != nil {
 		b := *st.Blocked
+		if b.Problems != nil {
+			b.Problems = make([]Message, len(st.Blocked.Problems))
+			for i, m := range st.Blocked.Problems {
+				b.Problems[i] = *cloneMessage(&m)
+			}
+		}
 		c.Blocked = &b
 	}
 	return &c

@@ -155,7 +155,7 @@ func TestCloneIsDeep(t *testing.T) {
 		Recusals: []Recusal{{}}, Publications: []Publication{{RevisionMessage: fix()}}, Objections: []Objection{{Correction: corr}}, Answers: []UpdateAnswer{{}},
 		Holidays: []calendar.Year{{Year: 2027, Days: []calendar.Holiday{{NameEN: "x"}}}},
 		Decision: &Decision{Shortlist: []ShortlistEntry{{}}}, Appointment: &Appointment{}, Cancellation: &Cancellation{ReasonMessage: fix()},
-		Blocked: &Blocked{},
+		Blocked: &Blocked{Problems: []Message{*fix()}},
 	}
 	orig := st.clone()
 	c := st.clone()
@@ -168,7 +168,7 @@ func TestCloneIsDeep(t *testing.T) {
 	c.Publications[0].RevisionMessage.Params[0].Value, c.Cancellation.ReasonMessage.Detail.Params[0].Value = "z", "z"
 	c.Recusals[0].Reason, c.Publications[0].Revision, c.Objections[0].Correction.Scores[0].Score = "z", 9, 9
 	c.Decision.Shortlist[0].Rank, c.Appointment.Rank, c.Cancellation.Reason = 9, 9, "z"
-	c.Blocked.Attempts = 9
+	c.Blocked.Attempts, c.Blocked.Problems[0].Params[0].Value = 9, "z"
 	c.Holidays[0].Days[0].NameEN = "z"
 	c.Answers[0].Key = "z"
 	if !reflect.DeepEqual(st, orig) {

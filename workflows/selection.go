@@ -250,6 +250,8 @@ type selection struct {
 	blocking bool
 	// resumes counts resume requests, which wake a blocked step.
 	resumes int
+	// invalid is why a new selection's input was refused (see holdInvalidInput).
+	invalid error
 	// keepAnswers is whether this run keeps the answers of updates in the state (see
 	// ChangeIDUpdateAnswers).
 	keepAnswers bool
@@ -258,16 +260,16 @@ type selection struct {
 }
 
 func newSelection(ctx workflow.Context, in SelectionInput) (*selection, error) {
-	if err := in.Validate(); err != nil {
-		// Details carry every problem so that the API can show them all (see ProblemsOf).
-		return nil, temporal.NewApplicationErrorWithOptions(err.Error(), InvalidInputType,
-			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{ProblemsOf(err)}})
-	}
 	s := &selection{
 		in:     in,
 		mu:     workflow.NewMutex(ctx),
 		wfID:   workflow.GetInfo(ctx).WorkflowExecution.ID,
 		logger: workflow.GetLogger(ctx),
+	}
+	// Only a new selection's input is checked: a continued run carries an input that was
+	// valid when the selection started, and rules tightened since must not end it.
+	if in.State == nil {
+		s.invalid = in.Validate()
 	}
 	if in.State != nil {
 		s.st = in.State
@@ -331,6 +333,9 @@ func (s *selection) cal() calendar.Calendar {
 func (s *selection) now(ctx workflow.Context) time.Time { return s.st.Clock.Now(workflow.Now(ctx)) }
 
 func (s *selection) run(ctx workflow.Context) (SelectionResult, error) {
+	if s.invalid != nil {
+		return s.holdInvalidInput(ctx)
+	}
 	if s.st.Seq == 0 {
 		if err := s.system(ctx, StepOpenAnnouncement, func() error { return s.firstStep(ctx) }); err != nil {
 			return SelectionResult{}, err

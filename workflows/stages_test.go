@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -249,14 +250,34 @@ func TestStoreFailureLeavesStateUntouched(t *testing.T) {
 	}
 }
 
-func TestWorkflowRefusesInvalidInput(t *testing.T) {
-	h := newHarness(t, wib(t, "2026-07-06 08:00"), &fakeStore{})
+// TestWorkflowHoldsInvalidInput: a selection started with a definition that breaks the rules
+// (the API refuses such definitions; a start that bypassed it gets here) does not end Failed:
+// it is blocked with the problems, takes no applications, and ends when the secretariat
+// cancels it.
+func TestWorkflowHoldsInvalidInput(t *testing.T) {
+	f := &faultyStore{fakeStore: &fakeStore{}}
+	h, blocked := newFaultyHarness(t, wib(t, "2026-07-06 08:00"), f)
 	in := testInput(t)
 	in.Committee = in.Committee[:4]
 	in.Calendar = calendar.Calendar{}
+	var st *SelectionState
+	h.at(wib(t, "2026-07-06 09:00"), func() { st = h.state() })
+	cancel := h.sendAt(wib(t, "2026-07-07 09:00"), UpdateCancel, CancelArgs{Actor: adminActor, Reason: "definisi salah"})
 	h.run(in)
-	ps := ProblemsOf(h.env.GetWorkflowError())
-	if len(ps) < 2 {
-		t.Fatalf("problems %+v", ps)
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatalf("the selection ended with an error: %v", err)
+	}
+	mustAccept(t, cancel)
+	if st == nil || st.Blocked == nil || st.Blocked.Reason != BlockedInvalidInput || len(st.Blocked.Problems) < 2 {
+		t.Fatalf("state before the cancel: %+v", st)
+	}
+	if st.Stage != StageAnnouncement || st.Announcement.Closes != (time.Time{}) {
+		t.Errorf("an invalid selection opened its announcement: %+v", st.Announcement)
+	}
+	if r := h.result(); r.Stage != StageCancelled {
+		t.Fatalf("result %+v", r)
+	}
+	if want := []string{string(BlockedInvalidInput), ""}; !slices.Equal(*blocked, want) {
+		t.Errorf("blocked search attribute went %q, want %q", *blocked, want)
 	}
 }

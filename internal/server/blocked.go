@@ -19,7 +19,7 @@ func blockedMessages(b *store.Blocked) (message, remedy i18n.Msg) {
 	reason := workflows.BlockedReason(b.Reason)
 	switch reason {
 	case workflows.BlockedStoreUnavailable, workflows.BlockedStoreRejectedData, workflows.BlockedStoreInconsistent,
-		workflows.BlockedCalendarNotCovered:
+		workflows.BlockedCalendarNotCovered, workflows.BlockedInvalidInput:
 	default:
 		reason = workflows.BlockedStepFailed
 	}

@@ -19,7 +19,7 @@ func TestBlockedView(t *testing.T) {
 	cat := testCatalog(t)
 	since := time.Date(2026, 12, 14, 1, 0, 0, 0, time.UTC)
 	reasons := []workflows.BlockedReason{workflows.BlockedStoreUnavailable, workflows.BlockedStoreRejectedData,
-		workflows.BlockedStoreInconsistent, workflows.BlockedCalendarNotCovered, workflows.BlockedStepFailed}
+		workflows.BlockedStoreInconsistent, workflows.BlockedCalendarNotCovered, workflows.BlockedStepFailed, workflows.BlockedInvalidInput}
 	en := metadata.NewIncomingContext(context.Background(), metadata.Pairs("grpcgateway-accept-language", "en"))
 	for _, r := range reasons {
 		t.Run(string(r), func(t *testing.T) {

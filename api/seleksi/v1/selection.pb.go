@@ -465,7 +465,9 @@ type SelectionBlocked struct {
 	// `StoreRejectedData` (the database refused the step's data),
 	// `StoreInconsistent` (a record the step needs is missing; operators are
 	// alerted), `CalendarNotCovered` (a window reaches a year without a holiday
-	// list; see SupplyHolidays) or `StepFailed`.
+	// list; see SupplyHolidays), `InvalidInput` (the selection was started,
+	// bypassing this API, with a definition that breaks the rules; it waits to
+	// be cancelled) or `StepFailed`.
 	Reason string `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The reason in the caller's language (Accept-Language; Indonesian by
 	// default).
@@ -473,7 +475,7 @@ type SelectionBlocked struct {
 	// What to do about it, in the caller's language.
 	Remedy string `protobuf:"bytes,3,opt,name=remedy,proto3" json:"remedy,omitempty"`
 	// The step that cannot be made: `OpenAnnouncement`, `CloseAnnouncement`,
-	// `OpenNextStage` or `SettleShortlist`.
+	// `OpenNextStage`, `SettleShortlist`, or `Start` (the definition's check).
 	Step string `protobuf:"bytes,4,opt,name=step,proto3" json:"step,omitempty"`
 	// The year without a holiday list, for `CalendarNotCovered`.
 	Year uint32 `protobuf:"varint,5,opt,name=year,proto3" json:"year,omitempty"`
