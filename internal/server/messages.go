@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/protoadapt"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/audit"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
@@ -53,18 +54,9 @@ func localizedError(ctx context.Context, code codes.Code, t i18n.Text, details .
 	return withDetails.Err()
 }
 
-// catalogMsg is a workflow message in the form the catalog renders.
-func catalogMsg(m workflows.Message) i18n.Msg {
-	out := i18n.Msg{Code: m.Code, EN: m.EN, ID: m.ID}
-	if len(m.Params) > 0 {
-		out.Params = m.Params.Map()
-	}
-	if m.Detail != nil {
-		d := catalogMsg(*m.Detail)
-		out.Detail = &d
-	}
-	return out
-}
+// catalogMsg is a workflow message in the form the catalog renders; the audit timeline
+// renders the same messages.
+func catalogMsg(m workflows.Message) i18n.Msg { return audit.CatalogMsg(m) }
 
 // storeMsg is a stored message in the form the catalog renders.
 func storeMsg(t store.Text) i18n.Msg {
