@@ -216,7 +216,8 @@ func (s *ApplicationServer) FileObjection(ctx context.Context, req *seleksiv1.Fi
 	}
 	stage := wfStage(req.GetObjection().GetStage())
 	res, err := s.cmd.send(ctx, selID, req.GetRequestId(), workflows.UpdateFileObjection, workflows.FileObjectionArgs{
-		Actor: actorOf(principal(ctx)), ApplicationID: appID, Stage: stage, Reason: req.GetObjection().GetReason()})
+		Actor: actorOf(principal(ctx)), ApplicationID: appID, Stage: stage, Reason: req.GetObjection().GetReason(),
+		Revision: int(req.GetObjection().GetRevision())})
 	if err != nil {
 		return nil, err
 	}

@@ -67,6 +67,9 @@ func TestObjectionNameRoundTrip(t *testing.T) {
 		}
 		v := objectionView(store.Objection{SelectionID: "kadis-2026", ID: tt.id, ApplicationID: appID, Stage: string(stage)})
 		want := "selections/kadis-2026/applications/app-1/objections/" + tt.slug
+		if v.GetRevision() != uint32(revision) {
+			t.Errorf("revision of %q = %d, want %d", tt.id, v.GetRevision(), revision)
+		}
 		if v.GetName() != want {
 			t.Errorf("name of %q = %q, want %q", tt.id, v.GetName(), want)
 		}

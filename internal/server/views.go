@@ -249,5 +249,6 @@ func objectionView(o store.Objection) *seleksiv1.Objection {
 		AnsweredBy: o.AnsweredBy,
 		CreateTime: ts(o.FileTime),
 		AnswerTime: ts(o.AnswerTime),
+		Revision:   uint32(revision),
 	}
 }
