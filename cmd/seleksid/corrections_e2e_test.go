@@ -230,4 +230,15 @@ func runCorrections(t *testing.T, e *e2e) {
 		t.Errorf("candidate 2 was told %q at %q, want the new objection deadline at the address they gave", text, email)
 	}
 	e.must(http.MethodPost, e.sel()+":cancel", e.admin, map[string]any{"requestId": e.reqID("cancel"), "reason": "uji selesai"}, nil)
+
+	// The store, two objections of candidate 4 at screening included, is what the history
+	// rebuilds.
+	var rep verificationJSON
+	e.must(http.MethodPost, e.sel()+":verify", e.tok.mint(auth.RoleAuditor, "inspektorat-1"), map[string]any{"replay": true}, &rep)
+	if !rep.Report.OK || len(rep.Report.Findings) > 0 || !rep.Report.Replayed {
+		t.Errorf("verification: ok %v replayed %v, %d findings:", rep.Report.OK, rep.Report.Replayed, len(rep.Report.Findings))
+		for _, f := range rep.Report.Findings {
+			t.Logf("  %s: %s", f.Kind, f.Message)
+		}
+	}
 }
