@@ -206,6 +206,8 @@ func Codes() []Message {
 		code("reject.wrong_stage.not_in_result", "application", "app-1"),
 		code("reject.duplicate.objection_filed"),
 		code("reject.out_of_window.objection_window_ended", "stage", "STAGE_ADMINISTRATIVE_SCREENING", "deadline", "2026-07-15T17:00:00Z", "zone", "WIB"),
+		code("reject.out_of_window.objection_revision_replaced", "stage", "STAGE_ADMINISTRATIVE_SCREENING", "revision", "1", "current", "2"),
+		code("reject.not_found.objection_revision", "stage", "STAGE_ADMINISTRATIVE_SCREENING", "revision", "3"),
 		code("reject.not_found.objection", "objection", "sanggah-9"),
 		code("reject.duplicate.objection_answered"),
 		code("reject.wrong_actor.recused_objection"),

@@ -139,7 +139,7 @@ func (s *selection) checkCorrectResult(now time.Time, a CorrectResultArgs) *Mess
 			m := code("reject.wrong_actor.recused_correction", "application", app.ID)
 			return &m
 		}
-		if oi := st.objection(ObjectionID(a.Stage, app.ID)); oi >= 0 && st.Objections[oi].State == ObjectionPending {
+		if st.pendingObjection(a.Stage, app.ID) {
 			m := code("reject.wrong_stage.objection_pending_correction", "application", app.ID)
 			return &m
 		}
@@ -196,6 +196,11 @@ func (s *selection) correctResult(ctx workflow.Context, a CorrectResultArgs) (Up
 			_, deadline, _ := s.cal().WindowClose(now, s.in.Windows.ObjectionDays)
 			prev := s.publication(stage)
 			pub := Publication{Stage: stage, Revision: prev.Revision + 1, PublishedAt: now, ObjectionDeadline: deadline, RevisionReason: a.Reason}
+			if s.objectionRevisions {
+				// The corrected revision opens a window of its own, with one objection per
+				// candidate against it (see ChangeIDObjectionPerRevision).
+				pub.WindowRevision = pub.Revision
+			}
 			next.setPublication(pub)
 			m := code(CodeEventCorrected, "stage", string(stage), "revision", strconv.Itoa(pub.Revision), "reason", a.Reason,
 				"deadline", deadline.UTC().Format(time.RFC3339), "zone", string(s.in.Calendar.Zone))

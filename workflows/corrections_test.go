@@ -94,8 +94,9 @@ func TestChairCorrectsPublishedResult(t *testing.T) {
 	h.at(wib(t, "2026-07-17 09:00"), func() { onFriday = h.state() })
 	object := h.sendAt(wib(t, "2026-07-17 10:00"), UpdateFileObjection, FileObjectionArgs{Actor: candidate(4), ApplicationID: appID(4), Stage: screening,
 		Reason: "my result was published without a reason"})
+	// The objection is against revision 2, the one the correction published.
 	answer := h.sendAt(wib(t, "2026-07-17 11:00"), UpdateAnswerObjection, AnswerObjectionArgs{Actor: committee(chair),
-		ObjectionID: ObjectionID(screening, appID(4)), Answer: "a pass needs no reason"})
+		ObjectionID: ObjectionRevisionID(screening, 2, appID(4)), Answer: "a pass needs no reason"})
 	var afterWindow *SelectionState
 	h.at(wib(t, "2026-07-21 09:00"), func() { afterWindow = h.state() })
 	late := h.sendAt(wib(t, "2026-07-21 10:00"), UpdateCorrectResult, fix)
@@ -141,6 +142,76 @@ func TestChairCorrectsPublishedResult(t *testing.T) {
 	rep := replacedOf(t, rec)
 	if len(rep) != 1 || rep[0].Outcome == nil || rep[0].Outcome.Outcome != OutcomeFail || rep[0].Outcome.Reason != "over the age limit" {
 		t.Errorf("the correction's record does not name the replaced result: %+v", rep)
+	}
+	checkRecords(t, store)
+}
+
+// TestObjectionPerCorrectedRevision: a candidate objects once to the first published result;
+// after the chair's correction publishes revision 2 with a new window, the candidate objects
+// once more, to revision 2, under its own ID; a second objection to revision 2, one naming
+// the replaced revision 1 or an unpublished revision 3, and one after revision 2's window
+// are refused.
+func TestObjectionPerCorrectedRevision(t *testing.T) {
+	store := happyStore(t)
+	h := newHarness(t, wib(t, "2026-07-06 08:00"), store)
+	screening := StageAdministrativeScreening
+	h.sendAt(wib(t, "2026-07-13 09:00"), UpdateRecordResults, RecordResultsArgs{Actor: committee(secretary), Stage: screening,
+		Results: []ResultInput{
+			{ApplicationID: appID(1), Outcome: OutcomePass}, {ApplicationID: appID(2), Outcome: OutcomePass},
+			{ApplicationID: appID(3), Outcome: OutcomePass}, {ApplicationID: appID(4), Outcome: OutcomePass},
+			{ApplicationID: appID(5), Outcome: OutcomeFail, Reason: "over the age limit"},
+		}})
+	h.sendAt(wib(t, "2026-07-13 10:00"), UpdateAdvanceStage, AdvanceArgs{Actor: committee(chair), Stage: screening})
+	object := func(reason string, revision int) FileObjectionArgs {
+		return FileObjectionArgs{Actor: candidate(5), ApplicationID: appID(5), Stage: screening, Reason: reason, Revision: revision}
+	}
+	first := h.sendAt(wib(t, "2026-07-14 09:00"), UpdateFileObjection, object("my birth year is 1970, not 1960", 0))
+	firstAnswer := h.sendAt(wib(t, "2026-07-14 10:00"), UpdateAnswerObjection, AnswerObjectionArgs{Actor: committee(chair),
+		ObjectionID: ObjectionID(screening, appID(5)), Answer: "the ID card on file says 1960"})
+	again := h.sendAt(wib(t, "2026-07-14 11:00"), UpdateFileObjection, object("please look again", 0))
+	correct := h.sendAt(wib(t, "2026-07-15 12:00"), UpdateCorrectResult, CorrectResultArgs{Actor: committee(chair), Stage: screening,
+		Reason:  "the ID card on file was another candidate's",
+		Results: []ResultInput{{ApplicationID: appID(5), Outcome: OutcomeFail, Reason: "the integrity pact is not signed"}}})
+	second := h.sendAt(wib(t, "2026-07-16 09:00"), UpdateFileObjection, object("the integrity pact is page 3 of my upload", 2))
+	var filed *SelectionState
+	h.at(wib(t, "2026-07-16 09:30"), func() { filed = h.state() })
+	secondAnswer := h.sendAt(wib(t, "2026-07-16 10:00"), UpdateAnswerObjection, AnswerObjectionArgs{Actor: committee(chair),
+		ObjectionID: ObjectionRevisionID(screening, 2, appID(5)), Answer: "page 3 is the cover letter"})
+	third := h.sendAt(wib(t, "2026-07-16 11:00"), UpdateFileObjection, object("once more", 0))
+	replacedRevision := h.sendAt(wib(t, "2026-07-16 11:10"), UpdateFileObjection, object("about the first result", 1))
+	unpublished := h.sendAt(wib(t, "2026-07-16 11:20"), UpdateFileObjection, object("about a later result", 3))
+	// Revision 2's window ended with Friday 17 July.
+	late := h.sendAt(wib(t, "2026-07-20 09:00"), UpdateFileObjection, FileObjectionArgs{Actor: candidate(4), ApplicationID: appID(4),
+		Stage: screening, Reason: "too late"})
+	h.sendAt(wib(t, "2026-07-20 11:00"), UpdateCancel, CancelArgs{Actor: adminActor, Reason: "test over"})
+	h.run(testInput(t))
+
+	mustAccept(t, first, firstAnswer, correct, second, secondAnswer)
+	if m := mustReject(t, again, RejectDuplicate); m.Code != "reject.duplicate.objection_filed" {
+		t.Errorf("second objection to revision 1: %+v", m)
+	}
+	if m := mustReject(t, third, RejectDuplicate); m.Code != "reject.duplicate.objection_filed" {
+		t.Errorf("second objection to revision 2: %+v", m)
+	}
+	if m := mustReject(t, replacedRevision, RejectOutOfWindow); m.Code != "reject.out_of_window.objection_revision_replaced" ||
+		m.Params.Get("revision") != "1" || m.Params.Get("current") != "2" {
+		t.Errorf("objection to the replaced revision: %+v", m)
+	}
+	if m := mustReject(t, unpublished, RejectNotFound); m.Code != "reject.not_found.objection_revision" {
+		t.Errorf("objection to an unpublished revision: %+v", m)
+	}
+	if m := mustReject(t, late, RejectOutOfWindow); m.Code != "reject.out_of_window.objection_window_ended" {
+		t.Errorf("objection after revision 2's window: %+v", m)
+	}
+	if second.result.ObjectionID != "ADMINISTRATIVE_SCREENING-r2:"+appID(5) {
+		t.Errorf("objection to revision 2 has ID %q", second.result.ObjectionID)
+	}
+	if len(filed.Objections) != 2 || filed.Objections[0].ID != ObjectionID(screening, appID(5)) || filed.Objections[0].Revision != 0 ||
+		filed.Objections[1].Revision != 2 || filed.Objections[1].State != ObjectionPending {
+		t.Errorf("objections after the second filing %+v", filed.Objections)
+	}
+	if p := filed.Publications[1]; p.Revision != 2 || p.WindowRevision != 2 {
+		t.Errorf("publication after the correction %+v", p)
 	}
 	checkRecords(t, store)
 }

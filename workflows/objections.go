@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,11 +12,27 @@ import (
 // file one objection against it within the objection window. The committee answers each; an
 // accepted objection corrects the result and re-publishes it. The next stage does not open
 // while any objection is unanswered (see systemStep).
+//
+// One objection per candidate per published revision that opened an objection window
+// (ChangeIDObjectionPerRevision): the first publication opens one, and so does each chair's
+// correction (correctResult), which publishes a result the candidate has not yet been able to
+// object to. An accepted objection's re-publication opens no new window (it keeps the
+// deadline of the window the objection was filed in) and so gives no new objection: it only
+// grants what the objector asked for, within a window every candidate already had, and a
+// fresh objection right without a fresh window would be a right that cannot be exercised
+// fairly by all. The revisions it publishes share the window, and objections to them are
+// objections of that window. Runs recorded before the change keep one objection per stage.
+
+// ChangeIDObjectionPerRevision marks runs in which a chair's correction gives each candidate
+// a new objection against the corrected revision.
+const ChangeIDObjectionPerRevision = "objection-per-revision"
 
 // Objection is one objection and its answer.
 type Objection struct {
-	// ID is "<stage>:<application>", unique because there is one objection per application
-	// per stage, and stable across replays.
+	// ID is "<stage>:<application>" for an objection in the window of a stage's first
+	// publication and "<stage>-r<revision>:<application>" for one in the window a later
+	// revision opened (ObjectionRevisionID): unique because there is one objection per
+	// application per window, and stable across replays.
 	ID            string         `json:"id"`
 	ApplicationID string         `json:"applicationId"`
 	Stage         Stage          `json:"stage"`
@@ -27,11 +44,72 @@ type Objection struct {
 	AnsweredBy    string         `json:"answeredBy,omitempty"`
 	AnsweredAt    time.Time      `json:"answeredAt,omitzero"`
 	Correction    *ResultInput   `json:"correction,omitempty"`
+	// Revision is the revision whose publication opened the window the objection was filed
+	// in; 0 means the first (kept so that the state of older runs is unchanged).
+	Revision int `json:"revision,omitempty"`
 }
 
-// ObjectionID is the ID of the objection against the result of stage for an application.
+// ObjectionID is the ID of the objection against the first published result of stage for
+// an application.
 func ObjectionID(stage Stage, applicationID string) string {
-	return strings.TrimPrefix(string(stage), "STAGE_") + ":" + applicationID
+	return ObjectionRevisionID(stage, 1, applicationID)
+}
+
+// ObjectionRevisionID is the ID of the objection against revision of the result of stage
+// for an application. Revision 1 (or 0) keeps the format of ObjectionID, so that objections
+// recorded before revisions counted keep their IDs.
+func ObjectionRevisionID(stage Stage, revision int, applicationID string) string {
+	prefix := strings.TrimPrefix(string(stage), "STAGE_")
+	if revision > 1 {
+		prefix += "-r" + strconv.Itoa(revision)
+	}
+	return prefix + ":" + applicationID
+}
+
+// ParseObjectionID splits an objection ID into its stage, revision (1 for the first
+// publication) and application; ok is false when id is not an objection ID.
+func ParseObjectionID(id string) (stage Stage, revision int, applicationID string, ok bool) {
+	prefix, app, found := strings.Cut(id, ":")
+	if !found || prefix == "" || app == "" {
+		return "", 0, "", false
+	}
+	revision = 1
+	if name, rev, has := strings.Cut(prefix, "-r"); has {
+		n, err := strconv.Atoi(rev)
+		if err != nil || n < 2 || strconv.Itoa(n) != rev {
+			return "", 0, "", false
+		}
+		prefix, revision = name, n
+	}
+	return Stage("STAGE_" + prefix), revision, app, true
+}
+
+// windowRevision is the revision whose publication opened p's objection window.
+func (p Publication) windowRevision() int {
+	if p.WindowRevision > 1 {
+		return p.WindowRevision
+	}
+	return 1
+}
+
+// pendingObjection is whether the application has an unanswered objection against the
+// result of stage, in any window.
+func (st *SelectionState) pendingObjection(stage Stage, applicationID string) bool {
+	for _, o := range st.Objections {
+		if o.Stage == stage && o.ApplicationID == applicationID && o.State == ObjectionPending {
+			return true
+		}
+	}
+	return false
+}
+
+// objectionIDFor is the ID an objection filed now by applicationID against stage gets: one
+// per window when revisions count, one per stage otherwise.
+func (s *selection) objectionIDFor(stage Stage, applicationID string) string {
+	if !s.objectionRevisions {
+		return ObjectionID(stage, applicationID)
+	}
+	return ObjectionRevisionID(stage, s.publication(stage).windowRevision(), applicationID)
 }
 
 func (st *SelectionState) objection(id string) int {
@@ -84,7 +162,20 @@ func (s *selection) checkFileObjection(now time.Time, a FileObjectionArgs) *Mess
 		m := code("reject.wrong_stage.not_in_result", "application", app.ID)
 		return &m
 	}
-	if st.objection(ObjectionID(a.Stage, app.ID)) >= 0 {
+	if s.objectionRevisions && a.Revision != 0 {
+		// A revision named explicitly must be one published in the current window: an
+		// older one has been replaced (its window is over), a later one does not exist.
+		if a.Revision > p.Revision {
+			m := code("reject.not_found.objection_revision", "stage", string(a.Stage), "revision", strconv.Itoa(a.Revision))
+			return &m
+		}
+		if a.Revision < p.windowRevision() {
+			m := code("reject.out_of_window.objection_revision_replaced", "stage", string(a.Stage),
+				"revision", strconv.Itoa(a.Revision), "current", strconv.Itoa(p.Revision))
+			return &m
+		}
+	}
+	if st.objection(s.objectionIDFor(a.Stage, app.ID)) >= 0 {
 		m := code("reject.duplicate.objection_filed")
 		return &m
 	}
@@ -100,8 +191,13 @@ func (s *selection) windowClosed(stage Stage, deadline time.Time) *Message {
 func (s *selection) fileObjection(ctx workflow.Context, a FileObjectionArgs) (UpdateResult, error) {
 	return s.handle(ctx, func(now time.Time) *Message { return s.checkFileObjection(now, a) },
 		func(next *SelectionState, now time.Time, res *UpdateResult) CommandRecord {
-			o := Objection{ID: ObjectionID(a.Stage, a.ApplicationID), ApplicationID: a.ApplicationID, Stage: a.Stage,
+			o := Objection{ID: s.objectionIDFor(a.Stage, a.ApplicationID), ApplicationID: a.ApplicationID, Stage: a.Stage,
 				Candidate: a.Actor.Subject, Reason: a.Reason, FiledAt: now, State: ObjectionPending}
+			if s.objectionRevisions {
+				if r := s.publication(a.Stage).windowRevision(); r > 1 {
+					o.Revision = r
+				}
+			}
 			next.Objections = append(next.Objections, o)
 			res.ObjectionID = o.ID
 			return CommandRecord{Kind: CmdFileObjection, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{FileObjection: &a}, Objection: &o}

@@ -175,6 +175,10 @@ type Publication struct {
 	RevisionReason    string    `json:"revisionReason,omitempty"`
 	// RevisionMessage says why the revision was published, as a code.
 	RevisionMessage *Message `json:"revisionMessage,omitempty"`
+	// WindowRevision is the revision whose publication opened the current objection window
+	// (a chair's correction); 0 means the first publication. Objections are one per
+	// candidate per such window (see ChangeIDObjectionPerRevision).
+	WindowRevision int `json:"windowRevision,omitempty"`
 }
 
 // Cancellation says why a selection ended without appointment.
@@ -255,6 +259,9 @@ type selection struct {
 	// keepAnswers is whether this run keeps the answers of updates in the state (see
 	// ChangeIDUpdateAnswers).
 	keepAnswers bool
+	// objectionRevisions is whether a chair's correction gives a new objection against the
+	// corrected revision (see ChangeIDObjectionPerRevision).
+	objectionRevisions bool
 	// changes counts state changes so the main loop can wait for "something happened".
 	changes int
 }
@@ -295,6 +302,7 @@ func newSelection(ctx workflow.Context, in SelectionInput) (*selection, error) {
 	s.indexStage = workflow.GetVersion(ctx, ChangeIDStageSearchAttribute, workflow.DefaultVersion, 1) == 1
 	s.blocking = workflow.GetVersion(ctx, ChangeIDBlocked, workflow.DefaultVersion, 1) == 1
 	s.keepAnswers = workflow.GetVersion(ctx, ChangeIDUpdateAnswers, workflow.DefaultVersion, 1) == 1
+	s.objectionRevisions = workflow.GetVersion(ctx, ChangeIDObjectionPerRevision, workflow.DefaultVersion, 1) == 1
 	if s.indexStage {
 		if err := s.upsertStage(ctx, s.st.Stage); err != nil {
 			if !s.blocking {

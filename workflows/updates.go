@@ -166,6 +166,9 @@ type FileObjectionArgs struct {
 	ApplicationID string `json:"applicationId"`
 	Stage         Stage  `json:"stage"`
 	Reason        string `json:"reason"`
+	// Revision is the published revision objected to; 0 (the default) is the current one.
+	// A revision replaced by a chair's correction can no longer be objected to.
+	Revision int `json:"revision,omitempty"`
 }
 
 // AnswerObjectionArgs is the committee's answer to an objection. Accepting it corrects the

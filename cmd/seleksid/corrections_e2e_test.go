@@ -120,6 +120,13 @@ func runCorrections(t *testing.T, e *e2e) {
 		}
 	}
 	e.must(http.MethodGet, e.sel()+"/results/administrative-screening", "", nil, &rev1)
+	// Candidate 4 objects to revision 1; the objection keeps the stage's slug as its name.
+	obj1 := e.object(4, "STAGE_ADMINISTRATIVE_SCREENING", "Nilai saya perlu diperiksa ulang")
+	if !strings.HasSuffix(obj1, "/objections/administrative-screening") {
+		t.Errorf("objection to revision 1 is named %q", obj1)
+	}
+	e.command("/v1/"+obj1+":answer", chair, map[string]any{"requestId": e.reqID("answer4"), "accepted": false,
+		"answer": "Hasil sudah sesuai berkas"}, nil)
 	correct := func(token string) reply {
 		return e.do(http.MethodPost, e.sel()+":correctResult", token, map[string]any{"requestId": e.reqID("correct"),
 			"stage": "STAGE_ADMINISTRATIVE_SCREENING", "reason": "Ijazah kandidat 2 tidak sah menurut verifikasi ulang",
@@ -144,6 +151,28 @@ func runCorrections(t *testing.T, e *e2e) {
 	}
 	e.candidateSees(2, "APPLICATION_STATE_ELIMINATED", "STAGE_ADMINISTRATIVE_SCREENING")
 	e.candidateSees(4, "APPLICATION_STATE_IN_PROGRESS", "STAGE_ADMINISTRATIVE_SCREENING")
+
+	// --- Candidate 4 objects once more, to revision 2, within its window: a new name, answered
+	// by it; a third objection to revision 2 and one to the replaced revision 1 are refused. ---
+	obj2 := e.object(4, "STAGE_ADMINISTRATIVE_SCREENING", "Hasil revisi 2 perlu diperiksa ulang")
+	if !strings.HasSuffix(obj2, "/objections/administrative-screening-r2") {
+		t.Errorf("objection to revision 2 is named %q", obj2)
+	}
+	var answered2 struct{ Objection objectionJSON }
+	e.command("/v1/"+obj2+":answer", chair, map[string]any{"requestId": e.reqID("answer4r2"), "accepted": false,
+		"answer": "Perbaikan tidak mengubah hasil Anda"}, &answered2)
+	if answered2.Objection.Name != obj2 || answered2.Objection.State != "OBJECTION_STATE_REJECTED" || answered2.Objection.Revision != 2 {
+		t.Errorf("answer to the objection to revision 2: %+v", answered2.Objection)
+	}
+	if r := e.do(http.MethodPost, "/v1/"+e.apps[4]+"/objections?requestId="+e.reqID("obj4-again"), e.cands[4],
+		map[string]any{"stage": "STAGE_ADMINISTRATIVE_SCREENING", "reason": "sekali lagi"}); r.code != http.StatusConflict {
+		t.Errorf("a second objection to revision 2: %s, want 409", r)
+	}
+	if r := e.do(http.MethodPost, "/v1/"+e.apps[4]+"/objections?requestId="+e.reqID("obj4-rev1"), e.cands[4],
+		map[string]any{"stage": "STAGE_ADMINISTRATIVE_SCREENING", "reason": "atas revisi 1", "revision": 1}); r.code != http.StatusBadRequest ||
+		!strings.Contains(string(r.body), "revisi 1") && !strings.Contains(string(r.body), "revision 1") {
+		t.Errorf("an objection to the replaced revision 1: %s, want 400 saying revision 1 was replaced", r)
+	}
 
 	// --- The store: the audit trail keeps the replaced values; candidate 2 is told, at the
 	// address given in the application, until when to object. ---
@@ -201,4 +230,15 @@ func runCorrections(t *testing.T, e *e2e) {
 		t.Errorf("candidate 2 was told %q at %q, want the new objection deadline at the address they gave", text, email)
 	}
 	e.must(http.MethodPost, e.sel()+":cancel", e.admin, map[string]any{"requestId": e.reqID("cancel"), "reason": "uji selesai"}, nil)
+
+	// The store, two objections of candidate 4 at screening included, is what the history
+	// rebuilds.
+	var rep verificationJSON
+	e.must(http.MethodPost, e.sel()+":verify", e.tok.mint(auth.RoleAuditor, "inspektorat-1"), map[string]any{"replay": true}, &rep)
+	if !rep.Report.OK || len(rep.Report.Findings) > 0 || !rep.Report.Replayed {
+		t.Errorf("verification: ok %v replayed %v, %d findings:", rep.Report.OK, rep.Report.Replayed, len(rep.Report.Findings))
+		for _, f := range rep.Report.Findings {
+			t.Logf("  %s: %s", f.Kind, f.Message)
+		}
+	}
 }

@@ -380,10 +380,11 @@ type stageResultJSON struct {
 }
 
 type objectionJSON struct {
-	Name   string `json:"name"`
-	Stage  string `json:"stage"`
-	State  string `json:"state"`
-	Answer string `json:"answer"`
+	Name     string `json:"name"`
+	Stage    string `json:"stage"`
+	State    string `json:"state"`
+	Answer   string `json:"answer"`
+	Revision int    `json:"revision"`
 }
 
 // getSelection reads the public selection.

@@ -216,7 +216,8 @@ func (s *ApplicationServer) FileObjection(ctx context.Context, req *seleksiv1.Fi
 	}
 	stage := wfStage(req.GetObjection().GetStage())
 	res, err := s.cmd.send(ctx, selID, req.GetRequestId(), workflows.UpdateFileObjection, workflows.FileObjectionArgs{
-		Actor: actorOf(principal(ctx)), ApplicationID: appID, Stage: stage, Reason: req.GetObjection().GetReason()})
+		Actor: actorOf(principal(ctx)), ApplicationID: appID, Stage: stage, Reason: req.GetObjection().GetReason(),
+		Revision: int(req.GetObjection().GetRevision())})
 	if err != nil {
 		return nil, err
 	}
@@ -253,11 +254,11 @@ func (s *ApplicationServer) ListObjections(ctx context.Context, req *seleksiv1.L
 // re-publishes the stage result.
 func (s *ApplicationServer) AnswerObjection(ctx context.Context, req *seleksiv1.AnswerObjectionRequest) (*seleksiv1.AnswerObjectionResponse, error) {
 	selID, appID := segment(req.GetName(), 0), segment(req.GetName(), 1)
-	stage := stageFromSlug(segment(req.GetName(), 2))
-	if stage == "" {
+	stage, revision, ok := objectionFromSlug(segment(req.GetName(), 2))
+	if !ok {
 		return nil, localizedError(ctx, codes.NotFound, msgNotFound)
 	}
-	objID := workflows.ObjectionID(workflows.Stage(stage), appID)
+	objID := workflows.ObjectionRevisionID(workflows.Stage(stage), revision, appID)
 	args := workflows.AnswerObjectionArgs{Actor: actorOf(principal(ctx)), ObjectionID: objID, Accept: req.GetAccepted(), Answer: req.GetAnswer()}
 	if c := req.GetCorrectedResult(); c != nil {
 		in := resultInput(c)

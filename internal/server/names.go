@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"strings"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
@@ -16,10 +17,39 @@ func applicationName(selectionID, appID string) string {
 	return "selections/" + selectionID + "/applications/" + appID
 }
 
-// objectionName: an application has at most one objection per stage, so the stage's slug is
-// the objection's ID.
-func objectionName(selectionID, appID, stage string) string {
-	return applicationName(selectionID, appID) + "/objections/" + stageSlug(stage)
+// objectionName: an application has at most one objection per objection window of a stage
+// (workflows.ObjectionRevisionID), so the objection's ID in its name is the stage's slug for
+// the window of the first publication ("interview") and the slug with the revision for the
+// window a chair's correction opened ("interview-r2").
+func objectionName(selectionID, appID, stage string, revision int) string {
+	return applicationName(selectionID, appID) + "/objections/" + objectionSlug(stage, revision)
+}
+
+// objectionSlug is the objection's ID in its resource name (see objectionName).
+func objectionSlug(stage string, revision int) string {
+	if revision > 1 {
+		return stageSlug(stage) + "-r" + strconv.Itoa(revision)
+	}
+	return stageSlug(stage)
+}
+
+// objectionFromSlug maps the objection's ID in its resource name back to its stage and
+// revision; ok is false for a name no objection can have.
+func objectionFromSlug(slug string) (stage string, revision int, ok bool) {
+	if stage := stageFromSlug(slug); stage != "" {
+		return stage, 1, true
+	}
+	i := strings.LastIndex(slug, "-r")
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(slug[i+2:])
+	stage = stageFromSlug(slug[:i])
+	// The canonical form only: "-r02" or "-r1" would be a second name for one objection.
+	if err != nil || n < 2 || stage == "" || strconv.Itoa(n) != slug[i+2:] {
+		return "", 0, false
+	}
+	return stage, n, true
 }
 
 // segments returns the IDs in a resource name: selections/A/applications/B -> [A, B].

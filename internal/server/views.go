@@ -236,8 +236,12 @@ func applicationView(cat *i18n.Catalog, a store.Application, withPersonal bool) 
 }
 
 func objectionView(o store.Objection) *seleksiv1.Objection {
+	revision := 1
+	if _, r, _, ok := workflows.ParseObjectionID(o.ID); ok {
+		revision = r
+	}
 	return &seleksiv1.Objection{
-		Name:       objectionName(o.SelectionID, o.ApplicationID, o.Stage),
+		Name:       objectionName(o.SelectionID, o.ApplicationID, o.Stage, revision),
 		Stage:      protoStage(o.Stage),
 		Reason:     o.Reason,
 		State:      seleksiv1.ObjectionState(seleksiv1.ObjectionState_value[o.State]),
@@ -245,5 +249,6 @@ func objectionView(o store.Objection) *seleksiv1.Objection {
 		AnsweredBy: o.AnsweredBy,
 		CreateTime: ts(o.FileTime),
 		AnswerTime: ts(o.AnswerTime),
+		Revision:   uint32(revision),
 	}
 }

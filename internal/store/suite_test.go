@@ -172,6 +172,7 @@ func runSuite(t *testing.T, open factory) {
 		{"MessageCodes", testMessageCodes},
 		{"WithdrawBeforeClose", testWithdrawBeforeClose},
 		{"WorkflowStarts", testWorkflowStarts},
+		{"ObjectionPerRevision", testObjectionPerRevision},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

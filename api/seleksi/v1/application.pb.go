@@ -554,7 +554,15 @@ type Objection struct {
 	// When the objection was filed.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// When it was answered.
-	AnswerTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=answer_time,json=answerTime,proto3" json:"answer_time,omitempty"`
+	AnswerTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=answer_time,json=answerTime,proto3" json:"answer_time,omitempty"`
+	// The revision of the stage result objected to. A candidate may object
+	// once to the first published result and once to each revision a chair's
+	// correction published, within that revision's window. When filing, 0
+	// means the current revision; a revision replaced by a correction, or one
+	// not published, is refused. As returned, the revision whose publication
+	// opened the window the objection was filed in (1 for the first
+	// publication).
+	Revision      uint32 `protobuf:"varint,9,opt,name=revision,proto3" json:"revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -643,6 +651,13 @@ func (x *Objection) GetAnswerTime() *timestamppb.Timestamp {
 		return x.AnswerTime
 	}
 	return nil
+}
+
+func (x *Objection) GetRevision() uint32 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
 }
 
 // SubmitApplicationRequest submits an application.
@@ -1535,7 +1550,7 @@ const file_seleksi_v1_application_proto_rawDesc = "" +
 	"\tpublished\x18\x06 \x01(\bB\x03\xe0A\x03R\tpublished\x12\x1f\n" +
 	"\brevision\x18\a \x01(\rB\x03\xe0A\x03R\brevision\x12@\n" +
 	"\vrecord_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"recordTime\"\x8b\x03\n" +
+	"recordTime\"\xb1\x03\n" +
 	"\tObjection\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12<\n" +
 	"\x05stage\x18\x02 \x01(\x0e2\x11.seleksi.v1.StageB\x13\xe0A\x02\xbaH\r\x82\x01\n" +
@@ -1548,7 +1563,8 @@ const file_seleksi_v1_application_proto_rawDesc = "" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vanswer_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"answerTime\"\xe8\x01\n" +
+	"answerTime\x12$\n" +
+	"\brevision\x18\t \x01(\rB\b\xbaH\x05*\x03\x18\xe8\aR\brevision\"\xe8\x01\n" +
 	"\x18SubmitApplicationRequest\x12F\n" +
 	"\x06parent\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x06parent\x12>\n" +
 	"\n" +
