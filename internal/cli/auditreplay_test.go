@@ -324,12 +324,20 @@ func TestAuditReplay(t *testing.T) {
 func TestAuditTimeline(t *testing.T) {
 	key := writeKeyPEM(t, auditTestKey("server"))
 	dir := t.TempDir()
+	// Each parallel subtest writes its own copy: two subtests of one bundle writing the same
+	// file let one read it while the other truncated it.
 	bundleFile := func(name string) string {
-		f := filepath.Join(dir, name+".bundle.zip")
-		if err := os.WriteFile(f, goldenBundle(t, name), 0o644); err != nil {
+		f, err := os.CreateTemp(dir, name+"-*.bundle.zip")
+		if err != nil {
 			t.Fatal(err)
 		}
-		return f
+		if _, err := f.Write(goldenBundle(t, name)); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return f.Name()
 	}
 	golden := func(name, lang string) string {
 		b, err := os.ReadFile(filepath.Join("..", "audit", "testdata", name+".timeline."+lang+".txt"))
