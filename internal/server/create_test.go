@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
@@ -327,7 +328,9 @@ func TestAnnouncementOpenTimeRules(t *testing.T) {
 	}{
 		{"tomorrow", 24 * time.Hour, true},
 		{"in eleven months", 330 * 24 * time.Hour, true},
-		{"an hour ago", -time.Hour, false},
+		// The handler refuses a past opening for a new create (TestCreateSelectionChecksThePlan)
+		// and accepts it for a retry of a stored one (TestCreateSelectionRetryAfterOpening).
+		{"an hour ago", -time.Hour, true},
 		{"in thirteen months", 400 * 24 * time.Hour, false},
 	}
 	for _, tc := range tests {
@@ -339,5 +342,32 @@ func TestAnnouncementOpenTimeRules(t *testing.T) {
 				t.Errorf("valid = %v, want %v: %v", err == nil, tc.valid, err)
 			}
 		})
+	}
+}
+
+// TestCreateSelectionRetryAfterOpening: a retry of a scheduled create that the store holds
+// gets the first answer, the same plan included, even once the opening has passed; a new
+// request with that opening is refused.
+func TestCreateSelectionRetryAfterOpening(t *testing.T) {
+	wf := &startRecorder{}
+	srv, _ := newCreateServer(t, wf)
+	sel := validSelection()
+	sel.AnnouncementOpenTime = timestamppb.New(wita(t, "2026-12-07 08:00"))
+	req := &seleksiv1.CreateSelectionRequest{RequestId: "req-create-01", SelectionId: "kadis-pupr-2026", Selection: sel}
+	first, err := srv.CreateSelection(adminContext(""), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.opts.Now = func() time.Time { return wita(t, "2026-12-08 09:00") }
+	again, err := srv.CreateSelection(adminContext(""), req)
+	if err != nil {
+		t.Fatalf("retry after the opening: %v", err)
+	}
+	if !proto.Equal(again.GetAnnouncementPlan(), first.GetAnnouncementPlan()) || again.GetSelection().GetName() != first.GetSelection().GetName() {
+		t.Errorf("retry answered %v, first answer %v", again, first)
+	}
+	_, err = srv.CreateSelection(adminContext(""), &seleksiv1.CreateSelectionRequest{RequestId: "req-create-02", SelectionId: "kadis-pupr-2027", Selection: sel})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Errorf("a new create opening in the past: %v, want InvalidArgument", err)
 	}
 }

@@ -39,6 +39,7 @@ type Store interface {
 	GetObjection(ctx context.Context, selectionID, id string) (store.Objection, error)
 	WithdrawBeforeClose(ctx context.Context, in store.WithdrawInput) (store.Application, error)
 	MarkWorkflowStarted(ctx context.Context, selectionID string, at time.Time) error
+	SelectionCreatedBy(ctx context.Context, requestID string) (string, time.Time, error)
 	Ledger
 }
 
@@ -135,6 +136,14 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 	// once, from now. The workflow's own start follows a few milliseconds later, which moves
 	// the window only across a midnight; what the store shows afterwards is authoritative.
 	now := s.opts.Now().UTC()
+	// A retry of a create the store already holds is checked as of the first attempt, so that
+	// it gets the first answer even when its scheduled opening has passed since (the store
+	// still refuses the request ID with a different definition).
+	if prior, at, err := s.store.SelectionCreatedBy(ctx, req.GetRequestId()); err == nil && prior == id {
+		now = at
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
 	opens, v := scheduledOpening(req.GetSelection(), now, lang)
 	if v != nil {
 		violations = append(violations, v)

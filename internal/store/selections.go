@@ -252,3 +252,14 @@ func (r *selectionRow) windowOpen(now time.Time) string {
 	}
 	return ""
 }
+
+// SelectionCreatedBy finds the selection a create request stored: its ID and when it was
+// created. ErrNotFound when the request stored none.
+func (s *Store) SelectionCreatedBy(ctx context.Context, requestID string) (string, time.Time, error) {
+	var row selectionRow
+	err := s.db.WithContext(ctx).Select("id", "created_at").Take(&row, "create_request_id = ?", requestID).Error
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("store: selection created by request %q: %w", requestID, notFound(err))
+	}
+	return row.ID, row.CreatedAt.UTC(), nil
+}

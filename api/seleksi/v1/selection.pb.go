@@ -132,9 +132,11 @@ type Selection struct {
 	Etag string `protobuf:"bytes,36,opt,name=etag,proto3" json:"etag,omitempty"`
 	// When the announcement opens, for a selection announced ahead of time:
 	// until then it is public in STAGE_SCHEDULED and takes no applications.
-	// Must lie in the future and at most 366 days ahead. Empty opens the
-	// announcement when the selection is created. With a time scale it is an
-	// instant of the selection's own clock.
+	// Must lie in the future and at most 366 days ahead when the selection is
+	// created (a retry of the same create is checked as of the first attempt,
+	// so it gets the first answer after the opening has passed). Empty opens
+	// the announcement when the selection is created. With a time scale it is
+	// an instant of the selection's own clock.
 	AnnouncementOpenTime *timestamppb.Timestamp `protobuf:"bytes,37,opt,name=announcement_open_time,json=announcementOpenTime,proto3" json:"announcement_open_time,omitempty"`
 	// stage_open_time on the wall clock: when the stage actually opened. It
 	// differs from stage_open_time only when time_scale is above 1; empty when
@@ -3073,7 +3075,7 @@ var File_seleksi_v1_selection_proto protoreflect.FileDescriptor
 const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\n" +
 	"\x1aseleksi/v1/selection.proto\x12\n" +
-	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\xbf\x1b\n" +
+	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\xbd\x1b\n" +
 	"\tSelection\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x124\n" +
 	"\x0eposition_title\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x03\x18\xc8\x01R\rpositionTitle\x122\n" +
@@ -3118,8 +3120,9 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18# \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x17\n" +
-	"\x04etag\x18$ \x01(\tB\x03\xe0A\x03R\x04etag\x12a\n" +
-	"\x16announcement_open_time\x18% \x01(\v2\x1a.google.protobuf.TimestampB\x0f\xbaH\f\xb2\x01\tJ\x05\b\x80\x8a\x8a\x0f@\x01R\x14announcementOpenTime\x12P\n" +
+	"\x04etag\x18$ \x01(\tB\x03\xe0A\x03R\x04etag\x12_\n" +
+	"\x16announcement_open_time\x18% \x01(\v2\x1a.google.protobuf.TimestampB\r\xbaH\n" +
+	"\xb2\x01\aJ\x05\b\x80\x8a\x8a\x0fR\x14announcementOpenTime\x12P\n" +
 	"\x14stage_open_wall_time\x184 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x11stageOpenWallTime\x12R\n" +
 	"\x15stage_close_wall_time\x185 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x12stageCloseWallTime:\xb1\a\xbaH\xad\a\x1aj\n" +
 	"\x17selection.committee_odd\x120the committee must have an odd number of members\x1a\x1dsize(this.committee) % 2 == 1\x1a\xaa\x01\n" +
