@@ -222,3 +222,27 @@ func cancelRightAfterCreation(t *testing.T, opens, first string) {
 		}
 	}
 }
+
+// TestScheduledOpeningBlocks: a scheduled opening that cannot be projected blocks the
+// selection at the step that failed (opening the announcement), and it opens by itself once
+// the store is back.
+func TestScheduledOpeningBlocks(t *testing.T) {
+	start := wib(t, "2026-07-06 08:00")
+	opens := wib(t, "2026-07-20 08:00")
+	f := &faultyStore{fakeStore: &fakeStore{snapshots: [][]SnapshotApplication{apps(3, opens.Add(time.Hour))}},
+		site: ActivityProjectWindow, class: faultClasses[1], on: true}
+	h, _ := newFaultyHarness(t, start, f)
+	in := testInput(t)
+	in.AnnouncementOpensAt = opens
+	var blocked, after *SelectionState
+	h.at(opens.Add(time.Minute), func() { blocked = h.state(); f.clear() })
+	h.at(opens.Add(time.Hour), func() { after = h.state() })
+	h.sendAt(opens.Add(2*time.Hour), UpdateCancel, CancelArgs{Actor: adminActor, Reason: "test over"})
+	h.run(in)
+	if blocked == nil || blocked.Blocked == nil || blocked.Blocked.Step != StepOpenAnnouncement || blocked.Stage != StageScheduled {
+		t.Fatalf("while the store is away: %+v", blocked)
+	}
+	if after == nil || after.Blocked != nil || after.Stage != StageAnnouncement {
+		t.Fatalf("once the store is back: %+v", after)
+	}
+}

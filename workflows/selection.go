@@ -425,6 +425,8 @@ func (s *selection) step(ctx workflow.Context) error {
 // stepName names the step systemStep finds due, for Blocked.Step.
 func (s *selection) stepName() string {
 	switch s.st.Stage {
+	case StageScheduled:
+		return StepOpenAnnouncement
 	case StageAnnouncement:
 		return StepCloseAnnouncement
 	case StageCommitteeDecision:
