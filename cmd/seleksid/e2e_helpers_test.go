@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -17,20 +16,15 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
-
 	"github.com/bkpsdm/seleksi/internal/app"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/config"
+	"github.com/bkpsdm/seleksi/internal/pgtest"
 )
 
 // Helpers of the end-to-end test: a plain HTTP client of the REST gateway, tokens minted with
 // the key seleksid keeps in its data directory, polling with deadlines, and a fresh
 // PostgreSQL schema per test.
-
-const defaultTestPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // e2eSecondsPerDay compresses every selection day of the end-to-end test to this many
 // seconds. SELEKSI_E2E_SECONDS_PER_DAY raises it on slow machines.
@@ -52,7 +46,7 @@ type stackDatabase struct {
 func stackDatabases() []stackDatabase {
 	return []stackDatabase{
 		{"sqlite", func(*testing.T) string { return "" }},
-		{"postgres", postgresSchemaURL},
+		{"postgres", func(t *testing.T) string { return pgtest.SchemaURL(t) }},
 	}
 }
 
@@ -128,58 +122,6 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
-}
-
-// postgresSchemaURL creates a fresh schema t_<random> on the test server, drops it when the
-// test ends, and returns a URL whose connections work in it. When the server is unreachable
-// the test fails under CI (env CI set) and is skipped elsewhere.
-func postgresSchemaURL(t *testing.T) string {
-	t.Helper()
-	raw := os.Getenv("SELEKSI_TEST_POSTGRES_URL")
-	if raw == "" {
-		raw = defaultTestPostgresURL
-	}
-	unreachable := func(err error) {
-		t.Helper()
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL is required under CI: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable (set SELEKSI_TEST_POSTGRES_URL): %v", err)
-	}
-	db, err := gorm.Open(postgres.Open(raw), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		unreachable(err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := sqlDB.PingContext(ctx); err != nil {
-		_ = sqlDB.Close()
-		unreachable(err)
-	}
-	schema := "t_" + randomHex(6)
-	if err := db.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		_ = sqlDB.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	// Registered first, so it runs after the app (registered later) has closed its pool.
-	t.Cleanup(func() {
-		if err := db.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		_ = sqlDB.Close()
-	})
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatalf("parse %s: %v", raw, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func randomHex(n int) string {

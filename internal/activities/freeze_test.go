@@ -2,23 +2,18 @@ package activities
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to create a schema per test
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/bkpsdm/seleksi/internal/pgtest"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
 	"github.com/bkpsdm/seleksi/workflows/calendar"
@@ -44,36 +39,7 @@ func openStore(t *testing.T, db string) *store.Store {
 	ctx := context.Background()
 	raw := "sqlite:" + filepath.Join(t.TempDir(), "seleksi.db")
 	if db == "postgres" {
-		raw = os.Getenv("SELEKSI_TEST_POSTGRES_URL")
-		if raw == "" {
-			raw = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-		}
-		admin, err := sql.Open("pgx", raw)
-		if err == nil {
-			err = admin.PingContext(ctx)
-		}
-		if err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("PostgreSQL is required under CI: %v", err)
-			}
-			t.Skipf("PostgreSQL unreachable: %v", err)
-		}
-		t.Cleanup(func() { _ = admin.Close() })
-		var b [6]byte
-		_, _ = rand.Read(b[:])
-		schema := "t_" + hex.EncodeToString(b[:])
-		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-		u, err := url.Parse(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		raw = u.String()
+		raw = pgtest.SchemaURL(t)
 	}
 	st, err := store.Open(ctx, raw)
 	if err != nil {

@@ -2,14 +2,10 @@ package audit
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -20,6 +16,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 
 	"github.com/bkpsdm/seleksi/internal/activities"
+	"github.com/bkpsdm/seleksi/internal/pgtest"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
 )
@@ -52,43 +49,13 @@ func databases(t *testing.T) []dbUnderTest {
 			return st, raw
 		}},
 		{"postgres", func(t *testing.T) (*store.Store, *sql.DB) {
-			base := os.Getenv("SELEKSI_TEST_POSTGRES_URL")
-			if base == "" {
-				base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-			}
-			admin, err := sql.Open("pgx", base)
-			if err == nil {
-				err = admin.Ping()
-			}
-			if err != nil {
-				if os.Getenv("CI") != "" {
-					t.Fatalf("PostgreSQL is required under CI: %v", err)
-				}
-				t.Skipf("PostgreSQL unreachable (set SELEKSI_TEST_POSTGRES_URL): %v", err)
-			}
-			var b [6]byte
-			_, _ = rand.Read(b[:])
-			schema := "t_" + hex.EncodeToString(b[:])
-			if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				_, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-				_ = admin.Close()
-			})
-			u, err := url.Parse(base)
-			if err != nil {
-				t.Fatal(err)
-			}
-			q := u.Query()
-			q.Set("search_path", schema)
-			u.RawQuery = q.Encode()
-			st, err := store.Open(context.Background(), u.String())
+			dsn := pgtest.SchemaURL(t)
+			st, err := store.Open(context.Background(), dsn)
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = st.Close() })
-			raw, err := sql.Open("pgx", u.String())
+			raw, err := sql.Open("pgx", dsn)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,13 +2,9 @@ package reconcile_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,10 +12,8 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"gorm.io/driver/postgres"
-	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
+	"github.com/bkpsdm/seleksi/internal/pgtest"
 	"github.com/bkpsdm/seleksi/internal/reconcile"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
@@ -99,7 +93,7 @@ func TestReconcilerSQLite(t *testing.T) {
 
 func TestReconcilerPostgres(t *testing.T) {
 	t.Parallel()
-	st, err := store.Open(context.Background(), postgresSchemaURL(t))
+	st, err := store.Open(context.Background(), pgtest.SchemaURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,58 +196,4 @@ func TestRunStartsWithinSeconds(t *testing.T) {
 	if tmp.starts != 1 {
 		t.Errorf("%d starts", tmp.starts)
 	}
-}
-
-// postgresSchemaURL creates a fresh schema on the test server, drops it when the test ends,
-// and returns a URL whose connections work in it. When the server is unreachable the test
-// fails under CI (env CI set) and is skipped elsewhere.
-func postgresSchemaURL(t *testing.T) string {
-	t.Helper()
-	raw := os.Getenv("SELEKSI_TEST_POSTGRES_URL")
-	if raw == "" {
-		raw = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	unreachable := func(err error) {
-		t.Helper()
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL is required under CI: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable (set SELEKSI_TEST_POSTGRES_URL): %v", err)
-	}
-	db, err := gorm.Open(postgres.Open(raw), &gorm.Config{Logger: logger.Discard})
-	if err != nil {
-		unreachable(err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := sqlDB.PingContext(ctx); err != nil {
-		_ = sqlDB.Close()
-		unreachable(err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
-	if err := db.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		_ = sqlDB.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	// Registered first, so it runs after the store (registered later) has closed its pool.
-	t.Cleanup(func() {
-		if err := db.Exec("DROP SCHEMA " + schema + " CASCADE").Error; err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		_ = sqlDB.Close()
-	})
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatalf("parse %s: %v", raw, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
