@@ -19,6 +19,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/archive"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/config"
+	"github.com/bkpsdm/seleksi/internal/health"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/notify"
 	"github.com/bkpsdm/seleksi/internal/reconcile"
@@ -58,6 +59,8 @@ type App struct {
 	// stopReconciler ends the loop that starts workflows left unstarted by a creation that
 	// died halfway (run with the API), and waits for it.
 	stopReconciler func()
+	// stopReadiness ends the readiness checker (run with the API) and waits for it.
+	stopReadiness func()
 }
 
 // startupTimeout bounds how long seleksid waits for Temporal and the database at start.
@@ -137,9 +140,11 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
-		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, verifier, svcs); err != nil {
+		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, verifier, svcs,
+			server.Deadlines{Default: cfg.RPCTimeout, Long: cfg.RPCLongTimeout}); err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
+		a.startReadiness(ctx, cfg, logger)
 		a.transport.Start()
 		a.startReconciler(cfg, logger)
 	}
@@ -161,6 +166,30 @@ func (a *App) startReconciler(cfg config.Config, logger *slog.Logger) {
 		r.Run(ctx)
 	}()
 	a.stopReconciler = func() {
+		cancel()
+		<-done
+	}
+}
+
+// startReadiness checks the store and Temporal once, so that the API reports the truth from
+// its first moment, and then every -readiness-interval until the app stops: gRPC health and
+// /readyz say NOT_SERVING while either cannot be reached, and SERVING again when both answer.
+func (a *App) startReadiness(ctx context.Context, cfg config.Config, logger *slog.Logger) {
+	checker := health.NewChecker(a.transport.Readiness(), logger,
+		health.Options{Interval: cfg.ReadinessInterval, Timeout: cfg.ReadinessTimeout},
+		health.Dependency{Name: health.Store, Ping: a.store.Ping},
+		health.Dependency{Name: health.Temporal, Ping: func(ctx context.Context) error {
+			_, err := a.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		}})
+	checker.CheckNow(ctx)
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		checker.Run(runCtx)
+	}()
+	a.stopReadiness = func() {
 		cancel()
 		<-done
 	}
@@ -332,8 +361,12 @@ func (a *App) Shutdown(ctx context.Context) error {
 // stopBackends stops whatever of the worker, client, store and embedded server is running.
 func (a *App) stopBackends() error {
 	var errs []error
-	// The reconciler and the archiver use the store and Temporal: they stop before either
-	// closes.
+	// The readiness checker, the reconciler and the archiver use the store and Temporal:
+	// they stop before either closes.
+	if a.stopReadiness != nil {
+		a.stopReadiness()
+		a.stopReadiness = nil
+	}
 	if a.stopReconciler != nil {
 		a.stopReconciler()
 		a.stopReconciler = nil

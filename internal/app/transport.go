@@ -14,6 +14,7 @@ import (
 
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/gateway"
+	"github.com/bkpsdm/seleksi/internal/health"
 	"github.com/bkpsdm/seleksi/internal/server"
 )
 
@@ -31,8 +32,8 @@ type Transport struct {
 }
 
 // NewTransport listens on both addresses and builds the servers; nothing is served until
-// Start.
-func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr string, verifier auth.Verifier, svcs server.Services) (_ *Transport, err error) {
+// Start. Zero deadlines take server.DefaultDeadlines.
+func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr string, verifier auth.Verifier, svcs server.Services, deadlines server.Deadlines) (_ *Transport, err error) {
 	t := &Transport{logger: logger, errs: make(chan error, 2)}
 	defer func() {
 		if err != nil {
@@ -45,7 +46,7 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 	if t.httpLis, err = net.Listen("tcp", httpAddr); err != nil {
 		return nil, fmt.Errorf("listen HTTP on %s: %w", httpAddr, err)
 	}
-	if t.grpc, err = server.NewGRPC(logger, verifier, svcs); err != nil {
+	if t.grpc, err = server.NewGRPC(logger, verifier, svcs, deadlines); err != nil {
 		return nil, err
 	}
 	// The gateway is a gRPC client of our own server over loopback, so REST callers go
@@ -72,10 +73,15 @@ func (t *Transport) GRPCAddr() string { return t.grpcLis.Addr().String() }
 // HTTPAddr is the address the gateway listens on.
 func (t *Transport) HTTPAddr() string { return t.httpLis.Addr().String() }
 
+// Readiness is what the gRPC health service and /readyz report; the readiness checker
+// reports the dependencies to it.
+func (t *Transport) Readiness() *health.Readiness { return t.grpc.Readiness }
+
 // Errors reports a server that stopped serving on its own (not through Shutdown).
 func (t *Transport) Errors() <-chan error { return t.errs }
 
-// Start serves both listeners in the background and reports health SERVING.
+// Start serves both listeners in the background and reports health SERVING while the
+// dependencies are reachable.
 func (t *Transport) Start() {
 	go func() {
 		if err := t.grpc.Serve(t.grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {

@@ -73,7 +73,7 @@ func startTransport(t *testing.T) (*Transport, *fakeSelections, tokens) {
 		Selection:   fake,
 		Application: seleksiv1.UnimplementedApplicationServiceServer{},
 		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
-	})
+	}, server.Deadlines{})
 	if err != nil {
 		t.Fatalf("NewTransport: %v", err)
 	}

@@ -69,6 +69,16 @@ type Config struct {
 	SMTPFrom string
 
 	ShutdownTimeout time.Duration
+
+	// Honest errors and readiness (issue 10, items 3 and 4). RPCTimeout bounds every RPC on
+	// the server, RPCLongTimeout the exports and verifications that read a whole selection.
+	// The readiness checker pings the store and Temporal every ReadinessInterval, giving each
+	// ping ReadinessTimeout; while either fails, gRPC health and /readyz say NOT_SERVING.
+	RPCTimeout        time.Duration
+	RPCLongTimeout    time.Duration
+	ReadinessInterval time.Duration
+	ReadinessTimeout  time.Duration
+
 	LogLevel        slog.Level
 	LogFormat       string
 }
@@ -144,6 +154,16 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		"sender address of notification mail [SELEKSI_SMTP_FROM]")
 	fs.StringVar(&shutdown, "shutdown-timeout", env("SELEKSI_SHUTDOWN_TIMEOUT", "30s"),
 		"how long to let in-flight requests and activities finish on SIGINT/SIGTERM [SELEKSI_SHUTDOWN_TIMEOUT]")
+	// Honest errors and readiness (issue 10, items 3 and 4).
+	var rpcTimeout, rpcLongTimeout, readyEvery, readyTimeout string
+	fs.StringVar(&rpcTimeout, "rpc-timeout", env("SELEKSI_RPC_TIMEOUT", "30s"),
+		"server-side deadline of every RPC except exports and verification [SELEKSI_RPC_TIMEOUT]")
+	fs.StringVar(&rpcLongTimeout, "rpc-long-timeout", env("SELEKSI_RPC_LONG_TIMEOUT", "5m"),
+		"server-side deadline of history exports and verifications [SELEKSI_RPC_LONG_TIMEOUT]")
+	fs.StringVar(&readyEvery, "readiness-interval", env("SELEKSI_READINESS_INTERVAL", "5s"),
+		"how often the store and Temporal are pinged for readiness (gRPC health, /readyz) [SELEKSI_READINESS_INTERVAL]")
+	fs.StringVar(&readyTimeout, "readiness-timeout", env("SELEKSI_READINESS_TIMEOUT", "2s"),
+		"how long each readiness ping may take before its dependency counts as unreachable [SELEKSI_READINESS_TIMEOUT]")
 	fs.StringVar(&level, "log-level", env("SELEKSI_LOG_LEVEL", "info"),
 		"debug, info, warn or error [SELEKSI_LOG_LEVEL]")
 	fs.StringVar(&c.LogFormat, "log-format", env("SELEKSI_LOG_FORMAT", "text"),
@@ -184,6 +204,19 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("-shutdown-timeout %q: want a positive duration", shutdown))
+	}
+	// Honest errors and readiness (issue 10, items 3 and 4).
+	if c.RPCTimeout, err = time.ParseDuration(rpcTimeout); err != nil || c.RPCTimeout < time.Second || c.RPCTimeout > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("-rpc-timeout %q: want a duration from 1s to 10m", rpcTimeout))
+	}
+	if c.RPCLongTimeout, err = time.ParseDuration(rpcLongTimeout); err != nil || c.RPCLongTimeout < c.RPCTimeout || c.RPCLongTimeout > 2*time.Hour {
+		errs = append(errs, fmt.Errorf("-rpc-long-timeout %q: want a duration from -rpc-timeout to 2h", rpcLongTimeout))
+	}
+	if c.ReadinessInterval, err = time.ParseDuration(readyEvery); err != nil || c.ReadinessInterval < 100*time.Millisecond || c.ReadinessInterval > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("-readiness-interval %q: want a duration from 100ms to 5m", readyEvery))
+	}
+	if c.ReadinessTimeout, err = time.ParseDuration(readyTimeout); err != nil || c.ReadinessTimeout <= 0 || c.ReadinessTimeout > time.Minute {
+		errs = append(errs, fmt.Errorf("-readiness-timeout %q: want a positive duration up to 1m", readyTimeout))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		errs = append(errs, fmt.Errorf("-log-level %q: want debug, info, warn or error", level))

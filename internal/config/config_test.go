@@ -74,6 +74,22 @@ func TestParse(t *testing.T) {
 			}},
 		{name: "archive interval too close to retention", args: []string{"-archive-interval", "100h"}, wantErr: "-archive-interval"},
 		{name: "archive interval not a duration", env: map[string]string{"SELEKSI_ARCHIVE_INTERVAL": "often"}, wantErr: "-archive-interval"},
+		// Honest errors and readiness (issue 10, items 3 and 4).
+		{name: "deadlines and readiness default", check: func(t *testing.T, c Config) {
+			if c.RPCTimeout != 30*time.Second || c.RPCLongTimeout != 5*time.Minute || c.ReadinessInterval != 5*time.Second || c.ReadinessTimeout != 2*time.Second {
+				t.Errorf("got %s %s %s %s", c.RPCTimeout, c.RPCLongTimeout, c.ReadinessInterval, c.ReadinessTimeout)
+			}
+		}},
+		{name: "deadlines and readiness set", args: []string{"-rpc-timeout", "10s", "-readiness-interval", "1s"},
+			env: map[string]string{"SELEKSI_RPC_LONG_TIMEOUT": "20m", "SELEKSI_READINESS_TIMEOUT": "500ms"},
+			check: func(t *testing.T, c Config) {
+				if c.RPCTimeout != 10*time.Second || c.RPCLongTimeout != 20*time.Minute || c.ReadinessInterval != time.Second || c.ReadinessTimeout != 500*time.Millisecond {
+					t.Errorf("got %s %s %s %s", c.RPCTimeout, c.RPCLongTimeout, c.ReadinessInterval, c.ReadinessTimeout)
+				}
+			}},
+		{name: "long deadline shorter than the default one", args: []string{"-rpc-timeout", "2m", "-rpc-long-timeout", "1m"}, wantErr: "-rpc-long-timeout"},
+		{name: "no deadline", args: []string{"-rpc-timeout", "0s"}, wantErr: "-rpc-timeout"},
+		{name: "readiness interval not a duration", env: map[string]string{"SELEKSI_READINESS_INTERVAL": "often"}, wantErr: "-readiness-interval"},
 		{name: "unknown mode", args: []string{"-mode", "both"}, wantErr: `-mode "both"`},
 		{name: "split mode needs an external cluster", args: []string{"-mode", "api"}, wantErr: "needs -temporal-address"},
 		{name: "retention below a day", args: []string{"-temporal-retention", "1h"}, wantErr: "-temporal-retention"},

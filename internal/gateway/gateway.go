@@ -1,5 +1,6 @@
 // Package gateway owns Seleksi's HTTP face: the REST/JSON routes translated to the gRPC
-// services by grpc-gateway, the OpenAPI document, the health endpoint and the web pages.
+// services by grpc-gateway, the OpenAPI document, the liveness and readiness probes and the
+// web pages.
 // It talks to the gRPC server over a client connection only, so it never reaches into the
 // store or the workflows and sees exactly what any other gRPC client sees.
 package gateway
@@ -16,13 +17,11 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
-	"github.com/bkpsdm/seleksi/internal/i18n"
 )
 
 // web holds the candidate's status page, served at /.
@@ -30,8 +29,9 @@ import (
 //go:embed web
 var web embed.FS
 
-// New returns the HTTP handler for every REST route of the contract, /openapi.json,
-// /healthz and the candidate's status page at /, forwarding to the gRPC server behind conn.
+// New returns the HTTP handler for every REST route of the contract, /openapi.json, the
+// probes /healthz and /readyz (see probes.go) and the candidate's status page at /,
+// forwarding to the gRPC server behind conn.
 func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
@@ -41,8 +41,10 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}),
 		runtime.WithErrorHandler(errorHandler(logger)),
-		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
 	)
+	if err := registerProbes(mux, conn); err != nil {
+		return nil, err
+	}
 	// Order matters: the mux tries the most recently registered pattern first, and
 	// GET /v1/selections/{id}:exportHistory also fits GetSelection's /v1/{name=selections/*}
 	// (a custom verb is part of the last segment). The audit routes are registered last so
@@ -83,48 +85,21 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 }
 
 // errorHandler writes errors as the JSON form of google.rpc.Status, as the default handler
-// does, but makes sure every InvalidArgument carries field-level google.rpc.BadRequest
-// details. The gRPC handlers always attach them; errors raised by the gateway itself (a body
-// that is not JSON, an unknown field, a malformed query parameter) arrive without, and a
-// client must still be able to tell which part of its request was wrong.
+// does, after rewriting in our own words every error that the Seleksi gRPC server did not
+// raise (see ours): clients never see the internal text of the parsers and transports in
+// between. Invalid-argument errors always carry field-level google.rpc.BadRequest details
+// with the fields named as REST clients send them.
 func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 		st := status.Convert(err)
-		if st.Code() == codes.InvalidArgument && !hasBadRequest(st) {
-			lang := i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
-			msg := i18n.Text{ID: "permintaan tidak valid", EN: "request is invalid"}.In(lang)
-			// The parser's own words are English; Indonesian readers get the gist.
-			desc := i18n.Text{ID: "permintaan tidak dapat dibaca: isinya bukan JSON yang sah, atau memuat kolom atau parameter yang tidak dikenal",
-				EN: "the request could not be read: " + st.Message()}.In(lang)
-			withDetails, derr := status.New(codes.InvalidArgument, msg).WithDetails(
-				&errdetails.LocalizedMessage{Locale: string(lang), Message: msg},
-				&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
-					Field:            "body",
-					Description:      desc,
-					Reason:           "malformed_request",
-					LocalizedMessage: &errdetails.LocalizedMessage{Locale: string(lang), Message: desc},
-				}}})
-			if derr == nil {
-				err = withDetails.Err()
-			}
+		if !ours(st) {
+			st = inOurWords(ctx, logger, r, st)
 		}
 		if st.Code() == codes.InvalidArgument {
-			err = withJSONFieldNames(status.Convert(err)).Err()
+			st = withJSONFieldNames(st)
 		}
-		if st.Code() == codes.Unavailable && r.URL.Path != "/healthz" {
-			logger.WarnContext(ctx, "gateway could not reach the gRPC server", "path", r.URL.Path, "error", st.Message())
-		}
-		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
+		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, st.Err())
 	}
-}
-
-func hasBadRequest(st *status.Status) bool {
-	for _, d := range st.Details() {
-		if _, ok := d.(*errdetails.BadRequest); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // withJSONFieldNames rewrites the field paths of a status's google.rpc.BadRequest details

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/health"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
@@ -189,6 +190,11 @@ func (c commander) workflowError(ctx context.Context, op string, err error) erro
 	}
 	if errors.Is(err, context.Canceled) {
 		return status.FromContextError(err).Err()
+	}
+	var down *serviceerror.Unavailable
+	if errors.As(err, &down) || status.Code(err) == codes.Unavailable {
+		c.logger.WarnContext(ctx, "Temporal unavailable", "op", op, "error", err)
+		return unavailable(ctx, health.Temporal)
 	}
 	c.logger.ErrorContext(ctx, "workflow command failed", "op", op, "error", err)
 	return localizedError(ctx, codes.Internal, msgInternal)

@@ -9,12 +9,13 @@ import (
 
 	"buf.build/go/protovalidate"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
+	grpchealth "google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/health"
 )
 
 // Services are the implementations registered on the gRPC server. They are interfaces so
@@ -35,13 +36,18 @@ var serviceNames = []string{
 // GRPC is a configured gRPC server with its health service.
 type GRPC struct {
 	*grpc.Server
-	Health *health.Server
+	Health *grpchealth.Server
+	// Readiness decides what Health reports: a readiness checker reports the dependencies
+	// to it.
+	Readiness *health.Readiness
 }
 
-// NewGRPC builds the gRPC server: panic recovery, request logging, authentication and role
-// checks, protovalidate rules and committee scoping as interceptors, the three Seleksi services, the standard health service and reflection.
-// Health starts NOT_SERVING; call SetServing once every dependency is up.
-func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, opts ...grpc.ServerOption) (*GRPC, error) {
+// NewGRPC builds the gRPC server: panic recovery, request logging, a deadline on every call,
+// authentication and role checks, protovalidate rules and committee scoping as
+// interceptors, the three Seleksi services, the standard health service and reflection.
+// Zero deadlines take DefaultDeadlines. Health starts NOT_SERVING; call SetServing once the
+// servers accept requests.
+func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlines Deadlines, opts ...grpc.ServerOption) (*GRPC, error) {
 	if verifier == nil {
 		return nil, fmt.Errorf("server: a token verifier is required")
 	}
@@ -52,38 +58,34 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, opts ..
 	if err != nil {
 		return nil, fmt.Errorf("server: build validator: %w", err)
 	}
+	h := grpchealth.NewServer()
+	ready := health.NewReadiness(h, serviceNames...)
 	rules := accessRules()
+	deadlines = deadlines.withDefaults()
 	opts = append(opts, grpc.ChainUnaryInterceptor(
 		recoverUnary(logger),
 		logUnary(logger),
+		deadlineUnary(deadlines, ready),
 		authenticateUnary(logger, verifier, rules),
 		validateUnary(validator),
 		committeeScopeUnary(rules),
-	))
+	), grpc.ChainStreamInterceptor(deadlineStream(deadlines)))
 	s := grpc.NewServer(opts...)
 	seleksiv1.RegisterSelectionServiceServer(s, svcs.Selection)
 	seleksiv1.RegisterApplicationServiceServer(s, svcs.Application)
 	seleksiv1.RegisterAuditServiceServer(s, svcs.Audit)
 
-	h := health.NewServer()
 	healthpb.RegisterHealthServer(s, h)
 	reflection.Register(s)
 
-	g := &GRPC{Server: s, Health: h}
-	g.setAll(healthpb.HealthCheckResponse_NOT_SERVING)
-	return g, nil
+	return &GRPC{Server: s, Health: h, Readiness: ready}, nil
 }
 
-// SetServing marks the server and every service SERVING.
-func (g *GRPC) SetServing() { g.setAll(healthpb.HealthCheckResponse_SERVING) }
+// SetServing says the server accepts requests: health reports SERVING for "" and every
+// service while the readiness checker finds the dependencies reachable.
+func (g *GRPC) SetServing() { g.Readiness.Up() }
 
-// SetNotServing marks everything NOT_SERVING, the first step of a graceful shutdown: load
-// balancers stop routing new requests while in-flight ones finish.
-func (g *GRPC) SetNotServing() { g.setAll(healthpb.HealthCheckResponse_NOT_SERVING) }
-
-func (g *GRPC) setAll(st healthpb.HealthCheckResponse_ServingStatus) {
-	g.Health.SetServingStatus("", st)
-	for _, name := range serviceNames {
-		g.Health.SetServingStatus(name, st)
-	}
-}
+// SetNotServing marks everything NOT_SERVING for good, the first step of a graceful
+// shutdown: load balancers stop routing new requests while in-flight ones finish, and
+// dependencies that answer again do not undo it.
+func (g *GRPC) SetNotServing() { g.Readiness.Drain() }
