@@ -69,6 +69,8 @@ type Config struct {
 	SMTPFrom string
 
 	ShutdownTimeout time.Duration
+	LogLevel        slog.Level
+	LogFormat       string
 
 	// Honest errors and readiness (issue 10, items 3 and 4). RPCTimeout bounds every RPC on
 	// the server, RPCLongTimeout the exports and verifications that read a whole selection.
@@ -78,9 +80,6 @@ type Config struct {
 	RPCLongTimeout    time.Duration
 	ReadinessInterval time.Duration
 	ReadinessTimeout  time.Duration
-
-	LogLevel        slog.Level
-	LogFormat       string
 }
 
 // Embedded reports whether seleksid runs its own Temporal server.
