@@ -185,7 +185,13 @@ func (c commander) workflowError(ctx context.Context, op string, err error) erro
 	if errors.As(err, &notFound) {
 		return localizedError(ctx, codes.NotFound, msgSelectionNotFound)
 	}
-	if errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded {
+	// Temporal's client reports a deadline as its own error types (an update that timed out
+	// waiting, the service's DeadlineExceeded), which neither errors.Is nor status.Code
+	// recognise; found: an update whose deadline passed answered 500 "internal error".
+	var updateTimeout *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	var serviceTimeout *serviceerror.DeadlineExceeded
+	if errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded ||
+		errors.As(err, &updateTimeout) || errors.As(err, &serviceTimeout) {
 		return localizedError(ctx, codes.DeadlineExceeded, msgTimeout)
 	}
 	if errors.Is(err, context.Canceled) {
