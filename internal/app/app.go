@@ -137,7 +137,12 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
-		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, verifier, svcs); err != nil {
+		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, verifier, svcs, WithLimits(Limits{
+			MaxRequestBytes: cfg.MaxRequestBytes,
+			ReadTimeout:     cfg.HTTPReadTimeout,
+			TrustedProxies:  cfg.TrustedProxies,
+			Rates:           cfg.RateLimits,
+		})); err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
 		a.transport.Start()

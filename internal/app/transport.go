@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -30,10 +29,26 @@ type Transport struct {
 	errs    chan error
 }
 
+// TransportOption configures a Transport.
+type TransportOption func(*transportOptions)
+
+type transportOptions struct{ limits Limits }
+
+// WithLimits sets the request limits (sizes, timeouts, rate limits); without it the
+// defaults of Limits apply.
+func WithLimits(l Limits) TransportOption {
+	return func(o *transportOptions) { o.limits = l }
+}
+
 // NewTransport listens on both addresses and builds the servers; nothing is served until
 // Start.
-func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr string, verifier auth.Verifier, svcs server.Services) (_ *Transport, err error) {
+func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr string, verifier auth.Verifier, svcs server.Services, opts ...TransportOption) (_ *Transport, err error) {
 	t := &Transport{logger: logger, errs: make(chan error, 2)}
+	var o transportOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	edge := newEdge(o.limits, logger)
 	defer func() {
 		if err != nil {
 			t.closeListeners()
@@ -45,12 +60,12 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 	if t.httpLis, err = net.Listen("tcp", httpAddr); err != nil {
 		return nil, fmt.Errorf("listen HTTP on %s: %w", httpAddr, err)
 	}
-	if t.grpc, err = server.NewGRPC(logger, verifier, svcs); err != nil {
+	if t.grpc, err = server.NewGRPC(logger, verifier, svcs, edge.limiter, edge.limits.MaxRequestBytes, edge.grpcOptions()...); err != nil {
 		return nil, err
 	}
 	// The gateway is a gRPC client of our own server over loopback, so REST callers go
 	// through exactly the same interceptors (validation, auth) as gRPC callers.
-	if t.conn, err = grpc.NewClient(loopback(t.grpcLis.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
+	if t.conn, err = grpc.NewClient(loopback(t.grpcLis.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()), edge.gatewayDialer()); err != nil {
 		return nil, fmt.Errorf("gateway connection: %w", err)
 	}
 	handler, err := gateway.New(ctx, t.conn, logger)
@@ -58,11 +73,7 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 		_ = t.conn.Close()
 		return nil, err
 	}
-	t.http = &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	t.http = edge.httpServer(edge.httpHandler(handler), logger)
 	return t, nil
 }
 

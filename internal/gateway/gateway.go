@@ -22,7 +22,9 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/bodylimit"
 	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
 
 // web holds the candidate's status page, served at /.
@@ -113,6 +115,14 @@ func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
 		}
 		if st.Code() == codes.Unavailable && r.URL.Path != "/healthz" {
 			logger.WarnContext(ctx, "gateway could not reach the gRPC server", "path", r.URL.Path, "error", st.Message())
+		}
+		// Limits (issue 10): a rate-limited caller learns when to come back; an oversized
+		// message is 413, not the 429 RESOURCE_EXHAUSTED otherwise maps to.
+		if st.Code() == codes.ResourceExhausted {
+			ratelimit.SetRetryAfter(w.Header(), st)
+			if bodylimit.TooLarge(st) {
+				err = &runtime.HTTPStatusError{HTTPStatus: http.StatusRequestEntityTooLarge, Err: err}
+			}
 		}
 		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 	}

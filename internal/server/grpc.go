@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -15,6 +16,7 @@ import (
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/bodylimit"
 )
 
 // Services are the implementations registered on the gRPC server. They are interfaces so
@@ -32,6 +34,19 @@ var serviceNames = []string{
 	seleksiv1.AuditService_ServiceDesc.ServiceName,
 }
 
+// Limiter holds authenticated callers to their rate limits (internal/ratelimit implements
+// it); a nil Limiter limits nothing. Limits by client address, which need no identity, are
+// interceptors the transport puts in front of everything else.
+type Limiter interface {
+	// RejectedToken is told of a call whose bearer token failed verification; an error
+	// (RESOURCE_EXHAUSTED) answers it instead of UNAUTHENTICATED once the caller's address has
+	// failed too often, and the call is then not logged one by one.
+	RejectedToken(ctx context.Context) error
+	// Admit is asked before an authenticated caller's call is validated and handled; an
+	// error refuses it.
+	Admit(ctx context.Context, fullMethod string, p auth.Principal) error
+}
+
 // GRPC is a configured gRPC server with its health service.
 type GRPC struct {
 	*grpc.Server
@@ -41,7 +56,9 @@ type GRPC struct {
 // NewGRPC builds the gRPC server: panic recovery, request logging, authentication and role
 // checks, protovalidate rules and committee scoping as interceptors, the three Seleksi services, the standard health service and reflection.
 // Health starts NOT_SERVING; call SetServing once every dependency is up.
-func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, opts ...grpc.ServerOption) (*GRPC, error) {
+// Calls are limited by limiter (may be nil) once authenticated; messages over maxRecvBytes
+// (when positive) are refused with a localized RESOURCE_EXHAUSTED.
+func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, limiter Limiter, maxRecvBytes int64, opts ...grpc.ServerOption) (*GRPC, error) {
 	if verifier == nil {
 		return nil, fmt.Errorf("server: a token verifier is required")
 	}
@@ -56,14 +73,31 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, opts ..
 	opts = append(opts, grpc.ChainUnaryInterceptor(
 		recoverUnary(logger),
 		logUnary(logger),
-		authenticateUnary(logger, verifier, rules),
+		authenticateUnary(logger, verifier, rules, limiter),
+		admitUnary(limiter),
 		validateUnary(validator),
 		committeeScopeUnary(rules),
 	))
+	if maxRecvBytes > 0 {
+		opts = append(opts, bodylimit.ServerOptions(maxRecvBytes)...)
+	}
 	s := grpc.NewServer(opts...)
-	seleksiv1.RegisterSelectionServiceServer(s, svcs.Selection)
-	seleksiv1.RegisterApplicationServiceServer(s, svcs.Application)
-	seleksiv1.RegisterAuditServiceServer(s, svcs.Audit)
+	// The descriptions are wrapped so that an oversized message is refused in the caller's
+	// language; the generated Register functions would register them unwrapped.
+	for _, svc := range []struct {
+		desc *grpc.ServiceDesc
+		impl any
+	}{
+		{&seleksiv1.SelectionService_ServiceDesc, svcs.Selection},
+		{&seleksiv1.ApplicationService_ServiceDesc, svcs.Application},
+		{&seleksiv1.AuditService_ServiceDesc, svcs.Audit},
+	} {
+		desc := svc.desc
+		if maxRecvBytes > 0 {
+			desc = bodylimit.Localize(desc, maxRecvBytes)
+		}
+		s.RegisterService(desc, svc.impl)
+	}
 
 	h := health.NewServer()
 	healthpb.RegisterHealthServer(s, h)
