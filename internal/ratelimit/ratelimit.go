@@ -31,7 +31,14 @@ func (r Rate) String() string {
 	if r.Off() {
 		return "off"
 	}
-	return strconv.Itoa(r.Events) + "/" + r.Per.String()
+	per := r.Per.String()
+	switch {
+	case r.Per%time.Hour == 0:
+		per = strconv.Itoa(int(r.Per/time.Hour)) + "h"
+	case r.Per%time.Minute == 0:
+		per = strconv.Itoa(int(r.Per/time.Minute)) + "m"
+	}
+	return strconv.Itoa(r.Events) + "/" + per
 }
 
 // ParseRate reads "N/DURATION" (a bucket of N refilled over DURATION, as in "100/10s": bursts
@@ -151,7 +158,8 @@ type buckets struct {
 	mu        sync.Mutex
 	entries   map[string]*entry
 	lastSweep time.Time
-	// Refusals since lastReport: how many, and from how many keys.
+	// Refusals since lastReport: how many, and from how many keys (a key whose bucket was
+	// swept in between counts again, so this is an upper bound).
 	refused, refusedKeys int
 	lastReport           time.Time
 }
