@@ -99,10 +99,11 @@ func (e *edge) httpServer(handler http.Handler, logger *slog.Logger) *http.Serve
 	}
 }
 
-// grpcOptions resolve the client address and limit it before any other interceptor runs, and
-// bound connections: handshakes, idle connections and dead peers.
+// grpcOptions bound messages to the request limit, resolve the client address and limit it
+// before any other interceptor runs, and bound connections: handshakes, idle connections
+// and dead peers.
 func (e *edge) grpcOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{
+	return append(bodylimit.ServerOptions(e.limits.MaxRequestBytes),
 		grpc.ChainUnaryInterceptor(e.resolver.UnaryInterceptor(), e.limiter.UnaryInterceptor()),
 		grpc.ChainStreamInterceptor(e.resolver.StreamInterceptor(), e.limiter.StreamInterceptor()),
 		grpc.ConnectionTimeout(grpcHandshakeTimeout),
@@ -114,7 +115,7 @@ func (e *edge) grpcOptions() []grpc.ServerOption {
 			Timeout:           20 * time.Second,
 		}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 20 * time.Second, PermitWithoutStream: true}),
-	}
+	)
 }
 
 // gatewayDialer dials the gateway's connection to the gRPC server so the server can tell it

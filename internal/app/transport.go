@@ -60,7 +60,7 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 	if t.httpLis, err = net.Listen("tcp", httpAddr); err != nil {
 		return nil, fmt.Errorf("listen HTTP on %s: %w", httpAddr, err)
 	}
-	if t.grpc, err = server.NewGRPC(logger, verifier, svcs, edge.limiter, edge.limits.MaxRequestBytes, edge.grpcOptions()...); err != nil {
+	if t.grpc, err = server.NewGRPC(logger, verifier, svcs, edge.limiter, edge.grpcOptions()...); err != nil {
 		return nil, err
 	}
 	// The gateway is a gRPC client of our own server over loopback, so REST callers go

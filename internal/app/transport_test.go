@@ -47,7 +47,12 @@ type tokens struct {
 	admin, candidate, committeeA, committeeB, expired string
 }
 
-func startTransport(t *testing.T) (*Transport, *fakeSelections, tokens) {
+func startTransport(t *testing.T, opts ...TransportOption) (*Transport, *fakeSelections, tokens) {
+	t.Helper()
+	return startTransportLogged(t, slog.New(slog.DiscardHandler), opts...)
+}
+
+func startTransportLogged(t *testing.T, logger *slog.Logger, opts ...TransportOption) (*Transport, *fakeSelections, tokens) {
 	t.Helper()
 	key, err := auth.LoadOrCreateLocalKey(t.TempDir())
 	if err != nil {
@@ -69,11 +74,11 @@ func startTransport(t *testing.T) (*Transport, *fakeSelections, tokens) {
 		expired:    mint("admin-1", auth.RoleAdmin, nil, time.Minute, now.Add(-time.Hour)),
 	}
 	fake := &fakeSelections{entered: make(chan struct{}), release: make(chan struct{})}
-	tr, err := NewTransport(context.Background(), slog.New(slog.DiscardHandler), "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
+	tr, err := NewTransport(context.Background(), logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
 		Selection:   fake,
 		Application: seleksiv1.UnimplementedApplicationServiceServer{},
 		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
-	})
+	}, opts...)
 	if err != nil {
 		t.Fatalf("NewTransport: %v", err)
 	}

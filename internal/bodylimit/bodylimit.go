@@ -1,13 +1,12 @@
 // Package bodylimit owns how much a caller may send: the largest request body of each HTTP
 // route, enforced while the body is read and before anything authenticates its sender or
-// parses it; the largest gRPC message; and the answer an oversized request gets, a
-// google.rpc.Status in the caller's language (HTTP 413, or RESOURCE_EXHAUSTED over gRPC)
-// instead of a transport library's internal text.
+// parses it, and the answer an oversized request gets: 413 with a google.rpc.Status in the
+// caller's language, instead of a transport library's internal text; and the largest gRPC
+// message.
 package bodylimit
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,11 +14,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -89,19 +88,54 @@ func Middleware(next http.Handler, p Policy) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		var buf bytes.Buffer
-		if r.ContentLength > 0 {
-			buf.Grow(int(r.ContentLength))
-		}
-		_, err := buf.ReadFrom(limited)
+		chunks, n, err := readChunks(limited)
+		defer release(chunks)
 		if err != nil {
 			writeReadError(w, r, route.MaxBytes, err)
 			return
 		}
-		r.Body = io.NopCloser(&buf)
-		r.ContentLength = int64(buf.Len())
+		readers := make([]io.Reader, len(chunks))
+		for i, c := range chunks {
+			readers[i] = bytes.NewReader(c)
+		}
+		r.Body = io.NopCloser(io.MultiReader(readers...))
+		r.ContentLength = n
 		next.ServeHTTP(w, r)
 	})
+}
+
+// chunkSize is the unit bodies are read in; chunks are pooled, so a flood of bodies reuses
+// the same memory instead of leaving garbage for the collector.
+const chunkSize = 32 << 10
+
+var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+
+// readChunks reads a whole (limited) body into pooled chunks: memory grows with what
+// arrives, at most the limit and one chunk, and is never copied into a larger buffer.
+func readChunks(body io.Reader) (chunks [][]byte, n int64, err error) {
+	for {
+		c := chunkPool.Get().(*[chunkSize]byte)
+		k, err := io.ReadFull(body, c[:])
+		if k > 0 {
+			chunks = append(chunks, c[:k])
+			n += int64(k)
+		} else {
+			chunkPool.Put(c)
+		}
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return chunks, n, nil
+		case err != nil:
+			return chunks, n, err
+		}
+	}
+}
+
+// release returns a request's chunks to the pool once its handler has finished with them.
+func release(chunks [][]byte) {
+	for _, c := range chunks {
+		chunkPool.Put((*[chunkSize]byte)(c[:chunkSize]))
+	}
 }
 
 func writeReadError(w http.ResponseWriter, r *http.Request, limit int64, err error) {
@@ -171,54 +205,11 @@ func localized(lang i18n.Lang, code codes.Code, text i18n.Text, info *errdetails
 	return withDetails
 }
 
-// TooLarge reports whether a status is this package's refusal of an oversized request, so
-// the gateway can answer it 413 (rather than the 429 RESOURCE_EXHAUSTED maps to) should the
-// gRPC server ever refuse a message the HTTP limit let through.
-func TooLarge(st *status.Status) bool {
-	for _, d := range st.Details() {
-		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.GetReason() == ReasonTooLarge && ei.GetDomain() == "seleksi" {
-			return true
-		}
-	}
-	return false
-}
-
-// ServerOptions set the gRPC server's largest incoming message explicitly.
+// ServerOptions set the gRPC server's largest incoming message explicitly (gRPC's default is
+// 4 MiB). gRPC refuses a larger one while receiving it, before any handler or interceptor
+// runs, with RESOURCE_EXHAUSTED and its own standard message; REST requests never meet that
+// refusal, because their JSON body, which is never smaller than its protobuf form for
+// Seleksi's requests, was held to the same limit first.
 func ServerOptions(limit int64) []grpc.ServerOption {
 	return []grpc.ServerOption{grpc.MaxRecvMsgSize(int(limit))}
-}
-
-// Localize returns a copy of a service description whose unary methods answer a message
-// over the server's limit with this package's localized RESOURCE_EXHAUSTED instead of
-// gRPC's "grpc: received message larger than max (N vs. M)". gRPC checks the size while
-// decoding the request, before any interceptor runs, so this is the one place that sees it.
-func Localize(desc *grpc.ServiceDesc, limit int64) *grpc.ServiceDesc {
-	out := *desc
-	out.Methods = make([]grpc.MethodDesc, len(desc.Methods))
-	for i, m := range desc.Methods {
-		handler := m.Handler
-		m.Handler = func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-			return handler(srv, ctx, func(in any) error {
-				err := dec(in)
-				if err != nil && status.Code(err) == codes.ResourceExhausted {
-					return localized(grpcLanguage(ctx), codes.ResourceExhausted, tooLargeText(limit), tooLargeInfo(limit)).Err()
-				}
-				return err
-			}, interceptor)
-		}
-		out.Methods[i] = m
-	}
-	return &out
-}
-
-// grpcLanguage is the caller's language from accept-language metadata (gRPC clients) or the
-// gateway's forwarded Accept-Language header.
-func grpcLanguage(ctx context.Context) i18n.Lang {
-	md, _ := metadata.FromIncomingContext(ctx)
-	for _, key := range []string{"accept-language", "grpcgateway-accept-language"} {
-		if v := md.Get(key); len(v) > 0 {
-			return i18n.FromAcceptLanguage(v[0])
-		}
-	}
-	return i18n.ID
 }

@@ -1,7 +1,6 @@
 package bodylimit
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,11 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 )
 
 // countingReader counts what is read from it, to show an oversized body is not read.
@@ -157,46 +152,26 @@ func TestOversizedBodyIsNotRead(t *testing.T) {
 	}
 }
 
-// TestLocalizeGRPCSizeError: gRPC's own "received message larger than max" becomes the
-// localized refusal; other decoding errors pass unchanged.
-func TestLocalizeGRPCSizeError(t *testing.T) {
-	var decErr error
-	desc := &grpc.ServiceDesc{ServiceName: "test.Service", Methods: []grpc.MethodDesc{{
-		MethodName: "Do",
-		Handler: func(_ any, _ context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-			if err := dec(nil); err != nil {
-				return nil, err
-			}
-			return "ok", nil
-		},
-	}}}
-	wrapped := Localize(desc, 1<<20)
-	if desc.Methods[0].Handler == nil || &wrapped.Methods[0] == &desc.Methods[0] {
-		t.Fatal("the original description was changed")
+// TestBodySpanningChunksArrivesIntact: a body read in several pooled chunks reaches the
+// handler byte for byte, and the chunks are not reused while the handler reads.
+func TestBodySpanningChunksArrivesIntact(t *testing.T) {
+	body := make([]byte, 3*chunkSize+123)
+	for i := range body {
+		body[i] = byte(i * 7)
 	}
-	call := func(lang string) error {
-		ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("accept-language", lang))
-		_, err := wrapped.Methods[0].Handler(nil, ctx, func(any) error { return decErr }, nil)
-		return err
-	}
-	decErr = status.Error(codes.ResourceExhausted, "grpc: received message larger than max (5000000 vs. 1048576)")
-	st := status.Convert(call("en"))
-	if st.Code() != codes.ResourceExhausted || st.Message() != "the request is too large: at most 1048576 bytes" || !TooLarge(st) {
-		t.Errorf("got %v %q, want the localized refusal", st.Code(), st.Message())
-	}
-	for _, d := range st.Details() {
-		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.GetMetadata()["limitBytes"] != "1048576" {
-			t.Errorf("ErrorInfo %v does not give the limit", ei)
+	h := Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Another request borrowing chunks meanwhile must not disturb this one.
+		other := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(strings.Repeat("z", 2*chunkSize)))
+		Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), Policy{Default: 1 << 20}).ServeHTTP(httptest.NewRecorder(), other)
+		got, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if st := status.Convert(call("id")); st.Message() != "permintaan terlalu besar: paling banyak 1048576 bita" {
-		t.Errorf("Indonesian: %q", st.Message())
-	}
-	decErr = status.Error(codes.Internal, "grpc: error unmarshalling request")
-	if st := status.Convert(call("en")); st.Code() != codes.Internal || TooLarge(st) {
-		t.Errorf("other errors changed: %v", st)
-	}
-	if TooLarge(status.New(codes.ResourceExhausted, "rate limited")) {
-		t.Error("any RESOURCE_EXHAUSTED is taken for an oversized request")
-	}
+		if string(got) != string(body) || r.ContentLength != int64(len(body)) {
+			t.Errorf("handler got %d bytes (ContentLength %d), not the %d sent", len(got), r.ContentLength, len(body))
+		}
+	}), Policy{Default: 1 << 20})
+	req := httptest.NewRequest(http.MethodPost, "/v1/selections", strings.NewReader(string(body)))
+	req.ContentLength = -1
+	h.ServeHTTP(httptest.NewRecorder(), req)
 }

@@ -22,7 +22,6 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
-	"github.com/bkpsdm/seleksi/internal/bodylimit"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
@@ -116,13 +115,10 @@ func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
 		if st.Code() == codes.Unavailable && r.URL.Path != "/healthz" {
 			logger.WarnContext(ctx, "gateway could not reach the gRPC server", "path", r.URL.Path, "error", st.Message())
 		}
-		// Limits (issue 10): a rate-limited caller learns when to come back; an oversized
-		// message is 413, not the 429 RESOURCE_EXHAUSTED otherwise maps to.
+		// Rate limits (issue 10): a caller the gRPC server refused (by subject, or for bad
+		// tokens) learns when to come back, as one refused at the HTTP edge does.
 		if st.Code() == codes.ResourceExhausted {
 			ratelimit.SetRetryAfter(w.Header(), st)
-			if bodylimit.TooLarge(st) {
-				err = &runtime.HTTPStatusError{HTTPStatus: http.StatusRequestEntityTooLarge, Err: err}
-			}
 		}
 		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 	}

@@ -16,7 +16,6 @@ import (
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
-	"github.com/bkpsdm/seleksi/internal/bodylimit"
 )
 
 // Services are the implementations registered on the gRPC server. They are interfaces so
@@ -56,9 +55,8 @@ type GRPC struct {
 // NewGRPC builds the gRPC server: panic recovery, request logging, authentication and role
 // checks, protovalidate rules and committee scoping as interceptors, the three Seleksi services, the standard health service and reflection.
 // Health starts NOT_SERVING; call SetServing once every dependency is up.
-// Calls are limited by limiter (may be nil) once authenticated; messages over maxRecvBytes
-// (when positive) are refused with a localized RESOURCE_EXHAUSTED.
-func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, limiter Limiter, maxRecvBytes int64, opts ...grpc.ServerOption) (*GRPC, error) {
+// Authenticated calls are held to limiter's limits (nil: none).
+func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, limiter Limiter, opts ...grpc.ServerOption) (*GRPC, error) {
 	if verifier == nil {
 		return nil, fmt.Errorf("server: a token verifier is required")
 	}
@@ -78,26 +76,10 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, limiter
 		validateUnary(validator),
 		committeeScopeUnary(rules),
 	))
-	if maxRecvBytes > 0 {
-		opts = append(opts, bodylimit.ServerOptions(maxRecvBytes)...)
-	}
 	s := grpc.NewServer(opts...)
-	// The descriptions are wrapped so that an oversized message is refused in the caller's
-	// language; the generated Register functions would register them unwrapped.
-	for _, svc := range []struct {
-		desc *grpc.ServiceDesc
-		impl any
-	}{
-		{&seleksiv1.SelectionService_ServiceDesc, svcs.Selection},
-		{&seleksiv1.ApplicationService_ServiceDesc, svcs.Application},
-		{&seleksiv1.AuditService_ServiceDesc, svcs.Audit},
-	} {
-		desc := svc.desc
-		if maxRecvBytes > 0 {
-			desc = bodylimit.Localize(desc, maxRecvBytes)
-		}
-		s.RegisterService(desc, svc.impl)
-	}
+	seleksiv1.RegisterSelectionServiceServer(s, svcs.Selection)
+	seleksiv1.RegisterApplicationServiceServer(s, svcs.Application)
+	seleksiv1.RegisterAuditServiceServer(s, svcs.Audit)
 
 	h := health.NewServer()
 	healthpb.RegisterHealthServer(s, h)
