@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -27,6 +29,10 @@ type Transport struct {
 	grpcLis net.Listener
 	httpLis net.Listener
 	errs    chan error
+	// drain cuts off calls still running when the shutdown's time for them is up.
+	drain    *drain
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // TransportOption configures a Transport.
@@ -43,7 +49,7 @@ func WithLimits(l Limits) TransportOption {
 // NewTransport listens on both addresses and builds the servers; nothing is served until
 // Start.
 func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr string, verifier auth.Verifier, svcs server.Services, opts ...TransportOption) (_ *Transport, err error) {
-	t := &Transport{logger: logger, errs: make(chan error, 2)}
+	t := &Transport{logger: logger, errs: make(chan error, 2), drain: newDrain()}
 	var o transportOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -60,7 +66,8 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 	if t.httpLis, err = net.Listen("tcp", httpAddr); err != nil {
 		return nil, fmt.Errorf("listen HTTP on %s: %w", httpAddr, err)
 	}
-	if t.grpc, err = server.NewGRPC(logger, verifier, svcs, edge.limiter, edge.grpcOptions()...); err != nil {
+	if t.grpc, err = server.NewGRPC(logger, verifier, svcs, edge.limiter, append(edge.grpcOptions(),
+		grpc.ChainUnaryInterceptor(t.drain.unary()), grpc.ChainStreamInterceptor(t.drain.stream()))...); err != nil {
 		return nil, err
 	}
 	// The gateway is a gRPC client of our own server over loopback, so REST callers go
@@ -104,14 +111,34 @@ func (t *Transport) Start() {
 
 // Shutdown stops in the order that loses no request: health goes NOT_SERVING so balancers
 // route elsewhere; the HTTP server stops accepting and waits for its in-flight requests
-// (which are themselves gRPC calls); then the gRPC server drains. If ctx ends first, what
-// is left is cut off and the context's error returned.
+// (which are themselves gRPC calls); then the gRPC server drains. All of that has most of
+// ctx's time; in the rest, calls still running are cut off with an answer that tells their
+// clients to send again (see drain), and whatever connection is left is closed, so
+// Shutdown returns by ctx's deadline. It reports what had to be cut off.
 func (t *Transport) Shutdown(ctx context.Context) error {
-	t.grpc.SetNotServing()
-	var errs []error
-	if err := t.http.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("HTTP shutdown: %w", err))
+	t.stopOnce.Do(func() { t.stopErr = t.shutdown(ctx) })
+	return t.stopErr
+}
+
+// cutOffReserve is the part of the transport's time kept for cutting off what is left.
+func cutOffReserve(ctx context.Context) time.Duration {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 0
 	}
+	return min(2*time.Second, time.Until(deadline)/5)
+}
+
+func (t *Transport) shutdown(ctx context.Context) error {
+	t.grpc.SetNotServing()
+	drainCtx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		drainCtx, cancel = context.WithDeadline(ctx, deadline.Add(-cutOffReserve(ctx)))
+		defer cancel()
+	}
+	var errs []error
+	httpErr := t.http.Shutdown(drainCtx)
 	drained := make(chan struct{})
 	go func() {
 		t.grpc.GracefulStop()
@@ -119,10 +146,24 @@ func (t *Transport) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-drained:
-	case <-ctx.Done():
-		t.grpc.Stop()
-		<-drained
-		errs = append(errs, fmt.Errorf("gRPC drain: %w", ctx.Err()))
+	case <-drainCtx.Done():
+		t.drain.cutOff()
+		select {
+		case <-drained:
+		case <-ctx.Done():
+			// A handler ignored its cancelled context: close its connection under it.
+			t.grpc.Stop()
+			<-drained
+		}
+		errs = append(errs, fmt.Errorf("gRPC drain: calls still running were cut off: %w", drainCtx.Err()))
+	}
+	if httpErr != nil {
+		// The HTTP requests still in flight were waiting for gRPC calls that have just
+		// ended: let them write their answers, then close whatever is left.
+		if err := t.http.Shutdown(ctx); err != nil {
+			_ = t.http.Close()
+		}
+		errs = append(errs, fmt.Errorf("HTTP drain: %w", httpErr))
 	}
 	if err := t.conn.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("gateway connection: %w", err))

@@ -36,9 +36,13 @@ func (f *fakeSelections) ListSelections(_ context.Context, req *seleksiv1.ListSe
 	return &seleksiv1.ListSelectionsResponse{NextPageToken: "handled:" + req.GetFilter()}, nil
 }
 
-func (f *fakeSelections) GetSelection(_ context.Context, req *seleksiv1.GetSelectionRequest) (*seleksiv1.GetSelectionResponse, error) {
+func (f *fakeSelections) GetSelection(ctx context.Context, req *seleksiv1.GetSelectionRequest) (*seleksiv1.GetSelectionResponse, error) {
 	close(f.entered)
-	<-f.release
+	select {
+	case <-f.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	return &seleksiv1.GetSelectionResponse{Selection: &seleksiv1.Selection{Name: req.GetName()}}, nil
 }
 
