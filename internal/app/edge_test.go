@@ -520,3 +520,46 @@ func TestBadTokenFlood(t *testing.T) {
 	}
 	t.Logf("202 bad tokens from two addresses and one good one: %d log lines at Info or above", logs.n.Load())
 }
+
+// TestDefaultLimitsUnderFlood replays the probes that found no limits at all (400 public
+// GETs in 1.7 s; 400 bad tokens in 0.8 s, each logged) against the default configuration and
+// reports what now happens.
+func TestDefaultLimitsUnderFlood(t *testing.T) {
+	cfg, err := config.Parse(nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &countingHandler{}
+	tr, _, tok := startTransportLogged(t, slog.New(logs), WithLimits(Limits{Rates: cfg.RateLimits}))
+	url := "http://" + tr.HTTPAddr() + "/v1/selections"
+	burst := cfg.RateLimits.AddressReads.Events
+	perSecond := float64(burst) / cfg.RateLimits.AddressReads.Per.Seconds()
+
+	flood := func(c *http.Client, header ...string) (map[int]int, time.Duration) {
+		counts := map[int]int{}
+		began := time.Now()
+		for range 400 {
+			r := send(t, c, http.MethodGet, url, "", header...)
+			counts[r.code]++
+			if r.code == http.StatusTooManyRequests && r.retryAfter == "" {
+				t.Fatal("429 without Retry-After")
+			}
+		}
+		return counts, time.Since(began)
+	}
+	reads, took := flood(httpFrom("127.0.0.20"))
+	t.Logf("400 anonymous GETs from one address in %s: %d answered 200, %d refused 429 (limit %s)",
+		took.Round(time.Millisecond), reads[200], reads[429], cfg.RateLimits.AddressReads)
+	if reads[429] == 0 || float64(reads[200]) > float64(burst)+perSecond*took.Seconds()+1 {
+		t.Errorf("reads allowed %d in %s, more than the burst %d and %.0f/s", reads[200], took, burst, perSecond)
+	}
+
+	before := logs.n.Load()
+	bad, took := flood(httpFrom("127.0.0.21"), "Authorization", "Bearer "+tok.expired)
+	lines := logs.n.Load() - before
+	t.Logf("400 bad tokens from one address in %s: %d answered 401, %d refused 429; %d log lines at Info or above (limits %s, %s)",
+		took.Round(time.Millisecond), bad[401], bad[429], lines, cfg.RateLimits.AuthFailures, cfg.RateLimits.AddressReads)
+	if bad[401] > cfg.RateLimits.AuthFailures.Events+1 || lines > int64(2*cfg.RateLimits.AuthFailures.Events+4) {
+		t.Errorf("bad tokens: %d answered 401 and %d log lines", bad[401], lines)
+	}
+}
