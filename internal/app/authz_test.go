@@ -99,7 +99,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		Selection:   server.NewSelectionServer(st, acceptingWorkflows{}, nil, logger, server.SelectionOptions{TaskQueue: "q"}),
 		Application: server.NewApplicationServer(st, acceptingWorkflows{}, nil, logger, nil),
 		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
-	}, server.Deadlines{})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func TestBlockedSelectionIsShown(t *testing.T) {
 		Selection:   server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
 		Application: server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
 		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
-	}, server.Deadlines{})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

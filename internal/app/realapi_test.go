@@ -91,7 +91,7 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *re
 		Selection:   server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
 		Application: server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
 		Audit:       auditSrv,
-	}, deadlines)
+	}, WithDeadlines(deadlines))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,11 +9,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bkpsdm/seleksi/internal/bodylimit"
+	"github.com/bkpsdm/seleksi/internal/clientaddr"
+	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
 
 // Mode selects which parts of seleksid this process runs, so API replicas and workers can
@@ -67,6 +72,16 @@ type Config struct {
 	// SMTP settings send notifications by mail; without SMTPAddr they are written to the log.
 	SMTPAddr string
 	SMTPFrom string
+
+	// Edge limits (issue 10, items 1 and 2: request sizes, HTTP timeouts, rate limits).
+	// MaxRequestBytes is the largest REST/JSON body and gRPC message.
+	MaxRequestBytes int64
+	// HTTPReadTimeout bounds reading a whole HTTP request, headers and body.
+	HTTPReadTimeout time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// RateLimits is the policy; every rate off when -rate-limits=false.
+	RateLimits ratelimit.Policy
 
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
@@ -151,6 +166,34 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		"host:port of the mail relay for notifications; empty writes them to the log [SELEKSI_SMTP_ADDR]")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("SELEKSI_SMTP_FROM", "seleksi@localhost"),
 		"sender address of notification mail [SELEKSI_SMTP_FROM]")
+	// Edge limits (issue 10, items 1 and 2).
+	var maxRequest, readTimeout, trustedProxies string
+	var rateLimits bool
+	rates := []struct {
+		flag, env, def, usage string
+		dst                   *ratelimit.Rate
+	}{
+		{"rate-limit-address-reads", "SELEKSI_RATE_LIMIT_ADDRESS_READS", "100/10s", "reads (GET) per client address", &c.RateLimits.AddressReads},
+		{"rate-limit-address-mutations", "SELEKSI_RATE_LIMIT_ADDRESS_MUTATIONS", "120/1m", "other requests per client address", &c.RateLimits.AddressMutations},
+		{"rate-limit-auth-failures", "SELEKSI_RATE_LIMIT_AUTH_FAILURES", "20/1m", "refused bearer tokens per client address", &c.RateLimits.AuthFailures},
+		{"rate-limit-subject-reads", "SELEKSI_RATE_LIMIT_SUBJECT_READS", "100/10s", "reads per signed-in subject", &c.RateLimits.SubjectReads},
+		{"rate-limit-subject-mutations", "SELEKSI_RATE_LIMIT_SUBJECT_MUTATIONS", "30/1m", "other requests per signed-in subject", &c.RateLimits.SubjectMutations},
+	}
+	rateSpecs := make([]string, len(rates))
+	fs.StringVar(&maxRequest, "max-request-bytes", env("SELEKSI_MAX_REQUEST_BYTES", strconv.Itoa(bodylimit.DefaultMaxBytes)),
+		"largest REST/JSON request body and gRPC message, in bytes; larger ones get 413 [SELEKSI_MAX_REQUEST_BYTES]")
+	fs.StringVar(&readTimeout, "http-read-timeout", env("SELEKSI_HTTP_READ_TIMEOUT", "30s"),
+		"how long a client may take to send a whole HTTP request, headers and body [SELEKSI_HTTP_READ_TIMEOUT]")
+	fs.StringVar(&trustedProxies, "trusted-proxies", env("SELEKSI_TRUSTED_PROXIES", ""),
+		"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client; behind a proxy, without this every client shares the proxy's limits [SELEKSI_TRUSTED_PROXIES]")
+	rateLimitsDefault, rateLimitsEnvErr := strconv.ParseBool(env("SELEKSI_RATE_LIMITS", "true"))
+	fs.BoolVar(&rateLimits, "rate-limits", rateLimitsDefault || rateLimitsEnvErr != nil,
+		"apply the rate limits; false turns them all off (load tests, or a proxy that limits already) [SELEKSI_RATE_LIMITS]")
+	for i, r := range rates {
+		fs.StringVar(&rateSpecs[i], r.flag, env(r.env, r.def),
+			"rate limit of "+r.usage+": N/DURATION (bursts of N, N per DURATION sustained) or off ["+r.env+"]")
+	}
+
 	fs.StringVar(&shutdown, "shutdown-timeout", env("SELEKSI_SHUTDOWN_TIMEOUT", "30s"),
 		"how long to let in-flight requests and activities finish on SIGINT/SIGTERM [SELEKSI_SHUTDOWN_TIMEOUT]")
 	// Honest errors and readiness (issue 10, items 3 and 4).
@@ -201,6 +244,28 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		// A selection without its workflow must be repaired within seconds, not minutes.
 		errs = append(errs, fmt.Errorf("-reconcile-interval %q: want a duration from 100ms to 1m", reconcileEvery))
 	}
+	// Edge limits (issue 10, items 1 and 2).
+	if c.MaxRequestBytes, err = strconv.ParseInt(maxRequest, 10, 64); err != nil || c.MaxRequestBytes < 1024 || c.MaxRequestBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("-max-request-bytes %q: want a number of bytes from 1024 to 1073741824", maxRequest))
+	}
+	if c.HTTPReadTimeout, err = time.ParseDuration(readTimeout); err != nil || c.HTTPReadTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("-http-read-timeout %q: want a duration of at least 1s", readTimeout))
+	}
+	if c.TrustedProxies, err = clientaddr.ParsePrefixes(trustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("-trusted-proxies: %w", err))
+	}
+	for i, r := range rates {
+		if *r.dst, err = ratelimit.ParseRate(rateSpecs[i]); err != nil {
+			errs = append(errs, fmt.Errorf("-%s %w", r.flag, err))
+		}
+	}
+	if rateLimitsEnvErr != nil {
+		errs = append(errs, errors.New("SELEKSI_RATE_LIMITS: want true or false"))
+	}
+	if !rateLimits {
+		c.RateLimits = ratelimit.Policy{}
+	}
+
 	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("-shutdown-timeout %q: want a positive duration", shutdown))
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
 
 func TestParse(t *testing.T) {
@@ -96,6 +98,36 @@ func TestParse(t *testing.T) {
 		{name: "bad shutdown timeout", env: map[string]string{"SELEKSI_SHUTDOWN_TIMEOUT": "soon"}, wantErr: "-shutdown-timeout"},
 		{name: "bad log level", args: []string{"-log-level", "loud"}, wantErr: "-log-level"},
 		{name: "bad database URL", args: []string{"-database-url", "mysql://x"}, wantErr: "-database-url"},
+		// Edge limits (issue 10, items 1 and 2).
+		{name: "edge limits by default", check: func(t *testing.T, c Config) {
+			want := ratelimit.Policy{
+				AddressReads: ratelimit.Rate{Events: 100, Per: 10 * time.Second}, AddressMutations: ratelimit.Rate{Events: 120, Per: time.Minute},
+				AuthFailures: ratelimit.Rate{Events: 20, Per: time.Minute},
+				SubjectReads: ratelimit.Rate{Events: 100, Per: 10 * time.Second}, SubjectMutations: ratelimit.Rate{Events: 30, Per: time.Minute},
+			}
+			if c.RateLimits != want || c.MaxRequestBytes != 1<<20 || c.HTTPReadTimeout != 30*time.Second || len(c.TrustedProxies) != 0 {
+				t.Errorf("got %+v, %d, %s, %v", c.RateLimits, c.MaxRequestBytes, c.HTTPReadTimeout, c.TrustedProxies)
+			}
+		}},
+		{name: "edge limits set", args: []string{"-rate-limit-subject-reads", "off", "-max-request-bytes", "65536", "-trusted-proxies", "10.0.0.0/8,192.0.2.7"},
+			env: map[string]string{"SELEKSI_RATE_LIMIT_ADDRESS_READS": "5/1s", "SELEKSI_HTTP_READ_TIMEOUT": "1m"},
+			check: func(t *testing.T, c Config) {
+				if !c.RateLimits.SubjectReads.Off() || c.RateLimits.AddressReads != (ratelimit.Rate{Events: 5, Per: time.Second}) ||
+					c.MaxRequestBytes != 65536 || c.HTTPReadTimeout != time.Minute || len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.0.2.7/32" {
+					t.Errorf("got %+v %d %s %v", c.RateLimits, c.MaxRequestBytes, c.HTTPReadTimeout, c.TrustedProxies)
+				}
+			}},
+		{name: "rate limits off", env: map[string]string{"SELEKSI_RATE_LIMITS": "false"},
+			check: func(t *testing.T, c Config) {
+				if c.RateLimits != (ratelimit.Policy{}) {
+					t.Errorf("got %+v", c.RateLimits)
+				}
+			}},
+		{name: "bad rate", args: []string{"-rate-limit-auth-failures", "many"}, wantErr: "-rate-limit-auth-failures"},
+		{name: "bad rate switch", env: map[string]string{"SELEKSI_RATE_LIMITS": "sometimes"}, wantErr: "SELEKSI_RATE_LIMITS"},
+		{name: "tiny body limit", args: []string{"-max-request-bytes", "10"}, wantErr: "-max-request-bytes"},
+		{name: "bad read timeout", args: []string{"-http-read-timeout", "1ms"}, wantErr: "-http-read-timeout"},
+		{name: "bad trusted proxy", args: []string{"-trusted-proxies", "ingress.local"}, wantErr: "-trusted-proxies"},
 		{name: "stray argument", args: []string{"serve"}, wantErr: "unexpected arguments: serve"},
 		{name: "unknown flag", args: []string{"-port", "1"}, wantErr: "flag provided but not defined"},
 	}

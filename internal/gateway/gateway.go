@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
 
 // web holds the candidate's status page, served at /.
@@ -97,6 +98,11 @@ func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
 		}
 		if st.Code() == codes.InvalidArgument {
 			st = withJSONFieldNames(st)
+		}
+		// Rate limits (issue 10): a caller the gRPC server refused (by subject, or for bad
+		// tokens) learns when to come back, as one refused at the HTTP edge does.
+		if st.Code() == codes.ResourceExhausted {
+			ratelimit.SetRetryAfter(w.Header(), st)
 		}
 		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, st.Err())
 	}

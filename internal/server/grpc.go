@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
@@ -33,6 +34,19 @@ var serviceNames = []string{
 	seleksiv1.AuditService_ServiceDesc.ServiceName,
 }
 
+// Limiter holds authenticated callers to their rate limits (internal/ratelimit implements
+// it); a nil Limiter limits nothing. Limits by client address, which need no identity, are
+// interceptors the transport puts in front of everything else.
+type Limiter interface {
+	// RejectedToken is told of a call whose bearer token failed verification; an error
+	// (RESOURCE_EXHAUSTED) answers it instead of UNAUTHENTICATED once the caller's address has
+	// failed too often, and the call is then not logged one by one.
+	RejectedToken(ctx context.Context) error
+	// Admit is asked before an authenticated caller's call is validated and handled; an
+	// error refuses it.
+	Admit(ctx context.Context, fullMethod string, p auth.Principal) error
+}
+
 // GRPC is a configured gRPC server with its health service.
 type GRPC struct {
 	*grpc.Server
@@ -45,9 +59,9 @@ type GRPC struct {
 // NewGRPC builds the gRPC server: panic recovery, request logging, a deadline on every call,
 // authentication and role checks, protovalidate rules and committee scoping as
 // interceptors, the three Seleksi services, the standard health service and reflection.
-// Zero deadlines take DefaultDeadlines. Health starts NOT_SERVING; call SetServing once the
-// servers accept requests.
-func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlines Deadlines, opts ...grpc.ServerOption) (*GRPC, error) {
+// Zero deadlines take DefaultDeadlines. Authenticated calls are held to limiter's limits
+// (nil: none). Health starts NOT_SERVING; call SetServing once the servers accept requests.
+func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlines Deadlines, limiter Limiter, opts ...grpc.ServerOption) (*GRPC, error) {
 	if verifier == nil {
 		return nil, fmt.Errorf("server: a token verifier is required")
 	}
@@ -66,7 +80,8 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlin
 		recoverUnary(logger),
 		logUnary(logger),
 		deadlineUnary(deadlines, ready),
-		authenticateUnary(logger, verifier, rules),
+		authenticateUnary(logger, verifier, rules, limiter),
+		admitUnary(limiter),
 		validateUnary(validator),
 		committeeScopeUnary(rules),
 	), grpc.ChainStreamInterceptor(deadlineStream(deadlines)))
