@@ -55,6 +55,12 @@ type Claimed struct {
 	Exhausted []Notification
 }
 
+// dueOrder takes due rows in the order they fell due: a new row at its creation, a failed
+// one at its next attempt time. Ordering by creation alone let rows that kept failing, and
+// came due again before a round ended, take every batch ahead of rows never tried. The
+// expression is the one the notifications_due index holds.
+const dueOrder = "state, COALESCE(next_attempt_at, created_at), id"
+
 // dueRows restricts q to pending rows whose attempts are below max, whose next attempt time
 // has passed and that no live lease holds.
 func dueRows(q *gorm.DB, maxAttempts int, now time.Time) *gorm.DB {
@@ -100,7 +106,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, c Claim) (Claimed, error
 		}
 		var due []notificationRow
 		if err := lock(dueRows(tx.Model(&notificationRow{}), c.MaxAttempts, now)).
-			Order("created_at, id").Limit(limit).Find(&due).Error; err != nil {
+			Order(dueOrder).Limit(limit).Find(&due).Error; err != nil {
 			return fmt.Errorf("find due: %w", err)
 		}
 		if len(due) > 0 {

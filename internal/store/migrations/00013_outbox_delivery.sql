@@ -5,6 +5,9 @@
 -- (lease_owner, lease_until), so two dispatchers never send the same row, and the rows of a
 -- dispatcher that died are taken up again when its lease runs out.
 --
+-- Claims take due rows in the order they fell due (a new row at its creation, a failed one at
+-- its next attempt), so that rows failing again and again never starve rows not yet tried.
+--
 -- Rows still unsent keep their last error but start their attempts again: before this
 -- migration a failing row was retried every two seconds without backoff, so its count says
 -- how long an outage lasted in seconds, not that the message cannot be delivered.
@@ -20,8 +23,11 @@ UPDATE notifications SET state = 'NOTIFICATION_STATE_SENT' WHERE sent_at IS NOT 
 UPDATE notifications SET attempts = 0 WHERE sent_at IS NULL;
 DROP INDEX notifications_pending;
 CREATE INDEX notifications_state ON notifications (state, created_at, id);
+-- The order of a claim (store.dueOrder): when each row fell due.
+CREATE INDEX notifications_due ON notifications (state, (COALESCE(next_attempt_at, created_at)), id);
 
 -- +goose Down
+DROP INDEX notifications_due;
 DROP INDEX notifications_state;
 CREATE INDEX notifications_pending ON notifications (sent_at, created_at, id);
 ALTER TABLE notifications DROP COLUMN lease_until;
