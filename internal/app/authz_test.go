@@ -96,9 +96,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	logger := slog.New(slog.DiscardHandler)
 	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
-		Selection:   server.NewSelectionServer(st, acceptingWorkflows{}, nil, logger, server.SelectionOptions{TaskQueue: "q"}),
-		Application: server.NewApplicationServer(st, acceptingWorkflows{}, nil, logger, nil),
-		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
+		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, nil, logger, server.SelectionOptions{TaskQueue: "q"}),
+		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, nil, logger, nil),
+		Audit:        seleksiv1.UnimplementedAuditServiceServer{},
+		Notification: server.NewNotificationServer(st, nil, logger),
 	})
 	if err != nil {
 		t.Fatal(err)

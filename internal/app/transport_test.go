@@ -70,9 +70,10 @@ func startTransport(t *testing.T) (*Transport, *fakeSelections, tokens) {
 	}
 	fake := &fakeSelections{entered: make(chan struct{}), release: make(chan struct{})}
 	tr, err := NewTransport(context.Background(), slog.New(slog.DiscardHandler), "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
-		Selection:   fake,
-		Application: seleksiv1.UnimplementedApplicationServiceServer{},
-		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
+		Selection:    fake,
+		Application:  seleksiv1.UnimplementedApplicationServiceServer{},
+		Audit:        seleksiv1.UnimplementedAuditServiceServer{},
+		Notification: seleksiv1.UnimplementedNotificationServiceServer{},
 	})
 	if err != nil {
 		t.Fatalf("NewTransport: %v", err)

@@ -23,6 +23,8 @@ type Services struct {
 	Selection   seleksiv1.SelectionServiceServer
 	Application seleksiv1.ApplicationServiceServer
 	Audit       seleksiv1.AuditServiceServer
+	// Notification serves the outbox and its dead letters to the secretariat.
+	Notification seleksiv1.NotificationServiceServer
 }
 
 // serviceNames are reported by the health service, so load balancers can probe each one.
@@ -30,6 +32,7 @@ var serviceNames = []string{
 	seleksiv1.SelectionService_ServiceDesc.ServiceName,
 	seleksiv1.ApplicationService_ServiceDesc.ServiceName,
 	seleksiv1.AuditService_ServiceDesc.ServiceName,
+	seleksiv1.NotificationService_ServiceDesc.ServiceName,
 }
 
 // GRPC is a configured gRPC server with its health service.
@@ -39,13 +42,13 @@ type GRPC struct {
 }
 
 // NewGRPC builds the gRPC server: panic recovery, request logging, authentication and role
-// checks, protovalidate rules and committee scoping as interceptors, the three Seleksi services, the standard health service and reflection.
+// checks, protovalidate rules and committee scoping as interceptors, the Seleksi services, the standard health service and reflection.
 // Health starts NOT_SERVING; call SetServing once every dependency is up.
 func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, opts ...grpc.ServerOption) (*GRPC, error) {
 	if verifier == nil {
 		return nil, fmt.Errorf("server: a token verifier is required")
 	}
-	if svcs.Selection == nil || svcs.Application == nil || svcs.Audit == nil {
+	if svcs.Selection == nil || svcs.Application == nil || svcs.Audit == nil || svcs.Notification == nil {
 		return nil, fmt.Errorf("server: every service implementation is required")
 	}
 	validator, err := protovalidate.New()
@@ -64,6 +67,7 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, opts ..
 	seleksiv1.RegisterSelectionServiceServer(s, svcs.Selection)
 	seleksiv1.RegisterApplicationServiceServer(s, svcs.Application)
 	seleksiv1.RegisterAuditServiceServer(s, svcs.Audit)
+	seleksiv1.RegisterNotificationServiceServer(s, svcs.Notification)
 
 	h := health.NewServer()
 	healthpb.RegisterHealthServer(s, h)
