@@ -34,6 +34,7 @@ type Outbox interface {
 	RecordDelivery(ctx context.Context, d store.Delivery) error
 	RenewNotificationLeases(ctx context.Context, owner string, ids []string, until time.Time) (int, error)
 	ReleaseNotifications(ctx context.Context, owner string, ids []string) error
+	ExpediteNotifications(ctx context.Context, now time.Time) (int, error)
 }
 
 // Sender delivers one notification. An error wrapping ErrPermanent says that no retry can
@@ -288,7 +289,14 @@ func (d *Dispatcher) DeliverOnce(ctx context.Context) (Round, error) {
 				"failed", r.Failed, "error", firstErr)
 		}
 	case r.Sent > 0 && d.failing.Swap(false):
-		d.logger.InfoContext(ctx, "notification delivery recovered", "sent", r.Sent, "failed", r.Failed)
+		// The relay is back: what failed during the outage goes out now rather than after
+		// each notification's pause, which may have grown to the maximum.
+		n, err := d.outbox.ExpediteNotifications(context.WithoutCancel(ctx), d.opts.Now())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("notify: expedite: %w", err))
+		}
+		d.logger.InfoContext(ctx, "notification delivery recovered; notifications waiting for a retry are due now",
+			"sent", r.Sent, "failed", r.Failed, "expedited", n)
 	case r.Failed > 0:
 		d.logger.WarnContext(ctx, "some notifications were not delivered; each is retried with growing pauses",
 			"sent", r.Sent, "failed", r.Failed, "error", firstErr)

@@ -195,8 +195,10 @@ func minAttempts(t *testing.T, st *store.Store) int {
 // TestOutageThenRecovery: two dispatchers (two workers, each with its own connection pool)
 // face a mail relay that is down, then up but answering "try again later", then healthy.
 // Every notification is tried more than the ten times after which the old dispatcher gave
-// up on the oldest rows and never sent anything again; once the relay is healthy every
-// notification is delivered, each exactly once, counted by Message-ID at the relay.
+// up on the oldest rows and never sent anything again. Their clock stands still, so once the
+// relay is healthy each of them waits up to an hour for its next attempt; the first
+// notification to go out (a new one) shows that delivery works again, and every waiting one
+// is delivered at once, each exactly once, counted by Message-ID at the relay.
 func TestOutageThenRecovery(t *testing.T) {
 	const n = 200
 	for _, drv := range drivers {
@@ -209,8 +211,9 @@ func TestOutageThenRecovery(t *testing.T) {
 			lg := &logs{}
 			logger := slog.New(lg)
 			cat := catalog(t)
+			clk := &clock{now: time.Now().UTC()}
 			opts := Options{Interval: 20 * time.Millisecond, BatchSize: 100, Concurrency: 4, MaxAttempts: 1000,
-				BackoffInitial: 10 * time.Millisecond, BackoffMax: 100 * time.Millisecond, SendTimeout: 10 * time.Second}
+				BackoffInitial: time.Minute, BackoffMax: time.Hour, SendTimeout: 10 * time.Second, Now: clk.Now}
 			o1, o2 := opts, opts
 			o1.Owner, o2.Owner = "worker-1", "worker-2"
 			stop := runDispatchers(
@@ -218,26 +221,40 @@ func TestOutageThenRecovery(t *testing.T) {
 				NewDispatcher(st2, NewSMTPSender(r.addr, from, nil, nil), cat, logger, o2))
 			defer stop()
 
-			// The relay is down (connections refused).
-			waitFor(t, "every notification to fail ten times", func() bool { return minAttempts(t, st1) >= 10 })
-			// Up, but busy.
+			// Each step of the clock makes every notification due again, and each is tried
+			// once per step.
+			attempts := 0
+			failAgain := func(what string) {
+				t.Helper()
+				if attempts > 0 {
+					clk.advance(opts.BackoffMax)
+				}
+				attempts++
+				waitFor(t, fmt.Sprintf("every notification to fail %d times (%s)", attempts, what), func() bool { return minAttempts(t, st1) >= attempts })
+			}
+			for range 10 {
+				failAgain("connections refused")
+			}
 			r.setBusy(-1)
 			r.start()
-			waitFor(t, "every notification to be refused twice more", func() bool { return minAttempts(t, st1) >= 12 })
+			failAgain("451 try again later")
+			failAgain("451 try again later")
 			if _, accepted := r.counts(); accepted != 0 {
 				t.Fatalf("%d messages accepted while the relay refused them", accepted)
 			}
-			// Healthy.
-			back := time.Now()
+			// Healthy again; the notifications wait for their next attempt, up to an hour on
+			// a clock that stands still. A new notification is due at once.
 			r.setBusy(0)
-			waitFor(t, "every notification to arrive", func() bool { _, got := r.counts(); return got >= n })
+			back := time.Now()
+			probe := queueOne(t, st1, clk.Now())
+			waitFor(t, "every notification to arrive", func() bool { _, got := r.counts(); return got >= n+1 })
 			stop()
 
 			counts, accepted := r.counts()
-			if accepted != n || len(counts) != n {
-				t.Errorf("relay accepted %d messages with %d Message-IDs, want %d each", accepted, len(counts), n)
+			if accepted != n+1 || len(counts) != n+1 {
+				t.Errorf("relay accepted %d messages with %d Message-IDs, want %d each", accepted, len(counts), n+1)
 			}
-			for _, id := range ids {
+			for _, id := range append(ids, probe) {
 				if c := counts[messageID(id)]; c != 1 {
 					t.Errorf("notification %s arrived %d times, want once", id, c)
 				}
@@ -246,9 +263,9 @@ func TestOutageThenRecovery(t *testing.T) {
 				t.Errorf("%d notifications still pending", len(pending))
 			}
 			first, last := r.span()
-			t.Logf("%s: relay back after the outage: all %d delivered within %v (first after %v), %.0f messages/s, each exactly once",
-				drv.name, n, last.Sub(back).Round(time.Millisecond), first.Sub(back).Round(time.Millisecond),
-				float64(n)/last.Sub(first).Seconds())
+			t.Logf("%s: relay back after %d failed attempts each: all %d delivered within %v (first after %v), %.0f messages/s, each exactly once",
+				drv.name, attempts, n+1, last.Sub(back).Round(time.Millisecond), first.Sub(back).Round(time.Millisecond),
+				float64(n+1)/last.Sub(first).Seconds())
 
 			// Operators were told, once per dispatcher rather than once per failure, and
 			// told again when it recovered; no line names a candidate's address.
@@ -263,6 +280,41 @@ func TestOutageThenRecovery(t *testing.T) {
 			}
 		})
 	}
+}
+
+// queueOne queues one more notification, to the first application, and returns its ID.
+func queueOne(t *testing.T, st *store.Store, at time.Time) string {
+	t.Helper()
+	ctx := context.Background()
+	apps, err := st.ListApplications(ctx, "kadis-2026", store.ListOptions{PageSize: 1})
+	if err != nil || len(apps.Items) != 1 {
+		t.Fatalf("applications: %+v, %v", apps, err)
+	}
+	before, err := st.PendingNotifications(ctx, store.MaxPageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ApplyCommand(ctx, store.Command{WorkflowID: "selection-kadis-2026", SelectionID: "kadis-2026", Key: "probe-1", Seq: 2,
+		Kind: "RecordResults", Actor: store.Actor{Subject: "system", Role: "ROLE_SYSTEM"}, At: at, Stage: "STAGE_ADMINISTRATIVE_SCREENING",
+		Applications: []store.ApplicationChange{{ApplicationID: apps.Items[0].ID, State: store.StateInProgress,
+			Status: &store.Text{EN: "Your result was recorded.", ID: "Hasil Anda telah dicatat."}}}}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := st.PendingNotifications(ctx, store.MaxPageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := map[string]bool{}
+	for _, p := range before {
+		old[p.ID] = true
+	}
+	for _, p := range after {
+		if !old[p.ID] {
+			return p.ID
+		}
+	}
+	t.Fatal("no notification was queued")
+	return ""
 }
 
 // TestFullBatchesGoOnAtOnce: a dispatcher that finds a full batch goes on at once instead of
@@ -297,6 +349,12 @@ func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 func (c *clock) set(t time.Time) {
@@ -631,7 +689,8 @@ func (o *memOutbox) RecordDelivery(_ context.Context, d store.Delivery) error {
 func (o *memOutbox) RenewNotificationLeases(context.Context, string, []string, time.Time) (int, error) {
 	return 0, nil
 }
-func (o *memOutbox) ReleaseNotifications(context.Context, string, []string) error { return nil }
+func (o *memOutbox) ReleaseNotifications(context.Context, string, []string) error  { return nil }
+func (o *memOutbox) ExpediteNotifications(context.Context, time.Time) (int, error) { return 0, nil }
 
 type recordingSender struct {
 	mu   sync.Mutex

@@ -232,6 +232,20 @@ func (s *Store) ReleaseNotifications(ctx context.Context, owner string, ids []st
 	return nil
 }
 
+// ExpediteNotifications makes every pending notification that waits for its next attempt
+// due at once, and reports how many there were: when delivery works again after an outage,
+// the notifications that failed during it need not each wait out its backoff (up to the
+// maximum pause) before going out.
+func (s *Store) ExpediteNotifications(ctx context.Context, now time.Time) (int, error) {
+	res := s.db.WithContext(ctx).Model(&notificationRow{}).
+		Where("state = ? AND next_attempt_at > ?", NotificationPending, instant(now)).
+		UpdateColumn("next_attempt_at", nil)
+	if res.Error != nil {
+		return 0, fmt.Errorf("store: expedite notifications: %w", res.Error)
+	}
+	return int(res.RowsAffected), nil
+}
+
 // PendingNotifications returns up to limit notifications still to be delivered (pending,
 // due or not), oldest first.
 func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]Notification, error) {

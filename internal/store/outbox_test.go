@@ -98,6 +98,22 @@ func testOutboxDueSelection(t *testing.T, open factory) {
 	if want := append(slices.Clone(ids[100:]), ids[:50]...); err != nil || !slices.Equal(dueIDs(second), want) {
 		t.Fatalf("second batch = %v, %v; want the 50 rows behind the failing ones first", dueIDs(second), err)
 	}
+	// Delivery works again: the 50 failing rows not claimed yet are due at once, not after
+	// their backoff.
+	for _, id := range ids[:50] {
+		if err := s2.RecordDelivery(ctx, Delivery{ID: id, Owner: "d", At: claim.Now, Error: "421", Retry: claim.Now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s2.ExpediteNotifications(ctx, claim.Now); err != nil || n != 50 {
+		t.Fatalf("expedite = %d, %v; want the 50 rows waiting for their retry", n, err)
+	}
+	claim.Owner = "d2"
+	// The 50 expedited come first (due since they were queued), then the 50 others failing
+	// since the first batch, due since their ten-second pause.
+	if third, err := s2.ClaimNotifications(ctx, claim); err != nil || !slices.Equal(dueIDs(third), ids[:100]) {
+		t.Fatalf("after expediting: %v, %v; want %v", dueIDs(third), err, ids[:100])
+	}
 }
 
 // testOutboxConcurrentClaims: dispatchers claiming at the same time (each on its own
