@@ -223,10 +223,11 @@ func (d *Dispatcher) DeliverOnce(ctx context.Context) (Round, error) {
 	if err != nil {
 		return r, fmt.Errorf("notify: claim: %w", err)
 	}
+	// Rows failed by older versions kept the relay's words as they came, addresses and all.
 	for _, n := range claimed.Exhausted {
 		d.logger.WarnContext(ctx, "notification moved to the dead letters: its attempts ran out",
 			"notification", n.ID, "selection", n.SelectionID, "application", n.ApplicationID, "attempts", n.Attempts,
-			"max_attempts", d.opts.MaxAttempts, "last_error", n.LastError)
+			"max_attempts", d.opts.MaxAttempts, "last_error", Redact(n.LastError))
 	}
 	r.Exhausted = len(claimed.Exhausted)
 	r.Claimed = len(claimed.Due)
