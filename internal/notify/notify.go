@@ -331,8 +331,9 @@ func (d *Dispatcher) deliver(ctx context.Context, b *batch, n store.Notification
 	cancel()
 	at := d.opts.Now()
 	// Recording must happen even while the dispatcher stops, or a sent notification would
-	// be sent again.
-	recCtx, cancelRec := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	// be sent again; it may take as long as the claim still holds (a busy SQLite queues its
+	// writers), after which another dispatcher may take the notification anyway.
+	recCtx, cancelRec := context.WithTimeout(context.WithoutCancel(ctx), max(d.opts.Lease/2, 10*time.Second))
 	defer cancelRec()
 	if sendErr != nil && ctx.Err() != nil {
 		// Cut off by the stop, not failed: it is released untried and counts no attempt.

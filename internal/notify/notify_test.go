@@ -110,6 +110,9 @@ func (l *logs) Handle(_ context.Context, r slog.Record) error {
 func (l *logs) WithAttrs([]slog.Attr) slog.Handler { return l }
 func (l *logs) WithGroup(string) slog.Handler      { return l }
 
+// String shows the warnings, for failure messages.
+func (l *logs) String() string { return strings.Join(l.matching("WARN"), "\n") }
+
 // lines renders every record as "LEVEL message k=v...".
 func (l *logs) lines() []string {
 	l.mu.Lock()
@@ -144,14 +147,18 @@ func (l *logs) matching(subs ...string) []string {
 
 // waitFor polls cond until it holds, failing the test after a generous minute: it bounds a
 // hang, it measures nothing.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t *testing.T, what string, cond func() bool, explain ...func() string) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
+			var more []string
+			for _, e := range explain {
+				more = append(more, e())
+			}
+			t.Fatalf("gave up waiting for %s %s", what, strings.Join(more, "\n"))
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -230,7 +237,7 @@ func TestOutageThenRecovery(t *testing.T) {
 					clk.advance(opts.BackoffMax)
 				}
 				attempts++
-				waitFor(t, fmt.Sprintf("every notification to fail %d times (%s)", attempts, what), func() bool { return minAttempts(t, st1) >= attempts })
+				waitFor(t, fmt.Sprintf("every notification to fail %d times (%s)", attempts, what), func() bool { return minAttempts(t, st1) >= attempts }, lg.String)
 			}
 			for range 10 {
 				failAgain("connections refused")

@@ -83,6 +83,19 @@ func (s *Store) ClaimNotifications(ctx context.Context, c Claim) (Claimed, error
 	}
 	now := instant(c.Now)
 	until := now.Add(c.Lease)
+	// Most rounds find nothing to do. A plain read says so without the transaction below,
+	// which on SQLite holds the database's one write lock from its start and would keep the
+	// dispatchers' own writes waiting while they poll.
+	var found []string
+	if err := s.db.WithContext(ctx).Model(&notificationRow{}).
+		Where("state = ? AND (lease_until IS NULL OR lease_until <= ?) AND (attempts >= ? OR next_attempt_at IS NULL OR next_attempt_at <= ?)",
+			NotificationPending, now, c.MaxAttempts, now).
+		Limit(1).Pluck("id", &found).Error; err != nil {
+		return Claimed{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if len(found) == 0 {
+		return Claimed{}, nil
+	}
 	var out Claimed
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		out = Claimed{}
@@ -189,9 +202,12 @@ func (s *Store) RecordDelivery(ctx context.Context, d Delivery) error {
 		}
 		q = q.Where("lease_owner = ?", d.Owner)
 	}
-	res := q.UpdateColumns(set)
-	if res.Error != nil {
-		return fmt.Errorf("%s: %w", op, res.Error)
+	// Each of these single statements is retried when SQLite reports contention (busy or a
+	// stale snapshot, which its busy timeout does not cover); an update that failed so did
+	// not apply.
+	var res *gorm.DB
+	if err := retry(ctx, func() error { res = q.Session(&gorm.Session{}).UpdateColumns(set); return res.Error }); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	if res.RowsAffected == 0 {
 		var row notificationRow
@@ -209,13 +225,18 @@ func (s *Store) RenewNotificationLeases(ctx context.Context, owner string, ids [
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	res := s.db.WithContext(ctx).Model(&notificationRow{}).
-		Where("id IN ? AND lease_owner = ? AND state = ?", ids, owner, NotificationPending).
-		UpdateColumn("lease_until", instant(until))
-	if res.Error != nil {
-		return 0, fmt.Errorf("store: renew notification leases: %w", res.Error)
+	var n int64
+	err := retry(ctx, func() error {
+		res := s.db.WithContext(ctx).Model(&notificationRow{}).
+			Where("id IN ? AND lease_owner = ? AND state = ?", ids, owner, NotificationPending).
+			UpdateColumn("lease_until", instant(until))
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: renew notification leases: %w", err)
 	}
-	return int(res.RowsAffected), nil
+	return int(n), nil
 }
 
 // ReleaseNotifications gives up owner's claim on notifications it did not attempt (it is
@@ -224,9 +245,12 @@ func (s *Store) ReleaseNotifications(ctx context.Context, owner string, ids []st
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := s.db.WithContext(ctx).Model(&notificationRow{}).
-		Where("id IN ? AND lease_owner = ? AND state = ?", ids, owner, NotificationPending).
-		UpdateColumns(map[string]any{"lease_owner": "", "lease_until": nil}).Error; err != nil {
+	err := retry(ctx, func() error {
+		return s.db.WithContext(ctx).Model(&notificationRow{}).
+			Where("id IN ? AND lease_owner = ? AND state = ?", ids, owner, NotificationPending).
+			UpdateColumns(map[string]any{"lease_owner": "", "lease_until": nil}).Error
+	})
+	if err != nil {
 		return fmt.Errorf("store: release notifications: %w", err)
 	}
 	return nil
@@ -237,13 +261,18 @@ func (s *Store) ReleaseNotifications(ctx context.Context, owner string, ids []st
 // the notifications that failed during it need not each wait out its backoff (up to the
 // maximum pause) before going out.
 func (s *Store) ExpediteNotifications(ctx context.Context, now time.Time) (int, error) {
-	res := s.db.WithContext(ctx).Model(&notificationRow{}).
-		Where("state = ? AND next_attempt_at > ?", NotificationPending, instant(now)).
-		UpdateColumn("next_attempt_at", nil)
-	if res.Error != nil {
-		return 0, fmt.Errorf("store: expedite notifications: %w", res.Error)
+	var n int64
+	err := retry(ctx, func() error {
+		res := s.db.WithContext(ctx).Model(&notificationRow{}).
+			Where("state = ? AND next_attempt_at > ?", NotificationPending, instant(now)).
+			UpdateColumn("next_attempt_at", nil)
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: expedite notifications: %w", err)
 	}
-	return int(res.RowsAffected), nil
+	return int(n), nil
 }
 
 // PendingNotifications returns up to limit notifications still to be delivered (pending,
