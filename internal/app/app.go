@@ -223,13 +223,15 @@ func (a *App) services(cfg config.Config, logger *slog.Logger, key *auth.LocalKe
 	return server.Services{
 		Selection: server.NewSelectionServer(a.store, a.temporal, a.catalog, logger, server.SelectionOptions{
 			TaskQueue: cfg.TemporalTaskQueue, SecondsPerDay: cfg.DemoSecondsPerDay}),
-		Application: server.NewApplicationServer(a.store, a.temporal, a.catalog, logger, nil),
-		Audit:       auditSrv,
+		Application:  server.NewApplicationServer(a.store, a.temporal, a.catalog, logger, nil),
+		Audit:        auditSrv,
+		Notification: server.NewNotificationServer(a.store, a.catalog, logger),
 	}, nil
 }
 
 // startNotifications drains the notification outbox until the app stops: by mail when a
-// relay is configured, otherwise into the log.
+// relay is configured, otherwise into the log. It runs with the worker; several workers
+// share the outbox through the store's leases, so none sends what another sends.
 func (a *App) startNotifications(cfg config.Config, logger *slog.Logger) {
 	var sender notify.Sender = notify.LogSender{Logger: logger}
 	if cfg.SMTPAddr != "" {
@@ -239,7 +241,11 @@ func (a *App) startNotifications(cfg config.Config, logger *slog.Logger) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		notify.NewDispatcher(a.store, sender, a.catalog, logger, 2*time.Second).Run(ctx)
+		notify.NewDispatcher(a.store, sender, a.catalog, logger, notify.Options{
+			Interval: cfg.Outbox.Interval, BatchSize: cfg.Outbox.BatchSize, Concurrency: cfg.Outbox.Concurrency,
+			MaxAttempts: cfg.Outbox.MaxAttempts, BackoffInitial: cfg.Outbox.BackoffInitial, BackoffMax: cfg.Outbox.BackoffMax,
+			SendTimeout: cfg.Outbox.SendTimeout,
+		}).Run(ctx)
 	}()
 	a.stopNotifications = func() {
 		cancel()

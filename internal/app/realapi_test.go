@@ -88,9 +88,10 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *re
 		t.Fatal(err)
 	}
 	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
-		Selection:   server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
-		Application: server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
-		Audit:       auditSrv,
+		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
+		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
+		Audit:        auditSrv,
+		Notification: server.NewNotificationServer(st, cat, logger),
 	}, WithDeadlines(deadlines))
 	if err != nil {
 		t.Fatal(err)

@@ -79,9 +79,10 @@ func startTransportLogged(t *testing.T, logger *slog.Logger, opts ...TransportOp
 	}
 	fake := &fakeSelections{entered: make(chan struct{}), release: make(chan struct{})}
 	tr, err := NewTransport(context.Background(), logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
-		Selection:   fake,
-		Application: seleksiv1.UnimplementedApplicationServiceServer{},
-		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
+		Selection:    fake,
+		Application:  seleksiv1.UnimplementedApplicationServiceServer{},
+		Audit:        seleksiv1.UnimplementedAuditServiceServer{},
+		Notification: seleksiv1.UnimplementedNotificationServiceServer{},
 	}, opts...)
 	if err != nil {
 		t.Fatalf("NewTransport: %v", err)

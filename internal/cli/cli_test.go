@@ -194,6 +194,21 @@ func TestCommandsSendTheRightRequest(t *testing.T) {
 			args: []string{"audit", "key"},
 			want: &seleksiv1.GetSigningKeyRequest{},
 		},
+		{
+			name: "notification list of a selection's dead letters", method: "ListNotifications",
+			args: []string{"notification", "list", "--dead", "--selection", "s-one", "--page-size", "20"},
+			want: &seleksiv1.ListNotificationsRequest{Filter: "state = DEAD AND selection = s-one", PageSize: 20},
+		},
+		{
+			name: "notification list with a filter", method: "ListNotifications",
+			args: []string{"notification", "list", "--filter", "state = PENDING", "--order-by", "create_time desc"},
+			want: &seleksiv1.ListNotificationsRequest{Filter: "state = PENDING", OrderBy: "create_time desc"},
+		},
+		{
+			name: "notification retry by name", method: "RetryNotification",
+			args: []string{"notification", "retry", "notifications/n-1"},
+			want: &seleksiv1.RetryNotificationRequest{Name: "notifications/n-1"},
+		},
 	}
 	// The API's request_id rule, written out again rather than taken from validRequestID so
 	// that a mistake there cannot hide here.

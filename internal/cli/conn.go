@@ -37,6 +37,8 @@ type invocation struct {
 	selections  seleksiv1.SelectionServiceClient
 	application seleksiv1.ApplicationServiceClient
 	audit       seleksiv1.AuditServiceClient
+	// notifications is the outbox (dead letters and their retry).
+	notifications seleksiv1.NotificationServiceClient
 }
 
 // prepareRequestID checks --request-id or makes a fresh one.
@@ -106,6 +108,7 @@ func (inv *invocation) connect() error {
 	inv.selections = seleksiv1.NewSelectionServiceClient(conn)
 	inv.application = seleksiv1.NewApplicationServiceClient(conn)
 	inv.audit = seleksiv1.NewAuditServiceClient(conn)
+	inv.notifications = seleksiv1.NewNotificationServiceClient(conn)
 	return nil
 }
 

@@ -237,7 +237,25 @@ func (f *fakeAudit) GetSigningKey(ctx context.Context, req *seleksiv1.GetSigning
 	})
 }
 
-// fakeServer serves the three fakes on a loopback port, so the CLI dials it exactly as it
+type fakeNotifications struct {
+	seleksiv1.UnimplementedNotificationServiceServer
+	r *recorder
+}
+
+func (f *fakeNotifications) ListNotifications(ctx context.Context, req *seleksiv1.ListNotificationsRequest) (*seleksiv1.ListNotificationsResponse, error) {
+	return answer(ctx, f.r, req, &seleksiv1.ListNotificationsResponse{Notifications: []*seleksiv1.Notification{{
+		Name: "notifications/n-1", Selection: "selections/s-one", Application: "selections/s-one/applications/a-1",
+		State: seleksiv1.NotificationState_NOTIFICATION_STATE_DEAD, Attempts: 20, LastError: "mail relay RCPT TO: 451 try later",
+	}}, TotalSize: 1})
+}
+
+func (f *fakeNotifications) RetryNotification(ctx context.Context, req *seleksiv1.RetryNotificationRequest) (*seleksiv1.RetryNotificationResponse, error) {
+	return answer(ctx, f.r, req, &seleksiv1.RetryNotificationResponse{Notification: &seleksiv1.Notification{
+		Name: req.GetName(), State: seleksiv1.NotificationState_NOTIFICATION_STATE_PENDING,
+	}})
+}
+
+// fakeServer serves the fakes on a loopback port, so the CLI dials it exactly as it
 // dials seleksid.
 func fakeServer(t *testing.T) (*recorder, string) {
 	t.Helper()
@@ -250,6 +268,7 @@ func fakeServer(t *testing.T) (*recorder, string) {
 	seleksiv1.RegisterSelectionServiceServer(s, &fakeSelections{r: r})
 	seleksiv1.RegisterApplicationServiceServer(s, &fakeApplications{r: r})
 	seleksiv1.RegisterAuditServiceServer(s, &fakeAudit{r: r})
+	seleksiv1.RegisterNotificationServiceServer(s, &fakeNotifications{r: r})
 	go func() { _ = s.Serve(lis) }()
 	t.Cleanup(s.Stop)
 	return r, lis.Addr().String()

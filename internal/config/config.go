@@ -82,6 +82,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// RateLimits is the policy; every rate off when -rate-limits=false.
 	RateLimits ratelimit.Policy
+	// Outbox tunes notification delivery (issue 10 §5).
+	Outbox Outbox
 
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
@@ -194,6 +196,7 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 			"rate limit of "+r.usage+": N/DURATION (bursts of N, N per DURATION sustained) or off ["+r.env+"]")
 	}
 
+	outbox := outboxFlags(fs, env)
 	fs.StringVar(&shutdown, "shutdown-timeout", env("SELEKSI_SHUTDOWN_TIMEOUT", "30s"),
 		"how long to let in-flight requests and activities finish on SIGINT/SIGTERM [SELEKSI_SHUTDOWN_TIMEOUT]")
 	// Honest errors and readiness (issue 10, items 3 and 4).
@@ -266,6 +269,9 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		c.RateLimits = ratelimit.Policy{}
 	}
 
+	if c.Outbox, err = outbox(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("-shutdown-timeout %q: want a positive duration", shutdown))
 	}
@@ -330,4 +336,74 @@ func envInt(getenv func(string) string, name string) int64 {
 // FromOS parses the process's arguments and environment.
 func FromOS() (Config, error) {
 	return Parse(os.Args[1:], os.Getenv, os.Stderr)
+}
+
+// --- Notification outbox (issue 10 §5: an outbox that never jams) ---
+
+// Outbox tunes how workers deliver the notification outbox. Every worker runs a dispatcher;
+// they share the outbox through leases in the store.
+type Outbox struct {
+	// Interval is the pause between rounds that found less than a full batch.
+	Interval time.Duration
+	// BatchSize is how many due notifications one round claims.
+	BatchSize int
+	// Concurrency is how many of a batch are sent at once (connections to the relay).
+	Concurrency int
+	// MaxAttempts: a notification failing this many times becomes a dead letter.
+	MaxAttempts int
+	// BackoffInitial is the pause after the first failure, doubled per failure up to
+	// BackoffMax (each drawn between half and all of it).
+	BackoffInitial time.Duration
+	BackoffMax     time.Duration
+	// SendTimeout bounds one delivery.
+	SendTimeout time.Duration
+}
+
+// outboxFlags registers the outbox's flags on fs and returns the function that checks them
+// after parsing.
+func outboxFlags(fs *flag.FlagSet, env func(name, def string) string) func() (Outbox, error) {
+	var interval, backoff, backoffMax, timeout, batch, concurrency, attempts string
+	fs.StringVar(&interval, "notify-interval", env("SELEKSI_NOTIFY_INTERVAL", "2s"),
+		"pause between outbox rounds that found less than a full batch [SELEKSI_NOTIFY_INTERVAL]")
+	fs.StringVar(&batch, "notify-batch", env("SELEKSI_NOTIFY_BATCH", "100"),
+		"notifications claimed per round [SELEKSI_NOTIFY_BATCH]")
+	fs.StringVar(&concurrency, "notify-concurrency", env("SELEKSI_NOTIFY_CONCURRENCY", "4"),
+		"notifications sent at once by each worker [SELEKSI_NOTIFY_CONCURRENCY]")
+	fs.StringVar(&attempts, "notify-max-attempts", env("SELEKSI_NOTIFY_MAX_ATTEMPTS", "20"),
+		"failed attempts after which a notification becomes a dead letter (seleksictl notification list --dead) [SELEKSI_NOTIFY_MAX_ATTEMPTS]")
+	fs.StringVar(&backoff, "notify-backoff", env("SELEKSI_NOTIFY_BACKOFF", "10s"),
+		"pause after a notification's first failed attempt, doubled after each further one [SELEKSI_NOTIFY_BACKOFF]")
+	fs.StringVar(&backoffMax, "notify-backoff-max", env("SELEKSI_NOTIFY_BACKOFF_MAX", "30m"),
+		"longest pause between two attempts at a notification [SELEKSI_NOTIFY_BACKOFF_MAX]")
+	fs.StringVar(&timeout, "notify-send-timeout", env("SELEKSI_NOTIFY_SEND_TIMEOUT", "30s"),
+		"longest one delivery to the mail relay may take [SELEKSI_NOTIFY_SEND_TIMEOUT]")
+	return func() (Outbox, error) {
+		var o Outbox
+		var errs []error
+		duration := func(flagName, v string, lo, hi time.Duration) time.Duration {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < lo || d > hi {
+				errs = append(errs, fmt.Errorf("-%s %q: want a duration from %s to %s", flagName, v, lo, hi))
+			}
+			return d
+		}
+		number := func(flagName, v string, lo, hi int) int {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < lo || n > hi {
+				errs = append(errs, fmt.Errorf("-%s %q: want a number from %d to %d", flagName, v, lo, hi))
+			}
+			return n
+		}
+		o.Interval = duration("notify-interval", interval, 10*time.Millisecond, time.Minute)
+		o.BatchSize = number("notify-batch", batch, 1, 1000)
+		o.Concurrency = number("notify-concurrency", concurrency, 1, 64)
+		o.MaxAttempts = number("notify-max-attempts", attempts, 1, 1000)
+		o.BackoffInitial = duration("notify-backoff", backoff, 10*time.Millisecond, time.Hour)
+		o.BackoffMax = duration("notify-backoff-max", backoffMax, 10*time.Millisecond, 24*time.Hour)
+		o.SendTimeout = duration("notify-send-timeout", timeout, time.Second, 10*time.Minute)
+		if len(errs) == 0 && o.BackoffMax < o.BackoffInitial {
+			errs = append(errs, fmt.Errorf("-notify-backoff-max %s: must not be shorter than -notify-backoff %s", backoffMax, backoff))
+		}
+		return o, errors.Join(errs...)
+	}
 }

@@ -158,3 +158,31 @@ func TestUsageDocumentsEveryEnvironmentVariable(t *testing.T) {
 		}
 	}
 }
+
+// TestOutboxFlags: the outbox's settings have working defaults, come from flags or the
+// environment, and are refused with the flag's name when out of range.
+func TestOutboxFlags(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	c, err := Parse(nil, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Outbox{Interval: 2 * time.Second, BatchSize: 100, Concurrency: 4, MaxAttempts: 20,
+		BackoffInitial: 10 * time.Second, BackoffMax: 30 * time.Minute, SendTimeout: 30 * time.Second}
+	if c.Outbox != want {
+		t.Errorf("defaults = %+v, want %+v", c.Outbox, want)
+	}
+	c, err = Parse([]string{"-notify-batch", "250", "-notify-backoff", "1s"},
+		func(k string) string { return map[string]string{"SELEKSI_NOTIFY_MAX_ATTEMPTS": "5"}[k] }, io.Discard)
+	if err != nil || c.Outbox.BatchSize != 250 || c.Outbox.BackoffInitial != time.Second || c.Outbox.MaxAttempts != 5 {
+		t.Errorf("set = %+v, %v", c.Outbox, err)
+	}
+	for _, args := range [][]string{
+		{"-notify-batch", "0"}, {"-notify-concurrency", "x"}, {"-notify-max-attempts", "-1"},
+		{"-notify-backoff", "1h", "-notify-backoff-max", "1m"}, {"-notify-send-timeout", "0s"}, {"-notify-interval", "1h"},
+	} {
+		if _, err := Parse(args, noEnv, io.Discard); err == nil || !strings.Contains(err.Error(), args[len(args)-2]) {
+			t.Errorf("%v: error %v, want one naming %s", args, err, args[len(args)-2])
+		}
+	}
+}

@@ -57,6 +57,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 		{"selection", seleksiv1.RegisterSelectionServiceHandler},
 		{"application", seleksiv1.RegisterApplicationServiceHandler},
 		{"audit", seleksiv1.RegisterAuditServiceHandler},
+		{"notification", seleksiv1.RegisterNotificationServiceHandler},
 	} {
 		if err := svc.register(ctx, mux, conn); err != nil {
 			return nil, fmt.Errorf("gateway: register %s service: %w", svc.name, err)

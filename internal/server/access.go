@@ -63,6 +63,11 @@ func accessRules() map[string]access {
 		seleksiv1.AuditService_ExportHistory_FullMethodName:   {roles: []auth.Role{auditor}},
 		seleksiv1.AuditService_VerifySelection_FullMethodName: {roles: []auth.Role{auditor}},
 		seleksiv1.AuditService_GetSigningKey_FullMethodName:   public,
+
+		// The outbox names applications, not people; auditors may see what the service told
+		// candidates and what it failed to, but only the secretariat retries.
+		seleksiv1.NotificationService_ListNotifications_FullMethodName: {roles: []auth.Role{admin, auditor}},
+		seleksiv1.NotificationService_RetryNotification_FullMethodName: {roles: []auth.Role{admin}},
 	}
 }
 

@@ -21,6 +21,7 @@ func TestEveryMethodHasAnAccessRule(t *testing.T) {
 		{seleksiv1.SelectionService_ServiceDesc.ServiceName, methodNames(seleksiv1.SelectionService_ServiceDesc.Methods)},
 		{seleksiv1.ApplicationService_ServiceDesc.ServiceName, methodNames(seleksiv1.ApplicationService_ServiceDesc.Methods)},
 		{seleksiv1.AuditService_ServiceDesc.ServiceName, methodNames(seleksiv1.AuditService_ServiceDesc.Methods)},
+		{seleksiv1.NotificationService_ServiceDesc.ServiceName, methodNames(seleksiv1.NotificationService_ServiceDesc.Methods)},
 	} {
 		for _, m := range desc.methods {
 			full := "/" + desc.name + "/" + m

@@ -25,6 +25,8 @@ type Services struct {
 	Selection   seleksiv1.SelectionServiceServer
 	Application seleksiv1.ApplicationServiceServer
 	Audit       seleksiv1.AuditServiceServer
+	// Notification serves the outbox and its dead letters to the secretariat.
+	Notification seleksiv1.NotificationServiceServer
 }
 
 // serviceNames are reported by the health service, so load balancers can probe each one.
@@ -32,6 +34,7 @@ var serviceNames = []string{
 	seleksiv1.SelectionService_ServiceDesc.ServiceName,
 	seleksiv1.ApplicationService_ServiceDesc.ServiceName,
 	seleksiv1.AuditService_ServiceDesc.ServiceName,
+	seleksiv1.NotificationService_ServiceDesc.ServiceName,
 }
 
 // Limiter holds authenticated callers to their rate limits (internal/ratelimit implements
@@ -58,14 +61,14 @@ type GRPC struct {
 
 // NewGRPC builds the gRPC server: panic recovery, request logging, a deadline on every call,
 // authentication and role checks, protovalidate rules and committee scoping as
-// interceptors, the three Seleksi services, the standard health service and reflection.
+// interceptors, the Seleksi services, the standard health service and reflection.
 // Zero deadlines take DefaultDeadlines. Authenticated calls are held to limiter's limits
 // (nil: none). Health starts NOT_SERVING; call SetServing once the servers accept requests.
 func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlines Deadlines, limiter Limiter, opts ...grpc.ServerOption) (*GRPC, error) {
 	if verifier == nil {
 		return nil, fmt.Errorf("server: a token verifier is required")
 	}
-	if svcs.Selection == nil || svcs.Application == nil || svcs.Audit == nil {
+	if svcs.Selection == nil || svcs.Application == nil || svcs.Audit == nil || svcs.Notification == nil {
 		return nil, fmt.Errorf("server: every service implementation is required")
 	}
 	validator, err := protovalidate.New()
@@ -89,6 +92,7 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlin
 	seleksiv1.RegisterSelectionServiceServer(s, svcs.Selection)
 	seleksiv1.RegisterApplicationServiceServer(s, svcs.Application)
 	seleksiv1.RegisterAuditServiceServer(s, svcs.Audit)
+	seleksiv1.RegisterNotificationServiceServer(s, svcs.Notification)
 
 	healthpb.RegisterHealthServer(s, h)
 	reflection.Register(s)
