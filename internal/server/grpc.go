@@ -60,6 +60,15 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, opts ..
 		validateUnary(validator),
 		committeeScopeUnary(rules),
 	))
+	// Streams (the history export) get the same interceptors, in the same order; an
+	// interceptor added above must be added here too (see stream.go).
+	opts = append(opts, grpc.ChainStreamInterceptor(
+		aroundStream(recoverUnary(logger)),
+		aroundStream(logUnary(logger)),
+		aroundStream(authenticateUnary(logger, verifier, rules)),
+		onStreamRequest(validateUnary(validator)),
+		onStreamRequest(committeeScopeUnary(rules)),
+	))
 	s := grpc.NewServer(opts...)
 	seleksiv1.RegisterSelectionServiceServer(s, svcs.Selection)
 	seleksiv1.RegisterApplicationServiceServer(s, svcs.Application)
