@@ -502,9 +502,13 @@ func TestAuditExport(t *testing.T) {
 		rec, addr := fakeServer(t)
 		dir := t.TempDir()
 		out := filepath.Join(dir, "bundle.zip")
-		res := runCLI(t, addr, nil, "audit", "export", "s-one", "-O", out)
+		res := runCLI(t, addr, map[string]string{"SELEKSI_TOKEN": "auditor-token", "SELEKSI_LANG": "en"}, "audit", "export", "s-one", "-O", out)
 		if res.code != ExitOK {
 			t.Fatalf("exit %d: %s", res.code, res.stderr)
+		}
+		// The stream carries the token and the language, as every call does.
+		if md := rec.Calls()[0].md; fmt.Sprint(md.Get("authorization")) != "[Bearer auditor-token]" || fmt.Sprint(md.Get("accept-language")) != "[en]" {
+			t.Errorf("the export was sent with metadata %v", md)
 		}
 		data, err := os.ReadFile(out)
 		if err != nil || !bytes.Equal(data, rec.bundle) {
@@ -595,6 +599,10 @@ func TestAuditExport(t *testing.T) {
 		{"a stream that ends in an error", func(good []byte) ([]*seleksiv1.ExportHistoryResponse, error) {
 			return exportMessages(good, 64<<10)[:2], status.Error(codes.Internal, "kesalahan internal")
 		}, nil, ExitFailure, false, "kesalahan internal"},
+		{"a server that stops sending", func(good []byte) ([]*seleksiv1.ExportHistoryResponse, error) {
+			time.Sleep(2 * time.Second)
+			return exportMessages(good, 64<<10), nil
+		}, nil, ExitFailure, false, "sent nothing for 300ms"},
 		{"a refusal", func([]byte) ([]*seleksiv1.ExportHistoryResponse, error) {
 			return nil, status.Error(codes.PermissionDenied, "peran Anda tidak diizinkan melakukan ini")
 		}, nil, ExitDenied, false, "tidak diizinkan"},
@@ -610,7 +618,7 @@ func TestAuditExport(t *testing.T) {
 			}
 			dir := t.TempDir()
 			out := filepath.Join(dir, "bundle.zip")
-			args := []string{"audit", "export", "s-one", "-O", out}
+			args := []string{"audit", "export", "s-one", "-O", out, "--timeout", "300ms"}
 			if tc.key != nil {
 				args = append(args, "--key", writeKeyPEM(t, tc.key))
 			}
