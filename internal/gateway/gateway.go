@@ -63,6 +63,11 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 			return nil, fmt.Errorf("gateway: register %s service: %w", svc.name, err)
 		}
 	}
+	// The export is a download (export.go), not the generated JSON stream: registered last,
+	// it takes the route from the generated handler.
+	if err := mux.HandlePath(http.MethodGet, exportPattern, exportHandler(mux, seleksiv1.NewAuditServiceClient(conn), logger)); err != nil {
+		return nil, fmt.Errorf("gateway: export route: %w", err)
+	}
 	openapi := seleksiv1.OpenAPIJSON()
 	if err := mux.HandlePath(http.MethodGet, "/openapi.json", func(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
 		w.Header().Set("Content-Type", "application/json")

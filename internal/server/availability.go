@@ -84,16 +84,9 @@ func deadlineStream(d Deadlines) grpc.StreamServerInterceptor {
 		}
 		ctx, cancel := context.WithTimeout(ss.Context(), d.Long)
 		defer cancel()
-		return handler(srv, streamWithContext{ServerStream: ss, ctx: ctx})
+		return handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
 	}
 }
-
-type streamWithContext struct {
-	grpc.ServerStream
-	ctx context.Context
-}
-
-func (s streamWithContext) Context() context.Context { return s.ctx }
 
 // Messages and ErrorInfo reasons of a dependency that cannot be reached. Commands can be sent
 // again with the same request_id: they are applied once.

@@ -87,7 +87,18 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlin
 		admitUnary(limiter),
 		validateUnary(validator),
 		committeeScopeUnary(rules),
-	), grpc.ChainStreamInterceptor(deadlineStream(deadlines)))
+	))
+	// Streams (the history export) get the same interceptors, in the same order; an
+	// interceptor added above must be added here too (see stream.go).
+	opts = append(opts, grpc.ChainStreamInterceptor(
+		aroundStream(recoverUnary(logger)),
+		aroundStream(logUnary(logger)),
+		deadlineStream(deadlines),
+		aroundStream(authenticateUnary(logger, verifier, rules, limiter)),
+		aroundStream(admitUnary(limiter)),
+		onStreamRequest(validateUnary(validator)),
+		onStreamRequest(committeeScopeUnary(rules)),
+	))
 	s := grpc.NewServer(opts...)
 	seleksiv1.RegisterSelectionServiceServer(s, svcs.Selection)
 	seleksiv1.RegisterApplicationServiceServer(s, svcs.Application)
