@@ -170,9 +170,10 @@ func (a *App) startReconciler(cfg config.Config, logger *slog.Logger) {
 // the local signing key in the data directory (created on first start).
 func newVerifier(cfg config.Config, key *auth.LocalKey) (auth.Verifier, error) {
 	if cfg.OIDCIssuer != "" {
-		return auth.NewOIDCVerifier(auth.OIDCOptions{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL})
+		return auth.NewOIDCVerifier(auth.OIDCOptions{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL,
+			MaxLifetime: cfg.MaxTokenLifetime})
 	}
-	return key.Verifier(time.Now), nil
+	return key.Verifier(time.Now, cfg.MaxTokenLifetime), nil
 }
 
 // services are the handlers registered on the gRPC server. Export bundles are signed with

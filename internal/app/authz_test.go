@@ -95,7 +95,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return tok
 	}
 	logger := slog.New(slog.DiscardHandler)
-	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
+	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
 		Selection:   server.NewSelectionServer(st, acceptingWorkflows{}, nil, logger, server.SelectionOptions{TaskQueue: "q"}),
 		Application: server.NewApplicationServer(st, acceptingWorkflows{}, nil, logger, nil),
 		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
