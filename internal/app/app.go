@@ -20,6 +20,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/config"
 	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/keys"
 	"github.com/bkpsdm/seleksi/internal/notify"
 	"github.com/bkpsdm/seleksi/internal/reconcile"
 	"github.com/bkpsdm/seleksi/internal/server"
@@ -60,6 +61,10 @@ type App struct {
 	stopReconciler func()
 }
 
+// PageTokenKeyFile is the file in the data directory's keys folder that holds the key page
+// tokens are authenticated with.
+const PageTokenKeyFile = "page-token-hmac.key"
+
 // startupTimeout bounds how long seleksid waits for Temporal and the database at start.
 const startupTimeout = time.Minute
 
@@ -99,7 +104,13 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 	}); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	if a.store, err = store.Open(ctx, cfg.StoreURL()); err != nil {
+	// Page tokens are authenticated with a key of the data directory, like the token signing
+	// key, so that they survive restarts.
+	pageKey, err := keys.LoadOrCreateSecret(cfg.DataDir, PageTokenKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	if a.store, err = store.Open(ctx, cfg.StoreURL(), store.WithPageTokenKey(pageKey)); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	// Every process migrates at start; the store serializes concurrent migrators (API

@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -228,5 +230,49 @@ func TestAuthorizationMatrix(t *testing.T) {
 				t.Errorf("violation does not name orderBy in Indonesian, or leaks internal text: %s", body)
 			}
 		})
+	}
+
+	// Page tokens are the server's own: a forged or altered one, or one taken from another
+	// list, is a field violation on pageToken, never a page built on what it claims.
+	code, body := do(t, "GET", base+"/v1/selections?pageSize=1", "", "")
+	var page struct {
+		NextPageToken string `json:"nextPageToken"`
+		TotalSize     int    `json:"totalSize"`
+	}
+	if err := json.Unmarshal(body, &page); code != http.StatusOK || err != nil || page.NextPageToken == "" {
+		t.Fatalf("first page of selections: %d %s", code, body)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(page.NextPageToken)
+	if err != nil {
+		t.Fatalf("page token is not base64url: %v", err)
+	}
+	altered := append([]byte{}, raw...)
+	altered[len(altered)-2] ^= 1
+	// The token's JSON, whatever precedes it, with the total claimed by a forger.
+	start := bytes.IndexByte(raw, '{')
+	var claims map[string]any
+	if start < 0 || json.Unmarshal(raw[start:], &claims) != nil {
+		t.Fatalf("page token holds no JSON: %q", raw)
+	}
+	claims["t"] = 999999
+	inflated, _ := json.Marshal(claims)
+	forged := base64.RawURLEncoding.EncodeToString(append(append([]byte{}, raw[:start]...), inflated...))
+	adminToken := mint("admin-1", auth.RoleAdmin)
+	for _, tt := range []struct{ name, path, token string }{
+		{"forged", "/v1/selections?pageSize=1&pageToken=" + forged, ""},
+		{"altered", "/v1/selections?pageSize=1&pageToken=" + base64.RawURLEncoding.EncodeToString(altered), ""},
+		{"under another filter", "/v1/selections?pageSize=1&filter=agency%3DLain&pageToken=" + page.NextPageToken, ""},
+		{"on another list", sel + "/applications?pageSize=1&pageToken=" + page.NextPageToken, adminToken},
+	} {
+		t.Run("page token: "+tt.name, func(t *testing.T) {
+			code, body := do(t, "GET", base+tt.path, "", tt.token)
+			if code != http.StatusBadRequest || !strings.Contains(string(body), `"field":"pageToken"`) || strings.Contains(string(body), "999999") ||
+				strings.Contains(string(body), "store:") {
+				t.Errorf("%d %s, want 400 naming pageToken without internal text", code, body)
+			}
+		})
+	}
+	if code, body := do(t, "GET", base+"/v1/selections?pageSize=1&pageToken="+page.NextPageToken, "", ""); code != http.StatusOK {
+		t.Errorf("the genuine token: %d %s", code, body)
 	}
 }

@@ -217,7 +217,7 @@ func (s *Store) ListApplications(ctx context.Context, selectionID string, opts L
 		sortName = candidateName
 	}
 	q.selects = "applications.*, " + sortName + " AS sort_name"
-	listed, next, total, err := runList(q, base, func(r *applicationListRow) []any {
+	listed, next, total, err := runList(s, q, base, func(r *applicationListRow) []any {
 		switch q.order.columns[0] {
 		case "id":
 			return []any{r.Row.ID}

@@ -16,6 +16,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/url"
@@ -51,10 +52,22 @@ const postgresMaxConns = 16
 type Store struct {
 	db      *gorm.DB
 	dialect Dialect
+	// pageKey authenticates the page tokens of lists (see paging.go).
+	pageKey []byte
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithPageTokenKey authenticates page tokens with key (at least 32 bytes), so that tokens
+// stay valid across restarts and across every process given the same key. Without it a Store
+// makes a random key of its own: its tokens are then good only for its lifetime.
+func WithPageTokenKey(key []byte) Option {
+	return func(s *Store) { s.pageKey = key }
 }
 
 // Open connects to the database named by rawURL: "sqlite:PATH" or a postgres:// URL.
-func Open(ctx context.Context, rawURL string) (*Store, error) {
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	var (
 		dialector gorm.Dialector
 		dialect   Dialect
@@ -85,6 +98,17 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s database: %w", dialect, err)
 	}
 	s := &Store{db: db, dialect: dialect}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.pageKey == nil {
+		s.pageKey = make([]byte, 32)
+		if _, err := rand.Read(s.pageKey); err != nil {
+			return nil, fmt.Errorf("store: page-token key: %w", err)
+		}
+	} else if len(s.pageKey) < 32 {
+		return nil, errors.New("store: the page-token key must be at least 32 bytes")
+	}
 	if dialect == SQLite {
 		sqlDB, err := db.DB()
 		if err != nil {

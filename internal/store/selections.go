@@ -148,7 +148,7 @@ func (s *Store) ListSelections(ctx context.Context, opts ListOptions) (Page[Sele
 	if err != nil {
 		return Page[Selection]{}, fmt.Errorf("store: list selections: %w", err)
 	}
-	rows, next, total, err := runList(q, s.db.WithContext(ctx).Model(&selectionRow{}), func(r *selectionRow) []any {
+	rows, next, total, err := runList(s, q, s.db.WithContext(ctx).Model(&selectionRow{}), func(r *selectionRow) []any {
 		switch q.order.columns[0] {
 		case "id":
 			return []any{r.ID}
