@@ -74,7 +74,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 	submit := func(sel, subject, nip string) string {
-		a, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: sel, RequestID: "submit-" + subject + sel,
+		// The owner is the candidate as the store records people: their actor ID.
+		owner, err := st.ActorID(ctx, auth.LocalIssuer, subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: sel, RequestID: "submit-" + subject + sel, Owner: owner,
 			Candidate: store.Candidate{Subject: subject, FullName: "Calon " + subject, NIP: nip, Email: subject + "@example.id", BirthDate: "1975-05-05"},
 			Now:       now})
 		if err != nil {

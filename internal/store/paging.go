@@ -36,8 +36,8 @@ type ListOptions struct {
 	// OrderBy is empty (the default order) or one whitelisted field, optionally followed by
 	// "desc".
 	OrderBy string
-	// Owner, when set, keeps only the rows this token subject owns: a candidate lists their
-	// own applications. Lists without owners ignore it.
+	// Owner, when set, keeps only the rows this actor ID (see ActorID) owns: a candidate lists
+	// their own applications. Lists without owners ignore it.
 	Owner string
 }
 
