@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -83,6 +84,9 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 	}
 	ctx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
+	if err = privateDataDir(cfg.DataDir, logger); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 
 	hostPort := cfg.TemporalAddress
 	if cfg.Embedded() {
@@ -155,6 +159,27 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		a.startReconciler(cfg, logger)
 	}
 	return a, nil
+}
+
+// privateDataDir creates the data directory readable by the owner only (it holds the keys,
+// the SQLite store and Temporal's histories, all personal data or secrets), and narrows one
+// left open by an earlier version. A directory this process cannot narrow (a volume owned by
+// someone else) is reported and used as it is: the files in it are created 0600 anyway.
+func privateDataDir(dir string, logger *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(dir, fi.Mode().Perm()&0o700); err != nil {
+		logger.Warn("the data directory is readable by others and cannot be narrowed", "data_dir", dir, "mode", fi.Mode().Perm().String(), "error", err)
+	}
+	return nil
 }
 
 // startReconciler starts, until the app stops, the workflows of selections that were stored

@@ -98,7 +98,7 @@ func (d *Dispatcher) DeliverOnce(ctx context.Context) (int, error) {
 		}
 		sendErr := d.sender.Send(ctx, Render(d.catalog, n))
 		if sendErr != nil {
-			d.logger.WarnContext(ctx, "notification not delivered", "id", n.ID, "attempt", n.Attempts+1, "error", sendErr)
+			d.logger.WarnContext(ctx, "notification not delivered", "id", n.ID, "attempt", n.Attempts+1, "error", redacted(sendErr))
 		} else {
 			sent++
 		}

@@ -78,8 +78,11 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 		if path == "" {
 			return nil, errors.New("store: sqlite URL has no path")
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+		}
+		if err := privateSQLiteFiles(path); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
 		}
 		dialector = sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: sqliteDSN(path)})
 		dialect = SQLite
@@ -133,6 +136,29 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// privateSQLiteFiles makes the database file and its WAL and shared-memory companions
+// readable by the owner only: they hold personal data. The file is created 0600 before
+// SQLite opens it, because SQLite creates the -wal and -shm files with the permissions of
+// the database file; files left by an earlier version are narrowed.
+func privateSQLiteFiles(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("make %s private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // sqliteDSN enables WAL, a busy timeout and foreign keys on every pooled connection.
