@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -84,8 +85,12 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 	}
 	ctx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
-	if err = privateDataDir(cfg.DataDir, logger); err != nil {
-		return nil, fmt.Errorf("app: %w", err)
+	// A worker against an external Temporal and PostgreSQL keeps nothing in the data
+	// directory, and may run where it cannot write one.
+	if cfg.Embedded() || cfg.RunsAPI() || strings.HasPrefix(cfg.StoreURL(), "sqlite:") {
+		if err = privateDataDir(cfg.DataDir, logger); err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
 	}
 
 	hostPort := cfg.TemporalAddress
@@ -108,13 +113,18 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 	}); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	// Page tokens are authenticated with a key of the data directory, like the token signing
-	// key, so that they survive restarts.
-	pageKey, err := keys.LoadOrCreateSecret(cfg.DataDir, PageTokenKeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("app: %w", err)
+	// The API's page tokens are authenticated with a key of the data directory, like the
+	// token signing key, so that they survive restarts; API replicas share it through their
+	// keys folder (deploy/kubernetes). A worker lists nothing for clients.
+	var storeOpts []store.Option
+	if cfg.RunsAPI() {
+		pageKey, err := keys.LoadOrCreateSecret(cfg.DataDir, PageTokenKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		storeOpts = append(storeOpts, store.WithPageTokenKey(pageKey))
 	}
-	if a.store, err = store.Open(ctx, cfg.StoreURL(), store.WithPageTokenKey(pageKey)); err != nil {
+	if a.store, err = store.Open(ctx, cfg.StoreURL(), storeOpts...); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	// Every process migrates at start; the store serializes concurrent migrators (API
