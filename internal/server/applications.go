@@ -46,11 +46,11 @@ var msgWindowClosed = i18n.Text{
 // SubmitApplication stores the caller's application, once per candidate per selection.
 func (s *ApplicationServer) SubmitApplication(ctx context.Context, req *seleksiv1.SubmitApplicationRequest) (*seleksiv1.SubmitApplicationResponse, error) {
 	p := principal(ctx)
-	owner, err := callerActor(ctx, s.store)
+	selID := segment(req.GetParent(), 0)
+	owner, err := actorIn(ctx, s.store, selID)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	selID := segment(req.GetParent(), 0)
 	app := req.GetApplication()
 	prof := app.GetCandidate()
 	profile := proto.Clone(prof).(*seleksiv1.CandidateProfile)
@@ -102,7 +102,7 @@ func (s *ApplicationServer) visible(ctx context.Context, selID, appID string) (s
 	if principal(ctx).Role != auth.RoleCandidate {
 		return a, nil
 	}
-	me, err := callerActor(ctx, s.store)
+	me, err := actorIn(ctx, s.store, selID)
 	if err != nil {
 		return store.Application{}, storeError(ctx, s.cmd.logger, err)
 	}
@@ -130,7 +130,7 @@ func (s *ApplicationServer) GetApplication(ctx context.Context, req *seleksiv1.G
 func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1.ListApplicationsRequest) (*seleksiv1.ListApplicationsResponse, error) {
 	opts := store.ListOptions{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
 	if principal(ctx).Role == auth.RoleCandidate {
-		me, err := callerActor(ctx, s.store)
+		me, err := actorIn(ctx, s.store, segment(req.GetParent(), 0))
 		if err != nil {
 			return nil, storeError(ctx, s.cmd.logger, err)
 		}
@@ -161,7 +161,7 @@ func (s *ApplicationServer) WithdrawApplication(ctx context.Context, req *seleks
 	if err != nil {
 		return nil, err
 	}
-	me, err := callerActor(ctx, s.store)
+	me, err := actorIn(ctx, s.store, selID)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
@@ -233,7 +233,7 @@ func (s *ApplicationServer) FileObjection(ctx context.Context, req *seleksiv1.Fi
 	if _, err := s.visible(ctx, selID, appID); err != nil {
 		return nil, err
 	}
-	me, err := callerActor(ctx, s.store)
+	me, err := actorIn(ctx, s.store, selID)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
@@ -294,7 +294,7 @@ func (s *ApplicationServer) AnswerObjection(ctx context.Context, req *seleksiv1.
 		return nil, localizedError(ctx, codes.NotFound, msgNotFound)
 	}
 	objID := workflows.ObjectionRevisionID(workflows.Stage(stage), revision, appID)
-	me, err := callerActor(ctx, s.store)
+	me, err := actorIn(ctx, s.store, selID)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}

@@ -46,7 +46,7 @@ func blockedView(ctx context.Context, cat *i18n.Catalog, b *store.Blocked) *sele
 
 // ResumeSelection asks a blocked selection to retry its step now.
 func (s *SelectionServer) ResumeSelection(ctx context.Context, req *seleksiv1.ResumeSelectionRequest) (*seleksiv1.ResumeSelectionResponse, error) {
-	me, err := s.me(ctx)
+	me, err := s.me(ctx, segment(req.GetName(), 0))
 	if err != nil {
 		return nil, err
 	}

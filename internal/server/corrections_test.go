@@ -34,6 +34,9 @@ func (s *commandStore) ActorSubjects(ctx context.Context, ids []string) (map[str
 	return fakeActors{}.ActorSubjects(ctx, ids)
 }
 
+// RecordsActorIDs: the selection was created with actor IDs.
+func (s *commandStore) RecordsActorIDs(context.Context, string) (bool, error) { return true, nil }
+
 func (s *commandStore) GetApplication(context.Context, string, string) (store.Application, error) {
 	return s.app, nil
 }

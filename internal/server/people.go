@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
 )
 
@@ -39,6 +40,34 @@ func callerActor(ctx context.Context, actors Actors) (workflows.Actor, error) {
 		return workflows.Actor{}, fmt.Errorf("actor ID of the caller: %w", err)
 	}
 	return workflows.Actor{Subject: id, Role: roleOf(p)}, nil
+}
+
+// selectionActors is what actorIn needs of the store.
+type selectionActors interface {
+	Actors
+	RecordsActorIDs(ctx context.Context, selectionID string) (bool, error)
+}
+
+// actorIn is the caller as selection selectionID records people: by actor ID, or by the
+// token's subject in a selection created before actor IDs, whose workflow knows its
+// committee and candidates by subject and would not recognise them otherwise. An unknown
+// selection counts as new, so that the request fails on the selection, as it did before.
+func actorIn(ctx context.Context, st selectionActors, selectionID string) (workflows.Actor, error) {
+	byID, err := st.RecordsActorIDs(ctx, selectionID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		byID = true
+	case err != nil:
+		return workflows.Actor{}, fmt.Errorf("how selection %q records people: %w", selectionID, err)
+	}
+	if byID {
+		return callerActor(ctx, st)
+	}
+	p, ok := auth.FromContext(ctx)
+	if !ok || p.Subject == "" {
+		return workflows.Actor{}, errors.New("server: no authenticated caller to record")
+	}
+	return workflows.Actor{Subject: p.Subject, Role: roleOf(p)}, nil
 }
 
 // subjects maps recorded actor IDs to the subjects people know them by.

@@ -100,4 +100,34 @@ func TestPeopleAreRecordedByActorID(t *testing.T) {
 	if !ok || args.Actor.Subject != in.Committee[0].Subject || args.Actor.Role != workflows.RoleCommittee {
 		t.Errorf("the command carries actor %+v, want the chair's actor ID %s", args.Actor, in.Committee[0].Subject)
 	}
+
+	// A selection created before actor IDs has a workflow that knows its committee by
+	// subject: its commands go on carrying the subject, or the chair would be a stranger.
+	if _, err := st.CreateSelection(ctx, store.NewSelection{ID: "lama-2025", RequestID: "req-create-lama", WorkflowID: workflows.WorkflowID("lama-2025"),
+		PositionTitle: "Kepala Dinas", Agency: "Pemkab Contoh", TimeZone: "TIME_ZONE_WIB", Config: []byte(`{}`),
+		Actor: store.Actor{Subject: "197501012000031001", Role: "ROLE_ADMIN"}, Now: createNow}); err != nil {
+		t.Fatal(err)
+	}
+	cmds = NewSelectionServer(legacyStore{Store: st, legacy: "lama-2025"}, fw, testCatalog(t), slog.New(slog.DiscardHandler), SelectionOptions{})
+	if _, err := cmds.AdvanceSelection(member, &seleksiv1.AdvanceSelectionRequest{Name: "selections/lama-2025",
+		RequestId: "req-advance-02", ExpectedStage: seleksiv1.Stage_STAGE_ANNOUNCEMENT}); err != nil {
+		t.Fatal(err)
+	}
+	if args := fw.got.Args[0].(workflows.AdvanceArgs); args.Actor.Subject != chair {
+		t.Errorf("a command on a selection from before actor IDs carries %q, want the subject %q", args.Actor.Subject, chair)
+	}
+}
+
+// legacyStore is a store in which one selection was created before actor IDs, as
+// migration 00014 leaves such selections (the store's own tests check the column).
+type legacyStore struct {
+	*store.Store
+	legacy string
+}
+
+func (l legacyStore) RecordsActorIDs(ctx context.Context, id string) (bool, error) {
+	if id == l.legacy {
+		return false, nil
+	}
+	return l.Store.RecordsActorIDs(ctx, id)
 }

@@ -21,7 +21,7 @@ var msgOwnDeclaration = i18n.Text{
 
 // AdvanceSelection closes the current stage and publishes its result.
 func (s *SelectionServer) AdvanceSelection(ctx context.Context, req *seleksiv1.AdvanceSelectionRequest) (*seleksiv1.AdvanceSelectionResponse, error) {
-	me, err := s.me(ctx)
+	me, err := s.me(ctx, segment(req.GetName(), 0))
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (s *SelectionServer) RecordResults(ctx context.Context, req *seleksiv1.Reco
 		return nil, localizedError(ctx, codes.PermissionDenied, i18n.Text{
 			ID: "nilai hanya dapat dicatat atas nama Anda sendiri", EN: "scores can only be recorded in your own name"})
 	}
-	me, err := s.me(ctx)
+	me, err := s.me(ctx, segment(req.GetName(), 0))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (s *SelectionServer) RecordResults(ctx context.Context, req *seleksiv1.Reco
 // CorrectResult records the chair's correction of a published stage result, which the
 // workflow re-publishes as a new revision with a new objection window.
 func (s *SelectionServer) CorrectResult(ctx context.Context, req *seleksiv1.CorrectResultRequest) (*seleksiv1.CorrectResultResponse, error) {
-	me, err := s.me(ctx)
+	me, err := s.me(ctx, segment(req.GetName(), 0))
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *SelectionServer) DeclareConflict(ctx context.Context, req *seleksiv1.De
 	if req.GetMemberId() != p.Subject {
 		return nil, localizedError(ctx, codes.PermissionDenied, msgOwnDeclaration)
 	}
-	me, err := s.me(ctx)
+	me, err := s.me(ctx, segment(req.GetName(), 0))
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func (s *SelectionServer) DeclareConflict(ctx context.Context, req *seleksiv1.De
 
 // DecideSelection records the committee's ranked shortlist.
 func (s *SelectionServer) DecideSelection(ctx context.Context, req *seleksiv1.DecideSelectionRequest) (*seleksiv1.DecideSelectionResponse, error) {
-	me, err := s.me(ctx)
+	me, err := s.me(ctx, segment(req.GetName(), 0))
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func (s *SelectionServer) DecideSelection(ctx context.Context, req *seleksiv1.De
 
 // AppointCandidate records the PPK's choice and closes the selection.
 func (s *SelectionServer) AppointCandidate(ctx context.Context, req *seleksiv1.AppointCandidateRequest) (*seleksiv1.AppointCandidateResponse, error) {
-	me, err := s.me(ctx)
+	me, err := s.me(ctx, segment(req.GetName(), 0))
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (s *SelectionServer) AppointCandidate(ctx context.Context, req *seleksiv1.A
 
 // CancelSelection cancels the selection with a reason.
 func (s *SelectionServer) CancelSelection(ctx context.Context, req *seleksiv1.CancelSelectionRequest) (*seleksiv1.CancelSelectionResponse, error) {
-	me, err := s.me(ctx)
+	me, err := s.me(ctx, segment(req.GetName(), 0))
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +213,7 @@ func (s *SelectionServer) CancelSelection(ctx context.Context, req *seleksiv1.Ca
 
 // SupplyHolidays adds the days off of a year the selection's calendar does not cover yet.
 func (s *SelectionServer) SupplyHolidays(ctx context.Context, req *seleksiv1.SupplyHolidaysRequest) (*seleksiv1.SupplyHolidaysResponse, error) {
-	me, err := s.me(ctx)
+	me, err := s.me(ctx, segment(req.GetName(), 0))
 	if err != nil {
 		return nil, err
 	}

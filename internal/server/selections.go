@@ -42,6 +42,7 @@ type Store interface {
 	SelectionCreatedBy(ctx context.Context, requestID string) (string, time.Time, error)
 	Ledger
 	Actors
+	RecordsActorIDs(ctx context.Context, selectionID string) (bool, error)
 }
 
 // SelectionOptions configure the selection handlers.
@@ -115,9 +116,9 @@ func principal(ctx context.Context) auth.Principal {
 	return p
 }
 
-// me is the caller as the workflow and the store record them (see Actors).
-func (s *SelectionServer) me(ctx context.Context) (workflows.Actor, error) {
-	a, err := callerActor(ctx, s.store)
+// me is the caller as selection selectionID records people (see actorIn).
+func (s *SelectionServer) me(ctx context.Context, selectionID string) (workflows.Actor, error) {
+	a, err := actorIn(ctx, s.store, selectionID)
 	if err != nil {
 		return workflows.Actor{}, storeError(ctx, s.cmd.logger, err)
 	}
@@ -184,9 +185,10 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, fmt.Errorf("encode definition: %w", err))
 	}
-	me, err := s.me(ctx)
+	// A new selection records people by actor ID.
+	me, err := callerActor(ctx, s.store)
 	if err != nil {
-		return nil, err
+		return nil, storeError(ctx, s.cmd.logger, err)
 	}
 	wfIn, err := s.workflowInput(ctx, in)
 	if err != nil {

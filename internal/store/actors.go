@@ -69,6 +69,17 @@ func (s *Store) ActorID(ctx context.Context, issuer, subject string) (string, er
 	return id, nil
 }
 
+// RecordsActorIDs reports whether a selection names people by actor ID. Selections created
+// before actor IDs do not: their workflows know the committee and the candidates by their
+// token subjects, so commands and applications for them must carry the subjects too.
+func (s *Store) RecordsActorIDs(ctx context.Context, selectionID string) (bool, error) {
+	var row selectionRow
+	if err := s.db.WithContext(ctx).Select("actor_ids").Take(&row, "id = ?", selectionID).Error; err != nil {
+		return false, fmt.Errorf("store: selection %q: %w", selectionID, notFound(err))
+	}
+	return row.ActorIDs, nil
+}
+
 // ActorSubjects returns the token subject of each of ids that is an actor ID the store
 // knows. Other values (what was recorded before actor IDs, which is the subject itself, and
 // the system's own name) are left out, so callers show them as recorded.

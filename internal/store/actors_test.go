@@ -53,4 +53,19 @@ func testActors(t *testing.T, open factory) {
 	if len(got) != 2 || got[ids[0]] != nip || got[other] != nip {
 		t.Fatalf("ActorSubjects = %v", got)
 	}
+
+	// New selections record people by actor ID; one created before actor IDs does not.
+	newSelection(t, s, "sel-new")
+	newSelection(t, s, "sel-old")
+	if err := s.db.Exec("UPDATE selections SET actor_ids = ? WHERE id = ?", false, "sel-old").Error; err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]bool{"sel-new": true, "sel-old": false} {
+		if got, err := s.RecordsActorIDs(ctx, id); err != nil || got != want {
+			t.Errorf("RecordsActorIDs(%s) = %v, %v; want %v", id, got, err, want)
+		}
+	}
+	if _, err := s.RecordsActorIDs(ctx, "sel-none"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("RecordsActorIDs of a missing selection: %v", err)
+	}
 }

@@ -477,8 +477,11 @@ type selectionRow struct {
 	AuditSeq                   int64
 	AuditHead                  string
 	Version                    int64
-	CreatedAt                  time.Time `gorm:"autoCreateTime:false"`
-	UpdatedAt                  time.Time `gorm:"autoUpdateTime:false"`
+	// ActorIDs: the selection records people by actor ID (see ActorID); false for
+	// selections created before actor IDs.
+	ActorIDs  bool      `gorm:"column:actor_ids"`
+	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (selectionRow) TableName() string { return "selections" }

@@ -66,7 +66,7 @@ func (s *Store) CreateSelection(ctx context.Context, in NewSelection) (Selection
 		sel := selectionRow{
 			ID: in.ID, WorkflowID: in.WorkflowID, CreateRequestID: in.RequestID, DefinitionSHA256: digest,
 			PositionTitle: in.PositionTitle, PositionUnit: in.PositionUnit, Agency: in.Agency, TimeZone: in.TimeZone,
-			Config: string(config), Stage: stage, Version: 1, CreatedAt: now, UpdatedAt: now,
+			Config: string(config), Stage: stage, Version: 1, ActorIDs: true, CreatedAt: now, UpdatedAt: now,
 		}
 		if err := tx.Create(&sel).Error; err != nil {
 			if isUniqueViolation(err) {
