@@ -93,28 +93,26 @@ func (s *ApplicationServer) SubmitApplication(ctx context.Context, req *seleksiv
 }
 
 // visible loads an application the caller may see: candidates only their own. Another
-// candidate's application is reported as not found, so IDs cannot be probed.
-func (s *ApplicationServer) visible(ctx context.Context, selID, appID string) (store.Application, error) {
+// candidate's application is reported as not found, so IDs cannot be probed. It returns the
+// caller as the selection records people, too.
+func (s *ApplicationServer) visible(ctx context.Context, selID, appID string) (store.Application, workflows.Actor, error) {
 	a, err := s.store.GetApplication(ctx, selID, appID)
 	if err != nil {
-		return store.Application{}, storeError(ctx, s.cmd.logger, err)
-	}
-	if principal(ctx).Role != auth.RoleCandidate {
-		return a, nil
+		return store.Application{}, workflows.Actor{}, storeError(ctx, s.cmd.logger, err)
 	}
 	me, err := actorIn(ctx, s.store, selID)
 	if err != nil {
-		return store.Application{}, storeError(ctx, s.cmd.logger, err)
+		return store.Application{}, workflows.Actor{}, storeError(ctx, s.cmd.logger, err)
 	}
-	if a.Owner != me.Subject {
-		return store.Application{}, localizedError(ctx, codes.NotFound, msgNotFound)
+	if principal(ctx).Role == auth.RoleCandidate && a.Owner != me.Subject {
+		return store.Application{}, workflows.Actor{}, localizedError(ctx, codes.NotFound, msgNotFound)
 	}
-	return a, nil
+	return a, me, nil
 }
 
 // GetApplication returns one application with its status.
 func (s *ApplicationServer) GetApplication(ctx context.Context, req *seleksiv1.GetApplicationRequest) (*seleksiv1.GetApplicationResponse, error) {
-	a, err := s.visible(ctx, segment(req.GetName(), 0), segment(req.GetName(), 1))
+	a, _, err := s.visible(ctx, segment(req.GetName(), 0), segment(req.GetName(), 1))
 	if err != nil {
 		return nil, err
 	}
@@ -157,13 +155,9 @@ func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1
 // snapshot leaves the application out. After the close it goes through the workflow.
 func (s *ApplicationServer) WithdrawApplication(ctx context.Context, req *seleksiv1.WithdrawApplicationRequest) (*seleksiv1.WithdrawApplicationResponse, error) {
 	selID, appID := segment(req.GetName(), 0), segment(req.GetName(), 1)
-	a, err := s.visible(ctx, selID, appID)
+	a, me, err := s.visible(ctx, selID, appID)
 	if err != nil {
 		return nil, err
-	}
-	me, err := actorIn(ctx, s.store, selID)
-	if err != nil {
-		return nil, storeError(ctx, s.cmd.logger, err)
 	}
 	if a.CurrentStage == string(workflows.StageAnnouncement) {
 		// The status of an application withdrawn during the announcement is the code the
@@ -230,12 +224,9 @@ func (s *ApplicationServer) reload(ctx context.Context, selID, appID string) (*s
 // FileObjection files the caller's objection against a published stage result.
 func (s *ApplicationServer) FileObjection(ctx context.Context, req *seleksiv1.FileObjectionRequest) (*seleksiv1.FileObjectionResponse, error) {
 	selID, appID := segment(req.GetParent(), 0), segment(req.GetParent(), 1)
-	if _, err := s.visible(ctx, selID, appID); err != nil {
-		return nil, err
-	}
-	me, err := actorIn(ctx, s.store, selID)
+	_, me, err := s.visible(ctx, selID, appID)
 	if err != nil {
-		return nil, storeError(ctx, s.cmd.logger, err)
+		return nil, err
 	}
 	stage := wfStage(req.GetObjection().GetStage())
 	res, err := s.cmd.send(ctx, selID, req.GetRequestId(), workflows.UpdateFileObjection, workflows.FileObjectionArgs{
@@ -263,7 +254,7 @@ func (s *ApplicationServer) ListObjections(ctx context.Context, req *seleksiv1.L
 			return nil, localizedError(ctx, codes.PermissionDenied, msgWrongRole)
 		}
 		appID = ""
-	} else if _, err := s.visible(ctx, selID, appID); err != nil {
+	} else if _, _, err := s.visible(ctx, selID, appID); err != nil {
 		return nil, err
 	}
 	page, err := s.store.ListObjections(ctx, selID, appID, store.ListOptions{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken()})
