@@ -18,11 +18,16 @@ type Position struct {
 
 // Member is one member of the selection committee (pansel).
 type Member struct {
-	// Subject identifies the member in access tokens; commands are matched against it.
-	Subject string        `json:"subject"`
-	Name    string        `json:"name"`
-	Kind    MemberKind    `json:"kind"`
-	Role    CommitteeRole `json:"role"`
+	// Subject identifies the member; commands are matched against it. The API gives the
+	// member's actor ID, the opaque ID it records people by, and not the token's subject
+	// (histories recorded before actor IDs hold the subject).
+	Subject string `json:"subject"`
+	// Name is the member's name, which only validation messages use. The API checks the
+	// definition with names and starts the workflow without them, so that no name enters
+	// the history (histories recorded before hold names).
+	Name string        `json:"name,omitempty"`
+	Kind MemberKind    `json:"kind"`
+	Role CommitteeRole `json:"role"`
 	// PostLevel is the member's own civil-service post; internal members must hold a post at
 	// least equal to the one being filled.
 	PostLevel PostLevel `json:"postLevel,omitempty"`
@@ -154,8 +159,13 @@ func validateCommittee(members []Member, level PostLevel) []Message {
 	}
 	var internal, external, chairs, secretaries int
 	for i, m := range members {
-		if strings.TrimSpace(m.Subject) == "" || strings.TrimSpace(m.Name) == "" {
+		// A name may be absent (the workflow's input carries none) but not blank.
+		if strings.TrimSpace(m.Subject) == "" || m.Name != "" && strings.TrimSpace(m.Name) == "" {
 			add(code("input.committee_member", "number", strconv.Itoa(i+1)))
+		}
+		name := m.Name
+		if name == "" {
+			name = "#" + strconv.Itoa(i+1)
 		}
 		if slices.ContainsFunc(members[:i], func(o Member) bool { return o.Subject == m.Subject }) {
 			add(code("input.committee_duplicate", "subject", m.Subject))
@@ -164,12 +174,12 @@ func validateCommittee(members []Member, level PostLevel) []Message {
 		case MemberInternal:
 			internal++
 			if m.PostLevel.rank() < level.rank() {
-				add(code("input.committee_internal_level", "name", m.Name))
+				add(code("input.committee_internal_level", "name", name))
 			}
 		case MemberExternal:
 			external++
 		default:
-			add(code("input.committee_kind", "name", m.Name))
+			add(code("input.committee_kind", "name", name))
 		}
 		switch m.Role {
 		case CommitteeChair:
@@ -178,7 +188,7 @@ func validateCommittee(members []Member, level PostLevel) []Message {
 			secretaries++
 		case CommitteeMember:
 		default:
-			add(code("input.committee_role", "name", m.Name))
+			add(code("input.committee_role", "name", name))
 		}
 	}
 	if n > 0 {

@@ -28,6 +28,14 @@ func TestValidateInput(t *testing.T) {
 		{"two secretaries", func(in *SelectionInput) { in.Committee[2].Role = CommitteeSecretary }, []string{"input.committee_secretary"}},
 		{"member twice", func(in *SelectionInput) { in.Committee[4].Subject = in.Committee[2].Subject }, []string{"input.committee_duplicate"}},
 		{"member without kind", func(in *SelectionInput) { in.Committee[4].Kind = "" }, []string{"input.committee_kind", "input.committee_external_share"}},
+		// The API starts the workflow without members' names (they are personal data).
+		{"committee without names", func(in *SelectionInput) {
+			for i := range in.Committee {
+				in.Committee[i].Name = ""
+			}
+		}, nil},
+		{"a blank name", func(in *SelectionInput) { in.Committee[1].Name = "  " }, []string{"input.committee_member"}},
+		{"no subject", func(in *SelectionInput) { in.Committee[1].Subject = "" }, []string{"input.committee_member"}},
 		{"weights sum to 90", func(in *SelectionInput) { in.Weights[0].Percent = 5 }, []string{"input.weight_sum"}},
 		{"weight twice", func(in *SelectionInput) { in.Weights[1].Component = ComponentWrittenTest }, []string{"input.weight_duplicate"}},
 		{"weight zero", func(in *SelectionInput) { in.Weights = append(in.Weights, Weight{ComponentPaper, 0}) }, []string{"input.weight_duplicate", "input.weight_range"}},

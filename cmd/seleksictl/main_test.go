@@ -37,6 +37,8 @@ func TestTokenCommand(t *testing.T) {
 				}
 			}},
 		{"unknown role", []string{"token", "-role", "root", "-subject", "x"}, exitUsage, nil},
+		{"a hundred years", []string{"token", "-role", "admin", "-subject", "a", "-ttl", "876000h"}, exitUsage, nil},
+		{"longer than the given maximum", []string{"token", "-role", "admin", "-subject", "a", "-ttl", "3h", "-max-ttl", "2h"}, exitUsage, nil},
 		{"no subject", []string{"token", "-role", "admin"}, exitUsage, nil},
 		{"committee without selection", []string{"token", "-role", "committee", "-subject", "m1"}, exitUsage, nil},
 		{"selection on a non-committee token", []string{"token", "-role", "admin", "-subject", "a", "-selection", "x"}, exitUsage, nil},
@@ -57,7 +59,7 @@ func TestTokenCommand(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := key.Verifier(time.Now).Verify(context.Background(), strings.TrimSpace(out.String()))
+			p, err := key.Verifier(time.Now, 0).Verify(context.Background(), strings.TrimSpace(out.String()))
 			if err != nil {
 				t.Fatalf("minted token does not verify with the data directory's key: %v", err)
 			}

@@ -46,6 +46,8 @@ type e2e struct {
 	tok      tokens
 	storeURL string
 	id       string
+	// people are who take part; nil is plainPeople.
+	people *people
 	// tokens of the people taking part
 	admin     string
 	members   map[string]string // member ID -> token
@@ -104,16 +106,23 @@ func (e *e2e) candidateSees(i int, state string, stages ...string) applicationJS
 
 func runSelection(t *testing.T, e *e2e) {
 	e.stageWait = 90 * time.Second
-	committee := []string{"ketua", "sekretaris", "anggota3", "anggota4", "anggota5"}
-	e.admin = e.tok.mint(auth.RoleAdmin, "admin-bkpsdm")
+	who := e.people
+	if who == nil {
+		who = plainPeople()
+	}
+	committee := who.committee
+	// The chair, the secretary, the member who answers an objection and the one who
+	// declares a conflict of interest.
+	m1, m2, m3, m4 := committee[0], committee[1], committee[2], committee[3]
+	e.admin = e.tok.mint(auth.RoleAdmin, who.admin)
 	e.members = map[string]string{}
 	for _, m := range committee {
 		e.members[m] = e.tok.mint(auth.RoleCommittee, m, e.id)
 	}
-	chair, secretary := e.members["ketua"], e.members["sekretaris"]
+	chair, secretary := e.members[m1], e.members[m2]
 	e.cands = []string{""}
 	for i := 1; i <= 6; i++ {
-		e.cands = append(e.cands, e.tok.mint(auth.RoleCandidate, fmt.Sprintf("kandidat-%d", i)))
+		e.cands = append(e.cands, e.tok.mint(auth.RoleCandidate, who.candidate(i)))
 	}
 
 	// --- Creation, by the secretariat. ---
@@ -124,7 +133,7 @@ func runSelection(t *testing.T, e *e2e) {
 	// accept the first one; it is retried here only so that the rest of the flow still runs
 	// (and is checked) when it does not.
 	for began, refused := time.Now(), 0; ; refused++ {
-		r := e.do(http.MethodPost, createPath, e.admin, selectionBody(committee))
+		r := e.do(http.MethodPost, createPath, e.admin, who.selection())
 		if r.code == http.StatusOK {
 			if err := json.Unmarshal(r.body, &created); err != nil {
 				t.Fatalf("%s: %v", r, err)
@@ -144,7 +153,7 @@ func runSelection(t *testing.T, e *e2e) {
 		t.Fatalf("created %+v", created.Selection)
 	}
 	var again struct{ Selection selectionJSON }
-	e.must(http.MethodPost, createPath, e.admin, selectionBody(committee), &again)
+	e.must(http.MethodPost, createPath, e.admin, who.selection(), &again)
 	if again.Selection.Name != created.Selection.Name {
 		t.Errorf("retried create returned %s, want %s", again.Selection.Name, created.Selection.Name)
 	}
@@ -160,7 +169,7 @@ func runSelection(t *testing.T, e *e2e) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if r := e.do(http.MethodPost, createPath, e.cands[1], selectionBody(committee)); r.code != http.StatusForbidden {
+	if r := e.do(http.MethodPost, createPath, e.cands[1], who.selection()); r.code != http.StatusForbidden {
 		t.Errorf("a candidate creating a selection: %s, want 403", r)
 	}
 
@@ -169,15 +178,15 @@ func runSelection(t *testing.T, e *e2e) {
 	for i := 1; i <= 6; i++ {
 		path := e.sel() + "/applications?requestId=" + e.reqID(fmt.Sprintf("apply%d", i))
 		var got struct{ Application applicationJSON }
-		e.must(http.MethodPost, path, e.cands[i], applicationBody(i), &got)
-		if got.Application.State != "APPLICATION_STATE_SUBMITTED" || got.Application.Owner != fmt.Sprintf("kandidat-%d", i) {
+		e.must(http.MethodPost, path, e.cands[i], who.application(i), &got)
+		if got.Application.State != "APPLICATION_STATE_SUBMITTED" || got.Application.Owner != who.candidate(i) {
 			t.Errorf("candidate %d submitted %+v", i, got.Application)
 		}
 		e.apps = append(e.apps, got.Application.Name)
 		if i == 1 {
 			// A retried submission returns the same application.
 			var dup struct{ Application applicationJSON }
-			e.must(http.MethodPost, path, e.cands[i], applicationBody(i), &dup)
+			e.must(http.MethodPost, path, e.cands[i], who.application(i), &dup)
 			if dup.Application.Name != got.Application.Name {
 				t.Errorf("retried submission created %s, want %s", dup.Application.Name, got.Application.Name)
 			}
@@ -258,7 +267,7 @@ func runSelection(t *testing.T, e *e2e) {
 		Objection         objectionJSON
 		RepublishedResult stageResultJSON
 	}
-	e.command("/v1/"+obj6+":answer", e.members["anggota3"], map[string]any{
+	e.command("/v1/"+obj6+":answer", e.members[m3], map[string]any{
 		"requestId": e.reqID("answer6"), "accepted": true,
 		"answer": "LHKPN ditemukan dalam berkas / the LHKPN was in the file",
 		"correctedResult": map[string]any{"application": e.apps[6], "outcome": "OUTCOME_PASS",
@@ -313,12 +322,12 @@ func runSelection(t *testing.T, e *e2e) {
 	for _, i := range []int{1, 2, 3, 6} {
 		e.candidateSees(i, "APPLICATION_STATE_IN_PROGRESS", "STAGE_INTERVIEW")
 	}
-	e.command(e.sel()+":declareConflict", e.members["anggota4"], map[string]any{
-		"requestId": e.reqID("conflict"), "memberId": "anggota4", "application": e.apps[2],
+	e.command(e.sel()+":declareConflict", e.members[m4], map[string]any{
+		"requestId": e.reqID("conflict"), "memberId": m4, "application": e.apps[2],
 		"relationship": "saudara sepupu / cousin", "reason": "hubungan keluarga"}, nil)
 	var withConflicts struct{ Selection selectionJSON }
 	e.must(http.MethodGet, e.sel(), chair, nil, &withConflicts)
-	if c := withConflicts.Selection.Conflicts; len(c) != 1 || c[0].MemberID != "anggota4" || c[0].Application != e.apps[2] {
+	if c := withConflicts.Selection.Conflicts; len(c) != 1 || c[0].MemberID != m4 || c[0].Application != e.apps[2] {
 		t.Errorf("the committee sees conflicts %+v", c)
 	}
 	var public struct{ Selection selectionJSON }
@@ -334,7 +343,7 @@ func runSelection(t *testing.T, e *e2e) {
 		}
 	}
 	// The recused member cannot score candidate 2: the workflow refuses the actor.
-	refused := e.do(http.MethodPost, e.sel()+":recordResults", e.members["anggota4"], map[string]any{
+	refused := e.do(http.MethodPost, e.sel()+":recordResults", e.members[m4], map[string]any{
 		"requestId": e.reqID("recused"), "stage": "STAGE_INTERVIEW",
 		"results": []map[string]any{interviewResult(e.apps[2], 99)}})
 	if refused.code != http.StatusForbidden || refused.reason() != "WrongActor" {
@@ -344,14 +353,14 @@ func runSelection(t *testing.T, e *e2e) {
 	for n, m := range committee {
 		var results []map[string]any
 		for _, i := range []int{1, 2, 3, 6} {
-			if m == "anggota4" && i == 2 {
+			if m == m4 && i == 2 {
 				continue
 			}
 			// Members differ a little; the means stay at the values above.
 			results = append(results, interviewResult(e.apps[i], interview[i]+[]float64{2, -2, 1, 0, -1}[n]))
 		}
 		e.command(e.sel()+":recordResults", e.members[m], map[string]any{
-			"requestId": e.reqID("interview-" + m), "stage": "STAGE_INTERVIEW", "memberId": m, "results": results}, &recorded)
+			"requestId": e.reqID(fmt.Sprintf("interview-m%d", n+1)), "stage": "STAGE_INTERVIEW", "memberId": m, "results": results}, &recorded)
 	}
 	e.advance(chair, "STAGE_INTERVIEW")
 	for _, i := range []int{1, 2, 3, 6} {
@@ -619,12 +628,45 @@ func (e *e2e) checkAppliedOnce() {
 	e.t.Logf("%d requests retried, each applied once; %d audit events in all", len(e.retried), events)
 }
 
+// people are the identities and personal data a scenario runs with.
+type people struct {
+	admin, auditor string
+	// committee are the members' IDs (their token subjects): the chair, the secretary, then
+	// three members.
+	committee  []string
+	memberName func(id string) string
+	// candidate is candidate i's token subject; application is their application.
+	candidate   func(i int) string
+	application func(i int) map[string]any
+}
+
+// plainPeople are the scenario's usual people, named for their part.
+func plainPeople() *people {
+	return &people{
+		admin: "admin-bkpsdm", auditor: "inspektorat-1",
+		committee:   []string{"ketua", "sekretaris", "anggota3", "anggota4", "anggota5"},
+		memberName:  func(id string) string { return "Anggota " + id },
+		candidate:   func(i int) string { return fmt.Sprintf("kandidat-%d", i) },
+		application: applicationBody,
+	}
+}
+
+// selection is the selection these people announce.
+func (p *people) selection() map[string]any {
+	return namedSelectionBody(p.committee, p.memberName)
+}
+
 // selectionBody is the selection the secretariat announces: five members, two internal; the
 // holiday list of 2027, which the service does not ship, is supplied with the selection.
 func selectionBody(committee []string) map[string]any {
+	return namedSelectionBody(committee, func(id string) string { return "Anggota " + id })
+}
+
+// namedSelectionBody is selectionBody with the members' names given by name.
+func namedSelectionBody(committee []string, name func(id string) string) map[string]any {
 	var members []map[string]any
 	for i, m := range committee {
-		mem := map[string]any{"memberId": m, "displayName": "Anggota " + m, "kind": "MEMBER_KIND_EXTERNAL", "role": "COMMITTEE_ROLE_MEMBER",
+		mem := map[string]any{"memberId": m, "displayName": name(m), "kind": "MEMBER_KIND_EXTERNAL", "role": "COMMITTEE_ROLE_MEMBER",
 			"affiliation": "Universitas Contoh"}
 		switch i {
 		case 0:
@@ -726,6 +768,9 @@ func (e *e2e) audit() {
 	t := e.t
 	t.Helper()
 	auditor := e.tok.mint(auth.RoleAuditor, "inspektorat-1")
+	if e.people != nil {
+		auditor = e.tok.mint(auth.RoleAuditor, e.people.auditor)
+	}
 	// Archive the closed run first: the background archiver would otherwise add its
 	// HistoryArchived event at a moment of its choosing, between two of the reads below.
 	if _, err := e.archive(context.Background()); err != nil {

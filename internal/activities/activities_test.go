@@ -67,7 +67,7 @@ func setup(t *testing.T) *fixture {
 		Opens: t0, Closes: t0.Add(240 * time.Hour), ClosesWall: t0.Add(240 * time.Hour)})
 	for i, subject := range []string{"cand-a", "cand-b", "cand-c"} {
 		app, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: selID, RequestID: "submit-" + subject,
-			Candidate: store.Candidate{Subject: subject, FullName: "Calon " + subject, NIP: "19700101000000000" + string(rune('1'+i)),
+			Owner: subject, Candidate: store.Candidate{Subject: subject, FullName: "Calon " + subject, NIP: "19700101000000000" + string(rune('1'+i)),
 				Email: subject + "@example.go.id", BirthDate: "1971-01-01"},
 			Facts: store.Facts{Education: string(workflows.EducationMaster), Documents: []string{}},
 			Now:   t0.Add(time.Duration(i) * time.Hour)})
@@ -114,8 +114,8 @@ func TestSnapshotApplications(t *testing.T) {
 	}
 	// Intake is closed now.
 	_, err := f.st.SubmitApplication(context.Background(), store.SubmitInput{SelectionID: selID, RequestID: "late-1",
-		Candidate: store.Candidate{Subject: "late", FullName: "Late", NIP: "197001010000000009", Email: "l@x.id", BirthDate: "1971-01-01"},
-		Now:       t0.Add(5 * time.Hour)})
+		Owner: "late", Candidate: store.Candidate{Subject: "late", FullName: "Late", NIP: "197001010000000009", Email: "l@x.id", BirthDate: "1971-01-01"},
+		Now: t0.Add(5 * time.Hour)})
 	if !errors.Is(err, store.ErrFailedPrecondition) {
 		t.Fatalf("late submission: %v, want ErrFailedPrecondition", err)
 	}

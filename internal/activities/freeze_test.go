@@ -100,8 +100,8 @@ func runFreezeScenario(t *testing.T, st *store.Store) {
 	var appID string
 	env.RegisterDelayedCallback(func() {
 		app, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: id, RequestID: "submit-1",
-			Candidate: store.Candidate{Subject: "cand-a", FullName: "Calon A", NIP: "197001012000011001", Email: "a@example.go.id", BirthDate: "1971-01-01"},
-			Facts:     store.Facts{Education: string(workflows.EducationMaster), Documents: []string{}}, Now: env.Now()})
+			Owner: "cand-a", Candidate: store.Candidate{Subject: "cand-a", FullName: "Calon A", NIP: "197001012000011001", Email: "a@example.go.id", BirthDate: "1971-01-01"},
+			Facts: store.Facts{Education: string(workflows.EducationMaster), Documents: []string{}}, Now: env.Now()})
 		if err != nil {
 			t.Errorf("submit: %v", err)
 			return

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -21,6 +23,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/config"
 	"github.com/bkpsdm/seleksi/internal/health"
 	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/keys"
 	"github.com/bkpsdm/seleksi/internal/notify"
 	"github.com/bkpsdm/seleksi/internal/reconcile"
 	"github.com/bkpsdm/seleksi/internal/server"
@@ -63,6 +66,10 @@ type App struct {
 	stopReadiness func()
 }
 
+// PageTokenKeyFile is the file in the data directory's keys folder that holds the key page
+// tokens are authenticated with.
+const PageTokenKeyFile = "page-token-hmac.key"
+
 // startupTimeout bounds how long seleksid waits for Temporal and the database at start.
 const startupTimeout = time.Minute
 
@@ -83,6 +90,13 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 	}
 	ctx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
+	// A worker against an external Temporal and PostgreSQL keeps nothing in the data
+	// directory, and may run where it cannot write one.
+	if cfg.Embedded() || cfg.RunsAPI() || strings.HasPrefix(cfg.StoreURL(), "sqlite:") {
+		if err = privateDataDir(cfg.DataDir, logger); err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+	}
 
 	hostPort := cfg.TemporalAddress
 	if cfg.Embedded() {
@@ -104,7 +118,18 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 	}); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	if a.store, err = store.Open(ctx, cfg.StoreURL()); err != nil {
+	// The API's page tokens are authenticated with a key of the data directory, like the
+	// token signing key, so that they survive restarts; API replicas share it through their
+	// keys folder (deploy/kubernetes). A worker lists nothing for clients.
+	var storeOpts []store.Option
+	if cfg.RunsAPI() {
+		pageKey, err := keys.LoadOrCreateSecret(cfg.DataDir, PageTokenKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		storeOpts = append(storeOpts, store.WithPageTokenKey(pageKey))
+	}
+	if a.store, err = store.Open(ctx, cfg.StoreURL(), storeOpts...); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	// Every process migrates at start; the store serializes concurrent migrators (API
@@ -158,6 +183,27 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 	return a, nil
 }
 
+// privateDataDir creates the data directory readable by the owner only (it holds the keys,
+// the SQLite store and Temporal's histories, all personal data or secrets), and narrows one
+// left open by an earlier version. A directory this process cannot narrow (a volume owned by
+// someone else) is reported and used as it is: the files in it are created 0600 anyway.
+func privateDataDir(dir string, logger *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(dir, fi.Mode().Perm()&0o700); err != nil {
+		logger.Warn("the data directory is readable by others and cannot be narrowed", "data_dir", dir, "mode", fi.Mode().Perm().String(), "error", err)
+	}
+	return nil
+}
+
 // startReconciler starts, until the app stops, the workflows of selections that were stored
 // but whose creating request died before starting them. It runs with the API, which creates
 // selections: every API replica runs one, and they may race harmlessly (starting is
@@ -206,9 +252,10 @@ func (a *App) startReadiness(ctx context.Context, cfg config.Config, logger *slo
 // the local signing key in the data directory (created on first start).
 func newVerifier(cfg config.Config, key *auth.LocalKey) (auth.Verifier, error) {
 	if cfg.OIDCIssuer != "" {
-		return auth.NewOIDCVerifier(auth.OIDCOptions{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL})
+		return auth.NewOIDCVerifier(auth.OIDCOptions{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL,
+			MaxLifetime: cfg.MaxTokenLifetime})
 	}
-	return key.Verifier(time.Now), nil
+	return key.Verifier(time.Now, cfg.MaxTokenLifetime), nil
 }
 
 // services are the handlers registered on the gRPC server. Export bundles are signed with

@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -72,7 +74,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 	submit := func(sel, subject, nip string) string {
-		a, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: sel, RequestID: "submit-" + subject + sel,
+		// The owner is the candidate as the store records people: their actor ID.
+		owner, err := st.ActorID(ctx, auth.LocalIssuer, subject)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: sel, RequestID: "submit-" + subject + sel, Owner: owner,
 			Candidate: store.Candidate{Subject: subject, FullName: "Calon " + subject, NIP: nip, Email: subject + "@example.id", BirthDate: "1975-05-05"},
 			Now:       now})
 		if err != nil {
@@ -95,7 +102,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return tok
 	}
 	logger := slog.New(slog.DiscardHandler)
-	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
+	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
 		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, nil, logger, server.SelectionOptions{TaskQueue: "q"}),
 		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, nil, logger, nil),
 		Audit:        seleksiv1.UnimplementedAuditServiceServer{},
@@ -231,5 +238,49 @@ func TestAuthorizationMatrix(t *testing.T) {
 				t.Errorf("violation does not name orderBy in Indonesian, or leaks internal text: %s", body)
 			}
 		})
+	}
+
+	// Page tokens are the server's own: a forged or altered one, or one taken from another
+	// list, is a field violation on pageToken, never a page built on what it claims.
+	code, body := do(t, "GET", base+"/v1/selections?pageSize=1", "", "")
+	var page struct {
+		NextPageToken string `json:"nextPageToken"`
+		TotalSize     int    `json:"totalSize"`
+	}
+	if err := json.Unmarshal(body, &page); code != http.StatusOK || err != nil || page.NextPageToken == "" {
+		t.Fatalf("first page of selections: %d %s", code, body)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(page.NextPageToken)
+	if err != nil {
+		t.Fatalf("page token is not base64url: %v", err)
+	}
+	altered := append([]byte{}, raw...)
+	altered[len(altered)-2] ^= 1
+	// The token's JSON, whatever precedes it, with the total claimed by a forger.
+	start := bytes.IndexByte(raw, '{')
+	var claims map[string]any
+	if start < 0 || json.Unmarshal(raw[start:], &claims) != nil {
+		t.Fatalf("page token holds no JSON: %q", raw)
+	}
+	claims["t"] = 999999
+	inflated, _ := json.Marshal(claims)
+	forged := base64.RawURLEncoding.EncodeToString(append(append([]byte{}, raw[:start]...), inflated...))
+	adminToken := mint("admin-1", auth.RoleAdmin)
+	for _, tt := range []struct{ name, path, token string }{
+		{"forged", "/v1/selections?pageSize=1&pageToken=" + forged, ""},
+		{"altered", "/v1/selections?pageSize=1&pageToken=" + base64.RawURLEncoding.EncodeToString(altered), ""},
+		{"under another filter", "/v1/selections?pageSize=1&filter=agency%3DLain&pageToken=" + page.NextPageToken, ""},
+		{"on another list", sel + "/applications?pageSize=1&pageToken=" + page.NextPageToken, adminToken},
+	} {
+		t.Run("page token: "+tt.name, func(t *testing.T) {
+			code, body := do(t, "GET", base+tt.path, "", tt.token)
+			if code != http.StatusBadRequest || !strings.Contains(string(body), `"field":"pageToken"`) || strings.Contains(string(body), "999999") ||
+				strings.Contains(string(body), "store:") {
+				t.Errorf("%d %s, want 400 naming pageToken without internal text", code, body)
+			}
+		})
+	}
+	if code, body := do(t, "GET", base+"/v1/selections?pageSize=1&pageToken="+page.NextPageToken, "", ""); code != http.StatusOK {
+		t.Errorf("the genuine token: %d %s", code, body)
 	}
 }

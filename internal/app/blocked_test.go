@@ -55,7 +55,7 @@ func TestBlockedSelectionIsShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
+	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
 		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
 		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
 		Audit:        seleksiv1.UnimplementedAuditServiceServer{},

@@ -70,7 +70,7 @@ func TestExportDownload(t *testing.T) {
 	// Random bytes, 12 MiB and a bit: several times the ceiling, and not a whole number of chunks.
 	data := make([]byte, 12<<20+12345)
 	_, _ = rand.NewChaCha8([32]byte{7}).Read(data)
-	tr, err := NewTransport(context.Background(), slog.New(slog.DiscardHandler), "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
+	tr, err := NewTransport(context.Background(), slog.New(slog.DiscardHandler), "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
 		Selection:    seleksiv1.UnimplementedSelectionServiceServer{},
 		Application:  seleksiv1.UnimplementedApplicationServiceServer{},
 		Audit:        &bigExport{data: data},

@@ -51,7 +51,11 @@ func TestDeadLettersThroughTheAPIAndCLI(t *testing.T) {
 	}
 	var changes []store.ApplicationChange
 	for i, c := range []string{"cand-a", "cand-b", "cand-c"} {
-		a, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: sel, RequestID: "submit-" + c,
+		owner, err := st.ActorID(ctx, auth.LocalIssuer, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: sel, RequestID: "submit-" + c, Owner: owner,
 			Candidate: store.Candidate{Subject: c, FullName: "Calon", NIP: "19750505200001100" + string(rune('1'+i)), Email: c + "@example.id", BirthDate: "1975-05-05"}, Now: now})
 		if err != nil {
 			t.Fatal(err)
@@ -99,7 +103,7 @@ func TestDeadLettersThroughTheAPIAndCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
+	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
 		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
 		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
 		Audit:        seleksiv1.UnimplementedAuditServiceServer{},

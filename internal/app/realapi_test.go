@@ -59,7 +59,11 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *re
 		Window: store.Window{Opens: now.Add(-time.Hour), Closes: now.Add(24 * time.Hour), ClosesWall: now.Add(24 * time.Hour)}}, now); err != nil {
 		t.Fatal(err)
 	}
-	a, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: selOpen, RequestID: "submit-cand-a",
+	owner, err := st.ActorID(ctx, auth.LocalIssuer, "cand-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: selOpen, RequestID: "submit-cand-a", Owner: owner,
 		Candidate: store.Candidate{Subject: "cand-a", FullName: "Calon A", NIP: "197505052000011001", Email: "a@example.id", BirthDate: "1975-05-05"},
 		Now:       now})
 	if err != nil {
@@ -87,7 +91,7 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *re
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
+	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
 		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
 		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
 		Audit:        auditSrv,

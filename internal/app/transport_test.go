@@ -78,7 +78,7 @@ func startTransportLogged(t *testing.T, logger *slog.Logger, opts ...TransportOp
 		expired:    mint("admin-1", auth.RoleAdmin, nil, time.Minute, now.Add(-time.Hour)),
 	}
 	fake := &fakeSelections{entered: make(chan struct{}), release: make(chan struct{})}
-	tr, err := NewTransport(context.Background(), logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
+	tr, err := NewTransport(context.Background(), logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
 		Selection:    fake,
 		Application:  seleksiv1.UnimplementedApplicationServiceServer{},
 		Audit:        seleksiv1.UnimplementedAuditServiceServer{},

@@ -119,7 +119,7 @@ func buildStoreWithdrawing(t *testing.T, st *store.Store, facts HistoryFacts, wi
 				n := len(submitted) + 1
 				submitted[id] = true
 				_, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: facts.SelectionID, RequestID: "req-submit-" + id, ID: id,
-					Candidate: store.Candidate{Subject: "cand-" + id, FullName: "Calon " + id, NIP: fmt.Sprintf("1975061500000%05d", n),
+					Owner: "cand-" + id, Candidate: store.Candidate{Subject: "cand-" + id, FullName: "Calon " + id, NIP: fmt.Sprintf("1975061500000%05d", n),
 						Email: id + "@example.go.id", BirthDate: "1975-06-15"},
 					Facts: store.Facts{Education: "EDUCATION_LEVEL_MASTER", Documents: []string{}},
 					// Inside the window open at the time, which a time scale may make short.

@@ -41,7 +41,11 @@ func ParseRole(s string) (Role, error) {
 
 // Principal is a verified caller.
 type Principal struct {
-	// Subject identifies the person: a candidate's account or NIP, a member's ID.
+	// Issuer is who vouches for the subject (the token's iss claim): together they name one
+	// person, whom the store knows by an opaque actor ID (see internal/store's ActorID).
+	Issuer string
+	// Subject identifies the person: a candidate's account or NIP, a member's ID. It is
+	// personal data: it is never logged or sent to Temporal.
 	Subject string
 	Role    Role
 	// Selections are the selections a committee member sits on; empty for other roles.

@@ -134,10 +134,24 @@ func TestLocalVerifier(t *testing.T) {
 		{"wrong issuer", signWith(jwt.SigningMethodEdDSA, key.private, with("iss", "someone-else")), nil},
 		{"wrong audience", signWith(jwt.SigningMethodEdDSA, key.private, with("aud", "other-app")), nil},
 		{"no expiry", signWith(jwt.SigningMethodEdDSA, key.private, with("exp", nil)), nil},
+		{"valid for 100 years", signWith(jwt.SigningMethodEdDSA, key.private, with("exp", t0.AddDate(100, 0, 0).Unix())), nil},
+		{"valid for 24h and a minute", signWith(jwt.SigningMethodEdDSA, key.private, with("exp", t0.Add(24*time.Hour+time.Minute).Unix())), nil},
+		{"valid for exactly 24h", signWith(jwt.SigningMethodEdDSA, key.private, with("exp", t0.Add(24*time.Hour).Unix())), &Principal{Subject: "x", Role: RoleAuditor}},
+		{"no iat, expiring in a year", signWith(jwt.SigningMethodEdDSA, key.private, func() jwt.MapClaims {
+			c := with("iat", nil)
+			c["exp"] = fixedNow().AddDate(1, 0, 0).Unix()
+			return c
+		}()), nil},
+		{"no iat, expiring within the day", signWith(jwt.SigningMethodEdDSA, key.private, with("iat", nil)), &Principal{Subject: "x", Role: RoleAuditor}},
+		{"iat back-dated to hide a long life", signWith(jwt.SigningMethodEdDSA, key.private, func() jwt.MapClaims {
+			c := with("iat", t0.AddDate(0, 0, -30).Unix())
+			c["exp"] = t0.AddDate(0, 0, 30).Unix()
+			return c
+		}()), nil},
 		{"no subject", signWith(jwt.SigningMethodEdDSA, key.private, with("sub", nil)), nil},
 		{"unknown role", signWith(jwt.SigningMethodEdDSA, key.private, with("role", "superuser")), nil},
 	}
-	v := key.Verifier(fixedNow)
+	v := key.Verifier(fixedNow, 0)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := v.Verify(context.Background(), tt.token)
@@ -166,6 +180,9 @@ func TestMintRefusesIncompleteTokens(t *testing.T) {
 		{Role: RoleAdmin, TTL: time.Hour},
 		{Subject: "a", Role: "root", TTL: time.Hour},
 		{Subject: "a", Role: RoleAdmin},
+		{Subject: "a", Role: RoleAdmin, TTL: 100 * 365 * 24 * time.Hour},
+		{Subject: "a", Role: RoleAdmin, TTL: 25 * time.Hour},
+		{Subject: "a", Role: RoleAdmin, TTL: 3 * time.Hour, MaxLifetime: 2 * time.Hour},
 	} {
 		if _, err := key.Mint(o); err == nil {
 			t.Errorf("Mint(%+v) succeeded", o)
@@ -242,5 +259,97 @@ func TestOIDCVerifierWithRotation(t *testing.T) {
 	}
 	if _, err := NewOIDCVerifier(OIDCOptions{Issuer: "i", Audience: "a", JWKSURL: "u", Algorithms: []string{"HS256"}}); err == nil {
 		t.Fatal("HS256 allowed for OIDC")
+	}
+}
+
+// TestMaximumLifetime checks the configurable maximum on both verifiers: the local key's and
+// the identity provider's. A token valid longer than the maximum is refused even though
+// its signature, issuer and expiry are all good.
+func TestMaximumLifetime(t *testing.T) {
+	key, err := LoadOrCreateLocalKey(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: rsaKey.Public(), KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+	}))
+	defer srv.Close()
+	oidc := func(max time.Duration) Verifier {
+		v, err := NewOIDCVerifier(OIDCOptions{Issuer: "https://idp.example.go.id", Audience: "seleksi", JWKSURL: srv.URL,
+			MaxLifetime: max, Now: fixedNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	signOIDC := func(c jwt.MapClaims) string {
+		c["iss"], c["aud"], c["sub"], c["role"] = "https://idp.example.go.id", "seleksi", "199001012020011001", "candidate"
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, c)
+		tok.Header["kid"] = "k1"
+		s, err := tok.SignedString(rsaKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	signLocal := func(c jwt.MapClaims) string {
+		c["iss"], c["aud"], c["sub"], c["role"] = LocalIssuer, LocalAudience, "199001012020011001", "candidate"
+		s, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(key.private)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	now := fixedNow()
+	tests := []struct {
+		name   string
+		max    time.Duration
+		claims jwt.MapClaims
+		ok     bool
+	}{
+		{"an hour under the default", 0, jwt.MapClaims{"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}, true},
+		{"a hundred years", 0, jwt.MapClaims{"iat": now.Unix(), "exp": now.AddDate(100, 0, 0).Unix()}, false},
+		{"25 hours under the default", 0, jwt.MapClaims{"iat": now.Unix(), "exp": now.Add(25 * time.Hour).Unix()}, false},
+		{"no expiry", 0, jwt.MapClaims{"iat": now.Unix()}, false},
+		{"no iat, a week from now", 0, jwt.MapClaims{"exp": now.Add(7 * 24 * time.Hour).Unix()}, false},
+		{"no iat, an hour from now", 0, jwt.MapClaims{"exp": now.Add(time.Hour).Unix()}, true},
+		{"48 hours under a maximum of 72", 72 * time.Hour, jwt.MapClaims{"iat": now.Unix(), "exp": now.Add(48 * time.Hour).Unix()}, true},
+		{"2 hours under a maximum of 1", time.Hour, jwt.MapClaims{"iat": now.Unix(), "exp": now.Add(2 * time.Hour).Unix()}, false},
+	}
+	for _, tt := range tests {
+		for _, v := range []struct {
+			name   string
+			verify Verifier
+			sign   func(jwt.MapClaims) string
+			issuer string
+		}{
+			{"local", key.Verifier(fixedNow, tt.max), signLocal, LocalIssuer},
+			{"oidc", oidc(tt.max), signOIDC, "https://idp.example.go.id"},
+		} {
+			t.Run(v.name+"/"+tt.name, func(t *testing.T) {
+				c := jwt.MapClaims{}
+				for k, x := range tt.claims {
+					c[k] = x
+				}
+				p, err := v.verify.Verify(context.Background(), v.sign(c))
+				switch {
+				case tt.ok && err != nil:
+					t.Fatalf("refused: %v", err)
+				case tt.ok && p.Issuer != v.issuer:
+					t.Fatalf("principal issuer %q, want %q", p.Issuer, v.issuer)
+				case !tt.ok && !errors.Is(err, ErrUnauthenticated):
+					t.Fatalf("accepted (%+v, %v), want ErrUnauthenticated", p, err)
+				}
+			})
+		}
+	}
+	// Minting respects the maximum it is given, so seleksictl cannot mint what seleksid
+	// would refuse.
+	if _, err := key.Mint(MintOptions{Subject: "a", Role: RoleAdmin, TTL: 48 * time.Hour, MaxLifetime: 72 * time.Hour}); err != nil {
+		t.Errorf("48h under a maximum of 72h: %v", err)
 	}
 }

@@ -28,7 +28,10 @@ type OIDCOptions struct {
 	// MinRefresh limits how often an unknown key ID makes us fetch the key set again, so a
 	// flood of forged tokens cannot turn into a flood of requests to the provider.
 	MinRefresh time.Duration
-	Now        func() time.Time
+	// MaxLifetime is the longest validity accepted (exp - iat, or exp - now without iat);
+	// zero means DefaultMaxLifetime.
+	MaxLifetime time.Duration
+	Now         func() time.Time
 }
 
 // NewOIDCVerifier verifies tokens signed by keys from a JWKS URL, fetching them lazily and
@@ -56,11 +59,12 @@ func NewOIDCVerifier(o OIDCOptions) (Verifier, error) {
 	}
 	ks := &keySet{url: o.JWKSURL, client: o.HTTPClient, minRefresh: o.MinRefresh, now: o.Now}
 	return &tokenVerifier{
-		algorithms: o.Algorithms,
-		issuer:     o.Issuer,
-		audience:   o.Audience,
-		key:        ks.key,
-		now:        o.Now,
+		algorithms:  o.Algorithms,
+		issuer:      o.Issuer,
+		audience:    o.Audience,
+		key:         ks.key,
+		now:         o.Now,
+		maxLifetime: o.MaxLifetime,
 	}, nil
 }
 

@@ -99,6 +99,9 @@ type MintOptions struct {
 	Selections []string
 	TTL        time.Duration
 	Now        time.Time
+	// MaxLifetime is the longest TTL allowed, the maximum the verifier accepts (zero means
+	// DefaultMaxLifetime): a token the server would refuse is not minted.
+	MaxLifetime time.Duration
 }
 
 // Mint signs a token for local use (seleksictl token, tests).
@@ -111,6 +114,12 @@ func (k *LocalKey) Mint(o MintOptions) (string, error) {
 	}
 	if o.TTL <= 0 {
 		return "", errors.New("auth: a token needs a positive lifetime")
+	}
+	if o.MaxLifetime <= 0 {
+		o.MaxLifetime = DefaultMaxLifetime
+	}
+	if o.TTL > o.MaxLifetime {
+		return "", fmt.Errorf("auth: a lifetime of %s exceeds the maximum token lifetime of %s", o.TTL, o.MaxLifetime)
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now()
@@ -134,15 +143,17 @@ func (k *LocalKey) Mint(o MintOptions) (string, error) {
 	return s, nil
 }
 
-// Verifier verifies tokens minted with this key: EdDSA only, local issuer and audience.
-// now is the clock (time.Now in production).
-func (k *LocalKey) Verifier(now func() time.Time) Verifier {
+// Verifier verifies tokens minted with this key: EdDSA only, local issuer and audience, valid
+// for at most maxLifetime (zero means DefaultMaxLifetime). now is the clock (time.Now in
+// production).
+func (k *LocalKey) Verifier(now func() time.Time, maxLifetime time.Duration) Verifier {
 	pub := k.Public()
 	return &tokenVerifier{
-		algorithms: []string{jwt.SigningMethodEdDSA.Alg()},
-		issuer:     LocalIssuer,
-		audience:   LocalAudience,
-		key:        func(context.Context, *jwt.Token) (crypto.PublicKey, error) { return pub, nil },
-		now:        now,
+		algorithms:  []string{jwt.SigningMethodEdDSA.Alg()},
+		issuer:      LocalIssuer,
+		audience:    LocalAudience,
+		key:         func(context.Context, *jwt.Token) (crypto.PublicKey, error) { return pub, nil },
+		now:         now,
+		maxLifetime: maxLifetime,
 	}
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,13 +21,23 @@ type claims struct {
 // keyFunc finds the key that verifies a token (a fixed key, or one from a JWKS by kid).
 type keyFunc func(ctx context.Context, t *jwt.Token) (crypto.PublicKey, error)
 
-// tokenVerifier checks signature, algorithm, expiry, issuer and audience.
+// DefaultMaxLifetime is the longest a bearer token may be valid when nothing else is
+// configured: a day, so that a leaked token is worth little for long.
+const DefaultMaxLifetime = 24 * time.Hour
+
+// leeway is the clock skew tolerated between the token's issuer and this server.
+const leeway = 30 * time.Second
+
+// tokenVerifier checks signature, algorithm, expiry, lifetime, issuer and audience.
 type tokenVerifier struct {
 	algorithms []string
 	issuer     string
 	audience   string
 	key        keyFunc
 	now        func() time.Time
+	// maxLifetime is the longest validity accepted: exp - iat, or exp - now for a token
+	// without iat.
+	maxLifetime time.Duration
 }
 
 func (v *tokenVerifier) Verify(ctx context.Context, raw string) (Principal, error) {
@@ -41,7 +52,7 @@ func (v *tokenVerifier) Verify(ctx context.Context, raw string) (Principal, erro
 		jwt.WithAudience(v.audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithLeeway(30*time.Second),
+		jwt.WithLeeway(leeway),
 		jwt.WithTimeFunc(v.now),
 	)
 	_, err := parser.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) { return v.key(ctx, t) })
@@ -51,9 +62,33 @@ func (v *tokenVerifier) Verify(ctx context.Context, raw string) (Principal, erro
 	if c.Subject == "" {
 		return Principal{}, fmt.Errorf("%w: token has no subject", ErrUnauthenticated)
 	}
+	if err := v.checkLifetime(c.RegisteredClaims); err != nil {
+		return Principal{}, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
+	}
 	role, err := ParseRole(c.Role)
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
 	}
-	return Principal{Subject: c.Subject, Role: role, Selections: c.Selections}, nil
+	return Principal{Issuer: c.Issuer, Subject: c.Subject, Role: role, Selections: c.Selections}, nil
+}
+
+// checkLifetime refuses a token valid for longer than the maximum: one issued for a hundred
+// years is a standing key to the service, whoever signed it. The parser has already required
+// exp and checked that iat, when present, is not in the future.
+func (v *tokenVerifier) checkLifetime(c jwt.RegisteredClaims) error {
+	max := v.maxLifetime
+	if max <= 0 {
+		max = DefaultMaxLifetime
+	}
+	if c.ExpiresAt == nil {
+		return errors.New("token has no expiry")
+	}
+	from, what := v.now(), "from now"
+	if c.IssuedAt != nil {
+		from, what = c.IssuedAt.Time, "from its issue"
+	}
+	if life := c.ExpiresAt.Sub(from); life > max+leeway {
+		return fmt.Errorf("token is valid for %s %s, longer than the maximum of %s", life.Round(time.Second), what, max)
+	}
+	return nil
 }

@@ -15,9 +15,9 @@ import (
 func tokenCommand() *command {
 	var dataDir, role, subject string
 	var selections multiFlag
-	var ttl time.Duration
+	var ttl, maxTTL time.Duration
 	return &command{
-		path: "token", args: "--role ROLE --subject S [--selection ID ...] [--ttl 12h]", nargs: 0, local: true,
+		path: "token", args: "--role ROLE --subject S [--selection ID ...] [--ttl 12h] [--max-ttl 24h]", nargs: 0, local: true,
 		summary: "mint a bearer token with the local signing key of seleksid's data directory",
 		flags: func(fs *flag.FlagSet) {
 			// The flag's default comes from the environment here rather than in globals,
@@ -27,6 +27,7 @@ func tokenCommand() *command {
 			fs.StringVar(&subject, "subject", "", "who the token is for: a member ID, a candidate's account or NIP (required)")
 			fs.Var(&selections, "selection", "selection ID a committee member sits on (repeatable)")
 			fs.DurationVar(&ttl, "ttl", 12*time.Hour, "how long the token is valid")
+			fs.DurationVar(&maxTTL, "max-ttl", 0, "the longest lifetime seleksid accepts, its -max-token-lifetime [SELEKSI_MAX_TOKEN_LIFETIME] (default 24h)")
 		},
 		run: func(_ context.Context, inv *invocation, _ []string) error {
 			if dataDir == "" {
@@ -48,11 +49,25 @@ func tokenCommand() *command {
 			if r != auth.RoleCommittee && len(selections) > 0 {
 				return usageErrorf("--selection applies to committee tokens only")
 			}
+			if maxTTL == 0 {
+				// The same variable seleksid reads, so that on its machine the two agree.
+				if v := inv.app.getenv("SELEKSI_MAX_TOKEN_LIFETIME"); v != "" {
+					if maxTTL, err = time.ParseDuration(v); err != nil {
+						return usageErrorf("SELEKSI_MAX_TOKEN_LIFETIME %q: %v", v, err)
+					}
+				}
+			}
+			if maxTTL == 0 {
+				maxTTL = auth.DefaultMaxLifetime
+			}
+			if ttl > maxTTL {
+				return usageErrorf("--ttl %s is longer than the %s seleksid accepts (its -max-token-lifetime)", ttl, maxTTL)
+			}
 			key, err := auth.LoadOrCreateLocalKey(dataDir)
 			if err != nil {
 				return err
 			}
-			tok, err := key.Mint(auth.MintOptions{Subject: subject, Role: r, Selections: selections, TTL: ttl})
+			tok, err := key.Mint(auth.MintOptions{Subject: subject, Role: r, Selections: selections, TTL: ttl, MaxLifetime: maxTTL})
 			if err != nil {
 				return err
 			}

@@ -97,6 +97,10 @@ type Config struct {
 	RPCLongTimeout    time.Duration
 	ReadinessInterval time.Duration
 	ReadinessTimeout  time.Duration
+	// Privacy and tokens (issue 10 §7-8).
+	// MaxTokenLifetime is the longest validity of a bearer token the API accepts, from the
+	// local key or the identity provider alike.
+	MaxTokenLifetime time.Duration
 }
 
 // Embedded reports whether seleksid runs its own Temporal server.
@@ -213,6 +217,11 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		"debug, info, warn or error [SELEKSI_LOG_LEVEL]")
 	fs.StringVar(&c.LogFormat, "log-format", env("SELEKSI_LOG_FORMAT", "text"),
 		"text or json [SELEKSI_LOG_FORMAT]")
+	// Privacy and tokens (issue 10 §7-8).
+	var maxTokenLifetime string
+	fs.StringVar(&maxTokenLifetime, "max-token-lifetime", env("SELEKSI_MAX_TOKEN_LIFETIME", "24h"),
+		"longest validity (exp - iat) of a bearer token the API accepts; seleksictl token mints no longer [SELEKSI_MAX_TOKEN_LIFETIME]")
+
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: seleksid [flags]\n\n"+
 			"Runs Seleksi: the gRPC API, the REST/JSON gateway and the Temporal worker, with an\n"+
@@ -314,6 +323,11 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	if c.OIDCIssuer != "" && (c.OIDCJWKSURL == "" || c.OIDCAudience == "") {
 		errs = append(errs, errors.New("-oidc-issuer needs -oidc-jwks-url and -oidc-audience"))
 	}
+	// Privacy and tokens (issue 10 §7-8).
+	if c.MaxTokenLifetime, err = time.ParseDuration(maxTokenLifetime); err != nil || c.MaxTokenLifetime < time.Minute || c.MaxTokenLifetime > 31*24*time.Hour {
+		errs = append(errs, fmt.Errorf("-max-token-lifetime %q: want a duration from 1m to 744h", maxTokenLifetime))
+	}
+
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}

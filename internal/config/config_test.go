@@ -60,6 +60,19 @@ func TestParse(t *testing.T) {
 				}
 			}},
 		{name: "negative time scale", args: []string{"-demo-seconds-per-day", "-5"}, wantErr: "-demo-seconds-per-day"},
+		{name: "tokens live a day at most by default",
+			check: func(t *testing.T, c Config) {
+				if c.MaxTokenLifetime != 24*time.Hour {
+					t.Errorf("MaxTokenLifetime = %s", c.MaxTokenLifetime)
+				}
+			}},
+		{name: "maximum token lifetime from the environment", env: map[string]string{"SELEKSI_MAX_TOKEN_LIFETIME": "8h"},
+			check: func(t *testing.T, c Config) {
+				if c.MaxTokenLifetime != 8*time.Hour {
+					t.Errorf("MaxTokenLifetime = %s", c.MaxTokenLifetime)
+				}
+			}},
+		{name: "a century of token lifetime", args: []string{"-max-token-lifetime", "876000h"}, wantErr: "-max-token-lifetime"},
 		{name: "reconcile interval", env: map[string]string{"SELEKSI_RECONCILE_INTERVAL": "500ms"},
 			check: func(t *testing.T, c Config) {
 				if c.ReconcileInterval != 500*time.Millisecond {

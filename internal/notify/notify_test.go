@@ -66,7 +66,7 @@ func queue(t *testing.T, url string, n int) (*store.Store, []string) {
 	var changes []store.ApplicationChange
 	index := map[string]int{}
 	for i := range n {
-		a, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: sel, RequestID: fmt.Sprintf("submit-%06d", i),
+		a, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: sel, RequestID: fmt.Sprintf("submit-%06d", i), Owner: fmt.Sprintf("act-%06d", i),
 			Candidate: store.Candidate{Subject: fmt.Sprintf("cand-%d", i), FullName: "Calon", NIP: fmt.Sprintf("197505052000%06d", i),
 				Email: email(i), BirthDate: "1975-05-05"}, Now: now})
 		if err != nil {

@@ -47,6 +47,10 @@ var msgWindowClosed = i18n.Text{
 func (s *ApplicationServer) SubmitApplication(ctx context.Context, req *seleksiv1.SubmitApplicationRequest) (*seleksiv1.SubmitApplicationResponse, error) {
 	p := principal(ctx)
 	selID := segment(req.GetParent(), 0)
+	owner, err := actorIn(ctx, s.store, selID)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
 	app := req.GetApplication()
 	prof := app.GetCandidate()
 	profile := proto.Clone(prof).(*seleksiv1.CandidateProfile)
@@ -61,6 +65,7 @@ func (s *ApplicationServer) SubmitApplication(ctx context.Context, req *seleksiv
 	in := store.SubmitInput{
 		SelectionID: selID,
 		RequestID:   req.GetRequestId(),
+		Owner:       owner.Subject,
 		Candidate: store.Candidate{Subject: p.Subject, FullName: prof.GetFullName(), NIP: prof.GetNip(),
 			Email: prof.GetEmail(), Phone: prof.GetPhone(), BirthDate: prof.GetBirthDate()},
 		Profile:   profileJSON,
@@ -88,21 +93,26 @@ func (s *ApplicationServer) SubmitApplication(ctx context.Context, req *seleksiv
 }
 
 // visible loads an application the caller may see: candidates only their own. Another
-// candidate's application is reported as not found, so IDs cannot be probed.
-func (s *ApplicationServer) visible(ctx context.Context, selID, appID string) (store.Application, error) {
+// candidate's application is reported as not found, so IDs cannot be probed. It returns the
+// caller as the selection records people, too.
+func (s *ApplicationServer) visible(ctx context.Context, selID, appID string) (store.Application, workflows.Actor, error) {
 	a, err := s.store.GetApplication(ctx, selID, appID)
 	if err != nil {
-		return store.Application{}, storeError(ctx, s.cmd.logger, err)
+		return store.Application{}, workflows.Actor{}, storeError(ctx, s.cmd.logger, err)
 	}
-	if p := principal(ctx); p.Role == auth.RoleCandidate && a.Owner != p.Subject {
-		return store.Application{}, localizedError(ctx, codes.NotFound, msgNotFound)
+	me, err := actorIn(ctx, s.store, selID)
+	if err != nil {
+		return store.Application{}, workflows.Actor{}, storeError(ctx, s.cmd.logger, err)
 	}
-	return a, nil
+	if principal(ctx).Role == auth.RoleCandidate && a.Owner != me.Subject {
+		return store.Application{}, workflows.Actor{}, localizedError(ctx, codes.NotFound, msgNotFound)
+	}
+	return a, me, nil
 }
 
 // GetApplication returns one application with its status.
 func (s *ApplicationServer) GetApplication(ctx context.Context, req *seleksiv1.GetApplicationRequest) (*seleksiv1.GetApplicationResponse, error) {
-	a, err := s.visible(ctx, segment(req.GetName(), 0), segment(req.GetName(), 1))
+	a, _, err := s.visible(ctx, segment(req.GetName(), 0), segment(req.GetName(), 1))
 	if err != nil {
 		return nil, err
 	}
@@ -117,8 +127,12 @@ func (s *ApplicationServer) GetApplication(ctx context.Context, req *seleksiv1.G
 // auditors; a candidate gets only their own.
 func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1.ListApplicationsRequest) (*seleksiv1.ListApplicationsResponse, error) {
 	opts := store.ListOptions{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
-	if p := principal(ctx); p.Role == auth.RoleCandidate {
-		opts.Owner = p.Subject
+	if principal(ctx).Role == auth.RoleCandidate {
+		me, err := actorIn(ctx, s.store, segment(req.GetParent(), 0))
+		if err != nil {
+			return nil, storeError(ctx, s.cmd.logger, err)
+		}
+		opts.Owner = me.Subject
 	}
 	page, err := s.store.ListApplications(ctx, segment(req.GetParent(), 0), opts)
 	if err != nil {
@@ -141,17 +155,16 @@ func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1
 // snapshot leaves the application out. After the close it goes through the workflow.
 func (s *ApplicationServer) WithdrawApplication(ctx context.Context, req *seleksiv1.WithdrawApplicationRequest) (*seleksiv1.WithdrawApplicationResponse, error) {
 	selID, appID := segment(req.GetName(), 0), segment(req.GetName(), 1)
-	a, err := s.visible(ctx, selID, appID)
+	a, me, err := s.visible(ctx, selID, appID)
 	if err != nil {
 		return nil, err
 	}
 	if a.CurrentStage == string(workflows.StageAnnouncement) {
-		p := principal(ctx)
 		// The status of an application withdrawn during the announcement is the code the
 		// workflow gives one withdrawn after the close; the edges render it.
 		withdrawn := store.Text{Code: workflows.CodeStatusWithdrawn}
 		w, err := s.store.WithdrawBeforeClose(ctx, store.WithdrawInput{SelectionID: selID, ApplicationID: appID,
-			RequestID: req.GetRequestId(), Actor: store.Actor{Subject: p.Subject, Role: string(actorOf(p).Role)},
+			RequestID: req.GetRequestId(), Actor: store.Actor{Subject: me.Subject, Role: string(me.Role)},
 			Reason: req.GetReason(), Status: &withdrawn, Now: s.now()})
 		switch {
 		case err == nil:
@@ -167,7 +180,7 @@ func (s *ApplicationServer) WithdrawApplication(ctx context.Context, req *seleks
 		// recorded, and says so until then.
 	}
 	if _, err := s.cmd.send(ctx, selID, req.GetRequestId(), workflows.UpdateWithdrawApplication, workflows.WithdrawArgs{
-		Actor: actorOf(principal(ctx)), ApplicationID: appID, Reason: req.GetReason()}); err != nil {
+		Actor: me, ApplicationID: appID, Reason: req.GetReason()}); err != nil {
 		return nil, err
 	}
 	return s.reload(ctx, selID, appID)
@@ -211,12 +224,13 @@ func (s *ApplicationServer) reload(ctx context.Context, selID, appID string) (*s
 // FileObjection files the caller's objection against a published stage result.
 func (s *ApplicationServer) FileObjection(ctx context.Context, req *seleksiv1.FileObjectionRequest) (*seleksiv1.FileObjectionResponse, error) {
 	selID, appID := segment(req.GetParent(), 0), segment(req.GetParent(), 1)
-	if _, err := s.visible(ctx, selID, appID); err != nil {
+	_, me, err := s.visible(ctx, selID, appID)
+	if err != nil {
 		return nil, err
 	}
 	stage := wfStage(req.GetObjection().GetStage())
 	res, err := s.cmd.send(ctx, selID, req.GetRequestId(), workflows.UpdateFileObjection, workflows.FileObjectionArgs{
-		Actor: actorOf(principal(ctx)), ApplicationID: appID, Stage: stage, Reason: req.GetObjection().GetReason(),
+		Actor: me, ApplicationID: appID, Stage: stage, Reason: req.GetObjection().GetReason(),
 		Revision: int(req.GetObjection().GetRevision())})
 	if err != nil {
 		return nil, err
@@ -225,7 +239,11 @@ func (s *ApplicationServer) FileObjection(ctx context.Context, req *seleksiv1.Fi
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	return &seleksiv1.FileObjectionResponse{Objection: objectionView(o)}, nil
+	v, err := s.objectionView(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return &seleksiv1.FileObjectionResponse{Objection: v}, nil
 }
 
 // ListObjections lists an application's objections, or a selection's (application "-").
@@ -236,7 +254,7 @@ func (s *ApplicationServer) ListObjections(ctx context.Context, req *seleksiv1.L
 			return nil, localizedError(ctx, codes.PermissionDenied, msgWrongRole)
 		}
 		appID = ""
-	} else if _, err := s.visible(ctx, selID, appID); err != nil {
+	} else if _, _, err := s.visible(ctx, selID, appID); err != nil {
 		return nil, err
 	}
 	page, err := s.store.ListObjections(ctx, selID, appID, store.ListOptions{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken()})
@@ -244,8 +262,16 @@ func (s *ApplicationServer) ListObjections(ctx context.Context, req *seleksiv1.L
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
 	out := &seleksiv1.ListObjectionsResponse{NextPageToken: page.NextPageToken}
+	answerers := make([]string, len(page.Items))
+	for i, o := range page.Items {
+		answerers[i] = o.AnsweredBy
+	}
+	who, err := subjectsOf(ctx, s.store, answerers)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
 	for _, o := range page.Items {
-		out.Objections = append(out.Objections, objectionView(o))
+		out.Objections = append(out.Objections, objectionView(o, who))
 	}
 	return out, nil
 }
@@ -259,7 +285,11 @@ func (s *ApplicationServer) AnswerObjection(ctx context.Context, req *seleksiv1.
 		return nil, localizedError(ctx, codes.NotFound, msgNotFound)
 	}
 	objID := workflows.ObjectionRevisionID(workflows.Stage(stage), revision, appID)
-	args := workflows.AnswerObjectionArgs{Actor: actorOf(principal(ctx)), ObjectionID: objID, Accept: req.GetAccepted(), Answer: req.GetAnswer()}
+	me, err := actorIn(ctx, s.store, selID)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	args := workflows.AnswerObjectionArgs{Actor: me, ObjectionID: objID, Accept: req.GetAccepted(), Answer: req.GetAnswer()}
 	if c := req.GetCorrectedResult(); c != nil {
 		in := resultInput(c)
 		in.ApplicationID = appID
@@ -272,7 +302,11 @@ func (s *ApplicationServer) AnswerObjection(ctx context.Context, req *seleksiv1.
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	out := &seleksiv1.AnswerObjectionResponse{Objection: objectionView(o)}
+	v, err := s.objectionView(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	out := &seleksiv1.AnswerObjectionResponse{Objection: v}
 	if req.GetAccepted() {
 		out.RepublishedResult = resultOfCommand(ctx, s.store, s.cmd.cat, s.cmd.logger, selID, stage)
 	}
@@ -280,3 +314,12 @@ func (s *ApplicationServer) AnswerObjection(ctx context.Context, req *seleksiv1.
 }
 
 func isPrecondition(err error) bool { return errors.Is(err, store.ErrFailedPrecondition) }
+
+// objectionView shows one objection with the subject of the member who answered it.
+func (s *ApplicationServer) objectionView(ctx context.Context, o store.Objection) (*seleksiv1.Objection, error) {
+	who, err := subjectsOf(ctx, s.store, []string{o.AnsweredBy})
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	return objectionView(o, who), nil
+}

@@ -51,6 +51,9 @@ type AuditStore interface {
 	// application statuses, objections...), which the bundle carries and verification
 	// compares with the history.
 	ReadProjection(ctx context.Context, selectionID string) ([]store.ProjectionRow, error)
+	// ActorSubjects gives the subjects of recorded actor IDs (see Actors), which the list of
+	// audit events shows; bundles and verification keep the recorded IDs.
+	ActorSubjects(ctx context.Context, ids []string) (map[string]string, error)
 }
 
 // HistorySource is the part of the Temporal client that reads workflow histories: the
@@ -127,17 +130,28 @@ func (s *AuditServer) ListAuditEvents(ctx context.Context, req *seleksiv1.ListAu
 		return nil, storeError(ctx, s.logger, err)
 	}
 	out := &seleksiv1.ListAuditEventsResponse{NextPageToken: page.NextPageToken}
+	actors := make([]string, len(page.Items))
+	for i, e := range page.Items {
+		actors[i] = e.ActorSubject
+	}
+	who, err := s.store.ActorSubjects(ctx, actors)
+	if err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
 	for _, e := range page.Items {
-		out.AuditEvents = append(out.AuditEvents, auditEventView(e))
+		out.AuditEvents = append(out.AuditEvents, auditEventView(e, who))
 	}
 	return out, nil
 }
 
-func auditEventView(e store.AuditEvent) *seleksiv1.AuditEvent {
+// auditEventView shows an audit event to an auditor, with the actor's subject in place of
+// the actor ID the chain records (see Actors); the hashes cover the recorded event, which
+// the export bundle carries as it is.
+func auditEventView(e store.AuditEvent, who subjects) *seleksiv1.AuditEvent {
 	return &seleksiv1.AuditEvent{
 		Name:          fmt.Sprintf("%s/auditEvents/%d", selectionName(e.SelectionID), e.Seq),
 		Sequence:      uint64(e.Seq),
-		ActorSubject:  e.ActorSubject,
+		ActorSubject:  who.of(e.ActorSubject),
 		Role:          seleksiv1.Role(seleksiv1.Role_value[e.Role]),
 		Action:        e.Action,
 		Target:        e.Target,

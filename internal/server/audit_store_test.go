@@ -175,7 +175,7 @@ func applyHistory(t *testing.T, st *store.Store, facts audit.HistoryFacts) {
 				submitted[id] = true
 				n := len(submitted)
 				if _, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: facts.SelectionID, RequestID: "req-submit-" + id, ID: id,
-					Candidate: store.Candidate{Subject: "cand-" + id, FullName: "Calon " + id, NIP: fmt.Sprintf("1975061500000%05d", n),
+					Owner: "cand-" + id, Candidate: store.Candidate{Subject: "cand-" + id, FullName: "Calon " + id, NIP: fmt.Sprintf("1975061500000%05d", n),
 						Email: id + "@example.go.id", BirthDate: "1975-06-15"},
 					Facts: store.Facts{Education: "EDUCATION_LEVEL_MASTER", Documents: []string{}},
 					Now:   window.Opens.Add(window.ClosesWall.Sub(window.Opens) * time.Duration(n) / time.Duration(len(s.ApplicationIDs)+2))}); err != nil {

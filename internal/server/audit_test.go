@@ -88,6 +88,11 @@ type fakeAuditStore struct {
 	projectionReads int
 }
 
+// ActorSubjects knows no actors: the chain records subjects, as before actor IDs.
+func (*fakeAuditStore) ActorSubjects(context.Context, []string) (map[string]string, error) {
+	return map[string]string{}, nil
+}
+
 // fakePage is small so that the handlers' paging is exercised.
 const fakePage = 7
 

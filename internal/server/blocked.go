@@ -46,9 +46,13 @@ func blockedView(ctx context.Context, cat *i18n.Catalog, b *store.Blocked) *sele
 
 // ResumeSelection asks a blocked selection to retry its step now.
 func (s *SelectionServer) ResumeSelection(ctx context.Context, req *seleksiv1.ResumeSelectionRequest) (*seleksiv1.ResumeSelectionResponse, error) {
+	me, err := s.me(ctx, segment(req.GetName(), 0))
+	if err != nil {
+		return nil, err
+	}
 	id := segment(req.GetName(), 0)
 	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateResume, workflows.ResumeArgs{
-		Actor: actorOf(principal(ctx)), Reason: req.GetReason()}); err != nil {
+		Actor: me, Reason: req.GetReason()}); err != nil {
 		return nil, err
 	}
 	sel, err := s.view(ctx, id)

@@ -138,14 +138,20 @@ func TestWorkflowErrorMapping(t *testing.T) {
 	}
 }
 
-func TestActorOf(t *testing.T) {
+// TestCallerActor: the workflow and the store know the caller by actor ID and role, never by
+// the token's subject.
+func TestCallerActor(t *testing.T) {
 	for role, want := range map[auth.Role]workflows.Role{
 		auth.RoleAdmin: workflows.RoleAdmin, auth.RoleCommittee: workflows.RoleCommittee,
 		auth.RoleCandidate: workflows.RoleCandidate, auth.RoleAuditor: workflows.RoleAuditor,
 	} {
-		if got := actorOf(auth.Principal{Subject: "s", Role: role}); got.Role != want || got.Subject != "s" {
-			t.Errorf("actorOf(%s) = %+v", role, got)
+		ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "s", Role: role})
+		if got, err := callerActor(ctx, fakeActors{}); err != nil || got.Role != want || got.Subject != "act-s" {
+			t.Errorf("callerActor(%s) = %+v, %v", role, got, err)
 		}
+	}
+	if _, err := callerActor(context.Background(), fakeActors{}); err == nil {
+		t.Error("an anonymous caller was given an actor")
 	}
 }
 

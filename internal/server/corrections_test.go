@@ -26,6 +26,17 @@ type commandStore struct {
 	withdrawErr error
 }
 
+func (s *commandStore) ActorID(ctx context.Context, issuer, subject string) (string, error) {
+	return fakeActors{}.ActorID(ctx, issuer, subject)
+}
+
+func (s *commandStore) ActorSubjects(ctx context.Context, ids []string) (map[string]string, error) {
+	return fakeActors{}.ActorSubjects(ctx, ids)
+}
+
+// RecordsActorIDs: the selection was created with actor IDs.
+func (s *commandStore) RecordsActorIDs(context.Context, string) (bool, error) { return true, nil }
+
 func (s *commandStore) GetApplication(context.Context, string, string) (store.Application, error) {
 	return s.app, nil
 }
@@ -80,7 +91,7 @@ func TestWithdrawDuringAnnouncementGoesToTheStore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &commandStore{withdrawErr: tt.withdrawErr, app: store.Application{ID: "app-1", SelectionID: "kadis-2026", Owner: "cand-1",
+			st := &commandStore{withdrawErr: tt.withdrawErr, app: store.Application{ID: "app-1", SelectionID: "kadis-2026", Owner: "act-cand-1",
 				State: store.StateSubmitted, CurrentStage: string(tt.stage)}}
 			fw := &fakeWorkflows{}
 			s := NewApplicationServer(st, fw, testCatalog(t), slog.New(slog.DiscardHandler), func() time.Time { return now })
@@ -99,7 +110,8 @@ func TestWithdrawDuringAnnouncementGoesToTheStore(t *testing.T) {
 				return
 			}
 			in := st.withdrawn[0]
-			if in.RequestID != "withdraw-0001" || in.Actor.Subject != "cand-1" || in.Actor.Role != string(workflows.RoleCandidate) ||
+			// The store records the candidate's actor ID, never the token's subject.
+			if in.RequestID != "withdraw-0001" || in.Actor.Subject != "act-cand-1" || in.Actor.Role != string(workflows.RoleCandidate) ||
 				in.Reason != "diterima di instansi lain" || !in.Now.Equal(now) {
 				t.Errorf("store withdrawal %+v", in)
 			}

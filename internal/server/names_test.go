@@ -65,7 +65,7 @@ func TestObjectionNameRoundTrip(t *testing.T) {
 		if got := workflows.ObjectionRevisionID(stage, revision, appID); got != tt.id {
 			t.Errorf("ObjectionRevisionID(%s, %d) = %q, want %q", stage, revision, got, tt.id)
 		}
-		v := objectionView(store.Objection{SelectionID: "kadis-2026", ID: tt.id, ApplicationID: appID, Stage: string(stage)})
+		v := objectionView(store.Objection{SelectionID: "kadis-2026", ID: tt.id, ApplicationID: appID, Stage: string(stage)}, nil)
 		want := "selections/kadis-2026/applications/app-1/objections/" + tt.slug
 		if v.GetRevision() != uint32(revision) {
 			t.Errorf("revision of %q = %d, want %d", tt.id, v.GetRevision(), revision)

@@ -48,7 +48,7 @@ func resultFixture(t *testing.T) (*store.Store, []string) {
 	var ids []string
 	for i, name := range []string{"Citra Lestari", "Ani Wijaya", "Budi Santoso"} {
 		a, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: sel, RequestID: "submit-" + name,
-			Candidate: store.Candidate{Subject: "cand-" + name, FullName: name, NIP: "19750505200001100" + string(rune('1'+i)),
+			Owner: "cand-" + name, Candidate: store.Candidate{Subject: "cand-" + name, FullName: name, NIP: "19750505200001100" + string(rune('1'+i)),
 				Email: "c@example.id", BirthDate: "1975-05-05"}, Now: t0.Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
@@ -222,7 +222,7 @@ func TestSelectionViewGivesBothClocks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := selectionView(testCatalog(t), tt.sel, nil)
+			v, err := selectionView(testCatalog(t), tt.sel, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,10 +21,14 @@ var msgOwnDeclaration = i18n.Text{
 
 // AdvanceSelection closes the current stage and publishes its result.
 func (s *SelectionServer) AdvanceSelection(ctx context.Context, req *seleksiv1.AdvanceSelectionRequest) (*seleksiv1.AdvanceSelectionResponse, error) {
+	me, err := s.me(ctx, segment(req.GetName(), 0))
+	if err != nil {
+		return nil, err
+	}
 	id := segment(req.GetName(), 0)
 	stage := wfStage(req.GetExpectedStage())
-	_, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateAdvanceStage, workflows.AdvanceArgs{
-		Actor: actorOf(principal(ctx)), Stage: stage, Reason: req.GetReason()})
+	_, err = s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateAdvanceStage, workflows.AdvanceArgs{
+		Actor: me, Stage: stage, Reason: req.GetReason()})
 	if err != nil {
 		return nil, err
 	}
@@ -67,8 +71,12 @@ func (s *SelectionServer) RecordResults(ctx context.Context, req *seleksiv1.Reco
 		return nil, localizedError(ctx, codes.PermissionDenied, i18n.Text{
 			ID: "nilai hanya dapat dicatat atas nama Anda sendiri", EN: "scores can only be recorded in your own name"})
 	}
+	me, err := s.me(ctx, segment(req.GetName(), 0))
+	if err != nil {
+		return nil, err
+	}
 	id := segment(req.GetName(), 0)
-	args := workflows.RecordResultsArgs{Actor: actorOf(p), Stage: wfStage(req.GetStage()),
+	args := workflows.RecordResultsArgs{Actor: me, Stage: wfStage(req.GetStage()),
 		Correct: req.GetCorrection(), Reason: req.GetCorrectionReason()}
 	for _, r := range req.GetResults() {
 		args.Results = append(args.Results, resultInput(r))
@@ -86,9 +94,13 @@ func (s *SelectionServer) RecordResults(ctx context.Context, req *seleksiv1.Reco
 // CorrectResult records the chair's correction of a published stage result, which the
 // workflow re-publishes as a new revision with a new objection window.
 func (s *SelectionServer) CorrectResult(ctx context.Context, req *seleksiv1.CorrectResultRequest) (*seleksiv1.CorrectResultResponse, error) {
+	me, err := s.me(ctx, segment(req.GetName(), 0))
+	if err != nil {
+		return nil, err
+	}
 	id := segment(req.GetName(), 0)
 	stage := wfStage(req.GetStage())
-	args := workflows.CorrectResultArgs{Actor: actorOf(principal(ctx)), Stage: stage, Reason: req.GetReason()}
+	args := workflows.CorrectResultArgs{Actor: me, Stage: stage, Reason: req.GetReason()}
 	for _, r := range req.GetResults() {
 		args.Results = append(args.Results, resultInput(r))
 	}
@@ -110,19 +122,25 @@ func (s *SelectionServer) DeclareConflict(ctx context.Context, req *seleksiv1.De
 	if req.GetMemberId() != p.Subject {
 		return nil, localizedError(ctx, codes.PermissionDenied, msgOwnDeclaration)
 	}
+	me, err := s.me(ctx, segment(req.GetName(), 0))
+	if err != nil {
+		return nil, err
+	}
 	id := segment(req.GetName(), 0)
 	appID := segment(req.GetApplication(), 1)
 	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateDeclareConflict, workflows.DeclareConflictArgs{
-		Actor: actorOf(p), ApplicationIDs: []string{appID}, Relationship: req.GetRelationship(), Reason: req.GetReason()}); err != nil {
+		Actor: me, ApplicationIDs: []string{appID}, Relationship: req.GetRelationship(), Reason: req.GetReason()}); err != nil {
 		return nil, err
 	}
 	sel, err := s.store.GetSelection(ctx, id)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
+	// The member's own conflict: recorded under their actor ID, shown under their subject.
+	who := subjects{me.Subject: p.Subject}
 	for _, c := range sel.Conflicts {
-		if c.MemberID == p.Subject && c.ApplicationID == appID {
-			return &seleksiv1.DeclareConflictResponse{Conflict: conflictView(id, c)}, nil
+		if c.MemberID == me.Subject && c.ApplicationID == appID {
+			return &seleksiv1.DeclareConflictResponse{Conflict: conflictView(id, c, who)}, nil
 		}
 	}
 	return &seleksiv1.DeclareConflictResponse{Conflict: &seleksiv1.Conflict{
@@ -131,11 +149,15 @@ func (s *SelectionServer) DeclareConflict(ctx context.Context, req *seleksiv1.De
 
 // DecideSelection records the committee's ranked shortlist.
 func (s *SelectionServer) DecideSelection(ctx context.Context, req *seleksiv1.DecideSelectionRequest) (*seleksiv1.DecideSelectionResponse, error) {
+	me, err := s.me(ctx, segment(req.GetName(), 0))
+	if err != nil {
+		return nil, err
+	}
 	id := segment(req.GetName(), 0)
 	ranked := append([]*seleksiv1.RankedCandidate(nil), req.GetRanked()...)
 	// The workflow takes the shortlist in rank order; the API lets ranks arrive in any order.
 	slices.SortStableFunc(ranked, func(a, b *seleksiv1.RankedCandidate) int { return int(a.GetRank()) - int(b.GetRank()) })
-	args := workflows.DecideArgs{Actor: actorOf(principal(ctx)), Statement: req.GetShortfallStatement()}
+	args := workflows.DecideArgs{Actor: me, Statement: req.GetShortfallStatement()}
 	for _, r := range ranked {
 		args.Shortlist = append(args.Shortlist, workflows.ShortlistInput{ApplicationID: segment(r.GetApplication(), 1), Reason: r.GetReason()})
 	}
@@ -153,9 +175,13 @@ func (s *SelectionServer) DecideSelection(ctx context.Context, req *seleksiv1.De
 
 // AppointCandidate records the PPK's choice and closes the selection.
 func (s *SelectionServer) AppointCandidate(ctx context.Context, req *seleksiv1.AppointCandidateRequest) (*seleksiv1.AppointCandidateResponse, error) {
+	me, err := s.me(ctx, segment(req.GetName(), 0))
+	if err != nil {
+		return nil, err
+	}
 	id := segment(req.GetName(), 0)
 	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateAppoint, workflows.AppointArgs{
-		Actor: actorOf(principal(ctx)), ApplicationID: segment(req.GetApplication(), 1),
+		Actor: me, ApplicationID: segment(req.GetApplication(), 1),
 		PPKDecreeRef: req.GetPpkDecreeRef(), OversightRecommendationRef: req.GetOversightRecommendationRef(),
 		Reason: req.GetReason()}); err != nil {
 		return nil, err
@@ -169,9 +195,13 @@ func (s *SelectionServer) AppointCandidate(ctx context.Context, req *seleksiv1.A
 
 // CancelSelection cancels the selection with a reason.
 func (s *SelectionServer) CancelSelection(ctx context.Context, req *seleksiv1.CancelSelectionRequest) (*seleksiv1.CancelSelectionResponse, error) {
+	me, err := s.me(ctx, segment(req.GetName(), 0))
+	if err != nil {
+		return nil, err
+	}
 	id := segment(req.GetName(), 0)
 	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateCancel, workflows.CancelArgs{
-		Actor: actorOf(principal(ctx)), Reason: req.GetReason()}); err != nil {
+		Actor: me, Reason: req.GetReason()}); err != nil {
 		return nil, err
 	}
 	sel, err := s.view(ctx, id)
@@ -183,6 +213,10 @@ func (s *SelectionServer) CancelSelection(ctx context.Context, req *seleksiv1.Ca
 
 // SupplyHolidays adds the days off of a year the selection's calendar does not cover yet.
 func (s *SelectionServer) SupplyHolidays(ctx context.Context, req *seleksiv1.SupplyHolidaysRequest) (*seleksiv1.SupplyHolidaysResponse, error) {
+	me, err := s.me(ctx, segment(req.GetName(), 0))
+	if err != nil {
+		return nil, err
+	}
 	id := segment(req.GetName(), 0)
 	year, err := suppliedYear(req)
 	if err != nil {
@@ -190,7 +224,7 @@ func (s *SelectionServer) SupplyHolidays(ctx context.Context, req *seleksiv1.Sup
 			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "days", Description: err.Error(), Reason: "invalid"}}})
 	}
 	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateSupplyHolidays, workflows.SupplyHolidaysArgs{
-		Actor: actorOf(principal(ctx)), Years: []calendar.Year{year}, Reason: req.GetReason()}); err != nil {
+		Actor: me, Years: []calendar.Year{year}, Reason: req.GetReason()}); err != nil {
 		return nil, err
 	}
 	sel, err := s.view(ctx, id)

@@ -42,6 +42,8 @@ type Store interface {
 	MarkWorkflowStarted(ctx context.Context, selectionID string, at time.Time) error
 	SelectionCreatedBy(ctx context.Context, requestID string) (string, time.Time, error)
 	Ledger
+	Actors
+	RecordsActorIDs(ctx context.Context, selectionID string) (bool, error)
 }
 
 // SelectionOptions configure the selection handlers.
@@ -120,6 +122,15 @@ func principal(ctx context.Context) auth.Principal {
 	return p
 }
 
+// me is the caller as selection selectionID records people (see actorIn).
+func (s *SelectionServer) me(ctx context.Context, selectionID string) (workflows.Actor, error) {
+	a, err := actorIn(ctx, s.store, selectionID)
+	if err != nil {
+		return workflows.Actor{}, storeError(ctx, s.cmd.logger, err)
+	}
+	return a, nil
+}
+
 // CreateSelection checks the plan, records the definition together with the workflow's input
 // in the store (idempotently by request_id), then starts the selection's workflow. A retry
 // after a failure in between finds the stored definition and starts the workflow then; when
@@ -180,11 +191,19 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, fmt.Errorf("encode definition: %w", err))
 	}
-	input, err := json.Marshal(in)
+	// A new selection records people by actor ID.
+	me, err := callerActor(ctx, s.store)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	wfIn, err := s.workflowInput(ctx, in)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	input, err := json.Marshal(wfIn)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, fmt.Errorf("encode workflow input: %w", err))
 	}
-	p := principal(ctx)
 	committee := make([]store.CommitteeMember, 0, len(def.GetCommittee()))
 	for _, m := range def.GetCommittee() {
 		committee = append(committee, store.CommitteeMember{MemberID: m.GetMemberId(), DisplayName: m.GetDisplayName(),
@@ -195,14 +214,14 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 		ID: id, RequestID: req.GetRequestId(), WorkflowID: wfID,
 		PositionTitle: def.GetPositionTitle(), PositionUnit: def.GetPositionUnit(), Agency: def.GetAgency(),
 		TimeZone: def.GetTimeZone().String(), Config: config, Committee: committee,
-		Actor: store.Actor{Subject: p.Subject, Role: string(actorOf(p).Role)}, Now: now,
+		Actor: store.Actor{Subject: me.Subject, Role: string(me.Role)}, Now: now,
 		WorkflowInput: input, Scheduled: !opens.IsZero(),
 	}); err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
 	// From here on the selection exists with its input: if this process dies before the
 	// workflow starts, the reconciler starts it.
-	if err := reconcile.Start(ctx, s.cmd.wf, s.opts.TaskQueue, wfID, def.GetAgency(), in); err != nil {
+	if err := reconcile.Start(ctx, s.cmd.wf, s.opts.TaskQueue, wfID, def.GetAgency(), wfIn); err != nil {
 		return nil, s.cmd.workflowError(ctx, "start", err)
 	}
 	if err := s.store.MarkWorkflowStarted(ctx, id, s.opts.Now()); err != nil {
@@ -218,6 +237,26 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 	// a worker.
 	return &seleksiv1.CreateSelectionResponse{Selection: sel,
 		AnnouncementPlan: planView(plan, in, def.GetTimeZone(), !opens.IsZero())}, nil
+}
+
+// workflowInput is the selection's input as the workflow gets it: the committee is known by
+// actor IDs, as every caller is, and by no name, so that no member's subject (often a NIP)
+// or name enters Temporal. The definition in the store keeps both. Members' tokens come from
+// the identity provider that issued the secretariat's, so their actor IDs are taken under the
+// creating caller's issuer.
+func (s *SelectionServer) workflowInput(ctx context.Context, in workflows.SelectionInput) (workflows.SelectionInput, error) {
+	issuer := principal(ctx).Issuer
+	members := make([]workflows.Member, len(in.Committee))
+	for i, m := range in.Committee {
+		id, err := s.store.ActorID(ctx, issuer, m.Subject)
+		if err != nil {
+			return workflows.SelectionInput{}, fmt.Errorf("actor ID of committee member %d: %w", i+1, err)
+		}
+		m.Subject, m.Name = id, ""
+		members[i] = m
+	}
+	in.Committee = members
+	return in, nil
 }
 
 // clearOutputOnly clears every field marked OUTPUT_ONLY, recursively: a client cannot set
@@ -252,7 +291,11 @@ func (s *SelectionServer) view(ctx context.Context, id string) (*seleksiv1.Selec
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
-	v, err := selectionView(s.cmd.cat, sel, &counts)
+	who, err := subjectsOf(ctx, s.store, conflictActors(sel))
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	v, err := selectionView(s.cmd.cat, sel, &counts, who)
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
@@ -288,8 +331,16 @@ func (s *SelectionServer) ListSelections(ctx context.Context, req *seleksiv1.Lis
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
 	out := &seleksiv1.ListSelectionsResponse{NextPageToken: page.NextPageToken, TotalSize: int32(page.TotalSize)}
+	var actors []string
 	for _, sel := range page.Items {
-		v, err := selectionView(s.cmd.cat, sel, nil)
+		actors = append(actors, conflictActors(sel)...)
+	}
+	who, err := subjectsOf(ctx, s.store, actors)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	for _, sel := range page.Items {
+		v, err := selectionView(s.cmd.cat, sel, nil, who)
 		if err != nil {
 			return nil, storeError(ctx, s.cmd.logger, err)
 		}

@@ -31,7 +31,8 @@ func ts(t time.Time) *timestamppb.Timestamp {
 	return timestamppb.New(t)
 }
 
-func selectionView(cat *i18n.Catalog, s store.Selection, counts *store.ApplicationCounts) (*seleksiv1.Selection, error) {
+// selectionView shows a selection; who gives the subjects of the actors its conflicts name.
+func selectionView(cat *i18n.Catalog, s store.Selection, counts *store.ApplicationCounts, who subjects) (*seleksiv1.Selection, error) {
 	out := &seleksiv1.Selection{}
 	if len(s.Config) > 0 {
 		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(s.Config, out); err != nil {
@@ -57,7 +58,7 @@ func selectionView(cat *i18n.Catalog, s store.Selection, counts *store.Applicati
 	out.ExtensionsUsed = uint32(s.Window.Extension)
 	out.Conflicts = nil
 	for _, c := range s.Conflicts {
-		out.Conflicts = append(out.Conflicts, conflictView(s.ID, c))
+		out.Conflicts = append(out.Conflicts, conflictView(s.ID, c, who))
 	}
 	if s.AppointedApplication != "" {
 		out.AppointedApplication = applicationName(s.ID, s.AppointedApplication)
@@ -86,13 +87,22 @@ func selectionView(cat *i18n.Catalog, s store.Selection, counts *store.Applicati
 	return out, nil
 }
 
-func conflictView(selectionID string, c store.Conflict) *seleksiv1.Conflict {
+// conflictActors are the actors a selection's conflicts name.
+func conflictActors(s store.Selection) []string {
+	var ids []string
+	for _, c := range s.Conflicts {
+		ids = append(ids, c.MemberID, c.DeclaredBy)
+	}
+	return ids
+}
+
+func conflictView(selectionID string, c store.Conflict, who subjects) *seleksiv1.Conflict {
 	return &seleksiv1.Conflict{
-		MemberId:     c.MemberID,
+		MemberId:     who.of(c.MemberID),
 		Application:  applicationName(selectionID, c.ApplicationID),
 		Relationship: c.Relationship,
 		Reason:       c.Reason,
-		DeclaredBy:   c.DeclaredBy,
+		DeclaredBy:   who.of(c.DeclaredBy),
 		DeclareTime:  ts(c.DeclareTime),
 	}
 }
@@ -186,10 +196,11 @@ func applicationView(cat *i18n.Catalog, a store.Application, withPersonal bool) 
 		CurrentStage: protoStage(a.CurrentStage),
 		FinalScore:   float64(a.FinalScore) / 100,
 		Rank:         uint32(a.Rank),
-		Owner:        a.Owner,
-		SubmitTime:   ts(a.SubmitTime),
-		UpdateTime:   ts(a.UpdateTime),
-		StatusText:   localized(cat, storeMsg(a.Status)),
+		// The owner as the candidate's tokens name them; the store records their actor ID.
+		Owner:      a.Candidate.Subject,
+		SubmitTime: ts(a.SubmitTime),
+		UpdateTime: ts(a.UpdateTime),
+		StatusText: localized(cat, storeMsg(a.Status)),
 	}
 	if a.Status.ID == "" && a.Status.Code == "" && a.State == store.StateSubmitted {
 		// Until the workflow first speaks about an application (at the announcement's close),
@@ -207,6 +218,8 @@ func applicationView(cat *i18n.Catalog, a store.Application, withPersonal bool) 
 		profile.Nip, profile.Email, profile.Phone, profile.BirthDate = a.Candidate.NIP, a.Candidate.Email, a.Candidate.Phone, a.Candidate.BirthDate
 	} else {
 		profile.Nip, profile.Email, profile.Phone, profile.BirthDate = "", "", "", ""
+		// A token subject is often the NIP.
+		out.Owner = ""
 	}
 	out.Candidate = profile
 	for _, d := range a.Documents {
@@ -235,7 +248,8 @@ func applicationView(cat *i18n.Catalog, a store.Application, withPersonal bool) 
 	return out, nil
 }
 
-func objectionView(o store.Objection) *seleksiv1.Objection {
+// objectionView shows an objection; who gives the subject of the member who answered it.
+func objectionView(o store.Objection, who subjects) *seleksiv1.Objection {
 	revision := 1
 	if _, r, _, ok := workflows.ParseObjectionID(o.ID); ok {
 		revision = r
@@ -246,7 +260,7 @@ func objectionView(o store.Objection) *seleksiv1.Objection {
 		Reason:     o.Reason,
 		State:      seleksiv1.ObjectionState(seleksiv1.ObjectionState_value[o.State]),
 		Answer:     o.Answer,
-		AnsweredBy: o.AnsweredBy,
+		AnsweredBy: who.of(o.AnsweredBy),
 		CreateTime: ts(o.FileTime),
 		AnswerTime: ts(o.AnswerTime),
 		Revision:   uint32(revision),

@@ -70,7 +70,7 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 			return fmt.Errorf("%s: %w", why, ErrFailedPrecondition)
 		}
 		var n int64
-		if err := tx.Model(&applicationRow{}).Where("selection_id = ? AND owner = ?", in.SelectionID, in.Candidate.Subject).Count(&n).Error; err != nil {
+		if err := tx.Model(&applicationRow{}).Where("selection_id = ? AND owner = ?", in.SelectionID, in.Owner).Count(&n).Error; err != nil {
 			return err
 		}
 		if n > 0 {
@@ -98,7 +98,7 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 		docs, _ := json.Marshal(in.Documents)
 		facts, _ := json.Marshal(in.Facts)
 		app := applicationRow{
-			ID: appID, SelectionID: in.SelectionID, CandidateID: cand.ID, Owner: in.Candidate.Subject,
+			ID: appID, SelectionID: in.SelectionID, CandidateID: cand.ID, Owner: in.Owner,
 			RequestID: in.RequestID, RequestSHA256: reqSHA, Profile: string(profile), Documents: string(docs),
 			Statement: in.Statement, Facts: string(facts), State: StateSubmitted, CurrentStage: StageAnnouncement,
 			SubmittedAt: now, UpdatedAt: now,
@@ -109,7 +109,7 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 		// The audit event holds no personal data: the request digest binds it to the full
 		// submission, which stays in the candidate and application rows.
 		_, err = s.appendAudit(tx, sel, auditInput{
-			UpdateID: in.RequestID, Actor: Actor{Subject: in.Candidate.Subject, Role: "ROLE_CANDIDATE"},
+			UpdateID: in.RequestID, Actor: Actor{Subject: in.Owner, Role: "ROLE_CANDIDATE"},
 			Action: ActionSubmitApplication, Target: "selections/" + in.SelectionID + "/applications/" + appID,
 			WorkflowTime: now,
 			Payload: map[string]any{"applicationId": appID, "requestId": in.RequestID, "requestSha256": reqSHA,
@@ -129,8 +129,8 @@ func validateSubmission(in SubmitInput) error {
 		return invalid("selection ID is required")
 	case in.RequestID == "":
 		return invalid("request ID is required")
-	case in.Candidate.Subject == "":
-		return invalid("candidate subject is required")
+	case in.Candidate.Subject == "" || in.Owner == "":
+		return invalid("candidate subject and owner are required")
 	case in.Candidate.FullName == "" || in.Candidate.NIP == "" || in.Candidate.Email == "":
 		return invalid("candidate name, NIP and e-mail are required")
 	case in.Now.IsZero():
@@ -217,7 +217,7 @@ func (s *Store) ListApplications(ctx context.Context, selectionID string, opts L
 		sortName = candidateName
 	}
 	q.selects = "applications.*, " + sortName + " AS sort_name"
-	listed, next, total, err := runList(q, base, func(r *applicationListRow) []any {
+	listed, next, total, err := runList(s, q, base, func(r *applicationListRow) []any {
 		switch q.order.columns[0] {
 		case "id":
 			return []any{r.Row.ID}

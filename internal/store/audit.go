@@ -215,7 +215,7 @@ func (s *Store) ListAuditEvents(ctx context.Context, selectionID string, opts Li
 		return Page[AuditEvent]{}, fmt.Errorf("%s: %w", op, err)
 	}
 	base := s.db.WithContext(ctx).Model(&auditRow{}).Where("selection_id = ?", selectionID)
-	rows, next, total, err := runList(q, base, func(r *auditRow) []any { return []any{r.Seq} })
+	rows, next, total, err := runList(s, q, base, func(r *auditRow) []any { return []any{r.Seq} })
 	if err != nil {
 		return Page[AuditEvent]{}, fmt.Errorf("%s: %w", op, err)
 	}

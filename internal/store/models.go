@@ -11,7 +11,8 @@ import (
 // values the workflow uses, so that no layer needs a translation table and the store does not
 // depend on the workflow package.
 
-// Actor is who did something: the subject of the caller's token and its role.
+// Actor is who did something: the caller's actor ID (see ActorID) and role. Subject holds
+// the token's subject itself in what was recorded before actor IDs.
 type Actor struct {
 	Subject string `json:"subject"`
 	Role    string `json:"role"`
@@ -161,7 +162,7 @@ type ApplicationCounts struct {
 
 // Candidate is the personal data of the person behind an application.
 type Candidate struct {
-	// Subject is the candidate's token subject, which owns the application.
+	// Subject is the candidate's token subject; the application's Owner is their actor ID.
 	Subject   string `json:"subject"`
 	FullName  string `json:"fullName"`
 	NIP       string `json:"nip"`
@@ -195,7 +196,10 @@ type SubmitInput struct {
 	// RequestID makes the submission idempotent: a retry returns the first result.
 	RequestID string
 	// ID is the application ID to use; empty lets the store choose one.
-	ID        string
+	ID string
+	// Owner is the candidate's actor ID (ActorID of their token's issuer and subject): the
+	// application's owner as the workflow, the audit log and ownership checks know them.
+	Owner     string
 	Candidate Candidate
 	// Profile is the candidate's professional profile (education, posts...) as JSON.
 	Profile   json.RawMessage
@@ -482,8 +486,11 @@ type selectionRow struct {
 	AuditSeq                   int64
 	AuditHead                  string
 	Version                    int64
-	CreatedAt                  time.Time `gorm:"autoCreateTime:false"`
-	UpdatedAt                  time.Time `gorm:"autoUpdateTime:false"`
+	// ActorIDs: the selection records people by actor ID (see ActorID); false for
+	// selections created before actor IDs.
+	ActorIDs  bool      `gorm:"column:actor_ids"`
+	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (selectionRow) TableName() string { return "selections" }

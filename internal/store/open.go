@@ -16,6 +16,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/url"
@@ -51,10 +52,22 @@ const postgresMaxConns = 16
 type Store struct {
 	db      *gorm.DB
 	dialect Dialect
+	// pageKey authenticates the page tokens of lists (see paging.go).
+	pageKey []byte
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithPageTokenKey authenticates page tokens with key (at least 32 bytes), so that tokens
+// stay valid across restarts and across every process given the same key. Without it a Store
+// makes a random key of its own: its tokens are then good only for its lifetime.
+func WithPageTokenKey(key []byte) Option {
+	return func(s *Store) { s.pageKey = key }
 }
 
 // Open connects to the database named by rawURL: "sqlite:PATH" or a postgres:// URL.
-func Open(ctx context.Context, rawURL string) (*Store, error) {
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	var (
 		dialector gorm.Dialector
 		dialect   Dialect
@@ -65,8 +78,11 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		if path == "" {
 			return nil, errors.New("store: sqlite URL has no path")
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+		}
+		if err := privateSQLiteFiles(path); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
 		}
 		dialector = sqlite.New(sqlite.Config{DriverName: "sqlite", DSN: sqliteDSN(path)})
 		dialect = SQLite
@@ -85,6 +101,17 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s database: %w", dialect, err)
 	}
 	s := &Store{db: db, dialect: dialect}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.pageKey == nil {
+		s.pageKey = make([]byte, 32)
+		if _, err := rand.Read(s.pageKey); err != nil {
+			return nil, fmt.Errorf("store: page-token key: %w", err)
+		}
+	} else if len(s.pageKey) < 32 {
+		return nil, errors.New("store: the page-token key must be at least 32 bytes")
+	}
 	if dialect == SQLite {
 		sqlDB, err := db.DB()
 		if err != nil {
@@ -112,6 +139,29 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// privateSQLiteFiles makes the database file and its WAL and shared-memory companions
+// readable by the owner only: they hold personal data. The file is created 0600 before
+// SQLite opens it, because SQLite creates the -wal and -shm files with the permissions of
+// the database file; files left by an earlier version are narrowed.
+func privateSQLiteFiles(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("make %s private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // sqliteDSN enables WAL, a busy timeout and foreign keys on every pooled connection.

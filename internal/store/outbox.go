@@ -337,7 +337,7 @@ func (s *Store) ListNotifications(ctx context.Context, opts ListOptions) (Page[N
 	if err != nil {
 		return Page[Notification]{}, fmt.Errorf("%s: %w", op, err)
 	}
-	rows, next, total, err := runList(q, s.db.WithContext(ctx).Model(&notificationRow{}), func(r *notificationRow) []any {
+	rows, next, total, err := runList(s, q, s.db.WithContext(ctx).Model(&notificationRow{}), func(r *notificationRow) []any {
 		return []any{r.CreatedAt, r.ID}
 	})
 	if err != nil {

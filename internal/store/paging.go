@@ -1,6 +1,8 @@
 package store
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -34,8 +36,8 @@ type ListOptions struct {
 	// OrderBy is empty (the default order) or one whitelisted field, optionally followed by
 	// "desc".
 	OrderBy string
-	// Owner, when set, keeps only the rows this token subject owns: a candidate lists their
-	// own applications. Lists without owners ignore it.
+	// Owner, when set, keeps only the rows this actor ID (see ActorID) owns: a candidate lists
+	// their own applications. Lists without owners ignore it.
 	Owner string
 }
 
@@ -77,12 +79,54 @@ type cond struct {
 	value  string
 }
 
-// pageToken is what the opaque token holds: the last row's sort key, a hash of the query it
-// belongs to (so a token cannot be replayed against another filter or order), and the total.
+// pageToken is what the opaque token holds: the last row's sort key and the total. The token
+// is authenticated: an HMAC under the store's page-token key covers it together with the
+// list it came from (see listQuery.shape), so a forged or altered token, or one taken from
+// another list (another parent, owner, filter or order), is refused.
 type pageToken struct {
 	Key   []string `json:"k"`
-	Query string   `json:"q"`
 	Total int64    `json:"t"`
+}
+
+// pageTokenMAC is how many bytes of HMAC-SHA256 a token carries: 128 bits are beyond
+// guessing, and keep tokens short.
+const pageTokenMAC = 16
+
+// pageTokenDomain separates page-token MACs from anything else the key might ever sign.
+const pageTokenDomain = "seleksi-page-token/v1"
+
+// macPageToken is the MAC of a token's payload for the list whose shape is given.
+func (s *Store) macPageToken(shape string, payload []byte) []byte {
+	m := hmac.New(sha256.New, s.pageKey)
+	m.Write([]byte(pageTokenDomain + "\x00" + shape + "\x00"))
+	m.Write(payload)
+	return m.Sum(nil)[:pageTokenMAC]
+}
+
+// encodePageToken seals a token for the list: its MAC followed by its JSON, in base64url.
+func (s *Store) encodePageToken(shape string, tok pageToken) (string, error) {
+	payload, err := json.Marshal(tok)
+	if err != nil {
+		return "", fmt.Errorf("page token: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(append(s.macPageToken(shape, payload), payload...)), nil
+}
+
+// decodePageToken opens a token of the list, refusing one this store did not issue for it.
+func (s *Store) decodePageToken(shape, raw string) (pageToken, error) {
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil || len(b) <= pageTokenMAC {
+		return pageToken{}, badOption(FieldPageToken, "malformed")
+	}
+	mac, payload := b[:pageTokenMAC], b[pageTokenMAC:]
+	if !hmac.Equal(mac, s.macPageToken(shape, payload)) {
+		return pageToken{}, badOption(FieldPageToken, "not issued for this list (forged, altered, or from another filter, order or parent)")
+	}
+	var tok pageToken
+	if err := json.Unmarshal(payload, &tok); err != nil {
+		return pageToken{}, badOption(FieldPageToken, "malformed")
+	}
+	return tok, nil
 }
 
 // listQuery is a validated list request.
@@ -90,6 +134,8 @@ type listQuery struct {
 	size  int
 	conds []cond
 	order orderSpec
+	// shape names the list: its scope (the collection, its parent and owner), its filter and
+	// its order. Page tokens are authenticated together with it.
 	shape string
 	after []any
 	total int64
@@ -152,20 +198,21 @@ func (s *Store) newListQuery(scope string, opts ListOptions, fields func(string)
 		return nil, badOption(FieldOrderBy, "cannot order by %q", opts.OrderBy)
 	}
 	q.order = o
-	q.shape = sha256Hex([]byte(scope + "\x00" + canonFilter + "\x00" + orderName))[:16]
+	// JSON keeps the parts apart whatever a filter's quoted value holds.
+	shape, err := json.Marshal([]string{scope, canonFilter, orderName})
+	if err != nil {
+		return nil, fmt.Errorf("list shape: %w", err)
+	}
+	q.shape = string(shape)
 	if opts.PageToken == "" {
 		return q, nil
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(opts.PageToken)
+	tok, err := s.decodePageToken(q.shape, opts.PageToken)
 	if err != nil {
-		return nil, badOption(FieldPageToken, "malformed")
+		return nil, err
 	}
-	var tok pageToken
-	if err := json.Unmarshal(raw, &tok); err != nil || len(tok.Key) != len(o.columns) {
+	if len(tok.Key) != len(o.columns) {
 		return nil, badOption(FieldPageToken, "malformed")
-	}
-	if tok.Query != q.shape {
-		return nil, badOption(FieldPageToken, "belongs to a different query (filter or order_by changed)")
 	}
 	q.total = tok.Total
 	for i, v := range tok.Key {
@@ -191,7 +238,7 @@ func (s *Store) newListQuery(scope string, opts ListOptions, fields func(string)
 
 // runList reads one page of rows R from base (already restricted to the parent). key
 // returns a row's sort-key values in the order's column order.
-func runList[R any](q *listQuery, base *gorm.DB, key func(*R) []any) ([]R, string, int64, error) {
+func runList[R any](s *Store, q *listQuery, base *gorm.DB, key func(*R) []any) ([]R, string, int64, error) {
 	for _, c := range q.conds {
 		base = base.Where(c.column+" = ?", c.value)
 	}
@@ -227,7 +274,7 @@ func runList[R any](q *listQuery, base *gorm.DB, key func(*R) []any) ([]R, strin
 	}
 	rows = rows[:q.size]
 	vals := key(&rows[len(rows)-1])
-	tok := pageToken{Query: q.shape, Total: total}
+	tok := pageToken{Total: total}
 	for _, v := range vals {
 		switch x := v.(type) {
 		case time.Time:
@@ -240,11 +287,11 @@ func runList[R any](q *listQuery, base *gorm.DB, key func(*R) []any) ([]R, strin
 			return nil, "", 0, fmt.Errorf("page token: unexpected key %T", v)
 		}
 	}
-	b, err := json.Marshal(tok)
+	next, err := s.encodePageToken(q.shape, tok)
 	if err != nil {
-		return nil, "", 0, fmt.Errorf("page token: %w", err)
+		return nil, "", 0, err
 	}
-	return rows, base64.RawURLEncoding.EncodeToString(b), total, nil
+	return rows, next, total, nil
 }
 
 // parseFilter parses `field = value [AND field = value]...`. Values are enum names, bare or

@@ -231,7 +231,8 @@ func notProjected() map[string]map[string]string {
 			"audit_seq": "the audit chain's own head, checked by the chain walk", "audit_head": "the audit chain's own head, checked by the chain walk",
 			"version": bookkeeping, "created_at": creation, "updated_at": bookkeeping,
 			"blocked_reason": blocked, "blocked_step": blocked, "blocked_year": blocked, "blocked_since": blocked,
-			"blocked_attempts": blocked, "blocked_next_attempt": blocked},
+			"blocked_attempts": blocked, "blocked_next_attempt": blocked,
+			"actor_ids": "how the selection's records name people (actor IDs since migration 00014), set at creation"},
 		TableApplications: {"selection_id": key, "candidate_id": submission, "owner": submission, "request_id": submission,
 			"request_sha256": submission, "profile": submission, "documents": submission, "statement": submission, "facts": submission,
 			"submitted_at": submission, "updated_at": bookkeeping},
@@ -250,6 +251,7 @@ func notProjected() map[string]map[string]string {
 		"processed_commands": nil, // the idempotency ledger
 		"snapshots":          nil, // checked against the digests the history recorded
 		"history_archive":    nil, // checked against the HistoryArchived audit events
+		"actors":             nil, // the directory of who each actor ID is: personal data, no fact of a selection
 	}
 }
 
@@ -261,6 +263,6 @@ func rowTypes() map[string]any {
 		"candidates": &candidateRow{}, TableApplications: &applicationRow{}, TableStageResults: &stageResultRow{},
 		TableApplicationResults: &applicationResultRow{}, TableObjections: &objectionRow{}, "audit_events": &auditRow{},
 		"notifications": &notificationRow{}, "processed_commands": &processedRow{}, "snapshots": &snapshotRow{},
-		"history_archive": &historyArchiveRow{},
+		"history_archive": &historyArchiveRow{}, "actors": &actorRow{},
 	}
 }

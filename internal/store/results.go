@@ -49,7 +49,7 @@ func (s *Store) ListObjections(ctx context.Context, selectionID, applicationID s
 	if applicationID != "" {
 		base = base.Where("application_id = ?", applicationID)
 	}
-	rows, next, total, err := runList(q, base, func(r *objectionRow) []any { return []any{r.FiledAt, r.ID} })
+	rows, next, total, err := runList(s, q, base, func(r *objectionRow) []any { return []any{r.FiledAt, r.ID} })
 	if err != nil {
 		return Page[Objection]{}, fmt.Errorf("%s: %w", op, err)
 	}

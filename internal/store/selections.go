@@ -66,7 +66,7 @@ func (s *Store) CreateSelection(ctx context.Context, in NewSelection) (Selection
 		sel := selectionRow{
 			ID: in.ID, WorkflowID: in.WorkflowID, CreateRequestID: in.RequestID, DefinitionSHA256: digest,
 			PositionTitle: in.PositionTitle, PositionUnit: in.PositionUnit, Agency: in.Agency, TimeZone: in.TimeZone,
-			Config: string(config), Stage: stage, Version: 1, CreatedAt: now, UpdatedAt: now,
+			Config: string(config), Stage: stage, Version: 1, ActorIDs: true, CreatedAt: now, UpdatedAt: now,
 		}
 		if err := tx.Create(&sel).Error; err != nil {
 			if isUniqueViolation(err) {
@@ -148,7 +148,7 @@ func (s *Store) ListSelections(ctx context.Context, opts ListOptions) (Page[Sele
 	if err != nil {
 		return Page[Selection]{}, fmt.Errorf("store: list selections: %w", err)
 	}
-	rows, next, total, err := runList(q, s.db.WithContext(ctx).Model(&selectionRow{}), func(r *selectionRow) []any {
+	rows, next, total, err := runList(s, q, s.db.WithContext(ctx).Model(&selectionRow{}), func(r *selectionRow) []any {
 		switch q.order.columns[0] {
 		case "id":
 			return []any{r.ID}

@@ -19,8 +19,8 @@ func testMigrations(t *testing.T, open factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur != 0 || latest != 13 {
-		t.Fatalf("empty database: version %d of %d, want 0 of 13", cur, latest)
+	if cur != 0 || latest != 14 {
+		t.Fatalf("empty database: version %d of %d, want 0 of 14", cur, latest)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrate from empty: %v", err)
@@ -179,7 +179,7 @@ func testIntake(t *testing.T, open factory) {
 		{"same request ID, other content", other, ErrConflict},
 		{"second application of the candidate", func() SubmitInput {
 			x := newSubmission("sel-i", 2, t0)
-			x.Candidate.Subject = in.Candidate.Subject
+			x.Candidate.Subject, x.Owner = in.Candidate.Subject, in.Owner
 			return x
 		}(), ErrConflict},
 		{"same NIP under another account", func() SubmitInput { x := newSubmission("sel-i", 3, t0); x.Candidate.NIP = in.Candidate.NIP; return x }(), ErrConflict},
@@ -455,7 +455,7 @@ func testConcurrentIntake(t *testing.T, open factory) {
 			return newSubmission("sel-c", i-candidates, t0.Add(time.Duration(i-candidates)*time.Millisecond))
 		default:
 			in := newSubmission("sel-c", i, t0.Add(time.Hour))
-			in.Candidate.Subject = "cand-" + itoa(i-750)
+			in.Candidate.Subject, in.Owner = "cand-"+itoa(i-750), "cand-"+itoa(i-750)
 			return in
 		}
 	}

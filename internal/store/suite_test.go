@@ -177,6 +177,7 @@ func runSuite(t *testing.T, open factory) {
 		{"WithdrawBeforeClose", testWithdrawBeforeClose},
 		{"WorkflowStarts", testWorkflowStarts},
 		{"ObjectionPerRevision", testObjectionPerRevision},
+		{"Actors", testActors},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -227,6 +228,9 @@ func newSubmission(selectionID string, n int, at time.Time) SubmitInput {
 	return SubmitInput{
 		SelectionID: selectionID,
 		RequestID:   "request-" + itoa(n),
+		// In these tests the candidate's actor ID is their subject: the store treats both
+		// as opaque strings.
+		Owner: "cand-" + itoa(n),
 		Candidate: Candidate{Subject: "cand-" + itoa(n), FullName: "Calon " + itoa(n), NIP: nip(n),
 			Email: "calon" + itoa(n) + "@example.go.id", Phone: "+62811000" + itoa(n), BirthDate: "1975-06-15"},
 		Profile:   []byte(`{"education":"EDUCATION_LEVEL_MASTER","currentPost":"Sekretaris Dinas"}`),

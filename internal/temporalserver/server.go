@@ -80,7 +80,8 @@ func Start(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
+	// The directory and the database hold workflow histories: the owner's only.
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("temporalserver: create data dir: %w", err)
 	}
 
@@ -258,12 +259,18 @@ func sqlConfig(file string, namespaces []string, searchAttributes map[string]enu
 		// UI, visibility queries) from blocking the history writer.
 		ConnectAttributes: map[string]string{"mode": "rwc", "journal_mode": "wal", "busy_timeout": "10000"},
 	}
-	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+	_, err := os.Stat(file)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("temporalserver: stat %s: %w", file, err)
+	}
+	fresh := err != nil
+	if err := privateFiles(file); err != nil {
+		return nil, err
+	}
+	if fresh {
 		if err := sqliteschema.SetupSchema(conf); err != nil {
 			return nil, fmt.Errorf("temporalserver: set up schema in %s: %w", file, err)
 		}
-	} else if err != nil {
-		return nil, fmt.Errorf("temporalserver: stat %s: %w", file, err)
 	}
 	nsConfigs := make([]*sqliteschema.NamespaceConfig, 0, len(namespaces))
 	for _, ns := range namespaces {
@@ -277,6 +284,26 @@ func sqlConfig(file string, namespaces []string, searchAttributes map[string]enu
 		return nil, fmt.Errorf("temporalserver: create namespaces: %w", err)
 	}
 	return conf, nil
+}
+
+// privateFiles makes the SQLite file and its WAL and shared-memory companions readable by
+// the owner only. The file is created 0600 (empty, which SQLite takes for an empty database)
+// before SQLite opens it, because SQLite gives the -wal and -shm files the database file's
+// permissions; files left by an earlier version are narrowed.
+func privateFiles(file string) error {
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("temporalserver: create %s: %w", file, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("temporalserver: create %s: %w", file, err)
+	}
+	for _, p := range []string{file, file + "-wal", file + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("temporalserver: make %s private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 func splitHostPort(addr string) (string, int, error) {
