@@ -158,6 +158,12 @@ func (p *seleksidProcess) stop(timeout time.Duration) error {
 	return nil
 }
 
+// logContains reports whether the process's log so far contains s.
+func (p *seleksidProcess) logContains(s string) bool {
+	b, err := os.ReadFile(p.logPath)
+	return err == nil && bytes.Contains(b, []byte(s))
+}
+
 // logTail is the last n lines of the process's log at warning level or above, and every
 // line that is not JSON (a panic's stack trace), for a failing test's output.
 func (p *seleksidProcess) logTail(n int) string {
