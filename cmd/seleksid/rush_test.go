@@ -284,8 +284,9 @@ func rushWithCrash(t *testing.T, db stackDatabase) {
 }
 
 // rushSecondsPerDay is the time scale that makes the rush selection's announcement, opening
-// at now, close about window later: it counts the window as the workflow will, with the
-// calendar the selection body gives (the shipped lists and its overrides).
+// at now, close about window later. It counts the window as the workflow will, on the shipped
+// holiday lists plus the body's overrides as whole years (they only name years that are not
+// shipped); the test then waits for the close the selection itself reports.
 func rushSecondsPerDay(t *testing.T, body map[string]any, now time.Time, window time.Duration) int64 {
 	t.Helper()
 	var supplied []calendar.Year
