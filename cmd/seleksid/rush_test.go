@@ -101,6 +101,10 @@ func rushWithCrash(t *testing.T, db stackDatabase) {
 		"-embedded-temporal-ui-addr", "",
 		"-demo-seconds-per-day", strconv.FormatInt(secondsPerDay, 10),
 		"-shutdown-timeout", "20s",
+		// The clients stand for candidates on many networks behind one reverse proxy (this
+		// test): each names its address in X-Forwarded-For, so the default rate limits per
+		// address apply as they would in production, and none is turned off for the rush.
+		"-trusted-proxies", "127.0.0.1/32",
 	}
 	if u := db.url(t); u != "" {
 		args = append(args, "-database-url", u)
@@ -410,6 +414,13 @@ func (r *rush) run() {
 // abort makes the clients give up (the test is failing).
 func (r *rush) abort() { r.aborted.Store(true) }
 
+// rushClientAddr is candidate i's address: 250 networks of 20 candidates each, as behind
+// offices' and carriers' NAT, each network well within the per-address limit on mutations.
+func rushClientAddr(i int) string {
+	n := i % 250
+	return fmt.Sprintf("10.77.%d.%d", n/250+1, n%250+1)
+}
+
 // rushGiveUp bounds how long one candidate keeps retrying.
 const rushGiveUp = 4 * time.Minute
 
@@ -426,6 +437,7 @@ func (r *rush) submit(i int) rushResult {
 		req, _ := http.NewRequest(http.MethodPost, *r.base.Load()+path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("X-Forwarded-For", rushClientAddr(i))
 		began := time.Now()
 		resp, err := r.http.Do(req)
 		var code int
