@@ -96,6 +96,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 // client must still be able to tell which part of its request was wrong.
 func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+		err = validUTF8(err)
 		st := status.Convert(err)
 		if st.Code() == codes.InvalidArgument && !hasBadRequest(st) {
 			lang := i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
@@ -324,4 +325,22 @@ func utf8Values(v url.Values) bool {
 		}
 	}
 	return true
+}
+
+// validUTF8 replaces invalid UTF-8 in an error's message with U+FFFD. grpc-gateway's own
+// errors quote what the client sent (a Grpc-Timeout header, a query parameter), and
+// protojson refuses to write a status with such a message, which left the client with
+// HTTP 500 "failed to marshal error message" (found by FuzzGateway).
+func validUTF8(err error) error {
+	var hse *runtime.HTTPStatusError
+	if errors.As(err, &hse) {
+		return &runtime.HTTPStatusError{HTTPStatus: hse.HTTPStatus, Err: validUTF8(hse.Err)}
+	}
+	st := status.Convert(err)
+	if utf8.ValidString(st.Message()) {
+		return err
+	}
+	p := st.Proto()
+	p.Message = strings.ToValidUTF8(p.Message, "\uFFFD")
+	return status.FromProto(p).Err()
 }
