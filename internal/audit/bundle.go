@@ -61,10 +61,9 @@ const (
 	maxBundleSize = 1 << 30
 )
 
-// readLimits bounds what readBundleWithin decompresses: per file and in all. ReadBundle uses
-// maxPartSize and maxBundleSize; the fuzz tests use smaller ones.
-type readLimits struct {
-	part, total uint64
+// ReadLimits bound what ReadBundleWithin decompresses: per file and in all.
+type ReadLimits struct {
+	Part, Total uint64
 }
 
 // The projection part holds the store's projected rows: the published stage results with
@@ -328,10 +327,12 @@ func safeName(s string) string {
 // undecodable is left for CheckParts to report, and the signature for VerifySignature,
 // so that a tampered bundle can still be examined and every problem named.
 func ReadBundle(r io.ReaderAt, size int64) (*Bundle, error) {
-	return readBundleWithin(r, size, readLimits{part: maxPartSize, total: maxBundleSize})
+	return ReadBundleWithin(r, size, ReadLimits{Part: maxPartSize, Total: maxBundleSize})
 }
 
-func readBundleWithin(r io.ReaderAt, size int64, limits readLimits) (*Bundle, error) {
+// ReadBundleWithin is ReadBundle with other limits than its 256 MiB per file and 1 GiB in
+// all: an archive whose files declare more is refused before anything is decompressed.
+func ReadBundleWithin(r io.ReaderAt, size int64, limits ReadLimits) (*Bundle, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w", err)
@@ -347,18 +348,18 @@ func readBundleWithin(r io.ReaderAt, size int64, limits readLimits) (*Bundle, er
 			return nil, fmt.Errorf("read bundle: the archive holds %s twice", f.Name)
 		}
 		seen[f.Name] = true
-		if f.UncompressedSize64 > limits.part {
-			return nil, fmt.Errorf("read bundle: %s: larger than %d bytes", f.Name, limits.part)
+		if f.UncompressedSize64 > limits.Part {
+			return nil, fmt.Errorf("read bundle: %s: larger than %d bytes", f.Name, limits.Part)
 		}
-		if declared += f.UncompressedSize64; declared > limits.total {
-			return nil, fmt.Errorf("read bundle: the archive's files hold more than %d bytes", limits.total)
+		if declared += f.UncompressedSize64; declared > limits.Total {
+			return nil, fmt.Errorf("read bundle: the archive's files hold more than %d bytes", limits.Total)
 		}
 	}
 	for _, f := range zr.File {
 		if strings.HasSuffix(f.Name, "/") {
 			continue
 		}
-		data, err := readZipFile(f, limits.part)
+		data, err := readZipFile(f, limits.Part)
 		if err != nil {
 			return nil, fmt.Errorf("read bundle: %s: %w", f.Name, err)
 		}
