@@ -15,25 +15,35 @@ import (
 	"testing"
 )
 
-// zipBomb is an archive of n files, each declaring and holding size zero bytes, deflated:
-// a few KiB per file on disk whatever size is.
+// zipBomb is an archive of n files, each declaring and holding size zero bytes (a whole
+// number of MiB), deflated: about 1 KiB per MiB on disk. The deflate stream is one
+// compressed MiB of zeros, flushed to a byte boundary, repeated, then closed: compressing
+// the whole size would take seconds.
 func zipBomb(t testing.TB, n int, size int64) []byte {
 	t.Helper()
-	var comp bytes.Buffer
-	fw, err := flate.NewWriter(&comp, flate.BestCompression)
+	const mib = 1 << 20
+	var seg bytes.Buffer
+	fw, err := flate.NewWriter(&seg, flate.BestCompression)
 	if err != nil {
 		t.Fatal(err)
 	}
-	zeros := make([]byte, 1<<20)
-	crc := crc32.NewIEEE()
-	for left := size; left > 0; left -= int64(len(zeros)) {
-		chunk := zeros[:min(int64(len(zeros)), left)]
-		_, _ = fw.Write(chunk)
-		_, _ = crc.Write(chunk)
+	zeros := make([]byte, mib)
+	_, _ = fw.Write(zeros)
+	if err := fw.Flush(); err != nil {
+		t.Fatal(err)
 	}
+	flushed := bytes.Clone(seg.Bytes())
+	seg.Reset()
 	if err := fw.Close(); err != nil {
 		t.Fatal(err)
 	}
+	var comp bytes.Buffer
+	crc := crc32.NewIEEE()
+	for range size / mib {
+		comp.Write(flushed)
+		_, _ = crc.Write(zeros)
+	}
+	comp.Write(seg.Bytes())
 	var out bytes.Buffer
 	zw := zip.NewWriter(&out)
 	for i := range n {
@@ -211,4 +221,25 @@ func TestFuzzSeeds(t *testing.T) {
 // corpusFile encodes one []byte input in the format of go test's fuzz corpus files.
 func corpusFile(data []byte) []byte {
 	return fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", data)
+}
+
+// TestZipBombIsABomb: the archive zipBomb builds holds what it declares, so that the tests
+// above refuse a real bomb, not a broken archive.
+func TestZipBombIsABomb(t *testing.T) {
+	data := zipBomb(t, 2, 3<<20)
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil || n != 3<<20 {
+			t.Fatalf("%s: %d bytes, %v", f.Name, n, err)
+		}
+	}
 }
