@@ -126,26 +126,14 @@ func TestArchiveOutlivesRetention(t *testing.T) {
 			}
 
 			// --- The auditor exports and verifies it all the same. ---
-			var export struct {
-				Bundle struct {
-					Parts []struct {
-						Name    string `json:"name"`
-						Content []byte `json:"content"`
-					} `json:"parts"`
-				} `json:"bundle"`
+			b := e.exportBundle(e.id, auditor)
+			if fs := b.CheckParts(); len(b.Histories) != 1 || len(fs) > 0 {
+				t.Errorf("the bundle holds %d histories (want the one archived run), findings %v", len(b.Histories), fs)
 			}
-			e.must(http.MethodGet, e.sel()+":exportHistory", auditor, nil, &export)
-			histories := 0
-			for _, p := range export.Bundle.Parts {
-				if strings.HasPrefix(p.Name, "history/") {
-					histories++
-					if !strings.Contains(string(p.Content), "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED") {
-						t.Errorf("part %s is not a history", p.Name)
-					}
+			for _, h := range b.Histories {
+				if !strings.Contains(string(h.JSON), "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED") {
+					t.Errorf("run %s is not a history", h.RunID)
 				}
-			}
-			if histories != 1 {
-				t.Errorf("the bundle holds %d histories, want the one archived run", histories)
 			}
 			for _, replay := range []bool{true, false} {
 				var rep verificationJSON

@@ -79,6 +79,9 @@ func e2eConfig(t *testing.T, dataDir, databaseURL string) config.Config {
 		"-embedded-temporal-ui-addr", "",
 		"-shutdown-timeout", "20s",
 		"-demo-seconds-per-day", e2eSecondsPerDay(),
+		// These tests poll and command fast from one loopback address, as no real client
+		// does; the rate limits are tested on the real transport in internal/app.
+		"-rate-limits=false",
 	}
 	if databaseURL != "" {
 		args = append(args, "-database-url", databaseURL)

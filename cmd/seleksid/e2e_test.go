@@ -2,14 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/sha256"
-	"crypto/x509"
 	"database/sql"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"slices"
@@ -19,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bkpsdm/seleksi/internal/audit"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/store"
 )
@@ -737,63 +733,19 @@ func (e *e2e) audit() {
 	}
 
 	// The key is public: anyone holding a bundle can check it.
-	var key struct {
-		KeyID        string `json:"keyId"`
-		PublicKeyPEM string `json:"publicKeyPem"`
-	}
-	e.must(http.MethodGet, "/v1/auditKeys/current", "", nil, &key)
-	block, _ := pem.Decode([]byte(key.PublicKeyPEM))
-	if block == nil {
-		t.Fatalf("published key is not PEM: %q", key.PublicKeyPEM)
-	}
-	parsed, err := x509.ParsePKIXPublicKey(block.Bytes)
-	pub, ok := parsed.(ed25519.PublicKey)
-	if err != nil || !ok {
-		t.Fatalf("published key: %T %v", parsed, err)
-	}
-
-	var export struct {
-		Bundle struct {
-			Manifest  []byte `json:"manifest"`
-			Signature []byte `json:"signature"`
-			KeyID     string `json:"keyId"`
-			Parts     []struct {
-				Name    string `json:"name"`
-				Content []byte `json:"content"`
-				SHA256  string `json:"sha256"`
-			} `json:"parts"`
-		} `json:"bundle"`
-	}
+	pub := e.publishedKey()
 	if r := e.do(http.MethodGet, e.sel()+":exportHistory", e.admin, nil); r.code != http.StatusForbidden {
 		t.Errorf("export by the secretariat: %s, want 403", r)
 	}
-	e.must(http.MethodGet, e.sel()+":exportHistory", auditor, nil, &export)
-	b := export.Bundle
-	if !ed25519.Verify(pub, b.Manifest, b.Signature) || b.KeyID != key.KeyID {
-		t.Errorf("the bundle's signature does not verify with the published key %s (bundle names %s)", key.KeyID, b.KeyID)
+	b := e.exportBundle(e.id, auditor)
+	if err := b.VerifySignature(pub); err != nil {
+		t.Errorf("the bundle's signature does not verify with the published key %s: %v", audit.KeyFingerprint(pub), err)
 	}
-	var manifest struct {
-		SelectionID string `json:"selectionId"`
-		Parts       []struct {
-			Name   string `json:"name"`
-			SHA256 string `json:"sha256"`
-		} `json:"parts"`
+	if fs := b.CheckParts(); len(fs) > 0 {
+		t.Errorf("the bundle's parts do not match the signed manifest: %v", fs)
 	}
-	if err := json.Unmarshal(b.Manifest, &manifest); err != nil {
-		t.Fatalf("manifest: %v", err)
-	}
-	histories := 0
-	for i, p := range b.Parts {
-		sum := sha256.Sum256(p.Content)
-		if i >= len(manifest.Parts) || manifest.Parts[i].Name != p.Name || manifest.Parts[i].SHA256 != hex.EncodeToString(sum[:]) || p.SHA256 != manifest.Parts[i].SHA256 {
-			t.Errorf("part %d (%s) does not match the signed manifest", i, p.Name)
-		}
-		if strings.HasPrefix(p.Name, "history/") {
-			histories++
-		}
-	}
-	if manifest.SelectionID != e.id || len(b.Parts) != len(manifest.Parts) || histories == 0 {
-		t.Errorf("the bundle of %s holds %d parts (%d histories), the manifest lists %d", manifest.SelectionID, len(b.Parts), histories, len(manifest.Parts))
+	if b.SelectionID != e.id || len(b.Histories) == 0 {
+		t.Errorf("the bundle of %s holds %d histories", b.SelectionID, len(b.Histories))
 	}
 
 	var rep verificationJSON
@@ -837,7 +789,7 @@ func (e *e2e) audit() {
 			return f.Kind == kind && slices.Contains(f.EventSequences, seq)
 		})
 	}
-	t.Logf("audit: bundle of %d parts verified with key %.12s…; after audit event %s was changed, %d findings:", len(b.Parts), key.KeyID, seq, len(rep.Report.Findings))
+	t.Logf("audit: bundle of %d parts verified with key %.12s…; after audit event %s was changed, %d findings:", len(b.Parts), audit.KeyFingerprint(pub), seq, len(rep.Report.Findings))
 	for _, f := range rep.Report.Findings {
 		t.Logf("  %s seqs %v events %v: %s", f.Kind, f.EventSequences, f.HistoryEventIDs, f.Message)
 	}

@@ -313,20 +313,27 @@ func (n *flakySender) Send(_ context.Context, note store.Notification) error {
 func TestQueuedNotificationsAreDelivered(t *testing.T) {
 	n := &flakySender{fails: 1}
 	f := setup(t)
-	d := notify.NewDispatcher(f.st, n, nil, slog.New(slog.DiscardHandler), time.Second)
+	// A clock the test moves past the retry's backoff, so the second round finds it due.
+	now := time.Now()
+	d := notify.NewDispatcher(f.st, n, nil, slog.New(slog.DiscardHandler), notify.Options{
+		BackoffInitial: time.Minute, Now: func() time.Time { return now }, Jitter: func(d time.Duration) time.Duration { return d }})
 	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "event-1", Seq: 1,
 		Kind: workflows.EvtStageOpened, Actor: workflows.Actor{Subject: workflows.SystemSubject, Role: workflows.RoleSystem}, At: t0.Add(time.Hour),
 		Stage: workflows.StageCompetencyTest, Phase: workflows.PhaseOpen,
 		Message: &workflows.Message{Code: workflows.EvtStageOpened, EN: "The competency test has started.", ID: "Uji kompetensi dimulai."}})
 	ctx := context.Background()
-	if sent, err := d.DeliverOnce(ctx); err != nil || sent != 0 {
-		t.Fatalf("first round: %d, %v", sent, err)
+	if r, err := d.DeliverOnce(ctx); err != nil || r.Sent != 0 || r.Failed != 1 {
+		t.Fatalf("first round: %+v, %v", r, err)
 	}
-	if sent, err := d.DeliverOnce(ctx); err != nil || sent != 1 {
-		t.Fatalf("second round: %d, %v", sent, err)
+	if r, err := d.DeliverOnce(ctx); err != nil || r.Claimed != 0 {
+		t.Fatalf("a round before the backoff ran out: %+v, %v", r, err)
 	}
-	if sent, err := d.DeliverOnce(ctx); err != nil || sent != 0 {
-		t.Fatalf("third round: %d, %v", sent, err)
+	now = now.Add(time.Minute)
+	if r, err := d.DeliverOnce(ctx); err != nil || r.Sent != 1 {
+		t.Fatalf("second round: %+v, %v", r, err)
+	}
+	if r, err := d.DeliverOnce(ctx); err != nil || r.Claimed != 0 {
+		t.Fatalf("third round: %+v, %v", r, err)
 	}
 	if len(n.sent) != 1 || n.sent[0].Recipient != "*" || !strings.Contains(n.sent[0].Text.EN, "competency") {
 		t.Fatalf("sent = %+v", n.sent)

@@ -19,6 +19,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/archive"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/config"
+	"github.com/bkpsdm/seleksi/internal/health"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/notify"
 	"github.com/bkpsdm/seleksi/internal/reconcile"
@@ -58,6 +59,8 @@ type App struct {
 	// stopReconciler ends the loop that starts workflows left unstarted by a creation that
 	// died halfway (run with the API), and waits for it.
 	stopReconciler func()
+	// stopReadiness ends the readiness checker (run with the API) and waits for it.
+	stopReadiness func()
 }
 
 // startupTimeout bounds how long seleksid waits for Temporal and the database at start.
@@ -70,7 +73,9 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 	a := &App{cfg: cfg, logger: logger}
 	defer func() {
 		if err != nil {
-			a.stopBackends()
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+			defer cancel()
+			_ = a.stop(ctx)
 		}
 	}()
 	if a.catalog, err = i18n.NewCatalog(); err != nil {
@@ -111,8 +116,9 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 
 	if cfg.RunsWorker() {
 		a.worker = worker.New(a.temporal, cfg.TemporalTaskQueue, worker.Options{
-			// Let running activities finish their store writes before the process exits.
-			WorkerStopTimeout: cfg.ShutdownTimeout,
+			// Let running activities finish their store writes before the process exits,
+			// within the worker's share of the shutdown timeout.
+			WorkerStopTimeout: workerStopTimeout(cfg),
 		})
 		a.worker.RegisterWorkflow(workflows.SelectionWorkflow)
 		a.worker.RegisterActivity(activities.New(a.store, logger))
@@ -137,9 +143,15 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
-		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, verifier, svcs); err != nil {
+		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, verifier, svcs, WithLimits(Limits{
+			MaxRequestBytes: cfg.MaxRequestBytes,
+			ReadTimeout:     cfg.HTTPReadTimeout,
+			TrustedProxies:  cfg.TrustedProxies,
+			Rates:           cfg.RateLimits,
+		}), WithDeadlines(server.Deadlines{Default: cfg.RPCTimeout, Long: cfg.RPCLongTimeout})); err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
+		a.startReadiness(ctx, cfg, logger)
 		a.transport.Start()
 		a.startReconciler(cfg, logger)
 	}
@@ -166,6 +178,30 @@ func (a *App) startReconciler(cfg config.Config, logger *slog.Logger) {
 	}
 }
 
+// startReadiness checks the store and Temporal once, so that the API reports the truth from
+// its first moment, and then every -readiness-interval until the app stops: gRPC health and
+// /readyz say NOT_SERVING while either cannot be reached, and SERVING again when both answer.
+func (a *App) startReadiness(ctx context.Context, cfg config.Config, logger *slog.Logger) {
+	checker := health.NewChecker(a.transport.Readiness(), logger,
+		health.Options{Interval: cfg.ReadinessInterval, Timeout: cfg.ReadinessTimeout},
+		health.Dependency{Name: health.Store, Ping: a.store.Ping},
+		health.Dependency{Name: health.Temporal, Ping: func(ctx context.Context) error {
+			_, err := a.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		}})
+	checker.CheckNow(ctx)
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		checker.Run(runCtx)
+	}()
+	a.stopReadiness = func() {
+		cancel()
+		<-done
+	}
+}
+
 // newVerifier trusts the agency's identity provider when one is configured, and otherwise
 // the local signing key in the data directory (created on first start).
 func newVerifier(cfg config.Config, key *auth.LocalKey) (auth.Verifier, error) {
@@ -187,13 +223,15 @@ func (a *App) services(cfg config.Config, logger *slog.Logger, key *auth.LocalKe
 	return server.Services{
 		Selection: server.NewSelectionServer(a.store, a.temporal, a.catalog, logger, server.SelectionOptions{
 			TaskQueue: cfg.TemporalTaskQueue, SecondsPerDay: cfg.DemoSecondsPerDay}),
-		Application: server.NewApplicationServer(a.store, a.temporal, a.catalog, logger, nil),
-		Audit:       auditSrv,
+		Application:  server.NewApplicationServer(a.store, a.temporal, a.catalog, logger, nil),
+		Audit:        auditSrv,
+		Notification: server.NewNotificationServer(a.store, a.catalog, logger),
 	}, nil
 }
 
 // startNotifications drains the notification outbox until the app stops: by mail when a
-// relay is configured, otherwise into the log.
+// relay is configured, otherwise into the log. It runs with the worker; several workers
+// share the outbox through the store's leases, so none sends what another sends.
 func (a *App) startNotifications(cfg config.Config, logger *slog.Logger) {
 	var sender notify.Sender = notify.LogSender{Logger: logger}
 	if cfg.SMTPAddr != "" {
@@ -203,7 +241,11 @@ func (a *App) startNotifications(cfg config.Config, logger *slog.Logger) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		notify.NewDispatcher(a.store, sender, a.catalog, logger, 2*time.Second).Run(ctx)
+		notify.NewDispatcher(a.store, sender, a.catalog, logger, notify.Options{
+			Interval: cfg.Outbox.Interval, BatchSize: cfg.Outbox.BatchSize, Concurrency: cfg.Outbox.Concurrency,
+			MaxAttempts: cfg.Outbox.MaxAttempts, BackoffInitial: cfg.Outbox.BackoffInitial, BackoffMax: cfg.Outbox.BackoffMax,
+			SendTimeout: cfg.Outbox.SendTimeout,
+		}).Run(ctx)
 	}()
 	a.stopNotifications = func() {
 		cancel()
@@ -313,57 +355,79 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmbed
 }
 
 // Shutdown stops accepting requests, lets in-flight ones finish, stops the worker after its
-// running activities complete, then closes the client, the store and the embedded server.
+// running activities complete, then closes the client, the store and the embedded server,
+// all by ctx's deadline (without one, within the configured shutdown timeout): each step
+// gets its share of the time (see shutdownPlan), and one that overruns it is left behind.
 func (a *App) Shutdown(ctx context.Context) error {
-	var errs []error
-	if a.transport != nil {
-		if err := a.transport.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
-		}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.cfg.ShutdownTimeout)
+		defer cancel()
 	}
-	errs = append(errs, a.stopBackends())
-	err := errors.Join(errs...)
+	err := a.stop(ctx)
 	if err == nil {
 		a.logger.Info("stopped cleanly")
 	}
 	return err
 }
 
-// stopBackends stops whatever of the worker, client, store and embedded server is running.
-func (a *App) stopBackends() error {
-	var errs []error
-	// The reconciler and the archiver use the store and Temporal: they stop before either
-	// closes.
-	if a.stopReconciler != nil {
-		a.stopReconciler()
-		a.stopReconciler = nil
+// stop stops whatever of the transport, the loops, the worker, the client, the store and
+// the embedded server is running, in that order.
+func (a *App) stop(ctx context.Context) error {
+	plan := planShutdown(a.cfg)
+	var phases []phase
+	if t := a.transport; t != nil {
+		phases = append(phases, phase{"transport", plan.transport, t.Shutdown})
 	}
-	if a.stopArchiver != nil {
-		a.stopArchiver()
-		a.stopArchiver = nil
+	// The readiness checker, the reconciler, the archiver and the dispatcher use the store
+	// and Temporal: they stop before either closes, all at once.
+	var loops []func()
+	for _, stop := range []*func(){&a.stopReadiness, &a.stopReconciler, &a.stopArchiver, &a.stopNotifications} {
+		if *stop != nil {
+			loops = append(loops, *stop)
+			*stop = nil
+		}
 	}
 	a.archiver = nil
-	if a.stopNotifications != nil {
-		a.stopNotifications()
-		a.stopNotifications = nil
+	if len(loops) > 0 {
+		phases = append(phases, phase{"background loops", plan.loops, func(context.Context) error {
+			done := make(chan struct{}, len(loops))
+			for _, stop := range loops {
+				go func() {
+					stop()
+					done <- struct{}{}
+				}()
+			}
+			for range loops {
+				<-done
+			}
+			return nil
+		}})
 	}
-	if a.worker != nil {
-		a.worker.Stop()
-		a.worker = nil
+	if w := a.worker; w != nil {
+		phases = append(phases, phase{"worker", plan.worker, func(context.Context) error {
+			w.Stop()
+			return nil
+		}})
 	}
-	if a.temporal != nil {
-		a.temporal.Close()
-		a.temporal = nil
+	if c, st := a.temporal, a.store; c != nil || st != nil {
+		phases = append(phases, phase{"Temporal client and store", plan.backends, func(context.Context) error {
+			if c != nil {
+				c.Close()
+			}
+			if st != nil {
+				return st.Close()
+			}
+			return nil
+		}})
 	}
-	if a.store != nil {
-		if err := a.store.Close(); err != nil {
-			errs = append(errs, err)
-		}
-		a.store = nil
+	if e := a.embedded; e != nil {
+		phases = append(phases, phase{"embedded Temporal", 1, func(context.Context) error {
+			e.Stop()
+			return nil
+		}})
 	}
-	if a.embedded != nil {
-		a.embedded.Stop()
-		a.embedded = nil
-	}
-	return errors.Join(errs...)
+	// The transport stays, so its addresses can still be read (tests restart on them).
+	a.worker, a.temporal, a.store, a.embedded = nil, nil, nil, nil
+	return runPhases(ctx, a.logger, phases)
 }

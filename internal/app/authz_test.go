@@ -96,9 +96,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	logger := slog.New(slog.DiscardHandler)
 	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
-		Selection:   server.NewSelectionServer(st, acceptingWorkflows{}, nil, logger, server.SelectionOptions{TaskQueue: "q"}),
-		Application: server.NewApplicationServer(st, acceptingWorkflows{}, nil, logger, nil),
-		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
+		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, nil, logger, server.SelectionOptions{TaskQueue: "q"}),
+		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, nil, logger, nil),
+		Audit:        seleksiv1.UnimplementedAuditServiceServer{},
+		Notification: server.NewNotificationServer(st, nil, logger),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -163,6 +164,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", sel + ":exportHistory", "", auditor, false},
 		{"POST", sel + ":verify", `{}`, auditor, false},
 		{"GET", "/v1/auditKeys/current", "", everyone, false},
+		{"GET", "/v1/notifications?filter=state%20%3D%20DEAD", "", admin | auditor, false},
+		{"POST", "/v1/notifications/n-missing:retry", `{}`, admin, false},
 	}
 	bits := []int{anon, admin, committee, otherCommittee, owner, notOwner, auditor}
 	for _, r := range routes {

@@ -56,9 +56,10 @@ func TestBlockedSelectionIsShown(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
-		Selection:   server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
-		Application: server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
-		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
+		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
+		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
+		Audit:        seleksiv1.UnimplementedAuditServiceServer{},
+		Notification: seleksiv1.UnimplementedNotificationServiceServer{},
 	})
 	if err != nil {
 		t.Fatal(err)

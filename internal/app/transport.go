@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/gateway"
+	"github.com/bkpsdm/seleksi/internal/health"
 	"github.com/bkpsdm/seleksi/internal/server"
 )
 
@@ -28,12 +30,41 @@ type Transport struct {
 	grpcLis net.Listener
 	httpLis net.Listener
 	errs    chan error
+	// drain cuts off calls still running when the shutdown's time for them is up.
+	drain    *drain
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// TransportOption configures a Transport.
+type TransportOption func(*transportOptions)
+
+type transportOptions struct {
+	limits    Limits
+	deadlines server.Deadlines
+}
+
+// WithLimits sets the request limits (sizes, timeouts, rate limits); without it the
+// defaults of Limits apply.
+func WithLimits(l Limits) TransportOption {
+	return func(o *transportOptions) { o.limits = l }
+}
+
+// WithDeadlines sets the server-side deadline of every RPC; without it (or with zero
+// durations) server.DefaultDeadlines apply.
+func WithDeadlines(d server.Deadlines) TransportOption {
+	return func(o *transportOptions) { o.deadlines = d }
 }
 
 // NewTransport listens on both addresses and builds the servers; nothing is served until
 // Start.
-func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr string, verifier auth.Verifier, svcs server.Services) (_ *Transport, err error) {
-	t := &Transport{logger: logger, errs: make(chan error, 2)}
+func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr string, verifier auth.Verifier, svcs server.Services, opts ...TransportOption) (_ *Transport, err error) {
+	t := &Transport{logger: logger, errs: make(chan error, 2), drain: newDrain()}
+	var o transportOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	edge := newEdge(o.limits, logger)
 	defer func() {
 		if err != nil {
 			t.closeListeners()
@@ -45,12 +76,13 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 	if t.httpLis, err = net.Listen("tcp", httpAddr); err != nil {
 		return nil, fmt.Errorf("listen HTTP on %s: %w", httpAddr, err)
 	}
-	if t.grpc, err = server.NewGRPC(logger, verifier, svcs); err != nil {
+	if t.grpc, err = server.NewGRPC(logger, verifier, svcs, o.deadlines, edge.limiter, append(edge.grpcOptions(),
+		grpc.ChainUnaryInterceptor(t.drain.unary()), grpc.ChainStreamInterceptor(t.drain.stream()))...); err != nil {
 		return nil, err
 	}
 	// The gateway is a gRPC client of our own server over loopback, so REST callers go
 	// through exactly the same interceptors (validation, auth) as gRPC callers.
-	if t.conn, err = grpc.NewClient(loopback(t.grpcLis.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
+	if t.conn, err = grpc.NewClient(loopback(t.grpcLis.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()), edge.gatewayDialer()); err != nil {
 		return nil, fmt.Errorf("gateway connection: %w", err)
 	}
 	handler, err := gateway.New(ctx, t.conn, logger)
@@ -58,11 +90,7 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 		_ = t.conn.Close()
 		return nil, err
 	}
-	t.http = &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	t.http = edge.httpServer(edge.httpHandler(handler), logger)
 	return t, nil
 }
 
@@ -72,10 +100,15 @@ func (t *Transport) GRPCAddr() string { return t.grpcLis.Addr().String() }
 // HTTPAddr is the address the gateway listens on.
 func (t *Transport) HTTPAddr() string { return t.httpLis.Addr().String() }
 
+// Readiness is what the gRPC health service and /readyz report; the readiness checker
+// reports the dependencies to it.
+func (t *Transport) Readiness() *health.Readiness { return t.grpc.Readiness }
+
 // Errors reports a server that stopped serving on its own (not through Shutdown).
 func (t *Transport) Errors() <-chan error { return t.errs }
 
-// Start serves both listeners in the background and reports health SERVING.
+// Start serves both listeners in the background and reports health SERVING while the
+// dependencies are reachable.
 func (t *Transport) Start() {
 	go func() {
 		if err := t.grpc.Serve(t.grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
@@ -93,14 +126,34 @@ func (t *Transport) Start() {
 
 // Shutdown stops in the order that loses no request: health goes NOT_SERVING so balancers
 // route elsewhere; the HTTP server stops accepting and waits for its in-flight requests
-// (which are themselves gRPC calls); then the gRPC server drains. If ctx ends first, what
-// is left is cut off and the context's error returned.
+// (which are themselves gRPC calls); then the gRPC server drains. All of that has most of
+// ctx's time; in the rest, calls still running are cut off with an answer that tells their
+// clients to send again (see drain), and whatever connection is left is closed, so
+// Shutdown returns by ctx's deadline. It reports what had to be cut off.
 func (t *Transport) Shutdown(ctx context.Context) error {
-	t.grpc.SetNotServing()
-	var errs []error
-	if err := t.http.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("HTTP shutdown: %w", err))
+	t.stopOnce.Do(func() { t.stopErr = t.shutdown(ctx) })
+	return t.stopErr
+}
+
+// cutOffReserve is the part of the transport's time kept for cutting off what is left.
+func cutOffReserve(ctx context.Context) time.Duration {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 0
 	}
+	return min(2*time.Second, time.Until(deadline)/5)
+}
+
+func (t *Transport) shutdown(ctx context.Context) error {
+	t.grpc.SetNotServing()
+	drainCtx := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		drainCtx, cancel = context.WithDeadline(ctx, deadline.Add(-cutOffReserve(ctx)))
+		defer cancel()
+	}
+	var errs []error
+	httpErr := t.http.Shutdown(drainCtx)
 	drained := make(chan struct{})
 	go func() {
 		t.grpc.GracefulStop()
@@ -108,10 +161,24 @@ func (t *Transport) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-drained:
-	case <-ctx.Done():
-		t.grpc.Stop()
-		<-drained
-		errs = append(errs, fmt.Errorf("gRPC drain: %w", ctx.Err()))
+	case <-drainCtx.Done():
+		t.drain.cutOff()
+		select {
+		case <-drained:
+		case <-ctx.Done():
+			// A handler ignored its cancelled context: close its connection under it.
+			t.grpc.Stop()
+			<-drained
+		}
+		errs = append(errs, fmt.Errorf("gRPC drain: calls still running were cut off: %w", drainCtx.Err()))
+	}
+	if httpErr != nil {
+		// The HTTP requests still in flight were waiting for gRPC calls that have just
+		// ended: let them write their answers, then close whatever is left.
+		if err := t.http.Shutdown(ctx); err != nil {
+			_ = t.http.Close()
+		}
+		errs = append(errs, fmt.Errorf("HTTP drain: %w", httpErr))
 	}
 	if err := t.conn.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("gateway connection: %w", err))

@@ -36,9 +36,13 @@ func (f *fakeSelections) ListSelections(_ context.Context, req *seleksiv1.ListSe
 	return &seleksiv1.ListSelectionsResponse{NextPageToken: "handled:" + req.GetFilter()}, nil
 }
 
-func (f *fakeSelections) GetSelection(_ context.Context, req *seleksiv1.GetSelectionRequest) (*seleksiv1.GetSelectionResponse, error) {
+func (f *fakeSelections) GetSelection(ctx context.Context, req *seleksiv1.GetSelectionRequest) (*seleksiv1.GetSelectionResponse, error) {
 	close(f.entered)
-	<-f.release
+	select {
+	case <-f.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	return &seleksiv1.GetSelectionResponse{Selection: &seleksiv1.Selection{Name: req.GetName()}}, nil
 }
 
@@ -47,7 +51,12 @@ type tokens struct {
 	admin, candidate, committeeA, committeeB, expired string
 }
 
-func startTransport(t *testing.T) (*Transport, *fakeSelections, tokens) {
+func startTransport(t *testing.T, opts ...TransportOption) (*Transport, *fakeSelections, tokens) {
+	t.Helper()
+	return startTransportLogged(t, slog.New(slog.DiscardHandler), opts...)
+}
+
+func startTransportLogged(t *testing.T, logger *slog.Logger, opts ...TransportOption) (*Transport, *fakeSelections, tokens) {
 	t.Helper()
 	key, err := auth.LoadOrCreateLocalKey(t.TempDir())
 	if err != nil {
@@ -69,11 +78,12 @@ func startTransport(t *testing.T) (*Transport, *fakeSelections, tokens) {
 		expired:    mint("admin-1", auth.RoleAdmin, nil, time.Minute, now.Add(-time.Hour)),
 	}
 	fake := &fakeSelections{entered: make(chan struct{}), release: make(chan struct{})}
-	tr, err := NewTransport(context.Background(), slog.New(slog.DiscardHandler), "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
-		Selection:   fake,
-		Application: seleksiv1.UnimplementedApplicationServiceServer{},
-		Audit:       seleksiv1.UnimplementedAuditServiceServer{},
-	})
+	tr, err := NewTransport(context.Background(), logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
+		Selection:    fake,
+		Application:  seleksiv1.UnimplementedApplicationServiceServer{},
+		Audit:        seleksiv1.UnimplementedAuditServiceServer{},
+		Notification: seleksiv1.UnimplementedNotificationServiceServer{},
+	}, opts...)
 	if err != nil {
 		t.Fatalf("NewTransport: %v", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -29,7 +28,10 @@ import (
 // export (audit/projection.json, a JSON array of ProjectionRow; bundles written before it
 // existed lack it).
 // Everything an auditor needs is inside it and nothing in it needs the server: the manifest
-// fixes each part's SHA-256, and the signature fixes the manifest.
+// fixes each part's SHA-256, and the signature fixes the manifest. The server writes the
+// parts first and the manifest and its signature last (it streams the bundle and learns
+// each part's digest as it goes); bundles written before put the manifest first. Readers
+// go by the zip's central directory and accept either order.
 const (
 	BundleFormat  = "seleksi-audit-bundle"
 	BundleVersion = 1
@@ -205,98 +207,37 @@ func KeyFingerprint(pub ed25519.PublicKey) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// WriteBundle writes b as a signed bundle to w. signer must hold an Ed25519 key (the
-// server's key, auth.LocalKey.Signer()). The archive is deterministic: the same content,
-// time and key give the same bytes.
+// WriteBundle writes b as a signed bundle to w (through a BundleWriter, which streams
+// bundles too large to hold). signer must hold an Ed25519 key (the server's key,
+// auth.LocalKey.Signer()). The archive is deterministic: the same content, time and key
+// give the same bytes.
 func WriteBundle(w io.Writer, b Bundle, signer crypto.Signer) error {
-	pub, ok := signer.Public().(ed25519.PublicKey)
-	if !ok {
-		return fmt.Errorf("write bundle: the signer holds a %T, want an Ed25519 key", signer.Public())
-	}
 	if len(b.Histories) == 0 {
 		return errors.New("write bundle: no history")
 	}
-	m := Manifest{
-		Format: BundleFormat, Version: BundleVersion,
-		SelectionID: b.SelectionID, WorkflowID: b.WorkflowID,
-		CreatedAt: b.CreatedAt.UTC(), AuditHead: Head(b.Events),
-		KeyFingerprint: KeyFingerprint(pub), CodeRevision: b.CodeRevision,
+	bw, err := NewBundleWriter(w, BundleHeader{
+		SelectionID: b.SelectionID, WorkflowID: b.WorkflowID, CreatedAt: b.CreatedAt, CodeRevision: b.CodeRevision,
+	}, signer)
+	if err != nil {
+		return err
 	}
-	if m.CodeRevision == "" {
-		m.CodeRevision = CodeRevision()
-	}
-	var parts []Part
-	add := func(info PartInfo, data []byte) {
-		sum := sha256.Sum256(data)
-		info.Size, info.SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
-		m.Parts = append(m.Parts, info)
-		parts = append(parts, Part{Name: info.Name, Data: data})
-	}
-	for i, h := range b.Histories {
-		runID := h.RunID
-		if runID == "" {
-			if parsed, err := ParseHistory(h.JSON); err == nil {
-				runID = parsed.Events[0].GetWorkflowExecutionStartedEventAttributes().GetOriginalExecutionRunId()
-			}
+	for _, h := range b.Histories {
+		if err := bw.WriteHistory(h.RunID, h.JSON); err != nil {
+			return err
 		}
-		name := fmt.Sprintf("%s%03d-%s.json", historyDir, i+1, safeName(runID))
-		add(PartInfo{Name: name, MediaType: MediaTypeHistory, Run: i + 1, RunID: runID}, h.JSON)
 	}
-	events := b.Events
-	if events == nil {
-		events = []AuditEvent{}
+	if err := bw.WriteEvents(b.Events); err != nil {
+		return err
 	}
-	eb, err := json.MarshalIndent(events, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write bundle: encode audit events: %w", err)
+	if err := bw.WriteSnapshots(b.Snapshots); err != nil {
+		return err
 	}
-	add(PartInfo{Name: EventsPart, MediaType: MediaTypeEvents}, append(eb, '\n'))
-	snaps := b.Snapshots
-	if snaps == nil {
-		snaps = []SnapshotDigest{}
-	}
-	sb, err := json.MarshalIndent(snaps, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write bundle: encode snapshot digests: %w", err)
-	}
-	add(PartInfo{Name: SnapshotsPart, MediaType: MediaTypeDigests}, append(sb, '\n'))
 	if b.Projection != nil {
-		pb, err := json.MarshalIndent(b.Projection, "", "  ")
-		if err != nil {
-			return fmt.Errorf("write bundle: encode the projection: %w", err)
-		}
-		add(PartInfo{Name: ProjectionPart, MediaType: MediaTypeProjection}, append(pb, '\n'))
-	}
-
-	mb, err := canonicalManifest(m)
-	if err != nil {
-		return fmt.Errorf("write bundle: %w", err)
-	}
-	// Ed25519 signs the message itself (crypto.Hash(0)); there is no pre-hash to choose.
-	sig, err := signer.Sign(rand.Reader, mb, crypto.Hash(0))
-	if err != nil {
-		return fmt.Errorf("write bundle: sign the manifest: %w", err)
-	}
-	sigb, err := json.MarshalIndent(Signature{Algorithm: SignatureAlgorithm, KeyFingerprint: m.KeyFingerprint, Value: sig}, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write bundle: encode the signature: %w", err)
-	}
-
-	zw := zip.NewWriter(w)
-	files := append([]Part{{Name: ManifestName, Data: mb}, {Name: SignatureName, Data: append(sigb, '\n')}}, parts...)
-	for _, f := range files {
-		fw, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: m.CreatedAt})
-		if err != nil {
-			return fmt.Errorf("write bundle: %s: %w", f.Name, err)
-		}
-		if _, err := fw.Write(f.Data); err != nil {
-			return fmt.Errorf("write bundle: %s: %w", f.Name, err)
+		if err := bw.WriteProjection(b.Projection); err != nil {
+			return err
 		}
 	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("write bundle: %w", err)
-	}
-	return nil
+	return bw.Close()
 }
 
 // canonicalManifest is the signed encoding of m: its canonical JSON.
@@ -496,10 +437,29 @@ func (b *Bundle) VerifySignature(pub ed25519.PublicKey) error {
 // listed size and SHA-256, no file the manifest does not list, and every part decodable.
 // Each finding names the part.
 func (b *Bundle) CheckParts() []Finding {
+	names := make([]string, len(b.Parts))
+	for i, p := range b.Parts {
+		names[i] = p.Name
+	}
+	parts := b.partsByName()
+	fs := compareParts(b.Manifest, names, func(name string, _ int64) (int64, string, bool, error) {
+		data, ok := parts[name]
+		if !ok {
+			return 0, "", false, nil
+		}
+		sum := sha256.Sum256(data)
+		return int64(len(data)), hex.EncodeToString(sum[:]), true, nil
+	})
+	return append(fs, b.problems...)
+}
+
+// compareParts compares the parts an archive holds (names, other than the manifest and its
+// signature) with those the manifest lists. digest gives a part's size and SHA-256 (reading
+// at most a little more than the listed size), or found false when the archive lacks it.
+func compareParts(m Manifest, names []string, digest func(name string, listed int64) (size int64, sum string, found bool, err error)) []Finding {
 	var fs []Finding
 	listed := map[string]bool{}
-	parts := b.partsByName()
-	for _, p := range b.Manifest.Parts {
+	for _, p := range m.Parts {
 		if listed[p.Name] {
 			fs = append(fs, Finding{Kind: KindPartInvalid, Part: p.Name, Message: "the manifest lists the part twice"})
 			continue
@@ -509,24 +469,24 @@ func (b *Bundle) CheckParts() []Finding {
 			fs = append(fs, Finding{Kind: KindPartInvalid, Part: p.Name, Message: "the manifest lists a part with an invalid name"})
 			continue
 		}
-		data, ok := parts[p.Name]
-		if !ok {
+		n, got, ok, err := digest(p.Name, p.Size)
+		switch {
+		case err != nil:
+			fs = append(fs, Finding{Kind: KindPartInvalid, Part: p.Name, Message: fmt.Sprintf("%s cannot be read: %v", p.Name, err)})
+		case !ok:
 			fs = append(fs, Finding{Kind: KindPartMissing, Part: p.Name, Message: fmt.Sprintf("the manifest lists %s, the archive does not hold it", p.Name)})
-			continue
-		}
-		sum := sha256.Sum256(data)
-		if got := hex.EncodeToString(sum[:]); got != p.SHA256 || int64(len(data)) != p.Size {
+		case got != p.SHA256 || n != p.Size:
 			fs = append(fs, Finding{Kind: KindPartDigestMismatch, Part: p.Name,
 				Message: fmt.Sprintf("%s was altered: %d bytes with SHA-256 %s, the manifest lists %d bytes with SHA-256 %s",
-					p.Name, len(data), short(got), p.Size, short(p.SHA256))})
+					p.Name, n, short(got), p.Size, short(p.SHA256))})
 		}
 	}
-	for _, p := range b.Parts {
-		if !listed[p.Name] {
-			fs = append(fs, Finding{Kind: KindPartUnlisted, Part: p.Name, Message: fmt.Sprintf("the archive holds %s, which the manifest does not list", p.Name)})
+	for _, name := range names {
+		if !listed[name] {
+			fs = append(fs, Finding{Kind: KindPartUnlisted, Part: name, Message: fmt.Sprintf("the archive holds %s, which the manifest does not list", name)})
 		}
 	}
-	return append(fs, b.problems...)
+	return fs
 }
 
 func validPartName(name string) bool {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -194,7 +195,8 @@ func TestBundleTamper(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			b := readBundle(t, tc.edit())
+			data := tc.edit()
+			b := readBundle(t, data)
 			err := b.VerifySignature(pub)
 			if tc.sigErr == nil && err != nil {
 				t.Errorf("VerifySignature: %v", err)
@@ -214,6 +216,14 @@ func TestBundleTamper(t *testing.T) {
 			}
 			if !hit {
 				t.Fatalf("no %s finding for %s in %v", tc.kind, tc.part, rep.Findings)
+			}
+			// The streaming check (what seleksictl runs on a download) finds the same.
+			_, fs, err := CheckArchive(bytes.NewReader(data), int64(len(data)), pub)
+			if err != nil {
+				t.Fatalf("CheckArchive: %v", err)
+			}
+			if !slices.ContainsFunc(fs, func(f Finding) bool { return f.Kind == tc.kind && f.Part == tc.part }) {
+				t.Errorf("CheckArchive: no %s finding for %s in %v", tc.kind, tc.part, fs)
 			}
 		})
 	}

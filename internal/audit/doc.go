@@ -1,7 +1,8 @@
 // Package audit owns the evidence an auditor needs to prove what happened in a selection
 // without trusting the operators: the hash chain over the audit log (ChainHash, CheckChain),
-// the signed export bundle (WriteBundle, ReadBundle, Bundle.VerifySignature,
-// Bundle.CheckParts), the replay of every workflow run through the current workflow code
+// the signed export bundle (BundleWriter, which streams a bundle of any size, and WriteBundle;
+// ReadBundle, Bundle.VerifySignature, Bundle.CheckParts, and CheckArchive, which checks an
+// archive without holding its parts), the replay of every workflow run through the current workflow code
 // with the final state rebuilt from it (Replay), the facts extracted from the history that
 // the audit log must agree with (HistoryFacts, CrossCheck, CheckSnapshots), the store's
 // projection rebuilt from the history and compared row by row and column by column with

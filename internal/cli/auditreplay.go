@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,7 +18,6 @@ import (
 
 	historypb "go.temporal.io/api/history/v1"
 
-	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/audit"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/workflows"
@@ -107,14 +107,23 @@ func localOutput(inv *invocation, output string) error {
 // isZip tells a bundle from a JSON history by the zip local-file signature.
 func isZip(b []byte) bool { return bytes.HasPrefix(b, []byte("PK\x03\x04")) }
 
-// loadPublicKey reads an Ed25519 public key: a PEM "PUBLIC KEY" block anywhere in the file
-// (so the whole table output of `seleksictl audit key` works), or the JSON that
-// `seleksictl audit key -o json` prints.
+// loadPublicKey reads an Ed25519 public key from a file (see parsePublicKey).
 func loadPublicKey(file string) (ed25519.PublicKey, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, usageErrorf("--key: %v", err)
 	}
+	pub, err := parsePublicKey(data)
+	if err != nil {
+		return nil, usageErrorf("--key %s: %v", file, err)
+	}
+	return pub, nil
+}
+
+// parsePublicKey reads an Ed25519 public key: a PEM "PUBLIC KEY" block anywhere in data (so
+// the whole table output of `seleksictl audit key` works), or the JSON that
+// `seleksictl audit key -o json` prints.
+func parsePublicKey(data []byte) (ed25519.PublicKey, error) {
 	if !bytes.Contains(data, []byte("-----BEGIN")) {
 		var js struct {
 			PublicKeyPem string `json:"publicKeyPem"`
@@ -127,18 +136,18 @@ func loadPublicKey(file string) (ed25519.PublicKey, error) {
 		var blk *pem.Block
 		blk, rest = pem.Decode(rest)
 		if blk == nil {
-			return nil, usageErrorf("--key %s: no PEM PUBLIC KEY block", file)
+			return nil, errors.New("no PEM PUBLIC KEY block")
 		}
 		if blk.Type != "PUBLIC KEY" {
 			continue
 		}
 		k, err := x509.ParsePKIXPublicKey(blk.Bytes)
 		if err != nil {
-			return nil, usageErrorf("--key %s: %v", file, err)
+			return nil, err
 		}
 		pub, ok := k.(ed25519.PublicKey)
 		if !ok {
-			return nil, usageErrorf("--key %s: a %T, bundles are signed with Ed25519", file, k)
+			return nil, fmt.Errorf("a %T, bundles are signed with Ed25519", k)
 		}
 		return pub, nil
 	}
@@ -458,17 +467,20 @@ timeline.`,
 				if err != nil {
 					return err
 				}
-				resp, err := inv.audit.ExportHistory(ctx, &seleksiv1.ExportHistoryRequest{Name: name})
+				// The bundle is downloaded as `audit export` downloads it, so both sources are
+				// read, and checked, by the same code.
+				dl, err := downloadBundle(ctx, inv, name, "", "seleksi-bundle-*.zip")
 				if err != nil {
 					return err
 				}
-				// The answer goes through the same archive as an exported file, so both
-				// sources are read, and checked, by the same code.
-				var buf bytes.Buffer
-				if err := writeZip(&buf, resp.GetBundle()); err != nil {
+				defer dl.discard()
+				if _, err := dl.file.Seek(0, io.SeekStart); err != nil {
+					return err
+				}
+				if data, err = io.ReadAll(dl.file); err != nil {
 					return fmt.Errorf("the server's bundle: %w", err)
 				}
-				data, src = buf.Bytes(), name
+				src = name
 			}
 			b, err := audit.ReadBundle(bytes.NewReader(data), int64(len(data)))
 			if err != nil {

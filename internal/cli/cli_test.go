@@ -1,10 +1,13 @@
 package cli
 
 import (
-	"archive/zip"
+	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,6 +24,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/audit"
 )
 
 func sha256Hex(b []byte) string {
@@ -193,6 +197,21 @@ func TestCommandsSendTheRightRequest(t *testing.T) {
 			name: "audit key", method: "GetSigningKey",
 			args: []string{"audit", "key"},
 			want: &seleksiv1.GetSigningKeyRequest{},
+		},
+		{
+			name: "notification list of a selection's dead letters", method: "ListNotifications",
+			args: []string{"notification", "list", "--dead", "--selection", "s-one", "--page-size", "20"},
+			want: &seleksiv1.ListNotificationsRequest{Filter: "state = DEAD AND selection = s-one", PageSize: 20},
+		},
+		{
+			name: "notification list with a filter", method: "ListNotifications",
+			args: []string{"notification", "list", "--filter", "state = PENDING", "--order-by", "create_time desc"},
+			want: &seleksiv1.ListNotificationsRequest{Filter: "state = PENDING", OrderBy: "create_time desc"},
+		},
+		{
+			name: "notification retry by name", method: "RetryNotification",
+			args: []string{"notification", "retry", "notifications/n-1"},
+			want: &seleksiv1.RetryNotificationRequest{Name: "notifications/n-1"},
 		},
 	}
 	// The API's request_id rule, written out again rather than taken from validRequestID so
@@ -449,7 +468,8 @@ func TestUsageErrorsExit2WithoutCalling(t *testing.T) {
 		{"NIP as a YAML number", []string{"application", "submit", "s-one", "-f", writeFile("nip.yaml", "candidate:\n  nip: 197805122003122004\n")}, "nip"},
 		{"results for the announcement", []string{"results", "record", "s-one", "--stage", "announcement", "--csv", "testdata/scores.csv"}, "not announcement"},
 		{"batch too large", []string{"results", "record", "s-one", "--stage", "interview", "--csv", "testdata/scores.csv", "--batch", "1001"}, "--batch must be 1 to 1000"},
-		{"export format", []string{"audit", "export", "s-one", "-O", filepath.Join(dir, "b"), "--format", "tar"}, "--format"},
+		{"export without -O", []string{"audit", "export", "s-one"}, "-O"},
+		{"export with an unreadable key", []string{"audit", "export", "s-one", "-O", filepath.Join(dir, "b"), "--key", filepath.Join(dir, "no-such-key.pem")}, "--key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -493,70 +513,143 @@ func TestHelpExitsZero(t *testing.T) {
 }
 
 func TestAuditExport(t *testing.T) {
-	t.Run("zip", func(t *testing.T) {
-		_, addr := fakeServer(t)
-		out := filepath.Join(t.TempDir(), "bundle.zip")
-		res := runCLI(t, addr, nil, "audit", "export", "s-one", "-O", out)
+	t.Run("the file is the server's archive, checked with the published key", func(t *testing.T) {
+		rec, addr := fakeServer(t)
+		dir := t.TempDir()
+		out := filepath.Join(dir, "bundle.zip")
+		res := runCLI(t, addr, map[string]string{"SELEKSI_TOKEN": "auditor-token", "SELEKSI_LANG": "en"}, "audit", "export", "s-one", "-O", out)
 		if res.code != ExitOK {
 			t.Fatalf("exit %d: %s", res.code, res.stderr)
 		}
-		zr, err := zip.OpenReader(out)
-		if err != nil {
-			t.Fatal(err)
+		// The stream carries the token and the language, as every call does.
+		if md := rec.Calls()[0].md; fmt.Sprint(md.Get("authorization")) != "[Bearer auditor-token]" || fmt.Sprint(md.Get("accept-language")) != "[en]" {
+			t.Errorf("the export was sent with metadata %v", md)
 		}
-		defer zr.Close()
-		var names []string
-		for _, f := range zr.File {
-			names = append(names, f.Name)
+		data, err := os.ReadFile(out)
+		if err != nil || !bytes.Equal(data, rec.bundle) {
+			t.Fatalf("the file holds %d bytes (%v), want the %d streamed", len(data), err, len(rec.bundle))
 		}
-		// The layout of audit.WriteBundle: the manifest, its signature, then each part under
-		// its own name (TestAuditExportIsABundle checks the bytes).
-		want := "manifest.json manifest.sig audit-events.jsonl history.json"
-		if strings.Join(names, " ") != want {
-			t.Errorf("zip holds %v, want %s", names, want)
+		for _, want := range []string{"verified, checked with the key the server publishes", "Result     ok", audit.EventsPart} {
+			if !strings.Contains(res.stdout, want) {
+				t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
+			}
+		}
+		var methods []string
+		for _, c := range rec.Calls() {
+			methods = append(methods, c.method)
+		}
+		if strings.Join(methods, " ") != "ExportHistory GetSigningKey" {
+			t.Errorf("calls %v", methods)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+			t.Errorf("temporary files left: %v", left)
 		}
 	})
-	t.Run("json leaves the content to the file", func(t *testing.T) {
-		_, addr := fakeServer(t)
-		out := filepath.Join(t.TempDir(), "bundle.json")
+	t.Run("a bundle over gRPC's 4 MiB message ceiling", func(t *testing.T) {
+		rec, addr := fakeServer(t)
+		big := make([]byte, 5<<20)
+		_, _ = rand.NewChaCha8([32]byte{3}).Read(big)
+		var buf bytes.Buffer
+		if err := audit.WriteBundle(&buf, audit.Bundle{SelectionID: "s-one", WorkflowID: "wf-s-one", CreatedAt: time.Now(),
+			Histories: []audit.RunHistory{{RunID: "run-1", JSON: big}}}, auditTestKey("server")); err != nil {
+			t.Fatal(err)
+		}
+		rec.bundle = buf.Bytes()
+		out := filepath.Join(t.TempDir(), "big.zip")
 		res := runCLI(t, addr, nil, "audit", "export", "s-one", "-O", out, "-o", "json")
 		if res.code != ExitOK {
 			t.Fatalf("exit %d: %s", res.code, res.stderr)
 		}
-		var printed, written seleksiv1.ExportHistoryResponse
-		if err := protojson.Unmarshal([]byte(res.stdout), &printed); err != nil {
+		var printed exportOutput
+		if err := json.Unmarshal([]byte(res.stdout), &printed); err != nil {
 			t.Fatal(err)
 		}
-		b, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
+		sum := sha256.Sum256(buf.Bytes())
+		if !printed.OK || !printed.Signature.Verified || printed.Bytes != int64(buf.Len()) || printed.SHA256 != hex.EncodeToString(sum[:]) ||
+			len(printed.Parts) != 3 || printed.Parts[0].Size != int64(len(big)) {
+			t.Errorf("printed %+v", printed)
 		}
-		if err := protojson.Unmarshal(b, &written); err != nil {
-			t.Fatal(err)
-		}
-		if !proto.Equal(written.GetBundle(), testBundle(false)) {
-			t.Error("the file does not hold the bundle")
-		}
-		if len(printed.GetBundle().GetParts()) != 2 || printed.GetBundle().GetParts()[0].GetContent() != nil {
-			t.Errorf("printed %v", &printed)
+		if fi, err := os.Stat(out); err != nil || fi.Size() != int64(buf.Len()) {
+			t.Errorf("file: %v %v", fi, err)
 		}
 	})
-	t.Run("a part that does not match its digest exits 3", func(t *testing.T) {
+	t.Run("to stdout, with the account on stderr", func(t *testing.T) {
 		rec, addr := fakeServer(t)
-		rec.reply["ExportHistory"] = func(proto.Message) (proto.Message, error) {
-			return &seleksiv1.ExportHistoryResponse{Bundle: testBundle(true)}, nil
+		res := runCLI(t, addr, nil, "audit", "export", "s-one", "-O", "-", "--key", writeKeyPEM(t, auditTestKey("server")))
+		if res.code != ExitOK || res.stdout != string(rec.bundle) || !strings.Contains(res.stderr, "checked with --key") {
+			t.Errorf("exit %d, %d bytes on stdout (want %d), stderr:\n%s", res.code, len(res.stdout), len(rec.bundle), res.stderr)
 		}
-		out := filepath.Join(t.TempDir(), "bundle.binpb")
-		res := runCLI(t, addr, nil, "audit", "export", "s-one", "-O", out)
-		if res.code != ExitVerification || !strings.Contains(res.stderr, "history.json") {
-			t.Errorf("exit %d, stderr:\n%s", res.code, res.stderr)
-		}
-		var b seleksiv1.ExportBundle
-		data, _ := os.ReadFile(out)
-		if err := proto.Unmarshal(data, &b); err != nil || len(b.GetParts()) != 2 {
-			t.Errorf("binpb file: %v, %v", err, &b)
+		// The key was given: the published one is not asked for.
+		if calls := rec.Calls(); len(calls) != 1 {
+			t.Errorf("calls %v", calls)
 		}
 	})
+	// Each case is a file written and a finding reported, or nothing written and an error.
+	tests := []struct {
+		name    string
+		export  func(good []byte) ([]*seleksiv1.ExportHistoryResponse, error)
+		key     ed25519.PrivateKey
+		code    int
+		written bool
+		stderr  string
+	}{
+		{"a part that does not match the manifest", func(good []byte) ([]*seleksiv1.ExportHistoryResponse, error) {
+			return exportMessages(rezip(t, good, func(name string, b []byte) []byte {
+				if name == audit.EventsPart {
+					return append(bytes.Clone(b), ' ')
+				}
+				return b
+			}), 64<<10), nil
+		}, nil, ExitVerification, true, audit.EventsPart},
+		{"signed by another key than the one given", nil, auditTestKey("impostor"), ExitVerification, true, "finding"},
+		{"a transfer that does not match the trailer", func(good []byte) ([]*seleksiv1.ExportHistoryResponse, error) {
+			msgs := exportMessages(good, 64<<10)
+			msgs[len(msgs)-1].GetTrailer().Sha256 = strings.Repeat("0", 64)
+			return msgs, nil
+		}, nil, ExitVerification, false, "the server sent"},
+		{"a stream cut off before its trailer", func(good []byte) ([]*seleksiv1.ExportHistoryResponse, error) {
+			msgs := exportMessages(good, 64<<10)
+			return msgs[:2], nil
+		}, nil, ExitFailure, false, "without its trailer"},
+		{"a stream that ends in an error", func(good []byte) ([]*seleksiv1.ExportHistoryResponse, error) {
+			return exportMessages(good, 64<<10)[:2], status.Error(codes.Internal, "kesalahan internal")
+		}, nil, ExitFailure, false, "kesalahan internal"},
+		{"a server that stops sending", func(good []byte) ([]*seleksiv1.ExportHistoryResponse, error) {
+			time.Sleep(2 * time.Second)
+			return exportMessages(good, 64<<10), nil
+		}, nil, ExitFailure, false, "sent nothing for 300ms"},
+		{"a refusal", func([]byte) ([]*seleksiv1.ExportHistoryResponse, error) {
+			return nil, status.Error(codes.PermissionDenied, "peran Anda tidak diizinkan melakukan ini")
+		}, nil, ExitDenied, false, "tidak diizinkan"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, addr := fakeServer(t)
+			if tc.export != nil {
+				good := rec.bundle
+				rec.export = func(*seleksiv1.ExportHistoryRequest) ([]*seleksiv1.ExportHistoryResponse, error) {
+					return tc.export(good)
+				}
+			}
+			dir := t.TempDir()
+			out := filepath.Join(dir, "bundle.zip")
+			args := []string{"audit", "export", "s-one", "-O", out, "--timeout", "300ms"}
+			if tc.key != nil {
+				args = append(args, "--key", writeKeyPEM(t, tc.key))
+			}
+			res := runCLI(t, addr, nil, args...)
+			if res.code != tc.code || !strings.Contains(res.stderr+res.stdout, tc.stderr) {
+				t.Errorf("exit %d (want %d), stdout:\n%s\nstderr:\n%s", res.code, tc.code, res.stdout, res.stderr)
+			}
+			_, err := os.Stat(out)
+			if written := err == nil; written != tc.written {
+				t.Errorf("file written: %v, want %v", written, tc.written)
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+				t.Errorf("temporary files left: %v", left)
+			}
+		})
+	}
 }
 
 func TestAuditVerifyExitCode(t *testing.T) {

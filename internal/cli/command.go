@@ -41,6 +41,7 @@ func commands() []*command {
 		applicationSubmit(), applicationGet(), applicationList(), applicationWithdraw(), statusCommand(),
 		objectionFile(), objectionList(), objectionAnswer(),
 		auditList(), auditExport(), auditVerify(), auditKey(), auditReplay(), auditTimeline(),
+		notificationList(), notificationRetry(),
 		tokenCommand(),
 	}
 }

@@ -11,17 +11,20 @@ import (
 
 	"buf.build/go/protovalidate"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 )
 
-// maxReceiveBytes bounds one answer from the server. Export bundles carry a selection's whole
-// workflow history and audit trail, which can outgrow gRPC's default of 4 MiB.
-const maxReceiveBytes = 512 << 20
+// maxReceiveBytes bounds one answer from the server. Export bundles stream in small chunks;
+// the limit stays above gRPC's default of 4 MiB for the other answers, such as a verification
+// report that lists a finding for every event of a long selection.
+const maxReceiveBytes = 64 << 20
 
 // invocation is what one command run works with: the parsed global flags, the request ID
 // and the clients.
@@ -37,6 +40,8 @@ type invocation struct {
 	selections  seleksiv1.SelectionServiceClient
 	application seleksiv1.ApplicationServiceClient
 	audit       seleksiv1.AuditServiceClient
+	// notifications is the outbox (dead letters and their retry).
+	notifications seleksiv1.NotificationServiceClient
 }
 
 // prepareRequestID checks --request-id or makes a fresh one.
@@ -97,6 +102,7 @@ func (inv *invocation) connect() error {
 		grpc.WithUserAgent("seleksictl"),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxReceiveBytes)),
 		grpc.WithChainUnaryInterceptor(validateRequest, inv.announceRequestID, callMetadata(inv.g.token, inv.g.lang, inv.g.timeout)),
+		grpc.WithChainStreamInterceptor(streamMetadata(inv.g.token, inv.g.lang, inv.g.timeout)),
 	}
 	conn, err := grpc.NewClient(inv.g.server, append(opts, inv.app.DialOptions...)...)
 	if err != nil {
@@ -106,6 +112,7 @@ func (inv *invocation) connect() error {
 	inv.selections = seleksiv1.NewSelectionServiceClient(conn)
 	inv.application = seleksiv1.NewApplicationServiceClient(conn)
 	inv.audit = seleksiv1.NewAuditServiceClient(conn)
+	inv.notifications = seleksiv1.NewNotificationServiceClient(conn)
 	return nil
 }
 
@@ -128,6 +135,71 @@ func callMetadata(token, lang string, timeout time.Duration) grpc.UnaryClientInt
 		}
 		return invoker(metadata.AppendToOutgoingContext(ctx, kv...), method, req, reply, cc, opts...)
 	}
+}
+
+// streamMetadata is callMetadata for streams (the export): the same token and language, and
+// validateRequest's check of the request. A download of any size can take longer than one
+// call's deadline, so for a stream the timeout bounds the wait for each message instead: a
+// server that stops sending is given up on, one that keeps sending is not.
+func streamMetadata(token, lang string, timeout time.Duration) grpc.StreamClientInterceptor {
+	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		kv := []string{"accept-language", lang}
+		if token != "" {
+			kv = append(kv, "authorization", "Bearer "+token)
+		}
+		ctx, cancel := context.WithCancelCause(metadata.AppendToOutgoingContext(ctx, kv...))
+		s := &idleStream{cancel: cancel, timeout: timeout}
+		s.timer = time.AfterFunc(timeout, s.expire)
+		cs, err := streamer(ctx, desc, cc, method, opts...)
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		s.ClientStream = cs
+		return s, nil
+	}
+}
+
+// idleStream is a client stream that ends when no message has come for its timeout.
+type idleStream struct {
+	grpc.ClientStream
+	cancel  context.CancelCauseFunc
+	timer   *time.Timer
+	timeout time.Duration
+}
+
+func (s *idleStream) expire() {
+	s.cancel(status.Errorf(codes.DeadlineExceeded, "the server sent nothing for %s (--timeout)", s.timeout))
+}
+
+func (s *idleStream) stop() {
+	s.timer.Stop()
+	s.cancel(nil)
+}
+
+// SendMsg checks the request against the API's rules before it leaves, as validateRequest
+// does for unary calls.
+func (s *idleStream) SendMsg(m any) error {
+	if msg, ok := m.(proto.Message); ok {
+		if err := protovalidate.Validate(msg); err != nil {
+			s.stop()
+			return validationError("the request", err)
+		}
+	}
+	return s.ClientStream.SendMsg(m)
+}
+
+func (s *idleStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err != nil {
+		s.stop()
+		if cause := context.Cause(s.Context()); cause != nil && status.Code(err) == codes.Canceled {
+			return cause
+		}
+		return err
+	}
+	s.timer.Reset(s.timeout)
+	return nil
 }
 
 // validateRequest checks every request against the same protovalidate rules the server

@@ -3,6 +3,11 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
 	"net"
 	"path"
 	"strings"
@@ -14,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/audit"
 )
 
 // call is one request a fake service received.
@@ -30,6 +36,10 @@ type recorder struct {
 	calls []call
 	// reply overrides the answer of a method, by short name.
 	reply map[string]func(req proto.Message) (proto.Message, error)
+	// export overrides what ExportHistory streams, and the error it ends with; bundle is the
+	// archive it streams otherwise.
+	export func(req *seleksiv1.ExportHistoryRequest) ([]*seleksiv1.ExportHistoryResponse, error)
+	bundle []byte
 }
 
 func (r *recorder) Calls() []call {
@@ -203,41 +213,75 @@ func (f *fakeAudit) ListAuditEvents(ctx context.Context, req *seleksiv1.ListAudi
 	}}})
 }
 
-// testBundle is an export bundle whose first part matches its digest and, when corrupt, whose
-// second does not.
-func testBundle(corrupt bool) *seleksiv1.ExportBundle {
-	events := []byte(`{"sequence":1}` + "\n")
-	history := []byte(`{"events":[]}`)
-	historySum := "45e7b0ec84c3e0d2a1a4b79d4c5f46c49d1e8fa9a15f1af1c2a3b07f6e2d8a1b"
-	if !corrupt {
-		historySum = sha256Hex(history)
+// exportMessages is the stream ExportHistory sends for an archive: the header, the archive in
+// chunks of chunk bytes, and the trailer with its size and SHA-256.
+func exportMessages(data []byte, chunk int) []*seleksiv1.ExportHistoryResponse {
+	msgs := []*seleksiv1.ExportHistoryResponse{{Content: &seleksiv1.ExportHistoryResponse_Header{Header: &seleksiv1.BundleHeader{
+		ContentType: "application/zip", FileName: "s-one-20261123T220000Z.bundle.zip",
+		KeyId: audit.KeyFingerprint(auditTestKey("server").Public().(ed25519.PublicKey)), SignatureAlgorithm: "EdDSA",
+	}}}}
+	for off := 0; off < len(data); off += chunk {
+		msgs = append(msgs, &seleksiv1.ExportHistoryResponse{Content: &seleksiv1.ExportHistoryResponse_Chunk{Chunk: data[off:min(off+chunk, len(data))]}})
 	}
-	return &seleksiv1.ExportBundle{
-		Manifest:  []byte(`{"selection":"selections/s-one"}`),
-		Signature: []byte{1, 2, 3, 4},
-		Parts: []*seleksiv1.BundlePart{
-			{Name: "audit-events.jsonl", Content: events, Sha256: sha256Hex(events)},
-			{Name: "history.json", Content: history, Sha256: historySum},
-		},
-		SignatureAlgorithm: "EdDSA", KeyId: "key-1",
-	}
+	sum := sha256.Sum256(data)
+	return append(msgs, &seleksiv1.ExportHistoryResponse{Content: &seleksiv1.ExportHistoryResponse_Trailer{Trailer: &seleksiv1.BundleTrailer{
+		SizeBytes: int64(len(data)), Sha256: hex.EncodeToString(sum[:])}}})
 }
 
-func (f *fakeAudit) ExportHistory(ctx context.Context, req *seleksiv1.ExportHistoryRequest) (*seleksiv1.ExportHistoryResponse, error) {
-	return answer(ctx, f.r, req, &seleksiv1.ExportHistoryResponse{Bundle: testBundle(false)})
+// ExportHistory streams the recorder's export: its override's messages and error, or the
+// signed bundle of the happy path.
+func (f *fakeAudit) ExportHistory(req *seleksiv1.ExportHistoryRequest, stream grpc.ServerStreamingServer[seleksiv1.ExportHistoryResponse]) error {
+	ctx := stream.Context()
+	full, _ := grpc.Method(ctx)
+	md, _ := metadata.FromIncomingContext(ctx)
+	f.r.mu.Lock()
+	f.r.calls = append(f.r.calls, call{method: path.Base(full), req: proto.Clone(req), md: md.Copy()})
+	reply, def := f.r.export, f.r.bundle
+	f.r.mu.Unlock()
+	msgs, err := exportMessages(def, 64<<10), error(nil)
+	if reply != nil {
+		msgs, err = reply(req)
+	}
+	for _, m := range msgs {
+		if err := stream.Send(m); err != nil {
+			return err
+		}
+	}
+	return err
 }
 
 func (f *fakeAudit) VerifySelection(ctx context.Context, req *seleksiv1.VerifySelectionRequest) (*seleksiv1.VerifySelectionResponse, error) {
 	return answer(ctx, f.r, req, &seleksiv1.VerifySelectionResponse{Report: &seleksiv1.VerificationReport{Ok: true, EventsChecked: 12}})
 }
 
+// GetSigningKey publishes the key the test bundles are signed with.
 func (f *fakeAudit) GetSigningKey(ctx context.Context, req *seleksiv1.GetSigningKeyRequest) (*seleksiv1.GetSigningKeyResponse, error) {
+	pub := auditTestKey("server").Public().(ed25519.PublicKey)
+	der, _ := x509.MarshalPKIXPublicKey(pub)
 	return answer(ctx, f.r, req, &seleksiv1.GetSigningKeyResponse{
-		KeyId: "key-1", Algorithm: "EdDSA", PublicKeyPem: "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n",
+		KeyId: audit.KeyFingerprint(pub), Algorithm: "EdDSA", PublicKeyPem: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
 	})
 }
 
-// fakeServer serves the three fakes on a loopback port, so the CLI dials it exactly as it
+type fakeNotifications struct {
+	seleksiv1.UnimplementedNotificationServiceServer
+	r *recorder
+}
+
+func (f *fakeNotifications) ListNotifications(ctx context.Context, req *seleksiv1.ListNotificationsRequest) (*seleksiv1.ListNotificationsResponse, error) {
+	return answer(ctx, f.r, req, &seleksiv1.ListNotificationsResponse{Notifications: []*seleksiv1.Notification{{
+		Name: "notifications/n-1", Selection: "selections/s-one", Application: "selections/s-one/applications/a-1",
+		State: seleksiv1.NotificationState_NOTIFICATION_STATE_DEAD, Attempts: 20, LastError: "mail relay RCPT TO: 451 try later",
+	}}, TotalSize: 1})
+}
+
+func (f *fakeNotifications) RetryNotification(ctx context.Context, req *seleksiv1.RetryNotificationRequest) (*seleksiv1.RetryNotificationResponse, error) {
+	return answer(ctx, f.r, req, &seleksiv1.RetryNotificationResponse{Notification: &seleksiv1.Notification{
+		Name: req.GetName(), State: seleksiv1.NotificationState_NOTIFICATION_STATE_PENDING,
+	}})
+}
+
+// fakeServer serves the fakes on a loopback port, so the CLI dials it exactly as it
 // dials seleksid.
 func fakeServer(t *testing.T) (*recorder, string) {
 	t.Helper()
@@ -245,11 +289,12 @@ func fakeServer(t *testing.T) (*recorder, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &recorder{reply: map[string]func(proto.Message) (proto.Message, error){}}
+	r := &recorder{reply: map[string]func(proto.Message) (proto.Message, error){}, bundle: signedBundle(t, "happy-path")}
 	s := grpc.NewServer()
 	seleksiv1.RegisterSelectionServiceServer(s, &fakeSelections{r: r})
 	seleksiv1.RegisterApplicationServiceServer(s, &fakeApplications{r: r})
 	seleksiv1.RegisterAuditServiceServer(s, &fakeAudit{r: r})
+	seleksiv1.RegisterNotificationServiceServer(s, &fakeNotifications{r: r})
 	go func() { _ = s.Serve(lis) }()
 	t.Cleanup(s.Stop)
 	return r, lis.Addr().String()

@@ -9,11 +9,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bkpsdm/seleksi/internal/bodylimit"
+	"github.com/bkpsdm/seleksi/internal/clientaddr"
+	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
 
 // Mode selects which parts of seleksid this process runs, so API replicas and workers can
@@ -68,9 +73,30 @@ type Config struct {
 	SMTPAddr string
 	SMTPFrom string
 
+	// Edge limits (issue 10, items 1 and 2: request sizes, HTTP timeouts, rate limits).
+	// MaxRequestBytes is the largest REST/JSON body and gRPC message.
+	MaxRequestBytes int64
+	// HTTPReadTimeout bounds reading a whole HTTP request, headers and body.
+	HTTPReadTimeout time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// RateLimits is the policy; every rate off when -rate-limits=false.
+	RateLimits ratelimit.Policy
+	// Outbox tunes notification delivery (issue 10 §5).
+	Outbox Outbox
+
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 	LogFormat       string
+
+	// Honest errors and readiness (issue 10, items 3 and 4). RPCTimeout bounds every RPC on
+	// the server, RPCLongTimeout the exports and verifications that read a whole selection.
+	// The readiness checker pings the store and Temporal every ReadinessInterval, giving each
+	// ping ReadinessTimeout; while either fails, gRPC health and /readyz say NOT_SERVING.
+	RPCTimeout        time.Duration
+	RPCLongTimeout    time.Duration
+	ReadinessInterval time.Duration
+	ReadinessTimeout  time.Duration
 }
 
 // Embedded reports whether seleksid runs its own Temporal server.
@@ -142,8 +168,47 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		"host:port of the mail relay for notifications; empty writes them to the log [SELEKSI_SMTP_ADDR]")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("SELEKSI_SMTP_FROM", "seleksi@localhost"),
 		"sender address of notification mail [SELEKSI_SMTP_FROM]")
+	// Edge limits (issue 10, items 1 and 2).
+	var maxRequest, readTimeout, trustedProxies string
+	var rateLimits bool
+	rates := []struct {
+		flag, env, def, usage string
+		dst                   *ratelimit.Rate
+	}{
+		{"rate-limit-address-reads", "SELEKSI_RATE_LIMIT_ADDRESS_READS", "100/10s", "reads (GET) per client address", &c.RateLimits.AddressReads},
+		{"rate-limit-address-mutations", "SELEKSI_RATE_LIMIT_ADDRESS_MUTATIONS", "120/1m", "other requests per client address", &c.RateLimits.AddressMutations},
+		{"rate-limit-auth-failures", "SELEKSI_RATE_LIMIT_AUTH_FAILURES", "20/1m", "refused bearer tokens per client address", &c.RateLimits.AuthFailures},
+		{"rate-limit-subject-reads", "SELEKSI_RATE_LIMIT_SUBJECT_READS", "100/10s", "reads per signed-in subject", &c.RateLimits.SubjectReads},
+		{"rate-limit-subject-mutations", "SELEKSI_RATE_LIMIT_SUBJECT_MUTATIONS", "30/1m", "other requests per signed-in subject", &c.RateLimits.SubjectMutations},
+	}
+	rateSpecs := make([]string, len(rates))
+	fs.StringVar(&maxRequest, "max-request-bytes", env("SELEKSI_MAX_REQUEST_BYTES", strconv.Itoa(bodylimit.DefaultMaxBytes)),
+		"largest REST/JSON request body and gRPC message, in bytes; larger ones get 413 [SELEKSI_MAX_REQUEST_BYTES]")
+	fs.StringVar(&readTimeout, "http-read-timeout", env("SELEKSI_HTTP_READ_TIMEOUT", "30s"),
+		"how long a client may take to send a whole HTTP request, headers and body [SELEKSI_HTTP_READ_TIMEOUT]")
+	fs.StringVar(&trustedProxies, "trusted-proxies", env("SELEKSI_TRUSTED_PROXIES", ""),
+		"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client; behind a proxy, without this every client shares the proxy's limits [SELEKSI_TRUSTED_PROXIES]")
+	rateLimitsDefault, rateLimitsEnvErr := strconv.ParseBool(env("SELEKSI_RATE_LIMITS", "true"))
+	fs.BoolVar(&rateLimits, "rate-limits", rateLimitsDefault || rateLimitsEnvErr != nil,
+		"apply the rate limits; false turns them all off (load tests, or a proxy that limits already) [SELEKSI_RATE_LIMITS]")
+	for i, r := range rates {
+		fs.StringVar(&rateSpecs[i], r.flag, env(r.env, r.def),
+			"rate limit of "+r.usage+": N/DURATION (bursts of N, N per DURATION sustained) or off ["+r.env+"]")
+	}
+
+	outbox := outboxFlags(fs, env)
 	fs.StringVar(&shutdown, "shutdown-timeout", env("SELEKSI_SHUTDOWN_TIMEOUT", "30s"),
 		"how long to let in-flight requests and activities finish on SIGINT/SIGTERM [SELEKSI_SHUTDOWN_TIMEOUT]")
+	// Honest errors and readiness (issue 10, items 3 and 4).
+	var rpcTimeout, rpcLongTimeout, readyEvery, readyTimeout string
+	fs.StringVar(&rpcTimeout, "rpc-timeout", env("SELEKSI_RPC_TIMEOUT", "30s"),
+		"server-side deadline of every RPC except exports and verification [SELEKSI_RPC_TIMEOUT]")
+	fs.StringVar(&rpcLongTimeout, "rpc-long-timeout", env("SELEKSI_RPC_LONG_TIMEOUT", "5m"),
+		"server-side deadline of history exports and verifications [SELEKSI_RPC_LONG_TIMEOUT]")
+	fs.StringVar(&readyEvery, "readiness-interval", env("SELEKSI_READINESS_INTERVAL", "5s"),
+		"how often the store and Temporal are pinged for readiness (gRPC health, /readyz) [SELEKSI_READINESS_INTERVAL]")
+	fs.StringVar(&readyTimeout, "readiness-timeout", env("SELEKSI_READINESS_TIMEOUT", "2s"),
+		"how long each readiness ping may take before its dependency counts as unreachable [SELEKSI_READINESS_TIMEOUT]")
 	fs.StringVar(&level, "log-level", env("SELEKSI_LOG_LEVEL", "info"),
 		"debug, info, warn or error [SELEKSI_LOG_LEVEL]")
 	fs.StringVar(&c.LogFormat, "log-format", env("SELEKSI_LOG_FORMAT", "text"),
@@ -182,8 +247,46 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		// A selection without its workflow must be repaired within seconds, not minutes.
 		errs = append(errs, fmt.Errorf("-reconcile-interval %q: want a duration from 100ms to 1m", reconcileEvery))
 	}
+	// Edge limits (issue 10, items 1 and 2).
+	if c.MaxRequestBytes, err = strconv.ParseInt(maxRequest, 10, 64); err != nil || c.MaxRequestBytes < 1024 || c.MaxRequestBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("-max-request-bytes %q: want a number of bytes from 1024 to 1073741824", maxRequest))
+	}
+	if c.HTTPReadTimeout, err = time.ParseDuration(readTimeout); err != nil || c.HTTPReadTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("-http-read-timeout %q: want a duration of at least 1s", readTimeout))
+	}
+	if c.TrustedProxies, err = clientaddr.ParsePrefixes(trustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("-trusted-proxies: %w", err))
+	}
+	for i, r := range rates {
+		if *r.dst, err = ratelimit.ParseRate(rateSpecs[i]); err != nil {
+			errs = append(errs, fmt.Errorf("-%s %w", r.flag, err))
+		}
+	}
+	if rateLimitsEnvErr != nil {
+		errs = append(errs, errors.New("SELEKSI_RATE_LIMITS: want true or false"))
+	}
+	if !rateLimits {
+		c.RateLimits = ratelimit.Policy{}
+	}
+
+	if c.Outbox, err = outbox(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("-shutdown-timeout %q: want a positive duration", shutdown))
+	}
+	// Honest errors and readiness (issue 10, items 3 and 4).
+	if c.RPCTimeout, err = time.ParseDuration(rpcTimeout); err != nil || c.RPCTimeout < time.Second || c.RPCTimeout > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("-rpc-timeout %q: want a duration from 1s to 10m", rpcTimeout))
+	}
+	if c.RPCLongTimeout, err = time.ParseDuration(rpcLongTimeout); err != nil || c.RPCLongTimeout < c.RPCTimeout || c.RPCLongTimeout > 2*time.Hour {
+		errs = append(errs, fmt.Errorf("-rpc-long-timeout %q: want a duration from -rpc-timeout to 2h", rpcLongTimeout))
+	}
+	if c.ReadinessInterval, err = time.ParseDuration(readyEvery); err != nil || c.ReadinessInterval < 100*time.Millisecond || c.ReadinessInterval > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("-readiness-interval %q: want a duration from 100ms to 5m", readyEvery))
+	}
+	if c.ReadinessTimeout, err = time.ParseDuration(readyTimeout); err != nil || c.ReadinessTimeout <= 0 || c.ReadinessTimeout > time.Minute {
+		errs = append(errs, fmt.Errorf("-readiness-timeout %q: want a positive duration up to 1m", readyTimeout))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		errs = append(errs, fmt.Errorf("-log-level %q: want debug, info, warn or error", level))
@@ -233,4 +336,74 @@ func envInt(getenv func(string) string, name string) int64 {
 // FromOS parses the process's arguments and environment.
 func FromOS() (Config, error) {
 	return Parse(os.Args[1:], os.Getenv, os.Stderr)
+}
+
+// --- Notification outbox (issue 10 §5: an outbox that never jams) ---
+
+// Outbox tunes how workers deliver the notification outbox. Every worker runs a dispatcher;
+// they share the outbox through leases in the store.
+type Outbox struct {
+	// Interval is the pause between rounds that found less than a full batch.
+	Interval time.Duration
+	// BatchSize is how many due notifications one round claims.
+	BatchSize int
+	// Concurrency is how many of a batch are sent at once (connections to the relay).
+	Concurrency int
+	// MaxAttempts: a notification failing this many times becomes a dead letter.
+	MaxAttempts int
+	// BackoffInitial is the pause after the first failure, doubled per failure up to
+	// BackoffMax (each drawn between half and all of it).
+	BackoffInitial time.Duration
+	BackoffMax     time.Duration
+	// SendTimeout bounds one delivery.
+	SendTimeout time.Duration
+}
+
+// outboxFlags registers the outbox's flags on fs and returns the function that checks them
+// after parsing.
+func outboxFlags(fs *flag.FlagSet, env func(name, def string) string) func() (Outbox, error) {
+	var interval, backoff, backoffMax, timeout, batch, concurrency, attempts string
+	fs.StringVar(&interval, "notify-interval", env("SELEKSI_NOTIFY_INTERVAL", "2s"),
+		"pause between outbox rounds that found less than a full batch [SELEKSI_NOTIFY_INTERVAL]")
+	fs.StringVar(&batch, "notify-batch", env("SELEKSI_NOTIFY_BATCH", "100"),
+		"notifications claimed per round [SELEKSI_NOTIFY_BATCH]")
+	fs.StringVar(&concurrency, "notify-concurrency", env("SELEKSI_NOTIFY_CONCURRENCY", "4"),
+		"notifications sent at once by each worker [SELEKSI_NOTIFY_CONCURRENCY]")
+	fs.StringVar(&attempts, "notify-max-attempts", env("SELEKSI_NOTIFY_MAX_ATTEMPTS", "20"),
+		"failed attempts after which a notification becomes a dead letter (seleksictl notification list --dead) [SELEKSI_NOTIFY_MAX_ATTEMPTS]")
+	fs.StringVar(&backoff, "notify-backoff", env("SELEKSI_NOTIFY_BACKOFF", "10s"),
+		"pause after a notification's first failed attempt, doubled after each further one [SELEKSI_NOTIFY_BACKOFF]")
+	fs.StringVar(&backoffMax, "notify-backoff-max", env("SELEKSI_NOTIFY_BACKOFF_MAX", "30m"),
+		"longest pause between two attempts at a notification [SELEKSI_NOTIFY_BACKOFF_MAX]")
+	fs.StringVar(&timeout, "notify-send-timeout", env("SELEKSI_NOTIFY_SEND_TIMEOUT", "30s"),
+		"longest one delivery to the mail relay may take [SELEKSI_NOTIFY_SEND_TIMEOUT]")
+	return func() (Outbox, error) {
+		var o Outbox
+		var errs []error
+		duration := func(flagName, v string, lo, hi time.Duration) time.Duration {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < lo || d > hi {
+				errs = append(errs, fmt.Errorf("-%s %q: want a duration from %s to %s", flagName, v, lo, hi))
+			}
+			return d
+		}
+		number := func(flagName, v string, lo, hi int) int {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < lo || n > hi {
+				errs = append(errs, fmt.Errorf("-%s %q: want a number from %d to %d", flagName, v, lo, hi))
+			}
+			return n
+		}
+		o.Interval = duration("notify-interval", interval, 10*time.Millisecond, time.Minute)
+		o.BatchSize = number("notify-batch", batch, 1, 1000)
+		o.Concurrency = number("notify-concurrency", concurrency, 1, 64)
+		o.MaxAttempts = number("notify-max-attempts", attempts, 1, 1000)
+		o.BackoffInitial = duration("notify-backoff", backoff, 10*time.Millisecond, time.Hour)
+		o.BackoffMax = duration("notify-backoff-max", backoffMax, 10*time.Millisecond, 24*time.Hour)
+		o.SendTimeout = duration("notify-send-timeout", timeout, time.Second, 10*time.Minute)
+		if len(errs) == 0 && o.BackoffMax < o.BackoffInitial {
+			errs = append(errs, fmt.Errorf("-notify-backoff-max %s: must not be shorter than -notify-backoff %s", backoffMax, backoff))
+		}
+		return o, errors.Join(errs...)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
 
 func TestParse(t *testing.T) {
@@ -74,12 +76,58 @@ func TestParse(t *testing.T) {
 			}},
 		{name: "archive interval too close to retention", args: []string{"-archive-interval", "100h"}, wantErr: "-archive-interval"},
 		{name: "archive interval not a duration", env: map[string]string{"SELEKSI_ARCHIVE_INTERVAL": "often"}, wantErr: "-archive-interval"},
+		// Honest errors and readiness (issue 10, items 3 and 4).
+		{name: "deadlines and readiness default", check: func(t *testing.T, c Config) {
+			if c.RPCTimeout != 30*time.Second || c.RPCLongTimeout != 5*time.Minute || c.ReadinessInterval != 5*time.Second || c.ReadinessTimeout != 2*time.Second {
+				t.Errorf("got %s %s %s %s", c.RPCTimeout, c.RPCLongTimeout, c.ReadinessInterval, c.ReadinessTimeout)
+			}
+		}},
+		{name: "deadlines and readiness set", args: []string{"-rpc-timeout", "10s", "-readiness-interval", "1s"},
+			env: map[string]string{"SELEKSI_RPC_LONG_TIMEOUT": "20m", "SELEKSI_READINESS_TIMEOUT": "500ms"},
+			check: func(t *testing.T, c Config) {
+				if c.RPCTimeout != 10*time.Second || c.RPCLongTimeout != 20*time.Minute || c.ReadinessInterval != time.Second || c.ReadinessTimeout != 500*time.Millisecond {
+					t.Errorf("got %s %s %s %s", c.RPCTimeout, c.RPCLongTimeout, c.ReadinessInterval, c.ReadinessTimeout)
+				}
+			}},
+		{name: "long deadline shorter than the default one", args: []string{"-rpc-timeout", "2m", "-rpc-long-timeout", "1m"}, wantErr: "-rpc-long-timeout"},
+		{name: "no deadline", args: []string{"-rpc-timeout", "0s"}, wantErr: "-rpc-timeout"},
+		{name: "readiness interval not a duration", env: map[string]string{"SELEKSI_READINESS_INTERVAL": "often"}, wantErr: "-readiness-interval"},
 		{name: "unknown mode", args: []string{"-mode", "both"}, wantErr: `-mode "both"`},
 		{name: "split mode needs an external cluster", args: []string{"-mode", "api"}, wantErr: "needs -temporal-address"},
 		{name: "retention below a day", args: []string{"-temporal-retention", "1h"}, wantErr: "-temporal-retention"},
 		{name: "bad shutdown timeout", env: map[string]string{"SELEKSI_SHUTDOWN_TIMEOUT": "soon"}, wantErr: "-shutdown-timeout"},
 		{name: "bad log level", args: []string{"-log-level", "loud"}, wantErr: "-log-level"},
 		{name: "bad database URL", args: []string{"-database-url", "mysql://x"}, wantErr: "-database-url"},
+		// Edge limits (issue 10, items 1 and 2).
+		{name: "edge limits by default", check: func(t *testing.T, c Config) {
+			want := ratelimit.Policy{
+				AddressReads: ratelimit.Rate{Events: 100, Per: 10 * time.Second}, AddressMutations: ratelimit.Rate{Events: 120, Per: time.Minute},
+				AuthFailures: ratelimit.Rate{Events: 20, Per: time.Minute},
+				SubjectReads: ratelimit.Rate{Events: 100, Per: 10 * time.Second}, SubjectMutations: ratelimit.Rate{Events: 30, Per: time.Minute},
+			}
+			if c.RateLimits != want || c.MaxRequestBytes != 1<<20 || c.HTTPReadTimeout != 30*time.Second || len(c.TrustedProxies) != 0 {
+				t.Errorf("got %+v, %d, %s, %v", c.RateLimits, c.MaxRequestBytes, c.HTTPReadTimeout, c.TrustedProxies)
+			}
+		}},
+		{name: "edge limits set", args: []string{"-rate-limit-subject-reads", "off", "-max-request-bytes", "65536", "-trusted-proxies", "10.0.0.0/8,192.0.2.7"},
+			env: map[string]string{"SELEKSI_RATE_LIMIT_ADDRESS_READS": "5/1s", "SELEKSI_HTTP_READ_TIMEOUT": "1m"},
+			check: func(t *testing.T, c Config) {
+				if !c.RateLimits.SubjectReads.Off() || c.RateLimits.AddressReads != (ratelimit.Rate{Events: 5, Per: time.Second}) ||
+					c.MaxRequestBytes != 65536 || c.HTTPReadTimeout != time.Minute || len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "192.0.2.7/32" {
+					t.Errorf("got %+v %d %s %v", c.RateLimits, c.MaxRequestBytes, c.HTTPReadTimeout, c.TrustedProxies)
+				}
+			}},
+		{name: "rate limits off", env: map[string]string{"SELEKSI_RATE_LIMITS": "false"},
+			check: func(t *testing.T, c Config) {
+				if c.RateLimits != (ratelimit.Policy{}) {
+					t.Errorf("got %+v", c.RateLimits)
+				}
+			}},
+		{name: "bad rate", args: []string{"-rate-limit-auth-failures", "many"}, wantErr: "-rate-limit-auth-failures"},
+		{name: "bad rate switch", env: map[string]string{"SELEKSI_RATE_LIMITS": "sometimes"}, wantErr: "SELEKSI_RATE_LIMITS"},
+		{name: "tiny body limit", args: []string{"-max-request-bytes", "10"}, wantErr: "-max-request-bytes"},
+		{name: "bad read timeout", args: []string{"-http-read-timeout", "1ms"}, wantErr: "-http-read-timeout"},
+		{name: "bad trusted proxy", args: []string{"-trusted-proxies", "ingress.local"}, wantErr: "-trusted-proxies"},
 		{name: "stray argument", args: []string{"serve"}, wantErr: "unexpected arguments: serve"},
 		{name: "unknown flag", args: []string{"-port", "1"}, wantErr: "flag provided but not defined"},
 	}
@@ -107,6 +155,34 @@ func TestUsageDocumentsEveryEnvironmentVariable(t *testing.T) {
 		"SELEKSI_TEMPORAL_NAMESPACE", "SELEKSI_DATABASE_URL", "SELEKSI_EMBEDDED_TEMPORAL_UI_ADDR", "SELEKSI_SHUTDOWN_TIMEOUT"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("usage does not mention %s", v)
+		}
+	}
+}
+
+// TestOutboxFlags: the outbox's settings have working defaults, come from flags or the
+// environment, and are refused with the flag's name when out of range.
+func TestOutboxFlags(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	c, err := Parse(nil, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Outbox{Interval: 2 * time.Second, BatchSize: 100, Concurrency: 4, MaxAttempts: 20,
+		BackoffInitial: 10 * time.Second, BackoffMax: 30 * time.Minute, SendTimeout: 30 * time.Second}
+	if c.Outbox != want {
+		t.Errorf("defaults = %+v, want %+v", c.Outbox, want)
+	}
+	c, err = Parse([]string{"-notify-batch", "250", "-notify-backoff", "1s"},
+		func(k string) string { return map[string]string{"SELEKSI_NOTIFY_MAX_ATTEMPTS": "5"}[k] }, io.Discard)
+	if err != nil || c.Outbox.BatchSize != 250 || c.Outbox.BackoffInitial != time.Second || c.Outbox.MaxAttempts != 5 {
+		t.Errorf("set = %+v, %v", c.Outbox, err)
+	}
+	for _, args := range [][]string{
+		{"-notify-batch", "0"}, {"-notify-concurrency", "x"}, {"-notify-max-attempts", "-1"},
+		{"-notify-backoff", "1h", "-notify-backoff-max", "1m"}, {"-notify-send-timeout", "0s"}, {"-notify-interval", "1h"},
+	} {
+		if _, err := Parse(args, noEnv, io.Discard); err == nil || !strings.Contains(err.Error(), args[len(args)-2]) {
+			t.Errorf("%v: error %v, want one naming %s", args, err, args[len(args)-2])
 		}
 	}
 }

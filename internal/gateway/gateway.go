@@ -1,5 +1,6 @@
 // Package gateway owns Seleksi's HTTP face: the REST/JSON routes translated to the gRPC
-// services by grpc-gateway, the OpenAPI document, the health endpoint and the web pages.
+// services by grpc-gateway, the OpenAPI document, the liveness and readiness probes and the
+// web pages.
 // It talks to the gRPC server over a client connection only, so it never reaches into the
 // store or the workflows and sees exactly what any other gRPC client sees.
 package gateway
@@ -21,14 +22,13 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
 
 // web holds the candidate's status page, served at /.
@@ -36,8 +36,9 @@ import (
 //go:embed web
 var web embed.FS
 
-// New returns the HTTP handler for every REST route of the contract, /openapi.json,
-// /healthz and the candidate's status page at /, forwarding to the gRPC server behind conn.
+// New returns the HTTP handler for every REST route of the contract, /openapi.json, the
+// probes /healthz and /readyz (see probes.go) and the candidate's status page at /,
+// forwarding to the gRPC server behind conn.
 func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, oneValueJSON{&runtime.JSONPb{
@@ -48,8 +49,10 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 		}}),
 		runtime.WithErrorHandler(errorHandler(logger)),
 		runtime.WithRoutingErrorHandler(routingErrorHandler(errorHandler(logger))),
-		runtime.WithHealthzEndpoint(healthpb.NewHealthClient(conn)),
 	)
+	if err := registerProbes(mux, conn); err != nil {
+		return nil, err
+	}
 	// Order matters: the mux tries the most recently registered pattern first, and
 	// GET /v1/selections/{id}:exportHistory also fits GetSelection's /v1/{name=selections/*}
 	// (a custom verb is part of the last segment). The audit routes are registered last so
@@ -61,10 +64,16 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 		{"selection", seleksiv1.RegisterSelectionServiceHandler},
 		{"application", seleksiv1.RegisterApplicationServiceHandler},
 		{"audit", seleksiv1.RegisterAuditServiceHandler},
+		{"notification", seleksiv1.RegisterNotificationServiceHandler},
 	} {
 		if err := svc.register(ctx, mux, conn); err != nil {
 			return nil, fmt.Errorf("gateway: register %s service: %w", svc.name, err)
 		}
+	}
+	// The export is a download (export.go), not the generated JSON stream: registered last,
+	// it takes the route from the generated handler.
+	if err := mux.HandlePath(http.MethodGet, exportPattern, exportHandler(mux, seleksiv1.NewAuditServiceClient(conn), logger)); err != nil {
+		return nil, fmt.Errorf("gateway: export route: %w", err)
 	}
 	openapi := seleksiv1.OpenAPIJSON()
 	if err := mux.HandlePath(http.MethodGet, "/openapi.json", func(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
@@ -90,49 +99,36 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 }
 
 // errorHandler writes errors as the JSON form of google.rpc.Status, as the default handler
-// does, but makes sure every InvalidArgument carries field-level google.rpc.BadRequest
-// details. The gRPC handlers always attach them; errors raised by the gateway itself (a body
-// that is not JSON, an unknown field, a malformed query parameter) arrive without, and a
-// client must still be able to tell which part of its request was wrong.
+// does, after rewriting in our own words every error that the Seleksi gRPC server did not
+// raise (see ours): clients never see the internal text of the parsers and transports in
+// between. Invalid-argument errors always carry field-level google.rpc.BadRequest details
+// with the fields named as REST clients send them.
 func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-		err = validUTF8(err)
+		// A routing error may carry the HTTP status to answer with (405, see
+		// routingErrorHandler); the status inside is what the client reads.
+		var withHTTPStatus *runtime.HTTPStatusError
+		if errors.As(err, &withHTTPStatus) {
+			err = withHTTPStatus.Err
+		}
 		st := status.Convert(err)
-		if st.Code() == codes.InvalidArgument && !hasBadRequest(st) {
-			lang := i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
-			msg := i18n.Text{ID: "permintaan tidak valid", EN: "request is invalid"}.In(lang)
-			// The parser's own words are English; Indonesian readers get the gist.
-			desc := i18n.Text{ID: "permintaan tidak dapat dibaca: isinya bukan JSON yang sah, atau memuat kolom atau parameter yang tidak dikenal",
-				EN: "the request could not be read: " + st.Message()}.In(lang)
-			withDetails, derr := status.New(codes.InvalidArgument, msg).WithDetails(
-				&errdetails.LocalizedMessage{Locale: string(lang), Message: msg},
-				&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
-					Field:            "body",
-					Description:      desc,
-					Reason:           "malformed_request",
-					LocalizedMessage: &errdetails.LocalizedMessage{Locale: string(lang), Message: desc},
-				}}})
-			if derr == nil {
-				err = withDetails.Err()
-			}
+		if !ours(st) {
+			st = inOurWords(ctx, logger, r, st)
 		}
 		if st.Code() == codes.InvalidArgument {
-			err = withJSONFieldNames(status.Convert(err)).Err()
+			st = withJSONFieldNames(st)
 		}
-		if st.Code() == codes.Unavailable && r.URL.Path != "/healthz" {
-			logger.WarnContext(ctx, "gateway could not reach the gRPC server", "path", r.URL.Path, "error", st.Message())
+		// Rate limits (issue 10): a caller the gRPC server refused (by subject, or for bad
+		// tokens) learns when to come back, as one refused at the HTTP edge does.
+		if st.Code() == codes.ResourceExhausted {
+			ratelimit.SetRetryAfter(w.Header(), st)
+		}
+		err = st.Err()
+		if withHTTPStatus != nil {
+			err = &runtime.HTTPStatusError{HTTPStatus: withHTTPStatus.HTTPStatus, Err: err}
 		}
 		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 	}
-}
-
-func hasBadRequest(st *status.Status) bool {
-	for _, d := range st.Details() {
-		if _, ok := d.(*errdetails.BadRequest); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // withJSONFieldNames rewrites the field paths of a status's google.rpc.BadRequest details
@@ -221,36 +217,15 @@ func (m oneValueJSON) NewDecoder(r io.Reader) runtime.Decoder {
 // routingErrorHandler answers a request that matches no route. grpc-gateway's default
 // reports a path served only for other methods as UNIMPLEMENTED, which is HTTP 501 (a
 // server error, found by FuzzGateway for DELETE /v1/selections); here it is 405, with the
-// status code UNIMPLEMENTED that grpc-gateway itself pairs with 405. Messages are in the
-// client's language, as every other error.
+// status code UNIMPLEMENTED that grpc-gateway itself pairs with 405. next (errorHandler)
+// words it, as every other error.
 func routingErrorHandler(next runtime.ErrorHandlerFunc) runtime.RoutingErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
-		lang := i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
-		var (
-			code codes.Code
-			text i18n.Text
-		)
-		switch httpStatus {
-		case http.StatusMethodNotAllowed:
-			code, text = codes.Unimplemented, i18n.Text{ID: "metode HTTP ini tidak dilayani untuk alamat ini", EN: "this HTTP method is not served for this path"}
-		case http.StatusBadRequest:
-			code, text = codes.InvalidArgument, i18n.Text{ID: "alamat permintaan tidak sah", EN: "the request path is invalid"}
-		default:
-			httpStatus, code, text = http.StatusNotFound, codes.NotFound, i18n.Text{ID: "alamat ini tidak ada", EN: "no such path"}
+		if httpStatus != http.StatusMethodNotAllowed {
+			runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, httpStatus)
+			return
 		}
-		msg := text.In(lang)
-		st := status.New(code, msg)
-		details := []protoadapt.MessageV1{&errdetails.LocalizedMessage{Locale: string(lang), Message: msg}}
-		if code == codes.InvalidArgument {
-			details = append(details, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
-				Field: "path", Description: msg, Reason: "malformed_path",
-				LocalizedMessage: &errdetails.LocalizedMessage{Locale: string(lang), Message: msg},
-			}}})
-		}
-		if withDetails, err := st.WithDetails(details...); err == nil {
-			st = withDetails
-		}
-		next(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: st.Err()})
+		next(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: status.Error(codes.Unimplemented, http.StatusText(httpStatus))})
 	}
 }
 
@@ -266,17 +241,11 @@ func requireUTF8(mux *runtime.ServeMux, errh runtime.ErrorHandlerFunc) http.Hand
 			return
 		}
 		lang := i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
-		msg := i18n.Text{ID: "permintaan tidak valid", EN: "request is invalid"}.In(lang)
 		desc := i18n.Text{ID: "memuat teks yang bukan UTF-8", EN: "holds text that is not UTF-8"}.In(lang)
-		st := status.New(codes.InvalidArgument, msg)
-		if withDetails, derr := st.WithDetails(
-			&errdetails.LocalizedMessage{Locale: string(lang), Message: msg},
-			&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
-				Field: part, Description: desc, Reason: "invalid_utf8",
-				LocalizedMessage: &errdetails.LocalizedMessage{Locale: string(lang), Message: desc},
-			}}}); derr == nil {
-			st = withDetails
-		}
+		st := build(codes.InvalidArgument, msgInvalidRequest, lang, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+			Field: part, Description: desc, Reason: "invalid_utf8",
+			LocalizedMessage: &errdetails.LocalizedMessage{Locale: string(lang), Message: desc},
+		}}})
 		_, m := runtime.MarshalerForRequest(mux, r)
 		errh(r.Context(), mux, m, w, r, st.Err())
 	})
@@ -325,22 +294,4 @@ func utf8Values(v url.Values) bool {
 		}
 	}
 	return true
-}
-
-// validUTF8 replaces invalid UTF-8 in an error's message with U+FFFD. grpc-gateway's own
-// errors quote what the client sent (a Grpc-Timeout header, a query parameter), and
-// protojson refuses to write a status with such a message, which left the client with
-// HTTP 500 "failed to marshal error message" (found by FuzzGateway).
-func validUTF8(err error) error {
-	var hse *runtime.HTTPStatusError
-	if errors.As(err, &hse) {
-		return &runtime.HTTPStatusError{HTTPStatus: hse.HTTPStatus, Err: validUTF8(hse.Err)}
-	}
-	st := status.Convert(err)
-	if utf8.ValidString(st.Message()) {
-		return err
-	}
-	p := st.Proto()
-	p.Message = strings.ToValidUTF8(p.Message, "\uFFFD")
-	return status.FromProto(p).Err()
 }

@@ -2,50 +2,162 @@
 // notification outbox and hands each message to a sender (the log by default, SMTP when
 // configured). The outbox is written in the same transaction as the change itself, so a
 // notification is never lost to a crash between the two; delivery is at least once.
+//
+// The outbox never jams: a dispatcher claims only the notifications that are due, each
+// failure puts its notification back by a growing, jittered pause, and one whose attempts
+// run out becomes a dead letter, logged once, that the secretariat lists and retries through
+// the API. Claims are leases in the store, so any number of dispatchers (one per worker) run
+// side by side without sending a notification twice, and the claims of one that dies run
+// out and are taken up by the others.
 package notify
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/smtp"
-	"strings"
+	mrand "math/rand/v2"
+	"regexp"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/store"
 )
 
-// Outbox is the part of the store the dispatcher reads and marks.
+// Outbox is the part of the store the dispatcher claims from and records into.
 type Outbox interface {
-	PendingNotifications(ctx context.Context, limit int) ([]store.Notification, error)
-	MarkNotification(ctx context.Context, id string, at time.Time, deliveryErr error) error
+	ClaimNotifications(ctx context.Context, c store.Claim) (store.Claimed, error)
+	RecordDelivery(ctx context.Context, d store.Delivery) error
+	RenewNotificationLeases(ctx context.Context, owner string, ids []string, until time.Time) (int, error)
+	ReleaseNotifications(ctx context.Context, owner string, ids []string) error
+	ExpediteNotifications(ctx context.Context, now time.Time) (int, error)
 }
 
-// Sender delivers one notification.
+// Sender delivers one notification. An error wrapping ErrPermanent says that no retry can
+// deliver it (the recipient does not exist), so it goes to the dead letters at once.
 type Sender interface {
 	Send(ctx context.Context, n store.Notification) error
 }
 
-// Dispatcher polls the outbox and delivers what it finds.
-type Dispatcher struct {
-	outbox   Outbox
-	sender   Sender
-	catalog  *i18n.Catalog
-	logger   *slog.Logger
-	interval time.Duration
-	batch    int
-	// maxAttempts stops retrying a message that keeps failing (a bad address), so it does
-	// not hold up the rest of the outbox forever; it stays in the store with its last error.
-	maxAttempts int
-	now         func() time.Time
+// ErrPermanent marks a delivery failure that retrying cannot mend.
+var ErrPermanent = errors.New("permanent failure")
+
+// Options tune a dispatcher; zero fields take the defaults below.
+type Options struct {
+	// Interval is the pause between rounds when the last round found less than a full batch.
+	Interval time.Duration
+	// BatchSize is the most notifications claimed per round.
+	BatchSize int
+	// Concurrency is how many notifications of a batch are sent at once.
+	Concurrency int
+	// MaxAttempts: a notification that failed this many times becomes a dead letter.
+	MaxAttempts int
+	// BackoffInitial is the pause after the first failure; each further failure doubles
+	// it, up to BackoffMax. The pause actually taken is drawn between half of it and all of
+	// it, so that notifications that failed together do not all come back together.
+	BackoffInitial time.Duration
+	BackoffMax     time.Duration
+	// SendTimeout bounds one delivery.
+	SendTimeout time.Duration
+	// Lease is how long a claim reserves its notifications; the dispatcher renews it while it
+	// works through a batch, so it only bounds how soon another dispatcher takes over the
+	// claims of one that died. Default: three send timeouts, at least a minute.
+	Lease time.Duration
+	// Owner names this dispatcher in its claims; default a random ID.
+	Owner string
+	// Now and Jitter are the clock and the random draw (a duration in [d/2, d]); tests fix them.
+	Now    func() time.Time
+	Jitter func(d time.Duration) time.Duration
 }
 
-// NewDispatcher delivers from outbox through sender every interval. The outbox holds
-// message codes; cat renders them, in Indonesian and English, when they are sent.
-func NewDispatcher(outbox Outbox, sender Sender, cat *i18n.Catalog, logger *slog.Logger, interval time.Duration) *Dispatcher {
-	return &Dispatcher{outbox: outbox, sender: sender, catalog: cat, logger: logger, interval: interval, batch: 100, maxAttempts: 10, now: time.Now}
+// Defaults of Options.
+const (
+	DefaultInterval       = 2 * time.Second
+	DefaultBatchSize      = 100
+	DefaultConcurrency    = 4
+	DefaultMaxAttempts    = 20
+	DefaultBackoffInitial = 10 * time.Second
+	DefaultBackoffMax     = 30 * time.Minute
+	DefaultSendTimeout    = 30 * time.Second
+)
+
+func (o Options) withDefaults() Options {
+	if o.Interval <= 0 {
+		o.Interval = DefaultInterval
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.BackoffInitial <= 0 {
+		o.BackoffInitial = DefaultBackoffInitial
+	}
+	if o.BackoffMax < o.BackoffInitial {
+		o.BackoffMax = max(DefaultBackoffMax, o.BackoffInitial)
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = DefaultSendTimeout
+	}
+	if o.Lease <= 0 {
+		o.Lease = max(3*o.SendTimeout, time.Minute)
+	}
+	if o.Owner == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		o.Owner = "dispatcher-" + hex.EncodeToString(b[:])
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Jitter == nil {
+		o.Jitter = func(d time.Duration) time.Duration {
+			if d <= 1 {
+				return d
+			}
+			return d/2 + mrand.N(d-d/2+1)
+		}
+	}
+	return o
+}
+
+// Dispatcher claims due notifications from the outbox and delivers them.
+type Dispatcher struct {
+	outbox  Outbox
+	sender  Sender
+	catalog *i18n.Catalog
+	logger  *slog.Logger
+	opts    Options
+	// failing is set while rounds fail without sending anything, so that the recovery is
+	// logged once when the first notification goes out again.
+	failing atomic.Bool
+}
+
+// NewDispatcher delivers from outbox through sender. The outbox holds message codes; cat
+// renders them, in Indonesian and English, when they are sent.
+func NewDispatcher(outbox Outbox, sender Sender, cat *i18n.Catalog, logger *slog.Logger, opts Options) *Dispatcher {
+	return &Dispatcher{outbox: outbox, sender: sender, catalog: cat, logger: logger, opts: opts.withDefaults()}
+}
+
+// Owner is the name this dispatcher claims notifications under.
+func (d *Dispatcher) Owner() string { return d.opts.Owner }
+
+// Backoff is the pause before the next attempt after the attempts-th failure, before
+// jitter: BackoffInitial doubled per earlier failure, at most BackoffMax.
+func (d *Dispatcher) Backoff(attempts int) time.Duration {
+	b := d.opts.BackoffInitial
+	for i := 1; i < attempts && b < d.opts.BackoffMax; i++ {
+		b *= 2
+	}
+	return min(b, d.opts.BackoffMax)
 }
 
 // Render gives a notification its texts: a code the catalog knows is rendered now, in the
@@ -68,13 +180,21 @@ func catalogMsg(t store.Text) i18n.Msg {
 	return m
 }
 
-// Run delivers until ctx ends.
+// Run delivers until ctx ends. After a full batch with something sent it goes on at once,
+// since more are likely waiting; otherwise it waits for the interval.
 func (d *Dispatcher) Run(ctx context.Context) {
-	t := time.NewTicker(d.interval)
+	t := time.NewTicker(d.opts.Interval)
 	defer t.Stop()
 	for {
-		if _, err := d.DeliverOnce(ctx); err != nil && ctx.Err() == nil {
+		r, err := d.DeliverOnce(ctx)
+		if err != nil && ctx.Err() == nil {
 			d.logger.WarnContext(ctx, "notification delivery round failed", "error", err)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil && r.Claimed == d.opts.BatchSize && r.Sent > 0 {
+			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -84,30 +204,261 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}
 }
 
-// DeliverOnce sends one batch of pending notifications and reports how many were sent.
-func (d *Dispatcher) DeliverOnce(ctx context.Context) (int, error) {
-	pending, err := d.outbox.PendingNotifications(ctx, d.batch)
-	if err != nil {
-		return 0, fmt.Errorf("notify: read outbox: %w", err)
-	}
-	sent := 0
-	var errs []error
-	for _, n := range pending {
-		if n.Attempts >= d.maxAttempts {
-			continue
-		}
-		sendErr := d.sender.Send(ctx, Render(d.catalog, n))
-		if sendErr != nil {
-			d.logger.WarnContext(ctx, "notification not delivered", "id", n.ID, "attempt", n.Attempts+1, "error", sendErr)
-		} else {
-			sent++
-		}
-		if err := d.outbox.MarkNotification(ctx, n.ID, d.now(), sendErr); err != nil {
-			errs = append(errs, fmt.Errorf("notify: mark %s: %w", n.ID, err))
-		}
-	}
-	return sent, errors.Join(errs...)
+// Round is what one DeliverOnce did.
+type Round struct {
+	// Claimed notifications were due and taken; each was Sent, Failed (and will be tried
+	// again), Dead (no attempts left), or Released untried (the dispatcher is stopping).
+	Claimed, Sent, Failed, Dead, Released int
+	// Exhausted counts notifications found past the maximum of attempts (it was lowered)
+	// and moved to the dead letters without a try.
+	Exhausted int
 }
+
+// DeliverOnce claims one batch of due notifications and delivers it, Concurrency at a time.
+func (d *Dispatcher) DeliverOnce(ctx context.Context) (Round, error) {
+	var r Round
+	start := d.opts.Now()
+	claimed, err := d.outbox.ClaimNotifications(ctx, store.Claim{Owner: d.opts.Owner, Limit: d.opts.BatchSize,
+		MaxAttempts: d.opts.MaxAttempts, Now: start, Lease: d.opts.Lease})
+	if err != nil {
+		return r, fmt.Errorf("notify: claim: %w", err)
+	}
+	// Rows failed by older versions kept the relay's words as they came, addresses and all.
+	for _, n := range claimed.Exhausted {
+		d.logger.WarnContext(ctx, "notification moved to the dead letters: its attempts ran out",
+			"notification", n.ID, "selection", n.SelectionID, "application", n.ApplicationID, "attempts", n.Attempts,
+			"max_attempts", d.opts.MaxAttempts, "last_error", Redact(n.LastError))
+	}
+	r.Exhausted = len(claimed.Exhausted)
+	r.Claimed = len(claimed.Due)
+	if r.Claimed == 0 {
+		return r, nil
+	}
+
+	b := newBatch(claimed.Due, start.Add(d.opts.Lease))
+	renewed := d.keepLeases(ctx, b)
+	var (
+		mu       sync.Mutex
+		errs     []error
+		firstErr string
+	)
+	work := make(chan store.Notification)
+	var wg sync.WaitGroup
+	for range min(d.opts.Concurrency, r.Claimed) {
+		wg.Go(func() {
+			for n := range work {
+				out, recErr := d.deliver(ctx, b, n)
+				mu.Lock()
+				switch out.kind {
+				case outcomeSent:
+					r.Sent++
+				case outcomeFailed:
+					r.Failed++
+				case outcomeDead:
+					r.Dead++
+				case outcomeReleased:
+					r.Released++
+				}
+				if out.err != "" && firstErr == "" {
+					firstErr = out.err
+				}
+				if recErr != nil {
+					errs = append(errs, recErr)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, n := range claimed.Due {
+		work <- n
+	}
+	close(work)
+	wg.Wait()
+	renewed()
+	// Whatever was left untried is given up now, so another dispatcher need not wait for the
+	// lease to run out.
+	if left := b.unfinished(); len(left) > 0 {
+		if err := d.outbox.ReleaseNotifications(context.WithoutCancel(ctx), d.opts.Owner, left); err != nil {
+			errs = append(errs, fmt.Errorf("notify: release: %w", err))
+		}
+	}
+
+	switch {
+	case r.Failed > 0 && r.Sent == 0:
+		if !d.failing.Swap(true) {
+			d.logger.WarnContext(ctx, "notifications are not being delivered; each is retried with growing pauses",
+				"failed", r.Failed, "error", firstErr)
+		}
+	case r.Sent > 0 && d.failing.Swap(false):
+		// The relay is back: what failed during the outage goes out now rather than after
+		// each notification's pause, which may have grown to the maximum.
+		n, err := d.outbox.ExpediteNotifications(context.WithoutCancel(ctx), d.opts.Now())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("notify: expedite: %w", err))
+		}
+		d.logger.InfoContext(ctx, "notification delivery recovered; notifications waiting for a retry are due now",
+			"sent", r.Sent, "failed", r.Failed, "expedited", n)
+	case r.Failed > 0:
+		d.logger.WarnContext(ctx, "some notifications were not delivered; each is retried with growing pauses",
+			"sent", r.Sent, "failed", r.Failed, "error", firstErr)
+	}
+	return r, errors.Join(errs...)
+}
+
+type outcomeKind int
+
+const (
+	outcomeSent outcomeKind = iota
+	outcomeFailed
+	outcomeDead
+	outcomeReleased
+)
+
+type outcome struct {
+	kind outcomeKind
+	err  string // the delivery error, for operators
+}
+
+// deliver sends one claimed notification and records the outcome. A notification whose
+// lease could run out before its send would end is not started (another dispatcher may
+// take it then), and neither is one once the dispatcher is stopping.
+func (d *Dispatcher) deliver(ctx context.Context, b *batch, n store.Notification) (outcome, error) {
+	if ctx.Err() != nil || !d.opts.Now().Add(d.opts.SendTimeout).Before(b.leaseEnd()) {
+		return outcome{kind: outcomeReleased}, nil
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, d.opts.SendTimeout)
+	sendErr := d.sender.Send(sendCtx, Render(d.catalog, n))
+	cancel()
+	at := d.opts.Now()
+	// Recording must happen even while the dispatcher stops, or a sent notification would
+	// be sent again; it may take as long as the claim still holds (a busy SQLite queues its
+	// writers), after which another dispatcher may take the notification anyway.
+	recCtx, cancelRec := context.WithTimeout(context.WithoutCancel(ctx), max(d.opts.Lease/2, 10*time.Second))
+	defer cancelRec()
+	if sendErr != nil && ctx.Err() != nil {
+		// Cut off by the stop, not failed: it is released untried and counts no attempt.
+		return outcome{kind: outcomeReleased}, nil
+	}
+	rec := store.Delivery{ID: n.ID, Owner: d.opts.Owner, At: at}
+	out := outcome{kind: outcomeSent}
+	if sendErr != nil {
+		attempts := n.Attempts + 1
+		rec.Error = Redact(sendErr.Error())
+		out = outcome{kind: outcomeFailed, err: rec.Error}
+		if attempts >= d.opts.MaxAttempts || errors.Is(sendErr, ErrPermanent) {
+			rec.Dead, out.kind = true, outcomeDead
+		} else {
+			rec.Retry = at.Add(d.opts.Jitter(d.Backoff(attempts)))
+		}
+		d.logger.DebugContext(ctx, "notification not delivered", "notification", n.ID, "attempt", attempts, "error", rec.Error)
+	}
+	err := d.outbox.RecordDelivery(recCtx, rec)
+	b.finish(n.ID)
+	if err != nil {
+		if errors.Is(err, store.ErrLeaseLost) {
+			d.logger.WarnContext(ctx, "a notification's claim ran out before its outcome was recorded; another dispatcher has it",
+				"notification", n.ID)
+			return out, nil
+		}
+		return out, fmt.Errorf("notify: record %s: %w", n.ID, err)
+	}
+	if out.kind == outcomeDead {
+		d.logger.WarnContext(ctx, "notification moved to the dead letters; the secretariat can retry it (seleksictl notification retry)",
+			"notification", n.ID, "selection", n.SelectionID, "application", n.ApplicationID, "attempts", n.Attempts+1,
+			"permanent", errors.Is(sendErr, ErrPermanent), "last_error", rec.Error)
+	}
+	return out, nil
+}
+
+// keepLeases renews the batch's claims every third of the lease until the returned stop is
+// called. If renewing fails, the claims run out as they were and deliver starts no send
+// that could outlast them.
+func (d *Dispatcher) keepLeases(ctx context.Context, b *batch) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(d.opts.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			ids := b.unfinished()
+			if len(ids) == 0 {
+				continue
+			}
+			until := d.opts.Now().Add(d.opts.Lease)
+			if _, err := d.outbox.RenewNotificationLeases(ctx, d.opts.Owner, ids, until); err != nil {
+				d.logger.WarnContext(ctx, "could not renew the claim on notifications being sent", "error", err)
+				continue
+			}
+			b.extend(until)
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}
+
+// batch tracks the claimed notifications not yet recorded and how long their lease lasts.
+type batch struct {
+	mu    sync.Mutex
+	open  map[string]bool
+	order []string
+	until time.Time
+}
+
+func newBatch(ns []store.Notification, until time.Time) *batch {
+	b := &batch{open: make(map[string]bool, len(ns)), until: until}
+	for _, n := range ns {
+		b.open[n.ID] = true
+		b.order = append(b.order, n.ID)
+	}
+	return b
+}
+
+func (b *batch) finish(id string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.open, id)
+}
+
+func (b *batch) unfinished() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var ids []string
+	for _, id := range b.order {
+		if b.open[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func (b *batch) extend(until time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.until = until
+}
+
+func (b *batch) leaseEnd() time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.until
+}
+
+// addressPattern finds e-mail addresses in error texts: mail relays quote the recipient in
+// their replies ("550 <someone@example.id>: mailbox unavailable"), and an address is
+// personal data that stays out of logs and of what operators are shown.
+var addressPattern = regexp.MustCompile(`[^\s<>()\[\]"',;:]+@[^\s<>()\[\]"',;:]+`)
+
+// Redact replaces every e-mail address in s with "<address>".
+func Redact(s string) string { return addressPattern.ReplaceAllString(s, "<address>") }
 
 // LogSender writes notifications to the log: the embedded default, where no mail server is
 // configured but an operator can still see what candidates would be told.
@@ -120,58 +471,4 @@ func (s LogSender) Send(ctx context.Context, n store.Notification) error {
 	s.Logger.InfoContext(ctx, "notification", "id", n.ID, "selection", n.SelectionID, "application", n.ApplicationID,
 		"kind", n.Kind, "text_id", n.Text.ID, "text_en", n.Text.EN)
 	return nil
-}
-
-// AddressBook finds the e-mail address of a notification queued before the outbox recorded
-// addresses (store.Notification.Email empty).
-type AddressBook interface {
-	EmailOf(ctx context.Context, n store.Notification) (string, error)
-}
-
-// SMTPSender mails notifications, Indonesian first and English below.
-type SMTPSender struct {
-	Addr      string // host:port
-	From      string
-	Auth      smtp.Auth // nil for an unauthenticated relay
-	Addresses AddressBook
-	// send is smtp.SendMail; tests replace it.
-	send func(addr string, a smtp.Auth, from string, to []string, msg []byte) error
-}
-
-// NewSMTPSender mails through the server at addr.
-func NewSMTPSender(addr, from string, auth smtp.Auth, addresses AddressBook) *SMTPSender {
-	return &SMTPSender{Addr: addr, From: from, Auth: auth, Addresses: addresses, send: smtp.SendMail}
-}
-
-// Send mails one notification. A notification addressed to no application (the store's
-// broadcast recipient "*", such as "the competency test has started") is an announcement:
-// it is published on the selection's pages and each affected candidate gets their own
-// notification, so there is nobody to mail and it counts as delivered.
-func (s *SMTPSender) Send(ctx context.Context, n store.Notification) error {
-	if n.ApplicationID == "" {
-		return nil
-	}
-	// The address the candidate gave in the application, recorded with the notification.
-	to := n.Email
-	if to == "" {
-		var err error
-		if to, err = s.Addresses.EmailOf(ctx, n); err != nil {
-			return fmt.Errorf("address for application %s: %w", n.ApplicationID, err)
-		}
-	}
-	if strings.ContainsAny(to, "\r\n") || strings.ContainsAny(s.From, "\r\n") {
-		return errors.New("address contains a line break")
-	}
-	return s.send(s.Addr, s.Auth, s.From, []string{to}, message(s.From, to, n))
-}
-
-// message builds the mail. Subject and body carry no markup: they are read in every kind of
-// mail client, including on basic phones.
-func message(from, to string, n store.Notification) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\n", from, to)
-	fmt.Fprintf(&b, "Subject: Seleksi %s: pembaruan status / status update\r\n", n.SelectionID)
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
-	fmt.Fprintf(&b, "%s\r\n\r\n-- \r\n%s\r\n", n.Text.ID, n.Text.EN)
-	return []byte(b.String())
 }

@@ -63,6 +63,11 @@ func accessRules() map[string]access {
 		seleksiv1.AuditService_ExportHistory_FullMethodName:   {roles: []auth.Role{auditor}},
 		seleksiv1.AuditService_VerifySelection_FullMethodName: {roles: []auth.Role{auditor}},
 		seleksiv1.AuditService_GetSigningKey_FullMethodName:   public,
+
+		// The outbox names applications, not people; auditors may see what the service told
+		// candidates and what it failed to, but only the secretariat retries.
+		seleksiv1.NotificationService_ListNotifications_FullMethodName: {roles: []auth.Role{admin, auditor}},
+		seleksiv1.NotificationService_RetryNotification_FullMethodName: {roles: []auth.Role{admin}},
 	}
 }
 
@@ -73,7 +78,7 @@ func infrastructure(method string) bool {
 
 // authenticateUnary verifies the bearer token and the caller's role before anything else
 // looks at the request, so an anonymous caller learns nothing, not even validation rules.
-func authenticateUnary(logger *slog.Logger, v auth.Verifier, rules map[string]access) grpc.UnaryServerInterceptor {
+func authenticateUnary(logger *slog.Logger, v auth.Verifier, rules map[string]access, limiter Limiter) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		if infrastructure(info.FullMethod) {
 			return handler(ctx, req)
@@ -92,6 +97,12 @@ func authenticateUnary(logger *slog.Logger, v auth.Verifier, rules map[string]ac
 				logger.ErrorContext(ctx, "token verification failed", "error", err)
 				return nil, localizedError(ctx, codes.Unavailable, msgIdentityDown)
 			}
+			if limiter != nil {
+				if lerr := limiter.RejectedToken(ctx); lerr != nil {
+					// A flood of bad tokens: the limiter reports it in aggregate.
+					return nil, lerr
+				}
+			}
 			logger.InfoContext(ctx, "rejected token", "method", info.FullMethod, "reason", err.Error())
 			return nil, localizedError(ctx, codes.Unauthenticated, msgUnauthenticated)
 		}
@@ -99,6 +110,21 @@ func authenticateUnary(logger *slog.Logger, v auth.Verifier, rules map[string]ac
 			return nil, localizedError(ctx, codes.PermissionDenied, msgWrongRole)
 		}
 		return handler(auth.WithPrincipal(ctx, p), req)
+	}
+}
+
+// admitUnary holds an authenticated caller to the limits of its subject, after
+// authentication (which names the subject) and before validation and the handler do work.
+func admitUnary(limiter Limiter) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if limiter != nil {
+			if p, ok := auth.FromContext(ctx); ok {
+				if err := limiter.Admit(ctx, info.FullMethod, p); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return handler(ctx, req)
 	}
 }
 

@@ -18,9 +18,10 @@ func TestEveryMethodHasAnAccessRule(t *testing.T) {
 		name    string
 		methods []string
 	}{
-		{seleksiv1.SelectionService_ServiceDesc.ServiceName, methodNames(seleksiv1.SelectionService_ServiceDesc.Methods)},
-		{seleksiv1.ApplicationService_ServiceDesc.ServiceName, methodNames(seleksiv1.ApplicationService_ServiceDesc.Methods)},
-		{seleksiv1.AuditService_ServiceDesc.ServiceName, methodNames(seleksiv1.AuditService_ServiceDesc.Methods)},
+		{seleksiv1.SelectionService_ServiceDesc.ServiceName, methodNames(seleksiv1.SelectionService_ServiceDesc)},
+		{seleksiv1.ApplicationService_ServiceDesc.ServiceName, methodNames(seleksiv1.ApplicationService_ServiceDesc)},
+		{seleksiv1.AuditService_ServiceDesc.ServiceName, methodNames(seleksiv1.AuditService_ServiceDesc)},
+		{seleksiv1.NotificationService_ServiceDesc.ServiceName, methodNames(seleksiv1.NotificationService_ServiceDesc)},
 	} {
 		for _, m := range desc.methods {
 			full := "/" + desc.name + "/" + m
@@ -40,10 +41,14 @@ func TestEveryMethodHasAnAccessRule(t *testing.T) {
 	}
 }
 
-func methodNames(ms []grpc.MethodDesc) []string {
-	out := make([]string, 0, len(ms))
-	for _, m := range ms {
+// methodNames lists a service's unary and streaming methods.
+func methodNames(d grpc.ServiceDesc) []string {
+	out := make([]string, 0, len(d.Methods)+len(d.Streams))
+	for _, m := range d.Methods {
 		out = append(out, m.MethodName)
+	}
+	for _, s := range d.Streams {
+		out = append(out, s.StreamName)
 	}
 	return out
 }

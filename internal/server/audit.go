@@ -13,6 +13,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -25,6 +27,7 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -58,9 +61,11 @@ type HistorySource interface {
 }
 
 // RunArchive is the durable archive of closed runs (the store's history_archive), which
-// outlives Temporal's retention.
+// outlives Temporal's retention. Runs are listed without their histories and read one at a
+// time, so that a long history is never held whole.
 type RunArchive interface {
-	ArchivedRuns(ctx context.Context, selectionID string) ([]store.ArchivedRun, error)
+	ListArchivedRuns(ctx context.Context, selectionID string) ([]store.ArchivedRun, error)
+	ArchivedHistory(ctx context.Context, selectionID, runID string) ([]byte, error)
 }
 
 // AuditServer implements AuditService: it reads the audit chain from the store and the
@@ -170,15 +175,54 @@ func (s *AuditServer) GetSigningKey(ctx context.Context, _ *seleksiv1.GetSigning
 }
 
 // evidence is everything collected about one selection for a bundle, with the store's
-// snapshot checks that the bundle itself does not carry.
+// snapshot checks that the bundle itself does not carry. It lists the workflow's runs
+// without holding the archived ones: those are read again, one at a time, when the bundle
+// is written, so that exporting a selection with a long history needs memory for one run,
+// not for all of them.
 type evidence struct {
 	selection store.Selection
-	bundle    audit.Bundle
-	runs      []*historypb.History
+	header    audit.BundleHeader
+	events    []audit.AuditEvent
+	// projection is the store's projection (never nil: an empty one is still a part).
+	projection []audit.ProjectionRow
+	// runs are the workflow's runs, oldest first.
+	runs      []*runRef
+	snapshots []audit.SnapshotDigest
 	checks    []store.SnapshotCheck
 	// archiveFindings are archived runs that do not match what the audit chain recorded
 	// when they were archived.
 	archiveFindings []audit.Finding
+}
+
+// runRef is one run of the selection's workflow as the evidence lists it: its place in the
+// chain of runs and, until the bundle is written, where its history comes from.
+type runRef struct {
+	id    string
+	start time.Time
+	// prev is the run this one continues; next is the run it continued as, if it did.
+	prev, next string
+	// snapshots are the run's SnapshotApplications activities.
+	snapshots []audit.SnapshotFact
+	// An archived run is read from the archive again when written, and must still hash to
+	// digest, the SHA-256 its HistoryArchived audit event recorded; a run read from
+	// Temporal is kept (there is one open run, and rarely a closed one not yet archived).
+	archived bool
+	digest   string
+	history  *historypb.History
+}
+
+// newRunRef describes a parsed run, whose first event is WorkflowExecutionStarted.
+func newRunRef(h *historypb.History) *runRef {
+	events := h.GetEvents()
+	started := events[0].GetWorkflowExecutionStartedEventAttributes()
+	facts, _ := audit.ExtractFacts([]*historypb.History{h})
+	return &runRef{
+		id:        started.GetOriginalExecutionRunId(),
+		start:     events[0].GetEventTime().AsTime(),
+		prev:      started.GetContinuedExecutionRunId(),
+		next:      events[len(events)-1].GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId(),
+		snapshots: facts.Snapshots,
+	}
 }
 
 // collect gathers a selection's evidence: the whole audit chain, every run of its workflow,
@@ -194,61 +238,66 @@ func (s *AuditServer) collect(ctx context.Context, selectionID string) (*evidenc
 	if wfID == "" {
 		wfID = workflows.WorkflowID(selectionID)
 	}
-	ev := &evidence{selection: sel, bundle: audit.Bundle{SelectionID: selectionID, WorkflowID: wfID, CreatedAt: s.now().UTC()}}
+	ev := &evidence{selection: sel, header: audit.BundleHeader{SelectionID: selectionID, WorkflowID: wfID, CreatedAt: s.now().UTC()}}
 	// The chain is read before the history. While the workflow runs, a command's audit event
 	// is written by an activity that the history records as completed only afterwards, so
 	// in this order an event is never read without its record; the other order would show
 	// events the history did not yet hold as unmatched.
 	//
-	// The archive is read before the chain: a run and its HistoryArchived event are written
-	// in one transaction, so every run read from the archive has its event in the chain
-	// read afterwards, even while the archiver is at work.
+	// The archive is listed before the chain: a run and its HistoryArchived event are
+	// written in one transaction, so every run listed in the archive has its event in the
+	// chain read afterwards, even while the archiver is at work. Archived runs never change,
+	// so reading their histories later reads what was listed.
 	var stored []store.ArchivedRun
 	if s.archive != nil {
-		if stored, err = s.archive.ArchivedRuns(ctx, selectionID); err != nil {
+		if stored, err = s.archive.ListArchivedRuns(ctx, selectionID); err != nil {
 			return nil, storeError(ctx, s.logger, err)
 		}
 	}
-	if ev.bundle.Events, err = s.auditEvents(ctx, selectionID); err != nil {
+	if ev.events, err = s.auditEvents(ctx, selectionID); err != nil {
 		return nil, storeError(ctx, s.logger, err)
 	}
-	if ev.bundle.Projection, err = s.projection(ctx, selectionID); err != nil {
+	if ev.projection, err = s.projection(ctx, selectionID); err != nil {
 		return nil, storeError(ctx, s.logger, err)
 	}
-	archived, fs := checkArchived(selectionID, wfID, stored, ev.bundle.Events)
+	archived, fs, err := s.checkArchived(ctx, selectionID, wfID, stored, ev.events)
+	if err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
 	ev.archiveFindings = fs
-	ev.runs, ev.bundle.Histories, err = s.histories(ctx, wfID, archived)
+	ev.runs, err = s.histories(ctx, wfID, archived)
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
 		// The workflow never started, or Temporal no longer has it: the evidence has no
 		// history, which export refuses and verification reports as a finding.
 		s.logger.WarnContext(ctx, "no workflow history for the selection", "selection", selectionID, "workflow_id", wfID, "error", err)
-		ev.runs, ev.bundle.Histories = nil, nil
+		ev.runs = nil
 	case err != nil:
 		return nil, s.historyError(ctx, err)
 	}
 	// The keys of the snapshots come from the history (the store offers no listing of its
 	// own); a snapshot the store lost is then left without a digest, which the bundle's
 	// check reports.
-	facts, _ := audit.ExtractFacts(ev.runs)
-	for _, f := range facts.Snapshots {
-		if f.CompletedEventID == 0 {
-			continue
+	for _, r := range ev.runs {
+		for _, f := range r.snapshots {
+			if f.CompletedEventID == 0 {
+				continue
+			}
+			chk, err := s.store.VerifySnapshot(ctx, selectionID, f.Request.Key)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, storeError(ctx, s.logger, err)
+			}
+			ev.checks = append(ev.checks, chk)
+			// The store reports which of the snapshot's applications are gone rather than
+			// how many remain; the workflow's list is the snapshot's, so the difference is
+			// the count the store can still account for.
+			ev.snapshots = append(ev.snapshots, audit.SnapshotDigest{
+				Key: chk.Key, Digest: chk.Recomputed, Applications: len(f.ApplicationIDs) - len(chk.Missing)})
 		}
-		chk, err := s.store.VerifySnapshot(ctx, selectionID, f.Request.Key)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, storeError(ctx, s.logger, err)
-		}
-		ev.checks = append(ev.checks, chk)
-		// The store reports which of the snapshot's applications are gone rather than how
-		// many remain; the workflow's list is the snapshot's, so the difference is the count
-		// the store can still account for.
-		ev.bundle.Snapshots = append(ev.bundle.Snapshots, audit.SnapshotDigest{
-			Key: chk.Key, Digest: chk.Recomputed, Applications: len(f.ApplicationIDs) - len(chk.Missing)})
 	}
 	return ev, nil
 }
@@ -290,13 +339,6 @@ func (s *AuditServer) projection(ctx context.Context, selectionID string) ([]aud
 	return out, nil
 }
 
-// archivedRun is a run read from the archive: the parsed history and the archived bytes,
-// which the bundle carries unchanged so that their digest is the one the chain recorded.
-type archivedRun struct {
-	history *historypb.History
-	json    []byte
-}
-
 // kindArchiveMismatch is this server's finding for an archived run that does not match the
 // HistoryArchived audit event recorded when it was archived (or has none, or does not parse).
 const kindArchiveMismatch = "archive_mismatch"
@@ -305,54 +347,64 @@ const kindArchiveMismatch = "archive_mismatch"
 // the runs that pass by run ID: the event's payload names the SHA-256 of the history as
 // archived, so a history rewritten in the archive no longer matches it. A run that fails
 // the check is reported and left out, so that Temporal's copy is used if it still has one.
-func checkArchived(selectionID, workflowID string, runs []store.ArchivedRun, events []audit.AuditEvent) (map[string]archivedRun, []audit.Finding) {
+// The histories are read one at a time and only their description is kept.
+func (s *AuditServer) checkArchived(ctx context.Context, selectionID, workflowID string, runs []store.ArchivedRun, events []audit.AuditEvent) (map[string]*runRef, []audit.Finding, error) {
 	recorded := map[string]audit.AuditEvent{}
 	for _, e := range events {
 		if e.Action == store.ActionHistoryArchived {
 			recorded[e.Target] = e
 		}
 	}
-	out := make(map[string]archivedRun, len(runs))
+	out := make(map[string]*runRef, len(runs))
 	var fs []audit.Finding
 	for _, r := range runs {
 		fail := func(seqs []int64, format string, args ...any) {
 			fs = append(fs, audit.Finding{Kind: kindArchiveMismatch, Seqs: seqs,
 				Message: fmt.Sprintf("archived run %s: ", r.RunID) + fmt.Sprintf(format, args...)})
 		}
-		digest := sha256.Sum256(r.History)
-		sum := hex.EncodeToString(digest[:])
 		e, ok := recorded[store.ArchivedRunTarget(selectionID, r.RunID)]
 		if !ok {
 			fail(nil, "the audit chain has no HistoryArchived event for it")
 			continue
 		}
+		data, err := s.archive.ArchivedHistory(ctx, selectionID, r.RunID)
+		if err != nil {
+			return nil, nil, err
+		}
+		sum := sha256Hex(data)
 		var p store.HistoryArchivedPayload
 		if err := json.Unmarshal(e.Payload, &p); err != nil || p.RunID != r.RunID || p.SHA256 != sum {
 			fail([]int64{e.Seq}, "the history hashes to %s, audit event %d recorded %s when it was archived", sum, e.Seq, p.SHA256)
 			continue
 		}
-		h, err := audit.ParseHistory(r.History)
+		h, err := audit.ParseHistory(data)
 		if err != nil || len(h.GetEvents()) == 0 || h.GetEvents()[0].GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED || r.WorkflowID != workflowID {
 			fail([]int64{e.Seq}, "the archived history cannot be read as a run of %s", workflowID)
 			continue
 		}
-		out[r.RunID] = archivedRun{history: h, json: r.History}
+		ref := newRunRef(h)
+		ref.archived, ref.digest = true, sum
+		out[r.RunID] = ref
 	}
-	return out, fs
+	return out, fs, nil
 }
 
-// histories reads every run of the workflow, oldest first, each as a parsed history and in
-// Temporal's standard JSON form. Closed runs come from the archive when it has them, and
-// from Temporal otherwise. Visibility finds the runs Temporal still has; because visibility
-// is updated asynchronously, a run it does not list yet is still found by following
-// continue-as-new from the last run, and when neither it nor the archive lists anything
-// the chain is walked back from the current run. A run visibility lists that Temporal has
-// since deleted is left out when other runs remain; the bundle's run-chain check then
-// reports the gap.
-func (s *AuditServer) histories(ctx context.Context, workflowID string, archived map[string]archivedRun) ([]*historypb.History, []audit.RunHistory, error) {
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// histories lists every run of the workflow, oldest first. Closed runs come from the archive
+// when it has them, and from Temporal otherwise. Visibility finds the runs Temporal still
+// has; because visibility is updated asynchronously, a run it does not list yet is still
+// found by following continue-as-new from the last run, and when neither it nor the archive
+// lists anything the chain is walked back from the current run. A run visibility lists that
+// Temporal has since deleted is left out when other runs remain; the bundle's run-chain
+// check then reports the gap.
+func (s *AuditServer) histories(ctx context.Context, workflowID string, archived map[string]*runRef) ([]*runRef, error) {
 	query, err := visibilityQuery(workflowID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var execs []*workflowpb.WorkflowExecutionInfo
 	var token []byte
@@ -360,7 +412,7 @@ func (s *AuditServer) histories(ctx context.Context, workflowID string, archived
 		resp, err := s.history.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 			PageSize: 100, NextPageToken: token, Query: query})
 		if err != nil {
-			return nil, nil, fmt.Errorf("list the runs of %s: %w", workflowID, err)
+			return nil, fmt.Errorf("list the runs of %s: %w", workflowID, err)
 		}
 		execs = append(execs, resp.GetExecutions()...)
 		if token = resp.GetNextPageToken(); len(token) == 0 {
@@ -368,21 +420,24 @@ func (s *AuditServer) histories(ctx context.Context, workflowID string, archived
 		}
 	}
 
-	var runs []*historypb.History
-	raw := map[*historypb.History][]byte{}
+	var runs []*runRef
 	seen := map[string]bool{}
 	for id, a := range archived {
 		seen[id] = true
-		runs = append(runs, a.history)
-		raw[a.history] = a.json
+		runs = append(runs, a)
 	}
 	// run reads one run from the archive, or from Temporal ("" is the current run).
-	run := func(runID string) (*historypb.History, error) {
+	run := func(runID string) (*runRef, error) {
 		if a, ok := archived[runID]; ok && runID != "" {
-			raw[a.history] = a.json
-			return a.history, nil
+			return a, nil
 		}
-		return s.runHistory(ctx, workflowID, runID)
+		h, err := s.runHistory(ctx, workflowID, runID)
+		if err != nil {
+			return nil, err
+		}
+		r := newRunRef(h)
+		r.history = h
+		return r, nil
 	}
 	var missing error
 	for _, e := range execs {
@@ -390,78 +445,107 @@ func (s *AuditServer) histories(ctx context.Context, workflowID string, archived
 		if seen[runID] {
 			continue
 		}
-		h, err := run(runID)
+		r, err := run(runID)
 		if errors.As(err, new(*serviceerror.NotFound)) {
 			missing = err
 			continue
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		seen[runID] = true
-		runs = append(runs, h)
+		runs = append(runs, r)
 	}
 	if len(runs) == 0 {
 		if missing != nil {
-			return nil, nil, missing
+			return nil, missing
 		}
-		h, err := run("")
+		r, err := run("")
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		seen[startedRunID(h)] = true
-		runs = append(runs, h)
+		seen[r.id] = true
+		runs = append(runs, r)
 	}
 	// Sorted here rather than with ORDER BY, which not every visibility store supports; a
 	// run starts after the run it continues closed, so the start times order them.
-	slices.SortStableFunc(runs, func(a, b *historypb.History) int {
-		return a.GetEvents()[0].GetEventTime().AsTime().Compare(b.GetEvents()[0].GetEventTime().AsTime())
-	})
+	slices.SortStableFunc(runs, func(a, b *runRef) int { return a.start.Compare(b.start) })
 	// Walk back through each run's predecessor from the first run found.
 	for len(runs) <= maxRuns {
-		prev := runs[0].GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId()
+		prev := runs[0].prev
 		if prev == "" || seen[prev] {
 			break
 		}
-		h, err := run(prev)
+		r, err := run(prev)
 		if errors.As(err, new(*serviceerror.NotFound)) {
 			break
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		seen[prev] = true
-		runs = append([]*historypb.History{h}, runs...)
+		runs = append([]*runRef{r}, runs...)
 	}
 	// Follow continue-as-new past the last run found.
 	for len(runs) <= maxRuns {
-		last := runs[len(runs)-1].GetEvents()
-		next := last[len(last)-1].GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
+		next := runs[len(runs)-1].next
 		if next == "" || seen[next] {
 			break
 		}
-		h, err := run(next)
+		r, err := run(next)
 		if errors.As(err, new(*serviceerror.NotFound)) {
 			break
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		seen[next] = true
-		runs = append(runs, h)
+		runs = append(runs, r)
 	}
+	return runs, nil
+}
 
-	out := make([]audit.RunHistory, len(runs))
-	for i, h := range runs {
-		b, ok := raw[h]
-		if !ok {
-			if b, err = audit.MarshalHistory(h); err != nil {
-				return nil, nil, err
+// runJSON is one run's history in the standard JSON form: as archived, read again and
+// checked against the digest the chain vouches for, or as read from Temporal.
+func (s *AuditServer) runJSON(ctx context.Context, selectionID string, r *runRef) ([]byte, error) {
+	if !r.archived {
+		return audit.MarshalHistory(r.history)
+	}
+	data, err := s.archive.ArchivedHistory(ctx, selectionID, r.id)
+	if err != nil {
+		return nil, err
+	}
+	if sum := sha256Hex(data); sum != r.digest {
+		// The archive is written once per run; a history that changed while it was being
+		// exported was rewritten behind the store's back.
+		return nil, fmt.Errorf("archived run %s changed during the export: it hashed to %s, now to %s", r.id, r.digest, sum)
+	}
+	return data, nil
+}
+
+// load reads every run's history, for verification, which works on the bundle as a whole:
+// the parsed runs and the bundle's content.
+func (s *AuditServer) load(ctx context.Context, ev *evidence) ([]*historypb.History, audit.Bundle, error) {
+	b := audit.Bundle{
+		SelectionID: ev.header.SelectionID, WorkflowID: ev.header.WorkflowID, CreatedAt: ev.header.CreatedAt,
+		Events: ev.events, Snapshots: ev.snapshots, Projection: ev.projection,
+	}
+	runs := make([]*historypb.History, 0, len(ev.runs))
+	for _, r := range ev.runs {
+		data, err := s.runJSON(ctx, ev.header.SelectionID, r)
+		if err != nil {
+			return nil, audit.Bundle{}, err
+		}
+		h := r.history
+		if h == nil {
+			if h, err = audit.ParseHistory(data); err != nil {
+				return nil, audit.Bundle{}, err
 			}
 		}
-		out[i] = audit.RunHistory{RunID: startedRunID(h), JSON: b}
+		runs = append(runs, h)
+		b.Histories = append(b.Histories, audit.RunHistory{RunID: r.id, JSON: data})
 	}
-	return runs, out, nil
+	return runs, b, nil
 }
 
 // maxRuns bounds the walk along continue-as-new, so that a corrupt chain that loops cannot
@@ -491,10 +575,6 @@ type badHistoryError struct{ workflowID, runID string }
 
 func (e badHistoryError) Error() string {
 	return fmt.Sprintf("history of %s run %q does not start with WorkflowExecutionStarted", e.workflowID, e.runID)
-}
-
-func startedRunID(h *historypb.History) string {
-	return h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetOriginalExecutionRunId()
 }
 
 // visibilityQuery is the visibility query for every run of one workflow ID. The ID is
@@ -548,34 +628,128 @@ func (s *AuditServer) signed(b audit.Bundle) (*audit.Bundle, error) {
 	return audit.ReadBundle(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 }
 
-// ExportHistory exports the selection's evidence as a signed bundle: the manifest, the
-// signature over its bytes, and every part the manifest lists, in its order.
-func (s *AuditServer) ExportHistory(ctx context.Context, req *seleksiv1.ExportHistoryRequest) (*seleksiv1.ExportHistoryResponse, error) {
-	ev, err := s.collect(ctx, segment(req.GetName(), 0))
+// Export streams.
+const (
+	// exportChunkSize is the most bundle bytes one message carries: far below gRPC's
+	// default 4 MiB message ceiling, and large enough that the per-message cost is small.
+	exportChunkSize = 256 << 10
+	// bundleContentType is the media type of a bundle: a zip archive.
+	bundleContentType = "application/zip"
+)
+
+// ExportHistory streams the selection's evidence as a signed bundle: a header describing it,
+// the zip archive in chunks as the BundleWriter writes it, and a trailer with the archive's
+// size and SHA-256. Nothing larger than one run's history is held in memory, so a bundle has
+// no size limit; gRPC's flow control keeps the server from running ahead of a slow reader.
+// Every refusal (unknown selection, no history) comes before the header; a failure after it
+// ends the stream without a trailer, which tells the client that what it got is unusable.
+func (s *AuditServer) ExportHistory(req *seleksiv1.ExportHistoryRequest, stream grpc.ServerStreamingServer[seleksiv1.ExportHistoryResponse]) error {
+	ctx := stream.Context()
+	selID := segment(req.GetName(), 0)
+	ev, err := s.collect(ctx, selID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if len(ev.bundle.Histories) == 0 {
-		return nil, historyUnavailable(ctx)
+	if len(ev.runs) == 0 {
+		return historyUnavailable(ctx)
 	}
-	b, err := s.signed(ev.bundle)
-	if err != nil {
-		return nil, s.internalError(ctx, fmt.Errorf("export bundle: %w", err))
-	}
-	out := &seleksiv1.ExportBundle{
-		Manifest:           b.ManifestJSON,
-		Signature:          b.Signature.Value,
+	created := ev.header.CreatedAt
+	if err := stream.Send(&seleksiv1.ExportHistoryResponse{Content: &seleksiv1.ExportHistoryResponse_Header{Header: &seleksiv1.BundleHeader{
+		ContentType:        bundleContentType,
+		FileName:           fmt.Sprintf("%s-%s.bundle.zip", selID, created.Format("20060102T150405Z")),
+		KeyId:              audit.KeyFingerprint(s.pub),
 		SignatureAlgorithm: bundleAlgorithm,
-		KeyId:              b.Manifest.KeyFingerprint,
+		CreateTime:         timestamppb.New(created),
+	}}}); err != nil {
+		return err
 	}
-	for _, p := range b.Manifest.Parts {
-		i := slices.IndexFunc(b.Parts, func(q audit.Part) bool { return q.Name == p.Name })
-		if i < 0 {
-			return nil, s.internalError(ctx, fmt.Errorf("export bundle: part %s vanished", p.Name))
+	out := &chunkSender{stream: stream, h: sha256.New()}
+	if err := s.writeBundle(ctx, ev, out); err != nil {
+		if out.err != nil {
+			// The client went away or the call was cancelled: gRPC's own status says so.
+			return out.err
 		}
-		out.Parts = append(out.Parts, &seleksiv1.BundlePart{Name: p.Name, Content: b.Parts[i].Data, Sha256: p.SHA256})
+		return s.internalError(ctx, fmt.Errorf("export bundle of %s: %w", selID, err))
 	}
-	return &seleksiv1.ExportHistoryResponse{Bundle: out}, nil
+	if err := out.flush(); err != nil {
+		return err
+	}
+	s.logger.InfoContext(ctx, "exported a bundle", "selection", selID, "runs", len(ev.runs), "bytes", out.n)
+	return stream.Send(&seleksiv1.ExportHistoryResponse{Content: &seleksiv1.ExportHistoryResponse_Trailer{Trailer: &seleksiv1.BundleTrailer{
+		SizeBytes: out.n, Sha256: hex.EncodeToString(out.h.Sum(nil)),
+	}}})
+}
+
+// writeBundle writes the evidence as a signed bundle to w, reading each archived run as it
+// goes.
+func (s *AuditServer) writeBundle(ctx context.Context, ev *evidence, w io.Writer) error {
+	bw, err := audit.NewBundleWriter(w, ev.header, s.signer)
+	if err != nil {
+		return err
+	}
+	for _, r := range ev.runs {
+		data, err := s.runJSON(ctx, ev.header.SelectionID, r)
+		if err != nil {
+			return err
+		}
+		if err := bw.WriteHistory(r.id, data); err != nil {
+			return err
+		}
+	}
+	if err := bw.WriteEvents(ev.events); err != nil {
+		return err
+	}
+	if err := bw.WriteSnapshots(ev.snapshots); err != nil {
+		return err
+	}
+	if err := bw.WriteProjection(ev.projection); err != nil {
+		return err
+	}
+	return bw.Close()
+}
+
+// chunkSender sends what is written to it as chunk messages of exportChunkSize, counting
+// and hashing it for the trailer.
+type chunkSender struct {
+	stream grpc.ServerStreamingServer[seleksiv1.ExportHistoryResponse]
+	buf    []byte
+	h      hash.Hash
+	n      int64
+	// err is the stream's error once a send failed.
+	err error
+}
+
+func (c *chunkSender) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	c.h.Write(p)
+	c.n += int64(len(p))
+	written := len(p)
+	for len(p) > 0 {
+		if c.buf == nil {
+			c.buf = make([]byte, 0, exportChunkSize)
+		}
+		k := copy(c.buf[len(c.buf):cap(c.buf)], p)
+		c.buf, p = c.buf[:len(c.buf)+k], p[k:]
+		if len(c.buf) == cap(c.buf) {
+			if err := c.flush(); err != nil {
+				return written - len(p), err
+			}
+		}
+	}
+	return written, nil
+}
+
+// flush sends what is buffered. Each chunk gets a buffer of its own, because gRPC may still
+// read a message after Send returns (stats handlers, tracing).
+func (c *chunkSender) flush() error {
+	if c.err != nil || len(c.buf) == 0 {
+		return c.err
+	}
+	c.err = c.stream.Send(&seleksiv1.ExportHistoryResponse{Content: &seleksiv1.ExportHistoryResponse_Chunk{Chunk: c.buf}})
+	c.buf = nil
+	return c.err
 }
 
 // VerifySelection verifies a selection from the same evidence an export holds, signed in
@@ -592,17 +766,21 @@ func (s *AuditServer) VerifySelection(ctx context.Context, req *seleksiv1.Verify
 	if err != nil {
 		return nil, err
 	}
-	rep := &seleksiv1.VerificationReport{EventsChecked: uint64(len(ev.bundle.Events)), VerifyTime: timestamppb.New(s.now())}
+	rep := &seleksiv1.VerificationReport{EventsChecked: uint64(len(ev.events)), VerifyTime: timestamppb.New(s.now())}
 	var (
 		fs         []audit.Finding
 		projection []*seleksiv1.Finding
 	)
-	if len(ev.bundle.Histories) == 0 {
+	if len(ev.runs) == 0 {
 		fs = append(fs, audit.Finding{Kind: kindHistoryUnavailable, Message: "the selection's workflow has no history"})
-		head := audit.Head(ev.bundle.Events)
-		fs = append(fs, audit.CheckChain(ev.bundle.Events, &head)...)
+		head := audit.Head(ev.events)
+		fs = append(fs, audit.CheckChain(ev.events, &head)...)
 	} else {
-		b, err := s.signed(ev.bundle)
+		runs, bundle, err := s.load(ctx, ev)
+		if err != nil {
+			return nil, s.internalError(ctx, fmt.Errorf("verify: read the histories: %w", err))
+		}
+		b, err := s.signed(bundle)
 		if err != nil {
 			return nil, s.internalError(ctx, fmt.Errorf("verify: sign the bundle: %w", err))
 		}
@@ -628,13 +806,13 @@ func (s *AuditServer) VerifySelection(ctx context.Context, req *seleksiv1.Verify
 			fs = append(fs, b.CheckParts()...)
 			head := b.Manifest.AuditHead
 			fs = append(fs, audit.CheckChain(b.Events, &head)...)
-			facts, ffs := audit.ExtractFacts(ev.runs)
+			facts, ffs := audit.ExtractFacts(runs)
 			fs = append(fs, ffs...)
 			fs = append(fs, audit.CrossCheck(facts, b.Events)...)
 			fs = append(fs, audit.CheckSnapshots(facts, b.Snapshots)...)
 			fs = append(fs, b.CheckProjection(facts)...)
 		}
-		if fs, err = s.confirmProjection(ctx, selID, ev.runs, fs); err != nil {
+		if fs, err = s.confirmProjection(ctx, selID, runs, fs); err != nil {
 			return nil, storeError(ctx, s.logger, err)
 		}
 	}

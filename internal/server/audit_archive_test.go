@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -23,14 +22,24 @@ import (
 // fakeArchive holds archived runs, as the store's history_archive does.
 type fakeArchive struct{ runs []store.ArchivedRun }
 
-func (f *fakeArchive) ArchivedRuns(_ context.Context, selectionID string) ([]store.ArchivedRun, error) {
+func (f *fakeArchive) ListArchivedRuns(_ context.Context, selectionID string) ([]store.ArchivedRun, error) {
 	var out []store.ArchivedRun
 	for _, r := range f.runs {
 		if r.SelectionID == selectionID {
+			r.History = nil
 			out = append(out, r)
 		}
 	}
 	return out, nil
+}
+
+func (f *fakeArchive) ArchivedHistory(_ context.Context, selectionID, runID string) ([]byte, error) {
+	for _, r := range f.runs {
+		if r.SelectionID == selectionID && r.RunID == runID {
+			return r.History, nil
+		}
+	}
+	return nil, store.ErrNotFound
 }
 
 // archiveRecorded archives the recorded run as the archiver would: the run's history in the
@@ -86,13 +95,12 @@ func TestAuditFromArchive(t *testing.T) {
 			ctx := context.Background()
 			name := "selections/" + rec.facts.SelectionID
 
-			resp, err := s.ExportHistory(ctx, &seleksiv1.ExportHistoryRequest{Name: name})
+			e, err := export(t, s, name)
 			if err != nil {
 				t.Fatalf("export: %v", err)
 			}
 			// The bundle carries the archived bytes unchanged.
-			i := slices.IndexFunc(resp.GetBundle().GetParts(), func(p *seleksiv1.BundlePart) bool { return strings.HasPrefix(p.GetName(), "history/") })
-			if i < 0 || string(resp.GetBundle().GetParts()[i].GetContent()) != string(arch.runs[0].History) {
+			if hs := e.historyParts(); len(hs) != 1 || string(hs[0]) != string(arch.runs[0].History) {
 				t.Errorf("the bundle's history is not the archived history")
 			}
 			for _, replay := range []bool{false, true} {
@@ -158,16 +166,11 @@ func TestAuditArchiveAndTemporal(t *testing.T) {
 			rec.history = &fakeHistory{workflowID: wf, runs: []*historypb.History{run2}, unlisted: unlisted}
 			s := newTestAuditServer(t, rec)
 			s.UseArchive(arch)
-			resp, err := s.ExportHistory(context.Background(), &seleksiv1.ExportHistoryRequest{Name: "selections/" + rec.facts.SelectionID})
+			e, err := export(t, s, "selections/"+rec.facts.SelectionID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var hs [][]byte
-			for _, p := range resp.GetBundle().GetParts() {
-				if strings.HasPrefix(p.GetName(), "history/") {
-					hs = append(hs, p.GetContent())
-				}
-			}
+			hs := e.historyParts()
 			if len(hs) != 2 || string(hs[0]) != string(arch.runs[0].History) {
 				t.Fatalf("%d histories; the first is the archived run: %v", len(hs), len(hs) > 0 && string(hs[0]) == string(arch.runs[0].History))
 			}

@@ -388,7 +388,7 @@ func TestAuditExportHistory(t *testing.T) {
 			rec.history.unlisted = unlisted
 			s := newTestAuditServer(t, rec)
 			ctx := context.Background()
-			resp, err := s.ExportHistory(ctx, &seleksiv1.ExportHistoryRequest{Name: "selections/" + rec.facts.SelectionID})
+			e, err := export(t, s, "selections/"+rec.facts.SelectionID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -404,52 +404,47 @@ func TestAuditExportHistory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b := resp.GetBundle()
-			if !ed25519.Verify(pub.(ed25519.PublicKey), b.GetManifest(), b.GetSignature()) {
-				t.Error("the signature does not verify with the published key")
+			b := e.bundle
+			if err := b.VerifySignature(pub.(ed25519.PublicKey)); err != nil {
+				t.Errorf("the signature does not verify with the published key: %v", err)
 			}
 			// One label for the algorithm: the key's, the JWK's alg and the bundle's.
-			if b.GetKeyId() != key.GetKeyId() || b.GetSignatureAlgorithm() != key.GetAlgorithm() || b.GetSignatureAlgorithm() != "EdDSA" {
-				t.Errorf("key_id %q algorithm %q", b.GetKeyId(), b.GetSignatureAlgorithm())
+			h := e.header
+			if h.GetKeyId() != key.GetKeyId() || h.GetSignatureAlgorithm() != key.GetAlgorithm() || h.GetSignatureAlgorithm() != "EdDSA" ||
+				h.GetContentType() != "application/zip" || h.GetFileName() != rec.facts.SelectionID+"-20270301T090000Z.bundle.zip" ||
+				!h.GetCreateTime().AsTime().Equal(b.Manifest.CreatedAt) {
+				t.Errorf("header %v", h)
 			}
-			var m audit.Manifest
-			if err := json.Unmarshal(b.GetManifest(), &m); err != nil {
-				t.Fatal(err)
-			}
+			m := b.Manifest
 			if m.SelectionID != rec.facts.SelectionID || m.WorkflowID != rec.facts.WorkflowID ||
 				m.AuditHead.Seq != int64(len(rec.store.events)) || m.KeyFingerprint != key.GetKeyId() {
 				t.Errorf("manifest %+v", m)
 			}
-			if len(b.GetParts()) != len(m.Parts) {
-				t.Fatalf("%d parts, the manifest lists %d", len(b.GetParts()), len(m.Parts))
+			if fs := b.CheckParts(); len(fs) > 0 {
+				t.Errorf("parts: %v", fs)
 			}
-			for i, p := range b.GetParts() {
-				sum := sha256.Sum256(p.GetContent())
-				if got := hex.EncodeToString(sum[:]); got != p.GetSha256() || p.GetName() != m.Parts[i].Name || got != m.Parts[i].SHA256 {
-					t.Errorf("part %s: sha256 %s, says %s, manifest lists %s %s", p.GetName(), got, p.GetSha256(), m.Parts[i].Name, m.Parts[i].SHA256)
-				}
+			hs := e.historyParts()
+			if len(hs) != 1 {
+				t.Fatalf("%d histories, want 1", len(hs))
 			}
-			h, err := audit.ParseHistory(b.GetParts()[0].GetContent())
-			if err != nil || len(h.GetEvents()) != len(rec.history.runs[0].GetEvents()) {
+			if h, err := audit.ParseHistory(hs[0]); err != nil || len(h.GetEvents()) != len(rec.history.runs[0].GetEvents()) {
 				t.Errorf("the history part does not hold the run's history: %v", err)
 			}
-			var events []audit.AuditEvent
-			if err := json.Unmarshal(b.GetParts()[1].GetContent(), &events); err != nil || len(events) != len(rec.store.events) {
-				t.Errorf("the events part holds %d events (%v), want %d", len(events), err, len(rec.store.events))
+			if len(b.Events) != len(rec.store.events) {
+				t.Errorf("the events part holds %d events, want %d", len(b.Events), len(rec.store.events))
 			}
 			// The published results travel with the bundle, as the API documents.
-			i := slices.IndexFunc(b.GetParts(), func(p *seleksiv1.BundlePart) bool { return p.GetName() == audit.ProjectionPart })
-			if i < 0 {
-				t.Fatalf("the bundle has no %s part", audit.ProjectionPart)
+			if len(b.Projection) != len(rec.store.projection) {
+				t.Fatalf("the projection part holds %d rows, want %d", len(b.Projection), len(rec.store.projection))
 			}
-			var rows []audit.ProjectionRow
-			if err := json.Unmarshal(b.GetParts()[i].GetContent(), &rows); err != nil || len(rows) != len(rec.store.projection) {
-				t.Fatalf("the projection part holds %d rows (%v), want %d", len(rows), err, len(rec.store.projection))
-			}
-			if !slices.ContainsFunc(rows, func(r audit.ProjectionRow) bool {
+			if !slices.ContainsFunc(b.Projection, func(r audit.ProjectionRow) bool {
 				return r.Table == store.TableStageResults && r.Columns["entries"] != ""
 			}) {
 				t.Error("the projection part holds no published stage result")
+			}
+			rep, err := audit.VerifyBundle(ctx, b, pub.(ed25519.PublicKey))
+			if err != nil || !rep.OK() {
+				t.Errorf("the exported bundle does not verify: %v %v", err, rep.Findings)
 			}
 		})
 	}
@@ -458,12 +453,12 @@ func TestAuditExportHistory(t *testing.T) {
 func TestAuditExportHistoryErrors(t *testing.T) {
 	rec := loadRecorded(t)
 	s := newTestAuditServer(t, rec)
-	_, err := s.ExportHistory(context.Background(), &seleksiv1.ExportHistoryRequest{Name: "selections/nope"})
+	_, err := export(t, s, "selections/nope")
 	if status.Code(err) != codes.NotFound {
 		t.Errorf("unknown selection: %v, want NotFound", err)
 	}
 	rec.history.runs = nil
-	_, err = s.ExportHistory(context.Background(), &seleksiv1.ExportHistoryRequest{Name: "selections/" + rec.facts.SelectionID})
+	_, err = export(t, s, "selections/"+rec.facts.SelectionID)
 	if status.Code(err) != codes.FailedPrecondition || strings.Contains(status.Convert(err).Message(), "workflow execution") {
 		t.Errorf("selection without a workflow: %v, want FailedPrecondition without Temporal's text", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/health"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
@@ -184,11 +185,22 @@ func (c commander) workflowError(ctx context.Context, op string, err error) erro
 	if errors.As(err, &notFound) {
 		return localizedError(ctx, codes.NotFound, msgSelectionNotFound)
 	}
-	if errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded {
+	// Temporal's client reports a deadline as its own error types (an update that timed out
+	// waiting, the service's DeadlineExceeded), which neither errors.Is nor status.Code
+	// recognise; found: an update whose deadline passed answered 500 "internal error".
+	var updateTimeout *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	var serviceTimeout *serviceerror.DeadlineExceeded
+	if errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded ||
+		errors.As(err, &updateTimeout) || errors.As(err, &serviceTimeout) {
 		return localizedError(ctx, codes.DeadlineExceeded, msgTimeout)
 	}
 	if errors.Is(err, context.Canceled) {
 		return status.FromContextError(err).Err()
+	}
+	var down *serviceerror.Unavailable
+	if errors.As(err, &down) || status.Code(err) == codes.Unavailable {
+		c.logger.WarnContext(ctx, "Temporal unavailable", "op", op, "error", err)
+		return unavailable(ctx, health.Temporal)
 	}
 	c.logger.ErrorContext(ctx, "workflow command failed", "op", op, "error", err)
 	return localizedError(ctx, codes.Internal, msgInternal)

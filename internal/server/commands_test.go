@@ -99,6 +99,12 @@ func TestWorkflowErrorMapping(t *testing.T) {
 		{"infrastructure failure hides its text", errors.New("sql: connection refused at 10.0.0.3"), "", codes.Internal, "terjadi kesalahan internal", ""},
 		{"unknown application error type", temporal.NewApplicationError("boom", "PanicError"), "en", codes.Internal, "internal error", ""},
 		{"deadline", context.DeadlineExceeded, "", codes.DeadlineExceeded, "permintaan melewati batas waktu", ""},
+		{"update timed out waiting", client.NewWorkflowUpdateServiceTimeoutOrCanceledError(serviceerror.NewDeadlineExceeded("context deadline exceeded")), "en", codes.DeadlineExceeded, "the request timed out", ""},
+		{"Temporal's deadline", serviceerror.NewDeadlineExceeded("context deadline exceeded"), "", codes.DeadlineExceeded, "permintaan melewati batas waktu", ""},
+		// Temporal unreachable is 503, not 500 (found: "internal error" during an outage).
+		{"Temporal unavailable", serviceerror.NewUnavailable("connection refused"), "", codes.Unavailable, "mesin alur kerja (Temporal) sedang tidak dapat dijangkau", "WORKFLOWS_UNAVAILABLE"},
+		{"Temporal unreachable at the transport", status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing: dial tcp 10.0.0.7:7233: connect: connection refused\""),
+			"en", codes.Unavailable, "the workflow engine (Temporal) cannot be reached", "WORKFLOWS_UNAVAILABLE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,17 +4,19 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 
 	"buf.build/go/protovalidate"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
+	grpchealth "google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/health"
 )
 
 // Services are the implementations registered on the gRPC server. They are interfaces so
@@ -23,6 +25,8 @@ type Services struct {
 	Selection   seleksiv1.SelectionServiceServer
 	Application seleksiv1.ApplicationServiceServer
 	Audit       seleksiv1.AuditServiceServer
+	// Notification serves the outbox and its dead letters to the secretariat.
+	Notification seleksiv1.NotificationServiceServer
 }
 
 // serviceNames are reported by the health service, so load balancers can probe each one.
@@ -30,60 +34,88 @@ var serviceNames = []string{
 	seleksiv1.SelectionService_ServiceDesc.ServiceName,
 	seleksiv1.ApplicationService_ServiceDesc.ServiceName,
 	seleksiv1.AuditService_ServiceDesc.ServiceName,
+	seleksiv1.NotificationService_ServiceDesc.ServiceName,
+}
+
+// Limiter holds authenticated callers to their rate limits (internal/ratelimit implements
+// it); a nil Limiter limits nothing. Limits by client address, which need no identity, are
+// interceptors the transport puts in front of everything else.
+type Limiter interface {
+	// RejectedToken is told of a call whose bearer token failed verification; an error
+	// (RESOURCE_EXHAUSTED) answers it instead of UNAUTHENTICATED once the caller's address has
+	// failed too often, and the call is then not logged one by one.
+	RejectedToken(ctx context.Context) error
+	// Admit is asked before an authenticated caller's call is validated and handled; an
+	// error refuses it.
+	Admit(ctx context.Context, fullMethod string, p auth.Principal) error
 }
 
 // GRPC is a configured gRPC server with its health service.
 type GRPC struct {
 	*grpc.Server
-	Health *health.Server
+	Health *grpchealth.Server
+	// Readiness decides what Health reports: a readiness checker reports the dependencies
+	// to it.
+	Readiness *health.Readiness
 }
 
-// NewGRPC builds the gRPC server: panic recovery, request logging, authentication and role
-// checks, protovalidate rules and committee scoping as interceptors, the three Seleksi services, the standard health service and reflection.
-// Health starts NOT_SERVING; call SetServing once every dependency is up.
-func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, opts ...grpc.ServerOption) (*GRPC, error) {
+// NewGRPC builds the gRPC server: panic recovery, request logging, a deadline on every call,
+// authentication and role checks, protovalidate rules and committee scoping as
+// interceptors, the Seleksi services, the standard health service and reflection.
+// Zero deadlines take DefaultDeadlines. Authenticated calls are held to limiter's limits
+// (nil: none). Health starts NOT_SERVING; call SetServing once the servers accept requests.
+func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlines Deadlines, limiter Limiter, opts ...grpc.ServerOption) (*GRPC, error) {
 	if verifier == nil {
 		return nil, fmt.Errorf("server: a token verifier is required")
 	}
-	if svcs.Selection == nil || svcs.Application == nil || svcs.Audit == nil {
+	if svcs.Selection == nil || svcs.Application == nil || svcs.Audit == nil || svcs.Notification == nil {
 		return nil, fmt.Errorf("server: every service implementation is required")
 	}
 	validator, err := protovalidate.New()
 	if err != nil {
 		return nil, fmt.Errorf("server: build validator: %w", err)
 	}
+	h := grpchealth.NewServer()
+	ready := health.NewReadiness(h, serviceNames...)
 	rules := accessRules()
+	deadlines = deadlines.withDefaults()
 	opts = append(opts, grpc.ChainUnaryInterceptor(
 		recoverUnary(logger),
 		logUnary(logger),
-		authenticateUnary(logger, verifier, rules),
+		deadlineUnary(deadlines, ready),
+		authenticateUnary(logger, verifier, rules, limiter),
+		admitUnary(limiter),
 		validateUnary(validator),
 		committeeScopeUnary(rules),
+	))
+	// Streams (the history export) get the same interceptors, in the same order; an
+	// interceptor added above must be added here too (see stream.go).
+	opts = append(opts, grpc.ChainStreamInterceptor(
+		aroundStream(recoverUnary(logger)),
+		aroundStream(logUnary(logger)),
+		deadlineStream(deadlines),
+		aroundStream(authenticateUnary(logger, verifier, rules, limiter)),
+		aroundStream(admitUnary(limiter)),
+		onStreamRequest(validateUnary(validator)),
+		onStreamRequest(committeeScopeUnary(rules)),
 	))
 	s := grpc.NewServer(opts...)
 	seleksiv1.RegisterSelectionServiceServer(s, svcs.Selection)
 	seleksiv1.RegisterApplicationServiceServer(s, svcs.Application)
 	seleksiv1.RegisterAuditServiceServer(s, svcs.Audit)
+	seleksiv1.RegisterNotificationServiceServer(s, svcs.Notification)
 
-	h := health.NewServer()
 	healthpb.RegisterHealthServer(s, h)
 	reflection.Register(s)
 
-	g := &GRPC{Server: s, Health: h}
-	g.setAll(healthpb.HealthCheckResponse_NOT_SERVING)
-	return g, nil
+	return &GRPC{Server: s, Health: h, Readiness: ready}, nil
 }
 
-// SetServing marks the server and every service SERVING.
-func (g *GRPC) SetServing() { g.setAll(healthpb.HealthCheckResponse_SERVING) }
+// SetServing says the server accepts requests: health reports SERVING for "" and every
+// service while the readiness checker finds the dependencies reachable.
+func (g *GRPC) SetServing() { g.Readiness.Up() }
 
-// SetNotServing marks everything NOT_SERVING, the first step of a graceful shutdown: load
-// balancers stop routing new requests while in-flight ones finish.
-func (g *GRPC) SetNotServing() { g.setAll(healthpb.HealthCheckResponse_NOT_SERVING) }
-
-func (g *GRPC) setAll(st healthpb.HealthCheckResponse_ServingStatus) {
-	g.Health.SetServingStatus("", st)
-	for _, name := range serviceNames {
-		g.Health.SetServingStatus(name, st)
-	}
-}
+// SetNotServing marks everything NOT_SERVING for good, the first step of a graceful
+// shutdown: load balancers stop routing new requests while in-flight ones finish, and
+// dependencies that answer again do not undo it.
+func (g *GRPC) SetNotServing() { g.Readiness.Drain() }

@@ -37,7 +37,12 @@ func logUnary(logger *slog.Logger) grpc.UnaryServerInterceptor {
 		resp, err := handler(ctx, req)
 		code := status.Code(err)
 		level := slog.LevelInfo
-		if code == codes.Internal || code == codes.Unknown || code == codes.DataLoss {
+		switch code {
+		case codes.ResourceExhausted:
+			// Rate-limit refusals are summed up by the limiter; a line each would let a flood
+			// fill the log.
+			level = slog.LevelDebug
+		case codes.Internal, codes.Unknown, codes.DataLoss:
 			level = slog.LevelError
 		}
 		logger.Log(ctx, level, "rpc", "method", info.FullMethod, "code", code.String(), "duration", time.Since(start))

@@ -18,6 +18,7 @@ import (
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/health"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/reconcile"
 	"github.com/bkpsdm/seleksi/internal/store"
@@ -102,6 +103,11 @@ func storeError(ctx context.Context, logger *slog.Logger, err error) error {
 		return localizedError(ctx, codes.InvalidArgument, msgInvalid, &errdetails.BadRequest{
 			FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "request", Description: msgInvalid.In(language(ctx)), Reason: "INVALID_DATA"}},
 		})
+	case store.IsUnavailable(err):
+		// Before the context's errors: a connection attempt that the deadline cut short
+		// still means the database could not be reached.
+		logger.WarnContext(ctx, "store unavailable", "error", err)
+		return unavailable(ctx, health.Store)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return localizedError(ctx, codes.DeadlineExceeded, msgTimeout)
 	}

@@ -34,7 +34,7 @@ type ArchivedRun struct {
 	// History is the run's history in Temporal's standard JSON form.
 	History []byte
 	// SHA256 is the lower-case hex SHA-256 of History. ArchiveRun computes it (and refuses a
-	// run whose given digest does not match); ArchivedRuns returns the stored one.
+	// run whose given digest does not match); ListArchivedRuns returns the stored one.
 	SHA256     string
 	ArchivedAt time.Time
 }
@@ -147,21 +147,37 @@ func (s *Store) IsRunArchived(ctx context.Context, workflowID, runID string) (bo
 	return n > 0, nil
 }
 
-// ArchivedRuns returns a selection's archived runs in the order they ran (by start time).
-// A selection without archived runs has none; a selection that does not exist is
-// ErrNotFound.
-func (s *Store) ArchivedRuns(ctx context.Context, selectionID string) ([]ArchivedRun, error) {
-	op := fmt.Sprintf("store: archived runs of selection %q", selectionID)
+// ListArchivedRuns returns a selection's archived runs in the order they ran (by start
+// time), without their histories, so that a selection with many long runs is listed and then
+// read one run at a time (ArchivedHistory). A selection without archived runs has none; a
+// selection that does not exist is ErrNotFound.
+func (s *Store) ListArchivedRuns(ctx context.Context, selectionID string) ([]ArchivedRun, error) {
+	op := fmt.Sprintf("store: list the archived runs of selection %q", selectionID)
 	if err := s.requireSelection(ctx, selectionID); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	var rows []historyArchiveRow
-	if err := s.db.WithContext(ctx).Where("selection_id = ?", selectionID).Order("start_time, run_id").Find(&rows).Error; err != nil {
+	if err := s.db.WithContext(ctx).Omit("history").Where("selection_id = ?", selectionID).Order("start_time, run_id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	out := make([]ArchivedRun, len(rows))
 	for i := range rows {
 		out[i] = rows[i].run()
+		out[i].History = nil
 	}
 	return out, nil
+}
+
+// ArchivedHistory returns one archived run's history as archived. A run the archive does
+// not hold for the selection is ErrNotFound.
+func (s *Store) ArchivedHistory(ctx context.Context, selectionID, runID string) ([]byte, error) {
+	var row historyArchiveRow
+	err := s.db.WithContext(ctx).Select("history").Take(&row, "selection_id = ? AND run_id = ?", selectionID, runID).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: archived history of run %s of selection %q: %w", runID, selectionID, err)
+	}
+	return []byte(row.History), nil
 }

@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -36,7 +38,72 @@ var (
 	// itself: text it cannot hold, a value out of range, a violated constraint. Writing the
 	// same data again can never succeed.
 	ErrInvalidData = errors.New("invalid data")
+	// ErrUnavailable: the database cannot serve the call now (see IsUnavailable). The same
+	// call may succeed later, so the API answers "try again later", not "internal error".
+	ErrUnavailable = errors.New("database unavailable")
 )
+
+// IsUnavailable reports whether err means that the database could not serve the call, as
+// opposed to refusing it: ErrUnavailable (the store is closed, or contention outlasted every
+// retry), a connection that could not be made (refused, reset, timed out while connecting)
+// or was lost, PostgreSQL shutting down, refusing connections or out of resources (SQLSTATE
+// classes 08, 53 and 57P), and SQLite busy or locked past its busy timeout or unable to read
+// or write its file. A deadline or cancellation of the caller's own context is not the
+// database's fault and is not included, unless it ended an attempt to connect.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var connErr *pgconn.ConnectError
+	if errors.Is(err, ErrUnavailable) || errors.As(err, &connErr) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		c := pgErr.Code
+		return strings.HasPrefix(c, "08") || strings.HasPrefix(c, "53") || strings.HasPrefix(c, "57P")
+	}
+	var sqErr *sqlite.Error
+	if errors.As(err, &sqErr) {
+		switch sqErr.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY:
+			return true
+		}
+		return false
+	}
+	// The context's own errors satisfy net.Error (they time out), so they are ruled out
+	// before the network's.
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var netErr net.Error
+	switch {
+	case errors.As(err, &netErr), errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, pgconn.ErrConnClosed), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	return isClosedDB(err)
+}
+
+// isClosedDB reports database/sql's error for a pool that was closed (the process is shutting
+// down); the package does not export it, so it is recognized by its text.
+func isClosedDB(err error) bool {
+	if err == nil {
+		return false
+	}
+	if err.Error() == "sql: database is closed" {
+		return true
+	}
+	switch e := err.(type) {
+	case interface{ Unwrap() error }:
+		return isClosedDB(e.Unwrap())
+	case interface{ Unwrap() []error }:
+		return slices.ContainsFunc(e.Unwrap(), isClosedDB)
+	}
+	return false
+}
 
 // IsInvalidData reports whether err means the data cannot be stored as it is: ErrInvalidData,
 // a PostgreSQL error of SQLSTATE class 22 (data exception) or 23 (integrity constraint
@@ -195,5 +262,6 @@ func retry(ctx context.Context, fn func() error) error {
 		case <-time.After(time.Duration(attempt+1) * 5 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("gave up after %d attempts: %w", maxAttempts, err)
+	// Contention that outlasts every attempt is the database being too busy to serve now.
+	return fmt.Errorf("gave up after %d attempts (%w): %w", maxAttempts, ErrUnavailable, err)
 }

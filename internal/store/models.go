@@ -413,7 +413,16 @@ type Notification struct {
 	Kind       string
 	Text       Text
 	CreateTime time.Time
-	Attempts   int
+	// State is NotificationPending, NotificationSent or NotificationDead.
+	State    string
+	Attempts int
+	// LastError is the last delivery error, for operators (never shown to candidates).
+	LastError       string
+	LastAttemptTime time.Time
+	// NextAttemptTime is when a pending notification is due again; zero means at once.
+	NextAttemptTime time.Time
+	SendTime        time.Time
+	DeadTime        time.Time
 }
 
 // AuditEvent is one link of a selection's audit chain.
@@ -630,6 +639,13 @@ type notificationRow struct {
 	Attempts      int
 	LastError     string
 	SentAt        *time.Time
+	// Delivery bookkeeping (migration 00013). A row queued without a state is pending.
+	State         string `gorm:"default:NOTIFICATION_STATE_PENDING"`
+	NextAttemptAt *time.Time
+	LastAttemptAt *time.Time
+	DeadAt        *time.Time
+	LeaseOwner    string
+	LeaseUntil    *time.Time
 }
 
 func (notificationRow) TableName() string { return "notifications" }

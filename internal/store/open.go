@@ -93,6 +93,9 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		// SQLite has one writer; a small pool with WAL and a busy timeout queues writers
 		// instead of failing them with "database is locked" at a deadline rush.
 		sqlDB.SetMaxOpenConns(4)
+		// Keep them open: database/sql keeps two idle by default and closes the others after
+		// each burst, and every new SQLite connection parses the whole schema again.
+		sqlDB.SetMaxIdleConns(4)
 	} else {
 		sqlDB, err := db.DB()
 		if err != nil {

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
-
-	"gorm.io/gorm"
 )
 
 // GetStageResult returns a published stage result: the given revision, or the latest when
@@ -80,52 +77,4 @@ func (r *objectionRow) objection() Objection {
 		o.Correction = json.RawMessage(r.Correction)
 	}
 	return o
-}
-
-// PendingNotifications returns up to limit unsent notifications, oldest first.
-func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]Notification, error) {
-	if limit <= 0 || limit > MaxPageSize {
-		limit = MaxPageSize
-	}
-	var rows []notificationRow
-	if err := s.db.WithContext(ctx).Where("sent_at IS NULL").Order("created_at, id").Limit(limit).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("store: pending notifications: %w", err)
-	}
-	out := make([]Notification, len(rows))
-	for i, r := range rows {
-		out[i] = Notification{ID: r.ID, SelectionID: r.SelectionID, Recipient: r.Recipient, ApplicationID: r.ApplicationID,
-			Email: r.Email, Kind: r.Kind, Text: Text{Code: r.Code, EN: r.TextEN, ID: r.TextID}, CreateTime: r.CreatedAt.UTC(), Attempts: r.Attempts}
-		m, err := decodeText(r.Message)
-		if err != nil {
-			return nil, fmt.Errorf("store: pending notification %s: %w", r.ID, err)
-		}
-		if m != nil {
-			out[i].Text = *m
-		}
-	}
-	return out, nil
-}
-
-// MarkNotification records one delivery attempt: sent when deliveryErr is nil, otherwise the
-// error is kept and the notification stays pending.
-func (s *Store) MarkNotification(ctx context.Context, id string, at time.Time, deliveryErr error) error {
-	set := map[string]any{"attempts": gorm.Expr("attempts + 1")}
-	if deliveryErr == nil {
-		set["sent_at"] = instant(at)
-		set["last_error"] = ""
-	} else {
-		msg := deliveryErr.Error()
-		if len(msg) > 500 {
-			msg = msg[:500]
-		}
-		set["last_error"] = msg
-	}
-	res := s.db.WithContext(ctx).Model(&notificationRow{}).Where("id = ?", id).UpdateColumns(set)
-	if res.Error != nil {
-		return fmt.Errorf("store: mark notification %q: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return fmt.Errorf("store: mark notification %q: %w", id, ErrNotFound)
-	}
-	return nil
 }

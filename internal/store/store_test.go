@@ -19,8 +19,8 @@ func testMigrations(t *testing.T, open factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur != 0 || latest != 12 {
-		t.Fatalf("empty database: version %d of %d, want 0 of 12", cur, latest)
+	if cur != 0 || latest != 13 {
+		t.Fatalf("empty database: version %d of %d, want 0 of 13", cur, latest)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrate from empty: %v", err)
@@ -982,19 +982,33 @@ func testNotifications(t *testing.T, open factory) {
 	if pending[0].Email != "calon1@example.go.id" || pending[0].ApplicationID != app.ID {
 		t.Fatalf("notification addressed to %q for %q, want the application's e-mail", pending[0].Email, pending[0].ApplicationID)
 	}
-	if err := s.MarkNotification(ctx, pending[0].ID, t0, errors.New("smtp down")); err != nil {
+	// A failed attempt puts it back until its retry time; a sent one leaves the outbox.
+	claim := Claim{Owner: "d1", Limit: 10, MaxAttempts: 5, Now: t0, Lease: time.Minute}
+	got, err := s.ClaimNotifications(ctx, claim)
+	if err != nil || len(got.Due) != 1 || got.Due[0].ID != pending[0].ID {
+		t.Fatalf("claim = %+v, %v", got, err)
+	}
+	if err := s.RecordDelivery(ctx, Delivery{ID: pending[0].ID, Owner: "d1", At: t0, Error: "smtp down", Retry: t0.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := s.PendingNotifications(ctx, 10); len(again) != 1 || again[0].Attempts != 1 {
+	if again, _ := s.PendingNotifications(ctx, 10); len(again) != 1 || again[0].Attempts != 1 || again[0].LastError != "smtp down" {
 		t.Fatalf("after a failed attempt: %+v", again)
 	}
-	if err := s.MarkNotification(ctx, pending[0].ID, t0, nil); err != nil {
+	claim.Now = t0.Add(time.Minute)
+	if got, err := s.ClaimNotifications(ctx, claim); err != nil || len(got.Due) != 1 {
+		t.Fatalf("claim at the retry time = %+v, %v", got, err)
+	}
+	if err := s.RecordDelivery(ctx, Delivery{ID: pending[0].ID, Owner: "d1", At: claim.Now}); err != nil {
 		t.Fatal(err)
 	}
 	if again, _ := s.PendingNotifications(ctx, 10); len(again) != 0 {
 		t.Fatalf("after delivery: %+v", again)
 	}
-	if err := s.MarkNotification(ctx, "missing", t0, nil); !errors.Is(err, ErrNotFound) {
+	if n, err := s.GetNotification(ctx, pending[0].ID); err != nil || n.State != NotificationSent || n.Attempts != 2 || n.LastError != "" ||
+		!n.SendTime.Equal(claim.Now) {
+		t.Fatalf("sent notification = %+v, %v", n, err)
+	}
+	if err := s.RecordDelivery(ctx, Delivery{ID: "missing", Owner: "d1", At: t0}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing notification: %v, want ErrNotFound", err)
 	}
 }

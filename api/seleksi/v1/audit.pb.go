@@ -266,154 +266,6 @@ func (x *AuditEvent) GetUpdateId() string {
 	return ""
 }
 
-// ExportBundle is a selection's signed history export.
-type ExportBundle struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// JSON manifest: the selection, export time, key ID, and the name, size and
-	// SHA-256 of every part. The signature covers these exact bytes.
-	Manifest []byte `protobuf:"bytes,1,opt,name=manifest,proto3" json:"manifest,omitempty"`
-	// The parts the manifest lists, in its order.
-	Parts []*BundlePart `protobuf:"bytes,2,rep,name=parts,proto3" json:"parts,omitempty"`
-	// Signature over manifest.
-	Signature []byte `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
-	// The signature algorithm: `EdDSA` (RFC 8037; the key is an Ed25519 key),
-	// the same label as GetSigningKeyResponse.algorithm and the JWK's `alg`.
-	SignatureAlgorithm string `protobuf:"bytes,4,opt,name=signature_algorithm,json=signatureAlgorithm,proto3" json:"signature_algorithm,omitempty"`
-	// ID of the signing key, as returned by GetSigningKey.
-	KeyId         string `protobuf:"bytes,5,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ExportBundle) Reset() {
-	*x = ExportBundle{}
-	mi := &file_seleksi_v1_audit_proto_msgTypes[1]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ExportBundle) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ExportBundle) ProtoMessage() {}
-
-func (x *ExportBundle) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_audit_proto_msgTypes[1]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ExportBundle.ProtoReflect.Descriptor instead.
-func (*ExportBundle) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{1}
-}
-
-func (x *ExportBundle) GetManifest() []byte {
-	if x != nil {
-		return x.Manifest
-	}
-	return nil
-}
-
-func (x *ExportBundle) GetParts() []*BundlePart {
-	if x != nil {
-		return x.Parts
-	}
-	return nil
-}
-
-func (x *ExportBundle) GetSignature() []byte {
-	if x != nil {
-		return x.Signature
-	}
-	return nil
-}
-
-func (x *ExportBundle) GetSignatureAlgorithm() string {
-	if x != nil {
-		return x.SignatureAlgorithm
-	}
-	return ""
-}
-
-func (x *ExportBundle) GetKeyId() string {
-	if x != nil {
-		return x.KeyId
-	}
-	return ""
-}
-
-// BundlePart is one file of an export bundle.
-type BundlePart struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The part's file name, such as `audit-events.jsonl` or `history.json`.
-	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The part's bytes.
-	Content []byte `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
-	// SHA-256 of content, hex; the same as in the manifest.
-	Sha256        string `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *BundlePart) Reset() {
-	*x = BundlePart{}
-	mi := &file_seleksi_v1_audit_proto_msgTypes[2]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *BundlePart) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*BundlePart) ProtoMessage() {}
-
-func (x *BundlePart) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_audit_proto_msgTypes[2]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use BundlePart.ProtoReflect.Descriptor instead.
-func (*BundlePart) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{2}
-}
-
-func (x *BundlePart) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
-func (x *BundlePart) GetContent() []byte {
-	if x != nil {
-		return x.Content
-	}
-	return nil
-}
-
-func (x *BundlePart) GetSha256() string {
-	if x != nil {
-		return x.Sha256
-	}
-	return ""
-}
-
 // Finding is one problem found by verification.
 type Finding struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -431,7 +283,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_seleksi_v1_audit_proto_msgTypes[3]
+	mi := &file_seleksi_v1_audit_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -443,7 +295,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_audit_proto_msgTypes[3]
+	mi := &file_seleksi_v1_audit_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -456,7 +308,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{3}
+	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Finding) GetKind() FindingKind {
@@ -506,7 +358,7 @@ type VerificationReport struct {
 
 func (x *VerificationReport) Reset() {
 	*x = VerificationReport{}
-	mi := &file_seleksi_v1_audit_proto_msgTypes[4]
+	mi := &file_seleksi_v1_audit_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -518,7 +370,7 @@ func (x *VerificationReport) String() string {
 func (*VerificationReport) ProtoMessage() {}
 
 func (x *VerificationReport) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_audit_proto_msgTypes[4]
+	mi := &file_seleksi_v1_audit_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -531,7 +383,7 @@ func (x *VerificationReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerificationReport.ProtoReflect.Descriptor instead.
 func (*VerificationReport) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{4}
+	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *VerificationReport) GetOk() bool {
@@ -587,7 +439,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_seleksi_v1_audit_proto_msgTypes[5]
+	mi := &file_seleksi_v1_audit_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -599,7 +451,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_audit_proto_msgTypes[5]
+	mi := &file_seleksi_v1_audit_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -612,7 +464,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{5}
+	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ListAuditEventsRequest) GetParent() string {
@@ -656,7 +508,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_seleksi_v1_audit_proto_msgTypes[6]
+	mi := &file_seleksi_v1_audit_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +520,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_audit_proto_msgTypes[6]
+	mi := &file_seleksi_v1_audit_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +533,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{6}
+	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListAuditEventsResponse) GetAuditEvents() []*AuditEvent {
@@ -709,7 +561,7 @@ type ExportHistoryRequest struct {
 
 func (x *ExportHistoryRequest) Reset() {
 	*x = ExportHistoryRequest{}
-	mi := &file_seleksi_v1_audit_proto_msgTypes[7]
+	mi := &file_seleksi_v1_audit_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -721,7 +573,7 @@ func (x *ExportHistoryRequest) String() string {
 func (*ExportHistoryRequest) ProtoMessage() {}
 
 func (x *ExportHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_audit_proto_msgTypes[7]
+	mi := &file_seleksi_v1_audit_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -734,7 +586,7 @@ func (x *ExportHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportHistoryRequest.ProtoReflect.Descriptor instead.
 func (*ExportHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{7}
+	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ExportHistoryRequest) GetName() string {
@@ -744,18 +596,25 @@ func (x *ExportHistoryRequest) GetName() string {
 	return ""
 }
 
-// ExportHistoryResponse returns the bundle.
+// ExportHistoryResponse is one message of an export's stream: the header
+// first, then the archive's bytes in chunks, then the trailer.
 type ExportHistoryResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The signed bundle.
-	Bundle        *ExportBundle `protobuf:"bytes,1,opt,name=bundle,proto3" json:"bundle,omitempty"`
+	// What this message carries.
+	//
+	// Types that are valid to be assigned to Content:
+	//
+	//	*ExportHistoryResponse_Header
+	//	*ExportHistoryResponse_Chunk
+	//	*ExportHistoryResponse_Trailer
+	Content       isExportHistoryResponse_Content `protobuf_oneof:"content"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExportHistoryResponse) Reset() {
 	*x = ExportHistoryResponse{}
-	mi := &file_seleksi_v1_audit_proto_msgTypes[8]
+	mi := &file_seleksi_v1_audit_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -767,7 +626,7 @@ func (x *ExportHistoryResponse) String() string {
 func (*ExportHistoryResponse) ProtoMessage() {}
 
 func (x *ExportHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_audit_proto_msgTypes[8]
+	mi := &file_seleksi_v1_audit_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -780,14 +639,207 @@ func (x *ExportHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ExportHistoryResponse) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ExportHistoryResponse) GetContent() isExportHistoryResponse_Content {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *ExportHistoryResponse) GetHeader() *BundleHeader {
+	if x != nil {
+		if x, ok := x.Content.(*ExportHistoryResponse_Header); ok {
+			return x.Header
+		}
+	}
+	return nil
+}
+
+func (x *ExportHistoryResponse) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Content.(*ExportHistoryResponse_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+func (x *ExportHistoryResponse) GetTrailer() *BundleTrailer {
+	if x != nil {
+		if x, ok := x.Content.(*ExportHistoryResponse_Trailer); ok {
+			return x.Trailer
+		}
+	}
+	return nil
+}
+
+type isExportHistoryResponse_Content interface {
+	isExportHistoryResponse_Content()
+}
+
+type ExportHistoryResponse_Header struct {
+	// The first message: what the bundle is.
+	Header *BundleHeader `protobuf:"bytes,1,opt,name=header,proto3,oneof"`
+}
+
+type ExportHistoryResponse_Chunk struct {
+	// The archive's next bytes, at most 256 KiB. Written one after the other,
+	// the chunks are the bundle.
+	Chunk []byte `protobuf:"bytes,2,opt,name=chunk,proto3,oneof"`
+}
+
+type ExportHistoryResponse_Trailer struct {
+	// The last message: the whole archive's size and digest, to check the
+	// transfer against.
+	Trailer *BundleTrailer `protobuf:"bytes,3,opt,name=trailer,proto3,oneof"`
+}
+
+func (*ExportHistoryResponse_Header) isExportHistoryResponse_Content() {}
+
+func (*ExportHistoryResponse_Chunk) isExportHistoryResponse_Content() {}
+
+func (*ExportHistoryResponse_Trailer) isExportHistoryResponse_Content() {}
+
+// BundleHeader describes an export bundle before its bytes.
+type BundleHeader struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bundle's media type, `application/zip`.
+	ContentType string `protobuf:"bytes,1,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// A file name for the bundle, such as
+	// `kadis-pupr-2026-20270301T090000Z.bundle.zip`.
+	FileName string `protobuf:"bytes,2,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	// ID of the key the manifest is signed with, as returned by GetSigningKey.
+	KeyId string `protobuf:"bytes,3,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// The signature algorithm: `EdDSA` (RFC 8037; the key is an Ed25519 key),
+	// the same label as GetSigningKeyResponse.algorithm and the JWK's `alg`.
+	SignatureAlgorithm string `protobuf:"bytes,4,opt,name=signature_algorithm,json=signatureAlgorithm,proto3" json:"signature_algorithm,omitempty"`
+	// When the bundle was made; the manifest's `createdAt`.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BundleHeader) Reset() {
+	*x = BundleHeader{}
+	mi := &file_seleksi_v1_audit_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BundleHeader) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BundleHeader) ProtoMessage() {}
+
+func (x *BundleHeader) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_audit_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BundleHeader.ProtoReflect.Descriptor instead.
+func (*BundleHeader) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *BundleHeader) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *BundleHeader) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
+func (x *BundleHeader) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *BundleHeader) GetSignatureAlgorithm() string {
+	if x != nil {
+		return x.SignatureAlgorithm
+	}
+	return ""
+}
+
+func (x *BundleHeader) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// BundleTrailer closes an export stream.
+type BundleTrailer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The archive's size in bytes: the sum of the chunks' lengths.
+	SizeBytes int64 `protobuf:"varint,1,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// SHA-256 of the whole archive, hex.
+	Sha256        string `protobuf:"bytes,2,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BundleTrailer) Reset() {
+	*x = BundleTrailer{}
+	mi := &file_seleksi_v1_audit_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BundleTrailer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BundleTrailer) ProtoMessage() {}
+
+func (x *BundleTrailer) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_audit_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BundleTrailer.ProtoReflect.Descriptor instead.
+func (*BundleTrailer) Descriptor() ([]byte, []int) {
 	return file_seleksi_v1_audit_proto_rawDescGZIP(), []int{8}
 }
 
-func (x *ExportHistoryResponse) GetBundle() *ExportBundle {
+func (x *BundleTrailer) GetSizeBytes() int64 {
 	if x != nil {
-		return x.Bundle
+		return x.SizeBytes
 	}
-	return nil
+	return 0
+}
+
+func (x *BundleTrailer) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
 }
 
 // VerifySelectionRequest names the selection to verify.
@@ -1026,18 +1078,7 @@ const file_seleksi_v1_audit_proto_rawDesc = "" +
 	"\x04hash\x18\v \x01(\tB\x03\xe0A\x03R\x04hash\x12$\n" +
 	"\vworkflow_id\x18\f \x01(\tB\x03\xe0A\x03R\n" +
 	"workflowId\x12 \n" +
-	"\tupdate_id\x18\r \x01(\tB\x03\xe0A\x03R\bupdateId\"\xd7\x01\n" +
-	"\fExportBundle\x12\x1f\n" +
-	"\bmanifest\x18\x01 \x01(\fB\x03\xe0A\x03R\bmanifest\x121\n" +
-	"\x05parts\x18\x02 \x03(\v2\x16.seleksi.v1.BundlePartB\x03\xe0A\x03R\x05parts\x12!\n" +
-	"\tsignature\x18\x03 \x01(\fB\x03\xe0A\x03R\tsignature\x124\n" +
-	"\x13signature_algorithm\x18\x04 \x01(\tB\x03\xe0A\x03R\x12signatureAlgorithm\x12\x1a\n" +
-	"\x06key_id\x18\x05 \x01(\tB\x03\xe0A\x03R\x05keyId\"a\n" +
-	"\n" +
-	"BundlePart\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12\x1d\n" +
-	"\acontent\x18\x02 \x01(\fB\x03\xe0A\x03R\acontent\x12\x1b\n" +
-	"\x06sha256\x18\x03 \x01(\tB\x03\xe0A\x03R\x06sha256\"\xb9\x01\n" +
+	"\tupdate_id\x18\r \x01(\tB\x03\xe0A\x03R\bupdateId\"\xb9\x01\n" +
 	"\aFinding\x120\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x17.seleksi.v1.FindingKindB\x03\xe0A\x03R\x04kind\x12\x1d\n" +
 	"\amessage\x18\x02 \x01(\tB\x03\xe0A\x03R\amessage\x12,\n" +
@@ -1061,9 +1102,23 @@ const file_seleksi_v1_audit_proto_rawDesc = "" +
 	"\faudit_events\x18\x01 \x03(\v2\x16.seleksi.v1.AuditEventR\vauditEvents\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Z\n" +
 	"\x14ExportHistoryRequest\x12B\n" +
-	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\"I\n" +
-	"\x15ExportHistoryResponse\x120\n" +
-	"\x06bundle\x18\x01 \x01(\v2\x18.seleksi.v1.ExportBundleR\x06bundle\"t\n" +
+	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\"\xa5\x01\n" +
+	"\x15ExportHistoryResponse\x122\n" +
+	"\x06header\x18\x01 \x01(\v2\x18.seleksi.v1.BundleHeaderH\x00R\x06header\x12\x16\n" +
+	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunk\x125\n" +
+	"\atrailer\x18\x03 \x01(\v2\x19.seleksi.v1.BundleTrailerH\x00R\atrailerB\t\n" +
+	"\acontent\"\xd3\x01\n" +
+	"\fBundleHeader\x12!\n" +
+	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x1b\n" +
+	"\tfile_name\x18\x02 \x01(\tR\bfileName\x12\x15\n" +
+	"\x06key_id\x18\x03 \x01(\tR\x05keyId\x12/\n" +
+	"\x13signature_algorithm\x18\x04 \x01(\tR\x12signatureAlgorithm\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"F\n" +
+	"\rBundleTrailer\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x01 \x01(\x03R\tsizeBytes\x12\x16\n" +
+	"\x06sha256\x18\x02 \x01(\tR\x06sha256\"t\n" +
 	"\x16VerifySelectionRequest\x12B\n" +
 	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\x12\x16\n" +
 	"\x06replay\x18\x02 \x01(\bR\x06replay\"Q\n" +
@@ -1084,10 +1139,15 @@ const file_seleksi_v1_audit_proto_rawDesc = "" +
 	"\x1eFINDING_KIND_SNAPSHOT_MISMATCH\x10\x05\x12\x1e\n" +
 	"\x1aFINDING_KIND_REPLAY_FAILED\x10\x06\x12$\n" +
 	" FINDING_KIND_PROJECTION_MISMATCH\x10\a\x12$\n" +
-	" FINDING_KIND_HISTORY_UNAVAILABLE\x10\b2\xa2\x04\n" +
+	" FINDING_KIND_HISTORY_UNAVAILABLE\x10\b2\xdf\x06\n" +
 	"\fAuditService\x12\x89\x01\n" +
-	"\x0fListAuditEvents\x12\".seleksi.v1.ListAuditEventsRequest\x1a#.seleksi.v1.ListAuditEventsResponse\"-\x82\xd3\xe4\x93\x02'\x12%/v1/{parent=selections/*}/auditEvents\x12\x83\x01\n" +
-	"\rExportHistory\x12 .seleksi.v1.ExportHistoryRequest\x1a!.seleksi.v1.ExportHistoryResponse\"-\x82\xd3\xe4\x93\x02'\x12%/v1/{name=selections/*}:exportHistory\x12\x85\x01\n" +
+	"\x0fListAuditEvents\x12\".seleksi.v1.ListAuditEventsRequest\x1a#.seleksi.v1.ListAuditEventsResponse\"-\x82\xd3\xe4\x93\x02'\x12%/v1/{parent=selections/*}/auditEvents\x12\xc0\x03\n" +
+	"\rExportHistory\x12 .seleksi.v1.ExportHistoryRequest\x1a!.seleksi.v1.ExportHistoryResponse\"\xe7\x02\x92A\xb6\x02:\x0fapplication/zip:\x10application/jsonJ\x90\x02\n" +
+	"\x03200\x12\x88\x02\n" +
+	"\x9d\x01The signed bundle: a zip archive (application/zip), sent as an attachment and streamed. Its SHA-256 follows in the Content-Digest trailer (sha-256=:BASE64:).\x12\x0f\n" +
+	"\r\x9a\x02\x01\a\xa2\x02\x06binary\x1aU\n" +
+	"\x13Content-Disposition\x12>\n" +
+	"4attachment; filename=\"{selection}-{time}.bundle.zip\"\x12\x06string\x82\xd3\xe4\x93\x02'\x12%/v1/{name=selections/*}:exportHistory0\x01\x12\x85\x01\n" +
 	"\x0fVerifySelection\x12\".seleksi.v1.VerifySelectionRequest\x1a#.seleksi.v1.VerifySelectionResponse\")\x82\xd3\xe4\x93\x02#:\x01*\"\x1e/v1/{name=selections/*}:verify\x12x\n" +
 	"\rGetSigningKey\x12 .seleksi.v1.GetSigningKeyRequest\x1a!.seleksi.v1.GetSigningKeyResponse\"\"\x92A\x02b\x00\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/auditKeys/currentB4Z2github.com/bkpsdm/seleksi/api/seleksi/v1;seleksiv1b\x06proto3"
 
@@ -1108,14 +1168,14 @@ var file_seleksi_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_seleksi_v1_audit_proto_goTypes = []any{
 	(FindingKind)(0),                // 0: seleksi.v1.FindingKind
 	(*AuditEvent)(nil),              // 1: seleksi.v1.AuditEvent
-	(*ExportBundle)(nil),            // 2: seleksi.v1.ExportBundle
-	(*BundlePart)(nil),              // 3: seleksi.v1.BundlePart
-	(*Finding)(nil),                 // 4: seleksi.v1.Finding
-	(*VerificationReport)(nil),      // 5: seleksi.v1.VerificationReport
-	(*ListAuditEventsRequest)(nil),  // 6: seleksi.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil), // 7: seleksi.v1.ListAuditEventsResponse
-	(*ExportHistoryRequest)(nil),    // 8: seleksi.v1.ExportHistoryRequest
-	(*ExportHistoryResponse)(nil),   // 9: seleksi.v1.ExportHistoryResponse
+	(*Finding)(nil),                 // 2: seleksi.v1.Finding
+	(*VerificationReport)(nil),      // 3: seleksi.v1.VerificationReport
+	(*ListAuditEventsRequest)(nil),  // 4: seleksi.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil), // 5: seleksi.v1.ListAuditEventsResponse
+	(*ExportHistoryRequest)(nil),    // 6: seleksi.v1.ExportHistoryRequest
+	(*ExportHistoryResponse)(nil),   // 7: seleksi.v1.ExportHistoryResponse
+	(*BundleHeader)(nil),            // 8: seleksi.v1.BundleHeader
+	(*BundleTrailer)(nil),           // 9: seleksi.v1.BundleTrailer
 	(*VerifySelectionRequest)(nil),  // 10: seleksi.v1.VerifySelectionRequest
 	(*VerifySelectionResponse)(nil), // 11: seleksi.v1.VerifySelectionResponse
 	(*GetSigningKeyRequest)(nil),    // 12: seleksi.v1.GetSigningKeyRequest
@@ -1126,26 +1186,27 @@ var file_seleksi_v1_audit_proto_goTypes = []any{
 var file_seleksi_v1_audit_proto_depIdxs = []int32{
 	14, // 0: seleksi.v1.AuditEvent.role:type_name -> seleksi.v1.Role
 	15, // 1: seleksi.v1.AuditEvent.workflow_time:type_name -> google.protobuf.Timestamp
-	3,  // 2: seleksi.v1.ExportBundle.parts:type_name -> seleksi.v1.BundlePart
-	0,  // 3: seleksi.v1.Finding.kind:type_name -> seleksi.v1.FindingKind
-	4,  // 4: seleksi.v1.VerificationReport.findings:type_name -> seleksi.v1.Finding
-	15, // 5: seleksi.v1.VerificationReport.verify_time:type_name -> google.protobuf.Timestamp
-	1,  // 6: seleksi.v1.ListAuditEventsResponse.audit_events:type_name -> seleksi.v1.AuditEvent
-	2,  // 7: seleksi.v1.ExportHistoryResponse.bundle:type_name -> seleksi.v1.ExportBundle
-	5,  // 8: seleksi.v1.VerifySelectionResponse.report:type_name -> seleksi.v1.VerificationReport
-	6,  // 9: seleksi.v1.AuditService.ListAuditEvents:input_type -> seleksi.v1.ListAuditEventsRequest
-	8,  // 10: seleksi.v1.AuditService.ExportHistory:input_type -> seleksi.v1.ExportHistoryRequest
-	10, // 11: seleksi.v1.AuditService.VerifySelection:input_type -> seleksi.v1.VerifySelectionRequest
-	12, // 12: seleksi.v1.AuditService.GetSigningKey:input_type -> seleksi.v1.GetSigningKeyRequest
-	7,  // 13: seleksi.v1.AuditService.ListAuditEvents:output_type -> seleksi.v1.ListAuditEventsResponse
-	9,  // 14: seleksi.v1.AuditService.ExportHistory:output_type -> seleksi.v1.ExportHistoryResponse
-	11, // 15: seleksi.v1.AuditService.VerifySelection:output_type -> seleksi.v1.VerifySelectionResponse
-	13, // 16: seleksi.v1.AuditService.GetSigningKey:output_type -> seleksi.v1.GetSigningKeyResponse
-	13, // [13:17] is the sub-list for method output_type
-	9,  // [9:13] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	0,  // 2: seleksi.v1.Finding.kind:type_name -> seleksi.v1.FindingKind
+	2,  // 3: seleksi.v1.VerificationReport.findings:type_name -> seleksi.v1.Finding
+	15, // 4: seleksi.v1.VerificationReport.verify_time:type_name -> google.protobuf.Timestamp
+	1,  // 5: seleksi.v1.ListAuditEventsResponse.audit_events:type_name -> seleksi.v1.AuditEvent
+	8,  // 6: seleksi.v1.ExportHistoryResponse.header:type_name -> seleksi.v1.BundleHeader
+	9,  // 7: seleksi.v1.ExportHistoryResponse.trailer:type_name -> seleksi.v1.BundleTrailer
+	15, // 8: seleksi.v1.BundleHeader.create_time:type_name -> google.protobuf.Timestamp
+	3,  // 9: seleksi.v1.VerifySelectionResponse.report:type_name -> seleksi.v1.VerificationReport
+	4,  // 10: seleksi.v1.AuditService.ListAuditEvents:input_type -> seleksi.v1.ListAuditEventsRequest
+	6,  // 11: seleksi.v1.AuditService.ExportHistory:input_type -> seleksi.v1.ExportHistoryRequest
+	10, // 12: seleksi.v1.AuditService.VerifySelection:input_type -> seleksi.v1.VerifySelectionRequest
+	12, // 13: seleksi.v1.AuditService.GetSigningKey:input_type -> seleksi.v1.GetSigningKeyRequest
+	5,  // 14: seleksi.v1.AuditService.ListAuditEvents:output_type -> seleksi.v1.ListAuditEventsResponse
+	7,  // 15: seleksi.v1.AuditService.ExportHistory:output_type -> seleksi.v1.ExportHistoryResponse
+	11, // 16: seleksi.v1.AuditService.VerifySelection:output_type -> seleksi.v1.VerifySelectionResponse
+	13, // 17: seleksi.v1.AuditService.GetSigningKey:output_type -> seleksi.v1.GetSigningKeyResponse
+	14, // [14:18] is the sub-list for method output_type
+	10, // [10:14] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_audit_proto_init() }
@@ -1154,6 +1215,11 @@ func file_seleksi_v1_audit_proto_init() {
 		return
 	}
 	file_seleksi_v1_types_proto_init()
+	file_seleksi_v1_audit_proto_msgTypes[6].OneofWrappers = []any{
+		(*ExportHistoryResponse_Header)(nil),
+		(*ExportHistoryResponse_Chunk)(nil),
+		(*ExportHistoryResponse_Trailer)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

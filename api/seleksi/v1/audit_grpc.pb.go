@@ -41,13 +41,24 @@ type AuditServiceClient interface {
 	//
 	// Callers: auditor, admin.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
-	// Exports a selection's complete history as a signed bundle.
+	// Exports a selection's complete history as a signed bundle, streamed.
 	//
-	// The bundle holds the audit events, the workflow history and the
-	// published results, a manifest with each part's SHA-256, and a signature
-	// over the manifest made with the key GetSigningKey returns. It can be
-	// checked offline. Caller: auditor.
-	ExportHistory(ctx context.Context, in *ExportHistoryRequest, opts ...grpc.CallOption) (*ExportHistoryResponse, error)
+	// The bundle is a zip archive holding every workflow run's history, the
+	// audit events, the snapshot digests and the published results, a manifest
+	// with each part's SHA-256, and a signature over the manifest made with the
+	// key GetSigningKey returns. It can be checked offline. It has no size
+	// limit: the first message of the stream describes the bundle (header),
+	// the next ones carry the archive's bytes in order (chunk, at most 256 KiB
+	// each), and the last one gives the whole archive's size and SHA-256
+	// (trailer). A stream that ends with an error instead of a trailer carried
+	// no usable bundle.
+	//
+	// Over REST the route answers with the archive itself: `application/zip`,
+	// sent as an attachment, its SHA-256 in the `Content-Digest` trailer
+	// (RFC 9530). Errors before the first byte are the JSON form of
+	// google.rpc.Status, as on every route; an error after it cuts the
+	// response short. Caller: auditor.
+	ExportHistory(ctx context.Context, in *ExportHistoryRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportHistoryResponse], error)
 	// Verifies a selection's audit trail.
 	//
 	// Recomputes the hash chain, cross-checks every event against the workflow
@@ -80,15 +91,24 @@ func (c *auditServiceClient) ListAuditEvents(ctx context.Context, in *ListAuditE
 	return out, nil
 }
 
-func (c *auditServiceClient) ExportHistory(ctx context.Context, in *ExportHistoryRequest, opts ...grpc.CallOption) (*ExportHistoryResponse, error) {
+func (c *auditServiceClient) ExportHistory(ctx context.Context, in *ExportHistoryRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportHistoryResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ExportHistoryResponse)
-	err := c.cc.Invoke(ctx, AuditService_ExportHistory_FullMethodName, in, out, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &AuditService_ServiceDesc.Streams[0], AuditService_ExportHistory_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	x := &grpc.GenericClientStream[ExportHistoryRequest, ExportHistoryResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
 }
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AuditService_ExportHistoryClient = grpc.ServerStreamingClient[ExportHistoryResponse]
 
 func (c *auditServiceClient) VerifySelection(ctx context.Context, in *VerifySelectionRequest, opts ...grpc.CallOption) (*VerifySelectionResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -123,13 +143,24 @@ type AuditServiceServer interface {
 	//
 	// Callers: auditor, admin.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
-	// Exports a selection's complete history as a signed bundle.
+	// Exports a selection's complete history as a signed bundle, streamed.
 	//
-	// The bundle holds the audit events, the workflow history and the
-	// published results, a manifest with each part's SHA-256, and a signature
-	// over the manifest made with the key GetSigningKey returns. It can be
-	// checked offline. Caller: auditor.
-	ExportHistory(context.Context, *ExportHistoryRequest) (*ExportHistoryResponse, error)
+	// The bundle is a zip archive holding every workflow run's history, the
+	// audit events, the snapshot digests and the published results, a manifest
+	// with each part's SHA-256, and a signature over the manifest made with the
+	// key GetSigningKey returns. It can be checked offline. It has no size
+	// limit: the first message of the stream describes the bundle (header),
+	// the next ones carry the archive's bytes in order (chunk, at most 256 KiB
+	// each), and the last one gives the whole archive's size and SHA-256
+	// (trailer). A stream that ends with an error instead of a trailer carried
+	// no usable bundle.
+	//
+	// Over REST the route answers with the archive itself: `application/zip`,
+	// sent as an attachment, its SHA-256 in the `Content-Digest` trailer
+	// (RFC 9530). Errors before the first byte are the JSON form of
+	// google.rpc.Status, as on every route; an error after it cuts the
+	// response short. Caller: auditor.
+	ExportHistory(*ExportHistoryRequest, grpc.ServerStreamingServer[ExportHistoryResponse]) error
 	// Verifies a selection's audit trail.
 	//
 	// Recomputes the hash chain, cross-checks every event against the workflow
@@ -155,8 +186,8 @@ type UnimplementedAuditServiceServer struct{}
 func (UnimplementedAuditServiceServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAuditEvents not implemented")
 }
-func (UnimplementedAuditServiceServer) ExportHistory(context.Context, *ExportHistoryRequest) (*ExportHistoryResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method ExportHistory not implemented")
+func (UnimplementedAuditServiceServer) ExportHistory(*ExportHistoryRequest, grpc.ServerStreamingServer[ExportHistoryResponse]) error {
+	return status.Error(codes.Unimplemented, "method ExportHistory not implemented")
 }
 func (UnimplementedAuditServiceServer) VerifySelection(context.Context, *VerifySelectionRequest) (*VerifySelectionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method VerifySelection not implemented")
@@ -203,23 +234,16 @@ func _AuditService_ListAuditEvents_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
-func _AuditService_ExportHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ExportHistoryRequest)
-	if err := dec(in); err != nil {
-		return nil, err
+func _AuditService_ExportHistory_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ExportHistoryRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
 	}
-	if interceptor == nil {
-		return srv.(AuditServiceServer).ExportHistory(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: AuditService_ExportHistory_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(AuditServiceServer).ExportHistory(ctx, req.(*ExportHistoryRequest))
-	}
-	return interceptor(ctx, in, info, handler)
+	return srv.(AuditServiceServer).ExportHistory(m, &grpc.GenericServerStream[ExportHistoryRequest, ExportHistoryResponse]{ServerStream: stream})
 }
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AuditService_ExportHistoryServer = grpc.ServerStreamingServer[ExportHistoryResponse]
 
 func _AuditService_VerifySelection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(VerifySelectionRequest)
@@ -269,10 +293,6 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _AuditService_ListAuditEvents_Handler,
 		},
 		{
-			MethodName: "ExportHistory",
-			Handler:    _AuditService_ExportHistory_Handler,
-		},
-		{
 			MethodName: "VerifySelection",
 			Handler:    _AuditService_VerifySelection_Handler,
 		},
@@ -281,6 +301,12 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _AuditService_GetSigningKey_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ExportHistory",
+			Handler:       _AuditService_ExportHistory_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "seleksi/v1/audit.proto",
 }

@@ -61,6 +61,7 @@ func FuzzReadBundle(f *testing.F) {
 		partFindings := b.CheckParts()
 		checkFindings(t, partFindings)
 		sigErr := b.VerifySignature(pub)
+		checkArchiveAgrees(t, data, pub, partFindings, sigErr)
 		head := b.Manifest.AuditHead
 		checkFindings(t, audit.CheckChain(b.Events, &head))
 		if runs, ok := parseAll(b.HistoryJSON()); ok {
@@ -80,6 +81,39 @@ func FuzzReadBundle(f *testing.F) {
 			t.Fatal("a signature verified for a manifest naming another key")
 		}
 	})
+}
+
+// checkArchiveAgrees: CheckArchive, which checks an archive without holding its parts (for
+// bundles of any size), reads what ReadBundle read and finds what CheckParts and
+// VerifySignature found: the same parts of the same kinds, in the same order (CheckParts
+// then adds the parts that do not decode, which CheckArchive does not decode).
+func checkArchiveAgrees(t *testing.T, data []byte, pub ed25519.PublicKey, partFindings []audit.Finding, sigErr error) {
+	t.Helper()
+	_, fs, err := audit.CheckArchive(bytes.NewReader(data), int64(len(data)), pub)
+	if err != nil {
+		t.Fatalf("CheckArchive refuses an archive ReadBundle read: %v", err)
+	}
+	checkFindings(t, fs)
+	var parts []audit.Finding
+	signed := true
+	for _, f := range fs {
+		if f.Kind == audit.KindSignatureInvalid {
+			signed = false
+			continue
+		}
+		parts = append(parts, f)
+	}
+	if signed != (sigErr == nil) {
+		t.Fatalf("CheckArchive finds the signature valid %v, VerifySignature: %v", signed, sigErr)
+	}
+	if len(parts) > len(partFindings) {
+		t.Fatalf("CheckArchive finds %d problems with parts, CheckParts %d:\n%v\n%v", len(parts), len(partFindings), parts, partFindings)
+	}
+	for i, f := range parts {
+		if f.Kind != partFindings[i].Kind || f.Part != partFindings[i].Part {
+			t.Fatalf("finding %d: CheckArchive %s %s, CheckParts %s %s", i, f.Kind, f.Part, partFindings[i].Kind, partFindings[i].Part)
+		}
+	}
 }
 
 // checkReexport writes b's content as a new bundle and reads it back: the content must be

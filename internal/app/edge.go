@@ -1,0 +1,125 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/bkpsdm/seleksi/internal/bodylimit"
+	"github.com/bkpsdm/seleksi/internal/clientaddr"
+	"github.com/bkpsdm/seleksi/internal/ratelimit"
+)
+
+// Limits are what the transport holds callers to before the services see their requests
+// (issue 10, items 1 and 2). The zero value has the default sizes and timeouts and no rate
+// limits.
+type Limits struct {
+	// MaxRequestBytes is the largest REST/JSON body and gRPC message (default 1 MiB).
+	MaxRequestBytes int64
+	// ReadTimeout bounds reading a whole HTTP request, headers and body (default 30 s), so a
+	// body trickled a byte at a time cannot hold a connection.
+	ReadTimeout time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// Rates are the rate limits; the zero Policy limits nothing.
+	Rates ratelimit.Policy
+}
+
+// HTTP and gRPC connection timeouts that need no tuning per deployment.
+const (
+	// readHeaderTimeout bounds a request's headers, which are small.
+	readHeaderTimeout = 10 * time.Second
+	// idleTimeout closes a keep-alive connection with no request for this long.
+	idleTimeout = 2 * time.Minute
+	// grpcHandshakeTimeout bounds a new gRPC connection's setup (gRPC's default is 2 min).
+	grpcHandshakeTimeout = 10 * time.Second
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxRequestBytes <= 0 {
+		l.MaxRequestBytes = bodylimit.DefaultMaxBytes
+	}
+	if l.ReadTimeout <= 0 {
+		l.ReadTimeout = 30 * time.Second
+	}
+	return l
+}
+
+// edge is the transport's protection: who the client is, how often and how much it may send.
+type edge struct {
+	limits   Limits
+	gateway  *clientaddr.Gateway
+	resolver *clientaddr.Resolver
+	limiter  *ratelimit.Limiter
+}
+
+func newEdge(l Limits, logger *slog.Logger) *edge {
+	l = l.withDefaults()
+	gw := clientaddr.NewGateway()
+	return &edge{
+		limits:   l,
+		gateway:  gw,
+		resolver: clientaddr.NewResolver(l.TrustedProxies, gw),
+		limiter:  ratelimit.New(l.Rates, logger, time.Now),
+	}
+}
+
+// probe reports requests from health probes, which are never rate limited: a kubelet probing
+// every few seconds must not make a pod look dead.
+func probe(r *http.Request) bool {
+	switch r.URL.Path {
+	case "/healthz", "/readyz", "/livez":
+		return true
+	}
+	return false
+}
+
+// httpHandler wraps the gateway: the client address is resolved first, then its rate is
+// checked, then the body is read within its limit; only then does the gateway authenticate
+// and parse anything.
+func (e *edge) httpHandler(gateway http.Handler) http.Handler {
+	h := bodylimit.Middleware(gateway, bodylimit.Policy{Default: e.limits.MaxRequestBytes})
+	h = e.limiter.Middleware(h, probe)
+	return e.resolver.Middleware(h)
+}
+
+// httpServer sets the HTTP server's timeouts. There is no WriteTimeout: it would cut off
+// long downloads (exports), and a response is only written once the request has been read.
+func (e *edge) httpServer(handler http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       e.limits.ReadTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// grpcOptions bound messages to the request limit, resolve the client address and limit it
+// before any other interceptor runs, and bound connections: handshakes, idle connections
+// and dead peers.
+func (e *edge) grpcOptions() []grpc.ServerOption {
+	return append(bodylimit.ServerOptions(e.limits.MaxRequestBytes),
+		grpc.ChainUnaryInterceptor(e.resolver.UnaryInterceptor(), e.limiter.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(e.resolver.StreamInterceptor(), e.limiter.StreamInterceptor()),
+		grpc.ConnectionTimeout(grpcHandshakeTimeout),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			// Idle connections are closed (the gateway's own reconnects by itself), and a
+			// silent peer is pinged and dropped if it does not answer.
+			MaxConnectionIdle: 5 * time.Minute,
+			Time:              time.Minute,
+			Timeout:           20 * time.Second,
+		}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 20 * time.Second, PermitWithoutStream: true}),
+	)
+}
+
+// gatewayDialer dials the gateway's connection to the gRPC server so the server can tell it
+// from other callers and believe the client address it forwards.
+func (e *edge) gatewayDialer() grpc.DialOption {
+	return grpc.WithContextDialer(e.gateway.Dial)
+}

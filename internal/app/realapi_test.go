@@ -1,0 +1,119 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/server"
+	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/workflows"
+)
+
+// realAPI is the API as seleksid serves it (the gRPC server with every real handler and
+// interceptor, the gateway in front) over a real store; Temporal is replaced by fakes that
+// accept every command and have no histories.
+type realAPI struct {
+	tr    *Transport
+	store *store.Store
+	base  string
+	// tokens by role; the committee token sits on selOpen.
+	admin, committee, candidate, auditor string
+}
+
+// selOpen is the selection realAPI creates, with its announcement window open and one
+// application, appOpen, by the candidate.
+const selOpen = "sel-open"
+
+var appOpen string
+
+func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *realAPI {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, storeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if _, err := st.CreateSelection(ctx, store.NewSelection{ID: selOpen, RequestID: "create-" + selOpen, WorkflowID: workflows.WorkflowID(selOpen),
+		PositionTitle: "Kepala Dinas", Agency: "Pemkab Contoh", TimeZone: "TIME_ZONE_WIB", Config: []byte(`{}`),
+		Committee: []store.CommitteeMember{{MemberID: "member-1", DisplayName: "Ketua", Kind: "MEMBER_KIND_EXTERNAL", Role: "COMMITTEE_ROLE_CHAIR"}},
+		Actor:     store.Actor{Subject: "admin-1", Role: "ROLE_ADMIN"}, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ProjectWindow(ctx, store.WindowInput{WorkflowID: workflows.WorkflowID(selOpen), SelectionID: selOpen, Key: "window-1",
+		Window: store.Window{Opens: now.Add(-time.Hour), Closes: now.Add(24 * time.Hour), ClosesWall: now.Add(24 * time.Hour)}}, now); err != nil {
+		t.Fatal(err)
+	}
+	a, err := st.SubmitApplication(ctx, store.SubmitInput{SelectionID: selOpen, RequestID: "submit-cand-a",
+		Candidate: store.Candidate{Subject: "cand-a", FullName: "Calon A", NIP: "197505052000011001", Email: "a@example.id", BirthDate: "1975-05-05"},
+		Now:       now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appOpen = a.ID
+
+	key, err := auth.LoadOrCreateLocalKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mint := func(sub string, role auth.Role, sel ...string) string {
+		tok, err := key.Mint(auth.MintOptions{Subject: sub, Role: role, Selections: sel, TTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	logger := slog.New(slog.DiscardHandler)
+	cat, err := i18n.NewCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditSrv, err := server.NewAuditServer(st, unreachableHistory{}, key.Signer(), key.Public(), logger, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now), server.Services{
+		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
+		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
+		Audit:        auditSrv,
+		Notification: server.NewNotificationServer(st, cat, logger),
+	}, WithDeadlines(deadlines))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = tr.Shutdown(ctx)
+	})
+	return &realAPI{tr: tr, store: st, base: "http://" + tr.HTTPAddr(),
+		admin: mint("admin-1", auth.RoleAdmin), committee: mint("member-1", auth.RoleCommittee, selOpen),
+		candidate: mint("cand-a", auth.RoleCandidate), auditor: mint("auditor-1", auth.RoleAuditor)}
+}
+
+// unreachableHistory is a Temporal cluster that cannot be reached, for the audit handlers.
+type unreachableHistory struct{}
+
+func (unreachableHistory) ListWorkflow(context.Context, *workflowservice.ListWorkflowExecutionsRequest) (*workflowservice.ListWorkflowExecutionsResponse, error) {
+	return nil, serviceerror.NewUnavailable("connection error: desc = \"transport: Error while dialing: dial tcp 10.9.8.7:7233: connect: connection refused\"")
+}
+
+func (unreachableHistory) GetWorkflowHistory(context.Context, string, string, bool, enumspb.HistoryEventFilterType) client.HistoryEventIterator {
+	return nil
+}

@@ -1,0 +1,112 @@
+package config
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// TestManifestsLeaveTimeToShutDown: Kubernetes kills a pod terminationGracePeriodSeconds after
+// it starts terminating, preStop hook included, and Compose stop_grace_period after SIGTERM;
+// both must leave seleksid its whole -shutdown-timeout, with a margin.
+func TestManifestsLeaveTimeToShutDown(t *testing.T) {
+	const margin = 5 * time.Second
+	raw, err := os.ReadFile("../../deploy/kubernetes/seleksi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type container struct {
+		Args      []string `json:"args"`
+		Lifecycle struct {
+			PreStop struct {
+				Exec struct {
+					Command []string `json:"command"`
+				} `json:"exec"`
+			} `json:"preStop"`
+		} `json:"lifecycle"`
+	}
+	type doc struct {
+		Kind     string                `json:"kind"`
+		Metadata struct{ Name string } `json:"metadata"`
+		Data     map[string]string     `json:"data"`
+		Spec     struct {
+			Template struct {
+				Spec struct {
+					Grace      *int        `json:"terminationGracePeriodSeconds"`
+					Containers []container `json:"containers"`
+				} `json:"spec"`
+			} `json:"template"`
+		} `json:"spec"`
+	}
+	var docs []doc
+	timeout := 30 * time.Second // seleksid's default
+	for part := range strings.SplitSeq(string(raw), "\n---\n") {
+		var d doc
+		if err := yaml.Unmarshal([]byte(part), &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Kind == "ConfigMap" {
+			if v, ok := d.Data["SELEKSI_SHUTDOWN_TIMEOUT"]; ok {
+				if timeout, err = time.ParseDuration(v); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		docs = append(docs, d)
+	}
+	deployments := 0
+	for _, d := range docs {
+		if d.Kind != "Deployment" {
+			continue
+		}
+		deployments++
+		spec := d.Spec.Template.Spec
+		if spec.Grace == nil {
+			t.Errorf("%s: no terminationGracePeriodSeconds (the default, 30 s, does not fit)", d.Metadata.Name)
+			continue
+		}
+		var preStop time.Duration
+		for _, c := range spec.Containers {
+			if cmd := c.Lifecycle.PreStop.Exec.Command; len(cmd) == 2 && cmd[0] == "sleep" {
+				n, err := strconv.Atoi(cmd[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				preStop = time.Duration(n) * time.Second
+			}
+		}
+		if grace := time.Duration(*spec.Grace) * time.Second; grace < preStop+timeout+margin {
+			t.Errorf("%s: grace period %s < preStop %s + shutdown timeout %s + %s", d.Metadata.Name, grace, preStop, timeout, margin)
+		}
+	}
+	if deployments == 0 {
+		t.Error("no Deployment in the manifest")
+	}
+
+	compose, err := os.ReadFile("../../deploy/compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Services map[string]struct {
+			Build           any    `json:"build"`
+			StopGracePeriod string `json:"stop_grace_period"`
+		} `json:"services"`
+	}
+	if err := yaml.Unmarshal(compose, &c); err != nil {
+		t.Fatal(err)
+	}
+	for name, svc := range c.Services {
+		if svc.Build == nil {
+			continue // not seleksid
+		}
+		grace, err := time.ParseDuration(svc.StopGracePeriod)
+		if err != nil || grace < 30*time.Second+margin {
+			t.Errorf("compose service %s: stop_grace_period %q, want at least %s", name, svc.StopGracePeriod, 30*time.Second+margin)
+		}
+	}
+}

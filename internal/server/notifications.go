@@ -1,0 +1,96 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/store"
+)
+
+// NotificationStore is the outbox as the secretariat sees it.
+type NotificationStore interface {
+	ListNotifications(ctx context.Context, opts store.ListOptions) (store.Page[store.Notification], error)
+	RetryNotification(ctx context.Context, id string) (store.Notification, error)
+}
+
+// NotificationServer implements NotificationService: listing the outbox (the dead letters
+// above all) and retrying what could not be delivered.
+type NotificationServer struct {
+	seleksiv1.UnimplementedNotificationServiceServer
+	store  NotificationStore
+	cat    *i18n.Catalog
+	logger *slog.Logger
+}
+
+var _ seleksiv1.NotificationServiceServer = (*NotificationServer)(nil)
+
+// NewNotificationServer serves the outbox in st; cat renders the notifications' texts.
+func NewNotificationServer(st NotificationStore, cat *i18n.Catalog, logger *slog.Logger) *NotificationServer {
+	return &NotificationServer{store: st, cat: cat, logger: logger}
+}
+
+var (
+	msgNotificationNotFound = i18n.Text{ID: "notifikasi tidak ditemukan", EN: "notification not found"}
+	msgNotificationSent     = i18n.Text{
+		ID: "notifikasi ini sudah terkirim dan tidak dikirim dua kali",
+		EN: "this notification was delivered and is never sent twice"}
+)
+
+// ListNotifications lists one page of the outbox.
+func (s *NotificationServer) ListNotifications(ctx context.Context, req *seleksiv1.ListNotificationsRequest) (*seleksiv1.ListNotificationsResponse, error) {
+	page, err := s.store.ListNotifications(ctx, store.ListOptions{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(),
+		Filter: req.GetFilter(), OrderBy: req.GetOrderBy()})
+	if err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
+	out := &seleksiv1.ListNotificationsResponse{NextPageToken: page.NextPageToken, TotalSize: int32(min(page.TotalSize, 1<<31-1))}
+	for _, n := range page.Items {
+		out.Notifications = append(out.Notifications, s.view(n))
+	}
+	return out, nil
+}
+
+// RetryNotification makes a notification due now with a fresh set of attempts.
+func (s *NotificationServer) RetryNotification(ctx context.Context, req *seleksiv1.RetryNotificationRequest) (*seleksiv1.RetryNotificationResponse, error) {
+	id := strings.TrimPrefix(req.GetName(), "notifications/")
+	n, err := s.store.RetryNotification(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, localizedError(ctx, codes.NotFound, msgNotificationNotFound)
+	case errors.Is(err, store.ErrFailedPrecondition):
+		return nil, localizedError(ctx, codes.FailedPrecondition, msgNotificationSent)
+	case err != nil:
+		return nil, storeError(ctx, s.logger, err)
+	}
+	s.logger.InfoContext(ctx, "notification retried by the secretariat", "notification", id, "selection", n.SelectionID)
+	return &seleksiv1.RetryNotificationResponse{Notification: s.view(n)}, nil
+}
+
+// view is a notification as the API shows it: the application it concerns, never the
+// candidate's address or token subject.
+func (s *NotificationServer) view(n store.Notification) *seleksiv1.Notification {
+	v := &seleksiv1.Notification{
+		Name:            "notifications/" + n.ID,
+		Selection:       selectionName(n.SelectionID),
+		Kind:            n.Kind,
+		State:           seleksiv1.NotificationState(seleksiv1.NotificationState_value[n.State]),
+		Text:            localized(s.cat, storeMsg(n.Text)),
+		Attempts:        uint32(max(n.Attempts, 0)),
+		LastError:       n.LastError,
+		CreateTime:      ts(n.CreateTime),
+		LastAttemptTime: ts(n.LastAttemptTime),
+		NextAttemptTime: ts(n.NextAttemptTime),
+		SendTime:        ts(n.SendTime),
+		DeadTime:        ts(n.DeadTime),
+	}
+	if n.ApplicationID != "" {
+		v.Application = applicationName(n.SelectionID, n.ApplicationID)
+	}
+	return v
+}
