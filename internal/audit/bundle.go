@@ -55,10 +55,18 @@ const (
 	// written before; they still verify.
 	legacySignatureAlgorithm = "ed25519"
 
-	// maxPartSize bounds what ReadBundle decompresses per file, so that a crafted archive
-	// cannot exhaust memory. Temporal caps one run's history at 50 MB.
-	maxPartSize = 256 << 20
+	// maxPartSize bounds what ReadBundle decompresses per file, and maxBundleSize what it
+	// decompresses in all, so that a crafted archive cannot exhaust memory: without the
+	// second, N entries sharing one compressed 256 MiB stream (a zip bomb of about 250 KiB
+	// per entry) made ReadBundle hold N × 256 MiB. Temporal caps one run's history at 50 MB.
+	maxPartSize   = 256 << 20
+	maxBundleSize = 1 << 30
 )
+
+// ReadLimits bound what ReadBundleWithin decompresses: per file and in all.
+type ReadLimits struct {
+	Part, Total uint64
+}
 
 // The projection part holds the store's projected rows: the published stage results with
 // their entries, each application's result lines and status, objections and answers,
@@ -260,21 +268,39 @@ func safeName(s string) string {
 // undecodable is left for CheckParts to report, and the signature for VerifySignature,
 // so that a tampered bundle can still be examined and every problem named.
 func ReadBundle(r io.ReaderAt, size int64) (*Bundle, error) {
+	return ReadBundleWithin(r, size, ReadLimits{Part: maxPartSize, Total: maxBundleSize})
+}
+
+// ReadBundleWithin is ReadBundle with other limits than its 256 MiB per file and 1 GiB in
+// all: an archive whose files declare more is refused before anything is decompressed.
+func ReadBundleWithin(r io.ReaderAt, size int64, limits ReadLimits) (*Bundle, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w", err)
 	}
 	b := &Bundle{}
 	seen := map[string]bool{}
+	// The archive's directory declares every file's size, and archive/zip refuses to
+	// return more than a file declares, so the sizes are checked before anything is
+	// decompressed.
+	var declared uint64
 	for _, f := range zr.File {
 		if seen[f.Name] {
 			return nil, fmt.Errorf("read bundle: the archive holds %s twice", f.Name)
 		}
 		seen[f.Name] = true
+		if f.UncompressedSize64 > limits.Part {
+			return nil, fmt.Errorf("read bundle: %s: larger than %d bytes", f.Name, limits.Part)
+		}
+		if declared += f.UncompressedSize64; declared > limits.Total {
+			return nil, fmt.Errorf("read bundle: the archive's files hold more than %d bytes", limits.Total)
+		}
+	}
+	for _, f := range zr.File {
 		if strings.HasSuffix(f.Name, "/") {
 			continue
 		}
-		data, err := readZipFile(f)
+		data, err := readZipFile(f, limits.Part)
 		if err != nil {
 			return nil, fmt.Errorf("read bundle: %s: %w", f.Name, err)
 		}
@@ -303,8 +329,9 @@ func ReadBundle(r io.ReaderAt, size int64) (*Bundle, error) {
 	b.SelectionID, b.WorkflowID, b.CreatedAt, b.CodeRevision = m.SelectionID, m.WorkflowID, m.CreatedAt, m.CodeRevision
 	// The content comes from the parts the signed manifest lists, in its order; files it
 	// does not list are never used.
+	parts := b.partsByName()
 	for _, p := range m.Parts {
-		data, ok := b.part(p.Name)
+		data, ok := parts[p.Name]
 		if !ok {
 			continue
 		}
@@ -332,32 +359,38 @@ func ReadBundle(r io.ReaderAt, size int64) (*Bundle, error) {
 	return b, nil
 }
 
-func readZipFile(f *zip.File) ([]byte, error) {
-	if f.UncompressedSize64 > maxPartSize {
-		return nil, fmt.Errorf("larger than %d bytes", maxPartSize)
+func readZipFile(f *zip.File, limit uint64) ([]byte, error) {
+	if f.UncompressedSize64 > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
 	}
 	rc, err := f.Open()
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxPartSize+1))
+	// archive/zip fails a file that holds more than it declares; the limit stays as a
+	// second guard.
+	data, err := io.ReadAll(io.LimitReader(rc, int64(limit)+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxPartSize {
-		return nil, fmt.Errorf("larger than %d bytes", maxPartSize)
+	if uint64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
 	}
 	return data, nil
 }
 
-func (b *Bundle) part(name string) ([]byte, bool) {
+// partsByName indexes the archive's parts by name (ReadBundle refuses duplicates). Looking
+// each listed part up by scanning made reading and checking quadratic in the number of
+// parts, which a crafted manifest and archive can make large.
+func (b *Bundle) partsByName() map[string][]byte {
+	out := make(map[string][]byte, len(b.Parts))
 	for _, p := range b.Parts {
-		if p.Name == name {
-			return p.Data, true
+		if _, ok := out[p.Name]; !ok {
+			out[p.Name] = p.Data
 		}
 	}
-	return nil, false
+	return out
 }
 
 // HistoryJSON returns the runs' histories in order, as Replay takes them.
@@ -408,8 +441,9 @@ func (b *Bundle) CheckParts() []Finding {
 	for i, p := range b.Parts {
 		names[i] = p.Name
 	}
+	parts := b.partsByName()
 	fs := compareParts(b.Manifest, names, func(name string, _ int64) (int64, string, bool, error) {
-		data, ok := b.part(name)
+		data, ok := parts[name]
 		if !ok {
 			return 0, "", false, nil
 		}

@@ -99,7 +99,7 @@ func TestBundleTamper(t *testing.T) {
 			})
 			return out
 		}
-		d, _ := b.part(name)
+		d := b.partsByName()[name]
 		return d
 	}
 	tests := []struct {

@@ -52,6 +52,11 @@ func ParseHistory(b []byte) (*historypb.History, error) {
 	if h.Events[0].GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED {
 		return nil, fmt.Errorf("parse history: the first event is %s, not WorkflowExecutionStarted", h.Events[0].GetEventType())
 	}
+	// Everything about a run (its ID, workflow, input) is in the start's attributes; an
+	// event that only says it is a start is not one (found by FuzzHistory).
+	if h.Events[0].GetWorkflowExecutionStartedEventAttributes() == nil {
+		return nil, fmt.Errorf("parse history: the first event, WorkflowExecutionStarted, has no attributes")
+	}
 	return h, nil
 }
 

@@ -160,6 +160,16 @@ type runOutcome struct {
 }
 
 func replayRun(ctx context.Context, h *historypb.History, workflowID, runID string, wf any) (*runOutcome, error) {
+	// The SDK's replayer (v1.50) dereferences a nil workflow context when it cannot
+	// create one, as for a start that names no task queue, so such a history crashed the
+	// process (found by FuzzReplay). Say what is wrong instead.
+	start := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes()
+	if got := start.GetWorkflowType().GetName(); got != workflowType {
+		return nil, fmt.Errorf("the history is of workflow type %q, not %s", got, workflowType)
+	}
+	if start.GetTaskQueue().GetName() == "" {
+		return nil, errors.New("the history's WorkflowExecutionStarted names no task queue")
+	}
 	c := &capture{}
 	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
 		Interceptors: []interceptor.WorkerInterceptor{c},
@@ -173,6 +183,15 @@ func replayRun(ctx context.Context, h *historypb.History, workflowID, runID stri
 	logger := tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	done := make(chan error, 1)
 	go func() {
+		// The history may come from anyone (a file handed to an auditor, an archive
+		// row edited in the store), and a panic in the SDK's handling of it would end
+		// the whole process from this goroutine. It is a history that does not
+		// replay.
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("the replayer failed on this history: %v", p)
+			}
+		}()
 		done <- r.ReplayWorkflowHistoryWithOptions(logger, h, worker.ReplayWorkflowHistoryOptions{
 			OriginalExecution: workflow.Execution{ID: workflowID, RunID: runID},
 		})

@@ -200,6 +200,18 @@ func TestReplayTampered(t *testing.T) {
 		{"recorded result edited", func() [][]byte {
 			return [][]byte{editPayload(t, happy, `"final":8700`, `"final":9700`)}
 		}, KindStateMismatch, 1, 212},
+		// A start without a task queue made the SDK's replayer dereference nil and crash
+		// the process (found by FuzzReplay).
+		{"start without a task queue", func() [][]byte {
+			var doc map[string]any
+			_ = json.Unmarshal(happy, &doc)
+			delete(doc["events"].([]any)[0].(map[string]any)["workflowExecutionStartedEventAttributes"].(map[string]any), "taskQueue")
+			out, _ := json.Marshal(doc)
+			return [][]byte{out}
+		}, KindReplayFailed, 1, 0},
+		{"another workflow's history", func() [][]byte {
+			return [][]byte{bytes.Replace(happy, []byte(`"name": "SelectionWorkflow"`), []byte(`"name": "HiringWorkflow"`), 1)}
+		}, KindReplayFailed, 1, 0},
 		{"second run not a continuation and non-deterministic", func() [][]byte {
 			return [][]byte{happy, bytes.Replace(cancelled, []byte(`"name": "ProjectWindow"`), []byte(`"name": "OpenWindow"`), 1)}
 		}, KindNondeterminism, 2, 7},

@@ -311,7 +311,7 @@ func CheckArchive(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, 
 	if mf == nil {
 		return nil, nil, fmt.Errorf("read bundle: no %s", ManifestName)
 	}
-	if b.ManifestJSON, err = readZipFile(mf); err != nil {
+	if b.ManifestJSON, err = readZipFile(mf, maxPartSize); err != nil {
 		return nil, nil, fmt.Errorf("read bundle: %s: %w", ManifestName, err)
 	}
 	if err := json.Unmarshal(b.ManifestJSON, &b.Manifest); err != nil {
@@ -322,7 +322,7 @@ func CheckArchive(r io.ReaderAt, size int64, pub ed25519.PublicKey) (*Manifest, 
 	}
 	var fs []Finding
 	if sf := files[SignatureName]; sf != nil {
-		if data, err := readZipFile(sf); err == nil {
+		if data, err := readZipFile(sf, maxPartSize); err == nil {
 			var s Signature
 			if json.Unmarshal(data, &s) == nil {
 				b.Signature = &s

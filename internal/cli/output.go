@@ -117,6 +117,11 @@ func (inv *invocation) loadYAML(flagName, path string, m proto.Message) error {
 	if err != nil {
 		return err
 	}
+	return decodeYAML(b, path, m)
+}
+
+// decodeYAML is loadYAML on bytes already read; path names the file in errors.
+func decodeYAML(b []byte, path string, m proto.Message) error {
 	js, err := yaml.YAMLToJSON(b)
 	if err != nil {
 		return usageErrorf("%s: not valid YAML: %v", path, err)

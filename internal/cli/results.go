@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	validate "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	"buf.build/go/protovalidate"
@@ -265,6 +267,13 @@ func parseScoreSheet(data []byte, file, sel string) ([]sheetRow, error) {
 			break
 		}
 		line, _ := r.FieldPos(0)
+		if i := slices.IndexFunc(rec, func(c string) bool { return !utf8.ValidString(c) }); i >= 0 {
+			// Protobuf refuses such text, so the row could be checked here and still fail
+			// half-way through the import. A sheet saved as "CSV" by a spreadsheet set to a
+			// Western locale is Windows-1252, not UTF-8.
+			problems = append(problems, fmt.Sprintf("%s:%d: column %d is not UTF-8 text; save the sheet as \"CSV UTF-8\"", file, line, i+1))
+			continue
+		}
 		cell := func(col string) string {
 			if i := cols[col]; i != 0 {
 				return strings.TrimSpace(rec[i-1])

@@ -181,6 +181,12 @@ func TestResultsRecordReportsCSVErrorsWithLines(t *testing.T) {
 			want:  []string{"scores.csv:2: application selections/s-two/applications/a-one is not in selections/s-one"},
 		},
 		{
+			// A sheet saved as "CSV" in a Western locale is Windows-1252: é is one byte.
+			name:  "not UTF-8",
+			sheet: "application,outcome,reason\na-one,fail,Berkas tidak lengkap (caf\xe9)\na-two,pass,\n",
+			want:  []string{`scores.csv:2: column 3 is not UTF-8 text; save the sheet as "CSV UTF-8"`, "1 problem(s); nothing was sent"},
+		},
+		{
 			name:  "header only",
 			sheet: "application,outcome\n",
 			want:  []string{"no rows under the header"},

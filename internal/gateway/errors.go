@@ -105,6 +105,8 @@ var (
 	reInvalidValue   = regexp.MustCompile(`invalid value for [\w ]+ field (\w+):`)
 	// net/url's parsing of the query string.
 	reQueryString = regexp.MustCompile(`^invalid URL escape|^invalid semicolon separator`)
+	// The gateway's reading of the Grpc-Timeout header.
+	reTimeoutHeader = regexp.MustCompile(`^invalid grpc-timeout:`)
 )
 
 // describeParseError names the part of the request the parser's message points at and says
@@ -121,6 +123,11 @@ func describeParseError(msg string) parseProblem {
 	}
 	if m := reMissing.FindStringSubmatch(msg); m != nil {
 		return parseProblem{m[1], i18n.Text{ID: "bagian alamat ini harus diisi", EN: "this part of the address is required"}}
+	}
+	if reTimeoutHeader.MatchString(msg) {
+		// Found by FuzzGateway: this was described as a body that is not JSON.
+		return parseProblem{"Grpc-Timeout", i18n.Text{ID: "header Grpc-Timeout tidak sah: tulis bilangan bulat dan satuannya, misalnya 5S",
+			EN: "the Grpc-Timeout header is invalid: write a whole number and its unit, such as 5S"}}
 	}
 	if reQueryString.MatchString(msg) {
 		return parseProblem{"query", i18n.Text{ID: "parameter alamat (query string) tidak dapat dibaca", EN: "the query string cannot be read"}}

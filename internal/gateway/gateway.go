@@ -6,12 +6,17 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -22,6 +27,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
 
@@ -35,13 +41,14 @@ var web embed.FS
 // forwarding to the gRPC server behind conn.
 func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.Handler, error) {
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, oneValueJSON{&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false, UseProtoNames: false},
 			// Unknown fields are rejected so a misspelt field is a 400, not a silently
 			// ignored part of a committee's decision.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
 		runtime.WithErrorHandler(errorHandler(logger)),
+		runtime.WithRoutingErrorHandler(routingErrorHandler(errorHandler(logger))),
 	)
 	if err := registerProbes(mux, conn); err != nil {
 		return nil, err
@@ -88,7 +95,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 	}); err != nil {
 		return nil, fmt.Errorf("gateway: status page route: %w", err)
 	}
-	return mux, nil
+	return requireUTF8(mux, errorHandler(logger)), nil
 }
 
 // errorHandler writes errors as the JSON form of google.rpc.Status, as the default handler
@@ -98,6 +105,12 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 // with the fields named as REST clients send them.
 func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
 	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+		// A routing error may carry the HTTP status to answer with (405, see
+		// routingErrorHandler); the status inside is what the client reads.
+		var withHTTPStatus *runtime.HTTPStatusError
+		if errors.As(err, &withHTTPStatus) {
+			err = withHTTPStatus.Err
+		}
 		st := status.Convert(err)
 		if !ours(st) {
 			st = inOurWords(ctx, logger, r, st)
@@ -110,7 +123,11 @@ func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
 		if st.Code() == codes.ResourceExhausted {
 			ratelimit.SetRetryAfter(w.Header(), st)
 		}
-		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, st.Err())
+		err = st.Err()
+		if withHTTPStatus != nil {
+			err = &runtime.HTTPStatusError{HTTPStatus: withHTTPStatus.HTTPStatus, Err: err}
+		}
+		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 	}
 }
 
@@ -162,4 +179,119 @@ func jsonFieldPath(path string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// oneValueJSON is the gateway's JSON marshaler, which reads a request body as exactly one
+// JSON value. grpc-gateway's decoder reads the first value and drops whatever follows, so
+// `{"reason":"a"} {"reason":"b"}` was accepted as its first half: a client that sent two
+// documents, or a truncated proxy concatenation, got a decision it did not see whole.
+// Found by FuzzGateway.
+type oneValueJSON struct{ *runtime.JSONPb }
+
+// errTrailingData is the error for a body with more after its JSON value.
+var errTrailingData = errors.New("the request body holds more than one JSON value")
+
+// NewDecoder decodes one value, then requires the end of the body (whitespace may follow).
+func (m oneValueJSON) NewDecoder(r io.Reader) runtime.Decoder {
+	d := m.JSONPb.NewDecoder(r)
+	dw, ok := d.(runtime.DecoderWrapper)
+	if !ok {
+		return d
+	}
+	return runtime.DecoderFunc(func(v any) error {
+		if err := dw.Decode(v); err != nil {
+			// io.EOF here is an empty body, which the generated handlers accept.
+			return err
+		}
+		switch _, err := dw.Token(); {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return err
+		default:
+			return errTrailingData
+		}
+	})
+}
+
+// routingErrorHandler answers a request that matches no route. grpc-gateway's default
+// reports a path served only for other methods as UNIMPLEMENTED, which is HTTP 501 (a
+// server error, found by FuzzGateway for DELETE /v1/selections); here it is 405, with the
+// status code UNIMPLEMENTED that grpc-gateway itself pairs with 405. next (errorHandler)
+// words it, as every other error.
+func routingErrorHandler(next runtime.ErrorHandlerFunc) runtime.RoutingErrorHandlerFunc {
+	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+		if httpStatus != http.StatusMethodNotAllowed {
+			runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, r, httpStatus)
+			return
+		}
+		next(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: status.Error(codes.Unimplemented, http.StatusText(httpStatus))})
+	}
+}
+
+// requireUTF8 refuses a request whose path, query or form body is not UTF-8 before the mux
+// sees it. grpc-gateway copies them into string fields, which protobuf requires to be
+// UTF-8, so the gRPC client refused to marshal the request and the client got HTTP 500
+// with gRPC's own text (found by FuzzGateway: GET /v1/selections/%FF).
+func requireUTF8(mux *runtime.ServeMux, errh runtime.ErrorHandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		part := nonUTF8(r)
+		if part == "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		lang := i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
+		desc := i18n.Text{ID: "memuat teks yang bukan UTF-8", EN: "holds text that is not UTF-8"}.In(lang)
+		st := build(codes.InvalidArgument, msgInvalidRequest, lang, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+			Field: part, Description: desc, Reason: "invalid_utf8",
+			LocalizedMessage: &errdetails.LocalizedMessage{Locale: string(lang), Message: desc},
+		}}})
+		_, m := runtime.MarshalerForRequest(mux, r)
+		errh(r.Context(), mux, m, w, r, st.Err())
+	})
+}
+
+// maxFormBody is what net/http's ParseForm reads of a form body at most.
+const maxFormBody = 10 << 20
+
+// nonUTF8 names the part of r that is not UTF-8 ("path", "query" or "body"), or "". A
+// query or form that does not parse, or a body that cannot be read, is left to the
+// gateway, which refuses it. A form body (which the gateway reads for a POST served by a
+// GET route) is read here and put back.
+func nonUTF8(r *http.Request) string {
+	if !utf8.ValidString(r.URL.Path) {
+		return "path"
+	}
+	if q, err := url.ParseQuery(r.URL.RawQuery); err == nil && !utf8Values(q) {
+		return "query"
+	}
+	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" || r.Body == nil {
+		return ""
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+	if err != nil {
+		return ""
+	}
+	if q, err := url.ParseQuery(string(b)); err == nil && !utf8Values(q) {
+		return "body"
+	}
+	return ""
+}
+
+func utf8Values(v url.Values) bool {
+	for k, vs := range v {
+		if !utf8.ValidString(k) {
+			return false
+		}
+		for _, s := range vs {
+			if !utf8.ValidString(s) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -45,3 +45,16 @@ func TestWithJSONFieldNamesKeepsOtherDetails(t *testing.T) {
 		t.Errorf("second detail %v", d[1])
 	}
 }
+
+func TestDescribeParseErrorNamesThePart(t *testing.T) {
+	tests := []struct{ msg, field string }{
+		{`parsing field "page_size": strconv.ParseInt: parsing "abc": invalid syntax`, "page_size"},
+		{`invalid grpc-timeout: x`, "Grpc-Timeout"},
+		{`proto: syntax error (line 1:1): unexpected token`, "body"},
+	}
+	for _, tt := range tests {
+		if got := describeParseError(tt.msg); got.field != tt.field || got.text.EN == "" || got.text.ID == "" {
+			t.Errorf("describeParseError(%q) = %+v, want field %q", tt.msg, got, tt.field)
+		}
+	}
+}
