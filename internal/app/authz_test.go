@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -256,10 +255,18 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	altered := append([]byte{}, raw...)
 	altered[len(altered)-2] ^= 1
-	// The token's JSON, whatever precedes it, with the total claimed by a forger.
-	start := bytes.IndexByte(raw, '{')
+	// The token's JSON, whatever precedes it, with the total claimed by a forger. The bytes
+	// before it are opaque and may themselves hold a '{', so the JSON starts at the first
+	// brace from which the rest parses.
+	start := -1
 	var claims map[string]any
-	if start < 0 || json.Unmarshal(raw[start:], &claims) != nil {
+	for i := range raw {
+		if raw[i] == '{' && json.Unmarshal(raw[i:], &claims) == nil {
+			start = i
+			break
+		}
+	}
+	if start < 0 {
 		t.Fatalf("page token holds no JSON: %q", raw)
 	}
 	claims["t"] = 999999
