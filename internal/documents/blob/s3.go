@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
@@ -128,15 +127,14 @@ func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj, err := s.client.GetObject(ctx, s.bucket, name, minio.GetObjectOptions{})
+	// The plain GET of minio.Core, not Client.GetObject: the latter's reader makes a HEAD and
+	// then a GET conditional on the HEAD's ETag, which fails with 412 when a concurrent Put
+	// replaces the object between the two. One GET reads one whole version.
+	body, _, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, name, minio.GetObjectOptions{})
 	if err != nil {
-		return nil, s.fail("open", key, err)
+		return nil, s.fail(ctx, "open", key, err)
 	}
-	if _, err := obj.Stat(); err != nil {
-		_ = obj.Close()
-		return nil, s.fail("open", key, err)
-	}
-	return obj, nil
+	return body, nil
 }
 
 // Stat implements Store.
@@ -147,7 +145,7 @@ func (s *S3) Stat(ctx context.Context, key string) (Info, error) {
 	}
 	oi, err := s.client.StatObject(ctx, s.bucket, name, minio.StatObjectOptions{})
 	if err != nil {
-		return Info{}, s.fail("stat", key, err)
+		return Info{}, s.fail(ctx, "stat", key, err)
 	}
 	return Info{Key: key, Size: oi.Size, ModTime: oi.LastModified}, nil
 }
@@ -179,24 +177,28 @@ func (s *S3) Check(ctx context.Context) error {
 }
 
 // fail wraps an S3 error, turning a missing object into ErrNotFound. A missing bucket stays an
-// error of its own: it is a broken deployment, not an absent document.
-func (s *S3) fail(op, key string, err error) error {
+// error of its own: it is a broken deployment, not an absent document. A HEAD response has no
+// body to tell the two apart (minio-go calls every 404 on an object NoSuchKey), so a 404 is
+// confirmed with a HEAD of the bucket; missing objects are rare enough for the extra call.
+func (s *S3) fail(ctx context.Context, op, key string, err error) error {
 	if s3Code(err) == "NoSuchKey" {
+		exists, berr := s.client.BucketExists(ctx, s.bucket)
+		if berr != nil {
+			return fmt.Errorf("blob: %s %s: %w (and checking the bucket: %w)", op, key, err, berr)
+		}
+		if !exists {
+			return fmt.Errorf("blob: %s %s: bucket %s does not exist", op, key, s.bucket)
+		}
 		return fmt.Errorf("%w: %s", ErrNotFound, key)
 	}
 	return fmt.Errorf("blob: %s %s: %w", op, key, err)
 }
 
-// s3Code is the S3 error code of err, or "" when it is not an S3 error response. A HEAD
-// response has no body, so minio-go derives the code from the status; a 404 on a HEAD of an
-// object is reported as NoSuchKey.
+// s3Code is the S3 error code of err, or "" when it is not an S3 error response.
 func s3Code(err error) string {
 	var resp minio.ErrorResponse
 	if !errors.As(err, &resp) {
 		return ""
-	}
-	if resp.Code == "" && resp.StatusCode == http.StatusNotFound && resp.Key != "" {
-		return "NoSuchKey"
 	}
 	return resp.Code
 }
@@ -229,14 +231,16 @@ func (e *exactReader) Read(p []byte) (int, error) {
 	case e.left > 0:
 		return n, nil
 	}
+	// The last bytes are withheld when more follow: io.ReadFull, which clients use to fill
+	// their buffers, drops an error that comes with enough bytes.
 	var one [1]byte
 	m, err := io.ReadFull(e.r, one[:])
 	switch {
 	case m > 0:
-		return n, errTooLong
+		return 0, errTooLong
 	case err == io.EOF:
 		return n, io.EOF
 	default:
-		return n, err
+		return 0, err
 	}
 }

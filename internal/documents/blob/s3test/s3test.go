@@ -45,8 +45,21 @@ type Server struct {
 	Sidecar string
 }
 
+// Options adjust Start.
+type Options struct {
+	// Sidecar keeps metadata in a sidecar directory even where extended attributes work, to
+	// test the fallback.
+	Sidecar bool
+}
+
 // Start runs versitygw for the rest of the test and stops it at cleanup.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, opts Options) *Server {
 	t.Helper()
 	bin := binary(t)
 	base := t.TempDir()
@@ -62,12 +75,15 @@ func Start(t testing.TB) *Server {
 	// versitygw's posix backend keeps object metadata (ETag, content type, ACLs) in user
 	// extended attributes. Where the filesystem has none (tmpfs on some kernels, overlayfs in
 	// some containers), its sidecar option keeps the metadata in files of another directory.
-	if err := xattrsWork(s.Root); err != nil {
+	xattrErr := xattrsWork(s.Root)
+	if xattrErr != nil || opts.Sidecar {
 		s.Sidecar = filepath.Join(base, "sidecar")
 		if err := os.Mkdir(s.Sidecar, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("s3test: %s has no user extended attributes (%v); versitygw keeps metadata in %s", s.Root, err, s.Sidecar)
+		if xattrErr != nil {
+			t.Logf("s3test: %s has no user extended attributes (%v); versitygw keeps metadata in %s", s.Root, xattrErr, s.Sidecar)
+		}
 	}
 
 	// A free port is found by listening on port 0 and closing; another process could take it
