@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Backends Open knows.
@@ -37,6 +38,9 @@ func (o Options) Validate() error {
 		}
 		if o.S3.Bucket == "" {
 			missing = append(missing, errors.New("the S3 document store needs a bucket"))
+		}
+		if strings.Contains(o.S3.Endpoint, "://") {
+			missing = append(missing, fmt.Errorf("S3 endpoint %q: want host[:port] without a scheme", o.S3.Endpoint))
 		}
 		if o.S3.AccessKey == "" || o.S3.SecretKey == "" {
 			missing = append(missing, errors.New("the S3 document store needs an access key and a secret key"))

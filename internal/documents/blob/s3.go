@@ -17,9 +17,11 @@ type S3Config struct {
 	Endpoint string
 	Bucket   string
 	// Region is the bucket's region; empty lets the client ask the service.
-	Region    string
-	AccessKey string
-	SecretKey string
+	Region string
+	// AccessKey and SecretKey come from the environment only, never flags, and never show in
+	// logs or dumps (see Secret).
+	AccessKey Secret
+	SecretKey Secret
 	// TLS selects https; only a loopback or otherwise private link should go without it.
 	TLS bool
 	// Prefix, when set, is prepended (with a slash) to every key, so one bucket can hold
@@ -59,7 +61,7 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		return nil, fmt.Errorf("blob: s3 prefix %q: want lowercase path segments like keys", cfg.Prefix)
 	}
 	client, err := minio.New(cfg.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Creds:  credentials.NewStaticV4(string(cfg.AccessKey), string(cfg.SecretKey), ""),
 		Secure: cfg.TLS,
 		Region: cfg.Region,
 		// Path-style requests work on every S3-compatible server and need no wildcard DNS.

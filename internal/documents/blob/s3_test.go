@@ -24,8 +24,8 @@ func s3Config(srv *s3test.Server, bucket string) blob.S3Config {
 		Endpoint:  srv.Endpoint,
 		Bucket:    bucket,
 		Region:    srv.Region,
-		AccessKey: srv.AccessKey,
-		SecretKey: srv.SecretKey,
+		AccessKey: blob.Secret(srv.AccessKey),
+		SecretKey: blob.Secret(srv.SecretKey),
 	}
 }
 
