@@ -85,9 +85,21 @@ func TestS3KeysAndHeaders(t *testing.T) {
 		t.Errorf("Stat without the prefix: %v, want ErrNotFound", err)
 	}
 
+	// Above the 16 MiB part size an upload goes multipart (its ETag counts the parts), with
+	// the length known or not; the conformance suite's large objects take this path.
+	big := strings.Repeat("x", 17<<20)
+	for _, size := range []int64{-1, int64(len(big))} {
+		if err := s.Put(ctx, "sha256/12/34", strings.NewReader(big), size); err != nil {
+			t.Fatal(err)
+		}
+		oi, err := client.StatObject(ctx, bucket, "prod/sha256/12/34", minio.StatObjectOptions{})
+		if err != nil || !strings.HasSuffix(oi.ETag, "-2") || oi.Size != int64(len(big)) {
+			t.Errorf("size %d: ETag %q size %d (%v), want a two-part upload", size, oi.ETag, oi.Size, err)
+		}
+	}
+
 	// A failed multipart Put (unknown size, reader error after the first part) aborts its
 	// upload rather than leaving parts that cost storage.
-	big := strings.Repeat("x", 17<<20)
 	r := io.MultiReader(strings.NewReader(big), readerFunc(func([]byte) (int, error) { return 0, errors.New("cut") }))
 	if err := s.Put(ctx, "sha256/ef/01", r, -1); err == nil {
 		t.Fatal("Put succeeded")
