@@ -123,7 +123,8 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64) error
 }
 
 // Open implements Store. It makes the GET at once, so a missing object is reported here
-// rather than at the first Read.
+// rather than at the first Read. The body streams under ctx: reads fail once ctx is done, so
+// the caller keeps ctx alive until it has closed the reader.
 func (s *S3) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	name, err := s.object(key)
 	if err != nil {
