@@ -18,6 +18,7 @@ import (
 
 	"github.com/bkpsdm/seleksi/internal/bodylimit"
 	"github.com/bkpsdm/seleksi/internal/clientaddr"
+	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
 
@@ -101,6 +102,11 @@ type Config struct {
 	// MaxTokenLifetime is the longest validity of a bearer token the API accepts, from the
 	// local key or the identity provider alike.
 	MaxTokenLifetime time.Duration
+
+	// Documents chooses where uploaded documents are kept (issue 11 §2): a directory (the
+	// default, DATA_DIR/documents) or an S3-compatible bucket. blob.Open(ctx, Documents)
+	// builds the store.
+	Documents blob.Options
 }
 
 // Embedded reports whether seleksid runs its own Temporal server.
@@ -221,6 +227,29 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	var maxTokenLifetime string
 	fs.StringVar(&maxTokenLifetime, "max-token-lifetime", env("SELEKSI_MAX_TOKEN_LIFETIME", "24h"),
 		"longest validity (exp - iat) of a bearer token the API accepts; seleksictl token mints no longer [SELEKSI_MAX_TOKEN_LIFETIME]")
+	// Document storage (issue 11 §2). The S3 keys are read from the environment only: a flag
+	// would show them in the process list.
+	var documentsDir string
+	fs.StringVar(&c.Documents.Backend, "documents-store", env("SELEKSI_DOCUMENTS_STORE", blob.BackendFS),
+		"where uploaded documents are kept: fs (a directory) or s3 (an S3-compatible bucket; keys in SELEKSI_S3_ACCESS_KEY and SELEKSI_S3_SECRET_KEY) [SELEKSI_DOCUMENTS_STORE]")
+	fs.StringVar(&documentsDir, "documents-dir", env("SELEKSI_DOCUMENTS_DIR", ""),
+		"directory of the fs document store; empty uses DATA_DIR/documents [SELEKSI_DOCUMENTS_DIR]")
+	fs.StringVar(&c.Documents.S3.Endpoint, "s3-endpoint", env("SELEKSI_S3_ENDPOINT", ""),
+		"host:port of the S3-compatible service, without a scheme (e.g. s3.ap-southeast-3.amazonaws.com) [SELEKSI_S3_ENDPOINT]")
+	fs.StringVar(&c.Documents.S3.Bucket, "s3-bucket", env("SELEKSI_S3_BUCKET", ""),
+		"bucket of the documents; private, ideally versioned with object lock (see README) [SELEKSI_S3_BUCKET]")
+	fs.StringVar(&c.Documents.S3.Region, "s3-region", env("SELEKSI_S3_REGION", ""),
+		"region of the bucket; empty asks the service [SELEKSI_S3_REGION]")
+	fs.StringVar(&c.Documents.S3.Prefix, "s3-prefix", env("SELEKSI_S3_PREFIX", ""),
+		"key prefix within the bucket, e.g. seleksi/prod (lowercase path segments); empty uses the whole bucket [SELEKSI_S3_PREFIX]")
+	s3TLSDefault, s3TLSEnvErr := strconv.ParseBool(env("SELEKSI_S3_TLS", "true"))
+	fs.BoolVar(&c.Documents.S3.TLS, "s3-tls", s3TLSDefault || s3TLSEnvErr != nil,
+		"reach the S3 service over https; false only for a service on a private link [SELEKSI_S3_TLS]")
+	s3CreateDefault, s3CreateEnvErr := strconv.ParseBool(env("SELEKSI_S3_CREATE_BUCKET", "false"))
+	fs.BoolVar(&c.Documents.S3.CreateBucket, "s3-create-bucket", s3CreateDefault && s3CreateEnvErr == nil,
+		"make the bucket at start when it is missing (development; production buckets are made with their retention settings) [SELEKSI_S3_CREATE_BUCKET]")
+	c.Documents.S3.AccessKey = blob.Secret(getenv("SELEKSI_S3_ACCESS_KEY"))
+	c.Documents.S3.SecretKey = blob.Secret(getenv("SELEKSI_S3_SECRET_KEY"))
 
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: seleksid [flags]\n\n"+
@@ -326,6 +355,35 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	// Privacy and tokens (issue 10 §7-8).
 	if c.MaxTokenLifetime, err = time.ParseDuration(maxTokenLifetime); err != nil || c.MaxTokenLifetime < time.Minute || c.MaxTokenLifetime > 31*24*time.Hour {
 		errs = append(errs, fmt.Errorf("-max-token-lifetime %q: want a duration from 1m to 744h", maxTokenLifetime))
+	}
+	// Document storage (issue 11 §2).
+	if s3TLSEnvErr != nil {
+		errs = append(errs, errors.New("SELEKSI_S3_TLS: want true or false"))
+	}
+	if s3CreateEnvErr != nil {
+		errs = append(errs, errors.New("SELEKSI_S3_CREATE_BUCKET: want true or false"))
+	}
+	c.Documents.Dir = documentsDir
+	if c.Documents.Dir == "" {
+		c.Documents.Dir = filepath.Join(c.DataDir, "documents")
+	}
+	switch d := c.Documents; d.Backend {
+	case blob.BackendFS:
+	case blob.BackendS3:
+		if d.S3.Endpoint == "" || d.S3.Bucket == "" {
+			errs = append(errs, errors.New("-documents-store s3 needs -s3-endpoint and -s3-bucket"))
+		}
+		if strings.Contains(d.S3.Endpoint, "://") {
+			errs = append(errs, fmt.Errorf("-s3-endpoint %q: want host:port without a scheme; -s3-tls chooses https", d.S3.Endpoint))
+		}
+		if d.S3.AccessKey == "" || d.S3.SecretKey == "" {
+			errs = append(errs, errors.New("-documents-store s3 needs SELEKSI_S3_ACCESS_KEY and SELEKSI_S3_SECRET_KEY in the environment"))
+		}
+		if d.S3.Prefix != "" && !blob.ValidKey(d.S3.Prefix) {
+			errs = append(errs, fmt.Errorf("-s3-prefix %q: want lowercase path segments of a-z, 0-9, '-', '_' and '.', e.g. seleksi/prod", d.S3.Prefix))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("-documents-store %q: want fs or s3", d.Backend))
 	}
 
 	if err := errors.Join(errs...); err != nil {

@@ -1,11 +1,16 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
 
@@ -165,7 +170,9 @@ func TestUsageDocumentsEveryEnvironmentVariable(t *testing.T) {
 	var out strings.Builder
 	_, _ = Parse([]string{"-h"}, func(string) string { return "" }, &out)
 	for _, v := range []string{"SELEKSI_MODE", "SELEKSI_DATA_DIR", "SELEKSI_GRPC_ADDR", "SELEKSI_HTTP_ADDR", "SELEKSI_TEMPORAL_ADDRESS",
-		"SELEKSI_TEMPORAL_NAMESPACE", "SELEKSI_DATABASE_URL", "SELEKSI_EMBEDDED_TEMPORAL_UI_ADDR", "SELEKSI_SHUTDOWN_TIMEOUT"} {
+		"SELEKSI_TEMPORAL_NAMESPACE", "SELEKSI_DATABASE_URL", "SELEKSI_EMBEDDED_TEMPORAL_UI_ADDR", "SELEKSI_SHUTDOWN_TIMEOUT",
+		"SELEKSI_DOCUMENTS_STORE", "SELEKSI_DOCUMENTS_DIR", "SELEKSI_S3_ENDPOINT", "SELEKSI_S3_BUCKET", "SELEKSI_S3_REGION",
+		"SELEKSI_S3_PREFIX", "SELEKSI_S3_TLS", "SELEKSI_S3_ACCESS_KEY", "SELEKSI_S3_SECRET_KEY"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("usage does not mention %s", v)
 		}
@@ -198,4 +205,124 @@ func TestOutboxFlags(t *testing.T) {
 			t.Errorf("%v: error %v, want one naming %s", args, err, args[len(args)-2])
 		}
 	}
+}
+
+// TestDocumentStorage: the document store is a directory under the data directory unless
+// S3 is chosen; S3 needs its endpoint, bucket and keys, and the keys come from the
+// environment only and never show in a dump of the configuration.
+func TestDocumentStorage(t *testing.T) {
+	s3Env := map[string]string{
+		"SELEKSI_DOCUMENTS_STORE": "s3", "SELEKSI_S3_ENDPOINT": "s3.example.go.id:9000", "SELEKSI_S3_BUCKET": "seleksi-documents",
+		"SELEKSI_S3_ACCESS_KEY": "AKIAEXAMPLEKEYID", "SELEKSI_S3_SECRET_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+	}
+	with := func(extra map[string]string) map[string]string {
+		m := map[string]string{}
+		for k, v := range s3Env {
+			m[k] = v
+		}
+		for k, v := range extra {
+			if v == "" {
+				delete(m, k)
+			} else {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		check   func(t *testing.T, d blob.Options)
+		wantErr string
+	}{
+		{name: "filesystem under the data directory by default", args: []string{"-data-dir", "/var/lib/seleksi"},
+			check: func(t *testing.T, d blob.Options) {
+				if d.Backend != blob.BackendFS || d.Dir != "/var/lib/seleksi/documents" {
+					t.Errorf("got %+v", d)
+				}
+			}},
+		{name: "filesystem directory of its own", env: map[string]string{"SELEKSI_DOCUMENTS_DIR": "/srv/documents"},
+			check: func(t *testing.T, d blob.Options) {
+				if d.Dir != "/srv/documents" {
+					t.Errorf("Dir = %q", d.Dir)
+				}
+			}},
+		{name: "s3 from the environment", env: s3Env,
+			check: func(t *testing.T, d blob.Options) {
+				want := blob.S3Config{Endpoint: "s3.example.go.id:9000", Bucket: "seleksi-documents", TLS: true,
+					AccessKey: "AKIAEXAMPLEKEYID", SecretKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}
+				if d.Backend != blob.BackendS3 || d.S3 != want {
+					t.Errorf("got %+v", d)
+				}
+			}},
+		{name: "s3 flags", args: []string{"-s3-region", "ap-southeast-3", "-s3-prefix", "seleksi/prod", "-s3-tls=false", "-s3-create-bucket", "-s3-bucket", "other"}, env: s3Env,
+			check: func(t *testing.T, d blob.Options) {
+				if d.S3.Region != "ap-southeast-3" || d.S3.Prefix != "seleksi/prod" || d.S3.TLS || !d.S3.CreateBucket || d.S3.Bucket != "other" {
+					t.Errorf("got %+v", d.S3)
+				}
+			}},
+		{name: "s3 TLS off from the environment", env: with(map[string]string{"SELEKSI_S3_TLS": "false"}),
+			check: func(t *testing.T, d blob.Options) {
+				if d.S3.TLS {
+					t.Error("TLS on")
+				}
+			}},
+		{name: "s3 without a bucket", env: with(map[string]string{"SELEKSI_S3_BUCKET": ""}), wantErr: "-documents-store s3 needs -s3-endpoint and -s3-bucket"},
+		{name: "s3 without an endpoint", args: []string{"-documents-store", "s3"}, env: with(map[string]string{"SELEKSI_DOCUMENTS_STORE": "", "SELEKSI_S3_ENDPOINT": ""}),
+			wantErr: "-documents-store s3 needs -s3-endpoint and -s3-bucket"},
+		{name: "s3 without a secret key", env: with(map[string]string{"SELEKSI_S3_SECRET_KEY": ""}), wantErr: "SELEKSI_S3_ACCESS_KEY and SELEKSI_S3_SECRET_KEY"},
+		{name: "s3 endpoint as a URL", args: []string{"-s3-endpoint", "https://s3.example.go.id"}, env: s3Env, wantErr: "-s3-endpoint"},
+		{name: "s3 prefix out of the key alphabet", args: []string{"-s3-prefix", "Seleksi/../x"}, env: s3Env, wantErr: "-s3-prefix"},
+		{name: "s3 TLS switch malformed", env: with(map[string]string{"SELEKSI_S3_TLS": "maybe"}), wantErr: "SELEKSI_S3_TLS"},
+		{name: "unknown store", args: []string{"-documents-store", "gcs"}, wantErr: `-documents-store "gcs": want fs or s3`},
+		{name: "keys are not flags", args: []string{"-s3-secret-key", "x"}, env: s3Env, wantErr: "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse(tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Parse error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			tt.check(t, c.Documents)
+		})
+	}
+
+	t.Run("keys never show", func(t *testing.T) {
+		c, err := Parse(nil, func(k string) string { return s3Env[k] }, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var logged bytes.Buffer
+		slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "config", c, "s3", c.Documents.S3, "secret", c.Documents.S3.SecretKey)
+		slog.New(slog.NewTextHandler(&logged, nil)).Info("config", "config", c, "s3", c.Documents.S3, "secret", c.Documents.S3.SecretKey)
+		asJSON, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var usage strings.Builder
+		_, _ = Parse([]string{"-h"}, func(k string) string { return s3Env[k] }, &usage)
+		for _, dump := range []string{
+			fmt.Sprintf("%v %+v %#v %s %q", c, c, c, c.Documents.S3.SecretKey, c.Documents.S3.SecretKey),
+			logged.String(), string(asJSON), usage.String(),
+		} {
+			for _, secret := range []string{s3Env["SELEKSI_S3_ACCESS_KEY"], s3Env["SELEKSI_S3_SECRET_KEY"]} {
+				if strings.Contains(dump, secret) {
+					t.Errorf("a key shows in %.300s", dump)
+				}
+			}
+			if !strings.Contains(dump, "REDACTED") && !strings.Contains(dump, "SELEKSI_S3_SECRET_KEY") {
+				t.Errorf("dump says nothing of the keys: %.300s", dump)
+			}
+		}
+		if string(c.Documents.S3.SecretKey) != s3Env["SELEKSI_S3_SECRET_KEY"] {
+			t.Error("the secret's value is lost")
+		}
+	})
 }

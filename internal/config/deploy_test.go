@@ -1,6 +1,7 @@
 package config
 
 import (
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -107,6 +108,117 @@ func TestManifestsLeaveTimeToShutDown(t *testing.T) {
 		grace, err := time.ParseDuration(svc.StopGracePeriod)
 		if err != nil || grace < 30*time.Second+margin {
 			t.Errorf("compose service %s: stop_grace_period %q, want at least %s", name, svc.StopGracePeriod, 30*time.Second+margin)
+		}
+	}
+}
+
+// TestManifestsConfigureDocumentStorage: the Kubernetes manifest's configuration parses into
+// an S3 document store, every seleksid container gets the S3 keys from a Secret (never from
+// the ConfigMap or a literal), and Compose takes them from the operator's environment.
+func TestManifestsConfigureDocumentStorage(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/kubernetes/seleksi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type envVar struct {
+		Name      string  `json:"name"`
+		Value     *string `json:"value"`
+		ValueFrom *struct {
+			SecretKeyRef *struct{ Name, Key string } `json:"secretKeyRef"`
+		} `json:"valueFrom"`
+	}
+	type doc struct {
+		Kind     string                `json:"kind"`
+		Metadata struct{ Name string } `json:"metadata"`
+		Data     map[string]string     `json:"data"`
+		Spec     struct {
+			Template struct {
+				Spec struct {
+					Containers []struct {
+						Args []string `json:"args"`
+						Env  []envVar `json:"env"`
+					} `json:"containers"`
+				} `json:"spec"`
+			} `json:"template"`
+		} `json:"spec"`
+	}
+	var docs []doc
+	configMap := map[string]string{}
+	for part := range strings.SplitSeq(string(raw), "\n---\n") {
+		var d doc
+		if err := yaml.Unmarshal([]byte(part), &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Kind == "ConfigMap" {
+			configMap = d.Data
+		}
+		docs = append(docs, d)
+	}
+	for _, k := range []string{"SELEKSI_S3_ACCESS_KEY", "SELEKSI_S3_SECRET_KEY"} {
+		if _, ok := configMap[k]; ok {
+			t.Errorf("%s is in the ConfigMap; keys belong in a Secret", k)
+		}
+	}
+	containers := 0
+	for _, d := range docs {
+		if d.Kind != "Deployment" {
+			continue
+		}
+		for _, c := range d.Spec.Template.Spec.Containers {
+			containers++
+			env := map[string]string{}
+			for k, v := range configMap {
+				env[k] = v
+			}
+			for _, e := range c.Env {
+				switch {
+				case e.Value != nil:
+					env[e.Name] = *e.Value
+				case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
+					// A stand-in that also passes as the database URL, which comes from a Secret too.
+					env[e.Name] = "postgres://secret/" + e.ValueFrom.SecretKeyRef.Name + "/" + e.ValueFrom.SecretKeyRef.Key
+				}
+			}
+			for _, k := range []string{"SELEKSI_S3_ACCESS_KEY", "SELEKSI_S3_SECRET_KEY"} {
+				if !strings.HasPrefix(env[k], "postgres://secret/") {
+					t.Errorf("%s: %s is not taken from a Secret", d.Metadata.Name, k)
+				}
+			}
+			cfg, err := Parse(c.Args, func(k string) string { return env[k] }, io.Discard)
+			if err != nil {
+				t.Errorf("%s: the manifest's configuration does not parse: %v", d.Metadata.Name, err)
+				continue
+			}
+			if cfg.Documents.Backend != "s3" || !cfg.Documents.S3.TLS || cfg.Documents.S3.CreateBucket {
+				t.Errorf("%s: documents %+v, want S3 over TLS on a bucket made by the operator", d.Metadata.Name, cfg.Documents)
+			}
+		}
+	}
+	if containers == 0 {
+		t.Error("no container in the manifest")
+	}
+
+	compose, err := os.ReadFile("../../deploy/compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Services map[string]struct {
+			Build       any               `json:"build"`
+			Environment map[string]string `json:"environment"`
+		} `json:"services"`
+	}
+	if err := yaml.Unmarshal(compose, &c); err != nil {
+		t.Fatal(err)
+	}
+	for name, svc := range c.Services {
+		if svc.Build == nil {
+			continue // not seleksid
+		}
+		for _, k := range []string{"SELEKSI_S3_ACCESS_KEY", "SELEKSI_S3_SECRET_KEY", "SELEKSI_S3_ENDPOINT", "SELEKSI_S3_BUCKET"} {
+			if v := svc.Environment[k]; !strings.HasPrefix(v, "${"+k+":?") {
+				t.Errorf("compose service %s: %s = %q, want a required placeholder ${%s:?...}", name, k, v, k)
+			}
 		}
 	}
 }

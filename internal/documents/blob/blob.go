@@ -41,8 +41,10 @@ type Store interface {
 }
 
 // keyPattern is what keys may contain: lowercase path segments, never "." or "..", so that a
-// key maps to the same object on every backend and never escapes the filesystem root.
-var keyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9._-]*)*$`)
+// key maps to the same object on every backend and never escapes the filesystem root. A
+// segment becomes a file name on the filesystem (and on posix-backed S3 servers), hence at
+// most 255 bytes.
+var keyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,254}(/[a-z0-9][a-z0-9._-]{0,254})*$`)
 
 // ValidKey reports whether key may name an object.
 func ValidKey(key string) bool { return len(key) <= 512 && keyPattern.MatchString(key) }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // FS keeps objects as files under a root directory, private to the service's user (documents
@@ -82,11 +83,19 @@ func (s *FS) Open(_ context.Context, key string) (io.ReadCloser, error) {
 		return nil, err
 	}
 	f, err := os.Open(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, key)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("blob: open %s: %w", key, err)
+	}
+	// A key that is a prefix of other keys is a directory here, but no object.
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		_ = f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("blob: open %s: %w", key, err)
+		}
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, key)
 	}
 	return f, nil
 }
@@ -98,7 +107,7 @@ func (s *FS) Stat(_ context.Context, key string) (Info, error) {
 		return Info{}, err
 	}
 	fi, err := os.Stat(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || err == nil && !fi.Mode().IsRegular() {
 		return Info{}, fmt.Errorf("%w: %s", ErrNotFound, key)
 	}
 	if err != nil {
@@ -112,6 +121,15 @@ func (s *FS) Delete(_ context.Context, key string) error {
 	p, err := s.path(key)
 	if err != nil {
 		return err
+	}
+	// os.Remove would also remove an empty directory, which is a prefix of keys and no
+	// object; only regular files are objects.
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || err == nil && !fi.Mode().IsRegular() {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("blob: delete %s: %w", key, err)
 	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("blob: delete %s: %w", key, err)
