@@ -1,0 +1,247 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/validate"
+)
+
+// pdfConfig is pdfcpu's configuration for checking uploads, built here rather than by
+// model.NewDefaultConfiguration: that function creates pdfcpu's configuration directory (a
+// config.yml, fonts and certificates under os.UserConfigDir) unless a package variable says
+// otherwise, and this package writes nothing and sets no other package's globals.
+//
+// Validation is relaxed: pdfcpu's strict mode refuses many PDFs that every reader opens
+// (office suites and scanners bend the specification in small ways), and a candidate cannot
+// repair their certificate's PDF. Resource limits follow the policy: a file is at most
+// MaxBytes, so no stream in it needs more, and decoded streams are capped well above what
+// real documents need.
+func pdfConfig(p Policy) *model.Configuration {
+	return &model.Configuration{
+		Reader15:                  true,
+		ValidationMode:            model.ValidationRelaxed,
+		UnsupportedResourcePolicy: model.UnsupportedResourceSkip,
+		Eol:                       types.EolLF,
+		WriteObjectStream:         true,
+		WriteXRefStream:           true,
+		EncryptUsingAES:           true,
+		EncryptKeyLength:          256,
+		Permissions:               model.PermissionsPrint,
+		TimestampFormat:           "2006-01-02 15:04",
+		DateFormat:                "2006-01-02",
+		Offline:                   true, // never fetch revocation lists or anything else
+		Cmd:                       model.VALIDATE,
+		Limits: model.ResourceLimits{
+			MaxStreamBytes:       p.MaxBytes,
+			MaxDecodeBytes:       64 << 20,
+			MaxImagePixels:       p.MaxPixels,
+			MaxImageBytes:        256 << 20,
+			MaxObjectCount:       1_000_000,
+			MaxObjectStreamCount: 100_000,
+			MaxObjectStreamFirst: 1 << 20,
+			MaxXRefEntries:       1_000_000,
+			MaxRecursionDepth:    100,
+		},
+	}
+}
+
+// inspectPDF checks a PDF's structure and content. Order matters for what the candidate
+// is told: a file with data after its end or a second format is refused for that first;
+// then encryption (nothing else can be judged in an encrypted file), then scripts and
+// embedded files, then pdfcpu's validation, then the page count.
+func inspectPDF(ctx context.Context, r io.ReaderAt, size int64, p Policy, pass passResult, res *Result) (err error) {
+	if pass.lastEOF < 0 {
+		return reject(CodePDFMalformed) // truncated: a PDF ends with %%EOF
+	}
+	if pass.lastData >= pass.lastEOF+int64(len("%%EOF")) {
+		return reject(CodeTrailingData, "type", "PDF")
+	}
+	// pdfcpu has been hardened against hostile input, but a panic in a parser must refuse
+	// the file, not take the server down.
+	defer func() {
+		if v := recover(); v != nil {
+			err = reject(CodePDFMalformed)
+		}
+	}()
+	pctx, err := pdfcpu.ReadWithContext(ctx, io.NewSectionReader(r, 0, size), pdfConfig(p))
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("scan: read PDF: %w", ctx.Err())
+		}
+		if errors.Is(err, pdfcpu.ErrWrongPassword) || strings.Contains(strings.ToLower(err.Error()), "encrypt") {
+			return reject(CodePDFEncrypted)
+		}
+		return reject(CodePDFMalformed)
+	}
+	if pctx.Encrypt != nil || pctx.E != nil {
+		// Even a file that opens without a password (an owner password only restricts
+		// printing or copying) is refused: the committee must be able to print it, and
+		// archives must be readable without anyone's password.
+		return reject(CodePDFEncrypted)
+	}
+	code, err := activeContent(ctx, pctx.XRefTable)
+	if err != nil {
+		return err
+	}
+	if code == "" {
+		code = pass.pdfActive
+	}
+	if code != "" {
+		return reject(code)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	if err := validate.XRefTable(pctx); err != nil {
+		return reject(CodePDFMalformed)
+	}
+	if pass.pdfMarkers != "" {
+		return reject(CodePolyglot, "type", "PDF", "other", pass.pdfMarkers)
+	}
+	if err := pctx.EnsurePageCount(); err != nil {
+		return reject(CodePDFMalformed)
+	}
+	switch {
+	case pctx.PageCount <= 0:
+		return reject(CodePDFNoPages)
+	case pctx.PageCount > p.MaxPages:
+		return reject(CodePDFTooManyPages, "pages", strconv.Itoa(pctx.PageCount), "max", strconv.Itoa(p.MaxPages))
+	}
+	res.Pages = pctx.PageCount
+	return nil
+}
+
+// activeContent walks every object the cross-reference table lists (objects in object
+// streams included) and returns CodePDFJavaScript or CodePDFEmbedded for the first script
+// or embedded file it meets, or "". Walking every object rather than following the
+// catalog finds JavaScript wherever a reader may start it: the OpenAction, additional
+// actions (AA) of the document, pages, annotations and form fields, the JavaScript name
+// tree, link actions and javascript: URIs, XFA forms.
+func activeContent(ctx context.Context, xt *model.XRefTable) (string, error) {
+	w := walker{}
+	for nr, e := range xt.Table {
+		if e == nil || e.Free || e.Object == nil {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return "", fmt.Errorf("scan: %w", err)
+		}
+		o := e.Object
+		if l, ok := o.(types.LazyObjectStreamObject); ok {
+			d, err := l.DecodedObject(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return "", fmt.Errorf("scan: %w", ctx.Err())
+				}
+				return "", reject(CodePDFMalformed)
+			}
+			o = d
+		}
+		w.object(o, 0)
+		if w.found != "" {
+			return w.found, nil
+		}
+		if w.tooDeep {
+			return "", fmt.Errorf("scan: object %d nests deeper than %d: %w", nr, maxDepth, reject(CodePDFMalformed))
+		}
+	}
+	return "", nil
+}
+
+const maxDepth = 200
+
+type walker struct {
+	found   string
+	tooDeep bool
+}
+
+func (w *walker) object(o types.Object, depth int) {
+	if w.found != "" || w.tooDeep {
+		return
+	}
+	if depth > maxDepth {
+		w.tooDeep = true
+		return
+	}
+	switch o := o.(type) {
+	case types.Dict:
+		w.dict(o, depth)
+	case types.StreamDict:
+		w.dict(o.Dict, depth)
+	case *types.StreamDict:
+		w.dict(o.Dict, depth)
+	case types.ObjectStreamDict:
+		w.dict(o.Dict, depth)
+	case *types.ObjectStreamDict:
+		w.dict(o.Dict, depth)
+	case types.XRefStreamDict:
+		w.dict(o.Dict, depth)
+	case *types.XRefStreamDict:
+		w.dict(o.Dict, depth)
+	case types.Array:
+		for _, v := range o {
+			w.object(v, depth+1)
+		}
+	}
+}
+
+// Action types (the S entry of an action dictionary) that run code or open other files.
+var (
+	scriptActions   = map[string]bool{"JavaScript": true, "RichMediaExecute": true}
+	embeddedActions = map[string]bool{"Launch": true, "GoToE": true, "ImportData": true}
+	// Subtypes of annotations and Type of objects that carry files or executable media.
+	embeddedTypes = map[string]bool{"FileAttachment": true, "EmbeddedFile": true, "RichMedia": true}
+)
+
+func (w *walker) dict(d types.Dict, depth int) {
+	for k, v := range d {
+		switch k {
+		case "JS", "JavaScript", "XFA":
+			w.found = CodePDFJavaScript
+		case "EmbeddedFiles", "EF":
+			w.found = CodePDFEmbedded
+		case "S":
+			if n, ok := v.(types.Name); ok {
+				switch {
+				case scriptActions[string(n)]:
+					w.found = CodePDFJavaScript
+				case embeddedActions[string(n)]:
+					w.found = CodePDFEmbedded
+				}
+			}
+		case "Type", "Subtype":
+			if n, ok := v.(types.Name); ok && embeddedTypes[string(n)] {
+				w.found = CodePDFEmbedded
+			}
+		case "URI":
+			if s, ok := text(v); ok && strings.HasPrefix(strings.ToLower(strings.TrimSpace(s)), "javascript:") {
+				w.found = CodePDFJavaScript
+			}
+		}
+		if w.found != "" {
+			return
+		}
+		w.object(v, depth+1)
+	}
+}
+
+// text is the value of a PDF string object.
+func text(o types.Object) (string, bool) {
+	switch s := o.(type) {
+	case types.StringLiteral:
+		v, err := types.StringLiteralToString(s)
+		return v, err == nil
+	case types.HexLiteral:
+		b, err := s.Bytes()
+		return string(b), err == nil
+	}
+	return "", false
+}
