@@ -43,17 +43,8 @@ func inspectImage(ctx context.Context, r io.ReaderAt, size int64, p Policy, medi
 		return reject(CodePolyglot, "type", name, "other", other)
 	}
 	if end < size {
-		rest := make([]byte, min(size-end, 64<<10))
-		for off := end; off < size; off += int64(len(rest)) {
-			n := int(min(int64(len(rest)), size-off))
-			if _, err := r.ReadAt(rest[:n], off); err != nil && !errors.Is(err, io.EOF) {
-				return fmt.Errorf("scan: read after the image: %w", err)
-			}
-			for _, c := range rest[:n] {
-				if !isPadding(c) {
-					return reject(CodeTrailingData, "type", name)
-				}
-			}
+		if rej, err := afterEnd(r, end, size, name); rej != nil || err != nil {
+			return errOr(rej, err)
 		}
 	}
 	decodeConfig, decode := png.DecodeConfig, png.Decode
@@ -141,14 +132,16 @@ func jpegEnd(r io.ReaderAt, size int64) (int64, string, error) {
 		}
 		return c, err
 	}
+	atMarker := false // the scan loop below has read a marker's 0xFF already
 	for {
-		c, err := readByte()
-		if err != nil {
-			return 0, "", errStructure
+		if !atMarker {
+			c, err := readByte()
+			if err != nil || c != 0xFF {
+				return 0, "", errStructure
+			}
 		}
-		if c != 0xFF {
-			return 0, "", errStructure
-		}
+		atMarker = false
+		var err error
 		m := byte(0xFF)
 		for m == 0xFF { // fill bytes
 			if m, err = readByte(); err != nil {
@@ -204,11 +197,7 @@ func jpegEnd(r io.ReaderAt, size int64) (int64, string, error) {
 			if nb[0] == 0xFF {
 				continue
 			}
-			// A marker: give the 0xFF back to the outer loop.
-			if err := br.UnreadByte(); err != nil {
-				return 0, "", errStructure
-			}
-			off--
+			atMarker = true
 			break
 		}
 	}

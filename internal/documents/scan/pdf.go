@@ -1,10 +1,12 @@
 package scan
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -61,8 +63,13 @@ func inspectPDF(ctx context.Context, r io.ReaderAt, size int64, p Policy, pass p
 	if pass.lastEOF < 0 {
 		return reject(CodePDFMalformed) // truncated: a PDF ends with %%EOF
 	}
-	if pass.lastData >= pass.lastEOF+int64(len("%%EOF")) {
-		return reject(CodeTrailingData, "type", "PDF")
+	if end := pass.lastEOF + int64(len("%%EOF")); pass.lastData >= end {
+		if rej, err := afterEnd(r, end, size, "PDF"); rej != nil || err != nil {
+			return errOr(rej, err)
+		}
+	}
+	if !startXRefPointsAtXRef(r, pass.lastEOF) {
+		return reject(CodePDFMalformed)
 	}
 	// pdfcpu has been hardened against hostile input, but a panic in a parser must refuse
 	// the file, not take the server down.
@@ -245,3 +252,35 @@ func text(o types.Object) (string, bool) {
 	}
 	return "", false
 }
+
+// startXRefPointsAtXRef reports whether the file's last startxref (just before its last
+// %%EOF) gives the offset of a cross-reference table ("xref") or stream ("N G obj"). pdfcpu,
+// like most readers, rebuilds a broken table by scanning for objects, which is what makes
+// a damaged or doctored file open differently in different readers; Seleksi keeps only
+// files whose structure is intact.
+func startXRefPointsAtXRef(r io.ReaderAt, lastEOF int64) bool {
+	from := max(0, lastEOF-64)
+	tail := make([]byte, lastEOF-from)
+	if _, err := r.ReadAt(tail, from); err != nil {
+		return false
+	}
+	i := bytes.LastIndex(tail, []byte("startxref"))
+	if i < 0 {
+		return false
+	}
+	num := strings.TrimSpace(string(tail[i+len("startxref"):]))
+	off, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || off <= 0 || off >= lastEOF {
+		return false
+	}
+	at := make([]byte, min(32, lastEOF-off))
+	if _, err := r.ReadAt(at, off); err != nil {
+		return false
+	}
+	if bytes.HasPrefix(at, []byte("xref")) {
+		return true
+	}
+	return xrefStreamStart.Match(at)
+}
+
+var xrefStreamStart = regexp.MustCompile(`^\d+\s+\d+\s+obj\b`)

@@ -293,3 +293,60 @@ func isPadding(c byte) bool {
 	}
 	return false
 }
+
+// afterEnd judges the bytes from end (where the format says the document ends) to size:
+// padding is tolerated; anything else is refused, named when it is recognisable as another
+// format (a ZIP, a PDF, an HTML page appended to the document), else as extra data.
+func afterEnd(r io.ReaderAt, end, size int64, name string) (*Rejection, error) {
+	buf := make([]byte, min(size-end, chunkLen))
+	for off := end; off < size; off += int64(len(buf)) {
+		n := int(min(int64(len(buf)), size-off))
+		if _, err := r.ReadAt(buf[:n], off); err != nil && !(errors.Is(err, io.EOF) && off+int64(n) == size) {
+			return nil, fmt.Errorf("scan: read after the end: %w", err)
+		}
+		for i, c := range buf[:n] {
+			if isPadding(c) {
+				continue
+			}
+			rest := make([]byte, min(size-(off+int64(i)), headLen))
+			if _, err := r.ReadAt(rest, off+int64(i)); err != nil && !errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("scan: read after the end: %w", err)
+			}
+			if other := otherFormat(rest); other != "" {
+				return reject(CodePolyglot, "type", name, "other", other), nil
+			}
+			return reject(CodeTrailingData, "type", name), nil
+		}
+	}
+	return nil, nil
+}
+
+// otherFormat names the format that b starts with or betrays, or "".
+func otherFormat(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte("%PDF-")):
+		return "PDF"
+	case bytes.HasPrefix(b, []byte("\x89PNG")):
+		return "PNG"
+	case bytes.HasPrefix(b, []byte{0xFF, 0xD8, 0xFF}):
+		return "JPEG"
+	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
+		return "ZIP"
+	}
+	if other := markerIn(b, headMarkers); other != "" {
+		return other
+	}
+	detected, _, _ := strings.Cut(http.DetectContentType(b), ";")
+	if detected == "application/octet-stream" || detected == "text/plain" {
+		return ""
+	}
+	return formatName(detected)
+}
+
+// errOr is rej as an error when there is one, else err.
+func errOr(rej *Rejection, err error) error {
+	if rej != nil {
+		return rej
+	}
+	return err
+}
