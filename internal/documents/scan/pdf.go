@@ -2,11 +2,13 @@ package scan
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -98,8 +100,10 @@ func inspectPDF(ctx context.Context, r io.ReaderAt, size int64, p Policy, pass p
 	if err != nil {
 		return err
 	}
-	if code == "" {
-		code = pass.pdfActive
+	if code == "" || pass.pdfActive == CodePDFJavaScript {
+		// The raw scan finds names in objects the table does not list; a script there
+		// outranks an embedded file found by the walk.
+		code = cmp.Or(pass.pdfActive, code)
 	}
 	if code != "" {
 		return reject(code)
@@ -127,14 +131,20 @@ func inspectPDF(ctx context.Context, r io.ReaderAt, size int64, p Policy, pass p
 }
 
 // activeContent walks every object the cross-reference table lists (objects in object
-// streams included) and returns CodePDFJavaScript or CodePDFEmbedded for the first script
-// or embedded file it meets, or "". Walking every object rather than following the
-// catalog finds JavaScript wherever a reader may start it: the OpenAction, additional
-// actions (AA) of the document, pages, annotations and form fields, the JavaScript name
-// tree, link actions and javascript: URIs, XFA forms.
+// streams included) and returns CodePDFJavaScript when it meets a script, else
+// CodePDFEmbedded when it met an embedded file or an action opening one, else "". Walking
+// every object rather than following the catalog finds JavaScript wherever a reader may
+// start it: the OpenAction, additional actions (AA) of the document, pages, annotations
+// and form fields, the JavaScript name tree, link actions and javascript: URIs, XFA forms.
 func activeContent(ctx context.Context, xt *model.XRefTable) (string, error) {
 	w := walker{}
-	for nr, e := range xt.Table {
+	nrs := make([]int, 0, len(xt.Table))
+	for nr := range xt.Table {
+		nrs = append(nrs, nr)
+	}
+	slices.Sort(nrs)
+	for _, nr := range nrs {
+		e := xt.Table[nr]
 		if e == nil || e.Free || e.Object == nil {
 			continue
 		}
@@ -153,25 +163,30 @@ func activeContent(ctx context.Context, xt *model.XRefTable) (string, error) {
 			o = d
 		}
 		w.object(o, 0)
-		if w.found != "" {
-			return w.found, nil
+		if w.script {
+			return CodePDFJavaScript, nil
 		}
 		if w.tooDeep {
 			return "", fmt.Errorf("scan: object %d nests deeper than %d: %w", nr, maxDepth, reject(CodePDFMalformed))
 		}
+	}
+	if w.embedded {
+		return CodePDFEmbedded, nil
 	}
 	return "", nil
 }
 
 const maxDepth = 200
 
+// walker looks for scripts and embedded files in PDF objects. A script ends the walk; an
+// embedded file does not, so that a file with both is refused for its script whichever
+// the walk meets first.
 type walker struct {
-	found   string
-	tooDeep bool
+	script, embedded, tooDeep bool
 }
 
 func (w *walker) object(o types.Object, depth int) {
-	if w.found != "" || w.tooDeep {
+	if w.script || w.tooDeep {
 		return
 	}
 	if depth > maxDepth {
@@ -212,28 +227,24 @@ func (w *walker) dict(d types.Dict, depth int) {
 	for k, v := range d {
 		switch k {
 		case "JS", "JavaScript", "XFA":
-			w.found = CodePDFJavaScript
+			w.script = true
 		case "EmbeddedFiles", "EF":
-			w.found = CodePDFEmbedded
+			w.embedded = true
 		case "S":
 			if n, ok := v.(types.Name); ok {
-				switch {
-				case scriptActions[string(n)]:
-					w.found = CodePDFJavaScript
-				case embeddedActions[string(n)]:
-					w.found = CodePDFEmbedded
-				}
+				w.script = w.script || scriptActions[string(n)]
+				w.embedded = w.embedded || embeddedActions[string(n)]
 			}
 		case "Type", "Subtype":
 			if n, ok := v.(types.Name); ok && embeddedTypes[string(n)] {
-				w.found = CodePDFEmbedded
+				w.embedded = true
 			}
 		case "URI":
 			if s, ok := text(v); ok && strings.HasPrefix(strings.ToLower(strings.TrimSpace(s)), "javascript:") {
-				w.found = CodePDFJavaScript
+				w.script = true
 			}
 		}
-		if w.found != "" {
+		if w.script {
 			return
 		}
 		w.object(v, depth+1)

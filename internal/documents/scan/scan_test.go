@@ -338,6 +338,10 @@ func TestInspectRejects(t *testing.T) {
 		{"Launch action", pdfDoc{catalog: "/OpenAction << /S /Launch /F (cmd.exe) >>"}.bytes(), Policy{}, CodePDFEmbedded, nil},
 		{"GoToE action", pdfDoc{catalog: "/OpenAction << /S /GoToE /T << /R /C /N (x) >> >>"}.bytes(), Policy{}, CodePDFEmbedded, nil},
 
+		{"JavaScript and an embedded file", pdfDoc{catalog: "/Names << /EmbeddedFiles << /Names [(a.exe) 4 0 R] >> >> /OpenAction 6 0 R",
+			extras: []string{"<< /Type /Filespec /F (a.exe) /EF << /F 5 0 R >> >>", "<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream", jsAction}}.bytes(),
+			Policy{}, CodePDFJavaScript, nil},
+
 		{"too many pages", pdfDoc{pages: 101}.bytes(), Policy{}, CodePDFTooManyPages, map[string]string{"pages": "101", "max": "100"}},
 		{"more pages than the selection allows", pdfDoc{pages: 4}.bytes(), Policy{MaxPages: 3}, CodePDFTooManyPages, map[string]string{"pages": "4", "max": "3"}},
 
