@@ -26,8 +26,10 @@ import (
 // Validation is relaxed: pdfcpu's strict mode refuses many PDFs that every reader opens
 // (office suites and scanners bend the specification in small ways), and a candidate cannot
 // repair their certificate's PDF. Resource limits follow the policy: a file is at most
-// MaxBytes, so no stream in it needs more, and decoded streams are capped well above what
-// real documents need.
+// MaxBytes, so no stream in it needs more, and a decoded stream (pdfcpu decodes object
+// streams while reading; content and images it leaves alone) is capped at four times that,
+// far above what the dictionaries in object streams of real documents need and far below
+// what a Flate bomb would take.
 func pdfConfig(p Policy) *model.Configuration {
 	return &model.Configuration{
 		Reader15:                  true,
@@ -45,7 +47,7 @@ func pdfConfig(p Policy) *model.Configuration {
 		Cmd:                       model.VALIDATE,
 		Limits: model.ResourceLimits{
 			MaxStreamBytes:       p.MaxBytes,
-			MaxDecodeBytes:       64 << 20,
+			MaxDecodeBytes:       max(16<<20, 4*p.MaxBytes),
 			MaxImagePixels:       p.MaxPixels,
 			MaxImageBytes:        256 << 20,
 			MaxObjectCount:       1_000_000,
@@ -284,10 +286,12 @@ func startXRefPointsAtXRef(r io.ReaderAt, lastEOF int64) bool {
 	if err != nil || off <= 0 || off >= lastEOF {
 		return false
 	}
-	at := make([]byte, min(32, lastEOF-off))
+	at := make([]byte, min(64, lastEOF-off))
 	if _, err := r.ReadAt(at, off); err != nil {
 		return false
 	}
+	// Some writers are off by an end of line; readers skip whitespace here too.
+	at = bytes.TrimLeft(at, "\x00\t\n\f\r ")
 	if bytes.HasPrefix(at, []byte("xref")) {
 		return true
 	}

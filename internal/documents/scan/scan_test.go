@@ -19,8 +19,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
@@ -559,5 +561,73 @@ func TestRejectionsRender(t *testing.T) {
 	}
 	if want := "this image is 100000 × 100000 pixels, more than the limit of 50 megapixels; reduce its resolution and upload it again"; txt.EN != want {
 		t.Errorf("EN: %q", txt.EN)
+	}
+}
+
+// objStmBomb is a PDF whose cross-reference stream puts object 7 in object stream 5, a
+// Flate stream that inflates to n bytes: pdfcpu decodes object streams while reading.
+func objStmBomb(n int) []byte {
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
+	zw.Write([]byte("7 0 "))
+	chunk := bytes.Repeat([]byte(" "), 1<<16)
+	for w := 4; w < n; w += len(chunk) {
+		zw.Write(chunk)
+	}
+	zw.Write([]byte("<< /A 1 >>"))
+	zw.Close()
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+		"<< /Length 0 >>\nstream\n\nendstream",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R >>",
+		fmt.Sprintf("<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream", z.Len(), z.Bytes()),
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.7\n")
+	offsets := make([]int, len(objs)+1)
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	offsets[len(objs)] = b.Len() // the xref stream, object 6
+	var rows bytes.Buffer
+	row := func(typ byte, f2 uint32, f3 uint16) {
+		rows.WriteByte(typ)
+		binary.Write(&rows, binary.BigEndian, f2)
+		binary.Write(&rows, binary.BigEndian, f3)
+	}
+	row(0, 0, 65535)
+	for _, off := range offsets {
+		row(1, uint32(off), 0)
+	}
+	row(2, 5, 0) // object 7: index 0 of object stream 5
+	fmt.Fprintf(&b, "6 0 obj\n<< /Type /XRef /Size 8 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n", rows.Len())
+	b.Write(rows.Bytes())
+	fmt.Fprintf(&b, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", offsets[len(objs)])
+	return b.Bytes()
+}
+
+// TestObjectStreamBomb: an object stream inflating far beyond the limit is refused, and
+// Inspect does not allocate what it inflates to; a modest one is read.
+func TestObjectStreamBomb(t *testing.T) {
+	if _, err := inspect(t, objStmBomb(1<<20), Policy{}); err != nil {
+		t.Fatalf("a 1 MiB object stream was refused: %v", err)
+	}
+	t0 := time.Now()
+	bomb := objStmBomb(256 << 20)
+	t.Logf("built in %v", time.Since(t0))
+	t0 = time.Now()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := inspect(t, bomb, Policy{})
+	runtime.ReadMemStats(&after)
+	if r, ok := AsRejection(err); !ok || r.Code != CodePDFMalformed {
+		t.Fatalf("got %v, want %s", err, CodePDFMalformed)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("a %d-byte PDF whose object stream inflates to 256 MiB: refused in %v, %d MiB allocated", len(bomb), time.Since(t0), alloc>>20)
+	if alloc > 128<<20 {
+		t.Errorf("allocated %d MiB", alloc>>20)
 	}
 }
