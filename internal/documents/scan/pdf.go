@@ -113,6 +113,17 @@ func inspectPDF(ctx context.Context, r io.ReaderAt, size int64, p Policy, pass p
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
+	// pdfcpu checks each feature against the version the file declares, even in relaxed
+	// mode; writers routinely declare an older version than the features they use (a
+	// PDF 1.2 header over a 1.3 graphics state), which every reader ignores. Validate the
+	// structure as of PDF 1.7 (or 2.0 when declared) instead.
+	if root, err := pctx.Catalog(); err == nil {
+		delete(root, "Version")
+	}
+	if pctx.XRefTable.Version() < model.V17 {
+		v := model.V17
+		pctx.XRefTable.RootVersion = &v
+	}
 	if err := validate.XRefTable(pctx); err != nil {
 		return reject(CodePDFMalformed)
 	}

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"cmp"
 	"compress/zlib"
 	"context"
 	"crypto/sha256"
@@ -44,7 +45,8 @@ type pdfDoc struct {
 	content   string   // the content stream; a line of text when empty
 	tail      string   // appended after %%EOF
 	noEOF     bool
-	xrefShift int // added to the startxref offset (a broken pointer when not zero)
+	xrefShift int    // added to the startxref offset (a broken pointer when not zero)
+	version   string // of the header; 1.7 when empty
 }
 
 func (d pdfDoc) bytes() []byte {
@@ -70,7 +72,7 @@ func (d pdfDoc) bytes() []byte {
 			"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> "+d.page+" >>")
 	}
 	var b bytes.Buffer
-	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+	b.WriteString("%PDF-" + cmp.Or(d.version, "1.7") + "\n%\xe2\xe3\xcf\xd3\n")
 	offsets := make([]int, len(objs))
 	for i, o := range objs {
 		offsets[i] = b.Len()
@@ -250,6 +252,8 @@ func TestInspectAccepts(t *testing.T) {
 		{"PDF with a link to a web page", pdfDoc{page: "/Annots [4 0 R]",
 			extras: []string{"<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A << /S /URI /URI (https://bkn.go.id/) >> >>"}}.bytes(), Policy{}, PDF, 1, 0, 0},
 		{"PDF with CRLF and padding after %%EOF", pdfDoc{tail: "\r\n\x00\x00  \n"}.bytes(), Policy{}, PDF, 1, 0, 0},
+		{"PDF 1.2 using a PDF 1.3 feature, as writers do", pdfDoc{version: "1.2", catalog: "/Version /1.2",
+			page: "/Resources << /ExtGState << /G1 << /Type /ExtGState /LW 2 >> >> >>"}.bytes(), Policy{}, PDF, 1, 0, 0},
 		{"PNG", small, Policy{}, PNG, 0, 64, 48},
 		{"PNG with a text chunk", withPNGChunk(small, "tEXt", []byte("Software\x00GIMP 2.10")), Policy{}, PNG, 0, 64, 48},
 		{"JPEG", photo, Policy{}, JPEG, 0, 120, 90},
