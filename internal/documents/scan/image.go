@@ -72,13 +72,12 @@ func inspectImage(ctx context.Context, r io.ReaderAt, size int64, p Policy, medi
 	return nil
 }
 
+// imageError is a decoder's error as a rejection: an encoding the standard library does not
+// implement (arithmetic-coded or 12-bit JPEG, say) is told apart from a damaged file, since
+// the remedy differs (save it again in a common encoding, or find an undamaged copy).
 func imageError(err error, name string) error {
-	var unsupported interface{ Error() string }
-	switch e := err.(type) {
+	switch err.(type) {
 	case png.UnsupportedError, jpeg.UnsupportedError:
-		unsupported = e
-	}
-	if unsupported != nil {
 		return reject(CodeImageUnsupported, "type", name)
 	}
 	return reject(CodeImageMalformed, "type", name)
@@ -191,7 +190,9 @@ func jpegEnd(r io.ReaderAt, size int64) (int64, string, error) {
 				return 0, "", errStructure
 			}
 			if nb[0] == 0x00 || (nb[0] >= 0xD0 && nb[0] <= 0xD7) {
-				readByte()
+				if _, err := readByte(); err != nil {
+					return 0, "", errStructure
+				}
 				continue
 			}
 			if nb[0] == 0xFF {

@@ -359,6 +359,8 @@ func TestInspectRejects(t *testing.T) {
 		{"JPEG without EOI", jpegFile[:len(jpegFile)-2], Policy{}, CodeImageMalformed, map[string]string{"type": "JPEG"}},
 		{"JPEG magic and nothing else", []byte{0xFF, 0xD8, 0xFF, 0xE0}, Policy{}, CodeImageMalformed, map[string]string{"type": "JPEG"}},
 
+		{"arithmetic-coded JPEG", bytes.Replace(jpegFile, []byte{0xFF, 0xC0}, []byte{0xFF, 0xC9}, 1), Policy{}, CodeImageUnsupported, map[string]string{"type": "JPEG"}},
+
 		{"PNG decompression bomb", pngBomb(100000, 100000), Policy{}, CodeImageTooLarge, map[string]string{"width": "100000", "height": "100000", "max": "50"}},
 		{"PNG over the selection's pixel limit", pngFile, Policy{MaxPixels: 1000}, CodeImageTooLarge, map[string]string{"width": "64", "height": "48", "max": "1"}},
 
