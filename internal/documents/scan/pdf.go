@@ -76,10 +76,11 @@ func inspectPDF(ctx context.Context, r io.ReaderAt, size int64, p Policy, pass p
 		return reject(CodePDFMalformed)
 	}
 	// pdfcpu has been hardened against hostile input, but a panic in a parser must refuse
-	// the file, not take the server down.
+	// the file, not take the server down. The panic stays in the error's text, for the
+	// server's log; the candidate is told the file is malformed.
 	defer func() {
 		if v := recover(); v != nil {
-			err = reject(CodePDFMalformed)
+			err = fmt.Errorf("scan: PDF parser panicked: %v: %w", v, reject(CodePDFMalformed))
 		}
 	}()
 	pctx, err := pdfcpu.ReadWithContext(ctx, io.NewSectionReader(r, 0, size), pdfConfig(p))
