@@ -312,7 +312,9 @@ func afterEnd(r io.ReaderAt, end, size int64, name string) (*Rejection, error) {
 			if _, err := r.ReadAt(rest, off+int64(i)); err != nil && !errors.Is(err, io.EOF) {
 				return nil, fmt.Errorf("scan: read after the end: %w", err)
 			}
-			if other := otherFormat(rest); other != "" {
+			// A second picture after a JPEG (cameras' multi-picture format, MPF) is extra
+			// data, not another format: "this JPEG also contains a JPEG" would puzzle.
+			if other := otherFormat(rest); other != "" && other != name {
 				return reject(CodePolyglot, "type", name, "other", other), nil
 			}
 			return reject(CodeTrailingData, "type", name), nil

@@ -374,6 +374,7 @@ func TestInspectRejects(t *testing.T) {
 		{"PNG with a PDF in a text chunk", withPNGChunk(pngFile, "tEXt", cat([]byte("Comment\x00"), pdf)), Policy{}, CodePolyglot, map[string]string{"type": "PNG", "other": "PDF"}},
 		{"PNG with a script in a text chunk", withPNGChunk(pngFile, "iTXt", []byte("x\x00\x00\x00\x00\x00<SCRIPT>alert(1)</SCRIPT>")), Policy{}, CodePolyglot, map[string]string{"type": "PNG", "other": "HTML"}},
 		{"JPEG with a PDF after EOI", cat(jpegFile, pdf), Policy{}, CodePolyglot, map[string]string{"type": "JPEG", "other": "PDF"}},
+		{"JPEG with a second JPEG after EOI (MPF)", cat(jpegFile, jpegFile), Policy{}, CodeTrailingData, map[string]string{"type": "JPEG"}},
 		{"JPEG with a ZIP after EOI", cat(jpegFile, zipBytes(t)), Policy{}, CodePolyglot, map[string]string{"type": "JPEG", "other": "ZIP"}},
 		{"JPEG with HTML in a comment", withJPEGComment(jpegFile, "<html><script>alert(1)</script></html>"), Policy{}, CodePolyglot, map[string]string{"type": "JPEG", "other": "HTML"}},
 		{"HTML that contains a PDF", cat([]byte("<html><body>hello</body></html>\n"), pdf), Policy{}, CodePDFHeaderOffset, nil},
