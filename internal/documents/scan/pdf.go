@@ -88,7 +88,10 @@ func inspectPDF(ctx context.Context, r io.ReaderAt, size int64, p Policy, pass p
 		if ctx.Err() != nil {
 			return fmt.Errorf("scan: read PDF: %w", ctx.Err())
 		}
-		if errors.Is(err, pdfcpu.ErrWrongPassword) || strings.Contains(strings.ToLower(err.Error()), "encrypt") {
+		// A file pdfcpu cannot open and that names an encryption dictionary is refused
+		// for its encryption (a security handler pdfcpu lacks, a damaged dictionary):
+		// the remedy, a copy without a password, is the same.
+		if errors.Is(err, pdfcpu.ErrWrongPassword) || pass.pdfEncrypt || strings.Contains(strings.ToLower(err.Error()), "encrypt") {
 			return reject(CodePDFEncrypted)
 		}
 		return reject(CodePDFMalformed)

@@ -220,6 +220,7 @@ type passResult struct {
 	lastData   int64  // offset of the last byte that is not padding (whitespace or NUL), or -1
 	pdfMarkers string // the first strong marker of another format in a PDF, or ""
 	pdfActive  string // the first raw name of active or embedded content in a PDF, or ""
+	pdfEncrypt bool   // a PDF names an /Encrypt dictionary (in its trailer or xref stream)
 }
 
 // pdfMarkers are looked for everywhere in a PDF, case-sensitively and long enough that
@@ -270,6 +271,7 @@ func stream(ctx context.Context, r io.ReaderAt, size int64, mediaType string) (p
 					res.pdfMarkers = m.what
 				}
 			}
+			res.pdfEncrypt = res.pdfEncrypt || bytes.Contains(win, []byte("/Encrypt"))
 			for _, m := range pdfActiveNames {
 				if res.pdfActive == "" && bytes.Contains(win, []byte(m.text)) {
 					res.pdfActive = m.what

@@ -319,6 +319,8 @@ func TestInspectRejects(t *testing.T) {
 
 		{"encrypted PDF (user password)", encryptedPDF(t, "rahasia", "pemilik"), Policy{}, CodePDFEncrypted, nil},
 		{"encrypted PDF (owner password only)", encryptedPDF(t, "", "pemilik"), Policy{}, CodePDFEncrypted, nil},
+		{"PDF encrypted by an unknown security handler", bytes.Replace(pdfDoc{extras: []string{"<< /Filter /AcmeDRM /V 9 /R 9 /Length 128 >>"}}.bytes(),
+			[]byte("/Root 1 0 R >>"), []byte("/Root 1 0 R /Encrypt 4 0 R /ID [<00> <00>] >>"), 1), Policy{}, CodePDFEncrypted, nil},
 
 		{"JavaScript in OpenAction", pdfDoc{catalog: "/OpenAction 4 0 R", extras: []string{jsAction}}.bytes(), Policy{}, CodePDFJavaScript, nil},
 		{"JavaScript in OpenAction, direct", pdfDoc{catalog: "/OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >>"}.bytes(), Policy{}, CodePDFJavaScript, nil},
