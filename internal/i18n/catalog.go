@@ -224,6 +224,32 @@ func (c *Catalog) funcMap(l Lang) template.FuncMap {
 			}
 			return v
 		},
+		// bytes formats a size in bytes for people: "5 MiB", "4,8 MiB" in Indonesian and
+		// "4.8 MiB" in English, "900 KiB", "12 B".
+		"bytes": func(v string) string {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return v
+			}
+			unit, div := "B", int64(1)
+			switch {
+			case n >= 1<<30:
+				unit, div = "GiB", 1<<30
+			case n >= 1<<20:
+				unit, div = "MiB", 1<<20
+			case n >= 1<<10:
+				unit, div = "KiB", 1<<10
+			}
+			tenths := (n*10 + div/2) / div
+			if tenths%10 == 0 || div == 1 {
+				return fmt.Sprintf("%d %s", (n+div/2)/div, unit)
+			}
+			sep := "."
+			if l == ID {
+				sep = ","
+			}
+			return fmt.Sprintf("%d%s%d %s", tenths/10, sep, tenths%10, unit)
+		},
 		"capitalize": func(v string) string {
 			r, n := utf8.DecodeRuneInString(v)
 			return string(unicode.ToUpper(r)) + v[n:]

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bkpsdm/seleksi/internal/documents/scan"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/workflows"
 )
@@ -23,6 +24,16 @@ func msgOf(m workflows.Message) i18n.Msg {
 	return out
 }
 
+// allCodes is every message code Seleksi renders, with example parameters: the workflow's
+// and the upload checks' rejections.
+func allCodes() []i18n.Msg {
+	var out []i18n.Msg
+	for _, m := range workflows.Codes() {
+		out = append(out, msgOf(m))
+	}
+	return append(out, scan.Codes()...)
+}
+
 func catalog(t *testing.T) *i18n.Catalog {
 	t.Helper()
 	c, err := i18n.NewCatalog()
@@ -37,16 +48,16 @@ func catalog(t *testing.T) *i18n.Catalog {
 func TestCatalogRendersEveryCode(t *testing.T) {
 	c := catalog(t)
 	seen := map[string]bool{}
-	for _, m := range workflows.Codes() {
+	for _, m := range allCodes() {
 		// A code may be listed with several sets of parameters (every field name, say).
-		key := fmt.Sprint(m.Code, m.Params.Map())
+		key := fmt.Sprint(m.Code, m.Params)
 		if seen[key] {
 			t.Errorf("%s listed twice with the same parameters", m.Code)
 		}
 		seen[key] = true
 		texts := map[i18n.Lang]string{}
 		for _, l := range []i18n.Lang{i18n.ID, i18n.EN} {
-			s, err := c.RenderStrict(msgOf(m), l)
+			s, err := c.RenderStrict(m, l)
 			if err != nil {
 				t.Errorf("%s: %v", m.Code, err)
 				continue
@@ -81,8 +92,8 @@ func TestIndonesianHasNoEnglish(t *testing.T) {
 			}
 		}
 	}
-	for _, m := range workflows.Codes() {
-		s, err := c.RenderStrict(msgOf(m), i18n.ID)
+	for _, m := range allCodes() {
+		s, err := c.RenderStrict(m, i18n.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,6 +137,13 @@ func TestRenderFormats(t *testing.T) {
 			"revision": "2", "reason": "usia dihitung dari tahun lahir yang salah", "deadline": "2026-07-20T17:00:00Z", "zone": "WIB"}},
 			"Ketua panitia seleksi memperbaiki hasil seleksi administrasi (revisi 2): usia dihitung dari tahun lahir yang salah. Sanggah dapat diajukan sampai 20 Juli 2026 pukul 23.59 WIB.",
 			"The committee chair corrected the result of administrative screening (revision 2): usia dihitung dari tahun lahir yang salah. Objections may be filed until 23:59 WIB on 20 July 2026."},
+		// Sizes in bytes read as people write them, with each language's decimal separator.
+		{i18n.Msg{Code: scan.CodeTooLarge, Params: map[string]string{"size": "5033165", "max": "5242880"}},
+			"ukuran berkas 4,8 MiB melebihi batas 5 MiB; perkecil ukurannya (misalnya pindai ulang dengan resolusi lebih rendah atau kompres PDF-nya), lalu unggah ulang",
+			"the file is 4.8 MiB, more than the limit of 5 MiB; make it smaller (scan it again at a lower resolution, or compress the PDF) and upload it again"},
+		{i18n.Msg{Code: scan.CodeTooLarge, Params: map[string]string{"size": "1536", "max": "1024"}},
+			"ukuran berkas 1,5 KiB melebihi batas 1 KiB; perkecil ukurannya (misalnya pindai ulang dengan resolusi lebih rendah atau kompres PDF-nya), lalu unggah ulang",
+			"the file is 1.5 KiB, more than the limit of 1 KiB; make it smaller (scan it again at a lower resolution, or compress the PDF) and upload it again"},
 		// A record from before message codes shows the texts it carries.
 		{i18n.Msg{Code: "Education", EN: "education below the required level (S1/D-IV)", ID: "pendidikan di bawah jenjang yang disyaratkan (S1/D-IV)"},
 			"pendidikan di bawah jenjang yang disyaratkan (S1/D-IV)", "education below the required level (S1/D-IV)"},
