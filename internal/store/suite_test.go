@@ -178,6 +178,8 @@ func runSuite(t *testing.T, open factory) {
 		{"WorkflowStarts", testWorkflowStarts},
 		{"ObjectionPerRevision", testObjectionPerRevision},
 		{"Actors", testActors},
+		{"Documents", testDocuments},
+		{"DocumentAccesses", testDocumentAccesses},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
