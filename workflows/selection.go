@@ -36,6 +36,9 @@ type SelectionInput struct {
 	TieBreak      TieBreakRule      `json:"tieBreak"`
 	PublishScores bool              `json:"publishScores"`
 	TimeScale     TimeScale         `json:"timeScale,omitzero"`
+	// ObjectionDocuments lets an objection to the screening result attach a clarifying
+	// document. CASN rules allow no new documents in an objection, hence false by default.
+	ObjectionDocuments bool `json:"objectionDocuments,omitempty"`
 	// AnnouncementOpensAt, when set, schedules the announcement: the selection waits in
 	// StageScheduled until this instant of its clock (see schedule.go). Zero opens it at once.
 	AnnouncementOpensAt time.Time `json:"announcementOpensAt,omitzero"`
@@ -54,6 +57,9 @@ type SelectionState struct {
 	// texts they always did, so that their histories replay to the same state. See
 	// ChangeIDMessageCodes.
 	MessageCodes bool `json:"messageCodes,omitempty"`
+	// Checklist is whether this selection screens requirement by requirement (see
+	// ChangeIDChecklist); selections started before keep whole-application verdicts.
+	Checklist bool `json:"checklist,omitempty"`
 	// Seq is the number of records sent to the store so far.
 	Seq   int64 `json:"seq"`
 	Stage Stage `json:"stage"`
@@ -140,6 +146,8 @@ type Application struct {
 	Screening   *Verdict          `json:"screening,omitempty"`
 	Competency  *CompetencyRecord `json:"competency,omitempty"`
 	Interview   []MemberScore     `json:"interview,omitempty"`
+	// Checklist is the application's requirement items during screening (see checklist.go).
+	Checklist []ChecklistItem `json:"checklist,omitempty"`
 	// Outcomes are the published verdicts per stage.
 	Outcomes []StageOutcome `json:"outcomes,omitempty"`
 	// Final is the weighted final score, computed when the committee decision opens.
@@ -295,6 +303,7 @@ func newSelection(ctx workflow.Context, in SelectionInput) (*selection, error) {
 			Applications:  []Application{},
 		}
 		s.st.MessageCodes = workflow.GetVersion(ctx, ChangeIDMessageCodes, workflow.DefaultVersion, 1) == 1
+		s.st.Checklist = workflow.GetVersion(ctx, ChangeIDChecklist, workflow.DefaultVersion, 1) == 1
 		if in.scheduledStart() {
 			s.st.Stage, s.st.Phase = StageScheduled, ""
 		}
