@@ -234,9 +234,9 @@ type Application struct {
 	Results            []ApplicationResult
 	// Checklist is the requirement checklist of administrative screening; empty for
 	// selections that screen whole applications and before the announcement closes.
-	Checklist []ChecklistItem
-	SubmitTime         time.Time
-	UpdateTime         time.Time
+	Checklist  []ChecklistItem
+	SubmitTime time.Time
+	UpdateTime time.Time
 }
 
 // ComponentScore is one score, in hundredths of a point.
