@@ -133,14 +133,13 @@ func (s *selection) closeAnnouncement(ctx workflow.Context) error {
 	pub := Publication{Stage: StageAnnouncement, Revision: 1, PublishedAt: a.Closes}
 	next.setPublication(pub)
 	entries := make([]ResultEntry, 0, count)
-	var checklists []ApplicationChecklist
 	for i := range next.Applications {
 		ap := &next.Applications[i]
 		if next.Checklist {
 			// The checklist replaces the whole-application check: each item is proposed
-			// from the facts, and the committee decides it.
+			// from the facts, and the committee decides it. proposeChecklists sends them
+			// to the store in chunks after this record.
 			ap.Checklist = prefill(s.in.Requirements, ap.Facts)
-			checklists = append(checklists, checklistChange(ap))
 			entries = append(entries, ResultEntry{ApplicationID: ap.ID, Outcome: OutcomePass})
 			continue
 		}
@@ -158,7 +157,7 @@ func (s *selection) closeAnnouncement(ctx workflow.Context) error {
 	s.logger.Info("announcement closed", "applications", count)
 	return s.commit(ctx, next, CommandRecord{Kind: EvtClosed, Actor: systemActor(), At: a.Closes, SnapshotDigest: snap.Digest,
 		Result:  &StageResult{Stage: StageAnnouncement, Revision: 1, PublishedAt: a.Closes, ScoresPublished: false, Entries: entries},
-		Message: &m, Checklists: checklists})
+		Message: &m})
 }
 
 // applicationsFrom turns a snapshot into application states sorted by ID. Duplicates in a

@@ -2,6 +2,9 @@ package workflows
 
 import (
 	"regexp"
+
+	"go.temporal.io/sdk/workflow"
+
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +23,18 @@ import (
 //
 // Selections started before the checklist (ChangeIDChecklist) keep the whole-application
 // verdict and the automatic eligibility check they always had.
+
+// EvtChecklistsProposed is the record that sends the checklists the close pre-filled to the
+// store, a chunk of applications at a time (see proposeChecklists).
+const EvtChecklistsProposed = "ChecklistsProposed"
+
+// StepProposeChecklists names the step of proposeChecklists for Blocked.Step.
+const StepProposeChecklists = "ProposeChecklists"
+
+// checklistChunk is how many applications' checklists one record carries: about 1 kB each,
+// so a record stays far below Temporal's 2 MB payload limit whatever the number of
+// applicants.
+const checklistChunk = 250
 
 // ChangeIDChecklist marks selections that screen item by item. It is recorded once, when a
 // selection starts, and held in SelectionState.Checklist for the selection's whole life.
@@ -403,4 +418,29 @@ func checkItemAnswers(o Objection, a AnswerObjectionArgs) *Message {
 		return &m
 	}
 	return nil
+}
+
+// checklistsPending reports whether checklists pre-filled at the close have not all been sent
+// to the store yet.
+func (st *SelectionState) checklistsPending() bool {
+	return st.Checklist && st.Stage == StageAdministrativeScreening && st.ChecklistsSent < len(st.Applications)
+}
+
+// proposeChecklists sends the next chunk of the checklists the close pre-filled to the store,
+// with their current state (a verdict recorded meanwhile included). The close itself sends
+// none, so that neither its record nor any other grows with the number of applicants; the
+// main loop calls this step until every application's checklist is in the store. It holds
+// the lock.
+func (s *selection) proposeChecklists(ctx workflow.Context) error {
+	next := s.st.clone()
+	from := next.ChecklistsSent
+	to := min(from+checklistChunk, len(next.Applications))
+	var cls []ApplicationChecklist
+	for i := from; i < to; i++ {
+		if next.Applications[i].Checklist != nil {
+			cls = append(cls, checklistChange(&next.Applications[i]))
+		}
+	}
+	next.ChecklistsSent = to
+	return s.commit(ctx, next, CommandRecord{Kind: EvtChecklistsProposed, Actor: systemActor(), Checklists: cls})
 }

@@ -165,9 +165,14 @@ func TestScreeningItemByItem(t *testing.T) {
 	if len(recs) != 2 || len(recs[0].Checklists) != 5 || len(recs[1].Checklists) != 1 || recs[1].Checklists[0].ApplicationID != appID(4) {
 		t.Errorf("checklists of the records: %d records", len(recs))
 	}
-	closed := store.find(EvtClosed)
-	if len(closed) != 1 || len(closed[0].Checklists) != 5 || len(closed[0].Checklists[2].Items) != 7 {
-		t.Errorf("the close sends the pre-filled checklists: %+v", closed)
+	// The close sends no checklist; the next record sends the pre-filled ones.
+	if closed := store.find(EvtClosed); len(closed) != 1 || len(closed[0].Checklists) != 0 {
+		t.Errorf("the close record %+v", closed)
+	}
+	proposed := store.find(EvtChecklistsProposed)
+	if len(proposed) != 1 || len(proposed[0].Checklists) != 5 || len(proposed[0].Checklists[2].Items) != 7 ||
+		proposed[0].Checklists[2].Items[4].Status != ItemUnmet {
+		t.Errorf("the pre-filled checklists sent: %+v", proposed)
 	}
 }
 
@@ -270,5 +275,35 @@ func TestObjectionFlipsLastUnmetItem(t *testing.T) {
 	r := store.find(CmdAnswerObjection)[0].Result
 	if r == nil || r.Revision != 2 || r.Entries[2].Outcome != OutcomePass || len(r.Entries[2].Unmet) != 0 {
 		t.Errorf("re-published %+v", r)
+	}
+}
+
+// TestChecklistsProposedInChunks: a large selection's pre-filled checklists reach the store
+// in records of at most checklistChunk applications, all of them, before anything else.
+func TestChecklistsProposedInChunks(t *testing.T) {
+	store := &fakeStore{snapshots: [][]SnapshotApplication{apps(2*checklistChunk+10, wib(t, "2026-07-06 09:00"))}}
+	h := newHarness(t, wib(t, "2026-07-06 08:00"), store)
+	var st *SelectionState
+	h.at(wib(t, "2026-07-13 08:00"), func() { st = h.state() })
+	h.sendAt(wib(t, "2026-07-13 09:00"), UpdateCancel, CancelArgs{Actor: adminActor, Reason: "test over"})
+	h.run(checklistInput(t, false))
+	proposed := store.find(EvtChecklistsProposed)
+	var sizes []int
+	seen := map[string]bool{}
+	for _, r := range proposed {
+		sizes = append(sizes, len(r.Checklists))
+		for _, cl := range r.Checklists {
+			seen[cl.ApplicationID] = true
+		}
+	}
+	if !slices.Equal(sizes, []int{checklistChunk, checklistChunk, 10}) || len(seen) != 2*checklistChunk+10 {
+		t.Errorf("chunks %v covering %d applications", sizes, len(seen))
+	}
+	if st.ChecklistsSent != 2*checklistChunk+10 || st.checklistsPending() {
+		t.Errorf("state after the proposals: sent %d", st.ChecklistsSent)
+	}
+	kinds := store.kinds()
+	if i := slices.Index(kinds, EvtClosed); i < 0 || kinds[i+1] != EvtChecklistsProposed || kinds[i+3] != EvtChecklistsProposed {
+		t.Errorf("record order %v", kinds)
 	}
 }

@@ -60,6 +60,9 @@ type SelectionState struct {
 	// Checklist is whether this selection screens requirement by requirement (see
 	// ChangeIDChecklist); selections started before keep whole-application verdicts.
 	Checklist bool `json:"checklist,omitempty"`
+	// ChecklistsSent counts the applications (in ID order) whose pre-filled checklist has
+	// been sent to the store (see proposeChecklists).
+	ChecklistsSent int `json:"checklistsSent,omitempty"`
 	// Seq is the number of records sent to the store so far.
 	Seq   int64 `json:"seq"`
 	Stage Stage `json:"stage"`
@@ -404,6 +407,8 @@ func (s *selection) systemStep(ctx workflow.Context) (bool, time.Time) {
 		return !now.Before(s.in.AnnouncementOpensAt), s.in.AnnouncementOpensAt
 	case s.st.Stage == StageAnnouncement:
 		return !now.Before(s.st.Announcement.Closes), s.st.Announcement.Closes
+	case s.st.checklistsPending():
+		return true, time.Time{}
 	case s.st.Phase == PhaseObjections:
 		p := s.publication(s.st.Stage)
 		if now.Before(p.ObjectionDeadline) {
@@ -428,6 +433,9 @@ func (s *selection) step(ctx workflow.Context) error {
 	if s.st.Stage == StageAnnouncement {
 		return s.closeAnnouncement(ctx)
 	}
+	if s.st.checklistsPending() {
+		return s.proposeChecklists(ctx)
+	}
 	return s.openNextStage(ctx)
 }
 
@@ -438,6 +446,10 @@ func (s *selection) stepName() string {
 		return StepOpenAnnouncement
 	case StageAnnouncement:
 		return StepCloseAnnouncement
+	case StageAdministrativeScreening:
+		if s.st.checklistsPending() {
+			return StepProposeChecklists
+		}
 	case StageCommitteeDecision:
 		return StepSettleShortlist
 	}

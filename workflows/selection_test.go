@@ -105,7 +105,7 @@ func TestHappyPath(t *testing.T) {
 		t.Errorf("app-0004 = %s at %s", a4.State, a4.EliminatedAt)
 	}
 
-	want := []string{EvtOpened, EvtClosed, CmdRecordResults, CmdAdvance, EvtStageOpened, CmdRecordResults, CmdAdvance, EvtStageOpened,
+	want := []string{EvtOpened, EvtClosed, EvtChecklistsProposed, CmdRecordResults, CmdAdvance, EvtStageOpened, CmdRecordResults, CmdAdvance, EvtStageOpened,
 		CmdRecordResults, CmdRecordResults, CmdRecordResults, CmdRecordResults, CmdRecordResults, CmdAdvance, EvtStageOpened,
 		CmdDecide, EvtShortlistSettled, CmdAppoint}
 	got := store.kinds()
