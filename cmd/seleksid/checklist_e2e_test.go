@@ -78,8 +78,12 @@ func TestChecklistEndToEnd(t *testing.T) {
 		}
 		return out
 	}
-	// --- The close pre-filled the checklist from the facts. ---
+	// --- The close pre-filled the checklist from the facts; the proposals reach the store
+	// in the record right after the close's. ---
 	c5 := checklist(5, e.cands[5])
+	for deadline := time.Now().Add(10 * time.Second); len(c5) == 0 && time.Now().Before(deadline); c5 = checklist(5, e.cands[5]) {
+		time.Sleep(50 * time.Millisecond)
+	}
 	if len(c5) != 7 || c5["age"].Status != "REQUIREMENT_STATUS_UNMET" || c5["education"].Status != "REQUIREMENT_STATUS_MET" ||
 		c5["pakta-integritas"].Status != "REQUIREMENT_STATUS_UNKNOWN" || c5["document:lhkpn"].Status != "REQUIREMENT_STATUS_MET" ||
 		!strings.Contains(c5["age"].Finding.ID, "56") || c5["age"].VerifiedBy != "" {
