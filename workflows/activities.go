@@ -172,6 +172,10 @@ type CommandRecord struct {
 	SnapshotDigest string `json:"snapshotDigest,omitempty"`
 	// Message describes the event for notifications and timelines.
 	Message *Message `json:"message,omitempty"`
+	// Checklists are the requirement checklists that changed: all of them when the
+	// announcement closes, then those of the applications a screening verdict or an
+	// objection's answer decided.
+	Checklists []ApplicationChecklist `json:"checklists,omitempty"`
 }
 
 // ApplicationChange is the new status of one application.
@@ -217,6 +221,8 @@ type ResultEntry struct {
 	// Category is the assessment center's category; competency test only. It is recorded
 	// for the candidate and the committee, whether or not the selection publishes scores.
 	Category CompetencyCategory `json:"category,omitempty"`
+	// Unmet are the requirement items a screening failure rests on, in checklist order.
+	Unmet []UnmetItem `json:"unmet,omitempty"`
 }
 
 // activityOptions are the options of runs recorded before ChangeIDBlocked, which retried a

@@ -135,6 +135,14 @@ func (s *selection) closeAnnouncement(ctx workflow.Context) error {
 	entries := make([]ResultEntry, 0, count)
 	for i := range next.Applications {
 		ap := &next.Applications[i]
+		if next.Checklist {
+			// The checklist replaces the whole-application check: each item is proposed
+			// from the facts, and the committee decides it. proposeChecklists sends them
+			// to the store in chunks after this record.
+			ap.Checklist = prefill(s.in.Requirements, ap.Facts)
+			entries = append(entries, ResultEntry{ApplicationID: ap.ID, Outcome: OutcomePass})
+			continue
+		}
 		e := checkEligibility(s.in.Requirements, ap.Facts)
 		if !s.st.MessageCodes {
 			for j := range e.Findings {

@@ -33,6 +33,8 @@ func (st *SelectionState) clone() *SelectionState {
 	c.Objections = make([]Objection, len(st.Objections))
 	for i, o := range st.Objections {
 		o.Correction = o.Correction.clone()
+		o.Items = slices.Clone(o.Items)
+		o.ItemAnswers = slices.Clone(o.ItemAnswers)
 		c.Objections[i] = o
 	}
 	if st.Objections == nil {
@@ -85,6 +87,7 @@ func (a Application) clone() Application {
 		a.Competency = &r
 	}
 	a.Interview = slices.Clone(a.Interview)
+	a.Checklist = cloneItems(a.Checklist)
 	a.Outcomes = slices.Clone(a.Outcomes)
 	for i := range a.Outcomes {
 		a.Outcomes[i].ReasonMessage = cloneMessage(a.Outcomes[i].ReasonMessage)
@@ -112,5 +115,6 @@ func (r *ResultInput) clone() *ResultInput {
 	}
 	c := *r
 	c.Scores = slices.Clone(r.Scores)
+	c.Items = slices.Clone(r.Items)
 	return &c
 }

@@ -48,6 +48,9 @@ type Requirements struct {
 	// RequiredDocuments are document kinds every application must include, such as
 	// "LHKPN" or "SURAT_SEHAT"; the store reports which kinds each application has.
 	RequiredDocuments []string `json:"requiredDocuments,omitempty"`
+	// AdditionalItems are the agency's own requirements, items of the screening checklist
+	// that the committee decides (see checklist.go).
+	AdditionalItems []RequirementItem `json:"additionalItems,omitempty"`
 }
 
 // Legal minima, which a selection may tighten but not relax.
@@ -228,7 +231,7 @@ func validateRequirements(r Requirements) []Message {
 			ps = append(ps, code("input.required_documents", "number", strconv.Itoa(i+1)))
 		}
 	}
-	return ps
+	return append(ps, validateAdditionalItems(r.AdditionalItems)...)
 }
 
 func validateWindows(w Windows) []Message {

@@ -152,15 +152,16 @@ func TestEligibility(t *testing.T) {
 // TestCloneIsDeep fills every reference field of the state and checks that changing the clone
 // leaves the original alone; it fails when a new field is forgotten in clone.
 func TestCloneIsDeep(t *testing.T) {
-	corr := &ResultInput{Scores: []ComponentScore{{ComponentPaper, 1}}}
+	corr := &ResultInput{Scores: []ComponentScore{{ComponentPaper, 1}}, Items: []ItemVerdict{{Item: "age"}}}
 	fix := func() *Message { m := code("c", "k", "v").with(code("d", "k", "v")); return &m }
 	st := &SelectionState{
 		Applications: []Application{{
 			ID: "a", Facts: EligibilityFacts{ExperienceMonths: months(1), AdministratorMonths: months(1), Documents: []string{"x"}},
 			Eligibility: &Eligibility{Findings: []Message{*fix()}}, ReasonMessage: fix(), Screening: &Verdict{}, Competency: &CompetencyRecord{Scores: []ComponentScore{{}}},
 			Interview: []MemberScore{{}}, Outcomes: []StageOutcome{{ReasonMessage: fix()}},
+			Checklist: []ChecklistItem{{Item: "age", Finding: fix()}},
 		}},
-		Recusals: []Recusal{{}}, Publications: []Publication{{RevisionMessage: fix()}}, Objections: []Objection{{Correction: corr}}, Answers: []UpdateAnswer{{}},
+		Recusals: []Recusal{{}}, Publications: []Publication{{RevisionMessage: fix()}}, Objections: []Objection{{Correction: corr, Items: []string{"age"}, ItemAnswers: []ItemAnswer{{Item: "age"}}}}, Answers: []UpdateAnswer{{}},
 		Holidays: []calendar.Year{{Year: 2027, Days: []calendar.Holiday{{NameEN: "x"}}}},
 		Decision: &Decision{Shortlist: []ShortlistEntry{{}}}, Appointment: &Appointment{}, Cancellation: &Cancellation{ReasonMessage: fix()},
 		Blocked: &Blocked{Problems: []Message{*fix()}},
@@ -179,6 +180,8 @@ func TestCloneIsDeep(t *testing.T) {
 	c.Blocked.Attempts, c.Blocked.Problems[0].Params[0].Value = 9, "z"
 	c.Holidays[0].Days[0].NameEN = "z"
 	c.Answers[0].Key = "z"
+	a.Checklist[0].Note, a.Checklist[0].Finding.Params[0].Value, a.Checklist[0].Finding.Detail.Params[0].Value = "z", "z", "z"
+	c.Objections[0].Items[0], c.Objections[0].ItemAnswers[0].Answer, c.Objections[0].Correction.Items[0].Note = "z", "z", "z"
 	if !reflect.DeepEqual(st, orig) {
 		t.Error("changing the clone changed the original")
 	}

@@ -45,6 +45,8 @@ type ReplacedResult struct {
 	Screening     *Verdict          `json:"screening,omitempty"`
 	Competency    *CompetencyRecord `json:"competency,omitempty"`
 	Interview     *MemberScore      `json:"interview,omitempty"`
+	// Checklist is the screening checklist replaced, in selections that screen item by item.
+	Checklist []ChecklistItem `json:"checklist,omitempty"`
 	// Outcome is the published verdict replaced (corrections after publication).
 	Outcome *StageOutcome `json:"outcome,omitempty"`
 }
@@ -73,6 +75,7 @@ func replaced(stage Stage, app *Application, member string) (ReplacedResult, boo
 			v := *app.Screening
 			r.Screening = &v
 		}
+		r.Checklist = cloneItems(app.Checklist)
 	case StageCompetencyTest:
 		if app.Competency != nil {
 			r.Competency = app.clone().Competency
@@ -147,6 +150,15 @@ func (s *selection) checkCorrectResult(now time.Time, a CorrectResultArgs) *Mess
 			m.Params.Set("application", app.ID)
 			return m
 		}
+		if a.Stage == StageAdministrativeScreening && app.Checklist != nil {
+			if m := validateChecklistEntry(app, withFallbackReason(e, a.Reason), true); m != nil {
+				return m
+			}
+			continue
+		}
+		if len(e.Items) > 0 {
+			return noChecklist(app.ID)
+		}
 		switch a.Stage {
 		case StageAdministrativeScreening, StageInterview:
 			if (e.Outcome != OutcomePass && e.Outcome != OutcomeFail) || len(e.Scores) > 0 {
@@ -172,6 +184,7 @@ func (s *selection) correctResult(ctx workflow.Context, a CorrectResultArgs) (Up
 			stage := a.Stage
 			rec := CorrectResultRecord{CorrectResultArgs: a, Replaced: []ReplacedResult{}}
 			var changes []ApplicationChange
+			var checklists []ApplicationChecklist
 			for _, e := range a.Results {
 				if r, ok := replaced(stage, &s.st.Applications[s.st.app(e.ApplicationID)], a.Actor.Subject); ok {
 					rec.Replaced = append(rec.Replaced, r)
@@ -182,8 +195,13 @@ func (s *selection) correctResult(ctx workflow.Context, a CorrectResultArgs) (Up
 				var why *Message
 				switch stage {
 				case StageAdministrativeScreening:
-					app.Screening = &Verdict{Outcome: e.Outcome, Reason: e.Reason, By: a.Actor.Subject, At: now}
+					// The correction's reason is the note of the items a verdict overrides.
+					screen(app, withFallbackReason(e, a.Reason), a.Actor.Subject, now)
+					app.Screening.Reason = e.Reason
 					outcome, reason, why = screeningOutcome(app)
+					if app.Checklist != nil {
+						checklists = append(checklists, checklistChange(app))
+					}
 				case StageCompetencyTest:
 					app.Competency = competencyRecord(e, a.Actor.Subject, now)
 					outcome, reason, why = s.competencyOutcome(app)
@@ -205,6 +223,14 @@ func (s *selection) correctResult(ctx workflow.Context, a CorrectResultArgs) (Up
 			m := code(CodeEventCorrected, "stage", string(stage), "revision", strconv.Itoa(pub.Revision), "reason", a.Reason,
 				"deadline", deadline.UTC().Format(time.RFC3339), "zone", string(s.in.Calendar.Zone))
 			return CommandRecord{Kind: CmdCorrectResult, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{CorrectResult: &rec},
-				Applications: changes, Result: s.stageResult(next, pub), Message: &m}
+				Applications: changes, Result: s.stageResult(next, pub), Message: &m, Checklists: checklists}
 		})
+}
+
+// withFallbackReason is e with reason as its reason when it gives none.
+func withFallbackReason(e ResultInput, reason string) ResultInput {
+	if blank(e.Reason) {
+		e.Reason = reason
+	}
+	return e
 }

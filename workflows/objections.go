@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,11 @@ type Objection struct {
 	// Revision is the revision whose publication opened the window the objection was filed
 	// in; 0 means the first (kept so that the state of older runs is unchanged).
 	Revision int `json:"revision,omitempty"`
+	// Items are the contested requirement items, Document the clarifying document, and
+	// ItemAnswers the committee's answer to each item.
+	Items       []string     `json:"items,omitempty"`
+	Document    string       `json:"document,omitempty"`
+	ItemAnswers []ItemAnswer `json:"itemAnswers,omitempty"`
 }
 
 // ObjectionID is the ID of the objection against the first published result of stage for
@@ -179,7 +185,38 @@ func (s *selection) checkFileObjection(now time.Time, a FileObjectionArgs) *Mess
 		m := code("reject.duplicate.objection_filed")
 		return &m
 	}
+	if m := s.checkObjectionRequirements(app, a); m != nil {
+		return m
+	}
 	return checkText("objection_reason", a.Reason, true)
+}
+
+// checkObjectionRequirements checks the contested items and the clarifying document of an
+// objection. Against a screening result with a checklist, an application with unmet items
+// names the items it contests; elsewhere an objection names none. A document needs the
+// selection's leave.
+func (s *selection) checkObjectionRequirements(app *Application, a FileObjectionArgs) *Message {
+	if a.Stage == StageAdministrativeScreening && app.Checklist != nil {
+		// An objection naming no item contests the result as a whole and is answered with
+		// a corrected verdict, as before the checklist.
+		if m := checkObjectionItems(app, a.Items); m != nil {
+			return m
+		}
+	} else if len(a.Items) > 0 {
+		m := code("reject.invalid_argument.objection_items_screening_only")
+		return &m
+	}
+	if a.Document != "" {
+		if !s.in.ObjectionDocuments {
+			m := code("reject.invalid_argument.objection_document_not_allowed")
+			return &m
+		}
+		if id, ok := strings.CutPrefix(a.Document, "documents/"); !ok || !itemIDPattern.MatchString(strings.ToLower(id)) {
+			m := code("reject.invalid_argument.objection_document_name")
+			return &m
+		}
+	}
+	return nil
 }
 
 func (s *selection) windowClosed(stage Stage, deadline time.Time) *Message {
@@ -192,7 +229,8 @@ func (s *selection) fileObjection(ctx workflow.Context, a FileObjectionArgs) (Up
 	return s.handle(ctx, func(now time.Time) *Message { return s.checkFileObjection(now, a) },
 		func(next *SelectionState, now time.Time, res *UpdateResult) CommandRecord {
 			o := Objection{ID: s.objectionIDFor(a.Stage, a.ApplicationID), ApplicationID: a.ApplicationID, Stage: a.Stage,
-				Candidate: a.Actor.Subject, Reason: a.Reason, FiledAt: now, State: ObjectionPending}
+				Candidate: a.Actor.Subject, Reason: a.Reason, FiledAt: now, State: ObjectionPending,
+				Items: slices.Clone(a.Items), Document: a.Document}
 			if s.objectionRevisions {
 				if r := s.publication(a.Stage).windowRevision(); r > 1 {
 					o.Revision = r
@@ -227,6 +265,9 @@ func (s *selection) checkAnswerObjection(_ time.Time, a AnswerObjectionArgs) *Me
 	if m := checkText("answer", a.Answer, true); m != nil {
 		return m
 	}
+	if len(o.Items) > 0 || len(a.Items) > 0 {
+		return checkItemAnswers(o, a)
+	}
 	if !a.Accept {
 		if a.Correction != nil {
 			m := code("reject.invalid_argument.rejected_with_correction")
@@ -252,6 +293,12 @@ func (s *selection) checkAnswerObjection(_ time.Time, a AnswerObjectionArgs) *Me
 	}
 	switch o.Stage {
 	case StageAdministrativeScreening:
+		if len(c.Items) > 0 {
+			if app.Checklist == nil {
+				return noChecklist(app.ID)
+			}
+			return checkItemVerdicts(app, *c, true)
+		}
 		// The automatic check does not bind a correction: the objection is the reason.
 		if c.Outcome != OutcomePass && c.Outcome != OutcomeFail {
 			m := code("reject.invalid_argument.correction_screening_verdict")
@@ -275,6 +322,7 @@ func (s *selection) answerObjection(ctx workflow.Context, a AnswerObjectionArgs)
 		func(next *SelectionState, now time.Time, _ *UpdateResult) CommandRecord {
 			o := &next.Objections[next.objection(a.ObjectionID)]
 			o.Answer, o.AnsweredBy, o.AnsweredAt = a.Answer, a.Actor.Subject, now
+			o.ItemAnswers = slices.Clone(a.Items)
 			rec := CommandRecord{Kind: CmdAnswerObjection, Actor: a.Actor, Reason: a.Answer, Args: CommandArgs{AnswerObjection: &a}}
 			if !a.Accept {
 				o.State = ObjectionRejected
@@ -286,6 +334,21 @@ func (s *selection) answerObjection(ctx workflow.Context, a AnswerObjectionArgs)
 			cp := *o
 			rec.Objection = &cp
 			app := &next.Applications[next.app(o.ApplicationID)]
+			if len(a.Items) > 0 {
+				// The accepted items flip to met; the outcome follows from the items again.
+				for _, ans := range a.Items {
+					if ans.Accepted {
+						it := &app.Checklist[app.item(ans.Item)]
+						it.Status, it.Note, it.By, it.At, it.Objection = ItemMet, ans.Answer, a.Actor.Subject, now, o.ID
+					}
+				}
+				if app.Screening != nil {
+					v := *app.Screening
+					v.Outcome = ""
+					app.Screening = &v
+				}
+				rec.Checklists = []ApplicationChecklist{checklistChange(app)}
+			}
 			revisionReason, revisionWhy := s.reason(code(CodeReasonObjectionAccepted, "objection", o.ID, "answer", a.Answer), englishOnly)
 
 			if o.Stage == StageCommitteeDecision {
@@ -297,7 +360,20 @@ func (s *selection) answerObjection(ctx workflow.Context, a AnswerObjectionArgs)
 			var why *Message
 			switch o.Stage {
 			case StageAdministrativeScreening:
-				app.Screening = &Verdict{Outcome: a.Correction.Outcome, Reason: a.Correction.Reason, By: a.Actor.Subject, At: now}
+				switch {
+				case a.Correction != nil && app.Checklist != nil:
+					// A corrected verdict decides the items; the answer is the note of the
+					// items it overrides when the correction gives no reason.
+					c := *a.Correction
+					if blank(c.Reason) {
+						c.Reason = a.Answer
+					}
+					screen(app, c, a.Actor.Subject, now)
+					app.Screening.Reason = a.Correction.Reason
+					rec.Checklists = []ApplicationChecklist{checklistChange(app)}
+				case a.Correction != nil:
+					app.Screening = &Verdict{Outcome: a.Correction.Outcome, Reason: a.Correction.Reason, By: a.Actor.Subject, At: now}
+				}
 				outcome, reason, why = screeningOutcome(app)
 			case StageCompetencyTest:
 				app.Competency = competencyRecord(*a.Correction, a.Actor.Subject, now)

@@ -258,6 +258,18 @@ func TestRecordHistories(t *testing.T) {
 			in.AnnouncementOpensAt = time.Now().UTC().Add(48 * time.Hour).Truncate(time.Second)
 		},
 			driveScheduled},
+		// Screening item by item with an agency item, one override with a note, publication
+		// refused while an item is unknown, and objections answered item by item (one item
+		// accepted, which re-publishes the result; one refused).
+		{"checklist-items", func(now time.Time) [][]SnapshotApplication {
+			l := apps(5, now)
+			l[2].Facts.Documents = []string{"SURAT_SEHAT"}
+			l[3].Facts.Education = ""
+			l[4].Facts.AgeAtClose = 57
+			return [][]SnapshotApplication{l}
+		}, func(in *SelectionInput) {
+			in.Requirements.AdditionalItems = []RequirementItem{{ID: "pakta-integritas", Title: "Pakta integritas"}}
+		}, driveChecklist},
 		{"blocked-then-resumed", func(now time.Time) [][]SnapshotApplication {
 			return [][]SnapshotApplication{apps(3, now)}
 		}, nil, func(ctx context.Context, d *driver) { driveBlocked(ctx, d, store) }},
@@ -393,5 +405,34 @@ func driveBlocked(ctx context.Context, d *driver, store *recordingStore) {
 	store.heal(d.id)
 	d.update(ctx, UpdateResume, ResumeArgs{Actor: adminActor, Reason: "row restored"})
 	d.stageOpen(ctx, StageAdministrativeScreening)
+	d.update(ctx, UpdateCancel, CancelArgs{Actor: adminActor, Reason: "recording over"})
+}
+
+func driveChecklist(ctx context.Context, d *driver) {
+	screening := StageAdministrativeScreening
+	d.stageOpen(ctx, screening)
+	pakta := ItemVerdict{Item: "pakta-integritas", Met: true}
+	d.rejected(ctx, UpdateRecordResults, RecordResultsArgs{Actor: committee(secretary), Stage: screening, Results: []ResultInput{
+		{ApplicationID: appID(5), Items: []ItemVerdict{{Item: ItemAge, Met: true}}}}})
+	d.update(ctx, UpdateRecordResults, RecordResultsArgs{Actor: committee(secretary), Stage: screening, Results: []ResultInput{
+		{ApplicationID: appID(1), Outcome: OutcomePass, Items: []ItemVerdict{pakta}},
+		{ApplicationID: appID(2), Items: []ItemVerdict{pakta, {Item: "document:LHKPN", Met: false, Note: "LHKPN tahun 2019"}}},
+		{ApplicationID: appID(3), Items: []ItemVerdict{pakta}},
+		{ApplicationID: appID(4), Items: []ItemVerdict{pakta}},
+		{ApplicationID: appID(5), Items: []ItemVerdict{pakta}},
+	}})
+	d.rejected(ctx, UpdateAdvanceStage, AdvanceArgs{Actor: committee(chair), Stage: screening})
+	d.update(ctx, UpdateRecordResults, RecordResultsArgs{Actor: committee(secretary), Stage: screening, Results: []ResultInput{
+		{ApplicationID: appID(4), Items: []ItemVerdict{{Item: ItemEducation, Met: true, Note: "ijazah S2 diperiksa"}}}}})
+	d.update(ctx, UpdateAdvanceStage, AdvanceArgs{Actor: committee(chair), Stage: screening})
+	d.update(ctx, UpdateFileObjection, FileObjectionArgs{Actor: candidate(2), ApplicationID: appID(2), Stage: screening,
+		Reason: "LHKPN 2025 sudah diunggah", Items: []string{"document:LHKPN"}})
+	d.update(ctx, UpdateFileObjection, FileObjectionArgs{Actor: candidate(5), ApplicationID: appID(5), Stage: screening,
+		Reason: "usia salah hitung", Items: []string{ItemAge}})
+	d.update(ctx, UpdateAnswerObjection, AnswerObjectionArgs{Actor: committee(chair), ObjectionID: ObjectionID(screening, appID(2)),
+		Accept: true, Answer: "diterima", Items: []ItemAnswer{{Item: "document:LHKPN", Accepted: true, Answer: "LHKPN 2025 ada di berkas"}}})
+	d.update(ctx, UpdateAnswerObjection, AnswerObjectionArgs{Actor: committee(chair), ObjectionID: ObjectionID(screening, appID(5)),
+		Answer: "ditolak", Items: []ItemAnswer{{Item: ItemAge, Answer: "akta kelahiran menunjukkan 57 tahun"}}})
+	d.stageOpen(ctx, StageCompetencyTest)
 	d.update(ctx, UpdateCancel, CancelArgs{Actor: adminActor, Reason: "recording over"})
 }

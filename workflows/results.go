@@ -79,9 +79,16 @@ func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Messag
 		var m *Message
 		switch st.Stage {
 		case StageAdministrativeScreening:
-			m = validateScreeningEntry(app, e)
-			if m == nil && app.Screening != nil && !a.Correct {
-				m = alreadyRecorded(app.ID)
+			switch {
+			case app.Checklist != nil:
+				m = validateChecklistEntry(app, e, a.Correct)
+			case len(e.Items) > 0:
+				m = noChecklist(app.ID)
+			default:
+				m = validateScreeningEntry(app, e)
+				if m == nil && app.Screening != nil && !a.Correct {
+					m = alreadyRecorded(app.ID)
+				}
 			}
 		case StageCompetencyTest:
 			m = s.validateCompetencyEntry(app, e)
@@ -94,11 +101,21 @@ func (s *selection) checkRecordResults(_ time.Time, a RecordResultsArgs) *Messag
 				m = alreadyRecorded(app.ID)
 			}
 		}
+		if m == nil && st.Stage != StageAdministrativeScreening && len(e.Items) > 0 {
+			m = noChecklist(app.ID)
+		}
 		if m != nil {
 			return m
 		}
 	}
 	return nil
+}
+
+// noChecklist rejects per-item verdicts where there is no checklist: at other stages, and in
+// selections started before the checklist.
+func noChecklist(id string) *Message {
+	m := code("reject.invalid_argument.no_checklist", "application", id)
+	return &m
 }
 
 func alreadyRecorded(id string) *Message {
@@ -114,6 +131,7 @@ func (s *selection) recordResults(ctx workflow.Context, a RecordResultsArgs) (Up
 	return s.handle(ctx, func(now time.Time) *Message { return s.checkRecordResults(now, a) },
 		func(next *SelectionState, now time.Time, _ *UpdateResult) CommandRecord {
 			corr := RecordCorrectionRecord{RecordResultsArgs: a, Replaced: []ReplacedResult{}}
+			var checklists []ApplicationChecklist
 			for _, e := range a.Results {
 				if naming {
 					if r, ok := replaced(next.Stage, &s.st.Applications[s.st.app(e.ApplicationID)], a.Actor.Subject); ok {
@@ -123,7 +141,10 @@ func (s *selection) recordResults(ctx workflow.Context, a RecordResultsArgs) (Up
 				app := &next.Applications[next.app(e.ApplicationID)]
 				switch next.Stage {
 				case StageAdministrativeScreening:
-					app.Screening = &Verdict{Outcome: e.Outcome, Reason: e.Reason, By: a.Actor.Subject, At: now}
+					screen(app, e, a.Actor.Subject, now)
+					if app.Checklist != nil {
+						checklists = append(checklists, checklistChange(app))
+					}
 				case StageCompetencyTest:
 					app.Competency = competencyRecord(e, a.Actor.Subject, now)
 				case StageInterview:
@@ -132,9 +153,9 @@ func (s *selection) recordResults(ctx workflow.Context, a RecordResultsArgs) (Up
 			}
 			if naming {
 				return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason,
-					Args: CommandArgs{RecordCorrection: &corr, RecordResults: &corr.RecordResultsArgs}}
+					Args: CommandArgs{RecordCorrection: &corr, RecordResults: &corr.RecordResultsArgs}, Checklists: checklists}
 			}
-			return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{RecordResults: &a}}
+			return CommandRecord{Kind: CmdRecordResults, Actor: a.Actor, Reason: a.Reason, Args: CommandArgs{RecordResults: &a}, Checklists: checklists}
 		})
 }
 
@@ -164,6 +185,11 @@ func (s *selection) checkAdvance(now time.Time, a AdvanceArgs) *Message {
 	if m := checkText("reason", a.Reason, false); m != nil {
 		return m
 	}
+	if st.Stage == StageAdministrativeScreening {
+		if m := undecidedItems(st); m != nil {
+			return m
+		}
+	}
 	if missing := s.missingResults(st); len(missing) > 0 {
 		shown := missing
 		if len(shown) > 5 {
@@ -177,6 +203,30 @@ func (s *selection) checkAdvance(now time.Time, a AdvanceArgs) *Message {
 		return &m
 	}
 	return nil
+}
+
+// undecidedItems rejects publishing the screening result while an application has an item
+// still unknown: it names the first such application (in ID order) and its items, and how
+// many applications are in that case.
+func undecidedItems(st *SelectionState) *Message {
+	var first *Application
+	n := 0
+	for i := range st.Applications {
+		app := &st.Applications[i]
+		if !participates(StageAdministrativeScreening, app) || len(app.undecided()) == 0 {
+			continue
+		}
+		if first == nil {
+			first = app
+		}
+		n++
+	}
+	if first == nil {
+		return nil
+	}
+	m := code("reject.incomplete.items_undecided", "application", first.ID, "items", strings.Join(first.undecided(), ", "),
+		"count", strconv.Itoa(n))
+	return &m
 }
 
 // missingResults lists, in ID order, the applications of the current stage without a
@@ -284,6 +334,9 @@ func (s *selection) stageResult(st *SelectionState, p Publication) *StageResult 
 			continue
 		}
 		e := ResultEntry{ApplicationID: app.ID, Outcome: o.Outcome, Reason: o.Reason, ReasonMessage: o.ReasonMessage}
+		if p.Stage == StageAdministrativeScreening && o.Outcome == OutcomeFail {
+			e.Unmet = app.unmetItems()
+		}
 		if p.Stage == StageCompetencyTest && app.Competency != nil {
 			e.Category = app.Competency.Category
 		}
@@ -364,7 +417,7 @@ func prune(st *SelectionState) {
 	for i := range st.Applications {
 		a := &st.Applications[i]
 		if st.Stage != StageAdministrativeScreening {
-			a.Facts, a.Eligibility, a.Screening = EligibilityFacts{}, nil, nil
+			a.Facts, a.Eligibility, a.Screening, a.Checklist = EligibilityFacts{}, nil, nil, nil
 		}
 		if a.State != AppEliminated && a.State != AppWithdrawn {
 			continue

@@ -134,6 +134,74 @@ func validateScreeningEntry(a *Application, e ResultInput) *Message {
 	return nil
 }
 
+// screeningOutcome is the screening verdict on an application. With a checklist it follows
+// from the items; a whole-application fail (the form clients used before the checklist) whose
+// items are all met stands on the committee's reason, which then names a requirement the
+// checklist does not list.
 func screeningOutcome(a *Application) (Outcome, string, *Message) {
-	return a.Screening.Outcome, a.Screening.Reason, nil
+	if a.Checklist == nil {
+		return a.Screening.Outcome, a.Screening.Reason, nil
+	}
+	reason := ""
+	if a.Screening != nil {
+		reason = a.Screening.Reason
+	}
+	if a.Screening != nil && a.Screening.Outcome == OutcomeFail {
+		// A whole-application fail is told in the committee's words; the published result
+		// lists the unmet items beside them.
+		return OutcomeFail, reason, nil
+	}
+	o, why, ok := checklistOutcome(a)
+	if !ok {
+		// checkAdvance publishes no result while an item is unknown.
+		return OutcomeFail, reason, why
+	}
+	return o, reason, why
+}
+
+// validateChecklistEntry checks one screening entry of a selection that screens item by item:
+// per-item verdicts, or a whole-application verdict that decides every item (see
+// wholeVerdictItems). correct allows deciding again what is decided.
+func validateChecklistEntry(a *Application, e ResultInput, correct bool) *Message {
+	if len(e.Items) > 0 {
+		return checkItemVerdicts(a, e, correct)
+	}
+	switch e.Outcome {
+	case OutcomePass:
+		if blank(e.Reason) {
+			for _, it := range a.Checklist {
+				if it.Proposed == ItemUnmet && it.Status == ItemUnmet {
+					m := code(CodeRejectFailsAutomaticCheck, "application", a.ID).with(*cloneMessage(it.Finding))
+					return &m
+				}
+			}
+		}
+	case OutcomeFail:
+	default:
+		m := code("reject.invalid_argument.screening_verdict", "application", a.ID)
+		return &m
+	}
+	if len(e.Scores) > 0 || e.Category != "" {
+		m := code("reject.invalid_argument.screening_scores", "application", a.ID)
+		return &m
+	}
+	if a.Screening != nil && !correct {
+		return alreadyRecorded(a.ID)
+	}
+	return nil
+}
+
+// screen records a screening entry on an application: per-item verdicts or, with a
+// checklist, a whole-application verdict on every item; without one, the verdict alone.
+func screen(a *Application, e ResultInput, by string, now time.Time) {
+	if a.Checklist == nil {
+		a.Screening = &Verdict{Outcome: e.Outcome, Reason: e.Reason, By: by, At: now}
+		return
+	}
+	vs, whole := e.Items, Outcome("")
+	if len(vs) == 0 {
+		vs, whole = wholeVerdictItems(a, e), e.Outcome
+	}
+	applyItemVerdicts(a, vs, by, now)
+	a.Screening = &Verdict{Outcome: whole, Reason: e.Reason, By: by, At: now}
 }

@@ -36,6 +36,9 @@ type SelectionInput struct {
 	TieBreak      TieBreakRule      `json:"tieBreak"`
 	PublishScores bool              `json:"publishScores"`
 	TimeScale     TimeScale         `json:"timeScale,omitzero"`
+	// ObjectionDocuments lets an objection to the screening result attach a clarifying
+	// document. CASN rules allow no new documents in an objection, hence false by default.
+	ObjectionDocuments bool `json:"objectionDocuments,omitempty"`
 	// AnnouncementOpensAt, when set, schedules the announcement: the selection waits in
 	// StageScheduled until this instant of its clock (see schedule.go). Zero opens it at once.
 	AnnouncementOpensAt time.Time `json:"announcementOpensAt,omitzero"`
@@ -54,6 +57,12 @@ type SelectionState struct {
 	// texts they always did, so that their histories replay to the same state. See
 	// ChangeIDMessageCodes.
 	MessageCodes bool `json:"messageCodes,omitempty"`
+	// Checklist is whether this selection screens requirement by requirement (see
+	// ChangeIDChecklist); selections started before keep whole-application verdicts.
+	Checklist bool `json:"checklist,omitempty"`
+	// ChecklistsSent counts the applications (in ID order) whose pre-filled checklist has
+	// been sent to the store (see proposeChecklists).
+	ChecklistsSent int `json:"checklistsSent,omitempty"`
 	// Seq is the number of records sent to the store so far.
 	Seq   int64 `json:"seq"`
 	Stage Stage `json:"stage"`
@@ -140,6 +149,8 @@ type Application struct {
 	Screening   *Verdict          `json:"screening,omitempty"`
 	Competency  *CompetencyRecord `json:"competency,omitempty"`
 	Interview   []MemberScore     `json:"interview,omitempty"`
+	// Checklist is the application's requirement items during screening (see checklist.go).
+	Checklist []ChecklistItem `json:"checklist,omitempty"`
 	// Outcomes are the published verdicts per stage.
 	Outcomes []StageOutcome `json:"outcomes,omitempty"`
 	// Final is the weighted final score, computed when the committee decision opens.
@@ -295,6 +306,7 @@ func newSelection(ctx workflow.Context, in SelectionInput) (*selection, error) {
 			Applications:  []Application{},
 		}
 		s.st.MessageCodes = workflow.GetVersion(ctx, ChangeIDMessageCodes, workflow.DefaultVersion, 1) == 1
+		s.st.Checklist = workflow.GetVersion(ctx, ChangeIDChecklist, workflow.DefaultVersion, 1) == 1
 		if in.scheduledStart() {
 			s.st.Stage, s.st.Phase = StageScheduled, ""
 		}
@@ -395,6 +407,8 @@ func (s *selection) systemStep(ctx workflow.Context) (bool, time.Time) {
 		return !now.Before(s.in.AnnouncementOpensAt), s.in.AnnouncementOpensAt
 	case s.st.Stage == StageAnnouncement:
 		return !now.Before(s.st.Announcement.Closes), s.st.Announcement.Closes
+	case s.st.checklistsPending():
+		return true, time.Time{}
 	case s.st.Phase == PhaseObjections:
 		p := s.publication(s.st.Stage)
 		if now.Before(p.ObjectionDeadline) {
@@ -419,6 +433,9 @@ func (s *selection) step(ctx workflow.Context) error {
 	if s.st.Stage == StageAnnouncement {
 		return s.closeAnnouncement(ctx)
 	}
+	if s.st.checklistsPending() {
+		return s.proposeChecklists(ctx)
+	}
 	return s.openNextStage(ctx)
 }
 
@@ -429,6 +446,10 @@ func (s *selection) stepName() string {
 		return StepOpenAnnouncement
 	case StageAnnouncement:
 		return StepCloseAnnouncement
+	case StageAdministrativeScreening:
+		if s.st.checklistsPending() {
+			return StepProposeChecklists
+		}
 	case StageCommitteeDecision:
 		return StepSettleShortlist
 	}

@@ -83,11 +83,12 @@ func TestHappyPath(t *testing.T) {
 	if got := screeningState.Announcement.Closes; !got.Equal(time.Date(2026, 7, 10, 17, 0, 0, 0, time.UTC)) {
 		t.Errorf("announcement closed at %s", got)
 	}
-	if st := screeningState.Applications[4].Eligibility; st == nil || st.Status != Ineligible {
-		t.Errorf("app-0005 eligibility = %+v", st)
+	// The checklist was pre-filled from the facts at the close: app-0005 is too old.
+	if o, why, ok := checklistOutcome(&screeningState.Applications[4]); !ok || o != OutcomeFail || why.Params.Get("items") != ItemAge {
+		t.Errorf("app-0005 checklist = %+v", screeningState.Applications[4].Checklist)
 	}
-	if st := screeningState.Applications[0].Eligibility; st == nil || st.Status != Eligible {
-		t.Errorf("app-0001 eligibility = %+v", st)
+	if o, _, ok := checklistOutcome(&screeningState.Applications[0]); !ok || o != OutcomePass {
+		t.Errorf("app-0001 checklist = %+v", screeningState.Applications[0].Checklist)
 	}
 	// app-0004 failed the competency test on its category; the decision stage opened with three.
 	var inProgress int
@@ -104,7 +105,7 @@ func TestHappyPath(t *testing.T) {
 		t.Errorf("app-0004 = %s at %s", a4.State, a4.EliminatedAt)
 	}
 
-	want := []string{EvtOpened, EvtClosed, CmdRecordResults, CmdAdvance, EvtStageOpened, CmdRecordResults, CmdAdvance, EvtStageOpened,
+	want := []string{EvtOpened, EvtClosed, EvtChecklistsProposed, CmdRecordResults, CmdAdvance, EvtStageOpened, CmdRecordResults, CmdAdvance, EvtStageOpened,
 		CmdRecordResults, CmdRecordResults, CmdRecordResults, CmdRecordResults, CmdRecordResults, CmdAdvance, EvtStageOpened,
 		CmdDecide, EvtShortlistSettled, CmdAppoint}
 	got := store.kinds()

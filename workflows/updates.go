@@ -99,6 +99,9 @@ type ResultInput struct {
 	Managerial      Score              `json:"managerial,omitempty"`
 	SocioCultural   Score              `json:"socioCultural,omitempty"`
 	TrackRecordNote string             `json:"trackRecordNote,omitempty"`
+	// Items are per-item verdicts of administrative screening in a selection that screens
+	// item by item; the outcome then follows from the items (see checklist.go).
+	Items []ItemVerdict `json:"items,omitempty"`
 }
 
 // DeclareConflictArgs is a member's declaration of a conflict of interest with applications
@@ -169,6 +172,12 @@ type FileObjectionArgs struct {
 	// Revision is the published revision objected to; 0 (the default) is the current one.
 	// A revision replaced by a chair's correction can no longer be objected to.
 	Revision int `json:"revision,omitempty"`
+	// Items are the contested requirement items (screening, item by item): each an unmet
+	// item of the application.
+	Items []string `json:"items,omitempty"`
+	// Document is a clarifying document, "documents/{id}", allowed only when the selection
+	// allows new documents in objections; the API checks that the candidate owns it.
+	Document string `json:"document,omitempty"`
 }
 
 // AnswerObjectionArgs is the committee's answer to an objection. Accepting it corrects the
@@ -179,6 +188,9 @@ type AnswerObjectionArgs struct {
 	Accept      bool         `json:"accept"`
 	Answer      string       `json:"answer"`
 	Correction  *ResultInput `json:"correction,omitempty"`
+	// Items answer an objection that contests requirement items, each contested item once;
+	// Accept is then whether any item is accepted.
+	Items []ItemAnswer `json:"items,omitempty"`
 }
 
 // SupplyHolidaysArgs adds the holiday lists of years the selection's calendar does not cover

@@ -222,6 +222,9 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 			sr.Entries[i] = store.ResultEntry{ApplicationID: e.ApplicationID, Outcome: string(e.Outcome),
 				FinalScore: int64(e.FinalScore), Rank: e.Rank, Reason: e.Reason, ReasonMessage: text(e.ReasonMessage),
 				CompetencyCategory: string(e.Category)}
+			for _, u := range e.Unmet {
+				sr.Entries[i].Unmet = append(sr.Entries[i].Unmet, store.UnmetItem{Item: u.Item, Finding: text(u.Finding), Note: u.Note})
+			}
 			for _, sc := range e.Scores {
 				sr.Entries[i].Scores = append(sr.Entries[i].Scores, store.ComponentScore{Component: string(sc.Component), Score: int64(sc.Score)})
 			}
@@ -247,13 +250,25 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 	}
 	if o := rec.Objection; o != nil {
 		so := &store.Objection{ID: o.ID, ApplicationID: o.ApplicationID, Stage: string(o.Stage), Candidate: o.Candidate,
-			Reason: o.Reason, State: string(o.State), Answer: o.Answer, AnsweredBy: o.AnsweredBy, FileTime: o.FiledAt, AnswerTime: o.AnsweredAt}
+			Reason: o.Reason, State: string(o.State), Answer: o.Answer, AnsweredBy: o.AnsweredBy, FileTime: o.FiledAt, AnswerTime: o.AnsweredAt,
+			Items: o.Items, Document: o.Document}
+		for _, ans := range o.ItemAnswers {
+			so.ItemAnswers = append(so.ItemAnswers, store.ItemAnswer{Item: ans.Item, Accepted: ans.Accepted, Answer: ans.Answer})
+		}
 		if o.Correction != nil {
 			if so.Correction, err = json.Marshal(o.Correction); err != nil {
 				return store.Command{}, fmt.Errorf("encode correction: %w", err)
 			}
 		}
 		c.Objection = so
+	}
+	for _, cl := range rec.Checklists {
+		// The workflow's JSON of the items, which the store keeps and verification rebuilds.
+		items, err := json.Marshal(cl.Items)
+		if err != nil {
+			return store.Command{}, fmt.Errorf("encode checklist: %w", err)
+		}
+		c.Checklists = append(c.Checklists, store.Checklist{ApplicationID: cl.ApplicationID, Items: items})
 	}
 	if w := rec.Window; w != nil {
 		c.Window = &store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, OpensWall: w.OpensWall, Extension: w.Extension}

@@ -17,7 +17,7 @@ var workflowActions = map[string]bool{
 	workflows.CmdFileObjection: true, workflows.CmdAnswerObjection: true, workflows.CmdSupplyHolidays: true, workflows.CmdCorrectResult: true,
 	workflows.CmdResume: true,
 	workflows.EvtOpened: true, workflows.EvtExtended: true, workflows.EvtClosed: true, workflows.EvtPostponed: true,
-	workflows.EvtStageOpened: true, workflows.EvtShortlistSettled: true,
+	workflows.EvtStageOpened: true, workflows.EvtShortlistSettled: true, workflows.EvtChecklistsProposed: true,
 }
 
 // fromWorkflow reports whether e claims to be caused by the workflow: it names a command seq

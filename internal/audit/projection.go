@@ -243,7 +243,7 @@ func (p *projector) application(id string) map[string]string {
 	return p.row(tableApplications, id, map[string]string{
 		"state": string(workflows.AppSubmitted), "current_stage": string(workflows.StageAnnouncement), "rank": "0", "final_score": "0",
 		"eliminated_stage": "", "elimination_reason": "", "status_en": "", "status_id": "",
-		"elimination_message": "", "status_message": "",
+		"elimination_message": "", "status_message": "", "checklist": "",
 	}).Columns
 }
 
@@ -342,6 +342,10 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 		}
 	}
 
+	for _, cl := range rec.Checklists {
+		p.application(cl.ApplicationID)["checklist"] = jsonText(cl.Items)
+	}
+
 	if res := rec.Result; res != nil {
 		entries := res.Entries
 		if entries == nil {
@@ -372,14 +376,22 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 			correction = jsonText(o.Correction)
 		}
 		if !p.has(tableObjections, o.ID) {
+			items := ""
+			if len(o.Items) > 0 {
+				items = jsonText(o.Items)
+			}
 			p.row(tableObjections, o.ID, nil).Columns = map[string]string{
 				"application_id": o.ApplicationID, "stage": string(o.Stage), "candidate": o.Candidate, "reason": o.Reason,
-				"filed_at": instantText(o.FiledAt),
+				"filed_at": instantText(o.FiledAt), "items": items, "document": o.Document,
 			}
 		}
 		c := p.row(tableObjections, o.ID, nil).Columns
 		c["state"], c["answer"], c["answered_by"], c["answered_at"], c["correction"] =
 			string(o.State), o.Answer, o.AnsweredBy, instantText(o.AnsweredAt), correction
+		c["item_answers"] = ""
+		if len(o.ItemAnswers) > 0 {
+			c["item_answers"] = jsonText(o.ItemAnswers)
+		}
 	}
 }
 

@@ -301,3 +301,52 @@ func TestReplayVersionedChange(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayChecklistHistory replays the recorded selection screened item by item and reads
+// back from the history what the audit relies on: each verdict's items and each objection's
+// item answers in the records' arguments (and so in the audit payload digests), the
+// checklists the records projected, and the rebuilt checklist rows.
+func TestReplayChecklistHistory(t *testing.T) {
+	b, ok := recorded(t)["checklist-items"]
+	if !ok {
+		t.Skip("checklist-items is not recorded")
+	}
+	rep, err := Replay(context.Background(), [][]byte{b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Fatalf("findings: %v", rep.Findings)
+	}
+	var verdicts, answers int
+	var flipped bool
+	for _, r := range rep.Facts.Records {
+		switch r.Record.Kind {
+		case workflows.CmdRecordResults:
+			if strings.Contains(string(r.Args), `"items"`) && len(r.Record.Checklists) > 0 {
+				verdicts++
+			}
+		case workflows.CmdAnswerObjection:
+			if strings.Contains(string(r.Args), `"items"`) && r.Record.Objection != nil && len(r.Record.Objection.ItemAnswers) == 1 {
+				answers++
+			}
+			for _, cl := range r.Record.Checklists {
+				for _, it := range cl.Items {
+					flipped = flipped || (it.Objection != "" && it.Status == workflows.ItemMet && it.By != "")
+				}
+			}
+		}
+	}
+	if verdicts != 2 || answers != 2 || !flipped {
+		t.Errorf("records: %d per-item verdicts, %d item answers, an item flipped by an objection: %v", verdicts, answers, flipped)
+	}
+	var checklists int
+	for _, row := range ExpectedProjection(rep.Facts) {
+		if row.Table == tableApplications && strings.Contains(row.Columns["checklist"], `"pakta-integritas"`) {
+			checklists++
+		}
+	}
+	if checklists != 5 {
+		t.Errorf("%d application rows with a checklist, want 5", checklists)
+	}
+}

@@ -295,6 +295,10 @@ func summary(r RecordFact, en bool, cat *i18n.Catalog) string {
 		return pick(cat.Render(CatalogMsg(*rec.Message), i18n.ID), cat.Render(CatalogMsg(*rec.Message), i18n.EN))
 	}
 	switch rec.Kind {
+	case workflows.EvtChecklistsProposed:
+		n := len(rec.Checklists)
+		return pick(fmt.Sprintf("Mengusulkan daftar periksa persyaratan %d lamaran dari data pendaftaran.", n),
+			fmt.Sprintf("Proposed the requirement checklists of %d application(s) from the application data.", n))
 	case workflows.CmdRecordResults:
 		a := orZero(rec.Args.RecordResults)
 		st := stageText(a.Stage, en)

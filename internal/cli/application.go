@@ -183,6 +183,14 @@ func (inv *invocation) applicationTable(t *table, a *seleksiv1.Application, full
 				slug(r.GetCompetencyCategory()), published, r.GetReason())
 		}
 	}
+	if cl := a.GetChecklist(); len(cl) > 0 {
+		t.blank()
+		t.row("REQUIREMENT", "STATUS", "PROPOSED", "FINDING", "NOTE", "VERIFIED BY", "VERIFIED")
+		for _, it := range cl {
+			t.row(it.GetItem(), slug(it.GetStatus()), slug(it.GetProposedStatus()), it.GetFinding().GetId(), it.GetNote(),
+				it.GetVerifiedBy(), fmtTime(it.GetVerifyTime()))
+		}
+	}
 	if ds := a.GetDocuments(); full && len(ds) > 0 {
 		t.blank()
 		t.row("DOCUMENT", "FILE", "SHA-256")
@@ -193,13 +201,20 @@ func (inv *invocation) applicationTable(t *table, a *seleksiv1.Application, full
 }
 
 func objectionFile() *command {
-	var stage, reason string
+	var stage, reason, document string
+	var items multiFlag
 	return &command{
-		path: "objection file", args: "APPNAME --stage STAGE --reason TEXT", nargs: 1, mutating: true,
+		path: "objection file", args: "APPNAME --stage STAGE --reason TEXT [--item ITEM]... [--document documents/ID]", nargs: 1, mutating: true,
 		summary: "object (sanggah) to a published stage result (candidate: own)",
+		help: `Against the administrative screening result, name each unmet requirement item you contest
+with --item (education, experience, administrator_post, age, document:<id> or an item the agency
+added, as your application's checklist shows them). --document attaches a clarifying document
+you uploaded, only where the selection allows new documents in objections.`,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&stage, "stage", "", "the stage whose published result you object to (required)")
 			fs.StringVar(&reason, "reason", "", "what you object to and why (required)")
+			fs.Var(&items, "item", "a contested requirement `ITEM` (administrative screening; repeatable)")
+			fs.StringVar(&document, "document", "", "a clarifying document, `documents/ID`, where the selection allows one")
 		},
 		run: func(ctx context.Context, inv *invocation, args []string) error {
 			if err := requireFlags(inv.fs, "stage", "reason"); err != nil {
@@ -215,7 +230,7 @@ func objectionFile() *command {
 			}
 			resp, err := inv.application.FileObjection(ctx, &seleksiv1.FileObjectionRequest{
 				Parent: parent, RequestId: inv.requestID,
-				Objection: &seleksiv1.Objection{Stage: st, Reason: reason},
+				Objection: &seleksiv1.Objection{Stage: st, Reason: reason, Items: items, Document: document},
 			})
 			if err != nil {
 				return err
@@ -261,16 +276,21 @@ func objectionList() *command {
 func objectionAnswer() *command {
 	var accept, reject bool
 	var answer, outcome, category, resultReason string
-	var scores multiFlag
+	var scores, itemAnswers multiFlag
 	return &command{
-		path: "objection answer", args: "NAME (--accept|--reject) --answer TEXT [corrected result flags]",
+		path: "objection answer", args: "NAME (--accept|--reject) --answer TEXT [corrected result flags | --item ITEM=accept|reject:ANSWER...]",
 		nargs: 1, mutating: true,
 		summary: "accept or reject an objection (committee)",
 		help: `An accepted objection corrects the application's result at the objection's stage and
 re-publishes the stage result, so --accept needs the corrected result: --outcome, and as the
 stage needs them --score COMPONENT=VALUE (repeatable), --category and --result-reason.
+An objection naming requirement items is answered item by item instead, with one
+--item ITEM=accept:ANSWER or --item ITEM=reject:ANSWER per contested item; --accept when at
+least one item is accepted (accepted items become met and the result is re-published),
+--reject otherwise.
 NAME is selections/S/applications/A/objections/O or S/A/O.`,
 		flags: func(fs *flag.FlagSet) {
+			fs.Var(&itemAnswers, "item", "the answer to a contested item, `ITEM=accept:ANSWER` or ITEM=reject:ANSWER (repeatable)")
 			fs.BoolVar(&accept, "accept", false, "accept the objection and correct the result")
 			fs.BoolVar(&reject, "reject", false, "reject the objection; the result stands")
 			fs.StringVar(&answer, "answer", "", "the answer to the candidate (required)")
@@ -291,7 +311,19 @@ NAME is selections/S/applications/A/objections/O or S/A/O.`,
 				return err
 			}
 			req := &seleksiv1.AnswerObjectionRequest{Name: name, RequestId: inv.requestID, Accepted: accept, Answer: answer}
-			if accept {
+			for _, ia := range itemAnswers {
+				item, rest, ok := strings.Cut(ia, "=")
+				verdict, text, ok2 := strings.Cut(rest, ":")
+				if !ok || !ok2 || (verdict != "accept" && verdict != "reject") || strings.TrimSpace(text) == "" {
+					return usageErrorf("--item %q: want ITEM=accept:ANSWER or ITEM=reject:ANSWER", ia)
+				}
+				req.ItemAnswers = append(req.ItemAnswers, &seleksiv1.ItemAnswer{Item: item, Accepted: verdict == "accept", Answer: text})
+			}
+			if len(req.ItemAnswers) > 0 {
+				if inv.fs.Lookup("outcome").Value.String() != "" || len(scores) > 0 || category != "" || resultReason != "" {
+					return usageErrorf("an objection answered item by item takes no corrected result flags")
+				}
+			} else if accept {
 				if err := requireFlags(inv.fs, "outcome"); err != nil {
 					return err
 				}
@@ -340,8 +372,21 @@ func objectionTable(t *table, o *seleksiv1.Objection) {
 	t.field("Stage", stageSlug(o.GetStage()))
 	t.field("State", slug(o.GetState()))
 	t.field("Reason", o.GetReason())
+	if len(o.GetItems()) > 0 {
+		t.field("Items", strings.Join(o.GetItems(), ", "))
+	}
+	if o.GetDocument() != "" {
+		t.field("Document", o.GetDocument())
+	}
 	t.field("Filed", fmtTime(o.GetCreateTime()))
 	t.field("Answer", o.GetAnswer())
 	t.field("Answered by", o.GetAnsweredBy())
 	t.field("Answered", fmtTime(o.GetAnswerTime()))
+	for _, a := range o.GetItemAnswers() {
+		verdict := "rejected"
+		if a.GetAccepted() {
+			verdict = "accepted"
+		}
+		t.field("Item "+a.GetItem(), verdict+": "+a.GetAnswer())
+	}
 }

@@ -50,6 +50,10 @@ const (
 	colCategory      = "category"
 	colManagerial    = "managerial"
 	colSocioCultural = "socio_cultural"
+	// A per-item sheet of administrative screening: one row per application and item.
+	colItem = "item"
+	colMet  = "met"
+	colNote = "note"
 )
 
 // scoreColumns maps the score columns to their components, in the order of the format.
@@ -88,6 +92,21 @@ Every row is checked before anything is sent; errors name the line. Then rows go
 --batch, each with request ID BASE-N (BASE from --request-id): if an import stops half-way, run
 the same command with the same file, --batch and --request-id, and the batches already
 recorded are applied once. See internal/cli/testdata/scores.csv.
+
+Administrative screening item by item: a sheet whose header has an item column has long rows
+application,item,met,note, one per requirement item of an application:
+
+  application      as above; the rows of one application may be anywhere in the sheet
+  item             education, experience, administrator_post, age, document:<id> (a required
+                   document) or the id of an item the agency added
+  met              yes or no (also met/unmet, ya/tidak, memenuhi/tidak-memenuhi, MS/TMS, 1/0)
+  note             the committee's note; required where the verdict overrides the automatic
+                   proposal made when the announcement closed
+
+Such a sheet takes no other columns. Items left out keep their state; the outcome follows from
+the items (all met: pass; any unmet: fail with the unmet items as the reason), and the stage
+cannot be published while an item is still unknown. Each application is one result of the
+batch. See internal/cli/testdata/screening-items.csv.
 
 To replace results already recorded (a mistyped score, a verdict on the wrong row) before the
 stage's result is published, send the corrected rows with --correction "REASON": the reason is
@@ -144,6 +163,9 @@ func resultsRecord() *command {
 			rows, err := parseScoreSheet(data, csvPath, name)
 			if err != nil {
 				return err
+			}
+			if len(rows[0].result.GetItems()) > 0 && st != seleksiv1.Stage_STAGE_ADMINISTRATIVE_SCREENING {
+				return usageErrorf("%s: per-item verdicts are for administrative-screening, not %s", csvPath, stageSlug(st))
 			}
 			batches := (len(rows) + batch - 1) / batch
 			if suffix := len(fmt.Sprintf("-%d", batches)); len(inv.requestID)+suffix > 64 {
@@ -226,7 +248,8 @@ func parseScoreSheet(data []byte, file, sel string) ([]sheetRow, error) {
 	}
 	headerLine, _ := r.FieldPos(0)
 	cols := map[string]int{}
-	known := map[string]bool{colApplication: true, colOutcome: true, colReason: true, colCategory: true, colManagerial: true, colSocioCultural: true}
+	known := map[string]bool{colApplication: true, colOutcome: true, colReason: true, colCategory: true, colManagerial: true, colSocioCultural: true,
+		colItem: true, colMet: true, colNote: true}
 	for _, sc := range scoreColumns() {
 		known[sc.col] = true
 	}
@@ -245,8 +268,25 @@ func parseScoreSheet(data []byte, file, sel string) ([]sheetRow, error) {
 	if cols[colApplication] == 0 {
 		problems = append(problems, fmt.Sprintf("%s:%d: no %q column", file, headerLine, colApplication))
 	}
+	perItem := cols[colItem] != 0 || cols[colMet] != 0 || cols[colNote] != 0
+	if perItem {
+		for col := range cols {
+			if col != colApplication && col != colItem && col != colMet && col != colNote {
+				problems = append(problems, fmt.Sprintf("%s:%d: column %q does not go with item, met and note (a per-item sheet)", file, headerLine, col))
+			}
+		}
+		for _, col := range []string{colItem, colMet} {
+			if cols[col] == 0 {
+				problems = append(problems, fmt.Sprintf("%s:%d: a per-item sheet needs the %q column", file, headerLine, col))
+			}
+		}
+		slices.Sort(problems)
+	}
 	if len(problems) > 0 {
 		return nil, &usageError{msg: file + ": bad header; nothing was sent", details: problems}
+	}
+	if perItem {
+		return parseItemRows(r, file, sel, cols, len(header))
 	}
 
 	var rows []sheetRow
@@ -451,4 +491,120 @@ func parseComponentScore(comp, val string) (*seleksiv1.ComponentScore, error) {
 		return nil, err
 	}
 	return &seleksiv1.ComponentScore{Component: seleksiv1.ScoreComponent(n), Score: v}, nil
+}
+
+// parseItemRows reads the rows of a per-item sheet (application,item,met,note) into one
+// result per application, with its items in the order of the rows, and checks them all.
+func parseItemRows(r *csv.Reader, file, sel string, cols map[string]int, fields int) ([]sheetRow, error) {
+	var problems []string
+	var rows []sheetRow
+	index := map[string]int{}   // application -> its row in rows
+	seen := map[[2]string]int{} // application and item -> line
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
+			problems = append(problems, fmt.Sprintf("%s:%d: %d fields, the header has %d", file, pe.StartLine, len(rec), fields))
+			continue
+		}
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", file, err))
+			break
+		}
+		line, _ := r.FieldPos(0)
+		if i := slices.IndexFunc(rec, func(c string) bool { return !utf8.ValidString(c) }); i >= 0 {
+			problems = append(problems, fmt.Sprintf("%s:%d: column %d is not UTF-8 text; save the sheet as \"CSV UTF-8\"", file, line, i+1))
+			continue
+		}
+		cell := func(col string) string {
+			if i := cols[col]; i != 0 {
+				return strings.TrimSpace(rec[i-1])
+			}
+			return ""
+		}
+		var errs []string
+		app := cell(colApplication)
+		name, err := applicationIn(sel, app)
+		switch {
+		case app == "":
+			errs = append(errs, "application is empty")
+		case err != nil:
+			errs = append(errs, err.Error())
+		}
+		v := &seleksiv1.RequirementVerdict{Item: cell(colItem), Note: cell(colNote)}
+		if v.Item == "" {
+			errs = append(errs, "item is empty")
+		}
+		met, err := parseMet(cell(colMet))
+		if err != nil {
+			errs = append(errs, "met: "+err.Error())
+		}
+		v.Met = met
+		if len(errs) == 0 {
+			if err := protovalidate.Validate(v); err != nil {
+				var verr *protovalidate.ValidationError
+				if !errors.As(err, &verr) {
+					errs = append(errs, err.Error())
+				} else {
+					for _, viol := range verr.Violations {
+						errs = append(errs, violationText(viol))
+					}
+				}
+			}
+		}
+		if len(errs) == 0 {
+			if first, dup := seen[[2]string{name, v.Item}]; dup {
+				errs = append(errs, fmt.Sprintf("item %s of %s is also on line %d", v.Item, name, first))
+			}
+		}
+		for _, e := range errs {
+			problems = append(problems, fmt.Sprintf("%s:%d: %s", file, line, e))
+		}
+		if len(errs) > 0 {
+			continue
+		}
+		seen[[2]string{name, v.Item}] = line
+		i, ok := index[name]
+		if !ok {
+			i = len(rows)
+			index[name] = i
+			rows = append(rows, sheetRow{line: line, result: &seleksiv1.ApplicationResult{Application: name}})
+		}
+		rows[i].result.Items = append(rows[i].result.Items, v)
+	}
+	if len(problems) > 0 {
+		ue := &usageError{msg: fmt.Sprintf("%s: %d problem(s); nothing was sent", file, len(problems))}
+		if len(problems) > maxReportedRowErrors {
+			ue.details = append(problems[:maxReportedRowErrors:maxReportedRowErrors],
+				fmt.Sprintf("... and %d more", len(problems)-maxReportedRowErrors))
+		} else {
+			ue.details = problems
+		}
+		return nil, ue
+	}
+	if len(rows) == 0 {
+		return nil, usageErrorf("%s: no rows under the header", file)
+	}
+	for _, row := range rows {
+		if err := protovalidate.Validate(row.result); err != nil {
+			return nil, usageErrorf("%s:%d: %s has too many items: %v", file, row.line, row.result.GetApplication(), err)
+		}
+	}
+	return rows, nil
+}
+
+// parseMet reads a per-item verdict.
+func parseMet(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes", "y", "met", "true", "1", "ya", "memenuhi", "ms":
+		return true, nil
+	case "no", "n", "unmet", "false", "0", "tidak", "tidak-memenuhi", "tidak_memenuhi", "tidak memenuhi", "tms":
+		return false, nil
+	case "":
+		return false, errors.New("empty; write yes or no")
+	}
+	return false, fmt.Errorf("%q is neither yes nor no", s)
 }

@@ -312,3 +312,72 @@ func TestResultsRecordSendsACorrection(t *testing.T) {
 		t.Errorf("help does not document --correction:\n%s%s", help.stdout, help.stderr)
 	}
 }
+
+func TestResultsRecordPerItemSheet(t *testing.T) {
+	rec, addr := fakeServer(t)
+	res := runCLI(t, addr, nil, "results", "record", "s-one", "--stage", "administrative-screening", "--csv", "testdata/screening-items.csv")
+	if res.code != ExitOK {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	calls := rec.Calls()
+	if len(calls) != 1 {
+		t.Fatalf("%d calls", len(calls))
+	}
+	req := calls[0].req.(*seleksiv1.RecordResultsRequest)
+	want := []*seleksiv1.ApplicationResult{
+		{Application: "selections/s-one/applications/a-one", Items: []*seleksiv1.RequirementVerdict{
+			{Item: "pakta-integritas", Met: true}, {Item: "education", Met: true, Note: "Ijazah S2 diperiksa pada berkas asli"}}},
+		{Application: "selections/s-one/applications/a-two", Items: []*seleksiv1.RequirementVerdict{
+			{Item: "pakta-integritas", Met: true}, {Item: "document:lhkpn", Note: "LHKPN tahun 2019; yang terbaru tidak dilampirkan"}}},
+	}
+	if req.GetStage() != seleksiv1.Stage_STAGE_ADMINISTRATIVE_SCREENING || len(req.GetResults()) != len(want) {
+		t.Fatalf("request %v", req)
+	}
+	for i := range want {
+		if !proto.Equal(req.GetResults()[i], want[i]) {
+			t.Errorf("result %d = %v, want %v", i+1, req.GetResults()[i], want[i])
+		}
+	}
+}
+
+func TestResultsRecordPerItemSheetErrors(t *testing.T) {
+	tests := []struct {
+		name, stage, sheet string
+		want               []string
+	}{
+		{"bad rows", "administrative-screening", "application,item,met,note\n" +
+			"a-one,age,yes,\n" + // 2: fine
+			"a-one,age,no,x\n" + // 3: the same item twice
+			"a-two,,yes,\n" + // 4: no item
+			"a-three,age,maybe,\n" + // 5: not yes or no
+			"a-four,umur anda,yes,\n" + // 6: not an item ID
+			"a-five,age,,\n", // 7: empty verdict
+			[]string{"items.csv:3: item age of selections/s-one/applications/a-one is also on line 2", "items.csv:4: item is empty",
+				`items.csv:5: met: "maybe" is neither yes nor no`, "items.csv:6:", "items.csv:7: met: empty", "5 problem(s); nothing was sent"}},
+		{"mixed columns", "administrative-screening", "application,item,met,outcome\na-one,age,yes,pass\n",
+			[]string{`column "outcome" does not go with item, met and note`}},
+		{"no met column", "administrative-screening", "application,item\na-one,age\n", []string{`a per-item sheet needs the "met" column`}},
+		{"other stage", "interview", "application,item,met\na-one,age,yes\n", []string{"per-item verdicts are for administrative-screening, not interview"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, addr := fakeServer(t)
+			p := filepath.Join(t.TempDir(), "items.csv")
+			if err := os.WriteFile(p, []byte(tt.sheet), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			res := runCLI(t, addr, nil, "results", "record", "s-one", "--stage", tt.stage, "--csv", p)
+			if res.code != ExitUsage {
+				t.Errorf("exit %d, want %d: %s", res.code, ExitUsage, res.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(res.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, res.stderr)
+				}
+			}
+			if n := len(rec.Calls()); n != 0 {
+				t.Errorf("%d call(s) sent for an invalid sheet", n)
+			}
+		})
+	}
+}

@@ -159,6 +159,19 @@ func (c *Catalog) funcMap(l Lang) template.FuncMap {
 		"component": func(v string) string { return c.name(l, "component", v) },
 		"education": func(v string) string { return c.name(l, "education", v) },
 		"field":     func(v string) string { return c.name(l, "field", v) },
+		// items names a list of requirement items ("education, document:lhkpn"): the fixed
+		// items by their names, documents and the agency's items by their IDs.
+		"items": func(v string) string {
+			parts := strings.Split(v, ", ")
+			for i, p := range parts {
+				if doc, ok := strings.CutPrefix(p, "document:"); ok {
+					parts[i] = c.name(l, "item", "document") + " " + doc
+					continue
+				}
+				parts[i] = c.name(l, "item", p)
+			}
+			return strings.Join(parts, ", ")
+		},
 		// score formats hundredths with two decimals: "85,50" in Indonesian, "85.50" in English.
 		"score": func(v string) string {
 			n, err := strconv.ParseInt(v, 10, 64)

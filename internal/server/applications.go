@@ -25,7 +25,49 @@ type ApplicationServer struct {
 	store Store
 	cmd   commander
 	now   func() time.Time
+	// docs checks the clarifying documents objections attach; refuseDocuments until
+	// UseDocuments gives the document store's checker.
+	docs DocumentChecker
 }
+
+// DocumentChecker checks that a document, `documents/{id}`, was uploaded by owner (the
+// caller's recorded actor) for the selection, so that an objection may attach it. The
+// document store implements it; an error wrapping store.ErrNotFound is the caller's fault
+// (the document does not exist or is not theirs: the two are not told apart), anything else
+// is the service's.
+type DocumentChecker interface {
+	CheckOwned(ctx context.Context, selectionID, owner, document string) error
+}
+
+// ErrDocumentsUnavailable is what the default DocumentChecker answers: this server has no
+// document store, so no objection can attach a document.
+var ErrDocumentsUnavailable = errors.New("server: documents are not available")
+
+// refuseDocuments is the DocumentChecker of a server without a document store.
+type refuseDocuments struct{}
+
+func (refuseDocuments) CheckOwned(context.Context, string, string, string) error {
+	return ErrDocumentsUnavailable
+}
+
+// UseDocuments sets the checker of the documents objections attach; nil refuses them all.
+func (s *ApplicationServer) UseDocuments(dc DocumentChecker) {
+	if dc == nil {
+		dc = refuseDocuments{}
+	}
+	s.docs = dc
+}
+
+var (
+	msgDocumentUnavailable = i18n.Text{
+		ID: "dokumen tidak dapat dilampirkan pada sanggah di layanan ini",
+		EN: "documents cannot be attached to objections on this service",
+	}
+	msgDocumentNotYours = i18n.Text{
+		ID: "dokumen tidak ditemukan di antara dokumen yang Anda unggah untuk seleksi ini",
+		EN: "the document is not among those you uploaded for this selection",
+	}
+)
 
 var _ seleksiv1.ApplicationServiceServer = (*ApplicationServer)(nil)
 
@@ -35,7 +77,7 @@ func NewApplicationServer(st Store, wf Workflows, cat *i18n.Catalog, logger *slo
 	if now == nil {
 		now = time.Now
 	}
-	return &ApplicationServer{store: st, cmd: commander{wf: wf, ledger: st, cat: cat, logger: logger}, now: now}
+	return &ApplicationServer{store: st, cmd: commander{wf: wf, ledger: st, cat: cat, logger: logger}, now: now, docs: refuseDocuments{}}
 }
 
 var msgWindowClosed = i18n.Text{
@@ -191,8 +233,24 @@ func (s *ApplicationServer) WithdrawApplication(ctx context.Context, req *seleks
 // when the screening starts: at the announcement's close, which the selection's row knows.
 func (s *ApplicationServer) view(ctx context.Context, a store.Application) (*seleksiv1.Application, error) {
 	v, err := applicationView(s.cmd.cat, a, true)
-	if err != nil || a.Status.Code != "" || a.Status.ID != "" || a.State != store.StateSubmitted {
-		return v, err
+	if err != nil {
+		return nil, err
+	}
+	if len(v.Checklist) > 0 {
+		verifiers := make([]string, 0, len(v.Checklist))
+		for _, it := range v.Checklist {
+			verifiers = append(verifiers, it.GetVerifiedBy())
+		}
+		who, err := subjectsOf(ctx, s.store, verifiers)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range v.Checklist {
+			it.VerifiedBy = who.of(it.GetVerifiedBy())
+		}
+	}
+	if a.Status.Code != "" || a.Status.ID != "" || a.State != store.StateSubmitted {
+		return v, nil
 	}
 	sel, err := s.store.GetSelection(ctx, a.SelectionID)
 	if err != nil {
@@ -229,9 +287,22 @@ func (s *ApplicationServer) FileObjection(ctx context.Context, req *seleksiv1.Fi
 		return nil, err
 	}
 	stage := wfStage(req.GetObjection().GetStage())
+	if doc := req.GetObjection().GetDocument(); doc != "" {
+		// The workflow decides whether the selection allows a document; whose it is, only
+		// the document store knows.
+		if err := s.docs.CheckOwned(ctx, selID, me.Subject, doc); err != nil {
+			switch {
+			case errors.Is(err, ErrDocumentsUnavailable):
+				return nil, localizedError(ctx, codes.FailedPrecondition, msgDocumentUnavailable)
+			case errors.Is(err, store.ErrNotFound):
+				return nil, localizedError(ctx, codes.InvalidArgument, msgDocumentNotYours)
+			}
+			return nil, storeError(ctx, s.cmd.logger, err)
+		}
+	}
 	res, err := s.cmd.send(ctx, selID, req.GetRequestId(), workflows.UpdateFileObjection, workflows.FileObjectionArgs{
 		Actor: me, ApplicationID: appID, Stage: stage, Reason: req.GetObjection().GetReason(),
-		Revision: int(req.GetObjection().GetRevision())})
+		Revision: int(req.GetObjection().GetRevision()), Items: req.GetObjection().GetItems(), Document: req.GetObjection().GetDocument()})
 	if err != nil {
 		return nil, err
 	}
@@ -294,6 +365,9 @@ func (s *ApplicationServer) AnswerObjection(ctx context.Context, req *seleksiv1.
 		in := resultInput(c)
 		in.ApplicationID = appID
 		args.Correction = &in
+	}
+	for _, a := range req.GetItemAnswers() {
+		args.Items = append(args.Items, workflows.ItemAnswer{Item: a.GetItem(), Accepted: a.GetAccepted(), Answer: a.GetAnswer()})
 	}
 	if _, err := s.cmd.send(ctx, selID, req.GetRequestId(), workflows.UpdateAnswerObjection, args); err != nil {
 		return nil, err

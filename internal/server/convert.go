@@ -68,11 +68,16 @@ func selectionInput(id string, sel *seleksiv1.Selection) (workflows.SelectionInp
 			WhenTooFew:       workflows.InsufficientApplicantsPolicy(sel.GetInsufficientApplicantsPolicy().String()),
 			ObjectionDays:    int(sel.GetObjectionWindowWorkingDays()),
 		},
-		TieBreak:      workflows.TieBreakRule(sel.GetTieBreakRule().String()),
-		PublishScores: sel.GetPublishScores(),
+		TieBreak:           workflows.TieBreakRule(sel.GetTieBreakRule().String()),
+		PublishScores:      sel.GetPublishScores(),
+		ObjectionDocuments: sel.GetDocumentPolicy().GetObjectionDocuments(),
 	}
 	for _, d := range sel.GetRequirements().GetRequiredDocuments() {
 		in.Requirements.RequiredDocuments = append(in.Requirements.RequiredDocuments, d.GetId())
+	}
+	for _, it := range sel.GetRequirements().GetAdditionalItems() {
+		in.Requirements.AdditionalItems = append(in.Requirements.AdditionalItems,
+			workflows.RequirementItem{ID: it.GetId(), Title: it.GetTitle(), Description: it.GetDescription()})
 	}
 	for _, m := range sel.GetCommittee() {
 		in.Committee = append(in.Committee, workflows.Member{

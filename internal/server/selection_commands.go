@@ -59,6 +59,9 @@ func resultInput(r *seleksiv1.ApplicationResult) workflows.ResultInput {
 		in.Scores = append(in.Scores, workflows.ComponentScore{
 			Component: workflows.ScoreComponent(sc.GetComponent().String()), Score: toScore(sc.GetScore())})
 	}
+	for _, v := range r.GetItems() {
+		in.Items = append(in.Items, workflows.ItemVerdict{Item: v.GetItem(), Met: v.GetMet(), Note: v.GetNote()})
+	}
 	return in
 }
 

@@ -133,6 +133,7 @@ func stageResultView(cat *i18n.Catalog, r store.StageResult, names map[string]st
 			Rank:          uint32(e.Rank),
 			Reason:        reasonText(cat, e.Reason, e.ReasonMessage),
 		}
+		entry.UnmetItems = unmetView(cat, e.Unmet)
 		// Scores are published only where the selection says so; the store keeps them either
 		// way for the committee and auditors.
 		if r.ScoresPublished {
@@ -232,13 +233,19 @@ func applicationView(cat *i18n.Catalog, a store.Application, withPersonal bool) 
 			out.EliminationReason = localized(cat, storeMsg(*a.EliminationMessage))
 		}
 	}
+	out.Checklist = checklistView(cat, a.Checklist)
 	for _, r := range a.Results {
+		var unmet []*seleksiv1.UnmetRequirement
+		if r.Stage == string(workflows.StageAdministrativeScreening) && r.Outcome == string(workflows.OutcomeFail) {
+			unmet = unmetView(cat, checklistUnmet(a.Checklist))
+		}
 		out.StageResults = append(out.StageResults, &seleksiv1.ApplicationStageResult{
-			Stage:     protoStage(r.Stage),
-			Outcome:   protoOutcome(r.Outcome),
-			Scores:    scoresView(r.Scores),
-			Reason:    reasonText(cat, r.Reason, r.ReasonMessage),
-			Published: true,
+			UnmetItems: unmet,
+			Stage:      protoStage(r.Stage),
+			Outcome:    protoOutcome(r.Outcome),
+			Scores:     scoresView(r.Scores),
+			Reason:     reasonText(cat, r.Reason, r.ReasonMessage),
+			Published:  true,
 			// The enum's names are the store's values; an unknown one shows as unspecified.
 			CompetencyCategory: seleksiv1.CompetencyCategory(seleksiv1.CompetencyCategory_value[r.CompetencyCategory]),
 			Revision:           uint32(r.Revision),
@@ -254,15 +261,78 @@ func objectionView(o store.Objection, who subjects) *seleksiv1.Objection {
 	if _, r, _, ok := workflows.ParseObjectionID(o.ID); ok {
 		revision = r
 	}
-	return &seleksiv1.Objection{
-		Name:       objectionName(o.SelectionID, o.ApplicationID, o.Stage, revision),
-		Stage:      protoStage(o.Stage),
-		Reason:     o.Reason,
-		State:      seleksiv1.ObjectionState(seleksiv1.ObjectionState_value[o.State]),
-		Answer:     o.Answer,
-		AnsweredBy: who.of(o.AnsweredBy),
-		CreateTime: ts(o.FileTime),
-		AnswerTime: ts(o.AnswerTime),
-		Revision:   uint32(revision),
+	var answers []*seleksiv1.ItemAnswer
+	for _, a := range o.ItemAnswers {
+		answers = append(answers, &seleksiv1.ItemAnswer{Item: a.Item, Accepted: a.Accepted, Answer: a.Answer})
 	}
+	return &seleksiv1.Objection{
+		Items:       o.Items,
+		Document:    o.Document,
+		ItemAnswers: answers,
+		Name:        objectionName(o.SelectionID, o.ApplicationID, o.Stage, revision),
+		Stage:       protoStage(o.Stage),
+		Reason:      o.Reason,
+		State:       seleksiv1.ObjectionState(seleksiv1.ObjectionState_value[o.State]),
+		Answer:      o.Answer,
+		AnsweredBy:  who.of(o.AnsweredBy),
+		CreateTime:  ts(o.FileTime),
+		AnswerTime:  ts(o.AnswerTime),
+		Revision:    uint32(revision),
+	}
+}
+
+// itemTitle names a requirement item in both languages: the fixed items by their names,
+// documents and the agency's items by their IDs.
+func itemTitle(cat *i18n.Catalog, item string) *seleksiv1.LocalizedText {
+	return localized(cat, i18n.Msg{Code: codeItemName, Params: map[string]string{"items": item}})
+}
+
+// codeItemName renders one item's name (the catalog's items function).
+const codeItemName = "item.name"
+
+func optionalText(cat *i18n.Catalog, t *store.Text) *seleksiv1.LocalizedText {
+	if t == nil {
+		return nil
+	}
+	return localized(cat, storeMsg(*t))
+}
+
+// checklistView shows an application's requirement checklist; VerifiedBy holds the recorded
+// actor until the caller resolves it (see ApplicationServer.view).
+func checklistView(cat *i18n.Catalog, items []store.ChecklistItem) []*seleksiv1.ChecklistItem {
+	out := make([]*seleksiv1.ChecklistItem, 0, len(items))
+	for _, it := range items {
+		out = append(out, &seleksiv1.ChecklistItem{
+			Item:           it.Item,
+			Title:          itemTitle(cat, it.Item),
+			Status:         seleksiv1.RequirementStatus(seleksiv1.RequirementStatus_value[it.Status]),
+			ProposedStatus: seleksiv1.RequirementStatus(seleksiv1.RequirementStatus_value[it.Proposed]),
+			Finding:        optionalText(cat, it.Finding),
+			Note:           it.Note,
+			VerifiedBy:     it.By,
+			VerifyTime:     ts(it.At),
+			Objection:      it.Objection,
+		})
+	}
+	return out
+}
+
+// checklistUnmet lists the unmet items of a checklist as a published result does.
+func checklistUnmet(items []store.ChecklistItem) []store.UnmetItem {
+	var out []store.UnmetItem
+	for _, it := range items {
+		if it.Status == string(workflows.ItemUnmet) {
+			out = append(out, store.UnmetItem{Item: it.Item, Finding: it.Finding, Note: it.Note})
+		}
+	}
+	return out
+}
+
+func unmetView(cat *i18n.Catalog, items []store.UnmetItem) []*seleksiv1.UnmetRequirement {
+	var out []*seleksiv1.UnmetRequirement
+	for _, u := range items {
+		out = append(out, &seleksiv1.UnmetRequirement{Item: u.Item, Title: itemTitle(cat, u.Item),
+			Finding: optionalText(cat, u.Finding), Note: u.Note})
+	}
+	return out
 }

@@ -30,7 +30,7 @@ type celRule struct {
 // celRules covers every message-level rule in api/seleksi/v1 (TestEveryCELRuleIsTranslated).
 var celRules = map[string]celRule{
 	"application.unique_documents":         {"documents", "setiap dokumen persyaratan hanya boleh dikirim satu kali"},
-	"answer_objection.corrected_result":    {"corrected_result", "hasil yang diperbaiki wajib diisi bila sanggah diterima, dan tidak boleh diisi bila ditolak"},
+	"answer_objection.corrected_result":    {"corrected_result", "hasil yang diperbaiki wajib diisi bila sanggah tanpa butir persyaratan diterima, dan tidak boleh diisi bila ditolak atau dijawab per butir"},
 	"selection.committee_odd":              {"committee", "jumlah anggota panitia seleksi harus ganjil"},
 	"selection.committee_internal_share":   {"committee", "anggota internal paling banyak 45% dari panitia seleksi"},
 	"selection.committee_internal_level":   {"committee", "anggota internal harus menduduki jabatan paling rendah setingkat JPT Pratama"},
@@ -50,6 +50,9 @@ var celRules = map[string]celRule{
 	"decide.shortfall_statement":           {"shortfall_statement", "pernyataan kekurangan wajib diisi bila kurang dari tiga lamaran diperingkat"},
 	"application_result.reason_on_fail":    {"reason", "alasan wajib diisi bila hasilnya tidak lulus"},
 	"application_result.unique_components": {"scores", "setiap komponen nilai hanya boleh muncul satu kali"},
+	"application_result.outcome_or_items":  {"outcome", "hasil wajib diisi kecuali putusan per butir persyaratan diberikan"},
+	"application_result.unique_items":      {"items", "setiap butir persyaratan hanya boleh muncul satu kali"},
+	"requirements.unique_items":            {"additional_items", "ID persyaratan tambahan harus berbeda satu sama lain dan dari butir tetap"},
 }
 
 // numbers finds the bounds in protovalidate's English message of a range rule.

@@ -303,6 +303,11 @@ func (r *applicationRow) application() (Application, error) {
 	if err := json.Unmarshal([]byte(r.Facts), &a.Facts); err != nil {
 		return Application{}, fmt.Errorf("application %q: decode facts: %w", r.ID, err)
 	}
+	if r.Checklist != "" {
+		if err := json.Unmarshal([]byte(r.Checklist), &a.Checklist); err != nil {
+			return Application{}, fmt.Errorf("application %q: decode checklist: %w", r.ID, err)
+		}
+	}
 	return a, nil
 }
 

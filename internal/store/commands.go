@@ -272,6 +272,9 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 		if err != nil {
 			return err
 		}
+		if err := applyChecklists(tx, c.SelectionID, c.Checklists, at); err != nil {
+			return err
+		}
 		if err := applyResult(tx, c.SelectionID, c.Result); err != nil {
 			return err
 		}
@@ -428,6 +431,26 @@ func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) 
 	return owners, emails, nil
 }
 
+// applyChecklists writes the requirement checklists a command changed, each as the canonical
+// JSON of the items the workflow recorded.
+func applyChecklists(tx *gorm.DB, selectionID string, cls []Checklist, at time.Time) error {
+	for _, cl := range cls {
+		body, err := CanonicalJSON(cl.Items)
+		if err != nil {
+			return fmt.Errorf("checklist of application %q: %w: %w", cl.ApplicationID, err, ErrInvalidArgument)
+		}
+		res := tx.Model(&applicationRow{}).Where("selection_id = ? AND id = ?", selectionID, cl.ApplicationID).
+			UpdateColumns(map[string]any{"checklist": string(body), "updated_at": at})
+		if res.Error != nil {
+			return fmt.Errorf("checklist of application %q: %w", cl.ApplicationID, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return fmt.Errorf("application %q is not in selection %q: %w", cl.ApplicationID, selectionID, ErrFailedPrecondition)
+		}
+	}
+	return nil
+}
+
 func applyResult(tx *gorm.DB, selectionID string, r *StageResult) error {
 	if r == nil {
 		return nil
@@ -507,12 +530,28 @@ func applyObjection(tx *gorm.DB, selectionID string, o *Objection) error {
 		}
 		correction = string(b)
 	}
+	items, answers := "", ""
+	if len(o.Items) > 0 {
+		b, err := json.Marshal(o.Items)
+		if err != nil {
+			return err
+		}
+		items = string(b)
+	}
+	if len(o.ItemAnswers) > 0 {
+		b, err := json.Marshal(o.ItemAnswers)
+		if err != nil {
+			return err
+		}
+		answers = string(b)
+	}
 	row := objectionRow{SelectionID: selectionID, ID: o.ID, ApplicationID: o.ApplicationID, Stage: o.Stage,
 		Candidate: o.Candidate, Reason: o.Reason, State: o.State, Answer: o.Answer, AnsweredBy: o.AnsweredBy,
-		FiledAt: instant(o.FileTime), AnsweredAt: nullTime(o.AnswerTime), Correction: correction}
+		FiledAt: instant(o.FileTime), AnsweredAt: nullTime(o.AnswerTime), Correction: correction,
+		Items: items, Document: o.Document, ItemAnswers: answers}
 	err := tx.Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "selection_id"}, {Name: "id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"state", "answer", "answered_by", "answered_at", "correction"}),
+		DoUpdates: clause.AssignmentColumns([]string{"state", "answer", "answered_by", "answered_at", "correction", "item_answers"}),
 	}).Create(&row).Error
 	if err != nil {
 		return conflictOr(err, "objection")

@@ -232,8 +232,11 @@ type Application struct {
 	EliminationMessage *Text
 	Status             Text
 	Results            []ApplicationResult
-	SubmitTime         time.Time
-	UpdateTime         time.Time
+	// Checklist is the requirement checklist of administrative screening; empty for
+	// selections that screen whole applications and before the announcement closes.
+	Checklist  []ChecklistItem
+	SubmitTime time.Time
+	UpdateTime time.Time
 }
 
 // ComponentScore is one score, in hundredths of a point.
@@ -255,6 +258,46 @@ type ResultEntry struct {
 	// name is the workflow's (workflows.ResultEntry), so the stored entries are the published
 	// ones as the history records them, which verification compares.
 	CompetencyCategory string `json:"category,omitempty"`
+	// Unmet are the requirement items a screening failure rests on (the workflow's
+	// ResultEntry.Unmet, with its JSON names).
+	Unmet []UnmetItem `json:"unmet,omitempty"`
+}
+
+// UnmetItem is an unmet requirement item as a published result lists it.
+type UnmetItem struct {
+	Item    string `json:"item"`
+	Finding *Text  `json:"finding,omitempty"`
+	Note    string `json:"note,omitempty"`
+}
+
+// ChecklistItem is one requirement item of an application in administrative screening, with
+// the workflow's JSON names (workflows.ChecklistItem): the store keeps the checklist as the
+// history records it, which verification compares.
+type ChecklistItem struct {
+	Item string `json:"item"`
+	// Proposed is the automatic proposal at the close, Finding why.
+	Proposed string `json:"proposed"`
+	Finding  *Text  `json:"finding,omitempty"`
+	Status   string `json:"status"`
+	Note     string `json:"note,omitempty"`
+	// By and At: who decided the item and when (empty while only proposed).
+	By        string    `json:"by,omitempty"`
+	At        time.Time `json:"at,omitzero"`
+	Objection string    `json:"objection,omitempty"`
+}
+
+// ItemAnswer is the committee's answer to one contested item of an objection.
+type ItemAnswer struct {
+	Item     string `json:"item"`
+	Accepted bool   `json:"accepted"`
+	Answer   string `json:"answer"`
+}
+
+// Checklist is the checklist of one application as a command records it: the workflow's JSON
+// of its items.
+type Checklist struct {
+	ApplicationID string
+	Items         json.RawMessage
 }
 
 // StageResult is one published revision of a stage's result.
@@ -300,6 +343,11 @@ type Objection struct {
 	AnswerTime    time.Time
 	// Correction is the corrected result of an accepted objection, as JSON.
 	Correction json.RawMessage
+	// Items are the contested requirement items, Document the clarifying document, and
+	// ItemAnswers the committee's answer to each item.
+	Items       []string
+	Document    string
+	ItemAnswers []ItemAnswer
 }
 
 // ApplicationChange is the new status of one application.
@@ -361,6 +409,8 @@ type Command struct {
 	Appointment    *Appointment
 	CancelReason   string
 	CancelMessage  *Text
+	// Checklists are the requirement checklists the command changed.
+	Checklists []Checklist
 	// Message describes the event; it becomes the text of the notifications.
 	Message *Text
 	// Answer is what the command's caller is answered (JSON). The ledger keeps it with the
@@ -555,6 +605,7 @@ type applicationRow struct {
 	StatusID           string `gorm:"column:status_id"`
 	StatusMessage      string
 	EliminationMessage string
+	Checklist          string
 	SubmittedAt        time.Time
 	UpdatedAt          time.Time `gorm:"autoUpdateTime:false"`
 }
@@ -606,6 +657,9 @@ type objectionRow struct {
 	FiledAt       time.Time
 	AnsweredAt    *time.Time
 	Correction    string
+	Items         string
+	Document      string
+	ItemAnswers   string
 }
 
 func (objectionRow) TableName() string { return "objections" }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,5 +53,75 @@ func testObjectionPerRevision(t *testing.T, open factory) {
 		if got.ID != want.ID || got.Reason != want.Reason || got.Answer != want.Answer || got.State != want.State {
 			t.Errorf("objection %d = %+v, want %+v", i, got, want)
 		}
+	}
+}
+
+// testChecklistProjection: the requirement checklist a command records is kept as the
+// workflow's JSON and read back with each item's proposal, verdict, verifier and time; a
+// published entry keeps its unmet items; an objection keeps its contested items, its
+// document and the answer to each item; a checklist for an application of another selection
+// is refused.
+func testChecklistProjection(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-c")
+	app := submit(t, s, newSubmission("sel-c", 0, t0)).ID
+	wf := "selection-sel-c"
+	chair := Actor{Subject: "chair", Role: "ROLE_COMMITTEE"}
+	at := t0.Add(300 * time.Hour)
+	const stage = "STAGE_ADMINISTRATIVE_SCREENING"
+	items := `[{"item":"age","proposed":"REQUIREMENT_STATUS_UNMET","finding":{"code":"eligibility.age","params":{"age":"57","max":"56"}},` +
+		`"status":"REQUIREMENT_STATUS_UNMET","by":"chair","at":"2026-07-19T08:00:00Z"},` +
+		`{"item":"document:lhkpn","proposed":"REQUIREMENT_STATUS_MET","status":"REQUIREMENT_STATUS_MET"}]`
+	unmet := []UnmetItem{{Item: "age", Finding: &Text{Code: "eligibility.age", Params: map[string]string{"age": "57", "max": "56"}}}}
+	obj := Objection{ID: "ADMINISTRATIVE_SCREENING:" + app, ApplicationID: app, Stage: stage, Candidate: "cand-0", Reason: "usia",
+		State: "OBJECTION_STATE_REJECTED", Answer: "tidak", AnsweredBy: "chair", FileTime: at, AnswerTime: at.Add(time.Hour),
+		Items: []string{"age"}, Document: "documents/doc-1", ItemAnswers: []ItemAnswer{{Item: "age", Answer: "akta: 1960"}}}
+	cmds := []Command{
+		{WorkflowID: wf, SelectionID: "sel-c", Key: "req-record", Seq: 1, Kind: "RecordResults", Actor: chair, At: at.Add(-time.Hour),
+			Stage: stage, Phase: "OPEN", Checklists: []Checklist{{ApplicationID: app, Items: []byte(items)}}},
+		{WorkflowID: wf, SelectionID: "sel-c", Key: "req-advance", Seq: 2, Kind: "AdvanceStage", Actor: chair, At: at.Add(-time.Minute),
+			Stage: stage, Phase: "OBJECTIONS", Result: &StageResult{Stage: stage, Revision: 1, PublishedAt: at.Add(-time.Minute),
+				Entries: []ResultEntry{{ApplicationID: app, Outcome: "OUTCOME_FAIL", Unmet: unmet}}}},
+		{WorkflowID: wf, SelectionID: "sel-c", Key: "req-answer", Seq: 3, Kind: "AnswerObjection", Actor: chair, At: obj.AnswerTime,
+			Stage: stage, Phase: "OBJECTIONS", Objection: &obj},
+	}
+	for _, c := range cmds {
+		if applied, err := s.ApplyCommand(ctx, c); err != nil || !applied {
+			t.Fatalf("apply %s: %v, %v", c.Key, applied, err)
+		}
+	}
+	a, err := s.GetApplication(ctx, "sel-c", app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Checklist) != 2 || a.Checklist[0].Item != "age" || a.Checklist[0].Status != "REQUIREMENT_STATUS_UNMET" || a.Checklist[0].By != "chair" ||
+		!a.Checklist[0].At.Equal(time.Date(2026, 7, 19, 8, 0, 0, 0, time.UTC)) || a.Checklist[0].Finding.Params["age"] != "57" ||
+		a.Checklist[1].Proposed != "REQUIREMENT_STATUS_MET" || a.Checklist[1].By != "" {
+		t.Errorf("checklist read back: %+v", a.Checklist)
+	}
+	r, err := s.GetStageResult(ctx, "sel-c", stage, 0)
+	if err != nil || len(r.Entries) != 1 || len(r.Entries[0].Unmet) != 1 || r.Entries[0].Unmet[0].Finding.Code != "eligibility.age" {
+		t.Errorf("published entry: %+v, %v", r, err)
+	}
+	o, err := s.GetObjection(ctx, "sel-c", obj.ID)
+	if err != nil || len(o.Items) != 1 || o.Items[0] != "age" || o.Document != "documents/doc-1" || len(o.ItemAnswers) != 1 || o.ItemAnswers[0].Answer != "akta: 1960" {
+		t.Errorf("objection read back: %+v, %v", o, err)
+	}
+	rows, err := s.ReadProjection(ctx, "sel-c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		if row.Table == TableApplications && row.Key == app && !strings.Contains(row.Columns["checklist"], `"REQUIREMENT_STATUS_UNMET"`) {
+			t.Errorf("projected checklist %q", row.Columns["checklist"])
+		}
+	}
+	openWindow(t, s, "sel-d")
+	other := submit(t, s, newSubmission("sel-d", 1, t0)).ID
+	_, err = s.ApplyCommand(ctx, Command{WorkflowID: wf, SelectionID: "sel-c", Key: "req-other", Seq: 4, Kind: "RecordResults", Actor: chair,
+		At: at.Add(2 * time.Hour), Stage: stage, Phase: "OBJECTIONS", Checklists: []Checklist{{ApplicationID: other, Items: []byte(items)}}})
+	if !errors.Is(err, ErrFailedPrecondition) {
+		t.Errorf("a checklist of another selection's application: %v, want ErrFailedPrecondition", err)
 	}
 }

@@ -47,13 +47,15 @@ func ProjectedTables() []ProjectedTable {
 			"window_extension", "intake_frozen", "snapshot_digest", "appointed_application", "ppk_decree_ref",
 			"oversight_recommendation_ref", "cancel_reason", "cancel_message"}},
 		{Table: TableApplications, Key: []string{"id"}, Columns: []string{
-			"state", "current_stage", "rank", "final_score", "eliminated_stage", "elimination_reason", "elimination_message", "status_en", "status_id", "status_message"}},
+			"state", "current_stage", "rank", "final_score", "eliminated_stage", "elimination_reason", "elimination_message", "status_en", "status_id", "status_message",
+			"checklist"}},
 		{Table: TableStageResults, Key: []string{"stage", "revision"}, Columns: []string{
 			"published_at", "objection_deadline", "revision_reason", "revision_message", "scores_published", "entries"}},
 		{Table: TableApplicationResults, Key: []string{"application_id", "stage"}, Columns: []string{
 			"revision", "outcome", "scores", "final_score", "rank", "reason", "reason_message", "published_at", "competency_category"}},
 		{Table: TableObjections, Key: []string{"id"}, Columns: []string{
-			"application_id", "stage", "candidate", "reason", "state", "answer", "answered_by", "filed_at", "answered_at", "correction"}},
+			"application_id", "stage", "candidate", "reason", "state", "answer", "answered_by", "filed_at", "answered_at", "correction",
+			"items", "document", "item_answers"}},
 		{Table: TableConflicts, Key: []string{"member_id", "application_id"}, Columns: []string{
 			"relationship", "reason", "declared_by", "declared_at"}},
 	}
@@ -166,6 +168,7 @@ func readProjection(db *gorm.DB, selectionID string) ([]ProjectionRow, error) {
 				"state": a.State, "current_stage": a.CurrentStage, "rank": ProjectionValue(a.Rank), "final_score": ProjectionValue(a.FinalScore),
 				"eliminated_stage": a.EliminatedStage, "elimination_reason": a.EliminationReason, "status_en": a.StatusEN, "status_id": a.StatusID,
 				"elimination_message": ProjectionJSON(a.EliminationMessage), "status_message": ProjectionJSON(a.StatusMessage),
+				"checklist": ProjectionJSON(a.Checklist),
 			}})
 	}
 	var results []stageResultRow
@@ -200,6 +203,7 @@ func readProjection(db *gorm.DB, selectionID string) ([]ProjectionRow, error) {
 			"application_id": o.ApplicationID, "stage": o.Stage, "candidate": o.Candidate, "reason": o.Reason, "state": o.State,
 			"answer": o.Answer, "answered_by": o.AnsweredBy, "filed_at": ProjectionValue(o.FiledAt),
 			"answered_at": ProjectionValue(o.AnsweredAt), "correction": ProjectionJSON(o.Correction),
+			"items": ProjectionJSON(o.Items), "document": o.Document, "item_answers": ProjectionJSON(o.ItemAnswers),
 		}})
 	}
 	var conflicts []conflictRow

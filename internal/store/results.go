@@ -76,5 +76,13 @@ func (r *objectionRow) objection() Objection {
 	if r.Correction != "" {
 		o.Correction = json.RawMessage(r.Correction)
 	}
+	o.Document = r.Document
+	// Written by applyObjection from values it encoded itself.
+	if r.Items != "" {
+		_ = json.Unmarshal([]byte(r.Items), &o.Items)
+	}
+	if r.ItemAnswers != "" {
+		_ = json.Unmarshal([]byte(r.ItemAnswers), &o.ItemAnswers)
+	}
 	return o
 }

@@ -177,6 +177,7 @@ func runSuite(t *testing.T, open factory) {
 		{"WithdrawBeforeClose", testWithdrawBeforeClose},
 		{"WorkflowStarts", testWorkflowStarts},
 		{"ObjectionPerRevision", testObjectionPerRevision},
+		{"ChecklistProjection", testChecklistProjection},
 		{"Actors", testActors},
 		{"Documents", testDocuments},
 		{"DocumentAccesses", testDocumentAccesses},

@@ -62,7 +62,11 @@ type Application struct {
 	// When the application was submitted.
 	SubmitTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=submit_time,json=submitTime,proto3" json:"submit_time,omitempty"`
 	// When the application last changed.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The requirement checklist of administrative screening: each item with its
+	// status, the automatic proposal, the committee's note, who verified it and
+	// when. Shown to the candidate, the committee, the secretariat and auditors.
+	Checklist     []*ChecklistItem `protobuf:"bytes,20,rep,name=checklist,proto3" json:"checklist,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -198,6 +202,13 @@ func (x *Application) GetSubmitTime() *timestamppb.Timestamp {
 func (x *Application) GetUpdateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *Application) GetChecklist() []*ChecklistItem {
+	if x != nil {
+		return x.Checklist
 	}
 	return nil
 }
@@ -443,7 +454,9 @@ type ApplicationStageResult struct {
 	// The revision of the stage result this comes from.
 	Revision uint32 `protobuf:"varint,7,opt,name=revision,proto3" json:"revision,omitempty"`
 	// When the result was recorded or last corrected.
-	RecordTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	RecordTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=record_time,json=recordTime,proto3" json:"record_time,omitempty"`
+	// The requirement items not met (administrative screening).
+	UnmetItems    []*UnmetRequirement `protobuf:"bytes,10,rep,name=unmet_items,json=unmetItems,proto3" json:"unmet_items,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -534,6 +547,13 @@ func (x *ApplicationStageResult) GetRecordTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ApplicationStageResult) GetUnmetItems() []*UnmetRequirement {
+	if x != nil {
+		return x.UnmetItems
+	}
+	return nil
+}
+
 // Objection is a candidate's objection (sanggah) to a published stage
 // result. Its name is
 // `selections/{selection}/applications/{application}/objections/{objection}`.
@@ -562,7 +582,15 @@ type Objection struct {
 	// not published, is refused. As returned, the revision whose publication
 	// opened the window the objection was filed in (1 for the first
 	// publication).
-	Revision      uint32 `protobuf:"varint,9,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision uint32 `protobuf:"varint,9,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The contested requirement items (administrative screening): each must be
+	// an unmet item of the application.
+	Items []string `protobuf:"bytes,10,rep,name=items,proto3" json:"items,omitempty"`
+	// A clarifying document, `documents/{document}`, uploaded by the candidate;
+	// allowed only when the selection allows new documents in objections.
+	Document string `protobuf:"bytes,11,opt,name=document,proto3" json:"document,omitempty"`
+	// The committee's answer to each contested item.
+	ItemAnswers   []*ItemAnswer `protobuf:"bytes,12,rep,name=item_answers,json=itemAnswers,proto3" json:"item_answers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -658,6 +686,27 @@ func (x *Objection) GetRevision() uint32 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *Objection) GetItems() []string {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *Objection) GetDocument() string {
+	if x != nil {
+		return x.Document
+	}
+	return ""
+}
+
+func (x *Objection) GetItemAnswers() []*ItemAnswer {
+	if x != nil {
+		return x.ItemAnswers
+	}
+	return nil
 }
 
 // SubmitApplicationRequest submits an application.
@@ -1366,10 +1415,15 @@ type AnswerObjectionRequest struct {
 	// The answer to the candidate, required either way.
 	Answer string `protobuf:"bytes,4,opt,name=answer,proto3" json:"answer,omitempty"`
 	// The corrected result of the objection's application at the objection's
-	// stage; required when accepted.
+	// stage; required when an objection naming no item is accepted.
 	CorrectedResult *ApplicationResult `protobuf:"bytes,5,opt,name=corrected_result,json=correctedResult,proto3" json:"corrected_result,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The answer to each contested item of an objection naming requirement
+	// items: every contested item once. Accepted items become met, the outcome
+	// is recomputed and the result re-published; accepted must then be set
+	// exactly when at least one item is accepted.
+	ItemAnswers   []*ItemAnswer `protobuf:"bytes,10,rep,name=item_answers,json=itemAnswers,proto3" json:"item_answers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AnswerObjectionRequest) Reset() {
@@ -1437,6 +1491,13 @@ func (x *AnswerObjectionRequest) GetCorrectedResult() *ApplicationResult {
 	return nil
 }
 
+func (x *AnswerObjectionRequest) GetItemAnswers() []*ItemAnswer {
+	if x != nil {
+		return x.ItemAnswers
+	}
+	return nil
+}
+
 // AnswerObjectionResponse returns the answered objection.
 type AnswerObjectionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1497,7 +1558,7 @@ var File_seleksi_v1_application_proto protoreflect.FileDescriptor
 const file_seleksi_v1_application_proto_rawDesc = "" +
 	"\n" +
 	"\x1cseleksi/v1/application.proto\x12\n" +
-	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16seleksi/v1/types.proto\"\xc6\a\n" +
+	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16seleksi/v1/types.proto\"\x84\b\n" +
 	"\vApplication\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12E\n" +
 	"\tcandidate\x18\x02 \x01(\v2\x1c.seleksi.v1.CandidateProfileB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\tcandidate\x12?\n" +
@@ -1518,7 +1579,8 @@ const file_seleksi_v1_application_proto_rawDesc = "" +
 	"\vsubmit_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"submitTime\x12@\n" +
 	"\vupdate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime:y\xbaHv\x1at\n" +
+	"updateTime\x12<\n" +
+	"\tchecklist\x18\x14 \x03(\v2\x19.seleksi.v1.ChecklistItemB\x03\xe0A\x03R\tchecklist:y\xbaHv\x1at\n" +
 	"\x1capplication.unique_documents\x12,each required document may be submitted once\x1a&this.documents.map(d, d.kind).unique()\"\xed\x05\n" +
 	"\x10CandidateProfile\x12.\n" +
 	"\tfull_name\x18\x01 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\x10\x01\x18\xc8\x012\x02\\SR\bfullName\x12'\n" +
@@ -1540,7 +1602,7 @@ const file_seleksi_v1_application_proto_rawDesc = "" +
 	"\tfile_name\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xff\x01R\bfileName\x120\n" +
 	"\x06sha256\x18\x03 \x01(\tB\x18\xe0A\x02\xbaH\x12r\x102\x0e^[0-9a-f]{64}$R\x06sha256\x12,\n" +
 	"\x03url\x18\x04 \x01(\tB\x1a\xe0A\x02\xbaH\x14r\x12\x18\x80\x102\n" +
-	"^https?://\x88\x01\x01R\x03url\"\xac\x03\n" +
+	"^https?://\x88\x01\x01R\x03url\"\xf0\x03\n" +
 	"\x16ApplicationStageResult\x12,\n" +
 	"\x05stage\x18\x01 \x01(\x0e2\x11.seleksi.v1.StageB\x03\xe0A\x03R\x05stage\x122\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x13.seleksi.v1.OutcomeB\x03\xe0A\x03R\aoutcome\x127\n" +
@@ -1550,7 +1612,10 @@ const file_seleksi_v1_application_proto_rawDesc = "" +
 	"\tpublished\x18\x06 \x01(\bB\x03\xe0A\x03R\tpublished\x12\x1f\n" +
 	"\brevision\x18\a \x01(\rB\x03\xe0A\x03R\brevision\x12@\n" +
 	"\vrecord_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"recordTime\"\xb1\x03\n" +
+	"recordTime\x12B\n" +
+	"\vunmet_items\x18\n" +
+	" \x03(\v2\x1c.seleksi.v1.UnmetRequirementB\x03\xe0A\x03R\n" +
+	"unmetItems\"\x97\x05\n" +
 	"\tObjection\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12<\n" +
 	"\x05stage\x18\x02 \x01(\x0e2\x11.seleksi.v1.StageB\x13\xe0A\x02\xbaH\r\x82\x01\n" +
@@ -1564,7 +1629,11 @@ const file_seleksi_v1_application_proto_rawDesc = "" +
 	"createTime\x12@\n" +
 	"\vanswer_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"answerTime\x12$\n" +
-	"\brevision\x18\t \x01(\rB\b\xbaH\x05*\x03\x18\xe8\aR\brevision\"\xe8\x01\n" +
+	"\brevision\x18\t \x01(\rB\b\xbaH\x05*\x03\x18\xe8\aR\brevision\x12R\n" +
+	"\x05items\x18\n" +
+	" \x03(\tB<\xbaH9\x92\x016\x10d\x18\x01\"0r.2,^(document:)?[A-Za-z0-9][A-Za-z0-9_-]{1,62}$R\x05items\x12P\n" +
+	"\bdocument\x18\v \x01(\tB4\xbaH1\xd8\x01\x01r,2*^documents/[A-Za-z0-9][A-Za-z0-9_-]{1,62}$R\bdocument\x12>\n" +
+	"\fitem_answers\x18\f \x03(\v2\x16.seleksi.v1.ItemAnswerB\x03\xe0A\x03R\vitemAnswers\"\xe8\x01\n" +
 	"\x18SubmitApplicationRequest\x12F\n" +
 	"\x06parent\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x06parent\x12>\n" +
 	"\n" +
@@ -1613,15 +1682,17 @@ const file_seleksi_v1_application_proto_rawDesc = "" +
 	"\n" +
 	"objections\x18\x01 \x03(\v2\x15.seleksi.v1.ObjectionR\n" +
 	"objections\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa8\x04\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb7\x05\n" +
 	"\x16AnswerObjectionRequest\x12\x8a\x01\n" +
 	"\x04name\x18\x01 \x01(\tBv\xe0A\x02\xbaHprn2l^selections/[a-z0-9][a-z0-9-]{2,62}/applications/[a-z0-9][a-z0-9-]{2,62}/objections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\x12>\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12\x1a\n" +
 	"\baccepted\x18\x03 \x01(\bR\baccepted\x12)\n" +
 	"\x06answer\x18\x04 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\x10\x01\x18\xa0\x1f2\x02\\SR\x06answer\x12H\n" +
-	"\x10corrected_result\x18\x05 \x01(\v2\x1d.seleksi.v1.ApplicationResultR\x0fcorrectedResult:\xaf\x01\xbaH\xab\x01\x1a\xa8\x01\n" +
-	"!answer_objection.corrected_result\x12Vcorrected_result is required when the objection is accepted, and not allowed otherwise\x1a+this.accepted == has(this.corrected_result)\"\x96\x01\n" +
+	"\x10corrected_result\x18\x05 \x01(\v2\x1d.seleksi.v1.ApplicationResultR\x0fcorrectedResult\x12C\n" +
+	"\fitem_answers\x18\n" +
+	" \x03(\v2\x16.seleksi.v1.ItemAnswerB\b\xbaH\x05\x92\x01\x02\x10dR\vitemAnswers:\xf9\x01\xbaH\xf5\x01\x1a\xf2\x01\n" +
+	"!answer_objection.corrected_result\x12dcorrected_result is required when an objection naming no item is accepted, and not allowed otherwise\x1agsize(this.item_answers) > 0 ? !has(this.corrected_result) : this.accepted == has(this.corrected_result)\"\x96\x01\n" +
 	"\x17AnswerObjectionResponse\x123\n" +
 	"\tobjection\x18\x01 \x01(\v2\x15.seleksi.v1.ObjectionR\tobjection\x12F\n" +
 	"\x12republished_result\x18\x02 \x01(\v2\x17.seleksi.v1.StageResultR\x11republishedResult2\xcd\b\n" +
@@ -1671,14 +1742,17 @@ var file_seleksi_v1_application_proto_goTypes = []any{
 	(Stage)(0),                          // 20: seleksi.v1.Stage
 	(*LocalizedText)(nil),               // 21: seleksi.v1.LocalizedText
 	(*timestamppb.Timestamp)(nil),       // 22: google.protobuf.Timestamp
-	(EducationLevel)(0),                 // 23: seleksi.v1.EducationLevel
-	(PostLevel)(0),                      // 24: seleksi.v1.PostLevel
-	(Outcome)(0),                        // 25: seleksi.v1.Outcome
-	(*ComponentScore)(nil),              // 26: seleksi.v1.ComponentScore
-	(CompetencyCategory)(0),             // 27: seleksi.v1.CompetencyCategory
-	(ObjectionState)(0),                 // 28: seleksi.v1.ObjectionState
-	(*ApplicationResult)(nil),           // 29: seleksi.v1.ApplicationResult
-	(*StageResult)(nil),                 // 30: seleksi.v1.StageResult
+	(*ChecklistItem)(nil),               // 23: seleksi.v1.ChecklistItem
+	(EducationLevel)(0),                 // 24: seleksi.v1.EducationLevel
+	(PostLevel)(0),                      // 25: seleksi.v1.PostLevel
+	(Outcome)(0),                        // 26: seleksi.v1.Outcome
+	(*ComponentScore)(nil),              // 27: seleksi.v1.ComponentScore
+	(CompetencyCategory)(0),             // 28: seleksi.v1.CompetencyCategory
+	(*UnmetRequirement)(nil),            // 29: seleksi.v1.UnmetRequirement
+	(ObjectionState)(0),                 // 30: seleksi.v1.ObjectionState
+	(*ItemAnswer)(nil),                  // 31: seleksi.v1.ItemAnswer
+	(*ApplicationResult)(nil),           // 32: seleksi.v1.ApplicationResult
+	(*StageResult)(nil),                 // 33: seleksi.v1.StageResult
 }
 var file_seleksi_v1_application_proto_depIdxs = []int32{
 	1,  // 0: seleksi.v1.Application.candidate:type_name -> seleksi.v1.CandidateProfile
@@ -1691,47 +1765,51 @@ var file_seleksi_v1_application_proto_depIdxs = []int32{
 	21, // 7: seleksi.v1.Application.status_text:type_name -> seleksi.v1.LocalizedText
 	22, // 8: seleksi.v1.Application.submit_time:type_name -> google.protobuf.Timestamp
 	22, // 9: seleksi.v1.Application.update_time:type_name -> google.protobuf.Timestamp
-	23, // 10: seleksi.v1.CandidateProfile.education_level:type_name -> seleksi.v1.EducationLevel
-	24, // 11: seleksi.v1.CandidateProfile.current_post_level:type_name -> seleksi.v1.PostLevel
-	20, // 12: seleksi.v1.ApplicationStageResult.stage:type_name -> seleksi.v1.Stage
-	25, // 13: seleksi.v1.ApplicationStageResult.outcome:type_name -> seleksi.v1.Outcome
-	26, // 14: seleksi.v1.ApplicationStageResult.scores:type_name -> seleksi.v1.ComponentScore
-	27, // 15: seleksi.v1.ApplicationStageResult.competency_category:type_name -> seleksi.v1.CompetencyCategory
-	22, // 16: seleksi.v1.ApplicationStageResult.record_time:type_name -> google.protobuf.Timestamp
-	20, // 17: seleksi.v1.Objection.stage:type_name -> seleksi.v1.Stage
-	28, // 18: seleksi.v1.Objection.state:type_name -> seleksi.v1.ObjectionState
-	22, // 19: seleksi.v1.Objection.create_time:type_name -> google.protobuf.Timestamp
-	22, // 20: seleksi.v1.Objection.answer_time:type_name -> google.protobuf.Timestamp
-	0,  // 21: seleksi.v1.SubmitApplicationRequest.application:type_name -> seleksi.v1.Application
-	0,  // 22: seleksi.v1.SubmitApplicationResponse.application:type_name -> seleksi.v1.Application
-	0,  // 23: seleksi.v1.GetApplicationResponse.application:type_name -> seleksi.v1.Application
-	0,  // 24: seleksi.v1.ListApplicationsResponse.applications:type_name -> seleksi.v1.Application
-	0,  // 25: seleksi.v1.WithdrawApplicationResponse.application:type_name -> seleksi.v1.Application
-	4,  // 26: seleksi.v1.FileObjectionRequest.objection:type_name -> seleksi.v1.Objection
-	4,  // 27: seleksi.v1.FileObjectionResponse.objection:type_name -> seleksi.v1.Objection
-	4,  // 28: seleksi.v1.ListObjectionsResponse.objections:type_name -> seleksi.v1.Objection
-	29, // 29: seleksi.v1.AnswerObjectionRequest.corrected_result:type_name -> seleksi.v1.ApplicationResult
-	4,  // 30: seleksi.v1.AnswerObjectionResponse.objection:type_name -> seleksi.v1.Objection
-	30, // 31: seleksi.v1.AnswerObjectionResponse.republished_result:type_name -> seleksi.v1.StageResult
-	5,  // 32: seleksi.v1.ApplicationService.SubmitApplication:input_type -> seleksi.v1.SubmitApplicationRequest
-	7,  // 33: seleksi.v1.ApplicationService.GetApplication:input_type -> seleksi.v1.GetApplicationRequest
-	9,  // 34: seleksi.v1.ApplicationService.ListApplications:input_type -> seleksi.v1.ListApplicationsRequest
-	11, // 35: seleksi.v1.ApplicationService.WithdrawApplication:input_type -> seleksi.v1.WithdrawApplicationRequest
-	13, // 36: seleksi.v1.ApplicationService.FileObjection:input_type -> seleksi.v1.FileObjectionRequest
-	15, // 37: seleksi.v1.ApplicationService.ListObjections:input_type -> seleksi.v1.ListObjectionsRequest
-	17, // 38: seleksi.v1.ApplicationService.AnswerObjection:input_type -> seleksi.v1.AnswerObjectionRequest
-	6,  // 39: seleksi.v1.ApplicationService.SubmitApplication:output_type -> seleksi.v1.SubmitApplicationResponse
-	8,  // 40: seleksi.v1.ApplicationService.GetApplication:output_type -> seleksi.v1.GetApplicationResponse
-	10, // 41: seleksi.v1.ApplicationService.ListApplications:output_type -> seleksi.v1.ListApplicationsResponse
-	12, // 42: seleksi.v1.ApplicationService.WithdrawApplication:output_type -> seleksi.v1.WithdrawApplicationResponse
-	14, // 43: seleksi.v1.ApplicationService.FileObjection:output_type -> seleksi.v1.FileObjectionResponse
-	16, // 44: seleksi.v1.ApplicationService.ListObjections:output_type -> seleksi.v1.ListObjectionsResponse
-	18, // 45: seleksi.v1.ApplicationService.AnswerObjection:output_type -> seleksi.v1.AnswerObjectionResponse
-	39, // [39:46] is the sub-list for method output_type
-	32, // [32:39] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	23, // 10: seleksi.v1.Application.checklist:type_name -> seleksi.v1.ChecklistItem
+	24, // 11: seleksi.v1.CandidateProfile.education_level:type_name -> seleksi.v1.EducationLevel
+	25, // 12: seleksi.v1.CandidateProfile.current_post_level:type_name -> seleksi.v1.PostLevel
+	20, // 13: seleksi.v1.ApplicationStageResult.stage:type_name -> seleksi.v1.Stage
+	26, // 14: seleksi.v1.ApplicationStageResult.outcome:type_name -> seleksi.v1.Outcome
+	27, // 15: seleksi.v1.ApplicationStageResult.scores:type_name -> seleksi.v1.ComponentScore
+	28, // 16: seleksi.v1.ApplicationStageResult.competency_category:type_name -> seleksi.v1.CompetencyCategory
+	22, // 17: seleksi.v1.ApplicationStageResult.record_time:type_name -> google.protobuf.Timestamp
+	29, // 18: seleksi.v1.ApplicationStageResult.unmet_items:type_name -> seleksi.v1.UnmetRequirement
+	20, // 19: seleksi.v1.Objection.stage:type_name -> seleksi.v1.Stage
+	30, // 20: seleksi.v1.Objection.state:type_name -> seleksi.v1.ObjectionState
+	22, // 21: seleksi.v1.Objection.create_time:type_name -> google.protobuf.Timestamp
+	22, // 22: seleksi.v1.Objection.answer_time:type_name -> google.protobuf.Timestamp
+	31, // 23: seleksi.v1.Objection.item_answers:type_name -> seleksi.v1.ItemAnswer
+	0,  // 24: seleksi.v1.SubmitApplicationRequest.application:type_name -> seleksi.v1.Application
+	0,  // 25: seleksi.v1.SubmitApplicationResponse.application:type_name -> seleksi.v1.Application
+	0,  // 26: seleksi.v1.GetApplicationResponse.application:type_name -> seleksi.v1.Application
+	0,  // 27: seleksi.v1.ListApplicationsResponse.applications:type_name -> seleksi.v1.Application
+	0,  // 28: seleksi.v1.WithdrawApplicationResponse.application:type_name -> seleksi.v1.Application
+	4,  // 29: seleksi.v1.FileObjectionRequest.objection:type_name -> seleksi.v1.Objection
+	4,  // 30: seleksi.v1.FileObjectionResponse.objection:type_name -> seleksi.v1.Objection
+	4,  // 31: seleksi.v1.ListObjectionsResponse.objections:type_name -> seleksi.v1.Objection
+	32, // 32: seleksi.v1.AnswerObjectionRequest.corrected_result:type_name -> seleksi.v1.ApplicationResult
+	31, // 33: seleksi.v1.AnswerObjectionRequest.item_answers:type_name -> seleksi.v1.ItemAnswer
+	4,  // 34: seleksi.v1.AnswerObjectionResponse.objection:type_name -> seleksi.v1.Objection
+	33, // 35: seleksi.v1.AnswerObjectionResponse.republished_result:type_name -> seleksi.v1.StageResult
+	5,  // 36: seleksi.v1.ApplicationService.SubmitApplication:input_type -> seleksi.v1.SubmitApplicationRequest
+	7,  // 37: seleksi.v1.ApplicationService.GetApplication:input_type -> seleksi.v1.GetApplicationRequest
+	9,  // 38: seleksi.v1.ApplicationService.ListApplications:input_type -> seleksi.v1.ListApplicationsRequest
+	11, // 39: seleksi.v1.ApplicationService.WithdrawApplication:input_type -> seleksi.v1.WithdrawApplicationRequest
+	13, // 40: seleksi.v1.ApplicationService.FileObjection:input_type -> seleksi.v1.FileObjectionRequest
+	15, // 41: seleksi.v1.ApplicationService.ListObjections:input_type -> seleksi.v1.ListObjectionsRequest
+	17, // 42: seleksi.v1.ApplicationService.AnswerObjection:input_type -> seleksi.v1.AnswerObjectionRequest
+	6,  // 43: seleksi.v1.ApplicationService.SubmitApplication:output_type -> seleksi.v1.SubmitApplicationResponse
+	8,  // 44: seleksi.v1.ApplicationService.GetApplication:output_type -> seleksi.v1.GetApplicationResponse
+	10, // 45: seleksi.v1.ApplicationService.ListApplications:output_type -> seleksi.v1.ListApplicationsResponse
+	12, // 46: seleksi.v1.ApplicationService.WithdrawApplication:output_type -> seleksi.v1.WithdrawApplicationResponse
+	14, // 47: seleksi.v1.ApplicationService.FileObjection:output_type -> seleksi.v1.FileObjectionResponse
+	16, // 48: seleksi.v1.ApplicationService.ListObjections:output_type -> seleksi.v1.ListObjectionsResponse
+	18, // 49: seleksi.v1.ApplicationService.AnswerObjection:output_type -> seleksi.v1.AnswerObjectionResponse
+	43, // [43:50] is the sub-list for method output_type
+	36, // [36:43] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_application_proto_init() }

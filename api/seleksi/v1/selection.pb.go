@@ -774,8 +774,13 @@ type Requirements struct {
 	// Documents every applicant must upload, such as the no-discipline letter,
 	// the asset report (LHKPN) or a health certificate.
 	RequiredDocuments []*RequiredDocument `protobuf:"bytes,5,rep,name=required_documents,json=requiredDocuments,proto3" json:"required_documents,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Requirements the agency adds (an integrity pact, a statement of no
+	// disciplinary sanction...): items of the screening checklist that the
+	// committee decides. Their ids must differ from the fixed items
+	// (education, experience, administrator_post, age).
+	AdditionalItems []*RequirementItem `protobuf:"bytes,10,rep,name=additional_items,json=additionalItems,proto3" json:"additional_items,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Requirements) Reset() {
@@ -843,6 +848,77 @@ func (x *Requirements) GetRequiredDocuments() []*RequiredDocument {
 	return nil
 }
 
+func (x *Requirements) GetAdditionalItems() []*RequirementItem {
+	if x != nil {
+		return x.AdditionalItems
+	}
+	return nil
+}
+
+// RequirementItem is a requirement the agency adds to the legal ones.
+type RequirementItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Short identifier, such as `pakta-integritas`.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The requirement's name as shown to applicants.
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// What meeting it takes.
+	Description   string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequirementItem) Reset() {
+	*x = RequirementItem{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequirementItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequirementItem) ProtoMessage() {}
+
+func (x *RequirementItem) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequirementItem.ProtoReflect.Descriptor instead.
+func (*RequirementItem) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RequirementItem) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RequirementItem) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *RequirementItem) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
 // RequiredDocument is a document applicants must submit.
 type RequiredDocument struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -858,7 +934,7 @@ type RequiredDocument struct {
 
 func (x *RequiredDocument) Reset() {
 	*x = RequiredDocument{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -870,7 +946,7 @@ func (x *RequiredDocument) String() string {
 func (*RequiredDocument) ProtoMessage() {}
 
 func (x *RequiredDocument) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -883,7 +959,7 @@ func (x *RequiredDocument) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequiredDocument.ProtoReflect.Descriptor instead.
 func (*RequiredDocument) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{5}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RequiredDocument) GetId() string {
@@ -928,7 +1004,7 @@ type ScoreWeights struct {
 
 func (x *ScoreWeights) Reset() {
 	*x = ScoreWeights{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -940,7 +1016,7 @@ func (x *ScoreWeights) String() string {
 func (*ScoreWeights) ProtoMessage() {}
 
 func (x *ScoreWeights) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -953,7 +1029,7 @@ func (x *ScoreWeights) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoreWeights.ProtoReflect.Descriptor instead.
 func (*ScoreWeights) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{6}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ScoreWeights) GetWrittenTest() uint32 {
@@ -1004,7 +1080,7 @@ type PassThreshold struct {
 
 func (x *PassThreshold) Reset() {
 	*x = PassThreshold{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1016,7 +1092,7 @@ func (x *PassThreshold) String() string {
 func (*PassThreshold) ProtoMessage() {}
 
 func (x *PassThreshold) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1029,7 +1105,7 @@ func (x *PassThreshold) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PassThreshold.ProtoReflect.Descriptor instead.
 func (*PassThreshold) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{7}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PassThreshold) GetComponent() ScoreComponent {
@@ -1062,7 +1138,7 @@ type HolidayOverride struct {
 
 func (x *HolidayOverride) Reset() {
 	*x = HolidayOverride{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1074,7 +1150,7 @@ func (x *HolidayOverride) String() string {
 func (*HolidayOverride) ProtoMessage() {}
 
 func (x *HolidayOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1087,7 +1163,7 @@ func (x *HolidayOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HolidayOverride.ProtoReflect.Descriptor instead.
 func (*HolidayOverride) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{8}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *HolidayOverride) GetDate() string {
@@ -1133,7 +1209,7 @@ type ApplicationCounts struct {
 
 func (x *ApplicationCounts) Reset() {
 	*x = ApplicationCounts{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1145,7 +1221,7 @@ func (x *ApplicationCounts) String() string {
 func (*ApplicationCounts) ProtoMessage() {}
 
 func (x *ApplicationCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1158,7 +1234,7 @@ func (x *ApplicationCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicationCounts.ProtoReflect.Descriptor instead.
 func (*ApplicationCounts) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{9}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ApplicationCounts) GetTotal() uint32 {
@@ -1226,7 +1302,7 @@ type Conflict struct {
 
 func (x *Conflict) Reset() {
 	*x = Conflict{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1238,7 +1314,7 @@ func (x *Conflict) String() string {
 func (*Conflict) ProtoMessage() {}
 
 func (x *Conflict) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1251,7 +1327,7 @@ func (x *Conflict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Conflict.ProtoReflect.Descriptor instead.
 func (*Conflict) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{10}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Conflict) GetMemberId() string {
@@ -1311,7 +1387,7 @@ type RankedCandidate struct {
 
 func (x *RankedCandidate) Reset() {
 	*x = RankedCandidate{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1323,7 +1399,7 @@ func (x *RankedCandidate) String() string {
 func (*RankedCandidate) ProtoMessage() {}
 
 func (x *RankedCandidate) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1336,7 +1412,7 @@ func (x *RankedCandidate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RankedCandidate.ProtoReflect.Descriptor instead.
 func (*RankedCandidate) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{11}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RankedCandidate) GetApplication() string {
@@ -1378,7 +1454,7 @@ type CreateSelectionRequest struct {
 
 func (x *CreateSelectionRequest) Reset() {
 	*x = CreateSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1390,7 +1466,7 @@ func (x *CreateSelectionRequest) String() string {
 func (*CreateSelectionRequest) ProtoMessage() {}
 
 func (x *CreateSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1403,7 +1479,7 @@ func (x *CreateSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSelectionRequest.ProtoReflect.Descriptor instead.
 func (*CreateSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{12}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreateSelectionRequest) GetRequestId() string {
@@ -1442,7 +1518,7 @@ type CreateSelectionResponse struct {
 
 func (x *CreateSelectionResponse) Reset() {
 	*x = CreateSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1454,7 +1530,7 @@ func (x *CreateSelectionResponse) String() string {
 func (*CreateSelectionResponse) ProtoMessage() {}
 
 func (x *CreateSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1467,7 +1543,7 @@ func (x *CreateSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSelectionResponse.ProtoReflect.Descriptor instead.
 func (*CreateSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{13}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CreateSelectionResponse) GetSelection() *Selection {
@@ -1526,7 +1602,7 @@ type AnnouncementPlan struct {
 
 func (x *AnnouncementPlan) Reset() {
 	*x = AnnouncementPlan{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1538,7 +1614,7 @@ func (x *AnnouncementPlan) String() string {
 func (*AnnouncementPlan) ProtoMessage() {}
 
 func (x *AnnouncementPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1551,7 +1627,7 @@ func (x *AnnouncementPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnnouncementPlan.ProtoReflect.Descriptor instead.
 func (*AnnouncementPlan) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{14}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AnnouncementPlan) GetTimeZone() TimeZone {
@@ -1642,7 +1718,7 @@ type GetSelectionRequest struct {
 
 func (x *GetSelectionRequest) Reset() {
 	*x = GetSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1654,7 +1730,7 @@ func (x *GetSelectionRequest) String() string {
 func (*GetSelectionRequest) ProtoMessage() {}
 
 func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1667,7 +1743,7 @@ func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionRequest.ProtoReflect.Descriptor instead.
 func (*GetSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{15}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetSelectionRequest) GetName() string {
@@ -1688,7 +1764,7 @@ type GetSelectionResponse struct {
 
 func (x *GetSelectionResponse) Reset() {
 	*x = GetSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1700,7 +1776,7 @@ func (x *GetSelectionResponse) String() string {
 func (*GetSelectionResponse) ProtoMessage() {}
 
 func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +1789,7 @@ func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionResponse.ProtoReflect.Descriptor instead.
 func (*GetSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetSelectionResponse) GetSelection() *Selection {
@@ -1746,7 +1822,7 @@ type ListSelectionsRequest struct {
 
 func (x *ListSelectionsRequest) Reset() {
 	*x = ListSelectionsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1758,7 +1834,7 @@ func (x *ListSelectionsRequest) String() string {
 func (*ListSelectionsRequest) ProtoMessage() {}
 
 func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1771,7 +1847,7 @@ func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSelectionsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListSelectionsRequest) GetPageSize() int32 {
@@ -1817,7 +1893,7 @@ type ListSelectionsResponse struct {
 
 func (x *ListSelectionsResponse) Reset() {
 	*x = ListSelectionsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1829,7 +1905,7 @@ func (x *ListSelectionsResponse) String() string {
 func (*ListSelectionsResponse) ProtoMessage() {}
 
 func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1842,7 +1918,7 @@ func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSelectionsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListSelectionsResponse) GetSelections() []*Selection {
@@ -1885,7 +1961,7 @@ type AdvanceSelectionRequest struct {
 
 func (x *AdvanceSelectionRequest) Reset() {
 	*x = AdvanceSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1897,7 +1973,7 @@ func (x *AdvanceSelectionRequest) String() string {
 func (*AdvanceSelectionRequest) ProtoMessage() {}
 
 func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1910,7 +1986,7 @@ func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionRequest.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AdvanceSelectionRequest) GetName() string {
@@ -1954,7 +2030,7 @@ type AdvanceSelectionResponse struct {
 
 func (x *AdvanceSelectionResponse) Reset() {
 	*x = AdvanceSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1966,7 +2042,7 @@ func (x *AdvanceSelectionResponse) String() string {
 func (*AdvanceSelectionResponse) ProtoMessage() {}
 
 func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1979,7 +2055,7 @@ func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionResponse.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AdvanceSelectionResponse) GetSelection() *Selection {
@@ -2025,7 +2101,7 @@ type RecordResultsRequest struct {
 
 func (x *RecordResultsRequest) Reset() {
 	*x = RecordResultsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2037,7 +2113,7 @@ func (x *RecordResultsRequest) String() string {
 func (*RecordResultsRequest) ProtoMessage() {}
 
 func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2050,7 +2126,7 @@ func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsRequest.ProtoReflect.Descriptor instead.
 func (*RecordResultsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RecordResultsRequest) GetName() string {
@@ -2115,7 +2191,7 @@ type RecordResultsResponse struct {
 
 func (x *RecordResultsResponse) Reset() {
 	*x = RecordResultsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2127,7 +2203,7 @@ func (x *RecordResultsResponse) String() string {
 func (*RecordResultsResponse) ProtoMessage() {}
 
 func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2140,7 +2216,7 @@ func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsResponse.ProtoReflect.Descriptor instead.
 func (*RecordResultsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RecordResultsResponse) GetRecordedCount() uint32 {
@@ -2179,7 +2255,7 @@ type CorrectResultRequest struct {
 
 func (x *CorrectResultRequest) Reset() {
 	*x = CorrectResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2191,7 +2267,7 @@ func (x *CorrectResultRequest) String() string {
 func (*CorrectResultRequest) ProtoMessage() {}
 
 func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2204,7 +2280,7 @@ func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResultRequest.ProtoReflect.Descriptor instead.
 func (*CorrectResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CorrectResultRequest) GetName() string {
@@ -2255,7 +2331,7 @@ type CorrectResultResponse struct {
 
 func (x *CorrectResultResponse) Reset() {
 	*x = CorrectResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2267,7 +2343,7 @@ func (x *CorrectResultResponse) String() string {
 func (*CorrectResultResponse) ProtoMessage() {}
 
 func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2280,7 +2356,7 @@ func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResultResponse.ProtoReflect.Descriptor instead.
 func (*CorrectResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CorrectResultResponse) GetSelection() *Selection {
@@ -2319,7 +2395,7 @@ type DeclareConflictRequest struct {
 
 func (x *DeclareConflictRequest) Reset() {
 	*x = DeclareConflictRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2331,7 +2407,7 @@ func (x *DeclareConflictRequest) String() string {
 func (*DeclareConflictRequest) ProtoMessage() {}
 
 func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2344,7 +2420,7 @@ func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictRequest.ProtoReflect.Descriptor instead.
 func (*DeclareConflictRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DeclareConflictRequest) GetName() string {
@@ -2400,7 +2476,7 @@ type DeclareConflictResponse struct {
 
 func (x *DeclareConflictResponse) Reset() {
 	*x = DeclareConflictResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2412,7 +2488,7 @@ func (x *DeclareConflictResponse) String() string {
 func (*DeclareConflictResponse) ProtoMessage() {}
 
 func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2425,7 +2501,7 @@ func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictResponse.ProtoReflect.Descriptor instead.
 func (*DeclareConflictResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DeclareConflictResponse) GetConflict() *Conflict {
@@ -2454,7 +2530,7 @@ type DecideSelectionRequest struct {
 
 func (x *DecideSelectionRequest) Reset() {
 	*x = DecideSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2466,7 +2542,7 @@ func (x *DecideSelectionRequest) String() string {
 func (*DecideSelectionRequest) ProtoMessage() {}
 
 func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2479,7 +2555,7 @@ func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionRequest.ProtoReflect.Descriptor instead.
 func (*DecideSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DecideSelectionRequest) GetName() string {
@@ -2523,7 +2599,7 @@ type DecideSelectionResponse struct {
 
 func (x *DecideSelectionResponse) Reset() {
 	*x = DecideSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2535,7 +2611,7 @@ func (x *DecideSelectionResponse) String() string {
 func (*DecideSelectionResponse) ProtoMessage() {}
 
 func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2548,7 +2624,7 @@ func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionResponse.ProtoReflect.Descriptor instead.
 func (*DecideSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DecideSelectionResponse) GetSelection() *Selection {
@@ -2589,7 +2665,7 @@ type AppointCandidateRequest struct {
 
 func (x *AppointCandidateRequest) Reset() {
 	*x = AppointCandidateRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2601,7 +2677,7 @@ func (x *AppointCandidateRequest) String() string {
 func (*AppointCandidateRequest) ProtoMessage() {}
 
 func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2614,7 +2690,7 @@ func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateRequest.ProtoReflect.Descriptor instead.
 func (*AppointCandidateRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AppointCandidateRequest) GetName() string {
@@ -2670,7 +2746,7 @@ type AppointCandidateResponse struct {
 
 func (x *AppointCandidateResponse) Reset() {
 	*x = AppointCandidateResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2682,7 +2758,7 @@ func (x *AppointCandidateResponse) String() string {
 func (*AppointCandidateResponse) ProtoMessage() {}
 
 func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2695,7 +2771,7 @@ func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateResponse.ProtoReflect.Descriptor instead.
 func (*AppointCandidateResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AppointCandidateResponse) GetSelection() *Selection {
@@ -2720,7 +2796,7 @@ type CancelSelectionRequest struct {
 
 func (x *CancelSelectionRequest) Reset() {
 	*x = CancelSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2732,7 +2808,7 @@ func (x *CancelSelectionRequest) String() string {
 func (*CancelSelectionRequest) ProtoMessage() {}
 
 func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2745,7 +2821,7 @@ func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionRequest.ProtoReflect.Descriptor instead.
 func (*CancelSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CancelSelectionRequest) GetName() string {
@@ -2780,7 +2856,7 @@ type CancelSelectionResponse struct {
 
 func (x *CancelSelectionResponse) Reset() {
 	*x = CancelSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2792,7 +2868,7 @@ func (x *CancelSelectionResponse) String() string {
 func (*CancelSelectionResponse) ProtoMessage() {}
 
 func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2805,7 +2881,7 @@ func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionResponse.ProtoReflect.Descriptor instead.
 func (*CancelSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CancelSelectionResponse) GetSelection() *Selection {
@@ -2830,7 +2906,7 @@ type ResumeSelectionRequest struct {
 
 func (x *ResumeSelectionRequest) Reset() {
 	*x = ResumeSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2842,7 +2918,7 @@ func (x *ResumeSelectionRequest) String() string {
 func (*ResumeSelectionRequest) ProtoMessage() {}
 
 func (x *ResumeSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2855,7 +2931,7 @@ func (x *ResumeSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeSelectionRequest.ProtoReflect.Descriptor instead.
 func (*ResumeSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ResumeSelectionRequest) GetName() string {
@@ -2891,7 +2967,7 @@ type ResumeSelectionResponse struct {
 
 func (x *ResumeSelectionResponse) Reset() {
 	*x = ResumeSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2903,7 +2979,7 @@ func (x *ResumeSelectionResponse) String() string {
 func (*ResumeSelectionResponse) ProtoMessage() {}
 
 func (x *ResumeSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2916,7 +2992,7 @@ func (x *ResumeSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeSelectionResponse.ProtoReflect.Descriptor instead.
 func (*ResumeSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{34}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ResumeSelectionResponse) GetSelection() *Selection {
@@ -2941,7 +3017,7 @@ type GetStageResultRequest struct {
 
 func (x *GetStageResultRequest) Reset() {
 	*x = GetStageResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2953,7 +3029,7 @@ func (x *GetStageResultRequest) String() string {
 func (*GetStageResultRequest) ProtoMessage() {}
 
 func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2966,7 +3042,7 @@ func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultRequest.ProtoReflect.Descriptor instead.
 func (*GetStageResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{35}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetStageResultRequest) GetName() string {
@@ -2994,7 +3070,7 @@ type GetStageResultResponse struct {
 
 func (x *GetStageResultResponse) Reset() {
 	*x = GetStageResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3006,7 +3082,7 @@ func (x *GetStageResultResponse) String() string {
 func (*GetStageResultResponse) ProtoMessage() {}
 
 func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3019,7 +3095,7 @@ func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultResponse.ProtoReflect.Descriptor instead.
 func (*GetStageResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{36}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetStageResultResponse) GetResult() *StageResult {
@@ -3049,7 +3125,7 @@ type SupplyHolidaysRequest struct {
 
 func (x *SupplyHolidaysRequest) Reset() {
 	*x = SupplyHolidaysRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3061,7 +3137,7 @@ func (x *SupplyHolidaysRequest) String() string {
 func (*SupplyHolidaysRequest) ProtoMessage() {}
 
 func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3074,7 +3150,7 @@ func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysRequest.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{37}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SupplyHolidaysRequest) GetName() string {
@@ -3123,7 +3199,7 @@ type SupplyHolidaysResponse struct {
 
 func (x *SupplyHolidaysResponse) Reset() {
 	*x = SupplyHolidaysResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3135,7 +3211,7 @@ func (x *SupplyHolidaysResponse) String() string {
 func (*SupplyHolidaysResponse) ProtoMessage() {}
 
 func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3148,7 +3224,7 @@ func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysResponse.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{38}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *SupplyHolidaysResponse) GetSelection() *Selection {
@@ -3246,15 +3322,22 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\n" +
 	"post_level\x18\x04 \x01(\x0e2\x15.seleksi.v1.PostLevelB\b\xbaH\x05\x82\x01\x02\x10\x01R\tpostLevel\x12<\n" +
 	"\x04role\x18\x05 \x01(\x0e2\x19.seleksi.v1.CommitteeRoleB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04role\x12*\n" +
-	"\vaffiliation\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vaffiliation\"\xee\x03\n" +
+	"\vaffiliation\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vaffiliation\"\xb7\x06\n" +
 	"\fRequirements\x12T\n" +
 	"\rmin_education\x18\x01 \x01(\x0e2\x1a.seleksi.v1.EducationLevelB\x13\xe0A\x02\xbaH\r\x82\x01\n" +
 	"\x10\x01\x18\x02\x18\x03\x18\x04\x18\x05R\fminEducation\x12;\n" +
 	"\x14min_years_experience\x18\x02 \x01(\rB\t\xbaH\x06*\x04\x18((\x05R\x12minYearsExperience\x12J\n" +
 	"\x1cmin_years_administrator_post\x18\x03 \x01(\rB\t\xbaH\x06*\x04\x18((\x02R\x19minYearsAdministratorPost\x12-\n" +
 	"\rmax_age_years\x18\x04 \x01(\rB\t\xbaH\x06*\x04\x188((R\vmaxAgeYears\x12U\n" +
-	"\x12required_documents\x18\x05 \x03(\v2\x1c.seleksi.v1.RequiredDocumentB\b\xbaH\x05\x92\x01\x02\x10\x1eR\x11requiredDocuments:y\xbaHv\x1at\n" +
-	"\x1drequirements.unique_documents\x12$required document ids must be unique\x1a-this.required_documents.map(d, d.id).unique()\"\x99\x01\n" +
+	"\x12required_documents\x18\x05 \x03(\v2\x1c.seleksi.v1.RequiredDocumentB\b\xbaH\x05\x92\x01\x02\x10\x1eR\x11requiredDocuments\x12P\n" +
+	"\x10additional_items\x18\n" +
+	" \x03(\v2\x1b.seleksi.v1.RequirementItemB\b\xbaH\x05\x92\x01\x02\x10\x1eR\x0fadditionalItems:\xef\x02\xbaH\xeb\x02\x1at\n" +
+	"\x1drequirements.unique_documents\x12$required document ids must be unique\x1a-this.required_documents.map(d, d.id).unique()\x1a\xf2\x01\n" +
+	"\x19requirements.unique_items\x12Badditional item ids must be unique and differ from the fixed items\x1a\x90\x01this.additional_items.map(i, i.id).unique() && this.additional_items.all(i, !(i.id in ['education', 'experience', 'administrator_post', 'age']))\"\x98\x01\n" +
+	"\x0fRequirementItem\x124\n" +
+	"\x02id\x18\x01 \x01(\tB$\xe0A\x02\xbaH\x1er\x1c2\x1a^[a-z0-9][a-z0-9_-]{1,62}$R\x02id\x12#\n" +
+	"\x05title\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x05title\x12*\n" +
+	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\vdescription\"\x99\x01\n" +
 	"\x10RequiredDocument\x124\n" +
 	"\x02id\x18\x01 \x01(\tB$\xe0A\x02\xbaH\x1er\x1c2\x1a^[a-z0-9][a-z0-9_-]{1,62}$R\x02id\x12#\n" +
 	"\x05title\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x05title\x12*\n" +
@@ -3463,152 +3546,154 @@ func file_seleksi_v1_selection_proto_rawDescGZIP() []byte {
 	return file_seleksi_v1_selection_proto_rawDescData
 }
 
-var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_seleksi_v1_selection_proto_goTypes = []any{
 	(*Selection)(nil),                 // 0: seleksi.v1.Selection
 	(*DocumentPolicy)(nil),            // 1: seleksi.v1.DocumentPolicy
 	(*SelectionBlocked)(nil),          // 2: seleksi.v1.SelectionBlocked
 	(*CommitteeMember)(nil),           // 3: seleksi.v1.CommitteeMember
 	(*Requirements)(nil),              // 4: seleksi.v1.Requirements
-	(*RequiredDocument)(nil),          // 5: seleksi.v1.RequiredDocument
-	(*ScoreWeights)(nil),              // 6: seleksi.v1.ScoreWeights
-	(*PassThreshold)(nil),             // 7: seleksi.v1.PassThreshold
-	(*HolidayOverride)(nil),           // 8: seleksi.v1.HolidayOverride
-	(*ApplicationCounts)(nil),         // 9: seleksi.v1.ApplicationCounts
-	(*Conflict)(nil),                  // 10: seleksi.v1.Conflict
-	(*RankedCandidate)(nil),           // 11: seleksi.v1.RankedCandidate
-	(*CreateSelectionRequest)(nil),    // 12: seleksi.v1.CreateSelectionRequest
-	(*CreateSelectionResponse)(nil),   // 13: seleksi.v1.CreateSelectionResponse
-	(*AnnouncementPlan)(nil),          // 14: seleksi.v1.AnnouncementPlan
-	(*GetSelectionRequest)(nil),       // 15: seleksi.v1.GetSelectionRequest
-	(*GetSelectionResponse)(nil),      // 16: seleksi.v1.GetSelectionResponse
-	(*ListSelectionsRequest)(nil),     // 17: seleksi.v1.ListSelectionsRequest
-	(*ListSelectionsResponse)(nil),    // 18: seleksi.v1.ListSelectionsResponse
-	(*AdvanceSelectionRequest)(nil),   // 19: seleksi.v1.AdvanceSelectionRequest
-	(*AdvanceSelectionResponse)(nil),  // 20: seleksi.v1.AdvanceSelectionResponse
-	(*RecordResultsRequest)(nil),      // 21: seleksi.v1.RecordResultsRequest
-	(*RecordResultsResponse)(nil),     // 22: seleksi.v1.RecordResultsResponse
-	(*CorrectResultRequest)(nil),      // 23: seleksi.v1.CorrectResultRequest
-	(*CorrectResultResponse)(nil),     // 24: seleksi.v1.CorrectResultResponse
-	(*DeclareConflictRequest)(nil),    // 25: seleksi.v1.DeclareConflictRequest
-	(*DeclareConflictResponse)(nil),   // 26: seleksi.v1.DeclareConflictResponse
-	(*DecideSelectionRequest)(nil),    // 27: seleksi.v1.DecideSelectionRequest
-	(*DecideSelectionResponse)(nil),   // 28: seleksi.v1.DecideSelectionResponse
-	(*AppointCandidateRequest)(nil),   // 29: seleksi.v1.AppointCandidateRequest
-	(*AppointCandidateResponse)(nil),  // 30: seleksi.v1.AppointCandidateResponse
-	(*CancelSelectionRequest)(nil),    // 31: seleksi.v1.CancelSelectionRequest
-	(*CancelSelectionResponse)(nil),   // 32: seleksi.v1.CancelSelectionResponse
-	(*ResumeSelectionRequest)(nil),    // 33: seleksi.v1.ResumeSelectionRequest
-	(*ResumeSelectionResponse)(nil),   // 34: seleksi.v1.ResumeSelectionResponse
-	(*GetStageResultRequest)(nil),     // 35: seleksi.v1.GetStageResultRequest
-	(*GetStageResultResponse)(nil),    // 36: seleksi.v1.GetStageResultResponse
-	(*SupplyHolidaysRequest)(nil),     // 37: seleksi.v1.SupplyHolidaysRequest
-	(*SupplyHolidaysResponse)(nil),    // 38: seleksi.v1.SupplyHolidaysResponse
-	(TimeZone)(0),                     // 39: seleksi.v1.TimeZone
-	(InsufficientApplicantsPolicy)(0), // 40: seleksi.v1.InsufficientApplicantsPolicy
-	(CompetencyCategory)(0),           // 41: seleksi.v1.CompetencyCategory
-	(TieBreakRule)(0),                 // 42: seleksi.v1.TieBreakRule
-	(Stage)(0),                        // 43: seleksi.v1.Stage
-	(*timestamppb.Timestamp)(nil),     // 44: google.protobuf.Timestamp
-	(MemberKind)(0),                   // 45: seleksi.v1.MemberKind
-	(PostLevel)(0),                    // 46: seleksi.v1.PostLevel
-	(CommitteeRole)(0),                // 47: seleksi.v1.CommitteeRole
-	(EducationLevel)(0),               // 48: seleksi.v1.EducationLevel
-	(ScoreComponent)(0),               // 49: seleksi.v1.ScoreComponent
-	(*StageResult)(nil),               // 50: seleksi.v1.StageResult
-	(*ApplicationResult)(nil),         // 51: seleksi.v1.ApplicationResult
+	(*RequirementItem)(nil),           // 5: seleksi.v1.RequirementItem
+	(*RequiredDocument)(nil),          // 6: seleksi.v1.RequiredDocument
+	(*ScoreWeights)(nil),              // 7: seleksi.v1.ScoreWeights
+	(*PassThreshold)(nil),             // 8: seleksi.v1.PassThreshold
+	(*HolidayOverride)(nil),           // 9: seleksi.v1.HolidayOverride
+	(*ApplicationCounts)(nil),         // 10: seleksi.v1.ApplicationCounts
+	(*Conflict)(nil),                  // 11: seleksi.v1.Conflict
+	(*RankedCandidate)(nil),           // 12: seleksi.v1.RankedCandidate
+	(*CreateSelectionRequest)(nil),    // 13: seleksi.v1.CreateSelectionRequest
+	(*CreateSelectionResponse)(nil),   // 14: seleksi.v1.CreateSelectionResponse
+	(*AnnouncementPlan)(nil),          // 15: seleksi.v1.AnnouncementPlan
+	(*GetSelectionRequest)(nil),       // 16: seleksi.v1.GetSelectionRequest
+	(*GetSelectionResponse)(nil),      // 17: seleksi.v1.GetSelectionResponse
+	(*ListSelectionsRequest)(nil),     // 18: seleksi.v1.ListSelectionsRequest
+	(*ListSelectionsResponse)(nil),    // 19: seleksi.v1.ListSelectionsResponse
+	(*AdvanceSelectionRequest)(nil),   // 20: seleksi.v1.AdvanceSelectionRequest
+	(*AdvanceSelectionResponse)(nil),  // 21: seleksi.v1.AdvanceSelectionResponse
+	(*RecordResultsRequest)(nil),      // 22: seleksi.v1.RecordResultsRequest
+	(*RecordResultsResponse)(nil),     // 23: seleksi.v1.RecordResultsResponse
+	(*CorrectResultRequest)(nil),      // 24: seleksi.v1.CorrectResultRequest
+	(*CorrectResultResponse)(nil),     // 25: seleksi.v1.CorrectResultResponse
+	(*DeclareConflictRequest)(nil),    // 26: seleksi.v1.DeclareConflictRequest
+	(*DeclareConflictResponse)(nil),   // 27: seleksi.v1.DeclareConflictResponse
+	(*DecideSelectionRequest)(nil),    // 28: seleksi.v1.DecideSelectionRequest
+	(*DecideSelectionResponse)(nil),   // 29: seleksi.v1.DecideSelectionResponse
+	(*AppointCandidateRequest)(nil),   // 30: seleksi.v1.AppointCandidateRequest
+	(*AppointCandidateResponse)(nil),  // 31: seleksi.v1.AppointCandidateResponse
+	(*CancelSelectionRequest)(nil),    // 32: seleksi.v1.CancelSelectionRequest
+	(*CancelSelectionResponse)(nil),   // 33: seleksi.v1.CancelSelectionResponse
+	(*ResumeSelectionRequest)(nil),    // 34: seleksi.v1.ResumeSelectionRequest
+	(*ResumeSelectionResponse)(nil),   // 35: seleksi.v1.ResumeSelectionResponse
+	(*GetStageResultRequest)(nil),     // 36: seleksi.v1.GetStageResultRequest
+	(*GetStageResultResponse)(nil),    // 37: seleksi.v1.GetStageResultResponse
+	(*SupplyHolidaysRequest)(nil),     // 38: seleksi.v1.SupplyHolidaysRequest
+	(*SupplyHolidaysResponse)(nil),    // 39: seleksi.v1.SupplyHolidaysResponse
+	(TimeZone)(0),                     // 40: seleksi.v1.TimeZone
+	(InsufficientApplicantsPolicy)(0), // 41: seleksi.v1.InsufficientApplicantsPolicy
+	(CompetencyCategory)(0),           // 42: seleksi.v1.CompetencyCategory
+	(TieBreakRule)(0),                 // 43: seleksi.v1.TieBreakRule
+	(Stage)(0),                        // 44: seleksi.v1.Stage
+	(*timestamppb.Timestamp)(nil),     // 45: google.protobuf.Timestamp
+	(MemberKind)(0),                   // 46: seleksi.v1.MemberKind
+	(PostLevel)(0),                    // 47: seleksi.v1.PostLevel
+	(CommitteeRole)(0),                // 48: seleksi.v1.CommitteeRole
+	(EducationLevel)(0),               // 49: seleksi.v1.EducationLevel
+	(ScoreComponent)(0),               // 50: seleksi.v1.ScoreComponent
+	(*StageResult)(nil),               // 51: seleksi.v1.StageResult
+	(*ApplicationResult)(nil),         // 52: seleksi.v1.ApplicationResult
 }
 var file_seleksi_v1_selection_proto_depIdxs = []int32{
-	39, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
+	40, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
 	3,  // 1: seleksi.v1.Selection.committee:type_name -> seleksi.v1.CommitteeMember
 	4,  // 2: seleksi.v1.Selection.requirements:type_name -> seleksi.v1.Requirements
-	40, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
-	6,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
-	7,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
-	41, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
-	42, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
-	8,  // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
-	43, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
-	44, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
-	44, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
-	9,  // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
-	10, // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
+	41, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
+	7,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
+	8,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
+	42, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
+	43, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
+	9,  // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
+	44, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
+	45, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
+	45, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
+	10, // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
+	11, // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
 	2,  // 14: seleksi.v1.Selection.blocked:type_name -> seleksi.v1.SelectionBlocked
-	44, // 15: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
-	44, // 16: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
-	44, // 17: seleksi.v1.Selection.announcement_open_time:type_name -> google.protobuf.Timestamp
-	44, // 18: seleksi.v1.Selection.stage_open_wall_time:type_name -> google.protobuf.Timestamp
-	44, // 19: seleksi.v1.Selection.stage_close_wall_time:type_name -> google.protobuf.Timestamp
+	45, // 15: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
+	45, // 16: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
+	45, // 17: seleksi.v1.Selection.announcement_open_time:type_name -> google.protobuf.Timestamp
+	45, // 18: seleksi.v1.Selection.stage_open_wall_time:type_name -> google.protobuf.Timestamp
+	45, // 19: seleksi.v1.Selection.stage_close_wall_time:type_name -> google.protobuf.Timestamp
 	1,  // 20: seleksi.v1.Selection.document_policy:type_name -> seleksi.v1.DocumentPolicy
-	44, // 21: seleksi.v1.SelectionBlocked.since_time:type_name -> google.protobuf.Timestamp
-	44, // 22: seleksi.v1.SelectionBlocked.next_attempt_time:type_name -> google.protobuf.Timestamp
-	45, // 23: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
-	46, // 24: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
-	47, // 25: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
-	48, // 26: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
-	5,  // 27: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
-	49, // 28: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
-	44, // 29: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
-	0,  // 30: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
-	0,  // 31: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	14, // 32: seleksi.v1.CreateSelectionResponse.announcement_plan:type_name -> seleksi.v1.AnnouncementPlan
-	39, // 33: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
-	44, // 34: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
-	44, // 35: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
-	44, // 36: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
-	0,  // 37: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 38: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
-	43, // 39: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
-	0,  // 40: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	50, // 41: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	43, // 42: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
-	51, // 43: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 44: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
-	43, // 45: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
-	51, // 46: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 47: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
-	50, // 48: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
-	10, // 49: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
-	11, // 50: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
-	0,  // 51: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	50, // 52: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	0,  // 53: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 54: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 55: seleksi.v1.ResumeSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	50, // 56: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
-	8,  // 57: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
-	0,  // 58: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
-	12, // 59: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
-	15, // 60: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
-	17, // 61: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
-	19, // 62: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
-	21, // 63: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
-	23, // 64: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
-	25, // 65: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
-	27, // 66: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
-	29, // 67: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
-	31, // 68: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
-	33, // 69: seleksi.v1.SelectionService.ResumeSelection:input_type -> seleksi.v1.ResumeSelectionRequest
-	37, // 70: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
-	35, // 71: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
-	13, // 72: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
-	16, // 73: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
-	18, // 74: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
-	20, // 75: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
-	22, // 76: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
-	24, // 77: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
-	26, // 78: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
-	28, // 79: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
-	30, // 80: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
-	32, // 81: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
-	34, // 82: seleksi.v1.SelectionService.ResumeSelection:output_type -> seleksi.v1.ResumeSelectionResponse
-	38, // 83: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
-	36, // 84: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
-	72, // [72:85] is the sub-list for method output_type
-	59, // [59:72] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	45, // 21: seleksi.v1.SelectionBlocked.since_time:type_name -> google.protobuf.Timestamp
+	45, // 22: seleksi.v1.SelectionBlocked.next_attempt_time:type_name -> google.protobuf.Timestamp
+	46, // 23: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
+	47, // 24: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
+	48, // 25: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
+	49, // 26: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
+	6,  // 27: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
+	5,  // 28: seleksi.v1.Requirements.additional_items:type_name -> seleksi.v1.RequirementItem
+	50, // 29: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
+	45, // 30: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
+	0,  // 31: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
+	0,  // 32: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	15, // 33: seleksi.v1.CreateSelectionResponse.announcement_plan:type_name -> seleksi.v1.AnnouncementPlan
+	40, // 34: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
+	45, // 35: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
+	45, // 36: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
+	45, // 37: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
+	0,  // 38: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 39: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
+	44, // 40: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
+	0,  // 41: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	51, // 42: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	44, // 43: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
+	52, // 44: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 45: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
+	44, // 46: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
+	52, // 47: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 48: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
+	51, // 49: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
+	11, // 50: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
+	12, // 51: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
+	0,  // 52: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	51, // 53: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	0,  // 54: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 55: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 56: seleksi.v1.ResumeSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	51, // 57: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
+	9,  // 58: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
+	0,  // 59: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
+	13, // 60: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
+	16, // 61: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
+	18, // 62: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
+	20, // 63: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
+	22, // 64: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
+	24, // 65: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
+	26, // 66: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
+	28, // 67: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
+	30, // 68: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
+	32, // 69: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
+	34, // 70: seleksi.v1.SelectionService.ResumeSelection:input_type -> seleksi.v1.ResumeSelectionRequest
+	38, // 71: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
+	36, // 72: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
+	14, // 73: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
+	17, // 74: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
+	19, // 75: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
+	21, // 76: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
+	23, // 77: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
+	25, // 78: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
+	27, // 79: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
+	29, // 80: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
+	31, // 81: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
+	33, // 82: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
+	35, // 83: seleksi.v1.SelectionService.ResumeSelection:output_type -> seleksi.v1.ResumeSelectionResponse
+	39, // 84: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
+	37, // 85: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
+	73, // [73:86] is the sub-list for method output_type
+	60, // [60:73] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_selection_proto_init() }
@@ -3623,7 +3708,7 @@ func file_seleksi_v1_selection_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seleksi_v1_selection_proto_rawDesc), len(file_seleksi_v1_selection_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

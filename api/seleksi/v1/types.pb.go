@@ -897,6 +897,64 @@ func (Role) EnumDescriptor() ([]byte, []int) {
 	return file_seleksi_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
+// RequirementStatus is where one requirement item of an application stands
+// in administrative screening.
+type RequirementStatus int32
+
+const (
+	// Not set.
+	RequirementStatus_REQUIREMENT_STATUS_UNSPECIFIED RequirementStatus = 0
+	// The requirement is met.
+	RequirementStatus_REQUIREMENT_STATUS_MET RequirementStatus = 1
+	// The requirement is not met.
+	RequirementStatus_REQUIREMENT_STATUS_UNMET RequirementStatus = 2
+	// No data decides it yet: the committee must.
+	RequirementStatus_REQUIREMENT_STATUS_UNKNOWN RequirementStatus = 3
+)
+
+// Enum value maps for RequirementStatus.
+var (
+	RequirementStatus_name = map[int32]string{
+		0: "REQUIREMENT_STATUS_UNSPECIFIED",
+		1: "REQUIREMENT_STATUS_MET",
+		2: "REQUIREMENT_STATUS_UNMET",
+		3: "REQUIREMENT_STATUS_UNKNOWN",
+	}
+	RequirementStatus_value = map[string]int32{
+		"REQUIREMENT_STATUS_UNSPECIFIED": 0,
+		"REQUIREMENT_STATUS_MET":         1,
+		"REQUIREMENT_STATUS_UNMET":       2,
+		"REQUIREMENT_STATUS_UNKNOWN":     3,
+	}
+)
+
+func (x RequirementStatus) Enum() *RequirementStatus {
+	p := new(RequirementStatus)
+	*p = x
+	return p
+}
+
+func (x RequirementStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RequirementStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_seleksi_v1_types_proto_enumTypes[14].Descriptor()
+}
+
+func (RequirementStatus) Type() protoreflect.EnumType {
+	return &file_seleksi_v1_types_proto_enumTypes[14]
+}
+
+func (x RequirementStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RequirementStatus.Descriptor instead.
+func (RequirementStatus) EnumDescriptor() ([]byte, []int) {
+	return file_seleksi_v1_types_proto_rawDescGZIP(), []int{14}
+}
+
 // LocalizedText is a message for people, in Indonesian and in English.
 type LocalizedText struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1007,13 +1065,342 @@ func (x *ComponentScore) GetScore() float64 {
 	return 0
 }
 
+// RequirementVerdict is the committee's verdict on one requirement item of
+// one application.
+type RequirementVerdict struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item: `education`, `experience`, `administrator_post`, `age`,
+	// `document:<required document id>`, or the id of an additional item.
+	Item string `protobuf:"bytes,1,opt,name=item,proto3" json:"item,omitempty"`
+	// Whether the item is met.
+	Met bool `protobuf:"varint,2,opt,name=met,proto3" json:"met,omitempty"`
+	// The committee's note; required when the verdict overrides the automatic
+	// proposal.
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequirementVerdict) Reset() {
+	*x = RequirementVerdict{}
+	mi := &file_seleksi_v1_types_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequirementVerdict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequirementVerdict) ProtoMessage() {}
+
+func (x *RequirementVerdict) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_types_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequirementVerdict.ProtoReflect.Descriptor instead.
+func (*RequirementVerdict) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_types_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RequirementVerdict) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *RequirementVerdict) GetMet() bool {
+	if x != nil {
+		return x.Met
+	}
+	return false
+}
+
+func (x *RequirementVerdict) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// ChecklistItem is one requirement item of one application, as screened.
+type ChecklistItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item ID (see RequirementVerdict.item).
+	Item string `protobuf:"bytes,1,opt,name=item,proto3" json:"item,omitempty"`
+	// The item's name, in Indonesian and English (the agency's own title for
+	// additional items and documents).
+	Title *LocalizedText `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// Where the item stands.
+	Status RequirementStatus `protobuf:"varint,3,opt,name=status,proto3,enum=seleksi.v1.RequirementStatus" json:"status,omitempty"`
+	// What the automatic check proposed when the announcement closed.
+	ProposedStatus RequirementStatus `protobuf:"varint,4,opt,name=proposed_status,json=proposedStatus,proto3,enum=seleksi.v1.RequirementStatus" json:"proposed_status,omitempty"`
+	// Why the automatic check proposed it (age at the close, education level,
+	// years, documents).
+	Finding *LocalizedText `protobuf:"bytes,5,opt,name=finding,proto3" json:"finding,omitempty"`
+	// The committee's note, or the answer to the objection item that flipped it.
+	Note string `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
+	// The committee member who decided the item; empty while only proposed.
+	VerifiedBy string `protobuf:"bytes,7,opt,name=verified_by,json=verifiedBy,proto3" json:"verified_by,omitempty"`
+	// When the item was decided.
+	VerifyTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=verify_time,json=verifyTime,proto3" json:"verify_time,omitempty"`
+	// The objection whose accepted item flipped it to met, if any.
+	Objection     string `protobuf:"bytes,9,opt,name=objection,proto3" json:"objection,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChecklistItem) Reset() {
+	*x = ChecklistItem{}
+	mi := &file_seleksi_v1_types_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChecklistItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChecklistItem) ProtoMessage() {}
+
+func (x *ChecklistItem) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_types_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChecklistItem.ProtoReflect.Descriptor instead.
+func (*ChecklistItem) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_types_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ChecklistItem) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *ChecklistItem) GetTitle() *LocalizedText {
+	if x != nil {
+		return x.Title
+	}
+	return nil
+}
+
+func (x *ChecklistItem) GetStatus() RequirementStatus {
+	if x != nil {
+		return x.Status
+	}
+	return RequirementStatus_REQUIREMENT_STATUS_UNSPECIFIED
+}
+
+func (x *ChecklistItem) GetProposedStatus() RequirementStatus {
+	if x != nil {
+		return x.ProposedStatus
+	}
+	return RequirementStatus_REQUIREMENT_STATUS_UNSPECIFIED
+}
+
+func (x *ChecklistItem) GetFinding() *LocalizedText {
+	if x != nil {
+		return x.Finding
+	}
+	return nil
+}
+
+func (x *ChecklistItem) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *ChecklistItem) GetVerifiedBy() string {
+	if x != nil {
+		return x.VerifiedBy
+	}
+	return ""
+}
+
+func (x *ChecklistItem) GetVerifyTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.VerifyTime
+	}
+	return nil
+}
+
+func (x *ChecklistItem) GetObjection() string {
+	if x != nil {
+		return x.Objection
+	}
+	return ""
+}
+
+// UnmetRequirement is a requirement item an eliminated candidate did not
+// meet, as published.
+type UnmetRequirement struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The item ID.
+	Item string `protobuf:"bytes,1,opt,name=item,proto3" json:"item,omitempty"`
+	// The item's name.
+	Title *LocalizedText `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// The automatic check's finding, when it had one.
+	Finding *LocalizedText `protobuf:"bytes,3,opt,name=finding,proto3" json:"finding,omitempty"`
+	// The committee's note.
+	Note          string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnmetRequirement) Reset() {
+	*x = UnmetRequirement{}
+	mi := &file_seleksi_v1_types_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnmetRequirement) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnmetRequirement) ProtoMessage() {}
+
+func (x *UnmetRequirement) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_types_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnmetRequirement.ProtoReflect.Descriptor instead.
+func (*UnmetRequirement) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_types_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *UnmetRequirement) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *UnmetRequirement) GetTitle() *LocalizedText {
+	if x != nil {
+		return x.Title
+	}
+	return nil
+}
+
+func (x *UnmetRequirement) GetFinding() *LocalizedText {
+	if x != nil {
+		return x.Finding
+	}
+	return nil
+}
+
+func (x *UnmetRequirement) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// ItemAnswer is the committee's answer to one contested requirement item of
+// an objection.
+type ItemAnswer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The contested item.
+	Item string `protobuf:"bytes,1,opt,name=item,proto3" json:"item,omitempty"`
+	// Whether the objection to this item is accepted: the item becomes met.
+	Accepted bool `protobuf:"varint,2,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	// The answer for this item.
+	Answer        string `protobuf:"bytes,3,opt,name=answer,proto3" json:"answer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ItemAnswer) Reset() {
+	*x = ItemAnswer{}
+	mi := &file_seleksi_v1_types_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ItemAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ItemAnswer) ProtoMessage() {}
+
+func (x *ItemAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_types_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ItemAnswer.ProtoReflect.Descriptor instead.
+func (*ItemAnswer) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ItemAnswer) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *ItemAnswer) GetAccepted() bool {
+	if x != nil {
+		return x.Accepted
+	}
+	return false
+}
+
+func (x *ItemAnswer) GetAnswer() string {
+	if x != nil {
+		return x.Answer
+	}
+	return ""
+}
+
 // ApplicationResult is the committee's result for one application at one
-// stage, as recorded (RecordResults) or corrected (AnswerObjection).
+// stage, as recorded (RecordResults) or corrected (AnswerObjection). In
+// administrative screening the committee may instead give per-item verdicts
+// (items); the outcome then follows from the items and may be left out.
 type ApplicationResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The application, `selections/{selection}/applications/{application}`.
 	Application string `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
-	// The verdict. OUTCOME_FAIL needs a reason.
+	// The verdict. OUTCOME_FAIL needs a reason. With per-item verdicts it may
+	// be left unspecified; when given it must be the one the items give.
 	Outcome Outcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=seleksi.v1.Outcome" json:"outcome,omitempty"`
 	// Scores per component, each component at most once. For the interview,
 	// these are the calling member's own scores; the service averages them.
@@ -1029,14 +1416,18 @@ type ApplicationResult struct {
 	SocioCulturalScore float64 `protobuf:"fixed64,6,opt,name=socio_cultural_score,json=socioCulturalScore,proto3" json:"socio_cultural_score,omitempty"`
 	// Why; required for OUTCOME_FAIL and published with the result. Write it
 	// for the candidate to read.
-	Reason        string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Per-item verdicts of administrative screening: the committee confirms or
+	// overrides each requirement item (a note is required to override the
+	// automatic proposal). Items left out keep their state.
+	Items         []*RequirementVerdict `protobuf:"bytes,10,rep,name=items,proto3" json:"items,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ApplicationResult) Reset() {
 	*x = ApplicationResult{}
-	mi := &file_seleksi_v1_types_proto_msgTypes[2]
+	mi := &file_seleksi_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1048,7 +1439,7 @@ func (x *ApplicationResult) String() string {
 func (*ApplicationResult) ProtoMessage() {}
 
 func (x *ApplicationResult) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_types_proto_msgTypes[2]
+	mi := &file_seleksi_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1061,7 +1452,7 @@ func (x *ApplicationResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicationResult.ProtoReflect.Descriptor instead.
 func (*ApplicationResult) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_seleksi_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ApplicationResult) GetApplication() string {
@@ -1113,6 +1504,13 @@ func (x *ApplicationResult) GetReason() string {
 	return ""
 }
 
+func (x *ApplicationResult) GetItems() []*RequirementVerdict {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
 // StageResult is the published result of one stage of a selection: the list
 // of applications and their outcomes, as announced. An accepted objection
 // re-publishes it with the next revision.
@@ -1147,7 +1545,7 @@ type StageResult struct {
 
 func (x *StageResult) Reset() {
 	*x = StageResult{}
-	mi := &file_seleksi_v1_types_proto_msgTypes[3]
+	mi := &file_seleksi_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1159,7 +1557,7 @@ func (x *StageResult) String() string {
 func (*StageResult) ProtoMessage() {}
 
 func (x *StageResult) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_types_proto_msgTypes[3]
+	mi := &file_seleksi_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1172,7 +1570,7 @@ func (x *StageResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StageResult.ProtoReflect.Descriptor instead.
 func (*StageResult) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_seleksi_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *StageResult) GetName() string {
@@ -1248,14 +1646,17 @@ type StageResultEntry struct {
 	// Rank 1 to 3 on the committee's shortlist; 0 when not ranked.
 	Rank uint32 `protobuf:"varint,6,opt,name=rank,proto3" json:"rank,omitempty"`
 	// The committee's reason, in particular for a failure.
-	Reason        string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The requirement items an eliminated candidate did not meet
+	// (administrative screening).
+	UnmetItems    []*UnmetRequirement `protobuf:"bytes,10,rep,name=unmet_items,json=unmetItems,proto3" json:"unmet_items,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StageResultEntry) Reset() {
 	*x = StageResultEntry{}
-	mi := &file_seleksi_v1_types_proto_msgTypes[4]
+	mi := &file_seleksi_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1668,7 @@ func (x *StageResultEntry) String() string {
 func (*StageResultEntry) ProtoMessage() {}
 
 func (x *StageResultEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_types_proto_msgTypes[4]
+	mi := &file_seleksi_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1681,7 @@ func (x *StageResultEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StageResultEntry.ProtoReflect.Descriptor instead.
 func (*StageResultEntry) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_seleksi_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *StageResultEntry) GetApplication() string {
@@ -1332,6 +1733,13 @@ func (x *StageResultEntry) GetReason() string {
 	return ""
 }
 
+func (x *StageResultEntry) GetUnmetItems() []*UnmetRequirement {
+	if x != nil {
+		return x.UnmetItems
+	}
+	return nil
+}
+
 var File_seleksi_v1_types_proto protoreflect.FileDescriptor
 
 const file_seleksi_v1_types_proto_rawDesc = "" +
@@ -1343,15 +1751,45 @@ const file_seleksi_v1_types_proto_rawDesc = "" +
 	"\x02en\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\x02en\"\x8a\x01\n" +
 	"\x0eComponentScore\x12G\n" +
 	"\tcomponent\x18\x01 \x01(\x0e2\x1a.seleksi.v1.ScoreComponentB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\tcomponent\x12/\n" +
-	"\x05score\x18\x02 \x01(\x01B\x19\xbaH\x16\x12\x14@\x01\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00R\x05score\"\x9d\x06\n" +
+	"\x05score\x18\x02 \x01(\x01B\x19\xbaH\x16\x12\x14@\x01\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00R\x05score\"\x90\x01\n" +
+	"\x12RequirementVerdict\x12J\n" +
+	"\x04item\x18\x01 \x01(\tB6\xe0A\x02\xbaH0r.2,^(document:)?[A-Za-z0-9][A-Za-z0-9_-]{1,62}$R\x04item\x12\x10\n" +
+	"\x03met\x18\x02 \x01(\bR\x03met\x12\x1c\n" +
+	"\x04note\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x04note\"\xc5\x03\n" +
+	"\rChecklistItem\x12\x17\n" +
+	"\x04item\x18\x01 \x01(\tB\x03\xe0A\x03R\x04item\x124\n" +
+	"\x05title\x18\x02 \x01(\v2\x19.seleksi.v1.LocalizedTextB\x03\xe0A\x03R\x05title\x12:\n" +
+	"\x06status\x18\x03 \x01(\x0e2\x1d.seleksi.v1.RequirementStatusB\x03\xe0A\x03R\x06status\x12K\n" +
+	"\x0fproposed_status\x18\x04 \x01(\x0e2\x1d.seleksi.v1.RequirementStatusB\x03\xe0A\x03R\x0eproposedStatus\x128\n" +
+	"\afinding\x18\x05 \x01(\v2\x19.seleksi.v1.LocalizedTextB\x03\xe0A\x03R\afinding\x12\x17\n" +
+	"\x04note\x18\x06 \x01(\tB\x03\xe0A\x03R\x04note\x12$\n" +
+	"\vverified_by\x18\a \x01(\tB\x03\xe0A\x03R\n" +
+	"verifiedBy\x12@\n" +
+	"\vverify_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"verifyTime\x12!\n" +
+	"\tobjection\x18\t \x01(\tB\x03\xe0A\x03R\tobjection\"\xb4\x01\n" +
+	"\x10UnmetRequirement\x12\x17\n" +
+	"\x04item\x18\x01 \x01(\tB\x03\xe0A\x03R\x04item\x124\n" +
+	"\x05title\x18\x02 \x01(\v2\x19.seleksi.v1.LocalizedTextB\x03\xe0A\x03R\x05title\x128\n" +
+	"\afinding\x18\x03 \x01(\v2\x19.seleksi.v1.LocalizedTextB\x03\xe0A\x03R\afinding\x12\x17\n" +
+	"\x04note\x18\x04 \x01(\tB\x03\xe0A\x03R\x04note\"\x9f\x01\n" +
+	"\n" +
+	"ItemAnswer\x12J\n" +
+	"\x04item\x18\x01 \x01(\tB6\xe0A\x02\xbaH0r.2,^(document:)?[A-Za-z0-9][A-Za-z0-9_-]{1,62}$R\x04item\x12\x1a\n" +
+	"\baccepted\x18\x02 \x01(\bR\baccepted\x12)\n" +
+	"\x06answer\x18\x03 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\x10\x01\x18\xd0\x0f2\x02\\SR\x06answer\"\xd1\b\n" +
 	"\x11ApplicationResult\x12u\n" +
-	"\vapplication\x18\x01 \x01(\tBS\xe0A\x02\xbaHMrK2I^selections/[a-z0-9][a-z0-9-]{2,62}/applications/[a-z0-9][a-z0-9-]{2,62}$R\vapplication\x12<\n" +
-	"\aoutcome\x18\x02 \x01(\x0e2\x13.seleksi.v1.OutcomeB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\aoutcome\x12<\n" +
+	"\vapplication\x18\x01 \x01(\tBS\xe0A\x02\xbaHMrK2I^selections/[a-z0-9][a-z0-9-]{2,62}/applications/[a-z0-9][a-z0-9-]{2,62}$R\vapplication\x127\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2\x13.seleksi.v1.OutcomeB\b\xbaH\x05\x82\x01\x02\x10\x01R\aoutcome\x12<\n" +
 	"\x06scores\x18\x03 \x03(\v2\x1a.seleksi.v1.ComponentScoreB\b\xbaH\x05\x92\x01\x02\x10\x05R\x06scores\x12Y\n" +
 	"\x13competency_category\x18\x04 \x01(\x0e2\x1e.seleksi.v1.CompetencyCategoryB\b\xbaH\x05\x82\x01\x02\x10\x01R\x12competencyCategory\x12D\n" +
 	"\x10managerial_score\x18\x05 \x01(\x01B\x19\xbaH\x16\x12\x14@\x01\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00R\x0fmanagerialScore\x12K\n" +
 	"\x14socio_cultural_score\x18\x06 \x01(\x01B\x19\xbaH\x16\x12\x14@\x01\x19\x00\x00\x00\x00\x00\x00Y@)\x00\x00\x00\x00\x00\x00\x00\x00R\x12socioCulturalScore\x12 \n" +
-	"\x06reason\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason:\x84\x02\xbaH\x80\x02\x1a\x85\x01\n" +
+	"\x06reason\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\x12>\n" +
+	"\x05items\x18\n" +
+	" \x03(\v2\x1e.seleksi.v1.RequirementVerdictB\b\xbaH\x05\x92\x01\x02\x10dR\x05items:\xfd\x03\xbaH\xf9\x03\x1a\x88\x01\n" +
+	"#application_result.outcome_or_items\x126outcome is required unless per-item verdicts are given\x1a)this.outcome != 0 || size(this.items) > 0\x1al\n" +
+	"\x1fapplication_result.unique_items\x12%each requirement item may appear once\x1a\"this.items.map(i, i.item).unique()\x1a\x85\x01\n" +
 	"!application_result.reason_on_fail\x12/reason is required when outcome is OUTCOME_FAIL\x1a/this.outcome != 2 || this.reason.matches('\\\\S')\x1av\n" +
 	"$application_result.unique_components\x12$each score component may appear once\x1a(this.scores.map(s, s.component).unique()\"\xa4\x03\n" +
 	"\vStageResult\x12\x17\n" +
@@ -1362,7 +1800,7 @@ const file_seleksi_v1_types_proto_rawDesc = "" +
 	"\fpublish_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vpublishTime\x12N\n" +
 	"\x12objection_deadline\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x11objectionDeadline\x12,\n" +
 	"\x0frevision_reason\x18\a \x01(\tB\x03\xe0A\x03R\x0erevisionReason\x12.\n" +
-	"\x10scores_published\x18\b \x01(\bB\x03\xe0A\x03R\x0fscoresPublished\"\xae\x02\n" +
+	"\x10scores_published\x18\b \x01(\bB\x03\xe0A\x03R\x0fscoresPublished\"\xf2\x02\n" +
 	"\x10StageResultEntry\x12%\n" +
 	"\vapplication\x18\x01 \x01(\tB\x03\xe0A\x03R\vapplication\x12*\n" +
 	"\x0ecandidate_name\x18\x02 \x01(\tB\x03\xe0A\x03R\rcandidateName\x122\n" +
@@ -1371,7 +1809,10 @@ const file_seleksi_v1_types_proto_rawDesc = "" +
 	"\vfinal_score\x18\x05 \x01(\x01B\x03\xe0A\x03R\n" +
 	"finalScore\x12\x17\n" +
 	"\x04rank\x18\x06 \x01(\rB\x03\xe0A\x03R\x04rank\x12\x1b\n" +
-	"\x06reason\x18\a \x01(\tB\x03\xe0A\x03R\x06reason*\xe4\x01\n" +
+	"\x06reason\x18\a \x01(\tB\x03\xe0A\x03R\x06reason\x12B\n" +
+	"\vunmet_items\x18\n" +
+	" \x03(\v2\x1c.seleksi.v1.UnmetRequirementB\x03\xe0A\x03R\n" +
+	"unmetItems*\xe4\x01\n" +
 	"\x05Stage\x12\x15\n" +
 	"\x11STAGE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12STAGE_ANNOUNCEMENT\x10\x01\x12\"\n" +
@@ -1457,7 +1898,12 @@ const file_seleksi_v1_types_proto_rawDesc = "" +
 	"\x0eROLE_COMMITTEE\x10\x02\x12\x12\n" +
 	"\x0eROLE_CANDIDATE\x10\x03\x12\x10\n" +
 	"\fROLE_AUDITOR\x10\x04\x12\x0f\n" +
-	"\vROLE_SYSTEM\x10\x05B\xff\n" +
+	"\vROLE_SYSTEM\x10\x05*\x91\x01\n" +
+	"\x11RequirementStatus\x12\"\n" +
+	"\x1eREQUIREMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16REQUIREMENT_STATUS_MET\x10\x01\x12\x1c\n" +
+	"\x18REQUIREMENT_STATUS_UNMET\x10\x02\x12\x1e\n" +
+	"\x1aREQUIREMENT_STATUS_UNKNOWN\x10\x03B\xff\n" +
 	"\x92A\xc7\n" +
 	"\x12\xb1\t\n" +
 	"\vSeleksi API\x12\x9d\tSeleksi runs the open competitive selection (seleksi terbuka) for senior civil-service posts (JPT Pratama) in Indonesian government agencies: announcement, administrative screening, competency test, interview, the committee's ranked shortlist of three, and the appointing official's choice, with published results per stage, objections (sanggah) and a verifiable audit trail of every decision.\n" +
@@ -1483,8 +1929,8 @@ func file_seleksi_v1_types_proto_rawDescGZIP() []byte {
 	return file_seleksi_v1_types_proto_rawDescData
 }
 
-var file_seleksi_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_seleksi_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_seleksi_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 15)
+var file_seleksi_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_seleksi_v1_types_proto_goTypes = []any{
 	(Stage)(0),                        // 0: seleksi.v1.Stage
 	(ApplicationState)(0),             // 1: seleksi.v1.ApplicationState
@@ -1500,29 +1946,43 @@ var file_seleksi_v1_types_proto_goTypes = []any{
 	(EducationLevel)(0),               // 11: seleksi.v1.EducationLevel
 	(ObjectionState)(0),               // 12: seleksi.v1.ObjectionState
 	(Role)(0),                         // 13: seleksi.v1.Role
-	(*LocalizedText)(nil),             // 14: seleksi.v1.LocalizedText
-	(*ComponentScore)(nil),            // 15: seleksi.v1.ComponentScore
-	(*ApplicationResult)(nil),         // 16: seleksi.v1.ApplicationResult
-	(*StageResult)(nil),               // 17: seleksi.v1.StageResult
-	(*StageResultEntry)(nil),          // 18: seleksi.v1.StageResultEntry
-	(*timestamppb.Timestamp)(nil),     // 19: google.protobuf.Timestamp
+	(RequirementStatus)(0),            // 14: seleksi.v1.RequirementStatus
+	(*LocalizedText)(nil),             // 15: seleksi.v1.LocalizedText
+	(*ComponentScore)(nil),            // 16: seleksi.v1.ComponentScore
+	(*RequirementVerdict)(nil),        // 17: seleksi.v1.RequirementVerdict
+	(*ChecklistItem)(nil),             // 18: seleksi.v1.ChecklistItem
+	(*UnmetRequirement)(nil),          // 19: seleksi.v1.UnmetRequirement
+	(*ItemAnswer)(nil),                // 20: seleksi.v1.ItemAnswer
+	(*ApplicationResult)(nil),         // 21: seleksi.v1.ApplicationResult
+	(*StageResult)(nil),               // 22: seleksi.v1.StageResult
+	(*StageResultEntry)(nil),          // 23: seleksi.v1.StageResultEntry
+	(*timestamppb.Timestamp)(nil),     // 24: google.protobuf.Timestamp
 }
 var file_seleksi_v1_types_proto_depIdxs = []int32{
 	5,  // 0: seleksi.v1.ComponentScore.component:type_name -> seleksi.v1.ScoreComponent
-	3,  // 1: seleksi.v1.ApplicationResult.outcome:type_name -> seleksi.v1.Outcome
-	15, // 2: seleksi.v1.ApplicationResult.scores:type_name -> seleksi.v1.ComponentScore
-	4,  // 3: seleksi.v1.ApplicationResult.competency_category:type_name -> seleksi.v1.CompetencyCategory
-	0,  // 4: seleksi.v1.StageResult.stage:type_name -> seleksi.v1.Stage
-	18, // 5: seleksi.v1.StageResult.entries:type_name -> seleksi.v1.StageResultEntry
-	19, // 6: seleksi.v1.StageResult.publish_time:type_name -> google.protobuf.Timestamp
-	19, // 7: seleksi.v1.StageResult.objection_deadline:type_name -> google.protobuf.Timestamp
-	3,  // 8: seleksi.v1.StageResultEntry.outcome:type_name -> seleksi.v1.Outcome
-	15, // 9: seleksi.v1.StageResultEntry.scores:type_name -> seleksi.v1.ComponentScore
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	15, // 1: seleksi.v1.ChecklistItem.title:type_name -> seleksi.v1.LocalizedText
+	14, // 2: seleksi.v1.ChecklistItem.status:type_name -> seleksi.v1.RequirementStatus
+	14, // 3: seleksi.v1.ChecklistItem.proposed_status:type_name -> seleksi.v1.RequirementStatus
+	15, // 4: seleksi.v1.ChecklistItem.finding:type_name -> seleksi.v1.LocalizedText
+	24, // 5: seleksi.v1.ChecklistItem.verify_time:type_name -> google.protobuf.Timestamp
+	15, // 6: seleksi.v1.UnmetRequirement.title:type_name -> seleksi.v1.LocalizedText
+	15, // 7: seleksi.v1.UnmetRequirement.finding:type_name -> seleksi.v1.LocalizedText
+	3,  // 8: seleksi.v1.ApplicationResult.outcome:type_name -> seleksi.v1.Outcome
+	16, // 9: seleksi.v1.ApplicationResult.scores:type_name -> seleksi.v1.ComponentScore
+	4,  // 10: seleksi.v1.ApplicationResult.competency_category:type_name -> seleksi.v1.CompetencyCategory
+	17, // 11: seleksi.v1.ApplicationResult.items:type_name -> seleksi.v1.RequirementVerdict
+	0,  // 12: seleksi.v1.StageResult.stage:type_name -> seleksi.v1.Stage
+	23, // 13: seleksi.v1.StageResult.entries:type_name -> seleksi.v1.StageResultEntry
+	24, // 14: seleksi.v1.StageResult.publish_time:type_name -> google.protobuf.Timestamp
+	24, // 15: seleksi.v1.StageResult.objection_deadline:type_name -> google.protobuf.Timestamp
+	3,  // 16: seleksi.v1.StageResultEntry.outcome:type_name -> seleksi.v1.Outcome
+	16, // 17: seleksi.v1.StageResultEntry.scores:type_name -> seleksi.v1.ComponentScore
+	19, // 18: seleksi.v1.StageResultEntry.unmet_items:type_name -> seleksi.v1.UnmetRequirement
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_types_proto_init() }
@@ -1535,8 +1995,8 @@ func file_seleksi_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seleksi_v1_types_proto_rawDesc), len(file_seleksi_v1_types_proto_rawDesc)),
-			NumEnums:      14,
-			NumMessages:   5,
+			NumEnums:      15,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
