@@ -40,7 +40,7 @@ func commands() []*command {
 		conflictDeclare(),
 		applicationSubmit(), applicationGet(), applicationList(), applicationWithdraw(), statusCommand(),
 		objectionFile(), objectionList(), objectionAnswer(),
-		auditList(), auditExport(), auditVerify(), auditKey(), auditReplay(), auditTimeline(),
+		auditList(), auditExport(), auditVerify(), auditKey(), auditReplay(), auditVerifyDocument(), auditTimeline(),
 		notificationList(), notificationRetry(),
 		tokenCommand(),
 	}
