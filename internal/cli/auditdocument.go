@@ -49,7 +49,7 @@ file (or the key) cannot be read.`,
 			if !isZip(data) {
 				return usageErrorf("%s is not an audit bundle (a zip archive)", bundleFile)
 			}
-			sum, size, err := fileSHA256(file)
+			sum, size, err := hashFile(file)
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
@@ -108,8 +108,8 @@ func nonNilDocs(d []audit.DocumentDigest) []audit.DocumentDigest {
 	return d
 }
 
-// fileSHA256 hashes a file as it streams, so that a large file is never held.
-func fileSHA256(name string) (string, int64, error) {
+// hashFile hashes a named file as it streams, so that a large file is never held.
+func hashFile(name string) (string, int64, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return "", 0, err
