@@ -179,7 +179,7 @@ func TestApplicationsNameUploadedDocuments(t *testing.T) {
 		t.Fatalf("a required document missing, in Indonesian: %d %v", code, out)
 	}
 	for name, tc := range map[string]struct{ doc, field, want string }{
-		"another candidate's document":     {bobsLHKPN, "application.documents[1].document", "no such document"},
+		"another candidate's document":    {bobsLHKPN, "application.documents[1].document", "no such document"},
 		"a document of another selection": {elsewhere, "application.documents[1].document", "another selection"},
 		"a document of another kind":      {otherKind, "application.documents[1].document", "another kind"},
 	} {
