@@ -556,6 +556,7 @@ func VerifyBundle(ctx context.Context, b *Bundle, pub ed25519.PublicKey) (*Repor
 	rep.Findings = append(rep.Findings, b.CheckParts()...)
 	head := b.Manifest.AuditHead
 	rep.Findings = append(rep.Findings, CheckChain(b.Events, &head)...)
+	rep.Findings = append(rep.Findings, CheckDocuments(b.Events, b.Documents)...)
 	if len(b.Histories) == 0 {
 		rep.Findings = append(rep.Findings, Finding{Kind: KindPartMissing, Message: "the bundle holds no history"})
 		return rep, nil
@@ -578,7 +579,6 @@ func VerifyBundle(ctx context.Context, b *Bundle, pub ed25519.PublicKey) (*Repor
 	rep.Findings = append(rep.Findings, CheckSnapshots(rr.Facts, b.Snapshots)...)
 	rep.Findings = append(rep.Findings, CheckState(rr.State, rr.Facts)...)
 	rep.Findings = append(rep.Findings, b.CheckProjection(rr.Facts)...)
-	rep.Findings = append(rep.Findings, CheckDocuments(b.Events, b.Documents)...)
 	return rep, nil
 }
 

@@ -12,6 +12,10 @@ import (
 // the document's ID, kind, media type, size and SHA-256 as the server computed them.
 const actionDocumentUploaded = "DocumentUploaded"
 
+// actionDocumentReplaced is the store's audit action for a document replaced before the
+// close (store.ActionDocumentReplaced), whose payload names both documents and digests.
+const actionDocumentReplaced = "DocumentReplaced"
+
 // uploadPayload is what CheckDocuments reads of an upload's audit event.
 type uploadPayload struct {
 	DocumentID string `json:"documentId"`
