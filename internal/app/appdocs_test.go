@@ -304,6 +304,21 @@ documents:
 		t.Fatalf("the local file was not uploaded first: %+v, %s", got, stderr)
 	}
 
+	// replace-document --file uploads the new file and replaces the application's ijazah.
+	var sub struct {
+		Application struct{ Name string } `json:"application"`
+	}
+	_ = json.Unmarshal([]byte(stdout), &sub)
+	newer := filepath.Join(dir, "ijazah-legalisir.pdf")
+	if err := os.WriteFile(newer, pdf(1024, 7), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = env.runCtl(t, token, env.base, "-o", "json", "application", "replace-document", sub.Application.Name,
+		"--kind", "ijazah", "--file", newer)
+	if code != cli.ExitOK || !strings.Contains(stdout, sha(pdf(1024, 7))) {
+		t.Fatalf("replace-document --file: exit %d: %s %s", code, stdout, stderr)
+	}
+
 	// A file that does not exist stops the command before anything is submitted.
 	bad := strings.Replace(yml, "berkas/ijazah.pdf", "berkas/none.pdf", 1)
 	if err := os.WriteFile(yamlFile, []byte(bad), 0o600); err != nil {

@@ -203,9 +203,9 @@ func (inv *invocation) applicationTable(t *table, a *seleksiv1.Application, full
 	}
 	if ds := a.GetDocuments(); full && len(ds) > 0 {
 		t.blank()
-		t.row("DOCUMENT", "FILE", "SHA-256")
+		t.row("KIND", "DOCUMENT", "FILE", "TYPE", "SIZE", "SHA-256")
 		for _, d := range ds {
-			t.row(d.GetKind(), d.GetFileName(), d.GetSha256())
+			t.row(d.GetKind(), d.GetDocument(), d.GetFileName(), d.GetMediaType(), strconv.FormatInt(d.GetSizeBytes(), 10), d.GetSha256())
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -164,4 +165,48 @@ func (inv *invocation) uploadFile(ctx context.Context, selName, kind, path strin
 		return "", errors.New("the server finished the upload without naming its document")
 	}
 	return fin.Document, nil
+}
+
+func applicationReplaceDocument() *command {
+	var kind, doc, file string
+	return &command{
+		path: "application replace-document", args: "NAME --kind K (--document documents/ID | --file FILE)", nargs: 1, mutating: true,
+		summary: "replace one document of an application while the announcement is open (candidate: own)",
+		help: `--document names a document uploaded before ('seleksictl document upload'); --file uploads a
+local file first, resumably. The replaced document stays recorded for the audit. Documents
+are frozen at the announcement's close: afterwards the command exits 6.`,
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&kind, "kind", "", "the required document's `ID`, such as lhkpn (required)")
+			fs.StringVar(&doc, "document", "", "the uploaded document, `documents/ID`")
+			fs.StringVar(&file, "file", "", "a local `FILE` to upload and use")
+		},
+		run: func(ctx context.Context, inv *invocation, args []string) error {
+			if err := requireFlags(inv.fs, "kind"); err != nil {
+				return err
+			}
+			name, err := applicationName(args[0])
+			if err != nil {
+				return err
+			}
+			switch {
+			case (doc == "") == (file == ""):
+				return usageErrorf("give either --document or --file")
+			case file != "":
+				if doc, err = inv.uploadFile(ctx, "selections/"+strings.Split(name, "/")[1], kind, file); err != nil {
+					return fmt.Errorf("upload %s: %w", file, err)
+				}
+			default:
+				if doc, err = documentName(doc); err != nil {
+					return err
+				}
+			}
+			resp, err := inv.application.ReplaceDocument(ctx, &seleksiv1.ReplaceDocumentRequest{
+				Name: name, RequestId: inv.requestID, Kind: kind, Document: doc,
+			})
+			if err != nil {
+				return err
+			}
+			return inv.print(resp, func(t *table) { inv.applicationTable(t, resp.GetApplication(), true) })
+		},
+	}
 }

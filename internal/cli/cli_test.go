@@ -150,6 +150,11 @@ func TestCommandsSendTheRightRequest(t *testing.T) {
 			want: &seleksiv1.ListApplicationsRequest{Parent: "selections/s-one", Filter: "state = APPLICATION_STATE_IN_PROGRESS", OrderBy: "final_score desc"},
 		},
 		{
+			name: "application replace-document", method: "ReplaceDocument",
+			args: []string{"application", "replace-document", "s-one/a-one", "--kind", "lhkpn", "--document", "doc-lhkpnbbbbbbbbbbbb"},
+			want: &seleksiv1.ReplaceDocumentRequest{Name: "selections/s-one/applications/a-one", Kind: "lhkpn", Document: "documents/doc-lhkpnbbbbbbbbbbbb"},
+		},
+		{
 			name: "application withdraw", method: "WithdrawApplication",
 			args: []string{"application", "withdraw", "selections/s-one/applications/a-one", "--reason", "alasan keluarga"},
 			want: &seleksiv1.WithdrawApplicationRequest{Name: "selections/s-one/applications/a-one", Reason: "alasan keluarga"},

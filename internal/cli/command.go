@@ -38,7 +38,7 @@ func commands() []*command {
 		selectionAppoint(), selectionCancel(), selectionResume(), selectionResults(),
 		resultsRecord(),
 		conflictDeclare(),
-		applicationSubmit(), applicationGet(), applicationList(), applicationWithdraw(), statusCommand(),
+		applicationSubmit(), applicationGet(), applicationList(), applicationWithdraw(), applicationReplaceDocument(), statusCommand(),
 		objectionFile(), objectionList(), objectionAnswer(),
 		auditList(), auditExport(), auditVerify(), auditKey(), auditReplay(), auditVerifyDocument(), auditTimeline(),
 		notificationList(), notificationRetry(),
