@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -600,15 +601,21 @@ func isStatus(err error, code int) bool {
 	return errors.As(err, &e) && e.Status == code
 }
 
-// TestUploadChunksAndRateLimits: with the default rate limits, a candidate sends three 4 MiB
-// files in 64 KiB chunks (well over a hundred requests, far beyond the mutation allowance),
+// TestUploadChunksAndRateLimits: under rate limits that allow 20 mutations a minute per
+// address, a candidate sends three files in 16 KiB chunks (about forty PATCH requests),
 // because chunks count as reads of the upload they belong to; creations still count as
-// mutations per subject, so a candidate creating uploads in a loop is refused with 429.
+// mutations of the subject, so a candidate creating uploads in a loop is refused with 429
+// and Retry-After.
 func TestUploadChunksAndRateLimits(t *testing.T) {
-	env := newDocEnv(t, Limits{Rates: testRates()})
+	env := newDocEnv(t, Limits{Rates: ratelimit.Policy{
+		AddressReads: ratelimit.Rate{Events: 1000, Per: 10 * time.Second}, AddressMutations: ratelimit.Rate{Events: 20, Per: time.Minute},
+		AuthFailures: ratelimit.Rate{Events: 20, Per: time.Minute}, SubjectReads: ratelimit.Rate{Events: 1000, Per: 10 * time.Second},
+		SubjectMutations: ratelimit.Rate{Events: 10, Per: time.Minute},
+	}})
 	cand := env.mint(t, "cand-a", auth.RoleCandidate)
 	ctx := context.Background()
-	c := &tusclient.Client{Token: cand, ChunkSize: 64 << 10, Retries: 3}
+	rec := &offsets{}
+	c := &tusclient.Client{HTTP: &http.Client{Transport: rec}, Token: cand, ChunkSize: 16 << 10, Retries: 1}
 	for i, kind := range []string{"ijazah", "lhkpn", "ijazah"} {
 		data := pdf(200_000, byte(10+i))
 		u, err := c.Create(ctx, env.base+UploadsPath, int64(len(data)), map[string]string{"selection": "sel-own", "kind": kind})
@@ -617,31 +624,25 @@ func TestUploadChunksAndRateLimits(t *testing.T) {
 		}
 		fin, err := c.Send(ctx, u, bytes.NewReader(data), int64(len(data)), nil)
 		if err != nil {
-			t.Fatalf("send %d: %v", i, err)
+			t.Fatalf("send %d after %d PATCH requests: %v", i, rec.patches.Load(), err)
 		}
 		doc, err := env.st.GetDocument(ctx, strings.TrimPrefix(fin.Document, "documents/"))
 		if err != nil || doc.SHA256 != sha(data) {
 			t.Fatalf("document %d: %+v, %v", i, doc, err)
 		}
 	}
+	if n := rec.patches.Load(); n <= 20 {
+		t.Fatalf("only %d PATCH requests: the test does not exceed the mutation allowance", n)
+	}
 	refused := false
-	for i := 0; i < 100 && !refused; i++ {
-		code, h, _ := env.rawCreate(t, cand, "100", map[string]string{"selection": "sel-own", "kind": "ijazah"}, nil)
+	for i := 0; i < 20 && !refused; i++ {
+		code, h, body := env.rawCreate(t, cand, "100", map[string]string{"selection": "sel-own", "kind": "ijazah"}, nil)
 		if code == http.StatusTooManyRequests {
-			refused = h.Get("Retry-After") != ""
+			refused = h.Get("Retry-After") != "" && strings.Contains(string(body), "RATE_LIMITED")
 		}
 	}
 	if !refused {
-		t.Fatal("a hundred upload creations in a row were never refused with 429 and Retry-After")
-	}
-}
-
-// testRates are the default rate limits (config's defaults).
-func testRates() ratelimit.Policy {
-	return ratelimit.Policy{
-		AddressReads: ratelimit.Rate{Events: 100, Per: 10 * time.Second}, AddressMutations: ratelimit.Rate{Events: 120, Per: time.Minute},
-		AuthFailures: ratelimit.Rate{Events: 20, Per: time.Minute}, SubjectReads: ratelimit.Rate{Events: 100, Per: 10 * time.Second},
-		SubjectMutations: ratelimit.Rate{Events: 30, Per: time.Minute},
+		t.Fatal("twenty upload creations in a row were never refused with 429, Retry-After and RATE_LIMITED")
 	}
 }
 
@@ -774,4 +775,71 @@ func TestDocumentCLI(t *testing.T) {
 	if code, _, _ := env.runCtl(t, env.mint(t, "cand-b", auth.RoleCandidate), env.base, "document", "get", name); code != cli.ExitNotFound {
 		t.Fatalf("another candidate's document get: exit %d, want %d", code, cli.ExitNotFound)
 	}
+}
+
+// TestUploadSmallRush uploads 16 candidates × 3 files of 1 MiB at 8 concurrent clients in
+// 256 KiB chunks on loopback and checks every stored digest; throughput and the p99 time per
+// file are reported, not asserted (the full rush is 500 × 3 at 32 clients).
+func TestUploadSmallRush(t *testing.T) {
+	env := newDocEnv(t, Limits{})
+	ctx := context.Background()
+	const candidates, files, workers = 16, 3, 8
+	type job struct{ cand, file int }
+	jobs := make(chan job)
+	var mu sync.Mutex
+	var durations []time.Duration
+	var failures []error
+	tokens := make([]string, candidates)
+	for i := range tokens {
+		tokens[i] = env.mint(t, fmt.Sprintf("cand-%02d", i), auth.RoleCandidate)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				data := pdf(1<<20, byte(j.cand*files+j.file))
+				c := &tusclient.Client{Token: tokens[j.cand], ChunkSize: 256 << 10}
+				began := time.Now()
+				u, err := c.Create(ctx, env.base+UploadsPath, int64(len(data)), map[string]string{"selection": "sel-own", "kind": []string{"ijazah", "lhkpn", "ijazah"}[j.file]})
+				var fin tusclient.Finished
+				if err == nil {
+					fin, err = c.Send(ctx, u, bytes.NewReader(data), int64(len(data)), nil)
+				}
+				var doc store.StoredDocument
+				if err == nil {
+					doc, err = env.st.GetDocument(ctx, strings.TrimPrefix(fin.Document, "documents/"))
+				}
+				if err == nil && doc.SHA256 != sha(data) {
+					err = fmt.Errorf("stored digest %s, sent %s", doc.SHA256, sha(data))
+				}
+				mu.Lock()
+				durations = append(durations, time.Since(began))
+				if err != nil {
+					failures = append(failures, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for c := range candidates {
+		for f := range files {
+			jobs <- job{c, f}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	elapsed := time.Since(start)
+	if len(failures) > 0 {
+		t.Fatalf("%d of %d uploads failed, first: %v", len(failures), candidates*files, failures[0])
+	}
+	page, err := env.st.ListDocuments(ctx, store.DocumentFilter{SelectionID: "sel-own"}, store.ListOptions{PageSize: 1})
+	if err != nil || page.TotalSize != candidates*files {
+		t.Fatalf("%d documents stored, want %d (%v)", page.TotalSize, candidates*files, err)
+	}
+	slices.Sort(durations)
+	p99 := durations[(len(durations)*99+99)/100-1]
+	t.Logf("%d files of 1 MiB in %v at %d clients: %.1f MiB/s, %.1f files/s, p99 per file %v",
+		len(durations), elapsed.Round(time.Millisecond), workers, float64(len(durations))/elapsed.Seconds(),
+		float64(len(durations))/elapsed.Seconds(), p99.Round(time.Millisecond))
 }

@@ -269,6 +269,16 @@ func storeSummary(e AuditEvent, en bool) string {
 			return fmt.Sprintf("Replaced document %s (%s) of application %s with %s.", p.OldDocumentID, p.Kind, last, p.NewDocumentID)
 		}
 		return fmt.Sprintf("Mengganti dokumen %s (%s) lamaran %s dengan %s.", p.OldDocumentID, p.Kind, last, p.NewDocumentID)
+	case "DocumentUploaded":
+		if en {
+			return "Uploaded document " + last + "."
+		}
+		return "Mengunggah dokumen " + last + "."
+	case "DocumentViewed":
+		if en {
+			return "Read document " + last + "."
+		}
+		return "Membaca dokumen " + last + "."
 	case actionHistoryArchived:
 		if en {
 			return "Archived the workflow history of run " + last + "."
