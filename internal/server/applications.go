@@ -201,8 +201,8 @@ func (s *ApplicationServer) WithdrawApplication(ctx context.Context, req *seleks
 }
 
 var msgDocumentsFrozen = i18n.Text{
-	ID: "dokumen lamaran hanya dapat diganti selama masa pendaftaran; setelah pengumuman ditutup dokumen dibekukan",
-	EN: "an application's documents can be replaced only while the announcement is open; they are frozen at its close",
+	ID: "dokumen lamaran hanya dapat diganti selama masa pendaftaran dan selama lamaran belum ditarik; setelah pengumuman ditutup dokumen dibekukan",
+	EN: "an application's documents can be replaced only while the announcement is open and the application is not withdrawn; they are frozen at its close",
 }
 
 // ReplaceDocument replaces one document of the caller's own application while the
