@@ -34,7 +34,7 @@ func TestBlockedSelectionResumes(t *testing.T) {
 			refuse()
 			for i := 1; i <= 3; i++ {
 				cand := e.tok.mint(auth.RoleCandidate, fmt.Sprintf("kandidat-%d", i))
-				e.must(http.MethodPost, e.sel()+"/applications?requestId="+fmt.Sprintf("req-apply-%d", i), cand, applicationBody(i), nil)
+				e.must(http.MethodPost, e.sel()+"/applications?requestId="+fmt.Sprintf("req-apply-%d", i), cand, e.withDocuments(applicationBody(i), cand, e.id), nil)
 			}
 
 			began := time.Now()

@@ -50,7 +50,7 @@ func runCorrections(t *testing.T, e *e2e) {
 	e.apps = []string{""}
 	for i := 1; i <= 4; i++ {
 		var got struct{ Application applicationJSON }
-		e.must(http.MethodPost, e.sel()+"/applications?requestId="+e.reqID(fmt.Sprintf("apply%d", i)), e.cands[i], applicationBody(i), &got)
+		e.must(http.MethodPost, e.sel()+"/applications?requestId="+e.reqID(fmt.Sprintf("apply%d", i)), e.cands[i], e.withDocuments(applicationBody(i), e.cands[i], e.id), &got)
 		e.apps = append(e.apps, got.Application.Name)
 	}
 

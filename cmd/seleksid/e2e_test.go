@@ -178,7 +178,8 @@ func runSelection(t *testing.T, e *e2e) {
 	for i := 1; i <= 6; i++ {
 		path := e.sel() + "/applications?requestId=" + e.reqID(fmt.Sprintf("apply%d", i))
 		var got struct{ Application applicationJSON }
-		e.must(http.MethodPost, path, e.cands[i], who.application(i), &got)
+		body := e.withDocuments(who.application(i), e.cands[i], e.id)
+		e.must(http.MethodPost, path, e.cands[i], body, &got)
 		if got.Application.State != "APPLICATION_STATE_SUBMITTED" || got.Application.Owner != who.candidate(i) {
 			t.Errorf("candidate %d submitted %+v", i, got.Application)
 		}
@@ -186,7 +187,7 @@ func runSelection(t *testing.T, e *e2e) {
 		if i == 1 {
 			// A retried submission returns the same application.
 			var dup struct{ Application applicationJSON }
-			e.must(http.MethodPost, path, e.cands[i], who.application(i), &dup)
+			e.must(http.MethodPost, path, e.cands[i], body, &dup)
 			if dup.Application.Name != got.Application.Name {
 				t.Errorf("retried submission created %s, want %s", dup.Application.Name, got.Application.Name)
 			}
@@ -715,16 +716,12 @@ func namedSelectionBody(committee []string, name func(id string) string) map[str
 	}
 }
 
-// applicationBody is candidate i's application. Candidate 5 was born in 1960 and is over the
-// age limit of 56.
+// applicationBody is candidate i's application, naming the kinds of its documents (upload
+// them with api.withDocuments). Candidate 5 was born in 1960 and is over the age limit of 56.
 func applicationBody(i int) map[string]any {
 	birth := fmt.Sprintf("198%d-0%d-1%d", i%10, i%9+1, i%10)
 	if i == 5 {
 		birth = "1960-05-15"
-	}
-	doc := func(kind string) map[string]any {
-		return map[string]any{"kind": kind, "fileName": kind + ".pdf", "sha256": strings.Repeat(fmt.Sprintf("%x", i%16), 64),
-			"url": fmt.Sprintf("https://berkas.contoh.go.id/kandidat-%d/%s.pdf", i, kind)}
 	}
 	return map[string]any{
 		"candidate": map[string]any{
@@ -734,7 +731,8 @@ func applicationBody(i int) map[string]any {
 			"yearsOfExperience": 12 + i, "yearsInAdministratorPost": 4, "currentPost": "Sekretaris Dinas",
 			"currentPostLevel": "POST_LEVEL_ADMINISTRATOR", "currentAgency": "Pemerintah Kota Contoh",
 		},
-		"documents": []map[string]any{doc("lhkpn"), doc("surat_sehat")},
+		// The required documents, to be uploaded (api.withDocuments) before submitting.
+		"documents": []map[string]any{{"kind": "lhkpn"}, {"kind": "surat_sehat"}},
 		"statement": "Saya siap memimpin Dinas Kesehatan.",
 	}
 }

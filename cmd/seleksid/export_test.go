@@ -183,8 +183,9 @@ func TestLargeExport(t *testing.T) {
 				cand["fullName"], cand["nip"] = fmt.Sprintf("Kandidat Nomor %d", i), fmt.Sprintf("1980010120050%05d", i)
 				cand["email"], cand["phone"] = fmt.Sprintf("kandidat%d@contoh.go.id", i), fmt.Sprintf("+6281200%05d", i)
 				var got struct{ Application applicationJSON }
+				token := e.tok.mint(auth.RoleCandidate, fmt.Sprintf("kandidat-%d", i))
 				e.must(http.MethodPost, e.sel()+"/applications?requestId="+fmt.Sprintf("apply-%05d", i),
-					e.tok.mint(auth.RoleCandidate, fmt.Sprintf("kandidat-%d", i)), body, &got)
+					token, e.withDocuments(body, token, e.id), &got)
 				apps[i] = got.Application.Name
 			}
 		})

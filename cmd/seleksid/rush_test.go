@@ -89,6 +89,9 @@ func rushWithCrash(t *testing.T, db stackDatabase) {
 	body["announcementWorkingDays"] = rushAnnouncementDays
 	body["minApplicants"] = 1
 	body["positionTitle"] = "Kepala Dinas Pekerjaan Umum"
+	// No required documents: applications here are the rush of submissions alone (uploads
+	// have a rush test of their own).
+	body["requirements"].(map[string]any)["requiredDocuments"] = []map[string]any{}
 
 	// The window closes at the end of its second working day; scale the day so that this is
 	// about rushWindow from now.
@@ -521,11 +524,9 @@ func rushErrorKind(err error, code int) string {
 }
 
 // rushApplication is candidate i's application: valid, with a NIP and e-mail of their own.
+// The rush selection requires no documents (rushWithCrash): this test measures intake under
+// a deadline rush and a crash; uploads are measured by a rush of their own.
 func rushApplication(i int) map[string]any {
-	doc := func(kind string) map[string]any {
-		return map[string]any{"kind": kind, "fileName": kind + ".pdf", "sha256": fmt.Sprintf("%064x", i+1),
-			"url": fmt.Sprintf("https://berkas.contoh.go.id/rush-%04d/%s.pdf", i, kind)}
-	}
 	return map[string]any{
 		"candidate": map[string]any{
 			"fullName": fmt.Sprintf("Kandidat Rush %04d, S.T.", i), "nip": fmt.Sprintf("1980010120050%05d", i),
@@ -534,7 +535,6 @@ func rushApplication(i int) map[string]any {
 			"educationMajor": "Teknik Sipil", "yearsOfExperience": 10 + i%10, "yearsInAdministratorPost": 3 + i%4,
 			"currentPost": "Sekretaris Dinas", "currentPostLevel": "POST_LEVEL_ADMINISTRATOR", "currentAgency": "Pemerintah Kota Contoh",
 		},
-		"documents": []map[string]any{doc("lhkpn"), doc("surat_sehat")},
 		"statement": "Saya siap memimpin Dinas Pekerjaan Umum.",
 	}
 }

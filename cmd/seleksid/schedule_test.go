@@ -72,7 +72,7 @@ func runScheduledAndReconciled(t *testing.T, db stackDatabase) {
 			State string `json:"state"`
 		} `json:"application"`
 	}
-	e.must(http.MethodPost, "/v1/selections/"+e.id+"/applications?requestId=req-apply-0001", cand, applicationBody(1), &applied)
+	e.must(http.MethodPost, "/v1/selections/"+e.id+"/applications?requestId=req-apply-0001", cand, e.withDocuments(applicationBody(1), cand, e.id), &applied)
 	if applied.Application.State != "APPLICATION_STATE_SUBMITTED" {
 		t.Errorf("application after the opening: %+v", applied)
 	}

@@ -76,6 +76,28 @@ const (
 	MediaTypeProjection = "application/vnd.seleksi.projection+json"
 )
 
+// The documents part describes every document candidates uploaded to the selection: its
+// ID, the application it is attached to, kind, media type, size, SHA-256 and state, never
+// its content or file name. `seleksictl audit verify-document` checks a file against it.
+const (
+	DocumentsPart      = "audit/documents.json"
+	MediaTypeDocuments = "application/vnd.seleksi.documents+json"
+)
+
+// DocumentDigest is one uploaded document as the bundle describes it.
+type DocumentDigest struct {
+	DocumentID string `json:"documentId"`
+	// ApplicationID is the application the document is (or, when replaced, was) attached
+	// to; empty for a document never attached.
+	ApplicationID string `json:"applicationId,omitempty"`
+	Kind          string `json:"kind"`
+	MediaType     string `json:"mediaType"`
+	SizeBytes     int64  `json:"sizeBytes"`
+	SHA256        string `json:"sha256"`
+	// State is uploaded, attached, replaced or erased.
+	State string `json:"state"`
+}
+
 // Manifest describes a bundle. Its canonical JSON encoding (see CanonicalJSON) is what is
 // signed and what manifest.json holds.
 type Manifest struct {
@@ -181,6 +203,9 @@ type Bundle struct {
 	// to be filled as well; nil writes no projection part, as bundles of earlier versions
 	// have none.
 	Projection []ProjectionRow
+	// Documents describe the selection's uploaded documents (with their digests); nil
+	// writes no documents part, as bundles of earlier versions have none.
+	Documents []DocumentDigest
 
 	Manifest     Manifest
 	ManifestJSON []byte
@@ -234,6 +259,11 @@ func WriteBundle(w io.Writer, b Bundle, signer crypto.Signer) error {
 	}
 	if b.Projection != nil {
 		if err := bw.WriteProjection(b.Projection); err != nil {
+			return err
+		}
+	}
+	if b.Documents != nil {
+		if err := bw.WriteDocuments(b.Documents); err != nil {
 			return err
 		}
 	}
@@ -347,6 +377,12 @@ func ReadBundleWithin(r io.ReaderAt, size int64, limits ReadLimits) (*Bundle, er
 			if err := json.Unmarshal(data, &b.Snapshots); err != nil {
 				b.problems = append(b.problems, Finding{Kind: KindPartInvalid, Part: p.Name,
 					Message: fmt.Sprintf("the snapshot digests do not decode: %v", err)})
+			}
+		case MediaTypeDocuments:
+			b.Documents = []DocumentDigest{}
+			if err := json.Unmarshal(data, &b.Documents); err != nil {
+				b.problems = append(b.problems, Finding{Kind: KindPartInvalid, Part: p.Name,
+					Message: fmt.Sprintf("the documents do not decode: %v", err)})
 			}
 		case MediaTypeProjection:
 			b.Projection = []ProjectionRow{}
@@ -508,9 +544,10 @@ func (r *Report) OK() bool { return len(r.Findings) == 0 }
 
 // VerifyBundle runs every check that needs only the bundle and the signer's public key: the
 // signature, the parts, the replay of every run, the audit chain against its signed head,
-// the cross-check of the audit events with the history, the snapshot digests, and, when the
+// the cross-check of the audit events with the history, the snapshot digests, when the
 // bundle carries the store's projection, every projected row against the rows the history
-// determines (CheckProjection).
+// determines (CheckProjection), and each document's digest against its upload's audit
+// event (CheckDocuments).
 func VerifyBundle(ctx context.Context, b *Bundle, pub ed25519.PublicKey) (*Report, error) {
 	rep := &Report{SelectionID: b.SelectionID, WorkflowID: b.WorkflowID}
 	if err := b.VerifySignature(pub); err != nil {
@@ -519,6 +556,7 @@ func VerifyBundle(ctx context.Context, b *Bundle, pub ed25519.PublicKey) (*Repor
 	rep.Findings = append(rep.Findings, b.CheckParts()...)
 	head := b.Manifest.AuditHead
 	rep.Findings = append(rep.Findings, CheckChain(b.Events, &head)...)
+	rep.Findings = append(rep.Findings, CheckDocuments(b.Events, b.Documents)...)
 	if len(b.Histories) == 0 {
 		rep.Findings = append(rep.Findings, Finding{Kind: KindPartMissing, Message: "the bundle holds no history"})
 		return rep, nil

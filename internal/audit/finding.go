@@ -54,6 +54,10 @@ const (
 	// store differs from the one the workflow recorded when the window closed, or one of
 	// the two is missing.
 	KindSnapshotDigestMismatch = "snapshot_digest_mismatch"
+	// KindDocumentMismatch: a document the bundle describes has no upload event in the
+	// audit chain, or another digest, size, kind or media type than its upload event
+	// records.
+	KindDocumentMismatch = "document_mismatch"
 )
 
 // Finding is one thing that does not hold.

@@ -35,7 +35,7 @@ type BundleHeader struct {
 // archive; a zip is read through its central directory, so ReadBundle reads either order.
 //
 // Parts are written in the bundle's order: every history (oldest run first), then the
-// audit events, the snapshot digests and the projection. Close writes the events and the
+// audit events, the snapshot digests, the projection and the documents' digests. Close writes the events and the
 // digests as empty lists when they were not written. A BundleWriter is not safe for
 // concurrent use.
 type BundleWriter struct {
@@ -54,6 +54,7 @@ const (
 	phaseEvents
 	phaseSnapshots
 	phaseProjection
+	phaseDocuments
 	phaseClosed
 )
 
@@ -143,6 +144,22 @@ func (bw *BundleWriter) WriteProjection(rows []ProjectionRow) error {
 	}
 	return bw.part(PartInfo{Name: ProjectionPart, MediaType: MediaTypeProjection}, func(w io.Writer) error {
 		return writeJSONArray(w, rows)
+	})
+}
+
+// WriteDocuments writes the description and digest of every document of the selection
+// (never their content), after the projection; bundles without documents leave it out.
+func (bw *BundleWriter) WriteDocuments(docs []DocumentDigest) error {
+	if bw.phase < phaseSnapshots {
+		if err := bw.WriteSnapshots(nil); err != nil {
+			return err
+		}
+	}
+	if err := bw.enter(phaseDocuments); err != nil {
+		return err
+	}
+	return bw.part(PartInfo{Name: DocumentsPart, MediaType: MediaTypeDocuments}, func(w io.Writer) error {
+		return writeJSONArray(w, docs)
 	})
 }
 

@@ -258,6 +258,17 @@ func storeSummary(e AuditEvent, en bool) string {
 			return "Withdrew application " + last + " while the announcement was open."
 		}
 		return "Menarik lamaran " + last + " selama pengumuman masih dibuka."
+	case actionDocumentReplaced:
+		var p struct {
+			Kind          string `json:"kind"`
+			OldDocumentID string `json:"oldDocumentId"`
+			NewDocumentID string `json:"newDocumentId"`
+		}
+		_ = json.Unmarshal(e.Payload, &p)
+		if en {
+			return fmt.Sprintf("Replaced document %s (%s) of application %s with %s.", p.OldDocumentID, p.Kind, last, p.NewDocumentID)
+		}
+		return fmt.Sprintf("Mengganti dokumen %s (%s) lamaran %s dengan %s.", p.OldDocumentID, p.Kind, last, p.NewDocumentID)
 	case "DocumentUploaded":
 		if en {
 			return "Uploaded document " + last + "."

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"flag"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -16,7 +17,13 @@ func applicationSubmit() *command {
 		summary: "submit an application to a selection while its announcement is open (candidate)",
 		help: `The file holds one Application message in YAML: candidate (full_name, nip, email,
 birth_date, education_level, ...), documents and statement. Quote the NIP and dates so YAML
-keeps them as text. See internal/cli/testdata/application.yaml.`,
+keeps them as text. See internal/cli/testdata/application.yaml.
+
+Each document names its kind (the selection's required document) and either an uploaded
+document (document: documents/ID, from 'seleksictl document upload') or a local file
+(file: ./ijazah.pdf, relative to the application file), which is uploaded first to --http,
+resumably as 'document upload' does; the application is then submitted naming the
+documents the server made of the files. Every required document must be present.`,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&file, "f", "", "the application, a YAML `FILE`; - reads stdin (required)")
 		},
@@ -25,8 +32,19 @@ keeps them as text. See internal/cli/testdata/application.yaml.`,
 			if err != nil {
 				return err
 			}
-			app := &seleksiv1.Application{}
-			if err := inv.loadYAML("f", file, app); err != nil {
+			b, err := inv.readInput("f", file)
+			if err != nil {
+				return err
+			}
+			dir := "."
+			if file != "-" {
+				dir = filepath.Dir(file)
+			}
+			app, locals, err := decodeApplication(b, file, dir)
+			if err != nil {
+				return err
+			}
+			if err := inv.uploadLocalDocuments(ctx, parent, app, locals); err != nil {
 				return err
 			}
 			resp, err := inv.application.SubmitApplication(ctx, &seleksiv1.SubmitApplicationRequest{
@@ -193,9 +211,9 @@ func (inv *invocation) applicationTable(t *table, a *seleksiv1.Application, full
 	}
 	if ds := a.GetDocuments(); full && len(ds) > 0 {
 		t.blank()
-		t.row("DOCUMENT", "FILE", "SHA-256")
+		t.row("KIND", "DOCUMENT", "FILE", "TYPE", "SIZE", "SHA-256")
 		for _, d := range ds {
-			t.row(d.GetKind(), d.GetFileName(), d.GetSha256())
+			t.row(d.GetKind(), d.GetDocument(), d.GetFileName(), d.GetMediaType(), strconv.FormatInt(d.GetSizeBytes(), 10), d.GetSha256())
 		}
 	}
 }

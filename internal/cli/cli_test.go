@@ -128,12 +128,13 @@ func TestCommandsSendTheRightRequest(t *testing.T) {
 		},
 		{
 			name: "application submit from YAML", method: "SubmitApplication",
-			args: []string{"application", "submit", "s-one", "-f", "testdata/application.yaml"},
+			args: []string{"application", "submit", "s-one", "-f", "testdata/application-documents.yaml"},
 			check: func(t *testing.T, req proto.Message) {
 				r := req.(*seleksiv1.SubmitApplicationRequest)
 				c := r.GetApplication().GetCandidate()
 				if r.GetParent() != "selections/s-one" || c.GetNip() != "197805122003122004" || c.GetBirthDate() != "1978-05-12" ||
-					c.GetEducationLevel() != seleksiv1.EducationLevel_EDUCATION_LEVEL_DOCTORATE || len(r.GetApplication().GetDocuments()) != 3 {
+					c.GetEducationLevel() != seleksiv1.EducationLevel_EDUCATION_LEVEL_DOCTORATE || len(r.GetApplication().GetDocuments()) != 3 ||
+					r.GetApplication().GetDocuments()[0].GetDocument() != "documents/doc-lhkpnaaaaaaaaaaaa" {
 					t.Errorf("request = %v", r)
 				}
 			},
@@ -147,6 +148,11 @@ func TestCommandsSendTheRightRequest(t *testing.T) {
 			name: "application list", method: "ListApplications",
 			args: []string{"application", "list", "s-one", "--filter", "state = APPLICATION_STATE_IN_PROGRESS", "--order-by", "final_score desc"},
 			want: &seleksiv1.ListApplicationsRequest{Parent: "selections/s-one", Filter: "state = APPLICATION_STATE_IN_PROGRESS", OrderBy: "final_score desc"},
+		},
+		{
+			name: "application replace-document", method: "ReplaceDocument",
+			args: []string{"application", "replace-document", "s-one/a-one", "--kind", "lhkpn", "--document", "doc-lhkpnbbbbbbbbbbbb"},
+			want: &seleksiv1.ReplaceDocumentRequest{Name: "selections/s-one/applications/a-one", Kind: "lhkpn", Document: "documents/doc-lhkpnbbbbbbbbbbbb"},
 		},
 		{
 			name: "application withdraw", method: "WithdrawApplication",
@@ -709,8 +715,37 @@ func TestSampleFilesAreValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := &seleksiv1.Application{}
-	if err := inv.loadYAML("f", "testdata/application.yaml", app); err != nil {
+	if err := inv.loadYAML("f", "testdata/application-documents.yaml", app); err != nil {
 		t.Fatal(err)
+	}
+	// application.yaml names the same documents by local files, which exist and are the
+	// kinds the selection requires.
+	b, err := os.ReadFile("testdata/application.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withFiles, locals, err := decodeApplication(b, "application.yaml", "testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var required []string
+	for _, d := range sel.GetRequirements().GetRequiredDocuments() {
+		required = append(required, d.GetId())
+	}
+	if len(locals) != len(required) || len(withFiles.GetDocuments()) != len(required) {
+		t.Fatalf("application.yaml names %d files, the selection requires %v", len(locals), required)
+	}
+	for i, l := range locals {
+		if l.kind != required[i] || withFiles.GetDocuments()[i].GetKind() != required[i] {
+			t.Errorf("file %d is %s, want kind %s", i, l.kind, required[i])
+		}
+		if data, err := os.ReadFile(l.path); err != nil || !bytes.HasPrefix(data, []byte("%PDF-")) {
+			t.Errorf("%s: %v", l.path, err)
+		}
+		withFiles.GetDocuments()[i].Document = fmt.Sprintf("documents/doc-sample%daaaaaaaaa", i)
+	}
+	if !proto.Equal(withFiles.GetCandidate(), app.GetCandidate()) || withFiles.GetStatement() != app.GetStatement() {
+		t.Error("application.yaml and application-documents.yaml differ beyond their documents")
 	}
 	internal := 0
 	for _, m := range sel.GetCommittee() {
@@ -725,7 +760,7 @@ func TestSampleFilesAreValid(t *testing.T) {
 		t.Errorf("committee of %d with %d internal, want 5 with 2", len(sel.GetCommittee()), internal)
 	}
 	for _, m := range []proto.Message{
-		sel, app,
+		sel, app, withFiles,
 		&seleksiv1.CreateSelectionRequest{RequestId: newRequestID(), SelectionId: "dinas-pendidikan-2026", Selection: sel},
 		&seleksiv1.SubmitApplicationRequest{RequestId: newRequestID(), Parent: "selections/dinas-pendidikan-2026", Application: app},
 	} {

@@ -185,6 +185,12 @@ func (f *fakeApplications) WithdrawApplication(ctx context.Context, req *seleksi
 	}})
 }
 
+func (f *fakeApplications) ReplaceDocument(ctx context.Context, req *seleksiv1.ReplaceDocumentRequest) (*seleksiv1.ReplaceDocumentResponse, error) {
+	return answer(ctx, f.r, req, &seleksiv1.ReplaceDocumentResponse{Application: &seleksiv1.Application{
+		Name: req.GetName(), Documents: []*seleksiv1.DocumentRef{{Kind: req.GetKind(), Document: req.GetDocument()}},
+	}})
+}
+
 func (f *fakeApplications) FileObjection(ctx context.Context, req *seleksiv1.FileObjectionRequest) (*seleksiv1.FileObjectionResponse, error) {
 	o := proto.Clone(req.GetObjection()).(*seleksiv1.Objection)
 	o.Name, o.State = req.GetParent()+"/objections/o-1", seleksiv1.ObjectionState_OBJECTION_STATE_PENDING

@@ -55,6 +55,7 @@ func accessRules() map[string]access {
 		seleksiv1.ApplicationService_GetApplication_FullMethodName:      {roles: []auth.Role{candidate, committee, admin, auditor}},
 		seleksiv1.ApplicationService_ListApplications_FullMethodName:    {roles: []auth.Role{candidate, committee, admin, auditor}},
 		seleksiv1.ApplicationService_WithdrawApplication_FullMethodName: {roles: []auth.Role{candidate}},
+		seleksiv1.ApplicationService_ReplaceDocument_FullMethodName:     {roles: []auth.Role{candidate}},
 		seleksiv1.ApplicationService_FileObjection_FullMethodName:       {roles: []auth.Role{candidate}},
 		seleksiv1.ApplicationService_ListObjections_FullMethodName:      {roles: []auth.Role{candidate, committee, admin, auditor}},
 		seleksiv1.ApplicationService_AnswerObjection_FullMethodName:     {roles: []auth.Role{committee}},

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -117,11 +118,24 @@ func (s *ApplicationServer) SubmitApplication(ctx context.Context, req *seleksiv
 		Now: s.now(),
 	}
 	for _, d := range app.GetDocuments() {
-		in.Documents = append(in.Documents, store.Document{Kind: d.GetKind(), FileName: d.GetFileName(), SHA256: d.GetSha256(), URL: d.GetUrl()})
+		in.Documents = append(in.Documents, store.DocumentRef{Kind: d.GetKind(), DocumentID: segment(d.GetDocument(), 0)})
 		in.Facts.Documents = append(in.Facts.Documents, d.GetKind())
 	}
 	a, err := s.store.SubmitApplication(ctx, in)
 	if err != nil {
+		var de *store.DocumentsError
+		if errors.As(err, &de) {
+			return nil, documentsError(ctx, de, func(i int, reason string) string {
+				field := "application.documents"
+				switch {
+				case i < 0:
+					return field
+				case reason == store.DocumentNotRequired:
+					return fmt.Sprintf("%s[%d].kind", field, i)
+				}
+				return fmt.Sprintf("%s[%d].document", field, i)
+			})
+		}
 		if isPrecondition(err) {
 			return nil, localizedError(ctx, codes.FailedPrecondition, msgWindowClosed)
 		}
@@ -226,6 +240,44 @@ func (s *ApplicationServer) WithdrawApplication(ctx context.Context, req *seleks
 		return nil, err
 	}
 	return s.reload(ctx, selID, appID)
+}
+
+var msgDocumentsFrozen = i18n.Text{
+	ID: "dokumen lamaran hanya dapat diganti selama masa pendaftaran dan selama lamaran belum ditarik; setelah pengumuman ditutup dokumen dibekukan",
+	EN: "an application's documents can be replaced only while the announcement is open and the application is not withdrawn; they are frozen at its close",
+}
+
+// ReplaceDocument replaces one document of the caller's own application while the
+// announcement window is open; the store checks the new document as a submission's and
+// keeps the old one, replaced, for the audit.
+func (s *ApplicationServer) ReplaceDocument(ctx context.Context, req *seleksiv1.ReplaceDocumentRequest) (*seleksiv1.ReplaceDocumentResponse, error) {
+	selID, appID := segment(req.GetName(), 0), segment(req.GetName(), 1)
+	me, err := actorIn(ctx, s.store, selID)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	a, err := s.store.ReplaceDocument(ctx, store.ReplaceDocumentInput{SelectionID: selID, ApplicationID: appID,
+		RequestID: req.GetRequestId(), Owner: me.Subject, Kind: req.GetKind(), DocumentID: segment(req.GetDocument(), 0), Now: s.now()})
+	if err != nil {
+		var de *store.DocumentsError
+		switch {
+		case errors.As(err, &de):
+			return nil, documentsError(ctx, de, func(_ int, reason string) string {
+				if reason == store.DocumentNotRequired {
+					return "kind"
+				}
+				return "document"
+			})
+		case isPrecondition(err):
+			return nil, localizedError(ctx, codes.FailedPrecondition, msgDocumentsFrozen)
+		}
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	v, err := s.view(ctx, a)
+	if err != nil {
+		return nil, storeError(ctx, s.cmd.logger, err)
+	}
+	return &seleksiv1.ReplaceDocumentResponse{Application: v}, nil
 }
 
 // view shows an application to the people allowed to see it. An application the workflow

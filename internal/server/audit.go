@@ -51,6 +51,9 @@ type AuditStore interface {
 	// application statuses, objections...), which the bundle carries and verification
 	// compares with the history.
 	ReadProjection(ctx context.Context, selectionID string) ([]store.ProjectionRow, error)
+	// ListDocuments lists the selection's uploaded documents, whose descriptions and digests
+	// (never their content) the bundle carries.
+	ListDocuments(ctx context.Context, f store.DocumentFilter, opts store.ListOptions) (store.Page[store.StoredDocument], error)
 	// ActorSubjects gives the subjects of recorded actor IDs (see Actors), which the list of
 	// audit events shows; bundles and verification keep the recorded IDs.
 	ActorSubjects(ctx context.Context, ids []string) (map[string]string, error)
@@ -199,6 +202,8 @@ type evidence struct {
 	events    []audit.AuditEvent
 	// projection is the store's projection (never nil: an empty one is still a part).
 	projection []audit.ProjectionRow
+	// documents describe the selection's uploaded documents (never nil).
+	documents []audit.DocumentDigest
 	// runs are the workflow's runs, oldest first.
 	runs      []*runRef
 	snapshots []audit.SnapshotDigest
@@ -268,6 +273,12 @@ func (s *AuditServer) collect(ctx context.Context, selectionID string) (*evidenc
 			return nil, storeError(ctx, s.logger, err)
 		}
 	}
+	// Documents are read before the chain for the same reason: a document and its upload's
+	// audit event are written in one transaction, so every document listed has its event
+	// in the chain read afterwards.
+	if ev.documents, err = s.documents(ctx, selectionID); err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
 	if ev.events, err = s.auditEvents(ctx, selectionID); err != nil {
 		return nil, storeError(ctx, s.logger, err)
 	}
@@ -332,6 +343,27 @@ func (s *AuditServer) auditEvents(ctx context.Context, selectionID string) ([]au
 				Target: e.Target, Reason: e.Reason, WorkflowTime: e.WorkflowTime, Payload: e.Payload,
 				PayloadSHA256: e.PayloadSHA256, PrevHash: e.PrevHash, Hash: e.Hash, RecordedAt: e.RecordTime,
 			})
+		}
+		if page.NextPageToken == "" {
+			return out, nil
+		}
+		opts.PageToken = page.NextPageToken
+	}
+}
+
+// documents reads the descriptions and digests of the selection's documents, for the
+// bundle, in the store's order (by creation).
+func (s *AuditServer) documents(ctx context.Context, selectionID string) ([]audit.DocumentDigest, error) {
+	out := []audit.DocumentDigest{}
+	opts := store.ListOptions{PageSize: store.MaxPageSize}
+	for {
+		page, err := s.store.ListDocuments(ctx, store.DocumentFilter{SelectionID: selectionID}, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range page.Items {
+			out = append(out, audit.DocumentDigest{DocumentID: d.ID, ApplicationID: d.ApplicationID, Kind: d.Kind,
+				MediaType: d.MediaType, SizeBytes: d.SizeBytes, SHA256: d.SHA256, State: d.State})
 		}
 		if page.NextPageToken == "" {
 			return out, nil
@@ -542,7 +574,7 @@ func (s *AuditServer) runJSON(ctx context.Context, selectionID string, r *runRef
 func (s *AuditServer) load(ctx context.Context, ev *evidence) ([]*historypb.History, audit.Bundle, error) {
 	b := audit.Bundle{
 		SelectionID: ev.header.SelectionID, WorkflowID: ev.header.WorkflowID, CreatedAt: ev.header.CreatedAt,
-		Events: ev.events, Snapshots: ev.snapshots, Projection: ev.projection,
+		Events: ev.events, Snapshots: ev.snapshots, Projection: ev.projection, Documents: ev.documents,
 	}
 	runs := make([]*historypb.History, 0, len(ev.runs))
 	for _, r := range ev.runs {
@@ -717,6 +749,9 @@ func (s *AuditServer) writeBundle(ctx context.Context, ev *evidence, w io.Writer
 		return err
 	}
 	if err := bw.WriteProjection(ev.projection); err != nil {
+		return err
+	}
+	if err := bw.WriteDocuments(ev.documents); err != nil {
 		return err
 	}
 	return bw.Close()

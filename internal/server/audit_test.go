@@ -86,6 +86,14 @@ type fakeAuditStore struct {
 	projection      []store.ProjectionRow
 	firstProjection []store.ProjectionRow
 	projectionReads int
+	documents       []store.StoredDocument
+}
+
+func (f *fakeAuditStore) ListDocuments(_ context.Context, flt store.DocumentFilter, _ store.ListOptions) (store.Page[store.StoredDocument], error) {
+	if flt.SelectionID != f.selection.ID {
+		return store.Page[store.StoredDocument]{}, store.ErrNotFound
+	}
+	return store.Page[store.StoredDocument]{Items: f.documents}, nil
 }
 
 // ActorSubjects knows no actors: the chain records subjects, as before actor IDs.

@@ -258,6 +258,7 @@ func documentView(d store.StoredDocument, who subjects) *seleksiv1.Document {
 		store.DocumentStateUploaded: seleksiv1.DocumentState_DOCUMENT_STATE_UPLOADED,
 		store.DocumentStateAttached: seleksiv1.DocumentState_DOCUMENT_STATE_ATTACHED,
 		store.DocumentStateErased:   seleksiv1.DocumentState_DOCUMENT_STATE_ERASED,
+		store.DocumentStateReplaced: seleksiv1.DocumentState_DOCUMENT_STATE_REPLACED,
 	}[d.State]
 	v := &seleksiv1.Document{
 		Name: "documents/" + d.ID, Selection: "selections/" + d.SelectionID, Owner: who.of(d.Owner), Kind: d.Kind,

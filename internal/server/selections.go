@@ -39,6 +39,7 @@ type Store interface {
 	ListObjections(ctx context.Context, selectionID, applicationID string, opts store.ListOptions) (store.Page[store.Objection], error)
 	GetObjection(ctx context.Context, selectionID, id string) (store.Objection, error)
 	WithdrawBeforeClose(ctx context.Context, in store.WithdrawInput) (store.Application, error)
+	ReplaceDocument(ctx context.Context, in store.ReplaceDocumentInput) (store.Application, error)
 	MarkWorkflowStarted(ctx context.Context, selectionID string, at time.Time) error
 	SelectionCreatedBy(ctx context.Context, requestID string) (string, time.Time, error)
 	Ledger

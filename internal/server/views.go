@@ -224,7 +224,8 @@ func applicationView(cat *i18n.Catalog, a store.Application, withPersonal bool) 
 	}
 	out.Candidate = profile
 	for _, d := range a.Documents {
-		out.Documents = append(out.Documents, &seleksiv1.DocumentRef{Kind: d.Kind, FileName: d.FileName, Sha256: d.SHA256, Url: d.URL})
+		out.Documents = append(out.Documents, &seleksiv1.DocumentRef{Kind: d.Kind, Document: "documents/" + d.ID,
+			FileName: d.FileName, MediaType: d.MediaType, SizeBytes: d.SizeBytes, Sha256: d.SHA256})
 	}
 	if a.EliminatedStage != "" {
 		out.EliminatedStage = protoStage(a.EliminatedStage)

@@ -18,15 +18,17 @@ type submission struct {
 	ID          string          `json:"id,omitempty"`
 	Candidate   Candidate       `json:"candidate"`
 	Profile     json.RawMessage `json:"profile"`
-	Documents   []Document      `json:"documents"`
+	Documents   []DocumentRef   `json:"documents"`
 	Statement   string          `json:"statement"`
 	Facts       Facts           `json:"facts"`
 }
 
 // SubmitApplication takes one application while the projected announcement window is open, in
 // one transaction: it checks the window against in.Now, refuses a second application by the
-// same candidate (token subject or NIP), and stores the candidate's personal data, the
-// application and its audit event. It is idempotent by request ID: a retry with the same
+// same candidate (token subject or NIP), checks the documents it names (checkDocumentRefs: a
+// *DocumentsError names every problem, required documents missing included), and stores the
+// candidate's personal data, the application with its documents' descriptions, attaches the
+// documents to it and appends its audit event. It is idempotent by request ID: a retry with the same
 // content returns the first result (even after the window has closed), the same request ID
 // with other content is ErrConflict. A closed window is ErrFailedPrecondition.
 func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Application, error) {
@@ -41,7 +43,7 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 		in.Profile = json.RawMessage("{}")
 	}
 	if in.Documents == nil {
-		in.Documents = []Document{}
+		in.Documents = []DocumentRef{}
 	}
 	reqSHA, _, err := digestJSON(submission{in.SelectionID, in.ID, in.Candidate, in.Profile, in.Documents, in.Statement, in.Facts})
 	if err != nil {
@@ -82,6 +84,14 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 		if n > 0 {
 			return fmt.Errorf("an application with this NIP already exists in this selection: %w", ErrConflict)
 		}
+		required, err := sel.requiredKinds()
+		if err != nil {
+			return err
+		}
+		docs, err := checkDocumentRefs(tx, in.SelectionID, required, in.Owner, in.Documents)
+		if err != nil {
+			return err
+		}
 		appID = in.ID
 		if appID == "" {
 			appID = newID("app-")
@@ -95,16 +105,19 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 			return conflictOr(err, "candidate")
 		}
 		profile, _ := CanonicalJSON(in.Profile) // validated by digestJSON above
-		docs, _ := json.Marshal(in.Documents)
+		docsJSON, _ := json.Marshal(docs)
 		facts, _ := json.Marshal(in.Facts)
 		app := applicationRow{
 			ID: appID, SelectionID: in.SelectionID, CandidateID: cand.ID, Owner: in.Owner,
-			RequestID: in.RequestID, RequestSHA256: reqSHA, Profile: string(profile), Documents: string(docs),
+			RequestID: in.RequestID, RequestSHA256: reqSHA, Profile: string(profile), Documents: string(docsJSON),
 			Statement: in.Statement, Facts: string(facts), State: StateSubmitted, CurrentStage: StageAnnouncement,
 			SubmittedAt: now, UpdatedAt: now,
 		}
 		if err := tx.Create(&app).Error; err != nil {
 			return conflictOr(err, "application")
+		}
+		if err := attachDocuments(tx, appID, docs, now); err != nil {
+			return err
 		}
 		// The audit event holds no personal data: the request digest binds it to the full
 		// submission, which stays in the candidate and application rows.

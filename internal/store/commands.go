@@ -206,6 +206,9 @@ func (s *Store) TakeSnapshot(ctx context.Context, in SnapshotInput, at time.Time
 		if err != nil {
 			return err
 		}
+		if err := freezeDocuments(tx, in.SelectionID, instant(at)); err != nil {
+			return err
+		}
 		body, err := json.Marshal(snap)
 		if err != nil {
 			return err

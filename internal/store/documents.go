@@ -285,7 +285,7 @@ func documentFields(name string) (fieldSpec, bool) {
 	case "state":
 		return fieldSpec{"state", func(v string) (string, bool) {
 			v = strings.ToLower(v)
-			return v, v == DocumentStateUploaded || v == DocumentStateAttached || v == DocumentStateErased
+			return v, v == DocumentStateUploaded || v == DocumentStateAttached || v == DocumentStateReplaced || v == DocumentStateErased
 		}}, true
 	}
 	return fieldSpec{}, false

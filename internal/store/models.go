@@ -171,12 +171,23 @@ type Candidate struct {
 	BirthDate string `json:"birthDate"` // YYYY-MM-DD
 }
 
-// Document is an uploaded document, referenced by URL and checksum.
+// Document is one uploaded document of an application as the application row keeps it:
+// the document's ID and kind, and what the server found in the file when it was uploaded.
+// The snapshot at the close digests these with the rest of the row.
 type Document struct {
-	Kind     string `json:"kind"`
-	FileName string `json:"fileName"`
-	SHA256   string `json:"sha256"`
-	URL      string `json:"url"`
+	ID        string `json:"id"`
+	Kind      string `json:"kind"`
+	FileName  string `json:"fileName"`
+	MediaType string `json:"mediaType"`
+	SizeBytes int64  `json:"sizeBytes"`
+	SHA256    string `json:"sha256"`
+}
+
+// DocumentRef is a document an application names: an uploaded document's ID and the
+// required document (kind) it satisfies.
+type DocumentRef struct {
+	Kind       string `json:"kind"`
+	DocumentID string `json:"documentId"`
 }
 
 // Facts are what the automatic eligibility check needs, with the workflow's JSON names. A nil
@@ -202,8 +213,10 @@ type SubmitInput struct {
 	Owner     string
 	Candidate Candidate
 	// Profile is the candidate's professional profile (education, posts...) as JSON.
-	Profile   json.RawMessage
-	Documents []Document
+	Profile json.RawMessage
+	// Documents are the uploaded documents the application names, one per required
+	// document of the selection; the store checks and attaches them.
+	Documents []DocumentRef
 	Statement string
 	Facts     Facts
 	// Now is the wall-clock time of the request, compared with the projected window.

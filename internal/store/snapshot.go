@@ -12,12 +12,15 @@ import (
 	"gorm.io/gorm"
 )
 
-// snapshotDigestVersion names the digest encoding below.
-const snapshotDigestVersion = "seleksi-snapshot/v1"
+// snapshotDigestVersion names the digest encoding below. v2 added the stored documents.
+const snapshotDigestVersion = "seleksi-snapshot/v2"
 
 // snapshotRowDigest is what the digest covers of one application: everything the candidate
-// submitted (personal data included) and when. The status projection is left out, because
-// it changes legitimately as the selection goes on; the submission never does.
+// submitted (personal data included) and when, and the documents it names twice: as the
+// application row describes them (Documents) and as the documents table stores them
+// (StoredDocuments), so that a digest altered in either after the close is detected. The
+// status projection is left out, because it changes legitimately as the selection goes on;
+// the submission never does.
 type snapshotRowDigest struct {
 	ID          string          `json:"id"`
 	Owner       string          `json:"owner"`
@@ -26,8 +29,11 @@ type snapshotRowDigest struct {
 	Candidate   Candidate       `json:"candidate"`
 	Profile     json.RawMessage `json:"profile"`
 	Documents   json.RawMessage `json:"documents"`
-	Statement   string          `json:"statement"`
-	Facts       json.RawMessage `json:"facts"`
+	// StoredDocuments are the documents table's rows of the documents named, in the same
+	// order.
+	StoredDocuments []snapshotDocument `json:"storedDocuments"`
+	Statement       string             `json:"statement"`
+	Facts           json.RawMessage    `json:"facts"`
 }
 
 // snapshotBatch is how many applications a snapshot reads at a time.
@@ -150,13 +156,17 @@ func digestRows(db *gorm.DB, rows []applicationRow, closedAt time.Time, h hash.H
 	for _, c := range cands {
 		byID[c.ID] = c
 	}
+	stored, err := storedDocuments(db, rows)
+	if err != nil {
+		return err
+	}
 	for i := range rows {
 		r := &rows[i]
 		cand := byID[r.CandidateID]
 		line, err := CanonicalJSON(snapshotRowDigest{
 			ID: r.ID, Owner: r.Owner, RequestID: r.RequestID, SubmittedAt: instant(r.SubmittedAt).Format(time.RFC3339Nano),
 			Candidate: cand.candidate(), Profile: json.RawMessage(r.Profile), Documents: json.RawMessage(r.Documents),
-			Statement: r.Statement, Facts: json.RawMessage(r.Facts),
+			StoredDocuments: stored[r.ID], Statement: r.Statement, Facts: json.RawMessage(r.Facts),
 		})
 		if err != nil {
 			return fmt.Errorf("application %q: %w", r.ID, err)

@@ -181,6 +181,9 @@ func runSuite(t *testing.T, open factory) {
 		{"Actors", testActors},
 		{"Documents", testDocuments},
 		{"DocumentAccesses", testDocumentAccesses},
+		{"ApplicationDocuments", testApplicationDocuments},
+		{"ReplaceDocument", testReplaceDocument},
+		{"SnapshotCoversDocuments", testSnapshotCoversDocuments},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -237,9 +240,8 @@ func newSubmission(selectionID string, n int, at time.Time) SubmitInput {
 		Candidate: Candidate{Subject: "cand-" + itoa(n), FullName: "Calon " + itoa(n), NIP: nip(n),
 			Email: "calon" + itoa(n) + "@example.go.id", Phone: "+62811000" + itoa(n), BirthDate: "1975-06-15"},
 		Profile:   []byte(`{"education":"EDUCATION_LEVEL_MASTER","currentPost":"Sekretaris Dinas"}`),
-		Documents: []Document{{Kind: "lhkpn", FileName: "lhkpn.pdf", SHA256: strings.Repeat("a", 64), URL: "https://files.example/lhkpn.pdf"}},
 		Statement: "Motivasi",
-		Facts:     Facts{Education: "EDUCATION_LEVEL_MASTER", ExperienceMonths: intp(120), AdministratorMonths: intp(36), Documents: []string{"lhkpn"}},
+		Facts:     Facts{Education: "EDUCATION_LEVEL_MASTER", ExperienceMonths: intp(120), AdministratorMonths: intp(36), Documents: []string{}},
 		Now:       at,
 	}
 }

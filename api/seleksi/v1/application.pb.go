@@ -35,7 +35,8 @@ type Application struct {
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Who the candidate is and what qualifies them.
 	Candidate *CandidateProfile `protobuf:"bytes,2,opt,name=candidate,proto3" json:"candidate,omitempty"`
-	// The uploaded documents, one per required document of the selection.
+	// The uploaded documents, one per required document of the selection; every
+	// required document must be present.
 	Documents []*DocumentRef `protobuf:"bytes,3,rep,name=documents,proto3" json:"documents,omitempty"`
 	// A cover letter or motivation statement.
 	Statement string `protobuf:"bytes,4,opt,name=statement,proto3" json:"statement,omitempty"`
@@ -361,19 +362,29 @@ func (x *CandidateProfile) GetCurrentAgency() string {
 	return ""
 }
 
-// DocumentRef points at an uploaded document; the service keeps the
-// reference and digest, not the file.
+// DocumentRef attaches an uploaded document (DocumentService) to an
+// application. The client names the document; the service fills in what it
+// found in the file when it was uploaded (its name, sniffed media type, size
+// and SHA-256), and the application keeps those with the reference.
 type DocumentRef struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The required document this file satisfies, RequiredDocument.id.
+	// The required document this file satisfies, RequiredDocument.id; it must
+	// be the kind the document was uploaded as.
 	Kind string `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
-	// The file's name, for people.
-	FileName string `protobuf:"bytes,2,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
-	// SHA-256 of the file's bytes, 64 lowercase hex digits, so that the file
-	// read later can be checked against the one submitted.
-	Sha256 string `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
-	// Where the file can be fetched (http or https).
-	Url           string `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
+	// The uploaded document, `documents/{document}`: the caller's own, of this
+	// selection and kind, not attached to another application.
+	Document string `protobuf:"bytes,2,opt,name=document,proto3" json:"document,omitempty"`
+	// The file's name as uploaded, for people.
+	FileName string `protobuf:"bytes,3,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	// The media type the service found in the content (application/pdf,
+	// image/jpeg, image/png).
+	MediaType string `protobuf:"bytes,4,opt,name=media_type,json=mediaType,proto3" json:"media_type,omitempty"`
+	// The file's size in bytes.
+	SizeBytes int64 `protobuf:"varint,5,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// SHA-256 of the file's bytes as the service computed it, 64 lower-case
+	// hex digits: the export bundle carries it, and `seleksictl audit
+	// verify-document` checks a file against it offline.
+	Sha256        string `protobuf:"bytes,6,opt,name=sha256,proto3" json:"sha256,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -415,6 +426,13 @@ func (x *DocumentRef) GetKind() string {
 	return ""
 }
 
+func (x *DocumentRef) GetDocument() string {
+	if x != nil {
+		return x.Document
+	}
+	return ""
+}
+
 func (x *DocumentRef) GetFileName() string {
 	if x != nil {
 		return x.FileName
@@ -422,16 +440,23 @@ func (x *DocumentRef) GetFileName() string {
 	return ""
 }
 
-func (x *DocumentRef) GetSha256() string {
+func (x *DocumentRef) GetMediaType() string {
 	if x != nil {
-		return x.Sha256
+		return x.MediaType
 	}
 	return ""
 }
 
-func (x *DocumentRef) GetUrl() string {
+func (x *DocumentRef) GetSizeBytes() int64 {
 	if x != nil {
-		return x.Url
+		return x.SizeBytes
+	}
+	return 0
+}
+
+func (x *DocumentRef) GetSha256() string {
+	if x != nil {
+		return x.Sha256
 	}
 	return ""
 }
@@ -1172,6 +1197,125 @@ func (x *WithdrawApplicationResponse) GetApplication() *Application {
 	return nil
 }
 
+// ReplaceDocumentRequest replaces one document of an application.
+type ReplaceDocumentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The application, `selections/{selection}/applications/{application}`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Idempotency key: a retry with the same request_id replaces once.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The required document to replace, RequiredDocument.id.
+	Kind string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	// The uploaded document that replaces it, `documents/{document}`.
+	Document      string `protobuf:"bytes,4,opt,name=document,proto3" json:"document,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplaceDocumentRequest) Reset() {
+	*x = ReplaceDocumentRequest{}
+	mi := &file_seleksi_v1_application_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplaceDocumentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplaceDocumentRequest) ProtoMessage() {}
+
+func (x *ReplaceDocumentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_application_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplaceDocumentRequest.ProtoReflect.Descriptor instead.
+func (*ReplaceDocumentRequest) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ReplaceDocumentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ReplaceDocumentRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReplaceDocumentRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *ReplaceDocumentRequest) GetDocument() string {
+	if x != nil {
+		return x.Document
+	}
+	return ""
+}
+
+// ReplaceDocumentResponse returns the application with its documents.
+type ReplaceDocumentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The application.
+	Application   *Application `protobuf:"bytes,1,opt,name=application,proto3" json:"application,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplaceDocumentResponse) Reset() {
+	*x = ReplaceDocumentResponse{}
+	mi := &file_seleksi_v1_application_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplaceDocumentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplaceDocumentResponse) ProtoMessage() {}
+
+func (x *ReplaceDocumentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_application_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplaceDocumentResponse.ProtoReflect.Descriptor instead.
+func (*ReplaceDocumentResponse) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ReplaceDocumentResponse) GetApplication() *Application {
+	if x != nil {
+		return x.Application
+	}
+	return nil
+}
+
 // FileObjectionRequest files an objection.
 type FileObjectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1187,7 +1331,7 @@ type FileObjectionRequest struct {
 
 func (x *FileObjectionRequest) Reset() {
 	*x = FileObjectionRequest{}
-	mi := &file_seleksi_v1_application_proto_msgTypes[13]
+	mi := &file_seleksi_v1_application_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1199,7 +1343,7 @@ func (x *FileObjectionRequest) String() string {
 func (*FileObjectionRequest) ProtoMessage() {}
 
 func (x *FileObjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_application_proto_msgTypes[13]
+	mi := &file_seleksi_v1_application_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1212,7 +1356,7 @@ func (x *FileObjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileObjectionRequest.ProtoReflect.Descriptor instead.
 func (*FileObjectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{13}
+	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *FileObjectionRequest) GetParent() string {
@@ -1247,7 +1391,7 @@ type FileObjectionResponse struct {
 
 func (x *FileObjectionResponse) Reset() {
 	*x = FileObjectionResponse{}
-	mi := &file_seleksi_v1_application_proto_msgTypes[14]
+	mi := &file_seleksi_v1_application_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1403,7 @@ func (x *FileObjectionResponse) String() string {
 func (*FileObjectionResponse) ProtoMessage() {}
 
 func (x *FileObjectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_application_proto_msgTypes[14]
+	mi := &file_seleksi_v1_application_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1416,7 @@ func (x *FileObjectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileObjectionResponse.ProtoReflect.Descriptor instead.
 func (*FileObjectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{14}
+	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *FileObjectionResponse) GetObjection() *Objection {
@@ -1298,7 +1442,7 @@ type ListObjectionsRequest struct {
 
 func (x *ListObjectionsRequest) Reset() {
 	*x = ListObjectionsRequest{}
-	mi := &file_seleksi_v1_application_proto_msgTypes[15]
+	mi := &file_seleksi_v1_application_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1310,7 +1454,7 @@ func (x *ListObjectionsRequest) String() string {
 func (*ListObjectionsRequest) ProtoMessage() {}
 
 func (x *ListObjectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_application_proto_msgTypes[15]
+	mi := &file_seleksi_v1_application_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1323,7 +1467,7 @@ func (x *ListObjectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListObjectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListObjectionsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{15}
+	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListObjectionsRequest) GetParent() string {
@@ -1360,7 +1504,7 @@ type ListObjectionsResponse struct {
 
 func (x *ListObjectionsResponse) Reset() {
 	*x = ListObjectionsResponse{}
-	mi := &file_seleksi_v1_application_proto_msgTypes[16]
+	mi := &file_seleksi_v1_application_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1372,7 +1516,7 @@ func (x *ListObjectionsResponse) String() string {
 func (*ListObjectionsResponse) ProtoMessage() {}
 
 func (x *ListObjectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_application_proto_msgTypes[16]
+	mi := &file_seleksi_v1_application_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1385,7 +1529,7 @@ func (x *ListObjectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListObjectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListObjectionsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{16}
+	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListObjectionsResponse) GetObjections() []*Objection {
@@ -1428,7 +1572,7 @@ type AnswerObjectionRequest struct {
 
 func (x *AnswerObjectionRequest) Reset() {
 	*x = AnswerObjectionRequest{}
-	mi := &file_seleksi_v1_application_proto_msgTypes[17]
+	mi := &file_seleksi_v1_application_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1440,7 +1584,7 @@ func (x *AnswerObjectionRequest) String() string {
 func (*AnswerObjectionRequest) ProtoMessage() {}
 
 func (x *AnswerObjectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_application_proto_msgTypes[17]
+	mi := &file_seleksi_v1_application_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1453,7 +1597,7 @@ func (x *AnswerObjectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnswerObjectionRequest.ProtoReflect.Descriptor instead.
 func (*AnswerObjectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{17}
+	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AnswerObjectionRequest) GetName() string {
@@ -1511,7 +1655,7 @@ type AnswerObjectionResponse struct {
 
 func (x *AnswerObjectionResponse) Reset() {
 	*x = AnswerObjectionResponse{}
-	mi := &file_seleksi_v1_application_proto_msgTypes[18]
+	mi := &file_seleksi_v1_application_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1523,7 +1667,7 @@ func (x *AnswerObjectionResponse) String() string {
 func (*AnswerObjectionResponse) ProtoMessage() {}
 
 func (x *AnswerObjectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_application_proto_msgTypes[18]
+	mi := &file_seleksi_v1_application_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1536,7 +1680,7 @@ func (x *AnswerObjectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnswerObjectionResponse.ProtoReflect.Descriptor instead.
 func (*AnswerObjectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{18}
+	return file_seleksi_v1_application_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AnswerObjectionResponse) GetObjection() *Objection {
@@ -1596,13 +1740,16 @@ const file_seleksi_v1_application_proto_rawDesc = "" +
 	"\fcurrent_post\x18\n" +
 	" \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xc8\x01R\vcurrentPost\x12M\n" +
 	"\x12current_post_level\x18\v \x01(\x0e2\x15.seleksi.v1.PostLevelB\b\xbaH\x05\x82\x01\x02\x10\x01R\x10currentPostLevel\x124\n" +
-	"\x0ecurrent_agency\x18\f \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xc8\x01R\rcurrentAgency\"\xd3\x01\n" +
+	"\x0ecurrent_agency\x18\f \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xc8\x01R\rcurrentAgency\"\x99\x02\n" +
 	"\vDocumentRef\x128\n" +
-	"\x04kind\x18\x01 \x01(\tB$\xe0A\x02\xbaH\x1er\x1c2\x1a^[a-z0-9][a-z0-9_-]{1,62}$R\x04kind\x12*\n" +
-	"\tfile_name\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xff\x01R\bfileName\x120\n" +
-	"\x06sha256\x18\x03 \x01(\tB\x18\xe0A\x02\xbaH\x12r\x102\x0e^[0-9a-f]{64}$R\x06sha256\x12,\n" +
-	"\x03url\x18\x04 \x01(\tB\x1a\xe0A\x02\xbaH\x14r\x12\x18\x80\x102\n" +
-	"^https?://\x88\x01\x01R\x03url\"\xf0\x03\n" +
+	"\x04kind\x18\x01 \x01(\tB$\xe0A\x02\xbaH\x1er\x1c2\x1a^[a-z0-9][a-z0-9_-]{1,62}$R\x04kind\x12I\n" +
+	"\bdocument\x18\x02 \x01(\tB-\xe0A\x02\xbaH'r%2#^documents/[a-z0-9][a-z0-9-]{2,62}$R\bdocument\x12 \n" +
+	"\tfile_name\x18\x03 \x01(\tB\x03\xe0A\x03R\bfileName\x12\"\n" +
+	"\n" +
+	"media_type\x18\x04 \x01(\tB\x03\xe0A\x03R\tmediaType\x12\"\n" +
+	"\n" +
+	"size_bytes\x18\x05 \x01(\x03B\x03\xe0A\x03R\tsizeBytes\x12\x1b\n" +
+	"\x06sha256\x18\x06 \x01(\tB\x03\xe0A\x03R\x06sha256\"\xf0\x03\n" +
 	"\x16ApplicationStageResult\x12,\n" +
 	"\x05stage\x18\x01 \x01(\x0e2\x11.seleksi.v1.StageB\x03\xe0A\x03R\x05stage\x122\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x13.seleksi.v1.OutcomeB\x03\xe0A\x03R\aoutcome\x127\n" +
@@ -1664,6 +1811,14 @@ const file_seleksi_v1_application_proto_rawDesc = "" +
 	"request_id\x18\x02 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12 \n" +
 	"\x06reason\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"X\n" +
 	"\x1bWithdrawApplicationResponse\x129\n" +
+	"\vapplication\x18\x01 \x01(\v2\x17.seleksi.v1.ApplicationR\vapplication\"\xc6\x02\n" +
+	"\x16ReplaceDocumentRequest\x12g\n" +
+	"\x04name\x18\x01 \x01(\tBS\xe0A\x02\xbaHMrK2I^selections/[a-z0-9][a-z0-9-]{2,62}/applications/[a-z0-9][a-z0-9-]{2,62}$R\x04name\x12>\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x128\n" +
+	"\x04kind\x18\x03 \x01(\tB$\xe0A\x02\xbaH\x1er\x1c2\x1a^[a-z0-9][a-z0-9_-]{1,62}$R\x04kind\x12I\n" +
+	"\bdocument\x18\x04 \x01(\tB-\xe0A\x02\xbaH'r%2#^documents/[a-z0-9][a-z0-9-]{2,62}$R\bdocument\"T\n" +
+	"\x17ReplaceDocumentResponse\x129\n" +
 	"\vapplication\x18\x01 \x01(\v2\x17.seleksi.v1.ApplicationR\vapplication\"\x83\x02\n" +
 	"\x14FileObjectionRequest\x12k\n" +
 	"\x06parent\x18\x01 \x01(\tBS\xe0A\x02\xbaHMrK2I^selections/[a-z0-9][a-z0-9-]{2,62}/applications/[a-z0-9][a-z0-9-]{2,62}$R\x06parent\x12>\n" +
@@ -1695,12 +1850,13 @@ const file_seleksi_v1_application_proto_rawDesc = "" +
 	"!answer_objection.corrected_result\x12dcorrected_result is required when an objection naming no item is accepted, and not allowed otherwise\x1agsize(this.item_answers) > 0 ? !has(this.corrected_result) : this.accepted == has(this.corrected_result)\"\x96\x01\n" +
 	"\x17AnswerObjectionResponse\x123\n" +
 	"\tobjection\x18\x01 \x01(\v2\x15.seleksi.v1.ObjectionR\tobjection\x12F\n" +
-	"\x12republished_result\x18\x02 \x01(\v2\x17.seleksi.v1.StageResultR\x11republishedResult2\xcd\b\n" +
+	"\x12republished_result\x18\x02 \x01(\v2\x17.seleksi.v1.StageResultR\x11republishedResult2\xed\t\n" +
 	"\x12ApplicationService\x12\x9d\x01\n" +
 	"\x11SubmitApplication\x12$.seleksi.v1.SubmitApplicationRequest\x1a%.seleksi.v1.SubmitApplicationResponse\";\x82\xd3\xe4\x93\x025:\vapplication\"&/v1/{parent=selections/*}/applications\x12\x87\x01\n" +
 	"\x0eGetApplication\x12!.seleksi.v1.GetApplicationRequest\x1a\".seleksi.v1.GetApplicationResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/{name=selections/*/applications/*}\x12\x8d\x01\n" +
 	"\x10ListApplications\x12#.seleksi.v1.ListApplicationsRequest\x1a$.seleksi.v1.ListApplicationsResponse\".\x82\xd3\xe4\x93\x02(\x12&/v1/{parent=selections/*}/applications\x12\xa2\x01\n" +
-	"\x13WithdrawApplication\x12&.seleksi.v1.WithdrawApplicationRequest\x1a'.seleksi.v1.WithdrawApplicationResponse\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/{name=selections/*/applications/*}:withdraw\x12\x9c\x01\n" +
+	"\x13WithdrawApplication\x12&.seleksi.v1.WithdrawApplicationRequest\x1a'.seleksi.v1.WithdrawApplicationResponse\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/{name=selections/*/applications/*}:withdraw\x12\x9d\x01\n" +
+	"\x0fReplaceDocument\x12\".seleksi.v1.ReplaceDocumentRequest\x1a#.seleksi.v1.ReplaceDocumentResponse\"A\x82\xd3\xe4\x93\x02;:\x01*\"6/v1/{name=selections/*/applications/*}:replaceDocument\x12\x9c\x01\n" +
 	"\rFileObjection\x12 .seleksi.v1.FileObjectionRequest\x1a!.seleksi.v1.FileObjectionResponse\"F\x82\xd3\xe4\x93\x02@:\tobjection\"3/v1/{parent=selections/*/applications/*}/objections\x12\x94\x01\n" +
 	"\x0eListObjections\x12!.seleksi.v1.ListObjectionsRequest\x1a\".seleksi.v1.ListObjectionsResponse\";\x82\xd3\xe4\x93\x025\x123/v1/{parent=selections/*/applications/*}/objections\x12\xa1\x01\n" +
 	"\x0fAnswerObjection\x12\".seleksi.v1.AnswerObjectionRequest\x1a#.seleksi.v1.AnswerObjectionResponse\"E\x82\xd3\xe4\x93\x02?:\x01*\":/v1/{name=selections/*/applications/*/objections/*}:answerB4Z2github.com/bkpsdm/seleksi/api/seleksi/v1;seleksiv1b\x06proto3"
@@ -1717,7 +1873,7 @@ func file_seleksi_v1_application_proto_rawDescGZIP() []byte {
 	return file_seleksi_v1_application_proto_rawDescData
 }
 
-var file_seleksi_v1_application_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_seleksi_v1_application_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_seleksi_v1_application_proto_goTypes = []any{
 	(*Application)(nil),                 // 0: seleksi.v1.Application
 	(*CandidateProfile)(nil),            // 1: seleksi.v1.CandidateProfile
@@ -1732,84 +1888,89 @@ var file_seleksi_v1_application_proto_goTypes = []any{
 	(*ListApplicationsResponse)(nil),    // 10: seleksi.v1.ListApplicationsResponse
 	(*WithdrawApplicationRequest)(nil),  // 11: seleksi.v1.WithdrawApplicationRequest
 	(*WithdrawApplicationResponse)(nil), // 12: seleksi.v1.WithdrawApplicationResponse
-	(*FileObjectionRequest)(nil),        // 13: seleksi.v1.FileObjectionRequest
-	(*FileObjectionResponse)(nil),       // 14: seleksi.v1.FileObjectionResponse
-	(*ListObjectionsRequest)(nil),       // 15: seleksi.v1.ListObjectionsRequest
-	(*ListObjectionsResponse)(nil),      // 16: seleksi.v1.ListObjectionsResponse
-	(*AnswerObjectionRequest)(nil),      // 17: seleksi.v1.AnswerObjectionRequest
-	(*AnswerObjectionResponse)(nil),     // 18: seleksi.v1.AnswerObjectionResponse
-	(ApplicationState)(0),               // 19: seleksi.v1.ApplicationState
-	(Stage)(0),                          // 20: seleksi.v1.Stage
-	(*LocalizedText)(nil),               // 21: seleksi.v1.LocalizedText
-	(*timestamppb.Timestamp)(nil),       // 22: google.protobuf.Timestamp
-	(*ChecklistItem)(nil),               // 23: seleksi.v1.ChecklistItem
-	(EducationLevel)(0),                 // 24: seleksi.v1.EducationLevel
-	(PostLevel)(0),                      // 25: seleksi.v1.PostLevel
-	(Outcome)(0),                        // 26: seleksi.v1.Outcome
-	(*ComponentScore)(nil),              // 27: seleksi.v1.ComponentScore
-	(CompetencyCategory)(0),             // 28: seleksi.v1.CompetencyCategory
-	(*UnmetRequirement)(nil),            // 29: seleksi.v1.UnmetRequirement
-	(ObjectionState)(0),                 // 30: seleksi.v1.ObjectionState
-	(*ItemAnswer)(nil),                  // 31: seleksi.v1.ItemAnswer
-	(*ApplicationResult)(nil),           // 32: seleksi.v1.ApplicationResult
-	(*StageResult)(nil),                 // 33: seleksi.v1.StageResult
+	(*ReplaceDocumentRequest)(nil),      // 13: seleksi.v1.ReplaceDocumentRequest
+	(*ReplaceDocumentResponse)(nil),     // 14: seleksi.v1.ReplaceDocumentResponse
+	(*FileObjectionRequest)(nil),        // 15: seleksi.v1.FileObjectionRequest
+	(*FileObjectionResponse)(nil),       // 16: seleksi.v1.FileObjectionResponse
+	(*ListObjectionsRequest)(nil),       // 17: seleksi.v1.ListObjectionsRequest
+	(*ListObjectionsResponse)(nil),      // 18: seleksi.v1.ListObjectionsResponse
+	(*AnswerObjectionRequest)(nil),      // 19: seleksi.v1.AnswerObjectionRequest
+	(*AnswerObjectionResponse)(nil),     // 20: seleksi.v1.AnswerObjectionResponse
+	(ApplicationState)(0),               // 21: seleksi.v1.ApplicationState
+	(Stage)(0),                          // 22: seleksi.v1.Stage
+	(*LocalizedText)(nil),               // 23: seleksi.v1.LocalizedText
+	(*timestamppb.Timestamp)(nil),       // 24: google.protobuf.Timestamp
+	(*ChecklistItem)(nil),               // 25: seleksi.v1.ChecklistItem
+	(EducationLevel)(0),                 // 26: seleksi.v1.EducationLevel
+	(PostLevel)(0),                      // 27: seleksi.v1.PostLevel
+	(Outcome)(0),                        // 28: seleksi.v1.Outcome
+	(*ComponentScore)(nil),              // 29: seleksi.v1.ComponentScore
+	(CompetencyCategory)(0),             // 30: seleksi.v1.CompetencyCategory
+	(*UnmetRequirement)(nil),            // 31: seleksi.v1.UnmetRequirement
+	(ObjectionState)(0),                 // 32: seleksi.v1.ObjectionState
+	(*ItemAnswer)(nil),                  // 33: seleksi.v1.ItemAnswer
+	(*ApplicationResult)(nil),           // 34: seleksi.v1.ApplicationResult
+	(*StageResult)(nil),                 // 35: seleksi.v1.StageResult
 }
 var file_seleksi_v1_application_proto_depIdxs = []int32{
 	1,  // 0: seleksi.v1.Application.candidate:type_name -> seleksi.v1.CandidateProfile
 	2,  // 1: seleksi.v1.Application.documents:type_name -> seleksi.v1.DocumentRef
-	19, // 2: seleksi.v1.Application.state:type_name -> seleksi.v1.ApplicationState
-	20, // 3: seleksi.v1.Application.current_stage:type_name -> seleksi.v1.Stage
+	21, // 2: seleksi.v1.Application.state:type_name -> seleksi.v1.ApplicationState
+	22, // 3: seleksi.v1.Application.current_stage:type_name -> seleksi.v1.Stage
 	3,  // 4: seleksi.v1.Application.stage_results:type_name -> seleksi.v1.ApplicationStageResult
-	20, // 5: seleksi.v1.Application.eliminated_stage:type_name -> seleksi.v1.Stage
-	21, // 6: seleksi.v1.Application.elimination_reason:type_name -> seleksi.v1.LocalizedText
-	21, // 7: seleksi.v1.Application.status_text:type_name -> seleksi.v1.LocalizedText
-	22, // 8: seleksi.v1.Application.submit_time:type_name -> google.protobuf.Timestamp
-	22, // 9: seleksi.v1.Application.update_time:type_name -> google.protobuf.Timestamp
-	23, // 10: seleksi.v1.Application.checklist:type_name -> seleksi.v1.ChecklistItem
-	24, // 11: seleksi.v1.CandidateProfile.education_level:type_name -> seleksi.v1.EducationLevel
-	25, // 12: seleksi.v1.CandidateProfile.current_post_level:type_name -> seleksi.v1.PostLevel
-	20, // 13: seleksi.v1.ApplicationStageResult.stage:type_name -> seleksi.v1.Stage
-	26, // 14: seleksi.v1.ApplicationStageResult.outcome:type_name -> seleksi.v1.Outcome
-	27, // 15: seleksi.v1.ApplicationStageResult.scores:type_name -> seleksi.v1.ComponentScore
-	28, // 16: seleksi.v1.ApplicationStageResult.competency_category:type_name -> seleksi.v1.CompetencyCategory
-	22, // 17: seleksi.v1.ApplicationStageResult.record_time:type_name -> google.protobuf.Timestamp
-	29, // 18: seleksi.v1.ApplicationStageResult.unmet_items:type_name -> seleksi.v1.UnmetRequirement
-	20, // 19: seleksi.v1.Objection.stage:type_name -> seleksi.v1.Stage
-	30, // 20: seleksi.v1.Objection.state:type_name -> seleksi.v1.ObjectionState
-	22, // 21: seleksi.v1.Objection.create_time:type_name -> google.protobuf.Timestamp
-	22, // 22: seleksi.v1.Objection.answer_time:type_name -> google.protobuf.Timestamp
-	31, // 23: seleksi.v1.Objection.item_answers:type_name -> seleksi.v1.ItemAnswer
+	22, // 5: seleksi.v1.Application.eliminated_stage:type_name -> seleksi.v1.Stage
+	23, // 6: seleksi.v1.Application.elimination_reason:type_name -> seleksi.v1.LocalizedText
+	23, // 7: seleksi.v1.Application.status_text:type_name -> seleksi.v1.LocalizedText
+	24, // 8: seleksi.v1.Application.submit_time:type_name -> google.protobuf.Timestamp
+	24, // 9: seleksi.v1.Application.update_time:type_name -> google.protobuf.Timestamp
+	25, // 10: seleksi.v1.Application.checklist:type_name -> seleksi.v1.ChecklistItem
+	26, // 11: seleksi.v1.CandidateProfile.education_level:type_name -> seleksi.v1.EducationLevel
+	27, // 12: seleksi.v1.CandidateProfile.current_post_level:type_name -> seleksi.v1.PostLevel
+	22, // 13: seleksi.v1.ApplicationStageResult.stage:type_name -> seleksi.v1.Stage
+	28, // 14: seleksi.v1.ApplicationStageResult.outcome:type_name -> seleksi.v1.Outcome
+	29, // 15: seleksi.v1.ApplicationStageResult.scores:type_name -> seleksi.v1.ComponentScore
+	30, // 16: seleksi.v1.ApplicationStageResult.competency_category:type_name -> seleksi.v1.CompetencyCategory
+	24, // 17: seleksi.v1.ApplicationStageResult.record_time:type_name -> google.protobuf.Timestamp
+	31, // 18: seleksi.v1.ApplicationStageResult.unmet_items:type_name -> seleksi.v1.UnmetRequirement
+	22, // 19: seleksi.v1.Objection.stage:type_name -> seleksi.v1.Stage
+	32, // 20: seleksi.v1.Objection.state:type_name -> seleksi.v1.ObjectionState
+	24, // 21: seleksi.v1.Objection.create_time:type_name -> google.protobuf.Timestamp
+	24, // 22: seleksi.v1.Objection.answer_time:type_name -> google.protobuf.Timestamp
+	33, // 23: seleksi.v1.Objection.item_answers:type_name -> seleksi.v1.ItemAnswer
 	0,  // 24: seleksi.v1.SubmitApplicationRequest.application:type_name -> seleksi.v1.Application
 	0,  // 25: seleksi.v1.SubmitApplicationResponse.application:type_name -> seleksi.v1.Application
 	0,  // 26: seleksi.v1.GetApplicationResponse.application:type_name -> seleksi.v1.Application
 	0,  // 27: seleksi.v1.ListApplicationsResponse.applications:type_name -> seleksi.v1.Application
 	0,  // 28: seleksi.v1.WithdrawApplicationResponse.application:type_name -> seleksi.v1.Application
-	4,  // 29: seleksi.v1.FileObjectionRequest.objection:type_name -> seleksi.v1.Objection
-	4,  // 30: seleksi.v1.FileObjectionResponse.objection:type_name -> seleksi.v1.Objection
-	4,  // 31: seleksi.v1.ListObjectionsResponse.objections:type_name -> seleksi.v1.Objection
-	32, // 32: seleksi.v1.AnswerObjectionRequest.corrected_result:type_name -> seleksi.v1.ApplicationResult
-	31, // 33: seleksi.v1.AnswerObjectionRequest.item_answers:type_name -> seleksi.v1.ItemAnswer
-	4,  // 34: seleksi.v1.AnswerObjectionResponse.objection:type_name -> seleksi.v1.Objection
-	33, // 35: seleksi.v1.AnswerObjectionResponse.republished_result:type_name -> seleksi.v1.StageResult
-	5,  // 36: seleksi.v1.ApplicationService.SubmitApplication:input_type -> seleksi.v1.SubmitApplicationRequest
-	7,  // 37: seleksi.v1.ApplicationService.GetApplication:input_type -> seleksi.v1.GetApplicationRequest
-	9,  // 38: seleksi.v1.ApplicationService.ListApplications:input_type -> seleksi.v1.ListApplicationsRequest
-	11, // 39: seleksi.v1.ApplicationService.WithdrawApplication:input_type -> seleksi.v1.WithdrawApplicationRequest
-	13, // 40: seleksi.v1.ApplicationService.FileObjection:input_type -> seleksi.v1.FileObjectionRequest
-	15, // 41: seleksi.v1.ApplicationService.ListObjections:input_type -> seleksi.v1.ListObjectionsRequest
-	17, // 42: seleksi.v1.ApplicationService.AnswerObjection:input_type -> seleksi.v1.AnswerObjectionRequest
-	6,  // 43: seleksi.v1.ApplicationService.SubmitApplication:output_type -> seleksi.v1.SubmitApplicationResponse
-	8,  // 44: seleksi.v1.ApplicationService.GetApplication:output_type -> seleksi.v1.GetApplicationResponse
-	10, // 45: seleksi.v1.ApplicationService.ListApplications:output_type -> seleksi.v1.ListApplicationsResponse
-	12, // 46: seleksi.v1.ApplicationService.WithdrawApplication:output_type -> seleksi.v1.WithdrawApplicationResponse
-	14, // 47: seleksi.v1.ApplicationService.FileObjection:output_type -> seleksi.v1.FileObjectionResponse
-	16, // 48: seleksi.v1.ApplicationService.ListObjections:output_type -> seleksi.v1.ListObjectionsResponse
-	18, // 49: seleksi.v1.ApplicationService.AnswerObjection:output_type -> seleksi.v1.AnswerObjectionResponse
-	43, // [43:50] is the sub-list for method output_type
-	36, // [36:43] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	0,  // 29: seleksi.v1.ReplaceDocumentResponse.application:type_name -> seleksi.v1.Application
+	4,  // 30: seleksi.v1.FileObjectionRequest.objection:type_name -> seleksi.v1.Objection
+	4,  // 31: seleksi.v1.FileObjectionResponse.objection:type_name -> seleksi.v1.Objection
+	4,  // 32: seleksi.v1.ListObjectionsResponse.objections:type_name -> seleksi.v1.Objection
+	34, // 33: seleksi.v1.AnswerObjectionRequest.corrected_result:type_name -> seleksi.v1.ApplicationResult
+	33, // 34: seleksi.v1.AnswerObjectionRequest.item_answers:type_name -> seleksi.v1.ItemAnswer
+	4,  // 35: seleksi.v1.AnswerObjectionResponse.objection:type_name -> seleksi.v1.Objection
+	35, // 36: seleksi.v1.AnswerObjectionResponse.republished_result:type_name -> seleksi.v1.StageResult
+	5,  // 37: seleksi.v1.ApplicationService.SubmitApplication:input_type -> seleksi.v1.SubmitApplicationRequest
+	7,  // 38: seleksi.v1.ApplicationService.GetApplication:input_type -> seleksi.v1.GetApplicationRequest
+	9,  // 39: seleksi.v1.ApplicationService.ListApplications:input_type -> seleksi.v1.ListApplicationsRequest
+	11, // 40: seleksi.v1.ApplicationService.WithdrawApplication:input_type -> seleksi.v1.WithdrawApplicationRequest
+	13, // 41: seleksi.v1.ApplicationService.ReplaceDocument:input_type -> seleksi.v1.ReplaceDocumentRequest
+	15, // 42: seleksi.v1.ApplicationService.FileObjection:input_type -> seleksi.v1.FileObjectionRequest
+	17, // 43: seleksi.v1.ApplicationService.ListObjections:input_type -> seleksi.v1.ListObjectionsRequest
+	19, // 44: seleksi.v1.ApplicationService.AnswerObjection:input_type -> seleksi.v1.AnswerObjectionRequest
+	6,  // 45: seleksi.v1.ApplicationService.SubmitApplication:output_type -> seleksi.v1.SubmitApplicationResponse
+	8,  // 46: seleksi.v1.ApplicationService.GetApplication:output_type -> seleksi.v1.GetApplicationResponse
+	10, // 47: seleksi.v1.ApplicationService.ListApplications:output_type -> seleksi.v1.ListApplicationsResponse
+	12, // 48: seleksi.v1.ApplicationService.WithdrawApplication:output_type -> seleksi.v1.WithdrawApplicationResponse
+	14, // 49: seleksi.v1.ApplicationService.ReplaceDocument:output_type -> seleksi.v1.ReplaceDocumentResponse
+	16, // 50: seleksi.v1.ApplicationService.FileObjection:output_type -> seleksi.v1.FileObjectionResponse
+	18, // 51: seleksi.v1.ApplicationService.ListObjections:output_type -> seleksi.v1.ListObjectionsResponse
+	20, // 52: seleksi.v1.ApplicationService.AnswerObjection:output_type -> seleksi.v1.AnswerObjectionResponse
+	45, // [45:53] is the sub-list for method output_type
+	37, // [37:45] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_application_proto_init() }
@@ -1824,7 +1985,7 @@ func file_seleksi_v1_application_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seleksi_v1_application_proto_rawDesc), len(file_seleksi_v1_application_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	ApplicationService_GetApplication_FullMethodName      = "/seleksi.v1.ApplicationService/GetApplication"
 	ApplicationService_ListApplications_FullMethodName    = "/seleksi.v1.ApplicationService/ListApplications"
 	ApplicationService_WithdrawApplication_FullMethodName = "/seleksi.v1.ApplicationService/WithdrawApplication"
+	ApplicationService_ReplaceDocument_FullMethodName     = "/seleksi.v1.ApplicationService/ReplaceDocument"
 	ApplicationService_FileObjection_FullMethodName       = "/seleksi.v1.ApplicationService/FileObjection"
 	ApplicationService_ListObjections_FullMethodName      = "/seleksi.v1.ApplicationService/ListObjections"
 	ApplicationService_AnswerObjection_FullMethodName     = "/seleksi.v1.ApplicationService/AnswerObjection"
@@ -62,6 +63,15 @@ type ApplicationServiceClient interface {
 	// close; a retry with the same request_id answers the same. Caller:
 	// candidate (own).
 	WithdrawApplication(ctx context.Context, in *WithdrawApplicationRequest, opts ...grpc.CallOption) (*WithdrawApplicationResponse, error)
+	// Replaces one document of an application while the announcement window
+	// is open.
+	//
+	// The new document passes the checks of SubmitApplication; the one it
+	// replaces stays recorded (state `replaced`) for the audit. Documents are
+	// frozen at the announcement's close, after which this fails with
+	// FAILED_PRECONDITION. A retry with the same request_id answers the same.
+	// Caller: candidate (own).
+	ReplaceDocument(ctx context.Context, in *ReplaceDocumentRequest, opts ...grpc.CallOption) (*ReplaceDocumentResponse, error)
 	// Files an objection (sanggah) against a published stage result.
 	//
 	// Allowed during the stage result's objection window, once per application
@@ -129,6 +139,16 @@ func (c *applicationServiceClient) WithdrawApplication(ctx context.Context, in *
 	return out, nil
 }
 
+func (c *applicationServiceClient) ReplaceDocument(ctx context.Context, in *ReplaceDocumentRequest, opts ...grpc.CallOption) (*ReplaceDocumentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReplaceDocumentResponse)
+	err := c.cc.Invoke(ctx, ApplicationService_ReplaceDocument_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *applicationServiceClient) FileObjection(ctx context.Context, in *FileObjectionRequest, opts ...grpc.CallOption) (*FileObjectionResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(FileObjectionResponse)
@@ -190,6 +210,15 @@ type ApplicationServiceServer interface {
 	// close; a retry with the same request_id answers the same. Caller:
 	// candidate (own).
 	WithdrawApplication(context.Context, *WithdrawApplicationRequest) (*WithdrawApplicationResponse, error)
+	// Replaces one document of an application while the announcement window
+	// is open.
+	//
+	// The new document passes the checks of SubmitApplication; the one it
+	// replaces stays recorded (state `replaced`) for the audit. Documents are
+	// frozen at the announcement's close, after which this fails with
+	// FAILED_PRECONDITION. A retry with the same request_id answers the same.
+	// Caller: candidate (own).
+	ReplaceDocument(context.Context, *ReplaceDocumentRequest) (*ReplaceDocumentResponse, error)
 	// Files an objection (sanggah) against a published stage result.
 	//
 	// Allowed during the stage result's objection window, once per application
@@ -228,6 +257,9 @@ func (UnimplementedApplicationServiceServer) ListApplications(context.Context, *
 }
 func (UnimplementedApplicationServiceServer) WithdrawApplication(context.Context, *WithdrawApplicationRequest) (*WithdrawApplicationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method WithdrawApplication not implemented")
+}
+func (UnimplementedApplicationServiceServer) ReplaceDocument(context.Context, *ReplaceDocumentRequest) (*ReplaceDocumentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReplaceDocument not implemented")
 }
 func (UnimplementedApplicationServiceServer) FileObjection(context.Context, *FileObjectionRequest) (*FileObjectionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method FileObjection not implemented")
@@ -331,6 +363,24 @@ func _ApplicationService_WithdrawApplication_Handler(srv interface{}, ctx contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ApplicationService_ReplaceDocument_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplaceDocumentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ApplicationServiceServer).ReplaceDocument(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ApplicationService_ReplaceDocument_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ApplicationServiceServer).ReplaceDocument(ctx, req.(*ReplaceDocumentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ApplicationService_FileObjection_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(FileObjectionRequest)
 	if err := dec(in); err != nil {
@@ -407,6 +457,10 @@ var ApplicationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "WithdrawApplication",
 			Handler:    _ApplicationService_WithdrawApplication_Handler,
+		},
+		{
+			MethodName: "ReplaceDocument",
+			Handler:    _ApplicationService_ReplaceDocument_Handler,
 		},
 		{
 			MethodName: "FileObjection",

@@ -40,6 +40,9 @@ const (
 	DocumentState_DOCUMENT_STATE_ATTACHED DocumentState = 2
 	// Erased after the retention: the content is gone, the digest stays.
 	DocumentState_DOCUMENT_STATE_ERASED DocumentState = 3
+	// Replaced by another document while the announcement was open; kept, with
+	// the application it belonged to, for the audit.
+	DocumentState_DOCUMENT_STATE_REPLACED DocumentState = 4
 )
 
 // Enum value maps for DocumentState.
@@ -49,12 +52,14 @@ var (
 		1: "DOCUMENT_STATE_UPLOADED",
 		2: "DOCUMENT_STATE_ATTACHED",
 		3: "DOCUMENT_STATE_ERASED",
+		4: "DOCUMENT_STATE_REPLACED",
 	}
 	DocumentState_value = map[string]int32{
 		"DOCUMENT_STATE_UNSPECIFIED": 0,
 		"DOCUMENT_STATE_UPLOADED":    1,
 		"DOCUMENT_STATE_ATTACHED":    2,
 		"DOCUMENT_STATE_ERASED":      3,
+		"DOCUMENT_STATE_REPLACED":    4,
 	}
 )
 
@@ -952,12 +957,13 @@ const file_seleksi_v1_document_proto_rawDesc = "" +
 	"\x18DownloadDocumentResponse\x12.\n" +
 	"\x06header\x18\x01 \x01(\v2\x14.seleksi.v1.DocumentH\x00R\x06header\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\t\n" +
-	"\acontent*\x84\x01\n" +
+	"\acontent*\xa1\x01\n" +
 	"\rDocumentState\x12\x1e\n" +
 	"\x1aDOCUMENT_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17DOCUMENT_STATE_UPLOADED\x10\x01\x12\x1b\n" +
 	"\x17DOCUMENT_STATE_ATTACHED\x10\x02\x12\x19\n" +
-	"\x15DOCUMENT_STATE_ERASED\x10\x03*i\n" +
+	"\x15DOCUMENT_STATE_ERASED\x10\x03\x12\x1b\n" +
+	"\x17DOCUMENT_STATE_REPLACED\x10\x04*i\n" +
 	"\rAccessPurpose\x12\x1e\n" +
 	"\x1aACCESS_PURPOSE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17ACCESS_PURPOSE_METADATA\x10\x01\x12\x1b\n" +
