@@ -180,6 +180,8 @@ func runSuite(t *testing.T, open factory) {
 		{"Actors", testActors},
 		{"Documents", testDocuments},
 		{"DocumentAccesses", testDocumentAccesses},
+		{"Retention", testRetention},
+		{"ConcurrentErasure", testConcurrentErasure},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
