@@ -21,6 +21,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/archive"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/config"
+	"github.com/bkpsdm/seleksi/internal/documents/retention"
 	"github.com/bkpsdm/seleksi/internal/health"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/keys"
@@ -64,6 +65,10 @@ type App struct {
 	stopReconciler func()
 	// stopReadiness ends the readiness checker (run with the API) and waits for it.
 	stopReadiness func()
+	// sweeper erases documents after their retention (run with the worker); stopRetention
+	// ends its loop and waits for it.
+	sweeper       *retention.Sweeper
+	stopRetention func()
 }
 
 // PageTokenKeyFile is the file in the data directory's keys folder that holds the key page
@@ -152,6 +157,9 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		}
 		a.startNotifications(cfg, logger)
 		a.startArchiver()
+		if err = a.startRetention(cfg, logger); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.RunsAPI() {
 		// The local key signs export bundles in every deployment and verifies tokens when no
@@ -426,16 +434,16 @@ func (a *App) stop(ctx context.Context) error {
 	if t := a.transport; t != nil {
 		phases = append(phases, phase{"transport", plan.transport, t.Shutdown})
 	}
-	// The readiness checker, the reconciler, the archiver and the dispatcher use the store
-	// and Temporal: they stop before either closes, all at once.
+	// The readiness checker, the reconciler, the archiver, the dispatcher and the retention
+	// sweeper use the store and Temporal: they stop before either closes, all at once.
 	var loops []func()
-	for _, stop := range []*func(){&a.stopReadiness, &a.stopReconciler, &a.stopArchiver, &a.stopNotifications} {
+	for _, stop := range []*func(){&a.stopReadiness, &a.stopReconciler, &a.stopArchiver, &a.stopNotifications, &a.stopRetention} {
 		if *stop != nil {
 			loops = append(loops, *stop)
 			*stop = nil
 		}
 	}
-	a.archiver = nil
+	a.archiver, a.sweeper = nil, nil
 	if len(loops) > 0 {
 		phases = append(phases, phase{"background loops", plan.loops, func(context.Context) error {
 			done := make(chan struct{}, len(loops))

@@ -1,0 +1,67 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/bkpsdm/seleksi/internal/config"
+	"github.com/bkpsdm/seleksi/internal/documents/blob"
+	"github.com/bkpsdm/seleksi/internal/documents/retention"
+)
+
+// DocumentsDir is the folder of the data directory that holds document storage on the
+// filesystem (the embedded default).
+const DocumentsDir = "documents"
+
+// documentStorage opens where documents are kept: the filesystem under the data directory.
+// (The S3 backend, when configured, replaces it here: the sweeper must delete from the same
+// storage the uploads write to.)
+func documentStorage(cfg config.Config) (blob.Store, error) {
+	return blob.NewFS(filepath.Join(cfg.DataDir, DocumentsDir))
+}
+
+// startRetention erases, until the app stops, the documents of selections closed longer
+// than -document-retention ago. It runs with the worker, like the other background work;
+// several workers sweep side by side (the store claims each document for one of them).
+// With the retention off, documents are kept for good and no sweeper runs.
+func (a *App) startRetention(cfg config.Config, logger *slog.Logger) error {
+	if cfg.Retention.Documents <= 0 {
+		logger.Warn("document retention is off: documents of closed selections are kept for good")
+		return nil
+	}
+	blobs, err := documentStorage(cfg)
+	if err != nil {
+		return fmt.Errorf("app: document storage: %w", err)
+	}
+	sw, err := retention.New(a.store, blobs, logger, retention.Options{Retention: cfg.Retention.Documents,
+		Interval: cfg.Retention.Interval, Now: time.Now})
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	a.sweeper = sw
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sw.Run(ctx)
+	}()
+	a.stopRetention = func() {
+		cancel()
+		<-done
+	}
+	return nil
+}
+
+// EraseDueDocuments erases at once every document whose retention has passed, and reports
+// what it did: for operators before maintenance, and for tests. It needs a worker with the
+// retention on.
+func (a *App) EraseDueDocuments(ctx context.Context) (retention.Summary, error) {
+	if a.sweeper == nil {
+		return retention.Summary{}, errors.New("app: no document retention sweeper runs in this process")
+	}
+	return a.sweeper.RunOnce(ctx)
+}
