@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,6 +24,8 @@ import (
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/config"
 	"github.com/bkpsdm/seleksi/internal/documents/retention"
+	"github.com/bkpsdm/seleksi/internal/documents"
+	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/health"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/keys"
@@ -69,6 +73,9 @@ type App struct {
 	// ends its loop and waits for it.
 	sweeper       *retention.Sweeper
 	stopRetention func()
+	// stopUploadExpiry ends the loop removing expired unfinished uploads (run with the
+	// API) and waits for it.
+	stopUploadExpiry func()
 }
 
 // PageTokenKeyFile is the file in the data directory's keys folder that holds the key page
@@ -172,7 +179,16 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
-		svcs, err := a.services(cfg, logger, key)
+		blobs, err := documentStorage(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		svcs, err := a.services(cfg, logger, key, blobs)
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		uploads, err := documents.NewUploads(a.store, blobs, documentInspector(), verifier, a.catalog, logger, documents.UploadOptions{
+			Dir: cfg.Documents.UploadsDir, BasePath: UploadsPath, Expiry: cfg.Documents.UploadExpiry})
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
@@ -181,9 +197,11 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			ReadTimeout:     cfg.HTTPReadTimeout,
 			TrustedProxies:  cfg.TrustedProxies,
 			Rates:           cfg.RateLimits,
-		}), WithDeadlines(server.Deadlines{Default: cfg.RPCTimeout, Long: cfg.RPCLongTimeout})); err != nil {
+		}), WithDeadlines(server.Deadlines{Default: cfg.RPCTimeout, Long: cfg.RPCLongTimeout}),
+			WithUploads(func(l documents.Limiter) http.Handler { return uploads.LimitedBy(l) })); err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
+		a.startUploadExpiry(uploads)
 		a.startReadiness(ctx, cfg, logger)
 		a.transport.Start()
 		a.startReconciler(cfg, logger)
@@ -266,10 +284,35 @@ func newVerifier(cfg config.Config, key *auth.LocalKey) (auth.Verifier, error) {
 	return key.Verifier(time.Now, cfg.MaxTokenLifetime), nil
 }
 
+// documentStorage is where the contents of uploaded documents are kept: files under the
+// data directory. (S3-compatible storage is chosen here when configured.)
+func documentStorage(cfg config.Config) (blob.Store, error) {
+	return blob.NewFS(filepath.Join(cfg.DataDir, "documents"))
+}
+
+// documentInspector checks each finished upload's content. The magic-number check is the
+// least one; internal/documents/scan's parsing check takes its place where available.
+func documentInspector() documents.Inspector { return documents.SniffInspector{} }
+
+// startUploadExpiry removes unfinished uploads past their expiry until the app stops. It runs
+// with the API, which holds the partial uploads on its disk.
+func (a *App) startUploadExpiry(u *documents.Uploads) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		u.Run(ctx)
+	}()
+	a.stopUploadExpiry = func() {
+		cancel()
+		<-done
+	}
+}
+
 // services are the handlers registered on the gRPC server. Export bundles are signed with
 // the local key in the data directory in every deployment: an auditor checks them against
 // the key GetSigningKey publishes, whoever issues the tokens.
-func (a *App) services(cfg config.Config, logger *slog.Logger, key *auth.LocalKey) (server.Services, error) {
+func (a *App) services(cfg config.Config, logger *slog.Logger, key *auth.LocalKey, blobs blob.Store) (server.Services, error) {
 	auditSrv, err := server.NewAuditServer(a.store, a.temporal, key.Signer(), key.Public(), logger, time.Now)
 	if err != nil {
 		return server.Services{}, err
@@ -281,6 +324,7 @@ func (a *App) services(cfg config.Config, logger *slog.Logger, key *auth.LocalKe
 		Application:  server.NewApplicationServer(a.store, a.temporal, a.catalog, logger, nil),
 		Audit:        auditSrv,
 		Notification: server.NewNotificationServer(a.store, a.catalog, logger),
+		Document:     server.NewDocumentServer(a.store, blobs, logger, time.Now),
 	}, nil
 }
 
@@ -437,7 +481,7 @@ func (a *App) stop(ctx context.Context) error {
 	// The readiness checker, the reconciler, the archiver, the dispatcher and the retention
 	// sweeper use the store and Temporal: they stop before either closes, all at once.
 	var loops []func()
-	for _, stop := range []*func(){&a.stopReadiness, &a.stopReconciler, &a.stopArchiver, &a.stopNotifications, &a.stopRetention} {
+	for _, stop := range []*func(){&a.stopReadiness, &a.stopReconciler, &a.stopArchiver, &a.stopNotifications, &a.stopRetention, &a.stopUploadExpiry} {
 		if *stop != nil {
 			loops = append(loops, *stop)
 			*stop = nil

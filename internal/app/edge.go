@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/bkpsdm/seleksi/internal/bodylimit"
 	"github.com/bkpsdm/seleksi/internal/clientaddr"
+	"github.com/bkpsdm/seleksi/internal/documents"
 	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
 
@@ -78,12 +80,42 @@ func probe(r *http.Request) bool {
 	return false
 }
 
+// UploadsPath is where the resumable document uploads (tus) are served.
+const UploadsPath = "/v1/uploads/"
+
+// uploadChunk reports a request to an existing upload (its chunks, its offset, its
+// cancellation), as opposed to the creation of one.
+func uploadChunk(r *http.Request) bool {
+	rest, ok := strings.CutPrefix(r.URL.Path, UploadsPath)
+	return ok && strings.Trim(rest, "/") != ""
+}
+
+// classify is the rate-limit class of an HTTP request. Uploads get their own treatment: the
+// creation of an upload is a mutation like any other (and the upload handler counts it
+// against the subject's mutations too), but the chunks of one are not actions of their own:
+// a 5 MiB file in 1 MiB chunks would spend six mutations, and a rush of candidates behind one
+// NAT would be refused halfway through their files. Chunks count as reads instead, bounded
+// in number by the read allowance and in bytes by the upload they belong to, which the
+// candidate declared within the selection's size limit when creating it.
+func classify(r *http.Request) (ratelimit.Class, bool) {
+	switch {
+	case probe(r):
+		return 0, false
+	case uploadChunk(r):
+		return ratelimit.Read, true
+	}
+	return ratelimit.MethodClass(r), true
+}
+
 // httpHandler wraps the gateway: the client address is resolved first, then its rate is
 // checked, then the body is read within its limit; only then does the gateway authenticate
-// and parse anything.
+// and parse anything. Upload bodies are not read here but streamed to the upload handler,
+// bounded by the largest document any selection may accept.
 func (e *edge) httpHandler(gateway http.Handler) http.Handler {
-	h := bodylimit.Middleware(gateway, bodylimit.Policy{Default: e.limits.MaxRequestBytes})
-	h = e.limiter.Middleware(h, probe)
+	h := bodylimit.Middleware(gateway, bodylimit.Policy{Default: e.limits.MaxRequestBytes, Routes: []bodylimit.Route{
+		{Prefix: UploadsPath, MaxBytes: documents.MaxBytesLimit, Stream: true},
+	}})
+	h = e.limiter.ClassifiedMiddleware(h, classify)
 	return e.resolver.Middleware(h)
 }
 

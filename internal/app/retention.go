@@ -5,24 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/bkpsdm/seleksi/internal/config"
-	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/documents/retention"
 )
-
-// DocumentsDir is the folder of the data directory that holds document storage on the
-// filesystem (the embedded default).
-const DocumentsDir = "documents"
-
-// documentStorage opens where documents are kept: the filesystem under the data directory.
-// (The S3 backend, when configured, replaces it here: the sweeper must delete from the same
-// storage the uploads write to.)
-func documentStorage(cfg config.Config) (blob.Store, error) {
-	return blob.NewFS(filepath.Join(cfg.DataDir, DocumentsDir))
-}
 
 // startRetention erases, until the app stops, the documents of selections closed longer
 // than -document-retention ago. It runs with the worker, like the other background work;
@@ -33,6 +20,7 @@ func (a *App) startRetention(cfg config.Config, logger *slog.Logger) error {
 		logger.Warn("document retention is off: documents of closed selections are kept for good")
 		return nil
 	}
+	// The sweeper deletes from the storage the uploads write to (documentStorage).
 	blobs, err := documentStorage(cfg)
 	if err != nil {
 		return fmt.Errorf("app: document storage: %w", err)

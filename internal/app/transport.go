@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/documents"
 	"github.com/bkpsdm/seleksi/internal/gateway"
 	"github.com/bkpsdm/seleksi/internal/health"
 	"github.com/bkpsdm/seleksi/internal/server"
@@ -42,6 +44,13 @@ type TransportOption func(*transportOptions)
 type transportOptions struct {
 	limits    Limits
 	deadlines server.Deadlines
+	uploads   func(documents.Limiter) http.Handler
+}
+
+// WithUploads serves the resumable document uploads (internal/documents) at UploadsPath;
+// build makes their handler, given the transport's rate limiter.
+func WithUploads(build func(documents.Limiter) http.Handler) TransportOption {
+	return func(o *transportOptions) { o.uploads = build }
 }
 
 // WithLimits sets the request limits (sizes, timeouts, rate limits); without it the
@@ -89,6 +98,16 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 	if err != nil {
 		_ = t.conn.Close()
 		return nil, err
+	}
+	if o.uploads != nil {
+		gw, up := handler, o.uploads(edge.limiter)
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, UploadsPath) {
+				up.ServeHTTP(w, r)
+				return
+			}
+			gw.ServeHTTP(w, r)
+		})
 	}
 	t.http = edge.httpServer(edge.httpHandler(handler), logger)
 	return t, nil

@@ -84,6 +84,8 @@ type Config struct {
 	RateLimits ratelimit.Policy
 	// Outbox tunes notification delivery (issue 10 §5).
 	Outbox Outbox
+	// Documents configures uploads and document storage (issue 11).
+	Documents Documents
 
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
@@ -203,6 +205,7 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	}
 
 	outbox := outboxFlags(fs, env)
+	documents := documentFlags(fs, env)
 	fs.StringVar(&shutdown, "shutdown-timeout", env("SELEKSI_SHUTDOWN_TIMEOUT", "30s"),
 		"how long to let in-flight requests and activities finish on SIGINT/SIGTERM [SELEKSI_SHUTDOWN_TIMEOUT]")
 	// Honest errors and readiness (issue 10, items 3 and 4).
@@ -284,6 +287,9 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	}
 
 	if c.Outbox, err = outbox(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Documents, err = documents(c.DataDir); err != nil {
 		errs = append(errs, err)
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout <= 0 {
@@ -503,4 +509,35 @@ func parseDays(v string) (time.Duration, error) {
 		return time.Duration(days) * 24 * time.Hour, nil
 	}
 	return time.ParseDuration(v)
+}
+
+// Documents configures the documents candidates upload (issue 11): where unfinished
+// resumable uploads wait, and how long. Finished documents are kept in document storage
+// (<data dir>/documents by default).
+type Documents struct {
+	// UploadsDir holds unfinished uploads; <data dir>/uploads by default.
+	UploadsDir string
+	// UploadExpiry removes an unfinished upload this long after its last chunk.
+	UploadExpiry time.Duration
+}
+
+// documentFlags registers the documents' flags on fs and returns the function that checks
+// them after parsing, given the data directory.
+func documentFlags(fs *flag.FlagSet, env func(name, def string) string) func(dataDir string) (Documents, error) {
+	var dir, expiry string
+	fs.StringVar(&dir, "uploads-dir", env("SELEKSI_UPLOADS_DIR", ""),
+		"directory of unfinished resumable document uploads, private to seleksid; empty means <data-dir>/uploads [SELEKSI_UPLOADS_DIR]")
+	fs.StringVar(&expiry, "upload-expiry", env("SELEKSI_UPLOAD_EXPIRY", "24h"),
+		"how long an unfinished upload is kept after its last chunk before it is removed [SELEKSI_UPLOAD_EXPIRY]")
+	return func(dataDir string) (Documents, error) {
+		d := Documents{UploadsDir: dir}
+		if d.UploadsDir == "" {
+			d.UploadsDir = filepath.Join(dataDir, "uploads")
+		}
+		var err error
+		if d.UploadExpiry, err = time.ParseDuration(expiry); err != nil || d.UploadExpiry < time.Minute || d.UploadExpiry > 30*24*time.Hour {
+			return d, fmt.Errorf("-upload-expiry %q: want a duration from 1m to 720h", expiry)
+		}
+		return d, nil
+	}
 }

@@ -65,6 +65,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 		{"application", seleksiv1.RegisterApplicationServiceHandler},
 		{"audit", seleksiv1.RegisterAuditServiceHandler},
 		{"notification", seleksiv1.RegisterNotificationServiceHandler},
+		{"document", seleksiv1.RegisterDocumentServiceHandler},
 	} {
 		if err := svc.register(ctx, mux, conn); err != nil {
 			return nil, fmt.Errorf("gateway: register %s service: %w", svc.name, err)
@@ -74,6 +75,11 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 	// it takes the route from the generated handler.
 	if err := mux.HandlePath(http.MethodGet, exportPattern, exportHandler(mux, seleksiv1.NewAuditServiceClient(conn), logger)); err != nil {
 		return nil, fmt.Errorf("gateway: export route: %w", err)
+	}
+	// After DocumentService's generated routes, so that the download's verb wins over
+	// GetDocument's /v1/{name=documents/*}.
+	if err := mux.HandlePath(http.MethodGet, downloadPattern, downloadHandler(mux, seleksiv1.NewDocumentServiceClient(conn), logger)); err != nil {
+		return nil, fmt.Errorf("gateway: download route: %w", err)
 	}
 	openapi := seleksiv1.OpenAPIJSON()
 	if err := mux.HandlePath(http.MethodGet, "/openapi.json", func(w http.ResponseWriter, _ *http.Request, _ map[string]string) {

@@ -36,8 +36,30 @@ const ReasonRateLimited = "RATE_LIMITED"
 // request gets 429 with Retry-After and a google.rpc.Status. The gRPC server does not count
 // the gateway's calls against the address again (see UnaryInterceptor).
 func (l *Limiter) Middleware(next http.Handler, exempt func(*http.Request) bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return l.ClassifiedMiddleware(next, func(r *http.Request) (Class, bool) {
 		if exempt != nil && exempt(r) {
+			return 0, false
+		}
+		return MethodClass(r), true
+	})
+}
+
+// MethodClass is an HTTP request's class by its method: GET and HEAD read, every other
+// method mutates.
+func MethodClass(r *http.Request) Class {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return Read
+	}
+	return Mutation
+}
+
+// ClassifiedMiddleware is Middleware with the class of each request decided by classify,
+// which reports false for a request that passes untouched. Routes whose requests are not
+// one action each (the chunks of a resumable upload) count as the class that fits them.
+func (l *Limiter) ClassifiedMiddleware(next http.Handler, classify func(*http.Request) (Class, bool)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		class, limited := classify(r)
+		if !limited {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -45,10 +67,6 @@ func (l *Limiter) Middleware(next http.Handler, exempt func(*http.Request) bool)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
-		}
-		class := Mutation
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			class = Read
 		}
 		if ref := l.address(a, class); ref != nil {
 			writeHTTP(w, r, ref)

@@ -68,6 +68,15 @@ func accessRules() map[string]access {
 		// candidates and what it failed to, but only the secretariat retries.
 		seleksiv1.NotificationService_ListNotifications_FullMethodName: {roles: []auth.Role{admin, auditor}},
 		seleksiv1.NotificationService_RetryNotification_FullMethodName: {roles: []auth.Role{admin}},
+
+		// Documents: candidates their own, the selection's committee (checked in the
+		// handler, since a document names no selection), the secretariat and auditors;
+		// nothing is public. Who read a document is for its owner, the secretariat and
+		// auditors (the owner checked in the handler).
+		seleksiv1.DocumentService_GetDocument_FullMethodName:          {roles: []auth.Role{candidate, committee, admin, auditor}},
+		seleksiv1.DocumentService_ListDocuments_FullMethodName:        {roles: []auth.Role{candidate, committee, admin, auditor}},
+		seleksiv1.DocumentService_DownloadDocument_FullMethodName:     {roles: []auth.Role{candidate, committee, admin, auditor}},
+		seleksiv1.DocumentService_ListDocumentAccesses_FullMethodName: {roles: []auth.Role{candidate, admin, auditor}},
 	}
 }
 

@@ -22,6 +22,7 @@ func TestEveryMethodHasAnAccessRule(t *testing.T) {
 		{seleksiv1.ApplicationService_ServiceDesc.ServiceName, methodNames(seleksiv1.ApplicationService_ServiceDesc)},
 		{seleksiv1.AuditService_ServiceDesc.ServiceName, methodNames(seleksiv1.AuditService_ServiceDesc)},
 		{seleksiv1.NotificationService_ServiceDesc.ServiceName, methodNames(seleksiv1.NotificationService_ServiceDesc)},
+		{seleksiv1.DocumentService_ServiceDesc.ServiceName, methodNames(seleksiv1.DocumentService_ServiceDesc)},
 	} {
 		for _, m := range desc.methods {
 			full := "/" + desc.name + "/" + m

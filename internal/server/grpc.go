@@ -27,6 +27,9 @@ type Services struct {
 	Audit       seleksiv1.AuditServiceServer
 	// Notification serves the outbox and its dead letters to the secretariat.
 	Notification seleksiv1.NotificationServiceServer
+	// Document serves uploaded documents; nil answers UNIMPLEMENTED (a server without
+	// document storage).
+	Document seleksiv1.DocumentServiceServer
 }
 
 // serviceNames are reported by the health service, so load balancers can probe each one.
@@ -35,6 +38,7 @@ var serviceNames = []string{
 	seleksiv1.ApplicationService_ServiceDesc.ServiceName,
 	seleksiv1.AuditService_ServiceDesc.ServiceName,
 	seleksiv1.NotificationService_ServiceDesc.ServiceName,
+	seleksiv1.DocumentService_ServiceDesc.ServiceName,
 }
 
 // Limiter holds authenticated callers to their rate limits (internal/ratelimit implements
@@ -104,6 +108,10 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlin
 	seleksiv1.RegisterApplicationServiceServer(s, svcs.Application)
 	seleksiv1.RegisterAuditServiceServer(s, svcs.Audit)
 	seleksiv1.RegisterNotificationServiceServer(s, svcs.Notification)
+	if svcs.Document == nil {
+		svcs.Document = seleksiv1.UnimplementedDocumentServiceServer{}
+	}
+	seleksiv1.RegisterDocumentServiceServer(s, svcs.Document)
 
 	healthpb.RegisterHealthServer(s, h)
 	reflection.Register(s)

@@ -40,6 +40,7 @@ var celRules = map[string]celRule{
 	"selection.unique_holiday_overrides":   {"holiday_overrides", "setiap tanggal hanya boleh diubah satu kali"},
 	"requirements.unique_documents":        {"required_documents", "ID dokumen persyaratan harus berbeda satu sama lain"},
 	"score_weights.sum":                    {"", "jumlah bobot harus 100"},
+	"document_policy.unique_media_types":   {"document_media_types", "setiap jenis berkas hanya boleh disebut satu kali"},
 	"record_results.unique_applications":   {"results", "setiap lamaran hanya boleh muncul satu kali per permintaan"},
 	"record_results.correction_reason":     {"correction_reason", "alasan perbaikan wajib diisi bila hasil diperbaiki, dan hanya pada saat itu"},
 	"correct_result.unique_applications":   {"results", "setiap lamaran hanya boleh muncul satu kali per permintaan"},

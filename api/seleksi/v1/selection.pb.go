@@ -145,8 +145,11 @@ type Selection struct {
 	// stage_close_time on the wall clock: when the window actually closes, the
 	// instant the API stops accepting applications.
 	StageCloseWallTime *timestamppb.Timestamp `protobuf:"bytes,53,opt,name=stage_close_wall_time,json=stageCloseWallTime,proto3" json:"stage_close_wall_time,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// What candidates may upload as documents (see DocumentService): sizes,
+	// types and pages. Empty takes the defaults of each field.
+	DocumentPolicy *DocumentPolicy `protobuf:"bytes,60,opt,name=document_policy,json=documentPolicy,proto3" json:"document_policy,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Selection) Reset() {
@@ -459,6 +462,91 @@ func (x *Selection) GetStageCloseWallTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Selection) GetDocumentPolicy() *DocumentPolicy {
+	if x != nil {
+		return x.DocumentPolicy
+	}
+	return nil
+}
+
+// DocumentPolicy limits the files candidates upload to a selection. The
+// server sniffs each file's type from its bytes; what the client declares is
+// never trusted.
+type DocumentPolicy struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The largest document in bytes; 0 means 5 MiB (5242880). At most 50 MiB.
+	MaxDocumentBytes int64 `protobuf:"varint,1,opt,name=max_document_bytes,json=maxDocumentBytes,proto3" json:"max_document_bytes,omitempty"`
+	// The media types accepted, among `application/pdf`, `image/jpeg` and
+	// `image/png`; empty accepts all three.
+	DocumentMediaTypes []string `protobuf:"bytes,2,rep,name=document_media_types,json=documentMediaTypes,proto3" json:"document_media_types,omitempty"`
+	// The most pages a PDF may have; 0 means 50.
+	MaxPages int32 `protobuf:"varint,3,opt,name=max_pages,json=maxPages,proto3" json:"max_pages,omitempty"`
+	// Whether an objection (sanggah) may bring a clarifying document (kind
+	// `objection`). CASN rules allow no new documents after the close, so the
+	// default is no.
+	ObjectionDocuments bool `protobuf:"varint,4,opt,name=objection_documents,json=objectionDocuments,proto3" json:"objection_documents,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *DocumentPolicy) Reset() {
+	*x = DocumentPolicy{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DocumentPolicy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DocumentPolicy) ProtoMessage() {}
+
+func (x *DocumentPolicy) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DocumentPolicy.ProtoReflect.Descriptor instead.
+func (*DocumentPolicy) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DocumentPolicy) GetMaxDocumentBytes() int64 {
+	if x != nil {
+		return x.MaxDocumentBytes
+	}
+	return 0
+}
+
+func (x *DocumentPolicy) GetDocumentMediaTypes() []string {
+	if x != nil {
+		return x.DocumentMediaTypes
+	}
+	return nil
+}
+
+func (x *DocumentPolicy) GetMaxPages() int32 {
+	if x != nil {
+		return x.MaxPages
+	}
+	return 0
+}
+
+func (x *DocumentPolicy) GetObjectionDocuments() bool {
+	if x != nil {
+		return x.ObjectionDocuments
+	}
+	return false
+}
+
 // SelectionBlocked says why a selection cannot make its next step, since
 // when, and what to do. The selection retries by itself.
 type SelectionBlocked struct {
@@ -493,7 +581,7 @@ type SelectionBlocked struct {
 
 func (x *SelectionBlocked) Reset() {
 	*x = SelectionBlocked{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -505,7 +593,7 @@ func (x *SelectionBlocked) String() string {
 func (*SelectionBlocked) ProtoMessage() {}
 
 func (x *SelectionBlocked) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -518,7 +606,7 @@ func (x *SelectionBlocked) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SelectionBlocked.ProtoReflect.Descriptor instead.
 func (*SelectionBlocked) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{1}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *SelectionBlocked) GetReason() string {
@@ -599,7 +687,7 @@ type CommitteeMember struct {
 
 func (x *CommitteeMember) Reset() {
 	*x = CommitteeMember{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +699,7 @@ func (x *CommitteeMember) String() string {
 func (*CommitteeMember) ProtoMessage() {}
 
 func (x *CommitteeMember) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +712,7 @@ func (x *CommitteeMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitteeMember.ProtoReflect.Descriptor instead.
 func (*CommitteeMember) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{2}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CommitteeMember) GetMemberId() string {
@@ -692,7 +780,7 @@ type Requirements struct {
 
 func (x *Requirements) Reset() {
 	*x = Requirements{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -704,7 +792,7 @@ func (x *Requirements) String() string {
 func (*Requirements) ProtoMessage() {}
 
 func (x *Requirements) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -717,7 +805,7 @@ func (x *Requirements) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Requirements.ProtoReflect.Descriptor instead.
 func (*Requirements) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{3}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Requirements) GetMinEducation() EducationLevel {
@@ -770,7 +858,7 @@ type RequiredDocument struct {
 
 func (x *RequiredDocument) Reset() {
 	*x = RequiredDocument{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -782,7 +870,7 @@ func (x *RequiredDocument) String() string {
 func (*RequiredDocument) ProtoMessage() {}
 
 func (x *RequiredDocument) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -795,7 +883,7 @@ func (x *RequiredDocument) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequiredDocument.ProtoReflect.Descriptor instead.
 func (*RequiredDocument) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{4}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RequiredDocument) GetId() string {
@@ -840,7 +928,7 @@ type ScoreWeights struct {
 
 func (x *ScoreWeights) Reset() {
 	*x = ScoreWeights{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -852,7 +940,7 @@ func (x *ScoreWeights) String() string {
 func (*ScoreWeights) ProtoMessage() {}
 
 func (x *ScoreWeights) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -865,7 +953,7 @@ func (x *ScoreWeights) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoreWeights.ProtoReflect.Descriptor instead.
 func (*ScoreWeights) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{5}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ScoreWeights) GetWrittenTest() uint32 {
@@ -916,7 +1004,7 @@ type PassThreshold struct {
 
 func (x *PassThreshold) Reset() {
 	*x = PassThreshold{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -928,7 +1016,7 @@ func (x *PassThreshold) String() string {
 func (*PassThreshold) ProtoMessage() {}
 
 func (x *PassThreshold) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -941,7 +1029,7 @@ func (x *PassThreshold) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PassThreshold.ProtoReflect.Descriptor instead.
 func (*PassThreshold) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{6}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PassThreshold) GetComponent() ScoreComponent {
@@ -974,7 +1062,7 @@ type HolidayOverride struct {
 
 func (x *HolidayOverride) Reset() {
 	*x = HolidayOverride{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -986,7 +1074,7 @@ func (x *HolidayOverride) String() string {
 func (*HolidayOverride) ProtoMessage() {}
 
 func (x *HolidayOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -999,7 +1087,7 @@ func (x *HolidayOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HolidayOverride.ProtoReflect.Descriptor instead.
 func (*HolidayOverride) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{7}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *HolidayOverride) GetDate() string {
@@ -1045,7 +1133,7 @@ type ApplicationCounts struct {
 
 func (x *ApplicationCounts) Reset() {
 	*x = ApplicationCounts{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1057,7 +1145,7 @@ func (x *ApplicationCounts) String() string {
 func (*ApplicationCounts) ProtoMessage() {}
 
 func (x *ApplicationCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1070,7 +1158,7 @@ func (x *ApplicationCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicationCounts.ProtoReflect.Descriptor instead.
 func (*ApplicationCounts) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{8}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ApplicationCounts) GetTotal() uint32 {
@@ -1138,7 +1226,7 @@ type Conflict struct {
 
 func (x *Conflict) Reset() {
 	*x = Conflict{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1150,7 +1238,7 @@ func (x *Conflict) String() string {
 func (*Conflict) ProtoMessage() {}
 
 func (x *Conflict) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1163,7 +1251,7 @@ func (x *Conflict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Conflict.ProtoReflect.Descriptor instead.
 func (*Conflict) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{9}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Conflict) GetMemberId() string {
@@ -1223,7 +1311,7 @@ type RankedCandidate struct {
 
 func (x *RankedCandidate) Reset() {
 	*x = RankedCandidate{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1235,7 +1323,7 @@ func (x *RankedCandidate) String() string {
 func (*RankedCandidate) ProtoMessage() {}
 
 func (x *RankedCandidate) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1248,7 +1336,7 @@ func (x *RankedCandidate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RankedCandidate.ProtoReflect.Descriptor instead.
 func (*RankedCandidate) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{10}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RankedCandidate) GetApplication() string {
@@ -1290,7 +1378,7 @@ type CreateSelectionRequest struct {
 
 func (x *CreateSelectionRequest) Reset() {
 	*x = CreateSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1302,7 +1390,7 @@ func (x *CreateSelectionRequest) String() string {
 func (*CreateSelectionRequest) ProtoMessage() {}
 
 func (x *CreateSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1315,7 +1403,7 @@ func (x *CreateSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSelectionRequest.ProtoReflect.Descriptor instead.
 func (*CreateSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{11}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreateSelectionRequest) GetRequestId() string {
@@ -1354,7 +1442,7 @@ type CreateSelectionResponse struct {
 
 func (x *CreateSelectionResponse) Reset() {
 	*x = CreateSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1366,7 +1454,7 @@ func (x *CreateSelectionResponse) String() string {
 func (*CreateSelectionResponse) ProtoMessage() {}
 
 func (x *CreateSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1379,7 +1467,7 @@ func (x *CreateSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSelectionResponse.ProtoReflect.Descriptor instead.
 func (*CreateSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{12}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreateSelectionResponse) GetSelection() *Selection {
@@ -1438,7 +1526,7 @@ type AnnouncementPlan struct {
 
 func (x *AnnouncementPlan) Reset() {
 	*x = AnnouncementPlan{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1450,7 +1538,7 @@ func (x *AnnouncementPlan) String() string {
 func (*AnnouncementPlan) ProtoMessage() {}
 
 func (x *AnnouncementPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1463,7 +1551,7 @@ func (x *AnnouncementPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnnouncementPlan.ProtoReflect.Descriptor instead.
 func (*AnnouncementPlan) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{13}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AnnouncementPlan) GetTimeZone() TimeZone {
@@ -1554,7 +1642,7 @@ type GetSelectionRequest struct {
 
 func (x *GetSelectionRequest) Reset() {
 	*x = GetSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1566,7 +1654,7 @@ func (x *GetSelectionRequest) String() string {
 func (*GetSelectionRequest) ProtoMessage() {}
 
 func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1579,7 +1667,7 @@ func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionRequest.ProtoReflect.Descriptor instead.
 func (*GetSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{14}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetSelectionRequest) GetName() string {
@@ -1600,7 +1688,7 @@ type GetSelectionResponse struct {
 
 func (x *GetSelectionResponse) Reset() {
 	*x = GetSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1612,7 +1700,7 @@ func (x *GetSelectionResponse) String() string {
 func (*GetSelectionResponse) ProtoMessage() {}
 
 func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1625,7 +1713,7 @@ func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionResponse.ProtoReflect.Descriptor instead.
 func (*GetSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{15}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetSelectionResponse) GetSelection() *Selection {
@@ -1658,7 +1746,7 @@ type ListSelectionsRequest struct {
 
 func (x *ListSelectionsRequest) Reset() {
 	*x = ListSelectionsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1670,7 +1758,7 @@ func (x *ListSelectionsRequest) String() string {
 func (*ListSelectionsRequest) ProtoMessage() {}
 
 func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1683,7 +1771,7 @@ func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSelectionsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListSelectionsRequest) GetPageSize() int32 {
@@ -1729,7 +1817,7 @@ type ListSelectionsResponse struct {
 
 func (x *ListSelectionsResponse) Reset() {
 	*x = ListSelectionsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1829,7 @@ func (x *ListSelectionsResponse) String() string {
 func (*ListSelectionsResponse) ProtoMessage() {}
 
 func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +1842,7 @@ func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSelectionsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListSelectionsResponse) GetSelections() []*Selection {
@@ -1797,7 +1885,7 @@ type AdvanceSelectionRequest struct {
 
 func (x *AdvanceSelectionRequest) Reset() {
 	*x = AdvanceSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1809,7 +1897,7 @@ func (x *AdvanceSelectionRequest) String() string {
 func (*AdvanceSelectionRequest) ProtoMessage() {}
 
 func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1822,7 +1910,7 @@ func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionRequest.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AdvanceSelectionRequest) GetName() string {
@@ -1866,7 +1954,7 @@ type AdvanceSelectionResponse struct {
 
 func (x *AdvanceSelectionResponse) Reset() {
 	*x = AdvanceSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1878,7 +1966,7 @@ func (x *AdvanceSelectionResponse) String() string {
 func (*AdvanceSelectionResponse) ProtoMessage() {}
 
 func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1891,7 +1979,7 @@ func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionResponse.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AdvanceSelectionResponse) GetSelection() *Selection {
@@ -1937,7 +2025,7 @@ type RecordResultsRequest struct {
 
 func (x *RecordResultsRequest) Reset() {
 	*x = RecordResultsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1949,7 +2037,7 @@ func (x *RecordResultsRequest) String() string {
 func (*RecordResultsRequest) ProtoMessage() {}
 
 func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1962,7 +2050,7 @@ func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsRequest.ProtoReflect.Descriptor instead.
 func (*RecordResultsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RecordResultsRequest) GetName() string {
@@ -2027,7 +2115,7 @@ type RecordResultsResponse struct {
 
 func (x *RecordResultsResponse) Reset() {
 	*x = RecordResultsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2039,7 +2127,7 @@ func (x *RecordResultsResponse) String() string {
 func (*RecordResultsResponse) ProtoMessage() {}
 
 func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2052,7 +2140,7 @@ func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsResponse.ProtoReflect.Descriptor instead.
 func (*RecordResultsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RecordResultsResponse) GetRecordedCount() uint32 {
@@ -2091,7 +2179,7 @@ type CorrectResultRequest struct {
 
 func (x *CorrectResultRequest) Reset() {
 	*x = CorrectResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2103,7 +2191,7 @@ func (x *CorrectResultRequest) String() string {
 func (*CorrectResultRequest) ProtoMessage() {}
 
 func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2116,7 +2204,7 @@ func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResultRequest.ProtoReflect.Descriptor instead.
 func (*CorrectResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CorrectResultRequest) GetName() string {
@@ -2167,7 +2255,7 @@ type CorrectResultResponse struct {
 
 func (x *CorrectResultResponse) Reset() {
 	*x = CorrectResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2179,7 +2267,7 @@ func (x *CorrectResultResponse) String() string {
 func (*CorrectResultResponse) ProtoMessage() {}
 
 func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2192,7 +2280,7 @@ func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResultResponse.ProtoReflect.Descriptor instead.
 func (*CorrectResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CorrectResultResponse) GetSelection() *Selection {
@@ -2231,7 +2319,7 @@ type DeclareConflictRequest struct {
 
 func (x *DeclareConflictRequest) Reset() {
 	*x = DeclareConflictRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2243,7 +2331,7 @@ func (x *DeclareConflictRequest) String() string {
 func (*DeclareConflictRequest) ProtoMessage() {}
 
 func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2256,7 +2344,7 @@ func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictRequest.ProtoReflect.Descriptor instead.
 func (*DeclareConflictRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DeclareConflictRequest) GetName() string {
@@ -2312,7 +2400,7 @@ type DeclareConflictResponse struct {
 
 func (x *DeclareConflictResponse) Reset() {
 	*x = DeclareConflictResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2324,7 +2412,7 @@ func (x *DeclareConflictResponse) String() string {
 func (*DeclareConflictResponse) ProtoMessage() {}
 
 func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2337,7 +2425,7 @@ func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictResponse.ProtoReflect.Descriptor instead.
 func (*DeclareConflictResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DeclareConflictResponse) GetConflict() *Conflict {
@@ -2366,7 +2454,7 @@ type DecideSelectionRequest struct {
 
 func (x *DecideSelectionRequest) Reset() {
 	*x = DecideSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2378,7 +2466,7 @@ func (x *DecideSelectionRequest) String() string {
 func (*DecideSelectionRequest) ProtoMessage() {}
 
 func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2391,7 +2479,7 @@ func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionRequest.ProtoReflect.Descriptor instead.
 func (*DecideSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DecideSelectionRequest) GetName() string {
@@ -2435,7 +2523,7 @@ type DecideSelectionResponse struct {
 
 func (x *DecideSelectionResponse) Reset() {
 	*x = DecideSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2447,7 +2535,7 @@ func (x *DecideSelectionResponse) String() string {
 func (*DecideSelectionResponse) ProtoMessage() {}
 
 func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2460,7 +2548,7 @@ func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionResponse.ProtoReflect.Descriptor instead.
 func (*DecideSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DecideSelectionResponse) GetSelection() *Selection {
@@ -2501,7 +2589,7 @@ type AppointCandidateRequest struct {
 
 func (x *AppointCandidateRequest) Reset() {
 	*x = AppointCandidateRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2513,7 +2601,7 @@ func (x *AppointCandidateRequest) String() string {
 func (*AppointCandidateRequest) ProtoMessage() {}
 
 func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2526,7 +2614,7 @@ func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateRequest.ProtoReflect.Descriptor instead.
 func (*AppointCandidateRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AppointCandidateRequest) GetName() string {
@@ -2582,7 +2670,7 @@ type AppointCandidateResponse struct {
 
 func (x *AppointCandidateResponse) Reset() {
 	*x = AppointCandidateResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2594,7 +2682,7 @@ func (x *AppointCandidateResponse) String() string {
 func (*AppointCandidateResponse) ProtoMessage() {}
 
 func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2607,7 +2695,7 @@ func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateResponse.ProtoReflect.Descriptor instead.
 func (*AppointCandidateResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AppointCandidateResponse) GetSelection() *Selection {
@@ -2632,7 +2720,7 @@ type CancelSelectionRequest struct {
 
 func (x *CancelSelectionRequest) Reset() {
 	*x = CancelSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2644,7 +2732,7 @@ func (x *CancelSelectionRequest) String() string {
 func (*CancelSelectionRequest) ProtoMessage() {}
 
 func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2657,7 +2745,7 @@ func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionRequest.ProtoReflect.Descriptor instead.
 func (*CancelSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CancelSelectionRequest) GetName() string {
@@ -2692,7 +2780,7 @@ type CancelSelectionResponse struct {
 
 func (x *CancelSelectionResponse) Reset() {
 	*x = CancelSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2704,7 +2792,7 @@ func (x *CancelSelectionResponse) String() string {
 func (*CancelSelectionResponse) ProtoMessage() {}
 
 func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2717,7 +2805,7 @@ func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionResponse.ProtoReflect.Descriptor instead.
 func (*CancelSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CancelSelectionResponse) GetSelection() *Selection {
@@ -2742,7 +2830,7 @@ type ResumeSelectionRequest struct {
 
 func (x *ResumeSelectionRequest) Reset() {
 	*x = ResumeSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2754,7 +2842,7 @@ func (x *ResumeSelectionRequest) String() string {
 func (*ResumeSelectionRequest) ProtoMessage() {}
 
 func (x *ResumeSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2767,7 +2855,7 @@ func (x *ResumeSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeSelectionRequest.ProtoReflect.Descriptor instead.
 func (*ResumeSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ResumeSelectionRequest) GetName() string {
@@ -2803,7 +2891,7 @@ type ResumeSelectionResponse struct {
 
 func (x *ResumeSelectionResponse) Reset() {
 	*x = ResumeSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2815,7 +2903,7 @@ func (x *ResumeSelectionResponse) String() string {
 func (*ResumeSelectionResponse) ProtoMessage() {}
 
 func (x *ResumeSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2828,7 +2916,7 @@ func (x *ResumeSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeSelectionResponse.ProtoReflect.Descriptor instead.
 func (*ResumeSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ResumeSelectionResponse) GetSelection() *Selection {
@@ -2853,7 +2941,7 @@ type GetStageResultRequest struct {
 
 func (x *GetStageResultRequest) Reset() {
 	*x = GetStageResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2865,7 +2953,7 @@ func (x *GetStageResultRequest) String() string {
 func (*GetStageResultRequest) ProtoMessage() {}
 
 func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2878,7 +2966,7 @@ func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultRequest.ProtoReflect.Descriptor instead.
 func (*GetStageResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{34}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetStageResultRequest) GetName() string {
@@ -2906,7 +2994,7 @@ type GetStageResultResponse struct {
 
 func (x *GetStageResultResponse) Reset() {
 	*x = GetStageResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2918,7 +3006,7 @@ func (x *GetStageResultResponse) String() string {
 func (*GetStageResultResponse) ProtoMessage() {}
 
 func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2931,7 +3019,7 @@ func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultResponse.ProtoReflect.Descriptor instead.
 func (*GetStageResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{35}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetStageResultResponse) GetResult() *StageResult {
@@ -2961,7 +3049,7 @@ type SupplyHolidaysRequest struct {
 
 func (x *SupplyHolidaysRequest) Reset() {
 	*x = SupplyHolidaysRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2973,7 +3061,7 @@ func (x *SupplyHolidaysRequest) String() string {
 func (*SupplyHolidaysRequest) ProtoMessage() {}
 
 func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2986,7 +3074,7 @@ func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysRequest.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{36}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SupplyHolidaysRequest) GetName() string {
@@ -3035,7 +3123,7 @@ type SupplyHolidaysResponse struct {
 
 func (x *SupplyHolidaysResponse) Reset() {
 	*x = SupplyHolidaysResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3047,7 +3135,7 @@ func (x *SupplyHolidaysResponse) String() string {
 func (*SupplyHolidaysResponse) ProtoMessage() {}
 
 func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3060,7 +3148,7 @@ func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysResponse.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{37}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SupplyHolidaysResponse) GetSelection() *Selection {
@@ -3075,7 +3163,7 @@ var File_seleksi_v1_selection_proto protoreflect.FileDescriptor
 const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\n" +
 	"\x1aseleksi/v1/selection.proto\x12\n" +
-	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\xbd\x1b\n" +
+	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\x82\x1c\n" +
 	"\tSelection\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x124\n" +
 	"\x0eposition_title\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x03\x18\xc8\x01R\rpositionTitle\x122\n" +
@@ -3124,14 +3212,23 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x16announcement_open_time\x18% \x01(\v2\x1a.google.protobuf.TimestampB\r\xbaH\n" +
 	"\xb2\x01\aJ\x05\b\x80\x8a\x8a\x0fR\x14announcementOpenTime\x12P\n" +
 	"\x14stage_open_wall_time\x184 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x11stageOpenWallTime\x12R\n" +
-	"\x15stage_close_wall_time\x185 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x12stageCloseWallTime:\xb1\a\xbaH\xad\a\x1aj\n" +
+	"\x15stage_close_wall_time\x185 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x12stageCloseWallTime\x12C\n" +
+	"\x0fdocument_policy\x18< \x01(\v2\x1a.seleksi.v1.DocumentPolicyR\x0edocumentPolicy:\xb1\a\xbaH\xad\a\x1aj\n" +
 	"\x17selection.committee_odd\x120the committee must have an odd number of members\x1a\x1dsize(this.committee) % 2 == 1\x1a\xaa\x01\n" +
 	"\"selection.committee_internal_share\x124at most 45% of the committee may be internal members\x1aNsize(this.committee.filter(m, m.kind == 1)) * 100 <= size(this.committee) * 45\x1a\x9e\x01\n" +
 	"\"selection.committee_internal_level\x12?internal members must hold a post at least at JPT Pratama level\x1a7this.committee.all(m, m.kind != 1 || m.post_level >= 2)\x1a|\n" +
 	"\x1dselection.committee_one_chair\x12)the committee must have exactly one chair\x1a0size(this.committee.filter(m, m.role == 1)) == 1\x1av\n" +
 	"\"selection.committee_unique_members\x12#committee member ids must be unique\x1a+this.committee.map(m, m.member_id).unique()\x1a\x82\x01\n" +
 	"\x1bselection.unique_thresholds\x120each score component may have one pass threshold\x1a1this.pass_thresholds.map(t, t.component).unique()\x1av\n" +
-	"\"selection.unique_holiday_overrides\x12 each date may be overridden once\x1a.this.holiday_overrides.map(h, h.date).unique()\"\xa3\x02\n" +
+	"\"selection.unique_holiday_overrides\x12 each date may be overridden once\x1a.this.holiday_overrides.map(h, h.date).unique()\"\xf9\x02\n" +
+	"\x0eDocumentPolicy\x12:\n" +
+	"\x12max_document_bytes\x18\x01 \x01(\x03B\f\xbaH\t\"\a\x18\x80\x80\x80\x19(\x00R\x10maxDocumentBytes\x12f\n" +
+	"\x14document_media_types\x18\x02 \x03(\tB4\xbaH1\x92\x01.\x10\x03\"*r(R\x0fapplication/pdfR\n" +
+	"image/jpegR\timage/pngR\x12documentMediaTypes\x12'\n" +
+	"\tmax_pages\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bmaxPages\x12/\n" +
+	"\x13objection_documents\x18\x04 \x01(\bR\x12objectionDocuments:i\xbaHf\x1ad\n" +
+	"\"document_policy.unique_media_types\x12\x1amedia types must be unique\x1a\"this.document_media_types.unique()\"\xa3\x02\n" +
 	"\x10SelectionBlocked\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x16\n" +
@@ -3366,150 +3463,152 @@ func file_seleksi_v1_selection_proto_rawDescGZIP() []byte {
 	return file_seleksi_v1_selection_proto_rawDescData
 }
 
-var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
+var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_seleksi_v1_selection_proto_goTypes = []any{
 	(*Selection)(nil),                 // 0: seleksi.v1.Selection
-	(*SelectionBlocked)(nil),          // 1: seleksi.v1.SelectionBlocked
-	(*CommitteeMember)(nil),           // 2: seleksi.v1.CommitteeMember
-	(*Requirements)(nil),              // 3: seleksi.v1.Requirements
-	(*RequiredDocument)(nil),          // 4: seleksi.v1.RequiredDocument
-	(*ScoreWeights)(nil),              // 5: seleksi.v1.ScoreWeights
-	(*PassThreshold)(nil),             // 6: seleksi.v1.PassThreshold
-	(*HolidayOverride)(nil),           // 7: seleksi.v1.HolidayOverride
-	(*ApplicationCounts)(nil),         // 8: seleksi.v1.ApplicationCounts
-	(*Conflict)(nil),                  // 9: seleksi.v1.Conflict
-	(*RankedCandidate)(nil),           // 10: seleksi.v1.RankedCandidate
-	(*CreateSelectionRequest)(nil),    // 11: seleksi.v1.CreateSelectionRequest
-	(*CreateSelectionResponse)(nil),   // 12: seleksi.v1.CreateSelectionResponse
-	(*AnnouncementPlan)(nil),          // 13: seleksi.v1.AnnouncementPlan
-	(*GetSelectionRequest)(nil),       // 14: seleksi.v1.GetSelectionRequest
-	(*GetSelectionResponse)(nil),      // 15: seleksi.v1.GetSelectionResponse
-	(*ListSelectionsRequest)(nil),     // 16: seleksi.v1.ListSelectionsRequest
-	(*ListSelectionsResponse)(nil),    // 17: seleksi.v1.ListSelectionsResponse
-	(*AdvanceSelectionRequest)(nil),   // 18: seleksi.v1.AdvanceSelectionRequest
-	(*AdvanceSelectionResponse)(nil),  // 19: seleksi.v1.AdvanceSelectionResponse
-	(*RecordResultsRequest)(nil),      // 20: seleksi.v1.RecordResultsRequest
-	(*RecordResultsResponse)(nil),     // 21: seleksi.v1.RecordResultsResponse
-	(*CorrectResultRequest)(nil),      // 22: seleksi.v1.CorrectResultRequest
-	(*CorrectResultResponse)(nil),     // 23: seleksi.v1.CorrectResultResponse
-	(*DeclareConflictRequest)(nil),    // 24: seleksi.v1.DeclareConflictRequest
-	(*DeclareConflictResponse)(nil),   // 25: seleksi.v1.DeclareConflictResponse
-	(*DecideSelectionRequest)(nil),    // 26: seleksi.v1.DecideSelectionRequest
-	(*DecideSelectionResponse)(nil),   // 27: seleksi.v1.DecideSelectionResponse
-	(*AppointCandidateRequest)(nil),   // 28: seleksi.v1.AppointCandidateRequest
-	(*AppointCandidateResponse)(nil),  // 29: seleksi.v1.AppointCandidateResponse
-	(*CancelSelectionRequest)(nil),    // 30: seleksi.v1.CancelSelectionRequest
-	(*CancelSelectionResponse)(nil),   // 31: seleksi.v1.CancelSelectionResponse
-	(*ResumeSelectionRequest)(nil),    // 32: seleksi.v1.ResumeSelectionRequest
-	(*ResumeSelectionResponse)(nil),   // 33: seleksi.v1.ResumeSelectionResponse
-	(*GetStageResultRequest)(nil),     // 34: seleksi.v1.GetStageResultRequest
-	(*GetStageResultResponse)(nil),    // 35: seleksi.v1.GetStageResultResponse
-	(*SupplyHolidaysRequest)(nil),     // 36: seleksi.v1.SupplyHolidaysRequest
-	(*SupplyHolidaysResponse)(nil),    // 37: seleksi.v1.SupplyHolidaysResponse
-	(TimeZone)(0),                     // 38: seleksi.v1.TimeZone
-	(InsufficientApplicantsPolicy)(0), // 39: seleksi.v1.InsufficientApplicantsPolicy
-	(CompetencyCategory)(0),           // 40: seleksi.v1.CompetencyCategory
-	(TieBreakRule)(0),                 // 41: seleksi.v1.TieBreakRule
-	(Stage)(0),                        // 42: seleksi.v1.Stage
-	(*timestamppb.Timestamp)(nil),     // 43: google.protobuf.Timestamp
-	(MemberKind)(0),                   // 44: seleksi.v1.MemberKind
-	(PostLevel)(0),                    // 45: seleksi.v1.PostLevel
-	(CommitteeRole)(0),                // 46: seleksi.v1.CommitteeRole
-	(EducationLevel)(0),               // 47: seleksi.v1.EducationLevel
-	(ScoreComponent)(0),               // 48: seleksi.v1.ScoreComponent
-	(*StageResult)(nil),               // 49: seleksi.v1.StageResult
-	(*ApplicationResult)(nil),         // 50: seleksi.v1.ApplicationResult
+	(*DocumentPolicy)(nil),            // 1: seleksi.v1.DocumentPolicy
+	(*SelectionBlocked)(nil),          // 2: seleksi.v1.SelectionBlocked
+	(*CommitteeMember)(nil),           // 3: seleksi.v1.CommitteeMember
+	(*Requirements)(nil),              // 4: seleksi.v1.Requirements
+	(*RequiredDocument)(nil),          // 5: seleksi.v1.RequiredDocument
+	(*ScoreWeights)(nil),              // 6: seleksi.v1.ScoreWeights
+	(*PassThreshold)(nil),             // 7: seleksi.v1.PassThreshold
+	(*HolidayOverride)(nil),           // 8: seleksi.v1.HolidayOverride
+	(*ApplicationCounts)(nil),         // 9: seleksi.v1.ApplicationCounts
+	(*Conflict)(nil),                  // 10: seleksi.v1.Conflict
+	(*RankedCandidate)(nil),           // 11: seleksi.v1.RankedCandidate
+	(*CreateSelectionRequest)(nil),    // 12: seleksi.v1.CreateSelectionRequest
+	(*CreateSelectionResponse)(nil),   // 13: seleksi.v1.CreateSelectionResponse
+	(*AnnouncementPlan)(nil),          // 14: seleksi.v1.AnnouncementPlan
+	(*GetSelectionRequest)(nil),       // 15: seleksi.v1.GetSelectionRequest
+	(*GetSelectionResponse)(nil),      // 16: seleksi.v1.GetSelectionResponse
+	(*ListSelectionsRequest)(nil),     // 17: seleksi.v1.ListSelectionsRequest
+	(*ListSelectionsResponse)(nil),    // 18: seleksi.v1.ListSelectionsResponse
+	(*AdvanceSelectionRequest)(nil),   // 19: seleksi.v1.AdvanceSelectionRequest
+	(*AdvanceSelectionResponse)(nil),  // 20: seleksi.v1.AdvanceSelectionResponse
+	(*RecordResultsRequest)(nil),      // 21: seleksi.v1.RecordResultsRequest
+	(*RecordResultsResponse)(nil),     // 22: seleksi.v1.RecordResultsResponse
+	(*CorrectResultRequest)(nil),      // 23: seleksi.v1.CorrectResultRequest
+	(*CorrectResultResponse)(nil),     // 24: seleksi.v1.CorrectResultResponse
+	(*DeclareConflictRequest)(nil),    // 25: seleksi.v1.DeclareConflictRequest
+	(*DeclareConflictResponse)(nil),   // 26: seleksi.v1.DeclareConflictResponse
+	(*DecideSelectionRequest)(nil),    // 27: seleksi.v1.DecideSelectionRequest
+	(*DecideSelectionResponse)(nil),   // 28: seleksi.v1.DecideSelectionResponse
+	(*AppointCandidateRequest)(nil),   // 29: seleksi.v1.AppointCandidateRequest
+	(*AppointCandidateResponse)(nil),  // 30: seleksi.v1.AppointCandidateResponse
+	(*CancelSelectionRequest)(nil),    // 31: seleksi.v1.CancelSelectionRequest
+	(*CancelSelectionResponse)(nil),   // 32: seleksi.v1.CancelSelectionResponse
+	(*ResumeSelectionRequest)(nil),    // 33: seleksi.v1.ResumeSelectionRequest
+	(*ResumeSelectionResponse)(nil),   // 34: seleksi.v1.ResumeSelectionResponse
+	(*GetStageResultRequest)(nil),     // 35: seleksi.v1.GetStageResultRequest
+	(*GetStageResultResponse)(nil),    // 36: seleksi.v1.GetStageResultResponse
+	(*SupplyHolidaysRequest)(nil),     // 37: seleksi.v1.SupplyHolidaysRequest
+	(*SupplyHolidaysResponse)(nil),    // 38: seleksi.v1.SupplyHolidaysResponse
+	(TimeZone)(0),                     // 39: seleksi.v1.TimeZone
+	(InsufficientApplicantsPolicy)(0), // 40: seleksi.v1.InsufficientApplicantsPolicy
+	(CompetencyCategory)(0),           // 41: seleksi.v1.CompetencyCategory
+	(TieBreakRule)(0),                 // 42: seleksi.v1.TieBreakRule
+	(Stage)(0),                        // 43: seleksi.v1.Stage
+	(*timestamppb.Timestamp)(nil),     // 44: google.protobuf.Timestamp
+	(MemberKind)(0),                   // 45: seleksi.v1.MemberKind
+	(PostLevel)(0),                    // 46: seleksi.v1.PostLevel
+	(CommitteeRole)(0),                // 47: seleksi.v1.CommitteeRole
+	(EducationLevel)(0),               // 48: seleksi.v1.EducationLevel
+	(ScoreComponent)(0),               // 49: seleksi.v1.ScoreComponent
+	(*StageResult)(nil),               // 50: seleksi.v1.StageResult
+	(*ApplicationResult)(nil),         // 51: seleksi.v1.ApplicationResult
 }
 var file_seleksi_v1_selection_proto_depIdxs = []int32{
-	38, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
-	2,  // 1: seleksi.v1.Selection.committee:type_name -> seleksi.v1.CommitteeMember
-	3,  // 2: seleksi.v1.Selection.requirements:type_name -> seleksi.v1.Requirements
-	39, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
-	5,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
-	6,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
-	40, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
-	41, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
-	7,  // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
-	42, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
-	43, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
-	43, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
-	8,  // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
-	9,  // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
-	1,  // 14: seleksi.v1.Selection.blocked:type_name -> seleksi.v1.SelectionBlocked
-	43, // 15: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
-	43, // 16: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
-	43, // 17: seleksi.v1.Selection.announcement_open_time:type_name -> google.protobuf.Timestamp
-	43, // 18: seleksi.v1.Selection.stage_open_wall_time:type_name -> google.protobuf.Timestamp
-	43, // 19: seleksi.v1.Selection.stage_close_wall_time:type_name -> google.protobuf.Timestamp
-	43, // 20: seleksi.v1.SelectionBlocked.since_time:type_name -> google.protobuf.Timestamp
-	43, // 21: seleksi.v1.SelectionBlocked.next_attempt_time:type_name -> google.protobuf.Timestamp
-	44, // 22: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
-	45, // 23: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
-	46, // 24: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
-	47, // 25: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
-	4,  // 26: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
-	48, // 27: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
-	43, // 28: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
-	0,  // 29: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
-	0,  // 30: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	13, // 31: seleksi.v1.CreateSelectionResponse.announcement_plan:type_name -> seleksi.v1.AnnouncementPlan
-	38, // 32: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
-	43, // 33: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
-	43, // 34: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
-	43, // 35: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
-	0,  // 36: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 37: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
-	42, // 38: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
-	0,  // 39: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	49, // 40: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	42, // 41: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
-	50, // 42: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 43: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
-	42, // 44: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
-	50, // 45: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 46: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
-	49, // 47: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
-	9,  // 48: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
-	10, // 49: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
-	0,  // 50: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	49, // 51: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	0,  // 52: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 53: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 54: seleksi.v1.ResumeSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	49, // 55: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
-	7,  // 56: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
-	0,  // 57: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
-	11, // 58: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
-	14, // 59: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
-	16, // 60: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
-	18, // 61: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
-	20, // 62: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
-	22, // 63: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
-	24, // 64: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
-	26, // 65: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
-	28, // 66: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
-	30, // 67: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
-	32, // 68: seleksi.v1.SelectionService.ResumeSelection:input_type -> seleksi.v1.ResumeSelectionRequest
-	36, // 69: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
-	34, // 70: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
-	12, // 71: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
-	15, // 72: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
-	17, // 73: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
-	19, // 74: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
-	21, // 75: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
-	23, // 76: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
-	25, // 77: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
-	27, // 78: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
-	29, // 79: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
-	31, // 80: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
-	33, // 81: seleksi.v1.SelectionService.ResumeSelection:output_type -> seleksi.v1.ResumeSelectionResponse
-	37, // 82: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
-	35, // 83: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
-	71, // [71:84] is the sub-list for method output_type
-	58, // [58:71] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	39, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
+	3,  // 1: seleksi.v1.Selection.committee:type_name -> seleksi.v1.CommitteeMember
+	4,  // 2: seleksi.v1.Selection.requirements:type_name -> seleksi.v1.Requirements
+	40, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
+	6,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
+	7,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
+	41, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
+	42, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
+	8,  // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
+	43, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
+	44, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
+	44, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
+	9,  // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
+	10, // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
+	2,  // 14: seleksi.v1.Selection.blocked:type_name -> seleksi.v1.SelectionBlocked
+	44, // 15: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
+	44, // 16: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
+	44, // 17: seleksi.v1.Selection.announcement_open_time:type_name -> google.protobuf.Timestamp
+	44, // 18: seleksi.v1.Selection.stage_open_wall_time:type_name -> google.protobuf.Timestamp
+	44, // 19: seleksi.v1.Selection.stage_close_wall_time:type_name -> google.protobuf.Timestamp
+	1,  // 20: seleksi.v1.Selection.document_policy:type_name -> seleksi.v1.DocumentPolicy
+	44, // 21: seleksi.v1.SelectionBlocked.since_time:type_name -> google.protobuf.Timestamp
+	44, // 22: seleksi.v1.SelectionBlocked.next_attempt_time:type_name -> google.protobuf.Timestamp
+	45, // 23: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
+	46, // 24: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
+	47, // 25: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
+	48, // 26: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
+	5,  // 27: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
+	49, // 28: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
+	44, // 29: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
+	0,  // 30: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
+	0,  // 31: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	14, // 32: seleksi.v1.CreateSelectionResponse.announcement_plan:type_name -> seleksi.v1.AnnouncementPlan
+	39, // 33: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
+	44, // 34: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
+	44, // 35: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
+	44, // 36: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
+	0,  // 37: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 38: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
+	43, // 39: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
+	0,  // 40: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	50, // 41: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	43, // 42: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
+	51, // 43: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 44: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
+	43, // 45: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
+	51, // 46: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 47: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
+	50, // 48: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
+	10, // 49: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
+	11, // 50: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
+	0,  // 51: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	50, // 52: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	0,  // 53: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 54: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 55: seleksi.v1.ResumeSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	50, // 56: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
+	8,  // 57: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
+	0,  // 58: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
+	12, // 59: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
+	15, // 60: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
+	17, // 61: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
+	19, // 62: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
+	21, // 63: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
+	23, // 64: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
+	25, // 65: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
+	27, // 66: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
+	29, // 67: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
+	31, // 68: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
+	33, // 69: seleksi.v1.SelectionService.ResumeSelection:input_type -> seleksi.v1.ResumeSelectionRequest
+	37, // 70: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
+	35, // 71: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
+	13, // 72: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
+	16, // 73: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
+	18, // 74: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
+	20, // 75: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
+	22, // 76: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
+	24, // 77: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
+	26, // 78: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
+	28, // 79: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
+	30, // 80: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
+	32, // 81: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
+	34, // 82: seleksi.v1.SelectionService.ResumeSelection:output_type -> seleksi.v1.ResumeSelectionResponse
+	38, // 83: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
+	36, // 84: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
+	72, // [72:85] is the sub-list for method output_type
+	59, // [59:72] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_selection_proto_init() }
@@ -3524,7 +3623,7 @@ func file_seleksi_v1_selection_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seleksi_v1_selection_proto_rawDesc), len(file_seleksi_v1_selection_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   38,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
