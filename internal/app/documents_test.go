@@ -600,15 +600,21 @@ func isStatus(err error, code int) bool {
 	return errors.As(err, &e) && e.Status == code
 }
 
-// TestUploadChunksAndRateLimits: with the default rate limits, a candidate sends three 4 MiB
-// files in 64 KiB chunks (well over a hundred requests, far beyond the mutation allowance),
+// TestUploadChunksAndRateLimits: under rate limits that allow 20 mutations a minute per
+// address, a candidate sends three files in 16 KiB chunks (about forty PATCH requests),
 // because chunks count as reads of the upload they belong to; creations still count as
-// mutations per subject, so a candidate creating uploads in a loop is refused with 429.
+// mutations of the subject, so a candidate creating uploads in a loop is refused with 429
+// and Retry-After.
 func TestUploadChunksAndRateLimits(t *testing.T) {
-	env := newDocEnv(t, Limits{Rates: testRates()})
+	env := newDocEnv(t, Limits{Rates: ratelimit.Policy{
+		AddressReads: ratelimit.Rate{Events: 1000, Per: 10 * time.Second}, AddressMutations: ratelimit.Rate{Events: 20, Per: time.Minute},
+		AuthFailures: ratelimit.Rate{Events: 20, Per: time.Minute}, SubjectReads: ratelimit.Rate{Events: 1000, Per: 10 * time.Second},
+		SubjectMutations: ratelimit.Rate{Events: 10, Per: time.Minute},
+	}})
 	cand := env.mint(t, "cand-a", auth.RoleCandidate)
 	ctx := context.Background()
-	c := &tusclient.Client{Token: cand, ChunkSize: 64 << 10, Retries: 3}
+	rec := &offsets{}
+	c := &tusclient.Client{HTTP: &http.Client{Transport: rec}, Token: cand, ChunkSize: 16 << 10, Retries: 1}
 	for i, kind := range []string{"ijazah", "lhkpn", "ijazah"} {
 		data := pdf(200_000, byte(10+i))
 		u, err := c.Create(ctx, env.base+UploadsPath, int64(len(data)), map[string]string{"selection": "sel-own", "kind": kind})
@@ -617,31 +623,25 @@ func TestUploadChunksAndRateLimits(t *testing.T) {
 		}
 		fin, err := c.Send(ctx, u, bytes.NewReader(data), int64(len(data)), nil)
 		if err != nil {
-			t.Fatalf("send %d: %v", i, err)
+			t.Fatalf("send %d after %d PATCH requests: %v", i, rec.patches.Load(), err)
 		}
 		doc, err := env.st.GetDocument(ctx, strings.TrimPrefix(fin.Document, "documents/"))
 		if err != nil || doc.SHA256 != sha(data) {
 			t.Fatalf("document %d: %+v, %v", i, doc, err)
 		}
 	}
+	if n := rec.patches.Load(); n <= 20 {
+		t.Fatalf("only %d PATCH requests: the test does not exceed the mutation allowance", n)
+	}
 	refused := false
-	for i := 0; i < 100 && !refused; i++ {
-		code, h, _ := env.rawCreate(t, cand, "100", map[string]string{"selection": "sel-own", "kind": "ijazah"}, nil)
+	for i := 0; i < 20 && !refused; i++ {
+		code, h, body := env.rawCreate(t, cand, "100", map[string]string{"selection": "sel-own", "kind": "ijazah"}, nil)
 		if code == http.StatusTooManyRequests {
-			refused = h.Get("Retry-After") != ""
+			refused = h.Get("Retry-After") != "" && strings.Contains(string(body), "RATE_LIMITED")
 		}
 	}
 	if !refused {
-		t.Fatal("a hundred upload creations in a row were never refused with 429 and Retry-After")
-	}
-}
-
-// testRates are the default rate limits (config's defaults).
-func testRates() ratelimit.Policy {
-	return ratelimit.Policy{
-		AddressReads: ratelimit.Rate{Events: 100, Per: 10 * time.Second}, AddressMutations: ratelimit.Rate{Events: 120, Per: time.Minute},
-		AuthFailures: ratelimit.Rate{Events: 20, Per: time.Minute}, SubjectReads: ratelimit.Rate{Events: 100, Per: 10 * time.Second},
-		SubjectMutations: ratelimit.Rate{Events: 30, Per: time.Minute},
+		t.Fatal("twenty upload creations in a row were never refused with 429, Retry-After and RATE_LIMITED")
 	}
 }
 
