@@ -24,6 +24,7 @@ import (
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/cli"
 	"github.com/bkpsdm/seleksi/internal/documents"
 	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/documents/tusclient"
@@ -41,6 +42,7 @@ import (
 type docEnv struct {
 	st      *store.Store
 	base    string // http://host:port of the gateway
+	grpc    string // host:port of the gRPC server
 	key     *auth.LocalKey
 	uploads string // the uploads directory
 }
@@ -111,6 +113,7 @@ func newDocEnv(t *testing.T, limits Limits) *docEnv {
 	tr.Start()
 	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
 	env.base = "http://" + tr.HTTPAddr()
+	env.grpc = tr.GRPCAddr()
 	return env
 }
 
@@ -597,15 +600,21 @@ func isStatus(err error, code int) bool {
 	return errors.As(err, &e) && e.Status == code
 }
 
-// TestUploadChunksAndRateLimits: with the default rate limits, a candidate sends three 4 MiB
-// files in 64 KiB chunks (well over a hundred requests, far beyond the mutation allowance),
+// TestUploadChunksAndRateLimits: under rate limits that allow 20 mutations a minute per
+// address, a candidate sends three files in 16 KiB chunks (about forty PATCH requests),
 // because chunks count as reads of the upload they belong to; creations still count as
-// mutations per subject, so a candidate creating uploads in a loop is refused with 429.
+// mutations of the subject, so a candidate creating uploads in a loop is refused with 429
+// and Retry-After.
 func TestUploadChunksAndRateLimits(t *testing.T) {
-	env := newDocEnv(t, Limits{Rates: testRates()})
+	env := newDocEnv(t, Limits{Rates: ratelimit.Policy{
+		AddressReads: ratelimit.Rate{Events: 1000, Per: 10 * time.Second}, AddressMutations: ratelimit.Rate{Events: 20, Per: time.Minute},
+		AuthFailures: ratelimit.Rate{Events: 20, Per: time.Minute}, SubjectReads: ratelimit.Rate{Events: 1000, Per: 10 * time.Second},
+		SubjectMutations: ratelimit.Rate{Events: 10, Per: time.Minute},
+	}})
 	cand := env.mint(t, "cand-a", auth.RoleCandidate)
 	ctx := context.Background()
-	c := &tusclient.Client{Token: cand, ChunkSize: 64 << 10, Retries: 3}
+	rec := &offsets{}
+	c := &tusclient.Client{HTTP: &http.Client{Transport: rec}, Token: cand, ChunkSize: 16 << 10, Retries: 1}
 	for i, kind := range []string{"ijazah", "lhkpn", "ijazah"} {
 		data := pdf(200_000, byte(10+i))
 		u, err := c.Create(ctx, env.base+UploadsPath, int64(len(data)), map[string]string{"selection": "sel-own", "kind": kind})
@@ -614,31 +623,25 @@ func TestUploadChunksAndRateLimits(t *testing.T) {
 		}
 		fin, err := c.Send(ctx, u, bytes.NewReader(data), int64(len(data)), nil)
 		if err != nil {
-			t.Fatalf("send %d: %v", i, err)
+			t.Fatalf("send %d after %d PATCH requests: %v", i, rec.patches.Load(), err)
 		}
 		doc, err := env.st.GetDocument(ctx, strings.TrimPrefix(fin.Document, "documents/"))
 		if err != nil || doc.SHA256 != sha(data) {
 			t.Fatalf("document %d: %+v, %v", i, doc, err)
 		}
 	}
+	if n := rec.patches.Load(); n <= 20 {
+		t.Fatalf("only %d PATCH requests: the test does not exceed the mutation allowance", n)
+	}
 	refused := false
-	for i := 0; i < 100 && !refused; i++ {
-		code, h, _ := env.rawCreate(t, cand, "100", map[string]string{"selection": "sel-own", "kind": "ijazah"}, nil)
+	for i := 0; i < 20 && !refused; i++ {
+		code, h, body := env.rawCreate(t, cand, "100", map[string]string{"selection": "sel-own", "kind": "ijazah"}, nil)
 		if code == http.StatusTooManyRequests {
-			refused = h.Get("Retry-After") != ""
+			refused = h.Get("Retry-After") != "" && strings.Contains(string(body), "RATE_LIMITED")
 		}
 	}
 	if !refused {
-		t.Fatal("a hundred upload creations in a row were never refused with 429 and Retry-After")
-	}
-}
-
-// testRates are the default rate limits (config's defaults).
-func testRates() ratelimit.Policy {
-	return ratelimit.Policy{
-		AddressReads: ratelimit.Rate{Events: 100, Per: 10 * time.Second}, AddressMutations: ratelimit.Rate{Events: 120, Per: time.Minute},
-		AuthFailures: ratelimit.Rate{Events: 20, Per: time.Minute}, SubjectReads: ratelimit.Rate{Events: 100, Per: 10 * time.Second},
-		SubjectMutations: ratelimit.Rate{Events: 30, Per: time.Minute},
+		t.Fatal("twenty upload creations in a row were never refused with 429, Retry-After and RATE_LIMITED")
 	}
 }
 
@@ -679,3 +682,96 @@ func TestUploadExpiry(t *testing.T) {
 
 // fakeDocStore is never called: expiry touches only the uploads directory.
 type fakeDocStore struct{ documents.Store }
+
+// runCtl runs seleksictl against the environment and returns its exit code and output.
+func (e *docEnv) runCtl(t *testing.T, token, httpBase string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	a := &cli.App{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string {
+		return map[string]string{"SELEKSI_SERVER": e.grpc, "SELEKSI_HTTP": httpBase, "SELEKSI_TOKEN": token, "SELEKSI_LANG": "en"}[k]
+	}}
+	code := a.Run(context.Background(), args)
+	return code, out.String(), errOut.String()
+}
+
+// TestDocumentCLI: seleksictl document upload sends a file in chunks through a link that is
+// cut once some chunks have arrived; the command gives up, and running it again resumes from
+// the server's offset (its state file remembers the upload) instead of starting over. Then
+// document list shows it and document get -O downloads the same bytes.
+func TestDocumentCLI(t *testing.T) {
+	env := newDocEnv(t, Limits{})
+	proxy := faultproxy.Start(t, strings.TrimPrefix(env.base, "http://"))
+	token := env.mint(t, "cand-a", auth.RoleCandidate)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ijazah.pdf")
+	data := pdf(3<<20, 9)
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	upload := []string{"document", "upload", file, "--selection", "sel-own", "--kind", "ijazah", "--chunk-size", "262144",
+		"--retries", "1", "--state-dir", state}
+	// Cut the link once half a megabyte has arrived, and keep it down until the command gives up.
+	arrived := make(chan int64, 1)
+	go func() {
+		for range 500 {
+			bins, _ := filepath.Glob(filepath.Join(env.uploads, "*[0-9a-f]"))
+			for _, b := range bins {
+				if fi, err := os.Stat(b); err == nil && fi.Size() >= 512<<10 && !strings.HasSuffix(b, ".info") {
+					proxy.Cut()
+					arrived <- fi.Size()
+					return
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		arrived <- -1
+	}()
+	code, _, stderr := env.runCtl(t, token, "http://"+proxy.Addr(), upload...)
+	if got := <-arrived; got < 0 {
+		t.Fatal("the upload never reached half a megabyte")
+	}
+	if code == cli.ExitOK {
+		t.Fatalf("the upload finished although the link was cut: %s", stderr)
+	}
+	if states, _ := filepath.Glob(filepath.Join(state, "*.json")); len(states) != 1 {
+		t.Fatalf("state files after the cut: %v (stderr %s)", states, stderr)
+	}
+	if err := proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := env.runCtl(t, token, "http://"+proxy.Addr(), upload...)
+	if code != cli.ExitOK {
+		t.Fatalf("resumed upload: exit %d: %s %s", code, stdout, stderr)
+	}
+	var off int64
+	if _, err := fmt.Sscanf(stderr[strings.Index(stderr, "resuming the upload at "):], "resuming the upload at %d", &off); err != nil || off < 512<<10 || off >= int64(len(data)) {
+		t.Fatalf("the second run did not resume from the server's offset: %q", stderr)
+	}
+	if states, _ := filepath.Glob(filepath.Join(state, "*.json")); len(states) != 0 {
+		t.Fatalf("state files left after the upload: %v", states)
+	}
+	name := ""
+	for _, line := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "Document" {
+			name = f[1]
+		}
+	}
+	if !strings.HasPrefix(name, "documents/doc-") || !strings.Contains(stdout, sha(data)) {
+		t.Fatalf("upload output: %s", stdout)
+	}
+	code, stdout, stderr = env.runCtl(t, token, env.base, "document", "list", "--selection", "sel-own")
+	if code != cli.ExitOK || !strings.Contains(stdout, name) || !strings.Contains(stdout, "ijazah.pdf") {
+		t.Fatalf("document list: exit %d: %s %s", code, stdout, stderr)
+	}
+	out := filepath.Join(dir, "copy.pdf")
+	code, _, stderr = env.runCtl(t, env.mint(t, "member-1", auth.RoleCommittee, "sel-own"), env.base, "document", "get", name, "-O", out)
+	got, _ := os.ReadFile(out)
+	if code != cli.ExitOK || sha(got) != sha(data) {
+		t.Fatalf("document get -O: exit %d, digest %s: %s", code, sha(got), stderr)
+	}
+	// Another candidate gets nothing.
+	if code, _, _ := env.runCtl(t, env.mint(t, "cand-b", auth.RoleCandidate), env.base, "document", "get", name); code != cli.ExitNotFound {
+		t.Fatalf("another candidate's document get: exit %d, want %d", code, cli.ExitNotFound)
+	}
+}

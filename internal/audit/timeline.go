@@ -258,6 +258,16 @@ func storeSummary(e AuditEvent, en bool) string {
 			return "Withdrew application " + last + " while the announcement was open."
 		}
 		return "Menarik lamaran " + last + " selama pengumuman masih dibuka."
+	case "DocumentUploaded":
+		if en {
+			return "Uploaded document " + last + "."
+		}
+		return "Mengunggah dokumen " + last + "."
+	case "DocumentViewed":
+		if en {
+			return "Read document " + last + "."
+		}
+		return "Membaca dokumen " + last + "."
 	case actionHistoryArchived:
 		if en {
 			return "Archived the workflow history of run " + last + "."

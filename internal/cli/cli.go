@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -94,7 +95,9 @@ func (a *App) help(args []string) int {
 
 // globals are the flags every remote command takes, before the group or after the verb.
 type globals struct {
-	server  string
+	server string
+	// http is seleksid's HTTP address, for what gRPC does not carry: resumable uploads.
+	http    string
 	token   string
 	lang    string
 	output  string
@@ -105,12 +108,14 @@ type globals struct {
 // Default values of the global flags when neither a flag nor the environment sets them.
 const (
 	defaultServer  = "localhost:9090"
+	defaultHTTP    = "http://localhost:8080"
 	defaultTimeout = 30 * time.Second
 )
 
 func defaultGlobals(getenv func(string) string) globals {
 	g := globals{
 		server:  getenv("SELEKSI_SERVER"),
+		http:    getenv("SELEKSI_HTTP"),
 		token:   getenv("SELEKSI_TOKEN"),
 		lang:    getenv("SELEKSI_LANG"),
 		output:  "table",
@@ -118,6 +123,9 @@ func defaultGlobals(getenv func(string) string) globals {
 	}
 	if g.server == "" {
 		g.server = defaultServer
+	}
+	if g.http == "" {
+		g.http = defaultHTTP
 	}
 	if g.lang == "" {
 		g.lang = "id"
@@ -134,6 +142,7 @@ func defaultGlobals(getenv func(string) string) globals {
 // get s1 -o json` mean the same.
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.server, "server", g.server, "gRPC address of seleksid, host:port [SELEKSI_SERVER]")
+	fs.StringVar(&g.http, "http", g.http, "HTTP address of seleksid, for document uploads [SELEKSI_HTTP]")
 	fs.StringVar(&g.token, "token", g.token, "bearer token sent with every call [SELEKSI_TOKEN]")
 	fs.StringVar(&g.lang, "lang", g.lang, "language of the server's messages and status texts: id or en [SELEKSI_LANG]")
 	fs.StringVar(&g.output, "o", g.output, "output format: table or json")
@@ -157,6 +166,9 @@ func (g *globals) check() error {
 	}
 	if g.server == "" {
 		return usageErrorf("--server must not be empty")
+	}
+	if u, err := url.Parse(g.http); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageErrorf("--http must be an http:// or https:// address, not %q", g.http)
 	}
 	// A token pasted with its scheme would otherwise be sent as "Bearer Bearer ...".
 	g.token = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(g.token), "Bearer "))
@@ -183,6 +195,8 @@ Commands:
 	fmt.Fprint(w, `
 Global flags (also accepted after the verb):
   --server host:port   gRPC address of seleksid (env SELEKSI_SERVER, default localhost:9090)
+  --http URL           HTTP address of seleksid, for document uploads (env SELEKSI_HTTP,
+                       default http://localhost:8080)
   --token TOKEN        bearer token (env SELEKSI_TOKEN); mint local ones with 'seleksictl token'
   --lang id|en         language of messages and status texts (env SELEKSI_LANG, default id)
   -o table|json        output: aligned tables for people, or the response message as JSON

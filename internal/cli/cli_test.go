@@ -499,10 +499,21 @@ func TestHelpExitsZero(t *testing.T) {
 		}
 	}
 	res := runCLI(t, "", nil, "help")
-	for _, want := range []string{"Exit codes", "SELEKSI_SERVER", "SELEKSI_TOKEN", "results record", "audit verify"} {
+	for _, want := range []string{"Exit codes", "SELEKSI_SERVER", "SELEKSI_TOKEN", "SELEKSI_HTTP", "results record", "audit verify",
+		"document upload", "document list", "document get"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("usage lacks %q", want)
 		}
+	}
+	res = runCLI(t, "", nil, "document", "upload", "-h")
+	for _, want := range []string{"--selection", "--kind", "--state-dir", "resum"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("document upload help lacks %q", want)
+		}
+	}
+	// A bad --http is a usage error before anything is sent.
+	if res := runCLI(t, "", nil, "document", "list", "--selection", "s-one", "--http", "localhost:8080"); res.code != ExitUsage {
+		t.Errorf("--http without a scheme: exit %d", res.code)
 	}
 	res = runCLI(t, "", nil, "results", "record", "-h")
 	for _, want := range []string{"application", "socio_cultural", "track_record", "BASE-N"} {

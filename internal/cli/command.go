@@ -42,6 +42,7 @@ func commands() []*command {
 		objectionFile(), objectionList(), objectionAnswer(),
 		auditList(), auditExport(), auditVerify(), auditKey(), auditReplay(), auditTimeline(),
 		notificationList(), notificationRetry(),
+		documentUpload(), documentList(), documentGet(),
 		tokenCommand(),
 	}
 }
@@ -129,7 +130,7 @@ func (c *command) usage(w io.Writer, fs *flag.FlagSet) {
 	})
 	_ = tw.Flush()
 	if !c.local {
-		fmt.Fprintln(w, "\nGlobal flags (--server, --token, --lang, -o, --timeout, --tls): see 'seleksictl help'.")
+		fmt.Fprintln(w, "\nGlobal flags (--server, --http, --token, --lang, -o, --timeout, --tls): see 'seleksictl help'.")
 		fmt.Fprintln(w, "Exit codes: 0 ok, 1 failure, 2 usage, 3 verification problems, 4 not found, 5 denied, 6 precondition/conflict.")
 	}
 }

@@ -42,6 +42,7 @@ type invocation struct {
 	audit       seleksiv1.AuditServiceClient
 	// notifications is the outbox (dead letters and their retry).
 	notifications seleksiv1.NotificationServiceClient
+	documents     seleksiv1.DocumentServiceClient
 }
 
 // prepareRequestID checks --request-id or makes a fresh one.
@@ -113,6 +114,7 @@ func (inv *invocation) connect() error {
 	inv.application = seleksiv1.NewApplicationServiceClient(conn)
 	inv.audit = seleksiv1.NewAuditServiceClient(conn)
 	inv.notifications = seleksiv1.NewNotificationServiceClient(conn)
+	inv.documents = seleksiv1.NewDocumentServiceClient(conn)
 	return nil
 }
 
