@@ -69,8 +69,8 @@ type App struct {
 	stopReconciler func()
 	// stopReadiness ends the readiness checker (run with the API) and waits for it.
 	stopReadiness func()
-	// sweeper erases documents after their retention (run with the worker); stopRetention
-	// ends its loop and waits for it.
+	// sweeper erases documents after their retention (run with the API, beside the
+	// uploads); stopRetention ends its loop and waits for it.
 	sweeper       *retention.Sweeper
 	stopRetention func()
 	// stopUploadExpiry ends the loop removing expired unfinished uploads (run with the
@@ -164,9 +164,6 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		}
 		a.startNotifications(cfg, logger)
 		a.startArchiver()
-		if err = a.startRetention(cfg, logger); err != nil {
-			return nil, err
-		}
 	}
 	if cfg.RunsAPI() {
 		// The local key signs export bundles in every deployment and verifies tokens when no
@@ -202,6 +199,9 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			return nil, fmt.Errorf("app: %w", err)
 		}
 		a.startUploadExpiry(uploads)
+		if err = a.startRetention(cfg, logger, blobs); err != nil {
+			return nil, err
+		}
 		a.startReadiness(ctx, cfg, logger)
 		a.transport.Start()
 		a.startReconciler(cfg, logger)

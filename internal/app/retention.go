@@ -8,22 +8,21 @@ import (
 	"time"
 
 	"github.com/bkpsdm/seleksi/internal/config"
+	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/documents/retention"
 )
 
 // startRetention erases, until the app stops, the documents of selections closed longer
-// than -document-retention ago. It runs with the worker, like the other background work;
-// several workers sweep side by side (the store claims each document for one of them).
-// With the retention off, documents are kept for good and no sweeper runs.
-func (a *App) startRetention(cfg config.Config, logger *slog.Logger) error {
+// than -document-retention ago, from blobs: the document storage the uploads write to. It
+// runs with the API for that reason: with the filesystem storage the files are on the API's
+// disk (as the unfinished uploads are), and a worker elsewhere would find none of them to
+// delete while marking their documents erased. Several API replicas sweep side by side (the
+// store claims each document for one of them). With the retention off, documents are kept
+// for good and no sweeper runs.
+func (a *App) startRetention(cfg config.Config, logger *slog.Logger, blobs blob.Store) error {
 	if cfg.Retention.Documents <= 0 {
 		logger.Warn("document retention is off: documents of closed selections are kept for good")
 		return nil
-	}
-	// The sweeper deletes from the storage the uploads write to (documentStorage).
-	blobs, err := documentStorage(cfg)
-	if err != nil {
-		return fmt.Errorf("app: document storage: %w", err)
 	}
 	sw, err := retention.New(a.store, blobs, logger, retention.Options{Retention: cfg.Retention.Documents,
 		Interval: cfg.Retention.Interval, Now: time.Now})
@@ -45,7 +44,7 @@ func (a *App) startRetention(cfg config.Config, logger *slog.Logger) error {
 }
 
 // EraseDueDocuments erases at once every document whose retention has passed, and reports
-// what it did: for operators before maintenance, and for tests. It needs a worker with the
+// what it did: for operators before maintenance, and for tests. It needs the API with the
 // retention on.
 func (a *App) EraseDueDocuments(ctx context.Context) (retention.Summary, error) {
 	if a.sweeper == nil {

@@ -473,7 +473,7 @@ func retentionFlags(fs *flag.FlagSet, env func(name, def string) string) func(de
 			"The default of two years covers objections, the administrative court (90 days to sue, UU 5/1986 art. 55) with "+
 			"appeals, and BKN's review; set your agency's records retention schedule (JRA) [SELEKSI_DOCUMENT_RETENTION]")
 	fs.StringVar(&every, "document-erasure-interval", env("SELEKSI_DOCUMENT_ERASURE_INTERVAL", "1h"),
-		"how often workers look for documents whose retention has passed [SELEKSI_DOCUMENT_ERASURE_INTERVAL]")
+		"how often the API looks for documents whose retention has passed, and erases them [SELEKSI_DOCUMENT_ERASURE_INTERVAL]")
 	return func(demoSecondsPerDay int64) (Retention, error) {
 		var r Retention
 		var errs []error

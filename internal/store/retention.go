@@ -30,7 +30,7 @@ import (
 // commits first (and keeps the blob) or waits until the erasure committed; the uploader then
 // finds the blob gone and stores it again (see CreateDocument).
 //
-// Several workers may sweep at once. Each document is erased in its own transaction that
+// Several processes may sweep at once. Each document is erased in its own transaction that
 // first claims the row: FOR UPDATE SKIP LOCKED on PostgreSQL, so a sweeper passes over the
 // rows another one is erasing instead of waiting for them, and re-reads the row's state
 // under the lock, so none is erased twice; on SQLite the transaction holds the database's

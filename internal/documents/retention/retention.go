@@ -1,11 +1,11 @@
 // Package retention erases the documents of closed selections once their retention has
 // passed (issue 11, item 9; UU 27/2022 on personal data protection: retention limited to
-// need, erasure afterwards). A Sweeper runs with the worker: every interval it lists the
+// need, erasure afterwards). A Sweeper runs beside the uploads: every interval it lists the
 // documents due (their selection reached a terminal stage at least the retention ago),
 // deletes each one's bytes from document storage unless another document still uses the
 // same content-addressed blob, and marks the row erased with an audit event, through the
 // store (store.EraseDocument, which owns the rules and the locking). Sweeps are idempotent
-// and several workers may sweep at once.
+// and several processes may sweep at once.
 package retention
 
 import (
