@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -774,4 +775,71 @@ func TestDocumentCLI(t *testing.T) {
 	if code, _, _ := env.runCtl(t, env.mint(t, "cand-b", auth.RoleCandidate), env.base, "document", "get", name); code != cli.ExitNotFound {
 		t.Fatalf("another candidate's document get: exit %d, want %d", code, cli.ExitNotFound)
 	}
+}
+
+// TestUploadSmallRush uploads 16 candidates × 3 files of 1 MiB at 8 concurrent clients in
+// 256 KiB chunks on loopback and checks every stored digest; throughput and the p99 time per
+// file are reported, not asserted (the full rush is 500 × 3 at 32 clients).
+func TestUploadSmallRush(t *testing.T) {
+	env := newDocEnv(t, Limits{})
+	ctx := context.Background()
+	const candidates, files, workers = 16, 3, 8
+	type job struct{ cand, file int }
+	jobs := make(chan job)
+	var mu sync.Mutex
+	var durations []time.Duration
+	var failures []error
+	tokens := make([]string, candidates)
+	for i := range tokens {
+		tokens[i] = env.mint(t, fmt.Sprintf("cand-%02d", i), auth.RoleCandidate)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				data := pdf(1<<20, byte(j.cand*files+j.file))
+				c := &tusclient.Client{Token: tokens[j.cand], ChunkSize: 256 << 10}
+				began := time.Now()
+				u, err := c.Create(ctx, env.base+UploadsPath, int64(len(data)), map[string]string{"selection": "sel-own", "kind": []string{"ijazah", "lhkpn", "ijazah"}[j.file]})
+				var fin tusclient.Finished
+				if err == nil {
+					fin, err = c.Send(ctx, u, bytes.NewReader(data), int64(len(data)), nil)
+				}
+				var doc store.StoredDocument
+				if err == nil {
+					doc, err = env.st.GetDocument(ctx, strings.TrimPrefix(fin.Document, "documents/"))
+				}
+				if err == nil && doc.SHA256 != sha(data) {
+					err = fmt.Errorf("stored digest %s, sent %s", doc.SHA256, sha(data))
+				}
+				mu.Lock()
+				durations = append(durations, time.Since(began))
+				if err != nil {
+					failures = append(failures, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for c := range candidates {
+		for f := range files {
+			jobs <- job{c, f}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	elapsed := time.Since(start)
+	if len(failures) > 0 {
+		t.Fatalf("%d of %d uploads failed, first: %v", len(failures), candidates*files, failures[0])
+	}
+	page, err := env.st.ListDocuments(ctx, store.DocumentFilter{SelectionID: "sel-own"}, store.ListOptions{PageSize: 1})
+	if err != nil || page.TotalSize != candidates*files {
+		t.Fatalf("%d documents stored, want %d (%v)", page.TotalSize, candidates*files, err)
+	}
+	slices.Sort(durations)
+	p99 := durations[(len(durations)*99+99)/100-1]
+	t.Logf("%d files of 1 MiB in %v at %d clients: %.1f MiB/s, %.1f files/s, p99 per file %v",
+		len(durations), elapsed.Round(time.Millisecond), workers, float64(len(durations))/elapsed.Seconds(),
+		float64(len(durations))/elapsed.Seconds(), p99.Round(time.Millisecond))
 }
