@@ -25,6 +25,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/config"
 	"github.com/bkpsdm/seleksi/internal/documents"
 	"github.com/bkpsdm/seleksi/internal/documents/blob"
+	"github.com/bkpsdm/seleksi/internal/documents/retention"
 	"github.com/bkpsdm/seleksi/internal/health"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/keys"
@@ -68,6 +69,10 @@ type App struct {
 	stopReconciler func()
 	// stopReadiness ends the readiness checker (run with the API) and waits for it.
 	stopReadiness func()
+	// sweeper erases documents after their retention (run with the API, beside the
+	// uploads); stopRetention ends its loop and waits for it.
+	sweeper       *retention.Sweeper
+	stopRetention func()
 	// stopUploadExpiry ends the loop removing expired unfinished uploads (run with the
 	// API) and waits for it.
 	stopUploadExpiry func()
@@ -194,6 +199,9 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			return nil, fmt.Errorf("app: %w", err)
 		}
 		a.startUploadExpiry(uploads)
+		if err = a.startRetention(cfg, logger, blobs); err != nil {
+			return nil, err
+		}
 		a.startReadiness(ctx, cfg, logger)
 		a.transport.Start()
 		a.startReconciler(cfg, logger)
@@ -477,16 +485,16 @@ func (a *App) stop(ctx context.Context) error {
 	if t := a.transport; t != nil {
 		phases = append(phases, phase{"transport", plan.transport, t.Shutdown})
 	}
-	// The readiness checker, the reconciler, the archiver and the dispatcher use the store
-	// and Temporal: they stop before either closes, all at once.
+	// The readiness checker, the reconciler, the archiver, the dispatcher and the retention
+	// sweeper use the store and Temporal: they stop before either closes, all at once.
 	var loops []func()
-	for _, stop := range []*func(){&a.stopReadiness, &a.stopReconciler, &a.stopArchiver, &a.stopNotifications, &a.stopUploadExpiry} {
+	for _, stop := range []*func(){&a.stopReadiness, &a.stopReconciler, &a.stopArchiver, &a.stopNotifications, &a.stopRetention, &a.stopUploadExpiry} {
 		if *stop != nil {
 			loops = append(loops, *stop)
 			*stop = nil
 		}
 	}
-	a.archiver = nil
+	a.archiver, a.sweeper = nil, nil
 	if len(loops) > 0 {
 		phases = append(phases, phase{"background loops", plan.loops, func(context.Context) error {
 			done := make(chan struct{}, len(loops))

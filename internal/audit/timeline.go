@@ -279,6 +279,11 @@ func storeSummary(e AuditEvent, en bool) string {
 			return "Read document " + last + "."
 		}
 		return "Membaca dokumen " + last + "."
+	case "DocumentErased":
+		if en {
+			return "Erased document " + last + " after its retention."
+		}
+		return "Menghapus dokumen " + last + " setelah masa retensinya."
 	case actionHistoryArchived:
 		if en {
 			return "Archived the workflow history of run " + last + "."

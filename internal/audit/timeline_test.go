@@ -109,6 +109,22 @@ func TestStoreSummaryOfAnEarlyWithdrawal(t *testing.T) {
 	}
 }
 
+// TestStoreSummaryOfAnErasure: a document's erasure after its retention reads as one.
+func TestStoreSummaryOfAnErasure(t *testing.T) {
+	e := AuditEvent{Action: "DocumentErased", Target: "documents/doc-abcdefghijklmnop"}
+	for _, tc := range []struct {
+		en   bool
+		want string
+	}{
+		{false, "Menghapus dokumen doc-abcdefghijklmnop setelah masa retensinya."},
+		{true, "Erased document doc-abcdefghijklmnop after its retention."},
+	} {
+		if got := storeSummary(e, tc.en); got != tc.want {
+			t.Errorf("storeSummary(en=%v) = %q, want %q", tc.en, got, tc.want)
+		}
+	}
+}
+
 // TestTimelineTellsAResume: the secretariat's resume of a blocked selection reads as such in
 // both languages.
 func TestTimelineTellsAResume(t *testing.T) {

@@ -109,6 +109,8 @@ type Config struct {
 	// default, DATA_DIR/documents) or an S3-compatible bucket. blob.Open(ctx, Documents)
 	// builds the store.
 	Documents blob.Options
+	// Retention erases documents of closed selections (issue 11 §9).
+	Retention Retention
 }
 
 // Embedded reports whether seleksid runs its own Temporal server.
@@ -254,6 +256,9 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	c.Documents.S3.AccessKey = blob.Secret(getenv("SELEKSI_S3_ACCESS_KEY"))
 	c.Documents.S3.SecretKey = blob.Secret(getenv("SELEKSI_S3_SECRET_KEY"))
 
+	// Retention and erasure of documents (issue 11 §9).
+	retentionOf := retentionFlags(fs, env)
+
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: seleksid [flags]\n\n"+
 			"Runs Seleksi: the gRPC API, the REST/JSON gateway and the Temporal worker, with an\n"+
@@ -391,6 +396,10 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	default:
 		errs = append(errs, fmt.Errorf("-documents-store %q: want fs or s3", d.Backend))
 	}
+	// Retention and erasure of documents (issue 11 §9).
+	if c.Retention, err = retentionOf(c.DemoSecondsPerDay); err != nil {
+		errs = append(errs, err)
+	}
 
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
@@ -487,6 +496,81 @@ func outboxFlags(fs *flag.FlagSet, env func(name, def string) string) func() (Ou
 }
 
 // Uploads configures the documents candidates upload (issue 11): where unfinished
+// --- Retention and erasure of documents (issue 11 §9; UU 27/2022: retention limited to need) ---
+
+// DefaultDocumentRetention is how long documents are kept after their selection closed,
+// unless configured: two years. A closed selection can still be contested: an appointment
+// decree is open to an administrative objection and to a suit at the administrative court
+// within 90 days of its announcement (UU 5/1986 art. 55), followed by appeal and cassation,
+// and BKN reviews merit compliance after the fact; the candidates' documents are the
+// evidence in both. Two years covers these in the usual case; an agency sets the value of
+// its own records retention schedule (JRA, following Peraturan ANRI 22/2017 on personnel
+// records), and "off" while a case is pending.
+const DefaultDocumentRetention = 2 * 365 * 24 * time.Hour
+
+// minDocumentRetention is the shortest retention outside demonstrations and tests: a
+// shorter one would erase documents while the selection's results can still be contested.
+const minDocumentRetention = 24 * time.Hour
+
+// Retention tunes the erasure of documents of closed selections.
+type Retention struct {
+	// Documents is how long documents are kept after their selection closed (reached
+	// STAGE_CLOSED or STAGE_CANCELLED); 0 means they are kept for good ("off") and no
+	// sweeper runs.
+	Documents time.Duration
+	// Interval is the pause between two sweeps.
+	Interval time.Duration
+}
+
+// retentionFlags registers the retention's flags on fs and returns the function that checks
+// them after parsing, given the demo time scale (short retentions are for demos and tests).
+func retentionFlags(fs *flag.FlagSet, env func(name, def string) string) func(demoSecondsPerDay int64) (Retention, error) {
+	var keep, every string
+	fs.StringVar(&keep, "document-retention", env("SELEKSI_DOCUMENT_RETENTION", "730d"),
+		"how long uploaded documents are kept after their selection closed or was cancelled, then erased (bytes deleted, digest "+
+			"and audit event kept): Nd (days) or a Go duration, at least 1d; off keeps them for good (a pending lawsuit). "+
+			"The default of two years covers objections, the administrative court (90 days to sue, UU 5/1986 art. 55) with "+
+			"appeals, and BKN's review; set your agency's records retention schedule (JRA) [SELEKSI_DOCUMENT_RETENTION]")
+	fs.StringVar(&every, "document-erasure-interval", env("SELEKSI_DOCUMENT_ERASURE_INTERVAL", "1h"),
+		"how often the API looks for documents whose retention has passed, and erases them [SELEKSI_DOCUMENT_ERASURE_INTERVAL]")
+	return func(demoSecondsPerDay int64) (Retention, error) {
+		var r Retention
+		var errs []error
+		switch d, err := parseDays(keep); {
+		case strings.EqualFold(strings.TrimSpace(keep), "off"):
+			r.Documents = 0
+		case err != nil || d <= 0:
+			// Zero must never mean "erase at once": a typo would erase every closed
+			// selection's documents on the next sweep.
+			errs = append(errs, fmt.Errorf("-document-retention %q: want a positive duration (Nd or a Go duration) or off to keep documents for good", keep))
+		case d < minDocumentRetention && demoSecondsPerDay == 0:
+			errs = append(errs, fmt.Errorf("-document-retention %s: want at least 1d (shorter ones only with -demo-seconds-per-day, for demonstrations and tests)", keep))
+		default:
+			r.Documents = d
+		}
+		d, err := time.ParseDuration(every)
+		if err != nil || d < time.Second || d > 24*time.Hour {
+			errs = append(errs, fmt.Errorf("-document-erasure-interval %q: want a duration from 1s to 24h", every))
+		}
+		r.Interval = d
+		return r, errors.Join(errs...)
+	}
+}
+
+// parseDays reads "Nd" (whole days) or a Go duration.
+func parseDays(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.ParseInt(n, 10, 64)
+		if err != nil || days < 0 || days > 100*365 {
+			return 0, fmt.Errorf("%q: want a whole number of days", v)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
+}
+
+// Documents configures the documents candidates upload (issue 11): where unfinished
 // resumable uploads wait, and how long. Finished documents are kept in document storage
 // (Config.Documents).
 type Uploads struct {

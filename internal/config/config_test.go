@@ -172,7 +172,8 @@ func TestUsageDocumentsEveryEnvironmentVariable(t *testing.T) {
 	for _, v := range []string{"SELEKSI_MODE", "SELEKSI_DATA_DIR", "SELEKSI_GRPC_ADDR", "SELEKSI_HTTP_ADDR", "SELEKSI_TEMPORAL_ADDRESS",
 		"SELEKSI_TEMPORAL_NAMESPACE", "SELEKSI_DATABASE_URL", "SELEKSI_EMBEDDED_TEMPORAL_UI_ADDR", "SELEKSI_SHUTDOWN_TIMEOUT",
 		"SELEKSI_DOCUMENTS_STORE", "SELEKSI_DOCUMENTS_DIR", "SELEKSI_S3_ENDPOINT", "SELEKSI_S3_BUCKET", "SELEKSI_S3_REGION",
-		"SELEKSI_S3_PREFIX", "SELEKSI_S3_TLS", "SELEKSI_S3_ACCESS_KEY", "SELEKSI_S3_SECRET_KEY"} {
+		"SELEKSI_S3_PREFIX", "SELEKSI_S3_TLS", "SELEKSI_S3_ACCESS_KEY", "SELEKSI_S3_SECRET_KEY",
+		"SELEKSI_DOCUMENT_RETENTION", "SELEKSI_DOCUMENT_ERASURE_INTERVAL"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("usage does not mention %s", v)
 		}
@@ -325,4 +326,46 @@ func TestDocumentStorage(t *testing.T) {
 			t.Error("the secret's value is lost")
 		}
 	})
+}
+
+// TestRetentionFlags: documents are kept two years by default; the retention comes from a
+// flag or the environment in days or as a duration; off keeps them for good; zero, negative
+// and malformed values are refused (never "erase at once"), and retentions under a day
+// only with the demo time scale.
+func TestRetentionFlags(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	c, err := Parse(nil, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Retention{Documents: DefaultDocumentRetention, Interval: time.Hour}); c.Retention != want || want.Documents != 730*24*time.Hour {
+		t.Errorf("defaults = %+v, want %+v", c.Retention, want)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want Retention
+	}{
+		{args: []string{"-document-retention", "1825d"}, want: Retention{Documents: 1825 * 24 * time.Hour, Interval: time.Hour}},
+		{env: map[string]string{"SELEKSI_DOCUMENT_RETENTION": "48h", "SELEKSI_DOCUMENT_ERASURE_INTERVAL": "10m"},
+			want: Retention{Documents: 48 * time.Hour, Interval: 10 * time.Minute}},
+		{args: []string{"-document-retention", "off"}, want: Retention{Documents: 0, Interval: time.Hour}},
+		{env: map[string]string{"SELEKSI_DOCUMENT_RETENTION": "OFF"}, want: Retention{Documents: 0, Interval: time.Hour}},
+		{args: []string{"-document-retention", "2s", "-demo-seconds-per-day", "2", "-document-erasure-interval", "1s"},
+			want: Retention{Documents: 2 * time.Second, Interval: time.Second}},
+	} {
+		c, err := Parse(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+		if err != nil || c.Retention != tc.want {
+			t.Errorf("%v %v: %+v, %v; want %+v", tc.args, tc.env, c.Retention, err, tc.want)
+		}
+	}
+	for _, args := range [][]string{
+		{"-document-retention", "0"}, {"-document-retention", "0s"}, {"-document-retention", "0d"}, {"-document-retention", "-1d"},
+		{"-document-retention", "two years"}, {"-document-retention", ""}, {"-document-retention", "2h"},
+		{"-document-erasure-interval", "0s"}, {"-document-erasure-interval", "48h"},
+	} {
+		if _, err := Parse(args, noEnv, io.Discard); err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: error %v, want one naming %s", args, err, args[0])
+		}
+	}
 }

@@ -428,7 +428,22 @@ func (u *Uploads) finish(ctx context.Context, c caller, info handler.FileInfo) (
 		// The window closed while the last chunk was on its way.
 		return store.StoredDocument{}, &Rejection{Code: CodeWindowClosed, Status: http.StatusUnprocessableEntity}
 	}
-	return doc, err
+	if err != nil {
+		return doc, err
+	}
+	// The content is shared with every document of the same digest. Should the erasure of
+	// the last other one (store.EraseDocument, after its retention) have deleted it between
+	// the Put above and the document's creation, it is stored again: that erasure decided
+	// under a lock on the key which CreateDocument takes too, so it is over by now, and no
+	// later erasure deletes content a document that is not erased still uses.
+	if _, err := u.blobs.Stat(ctx, key); errors.Is(err, blob.ErrNotFound) {
+		if err := u.blobs.Put(ctx, key, io.NewSectionReader(f, 0, info.Size), info.Size); err != nil {
+			return store.StoredDocument{}, fmt.Errorf("store content again after an erasure: %w", err)
+		}
+	} else if err != nil {
+		return store.StoredDocument{}, fmt.Errorf("check stored content: %w", err)
+	}
+	return doc, nil
 }
 
 // remove deletes a partial upload's files.

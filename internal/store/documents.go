@@ -215,7 +215,10 @@ func validateNewDocument(in NewDocument) error {
 
 // CreateDocument records a stored document and its audit event (ActionDocumentUploaded,
 // whose payload carries the digest and never the content or the file name) in one
-// transaction. It is idempotent by UploadID: a retry for the same upload and content returns
+// transaction. The caller stores the bytes first; should an erasure of the last other
+// document with the same content have deleted the blob meanwhile, the caller finds it
+// missing after this returns and stores it again (retention.go explains the lock that makes
+// this check sufficient). It is idempotent by UploadID: a retry for the same upload and content returns
 // the first document; the same upload with other content is ErrConflict. A missing selection
 // is ErrNotFound; a closed window, when required, ErrFailedPrecondition.
 func (s *Store) CreateDocument(ctx context.Context, in NewDocument) (StoredDocument, error) {
@@ -245,6 +248,11 @@ func (s *Store) CreateDocument(ctx context.Context, in NewDocument) (StoredDocum
 			if why := sel.windowOpen(now); why != "" {
 				return fmt.Errorf("%s: %w", why, ErrFailedPrecondition)
 			}
+		}
+		// An erasure of another document with the same content decides under this lock
+		// whether the shared blob is still used (see EraseDocument).
+		if err := s.lockBlobKey(tx, in.BlobKey); err != nil {
+			return err
 		}
 		doc = documentRow{
 			ID: opaqueID(documentPrefix), SelectionID: in.SelectionID, Owner: in.Owner, Kind: in.Kind, UploadID: in.UploadID,

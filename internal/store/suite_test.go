@@ -184,6 +184,8 @@ func runSuite(t *testing.T, open factory) {
 		{"ApplicationDocuments", testApplicationDocuments},
 		{"ReplaceDocument", testReplaceDocument},
 		{"SnapshotCoversDocuments", testSnapshotCoversDocuments},
+		{"Retention", testRetention},
+		{"ConcurrentErasure", testConcurrentErasure},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
