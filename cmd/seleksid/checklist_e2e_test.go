@@ -35,8 +35,8 @@ type unmetJSON struct {
 // integrity pact is for the committee to decide); the committee records per-item verdicts in
 // one batch, an override without a note and publication with an undecided item are refused;
 // the published result lists the eliminated candidates' unmet items; candidates object to
-// their unmet items (a clarifying document is refused: the selection allows none, as in
-// CASN); the committee answers item by item, an accepted item flips to met and the result is
+// their unmet items, one with a clarifying document of their own (a missing document or
+// another candidate's is refused); the committee answers item by item, an accepted item flips to met and the result is
 // re-published as revision 2; and verification replays the history and finds the store in
 // agreement, checklists included. SQLite only: the store's projection of the checklist is
 // tested on PostgreSQL by the store suite.
@@ -48,6 +48,9 @@ func TestChecklistEndToEnd(t *testing.T) {
 	secretary := e.tok.mint(auth.RoleCommittee, "sekretaris", e.id)
 	body := selectionBody(committee)
 	body["requirements"].(map[string]any)["additionalItems"] = []map[string]any{{"id": "pakta-integritas", "title": "Pakta integritas"}}
+	// Objections may bring a clarifying document (kind objection), which the real document
+	// store checks: only the objecting candidate's own.
+	body["documentPolicy"] = map[string]any{"objectionDocuments": true}
 	e.must(http.MethodPost, "/v1/selections?requestId="+e.reqID("create")+"&selectionId="+e.id, e.admin, body, nil)
 	for deadline := time.Now().Add(10 * time.Second); e.getSelection(e.id).StageCloseTime == ""; {
 		if time.Now().After(deadline) {
@@ -149,7 +152,7 @@ func TestChecklistEndToEnd(t *testing.T) {
 		}
 	}
 
-	// --- Objections per item; no new documents in this selection. ---
+	// --- Objections per item, with a clarifying document of the candidate's own. ---
 	objectItems := func(i int, tag string, its []string, doc string) reply {
 		b := map[string]any{"stage": "STAGE_ADMINISTRATIVE_SCREENING", "reason": "Persyaratan saya terpenuhi", "items": its}
 		if doc != "" {
@@ -157,20 +160,29 @@ func TestChecklistEndToEnd(t *testing.T) {
 		}
 		return e.do(http.MethodPost, "/v1/"+e.apps[i]+"/objections?requestId="+e.reqID(tag), e.cands[i], b)
 	}
-	if r := objectItems(4, "obj4-doc", []string{"document:lhkpn"}, "documents/doc-1"); r.code < 400 || r.code >= 500 {
-		t.Errorf("an objection attaching a document: %s, want 4xx", r)
+	if r := objectItems(4, "obj4-doc", []string{"document:lhkpn"}, "documents/doc-1"); r.code != http.StatusBadRequest {
+		t.Errorf("an objection attaching a document that does not exist: %s, want 400", r)
 	}
+	othersDoc := e.uploadDocument(e.cands[5], e.id, "objection", 55)
+	if r := objectItems(4, "obj4-others", []string{"document:lhkpn"}, othersDoc); r.code != http.StatusBadRequest {
+		t.Errorf("an objection attaching another candidate's document: %s, want 400", r)
+	}
+	ownDoc := e.uploadDocument(e.cands[4], e.id, "objection", 44)
 	if r := objectItems(4, "obj4-met", []string{"age"}, ""); r.code != http.StatusBadRequest {
 		t.Errorf("an objection to a met item: %s, want 400", r)
 	}
 	var obj4, obj5 struct {
 		Objection struct {
-			Name  string   `json:"name"`
-			Items []string `json:"items"`
+			Name     string   `json:"name"`
+			Items    []string `json:"items"`
+			Document string   `json:"document"`
 		}
 	}
 	e.must(http.MethodPost, "/v1/"+e.apps[4]+"/objections?requestId="+e.reqID("obj4"), e.cands[4],
-		map[string]any{"stage": "STAGE_ADMINISTRATIVE_SCREENING", "reason": "LHKPN 2025 sudah diunggah", "items": []string{"document:lhkpn"}}, &obj4)
+		map[string]any{"stage": "STAGE_ADMINISTRATIVE_SCREENING", "reason": "LHKPN 2025 sudah diunggah", "items": []string{"document:lhkpn"}, "document": ownDoc}, &obj4)
+	if obj4.Objection.Document != ownDoc {
+		t.Errorf("objection 4 does not carry its document %s: %+v", ownDoc, obj4.Objection)
+	}
 	e.must(http.MethodPost, "/v1/"+e.apps[5]+"/objections?requestId="+e.reqID("obj5"), e.cands[5],
 		map[string]any{"stage": "STAGE_ADMINISTRATIVE_SCREENING", "reason": "Usia saya dihitung salah", "items": []string{"age"}}, &obj5)
 	if !slices.Equal(obj4.Objection.Items, []string{"document:lhkpn"}) {

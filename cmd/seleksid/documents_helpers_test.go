@@ -42,3 +42,22 @@ func (a api) withDocuments(body map[string]any, token, selectionID string) map[s
 	}
 	return body
 }
+
+// uploadDocument uploads, as the candidate with token, a small PDF of the kind for the
+// selection and returns its name, documents/{id}.
+func (a api) uploadDocument(token, selectionID, kind string, seed uint64) string {
+	a.t.Helper()
+	c := &tusclient.Client{HTTP: a.http, Token: token, Retries: 3}
+	content := doctest.PDF(2048, seed)
+	ctx := context.Background()
+	u, err := c.Create(ctx, a.base+"/v1/uploads/", int64(len(content)),
+		map[string]string{"selection": "selections/" + selectionID, "kind": kind, "filename": kind + ".pdf"})
+	if err != nil {
+		a.t.Fatalf("upload %s: %v", kind, err)
+	}
+	fin, err := c.Send(ctx, u, bytes.NewReader(content), int64(len(content)), nil)
+	if err != nil {
+		a.t.Fatalf("upload %s: %v", kind, err)
+	}
+	return fin.Document
+}

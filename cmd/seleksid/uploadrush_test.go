@@ -206,7 +206,7 @@ func TestUploadRush(t *testing.T) {
 	// A download of an erased document is refused as such.
 	f := r.files[0]
 	got := e.doIn("en", http.MethodGet, "/v1/"+f.document+":download", r.tokens[f.candidate], nil)
-	if got.code != http.StatusBadRequest || !strings.Contains(got.err().Message, "erased") {
+	if got.code != http.StatusGone || !strings.Contains(got.err().Message, "erased") {
 		t.Errorf("download of an erased document: %s", got)
 	}
 	// Each erasure is an audit event with the digest, and the chain verifies.

@@ -325,10 +325,12 @@ func (a *App) services(cfg config.Config, logger *slog.Logger, key *auth.LocalKe
 		return server.Services{}, err
 	}
 	auditSrv.UseArchive(a.store)
+	appSrv := server.NewApplicationServer(a.store, a.temporal, a.catalog, logger, nil)
+	appSrv.UseDocuments(server.NewStoreDocumentChecker(a.store))
 	return server.Services{
 		Selection: server.NewSelectionServer(a.store, a.temporal, a.catalog, logger, server.SelectionOptions{
 			TaskQueue: cfg.TemporalTaskQueue, SecondsPerDay: cfg.DemoSecondsPerDay}),
-		Application:  server.NewApplicationServer(a.store, a.temporal, a.catalog, logger, nil),
+		Application:  appSrv,
 		Audit:        auditSrv,
 		Notification: server.NewNotificationServer(a.store, a.catalog, logger),
 		Document:     server.NewDocumentServer(a.store, blobs, logger, time.Now),

@@ -140,7 +140,7 @@ func TestUploadOutlivesAnErasureOfTheSameContent(t *testing.T) {
 
 // TestDownloadOfAnErasedDocument: once the retention erased a document, its owner and the
 // secretariat still see its description (with the digest), and a download is refused as
-// erased, in the reader's language.
+// erased (410 Gone, reason DOCUMENT_ERASED), in the reader's language.
 func TestDownloadOfAnErasedDocument(t *testing.T) {
 	ctx := context.Background()
 	env, fs := retentionEnv(t, func(fs *blob.FS) blob.Store { return fs })
@@ -178,7 +178,8 @@ func TestDownloadOfAnErasedDocument(t *testing.T) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "erased after its retention") {
+		if resp.StatusCode != http.StatusGone || !strings.Contains(string(body), "erased after its retention") ||
+			!strings.Contains(string(body), `"reason":"DOCUMENT_ERASED"`) {
 			t.Fatalf("download of an erased document: %d %s", resp.StatusCode, body)
 		}
 	}

@@ -130,8 +130,12 @@ func errorHandler(logger *slog.Logger) runtime.ErrorHandlerFunc {
 			ratelimit.SetRetryAfter(w.Header(), st)
 		}
 		err = st.Err()
-		if withHTTPStatus != nil {
+		switch {
+		case withHTTPStatus != nil:
 			err = &runtime.HTTPStatusError{HTTPStatus: withHTTPStatus.HTTPStatus, Err: err}
+		case hasReason(st, reasonDocumentErased):
+			// A document erased after its retention is gone for good: REST says so.
+			err = &runtime.HTTPStatusError{HTTPStatus: http.StatusGone, Err: err}
 		}
 		runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 	}
@@ -300,4 +304,18 @@ func utf8Values(v url.Values) bool {
 		}
 	}
 	return true
+}
+
+// reasonDocumentErased is the ErrorInfo reason the server gives a download of a document
+// erased after its retention.
+const reasonDocumentErased = "DOCUMENT_ERASED"
+
+// hasReason reports whether st carries an ErrorInfo of Seleksi's domain with the reason.
+func hasReason(st *status.Status, reason string) bool {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetDomain() == "seleksi" && info.GetReason() == reason {
+			return true
+		}
+	}
+	return false
 }

@@ -11,10 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/store"
 )
@@ -207,12 +209,18 @@ func (s *DocumentServer) DownloadDocument(req *seleksiv1.DownloadDocumentRequest
 		return err
 	}
 	if doc.State == store.DocumentStateErased {
-		return localizedError(ctx, codes.FailedPrecondition, msgDocumentErased)
+		return documentErased(ctx)
 	}
 	if err := s.record(ctx, doc, me, store.AccessDownload); err != nil {
 		return err
 	}
 	r, err := s.content.Open(ctx, doc.BlobKey)
+	if errors.Is(err, blob.ErrNotFound) {
+		// The retention sweep may have erased the document since it was read above.
+		if again, gerr := s.store.GetDocument(ctx, doc.ID); gerr == nil && again.State == store.DocumentStateErased {
+			return documentErased(ctx)
+		}
+	}
 	if err != nil {
 		s.logger.ErrorContext(ctx, "open document content", "document", doc.ID, "error", err)
 		return localizedError(ctx, codes.Internal, msgInternal)
@@ -272,4 +280,15 @@ func documentView(d store.StoredDocument, who subjects) *seleksiv1.Document {
 		v.FileName = d.Kind
 	}
 	return v
+}
+
+// reasonDocumentErased is the ErrorInfo reason of a download of an erased document, so that
+// clients can tell it from other refused preconditions.
+const reasonDocumentErased = "DOCUMENT_ERASED"
+
+// documentErased refuses a download of a document whose content was erased after its
+// retention.
+func documentErased(ctx context.Context) error {
+	return localizedError(ctx, codes.FailedPrecondition, msgDocumentErased,
+		&errdetails.ErrorInfo{Reason: reasonDocumentErased, Domain: "seleksi"})
 }

@@ -77,3 +77,49 @@ func TestObjectionDocumentIsChecked(t *testing.T) {
 		})
 	}
 }
+
+// storedDocs is a document store of fixed rows.
+type storedDocs map[string]store.StoredDocument
+
+func (s storedDocs) GetDocument(_ context.Context, id string) (store.StoredDocument, error) {
+	d, ok := s[id]
+	if !ok {
+		return store.StoredDocument{}, fmt.Errorf("document %s: %w", id, store.ErrNotFound)
+	}
+	return d, nil
+}
+
+// TestStoreDocumentChecker: only the caller's own objection upload for the selection, still
+// unattached, may go with an objection; every other document is "not found" alike.
+func TestStoreDocumentChecker(t *testing.T) {
+	own := store.StoredDocument{ID: "doc-own", SelectionID: "kadis-2026", Owner: "act-1", Kind: store.DocumentKindObjection, State: store.DocumentStateUploaded}
+	with := func(f func(*store.StoredDocument)) store.StoredDocument { d := own; f(&d); return d }
+	docs := storedDocs{
+		"doc-own":      own,
+		"doc-other":    with(func(d *store.StoredDocument) { d.ID, d.Owner = "doc-other", "act-2" }),
+		"doc-elsewhr":  with(func(d *store.StoredDocument) { d.ID, d.SelectionID = "doc-elsewhr", "sekda-2026" }),
+		"doc-required": with(func(d *store.StoredDocument) { d.ID, d.Kind = "doc-required", "lhkpn" }),
+		"doc-attached": with(func(d *store.StoredDocument) { d.ID, d.State = "doc-attached", store.DocumentStateAttached }),
+		"doc-erased":   with(func(d *store.StoredDocument) { d.ID, d.State = "doc-erased", store.DocumentStateErased }),
+	}
+	c := NewStoreDocumentChecker(docs)
+	for _, tt := range []struct {
+		document string
+		ok       bool
+	}{
+		{"documents/doc-own", true},
+		{"documents/doc-other", false},
+		{"documents/doc-elsewhr", false},
+		{"documents/doc-required", false},
+		{"documents/doc-attached", false},
+		{"documents/doc-erased", false},
+		{"documents/doc-missing", false},
+		{"doc-own", false},
+		{"documents/doc-own/x", false},
+	} {
+		err := c.CheckOwned(context.Background(), "kadis-2026", "act-1", tt.document)
+		if tt.ok != (err == nil) || (err != nil && !errors.Is(err, store.ErrNotFound)) {
+			t.Errorf("%s: %v, want ok=%v or not found", tt.document, err, tt.ok)
+		}
+	}
+}
