@@ -58,6 +58,12 @@ const docSelectionConfig = `{"requirements":{"requiredDocuments":[{"id":"ijazah"
 
 func newDocEnv(t *testing.T, limits Limits) *docEnv {
 	t.Helper()
+	return newDocEnvWith(t, limits, func(st *store.Store) documents.Store { return st })
+}
+
+// newDocEnvWith is newDocEnv with the upload handler's store wrapped by wrap.
+func newDocEnvWith(t *testing.T, limits Limits, wrap func(*store.Store) documents.Store) *docEnv {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "seleksi.db"))
@@ -99,7 +105,7 @@ func newDocEnv(t *testing.T, limits Limits) *docEnv {
 	logger := slog.New(slog.DiscardHandler)
 	verifier := key.Verifier(time.Now, 0)
 	env := &docEnv{st: st, key: key, uploads: filepath.Join(dir, "uploads")}
-	up, err := documents.NewUploads(st, blobs, documents.ScanInspector{}, verifier, catalog, logger,
+	up, err := documents.NewUploads(wrap(st), blobs, documents.ScanInspector{}, verifier, catalog, logger,
 		documents.UploadOptions{Dir: env.uploads, BasePath: UploadsPath})
 	if err != nil {
 		t.Fatal(err)
@@ -857,4 +863,59 @@ func zipFile(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// failingFinish is a store whose first CreateDocument fails as an unreachable database does.
+type failingFinish struct {
+	*store.Store
+	failed atomic.Bool
+}
+
+func (f *failingFinish) CreateDocument(ctx context.Context, in store.NewDocument) (store.StoredDocument, error) {
+	if f.failed.CompareAndSwap(false, true) {
+		return store.StoredDocument{}, fmt.Errorf("create document: %w", store.ErrUnavailable)
+	}
+	return f.Store.CreateDocument(ctx, in)
+}
+
+// TestUploadFinishedAfterAFailedFinish: when turning a complete upload into a document fails
+// (the store is away for a moment), the bytes are not lost: the client's next request
+// finishes it, and the client, resuming, gets the document without sending the file again.
+// A client that lost the answer to its last chunk learns the document from HEAD.
+func TestUploadFinishedAfterAFailedFinish(t *testing.T) {
+	var fs *failingFinish
+	env := newDocEnvWith(t, Limits{}, func(st *store.Store) documents.Store {
+		fs = &failingFinish{Store: st}
+		return fs
+	})
+	cand := env.mint(t, "cand-1", auth.RoleCandidate)
+	data := pdf(300_000, 21)
+	ctx := context.Background()
+	c := &tusclient.Client{Token: cand, Retries: 3, Backoff: 10 * time.Millisecond}
+	u, err := c.Create(ctx, env.base+UploadsPath, int64(len(data)), map[string]string{"selection": "sel-own", "kind": "lhkpn", "filename": "lhkpn.pdf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fin, err := c.Send(ctx, u, bytes.NewReader(data), int64(len(data)), nil)
+	if err != nil || fin.Document == "" {
+		t.Fatalf("send: %+v, %v", fin, err)
+	}
+	if !fs.failed.Load() {
+		t.Fatal("the first finish did not fail: the test proves nothing")
+	}
+	doc, err := env.st.GetDocument(ctx, strings.TrimPrefix(fin.Document, "documents/"))
+	if err != nil || doc.SHA256 != sha(data) || doc.SizeBytes != int64(len(data)) {
+		t.Fatalf("document %+v, %v; want the digest of what was sent", doc, err)
+	}
+
+	// The upload is gone now; asking for it again names the same document.
+	again, err := c.Send(ctx, u, bytes.NewReader(data), int64(len(data)), nil)
+	if err != nil || again.Document != fin.Document {
+		t.Fatalf("resending a finished upload: %+v, %v; want %s", again, err, fin.Document)
+	}
+	// Another candidate learns nothing of it.
+	other := &tusclient.Client{Token: env.mint(t, "cand-2", auth.RoleCandidate), Retries: 1}
+	if _, err := other.Offset(ctx, u); err == nil {
+		t.Error("another candidate reached a finished upload")
+	}
 }

@@ -97,6 +97,7 @@ type Store interface {
 	GetSelection(ctx context.Context, id string) (store.Selection, error)
 	ActorID(ctx context.Context, issuer, subject string) (string, error)
 	CreateDocument(ctx context.Context, in store.NewDocument) (store.StoredDocument, error)
+	DocumentByUpload(ctx context.Context, uploadID string) (store.StoredDocument, error)
 }
 
 // selectionRules are what a selection's definition says about its documents.

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -60,6 +61,9 @@ type UploadOptions struct {
 	Limiter Limiter
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// ConcurrentChecks is how many finished uploads are checked at once (default 2);
+	// others wait their turn.
+	ConcurrentChecks int
 }
 
 // Limiter admits an authenticated caller's request (internal/ratelimit implements it); an
@@ -95,6 +99,9 @@ type Uploads struct {
 	files    filestore.FileStore
 	locker   *memorylocker.MemoryLocker
 	tus      http.Handler
+	// checks bounds how many content checks run at once: parsing a PDF or decoding an
+	// image takes up to a few hundred MB, and a rush finishes many uploads together.
+	checks chan struct{}
 }
 
 // NewUploads builds the upload handler. Nothing is served until it is mounted at
@@ -112,6 +119,9 @@ func NewUploads(st Store, blobs blob.Store, insp Inspector, verifier auth.Verifi
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.ConcurrentChecks <= 0 {
+		opts.ConcurrentChecks = 2
+	}
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("documents: uploads directory: %w", err)
 	}
@@ -120,7 +130,7 @@ func NewUploads(st Store, blobs blob.Store, insp Inspector, verifier auth.Verifi
 		return nil, fmt.Errorf("documents: uploads directory: %w", err)
 	}
 	u := &Uploads{st: st, blobs: blobs, insp: insp, verifier: verifier, catalog: catalog, logger: logger, opts: opts,
-		files: filestore.New(opts.Dir), locker: memorylocker.New()}
+		files: filestore.New(opts.Dir), locker: memorylocker.New(), checks: make(chan struct{}, opts.ConcurrentChecks)}
 	u.files.DirModePerm, u.files.FileModePerm = 0o700, 0o600
 	composer := handler.NewStoreComposer()
 	u.files.UseIn(composer)
@@ -220,12 +230,89 @@ func (u *Uploads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Only the candidate who created an upload may see or continue it; another's is
 		// not found, so IDs cannot be probed.
 		info, err := u.info(ctx, id)
+		if errors.Is(err, handler.ErrNotFound) && (r.Method == http.MethodHead || r.Method == http.MethodPatch) {
+			// A finished upload is removed once its document exists: a client whose answer
+			// to the last chunk was lost learns the document instead of starting again.
+			if doc, err := u.st.DocumentByUpload(ctx, id); err == nil && doc.Owner == actor {
+				writeFinished(w, r, doc)
+				return
+			}
+		}
 		if err != nil || info.MetaData[metaOwner] != actor {
 			u.writeRejection(w, lang, &Rejection{Code: CodeUploadNotFound, Status: http.StatusNotFound})
 			return
 		}
+		if r.Method == http.MethodPatch && !info.SizeIsDeferred && info.Size > 0 && info.Offset == info.Size {
+			// Every byte is here but the upload is still present: finishing it failed
+			// (the store or storage was unavailable). tusd never calls the finish hook for
+			// a complete upload again, so the client's next PATCH finishes it here.
+			u.finishAgain(w, r.WithContext(ctx), id, lang)
+			return
+		}
 	}
 	u.tus.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// finishAgain finishes a complete upload whose first finish failed, under the upload's lock
+// so that it never runs beside another request on the same upload.
+func (u *Uploads) finishAgain(w http.ResponseWriter, r *http.Request, id string, lang i18n.Lang) {
+	ctx := r.Context()
+	lock, err := u.locker.NewLock(id)
+	if err == nil {
+		err = lock.Lock(ctx, func() {})
+	}
+	if err != nil {
+		u.logger.WarnContext(ctx, "upload: lock to finish again", "upload", id, "error", err)
+		u.writeRejection(w, lang, &Rejection{Code: CodeUnavailable, Status: http.StatusServiceUnavailable})
+		return
+	}
+	defer func() { _ = lock.Unlock() }()
+	c, _ := callerFrom(ctx)
+	info, err := u.info(ctx, id)
+	if err != nil {
+		// Another request finished it while this one waited for the lock.
+		if doc, derr := u.st.DocumentByUpload(ctx, id); derr == nil && doc.Owner == c.actor {
+			writeFinished(w, r, doc)
+			return
+		}
+		u.writeRejection(w, lang, &Rejection{Code: CodeUploadNotFound, Status: http.StatusNotFound})
+		return
+	}
+	doc, err := u.finish(ctx, c, info)
+	var rej *Rejection
+	if errors.As(err, &rej) {
+		if rej.Code != CodeUnavailable {
+			u.remove(ctx, info.ID)
+		}
+		u.writeRejection(w, lang, rej)
+		return
+	}
+	if err != nil {
+		u.logger.ErrorContext(ctx, "upload: finish again", "upload", info.ID, "error", err)
+		u.writeRejection(w, lang, &Rejection{Code: CodeUnavailable, Status: http.StatusServiceUnavailable})
+		return
+	}
+	u.remove(ctx, info.ID)
+	writeFinished(w, r, doc)
+}
+
+// writeFinished answers a request on an upload that already became a document as the last
+// chunk's answer would have: all bytes received, and the document.
+func writeFinished(w http.ResponseWriter, r *http.Request, doc store.StoredDocument) {
+	h := w.Header()
+	h.Set("Tus-Resumable", "1.0.0")
+	h.Set("Upload-Offset", strconv.FormatInt(doc.SizeBytes, 10))
+	h.Set("Upload-Length", strconv.FormatInt(doc.SizeBytes, 10))
+	h.Set("Cache-Control", "no-store")
+	h.Set(DocumentHeader, "documents/"+doc.ID)
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	body, _ := json.Marshal(finished{Name: "documents/" + doc.ID, MediaType: doc.MediaType, SizeBytes: doc.SizeBytes, SHA256: doc.SHA256, Pages: doc.Pages})
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
 }
 
 // info reads an upload's description.
@@ -399,7 +486,7 @@ func (u *Uploads) finish(ctx context.Context, c caller, info handler.FileInfo) (
 		// The selection's limit was lowered while the upload ran.
 		return store.StoredDocument{}, tooLarge(rules.policy.MaxBytes)
 	}
-	res, err := u.insp.Inspect(ctx, f, info.Size, rules.policy)
+	res, err := u.inspect(ctx, f, info.Size, rules.policy)
 	if err != nil {
 		return store.StoredDocument{}, err
 	}
@@ -414,6 +501,12 @@ func (u *Uploads) finish(ctx context.Context, c caller, info handler.FileInfo) (
 	digest := hex.EncodeToString(h.Sum(nil))
 	if res.SHA256 != "" && res.SHA256 != digest {
 		return store.StoredDocument{}, fmt.Errorf("the inspector's digest %s differs from the file's %s", res.SHA256, digest)
+	}
+	// The window may have closed while the last chunk travelled: refuse before storing the
+	// content, which no document would then own and no retention would ever erase.
+	// (CreateDocument checks again under the selection's lock.)
+	if err := checkWindow(sel, kind, u.opts.Now()); err != nil {
+		return store.StoredDocument{}, err
 	}
 	key := BlobKey(digest)
 	if err := u.blobs.Put(ctx, key, io.NewSectionReader(f, 0, info.Size), info.Size); err != nil {
@@ -444,6 +537,17 @@ func (u *Uploads) finish(ctx context.Context, c caller, info handler.FileInfo) (
 		return store.StoredDocument{}, fmt.Errorf("check stored content: %w", err)
 	}
 	return doc, nil
+}
+
+// inspect runs the content check when its turn comes among the uploads finishing together.
+func (u *Uploads) inspect(ctx context.Context, f io.ReaderAt, size int64, p Policy) (Result, error) {
+	select {
+	case u.checks <- struct{}{}:
+		defer func() { <-u.checks }()
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("wait to check content: %w", ctx.Err())
+	}
+	return u.insp.Inspect(ctx, f, size, p)
 }
 
 // remove deletes a partial upload's files.

@@ -286,6 +286,16 @@ func (s *Store) GetDocument(ctx context.Context, id string) (StoredDocument, err
 	return row.document(), nil
 }
 
+// DocumentByUpload is the document a finished resumable upload produced (ErrNotFound when
+// none did), so that a client whose last chunk's answer was lost can still learn it.
+func (s *Store) DocumentByUpload(ctx context.Context, uploadID string) (StoredDocument, error) {
+	var row documentRow
+	if err := s.db.WithContext(ctx).Take(&row, "upload_id = ?", uploadID).Error; err != nil {
+		return StoredDocument{}, fmt.Errorf("store: document of upload %q: %w", uploadID, notFound(err))
+	}
+	return row.document(), nil
+}
+
 func documentFields(name string) (fieldSpec, bool) {
 	switch name {
 	case "kind":

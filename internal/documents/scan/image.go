@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -58,9 +59,13 @@ func inspectImage(ctx context.Context, r io.ReaderAt, size int64, p Policy, medi
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return reject(CodeImageMalformed, "type", name)
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > p.MaxPixels {
+	// The decoded picture costs width x height x bytes per pixel of memory: a deep-colour
+	// image is held to fewer pixels, so that no small file makes the server allocate more
+	// than maxDecodeBytes.
+	maxPixels := min(p.MaxPixels, maxDecodeBytes/bytesPerPixel(cfg.ColorModel))
+	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
 		return reject(CodeImageTooLarge, "width", strconv.Itoa(cfg.Width), "height", strconv.Itoa(cfg.Height),
-			"max", strconv.FormatInt(max(1, (p.MaxPixels+500_000)/1_000_000), 10))
+			"max", strconv.FormatInt(max(1, (maxPixels+500_000)/1_000_000), 10))
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("scan: %w", err)
@@ -202,4 +207,26 @@ func jpegEnd(r io.ReaderAt, size int64) (int64, string, error) {
 			break
 		}
 	}
+}
+
+// maxDecodeBytes bounds the memory one image's decoding may take.
+const maxDecodeBytes = 256 << 20
+
+// bytesPerPixel is what the standard library's decoders allocate per pixel for a colour
+// model; an unknown model is taken at the most.
+func bytesPerPixel(m color.Model) int64 {
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+		return 4
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 8
 }

@@ -170,13 +170,16 @@ func pngChunk(typ string, data []byte) []byte {
 
 // pngBomb is a valid PNG header declaring w x h pixels, then a few compressed bytes: a
 // decoder that trusted the header would allocate w*h*4 bytes.
-func pngBomb(w, h uint32) []byte {
+func pngBomb(w, h uint32) []byte { return pngBombDepth(w, h, 8) }
+
+// pngBombDepth is pngBomb with the bit depth of its RGBA samples (8 or 16).
+func pngBombDepth(w, h uint32, depth byte) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
 	ihdr := make([]byte, 13)
 	binary.BigEndian.PutUint32(ihdr[0:], w)
 	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 6 // 8-bit RGBA
+	ihdr[8], ihdr[9] = depth, 6 // RGBA
 	b.Write(pngChunk("IHDR", ihdr))
 	var z bytes.Buffer
 	zw := zlib.NewWriter(&z)
@@ -364,6 +367,8 @@ func TestInspectRejects(t *testing.T) {
 		{"arithmetic-coded JPEG", bytes.Replace(jpegFile, []byte{0xFF, 0xC0}, []byte{0xFF, 0xC9}, 1), Policy{}, CodeImageUnsupported, map[string]string{"type": "JPEG"}},
 
 		{"PNG decompression bomb", pngBomb(100000, 100000), Policy{}, CodeImageTooLarge, map[string]string{"width": "100000", "height": "100000", "max": "50"}},
+		// 49 megapixels pass the pixel limit, but at 8 bytes a pixel would take 392 MB.
+		{"16-bit PNG over the decoding budget", pngBombDepth(7000, 7000, 16), Policy{}, CodeImageTooLarge, map[string]string{"width": "7000", "height": "7000", "max": "34"}},
 		{"PNG over the selection's pixel limit", pngFile, Policy{MaxPixels: 1000}, CodeImageTooLarge, map[string]string{"width": "64", "height": "48", "max": "1"}},
 
 		{"PDF with a ZIP appended", cat(pdf, zipBytes(t)), Policy{}, CodePolyglot, map[string]string{"type": "PDF", "other": "ZIP"}},

@@ -145,15 +145,23 @@ func encodeMetadata(meta map[string]string) string {
 
 // Offset asks the server how many bytes of the upload it holds (HEAD).
 func (c *Client) Offset(ctx context.Context, uploadURL string) (int64, error) {
+	off, _, err := c.offset(ctx, uploadURL)
+	return off, err
+}
+
+// offset is Offset with the document the upload became, when the server says it is done
+// (Seleksi answers so for an upload whose last chunk's answer the client never received).
+func (c *Client) offset(ctx context.Context, uploadURL string) (int64, string, error) {
 	req, err := c.request(ctx, http.MethodHead, uploadURL, nil)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	resp, _, err := c.do(req, http.StatusOK, http.StatusNoContent)
 	if err != nil {
-		return 0, fmt.Errorf("upload offset: %w", err)
+		return 0, "", fmt.Errorf("upload offset: %w", err)
 	}
-	return strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
+	off, err := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
+	return off, resp.Header.Get(DocumentHeader), err
 }
 
 // Finished is the answer to an upload's last chunk.
@@ -194,17 +202,26 @@ func (c *Client) Send(ctx context.Context, uploadURL string, src io.ReaderAt, si
 		backoff = min(2*backoff, 30*time.Second)
 		return nil
 	}
-	off := int64(-1)
+	off, last := int64(-1), int64(-1)
 	for {
 		if off < 0 {
-			o, err := c.Offset(ctx, uploadURL)
+			o, doc, err := c.offset(ctx, uploadURL)
 			if err != nil {
 				if err := retry(err); err != nil {
 					return Finished{}, err
 				}
 				continue
 			}
-			off = o
+			if o >= size && doc != "" {
+				// The upload became a document; only the answer to its last chunk was lost.
+				return Finished{Document: doc}, nil
+			}
+			if o > last && last >= 0 {
+				// A chunk cut short still moved the upload on (a slow link and the server's
+				// request timeout): that is progress, not a failure to count.
+				failures = 0
+			}
+			off, last = o, o
 		}
 		n := min(chunk, size-off)
 		req, err := c.request(ctx, http.MethodPatch, uploadURL, io.NewSectionReader(src, off, n))
@@ -227,10 +244,15 @@ func (c *Client) Send(ctx context.Context, uploadURL string, src io.ReaderAt, si
 			backoff = 500 * time.Millisecond
 		}
 		next, err := strconv.ParseInt(resp.Header.Get("Upload-Offset"), 10, 64)
+		if err == nil && next == off && off >= size && resp.Header.Get(DocumentHeader) != "" {
+			// Every byte was already there and the server finished the upload now (its
+			// first finish had failed).
+			return Finished{Document: resp.Header.Get(DocumentHeader), Body: bytes.Clone(body)}, nil
+		}
 		if err != nil || next <= off {
 			return Finished{}, fmt.Errorf("upload chunk at %d: the server answered offset %q", off, resp.Header.Get("Upload-Offset"))
 		}
-		off = next
+		off, last = next, next
 		if progress != nil {
 			progress(off)
 		}
