@@ -444,3 +444,84 @@ func (s *selection) proposeChecklists(ctx workflow.Context) error {
 	next.ChecklistsSent = to
 	return s.commit(ctx, next, CommandRecord{Kind: EvtChecklistsProposed, Actor: systemActor(), Checklists: cls})
 }
+
+// DecidedItem is one decided item of a checklist in a continued run's input, under short
+// names: a selection of thousands of applications carries one per item decided.
+type DecidedItem struct {
+	Item      string     `json:"i"`
+	Status    ItemStatus `json:"s"`
+	Note      string     `json:"n,omitempty"`
+	By        string     `json:"b"`
+	At        time.Time  `json:"t"`
+	Objection string     `json:"o,omitempty"`
+}
+
+// compactChecklists is the state as a continued run's input carries it: each checklist
+// reduced to the items decided, since the proposal and finding of every item are the
+// close's pre-fill, which restoreChecklists recomputes from the facts the state keeps. Without
+// it the input grows by about a kilobyte per application and a large selection could not
+// continue as new (Temporal refuses payloads over 2 MB). The live state is left as it is.
+func (st *SelectionState) compactChecklists(r Requirements) *SelectionState {
+	out := *st
+	out.Applications = make([]Application, len(st.Applications))
+	for i, a := range st.Applications {
+		if a.Checklist != nil && prefillRestores(r, a) {
+			a.Decided = []DecidedItem{}
+			for _, it := range a.Checklist {
+				if it.confirmed() || it.Status != it.Proposed {
+					a.Decided = append(a.Decided, DecidedItem{Item: it.Item, Status: it.Status, Note: it.Note, By: it.By, At: it.At, Objection: it.Objection})
+				}
+			}
+			a.Checklist, a.Compacted = nil, true
+		}
+		out.Applications[i] = a
+	}
+	return &out
+}
+
+// prefillRestores reports whether the pre-fill of the application's facts, as the next run
+// reads them back, gives its items' proposals and findings: only then may its checklist
+// travel compacted. (An empty list of documents reads back as unknown, for one.)
+func prefillRestores(r Requirements, a Application) bool {
+	f := a.Facts
+	if len(f.Documents) == 0 {
+		f.Documents = nil
+	}
+	again := prefill(r, f)
+	if len(again) != len(a.Checklist) {
+		return false
+	}
+	for i, it := range a.Checklist {
+		p := again[i]
+		if p.Item != it.Item || p.Proposed != it.Proposed || !sameMessage(p.Finding, it.Finding) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameMessage(a, b *Message) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Code == b.Code && a.ID == b.ID && a.EN == b.EN && slices.Equal(a.Params, b.Params) && a.Detail == nil && b.Detail == nil
+}
+
+// restoreChecklists rebuilds the checklists a continued run's input carries compacted: the
+// pre-fill of the facts, with the decided items over it.
+func (st *SelectionState) restoreChecklists(r Requirements) {
+	for i := range st.Applications {
+		a := &st.Applications[i]
+		if !a.Compacted {
+			continue
+		}
+		a.Checklist = prefill(r, a.Facts)
+		for _, d := range a.Decided {
+			if j := a.item(d.Item); j >= 0 {
+				it := &a.Checklist[j]
+				it.Status, it.Note, it.By, it.At, it.Objection = d.Status, d.Note, d.By, d.At, d.Objection
+			}
+		}
+		a.Decided, a.Compacted = nil, false
+	}
+}

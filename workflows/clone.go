@@ -88,6 +88,7 @@ func (a Application) clone() Application {
 	}
 	a.Interview = slices.Clone(a.Interview)
 	a.Checklist = cloneItems(a.Checklist)
+	a.Decided = slices.Clone(a.Decided)
 	a.Outcomes = slices.Clone(a.Outcomes)
 	for i := range a.Outcomes {
 		a.Outcomes[i].ReasonMessage = cloneMessage(a.Outcomes[i].ReasonMessage)

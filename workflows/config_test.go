@@ -159,7 +159,7 @@ func TestCloneIsDeep(t *testing.T) {
 			ID: "a", Facts: EligibilityFacts{ExperienceMonths: months(1), AdministratorMonths: months(1), Documents: []string{"x"}},
 			Eligibility: &Eligibility{Findings: []Message{*fix()}}, ReasonMessage: fix(), Screening: &Verdict{}, Competency: &CompetencyRecord{Scores: []ComponentScore{{}}},
 			Interview: []MemberScore{{}}, Outcomes: []StageOutcome{{ReasonMessage: fix()}},
-			Checklist: []ChecklistItem{{Item: "age", Finding: fix()}},
+			Checklist: []ChecklistItem{{Item: "age", Finding: fix()}}, Decided: []DecidedItem{{Item: "age"}},
 		}},
 		Recusals: []Recusal{{}}, Publications: []Publication{{RevisionMessage: fix()}}, Objections: []Objection{{Correction: corr, Items: []string{"age"}, ItemAnswers: []ItemAnswer{{Item: "age"}}}}, Answers: []UpdateAnswer{{}},
 		Holidays: []calendar.Year{{Year: 2027, Days: []calendar.Holiday{{NameEN: "x"}}}},
@@ -181,6 +181,7 @@ func TestCloneIsDeep(t *testing.T) {
 	c.Holidays[0].Days[0].NameEN = "z"
 	c.Answers[0].Key = "z"
 	a.Checklist[0].Note, a.Checklist[0].Finding.Params[0].Value, a.Checklist[0].Finding.Detail.Params[0].Value = "z", "z", "z"
+	a.Decided[0].Note = "z"
 	c.Objections[0].Items[0], c.Objections[0].ItemAnswers[0].Answer, c.Objections[0].Correction.Items[0].Note = "z", "z", "z"
 	if !reflect.DeepEqual(st, orig) {
 		t.Error("changing the clone changed the original")

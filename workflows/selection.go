@@ -151,6 +151,12 @@ type Application struct {
 	Interview   []MemberScore     `json:"interview,omitempty"`
 	// Checklist is the application's requirement items during screening (see checklist.go).
 	Checklist []ChecklistItem `json:"checklist,omitempty"`
+	// Decided is the checklist as a continued run's input carries it: only what the
+	// committee or an objection decided, without what the close's pre-fill recomputes from
+	// the facts (see compactChecklists).
+	Decided []DecidedItem `json:"decided,omitempty"`
+	// Compacted says the checklist travels as Decided (which may be empty).
+	Compacted bool `json:"compacted,omitempty"`
 	// Outcomes are the published verdicts per stage.
 	Outcomes []StageOutcome `json:"outcomes,omitempty"`
 	// Final is the weighted final score, computed when the committee decision opens.
@@ -294,6 +300,7 @@ func newSelection(ctx workflow.Context, in SelectionInput) (*selection, error) {
 		s.st.Runs++
 		// The next run must not carry the state twice (input and field).
 		s.in.State = nil
+		s.st.restoreChecklists(s.in.Requirements)
 	} else {
 		v := workflow.GetVersion(ctx, ChangeIDRules, workflow.DefaultVersion, RulesVersionCurrent)
 		now := utc(workflow.Now(ctx))
@@ -515,7 +522,7 @@ func (s *selection) continueAsNew(ctx workflow.Context) error {
 	}
 	s.logger.Info("continuing as new", "seq", s.st.Seq, "stage", s.st.Stage, "applications", len(s.st.Applications))
 	next := s.in
-	next.State = s.st
+	next.State = s.st.compactChecklists(s.in.Requirements)
 	return workflow.NewContinueAsNewError(ctx, SelectionWorkflow, next)
 }
 
