@@ -321,18 +321,17 @@ func applyItemVerdicts(a *Application, vs []ItemVerdict, by string, at time.Time
 }
 
 // wholeVerdictItems is what a whole-application verdict (an entry without items, the form
-// clients used before the checklist) says of the items: a pass confirms every item met (the
-// reason, required against an unmet proposal, is the note of the items it overrides); a fail
-// confirms the proposals and finds every unknown item unmet, with the reason as its note.
+// clients used before the checklist) says of the items: a pass confirms every item met; a
+// fail confirms the proposals and finds every unknown item unmet. The verdict's reason
+// (required for a pass against an unmet proposal) stays the application's, once: copied into
+// each item it overrides, a batch of long reasons grew the command's record past Temporal's
+// 2 MB limit.
 func wholeVerdictItems(a *Application, e ResultInput) []ItemVerdict {
 	vs := make([]ItemVerdict, 0, len(a.Checklist))
 	for _, it := range a.Checklist {
 		v := ItemVerdict{Item: it.Item, Met: e.Outcome == OutcomePass}
 		if e.Outcome == OutcomeFail && it.Proposed == ItemMet {
 			v.Met = true
-		}
-		if (v.Met && it.Proposed != ItemMet) || (!v.Met && it.Proposed != ItemUnmet) {
-			v.Note = e.Reason
 		}
 		vs = append(vs, v)
 	}
