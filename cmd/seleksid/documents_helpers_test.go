@@ -18,7 +18,6 @@ import (
 func (a api) withDocuments(body map[string]any, token, selectionID string) map[string]any {
 	a.t.Helper()
 	docs, _ := body["documents"].([]map[string]any)
-	c := &tusclient.Client{HTTP: a.http, Token: token, Retries: 3}
 	for _, d := range docs {
 		if _, ok := d["document"]; ok {
 			continue
@@ -27,18 +26,7 @@ func (a api) withDocuments(body map[string]any, token, selectionID string) map[s
 		cand, _ := body["candidate"].(map[string]any)
 		seed := fnv.New64a()
 		fmt.Fprintf(seed, "%s of %v for %s", kind, cand["nip"], selectionID)
-		content := doctest.PDF(2048, seed.Sum64())
-		ctx := context.Background()
-		u, err := c.Create(ctx, a.base+"/v1/uploads/", int64(len(content)),
-			map[string]string{"selection": "selections/" + selectionID, "kind": kind, "filename": kind + ".pdf"})
-		if err != nil {
-			a.t.Fatalf("upload %s: %v", kind, err)
-		}
-		fin, err := c.Send(ctx, u, bytes.NewReader(content), int64(len(content)), nil)
-		if err != nil {
-			a.t.Fatalf("upload %s: %v", kind, err)
-		}
-		d["document"] = fin.Document
+		d["document"] = a.uploadDocument(token, selectionID, kind, seed.Sum64())
 	}
 	return body
 }

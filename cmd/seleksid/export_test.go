@@ -216,18 +216,23 @@ func TestLargeExport(t *testing.T) {
 	}
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+secretary)
 	sent := 0
+	// Batches of 100: a batch of results is at most 256 KiB (the workflow keeps it in its
+	// history several times over, under Temporal's 2 MB per task).
+	const perBatch = 100
 	for round := range corrections + 1 {
-		req := &seleksiv1.RecordResultsRequest{
-			Name: "selections/" + e.id, RequestId: fmt.Sprintf("screening-%03d", round), Stage: seleksiv1.Stage_STAGE_ADMINISTRATIVE_SCREENING,
-		}
-		if round > 0 {
-			req.Correction, req.CorrectionReason = true, fmt.Sprintf("Koreksi ke-%d atas berita acara / correction %d", round, round)
-		}
-		for _, app := range apps {
-			req.Results = append(req.Results, &seleksiv1.ApplicationResult{Application: app, Outcome: seleksiv1.Outcome_OUTCOME_PASS, Reason: text(2000)})
-		}
-		if _, err := selections.RecordResults(ctx, req); err != nil {
-			t.Fatalf("record results, round %d: %v", round, err)
+		for from := 0; from < len(apps); from += perBatch {
+			req := &seleksiv1.RecordResultsRequest{
+				Name: "selections/" + e.id, RequestId: fmt.Sprintf("screening-%03d-%04d", round, from), Stage: seleksiv1.Stage_STAGE_ADMINISTRATIVE_SCREENING,
+			}
+			if round > 0 {
+				req.Correction, req.CorrectionReason = true, fmt.Sprintf("Koreksi ke-%d atas berita acara / correction %d", round, round)
+			}
+			for _, app := range apps[from:min(from+perBatch, len(apps))] {
+				req.Results = append(req.Results, &seleksiv1.ApplicationResult{Application: app, Outcome: seleksiv1.Outcome_OUTCOME_PASS, Reason: text(2000)})
+			}
+			if _, err := selections.RecordResults(ctx, req); err != nil {
+				t.Fatalf("record results, round %d, from %d: %v", round, from, err)
+			}
 		}
 		sent += applicants * 2000
 	}

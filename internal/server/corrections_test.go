@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,5 +163,52 @@ func TestCorrectResultSendsTheUpdate(t *testing.T) {
 	s = NewSelectionServer(&commandStore{}, rejected, testCatalog(t), slog.New(slog.DiscardHandler), SelectionOptions{})
 	if _, err := s.CorrectResult(ctx, req); status.Code(err) == codes.OK {
 		t.Fatal("a failed update answered OK")
+	}
+}
+
+// TestResultBatchesAreBounded: a batch of results too large for the workflow's history to
+// hold (the arguments, the record and what a correction replaces, together under Temporal's
+// 2 MB) is refused with a field violation on results before anything is sent; one within the
+// bound goes through.
+func TestResultBatchesAreBounded(t *testing.T) {
+	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "m-chair", Role: auth.RoleCommittee})
+	batch := func(n int) []*seleksiv1.ApplicationResult {
+		var rs []*seleksiv1.ApplicationResult
+		for i := range n {
+			rs = append(rs, &seleksiv1.ApplicationResult{Application: fmt.Sprintf("selections/kadis-2026/applications/app-%04d", i),
+				Outcome: seleksiv1.Outcome_OUTCOME_FAIL, Reason: strings.Repeat("alasan panjang ", 133)})
+		}
+		return rs
+	}
+	for _, tt := range []struct {
+		name string
+		n    int
+		ok   bool
+	}{
+		{"100 verdicts with 2 KB reasons", 100, true},
+		{"300 verdicts with 2 KB reasons", 300, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fw := &fakeWorkflows{}
+			s := NewSelectionServer(&commandStore{}, fw, testCatalog(t), slog.New(slog.DiscardHandler), SelectionOptions{})
+			_, err := s.RecordResults(ctx, &seleksiv1.RecordResultsRequest{Name: "selections/kadis-2026", RequestId: "record-0001",
+				Stage: seleksiv1.Stage_STAGE_ADMINISTRATIVE_SCREENING, Results: batch(tt.n)})
+			sent := fw.got.UpdateName != ""
+			if tt.ok {
+				if err != nil || !sent {
+					t.Fatalf("refused (%v) or not sent", err)
+				}
+				return
+			}
+			_, cerr := s.CorrectResult(ctx, &seleksiv1.CorrectResultRequest{Name: "selections/kadis-2026", RequestId: "correct-0001",
+				Stage: seleksiv1.Stage_STAGE_ADMINISTRATIVE_SCREENING, Reason: "koreksi", Results: batch(tt.n)})
+			for _, e := range []error{err, cerr} {
+				st := status.Convert(e)
+				if st.Code() != codes.InvalidArgument || sent || fw.got.UpdateName != "" || !strings.Contains(st.Message(), "KiB") ||
+					!strings.Contains(fmt.Sprint(st.Details()), "BATCH_TOO_LARGE") {
+					t.Errorf("%v (sent %v), want InvalidArgument BATCH_TOO_LARGE and nothing sent", e, sent)
+				}
+			}
+		})
 	}
 }

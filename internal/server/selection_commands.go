@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/i18n"
@@ -79,6 +81,9 @@ func (s *SelectionServer) RecordResults(ctx context.Context, req *seleksiv1.Reco
 		return nil, err
 	}
 	id := segment(req.GetName(), 0)
+	if n := proto.Size(req); n > maxRecordResultsBytes {
+		return nil, batchTooLarge(ctx, n)
+	}
 	args := workflows.RecordResultsArgs{Actor: me, Stage: wfStage(req.GetStage()),
 		Correct: req.GetCorrection(), Reason: req.GetCorrectionReason()}
 	for _, r := range req.GetResults() {
@@ -97,6 +102,9 @@ func (s *SelectionServer) RecordResults(ctx context.Context, req *seleksiv1.Reco
 // CorrectResult records the chair's correction of a published stage result, which the
 // workflow re-publishes as a new revision with a new objection window.
 func (s *SelectionServer) CorrectResult(ctx context.Context, req *seleksiv1.CorrectResultRequest) (*seleksiv1.CorrectResultResponse, error) {
+	if n := proto.Size(req); n > maxRecordResultsBytes {
+		return nil, batchTooLarge(ctx, n)
+	}
 	me, err := s.me(ctx, segment(req.GetName(), 0))
 	if err != nil {
 		return nil, err
@@ -254,4 +262,23 @@ func suppliedYear(req *seleksiv1.SupplyHolidaysRequest) (calendar.Year, error) {
 		y.Days = append(y.Days, calendar.Holiday{Date: date, Kind: calendar.NationalHoliday, NameID: d.GetDescription(), NameEN: d.GetDescription()})
 	}
 	return y, nil
+}
+
+// maxRecordResultsBytes bounds one batch of results. The workflow keeps the batch in its
+// history several times over (the update's arguments, the command's record with the values
+// a correction replaces and the changed checklists), and Temporal refuses a workflow task
+// whose payloads pass 2 MB: a batch beyond this is refused here, with a clear word, instead
+// of failing inside the workflow.
+const maxRecordResultsBytes = 256 << 10
+
+// batchTooLarge refuses a batch of results of n bytes.
+func batchTooLarge(ctx context.Context, n int) error {
+	kib, limit := strconv.Itoa((n+1023)/1024), strconv.Itoa(maxRecordResultsBytes/1024)
+	text := i18n.Text{
+		ID: "kumpulan hasil terlalu besar (" + kib + " KiB, paling banyak " + limit + " KiB): kirim dalam beberapa kumpulan yang lebih kecil",
+		EN: "the batch of results is too large (" + kib + " KiB, at most " + limit + " KiB): send it in smaller batches",
+	}
+	return localizedError(ctx, codes.InvalidArgument, text, &errdetails.BadRequest{
+		FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "results", Description: text.In(language(ctx)), Reason: "BATCH_TOO_LARGE"}},
+	})
 }
