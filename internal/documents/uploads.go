@@ -278,22 +278,38 @@ func (u *Uploads) finishAgain(w http.ResponseWriter, r *http.Request, id string,
 		u.writeRejection(w, lang, &Rejection{Code: CodeUploadNotFound, Status: http.StatusNotFound})
 		return
 	}
+	doc, rej := u.complete(ctx, c, info)
+	if rej != nil {
+		u.writeRejection(w, lang, rej)
+		return
+	}
+	writeFinished(w, r, doc)
+}
+
+// complete turns a complete upload into a document (see finish) and removes the partial
+// upload, unless the failure was the service's own: then the upload stays, complete, until
+// it expires, and the client's next request finishes it (see finishAgain).
+func (u *Uploads) complete(ctx context.Context, c caller, info handler.FileInfo) (store.StoredDocument, *Rejection) {
 	doc, err := u.finish(ctx, c, info)
 	var rej *Rejection
 	if errors.As(err, &rej) {
 		if rej.Code != CodeUnavailable {
 			u.remove(ctx, info.ID)
 		}
-		u.writeRejection(w, lang, rej)
-		return
+		return doc, rej
 	}
 	if err != nil {
-		u.logger.ErrorContext(ctx, "upload: finish again", "upload", info.ID, "error", err)
-		u.writeRejection(w, lang, &Rejection{Code: CodeUnavailable, Status: http.StatusServiceUnavailable})
-		return
+		u.logger.ErrorContext(ctx, "upload: finish", "upload", info.ID, "error", err)
+		return doc, &Rejection{Code: CodeUnavailable, Status: http.StatusServiceUnavailable}
 	}
 	u.remove(ctx, info.ID)
-	writeFinished(w, r, doc)
+	return doc, nil
+}
+
+// finishedBody is the description of the document an upload became, the last chunk's answer.
+func finishedBody(doc store.StoredDocument) []byte {
+	body, _ := json.Marshal(finished{Name: "documents/" + doc.ID, MediaType: doc.MediaType, SizeBytes: doc.SizeBytes, SHA256: doc.SHA256, Pages: doc.Pages})
+	return body
 }
 
 // writeFinished answers a request on an upload that already became a document as the last
@@ -309,7 +325,7 @@ func writeFinished(w http.ResponseWriter, r *http.Request, doc store.StoredDocum
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	body, _ := json.Marshal(finished{Name: "documents/" + doc.ID, MediaType: doc.MediaType, SizeBytes: doc.SizeBytes, SHA256: doc.SHA256, Pages: doc.Pages})
+	body := finishedBody(doc)
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
@@ -432,22 +448,11 @@ func (u *Uploads) preFinish(hook handler.HookEvent) (handler.HTTPResponse, error
 		return handler.HTTPResponse{}, errNoPrincipal
 	}
 	lang := i18n.FromAcceptLanguage(hook.HTTPRequest.Header.Get("Accept-Language"))
-	info := hook.Upload
-	doc, err := u.finish(ctx, c, info)
-	var rej *Rejection
-	if errors.As(err, &rej) {
-		if rej.Code != CodeUnavailable {
-			u.remove(ctx, info.ID)
-		}
+	doc, rej := u.complete(ctx, c, hook.Upload)
+	if rej != nil {
 		return handler.HTTPResponse{}, u.tusError(lang, rej)
 	}
-	if err != nil {
-		// The upload stays, complete, until it expires; the client may finish it again.
-		u.logger.ErrorContext(ctx, "upload: finish", "upload", info.ID, "error", err)
-		return handler.HTTPResponse{}, u.tusError(lang, &Rejection{Code: CodeUnavailable, Status: http.StatusServiceUnavailable})
-	}
-	u.remove(ctx, info.ID)
-	body, _ := json.Marshal(finished{Name: "documents/" + doc.ID, MediaType: doc.MediaType, SizeBytes: doc.SizeBytes, SHA256: doc.SHA256, Pages: doc.Pages})
+	body := finishedBody(doc)
 	resp := handler.HTTPResponse{Body: string(body), Header: handler.HTTPHeader{
 		DocumentHeader: "documents/" + doc.ID, "Content-Type": "application/json"}}
 	if hook.HTTPRequest.Method == http.MethodPatch {
