@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -161,22 +162,34 @@ func TestStoreOutage(t *testing.T) {
 }
 
 // expectReady checks readiness as each kind of probe sees it: gRPC health for "" and every
-// service, and /readyz. Liveness (/healthz) stays 200 whatever the dependencies do.
+// service, and /readyz. Liveness (/healthz) stays 200 whatever the dependencies do. The
+// probes are read one after another while the checker keeps running, so they are read again
+// (for up to 10 s) until one pass agrees throughout; the last disagreement is reported.
 func expectReady(t *testing.T, api *realAPI, conn *grpc.ClientConn, ready bool) {
 	t.Helper()
 	want, wantHTTP := healthpb.HealthCheckResponse_NOT_SERVING, http.StatusServiceUnavailable
 	if ready {
 		want, wantHTTP = healthpb.HealthCheckResponse_SERVING, http.StatusOK
 	}
-	for _, svc := range []string{"", "seleksi.v1.SelectionService", "seleksi.v1.ApplicationService", "seleksi.v1.AuditService"} {
-		resp, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{Service: svc})
-		if err != nil || resp.GetStatus() != want {
-			t.Errorf("gRPC health %q = %v %v, want %s", svc, resp.GetStatus(), err, want)
+	var problems []string
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		problems = problems[:0]
+		for _, svc := range []string{"", "seleksi.v1.SelectionService", "seleksi.v1.ApplicationService", "seleksi.v1.AuditService"} {
+			resp, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{Service: svc})
+			if err != nil || resp.GetStatus() != want {
+				problems = append(problems, fmt.Sprintf("gRPC health %q = %v %v, want %s", svc, resp.GetStatus(), err, want))
+			}
+		}
+		code, body := do(t, http.MethodGet, api.base+"/readyz", "", "")
+		if code != wantHTTP || !strings.Contains(string(body), `"status":"`+want.String()+`"`) {
+			problems = append(problems, fmt.Sprintf("/readyz = %d %s, want %d %s", code, body, wantHTTP, want))
+		}
+		if len(problems) == 0 || time.Now().After(end) {
+			break
 		}
 	}
-	code, body := do(t, http.MethodGet, api.base+"/readyz", "", "")
-	if code != wantHTTP || !strings.Contains(string(body), `"status":"`+want.String()+`"`) {
-		t.Errorf("/readyz = %d %s, want %d %s", code, body, wantHTTP, want)
+	for _, p := range problems {
+		t.Error(p)
 	}
 	if code, body := do(t, http.MethodGet, api.base+"/healthz", "", ""); code != http.StatusOK {
 		t.Errorf("/healthz = %d %s, want 200 whatever the dependencies do", code, body)

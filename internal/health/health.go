@@ -87,6 +87,13 @@ func (r *Readiness) Serving() bool {
 	return r.serving
 }
 
+func (r *Readiness) isDown(dependency string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, down := r.down[dependency]
+	return down
+}
+
 // Unreachable names the dependencies that failed their last check, in order.
 func (r *Readiness) Unreachable() []string {
 	r.mu.Lock()
@@ -115,6 +122,12 @@ func (r *Readiness) publish(serving bool) {
 	for _, svc := range r.services {
 		r.reporter.SetServingStatus(svc, st)
 	}
+}
+
+func (c *Checker) ping(ctx context.Context, d Dependency) error {
+	pctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	return d.Ping(pctx)
 }
 
 // Dependency is something the process cannot serve without, with a cheap check that it
@@ -167,16 +180,20 @@ func (c *Checker) Run(ctx context.Context) {
 }
 
 // CheckNow pings every dependency, side by side so that one that hangs does not delay the
-// verdict on the others, and reports the results. Changes are logged: an outage at WARN
-// with its cause, a return at INFO.
+// verdict on the others, and reports the results. A dependency that was reachable is
+// declared down only when a second ping confirms the first failure: one ping lost to a
+// busy moment or a connection that died while idle would otherwise take the process out of
+// rotation and back, which load balancers see as flapping. Changes are logged: an outage at
+// WARN with its cause, a return at INFO.
 func (c *Checker) CheckNow(ctx context.Context) {
 	errs := make([]error, len(c.deps))
 	var wg sync.WaitGroup
 	for i, d := range c.deps {
 		wg.Go(func() {
-			pctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
-			defer cancel()
-			errs[i] = d.Ping(pctx)
+			errs[i] = c.ping(ctx, d)
+			if errs[i] != nil && !c.readiness.isDown(d.Name) && ctx.Err() == nil {
+				errs[i] = c.ping(ctx, d)
+			}
 		})
 	}
 	wg.Wait()

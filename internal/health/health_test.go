@@ -126,3 +126,42 @@ func TestCheckerPingTimeout(t *testing.T) {
 		t.Fatalf("unreachable %q, want the hanging store", got)
 	}
 }
+
+// TestCheckerConfirmsAnOutage: one failed ping of a reachable dependency (a connection that
+// died while idle, a busy moment) does not take the process out of rotation; a second failure
+// in a row does, and once down, one failure keeps it down without a second ping.
+func TestCheckerConfirmsAnOutage(t *testing.T) {
+	r := NewReadiness(grpchealth.NewServer())
+	r.Up()
+	var failures, calls atomic.Int32
+	c := NewChecker(r, slog.New(slog.DiscardHandler), Options{}, Dependency{Name: Store, Ping: func(context.Context) error {
+		calls.Add(1)
+		if failures.Load() > 0 {
+			failures.Add(-1)
+			return errors.New("connection reset")
+		}
+		return nil
+	}})
+	steps := []struct {
+		failures  int32
+		wantDown  bool
+		wantCalls int32
+	}{
+		{0, false, 1},
+		{1, false, 2}, // one failure, confirmed reachable by the second ping
+		{2, true, 2},  // two in a row: down
+		{1, true, 1},  // already down: no second ping
+		{0, false, 1},
+	}
+	for i, s := range steps {
+		failures.Store(s.failures)
+		calls.Store(0)
+		c.CheckNow(context.Background())
+		if got := len(r.Unreachable()) > 0; got != s.wantDown || r.Serving() == s.wantDown {
+			t.Errorf("step %d: down %v serving %v, want down %v", i, got, r.Serving(), s.wantDown)
+		}
+		if got := calls.Load(); got != s.wantCalls {
+			t.Errorf("step %d: %d pings, want %d", i, got, s.wantCalls)
+		}
+	}
+}
