@@ -80,6 +80,18 @@ func probe(r *http.Request) bool {
 	return false
 }
 
+// apiPath reports a path of the API (the REST gateway, its OpenAPI document and the probes);
+// every other path belongs to the web application.
+func apiPath(p string) bool {
+	return strings.HasPrefix(p, "/v1/") || p == "/v1" || p == "/openapi.json" || p == "/healthz" || p == "/readyz"
+}
+
+// staticAsset reports a request for one of the web application's assets (stylesheet,
+// scripts): cached by browsers, cheap, and not an action of anyone's.
+func staticAsset(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/static/")
+}
+
 // UploadsPath is where the resumable document uploads (tus) are served.
 const UploadsPath = "/v1/uploads/"
 
@@ -99,7 +111,7 @@ func uploadChunk(r *http.Request) bool {
 // candidate declared within the selection's size limit when creating it.
 func classify(r *http.Request) (ratelimit.Class, bool) {
 	switch {
-	case probe(r):
+	case probe(r), staticAsset(r):
 		return 0, false
 	case uploadChunk(r):
 		return ratelimit.Read, true

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -111,7 +112,22 @@ type Config struct {
 	Documents blob.Options
 	// Retention erases documents of closed selections (issue 11 §9).
 	Retention Retention
+	// Web configures the web application (issue 12).
+	Web Web
 }
+
+// Web configures the web application's sessions and links.
+type Web struct {
+	// PublicURL is where people reach the service (links in e-mails, the OIDC redirect);
+	// an https URL makes the cookies Secure.
+	PublicURL *url.URL
+	// SessionIdle ends a session unused for this long; SessionLifetime ends any session
+	// this long after sign-in.
+	SessionIdle, SessionLifetime time.Duration
+}
+
+// Secure reports whether people reach the service over TLS, so cookies must be Secure.
+func (w Web) Secure() bool { return w.PublicURL != nil && w.PublicURL.Scheme == "https" }
 
 // Embedded reports whether seleksid runs its own Temporal server.
 func (c Config) Embedded() bool { return c.TemporalAddress == "" }
@@ -212,6 +228,7 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 
 	outbox := outboxFlags(fs, env)
 	uploads := uploadFlags(fs, env)
+	web := webFlags(fs, env)
 	fs.StringVar(&shutdown, "shutdown-timeout", env("SELEKSI_SHUTDOWN_TIMEOUT", "30s"),
 		"how long to let in-flight requests and activities finish on SIGINT/SIGTERM [SELEKSI_SHUTDOWN_TIMEOUT]")
 	// Honest errors and readiness (issue 10, items 3 and 4).
@@ -315,6 +332,9 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		c.RateLimits = ratelimit.Policy{}
 	}
 
+	if c.Web, err = web(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Outbox, err = outbox(); err != nil {
 		errs = append(errs, err)
 	}
@@ -448,6 +468,33 @@ type Outbox struct {
 
 // outboxFlags registers the outbox's flags on fs and returns the function that checks them
 // after parsing.
+// webFlags are the web application's settings (issue 12).
+func webFlags(fs *flag.FlagSet, env func(name, def string) string) func() (Web, error) {
+	var public, idle, lifetime string
+	fs.StringVar(&public, "public-url", env("SELEKSI_PUBLIC_URL", "http://localhost:8080"),
+		"where people reach the service, for links in e-mails and sign-in redirects; https makes cookies Secure [SELEKSI_PUBLIC_URL]")
+	fs.StringVar(&idle, "session-idle-timeout", env("SELEKSI_SESSION_IDLE_TIMEOUT", "30m"),
+		"a web session unused for this long ends [SELEKSI_SESSION_IDLE_TIMEOUT]")
+	fs.StringVar(&lifetime, "session-lifetime", env("SELEKSI_SESSION_LIFETIME", "12h"),
+		"any web session ends this long after sign-in [SELEKSI_SESSION_LIFETIME]")
+	return func() (Web, error) {
+		var w Web
+		var errs []error
+		u, err := url.Parse(public)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("-public-url %q: want an absolute http or https URL", public))
+		}
+		w.PublicURL = u
+		if w.SessionIdle, err = time.ParseDuration(idle); err != nil || w.SessionIdle < time.Minute || w.SessionIdle > 24*time.Hour {
+			errs = append(errs, fmt.Errorf("-session-idle-timeout %q: want a duration from 1m to 24h", idle))
+		}
+		if w.SessionLifetime, err = time.ParseDuration(lifetime); err != nil || w.SessionLifetime < w.SessionIdle || w.SessionLifetime > 31*24*time.Hour {
+			errs = append(errs, fmt.Errorf("-session-lifetime %q: want a duration from the idle timeout to 744h", lifetime))
+		}
+		return w, errors.Join(errs...)
+	}
+}
+
 func outboxFlags(fs *flag.FlagSet, env func(name, def string) string) func() (Outbox, error) {
 	var interval, backoff, backoffMax, timeout, batch, concurrency, attempts string
 	fs.StringVar(&interval, "notify-interval", env("SELEKSI_NOTIFY_INTERVAL", "2s"),
