@@ -30,6 +30,9 @@ const (
 	// Finish. Long enough to type a password and a second factor, short enough that a
 	// state leaked from an old session is worthless.
 	DefaultMaxPending = 10 * time.Minute
+	// DefaultHTTPTimeout bounds each request to the provider when Config.HTTPClient is
+	// nil: a hung provider must not hold a sign-in (and its goroutine) forever.
+	DefaultHTTPTimeout = 10 * time.Second
 )
 
 // DefaultScopes are requested when Config.Scopes is empty.
@@ -68,7 +71,7 @@ type Config struct {
 	// MaxPending bounds the time between Begin and Finish; default DefaultMaxPending.
 	MaxPending time.Duration
 	// HTTPClient reaches the provider (discovery, keys, token and userinfo endpoints);
-	// default http.DefaultClient.
+	// default a client whose requests time out after DefaultHTTPTimeout.
 	HTTPClient *http.Client
 }
 
@@ -166,7 +169,7 @@ func New(ctx context.Context, c Config) (*Provider, error) {
 	}
 	client := c.HTTPClient
 	if client == nil {
-		client = http.DefaultClient
+		client = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
 	p, err := oidc.NewProvider(oidc.ClientContext(ctx, client), c.Issuer)
 	if err != nil {
