@@ -299,6 +299,11 @@ func (p *Page) record(ev any) {
 			r.URL = ev.Request.URL
 			return
 		}
+		if ev.Type == network.ResourceTypeOther && strings.HasSuffix(strings.SplitN(ev.Request.URL, "?", 2)[0], "/favicon.ico") {
+			// The browser fetches the tab's icon itself, after the page; its
+			// loadingFinished does not always reach the tab, so it would never be done.
+			return
+		}
 		if ev.Type == network.ResourceTypeDocument && (p.mainFrame == "" || ev.FrameID == p.mainFrame) {
 			p.resources, p.byID = nil, nil
 		}
