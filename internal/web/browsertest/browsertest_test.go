@@ -93,6 +93,10 @@ func TestFormFillSubmitAndFollow(t *testing.T) {
 	if u := p.CurrentURL(); !strings.HasPrefix(u, srv.URL+"/selesai") {
 		t.Errorf("after submitting the page is %s, want %s/selesai", u, srv.URL)
 	}
+	// The weight of the answer is the redirected document's: one request, followed once.
+	if w := p.Weight(t); len(w.Resources) != 1 || w.Resources[0].Redirects != 1 || !strings.HasPrefix(w.Resources[0].URL, srv.URL+"/selesai") {
+		t.Errorf("weight after the post and its redirect: %+v", w.Resources)
+	}
 	if got, want := p.Text("#result"), "Terima kasih, Siti Rahayu."; got != want {
 		t.Errorf("result text %q, want %q", got, want)
 	}
