@@ -19,8 +19,8 @@ func testMigrations(t *testing.T, open factory) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cur != 0 || latest != 16 {
-		t.Fatalf("empty database: version %d of %d, want 0 of 16", cur, latest)
+	if cur != 0 || latest != 18 {
+		t.Fatalf("empty database: version %d of %d, want 0 of 18", cur, latest)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrate from empty: %v", err)
