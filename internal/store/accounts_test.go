@@ -38,6 +38,14 @@ func testAccountRows(t *testing.T, open factory) {
 		t.Fatalf("same values, other issuer: %v", err)
 	}
 
+	// What the API lists shows that a code was sent, not the code.
+	page, err := s.ListNotifications(ctx, ListOptions{})
+	if err != nil || len(page.Items) != 1 || page.Items[0].Text.Params["code"] != "******" {
+		t.Fatalf("listed notices: %+v, %v", page.Items, err)
+	}
+	if one, err := s.GetNotification(ctx, page.Items[0].ID); err != nil || one.Text.Params["code"] != "******" {
+		t.Fatalf("get notice: %+v, %v", one, err)
+	}
 	claimed, err := s.ClaimNotifications(ctx, Claim{Owner: "d", Limit: 10, MaxAttempts: 3, Now: t0.Add(time.Minute), Lease: time.Minute})
 	if err != nil || len(claimed.Due) != 1 {
 		t.Fatalf("claim: %+v, %v", claimed, err)
