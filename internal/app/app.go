@@ -18,6 +18,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"google.golang.org/grpc"
 
 	"github.com/bkpsdm/seleksi/internal/activities"
 	"github.com/bkpsdm/seleksi/internal/archive"
@@ -34,6 +35,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/internal/temporalclient"
+	"github.com/bkpsdm/seleksi/internal/web"
 	"github.com/bkpsdm/seleksi/workflows"
 )
 
@@ -195,7 +197,11 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			TrustedProxies:  cfg.TrustedProxies,
 			Rates:           cfg.RateLimits,
 		}), WithDeadlines(server.Deadlines{Default: cfg.RPCTimeout, Long: cfg.RPCLongTimeout}),
-			WithUploads(func(l documents.Limiter) http.Handler { return uploads.LimitedBy(l) })); err != nil {
+			WithUploads(func(l documents.Limiter) http.Handler { return uploads.LimitedBy(l) }),
+			WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
+				return web.New(web.Options{Conn: conn, Sessions: a.store.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL},
+					Logger: logger, Secure: cfg.Web.Secure(), IdleTimeout: cfg.Web.SessionIdle, Lifetime: cfg.Web.SessionLifetime})
+			})); err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
 		a.startUploadExpiry(uploads)
@@ -277,11 +283,33 @@ func (a *App) startReadiness(ctx context.Context, cfg config.Config, logger *slo
 // newVerifier trusts the agency's identity provider when one is configured, and otherwise
 // the local signing key in the data directory (created on first start).
 func newVerifier(cfg config.Config, key *auth.LocalKey) (auth.Verifier, error) {
+	local := key.Verifier(time.Now, cfg.MaxTokenLifetime)
 	if cfg.OIDCIssuer != "" {
-		return auth.NewOIDCVerifier(auth.OIDCOptions{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL,
+		idp, err := auth.NewOIDCVerifier(auth.OIDCOptions{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL,
 			MaxLifetime: cfg.MaxTokenLifetime})
+		if err != nil {
+			return nil, err
+		}
+		// The web application calls the API with tokens it mints with the local key for
+		// the people signed in to it (whichever way they signed in).
+		return auth.FirstOf(idp, local), nil
 	}
-	return key.Verifier(time.Now, cfg.MaxTokenLifetime), nil
+	return local, nil
+}
+
+// webTokenTTL is how long a token the web application mints for one page's API calls is
+// valid: long enough for the slowest page, short enough that a token that leaked from a
+// log or a crash dump is worthless.
+const webTokenTTL = 2 * time.Minute
+
+// webMinter mints the tokens pages call the API with, with the local key.
+type webMinter struct {
+	key *auth.LocalKey
+	ttl time.Duration
+}
+
+func (m webMinter) Token(_ context.Context, u web.User) (string, error) {
+	return m.key.Mint(auth.MintOptions{Subject: u.Subject, Role: u.Role, TTL: m.ttl})
 }
 
 // documentStorage is where the contents of uploaded documents are kept: files under the

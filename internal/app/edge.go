@@ -80,14 +80,38 @@ func probe(r *http.Request) bool {
 	return false
 }
 
+// apiPath reports a path of the API (the REST gateway, its OpenAPI document and the probes);
+// every other path belongs to the web application.
+func apiPath(p string) bool {
+	return strings.HasPrefix(p, "/v1/") || p == "/v1" || p == "/openapi.json" || p == "/healthz" || p == "/readyz"
+}
+
+// staticAsset reports a request for one of the web application's assets (stylesheet,
+// scripts): cached by browsers, cheap, and not an action of anyone's.
+func staticAsset(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/static/")
+}
+
 // UploadsPath is where the resumable document uploads (tus) are served.
 const UploadsPath = "/v1/uploads/"
+
+// WebUploadsPath is the prefix of the web application's upload routes (internal/web): forms
+// carrying a file, and the browser's resumable uploads relayed to UploadsPath.
+const WebUploadsPath = "/unggah"
+
+// webFormOverhead is what a multipart form may carry beside its largest file: the other
+// fields and the part headers.
+const webFormOverhead = 1 << 20
 
 // uploadChunk reports a request to an existing upload (its chunks, its offset, its
 // cancellation), as opposed to the creation of one.
 func uploadChunk(r *http.Request) bool {
-	rest, ok := strings.CutPrefix(r.URL.Path, UploadsPath)
-	return ok && strings.Trim(rest, "/") != ""
+	for _, prefix := range []string{UploadsPath, WebUploadsPath + "/tus/"} {
+		if rest, ok := strings.CutPrefix(r.URL.Path, prefix); ok && strings.Trim(rest, "/") != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // classify is the rate-limit class of an HTTP request. Uploads get their own treatment: the
@@ -99,7 +123,7 @@ func uploadChunk(r *http.Request) bool {
 // candidate declared within the selection's size limit when creating it.
 func classify(r *http.Request) (ratelimit.Class, bool) {
 	switch {
-	case probe(r):
+	case probe(r), staticAsset(r):
 		return 0, false
 	case uploadChunk(r):
 		return ratelimit.Read, true
@@ -114,6 +138,9 @@ func classify(r *http.Request) (ratelimit.Class, bool) {
 func (e *edge) httpHandler(gateway http.Handler) http.Handler {
 	h := bodylimit.Middleware(gateway, bodylimit.Policy{Default: e.limits.MaxRequestBytes, Routes: []bodylimit.Route{
 		{Prefix: UploadsPath, MaxBytes: documents.MaxBytesLimit, Stream: true},
+		// The web application's uploads (a document, a score sheet) are multipart forms or
+		// tus requests relayed to the upload handler: streamed, never read whole here.
+		{Prefix: WebUploadsPath, MaxBytes: documents.MaxBytesLimit + webFormOverhead, Stream: true},
 	}})
 	h = e.limiter.ClassifiedMiddleware(h, classify)
 	return e.resolver.Middleware(h)

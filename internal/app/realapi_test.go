@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"testing"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc"
 
 	enumspb "go.temporal.io/api/enums/v1"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/internal/web"
 	"github.com/bkpsdm/seleksi/workflows"
 )
 
@@ -96,7 +99,9 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *re
 		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
 		Audit:        auditSrv,
 		Notification: server.NewNotificationServer(st, cat, logger),
-	}, WithDeadlines(deadlines))
+	}, WithDeadlines(deadlines), WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
+		return web.New(web.Options{Conn: conn, Sessions: st.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL}, Logger: logger})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,13 @@ type transportOptions struct {
 	limits    Limits
 	deadlines server.Deadlines
 	uploads   func(documents.Limiter) http.Handler
+	web       func(conn *grpc.ClientConn) (http.Handler, error)
+}
+
+// WithWeb serves the web application (internal/web) at every path that is not the API's;
+// build makes its handler, given the connection to the gRPC server the gateway uses.
+func WithWeb(build func(conn *grpc.ClientConn) (http.Handler, error)) TransportOption {
+	return func(o *transportOptions) { o.web = build }
 }
 
 // WithUploads serves the resumable document uploads (internal/documents) at UploadsPath;
@@ -99,16 +106,27 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 		_ = t.conn.Close()
 		return nil, err
 	}
+	var up, pages http.Handler
 	if o.uploads != nil {
-		gw, up := handler, o.uploads(edge.limiter)
-		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasPrefix(r.URL.Path, UploadsPath) {
-				up.ServeHTTP(w, r)
-				return
-			}
-			gw.ServeHTTP(w, r)
-		})
+		up = o.uploads(edge.limiter)
 	}
+	if o.web != nil {
+		if pages, err = o.web(t.conn); err != nil {
+			_ = t.conn.Close()
+			return nil, fmt.Errorf("web application: %w", err)
+		}
+	}
+	gw := handler
+	handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case up != nil && strings.HasPrefix(r.URL.Path, UploadsPath):
+			up.ServeHTTP(w, r)
+		case pages != nil && !apiPath(r.URL.Path):
+			pages.ServeHTTP(w, r)
+		default:
+			gw.ServeHTTP(w, r)
+		}
+	})
 	t.http = edge.httpServer(edge.httpHandler(handler), logger)
 	return t, nil
 }

@@ -253,10 +253,6 @@ func TestGatewayRoutes(t *testing.T) {
 			path: "/v1/selections/kadis-pupr-2026/auditEvents", token: tok.candidate, wantCode: http.StatusForbidden,
 		},
 		{
-			name: "candidate status page is served at the root", method: http.MethodGet,
-			path: "/", wantCode: http.StatusOK, wantBody: `Status Lamaran`,
-		},
-		{
 			name: "OpenAPI document lists the contract", method: http.MethodGet,
 			path: "/openapi.json", wantCode: http.StatusOK, wantBody: `"/v1/selections/{selection}:advance"`,
 		},

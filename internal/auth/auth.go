@@ -79,3 +79,22 @@ func FromContext(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
 	return p, ok
 }
+
+// FirstOf is a Verifier that accepts a token any of vs accepts, asking them in order: the
+// agency's identity provider for its own tokens, and the local key for the short-lived
+// tokens the web application mints for the people signed in to it.
+func FirstOf(vs ...Verifier) Verifier { return firstOf(vs) }
+
+type firstOf []Verifier
+
+func (f firstOf) Verify(ctx context.Context, token string) (Principal, error) {
+	var errs []error
+	for _, v := range f {
+		p, err := v.Verify(ctx, token)
+		if err == nil {
+			return p, nil
+		}
+		errs = append(errs, err)
+	}
+	return Principal{}, fmt.Errorf("%w: %w", ErrUnauthenticated, errors.Join(errs...))
+}

@@ -9,13 +9,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/bodylimit"
 	"github.com/bkpsdm/seleksi/internal/clientaddr"
 	"github.com/bkpsdm/seleksi/internal/documents/blob"
@@ -111,7 +115,25 @@ type Config struct {
 	Documents blob.Options
 	// Retention erases documents of closed selections (issue 11 §9).
 	Retention Retention
+	// Web configures the web application (issue 12).
+	Web Web
+	// SignIn is sign-in to the web pages through the agency's OpenID provider at
+	// OIDCIssuer (issue 12); off while SignIn.ClientID is empty.
+	SignIn SignIn
 }
+
+// Web configures the web application's sessions and links.
+type Web struct {
+	// PublicURL is where people reach the service (links in e-mails, the OIDC redirect);
+	// an https URL makes the cookies Secure.
+	PublicURL *url.URL
+	// SessionIdle ends a session unused for this long; SessionLifetime ends any session
+	// this long after sign-in.
+	SessionIdle, SessionLifetime time.Duration
+}
+
+// Secure reports whether people reach the service over TLS, so cookies must be Secure.
+func (w Web) Secure() bool { return w.PublicURL != nil && w.PublicURL.Scheme == "https" }
 
 // Embedded reports whether seleksid runs its own Temporal server.
 func (c Config) Embedded() bool { return c.TemporalAddress == "" }
@@ -212,6 +234,7 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 
 	outbox := outboxFlags(fs, env)
 	uploads := uploadFlags(fs, env)
+	web := webFlags(fs, env)
 	fs.StringVar(&shutdown, "shutdown-timeout", env("SELEKSI_SHUTDOWN_TIMEOUT", "30s"),
 		"how long to let in-flight requests and activities finish on SIGINT/SIGTERM [SELEKSI_SHUTDOWN_TIMEOUT]")
 	// Honest errors and readiness (issue 10, items 3 and 4).
@@ -258,6 +281,8 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 
 	// Retention and erasure of documents (issue 11 §9).
 	retentionOf := retentionFlags(fs, env)
+	// Sign-in through the agency's OpenID provider (issue 12).
+	signIn := signInFlags(fs, env, getenv)
 
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: seleksid [flags]\n\n"+
@@ -315,6 +340,9 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		c.RateLimits = ratelimit.Policy{}
 	}
 
+	if c.Web, err = web(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Outbox, err = outbox(); err != nil {
 		errs = append(errs, err)
 	}
@@ -400,6 +428,10 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	if c.Retention, err = retentionOf(c.DemoSecondsPerDay); err != nil {
 		errs = append(errs, err)
 	}
+	// Sign-in through the agency's OpenID provider (issue 12).
+	if c.SignIn, err = signIn(c.OIDCIssuer); err != nil {
+		errs = append(errs, err)
+	}
 
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
@@ -448,6 +480,33 @@ type Outbox struct {
 
 // outboxFlags registers the outbox's flags on fs and returns the function that checks them
 // after parsing.
+// webFlags are the web application's settings (issue 12).
+func webFlags(fs *flag.FlagSet, env func(name, def string) string) func() (Web, error) {
+	var public, idle, lifetime string
+	fs.StringVar(&public, "public-url", env("SELEKSI_PUBLIC_URL", "http://localhost:8080"),
+		"where people reach the service, for links in e-mails and sign-in redirects; https makes cookies Secure [SELEKSI_PUBLIC_URL]")
+	fs.StringVar(&idle, "session-idle-timeout", env("SELEKSI_SESSION_IDLE_TIMEOUT", "30m"),
+		"a web session unused for this long ends [SELEKSI_SESSION_IDLE_TIMEOUT]")
+	fs.StringVar(&lifetime, "session-lifetime", env("SELEKSI_SESSION_LIFETIME", "12h"),
+		"any web session ends this long after sign-in [SELEKSI_SESSION_LIFETIME]")
+	return func() (Web, error) {
+		var w Web
+		var errs []error
+		u, err := url.Parse(public)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("-public-url %q: want an absolute http or https URL", public))
+		}
+		w.PublicURL = u
+		if w.SessionIdle, err = time.ParseDuration(idle); err != nil || w.SessionIdle < time.Minute || w.SessionIdle > 24*time.Hour {
+			errs = append(errs, fmt.Errorf("-session-idle-timeout %q: want a duration from 1m to 24h", idle))
+		}
+		if w.SessionLifetime, err = time.ParseDuration(lifetime); err != nil || w.SessionLifetime < w.SessionIdle || w.SessionLifetime > 31*24*time.Hour {
+			errs = append(errs, fmt.Errorf("-session-lifetime %q: want a duration from the idle timeout to 744h", lifetime))
+		}
+		return w, errors.Join(errs...)
+	}
+}
+
 func outboxFlags(fs *flag.FlagSet, env func(name, def string) string) func() (Outbox, error) {
 	var interval, backoff, backoffMax, timeout, batch, concurrency, attempts string
 	fs.StringVar(&interval, "notify-interval", env("SELEKSI_NOTIFY_INTERVAL", "2s"),
@@ -599,4 +658,160 @@ func uploadFlags(fs *flag.FlagSet, env func(name, def string) string) func(dataD
 		}
 		return d, nil
 	}
+}
+
+// --- Sign-in through the agency's OpenID provider (issue 12, production) ---
+
+// SignIn is Seleksi's registration as a relying party at the agency's OpenID provider
+// (the issuer is Config.OIDCIssuer) and the mapping of the provider's claims to roles.
+// internal/accounts/oidc.Config is built from it.
+type SignIn struct {
+	// ClientID is the client registered at the provider; empty turns sign-in off.
+	ClientID string
+	// ClientSecret comes from SELEKSI_OIDC_CLIENT_SECRET or the file named by
+	// -oidc-client-secret-file (a mounted Kubernetes secret); never from a flag, which
+	// would show it in the process list. It never prints itself.
+	ClientSecret blob.Secret
+	// RedirectURL is Seleksi's callback, as registered at the provider.
+	RedirectURL string
+	Scopes      []string
+	// RoleClaim names the claim holding a role or groups; RoleMap maps its values to
+	// roles; DefaultRole is given when none maps ("" refuses the sign-in).
+	RoleClaim   string
+	RoleMap     map[string]auth.Role
+	DefaultRole auth.Role
+	// SelectionsClaim optionally names the claim with a committee member's selections.
+	SelectionsClaim string
+}
+
+// Enabled reports whether people sign in through the OpenID provider.
+func (s SignIn) Enabled() bool { return s.ClientID != "" }
+
+// signInFlags registers the sign-in flags on fs and returns the function that checks them
+// after parsing, given the issuer (-oidc-issuer).
+func signInFlags(fs *flag.FlagSet, env func(name, def string) string, getenv func(string) string) func(issuer string) (SignIn, error) {
+	var s SignIn
+	var secretFile, scopes, roleMap, defaultRole string
+	fs.StringVar(&s.ClientID, "oidc-client-id", env("SELEKSI_OIDC_CLIENT_ID", ""),
+		"client ID of Seleksi at the OpenID provider (-oidc-issuer) for sign-in to the web pages; empty turns that sign-in off [SELEKSI_OIDC_CLIENT_ID]")
+	fs.StringVar(&secretFile, "oidc-client-secret-file", env("SELEKSI_OIDC_CLIENT_SECRET_FILE", ""),
+		"file holding the client secret (e.g. a mounted Kubernetes secret); else the secret is read from SELEKSI_OIDC_CLIENT_SECRET, never from a flag [SELEKSI_OIDC_CLIENT_SECRET_FILE]")
+	fs.StringVar(&s.RedirectURL, "oidc-redirect-url", env("SELEKSI_OIDC_REDIRECT_URL", ""),
+		"absolute URL of Seleksi's sign-in callback as registered at the provider, https except on localhost [SELEKSI_OIDC_REDIRECT_URL]")
+	fs.StringVar(&scopes, "oidc-scopes", env("SELEKSI_OIDC_SCOPES", "openid profile email"),
+		"space-separated scopes to request; add the one that makes your provider send groups or roles, if any [SELEKSI_OIDC_SCOPES]")
+	fs.StringVar(&s.RoleClaim, "oidc-role-claim", env("SELEKSI_OIDC_ROLE_CLAIM", "seleksi_role"),
+		"claim holding a role or a list of roles or groups; a dotted path reaches into objects, e.g. realm_access.roles [SELEKSI_OIDC_ROLE_CLAIM]")
+	fs.StringVar(&roleMap, "oidc-role-map", env("SELEKSI_OIDC_ROLE_MAP", ""),
+		"comma-separated VALUE=ROLE pairs mapping role-claim values to admin, committee, candidate or auditor, e.g. bkpsdm-sekretariat=admin,pansel=committee; other values are ignored [SELEKSI_OIDC_ROLE_MAP]")
+	fs.StringVar(&defaultRole, "oidc-default-role", env("SELEKSI_OIDC_DEFAULT_ROLE", ""),
+		"role of an account none of whose claim values is mapped, e.g. candidate; empty refuses such accounts [SELEKSI_OIDC_DEFAULT_ROLE]")
+	fs.StringVar(&s.SelectionsClaim, "oidc-selections-claim", env("SELEKSI_OIDC_SELECTIONS_CLAIM", ""),
+		"optional claim listing the selection IDs a committee member sits on [SELEKSI_OIDC_SELECTIONS_CLAIM]")
+	return func(issuer string) (SignIn, error) {
+		envSecret := getenv("SELEKSI_OIDC_CLIENT_SECRET")
+		if !s.Enabled() {
+			if s.RedirectURL != "" || roleMap != "" || defaultRole != "" || secretFile != "" || envSecret != "" {
+				return SignIn{}, errors.New("-oidc-redirect-url, -oidc-role-map, -oidc-default-role and the client secret need -oidc-client-id")
+			}
+			return SignIn{}, nil
+		}
+		var errs []error
+		if issuer == "" {
+			errs = append(errs, errors.New("-oidc-client-id needs -oidc-issuer, the provider whose discovery document is read"))
+		}
+		switch u, err := url.Parse(s.RedirectURL); {
+		case s.RedirectURL == "":
+			errs = append(errs, errors.New("-oidc-client-id needs -oidc-redirect-url"))
+		case err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			errs = append(errs, fmt.Errorf("-oidc-redirect-url %q: want an absolute http(s) URL", s.RedirectURL))
+		case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+			errs = append(errs, fmt.Errorf("-oidc-redirect-url %q: want https (http only on localhost)", s.RedirectURL))
+		case u.Fragment != "":
+			errs = append(errs, fmt.Errorf("-oidc-redirect-url %q: must not have a fragment", s.RedirectURL))
+		}
+		switch {
+		case secretFile != "" && envSecret != "":
+			errs = append(errs, errors.New("-oidc-client-secret-file and SELEKSI_OIDC_CLIENT_SECRET: give one"))
+		case secretFile != "":
+			b, err := os.ReadFile(secretFile)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("-oidc-client-secret-file: %w", err))
+			} else if s.ClientSecret = blob.Secret(strings.TrimSpace(string(b))); s.ClientSecret == "" {
+				errs = append(errs, fmt.Errorf("-oidc-client-secret-file %s is empty", secretFile))
+			}
+		case envSecret != "":
+			s.ClientSecret = blob.Secret(envSecret)
+		default:
+			errs = append(errs, errors.New("-oidc-client-id needs its secret in SELEKSI_OIDC_CLIENT_SECRET or -oidc-client-secret-file"))
+		}
+		s.Scopes = strings.Fields(scopes)
+		if !slices.Contains(s.Scopes, "openid") {
+			errs = append(errs, fmt.Errorf("-oidc-scopes %q: must include openid", scopes))
+		}
+		if s.RoleClaim == "" {
+			errs = append(errs, errors.New("-oidc-role-claim must not be empty"))
+		}
+		var err error
+		if s.RoleMap, err = parseRoleMap(roleMap); err != nil {
+			errs = append(errs, fmt.Errorf("-oidc-role-map: %w", err))
+		}
+		if defaultRole != "" {
+			r, err := auth.ParseRole(defaultRole)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("-oidc-default-role: %w", err))
+			}
+			s.DefaultRole = r
+		}
+		if len(s.RoleMap) == 0 && defaultRole == "" && err == nil {
+			errs = append(errs, errors.New("-oidc-client-id needs -oidc-role-map or -oidc-default-role: otherwise nobody can sign in"))
+		}
+		if err := errors.Join(errs...); err != nil {
+			return SignIn{}, err
+		}
+		return s, nil
+	}
+}
+
+// parseRoleMap reads VALUE=ROLE pairs separated by commas. A value may itself hold '='
+// (the pair is split at its last one, as roles have none), not ','.
+func parseRoleMap(v string) (map[string]auth.Role, error) {
+	m := map[string]auth.Role{}
+	var errs []error
+	for pair := range strings.SplitSeq(v, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		i := strings.LastIndexByte(pair, '=')
+		if i <= 0 {
+			errs = append(errs, fmt.Errorf("%q: want VALUE=ROLE", pair))
+			continue
+		}
+		value, role := strings.TrimSpace(pair[:i]), strings.TrimSpace(pair[i+1:])
+		r, err := auth.ParseRole(role)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%q: %w", pair, err))
+			continue
+		}
+		if old, ok := m[value]; ok && old != r {
+			errs = append(errs, fmt.Errorf("%q is mapped to both %s and %s", value, old, r))
+			continue
+		}
+		m[value] = r
+	}
+	if len(m) == 0 {
+		m = nil
+	}
+	return m, errors.Join(errs...)
+}
+
+// loopbackHost reports whether host is this machine, where a plain-http callback cannot
+// be overheard.
+func loopbackHost(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

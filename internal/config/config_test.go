@@ -6,10 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
@@ -173,7 +178,9 @@ func TestUsageDocumentsEveryEnvironmentVariable(t *testing.T) {
 		"SELEKSI_TEMPORAL_NAMESPACE", "SELEKSI_DATABASE_URL", "SELEKSI_EMBEDDED_TEMPORAL_UI_ADDR", "SELEKSI_SHUTDOWN_TIMEOUT",
 		"SELEKSI_DOCUMENTS_STORE", "SELEKSI_DOCUMENTS_DIR", "SELEKSI_S3_ENDPOINT", "SELEKSI_S3_BUCKET", "SELEKSI_S3_REGION",
 		"SELEKSI_S3_PREFIX", "SELEKSI_S3_TLS", "SELEKSI_S3_ACCESS_KEY", "SELEKSI_S3_SECRET_KEY",
-		"SELEKSI_DOCUMENT_RETENTION", "SELEKSI_DOCUMENT_ERASURE_INTERVAL"} {
+		"SELEKSI_DOCUMENT_RETENTION", "SELEKSI_DOCUMENT_ERASURE_INTERVAL",
+		"SELEKSI_OIDC_CLIENT_ID", "SELEKSI_OIDC_CLIENT_SECRET", "SELEKSI_OIDC_CLIENT_SECRET_FILE", "SELEKSI_OIDC_REDIRECT_URL",
+		"SELEKSI_OIDC_SCOPES", "SELEKSI_OIDC_ROLE_CLAIM", "SELEKSI_OIDC_ROLE_MAP", "SELEKSI_OIDC_DEFAULT_ROLE", "SELEKSI_OIDC_SELECTIONS_CLAIM"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("usage does not mention %s", v)
 		}
@@ -367,5 +374,76 @@ func TestRetentionFlags(t *testing.T) {
 		if _, err := Parse(args, noEnv, io.Discard); err == nil || !strings.Contains(err.Error(), args[0]) {
 			t.Errorf("%v: error %v, want one naming %s", args, err, args[0])
 		}
+	}
+}
+
+// TestSignInFlags: sign-in through the OpenID provider is off by default; on, it needs the
+// issuer, an absolute callback (https but on localhost), a secret from the environment or a
+// file (never a flag, never printed), and a role map whose values are real roles.
+func TestSignInFlags(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	c, err := Parse(nil, noEnv, io.Discard)
+	if err != nil || c.SignIn.Enabled() {
+		t.Fatalf("default: %+v, %v", c.SignIn, err)
+	}
+
+	secretFile := filepath.Join(t.TempDir(), "client-secret")
+	if err := os.WriteFile(secretFile, []byte("s3cr3t-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	on := []string{"-oidc-issuer", "https://sso.example.go.id/realms/pemda", "-oidc-jwks-url", "https://sso.example.go.id/realms/pemda/certs",
+		"-oidc-client-id", "seleksi", "-oidc-redirect-url", "https://seleksi.example.go.id/auth/oidc/callback"}
+	c, err = Parse(append(on, "-oidc-client-secret-file", secretFile, "-oidc-role-claim", "realm_access.roles",
+		"-oidc-role-map", "bkpsdm-sekretariat=admin, pansel=committee,cn=inspektorat=auditor",
+		"-oidc-default-role", "candidate", "-oidc-selections-claim", "seleksi_selections"), noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.SignIn
+	wantMap := map[string]auth.Role{"bkpsdm-sekretariat": auth.RoleAdmin, "pansel": auth.RoleCommittee, "cn=inspektorat": auth.RoleAuditor}
+	if !s.Enabled() || s.ClientID != "seleksi" || s.ClientSecret != "s3cr3t-from-file" || s.RoleClaim != "realm_access.roles" ||
+		!maps.Equal(s.RoleMap, wantMap) || s.DefaultRole != auth.RoleCandidate || s.SelectionsClaim != "seleksi_selections" ||
+		!slices.Equal(s.Scopes, []string{"openid", "profile", "email"}) {
+		t.Errorf("sign-in = %+v", s)
+	}
+	if dump := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(dump, "s3cr3t") {
+		t.Errorf("the client secret shows in a dump of the configuration")
+	}
+
+	env := map[string]string{"SELEKSI_OIDC_CLIENT_SECRET": "from-env", "SELEKSI_OIDC_ROLE_MAP": "grp-a=admin",
+		"SELEKSI_OIDC_SCOPES": "openid email groups"}
+	c, err = Parse(append(on[:6:6], "-oidc-redirect-url", "http://localhost:8080/auth/oidc/callback"),
+		func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.SignIn.ClientSecret != "from-env" || c.SignIn.RoleMap["grp-a"] != auth.RoleAdmin ||
+		c.SignIn.DefaultRole != "" || c.SignIn.RoleClaim != "seleksi_role" || !slices.Equal(c.SignIn.Scopes, []string{"openid", "email", "groups"}) {
+		t.Errorf("from the environment: %+v, %v", c.SignIn, err)
+	}
+
+	withSecret := func(k string) string { return map[string]string{"SELEKSI_OIDC_CLIENT_SECRET": "x"}[k] }
+	for _, tc := range []struct {
+		name, want string
+		args       []string
+		getenv     func(string) string
+	}{
+		{"no issuer", "-oidc-issuer", []string{"-oidc-client-id", "seleksi", "-oidc-redirect-url", "https://s.example/cb", "-oidc-default-role", "candidate"}, withSecret},
+		{"no redirect", "-oidc-redirect-url", append(on[:6:6], "-oidc-default-role", "candidate"), withSecret},
+		{"relative redirect", "-oidc-redirect-url", append(on[:6:6], "-oidc-redirect-url", "/auth/oidc/callback", "-oidc-default-role", "candidate"), withSecret},
+		{"plain http redirect", "want https", append(on[:6:6], "-oidc-redirect-url", "http://seleksi.example.go.id/cb", "-oidc-default-role", "candidate"), withSecret},
+		{"no secret", "SELEKSI_OIDC_CLIENT_SECRET", append(on, "-oidc-default-role", "candidate"), noEnv},
+		{"two secrets", "give one", append(on, "-oidc-default-role", "candidate", "-oidc-client-secret-file", secretFile), withSecret},
+		{"missing secret file", "-oidc-client-secret-file", append(on, "-oidc-default-role", "candidate", "-oidc-client-secret-file", secretFile+".missing"), noEnv},
+		{"unknown role", "-oidc-role-map", append(on, "-oidc-role-map", "grp-a=root"), withSecret},
+		{"malformed pair", "-oidc-role-map", append(on, "-oidc-role-map", "grp-a"), withSecret},
+		{"two roles for a value", "both", append(on, "-oidc-role-map", "grp-a=admin,grp-a=auditor"), withSecret},
+		{"unknown default role", "-oidc-default-role", append(on, "-oidc-default-role", "everyone"), withSecret},
+		{"nobody can sign in", "nobody", on, withSecret},
+		{"no openid scope", "-oidc-scopes", append(on, "-oidc-default-role", "candidate", "-oidc-scopes", "profile"), withSecret},
+		{"settings without a client", "-oidc-client-id", []string{"-oidc-role-map", "grp-a=admin"}, noEnv},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Parse(tc.args, tc.getenv, io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one naming %s", err, tc.want)
+			}
+		})
 	}
 }

@@ -1,6 +1,6 @@
 // Package gateway owns Seleksi's HTTP face: the REST/JSON routes translated to the gRPC
-// services by grpc-gateway, the OpenAPI document, the liveness and readiness probes and the
-// web pages.
+// services by grpc-gateway, the OpenAPI document and the liveness and readiness probes.
+// The web pages are internal/web's.
 // It talks to the gRPC server over a client connection only, so it never reaches into the
 // store or the workflows and sees exactly what any other gRPC client sees.
 package gateway
@@ -8,7 +8,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"embed"
 	"errors"
 	"fmt"
 	"io"
@@ -31,14 +30,8 @@ import (
 	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
 
-// web holds the candidate's status page, served at /.
-//
-//go:embed web
-var web embed.FS
-
 // New returns the HTTP handler for every REST route of the contract, /openapi.json, the
-// probes /healthz and /readyz (see probes.go) and the candidate's status page at /,
-// forwarding to the gRPC server behind conn.
+// probes /healthz and /readyz (see probes.go), forwarding to the gRPC server behind conn.
 func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, oneValueJSON{&runtime.JSONPb{
@@ -87,19 +80,6 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 		_, _ = w.Write(openapi)
 	}); err != nil {
 		return nil, fmt.Errorf("gateway: openapi route: %w", err)
-	}
-	page, err := web.ReadFile("web/index.html")
-	if err != nil {
-		return nil, fmt.Errorf("gateway: status page: %w", err)
-	}
-	if err := mux.HandlePath(http.MethodGet, "/", func(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		// The page talks only to this origin and shows data from the API as text.
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		_, _ = w.Write(page)
-	}); err != nil {
-		return nil, fmt.Errorf("gateway: status page route: %w", err)
 	}
 	return requireUTF8(mux, errorHandler(logger)), nil
 }

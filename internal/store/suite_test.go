@@ -157,6 +157,7 @@ func runSuite(t *testing.T, open factory) {
 		fn   func(t *testing.T, open factory)
 	}{
 		{"Migrations", testMigrations},
+		{"Sessions", testSessions},
 		{"Selections", testSelections},
 		{"Intake", testIntake},
 		{"ListApplications", testListApplications},

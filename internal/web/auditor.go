@@ -1,0 +1,6 @@
+package web
+
+import "net/http"
+
+// auditorRoutes registers the auditor pages.
+func (s *Server) auditorRoutes(mux *http.ServeMux) {}
