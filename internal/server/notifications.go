@@ -77,7 +77,6 @@ func (s *NotificationServer) RetryNotification(ctx context.Context, req *seleksi
 func (s *NotificationServer) view(n store.Notification) *seleksiv1.Notification {
 	v := &seleksiv1.Notification{
 		Name:            "notifications/" + n.ID,
-		Selection:       selectionName(n.SelectionID),
 		Kind:            n.Kind,
 		State:           seleksiv1.NotificationState(seleksiv1.NotificationState_value[n.State]),
 		Text:            localized(s.cat, storeMsg(n.Text)),
@@ -88,6 +87,10 @@ func (s *NotificationServer) view(n store.Notification) *seleksiv1.Notification 
 		NextAttemptTime: ts(n.NextAttemptTime),
 		SendTime:        ts(n.SendTime),
 		DeadTime:        ts(n.DeadTime),
+	}
+	// An account's notice (a one-time code) belongs to no selection.
+	if n.SelectionID != "" {
+		v.Selection = selectionName(n.SelectionID)
 	}
 	if n.ApplicationID != "" {
 		v.Application = applicationName(n.SelectionID, n.ApplicationID)
