@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/argon2id"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -14,6 +15,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/bkpsdm/seleksi/internal/accounts"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/server"
@@ -26,9 +28,10 @@ import (
 // interceptor, the gateway in front) over a real store; Temporal is replaced by fakes that
 // accept every command and have no histories.
 type realAPI struct {
-	tr    *Transport
-	store *store.Store
-	base  string
+	tr       *Transport
+	store    *store.Store
+	accounts *accounts.Service
+	base     string
 	// tokens by role; the committee token sits on selOpen.
 	admin, committee, candidate, auditor string
 }
@@ -90,6 +93,8 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *re
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Passwords are hashed cheaply: the tests sign in many times under the race detector.
+	accts := accounts.New(st, accounts.Options{Argon2: &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}}, logger)
 	auditSrv, err := server.NewAuditServer(st, unreachableHistory{}, key.Signer(), key.Public(), logger, time.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +105,8 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *re
 		Audit:        auditSrv,
 		Notification: server.NewNotificationServer(st, cat, logger),
 	}, WithDeadlines(deadlines), WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
-		return web.New(web.Options{Conn: conn, Sessions: st.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL}, Logger: logger})
+		return web.New(web.Options{Conn: conn, Sessions: st.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL, accounts: accts},
+			Logger: logger, Accounts: accts, Messages: cat})
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +117,7 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *re
 		defer cancel()
 		_ = tr.Shutdown(ctx)
 	})
-	return &realAPI{tr: tr, store: st, base: "http://" + tr.HTTPAddr(),
+	return &realAPI{tr: tr, store: st, accounts: accts, base: "http://" + tr.HTTPAddr(),
 		admin: mint("admin-1", auth.RoleAdmin), committee: mint("member-1", auth.RoleCommittee, selOpen),
 		candidate: mint("cand-a", auth.RoleCandidate), auditor: mint("auditor-1", auth.RoleAuditor)}
 }
