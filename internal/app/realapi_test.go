@@ -16,6 +16,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/bkpsdm/seleksi/internal/accounts"
+	"github.com/bkpsdm/seleksi/internal/accounts/oidc"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/server"
@@ -42,8 +43,20 @@ const selOpen = "sel-open"
 
 var appOpen string
 
-func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *realAPI {
+// realAPIOption changes what startRealAPI builds.
+type realAPIOption func(*realAPIOptions)
+
+type realAPIOptions struct {
+	// signIn is sign-in through an OpenID provider for the web application.
+	signIn *oidc.Provider
+}
+
+func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opts ...realAPIOption) *realAPI {
 	t.Helper()
+	var o realAPIOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := store.Open(ctx, storeURL)
@@ -106,7 +119,7 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *re
 		Notification: server.NewNotificationServer(st, cat, logger),
 	}, WithDeadlines(deadlines), WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
 		return web.New(web.Options{Conn: conn, Sessions: st.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL, accounts: accts},
-			Logger: logger, Accounts: accts, Messages: cat})
+			Logger: logger, Accounts: accts, Messages: cat, OIDC: o.signIn})
 	}))
 	if err != nil {
 		t.Fatal(err)
