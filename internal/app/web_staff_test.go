@@ -28,7 +28,7 @@ func TestWebStaffAccountsAndSeats(t *testing.T) {
 	if _, err := api.store.CreateSelection(ctx, store.NewSelection{ID: sel, RequestID: "create-" + sel, WorkflowID: workflows.WorkflowID(sel),
 		PositionTitle: "Kepala Badan", Agency: "Pemkab Contoh", TimeZone: "TIME_ZONE_WIB",
 		Config: []byte(`{"positionTitle":"Kepala Badan","agency":"Pemkab Contoh","committee":[{"memberId":"` + nip + `","displayName":"Dr. Anggota","role":"COMMITTEE_ROLE_CHAIR"},{"memberId":"m-luar","displayName":"Prof. Luar","role":"COMMITTEE_ROLE_MEMBER"}]}`),
-		Actor: store.Actor{Subject: "admin-1", Role: "ROLE_ADMIN"}, Now: now}); err != nil {
+		Actor:  store.Actor{Subject: "admin-1", Role: "ROLE_ADMIN"}, Now: now}); err != nil {
 		t.Fatal(err)
 	}
 	admin := &visitor{t: t, base: api.base, c: signedIn(t, api, web.User{AccountID: "acc-admin", Issuer: auth.LocalIssuer, Subject: "admin-1", Role: auth.RoleAdmin, Name: "Sekretariat"})}
