@@ -269,7 +269,7 @@ func (s *Server) uploadDocumentForm(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		s.flash(r.Context(), "candidate.flash.uploaded")
-		http.Redirect(w, r, "/lamaran/baru/"+url.PathEscape(selID)+"/dokumen#dok-"+kind, http.StatusSeeOther)
+		http.Redirect(w, r, "/lamaran/baru/"+url.PathEscape(selID)+"/dokumen#dok-"+url.PathEscape(kind), http.StatusSeeOther)
 		return
 	}
 	var refused *uploadRefused
