@@ -59,7 +59,6 @@ type page struct {
 	csrf string
 }
 
-
 func (p *page) get(path string) (int, string, http.Header) {
 	p.t.Helper()
 	resp, err := p.c.Get(p.base + path)

@@ -149,7 +149,9 @@ func (v view) When(ts *timestamppb.Timestamp, zone seleksiv1.TimeZone) string {
 
 // At is a moment with no selection to take the zone from (a notification), in WIB with the
 // zone's name.
-func (v view) At(ts *timestamppb.Timestamp) string { return v.When(ts, seleksiv1.TimeZone_TIME_ZONE_WIB) }
+func (v view) At(ts *timestamppb.Timestamp) string {
+	return v.When(ts, seleksiv1.TimeZone_TIME_ZONE_WIB)
+}
 
 // Day is the date of a moment in the selection's time zone.
 func (v view) Day(ts *timestamppb.Timestamp, zone seleksiv1.TimeZone) string {
