@@ -61,7 +61,12 @@ func (s *NotificationServer) ListNotifications(ctx context.Context, req *seleksi
 	}
 	out := &seleksiv1.ListNotificationsResponse{NextPageToken: page.NextPageToken, TotalSize: int32(min(page.TotalSize, 1<<31-1))}
 	for _, n := range page.Items {
-		out.Notifications = append(out.Notifications, s.view(n))
+		v := s.view(n)
+		if opts.Owner != "" {
+			// The relay's answer is for the secretariat, who can act on it.
+			v.LastError = ""
+		}
+		out.Notifications = append(out.Notifications, v)
 	}
 	return out, nil
 }
