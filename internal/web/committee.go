@@ -303,12 +303,21 @@ type applicationsData struct {
 	ID        string
 	Selection *seleksiv1.Selection
 	Apps      []*seleksiv1.Application
+	Rows      []appRow
 	Total     int
 	// Filters as chosen.
 	Stage, State, Q, Order string
 	Stages                 []seleksiv1.Stage
 	States                 []seleksiv1.ApplicationState
 	Next, Prev             string
+}
+
+// appRow is one application in a list, with its ID and whether its checklist has
+// undecided items.
+type appRow struct {
+	App  *seleksiv1.Application
+	ID   string
+	Open bool
 }
 
 // applicationOrders are the orders the list offers (the API's order_by values).
@@ -387,6 +396,9 @@ func (s *Server) committeeApplications(w http.ResponseWriter, r *http.Request) {
 			first := url.Values{"tahap": {d.Stage}, "status": {d.State}, "urut": {d.Order}}
 			d.Prev = "/panitia/" + id + "/lamaran?" + first.Encode()
 		}
+	}
+	for _, a := range d.Apps {
+		d.Rows = append(d.Rows, appRow{App: a, ID: lastSegment(a.GetName()), Open: undecided(a)})
 	}
 	s.render(w, r, http.StatusOK, "committee/applications", d)
 }

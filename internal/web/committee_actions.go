@@ -165,6 +165,8 @@ type objectionData struct {
 	Categories []seleksiv1.CompetencyCategory
 	Competency bool
 	RequestID  string
+	// DocID is the objection's clarifying document, if any.
+	DocID string
 }
 
 func (s *Server) loadObjection(w http.ResponseWriter, r *http.Request) (objectionData, bool) {
@@ -204,6 +206,9 @@ func (s *Server) loadObjection(w http.ResponseWriter, r *http.Request) (objectio
 	rows := s.objectionRows(ctx, id, []*seleksiv1.Objection{obj}, map[string]string{app.GetName(): app.GetCandidate().GetFullName()}, false)
 	d := objectionData{ID: id, Selection: sel, Row: rows[0], App: app, Categories: competencyCategories,
 		Components: stageComponents(sel, obj.GetStage()), Competency: obj.GetStage() == seleksiv1.Stage_STAGE_COMPETENCY_TEST}
+	if doc := obj.GetDocument(); doc != "" {
+		d.DocID = lastSegment(doc)
+	}
 	for _, item := range obj.GetItems() {
 		it := &seleksiv1.ChecklistItem{Item: item}
 		for _, c := range app.GetChecklist() {
@@ -357,7 +362,7 @@ type advanceData struct {
 	CanAdvance bool
 	// Screening: the outcome each application's checklist gives; other stages: the
 	// applications whose results will be published.
-	Pass, Fail, Undecided []*seleksiv1.Application
+	Pass, Fail, Undecided []appRow
 	Participants          []*seleksiv1.Application
 	Screening             bool
 	RequestID             string
@@ -390,13 +395,14 @@ func (s *Server) loadAdvance(w http.ResponseWriter, r *http.Request) (advanceDat
 		if !d.Screening {
 			continue
 		}
+		row := appRow{App: a, ID: lastSegment(a.GetName())}
 		switch checklistOutcome(a) {
 		case seleksiv1.Outcome_OUTCOME_PASS:
-			d.Pass = append(d.Pass, a)
+			d.Pass = append(d.Pass, row)
 		case seleksiv1.Outcome_OUTCOME_FAIL:
-			d.Fail = append(d.Fail, a)
+			d.Fail = append(d.Fail, row)
 		default:
-			d.Undecided = append(d.Undecided, a)
+			d.Undecided = append(d.Undecided, row)
 		}
 	}
 	return d, true
@@ -479,7 +485,9 @@ func (s *Server) committeeAdvancePost(w http.ResponseWriter, r *http.Request) {
 
 // rankedApp is one line of the computed ranking.
 type rankedApp struct {
-	Place     int
+	Place int
+	// Rank is the place on the shortlist (1 to 3), for the shortlisted.
+	Rank      int
 	App       *seleksiv1.Application
 	Final     float64
 	Scores    map[seleksiv1.ScoreComponent]float64
@@ -606,6 +614,7 @@ func (s *Server) loadDecision(w http.ResponseWriter, r *http.Request) (decisionD
 		seleksiv1.ScoreComponent_SCORE_COMPONENT_PAPER, seleksiv1.ScoreComponent_SCORE_COMPONENT_INTERVIEW, seleksiv1.ScoreComponent_SCORE_COMPONENT_TRACK_RECORD}
 	for _, ra := range d.Ranking {
 		if len(d.Shortlist) < 3 && ra.Qualifies {
+			ra.Rank = len(d.Shortlist) + 1
 			d.Shortlist = append(d.Shortlist, ra)
 		}
 	}

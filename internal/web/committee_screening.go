@@ -33,9 +33,16 @@ type applicationPageData struct {
 	Components         []seleksiv1.ScoreComponent
 	Categories         []seleksiv1.CompetencyCategory
 	RequestID          string
+	// Docs are the application's documents with their IDs.
+	Docs []docLink
+	// InfoScores are the competency test's informative scores' fields.
+	InfoScores []string
 	// Recused: the member declared a conflict with this application.
 	Recused bool
 }
+
+// docLink is one document of an application, to choose the one shown.
+type docLink struct{ ID, Kind, FileName string }
 
 // stageComponents are the score components recorded at a stage: at the competency test the
 // weighted ones measured there (all four when the selection weighs none of them), at the
@@ -108,7 +115,9 @@ func (s *Server) loadApplicationPage(w http.ResponseWriter, r *http.Request) (ap
 		}
 	}
 	want := r.URL.Query().Get("dok")
+	d.InfoScores = []string{"managerial_score", "socio_cultural_score"}
 	for _, doc := range app.GetDocuments() {
+		d.Docs = append(d.Docs, docLink{ID: lastSegment(doc.GetDocument()), Kind: doc.GetKind(), FileName: doc.GetFileName()})
 		if d.Doc == nil || lastSegment(doc.GetDocument()) == want {
 			d.Doc = doc
 		}
