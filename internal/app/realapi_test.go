@@ -14,7 +14,9 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
@@ -40,6 +42,22 @@ const selOpen = "sel-open"
 var appOpen string
 
 func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *realAPI {
+	t.Helper()
+	return startRealAPIWith(t, storeURL, deadlines, realAPIOptions{})
+}
+
+// realAPIOptions change startRealAPI's stack for one test; the zero value is startRealAPI's.
+type realAPIOptions struct {
+	// minter replaces the web application's token minter (made with the API's key), such
+	// as one giving committee members their seats.
+	minter func(*auth.LocalKey) web.Minter
+	// workflows replaces the Temporal fake that accepts every command.
+	workflows server.Workflows
+	// documents serves DocumentService over the given document storage.
+	documents blob.Store
+}
+
+func startRealAPIWith(t *testing.T, storeURL string, deadlines server.Deadlines, o realAPIOptions) *realAPI {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -90,17 +108,30 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *re
 	if err != nil {
 		t.Fatal(err)
 	}
+	var wf server.Workflows = acceptingWorkflows{}
+	if o.workflows != nil {
+		wf = o.workflows
+	}
+	var minter web.Minter = webMinter{key: key, ttl: webTokenTTL}
+	if o.minter != nil {
+		minter = o.minter(key)
+	}
+	var docs seleksiv1.DocumentServiceServer
+	if o.documents != nil {
+		docs = server.NewDocumentServer(st, o.documents, logger, time.Now)
+	}
 	auditSrv, err := server.NewAuditServer(st, unreachableHistory{}, key.Signer(), key.Public(), logger, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
-		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
-		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
+		Selection:    server.NewSelectionServer(st, wf, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
+		Application:  server.NewApplicationServer(st, wf, cat, logger, nil),
 		Audit:        auditSrv,
 		Notification: server.NewNotificationServer(st, cat, logger),
+		Document:     docs,
 	}, WithDeadlines(deadlines), WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
-		return web.New(web.Options{Conn: conn, Sessions: st.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL}, Logger: logger})
+		return web.New(web.Options{Conn: conn, Sessions: st.Sessions(time.Now), Minter: minter, Logger: logger})
 	}))
 	if err != nil {
 		t.Fatal(err)
