@@ -17,9 +17,9 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/bkpsdm/seleksi/internal/accounts"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/documents"
-	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/documents/doctest"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
@@ -66,17 +66,6 @@ func (r *recordingWorkflows) count(name string) int {
 	return n
 }
 
-// seatMinter mints the web application's tokens with each committee member's seats, as the
-// accounts' committee seats give them.
-type seatMinter struct {
-	key   *auth.LocalKey
-	seats map[string][]string
-}
-
-func (m seatMinter) Token(_ context.Context, u web.User) (string, error) {
-	return m.key.Mint(auth.MintOptions{Subject: u.Subject, Role: u.Role, Selections: m.seats[u.Subject], TTL: time.Minute})
-}
-
 // committeeConfig is the stored definition of the committee tests' selection.
 const committeeConfig = `{"positionTitle":"Kepala Dinas Pendidikan","positionUnit":"Dinas Pendidikan","agency":"Pemkab Contoh",` +
 	`"timeZone":"TIME_ZONE_WIB","committee":[` +
@@ -89,42 +78,48 @@ const committeeConfig = `{"positionTitle":"Kepala Dinas Pendidikan","positionUni
 // committeeEnv is the real API and web application with a selection in administrative
 // screening: two applications, each with a PDF and a requirement checklist.
 type committeeEnv struct {
-	api         *realAPI
-	wf          *recordingWorkflows
-	sel         string
-	appA, appB  string
-	docA        string
-	docABytes   []byte
-	member      *http.Client
-	now         time.Time
-	commandSeq  int
-	screeningAt time.Time
+	api        *realAPI
+	wf         *recordingWorkflows
+	sel        string
+	appA, appB string
+	docA       string
+	docABytes  []byte
+	member     *http.Client
+	// other is a committee member seated on another selection.
+	other         *http.Client
+	memberSubject string
+	now           time.Time
+	commandSeq    int
+	screeningAt   time.Time
 }
 
 func newCommitteeEnv(t *testing.T) *committeeEnv {
 	t.Helper()
 	ctx := context.Background()
-	blobs, err := blob.NewFS(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
 	wf := &recordingWorkflows{}
-	api := startRealAPIWith(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{}, realAPIOptions{
-		workflows: wf, documents: blobs,
-		minter: func(key *auth.LocalKey) web.Minter {
-			return seatMinter{key: key, seats: map[string][]string{"member-1": {"sel-panitia"}, "member-9": {"sel-lain"}}}
-		},
-	})
+	api := startRealAPI(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{}, withWorkflows(wf))
+	blobs := api.blobs
 	e := &committeeEnv{api: api, wf: wf, sel: "sel-panitia", now: time.Now().UTC()}
 	st := api.store
-	for _, id := range []string{"sel-panitia", "sel-lain"} {
-		cfg := committeeConfig
-		if id == "sel-lain" {
-			cfg = strings.ReplaceAll(cfg, `"member-1"`, `"member-9"`)
+	// Committee accounts, as the secretariat creates them; a member is known on a committee
+	// by their account's subject, and acts on a selection through the seat linked to it.
+	member := func(name, nip string) accounts.Account {
+		a, err := api.accounts.Create(ctx, accounts.NewAccount{Role: auth.RoleCommittee, FullName: name, NIP: nip, Email: nip + "@example.id", Lang: "id"})
+		if err != nil {
+			t.Fatal(err)
 		}
+		return a
+	}
+	m1, m9 := member("Prof. Ketua", "196001011990031001"), member("Dr. Lain", "196001011990031009")
+	for _, id := range []string{"sel-panitia", "sel-lain"} {
+		who := m1
+		if id == "sel-lain" {
+			who = m9
+		}
+		cfg := strings.ReplaceAll(committeeConfig, `"member-1"`, `"`+who.Subject+`"`)
 		if _, err := st.CreateSelection(ctx, store.NewSelection{ID: id, RequestID: "create-" + id, WorkflowID: workflows.WorkflowID(id),
 			PositionTitle: "Kepala Dinas Pendidikan", Agency: "Pemkab Contoh", TimeZone: "TIME_ZONE_WIB", Config: []byte(cfg),
-			Committee: []store.CommitteeMember{{MemberID: "member-1", DisplayName: "Prof. Ketua", Kind: "MEMBER_KIND_EXTERNAL", Role: "COMMITTEE_ROLE_CHAIR"}},
+			Committee: []store.CommitteeMember{{MemberID: who.Subject, DisplayName: who.FullName, Kind: "MEMBER_KIND_EXTERNAL", Role: "COMMITTEE_ROLE_CHAIR"}},
 			Actor:     store.Actor{Subject: "admin-1", Role: "ROLE_ADMIN"}, Now: e.now}); err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +127,13 @@ func newCommitteeEnv(t *testing.T) *committeeEnv {
 			Window: store.Window{Opens: e.now.Add(-time.Hour), Closes: e.now.Add(24 * time.Hour), ClosesWall: e.now.Add(24 * time.Hour)}}, e.now); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := api.accounts.LinkSeat(ctx, id, who.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
+	e.memberSubject = m1.Subject
+	e.other = signedIn(t, api, web.User{AccountID: m9.ID, Issuer: auth.LocalIssuer, Subject: m9.Subject, Role: auth.RoleCommittee, Name: m9.FullName})
+	e.member = signedIn(t, api, web.User{AccountID: m1.ID, Issuer: auth.LocalIssuer, Subject: m1.Subject, Role: auth.RoleCommittee, Name: m1.FullName})
 	submit := func(subject, name, nip string, content []byte) (string, string) {
 		owner, err := st.ActorID(ctx, auth.LocalIssuer, subject)
 		if err != nil {
@@ -165,7 +166,6 @@ func newCommitteeEnv(t *testing.T) *committeeEnv {
 		`"finding":{"id":"S-1 memenuhi","en":"S-1 meets"}},{"item":"document:ijazah","proposed":"REQUIREMENT_STATUS_UNKNOWN","status":"REQUIREMENT_STATUS_UNKNOWN"}]`)
 	e.apply(t, store.Command{Kind: workflows.EvtStageOpened, Stage: "STAGE_ADMINISTRATIVE_SCREENING", Phase: "OPEN",
 		Checklists: []store.Checklist{{ApplicationID: e.appA, Items: items}, {ApplicationID: e.appB, Items: items}}})
-	e.member = signedIn(t, api, web.User{AccountID: "acc-m1", Issuer: auth.LocalIssuer, Subject: "member-1", Role: auth.RoleCommittee, Name: "Prof. Ketua"})
 	return e
 }
 
@@ -186,14 +186,14 @@ func (e *committeeEnv) apply(t *testing.T, c store.Command) {
 	}
 }
 
-// page is one response: status, headers and body.
-type page struct {
+// cpage is one response: status, headers and body.
+type cpage struct {
 	code int
 	h    http.Header
 	body string
 }
 
-func get(t *testing.T, c *http.Client, base, path string) page {
+func cget(t *testing.T, c *http.Client, base, path string) cpage {
 	t.Helper()
 	resp, err := c.Get(base + path)
 	if err != nil {
@@ -201,16 +201,11 @@ func get(t *testing.T, c *http.Client, base, path string) page {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return page{resp.StatusCode, resp.Header, string(b)}
+	return cpage{resp.StatusCode, resp.Header, string(b)}
 }
 
-var (
-	csrfField      = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-	requestIDField = regexp.MustCompile(`name="request_id" value="([^"]+)"`)
-)
-
-// formValues are the hidden fields of the form with id formID on a page.
-func formValues(t *testing.T, body, formID string) url.Values {
+// committeeForm is the hidden fields of the form with id formID on a page.
+func committeeForm(t *testing.T, body, formID string) url.Values {
 	t.Helper()
 	i := strings.Index(body, `id="`+formID+`"`)
 	if i < 0 {
@@ -229,7 +224,7 @@ func formValues(t *testing.T, body, formID string) url.Values {
 	return v
 }
 
-func post(t *testing.T, c *http.Client, base, path string, v url.Values) page {
+func cpost(t *testing.T, c *http.Client, base, path string, v url.Values) cpage {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(v.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -240,10 +235,10 @@ func post(t *testing.T, c *http.Client, base, path string, v url.Values) page {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return page{resp.StatusCode, resp.Header, string(b)}
+	return cpage{resp.StatusCode, resp.Header, string(b)}
 }
 
-func wantIn(t *testing.T, what string, p page, code int, texts ...string) {
+func wantPageHas(t *testing.T, what string, p cpage, code int, texts ...string) {
 	t.Helper()
 	if p.code != code {
 		t.Errorf("%s = %d, want %d\n%s", what, p.code, code, p.body)
@@ -263,28 +258,28 @@ func TestWebCommitteeAccess(t *testing.T) {
 	e := newCommitteeEnv(t)
 	base := e.api.base
 	cand := signedIn(t, e.api, web.User{AccountID: "acc-a", Issuer: auth.LocalIssuer, Subject: "cand-a", Role: auth.RoleCandidate, Name: "Calon Alfa"})
-	wantIn(t, "a candidate on /panitia", get(t, cand, base, "/panitia"), http.StatusForbidden, "Tidak diizinkan")
+	wantPageHas(t, "a candidate on /panitia", cget(t, cand, base, "/panitia"), http.StatusForbidden, "Tidak diizinkan")
 
-	home := get(t, e.member, base, "/panitia")
-	wantIn(t, "my selections", home, http.StatusOK, `href="/panitia/sel-panitia"`, "Seleksi administrasi")
+	home := cget(t, e.member, base, "/panitia")
+	wantPageHas(t, "my selections", home, http.StatusOK, `href="/panitia/sel-panitia"`, "Seleksi administrasi")
 	if strings.Contains(home.body, "/panitia/sel-lain") {
 		t.Errorf("my selections lists a selection whose committee does not name the member")
 	}
-	other := signedIn(t, e.api, web.User{AccountID: "acc-m9", Issuer: auth.LocalIssuer, Subject: "member-9", Role: auth.RoleCommittee, Name: "Lain"})
+	other := e.other
 	for _, path := range []string{"/panitia/sel-panitia", "/panitia/sel-panitia/lamaran", "/panitia/sel-panitia/lamaran/" + e.appA,
 		"/panitia/sel-panitia/sanggah", "/panitia/sel-panitia/lanjut", "/panitia/sel-panitia/keputusan", "/dokumen/" + e.docA} {
-		if p := get(t, other, base, path); p.code != http.StatusForbidden && p.code != http.StatusNotFound {
+		if p := cget(t, other, base, path); p.code != http.StatusForbidden && p.code != http.StatusNotFound {
 			t.Errorf("a member of another selection: GET %s = %d\n%s", path, p.code, p.body)
 		}
 	}
 	anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	if p := get(t, anon, base, "/panitia/sel-panitia"); p.code != http.StatusSeeOther || !strings.HasPrefix(p.h.Get("Location"), "/masuk?kembali=") {
+	if p := cget(t, anon, base, "/panitia/sel-panitia"); p.code != http.StatusSeeOther || !strings.HasPrefix(p.h.Get("Location"), "/masuk?kembali=") {
 		t.Errorf("not signed in: %d to %q", p.code, p.h.Get("Location"))
 	}
 	// Another candidate's document is the same 404 as a missing one.
 	candB := signedIn(t, e.api, web.User{AccountID: "acc-b", Issuer: auth.LocalIssuer, Subject: "cand-b", Role: auth.RoleCandidate, Name: "Calon Beta"})
-	wantIn(t, "another candidate's document", get(t, candB, base, "/dokumen/"+e.docA), http.StatusNotFound, "Halaman tidak ditemukan")
-	wantIn(t, "a missing document", get(t, candB, base, "/dokumen/doc-tidak-ada"), http.StatusNotFound, "Halaman tidak ditemukan")
+	wantPageHas(t, "another candidate's document", cget(t, candB, base, "/dokumen/"+e.docA), http.StatusNotFound, "Halaman tidak ditemukan")
+	wantPageHas(t, "a missing document", cget(t, candB, base, "/dokumen/doc-tidak-ada"), http.StatusNotFound, "Halaman tidak ditemukan")
 }
 
 // TestWebCommitteeScreening: the board says what needs doing, the list filters and searches,
@@ -294,29 +289,29 @@ func TestWebCommitteeAccess(t *testing.T) {
 func TestWebCommitteeScreening(t *testing.T) {
 	e := newCommitteeEnv(t)
 	base := e.api.base
-	wantIn(t, "board", get(t, e.member, base, "/panitia/sel-panitia"), http.StatusOK,
+	wantPageHas(t, "board", cget(t, e.member, base, "/panitia/sel-panitia"), http.StatusOK,
 		"Kepala Dinas Pendidikan", "Seleksi administrasi", "2 dari 2 lamaran masih memiliki butir persyaratan yang belum diputus", "Ketua")
 
-	list := get(t, e.member, base, "/panitia/sel-panitia/lamaran?status=APPLICATION_STATE_SUBMITTED&q="+url.QueryEscape("alfa"))
-	wantIn(t, "search", list, http.StatusOK, "Calon Alfa", "1 lamaran ditemukan", "Belum diputus")
+	list := cget(t, e.member, base, "/panitia/sel-panitia/lamaran?status=APPLICATION_STATE_SUBMITTED&q="+url.QueryEscape("alfa"))
+	wantPageHas(t, "search", list, http.StatusOK, "Calon Alfa", "1 lamaran ditemukan", "Belum diputus")
 	if strings.Contains(list.body, "Calon Beta") {
 		t.Errorf("the search for alfa lists Calon Beta")
 	}
-	wantIn(t, "filter by NIP", get(t, e.member, base, "/panitia/sel-panitia/lamaran?q=197505052000011002"), http.StatusOK, "Calon Beta")
-	wantIn(t, "filter with nothing", get(t, e.member, base, "/panitia/sel-panitia/lamaran?status=APPLICATION_STATE_ELIMINATED"), http.StatusOK, "Tidak ada lamaran yang sesuai")
+	wantPageHas(t, "filter by NIP", cget(t, e.member, base, "/panitia/sel-panitia/lamaran?q=197505052000011002"), http.StatusOK, "Calon Beta")
+	wantPageHas(t, "filter with nothing", cget(t, e.member, base, "/panitia/sel-panitia/lamaran?status=APPLICATION_STATE_ELIMINATED"), http.StatusOK, "Tidak ada lamaran yang sesuai")
 
 	path := "/panitia/sel-panitia/lamaran/" + e.appA
-	screen := get(t, e.member, base, path)
-	wantIn(t, "screening page", screen, http.StatusOK, `<iframe id="penampil-dokumen"`, `src="/dokumen/`+e.docA+`"`,
+	screen := cget(t, e.member, base, path)
+	wantPageHas(t, "screening page", screen, http.StatusOK, `<iframe id="penampil-dokumen"`, `src="/dokumen/`+e.docA+`"`,
 		"S-1 memenuhi", `name="met_0" value="ya" checked`, `id="met_1"`, `id="note_1"`)
-	v := formValues(t, screen.body, "form-hasil")
+	v := committeeForm(t, screen.body, "form-hasil")
 	if v.Get("request_id") == "" || v.Get("stage") != "STAGE_ADMINISTRATIVE_SCREENING" {
 		t.Fatalf("form fields: %v", v)
 	}
 	// No verdict on the diploma, and education overridden without a note.
 	v.Set("met_0", "tidak")
-	bad := post(t, e.member, base, path, v)
-	wantIn(t, "incomplete screening", bad, http.StatusUnprocessableEntity, `href="#met_1"`, "Pilih salah satu.",
+	bad := cpost(t, e.member, base, path, v)
+	wantPageHas(t, "incomplete screening", bad, http.StatusUnprocessableEntity, `href="#met_1"`, "Pilih salah satu.",
 		`href="#note_0"`, "Tuliskan catatan", `aria-invalid="true"`)
 	if n := e.wf.count(workflows.UpdateRecordResults); n != 0 {
 		t.Fatalf("a refused form reached the API (%d updates)", n)
@@ -324,7 +319,7 @@ func TestWebCommitteeScreening(t *testing.T) {
 	v.Set("met_0", "ya")
 	v.Set("met_1", "tidak")
 	v.Set("note_1", "Ijazah tidak dilegalisasi")
-	ok := post(t, e.member, base, path, v)
+	ok := cpost(t, e.member, base, path, v)
 	if ok.code != http.StatusSeeOther || ok.h.Get("Location") != path {
 		t.Fatalf("screening = %d %q\n%s", ok.code, ok.h.Get("Location"), ok.body)
 	}
@@ -334,11 +329,11 @@ func TestWebCommitteeScreening(t *testing.T) {
 		args.Results[0].Items[1].Note != "Ijazah tidak dilegalisasi" || args.Actor.Subject == "" {
 		t.Errorf("recorded %+v", args)
 	}
-	wantIn(t, "after recording", get(t, e.member, base, path), http.StatusOK, "Hasil tercatat.")
+	wantPageHas(t, "after recording", cget(t, e.member, base, path), http.StatusOK, "Hasil tercatat.")
 
 	// The document: streamed with the type the API sniffed, inline, never sniffed by the
 	// browser, a PDF sandboxed; the read is recorded.
-	doc := get(t, e.member, base, "/dokumen/"+e.docA)
+	doc := cget(t, e.member, base, "/dokumen/"+e.docA)
 	if doc.code != http.StatusOK || doc.body != string(e.docABytes) {
 		t.Fatalf("document = %d, %d bytes (want %d)", doc.code, len(doc.body), len(e.docABytes))
 	}
@@ -368,11 +363,11 @@ func TestWebCommitteeScoreSheet(t *testing.T) {
 	base := e.api.base
 	e.apply(t, store.Command{Kind: workflows.EvtStageOpened, Stage: "STAGE_COMPETENCY_TEST", Phase: "OPEN", Applications: []store.ApplicationChange{
 		{ApplicationID: e.appA, State: store.StateInProgress}, {ApplicationID: e.appB, State: store.StateInProgress}}})
-	form := get(t, e.member, base, "/panitia/sel-panitia/nilai")
-	wantIn(t, "upload form", form, http.StatusOK, `enctype="multipart/form-data"`, `id="file"`, "uji_kompetensi")
-	upload := func(csv string) page {
+	form := cget(t, e.member, base, "/panitia/sel-panitia/nilai")
+	wantPageHas(t, "upload form", form, http.StatusOK, `enctype="multipart/form-data"`, `id="file"`, "uji_kompetensi")
+	upload := func(csv string) cpage {
 		t.Helper()
-		v := formValues(t, form.body, "unggah-nilai")
+		v := committeeForm(t, form.body, "unggah-nilai")
 		var buf bytes.Buffer
 		mw := multipart.NewWriter(&buf)
 		for k := range v {
@@ -390,10 +385,10 @@ func TestWebCommitteeScoreSheet(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return page{resp.StatusCode, resp.Header, string(b)}
+		return cpage{resp.StatusCode, resp.Header, string(b)}
 	}
 	bad := upload("lamaran;komponen;nilai\n" + e.appA + ";uji_kompetensi;82,5\nnip-salah;uji_kompetensi;80\n" + e.appB + ";wawancara;70\n" + e.appB + ";makalah;120\n")
-	wantIn(t, "preview with errors", bad, http.StatusOK, `id="galat-baris"`, "<td>3</td><td>Lamaran &#34;nip-salah&#34; tidak ditemukan",
+	wantPageHas(t, "preview with errors", bad, http.StatusOK, `id="galat-baris"`, "<td>3</td><td>Lamaran &#34;nip-salah&#34; tidak ditemukan",
 		"<td>4</td><td>Komponen &#34;wawancara&#34; tidak dinilai", "<td>5</td><td>Nilai &#34;120&#34; harus berupa angka",
 		"Kategori hasil asesmen untuk Calon Alfa belum diisi", `id="perubahan"`, "82.50")
 	if strings.Contains(bad.body, `id="kirim-nilai"`) {
@@ -401,12 +396,12 @@ func TestWebCommitteeScoreSheet(t *testing.T) {
 	}
 	good := upload("lamaran;komponen;nilai\n197505052000011001;uji_kompetensi;82,5\n197505052000011001;kategori;MS\n" +
 		e.appB + ";uji_kompetensi;75\n" + e.appB + ";makalah;70\n" + e.appB + ";kategori;MMS\n")
-	wantIn(t, "preview", good, http.StatusOK, `id="perubahan"`, "Calon Alfa", "Calon Beta", "82.50", "Masih memenuhi syarat (MMS)",
+	wantPageHas(t, "preview", good, http.StatusOK, `id="perubahan"`, "Calon Alfa", "Calon Beta", "82.50", "Masih memenuhi syarat (MMS)",
 		"5 perubahan untuk 2 lamaran, 0 galat; dikirim dalam 1 kumpulan", `id="kirim-nilai"`, `<progress id="kemajuan-batang"`)
 	if n := e.wf.count(workflows.UpdateRecordResults); n != 0 {
 		t.Fatalf("the preview sent %d updates", n)
 	}
-	v := formValues(t, good.body, "kirim-nilai")
+	v := committeeForm(t, good.body, "kirim-nilai")
 	if !strings.Contains(v.Get("csv"), "197505052000011001;kategori;MS") {
 		t.Fatalf("the confirmation does not carry the sheet: %q", v.Get("csv"))
 	}
@@ -416,13 +411,13 @@ func TestWebCommitteeScoreSheet(t *testing.T) {
 		vb.Set(k, v.Get(k))
 	}
 	vb.Set("batch", "0")
-	js := post(t, e.member, base, "/unggah/nilai/sel-panitia/kirim", vb)
+	js := cpost(t, e.member, base, "/unggah/nilai/sel-panitia/kirim", vb)
 	if js.code != http.StatusOK || !strings.Contains(js.body, `"ok":true`) || !strings.Contains(js.body, `"recorded":2`) {
 		t.Fatalf("batch 0 = %d %s", js.code, js.body)
 	}
 	// Without the script: every batch, and a page saying what happened.
-	sent := post(t, e.member, base, "/unggah/nilai/sel-panitia/kirim", v)
-	wantIn(t, "sent", sent, http.StatusOK, "Semua 1 kumpulan nilai tercatat", "2 hasil tercatat")
+	sent := cpost(t, e.member, base, "/unggah/nilai/sel-panitia/kirim", v)
+	wantPageHas(t, "sent", sent, http.StatusOK, "Semua 1 kumpulan nilai tercatat", "2 hasil tercatat")
 	args, _ := e.wf.last(workflows.UpdateRecordResults).(workflows.RecordResultsArgs)
 	if args.Stage != workflows.StageCompetencyTest || len(args.Results) != 2 {
 		t.Fatalf("recorded %+v", args)
@@ -443,14 +438,14 @@ func TestWebCommitteeCommands(t *testing.T) {
 	base := e.api.base
 
 	// Conflicts: a field error, then the declaration in the member's own name.
-	conf := get(t, e.member, base, "/panitia/sel-panitia/konflik")
-	wantIn(t, "conflicts", conf, http.StatusOK, "Belum ada konflik", `id="relationship"`)
-	v := formValues(t, conf.body, "form-konflik")
+	conf := cget(t, e.member, base, "/panitia/sel-panitia/konflik")
+	wantPageHas(t, "conflicts", conf, http.StatusOK, "Belum ada konflik", `id="relationship"`)
+	v := committeeForm(t, conf.body, "form-konflik")
 	v.Set("application", "selections/sel-panitia/applications/"+e.appB)
-	wantIn(t, "conflict without relationship", post(t, e.member, base, "/panitia/sel-panitia/konflik", v), http.StatusUnprocessableEntity,
+	wantPageHas(t, "conflict without relationship", cpost(t, e.member, base, "/panitia/sel-panitia/konflik", v), http.StatusUnprocessableEntity,
 		`href="#relationship"`, "Tuliskan hubungan Anda")
 	v.Set("relationship", "kerabat")
-	if p := post(t, e.member, base, "/panitia/sel-panitia/konflik", v); p.code != http.StatusSeeOther {
+	if p := cpost(t, e.member, base, "/panitia/sel-panitia/konflik", v); p.code != http.StatusSeeOther {
 		t.Fatalf("declare = %d\n%s", p.code, p.body)
 	}
 	dc, _ := e.wf.last(workflows.UpdateDeclareConflict).(workflows.DeclareConflictArgs)
@@ -459,11 +454,11 @@ func TestWebCommitteeCommands(t *testing.T) {
 	}
 
 	// The advance confirmation shows what the checklists give, then sends the expected stage.
-	adv := get(t, e.member, base, "/panitia/sel-panitia/lanjut")
-	wantIn(t, "advance", adv, http.StatusOK, "Tahap Seleksi administrasi akan ditutup", `id="akan-diumumkan"`, "Calon Alfa", "Belum diputus",
+	adv := cget(t, e.member, base, "/panitia/sel-panitia/lanjut")
+	wantPageHas(t, "advance", adv, http.StatusOK, "Tahap Seleksi administrasi akan ditutup", `id="akan-diumumkan"`, "Calon Alfa", "Belum diputus",
 		`id="tutup-tahap"`)
-	v = formValues(t, adv.body, "form-lanjut")
-	if p := post(t, e.member, base, "/panitia/sel-panitia/lanjut", v); p.code != http.StatusSeeOther || p.h.Get("Location") != "/panitia/sel-panitia" {
+	v = committeeForm(t, adv.body, "form-lanjut")
+	if p := cpost(t, e.member, base, "/panitia/sel-panitia/lanjut", v); p.code != http.StatusSeeOther || p.h.Get("Location") != "/panitia/sel-panitia" {
 		t.Fatalf("advance = %d\n%s", p.code, p.body)
 	}
 	aa, _ := e.wf.last(workflows.UpdateAdvanceStage).(workflows.AdvanceArgs)
@@ -480,21 +475,21 @@ func TestWebCommitteeCommands(t *testing.T) {
 	e.apply(t, store.Command{Kind: "ObjectionFiled", Stage: "STAGE_ADMINISTRATIVE_SCREENING", Phase: "OBJECTIONS",
 		Objection: &store.Objection{SelectionID: e.sel, ID: objID, ApplicationID: e.appB, Stage: "STAGE_ADMINISTRATIVE_SCREENING",
 			Reason: "Ijazah saya sudah dilegalisasi", State: "OBJECTION_STATE_PENDING", FileTime: e.now, Items: []string{"document:ijazah"}}})
-	wantIn(t, "board with an objection", get(t, e.member, base, "/panitia/sel-panitia"), http.StatusOK, "1 sanggah menunggu jawaban")
-	inbox := get(t, e.member, base, "/panitia/sel-panitia/sanggah")
-	wantIn(t, "inbox", inbox, http.StatusOK, "Calon Beta", " WIB", `id="sanggah-tertunda"`)
+	wantPageHas(t, "board with an objection", cget(t, e.member, base, "/panitia/sel-panitia"), http.StatusOK, "1 sanggah menunggu jawaban")
+	inbox := cget(t, e.member, base, "/panitia/sel-panitia/sanggah")
+	wantPageHas(t, "inbox", inbox, http.StatusOK, "Calon Beta", " WIB", `id="sanggah-tertunda"`)
 	link := regexp.MustCompile(`href="(/panitia/sel-panitia/sanggah/[^"]+)"`).FindStringSubmatch(inbox.body)
 	if link == nil {
 		t.Fatalf("no answer link in\n%s", inbox.body)
 	}
-	ans := get(t, e.member, base, link[1])
-	wantIn(t, "objection", ans, http.StatusOK, "Ijazah saya sudah dilegalisasi", `id="item_accept_0"`)
-	v = formValues(t, ans.body, "form-sanggah")
+	ans := cget(t, e.member, base, link[1])
+	wantPageHas(t, "objection", ans, http.StatusOK, "Ijazah saya sudah dilegalisasi", `id="item_accept_0"`)
+	v = committeeForm(t, ans.body, "form-sanggah")
 	v.Set("answer", "Diterima setelah diperiksa")
-	wantIn(t, "answer without the item's verdict", post(t, e.member, base, link[1], v), http.StatusUnprocessableEntity, `href="#item_accept_0"`)
+	wantPageHas(t, "answer without the item's verdict", cpost(t, e.member, base, link[1], v), http.StatusUnprocessableEntity, `href="#item_accept_0"`)
 	v.Set("item_accept_0", "ya")
 	v.Set("item_answer_0", "Legalisasi ada di halaman 2")
-	if p := post(t, e.member, base, link[1], v); p.code != http.StatusSeeOther {
+	if p := cpost(t, e.member, base, link[1], v); p.code != http.StatusSeeOther {
 		t.Fatalf("answer = %d\n%s", p.code, p.body)
 	}
 	oa, _ := e.wf.last(workflows.UpdateAnswerObjection).(workflows.AnswerObjectionArgs)
@@ -505,21 +500,21 @@ func TestWebCommitteeCommands(t *testing.T) {
 	// The decision stage: the ranking with the tie-break rule, the reasons, a confirmation.
 	e.apply(t, store.Command{Kind: workflows.EvtStageOpened, Stage: "STAGE_COMMITTEE_DECISION", Phase: "OPEN", Applications: []store.ApplicationChange{
 		{ApplicationID: e.appA, State: store.StateInProgress, FinalScore: 7500}, {ApplicationID: e.appB, State: store.StateInProgress, FinalScore: 5500}}})
-	dec := get(t, e.member, base, "/panitia/sel-panitia/keputusan")
-	wantIn(t, "decision", dec, http.StatusOK, `id="peringkat"`, "wawancara lebih dahulu, lalu uji kompetensi", "75.00", "Di bawah nilai akhir minimum",
+	dec := cget(t, e.member, base, "/panitia/sel-panitia/keputusan")
+	wantPageHas(t, "decision", dec, http.StatusOK, `id="peringkat"`, "wawancara lebih dahulu, lalu uji kompetensi", "75.00", "Di bawah nilai akhir minimum",
 		"Peringkat 1: Calon Alfa", `id="shortfall_statement"`)
-	v = formValues(t, dec.body, "form-keputusan")
-	wantIn(t, "decision without reasons", post(t, e.member, base, "/panitia/sel-panitia/keputusan", v), http.StatusUnprocessableEntity,
+	v = committeeForm(t, dec.body, "form-keputusan")
+	wantPageHas(t, "decision without reasons", cpost(t, e.member, base, "/panitia/sel-panitia/keputusan", v), http.StatusUnprocessableEntity,
 		`href="#reason_1"`, `href="#shortfall_statement"`)
 	v.Set("reason_1", "Nilai tertinggi dan rekam jejak baik")
 	v.Set("shortfall_statement", "Hanya satu pelamar mencapai nilai akhir minimum")
-	review := post(t, e.member, base, "/panitia/sel-panitia/keputusan", v)
-	wantIn(t, "decision review", review, http.StatusOK, "Periksa keputusan sebelum ditetapkan", `id="tetapkan-keputusan"`, "Nilai tertinggi dan rekam jejak baik")
+	review := cpost(t, e.member, base, "/panitia/sel-panitia/keputusan", v)
+	wantPageHas(t, "decision review", review, http.StatusOK, "Periksa keputusan sebelum ditetapkan", `id="tetapkan-keputusan"`, "Nilai tertinggi dan rekam jejak baik")
 	if n := e.wf.count(workflows.UpdateDecide); n != 0 {
 		t.Fatalf("the review sent the decision")
 	}
-	v = formValues(t, review.body, "form-keputusan")
-	if p := post(t, e.member, base, "/panitia/sel-panitia/keputusan", v); p.code != http.StatusSeeOther {
+	v = committeeForm(t, review.body, "form-keputusan")
+	if p := cpost(t, e.member, base, "/panitia/sel-panitia/keputusan", v); p.code != http.StatusSeeOther {
 		t.Fatalf("decide = %d\n%s", p.code, p.body)
 	}
 	da, _ := e.wf.last(workflows.UpdateDecide).(workflows.DecideArgs)
