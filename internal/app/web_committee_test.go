@@ -346,6 +346,13 @@ func TestWebCommitteeScreening(t *testing.T) {
 	if csp := doc.h.Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") || !strings.Contains(csp, "frame-ancestors 'self'") {
 		t.Errorf("document CSP = %q", csp)
 	}
+	// A HEAD would record a read that shows nothing: refused.
+	req, _ := http.NewRequest(http.MethodHead, base+"/dokumen/"+e.docA, nil)
+	if resp, err := e.member.Do(req); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("HEAD /dokumen = %v %v", resp, err)
+	} else {
+		_ = resp.Body.Close()
+	}
 	acc, err := e.api.store.ListDocumentAccesses(context.Background(), e.docA, store.ListOptions{})
 	if err != nil {
 		t.Fatal(err)

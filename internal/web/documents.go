@@ -24,6 +24,13 @@ var shownTypes = map[string]bool{"application/pdf": true, "image/jpeg": true, "i
 // it, never guessed by the browser, and a PDF is sandboxed: no scripts, no forms, no
 // same-origin access, whatever it contains.
 func (s *Server) documentDownload(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		// The API records every download as a read of the document: a HEAD would record a
+		// read that shows nothing, so only GET is served.
+		w.Header().Set("Allow", http.MethodGet)
+		s.renderError(w, r, http.StatusMethodNotAllowed, "error.refused")
+		return
+	}
 	id := r.PathValue("id")
 	if !documentID.MatchString(id) {
 		s.renderError(w, r, http.StatusNotFound, "error.not_found")
@@ -75,9 +82,6 @@ func (s *Server) documentDownload(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Length", strconv.FormatInt(doc.GetSizeBytes(), 10))
 	}
 	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
-		return
-	}
 	for {
 		msg, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
