@@ -32,8 +32,10 @@ import (
 // interceptor, the gateway in front) over a real store; Temporal is replaced by fakes that
 // accept every command and have no histories.
 type realAPI struct {
-	tr       *Transport
-	store    *store.Store
+	tr    *Transport
+	store *store.Store
+	// blobs holds the documents' contents.
+	blobs    *blob.FS
 	accounts *accounts.Service
 	base     string
 	// tokens by role; the committee token sits on selOpen.
@@ -52,6 +54,13 @@ type realAPIOption func(*realAPIOptions)
 type realAPIOptions struct {
 	// signIn is sign-in through an OpenID provider for the web application.
 	signIn *oidc.Provider
+	// workflows replaces the Temporal fake that accepts every command.
+	workflows server.Workflows
+}
+
+// withWorkflows has the API send its commands to wf instead of acceptingWorkflows.
+func withWorkflows(wf server.Workflows) realAPIOption {
+	return func(o *realAPIOptions) { o.workflows = wf }
 }
 
 func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opts ...realAPIOption) *realAPI {
@@ -121,14 +130,18 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	appSrv := server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil)
+	var wf server.Workflows = acceptingWorkflows{}
+	if o.workflows != nil {
+		wf = o.workflows
+	}
+	appSrv := server.NewApplicationServer(st, wf, cat, logger, nil)
 	appSrv.UseDocuments(server.NewStoreDocumentChecker(st))
 	auditSrv, err := server.NewAuditServer(st, unreachableHistory{}, key.Signer(), key.Public(), logger, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
-		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
+		Selection:    server.NewSelectionServer(st, wf, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
 		Application:  appSrv,
 		Audit:        auditSrv,
 		Notification: server.NewNotificationServer(st, cat, logger),
@@ -147,7 +160,7 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opt
 		defer cancel()
 		_ = tr.Shutdown(ctx)
 	})
-	return &realAPI{tr: tr, store: st, accounts: accts, base: "http://" + tr.HTTPAddr(),
+	return &realAPI{tr: tr, store: st, blobs: blobs, accounts: accts, base: "http://" + tr.HTTPAddr(),
 		admin: mint("admin-1", auth.RoleAdmin), committee: mint("member-1", auth.RoleCommittee, selOpen),
 		candidate: mint("cand-a", auth.RoleCandidate), auditor: mint("auditor-1", auth.RoleAuditor)}
 }
