@@ -31,7 +31,9 @@ type realAPI struct {
 	tr       *Transport
 	store    *store.Store
 	accounts *accounts.Service
-	base     string
+	// key is the local key the API trusts (it mints tokens for any subject).
+	key  *auth.LocalKey
+	base string
 	// tokens by role; the committee token sits on selOpen.
 	admin, committee, candidate, auditor string
 }
@@ -117,7 +119,7 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *re
 		defer cancel()
 		_ = tr.Shutdown(ctx)
 	})
-	return &realAPI{tr: tr, store: st, accounts: accts, base: "http://" + tr.HTTPAddr(),
+	return &realAPI{tr: tr, store: st, accounts: accts, key: key, base: "http://" + tr.HTTPAddr(),
 		admin: mint("admin-1", auth.RoleAdmin), committee: mint("member-1", auth.RoleCommittee, selOpen),
 		candidate: mint("cand-a", auth.RoleCandidate), auditor: mint("auditor-1", auth.RoleAuditor)}
 }
