@@ -198,6 +198,7 @@ func TestAccounts(t *testing.T) {
 		{"SetupOnce", testSetupOnce},
 		{"Seats", testSeats},
 		{"External", testExternal},
+		{"Seed", testSeed},
 		{"LogSenderPrintsCode", testLogSenderPrintsCode},
 	}
 	for _, d := range drivers {
@@ -803,5 +804,56 @@ func testExternal(t *testing.T, e *env) {
 	}
 	if _, err := e.svc.External(ctx, iss, "sub-1", auth.RoleAuditor, "", ""); !errors.Is(err, accounts.ErrDisabled) {
 		t.Fatalf("disabled: %v", err)
+	}
+}
+
+func testSeed(t *testing.T, e *env) {
+	ctx := context.Background()
+	const nip = "197001012000031001"
+	e.secret("Ketua Demo", nip, "ketua@seleksi.test")
+	n := accounts.NewAccount{Role: auth.RoleCommittee, FullName: "Ketua Demo", NIP: nip, Email: "Ketua@Seleksi.test"}
+	a, err := e.svc.Seed(ctx, n, password)
+	if err != nil || a.Role != auth.RoleCommittee || !a.EmailConfirmed || a.Subject != nip || a.Email != "ketua@seleksi.test" ||
+		a.Issuer != auth.LocalIssuer {
+		t.Fatalf("seed: %+v, %v", a, err)
+	}
+	if ns := e.notices(t, a.Email); len(ns) != 0 {
+		t.Fatalf("seeding sent %d notices, want none", len(ns))
+	}
+	if got, err := e.svc.SignIn(ctx, a.Email, password); err != nil || got.ID != a.ID {
+		t.Fatalf("sign-in with the seeded password: %+v, %v", got, err)
+	}
+	// Seeding again, even with another password, returns the same account untouched.
+	again, err := e.svc.Seed(ctx, n, "kata-sandi-lainnya")
+	if err != nil || again.ID != a.ID || again.Subject != a.Subject {
+		t.Fatalf("seed again: %+v, %v (first %+v)", again, err, a)
+	}
+	if _, err := e.svc.SignIn(ctx, a.Email, password); err != nil {
+		t.Fatalf("the second seed changed the password: %v", err)
+	}
+	all, err := e.svc.List(ctx, "")
+	if err != nil || len(all) != 1 {
+		t.Fatalf("accounts after two seeds: %d, %v", len(all), err)
+	}
+	// Candidates may be seeded (Create refuses them); an opaque subject without a NIP.
+	e.secret("Calon Demo", "calon@seleksi.test")
+	c, err := e.svc.Seed(ctx, accounts.NewAccount{Role: auth.RoleCandidate, FullName: "Calon Demo", Email: "calon@seleksi.test"}, password)
+	if err != nil || c.Role != auth.RoleCandidate || !c.EmailConfirmed || !strings.HasPrefix(c.Subject, "akun-") {
+		t.Fatalf("seed candidate: %+v, %v", c, err)
+	}
+	// The address of an account of another role is taken.
+	_, err = e.svc.Seed(ctx, accounts.NewAccount{Role: auth.RoleAuditor, FullName: "Auditor", Email: "calon@seleksi.test"}, password)
+	var fe *accounts.FieldError
+	if !errors.As(err, &fe) || fe.Field != accounts.FieldEmail || fe.Code != accounts.CodeTaken {
+		t.Fatalf("seed over another role's address: %v", err)
+	}
+	// Every field found wrong is reported, the password's rules included.
+	_, err = e.svc.Seed(ctx, accounts.NewAccount{Role: "owner", FullName: "", Email: "x"}, "pendek")
+	fields := map[string]bool{}
+	for _, fe := range accounts.FieldErrors(err) {
+		fields[fe.Field] = true
+	}
+	if !fields[accounts.FieldRole] || !fields[accounts.FieldFullName] || !fields[accounts.FieldEmail] || !fields[accounts.FieldPassword] {
+		t.Fatalf("invalid seed: %v", err)
 	}
 }

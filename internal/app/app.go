@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/bkpsdm/seleksi/internal/accounts"
 	"github.com/bkpsdm/seleksi/internal/accounts/oidc"
@@ -28,6 +29,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/archive"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/config"
+	"github.com/bkpsdm/seleksi/internal/demo"
 	"github.com/bkpsdm/seleksi/internal/documents"
 	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/documents/retention"
@@ -193,8 +195,11 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
-		if err := a.firstStart(ctx, cfg, logger); err != nil {
-			return nil, fmt.Errorf("app: %w", err)
+		// A demonstration seeds its secretariat account below instead.
+		if !cfg.Demo {
+			if err := a.firstStart(ctx, cfg, logger); err != nil {
+				return nil, fmt.Errorf("app: %w", err)
+			}
 		}
 		svcs, err := a.services(cfg, logger, key, blobs)
 		if err != nil {
@@ -229,6 +234,11 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		a.startReadiness(ctx, cfg, logger)
 		a.transport.Start()
 		a.startReconciler(cfg, logger)
+		if cfg.Demo {
+			if err := a.seedDemo(ctx, cfg, logger, key); err != nil {
+				return nil, fmt.Errorf("app: %w", err)
+			}
+		}
 	}
 	return a, nil
 }
@@ -378,6 +388,19 @@ func (a *App) firstStart(ctx context.Context, cfg config.Config, logger *slog.Lo
 	logger.Warn("no secretariat account yet: open this one-time link to create it (valid 24 hours) / "+
 		"belum ada akun sekretariat: buka tautan sekali pakai ini untuk membuatnya (berlaku 24 jam)", "setup_link", link.String())
 	return nil
+}
+
+// seedDemo makes sure the demonstration exists (-demo): its accounts, and its sample
+// selection created through the API just started, as any client would, over a connection
+// of its own to the gRPC address; then it prints the sign-in list.
+func (a *App) seedDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, key *auth.LocalKey) error {
+	conn, err := grpc.NewClient(loopback(a.transport.grpcLis.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("demo: connection to the API: %w", err)
+	}
+	defer func() { _ = conn.Close() }()
+	_, err = demo.Seed(ctx, demo.Options{Accounts: a.accounts, Conn: conn, Key: key, WebURL: cfg.Web.PublicURL, Logger: logger})
+	return err
 }
 
 // documentStorage is where the contents of uploaded documents are kept: files under the

@@ -37,7 +37,9 @@ type realAPI struct {
 	// blobs holds the documents' contents.
 	blobs    *blob.FS
 	accounts *accounts.Service
-	base     string
+	// key is the local key the API trusts (it mints tokens for any subject).
+	key  *auth.LocalKey
+	base string
 	// tokens by role; the committee token sits on selOpen.
 	admin, committee, candidate, auditor string
 }
@@ -160,7 +162,7 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opt
 		defer cancel()
 		_ = tr.Shutdown(ctx)
 	})
-	return &realAPI{tr: tr, store: st, blobs: blobs, accounts: accts, base: "http://" + tr.HTTPAddr(),
+	return &realAPI{tr: tr, store: st, blobs: blobs, accounts: accts, key: key, base: "http://" + tr.HTTPAddr(),
 		admin: mint("admin-1", auth.RoleAdmin), committee: mint("member-1", auth.RoleCommittee, selOpen),
 		candidate: mint("cand-a", auth.RoleCandidate), auditor: mint("auditor-1", auth.RoleAuditor)}
 }

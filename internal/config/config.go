@@ -120,6 +120,9 @@ type Config struct {
 	// SignIn is sign-in to the web pages through the agency's OpenID provider at
 	// OIDCIssuer (issue 12); off while SignIn.ClientID is empty.
 	SignIn SignIn
+	// Demo seeds a demonstration at start (issue 12): accounts of every role with a printed
+	// password and a sample selection. Refused outside a demonstration (see demoFlag).
+	Demo bool
 }
 
 // Web configures the web application's sessions and links.
@@ -283,6 +286,8 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	retentionOf := retentionFlags(fs, env)
 	// Sign-in through the agency's OpenID provider (issue 12).
 	signIn := signInFlags(fs, env, getenv)
+	// The demonstration seed (issue 12).
+	demo := demoFlag(fs, env)
 
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: seleksid [flags]\n\n"+
@@ -430,6 +435,10 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	}
 	// Sign-in through the agency's OpenID provider (issue 12).
 	if c.SignIn, err = signIn(c.OIDCIssuer); err != nil {
+		errs = append(errs, err)
+	}
+	// The demonstration seed (issue 12).
+	if c.Demo, err = demo(c); err != nil {
 		errs = append(errs, err)
 	}
 
@@ -814,4 +823,32 @@ func loopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// --- The demonstration seed (issue 12: "a flag seeds a demo") ---
+
+// demoFlag registers -demo. Its accounts have a password printed on the log for everyone
+// to read, so it is refused wherever it could reach real people's data: it is accepted
+// only on the embedded default (embedded Temporal and a SQLite store, which production
+// never runs, see README) or with -demo-seconds-per-day, itself for demonstrations only.
+func demoFlag(fs *flag.FlagSet, env func(name, def string) string) func(c Config) (bool, error) {
+	var demo bool
+	def, envErr := strconv.ParseBool(env("SELEKSI_DEMO", "false"))
+	fs.BoolVar(&demo, "demo", def && envErr == nil,
+		"DEMONSTRATIONS ONLY: at start, seed a sample selection and accounts of every role with a known password, printed on the log; "+
+			"refused unless on the embedded default (embedded Temporal, SQLite) or with -demo-seconds-per-day [SELEKSI_DEMO]")
+	return func(c Config) (bool, error) {
+		switch {
+		case envErr != nil:
+			return false, errors.New("SELEKSI_DEMO: want true or false")
+		case !demo:
+			return false, nil
+		case c.DemoSecondsPerDay > 0:
+			return true, nil
+		case !c.Embedded() || !strings.HasPrefix(c.StoreURL(), "sqlite:"):
+			return false, errors.New("-demo: refused with an external Temporal or PostgreSQL (a real deployment); " +
+				"use it on the embedded default or with -demo-seconds-per-day")
+		}
+		return true, nil
+	}
 }

@@ -70,6 +70,33 @@ func TestParse(t *testing.T) {
 				}
 			}},
 		{name: "negative time scale", args: []string{"-demo-seconds-per-day", "-5"}, wantErr: "-demo-seconds-per-day"},
+		// The demonstration seed (issue 12).
+		{name: "no demo by default", check: func(t *testing.T, c Config) {
+			if c.Demo {
+				t.Error("Demo on by default")
+			}
+		}},
+		{name: "demo on the embedded default", args: []string{"-demo"}, check: func(t *testing.T, c Config) {
+			if !c.Demo {
+				t.Error("Demo off")
+			}
+		}},
+		{name: "demo from the environment", env: map[string]string{"SELEKSI_DEMO": "true", "SELEKSI_DATABASE_URL": "sqlite:/tmp/d.db"},
+			check: func(t *testing.T, c Config) {
+				if !c.Demo {
+					t.Error("Demo off")
+				}
+			}},
+		{name: "demo refused on PostgreSQL", args: []string{"-demo", "-database-url", "postgres://u@h/db"}, wantErr: "-demo"},
+		{name: "demo refused with external Temporal", args: []string{"-demo", "-temporal-address", "t:7233"}, wantErr: "-demo"},
+		{name: "demo anywhere with a demo time scale",
+			args: []string{"-demo", "-demo-seconds-per-day", "60", "-temporal-address", "t:7233", "-database-url", "postgres://u@h/db"},
+			check: func(t *testing.T, c Config) {
+				if !c.Demo || c.DemoSecondsPerDay != 60 {
+					t.Errorf("Demo %v, DemoSecondsPerDay %d", c.Demo, c.DemoSecondsPerDay)
+				}
+			}},
+		{name: "malformed demo in the environment", env: map[string]string{"SELEKSI_DEMO": "ja"}, wantErr: "SELEKSI_DEMO"},
 		{name: "tokens live a day at most by default",
 			check: func(t *testing.T, c Config) {
 				if c.MaxTokenLifetime != 24*time.Hour {
