@@ -18,6 +18,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/accounts"
 	"github.com/bkpsdm/seleksi/internal/accounts/oidc"
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/config"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
@@ -112,7 +113,13 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
+	// The API verifies bearer tokens as seleksid does: the local key's and the accounts'
+	// personal access tokens.
+	verifier, err := newVerifier(config.Config{}, key, accts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", verifier, server.Services{
 		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
 		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
 		Audit:        auditSrv,

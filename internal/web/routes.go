@@ -21,6 +21,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.secretariatRoutes(mux)
 	s.staffRoutes(mux)
 	s.auditorRoutes(mux)
+	s.tokenRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "error.not_found")
 	})
