@@ -216,7 +216,10 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
 				return web.New(web.Options{Conn: conn, Sessions: a.store.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL, accounts: a.accounts},
 					Logger: logger, Secure: cfg.Web.Secure(), IdleTimeout: cfg.Web.SessionIdle, Lifetime: cfg.Web.SessionLifetime,
-					Accounts: a.accounts, Messages: a.catalog, OIDC: signIn})
+					Accounts: a.accounts, Messages: a.catalog, OIDC: signIn,
+					// The candidate pages relay their files to the same upload handler (limited
+					// by the transport's limiter, set on it before this runs).
+					Uploads: uploads})
 			})); err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,6 +20,8 @@ import (
 	"github.com/bkpsdm/seleksi/internal/accounts/oidc"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/config"
+	"github.com/bkpsdm/seleksi/internal/documents"
+	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
@@ -109,25 +112,39 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opt
 	}
 	// Passwords are hashed cheaply: the tests sign in many times under the race detector.
 	accts := accounts.New(st, accounts.Options{Argon2: &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}}, logger)
-	auditSrv, err := server.NewAuditServer(st, unreachableHistory{}, key.Signer(), key.Public(), logger, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The API verifies bearer tokens as seleksid does: the local key's and the accounts'
+	// The API and the upload handler verify bearer tokens as seleksid does: the local key's and the accounts'
 	// personal access tokens.
 	verifier, err := newVerifier(config.Config{}, key, accts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Documents: real storage on disk and the real upload handler, for the candidate pages.
+	blobs, err := blob.NewFS(filepath.Join(dir, "documents"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uploads, err := documents.NewUploads(st, blobs, documents.ScanInspector{}, verifier, cat, logger,
+		documents.UploadOptions{Dir: filepath.Join(dir, "uploads"), BasePath: UploadsPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appSrv := server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil)
+	appSrv.UseDocuments(server.NewStoreDocumentChecker(st))
+	auditSrv, err := server.NewAuditServer(st, unreachableHistory{}, key.Signer(), key.Public(), logger, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", verifier, server.Services{
 		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
-		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
+		Application:  appSrv,
 		Audit:        auditSrv,
 		Notification: server.NewNotificationServer(st, cat, logger),
-	}, WithDeadlines(deadlines), WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
-		return web.New(web.Options{Conn: conn, Sessions: st.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL, accounts: accts},
-			Logger: logger, Accounts: accts, Messages: cat, OIDC: o.signIn})
-	}))
+		Document:     server.NewDocumentServer(st, blobs, logger, time.Now),
+	}, WithDeadlines(deadlines), WithUploads(func(l documents.Limiter) http.Handler { return uploads.LimitedBy(l) }),
+		WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
+			return web.New(web.Options{Conn: conn, Sessions: st.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL, accounts: accts},
+				Logger: logger, Accounts: accts, Messages: cat, OIDC: o.signIn, Uploads: uploads})
+		}))
 	if err != nil {
 		t.Fatal(err)
 	}

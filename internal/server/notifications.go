@@ -9,12 +9,14 @@ import (
 	"google.golang.org/grpc/codes"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/store"
 )
 
 // NotificationStore is the outbox as the secretariat sees it.
 type NotificationStore interface {
+	Actors
 	ListNotifications(ctx context.Context, opts store.ListOptions) (store.Page[store.Notification], error)
 	RetryNotification(ctx context.Context, id string) (store.Notification, error)
 }
@@ -42,10 +44,18 @@ var (
 		EN: "this notification was delivered and is never sent twice"}
 )
 
-// ListNotifications lists one page of the outbox.
+// ListNotifications lists one page of the outbox; a candidate lists the notifications sent
+// to them and nothing else.
 func (s *NotificationServer) ListNotifications(ctx context.Context, req *seleksiv1.ListNotificationsRequest) (*seleksiv1.ListNotificationsResponse, error) {
-	page, err := s.store.ListNotifications(ctx, store.ListOptions{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(),
-		Filter: req.GetFilter(), OrderBy: req.GetOrderBy()})
+	opts := store.ListOptions{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
+	if principal(ctx).Role == auth.RoleCandidate {
+		me, err := callerActor(ctx, s.store)
+		if err != nil {
+			return nil, storeError(ctx, s.logger, err)
+		}
+		opts.Owner = me.Subject
+	}
+	page, err := s.store.ListNotifications(ctx, opts)
 	if err != nil {
 		return nil, storeError(ctx, s.logger, err)
 	}

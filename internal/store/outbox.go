@@ -347,14 +347,19 @@ func (s *Store) GetNotification(ctx context.Context, id string) (Notification, e
 // ListNotifications lists notifications (accounts' codes masked, see hideCode), oldest
 // first unless ordered otherwise. Filters:
 // `state` (PENDING, SENT, DEAD, with or without the NOTIFICATION_STATE_ prefix) and
-// `selection` (an ID or `selections/{id}`).
+// `selection` (an ID or `selections/{id}`). opts.Owner keeps the notifications sent to one
+// actor ID: a candidate's own.
 func (s *Store) ListNotifications(ctx context.Context, opts ListOptions) (Page[Notification], error) {
 	const op = "store: list notifications"
-	q, err := s.newListQuery("notifications", opts, notificationFields, notificationOrders, "create_time")
+	q, err := s.newListQuery("notifications/"+opts.Owner, opts, notificationFields, notificationOrders, "create_time")
 	if err != nil {
 		return Page[Notification]{}, fmt.Errorf("%s: %w", op, err)
 	}
-	rows, next, total, err := runList(s, q, s.db.WithContext(ctx).Model(&notificationRow{}), func(r *notificationRow) []any {
+	base := s.db.WithContext(ctx).Model(&notificationRow{})
+	if opts.Owner != "" {
+		base = base.Where("recipient = ?", opts.Owner)
+	}
+	rows, next, total, err := runList(s, q, base, func(r *notificationRow) []any {
 		return []any{r.CreatedAt, r.ID}
 	})
 	if err != nil {

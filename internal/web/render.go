@@ -54,7 +54,7 @@ func parsePages() (*pages, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("web: assets: %w", err)
 	}
-	base, err := template.New("layout").Funcs(template.FuncMap{"selID": selectionID, "fieldOf": fieldOf}).ParseFS(assets, "templates/layout.html", "templates/partials/*.html")
+	base, err := template.New("layout").Funcs(template.FuncMap{"selID": selectionID, "appID": applicationID, "fieldOf": fieldOf}).ParseFS(assets, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
@@ -145,6 +145,12 @@ func (v view) When(ts *timestamppb.Timestamp, zone seleksiv1.TimeZone) string {
 		return "—"
 	}
 	return formatTime(ts.AsTime(), zone, v.Lang, true)
+}
+
+// At is a moment with no selection to take the zone from (a notification), in WIB with the
+// zone's name.
+func (v view) At(ts *timestamppb.Timestamp) string {
+	return v.When(ts, seleksiv1.TimeZone_TIME_ZONE_WIB)
 }
 
 // Day is the date of a moment in the selection's time zone.

@@ -20,6 +20,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.committeeRoutes(mux)
 	s.secretariatRoutes(mux)
 	s.staffRoutes(mux)
+	s.notificationRoutes(mux)
 	s.auditorRoutes(mux)
 	s.tokenRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

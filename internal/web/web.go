@@ -58,6 +58,10 @@ type Options struct {
 	// IdleTimeout ends a session nobody used for this long; Lifetime ends any session this
 	// long after sign-in. Zero: 30 minutes and 12 hours.
 	IdleTimeout, Lifetime time.Duration
+	// Uploads is the resumable upload handler (internal/documents) the API serves at
+	// /v1/uploads/: the candidate pages relay their files to it in-process, as the signed-in
+	// candidate. Nil: the pages say uploads are not available.
+	Uploads http.Handler
 }
 
 // Server is the web application.
