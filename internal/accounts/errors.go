@@ -52,6 +52,10 @@ const (
 	FieldAccount  = "account"
 	FieldIssuer   = "issuer"
 	FieldSubject  = "subject"
+	// FieldTokenName and FieldTokenValidity are a personal access token's name and
+	// validity (in days on the token page).
+	FieldTokenName     = "token_name"
+	FieldTokenValidity = "validity_days"
 
 	CodeRequired     = "required"
 	CodeInvalid      = "invalid"
@@ -61,6 +65,7 @@ const (
 	CodeSameAsEmail  = "same_as_email"
 	CodeSameAsNIP    = "same_as_nip"
 	CodeNotCommittee = "not_committee"
+	CodeTooMany      = "too_many"
 )
 
 // Limits of the fields.
@@ -114,6 +119,12 @@ func (e *FieldError) Message() i18n.Msg {
 		m.Params = map[string]string{"max": strconv.Itoa(MaxFullNameLen)}
 	case e.Field == FieldEmail && e.Code == CodeTooLong:
 		m.Params = map[string]string{"max": strconv.Itoa(MaxEmailLen)}
+	case e.Field == FieldTokenName && e.Code == CodeTooLong:
+		m.Params = map[string]string{"max": strconv.Itoa(MaxTokenNameLen)}
+	case e.Field == FieldTokenName && e.Code == CodeTooMany:
+		m.Params = map[string]string{"max": strconv.Itoa(MaxLiveTokens)}
+	case e.Field == FieldTokenValidity && e.Code == CodeInvalid:
+		m.Params = map[string]string{"max": strconv.Itoa(int(MaxTokenTTL / (24 * time.Hour)))}
 	}
 	return m
 }
@@ -147,6 +158,8 @@ func fieldErrors() []*FieldError {
 		{FieldPassword, CodeInvalid},
 		{FieldRole, CodeInvalid}, {FieldLang, CodeInvalid}, {FieldAccount, CodeNotCommittee},
 		{FieldIssuer, CodeInvalid}, {FieldSubject, CodeRequired}, {FieldSubject, CodeInvalid},
+		{FieldTokenName, CodeRequired}, {FieldTokenName, CodeInvalid}, {FieldTokenName, CodeTooLong}, {FieldTokenName, CodeTooMany},
+		{FieldTokenValidity, CodeInvalid},
 	}
 	out := make([]*FieldError, len(pairs))
 	for i, p := range pairs {

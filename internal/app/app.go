@@ -182,7 +182,9 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
-		verifier, err := newVerifier(cfg, key)
+		// The accounts verify personal access tokens, so they come before the verifier.
+		a.accounts = accounts.New(a.store, accounts.Options{}, logger)
+		verifier, err := newVerifier(cfg, key, a.accounts)
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
@@ -190,7 +192,6 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
-		a.accounts = accounts.New(a.store, accounts.Options{}, logger)
 		signIn, err := openIDSignIn(ctx, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
@@ -309,9 +310,10 @@ func (a *App) startReadiness(ctx context.Context, cfg config.Config, logger *slo
 }
 
 // newVerifier trusts the agency's identity provider when one is configured, and otherwise
-// the local signing key in the data directory (created on first start).
-func newVerifier(cfg config.Config, key *auth.LocalKey) (auth.Verifier, error) {
-	local := key.Verifier(time.Now, cfg.MaxTokenLifetime)
+// the local signing key in the data directory (created on first start); and, in both
+// cases, the personal access tokens of the accounts (see bearerVerifier).
+func newVerifier(cfg config.Config, key *auth.LocalKey, accts *accounts.Service) (auth.Verifier, error) {
+	var jwts auth.Verifier = key.Verifier(time.Now, cfg.MaxTokenLifetime)
 	if cfg.OIDCIssuer != "" {
 		idp, err := auth.NewOIDCVerifier(auth.OIDCOptions{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, JWKSURL: cfg.OIDCJWKSURL,
 			MaxLifetime: cfg.MaxTokenLifetime})
@@ -320,9 +322,24 @@ func newVerifier(cfg config.Config, key *auth.LocalKey) (auth.Verifier, error) {
 		}
 		// The web application calls the API with tokens it mints with the local key for
 		// the people signed in to it (whichever way they signed in).
-		return auth.FirstOf(idp, local), nil
+		jwts = auth.FirstOf(idp, jwts)
 	}
-	return local, nil
+	return bearerVerifier{jwts: jwts, personal: accts.TokenVerifier()}, nil
+}
+
+// bearerVerifier tells the two kinds of bearer token apart by their form: a personal
+// access token (accounts.TokenPrefix) goes to the accounts' verifier only, anything else to
+// the JWT verifiers only. So a personal token's secret never reaches a JWT parser (whose
+// errors are logged), a JWT costs no database lookup, and a database that cannot answer a
+// personal token's lookup reads as "try again later" rather than "unauthenticated" (which
+// auth.FirstOf would make of every error).
+type bearerVerifier struct{ jwts, personal auth.Verifier }
+
+func (v bearerVerifier) Verify(ctx context.Context, token string) (auth.Principal, error) {
+	if strings.HasPrefix(token, accounts.TokenPrefix) {
+		return v.personal.Verify(ctx, token)
+	}
+	return v.jwts.Verify(ctx, token)
 }
 
 // webTokenTTL is how long a token the web application mints for one page's API calls is

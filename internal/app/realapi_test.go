@@ -19,6 +19,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/accounts"
 	"github.com/bkpsdm/seleksi/internal/accounts/oidc"
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/config"
 	"github.com/bkpsdm/seleksi/internal/documents"
 	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/i18n"
@@ -122,12 +123,18 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opt
 	}
 	// Passwords are hashed cheaply: the tests sign in many times under the race detector.
 	accts := accounts.New(st, accounts.Options{Argon2: &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}}, logger)
+	// The API and the upload handler verify bearer tokens as seleksid does: the local key's and the accounts'
+	// personal access tokens.
+	verifier, err := newVerifier(config.Config{}, key, accts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Documents: real storage on disk and the real upload handler, for the candidate pages.
 	blobs, err := blob.NewFS(filepath.Join(dir, "documents"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	uploads, err := documents.NewUploads(st, blobs, documents.ScanInspector{}, key.Verifier(time.Now, 0), cat, logger,
+	uploads, err := documents.NewUploads(st, blobs, documents.ScanInspector{}, verifier, cat, logger,
 		documents.UploadOptions{Dir: filepath.Join(dir, "uploads"), BasePath: UploadsPath})
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +149,7 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
+	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", verifier, server.Services{
 		Selection:    server.NewSelectionServer(st, wf, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
 		Application:  appSrv,
 		Audit:        auditSrv,

@@ -197,7 +197,9 @@ Global flags (also accepted after the verb):
   --server host:port   gRPC address of seleksid (env SELEKSI_SERVER, default localhost:9090)
   --http URL           HTTP address of seleksid, for document uploads (env SELEKSI_HTTP,
                        default http://localhost:8080)
-  --token TOKEN        bearer token (env SELEKSI_TOKEN); mint local ones with 'seleksictl token'
+  --token TOKEN        bearer token (env SELEKSI_TOKEN): a personal access token (skp_...)
+                       made on the web application's page /akun/token, or, for operators on
+                       seleksid's machine, one minted with 'seleksictl token'
   --lang id|en         language of messages and status texts (env SELEKSI_LANG, default id)
   -o table|json        output: aligned tables for people, or the response message as JSON
   --timeout 30s        deadline of each call to the server

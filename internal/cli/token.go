@@ -19,6 +19,9 @@ func tokenCommand() *command {
 	return &command{
 		path: "token", args: "--role ROLE --subject S [--selection ID ...] [--ttl 12h] [--max-ttl 24h]", nargs: 0, local: true,
 		summary: "mint a bearer token with the local signing key of seleksid's data directory",
+		help: `For operators on seleksid's machine. People with an account make a personal access
+token (skp_...) on the web application's page /akun/token instead, and use it the same way:
+export SELEKSI_TOKEN=skp_...; seleksictl selection list`,
 		flags: func(fs *flag.FlagSet) {
 			// The flag's default comes from the environment here rather than in globals,
 			// because no remote command needs the data directory.

@@ -182,6 +182,8 @@ func runSuite(t *testing.T, open factory) {
 		{"Actors", testActors},
 		{"AccountRows", testAccountRows},
 		{"AccountsMigrationDown", testAccountsMigrationDown},
+		{"AccessTokens", testAccessTokens},
+		{"AccessTokensMigrationDown", testAccessTokensMigrationDown},
 		{"Documents", testDocuments},
 		{"DocumentAccesses", testDocumentAccesses},
 		{"ApplicationDocuments", testApplicationDocuments},

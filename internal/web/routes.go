@@ -22,6 +22,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.staffRoutes(mux)
 	s.notificationRoutes(mux)
 	s.auditorRoutes(mux)
+	s.tokenRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "error.not_found")
 	})
