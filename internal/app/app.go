@@ -368,7 +368,7 @@ func (m webMinter) Token(ctx context.Context, u web.User) (string, error) {
 			sels = append(sels, s.SelectionID)
 		}
 	}
-	return m.key.Mint(auth.MintOptions{Subject: u.Subject, Role: u.Role, Selections: sels, TTL: m.ttl})
+	return m.key.Mint(auth.MintOptions{Subject: u.Subject, Role: u.Role, Selections: sels, TTL: m.ttl, IdentityIssuer: u.Issuer})
 }
 
 // openIDSignIn is sign-in to the pages through the agency's OpenID provider, when it is

@@ -236,6 +236,13 @@ func TestOIDCVerifierWithRotation(t *testing.T) {
 		return s
 	}
 
+	// The provider's token cannot name another issuer for its subject: only the local key's
+	// tokens carry the web application's idp claim.
+	claims["idp"] = "https://other.example/"
+	if p, err := v.Verify(context.Background(), sign(jwt.SigningMethodRS256, "k1", rsaKey)); err != nil || p.Issuer != "https://idp.example.go.id" {
+		t.Fatalf("a provider's token with an idp claim: %+v, %v", p, err)
+	}
+	delete(claims, "idp")
 	if p, err := v.Verify(context.Background(), sign(jwt.SigningMethodRS256, "k1", rsaKey)); err != nil || p.Role != RoleAdmin {
 		t.Fatalf("RS256 token from the provider: %+v, %v", p, err)
 	}
@@ -351,5 +358,30 @@ func TestMaximumLifetime(t *testing.T) {
 	// would refuse.
 	if _, err := key.Mint(MintOptions{Subject: "a", Role: RoleAdmin, TTL: 48 * time.Hour, MaxLifetime: 72 * time.Hour}); err != nil {
 		t.Errorf("48h under a maximum of 72h: %v", err)
+	}
+}
+
+// TestIdentityIssuer: a token the web application mints with the local key for a person who
+// signed in through the identity provider names them as the provider does; a local
+// account's token stays under the local issuer.
+func TestIdentityIssuer(t *testing.T) {
+	k, err := LoadOrCreateLocalKey(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := k.Verifier(time.Now, 0)
+	for _, tt := range []struct{ idp, want string }{
+		{"", LocalIssuer},
+		{LocalIssuer, LocalIssuer},
+		{"https://sso.example.go.id/", "https://sso.example.go.id/"},
+	} {
+		tok, err := k.Mint(MintOptions{Subject: "u-1", Role: RoleCandidate, TTL: time.Minute, IdentityIssuer: tt.idp})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := v.Verify(context.Background(), tok)
+		if err != nil || p.Issuer != tt.want || p.Subject != "u-1" {
+			t.Errorf("minted for %q: %+v %v, want issuer %q", tt.idp, p, err, tt.want)
+		}
 	}
 }

@@ -102,6 +102,9 @@ type MintOptions struct {
 	// MaxLifetime is the longest TTL allowed, the maximum the verifier accepts (zero means
 	// DefaultMaxLifetime): a token the server would refuse is not minted.
 	MaxLifetime time.Duration
+	// IdentityIssuer, when set, is who vouches for Subject instead of the local issuer: the
+	// identity provider a person signed in to the web application through.
+	IdentityIssuer string
 }
 
 // Mint signs a token for local use (seleksictl token, tests).
@@ -136,6 +139,9 @@ func (k *LocalKey) Mint(o MintOptions) (string, error) {
 		Role:       string(o.Role),
 		Selections: o.Selections,
 	}
+	if o.IdentityIssuer != LocalIssuer {
+		c.IdentityIssuer = o.IdentityIssuer
+	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(k.private)
 	if err != nil {
 		return "", fmt.Errorf("auth: sign token: %w", err)
@@ -155,5 +161,8 @@ func (k *LocalKey) Verifier(now func() time.Time, maxLifetime time.Duration) Ver
 		key:         func(context.Context, *jwt.Token) (crypto.PublicKey, error) { return pub, nil },
 		now:         now,
 		maxLifetime: maxLifetime,
+		// The web application mints tokens for people who signed in through the identity
+		// provider with this key (see MintOptions.IdentityIssuer).
+		identityIssuer: true,
 	}
 }

@@ -16,6 +16,10 @@ type claims struct {
 	jwt.RegisteredClaims
 	Role       string   `json:"role"`
 	Selections []string `json:"selections,omitempty"`
+	// IdentityIssuer is, in a token the web application mints with the local key for a
+	// person who signed in through the agency's identity provider, that provider's issuer:
+	// the person is (IdentityIssuer, sub), as their own tokens from the provider say.
+	IdentityIssuer string `json:"idp,omitempty"`
 }
 
 // keyFunc finds the key that verifies a token (a fixed key, or one from a JWKS by kid).
@@ -38,6 +42,9 @@ type tokenVerifier struct {
 	// maxLifetime is the longest validity accepted: exp - iat, or exp - now for a token
 	// without iat.
 	maxLifetime time.Duration
+	// identityIssuer honours the idp claim (the local key's tokens only: an identity
+	// provider's token names no other issuer than its own).
+	identityIssuer bool
 }
 
 func (v *tokenVerifier) Verify(ctx context.Context, raw string) (Principal, error) {
@@ -69,7 +76,11 @@ func (v *tokenVerifier) Verify(ctx context.Context, raw string) (Principal, erro
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: %v", ErrUnauthenticated, err)
 	}
-	return Principal{Issuer: c.Issuer, Subject: c.Subject, Role: role, Selections: c.Selections}, nil
+	p := Principal{Issuer: c.Issuer, Subject: c.Subject, Role: role, Selections: c.Selections}
+	if v.identityIssuer && c.IdentityIssuer != "" {
+		p.Issuer = c.IdentityIssuer
+	}
+	return p, nil
 }
 
 // checkLifetime refuses a token valid for longer than the maximum: one issued for a hundred
