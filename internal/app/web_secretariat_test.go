@@ -170,7 +170,7 @@ func validWizardForm() url.Values {
 		"score_weights-written_test": {"15"}, "score_weights-competency_test": {"40"}, "score_weights-paper": {"10"},
 		"score_weights-interview": {"20"}, "score_weights-track_record": {"15"},
 		"pass_thresholds-competency_test-min_score": {"65,5"},
-		"min_competency_category": {"COMPETENCY_CATEGORY_STILL_MEETS"}, "min_final_score": {"70"},
+		"min_competency_category":                   {"COMPETENCY_CATEGORY_STILL_MEETS"}, "min_final_score": {"70"},
 		"tie_break_rule": {"TIE_BREAK_RULE_COMPETENCY_TEST_FIRST"}, "publish_scores": {"on"},
 		"document_policy-max_document_bytes": {"5"}, "document_policy-max_pages": {"50"},
 		"document_policy-document_media_types": {"application/pdf", "image/jpeg"},
@@ -338,7 +338,7 @@ func TestWebSecretariatHolidaysAndAppointment(t *testing.T) {
 	}
 	mustContain(t, "holidays with a bad date", page, `<a href="#days">`, `id="days-error"`, "2031-02-30,Tanggal keliru")
 	page = webPost(t, c, api.base, form, form, url.Values{"request_id": {"web-holidays-02"}, "name": {selOpen}, "year": {"2031"},
-		"days": {"date,kind,name_id,name_en\n2031-01-01,libur_nasional,Tahun Baru 2031 Masehi,New Year's Day\n2031-12-25,libur_nasional,Kelahiran Yesus Kristus,Christmas Day"},
+		"days":   {"date,kind,name_id,name_en\n2031-01-01,libur_nasional,Tahun Baru 2031 Masehi,New Year's Day\n2031-12-25,libur_nasional,Kelahiran Yesus Kristus,Christmas Day"},
 		"reason": {"SKB 3 Menteri 2030"}})
 	if page.code != http.StatusSeeOther {
 		t.Fatalf("holidays = %d\n%s", page.code, page.body)
