@@ -53,9 +53,10 @@ func (r *recordingWorkflows) sent(name string) []client.UpdateWorkflowOptions {
 	return out
 }
 
-// startWebAPI is startRealAPI with the workflows and, when not nil, the audit service given,
-// for the pages whose commands or downloads a test watches.
-func startWebAPI(t *testing.T, wf server.Workflows, auditSrv seleksiv1.AuditServiceServer) *realAPI {
+// startWebAPI is startRealAPI with the workflows given and, when wrap is not nil, the audit
+// service wrap makes of the real one, for the pages whose commands or downloads a test
+// watches.
+func startWebAPI(t *testing.T, wf server.Workflows, wrap func(seleksiv1.AuditServiceServer) seleksiv1.AuditServiceServer) *realAPI {
 	t.Helper()
 	base := startRealAPI(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{})
 	// A second transport over the same store: the real handlers with wf (and auditSrv).
@@ -70,12 +71,13 @@ func startWebAPI(t *testing.T, wf server.Workflows, auditSrv seleksiv1.AuditServ
 	if err != nil {
 		t.Fatal(err)
 	}
-	if auditSrv == nil {
-		a, err := server.NewAuditServer(base.store, unreachableHistory{}, key.Signer(), key.Public(), logger, time.Now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		auditSrv = a
+	var auditSrv seleksiv1.AuditServiceServer
+	auditSrv, err = server.NewAuditServer(base.store, unreachableHistory{}, key.Signer(), key.Public(), logger, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrap != nil {
+		auditSrv = wrap(auditSrv)
 	}
 	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
 		Selection:    server.NewSelectionServer(base.store, wf, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
