@@ -382,3 +382,42 @@ func TestWebSecretariatAccess(t *testing.T) {
 		t.Errorf("anonymous GET /sekretariat = %d to %q", page.code, page.header.Get("Location"))
 	}
 }
+
+// TestWebSecretariatAppointment: after the committee's decision the appointment page lists
+// the ranked names to choose from; a choice without the PPK's decree is refused beside the
+// field, keeping the choice, and a complete one sends the appointment to the workflow.
+func TestWebSecretariatAppointment(t *testing.T) {
+	wf := &recordingWorkflows{}
+	api := startWebAPI(t, wf, nil)
+	now := time.Now().UTC()
+	if _, err := api.store.ApplyCommand(context.Background(), store.Command{WorkflowID: workflows.WorkflowID(selOpen), SelectionID: selOpen,
+		Key: "decide-0001", Seq: 1, Kind: "DecideSelection", Actor: store.Actor{Subject: "member-1", Role: "ROLE_COMMITTEE"},
+		At: now, Stage: "STAGE_COMMITTEE_DECISION", Payload: []byte(`{}`),
+		Result: &store.StageResult{SelectionID: selOpen, Stage: "STAGE_COMMITTEE_DECISION", Revision: 1, PublishedAt: now,
+			Entries: []store.ResultEntry{{ApplicationID: appOpen, Outcome: "OUTCOME_PASS", Rank: 1, Reason: "Paling unggul dalam wawancara"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := signedIn(t, api, secAdmin)
+	app := "selections/" + selOpen + "/applications/" + appOpen
+	appoint := "/sekretariat/seleksi/" + selOpen + "/pengangkatan"
+	mustContain(t, "selection in its decision", webGet(t, c, api.base+"/sekretariat/seleksi/"+selOpen), `id="pengangkatan-link"`)
+	page := webGet(t, c, api.base+appoint)
+	mustContain(t, "appointment", page, `id="form-pengangkatan"`, `id="calon-1"`, `value="`+app+`"`, "Peringkat 1: Calon A",
+		"Paling unggul dalam wawancara")
+	page = webPost(t, c, api.base, appoint, appoint, url.Values{"request_id": {"web-appoint-01"}, "application": {app},
+		"oversight_recommendation_ref": {"R-77/KASN/2027"}})
+	if page.code != http.StatusUnprocessableEntity {
+		t.Fatalf("appointment without a decree = %d\n%s", page.code, page.body)
+	}
+	mustContain(t, "appointment without a decree", page, `<a href="#ppk_decree_ref">`, `id="ppk_decree_ref-error"`, `value="R-77/KASN/2027"`,
+		`value="`+app+`" checked`)
+	page = webPost(t, c, api.base, appoint, appoint, url.Values{"request_id": {"web-appoint-01"}, "application": {app},
+		"ppk_decree_ref": {"800/123/2027"}, "oversight_recommendation_ref": {"R-77/KASN/2027"}})
+	if page.code != http.StatusSeeOther {
+		t.Fatalf("appointment = %d\n%s", page.code, page.body)
+	}
+	if got := wf.sent(workflows.UpdateAppoint); len(got) != 1 || got[0].UpdateID != "web-appoint-01" {
+		t.Fatalf("appoint updates sent: %+v", got)
+	}
+}

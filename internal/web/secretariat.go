@@ -35,7 +35,8 @@ func (s *Server) secretariatRoutes(mux *http.ServeMux) {
 // secDashboardData lists the selections, the blocked ones first.
 type secDashboardData struct {
 	Blocked, Others []*seleksiv1.Selection
-	RequestID       string
+	// ResumeIDs are the request IDs of the blocked selections' Resume forms.
+	ResumeIDs map[string]string
 }
 
 // secDashboard lists every selection with its stage; blocked ones come first, with their
@@ -51,10 +52,11 @@ func (s *Server) secDashboard(w http.ResponseWriter, r *http.Request) {
 		s.apiFailed(w, r, err)
 		return
 	}
-	d := secDashboardData{RequestID: adminRequestID()}
+	d := secDashboardData{ResumeIDs: map[string]string{}}
 	for _, sel := range resp.GetSelections() {
 		if sel.GetBlocked() != nil {
 			d.Blocked = append(d.Blocked, sel)
+			d.ResumeIDs[selectionID(sel.GetName())] = adminRequestID()
 		} else {
 			d.Others = append(d.Others, sel)
 		}

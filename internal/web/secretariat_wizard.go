@@ -130,7 +130,9 @@ func (s *Server) wizardPost(w http.ResponseWriter, r *http.Request) {
 		s.renderForm(w, r, http.StatusUnprocessableEntity, "secretariat/wizard", d, f, secErrors(err, remap, "holiday_overrides", "document_policy-document_media_types"))
 		return
 	case codes.AlreadyExists:
-		// The chosen ID is taken (or the request was already used for another definition).
+		// The chosen ID is taken, or this form's request ID was used for another definition
+		// (a form sent again after going back): the next submit gets a fresh request ID.
+		d.RequestID = adminRequestID()
 		s.renderForm(w, r, http.StatusConflict, "secretariat/wizard", d, f, map[string]string{"selection_id": status.Convert(err).Message()})
 		return
 	default:
