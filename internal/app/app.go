@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +22,8 @@ import (
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/grpc"
 
+	"github.com/bkpsdm/seleksi/internal/accounts"
+	"github.com/bkpsdm/seleksi/internal/accounts/oidc"
 	"github.com/bkpsdm/seleksi/internal/activities"
 	"github.com/bkpsdm/seleksi/internal/archive"
 	"github.com/bkpsdm/seleksi/internal/auth"
@@ -75,6 +79,8 @@ type App struct {
 	// uploads); stopRetention ends its loop and waits for it.
 	sweeper       *retention.Sweeper
 	stopRetention func()
+	// accounts are the local accounts of the web application (run with the API).
+	accounts *accounts.Service
 	// stopUploadExpiry ends the loop removing expired unfinished uploads (run with the
 	// API) and waits for it.
 	stopUploadExpiry func()
@@ -182,6 +188,14 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
+		a.accounts = accounts.New(a.store, accounts.Options{}, logger)
+		signIn, err := openIDSignIn(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		if err := a.firstStart(ctx, cfg, logger); err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
 		svcs, err := a.services(cfg, logger, key, blobs)
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
@@ -199,8 +213,12 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		}), WithDeadlines(server.Deadlines{Default: cfg.RPCTimeout, Long: cfg.RPCLongTimeout}),
 			WithUploads(func(l documents.Limiter) http.Handler { return uploads.LimitedBy(l) }),
 			WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
-				return web.New(web.Options{Conn: conn, Sessions: a.store.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL},
-					Logger: logger, Secure: cfg.Web.Secure(), IdleTimeout: cfg.Web.SessionIdle, Lifetime: cfg.Web.SessionLifetime})
+				return web.New(web.Options{Conn: conn, Sessions: a.store.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL, accounts: a.accounts},
+					Logger: logger, Secure: cfg.Web.Secure(), IdleTimeout: cfg.Web.SessionIdle, Lifetime: cfg.Web.SessionLifetime,
+					Accounts: a.accounts, Messages: a.catalog, OIDC: signIn,
+					// The candidate pages relay their files to the same upload handler (limited
+					// by the transport's limiter, set on it before this runs).
+					Uploads: uploads})
 			})); err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
@@ -302,14 +320,64 @@ func newVerifier(cfg config.Config, key *auth.LocalKey) (auth.Verifier, error) {
 // log or a crash dump is worthless.
 const webTokenTTL = 2 * time.Minute
 
-// webMinter mints the tokens pages call the API with, with the local key.
+// webMinter mints the tokens pages call the API with, with the local key. A committee
+// member's selections are their account's seats at that moment (plus those the identity
+// provider named at sign-in), so a seat the secretariat unlinks stops working at the next
+// page, whatever the session holds.
 type webMinter struct {
-	key *auth.LocalKey
-	ttl time.Duration
+	key      *auth.LocalKey
+	ttl      time.Duration
+	accounts *accounts.Service
 }
 
-func (m webMinter) Token(_ context.Context, u web.User) (string, error) {
-	return m.key.Mint(auth.MintOptions{Subject: u.Subject, Role: u.Role, TTL: m.ttl})
+func (m webMinter) Token(ctx context.Context, u web.User) (string, error) {
+	sels := slices.Clone(u.Selections)
+	if u.Role == auth.RoleCommittee && m.accounts != nil {
+		seats, err := m.accounts.Seats(ctx, u.AccountID)
+		if err != nil {
+			return "", fmt.Errorf("committee seats of the session's account: %w", err)
+		}
+		for _, s := range seats {
+			sels = append(sels, s.SelectionID)
+		}
+	}
+	return m.key.Mint(auth.MintOptions{Subject: u.Subject, Role: u.Role, Selections: sels, TTL: m.ttl})
+}
+
+// openIDSignIn is sign-in to the pages through the agency's OpenID provider, when it is
+// configured (nil otherwise). Discovery reaches the provider, so it gets a bounded time.
+func openIDSignIn(ctx context.Context, cfg config.Config) (*oidc.Provider, error) {
+	if !cfg.SignIn.Enabled() {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	s := cfg.SignIn
+	p, err := oidc.New(ctx, oidc.Config{Issuer: cfg.OIDCIssuer, ClientID: s.ClientID, ClientSecret: string(s.ClientSecret),
+		RedirectURL: s.RedirectURL, Scopes: s.Scopes, RoleClaim: s.RoleClaim, RoleMap: s.RoleMap, DefaultRole: s.DefaultRole,
+		SelectionsClaim: s.SelectionsClaim})
+	if err != nil {
+		return nil, fmt.Errorf("OpenID sign-in: %w", err)
+	}
+	return p, nil
+}
+
+// firstStart tells, while no secretariat account exists, how the first one is made: a
+// one-time link with a setup code (valid 24 hours, replaced at each start until used). It
+// is printed on the log, which only the operator who started seleksid reads.
+func (a *App) firstStart(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	code, err := a.accounts.Bootstrap(ctx)
+	if err != nil {
+		return fmt.Errorf("first-start setup code: %w", err)
+	}
+	if code == "" {
+		return nil
+	}
+	link := cfg.Web.PublicURL.JoinPath("/pengaturan-awal")
+	link.RawQuery = url.Values{"code": {code}}.Encode()
+	logger.Warn("no secretariat account yet: open this one-time link to create it (valid 24 hours) / "+
+		"belum ada akun sekretariat: buka tautan sekali pakai ini untuk membuatnya (berlaku 24 jam)", "setup_link", link.String())
+	return nil
 }
 
 // documentStorage is where the contents of uploaded documents are kept: files under the

@@ -170,7 +170,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", sel + ":exportHistory", "", auditor, false},
 		{"POST", sel + ":verify", `{}`, auditor, false},
 		{"GET", "/v1/auditKeys/current", "", everyone, false},
-		{"GET", "/v1/notifications?filter=state%20%3D%20DEAD", "", admin | auditor, false},
+		// A candidate lists notifications too, only their own (TestCandidateListsOwnNotifications).
+		{"GET", "/v1/notifications?filter=state%20%3D%20DEAD", "", admin | auditor | owner | notOwner, false},
 		{"POST", "/v1/notifications/n-missing:retry", `{}`, admin, false},
 	}
 	bits := []int{anon, admin, committee, otherCommittee, owner, notOwner, auditor}

@@ -138,7 +138,7 @@ func TestDeadLettersThroughTheAPIAndCLI(t *testing.T) {
 			want       int
 		}{
 			{"admin", admin, http.StatusOK}, {"auditor", auditor, http.StatusOK},
-			{"candidate", mint("cand-a", auth.RoleCandidate), http.StatusForbidden},
+			{"candidate", mint("cand-a", auth.RoleCandidate), http.StatusOK},
 			{"committee", mint("chair", auth.RoleCommittee, sel), http.StatusForbidden},
 			{"anonymous", "", http.StatusUnauthorized},
 		} {
@@ -147,7 +147,14 @@ func TestDeadLettersThroughTheAPIAndCLI(t *testing.T) {
 				t.Errorf("%s: list = %d %s, want %d", tt.who, code, body, tt.want)
 			}
 		}
-		code, body := do(t, "GET", deadURL, "", admin)
+		// A candidate lists only what was sent to them, without the relay's answer.
+		code, body := do(t, "GET", base+"/v1/notifications", "", mint("cand-a", auth.RoleCandidate))
+		var own listed
+		if err := json.Unmarshal(body, &own); err != nil || code != http.StatusOK || own.TotalSize != 1 || len(own.Notifications) != 1 ||
+			strings.Contains(string(body), "lastError") {
+			t.Errorf("candidate's own dead letters = %d %s", code, body)
+		}
+		code, body = do(t, "GET", deadURL, "", admin)
 		var l listed
 		if err := json.Unmarshal(body, &l); err != nil || code != http.StatusOK {
 			t.Fatalf("list = %d %s", code, body)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/alexedwards/argon2id"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
@@ -14,7 +16,12 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/accounts"
+	"github.com/bkpsdm/seleksi/internal/accounts/oidc"
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/documents"
+	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
@@ -28,7 +35,10 @@ import (
 type realAPI struct {
 	tr    *Transport
 	store *store.Store
-	base  string
+	// blobs holds the documents' contents.
+	blobs    *blob.FS
+	accounts *accounts.Service
+	base     string
 	// tokens by role; the committee token sits on selOpen.
 	admin, committee, candidate, auditor string
 }
@@ -39,8 +49,35 @@ const selOpen = "sel-open"
 
 var appOpen string
 
-func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *realAPI {
+// realAPIOption changes what startRealAPI builds.
+type realAPIOption func(*realAPIOptions)
+
+type realAPIOptions struct {
+	// signIn is sign-in through an OpenID provider for the web application.
+	signIn *oidc.Provider
+	// workflows replaces the Temporal fake that accepts every command.
+	workflows server.Workflows
+	// audit, when set, replaces the audit service with what it makes of the real one.
+	audit func(seleksiv1.AuditServiceServer) seleksiv1.AuditServiceServer
+}
+
+// withAudit has the API serve what wrap makes of the real audit service (a verification
+// with findings, an export stream), for the auditor's pages.
+func withAudit(wrap func(seleksiv1.AuditServiceServer) seleksiv1.AuditServiceServer) realAPIOption {
+	return func(o *realAPIOptions) { o.audit = wrap }
+}
+
+// withWorkflows has the API send its commands to wf instead of acceptingWorkflows.
+func withWorkflows(wf server.Workflows) realAPIOption {
+	return func(o *realAPIOptions) { o.workflows = wf }
+}
+
+func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opts ...realAPIOption) *realAPI {
 	t.Helper()
+	var o realAPIOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := store.Open(ctx, storeURL)
@@ -90,18 +127,43 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *re
 	if err != nil {
 		t.Fatal(err)
 	}
-	auditSrv, err := server.NewAuditServer(st, unreachableHistory{}, key.Signer(), key.Public(), logger, time.Now)
+	// Passwords are hashed cheaply: the tests sign in many times under the race detector.
+	accts := accounts.New(st, accounts.Options{Argon2: &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}}, logger)
+	// Documents: real storage on disk and the real upload handler, for the candidate pages.
+	blobs, err := blob.NewFS(filepath.Join(dir, "documents"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	uploads, err := documents.NewUploads(st, blobs, documents.ScanInspector{}, key.Verifier(time.Now, 0), cat, logger,
+		documents.UploadOptions{Dir: filepath.Join(dir, "uploads"), BasePath: UploadsPath})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf server.Workflows = acceptingWorkflows{}
+	if o.workflows != nil {
+		wf = o.workflows
+	}
+	appSrv := server.NewApplicationServer(st, wf, cat, logger, nil)
+	appSrv.UseDocuments(server.NewStoreDocumentChecker(st))
+	var auditSrv seleksiv1.AuditServiceServer
+	auditSrv, err = server.NewAuditServer(st, unreachableHistory{}, key.Signer(), key.Public(), logger, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.audit != nil {
+		auditSrv = o.audit(auditSrv)
+	}
 	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
-		Selection:    server.NewSelectionServer(st, acceptingWorkflows{}, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
-		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, cat, logger, nil),
+		Selection:    server.NewSelectionServer(st, wf, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
+		Application:  appSrv,
 		Audit:        auditSrv,
 		Notification: server.NewNotificationServer(st, cat, logger),
-	}, WithDeadlines(deadlines), WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
-		return web.New(web.Options{Conn: conn, Sessions: st.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL}, Logger: logger})
-	}))
+		Document:     server.NewDocumentServer(st, blobs, logger, time.Now),
+	}, WithDeadlines(deadlines), WithUploads(func(l documents.Limiter) http.Handler { return uploads.LimitedBy(l) }),
+		WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
+			return web.New(web.Options{Conn: conn, Sessions: st.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL, accounts: accts},
+				Logger: logger, Accounts: accts, Messages: cat, OIDC: o.signIn, Uploads: uploads})
+		}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +173,7 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines) *re
 		defer cancel()
 		_ = tr.Shutdown(ctx)
 	})
-	return &realAPI{tr: tr, store: st, base: "http://" + tr.HTTPAddr(),
+	return &realAPI{tr: tr, store: st, blobs: blobs, accounts: accts, base: "http://" + tr.HTTPAddr(),
 		admin: mint("admin-1", auth.RoleAdmin), committee: mint("member-1", auth.RoleCommittee, selOpen),
 		candidate: mint("cand-a", auth.RoleCandidate), auditor: mint("auditor-1", auth.RoleAuditor)}
 }

@@ -40,9 +40,9 @@ func TestWebAuditorTimelineAndVerification(t *testing.T) {
 		{Kind: seleksiv1.FindingKind_FINDING_KIND_CHAIN_BROKEN, Message: "event 2's prev_hash does not match event 1", EventSequences: []uint64{1, 2}},
 		{Kind: seleksiv1.FindingKind_FINDING_KIND_MISSING_EVENT, Message: "update web-resume-0001 has no audit event", HistoryEventIds: []int64{17}},
 	}}
-	api := startWebAPI(t, &recordingWorkflows{}, func(real seleksiv1.AuditServiceServer) seleksiv1.AuditServiceServer {
+	api := startRealAPI(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{}, withAudit(func(real seleksiv1.AuditServiceServer) seleksiv1.AuditServiceServer {
 		return verifyingAudit{AuditServiceServer: real, report: report}
-	})
+	}))
 	ctx := context.Background()
 	now := time.Now().UTC()
 	// A command accepted by the workflow, with its reason, after the creation and the
@@ -58,13 +58,13 @@ func TestWebAuditorTimelineAndVerification(t *testing.T) {
 	if page.code != http.StatusOK {
 		t.Fatalf("GET /audit = %d\n%s", page.code, page.body)
 	}
-	mustContain(t, "audit home", page, `href="/audit/seleksi/sel-open"`, `href="/audit/seleksi/sel-open/unduh"`, `href="/audit/kunci"`)
+	secContains(t, "audit home", page, `href="/audit/seleksi/sel-open"`, `href="/audit/seleksi/sel-open/unduh"`, `href="/audit/kunci"`)
 
 	page = webGet(t, c, api.base+"/audit/seleksi/"+selOpen)
 	if page.code != http.StatusOK {
 		t.Fatalf("timeline = %d\n%s", page.code, page.body)
 	}
-	mustContain(t, "timeline", page, `id="jejak-audit"`, `id="peristiwa-1"`, `id="peristiwa-3"`,
+	secContains(t, "timeline", page, `id="jejak-audit"`, `id="peristiwa-1"`, `id="peristiwa-3"`,
 		"<code>CreateSelection</code>", "<code>SubmitApplication</code>", "<code>ResumeSelection</code>",
 		"admin-1 (sekretariat)", "daftar hari libur 2031 sudah dipasok", " WIB")
 	if strings.Index(page.body, "CreateSelection") > strings.Index(page.body, "ResumeSelection") {
@@ -75,22 +75,22 @@ func TestWebAuditorTimelineAndVerification(t *testing.T) {
 	if page.code != http.StatusOK {
 		t.Fatalf("verification = %d\n%s", page.code, page.body)
 	}
-	mustContain(t, "verification", page, `id="hasil-verifikasi"`, `id="verifikasi-masalah"`, "Ditemukan 2 masalah", `id="temuan"`,
+	secContains(t, "verification", page, `id="hasil-verifikasi"`, `id="verifikasi-masalah"`, "Ditemukan 2 masalah", `id="temuan"`,
 		"Rantai terputus", "event 2&#39;s prev_hash does not match event 1", `href="/audit/seleksi/sel-open#peristiwa-2"`,
 		"Peristiwa hilang", "h17", `id="jalankan-verifikasi"`)
 	report.Ok, report.Findings = true, nil
-	mustContain(t, "verification without findings", webGet(t, c, api.base+"/audit/seleksi/"+selOpen+"/verifikasi?replay=1"),
+	secContains(t, "verification without findings", webGet(t, c, api.base+"/audit/seleksi/"+selOpen+"/verifikasi?replay=1"),
 		`id="verifikasi-ok"`, "Tidak ditemukan masalah", `id="replay" name="replay" value="1" checked`)
 
 	page = webGet(t, c, api.base+"/audit/kunci")
-	mustContain(t, "signing key", page, `id="kunci-id"`, "EdDSA", "BEGIN PUBLIC KEY", `&#34;kty&#34;`)
+	secContains(t, "signing key", page, `id="kunci-id"`, "EdDSA", "BEGIN PUBLIC KEY", `&#34;kty&#34;`)
 
 	// English, for the auditor who reads it.
 	en := webGet(t, c, api.base+"/bahasa?ke=en&kembali=/audit")
 	if en.code != http.StatusSeeOther {
 		t.Fatalf("language switch = %d", en.code)
 	}
-	mustContain(t, "timeline in English", webGet(t, c, api.base+"/audit/seleksi/"+selOpen), "Audit trail", "admin-1 (secretariat)")
+	secContains(t, "timeline in English", webGet(t, c, api.base+"/audit/seleksi/"+selOpen), "Audit trail", "admin-1 (secretariat)")
 }
 
 // TestWebAuditorDownload: the bundle download streams ExportHistory's chunks to the browser
@@ -99,7 +99,9 @@ func TestWebAuditorTimelineAndVerification(t *testing.T) {
 func TestWebAuditorDownload(t *testing.T) {
 	data := make([]byte, 1<<20+4321)
 	_, _ = rand.NewChaCha8([32]byte{9}).Read(data)
-	api := startWebAPI(t, &recordingWorkflows{}, func(seleksiv1.AuditServiceServer) seleksiv1.AuditServiceServer { return &bigExport{data: data} })
+	api := startRealAPI(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{}, withAudit(func(seleksiv1.AuditServiceServer) seleksiv1.AuditServiceServer {
+		return &bigExport{data: data}
+	}))
 	c := signedIn(t, api, secAuditor)
 	resp, err := c.Get(api.base + "/audit/seleksi/sel-big/unduh")
 	if err != nil {
@@ -153,5 +155,5 @@ func TestWebAuditorVerificationUnavailable(t *testing.T) {
 	if page.code != http.StatusServiceUnavailable || strings.Contains(page.body, `id="hasil-verifikasi"`) {
 		t.Fatalf("verification without Temporal = %d\n%s", page.code, page.body)
 	}
-	mustContain(t, "verification without Temporal", page, "Layanan sedang tidak tersedia")
+	secContains(t, "verification without Temporal", page, "Layanan sedang tidak tersedia")
 }

@@ -5,98 +5,33 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"google.golang.org/grpc"
 
-	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/accounts"
 	"github.com/bkpsdm/seleksi/internal/auth"
-	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/internal/web"
 	"github.com/bkpsdm/seleksi/workflows"
 )
 
-// recordingWorkflows accepts every command like acceptingWorkflows and remembers the updates
-// sent, so a test can see that a page's button reached the selection's workflow.
-type recordingWorkflows struct {
-	acceptingWorkflows
-	mu      sync.Mutex
-	updates []client.UpdateWorkflowOptions
-}
-
-func (r *recordingWorkflows) UpdateWorkflow(ctx context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-	r.mu.Lock()
-	r.updates = append(r.updates, o)
-	r.mu.Unlock()
-	return r.acceptingWorkflows.UpdateWorkflow(ctx, o)
-}
-
-func (r *recordingWorkflows) sent(name string) []client.UpdateWorkflowOptions {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// secUpdates are the updates named name that wf was sent, in order.
+func secUpdates(wf *recordingWorkflows, name string) []client.UpdateWorkflowOptions {
+	wf.mu.Lock()
+	defer wf.mu.Unlock()
 	var out []client.UpdateWorkflowOptions
-	for _, u := range r.updates {
+	for _, u := range wf.sent {
 		if u.UpdateName == name {
 			out = append(out, u)
 		}
 	}
 	return out
-}
-
-// startWebAPI is startRealAPI with the workflows given and, when wrap is not nil, the audit
-// service wrap makes of the real one, for the pages whose commands or downloads a test
-// watches.
-func startWebAPI(t *testing.T, wf server.Workflows, wrap func(seleksiv1.AuditServiceServer) seleksiv1.AuditServiceServer) *realAPI {
-	t.Helper()
-	base := startRealAPI(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{})
-	// A second transport over the same store: the real handlers with wf (and auditSrv).
-	_ = base.tr.Shutdown(context.Background())
-	ctx := context.Background()
-	key, err := auth.LoadOrCreateLocalKey(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.DiscardHandler)
-	cat, err := i18n.NewCatalog()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var auditSrv seleksiv1.AuditServiceServer
-	auditSrv, err = server.NewAuditServer(base.store, unreachableHistory{}, key.Signer(), key.Public(), logger, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if wrap != nil {
-		auditSrv = wrap(auditSrv)
-	}
-	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", key.Verifier(time.Now, 0), server.Services{
-		Selection:    server.NewSelectionServer(base.store, wf, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
-		Application:  server.NewApplicationServer(base.store, wf, cat, logger, nil),
-		Audit:        auditSrv,
-		Notification: server.NewNotificationServer(base.store, cat, logger),
-	}, WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
-		return web.New(web.Options{Conn: conn, Sessions: base.store.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL}, Logger: logger})
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr.Start()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = tr.Shutdown(ctx)
-	})
-	return &realAPI{tr: tr, store: base.store, base: "http://" + tr.HTTPAddr()}
 }
 
 var (
@@ -123,8 +58,6 @@ func webGet(t *testing.T, c *http.Client, u string) webPage {
 	return webPage{resp.StatusCode, string(b), resp.Header}
 }
 
-var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-
 // webPost posts form from the page at pageURL (read first, for its CSRF token), as the
 // browser would.
 func webPost(t *testing.T, c *http.Client, base, pageURL, action string, form url.Values) webPage {
@@ -148,7 +81,7 @@ func webPost(t *testing.T, c *http.Client, base, pageURL, action string, form ur
 	return webPage{resp.StatusCode, string(b), resp.Header}
 }
 
-func mustContain(t *testing.T, what string, p webPage, wants ...string) {
+func secContains(t *testing.T, what string, p webPage, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
 		if !strings.Contains(p.body, w) {
@@ -200,13 +133,19 @@ func TestWebSecretariatWizard(t *testing.T) {
 	api := startRealAPI(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{})
 	c := signedIn(t, api, secAdmin)
 	const wizard = "/sekretariat/seleksi/baru"
+	// A committee account is offered for the members' IDs (its subject is its NIP).
+	if _, err := api.accounts.Create(context.Background(), accounts.NewAccount{Role: auth.RoleCommittee, FullName: "Prof. Siti Aminah",
+		NIP: "196801011990032001", Email: "siti@example.id", Lang: "id"}); err != nil {
+		t.Fatal(err)
+	}
 
 	page := webGet(t, c, api.base+wizard)
 	if page.code != http.StatusOK {
 		t.Fatalf("GET wizard = %d\n%s", page.code, page.body)
 	}
-	mustContain(t, "wizard", page, `id="seleksi-baru"`, `name="request_id" value="web-`, `id="committee-8-member_id"`,
-		`<label for="score_weights-interview">`, `secretariat.js`, `id="pratinjau"`, `id="buat-seleksi"`)
+	secContains(t, "wizard", page, `id="seleksi-baru"`, `name="request_id" value="web-`, `id="committee-8-member_id"`,
+		`<label for="score_weights-interview">`, `secretariat.js`, `id="pratinjau"`, `id="buat-seleksi"`,
+		`list="akun-panitia"`, `<option value="196801011990032001">Prof. Siti Aminah (siti@example.id)</option>`)
 
 	// Invalid: a too short title, weights of 90, a committee with a gap (row 2 empty) whose
 	// fourth row has a malformed ID, so four members and no odd count.
@@ -221,7 +160,7 @@ func TestWebSecretariatWizard(t *testing.T) {
 	if page.code != http.StatusUnprocessableEntity {
 		t.Fatalf("invalid wizard = %d\n%s", page.code, page.body)
 	}
-	mustContain(t, "invalid wizard", page,
+	secContains(t, "invalid wizard", page,
 		`id="ringkasan-galat"`,
 		`<a href="#position_title">paling sedikit 3 karakter</a>`,
 		`id="position_title-error">paling sedikit 3 karakter</span>`,
@@ -247,7 +186,7 @@ func TestWebSecretariatWizard(t *testing.T) {
 	if page.code != http.StatusOK {
 		t.Fatalf("preview = %d\n%s", page.code, page.body)
 	}
-	mustContain(t, "preview", page, `id="pratinjau-kalender"`, `id="pratinjau-hari-terakhir"`, "Hari terakhir pendaftaran", " WITA", `value="Kepala Dinas Pendidikan"`)
+	secContains(t, "preview", page, `id="pratinjau-kalender"`, `id="pratinjau-hari-terakhir"`, "Hari terakhir pendaftaran", " WITA", `value="Kepala Dinas Pendidikan"`)
 	if strings.Contains(page.body, `id="ringkasan-galat"`) {
 		t.Errorf("a valid preview shows errors:\n%s", page.body)
 	}
@@ -266,7 +205,7 @@ func TestWebSecretariatWizard(t *testing.T) {
 		t.Fatalf("stored selection %+v, %v", sel, err)
 	}
 	page = webGet(t, c, api.base+"/sekretariat/seleksi/kadis-pendidikan-2026")
-	mustContain(t, "created selection", page, "Seleksi telah dibuat.", "Kepala Dinas Pendidikan", "B-1234/KASN/2026", "Dr. Anggota 1")
+	secContains(t, "created selection", page, "Seleksi telah dibuat.", "Kepala Dinas Pendidikan", "B-1234/KASN/2026", "Dr. Anggota 1")
 }
 
 // TestWebSecretariatBlockedAndCancel: a blocked selection is shown first on the dashboard with
@@ -275,7 +214,7 @@ func TestWebSecretariatWizard(t *testing.T) {
 // and sends the cancel command with the reason given.
 func TestWebSecretariatBlockedAndCancel(t *testing.T) {
 	wf := &recordingWorkflows{}
-	api := startWebAPI(t, wf, nil)
+	api := startRealAPI(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{}, withWorkflows(wf))
 	now := time.Now().UTC()
 	if err := api.store.ProjectBlocked(context.Background(), workflows.WorkflowID(selOpen), selOpen, &store.Blocked{
 		Reason: string(workflows.BlockedCalendarNotCovered), Step: workflows.StepCloseAnnouncement, Year: 2031,
@@ -287,9 +226,9 @@ func TestWebSecretariatBlockedAndCancel(t *testing.T) {
 	if page.code != http.StatusOK {
 		t.Fatalf("dashboard = %d\n%s", page.code, page.body)
 	}
-	mustContain(t, "dashboard", page, `id="tertahan-sel-open"`, "Tertahan", "mencapai tahun 2031", `id="lanjutkan-sel-open"`)
+	secContains(t, "dashboard", page, `id="tertahan-sel-open"`, "Tertahan", "mencapai tahun 2031", `id="lanjutkan-sel-open"`)
 	page = webGet(t, c, api.base+"/sekretariat/seleksi/"+selOpen)
-	mustContain(t, "blocked selection", page, `id="tertahan"`, "CalendarNotCovered", "CloseAnnouncement", "daftar hari libur tahun 2031",
+	secContains(t, "blocked selection", page, `id="tertahan"`, "CalendarNotCovered", "CloseAnnouncement", "daftar hari libur tahun 2031",
 		`href="/sekretariat/hari-libur?seleksi=sel-open"`, `id="lanjutkan"`)
 
 	page = webPost(t, c, api.base, "/sekretariat/seleksi/"+selOpen, "/sekretariat/seleksi/"+selOpen+"/lanjutkan",
@@ -297,28 +236,28 @@ func TestWebSecretariatBlockedAndCancel(t *testing.T) {
 	if page.code != http.StatusSeeOther {
 		t.Fatalf("resume = %d\n%s", page.code, page.body)
 	}
-	if got := wf.sent(workflows.UpdateResume); len(got) != 1 || got[0].WorkflowID != workflows.WorkflowID(selOpen) {
+	if got := secUpdates(wf, workflows.UpdateResume); len(got) != 1 || got[0].WorkflowID != workflows.WorkflowID(selOpen) {
 		t.Fatalf("resume updates sent: %+v", got)
 	}
-	mustContain(t, "after resume", webGet(t, c, api.base+page.header.Get("Location")), "diminta mencoba lagi")
+	secContains(t, "after resume", webGet(t, c, api.base+page.header.Get("Location")), "diminta mencoba lagi")
 
 	// Cancel: a confirmation page; an empty reason is refused beside the field.
 	page = webGet(t, c, api.base+"/sekretariat/seleksi/"+selOpen+"/batal")
-	mustContain(t, "cancel page", page, `id="form-batal"`, `<label for="reason">`, `id="konfirmasi-batal"`)
+	secContains(t, "cancel page", page, `id="form-batal"`, `<label for="reason">`, `id="konfirmasi-batal"`)
 	cancel := "/sekretariat/seleksi/" + selOpen + "/batal"
 	page = webPost(t, c, api.base, cancel, cancel, url.Values{"request_id": {"web-cancel-0001"}, "reason": {""}})
 	if page.code != http.StatusUnprocessableEntity {
 		t.Fatalf("cancel without a reason = %d\n%s", page.code, page.body)
 	}
-	mustContain(t, "cancel without a reason", page, `<a href="#reason">`, `id="reason-error"`, `value="web-cancel-0001"`)
-	if n := len(wf.sent(workflows.UpdateCancel)); n != 0 {
+	secContains(t, "cancel without a reason", page, `<a href="#reason">`, `id="reason-error"`, `value="web-cancel-0001"`)
+	if n := len(secUpdates(wf, workflows.UpdateCancel)); n != 0 {
 		t.Fatalf("%d cancel updates sent for a refused form", n)
 	}
 	page = webPost(t, c, api.base, cancel, cancel, url.Values{"request_id": {"web-cancel-0001"}, "reason": {"Jabatan dihapus dalam reorganisasi"}})
 	if page.code != http.StatusSeeOther {
 		t.Fatalf("cancel = %d\n%s", page.code, page.body)
 	}
-	if got := wf.sent(workflows.UpdateCancel); len(got) != 1 || got[0].UpdateID != "web-cancel-0001" {
+	if got := secUpdates(wf, workflows.UpdateCancel); len(got) != 1 || got[0].UpdateID != "web-cancel-0001" {
 		t.Fatalf("cancel updates sent: %+v", got)
 	}
 }
@@ -328,24 +267,24 @@ func TestWebSecretariatBlockedAndCancel(t *testing.T) {
 // published decision says so instead of failing; the dead letters page lists nothing.
 func TestWebSecretariatHolidaysAndAppointment(t *testing.T) {
 	wf := &recordingWorkflows{}
-	api := startWebAPI(t, wf, nil)
+	api := startRealAPI(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{}, withWorkflows(wf))
 	c := signedIn(t, api, secAdmin)
 	const form = "/sekretariat/hari-libur"
 	page := webGet(t, c, api.base+form+"?seleksi="+selOpen)
-	mustContain(t, "holidays", page, `id="form-hari-libur"`, `<option value="sel-open" selected>`, `<label for="days">`)
+	secContains(t, "holidays", page, `id="form-hari-libur"`, `<option value="sel-open" selected>`, `<label for="days">`)
 	page = webPost(t, c, api.base, form, form, url.Values{"request_id": {"web-holidays-01"}, "name": {selOpen}, "year": {"2031"},
 		"days": {"2031-01-01,Tahun Baru\n2031-02-30,Tanggal keliru"}, "reason": {"SKB 3 Menteri 2030"}})
 	if page.code != http.StatusUnprocessableEntity {
 		t.Fatalf("holidays with a bad date = %d\n%s", page.code, page.body)
 	}
-	mustContain(t, "holidays with a bad date", page, `<a href="#days">`, `id="days-error"`, "2031-02-30,Tanggal keliru")
+	secContains(t, "holidays with a bad date", page, `<a href="#days">`, `id="days-error"`, "2031-02-30,Tanggal keliru")
 	page = webPost(t, c, api.base, form, form, url.Values{"request_id": {"web-holidays-02"}, "name": {selOpen}, "year": {"2031"},
 		"days":   {"date,kind,name_id,name_en\n2031-01-01,libur_nasional,Tahun Baru 2031 Masehi,New Year's Day\n2031-12-25,libur_nasional,Kelahiran Yesus Kristus,Christmas Day"},
 		"reason": {"SKB 3 Menteri 2030"}})
 	if page.code != http.StatusSeeOther {
 		t.Fatalf("holidays = %d\n%s", page.code, page.body)
 	}
-	got := wf.sent(workflows.UpdateSupplyHolidays)
+	got := secUpdates(wf, workflows.UpdateSupplyHolidays)
 	if len(got) != 1 {
 		t.Fatalf("supply updates sent: %+v", got)
 	}
@@ -354,10 +293,10 @@ func TestWebSecretariatHolidaysAndAppointment(t *testing.T) {
 	if page.code != http.StatusOK {
 		t.Fatalf("appointment page = %d\n%s", page.code, page.body)
 	}
-	mustContain(t, "appointment before the decision", page, "belum menetapkan keputusannya")
+	secContains(t, "appointment before the decision", page, "belum menetapkan keputusannya")
 
 	page = webGet(t, c, api.base+"/sekretariat/notifikasi")
-	mustContain(t, "dead letters", page, `id="tidak-ada-surat-gagal"`)
+	secContains(t, "dead letters", page, `id="tidak-ada-surat-gagal"`)
 }
 
 // TestWebSecretariatAccess: only the secretariat opens its pages; a candidate and an auditor
@@ -388,7 +327,7 @@ func TestWebSecretariatAccess(t *testing.T) {
 // field, keeping the choice, and a complete one sends the appointment to the workflow.
 func TestWebSecretariatAppointment(t *testing.T) {
 	wf := &recordingWorkflows{}
-	api := startWebAPI(t, wf, nil)
+	api := startRealAPI(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{}, withWorkflows(wf))
 	now := time.Now().UTC()
 	if _, err := api.store.ApplyCommand(context.Background(), store.Command{WorkflowID: workflows.WorkflowID(selOpen), SelectionID: selOpen,
 		Key: "decide-0001", Seq: 1, Kind: "DecideSelection", Actor: store.Actor{Subject: "member-1", Role: "ROLE_COMMITTEE"},
@@ -401,23 +340,23 @@ func TestWebSecretariatAppointment(t *testing.T) {
 	c := signedIn(t, api, secAdmin)
 	app := "selections/" + selOpen + "/applications/" + appOpen
 	appoint := "/sekretariat/seleksi/" + selOpen + "/pengangkatan"
-	mustContain(t, "selection in its decision", webGet(t, c, api.base+"/sekretariat/seleksi/"+selOpen), `id="pengangkatan-link"`)
+	secContains(t, "selection in its decision", webGet(t, c, api.base+"/sekretariat/seleksi/"+selOpen), `id="pengangkatan-link"`)
 	page := webGet(t, c, api.base+appoint)
-	mustContain(t, "appointment", page, `id="form-pengangkatan"`, `id="calon-1"`, `value="`+app+`"`, "Peringkat 1: Calon A",
+	secContains(t, "appointment", page, `id="form-pengangkatan"`, `id="calon-1"`, `value="`+app+`"`, "Peringkat 1: Calon A",
 		"Paling unggul dalam wawancara")
 	page = webPost(t, c, api.base, appoint, appoint, url.Values{"request_id": {"web-appoint-01"}, "application": {app},
 		"oversight_recommendation_ref": {"R-77/KASN/2027"}})
 	if page.code != http.StatusUnprocessableEntity {
 		t.Fatalf("appointment without a decree = %d\n%s", page.code, page.body)
 	}
-	mustContain(t, "appointment without a decree", page, `<a href="#ppk_decree_ref">`, `id="ppk_decree_ref-error"`, `value="R-77/KASN/2027"`,
+	secContains(t, "appointment without a decree", page, `<a href="#ppk_decree_ref">`, `id="ppk_decree_ref-error"`, `value="R-77/KASN/2027"`,
 		`value="`+app+`" checked`)
 	page = webPost(t, c, api.base, appoint, appoint, url.Values{"request_id": {"web-appoint-01"}, "application": {app},
 		"ppk_decree_ref": {"800/123/2027"}, "oversight_recommendation_ref": {"R-77/KASN/2027"}})
 	if page.code != http.StatusSeeOther {
 		t.Fatalf("appointment = %d\n%s", page.code, page.body)
 	}
-	if got := wf.sent(workflows.UpdateAppoint); len(got) != 1 || got[0].UpdateID != "web-appoint-01" {
+	if got := secUpdates(wf, workflows.UpdateAppoint); len(got) != 1 || got[0].UpdateID != "web-appoint-01" {
 		t.Fatalf("appoint updates sent: %+v", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bkpsdm/seleksi/internal/accounts"
 	"github.com/bkpsdm/seleksi/internal/documents/scan"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/workflows"
@@ -24,14 +25,15 @@ func msgOf(m workflows.Message) i18n.Msg {
 	return out
 }
 
-// allCodes is every message code Seleksi renders, with example parameters: the workflow's
-// and the upload checks' rejections.
+// allCodes is every message code Seleksi renders, with example parameters: the workflow's,
+// the upload checks' rejections, and the accounts' notices and form errors.
 func allCodes() []i18n.Msg {
 	var out []i18n.Msg
 	for _, m := range workflows.Codes() {
 		out = append(out, msgOf(m))
 	}
-	return append(out, scan.Codes()...)
+	out = append(out, scan.Codes()...)
+	return append(out, accounts.Codes()...)
 }
 
 func catalog(t *testing.T) *i18n.Catalog {

@@ -589,6 +589,8 @@ func TestSMTPSender(t *testing.T) {
 		{name: "a busy relay", n: withEmail(n, "n7", "calon@example.id"), busy: 1, wantErr: true},
 		{name: "a relay that is down", n: withEmail(n, "n8", "calon@example.id"), sender: NewSMTPSender(deadAddr(t), from, nil, nil), wantErr: true},
 		{name: "a broadcast is published, not mailed", n: store.Notification{ID: "n9", SelectionID: "kadis-2026", Recipient: "*", Text: n.Text}},
+		{name: "an account's code, for no application", n: store.Notification{ID: "n11", Recipient: "acc_1", Email: "akun@example.id",
+			Kind: store.AccountKind, Text: store.Text{ID: "Kode: 123456", EN: "Code: 123456"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -606,9 +608,16 @@ func TestSMTPSender(t *testing.T) {
 				t.Fatalf("Send = %v; want error %v, permanent %v", err, tt.wantErr, tt.permanent)
 			}
 			counts, after := r.counts()
-			wantSent := !tt.wantErr && tt.n.ApplicationID != ""
+			wantSent := !tt.wantErr && (tt.n.ApplicationID != "" || tt.n.Email != "")
 			if (after > before) != wantSent || (wantSent && counts[messageID(tt.n.ID)] != 1) {
 				t.Errorf("relay accepted %d messages, want sent %v", after-before, wantSent)
+			}
+			if tt.n.Kind == store.AccountKind {
+				body := r.body(messageID(tt.n.ID))
+				if !strings.Contains(body, "To: akun@example.id") || !strings.Contains(body, "Subject: Seleksi: kode akun / account code") ||
+					!strings.Contains(body, "Kode: 123456") {
+					t.Errorf("account notice:\n%s", body)
+				}
 			}
 		})
 	}

@@ -35,16 +35,18 @@ func NewSMTPSender(addr, from string, auth smtp.Auth, addresses AddressBook) *SM
 	return &SMTPSender{addr: addr, from: from, auth: auth, addresses: addresses}
 }
 
-// Send mails one notification. A notification addressed to no application (the store's
-// broadcast recipient "*", such as "the competency test has started") is an announcement:
-// it is published on the selection's pages and each affected candidate gets their own
-// notification, so there is nobody to mail and it counts as delivered.
+// Send mails one notification. A notification addressed to no application and to no
+// address (the store's broadcast recipient "*", such as "the competency test has started")
+// is an announcement: it is published on the selection's pages and each affected candidate
+// gets their own notification, so there is nobody to mail and it counts as delivered. An
+// account's notice (a one-time code, store.AccountKind) concerns no application and
+// carries its address.
 //
 // A recipient the relay refuses for good (a 5xx reply to RCPT) or an address that cannot
 // be a single address is a permanent failure (ErrPermanent); everything else (the relay
 // unreachable, a 4xx reply, a timeout) may pass and is retried.
 func (s *SMTPSender) Send(ctx context.Context, n store.Notification) error {
-	if n.ApplicationID == "" {
+	if n.ApplicationID == "" && n.Email == "" {
 		return nil
 	}
 	// The address the candidate gave in the application, recorded with the notification.
@@ -133,7 +135,11 @@ func message(from, to string, n store.Notification) []byte {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "From: %s\r\nTo: %s\r\n", from, to)
-	fmt.Fprintf(&b, "Subject: Seleksi %s: pembaruan status / status update\r\n", n.SelectionID)
+	if n.Kind == store.AccountKind {
+		b.WriteString("Subject: Seleksi: kode akun / account code\r\n")
+	} else {
+		fmt.Fprintf(&b, "Subject: Seleksi %s: pembaruan status / status update\r\n", n.SelectionID)
+	}
 	fmt.Fprintf(&b, "Date: %s\r\nMessage-ID: <%s@%s>\r\n", date.Format(time.RFC1123Z), n.ID, domain)
 	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
 	fmt.Fprintf(&b, "%s\r\n\r\n-- \r\n%s\r\n", n.Text.ID, n.Text.EN)

@@ -67,7 +67,7 @@ func accessRules() map[string]access {
 
 		// The outbox names applications, not people; auditors may see what the service told
 		// candidates and what it failed to, but only the secretariat retries.
-		seleksiv1.NotificationService_ListNotifications_FullMethodName: {roles: []auth.Role{admin, auditor}},
+		seleksiv1.NotificationService_ListNotifications_FullMethodName: {roles: []auth.Role{admin, auditor, candidate}},
 		seleksiv1.NotificationService_RetryNotification_FullMethodName: {roles: []auth.Role{admin}},
 
 		// Documents: candidates their own, the selection's committee (checked in the

@@ -9,12 +9,14 @@ import (
 	"google.golang.org/grpc/codes"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/store"
 )
 
 // NotificationStore is the outbox as the secretariat sees it.
 type NotificationStore interface {
+	Actors
 	ListNotifications(ctx context.Context, opts store.ListOptions) (store.Page[store.Notification], error)
 	RetryNotification(ctx context.Context, id string) (store.Notification, error)
 }
@@ -42,16 +44,29 @@ var (
 		EN: "this notification was delivered and is never sent twice"}
 )
 
-// ListNotifications lists one page of the outbox.
+// ListNotifications lists one page of the outbox; a candidate lists the notifications sent
+// to them and nothing else.
 func (s *NotificationServer) ListNotifications(ctx context.Context, req *seleksiv1.ListNotificationsRequest) (*seleksiv1.ListNotificationsResponse, error) {
-	page, err := s.store.ListNotifications(ctx, store.ListOptions{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(),
-		Filter: req.GetFilter(), OrderBy: req.GetOrderBy()})
+	opts := store.ListOptions{PageSize: int(req.GetPageSize()), PageToken: req.GetPageToken(), Filter: req.GetFilter(), OrderBy: req.GetOrderBy()}
+	if principal(ctx).Role == auth.RoleCandidate {
+		me, err := callerActor(ctx, s.store)
+		if err != nil {
+			return nil, storeError(ctx, s.logger, err)
+		}
+		opts.Owner = me.Subject
+	}
+	page, err := s.store.ListNotifications(ctx, opts)
 	if err != nil {
 		return nil, storeError(ctx, s.logger, err)
 	}
 	out := &seleksiv1.ListNotificationsResponse{NextPageToken: page.NextPageToken, TotalSize: int32(min(page.TotalSize, 1<<31-1))}
 	for _, n := range page.Items {
-		out.Notifications = append(out.Notifications, s.view(n))
+		v := s.view(n)
+		if opts.Owner != "" {
+			// The relay's answer is for the secretariat, who can act on it.
+			v.LastError = ""
+		}
+		out.Notifications = append(out.Notifications, v)
 	}
 	return out, nil
 }
@@ -77,7 +92,6 @@ func (s *NotificationServer) RetryNotification(ctx context.Context, req *seleksi
 func (s *NotificationServer) view(n store.Notification) *seleksiv1.Notification {
 	v := &seleksiv1.Notification{
 		Name:            "notifications/" + n.ID,
-		Selection:       selectionName(n.SelectionID),
 		Kind:            n.Kind,
 		State:           seleksiv1.NotificationState(seleksiv1.NotificationState_value[n.State]),
 		Text:            localized(s.cat, storeMsg(n.Text)),
@@ -88,6 +102,10 @@ func (s *NotificationServer) view(n store.Notification) *seleksiv1.Notification 
 		NextAttemptTime: ts(n.NextAttemptTime),
 		SendTime:        ts(n.SendTime),
 		DeadTime:        ts(n.DeadTime),
+	}
+	// An account's notice (a one-time code) belongs to no selection.
+	if n.SelectionID != "" {
+		v.Selection = selectionName(n.SelectionID)
 	}
 	if n.ApplicationID != "" {
 		v.Application = applicationName(n.SelectionID, n.ApplicationID)

@@ -315,7 +315,23 @@ func (r *notificationRow) notification() (Notification, error) {
 	return n, nil
 }
 
-// GetNotification returns one notification.
+// hideCode masks the one-time code in an account's notice. The code is a secret of the
+// account's owner: the dispatcher reads it (claims) to send it, but the notifications that
+// the API lists and retries show the secretariat that a code was sent, never the code.
+func hideCode(n Notification) Notification {
+	if n.Kind != AccountKind || n.Text.Params["code"] == "" {
+		return n
+	}
+	params := make(map[string]string, len(n.Text.Params))
+	for k, v := range n.Text.Params {
+		params[k] = v
+	}
+	params["code"] = "******"
+	n.Text.Params = params
+	return n
+}
+
+// GetNotification returns one notification (an account's code masked, see hideCode).
 func (s *Store) GetNotification(ctx context.Context, id string) (Notification, error) {
 	var row notificationRow
 	if err := s.db.WithContext(ctx).Take(&row, "id = ?", id).Error; err != nil {
@@ -325,19 +341,25 @@ func (s *Store) GetNotification(ctx context.Context, id string) (Notification, e
 	if err != nil {
 		return Notification{}, fmt.Errorf("store: get notification %q: %w", id, err)
 	}
-	return n, nil
+	return hideCode(n), nil
 }
 
-// ListNotifications lists notifications, oldest first unless ordered otherwise. Filters:
+// ListNotifications lists notifications (accounts' codes masked, see hideCode), oldest
+// first unless ordered otherwise. Filters:
 // `state` (PENDING, SENT, DEAD, with or without the NOTIFICATION_STATE_ prefix) and
-// `selection` (an ID or `selections/{id}`).
+// `selection` (an ID or `selections/{id}`). opts.Owner keeps the notifications sent to one
+// actor ID: a candidate's own.
 func (s *Store) ListNotifications(ctx context.Context, opts ListOptions) (Page[Notification], error) {
 	const op = "store: list notifications"
-	q, err := s.newListQuery("notifications", opts, notificationFields, notificationOrders, "create_time")
+	q, err := s.newListQuery("notifications/"+opts.Owner, opts, notificationFields, notificationOrders, "create_time")
 	if err != nil {
 		return Page[Notification]{}, fmt.Errorf("%s: %w", op, err)
 	}
-	rows, next, total, err := runList(s, q, s.db.WithContext(ctx).Model(&notificationRow{}), func(r *notificationRow) []any {
+	base := s.db.WithContext(ctx).Model(&notificationRow{})
+	if opts.Owner != "" {
+		base = base.Where("recipient = ?", opts.Owner)
+	}
+	rows, next, total, err := runList(s, q, base, func(r *notificationRow) []any {
 		return []any{r.CreatedAt, r.ID}
 	})
 	if err != nil {
@@ -346,6 +368,9 @@ func (s *Store) ListNotifications(ctx context.Context, opts ListOptions) (Page[N
 	items, err := notifications(rows)
 	if err != nil {
 		return Page[Notification]{}, fmt.Errorf("%s: %w", op, err)
+	}
+	for i := range items {
+		items[i] = hideCode(items[i])
 	}
 	return Page[Notification]{Items: items, NextPageToken: next, TotalSize: total}, nil
 }
@@ -395,6 +420,7 @@ func (s *Store) RetryNotification(ctx context.Context, id string) (Notification,
 		row.State, row.Attempts, row.NextAttemptAt, row.DeadAt = NotificationPending, 0, nil, nil
 		var err error
 		out, err = row.notification()
+		out = hideCode(out)
 		return err
 	})
 	if err != nil {

@@ -256,6 +256,11 @@ func notProjected() map[string]map[string]string {
 		"snapshots":          nil, // checked against the digests the history recorded
 		"history_archive":    nil, // checked against the HistoryArchived audit events
 		"actors":             nil, // the directory of who each actor ID is: personal data, no fact of a selection
+		// Sign-in: accounts and their codes are personal data and credentials, and a
+		// committee seat says who may sign in to act for a member, not what the member did.
+		"accounts":        nil,
+		"account_codes":   nil,
+		"committee_seats": nil,
 	}
 }
 
@@ -268,5 +273,6 @@ func rowTypes() map[string]any {
 		TableApplicationResults: &applicationResultRow{}, TableObjections: &objectionRow{}, "audit_events": &auditRow{},
 		"notifications": &notificationRow{}, "processed_commands": &processedRow{}, "snapshots": &snapshotRow{},
 		"history_archive": &historyArchiveRow{}, "actors": &actorRow{},
+		"accounts": &accountRow{}, "account_codes": &accountCodeRow{}, "committee_seats": &seatRow{},
 	}
 }

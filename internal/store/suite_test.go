@@ -180,6 +180,8 @@ func runSuite(t *testing.T, open factory) {
 		{"ObjectionPerRevision", testObjectionPerRevision},
 		{"ChecklistProjection", testChecklistProjection},
 		{"Actors", testActors},
+		{"AccountRows", testAccountRows},
+		{"AccountsMigrationDown", testAccountsMigrationDown},
 		{"Documents", testDocuments},
 		{"DocumentAccesses", testDocumentAccesses},
 		{"ApplicationDocuments", testApplicationDocuments},

@@ -133,3 +133,10 @@ func selectionID(name string) string {
 	id, _, _ := strings.Cut(rest, "/")
 	return id
 }
+
+// applicationID is the application's ID in its name (selections/{s}/applications/{id}).
+func applicationID(name string) string {
+	_, id, _ := strings.Cut(name, "/applications/")
+	id, _, _ = strings.Cut(id, "/")
+	return id
+}

@@ -54,7 +54,7 @@ func parsePages() (*pages, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("web: assets: %w", err)
 	}
-	base, err := template.New("layout").Funcs(template.FuncMap{"selID": selectionID}).ParseFS(assets, "templates/layout.html", "templates/partials/*.html")
+	base, err := template.New("layout").Funcs(template.FuncMap{"selID": selectionID, "appID": applicationID, "fieldOf": fieldOf}).ParseFS(assets, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
@@ -147,6 +147,12 @@ func (v view) When(ts *timestamppb.Timestamp, zone seleksiv1.TimeZone) string {
 	return formatTime(ts.AsTime(), zone, v.Lang, true)
 }
 
+// At is a moment with no selection to take the zone from (a notification), in WIB with the
+// zone's name.
+func (v view) At(ts *timestamppb.Timestamp) string {
+	return v.When(ts, seleksiv1.TimeZone_TIME_ZONE_WIB)
+}
+
 // Day is the date of a moment in the selection's time zone.
 func (v view) Day(ts *timestamppb.Timestamp, zone seleksiv1.TimeZone) string {
 	if ts == nil || !ts.IsValid() {
@@ -173,6 +179,19 @@ func (v view) Field(name string) string { return v.Form.Get(name) }
 
 // Err is the error of a form field, if any.
 func (v view) Err(name string) string { return v.Errors[name] }
+
+// formField is one labelled input of a form (the "account-field" partial).
+type formField struct {
+	V                             view
+	Name, Type, Auto, Label, Hint string
+}
+
+// fieldOf describes an input for the "account-field" partial: its name (also its id, which
+// the error summary links to), type, autocomplete token, label code and hint code ("" for
+// none).
+func fieldOf(v view, name, typ, auto, label, hint string) formField {
+	return formField{V: v, Name: name, Type: typ, Auto: auto, Label: label, Hint: hint}
+}
 
 // Asset is the URL of a static asset, changing with its content so it may be cached forever.
 func (v view) Asset(name string) string { return "/static/" + name + "?v=" + v.p.digests[name] }

@@ -19,6 +19,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.candidateRoutes(mux)
 	s.committeeRoutes(mux)
 	s.secretariatRoutes(mux)
+	s.staffRoutes(mux)
+	s.notificationRoutes(mux)
 	s.auditorRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "error.not_found")

@@ -18,14 +18,17 @@ type secInput struct {
 	// to (see secFormKey).
 	Name, Label, Type, Hint, Value, Error string
 	Min, Max, Step                        string
-	Required                              bool
+	// List is the id of a <datalist> of suggestions.
+	List     string
+	Required bool
 	// Options of a select: the enum values, named by OptPrefix+"."+value.
 	Options   []string
 	OptPrefix string
 }
 
 // SecField is a text-like input: name, label code, type, then options as "hint=code",
-// "min=1", "max=9", "step=any", "req", "value=default" (the default when nothing was posted).
+// "min=1", "max=9", "step=any", "list=datalist-id", "req", "value=default" (the default when
+// nothing was posted).
 func (v view) SecField(name, label, typ string, opts ...string) secInput {
 	in := secInput{V: v, Name: name, Label: label, Type: typ, Error: v.Err(name)}
 	def := ""
@@ -40,6 +43,8 @@ func (v view) SecField(name, label, typ string, opts ...string) secInput {
 			in.Max = val
 		case "step":
 			in.Step = val
+		case "list":
+			in.List = val
 		case "req":
 			in.Required = true
 		case "value":

@@ -13,6 +13,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/accounts"
+	"github.com/bkpsdm/seleksi/internal/auth"
 )
 
 // The selection wizard (/sekretariat/seleksi/baru): one long form in sections, which works
@@ -63,6 +65,10 @@ type secWizardData struct {
 	Plan *seleksiv1.AnnouncementPlan
 	Zone seleksiv1.TimeZone
 
+	// CommitteeAccounts are the enabled committee accounts, offered for the members' IDs (a
+	// member's ID is their account's subject); the IDs stay free text.
+	CommitteeAccounts []accounts.Account
+
 	TimeZones, MemberKinds, PostLevels, Education, Policies, TieBreaks, CompetencyCats, MediaTypes []string
 	Components                                                                                     []string
 }
@@ -95,7 +101,29 @@ func newSecWizardData(requestID string) secWizardData {
 
 // wizardPage shows the empty wizard.
 func (s *Server) wizardPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "secretariat/wizard", newSecWizardData(adminRequestID()))
+	d := newSecWizardData(adminRequestID())
+	d.CommitteeAccounts = s.secCommitteeAccounts(r)
+	s.render(w, r, http.StatusOK, "secretariat/wizard", d)
+}
+
+// secCommitteeAccounts are the enabled committee accounts; none when they cannot be read
+// (the IDs can still be typed).
+func (s *Server) secCommitteeAccounts(r *http.Request) []accounts.Account {
+	if s.opts.Accounts == nil {
+		return nil
+	}
+	all, err := s.opts.Accounts.List(r.Context(), auth.RoleCommittee)
+	if err != nil {
+		s.logger.WarnContext(r.Context(), "web: committee accounts for the wizard", "error", err)
+		return nil
+	}
+	out := all[:0]
+	for _, a := range all {
+		if !a.Disabled {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // wizardPost previews the plan (action=pratinjau) or creates the selection (action=buat).
@@ -106,6 +134,7 @@ func (s *Server) wizardPost(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	d := newSecWizardData(postedRequestID(f.Get("request_id")))
+	d.CommitteeAccounts = s.secCommitteeAccounts(r)
 	req, remap, local := secParseWizard(f)
 	for k, code := range local {
 		local[k] = view{p: s.pages, Lang: s.lang(r)}.T(code)

@@ -19,6 +19,10 @@ type User struct {
 	Role            auth.Role
 	// Name is shown in the page header.
 	Name string
+	// Selections are the committee selections the identity provider's claims named at
+	// sign-in; a local committee account has none here, its seats are looked up when each
+	// token is minted.
+	Selections []string
 }
 
 // Session keys.
@@ -28,6 +32,7 @@ const (
 	keySubject = "subject"
 	keyRole    = "role"
 	keyName    = "name"
+	keySels    = "selections"
 	keyFlash   = "flash"
 )
 
@@ -39,7 +44,8 @@ func (s *Server) user(r *http.Request) (User, bool) {
 		return User{}, false
 	}
 	return User{AccountID: id, Issuer: s.sessions.GetString(ctx, keyIssuer), Subject: s.sessions.GetString(ctx, keySubject),
-		Role: auth.Role(s.sessions.GetString(ctx, keyRole)), Name: s.sessions.GetString(ctx, keyName)}, true
+		Role: auth.Role(s.sessions.GetString(ctx, keyRole)), Name: s.sessions.GetString(ctx, keyName),
+		Selections: strings.Fields(s.sessions.GetString(ctx, keySels))}, true
 }
 
 // SignIn starts u's session on this request. The session token is renewed first, so a token
@@ -53,6 +59,7 @@ func (s *Server) SignIn(ctx context.Context, u User) error {
 	s.sessions.Put(ctx, keySubject, u.Subject)
 	s.sessions.Put(ctx, keyRole, string(u.Role))
 	s.sessions.Put(ctx, keyName, u.Name)
+	s.sessions.Put(ctx, keySels, strings.Join(u.Selections, " "))
 	return nil
 }
 

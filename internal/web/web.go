@@ -23,6 +23,9 @@ import (
 	"google.golang.org/grpc"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/accounts"
+	"github.com/bkpsdm/seleksi/internal/accounts/oidc"
+	"github.com/bkpsdm/seleksi/internal/i18n"
 )
 
 // Minter mints the bearer token a page presents to the API on behalf of its user: valid for
@@ -41,12 +44,24 @@ type Options struct {
 	Sessions scs.Store
 	Minter   Minter
 	Logger   *slog.Logger
+	// Accounts are the local accounts people sign in with.
+	Accounts *accounts.Service
+	// Messages is the service's message catalog (internal/i18n), for what the accounts
+	// package says as message codes.
+	Messages *i18n.Catalog
+	// OIDC signs people in through the agency's OpenID provider; nil when none is
+	// configured.
+	OIDC *oidc.Provider
 	// Secure marks cookies Secure and makes the CSRF check expect https origins: true
 	// whenever the service is reached over TLS (directly or behind a TLS proxy).
 	Secure bool
 	// IdleTimeout ends a session nobody used for this long; Lifetime ends any session this
 	// long after sign-in. Zero: 30 minutes and 12 hours.
 	IdleTimeout, Lifetime time.Duration
+	// Uploads is the resumable upload handler (internal/documents) the API serves at
+	// /v1/uploads/: the candidate pages relay their files to it in-process, as the signed-in
+	// candidate. Nil: the pages say uploads are not available.
+	Uploads http.Handler
 }
 
 // Server is the web application.
@@ -70,8 +85,8 @@ type apiClients struct {
 
 // New builds the web application.
 func New(o Options) (*Server, error) {
-	if o.Conn == nil || o.Sessions == nil || o.Minter == nil || o.Logger == nil {
-		return nil, errors.New("web: a connection, a session store, a token minter and a logger are required")
+	if o.Conn == nil || o.Sessions == nil || o.Minter == nil || o.Logger == nil || o.Accounts == nil || o.Messages == nil {
+		return nil, errors.New("web: a connection, a session store, a token minter, accounts, the message catalog and a logger are required")
 	}
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = 30 * time.Minute

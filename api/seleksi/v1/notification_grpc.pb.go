@@ -41,7 +41,8 @@ const (
 type NotificationServiceClient interface {
 	// Lists notifications, oldest first.
 	//
-	// `filter=state = DEAD` lists the dead letters. Callers: admin, auditor.
+	// `filter=state = DEAD` lists the dead letters. Callers: admin, auditor,
+	// and a candidate, who lists only the notifications sent to them.
 	ListNotifications(ctx context.Context, in *ListNotificationsRequest, opts ...grpc.CallOption) (*ListNotificationsResponse, error)
 	// Retries a notification now, with a fresh set of attempts.
 	//
@@ -95,7 +96,8 @@ func (c *notificationServiceClient) RetryNotification(ctx context.Context, in *R
 type NotificationServiceServer interface {
 	// Lists notifications, oldest first.
 	//
-	// `filter=state = DEAD` lists the dead letters. Callers: admin, auditor.
+	// `filter=state = DEAD` lists the dead letters. Callers: admin, auditor,
+	// and a candidate, who lists only the notifications sent to them.
 	ListNotifications(context.Context, *ListNotificationsRequest) (*ListNotificationsResponse, error)
 	// Retries a notification now, with a fresh set of attempts.
 	//
