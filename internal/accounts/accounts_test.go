@@ -192,6 +192,7 @@ func TestAccounts(t *testing.T) {
 		{"ExpiredCode", testExpiredCode},
 		{"Lockout", testLockout},
 		{"ResetPassword", testResetPassword},
+		{"ResetDoesNotConfirmNIP", testResetDoesNotConfirmNIP},
 		{"CodesPerHour", testCodesPerHour},
 		{"CreateStaffAccount", testCreateStaffAccount},
 		{"DisableAndList", testDisableAndList},
@@ -539,6 +540,45 @@ func testResetPassword(t *testing.T, e *env) {
 	}
 	if got, err := e.svc.SignIn(ctx, b.Email, newPassword); err != nil || !got.EmailConfirmed {
 		t.Fatalf("sign-in after a reset of an unconfirmed account: %+v, %v", got, err)
+	}
+}
+
+// testResetDoesNotConfirmNIP: without the code, the reset page must not tell whether a
+// guessed NIP is the account's (it used to answer "password equals the NIP" before checking
+// the code). A wrong code is ErrInvalidCode whatever the password, and spends an attempt;
+// with the right code the rule applies, and the code stays usable.
+func testResetDoesNotConfirmNIP(t *testing.T, e *env) {
+	ctx := context.Background()
+	const nip = "197506152000031001"
+	a := e.confirmed(t, "Calon", nip, "calon@example.go.id")
+	if err := e.svc.RequestPasswordReset(ctx, a.Email); err != nil {
+		t.Fatal(err)
+	}
+	code := e.code(t, a.Email, accounts.MsgResetCode)
+	for _, guess := range []string{nip, "197506152000031002"} {
+		err := e.svc.ResetPassword(ctx, a.Email, wrongCode(code), guess)
+		if !errors.Is(err, accounts.ErrInvalidCode) || errors.Is(err, accounts.ErrWeakPassword) {
+			t.Fatalf("wrong code, password %s: %v, want ErrInvalidCode only", guess, err)
+		}
+	}
+	if err := e.svc.ResetPassword(ctx, a.Email, code, nip); !errors.Is(err, accounts.ErrWeakPassword) {
+		t.Fatalf("right code, the NIP as password: %v, want ErrWeakPassword", err)
+	}
+	// Two wrong attempts and one refused: the code still works (5 attempts).
+	if err := e.svc.ResetPassword(ctx, a.Email, code, "kata-sandi-yang-baru"); err != nil {
+		t.Fatalf("reset after a refused password: %v", err)
+	}
+	// The wrong guesses spent attempts: a fresh code dies after MaxCodeAttempts wrong ones,
+	// NIP-shaped or not.
+	if err := e.svc.RequestPasswordReset(ctx, a.Email); err != nil {
+		t.Fatal(err)
+	}
+	code = e.code(t, a.Email, accounts.MsgResetCode)
+	for range accounts.DefaultMaxCodeAttempts {
+		_ = e.svc.ResetPassword(ctx, a.Email, wrongCode(code), nip)
+	}
+	if err := e.svc.ResetPassword(ctx, a.Email, code, "kata-sandi-lain-lagi"); !errors.Is(err, accounts.ErrInvalidCode) {
+		t.Fatalf("code after %d wrong attempts with the NIP as password: %v, want ErrInvalidCode", accounts.DefaultMaxCodeAttempts, err)
 	}
 }
 

@@ -149,18 +149,23 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, newPassword st
 	if !ok || rec.Disabled || !wellFormed(store.CodeResetPassword, code) {
 		return fmt.Errorf("accounts: %s: %w", op, ErrInvalidCode)
 	}
-	if err := checkPassword(newPassword, rec.Email, rec.NIP); err != nil {
-		return fmt.Errorf("accounts: %s: %w", op, err)
-	}
+	// The rules that need the account (the password must not be its NIP) are checked only
+	// once the code matched: told to someone without the code, they would confirm a guessed
+	// NIP. Until then every failure is ErrInvalidCode, and a wrong code spends an attempt.
 	hash, err := s.hash(ctx, newPassword)
 	if err != nil {
 		return fmt.Errorf("accounts: %s: %w", op, err)
 	}
 	if _, err := s.st.UseAccountCode(ctx, store.CodeUse{AccountID: rec.ID, Purpose: store.CodeResetPassword, Now: s.now(),
 		MaxAttempts: s.opts.MaxCodeAttempts, Matches: matcher(store.CodeResetPassword, code),
+		Check:        func(cur store.AccountRecord) error { return checkPassword(newPassword, cur.Email, cur.NIP) },
 		ConfirmEmail: true, PasswordHash: hash, ClearLock: true}); err != nil {
 		if errors.Is(err, store.ErrCodeInvalid) {
 			s.logger.InfoContext(ctx, "wrong or expired password reset code", "account", rec.ID)
+		}
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			return fmt.Errorf("accounts: %s: %w", op, fe)
 		}
 		return storeErr(op, err)
 	}

@@ -166,6 +166,13 @@ type CodeUse struct {
 	PasswordHash string
 	// ClearLock ends a lock and forgets the failed sign-ins.
 	ClearLock bool
+	// Check, when set, is asked once the code matched, with the account as it is: an error
+	// refuses the effects and is returned, the code stays live and the attempt counted (a
+	// rule that needs the account, e.g. the new password must not be its NIP, is told only
+	// to someone who holds the code).
+	Check func(AccountRecord) error
+	// accept is Check bound to the account, for spendCode.
+	accept func() error
 }
 
 // CreateAccount stores a new account and, when code is not nil, issues its first code (and
@@ -438,14 +445,24 @@ func (s *Store) UseAccountCode(ctx context.Context, u CodeUse) (AccountRecord, e
 	op := fmt.Sprintf("store: use %s code", u.Purpose)
 	var out AccountRecord
 	matched := false
+	var refused error
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		matched, out = false, AccountRecord{}
+		matched, out, refused = false, AccountRecord{}, nil
+		var row accountRow
+		if u.Check != nil {
+			if err := tx.Take(&row, "id = ?", u.AccountID).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+			u.accept = func() error {
+				refused = u.Check(row.record())
+				return refused
+			}
+		}
 		ok, err := spendCode(tx, u)
 		if err != nil || !ok {
 			return err
 		}
 		matched = true
-		var row accountRow
 		if err := tx.Take(&row, "id = ?", u.AccountID).Error; err != nil {
 			return notFound(err)
 		}
@@ -467,6 +484,9 @@ func (s *Store) UseAccountCode(ctx context.Context, u CodeUse) (AccountRecord, e
 		out = row.record()
 		return nil
 	})
+	if err == nil && refused != nil {
+		return AccountRecord{}, fmt.Errorf("%s: %w", op, refused)
+	}
 	if err == nil && !matched {
 		err = ErrCodeInvalid
 	}
@@ -498,6 +518,9 @@ func spendCode(tx *gorm.DB, u CodeUse) (bool, error) {
 	}
 	if !u.Matches(code.Salt, code.Hash) {
 		return false, nil
+	}
+	if u.accept != nil && u.accept() != nil {
+		return false, nil // refused after the match: the code stays live, the attempt counted
 	}
 	res = tx.Model(&accountCodeRow{}).Where("id = ? AND used_at IS NULL", code.ID).UpdateColumn("used_at", now)
 	if res.Error != nil || res.RowsAffected == 0 {
