@@ -81,6 +81,10 @@ type Options struct {
 	// MaxCodesPerHour bounds the codes of one purpose sent to one account in an hour;
 	// requests beyond it send nothing (and say nothing, as for unknown addresses).
 	MaxCodesPerHour int
+	// MaxCodesPerDay bounds them in any 24 hours, so that the attempts a guesser gets
+	// (MaxCodeAttempts per code) run out: without it, MaxCodesPerHour codes an hour would
+	// give MaxCodesPerHour × MaxCodeAttempts guesses every hour, forever.
+	MaxCodesPerDay int
 	// MaxFailures consecutive failed sign-ins lock the account for LockFor; each further
 	// lock before a successful sign-in lasts twice as long, up to MaxLockFor.
 	MaxFailures int
@@ -100,6 +104,7 @@ const (
 	DefaultSetupTTL        = 24 * time.Hour
 	DefaultMaxCodeAttempts = 5
 	DefaultMaxCodesPerHour = 5
+	DefaultMaxCodesPerDay  = 10
 	DefaultMaxFailures     = 5
 	DefaultLockFor         = 15 * time.Minute
 	DefaultMaxLockFor      = 24 * time.Hour
@@ -125,6 +130,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxCodesPerHour <= 0 {
 		o.MaxCodesPerHour = DefaultMaxCodesPerHour
+	}
+	if o.MaxCodesPerDay <= 0 {
+		o.MaxCodesPerDay = max(DefaultMaxCodesPerDay, o.MaxCodesPerHour)
 	}
 	if o.MaxFailures <= 0 {
 		o.MaxFailures = DefaultMaxFailures

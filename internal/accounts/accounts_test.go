@@ -194,6 +194,7 @@ func TestAccounts(t *testing.T) {
 		{"ResetPassword", testResetPassword},
 		{"ResetDoesNotConfirmNIP", testResetDoesNotConfirmNIP},
 		{"CodesPerHour", testCodesPerHour},
+		{"CodesPerDay", testCodesPerDay},
 		{"CreateStaffAccount", testCreateStaffAccount},
 		{"DisableAndList", testDisableAndList},
 		{"SetupOnce", testSetupOnce},
@@ -604,6 +605,39 @@ func testCodesPerHour(t *testing.T, e *env) {
 	e.clock.Advance(time.Hour)
 	if err := e.svc.RequestPasswordReset(ctx, a.Email); err != nil || count() != accounts.DefaultMaxCodesPerHour+1 {
 		t.Fatalf("an hour later: %v, %d codes", err, count())
+	}
+}
+
+// testCodesPerDay: the hourly bound alone let a guesser ask for 5 codes an hour, 5 attempts
+// each, forever; at most DefaultMaxCodesPerDay codes of a purpose reach an account in any
+// 24 hours, beyond which a request sends nothing and says nothing.
+func testCodesPerDay(t *testing.T, e *env) {
+	ctx := context.Background()
+	a := e.confirmed(t, "Calon", "", "calon@example.go.id")
+	count := func() (n int) {
+		for _, x := range e.notices(t, a.Email) {
+			if x.Text.Code == accounts.MsgResetCode {
+				n++
+			}
+		}
+		return n
+	}
+	// Five an hour, for five hours: only the daily cap's worth go out.
+	for range 5 {
+		for range accounts.DefaultMaxCodesPerHour {
+			if err := e.svc.RequestPasswordReset(ctx, a.Email); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.clock.Advance(time.Hour)
+	}
+	if n := count(); n != accounts.DefaultMaxCodesPerDay {
+		t.Fatalf("%d reset codes sent in five hours, want the daily cap %d", n, accounts.DefaultMaxCodesPerDay)
+	}
+	// A day after the first codes, the first hour's fall out of the window.
+	e.clock.Advance(19*time.Hour + time.Minute)
+	if err := e.svc.RequestPasswordReset(ctx, a.Email); err != nil || count() != accounts.DefaultMaxCodesPerDay+1 {
+		t.Fatalf("a day later: %v, %d codes", err, count())
 	}
 }
 

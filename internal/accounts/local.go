@@ -64,7 +64,7 @@ func (s *Service) localAccount(ctx context.Context, email string) (store.Account
 
 // ResendConfirmation sends a new confirmation code (the older one stops working) when the
 // address belongs to an unconfirmed local account. Otherwise, and when too many codes were
-// sent in the last hour, it does nothing and says nothing.
+// sent in the last hour or day, it does nothing and says nothing.
 func (s *Service) ResendConfirmation(ctx context.Context, email string) error {
 	const op = "resend confirmation"
 	rec, ok, err := s.localAccount(ctx, email)
@@ -78,17 +78,18 @@ func (s *Service) ResendConfirmation(ctx context.Context, email string) error {
 }
 
 // sendCode issues a code of the purpose to the account and queues its notice, within the
-// hourly bound.
+// hourly and daily bounds.
 func (s *Service) sendCode(ctx context.Context, op string, rec store.AccountRecord, purpose, msg string) error {
 	now := s.now()
 	code, _ := newCode(rec.ID, purpose, msg, rec.Email, now, s.opts.CodeTTL)
-	issued, err := s.st.IssueAccountCode(ctx, code, now, s.opts.MaxCodesPerHour, time.Hour)
+	issued, err := s.st.IssueAccountCode(ctx, code, now, store.CodeLimit{Max: s.opts.MaxCodesPerHour, Window: time.Hour},
+		store.CodeLimit{Max: s.opts.MaxCodesPerDay, Window: 24 * time.Hour})
 	if err != nil {
 		return storeErr(op, err)
 	}
 	if !issued {
-		s.logger.WarnContext(ctx, "code not sent: too many codes sent to the account in the last hour",
-			"account", rec.ID, "purpose", purpose, "max_per_hour", s.opts.MaxCodesPerHour)
+		s.logger.WarnContext(ctx, "code not sent: too many codes sent to the account in the last hour or day",
+			"account", rec.ID, "purpose", purpose, "max_per_hour", s.opts.MaxCodesPerHour, "max_per_day", s.opts.MaxCodesPerDay)
 		return nil
 	}
 	s.logger.InfoContext(ctx, "account code queued", "account", rec.ID, "purpose", purpose)

@@ -366,11 +366,19 @@ func (s *Store) UpdateExternalAccount(ctx context.Context, id, role, fullName, e
 	return out, nil
 }
 
+// CodeLimit bounds the codes of one purpose issued to one account: at most Max in any
+// Window (rolling).
+type CodeLimit struct {
+	Max    int
+	Window time.Duration
+}
+
 // IssueAccountCode stores a code, replacing the live codes of the same account and purpose,
-// and queues its notice, in one transaction. At most maxIssued codes of the purpose are
-// issued to one account per window; beyond that nothing is issued and it reports false,
-// so that asking again and again cannot turn the per-code attempts into a brute force.
-func (s *Store) IssueAccountCode(ctx context.Context, c AccountCode, now time.Time, maxIssued int, window time.Duration) (bool, error) {
+// and queues its notice, in one transaction. When a limit is reached (as many codes of the
+// purpose issued to the account within its window as its Max) nothing is issued and it
+// reports false, so that asking again and again cannot turn the per-code attempts into a
+// brute force.
+func (s *Store) IssueAccountCode(ctx context.Context, c AccountCode, now time.Time, limits ...CodeLimit) (bool, error) {
 	op := fmt.Sprintf("store: issue %s code", c.Purpose)
 	if c.Purpose == "" || c.Salt == "" || c.Hash == "" || now.IsZero() || c.ExpiresAt.IsZero() {
 		return false, fmt.Errorf("%s: purpose, salt, hash and times are required: %w", op, ErrInvalidArgument)
@@ -379,21 +387,26 @@ func (s *Store) IssueAccountCode(ctx context.Context, c AccountCode, now time.Ti
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		issued = false
 		if c.AccountID != "" {
-			var n int64
-			if err := tx.Model(&accountRow{}).Where("id = ?", c.AccountID).Count(&n).Error; err != nil {
-				return err
+			q := tx
+			if s.dialect == Postgres {
+				// Concurrent requests for one account count the codes one after the other.
+				q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 			}
-			if n == 0 {
-				return ErrNotFound
+			var row accountRow
+			if err := q.Select("id").Take(&row, "id = ?", c.AccountID).Error; err != nil {
+				return notFound(err)
 			}
 		}
-		if maxIssued > 0 {
+		for _, l := range limits {
+			if l.Max <= 0 {
+				continue
+			}
 			var n int64
 			if err := tx.Model(&accountCodeRow{}).Where("account_id = ? AND purpose = ? AND created_at > ?",
-				c.AccountID, c.Purpose, instant(now.Add(-window))).Count(&n).Error; err != nil {
+				c.AccountID, c.Purpose, instant(now.Add(-l.Window))).Count(&n).Error; err != nil {
 				return err
 			}
-			if n >= int64(maxIssued) {
+			if n >= int64(l.Max) {
 				return nil
 			}
 		}

@@ -80,7 +80,7 @@ func testAccountRows(t *testing.T, open factory) {
 	// At most maxIssued codes per window.
 	for i := range 3 {
 		ok, err := s.IssueAccountCode(ctx, AccountCode{AccountID: acc.ID, Purpose: CodeResetPassword, Salt: "s", Hash: "h",
-			ExpiresAt: t0.Add(time.Hour)}, t0.Add(time.Duration(i)*time.Minute), 2, time.Hour)
+			ExpiresAt: t0.Add(time.Hour)}, t0.Add(time.Duration(i)*time.Minute), CodeLimit{Max: 2, Window: time.Hour})
 		if err != nil || ok != (i < 2) {
 			t.Fatalf("issue %d: %v, %v", i, ok, err)
 		}
