@@ -191,6 +191,7 @@ func TestAccounts(t *testing.T) {
 		{"WrongCodesExhaustCode", testWrongCodesExhaustCode},
 		{"ExpiredCode", testExpiredCode},
 		{"Lockout", testLockout},
+		{"LockoutConcurrent", testLockoutConcurrent},
 		{"ResetPassword", testResetPassword},
 		{"ResetDoesNotConfirmNIP", testResetDoesNotConfirmNIP},
 		{"CodesPerHour", testCodesPerHour},
@@ -488,6 +489,74 @@ func testLockout(t *testing.T, e *env) {
 		if _, err := e.svc.SignIn(ctx, "nobody@example.go.id", password); !errors.Is(err, accounts.ErrInvalidCredentials) {
 			t.Fatalf("unknown address: %v", err)
 		}
+	}
+}
+
+// testLockoutConcurrent: 40 sign-ins at once, 39 wrong and the right one. The lock used to
+// be checked once, before the (slow) password check, and a success cleared it whatever
+// happened meanwhile, so every guess was checked and the right one signed in although the
+// account had locked. Now at most MaxFailures passwords are checked before the lock, the
+// others are refused unchecked, and the right one is refused once the lock is in place.
+func testLockoutConcurrent(t *testing.T, e *env) {
+	ctx := context.Background()
+	// Slower hashes, one at a time: every attempt looks the account up before the first
+	// check ends.
+	slow := &argon2id.Params{Memory: 8 * 1024, Iterations: 3, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+	svc := accounts.New(e.st, accounts.Options{Now: e.clock.Now, Argon2: slow, MaxConcurrentHashes: 1},
+		slog.New(slog.NewTextHandler(e.logs, nil)))
+	const email = "calon@example.go.id"
+	e.secret("Calon", email)
+	if _, err := svc.Register(ctx, accounts.Registration{FullName: "Calon", Email: email, Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Confirm(ctx, email, e.code(t, email, accounts.MsgConfirmCode)); err != nil {
+		t.Fatal(err)
+	}
+	// 39 wrong guesses at once; the right password comes as soon as the first of them has
+	// an answer, which takes a password check (old code: no lock yet, 1 failure) or, now,
+	// a lock already in place.
+	const n = 40
+	start, first := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n - 1 {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = svc.SignIn(ctx, email, "salah-kata-sandi")
+			once.Do(func() { close(first) })
+		})
+	}
+	wg.Go(func() {
+		<-first
+		_, errs[n-1] = svc.SignIn(ctx, email, password)
+	})
+	close(start)
+	wg.Wait()
+	var locked *accounts.LockedError
+	if !errors.As(errs[n-1], &locked) {
+		t.Fatalf("the right password during the storm: %v, want locked", errs[n-1])
+	}
+	checked := 0
+	for i, err := range errs[:n-1] {
+		switch {
+		case errors.Is(err, accounts.ErrInvalidCredentials):
+			checked++
+		case errors.As(err, &locked):
+		default:
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if checked >= accounts.DefaultMaxFailures {
+		t.Fatalf("%d wrong passwords answered as wrong (checked, no lock), want fewer than %d", checked, accounts.DefaultMaxFailures)
+	}
+	if _, err := svc.SignIn(ctx, email, password); !errors.As(err, &locked) {
+		t.Fatalf("right password after the storm: %v, want locked", err)
+	}
+	// Sequential attempts behave as before once the lock is over.
+	e.clock.Advance(24 * time.Hour)
+	if _, err := svc.SignIn(ctx, email, password); err != nil {
+		t.Fatalf("after the lock: %v", err)
 	}
 }
 

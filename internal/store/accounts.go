@@ -23,6 +23,10 @@ var (
 	ErrAccountSubjectTaken = fmt.Errorf("subject already has an account: %w", ErrConflict)
 )
 
+// ErrAccountLocked: the account is locked after failed sign-ins (or the attempts allowed
+// before a lock are all taken); no password is to be checked.
+var ErrAccountLocked = fmt.Errorf("account locked: %w", ErrFailedPrecondition)
+
 // ErrCodeInvalid: no live code matched (none was issued, it expired, was used, was replaced
 // by a newer one, ran out of attempts, or the code given was wrong; the attempt is counted).
 var ErrCodeInvalid = fmt.Errorf("code invalid: %w", ErrFailedPrecondition)
@@ -585,9 +589,64 @@ func (s *Store) CompleteAccountSetup(ctx context.Context, u CodeUse, admin Accou
 	return row.record(), nil
 }
 
-// RecordSignInFailure counts a failed sign-in. The maxFailures-th consecutive failure locks
-// the account until now plus lockFor(locks), locks being the number of locks since the last
-// success including this one, and starts the count again. It returns the account as it is
+// ReserveSignIn takes one of the attempts an account allows before a lock, before its
+// password is checked: the attempt counts as a failure until RecordSignInSuccess says
+// otherwise, so that concurrent guesses never check more than maxFailures passwords between
+// two locks. When the account is locked, or the maxFailures attempts are taken (failed or
+// still being checked), it returns ErrAccountLocked with the account as it is then; in the
+// latter case it places the lock (until now plus lockFor(locks), locks counting this one)
+// and starts the count again. Attempts still being checked then find the account locked.
+func (s *Store) ReserveSignIn(ctx context.Context, id string, now time.Time, maxFailures int, lockFor func(locks int) time.Duration) (AccountRecord, error) {
+	op := fmt.Sprintf("store: reserve a sign-in to account %q", id)
+	var out AccountRecord
+	locked := false
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		locked = false
+		var row accountRow
+		q := tx
+		if s.dialect == Postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.Take(&row, "id = ?", id).Error; err != nil {
+			return notFound(err)
+		}
+		set := map[string]any{}
+		switch {
+		case row.LockedUntil != nil && row.LockedUntil.After(instant(now)):
+			locked = true
+		case row.FailedSignIns >= maxFailures:
+			locked = true
+			row.FailedSignIns = 0
+			row.Locks++
+			until := instant(now.Add(lockFor(row.Locks)))
+			row.LockedUntil = &until
+			set = map[string]any{"failed_sign_ins": 0, "locks": row.Locks, "locked_until": row.LockedUntil}
+		default:
+			row.FailedSignIns++
+			set = map[string]any{"failed_sign_ins": row.FailedSignIns}
+		}
+		out = row.record()
+		if len(set) == 0 {
+			return nil
+		}
+		row.UpdatedAt = instant(now)
+		set["updated_at"] = row.UpdatedAt
+		out = row.record()
+		return tx.Model(&accountRow{}).Where("id = ?", id).UpdateColumns(set).Error
+	})
+	if err == nil && locked {
+		err = ErrAccountLocked
+	}
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", op, err)
+	}
+	return out, nil
+}
+
+// RecordSignInFailure records that the password of an attempt ReserveSignIn counted was
+// wrong: when the attempts counted reach maxFailures (this one included), the account is
+// locked until now plus lockFor(locks), locks being the number of locks since the last
+// success including this one, and the count starts again. It returns the account as it is
 // then.
 func (s *Store) RecordSignInFailure(ctx context.Context, id string, now time.Time, maxFailures int, lockFor func(locks int) time.Duration) (AccountRecord, error) {
 	op := fmt.Sprintf("store: record failed sign-in of account %q", id)
@@ -601,13 +660,14 @@ func (s *Store) RecordSignInFailure(ctx context.Context, id string, now time.Tim
 		if err := q.Take(&row, "id = ?", id).Error; err != nil {
 			return notFound(err)
 		}
-		row.FailedSignIns++
-		if row.FailedSignIns >= maxFailures {
-			row.FailedSignIns = 0
-			row.Locks++
-			until := instant(now.Add(lockFor(row.Locks)))
-			row.LockedUntil = &until
+		out = row.record()
+		if row.FailedSignIns < maxFailures || (row.LockedUntil != nil && row.LockedUntil.After(instant(now))) {
+			return nil // counted when reserved
 		}
+		row.FailedSignIns = 0
+		row.Locks++
+		until := instant(now.Add(lockFor(row.Locks)))
+		row.LockedUntil = &until
 		row.UpdatedAt = instant(now)
 		if err := tx.Model(&accountRow{}).Where("id = ?", id).UpdateColumns(map[string]any{
 			"failed_sign_ins": row.FailedSignIns, "locks": row.Locks, "locked_until": row.LockedUntil, "updated_at": row.UpdatedAt,
@@ -623,26 +683,50 @@ func (s *Store) RecordSignInFailure(ctx context.Context, id string, now time.Tim
 	return out, nil
 }
 
-// RecordSignInSuccess forgets failed sign-ins and locks. When newHash is not empty it
-// replaces the password hash (new hashing parameters), but only if the hash is still
+// RecordSignInSuccess forgets failed sign-ins and locks, unless the account is locked (a
+// lock placed while the password was being checked, by concurrent attempts): then it
+// changes nothing and returns ErrAccountLocked with the account. When newHash is not empty
+// it replaces the password hash (new hashing parameters), but only if the hash is still
 // oldHash: a password changed meanwhile is not overwritten.
-func (s *Store) RecordSignInSuccess(ctx context.Context, id string, now time.Time, oldHash, newHash string) error {
+func (s *Store) RecordSignInSuccess(ctx context.Context, id string, now time.Time, oldHash, newHash string) (AccountRecord, error) {
 	op := fmt.Sprintf("store: record sign-in of account %q", id)
+	var out AccountRecord
+	locked := false
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Model(&accountRow{}).Where("id = ? AND (failed_sign_ins <> 0 OR locks <> 0 OR locked_until IS NOT NULL)", id).
-			UpdateColumns(map[string]any{"failed_sign_ins": 0, "locks": 0, "locked_until": nil, "updated_at": instant(now)}).Error; err != nil {
-			return err
+		locked = false
+		res := tx.Model(&accountRow{}).Where("id = ? AND (locked_until IS NULL OR locked_until <= ?)", id, instant(now)).
+			UpdateColumns(map[string]any{"failed_sign_ins": 0, "locks": 0, "locked_until": nil, "updated_at": instant(now)})
+		if res.Error != nil {
+			return res.Error
 		}
-		if newHash == "" {
+		if res.RowsAffected == 0 {
+			var row accountRow
+			if err := tx.Take(&row, "id = ?", id).Error; err != nil {
+				return notFound(err)
+			}
+			out, locked = row.record(), true
 			return nil
 		}
-		return tx.Model(&accountRow{}).Where("id = ? AND password_hash = ?", id, oldHash).
-			UpdateColumns(map[string]any{"password_hash": newHash, "updated_at": instant(now)}).Error
+		if newHash != "" {
+			if err := tx.Model(&accountRow{}).Where("id = ? AND password_hash = ?", id, oldHash).
+				UpdateColumns(map[string]any{"password_hash": newHash, "updated_at": instant(now)}).Error; err != nil {
+				return err
+			}
+		}
+		var row accountRow
+		if err := tx.Take(&row, "id = ?", id).Error; err != nil {
+			return notFound(err)
+		}
+		out = row.record()
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+	if err == nil && locked {
+		err = ErrAccountLocked
 	}
-	return nil
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", op, err)
+	}
+	return out, nil
 }
 
 // LinkSeat records a committee seat. Linking again is a no-op that returns the seat as it
