@@ -188,6 +188,7 @@ func TestAccounts(t *testing.T) {
 		{"RegisterConfirmSignIn", testRegisterConfirmSignIn},
 		{"RegistrationValidation", testRegistrationValidation},
 		{"Duplicates", testDuplicates},
+		{"UnconfirmedNIP", testUnconfirmedNIP},
 		{"WrongCodesExhaustCode", testWrongCodesExhaustCode},
 		{"ExpiredCode", testExpiredCode},
 		{"Lockout", testLockout},
@@ -221,7 +222,7 @@ func testRegisterConfirmSignIn(t *testing.T, e *env) {
 	ctx := context.Background()
 	const nip = "197506152000031001"
 	a := e.register(t, "Calon Satu", nip, "  Calon.Satu@Example.go.id ")
-	if a.Role != auth.RoleCandidate || a.Issuer != auth.LocalIssuer || a.Subject != nip || a.NIP != nip ||
+	if a.Role != auth.RoleCandidate || a.Issuer != auth.LocalIssuer || !strings.HasPrefix(a.Subject, "akun-") || a.NIP != nip ||
 		a.Email != "calon.satu@example.go.id" || a.EmailConfirmed || a.Lang != "id" || !strings.HasPrefix(a.ID, "acc_") || !a.CreatedAt.Equal(t0) {
 		t.Fatalf("registered %+v", a)
 	}
@@ -323,7 +324,7 @@ func testRegistrationValidation(t *testing.T, e *env) {
 func testDuplicates(t *testing.T, e *env) {
 	ctx := context.Background()
 	const nip = "197506152000031001"
-	e.register(t, "Calon Satu", nip, "satu@example.go.id")
+	e.confirmed(t, "Calon Satu", nip, "satu@example.go.id")
 	_, err := e.svc.Register(ctx, accounts.Registration{FullName: "Lain", Email: "SATU@example.go.id", Password: password})
 	var fe *accounts.FieldError
 	if !errors.Is(err, accounts.ErrEmailTaken) || !errors.As(err, &fe) || fe.Field != "email" || fe.Code != "taken" {
@@ -357,6 +358,52 @@ func testDuplicates(t *testing.T, e *env) {
 	}
 	if ok != 1 {
 		t.Fatalf("%d concurrent registrations of one address succeeded, want 1", ok)
+	}
+}
+
+// testUnconfirmedNIP: a NIP typed at registration is not proven. It used to become the
+// account's subject, the identity its tokens carry, for whoever registered it first even
+// unconfirmed: the NIP's owner then got "NIP taken". Now a candidate's subject is random, and
+// a NIP is unique only among confirmed (or staff) accounts: the first to confirm keeps it,
+// the unconfirmed others lose it.
+func testUnconfirmedNIP(t *testing.T, e *env) {
+	ctx := context.Background()
+	const nip = "197506152000031001"
+	squatter := e.register(t, "Penyerobot", nip, "serobot@example.go.id")
+	if squatter.Subject == nip || !strings.HasPrefix(squatter.Subject, "akun-") || squatter.NIP != nip {
+		t.Fatalf("unconfirmed registration: subject %q, NIP %q", squatter.Subject, squatter.NIP)
+	}
+	owner := e.register(t, "Pemilik NIP", nip, "pemilik@example.go.id")
+	if owner.Subject == nip || owner.Subject == squatter.Subject {
+		t.Fatalf("owner's subject %q", owner.Subject)
+	}
+	got, err := e.svc.Confirm(ctx, owner.Email, e.code(t, owner.Email, accounts.MsgConfirmCode))
+	if err != nil || got.NIP != nip || got.Subject != owner.Subject {
+		t.Fatalf("owner confirms: %+v, %v", got, err)
+	}
+	if s, err := e.svc.Get(ctx, squatter.ID); err != nil || s.NIP != "" {
+		t.Fatalf("the unconfirmed squatter after the owner confirmed: NIP %q, %v", s.NIP, err)
+	}
+	if s, err := e.svc.Confirm(ctx, squatter.Email, e.code(t, squatter.Email, accounts.MsgConfirmCode)); err != nil || s.NIP != "" {
+		t.Fatalf("the squatter confirms later: NIP %q, %v", s.NIP, err)
+	}
+	// Once confirmed, the NIP is taken, for candidates and staff alike.
+	if _, err := e.svc.Register(ctx, accounts.Registration{FullName: "Lain", NIP: nip, Email: "lain@example.go.id", Password: password}); !errors.Is(err, accounts.ErrNIPTaken) {
+		t.Fatalf("registering a confirmed NIP: %v", err)
+	}
+	if _, err := e.svc.Create(ctx, accounts.NewAccount{Role: auth.RoleAuditor, FullName: "Lain", NIP: nip, Email: "aud@example.go.id"}); !errors.Is(err, accounts.ErrNIPTaken) {
+		t.Fatalf("a staff account with a confirmed NIP: %v", err)
+	}
+	// The secretariat's accounts keep the NIP as subject, and claim it at once.
+	const staffNIP = "196801011990032001"
+	early := e.register(t, "Calon Awal", staffNIP, "awal@example.go.id")
+	e.secret("Staf", "staf@example.go.id")
+	staff, err := e.svc.Create(ctx, accounts.NewAccount{Role: auth.RoleCommittee, FullName: "Staf", NIP: staffNIP, Email: "staf@example.go.id"})
+	if err != nil || staff.Subject != staffNIP {
+		t.Fatalf("staff account: %+v, %v", staff, err)
+	}
+	if s, err := e.svc.Get(ctx, early.ID); err != nil || s.NIP != "" {
+		t.Fatalf("unconfirmed candidate after a staff account claimed the NIP: NIP %q, %v", s.NIP, err)
 	}
 }
 

@@ -33,7 +33,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (Account, error)
 		return Account{}, fmt.Errorf("accounts: %s: %w", op, err)
 	}
 	now := s.now()
-	rec := store.AccountRecord{ID: newAccountID(), Issuer: auth.LocalIssuer, Subject: newSubject(nip), Role: string(auth.RoleCandidate),
+	rec := store.AccountRecord{ID: newAccountID(), Issuer: auth.LocalIssuer, Subject: newSubject(""), Role: string(auth.RoleCandidate),
 		FullName: name, NIP: nip, Email: email, Lang: lang, PasswordHash: hash, CreatedAt: now}
 	code, _ := newCode(rec.ID, store.CodeConfirmEmail, MsgConfirmCode, email, now, s.opts.CodeTTL)
 	rec, err = s.st.CreateAccount(ctx, rec, &code)

@@ -204,6 +204,9 @@ func (s *Store) CreateAccount(ctx context.Context, a AccountRecord, code *Accoun
 			}
 			return err
 		}
+		if err := releaseNIP(tx, row); err != nil {
+			return err
+		}
 		if code != nil {
 			if code.AccountID == "" {
 				code.AccountID = row.ID
@@ -228,6 +231,29 @@ func (s *Store) CreateAccount(ctx context.Context, a AccountRecord, code *Accoun
 
 var errRaced = errors.New("unique value taken concurrently")
 
+// A NIP is the account's for sure (claimed) when the account is confirmed, or is a staff
+// account the secretariat made. NIPs are unique per issuer among claimed accounts only: a
+// candidate's unconfirmed registration of someone else's NIP does not block its owner.
+const (
+	nipClaimed    = "(email_confirmed = ? OR role <> ?)"
+	candidateRole = "candidate"
+)
+
+func (r accountRow) claimsNIP() bool {
+	return r.NIP != "" && (r.EmailConfirmed || r.Role != candidateRole)
+}
+
+// releaseNIP clears the NIP of the unconfirmed candidates (other than row) that share the
+// NIP row claims: the first account to claim a NIP keeps it, the others lose the attribute
+// (their subject is not their NIP, so nothing else changes).
+func releaseNIP(tx *gorm.DB, row accountRow) error {
+	if !row.claimsNIP() {
+		return nil
+	}
+	return tx.Model(&accountRow{}).Where("issuer = ? AND nip = ? AND id <> ? AND NOT "+nipClaimed,
+		row.Issuer, row.NIP, row.ID, true, candidateRole).UpdateColumn("nip", "").Error
+}
+
 // taken reports which unique value of row another account holds.
 func taken(db *gorm.DB, row accountRow) error {
 	exists := func(where string, args ...any) (bool, error) {
@@ -242,7 +268,7 @@ func taken(db *gorm.DB, row accountRow) error {
 		err   error
 	}{
 		{row.Email == "", "issuer = ? AND email = ?", []any{row.Issuer, row.Email}, ErrAccountEmailTaken},
-		{row.NIP == "", "issuer = ? AND nip = ?", []any{row.Issuer, row.NIP}, ErrAccountNIPTaken},
+		{row.NIP == "", "issuer = ? AND nip = ? AND " + nipClaimed, []any{row.Issuer, row.NIP, true, candidateRole}, ErrAccountNIPTaken},
 		{false, "issuer = ? AND subject = ?", []any{row.Issuer, row.Subject}, ErrAccountSubjectTaken},
 	}
 	for _, c := range checks {
@@ -484,8 +510,23 @@ func (s *Store) UseAccountCode(ctx context.Context, u CodeUse) (AccountRecord, e
 			return notFound(err)
 		}
 		set := map[string]any{"updated_at": instant(u.Now)}
-		if u.ConfirmEmail {
-			set["email_confirmed"], row.EmailConfirmed = true, true
+		if u.ConfirmEmail && !row.EmailConfirmed {
+			row.EmailConfirmed = true
+			set["email_confirmed"] = true
+			if row.claimsNIP() {
+				// The first account to confirm a NIP keeps it: one that another claimed
+				// meanwhile is dropped from this one; otherwise the unconfirmed others lose it.
+				var n int64
+				if err := tx.Model(&accountRow{}).Where("issuer = ? AND nip = ? AND id <> ? AND "+nipClaimed,
+					row.Issuer, row.NIP, row.ID, true, candidateRole).Count(&n).Error; err != nil {
+					return err
+				}
+				if n > 0 {
+					set["nip"], row.NIP = "", ""
+				} else if err := releaseNIP(tx, row); err != nil {
+					return err
+				}
+			}
 		}
 		if u.PasswordHash != "" {
 			set["password_hash"], row.PasswordHash = u.PasswordHash, u.PasswordHash
@@ -578,7 +619,10 @@ func (s *Store) CompleteAccountSetup(ctx context.Context, u CodeUse, admin Accou
 		if err := taken(tx, row); err != nil {
 			return err
 		}
-		return tx.Create(&row).Error
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return releaseNIP(tx, row)
 	})
 	if err == nil && !matched {
 		err = ErrCodeInvalid

@@ -8,7 +8,8 @@ import (
 
 // testNotificationsRecipientIndex: migration 00020 indexes the outbox by recipient, so that
 // a candidate's notification list does not scan the whole outbox (on SQLite the plan of the
-// owner's list query uses the index); it can be rolled back and applied again.
+// owner's list query uses the index), and makes NIPs unique among claimed accounts only; it
+// can be rolled back (with unconfirmed candidates sharing a NIP) and applied again.
 func testNotificationsRecipientIndex(t *testing.T, open factory) {
 	ctx := context.Background()
 	s := open(t, true)
@@ -42,6 +43,14 @@ func testNotificationsRecipientIndex(t *testing.T, open factory) {
 			t.Fatalf("plan of a recipient's notifications: %s", d)
 		}
 	}
+	// Two unconfirmed candidates with one NIP (allowed since 00020) do not stop the way down,
+	// which clears their NIPs.
+	for _, id := range []string{"acc_a", "acc_b"} {
+		if _, err := s.CreateAccount(ctx, AccountRecord{ID: id, Issuer: "seleksi-local", Subject: "akun-" + id, Role: "candidate",
+			NIP: "198001012005011001", Email: id + "@example.go.id", CreatedAt: t0}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	p, err := s.migrationProvider(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +60,9 @@ func testNotificationsRecipientIndex(t *testing.T, open factory) {
 	}
 	if hasIndex() {
 		t.Fatal("index notifications_recipient still there after migrating down")
+	}
+	if n := count(t, s, "accounts", "nip <> ''"); n != 0 {
+		t.Fatalf("%d accounts kept a shared unconfirmed NIP after migrating down", n)
 	}
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("up again: %v", err)
