@@ -35,8 +35,11 @@ type Account struct {
 	// Issuer is auth.LocalIssuer for local accounts, the identity provider's issuer for the
 	// others.
 	Issuer string
-	// Subject is what the person's tokens carry: the NIP when the person has one, else
-	// "akun-" and random hex (local accounts); the provider's subject (OIDC accounts).
+	// Subject is what the person's tokens carry: for local accounts the secretariat made
+	// (Create, Seed, the first administrator) the NIP when the person has one, since the
+	// secretariat vouches for it; for self-registered candidates, and staff without a NIP,
+	// "akun-" and random hex (a NIP typed at registration proves nothing); the provider's
+	// subject (OIDC accounts).
 	Subject        string
 	Role           auth.Role
 	FullName       string
@@ -49,7 +52,11 @@ type Account struct {
 }
 
 // Registration is a candidate's self-registration. NIP is optional (not every candidate is
-// a civil servant); when given it is 18 digits and becomes the account's subject.
+// a civil servant); when given it is 18 digits, an attribute of the account, never its
+// subject. A NIP is unique among confirmed accounts and the secretariat's: registering one
+// that such an account holds is ErrNIPTaken; an unconfirmed registration blocks nobody, and
+// when an account confirms (or the secretariat creates one) with a NIP, the unconfirmed
+// candidates that typed the same NIP lose it (the first to confirm keeps it).
 type Registration struct {
 	FullName, NIP, Email, Password string
 	Lang                           i18n.Lang
@@ -81,6 +88,10 @@ type Options struct {
 	// MaxCodesPerHour bounds the codes of one purpose sent to one account in an hour;
 	// requests beyond it send nothing (and say nothing, as for unknown addresses).
 	MaxCodesPerHour int
+	// MaxCodesPerDay bounds them in any 24 hours, so that the attempts a guesser gets
+	// (MaxCodeAttempts per code) run out: without it, MaxCodesPerHour codes an hour would
+	// give MaxCodesPerHour × MaxCodeAttempts guesses every hour, forever.
+	MaxCodesPerDay int
 	// MaxFailures consecutive failed sign-ins lock the account for LockFor; each further
 	// lock before a successful sign-in lasts twice as long, up to MaxLockFor.
 	MaxFailures int
@@ -100,6 +111,7 @@ const (
 	DefaultSetupTTL        = 24 * time.Hour
 	DefaultMaxCodeAttempts = 5
 	DefaultMaxCodesPerHour = 5
+	DefaultMaxCodesPerDay  = 10
 	DefaultMaxFailures     = 5
 	DefaultLockFor         = 15 * time.Minute
 	DefaultMaxLockFor      = 24 * time.Hour
@@ -125,6 +137,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxCodesPerHour <= 0 {
 		o.MaxCodesPerHour = DefaultMaxCodesPerHour
+	}
+	if o.MaxCodesPerDay <= 0 {
+		o.MaxCodesPerDay = max(DefaultMaxCodesPerDay, o.MaxCodesPerHour)
 	}
 	if o.MaxFailures <= 0 {
 		o.MaxFailures = DefaultMaxFailures
@@ -171,6 +186,8 @@ func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 
 func newAccountID() string { return "acc_" + randomHex(10) }
 
+// newSubject is the subject of an account the secretariat vouches for (its NIP when it has
+// one); self-registered accounts pass "" and get a random one.
 func newSubject(nip string) string {
 	if nip != "" {
 		return nip

@@ -188,11 +188,15 @@ func TestAccounts(t *testing.T) {
 		{"RegisterConfirmSignIn", testRegisterConfirmSignIn},
 		{"RegistrationValidation", testRegistrationValidation},
 		{"Duplicates", testDuplicates},
+		{"UnconfirmedNIP", testUnconfirmedNIP},
 		{"WrongCodesExhaustCode", testWrongCodesExhaustCode},
 		{"ExpiredCode", testExpiredCode},
 		{"Lockout", testLockout},
+		{"LockoutConcurrent", testLockoutConcurrent},
 		{"ResetPassword", testResetPassword},
+		{"ResetDoesNotConfirmNIP", testResetDoesNotConfirmNIP},
 		{"CodesPerHour", testCodesPerHour},
+		{"CodesPerDay", testCodesPerDay},
 		{"CreateStaffAccount", testCreateStaffAccount},
 		{"DisableAndList", testDisableAndList},
 		{"SetupOnce", testSetupOnce},
@@ -218,7 +222,7 @@ func testRegisterConfirmSignIn(t *testing.T, e *env) {
 	ctx := context.Background()
 	const nip = "197506152000031001"
 	a := e.register(t, "Calon Satu", nip, "  Calon.Satu@Example.go.id ")
-	if a.Role != auth.RoleCandidate || a.Issuer != auth.LocalIssuer || a.Subject != nip || a.NIP != nip ||
+	if a.Role != auth.RoleCandidate || a.Issuer != auth.LocalIssuer || !strings.HasPrefix(a.Subject, "akun-") || a.NIP != nip ||
 		a.Email != "calon.satu@example.go.id" || a.EmailConfirmed || a.Lang != "id" || !strings.HasPrefix(a.ID, "acc_") || !a.CreatedAt.Equal(t0) {
 		t.Fatalf("registered %+v", a)
 	}
@@ -320,7 +324,7 @@ func testRegistrationValidation(t *testing.T, e *env) {
 func testDuplicates(t *testing.T, e *env) {
 	ctx := context.Background()
 	const nip = "197506152000031001"
-	e.register(t, "Calon Satu", nip, "satu@example.go.id")
+	e.confirmed(t, "Calon Satu", nip, "satu@example.go.id")
 	_, err := e.svc.Register(ctx, accounts.Registration{FullName: "Lain", Email: "SATU@example.go.id", Password: password})
 	var fe *accounts.FieldError
 	if !errors.Is(err, accounts.ErrEmailTaken) || !errors.As(err, &fe) || fe.Field != "email" || fe.Code != "taken" {
@@ -354,6 +358,52 @@ func testDuplicates(t *testing.T, e *env) {
 	}
 	if ok != 1 {
 		t.Fatalf("%d concurrent registrations of one address succeeded, want 1", ok)
+	}
+}
+
+// testUnconfirmedNIP: a NIP typed at registration is not proven. It used to become the
+// account's subject, the identity its tokens carry, for whoever registered it first even
+// unconfirmed: the NIP's owner then got "NIP taken". Now a candidate's subject is random, and
+// a NIP is unique only among confirmed (or staff) accounts: the first to confirm keeps it,
+// the unconfirmed others lose it.
+func testUnconfirmedNIP(t *testing.T, e *env) {
+	ctx := context.Background()
+	const nip = "197506152000031001"
+	squatter := e.register(t, "Penyerobot", nip, "serobot@example.go.id")
+	if squatter.Subject == nip || !strings.HasPrefix(squatter.Subject, "akun-") || squatter.NIP != nip {
+		t.Fatalf("unconfirmed registration: subject %q, NIP %q", squatter.Subject, squatter.NIP)
+	}
+	owner := e.register(t, "Pemilik NIP", nip, "pemilik@example.go.id")
+	if owner.Subject == nip || owner.Subject == squatter.Subject {
+		t.Fatalf("owner's subject %q", owner.Subject)
+	}
+	got, err := e.svc.Confirm(ctx, owner.Email, e.code(t, owner.Email, accounts.MsgConfirmCode))
+	if err != nil || got.NIP != nip || got.Subject != owner.Subject {
+		t.Fatalf("owner confirms: %+v, %v", got, err)
+	}
+	if s, err := e.svc.Get(ctx, squatter.ID); err != nil || s.NIP != "" {
+		t.Fatalf("the unconfirmed squatter after the owner confirmed: NIP %q, %v", s.NIP, err)
+	}
+	if s, err := e.svc.Confirm(ctx, squatter.Email, e.code(t, squatter.Email, accounts.MsgConfirmCode)); err != nil || s.NIP != "" {
+		t.Fatalf("the squatter confirms later: NIP %q, %v", s.NIP, err)
+	}
+	// Once confirmed, the NIP is taken, for candidates and staff alike.
+	if _, err := e.svc.Register(ctx, accounts.Registration{FullName: "Lain", NIP: nip, Email: "lain@example.go.id", Password: password}); !errors.Is(err, accounts.ErrNIPTaken) {
+		t.Fatalf("registering a confirmed NIP: %v", err)
+	}
+	if _, err := e.svc.Create(ctx, accounts.NewAccount{Role: auth.RoleAuditor, FullName: "Lain", NIP: nip, Email: "aud@example.go.id"}); !errors.Is(err, accounts.ErrNIPTaken) {
+		t.Fatalf("a staff account with a confirmed NIP: %v", err)
+	}
+	// The secretariat's accounts keep the NIP as subject, and claim it at once.
+	const staffNIP = "196801011990032001"
+	early := e.register(t, "Calon Awal", staffNIP, "awal@example.go.id")
+	e.secret("Staf", "staf@example.go.id")
+	staff, err := e.svc.Create(ctx, accounts.NewAccount{Role: auth.RoleCommittee, FullName: "Staf", NIP: staffNIP, Email: "staf@example.go.id"})
+	if err != nil || staff.Subject != staffNIP {
+		t.Fatalf("staff account: %+v, %v", staff, err)
+	}
+	if s, err := e.svc.Get(ctx, early.ID); err != nil || s.NIP != "" {
+		t.Fatalf("unconfirmed candidate after a staff account claimed the NIP: NIP %q, %v", s.NIP, err)
 	}
 }
 
@@ -489,6 +539,74 @@ func testLockout(t *testing.T, e *env) {
 	}
 }
 
+// testLockoutConcurrent: 40 sign-ins at once, 39 wrong and the right one. The lock used to
+// be checked once, before the (slow) password check, and a success cleared it whatever
+// happened meanwhile, so every guess was checked and the right one signed in although the
+// account had locked. Now at most MaxFailures passwords are checked before the lock, the
+// others are refused unchecked, and the right one is refused once the lock is in place.
+func testLockoutConcurrent(t *testing.T, e *env) {
+	ctx := context.Background()
+	// Slower hashes, one at a time: every attempt looks the account up before the first
+	// check ends.
+	slow := &argon2id.Params{Memory: 8 * 1024, Iterations: 3, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+	svc := accounts.New(e.st, accounts.Options{Now: e.clock.Now, Argon2: slow, MaxConcurrentHashes: 1},
+		slog.New(slog.NewTextHandler(e.logs, nil)))
+	const email = "calon@example.go.id"
+	e.secret("Calon", email)
+	if _, err := svc.Register(ctx, accounts.Registration{FullName: "Calon", Email: email, Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Confirm(ctx, email, e.code(t, email, accounts.MsgConfirmCode)); err != nil {
+		t.Fatal(err)
+	}
+	// 39 wrong guesses at once; the right password comes as soon as the first of them has
+	// an answer, which takes a password check (old code: no lock yet, 1 failure) or, now,
+	// a lock already in place.
+	const n = 40
+	start, first := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n - 1 {
+		wg.Go(func() {
+			<-start
+			_, errs[i] = svc.SignIn(ctx, email, "salah-kata-sandi")
+			once.Do(func() { close(first) })
+		})
+	}
+	wg.Go(func() {
+		<-first
+		_, errs[n-1] = svc.SignIn(ctx, email, password)
+	})
+	close(start)
+	wg.Wait()
+	var locked *accounts.LockedError
+	if !errors.As(errs[n-1], &locked) {
+		t.Fatalf("the right password during the storm: %v, want locked", errs[n-1])
+	}
+	checked := 0
+	for i, err := range errs[:n-1] {
+		switch {
+		case errors.Is(err, accounts.ErrInvalidCredentials):
+			checked++
+		case errors.As(err, &locked):
+		default:
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if checked >= accounts.DefaultMaxFailures {
+		t.Fatalf("%d wrong passwords answered as wrong (checked, no lock), want fewer than %d", checked, accounts.DefaultMaxFailures)
+	}
+	if _, err := svc.SignIn(ctx, email, password); !errors.As(err, &locked) {
+		t.Fatalf("right password after the storm: %v, want locked", err)
+	}
+	// Sequential attempts behave as before once the lock is over.
+	e.clock.Advance(24 * time.Hour)
+	if _, err := svc.SignIn(ctx, email, password); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+}
+
 func testResetPassword(t *testing.T, e *env) {
 	ctx := context.Background()
 	const nip = "197506152000031001"
@@ -542,6 +660,45 @@ func testResetPassword(t *testing.T, e *env) {
 	}
 }
 
+// testResetDoesNotConfirmNIP: without the code, the reset page must not tell whether a
+// guessed NIP is the account's (it used to answer "password equals the NIP" before checking
+// the code). A wrong code is ErrInvalidCode whatever the password, and spends an attempt;
+// with the right code the rule applies, and the code stays usable.
+func testResetDoesNotConfirmNIP(t *testing.T, e *env) {
+	ctx := context.Background()
+	const nip = "197506152000031001"
+	a := e.confirmed(t, "Calon", nip, "calon@example.go.id")
+	if err := e.svc.RequestPasswordReset(ctx, a.Email); err != nil {
+		t.Fatal(err)
+	}
+	code := e.code(t, a.Email, accounts.MsgResetCode)
+	for _, guess := range []string{nip, "197506152000031002"} {
+		err := e.svc.ResetPassword(ctx, a.Email, wrongCode(code), guess)
+		if !errors.Is(err, accounts.ErrInvalidCode) || errors.Is(err, accounts.ErrWeakPassword) {
+			t.Fatalf("wrong code, password %s: %v, want ErrInvalidCode only", guess, err)
+		}
+	}
+	if err := e.svc.ResetPassword(ctx, a.Email, code, nip); !errors.Is(err, accounts.ErrWeakPassword) {
+		t.Fatalf("right code, the NIP as password: %v, want ErrWeakPassword", err)
+	}
+	// Two wrong attempts and one refused: the code still works (5 attempts).
+	if err := e.svc.ResetPassword(ctx, a.Email, code, "kata-sandi-yang-baru"); err != nil {
+		t.Fatalf("reset after a refused password: %v", err)
+	}
+	// The wrong guesses spent attempts: a fresh code dies after MaxCodeAttempts wrong ones,
+	// NIP-shaped or not.
+	if err := e.svc.RequestPasswordReset(ctx, a.Email); err != nil {
+		t.Fatal(err)
+	}
+	code = e.code(t, a.Email, accounts.MsgResetCode)
+	for range accounts.DefaultMaxCodeAttempts {
+		_ = e.svc.ResetPassword(ctx, a.Email, wrongCode(code), nip)
+	}
+	if err := e.svc.ResetPassword(ctx, a.Email, code, "kata-sandi-lain-lagi"); !errors.Is(err, accounts.ErrInvalidCode) {
+		t.Fatalf("code after %d wrong attempts with the NIP as password: %v, want ErrInvalidCode", accounts.DefaultMaxCodeAttempts, err)
+	}
+}
+
 func testCodesPerHour(t *testing.T, e *env) {
 	ctx := context.Background()
 	a := e.confirmed(t, "Calon", "", "calon@example.go.id")
@@ -564,6 +721,39 @@ func testCodesPerHour(t *testing.T, e *env) {
 	e.clock.Advance(time.Hour)
 	if err := e.svc.RequestPasswordReset(ctx, a.Email); err != nil || count() != accounts.DefaultMaxCodesPerHour+1 {
 		t.Fatalf("an hour later: %v, %d codes", err, count())
+	}
+}
+
+// testCodesPerDay: the hourly bound alone let a guesser ask for 5 codes an hour, 5 attempts
+// each, forever; at most DefaultMaxCodesPerDay codes of a purpose reach an account in any
+// 24 hours, beyond which a request sends nothing and says nothing.
+func testCodesPerDay(t *testing.T, e *env) {
+	ctx := context.Background()
+	a := e.confirmed(t, "Calon", "", "calon@example.go.id")
+	count := func() (n int) {
+		for _, x := range e.notices(t, a.Email) {
+			if x.Text.Code == accounts.MsgResetCode {
+				n++
+			}
+		}
+		return n
+	}
+	// Five an hour, for five hours: only the daily cap's worth go out.
+	for range 5 {
+		for range accounts.DefaultMaxCodesPerHour {
+			if err := e.svc.RequestPasswordReset(ctx, a.Email); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.clock.Advance(time.Hour)
+	}
+	if n := count(); n != accounts.DefaultMaxCodesPerDay {
+		t.Fatalf("%d reset codes sent in five hours, want the daily cap %d", n, accounts.DefaultMaxCodesPerDay)
+	}
+	// A day after the first codes, the first hour's fall out of the window.
+	e.clock.Advance(19*time.Hour + time.Minute)
+	if err := e.svc.RequestPasswordReset(ctx, a.Email); err != nil || count() != accounts.DefaultMaxCodesPerDay+1 {
+		t.Fatalf("a day later: %v, %d codes", err, count())
 	}
 }
 

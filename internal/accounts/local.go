@@ -33,7 +33,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (Account, error)
 		return Account{}, fmt.Errorf("accounts: %s: %w", op, err)
 	}
 	now := s.now()
-	rec := store.AccountRecord{ID: newAccountID(), Issuer: auth.LocalIssuer, Subject: newSubject(nip), Role: string(auth.RoleCandidate),
+	rec := store.AccountRecord{ID: newAccountID(), Issuer: auth.LocalIssuer, Subject: newSubject(""), Role: string(auth.RoleCandidate),
 		FullName: name, NIP: nip, Email: email, Lang: lang, PasswordHash: hash, CreatedAt: now}
 	code, _ := newCode(rec.ID, store.CodeConfirmEmail, MsgConfirmCode, email, now, s.opts.CodeTTL)
 	rec, err = s.st.CreateAccount(ctx, rec, &code)
@@ -64,7 +64,7 @@ func (s *Service) localAccount(ctx context.Context, email string) (store.Account
 
 // ResendConfirmation sends a new confirmation code (the older one stops working) when the
 // address belongs to an unconfirmed local account. Otherwise, and when too many codes were
-// sent in the last hour, it does nothing and says nothing.
+// sent in the last hour or day, it does nothing and says nothing.
 func (s *Service) ResendConfirmation(ctx context.Context, email string) error {
 	const op = "resend confirmation"
 	rec, ok, err := s.localAccount(ctx, email)
@@ -78,17 +78,18 @@ func (s *Service) ResendConfirmation(ctx context.Context, email string) error {
 }
 
 // sendCode issues a code of the purpose to the account and queues its notice, within the
-// hourly bound.
+// hourly and daily bounds.
 func (s *Service) sendCode(ctx context.Context, op string, rec store.AccountRecord, purpose, msg string) error {
 	now := s.now()
 	code, _ := newCode(rec.ID, purpose, msg, rec.Email, now, s.opts.CodeTTL)
-	issued, err := s.st.IssueAccountCode(ctx, code, now, s.opts.MaxCodesPerHour, time.Hour)
+	issued, err := s.st.IssueAccountCode(ctx, code, now, store.CodeLimit{Max: s.opts.MaxCodesPerHour, Window: time.Hour},
+		store.CodeLimit{Max: s.opts.MaxCodesPerDay, Window: 24 * time.Hour})
 	if err != nil {
 		return storeErr(op, err)
 	}
 	if !issued {
-		s.logger.WarnContext(ctx, "code not sent: too many codes sent to the account in the last hour",
-			"account", rec.ID, "purpose", purpose, "max_per_hour", s.opts.MaxCodesPerHour)
+		s.logger.WarnContext(ctx, "code not sent: too many codes sent to the account in the last hour or day",
+			"account", rec.ID, "purpose", purpose, "max_per_hour", s.opts.MaxCodesPerHour, "max_per_day", s.opts.MaxCodesPerDay)
 		return nil
 	}
 	s.logger.InfoContext(ctx, "account code queued", "account", rec.ID, "purpose", purpose)
@@ -149,18 +150,23 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, newPassword st
 	if !ok || rec.Disabled || !wellFormed(store.CodeResetPassword, code) {
 		return fmt.Errorf("accounts: %s: %w", op, ErrInvalidCode)
 	}
-	if err := checkPassword(newPassword, rec.Email, rec.NIP); err != nil {
-		return fmt.Errorf("accounts: %s: %w", op, err)
-	}
+	// The rules that need the account (the password must not be its NIP) are checked only
+	// once the code matched: told to someone without the code, they would confirm a guessed
+	// NIP. Until then every failure is ErrInvalidCode, and a wrong code spends an attempt.
 	hash, err := s.hash(ctx, newPassword)
 	if err != nil {
 		return fmt.Errorf("accounts: %s: %w", op, err)
 	}
 	if _, err := s.st.UseAccountCode(ctx, store.CodeUse{AccountID: rec.ID, Purpose: store.CodeResetPassword, Now: s.now(),
 		MaxAttempts: s.opts.MaxCodeAttempts, Matches: matcher(store.CodeResetPassword, code),
+		Check:        func(cur store.AccountRecord) error { return checkPassword(newPassword, cur.Email, cur.NIP) },
 		ConfirmEmail: true, PasswordHash: hash, ClearLock: true}); err != nil {
 		if errors.Is(err, store.ErrCodeInvalid) {
 			s.logger.InfoContext(ctx, "wrong or expired password reset code", "account", rec.ID)
+		}
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			return fmt.Errorf("accounts: %s: %w", op, fe)
 		}
 		return storeErr(op, err)
 	}

@@ -122,7 +122,7 @@ func (s *Service) Bootstrap(ctx context.Context) (setupCode string, err error) {
 	}
 	now := s.now()
 	c, code := newCode("", store.CodeSetup, "", "", now, s.opts.SetupTTL)
-	if _, err := s.st.IssueAccountCode(ctx, c, now, 0, 0); err != nil {
+	if _, err := s.st.IssueAccountCode(ctx, c, now); err != nil {
 		return "", storeErr(op, err)
 	}
 	s.logger.InfoContext(ctx, "no administrator account yet: a one-time setup code was issued", "valid_until", c.ExpiresAt)

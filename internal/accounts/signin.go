@@ -2,18 +2,23 @@ package accounts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
+
+	"github.com/bkpsdm/seleksi/internal/store"
 )
 
 // SignIn checks a local account's password. The answer for an unknown address is the
 // answer for a wrong password (ErrInvalidCredentials), and takes about as long: the password
 // is verified against a dummy hash. MaxFailures consecutive failures lock the account
 // (*LockedError, errors.As) for LockFor, doubling with each further lock before a success,
-// up to MaxLockFor; while locked the password is not even checked. A right password for a
+// up to MaxLockFor; while locked the password is not even checked. Each attempt is counted
+// before its password is checked (store.ReserveSignIn), and a right password does not end a
+// lock placed meanwhile: concurrent guesses get no more than MaxFailures checks per lock. A right password for a
 // disabled account is ErrDisabled, and for an unconfirmed address ErrNotConfirmed; neither
 // is told before the password is right.
 func (s *Service) SignIn(ctx context.Context, email, password string) (Account, error) {
@@ -29,8 +34,13 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (Account, 
 		}
 		return Account{}, fmt.Errorf("accounts: %s: %w", op, ErrInvalidCredentials)
 	}
-	if rec.LockedUntil.After(now) {
-		return Account{}, &LockedError{Until: rec.LockedUntil}
+	// The attempt is taken before the password is checked, and counts as a failure until
+	// the password proves right: concurrent guesses get no more checks than sequential ones.
+	if after, err := s.st.ReserveSignIn(ctx, rec.ID, now, s.opts.MaxFailures, s.lockFor); err != nil {
+		if errors.Is(err, store.ErrAccountLocked) {
+			return Account{}, s.locked(ctx, rec.ID, after)
+		}
+		return Account{}, storeErr(op, err)
 	}
 	match, rehash, err := s.verify(ctx, password, rec.PasswordHash)
 	if err != nil {
@@ -42,9 +52,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (Account, 
 			return Account{}, storeErr(op, err)
 		}
 		if after.LockedUntil.After(now) {
-			s.logger.WarnContext(ctx, "account locked after failed sign-ins", "account", rec.ID, "until", after.LockedUntil,
-				"locks", after.Locks)
-			return Account{}, &LockedError{Until: after.LockedUntil}
+			return Account{}, s.locked(ctx, rec.ID, after)
 		}
 		s.logger.InfoContext(ctx, "failed sign-in", "account", rec.ID, "consecutive_failures", after.FailedSignIns)
 		return Account{}, fmt.Errorf("accounts: %s: %w", op, ErrInvalidCredentials)
@@ -59,7 +67,11 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (Account, 
 			return Account{}, fmt.Errorf("accounts: %s: %w", op, err)
 		}
 	}
-	if err := s.st.RecordSignInSuccess(ctx, rec.ID, now, rec.PasswordHash, newHash); err != nil {
+	if after, err := s.st.RecordSignInSuccess(ctx, rec.ID, now, rec.PasswordHash, newHash); err != nil {
+		if errors.Is(err, store.ErrAccountLocked) {
+			// Concurrent wrong guesses locked the account while this password was checked.
+			return Account{}, s.locked(ctx, rec.ID, after)
+		}
 		return Account{}, storeErr(op, err)
 	}
 	if !rec.EmailConfirmed {
@@ -67,6 +79,13 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (Account, 
 	}
 	s.logger.InfoContext(ctx, "signed in", "account", rec.ID, "role", rec.Role)
 	return accountOf(rec), nil
+}
+
+// locked is the answer while the account is locked.
+func (s *Service) locked(ctx context.Context, id string, after store.AccountRecord) error {
+	s.logger.WarnContext(ctx, "sign-in refused: account locked after failed sign-ins", "account", id,
+		"until", after.LockedUntil, "locks", after.Locks)
+	return &LockedError{Until: after.LockedUntil}
 }
 
 // lockFor is how long the locks-th lock since the last success lasts.

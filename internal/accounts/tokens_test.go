@@ -93,7 +93,7 @@ func testTokenCreateListVerify(t *testing.T, e *env) {
 	}
 	e.clock.Advance(time.Second)
 	p, err := e.svc.TokenVerifier().Verify(ctx, secret)
-	want := auth.Principal{Issuer: auth.LocalIssuer, Subject: "198001012005011001", Role: auth.RoleCandidate}
+	want := auth.Principal{Issuer: auth.LocalIssuer, Subject: a.Subject, Role: auth.RoleCandidate}
 	if err != nil || p.Issuer != want.Issuer || p.Subject != want.Subject || p.Role != want.Role || len(p.Selections) != 0 {
 		t.Fatalf("verify: %+v, %v; want %+v", p, err, want)
 	}

@@ -23,6 +23,10 @@ var (
 	ErrAccountSubjectTaken = fmt.Errorf("subject already has an account: %w", ErrConflict)
 )
 
+// ErrAccountLocked: the account is locked after failed sign-ins (or the attempts allowed
+// before a lock are all taken); no password is to be checked.
+var ErrAccountLocked = fmt.Errorf("account locked: %w", ErrFailedPrecondition)
+
 // ErrCodeInvalid: no live code matched (none was issued, it expired, was used, was replaced
 // by a newer one, ran out of attempts, or the code given was wrong; the attempt is counted).
 var ErrCodeInvalid = fmt.Errorf("code invalid: %w", ErrFailedPrecondition)
@@ -166,6 +170,13 @@ type CodeUse struct {
 	PasswordHash string
 	// ClearLock ends a lock and forgets the failed sign-ins.
 	ClearLock bool
+	// Check, when set, is asked once the code matched, with the account as it is: an error
+	// refuses the effects and is returned, the code stays live and the attempt counted (a
+	// rule that needs the account, e.g. the new password must not be its NIP, is told only
+	// to someone who holds the code).
+	Check func(AccountRecord) error
+	// accept is Check bound to the account, for spendCode.
+	accept func() error
 }
 
 // CreateAccount stores a new account and, when code is not nil, issues its first code (and
@@ -193,6 +204,9 @@ func (s *Store) CreateAccount(ctx context.Context, a AccountRecord, code *Accoun
 			}
 			return err
 		}
+		if err := releaseNIP(tx, row); err != nil {
+			return err
+		}
 		if code != nil {
 			if code.AccountID == "" {
 				code.AccountID = row.ID
@@ -217,6 +231,29 @@ func (s *Store) CreateAccount(ctx context.Context, a AccountRecord, code *Accoun
 
 var errRaced = errors.New("unique value taken concurrently")
 
+// A NIP is the account's for sure (claimed) when the account is confirmed, or is a staff
+// account the secretariat made. NIPs are unique per issuer among claimed accounts only: a
+// candidate's unconfirmed registration of someone else's NIP does not block its owner.
+const (
+	nipClaimed    = "(email_confirmed = ? OR role <> ?)"
+	candidateRole = "candidate"
+)
+
+func (r accountRow) claimsNIP() bool {
+	return r.NIP != "" && (r.EmailConfirmed || r.Role != candidateRole)
+}
+
+// releaseNIP clears the NIP of the unconfirmed candidates (other than row) that share the
+// NIP row claims: the first account to claim a NIP keeps it, the others lose the attribute
+// (their subject is not their NIP, so nothing else changes).
+func releaseNIP(tx *gorm.DB, row accountRow) error {
+	if !row.claimsNIP() {
+		return nil
+	}
+	return tx.Model(&accountRow{}).Where("issuer = ? AND nip = ? AND id <> ? AND NOT "+nipClaimed,
+		row.Issuer, row.NIP, row.ID, true, candidateRole).UpdateColumn("nip", "").Error
+}
+
 // taken reports which unique value of row another account holds.
 func taken(db *gorm.DB, row accountRow) error {
 	exists := func(where string, args ...any) (bool, error) {
@@ -231,7 +268,7 @@ func taken(db *gorm.DB, row accountRow) error {
 		err   error
 	}{
 		{row.Email == "", "issuer = ? AND email = ?", []any{row.Issuer, row.Email}, ErrAccountEmailTaken},
-		{row.NIP == "", "issuer = ? AND nip = ?", []any{row.Issuer, row.NIP}, ErrAccountNIPTaken},
+		{row.NIP == "", "issuer = ? AND nip = ? AND " + nipClaimed, []any{row.Issuer, row.NIP, true, candidateRole}, ErrAccountNIPTaken},
 		{false, "issuer = ? AND subject = ?", []any{row.Issuer, row.Subject}, ErrAccountSubjectTaken},
 	}
 	for _, c := range checks {
@@ -359,11 +396,19 @@ func (s *Store) UpdateExternalAccount(ctx context.Context, id, role, fullName, e
 	return out, nil
 }
 
+// CodeLimit bounds the codes of one purpose issued to one account: at most Max in any
+// Window (rolling).
+type CodeLimit struct {
+	Max    int
+	Window time.Duration
+}
+
 // IssueAccountCode stores a code, replacing the live codes of the same account and purpose,
-// and queues its notice, in one transaction. At most maxIssued codes of the purpose are
-// issued to one account per window; beyond that nothing is issued and it reports false,
-// so that asking again and again cannot turn the per-code attempts into a brute force.
-func (s *Store) IssueAccountCode(ctx context.Context, c AccountCode, now time.Time, maxIssued int, window time.Duration) (bool, error) {
+// and queues its notice, in one transaction. When a limit is reached (as many codes of the
+// purpose issued to the account within its window as its Max) nothing is issued and it
+// reports false, so that asking again and again cannot turn the per-code attempts into a
+// brute force.
+func (s *Store) IssueAccountCode(ctx context.Context, c AccountCode, now time.Time, limits ...CodeLimit) (bool, error) {
 	op := fmt.Sprintf("store: issue %s code", c.Purpose)
 	if c.Purpose == "" || c.Salt == "" || c.Hash == "" || now.IsZero() || c.ExpiresAt.IsZero() {
 		return false, fmt.Errorf("%s: purpose, salt, hash and times are required: %w", op, ErrInvalidArgument)
@@ -372,21 +417,26 @@ func (s *Store) IssueAccountCode(ctx context.Context, c AccountCode, now time.Ti
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
 		issued = false
 		if c.AccountID != "" {
-			var n int64
-			if err := tx.Model(&accountRow{}).Where("id = ?", c.AccountID).Count(&n).Error; err != nil {
-				return err
+			q := tx
+			if s.dialect == Postgres {
+				// Concurrent requests for one account count the codes one after the other.
+				q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 			}
-			if n == 0 {
-				return ErrNotFound
+			var row accountRow
+			if err := q.Select("id").Take(&row, "id = ?", c.AccountID).Error; err != nil {
+				return notFound(err)
 			}
 		}
-		if maxIssued > 0 {
+		for _, l := range limits {
+			if l.Max <= 0 {
+				continue
+			}
 			var n int64
 			if err := tx.Model(&accountCodeRow{}).Where("account_id = ? AND purpose = ? AND created_at > ?",
-				c.AccountID, c.Purpose, instant(now.Add(-window))).Count(&n).Error; err != nil {
+				c.AccountID, c.Purpose, instant(now.Add(-l.Window))).Count(&n).Error; err != nil {
 				return err
 			}
-			if n >= int64(maxIssued) {
+			if n >= int64(l.Max) {
 				return nil
 			}
 		}
@@ -438,20 +488,45 @@ func (s *Store) UseAccountCode(ctx context.Context, u CodeUse) (AccountRecord, e
 	op := fmt.Sprintf("store: use %s code", u.Purpose)
 	var out AccountRecord
 	matched := false
+	var refused error
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		matched, out = false, AccountRecord{}
+		matched, out, refused = false, AccountRecord{}, nil
+		var row accountRow
+		if u.Check != nil {
+			if err := tx.Take(&row, "id = ?", u.AccountID).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+			u.accept = func() error {
+				refused = u.Check(row.record())
+				return refused
+			}
+		}
 		ok, err := spendCode(tx, u)
 		if err != nil || !ok {
 			return err
 		}
 		matched = true
-		var row accountRow
 		if err := tx.Take(&row, "id = ?", u.AccountID).Error; err != nil {
 			return notFound(err)
 		}
 		set := map[string]any{"updated_at": instant(u.Now)}
-		if u.ConfirmEmail {
-			set["email_confirmed"], row.EmailConfirmed = true, true
+		if u.ConfirmEmail && !row.EmailConfirmed {
+			row.EmailConfirmed = true
+			set["email_confirmed"] = true
+			if row.claimsNIP() {
+				// The first account to confirm a NIP keeps it: one that another claimed
+				// meanwhile is dropped from this one; otherwise the unconfirmed others lose it.
+				var n int64
+				if err := tx.Model(&accountRow{}).Where("issuer = ? AND nip = ? AND id <> ? AND "+nipClaimed,
+					row.Issuer, row.NIP, row.ID, true, candidateRole).Count(&n).Error; err != nil {
+					return err
+				}
+				if n > 0 {
+					set["nip"], row.NIP = "", ""
+				} else if err := releaseNIP(tx, row); err != nil {
+					return err
+				}
+			}
 		}
 		if u.PasswordHash != "" {
 			set["password_hash"], row.PasswordHash = u.PasswordHash, u.PasswordHash
@@ -467,6 +542,9 @@ func (s *Store) UseAccountCode(ctx context.Context, u CodeUse) (AccountRecord, e
 		out = row.record()
 		return nil
 	})
+	if err == nil && refused != nil {
+		return AccountRecord{}, fmt.Errorf("%s: %w", op, refused)
+	}
 	if err == nil && !matched {
 		err = ErrCodeInvalid
 	}
@@ -498,6 +576,9 @@ func spendCode(tx *gorm.DB, u CodeUse) (bool, error) {
 	}
 	if !u.Matches(code.Salt, code.Hash) {
 		return false, nil
+	}
+	if u.accept != nil && u.accept() != nil {
+		return false, nil // refused after the match: the code stays live, the attempt counted
 	}
 	res = tx.Model(&accountCodeRow{}).Where("id = ? AND used_at IS NULL", code.ID).UpdateColumn("used_at", now)
 	if res.Error != nil || res.RowsAffected == 0 {
@@ -538,7 +619,10 @@ func (s *Store) CompleteAccountSetup(ctx context.Context, u CodeUse, admin Accou
 		if err := taken(tx, row); err != nil {
 			return err
 		}
-		return tx.Create(&row).Error
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return releaseNIP(tx, row)
 	})
 	if err == nil && !matched {
 		err = ErrCodeInvalid
@@ -549,9 +633,64 @@ func (s *Store) CompleteAccountSetup(ctx context.Context, u CodeUse, admin Accou
 	return row.record(), nil
 }
 
-// RecordSignInFailure counts a failed sign-in. The maxFailures-th consecutive failure locks
-// the account until now plus lockFor(locks), locks being the number of locks since the last
-// success including this one, and starts the count again. It returns the account as it is
+// ReserveSignIn takes one of the attempts an account allows before a lock, before its
+// password is checked: the attempt counts as a failure until RecordSignInSuccess says
+// otherwise, so that concurrent guesses never check more than maxFailures passwords between
+// two locks. When the account is locked, or the maxFailures attempts are taken (failed or
+// still being checked), it returns ErrAccountLocked with the account as it is then; in the
+// latter case it places the lock (until now plus lockFor(locks), locks counting this one)
+// and starts the count again. Attempts still being checked then find the account locked.
+func (s *Store) ReserveSignIn(ctx context.Context, id string, now time.Time, maxFailures int, lockFor func(locks int) time.Duration) (AccountRecord, error) {
+	op := fmt.Sprintf("store: reserve a sign-in to account %q", id)
+	var out AccountRecord
+	locked := false
+	err := s.inTx(ctx, func(tx *gorm.DB) error {
+		locked = false
+		var row accountRow
+		q := tx
+		if s.dialect == Postgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.Take(&row, "id = ?", id).Error; err != nil {
+			return notFound(err)
+		}
+		set := map[string]any{}
+		switch {
+		case row.LockedUntil != nil && row.LockedUntil.After(instant(now)):
+			locked = true
+		case row.FailedSignIns >= maxFailures:
+			locked = true
+			row.FailedSignIns = 0
+			row.Locks++
+			until := instant(now.Add(lockFor(row.Locks)))
+			row.LockedUntil = &until
+			set = map[string]any{"failed_sign_ins": 0, "locks": row.Locks, "locked_until": row.LockedUntil}
+		default:
+			row.FailedSignIns++
+			set = map[string]any{"failed_sign_ins": row.FailedSignIns}
+		}
+		out = row.record()
+		if len(set) == 0 {
+			return nil
+		}
+		row.UpdatedAt = instant(now)
+		set["updated_at"] = row.UpdatedAt
+		out = row.record()
+		return tx.Model(&accountRow{}).Where("id = ?", id).UpdateColumns(set).Error
+	})
+	if err == nil && locked {
+		err = ErrAccountLocked
+	}
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", op, err)
+	}
+	return out, nil
+}
+
+// RecordSignInFailure records that the password of an attempt ReserveSignIn counted was
+// wrong: when the attempts counted reach maxFailures (this one included), the account is
+// locked until now plus lockFor(locks), locks being the number of locks since the last
+// success including this one, and the count starts again. It returns the account as it is
 // then.
 func (s *Store) RecordSignInFailure(ctx context.Context, id string, now time.Time, maxFailures int, lockFor func(locks int) time.Duration) (AccountRecord, error) {
 	op := fmt.Sprintf("store: record failed sign-in of account %q", id)
@@ -565,13 +704,14 @@ func (s *Store) RecordSignInFailure(ctx context.Context, id string, now time.Tim
 		if err := q.Take(&row, "id = ?", id).Error; err != nil {
 			return notFound(err)
 		}
-		row.FailedSignIns++
-		if row.FailedSignIns >= maxFailures {
-			row.FailedSignIns = 0
-			row.Locks++
-			until := instant(now.Add(lockFor(row.Locks)))
-			row.LockedUntil = &until
+		out = row.record()
+		if row.FailedSignIns < maxFailures || (row.LockedUntil != nil && row.LockedUntil.After(instant(now))) {
+			return nil // counted when reserved
 		}
+		row.FailedSignIns = 0
+		row.Locks++
+		until := instant(now.Add(lockFor(row.Locks)))
+		row.LockedUntil = &until
 		row.UpdatedAt = instant(now)
 		if err := tx.Model(&accountRow{}).Where("id = ?", id).UpdateColumns(map[string]any{
 			"failed_sign_ins": row.FailedSignIns, "locks": row.Locks, "locked_until": row.LockedUntil, "updated_at": row.UpdatedAt,
@@ -587,26 +727,50 @@ func (s *Store) RecordSignInFailure(ctx context.Context, id string, now time.Tim
 	return out, nil
 }
 
-// RecordSignInSuccess forgets failed sign-ins and locks. When newHash is not empty it
-// replaces the password hash (new hashing parameters), but only if the hash is still
+// RecordSignInSuccess forgets failed sign-ins and locks, unless the account is locked (a
+// lock placed while the password was being checked, by concurrent attempts): then it
+// changes nothing and returns ErrAccountLocked with the account. When newHash is not empty
+// it replaces the password hash (new hashing parameters), but only if the hash is still
 // oldHash: a password changed meanwhile is not overwritten.
-func (s *Store) RecordSignInSuccess(ctx context.Context, id string, now time.Time, oldHash, newHash string) error {
+func (s *Store) RecordSignInSuccess(ctx context.Context, id string, now time.Time, oldHash, newHash string) (AccountRecord, error) {
 	op := fmt.Sprintf("store: record sign-in of account %q", id)
+	var out AccountRecord
+	locked := false
 	err := s.inTx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Model(&accountRow{}).Where("id = ? AND (failed_sign_ins <> 0 OR locks <> 0 OR locked_until IS NOT NULL)", id).
-			UpdateColumns(map[string]any{"failed_sign_ins": 0, "locks": 0, "locked_until": nil, "updated_at": instant(now)}).Error; err != nil {
-			return err
+		locked = false
+		res := tx.Model(&accountRow{}).Where("id = ? AND (locked_until IS NULL OR locked_until <= ?)", id, instant(now)).
+			UpdateColumns(map[string]any{"failed_sign_ins": 0, "locks": 0, "locked_until": nil, "updated_at": instant(now)})
+		if res.Error != nil {
+			return res.Error
 		}
-		if newHash == "" {
+		if res.RowsAffected == 0 {
+			var row accountRow
+			if err := tx.Take(&row, "id = ?", id).Error; err != nil {
+				return notFound(err)
+			}
+			out, locked = row.record(), true
 			return nil
 		}
-		return tx.Model(&accountRow{}).Where("id = ? AND password_hash = ?", id, oldHash).
-			UpdateColumns(map[string]any{"password_hash": newHash, "updated_at": instant(now)}).Error
+		if newHash != "" {
+			if err := tx.Model(&accountRow{}).Where("id = ? AND password_hash = ?", id, oldHash).
+				UpdateColumns(map[string]any{"password_hash": newHash, "updated_at": instant(now)}).Error; err != nil {
+				return err
+			}
+		}
+		var row accountRow
+		if err := tx.Take(&row, "id = ?", id).Error; err != nil {
+			return notFound(err)
+		}
+		out = row.record()
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+	if err == nil && locked {
+		err = ErrAccountLocked
 	}
-	return nil
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", op, err)
+	}
+	return out, nil
 }
 
 // LinkSeat records a committee seat. Linking again is a no-op that returns the seat as it

@@ -27,9 +27,20 @@ func testAccountRows(t *testing.T, open factory) {
 	if _, err := s.CreateAccount(ctx, dup, nil); !errors.Is(err, ErrAccountEmailTaken) || !errors.Is(err, ErrConflict) {
 		t.Fatalf("same e-mail: %v", err)
 	}
-	dup.Email, dup.NIP, dup.Subject = "dua@example.go.id", acc.NIP, "akun-3"
+	// A NIP is unique among the accounts that claim it (confirmed, or staff): an unconfirmed
+	// candidate's does not block another registration, a staff account's does.
+	staff := acc
+	staff.ID, staff.Email, staff.Subject, staff.Role, staff.NIP = "acc_s", "staf@example.go.id", "akun-s", "committee", "198001012005011009"
+	if _, err := s.CreateAccount(ctx, staff, nil); err != nil {
+		t.Fatal(err)
+	}
+	dup.Email, dup.NIP, dup.Subject = "dua@example.go.id", staff.NIP, "akun-3"
 	if _, err := s.CreateAccount(ctx, dup, nil); !errors.Is(err, ErrAccountNIPTaken) {
-		t.Fatalf("same NIP: %v", err)
+		t.Fatalf("a staff account's NIP: %v", err)
+	}
+	dup.NIP = acc.NIP
+	if _, err := s.CreateAccount(ctx, dup, nil); err != nil {
+		t.Fatalf("an unconfirmed candidate's NIP: %v", err)
 	}
 	// Another issuer may know the same address.
 	ext := acc
@@ -80,7 +91,7 @@ func testAccountRows(t *testing.T, open factory) {
 	// At most maxIssued codes per window.
 	for i := range 3 {
 		ok, err := s.IssueAccountCode(ctx, AccountCode{AccountID: acc.ID, Purpose: CodeResetPassword, Salt: "s", Hash: "h",
-			ExpiresAt: t0.Add(time.Hour)}, t0.Add(time.Duration(i)*time.Minute), 2, time.Hour)
+			ExpiresAt: t0.Add(time.Hour)}, t0.Add(time.Duration(i)*time.Minute), CodeLimit{Max: 2, Window: time.Hour})
 		if err != nil || ok != (i < 2) {
 			t.Fatalf("issue %d: %v, %v", i, ok, err)
 		}

@@ -184,6 +184,7 @@ func runSuite(t *testing.T, open factory) {
 		{"AccountsMigrationDown", testAccountsMigrationDown},
 		{"AccessTokens", testAccessTokens},
 		{"AccessTokensMigrationDown", testAccessTokensMigrationDown},
+		{"NotificationsRecipientIndex", testNotificationsRecipientIndex},
 		{"Documents", testDocuments},
 		{"DocumentAccesses", testDocumentAccesses},
 		{"ApplicationDocuments", testApplicationDocuments},
