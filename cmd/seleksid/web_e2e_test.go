@@ -52,7 +52,7 @@ func webSecondsPerDay(t *testing.T) int64 {
 		}
 		return n
 	}
-	return 10
+	return 6
 }
 
 // pageBudget is the issue's budget for one page's HTML, CSS and scripts on the wire.
@@ -171,6 +171,9 @@ func TestWebSelectionInBrowser(t *testing.T) {
 	// A candidate opening another's application sees exactly the page of a missing one.
 	other := candA.Navigate(w.base + "/lamaran/" + w.sel + "/" + appB)
 	otherText := w.mainText(candA)
+	if h := w.text(candA, "h1"); h != "Halaman tidak ditemukan" {
+		t.Errorf("another's application shows the heading %q, want \"Halaman tidak ditemukan\"", h)
+	}
 	w.check(candA, "lamaran-orang-lain-404", true)
 	missing := candA.Navigate(w.base + "/lamaran/" + w.sel + "/tidak-ada-" + randomHex(4))
 	missingText := w.mainText(candA)
@@ -229,7 +232,7 @@ func TestWebSelectionInBrowser(t *testing.T) {
 	var item string
 	candA.Eval(`(() => {
 		const b = [...document.querySelectorAll('#form-sanggah-administrative-screening input[name="items"]')]
-			.find(i => (i.labels[0] || {}).textContent.includes("LHKPN"));
+			.find(i => ((i.labels[0] || {}).textContent || "").toLowerCase().includes("lhkpn"));
 		if (!b) return "";
 		b.click();
 		return b.id;
@@ -394,7 +397,7 @@ func (w *webRun) screen(p *browsertest.Page, app, unmet, shot string) {
 		t.Fatalf("the screening form of %s lists no requirement: %s", app, w.mainText(p))
 	}
 	for i, l := range legends {
-		if unmet != "" && strings.Contains(l, unmet) {
+		if unmet != "" && strings.Contains(strings.ToLower(l), strings.ToLower(unmet)) {
 			p.Click(fmt.Sprintf("#met_%d_tidak", i))
 			p.Fill(fmt.Sprintf("#note_%d", i), "Tidak ditemukan dalam berkas")
 			continue
