@@ -81,6 +81,8 @@ type App struct {
 	// uploads); stopRetention ends its loop and waits for it.
 	sweeper       *retention.Sweeper
 	stopRetention func()
+	// stopSessionSweep ends the loop deleting expired web sessions and waits for it.
+	stopSessionSweep func()
 	// accounts are the local accounts of the web application (run with the API).
 	accounts *accounts.Service
 	// stopUploadExpiry ends the loop removing expired unfinished uploads (run with the
@@ -197,7 +199,11 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			return nil, fmt.Errorf("app: %w", err)
 		}
 		// A demonstration seeds its secretariat account below instead.
-		if !cfg.Demo {
+		// The first secretariat account comes from the setup link on a deployment of local
+		// accounts only: with the agency's identity provider, the secretariat signs in there
+		// (its role from the provider's claims), and a setup code printed at every start of
+		// every replica would let whoever reads the logs make an administrator.
+		if !cfg.Demo && !cfg.SignIn.Enabled() {
 			if err := a.firstStart(ctx, cfg, logger); err != nil {
 				return nil, fmt.Errorf("app: %w", err)
 			}
@@ -229,6 +235,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			return nil, fmt.Errorf("app: %w", err)
 		}
 		a.startUploadExpiry(uploads)
+		a.startSessionSweep(logger)
 		if err = a.startRetention(cfg, logger, blobs); err != nil {
 			return nil, err
 		}
@@ -437,6 +444,39 @@ func documentStorage(ctx context.Context, cfg config.Config) (blob.Store, error)
 // it and refuses hostile files.
 func documentInspector() documents.Inspector { return documents.ScanInspector{} }
 
+// sessionSweepInterval is how often expired web sessions are deleted.
+const sessionSweepInterval = 10 * time.Minute
+
+// startSessionSweep deletes expired web sessions until the app stops: their rows hold names
+// and drafts of applications, kept no longer than the session. Every API replica sweeps;
+// deleting the same rows twice is harmless.
+func (a *App) startSessionSweep(logger *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	sessions := a.store.Sessions(time.Now)
+	go func() {
+		defer close(done)
+		t := time.NewTicker(sessionSweepInterval)
+		defer t.Stop()
+		for {
+			if n, err := sessions.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("web sessions: delete expired", "error", err)
+			} else if n > 0 {
+				logger.Debug("web sessions: expired ones deleted", "count", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	a.stopSessionSweep = func() {
+		cancel()
+		<-done
+	}
+}
+
 // startUploadExpiry removes unfinished uploads past their expiry until the app stops. It runs
 // with the API, which holds the partial uploads on its disk.
 func (a *App) startUploadExpiry(u *documents.Uploads) {
@@ -626,7 +666,7 @@ func (a *App) stop(ctx context.Context) error {
 	// The readiness checker, the reconciler, the archiver, the dispatcher and the retention
 	// sweeper use the store and Temporal: they stop before either closes, all at once.
 	var loops []func()
-	for _, stop := range []*func(){&a.stopReadiness, &a.stopReconciler, &a.stopArchiver, &a.stopNotifications, &a.stopRetention, &a.stopUploadExpiry} {
+	for _, stop := range []*func(){&a.stopReadiness, &a.stopReconciler, &a.stopArchiver, &a.stopNotifications, &a.stopRetention, &a.stopUploadExpiry, &a.stopSessionSweep} {
 		if *stop != nil {
 			loops = append(loops, *stop)
 			*stop = nil

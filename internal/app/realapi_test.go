@@ -16,6 +16,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/accounts"
 	"github.com/bkpsdm/seleksi/internal/accounts/oidc"
 	"github.com/bkpsdm/seleksi/internal/auth"
@@ -59,6 +60,14 @@ type realAPIOptions struct {
 	signIn *oidc.Provider
 	// workflows replaces the Temporal fake that accepts every command.
 	workflows server.Workflows
+	// audit, when set, replaces the audit service with what it makes of the real one.
+	audit func(seleksiv1.AuditServiceServer) seleksiv1.AuditServiceServer
+}
+
+// withAudit has the API serve what wrap makes of the real audit service (a verification
+// with findings, an export stream), for the auditor's pages.
+func withAudit(wrap func(seleksiv1.AuditServiceServer) seleksiv1.AuditServiceServer) realAPIOption {
+	return func(o *realAPIOptions) { o.audit = wrap }
 }
 
 // withWorkflows has the API send its commands to wf instead of acceptingWorkflows.
@@ -145,9 +154,13 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opt
 	}
 	appSrv := server.NewApplicationServer(st, wf, cat, logger, nil)
 	appSrv.UseDocuments(server.NewStoreDocumentChecker(st))
-	auditSrv, err := server.NewAuditServer(st, unreachableHistory{}, key.Signer(), key.Public(), logger, time.Now)
+	var auditSrv seleksiv1.AuditServiceServer
+	auditSrv, err = server.NewAuditServer(st, unreachableHistory{}, key.Signer(), key.Public(), logger, time.Now)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.audit != nil {
+		auditSrv = o.audit(auditSrv)
 	}
 	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", verifier, server.Services{
 		Selection:    server.NewSelectionServer(st, wf, cat, logger, server.SelectionOptions{TaskQueue: "q"}),

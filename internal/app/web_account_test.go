@@ -1,19 +1,24 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"html"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/bkpsdm/seleksi/internal/accounts"
+	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/internal/web"
 )
 
 // visitor is a browser without JavaScript: it keeps cookies, does not follow redirects,
@@ -206,5 +211,87 @@ func TestWebAccounts(t *testing.T) {
 	}
 	if again, err := api.accounts.Bootstrap(context.Background()); err != nil || again != "" {
 		t.Errorf("a setup code after the first secretariat account: %q %v", again, err)
+	}
+}
+
+// TestWebSessionsOfDisabledAccounts: disabling an account ends its session at its next page
+// (the secretariat's answer to a compromised account cannot wait for the session to expire).
+func TestWebSessionsOfDisabledAccounts(t *testing.T) {
+	api := startRealAPI(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{})
+	ctx := context.Background()
+	const email, pass = "panitia@example.go.id", "sandi-panitia-2026"
+	a, err := api.accounts.Seed(ctx, accounts.NewAccount{Role: "committee", FullName: "Anggota Panitia", Email: email}, pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := newVisitor(t, api)
+	v.get("/masuk")
+	if code, _, _ := v.post("/masuk", url.Values{"email": {email}, "password": {pass}}); code != http.StatusSeeOther {
+		t.Fatalf("sign in = %d", code)
+	}
+	code, body, _ := v.get("/")
+	wantPage(t, "signed in", code, body, http.StatusOK, "Anggota Panitia")
+	if err := api.accounts.SetDisabled(ctx, a.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ = v.get("/")
+	if code != http.StatusOK || strings.Contains(body, "Anggota Panitia") {
+		t.Errorf("a disabled account is still signed in: %d\n%s", code, body)
+	}
+	if code, _, loc := v.get("/panitia"); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/masuk") {
+		t.Errorf("a disabled account's session opened /panitia: %d %q", code, loc)
+	}
+}
+
+// TestWebUploadFormsNeedASessionFirst: a form with a file is parsed only for a signed-in
+// person of the form's role, and whatever it wrote to disk is gone after the request, even
+// when the CSRF check refuses it. Found: anyone could leave 40 MB temporary files behind
+// with each request.
+func TestWebUploadFormsNeedASessionFirst(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	api := startRealAPI(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{})
+	body := func() (*bytes.Buffer, string) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		fw, err := mw.CreateFormFile("berkas", "besar.pdf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fw.Write(bytes.Repeat([]byte("x"), 5<<20)); err != nil {
+			t.Fatal(err)
+		}
+		_ = mw.WriteField("selection", "selections/"+selOpen)
+		_ = mw.Close()
+		return &b, mw.FormDataContentType()
+	}
+	post := func(c *http.Client, path string) *http.Response {
+		b, ctype := body()
+		req, _ := http.NewRequest(http.MethodPost, api.base+path, b)
+		req.Header.Set("Content-Type", ctype)
+		req.Header.Set("Origin", api.base)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp
+	}
+	anon := newVisitor(t, api)
+	if resp := post(anon.c, "/unggah/dokumen"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/masuk") {
+		t.Errorf("anonymous upload form = %d %q, want the sign-in page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	member := signedIn(t, api, web.User{AccountID: "acc-m", Issuer: auth.LocalIssuer, Subject: "member-1", Role: auth.RoleCommittee, Name: "Anggota"})
+	if resp := post(member, "/unggah/dokumen"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a committee member's candidate upload form = %d, want 403", resp.StatusCode)
+	}
+	cand := signedIn(t, api, web.User{AccountID: "acc-c", Issuer: auth.LocalIssuer, Subject: "cand-a", Role: auth.RoleCandidate, Name: "Calon"})
+	if resp := post(cand, "/unggah/dokumen"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a candidate's upload form without its CSRF token = %d, want 403", resp.StatusCode)
+	}
+	left, err := filepath.Glob(filepath.Join(tmp, "multipart-*"))
+	if err != nil || len(left) > 0 {
+		t.Errorf("temporary files left behind: %v %v", left, err)
 	}
 }

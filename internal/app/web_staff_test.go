@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bkpsdm/seleksi/internal/accounts"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
@@ -69,6 +70,16 @@ func TestWebStaffAccountsAndSeats(t *testing.T) {
 	}
 	if sitsOn() {
 		t.Fatal("a committee account sits on a selection before its seat is linked")
+	}
+	// An account whose member ID the committee does not list gets no seat.
+	stranger, err := api.accounts.Seed(ctx, accounts.NewAccount{Role: auth.RoleCommittee, FullName: "Bukan Anggota", NIP: "198001012005011009", Email: "bukan@example.go.id"}, "sandi-bukan-anggota")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ = admin.post("/sekretariat/seleksi/"+sel+"/kursi", url.Values{"account": {stranger.ID}, "action": {"link"}})
+	wantPage(t, "link of a non-member", code, body, http.StatusConflict, "tidak menduduki kursi panitia seleksi ini")
+	if seats, err := api.accounts.SeatsOfSelection(ctx, sel); err != nil || len(seats) != 0 {
+		t.Errorf("seats after refusing a non-member: %v %v", seats, err)
 	}
 	if code, _, _ = admin.post("/sekretariat/seleksi/"+sel+"/kursi", url.Values{"account": {account}, "action": {"link"}}); code != http.StatusSeeOther {
 		t.Fatalf("link = %d", code)

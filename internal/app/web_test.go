@@ -16,6 +16,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/bkpsdm/seleksi/internal/auth"
+	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/internal/web"
 
 	"github.com/bkpsdm/seleksi/internal/server"
@@ -112,6 +113,18 @@ func TestWebPublicPages(t *testing.T) {
 // the keys of internal/web), as if u had just signed in.
 func signedIn(t *testing.T, api *realAPI, u web.User) *http.Client {
 	t.Helper()
+	// The account exists, as the session's account of a real sign-in does (a session whose
+	// account is gone or disabled is ended at its next page).
+	issuer := u.Issuer
+	if issuer == "" {
+		issuer = auth.LocalIssuer
+	}
+	if _, err := api.store.GetAccount(context.Background(), u.AccountID); err != nil {
+		if _, err := api.store.CreateAccount(context.Background(), store.AccountRecord{ID: u.AccountID, Issuer: issuer, Subject: u.Subject,
+			Role: string(u.Role), FullName: u.Name, Lang: "id", EmailConfirmed: true, CreatedAt: time.Now().UTC()}, nil); err != nil {
+			t.Fatalf("account of the session: %v", err)
+		}
+	}
 	token := rand.Text()
 	expiry := time.Now().Add(time.Hour)
 	data, err := scs.GobCodec{}.Encode(expiry, map[string]any{

@@ -371,3 +371,51 @@ func TestCreateSelectionRetryAfterOpening(t *testing.T) {
 		t.Errorf("a new create opening in the past: %v, want InvalidArgument", err)
 	}
 }
+
+// TestCreateSelectionValidateOnly: validate_only answers with the plan the create would use,
+// with the listed days off inside it named in the caller's language, and stores nothing,
+// starts nothing and leaves the request_id free; a plan with violations gets the same
+// violations as a real create.
+func TestCreateSelectionValidateOnly(t *testing.T) {
+	wf := &startRecorder{}
+	srv, st := newCreateServer(t, wf)
+	sel := validSelection()
+	// Five working days from Monday 21 December 2026 skip the joint leave day of 24 December
+	// and Christmas Day: until the end of Tuesday 29 December.
+	sel.AnnouncementOpenTime = timestamppb.New(wita(t, "2026-12-21 08:00"))
+	sel.MaxExtensions = 0
+	// The first objection window reaches 2027.
+	sel.HolidayOverrides = holidays2027()
+	resp, err := srv.CreateSelection(adminContext("en"), &seleksiv1.CreateSelectionRequest{
+		RequestId: "req-create-01", SelectionId: "kadis-pupr-2026", Selection: sel, ValidateOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := resp.GetAnnouncementPlan()
+	if resp.GetSelection() != nil || p.GetLastDay() != "2026-12-29" || !p.GetScheduled() {
+		t.Errorf("validate_only answer: selection %v, plan %v", resp.GetSelection(), p)
+	}
+	off := p.GetDaysOff()
+	if len(off) != 2 || off[0].GetDate() != "2026-12-24" || !off[0].GetJointLeave() || off[1].GetDate() != "2026-12-25" ||
+		off[1].GetName() != "Christmas Day" || off[1].GetJointLeave() {
+		t.Errorf("days off %v", off)
+	}
+	if len(wf.starts) != 0 {
+		t.Errorf("validate_only started %d workflows", len(wf.starts))
+	}
+	if _, err := st.GetSelection(context.Background(), "kadis-pupr-2026"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("validate_only stored the selection: %v", err)
+	}
+	// The same request_id then creates the selection for real.
+	if _, err := srv.CreateSelection(adminContext(""), &seleksiv1.CreateSelectionRequest{
+		RequestId: "req-create-01", SelectionId: "kadis-pupr-2026", Selection: sel}); err != nil {
+		t.Fatalf("create after validate_only: %v", err)
+	}
+	bad := validSelection()
+	bad.AnnouncementOpenTime = timestamppb.New(wita(t, "2026-11-01 08:00"))
+	_, err = srv.CreateSelection(adminContext(""), &seleksiv1.CreateSelectionRequest{
+		RequestId: "req-create-02", Selection: bad, ValidateOnly: true})
+	if v := violation(t, err); v.GetField() != fieldOpenTime {
+		t.Errorf("violation %v", v)
+	}
+}

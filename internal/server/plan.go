@@ -108,12 +108,27 @@ func checkPlan(in workflows.SelectionInput, open time.Time, lang i18n.Lang) (wor
 }
 
 // planView is the announcement plan as the API returns it, in UTC and in the agency's zone.
-func planView(p workflows.AnnouncementPlan, in workflows.SelectionInput, zone seleksiv1.TimeZone, scheduled bool) *seleksiv1.AnnouncementPlan {
+func planView(p workflows.AnnouncementPlan, in workflows.SelectionInput, zone seleksiv1.TimeZone, scheduled bool, lang i18n.Lang) *seleksiv1.AnnouncementPlan {
 	loc := time.UTC
 	if l, err := in.Calendar.Zone.Location(); err == nil {
 		loc = l
 	}
 	local := func(t time.Time) string { return t.In(loc).Format(time.RFC3339) }
+	// The listed days off the count skipped, from the opening day to the latest last day.
+	var off []*seleksiv1.PlanDayOff
+	if first, err := in.Calendar.LocalDate(p.Opens); err == nil && !p.LatestLastDay.IsZero() {
+		for d := first; !p.LatestLastDay.Before(d); d = d.AddDays(1) {
+			h, ok := in.Calendar.Holiday(d)
+			if !ok {
+				continue
+			}
+			name := h.NameID
+			if lang == i18n.EN && h.NameEN != "" {
+				name = h.NameEN
+			}
+			off = append(off, &seleksiv1.PlanDayOff{Date: d.String(), Name: name, JointLeave: h.Kind == calendar.JointLeave})
+		}
+	}
 	return &seleksiv1.AnnouncementPlan{
 		TimeZone:             zone,
 		Scheduled:            scheduled,
@@ -126,5 +141,6 @@ func planView(p workflows.AnnouncementPlan, in workflows.SelectionInput, zone se
 		LatestCloseTime:      ts(p.LatestCloses),
 		LatestCloseLocalTime: local(p.LatestCloses),
 		LatestLastDay:        p.LatestLastDay.String(),
+		DaysOff:              off,
 	}
 }

@@ -180,6 +180,11 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 	if len(violations) > 0 {
 		return nil, localizedError(ctx, codes.InvalidArgument, msgInvalidSelInput, &errdetails.BadRequest{FieldViolations: violations})
 	}
+	if req.GetValidateOnly() {
+		// The request passed every check a create makes before storing anything: answer with
+		// the plan alone (AIP-163), so that a form can preview the dates the service will use.
+		return &seleksiv1.CreateSelectionResponse{AnnouncementPlan: planView(plan, in, req.GetSelection().GetTimeZone(), !opens.IsZero(), lang)}, nil
+	}
 
 	def := proto.Clone(req.GetSelection()).(*seleksiv1.Selection)
 	clearOutputOnly(def.ProtoReflect())
@@ -237,7 +242,7 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 	// it is the same calendar arithmetic, costs nothing, and does not make creation wait for
 	// a worker.
 	return &seleksiv1.CreateSelectionResponse{Selection: sel,
-		AnnouncementPlan: planView(plan, in, def.GetTimeZone(), !opens.IsZero())}, nil
+		AnnouncementPlan: planView(plan, in, def.GetTimeZone(), !opens.IsZero(), lang)}, nil
 }
 
 // workflowInput is the selection's input as the workflow gets it: the committee is known by

@@ -23,7 +23,10 @@ func (s *Server) call(r *http.Request) (context.Context, error) {
 	if u, ok := s.user(r); ok {
 		tok, err := s.opts.Minter.Token(r.Context(), u)
 		if err != nil {
-			return nil, err
+			// The seats could not be read: the store is away, which the person can only
+			// wait out.
+			s.logger.ErrorContext(r.Context(), "web: mint the page's token", "error", err)
+			return nil, status.Error(codes.Unavailable, "")
 		}
 		md.Set("authorization", "Bearer "+tok)
 	}

@@ -1,6 +1,168 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/auth"
+)
+
+// The secretariat's pages (role admin): the selections with their stage, a blocked one's
+// reason and the Resume and Cancel commands, the selection wizard, a year's days off, the
+// appointment and the notifications that could not be delivered.
 
 // secretariatRoutes registers the secretariat pages.
-func (s *Server) secretariatRoutes(mux *http.ServeMux) {}
+func (s *Server) secretariatRoutes(mux *http.ServeMux) {
+	admin := func(h http.HandlerFunc) http.HandlerFunc { return s.require(h, auth.RoleAdmin) }
+	mux.HandleFunc("GET /sekretariat", admin(s.secDashboard))
+	mux.HandleFunc("GET /sekretariat/seleksi/baru", admin(s.wizardPage))
+	mux.HandleFunc("POST /sekretariat/seleksi/baru", admin(s.wizardPost))
+	mux.HandleFunc("GET /sekretariat/seleksi/{sel}", admin(s.secSelectionPage))
+	mux.HandleFunc("POST /sekretariat/seleksi/{sel}/lanjutkan", admin(s.secResume))
+	mux.HandleFunc("GET /sekretariat/seleksi/{sel}/batal", admin(s.secCancelPage))
+	mux.HandleFunc("POST /sekretariat/seleksi/{sel}/batal", admin(s.secCancel))
+	mux.HandleFunc("GET /sekretariat/seleksi/{sel}/pengangkatan", admin(s.secAppointPage))
+	mux.HandleFunc("POST /sekretariat/seleksi/{sel}/pengangkatan", admin(s.secAppoint))
+	mux.HandleFunc("GET /sekretariat/hari-libur", admin(s.secHolidaysPage))
+	mux.HandleFunc("POST /sekretariat/hari-libur", admin(s.secHolidays))
+	mux.HandleFunc("GET /sekretariat/notifikasi", admin(s.secNotificationsPage))
+	mux.HandleFunc("POST /sekretariat/notifikasi/{id}/ulangi", admin(s.secRetryNotification))
+}
+
+// secDashboardData lists the selections, the blocked ones first.
+type secDashboardData struct {
+	Blocked, Others []*seleksiv1.Selection
+	// ResumeIDs are the request IDs of the blocked selections' Resume forms.
+	ResumeIDs map[string]string
+}
+
+// secDashboard lists every selection with its stage; blocked ones come first, with their
+// reason and a Resume button.
+func (s *Server) secDashboard(w http.ResponseWriter, r *http.Request) {
+	ctx, err := s.call(r)
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return
+	}
+	resp, err := s.api.selections.ListSelections(ctx, &seleksiv1.ListSelectionsRequest{PageSize: 200})
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return
+	}
+	d := secDashboardData{ResumeIDs: map[string]string{}}
+	for _, sel := range resp.GetSelections() {
+		if sel.GetBlocked() != nil {
+			d.Blocked = append(d.Blocked, sel)
+			d.ResumeIDs[selectionID(sel.GetName())] = adminRequestID()
+		} else {
+			d.Others = append(d.Others, sel)
+		}
+	}
+	s.render(w, r, http.StatusOK, "secretariat/dashboard", d)
+}
+
+// secSelectionData is one selection as the secretariat sees it.
+type secSelectionData struct {
+	ID        string
+	Selection *seleksiv1.Selection
+	RequestID string
+}
+
+// Open says whether the selection can still be cancelled.
+func (d secSelectionData) Open() bool {
+	st := d.Selection.GetStage()
+	return st != seleksiv1.Stage_STAGE_CLOSED && st != seleksiv1.Stage_STAGE_CANCELLED
+}
+
+// Deciding says whether the selection waits for the appointment (the committee has decided,
+// or is about to).
+func (d secSelectionData) Deciding() bool {
+	return d.Selection.GetStage() == seleksiv1.Stage_STAGE_COMMITTEE_DECISION
+}
+
+func (s *Server) secSelection(w http.ResponseWriter, r *http.Request) (secSelectionData, bool) {
+	id := r.PathValue("sel")
+	ctx, err := s.call(r)
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return secSelectionData{}, false
+	}
+	resp, err := s.api.selections.GetSelection(ctx, &seleksiv1.GetSelectionRequest{Name: "selections/" + id})
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return secSelectionData{}, false
+	}
+	return secSelectionData{ID: id, Selection: resp.GetSelection(), RequestID: adminRequestID()}, true
+}
+
+// secSelectionPage shows a selection's state, why it is blocked if it is, and what the
+// secretariat can do with it.
+func (s *Server) secSelectionPage(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.secSelection(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, r, http.StatusOK, "secretariat/selection", d)
+}
+
+// secResume asks a blocked selection to retry its step now.
+func (s *Server) secResume(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("sel")
+	ctx, err := s.call(r)
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return
+	}
+	_, err = s.api.selections.ResumeSelection(ctx, &seleksiv1.ResumeSelectionRequest{
+		Name: "selections/" + id, RequestId: postedRequestID(r.PostFormValue("request_id")), Reason: r.PostFormValue("reason")})
+	if status.Code(err) == codes.FailedPrecondition {
+		// No longer blocked: it went on by itself meanwhile.
+		s.flash(r.Context(), "admin.flash.not_blocked")
+	} else if err != nil {
+		s.apiFailed(w, r, err)
+		return
+	} else {
+		s.flash(r.Context(), "admin.flash.resumed")
+	}
+	http.Redirect(w, r, "/sekretariat/seleksi/"+id, http.StatusSeeOther)
+}
+
+// secCancelPage asks for the reason and a confirmation before cancelling.
+func (s *Server) secCancelPage(w http.ResponseWriter, r *http.Request) {
+	d, ok := s.secSelection(w, r)
+	if !ok {
+		return
+	}
+	s.render(w, r, http.StatusOK, "secretariat/cancel", d)
+}
+
+// secCancel cancels the selection with the reason given.
+func (s *Server) secCancel(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("sel")
+	ctx, err := s.call(r)
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return
+	}
+	rid := postedRequestID(r.PostFormValue("request_id"))
+	_, err = s.api.selections.CancelSelection(ctx, &seleksiv1.CancelSelectionRequest{
+		Name: "selections/" + id, RequestId: rid, Reason: r.PostFormValue("reason")})
+	if status.Code(err) == codes.InvalidArgument {
+		d, ok := s.secSelection(w, r)
+		if !ok {
+			return
+		}
+		d.RequestID = rid
+		s.renderForm(w, r, http.StatusUnprocessableEntity, "secretariat/cancel", d, r.PostForm, secErrors(err, nil))
+		return
+	}
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return
+	}
+	s.flash(r.Context(), "admin.flash.cancelled")
+	http.Redirect(w, r, "/sekretariat/seleksi/"+id, http.StatusSeeOther)
+}

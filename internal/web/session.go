@@ -109,7 +109,13 @@ func localReferer(r *http.Request) string {
 // safeNext keeps a return address on this site: a path, never another host (an open
 // redirect would let a phishing link sign people in and send them elsewhere).
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	// Browsers drop tabs and newlines from URLs and read a backslash as a slash, so
+	// "/\t/evil.example" would leave the site: such characters are refused anywhere.
+	if next == "" || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(next, "//") {
 		return "/"
 	}
 	return next

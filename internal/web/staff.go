@@ -169,6 +169,17 @@ func (s *Server) staffSeatsPost(w http.ResponseWriter, r *http.Request) {
 	if r.PostForm.Get("action") == "unlink" {
 		err = s.opts.Accounts.UnlinkSeat(r.Context(), id, account)
 	} else {
+		// A link gives the account the committee's rights on the selection: only an account
+		// whose subject is one of the selection's committee member IDs may have one.
+		ok, cerr := s.onCommittee(r, id, account)
+		switch {
+		case cerr != nil:
+			s.apiFailed(w, r, cerr)
+			return
+		case !ok:
+			s.renderErrorText(w, r, http.StatusConflict, "error.refused", view{p: s.pages, Lang: s.lang(r)}.T("staff.error.not_member"))
+			return
+		}
 		_, err = s.opts.Accounts.LinkSeat(r.Context(), id, account)
 	}
 	switch {
@@ -182,4 +193,29 @@ func (s *Server) staffSeatsPost(w http.ResponseWriter, r *http.Request) {
 		s.flash(r.Context(), "staff.seats_updated")
 		http.Redirect(w, r, "/sekretariat/seleksi/"+id+"/kursi", http.StatusSeeOther)
 	}
+}
+
+// onCommittee reports whether account's subject is a committee member ID of the selection.
+func (s *Server) onCommittee(r *http.Request, selectionID, accountID string) (bool, error) {
+	a, err := s.opts.Accounts.Get(r.Context(), accountID)
+	if errors.Is(err, accounts.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	ctx, err := s.call(r)
+	if err != nil {
+		return false, err
+	}
+	resp, err := s.api.selections.GetSelection(ctx, &seleksiv1.GetSelectionRequest{Name: "selections/" + selectionID})
+	if err != nil {
+		return false, err
+	}
+	for _, m := range resp.GetSelection().GetCommittee() {
+		if m.GetMemberId() == a.Subject {
+			return true, nil
+		}
+	}
+	return false, nil
 }

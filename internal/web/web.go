@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -25,6 +26,7 @@ import (
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/accounts"
 	"github.com/bkpsdm/seleksi/internal/accounts/oidc"
+	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/i18n"
 )
 
@@ -130,7 +132,7 @@ func New(o Options) (*Server, error) {
 		s.logger.InfoContext(r.Context(), "web: form refused by the CSRF check", "path", r.URL.Path, "reason", errString(nosurf.Reason(r)))
 		s.renderError(w, r, http.StatusForbidden, "error.csrf")
 	}))
-	pagesHandler := s.sessions.LoadAndSave(securityHeaders(csrf))
+	pagesHandler := s.sessions.LoadAndSave(s.checkAccount(securityHeaders(s.uploadGuard(csrf))))
 
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
@@ -156,6 +158,73 @@ const (
 	csrfCookie    = "seleksi_csrf"
 	langCookie    = "seleksi_bahasa"
 )
+
+// multipartMemory is how much of a form with a file is held in memory; the rest of the file
+// goes to a temporary file, removed when the request ends.
+const multipartMemory = 1 << 20
+
+// uploadGuard stands before the CSRF check on the forms that carry a file (/unggah/...,
+// except the tus relay, which streams): the CSRF check reads the token from the form, which
+// parses the whole body, so the person must be signed in with the role the form is for
+// before anything is parsed, and the parse keeps little in memory and removes its files at
+// the end. Otherwise anyone could fill the server's memory and disk with bodies no handler
+// ever sees.
+func (s *Server) uploadGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, "/unggah/")
+		if !ok || r.Method != http.MethodPost || strings.HasPrefix(rest, "tus/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		role := auth.RoleCandidate
+		if strings.HasPrefix(rest, "nilai/") {
+			role = auth.RoleCommittee
+		}
+		u, signedIn := s.user(r)
+		switch {
+		case !signedIn:
+			s.toSignIn(w, r)
+			return
+		case u.Role != role:
+			s.renderError(w, r, http.StatusForbidden, "error.forbidden")
+			return
+		}
+		if err := r.ParseMultipartForm(multipartMemory); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			s.renderError(w, r, http.StatusBadRequest, "error.refused")
+			return
+		}
+		defer func() {
+			if r.MultipartForm != nil {
+				_ = r.MultipartForm.RemoveAll()
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkAccount ends the session of an account that was disabled, removed or given another
+// role since it signed in, so that disabling a compromised account takes effect at its
+// next page, not when its session expires.
+func (s *Server) checkAccount(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if u, ok := s.user(r); ok {
+			a, err := s.opts.Accounts.Get(ctx, u.AccountID)
+			switch {
+			case errors.Is(err, accounts.ErrNotFound) || err == nil && (a.Disabled || a.Role != u.Role):
+				if err := s.signOut(ctx); err != nil {
+					s.logger.ErrorContext(ctx, "web: end the session of a disabled account", "error", err)
+				}
+				s.logger.InfoContext(ctx, "web: session ended: the account is disabled or changed", "account", u.AccountID)
+			case err != nil:
+				s.logger.ErrorContext(ctx, "web: session's account", "error", err)
+				s.renderError(w, r, http.StatusServiceUnavailable, "error.unavailable")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // securityHeaders keeps pages out of frames and scripts to our own, and stops browsers from
 // guessing content types. Inline scripts are not allowed: every script is an asset.

@@ -1447,7 +1447,12 @@ type CreateSelectionRequest struct {
 	// chooses one.
 	SelectionId string `protobuf:"bytes,2,opt,name=selection_id,json=selectionId,proto3" json:"selection_id,omitempty"`
 	// The selection to create; output-only fields are ignored.
-	Selection     *Selection `protobuf:"bytes,3,opt,name=selection,proto3" json:"selection,omitempty"`
+	Selection *Selection `protobuf:"bytes,3,opt,name=selection,proto3" json:"selection,omitempty"`
+	// Check the request and count its announcement plan without creating
+	// anything (AIP-163): the answer carries the same field violations a real
+	// create would, or announcement_plan and no selection. Nothing is stored,
+	// no workflow starts and request_id is not used up.
+	ValidateOnly  bool `protobuf:"varint,4,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1501,6 +1506,13 @@ func (x *CreateSelectionRequest) GetSelection() *Selection {
 		return x.Selection
 	}
 	return nil
+}
+
+func (x *CreateSelectionRequest) GetValidateOnly() bool {
+	if x != nil {
+		return x.ValidateOnly
+	}
+	return false
 }
 
 // CreateSelectionResponse returns the created selection.
@@ -1596,6 +1608,10 @@ type AnnouncementPlan struct {
 	// The last working day after every allowed extension, `YYYY-MM-DD` in the
 	// agency's zone.
 	LatestLastDay string `protobuf:"bytes,11,opt,name=latest_last_day,json=latestLastDay,proto3" json:"latest_last_day,omitempty"`
+	// The listed days off (national holidays and joint leave, not weekends)
+	// from the opening day to latest_last_day, in date order: the days the
+	// working-day count skipped besides weekends.
+	DaysOff       []*PlanDayOff `protobuf:"bytes,12,rep,name=days_off,json=daysOff,proto3" json:"days_off,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1707,6 +1723,79 @@ func (x *AnnouncementPlan) GetLatestLastDay() string {
 	return ""
 }
 
+func (x *AnnouncementPlan) GetDaysOff() []*PlanDayOff {
+	if x != nil {
+		return x.DaysOff
+	}
+	return nil
+}
+
+// PlanDayOff is one listed day off inside an announcement plan.
+type PlanDayOff struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The day, `YYYY-MM-DD` in the agency's zone.
+	Date string `protobuf:"bytes,1,opt,name=date,proto3" json:"date,omitempty"`
+	// The holiday's name in the caller's language; empty when the list gives
+	// none.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Whether the day is a joint leave day (cuti bersama) rather than a
+	// national holiday.
+	JointLeave    bool `protobuf:"varint,3,opt,name=joint_leave,json=jointLeave,proto3" json:"joint_leave,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanDayOff) Reset() {
+	*x = PlanDayOff{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanDayOff) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanDayOff) ProtoMessage() {}
+
+func (x *PlanDayOff) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanDayOff.ProtoReflect.Descriptor instead.
+func (*PlanDayOff) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *PlanDayOff) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *PlanDayOff) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PlanDayOff) GetJointLeave() bool {
+	if x != nil {
+		return x.JointLeave
+	}
+	return false
+}
+
 // GetSelectionRequest names the selection to return.
 type GetSelectionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1718,7 +1807,7 @@ type GetSelectionRequest struct {
 
 func (x *GetSelectionRequest) Reset() {
 	*x = GetSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1730,7 +1819,7 @@ func (x *GetSelectionRequest) String() string {
 func (*GetSelectionRequest) ProtoMessage() {}
 
 func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1743,7 +1832,7 @@ func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionRequest.ProtoReflect.Descriptor instead.
 func (*GetSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetSelectionRequest) GetName() string {
@@ -1764,7 +1853,7 @@ type GetSelectionResponse struct {
 
 func (x *GetSelectionResponse) Reset() {
 	*x = GetSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1776,7 +1865,7 @@ func (x *GetSelectionResponse) String() string {
 func (*GetSelectionResponse) ProtoMessage() {}
 
 func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1789,7 +1878,7 @@ func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionResponse.ProtoReflect.Descriptor instead.
 func (*GetSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetSelectionResponse) GetSelection() *Selection {
@@ -1822,7 +1911,7 @@ type ListSelectionsRequest struct {
 
 func (x *ListSelectionsRequest) Reset() {
 	*x = ListSelectionsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1834,7 +1923,7 @@ func (x *ListSelectionsRequest) String() string {
 func (*ListSelectionsRequest) ProtoMessage() {}
 
 func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1847,7 +1936,7 @@ func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSelectionsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListSelectionsRequest) GetPageSize() int32 {
@@ -1893,7 +1982,7 @@ type ListSelectionsResponse struct {
 
 func (x *ListSelectionsResponse) Reset() {
 	*x = ListSelectionsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1905,7 +1994,7 @@ func (x *ListSelectionsResponse) String() string {
 func (*ListSelectionsResponse) ProtoMessage() {}
 
 func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1918,7 +2007,7 @@ func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSelectionsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListSelectionsResponse) GetSelections() []*Selection {
@@ -1961,7 +2050,7 @@ type AdvanceSelectionRequest struct {
 
 func (x *AdvanceSelectionRequest) Reset() {
 	*x = AdvanceSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1973,7 +2062,7 @@ func (x *AdvanceSelectionRequest) String() string {
 func (*AdvanceSelectionRequest) ProtoMessage() {}
 
 func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1986,7 +2075,7 @@ func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionRequest.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AdvanceSelectionRequest) GetName() string {
@@ -2030,7 +2119,7 @@ type AdvanceSelectionResponse struct {
 
 func (x *AdvanceSelectionResponse) Reset() {
 	*x = AdvanceSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2042,7 +2131,7 @@ func (x *AdvanceSelectionResponse) String() string {
 func (*AdvanceSelectionResponse) ProtoMessage() {}
 
 func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2055,7 +2144,7 @@ func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionResponse.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AdvanceSelectionResponse) GetSelection() *Selection {
@@ -2101,7 +2190,7 @@ type RecordResultsRequest struct {
 
 func (x *RecordResultsRequest) Reset() {
 	*x = RecordResultsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2113,7 +2202,7 @@ func (x *RecordResultsRequest) String() string {
 func (*RecordResultsRequest) ProtoMessage() {}
 
 func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2126,7 +2215,7 @@ func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsRequest.ProtoReflect.Descriptor instead.
 func (*RecordResultsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RecordResultsRequest) GetName() string {
@@ -2191,7 +2280,7 @@ type RecordResultsResponse struct {
 
 func (x *RecordResultsResponse) Reset() {
 	*x = RecordResultsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2203,7 +2292,7 @@ func (x *RecordResultsResponse) String() string {
 func (*RecordResultsResponse) ProtoMessage() {}
 
 func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2216,7 +2305,7 @@ func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsResponse.ProtoReflect.Descriptor instead.
 func (*RecordResultsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RecordResultsResponse) GetRecordedCount() uint32 {
@@ -2255,7 +2344,7 @@ type CorrectResultRequest struct {
 
 func (x *CorrectResultRequest) Reset() {
 	*x = CorrectResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2267,7 +2356,7 @@ func (x *CorrectResultRequest) String() string {
 func (*CorrectResultRequest) ProtoMessage() {}
 
 func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2280,7 +2369,7 @@ func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResultRequest.ProtoReflect.Descriptor instead.
 func (*CorrectResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CorrectResultRequest) GetName() string {
@@ -2331,7 +2420,7 @@ type CorrectResultResponse struct {
 
 func (x *CorrectResultResponse) Reset() {
 	*x = CorrectResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2343,7 +2432,7 @@ func (x *CorrectResultResponse) String() string {
 func (*CorrectResultResponse) ProtoMessage() {}
 
 func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2356,7 +2445,7 @@ func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResultResponse.ProtoReflect.Descriptor instead.
 func (*CorrectResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CorrectResultResponse) GetSelection() *Selection {
@@ -2395,7 +2484,7 @@ type DeclareConflictRequest struct {
 
 func (x *DeclareConflictRequest) Reset() {
 	*x = DeclareConflictRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2407,7 +2496,7 @@ func (x *DeclareConflictRequest) String() string {
 func (*DeclareConflictRequest) ProtoMessage() {}
 
 func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2420,7 +2509,7 @@ func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictRequest.ProtoReflect.Descriptor instead.
 func (*DeclareConflictRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DeclareConflictRequest) GetName() string {
@@ -2476,7 +2565,7 @@ type DeclareConflictResponse struct {
 
 func (x *DeclareConflictResponse) Reset() {
 	*x = DeclareConflictResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2488,7 +2577,7 @@ func (x *DeclareConflictResponse) String() string {
 func (*DeclareConflictResponse) ProtoMessage() {}
 
 func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2501,7 +2590,7 @@ func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictResponse.ProtoReflect.Descriptor instead.
 func (*DeclareConflictResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DeclareConflictResponse) GetConflict() *Conflict {
@@ -2530,7 +2619,7 @@ type DecideSelectionRequest struct {
 
 func (x *DecideSelectionRequest) Reset() {
 	*x = DecideSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2542,7 +2631,7 @@ func (x *DecideSelectionRequest) String() string {
 func (*DecideSelectionRequest) ProtoMessage() {}
 
 func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2555,7 +2644,7 @@ func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionRequest.ProtoReflect.Descriptor instead.
 func (*DecideSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DecideSelectionRequest) GetName() string {
@@ -2599,7 +2688,7 @@ type DecideSelectionResponse struct {
 
 func (x *DecideSelectionResponse) Reset() {
 	*x = DecideSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2611,7 +2700,7 @@ func (x *DecideSelectionResponse) String() string {
 func (*DecideSelectionResponse) ProtoMessage() {}
 
 func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2624,7 +2713,7 @@ func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionResponse.ProtoReflect.Descriptor instead.
 func (*DecideSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *DecideSelectionResponse) GetSelection() *Selection {
@@ -2665,7 +2754,7 @@ type AppointCandidateRequest struct {
 
 func (x *AppointCandidateRequest) Reset() {
 	*x = AppointCandidateRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2677,7 +2766,7 @@ func (x *AppointCandidateRequest) String() string {
 func (*AppointCandidateRequest) ProtoMessage() {}
 
 func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2690,7 +2779,7 @@ func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateRequest.ProtoReflect.Descriptor instead.
 func (*AppointCandidateRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AppointCandidateRequest) GetName() string {
@@ -2746,7 +2835,7 @@ type AppointCandidateResponse struct {
 
 func (x *AppointCandidateResponse) Reset() {
 	*x = AppointCandidateResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2758,7 +2847,7 @@ func (x *AppointCandidateResponse) String() string {
 func (*AppointCandidateResponse) ProtoMessage() {}
 
 func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2771,7 +2860,7 @@ func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateResponse.ProtoReflect.Descriptor instead.
 func (*AppointCandidateResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *AppointCandidateResponse) GetSelection() *Selection {
@@ -2796,7 +2885,7 @@ type CancelSelectionRequest struct {
 
 func (x *CancelSelectionRequest) Reset() {
 	*x = CancelSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2808,7 +2897,7 @@ func (x *CancelSelectionRequest) String() string {
 func (*CancelSelectionRequest) ProtoMessage() {}
 
 func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2821,7 +2910,7 @@ func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionRequest.ProtoReflect.Descriptor instead.
 func (*CancelSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CancelSelectionRequest) GetName() string {
@@ -2856,7 +2945,7 @@ type CancelSelectionResponse struct {
 
 func (x *CancelSelectionResponse) Reset() {
 	*x = CancelSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2868,7 +2957,7 @@ func (x *CancelSelectionResponse) String() string {
 func (*CancelSelectionResponse) ProtoMessage() {}
 
 func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2881,7 +2970,7 @@ func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionResponse.ProtoReflect.Descriptor instead.
 func (*CancelSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CancelSelectionResponse) GetSelection() *Selection {
@@ -2906,7 +2995,7 @@ type ResumeSelectionRequest struct {
 
 func (x *ResumeSelectionRequest) Reset() {
 	*x = ResumeSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2918,7 +3007,7 @@ func (x *ResumeSelectionRequest) String() string {
 func (*ResumeSelectionRequest) ProtoMessage() {}
 
 func (x *ResumeSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2931,7 +3020,7 @@ func (x *ResumeSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeSelectionRequest.ProtoReflect.Descriptor instead.
 func (*ResumeSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{34}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ResumeSelectionRequest) GetName() string {
@@ -2967,7 +3056,7 @@ type ResumeSelectionResponse struct {
 
 func (x *ResumeSelectionResponse) Reset() {
 	*x = ResumeSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2979,7 +3068,7 @@ func (x *ResumeSelectionResponse) String() string {
 func (*ResumeSelectionResponse) ProtoMessage() {}
 
 func (x *ResumeSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2992,7 +3081,7 @@ func (x *ResumeSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeSelectionResponse.ProtoReflect.Descriptor instead.
 func (*ResumeSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{35}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ResumeSelectionResponse) GetSelection() *Selection {
@@ -3017,7 +3106,7 @@ type GetStageResultRequest struct {
 
 func (x *GetStageResultRequest) Reset() {
 	*x = GetStageResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3029,7 +3118,7 @@ func (x *GetStageResultRequest) String() string {
 func (*GetStageResultRequest) ProtoMessage() {}
 
 func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3042,7 +3131,7 @@ func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultRequest.ProtoReflect.Descriptor instead.
 func (*GetStageResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{36}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetStageResultRequest) GetName() string {
@@ -3070,7 +3159,7 @@ type GetStageResultResponse struct {
 
 func (x *GetStageResultResponse) Reset() {
 	*x = GetStageResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3082,7 +3171,7 @@ func (x *GetStageResultResponse) String() string {
 func (*GetStageResultResponse) ProtoMessage() {}
 
 func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3095,7 +3184,7 @@ func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultResponse.ProtoReflect.Descriptor instead.
 func (*GetStageResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{37}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetStageResultResponse) GetResult() *StageResult {
@@ -3125,7 +3214,7 @@ type SupplyHolidaysRequest struct {
 
 func (x *SupplyHolidaysRequest) Reset() {
 	*x = SupplyHolidaysRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3137,7 +3226,7 @@ func (x *SupplyHolidaysRequest) String() string {
 func (*SupplyHolidaysRequest) ProtoMessage() {}
 
 func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3150,7 +3239,7 @@ func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysRequest.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{38}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *SupplyHolidaysRequest) GetName() string {
@@ -3199,7 +3288,7 @@ type SupplyHolidaysResponse struct {
 
 func (x *SupplyHolidaysResponse) Reset() {
 	*x = SupplyHolidaysResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[39]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3211,7 +3300,7 @@ func (x *SupplyHolidaysResponse) String() string {
 func (*SupplyHolidaysResponse) ProtoMessage() {}
 
 func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[39]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3224,7 +3313,7 @@ func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysResponse.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{39}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SupplyHolidaysResponse) GetSelection() *Selection {
@@ -3378,15 +3467,16 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x0fRankedCandidate\x12u\n" +
 	"\vapplication\x18\x01 \x01(\tBS\xe0A\x02\xbaHMrK2I^selections/[a-z0-9][a-z0-9-]{2,62}/applications/[a-z0-9][a-z0-9-]{2,62}$R\vapplication\x12\x1d\n" +
 	"\x04rank\x18\x02 \x01(\rB\t\xbaH\x06*\x04\x18\x03(\x01R\x04rank\x12)\n" +
-	"\x06reason\x18\x03 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\x10\x01\x18\xa0\x1f2\x02\\SR\x06reason\"\xe0\x01\n" +
+	"\x06reason\x18\x03 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\x10\x01\x18\xa0\x1f2\x02\\SR\x06reason\"\x85\x02\n" +
 	"\x16CreateSelectionRequest\x12>\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tB\x1f\xe0A\x02\xbaH\x19r\x172\x15^[A-Za-z0-9_-]{8,64}$R\trequestId\x12F\n" +
 	"\fselection_id\x18\x02 \x01(\tB#\xbaH \xd8\x01\x01r\x1b2\x19^[a-z0-9][a-z0-9-]{2,62}$R\vselectionId\x12>\n" +
-	"\tselection\x18\x03 \x01(\v2\x15.seleksi.v1.SelectionB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\tselection\"\x9e\x01\n" +
+	"\tselection\x18\x03 \x01(\v2\x15.seleksi.v1.SelectionB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\tselection\x12#\n" +
+	"\rvalidate_only\x18\x04 \x01(\bR\fvalidateOnly\"\x9e\x01\n" +
 	"\x17CreateSelectionResponse\x123\n" +
 	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\x12N\n" +
-	"\x11announcement_plan\x18\x02 \x01(\v2\x1c.seleksi.v1.AnnouncementPlanB\x03\xe0A\x03R\x10announcementPlan\"\xd3\x04\n" +
+	"\x11announcement_plan\x18\x02 \x01(\v2\x1c.seleksi.v1.AnnouncementPlanB\x03\xe0A\x03R\x10announcementPlan\"\x8b\x05\n" +
 	"\x10AnnouncementPlan\x126\n" +
 	"\ttime_zone\x18\x01 \x01(\x0e2\x14.seleksi.v1.TimeZoneB\x03\xe0A\x03R\btimeZone\x12!\n" +
 	"\tscheduled\x18\x02 \x01(\bB\x03\xe0A\x03R\tscheduled\x12<\n" +
@@ -3400,7 +3490,14 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x11latest_close_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x0flatestCloseTime\x12:\n" +
 	"\x17latest_close_local_time\x18\n" +
 	" \x01(\tB\x03\xe0A\x03R\x14latestCloseLocalTime\x12+\n" +
-	"\x0flatest_last_day\x18\v \x01(\tB\x03\xe0A\x03R\rlatestLastDay\"Y\n" +
+	"\x0flatest_last_day\x18\v \x01(\tB\x03\xe0A\x03R\rlatestLastDay\x126\n" +
+	"\bdays_off\x18\f \x03(\v2\x16.seleksi.v1.PlanDayOffB\x03\xe0A\x03R\adaysOff\"d\n" +
+	"\n" +
+	"PlanDayOff\x12\x17\n" +
+	"\x04date\x18\x01 \x01(\tB\x03\xe0A\x03R\x04date\x12\x17\n" +
+	"\x04name\x18\x02 \x01(\tB\x03\xe0A\x03R\x04name\x12$\n" +
+	"\vjoint_leave\x18\x03 \x01(\bB\x03\xe0A\x03R\n" +
+	"jointLeave\"Y\n" +
 	"\x13GetSelectionRequest\x12B\n" +
 	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\"K\n" +
 	"\x14GetSelectionResponse\x123\n" +
@@ -3546,7 +3643,7 @@ func file_seleksi_v1_selection_proto_rawDescGZIP() []byte {
 	return file_seleksi_v1_selection_proto_rawDescData
 }
 
-var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_seleksi_v1_selection_proto_goTypes = []any{
 	(*Selection)(nil),                 // 0: seleksi.v1.Selection
 	(*DocumentPolicy)(nil),            // 1: seleksi.v1.DocumentPolicy
@@ -3564,136 +3661,138 @@ var file_seleksi_v1_selection_proto_goTypes = []any{
 	(*CreateSelectionRequest)(nil),    // 13: seleksi.v1.CreateSelectionRequest
 	(*CreateSelectionResponse)(nil),   // 14: seleksi.v1.CreateSelectionResponse
 	(*AnnouncementPlan)(nil),          // 15: seleksi.v1.AnnouncementPlan
-	(*GetSelectionRequest)(nil),       // 16: seleksi.v1.GetSelectionRequest
-	(*GetSelectionResponse)(nil),      // 17: seleksi.v1.GetSelectionResponse
-	(*ListSelectionsRequest)(nil),     // 18: seleksi.v1.ListSelectionsRequest
-	(*ListSelectionsResponse)(nil),    // 19: seleksi.v1.ListSelectionsResponse
-	(*AdvanceSelectionRequest)(nil),   // 20: seleksi.v1.AdvanceSelectionRequest
-	(*AdvanceSelectionResponse)(nil),  // 21: seleksi.v1.AdvanceSelectionResponse
-	(*RecordResultsRequest)(nil),      // 22: seleksi.v1.RecordResultsRequest
-	(*RecordResultsResponse)(nil),     // 23: seleksi.v1.RecordResultsResponse
-	(*CorrectResultRequest)(nil),      // 24: seleksi.v1.CorrectResultRequest
-	(*CorrectResultResponse)(nil),     // 25: seleksi.v1.CorrectResultResponse
-	(*DeclareConflictRequest)(nil),    // 26: seleksi.v1.DeclareConflictRequest
-	(*DeclareConflictResponse)(nil),   // 27: seleksi.v1.DeclareConflictResponse
-	(*DecideSelectionRequest)(nil),    // 28: seleksi.v1.DecideSelectionRequest
-	(*DecideSelectionResponse)(nil),   // 29: seleksi.v1.DecideSelectionResponse
-	(*AppointCandidateRequest)(nil),   // 30: seleksi.v1.AppointCandidateRequest
-	(*AppointCandidateResponse)(nil),  // 31: seleksi.v1.AppointCandidateResponse
-	(*CancelSelectionRequest)(nil),    // 32: seleksi.v1.CancelSelectionRequest
-	(*CancelSelectionResponse)(nil),   // 33: seleksi.v1.CancelSelectionResponse
-	(*ResumeSelectionRequest)(nil),    // 34: seleksi.v1.ResumeSelectionRequest
-	(*ResumeSelectionResponse)(nil),   // 35: seleksi.v1.ResumeSelectionResponse
-	(*GetStageResultRequest)(nil),     // 36: seleksi.v1.GetStageResultRequest
-	(*GetStageResultResponse)(nil),    // 37: seleksi.v1.GetStageResultResponse
-	(*SupplyHolidaysRequest)(nil),     // 38: seleksi.v1.SupplyHolidaysRequest
-	(*SupplyHolidaysResponse)(nil),    // 39: seleksi.v1.SupplyHolidaysResponse
-	(TimeZone)(0),                     // 40: seleksi.v1.TimeZone
-	(InsufficientApplicantsPolicy)(0), // 41: seleksi.v1.InsufficientApplicantsPolicy
-	(CompetencyCategory)(0),           // 42: seleksi.v1.CompetencyCategory
-	(TieBreakRule)(0),                 // 43: seleksi.v1.TieBreakRule
-	(Stage)(0),                        // 44: seleksi.v1.Stage
-	(*timestamppb.Timestamp)(nil),     // 45: google.protobuf.Timestamp
-	(MemberKind)(0),                   // 46: seleksi.v1.MemberKind
-	(PostLevel)(0),                    // 47: seleksi.v1.PostLevel
-	(CommitteeRole)(0),                // 48: seleksi.v1.CommitteeRole
-	(EducationLevel)(0),               // 49: seleksi.v1.EducationLevel
-	(ScoreComponent)(0),               // 50: seleksi.v1.ScoreComponent
-	(*StageResult)(nil),               // 51: seleksi.v1.StageResult
-	(*ApplicationResult)(nil),         // 52: seleksi.v1.ApplicationResult
+	(*PlanDayOff)(nil),                // 16: seleksi.v1.PlanDayOff
+	(*GetSelectionRequest)(nil),       // 17: seleksi.v1.GetSelectionRequest
+	(*GetSelectionResponse)(nil),      // 18: seleksi.v1.GetSelectionResponse
+	(*ListSelectionsRequest)(nil),     // 19: seleksi.v1.ListSelectionsRequest
+	(*ListSelectionsResponse)(nil),    // 20: seleksi.v1.ListSelectionsResponse
+	(*AdvanceSelectionRequest)(nil),   // 21: seleksi.v1.AdvanceSelectionRequest
+	(*AdvanceSelectionResponse)(nil),  // 22: seleksi.v1.AdvanceSelectionResponse
+	(*RecordResultsRequest)(nil),      // 23: seleksi.v1.RecordResultsRequest
+	(*RecordResultsResponse)(nil),     // 24: seleksi.v1.RecordResultsResponse
+	(*CorrectResultRequest)(nil),      // 25: seleksi.v1.CorrectResultRequest
+	(*CorrectResultResponse)(nil),     // 26: seleksi.v1.CorrectResultResponse
+	(*DeclareConflictRequest)(nil),    // 27: seleksi.v1.DeclareConflictRequest
+	(*DeclareConflictResponse)(nil),   // 28: seleksi.v1.DeclareConflictResponse
+	(*DecideSelectionRequest)(nil),    // 29: seleksi.v1.DecideSelectionRequest
+	(*DecideSelectionResponse)(nil),   // 30: seleksi.v1.DecideSelectionResponse
+	(*AppointCandidateRequest)(nil),   // 31: seleksi.v1.AppointCandidateRequest
+	(*AppointCandidateResponse)(nil),  // 32: seleksi.v1.AppointCandidateResponse
+	(*CancelSelectionRequest)(nil),    // 33: seleksi.v1.CancelSelectionRequest
+	(*CancelSelectionResponse)(nil),   // 34: seleksi.v1.CancelSelectionResponse
+	(*ResumeSelectionRequest)(nil),    // 35: seleksi.v1.ResumeSelectionRequest
+	(*ResumeSelectionResponse)(nil),   // 36: seleksi.v1.ResumeSelectionResponse
+	(*GetStageResultRequest)(nil),     // 37: seleksi.v1.GetStageResultRequest
+	(*GetStageResultResponse)(nil),    // 38: seleksi.v1.GetStageResultResponse
+	(*SupplyHolidaysRequest)(nil),     // 39: seleksi.v1.SupplyHolidaysRequest
+	(*SupplyHolidaysResponse)(nil),    // 40: seleksi.v1.SupplyHolidaysResponse
+	(TimeZone)(0),                     // 41: seleksi.v1.TimeZone
+	(InsufficientApplicantsPolicy)(0), // 42: seleksi.v1.InsufficientApplicantsPolicy
+	(CompetencyCategory)(0),           // 43: seleksi.v1.CompetencyCategory
+	(TieBreakRule)(0),                 // 44: seleksi.v1.TieBreakRule
+	(Stage)(0),                        // 45: seleksi.v1.Stage
+	(*timestamppb.Timestamp)(nil),     // 46: google.protobuf.Timestamp
+	(MemberKind)(0),                   // 47: seleksi.v1.MemberKind
+	(PostLevel)(0),                    // 48: seleksi.v1.PostLevel
+	(CommitteeRole)(0),                // 49: seleksi.v1.CommitteeRole
+	(EducationLevel)(0),               // 50: seleksi.v1.EducationLevel
+	(ScoreComponent)(0),               // 51: seleksi.v1.ScoreComponent
+	(*StageResult)(nil),               // 52: seleksi.v1.StageResult
+	(*ApplicationResult)(nil),         // 53: seleksi.v1.ApplicationResult
 }
 var file_seleksi_v1_selection_proto_depIdxs = []int32{
-	40, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
+	41, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
 	3,  // 1: seleksi.v1.Selection.committee:type_name -> seleksi.v1.CommitteeMember
 	4,  // 2: seleksi.v1.Selection.requirements:type_name -> seleksi.v1.Requirements
-	41, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
+	42, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
 	7,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
 	8,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
-	42, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
-	43, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
+	43, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
+	44, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
 	9,  // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
-	44, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
-	45, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
-	45, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
+	45, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
+	46, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
+	46, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
 	10, // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
 	11, // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
 	2,  // 14: seleksi.v1.Selection.blocked:type_name -> seleksi.v1.SelectionBlocked
-	45, // 15: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
-	45, // 16: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
-	45, // 17: seleksi.v1.Selection.announcement_open_time:type_name -> google.protobuf.Timestamp
-	45, // 18: seleksi.v1.Selection.stage_open_wall_time:type_name -> google.protobuf.Timestamp
-	45, // 19: seleksi.v1.Selection.stage_close_wall_time:type_name -> google.protobuf.Timestamp
+	46, // 15: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
+	46, // 16: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
+	46, // 17: seleksi.v1.Selection.announcement_open_time:type_name -> google.protobuf.Timestamp
+	46, // 18: seleksi.v1.Selection.stage_open_wall_time:type_name -> google.protobuf.Timestamp
+	46, // 19: seleksi.v1.Selection.stage_close_wall_time:type_name -> google.protobuf.Timestamp
 	1,  // 20: seleksi.v1.Selection.document_policy:type_name -> seleksi.v1.DocumentPolicy
-	45, // 21: seleksi.v1.SelectionBlocked.since_time:type_name -> google.protobuf.Timestamp
-	45, // 22: seleksi.v1.SelectionBlocked.next_attempt_time:type_name -> google.protobuf.Timestamp
-	46, // 23: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
-	47, // 24: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
-	48, // 25: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
-	49, // 26: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
+	46, // 21: seleksi.v1.SelectionBlocked.since_time:type_name -> google.protobuf.Timestamp
+	46, // 22: seleksi.v1.SelectionBlocked.next_attempt_time:type_name -> google.protobuf.Timestamp
+	47, // 23: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
+	48, // 24: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
+	49, // 25: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
+	50, // 26: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
 	6,  // 27: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
 	5,  // 28: seleksi.v1.Requirements.additional_items:type_name -> seleksi.v1.RequirementItem
-	50, // 29: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
-	45, // 30: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
+	51, // 29: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
+	46, // 30: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
 	0,  // 31: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
 	0,  // 32: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
 	15, // 33: seleksi.v1.CreateSelectionResponse.announcement_plan:type_name -> seleksi.v1.AnnouncementPlan
-	40, // 34: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
-	45, // 35: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
-	45, // 36: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
-	45, // 37: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
-	0,  // 38: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 39: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
-	44, // 40: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
-	0,  // 41: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	51, // 42: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	44, // 43: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
-	52, // 44: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 45: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
-	44, // 46: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
-	52, // 47: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 48: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
-	51, // 49: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
-	11, // 50: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
-	12, // 51: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
-	0,  // 52: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	51, // 53: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	0,  // 54: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 55: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 56: seleksi.v1.ResumeSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	51, // 57: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
-	9,  // 58: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
-	0,  // 59: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
-	13, // 60: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
-	16, // 61: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
-	18, // 62: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
-	20, // 63: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
-	22, // 64: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
-	24, // 65: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
-	26, // 66: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
-	28, // 67: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
-	30, // 68: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
-	32, // 69: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
-	34, // 70: seleksi.v1.SelectionService.ResumeSelection:input_type -> seleksi.v1.ResumeSelectionRequest
-	38, // 71: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
-	36, // 72: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
-	14, // 73: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
-	17, // 74: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
-	19, // 75: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
-	21, // 76: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
-	23, // 77: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
-	25, // 78: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
-	27, // 79: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
-	29, // 80: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
-	31, // 81: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
-	33, // 82: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
-	35, // 83: seleksi.v1.SelectionService.ResumeSelection:output_type -> seleksi.v1.ResumeSelectionResponse
-	39, // 84: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
-	37, // 85: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
-	73, // [73:86] is the sub-list for method output_type
-	60, // [60:73] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	41, // 34: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
+	46, // 35: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
+	46, // 36: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
+	46, // 37: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
+	16, // 38: seleksi.v1.AnnouncementPlan.days_off:type_name -> seleksi.v1.PlanDayOff
+	0,  // 39: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 40: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
+	45, // 41: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
+	0,  // 42: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	52, // 43: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	45, // 44: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
+	53, // 45: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 46: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
+	45, // 47: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
+	53, // 48: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 49: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
+	52, // 50: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
+	11, // 51: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
+	12, // 52: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
+	0,  // 53: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	52, // 54: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	0,  // 55: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 56: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 57: seleksi.v1.ResumeSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	52, // 58: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
+	9,  // 59: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
+	0,  // 60: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
+	13, // 61: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
+	17, // 62: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
+	19, // 63: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
+	21, // 64: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
+	23, // 65: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
+	25, // 66: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
+	27, // 67: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
+	29, // 68: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
+	31, // 69: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
+	33, // 70: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
+	35, // 71: seleksi.v1.SelectionService.ResumeSelection:input_type -> seleksi.v1.ResumeSelectionRequest
+	39, // 72: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
+	37, // 73: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
+	14, // 74: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
+	18, // 75: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
+	20, // 76: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
+	22, // 77: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
+	24, // 78: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
+	26, // 79: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
+	28, // 80: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
+	30, // 81: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
+	32, // 82: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
+	34, // 83: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
+	36, // 84: seleksi.v1.SelectionService.ResumeSelection:output_type -> seleksi.v1.ResumeSelectionResponse
+	40, // 85: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
+	38, // 86: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
+	74, // [74:87] is the sub-list for method output_type
+	61, // [61:74] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_selection_proto_init() }
@@ -3708,7 +3807,7 @@ func file_seleksi_v1_selection_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seleksi_v1_selection_proto_rawDesc), len(file_seleksi_v1_selection_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   40,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
