@@ -18,7 +18,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/bkpsdm/seleksi/internal/accounts"
-	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/demo"
 	"github.com/bkpsdm/seleksi/internal/documents/doctest"
 	"github.com/bkpsdm/seleksi/internal/store"
@@ -65,7 +64,6 @@ type webRun struct {
 	base    string
 	sel     string
 	rest    api
-	tok     tokens
 	b       *browsertest.Browser
 	n       int
 	weights []pageFigure
@@ -93,8 +91,7 @@ func TestWebSelectionInBrowser(t *testing.T) {
 	t.Cleanup(func() { stop(t, a) })
 	base := "http://" + a.HTTPAddr()
 	w := &webRun{t: t, base: base, sel: demo.SelectionID,
-		rest: api{t: t, base: base, http: &http.Client{Timeout: 90 * time.Second}},
-		tok:  newTokens(t, dataDir)}
+		rest: api{t: t, base: base, http: &http.Client{Timeout: 90 * time.Second}}}
 	w.b = browsertest.Start(t)
 	if w.b.AxeJS == "" {
 		// The accessibility checks are part of what this test proves; find axe-core where
@@ -313,9 +310,14 @@ func TestWebSelectionInBrowser(t *testing.T) {
 	w.reloadUntilText(candA, detailA, "#status-lamaran", "Masuk tiga besar", 60*time.Second)
 	w.check(candA, "tiga-besar-a", true)
 
-	// The secretariat's appointment page is not on main yet: appoint over REST as the
-	// secretariat, once the decision's objection window has passed.
-	w.appointOverREST(appA)
+	// The secretariat records the appointing official's choice once the decision's objection
+	// window has passed; before that the page refuses and says why.
+	secretariat := w.b.NewUser(t)
+	secretariat.Navigate(w.base + "/masuk")
+	w.signIn(secretariat, "sekretariat@seleksi.test", demo.Password, "")
+	w.open(secretariat, "/sekretariat", "sekretariat-beranda")
+	w.open(secretariat, "/sekretariat/seleksi/"+w.sel, "sekretariat-seleksi")
+	w.appoint(secretariat, "Dewi Lestari")
 
 	// --- 8. Final state, in plain words. ---
 	w.reloadUntilText(candA, detailA, "#status-lamaran", "Dilantik", 60*time.Second)
@@ -441,29 +443,52 @@ func (w *webRun) closeStage(p *browsertest.Page, shot string) {
 	w.check(p, shot+"-selesai", true)
 }
 
-// appointOverREST appoints the application as the secretariat, retrying while the decision's
-// objection window keeps the shortlist from being final.
-func (w *webRun) appointOverREST(app string) {
+// appoint records the appointment on the secretariat's page, choosing the ranked candidate
+// whose label contains who. While the shortlist is not final (the decision's objection
+// window), the page refuses with its reason; each attempt loads the page again (a new
+// request ID), as a person would.
+func (w *webRun) appoint(p *browsertest.Page, who string) {
 	t := w.t
 	t.Helper()
-	admin := w.tok.mint(auth.RoleAdmin, "sekretariat-demo")
+	path := "/sekretariat/seleksi/" + w.sel + "/pengangkatan"
 	deadline := time.Now().Add(w.stageWait())
 	for attempt := 0; ; attempt++ {
-		body := map[string]any{"requestId": "web-appoint-" + randomHex(4),
-			"application":  "selections/" + w.sel + "/applications/" + app,
-			"ppkDecreeRef": "800/321/KEP/2026", "oversightRecommendationRef": "R-12/KASN/2026", "reason": "peringkat pertama"}
-		r := w.rest.do(http.MethodPost, "/v1/selections/"+w.sel+":appoint", admin, body)
-		if r.code == http.StatusOK {
-			t.Logf("appointed over REST after %d refusals (the secretariat page is not on main)", attempt)
+		if st := p.Navigate(w.base + path); st != http.StatusOK {
+			t.Fatalf("%s answered %d: %s", path, st, w.mainText(p))
+		}
+		if attempt == 0 {
+			w.check(p, "pengangkatan", true)
+		}
+		var choice string
+		p.Eval(`(() => {
+			const r = [...document.querySelectorAll('#form-pengangkatan input[name="application"]')]
+				.find(i => ((i.labels[0] || {}).textContent || "").includes(`+strconv.Quote(who)+`));
+			if (!r) return "";
+			r.click();
+			return r.id;
+		})()`, &choice)
+		if choice == "" {
+			t.Fatalf("the appointment page offers no ranked candidate named %q: %s", who, w.mainText(p))
+		}
+		p.Fill("#ppk_decree_ref", "800/321/KEP/2026")
+		p.Fill("#oversight_recommendation_ref", "R-12/KASN/2026")
+		p.Fill("#reason", "Pilihan PPK: peringkat pertama")
+		st := p.Submit("#form-pengangkatan")
+		if st == http.StatusOK && strings.HasSuffix(p.CurrentURL(), "/sekretariat/seleksi/"+w.sel) {
+			t.Logf("appointed on the secretariat's page after %d refusals (the decision's objection window)", attempt)
+			w.check(p, "pengangkatan-tercatat", true)
 			return
 		}
-		if r.err().Code != 9 {
-			t.Fatalf("appointment: %s", r)
+		if st != http.StatusUnprocessableEntity {
+			t.Fatalf("recording the appointment: %d on %s: %s", st, p.CurrentURL(), w.mainText(p))
+		}
+		if attempt == 0 {
+			w.check(p, "pengangkatan-belum-final", true)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the shortlist never became final: %s", r)
+			t.Fatalf("the shortlist never became final; the page says: %s", w.mainText(p))
 		}
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(time.Second)
 	}
 }
 
