@@ -113,6 +113,28 @@ func (s *Server) committeeSelection(ctx context.Context, id string) (*seleksiv1.
 	return resp.GetSelection(), nil
 }
 
+// committeeLoad is how most committee pages start: the caller's context for the API, the
+// selection, and every application in orderBy's order (the list also proves the member's
+// seat). When a call fails it answers the page itself and reports false.
+func (s *Server) committeeLoad(w http.ResponseWriter, r *http.Request, id, orderBy string) (context.Context, *seleksiv1.Selection, []*seleksiv1.Application, bool) {
+	ctx, err := s.call(r)
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return nil, nil, nil, false
+	}
+	sel, err := s.committeeSelection(ctx, id)
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return nil, nil, nil, false
+	}
+	apps, err := s.allApplications(ctx, id, "", orderBy)
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return nil, nil, nil, false
+	}
+	return ctx, sel, apps, true
+}
+
 // allApplications lists a selection's applications matching filter, every page (a JPT
 // selection has at most a few thousand). It is also the call that proves the member's seat.
 func (s *Server) allApplications(ctx context.Context, selID, filter, orderBy string) ([]*seleksiv1.Application, error) {
@@ -226,19 +248,8 @@ func undecided(a *seleksiv1.Application) bool {
 // committeeBoard shows a selection's board: the stage, the counts, what needs doing.
 func (s *Server) committeeBoard(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("sel")
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return
-	}
-	sel, err := s.committeeSelection(ctx, id)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return
-	}
-	apps, err := s.allApplications(ctx, id, "", "")
-	if err != nil {
-		s.apiFailed(w, r, err)
+	ctx, sel, apps, ok := s.committeeLoad(w, r, id, "")
+	if !ok {
 		return
 	}
 	u, _ := s.user(r)

@@ -26,19 +26,8 @@ type conflictsData struct {
 
 func (s *Server) loadConflicts(w http.ResponseWriter, r *http.Request) (conflictsData, bool) {
 	id := r.PathValue("sel")
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return conflictsData{}, false
-	}
-	sel, err := s.committeeSelection(ctx, id)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return conflictsData{}, false
-	}
-	apps, err := s.allApplications(ctx, id, "", "candidate.full_name")
-	if err != nil {
-		s.apiFailed(w, r, err)
+	_, sel, apps, ok := s.committeeLoad(w, r, id, "candidate.full_name")
+	if !ok {
 		return conflictsData{}, false
 	}
 	d := conflictsData{ID: id, Selection: sel, Names: map[string]string{}}
@@ -119,19 +108,8 @@ type objectionsData struct {
 // each with the deadline of the window it was filed in.
 func (s *Server) committeeObjections(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("sel")
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return
-	}
-	sel, err := s.committeeSelection(ctx, id)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return
-	}
-	apps, err := s.allApplications(ctx, id, "", "")
-	if err != nil {
-		s.apiFailed(w, r, err)
+	ctx, sel, apps, ok := s.committeeLoad(w, r, id, "")
+	if !ok {
 		return
 	}
 	objs, err := s.allObjections(ctx, id)
@@ -370,19 +348,8 @@ type advanceData struct {
 
 func (s *Server) loadAdvance(w http.ResponseWriter, r *http.Request) (advanceData, bool) {
 	id := r.PathValue("sel")
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return advanceData{}, false
-	}
-	sel, err := s.committeeSelection(ctx, id)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return advanceData{}, false
-	}
-	apps, err := s.allApplications(ctx, id, "", "candidate.full_name")
-	if err != nil {
-		s.apiFailed(w, r, err)
+	_, sel, apps, ok := s.committeeLoad(w, r, id, "candidate.full_name")
+	if !ok {
 		return advanceData{}, false
 	}
 	st := sel.GetStage()
@@ -593,19 +560,8 @@ func rankApplications(sel *seleksiv1.Selection, apps []*seleksiv1.Application) [
 
 func (s *Server) loadDecision(w http.ResponseWriter, r *http.Request) (decisionData, bool) {
 	id := r.PathValue("sel")
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return decisionData{}, false
-	}
-	sel, err := s.committeeSelection(ctx, id)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return decisionData{}, false
-	}
-	apps, err := s.allApplications(ctx, id, "", "final_score desc")
-	if err != nil {
-		s.apiFailed(w, r, err)
+	_, sel, apps, ok := s.committeeLoad(w, r, id, "final_score desc")
+	if !ok {
 		return decisionData{}, false
 	}
 	d := decisionData{ID: id, Selection: sel, Deciding: sel.GetStage() == seleksiv1.Stage_STAGE_COMMITTEE_DECISION,

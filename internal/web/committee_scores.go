@@ -333,19 +333,8 @@ func (s *Server) committeeScoreUpload(w http.ResponseWriter, r *http.Request) {
 // loadScoreSheetPage reads the selection and its applications (proving the seat).
 func (s *Server) loadScoreSheetPage(w http.ResponseWriter, r *http.Request) (scoreUploadData, []*seleksiv1.Application, bool) {
 	id := r.PathValue("sel")
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return scoreUploadData{}, nil, false
-	}
-	sel, err := s.committeeSelection(ctx, id)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return scoreUploadData{}, nil, false
-	}
-	apps, err := s.allApplications(ctx, id, "", "")
-	if err != nil {
-		s.apiFailed(w, r, err)
+	_, sel, apps, ok := s.committeeLoad(w, r, id, "")
+	if !ok {
 		return scoreUploadData{}, nil, false
 	}
 	st := sel.GetStage()
