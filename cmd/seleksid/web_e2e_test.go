@@ -103,6 +103,12 @@ func TestWebSelectionInBrowser(t *testing.T) {
 			w.b.AxeJS = m[len(m)-1]
 		}
 	}
+	// This test's screenshots go to a directory of their own, emptied first, so that a run's
+	// artifacts are exactly its pages.
+	w.b.ScreenshotDir = filepath.Join(w.b.ScreenshotDir, "selection")
+	if err := os.RemoveAll(w.b.ScreenshotDir); err != nil {
+		t.Fatalf("emptying the screenshot directory: %v", err)
+	}
 	t.Logf("screenshots in %s; one selection day lasts %d s", w.b.ScreenshotDir, cfg.DemoSecondsPerDay)
 	defer func() { w.report(time.Since(began)) }()
 
