@@ -85,6 +85,9 @@ func TestWebSelectionInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the browser end-to-end test runs a whole selection")
 	}
+	// Most of its time is the browser and the selection's compressed days: it runs beside
+	// the package's other parallel tests.
+	t.Parallel()
 	began := time.Now()
 	dataDir := t.TempDir()
 	cfg := e2eConfig(t, dataDir, "")
