@@ -118,14 +118,15 @@ func (s *Server) buildDetail(w http.ResponseWriter, r *http.Request, ref appRef)
 		return detailPage{}, false
 	}
 	d.Objections = objs.GetObjections()
-	now := time.Now()
+	now := selectionNow(sel, time.Now())
+	closed := sel.GetStage() == seleksiv1.Stage_STAGE_CLOSED || sel.GetStage() == seleksiv1.Stage_STAGE_CANCELLED
 	for _, res := range app.GetStageResults() {
 		if !res.GetPublished() {
 			continue
 		}
 		d.Results = append(d.Results, res)
 		slug := stageSlug(res.GetStage())
-		if slug == "" || state == seleksiv1.ApplicationState_APPLICATION_STATE_WITHDRAWN {
+		if slug == "" || closed || state == seleksiv1.ApplicationState_APPLICATION_STATE_WITHDRAWN {
 			continue
 		}
 		// The objection window is the published result's: ask for its deadline.
@@ -154,6 +155,18 @@ func (s *Server) buildDetail(w http.ResponseWriter, r *http.Request, ref appRef)
 			Items: res.GetUnmetItems(), AllowDocument: sel.GetDocumentPolicy().GetObjectionDocuments(), RequestID: requestID()})
 	}
 	return d, true
+}
+
+// selectionNow is the moment on the selection's own calendar, which its deadlines are on:
+// the wall clock, or, for a selection run with compressed days (a demonstration), the time
+// the workflow counts, from the current stage's opening on both clocks and the scale.
+func selectionNow(sel *seleksiv1.Selection, wall time.Time) time.Time {
+	scale := sel.GetTimeScale()
+	open, openWall := sel.GetStageOpenTime(), sel.GetStageOpenWallTime()
+	if scale <= 1 || open == nil || openWall == nil {
+		return wall
+	}
+	return open.AsTime().Add(time.Duration(float64(wall.Sub(openWall.AsTime())) * scale))
 }
 
 // applicationDetail is one application: where it is, why, the results and checklist the
