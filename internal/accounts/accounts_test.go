@@ -625,6 +625,15 @@ func testResetPassword(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	code := e.code(t, a.Email, accounts.MsgResetCode)
+	// A token made before the reset stops working after it.
+	secret, _, err := e.svc.CreateToken(ctx, a.ID, "skrip", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.secret(secret)
+	if _, err := e.svc.TokenVerifier().Verify(ctx, secret); err != nil {
+		t.Fatalf("token before the reset: %v", err)
+	}
 	const newPassword = "kata-sandi-yang-baru"
 	if err := e.svc.ResetPassword(ctx, a.Email, code, "pendek"); !errors.Is(err, accounts.ErrWeakPassword) {
 		t.Fatalf("weak password: %v", err)
@@ -646,6 +655,9 @@ func testResetPassword(t *testing.T, e *env) {
 	}
 	if _, err := e.svc.SignIn(ctx, a.Email, newPassword); err != nil {
 		t.Fatalf("new password: %v", err)
+	}
+	if _, err := e.svc.TokenVerifier().Verify(ctx, secret); err == nil {
+		t.Error("a personal access token made before the reset still works")
 	}
 	// A reset confirms an address never confirmed.
 	b := e.register(t, "Calon B", "", "b@example.go.id")

@@ -170,7 +170,18 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, newPassword st
 		}
 		return storeErr(op, err)
 	}
-	s.logger.InfoContext(ctx, "account password reset", "account", rec.ID)
+	// A reset is what a person does when they fear someone else got in: the personal
+	// access tokens made before it stop working too.
+	tokens, err := s.Tokens(ctx, rec.ID)
+	if err != nil {
+		return fmt.Errorf("accounts: %s: the password is reset, but its tokens could not be listed: %w", op, err)
+	}
+	for _, t := range tokens {
+		if err := s.RevokeToken(ctx, rec.ID, t.ID); err != nil {
+			return fmt.Errorf("accounts: %s: the password is reset, but a token could not be revoked: %w", op, err)
+		}
+	}
+	s.logger.InfoContext(ctx, "account password reset; its access tokens revoked", "account", rec.ID, "tokens", len(tokens))
 	return nil
 }
 

@@ -97,7 +97,7 @@ const UploadsPath = "/v1/uploads/"
 
 // WebUploadsPath is the prefix of the web application's upload routes (internal/web): forms
 // carrying a file, and the browser's resumable uploads relayed to UploadsPath.
-const WebUploadsPath = "/unggah"
+const WebUploadsPath = "/unggah/"
 
 // webFormOverhead is what a multipart form may carry beside its largest file: the other
 // fields and the part headers.
@@ -106,7 +106,7 @@ const webFormOverhead = 1 << 20
 // uploadChunk reports a request to an existing upload (its chunks, its offset, its
 // cancellation), as opposed to the creation of one.
 func uploadChunk(r *http.Request) bool {
-	for _, prefix := range []string{UploadsPath, WebUploadsPath + "/tus/"} {
+	for _, prefix := range []string{UploadsPath, WebUploadsPath + "tus/"} {
 		if rest, ok := strings.CutPrefix(r.URL.Path, prefix); ok && strings.Trim(rest, "/") != "" {
 			return true
 		}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -401,11 +400,17 @@ func (s *Server) committeeScoreSend(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "error.refused")
 		return
 	}
-	d.RequestID = r.PostFormValue("request_id")
+	// The batches' request IDs derive from this one: a malformed or empty one (which would
+	// make different sheets' batches collide) is replaced.
+	d.RequestID = postedRequestID(r.PostFormValue("request_id"))
 	d.Correction = r.PostFormValue("correction") == "1"
 	d.Reason = strings.TrimSpace(r.PostFormValue("correction_reason"))
 	if r.PostFormValue("stage") != d.Stage.String() || !d.CanRecord {
 		s.renderErrorText(w, r, http.StatusConflict, "error.refused", s.committeeText(r, "committee.error.stage_moved"))
+		return
+	}
+	if len(r.PostFormValue("csv")) > maxSheetBytes {
+		s.renderErrorText(w, r, http.StatusRequestEntityTooLarge, "error.refused", s.committeeText(r, "committee.error.file_too_large"))
 		return
 	}
 	sh := parseScoreSheet([]byte(r.PostFormValue("csv")), d.Selection, apps, func(code string, kv ...any) string { return s.committeeText(r, code, kv...) })
@@ -415,14 +420,15 @@ func (s *Server) committeeScoreSend(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusConflict, "committee/scores", d)
 		return
 	}
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return
-	}
 	batches := sh.Batches()
-	send := func(ctx context.Context, i int) batchOutcome {
+	send := func(i int) batchOutcome {
 		out := batchOutcome{Index: i + 1, Count: len(batches[i])}
+		// A token per batch: a long sheet outlasts one page's token.
+		ctx, err := s.call(r)
+		if err != nil {
+			out.Error = s.committeeText(r, "committee.sheet.batch_failed")
+			return out
+		}
 		resp, err := s.api.selections.RecordResults(ctx, &seleksiv1.RecordResultsRequest{Name: "selections/" + d.ID,
 			RequestId: fmt.Sprintf("%s-%d", d.RequestID, i), Stage: d.Stage, Results: batches[i],
 			Correction: d.Correction, CorrectionReason: d.Reason})
@@ -447,14 +453,14 @@ func (s *Server) committeeScoreSend(w http.ResponseWriter, r *http.Request) {
 			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error": s.committeeText(r, "committee.sheet.batch_failed")})
 			return
 		}
-		out := send(ctx, i)
+		out := send(i)
 		_ = json.NewEncoder(w).Encode(map[string]any{"ok": out.Error == "", "recorded": out.Recorded, "error": out.Error})
 		return
 	}
 	var results []batchOutcome
 	failed := false
 	for i := range batches {
-		out := send(ctx, i)
+		out := send(i)
 		results = append(results, out)
 		if out.Error != "" {
 			failed = true

@@ -31,6 +31,12 @@ func (s *Server) documentDownload(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusMethodNotAllowed, "error.refused")
 		return
 	}
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		// Each read is recorded in the document's access log: a link on another site must
+		// not record a read the member never chose to make.
+		s.renderError(w, r, http.StatusForbidden, "error.forbidden")
+		return
+	}
 	id := r.PathValue("id")
 	if !documentID.MatchString(id) {
 		s.renderError(w, r, http.StatusNotFound, "error.not_found")

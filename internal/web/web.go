@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -172,8 +173,23 @@ const multipartMemory = 1 << 20
 func (s *Server) uploadGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest, ok := strings.CutPrefix(r.URL.Path, "/unggah/")
-		if !ok || r.Method != http.MethodPost || strings.HasPrefix(rest, "tus/") {
+		if !ok {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if strings.HasPrefix(rest, "tus/") {
+			// The relay streams tus bodies; a form body here would be parsed by the CSRF
+			// check (and left on disk) before the relay refused it.
+			ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if strings.HasPrefix(ct, "multipart/") || ct == "application/x-www-form-urlencoded" {
+				http.Error(w, http.StatusText(http.StatusUnsupportedMediaType), http.StatusUnsupportedMediaType)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.Method != http.MethodPost {
+			s.renderError(w, r, http.StatusMethodNotAllowed, "error.refused")
 			return
 		}
 		role := auth.RoleCandidate
