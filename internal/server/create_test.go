@@ -411,6 +411,11 @@ func TestCreateSelectionValidateOnly(t *testing.T) {
 		RequestId: "req-create-01", SelectionId: "kadis-pupr-2026", Selection: sel}); err != nil {
 		t.Fatalf("create after validate_only: %v", err)
 	}
+	// A preview of a selection ID now taken fails as the create would.
+	if _, err := srv.CreateSelection(adminContext(""), &seleksiv1.CreateSelectionRequest{
+		RequestId: "req-create-03", SelectionId: "kadis-pupr-2026", Selection: sel, ValidateOnly: true}); status.Code(err) != codes.AlreadyExists {
+		t.Errorf("validate_only of a taken ID: %v, want AlreadyExists", err)
+	}
 	bad := validSelection()
 	bad.AnnouncementOpenTime = timestamppb.New(wita(t, "2026-11-01 08:00"))
 	_, err = srv.CreateSelection(adminContext(""), &seleksiv1.CreateSelectionRequest{

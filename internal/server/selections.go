@@ -183,6 +183,15 @@ func (s *SelectionServer) CreateSelection(ctx context.Context, req *seleksiv1.Cr
 	if req.GetValidateOnly() {
 		// The request passed every check a create makes before storing anything: answer with
 		// the plan alone (AIP-163), so that a form can preview the dates the service will use.
+		// A chosen ID already taken would fail the create, so it fails the preview too.
+		if req.GetSelectionId() != "" {
+			switch _, err := s.store.GetSelection(ctx, id); {
+			case err == nil:
+				return nil, localizedError(ctx, codes.AlreadyExists, msgConflict)
+			case !errors.Is(err, store.ErrNotFound):
+				return nil, storeError(ctx, s.cmd.logger, err)
+			}
+		}
 		return &seleksiv1.CreateSelectionResponse{AnnouncementPlan: planView(plan, in, req.GetSelection().GetTimeZone(), !opens.IsZero(), lang)}, nil
 	}
 
