@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/bkpsdm/seleksi/internal/auth"
 )
 
@@ -168,21 +170,22 @@ func (s *Server) tusRelay(w http.ResponseWriter, r *http.Request) {
 	u, ok := s.user(r)
 	if !ok || u.Role != auth.RoleCandidate {
 		w.Header().Set("Tus-Resumable", "1.0.0")
-		code := http.StatusUnauthorized
+		code, text := http.StatusUnauthorized, "error.session_ended"
 		if ok {
-			code = http.StatusForbidden
+			code, text = http.StatusForbidden, "error.forbidden"
 		}
-		http.Error(w, http.StatusText(code), code)
+		s.relayError(w, r, code, text)
 		return
 	}
 	if s.opts.Uploads == nil {
-		http.Error(w, errNoUploads.Error(), http.StatusServiceUnavailable)
+		s.logger.ErrorContext(r.Context(), "web: tus relay", "error", errNoUploads)
+		s.relayError(w, r, http.StatusServiceUnavailable, "error.unavailable")
 		return
 	}
 	tok, err := s.opts.Minter.Token(r.Context(), u)
 	if err != nil {
 		s.logger.ErrorContext(r.Context(), "web: token for an upload", "error", err)
-		http.Error(w, http.StatusText(http.StatusServiceUnavailable), http.StatusServiceUnavailable)
+		s.relayError(w, r, http.StatusServiceUnavailable, "error.unavailable")
 		return
 	}
 	out := r.Clone(r.Context())
@@ -194,6 +197,23 @@ func (s *Server) tusRelay(w http.ResponseWriter, r *http.Request) {
 	out.Header.Set("Authorization", "Bearer "+tok)
 	out.Header.Set("Accept-Language", string(s.lang(r)))
 	s.opts.Uploads.ServeHTTP(&locationRewriter{ResponseWriter: w}, out)
+}
+
+// relayError answers a tus request the relay refuses itself as the upload handler answers
+// its own refusals, a google.rpc.Status in the page's language, which the upload script
+// shows.
+func (s *Server) relayError(w http.ResponseWriter, r *http.Request, httpCode int, text string) {
+	c := codes.Unavailable
+	switch httpCode {
+	case http.StatusUnauthorized:
+		c = codes.Unauthenticated
+	case http.StatusForbidden:
+		c = codes.PermissionDenied
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(httpCode)
+	_ = json.NewEncoder(w).Encode(map[string]any{"code": int(c), "message": view{p: s.pages, Lang: s.lang(r)}.T(text)})
 }
 
 // locationRewriter points the upload URLs the handler answers with at the relay.
