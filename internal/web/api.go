@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 )
 
 // call is the context a page calls the API in: as the signed-in user (if any), in the
@@ -78,4 +80,21 @@ func (s *Server) apiFailed(w http.ResponseWriter, r *http.Request, err error) {
 		s.logger.ErrorContext(r.Context(), "web: API call failed", "path", r.URL.Path, "code", st.Code().String())
 		s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 	}
+}
+
+// loadSelection is how most pages start: the context to call the API in as the page's
+// person, and the selection the page is about. When either fails it answers the page itself
+// (sign in again, not found, unavailable...) and reports false.
+func (s *Server) loadSelection(w http.ResponseWriter, r *http.Request, id string) (context.Context, *seleksiv1.Selection, bool) {
+	ctx, err := s.call(r)
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return nil, nil, false
+	}
+	sel, err := s.getSelection(ctx, id)
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return nil, nil, false
+	}
+	return ctx, sel, true
 }

@@ -60,14 +60,8 @@ const auditPageSize = 50
 // auditTimeline shows a selection's audit events in order: who did what, when and why.
 func (s *Server) auditTimeline(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("sel")
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return
-	}
-	sel, err := s.api.selections.GetSelection(ctx, &seleksiv1.GetSelectionRequest{Name: "selections/" + id})
-	if err != nil {
-		s.apiFailed(w, r, err)
+	ctx, sel, ok := s.loadSelection(w, r, id)
+	if !ok {
 		return
 	}
 	page := r.URL.Query().Get("halaman")
@@ -76,7 +70,7 @@ func (s *Server) auditTimeline(w http.ResponseWriter, r *http.Request) {
 		s.apiFailed(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "auditor/timeline", auditTimelineData{ID: id, Selection: sel.GetSelection(),
+	s.render(w, r, http.StatusOK, "auditor/timeline", auditTimelineData{ID: id, Selection: sel,
 		Events: resp.GetAuditEvents(), Next: resp.GetNextPageToken(), First: page == ""})
 }
 
@@ -93,14 +87,8 @@ type auditVerifyData struct {
 // it again.
 func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("sel")
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return
-	}
-	sel, err := s.api.selections.GetSelection(ctx, &seleksiv1.GetSelectionRequest{Name: "selections/" + id})
-	if err != nil {
-		s.apiFailed(w, r, err)
+	ctx, sel, ok := s.loadSelection(w, r, id)
+	if !ok {
 		return
 	}
 	replay := r.URL.Query().Get("replay") != ""
@@ -109,7 +97,7 @@ func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request) {
 		s.apiFailed(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "auditor/verify", auditVerifyData{ID: id, Selection: sel.GetSelection(), Report: resp.GetReport(), Replay: replay})
+	s.render(w, r, http.StatusOK, "auditor/verify", auditVerifyData{ID: id, Selection: sel, Report: resp.GetReport(), Replay: replay})
 }
 
 // auditChunkTimeout bounds how long one chunk of a download may take to reach the browser,

@@ -114,17 +114,11 @@ type profileLine struct{ Field, Value string }
 // openSelection reads the selection a candidate applies to; a selection whose announcement
 // is not open gets the page saying so.
 func (s *Server) openSelection(w http.ResponseWriter, r *http.Request) (*seleksiv1.Selection, bool) {
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
+	ctx, resp, ok := s.loadSelection(w, r, r.PathValue("sel"))
+	if !ok {
 		return nil, false
 	}
-	resp, err := s.api.selections.GetSelection(ctx, &seleksiv1.GetSelectionRequest{Name: "selections/" + r.PathValue("sel")})
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return nil, false
-	}
-	sel := resp.GetSelection()
+	sel := resp
 	if sel.GetStage() != seleksiv1.Stage_STAGE_ANNOUNCEMENT {
 		s.render(w, r, http.StatusConflict, "candidate/closed", applyPage{ID: r.PathValue("sel"), Selection: sel})
 		return nil, false
@@ -469,10 +463,10 @@ func (s *Server) loadApplication(w http.ResponseWriter, r *http.Request, ref app
 		s.apiFailed(w, r, err)
 		return nil, nil, false
 	}
-	sel, err := s.api.selections.GetSelection(ctx, &seleksiv1.GetSelectionRequest{Name: "selections/" + ref.Sel})
+	sel, err := s.getSelection(ctx, ref.Sel)
 	if err != nil {
 		s.apiFailed(w, r, err)
 		return nil, nil, false
 	}
-	return sel.GetSelection(), a.GetApplication(), true
+	return sel, a.GetApplication(), true
 }

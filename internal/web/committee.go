@@ -104,8 +104,8 @@ func committeeSeat(sel *seleksiv1.Selection, subject string) *seleksiv1.Committe
 	return nil
 }
 
-// committeeSelection reads the selection a committee page is about.
-func (s *Server) committeeSelection(ctx context.Context, id string) (*seleksiv1.Selection, error) {
+// getSelection reads the selection a page is about.
+func (s *Server) getSelection(ctx context.Context, id string) (*seleksiv1.Selection, error) {
 	resp, err := s.api.selections.GetSelection(ctx, &seleksiv1.GetSelectionRequest{Name: "selections/" + id})
 	if err != nil {
 		return nil, err
@@ -117,14 +117,8 @@ func (s *Server) committeeSelection(ctx context.Context, id string) (*seleksiv1.
 // selection, and every application in orderBy's order (the list also proves the member's
 // seat). When a call fails it answers the page itself and reports false.
 func (s *Server) committeeLoad(w http.ResponseWriter, r *http.Request, id, orderBy string) (context.Context, *seleksiv1.Selection, []*seleksiv1.Application, bool) {
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return nil, nil, nil, false
-	}
-	sel, err := s.committeeSelection(ctx, id)
-	if err != nil {
-		s.apiFailed(w, r, err)
+	ctx, sel, ok := s.loadSelection(w, r, id)
+	if !ok {
 		return nil, nil, nil, false
 	}
 	apps, err := s.allApplications(ctx, id, "", orderBy)
@@ -344,7 +338,7 @@ func (s *Server) committeeApplications(w http.ResponseWriter, r *http.Request) {
 		s.apiFailed(w, r, err)
 		return
 	}
-	sel, err := s.committeeSelection(ctx, id)
+	sel, err := s.getSelection(ctx, id)
 	if err != nil {
 		s.apiFailed(w, r, err)
 		return

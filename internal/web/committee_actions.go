@@ -154,7 +154,7 @@ func (s *Server) loadObjection(w http.ResponseWriter, r *http.Request) (objectio
 		s.apiFailed(w, r, err)
 		return objectionData{}, false
 	}
-	sel, err := s.committeeSelection(ctx, id)
+	sel, err := s.getSelection(ctx, id)
 	if err != nil {
 		s.apiFailed(w, r, err)
 		return objectionData{}, false

@@ -92,7 +92,7 @@ func (s *Server) loadApplicationPage(w http.ResponseWriter, r *http.Request) (ap
 		s.apiFailed(w, r, err)
 		return applicationPageData{}, false
 	}
-	sel, err := s.committeeSelection(ctx, id)
+	sel, err := s.getSelection(ctx, id)
 	if err != nil {
 		s.apiFailed(w, r, err)
 		return applicationPageData{}, false

@@ -73,20 +73,14 @@ func stageOfSlug(slug string) (seleksiv1.Stage, bool) {
 // needed, the windows, the committee and the published results.
 func (s *Server) selectionPage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
+	_, resp, ok := s.loadSelection(w, r, id)
+	if !ok {
 		return
 	}
-	resp, err := s.api.selections.GetSelection(ctx, &seleksiv1.GetSelectionRequest{Name: "selections/" + id})
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return
-	}
-	d := selectionData{ID: id, Selection: resp.GetSelection()}
+	d := selectionData{ID: id, Selection: resp}
 	for _, st := range stageSlugs {
 		// A stage's result is published when the selection has moved past it.
-		if resp.GetSelection().GetStage() > st.stage && resp.GetSelection().GetStage() != seleksiv1.Stage_STAGE_CANCELLED {
+		if resp.GetStage() > st.stage && resp.GetStage() != seleksiv1.Stage_STAGE_CANCELLED {
 			d.Results = append(d.Results, resultLink{Slug: st.slug, Stage: st.stage})
 		}
 	}
@@ -109,14 +103,8 @@ func (s *Server) stageResultPage(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "error.not_found")
 		return
 	}
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return
-	}
-	sel, err := s.api.selections.GetSelection(ctx, &seleksiv1.GetSelectionRequest{Name: "selections/" + id})
-	if err != nil {
-		s.apiFailed(w, r, err)
+	ctx, sel, ok := s.loadSelection(w, r, id)
+	if !ok {
 		return
 	}
 	res, err := s.api.selections.GetStageResult(ctx, &seleksiv1.GetStageResultRequest{Name: "selections/" + id + "/results/" + slug})
@@ -124,7 +112,7 @@ func (s *Server) stageResultPage(w http.ResponseWriter, r *http.Request) {
 		s.apiFailed(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "public/result", resultData{ID: id, Selection: sel.GetSelection(), Stage: stage, Result: res.GetResult()})
+	s.render(w, r, http.StatusOK, "public/result", resultData{ID: id, Selection: sel, Stage: stage, Result: res.GetResult()})
 }
 
 // selectionID is the ID in a resource name (selections/{id}/...).

@@ -85,17 +85,11 @@ func (d secSelectionData) Deciding() bool {
 
 func (s *Server) secSelection(w http.ResponseWriter, r *http.Request) (secSelectionData, bool) {
 	id := r.PathValue("sel")
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
+	_, resp, ok := s.loadSelection(w, r, id)
+	if !ok {
 		return secSelectionData{}, false
 	}
-	resp, err := s.api.selections.GetSelection(ctx, &seleksiv1.GetSelectionRequest{Name: "selections/" + id})
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return secSelectionData{}, false
-	}
-	return secSelectionData{ID: id, Selection: resp.GetSelection(), RequestID: adminRequestID()}, true
+	return secSelectionData{ID: id, Selection: resp, RequestID: adminRequestID()}, true
 }
 
 // secSelectionPage shows a selection's state, why it is blocked if it is, and what the

@@ -120,14 +120,8 @@ type staffSeatsData struct {
 // this link, not from anything the member's token says.
 func (s *Server) staffSeats(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("sel")
-	ctx, err := s.call(r)
-	if err != nil {
-		s.apiFailed(w, r, err)
-		return
-	}
-	resp, err := s.api.selections.GetSelection(ctx, &seleksiv1.GetSelectionRequest{Name: "selections/" + id})
-	if err != nil {
-		s.apiFailed(w, r, err)
+	_, resp, ok := s.loadSelection(w, r, id)
+	if !ok {
 		return
 	}
 	all, err := s.opts.Accounts.List(r.Context(), auth.RoleCommittee)
@@ -144,8 +138,8 @@ func (s *Server) staffSeats(w http.ResponseWriter, r *http.Request) {
 	for _, st := range seats {
 		linked[st.AccountID] = true
 	}
-	d := staffSeatsData{ID: id, Selection: resp.GetSelection()}
-	for _, m := range resp.GetSelection().GetCommittee() {
+	d := staffSeatsData{ID: id, Selection: resp}
+	for _, m := range resp.GetCommittee() {
 		row := seatRow{Member: m}
 		for i := range all {
 			if all[i].Subject == m.GetMemberId() {
@@ -208,11 +202,11 @@ func (s *Server) onCommittee(r *http.Request, selectionID, accountID string) (bo
 	if err != nil {
 		return false, err
 	}
-	resp, err := s.api.selections.GetSelection(ctx, &seleksiv1.GetSelectionRequest{Name: "selections/" + selectionID})
+	sel, err := s.getSelection(ctx, selectionID)
 	if err != nil {
 		return false, err
 	}
-	for _, m := range resp.GetSelection().GetCommittee() {
+	for _, m := range sel.GetCommittee() {
 		if m.GetMemberId() == a.Subject {
 			return true, nil
 		}
