@@ -46,9 +46,9 @@ func (s *Server) committeeRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /dokumen/{id}", s.require(s.documentDownload))
 }
 
-// committeeRequestID is a new idempotency key for one rendering of a command's form: a
+// commandRequestID is a new idempotency key for one rendering of a command's form: a
 // double submit or a retried post carries the same key, so the API applies it once.
-func committeeRequestID() string { return "web-" + rand.Text() }
+func commandRequestID() string { return "web-" + rand.Text() }
 
 // committeeHomeData lists the selections the member sits on.
 type committeeHomeData struct {

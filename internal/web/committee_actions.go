@@ -46,7 +46,7 @@ func (s *Server) committeeConflicts(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d.RequestID = committeeRequestID()
+	d.RequestID = commandRequestID()
 	s.render(w, r, http.StatusOK, "committee/conflicts", d)
 }
 
@@ -205,7 +205,7 @@ func (s *Server) committeeObjection(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d.RequestID = committeeRequestID()
+	d.RequestID = commandRequestID()
 	s.render(w, r, http.StatusOK, "committee/objection", d)
 }
 
@@ -408,7 +408,7 @@ func (s *Server) committeeAdvance(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d.RequestID = committeeRequestID()
+	d.RequestID = commandRequestID()
 	s.render(w, r, http.StatusOK, "committee/advance", d)
 }
 
@@ -583,7 +583,7 @@ func (s *Server) committeeDecision(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d.RequestID = committeeRequestID()
+	d.RequestID = commandRequestID()
 	s.render(w, r, http.StatusOK, "committee/decision", d)
 }
 

@@ -376,7 +376,7 @@ func (s *Server) committeeScorePreview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sh := parseScoreSheet(data, d.Selection, apps, func(code string, kv ...any) string { return s.committeeText(r, code, kv...) })
-	d.Sheet, d.CSV, d.RequestID, d.Batches = &sh, string(data), committeeRequestID(), len(sh.Batches())
+	d.Sheet, d.CSV, d.RequestID, d.Batches = &sh, string(data), commandRequestID(), len(sh.Batches())
 	s.render(w, r, http.StatusOK, "committee/scores", d)
 }
 

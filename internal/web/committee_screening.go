@@ -135,7 +135,7 @@ func (s *Server) committeeApplication(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	d.RequestID = committeeRequestID()
+	d.RequestID = commandRequestID()
 	s.renderForm(w, r, http.StatusOK, "committee/application", d, applicationDefaults(d), nil)
 }
 

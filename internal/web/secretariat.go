@@ -56,7 +56,7 @@ func (s *Server) secDashboard(w http.ResponseWriter, r *http.Request) {
 	for _, sel := range resp.GetSelections() {
 		if sel.GetBlocked() != nil {
 			d.Blocked = append(d.Blocked, sel)
-			d.ResumeIDs[selectionID(sel.GetName())] = adminRequestID()
+			d.ResumeIDs[selectionID(sel.GetName())] = commandRequestID()
 		} else {
 			d.Others = append(d.Others, sel)
 		}
@@ -89,7 +89,7 @@ func (s *Server) secSelection(w http.ResponseWriter, r *http.Request) (secSelect
 	if !ok {
 		return secSelectionData{}, false
 	}
-	return secSelectionData{ID: id, Selection: resp, RequestID: adminRequestID()}, true
+	return secSelectionData{ID: id, Selection: resp, RequestID: commandRequestID()}, true
 }
 
 // secSelectionPage shows a selection's state, why it is blocked if it is, and what the

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
 	"strings"
 	"unicode"
 )
@@ -143,9 +142,6 @@ func secErrors(err error, remap map[string]string, collapse ...string) map[strin
 	return out
 }
 
-// adminRequestID is a fresh idempotency key for a command form.
-func adminRequestID() string { return "web-" + rand.Text() }
-
 // postedRequestID keeps the request_id a form was rendered with, so that a re-rendered form
 // (after a field error) and a double submit carry the same key; a missing or malformed one
 // gets a fresh key.
@@ -153,5 +149,5 @@ func postedRequestID(posted string) string {
 	if len(posted) >= 8 && len(posted) <= 64 && strings.Trim(posted, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == "" {
 		return posted
 	}
-	return adminRequestID()
+	return commandRequestID()
 }

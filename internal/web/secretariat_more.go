@@ -23,7 +23,7 @@ type secHolidaysData struct {
 
 // secHolidaysPage shows the form. The year a blocked selection waits for is filled in.
 func (s *Server) secHolidaysPage(w http.ResponseWriter, r *http.Request) {
-	d, ok := s.secHolidaysData(w, r, adminRequestID())
+	d, ok := s.secHolidaysData(w, r, commandRequestID())
 	if !ok {
 		return
 	}

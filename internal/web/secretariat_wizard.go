@@ -101,7 +101,7 @@ func newSecWizardData(requestID string) secWizardData {
 
 // wizardPage shows the empty wizard.
 func (s *Server) wizardPage(w http.ResponseWriter, r *http.Request) {
-	d := newSecWizardData(adminRequestID())
+	d := newSecWizardData(commandRequestID())
 	d.CommitteeAccounts = s.secCommitteeAccounts(r)
 	s.render(w, r, http.StatusOK, "secretariat/wizard", d)
 }
@@ -161,7 +161,7 @@ func (s *Server) wizardPost(w http.ResponseWriter, r *http.Request) {
 	case codes.AlreadyExists:
 		// The chosen ID is taken, or this form's request ID was used for another definition
 		// (a form sent again after going back): the next submit gets a fresh request ID.
-		d.RequestID = adminRequestID()
+		d.RequestID = commandRequestID()
 		s.renderForm(w, r, http.StatusConflict, "secretariat/wizard", d, f, map[string]string{"selection_id": status.Convert(err).Message()})
 		return
 	default:
