@@ -133,6 +133,20 @@ const (
 	EvtPostponed        = "SelectionPostponed"
 	EvtStageOpened      = "StageOpened"
 	EvtShortlistSettled = "ShortlistSettled"
+	// EvtObjectionReminder reminds the committee that an objection's answer is due soon;
+	// EvtObjectionOverdue tells the chair and the secretariat that it is overdue.
+	EvtObjectionReminder = "ObjectionAnswerReminder"
+	EvtObjectionOverdue  = "ObjectionAnswerOverdue"
+	// EvtAppointmentReminder reminds the secretariat that the PPK's choice is due soon;
+	// EvtAppointmentOverdue tells it that the choice is overdue.
+	EvtAppointmentReminder = "AppointmentReminder"
+	EvtAppointmentOverdue  = "AppointmentOverdue"
+	// EvtObjectionWindowReminder reminds the candidates a published result eliminated, and
+	// who have not objected, that the objection window closes soon.
+	EvtObjectionWindowReminder = "ObjectionWindowReminder"
+	// EvtAnnouncementReminder reminds the candidates who uploaded documents to the selection
+	// and have not submitted an application that the announcement closes soon.
+	EvtAnnouncementReminder = "AnnouncementCloseReminder"
 )
 
 // CommandRecord is one accepted command or workflow transition, with everything the store
@@ -176,6 +190,22 @@ type CommandRecord struct {
 	// announcement closes, then those of the applications a screening verdict or an
 	// objection's answer decided.
 	Checklists []ApplicationChecklist `json:"checklists,omitempty"`
+	// Recipients are staff the record's Message is sent to, in the outbox's addressing
+	// (RecipientAccount, RecipientSecretariat): reminders and escalations.
+	Recipients []string `json:"recipients,omitempty"`
+	// Candidates are applications whose owners the record's Message is sent to (the store
+	// knows each application's owner): reminders to candidates.
+	Candidates []string `json:"candidates,omitempty"`
+	// Deadline is set by a reminder or an escalation: the objection and its answer's due
+	// time, for the store to show what is overdue.
+	Deadline *DeadlineRecord `json:"deadline,omitempty"`
+}
+
+// DeadlineRecord is the deadline a reminder or escalation concerns.
+type DeadlineRecord struct {
+	Objection string    `json:"objection"`
+	Due       time.Time `json:"due"`
+	Overdue   bool      `json:"overdue,omitempty"`
 }
 
 // ApplicationChange is the new status of one application.

@@ -139,3 +139,58 @@ func year2027(t *testing.T) calendar.Year {
 	return calendar.Year{Year: 2027, Days: []calendar.Holiday{
 		{Date: calendar.MustDate("2027-01-01"), Kind: calendar.NationalHoliday, NameEN: "New Year's Day"}}}
 }
+
+// TestAnnouncementCloseReminders: the window opened Monday 6 July closes at the end of Friday
+// 10 July and is extended twice (to Friday 17 and Friday 24). Before each close the
+// candidates who have not finished applying are reminded, once per window, at the start of
+// the window's ReminderLeadDays-th working day from its end, addressed to the store's
+// recipient that names them, with the close in the message.
+func TestAnnouncementCloseReminders(t *testing.T) {
+	tests := []struct {
+		name      string
+		deadlines Deadlines
+		want      []string
+	}{
+		{"defaults", Deadlines{}, []string{"2026-07-10 00:00", "2026-07-17 00:00", "2026-07-24 00:00"}},
+		{"two days' lead", Deadlines{ReminderLeadDays: 2}, []string{"2026-07-09 00:00", "2026-07-16 00:00", "2026-07-23 00:00"}},
+	}
+	closes := []time.Time{
+		time.Date(2026, 7, 10, 17, 0, 0, 0, time.UTC),
+		time.Date(2026, 7, 17, 17, 0, 0, 0, time.UTC),
+		time.Date(2026, 7, 24, 17, 0, 0, 0, time.UTC),
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := wib(t, "2026-07-06 08:00")
+			one := apps(1, start.Add(time.Hour))
+			store := &fakeStore{snapshots: [][]SnapshotApplication{one, one, apps(3, start.Add(time.Hour))}}
+			h := newHarness(t, start, store)
+			cancel := h.sendAt(wib(t, "2026-07-27 10:00"), UpdateCancel, CancelArgs{Actor: adminActor, Reason: "test over"})
+			in := testInput(t)
+			in.Deadlines = tt.deadlines
+			h.run(in)
+			mustAccept(t, cancel)
+
+			recs := store.find(EvtAnnouncementReminder)
+			if len(recs) != len(tt.want) {
+				t.Fatalf("%d reminders, want %d: %v", len(recs), len(tt.want), store.kinds())
+			}
+			for i, r := range recs {
+				at := r.At.In(time.FixedZone("WIB", 7*3600)).Format("2006-01-02 15:04")
+				if at != tt.want[i] {
+					t.Errorf("reminder %d at %s, want %s", i+1, at, tt.want[i])
+				}
+				m := r.Message
+				if m == nil || m.Code != CodeEventAnnouncementClosing || m.Params.Get("deadline") != closes[i].Format(time.RFC3339) ||
+					m.Params.Get("zone") == "" {
+					t.Errorf("reminder %d message %+v, want the close %s", i+1, m, closes[i])
+				}
+				if len(r.Recipients) != 1 || r.Recipients[0] != RecipientUnfinishedApplicants || len(r.Candidates) != 0 ||
+					r.Stage != StageAnnouncement || len(r.Applications) != 0 {
+					t.Errorf("reminder %d: recipients %v, candidates %v, stage %s", i+1, r.Recipients, r.Candidates, r.Stage)
+				}
+			}
+			checkRecords(t, store)
+		})
+	}
+}

@@ -11,17 +11,26 @@ import (
 // is not binding), the oversight body's recommendation is recorded by its reference, and the
 // selection closes.
 
+// ChangeIDAppointmentJustification marks runs in which choosing rank 2 or 3 needs a written
+// justification, which is published with the appointment; the free-text reason is then an
+// optional note. Runs recorded before keep requiring the reason, so that an appointment they
+// accepted is never refused on replay.
+const ChangeIDAppointmentJustification = "appointment-justification"
+
 // Appointment is the recorded choice.
 type Appointment struct {
 	ApplicationID string `json:"applicationId"`
 	Rank          int    `json:"rank"`
 	// PPKDecreeRef is the reference of the PPK's appointment decree (see AppointArgs; the
 	// JSON name is the one recorded states carry).
-	PPKDecreeRef               string    `json:"appointingOfficial"`
-	OversightRecommendationRef string    `json:"oversightRecommendationRef"`
-	Reason                     string    `json:"reason,omitempty"`
-	By                         Actor     `json:"by"`
-	At                         time.Time `json:"at"`
+	PPKDecreeRef               string `json:"appointingOfficial"`
+	OversightRecommendationRef string `json:"oversightRecommendationRef"`
+	Reason                     string `json:"reason,omitempty"`
+	// Justification is the PPK's written reason for choosing rank 2 or 3, published with the
+	// appointment (see ChangeIDAppointmentJustification).
+	Justification string    `json:"justification,omitempty"`
+	By            Actor     `json:"by"`
+	At            time.Time `json:"at"`
 }
 
 func (s *selection) checkAppoint(_ time.Time, a AppointArgs) *Message {
@@ -52,6 +61,16 @@ func (s *selection) checkAppoint(_ time.Time, a AppointArgs) *Message {
 	if m := checkText("oversight_reference", a.OversightRecommendationRef, true); m != nil {
 		return m
 	}
+	if s.justify {
+		if m := checkText("justification", a.Justification, app.Rank != 1); m != nil {
+			if blank(a.Justification) {
+				m := code("reject.incomplete.rank_justification", "rank", strconv.Itoa(app.Rank))
+				return &m
+			}
+			return m
+		}
+		return checkText("reason", a.Reason, false)
+	}
 	if m := checkText("reason", a.Reason, app.Rank != 1); m != nil {
 		if blank(a.Reason) {
 			m := code("reject.incomplete.rank_reason", "rank", strconv.Itoa(app.Rank))
@@ -68,7 +87,8 @@ func (s *selection) appoint(ctx workflow.Context, a AppointArgs) (UpdateResult, 
 			chosen := &next.Applications[next.app(a.ApplicationID)]
 			next.Appointment = &Appointment{
 				ApplicationID: chosen.ID, Rank: chosen.Rank, PPKDecreeRef: a.PPKDecreeRef,
-				OversightRecommendationRef: a.OversightRecommendationRef, Reason: a.Reason, By: a.Actor, At: now,
+				OversightRecommendationRef: a.OversightRecommendationRef, Reason: a.Reason, Justification: a.Justification,
+				By: a.Actor, At: now,
 			}
 			var changes []ApplicationChange
 			for i := range next.Applications {

@@ -27,6 +27,7 @@ func (st *SelectionState) clone() *SelectionState {
 		}
 	}
 	c.Publications = slices.Clone(st.Publications)
+	c.WindowsReminded = slices.Clone(st.WindowsReminded)
 	for i := range c.Publications {
 		c.Publications[i].RevisionMessage = cloneMessage(c.Publications[i].RevisionMessage)
 	}

@@ -25,6 +25,7 @@ const (
 	CodeReasonPostponed             = "reason.postponed"
 	CodeReasonNoQualified           = "reason.no_qualified_candidate"
 	CodeReasonObjectionAccepted     = "reason.objection_accepted"
+	CodeReasonAbsent                = "reason.absent"
 
 	// A candidate's status (statusOf).
 	CodeStatusReceived     = "status.received"
@@ -39,17 +40,24 @@ const (
 	CodeStatusCancelled    = "status.cancelled"
 
 	// Events, for notifications and the timeline.
-	CodeEventOpened           = "event.announcement_opened"
-	CodeEventExtended         = "event.announcement_extended"
-	CodeEventClosed           = "event.announcement_closed"
-	CodeEventPublished        = "event.result_published"
-	CodeEventStageOpened      = "event.stage_opened"
-	CodeEventCancelled        = "event.cancelled"
-	CodeEventAppointed        = "event.appointed"
-	CodeEventShortlistSettled = "event.shortlist_settled"
-	CodeEventShortlistFinal   = "event.shortlist_final"
-	CodeEventScheduled        = "event.announcement_scheduled"
-	CodeEventCorrected        = "event.result_corrected"
+	CodeEventOpened      = "event.announcement_opened"
+	CodeEventExtended    = "event.announcement_extended"
+	CodeEventClosed      = "event.announcement_closed"
+	CodeEventPublished   = "event.result_published"
+	CodeEventStageOpened = "event.stage_opened"
+	CodeEventCancelled   = "event.cancelled"
+	CodeEventAppointed   = "event.appointed"
+	// Reminders and escalations of deadlines (see ChangeIDDeadlineTimers).
+	CodeEventObjectionReminder   = "event.objection_answer_reminder"
+	CodeEventObjectionOverdue    = "event.objection_answer_overdue"
+	CodeEventAppointmentReminder = "event.appointment_reminder"
+	CodeEventAppointmentOverdue  = "event.appointment_overdue"
+	CodeEventWindowReminder      = "event.objection_window_reminder"
+	CodeEventAnnouncementClosing = "event.announcement_closing_reminder"
+	CodeEventShortlistSettled    = "event.shortlist_settled"
+	CodeEventShortlistFinal      = "event.shortlist_final"
+	CodeEventScheduled           = "event.announcement_scheduled"
+	CodeEventCorrected           = "event.result_corrected"
 
 	// Rejections that embed another message.
 	CodeRejectFailsAutomaticCheck = "reject.invalid_argument.fails_automatic_check"
@@ -96,6 +104,7 @@ func Codes() []Message {
 		code(CodeReasonPostponed, "count", "1", "extensions", "2", "required", "6"),
 		code(CodeReasonNoQualified),
 		code(CodeReasonObjectionAccepted, "objection", "sanggah-1", "answer", "Dokumen sudah lengkap."),
+		code(CodeReasonAbsent, "stage", string(StageInterview)),
 
 		code(CodeStatusReceived, "closes", "2027-01-15T17:00:00Z", "zone", "Asia/Jakarta"),
 		code(CodeStatusScreening),
@@ -120,6 +129,12 @@ func Codes() []Message {
 		code(CodeEventStageOpened, "stage", string(StageInterview), "count", "5"),
 		code(CodeEventCancelled, "stage", string(StageInterview), "reason", "Anggaran dialihkan."),
 		code(CodeEventAppointed, "rank", "2"),
+		code(CodeEventObjectionReminder, "objection", "STAGE_INTERVIEW:app-1", "application", "app-1", "stage", "STAGE_INTERVIEW", "due", "2026-08-18T17:00:00Z", "zone", "WIB"),
+		code(CodeEventObjectionOverdue, "objection", "STAGE_INTERVIEW:app-1", "application", "app-1", "stage", "STAGE_INTERVIEW", "due", "2026-08-18T17:00:00Z", "zone", "WIB"),
+		code(CodeEventAppointmentReminder, "due", "2026-08-18T17:00:00Z", "zone", "WIB"),
+		code(CodeEventAppointmentOverdue, "due", "2026-08-18T17:00:00Z", "zone", "WIB"),
+		code(CodeEventWindowReminder, "stage", "STAGE_INTERVIEW", "deadline", "2026-08-18T17:00:00Z", "zone", "WIB"),
+		code(CodeEventAnnouncementClosing, "deadline", "2026-08-18T17:00:00Z", "zone", "WIB"),
 		code(CodeEventShortlistSettled, "reason", "Tidak ada calon yang memenuhi.").with(code(CodeReasonNoQualified)),
 		code(CodeEventShortlistFinal),
 		code(CodeEventScheduled, "opens", "2027-01-04T01:00:00Z", "zone", "Asia/Jakarta"),
@@ -228,6 +243,7 @@ func Codes() []Message {
 		code("reject.wrong_stage.appointment_early"),
 		code("reject.invalid_argument.not_on_shortlist", "application", "app-1"),
 		code("reject.incomplete.rank_reason", "rank", "2"),
+		code("reject.incomplete.rank_justification", "rank", "2"),
 		code("reject.invalid_argument.score_not_here", "component", "SCORE_COMPONENT_INTERVIEW", "application", "app-1"),
 		code("reject.duplicate.score_twice", "component", "SCORE_COMPONENT_PAPER", "application", "app-1"),
 		code("reject.invalid_argument.score_range", "application", "app-1"),
@@ -288,6 +304,7 @@ func Codes() []Message {
 		code("reject.wrong_actor.recused_correction", "application", "app-1"),
 		code("reject.wrong_stage.objection_pending_correction", "application", "app-1"),
 		code("reject.invalid_argument.correction_verdict_only", "application", "app-1"),
+		code("reject.wrong_stage.no_sessions", "stage", string(StageAdministrativeScreening)),
 		code(CodeRejectTextRequired, "field", "relationship"),
 		code(CodeRejectTextRequired, "field", "ppk_decree_ref"),
 	}

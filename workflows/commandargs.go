@@ -26,6 +26,7 @@ type CommandArgs struct {
 	RecordCorrection *RecordCorrectionRecord
 	CorrectResult    *CorrectResultRecord
 	Resume           *ResumeArgs
+	RecordAbsence    *RecordAbsenceArgs
 
 	// raw is the JSON the arguments were decoded from, kept so that the audit payload of a
 	// recorded command is the recorded JSON even if the argument types have gained fields
@@ -62,6 +63,8 @@ func (a CommandArgs) value() any {
 		return a.AnswerObjection
 	case a.SupplyHolidays != nil:
 		return a.SupplyHolidays
+	case a.RecordAbsence != nil:
+		return a.RecordAbsence
 	}
 	return nil
 }
@@ -153,6 +156,9 @@ func decodeArgs(kind string, raw json.RawMessage) (CommandArgs, error) {
 	case CmdSupplyHolidays:
 		a.SupplyHolidays = new(SupplyHolidaysArgs)
 		dst = a.SupplyHolidays
+	case CmdRecordAbsence:
+		a.RecordAbsence = new(RecordAbsenceArgs)
+		dst = a.RecordAbsence
 	default:
 		return a, nil
 	}

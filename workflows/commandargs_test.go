@@ -28,6 +28,7 @@ func TestCommandArgsTyped(t *testing.T) {
 		{CmdFileObjection, CommandArgs{FileObjection: &FileObjectionArgs{Actor: actor, ApplicationID: "app-1", Stage: StageInterview, Reason: "x"}}, func(a CommandArgs) any { return a.FileObjection }},
 		{CmdAnswerObjection, CommandArgs{AnswerObjection: &AnswerObjectionArgs{Actor: actor, ObjectionID: "o", Accept: true}}, func(a CommandArgs) any { return a.AnswerObjection }},
 		{CmdSupplyHolidays, CommandArgs{SupplyHolidays: &SupplyHolidaysArgs{Actor: actor, Reason: "SKB"}}, func(a CommandArgs) any { return a.SupplyHolidays }},
+		{CmdRecordAbsence, CommandArgs{RecordAbsence: &RecordAbsenceArgs{Actor: actor, ApplicationID: "app-1", Stage: StageInterview, Note: "x"}}, func(a CommandArgs) any { return a.RecordAbsence }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {

@@ -164,7 +164,7 @@ func TestCloneIsDeep(t *testing.T) {
 		Recusals: []Recusal{{}}, Publications: []Publication{{RevisionMessage: fix()}}, Objections: []Objection{{Correction: corr, Items: []string{"age"}, ItemAnswers: []ItemAnswer{{Item: "age"}}}}, Answers: []UpdateAnswer{{}},
 		Holidays: []calendar.Year{{Year: 2027, Days: []calendar.Holiday{{NameEN: "x"}}}},
 		Decision: &Decision{Shortlist: []ShortlistEntry{{}}}, Appointment: &Appointment{}, Cancellation: &Cancellation{ReasonMessage: fix()},
-		Blocked: &Blocked{Problems: []Message{*fix()}},
+		Blocked: &Blocked{Problems: []Message{*fix()}}, WindowsReminded: []Stage{StageInterview},
 	}
 	orig := st.clone()
 	c := st.clone()
@@ -180,6 +180,7 @@ func TestCloneIsDeep(t *testing.T) {
 	c.Blocked.Attempts, c.Blocked.Problems[0].Params[0].Value = 9, "z"
 	c.Holidays[0].Days[0].NameEN = "z"
 	c.Answers[0].Key = "z"
+	c.WindowsReminded[0] = StageCompetencyTest
 	a.Checklist[0].Note, a.Checklist[0].Finding.Params[0].Value, a.Checklist[0].Finding.Detail.Params[0].Value = "z", "z", "z"
 	a.Decided[0].Note = "z"
 	c.Objections[0].Items[0], c.Objections[0].ItemAnswers[0].Answer, c.Objections[0].Correction.Items[0].Note = "z", "z", "z"

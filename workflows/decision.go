@@ -271,6 +271,9 @@ func (s *selection) settleShortlist(ctx workflow.Context, next *SelectionState, 
 		return s.commit(ctx, next, CommandRecord{Kind: EvtShortlistSettled, Actor: systemActor(), Reason: reason, Message: &m})
 	}
 	next.Phase = PhaseAppointment
+	if s.appointmentTimers {
+		next.ShortlistFinalAt = now
+	}
 	m := code(CodeEventShortlistFinal)
 	return s.commit(ctx, next, CommandRecord{Kind: EvtShortlistSettled, Actor: systemActor(), Message: &m})
 }

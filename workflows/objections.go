@@ -53,6 +53,11 @@ type Objection struct {
 	Items       []string     `json:"items,omitempty"`
 	Document    string       `json:"document,omitempty"`
 	ItemAnswers []ItemAnswer `json:"itemAnswers,omitempty"`
+	// Reminded and Overdue say that the committee was reminded of the answer's deadline and
+	// that the deadline passed unanswered (escalated to the chair and the secretariat); see
+	// ChangeIDDeadlineTimers.
+	Reminded bool `json:"reminded,omitempty"`
+	Overdue  bool `json:"overdue,omitempty"`
 }
 
 // ObjectionID is the ID of the objection against the first published result of stage for

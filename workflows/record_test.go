@@ -270,6 +270,12 @@ func TestRecordHistories(t *testing.T) {
 		}, func(in *SelectionInput) {
 			in.Requirements.AdditionalItems = []RequirementItem{{ID: "pakta-integritas", Title: "Pakta integritas"}}
 		}, driveChecklist},
+		// An absence at the competency test eliminates app-0003 (a candidate's attempt to
+		// record one is refused); the others are scored and the result published; the
+		// candidates who had not finished applying were reminded before the close.
+		{"absent-at-competency", func(now time.Time) [][]SnapshotApplication {
+			return [][]SnapshotApplication{apps(4, now)}
+		}, nil, driveAbsence},
 		{"blocked-then-resumed", func(now time.Time) [][]SnapshotApplication {
 			return [][]SnapshotApplication{apps(3, now)}
 		}, nil, func(ctx context.Context, d *driver) { driveBlocked(ctx, d, store) }},
@@ -332,7 +338,8 @@ func (d *driver) decideAndAppoint(ctx context.Context, pick int) {
 	d.update(ctx, UpdateDecide, DecideArgs{Actor: committee(chair), Shortlist: sl})
 	d.waitFor(ctx, "appointment phase", func(st *SelectionState) bool { return st.Phase == PhaseAppointment })
 	d.update(ctx, UpdateAppoint, AppointArgs{Actor: adminActor, ApplicationID: want[pick].ID, PPKDecreeRef: "Wali Kota Contoh",
-		OversightRecommendationRef: "R-77/BKN/2026", Reason: "experience in the regional health programme"})
+		OversightRecommendationRef: "R-77/BKN/2026", Reason: "experience in the regional health programme",
+		Justification: "led the regional health programme the post runs"})
 }
 
 func driveHappy(ctx context.Context, d *driver) {
@@ -394,6 +401,31 @@ func driveCancelled(ctx context.Context, d *driver) {
 		{ApplicationID: appID(1), Outcome: OutcomePass}, {ApplicationID: appID(2), Outcome: OutcomePass}, {ApplicationID: appID(3), Outcome: OutcomePass}}})
 	d.update(ctx, UpdateAdvanceStage, AdvanceArgs{Actor: committee(chair), Stage: StageAdministrativeScreening})
 	d.stageOpen(ctx, StageCompetencyTest)
+	d.update(ctx, UpdateCancel, CancelArgs{Actor: adminActor, Reason: "the post was merged by the new organisation decree"})
+}
+
+func driveAbsence(ctx context.Context, d *driver) {
+	d.stageOpen(ctx, StageAdministrativeScreening)
+	d.update(ctx, UpdateRecordResults, RecordResultsArgs{Actor: committee(secretary), Stage: StageAdministrativeScreening, Results: []ResultInput{
+		{ApplicationID: appID(1), Outcome: OutcomePass}, {ApplicationID: appID(2), Outcome: OutcomePass},
+		{ApplicationID: appID(3), Outcome: OutcomePass}, {ApplicationID: appID(4), Outcome: OutcomePass}}})
+	d.update(ctx, UpdateAdvanceStage, AdvanceArgs{Actor: committee(chair), Stage: StageAdministrativeScreening})
+	d.stageOpen(ctx, StageCompetencyTest)
+	absent := RecordAbsenceArgs{Actor: adminActor, ApplicationID: appID(3), Stage: StageCompetencyTest, Session: "sessions/ses-1",
+		Note: "tidak hadir tanpa keterangan"}
+	byCandidate := absent
+	byCandidate.Actor = candidate(3)
+	d.rejected(ctx, UpdateRecordAbsence, byCandidate)
+	d.update(ctx, UpdateRecordAbsence, absent)
+	var sheets []ResultInput
+	for _, r := range competencySheet() {
+		if r.ApplicationID != appID(3) {
+			sheets = append(sheets, r)
+		}
+	}
+	d.update(ctx, UpdateRecordResults, RecordResultsArgs{Actor: committee(secretary), Stage: StageCompetencyTest, Results: sheets})
+	d.update(ctx, UpdateAdvanceStage, AdvanceArgs{Actor: committee(chair), Stage: StageCompetencyTest})
+	d.stageOpen(ctx, StageInterview)
 	d.update(ctx, UpdateCancel, CancelArgs{Actor: adminActor, Reason: "the post was merged by the new organisation decree"})
 }
 

@@ -261,6 +261,14 @@ func (s *selection) advance(ctx workflow.Context, a AdvanceArgs) (UpdateResult, 
 			var changes []ApplicationChange
 			for i := range next.Applications {
 				app := &next.Applications[i]
+				if app.absentAt(stage) {
+					// Eliminated for absence while the stage was open (see absence.go): the
+					// result publishes the verdict, and the candidate is told again, now with
+					// the objection deadline.
+					changes = append(changes, ApplicationChange{ApplicationID: app.ID, State: app.State, Stage: stage,
+						Reason: app.Reason, ReasonMessage: app.ReasonMessage})
+					continue
+				}
 				if !participates(stage, app) {
 					continue
 				}

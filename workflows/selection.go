@@ -36,6 +36,9 @@ type SelectionInput struct {
 	TieBreak      TieBreakRule      `json:"tieBreak"`
 	PublishScores bool              `json:"publishScores"`
 	TimeScale     TimeScale         `json:"timeScale,omitzero"`
+	// Deadlines are the working-day deadlines the workflow keeps with durable timers (see
+	// ChangeIDDeadlineTimers); zero fields take the defaults.
+	Deadlines Deadlines `json:"deadlines,omitzero"`
 	// ObjectionDocuments lets an objection to the screening result attach a clarifying
 	// document. CASN rules allow no new documents in an objection, hence false by default.
 	ObjectionDocuments bool `json:"objectionDocuments,omitempty"`
@@ -92,6 +95,20 @@ type SelectionState struct {
 	// Answers are the answers of the most recent updates, so that a retry reaching the next
 	// run gets its first answer (see ChangeIDUpdateAnswers).
 	Answers []UpdateAnswer `json:"answers,omitempty"`
+	// ShortlistFinalAt is when the shortlist went to the appointing official, from which the
+	// PPK's choice is due; AppointmentReminded and AppointmentOverdue say that the
+	// secretariat was reminded of that deadline and told it passed. See
+	// ChangeIDAppointmentDeadline.
+	ShortlistFinalAt    time.Time `json:"shortlistFinalAt,omitzero"`
+	AppointmentReminded bool      `json:"appointmentReminded,omitempty"`
+	AppointmentOverdue  bool      `json:"appointmentOverdue,omitempty"`
+	// WindowsReminded are the stages whose objection window's close the candidates it
+	// eliminated were reminded of (see ChangeIDObjectionWindowReminders).
+	WindowsReminded []Stage `json:"windowsReminded,omitempty"`
+	// AnnouncementReminded is the window (its extension count + 1) whose close the candidates
+	// who had not finished applying were last reminded of (see
+	// ChangeIDAnnouncementReminders); 0 before the first reminder.
+	AnnouncementReminded int `json:"announcementReminded,omitempty"`
 }
 
 // Clock converts workflow time to selection time. With a time scale, one selection day lasts
@@ -279,6 +296,21 @@ type selection struct {
 	// objectionRevisions is whether a chair's correction gives a new objection against the
 	// corrected revision (see ChangeIDObjectionPerRevision).
 	objectionRevisions bool
+	// justify is whether choosing rank 2 or 3 needs a justification (see
+	// ChangeIDAppointmentJustification).
+	justify bool
+	// deadlineTimers is whether this run keeps reminders and escalations (see
+	// ChangeIDDeadlineTimers).
+	deadlineTimers bool
+	// appointmentTimers is whether this run keeps the PPK's choice's deadline (see
+	// ChangeIDAppointmentDeadline).
+	appointmentTimers bool
+	// windowReminders is whether this run reminds candidates before an objection window
+	// closes (see ChangeIDObjectionWindowReminders).
+	windowReminders bool
+	// announcementReminders is whether this run reminds candidates who have not finished
+	// applying before the announcement closes (see ChangeIDAnnouncementReminders).
+	announcementReminders bool
 	// changes counts state changes so the main loop can wait for "something happened".
 	changes int
 }
@@ -322,6 +354,11 @@ func newSelection(ctx workflow.Context, in SelectionInput) (*selection, error) {
 	s.blocking = workflow.GetVersion(ctx, ChangeIDBlocked, workflow.DefaultVersion, 1) == 1
 	s.keepAnswers = workflow.GetVersion(ctx, ChangeIDUpdateAnswers, workflow.DefaultVersion, 1) == 1
 	s.objectionRevisions = workflow.GetVersion(ctx, ChangeIDObjectionPerRevision, workflow.DefaultVersion, 1) == 1
+	s.justify = workflow.GetVersion(ctx, ChangeIDAppointmentJustification, workflow.DefaultVersion, 1) == 1
+	s.deadlineTimers = workflow.GetVersion(ctx, ChangeIDDeadlineTimers, workflow.DefaultVersion, 1) == 1
+	s.appointmentTimers = workflow.GetVersion(ctx, ChangeIDAppointmentDeadline, workflow.DefaultVersion, 1) == 1
+	s.windowReminders = workflow.GetVersion(ctx, ChangeIDObjectionWindowReminders, workflow.DefaultVersion, 1) == 1
+	s.announcementReminders = workflow.GetVersion(ctx, ChangeIDAnnouncementReminders, workflow.DefaultVersion, 1) == 1
 	if s.indexStage {
 		if err := s.upsertStage(ctx, s.st.Stage); err != nil {
 			if !s.blocking {
@@ -381,7 +418,7 @@ func (s *selection) run(ctx workflow.Context) (SelectionResult, error) {
 		}
 		due, deadline := s.systemStep(ctx)
 		if due {
-			if err := s.system(ctx, s.stepName(), func() error { return s.step(ctx) }); err != nil {
+			if err := s.system(ctx, s.stepName(ctx), func() error { return s.step(ctx) }); err != nil {
 				return SelectionResult{}, err
 			}
 			continue
@@ -406,8 +443,25 @@ func (s *selection) run(ctx workflow.Context) (SelectionResult, error) {
 
 // systemStep reports whether the workflow has a transition of its own to make now, and
 // otherwise the selection-time deadline at which it will have one (zero when only a command
-// can move the selection on).
+// can move the selection on): the stage's own, or the nearest reminder or escalation.
 func (s *selection) systemStep(ctx workflow.Context) (bool, time.Time) {
+	due, deadline := s.stageStep(ctx)
+	if due {
+		return true, deadline
+	}
+	if ev, ok := s.nextDeadlineEvent(); ok {
+		if !s.now(ctx).Before(ev.At) {
+			return true, ev.At
+		}
+		if deadline.IsZero() || ev.At.Before(deadline) {
+			deadline = ev.At
+		}
+	}
+	return false, deadline
+}
+
+// stageStep is systemStep for the stage's own transitions.
+func (s *selection) stageStep(ctx workflow.Context) (bool, time.Time) {
 	now := s.now(ctx)
 	switch {
 	case s.st.Stage == StageScheduled:
@@ -434,6 +488,10 @@ func (s *selection) step(ctx workflow.Context) error {
 	if !due {
 		return nil // a command changed the situation while we waited for the lock
 	}
+	if stageDue, _ := s.stageStep(ctx); !stageDue {
+		ev, _ := s.nextDeadlineEvent()
+		return s.recordDeadline(ctx, ev)
+	}
 	if s.st.Stage == StageScheduled {
 		return s.openAnnouncement(ctx)
 	}
@@ -447,7 +505,10 @@ func (s *selection) step(ctx workflow.Context) error {
 }
 
 // stepName names the step systemStep finds due, for Blocked.Step.
-func (s *selection) stepName() string {
+func (s *selection) stepName(ctx workflow.Context) string {
+	if due, _ := s.stageStep(ctx); !due {
+		return StepDeadline
+	}
 	switch s.st.Stage {
 	case StageScheduled:
 		return StepOpenAnnouncement

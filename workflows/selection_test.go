@@ -16,6 +16,17 @@ type happyScript struct {
 }
 
 func scriptHappy(t *testing.T, h *harness) *happyScript {
+	s := scriptToShortlist(t, h)
+	s.appoint = h.sendAt(wib(t, "2026-07-29 09:00"), UpdateAppoint, AppointArgs{Actor: adminActor, ApplicationID: appID(1),
+		PPKDecreeRef: "800/77/2026", OversightRecommendationRef: "R-77/BKN/2026",
+		Reason:        "experience in the regional health programme",
+		Justification: "led the regional health programme the post runs"})
+	return s
+}
+
+// scriptToShortlist is happyScript up to the decision: the shortlist is final at the end of
+// Tuesday 28 July and waits for the PPK.
+func scriptToShortlist(t *testing.T, h *harness) *happyScript {
 	s := &happyScript{}
 	// app-0005 is 57 at the close: the automatic check flags it and the committee rejects it.
 	s.screening = h.sendAt(wib(t, "2026-07-13 09:00"), UpdateRecordResults, RecordResultsArgs{
@@ -47,9 +58,6 @@ func scriptHappy(t *testing.T, h *harness) *happyScript {
 	s.decide = h.sendAt(wib(t, "2026-07-24 09:00"), UpdateDecide, DecideArgs{Actor: committee(chair), Shortlist: []ShortlistInput{
 		{appID(2), "highest final score, strong vision paper"}, {appID(1), "second final score"}, {appID(3), "third final score"},
 	}})
-	s.appoint = h.sendAt(wib(t, "2026-07-29 09:00"), UpdateAppoint, AppointArgs{Actor: adminActor, ApplicationID: appID(1),
-		PPKDecreeRef: "800/77/2026", OversightRecommendationRef: "R-77/BKN/2026",
-		Reason: "experience in the regional health programme"})
 	return s
 }
 
@@ -105,7 +113,11 @@ func TestHappyPath(t *testing.T) {
 		t.Errorf("app-0004 = %s at %s", a4.State, a4.EliminatedAt)
 	}
 
-	want := []string{EvtOpened, EvtClosed, EvtChecklistsProposed, CmdRecordResults, CmdAdvance, EvtStageOpened, CmdRecordResults, CmdAdvance, EvtStageOpened,
+	// Candidates who have not finished applying are reminded before the announcement closes
+	// (TestAnnouncementCloseReminders); app-0005 and app-0004 before the screening's and the
+	// test's objection windows close (TestObjectionWindowReminders).
+	want := []string{EvtOpened, EvtAnnouncementReminder, EvtClosed, EvtChecklistsProposed, CmdRecordResults, CmdAdvance, EvtObjectionWindowReminder, EvtStageOpened,
+		CmdRecordResults, CmdAdvance, EvtObjectionWindowReminder, EvtStageOpened,
 		CmdRecordResults, CmdRecordResults, CmdRecordResults, CmdRecordResults, CmdRecordResults, CmdAdvance, EvtStageOpened,
 		CmdDecide, EvtShortlistSettled, CmdAppoint}
 	got := store.kinds()

@@ -26,7 +26,8 @@ const (
 	UpdateAnswerObjection     = "answerObjection"
 	UpdateSupplyHolidays      = "supplyHolidays"
 	UpdateCorrectResult       = "correctResult"
-	// UpdateResume is declared with the blocked state, in blocked.go.
+	// UpdateResume is declared with the blocked state, in blocked.go; UpdateRecordAbsence
+	// with absence, in absence.go.
 
 	// QueryState returns the SelectionState.
 	QueryState = "state"
@@ -152,8 +153,13 @@ type AppointArgs struct {
 	// recorded histories carry; it is kept so that they decode unchanged.
 	PPKDecreeRef               string `json:"appointingOfficial"`
 	OversightRecommendationRef string `json:"oversightRecommendationRef"`
-	// Reason is required when the choice is not rank 1 (rank 1 is not binding).
+	// Reason is required when the choice is not rank 1 (rank 1 is not binding), in
+	// selections from before the justification (see ChangeIDAppointmentJustification); since
+	// then it is an optional note for the audit trail.
 	Reason string `json:"reason,omitempty"`
+	// Justification is why the PPK chose a name the committee did not rank first: required
+	// for rank 2 or 3 and published with the appointment.
+	Justification string `json:"justification,omitempty"`
 }
 
 // CancelArgs cancels the selection at any stage; the secretariat (admin) submits it.
@@ -257,6 +263,9 @@ func (s *selection) registerHandlers(ctx workflow.Context) error {
 		})},
 		{UpdateCorrectResult, answeredHandler(s, s.correctResult), answeredValidator(s, func(ctx workflow.Context, a CorrectResultArgs) error {
 			return asRejection(s.checkCorrectResult(s.now(ctx), a))
+		})},
+		{UpdateRecordAbsence, answeredHandler(s, s.recordAbsence), answeredValidator(s, func(ctx workflow.Context, a RecordAbsenceArgs) error {
+			return asRejection(s.checkRecordAbsence(s.now(ctx), a))
 		})},
 		{UpdateResume, answeredHandler(s, s.resume), answeredValidator(s, func(ctx workflow.Context, a ResumeArgs) error {
 			return asRejection(s.checkResume(s.now(ctx), a))

@@ -186,6 +186,7 @@ func TestLateStageRejections(t *testing.T) {
 		{"2026-07-29 08:00", UpdateAppoint, "appoint without the PPK", appoint(2, " ", "R-1", ""), RejectInvalidArgument},
 		{"2026-07-29 08:00", UpdateAppoint, "appoint without the recommendation", appoint(2, "PPK", "", ""), RejectInvalidArgument},
 		{"2026-07-29 08:00", UpdateAppoint, "rank 2 without a reason", appoint(1, "PPK", "R-1", ""), RejectIncomplete},
+		{"2026-07-29 08:00", UpdateAppoint, "rank 2 with a reason but no justification", appoint(1, "PPK", "R-1", "x"), RejectIncomplete},
 		{"2026-07-29 08:00", UpdateAppoint, "unknown application", appoint(99, "PPK", "R-1", ""), RejectNotFound},
 	}
 	outs := make([]*outcome, len(steps))
@@ -205,5 +206,8 @@ func TestLateStageRejections(t *testing.T) {
 	}
 	if r.Stage != StageClosed || r.Appointment.ApplicationID != appID(1) {
 		t.Errorf("result %+v", r)
+	}
+	if r.Appointment.Rank != 2 || r.Appointment.Justification != "led the regional health programme the post runs" {
+		t.Errorf("appointment %+v: want rank 2 with its justification", r.Appointment)
 	}
 }

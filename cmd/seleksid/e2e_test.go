@@ -31,8 +31,9 @@ func TestSelectionEndToEnd(t *testing.T) {
 	for _, db := range stackDatabases() {
 		t.Run(db.name, func(t *testing.T) {
 			began := time.Now()
-			_, e := startStack(t, db, "e2e-")
+			a, e := startStack(t, db, "e2e-")
 			runSelection(t, e)
+			checkOfficialDocuments(t, a, e)
 			t.Logf("%s: whole selection in %s", db.name, time.Since(began).Round(time.Millisecond))
 		})
 	}

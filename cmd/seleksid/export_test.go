@@ -31,6 +31,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/audit"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/cli"
+	"github.com/bkpsdm/seleksi/internal/payloadcodec"
 )
 
 // download is one bundle downloaded over REST into a file.
@@ -257,7 +258,10 @@ func TestLargeExport(t *testing.T) {
 	if rest.size < minBundle {
 		t.Fatalf("the bundle is %d bytes, want over %d: the test no longer exercises a large export", rest.size, minBundle)
 	}
-	restManifest, restEvents := checkBundleFile(t, rest.file, pub)
+	// The bundles carry the histories as Temporal holds them, encrypted: the auditor reads
+	// them with the payload keys.
+	payloadKeys := []audit.Option{audit.WithPayloadCodec(dataDirCodec(t, dataDir))}
+	restManifest, restEvents := checkBundleFile(t, rest.file, pub, payloadKeys...)
 
 	// The server's own verification reads the same evidence whole.
 	rss = startPeakRSS(t)
@@ -296,7 +300,7 @@ func TestLargeExport(t *testing.T) {
 		t.Fatalf("seleksictl audit export printed %s (%v)", stdout, err)
 	}
 	t.Logf("seleksictl: %d bytes in %s; peak RSS %s", printed.Bytes, time.Since(exportBegan).Round(time.Millisecond), rss())
-	ctlManifest, ctlEvents := checkBundleFile(t, ctlFile, pub)
+	ctlManifest, ctlEvents := checkBundleFile(t, ctlFile, pub, payloadKeys...)
 	// Two exports of an idle selection hold the same runs; the audit chain may have grown in
 	// between (the archiver's events), never changed.
 	if hs, ctl := histories(restManifest), histories(ctlManifest); fmt.Sprint(hs) != fmt.Sprint(ctl) {
@@ -309,7 +313,7 @@ func TestLargeExport(t *testing.T) {
 		t.Logf("audit event %d (%s %s) was added between the two exports", ev.Seq, ev.Action, ev.Target)
 	}
 	replayBegan := time.Now()
-	code, stdout, stderr = seleksictl("", "", "audit", "replay", ctlFile, "--key", keyFile, "-o", "json")
+	code, stdout, stderr = seleksictl("", "", "audit", "replay", ctlFile, "--key", keyFile, "--payload-keys", payloadcodec.DefaultPath(dataDir), "-o", "json")
 	var replayed struct {
 		OK       bool  `json:"ok"`
 		Runs     []any `json:"runs"`
@@ -326,7 +330,7 @@ func TestLargeExport(t *testing.T) {
 // checkBundleFile checks a downloaded bundle as an auditor would, without the server: the
 // signature with the published key and the parts (the streaming check seleksictl uses), and
 // the whole offline verification, replay included. It returns the manifest and the chain.
-func checkBundleFile(t *testing.T, file string, pub ed25519.PublicKey) (*audit.Manifest, []audit.AuditEvent) {
+func checkBundleFile(t *testing.T, file string, pub ed25519.PublicKey, opts ...audit.Option) (*audit.Manifest, []audit.AuditEvent) {
 	t.Helper()
 	f, err := os.Open(file)
 	if err != nil {
@@ -345,7 +349,7 @@ func checkBundleFile(t *testing.T, file string, pub ed25519.PublicKey) (*audit.M
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := audit.VerifyBundle(context.Background(), b, pub)
+	rep, err := audit.VerifyBundle(context.Background(), b, pub, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/bkpsdm/seleksi/internal/app"
 	"github.com/bkpsdm/seleksi/internal/config"
-	"github.com/bkpsdm/seleksi/internal/temporalserver"
 )
 
 func main() {
@@ -36,6 +35,9 @@ func realMain(ctx context.Context) error {
 		return err
 	}
 	logger := newLogger(cfg)
+	if cfg.MigrateOnly {
+		return app.Migrate(ctx, cfg, logger)
+	}
 	return app.Run(ctx, cfg, logger, startEmbedded)
 }
 
@@ -45,20 +47,4 @@ func newLogger(cfg config.Config) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
-}
-
-// startEmbedded runs Temporal in-process. Its own logs are kept to warnings: at info level
-// the server reports every membership and shard event.
-func startEmbedded(cfg config.Config, logger *slog.Logger) (app.EmbeddedTemporal, error) {
-	return temporalserver.Start(temporalserver.Options{
-		DataDir:      cfg.DataDir,
-		FrontendAddr: cfg.EmbeddedFrontendAddr,
-		UIAddr:       cfg.EmbeddedUIAddr,
-		Namespaces:   []string{cfg.TemporalNamespace},
-		// Created with the namespace, the search attributes are usable from the first
-		// request; added later through the operator API they take a moment to propagate.
-		SearchAttributes: app.SearchAttributes(),
-		Logger:           logger,
-		LogLevel:         max(cfg.LogLevel, slog.LevelWarn),
-	})
 }

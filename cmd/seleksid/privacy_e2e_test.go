@@ -14,12 +14,15 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/proxy"
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/bkpsdm/seleksi/internal/app"
 	"github.com/bkpsdm/seleksi/internal/keys"
+	"github.com/bkpsdm/seleksi/internal/payloadcodec"
 	"github.com/bkpsdm/seleksi/internal/temporalserver"
 	"github.com/bkpsdm/seleksi/workflows"
 )
@@ -107,7 +110,10 @@ func TestPersonalDataStaysOutOfTemporalAndLogs(t *testing.T) {
 	}
 
 	// Every run of the selection's workflow, as Temporal serves it.
-	histories := workflowHistories(t, a, e.id)
+	// Decrypted with the data directory's payload keys: what the histories say must hold no
+	// personal data either (TestPayloadsEncryptedInTemporal checks that Temporal holds them
+	// encrypted).
+	histories := workflowHistories(t, a, e.id, dataDirCodec(t, dataDir))
 	if !strings.Contains(histories, e.id) || !strings.Contains(histories, strings.TrimPrefix(e.apps[1], "selections/"+e.id+"/applications/")) {
 		t.Fatalf("the histories name neither the selection nor its applications: the scan below would see nothing")
 	}
@@ -159,8 +165,19 @@ func TestPersonalDataStaysOutOfTemporalAndLogs(t *testing.T) {
 		len(secrets), len(logText), len(histories), len(files), found)
 }
 
-// workflowHistories returns every run of the selection's workflow as Temporal's JSON.
-func workflowHistories(t *testing.T, a *app.App, selectionID string) string {
+// dataDirCodec is the payload codec with the keys seleksid created in its data directory.
+func dataDirCodec(t *testing.T, dataDir string) *payloadcodec.Codec {
+	t.Helper()
+	c, err := payloadcodec.Open(payloadcodec.Options{}, dataDir, time.Now)
+	if err != nil {
+		t.Fatalf("payload keys: %v", err)
+	}
+	return c
+}
+
+// workflowHistories returns every run of the selection's workflow as Temporal's JSON, its
+// payloads decrypted with codec.
+func workflowHistories(t *testing.T, a *app.App, selectionID string, codec *payloadcodec.Codec) string {
 	t.Helper()
 	ctx := context.Background()
 	c := a.TemporalClient()
@@ -180,6 +197,13 @@ func workflowHistories(t *testing.T, a *app.App, selectionID string) string {
 			ev, err := it.Next()
 			if err != nil {
 				t.Fatalf("history of %s: %v", ex.GetExecution().GetRunId(), err)
+			}
+			if err := proxy.VisitPayloads(ctx, ev, proxy.VisitPayloadsOptions{
+				Visitor: func(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
+					return codec.Decode(ps)
+				},
+			}); err != nil {
+				t.Fatalf("decrypt the history of %s: %v", ex.GetExecution().GetRunId(), err)
 			}
 			b, err := protojson.Marshal(ev)
 			if err != nil {

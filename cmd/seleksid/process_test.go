@@ -30,6 +30,34 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// figuresEnv names a file the load tests append their figures to (error rates, latencies,
+// throughput): .ci/test prints it after the tests, since go test shows a passing package's
+// output only with -v.
+const figuresEnv = "SELEKSI_TEST_FIGURES"
+
+// figures reports a load test's figures: in the test's log, and on a line of the file
+// figuresEnv names.
+func figures(t *testing.T, line string) {
+	t.Helper()
+	t.Log(line)
+	path := os.Getenv(figuresEnv)
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Errorf("figures file: %v", err)
+		return
+	}
+	// One write per line: the load tests run in parallel, and O_APPEND keeps lines whole.
+	if _, err := f.Write([]byte(t.Name() + ": " + line + "\n")); err != nil {
+		t.Errorf("figures file: %v", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Errorf("figures file: %v", err)
+	}
+}
+
 // seleksidProcess is seleksid running as a child process of the test, with its log (JSON)
 // copied to a file.
 type seleksidProcess struct {
@@ -54,6 +82,13 @@ type servingAddrs struct {
 // logPath. It does not wait for seleksid to serve; waitServing does.
 func startSeleksidProcess(t *testing.T, logPath string, args ...string) *seleksidProcess {
 	t.Helper()
+	return startSeleksidProcessEnv(t, logPath, nil, args...)
+}
+
+// startSeleksidProcessEnv is startSeleksidProcess with env (NAME=value) added to the
+// process's environment, for the settings seleksid reads only from there (secrets).
+func startSeleksidProcessEnv(t *testing.T, logPath string, env []string, args ...string) *seleksidProcess {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatalf("test executable: %v", err)
@@ -63,7 +98,7 @@ func startSeleksidProcess(t *testing.T, logPath string, args ...string) *seleksi
 		t.Fatalf("seleksid log: %v", err)
 	}
 	cmd := exec.Command(exe, append([]string{"-log-format", "json"}, args...)...)
-	cmd.Env = append(os.Environ(), runSeleksidEnv+"=1")
+	cmd.Env = append(append(os.Environ(), env...), runSeleksidEnv+"=1")
 	cmd.SysProcAttr = childProcAttr()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -116,9 +116,7 @@ func TestUploadRush(t *testing.T) {
 		t.Fatalf("%d of %d uploads failed; the first:\n%s", len(r.failures), uploadRushCandidates*len(uploadRushKinds),
 			strings.Join(r.failures[:min(len(r.failures), shownErrors)], "\n"))
 	}
-	report := r.report()
-	t.Log(report)
-	fmt.Println(report)
+	figures(t, r.report())
 
 	// Every upload became its own document, described with the digest of what was sent.
 	names := map[string]string{}
@@ -141,9 +139,7 @@ func TestUploadRush(t *testing.T) {
 	}
 
 	// Each downloads back (as its owner, through the gateway) to the bytes sent.
-	dl := r.downloadAll(t)
-	t.Log(dl)
-	fmt.Println(dl)
+	figures(t, r.downloadAll(t))
 
 	// The store holds exactly these documents, one per candidate and kind; storage holds one
 	// file per document, each under its content's digest.

@@ -273,6 +273,16 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 	if w := rec.Window; w != nil {
 		c.Window = &store.Window{Opens: w.Opens, Closes: w.Closes, ClosesWall: w.ClosesWall, OpensWall: w.OpensWall, Extension: w.Extension}
 	}
+	c.Recipients = rec.Recipients
+	if m := text(rec.Message); m != nil {
+		// The store sends a notice naming only the application to its owner.
+		for _, id := range rec.Candidates {
+			c.Notices = append(c.Notices, store.Notice{ApplicationID: id, Text: *m})
+		}
+	}
+	if d := rec.Deadline; d != nil {
+		c.Deadline = &store.Deadline{ObjectionID: d.Objection, Due: d.Due, Overdue: d.Overdue}
+	}
 	switch rec.Kind {
 	case workflows.CmdDeclareConflict:
 		args := rec.Args.DeclareConflict
@@ -289,7 +299,7 @@ func command(rec workflows.CommandRecord) (store.Command, error) {
 			return store.Command{}, fmt.Errorf("%s without its arguments", rec.Kind)
 		}
 		c.Appointment = &store.Appointment{ApplicationID: args.ApplicationID, PPKDecreeRef: args.PPKDecreeRef,
-			OversightRecommendationRef: args.OversightRecommendationRef}
+			OversightRecommendationRef: args.OversightRecommendationRef, Justification: args.Justification}
 	case workflows.CmdCancel, workflows.EvtPostponed:
 		c.CancelReason = rec.Reason
 		if rec.Kind == workflows.EvtPostponed && rec.Reason == "" {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,16 @@ func setup(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 		f.apps = append(f.apps, app.ID)
+	}
+	// Each application's "received" notice is delivered; the tests follow what commands queue.
+	claimed, err := st.ClaimNotifications(ctx, store.Claim{Owner: "setup", Limit: 10, MaxAttempts: 5, Now: time.Now(), Lease: time.Minute})
+	if err != nil || len(claimed.Due) != 3 {
+		t.Fatalf("received notices: %+v, %v", claimed, err)
+	}
+	for _, n := range claimed.Due {
+		if err := st.RecordDelivery(ctx, store.Delivery{ID: n.ID, Owner: "setup", At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return f
 }
@@ -484,5 +495,33 @@ func TestClassify(t *testing.T) {
 				t.Errorf("non-retryable = %v, want %v", appErr.NonRetryable(), !tc.retryable)
 			}
 		})
+	}
+}
+
+// TestWindowReminderReachesTheOwners: a reminder naming applications (CommandRecord.Candidates)
+// goes to each application's owner, to no one else and not to the public feed.
+func TestWindowReminderReachesTheOwners(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	at := t0.Add(300 * time.Hour)
+	stage := workflows.StageAdministrativeScreening
+	m := &workflows.Message{Code: workflows.CodeEventWindowReminder, EN: "Reminder: objections may be filed until the end of 2026-03-20.",
+		ID: "Pengingat: sanggah dapat diajukan sampai akhir hari 2026-03-20."}
+	f.run(t, f.acts.ApplyCommand, workflows.CommandRecord{WorkflowID: wfID, SelectionID: selID, Key: "event-4", Seq: 4,
+		Kind: workflows.EvtObjectionWindowReminder, Actor: workflows.Actor{Subject: "system", Role: workflows.RoleSystem}, At: at, AtWall: at,
+		Stage: stage, Phase: workflows.PhaseObjections, Message: m, Candidates: []string{f.apps[0], f.apps[2]}})
+	pending, err := f.st.PendingNotifications(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, n := range pending {
+		if n.Text.ID != m.ID {
+			t.Errorf("notification %+v carries another text", n)
+		}
+		got[n.Recipient] = n.ApplicationID
+	}
+	if want := map[string]string{"cand-a": f.apps[0], "cand-c": f.apps[2]}; !reflect.DeepEqual(got, want) {
+		t.Errorf("reminders to %v, want %v", got, want)
 	}
 }

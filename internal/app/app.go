@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -21,7 +22,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/bkpsdm/seleksi/internal/accounts"
 	"github.com/bkpsdm/seleksi/internal/accounts/oidc"
@@ -37,9 +37,12 @@ import (
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/keys"
 	"github.com/bkpsdm/seleksi/internal/notify"
+	"github.com/bkpsdm/seleksi/internal/official"
+	"github.com/bkpsdm/seleksi/internal/payloadcodec"
 	"github.com/bkpsdm/seleksi/internal/reconcile"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/internal/telemetry"
 	"github.com/bkpsdm/seleksi/internal/temporalclient"
 	"github.com/bkpsdm/seleksi/internal/web"
 	"github.com/bkpsdm/seleksi/workflows"
@@ -60,9 +63,12 @@ type App struct {
 	cfg    config.Config
 	logger *slog.Logger
 	// catalog renders message codes for the API and the notifications; parsed once.
-	catalog   *i18n.Catalog
-	embedded  EmbeddedTemporal
-	temporal  client.Client
+	catalog  *i18n.Catalog
+	embedded EmbeddedTemporal
+	temporal client.Client
+	// codec encrypts every payload the Temporal client sends (and the worker on it), and
+	// decrypts them for the audit handlers and the codec endpoint.
+	codec     *payloadcodec.Codec
 	store     *store.Store
 	worker    worker.Worker
 	transport *Transport
@@ -88,11 +94,29 @@ type App struct {
 	// stopUploadExpiry ends the loop removing expired unfinished uploads (run with the
 	// API) and waits for it.
 	stopUploadExpiry func()
+	// issuer issues official documents; stopOfficial ends its loop (run with the worker)
+	// and waits for it.
+	issuer       *official.Issuer
+	stopOfficial func()
+	// telemetry holds the metrics and the tracer (internal/telemetry); metricsLis and
+	// stopMetrics are the listener of -metrics-addr and the end of its server.
+	telemetry   *telemetry.Telemetry
+	metricsLis  net.Listener
+	stopMetrics func()
 }
+
+// OfficialKeyFile is the file in the data directory's keys folder that holds the Ed25519 key
+// official documents are signed with: the workers' (created on first start, or mounted). Its
+// public half goes to the store, from which the API replicas publish it.
+const OfficialKeyFile = "official-documents-ed25519.pem"
 
 // PageTokenKeyFile is the file in the data directory's keys folder that holds the key page
 // tokens are authenticated with.
 const PageTokenKeyFile = "page-token-hmac.key"
+
+// workflowTaskDeadlockTimeout is how long one workflow task may run before the SDK calls it
+// a deadlock.
+const workflowTaskDeadlockTimeout = 10 * time.Second
 
 // startupTimeout bounds how long seleksid waits for Temporal and the database at start.
 const startupTimeout = time.Minute
@@ -122,6 +146,9 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		}
 	}
 
+	if err = a.startTelemetry(ctx, cfg, logger); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	hostPort := cfg.TemporalAddress
 	if cfg.Embedded() {
 		if startEmbedded == nil {
@@ -133,25 +160,48 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		hostPort = a.embedded.FrontendAddr()
 		logger.Info("embedded Temporal server started", "frontend", hostPort, "ui", a.embedded.UIAddr(), "data_dir", cfg.DataDir)
 	}
-	if a.temporal, err = temporalclient.Dial(ctx, temporalclient.Options{
+	temporalInterceptors, err := a.telemetry.TemporalInterceptors()
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	// Payloads reach Temporal encrypted (issue 14 §3), with the keys configured or, by
+	// default, a key file created in the data directory's keys folder on first start.
+	if a.codec, err = openPayloadCodec(cfg, logger); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	logger.Info("temporal payloads are encrypted", "active_key_id", a.codec.ActiveKeyID(), "key_ids", a.codec.KeyIDs())
+	temporalOpts := temporalclient.Options{
 		HostPort:         hostPort,
 		Namespace:        cfg.TemporalNamespace,
 		Retention:        cfg.TemporalRetention,
 		SearchAttributes: SearchAttributes(),
+		DataConverter:    a.codec.DataConverter(),
 		Logger:           logger,
-	}); err != nil {
+		MetricsHandler:   a.telemetry.TemporalMetricsHandler(),
+		Interceptors:     temporalInterceptors,
+	}
+	if err = temporalSecurity(cfg, logger, &temporalOpts); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	// The API's page tokens are authenticated with a key of the data directory, like the
-	// token signing key, so that they survive restarts; API replicas share it through their
-	// keys folder (deploy/kubernetes). A worker lists nothing for clients.
-	var storeOpts []store.Option
+	if a.temporal, err = temporalclient.Dial(ctx, temporalOpts); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	// Keys come from the key directory every replica mounts, or from the data directory
+	// (see keySource).
+	ks, err := newKeySource(cfg, logger)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	// The API's page tokens are authenticated with a persistent key, like the token signing
+	// key, so that they survive restarts and hold across replicas sharing the key directory.
+	// A worker lists nothing for clients.
+	storeOpts := []store.Option{store.WithPlugins(a.telemetry.GormPlugin())}
 	if cfg.RunsAPI() {
-		pageKey, err := keys.LoadOrCreateSecret(cfg.DataDir, PageTokenKeyFile)
+		pageKey, older, err := ks.pageTokenKeys()
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
-		storeOpts = append(storeOpts, store.WithPageTokenKey(pageKey))
+		storeOpts = append(storeOpts, store.WithPageTokenKeys(pageKey, older...))
 	}
 	if a.store, err = store.Open(ctx, cfg.StoreURL(), storeOpts...); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
@@ -161,26 +211,64 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 	if err = a.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	a.archiver = archive.New(a.temporal, a.store, logger, cfg.ArchiveInterval, time.Now)
+	if err = a.registerStoreStats(); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	if err = a.startMetricsServer(cfg, logger); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	// The archiver's full scan catches a run visibility recorded later than the overlap; it
+	// comes at least four times within the retention, so that such a run is archived before
+	// Temporal deletes it.
+	archiveOpts := archive.Options{Interval: cfg.ArchiveInterval}
+	if cfg.TemporalRetention > 0 {
+		archiveOpts.FullScanEvery = min(archive.DefaultFullScanEvery, cfg.TemporalRetention/4)
+	}
+	a.archiver = archive.New(a.temporal, a.store, logger, archiveOpts)
 
 	if cfg.RunsWorker() {
 		a.worker = worker.New(a.temporal, cfg.TemporalTaskQueue, worker.Options{
 			// Let running activities finish their store writes before the process exits,
 			// within the worker's share of the shutdown timeout.
 			WorkerStopTimeout: workerStopTimeout(cfg),
+			// A workflow task that decodes a large selection's close snapshot (over 1 MB for
+			// 5,000 applications) can take longer than the SDK's default 1 s on a busy
+			// worker; that is not a deadlock, and failing the task would only repeat it.
+			DeadlockDetectionTimeout: workflowTaskDeadlockTimeout,
 		})
 		a.worker.RegisterWorkflow(workflows.SelectionWorkflow)
 		a.worker.RegisterActivity(activities.New(a.store, logger))
 		if err = a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("app: start worker: %w", err)
 		}
-		a.startNotifications(cfg, logger)
+		if err = a.startNotifications(cfg, logger); err != nil {
+			return nil, err
+		}
 		a.startArchiver()
+		// Workers sign official documents with the active official key and register the
+		// public halves in the store, where the API replicas find them.
+		officialKey, retired, err := ks.officialKeys()
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		signer, err := official.NewEd25519Signer(officialKey, retired...)
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		a.issuer = official.NewIssuer(a.store, signer, logger, official.Options{
+			PublicURL: publicURL(cfg), NumberPrefix: cfg.OfficialNumberPrefix, Catalog: a.catalog, Interval: cfg.OfficialInterval,
+		}, official.StandardKinds(server.ReportDefinition)...)
+		a.startOfficial()
 	}
 	if cfg.RunsAPI() {
-		// The local key signs export bundles in every deployment and verifies tokens when no
-		// identity provider is configured.
-		key, err := auth.LoadOrCreateLocalKey(cfg.DataDir)
+		// The local key signs the web application's tokens and verifies them (and every token
+		// when no identity provider is configured); the bundle keys sign export bundles.
+		key, err := ks.tokenKeys()
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		bundleKeys := ks.bundleKeys(key)
+		keySet, err := jwks(key, bundleKeys)
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
@@ -208,7 +296,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 				return nil, fmt.Errorf("app: %w", err)
 			}
 		}
-		svcs, err := a.services(cfg, logger, key, blobs)
+		svcs, err := a.services(cfg, logger, bundleKeys.Active, blobs)
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
@@ -217,16 +305,22 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}
-		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, verifier, svcs, WithLimits(Limits{
+		transportTLS, err := serverTLS(cfg, logger)
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		if a.transport, err = NewTransport(ctx, logger, cfg.GRPCAddr, cfg.HTTPAddr, verifier, svcs, transportTLS, WithLimits(Limits{
 			MaxRequestBytes: cfg.MaxRequestBytes,
 			ReadTimeout:     cfg.HTTPReadTimeout,
 			TrustedProxies:  cfg.TrustedProxies,
 			Rates:           cfg.RateLimits,
-		}), WithDeadlines(server.Deadlines{Default: cfg.RPCTimeout, Long: cfg.RPCLongTimeout}),
+		}), WithDeadlines(server.Deadlines{Default: cfg.RPCTimeout, Long: cfg.RPCLongTimeout}), WithJWKS(keySet),
 			WithUploads(func(l documents.Limiter) http.Handler { return uploads.LimitedBy(l) }),
+			WithCodec(newCodecHandler(a.codec, verifier, cfg.PayloadCodec.CORSOrigins, logger)),
+			WithTelemetry(a.telemetry, cfg.Telemetry.MetricsOnHTTP()),
 			WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
 				return web.New(web.Options{Conn: conn, Sessions: a.store.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL, accounts: a.accounts},
-					Logger: logger, Secure: cfg.Web.Secure(), IdleTimeout: cfg.Web.SessionIdle, Lifetime: cfg.Web.SessionLifetime,
+					Logger: logger, Secure: cfg.Secure(), IdleTimeout: cfg.Web.SessionIdle, Lifetime: cfg.Web.SessionLifetime,
 					Accounts: a.accounts, Messages: a.catalog, OIDC: signIn,
 					// The candidate pages relay their files to the same upload handler (limited
 					// by the transport's limiter, set on it before this runs).
@@ -249,6 +343,26 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		}
 	}
 	return a, nil
+}
+
+// openPayloadCodec opens the payload keys. A process of a split deployment (-mode api or
+// worker) never creates them: each would make its own, and the others could not read what it
+// sends to Temporal; it needs -payload-keys or the key file in its keys folder (mounted, as
+// the other keys are). A -mode all process against an external Temporal is told so in the
+// log, as it is for the key directory (keySource).
+func openPayloadCodec(cfg config.Config, logger *slog.Logger) (*payloadcodec.Codec, error) {
+	if cfg.Mode != config.ModeAll && cfg.PayloadCodec.Keys.Keys == "" {
+		if _, err := os.Stat(payloadcodec.DefaultPath(cfg.DataDir)); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("-mode %s needs the payload keys every process shares: -payload-keys, or %s in the keys folder (README, \"Encrypted Temporal payloads\")",
+				cfg.Mode, payloadcodec.DefaultKeyFile)
+		}
+	}
+	if !cfg.Embedded() && cfg.PayloadCodec.Keys.Keys == "" {
+		logger.Warn("no -payload-keys against an external Temporal: this process encrypts with the key of its own data directory, "+
+			"which no other process shares / tanpa -payload-keys: kunci enkripsi diambil dari direktori data proses ini sendiri",
+			"data_dir", cfg.DataDir)
+	}
+	return payloadcodec.Open(cfg.PayloadCodec.Keys, cfg.DataDir, time.Now)
 }
 
 // privateDataDir creates the data directory readable by the owner only (it holds the keys,
@@ -418,7 +532,7 @@ func (a *App) firstStart(ctx context.Context, cfg config.Config, logger *slog.Lo
 // selection created through the API just started, as any client would, over a connection
 // of its own to the gRPC address; then it prints the sign-in list.
 func (a *App) seedDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, key *auth.LocalKey) error {
-	conn, err := grpc.NewClient(loopback(a.transport.grpcLis.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(loopback(a.transport.grpcLis.Addr()), a.transport.loopback)
 	if err != nil {
 		return fmt.Errorf("demo: connection to the API: %w", err)
 	}
@@ -493,16 +607,18 @@ func (a *App) startUploadExpiry(u *documents.Uploads) {
 }
 
 // services are the handlers registered on the gRPC server. Export bundles are signed with
-// the local key in the data directory in every deployment: an auditor checks them against
-// the key GetSigningKey publishes, whoever issues the tokens.
-func (a *App) services(cfg config.Config, logger *slog.Logger, key *auth.LocalKey, blobs blob.Store) (server.Services, error) {
-	auditSrv, err := server.NewAuditServer(a.store, a.temporal, key.Signer(), key.Public(), logger, time.Now)
+// bundleKey (see keySource.bundleKeys), whoever issues the tokens: an auditor checks them
+// against the key GetSigningKey publishes, or any key of the key set at JWKSPath.
+func (a *App) services(cfg config.Config, logger *slog.Logger, bundleKey keys.SigningKey, blobs blob.Store) (server.Services, error) {
+	auditSrv, err := server.NewAuditServer(a.store, a.temporal, bundleKey.Private, bundleKey.Public, logger, time.Now)
 	if err != nil {
 		return server.Services{}, err
 	}
 	auditSrv.UseArchive(a.store)
+	auditSrv.UsePayloadCodec(a.codec)
 	appSrv := server.NewApplicationServer(a.store, a.temporal, a.catalog, logger, nil)
 	appSrv.UseDocuments(server.NewStoreDocumentChecker(a.store))
+	appSrv.UseParticipantNumbers(cfg.ParticipantNumbers)
 	return server.Services{
 		Selection: server.NewSelectionServer(a.store, a.temporal, a.catalog, logger, server.SelectionOptions{
 			TaskQueue: cfg.TemporalTaskQueue, SecondsPerDay: cfg.DemoSecondsPerDay}),
@@ -510,17 +626,33 @@ func (a *App) services(cfg config.Config, logger *slog.Logger, key *auth.LocalKe
 		Audit:        auditSrv,
 		Notification: server.NewNotificationServer(a.store, a.catalog, logger),
 		Document:     server.NewDocumentServer(a.store, blobs, logger, time.Now),
+		Official:     server.NewOfficialDocumentServer(a.store, official.NewRegisteredKeys(a.store), logger),
+		Schedule:     server.NewScheduleServer(a.store, logger, time.Now),
+		Attendance:   server.NewAttendanceServer(a.store, a.temporal, a.catalog, logger, time.Now),
+		Report:       server.NewReportServer(a.store, a.catalog, logger, time.Now),
 	}, nil
 }
 
-// startNotifications drains the notification outbox until the app stops: by mail when a
-// relay is configured, otherwise into the log. It runs with the worker; several workers
+// startNotifications drains the notification outbox until the app stops, each row on its
+// own channel: e-mail by the relay when one is configured, otherwise into the log; webhooks
+// to the agency's gateway when one is configured. It runs with the worker; several workers
 // share the outbox through the store's leases, so none sends what another sends.
-func (a *App) startNotifications(cfg config.Config, logger *slog.Logger) {
-	var sender notify.Sender = notify.LogSender{Logger: logger}
+func (a *App) startNotifications(cfg config.Config, logger *slog.Logger) error {
+	channels := notify.Channels{Email: notify.LogSender{Logger: logger}}
 	if cfg.SMTPAddr != "" {
-		sender = notify.NewSMTPSender(cfg.SMTPAddr, cfg.SMTPFrom, nil, candidateEmails{a.store})
+		smtpSender := notify.NewSMTPSender(cfg.SMTPAddr, cfg.SMTPFrom, nil, candidateEmails{a.store})
+		// Invitations carry their .ics (issue 13).
+		smtpSender.UseAttachments(a.store)
+		channels.Email = smtpSender
 	}
+	if cfg.Webhook.URL != "" {
+		secret, err := notify.WebhookSecret(string(cfg.Webhook.Secret))
+		if err != nil {
+			return fmt.Errorf("app: notification webhook: %w", err)
+		}
+		channels.Webhook = notify.NewWebhookSender([]notify.WebhookEndpoint{{URL: cfg.Webhook.URL, Secret: secret, Events: cfg.Webhook.Events}}, nil, nil)
+	}
+	var sender notify.Sender = channels
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -535,11 +667,45 @@ func (a *App) startNotifications(cfg config.Config, logger *slog.Logger) {
 		cancel()
 		<-done
 	}
+	return nil
+}
+
+// startOfficial issues official documents until the app stops. It runs with the worker;
+// workers share the queue through the store's leases, so each document is issued once.
+func (a *App) startOfficial() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.issuer.Run(ctx)
+	}()
+	a.stopOfficial = func() {
+		cancel()
+		<-done
+	}
+}
+
+// IssueOfficialNow runs one round of issuing official documents at once: for operators and
+// tests.
+func (a *App) IssueOfficialNow(ctx context.Context) (official.Round, error) {
+	if a.issuer == nil {
+		return official.Round{}, errors.New("app: not started")
+	}
+	return a.issuer.IssueOnce(ctx)
+}
+
+// publicURL is where people reach the service, without a trailing slash.
+func publicURL(cfg config.Config) string {
+	if cfg.Web.PublicURL == nil {
+		return ""
+	}
+	return strings.TrimRight(cfg.Web.PublicURL.String(), "/")
 }
 
 // startArchiver archives closed runs until the app stops. It runs with the worker, so that
-// a deployment that splits API replicas from workers archives from the workers only; two
-// workers archiving the same run store it once (the store is idempotent per run).
+// a deployment that splits API replicas from workers archives from the workers only. Every
+// worker runs one, and they take turns under a lease in the store (internal/archive); a run
+// archived twice is stored once all the same (the store is idempotent per run).
 func (a *App) startArchiver() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -553,8 +719,9 @@ func (a *App) startArchiver() {
 	}
 }
 
-// ArchiveNow archives every closed run not archived yet, at once, and reports how many it
-// archived: for operators before maintenance, and for tests.
+// ArchiveNow runs an archive pass at once (closed runs since the watermark) and reports how
+// many runs it archived: for operators before maintenance, and for tests. It fails with
+// archive.ErrLeaseHeld while another worker's archiver holds the lease.
 func (a *App) ArchiveNow(ctx context.Context) (int, error) {
 	if a.archiver == nil {
 		return 0, errors.New("app: not started")
@@ -666,7 +833,7 @@ func (a *App) stop(ctx context.Context) error {
 	// The readiness checker, the reconciler, the archiver, the dispatcher and the retention
 	// sweeper use the store and Temporal: they stop before either closes, all at once.
 	var loops []func()
-	for _, stop := range []*func(){&a.stopReadiness, &a.stopReconciler, &a.stopArchiver, &a.stopNotifications, &a.stopRetention, &a.stopUploadExpiry, &a.stopSessionSweep} {
+	for _, stop := range []*func(){&a.stopReadiness, &a.stopReconciler, &a.stopArchiver, &a.stopNotifications, &a.stopOfficial, &a.stopRetention, &a.stopUploadExpiry, &a.stopSessionSweep, &a.stopMetrics} {
 		if *stop != nil {
 			loops = append(loops, *stop)
 			*stop = nil
@@ -705,6 +872,16 @@ func (a *App) stop(ctx context.Context) error {
 			return nil
 		}})
 	}
+	// The last spans (the shutdown's own calls) are exported before the embedded server's
+	// stop, which may take the rest of the time; a collector that does not answer gets
+	// telemetryFlushTimeout at most.
+	if tel := a.telemetry; tel != nil {
+		phases = append(phases, phase{"telemetry", telemetryShutdownBy, func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, telemetryFlushTimeout)
+			defer cancel()
+			return tel.Shutdown(ctx)
+		}})
+	}
 	if e := a.embedded; e != nil {
 		phases = append(phases, phase{"embedded Temporal", 1, func(context.Context) error {
 			e.Stop()
@@ -712,6 +889,6 @@ func (a *App) stop(ctx context.Context) error {
 		}})
 	}
 	// The transport stays, so its addresses can still be read (tests restart on them).
-	a.worker, a.temporal, a.store, a.embedded = nil, nil, nil, nil
+	a.worker, a.temporal, a.store, a.embedded, a.telemetry = nil, nil, nil, nil, nil
 	return runPhases(ctx, a.logger, phases)
 }

@@ -106,6 +106,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		Application:  server.NewApplicationServer(st, acceptingWorkflows{}, nil, logger, nil),
 		Audit:        seleksiv1.UnimplementedAuditServiceServer{},
 		Notification: server.NewNotificationServer(st, nil, logger),
+		Report:       server.NewReportServer(st, nil, logger, time.Now),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +174,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		// A candidate lists notifications too, only their own (TestCandidateListsOwnNotifications).
 		{"GET", "/v1/notifications?filter=state%20%3D%20DEAD", "", admin | auditor | owner | notOwner, false},
 		{"POST", "/v1/notifications/n-missing:retry", `{}`, admin, false},
+		// Reports hold unpublished scores: never public, never for candidates.
+		{"GET", sel + "/scoreRecaps/interview", "", admin | committee | auditor, false},
+		{"GET", sel + "/scoreRecaps/interview:export", "", admin | committee | auditor, false},
+		{"GET", sel + "/meritComplianceReport", "", admin | committee | auditor, false},
+		{"GET", "/v1/dashboard", "", admin | auditor, false},
 	}
 	bits := []int{anon, admin, committee, otherCommittee, owner, notOwner, auditor}
 	for _, r := range routes {

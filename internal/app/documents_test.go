@@ -160,7 +160,14 @@ func (e *docEnv) upload(t testing.TB, token, sel, kind string, data []byte) (str
 // call sends one REST request and returns the status and body.
 func (e *docEnv) call(t testing.TB, method, path, token string) (int, http.Header, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, e.base+path, nil)
+	return bearerRequest(t, method, e.base+path, token)
+}
+
+// bearerRequest sends a request without a body to url, with token as its bearer token when
+// there is one, and returns the status, headers and body.
+func bearerRequest(t testing.TB, method, url, token string) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/clientaddr"
 	"github.com/bkpsdm/seleksi/internal/documents"
 	"github.com/bkpsdm/seleksi/internal/ratelimit"
+	"github.com/bkpsdm/seleksi/internal/telemetry"
 )
 
 // Limits are what the transport holds callers to before the services see their requests
@@ -70,11 +71,12 @@ func newEdge(l Limits, logger *slog.Logger) *edge {
 	}
 }
 
-// probe reports requests from health probes, which are never rate limited: a kubelet probing
-// every few seconds must not make a pod look dead.
+// probe reports requests from health probes and metrics scrapes, which are never rate
+// limited: a kubelet probing every few seconds must not make a pod look dead, nor a scrape
+// leave a gap in the metrics.
 func probe(r *http.Request) bool {
 	switch r.URL.Path {
-	case "/healthz", "/readyz", "/livez":
+	case "/healthz", "/readyz", "/livez", telemetry.MetricsPath:
 		return true
 	}
 	return false
@@ -126,6 +128,9 @@ func classify(r *http.Request) (ratelimit.Class, bool) {
 	case probe(r), staticAsset(r):
 		return 0, false
 	case uploadChunk(r):
+		return ratelimit.Read, true
+	case strings.HasPrefix(r.URL.Path, CodecPath):
+		// The Web UI decodes a history's payloads in many small POSTs, none of them a change.
 		return ratelimit.Read, true
 	}
 	return ratelimit.MethodClass(r), true

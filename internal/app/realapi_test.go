@@ -24,8 +24,11 @@ import (
 	"github.com/bkpsdm/seleksi/internal/documents"
 	"github.com/bkpsdm/seleksi/internal/documents/blob"
 	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/keys"
+	"github.com/bkpsdm/seleksi/internal/official"
 	"github.com/bkpsdm/seleksi/internal/server"
 	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/internal/telemetry"
 	"github.com/bkpsdm/seleksi/internal/web"
 	"github.com/bkpsdm/seleksi/workflows"
 )
@@ -40,8 +43,10 @@ type realAPI struct {
 	blobs    *blob.FS
 	accounts *accounts.Service
 	// key is the local key the API trusts (it mints tokens for any subject).
-	key  *auth.LocalKey
-	base string
+	key *auth.LocalKey
+	// official signs and checks official documents (issued in tests with an official.Issuer).
+	official *official.Ed25519Signer
+	base     string
 	// tokens by role; the committee token sits on selOpen.
 	admin, committee, candidate, auditor string
 }
@@ -62,6 +67,13 @@ type realAPIOptions struct {
 	workflows server.Workflows
 	// audit, when set, replaces the audit service with what it makes of the real one.
 	audit func(seleksiv1.AuditServiceServer) seleksiv1.AuditServiceServer
+	// telemetry counts the calls and serves /metrics on the HTTP address.
+	telemetry *telemetry.Telemetry
+}
+
+// withTelemetry has the transport count and trace its calls with tel and serve /metrics.
+func withTelemetry(tel *telemetry.Telemetry) realAPIOption {
+	return func(o *realAPIOptions) { o.telemetry = tel }
 }
 
 // withAudit has the API serve what wrap makes of the real audit service (a verification
@@ -162,13 +174,25 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opt
 	if o.audit != nil {
 		auditSrv = o.audit(auditSrv)
 	}
+	officialKey, err := keys.LoadOrCreateEd25519(dir, OfficialKeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	officialSigner, err := official.NewEd25519Signer(officialKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tr, err := NewTransport(ctx, logger, "127.0.0.1:0", "127.0.0.1:0", verifier, server.Services{
 		Selection:    server.NewSelectionServer(st, wf, cat, logger, server.SelectionOptions{TaskQueue: "q"}),
 		Application:  appSrv,
 		Audit:        auditSrv,
 		Notification: server.NewNotificationServer(st, cat, logger),
 		Document:     server.NewDocumentServer(st, blobs, logger, time.Now),
-	}, WithDeadlines(deadlines), WithUploads(func(l documents.Limiter) http.Handler { return uploads.LimitedBy(l) }),
+		Official:     server.NewOfficialDocumentServer(st, official.NewRegisteredKeys(st), logger),
+		Schedule:     server.NewScheduleServer(st, logger, time.Now),
+		Attendance:   server.NewAttendanceServer(st, wf, cat, logger, time.Now),
+		Report:       server.NewReportServer(st, cat, logger, time.Now),
+	}, WithDeadlines(deadlines), WithTelemetry(o.telemetry, o.telemetry != nil), WithUploads(func(l documents.Limiter) http.Handler { return uploads.LimitedBy(l) }),
 		WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
 			return web.New(web.Options{Conn: conn, Sessions: st.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL, accounts: accts},
 				Logger: logger, Accounts: accts, Messages: cat, OIDC: o.signIn, Uploads: uploads})
@@ -182,7 +206,7 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opt
 		defer cancel()
 		_ = tr.Shutdown(ctx)
 	})
-	return &realAPI{tr: tr, store: st, blobs: blobs, accounts: accts, key: key, base: "http://" + tr.HTTPAddr(),
+	return &realAPI{tr: tr, store: st, blobs: blobs, accounts: accts, key: key, official: officialSigner, base: "http://" + tr.HTTPAddr(),
 		admin: mint("admin-1", auth.RoleAdmin), committee: mint("member-1", auth.RoleCommittee, selOpen),
 		candidate: mint("cand-a", auth.RoleCandidate), auditor: mint("auditor-1", auth.RoleAuditor)}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/bkpsdm/seleksi/internal/auth"
@@ -19,6 +21,8 @@ import (
 	"github.com/bkpsdm/seleksi/internal/gateway"
 	"github.com/bkpsdm/seleksi/internal/health"
 	"github.com/bkpsdm/seleksi/internal/server"
+	"github.com/bkpsdm/seleksi/internal/telemetry"
+	"github.com/bkpsdm/seleksi/internal/tlsconfig"
 )
 
 // Transport is the network edge of seleksid: the gRPC server and the HTTP gateway in front
@@ -31,7 +35,13 @@ type Transport struct {
 	conn    *grpc.ClientConn
 	grpcLis net.Listener
 	httpLis net.Listener
-	errs    chan error
+	// loopback are the credentials of this process's own connections to its gRPC server
+	// (the gateway's, the demonstration's): plain text, or TLS that trusts exactly the
+	// server's certificate (tlsconfig.LoopbackClient).
+	loopback grpc.DialOption
+	// tls reports whether both servers speak TLS.
+	tls  bool
+	errs chan error
 	// drain cuts off calls still running when the shutdown's time for them is up.
 	drain    *drain
 	stopOnce sync.Once
@@ -46,6 +56,38 @@ type transportOptions struct {
 	deadlines server.Deadlines
 	uploads   func(documents.Limiter) http.Handler
 	web       func(conn *grpc.ClientConn) (http.Handler, error)
+	jwks      http.Handler
+	codec     http.Handler
+	tls       *tlsconfig.Server
+	// clientAuthHTTP requires client certificates on the HTTP server too.
+	clientAuthHTTP bool
+	telemetry      *telemetry.Telemetry
+	metrics        bool
+}
+
+// WithJWKS serves the key set of the API's verification keys at JWKSPath.
+func WithJWKS(h http.Handler) TransportOption {
+	return func(o *transportOptions) { o.jwks = h }
+}
+
+// WithCodec serves the payload codec endpoint (codecHandler) at CodecPath.
+func WithCodec(h http.Handler) TransportOption {
+	return func(o *transportOptions) { o.codec = h }
+}
+
+// WithTLS makes both servers speak TLS only, with the certificate of s (read again when its
+// files change). When s has a client CA, the gRPC server requires client certificates of
+// it; the HTTP server, which browsers call, only when clientAuthHTTP is set. The gateway
+// and the web pages reach the gRPC server with an identity of their own that lives in this
+// process only.
+func WithTLS(s *tlsconfig.Server, clientAuthHTTP bool) TransportOption {
+	return func(o *transportOptions) { o.tls, o.clientAuthHTTP = s, clientAuthHTTP }
+}
+
+// WithTelemetry counts and traces the calls (internal/telemetry) and, when serveMetrics,
+// serves the metrics at telemetry.MetricsPath on the HTTP address.
+func WithTelemetry(tel *telemetry.Telemetry, serveMetrics bool) TransportOption {
+	return func(o *transportOptions) { o.telemetry, o.metrics = tel, serveMetrics }
 }
 
 // WithWeb serves the web application (internal/web) at every path that is not the API's;
@@ -92,13 +134,34 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 	if t.httpLis, err = net.Listen("tcp", httpAddr); err != nil {
 		return nil, fmt.Errorf("listen HTTP on %s: %w", httpAddr, err)
 	}
-	if t.grpc, err = server.NewGRPC(logger, verifier, svcs, o.deadlines, edge.limiter, append(edge.grpcOptions(),
-		grpc.ChainUnaryInterceptor(t.drain.unary()), grpc.ChainStreamInterceptor(t.drain.stream()))...); err != nil {
+	// The metrics' interceptors come first, so calls the edge refuses are counted too.
+	grpcOpts := append(o.telemetry.GRPCServerOptions(), edge.grpcOptions()...)
+	grpcOpts = append(grpcOpts, grpc.ChainUnaryInterceptor(t.drain.unary()), grpc.ChainStreamInterceptor(t.drain.stream()))
+	t.loopback = grpc.WithTransportCredentials(insecure.NewCredentials())
+	var httpTLS *tls.Config
+	if o.tls != nil {
+		t.tls = true
+		grpcAuth, httpAuth := tls.NoClientCert, tls.NoClientCert
+		if o.tls.ClientCertificates() {
+			grpcAuth = tls.RequireAndVerifyClientCert
+			if o.clientAuthHTTP {
+				httpAuth = tls.RequireAndVerifyClientCert
+			}
+		}
+		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(o.tls.Config(grpcAuth))))
+		httpTLS = o.tls.Config(httpAuth, "h2", "http/1.1")
+		loop, err := tlsconfig.LoopbackClient(o.tls, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("gateway TLS: %w", err)
+		}
+		t.loopback = grpc.WithTransportCredentials(credentials.NewTLS(loop))
+	}
+	if t.grpc, err = server.NewGRPC(logger, verifier, svcs, o.deadlines, edge.limiter, grpcOpts...); err != nil {
 		return nil, err
 	}
 	// The gateway is a gRPC client of our own server over loopback, so REST callers go
 	// through exactly the same interceptors (validation, auth) as gRPC callers.
-	if t.conn, err = grpc.NewClient(loopback(t.grpcLis.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()), edge.gatewayDialer()); err != nil {
+	if t.conn, err = grpc.NewClient(loopback(t.grpcLis.Addr()), append(o.telemetry.GRPCDialOptions(), t.loopback, edge.gatewayDialer())...); err != nil {
 		return nil, fmt.Errorf("gateway connection: %w", err)
 	}
 	handler, err := gateway.New(ctx, t.conn, logger)
@@ -117,17 +180,25 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 		}
 	}
 	gw := handler
+	metrics := o.telemetry.Handler()
 	handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
+		case o.metrics && r.URL.Path == telemetry.MetricsPath:
+			metrics.ServeHTTP(w, r)
 		case up != nil && strings.HasPrefix(r.URL.Path, UploadsPath):
 			up.ServeHTTP(w, r)
+		case o.jwks != nil && r.URL.Path == JWKSPath:
+			o.jwks.ServeHTTP(w, r)
+		case o.codec != nil && strings.HasPrefix(r.URL.Path, CodecPath):
+			o.codec.ServeHTTP(w, r)
 		case pages != nil && !apiPath(r.URL.Path):
 			pages.ServeHTTP(w, r)
 		default:
 			gw.ServeHTTP(w, r)
 		}
 	})
-	t.http = edge.httpServer(edge.httpHandler(handler), logger)
+	t.http = edge.httpServer(o.telemetry.HTTPHandler(edge.httpHandler(handler)), logger)
+	t.http.TLSConfig = httpTLS
 	return t, nil
 }
 
@@ -153,12 +224,17 @@ func (t *Transport) Start() {
 		}
 	}()
 	go func() {
-		if err := t.http.Serve(t.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := t.http.Serve
+		if t.tls {
+			// The certificate comes from TLSConfig (read again when its files change).
+			serve = func(l net.Listener) error { return t.http.ServeTLS(l, "", "") }
+		}
+		if err := serve(t.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			t.errs <- fmt.Errorf("HTTP server: %w", err)
 		}
 	}()
 	t.grpc.SetServing()
-	t.logger.Info("serving", "grpc", t.GRPCAddr(), "http", t.HTTPAddr())
+	t.logger.Info("serving", "grpc", t.GRPCAddr(), "http", t.HTTPAddr(), "tls", t.tls)
 }
 
 // Shutdown stops in the order that loses no request: health goes NOT_SERVING so balancers

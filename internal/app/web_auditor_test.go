@@ -157,3 +157,40 @@ func TestWebAuditorVerificationUnavailable(t *testing.T) {
 	}
 	secContains(t, "verification without Temporal", page, "Layanan sedang tidak tersedia")
 }
+
+// TestWebMeritCompliance: the auditor's and the secretariat's merit-compliance page shows each
+// rule with its status and findings (sel-open's committee of one breaks the composition rule),
+// cites the audit events behind a finding with their time and action, and links the JSON;
+// candidates and the committee are refused.
+func TestWebMeritCompliance(t *testing.T) {
+	api := startRealAPI(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{})
+	for _, tc := range []struct {
+		user web.User
+		path string
+	}{{secAuditor, "/audit/seleksi/" + selOpen}, {secAdmin, "/sekretariat/seleksi/" + selOpen}} {
+		c := signedIn(t, api, tc.user)
+		secContains(t, string(tc.user.Role)+" link", webGet(t, c, api.base+tc.path), `href="`+tc.path+`/kepatuhan"`)
+		page := webGet(t, c, api.base+tc.path+"/kepatuhan")
+		if page.code != http.StatusOK {
+			t.Fatalf("%s: compliance page = %d\n%s", tc.user.Role, page.code, page.body)
+		}
+		secContains(t, string(tc.user.Role)+" compliance", page, "Laporan kepatuhan sistem merit", `id="butir-committee_composition"`,
+			"Tidak terpenuhi", `id="butir-announcement_window"`, `href="/v1/selections/sel-open/meritComplianceReport"`)
+		// The committee's definition is the selection's creation: its audit event is cited;
+		// the auditor, who reads the trail, sees it with its action and a link to it, the
+		// secretariat its number.
+		if tc.user.Role == secAuditor.Role {
+			if !strings.Contains(page.body, `href="/audit/seleksi/sel-open#peristiwa-1"`) || !strings.Contains(page.body, "<code>") {
+				t.Errorf("auditor: the cited events are not shown:\n%s", page.body)
+			}
+		} else if !strings.Contains(page.body, `<li id="bukti-1">#1</li>`) {
+			t.Errorf("secretariat: the cited event numbers are not shown:\n%s", page.body)
+		}
+	}
+	for _, u := range []web.User{secCand} {
+		c := signedIn(t, api, u)
+		if page := webGet(t, c, api.base+"/audit/seleksi/"+selOpen+"/kepatuhan"); page.code != http.StatusForbidden {
+			t.Errorf("%s: compliance page = %d", u.Role, page.code)
+		}
+	}
+}

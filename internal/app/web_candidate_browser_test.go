@@ -63,7 +63,7 @@ func TestWebCandidateBrowserUpload(t *testing.T) {
 		t.Errorf("refusal shown: %q", got)
 	}
 	p.AssertAccessible(t, "documents")
-	for _, path := range []string{"/lamaran/baru/" + selDocs, "/lamaran/baru/" + selDocs + "/periksa", "/lamaran"} {
+	for _, path := range []string{"/lamaran/baru/" + selDocs, "/lamaran/baru/" + selDocs + "/periksa", "/lamaran", "/lamaran/notifikasi", "/lamaran/notifikasi/saluran"} {
 		p.Navigate(api.base + path)
 		p.AssertAccessible(t, path)
 	}

@@ -220,6 +220,10 @@ func TestWebCandidateApply(t *testing.T) {
 	}
 	mustContain(t, "receipt", body, "Lamaran Anda telah dikirim.", "Tanda terima lamaran", `<code id="id-lamaran">`+appID+`</code>`, " WIB",
 		"ijazah-s2.pdf", "lhkpn 2025.pdf", digest(ijazah), digest(lhkpn), "300 KB", "150 KB", "<caption>")
+	// The first application of the selection is participant 1, in the default format.
+	if !regexp.MustCompile(`id="nomor-peserta"><strong>20\d\d-` + selDocs + `-0001</strong>`).MatchString(body) {
+		t.Errorf("receipt without participant number 0001:\n%s", body)
+	}
 
 	// Applying again leads to the application.
 	code, _, h = p.get("/lamaran/baru/" + selDocs)

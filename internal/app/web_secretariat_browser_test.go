@@ -59,7 +59,7 @@ func TestWebSecretariatAndAuditorInBrowser(t *testing.T) {
 	}
 	admin := browserSignedIn(t, b, api, secAdmin)
 	for _, path := range []string{"/sekretariat", "/sekretariat/seleksi/" + selOpen, "/sekretariat/seleksi/" + selOpen + "/batal",
-		"/sekretariat/hari-libur?seleksi=" + selOpen, "/sekretariat/seleksi/" + selOpen + "/pengangkatan", "/sekretariat/notifikasi",
+		"/sekretariat/hari-libur?seleksi=" + selOpen, "/sekretariat/seleksi/" + selOpen + "/pengangkatan", "/sekretariat/notifikasi", "/sekretariat/seleksi/" + selOpen + "/kepatuhan",
 		"/sekretariat/seleksi/baru"} {
 		if code := admin.Navigate(api.base + path); code != 200 {
 			t.Fatalf("GET %s = %d", path, code)
@@ -92,7 +92,7 @@ func TestWebSecretariatAndAuditorInBrowser(t *testing.T) {
 	admin.Navigate(api.base + "/sekretariat/seleksi/" + selOpen)
 	admin.Screenshot("sekretariat-blocked")
 	auditor := browserSignedIn(t, b, api, secAuditor)
-	for _, path := range []string{"/audit", "/audit/seleksi/" + selOpen, "/audit/kunci"} {
+	for _, path := range []string{"/audit", "/audit/seleksi/" + selOpen, "/audit/kunci", "/audit/seleksi/" + selOpen + "/kepatuhan"} {
 		if code := auditor.Navigate(api.base + path); code != 200 {
 			t.Fatalf("GET %s = %d", path, code)
 		}

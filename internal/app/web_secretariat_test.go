@@ -227,7 +227,22 @@ func TestWebSecretariatBlockedAndCancel(t *testing.T) {
 		t.Fatalf("dashboard = %d\n%s", page.code, page.body)
 	}
 	secContains(t, "dashboard", page, `id="tertahan-sel-open"`, "Tertahan", "mencapai tahun 2031", `id="lanjutkan-sel-open"`)
+	// The report service's dashboard lists the selection, blocked, sortable without scripts.
+	secContains(t, "dashboard table", page, `id="dasbor-sel-open"`, "Dasbor seleksi", `href="/sekretariat?urut=overdue#dasbor"`)
+	page = webGet(t, c, api.base+"/sekretariat?urut=days_left")
+	secContains(t, "dashboard by days left", page, `id="dasbor-sel-open"`, `href="/sekretariat?urut=days_left#dasbor" aria-current="true"`)
+	// The score recap downloads as an XLSX workbook (a ZIP container) through ReportService.
+	page = webGet(t, c, api.base+"/sekretariat/seleksi/"+selOpen+"/rekap/interview")
+	if page.code != http.StatusOK || !strings.HasPrefix(page.body, "PK") {
+		t.Fatalf("recap download = %d, %.40q", page.code, page.body)
+	}
+	// ... and as a PDF with the official layout.
+	page = webGet(t, c, api.base+"/sekretariat/seleksi/"+selOpen+"/rekap/interview/pdf")
+	if page.code != http.StatusOK || !strings.HasPrefix(page.body, "%PDF-") {
+		t.Fatalf("recap PDF download = %d, %.40q", page.code, page.body)
+	}
 	page = webGet(t, c, api.base+"/sekretariat/seleksi/"+selOpen)
+	secContains(t, "recap links", page, `href="/sekretariat/seleksi/sel-open/rekap/interview"`, `href="/sekretariat/seleksi/sel-open/rekap/interview/pdf"`)
 	secContains(t, "blocked selection", page, `id="tertahan"`, "CalendarNotCovered", "CloseAnnouncement", "daftar hari libur tahun 2031",
 		`href="/sekretariat/hari-libur?seleksi=sel-open"`, `id="lanjutkan"`)
 
@@ -324,7 +339,8 @@ func TestWebSecretariatAccess(t *testing.T) {
 
 // TestWebSecretariatAppointment: after the committee's decision the appointment page lists
 // the ranked names to choose from; a choice without the PPK's decree is refused beside the
-// field, keeping the choice, and a complete one sends the appointment to the workflow.
+// field, keeping the choice; choosing rank 2 without the PPK's justification is refused beside
+// its field; a complete one sends the appointment, with the justification, to the workflow.
 func TestWebSecretariatAppointment(t *testing.T) {
 	wf := &recordingWorkflows{}
 	api := startRealAPI(t, "sqlite:"+t.TempDir()+"/web.db", server.Deadlines{}, withWorkflows(wf))
@@ -333,7 +349,7 @@ func TestWebSecretariatAppointment(t *testing.T) {
 		Key: "decide-0001", Seq: 1, Kind: "DecideSelection", Actor: store.Actor{Subject: "member-1", Role: "ROLE_COMMITTEE"},
 		At: now, Stage: "STAGE_COMMITTEE_DECISION", Payload: []byte(`{}`),
 		Result: &store.StageResult{SelectionID: selOpen, Stage: "STAGE_COMMITTEE_DECISION", Revision: 1, PublishedAt: now,
-			Entries: []store.ResultEntry{{ApplicationID: appOpen, Outcome: "OUTCOME_PASS", Rank: 1, Reason: "Paling unggul dalam wawancara"}}},
+			Entries: []store.ResultEntry{{ApplicationID: appOpen, Outcome: "OUTCOME_PASS", Rank: 2, Reason: "Paling unggul dalam wawancara"}}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -342,21 +358,36 @@ func TestWebSecretariatAppointment(t *testing.T) {
 	appoint := "/sekretariat/seleksi/" + selOpen + "/pengangkatan"
 	secContains(t, "selection in its decision", webGet(t, c, api.base+"/sekretariat/seleksi/"+selOpen), `id="pengangkatan-link"`)
 	page := webGet(t, c, api.base+appoint)
-	secContains(t, "appointment", page, `id="form-pengangkatan"`, `id="calon-1"`, `value="`+app+`"`, "Peringkat 1: Calon A",
+	secContains(t, "appointment", page, `id="form-pengangkatan"`, `id="calon-2"`, `value="`+app+`"`, "Peringkat 2: Calon A", `name="justification"`,
 		"Paling unggul dalam wawancara")
 	page = webPost(t, c, api.base, appoint, appoint, url.Values{"request_id": {"web-appoint-01"}, "application": {app},
-		"oversight_recommendation_ref": {"R-77/KASN/2027"}})
+		"oversight_recommendation_ref": {"R-77/KASN/2027"}, "justification": {"Rekam jejak"}})
 	if page.code != http.StatusUnprocessableEntity {
 		t.Fatalf("appointment without a decree = %d\n%s", page.code, page.body)
 	}
 	secContains(t, "appointment without a decree", page, `<a href="#ppk_decree_ref">`, `id="ppk_decree_ref-error"`, `value="R-77/KASN/2027"`,
 		`value="`+app+`" checked`)
 	page = webPost(t, c, api.base, appoint, appoint, url.Values{"request_id": {"web-appoint-01"}, "application": {app},
-		"ppk_decree_ref": {"800/123/2027"}, "oversight_recommendation_ref": {"R-77/KASN/2027"}})
+		"ppk_decree_ref": {"800/123/2027"}, "oversight_recommendation_ref": {"R-77/KASN/2027"}, "justification": {"  "}})
+	if page.code != http.StatusUnprocessableEntity {
+		t.Fatalf("rank 2 without a justification = %d\n%s", page.code, page.body)
+	}
+	secContains(t, "rank 2 without a justification", page, `<a href="#justification">`, `id="justification-error"`,
+		"berperingkat 2", `value="800/123/2027"`, `value="`+app+`" checked`)
+	if got := secUpdates(wf, workflows.UpdateAppoint); len(got) != 0 {
+		t.Fatalf("a refused form sent %+v", got)
+	}
+	page = webPost(t, c, api.base, appoint, appoint, url.Values{"request_id": {"web-appoint-01"}, "application": {app},
+		"ppk_decree_ref": {"800/123/2027"}, "oversight_recommendation_ref": {"R-77/KASN/2027"},
+		"justification": {"Rekam jejak memimpin program kesehatan daerah"}})
 	if page.code != http.StatusSeeOther {
 		t.Fatalf("appointment = %d\n%s", page.code, page.body)
 	}
-	if got := secUpdates(wf, workflows.UpdateAppoint); len(got) != 1 || got[0].UpdateID != "web-appoint-01" {
+	got := secUpdates(wf, workflows.UpdateAppoint)
+	if len(got) != 1 || got[0].UpdateID != "web-appoint-01" {
 		t.Fatalf("appoint updates sent: %+v", got)
+	}
+	if args, ok := got[0].Args[0].(workflows.AppointArgs); !ok || args.Justification != "Rekam jejak memimpin program kesehatan daerah" {
+		t.Errorf("appoint arguments %+v", got[0].Args)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -37,18 +36,8 @@ var (
 // rest calls the REST gateway with a bearer token and returns the status and body.
 func rest(t *testing.T, api *realAPI, path, token string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, api.base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	code, _, b := bearerRequest(t, http.MethodGet, api.base+path, token)
+	return code, string(b)
 }
 
 // ctl runs seleksictl against the API's gRPC server with the token in SELEKSI_TOKEN, as

@@ -548,7 +548,11 @@ func (r *Report) OK() bool { return len(r.Findings) == 0 }
 // bundle carries the store's projection, every projected row against the rows the history
 // determines (CheckProjection), and each document's digest against its upload's audit
 // event (CheckDocuments).
-func VerifyBundle(ctx context.Context, b *Bundle, pub ed25519.PublicKey) (*Report, error) {
+//
+// A bundle's histories carry their payloads as Temporal holds them: encrypted, in a
+// deployment that encrypts them. WithPayloadCodec gives the keys to read them; without it
+// such a bundle reports a KindPartInvalid finding saying the keys are needed.
+func VerifyBundle(ctx context.Context, b *Bundle, pub ed25519.PublicKey, opts ...Option) (*Report, error) {
 	rep := &Report{SelectionID: b.SelectionID, WorkflowID: b.WorkflowID}
 	if err := b.VerifySignature(pub); err != nil {
 		rep.Findings = append(rep.Findings, Finding{Kind: KindSignatureInvalid, Part: SignatureName, Message: err.Error()})
@@ -561,7 +565,7 @@ func VerifyBundle(ctx context.Context, b *Bundle, pub ed25519.PublicKey) (*Repor
 		rep.Findings = append(rep.Findings, Finding{Kind: KindPartMissing, Message: "the bundle holds no history"})
 		return rep, nil
 	}
-	rr, err := Replay(ctx, b.HistoryJSON())
+	rr, err := Replay(ctx, b.HistoryJSON(), opts...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, err

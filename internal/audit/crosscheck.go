@@ -15,7 +15,7 @@ var workflowActions = map[string]bool{
 	workflows.CmdWithdraw: true, workflows.CmdRecordResults: true, workflows.CmdDeclareConflict: true,
 	workflows.CmdAdvance: true, workflows.CmdDecide: true, workflows.CmdAppoint: true, workflows.CmdCancel: true,
 	workflows.CmdFileObjection: true, workflows.CmdAnswerObjection: true, workflows.CmdSupplyHolidays: true, workflows.CmdCorrectResult: true,
-	workflows.CmdResume: true,
+	workflows.CmdResume: true, workflows.CmdRecordAbsence: true,
 	workflows.EvtOpened: true, workflows.EvtExtended: true, workflows.EvtClosed: true, workflows.EvtPostponed: true,
 	workflows.EvtStageOpened: true, workflows.EvtShortlistSettled: true, workflows.EvtChecklistsProposed: true,
 }

@@ -171,8 +171,26 @@ type WindowFact struct {
 func (r RecordFact) Applied() bool { return r.Status == "completed" }
 
 // ExtractFacts reads the facts from the runs of one workflow, in order. Payloads that do not
-// decode are reported as findings and skipped, so that the rest can still be checked.
-func ExtractFacts(runs []*historypb.History) (HistoryFacts, []Finding) {
+// decode are reported as findings and skipped, so that the rest can still be checked; so is
+// a run whose encrypted payloads cannot be decrypted (see WithPayloadCodec).
+func ExtractFacts(runs []*historypb.History, opts ...Option) (HistoryFacts, []Finding) {
+	o := optionsOf(opts)
+	var fs []Finding
+	decoded := make([]*historypb.History, len(runs))
+	for i, h := range runs {
+		d, err := o.decodeRun(h)
+		if err != nil {
+			fs = append(fs, Finding{Kind: KindPartInvalid, Run: i + 1, Message: fmt.Sprintf("run %d: %v", i+1, err)})
+			d = h
+		}
+		decoded[i] = d
+	}
+	facts, more := extractFacts(decoded)
+	return facts, append(fs, more...)
+}
+
+// extractFacts is ExtractFacts for runs whose payloads are decoded.
+func extractFacts(runs []*historypb.History) (HistoryFacts, []Finding) {
 	var facts HistoryFacts
 	var fs []Finding
 	dc := converter.GetDefaultDataConverter()

@@ -165,7 +165,7 @@ func expectedProjection(facts HistoryFacts, cutoffRun int, cutoffEvent int64, pe
 		"workflow_id": facts.WorkflowID, "stage": notDetermined, "phase": notDetermined, "stage_opened_at": "",
 		"window_opens": notDetermined, "window_closes": notDetermined, "window_closes_wall": notDetermined,
 		"window_extension": notDetermined, "intake_frozen": notDetermined,
-		"snapshot_digest": "", "appointed_application": "", "ppk_decree_ref": "", "oversight_recommendation_ref": "", "cancel_reason": "",
+		"snapshot_digest": "", "appointed_application": "", "ppk_decree_ref": "", "oversight_recommendation_ref": "", "appointment_justification": "", "cancel_reason": "",
 		"cancel_message": "",
 	}).Columns
 	type step struct {
@@ -282,6 +282,7 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 		if json.Unmarshal(r.Args, &args) == nil {
 			sel["appointed_application"], sel["ppk_decree_ref"], sel["oversight_recommendation_ref"] =
 				args.ApplicationID, args.PPKDecreeRef, args.OversightRecommendationRef
+			sel["appointment_justification"] = args.Justification
 		}
 	case workflows.CmdCancel, workflows.EvtPostponed:
 		if rec.Reason != "" {
@@ -383,6 +384,7 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 			p.row(tableObjections, o.ID, nil).Columns = map[string]string{
 				"application_id": o.ApplicationID, "stage": string(o.Stage), "candidate": o.Candidate, "reason": o.Reason,
 				"filed_at": instantText(o.FiledAt), "items": items, "document": o.Document,
+				"answer_due": "", "overdue": "false",
 			}
 		}
 		c := p.row(tableObjections, o.ID, nil).Columns
@@ -392,6 +394,11 @@ func (p *projector) apply(sel map[string]string, r RecordFact) {
 		if len(o.ItemAnswers) > 0 {
 			c["item_answers"] = jsonText(o.ItemAnswers)
 		}
+	}
+	// A reminder or escalation sets the answer's deadline on the objection it concerns.
+	if d := rec.Deadline; d != nil && p.has(tableObjections, d.Objection) {
+		c := p.row(tableObjections, d.Objection, nil).Columns
+		c["answer_due"], c["overdue"] = instantText(d.Due), strconv.FormatBool(d.Overdue)
 	}
 }
 

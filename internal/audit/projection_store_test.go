@@ -401,9 +401,9 @@ func dollarPlaceholders(q string) string {
 
 func kindOf(col string) string {
 	switch {
-	case strings.HasSuffix(col, "_at"), strings.HasSuffix(col, "_wall"), col == "window_opens", col == "window_closes", col == "objection_deadline":
+	case strings.HasSuffix(col, "_at"), strings.HasSuffix(col, "_wall"), col == "window_opens", col == "window_closes", col == "objection_deadline", col == "answer_due":
 		return "time"
-	case col == "intake_frozen", col == "scores_published":
+	case col == "intake_frozen", col == "scores_published", col == "overdue":
 		return "bool"
 	case col == "rank", col == "final_score", col == "revision", col == "window_extension":
 		return "int"

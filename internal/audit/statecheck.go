@@ -50,6 +50,7 @@ func CheckState(st *workflows.SelectionState, facts HistoryFacts) []Finding {
 	if a := st.Appointment; a != nil {
 		check(tableSelections, sel, "appointed_application", a.ApplicationID)
 		check(tableSelections, sel, "oversight_recommendation_ref", a.OversightRecommendationRef)
+		check(tableSelections, sel, "appointment_justification", a.Justification)
 	}
 	for _, a := range st.Applications {
 		check(tableApplications, a.ID, "state", string(a.State))

@@ -328,6 +328,11 @@ func summary(r RecordFact, en bool, cat *i18n.Catalog) string {
 		a := orZero(rec.Args.DeclareConflict)
 		ids := strings.Join(a.ApplicationIDs, ", ")
 		return pick("Menyatakan konflik kepentingan dengan lamaran "+ids+".", "Declared a conflict of interest with application(s) "+ids+".")
+	case workflows.CmdRecordAbsence:
+		a := orZero(rec.Args.RecordAbsence)
+		st := stageText(a.Stage, en)
+		return pick(fmt.Sprintf("Mencatat ketidakhadiran lamaran %s pada tahap %s; lamaran gugur.", a.ApplicationID, st),
+			fmt.Sprintf("Recorded the absence of application %s from %s; the application is eliminated.", a.ApplicationID, st))
 	case workflows.CmdWithdraw:
 		a := orZero(rec.Args.Withdraw)
 		return pick("Menarik lamaran "+a.ApplicationID+".", "Withdrew application "+a.ApplicationID+".")
@@ -356,6 +361,10 @@ func summary(r RecordFact, en bool, cat *i18n.Catalog) string {
 		return pick("Menetapkan usulan nama: "+strings.Join(ids, ", ")+".", "Decided the shortlist: "+strings.Join(ids, ", ")+".")
 	case workflows.CmdAppoint:
 		a := orZero(rec.Args.Appoint)
+		if a.Justification != "" {
+			return pick(fmt.Sprintf("Mencatat pilihan Pejabat Pembina Kepegawaian (keputusan %s): lamaran %s. Justifikasi: %s", a.PPKDecreeRef, a.ApplicationID, a.Justification),
+				fmt.Sprintf("Recorded the appointing official's choice (decree %s): application %s. Justification: %s", a.PPKDecreeRef, a.ApplicationID, a.Justification))
+		}
 		return pick(fmt.Sprintf("Mencatat pilihan Pejabat Pembina Kepegawaian (keputusan %s): lamaran %s.", a.PPKDecreeRef, a.ApplicationID),
 			fmt.Sprintf("Recorded the appointing official's choice (decree %s): application %s.", a.PPKDecreeRef, a.ApplicationID))
 	case workflows.CmdCancel:

@@ -123,7 +123,7 @@ func TestLocalVerifier(t *testing.T) {
 		{"valid candidate token", candidate, &Principal{Subject: "199001012020011001", Role: RoleCandidate}},
 		{"valid committee token keeps its selections", mint(key, MintOptions{Subject: "m1", Role: RoleCommittee, Selections: []string{"sel-a"}}),
 			&Principal{Subject: "m1", Role: RoleCommittee, Selections: []string{"sel-a"}}},
-		{"valid EdDSA token signed by hand", signWith(jwt.SigningMethodEdDSA, key.private, good), &Principal{Subject: "x", Role: RoleAuditor}},
+		{"valid EdDSA token signed by hand", signWith(jwt.SigningMethodEdDSA, key.ring.Active.Private, good), &Principal{Subject: "x", Role: RoleAuditor}},
 		{"empty", "", nil},
 		{"garbage", "not.a.token", nil},
 		{"expired", mint(key, MintOptions{Subject: "c", Role: RoleCandidate, Now: t0.Add(-2 * time.Hour)}), nil},
@@ -131,25 +131,25 @@ func TestLocalVerifier(t *testing.T) {
 		{"signed by another key", mint(other, MintOptions{Subject: "c", Role: RoleAdmin}), nil},
 		{"alg none", signWith(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, good), nil},
 		{"HS256 keyed with the public key", signWith(jwt.SigningMethodHS256, []byte(key.Public()), good), nil},
-		{"wrong issuer", signWith(jwt.SigningMethodEdDSA, key.private, with("iss", "someone-else")), nil},
-		{"wrong audience", signWith(jwt.SigningMethodEdDSA, key.private, with("aud", "other-app")), nil},
-		{"no expiry", signWith(jwt.SigningMethodEdDSA, key.private, with("exp", nil)), nil},
-		{"valid for 100 years", signWith(jwt.SigningMethodEdDSA, key.private, with("exp", t0.AddDate(100, 0, 0).Unix())), nil},
-		{"valid for 24h and a minute", signWith(jwt.SigningMethodEdDSA, key.private, with("exp", t0.Add(24*time.Hour+time.Minute).Unix())), nil},
-		{"valid for exactly 24h", signWith(jwt.SigningMethodEdDSA, key.private, with("exp", t0.Add(24*time.Hour).Unix())), &Principal{Subject: "x", Role: RoleAuditor}},
-		{"no iat, expiring in a year", signWith(jwt.SigningMethodEdDSA, key.private, func() jwt.MapClaims {
+		{"wrong issuer", signWith(jwt.SigningMethodEdDSA, key.ring.Active.Private, with("iss", "someone-else")), nil},
+		{"wrong audience", signWith(jwt.SigningMethodEdDSA, key.ring.Active.Private, with("aud", "other-app")), nil},
+		{"no expiry", signWith(jwt.SigningMethodEdDSA, key.ring.Active.Private, with("exp", nil)), nil},
+		{"valid for 100 years", signWith(jwt.SigningMethodEdDSA, key.ring.Active.Private, with("exp", t0.AddDate(100, 0, 0).Unix())), nil},
+		{"valid for 24h and a minute", signWith(jwt.SigningMethodEdDSA, key.ring.Active.Private, with("exp", t0.Add(24*time.Hour+time.Minute).Unix())), nil},
+		{"valid for exactly 24h", signWith(jwt.SigningMethodEdDSA, key.ring.Active.Private, with("exp", t0.Add(24*time.Hour).Unix())), &Principal{Subject: "x", Role: RoleAuditor}},
+		{"no iat, expiring in a year", signWith(jwt.SigningMethodEdDSA, key.ring.Active.Private, func() jwt.MapClaims {
 			c := with("iat", nil)
 			c["exp"] = fixedNow().AddDate(1, 0, 0).Unix()
 			return c
 		}()), nil},
-		{"no iat, expiring within the day", signWith(jwt.SigningMethodEdDSA, key.private, with("iat", nil)), &Principal{Subject: "x", Role: RoleAuditor}},
-		{"iat back-dated to hide a long life", signWith(jwt.SigningMethodEdDSA, key.private, func() jwt.MapClaims {
+		{"no iat, expiring within the day", signWith(jwt.SigningMethodEdDSA, key.ring.Active.Private, with("iat", nil)), &Principal{Subject: "x", Role: RoleAuditor}},
+		{"iat back-dated to hide a long life", signWith(jwt.SigningMethodEdDSA, key.ring.Active.Private, func() jwt.MapClaims {
 			c := with("iat", t0.AddDate(0, 0, -30).Unix())
 			c["exp"] = t0.AddDate(0, 0, 30).Unix()
 			return c
 		}()), nil},
-		{"no subject", signWith(jwt.SigningMethodEdDSA, key.private, with("sub", nil)), nil},
-		{"unknown role", signWith(jwt.SigningMethodEdDSA, key.private, with("role", "superuser")), nil},
+		{"no subject", signWith(jwt.SigningMethodEdDSA, key.ring.Active.Private, with("sub", nil)), nil},
+		{"unknown role", signWith(jwt.SigningMethodEdDSA, key.ring.Active.Private, with("role", "superuser")), nil},
 	}
 	v := key.Verifier(fixedNow, 0)
 	for _, tt := range tests {
@@ -305,7 +305,7 @@ func TestMaximumLifetime(t *testing.T) {
 	}
 	signLocal := func(c jwt.MapClaims) string {
 		c["iss"], c["aud"], c["sub"], c["role"] = LocalIssuer, LocalAudience, "199001012020011001", "candidate"
-		s, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(key.private)
+		s, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(key.ring.Active.Private)
 		if err != nil {
 			t.Fatal(err)
 		}

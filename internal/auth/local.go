@@ -4,16 +4,13 @@ import (
 	"context"
 	"crypto"
 	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/bkpsdm/seleksi/internal/keys"
 )
 
 // Local issuer defaults of the embedded deployment.
@@ -24,73 +21,55 @@ const (
 	keyFile = "token-signing-ed25519.pem"
 )
 
-// LocalKey is the Ed25519 key the embedded default signs tokens with.
+// LocalKey is the Ed25519 keys Seleksi signs its own tokens with: the embedded default's key
+// in the data directory, or the token-signing keys of a key directory (keys.LoadDir). The
+// active key signs, and names itself in the token's kid header; every key of the ring
+// verifies, picked by that kid, so tokens minted before a rotation stay valid while their key
+// is in the directory.
 type LocalKey struct {
-	private ed25519.PrivateKey
+	ring keys.Ring
 }
 
 // LoadOrCreateLocalKey reads the signing key from dataDir/keys, creating it (readable by the
 // owner only) on first start. A key that exists but cannot be read is an error, never a
-// reason to make a new one: that would silently invalidate every token handed out.
+// reason to make a new one: that would silently invalidate every token handed out. Its key
+// ID is derived from the public key (keys.KeyID).
 func LoadOrCreateLocalKey(dataDir string) (*LocalKey, error) {
-	path := filepath.Join(dataDir, "keys", keyFile)
-	b, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		return parseLocalKey(path, b)
-	case !errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("auth: read signing key: %w", err)
-	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	k, err := keys.LoadOrCreateEd25519(dataDir, keyFile)
 	if err != nil {
-		return nil, fmt.Errorf("auth: generate signing key: %w", err)
+		return nil, fmt.Errorf("auth: signing key: %w", err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		return nil, fmt.Errorf("auth: encode signing key: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("auth: create key directory: %w", err)
-	}
-	// O_EXCL: if two processes start at once, one creates the key and the other reads it.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return LoadOrCreateLocalKey(dataDir)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("auth: create signing key: %w", err)
-	}
-	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("auth: write signing key: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("auth: write signing key: %w", err)
-	}
-	return &LocalKey{private: priv}, nil
+	return &LocalKey{ring: keys.SingleRing(k)}, nil
 }
 
-func parseLocalKey(path string, b []byte) (*LocalKey, error) {
-	block, _ := pem.Decode(b)
-	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("auth: %s is not a PEM private key", path)
+// NewLocalKey signs with the ring's active key and verifies with all of its keys.
+func NewLocalKey(ring keys.Ring) (*LocalKey, error) {
+	if ring.Empty() {
+		return nil, errors.New("auth: no token-signing key")
 	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("auth: parse %s: %w", path, err)
-	}
-	priv, ok := k.(ed25519.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("auth: %s holds a %T, want an Ed25519 key", path, k)
-	}
-	return &LocalKey{private: priv}, nil
+	return &LocalKey{ring: ring}, nil
 }
 
-// Public is the key that verifies tokens and signatures made with this key.
-func (k *LocalKey) Public() ed25519.PublicKey { return k.private.Public().(ed25519.PublicKey) }
+// KeyID is the ID of the key that signs.
+func (k *LocalKey) KeyID() string { return k.ring.Active.ID }
 
-// Signer signs with the key (audit bundles use it too).
-func (k *LocalKey) Signer() crypto.Signer { return k.private }
+// Active is the key that signs.
+func (k *LocalKey) Active() keys.SigningKey { return k.ring.Active }
+
+// Public is the key that verifies tokens and signatures made with the active key.
+func (k *LocalKey) Public() ed25519.PublicKey { return k.ring.Active.Public }
+
+// Signer signs with the active key (the embedded default signs audit bundles with it too).
+func (k *LocalKey) Signer() crypto.Signer { return k.ring.Active.Private }
+
+// PublicKeys are every key that verifies tokens, for the key set the API publishes.
+func (k *LocalKey) PublicKeys() []keys.PublicKey {
+	out := make([]keys.PublicKey, 0, len(k.ring.Keys))
+	for _, sk := range k.ring.Keys {
+		out = append(out, keys.PublicKey{ID: sk.ID, Purpose: keys.PurposeToken, Key: sk.Public})
+	}
+	return out
+}
 
 // MintOptions describe a token to mint.
 type MintOptions struct {
@@ -142,7 +121,9 @@ func (k *LocalKey) Mint(o MintOptions) (string, error) {
 	if o.IdentityIssuer != LocalIssuer {
 		c.IdentityIssuer = o.IdentityIssuer
 	}
-	s, err := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c).SignedString(k.private)
+	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+	t.Header["kid"] = k.ring.Active.ID
+	s, err := t.SignedString(k.ring.Active.Private)
 	if err != nil {
 		return "", fmt.Errorf("auth: sign token: %w", err)
 	}
@@ -150,15 +131,29 @@ func (k *LocalKey) Mint(o MintOptions) (string, error) {
 }
 
 // Verifier verifies tokens minted with this key: EdDSA only, local issuer and audience, valid
-// for at most maxLifetime (zero means DefaultMaxLifetime). now is the clock (time.Now in
-// production).
+// for at most maxLifetime (zero means DefaultMaxLifetime), signed by the key their kid names.
+// A token without a kid (minted before tokens carried one) is checked against the active key.
+// now is the clock (time.Now in production).
 func (k *LocalKey) Verifier(now func() time.Time, maxLifetime time.Duration) Verifier {
-	pub := k.Public()
+	ring := k.ring
 	return &tokenVerifier{
-		algorithms:  []string{jwt.SigningMethodEdDSA.Alg()},
-		issuer:      LocalIssuer,
-		audience:    LocalAudience,
-		key:         func(context.Context, *jwt.Token) (crypto.PublicKey, error) { return pub, nil },
+		algorithms: []string{jwt.SigningMethodEdDSA.Alg()},
+		issuer:     LocalIssuer,
+		audience:   LocalAudience,
+		key: func(_ context.Context, t *jwt.Token) (crypto.PublicKey, error) {
+			kid, ok := t.Header["kid"].(string)
+			if !ok {
+				if _, present := t.Header["kid"]; present {
+					return nil, errors.New("the token's kid is not a string")
+				}
+				return ring.Active.Public, nil
+			}
+			sk, found := ring.Lookup(kid)
+			if !found {
+				return nil, fmt.Errorf("no token-signing key %q", kid)
+			}
+			return sk.Public, nil
+		},
 		now:         now,
 		maxLifetime: maxLifetime,
 		// The web application mints tokens for people who signed in through the identity

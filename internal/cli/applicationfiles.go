@@ -122,7 +122,7 @@ func (inv *invocation) uploadFile(ctx context.Context, selName, kind, path strin
 	if dir, err := os.UserCacheDir(); err == nil {
 		state.path = filepath.Join(dir, "seleksictl", "uploads", stateKey(endpoint, selName, kind, local)+".json")
 	}
-	c := &tusclient.Client{HTTP: &http.Client{}, Token: inv.g.token, AcceptLanguage: inv.g.lang}
+	c := &tusclient.Client{HTTP: inv.httpClient(), Token: inv.g.token, AcceptLanguage: inv.g.lang}
 	u := ""
 	if state.path != "" {
 		u = state.load()

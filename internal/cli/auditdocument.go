@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
@@ -17,9 +16,9 @@ import (
 )
 
 func auditVerifyDocument() *command {
-	var keyFile, output string
+	var keyFile, payloadKeys, output string
 	return &command{
-		path: "audit verify-document", args: "BUNDLE FILE [--key PEM_FILE] [-o table|json]", nargs: 2, local: true,
+		path: "audit verify-document", args: "BUNDLE FILE [--key PEM_FILE] [--payload-keys PATH] [-o table|json]", nargs: 2, local: true,
 		summary: "check offline that FILE is a document a bundle describes; exit 3 when it is not, or the bundle does not verify",
 		help: `BUNDLE is an audit bundle ('seleksictl audit export'); FILE is a document as someone
 holds it (a candidate's certificate, a download). Nothing is sent anywhere.
@@ -35,6 +34,7 @@ document, or the bundle has findings, or its signature was not checked (no --key
 file (or the key) cannot be read.`,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&keyFile, "key", "", "`PEM_FILE` with the public key the bundle must be signed with")
+			fs.StringVar(&payloadKeys, "payload-keys", "", payloadKeysUsage)
 			fs.StringVar(&output, "o", "", "output `FORMAT`: table or json (default table)")
 		},
 		run: func(ctx context.Context, inv *invocation, args []string) error {
@@ -53,13 +53,17 @@ file (or the key) cannot be read.`,
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			var pub ed25519.PublicKey
+			var ring keyRing
 			if keyFile != "" {
-				if pub, err = loadPublicKey(keyFile); err != nil {
+				if ring, err = loadPublicKey(keyFile); err != nil {
 					return err
 				}
 			}
-			rep, err := replayBundle(ctx, bundleFile, data, pub)
+			opts, err := payloadKeyOptions(inv, payloadKeys)
+			if err != nil {
+				return err
+			}
+			rep, err := replayBundle(ctx, bundleFile, data, ring, opts...)
 			if err != nil {
 				return err
 			}

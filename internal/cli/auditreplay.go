@@ -20,6 +20,7 @@ import (
 
 	"github.com/bkpsdm/seleksi/internal/audit"
 	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/keys"
 	"github.com/bkpsdm/seleksi/workflows"
 )
 
@@ -29,9 +30,9 @@ import (
 // what happened without trusting, or reaching, the operators' servers.
 
 func auditReplay() *command {
-	var keyFile, output string
+	var keyFile, payloadKeys, output string
 	return &command{
-		path: "audit replay", args: "FILE [--key PEM_FILE] [-o table|json]", nargs: 1, local: true,
+		path: "audit replay", args: "FILE [--key PEM_FILE] [--payload-keys PATH] [-o table|json]", nargs: 1, local: true,
 		summary: "replay a bundle or a JSON history offline through the current workflow code; exit 3 on findings",
 		help: `FILE is an audit bundle (the zip 'seleksictl audit export' writes) or one run's history in
 Temporal's standard JSON form (what 'temporal workflow show --output json' and the Web UI's
@@ -48,9 +49,15 @@ with the published one; the digests still prove the parts match the manifest.
 
 For a history: the replay of that run, and the state it rebuilds.
 
+Histories carry their payloads as Temporal holds them: encrypted (AES-256-GCM) where the
+deployment encrypts them. --payload-keys gives the keys to decrypt them (the operators hand
+them to auditors with the bundle, by a separate channel); without them such a history
+cannot be replayed, and the report says which key IDs are needed.
+
 Exit codes: 0 everything holds, 3 findings, 2 the file (or the key) cannot be read.`,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&keyFile, "key", "", "`PEM_FILE` with the public key the bundle must be signed with")
+			fs.StringVar(&payloadKeys, "payload-keys", "", payloadKeysUsage)
 			// A local command takes no global flags, so -o is its own here; given before the
 			// group (seleksictl -o json audit replay ...) it reaches inv.g as usual.
 			fs.StringVar(&output, "o", "", "output `FORMAT`: table or json (default table)")
@@ -64,20 +71,24 @@ Exit codes: 0 everything holds, 3 findings, 2 the file (or the key) cannot be re
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			var pub ed25519.PublicKey
+			var ring keyRing
 			if keyFile != "" {
-				if pub, err = loadPublicKey(keyFile); err != nil {
+				if ring, err = loadPublicKey(keyFile); err != nil {
 					return err
 				}
 			}
+			opts, err := payloadKeyOptions(inv, payloadKeys)
+			if err != nil {
+				return err
+			}
 			var out *replayOutput
 			if isZip(data) {
-				out, err = replayBundle(ctx, file, data, pub)
+				out, err = replayBundle(ctx, file, data, ring, opts...)
 			} else {
 				if keyFile != "" {
 					return usageErrorf("--key applies to bundles; %s is not a zip archive", file)
 				}
-				out, err = replayHistory(ctx, file, data)
+				out, err = replayHistory(ctx, file, data, opts...)
 			}
 			if err != nil {
 				return err
@@ -107,17 +118,71 @@ func localOutput(inv *invocation, output string) error {
 // isZip tells a bundle from a JSON history by the zip local-file signature.
 func isZip(b []byte) bool { return bytes.HasPrefix(b, []byte("PK\x03\x04")) }
 
-// loadPublicKey reads an Ed25519 public key from a file (see parsePublicKey).
-func loadPublicKey(file string) (ed25519.PublicKey, error) {
+// keyRing is the public keys --key names: one key, or the bundle keys of a key set or a
+// key directory, among which a bundle's own is chosen by the fingerprint it records (so a
+// bundle signed before a key rotation verifies with the keys published after it).
+type keyRing []ed25519.PublicKey
+
+// forFingerprint is the ring's key with the fingerprint, or else its first key (against
+// which the signature check then reports the wrong key); nil for an empty ring.
+func (r keyRing) forFingerprint(fp string) ed25519.PublicKey {
+	for _, k := range r {
+		if audit.KeyFingerprint(k) == fp {
+			return k
+		}
+	}
+	if len(r) == 0 {
+		return nil
+	}
+	return r[0]
+}
+
+// loadPublicKey reads the keys --key names: a file with one Ed25519 public key (see
+// parsePublicKey), a JSON Web Key Set (seleksid's /.well-known/jwks.json, of which the
+// bundle keys are taken), or a key directory (seleksid's -keys-dir, of which the
+// bundle-signing keys are taken).
+func loadPublicKey(file string) (keyRing, error) {
+	if fi, err := os.Stat(file); err == nil && fi.IsDir() {
+		d, err := keys.LoadDir(file)
+		if err != nil {
+			return nil, usageErrorf("--key: %v", err)
+		}
+		if err := d.Require(keys.PurposeBundle); err != nil {
+			return nil, usageErrorf("--key: %v", err)
+		}
+		ring := keyRing{d.Bundle.Active.Public}
+		for _, k := range d.Bundle.Keys {
+			if k.ID != d.Bundle.Active.ID {
+				ring = append(ring, k.Public)
+			}
+		}
+		return ring, nil
+	}
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, usageErrorf("--key: %v", err)
+	}
+	if bytes.Contains(data, []byte(`"keys"`)) && !bytes.Contains(data, []byte("-----BEGIN")) {
+		set, err := keys.ParseJWKS(data)
+		if err != nil {
+			return nil, usageErrorf("--key %s: %v", file, err)
+		}
+		var ring keyRing
+		for _, k := range set {
+			if k.Purpose == keys.PurposeBundle || k.Purpose == "" {
+				ring = append(ring, k.Key)
+			}
+		}
+		if len(ring) == 0 {
+			return nil, usageErrorf("--key %s: the key set holds no bundle-signing key", file)
+		}
+		return ring, nil
 	}
 	pub, err := parsePublicKey(data)
 	if err != nil {
 		return nil, usageErrorf("--key %s: %v", file, err)
 	}
-	return pub, nil
+	return keyRing{pub}, nil
 }
 
 // parsePublicKey reads an Ed25519 public key: a PEM "PUBLIC KEY" block anywhere in data (so
@@ -190,17 +255,18 @@ type signatureCheck struct {
 // so the signature findings VerifyBundle makes against a stand-in key are dropped and
 // replaced by what can be checked without one: that the bundle is signed, and that
 // manifest.sig names the same key as the signed manifest.
-func replayBundle(ctx context.Context, file string, data []byte, pub ed25519.PublicKey) (*replayOutput, error) {
+func replayBundle(ctx context.Context, file string, data []byte, ring keyRing, opts ...audit.Option) (*replayOutput, error) {
 	b, err := audit.ReadBundle(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, usageErrorf("%s: %v", file, err)
 	}
+	pub := ring.forFingerprint(b.Manifest.KeyFingerprint)
 	key := pub
 	if key == nil {
 		// Any valid key will do: the findings it causes are dropped below.
 		key = make(ed25519.PublicKey, ed25519.PublicKeySize)
 	}
-	rep, err := audit.VerifyBundle(ctx, b, key)
+	rep, err := audit.VerifyBundle(ctx, b, key, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -255,12 +321,15 @@ func nonNil(fs []audit.Finding) []audit.Finding {
 }
 
 // replayHistory replays one run's standard JSON history.
-func replayHistory(ctx context.Context, file string, data []byte) (*replayOutput, error) {
+func replayHistory(ctx context.Context, file string, data []byte, opts ...audit.Option) (*replayOutput, error) {
 	h, err := audit.ParseHistory(data)
 	if err != nil {
 		return nil, usageErrorf("%s is neither a bundle (zip) nor a JSON history: %v", file, err)
 	}
-	rep, err := audit.ReplayHistories(ctx, []*historypb.History{h})
+	rep, err := audit.ReplayHistories(ctx, []*historypb.History{h}, opts...)
+	if errors.Is(err, audit.ErrEncryptedPayloads) || errors.Is(err, audit.ErrPayloadKeys) {
+		return nil, usageErrorf("%s: %v", file, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -427,9 +496,9 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 func auditTimeline() *command {
-	var bundleFile, keyFile string
+	var bundleFile, keyFile, payloadKeys string
 	return &command{
-		path: "audit timeline", args: "(ID | --bundle FILE) [--key PEM_FILE] [--lang id|en] [-o table|json]", nargs: 1, optArgs: true,
+		path: "audit timeline", args: "(ID | --bundle FILE) [--key PEM_FILE] [--payload-keys PATH] [--lang id|en] [-o table|json]", nargs: 1, optArgs: true,
 		summary: "show who did what, when and why in a selection, stage by stage (auditor)",
 		help: `With ID the bundle is exported from the server (auditor token); with --bundle FILE it is read
 from a file 'seleksictl audit export' wrote, offline. --lang chooses the language of the
@@ -440,15 +509,16 @@ timeline.`,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&bundleFile, "bundle", "", "bundle `FILE` to read instead of exporting from the server")
 			fs.StringVar(&keyFile, "key", "", "`PEM_FILE` with the public key the bundle must be signed with")
+			fs.StringVar(&payloadKeys, "payload-keys", "", payloadKeysUsage)
 		},
 		run: func(ctx context.Context, inv *invocation, args []string) error {
 			if (len(args) == 1) == (bundleFile != "") {
 				return usageErrorf("usage: seleksictl audit timeline (ID | --bundle FILE): give exactly one")
 			}
-			var pub ed25519.PublicKey
+			var ring keyRing
 			if keyFile != "" {
 				var err error
-				if pub, err = loadPublicKey(keyFile); err != nil {
+				if ring, err = loadPublicKey(keyFile); err != nil {
 					return err
 				}
 			}
@@ -499,9 +569,13 @@ timeline.`,
 			}
 			// The account needs only what the histories record (not a replay), so it is
 			// quick even for long selections; `audit replay` proves the code agrees.
-			facts, problems := audit.ExtractFacts(runs)
+			opts, err := payloadKeyOptions(inv, payloadKeys)
+			if err != nil {
+				return err
+			}
+			facts, problems := audit.ExtractFacts(runs, opts...)
 			problems = append(problems, b.CheckParts()...)
-			if pub != nil {
+			if pub := ring.forFingerprint(b.Manifest.KeyFingerprint); pub != nil {
 				if err := b.VerifySignature(pub); err != nil {
 					problems = append(problems, audit.Finding{Kind: audit.KindSignatureInvalid, Part: audit.SignatureName, Message: err.Error()})
 				}

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+
+	"github.com/bkpsdm/seleksi/internal/tlsconfig"
 )
 
 // App is one run of seleksictl with its surroundings made explicit, so tests can drive it
@@ -103,6 +105,9 @@ type globals struct {
 	output  string
 	timeout time.Duration
 	tls     bool
+	// tlsFiles are the CA, client certificate and server name of a TLS connection; any of
+	// them implies tls.
+	tlsFiles tlsconfig.ClientFiles
 }
 
 // Default values of the global flags when neither a flag nor the environment sets them.
@@ -134,6 +139,8 @@ func defaultGlobals(getenv func(string) string) globals {
 	case "1", "true", "yes":
 		g.tls = true
 	}
+	g.tlsFiles = tlsconfig.ClientFiles{CAFile: getenv("SELEKSI_TLS_CA"), CertFile: getenv("SELEKSI_TLS_CERT"),
+		KeyFile: getenv("SELEKSI_TLS_KEY"), ServerName: getenv("SELEKSI_TLS_SERVER_NAME")}
 	return g
 }
 
@@ -147,7 +154,11 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.lang, "lang", g.lang, "language of the server's messages and status texts: id or en [SELEKSI_LANG]")
 	fs.StringVar(&g.output, "o", g.output, "output format: table or json")
 	fs.DurationVar(&g.timeout, "timeout", g.timeout, "deadline of each call to the server")
-	fs.BoolVar(&g.tls, "tls", g.tls, "use TLS with the system's root certificates (for seleksid behind a TLS proxy) [SELEKSI_TLS]")
+	fs.BoolVar(&g.tls, "tls", g.tls, "use TLS, trusting the system's root certificates unless --tls-ca is given [SELEKSI_TLS]")
+	fs.StringVar(&g.tlsFiles.CAFile, "tls-ca", g.tlsFiles.CAFile, "PEM file of the authorities of seleksid's certificate; implies --tls [SELEKSI_TLS_CA]")
+	fs.StringVar(&g.tlsFiles.CertFile, "tls-cert", g.tlsFiles.CertFile, "PEM client certificate, for a seleksid that requires one; implies --tls [SELEKSI_TLS_CERT]")
+	fs.StringVar(&g.tlsFiles.KeyFile, "tls-key", g.tlsFiles.KeyFile, "PEM private key of --tls-cert [SELEKSI_TLS_KEY]")
+	fs.StringVar(&g.tlsFiles.ServerName, "tls-server-name", g.tlsFiles.ServerName, "name on seleksid's certificate, when --server does not carry it; implies --tls [SELEKSI_TLS_SERVER_NAME]")
 }
 
 func (g *globals) check() error {
@@ -169,6 +180,12 @@ func (g *globals) check() error {
 	}
 	if u, err := url.Parse(g.http); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return usageErrorf("--http must be an http:// or https:// address, not %q", g.http)
+	}
+	if g.tlsFiles != (tlsconfig.ClientFiles{}) {
+		g.tls = true
+	}
+	if (g.tlsFiles.CertFile == "") != (g.tlsFiles.KeyFile == "") {
+		return usageErrorf("--tls-cert and --tls-key go together")
 	}
 	// A token pasted with its scheme would otherwise be sent as "Bearer Bearer ...".
 	g.token = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(g.token), "Bearer "))
@@ -203,7 +220,12 @@ Global flags (also accepted after the verb):
   --lang id|en         language of messages and status texts (env SELEKSI_LANG, default id)
   -o table|json        output: aligned tables for people, or the response message as JSON
   --timeout 30s        deadline of each call to the server
-  --tls                connect with TLS (env SELEKSI_TLS=1)
+  --tls                connect with TLS (env SELEKSI_TLS=1), trusting the system's roots
+  --tls-ca FILE        trust the authorities in FILE instead (env SELEKSI_TLS_CA)
+  --tls-cert FILE      client certificate and its key, for a seleksid that requires one
+  --tls-key FILE       (env SELEKSI_TLS_CERT, SELEKSI_TLS_KEY)
+  --tls-server-name N  name on seleksid's certificate (env SELEKSI_TLS_SERVER_NAME)
+                       Each --tls-* flag implies --tls; they apply to --http too.
 
 Commands that change something send a request ID (--request-id, default a fresh random one)
 and print it on stderr: running the command again with the same --request-id applies it once.

@@ -101,9 +101,10 @@ func TestCommandsSendTheRightRequest(t *testing.T) {
 		},
 		{
 			name: "selection appoint", method: "AppointCandidate",
-			args: []string{"selection", "appoint", "s-one", "--application", "a-one", "--ppk-decree", "KEP-800/2026", "--oversight-ref", "R-12/KASN"},
+			args: []string{"selection", "appoint", "s-one", "--application", "a-one", "--ppk-decree", "KEP-800/2026", "--oversight-ref", "R-12/KASN",
+				"--justification", "rekam jejak di bidang kesehatan"},
 			want: &seleksiv1.AppointCandidateRequest{Name: "selections/s-one", Application: "selections/s-one/applications/a-one",
-				PpkDecreeRef: "KEP-800/2026", OversightRecommendationRef: "R-12/KASN"},
+				PpkDecreeRef: "KEP-800/2026", OversightRecommendationRef: "R-12/KASN", Justification: "rekam jejak di bidang kesehatan"},
 		},
 		{
 			name: "selection cancel", method: "CancelSelection",

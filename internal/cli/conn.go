@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"flag"
 	"fmt"
+	"net/http"
 	"time"
 
 	"buf.build/go/protovalidate"
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
+	"github.com/bkpsdm/seleksi/internal/tlsconfig"
 )
 
 // maxReceiveBytes bounds one answer from the server. Export bundles stream in small chunks;
@@ -36,7 +38,9 @@ type invocation struct {
 	requestID string
 	announced bool
 
-	conn        *grpc.ClientConn
+	conn *grpc.ClientConn
+	// tlsConfig is the TLS of the connections (gRPC and --http), nil in plain text.
+	tlsConfig   *tls.Config
 	selections  seleksiv1.SelectionServiceClient
 	application seleksiv1.ApplicationServiceClient
 	audit       seleksiv1.AuditServiceClient
@@ -96,7 +100,12 @@ func validRequestID(s string) bool {
 func (inv *invocation) connect() error {
 	creds := insecure.NewCredentials()
 	if inv.g.tls {
-		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
+		cfg, err := tlsconfig.Client(inv.g.tlsFiles, nil)
+		if err != nil {
+			return usageErrorf("TLS: %v", err)
+		}
+		inv.tlsConfig = cfg
+		creds = credentials.NewTLS(cfg)
 	}
 	opts := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
@@ -116,6 +125,14 @@ func (inv *invocation) connect() error {
 	inv.notifications = seleksiv1.NewNotificationServiceClient(conn)
 	inv.documents = seleksiv1.NewDocumentServiceClient(conn)
 	return nil
+}
+
+// httpClient is the client of --http (document uploads), with the connection's TLS.
+func (inv *invocation) httpClient() *http.Client {
+	if inv.tlsConfig == nil {
+		return &http.Client{}
+	}
+	return &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: inv.tlsConfig.Clone(), ForceAttemptHTTP2: true}}
 }
 
 func (inv *invocation) close() {

@@ -87,7 +87,7 @@ command checks that digest against the local file's.`,
 				stateDir = filepath.Join(stateDir, "seleksictl", "uploads")
 			}
 			state := uploadState{path: filepath.Join(stateDir, stateKey(endpoint, selName, kind, local)+".json")}
-			c := &tusclient.Client{HTTP: &http.Client{}, Token: inv.g.token, AcceptLanguage: inv.g.lang, ChunkSize: chunk, Retries: retries}
+			c := &tusclient.Client{HTTP: inv.httpClient(), Token: inv.g.token, AcceptLanguage: inv.g.lang, ChunkSize: chunk, Retries: retries}
 			u := state.load()
 			if u != "" && tusclient.SameUpload(endpoint, u) {
 				off, err := c.Offset(ctx, u)

@@ -37,8 +37,10 @@ size and SHA-256 against the manifest. The signature is checked with --key (the 
 'seleksictl audit key' saved as a file) or else with the key the server publishes. A
 transfer that breaks off or does not match the server's digest leaves no file behind.
 
-'seleksictl audit replay FILE --key key.pem' then checks it offline through the workflow
-code. With common tools:
+'seleksictl audit replay FILE --key key.pem --payload-keys KEYS' then checks it offline
+through the workflow code: the histories carry their payloads as Temporal holds them,
+encrypted, and KEYS is the payload key file the operators hand to the auditor. With common
+tools:
   unzip bundle.zip manifest.json manifest.sig
   jq -r .value manifest.sig | base64 -d > manifest.sig.raw
   openssl pkeyutl -verify -pubin -inkey key.pem -rawin -in manifest.json -sigfile manifest.sig.raw
@@ -59,9 +61,9 @@ server's digest (nothing written).`,
 			if err != nil {
 				return err
 			}
-			var pub ed25519.PublicKey
+			var ring keyRing
 			if keyFile != "" {
-				if pub, err = loadPublicKey(keyFile); err != nil {
+				if ring, err = loadPublicKey(keyFile); err != nil {
 					return err
 				}
 			}
@@ -75,6 +77,16 @@ server's digest (nothing written).`,
 			}
 			defer dl.discard()
 			keySource := "--key " + keyFile
+			pub := ring.forFingerprint("")
+			if len(ring) > 1 {
+				// A key set or key directory: the bundle is signed with the key the server
+				// says it signs with now, which must be one of those given.
+				published, err := inv.publishedKey(ctx)
+				if err != nil {
+					return err
+				}
+				pub = ring.forFingerprint(audit.KeyFingerprint(published))
+			}
 			if pub == nil {
 				if pub, err = inv.publishedKey(ctx); err != nil {
 					return err

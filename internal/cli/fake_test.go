@@ -288,15 +288,15 @@ func (f *fakeNotifications) RetryNotification(ctx context.Context, req *seleksiv
 }
 
 // fakeServer serves the fakes on a loopback port, so the CLI dials it exactly as it
-// dials seleksid.
-func fakeServer(t *testing.T) (*recorder, string) {
+// dials seleksid; opts configure the server (TLS).
+func fakeServer(t *testing.T, opts ...grpc.ServerOption) (*recorder, string) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &recorder{reply: map[string]func(proto.Message) (proto.Message, error){}, bundle: signedBundle(t, "happy-path")}
-	s := grpc.NewServer()
+	s := grpc.NewServer(opts...)
 	seleksiv1.RegisterSelectionServiceServer(s, &fakeSelections{r: r})
 	seleksiv1.RegisterApplicationServiceServer(s, &fakeApplications{r: r})
 	seleksiv1.RegisterAuditServiceServer(s, &fakeAudit{r: r})

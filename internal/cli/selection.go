@@ -209,9 +209,9 @@ With fewer than three names, --statement must say why fewer qualify.`,
 }
 
 func selectionAppoint() *command {
-	var app, decree, oversight, reason string
+	var app, decree, oversight, reason, justification string
 	return &command{
-		path: "selection appoint", args: "ID --application APP --ppk-decree REF --oversight-ref REF [--reason TEXT]",
+		path: "selection appoint", args: "ID --application APP --ppk-decree REF --oversight-ref REF [--justification TEXT] [--reason TEXT]",
 		nargs: 1, mutating: true,
 		summary: "record the appointing official's choice and close the selection (admin)",
 		flags: func(fs *flag.FlagSet) {
@@ -219,6 +219,7 @@ func selectionAppoint() *command {
 			fs.StringVar(&decree, "ppk-decree", "", "reference of the PPK's appointment decree (required)")
 			fs.StringVar(&oversight, "oversight-ref", "", "reference of the oversight body's recommendation (required)")
 			fs.StringVar(&reason, "reason", "", "a note for the audit trail")
+			fs.StringVar(&justification, "justification", "", "why the PPK chose rank 2 or 3 (required then; published)")
 		},
 		run: func(ctx context.Context, inv *invocation, args []string) error {
 			if err := requireFlags(inv.fs, "application", "ppk-decree", "oversight-ref"); err != nil {
@@ -234,7 +235,7 @@ func selectionAppoint() *command {
 			}
 			resp, err := inv.selections.AppointCandidate(ctx, &seleksiv1.AppointCandidateRequest{
 				Name: name, RequestId: inv.requestID, Application: appName,
-				PpkDecreeRef: decree, OversightRecommendationRef: oversight, Reason: reason,
+				PpkDecreeRef: decree, OversightRecommendationRef: oversight, Reason: reason, Justification: justification,
 			})
 			if err != nil {
 				return err

@@ -23,6 +23,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/bodylimit"
 	"github.com/bkpsdm/seleksi/internal/clientaddr"
 	"github.com/bkpsdm/seleksi/internal/documents/blob"
+	"github.com/bkpsdm/seleksi/internal/participant"
 	"github.com/bkpsdm/seleksi/internal/ratelimit"
 )
 
@@ -41,6 +42,10 @@ const (
 type Config struct {
 	Mode    Mode
 	DataDir string
+	// KeysDir is a key directory shared by every process of a deployment (internal/keys,
+	// LoadDir): token, bundle, official-document and page-token keys with rotation. Empty
+	// keeps the embedded default's keys in DataDir/keys.
+	KeysDir string
 
 	GRPCAddr string
 	HTTPAddr string
@@ -89,8 +94,16 @@ type Config struct {
 	RateLimits ratelimit.Policy
 	// Outbox tunes notification delivery (issue 10 §5).
 	Outbox Outbox
+	// Webhook is the agency's WhatsApp/SMS gateway for notifications (issue 13); off while
+	// Webhook.URL is empty.
+	Webhook Webhook
 	// Uploads configures unfinished resumable uploads of documents (issue 11).
 	Uploads Uploads
+	// Official documents (issue 13 §3): OfficialNumberPrefix starts every document number
+	// (the agency's code); OfficialInterval is the pause between the worker's issuing rounds
+	// that found nothing to do.
+	OfficialNumberPrefix string
+	OfficialInterval     time.Duration
 
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
@@ -123,6 +136,18 @@ type Config struct {
 	// Demo seeds a demonstration at start (issue 12): accounts of every role with a printed
 	// password and a sample selection. Refused outside a demonstration (see demoFlag).
 	Demo bool
+	// ParticipantNumbers is the agency's format of participant numbers (issue 13).
+	ParticipantNumbers participant.Format
+	// PayloadCodec encrypts Temporal payloads (issue 14 §3; see payload.go).
+	PayloadCodec PayloadCodec
+	// TLS of the gRPC and HTTP servers, and TemporalTLS of the Temporal client (issue 14 §4).
+	TLS         TLS
+	TemporalTLS TemporalTLS
+	// MigrateOnly migrates the store to the binary's schema and exits, without Temporal or
+	// any server: the migration Job run before an upgrade (deploy/kubernetes).
+	MigrateOnly bool
+	// Telemetry: where /metrics is served and where traces go (issue 14 §6).
+	Telemetry Telemetry
 }
 
 // Web configures the web application's sessions and links.
@@ -173,6 +198,8 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		"what to run: all, api (gRPC + REST only) or worker (Temporal worker only) [SELEKSI_MODE]")
 	fs.StringVar(&c.DataDir, "data-dir", env("SELEKSI_DATA_DIR", "data"),
 		"directory for the embedded Temporal database, the SQLite store and local keys [SELEKSI_DATA_DIR]")
+	fs.StringVar(&c.KeysDir, "keys-dir", env("SELEKSI_KEYS_DIR", ""),
+		"key directory shared by all replicas (a mounted Secret: token-signing.<kid>.pem, bundle-signing.<kid>.pem, official-signing.<kid>.pem, page-token.<kid>.key); empty keeps keys in <data-dir>/keys [SELEKSI_KEYS_DIR]")
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", env("SELEKSI_GRPC_ADDR", ":9090"),
 		"gRPC listen address [SELEKSI_GRPC_ADDR]")
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("SELEKSI_HTTP_ADDR", ":8080"),
@@ -207,6 +234,14 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 		"host:port of the mail relay for notifications; empty writes them to the log [SELEKSI_SMTP_ADDR]")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("SELEKSI_SMTP_FROM", "seleksi@localhost"),
 		"sender address of notification mail [SELEKSI_SMTP_FROM]")
+	// Official documents (issue 13 §3).
+	var officialInterval string
+	// The agency's code opens each number: {prefix}/{kind}/{selection}/{seq}.
+	fs.StringVar(&c.OfficialNumberPrefix, "official-number-prefix", env("SELEKSI_OFFICIAL_NUMBER_PREFIX", "SELEKSI"),
+		"first part of every official document number, the agency's code, such as BKPSDM-KABCONTOH [SELEKSI_OFFICIAL_NUMBER_PREFIX]")
+	// How soon a worker notices a record that calls for a document.
+	fs.StringVar(&officialInterval, "official-interval", env("SELEKSI_OFFICIAL_INTERVAL", "5s"),
+		"pause between a worker's rounds of issuing official documents that found nothing to do [SELEKSI_OFFICIAL_INTERVAL]")
 	// Edge limits (issue 10, items 1 and 2).
 	var maxRequest, readTimeout, trustedProxies string
 	var rateLimits bool
@@ -236,6 +271,7 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	}
 
 	outbox := outboxFlags(fs, env)
+	webhook := webhookFlags(fs, env, getenv)
 	uploads := uploadFlags(fs, env)
 	web := webFlags(fs, env)
 	fs.StringVar(&shutdown, "shutdown-timeout", env("SELEKSI_SHUTDOWN_TIMEOUT", "30s"),
@@ -288,6 +324,15 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	signIn := signInFlags(fs, env, getenv)
 	// The demonstration seed (issue 12).
 	demo := demoFlag(fs, env)
+	// The migration Job of an upgrade (issue 14).
+	migrateOnly := migrateOnlyFlag(fs, env)
+	// Participant numbers, schedules and invitations (issue 13).
+	participantNumbers := participantFlags(fs, env)
+	payloadCodec := payloadCodecFlags(fs, env)
+	// TLS of the servers and of the Temporal client (issue 14 §4).
+	tlsOf := tlsFlags(fs, env, getenv)
+	// Metrics and traces (issue 14 §6).
+	telemetry := telemetryFlags(fs, env, getenv)
 
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: seleksid [flags]\n\n"+
@@ -348,7 +393,16 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	if c.Web, err = web(); err != nil {
 		errs = append(errs, err)
 	}
+	if c.OfficialInterval, err = time.ParseDuration(officialInterval); err != nil || c.OfficialInterval < 10*time.Millisecond || c.OfficialInterval > time.Hour {
+		errs = append(errs, fmt.Errorf("-official-interval %q: want a duration from 10ms to 1h", officialInterval))
+	}
+	if p := c.OfficialNumberPrefix; p == "" || len(p) > 40 || strings.ContainsAny(p, " /") {
+		errs = append(errs, fmt.Errorf("-official-number-prefix %q: want 1 to 40 characters without spaces or slashes", p))
+	}
 	if c.Outbox, err = outbox(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Webhook, err = webhook(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Uploads, err = uploads(c.DataDir); err != nil {
@@ -437,8 +491,27 @@ func Parse(args []string, getenv func(string) string, usageOut io.Writer) (Confi
 	if c.SignIn, err = signIn(c.OIDCIssuer); err != nil {
 		errs = append(errs, err)
 	}
+	if c.MigrateOnly, err = migrateOnly(); err != nil {
+		errs = append(errs, err)
+	}
 	// The demonstration seed (issue 12).
 	if c.Demo, err = demo(c); err != nil {
+		errs = append(errs, err)
+	}
+	// Participant numbers (issue 13).
+	if c.ParticipantNumbers, err = participantNumbers(); err != nil {
+		errs = append(errs, err)
+	}
+	// Payload encryption (issue 14 §3).
+	if c.PayloadCodec, err = payloadCodec(); err != nil {
+		errs = append(errs, err)
+	}
+	// TLS (issue 14 §4).
+	if c.TLS, c.TemporalTLS, err = tlsOf(c); err != nil {
+		errs = append(errs, err)
+	}
+	// Metrics and traces (issue 14 §6).
+	if c.Telemetry, err = telemetry(); err != nil {
 		errs = append(errs, err)
 	}
 
@@ -487,8 +560,90 @@ type Outbox struct {
 	SendTimeout time.Duration
 }
 
-// outboxFlags registers the outbox's flags on fs and returns the function that checks them
-// after parsing.
+// --- Notification webhook (issue 13: notifications that reach people) ---
+
+// Webhook is the gateway an agency contracts for WhatsApp or SMS: candidates who chose that
+// channel get each notification as a signed JSON POST there (internal/notify.WebhookSender).
+type Webhook struct {
+	// URL receives the deliveries; empty turns the webhook channel off.
+	URL string
+	// Secret signs each delivery (HMAC-SHA256, Standard Webhooks); from
+	// SELEKSI_NOTIFY_WEBHOOK_SECRET or -notify-webhook-secret-file, never from a flag, which
+	// would show it in the process list. It never prints itself.
+	Secret blob.Secret
+	// Events are the event kinds or message codes sent; empty sends every one.
+	Events []string
+}
+
+// webhookFlags registers the webhook's flags on fs and returns the function that checks
+// them after parsing.
+func webhookFlags(fs *flag.FlagSet, env func(name, def string) string, getenv func(string) string) func() (Webhook, error) {
+	var w Webhook
+	var secretFile, events string
+	// -notify-webhook-url: where the agency's gateway takes deliveries.
+	fs.StringVar(&w.URL, "notify-webhook-url", env("SELEKSI_NOTIFY_WEBHOOK_URL", ""),
+		"URL of the agency's WhatsApp/SMS gateway that receives signed notification webhooks; empty turns that channel off [SELEKSI_NOTIFY_WEBHOOK_URL]")
+	// -notify-webhook-secret-file: the signing secret, as a mounted secret file.
+	fs.StringVar(&secretFile, "notify-webhook-secret-file", env("SELEKSI_NOTIFY_WEBHOOK_SECRET_FILE", ""),
+		"file holding the webhook signing secret (whsec_<base64> or at least 16 characters); else it is read from SELEKSI_NOTIFY_WEBHOOK_SECRET, never from a flag [SELEKSI_NOTIFY_WEBHOOK_SECRET_FILE]")
+	// -notify-webhook-events: which events the gateway takes.
+	fs.StringVar(&events, "notify-webhook-events", env("SELEKSI_NOTIFY_WEBHOOK_EVENTS", ""),
+		"comma-separated event kinds or message codes sent to the gateway (e.g. SubmitApplication,status.eliminated); empty sends every one [SELEKSI_NOTIFY_WEBHOOK_EVENTS]")
+	return func() (Webhook, error) {
+		envSecret := getenv("SELEKSI_NOTIFY_WEBHOOK_SECRET")
+		if w.URL == "" {
+			if secretFile != "" || envSecret != "" || events != "" {
+				return Webhook{}, errors.New("the webhook secret and -notify-webhook-events need -notify-webhook-url")
+			}
+			return Webhook{}, nil
+		}
+		var errs []error
+		if u, err := url.Parse(w.URL); err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			errs = append(errs, errors.New("-notify-webhook-url: want an absolute http(s) URL"))
+		} else if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+			errs = append(errs, errors.New("-notify-webhook-url: want https (http only on localhost): deliveries carry phone numbers"))
+		}
+		switch {
+		case secretFile != "" && envSecret != "":
+			errs = append(errs, errors.New("-notify-webhook-secret-file and SELEKSI_NOTIFY_WEBHOOK_SECRET: give one"))
+		case secretFile != "":
+			b, err := os.ReadFile(secretFile)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("-notify-webhook-secret-file: %w", err))
+			}
+			w.Secret = blob.Secret(strings.TrimSpace(string(b)))
+		default:
+			w.Secret = blob.Secret(strings.TrimSpace(envSecret))
+		}
+		if len(w.Secret) < 16 {
+			errs = append(errs, errors.New("-notify-webhook-url needs a signing secret of at least 16 characters in SELEKSI_NOTIFY_WEBHOOK_SECRET or -notify-webhook-secret-file"))
+		}
+		for _, e := range strings.Split(events, ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				w.Events = append(w.Events, e)
+			}
+		}
+		return w, errors.Join(errs...)
+	}
+}
+
+// participantFlags registers the settings of participant numbers (issue 13) and returns the
+// function that checks them after parsing.
+func participantFlags(fs *flag.FlagSet, env func(name, def string) string) func() (participant.Format, error) {
+	var format string
+	// The format is checked at start, not at the first submission, so that a typo never
+	// leaves candidates unable to apply.
+	fs.StringVar(&format, "participant-number-format", env("SELEKSI_PARTICIPANT_NUMBER_FORMAT", participant.DefaultFormat),
+		"format of participant numbers: text with {year}, {selection} and {seq} or {seq:N} (zero-padded to N digits, required once) [SELEKSI_PARTICIPANT_NUMBER_FORMAT]")
+	return func() (participant.Format, error) {
+		f, err := participant.Parse(format)
+		if err != nil {
+			return participant.Format{}, fmt.Errorf("-participant-number-format: %w", err)
+		}
+		return f, nil
+	}
+}
+
 // webFlags are the web application's settings (issue 12).
 func webFlags(fs *flag.FlagSet, env func(name, def string) string) func() (Web, error) {
 	var public, idle, lifetime string
@@ -516,6 +671,8 @@ func webFlags(fs *flag.FlagSet, env func(name, def string) string) func() (Web, 
 	}
 }
 
+// outboxFlags registers the outbox's flags on fs and returns the function that checks them
+// after parsing.
 func outboxFlags(fs *flag.FlagSet, env func(name, def string) string) func() (Outbox, error) {
 	var interval, backoff, backoffMax, timeout, batch, concurrency, attempts string
 	fs.StringVar(&interval, "notify-interval", env("SELEKSI_NOTIFY_INTERVAL", "2s"),
@@ -850,5 +1007,21 @@ func demoFlag(fs *flag.FlagSet, env func(name, def string) string) func(c Config
 				"use it on the embedded default or with -demo-seconds-per-day")
 		}
 		return true, nil
+	}
+}
+
+// migrateOnlyFlag registers -migrate-only: bring the store's schema to this binary's and exit.
+// Every seleksid still migrates at start; the flag lets an upgrade migrate once, in a Job of
+// its own, before the new API replicas and workers roll out.
+func migrateOnlyFlag(fs *flag.FlagSet, env func(name, def string) string) func() (bool, error) {
+	var on bool
+	def, envErr := strconv.ParseBool(env("SELEKSI_MIGRATE_ONLY", "false"))
+	fs.BoolVar(&on, "migrate-only", def && envErr == nil,
+		"migrate the store (-database-url) to this version's schema and exit; starts no Temporal and no server [SELEKSI_MIGRATE_ONLY]")
+	return func() (bool, error) {
+		if envErr != nil {
+			return false, errors.New("SELEKSI_MIGRATE_ONLY: want true or false")
+		}
+		return on, nil
 	}
 }

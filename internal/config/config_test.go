@@ -178,6 +178,25 @@ func TestParse(t *testing.T) {
 		{name: "tiny body limit", args: []string{"-max-request-bytes", "10"}, wantErr: "-max-request-bytes"},
 		{name: "bad read timeout", args: []string{"-http-read-timeout", "1ms"}, wantErr: "-http-read-timeout"},
 		{name: "bad trusted proxy", args: []string{"-trusted-proxies", "ingress.local"}, wantErr: "-trusted-proxies"},
+		// The migration Job (issue 14).
+		{name: "migrate only by flag", args: []string{"-migrate-only", "-database-url", "postgres://u@h/db"},
+			check: func(t *testing.T, c Config) {
+				if !c.MigrateOnly || c.StoreURL() != "postgres://u@h/db" {
+					t.Errorf("got MigrateOnly=%v store %s", c.MigrateOnly, c.StoreURL())
+				}
+			}},
+		{name: "migrate only by environment", env: map[string]string{"SELEKSI_MIGRATE_ONLY": "true"},
+			check: func(t *testing.T, c Config) {
+				if !c.MigrateOnly {
+					t.Error("SELEKSI_MIGRATE_ONLY=true did not set MigrateOnly")
+				}
+			}},
+		{name: "serving by default", check: func(t *testing.T, c Config) {
+			if c.MigrateOnly {
+				t.Error("MigrateOnly on by default")
+			}
+		}},
+		{name: "bad migrate-only switch", env: map[string]string{"SELEKSI_MIGRATE_ONLY": "yes please"}, wantErr: "SELEKSI_MIGRATE_ONLY"},
 		{name: "stray argument", args: []string{"serve"}, wantErr: "unexpected arguments: serve"},
 		{name: "unknown flag", args: []string{"-port", "1"}, wantErr: "flag provided but not defined"},
 	}
@@ -207,7 +226,8 @@ func TestUsageDocumentsEveryEnvironmentVariable(t *testing.T) {
 		"SELEKSI_S3_PREFIX", "SELEKSI_S3_TLS", "SELEKSI_S3_ACCESS_KEY", "SELEKSI_S3_SECRET_KEY",
 		"SELEKSI_DOCUMENT_RETENTION", "SELEKSI_DOCUMENT_ERASURE_INTERVAL",
 		"SELEKSI_OIDC_CLIENT_ID", "SELEKSI_OIDC_CLIENT_SECRET", "SELEKSI_OIDC_CLIENT_SECRET_FILE", "SELEKSI_OIDC_REDIRECT_URL",
-		"SELEKSI_OIDC_SCOPES", "SELEKSI_OIDC_ROLE_CLAIM", "SELEKSI_OIDC_ROLE_MAP", "SELEKSI_OIDC_DEFAULT_ROLE", "SELEKSI_OIDC_SELECTIONS_CLAIM"} {
+		"SELEKSI_OIDC_SCOPES", "SELEKSI_OIDC_ROLE_CLAIM", "SELEKSI_OIDC_ROLE_MAP", "SELEKSI_OIDC_DEFAULT_ROLE", "SELEKSI_OIDC_SELECTIONS_CLAIM",
+		"SELEKSI_METRICS_ADDR", "SELEKSI_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"} {
 		if !strings.Contains(out.String(), v) {
 			t.Errorf("usage does not mention %s", v)
 		}
@@ -472,5 +492,81 @@ func TestSignInFlags(t *testing.T) {
 				t.Errorf("error %v, want one naming %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestParticipantNumberFormat: the agency's format is checked at start, and a bad one names
+// the flag, so a typo never reaches the first candidate's submission.
+func TestParticipantNumberFormat(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	c, err := Parse(nil, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.ParticipantNumbers.Number(2026, "sel-a", 7); got != "2026-sel-a-0007" {
+		t.Errorf("default format numbers %q, want 2026-sel-a-0007", got)
+	}
+	c, err = Parse(nil, func(k string) string {
+		return map[string]string{"SELEKSI_PARTICIPANT_NUMBER_FORMAT": "JPT/{year}/{seq:3}"}[k]
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.ParticipantNumbers.Number(2026, "sel-a", 7); got != "JPT/2026/007" {
+		t.Errorf("configured format numbers %q, want JPT/2026/007", got)
+	}
+	for _, bad := range []string{"{year}", "{seq:0}", "{nip}-{seq}"} {
+		if _, err := Parse([]string{"-participant-number-format", bad}, noEnv, io.Discard); err == nil ||
+			!strings.Contains(err.Error(), "-participant-number-format") {
+			t.Errorf("%q: error %v, want one naming -participant-number-format", bad, err)
+		}
+	}
+}
+
+// TestWebhookFlags: the webhook channel is off by default, takes its URL from a flag and its
+// secret from the environment or a file (never a flag), never prints the secret, and refuses
+// a plain-http gateway off localhost, a missing or short secret, and a secret without a URL.
+func TestWebhookFlags(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	c, err := Parse(nil, noEnv, io.Discard)
+	if err != nil || c.Webhook.URL != "" || c.Webhook.Secret != "" {
+		t.Fatalf("default = %+v, %v", c.Webhook, err)
+	}
+	const secret = "gateway-secret-0123456789"
+	file := filepath.Join(t.TempDir(), "webhook-secret")
+	if err := os.WriteFile(file, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Parse([]string{"-notify-webhook-url", "https://wa.example.go.id/hook", "-notify-webhook-secret-file", file,
+		"-notify-webhook-events", "SubmitApplication, status.eliminated"}, noEnv, io.Discard)
+	if err != nil || c.Webhook.URL != "https://wa.example.go.id/hook" || string(c.Webhook.Secret) != secret ||
+		!slices.Equal(c.Webhook.Events, []string{"SubmitApplication", "status.eliminated"}) {
+		t.Fatalf("from a file = %+v, %v", c.Webhook, err)
+	}
+	if dump := fmt.Sprintf("%+v %#v", c.Webhook, c.Webhook); strings.Contains(dump, secret) {
+		t.Errorf("the secret prints itself: %s", dump)
+	}
+	fromEnv := func(k string) string {
+		return map[string]string{"SELEKSI_NOTIFY_WEBHOOK_URL": "http://127.0.0.1:9000/hook", "SELEKSI_NOTIFY_WEBHOOK_SECRET": secret}[k]
+	}
+	if c, err = Parse(nil, fromEnv, io.Discard); err != nil || string(c.Webhook.Secret) != secret || len(c.Webhook.Events) != 0 {
+		t.Fatalf("from the environment = %+v, %v", c.Webhook, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"-notify-webhook-url", "http://wa.example.go.id/hook"}, map[string]string{"SELEKSI_NOTIFY_WEBHOOK_SECRET": secret}, "https"},
+		{[]string{"-notify-webhook-url", "https://wa.example.go.id/hook"}, nil, "signing secret"},
+		{[]string{"-notify-webhook-url", "https://wa.example.go.id/hook"}, map[string]string{"SELEKSI_NOTIFY_WEBHOOK_SECRET": "short"}, "signing secret"},
+		{[]string{"-notify-webhook-url", "https://wa.example.go.id/hook", "-notify-webhook-secret-file", file},
+			map[string]string{"SELEKSI_NOTIFY_WEBHOOK_SECRET": secret}, "give one"},
+		{[]string{"-notify-webhook-events", "SubmitApplication"}, nil, "need -notify-webhook-url"},
+	} {
+		_, err := Parse(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: error %v, want one saying %q", tc.args, tc.env, err, tc.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,6 +28,9 @@ func TestManifestsLeaveTimeToShutDown(t *testing.T) {
 				Exec struct {
 					Command []string `json:"command"`
 				} `json:"exec"`
+				Sleep struct {
+					Seconds int `json:"seconds"`
+				} `json:"sleep"`
 			} `json:"preStop"`
 		} `json:"lifecycle"`
 	}
@@ -79,6 +83,7 @@ func TestManifestsLeaveTimeToShutDown(t *testing.T) {
 				}
 				preStop = time.Duration(n) * time.Second
 			}
+			preStop = max(preStop, time.Duration(c.Lifecycle.PreStop.Sleep.Seconds)*time.Second)
 		}
 		if grace := time.Duration(*spec.Grace) * time.Second; grace < preStop+timeout+margin {
 			t.Errorf("%s: grace period %s < preStop %s + shutdown timeout %s + %s", d.Metadata.Name, grace, preStop, timeout, margin)
@@ -215,10 +220,96 @@ func TestManifestsConfigureDocumentStorage(t *testing.T) {
 		if svc.Build == nil {
 			continue // not seleksid
 		}
-		for _, k := range []string{"SELEKSI_S3_ACCESS_KEY", "SELEKSI_S3_SECRET_KEY", "SELEKSI_S3_ENDPOINT", "SELEKSI_S3_BUCKET"} {
+		// The bundled S3 store's endpoint and bucket are defaults; its keys are the operator's.
+		for _, k := range []string{"SELEKSI_S3_ACCESS_KEY", "SELEKSI_S3_SECRET_KEY"} {
 			if v := svc.Environment[k]; !strings.HasPrefix(v, "${"+k+":?") {
 				t.Errorf("compose service %s: %s = %q, want a required placeholder ${%s:?...}", name, k, v, k)
 			}
 		}
+		if v := svc.Environment["SELEKSI_DATABASE_URL"]; !strings.Contains(v, "${SELEKSI_DB_PASSWORD:?") {
+			t.Errorf("compose service %s: the database URL %q does not take its password from the environment", name, v)
+		}
+	}
+}
+
+// TestMigrationJobParses: the migration Job's command line and environment parse into a
+// migrate-only configuration of the store named by the Secret.
+func TestMigrationJobParses(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/kubernetes/jobs/migrate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job struct {
+		Kind string `json:"kind"`
+		Spec struct {
+			Template struct {
+				Spec struct {
+					Containers []struct {
+						Args []string `json:"args"`
+						Env  []struct {
+							Name      string  `json:"name"`
+							Value     *string `json:"value"`
+							ValueFrom *struct {
+								SecretKeyRef *struct{ Name, Key string } `json:"secretKeyRef"`
+							} `json:"valueFrom"`
+						} `json:"env"`
+					} `json:"containers"`
+				} `json:"spec"`
+			} `json:"template"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal(raw, &job); err != nil {
+		t.Fatal(err)
+	}
+	if job.Kind != "Job" || len(job.Spec.Template.Spec.Containers) != 1 {
+		t.Fatalf("want a Job with one container, got %+v", job)
+	}
+	c := job.Spec.Template.Spec.Containers[0]
+	env := map[string]string{}
+	for _, e := range c.Env {
+		switch {
+		case e.Value != nil:
+			env[e.Name] = *e.Value
+		case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
+			env[e.Name] = "postgres://secret/" + e.ValueFrom.SecretKeyRef.Name + "/" + e.ValueFrom.SecretKeyRef.Key
+		}
+	}
+	cfg, err := Parse(c.Args, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatalf("the Job's configuration does not parse: %v", err)
+	}
+	if !cfg.MigrateOnly || cfg.StoreURL() != "postgres://secret/seleksi-store/url" {
+		t.Errorf("MigrateOnly=%v store %q, want a migration of the seleksi-store database", cfg.MigrateOnly, cfg.StoreURL())
+	}
+}
+
+// TestDeployVariablesExist: every SELEKSI_ variable the deployment files set is one seleksid
+// reads (its usage names it): a misspelt name would otherwise be ignored without a word.
+func TestDeployVariablesExist(t *testing.T) {
+	var usage strings.Builder
+	_, _ = Parse([]string{"-h"}, func(string) string { return "" }, &usage)
+	known := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\[(SELEKSI_[A-Z0-9_]+)\]`).FindAllStringSubmatch(usage.String(), -1) {
+		known[m[1]] = true
+	}
+	// The S3 keys are read from the environment only, with no flag to name them.
+	known["SELEKSI_S3_ACCESS_KEY"], known["SELEKSI_S3_SECRET_KEY"] = true, true
+	name := regexp.MustCompile(`(?m)^\s*(?:- name: |)(SELEKSI_[A-Z0-9_]+)\s*:?`)
+	files := []string{"../../deploy/kubernetes/seleksi.yaml", "../../deploy/kubernetes/jobs/migrate.yaml", "../../deploy/compose.yaml"}
+	found := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range name.FindAllStringSubmatch(string(raw), -1) {
+			found++
+			if v := m[1]; !known[v] {
+				t.Errorf("%s sets %s, which seleksid does not read", f, v)
+			}
+		}
+	}
+	if found < 10 {
+		t.Fatalf("found only %d variables in the deployment files: the pattern no longer fits them", found)
 	}
 }

@@ -40,6 +40,7 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 			// ignored part of a committee's decision.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}}),
+		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithErrorHandler(errorHandler(logger)),
 		runtime.WithRoutingErrorHandler(routingErrorHandler(errorHandler(logger))),
 	)
@@ -58,7 +59,11 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 		{"application", seleksiv1.RegisterApplicationServiceHandler},
 		{"audit", seleksiv1.RegisterAuditServiceHandler},
 		{"notification", seleksiv1.RegisterNotificationServiceHandler},
+		{"schedule", seleksiv1.RegisterScheduleServiceHandler},
+		{"attendance", seleksiv1.RegisterAttendanceServiceHandler},
 		{"document", seleksiv1.RegisterDocumentServiceHandler},
+		{"official", seleksiv1.RegisterOfficialDocumentServiceHandler},
+		{"report", seleksiv1.RegisterReportServiceHandler},
 	} {
 		if err := svc.register(ctx, mux, conn); err != nil {
 			return nil, fmt.Errorf("gateway: register %s service: %w", svc.name, err)
@@ -74,6 +79,17 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 	if err := mux.HandlePath(http.MethodGet, downloadPattern, downloadHandler(mux, seleksiv1.NewDocumentServiceClient(conn), logger)); err != nil {
 		return nil, fmt.Errorf("gateway: download route: %w", err)
 	}
+	// After OfficialDocumentService's generated routes, so that the files' verbs win over
+	// GetOfficialDocument's /v1/{name=officialDocuments/*}.
+	official := seleksiv1.NewOfficialDocumentServiceClient(conn)
+	for _, f := range []struct {
+		pattern   string
+		signature bool
+	}{{officialDownloadPattern, false}, {officialSignaturePattern, true}} {
+		if err := mux.HandlePath(http.MethodGet, f.pattern, officialFileHandler(mux, official, f.pattern, f.signature, logger)); err != nil {
+			return nil, fmt.Errorf("gateway: official document route %s: %w", f.pattern, err)
+		}
+	}
 	openapi := seleksiv1.OpenAPIJSON()
 	if err := mux.HandlePath(http.MethodGet, "/openapi.json", func(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
 		w.Header().Set("Content-Type", "application/json")
@@ -82,6 +98,28 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 		return nil, fmt.Errorf("gateway: openapi route: %w", err)
 	}
 	return requireUTF8(mux, errorHandler(logger)), nil
+}
+
+// connectionSpecific reports the HTTP/1.1 connection headers that HTTP/2 forbids (RFC 9113,
+// section 8.2.2). A client could ask the gateway to forward one as gRPC metadata
+// (Grpc-Metadata-Connection: ...), and the gRPC server would then refuse the stream as
+// malformed: an internal error for a request that is only odd. They are not forwarded.
+func connectionSpecific(key string) bool {
+	switch strings.ToLower(key) {
+	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
+		return true
+	}
+	return false
+}
+
+// incomingHeader forwards what runtime.DefaultHeaderMatcher forwards, except the
+// connection-specific headers.
+func incomingHeader(key string) (string, bool) {
+	md, ok := runtime.DefaultHeaderMatcher(key)
+	if !ok || connectionSpecific(md) {
+		return "", false
+	}
+	return md, true
 }
 
 // errorHandler writes errors as the JSON form of google.rpc.Status, as the default handler

@@ -25,6 +25,9 @@ func NotFound() *Iterator {
 	return &Iterator{err: serviceerror.NewNotFound("workflow execution not found")}
 }
 
+// Failing fails once with err, as a read cut short (its context ended) does.
+func Failing(err error) *Iterator { return &Iterator{err: err} }
+
 // HasNext reports whether Next has an event or the error to return.
 func (it *Iterator) HasNext() bool { return it.err != nil || len(it.events) > 0 }
 

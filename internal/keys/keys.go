@@ -1,6 +1,9 @@
-// Package keys owns secret key material kept in files of the data directory: created on
-// first use, readable by its owner only, and read again unchanged on every later start, so
-// that what was authenticated with a key (page tokens, for one) stays valid across restarts.
+// Package keys owns secret key material with key IDs and rotation. The embedded default
+// keeps its keys in files of the data directory: created on first use, readable by its owner
+// only, and read again unchanged on every later start, so that what was authenticated with a
+// key (page tokens, for one) stays valid across restarts. A deployment of several processes
+// mounts one key directory into all of them instead (see LoadDir), with several keys per
+// purpose for rotation, and publishes the public halves as a JSON Web Key Set (JWKS).
 package keys
 
 import (

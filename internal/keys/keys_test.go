@@ -49,3 +49,45 @@ func TestSecretPersists(t *testing.T) {
 		t.Fatal("a name with a path was accepted")
 	}
 }
+
+func TestEd25519Persists(t *testing.T) {
+	dir := t.TempDir()
+	a, err := LoadOrCreateEd25519(dir, "official-signing.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadOrCreateEd25519(dir, "official-signing.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Private.Equal(b.Private) || a.ID != b.ID || a.ID != KeyID(b.Public) {
+		t.Fatalf("second read gave another key: %s and %s", a.ID, b.ID)
+	}
+	other, err := LoadOrCreateEd25519(dir, "other.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.ID == a.ID {
+		t.Fatal("two names share a key ID")
+	}
+	fi, err := os.Stat(filepath.Join(dir, Dir, "official-signing.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	if err := os.WriteFile(filepath.Join(dir, Dir, "official-signing.pem"), []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadOrCreateEd25519(dir, "official-signing.pem"); err == nil {
+		t.Fatal("a corrupt key was accepted or silently replaced")
+	}
+	// A secret file is not a signing key.
+	if _, err := LoadOrCreateSecret(dir, "page.key"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadOrCreateEd25519(dir, "page.key"); err == nil {
+		t.Fatal("a secret was read as a signing key")
+	}
+}

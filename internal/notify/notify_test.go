@@ -13,33 +13,11 @@ import (
 	"time"
 
 	"github.com/bkpsdm/seleksi/internal/i18n"
-	"github.com/bkpsdm/seleksi/internal/pgtest"
 	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/internal/storetest"
 )
 
 const from = "seleksi@bkpsdm.example.go.id"
-
-// drivers are the databases every outbox test runs on, as the store's own suite does.
-var drivers = []struct {
-	name string
-	url  func(t *testing.T) string
-}{
-	{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "seleksi.db") }},
-	{"postgres", func(t *testing.T) string { return pgtest.SchemaURL(t) }},
-}
-
-func openStore(t *testing.T, url string) *store.Store {
-	t.Helper()
-	st, err := store.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	if err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
 
 func email(i int) string { return fmt.Sprintf("calon-%d@example.id", i) }
 
@@ -50,7 +28,7 @@ func email(i int) string { return fmt.Sprintf("calon-%d@example.id", i) }
 func queue(t *testing.T, url string, n int) (*store.Store, []string) {
 	t.Helper()
 	ctx := context.Background()
-	st := openStore(t, url)
+	st := storetest.Open(t, url)
 	now := time.Now().UTC()
 	const sel = "kadis-2026"
 	if _, err := st.CreateSelection(ctx, store.NewSelection{ID: sel, RequestID: "create-" + sel, WorkflowID: "selection-" + sel,
@@ -76,6 +54,8 @@ func queue(t *testing.T, url string, n int) (*store.Store, []string) {
 		changes = append(changes, store.ApplicationChange{ApplicationID: a.ID, State: store.StateInProgress,
 			Status: &store.Text{EN: "You are in the administrative screening.", ID: "Anda mengikuti seleksi administrasi."}})
 	}
+	// Each application was received; those notices are not what these tests count.
+	markSent(t, st, now)
 	if _, err := st.ApplyCommand(ctx, store.Command{WorkflowID: "selection-" + sel, SelectionID: sel, Key: "advance-1", Seq: 1,
 		Kind: "AdvanceSelection", Actor: store.Actor{Subject: "system", Role: "ROLE_SYSTEM"}, At: now,
 		Stage: "STAGE_ADMINISTRATIVE_SCREENING", Applications: changes}); err != nil {
@@ -90,6 +70,26 @@ func queue(t *testing.T, url string, n int) (*store.Store, []string) {
 		ids[index[p.ApplicationID]] = p.ID
 	}
 	return st, ids
+}
+
+// markSent records every pending notification as sent at now, as a dispatcher would.
+func markSent(t *testing.T, st *store.Store, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	for {
+		got, err := st.ClaimNotifications(ctx, store.Claim{Owner: "setup", Limit: store.MaxPageSize, MaxAttempts: 1000, Now: now, Lease: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Due) == 0 {
+			return
+		}
+		for _, n := range got.Due {
+			if err := st.RecordDelivery(ctx, store.Delivery{ID: n.ID, Owner: "setup", At: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 func messageID(id string) string { return "<" + id + "@bkpsdm.example.go.id>" }
@@ -208,13 +208,13 @@ func minAttempts(t *testing.T, st *store.Store) int {
 // is delivered at once, each exactly once, counted by Message-ID at the relay.
 func TestOutageThenRecovery(t *testing.T) {
 	const n = 200
-	for _, drv := range drivers {
-		t.Run(drv.name, func(t *testing.T) {
-			url := drv.url(t)
+	for _, drv := range storetest.Drivers() {
+		t.Run(drv.Name, func(t *testing.T) {
+			url := drv.URL(t)
 			r := startRelay(t)
 			r.stop()
 			st1, ids := queue(t, url, n)
-			st2 := openStore(t, url)
+			st2 := storetest.Open(t, url)
 			lg := &logs{}
 			logger := slog.New(lg)
 			cat := catalog(t)
@@ -271,7 +271,7 @@ func TestOutageThenRecovery(t *testing.T) {
 			}
 			first, last := r.span()
 			t.Logf("%s: relay back after %d failed attempts each: all %d delivered within %v (first after %v), %.0f messages/s, each exactly once",
-				drv.name, attempts, n+1, last.Sub(back).Round(time.Millisecond), first.Sub(back).Round(time.Millisecond),
+				drv.Name, attempts, n+1, last.Sub(back).Round(time.Millisecond), first.Sub(back).Round(time.Millisecond),
 				float64(n+1)/last.Sub(first).Seconds())
 
 			// Operators were told, once per dispatcher rather than once per failure, and
@@ -329,10 +329,10 @@ func queueOne(t *testing.T, st *store.Store, at time.Time) string {
 // every batch still goes out.
 func TestFullBatchesGoOnAtOnce(t *testing.T) {
 	const n = 250
-	for _, drv := range drivers {
-		t.Run(drv.name, func(t *testing.T) {
+	for _, drv := range storetest.Drivers() {
+		t.Run(drv.Name, func(t *testing.T) {
 			r := startRelay(t)
-			st, _ := queue(t, drv.url(t), n)
+			st, _ := queue(t, drv.URL(t), n)
 			d := NewDispatcher(st, NewSMTPSender(r.addr, from, nil, nil), catalog(t), slog.New(slog.DiscardHandler),
 				Options{Interval: time.Hour, BatchSize: 50, Concurrency: 4})
 			start := time.Now()
@@ -341,7 +341,7 @@ func TestFullBatchesGoOnAtOnce(t *testing.T) {
 			waitFor(t, "every notification to arrive", func() bool { _, got := r.counts(); return got >= n })
 			_, last := r.span()
 			t.Logf("%s: %d notifications delivered in %v: %.0f messages/s (batches of 50, 4 at a time)",
-				drv.name, n, last.Sub(start).Round(time.Millisecond), float64(n)/last.Sub(start).Seconds())
+				drv.Name, n, last.Sub(start).Round(time.Millisecond), float64(n)/last.Sub(start).Seconds())
 		})
 	}
 }
@@ -374,11 +374,11 @@ func (c *clock) set(t time.Time) {
 // good is a dead letter at once, one it keeps refusing for now becomes one when its attempts
 // run out; each is logged once, without the address; retried, both are delivered.
 func TestDeadLettersAndRetry(t *testing.T) {
-	for _, drv := range drivers {
-		t.Run(drv.name, func(t *testing.T) {
+	for _, drv := range storetest.Drivers() {
+		t.Run(drv.Name, func(t *testing.T) {
 			ctx := context.Background()
 			r := startRelay(t)
-			st, ids := queue(t, drv.url(t), 3)
+			st, ids := queue(t, drv.URL(t), 3)
 			r.setRefused(email(0), true)
 			temp := &tempFailSender{SMTPSender: NewSMTPSender(r.addr, from, nil, nil), fail: map[string]bool{email(1): true}}
 			lg := &logs{}

@@ -27,6 +27,8 @@ type SMTPSender struct {
 	auth      smtp.Auth // nil for an unauthenticated relay
 	addresses AddressBook
 	dialer    net.Dialer
+	// attachments, when set (UseAttachments), holds the files some notifications carry.
+	attachments Attachments
 }
 
 // NewSMTPSender mails through the relay at addr (host:port) as from, authenticating with
@@ -60,7 +62,17 @@ func (s *SMTPSender) Send(ctx context.Context, n store.Notification) error {
 	if strings.ContainsAny(to, "\r\n") || strings.ContainsAny(s.from, "\r\n") {
 		return fmt.Errorf("address contains a line break: %w", ErrPermanent)
 	}
-	return s.mail(ctx, to, message(s.from, to, n))
+	msg := message(s.from, to, n)
+	att, err := s.attachmentOf(ctx, n)
+	if err != nil {
+		return err
+	}
+	if att != nil {
+		if msg, err = withAttachment(msg, *att); err != nil {
+			return fmt.Errorf("attach %s: %w", att.Name, err)
+		}
+	}
+	return s.mail(ctx, to, msg)
 }
 
 // mail runs one SMTP transaction, as smtp.SendMail does (STARTTLS when the relay offers

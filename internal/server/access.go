@@ -69,6 +69,10 @@ func accessRules() map[string]access {
 		// candidates and what it failed to, but only the secretariat retries.
 		seleksiv1.NotificationService_ListNotifications_FullMethodName: {roles: []auth.Role{admin, auditor, candidate}},
 		seleksiv1.NotificationService_RetryNotification_FullMethodName: {roles: []auth.Role{admin}},
+		// Everyone chooses the channels they are told on, their own only (the name is
+		// always accounts/me).
+		seleksiv1.NotificationService_GetNotificationPreferences_FullMethodName:    {roles: []auth.Role{candidate, committee, admin, auditor}},
+		seleksiv1.NotificationService_UpdateNotificationPreferences_FullMethodName: {roles: []auth.Role{candidate, committee, admin, auditor}},
 
 		// Documents: candidates their own, the selection's committee (checked in the
 		// handler, since a document names no selection), the secretariat and auditors;
@@ -78,6 +82,41 @@ func accessRules() map[string]access {
 		seleksiv1.DocumentService_ListDocuments_FullMethodName:        {roles: []auth.Role{candidate, committee, admin, auditor}},
 		seleksiv1.DocumentService_DownloadDocument_FullMethodName:     {roles: []auth.Role{candidate, committee, admin, auditor}},
 		seleksiv1.DocumentService_ListDocumentAccesses_FullMethodName: {roles: []auth.Role{candidate, admin, auditor}},
+
+		// Official documents are public announcements (they state nothing personal beyond the
+		// published results), and so are the keys that check them; why a document is late is
+		// for operators.
+		seleksiv1.OfficialDocumentService_GetOfficialDocument_FullMethodName:      public,
+		seleksiv1.OfficialDocumentService_ListOfficialDocuments_FullMethodName:    public,
+		seleksiv1.OfficialDocumentService_ListOfficialDocumentKeys_FullMethodName: public,
+		seleksiv1.OfficialDocumentService_ListOfficialDocumentJobs_FullMethodName: {roles: []auth.Role{admin, auditor}},
+		// Schedules (issue 13): the secretariat plans and places; the committee and auditors
+		// read; a candidate reads their own places (the handler keeps them to those).
+		seleksiv1.ScheduleService_CreateSession_FullMethodName:   {roles: []auth.Role{admin}},
+		seleksiv1.ScheduleService_ListSessions_FullMethodName:    {roles: []auth.Role{admin, committee, auditor}},
+		seleksiv1.ScheduleService_AssignSessions_FullMethodName:  {roles: []auth.Role{admin}},
+		seleksiv1.ScheduleService_MoveAssignment_FullMethodName:  {roles: []auth.Role{admin}},
+		seleksiv1.ScheduleService_ListAssignments_FullMethodName: {roles: []auth.Role{candidate, committee, admin, auditor}},
+		// A candidate confirms or asks to move their own place (the handler checks the owner);
+		// the committee or the secretariat answers.
+		seleksiv1.ScheduleService_ConfirmAttendance_FullMethodName: {roles: []auth.Role{candidate}},
+		seleksiv1.ScheduleService_RequestReschedule_FullMethodName: {roles: []auth.Role{candidate}},
+		seleksiv1.ScheduleService_AcceptReschedule_FullMethodName:  {roles: []auth.Role{admin, committee}},
+		seleksiv1.ScheduleService_RefuseReschedule_FullMethodName:  {roles: []auth.Role{admin, committee}},
+		// Attendance: the committee of the selection (committee scoping) or the secretariat
+		// records who came; only the secretariat sets what absence does in a stage.
+		seleksiv1.AttendanceService_RecordAttendance_FullMethodName: {roles: []auth.Role{admin, committee}},
+		seleksiv1.AttendanceService_ListAttendance_FullMethodName:   {roles: []auth.Role{admin, committee, auditor}},
+		seleksiv1.AttendanceService_GetAbsencePolicy_FullMethodName: {roles: []auth.Role{admin, committee, auditor}},
+		seleksiv1.AttendanceService_SetAbsencePolicy_FullMethodName: {roles: []auth.Role{admin}},
+		// Reports hold unpublished scores and the secretariat's view of every selection:
+		// never public, never for candidates. Committee members see the selections they sit
+		// on (the name is checked by committee scoping); the dashboard covers all selections
+		// and is for the secretariat and auditors.
+		seleksiv1.ReportService_GetScoreRecap_FullMethodName:            {roles: []auth.Role{committee, admin, auditor}},
+		seleksiv1.ReportService_ExportScoreRecap_FullMethodName:         {roles: []auth.Role{committee, admin, auditor}},
+		seleksiv1.ReportService_GetMeritComplianceReport_FullMethodName: {roles: []auth.Role{committee, admin, auditor}},
+		seleksiv1.ReportService_GetDashboard_FullMethodName:             {roles: []auth.Role{admin, auditor}},
 	}
 }
 

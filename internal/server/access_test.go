@@ -23,6 +23,10 @@ func TestEveryMethodHasAnAccessRule(t *testing.T) {
 		{seleksiv1.AuditService_ServiceDesc.ServiceName, methodNames(seleksiv1.AuditService_ServiceDesc)},
 		{seleksiv1.NotificationService_ServiceDesc.ServiceName, methodNames(seleksiv1.NotificationService_ServiceDesc)},
 		{seleksiv1.DocumentService_ServiceDesc.ServiceName, methodNames(seleksiv1.DocumentService_ServiceDesc)},
+		{seleksiv1.OfficialDocumentService_ServiceDesc.ServiceName, methodNames(seleksiv1.OfficialDocumentService_ServiceDesc)},
+		{seleksiv1.ScheduleService_ServiceDesc.ServiceName, methodNames(seleksiv1.ScheduleService_ServiceDesc)},
+		{seleksiv1.AttendanceService_ServiceDesc.ServiceName, methodNames(seleksiv1.AttendanceService_ServiceDesc)},
+		{seleksiv1.ReportService_ServiceDesc.ServiceName, methodNames(seleksiv1.ReportService_ServiceDesc)},
 	} {
 		for _, m := range desc.methods {
 			full := "/" + desc.name + "/" + m

@@ -14,8 +14,10 @@ import (
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/i18n"
+	"github.com/bkpsdm/seleksi/internal/participant"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
+	"github.com/bkpsdm/seleksi/workflows/calendar"
 )
 
 // ApplicationServer implements ApplicationService. Submissions go straight to the store
@@ -29,6 +31,17 @@ type ApplicationServer struct {
 	// docs checks the clarifying documents objections attach; refuseDocuments until
 	// UseDocuments gives the document store's checker.
 	docs DocumentChecker
+	// numbers is the agency's participant number format; participant.DefaultFormat until
+	// UseParticipantNumbers sets the configured one.
+	numbers participant.Format
+}
+
+// UseParticipantNumbers sets the format of the participant numbers given at submission; the
+// zero Format (a configuration built without config.Parse) keeps the default.
+func (s *ApplicationServer) UseParticipantNumbers(f participant.Format) {
+	if f.String() != "" {
+		s.numbers = f
+	}
 }
 
 // DocumentChecker checks that a document, `documents/{id}`, was uploaded by owner (the
@@ -78,7 +91,12 @@ func NewApplicationServer(st Store, wf Workflows, cat *i18n.Catalog, logger *slo
 	if now == nil {
 		now = time.Now
 	}
-	return &ApplicationServer{store: st, cmd: commander{wf: wf, ledger: st, cat: cat, logger: logger}, now: now, docs: refuseDocuments{}}
+	numbers, err := participant.Parse(participant.DefaultFormat)
+	if err != nil {
+		panic(err) // a constant; TestNumber in internal/participant parses it
+	}
+	return &ApplicationServer{store: st, cmd: commander{wf: wf, ledger: st, cat: cat, logger: logger}, now: now,
+		docs: refuseDocuments{}, numbers: numbers}
 }
 
 var msgWindowClosed = i18n.Text{
@@ -103,6 +121,7 @@ func (s *ApplicationServer) SubmitApplication(ctx context.Context, req *seleksiv
 	if err != nil {
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
+	now := s.now()
 	exp := int(prof.GetYearsOfExperience()) * 12
 	adm := int(prof.GetYearsInAdministratorPost()) * 12
 	in := store.SubmitInput{
@@ -115,7 +134,16 @@ func (s *ApplicationServer) SubmitApplication(ctx context.Context, req *seleksiv
 		Statement: app.GetStatement(),
 		Facts: store.Facts{Education: prof.GetEducationLevel().String(), ExperienceMonths: &exp,
 			AdministratorMonths: &adm, Documents: []string{}},
-		Now: s.now(),
+		Now: now,
+		ParticipantNumber: func(timeZone string, seq int) (string, error) {
+			// The year as the candidate saw the date: a submission at 23:30 WIB on 31
+			// December is numbered in the year that is ending.
+			loc, err := calendar.Zone(trimEnumPrefix(timeZone, "TIME_ZONE_")).Location()
+			if err != nil {
+				return "", err
+			}
+			return s.numbers.Number(now.In(loc).Year(), selID, seq)
+		},
 	}
 	for _, d := range app.GetDocuments() {
 		in.Documents = append(in.Documents, store.DocumentRef{Kind: d.GetKind(), DocumentID: segment(d.GetDocument(), 0)})
@@ -195,8 +223,9 @@ func (s *ApplicationServer) ListApplications(ctx context.Context, req *seleksiv1
 		return nil, storeError(ctx, s.cmd.logger, err)
 	}
 	out := &seleksiv1.ListApplicationsResponse{NextPageToken: page.NextPageToken, TotalSize: int32(page.TotalSize)}
+	intake := &intakeOnce{}
 	for _, a := range page.Items {
-		v, err := s.view(ctx, a)
+		v, err := s.viewIn(ctx, a, intake)
 		if err != nil {
 			return nil, storeError(ctx, s.cmd.logger, err)
 		}
@@ -284,6 +313,29 @@ func (s *ApplicationServer) ReplaceDocument(ctx context.Context, req *seleksiv1.
 // has not spoken about yet (the announcement is still open) is received, and its status says
 // when the screening starts: at the announcement's close, which the selection's row knows.
 func (s *ApplicationServer) view(ctx context.Context, a store.Application) (*seleksiv1.Application, error) {
+	return s.viewIn(ctx, a, &intakeOnce{})
+}
+
+// intakeOnce reads a selection's intake facts once for the views of one response.
+type intakeOnce struct {
+	read bool
+	in   store.SelectionIntake
+}
+
+func (o *intakeOnce) get(ctx context.Context, st Store, selectionID string) (store.SelectionIntake, error) {
+	if o.read {
+		return o.in, nil
+	}
+	in, err := st.GetSelectionIntake(ctx, selectionID)
+	if err != nil {
+		return store.SelectionIntake{}, err
+	}
+	o.read, o.in = true, in
+	return in, nil
+}
+
+// viewIn is view with the selection's intake facts shared by the views of one response.
+func (s *ApplicationServer) viewIn(ctx context.Context, a store.Application, intake *intakeOnce) (*seleksiv1.Application, error) {
 	v, err := applicationView(s.cmd.cat, a, true)
 	if err != nil {
 		return nil, err
@@ -304,7 +356,7 @@ func (s *ApplicationServer) view(ctx context.Context, a store.Application) (*sel
 	if a.Status.Code != "" || a.Status.ID != "" || a.State != store.StateSubmitted {
 		return v, nil
 	}
-	sel, err := s.store.GetSelection(ctx, a.SelectionID)
+	sel, err := intake.get(ctx, s.store, a.SelectionID)
 	if err != nil {
 		return nil, err
 	}
@@ -312,9 +364,9 @@ func (s *ApplicationServer) view(ctx context.Context, a store.Application) (*sel
 	case sel.Stage != store.StageAnnouncement:
 		// The close does not write every application's status; from then on it is screened.
 		v.StatusText = localized(s.cmd.cat, i18n.Msg{Code: workflows.CodeStatusScreening})
-	case !sel.Window.Closes.IsZero():
+	case !sel.WindowCloses.IsZero():
 		v.StatusText = localized(s.cmd.cat, i18n.Msg{Code: workflows.CodeStatusReceived, Params: map[string]string{
-			"closes": sel.Window.Closes.UTC().Format(time.RFC3339), "zone": trimEnumPrefix(sel.TimeZone, "TIME_ZONE_")}})
+			"closes": sel.WindowCloses.UTC().Format(time.RFC3339), "zone": trimEnumPrefix(sel.TimeZone, "TIME_ZONE_")}})
 	}
 	return v, nil
 }

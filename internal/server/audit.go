@@ -27,6 +27,7 @@ import (
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -84,10 +85,13 @@ type AuditServer struct {
 	history HistorySource
 	// archive holds closed runs after Temporal deleted them; nil reads Temporal alone.
 	archive RunArchive
-	signer  crypto.Signer
-	pub     ed25519.PublicKey
-	logger  *slog.Logger
-	now     func() time.Time
+	// codec decodes the histories' payloads before they are read (they stay encrypted in
+	// the bundles); nil reads them as they are.
+	codec  converter.PayloadCodec
+	signer crypto.Signer
+	pub    ed25519.PublicKey
+	logger *slog.Logger
+	now    func() time.Time
 }
 
 var _ seleksiv1.AuditServiceServer = (*AuditServer)(nil)
@@ -114,6 +118,22 @@ func NewAuditServer(st AuditStore, hs HistorySource, signer crypto.Signer, pub e
 // Temporal. A selection whose runs Temporal has all deleted is exported from the archive
 // alone. Call it before serving.
 func (s *AuditServer) UseArchive(a RunArchive) { s.archive = a }
+
+// UsePayloadCodec makes the handlers decrypt the histories' payloads with codec (the one the
+// Temporal client encrypts them with) wherever they read them: verification, the timeline,
+// the snapshots a bundle's digests are collected for. Exported bundles keep the histories
+// as Temporal holds them, encrypted: an auditor reads them with the payload keys
+// (seleksictl audit replay --payload-keys), and the bundle's digests and signature cover
+// the bytes Temporal and the archive hold. Call it before serving.
+func (s *AuditServer) UsePayloadCodec(c converter.PayloadCodec) { s.codec = c }
+
+// historyOptions are the options the audit functions read this server's histories with.
+func (s *AuditServer) historyOptions() []audit.Option {
+	if s.codec == nil {
+		return nil
+	}
+	return []audit.Option{audit.WithPayloadCodec(s.codec)}
+}
 
 // historyUnavailable is the answer for a selection whose workflow has no history to export.
 func historyUnavailable(ctx context.Context) error {
@@ -231,10 +251,10 @@ type runRef struct {
 }
 
 // newRunRef describes a parsed run, whose first event is WorkflowExecutionStarted.
-func newRunRef(h *historypb.History) *runRef {
+func newRunRef(h *historypb.History, opts ...audit.Option) *runRef {
 	events := h.GetEvents()
 	started := events[0].GetWorkflowExecutionStartedEventAttributes()
-	facts, _ := audit.ExtractFacts([]*historypb.History{h})
+	facts, _ := audit.ExtractFacts([]*historypb.History{h}, opts...)
 	return &runRef{
 		id:        started.GetOriginalExecutionRunId(),
 		start:     events[0].GetEventTime().AsTime(),
@@ -428,7 +448,7 @@ func (s *AuditServer) checkArchived(ctx context.Context, selectionID, workflowID
 			fail([]int64{e.Seq}, "the archived history cannot be read as a run of %s", workflowID)
 			continue
 		}
-		ref := newRunRef(h)
+		ref := newRunRef(h, s.historyOptions()...)
 		ref.archived, ref.digest = true, sum
 		out[r.RunID] = ref
 	}
@@ -481,7 +501,7 @@ func (s *AuditServer) histories(ctx context.Context, workflowID string, archived
 		if err != nil {
 			return nil, err
 		}
-		r := newRunRef(h)
+		r := newRunRef(h, s.historyOptions()...)
 		r.history = h
 		return r, nil
 	}
@@ -834,7 +854,7 @@ func (s *AuditServer) VerifySelection(ctx context.Context, req *seleksiv1.Verify
 			return nil, s.internalError(ctx, fmt.Errorf("verify: sign the bundle: %w", err))
 		}
 		if req.GetReplay() {
-			r, err := audit.VerifyBundle(ctx, b, s.pub)
+			r, err := audit.VerifyBundle(ctx, b, s.pub, s.historyOptions()...)
 			if err != nil {
 				return nil, commander{logger: s.logger}.workflowError(ctx, "replay", err)
 			}
@@ -855,13 +875,16 @@ func (s *AuditServer) VerifySelection(ctx context.Context, req *seleksiv1.Verify
 			fs = append(fs, b.CheckParts()...)
 			head := b.Manifest.AuditHead
 			fs = append(fs, audit.CheckChain(b.Events, &head)...)
-			facts, ffs := audit.ExtractFacts(runs)
+			facts, ffs := audit.ExtractFacts(runs, s.historyOptions()...)
 			fs = append(fs, ffs...)
 			fs = append(fs, audit.CrossCheck(facts, b.Events)...)
 			fs = append(fs, audit.CheckSnapshots(facts, b.Snapshots)...)
 			fs = append(fs, b.CheckProjection(facts)...)
 		}
 		if fs, err = s.confirmProjection(ctx, selID, runs, fs); err != nil {
+			return nil, storeError(ctx, s.logger, err)
+		}
+		if fs, err = s.confirmAuditEvents(ctx, selID, runs, fs); err != nil {
 			return nil, storeError(ctx, s.logger, err)
 		}
 	}
@@ -906,8 +929,8 @@ func (s *AuditServer) confirmProjection(ctx context.Context, selectionID string,
 	if !audit.HasKind(fs, audit.KindProjectionMismatch) {
 		return fs, nil
 	}
-	facts, _ := audit.ExtractFacts(runs)
-	if len(facts.Runs) == 0 || facts.Runs[len(facts.Runs)-1].Close != "open" {
+	facts, running := runningFacts(runs, s.historyOptions()...)
+	if !running {
 		return fs, nil
 	}
 	again, err := s.projection(ctx, selectionID)
@@ -919,6 +942,50 @@ func (s *AuditServer) confirmProjection(ctx context.Context, selectionID string,
 	for _, f := range fs {
 		if f.Kind != audit.KindProjectionMismatch || len(audit.SameFacts([]audit.Finding{f}, second)) > 0 {
 			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// runningFacts are the facts of runs, and whether the last run is still open: only then can
+// the store have moved on between the readings of one verification.
+func runningFacts(runs []*historypb.History, opts ...audit.Option) (audit.HistoryFacts, bool) {
+	facts, _ := audit.ExtractFacts(runs, opts...)
+	return facts, len(facts.Runs) > 0 && facts.Runs[len(facts.Runs)-1].Close == "open"
+}
+
+// confirmAuditEvents reads the audit events again when the selection's workflow is still
+// running and the cross-check found applied records without their events. The events were
+// read before the history (see collect), so a command applied in between is in the history
+// but its event is not in the first reading; the second reading, after the history, holds
+// the event of every record that history shows applied. Only what both readings miss is
+// reported.
+func (s *AuditServer) confirmAuditEvents(ctx context.Context, selectionID string, runs []*historypb.History, fs []audit.Finding) ([]audit.Finding, error) {
+	if !audit.HasKind(fs, audit.KindAuditEventMissing) {
+		return fs, nil
+	}
+	facts, running := runningFacts(runs, s.historyOptions()...)
+	if !running {
+		return fs, nil
+	}
+	again, err := s.auditEvents(ctx, selectionID)
+	if err != nil {
+		return nil, err
+	}
+	second := audit.CrossCheck(facts, again)
+	out := make([]audit.Finding, 0, len(fs))
+	for _, f := range fs {
+		if f.Kind != audit.KindAuditEventMissing || slices.ContainsFunc(second, func(g audit.Finding) bool { return g.Kind == f.Kind && g.Message == f.Message }) {
+			out = append(out, f)
+			continue
+		}
+		// The event arrived between the readings: what the second reading finds wrong with
+		// it (it disagrees with its record, or repeats it) is reported in its place. A
+		// record's findings name the same history events.
+		for _, g := range second {
+			if g.Kind != audit.KindAuditEventMissing && slices.Equal(g.EventIDs, f.EventIDs) && len(g.EventIDs) > 0 {
+				out = append(out, g)
+			}
 		}
 	}
 	return out, nil

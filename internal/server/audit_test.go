@@ -86,7 +86,11 @@ type fakeAuditStore struct {
 	projection      []store.ProjectionRow
 	firstProjection []store.ProjectionRow
 	projectionReads int
-	documents       []store.StoredDocument
+	// firstEvents, when set, is what the first reading of the audit events returns, as a
+	// chain that a command appended to in between would.
+	firstEvents []store.AuditEvent
+	eventReads  int
+	documents   []store.StoredDocument
 }
 
 func (f *fakeAuditStore) ListDocuments(_ context.Context, flt store.DocumentFilter, _ store.ListOptions) (store.Page[store.StoredDocument], error) {
@@ -128,6 +132,12 @@ func (f *fakeAuditStore) GetSelection(_ context.Context, id string) (store.Selec
 func (f *fakeAuditStore) ListAuditEvents(_ context.Context, id string, opts store.ListOptions) (store.Page[store.AuditEvent], error) {
 	if id != f.selection.ID {
 		return store.Page[store.AuditEvent]{}, store.ErrNotFound
+	}
+	if opts.PageToken == "" {
+		f.eventReads++
+	}
+	if f.firstEvents != nil && f.eventReads == 1 {
+		return page(f.firstEvents, opts), nil
 	}
 	return page(f.events, opts), nil
 }
@@ -742,6 +752,9 @@ func TestAuditVerifyRunningSelection(t *testing.T) {
 		name   string
 		setup  func(t *testing.T, rec recordedSelection)
 		wantOK bool
+		// want and wantIn name a finding expected when the report is not OK.
+		want   seleksiv1.FindingKind
+		wantIn string
 	}{
 		{name: "the store has not applied the pending record", wantOK: true},
 		{name: "the store has applied the pending record", wantOK: true, setup: func(t *testing.T, rec recordedSelection) {
@@ -766,9 +779,26 @@ func TestAuditVerifyRunningSelection(t *testing.T) {
 			facts.Records = facts.Records[:last]
 			rec.store.firstProjection = storeRows(audit.ExpectedProjection(facts))
 		}},
+		{name: "an event was appended between the readings", wantOK: true, setup: func(t *testing.T, rec recordedSelection) {
+			// The first reading of the chain predates the last applied record's event.
+			rec.store.firstEvents = rec.store.events[:len(rec.store.events)-1]
+		}},
+		{name: "an event appended between the readings disagrees with its record", setup: func(t *testing.T, rec recordedSelection) {
+			n := len(rec.store.events)
+			rec.store.firstEvents = rec.store.events[:n-1]
+			// The late event names another actor, and is rehashed so that the chain alone
+			// does not tell.
+			late := rec.store.events[n-1]
+			late.ActorSubject = "someone-else"
+			late.Hash = store.ChainHash(late)
+			rec.store.events = append(slices.Clone(rec.store.events[:n-1]), late)
+		}, want: seleksiv1.FindingKind_FINDING_KIND_UNEXPECTED_EVENT, wantIn: "disagrees with"},
+		{name: "an applied record has no event", setup: func(t *testing.T, rec recordedSelection) {
+			rec.store.events = rec.store.events[:len(rec.store.events)-1]
+		}, want: seleksiv1.FindingKind_FINDING_KIND_MISSING_EVENT, wantIn: "was applied but has no audit event"},
 		{name: "a published outcome changed", setup: func(t *testing.T, rec recordedSelection) {
 			rec.store.edit(t, store.TableApplicationResults, "outcome", func(s string) string { return s + "X" })
-		}},
+		}, want: seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH, wantIn: "column outcome]"},
 	} {
 		for _, replay := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/replay=%v", tc.name, replay), func(t *testing.T) {
@@ -786,9 +816,9 @@ func TestAuditVerifyRunningSelection(t *testing.T) {
 					t.Fatalf("ok %v, want %v; findings %v", rep.GetOk(), tc.wantOK, rep.GetFindings())
 				}
 				if !tc.wantOK && !slices.ContainsFunc(rep.GetFindings(), func(f *seleksiv1.Finding) bool {
-					return f.GetKind() == seleksiv1.FindingKind_FINDING_KIND_PROJECTION_MISMATCH && strings.Contains(f.GetMessage(), "column outcome]")
+					return f.GetKind() == tc.want && strings.Contains(f.GetMessage(), tc.wantIn)
 				}) {
-					t.Fatalf("no finding names the outcome: %v", rep.GetFindings())
+					t.Fatalf("no %s finding says %q: %v", tc.want, tc.wantIn, rep.GetFindings())
 				}
 			})
 		}

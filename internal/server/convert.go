@@ -71,6 +71,13 @@ func selectionInput(id string, sel *seleksiv1.Selection) (workflows.SelectionInp
 		TieBreak:           workflows.TieBreakRule(sel.GetTieBreakRule().String()),
 		PublishScores:      sel.GetPublishScores(),
 		ObjectionDocuments: sel.GetDocumentPolicy().GetObjectionDocuments(),
+		// Zero fields take the workflow's defaults (workflows.Deadlines.WithDefaults); the
+		// API's validation bounds each field.
+		Deadlines: workflows.Deadlines{
+			ObjectionAnswerDays: int(sel.GetDeadlines().GetObjectionAnswerWorkingDays()),
+			AppointmentDueDays:  int(sel.GetDeadlines().GetAppointmentDueWorkingDays()),
+			ReminderLeadDays:    int(sel.GetDeadlines().GetReminderLeadWorkingDays()),
+		},
 	}
 	for _, d := range sel.GetRequirements().GetRequiredDocuments() {
 		in.Requirements.RequiredDocuments = append(in.Requirements.RequiredDocuments, d.GetId())

@@ -143,3 +143,44 @@ func TestScoreConversion(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectionInputCarriesDeadlines: Selection.deadlines reaches the workflow's input field
+// by field; an empty message leaves zeros, which the workflow reads as its defaults; values
+// beyond the API's bounds are refused by validation before any input is built.
+func TestSelectionInputCarriesDeadlines(t *testing.T) {
+	tests := []struct {
+		name  string
+		d     *seleksiv1.Deadlines
+		want  workflows.Deadlines
+		valid bool
+	}{
+		{"empty", nil, workflows.Deadlines{}, true},
+		{"set", &seleksiv1.Deadlines{ObjectionAnswerWorkingDays: 5, AppointmentDueWorkingDays: 20, ReminderLeadWorkingDays: 2},
+			workflows.Deadlines{ObjectionAnswerDays: 5, AppointmentDueDays: 20, ReminderLeadDays: 2}, true},
+		{"answer period too long", &seleksiv1.Deadlines{ObjectionAnswerWorkingDays: 31}, workflows.Deadlines{}, false},
+		{"reminder lead too long", &seleksiv1.Deadlines{ReminderLeadWorkingDays: 6}, workflows.Deadlines{}, false},
+	}
+	v, err := protovalidate.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sel := validSelection()
+			sel.Deadlines = tt.d
+			if err := v.Validate(sel); (err == nil) != tt.valid {
+				t.Fatalf("validation: %v, want valid=%v", err, tt.valid)
+			}
+			if !tt.valid {
+				return
+			}
+			in, violations, err := selectionInput("s-01", sel)
+			if err != nil || len(violations) > 0 {
+				t.Fatalf("%v, %v", violations, err)
+			}
+			if in.Deadlines != tt.want {
+				t.Errorf("deadlines %+v, want %+v", in.Deadlines, tt.want)
+			}
+		})
+	}
+}

@@ -57,6 +57,10 @@ func (s *commandStore) GetSelection(context.Context, string) (store.Selection, e
 	return store.Selection{ID: "kadis-2026", Stage: string(workflows.StageAdministrativeScreening)}, nil
 }
 
+func (s *commandStore) GetSelectionIntake(context.Context, string) (store.SelectionIntake, error) {
+	return store.SelectionIntake{Stage: string(workflows.StageAdministrativeScreening)}, nil
+}
+
 // CommandAnswer finds no earlier command: every request in these tests is new.
 func (s *commandStore) CommandAnswer(context.Context, string, string) (store.CommandAnswer, error) {
 	return store.CommandAnswer{}, store.ErrNotFound

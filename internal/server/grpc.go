@@ -30,6 +30,17 @@ type Services struct {
 	// Document serves uploaded documents; nil answers UNIMPLEMENTED (a server without
 	// document storage).
 	Document seleksiv1.DocumentServiceServer
+	// Official serves the signed official documents; nil answers UNIMPLEMENTED.
+	Official seleksiv1.OfficialDocumentServiceServer
+	// Schedule serves the sessions of the competency test and the interview (issue 13); nil
+	// answers UNIMPLEMENTED.
+	Schedule seleksiv1.ScheduleServiceServer
+	// Attendance records who came to the sessions and what absence does; nil answers
+	// UNIMPLEMENTED.
+	Attendance seleksiv1.AttendanceServiceServer
+	// Report serves score recaps, the dashboard and the merit-compliance report; nil answers
+	// UNIMPLEMENTED.
+	Report seleksiv1.ReportServiceServer
 }
 
 // serviceNames are reported by the health service, so load balancers can probe each one.
@@ -39,6 +50,10 @@ var serviceNames = []string{
 	seleksiv1.AuditService_ServiceDesc.ServiceName,
 	seleksiv1.NotificationService_ServiceDesc.ServiceName,
 	seleksiv1.DocumentService_ServiceDesc.ServiceName,
+	seleksiv1.OfficialDocumentService_ServiceDesc.ServiceName,
+	seleksiv1.ScheduleService_ServiceDesc.ServiceName,
+	seleksiv1.AttendanceService_ServiceDesc.ServiceName,
+	seleksiv1.ReportService_ServiceDesc.ServiceName,
 }
 
 // Limiter holds authenticated callers to their rate limits (internal/ratelimit implements
@@ -112,6 +127,22 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlin
 		svcs.Document = seleksiv1.UnimplementedDocumentServiceServer{}
 	}
 	seleksiv1.RegisterDocumentServiceServer(s, svcs.Document)
+	if svcs.Official == nil {
+		svcs.Official = seleksiv1.UnimplementedOfficialDocumentServiceServer{}
+	}
+	seleksiv1.RegisterOfficialDocumentServiceServer(s, svcs.Official)
+	if svcs.Schedule == nil {
+		svcs.Schedule = seleksiv1.UnimplementedScheduleServiceServer{}
+	}
+	seleksiv1.RegisterScheduleServiceServer(s, svcs.Schedule)
+	if svcs.Attendance == nil {
+		svcs.Attendance = seleksiv1.UnimplementedAttendanceServiceServer{}
+	}
+	seleksiv1.RegisterAttendanceServiceServer(s, svcs.Attendance)
+	if svcs.Report == nil {
+		svcs.Report = seleksiv1.UnimplementedReportServiceServer{}
+	}
+	seleksiv1.RegisterReportServiceServer(s, svcs.Report)
 
 	healthpb.RegisterHealthServer(s, h)
 	reflection.Register(s)

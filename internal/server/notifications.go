@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -19,6 +20,8 @@ type NotificationStore interface {
 	Actors
 	ListNotifications(ctx context.Context, opts store.ListOptions) (store.Page[store.Notification], error)
 	RetryNotification(ctx context.Context, id string) (store.Notification, error)
+	GetNotificationPreferences(ctx context.Context, subject string) (store.NotificationPreferences, error)
+	SetNotificationPreferences(ctx context.Context, p store.NotificationPreferences) (store.NotificationPreferences, error)
 }
 
 // NotificationServer implements NotificationService: listing the outbox (the dead letters
@@ -39,7 +42,10 @@ func NewNotificationServer(st NotificationStore, cat *i18n.Catalog, logger *slog
 
 var (
 	msgNotificationNotFound = i18n.Text{ID: "notifikasi tidak ditemukan", EN: "notification not found"}
-	msgNotificationSent     = i18n.Text{
+	msgPreferencesMask      = i18n.Text{
+		ID: "update_mask hanya boleh berisi email, webhook dan phone",
+		EN: "update_mask may name only email, webhook and phone"}
+	msgNotificationSent = i18n.Text{
 		ID: "notifikasi ini sudah terkirim dan tidak dikirim dua kali",
 		EN: "this notification was delivered and is never sent twice"}
 )
@@ -102,6 +108,7 @@ func (s *NotificationServer) view(n store.Notification) *seleksiv1.Notification 
 		NextAttemptTime: ts(n.NextAttemptTime),
 		SendTime:        ts(n.SendTime),
 		DeadTime:        ts(n.DeadTime),
+		Channel:         channelOf(n.Channel),
 	}
 	// An account's notice (a one-time code) belongs to no selection.
 	if n.SelectionID != "" {
@@ -111,4 +118,89 @@ func (s *NotificationServer) view(n store.Notification) *seleksiv1.Notification 
 		v.Application = applicationName(n.SelectionID, n.ApplicationID)
 	}
 	return v
+}
+
+func channelOf(c string) seleksiv1.NotificationChannel {
+	switch c {
+	case store.ChannelInApp:
+		return seleksiv1.NotificationChannel_NOTIFICATION_CHANNEL_IN_APP
+	case store.ChannelWebhook:
+		return seleksiv1.NotificationChannel_NOTIFICATION_CHANNEL_WEBHOOK
+	}
+	return seleksiv1.NotificationChannel_NOTIFICATION_CHANNEL_EMAIL
+}
+
+// preferencesName is the one name of the caller's preferences.
+const preferencesName = "accounts/me/notificationPreferences"
+
+// recipientOf is the caller as the outbox names recipients: a candidate by actor ID, as
+// their applications' notifications are addressed; staff as account:<token subject>, as the
+// reminders and escalations to them are.
+func (s *NotificationServer) recipientOf(ctx context.Context) (string, error) {
+	p := principal(ctx)
+	if p.Role == auth.RoleCandidate {
+		me, err := callerActor(ctx, s.store)
+		if err != nil {
+			return "", err
+		}
+		return me.Subject, nil
+	}
+	if p.Subject == "" {
+		return "", errors.New("server: no authenticated caller")
+	}
+	return store.RecipientAccountPrefix + p.Subject, nil
+}
+
+// GetNotificationPreferences returns the caller's channels.
+func (s *NotificationServer) GetNotificationPreferences(ctx context.Context, _ *seleksiv1.GetNotificationPreferencesRequest) (*seleksiv1.GetNotificationPreferencesResponse, error) {
+	who, err := s.recipientOf(ctx)
+	if err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
+	p, err := s.store.GetNotificationPreferences(ctx, who)
+	if err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
+	return &seleksiv1.GetNotificationPreferencesResponse{NotificationPreferences: preferencesView(p)}, nil
+}
+
+// UpdateNotificationPreferences changes the fields of the caller's channels that the mask
+// names (all of them when it names none).
+func (s *NotificationServer) UpdateNotificationPreferences(ctx context.Context, req *seleksiv1.UpdateNotificationPreferencesRequest) (*seleksiv1.UpdateNotificationPreferencesResponse, error) {
+	who, err := s.recipientOf(ctx)
+	if err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
+	cur, err := s.store.GetNotificationPreferences(ctx, who)
+	if err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
+	in := req.GetNotificationPreferences()
+	paths := req.GetUpdateMask().GetPaths()
+	if len(paths) == 0 {
+		paths = []string{"email", "webhook", "phone"}
+	}
+	for _, f := range paths {
+		switch f {
+		case "email":
+			cur.Email = in.GetEmail()
+		case "webhook":
+			cur.Webhook = in.GetWebhook()
+		case "phone":
+			cur.Phone = in.GetPhone()
+		default:
+			return nil, localizedError(ctx, codes.InvalidArgument, msgPreferencesMask)
+		}
+	}
+	cur.Subject, cur.UpdateTime = who, time.Now()
+	saved, err := s.store.SetNotificationPreferences(ctx, cur)
+	if err != nil {
+		return nil, storeError(ctx, s.logger, err)
+	}
+	return &seleksiv1.UpdateNotificationPreferencesResponse{NotificationPreferences: preferencesView(saved)}, nil
+}
+
+func preferencesView(p store.NotificationPreferences) *seleksiv1.NotificationPreferences {
+	return &seleksiv1.NotificationPreferences{Name: preferencesName, Email: p.Email, Webhook: p.Webhook, Phone: p.Phone,
+		UpdateTime: ts(p.UpdateTime)}
 }

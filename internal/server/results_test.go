@@ -184,11 +184,28 @@ func TestAppointSendsTheDecree(t *testing.T) {
 	srv := NewSelectionServer(st, fw, testCatalog(t), slog.New(slog.DiscardHandler), SelectionOptions{})
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "admin", Role: auth.RoleAdmin})
 	if _, err := srv.AppointCandidate(ctx, &seleksiv1.AppointCandidateRequest{Name: "selections/kadis-2026", RequestId: "req-appoint-1",
-		Application: "selections/kadis-2026/applications/" + ids[2], PpkDecreeRef: "800/123/2026", OversightRecommendationRef: "R-1/BKN/2026"}); err != nil {
+		Application: "selections/kadis-2026/applications/" + ids[2], PpkDecreeRef: "800/123/2026", OversightRecommendationRef: "R-1/BKN/2026",
+		Justification: "rekam jejak di program kesehatan daerah"}); err != nil {
 		t.Fatal(err)
 	}
-	if args, ok := fw.got.Args[0].(workflows.AppointArgs); !ok || args.PPKDecreeRef != "800/123/2026" {
+	// The justification is also the reason of a run started before it, which still asks for
+	// a reason when rank 2 or 3 is chosen.
+	if args, ok := fw.got.Args[0].(workflows.AppointArgs); !ok || args.PPKDecreeRef != "800/123/2026" ||
+		args.Justification != "rekam jejak di program kesehatan daerah" || args.Reason != args.Justification {
 		t.Errorf("sent %+v", fw.got.Args[0])
+	}
+}
+
+// TestSelectionViewPublishesJustification: the PPK's justification of a rank 2 or 3 choice is
+// in the selection as the store keeps it.
+func TestSelectionViewPublishesJustification(t *testing.T) {
+	v, err := selectionView(testCatalog(t), store.Selection{ID: "s", Stage: "STAGE_CLOSED", AppointedApplication: "app-2",
+		PPKDecreeRef: "800/1/2026", AppointmentJustification: "rekam jejak"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.GetAppointmentJustification() != "rekam jejak" || v.GetAppointedApplication() != "selections/s/applications/app-2" {
+		t.Errorf("view %v", v)
 	}
 }
 

@@ -191,10 +191,17 @@ func (s *SelectionServer) AppointCandidate(ctx context.Context, req *seleksiv1.A
 		return nil, err
 	}
 	id := segment(req.GetName(), 0)
+	reason := req.GetReason()
+	if reason == "" {
+		// Selections started before the justification (their runs still require a reason
+		// for rank 2 or 3) take the justification as that reason; new runs read it as the
+		// justification and the reason stays a note.
+		reason = req.GetJustification()
+	}
 	if _, err := s.cmd.send(ctx, id, req.GetRequestId(), workflows.UpdateAppoint, workflows.AppointArgs{
 		Actor: me, ApplicationID: segment(req.GetApplication(), 1),
 		PPKDecreeRef: req.GetPpkDecreeRef(), OversightRecommendationRef: req.GetOversightRecommendationRef(),
-		Reason: req.GetReason()}); err != nil {
+		Reason: reason, Justification: req.GetJustification()}); err != nil {
 		return nil, err
 	}
 	sel, err := s.view(ctx, id)

@@ -29,6 +29,7 @@ import (
 type Store interface {
 	CreateSelection(ctx context.Context, in store.NewSelection) (store.Selection, error)
 	GetSelection(ctx context.Context, id string) (store.Selection, error)
+	GetSelectionIntake(ctx context.Context, id string) (store.SelectionIntake, error)
 	ListSelections(ctx context.Context, opts store.ListOptions) (store.Page[store.Selection], error)
 	ApplicationCounts(ctx context.Context, selectionID string) (store.ApplicationCounts, error)
 	GetStageResult(ctx context.Context, selectionID, stage string, revision int) (store.StageResult, error)

@@ -65,6 +65,7 @@ func selectionView(cat *i18n.Catalog, s store.Selection, counts *store.Applicati
 	}
 	out.PpkDecreeRef = s.PPKDecreeRef
 	out.OversightRecommendationRef = s.OversightRecommendationRef
+	out.AppointmentJustification = s.AppointmentJustification
 	out.CancelReason = s.CancelReason
 	if s.CancelReason == "" && s.CancelMessage != nil {
 		// The system's reason (a postponement): the field is a plain string, so Indonesian.
@@ -191,12 +192,13 @@ func resultOfCommand(ctx context.Context, st Store, cat *i18n.Catalog, logger *s
 // auditors, never in public lists.
 func applicationView(cat *i18n.Catalog, a store.Application, withPersonal bool) (*seleksiv1.Application, error) {
 	out := &seleksiv1.Application{
-		Name:         applicationName(a.SelectionID, a.ID),
-		Statement:    a.Statement,
-		State:        protoState(a.State),
-		CurrentStage: protoStage(a.CurrentStage),
-		FinalScore:   float64(a.FinalScore) / 100,
-		Rank:         uint32(a.Rank),
+		Name:              applicationName(a.SelectionID, a.ID),
+		ParticipantNumber: a.ParticipantNumber,
+		Statement:         a.Statement,
+		State:             protoState(a.State),
+		CurrentStage:      protoStage(a.CurrentStage),
+		FinalScore:        float64(a.FinalScore) / 100,
+		Rank:              uint32(a.Rank),
 		// The owner as the candidate's tokens name them; the store records their actor ID.
 		Owner:      a.Candidate.Subject,
 		SubmitTime: ts(a.SubmitTime),
@@ -267,18 +269,20 @@ func objectionView(o store.Objection, who subjects) *seleksiv1.Objection {
 		answers = append(answers, &seleksiv1.ItemAnswer{Item: a.Item, Accepted: a.Accepted, Answer: a.Answer})
 	}
 	return &seleksiv1.Objection{
-		Items:       o.Items,
-		Document:    o.Document,
-		ItemAnswers: answers,
-		Name:        objectionName(o.SelectionID, o.ApplicationID, o.Stage, revision),
-		Stage:       protoStage(o.Stage),
-		Reason:      o.Reason,
-		State:       seleksiv1.ObjectionState(seleksiv1.ObjectionState_value[o.State]),
-		Answer:      o.Answer,
-		AnsweredBy:  who.of(o.AnsweredBy),
-		CreateTime:  ts(o.FileTime),
-		AnswerTime:  ts(o.AnswerTime),
-		Revision:    uint32(revision),
+		Items:         o.Items,
+		Document:      o.Document,
+		ItemAnswers:   answers,
+		Name:          objectionName(o.SelectionID, o.ApplicationID, o.Stage, revision),
+		Stage:         protoStage(o.Stage),
+		Reason:        o.Reason,
+		State:         seleksiv1.ObjectionState(seleksiv1.ObjectionState_value[o.State]),
+		Answer:        o.Answer,
+		AnsweredBy:    who.of(o.AnsweredBy),
+		CreateTime:    ts(o.FileTime),
+		AnswerTime:    ts(o.AnswerTime),
+		Revision:      uint32(revision),
+		AnswerDueTime: ts(o.AnswerDue),
+		Overdue:       o.Overdue,
 	}
 }
 

@@ -26,6 +26,11 @@ func (s selectionOnly) GetSelection(_ context.Context, id string) (store.Selecti
 	return s.sel, nil
 }
 
+func (s selectionOnly) GetSelectionIntake(ctx context.Context, id string) (store.SelectionIntake, error) {
+	sel, err := s.GetSelection(ctx, id)
+	return store.SelectionIntake{Stage: sel.Stage, WindowCloses: sel.Window.Closes, TimeZone: sel.TimeZone}, err
+}
+
 // TestApplicationStatusText: the candidate's status is rendered from the stored code in both
 // languages. Before the announcement closes an application is received and the screening
 // starts after the close (it is not "being screened"); after a published result the status

@@ -30,6 +30,8 @@ type celRule struct {
 // celRules covers every message-level rule in api/seleksi/v1 (TestEveryCELRuleIsTranslated).
 var celRules = map[string]celRule{
 	"application.unique_documents":         {"documents", "setiap dokumen persyaratan hanya boleh dikirim satu kali"},
+	"session.place":                        {"venue", "sesi memerlukan tempat atau tautan rapat daring"},
+	"session.times":                        {"end_time", "sesi harus berakhir setelah dimulai"},
 	"answer_objection.corrected_result":    {"corrected_result", "hasil yang diperbaiki wajib diisi bila sanggah tanpa butir persyaratan diterima, dan tidak boleh diisi bila ditolak atau dijawab per butir"},
 	"selection.committee_odd":              {"committee", "jumlah anggota panitia seleksi harus ganjil"},
 	"selection.committee_internal_share":   {"committee", "anggota internal paling banyak 45% dari panitia seleksi"},

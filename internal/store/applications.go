@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -52,6 +54,15 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 	now := instant(in.Now)
 	var appID string
 	err = s.inTx(ctx, func(tx *gorm.DB) error {
+		// On PostgreSQL the selection's row lock orders a selection's submissions one after
+		// another, so the less is done while it is held, the more are taken per second (a
+		// deadline rush waits on it). The duplicate checks need no order: they read before
+		// the lock and report after the request ID's own check, and the unique indexes catch
+		// a duplicate committed in between.
+		dup, err := duplicateCandidate(tx, in)
+		if err != nil {
+			return err
+		}
 		sel, err := s.lockSelection(tx, in.SelectionID)
 		if err != nil {
 			return err
@@ -71,18 +82,8 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 		if why := sel.windowOpen(now); why != "" {
 			return fmt.Errorf("%s: %w", why, ErrFailedPrecondition)
 		}
-		var n int64
-		if err := tx.Model(&applicationRow{}).Where("selection_id = ? AND owner = ?", in.SelectionID, in.Owner).Count(&n).Error; err != nil {
-			return err
-		}
-		if n > 0 {
-			return fmt.Errorf("the candidate has already applied to this selection: %w", ErrConflict)
-		}
-		if err := tx.Model(&candidateRow{}).Where("selection_id = ? AND nip = ?", in.SelectionID, in.Candidate.NIP).Count(&n).Error; err != nil {
-			return err
-		}
-		if n > 0 {
-			return fmt.Errorf("an application with this NIP already exists in this selection: %w", ErrConflict)
+		if dup != "" {
+			return fmt.Errorf("%s: %w", dup, ErrConflict)
 		}
 		required, err := sel.requiredKinds()
 		if err != nil {
@@ -90,6 +91,11 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 		}
 		docs, err := checkDocumentRefs(tx, in.SelectionID, required, in.Owner, in.Documents)
 		if err != nil {
+			// The candidate's other submission, committed after the duplicate check above,
+			// holds the documents: say that they applied, not that the documents are taken.
+			if again, derr := duplicateCandidate(tx, in); derr == nil && again != "" {
+				return fmt.Errorf("%s: %w", again, ErrConflict)
+			}
 			return err
 		}
 		appID = in.ID
@@ -104,6 +110,10 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 		if err := tx.Create(&cand).Error; err != nil {
 			return conflictOr(err, "candidate")
 		}
+		seq, number, err := nextParticipant(tx, sel, in)
+		if err != nil {
+			return err
+		}
 		profile, _ := CanonicalJSON(in.Profile) // validated by digestJSON above
 		docsJSON, _ := json.Marshal(docs)
 		facts, _ := json.Marshal(in.Facts)
@@ -111,12 +121,17 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 			ID: appID, SelectionID: in.SelectionID, CandidateID: cand.ID, Owner: in.Owner,
 			RequestID: in.RequestID, RequestSHA256: reqSHA, Profile: string(profile), Documents: string(docsJSON),
 			Statement: in.Statement, Facts: string(facts), State: StateSubmitted, CurrentStage: StageAnnouncement,
-			SubmittedAt: now, UpdatedAt: now,
+			ParticipantSeq: seq, ParticipantNumber: number, SubmittedAt: now, UpdatedAt: now,
 		}
 		if err := tx.Create(&app).Error; err != nil {
 			return conflictOr(err, "application")
 		}
 		if err := attachDocuments(tx, appID, docs, now); err != nil {
+			return err
+		}
+		// The proof of registration is issued by internal/official's worker; queuing it
+		// here, with the application, means no submission is ever left without one.
+		if err := s.enqueueOfficialJob(tx, in.SelectionID, OfficialRegistrationProof, appID, 1, now); err != nil {
 			return err
 		}
 		// The audit event holds no personal data: the request digest binds it to the full
@@ -126,14 +141,76 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 			Action: ActionSubmitApplication, Target: "selections/" + in.SelectionID + "/applications/" + appID,
 			WorkflowTime: now,
 			Payload: map[string]any{"applicationId": appID, "requestId": in.RequestID, "requestSha256": reqSHA,
-				"submitTime": now.Format(time.RFC3339Nano)},
+				"submitTime": now.Format(time.RFC3339Nano), "participantNumber": number},
 		}, now)
-		return err
+		if err != nil {
+			return err
+		}
+		return queueReceived(tx, sel, in, appID, cand.Email, cand.Phone, now)
 	})
 	if err != nil {
 		return Application{}, fmt.Errorf("%s: %w", op, err)
 	}
 	return s.GetApplication(ctx, in.SelectionID, appID)
+}
+
+// duplicateCandidate says why the candidate may not apply again (an application to the
+// selection by the same account or the same NIP), or "" when they may.
+func duplicateCandidate(tx *gorm.DB, in SubmitInput) (string, error) {
+	var n int64
+	if err := tx.Model(&applicationRow{}).Where("selection_id = ? AND owner = ?", in.SelectionID, in.Owner).Count(&n).Error; err != nil {
+		return "", err
+	}
+	if n > 0 {
+		return "the candidate has already applied to this selection", nil
+	}
+	if err := tx.Model(&candidateRow{}).Where("selection_id = ? AND nip = ?", in.SelectionID, in.Candidate.NIP).Count(&n).Error; err != nil {
+		return "", err
+	}
+	if n > 0 {
+		return "an application with this NIP already exists in this selection", nil
+	}
+	return "", nil
+}
+
+// nextParticipant picks the application's participant sequence and number. The caller holds
+// the selection's lock (a row lock on PostgreSQL; SQLite has one writer), so two submissions
+// never read the same maximum; the unique index on (selection_id, participant_seq) is the
+// backstop. Withdrawn applications keep their numbers, so the maximum never goes down.
+func nextParticipant(tx *gorm.DB, sel *selectionRow, in SubmitInput) (int, string, error) {
+	var last int
+	if err := tx.Model(&applicationRow{}).Where("selection_id = ?", in.SelectionID).
+		Select("COALESCE(MAX(participant_seq), 0)").Scan(&last).Error; err != nil {
+		return 0, "", fmt.Errorf("participant sequence: %w", err)
+	}
+	seq := last + 1
+	if in.ParticipantNumber == nil {
+		return seq, strconv.Itoa(seq), nil
+	}
+	number, err := in.ParticipantNumber(sel.TimeZone, seq)
+	if err != nil {
+		return 0, "", fmt.Errorf("participant number: %w", err)
+	}
+	return seq, number, nil
+}
+
+// queueReceived tells the candidate that the application arrived, in the transaction that
+// stores it (the "application received" touchpoint), on the channels the candidate chose.
+// The text is a code with the close of the window in the agency's zone, rendered when sent.
+func queueReceived(tx *gorm.DB, sel *selectionRow, in SubmitInput, appID, email, phone string, now time.Time) error {
+	t := Text{Code: "status.received", EN: "Your application has been received.", ID: "Lamaran Anda telah diterima."}
+	if sel.WindowCloses != nil {
+		t.Params = map[string]string{"closes": sel.WindowCloses.UTC().Format(time.RFC3339),
+			"zone": strings.TrimPrefix(sel.TimeZone, "TIME_ZONE_")}
+	}
+	m, err := encodeText(&t)
+	if err != nil {
+		return err
+	}
+	row := notificationRow{ID: sha256Hex([]byte("received\x00" + in.SelectionID + "\x00" + in.RequestID))[:32],
+		SelectionID: in.SelectionID, Recipient: in.Owner, ApplicationID: appID, Email: email, Kind: ActionSubmitApplication,
+		Code: t.Code, TextEN: t.EN, TextID: t.ID, Message: m, CreatedAt: now, Channel: ChannelEmail}
+	return queue(tx, []notificationRow{row}, map[string]string{appID: phone})
 }
 
 func validateSubmission(in SubmitInput) error {
@@ -155,8 +232,9 @@ func validateSubmission(in SubmitInput) error {
 	return nil
 }
 
-// conflictOr maps a unique violation to ErrConflict. Under the selection lock the checks
-// before the insert catch every duplicate; this is the backstop should they ever miss one.
+// conflictOr maps a unique violation to ErrConflict. The duplicate checks read before the
+// selection's lock (see SubmitApplication), so a duplicate committed in between reaches the
+// unique indexes, and this is how it is reported.
 func conflictOr(err error, what string) error {
 	if isUniqueViolation(err) {
 		return fmt.Errorf("duplicate %s: %w", what, ErrConflict)
@@ -236,6 +314,8 @@ func (s *Store) ListApplications(ctx context.Context, selectionID string, opts L
 			return []any{r.Row.ID}
 		case "final_score":
 			return []any{r.Row.FinalScore, r.Row.ID}
+		case "participant_seq":
+			return []any{int64(r.Row.ParticipantSeq), r.Row.ID}
 		case candidateName:
 			return []any{r.SortName, r.Row.ID}
 		}
@@ -296,6 +376,7 @@ func (s *Store) withCandidates(ctx context.Context, rows []applicationRow) ([]Ap
 func (r *applicationRow) application() (Application, error) {
 	a := Application{
 		ID: r.ID, SelectionID: r.SelectionID, CandidateID: r.CandidateID, Owner: r.Owner, RequestID: r.RequestID,
+		ParticipantNumber: r.ParticipantNumber, ParticipantSeq: r.ParticipantSeq,
 		Profile: json.RawMessage(r.Profile), Statement: r.Statement, State: r.State, CurrentStage: r.CurrentStage,
 		Rank: r.Rank, FinalScore: r.FinalScore, EliminatedStage: r.EliminatedStage, EliminationReason: r.EliminationReason,
 		Status: Text{EN: r.StatusEN, ID: r.StatusID}, SubmitTime: r.SubmittedAt.UTC(), UpdateTime: r.UpdatedAt.UTC(),

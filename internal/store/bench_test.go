@@ -91,3 +91,18 @@ func seed(b *testing.B, s *Store, selectionID string, n int) {
 	}
 	b.Logf("seeded %d applications in %v", n, time.Since(start))
 }
+
+// BenchmarkSubmitApplication is one submission on SQLite, one after another into a selection
+// that fills up as the benchmark runs: the store's share of a deadline rush.
+func BenchmarkSubmitApplication(b *testing.B) {
+	ctx := context.Background()
+	s := sqliteFactory(b, true)
+	openWindow(b, s, "sel-bench")
+	i := 0
+	for b.Loop() {
+		if _, err := s.SubmitApplication(ctx, newSubmission("sel-bench", i, t0.Add(time.Minute))); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

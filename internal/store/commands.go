@@ -271,7 +271,7 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 		if err := applySelection(tx, sel, c, at); err != nil {
 			return err
 		}
-		owners, emails, err := applyApplications(tx, sel, c, at)
+		owners, contacts, err := applyApplications(tx, sel, c, at)
 		if err != nil {
 			return err
 		}
@@ -282,6 +282,9 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 			return err
 		}
 		if err := applyObjection(tx, c.SelectionID, c.Objection); err != nil {
+			return err
+		}
+		if err := applyDeadline(tx, c.SelectionID, c.Deadline); err != nil {
 			return err
 		}
 		for _, cf := range c.Conflicts {
@@ -306,7 +309,7 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 		if err != nil {
 			return err
 		}
-		if err := enqueueNotifications(tx, c, owners, emails, at); err != nil {
+		if err := enqueueNotifications(tx, c, owners, contacts, at); err != nil {
 			return err
 		}
 		applied = true
@@ -349,6 +352,7 @@ func applySelection(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) err
 	}
 	if a := c.Appointment; a != nil {
 		set["appointed_application"], set["ppk_decree_ref"], set["oversight_recommendation_ref"] = a.ApplicationID, a.PPKDecreeRef, a.OversightRecommendationRef
+		set["appointment_justification"] = a.Justification
 	}
 	if c.CancelReason != "" {
 		set["cancel_reason"] = c.CancelReason
@@ -367,12 +371,15 @@ func applySelection(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) err
 	return nil
 }
 
+// contact is where a candidate asked to be reached in the application.
+type contact struct{ Email, Phone string }
+
 // applyApplications writes the application changes and returns the owners of the changed
-// applications and the e-mail addresses their candidates gave, by application ID, for the
-// notifications.
-func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) (owners, emails map[string]string, err error) {
+// applications (and of those the command's notices name) and the contacts their candidates
+// gave, by application ID, for the notifications.
+func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) (owners map[string]string, contacts map[string]contact, err error) {
 	owners = make(map[string]string, len(c.Applications))
-	emails = make(map[string]string, len(c.Applications))
+	contacts = make(map[string]contact, len(c.Applications))
 	ids := make([]string, 0, len(c.Applications))
 	for _, ch := range c.Applications {
 		ids = append(ids, ch.ApplicationID)
@@ -380,21 +387,27 @@ func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) 
 	if c.Objection != nil {
 		ids = append(ids, c.Objection.ApplicationID)
 	}
+	for _, n := range c.Notices {
+		if n.ApplicationID != "" {
+			ids = append(ids, n.ApplicationID)
+		}
+	}
 	for start := 0; start < len(ids); start += 1000 {
 		var rows []struct {
 			ID    string
 			Owner string
 			Email string
+			Phone string
 		}
 		batch := ids[start:min(start+1000, len(ids))]
-		err := tx.Table("applications AS a").Select("a.id AS id, a.owner AS owner, c.email AS email").
+		err := tx.Table("applications AS a").Select("a.id AS id, a.owner AS owner, c.email AS email, c.phone AS phone").
 			Joins("JOIN candidates AS c ON c.id = a.candidate_id").
 			Where("a.selection_id = ? AND a.id IN ?", sel.ID, batch).Scan(&rows).Error
 		if err != nil {
 			return nil, nil, fmt.Errorf("application owners: %w", err)
 		}
 		for _, r := range rows {
-			owners[r.ID], emails[r.ID] = r.Owner, r.Email
+			owners[r.ID], contacts[r.ID] = r.Owner, contact{Email: r.Email, Phone: r.Phone}
 		}
 	}
 	for _, ch := range c.Applications {
@@ -431,7 +444,7 @@ func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) 
 			return nil, nil, fmt.Errorf("update application %q: %w", ch.ApplicationID, err)
 		}
 	}
-	return owners, emails, nil
+	return owners, contacts, nil
 }
 
 // applyChecklists writes the requirement checklists a command changed, each as the canonical
@@ -562,16 +575,35 @@ func applyObjection(tx *gorm.DB, selectionID string, o *Objection) error {
 	return nil
 }
 
+// applyDeadline records an objection's answer deadline and whether it passed unanswered.
+func applyDeadline(tx *gorm.DB, selectionID string, d *Deadline) error {
+	if d == nil {
+		return nil
+	}
+	due := instant(d.Due)
+	res := tx.Model(&objectionRow{}).Where("selection_id = ? AND id = ?", selectionID, d.ObjectionID).
+		UpdateColumns(map[string]any{"answer_due": due, "overdue": d.Overdue})
+	if res.Error != nil {
+		return fmt.Errorf("objection %s deadline: %w", d.ObjectionID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("objection %s deadline: %w", d.ObjectionID, ErrNotFound)
+	}
+	return nil
+}
+
 // enqueueNotifications writes the command's notifications to the outbox: one to the owner of
-// each changed application, one to the candidate whose objection was answered, and, for an
-// event that concerns no application in particular, one to the selection's public feed
-// (recipient "*"). A candidate's notification carries the e-mail address the candidate gave
-// in the application, so it goes there and nowhere else. Their IDs derive from the command,
-// so the ledger and the IDs both keep a command from queueing twice.
-func enqueueNotifications(tx *gorm.DB, c Command, owners, emails map[string]string, at time.Time) error {
+// each changed application, one to the candidate whose objection was answered, one per notice
+// the command carries (staff reminders, invitations), and, for an event that concerns no
+// application in particular, one to the selection's public feed (recipient "*"). A
+// candidate's notification carries the e-mail address the candidate gave in the application,
+// so it goes there and nowhere else. Each is then fanned out to the channels its recipient
+// chose (fanOut). Their IDs derive from the command, so the ledger and the IDs both keep a
+// command from queueing twice.
+func enqueueNotifications(tx *gorm.DB, c Command, owners map[string]string, contacts map[string]contact, at time.Time) error {
 	var rows []notificationRow
 	var encErr error
-	add := func(recipient, appID string, t Text) {
+	add := func(recipient, appID, kind string, t Text) {
 		if recipient == "" {
 			return
 		}
@@ -580,9 +612,16 @@ func enqueueNotifications(tx *gorm.DB, c Command, owners, emails map[string]stri
 			encErr = err
 			return
 		}
+		if kind == "" {
+			kind = c.Kind
+		}
 		id := sha256Hex([]byte(strings.Join([]string{c.WorkflowID, c.Key, recipient, appID}, "\x00")))[:32]
+		if kind != c.Kind {
+			id = sha256Hex([]byte(strings.Join([]string{c.WorkflowID, c.Key, recipient, appID, kind}, "\x00")))[:32]
+		}
 		rows = append(rows, notificationRow{ID: id, SelectionID: c.SelectionID, Recipient: recipient, ApplicationID: appID,
-			Email: emails[appID], Kind: c.Kind, Code: t.Code, TextEN: t.EN, TextID: t.ID, Message: m, CreatedAt: at})
+			Email: contacts[appID].Email, Kind: kind, Code: t.Code, TextEN: t.EN, TextID: t.ID, Message: m, CreatedAt: at,
+			Channel: ChannelEmail})
 	}
 	for _, ch := range c.Applications {
 		t := Text{Code: ch.State, EN: "The status of your application has changed.", ID: "Status lamaran Anda telah berubah."}
@@ -594,7 +633,7 @@ func enqueueNotifications(tx *gorm.DB, c Command, owners, emails map[string]stri
 		case c.Message != nil:
 			t = *c.Message
 		}
-		add(owners[ch.ApplicationID], ch.ApplicationID, t)
+		add(owners[ch.ApplicationID], ch.ApplicationID, "", t)
 	}
 	if o := c.Objection; o != nil && len(c.Applications) == 0 {
 		t := Text{Code: o.State, EN: "Your objection has been recorded.", ID: "Sanggah Anda telah dicatat."}
@@ -607,13 +646,49 @@ func enqueueNotifications(tx *gorm.DB, c Command, owners, emails map[string]stri
 		if recipient == "" {
 			recipient = o.Candidate
 		}
-		add(recipient, o.ApplicationID, t)
+		add(recipient, o.ApplicationID, "", t)
 	}
-	if len(rows) == 0 && c.Message != nil {
-		add("*", "", *c.Message)
+	for _, n := range c.Notices {
+		recipient := n.Recipient
+		if recipient == "" {
+			recipient = owners[n.ApplicationID]
+		}
+		add(recipient, n.ApplicationID, n.Kind, n.Text)
+	}
+	if c.Message != nil {
+		for _, r := range c.Recipients {
+			add(r, "", "", *c.Message)
+		}
+	}
+	// Only an event about the selection as a whole goes to its public feed: a reminder or an
+	// escalation addressed to staff names objections and applications, and stays unsent when
+	// nobody could be addressed (every member recused) rather than becoming public.
+	if len(rows) == 0 && c.Message != nil && len(c.Recipients) == 0 && len(c.Notices) == 0 {
+		add("*", "", "", *c.Message)
 	}
 	if encErr != nil {
 		return encErr
+	}
+	return queue(tx, rows, phonesOf(contacts))
+}
+
+func phonesOf(contacts map[string]contact) map[string]string {
+	phones := make(map[string]string, len(contacts))
+	for id, c := range contacts {
+		phones[id] = c.Phone
+	}
+	return phones
+}
+
+// queue resolves staff recipients, fans rows out to their recipients' channels and writes
+// them; a row already queued (same ID) is left as it is.
+func queue(tx *gorm.DB, rows []notificationRow, phones map[string]string) error {
+	rows, err := expandStaff(tx, rows)
+	if err != nil {
+		return err
+	}
+	if rows, err = fanOut(tx, rows, phones); err != nil {
+		return err
 	}
 	for start := 0; start < len(rows); start += 500 {
 		batch := rows[start:min(start+500, len(rows))]

@@ -130,7 +130,9 @@ type Selection struct {
 	AppointedApplication       string
 	PPKDecreeRef               string
 	OversightRecommendationRef string
-	CancelReason               string
+	// AppointmentJustification is the PPK's published reason for choosing rank 2 or 3.
+	AppointmentJustification string
+	CancelReason             string
 	// CancelMessage is the system's reason for ending without appointment, as a code.
 	CancelMessage *Text
 	// Blocked is set while the workflow cannot make its next step (see ProjectBlocked).
@@ -221,15 +223,24 @@ type SubmitInput struct {
 	Facts     Facts
 	// Now is the wall-clock time of the request, compared with the projected window.
 	Now time.Time
+	// ParticipantNumber renders the participant number of the seq-th application (from 1)
+	// of a selection in timeZone (as the selection records it, such as TIME_ZONE_WIB), in
+	// the agency's format; the store picks seq under the selection's lock. Nil numbers with
+	// seq alone.
+	ParticipantNumber func(timeZone string, seq int) (string, error)
 }
 
 // Application is one application with its status projection.
 type Application struct {
-	ID                string
-	SelectionID       string
-	CandidateID       string
-	Owner             string
-	RequestID         string
+	ID          string
+	SelectionID string
+	CandidateID string
+	Owner       string
+	RequestID   string
+	// ParticipantNumber is given at submission, unique in the selection; empty for
+	// applications submitted before numbers existed. ParticipantSeq orders them.
+	ParticipantNumber string
+	ParticipantSeq    int
 	Candidate         Candidate
 	Profile           json.RawMessage
 	Documents         []Document
@@ -361,6 +372,17 @@ type Objection struct {
 	Items       []string
 	Document    string
 	ItemAnswers []ItemAnswer
+	// AnswerDue is when the answer is due, once the workflow has reminded the committee of
+	// it; Overdue is set when it passed unanswered.
+	AnswerDue time.Time
+	Overdue   bool
+}
+
+// Deadline is what a reminder or escalation sets on an objection.
+type Deadline struct {
+	ObjectionID string
+	Due         time.Time
+	Overdue     bool
 }
 
 // ApplicationChange is the new status of one application.
@@ -385,6 +407,8 @@ type Appointment struct {
 	ApplicationID              string
 	PPKDecreeRef               string
 	OversightRecommendationRef string
+	// Justification is the PPK's reason for choosing rank 2 or 3, published.
+	Justification string
 }
 
 // Command is one accepted command or workflow transition, as the store applies it: once per
@@ -426,10 +450,18 @@ type Command struct {
 	Checklists []Checklist
 	// Message describes the event; it becomes the text of the notifications.
 	Message *Text
+	// Notices are notifications for named recipients beside those derived from the changes
+	// above (see Notice for the recipient forms).
+	Notices []Notice
 	// Answer is what the command's caller is answered (JSON). The ledger keeps it with the
 	// digest of Payload, so that a retried request gets the same answer in every run of the
 	// workflow (see CommandAnswer).
 	Answer json.RawMessage
+	// Recipients are staff the Message is sent to (reminders, escalations), in the outbox's
+	// addressing of accounts and roles ("account:<subject>", "role:admin").
+	Recipients []string
+	// Deadline is set by a reminder or an escalation of an objection's answer.
+	Deadline *Deadline
 }
 
 // WindowInput projects the announcement window; idempotent by (WorkflowID, Key).
@@ -476,7 +508,11 @@ type Notification struct {
 	// Email is the address the candidate gave in the application, fixed when the
 	// notification was queued; empty for the public feed and for rows queued before it was
 	// recorded.
-	Email      string
+	Email string
+	// Channel is the one channel this notification is delivered on (ChannelEmail,
+	// ChannelInApp, ChannelWebhook); Address is its address there (a webhook's phone number).
+	Channel    string
+	Address    string
 	Kind       string
 	Text       Text
 	CreateTime time.Time
@@ -538,6 +574,7 @@ type selectionRow struct {
 	AppointedApplication       string
 	PPKDecreeRef               string `gorm:"column:ppk_decree_ref"`
 	OversightRecommendationRef string
+	AppointmentJustification   string
 	CancelReason               string
 	CancelMessage              string
 	BlockedReason              string
@@ -619,6 +656,8 @@ type applicationRow struct {
 	StatusMessage      string
 	EliminationMessage string
 	Checklist          string
+	ParticipantSeq     int
+	ParticipantNumber  string
 	SubmittedAt        time.Time
 	UpdatedAt          time.Time `gorm:"autoUpdateTime:false"`
 }
@@ -673,6 +712,8 @@ type objectionRow struct {
 	Items         string
 	Document      string
 	ItemAnswers   string
+	AnswerDue     *time.Time
+	Overdue       bool
 }
 
 func (objectionRow) TableName() string { return "objections" }
@@ -720,6 +761,10 @@ type notificationRow struct {
 	DeadAt        *time.Time
 	LeaseOwner    string
 	LeaseUntil    *time.Time
+	// Channel and Address (migration 00025): the one channel this row is delivered on, and
+	// its address there when it is not the e-mail (a webhook's phone number).
+	Channel string `gorm:"default:EMAIL"`
+	Address string
 }
 
 func (notificationRow) TableName() string { return "notifications" }

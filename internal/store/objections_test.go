@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,5 +124,90 @@ func testChecklistProjection(t *testing.T, open factory) {
 		At: at.Add(2 * time.Hour), Stage: stage, Phase: "OBJECTIONS", Checklists: []Checklist{{ApplicationID: other, Items: []byte(items)}}})
 	if !errors.Is(err, ErrFailedPrecondition) {
 		t.Errorf("a checklist of another selection's application: %v, want ErrFailedPrecondition", err)
+	}
+}
+
+// testObjectionDeadlines: a reminder records the objection's answer deadline and queues its
+// message to each staff recipient, not to the public feed; the escalation marks the objection
+// overdue, which an answer after it leaves set (the answer was late).
+func testObjectionDeadlines(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-d")
+	app := submit(t, s, newSubmission("sel-d", 0, t0)).ID
+	wf := "selection-sel-d"
+	system := Actor{Subject: "seleksi", Role: "ROLE_SYSTEM"}
+	at := t0.Add(300 * time.Hour)
+	due := at.Add(72 * time.Hour)
+	const stage = "STAGE_ADMINISTRATIVE_SCREENING"
+	obj := Objection{ID: "ADMINISTRATIVE_SCREENING:" + app, ApplicationID: app, Stage: stage, Candidate: "cand-0",
+		Reason: "usia", State: "OBJECTION_STATE_PENDING", FileTime: at}
+	answered := obj
+	answered.State, answered.Answer, answered.AnsweredBy, answered.AnswerTime = "OBJECTION_STATE_REJECTED", "tidak", "chair", due.Add(time.Hour)
+	reminder := &Text{Code: "event.objection_answer_reminder", Params: map[string]string{"objection": obj.ID}}
+	overdue := &Text{Code: "event.objection_answer_overdue", Params: map[string]string{"objection": obj.ID}}
+	cmds := []Command{
+		{WorkflowID: wf, SelectionID: "sel-d", Key: "req-object", Seq: 1, Kind: "FileObjection", Actor: Actor{Subject: "cand-0", Role: "ROLE_CANDIDATE"},
+			At: at, Stage: stage, Phase: "OBJECTIONS", Objection: &obj},
+		{WorkflowID: wf, SelectionID: "sel-d", Key: "event-2", Seq: 2, Kind: "ObjectionAnswerReminder", Actor: system, At: due.Add(-24 * time.Hour),
+			Stage: stage, Phase: "OBJECTIONS", Message: reminder, Recipients: []string{"account:chair", "account:m2"},
+			Deadline: &Deadline{ObjectionID: obj.ID, Due: due}},
+	}
+	for _, c := range cmds {
+		if applied, err := s.ApplyCommand(ctx, c); err != nil || !applied {
+			t.Fatalf("apply %s: %v, %v", c.Key, applied, err)
+		}
+	}
+	o, err := s.GetObjection(ctx, "sel-d", obj.ID)
+	if err != nil || !o.AnswerDue.Equal(due) || o.Overdue {
+		t.Fatalf("after the reminder: %+v, %v", o, err)
+	}
+	recipients := func(kind string) []string {
+		t.Helper()
+		page, err := s.ListNotifications(ctx, ListOptions{PageSize: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, n := range page.Items {
+			if n.Kind == kind {
+				out = append(out, n.Recipient)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got := recipients("ObjectionAnswerReminder"); !slices.Equal(got, []string{"account:chair", "account:m2"}) {
+		t.Errorf("reminder queued for %v", got)
+	}
+	// The secretariat (role:admin) is expanded to its enabled accounts when queued.
+	if _, err := s.CreateAccount(ctx, AccountRecord{ID: "acc-admin", Issuer: "local", Subject: "sekretariat", Role: "admin",
+		Email: "sekretariat@example.go.id", CreatedAt: due}, nil); err != nil {
+		t.Fatal(err)
+	}
+	more := []Command{
+		{WorkflowID: wf, SelectionID: "sel-d", Key: "event-3", Seq: 3, Kind: "ObjectionAnswerOverdue", Actor: system, At: due,
+			Stage: stage, Phase: "OBJECTIONS", Message: overdue, Recipients: []string{"account:chair", "role:admin"},
+			Deadline: &Deadline{ObjectionID: obj.ID, Due: due, Overdue: true}},
+		{WorkflowID: wf, SelectionID: "sel-d", Key: "req-answer", Seq: 4, Kind: "AnswerObjection", Actor: Actor{Subject: "chair", Role: "ROLE_COMMITTEE"},
+			At: answered.AnswerTime, Stage: stage, Phase: "OBJECTIONS", Objection: &answered},
+	}
+	for _, c := range more {
+		if applied, err := s.ApplyCommand(ctx, c); err != nil || !applied {
+			t.Fatalf("apply %s: %v, %v", c.Key, applied, err)
+		}
+	}
+	o, err = s.GetObjection(ctx, "sel-d", obj.ID)
+	if err != nil || !o.Overdue || !o.AnswerDue.Equal(due) || o.State != "OBJECTION_STATE_REJECTED" {
+		t.Errorf("after the late answer: %+v, %v", o, err)
+	}
+	if got := recipients("ObjectionAnswerOverdue"); !slices.Equal(got, []string{"account:chair", "account:sekretariat"}) {
+		t.Errorf("escalation queued for %v", got)
+	}
+	// A deadline for an objection the store does not have is refused, not lost silently.
+	_, err = s.ApplyCommand(ctx, Command{WorkflowID: wf, SelectionID: "sel-d", Key: "event-5", Seq: 5, Kind: "ObjectionAnswerOverdue",
+		Actor: system, At: due.Add(2 * time.Hour), Stage: stage, Phase: "OBJECTIONS", Deadline: &Deadline{ObjectionID: "nope", Due: due, Overdue: true}})
+	if !errors.Is(err, ErrNotFound) {
+		t.Errorf("deadline of an unknown objection: %v", err)
 	}
 }

@@ -52,8 +52,11 @@ const postgresMaxConns = 16
 type Store struct {
 	db      *gorm.DB
 	dialect Dialect
-	// pageKey authenticates the page tokens of lists (see paging.go).
-	pageKey []byte
+	// pageKeys authenticate the page tokens of lists (see paging.go): the first signs, every
+	// one verifies.
+	pageKeys [][]byte
+	// plugins are added to gorm at Open (tracing: internal/telemetry).
+	plugins []gorm.Plugin
 }
 
 // Option configures a Store.
@@ -63,7 +66,26 @@ type Option func(*Store)
 // stay valid across restarts and across every process given the same key. Without it a Store
 // makes a random key of its own: its tokens are then good only for its lifetime.
 func WithPageTokenKey(key []byte) Option {
-	return func(s *Store) { s.pageKey = key }
+	return func(s *Store) { s.pageKeys = [][]byte{key} }
+}
+
+// WithPageTokenKeys authenticates new page tokens with active and accepts tokens
+// authenticated with any of older too: a rotation of the key directory's page-token keys
+// leaves the pages clients are reading valid while the old key is still there.
+func WithPageTokenKeys(active []byte, older ...[]byte) Option {
+	return func(s *Store) { s.pageKeys = append([][]byte{active}, older...) }
+}
+
+// WithPlugins adds gorm plugins to the store's connection, such as the spans of
+// internal/telemetry; nil plugins are skipped.
+func WithPlugins(plugins ...gorm.Plugin) Option {
+	return func(s *Store) {
+		for _, p := range plugins {
+			if p != nil {
+				s.plugins = append(s.plugins, p)
+			}
+		}
+	}
 }
 
 // Open connects to the database named by rawURL: "sqlite:PATH" or a postgres:// URL.
@@ -104,13 +126,25 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	if s.pageKey == nil {
-		s.pageKey = make([]byte, 32)
-		if _, err := rand.Read(s.pageKey); err != nil {
+	if s.pageKeys == nil {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			_ = s.Close()
 			return nil, fmt.Errorf("store: page-token key: %w", err)
 		}
-	} else if len(s.pageKey) < 32 {
-		return nil, errors.New("store: the page-token key must be at least 32 bytes")
+		s.pageKeys = [][]byte{key}
+	}
+	for _, k := range s.pageKeys {
+		if len(k) < 32 {
+			_ = s.Close()
+			return nil, errors.New("store: every page-token key must be at least 32 bytes")
+		}
+	}
+	for _, p := range s.plugins {
+		if err := db.Use(p); err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("store: gorm plugin %s: %w", p.Name(), err)
+		}
 	}
 	if dialect == SQLite {
 		sqlDB, err := db.DB()

@@ -302,7 +302,7 @@ func notifications(rows []notificationRow) ([]Notification, error) {
 
 func (r *notificationRow) notification() (Notification, error) {
 	n := Notification{ID: r.ID, SelectionID: r.SelectionID, Recipient: r.Recipient, ApplicationID: r.ApplicationID,
-		Email: r.Email, Kind: r.Kind, Text: Text{Code: r.Code, EN: r.TextEN, ID: r.TextID}, CreateTime: r.CreatedAt.UTC(),
+		Email: r.Email, Channel: r.Channel, Address: r.Address, Kind: r.Kind, Text: Text{Code: r.Code, EN: r.TextEN, ID: r.TextID}, CreateTime: r.CreatedAt.UTC(),
 		State: r.State, Attempts: r.Attempts, LastError: r.LastError, LastAttemptTime: fromNull(r.LastAttemptAt),
 		NextAttemptTime: fromNull(r.NextAttemptAt), SendTime: fromNull(r.SentAt), DeadTime: fromNull(r.DeadAt)}
 	m, err := decodeText(r.Message)
@@ -357,7 +357,9 @@ func (s *Store) ListNotifications(ctx context.Context, opts ListOptions) (Page[N
 	}
 	base := s.db.WithContext(ctx).Model(&notificationRow{})
 	if opts.Owner != "" {
-		base = base.Where("recipient = ?", opts.Owner)
+		// A person's own list is the in-app channel: their e-mail and in-app rows, not the
+		// webhook copies of the same messages.
+		base = base.Where("recipient = ? AND channel <> ?", opts.Owner, ChannelWebhook)
 	}
 	rows, next, total, err := runList(s, q, base, func(r *notificationRow) []any {
 		return []any{r.CreatedAt, r.ID}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,9 +96,9 @@ const pageTokenMAC = 16
 // pageTokenDomain separates page-token MACs from anything else the key might ever sign.
 const pageTokenDomain = "seleksi-page-token/v1"
 
-// macPageToken is the MAC of a token's payload for the list whose shape is given.
-func (s *Store) macPageToken(shape string, payload []byte) []byte {
-	m := hmac.New(sha256.New, s.pageKey)
+// macPageToken is the MAC under key of a token's payload for the list whose shape is given.
+func macPageToken(key []byte, shape string, payload []byte) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(pageTokenDomain + "\x00" + shape + "\x00"))
 	m.Write(payload)
 	return m.Sum(nil)[:pageTokenMAC]
@@ -109,7 +110,7 @@ func (s *Store) encodePageToken(shape string, tok pageToken) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("page token: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(append(s.macPageToken(shape, payload), payload...)), nil
+	return base64.RawURLEncoding.EncodeToString(append(macPageToken(s.pageKeys[0], shape, payload), payload...)), nil
 }
 
 // decodePageToken opens a token of the list, refusing one this store did not issue for it.
@@ -119,7 +120,9 @@ func (s *Store) decodePageToken(shape, raw string) (pageToken, error) {
 		return pageToken{}, badOption(FieldPageToken, "malformed")
 	}
 	mac, payload := b[:pageTokenMAC], b[pageTokenMAC:]
-	if !hmac.Equal(mac, s.macPageToken(shape, payload)) {
+	// Tokens carry no key ID: they are short-lived and opaque, and trying the few keys of a
+	// rotation costs an HMAC each.
+	if !slices.ContainsFunc(s.pageKeys, func(key []byte) bool { return hmac.Equal(mac, macPageToken(key, shape, payload)) }) {
 		return pageToken{}, badOption(FieldPageToken, "not issued for this list (forged, altered, or from another filter, order or parent)")
 	}
 	var tok pageToken
@@ -451,6 +454,9 @@ func applicationOrders(name string) (orderSpec, bool) {
 		return orderSpec{columns: []string{"submitted_at", "id"}, kinds: []keyKind{keyTime, keyString}, desc: desc}, true
 	case "final_score":
 		return orderSpec{columns: []string{"final_score", "id"}, kinds: []keyKind{keyInt, keyString}, desc: desc}, true
+	case "participant_number":
+		// The sequence, not the rendered text: "P10" follows "P9".
+		return orderSpec{columns: []string{"participant_seq", "id"}, kinds: []keyKind{keyInt, keyString}, desc: desc}, true
 	case "candidate.full_name":
 		return orderSpec{columns: []string{candidateName, "id"}, kinds: []keyKind{keyString, keyString}, desc: desc}, true
 	case "name", "id":

@@ -132,6 +132,39 @@ func TestPageTokens(t *testing.T) {
 	if _, err := Open(ctx, path, WithPageTokenKey([]byte("short"))); err == nil {
 		t.Fatal("a short page-token key was accepted")
 	}
+
+	// A rotation: the new key signs, the old one still verifies; once the old key is gone,
+	// its tokens are refused.
+	newKey := bytes.Repeat([]byte{9}, 32)
+	rotated, err := Open(ctx, path, WithPageTokenKeys(newKey, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rotated.Close()
+	if page, err := rotated.ListApplications(ctx, "sel-a", ListOptions{PageSize: 2, PageToken: genuine}); err != nil || len(page.Items) != 2 {
+		t.Fatalf("a token of the old key after the rotation: %d items, %v", len(page.Items), err)
+	}
+	fresh, err := rotated.ListApplications(ctx, "sel-a", ListOptions{PageSize: 2})
+	if err != nil || fresh.NextPageToken == "" {
+		t.Fatalf("first page after the rotation: %+v, %v", fresh, err)
+	}
+	if _, err := again.ListApplications(ctx, "sel-a", ListOptions{PageSize: 2, PageToken: fresh.NextPageToken}); !isPageTokenError(err) {
+		t.Fatalf("a token of the new key was signed with the old one: %v", err)
+	}
+	retired, err := Open(ctx, path, WithPageTokenKeys(newKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer retired.Close()
+	if _, err := retired.ListApplications(ctx, "sel-a", ListOptions{PageSize: 2, PageToken: fresh.NextPageToken}); err != nil {
+		t.Fatalf("a token of the new key once the old is retired: %v", err)
+	}
+	if _, err := retired.ListApplications(ctx, "sel-a", ListOptions{PageSize: 2, PageToken: genuine}); !isPageTokenError(err) {
+		t.Fatalf("a token of the retired key: %v", err)
+	}
+	if _, err := Open(ctx, path, WithPageTokenKeys(newKey, []byte("short"))); err == nil {
+		t.Fatal("a short older page-token key was accepted")
+	}
 }
 
 func isPageTokenError(err error) bool {

@@ -45,7 +45,7 @@ func ProjectedTables() []ProjectedTable {
 		{Table: TableSelections, Key: []string{"id"}, Columns: []string{
 			"workflow_id", "stage", "phase", "stage_opened_at", "stage_opened_wall", "window_opens", "window_opens_wall", "window_closes", "window_closes_wall",
 			"window_extension", "intake_frozen", "snapshot_digest", "appointed_application", "ppk_decree_ref",
-			"oversight_recommendation_ref", "cancel_reason", "cancel_message"}},
+			"oversight_recommendation_ref", "appointment_justification", "cancel_reason", "cancel_message"}},
 		{Table: TableApplications, Key: []string{"id"}, Columns: []string{
 			"state", "current_stage", "rank", "final_score", "eliminated_stage", "elimination_reason", "elimination_message", "status_en", "status_id", "status_message",
 			"checklist"}},
@@ -55,7 +55,7 @@ func ProjectedTables() []ProjectedTable {
 			"revision", "outcome", "scores", "final_score", "rank", "reason", "reason_message", "published_at", "competency_category"}},
 		{Table: TableObjections, Key: []string{"id"}, Columns: []string{
 			"application_id", "stage", "candidate", "reason", "state", "answer", "answered_by", "filed_at", "answered_at", "correction",
-			"items", "document", "item_answers"}},
+			"items", "document", "item_answers", "answer_due", "overdue"}},
 		{Table: TableConflicts, Key: []string{"member_id", "application_id"}, Columns: []string{
 			"relationship", "reason", "declared_by", "declared_at"}},
 	}
@@ -151,7 +151,8 @@ func readProjection(db *gorm.DB, selectionID string) ([]ProjectionRow, error) {
 		"window_closes_wall": ProjectionValue(sel.WindowClosesWall), "window_extension": ProjectionValue(sel.WindowExtension),
 		"intake_frozen": ProjectionValue(sel.IntakeFrozen), "snapshot_digest": sel.SnapshotDigest,
 		"appointed_application": sel.AppointedApplication, "ppk_decree_ref": sel.PPKDecreeRef,
-		"oversight_recommendation_ref": sel.OversightRecommendationRef, "cancel_reason": sel.CancelReason,
+		"oversight_recommendation_ref": sel.OversightRecommendationRef, "appointment_justification": sel.AppointmentJustification,
+		"cancel_reason":  sel.CancelReason,
 		"cancel_message": ProjectionJSON(sel.CancelMessage),
 	}}}
 	read := func(dest any, order string) error {
@@ -204,6 +205,7 @@ func readProjection(db *gorm.DB, selectionID string) ([]ProjectionRow, error) {
 			"answer": o.Answer, "answered_by": o.AnsweredBy, "filed_at": ProjectionValue(o.FiledAt),
 			"answered_at": ProjectionValue(o.AnsweredAt), "correction": ProjectionJSON(o.Correction),
 			"items": ProjectionJSON(o.Items), "document": o.Document, "item_answers": ProjectionJSON(o.ItemAnswers),
+			"answer_due": ProjectionValue(o.AnswerDue), "overdue": ProjectionValue(o.Overdue),
 		}})
 	}
 	var conflicts []conflictRow
@@ -239,7 +241,9 @@ func notProjected() map[string]map[string]string {
 			"actor_ids": "how the selection's records name people (actor IDs since migration 00014), set at creation"},
 		TableApplications: {"selection_id": key, "candidate_id": submission, "owner": submission, "request_id": submission,
 			"request_sha256": submission, "profile": submission, "documents": submission, "statement": submission, "facts": submission,
-			"submitted_at": submission, "updated_at": bookkeeping},
+			"submitted_at": submission, "updated_at": bookkeeping,
+			"participant_seq":    "given at submission under the selection's lock; no workflow command sets it",
+			"participant_number": "given at submission; the SubmitApplication audit event's payload names it"},
 		TableStageResults:       {"selection_id": key},
 		TableApplicationResults: {"selection_id": key},
 		TableObjections:         {"selection_id": key},
@@ -261,6 +265,12 @@ func notProjected() map[string]map[string]string {
 		"accounts":        nil,
 		"account_codes":   nil,
 		"committee_seats": nil,
+		// Schedules (issue 13) are the store's own actions, not workflow commands: each change
+		// appends its own audit event (CreateSession, AssignSessions, MoveAssignment) whose
+		// payload names what it set, and the chain walk checks those.
+		"schedule_sessions":        nil,
+		"schedule_assignments":     nil,
+		"notification_attachments": nil, // the outbox's files, deliveries like the outbox
 	}
 }
 
@@ -274,5 +284,6 @@ func rowTypes() map[string]any {
 		"notifications": &notificationRow{}, "processed_commands": &processedRow{}, "snapshots": &snapshotRow{},
 		"history_archive": &historyArchiveRow{}, "actors": &actorRow{},
 		"accounts": &accountRow{}, "account_codes": &accountCodeRow{}, "committee_seats": &seatRow{},
+		"schedule_sessions": &sessionRow{}, "schedule_assignments": &assignmentRow{}, "notification_attachments": &attachmentRow{},
 	}
 }

@@ -72,7 +72,7 @@ func (s *Store) GetObjection(ctx context.Context, selectionID, id string) (Objec
 func (r *objectionRow) objection() Objection {
 	o := Objection{SelectionID: r.SelectionID, ID: r.ID, ApplicationID: r.ApplicationID, Stage: r.Stage, Candidate: r.Candidate,
 		Reason: r.Reason, State: r.State, Answer: r.Answer, AnsweredBy: r.AnsweredBy, FileTime: r.FiledAt.UTC(),
-		AnswerTime: fromNull(r.AnsweredAt)}
+		AnswerTime: fromNull(r.AnsweredAt), AnswerDue: fromNull(r.AnswerDue), Overdue: r.Overdue}
 	if r.Correction != "" {
 		o.Correction = json.RawMessage(r.Correction)
 	}
@@ -85,4 +85,32 @@ func (r *objectionRow) objection() Objection {
 		_ = json.Unmarshal([]byte(r.ItemAnswers), &o.ItemAnswers)
 	}
 	return o
+}
+
+// ListStageResults returns every published revision of every stage result of a selection,
+// by stage and revision: the reports show which stages were published and when, which the
+// latest revision alone cannot tell.
+func (s *Store) ListStageResults(ctx context.Context, selectionID string) ([]StageResult, error) {
+	op := fmt.Sprintf("store: list stage results of selection %q", selectionID)
+	if err := s.requireSelection(ctx, selectionID); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	var rows []stageResultRow
+	if err := s.db.WithContext(ctx).Where("selection_id = ?", selectionID).Order("published_at, stage, revision").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	out := make([]StageResult, 0, len(rows))
+	for _, row := range rows {
+		r := StageResult{SelectionID: row.SelectionID, Stage: row.Stage, Revision: row.Revision, PublishedAt: row.PublishedAt.UTC(),
+			ObjectionDeadline: fromNull(row.ObjectionDeadline), RevisionReason: row.RevisionReason, ScoresPublished: row.ScoresPublished}
+		var err error
+		if r.RevisionMessage, err = decodeText(row.RevisionMessage); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		if err := json.Unmarshal([]byte(row.Entries), &r.Entries); err != nil {
+			return nil, fmt.Errorf("%s: decode entries of %s revision %d: %w", op, row.Stage, row.Revision, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

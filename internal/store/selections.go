@@ -140,6 +140,25 @@ func (s *Store) GetSelection(ctx context.Context, id string) (Selection, error) 
 	return sel, nil
 }
 
+// SelectionIntake is what a submitted application's status depends on: the selection's
+// stage, the close of its announcement window and its time zone.
+type SelectionIntake struct {
+	Stage        string
+	WindowCloses time.Time
+	TimeZone     string
+}
+
+// GetSelectionIntake reads a selection's SelectionIntake: one row's three columns, for
+// status texts read on every submission and listing, where GetSelection's committee and
+// conflicts are not needed.
+func (s *Store) GetSelectionIntake(ctx context.Context, id string) (SelectionIntake, error) {
+	var row selectionRow
+	if err := s.db.WithContext(ctx).Select("id", "stage", "window_closes", "time_zone").Take(&row, "id = ?", id).Error; err != nil {
+		return SelectionIntake{}, fmt.Errorf("store: get selection %q: %w", id, notFound(err))
+	}
+	return SelectionIntake{Stage: row.Stage, WindowCloses: fromNull(row.WindowCloses), TimeZone: row.TimeZone}, nil
+}
+
 // ListSelections lists selections, newest first by default. The filter accepts `stage = X`;
 // order_by accepts create_time and name (ID), each optionally "desc". Committees and conflicts
 // are left out; GetSelection has them.
@@ -217,7 +236,8 @@ func (r *selectionRow) selection() Selection {
 			ClosesWall: fromNull(r.WindowClosesWall), OpensWall: fromNull(r.WindowOpensWall), Extension: r.WindowExtension},
 		IntakeFrozen: r.IntakeFrozen, SnapshotDigest: r.SnapshotDigest, AppointedApplication: r.AppointedApplication,
 		PPKDecreeRef: r.PPKDecreeRef, OversightRecommendationRef: r.OversightRecommendationRef,
-		CancelReason: r.CancelReason, AuditSeq: r.AuditSeq, AuditHead: r.AuditHead, Version: r.Version,
+		AppointmentJustification: r.AppointmentJustification,
+		CancelReason:             r.CancelReason, AuditSeq: r.AuditSeq, AuditHead: r.AuditHead, Version: r.Version,
 		CreateTime: r.CreatedAt.UTC(), UpdateTime: r.UpdatedAt.UTC(),
 		// A column that does not decode shows as no message: the reason text, if any, still
 		// shows, and audit verification compares the row with the history.

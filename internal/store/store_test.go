@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -538,6 +539,49 @@ func testConcurrentChain(t *testing.T, open factory) {
 	}
 }
 
+// testVerifyWhileAppending verifies a chain again and again while submissions append to it:
+// every report is clean, however the walk and the appends interleave.
+func testVerifyWhileAppending(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-v")
+	const n = 120
+	done := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if _, err := s.SubmitApplication(ctx, newSubmission("sel-v", i, t0.Add(time.Duration(i)*time.Second))); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	verified := 0
+	for {
+		rep, err := s.VerifyChain(ctx, "sel-v")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK || rep.EventsChecked != rep.HeadSeq {
+			t.Fatalf("report while appending: %+v (first finding %+v)", rep, rep.First)
+		}
+		verified++
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("submit: %v", err)
+			}
+			rep, err := s.VerifyChain(ctx, "sel-v")
+			if err != nil || !rep.OK || rep.EventsChecked != n+1 {
+				t.Fatalf("final report = %+v, %v; want %d events", rep, err, n+1)
+			}
+			t.Logf("%d verifications while %d submissions were appended", verified, n)
+			return
+		default:
+		}
+	}
+}
+
 func testTampering(t *testing.T, open factory) {
 	ctx := context.Background()
 	s := open(t, true)
@@ -552,6 +596,9 @@ func testTampering(t *testing.T, open factory) {
 		{"changed payload", []string{"UPDATE audit_events SET payload = '{}' WHERE selection_id = ? AND seq = 5"}, FindingHashMismatch, 5},
 		{"deleted event", []string{"DELETE FROM audit_events WHERE selection_id = ? AND seq = 3"}, FindingMissingEvent, 3},
 		{"deleted last event", []string{"DELETE FROM audit_events WHERE selection_id = ? AND seq = 6"}, FindingMissingEvent, 6},
+		{"head moved back", []string{
+			"UPDATE selections SET audit_seq = 5, audit_head = (SELECT hash FROM audit_events a WHERE a.selection_id = selections.id AND a.seq = 5) WHERE id = ?",
+		}, FindingUnexpectedEvent, 6},
 		{"reordered events", []string{
 			"UPDATE audit_events SET seq = -3 WHERE selection_id = ? AND seq = 3",
 			"UPDATE audit_events SET seq = 3 WHERE selection_id = ? AND seq = 4",
@@ -717,7 +764,8 @@ func testApplyCommand(t *testing.T, open factory) {
 	if after := counts(); after != before {
 		t.Fatalf("retries changed the counts: %v -> %v", before, after)
 	}
-	if before != [5]int64{1 + 4 + 2, 1 + 2, 1 + 2, 2, 3} {
+	// Notifications: each of the 4 submissions was received, then the command's own 1 + 2.
+	if before != [5]int64{1 + 4 + 2, 1 + 2, 4 + 1 + 2, 2, 3} {
 		t.Fatalf("counts = %v", before)
 	}
 	// The ledger keeps the digest of the arguments and the answer for the caller's retries,
@@ -793,7 +841,8 @@ func testApplyCommand(t *testing.T, open factory) {
 			Result: &StageResult{Stage: "STAGE_COMPETENCY_TEST", Revision: 1, PublishedAt: answered.AnswerTime.Add(30 * time.Minute),
 				Entries: []ResultEntry{{ApplicationID: ids[1], Outcome: "OUTCOME_PASS", CompetencyCategory: "COMPETENCY_CATEGORY_STILL_MEETS"}}}},
 		{WorkflowID: wf, SelectionID: "sel-k", Key: "req-appoint-1", Seq: 7, Kind: "Appoint", Actor: Actor{Subject: "admin", Role: "ROLE_ADMIN"},
-			At: answered.AnswerTime.Add(time.Hour), Stage: "STAGE_CLOSED", Appointment: &Appointment{ApplicationID: ids[1], PPKDecreeRef: "SK-1", OversightRecommendationRef: "BKN-1"},
+			At: answered.AnswerTime.Add(time.Hour), Stage: "STAGE_CLOSED", Appointment: &Appointment{ApplicationID: ids[1], PPKDecreeRef: "SK-1", OversightRecommendationRef: "BKN-1",
+				Justification: "memimpin program kesehatan daerah"},
 			Applications: []ApplicationChange{{ApplicationID: ids[1], State: StateAppointed, Rank: 1}}},
 	}
 	for _, c := range more {
@@ -832,7 +881,8 @@ func testApplyCommand(t *testing.T, open factory) {
 		t.Fatal(err)
 	}
 	sel, _ = s.GetSelection(ctx, "sel-k")
-	if sel.Stage != "STAGE_CLOSED" || sel.AppointedApplication != ids[1] || sel.PPKDecreeRef != "SK-1" || len(sel.Conflicts) != 1 ||
+	if sel.Stage != "STAGE_CLOSED" || sel.AppointedApplication != ids[1] || sel.PPKDecreeRef != "SK-1" ||
+		sel.AppointmentJustification != "memimpin program kesehatan daerah" || len(sel.Conflicts) != 1 ||
 		sel.Conflicts[0].Relationship != "cousin" {
 		t.Fatalf("closed selection = %+v", sel)
 	}
@@ -972,6 +1022,7 @@ func testNotifications(t *testing.T, open factory) {
 	s := open(t, true)
 	openWindow(t, s, "sel-n")
 	app := submit(t, s, newSubmission("sel-n", 1, t0))
+	drainNotifications(t, s, t0)
 	if _, err := s.ApplyCommand(ctx, Command{WorkflowID: "selection-sel-n", SelectionID: "sel-n", Key: "event-1", Seq: 1, Kind: "Cancel",
 		Actor: Actor{Subject: "admin", Role: "ROLE_ADMIN"}, At: t0.Add(time.Hour), Stage: "STAGE_CANCELLED", CancelReason: "budget",
 		Applications: []ApplicationChange{{ApplicationID: app.ID, State: StateNotSelected, Reason: "cancelled",
@@ -1131,8 +1182,25 @@ func testMessageCodes(t *testing.T, open factory) {
 		t.Errorf("selection cancellation %+v %q, %v", sel.CancelMessage, sel.CancelReason, err)
 	}
 	pending, err := s.PendingNotifications(ctx, 10)
+	pending = slices.DeleteFunc(pending, func(n Notification) bool { return n.Kind == ActionSubmitApplication })
 	if err != nil || len(pending) != 1 || !reflect.DeepEqual(pending[0].Text, *status) {
 		t.Errorf("pending = %+v, %v", pending, err)
+	}
+}
+
+// drainNotifications marks every pending notification sent, as a dispatcher would at now:
+// tests of later notifications start from an empty outbox.
+func drainNotifications(t *testing.T, s *Store, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := s.ClaimNotifications(ctx, Claim{Owner: "drain", Limit: 100, MaxAttempts: 5, Now: now, Lease: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range got.Due {
+		if err := s.RecordDelivery(ctx, Delivery{ID: n.ID, Owner: "drain", At: now}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -1152,4 +1220,33 @@ func newestMigration(t *testing.T) int64 {
 		newest = max(newest, v)
 	}
 	return newest
+}
+
+// testSelectionIntake: the intake facts agree with the whole selection, before and after its
+// window is projected.
+func testSelectionIntake(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	newSelection(t, s, "sel-in")
+	for _, project := range []bool{false, true} {
+		if project {
+			openWindow(t, s, "sel-in2")
+		}
+		id := map[bool]string{false: "sel-in", true: "sel-in2"}[project]
+		sel, err := s.GetSelection(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, err := s.GetSelectionIntake(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := SelectionIntake{Stage: sel.Stage, WindowCloses: sel.Window.Closes, TimeZone: sel.TimeZone}
+		if in != want || in.TimeZone == "" || in.WindowCloses.IsZero() != !project {
+			t.Fatalf("intake of %s = %+v, want %+v", id, in, want)
+		}
+	}
+	if _, err := s.GetSelectionIntake(ctx, "sel-none"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing selection: %v, want ErrNotFound", err)
+	}
 }

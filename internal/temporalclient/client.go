@@ -6,6 +6,7 @@ package temporalclient
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -30,7 +33,21 @@ type Options struct {
 	Retention time.Duration
 	// SearchAttributes are registered when missing; existing ones are left alone.
 	SearchAttributes map[string]enumspb.IndexedValueType
-	Logger           *slog.Logger
+	// DataConverter turns values into payloads and back for everything the client and the
+	// workers built on it send and receive (internal/payloadcodec's, which encrypts them);
+	// nil is the SDK's default.
+	DataConverter converter.DataConverter
+	Logger        *slog.Logger
+	// TLS secures the connection (TLS, or mutual TLS when it presents a client
+	// certificate); nil connects in plain text, as to the embedded server.
+	TLS *tls.Config
+	// APIKey, when set, gives the API key sent with every call to a hosted cluster; it is
+	// asked on each call, so a rotated key is used without a restart (APIKeyFromFile).
+	APIKey func(context.Context) (string, error)
+	// MetricsHandler receives the SDK's metrics (internal/telemetry); nil records none.
+	MetricsHandler client.MetricsHandler
+	// Interceptors wrap the client and the workers built on it (tracing: internal/telemetry).
+	Interceptors []interceptor.ClientInterceptor
 }
 
 // Dial connects to Temporal, waiting up to the context's deadline for the frontend, then
@@ -39,11 +56,7 @@ func Dial(ctx context.Context, opts Options) (client.Client, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	c, err := dialWithRetry(ctx, client.Options{
-		HostPort:  opts.HostPort,
-		Namespace: opts.Namespace,
-		Logger:    sdklog.NewStructuredLogger(opts.Logger.With("component", "temporal-sdk")),
-	})
+	c, err := dialWithRetry(ctx, clientOptions(opts))
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +69,23 @@ func Dial(ctx context.Context, opts Options) (client.Client, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// clientOptions are the SDK's options for opts.
+func clientOptions(opts Options) client.Options {
+	o := client.Options{
+		HostPort:          opts.HostPort,
+		Namespace:         opts.Namespace,
+		DataConverter:     opts.DataConverter,
+		MetricsHandler:    opts.MetricsHandler,
+		Interceptors:      opts.Interceptors,
+		Logger:            sdklog.NewStructuredLogger(opts.Logger.With("component", "temporal-sdk")),
+		ConnectionOptions: client.ConnectionOptions{TLS: opts.TLS},
+	}
+	if opts.APIKey != nil {
+		o.Credentials = client.NewAPIKeyDynamicCredentials(opts.APIKey)
+	}
+	return o
 }
 
 // dialWithRetry retries while the frontend is still starting (an embedded server, or a

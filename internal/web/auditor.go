@@ -25,6 +25,7 @@ func (s *Server) auditorRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /audit", auditor(s.auditHome))
 	mux.HandleFunc("GET /audit/seleksi/{sel}", auditor(s.auditTimeline))
 	mux.HandleFunc("GET /audit/seleksi/{sel}/verifikasi", auditor(s.auditVerify))
+	mux.HandleFunc("GET /audit/seleksi/{sel}/kepatuhan", auditor(s.meritCompliance("/audit/seleksi/")))
 	mux.HandleFunc("GET /audit/seleksi/{sel}/unduh", auditor(s.auditDownload))
 	mux.HandleFunc("GET /audit/kunci", auditor(s.auditKey))
 }

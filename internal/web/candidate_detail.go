@@ -33,6 +33,8 @@ type detailPage struct {
 	CanReplace             bool
 	MaxSize, Types, Accept string
 	RequestID              string
+	// Invitations are the candidate's places in sessions (issue 13).
+	Invitations []invitationView
 }
 
 // timelineStep is one stage on the application's way: done, where it is now, ahead, or
@@ -118,6 +120,10 @@ func (s *Server) buildDetail(w http.ResponseWriter, r *http.Request, ref appRef)
 		return detailPage{}, false
 	}
 	d.Objections = objs.GetObjections()
+	if d.Invitations, err = s.invitations(ctx, ref); err != nil {
+		s.apiFailed(w, r, err)
+		return detailPage{}, false
+	}
 	now := selectionNow(sel, time.Now())
 	closed := sel.GetStage() == seleksiv1.Stage_STAGE_CLOSED || sel.GetStage() == seleksiv1.Stage_STAGE_CANCELLED
 	for _, res := range app.GetStageResults() {

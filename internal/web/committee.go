@@ -326,7 +326,7 @@ type appRow struct {
 }
 
 // applicationOrders are the orders the list offers (the API's order_by values).
-var applicationOrders = []string{"submit_time", "candidate.full_name", "final_score desc"}
+var applicationOrders = []string{"submit_time", "candidate.full_name", "final_score desc", "participant_number"}
 
 // committeeApplications lists a selection's applications with filters (stage, state) the
 // API applies, a search by name or NIP this page applies over every page, and paging.
@@ -375,7 +375,7 @@ func (s *Server) committeeApplications(w http.ResponseWriter, r *http.Request) {
 		needle := strings.ToLower(d.Q)
 		for _, a := range apps {
 			if strings.Contains(strings.ToLower(a.GetCandidate().GetFullName()), needle) || strings.Contains(a.GetCandidate().GetNip(), d.Q) ||
-				lastSegment(a.GetName()) == d.Q {
+				lastSegment(a.GetName()) == d.Q || (a.GetParticipantNumber() != "" && strings.EqualFold(a.GetParticipantNumber(), d.Q)) {
 				d.Apps = append(d.Apps, a)
 			}
 		}

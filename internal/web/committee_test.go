@@ -2,7 +2,6 @@ package web
 
 import (
 	"fmt"
-	"io/fs"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,21 +19,7 @@ func TestCommitteeTextsExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code := regexp.MustCompile(`"(committee\.[a-z_]+\.[a-z_0-9]+)"`)
-	found := map[string]bool{}
-	err = fs.WalkDir(assets, "templates", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := assets.ReadFile(name)
-		for _, m := range code.FindAllStringSubmatch(string(b), -1) {
-			found[m[1]] = true
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	found := templateCodes(t, regexp.MustCompile(`"(committee\.[a-z_]+\.[a-z_0-9]+)"`))
 	for _, c := range []string{"committee.sheet.not_utf8", "committee.sheet.no_header", "committee.sheet.unknown_application",
 		"committee.sheet.bad_score", "committee.sheet.duplicate", "committee.sheet.category_missing", "committee.flash.recorded",
 		"committee.error.stage_moved", "committee.error.note_required"} {

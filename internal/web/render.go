@@ -54,7 +54,7 @@ func parsePages() (*pages, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("web: assets: %w", err)
 	}
-	base, err := template.New("layout").Funcs(template.FuncMap{"selID": selectionID, "appID": applicationID, "fieldOf": fieldOf}).ParseFS(assets, "templates/layout.html", "templates/partials/*.html")
+	base, err := template.New("layout").Funcs(template.FuncMap{"selID": selectionID, "appID": applicationID, "docID": officialID, "fieldOf": fieldOf}).ParseFS(assets, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: parse layout: %w", err)
 	}
@@ -135,6 +135,9 @@ func (v view) T(code string, kv ...any) string {
 
 // Enum names an API enum value in the page's language (code "<prefix>.<VALUE>").
 func (v view) Enum(prefix string, e fmt.Stringer) string { return v.T(prefix + "." + e.String()) }
+
+// L is an API text in the page's language.
+func (v view) L(t *seleksiv1.LocalizedText) string { return localizedText(t, v.Lang) }
 
 // Stage names a stage.
 func (v view) Stage(s seleksiv1.Stage) string { return v.Enum("stage", s) }

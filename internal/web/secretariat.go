@@ -1,7 +1,10 @@
 package web
 
 import (
+	"mime"
 	"net/http"
+	"slices"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -29,12 +32,20 @@ func (s *Server) secretariatRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sekretariat/hari-libur", admin(s.secHolidaysPage))
 	mux.HandleFunc("POST /sekretariat/hari-libur", admin(s.secHolidays))
 	mux.HandleFunc("GET /sekretariat/notifikasi", admin(s.secNotificationsPage))
+	mux.HandleFunc("GET /sekretariat/seleksi/{sel}/kepatuhan", admin(s.meritCompliance("/sekretariat/seleksi/")))
+	mux.HandleFunc("GET /sekretariat/seleksi/{sel}/rekap/{stage}", admin(s.secRecapDownload))
+	mux.HandleFunc("GET /sekretariat/seleksi/{sel}/rekap/{stage}/pdf", admin(s.secRecapDownload))
 	mux.HandleFunc("POST /sekretariat/notifikasi/{id}/ulangi", admin(s.secRetryNotification))
 }
 
 // secDashboardData lists the selections, the blocked ones first.
 type secDashboardData struct {
 	Blocked, Others []*seleksiv1.Selection
+	// Rows are the report service's dashboard rows in the order asked for (Sort).
+	Rows []*seleksiv1.DashboardRow
+	Sort string
+	// DashboardFailed: the report service did not answer; the page says so.
+	DashboardFailed bool
 	// ResumeIDs are the request IDs of the blocked selections' Resume forms.
 	ResumeIDs map[string]string
 }
@@ -61,7 +72,46 @@ func (s *Server) secDashboard(w http.ResponseWriter, r *http.Request) {
 			d.Others = append(d.Others, sel)
 		}
 	}
+	// The dashboard counts working days and overdue items with each selection's calendar;
+	// the sort order is one of the report service's (anything else is its default).
+	d.Sort = r.URL.Query().Get("urut")
+	if !slices.Contains([]string{"name", "stage", "days_left", "overdue"}, d.Sort) {
+		d.Sort = "name"
+	}
+	// Without the dashboard the page still lists the selections and the blocked ones with
+	// their Resume buttons, which the secretariat must always reach.
+	if dash, err := s.api.reports.GetDashboard(ctx, &seleksiv1.GetDashboardRequest{OrderBy: d.Sort}); err != nil {
+		s.logger.WarnContext(r.Context(), "secretariat dashboard: report service failed", "error", err)
+		d.DashboardFailed = true
+	} else {
+		d.Rows = dash.GetRows()
+	}
 	s.render(w, r, http.StatusOK, "secretariat/dashboard", d)
+}
+
+// secRecapDownload serves a stage's score recap as an XLSX file, or as a PDF under .../pdf,
+// fetched from the report service with the caller's identity (so with the same
+// authorization as the API).
+func (s *Server) secRecapDownload(w http.ResponseWriter, r *http.Request) {
+	format := "xlsx"
+	if strings.HasSuffix(r.URL.Path, "/pdf") {
+		format = "pdf"
+	}
+	ctx, err := s.call(r)
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return
+	}
+	name := "selections/" + r.PathValue("sel") + "/scoreRecaps/" + r.PathValue("stage")
+	resp, err := s.api.reports.ExportScoreRecap(ctx, &seleksiv1.ExportScoreRecapRequest{Name: name, Format: format})
+	if err != nil {
+		s.apiFailed(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", resp.GetContentType())
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": resp.GetFileName()}))
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(resp.GetContent())
 }
 
 // secSelectionData is one selection as the secretariat sees it.

@@ -163,6 +163,23 @@ func (s *Server) secAppoint(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	id := r.PathValue("sel")
 	rid := postedRequestID(f.Get("request_id"))
+	justification := strings.TrimSpace(f.Get("justification"))
+	if justification == "" {
+		// Choosing rank 2 or 3 needs the PPK's justification. The workflow refuses it too, but
+		// without naming the field; asking here puts the error on the field in the summary.
+		d, ok := s.secAppointData(w, r)
+		if !ok {
+			return
+		}
+		for _, e := range d.Ranked {
+			if e.GetApplication() == f.Get("application") && e.GetRank() > 1 {
+				d.RequestID = rid
+				errs := map[string]string{"justification": view{p: s.pages, Lang: s.lang(r)}.T("admin.appoint.justification_required", "rank", e.GetRank())}
+				s.renderForm(w, r, http.StatusUnprocessableEntity, "secretariat/appoint", d, f, errs)
+				return
+			}
+		}
+	}
 	ctx, err := s.call(r)
 	if err != nil {
 		s.apiFailed(w, r, err)
@@ -171,7 +188,7 @@ func (s *Server) secAppoint(w http.ResponseWriter, r *http.Request) {
 	_, err = s.api.selections.AppointCandidate(ctx, &seleksiv1.AppointCandidateRequest{
 		Name: "selections/" + id, RequestId: rid, Application: f.Get("application"),
 		PpkDecreeRef: strings.TrimSpace(f.Get("ppk_decree_ref")), OversightRecommendationRef: strings.TrimSpace(f.Get("oversight_recommendation_ref")),
-		Reason: strings.TrimSpace(f.Get("reason"))})
+		Reason: strings.TrimSpace(f.Get("reason")), Justification: justification})
 	if c := status.Code(err); c == codes.InvalidArgument || c == codes.FailedPrecondition {
 		d, ok := s.secAppointData(w, r)
 		if !ok {

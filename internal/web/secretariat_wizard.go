@@ -230,6 +230,12 @@ func secParseWizard(f url.Values) (*seleksiv1.CreateSelectionRequest, map[string
 		MinFinalScore:                f64("min_final_score"),
 		TieBreakRule:                 seleksiv1.TieBreakRule(enum("tie_break_rule", seleksiv1.TieBreakRule_value)),
 		PublishScores:                f.Get("publish_scores") != "",
+		// Left empty, each deadline takes the workflow's default.
+		Deadlines: &seleksiv1.Deadlines{
+			ObjectionAnswerWorkingDays: u32("deadlines-objection_answer_working_days"),
+			AppointmentDueWorkingDays:  u32("deadlines-appointment_due_working_days"),
+			ReminderLeadWorkingDays:    u32("deadlines-reminder_lead_working_days"),
+		},
 	}
 	for i := range secMemberRows {
 		p := fmt.Sprintf("committee-%d-", i)

@@ -84,6 +84,10 @@ type apiClients struct {
 	audit         seleksiv1.AuditServiceClient
 	documents     seleksiv1.DocumentServiceClient
 	notifications seleksiv1.NotificationServiceClient
+	official      seleksiv1.OfficialDocumentServiceClient
+	schedules     seleksiv1.ScheduleServiceClient
+	attendance    seleksiv1.AttendanceServiceClient
+	reports       seleksiv1.ReportServiceClient
 }
 
 // New builds the web application.
@@ -107,6 +111,10 @@ func New(o Options) (*Server, error) {
 		audit:         seleksiv1.NewAuditServiceClient(o.Conn),
 		documents:     seleksiv1.NewDocumentServiceClient(o.Conn),
 		notifications: seleksiv1.NewNotificationServiceClient(o.Conn),
+		official:      seleksiv1.NewOfficialDocumentServiceClient(o.Conn),
+		schedules:     seleksiv1.NewScheduleServiceClient(o.Conn),
+		attendance:    seleksiv1.NewAttendanceServiceClient(o.Conn),
+		reports:       seleksiv1.NewReportServiceClient(o.Conn),
 	}}
 	s.sessions = scs.New()
 	s.sessions.Store = o.Sessions

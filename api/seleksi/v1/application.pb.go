@@ -67,9 +67,14 @@ type Application struct {
 	// The requirement checklist of administrative screening: each item with its
 	// status, the automatic proposal, the committee's note, who verified it and
 	// when. Shown to the candidate, the committee, the secretariat and auditors.
-	Checklist     []*ChecklistItem `protobuf:"bytes,20,rep,name=checklist,proto3" json:"checklist,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Checklist []*ChecklistItem `protobuf:"bytes,20,rep,name=checklist,proto3" json:"checklist,omitempty"`
+	// The participant number, given at submission in the agency's format and
+	// unique in the selection (such as `2026-dinkes-0007`); printed on the proof
+	// of registration and the invitations. Empty for applications submitted
+	// before participant numbers existed.
+	ParticipantNumber string `protobuf:"bytes,21,opt,name=participant_number,json=participantNumber,proto3" json:"participant_number,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Application) Reset() {
@@ -212,6 +217,13 @@ func (x *Application) GetChecklist() []*ChecklistItem {
 		return x.Checklist
 	}
 	return nil
+}
+
+func (x *Application) GetParticipantNumber() string {
+	if x != nil {
+		return x.ParticipantNumber
+	}
+	return ""
 }
 
 // CandidateProfile is who the candidate is and what qualifies them for the
@@ -615,7 +627,13 @@ type Objection struct {
 	// allowed only when the selection allows new documents in objections.
 	Document string `protobuf:"bytes,11,opt,name=document,proto3" json:"document,omitempty"`
 	// The committee's answer to each contested item.
-	ItemAnswers   []*ItemAnswer `protobuf:"bytes,12,rep,name=item_answers,json=itemAnswers,proto3" json:"item_answers,omitempty"`
+	ItemAnswers []*ItemAnswer `protobuf:"bytes,12,rep,name=item_answers,json=itemAnswers,proto3" json:"item_answers,omitempty"`
+	// When the committee's answer is due (Selection.deadlines), once the
+	// committee has been reminded of it.
+	AnswerDueTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=answer_due_time,json=answerDueTime,proto3" json:"answer_due_time,omitempty"`
+	// The answer's deadline passed unanswered: the chair and the secretariat
+	// were told. It stays set when the answer comes late.
+	Overdue       bool `protobuf:"varint,14,opt,name=overdue,proto3" json:"overdue,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -732,6 +750,20 @@ func (x *Objection) GetItemAnswers() []*ItemAnswer {
 		return x.ItemAnswers
 	}
 	return nil
+}
+
+func (x *Objection) GetAnswerDueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AnswerDueTime
+	}
+	return nil
+}
+
+func (x *Objection) GetOverdue() bool {
+	if x != nil {
+		return x.Overdue
+	}
+	return false
 }
 
 // SubmitApplicationRequest submits an application.
@@ -949,7 +981,8 @@ type ListApplicationsRequest struct {
 	// Filter (a subset of AIP-160): comparisons of `state` and
 	// `current_stage` joined by AND, such as `state = APPLICATION_STATE_IN_PROGRESS`.
 	Filter string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
-	// Sort order (AIP-132): `submit_time` (the default), `final_score` or
+	// Sort order (AIP-132): `submit_time` (the default), `final_score`,
+	// `participant_number` (by the sequence the number was made from) or
 	// `candidate.full_name`, each optionally followed by `desc` or `asc` (such
 	// as `final_score desc`); ties go by application name. A candidate lists
 	// only their own applications.
@@ -1702,7 +1735,7 @@ var File_seleksi_v1_application_proto protoreflect.FileDescriptor
 const file_seleksi_v1_application_proto_rawDesc = "" +
 	"\n" +
 	"\x1cseleksi/v1/application.proto\x12\n" +
-	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16seleksi/v1/types.proto\"\x84\b\n" +
+	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16seleksi/v1/types.proto\"\xb8\b\n" +
 	"\vApplication\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12E\n" +
 	"\tcandidate\x18\x02 \x01(\v2\x1c.seleksi.v1.CandidateProfileB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\tcandidate\x12?\n" +
@@ -1724,7 +1757,8 @@ const file_seleksi_v1_application_proto_rawDesc = "" +
 	"submitTime\x12@\n" +
 	"\vupdate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12<\n" +
-	"\tchecklist\x18\x14 \x03(\v2\x19.seleksi.v1.ChecklistItemB\x03\xe0A\x03R\tchecklist:y\xbaHv\x1at\n" +
+	"\tchecklist\x18\x14 \x03(\v2\x19.seleksi.v1.ChecklistItemB\x03\xe0A\x03R\tchecklist\x122\n" +
+	"\x12participant_number\x18\x15 \x01(\tB\x03\xe0A\x03R\x11participantNumber:y\xbaHv\x1at\n" +
 	"\x1capplication.unique_documents\x12,each required document may be submitted once\x1a&this.documents.map(d, d.kind).unique()\"\xed\x05\n" +
 	"\x10CandidateProfile\x12.\n" +
 	"\tfull_name\x18\x01 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\x10\x01\x18\xc8\x012\x02\\SR\bfullName\x12'\n" +
@@ -1762,7 +1796,7 @@ const file_seleksi_v1_application_proto_rawDesc = "" +
 	"recordTime\x12B\n" +
 	"\vunmet_items\x18\n" +
 	" \x03(\v2\x1c.seleksi.v1.UnmetRequirementB\x03\xe0A\x03R\n" +
-	"unmetItems\"\x97\x05\n" +
+	"unmetItems\"\xff\x05\n" +
 	"\tObjection\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12<\n" +
 	"\x05stage\x18\x02 \x01(\x0e2\x11.seleksi.v1.StageB\x13\xe0A\x02\xbaH\r\x82\x01\n" +
@@ -1780,7 +1814,9 @@ const file_seleksi_v1_application_proto_rawDesc = "" +
 	"\x05items\x18\n" +
 	" \x03(\tB<\xbaH9\x92\x016\x10d\x18\x01\"0r.2,^(document:)?[A-Za-z0-9][A-Za-z0-9_-]{1,62}$R\x05items\x12P\n" +
 	"\bdocument\x18\v \x01(\tB4\xbaH1\xd8\x01\x01r,2*^documents/[A-Za-z0-9][A-Za-z0-9_-]{1,62}$R\bdocument\x12>\n" +
-	"\fitem_answers\x18\f \x03(\v2\x16.seleksi.v1.ItemAnswerB\x03\xe0A\x03R\vitemAnswers\"\xe8\x01\n" +
+	"\fitem_answers\x18\f \x03(\v2\x16.seleksi.v1.ItemAnswerB\x03\xe0A\x03R\vitemAnswers\x12G\n" +
+	"\x0fanswer_due_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\ranswerDueTime\x12\x1d\n" +
+	"\aoverdue\x18\x0e \x01(\bB\x03\xe0A\x03R\aoverdue\"\xe8\x01\n" +
 	"\x18SubmitApplicationRequest\x12F\n" +
 	"\x06parent\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x06parent\x12>\n" +
 	"\n" +
@@ -1937,40 +1973,41 @@ var file_seleksi_v1_application_proto_depIdxs = []int32{
 	24, // 21: seleksi.v1.Objection.create_time:type_name -> google.protobuf.Timestamp
 	24, // 22: seleksi.v1.Objection.answer_time:type_name -> google.protobuf.Timestamp
 	33, // 23: seleksi.v1.Objection.item_answers:type_name -> seleksi.v1.ItemAnswer
-	0,  // 24: seleksi.v1.SubmitApplicationRequest.application:type_name -> seleksi.v1.Application
-	0,  // 25: seleksi.v1.SubmitApplicationResponse.application:type_name -> seleksi.v1.Application
-	0,  // 26: seleksi.v1.GetApplicationResponse.application:type_name -> seleksi.v1.Application
-	0,  // 27: seleksi.v1.ListApplicationsResponse.applications:type_name -> seleksi.v1.Application
-	0,  // 28: seleksi.v1.WithdrawApplicationResponse.application:type_name -> seleksi.v1.Application
-	0,  // 29: seleksi.v1.ReplaceDocumentResponse.application:type_name -> seleksi.v1.Application
-	4,  // 30: seleksi.v1.FileObjectionRequest.objection:type_name -> seleksi.v1.Objection
-	4,  // 31: seleksi.v1.FileObjectionResponse.objection:type_name -> seleksi.v1.Objection
-	4,  // 32: seleksi.v1.ListObjectionsResponse.objections:type_name -> seleksi.v1.Objection
-	34, // 33: seleksi.v1.AnswerObjectionRequest.corrected_result:type_name -> seleksi.v1.ApplicationResult
-	33, // 34: seleksi.v1.AnswerObjectionRequest.item_answers:type_name -> seleksi.v1.ItemAnswer
-	4,  // 35: seleksi.v1.AnswerObjectionResponse.objection:type_name -> seleksi.v1.Objection
-	35, // 36: seleksi.v1.AnswerObjectionResponse.republished_result:type_name -> seleksi.v1.StageResult
-	5,  // 37: seleksi.v1.ApplicationService.SubmitApplication:input_type -> seleksi.v1.SubmitApplicationRequest
-	7,  // 38: seleksi.v1.ApplicationService.GetApplication:input_type -> seleksi.v1.GetApplicationRequest
-	9,  // 39: seleksi.v1.ApplicationService.ListApplications:input_type -> seleksi.v1.ListApplicationsRequest
-	11, // 40: seleksi.v1.ApplicationService.WithdrawApplication:input_type -> seleksi.v1.WithdrawApplicationRequest
-	13, // 41: seleksi.v1.ApplicationService.ReplaceDocument:input_type -> seleksi.v1.ReplaceDocumentRequest
-	15, // 42: seleksi.v1.ApplicationService.FileObjection:input_type -> seleksi.v1.FileObjectionRequest
-	17, // 43: seleksi.v1.ApplicationService.ListObjections:input_type -> seleksi.v1.ListObjectionsRequest
-	19, // 44: seleksi.v1.ApplicationService.AnswerObjection:input_type -> seleksi.v1.AnswerObjectionRequest
-	6,  // 45: seleksi.v1.ApplicationService.SubmitApplication:output_type -> seleksi.v1.SubmitApplicationResponse
-	8,  // 46: seleksi.v1.ApplicationService.GetApplication:output_type -> seleksi.v1.GetApplicationResponse
-	10, // 47: seleksi.v1.ApplicationService.ListApplications:output_type -> seleksi.v1.ListApplicationsResponse
-	12, // 48: seleksi.v1.ApplicationService.WithdrawApplication:output_type -> seleksi.v1.WithdrawApplicationResponse
-	14, // 49: seleksi.v1.ApplicationService.ReplaceDocument:output_type -> seleksi.v1.ReplaceDocumentResponse
-	16, // 50: seleksi.v1.ApplicationService.FileObjection:output_type -> seleksi.v1.FileObjectionResponse
-	18, // 51: seleksi.v1.ApplicationService.ListObjections:output_type -> seleksi.v1.ListObjectionsResponse
-	20, // 52: seleksi.v1.ApplicationService.AnswerObjection:output_type -> seleksi.v1.AnswerObjectionResponse
-	45, // [45:53] is the sub-list for method output_type
-	37, // [37:45] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	24, // 24: seleksi.v1.Objection.answer_due_time:type_name -> google.protobuf.Timestamp
+	0,  // 25: seleksi.v1.SubmitApplicationRequest.application:type_name -> seleksi.v1.Application
+	0,  // 26: seleksi.v1.SubmitApplicationResponse.application:type_name -> seleksi.v1.Application
+	0,  // 27: seleksi.v1.GetApplicationResponse.application:type_name -> seleksi.v1.Application
+	0,  // 28: seleksi.v1.ListApplicationsResponse.applications:type_name -> seleksi.v1.Application
+	0,  // 29: seleksi.v1.WithdrawApplicationResponse.application:type_name -> seleksi.v1.Application
+	0,  // 30: seleksi.v1.ReplaceDocumentResponse.application:type_name -> seleksi.v1.Application
+	4,  // 31: seleksi.v1.FileObjectionRequest.objection:type_name -> seleksi.v1.Objection
+	4,  // 32: seleksi.v1.FileObjectionResponse.objection:type_name -> seleksi.v1.Objection
+	4,  // 33: seleksi.v1.ListObjectionsResponse.objections:type_name -> seleksi.v1.Objection
+	34, // 34: seleksi.v1.AnswerObjectionRequest.corrected_result:type_name -> seleksi.v1.ApplicationResult
+	33, // 35: seleksi.v1.AnswerObjectionRequest.item_answers:type_name -> seleksi.v1.ItemAnswer
+	4,  // 36: seleksi.v1.AnswerObjectionResponse.objection:type_name -> seleksi.v1.Objection
+	35, // 37: seleksi.v1.AnswerObjectionResponse.republished_result:type_name -> seleksi.v1.StageResult
+	5,  // 38: seleksi.v1.ApplicationService.SubmitApplication:input_type -> seleksi.v1.SubmitApplicationRequest
+	7,  // 39: seleksi.v1.ApplicationService.GetApplication:input_type -> seleksi.v1.GetApplicationRequest
+	9,  // 40: seleksi.v1.ApplicationService.ListApplications:input_type -> seleksi.v1.ListApplicationsRequest
+	11, // 41: seleksi.v1.ApplicationService.WithdrawApplication:input_type -> seleksi.v1.WithdrawApplicationRequest
+	13, // 42: seleksi.v1.ApplicationService.ReplaceDocument:input_type -> seleksi.v1.ReplaceDocumentRequest
+	15, // 43: seleksi.v1.ApplicationService.FileObjection:input_type -> seleksi.v1.FileObjectionRequest
+	17, // 44: seleksi.v1.ApplicationService.ListObjections:input_type -> seleksi.v1.ListObjectionsRequest
+	19, // 45: seleksi.v1.ApplicationService.AnswerObjection:input_type -> seleksi.v1.AnswerObjectionRequest
+	6,  // 46: seleksi.v1.ApplicationService.SubmitApplication:output_type -> seleksi.v1.SubmitApplicationResponse
+	8,  // 47: seleksi.v1.ApplicationService.GetApplication:output_type -> seleksi.v1.GetApplicationResponse
+	10, // 48: seleksi.v1.ApplicationService.ListApplications:output_type -> seleksi.v1.ListApplicationsResponse
+	12, // 49: seleksi.v1.ApplicationService.WithdrawApplication:output_type -> seleksi.v1.WithdrawApplicationResponse
+	14, // 50: seleksi.v1.ApplicationService.ReplaceDocument:output_type -> seleksi.v1.ReplaceDocumentResponse
+	16, // 51: seleksi.v1.ApplicationService.FileObjection:output_type -> seleksi.v1.FileObjectionResponse
+	18, // 52: seleksi.v1.ApplicationService.ListObjections:output_type -> seleksi.v1.ListObjectionsResponse
+	20, // 53: seleksi.v1.ApplicationService.AnswerObjection:output_type -> seleksi.v1.AnswerObjectionResponse
+	46, // [46:54] is the sub-list for method output_type
+	38, // [38:46] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_application_proto_init() }

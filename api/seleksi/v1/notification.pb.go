@@ -14,6 +14,7 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -26,6 +27,63 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// NotificationChannel is the one channel a notification is delivered on.
+type NotificationChannel int32
+
+const (
+	// Not set.
+	NotificationChannel_NOTIFICATION_CHANNEL_UNSPECIFIED NotificationChannel = 0
+	// Mailed, and shown in the recipient's list of notifications.
+	NotificationChannel_NOTIFICATION_CHANNEL_EMAIL NotificationChannel = 1
+	// Only shown in the recipient's list (they turned e-mail off).
+	NotificationChannel_NOTIFICATION_CHANNEL_IN_APP NotificationChannel = 2
+	// Posted to the agency's WhatsApp/SMS gateway (a signed webhook).
+	NotificationChannel_NOTIFICATION_CHANNEL_WEBHOOK NotificationChannel = 3
+)
+
+// Enum value maps for NotificationChannel.
+var (
+	NotificationChannel_name = map[int32]string{
+		0: "NOTIFICATION_CHANNEL_UNSPECIFIED",
+		1: "NOTIFICATION_CHANNEL_EMAIL",
+		2: "NOTIFICATION_CHANNEL_IN_APP",
+		3: "NOTIFICATION_CHANNEL_WEBHOOK",
+	}
+	NotificationChannel_value = map[string]int32{
+		"NOTIFICATION_CHANNEL_UNSPECIFIED": 0,
+		"NOTIFICATION_CHANNEL_EMAIL":       1,
+		"NOTIFICATION_CHANNEL_IN_APP":      2,
+		"NOTIFICATION_CHANNEL_WEBHOOK":     3,
+	}
+)
+
+func (x NotificationChannel) Enum() *NotificationChannel {
+	p := new(NotificationChannel)
+	*p = x
+	return p
+}
+
+func (x NotificationChannel) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (NotificationChannel) Descriptor() protoreflect.EnumDescriptor {
+	return file_seleksi_v1_notification_proto_enumTypes[0].Descriptor()
+}
+
+func (NotificationChannel) Type() protoreflect.EnumType {
+	return &file_seleksi_v1_notification_proto_enumTypes[0]
+}
+
+func (x NotificationChannel) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use NotificationChannel.Descriptor instead.
+func (NotificationChannel) EnumDescriptor() ([]byte, []int) {
+	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{0}
+}
 
 // NotificationState is where a notification is in its delivery.
 type NotificationState int32
@@ -69,11 +127,11 @@ func (x NotificationState) String() string {
 }
 
 func (NotificationState) Descriptor() protoreflect.EnumDescriptor {
-	return file_seleksi_v1_notification_proto_enumTypes[0].Descriptor()
+	return file_seleksi_v1_notification_proto_enumTypes[1].Descriptor()
 }
 
 func (NotificationState) Type() protoreflect.EnumType {
-	return &file_seleksi_v1_notification_proto_enumTypes[0]
+	return &file_seleksi_v1_notification_proto_enumTypes[1]
 }
 
 func (x NotificationState) Number() protoreflect.EnumNumber {
@@ -82,7 +140,285 @@ func (x NotificationState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use NotificationState.Descriptor instead.
 func (NotificationState) EnumDescriptor() ([]byte, []int) {
+	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{1}
+}
+
+// NotificationPreferences are the channels a person is told on, a singleton
+// of their account.
+type NotificationPreferences struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resource name, `accounts/me/notificationPreferences`.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Notifications are mailed to the address given in the application.
+	Email bool `protobuf:"varint,2,opt,name=email,proto3" json:"email,omitempty"`
+	// Notifications also go to the agency's WhatsApp/SMS gateway, for the
+	// phone number below.
+	Webhook bool `protobuf:"varint,3,opt,name=webhook,proto3" json:"webhook,omitempty"`
+	// The phone number for the gateway in international form (+62...); empty
+	// uses the number given in the application.
+	Phone string `protobuf:"bytes,4,opt,name=phone,proto3" json:"phone,omitempty"`
+	// When they were last changed; unset for the defaults.
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotificationPreferences) Reset() {
+	*x = NotificationPreferences{}
+	mi := &file_seleksi_v1_notification_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotificationPreferences) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotificationPreferences) ProtoMessage() {}
+
+func (x *NotificationPreferences) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_notification_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotificationPreferences.ProtoReflect.Descriptor instead.
+func (*NotificationPreferences) Descriptor() ([]byte, []int) {
 	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *NotificationPreferences) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *NotificationPreferences) GetEmail() bool {
+	if x != nil {
+		return x.Email
+	}
+	return false
+}
+
+func (x *NotificationPreferences) GetWebhook() bool {
+	if x != nil {
+		return x.Webhook
+	}
+	return false
+}
+
+func (x *NotificationPreferences) GetPhone() string {
+	if x != nil {
+		return x.Phone
+	}
+	return ""
+}
+
+func (x *NotificationPreferences) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// GetNotificationPreferencesRequest names the preferences to get.
+type GetNotificationPreferencesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `accounts/me/notificationPreferences`.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNotificationPreferencesRequest) Reset() {
+	*x = GetNotificationPreferencesRequest{}
+	mi := &file_seleksi_v1_notification_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNotificationPreferencesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNotificationPreferencesRequest) ProtoMessage() {}
+
+func (x *GetNotificationPreferencesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_notification_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNotificationPreferencesRequest.ProtoReflect.Descriptor instead.
+func (*GetNotificationPreferencesRequest) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetNotificationPreferencesRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// UpdateNotificationPreferencesRequest changes the caller's preferences.
+type UpdateNotificationPreferencesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The preferences; name is `accounts/me/notificationPreferences`.
+	NotificationPreferences *NotificationPreferences `protobuf:"bytes,1,opt,name=notification_preferences,json=notificationPreferences,proto3" json:"notification_preferences,omitempty"`
+	// The fields to change: `email`, `webhook`, `phone`; empty changes all.
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateNotificationPreferencesRequest) Reset() {
+	*x = UpdateNotificationPreferencesRequest{}
+	mi := &file_seleksi_v1_notification_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateNotificationPreferencesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateNotificationPreferencesRequest) ProtoMessage() {}
+
+func (x *UpdateNotificationPreferencesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_notification_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateNotificationPreferencesRequest.ProtoReflect.Descriptor instead.
+func (*UpdateNotificationPreferencesRequest) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *UpdateNotificationPreferencesRequest) GetNotificationPreferences() *NotificationPreferences {
+	if x != nil {
+		return x.NotificationPreferences
+	}
+	return nil
+}
+
+func (x *UpdateNotificationPreferencesRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+// GetNotificationPreferencesResponse holds the caller's preferences.
+type GetNotificationPreferencesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The preferences.
+	NotificationPreferences *NotificationPreferences `protobuf:"bytes,1,opt,name=notification_preferences,json=notificationPreferences,proto3" json:"notification_preferences,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *GetNotificationPreferencesResponse) Reset() {
+	*x = GetNotificationPreferencesResponse{}
+	mi := &file_seleksi_v1_notification_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNotificationPreferencesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNotificationPreferencesResponse) ProtoMessage() {}
+
+func (x *GetNotificationPreferencesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_notification_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNotificationPreferencesResponse.ProtoReflect.Descriptor instead.
+func (*GetNotificationPreferencesResponse) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetNotificationPreferencesResponse) GetNotificationPreferences() *NotificationPreferences {
+	if x != nil {
+		return x.NotificationPreferences
+	}
+	return nil
+}
+
+// UpdateNotificationPreferencesResponse holds the preferences as stored.
+type UpdateNotificationPreferencesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The preferences.
+	NotificationPreferences *NotificationPreferences `protobuf:"bytes,1,opt,name=notification_preferences,json=notificationPreferences,proto3" json:"notification_preferences,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *UpdateNotificationPreferencesResponse) Reset() {
+	*x = UpdateNotificationPreferencesResponse{}
+	mi := &file_seleksi_v1_notification_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateNotificationPreferencesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateNotificationPreferencesResponse) ProtoMessage() {}
+
+func (x *UpdateNotificationPreferencesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_notification_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateNotificationPreferencesResponse.ProtoReflect.Descriptor instead.
+func (*UpdateNotificationPreferencesResponse) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *UpdateNotificationPreferencesResponse) GetNotificationPreferences() *NotificationPreferences {
+	if x != nil {
+		return x.NotificationPreferences
+	}
+	return nil
 }
 
 // Notification is one message to a candidate (or to a selection's public
@@ -119,14 +455,17 @@ type Notification struct {
 	// When it was delivered.
 	SendTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=send_time,json=sendTime,proto3" json:"send_time,omitempty"`
 	// When it became a dead letter.
-	DeadTime      *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=dead_time,json=deadTime,proto3" json:"dead_time,omitempty"`
+	DeadTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=dead_time,json=deadTime,proto3" json:"dead_time,omitempty"`
+	// The one channel it is delivered on; each channel of a message is a
+	// notification of its own, delivered and retried on its own.
+	Channel       NotificationChannel `protobuf:"varint,14,opt,name=channel,proto3,enum=seleksi.v1.NotificationChannel" json:"channel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Notification) Reset() {
 	*x = Notification{}
-	mi := &file_seleksi_v1_notification_proto_msgTypes[0]
+	mi := &file_seleksi_v1_notification_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -138,7 +477,7 @@ func (x *Notification) String() string {
 func (*Notification) ProtoMessage() {}
 
 func (x *Notification) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_notification_proto_msgTypes[0]
+	mi := &file_seleksi_v1_notification_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -151,7 +490,7 @@ func (x *Notification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Notification.ProtoReflect.Descriptor instead.
 func (*Notification) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{0}
+	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Notification) GetName() string {
@@ -245,6 +584,13 @@ func (x *Notification) GetDeadTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Notification) GetChannel() NotificationChannel {
+	if x != nil {
+		return x.Channel
+	}
+	return NotificationChannel_NOTIFICATION_CHANNEL_UNSPECIFIED
+}
+
 // ListNotificationsRequest asks for one page of notifications.
 type ListNotificationsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -266,7 +612,7 @@ type ListNotificationsRequest struct {
 
 func (x *ListNotificationsRequest) Reset() {
 	*x = ListNotificationsRequest{}
-	mi := &file_seleksi_v1_notification_proto_msgTypes[1]
+	mi := &file_seleksi_v1_notification_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -278,7 +624,7 @@ func (x *ListNotificationsRequest) String() string {
 func (*ListNotificationsRequest) ProtoMessage() {}
 
 func (x *ListNotificationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_notification_proto_msgTypes[1]
+	mi := &file_seleksi_v1_notification_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -291,7 +637,7 @@ func (x *ListNotificationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNotificationsRequest.ProtoReflect.Descriptor instead.
 func (*ListNotificationsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{1}
+	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListNotificationsRequest) GetPageSize() int32 {
@@ -337,7 +683,7 @@ type ListNotificationsResponse struct {
 
 func (x *ListNotificationsResponse) Reset() {
 	*x = ListNotificationsResponse{}
-	mi := &file_seleksi_v1_notification_proto_msgTypes[2]
+	mi := &file_seleksi_v1_notification_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -349,7 +695,7 @@ func (x *ListNotificationsResponse) String() string {
 func (*ListNotificationsResponse) ProtoMessage() {}
 
 func (x *ListNotificationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_notification_proto_msgTypes[2]
+	mi := &file_seleksi_v1_notification_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -362,7 +708,7 @@ func (x *ListNotificationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNotificationsResponse.ProtoReflect.Descriptor instead.
 func (*ListNotificationsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{2}
+	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListNotificationsResponse) GetNotifications() []*Notification {
@@ -397,7 +743,7 @@ type RetryNotificationRequest struct {
 
 func (x *RetryNotificationRequest) Reset() {
 	*x = RetryNotificationRequest{}
-	mi := &file_seleksi_v1_notification_proto_msgTypes[3]
+	mi := &file_seleksi_v1_notification_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -409,7 +755,7 @@ func (x *RetryNotificationRequest) String() string {
 func (*RetryNotificationRequest) ProtoMessage() {}
 
 func (x *RetryNotificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_notification_proto_msgTypes[3]
+	mi := &file_seleksi_v1_notification_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -422,7 +768,7 @@ func (x *RetryNotificationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryNotificationRequest.ProtoReflect.Descriptor instead.
 func (*RetryNotificationRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{3}
+	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RetryNotificationRequest) GetName() string {
@@ -444,7 +790,7 @@ type RetryNotificationResponse struct {
 
 func (x *RetryNotificationResponse) Reset() {
 	*x = RetryNotificationResponse{}
-	mi := &file_seleksi_v1_notification_proto_msgTypes[4]
+	mi := &file_seleksi_v1_notification_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -456,7 +802,7 @@ func (x *RetryNotificationResponse) String() string {
 func (*RetryNotificationResponse) ProtoMessage() {}
 
 func (x *RetryNotificationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_notification_proto_msgTypes[4]
+	mi := &file_seleksi_v1_notification_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -469,7 +815,7 @@ func (x *RetryNotificationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryNotificationResponse.ProtoReflect.Descriptor instead.
 func (*RetryNotificationResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{4}
+	return file_seleksi_v1_notification_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RetryNotificationResponse) GetNotification() *Notification {
@@ -484,7 +830,25 @@ var File_seleksi_v1_notification_proto protoreflect.FileDescriptor
 const file_seleksi_v1_notification_proto_rawDesc = "" +
 	"\n" +
 	"\x1dseleksi/v1/notification.proto\x12\n" +
-	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16seleksi/v1/types.proto\"\x95\x05\n" +
+	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16seleksi/v1/types.proto\"\x89\x02\n" +
+	"\x17NotificationPreferences\x12F\n" +
+	"\x04name\x18\x01 \x01(\tB2\xe0A\b\xbaH,r*2(^(accounts/me/notificationPreferences)?$R\x04name\x12\x14\n" +
+	"\x05email\x18\x02 \x01(\bR\x05email\x12\x18\n" +
+	"\awebhook\x18\x03 \x01(\bR\awebhook\x124\n" +
+	"\x05phone\x18\x04 \x01(\tB\x1e\xbaH\x1br\x192\x17^(\\+[1-9][0-9]{7,14})?$R\x05phone\x12@\n" +
+	"\vupdate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\"f\n" +
+	"!GetNotificationPreferencesRequest\x12A\n" +
+	"\x04name\x18\x01 \x01(\tB-\xe0A\x02\xbaH'r%\n" +
+	"#accounts/me/notificationPreferencesR\x04name\"\xd3\x01\n" +
+	"$UpdateNotificationPreferencesRequest\x12i\n" +
+	"\x18notification_preferences\x18\x01 \x01(\v2#.seleksi.v1.NotificationPreferencesB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\x17notificationPreferences\x12@\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x01R\n" +
+	"updateMask\"\x84\x01\n" +
+	"\"GetNotificationPreferencesResponse\x12^\n" +
+	"\x18notification_preferences\x18\x01 \x01(\v2#.seleksi.v1.NotificationPreferencesR\x17notificationPreferences\"\x87\x01\n" +
+	"%UpdateNotificationPreferencesResponse\x12^\n" +
+	"\x18notification_preferences\x18\x01 \x01(\v2#.seleksi.v1.NotificationPreferencesR\x17notificationPreferences\"\xd5\x05\n" +
 	"\fNotification\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x12!\n" +
 	"\tselection\x18\x02 \x01(\tB\x03\xe0A\x03R\tselection\x12%\n" +
@@ -501,7 +865,8 @@ const file_seleksi_v1_notification_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x0flastAttemptTime\x12K\n" +
 	"\x11next_attempt_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x0fnextAttemptTime\x12<\n" +
 	"\tsend_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\bsendTime\x12<\n" +
-	"\tdead_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\bdeadTime\"\xb3\x01\n" +
+	"\tdead_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\bdeadTime\x12>\n" +
+	"\achannel\x18\x0e \x01(\x0e2\x1f.seleksi.v1.NotificationChannelB\x03\xe0A\x03R\achannel\"\xb3\x01\n" +
 	"\x18ListNotificationsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12'\n" +
@@ -517,15 +882,22 @@ const file_seleksi_v1_notification_proto_rawDesc = "" +
 	"\x18RetryNotificationRequest\x12A\n" +
 	"\x04name\x18\x01 \x01(\tB-\xe0A\x02\xbaH'r%2#^notifications/[A-Za-z0-9_-]{1,64}$R\x04name\"Y\n" +
 	"\x19RetryNotificationResponse\x12<\n" +
-	"\fnotification\x18\x01 \x01(\v2\x18.seleksi.v1.NotificationR\fnotification*\x91\x01\n" +
+	"\fnotification\x18\x01 \x01(\v2\x18.seleksi.v1.NotificationR\fnotification*\x9e\x01\n" +
+	"\x13NotificationChannel\x12$\n" +
+	" NOTIFICATION_CHANNEL_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aNOTIFICATION_CHANNEL_EMAIL\x10\x01\x12\x1f\n" +
+	"\x1bNOTIFICATION_CHANNEL_IN_APP\x10\x02\x12 \n" +
+	"\x1cNOTIFICATION_CHANNEL_WEBHOOK\x10\x03*\x91\x01\n" +
 	"\x11NotificationState\x12\"\n" +
 	"\x1eNOTIFICATION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aNOTIFICATION_STATE_PENDING\x10\x01\x12\x1b\n" +
 	"\x17NOTIFICATION_STATE_SENT\x10\x02\x12\x1b\n" +
-	"\x17NOTIFICATION_STATE_DEAD\x10\x032\xa2\x02\n" +
+	"\x17NOTIFICATION_STATE_DEAD\x10\x032\xca\x05\n" +
 	"\x13NotificationService\x12{\n" +
 	"\x11ListNotifications\x12$.seleksi.v1.ListNotificationsRequest\x1a%.seleksi.v1.ListNotificationsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/notifications\x12\x8d\x01\n" +
-	"\x11RetryNotification\x12$.seleksi.v1.RetryNotificationRequest\x1a%.seleksi.v1.RetryNotificationResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/{name=notifications/*}:retryB4Z2github.com/bkpsdm/seleksi/api/seleksi/v1;seleksiv1b\x06proto3"
+	"\x11RetryNotification\x12$.seleksi.v1.RetryNotificationRequest\x1a%.seleksi.v1.RetryNotificationResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/{name=notifications/*}:retry\x12\xb3\x01\n" +
+	"\x1aGetNotificationPreferences\x12-.seleksi.v1.GetNotificationPreferencesRequest\x1a..seleksi.v1.GetNotificationPreferencesResponse\"6\x82\xd3\xe4\x93\x020\x12./v1/{name=accounts/me/notificationPreferences}\x12\xef\x01\n" +
+	"\x1dUpdateNotificationPreferences\x120.seleksi.v1.UpdateNotificationPreferencesRequest\x1a1.seleksi.v1.UpdateNotificationPreferencesResponse\"i\x82\xd3\xe4\x93\x02c:\x18notification_preferences2G/v1/{notification_preferences.name=accounts/me/notificationPreferences}B4Z2github.com/bkpsdm/seleksi/api/seleksi/v1;seleksiv1b\x06proto3"
 
 var (
 	file_seleksi_v1_notification_proto_rawDescOnce sync.Once
@@ -539,37 +911,54 @@ func file_seleksi_v1_notification_proto_rawDescGZIP() []byte {
 	return file_seleksi_v1_notification_proto_rawDescData
 }
 
-var file_seleksi_v1_notification_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_seleksi_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_seleksi_v1_notification_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_seleksi_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_seleksi_v1_notification_proto_goTypes = []any{
-	(NotificationState)(0),            // 0: seleksi.v1.NotificationState
-	(*Notification)(nil),              // 1: seleksi.v1.Notification
-	(*ListNotificationsRequest)(nil),  // 2: seleksi.v1.ListNotificationsRequest
-	(*ListNotificationsResponse)(nil), // 3: seleksi.v1.ListNotificationsResponse
-	(*RetryNotificationRequest)(nil),  // 4: seleksi.v1.RetryNotificationRequest
-	(*RetryNotificationResponse)(nil), // 5: seleksi.v1.RetryNotificationResponse
-	(*LocalizedText)(nil),             // 6: seleksi.v1.LocalizedText
-	(*timestamppb.Timestamp)(nil),     // 7: google.protobuf.Timestamp
+	(NotificationChannel)(0),                      // 0: seleksi.v1.NotificationChannel
+	(NotificationState)(0),                        // 1: seleksi.v1.NotificationState
+	(*NotificationPreferences)(nil),               // 2: seleksi.v1.NotificationPreferences
+	(*GetNotificationPreferencesRequest)(nil),     // 3: seleksi.v1.GetNotificationPreferencesRequest
+	(*UpdateNotificationPreferencesRequest)(nil),  // 4: seleksi.v1.UpdateNotificationPreferencesRequest
+	(*GetNotificationPreferencesResponse)(nil),    // 5: seleksi.v1.GetNotificationPreferencesResponse
+	(*UpdateNotificationPreferencesResponse)(nil), // 6: seleksi.v1.UpdateNotificationPreferencesResponse
+	(*Notification)(nil),                          // 7: seleksi.v1.Notification
+	(*ListNotificationsRequest)(nil),              // 8: seleksi.v1.ListNotificationsRequest
+	(*ListNotificationsResponse)(nil),             // 9: seleksi.v1.ListNotificationsResponse
+	(*RetryNotificationRequest)(nil),              // 10: seleksi.v1.RetryNotificationRequest
+	(*RetryNotificationResponse)(nil),             // 11: seleksi.v1.RetryNotificationResponse
+	(*timestamppb.Timestamp)(nil),                 // 12: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),                 // 13: google.protobuf.FieldMask
+	(*LocalizedText)(nil),                         // 14: seleksi.v1.LocalizedText
 }
 var file_seleksi_v1_notification_proto_depIdxs = []int32{
-	0,  // 0: seleksi.v1.Notification.state:type_name -> seleksi.v1.NotificationState
-	6,  // 1: seleksi.v1.Notification.text:type_name -> seleksi.v1.LocalizedText
-	7,  // 2: seleksi.v1.Notification.create_time:type_name -> google.protobuf.Timestamp
-	7,  // 3: seleksi.v1.Notification.last_attempt_time:type_name -> google.protobuf.Timestamp
-	7,  // 4: seleksi.v1.Notification.next_attempt_time:type_name -> google.protobuf.Timestamp
-	7,  // 5: seleksi.v1.Notification.send_time:type_name -> google.protobuf.Timestamp
-	7,  // 6: seleksi.v1.Notification.dead_time:type_name -> google.protobuf.Timestamp
-	1,  // 7: seleksi.v1.ListNotificationsResponse.notifications:type_name -> seleksi.v1.Notification
-	1,  // 8: seleksi.v1.RetryNotificationResponse.notification:type_name -> seleksi.v1.Notification
-	2,  // 9: seleksi.v1.NotificationService.ListNotifications:input_type -> seleksi.v1.ListNotificationsRequest
-	4,  // 10: seleksi.v1.NotificationService.RetryNotification:input_type -> seleksi.v1.RetryNotificationRequest
-	3,  // 11: seleksi.v1.NotificationService.ListNotifications:output_type -> seleksi.v1.ListNotificationsResponse
-	5,  // 12: seleksi.v1.NotificationService.RetryNotification:output_type -> seleksi.v1.RetryNotificationResponse
-	11, // [11:13] is the sub-list for method output_type
-	9,  // [9:11] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	12, // 0: seleksi.v1.NotificationPreferences.update_time:type_name -> google.protobuf.Timestamp
+	2,  // 1: seleksi.v1.UpdateNotificationPreferencesRequest.notification_preferences:type_name -> seleksi.v1.NotificationPreferences
+	13, // 2: seleksi.v1.UpdateNotificationPreferencesRequest.update_mask:type_name -> google.protobuf.FieldMask
+	2,  // 3: seleksi.v1.GetNotificationPreferencesResponse.notification_preferences:type_name -> seleksi.v1.NotificationPreferences
+	2,  // 4: seleksi.v1.UpdateNotificationPreferencesResponse.notification_preferences:type_name -> seleksi.v1.NotificationPreferences
+	1,  // 5: seleksi.v1.Notification.state:type_name -> seleksi.v1.NotificationState
+	14, // 6: seleksi.v1.Notification.text:type_name -> seleksi.v1.LocalizedText
+	12, // 7: seleksi.v1.Notification.create_time:type_name -> google.protobuf.Timestamp
+	12, // 8: seleksi.v1.Notification.last_attempt_time:type_name -> google.protobuf.Timestamp
+	12, // 9: seleksi.v1.Notification.next_attempt_time:type_name -> google.protobuf.Timestamp
+	12, // 10: seleksi.v1.Notification.send_time:type_name -> google.protobuf.Timestamp
+	12, // 11: seleksi.v1.Notification.dead_time:type_name -> google.protobuf.Timestamp
+	0,  // 12: seleksi.v1.Notification.channel:type_name -> seleksi.v1.NotificationChannel
+	7,  // 13: seleksi.v1.ListNotificationsResponse.notifications:type_name -> seleksi.v1.Notification
+	7,  // 14: seleksi.v1.RetryNotificationResponse.notification:type_name -> seleksi.v1.Notification
+	8,  // 15: seleksi.v1.NotificationService.ListNotifications:input_type -> seleksi.v1.ListNotificationsRequest
+	10, // 16: seleksi.v1.NotificationService.RetryNotification:input_type -> seleksi.v1.RetryNotificationRequest
+	3,  // 17: seleksi.v1.NotificationService.GetNotificationPreferences:input_type -> seleksi.v1.GetNotificationPreferencesRequest
+	4,  // 18: seleksi.v1.NotificationService.UpdateNotificationPreferences:input_type -> seleksi.v1.UpdateNotificationPreferencesRequest
+	9,  // 19: seleksi.v1.NotificationService.ListNotifications:output_type -> seleksi.v1.ListNotificationsResponse
+	11, // 20: seleksi.v1.NotificationService.RetryNotification:output_type -> seleksi.v1.RetryNotificationResponse
+	5,  // 21: seleksi.v1.NotificationService.GetNotificationPreferences:output_type -> seleksi.v1.GetNotificationPreferencesResponse
+	6,  // 22: seleksi.v1.NotificationService.UpdateNotificationPreferences:output_type -> seleksi.v1.UpdateNotificationPreferencesResponse
+	19, // [19:23] is the sub-list for method output_type
+	15, // [15:19] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_notification_proto_init() }
@@ -583,8 +972,8 @@ func file_seleksi_v1_notification_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seleksi_v1_notification_proto_rawDesc), len(file_seleksi_v1_notification_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   5,
+			NumEnums:      2,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,8 +22,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NotificationService_ListNotifications_FullMethodName = "/seleksi.v1.NotificationService/ListNotifications"
-	NotificationService_RetryNotification_FullMethodName = "/seleksi.v1.NotificationService/RetryNotification"
+	NotificationService_ListNotifications_FullMethodName             = "/seleksi.v1.NotificationService/ListNotifications"
+	NotificationService_RetryNotification_FullMethodName             = "/seleksi.v1.NotificationService/RetryNotification"
+	NotificationService_GetNotificationPreferences_FullMethodName    = "/seleksi.v1.NotificationService/GetNotificationPreferences"
+	NotificationService_UpdateNotificationPreferences_FullMethodName = "/seleksi.v1.NotificationService/UpdateNotificationPreferences"
 )
 
 // NotificationServiceClient is the client API for NotificationService service.
@@ -51,6 +53,15 @@ type NotificationServiceClient interface {
 	// made due at once. Fails with FAILED_PRECONDITION for one already sent,
 	// which is never sent twice. Caller: admin.
 	RetryNotification(ctx context.Context, in *RetryNotificationRequest, opts ...grpc.CallOption) (*RetryNotificationResponse, error)
+	// Gets the caller's notification preferences: the channels they are told
+	// on. In-app notifications are always on. A caller who never chose gets
+	// the defaults (e-mail on, webhook off). Callers: any signed-in role, for
+	// their own preferences (`accounts/me/notificationPreferences`).
+	GetNotificationPreferences(ctx context.Context, in *GetNotificationPreferencesRequest, opts ...grpc.CallOption) (*GetNotificationPreferencesResponse, error)
+	// Updates the caller's notification preferences (AIP-134; an empty
+	// update_mask replaces every field). Notifications queued afterwards follow
+	// them. Callers: as GetNotificationPreferences.
+	UpdateNotificationPreferences(ctx context.Context, in *UpdateNotificationPreferencesRequest, opts ...grpc.CallOption) (*UpdateNotificationPreferencesResponse, error)
 }
 
 type notificationServiceClient struct {
@@ -75,6 +86,26 @@ func (c *notificationServiceClient) RetryNotification(ctx context.Context, in *R
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RetryNotificationResponse)
 	err := c.cc.Invoke(ctx, NotificationService_RetryNotification_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) GetNotificationPreferences(ctx context.Context, in *GetNotificationPreferencesRequest, opts ...grpc.CallOption) (*GetNotificationPreferencesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetNotificationPreferencesResponse)
+	err := c.cc.Invoke(ctx, NotificationService_GetNotificationPreferences_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notificationServiceClient) UpdateNotificationPreferences(ctx context.Context, in *UpdateNotificationPreferencesRequest, opts ...grpc.CallOption) (*UpdateNotificationPreferencesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateNotificationPreferencesResponse)
+	err := c.cc.Invoke(ctx, NotificationService_UpdateNotificationPreferences_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +137,15 @@ type NotificationServiceServer interface {
 	// made due at once. Fails with FAILED_PRECONDITION for one already sent,
 	// which is never sent twice. Caller: admin.
 	RetryNotification(context.Context, *RetryNotificationRequest) (*RetryNotificationResponse, error)
+	// Gets the caller's notification preferences: the channels they are told
+	// on. In-app notifications are always on. A caller who never chose gets
+	// the defaults (e-mail on, webhook off). Callers: any signed-in role, for
+	// their own preferences (`accounts/me/notificationPreferences`).
+	GetNotificationPreferences(context.Context, *GetNotificationPreferencesRequest) (*GetNotificationPreferencesResponse, error)
+	// Updates the caller's notification preferences (AIP-134; an empty
+	// update_mask replaces every field). Notifications queued afterwards follow
+	// them. Callers: as GetNotificationPreferences.
+	UpdateNotificationPreferences(context.Context, *UpdateNotificationPreferencesRequest) (*UpdateNotificationPreferencesResponse, error)
 	mustEmbedUnimplementedNotificationServiceServer()
 }
 
@@ -121,6 +161,12 @@ func (UnimplementedNotificationServiceServer) ListNotifications(context.Context,
 }
 func (UnimplementedNotificationServiceServer) RetryNotification(context.Context, *RetryNotificationRequest) (*RetryNotificationResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RetryNotification not implemented")
+}
+func (UnimplementedNotificationServiceServer) GetNotificationPreferences(context.Context, *GetNotificationPreferencesRequest) (*GetNotificationPreferencesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetNotificationPreferences not implemented")
+}
+func (UnimplementedNotificationServiceServer) UpdateNotificationPreferences(context.Context, *UpdateNotificationPreferencesRequest) (*UpdateNotificationPreferencesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateNotificationPreferences not implemented")
 }
 func (UnimplementedNotificationServiceServer) mustEmbedUnimplementedNotificationServiceServer() {}
 func (UnimplementedNotificationServiceServer) testEmbeddedByValue()                             {}
@@ -179,6 +225,42 @@ func _NotificationService_RetryNotification_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NotificationService_GetNotificationPreferences_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetNotificationPreferencesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).GetNotificationPreferences(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_GetNotificationPreferences_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).GetNotificationPreferences(ctx, req.(*GetNotificationPreferencesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotificationService_UpdateNotificationPreferences_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateNotificationPreferencesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotificationServiceServer).UpdateNotificationPreferences(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotificationService_UpdateNotificationPreferences_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotificationServiceServer).UpdateNotificationPreferences(ctx, req.(*UpdateNotificationPreferencesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NotificationService_ServiceDesc is the grpc.ServiceDesc for NotificationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -193,6 +275,14 @@ var NotificationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RetryNotification",
 			Handler:    _NotificationService_RetryNotification_Handler,
+		},
+		{
+			MethodName: "GetNotificationPreferences",
+			Handler:    _NotificationService_GetNotificationPreferences_Handler,
+		},
+		{
+			MethodName: "UpdateNotificationPreferences",
+			Handler:    _NotificationService_UpdateNotificationPreferences_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

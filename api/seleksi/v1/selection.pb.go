@@ -148,8 +148,16 @@ type Selection struct {
 	// What candidates may upload as documents (see DocumentService): sizes,
 	// types and pages. Empty takes the defaults of each field.
 	DocumentPolicy *DocumentPolicy `protobuf:"bytes,60,opt,name=document_policy,json=documentPolicy,proto3" json:"document_policy,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The working-day deadlines the workflow keeps with durable timers:
+	// answering objections, the PPK's choice and the reminders before windows
+	// close. Empty takes the default of each field.
+	Deadlines *Deadlines `protobuf:"bytes,61,opt,name=deadlines,proto3" json:"deadlines,omitempty"`
+	// The PPK's written justification for choosing a name the committee did not
+	// rank first (rank 2 or 3), once appointed; published with the appointment
+	// (AppointCandidateRequest.justification).
+	AppointmentJustification string `protobuf:"bytes,62,opt,name=appointment_justification,json=appointmentJustification,proto3" json:"appointment_justification,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *Selection) Reset() {
@@ -469,6 +477,90 @@ func (x *Selection) GetDocumentPolicy() *DocumentPolicy {
 	return nil
 }
 
+func (x *Selection) GetDeadlines() *Deadlines {
+	if x != nil {
+		return x.Deadlines
+	}
+	return nil
+}
+
+func (x *Selection) GetAppointmentJustification() string {
+	if x != nil {
+		return x.AppointmentJustification
+	}
+	return ""
+}
+
+// Deadlines are counted in working days in the agency's calendar. Zero takes
+// the default given with each field.
+type Deadlines struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The committee answers each objection by the end of this many working days
+	// after the day it was filed (default 3): reminders go to the committee a
+	// reminder lead before, the chair is told when it passes, and the
+	// secretariat sees it overdue.
+	ObjectionAnswerWorkingDays uint32 `protobuf:"varint,1,opt,name=objection_answer_working_days,json=objectionAnswerWorkingDays,proto3" json:"objection_answer_working_days,omitempty"`
+	// The PPK's choice is due by the end of this many working days after the
+	// shortlist is final (default 10); the secretariat is reminded.
+	AppointmentDueWorkingDays uint32 `protobuf:"varint,2,opt,name=appointment_due_working_days,json=appointmentDueWorkingDays,proto3" json:"appointment_due_working_days,omitempty"`
+	// Reminders go this many working days before a deadline or the close of a
+	// window that candidates act in (default 1).
+	ReminderLeadWorkingDays uint32 `protobuf:"varint,3,opt,name=reminder_lead_working_days,json=reminderLeadWorkingDays,proto3" json:"reminder_lead_working_days,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
+}
+
+func (x *Deadlines) Reset() {
+	*x = Deadlines{}
+	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Deadlines) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Deadlines) ProtoMessage() {}
+
+func (x *Deadlines) ProtoReflect() protoreflect.Message {
+	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Deadlines.ProtoReflect.Descriptor instead.
+func (*Deadlines) Descriptor() ([]byte, []int) {
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Deadlines) GetObjectionAnswerWorkingDays() uint32 {
+	if x != nil {
+		return x.ObjectionAnswerWorkingDays
+	}
+	return 0
+}
+
+func (x *Deadlines) GetAppointmentDueWorkingDays() uint32 {
+	if x != nil {
+		return x.AppointmentDueWorkingDays
+	}
+	return 0
+}
+
+func (x *Deadlines) GetReminderLeadWorkingDays() uint32 {
+	if x != nil {
+		return x.ReminderLeadWorkingDays
+	}
+	return 0
+}
+
 // DocumentPolicy limits the files candidates upload to a selection. The
 // server sniffs each file's type from its bytes; what the client declares is
 // never trusted.
@@ -491,7 +583,7 @@ type DocumentPolicy struct {
 
 func (x *DocumentPolicy) Reset() {
 	*x = DocumentPolicy{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -503,7 +595,7 @@ func (x *DocumentPolicy) String() string {
 func (*DocumentPolicy) ProtoMessage() {}
 
 func (x *DocumentPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[1]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -516,7 +608,7 @@ func (x *DocumentPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentPolicy.ProtoReflect.Descriptor instead.
 func (*DocumentPolicy) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{1}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *DocumentPolicy) GetMaxDocumentBytes() int64 {
@@ -581,7 +673,7 @@ type SelectionBlocked struct {
 
 func (x *SelectionBlocked) Reset() {
 	*x = SelectionBlocked{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -593,7 +685,7 @@ func (x *SelectionBlocked) String() string {
 func (*SelectionBlocked) ProtoMessage() {}
 
 func (x *SelectionBlocked) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[2]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -606,7 +698,7 @@ func (x *SelectionBlocked) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SelectionBlocked.ProtoReflect.Descriptor instead.
 func (*SelectionBlocked) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{2}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SelectionBlocked) GetReason() string {
@@ -687,7 +779,7 @@ type CommitteeMember struct {
 
 func (x *CommitteeMember) Reset() {
 	*x = CommitteeMember{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -699,7 +791,7 @@ func (x *CommitteeMember) String() string {
 func (*CommitteeMember) ProtoMessage() {}
 
 func (x *CommitteeMember) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[3]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -712,7 +804,7 @@ func (x *CommitteeMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommitteeMember.ProtoReflect.Descriptor instead.
 func (*CommitteeMember) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{3}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CommitteeMember) GetMemberId() string {
@@ -785,7 +877,7 @@ type Requirements struct {
 
 func (x *Requirements) Reset() {
 	*x = Requirements{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -797,7 +889,7 @@ func (x *Requirements) String() string {
 func (*Requirements) ProtoMessage() {}
 
 func (x *Requirements) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[4]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -810,7 +902,7 @@ func (x *Requirements) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Requirements.ProtoReflect.Descriptor instead.
 func (*Requirements) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{4}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Requirements) GetMinEducation() EducationLevel {
@@ -870,7 +962,7 @@ type RequirementItem struct {
 
 func (x *RequirementItem) Reset() {
 	*x = RequirementItem{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -882,7 +974,7 @@ func (x *RequirementItem) String() string {
 func (*RequirementItem) ProtoMessage() {}
 
 func (x *RequirementItem) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[5]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -895,7 +987,7 @@ func (x *RequirementItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequirementItem.ProtoReflect.Descriptor instead.
 func (*RequirementItem) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{5}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RequirementItem) GetId() string {
@@ -934,7 +1026,7 @@ type RequiredDocument struct {
 
 func (x *RequiredDocument) Reset() {
 	*x = RequiredDocument{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -946,7 +1038,7 @@ func (x *RequiredDocument) String() string {
 func (*RequiredDocument) ProtoMessage() {}
 
 func (x *RequiredDocument) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[6]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -959,7 +1051,7 @@ func (x *RequiredDocument) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequiredDocument.ProtoReflect.Descriptor instead.
 func (*RequiredDocument) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{6}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RequiredDocument) GetId() string {
@@ -1004,7 +1096,7 @@ type ScoreWeights struct {
 
 func (x *ScoreWeights) Reset() {
 	*x = ScoreWeights{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1016,7 +1108,7 @@ func (x *ScoreWeights) String() string {
 func (*ScoreWeights) ProtoMessage() {}
 
 func (x *ScoreWeights) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[7]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1029,7 +1121,7 @@ func (x *ScoreWeights) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoreWeights.ProtoReflect.Descriptor instead.
 func (*ScoreWeights) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{7}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ScoreWeights) GetWrittenTest() uint32 {
@@ -1080,7 +1172,7 @@ type PassThreshold struct {
 
 func (x *PassThreshold) Reset() {
 	*x = PassThreshold{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1092,7 +1184,7 @@ func (x *PassThreshold) String() string {
 func (*PassThreshold) ProtoMessage() {}
 
 func (x *PassThreshold) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[8]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1105,7 +1197,7 @@ func (x *PassThreshold) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PassThreshold.ProtoReflect.Descriptor instead.
 func (*PassThreshold) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{8}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PassThreshold) GetComponent() ScoreComponent {
@@ -1138,7 +1230,7 @@ type HolidayOverride struct {
 
 func (x *HolidayOverride) Reset() {
 	*x = HolidayOverride{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1150,7 +1242,7 @@ func (x *HolidayOverride) String() string {
 func (*HolidayOverride) ProtoMessage() {}
 
 func (x *HolidayOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[9]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1163,7 +1255,7 @@ func (x *HolidayOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HolidayOverride.ProtoReflect.Descriptor instead.
 func (*HolidayOverride) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{9}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HolidayOverride) GetDate() string {
@@ -1209,7 +1301,7 @@ type ApplicationCounts struct {
 
 func (x *ApplicationCounts) Reset() {
 	*x = ApplicationCounts{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1221,7 +1313,7 @@ func (x *ApplicationCounts) String() string {
 func (*ApplicationCounts) ProtoMessage() {}
 
 func (x *ApplicationCounts) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[10]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1234,7 +1326,7 @@ func (x *ApplicationCounts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplicationCounts.ProtoReflect.Descriptor instead.
 func (*ApplicationCounts) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{10}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ApplicationCounts) GetTotal() uint32 {
@@ -1302,7 +1394,7 @@ type Conflict struct {
 
 func (x *Conflict) Reset() {
 	*x = Conflict{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1314,7 +1406,7 @@ func (x *Conflict) String() string {
 func (*Conflict) ProtoMessage() {}
 
 func (x *Conflict) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[11]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1327,7 +1419,7 @@ func (x *Conflict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Conflict.ProtoReflect.Descriptor instead.
 func (*Conflict) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{11}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Conflict) GetMemberId() string {
@@ -1387,7 +1479,7 @@ type RankedCandidate struct {
 
 func (x *RankedCandidate) Reset() {
 	*x = RankedCandidate{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1399,7 +1491,7 @@ func (x *RankedCandidate) String() string {
 func (*RankedCandidate) ProtoMessage() {}
 
 func (x *RankedCandidate) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[12]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1412,7 +1504,7 @@ func (x *RankedCandidate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RankedCandidate.ProtoReflect.Descriptor instead.
 func (*RankedCandidate) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{12}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RankedCandidate) GetApplication() string {
@@ -1459,7 +1551,7 @@ type CreateSelectionRequest struct {
 
 func (x *CreateSelectionRequest) Reset() {
 	*x = CreateSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1471,7 +1563,7 @@ func (x *CreateSelectionRequest) String() string {
 func (*CreateSelectionRequest) ProtoMessage() {}
 
 func (x *CreateSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[13]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1484,7 +1576,7 @@ func (x *CreateSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSelectionRequest.ProtoReflect.Descriptor instead.
 func (*CreateSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{13}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CreateSelectionRequest) GetRequestId() string {
@@ -1530,7 +1622,7 @@ type CreateSelectionResponse struct {
 
 func (x *CreateSelectionResponse) Reset() {
 	*x = CreateSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1542,7 +1634,7 @@ func (x *CreateSelectionResponse) String() string {
 func (*CreateSelectionResponse) ProtoMessage() {}
 
 func (x *CreateSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[14]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1555,7 +1647,7 @@ func (x *CreateSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSelectionResponse.ProtoReflect.Descriptor instead.
 func (*CreateSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{14}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreateSelectionResponse) GetSelection() *Selection {
@@ -1618,7 +1710,7 @@ type AnnouncementPlan struct {
 
 func (x *AnnouncementPlan) Reset() {
 	*x = AnnouncementPlan{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1630,7 +1722,7 @@ func (x *AnnouncementPlan) String() string {
 func (*AnnouncementPlan) ProtoMessage() {}
 
 func (x *AnnouncementPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[15]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1643,7 +1735,7 @@ func (x *AnnouncementPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnnouncementPlan.ProtoReflect.Descriptor instead.
 func (*AnnouncementPlan) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{15}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AnnouncementPlan) GetTimeZone() TimeZone {
@@ -1747,7 +1839,7 @@ type PlanDayOff struct {
 
 func (x *PlanDayOff) Reset() {
 	*x = PlanDayOff{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1759,7 +1851,7 @@ func (x *PlanDayOff) String() string {
 func (*PlanDayOff) ProtoMessage() {}
 
 func (x *PlanDayOff) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[16]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1772,7 +1864,7 @@ func (x *PlanDayOff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanDayOff.ProtoReflect.Descriptor instead.
 func (*PlanDayOff) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{16}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PlanDayOff) GetDate() string {
@@ -1807,7 +1899,7 @@ type GetSelectionRequest struct {
 
 func (x *GetSelectionRequest) Reset() {
 	*x = GetSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1819,7 +1911,7 @@ func (x *GetSelectionRequest) String() string {
 func (*GetSelectionRequest) ProtoMessage() {}
 
 func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[17]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1832,7 +1924,7 @@ func (x *GetSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionRequest.ProtoReflect.Descriptor instead.
 func (*GetSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{17}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetSelectionRequest) GetName() string {
@@ -1853,7 +1945,7 @@ type GetSelectionResponse struct {
 
 func (x *GetSelectionResponse) Reset() {
 	*x = GetSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1865,7 +1957,7 @@ func (x *GetSelectionResponse) String() string {
 func (*GetSelectionResponse) ProtoMessage() {}
 
 func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[18]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1878,7 +1970,7 @@ func (x *GetSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSelectionResponse.ProtoReflect.Descriptor instead.
 func (*GetSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{18}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetSelectionResponse) GetSelection() *Selection {
@@ -1911,7 +2003,7 @@ type ListSelectionsRequest struct {
 
 func (x *ListSelectionsRequest) Reset() {
 	*x = ListSelectionsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1923,7 +2015,7 @@ func (x *ListSelectionsRequest) String() string {
 func (*ListSelectionsRequest) ProtoMessage() {}
 
 func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[19]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1936,7 +2028,7 @@ func (x *ListSelectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSelectionsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{19}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListSelectionsRequest) GetPageSize() int32 {
@@ -1982,7 +2074,7 @@ type ListSelectionsResponse struct {
 
 func (x *ListSelectionsResponse) Reset() {
 	*x = ListSelectionsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1994,7 +2086,7 @@ func (x *ListSelectionsResponse) String() string {
 func (*ListSelectionsResponse) ProtoMessage() {}
 
 func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[20]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2007,7 +2099,7 @@ func (x *ListSelectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSelectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSelectionsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{20}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListSelectionsResponse) GetSelections() []*Selection {
@@ -2050,7 +2142,7 @@ type AdvanceSelectionRequest struct {
 
 func (x *AdvanceSelectionRequest) Reset() {
 	*x = AdvanceSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2062,7 +2154,7 @@ func (x *AdvanceSelectionRequest) String() string {
 func (*AdvanceSelectionRequest) ProtoMessage() {}
 
 func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[21]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2075,7 +2167,7 @@ func (x *AdvanceSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionRequest.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{21}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AdvanceSelectionRequest) GetName() string {
@@ -2119,7 +2211,7 @@ type AdvanceSelectionResponse struct {
 
 func (x *AdvanceSelectionResponse) Reset() {
 	*x = AdvanceSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2131,7 +2223,7 @@ func (x *AdvanceSelectionResponse) String() string {
 func (*AdvanceSelectionResponse) ProtoMessage() {}
 
 func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[22]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2144,7 +2236,7 @@ func (x *AdvanceSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceSelectionResponse.ProtoReflect.Descriptor instead.
 func (*AdvanceSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{22}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AdvanceSelectionResponse) GetSelection() *Selection {
@@ -2190,7 +2282,7 @@ type RecordResultsRequest struct {
 
 func (x *RecordResultsRequest) Reset() {
 	*x = RecordResultsRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2202,7 +2294,7 @@ func (x *RecordResultsRequest) String() string {
 func (*RecordResultsRequest) ProtoMessage() {}
 
 func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[23]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2215,7 +2307,7 @@ func (x *RecordResultsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsRequest.ProtoReflect.Descriptor instead.
 func (*RecordResultsRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{23}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RecordResultsRequest) GetName() string {
@@ -2280,7 +2372,7 @@ type RecordResultsResponse struct {
 
 func (x *RecordResultsResponse) Reset() {
 	*x = RecordResultsResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2292,7 +2384,7 @@ func (x *RecordResultsResponse) String() string {
 func (*RecordResultsResponse) ProtoMessage() {}
 
 func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[24]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2305,7 +2397,7 @@ func (x *RecordResultsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResultsResponse.ProtoReflect.Descriptor instead.
 func (*RecordResultsResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{24}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RecordResultsResponse) GetRecordedCount() uint32 {
@@ -2344,7 +2436,7 @@ type CorrectResultRequest struct {
 
 func (x *CorrectResultRequest) Reset() {
 	*x = CorrectResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2356,7 +2448,7 @@ func (x *CorrectResultRequest) String() string {
 func (*CorrectResultRequest) ProtoMessage() {}
 
 func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[25]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2369,7 +2461,7 @@ func (x *CorrectResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResultRequest.ProtoReflect.Descriptor instead.
 func (*CorrectResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{25}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CorrectResultRequest) GetName() string {
@@ -2420,7 +2512,7 @@ type CorrectResultResponse struct {
 
 func (x *CorrectResultResponse) Reset() {
 	*x = CorrectResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2432,7 +2524,7 @@ func (x *CorrectResultResponse) String() string {
 func (*CorrectResultResponse) ProtoMessage() {}
 
 func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[26]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2445,7 +2537,7 @@ func (x *CorrectResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CorrectResultResponse.ProtoReflect.Descriptor instead.
 func (*CorrectResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{26}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CorrectResultResponse) GetSelection() *Selection {
@@ -2484,7 +2576,7 @@ type DeclareConflictRequest struct {
 
 func (x *DeclareConflictRequest) Reset() {
 	*x = DeclareConflictRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2496,7 +2588,7 @@ func (x *DeclareConflictRequest) String() string {
 func (*DeclareConflictRequest) ProtoMessage() {}
 
 func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[27]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2509,7 +2601,7 @@ func (x *DeclareConflictRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictRequest.ProtoReflect.Descriptor instead.
 func (*DeclareConflictRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{27}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DeclareConflictRequest) GetName() string {
@@ -2565,7 +2657,7 @@ type DeclareConflictResponse struct {
 
 func (x *DeclareConflictResponse) Reset() {
 	*x = DeclareConflictResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2577,7 +2669,7 @@ func (x *DeclareConflictResponse) String() string {
 func (*DeclareConflictResponse) ProtoMessage() {}
 
 func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[28]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2590,7 +2682,7 @@ func (x *DeclareConflictResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareConflictResponse.ProtoReflect.Descriptor instead.
 func (*DeclareConflictResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{28}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DeclareConflictResponse) GetConflict() *Conflict {
@@ -2619,7 +2711,7 @@ type DecideSelectionRequest struct {
 
 func (x *DecideSelectionRequest) Reset() {
 	*x = DecideSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2631,7 +2723,7 @@ func (x *DecideSelectionRequest) String() string {
 func (*DecideSelectionRequest) ProtoMessage() {}
 
 func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[29]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2644,7 +2736,7 @@ func (x *DecideSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionRequest.ProtoReflect.Descriptor instead.
 func (*DecideSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{29}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *DecideSelectionRequest) GetName() string {
@@ -2688,7 +2780,7 @@ type DecideSelectionResponse struct {
 
 func (x *DecideSelectionResponse) Reset() {
 	*x = DecideSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2700,7 +2792,7 @@ func (x *DecideSelectionResponse) String() string {
 func (*DecideSelectionResponse) ProtoMessage() {}
 
 func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[30]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2713,7 +2805,7 @@ func (x *DecideSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideSelectionResponse.ProtoReflect.Descriptor instead.
 func (*DecideSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{30}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *DecideSelectionResponse) GetSelection() *Selection {
@@ -2747,14 +2839,18 @@ type AppointCandidateRequest struct {
 	// Reference number of the oversight body's recommendation.
 	OversightRecommendationRef string `protobuf:"bytes,5,opt,name=oversight_recommendation_ref,json=oversightRecommendationRef,proto3" json:"oversight_recommendation_ref,omitempty"`
 	// A note for the audit trail.
-	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Why the PPK chose a candidate the committee did not rank first. Required
+	// when the chosen application's rank is 2 or 3, and published with the
+	// appointment; experts name this choice as where discretion hides.
+	Justification string `protobuf:"bytes,7,opt,name=justification,proto3" json:"justification,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AppointCandidateRequest) Reset() {
 	*x = AppointCandidateRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2766,7 +2862,7 @@ func (x *AppointCandidateRequest) String() string {
 func (*AppointCandidateRequest) ProtoMessage() {}
 
 func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[31]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2779,7 +2875,7 @@ func (x *AppointCandidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateRequest.ProtoReflect.Descriptor instead.
 func (*AppointCandidateRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{31}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *AppointCandidateRequest) GetName() string {
@@ -2824,6 +2920,13 @@ func (x *AppointCandidateRequest) GetReason() string {
 	return ""
 }
 
+func (x *AppointCandidateRequest) GetJustification() string {
+	if x != nil {
+		return x.Justification
+	}
+	return ""
+}
+
 // AppointCandidateResponse returns the closed selection.
 type AppointCandidateResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2835,7 +2938,7 @@ type AppointCandidateResponse struct {
 
 func (x *AppointCandidateResponse) Reset() {
 	*x = AppointCandidateResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2847,7 +2950,7 @@ func (x *AppointCandidateResponse) String() string {
 func (*AppointCandidateResponse) ProtoMessage() {}
 
 func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[32]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2860,7 +2963,7 @@ func (x *AppointCandidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointCandidateResponse.ProtoReflect.Descriptor instead.
 func (*AppointCandidateResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{32}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *AppointCandidateResponse) GetSelection() *Selection {
@@ -2885,7 +2988,7 @@ type CancelSelectionRequest struct {
 
 func (x *CancelSelectionRequest) Reset() {
 	*x = CancelSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2897,7 +3000,7 @@ func (x *CancelSelectionRequest) String() string {
 func (*CancelSelectionRequest) ProtoMessage() {}
 
 func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[33]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2910,7 +3013,7 @@ func (x *CancelSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionRequest.ProtoReflect.Descriptor instead.
 func (*CancelSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{33}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CancelSelectionRequest) GetName() string {
@@ -2945,7 +3048,7 @@ type CancelSelectionResponse struct {
 
 func (x *CancelSelectionResponse) Reset() {
 	*x = CancelSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2957,7 +3060,7 @@ func (x *CancelSelectionResponse) String() string {
 func (*CancelSelectionResponse) ProtoMessage() {}
 
 func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[34]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2970,7 +3073,7 @@ func (x *CancelSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelSelectionResponse.ProtoReflect.Descriptor instead.
 func (*CancelSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{34}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CancelSelectionResponse) GetSelection() *Selection {
@@ -2995,7 +3098,7 @@ type ResumeSelectionRequest struct {
 
 func (x *ResumeSelectionRequest) Reset() {
 	*x = ResumeSelectionRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3007,7 +3110,7 @@ func (x *ResumeSelectionRequest) String() string {
 func (*ResumeSelectionRequest) ProtoMessage() {}
 
 func (x *ResumeSelectionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[35]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3020,7 +3123,7 @@ func (x *ResumeSelectionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeSelectionRequest.ProtoReflect.Descriptor instead.
 func (*ResumeSelectionRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{35}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ResumeSelectionRequest) GetName() string {
@@ -3056,7 +3159,7 @@ type ResumeSelectionResponse struct {
 
 func (x *ResumeSelectionResponse) Reset() {
 	*x = ResumeSelectionResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3068,7 +3171,7 @@ func (x *ResumeSelectionResponse) String() string {
 func (*ResumeSelectionResponse) ProtoMessage() {}
 
 func (x *ResumeSelectionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[36]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3081,7 +3184,7 @@ func (x *ResumeSelectionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeSelectionResponse.ProtoReflect.Descriptor instead.
 func (*ResumeSelectionResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{36}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ResumeSelectionResponse) GetSelection() *Selection {
@@ -3106,7 +3209,7 @@ type GetStageResultRequest struct {
 
 func (x *GetStageResultRequest) Reset() {
 	*x = GetStageResultRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3118,7 +3221,7 @@ func (x *GetStageResultRequest) String() string {
 func (*GetStageResultRequest) ProtoMessage() {}
 
 func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[37]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3131,7 +3234,7 @@ func (x *GetStageResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultRequest.ProtoReflect.Descriptor instead.
 func (*GetStageResultRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{37}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetStageResultRequest) GetName() string {
@@ -3159,7 +3262,7 @@ type GetStageResultResponse struct {
 
 func (x *GetStageResultResponse) Reset() {
 	*x = GetStageResultResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3171,7 +3274,7 @@ func (x *GetStageResultResponse) String() string {
 func (*GetStageResultResponse) ProtoMessage() {}
 
 func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[38]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3184,7 +3287,7 @@ func (x *GetStageResultResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageResultResponse.ProtoReflect.Descriptor instead.
 func (*GetStageResultResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{38}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetStageResultResponse) GetResult() *StageResult {
@@ -3214,7 +3317,7 @@ type SupplyHolidaysRequest struct {
 
 func (x *SupplyHolidaysRequest) Reset() {
 	*x = SupplyHolidaysRequest{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[39]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3226,7 +3329,7 @@ func (x *SupplyHolidaysRequest) String() string {
 func (*SupplyHolidaysRequest) ProtoMessage() {}
 
 func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[39]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3239,7 +3342,7 @@ func (x *SupplyHolidaysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysRequest.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysRequest) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{39}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SupplyHolidaysRequest) GetName() string {
@@ -3288,7 +3391,7 @@ type SupplyHolidaysResponse struct {
 
 func (x *SupplyHolidaysResponse) Reset() {
 	*x = SupplyHolidaysResponse{}
-	mi := &file_seleksi_v1_selection_proto_msgTypes[40]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3300,7 +3403,7 @@ func (x *SupplyHolidaysResponse) String() string {
 func (*SupplyHolidaysResponse) ProtoMessage() {}
 
 func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_seleksi_v1_selection_proto_msgTypes[40]
+	mi := &file_seleksi_v1_selection_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3313,7 +3416,7 @@ func (x *SupplyHolidaysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupplyHolidaysResponse.ProtoReflect.Descriptor instead.
 func (*SupplyHolidaysResponse) Descriptor() ([]byte, []int) {
-	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{40}
+	return file_seleksi_v1_selection_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SupplyHolidaysResponse) GetSelection() *Selection {
@@ -3328,7 +3431,7 @@ var File_seleksi_v1_selection_proto protoreflect.FileDescriptor
 const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\n" +
 	"\x1aseleksi/v1/selection.proto\x12\n" +
-	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\x82\x1c\n" +
+	"seleksi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\x1a\x16seleksi/v1/types.proto\"\xf9\x1c\n" +
 	"\tSelection\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\x03R\x04name\x124\n" +
 	"\x0eposition_title\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x03\x18\xc8\x01R\rpositionTitle\x122\n" +
@@ -3378,14 +3481,20 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\xb2\x01\aJ\x05\b\x80\x8a\x8a\x0fR\x14announcementOpenTime\x12P\n" +
 	"\x14stage_open_wall_time\x184 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x11stageOpenWallTime\x12R\n" +
 	"\x15stage_close_wall_time\x185 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x12stageCloseWallTime\x12C\n" +
-	"\x0fdocument_policy\x18< \x01(\v2\x1a.seleksi.v1.DocumentPolicyR\x0edocumentPolicy:\xb1\a\xbaH\xad\a\x1aj\n" +
+	"\x0fdocument_policy\x18< \x01(\v2\x1a.seleksi.v1.DocumentPolicyR\x0edocumentPolicy\x123\n" +
+	"\tdeadlines\x18= \x01(\v2\x15.seleksi.v1.DeadlinesR\tdeadlines\x12@\n" +
+	"\x19appointment_justification\x18> \x01(\tB\x03\xe0A\x03R\x18appointmentJustification:\xb1\a\xbaH\xad\a\x1aj\n" +
 	"\x17selection.committee_odd\x120the committee must have an odd number of members\x1a\x1dsize(this.committee) % 2 == 1\x1a\xaa\x01\n" +
 	"\"selection.committee_internal_share\x124at most 45% of the committee may be internal members\x1aNsize(this.committee.filter(m, m.kind == 1)) * 100 <= size(this.committee) * 45\x1a\x9e\x01\n" +
 	"\"selection.committee_internal_level\x12?internal members must hold a post at least at JPT Pratama level\x1a7this.committee.all(m, m.kind != 1 || m.post_level >= 2)\x1a|\n" +
 	"\x1dselection.committee_one_chair\x12)the committee must have exactly one chair\x1a0size(this.committee.filter(m, m.role == 1)) == 1\x1av\n" +
 	"\"selection.committee_unique_members\x12#committee member ids must be unique\x1a+this.committee.map(m, m.member_id).unique()\x1a\x82\x01\n" +
 	"\x1bselection.unique_thresholds\x120each score component may have one pass threshold\x1a1this.pass_thresholds.map(t, t.component).unique()\x1av\n" +
-	"\"selection.unique_holiday_overrides\x12 each date may be overridden once\x1a.this.holiday_overrides.map(h, h.date).unique()\"\xf9\x02\n" +
+	"\"selection.unique_holiday_overrides\x12 each date may be overridden once\x1a.this.holiday_overrides.map(h, h.date).unique()\"\xe7\x01\n" +
+	"\tDeadlines\x12J\n" +
+	"\x1dobjection_answer_working_days\x18\x01 \x01(\rB\a\xbaH\x04*\x02\x18\x1eR\x1aobjectionAnswerWorkingDays\x12H\n" +
+	"\x1cappointment_due_working_days\x18\x02 \x01(\rB\a\xbaH\x04*\x02\x18<R\x19appointmentDueWorkingDays\x12D\n" +
+	"\x1areminder_lead_working_days\x18\x03 \x01(\rB\a\xbaH\x04*\x02\x18\x05R\x17reminderLeadWorkingDays\"\xf9\x02\n" +
 	"\x0eDocumentPolicy\x12:\n" +
 	"\x12max_document_bytes\x18\x01 \x01(\x03B\f\xbaH\t\"\a\x18\x80\x80\x80\x19(\x00R\x10maxDocumentBytes\x12f\n" +
 	"\x14document_media_types\x18\x02 \x03(\tB4\xbaH1\x92\x01.\x10\x03\"*r(R\x0fapplication/pdfR\n" +
@@ -3575,7 +3684,7 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\x1adecide.shortfall_statement\x12Mshortfall_statement is required when fewer than three applications are ranked\x1aAsize(this.ranked) == 3 || this.shortfall_statement.matches('\\\\S')\"\x92\x01\n" +
 	"\x17DecideSelectionResponse\x123\n" +
 	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\x12B\n" +
-	"\x10published_result\x18\x02 \x01(\v2\x17.seleksi.v1.StageResultR\x0fpublishedResult\"\xc4\x03\n" +
+	"\x10published_result\x18\x02 \x01(\v2\x17.seleksi.v1.StageResultR\x0fpublishedResult\"\xf4\x03\n" +
 	"\x17AppointCandidateRequest\x12B\n" +
 	"\x04name\x18\x01 \x01(\tB.\xe0A\x02\xbaH(r&2$^selections/[a-z0-9][a-z0-9-]{2,62}$R\x04name\x12>\n" +
 	"\n" +
@@ -3583,7 +3692,8 @@ const file_seleksi_v1_selection_proto_rawDesc = "" +
 	"\vapplication\x18\x03 \x01(\tBS\xe0A\x02\xbaHMrK2I^selections/[a-z0-9][a-z0-9-]{2,62}/applications/[a-z0-9][a-z0-9-]{2,62}$R\vapplication\x127\n" +
 	"\x0eppk_decree_ref\x18\x04 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\x10\x01\x18\xc8\x012\x02\\SR\fppkDecreeRef\x12S\n" +
 	"\x1coversight_recommendation_ref\x18\x05 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\x10\x01\x18\xc8\x012\x02\\SR\x1aoversightRecommendationRef\x12 \n" +
-	"\x06reason\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\"O\n" +
+	"\x06reason\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\x06reason\x12.\n" +
+	"\rjustification\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xa0\x1fR\rjustification\"O\n" +
 	"\x18AppointCandidateResponse\x123\n" +
 	"\tselection\x18\x01 \x01(\v2\x15.seleksi.v1.SelectionR\tselection\"\xc7\x01\n" +
 	"\x16CancelSelectionRequest\x12B\n" +
@@ -3643,156 +3753,158 @@ func file_seleksi_v1_selection_proto_rawDescGZIP() []byte {
 	return file_seleksi_v1_selection_proto_rawDescData
 }
 
-var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_seleksi_v1_selection_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_seleksi_v1_selection_proto_goTypes = []any{
 	(*Selection)(nil),                 // 0: seleksi.v1.Selection
-	(*DocumentPolicy)(nil),            // 1: seleksi.v1.DocumentPolicy
-	(*SelectionBlocked)(nil),          // 2: seleksi.v1.SelectionBlocked
-	(*CommitteeMember)(nil),           // 3: seleksi.v1.CommitteeMember
-	(*Requirements)(nil),              // 4: seleksi.v1.Requirements
-	(*RequirementItem)(nil),           // 5: seleksi.v1.RequirementItem
-	(*RequiredDocument)(nil),          // 6: seleksi.v1.RequiredDocument
-	(*ScoreWeights)(nil),              // 7: seleksi.v1.ScoreWeights
-	(*PassThreshold)(nil),             // 8: seleksi.v1.PassThreshold
-	(*HolidayOverride)(nil),           // 9: seleksi.v1.HolidayOverride
-	(*ApplicationCounts)(nil),         // 10: seleksi.v1.ApplicationCounts
-	(*Conflict)(nil),                  // 11: seleksi.v1.Conflict
-	(*RankedCandidate)(nil),           // 12: seleksi.v1.RankedCandidate
-	(*CreateSelectionRequest)(nil),    // 13: seleksi.v1.CreateSelectionRequest
-	(*CreateSelectionResponse)(nil),   // 14: seleksi.v1.CreateSelectionResponse
-	(*AnnouncementPlan)(nil),          // 15: seleksi.v1.AnnouncementPlan
-	(*PlanDayOff)(nil),                // 16: seleksi.v1.PlanDayOff
-	(*GetSelectionRequest)(nil),       // 17: seleksi.v1.GetSelectionRequest
-	(*GetSelectionResponse)(nil),      // 18: seleksi.v1.GetSelectionResponse
-	(*ListSelectionsRequest)(nil),     // 19: seleksi.v1.ListSelectionsRequest
-	(*ListSelectionsResponse)(nil),    // 20: seleksi.v1.ListSelectionsResponse
-	(*AdvanceSelectionRequest)(nil),   // 21: seleksi.v1.AdvanceSelectionRequest
-	(*AdvanceSelectionResponse)(nil),  // 22: seleksi.v1.AdvanceSelectionResponse
-	(*RecordResultsRequest)(nil),      // 23: seleksi.v1.RecordResultsRequest
-	(*RecordResultsResponse)(nil),     // 24: seleksi.v1.RecordResultsResponse
-	(*CorrectResultRequest)(nil),      // 25: seleksi.v1.CorrectResultRequest
-	(*CorrectResultResponse)(nil),     // 26: seleksi.v1.CorrectResultResponse
-	(*DeclareConflictRequest)(nil),    // 27: seleksi.v1.DeclareConflictRequest
-	(*DeclareConflictResponse)(nil),   // 28: seleksi.v1.DeclareConflictResponse
-	(*DecideSelectionRequest)(nil),    // 29: seleksi.v1.DecideSelectionRequest
-	(*DecideSelectionResponse)(nil),   // 30: seleksi.v1.DecideSelectionResponse
-	(*AppointCandidateRequest)(nil),   // 31: seleksi.v1.AppointCandidateRequest
-	(*AppointCandidateResponse)(nil),  // 32: seleksi.v1.AppointCandidateResponse
-	(*CancelSelectionRequest)(nil),    // 33: seleksi.v1.CancelSelectionRequest
-	(*CancelSelectionResponse)(nil),   // 34: seleksi.v1.CancelSelectionResponse
-	(*ResumeSelectionRequest)(nil),    // 35: seleksi.v1.ResumeSelectionRequest
-	(*ResumeSelectionResponse)(nil),   // 36: seleksi.v1.ResumeSelectionResponse
-	(*GetStageResultRequest)(nil),     // 37: seleksi.v1.GetStageResultRequest
-	(*GetStageResultResponse)(nil),    // 38: seleksi.v1.GetStageResultResponse
-	(*SupplyHolidaysRequest)(nil),     // 39: seleksi.v1.SupplyHolidaysRequest
-	(*SupplyHolidaysResponse)(nil),    // 40: seleksi.v1.SupplyHolidaysResponse
-	(TimeZone)(0),                     // 41: seleksi.v1.TimeZone
-	(InsufficientApplicantsPolicy)(0), // 42: seleksi.v1.InsufficientApplicantsPolicy
-	(CompetencyCategory)(0),           // 43: seleksi.v1.CompetencyCategory
-	(TieBreakRule)(0),                 // 44: seleksi.v1.TieBreakRule
-	(Stage)(0),                        // 45: seleksi.v1.Stage
-	(*timestamppb.Timestamp)(nil),     // 46: google.protobuf.Timestamp
-	(MemberKind)(0),                   // 47: seleksi.v1.MemberKind
-	(PostLevel)(0),                    // 48: seleksi.v1.PostLevel
-	(CommitteeRole)(0),                // 49: seleksi.v1.CommitteeRole
-	(EducationLevel)(0),               // 50: seleksi.v1.EducationLevel
-	(ScoreComponent)(0),               // 51: seleksi.v1.ScoreComponent
-	(*StageResult)(nil),               // 52: seleksi.v1.StageResult
-	(*ApplicationResult)(nil),         // 53: seleksi.v1.ApplicationResult
+	(*Deadlines)(nil),                 // 1: seleksi.v1.Deadlines
+	(*DocumentPolicy)(nil),            // 2: seleksi.v1.DocumentPolicy
+	(*SelectionBlocked)(nil),          // 3: seleksi.v1.SelectionBlocked
+	(*CommitteeMember)(nil),           // 4: seleksi.v1.CommitteeMember
+	(*Requirements)(nil),              // 5: seleksi.v1.Requirements
+	(*RequirementItem)(nil),           // 6: seleksi.v1.RequirementItem
+	(*RequiredDocument)(nil),          // 7: seleksi.v1.RequiredDocument
+	(*ScoreWeights)(nil),              // 8: seleksi.v1.ScoreWeights
+	(*PassThreshold)(nil),             // 9: seleksi.v1.PassThreshold
+	(*HolidayOverride)(nil),           // 10: seleksi.v1.HolidayOverride
+	(*ApplicationCounts)(nil),         // 11: seleksi.v1.ApplicationCounts
+	(*Conflict)(nil),                  // 12: seleksi.v1.Conflict
+	(*RankedCandidate)(nil),           // 13: seleksi.v1.RankedCandidate
+	(*CreateSelectionRequest)(nil),    // 14: seleksi.v1.CreateSelectionRequest
+	(*CreateSelectionResponse)(nil),   // 15: seleksi.v1.CreateSelectionResponse
+	(*AnnouncementPlan)(nil),          // 16: seleksi.v1.AnnouncementPlan
+	(*PlanDayOff)(nil),                // 17: seleksi.v1.PlanDayOff
+	(*GetSelectionRequest)(nil),       // 18: seleksi.v1.GetSelectionRequest
+	(*GetSelectionResponse)(nil),      // 19: seleksi.v1.GetSelectionResponse
+	(*ListSelectionsRequest)(nil),     // 20: seleksi.v1.ListSelectionsRequest
+	(*ListSelectionsResponse)(nil),    // 21: seleksi.v1.ListSelectionsResponse
+	(*AdvanceSelectionRequest)(nil),   // 22: seleksi.v1.AdvanceSelectionRequest
+	(*AdvanceSelectionResponse)(nil),  // 23: seleksi.v1.AdvanceSelectionResponse
+	(*RecordResultsRequest)(nil),      // 24: seleksi.v1.RecordResultsRequest
+	(*RecordResultsResponse)(nil),     // 25: seleksi.v1.RecordResultsResponse
+	(*CorrectResultRequest)(nil),      // 26: seleksi.v1.CorrectResultRequest
+	(*CorrectResultResponse)(nil),     // 27: seleksi.v1.CorrectResultResponse
+	(*DeclareConflictRequest)(nil),    // 28: seleksi.v1.DeclareConflictRequest
+	(*DeclareConflictResponse)(nil),   // 29: seleksi.v1.DeclareConflictResponse
+	(*DecideSelectionRequest)(nil),    // 30: seleksi.v1.DecideSelectionRequest
+	(*DecideSelectionResponse)(nil),   // 31: seleksi.v1.DecideSelectionResponse
+	(*AppointCandidateRequest)(nil),   // 32: seleksi.v1.AppointCandidateRequest
+	(*AppointCandidateResponse)(nil),  // 33: seleksi.v1.AppointCandidateResponse
+	(*CancelSelectionRequest)(nil),    // 34: seleksi.v1.CancelSelectionRequest
+	(*CancelSelectionResponse)(nil),   // 35: seleksi.v1.CancelSelectionResponse
+	(*ResumeSelectionRequest)(nil),    // 36: seleksi.v1.ResumeSelectionRequest
+	(*ResumeSelectionResponse)(nil),   // 37: seleksi.v1.ResumeSelectionResponse
+	(*GetStageResultRequest)(nil),     // 38: seleksi.v1.GetStageResultRequest
+	(*GetStageResultResponse)(nil),    // 39: seleksi.v1.GetStageResultResponse
+	(*SupplyHolidaysRequest)(nil),     // 40: seleksi.v1.SupplyHolidaysRequest
+	(*SupplyHolidaysResponse)(nil),    // 41: seleksi.v1.SupplyHolidaysResponse
+	(TimeZone)(0),                     // 42: seleksi.v1.TimeZone
+	(InsufficientApplicantsPolicy)(0), // 43: seleksi.v1.InsufficientApplicantsPolicy
+	(CompetencyCategory)(0),           // 44: seleksi.v1.CompetencyCategory
+	(TieBreakRule)(0),                 // 45: seleksi.v1.TieBreakRule
+	(Stage)(0),                        // 46: seleksi.v1.Stage
+	(*timestamppb.Timestamp)(nil),     // 47: google.protobuf.Timestamp
+	(MemberKind)(0),                   // 48: seleksi.v1.MemberKind
+	(PostLevel)(0),                    // 49: seleksi.v1.PostLevel
+	(CommitteeRole)(0),                // 50: seleksi.v1.CommitteeRole
+	(EducationLevel)(0),               // 51: seleksi.v1.EducationLevel
+	(ScoreComponent)(0),               // 52: seleksi.v1.ScoreComponent
+	(*StageResult)(nil),               // 53: seleksi.v1.StageResult
+	(*ApplicationResult)(nil),         // 54: seleksi.v1.ApplicationResult
 }
 var file_seleksi_v1_selection_proto_depIdxs = []int32{
-	41, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
-	3,  // 1: seleksi.v1.Selection.committee:type_name -> seleksi.v1.CommitteeMember
-	4,  // 2: seleksi.v1.Selection.requirements:type_name -> seleksi.v1.Requirements
-	42, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
-	7,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
-	8,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
-	43, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
-	44, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
-	9,  // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
-	45, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
-	46, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
-	46, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
-	10, // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
-	11, // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
-	2,  // 14: seleksi.v1.Selection.blocked:type_name -> seleksi.v1.SelectionBlocked
-	46, // 15: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
-	46, // 16: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
-	46, // 17: seleksi.v1.Selection.announcement_open_time:type_name -> google.protobuf.Timestamp
-	46, // 18: seleksi.v1.Selection.stage_open_wall_time:type_name -> google.protobuf.Timestamp
-	46, // 19: seleksi.v1.Selection.stage_close_wall_time:type_name -> google.protobuf.Timestamp
-	1,  // 20: seleksi.v1.Selection.document_policy:type_name -> seleksi.v1.DocumentPolicy
-	46, // 21: seleksi.v1.SelectionBlocked.since_time:type_name -> google.protobuf.Timestamp
-	46, // 22: seleksi.v1.SelectionBlocked.next_attempt_time:type_name -> google.protobuf.Timestamp
-	47, // 23: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
-	48, // 24: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
-	49, // 25: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
-	50, // 26: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
-	6,  // 27: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
-	5,  // 28: seleksi.v1.Requirements.additional_items:type_name -> seleksi.v1.RequirementItem
-	51, // 29: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
-	46, // 30: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
-	0,  // 31: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
-	0,  // 32: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	15, // 33: seleksi.v1.CreateSelectionResponse.announcement_plan:type_name -> seleksi.v1.AnnouncementPlan
-	41, // 34: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
-	46, // 35: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
-	46, // 36: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
-	46, // 37: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
-	16, // 38: seleksi.v1.AnnouncementPlan.days_off:type_name -> seleksi.v1.PlanDayOff
-	0,  // 39: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 40: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
-	45, // 41: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
-	0,  // 42: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	52, // 43: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	45, // 44: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
-	53, // 45: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 46: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
-	45, // 47: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
-	53, // 48: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
-	0,  // 49: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
-	52, // 50: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
-	11, // 51: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
-	12, // 52: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
-	0,  // 53: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	52, // 54: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
-	0,  // 55: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 56: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	0,  // 57: seleksi.v1.ResumeSelectionResponse.selection:type_name -> seleksi.v1.Selection
-	52, // 58: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
-	9,  // 59: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
-	0,  // 60: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
-	13, // 61: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
-	17, // 62: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
-	19, // 63: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
-	21, // 64: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
-	23, // 65: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
-	25, // 66: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
-	27, // 67: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
-	29, // 68: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
-	31, // 69: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
-	33, // 70: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
-	35, // 71: seleksi.v1.SelectionService.ResumeSelection:input_type -> seleksi.v1.ResumeSelectionRequest
-	39, // 72: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
-	37, // 73: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
-	14, // 74: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
-	18, // 75: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
-	20, // 76: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
-	22, // 77: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
-	24, // 78: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
-	26, // 79: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
-	28, // 80: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
-	30, // 81: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
-	32, // 82: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
-	34, // 83: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
-	36, // 84: seleksi.v1.SelectionService.ResumeSelection:output_type -> seleksi.v1.ResumeSelectionResponse
-	40, // 85: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
-	38, // 86: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
-	74, // [74:87] is the sub-list for method output_type
-	61, // [61:74] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	42, // 0: seleksi.v1.Selection.time_zone:type_name -> seleksi.v1.TimeZone
+	4,  // 1: seleksi.v1.Selection.committee:type_name -> seleksi.v1.CommitteeMember
+	5,  // 2: seleksi.v1.Selection.requirements:type_name -> seleksi.v1.Requirements
+	43, // 3: seleksi.v1.Selection.insufficient_applicants_policy:type_name -> seleksi.v1.InsufficientApplicantsPolicy
+	8,  // 4: seleksi.v1.Selection.score_weights:type_name -> seleksi.v1.ScoreWeights
+	9,  // 5: seleksi.v1.Selection.pass_thresholds:type_name -> seleksi.v1.PassThreshold
+	44, // 6: seleksi.v1.Selection.min_competency_category:type_name -> seleksi.v1.CompetencyCategory
+	45, // 7: seleksi.v1.Selection.tie_break_rule:type_name -> seleksi.v1.TieBreakRule
+	10, // 8: seleksi.v1.Selection.holiday_overrides:type_name -> seleksi.v1.HolidayOverride
+	46, // 9: seleksi.v1.Selection.stage:type_name -> seleksi.v1.Stage
+	47, // 10: seleksi.v1.Selection.stage_open_time:type_name -> google.protobuf.Timestamp
+	47, // 11: seleksi.v1.Selection.stage_close_time:type_name -> google.protobuf.Timestamp
+	11, // 12: seleksi.v1.Selection.application_counts:type_name -> seleksi.v1.ApplicationCounts
+	12, // 13: seleksi.v1.Selection.conflicts:type_name -> seleksi.v1.Conflict
+	3,  // 14: seleksi.v1.Selection.blocked:type_name -> seleksi.v1.SelectionBlocked
+	47, // 15: seleksi.v1.Selection.create_time:type_name -> google.protobuf.Timestamp
+	47, // 16: seleksi.v1.Selection.update_time:type_name -> google.protobuf.Timestamp
+	47, // 17: seleksi.v1.Selection.announcement_open_time:type_name -> google.protobuf.Timestamp
+	47, // 18: seleksi.v1.Selection.stage_open_wall_time:type_name -> google.protobuf.Timestamp
+	47, // 19: seleksi.v1.Selection.stage_close_wall_time:type_name -> google.protobuf.Timestamp
+	2,  // 20: seleksi.v1.Selection.document_policy:type_name -> seleksi.v1.DocumentPolicy
+	1,  // 21: seleksi.v1.Selection.deadlines:type_name -> seleksi.v1.Deadlines
+	47, // 22: seleksi.v1.SelectionBlocked.since_time:type_name -> google.protobuf.Timestamp
+	47, // 23: seleksi.v1.SelectionBlocked.next_attempt_time:type_name -> google.protobuf.Timestamp
+	48, // 24: seleksi.v1.CommitteeMember.kind:type_name -> seleksi.v1.MemberKind
+	49, // 25: seleksi.v1.CommitteeMember.post_level:type_name -> seleksi.v1.PostLevel
+	50, // 26: seleksi.v1.CommitteeMember.role:type_name -> seleksi.v1.CommitteeRole
+	51, // 27: seleksi.v1.Requirements.min_education:type_name -> seleksi.v1.EducationLevel
+	7,  // 28: seleksi.v1.Requirements.required_documents:type_name -> seleksi.v1.RequiredDocument
+	6,  // 29: seleksi.v1.Requirements.additional_items:type_name -> seleksi.v1.RequirementItem
+	52, // 30: seleksi.v1.PassThreshold.component:type_name -> seleksi.v1.ScoreComponent
+	47, // 31: seleksi.v1.Conflict.declare_time:type_name -> google.protobuf.Timestamp
+	0,  // 32: seleksi.v1.CreateSelectionRequest.selection:type_name -> seleksi.v1.Selection
+	0,  // 33: seleksi.v1.CreateSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	16, // 34: seleksi.v1.CreateSelectionResponse.announcement_plan:type_name -> seleksi.v1.AnnouncementPlan
+	42, // 35: seleksi.v1.AnnouncementPlan.time_zone:type_name -> seleksi.v1.TimeZone
+	47, // 36: seleksi.v1.AnnouncementPlan.open_time:type_name -> google.protobuf.Timestamp
+	47, // 37: seleksi.v1.AnnouncementPlan.close_time:type_name -> google.protobuf.Timestamp
+	47, // 38: seleksi.v1.AnnouncementPlan.latest_close_time:type_name -> google.protobuf.Timestamp
+	17, // 39: seleksi.v1.AnnouncementPlan.days_off:type_name -> seleksi.v1.PlanDayOff
+	0,  // 40: seleksi.v1.GetSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 41: seleksi.v1.ListSelectionsResponse.selections:type_name -> seleksi.v1.Selection
+	46, // 42: seleksi.v1.AdvanceSelectionRequest.expected_stage:type_name -> seleksi.v1.Stage
+	0,  // 43: seleksi.v1.AdvanceSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	53, // 44: seleksi.v1.AdvanceSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	46, // 45: seleksi.v1.RecordResultsRequest.stage:type_name -> seleksi.v1.Stage
+	54, // 46: seleksi.v1.RecordResultsRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 47: seleksi.v1.RecordResultsResponse.selection:type_name -> seleksi.v1.Selection
+	46, // 48: seleksi.v1.CorrectResultRequest.stage:type_name -> seleksi.v1.Stage
+	54, // 49: seleksi.v1.CorrectResultRequest.results:type_name -> seleksi.v1.ApplicationResult
+	0,  // 50: seleksi.v1.CorrectResultResponse.selection:type_name -> seleksi.v1.Selection
+	53, // 51: seleksi.v1.CorrectResultResponse.published_result:type_name -> seleksi.v1.StageResult
+	12, // 52: seleksi.v1.DeclareConflictResponse.conflict:type_name -> seleksi.v1.Conflict
+	13, // 53: seleksi.v1.DecideSelectionRequest.ranked:type_name -> seleksi.v1.RankedCandidate
+	0,  // 54: seleksi.v1.DecideSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	53, // 55: seleksi.v1.DecideSelectionResponse.published_result:type_name -> seleksi.v1.StageResult
+	0,  // 56: seleksi.v1.AppointCandidateResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 57: seleksi.v1.CancelSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	0,  // 58: seleksi.v1.ResumeSelectionResponse.selection:type_name -> seleksi.v1.Selection
+	53, // 59: seleksi.v1.GetStageResultResponse.result:type_name -> seleksi.v1.StageResult
+	10, // 60: seleksi.v1.SupplyHolidaysRequest.days:type_name -> seleksi.v1.HolidayOverride
+	0,  // 61: seleksi.v1.SupplyHolidaysResponse.selection:type_name -> seleksi.v1.Selection
+	14, // 62: seleksi.v1.SelectionService.CreateSelection:input_type -> seleksi.v1.CreateSelectionRequest
+	18, // 63: seleksi.v1.SelectionService.GetSelection:input_type -> seleksi.v1.GetSelectionRequest
+	20, // 64: seleksi.v1.SelectionService.ListSelections:input_type -> seleksi.v1.ListSelectionsRequest
+	22, // 65: seleksi.v1.SelectionService.AdvanceSelection:input_type -> seleksi.v1.AdvanceSelectionRequest
+	24, // 66: seleksi.v1.SelectionService.RecordResults:input_type -> seleksi.v1.RecordResultsRequest
+	26, // 67: seleksi.v1.SelectionService.CorrectResult:input_type -> seleksi.v1.CorrectResultRequest
+	28, // 68: seleksi.v1.SelectionService.DeclareConflict:input_type -> seleksi.v1.DeclareConflictRequest
+	30, // 69: seleksi.v1.SelectionService.DecideSelection:input_type -> seleksi.v1.DecideSelectionRequest
+	32, // 70: seleksi.v1.SelectionService.AppointCandidate:input_type -> seleksi.v1.AppointCandidateRequest
+	34, // 71: seleksi.v1.SelectionService.CancelSelection:input_type -> seleksi.v1.CancelSelectionRequest
+	36, // 72: seleksi.v1.SelectionService.ResumeSelection:input_type -> seleksi.v1.ResumeSelectionRequest
+	40, // 73: seleksi.v1.SelectionService.SupplyHolidays:input_type -> seleksi.v1.SupplyHolidaysRequest
+	38, // 74: seleksi.v1.SelectionService.GetStageResult:input_type -> seleksi.v1.GetStageResultRequest
+	15, // 75: seleksi.v1.SelectionService.CreateSelection:output_type -> seleksi.v1.CreateSelectionResponse
+	19, // 76: seleksi.v1.SelectionService.GetSelection:output_type -> seleksi.v1.GetSelectionResponse
+	21, // 77: seleksi.v1.SelectionService.ListSelections:output_type -> seleksi.v1.ListSelectionsResponse
+	23, // 78: seleksi.v1.SelectionService.AdvanceSelection:output_type -> seleksi.v1.AdvanceSelectionResponse
+	25, // 79: seleksi.v1.SelectionService.RecordResults:output_type -> seleksi.v1.RecordResultsResponse
+	27, // 80: seleksi.v1.SelectionService.CorrectResult:output_type -> seleksi.v1.CorrectResultResponse
+	29, // 81: seleksi.v1.SelectionService.DeclareConflict:output_type -> seleksi.v1.DeclareConflictResponse
+	31, // 82: seleksi.v1.SelectionService.DecideSelection:output_type -> seleksi.v1.DecideSelectionResponse
+	33, // 83: seleksi.v1.SelectionService.AppointCandidate:output_type -> seleksi.v1.AppointCandidateResponse
+	35, // 84: seleksi.v1.SelectionService.CancelSelection:output_type -> seleksi.v1.CancelSelectionResponse
+	37, // 85: seleksi.v1.SelectionService.ResumeSelection:output_type -> seleksi.v1.ResumeSelectionResponse
+	41, // 86: seleksi.v1.SelectionService.SupplyHolidays:output_type -> seleksi.v1.SupplyHolidaysResponse
+	39, // 87: seleksi.v1.SelectionService.GetStageResult:output_type -> seleksi.v1.GetStageResultResponse
+	75, // [75:88] is the sub-list for method output_type
+	62, // [62:75] is the sub-list for method input_type
+	62, // [62:62] is the sub-list for extension type_name
+	62, // [62:62] is the sub-list for extension extendee
+	0,  // [0:62] is the sub-list for field type_name
 }
 
 func init() { file_seleksi_v1_selection_proto_init() }
@@ -3807,7 +3919,7 @@ func file_seleksi_v1_selection_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_seleksi_v1_selection_proto_rawDesc), len(file_seleksi_v1_selection_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   41,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -42,7 +42,7 @@ type env struct {
 	root  string
 	mu    sync.Mutex
 	now   time.Time
-	logs  *bytes.Buffer
+	logs  *lockedBuffer
 }
 
 func newEnv(t *testing.T, url string) *env {
@@ -61,7 +61,7 @@ func newEnv(t *testing.T, url string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, st: st, blobs: blobs, root: root, now: t0, logs: &bytes.Buffer{}}
+	return &env{t: t, st: st, blobs: blobs, root: root, now: t0, logs: &lockedBuffer{}}
 }
 
 func (e *env) clock() time.Time {
@@ -391,10 +391,12 @@ func TestRun(t *testing.T) {
 		defer close(done)
 		sw.Run(ctx)
 	}()
+	// The sweep logs its summary after the erasure is visible in the store: wait for the
+	// summary, so that the context does not end between the two.
 	deadline := time.Now().Add(10 * time.Second)
-	for e.state(first.ID).State != store.DocumentStateErased {
+	for e.state(first.ID).State != store.DocumentStateErased || !strings.Contains(e.logs.String(), "erased=1") {
 		if time.Now().After(deadline) {
-			t.Fatal("the loop did not erase the due document")
+			t.Fatalf("the loop did not erase the due document and log it:\n%s", e.logs)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -416,4 +418,22 @@ func TestNewRefusesNoRetention(t *testing.T) {
 			t.Errorf("New(%+v) accepted", opts)
 		}
 	}
+}
+
+// lockedBuffer is the log the sweeper writes from its goroutine while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

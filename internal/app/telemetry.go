@@ -1,0 +1,117 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/bkpsdm/seleksi/internal/config"
+	"github.com/bkpsdm/seleksi/internal/store"
+	"github.com/bkpsdm/seleksi/internal/telemetry"
+	"github.com/bkpsdm/seleksi/workflows"
+)
+
+// telemetryShutdownBy is the fraction of the shutdown's time by which the last spans are
+// exported (see shutdownPlan): after the Temporal client and the store closed.
+const telemetryShutdownBy = 0.98
+
+// telemetryFlushTimeout bounds the export of the last spans at shutdown.
+const telemetryFlushTimeout = 3 * time.Second
+
+// statsTimeout bounds the store's queries at each scrape.
+const statsTimeout = 5 * time.Second
+
+// startTelemetry builds the metrics registry and, when a collector is configured, the tracer
+// provider (see internal/telemetry); the store's state is added once the store is open.
+func (a *App) startTelemetry(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	tel, err := telemetry.New(ctx, telemetry.Options{Mode: string(cfg.Mode), OTLPEndpoint: cfg.Telemetry.OTLPEndpoint,
+		OTLPFromEnvironment: cfg.Telemetry.OTLPFromEnvironment, Logger: logger})
+	if err != nil {
+		return err
+	}
+	a.telemetry = tel
+	if tel.Tracing() {
+		logger.Info("traces are exported by OTLP", "endpoint", cfg.Telemetry.OTLPEndpoint, "from_environment", cfg.Telemetry.OTLPFromEnvironment)
+	}
+	if !cfg.RunsAPI() && cfg.Telemetry.MetricsOnHTTP() {
+		logger.Warn("a worker serves no metrics without -metrics-addr")
+	}
+	return nil
+}
+
+// registerStoreStats adds the gauges of the store's state to the metrics.
+func (a *App) registerStoreStats() error {
+	return a.telemetry.RegisterStats(storeStats(a.store), statsTimeout, time.Now)
+}
+
+// storeStats reads the store's state for the metrics.
+func storeStats(st *store.Store) telemetry.StatsFunc {
+	return func(ctx context.Context) (telemetry.Stats, error) {
+		s, err := st.OperationalStats(ctx)
+		if err != nil {
+			return telemetry.Stats{}, err
+		}
+		// Every stage is reported, with zero when no selection is in it, so that a stage
+		// emptied is seen as zero rather than as a series that stopped.
+		for _, stage := range allStages() {
+			if _, ok := s.Selections[string(stage)]; !ok {
+				s.Selections[string(stage)] = 0
+			}
+		}
+		return telemetry.Stats{Selections: s.Selections, Blocked: s.Blocked, OutboxPending: s.OutboxPending,
+			OutboxOldestPending: s.OutboxOldestPending, DeadLetters: s.DeadLetters, ArchivePending: s.ArchivePending,
+			ArchiveOldestPending: s.ArchiveOldestPending}, nil
+	}
+}
+
+// allStages are the stages the metrics report even when no selection is in them.
+func allStages() []workflows.Stage {
+	return []workflows.Stage{workflows.StageScheduled, workflows.StageAnnouncement, workflows.StageAdministrativeScreening,
+		workflows.StageCompetencyTest, workflows.StageInterview, workflows.StageCommitteeDecision, workflows.StageClosed,
+		workflows.StageCancelled}
+}
+
+// startMetricsServer serves /metrics on -metrics-addr, when it is set, until the app stops.
+func (a *App) startMetricsServer(cfg config.Config, logger *slog.Logger) error {
+	if !cfg.Telemetry.MetricsListener() {
+		return nil
+	}
+	lis, err := net.Listen("tcp", cfg.Telemetry.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("listen metrics on %s: %w", cfg.Telemetry.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+telemetry.MetricsPath, a.telemetry.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	a.metricsLis = lis
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("metrics server failed", "error", err)
+		}
+	}()
+	logger.Info("serving metrics", "addr", lis.Addr().String())
+	a.stopMetrics = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			_ = srv.Close()
+		}
+		<-done
+	}
+	return nil
+}
+
+// MetricsAddr is the address of the metrics listener of -metrics-addr, or empty without one.
+func (a *App) MetricsAddr() string {
+	if a.metricsLis == nil {
+		return ""
+	}
+	return a.metricsLis.Addr().String()
+}
