@@ -628,6 +628,9 @@ func TestAuditExport(t *testing.T) {
 		code    int
 		written bool
 		stderr  string
+		// timeout is the CLI's --timeout; only the stalled server is given a short one, so
+		// that the other cases do not depend on how fast a loaded machine streams the bundle.
+		timeout string
 	}{
 		{"a part that does not match the manifest", func(good []byte) ([]*seleksiv1.ExportHistoryResponse, error) {
 			return exportMessages(rezip(t, good, func(name string, b []byte) []byte {
@@ -636,27 +639,27 @@ func TestAuditExport(t *testing.T) {
 				}
 				return b
 			}), 64<<10), nil
-		}, nil, ExitVerification, true, audit.EventsPart},
-		{"signed by another key than the one given", nil, auditTestKey("impostor"), ExitVerification, true, "finding"},
+		}, nil, ExitVerification, true, audit.EventsPart, "30s"},
+		{"signed by another key than the one given", nil, auditTestKey("impostor"), ExitVerification, true, "finding", "30s"},
 		{"a transfer that does not match the trailer", func(good []byte) ([]*seleksiv1.ExportHistoryResponse, error) {
 			msgs := exportMessages(good, 64<<10)
 			msgs[len(msgs)-1].GetTrailer().Sha256 = strings.Repeat("0", 64)
 			return msgs, nil
-		}, nil, ExitVerification, false, "the server sent"},
+		}, nil, ExitVerification, false, "the server sent", "30s"},
 		{"a stream cut off before its trailer", func(good []byte) ([]*seleksiv1.ExportHistoryResponse, error) {
 			msgs := exportMessages(good, 64<<10)
 			return msgs[:2], nil
-		}, nil, ExitFailure, false, "without its trailer"},
+		}, nil, ExitFailure, false, "without its trailer", "30s"},
 		{"a stream that ends in an error", func(good []byte) ([]*seleksiv1.ExportHistoryResponse, error) {
 			return exportMessages(good, 64<<10)[:2], status.Error(codes.Internal, "kesalahan internal")
-		}, nil, ExitFailure, false, "kesalahan internal"},
+		}, nil, ExitFailure, false, "kesalahan internal", "30s"},
 		{"a server that stops sending", func(good []byte) ([]*seleksiv1.ExportHistoryResponse, error) {
 			time.Sleep(2 * time.Second)
 			return exportMessages(good, 64<<10), nil
-		}, nil, ExitFailure, false, "sent nothing for 300ms"},
+		}, nil, ExitFailure, false, "sent nothing for 300ms", "300ms"},
 		{"a refusal", func([]byte) ([]*seleksiv1.ExportHistoryResponse, error) {
 			return nil, status.Error(codes.PermissionDenied, "peran Anda tidak diizinkan melakukan ini")
-		}, nil, ExitDenied, false, "tidak diizinkan"},
+		}, nil, ExitDenied, false, "tidak diizinkan", "30s"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -669,7 +672,7 @@ func TestAuditExport(t *testing.T) {
 			}
 			dir := t.TempDir()
 			out := filepath.Join(dir, "bundle.zip")
-			args := []string{"audit", "export", "s-one", "-O", out, "--timeout", "300ms"}
+			args := []string{"audit", "export", "s-one", "-O", out, "--timeout", tc.timeout}
 			if tc.key != nil {
 				args = append(args, "--key", writeKeyPEM(t, tc.key))
 			}
