@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
@@ -95,11 +96,19 @@ func TestTraceChain(t *testing.T) {
 	if _, err := client.Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tel.ForceFlush(context.Background()); err != nil {
-		t.Fatal(err)
+	// The client has its answer before the server's span ends: gRPC ends it once the handler's
+	// status is written, on the server's goroutine. Wait for it, or a loaded machine finds
+	// only the client's span of the call.
+	var got tracetest.SpanStubs
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if err := tel.ForceFlush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got = spans.GetSpans()
+		if s := findServerSpan(got, "grpc.health.v1.Health/Check"); (s != nil && s.SpanKind == trace.SpanKindServer) || time.Now().After(deadline) {
+			break
+		}
 	}
-
-	got := spans.GetSpans()
 	byName := map[string]tracetest.SpanStub{}
 	for _, s := range got {
 		byName[s.Name] = s
@@ -122,7 +131,7 @@ func TestTraceChain(t *testing.T) {
 			t.Fatalf("no span %q among %v", c.parent, spanNames(got))
 		}
 		if s.Parent.SpanID() != p.SpanContext.SpanID() {
-			t.Errorf("span %q has parent %s, want %q (%s)", c.name, s.Parent.SpanID(), c.parent, p.SpanContext.SpanID())
+			t.Errorf("span %q has parent %s, want %q (%s); spans:\n%s", c.name, s.Parent.SpanID(), c.parent, p.SpanContext.SpanID(), spanTree(got))
 		}
 	}
 	traceID := byName["store INSERT notes"].SpanContext.TraceID()
@@ -163,4 +172,13 @@ func spanNames(spans tracetest.SpanStubs) []string {
 		out = append(out, s.Name+"("+s.SpanKind.String()+")")
 	}
 	return out
+}
+
+// spanTree lists each span with its ID and its parent's, for a failure message.
+func spanTree(spans tracetest.SpanStubs) string {
+	var b strings.Builder
+	for _, s := range spans {
+		fmt.Fprintf(&b, "  %s %s(%s) parent %s\n", s.SpanContext.SpanID(), s.Name, s.SpanKind, s.Parent.SpanID())
+	}
+	return b.String()
 }
