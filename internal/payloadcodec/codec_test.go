@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -336,4 +337,81 @@ func TestLoadOrCreate(t *testing.T) {
 	if entries, _ := os.ReadDir(filepath.Join(dir, KeysDir)); len(entries) != 1 {
 		t.Errorf("the keys folder holds %d files, want the key file alone", len(entries))
 	}
+}
+
+// TestLargePayloadsCompressed: a selection's state grows with its applicants; past Temporal's
+// 2 MB payload limit the workflow could not continue. Large payloads are compressed before
+// encryption and come back identical; small ones, and payloads encrypted before compression
+// was on, decode as before.
+func TestLargePayloadsCompressed(t *testing.T) {
+	c := mustCodec(t, "", newKey(t, "20261201-aaaa0001"))
+	// A state shaped like a mass selection's: 20,000 applications with their codes.
+	type app struct {
+		ID, Stage, Outcome string
+		Scores             []int
+		Checklist          map[string]string
+	}
+	apps := make([]app, 20000)
+	for i := range apps {
+		apps[i] = app{ID: fmt.Sprintf("app-%06d", i), Stage: "STAGE_SCREENING", Outcome: "OUTCOME_PENDING",
+			Scores: []int{i % 100, (i * 7) % 100}, Checklist: map[string]string{"education": "MET", "age": "MET", "ijazah": "PENDING"}}
+	}
+	big := clear(t, apps)
+	if len(big.GetData()) < 2<<20 {
+		t.Fatalf("test state only %d bytes", len(big.GetData()))
+	}
+	small := clear(t, map[string]string{"name": secretName})
+	enc, err := c.Encode([]*commonpb.Payload{big, small})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := proto.Size(enc[0]); n > 2<<20/4 {
+		t.Errorf("a %d-byte state encodes to %d bytes, want compressed well under Temporal's 2 MB", len(big.GetData()), n)
+	}
+	for i, wantZlib := range []bool{true, false} {
+		if got := string(sealed(t, c, enc[i]).GetMetadata()[converter.MetadataEncoding]) == "binary/zlib"; got != wantZlib {
+			t.Errorf("payload %d compressed %v, want %v", i, got, wantZlib)
+		}
+	}
+	dec, err := c.Decode(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []*commonpb.Payload{big, small} {
+		if !proto.Equal(dec[i], want) {
+			t.Errorf("payload %d does not come back identical", i)
+		}
+	}
+
+	// Encrypted whole, as before compression: decodes unchanged.
+	aead := c.aeads[c.active]
+	plain, err := proto.Marshal(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce := make([]byte, aead.NonceSize())
+	old := &commonpb.Payload{
+		Metadata: map[string][]byte{converter.MetadataEncoding: []byte(Encoding), MetadataKeyID: []byte(c.active), MetadataCipher: []byte(Cipher)},
+		Data:     aead.Seal(nonce, nonce, plain, additionalData(c.active)),
+	}
+	got, err := c.Decode([]*commonpb.Payload{old})
+	if err != nil || !proto.Equal(got[0], big) {
+		t.Errorf("payload encrypted before compression: %v, identical %v", err, err == nil && proto.Equal(got[0], big))
+	}
+}
+
+// sealed is the payload inside an encrypted one, before decompression.
+func sealed(t *testing.T, c *Codec, p *commonpb.Payload) *commonpb.Payload {
+	t.Helper()
+	aead := c.aeads[string(p.GetMetadata()[MetadataKeyID])]
+	data := p.GetData()
+	plain, err := aead.Open(nil, data[:aead.NonceSize()], data[aead.NonceSize():], additionalData(string(p.GetMetadata()[MetadataKeyID])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in commonpb.Payload
+	if err := proto.Unmarshal(plain, &in); err != nil {
+		t.Fatal(err)
+	}
+	return &in
 }
