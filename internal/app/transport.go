@@ -293,6 +293,10 @@ func (t *Transport) shutdown(ctx context.Context) error {
 		}
 		errs = append(errs, fmt.Errorf("HTTP drain: %w", httpErr))
 	}
+	// The servers close only the listeners their Serve goroutines have started on: a
+	// shutdown that comes before a goroutine has run would leave its port accepting
+	// connections into the backlog, which nobody answers.
+	t.closeListeners()
 	if err := t.conn.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("gateway connection: %w", err))
 	}
