@@ -16,6 +16,7 @@ import (
 type AttendanceStore interface {
 	selectionActors
 	Ledger
+	Stages
 	RecordAttendance(ctx context.Context, in store.AssignmentCommand) (store.Assignment, string, error)
 	ListAssignments(ctx context.Context, selectionID, stage, owner string) ([]store.Assignment, error)
 	AbsencePolicy(ctx context.Context, selectionID, stage string) (string, error)
@@ -42,7 +43,7 @@ func NewAttendanceServer(st AttendanceStore, wf Workflows, cat *i18n.Catalog, lo
 	if now == nil {
 		now = time.Now
 	}
-	return &AttendanceServer{store: st, cmd: commander{wf: wf, ledger: st, cat: cat, logger: logger}, logger: logger, now: now}
+	return &AttendanceServer{store: st, cmd: commander{wf: wf, ledger: st, stages: st, cat: cat, logger: logger}, logger: logger, now: now}
 }
 
 // Enum names shared by the API and the store; TestAttendanceEnumNames ties them.

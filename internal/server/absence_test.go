@@ -28,6 +28,9 @@ type absenceStore struct {
 }
 
 func (f *absenceStore) RecordsActorIDs(context.Context, string) (bool, error) { return false, nil }
+func (f *absenceStore) GetSelection(_ context.Context, id string) (store.Selection, error) {
+	return store.Selection{ID: id, Stage: store.StageInterview}, nil
+}
 func (f *absenceStore) CommandAnswer(context.Context, string, string) (store.CommandAnswer, error) {
 	return store.CommandAnswer{}, store.ErrNotFound
 }

@@ -95,7 +95,7 @@ func NewApplicationServer(st Store, wf Workflows, cat *i18n.Catalog, logger *slo
 	if err != nil {
 		panic(err) // a constant; TestNumber in internal/participant parses it
 	}
-	return &ApplicationServer{store: st, cmd: commander{wf: wf, ledger: st, cat: cat, logger: logger}, now: now,
+	return &ApplicationServer{store: st, cmd: commander{wf: wf, ledger: st, stages: st, cat: cat, logger: logger}, now: now,
 		docs: refuseDocuments{}, numbers: numbers}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -30,10 +31,18 @@ type Ledger interface {
 	CommandAnswer(ctx context.Context, workflowID, key string) (store.CommandAnswer, error)
 }
 
+// Stages reads the stage the store shows for a selection.
+type Stages interface {
+	GetSelection(ctx context.Context, id string) (store.Selection, error)
+}
+
 // commander sends committee and secretariat commands to selection workflows.
 type commander struct {
 	wf     Workflows
 	ledger Ledger
+	// stages lets a command refused for its stage wait for a workflow that is behind the
+	// store (nil: no wait).
+	stages Stages
 	// cat renders message codes for people (nil shows only the texts of old records).
 	cat    *i18n.Catalog
 	logger *slog.Logger
@@ -66,6 +75,35 @@ func (c commander) send(ctx context.Context, selectionID, requestID, update stri
 	if res, done, err := c.answered(ctx, wfID, requestID, digest); done || err != nil {
 		return res, err
 	}
+	var res workflows.UpdateResult
+	for wait := lagFirstWait; ; wait *= 2 {
+		err := c.update(ctx, wfID, requestID, update, args, &res)
+		if err == nil {
+			break
+		}
+		if wait > lagLastWait || !c.workflowBehind(ctx, selectionID, err) {
+			return workflows.UpdateResult{}, c.failed(ctx, update, wfID, requestID, digest, err)
+		}
+		select {
+		case <-ctx.Done():
+			return workflows.UpdateResult{}, c.failed(ctx, update, wfID, requestID, digest, err)
+		case <-time.After(wait):
+		}
+	}
+	if _, _, err := c.answered(ctx, wfID, requestID, digest); err != nil {
+		return workflows.UpdateResult{}, err
+	}
+	return res, nil
+}
+
+// The waits for a workflow that is behind the store: doubling from lagFirstWait while at
+// most lagLastWait, about 5 s in all.
+const (
+	lagFirstWait = 20 * time.Millisecond
+	lagLastWait  = 2560 * time.Millisecond
+)
+
+func (c commander) update(ctx context.Context, wfID, requestID, update string, args any, res *workflows.UpdateResult) error {
 	h, err := c.wf.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   wfID,
 		UpdateID:     requestID,
@@ -74,16 +112,29 @@ func (c commander) send(ctx context.Context, selectionID, requestID, update stri
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return workflows.UpdateResult{}, c.failed(ctx, update, wfID, requestID, digest, err)
+		return err
 	}
-	var res workflows.UpdateResult
-	if err := h.Get(ctx, &res); err != nil {
-		return workflows.UpdateResult{}, c.failed(ctx, update, wfID, requestID, digest, err)
+	return h.Get(ctx, res)
+}
+
+// workflowBehind reports whether err is the workflow refusing a command for its stage while
+// the store already shows the stage the command needs. A stage changes in the store first
+// (the activity that writes it) and in the workflow's state when the workflow takes the
+// activity's result in, a moment later; a command sent in between, by someone who saw the
+// new stage, is sent again instead of being refused. The refusal left no trace in the
+// history (validators run before an Update is accepted), so the same Update ID is reused.
+func (c commander) workflowBehind(ctx context.Context, selectionID string, err error) bool {
+	var appErr *temporal.ApplicationError
+	if c.stages == nil || !errors.As(err, &appErr) || appErr.Type() != workflows.RejectWrongStage {
+		return false
 	}
-	if _, _, err := c.answered(ctx, wfID, requestID, digest); err != nil {
-		return workflows.UpdateResult{}, err
+	m, ok := workflows.MessageOf(err)
+	want := m.Params.Get("want")
+	if !ok || want == "" || m.Params.Get("stage") == want {
+		return false
 	}
-	return res, nil
+	sel, serr := c.stages.GetSelection(ctx, selectionID)
+	return serr == nil && sel.Stage == want
 }
 
 // answered looks requestID up in the ledger. done reports that the ledger decided: the first

@@ -262,3 +262,61 @@ func TestSendIsIdempotentAcrossRuns(t *testing.T) {
 		})
 	}
 }
+
+// laggingWorkflows refuses the first refusals updates for the stage, as a workflow that has
+// not yet taken in the stage change the store already shows.
+type laggingWorkflows struct {
+	fakeWorkflows
+	refusals int
+	calls    []string
+}
+
+func (f *laggingWorkflows) UpdateWorkflow(ctx context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	f.calls = append(f.calls, o.UpdateID)
+	if len(f.calls) <= f.refusals {
+		m := workflows.Message{Code: workflows.CodeRejectOnlyDuring,
+			Params: workflows.Params{{Name: "stage", Value: string(workflows.StageAnnouncement)}, {Name: "want", Value: string(workflows.StageAdministrativeScreening)}}}
+		return fakeHandle{err: temporal.NewApplicationErrorWithOptions("wrong stage", workflows.RejectWrongStage,
+			temporal.ApplicationErrorOptions{NonRetryable: true, Details: []any{m}})}, nil
+	}
+	return f.fakeWorkflows.UpdateWorkflow(ctx, o)
+}
+
+type storeStage string
+
+func (s storeStage) GetSelection(_ context.Context, id string) (store.Selection, error) {
+	return store.Selection{ID: id, Stage: string(s)}, nil
+}
+
+// TestCommandWaitsForALaggingWorkflow: a stage changes in the store before the workflow takes
+// the change in. A command sent in between by someone who saw the new stage is sent again
+// (same Update ID) until the workflow has caught up; a command for a stage the store does not
+// show either is refused at once.
+func TestCommandWaitsForALaggingWorkflow(t *testing.T) {
+	tests := []struct {
+		name      string
+		refusals  int
+		store     string
+		wantCode  codes.Code
+		wantCalls int
+	}{
+		{"workflow catches up", 3, string(workflows.StageAdministrativeScreening), codes.OK, 4},
+		{"store shows the old stage too", 3, string(workflows.StageAnnouncement), codes.FailedPrecondition, 1},
+		{"workflow never catches up", 100, string(workflows.StageAdministrativeScreening), codes.FailedPrecondition, 9},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fw := &laggingWorkflows{fakeWorkflows: fakeWorkflows{handle: fakeHandle{result: workflows.UpdateResult{Seq: 3}}}, refusals: tt.refusals}
+			c := commander{wf: fw, stages: storeStage(tt.store), logger: slog.New(slog.DiscardHandler)}
+			_, err := c.send(context.Background(), "s-01", "req-00000001", workflows.UpdateRecordResults, nil)
+			if status.Code(err) != tt.wantCode || len(fw.calls) != tt.wantCalls {
+				t.Fatalf("err %v after %d calls, want %s after %d", err, len(fw.calls), tt.wantCode, tt.wantCalls)
+			}
+			for _, id := range fw.calls {
+				if id != "req-00000001" {
+					t.Errorf("sent again as %q, want the same Update ID", id)
+				}
+			}
+		})
+	}
+}

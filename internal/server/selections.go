@@ -74,7 +74,7 @@ func NewSelectionServer(st Store, wf Workflows, cat *i18n.Catalog, logger *slog.
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &SelectionServer{store: st, cmd: commander{wf: wf, ledger: st, cat: cat, logger: logger}, opts: opts}
+	return &SelectionServer{store: st, cmd: commander{wf: wf, ledger: st, stages: st, cat: cat, logger: logger}, opts: opts}
 }
 
 var (
