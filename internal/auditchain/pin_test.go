@@ -347,3 +347,22 @@ func TestHashPinnedToReference(t *testing.T) {
 		t.Errorf("digest of the reference hashes = %s, want %s", ref.String(), want)
 	}
 }
+
+// The documents the decoder treats in its own way: trailing closers it accepts, white space
+// that only bytes.TrimSpace counts, depths at and over the decoder's limit.
+func TestCanonicalJSONEdgesPinnedToReference(t *testing.T) {
+	docs := []string{`{} ]`, `[1] }`, `"x" ]]`, "\u00a0", "\u0085 ", " \t\n\r", ``, `{"a":1}}`, `nul`, `01`, `1.`, `-`, `"\ud800\udc00"`,
+		`{"é":1,"e":2,"\u00e9":3}`, `{"a":{"b":1,"a":2},"a":[{"z":0,"y":1}]}`, "\"\u2028\u2029\"", `"\u2028"`, "\ufeff{}",
+		strings.Repeat("[", 10000) + strings.Repeat("]", 10000), strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+		strings.Repeat(`{"a":`, 2000) + "1" + strings.Repeat("}", 2000)}
+	for _, d := range docs {
+		want, wantErr := referenceCanonicalJSON([]byte(d))
+		have, haveErr := CanonicalJSON([]byte(d))
+		if (wantErr == nil) != (haveErr == nil) || !bytes.Equal(want, have) {
+			t.Errorf("%.40q:\nreference %.80q, %v\ncurrent   %.80q, %v", d, want, wantErr, have, haveErr)
+		}
+		if wantErr != nil && haveErr != nil && wantErr.Error() != haveErr.Error() {
+			t.Errorf("%.40q: error %q, reference %q", d, haveErr, wantErr)
+		}
+	}
+}
