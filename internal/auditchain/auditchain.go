@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Domain is the first field of every hashed encoding: it keeps chain hashes apart from any
@@ -55,19 +56,56 @@ type Link struct {
 // FormatInstant's encoding. The length prefixes make the encoding unambiguous: no two
 // different field lists encode to the same bytes, whatever the fields contain.
 func Hash(l Link) string {
-	fields := []string{
-		Domain, l.PrevHash, l.SelectionID, strconv.FormatInt(l.Seq, 10), l.WorkflowID, l.UpdateID,
-		strconv.FormatInt(l.CommandSeq, 10), l.ActorSubject, l.Role, l.Action, l.Target, l.Reason,
-		FormatInstant(l.WorkflowTime), l.PayloadSHA256,
+	// The encoding is built in one buffer (on the stack for events of ordinary size) and
+	// hashed at once: the field list, the decimal strings, the time string and the writes
+	// through the hash.Hash interface each cost an allocation per event, and verifying a
+	// mass selection's chain hashes hundreds of thousands of events.
+	var stack [512]byte
+	enc := appendField(stack[:0], Domain)
+	enc = appendField(enc, l.PrevHash)
+	enc = appendField(enc, l.SelectionID)
+	enc = appendInt(enc, l.Seq)
+	enc = appendField(enc, l.WorkflowID)
+	enc = appendField(enc, l.UpdateID)
+	enc = appendInt(enc, l.CommandSeq)
+	enc = appendField(enc, l.ActorSubject)
+	enc = appendField(enc, l.Role)
+	enc = appendField(enc, l.Action)
+	enc = appendField(enc, l.Target)
+	enc = appendField(enc, l.Reason)
+	enc = appendInstant(enc, l.WorkflowTime)
+	enc = appendField(enc, l.PayloadSHA256)
+	sum := sha256.Sum256(enc)
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
+}
+
+// appendField appends one field of Hash's encoding: its length, then its bytes.
+func appendField(enc []byte, f string) []byte {
+	enc = binary.BigEndian.AppendUint64(enc, uint64(len(f)))
+	return append(enc, f...)
+}
+
+// appendInt appends an integer field as decimal text.
+func appendInt(enc []byte, v int64) []byte {
+	enc = binary.BigEndian.AppendUint64(enc, 0)
+	at := len(enc)
+	enc = strconv.AppendInt(enc, v, 10)
+	binary.BigEndian.PutUint64(enc[at-8:at], uint64(len(enc)-at))
+	return enc
+}
+
+// appendInstant appends an instant field as FormatInstant writes it.
+func appendInstant(enc []byte, t time.Time) []byte {
+	enc = binary.BigEndian.AppendUint64(enc, 0)
+	if t.IsZero() {
+		return enc
 	}
-	h := sha256.New()
-	var n [8]byte
-	for _, f := range fields {
-		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
-		h.Write(n[:])
-		h.Write([]byte(f))
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	at := len(enc)
+	enc = t.UTC().Truncate(time.Microsecond).AppendFormat(enc, TimeLayout)
+	binary.BigEndian.PutUint64(enc[at-8:at], uint64(len(enc)-at))
+	return enc
 }
 
 // FormatInstant writes t as the hashed encoding does: UTC truncated to the microsecond with
@@ -102,6 +140,14 @@ func CanonicalJSON(v any) ([]byte, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		raw = []byte("null")
 	}
+	if json.Valid(raw) {
+		c := canonicalizer{in: raw, out: make([]byte, 0, len(raw))}
+		if c.value(); !c.failed {
+			return c.out, nil
+		}
+	}
+	// What json.Valid refuses goes through the decoder, which words the error (and takes
+	// the few documents it accepts with something after them, such as "{} ]").
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var tree any
@@ -169,4 +215,198 @@ func writeString(buf *bytes.Buffer, s string) {
 	// Encode never fails for a string; it appends a newline, which is trimmed.
 	_ = enc.Encode(s)
 	buf.Truncate(buf.Len() - 1)
+}
+
+// canonicalizer writes the canonical form of a document that json.Valid accepted, reading
+// its bytes once instead of decoding it into maps and re-encoding every string through an
+// encoder of its own. The output is the same as decoding with json.Decoder (UseNumber) and
+// writing the tree with writeCanonical: numbers and literals are copied as written; a string
+// whose bytes encoding/json would leave alone (no escape, valid UTF-8, no U+2028 or U+2029)
+// is copied too, and any other is decoded and re-encoded by encoding/json itself; an
+// object's members are sorted by their decoded keys' bytes, and of duplicate keys the last
+// is kept, as a map would keep it. TestCanonicalJSONPinnedToReference holds it to that.
+type canonicalizer struct {
+	in  []byte
+	pos int
+	out []byte
+	// members is a stack of the members of the objects being written; each object sorts
+	// its own, above those of the objects that contain it.
+	members []member
+	scratch []byte
+	// strBuf and enc escape the strings that need it, as encoding/json does.
+	strBuf bytes.Buffer
+	enc    *json.Encoder
+	// failed sends the document to the decoder's path (see str).
+	failed bool
+}
+
+// member is one object member: its decoded key and where its "key":value lies in out.
+type member struct {
+	key        []byte
+	start, end int
+}
+
+func (c *canonicalizer) skipSpace() {
+	for c.pos < len(c.in) {
+		switch c.in[c.pos] {
+		case ' ', '\t', '\n', '\r':
+			c.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (c *canonicalizer) value() {
+	c.skipSpace()
+	switch c.in[c.pos] {
+	case '{':
+		c.object()
+	case '[':
+		c.array()
+	case '"':
+		c.str()
+	default:
+		// A number, true, false or null: copied as written.
+		start := c.pos
+		for c.pos < len(c.in) {
+			switch c.in[c.pos] {
+			case ' ', '\t', '\n', '\r', ',', ']', '}':
+			default:
+				c.pos++
+				continue
+			}
+			break
+		}
+		c.out = append(c.out, c.in[start:c.pos]...)
+	}
+	c.skipSpace()
+}
+
+func (c *canonicalizer) array() {
+	c.pos++
+	c.out = append(c.out, '[')
+	c.skipSpace()
+	if c.in[c.pos] == ']' {
+		c.pos++
+		c.out = append(c.out, ']')
+		return
+	}
+	for {
+		c.value()
+		if c.in[c.pos] == ']' {
+			c.pos++
+			c.out = append(c.out, ']')
+			return
+		}
+		c.pos++ // ','
+		c.out = append(c.out, ',')
+	}
+}
+
+func (c *canonicalizer) object() {
+	c.pos++
+	c.out = append(c.out, '{')
+	c.skipSpace()
+	if c.in[c.pos] == '}' {
+		c.pos++
+		c.out = append(c.out, '}')
+		return
+	}
+	base, start := len(c.members), len(c.out)
+	for {
+		c.skipSpace()
+		if len(c.members) > base {
+			c.out = append(c.out, ',')
+		}
+		m := member{start: len(c.out)}
+		m.key = c.str()
+		c.skipSpace()
+		c.pos++ // ':'
+		c.out = append(c.out, ':')
+		c.value()
+		m.end = len(c.out)
+		c.members = append(c.members, m)
+		if c.in[c.pos] == '}' {
+			c.pos++
+			break
+		}
+		c.pos++ // ','
+	}
+	ms := c.members[base:]
+	if !slices.IsSortedFunc(ms, func(a, b member) int { return bytes.Compare(a.key, b.key) }) || hasDuplicateKey(ms) {
+		// Stable, so that of equal keys the one written last stays last and is kept.
+		slices.SortStableFunc(ms, func(a, b member) int { return bytes.Compare(a.key, b.key) })
+		c.scratch = append(c.scratch[:0], c.out[start:]...)
+		c.out = c.out[:start]
+		first := true
+		for i, m := range ms {
+			if i+1 < len(ms) && bytes.Equal(m.key, ms[i+1].key) {
+				continue
+			}
+			if !first {
+				c.out = append(c.out, ',')
+			}
+			first = false
+			c.out = append(c.out, c.scratch[m.start-start:m.end-start]...)
+		}
+	}
+	c.members = c.members[:base]
+	c.out = append(c.out, '}')
+}
+
+// hasDuplicateKey reports whether sorted members repeat a key.
+func hasDuplicateKey(ms []member) bool {
+	for i := 1; i < len(ms); i++ {
+		if bytes.Equal(ms[i-1].key, ms[i].key) {
+			return true
+		}
+	}
+	return false
+}
+
+// str writes the string at c.pos canonically and returns its decoded bytes.
+func (c *canonicalizer) str() []byte {
+	start := c.pos
+	c.pos++
+	plain, ascii := true, true
+	for {
+		b := c.in[c.pos]
+		if b == '"' {
+			break
+		}
+		if b == '\\' {
+			plain = false
+			c.pos++
+		} else if b >= utf8.RuneSelf {
+			ascii = false
+		}
+		c.pos++
+	}
+	c.pos++
+	lit := c.in[start:c.pos]
+	content := lit[1 : len(lit)-1]
+	if plain && !ascii {
+		// encoding/json rewrites invalid UTF-8 and escapes U+2028 and U+2029.
+		plain = utf8.Valid(content) && !bytes.Contains(content, []byte("\u2028")) && !bytes.Contains(content, []byte("\u2029"))
+	}
+	if plain {
+		c.out = append(c.out, lit...)
+		return content
+	}
+	var s string
+	if err := json.Unmarshal(lit, &s); err != nil {
+		// Not expected once json.Valid has accepted the document; should it happen, the
+		// decoder's path decides.
+		c.failed = true
+		return nil
+	}
+	if c.enc == nil {
+		c.enc = json.NewEncoder(&c.strBuf)
+		c.enc.SetEscapeHTML(false)
+	}
+	c.strBuf.Reset()
+	_ = c.enc.Encode(s) // never fails for a string; it appends a newline, dropped below
+	c.out = append(c.out, c.strBuf.Bytes()[:c.strBuf.Len()-1]...)
+	return []byte(s)
 }

@@ -3,6 +3,7 @@ package calendar
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +231,60 @@ func TestDateText(t *testing.T) {
 	}
 	if err := d.UnmarshalText([]byte("2026-02-28")); err != nil || d.String() != "2026-02-28" {
 		t.Errorf("got %v, %v", d, err)
+	}
+}
+
+// Shipped parses the embedded lists once and hands out copies: what one caller does to its
+// lists must not reach another's, and every copy must be what parsing gives (a calendar
+// travels in workflow inputs, so even an empty list must stay [] and not become null).
+func TestShippedCopies(t *testing.T) {
+	parsed, err := load(shippedData, "data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.Marshal(parsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first[0].Days[0].Kind = JointLeave
+	first[0].Days = append(first[0].Days[:1], first[0].Days[2:]...)
+	first[0].Source = "changed"
+	second, err := Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("Shipped after a caller changed its copy:\n%s\nwant\n%s", got, want)
+	}
+	empty, err := json.Marshal(Year{Year: 2030, Days: slices.Clone([]Holiday{})})
+	if err != nil || !strings.Contains(string(empty), `"days":[]`) {
+		t.Errorf("an empty list encodes as %s, %v", empty, err)
+	}
+}
+
+// AddDays takes a short cut inside a month; it must agree with time.Time's arithmetic for
+// every day, across month, leap-day and year ends, and for dates that time.Date normalises.
+func TestAddDaysAgreesWithTime(t *testing.T) {
+	var days []Date
+	for d := MustDate("2027-12-01"); d.Year < 2029; d = d.AddDays(1) {
+		days = append(days, d)
+	}
+	days = append(days, Date{2026, 2, 29}, Date{2026, 4, 31}, Date{2026, 1, 0}, Date{2026, 13, 5}, Date{2026, 0, 5}, Date{0, 1, 1})
+	for _, d := range days {
+		for _, n := range []int{-400, -29, -1, 0, 1, 2, 7, 27, 28, 31, 366} {
+			tt := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n)
+			want := Date{Year: tt.Year(), Month: tt.Month(), Day: tt.Day()}
+			if got := d.AddDays(n); got != want {
+				t.Fatalf("%+v.AddDays(%d) = %+v, want %+v", d, n, got, want)
+			}
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // shippedData holds one CSV per year, named holidays-id-YYYY.csv, with the columns
@@ -19,9 +20,26 @@ import (
 //go:embed data/*.csv
 var shippedData embed.FS
 
-// Shipped parses every holiday list shipped with the program, sorted by year.
+// parsedShipped parses the shipped lists once. They are embedded in the binary, so they
+// cannot change while it runs, and the server builds a calendar from them for every
+// selection it creates or checks: parsing the CSV files each time was most of that cost.
+// The parsed lists are never handed out, only copies of them (see Shipped), so this is
+// not state anyone can change.
+var parsedShipped = sync.OnceValues(func() ([]Year, error) { return load(shippedData, "data") })
+
+// Shipped returns every holiday list shipped with the program, sorted by year. The caller
+// owns the result.
 func Shipped() ([]Year, error) {
-	return load(shippedData, "data")
+	years, err := parsedShipped()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Year, len(years))
+	for i, y := range years {
+		y.Days = slices.Clone(y.Days)
+		out[i] = y
+	}
+	return out, nil
 }
 
 func load(fsys fs.FS, dir string) ([]Year, error) {
