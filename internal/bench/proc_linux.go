@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -26,23 +27,32 @@ func (m procMeter) CPU() (time.Duration, error) {
 	if err != nil {
 		return 0, fmt.Errorf("bench: cpu of process %d: %w", m.pid, err)
 	}
+	ticks, err := statCPUTicks(b)
+	if err != nil {
+		return 0, fmt.Errorf("bench: cpu of process %d: %w", m.pid, err)
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// statCPUTicks is utime + stime, in clock ticks, of the contents of /proc/PID/stat.
+func statCPUTicks(stat []byte) (int64, error) {
 	// The command name (field 2) is in parentheses and may hold spaces or parentheses
 	// itself; the fields after its last ')' start with field 3, the state.
-	i := bytes.LastIndexByte(b, ')')
+	i := bytes.LastIndexByte(stat, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("bench: cpu of process %d: malformed stat", m.pid)
+		return 0, errors.New("malformed stat")
 	}
-	f := strings.Fields(string(b[i+1:]))
+	f := strings.Fields(string(stat[i+1:]))
 	// utime and stime are fields 14 and 15, so 11 and 12 after the state (field 3).
 	if len(f) < 13 {
-		return 0, fmt.Errorf("bench: cpu of process %d: short stat", m.pid)
+		return 0, errors.New("short stat")
 	}
 	utime, err1 := strconv.ParseInt(f[11], 10, 64)
 	stime, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("bench: cpu of process %d: malformed utime or stime", m.pid)
+		return 0, errors.New("malformed utime or stime")
 	}
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+	return utime + stime, nil
 }
 
 // PeakRSS is VmHWM of /proc/PID/status.
