@@ -166,7 +166,10 @@ func (b *bareTemporal) update(ctx context.Context) error {
 func (b *bareTemporal) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = b.client.SignalWorkflow(ctx, b.workflowID, "", noopStop, nil)
+	// The workflow ends before its worker stops, so that no task is left for a worker gone.
+	if err := b.client.SignalWorkflow(ctx, b.workflowID, "", noopStop, nil); err == nil {
+		_ = b.client.GetWorkflow(ctx, b.workflowID, "").Get(ctx, nil)
+	}
 	b.worker.Stop()
 	b.client.Close()
 }

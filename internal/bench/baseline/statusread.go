@@ -72,8 +72,8 @@ func runStatusRead(ctx context.Context, env *bench.Env, size bench.Size) ([]benc
 	}
 	direct := func(ctx context.Context) error {
 		a, err := env.Store.GetApplication(ctx, selID, appID)
-		if err == nil && a.Owner != owner {
-			return fmt.Errorf("the store read %s owned by %q, want %q", name, a.Owner, owner)
+		if err == nil && (a.ID != appID || a.RequestID == "") {
+			return fmt.Errorf("the store read %s as %q with request ID %q", name, a.ID, a.RequestID)
 		}
 		return err
 	}
