@@ -1,0 +1,508 @@
+package flows
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bkpsdm/seleksi/internal/bench"
+)
+
+// Scenarios are the whole-selection scenarios, in the order they run.
+func Scenarios() []bench.Scenario {
+	return []bench.Scenario{
+		{Name: "rush", Title: "deadline rush: applications with their documents from 64 clients", Run: Rush},
+		{Name: "national-round", Title: "national round: selections of 25 applicants run concurrently through every stage", Run: NationalRound},
+		{Name: "mass-selection", Title: "mass selection: one selection of 5,000 applications through every stage", Run: MassSelection},
+		{Name: "year", Title: "a year of selections: created, run and closed a few at a time", Run: Year},
+	}
+}
+
+// rushClients are the candidates' clients of the rush and the mass selection's intake.
+const rushClients = 64
+
+// runID tells apart the selections of different runs on the same stack.
+func runID() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func logger(env *bench.Env) *slog.Logger {
+	if env.Log != nil {
+		return env.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// meter measures seleksid's CPU time and peak memory over one scenario.
+type meter struct {
+	env *bench.Env
+	cpu time.Duration
+}
+
+func startMeter(env *bench.Env) *meter {
+	m := &meter{env: env}
+	if env.Server != nil {
+		_ = env.Server.ResetPeak()
+		m.cpu, _ = env.Server.CPU()
+	}
+	return m
+}
+
+// cpuNow is the server's CPU time used since the meter started.
+func (m *meter) cpuNow() time.Duration {
+	if m.env.Server == nil {
+		return 0
+	}
+	c, err := m.env.Server.CPU()
+	if err != nil {
+		return 0
+	}
+	return c - m.cpu
+}
+
+// figures are the server's CPU seconds and peak RSS since the start.
+func (m *meter) figures(scenario string) []bench.Figure {
+	if m.env.Server == nil {
+		return nil
+	}
+	out := []bench.Figure{{Scenario: scenario, Metric: "seleksid CPU", Value: m.cpuNow().Seconds(), Unit: "s"}}
+	if rss, err := m.env.Server.PeakRSS(); err == nil {
+		out = append(out, bench.Figure{Scenario: scenario, Metric: "seleksid peak RSS", Value: float64(rss) / (1 << 20), Unit: "MiB",
+			Note: "target < 1024 MiB in the national round"})
+	}
+	return out
+}
+
+// latencyFigures are a request kind's throughput, percentiles and failures.
+func latencyFigures(scenario, what string, s bench.Summary, note string) []bench.Figure {
+	return []bench.Figure{
+		{Scenario: scenario, Metric: what + " throughput", Value: s.PerSecond, Unit: "/s", Note: note},
+		{Scenario: scenario, Metric: what + " p50", Value: bench.Milliseconds(s.P50), Unit: "ms"},
+		{Scenario: scenario, Metric: what + " p95", Value: bench.Milliseconds(s.P95), Unit: "ms"},
+		{Scenario: scenario, Metric: what + " p99", Value: bench.Milliseconds(s.P99), Unit: "ms"},
+		{Scenario: scenario, Metric: what + " errors", Value: float64(s.Failed()), Unit: "", Note: failureNote(s)},
+	}
+}
+
+func failureNote(s bench.Summary) string {
+	if s.Failed() == 0 {
+		return fmt.Sprintf("of %d", s.Count)
+	}
+	kinds := make([]string, 0, len(s.Failures))
+	for k, n := range s.Failures {
+		kinds = append(kinds, fmt.Sprintf("%s: %d", k, n))
+	}
+	slices.Sort(kinds)
+	return fmt.Sprintf("of %d; %v", s.Count+s.Failed(), kinds)
+}
+
+// forEach runs do(i) for i in [0, n) on workers goroutines, stopping early when ctx ends.
+func forEach(ctx context.Context, n, workers int, do func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				do(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// errorList keeps the first few errors of many and counts the rest.
+type errorList struct {
+	mu    sync.Mutex
+	first []error
+	n     int
+}
+
+func (l *errorList) add(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n++
+	if len(l.first) < 5 {
+		l.first = append(l.first, err)
+	}
+}
+
+func (l *errorList) err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.n == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d failed; the first: %w", l.n, errors.Join(l.first...))
+}
+
+// Rush is the last announcement day: candidates of one selection upload their required
+// documents, then all apply at once from 64 clients through the REST gateway, each with a
+// token and a request ID of their own, retrying with backoff on anything but a refusal.
+// Uploads and submissions are timed as separate phases; the target is the submissions': no
+// errors, at least 1,000/s, p99 under 250 ms. The selection is left open: the rush measures
+// intake, and the window closing is the other scenarios' business.
+func Rush(ctx context.Context, env *bench.Env, size bench.Size) ([]bench.Figure, error) {
+	const name = "rush"
+	n := size.N(20000, 20)
+	c := NewClient(env, rushClients)
+	// The window must hold the uploads and the submissions: budget 100 documents and 150
+	// applications a second, with half a minute to spare.
+	intake := time.Duration(float64(n)*(2.0/100+1.0/150)*float64(time.Second)) + 30*time.Second
+	p := plan{id: "rush-" + runID(), applicants: n, documents: true, intake: intake, secondsPerDay: env.SecondsPerDay}
+	if env.SecondsPerDay > 0 && time.Duration(p.announcementDays()-1)*time.Duration(env.SecondsPerDay)*time.Second < intake {
+		logger(env).Warn("rush: the announcement cannot stay open long enough at this time scale; late candidates will be refused",
+			"secondsPerDay", env.SecondsPerDay, "want", intake)
+	}
+	r, err := newRun(c, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.create(ctx); err != nil {
+		return nil, err
+	}
+	logger(env).Info("rush: selection open", "selection", p.id, "applications", n, "closes", r.final.StageCloseWallTime)
+	cands, err := r.candidates()
+	if err != nil {
+		return nil, err
+	}
+	m := startMeter(env)
+	var failed errorList
+	bodies := make([]map[string]any, n)
+	c.restart(opUpload)
+	forEach(ctx, n, rushClients, func(k int) {
+		var err error
+		if bodies[k], err = r.prepare(ctx, k, cands[k]); err != nil {
+			failed.add(err)
+		}
+	})
+	uploads := c.summary(opUpload)
+	logger(env).Info("rush: documents uploaded", "documents", uploads.Count, "perSecond", uploads.PerSecond)
+	cpuUploads := m.cpuNow()
+	c.restart(opSubmit)
+	forEach(ctx, n, rushClients, func(k int) {
+		if bodies[k] == nil {
+			return // its upload failed, counted above
+		}
+		if err := r.submit(ctx, k, cands[k], bodies[k]); err != nil {
+			failed.add(err)
+		}
+	})
+	submits := c.summary(opSubmit)
+	cpuSubmits := m.cpuNow() - cpuUploads
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("rush: %w", err)
+	}
+	if err := failed.err(); err != nil {
+		logger(env).Warn("rush: candidates were not accepted", "err", err)
+	}
+	sel, err := c.getSelection(ctx, p.id)
+	if err != nil {
+		return nil, fmt.Errorf("rush: reading the selection after the rush: %w", err)
+	}
+	distinct := map[string]bool{}
+	for _, a := range r.apps {
+		if a != "" {
+			distinct[a] = true
+		}
+	}
+	figs := latencyFigures(name, "submit", submits, fmt.Sprintf("%d applications, %d clients; target >= 1000/s, p99 < 250 ms, 0 errors", n, rushClients))
+	figs = append(figs, latencyFigures(name, "upload", uploads, fmt.Sprintf("%d documents (2 a candidate, 2 KiB PDF, tus create+patch)", 2*n))...)
+	figs = append(figs,
+		bench.Figure{Scenario: name, Metric: "retried requests", Value: float64(c.retries.Load()), Note: "same request ID, after a 5xx, 429 or broken connection"},
+		bench.Figure{Scenario: name, Metric: "applications stored", Value: float64(sel.ApplicationCounts.Total),
+			Note: fmt.Sprintf("want %d; %d distinct accepted", n, len(distinct))},
+		bench.Figure{Scenario: name, Metric: "seleksid CPU per submit", Value: cpuSubmits.Seconds() * 1000 / float64(max(1, submits.Count)), Unit: "ms"},
+	)
+	figs = append(figs, m.figures(name)...)
+	return figs, nil
+}
+
+// NationalRound is 550 regional governments each running a selection of 25 applicants at
+// the same time, every one through every stage on the compressed clock: the candidates of a
+// selection apply together as soon as it is announced, then the committee records each
+// stage's results, closes it, waits out the objection window, decides and the official
+// appoints. Target: no errors, seleksid's peak RSS under 1 GiB.
+func NationalRound(ctx context.Context, env *bench.Env, size bench.Size) ([]bench.Figure, error) {
+	const name = "national-round"
+	if env.SecondsPerDay <= 0 {
+		return nil, errors.New("national-round: needs seleksid on a compressed clock (-demo-seconds-per-day)")
+	}
+	n := size.N(550, 2)
+	c := NewClient(env, rushClients)
+	id := runID()
+	m := startMeter(env)
+	began := time.Now()
+	var failed errorList
+	var commands, done atomic.Int64
+	var wg sync.WaitGroup
+	gate := make(chan struct{}, intakeLanes)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := plan{id: fmt.Sprintf("nr-%s-%04d", id, i), applicants: 25, intake: 6 * time.Second,
+				secondsPerDay: env.SecondsPerDay, stageWait: 3 * time.Minute}
+			r, err := wholeSelection(ctx, c, p, gate)
+			if r != nil {
+				commands.Add(r.commands.Load())
+			}
+			if err != nil {
+				failed.add(err)
+				return
+			}
+			if d := done.Add(1); d%50 == 0 {
+				logger(env).Info("national-round: selections closed", "done", d, "of", n)
+			}
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(began)
+	if done.Load() == 0 {
+		return nil, fmt.Errorf("national-round: no selection closed: %w", failed.err())
+	}
+	if err := failed.err(); err != nil {
+		logger(env).Warn("national-round: selections failed", "err", err)
+	}
+	submits, cmds := c.summary(opSubmit), c.summary(opCommand)
+	figs := []bench.Figure{
+		{Scenario: name, Metric: "wall time", Value: wall.Seconds(), Unit: "s",
+			Note: fmt.Sprintf("%d selections x 25 applicants, %d s a day", n, env.SecondsPerDay)},
+		{Scenario: name, Metric: "selections closed", Value: float64(done.Load()), Note: fmt.Sprintf("of %d", n)},
+		{Scenario: name, Metric: "failed selections", Value: float64(failed.n), Note: "target 0"},
+		{Scenario: name, Metric: "commands/s", Value: float64(commands.Load()) / wall.Seconds(), Unit: "/s",
+			Note: fmt.Sprintf("%d committee and secretariat commands over the wall time (they wait on the windows)", commands.Load())},
+		{Scenario: name, Metric: "command p50", Value: bench.Milliseconds(cmds.P50), Unit: "ms"},
+		{Scenario: name, Metric: "command p99", Value: bench.Milliseconds(cmds.P99), Unit: "ms"},
+		{Scenario: name, Metric: "submit p50", Value: bench.Milliseconds(submits.P50), Unit: "ms"},
+		{Scenario: name, Metric: "submit p99", Value: bench.Milliseconds(submits.P99), Unit: "ms"},
+		{Scenario: name, Metric: "request errors", Value: float64(submits.Failed() + cmds.Failed() + c.summary(opRead).Failed() + c.summary(opCreate).Failed()),
+			Note: "after retries; refused appointments before the shortlist is final are not errors"},
+		{Scenario: name, Metric: "retried requests", Value: float64(c.retries.Load())},
+	}
+	return append(figs, m.figures(name)...), nil
+}
+
+// wholeSelection runs one selection through every stage with its candidates applying all
+// at once, as a selection of a few dozen does.
+func wholeSelection(ctx context.Context, c *Client, p plan, gate chan struct{}) (*run, error) {
+	r, err := newRun(c, p)
+	if err != nil {
+		return nil, err
+	}
+	return r, r.whole(ctx, p.applicants, gate)
+}
+
+// intakeLanes is how many selections of the national round and of the year are announced
+// and take their applications at a time.
+const intakeLanes = 16
+
+// intake lets the selection's candidates apply on up to workers goroutines; the first
+// failure is returned once all are done.
+func (r *run) intake(ctx context.Context, workers int) error {
+	cands, err := r.candidates()
+	if err != nil {
+		return err
+	}
+	var failed errorList
+	forEach(ctx, len(cands), workers, func(k int) {
+		body, err := r.prepare(ctx, k, cands[k])
+		if err == nil {
+			err = r.submit(ctx, k, cands[k], body)
+		}
+		if err != nil {
+			failed.add(err)
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("selection %s: intake: %w", r.p.id, err)
+	}
+	if err := failed.err(); err != nil {
+		return fmt.Errorf("selection %s: intake: %w", r.p.id, err)
+	}
+	r.mark("intake")
+	return nil
+}
+
+// MassSelection is one selection of 5,000 applications through every stage: the intake from
+// 64 clients, each stage's results in batches of 1,000, and the ranking of everyone who
+// reaches the decision. It reports the wall time of each stage, the workflow's history (runs
+// and events: continue-as-new keeps it bounded), and checks that every application ended
+// where its scores put it.
+func MassSelection(ctx context.Context, env *bench.Env, size bench.Size) ([]bench.Figure, error) {
+	const name = "mass-selection"
+	if env.SecondsPerDay <= 0 {
+		return nil, errors.New("mass-selection: needs seleksid on a compressed clock (-demo-seconds-per-day)")
+	}
+	n := size.N(5000, 10)
+	c := NewClient(env, rushClients)
+	// Budget 150 applications a second for the intake, and 8 s to spare.
+	intake := time.Duration(float64(n)/150*float64(time.Second)) + 8*time.Second
+	p := plan{id: "mass-" + runID(), applicants: n, intake: intake, secondsPerDay: env.SecondsPerDay,
+		stageWait: 5 * time.Minute, check: true}
+	m := startMeter(env)
+	r, err := newRun(c, p)
+	if err != nil {
+		return nil, err
+	}
+	began := time.Now()
+	if err := r.create(ctx); err != nil {
+		return nil, err
+	}
+	logger(env).Info("mass-selection: announced", "selection", p.id, "applications", n, "closes", r.final.StageCloseWallTime)
+	if err := r.intake(ctx, rushClients); err != nil {
+		return nil, fmt.Errorf("mass-selection: %w", err)
+	}
+	if err := r.stagesAfterIntake(ctx, began); err != nil {
+		return nil, fmt.Errorf("mass-selection: %w", err)
+	}
+	wall := time.Since(began)
+	figs := []bench.Figure{{Scenario: name, Metric: "wall time", Value: wall.Seconds(), Unit: "s",
+		Note: fmt.Sprintf("%d applications, %d s a day, every one checked ranked or eliminated as scored", n, env.SecondsPerDay)}}
+	prev := began
+	for _, s := range r.stages {
+		note := "committee work"
+		switch s.step {
+		case "create":
+			note = "announce"
+		case "intake":
+			note = fmt.Sprintf("%d applications from %d clients", n, rushClients)
+		case "announcement closed":
+			note = "waiting for the window to close (timer), then the close's snapshot"
+		case "screening objections", "competency objections", "interview objections":
+			note = "the objection window (timer) and opening the next stage"
+		case "appointment":
+			note = "the decision's objection window (timer), then the appointment"
+		}
+		figs = append(figs, bench.Figure{Scenario: name, Metric: "stage " + s.step, Value: s.at.Sub(prev).Seconds(), Unit: "s", Note: note})
+		prev = s.at
+	}
+	cmds := c.summary(opCommand)
+	figs = append(figs,
+		bench.Figure{Scenario: name, Metric: "commands", Value: float64(r.commands.Load()), Note: fmt.Sprintf("p50 %.0f ms, p99 %.0f ms", bench.Milliseconds(cmds.P50), bench.Milliseconds(cmds.P99))},
+		bench.Figure{Scenario: name, Metric: "request errors", Value: float64(cmds.Failed() + c.summary(opSubmit).Failed() + c.summary(opRead).Failed())},
+	)
+	if h, err := historyOf(ctx, env, r.workflow); err != nil {
+		logger(env).Warn("mass-selection: no history figures", "err", err)
+	} else {
+		figs = append(figs,
+			bench.Figure{Scenario: name, Metric: "history events, longest run", Value: float64(h.longest), Note: "Temporal warns at 10,240 and stops at 51,200"},
+			bench.Figure{Scenario: name, Metric: "history events, all runs", Value: float64(h.total)},
+			bench.Figure{Scenario: name, Metric: "continue-as-new", Value: float64(h.continuedAsNew), Note: fmt.Sprintf("%d runs", h.runs)},
+		)
+	}
+	return append(figs, m.figures(name)...), nil
+}
+
+// yearLanes is how many of the year's selections run at a time. A selection spends most of
+// its wall time waiting out windows on the compressed clock, so this many keep the server
+// about as busy as a secretariat's year compressed into minutes does.
+const yearLanes = 200
+
+// Year is a year of a busy agency's selections, 4,000 created, run through every stage with
+// six applicants each and closed, yearLanes at a time, in order: whether the last ones cost
+// more than the first as the store and Temporal's history grow. It compares the first and
+// the last quarter (a thousand at full size): mean wall time of a selection, the commands'
+// latency, and seleksid's CPU per selection. Target: the last no more than 20% slower.
+func Year(ctx context.Context, env *bench.Env, size bench.Size) ([]bench.Figure, error) {
+	const name = "year"
+	if env.SecondsPerDay <= 0 {
+		return nil, errors.New("year: needs seleksid on a compressed clock (-demo-seconds-per-day)")
+	}
+	n := size.N(4000, 8)
+	quarter := max(1, n/4)
+	c := NewClient(env, rushClients)
+	id := runID()
+	m := startMeter(env)
+	began := time.Now()
+	type outcome struct {
+		wall     time.Duration
+		commands []time.Duration
+		cpuAt    time.Duration
+		failed   bool
+	}
+	outs := make([]outcome, n)
+	var failed errorList
+	var done atomic.Int64
+	gate := make(chan struct{}, intakeLanes)
+	forEach(ctx, n, yearLanes, func(i int) {
+		outs[i].cpuAt = m.cpuNow()
+		p := plan{id: fmt.Sprintf("yr-%s-%05d", id, i), applicants: 6, intake: 3 * time.Second,
+			secondsPerDay: env.SecondsPerDay, stageWait: 3 * time.Minute}
+		start := time.Now()
+		r, err := wholeSelection(ctx, c, p, gate)
+		outs[i].wall = time.Since(start)
+		if r != nil {
+			outs[i].commands = r.commandLatency
+		}
+		if err != nil {
+			outs[i].failed = true
+			failed.add(err)
+			return
+		}
+		if d := done.Add(1); d%100 == 0 {
+			logger(env).Info("year: selections closed", "done", d, "of", n)
+		}
+	})
+	wall := time.Since(began)
+	cpuEnd := m.cpuNow()
+	if done.Load() == 0 {
+		return nil, fmt.Errorf("year: no selection closed: %w", failed.err())
+	}
+	if err := failed.err(); err != nil {
+		logger(env).Warn("year: selections failed", "err", err)
+	}
+	// A quarter's CPU is counted from the start of its first selection to the start of the
+	// next quarter's first: the lanes overlap the quarters by at most yearLanes selections.
+	part := func(from, to int) (meanWall time.Duration, p50, p99 time.Duration, cpuPer float64) {
+		var lat []time.Duration
+		var sum time.Duration
+		ok := 0
+		for _, o := range outs[from:to] {
+			if o.failed {
+				continue
+			}
+			sum += o.wall
+			ok++
+			lat = append(lat, o.commands...)
+		}
+		slices.Sort(lat)
+		cpuTo := cpuEnd
+		if to < n {
+			cpuTo = outs[to].cpuAt
+		}
+		return sum / time.Duration(max(1, ok)), bench.Percentile(lat, 50), bench.Percentile(lat, 99),
+			(cpuTo - outs[from].cpuAt).Seconds() / float64(to-from)
+	}
+	fw, f50, f99, fcpu := part(0, quarter)
+	lw, l50, l99, lcpu := part(n-quarter, n)
+	q := fmt.Sprintf("%d selections", quarter)
+	figs := []bench.Figure{
+		{Scenario: name, Metric: "wall time", Value: wall.Seconds(), Unit: "s",
+			Note: fmt.Sprintf("%d selections x 6 applicants, %d at a time, %d s a day", n, yearLanes, env.SecondsPerDay)},
+		{Scenario: name, Metric: "selections closed", Value: float64(done.Load()), Note: fmt.Sprintf("of %d", n)},
+		{Scenario: name, Metric: "failed selections", Value: float64(failed.n)},
+		bench.Figure{Scenario: name, Metric: "selection wall, last quarter", Value: lw.Seconds(), Unit: "s", Note: q + "; mostly the windows' timers; target ratio <= 1.2"}.WithBaseline(fw.Seconds()),
+		bench.Figure{Scenario: name, Metric: "command p50, last quarter", Value: bench.Milliseconds(l50), Unit: "ms", Note: q}.WithBaseline(bench.Milliseconds(f50)),
+		bench.Figure{Scenario: name, Metric: "command p99, last quarter", Value: bench.Milliseconds(l99), Unit: "ms", Note: q}.WithBaseline(bench.Milliseconds(f99)),
+	}
+	if env.Server != nil {
+		figs = append(figs, bench.Figure{Scenario: name, Metric: "seleksid CPU per selection, last quarter", Value: lcpu * 1000, Unit: "ms",
+			Note: q + "; baseline: the first quarter"}.WithBaseline(fcpu*1000))
+	}
+	return append(figs, m.figures(name)...), nil
+}
