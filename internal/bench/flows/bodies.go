@@ -68,7 +68,7 @@ func applicationBody(id string, k int) map[string]any {
 		"candidate": map[string]any{
 			"fullName": fmt.Sprintf("Kandidat Nomor %05d, S.T.", k), "nip": fmt.Sprintf("1980010120050%05d", k%100000),
 			"email": fmt.Sprintf("%s-%05d@contoh.go.id", id, k), "phone": fmt.Sprintf("+6281200%05d", k%100000),
-			"birthDate": fmt.Sprintf("19%02d-%02d-%02d", 70+k%15, k%12+1, k%28+1), "educationLevel": "EDUCATION_LEVEL_MASTER",
+			"birthDate": fmt.Sprintf("19%02d-%02d-%02d", 75+k%15, k%12+1, k%28+1), "educationLevel": "EDUCATION_LEVEL_MASTER",
 			"educationMajor": "Kesehatan Masyarakat", "yearsOfExperience": 10 + k%10, "yearsInAdministratorPost": 3 + k%4,
 			"currentPost": "Sekretaris Dinas", "currentPostLevel": "POST_LEVEL_ADMINISTRATOR", "currentAgency": "Pemerintah Kota Contoh",
 		},
