@@ -59,7 +59,12 @@ func (s Size) N(full, min int) int {
 	return n
 }
 
-// Scenario is one measured situation.
+// Scenario is one measured situation. Its Run reports, besides its measurements, a figure
+// "errors" (unit "count": operations that failed, 0 when all went through) and the counts of
+// what it did (unit "ops"), and returns an error when anything failed, so that the tiny run
+// of every scenario in cmd/seleksibench's tests catches a scenario that loses work.
+// seleksibench adds the cost of each run itself (seleksid's CPU and peak memory, the bench's
+// own CPU, the wall time).
 type Scenario struct {
 	// Name is short and stable: it is the key of the figures in JSON output and of -run.
 	Name string

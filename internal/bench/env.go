@@ -1,10 +1,13 @@
 package bench
 
 import (
+	"context"
+	"database/sql"
 	"log/slog"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/bkpsdm/seleksi/internal/auth"
 	"github.com/bkpsdm/seleksi/internal/store"
@@ -22,6 +25,9 @@ type Env struct {
 	// Store is the store seleksid uses, opened by the bench for the raw-SQL baselines and to
 	// check what scenarios wrote; scenarios never change Seleksi's rows through it.
 	Store *store.Store
+	// SQL is a plain database/sql handle on the same database, for the raw baselines that
+	// write scratch tables of the bench's own; scenarios never touch Seleksi's tables with it.
+	SQL *sql.DB
 	// Mint signs a bearer token seleksid accepts.
 	Mint func(o auth.MintOptions) (string, error)
 	// Server measures seleksid's process: CPU time and peak memory.
@@ -41,4 +47,9 @@ type ProcessMeter interface {
 	PeakRSS() (int64, error)
 	// ResetPeak starts a new peak, so that each scenario reports its own.
 	ResetPeak() error
+}
+
+// Bearer returns ctx with token as the bearer token of the gRPC calls made with it.
+func Bearer(ctx context.Context, token string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
 }
