@@ -92,6 +92,10 @@ func wantCounts() map[string]map[string]float64 {
 			"reads @1": float64(2 * size.N(10000, 50)), "reads @16": float64(2 * size.N(10000, 50)),
 			"reads @64": float64(2 * size.N(10000, 50)),
 		},
+		"rush":           {"applications stored": float64(size.N(20000, 20))},
+		"national-round": {"selections closed": float64(size.N(550, 2))},
+		"mass-selection": {"applications": float64(size.N(5000, 10))},
+		"year":           {"selections closed": float64(size.N(4000, 8))},
 	}
 }
 

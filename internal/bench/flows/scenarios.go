@@ -42,7 +42,8 @@ func logger(env *bench.Env) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// meter measures seleksid's CPU time and peak memory over one scenario.
+// meter reads seleksid's CPU time during a scenario, for the cost of one phase or one part of
+// the work (the command adds the whole scenario's CPU and peak memory).
 type meter struct {
 	env *bench.Env
 	cpu time.Duration
@@ -51,7 +52,6 @@ type meter struct {
 func startMeter(env *bench.Env) *meter {
 	m := &meter{env: env}
 	if env.Server != nil {
-		_ = env.Server.ResetPeak()
 		m.cpu, _ = env.Server.CPU()
 	}
 	return m
@@ -67,22 +67,6 @@ func (m *meter) cpuNow() time.Duration {
 		return 0
 	}
 	return c - m.cpu
-}
-
-// figures are the server's CPU seconds and peak RSS since the start.
-func (m *meter) figures(scenario string) []bench.Figure {
-	if m.env.Server == nil {
-		return nil
-	}
-	out := []bench.Figure{{Scenario: scenario, Metric: "seleksid CPU", Value: m.cpuNow().Seconds(), Unit: "s"}}
-	if rss, err := m.env.Server.PeakRSS(); err == nil {
-		note := ""
-		if scenario == "national-round" {
-			note = "target < 1024 MiB"
-		}
-		out = append(out, bench.Figure{Scenario: scenario, Metric: "seleksid peak RSS", Value: float64(rss) / (1 << 20), Unit: "MiB", Note: note})
-	}
-	return out
 }
 
 // latencyFigures are a request kind's throughput, percentiles and failures.
@@ -226,12 +210,15 @@ func Rush(ctx context.Context, env *bench.Env, size bench.Size) ([]bench.Figure,
 	figs := latencyFigures(name, "submit", submits, fmt.Sprintf("%d applications, %d clients; target >= 1000/s, p99 < 250 ms, 0 errors", n, rushClients))
 	figs = append(figs, latencyFigures(name, "upload", uploads, fmt.Sprintf("%d documents (2 a candidate, 2 KiB PDF, tus create+patch)", 2*n))...)
 	figs = append(figs,
+		bench.Figure{Scenario: name, Metric: "errors", Value: float64(failed.n), Note: fmt.Sprintf("candidates not accepted, of %d", n)},
 		bench.Figure{Scenario: name, Metric: "retried requests", Value: float64(c.retries.Load()), Note: "same request ID, after a 5xx, 429 or broken connection"},
 		bench.Figure{Scenario: name, Metric: "applications stored", Value: float64(sel.ApplicationCounts.Total),
 			Note: fmt.Sprintf("want %d; %d distinct accepted", n, len(distinct))},
-		bench.Figure{Scenario: name, Metric: "seleksid CPU per submit", Value: cpuSubmits.Seconds() * 1000 / float64(max(1, submits.Count)), Unit: "ms"},
 	)
-	figs = append(figs, m.figures(name)...)
+	if env.Server != nil {
+		figs = append(figs, bench.Figure{Scenario: name, Metric: "seleksid cpu per submit",
+			Value: cpuSubmits.Seconds() * 1000 / float64(max(1, submits.Count)), Unit: "ms", Note: "the submit phase alone"})
+	}
 	return figs, nil
 }
 
@@ -282,22 +269,26 @@ func NationalRound(ctx context.Context, env *bench.Env, size bench.Size) ([]benc
 		logger(env).Warn("national-round: selections failed", "err", err)
 	}
 	submits, cmds := c.summary(opSubmit), c.summary(opCommand)
+	requestErrors := submits.Failed() + cmds.Failed() + c.summary(opRead).Failed() + c.summary(opCreate).Failed() + c.summary(opUpload).Failed()
 	figs := []bench.Figure{
-		{Scenario: name, Metric: "wall time", Value: wall.Seconds(), Unit: "s",
-			Note: fmt.Sprintf("%d selections x 25 applicants, %d s a day", n, env.SecondsPerDay)},
+		{Scenario: name, Metric: "round wall time", Value: wall.Seconds(), Unit: "s",
+			Note: fmt.Sprintf("%d selections x 25 applicants, %d announced at a time, %d s a day", n, intakeLanes, env.SecondsPerDay)},
 		{Scenario: name, Metric: "selections closed", Value: float64(done.Load()), Note: fmt.Sprintf("of %d", n)},
-		{Scenario: name, Metric: "failed selections", Value: float64(failed.n), Note: "target 0"},
+		{Scenario: name, Metric: "errors", Value: float64(failed.n),
+			Note: fmt.Sprintf("selections that failed; target 0; %d requests failed after retries", requestErrors)},
 		{Scenario: name, Metric: "commands/s", Value: float64(commands.Load()) / wall.Seconds(), Unit: "/s",
 			Note: fmt.Sprintf("%d committee and secretariat commands over the wall time (they wait on the windows)", commands.Load())},
 		{Scenario: name, Metric: "command p50", Value: bench.Milliseconds(cmds.P50), Unit: "ms"},
 		{Scenario: name, Metric: "command p99", Value: bench.Milliseconds(cmds.P99), Unit: "ms"},
 		{Scenario: name, Metric: "submit p50", Value: bench.Milliseconds(submits.P50), Unit: "ms"},
 		{Scenario: name, Metric: "submit p99", Value: bench.Milliseconds(submits.P99), Unit: "ms"},
-		{Scenario: name, Metric: "request errors", Value: float64(submits.Failed() + cmds.Failed() + c.summary(opRead).Failed() + c.summary(opCreate).Failed()),
-			Note: "after retries; refused appointments before the shortlist is final are not errors"},
 		{Scenario: name, Metric: "retried requests", Value: float64(c.retries.Load())},
 	}
-	return append(figs, m.figures(name)...), nil
+	if env.Server != nil {
+		figs = append(figs, bench.Figure{Scenario: name, Metric: "seleksid cpu per selection",
+			Value: m.cpuNow().Seconds() * 1000 / float64(n), Unit: "ms"})
+	}
+	return figs, nil
 }
 
 // wholeSelection runs one selection through every stage with its candidates applying all
@@ -357,25 +348,28 @@ func MassSelection(ctx context.Context, env *bench.Env, size bench.Size) ([]benc
 	intake := time.Duration(float64(n)/150*float64(time.Second)) + 8*time.Second
 	p := plan{id: "mass-" + runID(), applicants: n, intake: intake, secondsPerDay: env.SecondsPerDay,
 		stageWait: 5 * time.Minute, check: true}
-	m := startMeter(env)
 	r, err := newRun(c, p)
 	if err != nil {
 		return nil, err
 	}
+	logger(env).Info("mass-selection: announcing", "selection", p.id, "applications", n, "announcementDays", p.announcementDays())
 	began := time.Now()
-	if err := r.create(ctx); err != nil {
-		return nil, err
-	}
-	logger(env).Info("mass-selection: announced", "selection", p.id, "applications", n, "closes", r.final.StageCloseWallTime)
-	if err := r.intake(ctx, rushClients); err != nil {
-		return nil, fmt.Errorf("mass-selection: %w", err)
-	}
-	if err := r.stagesAfterIntake(ctx, began); err != nil {
-		return nil, fmt.Errorf("mass-selection: %w", err)
-	}
+	// The selection's failure is the scenario's, but the stages it went through are still
+	// reported, to show where it stuck.
+	flowErr := r.whole(ctx, rushClients, nil)
 	wall := time.Since(began)
-	figs := []bench.Figure{{Scenario: name, Metric: "wall time", Value: wall.Seconds(), Unit: "s",
-		Note: fmt.Sprintf("%d applications, %d s a day, every one checked ranked or eliminated as scored", n, env.SecondsPerDay)}}
+	errs := 0
+	if flowErr != nil {
+		errs = 1
+		flowErr = fmt.Errorf("mass-selection: %w", flowErr)
+	}
+	figs := []bench.Figure{
+		{Scenario: name, Metric: "errors", Value: float64(errs), Note: "the selection failed, or an application ended elsewhere than its scores put it"},
+		{Scenario: name, Metric: "applications", Value: float64(len(r.index)),
+			Note: fmt.Sprintf("of %d; each checked ranked, not selected or eliminated as scored", n)},
+		{Scenario: name, Metric: "selection wall time", Value: wall.Seconds(), Unit: "s",
+			Note: fmt.Sprintf("announcement to appointment, %d s a day", env.SecondsPerDay)},
+	}
 	prev := began
 	for _, s := range r.stages {
 		note := "committee work"
@@ -395,10 +389,18 @@ func MassSelection(ctx context.Context, env *bench.Env, size bench.Size) ([]benc
 		prev = s.at
 	}
 	cmds := c.summary(opCommand)
+	submits := c.summary(opSubmit)
 	figs = append(figs,
-		bench.Figure{Scenario: name, Metric: "commands", Value: float64(r.commands.Load()), Note: fmt.Sprintf("p50 %.0f ms, p99 %.0f ms", bench.Milliseconds(cmds.P50), bench.Milliseconds(cmds.P99))},
-		bench.Figure{Scenario: name, Metric: "request errors", Value: float64(cmds.Failed() + c.summary(opSubmit).Failed() + c.summary(opRead).Failed())},
+		bench.Figure{Scenario: name, Metric: "submit throughput", Value: submits.PerSecond, Unit: "/s",
+			Note: fmt.Sprintf("p50 %.0f ms, p99 %.0f ms", bench.Milliseconds(submits.P50), bench.Milliseconds(submits.P99))},
+		bench.Figure{Scenario: name, Metric: "commands", Value: float64(r.commands.Load()),
+			Note: fmt.Sprintf("p50 %.0f ms, p99 %.0f ms; batches of 1,000", bench.Milliseconds(cmds.P50), bench.Milliseconds(cmds.P99))},
+		bench.Figure{Scenario: name, Metric: "request errors", Value: float64(cmds.Failed() + submits.Failed() + c.summary(opRead).Failed()),
+			Note: "after retries"},
 	)
+	if r.workflow == "" {
+		return figs, flowErr
+	}
 	if h, err := historyOf(ctx, env, r.workflow); err != nil {
 		logger(env).Warn("mass-selection: no history figures", "err", err)
 	} else {
@@ -408,7 +410,7 @@ func MassSelection(ctx context.Context, env *bench.Env, size bench.Size) ([]benc
 			bench.Figure{Scenario: name, Metric: "continue-as-new", Value: float64(h.continuedAsNew), Note: fmt.Sprintf("%d runs", h.runs)},
 		)
 	}
-	return append(figs, m.figures(name)...), nil
+	return figs, flowErr
 }
 
 // yearLanes is how many of the year's selections run at a time. A selection spends most of
@@ -495,17 +497,17 @@ func Year(ctx context.Context, env *bench.Env, size bench.Size) ([]bench.Figure,
 	lw, l50, l99, lcpu := part(n-quarter, n)
 	q := fmt.Sprintf("%d selections", quarter)
 	figs := []bench.Figure{
-		{Scenario: name, Metric: "wall time", Value: wall.Seconds(), Unit: "s",
+		{Scenario: name, Metric: "year wall time", Value: wall.Seconds(), Unit: "s",
 			Note: fmt.Sprintf("%d selections x 6 applicants, %d at a time, %d s a day", n, yearLanes, env.SecondsPerDay)},
 		{Scenario: name, Metric: "selections closed", Value: float64(done.Load()), Note: fmt.Sprintf("of %d", n)},
-		{Scenario: name, Metric: "failed selections", Value: float64(failed.n)},
+		{Scenario: name, Metric: "errors", Value: float64(failed.n), Note: "selections that failed"},
 		bench.Figure{Scenario: name, Metric: "selection wall, last quarter", Value: lw.Seconds(), Unit: "s", Note: q + "; mostly the windows' timers; target ratio <= 1.2"}.WithBaseline(fw.Seconds()),
 		bench.Figure{Scenario: name, Metric: "command p50, last quarter", Value: bench.Milliseconds(l50), Unit: "ms", Note: q}.WithBaseline(bench.Milliseconds(f50)),
 		bench.Figure{Scenario: name, Metric: "command p99, last quarter", Value: bench.Milliseconds(l99), Unit: "ms", Note: q}.WithBaseline(bench.Milliseconds(f99)),
 	}
 	if env.Server != nil {
-		figs = append(figs, bench.Figure{Scenario: name, Metric: "seleksid CPU per selection, last quarter", Value: lcpu * 1000, Unit: "ms",
+		figs = append(figs, bench.Figure{Scenario: name, Metric: "seleksid cpu per selection, last quarter", Value: lcpu * 1000, Unit: "ms",
 			Note: q + "; baseline: the first quarter"}.WithBaseline(fcpu*1000))
 	}
-	return append(figs, m.figures(name)...), nil
+	return figs, nil
 }
