@@ -50,6 +50,9 @@ type Client struct {
 	mu      sync.Mutex
 	rec     map[op]*bench.Recorder
 	retries atomic.Int64
+	// notYet counts commands the workflow refused as for another stage and that were sent
+	// again (run.command).
+	notYet atomic.Int64
 }
 
 // NewClient makes a client of env's gateway with at most conns requests in flight.
@@ -117,8 +120,22 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d (code %d): %s", e.Method, e.Path, e.Status, e.Code, e.Message)
 }
 
-// failedPrecondition is gRPC's FAILED_PRECONDITION: the workflow is not there yet.
-const failedPrecondition = 9
+// reason is the ErrorInfo reason of the refusal (the workflow's rejection type), or "".
+func (e *APIError) reason() string {
+	for _, d := range e.Details {
+		if strings.HasSuffix(d.Type, "google.rpc.ErrorInfo") {
+			return d.Reason
+		}
+	}
+	return ""
+}
+
+// notYet reports whether err is the workflow refusing a command for its stage
+// (FAILED_PRECONDITION, WrongStage): the stage it is for has not opened in the workflow yet.
+func notYet(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == 9 && ae.reason() == "WrongStage"
+}
 
 // kind names a failure for the report: the HTTP status, or what the transport saw.
 func failureKind(err error) string {
@@ -153,6 +170,12 @@ func retryable(err error) bool {
 // the same body (so the same request ID) after a backoff with jitter, until giveUp; its
 // latency is the successful attempt's. A failure is counted once, under its last kind.
 func (c *Client) call(ctx context.Context, o op, method, path, token string, body, out any) error {
+	return c.send(ctx, o, method, path, token, body, out, nil)
+}
+
+// send is call; a refusal for which tolerated is true is returned without being counted as
+// a failure.
+func (c *Client) send(ctx context.Context, o op, method, path, token string, body, out any, tolerated func(error) bool) error {
 	var payload []byte
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -170,7 +193,9 @@ func (c *Client) call(ctx context.Context, o op, method, path, token string, bod
 			return nil
 		}
 		if !retryable(err) || time.Since(first) > c.giveUp || ctx.Err() != nil {
-			rec.Fail(failureKind(err))
+			if tolerated == nil || !tolerated(err) {
+				rec.Fail(failureKind(err))
+			}
 			if attempt > 1 {
 				return fmt.Errorf("%w (after %d attempts over %s)", err, attempt, time.Since(first).Round(time.Millisecond))
 			}

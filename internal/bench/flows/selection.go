@@ -109,15 +109,33 @@ func (r *run) mark(step string) { r.stages = append(r.stages, stageMark{step, ti
 
 func (r *run) path(suffix string) string { return "/v1/selections/" + r.p.id + suffix }
 
-// command sends a committee or secretariat command and counts it.
-func (r *run) command(ctx context.Context, suffix, token string, body map[string]any, out any) error {
-	began := time.Now()
-	if err := r.c.call(ctx, opCommand, http.MethodPost, r.path(suffix), token, body, out); err != nil {
-		return fmt.Errorf("selection %s: %w", r.p.id, err)
+// command sends a committee or secretariat command, with a request ID of its own tagged
+// tag, and counts it. While the workflow refuses it as for another stage, it is sent again,
+// with a new request ID since a refused command is not recorded, until r.p.stageWait has
+// passed: the public selection shows a stage open a moment before the workflow takes
+// commands for it (the store is written before the workflow's state moves on), and the
+// appointment is refused until the decision's objection window has passed.
+func (r *run) command(ctx context.Context, suffix, token, tag string, body map[string]any, out any) error {
+	deadline := time.Now().Add(r.p.stageWait)
+	for {
+		body["requestId"] = r.reqID(tag)
+		began := time.Now()
+		err := r.c.send(ctx, opCommand, http.MethodPost, r.path(suffix), token, body, out, notYet)
+		if err == nil {
+			r.commands.Add(1)
+			r.commandLatency = append(r.commandLatency, time.Since(began))
+			return nil
+		}
+		if !notYet(err) || time.Now().After(deadline) {
+			return fmt.Errorf("selection %s: %w", r.p.id, err)
+		}
+		r.c.notYet.Add(1)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("selection %s: %w", r.p.id, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
-	r.commands.Add(1)
-	r.commandLatency = append(r.commandLatency, time.Since(began))
-	return nil
 }
 
 // whole runs the selection through every stage: creation, intake with the candidates
@@ -299,7 +317,7 @@ func (r *run) stagesAfterIntake(ctx context.Context, began time.Time) error {
 			return err
 		}
 		var pub published
-		if err := r.command(ctx, ":advance", r.chair(), map[string]any{"requestId": r.reqID("advance"), "expectedStage": st.stage}, &pub); err != nil {
+		if err := r.command(ctx, ":advance", r.chair(), "advance", map[string]any{"expectedStage": st.stage}, &pub); err != nil {
 			return err
 		}
 		r.mark(stageStep(st.stage))
@@ -372,14 +390,14 @@ func (r *run) record(ctx context.Context, stage string, in []applicationJSON) er
 				}
 				results = append(results, resultEntry(stage, a.Name, k, s.offset))
 			}
-			body := map[string]any{"requestId": r.reqID("record"), "stage": stage, "results": results}
+			body := map[string]any{"stage": stage, "results": results}
 			if s.member != "" {
 				body["memberId"] = s.member
 			}
 			var out struct {
 				RecordedCount int `json:"recordedCount"`
 			}
-			if err := r.command(ctx, ":recordResults", s.token, body, &out); err != nil {
+			if err := r.command(ctx, ":recordResults", s.token, "record", body, &out); err != nil {
 				return err
 			}
 			if out.RecordedCount != len(results) {
@@ -451,16 +469,15 @@ func (r *run) decideAndAppoint(ctx context.Context) error {
 			"reason": fmt.Sprintf("nilai akhir peringkat %d / final score rank %d", i+1, i+1)})
 	}
 	var pub published
-	if err := r.command(ctx, ":decide", r.chair(), map[string]any{"requestId": r.reqID("decide"), "ranked": ranked}, &pub); err != nil {
+	if err := r.command(ctx, ":decide", r.chair(), "decide", map[string]any{"ranked": ranked}, &pub); err != nil {
 		return err
 	}
 	r.mark("decision")
 	if len(names) == 0 {
 		return fmt.Errorf("selection %s: nobody to appoint", r.p.id)
 	}
-	// The appointment is refused (FAILED_PRECONDITION) until the shortlist is final, at the
-	// end of the decision's objection window; a refused attempt is not recorded, so each
-	// carries a new request ID.
+	// The appointment is refused until the shortlist is final, at the end of the decision's
+	// objection window.
 	due := pub.Selection.wallOf(pub.PublishedResult.ObjectionDeadline)
 	if limit := time.Now().Add(r.p.stageWait); due.After(limit) {
 		due = limit
@@ -470,28 +487,13 @@ func (r *run) decideAndAppoint(ctx context.Context) error {
 		return fmt.Errorf("selection %s: waiting for the shortlist to be final: %w", r.p.id, ctx.Err())
 	case <-time.After(time.Until(due)):
 	}
-	deadline := due.Add(r.p.stageWait)
-	for {
-		body := map[string]any{"requestId": r.reqID("appoint"), "application": names[0], "ppkDecreeRef": "800/123/KEP/2026",
-			"oversightRecommendationRef": "R-77/KASN/2026", "reason": "peringkat pertama / rank 1"}
-		err := r.command(ctx, ":appoint", r.admin, body, nil)
-		var ae *APIError
-		switch {
-		case err == nil:
-			r.mark("appointment")
-			return nil
-		case !errors.As(err, &ae) || ae.Code != failedPrecondition:
-			return err
-		case time.Now().After(deadline):
-			return fmt.Errorf("selection %s: the shortlist was still not final %s after the decision's objection deadline: %w",
-				r.p.id, r.p.stageWait, err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("selection %s: waiting for the shortlist to be final: %w", r.p.id, ctx.Err())
-		case <-time.After(250 * time.Millisecond):
-		}
+	body := map[string]any{"application": names[0], "ppkDecreeRef": "800/123/KEP/2026",
+		"oversightRecommendationRef": "R-77/KASN/2026", "reason": "peringkat pertama / rank 1"}
+	if err := r.command(ctx, ":appoint", r.admin, "appoint", body, nil); err != nil {
+		return err
 	}
+	r.mark("appointment")
+	return nil
 }
 
 // checkFinal lists every application and checks that each ended where the scores put it:
