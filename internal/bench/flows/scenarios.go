@@ -151,9 +151,14 @@ func Rush(ctx context.Context, env *bench.Env, size bench.Size) ([]bench.Figure,
 	// applications a second, with half a minute to spare.
 	intake := time.Duration(float64(n)*(2.0/100+1.0/150)*float64(time.Second)) + 30*time.Second
 	p := plan{id: "rush-" + runID(), applicants: n, documents: true, intake: intake, secondsPerDay: env.SecondsPerDay}
-	if env.SecondsPerDay > 0 && time.Duration(p.announcementDays()-1)*time.Duration(env.SecondsPerDay)*time.Second < intake {
-		logger(env).Warn("rush: the announcement cannot stay open long enough at this time scale; late candidates will be refused",
-			"secondsPerDay", env.SecondsPerDay, "want", intake)
+	// The announcement lasts at most 60 working days, at least 59 whole days after the first.
+	if open := 59 * time.Duration(env.SecondsPerDay) * time.Second; env.SecondsPerDay > 0 && open < intake {
+		if open < intake/2 {
+			return nil, fmt.Errorf("rush: at %d s a day the announcement stays open for as little as %s, and %d candidates need about %s to upload and apply; run seleksid with at least %d s a day",
+				env.SecondsPerDay, open, n, intake.Round(time.Second), int64(intake.Seconds()/59)+1)
+		}
+		logger(env).Warn("rush: the announcement may close before every candidate has applied; late ones will be refused",
+			"secondsPerDay", env.SecondsPerDay, "open", open, "want", intake)
 	}
 	r, err := newRun(c, p)
 	if err != nil {
