@@ -25,7 +25,7 @@ func TestParseFlags(t *testing.T) {
 		wantRun   []string
 		wantErr   string
 	}{
-		{"defaults", nil, 1, []string{"command", "status-read", "bulk-results"}, ""},
+		{"defaults", nil, 1, []string{"command", "status-read", "bulk-results", "rush", "national-round", "mass-selection", "year"}, ""},
 		{"quick", []string{"-quick"}, 0.1, nil, ""},
 		{"scale", []string{"-scale", "0.01", "-run", "^command$"}, 0.01, []string{"command"}, ""},
 		{"quick and scale", []string{"-quick", "-scale", "0.5"}, 0, nil, "give one"},
