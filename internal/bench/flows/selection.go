@@ -74,7 +74,9 @@ type run struct {
 	// commandLatency is each accepted command's, retries included.
 	commandLatency []time.Duration
 	workflow       string
-	final          selectionJSON
+	// openDelay is how long after the create answered the announcement window opened.
+	openDelay time.Duration
+	final     selectionJSON
 }
 
 // stageMark is a step of the flow and when it ended.
@@ -175,10 +177,13 @@ func (r *run) create(ctx context.Context) error {
 		return fmt.Errorf("create selection %s: %w", r.p.id, err)
 	}
 	r.workflow = out.Selection.WorkflowID
-	// The workflow projects the window into the store just after the create returns.
-	for deadline := time.Now().Add(30 * time.Second); out.Selection.StageCloseWallTime.IsZero(); {
+	// The workflow projects the window into the store in its first task, just after the
+	// create returns on an idle server, later when its task queue has a backlog.
+	created := time.Now()
+	wait := max(r.p.stageWait, 30*time.Second)
+	for deadline := created.Add(wait); out.Selection.StageCloseWallTime.IsZero(); {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("selection %s: the announcement window did not open within 30 s of the create", r.p.id)
+			return fmt.Errorf("selection %s: the announcement window did not open within %s of the create", r.p.id, wait)
 		}
 		select {
 		case <-ctx.Done():
@@ -192,6 +197,7 @@ func (r *run) create(ctx context.Context) error {
 		out.Selection = sel
 	}
 	r.final = out.Selection
+	r.openDelay = time.Since(created)
 	r.mark("create")
 	return nil
 }
