@@ -475,6 +475,8 @@ func Year(ctx context.Context, env *bench.Env, size bench.Size) ([]bench.Figure,
 	gate := make(chan struct{}, intakeLanes)
 	var failed errorList
 	var quarters [4]quarterCost
+	closed := 0
+	var stopped error
 	for q := range quarters {
 		from, to := q*n/4, (q+1)*n/4
 		cpu0, began := m.cpuNow(), time.Now()
@@ -497,29 +499,40 @@ func Year(ctx context.Context, env *bench.Env, size bench.Size) ([]bench.Figure,
 		})
 		cost.wall, cost.cpu = time.Since(began), m.cpuNow()-cpu0
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("year: quarter %d: %w", q+1, err)
+			// The quarters that closed are still reported, so that an interrupted year
+			// shows how far it came and at what cost.
+			stopped = fmt.Errorf("year: stopped in quarter %d: %w", q+1, err)
+			break
 		}
+		closed++
 		logger(env).Info("year: quarter closed", "quarter", q+1, "selections", cost.count, "failed", cost.failed,
 			"wallPerSelection", cost.perSelection())
 	}
 	if err := failed.err(); err != nil {
 		logger(env).Warn("year: selections failed", "err", err)
 	}
-	first, last := quarters[0], quarters[3]
+	if closed == 0 {
+		return nil, stopped
+	}
+	first, last := quarters[0], quarters[closed-1]
 	pct := func(q quarterCost, p float64) float64 {
 		slices.Sort(q.commands)
 		return bench.Milliseconds(bench.Percentile(q.commands, p))
 	}
 	note := fmt.Sprintf("%d selections a quarter, %d at a time; baseline: the first quarter", last.count, yearLanes)
+	ran := 0
+	for _, q := range quarters[:closed] {
+		ran += q.count
+	}
 	figs := []bench.Figure{
-		{Scenario: name, Metric: "selections closed", Value: float64(n - failed.n), Note: fmt.Sprintf("of %d, 6 applicants each, %d s a day", n, env.SecondsPerDay)},
+		{Scenario: name, Metric: "selections closed", Value: float64(ran - failed.n), Note: fmt.Sprintf("of %d, 6 applicants each, %d s a day", n, env.SecondsPerDay)},
 		{Scenario: name, Metric: "errors", Value: float64(failed.n), Note: fmt.Sprintf("selections that failed; %d commands sent again after a WrongStage refusal", c.notYet.Load())},
 		bench.Figure{Scenario: name, Metric: "wall per selection, last quarter", Value: last.perSelection().Seconds() * 1000, Unit: "ms",
 			Note: note + "; target ratio <= 1.2"}.WithBaseline(first.perSelection().Seconds() * 1000),
 		bench.Figure{Scenario: name, Metric: "command p50, last quarter", Value: pct(last, 50), Unit: "ms", Note: note}.WithBaseline(pct(first, 50)),
 		bench.Figure{Scenario: name, Metric: "command p99, last quarter", Value: pct(last, 99), Unit: "ms", Note: note}.WithBaseline(pct(first, 99)),
 	}
-	for q := 1; q < 3; q++ {
+	for q := 1; q < closed-1; q++ {
 		figs = append(figs, bench.Figure{Scenario: name, Metric: fmt.Sprintf("wall per selection, quarter %d", q+1),
 			Value: quarters[q].perSelection().Seconds() * 1000, Unit: "ms"}.WithBaseline(first.perSelection().Seconds()*1000))
 	}
@@ -528,5 +541,5 @@ func Year(ctx context.Context, env *bench.Env, size bench.Size) ([]bench.Figure,
 		figs = append(figs, bench.Figure{Scenario: name, Metric: "seleksid cpu per selection, last quarter", Value: per(last), Unit: "ms",
 			Note: note}.WithBaseline(per(first)))
 	}
-	return figs, nil
+	return figs, stopped
 }
