@@ -25,7 +25,7 @@ func TestParseFlags(t *testing.T) {
 		wantRun   []string
 		wantErr   string
 	}{
-		{"defaults", nil, 1, []string{"command", "status-read", "bulk-results"}, ""},
+		{"defaults", nil, 1, []string{"command", "status-read", "bulk-results", "rush", "national-round", "mass-selection", "year"}, ""},
 		{"quick", []string{"-quick"}, 0.1, nil, ""},
 		{"scale", []string{"-scale", "0.01", "-run", "^command$"}, 0.01, []string{"command"}, ""},
 		{"quick and scale", []string{"-quick", "-scale", "0.5"}, 0, nil, "give one"},
@@ -92,6 +92,10 @@ func wantCounts() map[string]map[string]float64 {
 			"reads @1": float64(2 * size.N(10000, 50)), "reads @16": float64(2 * size.N(10000, 50)),
 			"reads @64": float64(2 * size.N(10000, 50)),
 		},
+		"rush":           {"applications stored": float64(size.N(20000, 20))},
+		"national-round": {"selections closed": float64(size.N(550, 2))},
+		"mass-selection": {"applications": float64(size.N(5000, 10))},
+		"year":           {"selections closed": float64(size.N(4000, 8))},
 	}
 }
 
