@@ -87,7 +87,7 @@ func withWorkflows(wf server.Workflows) realAPIOption {
 	return func(o *realAPIOptions) { o.workflows = wf }
 }
 
-func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opts ...realAPIOption) *realAPI {
+func startRealAPI(t testing.TB, storeURL string, deadlines server.Deadlines, opts ...realAPIOption) *realAPI {
 	t.Helper()
 	var o realAPIOptions
 	for _, opt := range opts {
