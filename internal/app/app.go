@@ -318,7 +318,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			WithUploads(func(l documents.Limiter) http.Handler { return uploads.LimitedBy(l) }),
 			WithCodec(newCodecHandler(a.codec, verifier, cfg.PayloadCodec.CORSOrigins, logger)),
 			WithTelemetry(a.telemetry, cfg.Telemetry.MetricsOnHTTP()),
-			WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
+			WithWeb(func(conn grpc.ClientConnInterface) (http.Handler, error) {
 				return web.New(web.Options{Conn: conn, Sessions: a.store.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL, accounts: a.accounts},
 					Logger: logger, Secure: cfg.Secure(), IdleTimeout: cfg.Web.SessionIdle, Lifetime: cfg.Web.SessionLifetime,
 					Accounts: a.accounts, Messages: a.catalog, OIDC: signIn,
