@@ -445,7 +445,11 @@ func newVerifier(cfg config.Config, key *auth.LocalKey, accts *accounts.Service)
 		// the people signed in to it (whichever way they signed in).
 		jwts = auth.FirstOf(idp, jwts)
 	}
-	return bearerVerifier{jwts: jwts, personal: accts.TokenVerifier()}, nil
+	// A JWT's validity is its signature and its times, so a verified one is remembered
+	// (auth.NewCache) rather than checked again at every call of a client that sends the same
+	// token; personal access tokens are looked up every time, so that a revocation takes
+	// effect at the next call.
+	return bearerVerifier{jwts: auth.NewCache(jwts, auth.CacheOptions{}), personal: accts.TokenVerifier()}, nil
 }
 
 // bearerVerifier tells the two kinds of bearer token apart by their form: a personal
