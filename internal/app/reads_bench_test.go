@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -90,6 +91,7 @@ func runClients(b *testing.B, clients int, op func(context.Context) error) {
 		}
 		rec.Observe(time.Since(start))
 	}
+	cpu0 := processCPU(b)
 	b.ResetTimer()
 	if clients == 1 {
 		for range b.N {
@@ -104,7 +106,20 @@ func runClients(b *testing.B, clients int, op func(context.Context) error) {
 		})
 	}
 	b.StopTimer()
+	cpu := processCPU(b) - cpu0
 	s := rec.Summary()
 	b.ReportMetric(float64(s.Count)/b.Elapsed().Seconds(), "reads/s")
 	b.ReportMetric(bench.Milliseconds(s.P99), "p99-ms")
+	// The process's CPU time per read (the clients' share included) does not depend on what
+	// else the machine runs, as the figures above do.
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// processCPU is the user and system CPU time this process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
