@@ -318,7 +318,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 			WithUploads(func(l documents.Limiter) http.Handler { return uploads.LimitedBy(l) }),
 			WithCodec(newCodecHandler(a.codec, verifier, cfg.PayloadCodec.CORSOrigins, logger)),
 			WithTelemetry(a.telemetry, cfg.Telemetry.MetricsOnHTTP()),
-			WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
+			WithWeb(func(conn grpc.ClientConnInterface) (http.Handler, error) {
 				return web.New(web.Options{Conn: conn, Sessions: a.store.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL, accounts: a.accounts},
 					Logger: logger, Secure: cfg.Secure(), IdleTimeout: cfg.Web.SessionIdle, Lifetime: cfg.Web.SessionLifetime,
 					Accounts: a.accounts, Messages: a.catalog, OIDC: signIn,
@@ -445,7 +445,11 @@ func newVerifier(cfg config.Config, key *auth.LocalKey, accts *accounts.Service)
 		// the people signed in to it (whichever way they signed in).
 		jwts = auth.FirstOf(idp, jwts)
 	}
-	return bearerVerifier{jwts: jwts, personal: accts.TokenVerifier()}, nil
+	// A JWT's validity is its signature and its times, so a verified one is remembered
+	// (auth.NewCache) rather than checked again at every call of a client that sends the same
+	// token; personal access tokens are looked up every time, so that a revocation takes
+	// effect at the next call.
+	return bearerVerifier{jwts: auth.NewCache(jwts, auth.CacheOptions{}), personal: accts.TokenVerifier()}, nil
 }
 
 // bearerVerifier tells the two kinds of bearer token apart by their form: a personal

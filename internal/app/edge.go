@@ -55,18 +55,17 @@ func (l Limits) withDefaults() Limits {
 // edge is the transport's protection: who the client is, how often and how much it may send.
 type edge struct {
 	limits   Limits
-	gateway  *clientaddr.Gateway
 	resolver *clientaddr.Resolver
 	limiter  *ratelimit.Limiter
 }
 
 func newEdge(l Limits, logger *slog.Logger) *edge {
 	l = l.withDefaults()
-	gw := clientaddr.NewGateway()
 	return &edge{
-		limits:   l,
-		gateway:  gw,
-		resolver: clientaddr.NewResolver(l.TrustedProxies, gw),
+		limits: l,
+		// No connection of the gateway's needs recognising: it calls the services in
+		// process, which the resolver recognises by itself.
+		resolver: clientaddr.NewResolver(l.TrustedProxies, nil),
 		limiter:  ratelimit.New(l.Rates, logger, time.Now),
 	}
 }
@@ -163,13 +162,10 @@ func (e *edge) httpServer(handler http.Handler, logger *slog.Logger) *http.Serve
 	}
 }
 
-// grpcOptions bound messages to the request limit, resolve the client address and limit it
-// before any other interceptor runs, and bound connections: handshakes, idle connections
-// and dead peers.
+// grpcOptions bound the network server's messages to the request limit, and bound its
+// connections: handshakes, idle connections and dead peers.
 func (e *edge) grpcOptions() []grpc.ServerOption {
 	return append(bodylimit.ServerOptions(e.limits.MaxRequestBytes),
-		grpc.ChainUnaryInterceptor(e.resolver.UnaryInterceptor(), e.limiter.UnaryInterceptor()),
-		grpc.ChainStreamInterceptor(e.resolver.StreamInterceptor(), e.limiter.StreamInterceptor()),
 		grpc.ConnectionTimeout(grpcHandshakeTimeout),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			// Idle connections are closed (the gateway's own reconnects by itself), and a
@@ -182,8 +178,9 @@ func (e *edge) grpcOptions() []grpc.ServerOption {
 	)
 }
 
-// gatewayDialer dials the gateway's connection to the gRPC server so the server can tell it
-// from other callers and believe the client address it forwards.
-func (e *edge) gatewayDialer() grpc.DialOption {
-	return grpc.WithContextDialer(e.gateway.Dial)
+// grpcInterceptors resolve the client address and limit it before any interceptor of the
+// services runs, on the network server and on the in-process channel alike.
+func (e *edge) grpcInterceptors() ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
+	return []grpc.UnaryServerInterceptor{e.resolver.UnaryInterceptor(), e.limiter.UnaryInterceptor()},
+		[]grpc.StreamServerInterceptor{e.resolver.StreamInterceptor(), e.limiter.StreamInterceptor()}
 }

@@ -87,7 +87,7 @@ func withWorkflows(wf server.Workflows) realAPIOption {
 	return func(o *realAPIOptions) { o.workflows = wf }
 }
 
-func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opts ...realAPIOption) *realAPI {
+func startRealAPI(t testing.TB, storeURL string, deadlines server.Deadlines, opts ...realAPIOption) *realAPI {
 	t.Helper()
 	var o realAPIOptions
 	for _, opt := range opts {
@@ -193,7 +193,7 @@ func startRealAPI(t *testing.T, storeURL string, deadlines server.Deadlines, opt
 		Attendance:   server.NewAttendanceServer(st, wf, cat, logger, time.Now),
 		Report:       server.NewReportServer(st, cat, logger, time.Now),
 	}, WithDeadlines(deadlines), WithTelemetry(o.telemetry, o.telemetry != nil), WithUploads(func(l documents.Limiter) http.Handler { return uploads.LimitedBy(l) }),
-		WithWeb(func(conn *grpc.ClientConn) (http.Handler, error) {
+		WithWeb(func(conn grpc.ClientConnInterface) (http.Handler, error) {
 			return web.New(web.Options{Conn: conn, Sessions: st.Sessions(time.Now), Minter: webMinter{key: key, ttl: webTokenTTL, accounts: accts},
 				Logger: logger, Accounts: accts, Messages: cat, OIDC: o.signIn, Uploads: uploads})
 		}))

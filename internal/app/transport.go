@@ -32,12 +32,11 @@ type Transport struct {
 	logger  *slog.Logger
 	grpc    *server.GRPC
 	http    *http.Server
-	conn    *grpc.ClientConn
 	grpcLis net.Listener
 	httpLis net.Listener
 	// loopback are the credentials of this process's own connections to its gRPC server
-	// (the gateway's, the demonstration's): plain text, or TLS that trusts exactly the
-	// server's certificate (tlsconfig.LoopbackClient).
+	// (the demonstration's): plain text, or TLS that trusts exactly the server's
+	// certificate (tlsconfig.LoopbackClient).
 	loopback grpc.DialOption
 	// tls reports whether both servers speak TLS.
 	tls  bool
@@ -55,7 +54,7 @@ type transportOptions struct {
 	limits    Limits
 	deadlines server.Deadlines
 	uploads   func(documents.Limiter) http.Handler
-	web       func(conn *grpc.ClientConn) (http.Handler, error)
+	web       func(conn grpc.ClientConnInterface) (http.Handler, error)
 	jwks      http.Handler
 	codec     http.Handler
 	tls       *tlsconfig.Server
@@ -91,8 +90,9 @@ func WithTelemetry(tel *telemetry.Telemetry, serveMetrics bool) TransportOption 
 }
 
 // WithWeb serves the web application (internal/web) at every path that is not the API's;
-// build makes its handler, given the connection to the gRPC server the gateway uses.
-func WithWeb(build func(conn *grpc.ClientConn) (http.Handler, error)) TransportOption {
+// build makes its handler, given the in-process channel to the gRPC services the gateway
+// uses.
+func WithWeb(build func(conn grpc.ClientConnInterface) (http.Handler, error)) TransportOption {
 	return func(o *transportOptions) { o.web = build }
 }
 
@@ -135,8 +135,16 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 		return nil, fmt.Errorf("listen HTTP on %s: %w", httpAddr, err)
 	}
 	// The metrics' interceptors come first, so calls the edge refuses are counted too.
-	grpcOpts := append(o.telemetry.GRPCServerOptions(), edge.grpcOptions()...)
-	grpcOpts = append(grpcOpts, grpc.ChainUnaryInterceptor(t.drain.unary()), grpc.ChainStreamInterceptor(t.drain.stream()))
+	metricsUnary, metricsStream := o.telemetry.GRPCInterceptors()
+	edgeUnary, edgeStream := edge.grpcInterceptors()
+	serverStats, clientStats := o.telemetry.GRPCStatsHandlers()
+	grpcEdge := server.Edge{
+		Unary:       append(append([]grpc.UnaryServerInterceptor{metricsUnary}, edgeUnary...), t.drain.unary()),
+		Stream:      append(append([]grpc.StreamServerInterceptor{metricsStream}, edgeStream...), t.drain.stream()),
+		ServerStats: serverStats,
+		ClientStats: clientStats,
+	}
+	grpcOpts := edge.grpcOptions()
 	t.loopback = grpc.WithTransportCredentials(insecure.NewCredentials())
 	var httpTLS *tls.Config
 	if o.tls != nil {
@@ -156,17 +164,14 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 		}
 		t.loopback = grpc.WithTransportCredentials(credentials.NewTLS(loop))
 	}
-	if t.grpc, err = server.NewGRPC(logger, verifier, svcs, o.deadlines, edge.limiter, grpcOpts...); err != nil {
+	if t.grpc, err = server.NewGRPC(logger, verifier, svcs, o.deadlines, edge.limiter, grpcEdge, grpcOpts...); err != nil {
 		return nil, err
 	}
-	// The gateway is a gRPC client of our own server over loopback, so REST callers go
-	// through exactly the same interceptors (validation, auth) as gRPC callers.
-	if t.conn, err = grpc.NewClient(loopback(t.grpcLis.Addr()), append(o.telemetry.GRPCDialOptions(), t.loopback, edge.gatewayDialer())...); err != nil {
-		return nil, fmt.Errorf("gateway connection: %w", err)
-	}
-	handler, err := gateway.New(ctx, t.conn, logger)
+	// The gateway and the web pages call the services in process, through exactly the same
+	// interceptors (validation, auth, limits, metrics) as gRPC callers, but without a
+	// connection: over loopback each call cost more than the read it asked for.
+	handler, err := gateway.New(ctx, t.grpc.Local, logger)
 	if err != nil {
-		_ = t.conn.Close()
 		return nil, err
 	}
 	var up, pages http.Handler
@@ -174,8 +179,7 @@ func NewTransport(ctx context.Context, logger *slog.Logger, grpcAddr, httpAddr s
 		up = o.uploads(edge.limiter)
 	}
 	if o.web != nil {
-		if pages, err = o.web(t.conn); err != nil {
-			_ = t.conn.Close()
+		if pages, err = o.web(t.grpc.Local); err != nil {
 			return nil, fmt.Errorf("web application: %w", err)
 		}
 	}
@@ -297,9 +301,6 @@ func (t *Transport) shutdown(ctx context.Context) error {
 	// shutdown that comes before a goroutine has run would leave its port accepting
 	// connections into the backlog, which nobody answers.
 	t.closeListeners()
-	if err := t.conn.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("gateway connection: %w", err))
-	}
 	return errors.Join(errs...)
 }
 

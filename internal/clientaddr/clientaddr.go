@@ -175,22 +175,35 @@ func (r *Resolver) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// fromGRPC resolves a gRPC call's client address: on the gateway's own connection, the
-// address its HTTP middleware resolved (the last x-forwarded-for entry, which grpc-gateway
-// appends from the request's RemoteAddr); on any other connection, the peer, or what a
-// trusted proxy forwarded.
+// InProcessNetwork is the network of the peer of a call made through an in-process channel
+// (github.com/fullstorydev/grpchan/inprocgrpc, which internal/server's GRPC.Local is): no
+// socket has it, so only code in this process can make such a call.
+const InProcessNetwork = "inproc"
+
+// inProcessPeer stands for this process as the peer of an in-process call that forwards no
+// client address, as the loopback address did when the gateway had a connection.
+var inProcessPeer = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+
+// fromGRPC resolves a gRPC call's client address: on the gateway's in-process channel or
+// its own connection, the address its HTTP middleware resolved (the last x-forwarded-for
+// entry, which grpc-gateway appends from the request's RemoteAddr); on any other
+// connection, the peer, or what a trusted proxy forwarded.
 func (r *Resolver) fromGRPC(ctx context.Context) (addr netip.Addr, viaGateway, ok bool) {
 	p, ok := peer.FromContext(ctx)
 	if !ok || p.Addr == nil {
 		return netip.Addr{}, false, false
 	}
-	peerAddr, ok := addrOf(p.Addr.String())
-	if !ok {
-		return netip.Addr{}, false, false
-	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	forwarded := md.Get(strings.ToLower(forwardedFor))
-	if r.gateway.has(p.Addr.String()) {
+	inProcess := p.Addr.Network() == InProcessNetwork
+	peerAddr, ok := addrOf(p.Addr.String())
+	switch {
+	case inProcess:
+		peerAddr = inProcessPeer
+	case !ok:
+		return netip.Addr{}, false, false
+	}
+	if inProcess || r.gateway.has(p.Addr.String()) {
 		if n := len(forwarded); n > 0 {
 			hops := strings.Split(forwarded[n-1], ",")
 			if a, ok := parseHop(hops[len(hops)-1]); ok {

@@ -150,3 +150,44 @@ func TestGRPCAddress(t *testing.T) {
 		t.Errorf("after the gateway's connection closed: %s via=%v, want its own address", a, via)
 	}
 }
+
+// inProcessAddr is the peer address inprocgrpc gives the server side of its calls.
+type inProcessAddr struct{}
+
+func (inProcessAddr) Network() string { return InProcessNetwork }
+func (inProcessAddr) String() string  { return "0" }
+
+// TestGRPCAddressInProcess: a call through the in-process channel comes from the gateway (or
+// the web pages) of this process, so what it forwards is believed and it counts as via the
+// gateway; without a forwarded address it is the process itself.
+func TestGRPCAddressInProcess(t *testing.T) {
+	r := NewResolver(nil, nil)
+	for _, tc := range []struct {
+		name      string
+		forwarded []string
+		want      string
+	}{
+		{"forwarded", []string{"6.6.6.6", "198.51.100.1"}, "198.51.100.1"},
+		{"forwarded list", []string{"6.6.6.6, 198.51.100.2"}, "198.51.100.2"},
+		{"nothing forwarded", nil, "127.0.0.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := peer.NewContext(context.Background(), &peer.Peer{Addr: inProcessAddr{}})
+			md := metadata.MD{}
+			for _, f := range tc.forwarded {
+				md.Append("x-forwarded-for", f)
+			}
+			ctx = r.withGRPC(metadata.NewIncomingContext(ctx, md))
+			a, ok := From(ctx)
+			if !ok || a.String() != tc.want || !ViaGateway(ctx) {
+				t.Errorf("in-process call: %s (%v) via=%v, want %s via the gateway", a, ok, ViaGateway(ctx), tc.want)
+			}
+		})
+	}
+	// A TCP peer whose address happens to read like the in-process one is not believed.
+	ctx := peer.NewContext(context.Background(), &peer.Peer{Addr: fakeAddr("0")})
+	ctx = r.withGRPC(metadata.NewIncomingContext(ctx, metadata.Pairs("x-forwarded-for", "198.51.100.1")))
+	if _, ok := From(ctx); ok || ViaGateway(ctx) {
+		t.Errorf("a TCP peer named %q resolved as in-process", "0")
+	}
+}

@@ -31,8 +31,9 @@ import (
 )
 
 // New returns the HTTP handler for every REST route of the contract, /openapi.json, the
-// probes /healthz and /readyz (see probes.go), forwarding to the gRPC server behind conn.
-func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.Handler, error) {
+// probes /healthz and /readyz (see probes.go), forwarding to the gRPC services behind conn
+// (a connection, or the server's in-process channel).
+func New(ctx context.Context, conn grpc.ClientConnInterface, logger *slog.Logger) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, oneValueJSON{&runtime.JSONPb{
 			MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: false, UseProtoNames: false},
@@ -53,19 +54,37 @@ func New(ctx context.Context, conn *grpc.ClientConn, logger *slog.Logger) (http.
 	// that their verbs win; a map here once made the winner random.
 	for _, svc := range []struct {
 		name     string
-		register func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+		register func(context.Context, *runtime.ServeMux) error
 	}{
-		{"selection", seleksiv1.RegisterSelectionServiceHandler},
-		{"application", seleksiv1.RegisterApplicationServiceHandler},
-		{"audit", seleksiv1.RegisterAuditServiceHandler},
-		{"notification", seleksiv1.RegisterNotificationServiceHandler},
-		{"schedule", seleksiv1.RegisterScheduleServiceHandler},
-		{"attendance", seleksiv1.RegisterAttendanceServiceHandler},
-		{"document", seleksiv1.RegisterDocumentServiceHandler},
-		{"official", seleksiv1.RegisterOfficialDocumentServiceHandler},
-		{"report", seleksiv1.RegisterReportServiceHandler},
+		{"selection", func(ctx context.Context, mux *runtime.ServeMux) error {
+			return seleksiv1.RegisterSelectionServiceHandlerClient(ctx, mux, seleksiv1.NewSelectionServiceClient(conn))
+		}},
+		{"application", func(ctx context.Context, mux *runtime.ServeMux) error {
+			return seleksiv1.RegisterApplicationServiceHandlerClient(ctx, mux, seleksiv1.NewApplicationServiceClient(conn))
+		}},
+		{"audit", func(ctx context.Context, mux *runtime.ServeMux) error {
+			return seleksiv1.RegisterAuditServiceHandlerClient(ctx, mux, seleksiv1.NewAuditServiceClient(conn))
+		}},
+		{"notification", func(ctx context.Context, mux *runtime.ServeMux) error {
+			return seleksiv1.RegisterNotificationServiceHandlerClient(ctx, mux, seleksiv1.NewNotificationServiceClient(conn))
+		}},
+		{"schedule", func(ctx context.Context, mux *runtime.ServeMux) error {
+			return seleksiv1.RegisterScheduleServiceHandlerClient(ctx, mux, seleksiv1.NewScheduleServiceClient(conn))
+		}},
+		{"attendance", func(ctx context.Context, mux *runtime.ServeMux) error {
+			return seleksiv1.RegisterAttendanceServiceHandlerClient(ctx, mux, seleksiv1.NewAttendanceServiceClient(conn))
+		}},
+		{"document", func(ctx context.Context, mux *runtime.ServeMux) error {
+			return seleksiv1.RegisterDocumentServiceHandlerClient(ctx, mux, seleksiv1.NewDocumentServiceClient(conn))
+		}},
+		{"official", func(ctx context.Context, mux *runtime.ServeMux) error {
+			return seleksiv1.RegisterOfficialDocumentServiceHandlerClient(ctx, mux, seleksiv1.NewOfficialDocumentServiceClient(conn))
+		}},
+		{"report", func(ctx context.Context, mux *runtime.ServeMux) error {
+			return seleksiv1.RegisterReportServiceHandlerClient(ctx, mux, seleksiv1.NewReportServiceClient(conn))
+		}},
 	} {
-		if err := svc.register(ctx, mux, conn); err != nil {
+		if err := svc.register(ctx, mux); err != nil {
 			return nil, fmt.Errorf("gateway: register %s service: %w", svc.name, err)
 		}
 	}

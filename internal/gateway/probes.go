@@ -19,8 +19,8 @@ import (
 //
 // /readyz is readiness: 200 while the gRPC health service reports SERVING (the servers are up,
 // the process is not shutting down, and the store and Temporal answered their last check),
-// 503 otherwise. It asks the gRPC server over the gateway's own connection, so it also fails
-// when that server no longer answers.
+// 503 otherwise. It asks the health service through the gateway's own channel to the
+// services, as every REST call does.
 const (
 	livenessPath  = "/healthz"
 	readinessPath = "/readyz"
@@ -30,7 +30,7 @@ const (
 // timeout.
 const readinessTimeout = time.Second
 
-func registerProbes(mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+func registerProbes(mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
 	if err := mux.HandlePath(http.MethodGet, livenessPath, func(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
 		writeProbe(w, http.StatusOK, "LIVE")
 	}); err != nil {

@@ -4,8 +4,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 	"unicode"
@@ -42,6 +45,67 @@ type Catalog struct {
 	loc    map[Lang]*goi18n.Localizer
 	known  map[Lang]map[string]bool
 	funcs  map[Lang]template.FuncMap
+	// rendered remembers what RenderStrict rendered: go-i18n parses a template again at
+	// every call that passes functions, which made rendering one status text cost more
+	// than reading the application it belongs to.
+	rendered *renderMemo
+}
+
+// renderMemoSize bounds the rendered texts remembered: the codes times the parameters in
+// use (stages, deadlines, scores), far fewer in a day than this.
+const renderMemoSize = 20_000
+
+// renderMemo is a bounded map from a message and language (renderKey) to its text, or to
+// the error of rendering it (a missing parameter fails the same way every time, and some
+// views try a message without parameters before the one with them). When full it starts
+// again empty, which costs one rendering per text and no bookkeeping on the path every call
+// takes.
+type renderMemo struct {
+	mu sync.RWMutex
+	m  map[string]rendering
+}
+
+type rendering struct {
+	text string
+	err  error
+}
+
+func (r *renderMemo) get(k string) (rendering, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	s, ok := r.m[k]
+	return s, ok
+}
+
+func (r *renderMemo) put(k string, s rendering) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.m) >= renderMemoSize {
+		clear(r.m)
+	}
+	r.m[k] = s
+}
+
+// renderKey names m in l: everything RenderStrict's result depends on (the templates and
+// their functions are fixed when the catalog is built). Every string is written after its
+// length, so no parameter value can read as other parameters.
+func renderKey(b *strings.Builder, m Msg, l Lang) {
+	put := func(s string) {
+		b.WriteString(strconv.Itoa(len(s)))
+		b.WriteByte(':')
+		b.WriteString(s)
+	}
+	put(string(l))
+	put(m.Code)
+	b.WriteString(strconv.Itoa(len(m.Params)))
+	for _, k := range slices.Sorted(maps.Keys(m.Params)) {
+		put(k)
+		put(m.Params[k])
+	}
+	if m.Detail != nil {
+		b.WriteByte('+')
+		renderKey(b, *m.Detail, l)
+	}
 }
 
 // NewCatalog parses the catalog shipped with Seleksi.
@@ -60,10 +124,11 @@ func NewCatalog() (*Catalog, error) {
 // ParseCatalog builds a catalog from one YAML message file per language (code: template).
 func ParseCatalog(files map[Lang][]byte) (*Catalog, error) {
 	c := &Catalog{
-		bundle: goi18n.NewBundle(language.Indonesian),
-		loc:    map[Lang]*goi18n.Localizer{},
-		known:  map[Lang]map[string]bool{},
-		funcs:  map[Lang]template.FuncMap{},
+		bundle:   goi18n.NewBundle(language.Indonesian),
+		loc:      map[Lang]*goi18n.Localizer{},
+		known:    map[Lang]map[string]bool{},
+		funcs:    map[Lang]template.FuncMap{},
+		rendered: &renderMemo{m: map[string]rendering{}},
 	}
 	c.bundle.RegisterUnmarshalFunc("yaml", func(data []byte, v any) error { return yaml.Unmarshal(data, v) })
 	for _, l := range []Lang{ID, EN} {
@@ -116,6 +181,18 @@ func (c *Catalog) RenderStrict(m Msg, l Lang) (string, error) {
 	if !c.Knows(m.Code, l) {
 		return "", fmt.Errorf("i18n: %s in %s: %w", m.Code, l, errUnknown)
 	}
+	var key strings.Builder
+	renderKey(&key, m, l)
+	if r, ok := c.rendered.get(key.String()); ok {
+		return r.text, r.err
+	}
+	s, err := c.render(m, l)
+	c.rendered.put(key.String(), rendering{text: s, err: err})
+	return s, err
+}
+
+// render is RenderStrict without the memo.
+func (c *Catalog) render(m Msg, l Lang) (string, error) {
 	data := make(map[string]string, len(m.Params)+1)
 	for k, v := range m.Params {
 		data[k] = v

@@ -7,12 +7,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"buf.build/go/protovalidate"
 	"google.golang.org/grpc"
 	grpchealth "google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/stats"
 
 	seleksiv1 "github.com/bkpsdm/seleksi/api/seleksi/v1"
 	"github.com/bkpsdm/seleksi/internal/auth"
@@ -76,14 +78,33 @@ type GRPC struct {
 	// Readiness decides what Health reports: a readiness checker reports the dependencies
 	// to it.
 	Readiness *health.Readiness
+	// Local reaches the same services (and the health service) in this process, without a
+	// connection: through the same interceptors and stats handlers as a network call, each
+	// run once per call, with requests and responses copied as if they had been sent. The
+	// REST gateway and the web pages call the services through it.
+	Local grpc.ClientConnInterface
+}
+
+// Edge is what the transport runs before the services' own interceptors (metrics, client
+// address, rate limits, draining), outermost first, and the stats handlers that trace each
+// call (nil: none). NewGRPC installs them on the network server and on the in-process
+// channel alike, which is why they are not passed as server options.
+type Edge struct {
+	Unary  []grpc.UnaryServerInterceptor
+	Stream []grpc.StreamServerInterceptor
+	// ServerStats observes each call on the server's side, ClientStats each in-process
+	// call on its client's side (the network's clients bring their own).
+	ServerStats, ClientStats stats.Handler
 }
 
 // NewGRPC builds the gRPC server: panic recovery, request logging, a deadline on every call,
 // authentication and role checks, protovalidate rules and committee scoping as
 // interceptors, the Seleksi services, the standard health service and reflection.
 // Zero deadlines take DefaultDeadlines. Authenticated calls are held to limiter's limits
-// (nil: none). Health starts NOT_SERVING; call SetServing once the servers accept requests.
-func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlines Deadlines, limiter Limiter, opts ...grpc.ServerOption) (*GRPC, error) {
+// (nil: none). edge's interceptors run before all of these; opts configure the network
+// server only (credentials, message sizes, keepalives). Health starts NOT_SERVING; call
+// SetServing once the servers accept requests.
+func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlines Deadlines, limiter Limiter, edge Edge, opts ...grpc.ServerOption) (*GRPC, error) {
 	if verifier == nil {
 		return nil, fmt.Errorf("server: a token verifier is required")
 	}
@@ -98,7 +119,7 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlin
 	ready := health.NewReadiness(h, serviceNames...)
 	rules := accessRules()
 	deadlines = deadlines.withDefaults()
-	opts = append(opts, grpc.ChainUnaryInterceptor(
+	unary := append(slices.DeleteFunc(slices.Clone(edge.Unary), func(i grpc.UnaryServerInterceptor) bool { return i == nil }),
 		recoverUnary(logger),
 		logUnary(logger),
 		deadlineUnary(deadlines, ready),
@@ -106,10 +127,10 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlin
 		admitUnary(limiter),
 		validateUnary(validator),
 		committeeScopeUnary(rules),
-	))
+	)
 	// Streams (the history export) get the same interceptors, in the same order; an
 	// interceptor added above must be added here too (see stream.go).
-	opts = append(opts, grpc.ChainStreamInterceptor(
+	stream := append(slices.DeleteFunc(slices.Clone(edge.Stream), func(i grpc.StreamServerInterceptor) bool { return i == nil }),
 		aroundStream(recoverUnary(logger)),
 		aroundStream(logUnary(logger)),
 		deadlineStream(deadlines),
@@ -117,8 +138,23 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlin
 		aroundStream(admitUnary(limiter)),
 		onStreamRequest(validateUnary(validator)),
 		onStreamRequest(committeeScopeUnary(rules)),
-	))
+	)
+	opts = append(opts, grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...))
+	if edge.ServerStats != nil {
+		opts = append(opts, grpc.StatsHandler(edge.ServerStats))
+	}
+	local := newInProcess(unary, stream, edge)
 	s := grpc.NewServer(opts...)
+	for _, r := range []grpc.ServiceRegistrar{s, local} {
+		register(r, svcs, h)
+	}
+	reflection.Register(s)
+
+	return &GRPC{Server: s, Health: h, Readiness: ready, Local: local}, nil
+}
+
+// register registers the services, svcs' defaults filled in, and the health service h.
+func register(s grpc.ServiceRegistrar, svcs Services, h healthpb.HealthServer) {
 	seleksiv1.RegisterSelectionServiceServer(s, svcs.Selection)
 	seleksiv1.RegisterApplicationServiceServer(s, svcs.Application)
 	seleksiv1.RegisterAuditServiceServer(s, svcs.Audit)
@@ -145,9 +181,6 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlin
 	seleksiv1.RegisterReportServiceServer(s, svcs.Report)
 
 	healthpb.RegisterHealthServer(s, h)
-	reflection.Register(s)
-
-	return &GRPC{Server: s, Health: h, Readiness: ready}, nil
 }
 
 // SetServing says the server accepts requests: health reports SERVING for "" and every

@@ -75,7 +75,7 @@ func TestStreamInterceptors(t *testing.T) {
 		Application:  seleksiv1.UnimplementedApplicationServiceServer{},
 		Audit:        svc,
 		Notification: seleksiv1.UnimplementedNotificationServiceServer{},
-	}, Deadlines{}, nil)
+	}, Deadlines{}, nil, Edge{})
 	if err != nil {
 		t.Fatal(err)
 	}

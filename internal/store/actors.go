@@ -38,11 +38,15 @@ func (s *Store) ActorID(ctx context.Context, issuer, subject string) (string, er
 	if subject == "" {
 		return "", fmt.Errorf("store: actor ID: %w", invalid("subject is required"))
 	}
+	key := actorKey{issuer: issuer, subject: subject}
+	if id, ok := s.actorIDs.get(key); ok {
+		return id, nil
+	}
 	var id string
 	err := retry(ctx, func() error {
 		db := s.db.WithContext(ctx)
 		var row actorRow
-		err := db.Select("id").Take(&row, "issuer = ? AND subject = ?", issuer, subject).Error
+		err := s.reads.WithContext(ctx).Select("id").Take(&row, "issuer = ? AND subject = ?", issuer, subject).Error
 		switch {
 		case err == nil:
 			id = row.ID
@@ -66,17 +70,29 @@ func (s *Store) ActorID(ctx context.Context, issuer, subject string) (string, er
 	if err != nil {
 		return "", fmt.Errorf("store: actor ID: %w", err)
 	}
+	// An actor's row is never updated nor deleted: its ID is the same for as long as the
+	// store exists.
+	s.actorIDs.put(key, id)
 	return id, nil
 }
+
+// actorKey names a person: the issuer and subject of their tokens.
+type actorKey struct{ issuer, subject string }
 
 // RecordsActorIDs reports whether a selection names people by actor ID. Selections created
 // before actor IDs do not: their workflows know the committee and the candidates by their
 // token subjects, so commands and applications for them must carry the subjects too.
 func (s *Store) RecordsActorIDs(ctx context.Context, selectionID string) (bool, error) {
+	if byID, ok := s.recordsActorIDs.get(selectionID); ok {
+		return byID, nil
+	}
 	var row selectionRow
-	if err := s.db.WithContext(ctx).Select("actor_ids").Take(&row, "id = ?", selectionID).Error; err != nil {
+	if err := s.reads.WithContext(ctx).Select("actor_ids").Take(&row, "id = ?", selectionID).Error; err != nil {
 		return false, fmt.Errorf("store: selection %q: %w", selectionID, notFound(err))
 	}
+	// Set when the selection is created and never changed; a missing selection is not
+	// remembered, since it may be created later.
+	s.recordsActorIDs.put(selectionID, row.ActorIDs)
 	return row.ActorIDs, nil
 }
 

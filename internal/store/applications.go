@@ -254,16 +254,16 @@ func newID(prefix string) string {
 func (s *Store) GetApplication(ctx context.Context, selectionID, id string) (Application, error) {
 	op := fmt.Sprintf("store: get application %q of selection %q", id, selectionID)
 	var row applicationRow
-	if err := s.db.WithContext(ctx).Take(&row, "selection_id = ? AND id = ?", selectionID, id).Error; err != nil {
+	if err := s.reads.WithContext(ctx).Take(&row, "selection_id = ? AND id = ?", selectionID, id).Error; err != nil {
 		return Application{}, fmt.Errorf("%s: %w", op, notFound(err))
 	}
-	apps, err := s.withCandidates(ctx, []applicationRow{row})
+	apps, err := s.withCandidates(ctx, s.reads, []applicationRow{row})
 	if err != nil {
 		return Application{}, fmt.Errorf("%s: %w", op, err)
 	}
 	app := apps[0]
 	var results []applicationResultRow
-	if err := s.db.WithContext(ctx).Where("selection_id = ? AND application_id = ?", selectionID, id).
+	if err := s.reads.WithContext(ctx).Where("selection_id = ? AND application_id = ?", selectionID, id).
 		Order("published_at, stage").Find(&results).Error; err != nil {
 		return Application{}, fmt.Errorf("%s: results: %w", op, err)
 	}
@@ -328,7 +328,7 @@ func (s *Store) ListApplications(ctx context.Context, selectionID string, opts L
 	for i := range listed {
 		rows[i] = listed[i].Row
 	}
-	apps, err := s.withCandidates(ctx, rows)
+	apps, err := s.withCandidates(ctx, s.db, rows)
 	if err != nil {
 		return Page[Application]{}, fmt.Errorf("%s: %w", op, err)
 	}
@@ -343,7 +343,7 @@ type applicationListRow struct {
 }
 
 // withCandidates converts rows and attaches their candidates' data, read in one query.
-func (s *Store) withCandidates(ctx context.Context, rows []applicationRow) ([]Application, error) {
+func (s *Store) withCandidates(ctx context.Context, db *gorm.DB, rows []applicationRow) ([]Application, error) {
 	if len(rows) == 0 {
 		return nil, nil
 	}
@@ -352,7 +352,7 @@ func (s *Store) withCandidates(ctx context.Context, rows []applicationRow) ([]Ap
 		ids[i] = rows[i].CandidateID
 	}
 	var cands []candidateRow
-	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&cands).Error; err != nil {
+	if err := db.WithContext(ctx).Where("id IN ?", ids).Find(&cands).Error; err != nil {
 		return nil, fmt.Errorf("candidates: %w", err)
 	}
 	byID := make(map[string]*candidateRow, len(cands))

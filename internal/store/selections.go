@@ -153,7 +153,7 @@ type SelectionIntake struct {
 // conflicts are not needed.
 func (s *Store) GetSelectionIntake(ctx context.Context, id string) (SelectionIntake, error) {
 	var row selectionRow
-	if err := s.db.WithContext(ctx).Select("id", "stage", "window_closes", "time_zone").Take(&row, "id = ?", id).Error; err != nil {
+	if err := s.reads.WithContext(ctx).Select("id", "stage", "window_closes", "time_zone").Take(&row, "id = ?", id).Error; err != nil {
 		return SelectionIntake{}, fmt.Errorf("store: get selection %q: %w", id, notFound(err))
 	}
 	return SelectionIntake{Stage: row.Stage, WindowCloses: fromNull(row.WindowCloses), TimeZone: row.TimeZone}, nil

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 )
 
@@ -86,25 +87,46 @@ func (t *Telemetry) GRPCServerOptions() []grpc.ServerOption {
 	if t == nil {
 		return nil
 	}
-	opts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(t.rpc.unary()), grpc.ChainStreamInterceptor(t.rpc.stream())}
-	if t.Tracing() {
-		opts = append(opts, grpc.StatsHandler(otelgrpc.NewServerHandler(
-			otelgrpc.WithTracerProvider(t.tracer), otelgrpc.WithPropagators(t.propagator),
-			// Metrics come from the interceptors above, in Prometheus's own names.
-			otelgrpc.WithMeterProvider(noopMeters()))))
+	unary, stream := t.GRPCInterceptors()
+	opts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary), grpc.ChainStreamInterceptor(stream)}
+	if server, _ := t.GRPCStatsHandlers(); server != nil {
+		opts = append(opts, grpc.StatsHandler(server))
 	}
 	return opts
+}
+
+// GRPCInterceptors are the RPC metrics' interceptors that GRPCServerOptions installs, for
+// a caller that runs a server's interceptor chain itself (the in-process channel of
+// internal/server); they belong first in the chain. Nil when t is nil.
+func (t *Telemetry) GRPCInterceptors() (grpc.UnaryServerInterceptor, grpc.StreamServerInterceptor) {
+	if t == nil {
+		return nil, nil
+	}
+	return t.rpc.unary(), t.rpc.stream()
+}
+
+// GRPCStatsHandlers are the tracing's stats handlers of a gRPC server (a server span per
+// call, continuing the caller's trace) and of its client (a client span whose context
+// travels to the server), which GRPCServerOptions and GRPCDialOptions install. Both are nil
+// when tracing is off.
+func (t *Telemetry) GRPCStatsHandlers() (server, client stats.Handler) {
+	if !t.Tracing() {
+		return nil, nil
+	}
+	// Metrics come from the interceptors, in Prometheus's own names.
+	return otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(t.tracer), otelgrpc.WithPropagators(t.propagator),
+			otelgrpc.WithMeterProvider(noopMeters())),
+		otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(t.tracer), otelgrpc.WithPropagators(t.propagator),
+			otelgrpc.WithMeterProvider(noopMeters()))
 }
 
 // GRPCDialOptions instrument a gRPC client (the gateway's connection to the server): a
 // client span per call, whose context travels to the server. Empty when tracing is off.
 func (t *Telemetry) GRPCDialOptions() []grpc.DialOption {
-	if !t.Tracing() {
-		return nil
+	if _, client := t.GRPCStatsHandlers(); client != nil {
+		return []grpc.DialOption{grpc.WithStatsHandler(client)}
 	}
-	return []grpc.DialOption{grpc.WithStatsHandler(otelgrpc.NewClientHandler(
-		otelgrpc.WithTracerProvider(t.tracer), otelgrpc.WithPropagators(t.propagator),
-		otelgrpc.WithMeterProvider(noopMeters())))}
+	return nil
 }
 
 // HTTPHandler wraps the HTTP server's handler with a span per request when tracing is on

@@ -40,9 +40,9 @@ type Minter interface {
 
 // Options configure the web application.
 type Options struct {
-	// Conn reaches the gRPC services (the gateway's own connection, so that the client
-	// address forwarded with each call is believed).
-	Conn *grpc.ClientConn
+	// Conn reaches the gRPC services (the gateway's own in-process channel, so that the
+	// client address forwarded with each call is believed).
+	Conn grpc.ClientConnInterface
 	// Sessions keeps session data; the database in every deployment (store.Sessions).
 	Sessions scs.Store
 	Minter   Minter
