@@ -163,6 +163,8 @@ func runSuite(t *testing.T, open factory) {
 		{"ListApplications", testListApplications},
 		{"PaginationUnderInserts", testPaginationUnderInserts},
 		{"ConcurrentIntake", testConcurrentIntake},
+		{"GroupCommit", testGroupCommit},
+		{"SubmitAnswer", testSubmitAnswer},
 		{"ParticipantNumbers", testParticipantNumbers},
 		{"Schedules", testSchedules},
 		{"Attendance", testAttendance},
