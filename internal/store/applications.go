@@ -26,7 +26,8 @@ type submission struct {
 }
 
 // SubmitApplication takes one application while the projected announcement window is open, in
-// one transaction: it checks the window against in.Now, refuses a second application by the
+// one transaction, which it may share with other submissions to the same selection (a group
+// commit, see intake.go) though never with their failures: it checks the window against in.Now, refuses a second application by the
 // same candidate (token subject or NIP), checks the documents it names (checkDocumentRefs: a
 // *DocumentsError names every problem, required documents missing included), and stores the
 // candidate's personal data, the application with its documents' descriptions, attaches the
@@ -35,11 +36,43 @@ type submission struct {
 // with other content is ErrConflict. A closed window is ErrFailedPrecondition.
 func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Application, error) {
 	op := fmt.Sprintf("store: submit application to selection %q", in.SelectionID)
-	if err := validateSubmission(in); err != nil {
+	in, reqSHA, err := prepareSubmission(in)
+	if err != nil {
 		return Application{}, fmt.Errorf("%s: %w", op, err)
 	}
-	if err := checkText(in); err != nil {
+	out, err := s.submit(ctx, in, reqSHA)
+	if err != nil {
 		return Application{}, fmt.Errorf("%s: %w", op, err)
+	}
+	if out.app == nil {
+		return s.GetApplication(ctx, in.SelectionID, out.id)
+	}
+	// A new application is answered from the rows just committed, as GetApplication
+	// would read them back: in a rush every read spent here is CPU the writes lack.
+	app, err := out.app.application()
+	if err != nil {
+		return Application{}, fmt.Errorf("%s: %w", op, err)
+	}
+	app.Candidate = out.cand.candidate()
+	return app, nil
+}
+
+// submitted is the outcome of one submission: the application's ID and, when it is new, the
+// rows stored for it (a retry of a stored request has none).
+type submitted struct {
+	id   string
+	app  *applicationRow
+	cand *candidateRow
+}
+
+// prepareSubmission checks a submission, fills in its defaults and returns it with its
+// digest, which a retry of the same request must match.
+func prepareSubmission(in SubmitInput) (SubmitInput, string, error) {
+	if err := validateSubmission(in); err != nil {
+		return in, "", err
+	}
+	if err := checkText(in); err != nil {
+		return in, "", err
 	}
 	if len(in.Profile) == 0 {
 		in.Profile = json.RawMessage("{}")
@@ -49,109 +82,110 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 	}
 	reqSHA, _, err := digestJSON(submission{in.SelectionID, in.ID, in.Candidate, in.Profile, in.Documents, in.Statement, in.Facts})
 	if err != nil {
-		return Application{}, fmt.Errorf("%s: %w: %w", op, err, ErrInvalidArgument)
+		return in, "", fmt.Errorf("%w: %w", err, ErrInvalidArgument)
 	}
+	return in, reqSHA, nil
+}
+
+// submitInTx is one submission in tx (see SubmitApplication): in.SelectionID's lock is taken
+// in tx. reqSHA is the digest of the submission.
+func (s *Store) submitInTx(tx *gorm.DB, in SubmitInput, reqSHA string) (submitted, error) {
 	now := instant(in.Now)
-	var appID string
-	err = s.inTx(ctx, func(tx *gorm.DB) error {
-		// On PostgreSQL the selection's row lock orders a selection's submissions one after
-		// another, so the less is done while it is held, the more are taken per second (a
-		// deadline rush waits on it). The duplicate checks need no order: they read before
-		// the lock and report after the request ID's own check, and the unique indexes catch
-		// a duplicate committed in between.
-		dup, err := duplicateCandidate(tx, in)
-		if err != nil {
-			return err
-		}
-		sel, err := s.lockSelection(tx, in.SelectionID)
-		if err != nil {
-			return err
-		}
-		var prior applicationRow
-		err = tx.Select("id", "request_sha256").Take(&prior, "selection_id = ? AND request_id = ?", in.SelectionID, in.RequestID).Error
-		switch {
-		case err == nil:
-			if prior.RequestSHA256 != reqSHA {
-				return fmt.Errorf("request ID %q was used for a different application: %w", in.RequestID, ErrConflict)
-			}
-			appID = prior.ID
-			return nil
-		case !errors.Is(err, gorm.ErrRecordNotFound):
-			return err
-		}
-		if why := sel.windowOpen(now); why != "" {
-			return fmt.Errorf("%s: %w", why, ErrFailedPrecondition)
-		}
-		if dup != "" {
-			return fmt.Errorf("%s: %w", dup, ErrConflict)
-		}
-		required, err := sel.requiredKinds()
-		if err != nil {
-			return err
-		}
-		docs, err := checkDocumentRefs(tx, in.SelectionID, required, in.Owner, in.Documents)
-		if err != nil {
-			// The candidate's other submission, committed after the duplicate check above,
-			// holds the documents: say that they applied, not that the documents are taken.
-			if again, derr := duplicateCandidate(tx, in); derr == nil && again != "" {
-				return fmt.Errorf("%s: %w", again, ErrConflict)
-			}
-			return err
-		}
-		appID = in.ID
-		if appID == "" {
-			appID = newID("app-")
-		}
-		cand := candidateRow{
-			ID: newID("cand-"), SelectionID: in.SelectionID, Subject: in.Candidate.Subject, FullName: in.Candidate.FullName,
-			NIP: in.Candidate.NIP, Email: in.Candidate.Email, Phone: in.Candidate.Phone, BirthDate: in.Candidate.BirthDate,
-			CreatedAt: now,
-		}
-		if err := tx.Create(&cand).Error; err != nil {
-			return conflictOr(err, "candidate")
-		}
-		seq, number, err := nextParticipant(tx, sel, in)
-		if err != nil {
-			return err
-		}
-		profile, _ := CanonicalJSON(in.Profile) // validated by digestJSON above
-		docsJSON, _ := json.Marshal(docs)
-		facts, _ := json.Marshal(in.Facts)
-		app := applicationRow{
-			ID: appID, SelectionID: in.SelectionID, CandidateID: cand.ID, Owner: in.Owner,
-			RequestID: in.RequestID, RequestSHA256: reqSHA, Profile: string(profile), Documents: string(docsJSON),
-			Statement: in.Statement, Facts: string(facts), State: StateSubmitted, CurrentStage: StageAnnouncement,
-			ParticipantSeq: seq, ParticipantNumber: number, SubmittedAt: now, UpdatedAt: now,
-		}
-		if err := tx.Create(&app).Error; err != nil {
-			return conflictOr(err, "application")
-		}
-		if err := attachDocuments(tx, appID, docs, now); err != nil {
-			return err
-		}
-		// The proof of registration is issued by internal/official's worker; queuing it
-		// here, with the application, means no submission is ever left without one.
-		if err := s.enqueueOfficialJob(tx, in.SelectionID, OfficialRegistrationProof, appID, 1, now); err != nil {
-			return err
-		}
-		// The audit event holds no personal data: the request digest binds it to the full
-		// submission, which stays in the candidate and application rows.
-		_, err = s.appendAudit(tx, sel, auditInput{
-			UpdateID: in.RequestID, Actor: Actor{Subject: in.Owner, Role: "ROLE_CANDIDATE"},
-			Action: ActionSubmitApplication, Target: "selections/" + in.SelectionID + "/applications/" + appID,
-			WorkflowTime: now,
-			Payload: map[string]any{"applicationId": appID, "requestId": in.RequestID, "requestSha256": reqSHA,
-				"submitTime": now.Format(time.RFC3339Nano), "participantNumber": number},
-		}, now)
-		if err != nil {
-			return err
-		}
-		return queueReceived(tx, sel, in, appID, cand.Email, cand.Phone, now)
-	})
+	// On PostgreSQL the selection's row lock orders a selection's submissions one after
+	// another, so the less is done while it is held, the more are taken per second (a
+	// deadline rush waits on it). The duplicate checks need no order: they read before
+	// the lock and report after the request ID's own check, and the unique indexes catch
+	// a duplicate committed in between.
+	dup, err := duplicateCandidate(tx, in)
 	if err != nil {
-		return Application{}, fmt.Errorf("%s: %w", op, err)
+		return submitted{}, err
 	}
-	return s.GetApplication(ctx, in.SelectionID, appID)
+	sel, err := s.lockSelection(tx, in.SelectionID)
+	if err != nil {
+		return submitted{}, err
+	}
+	var prior applicationRow
+	err = tx.Select("id", "request_sha256").Take(&prior, "selection_id = ? AND request_id = ?", in.SelectionID, in.RequestID).Error
+	switch {
+	case err == nil:
+		if prior.RequestSHA256 != reqSHA {
+			return submitted{}, fmt.Errorf("request ID %q was used for a different application: %w", in.RequestID, ErrConflict)
+		}
+		return submitted{id: prior.ID}, nil
+	case !errors.Is(err, gorm.ErrRecordNotFound):
+		return submitted{}, err
+	}
+	if why := sel.windowOpen(now); why != "" {
+		return submitted{}, fmt.Errorf("%s: %w", why, ErrFailedPrecondition)
+	}
+	if dup != "" {
+		return submitted{}, fmt.Errorf("%s: %w", dup, ErrConflict)
+	}
+	required, err := sel.requiredKinds()
+	if err != nil {
+		return submitted{}, err
+	}
+	docs, err := checkDocumentRefs(tx, in.SelectionID, required, in.Owner, in.Documents)
+	if err != nil {
+		// The candidate's other submission, committed after the duplicate check above,
+		// holds the documents: say that they applied, not that the documents are taken.
+		if again, derr := duplicateCandidate(tx, in); derr == nil && again != "" {
+			return submitted{}, fmt.Errorf("%s: %w", again, ErrConflict)
+		}
+		return submitted{}, err
+	}
+	appID := in.ID
+	if appID == "" {
+		appID = newID("app-")
+	}
+	cand := candidateRow{
+		ID: newID("cand-"), SelectionID: in.SelectionID, Subject: in.Candidate.Subject, FullName: in.Candidate.FullName,
+		NIP: in.Candidate.NIP, Email: in.Candidate.Email, Phone: in.Candidate.Phone, BirthDate: in.Candidate.BirthDate,
+		CreatedAt: now,
+	}
+	if err := tx.Create(&cand).Error; err != nil {
+		return submitted{}, conflictOr(err, "candidate")
+	}
+	seq, number, err := nextParticipant(tx, sel, in)
+	if err != nil {
+		return submitted{}, err
+	}
+	profile, _ := CanonicalJSON(in.Profile) // validated by digestJSON above
+	docsJSON, _ := json.Marshal(docs)
+	facts, _ := json.Marshal(in.Facts)
+	app := applicationRow{
+		ID: appID, SelectionID: in.SelectionID, CandidateID: cand.ID, Owner: in.Owner,
+		RequestID: in.RequestID, RequestSHA256: reqSHA, Profile: string(profile), Documents: string(docsJSON),
+		Statement: in.Statement, Facts: string(facts), State: StateSubmitted, CurrentStage: StageAnnouncement,
+		ParticipantSeq: seq, ParticipantNumber: number, SubmittedAt: now, UpdatedAt: now,
+	}
+	if err := tx.Create(&app).Error; err != nil {
+		return submitted{}, conflictOr(err, "application")
+	}
+	if err := attachDocuments(tx, appID, docs, now); err != nil {
+		return submitted{}, err
+	}
+	// The proof of registration is issued by internal/official's worker; queuing it
+	// here, with the application, means no submission is ever left without one.
+	if err := s.enqueueOfficialJob(tx, in.SelectionID, OfficialRegistrationProof, appID, 1, now); err != nil {
+		return submitted{}, err
+	}
+	// The audit event holds no personal data: the request digest binds it to the full
+	// submission, which stays in the candidate and application rows.
+	_, err = s.appendAudit(tx, sel, auditInput{
+		UpdateID: in.RequestID, Actor: Actor{Subject: in.Owner, Role: "ROLE_CANDIDATE"},
+		Action: ActionSubmitApplication, Target: "selections/" + in.SelectionID + "/applications/" + appID,
+		WorkflowTime: now,
+		Payload: map[string]any{"applicationId": appID, "requestId": in.RequestID, "requestSha256": reqSHA,
+			"submitTime": now.Format(time.RFC3339Nano), "participantNumber": number},
+	}, now)
+	if err != nil {
+		return submitted{}, err
+	}
+	if err := queueReceived(tx, sel, in, appID, cand.Email, cand.Phone, now); err != nil {
+		return submitted{}, err
+	}
+	return submitted{id: appID, app: &app, cand: &cand}, nil
 }
 
 // duplicateCandidate says why the candidate may not apply again (an application to the

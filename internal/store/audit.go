@@ -31,6 +31,10 @@ type auditInput struct {
 	Reason       string
 	WorkflowTime time.Time
 	Payload      any
+	// canonical and payloadSHA, when set, are Payload's canonical JSON and its digest,
+	// computed by a caller that needed them too.
+	canonical  []byte
+	payloadSHA string
 }
 
 // ChainHash computes an event's hash from its fields and e.PrevHash (e.Hash is ignored),
@@ -47,9 +51,12 @@ func ChainHash(e AuditEvent) string {
 // lock in the current transaction (lockSelection) and passes the row it read, which this
 // updates in place with the new head.
 func (s *Store) appendAudit(tx *gorm.DB, sel *selectionRow, in auditInput, now time.Time) (auditRow, error) {
-	payloadSHA, payload, err := digestJSON(in.Payload)
-	if err != nil {
-		return auditRow{}, fmt.Errorf("audit payload: %w", err)
+	payloadSHA, payload := in.payloadSHA, in.canonical
+	if payload == nil {
+		var err error
+		if payloadSHA, payload, err = digestJSON(in.Payload); err != nil {
+			return auditRow{}, fmt.Errorf("audit payload: %w", err)
+		}
 	}
 	ev := AuditEvent{
 		SelectionID:   sel.ID,

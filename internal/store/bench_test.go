@@ -77,7 +77,8 @@ func seed(b *testing.B, s *Store, selectionID string, n int) {
 			}
 			apps = append(apps, applicationRow{ID: aid, SelectionID: selectionID, CandidateID: cid, Owner: "subj-" + cid,
 				RequestID: "req-" + aid, RequestSHA256: "x", Profile: "{}", Documents: "[]", Facts: string(facts),
-				State: state, CurrentStage: StageAnnouncement, SubmittedAt: at, UpdatedAt: at})
+				State: state, CurrentStage: StageAnnouncement, SubmittedAt: at, UpdatedAt: at,
+				ParticipantSeq: i + 1, ParticipantNumber: itoa(i + 1)})
 		}
 		if err := s.db.Create(&cands).Error; err != nil {
 			b.Fatal(err)

@@ -242,7 +242,9 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 	if err := checkText(c); err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
-	payloadSHA, err := PayloadDigest(c.Payload)
+	// The payload is canonicalised once, here, for the ledger's fingerprint and for the audit
+	// event: a sheet of a thousand results is a large document to parse and write again.
+	payloadSHA, canonical, err := digestJSON(c.Payload)
 	if err != nil {
 		return false, fmt.Errorf("%s: payload: %w: %w", op, err, ErrInvalidArgument)
 	}
@@ -305,6 +307,7 @@ func (s *Store) ApplyCommand(ctx context.Context, c Command) (bool, error) {
 		ev, err := s.appendAudit(tx, sel, auditInput{
 			WorkflowID: c.WorkflowID, UpdateID: c.Key, CommandSeq: c.Seq, Actor: c.Actor, Action: c.Kind,
 			Target: target, Reason: c.Reason, WorkflowTime: at, Payload: c.Payload,
+			canonical: canonical, payloadSHA: payloadSHA,
 		}, at)
 		if err != nil {
 			return err

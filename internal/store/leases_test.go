@@ -119,8 +119,8 @@ func testLeases(t *testing.T, open factory) {
 // TestLeaseContention lets many holders contend for a free lease at once: exactly one wins.
 func TestLeaseContention(t *testing.T) {
 	t.Parallel()
-	for name, open := range map[string]func(t *testing.T) factory{
-		"sqlite":   func(*testing.T) factory { return sqliteFactory },
+	for name, open := range map[string]func(t testing.TB) factory{
+		"sqlite":   func(testing.TB) factory { return sqliteFactory },
 		"postgres": postgresFactory,
 	} {
 		t.Run(name, func(t *testing.T) {

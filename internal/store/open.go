@@ -67,6 +67,8 @@ type Store struct {
 	// never changes once written (see memo).
 	actorIDs        *memo[actorKey, string]
 	recordsActorIDs *memo[string, bool]
+	// intake queues submissions for their selection's next group commit (intake.go).
+	intake *intake
 }
 
 // Option configures a Store.
@@ -132,7 +134,8 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s database: %w", dialect, err)
 	}
-	s := &Store{db: db, dialect: dialect, actorIDs: newMemo[actorKey, string](memoSize), recordsActorIDs: newMemo[string, bool](memoSize)}
+	s := &Store{db: db, dialect: dialect, intake: newIntake(),
+		actorIDs: newMemo[actorKey, string](memoSize), recordsActorIDs: newMemo[string, bool](memoSize)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -210,13 +213,18 @@ func privateSQLiteFiles(path string) error {
 	return nil
 }
 
-// sqliteDSN enables WAL, a busy timeout and foreign keys on every pooled connection.
+// sqliteDSN enables WAL, a busy timeout, foreign keys and in-memory temporary files on every
+// pooled connection.
 func sqliteDSN(path string) string {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Savepoints (a group commit of submissions has one per submission) copy each page they
+	// change to a sub-journal, a temporary file by default: one write system call per page.
+	// In memory it costs a copy.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }

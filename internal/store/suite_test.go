@@ -50,7 +50,7 @@ func sqliteFactory(t testing.TB, migrate bool) *Store {
 	return s
 }
 
-func postgresFactory(t *testing.T) factory {
+func postgresFactory(t testing.TB) factory {
 	t.Helper()
 	admin, raw := postgresAdmin(t)
 	return func(t testing.TB, migrate bool) *Store {
@@ -70,7 +70,7 @@ func postgresFactory(t *testing.T) factory {
 }
 
 // postgresAdmin connects to the test server, or fails (under CI) or skips the test.
-func postgresAdmin(t *testing.T) (*Store, string) {
+func postgresAdmin(t testing.TB) (*Store, string) {
 	t.Helper()
 	raw := os.Getenv("SELEKSI_TEST_POSTGRES_URL")
 	if raw == "" {
@@ -163,6 +163,8 @@ func runSuite(t *testing.T, open factory) {
 		{"ListApplications", testListApplications},
 		{"PaginationUnderInserts", testPaginationUnderInserts},
 		{"ConcurrentIntake", testConcurrentIntake},
+		{"GroupCommit", testGroupCommit},
+		{"SubmitAnswer", testSubmitAnswer},
 		{"ParticipantNumbers", testParticipantNumbers},
 		{"Schedules", testSchedules},
 		{"Attendance", testAttendance},

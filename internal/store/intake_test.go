@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// testGroupCommit runs one group commit of submissions to a selection, some of which must be
+// refused, and checks that each is answered for itself: the refused ones store nothing, the
+// others commit with consecutive participant numbers and audit events, and a request sent
+// twice in the batch is one application.
+func testGroupCommit(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-g")
+	submit(t, s, newSubmission("sel-g", 0, t0.Add(time.Minute)))
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	late := newSubmission("sel-g", 5, t0.Add(300*time.Hour)) // after the window
+	sameNIP := newSubmission("sel-g", 6, t0.Add(time.Minute))
+	sameNIP.Candidate.NIP = nip(0)
+	reused := newSubmission("sel-g", 7, t0.Add(time.Minute))
+	reused.RequestID = newSubmission("sel-g", 1, t0).RequestID // other content
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		in      SubmitInput
+		want    error // nil: stored
+		sameAs  int   // index of the item whose application it must be, or -1
+		ownSeat bool
+	}{
+		{"new", ctx, newSubmission("sel-g", 1, t0.Add(time.Minute)), nil, -1, true},
+		{"closed window", ctx, late, ErrFailedPrecondition, -1, false},
+		{"new after a refusal", ctx, newSubmission("sel-g", 2, t0.Add(time.Minute)), nil, -1, true},
+		{"same NIP as a stored one", ctx, sameNIP, ErrConflict, -1, false},
+		{"retry within the batch", ctx, newSubmission("sel-g", 2, t0.Add(time.Minute)), nil, 2, false},
+		{"request ID reused", ctx, reused, ErrConflict, -1, false},
+		{"caller gone", cancelled, newSubmission("sel-g", 8, t0.Add(time.Minute)), context.Canceled, -1, false},
+		{"new at the end", ctx, newSubmission("sel-g", 3, t0.Add(time.Minute)), nil, -1, true},
+	}
+	batch := make([]*submitItem, len(tests))
+	for i, tc := range tests {
+		in, reqSHA, err := prepareSubmission(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch[i] = &submitItem{ctx: tc.ctx, in: in, reqSHA: reqSHA}
+	}
+	// What one submission stores beside its application, counted on the first one.
+	notices := count(t, s, "notifications", "selection_id = ?", "sel-g")
+	events := count(t, s, "audit_events", "selection_id = ?", "sel-g")
+	if err := s.submitBatch(ctx, batch); err != nil {
+		t.Fatalf("batch: %v", err)
+	}
+	seats := map[int]bool{}
+	for i, tc := range tests {
+		it := batch[i]
+		if !errors.Is(it.err, tc.want) || (tc.want == nil) != (it.err == nil) {
+			t.Errorf("%s: %v, want %v", tc.name, it.err, tc.want)
+			continue
+		}
+		if tc.want != nil {
+			if it.out.id != "" {
+				t.Errorf("%s: refused but answered application %q", tc.name, it.out.id)
+			}
+			continue
+		}
+		if tc.sameAs >= 0 && it.out.id != batch[tc.sameAs].out.id {
+			t.Errorf("%s: application %q, want %q", tc.name, it.out.id, batch[tc.sameAs].out.id)
+		}
+		app, err := s.GetApplication(ctx, "sel-g", it.out.id)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if tc.ownSeat {
+			if seats[app.ParticipantSeq] {
+				t.Errorf("%s: participant seq %d given twice", tc.name, app.ParticipantSeq)
+			}
+			seats[app.ParticipantSeq] = true
+		}
+	}
+	for seq := 1; seq <= 4; seq++ {
+		if seq > 1 && !seats[seq] {
+			t.Errorf("participant seq %d not given; given %v", seq, seats)
+		}
+	}
+	if n := count(t, s, "applications", "selection_id = ?", "sel-g"); n != 4 {
+		t.Errorf("%d applications, want 4", n)
+	}
+	if n := count(t, s, "candidates", "selection_id = ?", "sel-g"); n != 4 {
+		t.Errorf("%d candidates, want 4 (a refused submission left its candidate row)", n)
+	}
+	if n := count(t, s, "notifications", "selection_id = ?", "sel-g"); n != 4*notices {
+		t.Errorf("%d notifications, want %d", n, 4*notices)
+	}
+	rep, err := s.VerifyChain(ctx, "sel-g")
+	if err != nil || !rep.OK || rep.EventsChecked != events+3 {
+		t.Fatalf("chain = %+v, %v; want %d events, linked", rep, err, events+3)
+	}
+}
+
+// testSubmitAnswer: SubmitApplication answers a new application from the rows it stored
+// rather than reading them back; the answer must be what a read returns, and a retry of the
+// request (which does read) must answer the same.
+func testSubmitAnswer(t *testing.T, open factory) {
+	ctx := context.Background()
+	s := open(t, true)
+	openWindow(t, s, "sel-a")
+	in := newSubmission("sel-a", 1, t0.Add(90*time.Minute+123456789))
+	got := submit(t, s, in)
+	read, err := s.GetApplication(ctx, "sel-a", got.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, read) {
+		t.Errorf("submit answered\n%+v\nread back\n%+v", got, read)
+	}
+	if again := submit(t, s, in); !reflect.DeepEqual(again, read) {
+		t.Errorf("a retry answered\n%+v\nread back\n%+v", again, read)
+	}
+}
