@@ -33,6 +33,8 @@ type drain struct {
 	next  uint64
 	calls map[uint64]context.CancelCauseFunc
 	cut   bool
+	// idlers are closed when the last call in flight ends (see idle).
+	idlers []chan struct{}
 }
 
 func newDrain() *drain { return &drain{calls: map[uint64]context.CancelCauseFunc{}} }
@@ -51,9 +53,28 @@ func (d *drain) track(ctx context.Context) (context.Context, func()) {
 	return ctx, func() {
 		d.mu.Lock()
 		delete(d.calls, id)
+		if len(d.calls) == 0 {
+			for _, c := range d.idlers {
+				close(c)
+			}
+			d.idlers = nil
+		}
 		d.mu.Unlock()
 		cancel(nil)
 	}
+}
+
+// idle is closed once no call is in flight: at once if none is.
+func (d *drain) idle() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c := make(chan struct{})
+	if len(d.calls) == 0 {
+		close(c)
+		return c
+	}
+	d.idlers = append(d.idlers, c)
+	return c
 }
 
 // cutOff cancels every call in flight, and every later one.

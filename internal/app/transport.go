@@ -271,9 +271,19 @@ func (t *Transport) shutdown(ctx context.Context) error {
 	}
 	var errs []error
 	httpErr := t.http.Shutdown(drainCtx)
-	drained := make(chan struct{})
+	stopped := make(chan struct{})
 	go func() {
 		t.grpc.GracefulStop()
+		close(stopped)
+	}()
+	// GracefulStop waits for the calls that came over the network only. The gateway's and
+	// the pages' calls come in process, and one whose HTTP client went away keeps running
+	// after its request has ended: wait for those too, before the store and the Temporal
+	// client they use are closed.
+	drained := make(chan struct{})
+	go func() {
+		<-stopped
+		<-t.drain.idle()
 		close(drained)
 	}()
 	select {
@@ -284,8 +294,9 @@ func (t *Transport) shutdown(ctx context.Context) error {
 		case <-drained:
 		case <-ctx.Done():
 			// A handler ignored its cancelled context: close its connection under it.
+			// An in-process call that does the same is left to end with the process.
 			t.grpc.Stop()
-			<-drained
+			<-stopped
 		}
 		errs = append(errs, fmt.Errorf("gRPC drain: calls still running were cut off: %w", drainCtx.Err()))
 	}

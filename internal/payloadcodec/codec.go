@@ -11,19 +11,25 @@
 // codec's encoding (histories recorded before encryption was on, or written by clients
 // without it) are passed through unchanged when decoding, so old histories still replay.
 //
-// Large payloads are compressed (zlib, the SDK's codec) before they are encrypted. A
-// selection's state and its stage commands grow with its applicants, and Temporal refuses a
-// payload over 2 MB: a 5,000-application selection's state passes 6 MB of JSON in screening,
-// which compresses about twentyfold. Compression happens inside the encryption, so only
-// payloads that authenticate are ever decompressed.
+// Large payloads are compressed (zlib) before they are encrypted. A selection's state and
+// its stage commands grow with its applicants, and Temporal refuses a payload over 2 MB: a
+// 5,000-application selection's state passes 6 MB of JSON in screening, which compresses
+// about twentyfold. Compression happens inside the encryption and is marked with an encoding
+// of this codec's own (EncodingCompressed), so only payloads that authenticate and that this
+// codec compressed are ever decompressed, and never beyond MaxDecompressed. A binary from
+// before compression cannot read compressed payloads: once a release that compresses is
+// rolled out, rolling back past it is not possible (deploy/README.md).
 package payloadcodec
 
 import (
+	"bytes"
+	"compress/zlib"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -64,14 +70,63 @@ type Key struct {
 type Codec struct {
 	active string
 	aeads  map[string]cipher.AEAD
-	// zlib compresses payloads larger than compressAbove before encryption, keeping the
-	// compressed form only when it is smaller.
-	zlib converter.PayloadCodec
 }
 
 // compressAbove is the size of payload data from which compression is tried: below it the
 // saving is a few bytes and the cost a compressor per payload.
 const compressAbove = 1 << 10
+
+// EncodingCompressed marks, inside the encryption, a payload this codec compressed: its data
+// is the zlib-compressed wire form of the original payload.
+const EncodingCompressed = "binary/seleksi-zlib"
+
+// MaxDecompressed bounds what one compressed payload may inflate to. Temporal keeps a whole
+// history under 50 MB, so a real payload stays far below it.
+const MaxDecompressed = 128 << 20
+
+// compress returns p compressed when that makes it smaller, p otherwise.
+func compress(p *commonpb.Payload) (*commonpb.Payload, error) {
+	plain, err := proto.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	w := zlib.NewWriter(&buf)
+	if _, err := w.Write(plain); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	if buf.Len() >= len(plain) {
+		return p, nil
+	}
+	return &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(EncodingCompressed)}, Data: buf.Bytes()}, nil
+}
+
+// decompress undoes compress; payloads without its encoding are returned unchanged.
+func decompress(p *commonpb.Payload) (*commonpb.Payload, error) {
+	if string(p.GetMetadata()[converter.MetadataEncoding]) != EncodingCompressed {
+		return p, nil
+	}
+	r, err := zlib.NewReader(bytes.NewReader(p.GetData()))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	plain, err := io.ReadAll(io.LimitReader(r, MaxDecompressed+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(plain) > MaxDecompressed {
+		return nil, fmt.Errorf("payloadcodec: a compressed payload inflates beyond %d bytes", MaxDecompressed)
+	}
+	var out commonpb.Payload
+	if err := proto.Unmarshal(plain, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
 
 var _ converter.PayloadCodec = (*Codec)(nil)
 
@@ -82,7 +137,7 @@ func New(keys []Key, active string) (*Codec, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("payloadcodec: no keys")
 	}
-	c := &Codec{aeads: make(map[string]cipher.AEAD, len(keys)), zlib: converter.NewZlibCodec(converter.ZlibCodecOptions{})}
+	c := &Codec{aeads: make(map[string]cipher.AEAD, len(keys))}
 	for _, k := range keys {
 		if !ValidKeyID(k.ID) {
 			return nil, fmt.Errorf("payloadcodec: invalid key ID %q: want 1 to 64 of A-Z a-z 0-9 . _ - not starting with a dot", k.ID)
@@ -145,11 +200,11 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
 		if len(p.GetData()) >= compressAbove {
-			z, err := c.zlib.Encode([]*commonpb.Payload{p})
+			z, err := compress(p)
 			if err != nil {
 				return nil, fmt.Errorf("payloadcodec: compress payload %d: %w", i, err)
 			}
-			p = z[0]
+			p = z
 		}
 		plain, err := proto.Marshal(p)
 		if err != nil {
@@ -210,13 +265,12 @@ func (c *Codec) decodeOne(p *commonpb.Payload) (*commonpb.Payload, error) {
 	if err := proto.Unmarshal(plain, &d); err != nil {
 		return nil, fmt.Errorf("payloadcodec: decrypted payload: %w", err)
 	}
-	// The zlib codec returns payloads without its encoding unchanged: those encrypted
-	// before compression was on, and small ones.
-	z, err := c.zlib.Decode([]*commonpb.Payload{&d})
+	// Payloads encrypted before compression was on, and small ones, are not compressed.
+	z, err := decompress(&d)
 	if err != nil {
 		return nil, fmt.Errorf("payloadcodec: decompress payload: %w", err)
 	}
-	return z[0], nil
+	return z, nil
 }
 
 // Encrypted reports whether p carries this codec's encoding.

@@ -2,6 +2,7 @@ package payloadcodec
 
 import (
 	"bytes"
+	"compress/zlib"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -369,7 +370,7 @@ func TestLargePayloadsCompressed(t *testing.T) {
 		t.Errorf("a %d-byte state encodes to %d bytes, want compressed well under Temporal's 2 MB", len(big.GetData()), n)
 	}
 	for i, wantZlib := range []bool{true, false} {
-		if got := string(sealed(t, c, enc[i]).GetMetadata()[converter.MetadataEncoding]) == "binary/zlib"; got != wantZlib {
+		if got := string(sealed(t, c, enc[i]).GetMetadata()[converter.MetadataEncoding]) == EncodingCompressed; got != wantZlib {
 			t.Errorf("payload %d compressed %v, want %v", i, got, wantZlib)
 		}
 	}
@@ -414,4 +415,47 @@ func sealed(t *testing.T, c *Codec, p *commonpb.Payload) *commonpb.Payload {
 		t.Fatal(err)
 	}
 	return &in
+}
+
+// TestCompressedPayloadsBounded: only this codec's own compression is undone, and never
+// beyond MaxDecompressed. A payload encrypted through the codec endpoint with another
+// encoding (the SDK's "binary/zlib") comes back as it was given, not inflated.
+func TestCompressedPayloadsBounded(t *testing.T) {
+	c := mustCodec(t, "", newKey(t, "20261201-aaaa0001"))
+	seal := func(p *commonpb.Payload) *commonpb.Payload {
+		t.Helper()
+		aead := c.aeads[c.active]
+		plain, err := proto.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonce := make([]byte, aead.NonceSize())
+		return &commonpb.Payload{
+			Metadata: map[string][]byte{converter.MetadataEncoding: []byte(Encoding), MetadataKeyID: []byte(c.active), MetadataCipher: []byte(Cipher)},
+			Data:     aead.Seal(nonce, nonce, plain, additionalData(c.active)),
+		}
+	}
+	// A bomb: zeros that inflate past the bound.
+	var bomb bytes.Buffer
+	w := zlib.NewWriter(&bomb)
+	inner, err := proto.Marshal(&commonpb.Payload{Data: make([]byte, MaxDecompressed+1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(inner); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Decode([]*commonpb.Payload{seal(&commonpb.Payload{
+		Metadata: map[string][]byte{converter.MetadataEncoding: []byte(EncodingCompressed)}, Data: bomb.Bytes()})}); err == nil ||
+		!strings.Contains(err.Error(), "inflates beyond") {
+		t.Errorf("a payload inflating past the bound decoded: %v", err)
+	}
+	foreign := &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte("binary/zlib")}, Data: bomb.Bytes()}
+	got, err := c.Decode([]*commonpb.Payload{seal(foreign)})
+	if err != nil || !proto.Equal(got[0], foreign) {
+		t.Errorf("a foreign zlib payload: %v, unchanged %v", err, err == nil && proto.Equal(got[0], foreign))
+	}
 }

@@ -121,8 +121,11 @@ func (c commander) update(ctx context.Context, wfID, requestID, update string, a
 // the store already shows the stage the command needs. A stage changes in the store first
 // (the activity that writes it) and in the workflow's state when the workflow takes the
 // activity's result in, a moment later; a command sent in between, by someone who saw the
-// new stage, is sent again instead of being refused. The refusal left no trace in the
-// history (validators run before an Update is accepted), so the same Update ID is reused.
+// new stage, is sent again instead of being refused. A validator's refusal left no trace in
+// the history (validators run before an Update is accepted), so the same Update ID is
+// validated afresh; a refusal by the handler's own re-check under the selection's mutex is
+// recorded with the accepted Update, and sending its ID again returns that same refusal, at
+// worst after the waits below, never a second application.
 func (c commander) workflowBehind(ctx context.Context, selectionID string, err error) bool {
 	var appErr *temporal.ApplicationError
 	if c.stages == nil || !errors.As(err, &appErr) || appErr.Type() != workflows.RejectWrongStage {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -24,6 +25,13 @@ import (
 // maxIntakeBatch bounds the submissions one transaction takes, so that the selection's lock
 // (and on SQLite the database's only writer) is never held for long.
 const maxIntakeBatch = 128
+
+// intakeTimeout bounds one transaction of submissions, retries included. The transaction
+// does not end with its runner's request, since the others' submissions are in it too, and
+// the queued callers wait for it without watching their own deadlines; without a bound a
+// lock held elsewhere (a PostgreSQL session idle in a transaction on the selection's row)
+// would pile up every submission to that selection behind it.
+const intakeTimeout = 30 * time.Second
 
 // submitSavepoint is the savepoint of each submission in a batch; one name for all of them
 // keeps the statements the same.
@@ -120,13 +128,15 @@ func (s *Store) runIntake(ctx context.Context, batch []*submitItem) {
 		if !answered {
 			// A panic in one submission must not leave the others waiting forever.
 			for _, it := range batch {
-				it.out, it.err = submitted{}, errors.New("store: submission aborted")
+				it.out, it.err = submitted{}, fmt.Errorf("store: submission aborted: %w", ErrUnavailable)
 				close(it.done)
 			}
 		}
 		s.intake.next(batch[0].in.SelectionID)
 	}()
-	if err := s.submitBatch(context.WithoutCancel(ctx), batch); err != nil && len(batch) > 1 {
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), intakeTimeout)
+	defer cancel()
+	if err := s.submitBatch(bctx, batch); err != nil && len(batch) > 1 {
 		// Something failed the transaction as a whole rather than one submission in it
 		// (the commit itself, or contention that outlasted every retry): try each alone,
 		// so that no submission fails for another's sake.
@@ -135,7 +145,9 @@ func (s *Store) runIntake(ctx context.Context, batch []*submitItem) {
 				it.out, it.err = submitted{}, cerr
 				continue
 			}
-			_ = s.submitBatch(context.WithoutCancel(it.ctx), []*submitItem{it})
+			ictx, cancel := context.WithTimeout(context.WithoutCancel(it.ctx), intakeTimeout)
+			_ = s.submitBatch(ictx, []*submitItem{it})
+			cancel()
 		}
 	}
 	answered = true
