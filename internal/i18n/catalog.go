@@ -187,9 +187,15 @@ func (c *Catalog) RenderStrict(m Msg, l Lang) (string, error) {
 		return r.text, r.err
 	}
 	s, err := c.render(m, l)
-	c.rendered.put(key.String(), rendering{text: s, err: err})
+	if key.Len() <= renderMemoKeyMax {
+		c.rendered.put(key.String(), rendering{text: s, err: err})
+	}
 	return s, err
 }
+
+// renderMemoKeyMax keeps texts with long parameters (reasons and notes people wrote) out of
+// the memo: they are rarely rendered twice, and the memo's bound counts entries, not bytes.
+const renderMemoKeyMax = 512
 
 // render is RenderStrict without the memo.
 func (c *Catalog) render(m Msg, l Lang) (string, error) {
