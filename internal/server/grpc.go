@@ -150,7 +150,7 @@ func NewGRPC(logger *slog.Logger, verifier auth.Verifier, svcs Services, deadlin
 	}
 	reflection.Register(s)
 
-	return &GRPC{Server: s, Health: h, Readiness: ready, Local: local}, nil
+	return &GRPC{Server: s, Health: h, Readiness: ready, Local: inProcessConn{local}}, nil
 }
 
 // register registers the services, svcs' defaults filled in, and the health service h.

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"io"
 
 	"github.com/fullstorydev/grpchan/inprocgrpc"
 	"google.golang.org/grpc"
@@ -74,4 +76,34 @@ func nextStream(chain []grpc.StreamServerInterceptor, info *grpc.StreamServerInf
 	return func(srv any, ss grpc.ServerStream) error {
 		return chain[0](srv, ss, info, nextStream(chain[1:], info, handler))
 	}
+}
+
+// inProcessConn is the in-process channel with grpc-go's client semantics where inprocgrpc
+// differs from them. grpc-go's SendMsg answers nil instead of io.EOF on a call whose client
+// does not stream, because the generated client code returns SendMsg's error as the call's:
+// the server's status comes from RecvMsg. inprocgrpc answers io.EOF when the server has
+// already ended the call, as the authorization interceptor does when it refuses one
+// without reading the request, so a refused export reached the gateway as io.EOF (HTTP 500)
+// instead of its status.
+type inProcessConn struct {
+	*inprocgrpc.Channel
+}
+
+func (c inProcessConn) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	cs, err := c.Channel.NewStream(ctx, desc, method, opts...)
+	if err != nil || desc.ClientStreams {
+		return cs, err
+	}
+	return serverStreamingClient{cs}, nil
+}
+
+type serverStreamingClient struct {
+	grpc.ClientStream
+}
+
+func (s serverStreamingClient) SendMsg(m any) error {
+	if err := s.ClientStream.SendMsg(m); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
 }

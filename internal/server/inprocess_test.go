@@ -136,3 +136,31 @@ func TestInProcessChannel(t *testing.T) {
 		}
 	})
 }
+
+// TestInProcessStreamRefused: a streaming call the server refuses before reading its
+// request (the authentication interceptor, for a caller without a token) reaches the caller
+// with its status, through the in-process channel as over a connection. inprocgrpc answered
+// such a call's SendMsg with io.EOF about half the time, which the generated client returned
+// as the call's error (seen as HTTP 500 on a refused export).
+func TestInProcessStreamRefused(t *testing.T) {
+	g, err := NewGRPC(slog.New(slog.DiscardHandler), namedTokens{}, Services{
+		Selection:    seleksiv1.UnimplementedSelectionServiceServer{},
+		Application:  seleksiv1.UnimplementedApplicationServiceServer{},
+		Audit:        seleksiv1.UnimplementedAuditServiceServer{},
+		Notification: seleksiv1.UnimplementedNotificationServiceServer{},
+	}, Deadlines{}, nil, Edge{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.SetServing()
+	client := seleksiv1.NewAuditServiceClient(g.Local)
+	for i := range 200 {
+		stream, err := client.ExportHistory(context.Background(), &seleksiv1.ExportHistoryRequest{Name: "selections/sel-1"})
+		if err == nil {
+			_, err = stream.Recv()
+		}
+		if status.Code(err) != codes.Unauthenticated {
+			t.Fatalf("call %d: %v (%T), want Unauthenticated", i, err, err)
+		}
+	}
+}
