@@ -136,10 +136,11 @@ func (s *Store) runIntake(ctx context.Context, batch []*submitItem) {
 	}()
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), intakeTimeout)
 	defer cancel()
-	if err := s.submitBatch(bctx, batch); err != nil && len(batch) > 1 {
+	if err := s.submitBatch(bctx, batch); err != nil && len(batch) > 1 && bctx.Err() == nil {
 		// Something failed the transaction as a whole rather than one submission in it
 		// (the commit itself, or contention that outlasted every retry): try each alone,
-		// so that no submission fails for another's sake.
+		// so that no submission fails for another's sake. Not after the bound ran out:
+		// whatever held the batch up would hold each of them up in turn.
 		for _, it := range batch {
 			if cerr := it.ctx.Err(); cerr != nil {
 				it.out, it.err = submitted{}, cerr
