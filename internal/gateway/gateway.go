@@ -132,10 +132,11 @@ func connectionSpecific(key string) bool {
 }
 
 // incomingHeader forwards what runtime.DefaultHeaderMatcher forwards, except the
-// connection-specific headers.
+// connection-specific headers and an empty name ("Grpc-Metadata-" alone), which gRPC refuses
+// as a malformed header.
 func incomingHeader(key string) (string, bool) {
 	md, ok := runtime.DefaultHeaderMatcher(key)
-	if !ok || connectionSpecific(md) {
+	if !ok || md == "" || connectionSpecific(md) {
 		return "", false
 	}
 	return md, true
