@@ -9,6 +9,8 @@ package bench
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -112,4 +114,12 @@ func formatValue(v float64) string {
 	default:
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	}
+}
+
+// RandomHex is n random bytes in hex: names that tell apart what different runs create on the
+// same stack (selections, scratch tables, task queues) and fresh idempotency keys.
+func RandomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -141,7 +141,7 @@ func batches2rows(sels []*prepared) []rawRow {
 // multi-row INSERT and one transaction per batch, and drops the table again. It returns
 // rows per second.
 func rawInsert(ctx context.Context, env *bench.Env, rows []rawRow, batch int) (float64, error) {
-	table := "seleksibench_scratch_" + randomHex(4)
+	table := "seleksibench_scratch_" + bench.RandomHex(4)
 	if _, err := env.SQL.ExecContext(ctx, "CREATE TABLE "+table+
 		" (id TEXT PRIMARY KEY, selection_id TEXT NOT NULL, application_id TEXT NOT NULL, stage INTEGER NOT NULL,"+
 		" outcome INTEGER NOT NULL, reason TEXT NOT NULL, recorded_by TEXT NOT NULL, recorded_at TEXT NOT NULL)"); err != nil {

@@ -134,8 +134,8 @@ func startBare(ctx context.Context, env *bench.Env) (*bareTemporal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bare Temporal: dial %s: %w", env.TemporalAddress, err)
 	}
-	b := &bareTemporal{client: c, workflowID: "seleksibench-noop-" + randomHex(4)}
-	queue := "seleksibench-" + randomHex(4)
+	b := &bareTemporal{client: c, workflowID: "seleksibench-noop-" + bench.RandomHex(4)}
+	queue := "seleksibench-" + bench.RandomHex(4)
 	b.worker = worker.New(c, queue, worker.Options{})
 	b.worker.RegisterWorkflowWithOptions(noopWorkflow, workflow.RegisterOptions{Name: noopWorkflowName})
 	if err := b.worker.Start(); err != nil {

@@ -6,8 +6,6 @@ package baseline
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -67,7 +65,7 @@ func setup(ctx context.Context, env *bench.Env, prefix string, counts []int, scr
 	if env.SecondsPerDay == 0 {
 		days = 1
 	}
-	run := randomHex(3)
+	run := bench.RandomHex(3)
 	sels := make([]*prepared, len(counts))
 	for i := range counts {
 		id := fmt.Sprintf("%s-%s-%d", prefix, run, i)
@@ -272,13 +270,7 @@ func committeeToken(env *bench.Env, member string, sels ...*prepared) (string, e
 }
 
 // requestID is a fresh idempotency key.
-func requestID(prefix string) string { return prefix + "-" + randomHex(8) }
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func requestID(prefix string) string { return prefix + "-" + bench.RandomHex(8) }
 
 // errorKind names a failed call for the recorder: its gRPC code.
 func errorKind(err error) string {

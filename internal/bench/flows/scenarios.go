@@ -2,8 +2,6 @@ package flows
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,11 +27,7 @@ func Scenarios() []bench.Scenario {
 const rushClients = 64
 
 // runID tells apart the selections of different runs on the same stack.
-func runID() string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func runID() string { return bench.RandomHex(3) }
 
 func logger(env *bench.Env) *slog.Logger {
 	if env.Log != nil {
