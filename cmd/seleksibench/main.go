@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"regexp"
 	"syscall"
 	"time"
@@ -42,6 +43,8 @@ type options struct {
 	verbose           bool
 	scenarios         []bench.Scenario
 	quick, scaleGiven bool
+	// profileDir, when set, receives seleksid's CPU and heap profiles of each scenario.
+	profileDir string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -58,8 +61,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.stack.TemporalAddress, "temporal-address", "", "external Temporal frontend host:port; empty: seleksid's embedded server")
 	fs.StringVar(&o.stack.TemporalNamespace, "temporal-namespace", "seleksi", "Temporal namespace")
 	fs.StringVar(&o.stack.Seleksid, "seleksid", "", "seleksid binary to run; empty builds ./cmd/seleksid of this module")
-	fs.Int64Var(&o.stack.SecondsPerDay, "seconds-per-day", bench.DefaultSecondsPerDay,
-		"seleksid's time scale (-demo-seconds-per-day): wall seconds one selection day lasts")
+	fs.Int64Var(&o.stack.SecondsPerDay, "seconds-per-day", 0,
+		fmt.Sprintf("seleksid's time scale (-demo-seconds-per-day): wall seconds one selection day lasts; 0: %d, or more where a scenario's size needs it (the full rush: 10)", bench.DefaultSecondsPerDay))
+	fs.StringVar(&o.profileDir, "profile", "",
+		"directory to write seleksid's profiles of each scenario to: <scenario>-cpu-NNN.pb.gz (one per 10 s, read together with go tool pprof) and <scenario>-heap.pb.gz")
 	fs.BoolVar(&o.verbose, "v", false, "log debug progress")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: seleksibench [flags]\n\nStarts seleksid, runs the load scenarios and prints their figures beside same-run baselines.\nScenarios:\n")
@@ -87,8 +92,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.output != "table" && o.output != "json" {
 		return o, fmt.Errorf("-o %q: want table or json", o.output)
 	}
-	if o.stack.SecondsPerDay < 1 || o.stack.SecondsPerDay > 86400 {
-		return o, fmt.Errorf("-seconds-per-day %d: want 1 to 86400", o.stack.SecondsPerDay)
+	if o.stack.SecondsPerDay < 0 || o.stack.SecondsPerDay > 86400 {
+		return o, fmt.Errorf("-seconds-per-day %d: want 1 to 86400, or 0 for each scenario's own", o.stack.SecondsPerDay)
+	}
+	if o.profileDir != "" {
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return o, fmt.Errorf("-profile: %w", err)
+		}
+		o.stack.Pprof = true
 	}
 	re, err := regexp.Compile(run)
 	if err != nil {
@@ -125,23 +136,26 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return errors.Join(runErr, outErr)
 }
 
-// run starts the stack, runs the chosen scenarios one after the other and stops the stack.
-// A failing scenario does not stop the others; its error is returned with the figures of
-// the rest.
-func run(ctx context.Context, o options) (_ []bench.Figure, err error) {
+// run runs the chosen scenarios one after the other, each on a seleksid of its own: one
+// scenario's rows and history do not weigh on the next, its CPU and peak memory are its
+// own, and it gets the time scale its size needs. A failing scenario does not stop the
+// others; its error is returned with the figures of the rest.
+func run(ctx context.Context, o options) ([]bench.Figure, error) {
 	log := o.stack.Log
-	began := time.Now()
-	st, err := bench.StartStack(ctx, o.stack)
-	if err != nil {
-		return nil, err
+	if o.stack.Seleksid == "" {
+		// Built once for every scenario's stack.
+		dir, err := os.MkdirTemp("", "seleksibench-bin-")
+		if err != nil {
+			return nil, fmt.Errorf("temp directory: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		o.stack.Seleksid = filepath.Join(dir, "seleksid")
+		log.Info("building seleksid", "output", o.stack.Seleksid)
+		if err := bench.BuildSeleksid(ctx, o.stack.Seleksid); err != nil {
+			return nil, err
+		}
 	}
-	defer func() {
-		// The stack is stopped even when the run was interrupted.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		err = errors.Join(err, st.Close(ctx))
-	}()
-	log.Info("stack up", "took", time.Since(began).Round(time.Millisecond), "scale", o.size.Scale)
+	log.Info("run", "scale", o.size.Scale, "scenarios", len(o.scenarios))
 	var figs []bench.Figure
 	var errs []error
 	for _, sc := range o.scenarios {
@@ -149,15 +163,64 @@ func run(ctx context.Context, o options) (_ []bench.Figure, err error) {
 			errs = append(errs, ctx.Err())
 			break
 		}
-		log.Info("scenario", "name", sc.Name, "title", sc.Title)
-		got, err := measure(ctx, st.Env, sc, o.size)
+		got, err := runOne(ctx, o, sc)
 		figs = append(figs, got...)
 		if err != nil {
 			log.Error("scenario failed", "name", sc.Name, "error", err)
-			errs = append(errs, fmt.Errorf("scenario %s: %w\nseleksid's log:\n%s", sc.Name, err, st.LogTail(20)))
+			errs = append(errs, fmt.Errorf("scenario %s: %w", sc.Name, err))
 		}
 	}
 	return figs, errors.Join(errs...)
+}
+
+// secondsPerDay is the time scale sc runs at: the one -seconds-per-day gives, else the
+// default or more where the scenario's size needs it.
+func secondsPerDay(o options, sc bench.Scenario) int64 {
+	if o.stack.SecondsPerDay > 0 {
+		return o.stack.SecondsPerDay
+	}
+	spd := int64(bench.DefaultSecondsPerDay)
+	if sc.SecondsPerDay != nil {
+		spd = max(spd, sc.SecondsPerDay(o.size))
+	}
+	return spd
+}
+
+// runOne starts a stack for sc, measures it and stops the stack, also when interrupted.
+func runOne(ctx context.Context, o options, sc bench.Scenario) (_ []bench.Figure, err error) {
+	log := o.stack.Log
+	so := o.stack
+	so.SecondsPerDay = secondsPerDay(o, sc)
+	began := time.Now()
+	st, err := bench.StartStack(ctx, so)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		err = errors.Join(err, st.Close(ctx))
+	}()
+	log.Info("scenario", "name", sc.Name, "title", sc.Title, "secondsPerDay", so.SecondsPerDay,
+		"stackUp", time.Since(began).Round(time.Millisecond))
+	var prof *bench.Profiler
+	if o.profileDir != "" {
+		prof = st.Profile(ctx, o.profileDir, sc.Name)
+	}
+	figs, err := measure(ctx, st.Env, sc, o.size)
+	if prof != nil {
+		files, perr := prof.Stop(ctx)
+		if perr != nil {
+			log.Warn("profiles", "scenario", sc.Name, "error", perr)
+		}
+		if len(files) > 0 {
+			log.Info("profiles written", "scenario", sc.Name, "files", len(files), "read", "go tool pprof -top "+files[0]+" ...")
+		}
+	}
+	if err != nil {
+		return figs, fmt.Errorf("%w\nseleksid's log:\n%s", err, st.LogTail(20))
+	}
+	return figs, nil
 }
 
 // measure runs one scenario and adds what it cost: seleksid's CPU seconds and peak memory

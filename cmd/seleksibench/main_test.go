@@ -33,7 +33,8 @@ func TestParseFlags(t *testing.T) {
 		{"output", []string{"-o", "csv"}, 0, nil, "want table or json"},
 		{"no match", []string{"-run", "nothing-like-this"}, 0, nil, "matches no scenario"},
 		{"bad regexp", []string{"-run", "("}, 0, nil, "-run"},
-		{"time scale", []string{"-seconds-per-day", "0"}, 0, nil, "-seconds-per-day 0"},
+		{"time scale", []string{"-seconds-per-day", "-1"}, 0, nil, "-seconds-per-day -1"},
+		{"time scale too long", []string{"-seconds-per-day", "86401"}, 0, nil, "-seconds-per-day 86401"},
 		{"arguments", []string{"extra"}, 0, nil, "unexpected arguments"},
 	}
 	for _, tt := range tests {
@@ -64,6 +65,38 @@ func TestParseFlags(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v, want flag.ErrHelp", err)
+	}
+}
+
+// TestSecondsPerDay: each scenario runs at the default time scale, or slower where its size
+// needs it (the full rush's announcement must hold 20,000 candidates' uploads), unless
+// -seconds-per-day says otherwise for all.
+func TestSecondsPerDay(t *testing.T) {
+	byName := map[string]bench.Scenario{}
+	for _, s := range scenarios() {
+		byName[s.Name] = s
+	}
+	tests := []struct {
+		args     []string
+		scenario string
+		want     int64
+	}{
+		{nil, "rush", 10},
+		{[]string{"-quick"}, "rush", bench.DefaultSecondsPerDay},
+		{[]string{"-scale", "0.5"}, "rush", 6},
+		{nil, "national-round", bench.DefaultSecondsPerDay},
+		{nil, "year", bench.DefaultSecondsPerDay},
+		{[]string{"-seconds-per-day", "3"}, "rush", 3},
+		{[]string{"-seconds-per-day", "30", "-quick"}, "year", 30},
+	}
+	for _, tt := range tests {
+		o, err := parseFlags(tt.args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := secondsPerDay(o, byName[tt.scenario]); got != tt.want {
+			t.Errorf("%v: %s at %d s a day, want %d", tt.args, tt.scenario, got, tt.want)
+		}
 	}
 }
 

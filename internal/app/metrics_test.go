@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -51,6 +53,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	get("/v1/selections/"+selOpen, "", http.StatusOK)
 	get("/v1/selections/"+selOpen, api.admin, http.StatusOK)
 	get("/v1/selections/sel-none", "", http.StatusNotFound)
+	// Go's profiles are never on the public address, even for an administrator.
+	get("/debug/pprof/", api.admin, http.StatusNotFound)
 	get("/v1/selections/"+selOpen+"/applications", "", http.StatusUnauthorized)
 	get("/v1/selections/"+selOpen+"/applications", api.candidate, http.StatusOK)
 	get("/v1/selections/"+selOpen+"/auditEvents", api.candidate, http.StatusForbidden)
@@ -146,5 +150,51 @@ func TestMetricsListener(t *testing.T) {
 	}
 	if ct := resp.Header.Get("Content-Type"); strings.Contains(ct, "json") {
 		t.Errorf("the metrics listener answered the API: %s", ct)
+	}
+}
+
+// TestPprofOnMetricsListener: with -pprof the metrics listener serves Go's profiles beside
+// /metrics; without it, none. The public HTTP address never serves them (TestMetrics...
+// asks the API's address for them).
+func TestPprofOnMetricsListener(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pprof=%v", on), func(t *testing.T) {
+			tel, err := telemetry.New(context.Background(), telemetry.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := &App{telemetry: tel}
+			cfg := config.Config{Telemetry: config.Telemetry{MetricsAddr: "127.0.0.1:0", Pprof: on}}
+			if err := a.startMetricsServer(cfg, slog.New(slog.DiscardHandler)); err != nil {
+				t.Fatal(err)
+			}
+			defer a.stopMetrics()
+			base := "http://" + a.MetricsAddr()
+			for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/profile?seconds=1"} {
+				resp, err := http.Get(base + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				_ = resp.Body.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case !on && resp.StatusCode != http.StatusNotFound:
+					t.Errorf("GET %s without -pprof: %s, want 404", path, resp.Status)
+				case on && resp.StatusCode != http.StatusOK:
+					t.Errorf("GET %s with -pprof: %s, want 200", path, resp.Status)
+				case on && path == "/debug/pprof/" && !strings.Contains(string(body), "goroutine"):
+					t.Errorf("GET %s: no profile listed: %.200s", path, body)
+				case on && path != "/debug/pprof/" && (len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b):
+					// Profiles are gzipped protocol buffers.
+					t.Errorf("GET %s: not a gzipped profile: %.20q", path, body)
+				}
+			}
+			if page := scrapetest.Get(t, base+telemetry.MetricsPath); !page.Has("go_goroutines") {
+				t.Errorf("/metrics lost beside the profiles")
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/bkpsdm/seleksi/internal/config"
@@ -86,6 +87,15 @@ func (a *App) startMetricsServer(cfg config.Config, logger *slog.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+telemetry.MetricsPath, a.telemetry.Handler())
+	if cfg.Telemetry.Pprof {
+		// Mounted on this listener alone. net/http/pprof also registers itself on
+		// http.DefaultServeMux, which this service never serves.
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	a.metricsLis = lis
@@ -96,7 +106,7 @@ func (a *App) startMetricsServer(cfg config.Config, logger *slog.Logger) error {
 			logger.Error("metrics server failed", "error", err)
 		}
 	}()
-	logger.Info("serving metrics", "addr", lis.Addr().String())
+	logger.Info("serving metrics", "addr", lis.Addr().String(), "pprof", cfg.Telemetry.Pprof)
 	a.stopMetrics = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

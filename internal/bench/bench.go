@@ -73,6 +73,10 @@ type Scenario struct {
 	// Title says in a few words what is measured, for the table.
 	Title string
 	Run   func(ctx context.Context, env *Env, size Size) ([]Figure, error)
+	// SecondsPerDay, when set, is the least time scale (seleksid's -demo-seconds-per-day)
+	// the scenario needs at size: a window that must hold its work lasts a bounded number
+	// of days. Nil: DefaultSecondsPerDay serves every size.
+	SecondsPerDay func(size Size) int64
 }
 
 // WriteTable prints figures as an aligned table.

@@ -1,10 +1,12 @@
 package config
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 )
 
 // --- Metrics and traces (issue 14 §6) ---
@@ -21,6 +23,10 @@ type Telemetry struct {
 	// OTLPFromEnvironment: no -otlp-endpoint, but the standard OTEL_EXPORTER_OTLP_ENDPOINT or
 	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set; the exporter reads those itself.
 	OTLPFromEnvironment bool
+	// Pprof serves Go's runtime profiles (/debug/pprof/) on the metrics listener. Only there:
+	// that port is the operators', never the public HTTP address, since a profile shows the
+	// service's internals and a CPU profile costs the server while it runs.
+	Pprof bool
 }
 
 // MetricsOff is the -metrics-addr that serves no metrics.
@@ -45,7 +51,16 @@ func telemetryFlags(fs *flag.FlagSet, env func(name, def string) string, getenv 
 	// -otlp-endpoint: where traces go.
 	fs.StringVar(&t.OTLPEndpoint, "otlp-endpoint", env("SELEKSI_OTLP_ENDPOINT", ""),
 		"URL of an OTLP/gRPC collector to export traces to (http://host:4317 plaintext, https://host:4317 TLS); empty uses OTEL_EXPORTER_OTLP_ENDPOINT if set, else traces are off [SELEKSI_OTLP_ENDPOINT]")
+	pprofDefault, pprofEnvErr := strconv.ParseBool(env("SELEKSI_PPROF", "false"))
+	fs.BoolVar(&t.Pprof, "pprof", pprofDefault && pprofEnvErr == nil,
+		"serve Go's runtime profiles (/debug/pprof/) beside /metrics on -metrics-addr; needs -metrics-addr host:port [SELEKSI_PPROF]")
 	return func() (Telemetry, error) {
+		if pprofEnvErr != nil {
+			return Telemetry{}, errors.New("SELEKSI_PPROF: want true or false")
+		}
+		if t.Pprof && !t.MetricsListener() {
+			return Telemetry{}, errors.New("-pprof: profiles are served only on a metrics listener of their own; give -metrics-addr host:port")
+		}
 		if a := t.MetricsAddr; a != "" && a != MetricsOff {
 			if _, _, err := net.SplitHostPort(a); err != nil {
 				return Telemetry{}, fmt.Errorf("-metrics-addr %q: want host:port, :port or off", a)

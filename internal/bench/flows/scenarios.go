@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,7 +17,8 @@ import (
 // Scenarios are the whole-selection scenarios, in the order they run.
 func Scenarios() []bench.Scenario {
 	return []bench.Scenario{
-		{Name: "rush", Title: "deadline rush: applications with their documents from 64 clients", Run: Rush},
+		{Name: "rush", Title: "deadline rush: applications with their documents from 64 clients", Run: Rush,
+			SecondsPerDay: RushSecondsPerDay},
 		{Name: "national-round", Title: "national round: selections of 25 applicants run concurrently through every stage", Run: NationalRound},
 		{Name: "mass-selection", Title: "mass selection: one selection of 5,000 applications through every stage", Run: MassSelection},
 		{Name: "year", Title: "a year of selections: created, run and closed a few at a time", Run: Year},
@@ -139,17 +141,15 @@ func (l *errorList) err() error {
 // intake, and the window closing is the other scenarios' business.
 func Rush(ctx context.Context, env *bench.Env, size bench.Size) ([]bench.Figure, error) {
 	const name = "rush"
-	n := size.N(20000, 20)
+	n := rushSize(size)
 	c := NewClient(env, rushClients)
-	// The window must hold the uploads and the submissions: budget 100 documents and 150
-	// applications a second, with half a minute to spare.
-	intake := time.Duration(float64(n)*(2.0/100+1.0/150)*float64(time.Second)) + 30*time.Second
+	intake := rushIntake(n)
 	p := plan{id: "rush-" + runID(), applicants: n, documents: true, intake: intake, secondsPerDay: env.SecondsPerDay}
 	// The announcement lasts at most 60 working days, at least 59 whole days after the first.
-	if open := 59 * time.Duration(env.SecondsPerDay) * time.Second; env.SecondsPerDay > 0 && open < intake {
+	if open := announcementDays * time.Duration(env.SecondsPerDay) * time.Second; env.SecondsPerDay > 0 && open < intake {
 		if open < intake/2 {
 			return nil, fmt.Errorf("rush: at %d s a day the announcement stays open for as little as %s, and %d candidates need about %s to upload and apply; run seleksid with at least %d s a day",
-				env.SecondsPerDay, open, n, intake.Round(time.Second), int64(intake.Seconds()/59)+1)
+				env.SecondsPerDay, open, n, intake.Round(time.Second), RushSecondsPerDay(size))
 		}
 		logger(env).Warn("rush: the announcement may close before every candidate has applied; late ones will be refused",
 			"secondsPerDay", env.SecondsPerDay, "open", open, "want", intake)
@@ -219,6 +219,26 @@ func Rush(ctx context.Context, env *bench.Env, size bench.Size) ([]bench.Figure,
 			Value: cpuSubmits.Seconds() * 1000 / float64(max(1, submits.Count)), Unit: "ms", Note: "the submit phase alone"})
 	}
 	return figs, nil
+}
+
+func rushSize(size bench.Size) int { return size.N(20000, 20) }
+
+// rushIntake is how long the rush's announcement must stay open for n candidates to upload
+// and apply: budget 100 documents and 150 applications a second, with half a minute to
+// spare.
+func rushIntake(n int) time.Duration {
+	return time.Duration(float64(n)*(2.0/100+1.0/150)*float64(time.Second)) + 30*time.Second
+}
+
+// announcementDays is how many whole days an announcement surely lasts after the day it
+// opens: at most 60 working days, and the plan asks for the fewest that hold the intake.
+const announcementDays = 59
+
+// RushSecondsPerDay is the least time scale at which the rush's announcement holds its
+// intake at size: 2 s a day up to about 4,000 candidates, 10 s a day at 20,000.
+func RushSecondsPerDay(size bench.Size) int64 {
+	need := int64(math.Ceil(rushIntake(rushSize(size)).Seconds() / announcementDays))
+	return max(bench.DefaultSecondsPerDay, need)
 }
 
 // NationalRound is 550 regional governments each running a selection of 25 applicants at
