@@ -119,6 +119,7 @@ func (c *Client) waitStage(ctx context.Context, id, stage string, notBefore, dea
 		}
 	}
 	var last selectionJSON
+	pause := firstPollPause
 	for {
 		sel, err := c.getSelection(ctx, id)
 		if err != nil {
@@ -140,7 +141,17 @@ func (c *Client) waitStage(ctx context.Context, id, stage string, notBefore, dea
 		select {
 		case <-ctx.Done():
 			return last, fmt.Errorf("selection %s stuck in %s waiting for %s: %w", id, last.Stage, stage, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(pause):
 		}
+		// Backing off keeps the bench's own polling from becoming the load it measures when
+		// hundreds of selections wait on a saturated server.
+		pause = min(2*pause, maxPollPause)
 	}
 }
+
+// Polling a selection for its next stage starts every firstPollPause and slows to
+// maxPollPause.
+const (
+	firstPollPause = 100 * time.Millisecond
+	maxPollPause   = time.Second
+)
