@@ -218,8 +218,9 @@ func selectionOf(msg proto.Message) string {
 // bearer extracts the token from the authorization metadata (the gateway forwards the HTTP
 // Authorization header there).
 func bearer(ctx context.Context) string {
-	md, _ := metadata.FromIncomingContext(ctx)
-	for _, v := range md.Get("authorization") {
+	// ValueFromIncomingContext copies the one key's values where FromIncomingContext copies
+	// every header the gateway forwarded, at every call.
+	for _, v := range metadata.ValueFromIncomingContext(ctx, "authorization") {
 		if t, ok := strings.CutPrefix(v, "Bearer "); ok {
 			return strings.TrimSpace(t)
 		}

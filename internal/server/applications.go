@@ -313,6 +313,10 @@ func (s *ApplicationServer) ReplaceDocument(ctx context.Context, req *seleksiv1.
 // has not spoken about yet (the announcement is still open) is received, and its status says
 // when the screening starts: at the announcement's close, which the selection's row knows.
 func (s *ApplicationServer) view(ctx context.Context, a store.Application) (*seleksiv1.Application, error) {
+	if a.Intake != nil {
+		// GetApplication read the selection's intake facts with the application.
+		return s.viewIn(ctx, a, &intakeOnce{read: true, in: *a.Intake})
+	}
 	return s.viewIn(ctx, a, &intakeOnce{})
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/bkpsdm/seleksi/internal/i18n"
 	"github.com/bkpsdm/seleksi/internal/store"
 	"github.com/bkpsdm/seleksi/workflows"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // selectionOnly is a Store that knows one selection; the status view needs nothing else.
@@ -79,6 +81,23 @@ func TestApplicationStatusText(t *testing.T) {
 		}
 		if got := v.GetStatusText(); got.GetId() != tt.id || got.GetEn() != tt.en {
 			t.Errorf("%s:\n got %q\n     %q\nwant %q\n     %q", tt.name, got.GetId(), got.GetEn(), tt.id, tt.en)
+		}
+		// store.GetApplication reads the selection's intake facts with the application; the
+		// view made from them is the one made from a read of their own.
+		in, err := srv.store.GetSelectionIntake(context.Background(), tt.app.SelectionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withIntake := tt.app
+		withIntake.Intake = &in
+		joined, err := srv.view(context.Background(), withIntake)
+		if err != nil {
+			t.Fatalf("%s, intake read with the application: %v", tt.name, err)
+		}
+		a, _ := protojson.Marshal(v)
+		b, _ := protojson.Marshal(joined)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: with the intake read with the application\n%s\nwant\n%s", tt.name, b, a)
 		}
 	}
 }

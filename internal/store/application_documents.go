@@ -304,7 +304,7 @@ func (s *Store) ReplaceDocument(ctx context.Context, in ReplaceDocumentInput) (A
 		}
 		return Application{}, fmt.Errorf("%s: %w", op, err)
 	}
-	return s.GetApplication(ctx, in.SelectionID, in.ApplicationID)
+	return s.answerApplication(ctx, in.SelectionID, in.ApplicationID)
 }
 
 // freezeDocuments marks the documents attached to the selection's applications frozen at

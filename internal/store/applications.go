@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -45,7 +46,7 @@ func (s *Store) SubmitApplication(ctx context.Context, in SubmitInput) (Applicat
 		return Application{}, fmt.Errorf("%s: %w", op, err)
 	}
 	if out.app == nil {
-		return s.GetApplication(ctx, in.SelectionID, out.id)
+		return s.answerApplication(ctx, in.SelectionID, out.id)
 	}
 	// A new application is answered from the rows just committed, as GetApplication
 	// would read them back: in a rush every read spent here is CPU the writes lack.
@@ -284,35 +285,127 @@ func newID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// GetApplication returns one application with its candidate's data and its stage results.
+// GetApplication returns one application with its candidate's data, its stage results and
+// the intake facts of its selection (Application.Intake).
+//
+// Candidates repeat this read after every announcement, so it is two statements, each
+// scanned column by column rather than through gorm's reflection: the application joined
+// with its candidate and its selection, then its results. Each of those was a statement of
+// its own, and gorm's building and scanning of them cost more than SQLite's execution.
 func (s *Store) GetApplication(ctx context.Context, selectionID, id string) (Application, error) {
-	op := fmt.Sprintf("store: get application %q of selection %q", id, selectionID)
-	var row applicationRow
-	if err := s.reads.WithContext(ctx).Take(&row, "selection_id = ? AND id = ?", selectionID, id).Error; err != nil {
-		return Application{}, fmt.Errorf("%s: %w", op, notFound(err))
-	}
-	apps, err := s.withCandidates(ctx, s.reads, []applicationRow{row})
+	op := func() string { return fmt.Sprintf("store: get application %q of selection %q", id, selectionID) }
+	app, err := s.getApplicationRow(ctx, selectionID, id)
 	if err != nil {
-		return Application{}, fmt.Errorf("%s: %w", op, err)
+		return Application{}, fmt.Errorf("%s: %w", op(), err)
 	}
-	app := apps[0]
-	var results []applicationResultRow
-	if err := s.reads.WithContext(ctx).Where("selection_id = ? AND application_id = ?", selectionID, id).
-		Order("published_at, stage").Find(&results).Error; err != nil {
-		return Application{}, fmt.Errorf("%s: results: %w", op, err)
+	if app.Results, err = s.applicationResults(ctx, selectionID, id); err != nil {
+		return Application{}, fmt.Errorf("%s: results: %w", op(), err)
 	}
-	for _, r := range results {
+	return app, nil
+}
+
+// answerApplication is the application a write answers with: GetApplication without the
+// selection's intake facts, so that a write answers the same whether it read the row back
+// or built it from what it stored.
+func (s *Store) answerApplication(ctx context.Context, selectionID, id string) (Application, error) {
+	a, err := s.GetApplication(ctx, selectionID, id)
+	a.Intake = nil
+	return a, err
+}
+
+// getApplicationSQL reads an application's row, its candidate's (none once erased: a LEFT
+// JOIN) and its selection's intake facts; the columns are those of applicationRow,
+// candidateRow and SelectionIntake, in the order getApplicationRow scans them.
+const getApplicationSQL = `SELECT a.id, a.selection_id, a.candidate_id, a.owner, a.request_id, a.request_sha256,
+ a.profile, a.documents, a.statement, a.facts, a.state, a.current_stage, a.rank, a.final_score,
+ a.eliminated_stage, a.elimination_reason, a.status_en, a.status_id, a.status_message,
+ a.elimination_message, a.checklist, a.participant_seq, a.participant_number, a.submitted_at, a.updated_at,
+ c.id, c.subject, c.full_name, c.nip, c.email, c.phone, c.birth_date,
+ s.stage, s.window_closes, s.time_zone
+ FROM applications a
+ JOIN selections s ON s.id = a.selection_id
+ LEFT JOIN candidates c ON c.id = a.candidate_id
+ WHERE a.selection_id = ? AND a.id = ?`
+
+func (s *Store) getApplicationRow(ctx context.Context, selectionID, id string) (Application, error) {
+	rows, err := s.reads.WithContext(ctx).Raw(getApplicationSQL, selectionID, id).Rows()
+	if err != nil {
+		return Application{}, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return Application{}, err
+		}
+		return Application{}, ErrNotFound
+	}
+	var (
+		r            applicationRow
+		candID       sql.NullString
+		cand         [6]sql.NullString
+		intake       SelectionIntake
+		windowCloses sql.NullTime
+	)
+	if err := rows.Scan(&r.ID, &r.SelectionID, &r.CandidateID, &r.Owner, &r.RequestID, &r.RequestSHA256,
+		&r.Profile, &r.Documents, &r.Statement, &r.Facts, &r.State, &r.CurrentStage, &r.Rank, &r.FinalScore,
+		&r.EliminatedStage, &r.EliminationReason, &r.StatusEN, &r.StatusID, &r.StatusMessage,
+		&r.EliminationMessage, &r.Checklist, &r.ParticipantSeq, &r.ParticipantNumber, &r.SubmittedAt, &r.UpdatedAt,
+		&candID, &cand[0], &cand[1], &cand[2], &cand[3], &cand[4], &cand[5],
+		&intake.Stage, &windowCloses, &intake.TimeZone); err != nil {
+		return Application{}, err
+	}
+	if err := rows.Close(); err != nil {
+		return Application{}, err
+	}
+	app, err := r.application()
+	if err != nil {
+		return Application{}, err
+	}
+	if candID.Valid {
+		c := candidateRow{Subject: cand[0].String, FullName: cand[1].String, NIP: cand[2].String,
+			Email: cand[3].String, Phone: cand[4].String, BirthDate: cand[5].String}
+		app.Candidate = c.candidate()
+	}
+	if windowCloses.Valid {
+		intake.WindowCloses = windowCloses.Time.UTC()
+	}
+	app.Intake = &intake
+	return app, nil
+}
+
+// applicationResultsSQL reads an application's stage results in the order they were
+// published; the columns are applicationResultRow's that ApplicationResult shows.
+const applicationResultsSQL = `SELECT stage, revision, outcome, scores, final_score, rank, reason, reason_message,
+ published_at, competency_category
+ FROM application_results WHERE selection_id = ? AND application_id = ? ORDER BY published_at, stage`
+
+func (s *Store) applicationResults(ctx context.Context, selectionID, id string) ([]ApplicationResult, error) {
+	rows, err := s.reads.WithContext(ctx).Raw(applicationResultsSQL, selectionID, id).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ApplicationResult
+	for rows.Next() {
+		var r applicationResultRow
+		if err := rows.Scan(&r.Stage, &r.Revision, &r.Outcome, &r.Scores, &r.FinalScore, &r.Rank, &r.Reason,
+			&r.ReasonMessage, &r.PublishedAt, &r.CompetencyCategory); err != nil {
+			return nil, err
+		}
 		ar := ApplicationResult{Stage: r.Stage, Revision: r.Revision, Outcome: r.Outcome, FinalScore: r.FinalScore,
 			Rank: r.Rank, Reason: r.Reason, PublishTime: r.PublishedAt.UTC(), CompetencyCategory: r.CompetencyCategory}
 		if ar.ReasonMessage, err = decodeText(r.ReasonMessage); err != nil {
-			return Application{}, fmt.Errorf("%s: %w", op, err)
+			return nil, err
 		}
 		if err := json.Unmarshal([]byte(r.Scores), &ar.Scores); err != nil {
-			return Application{}, fmt.Errorf("%s: decode scores: %w", op, err)
+			return nil, fmt.Errorf("decode scores: %w", err)
 		}
-		app.Results = append(app.Results, ar)
+		out = append(out, ar)
 	}
-	return app, nil
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, rows.Close()
 }
 
 // ListApplications lists a selection's applications with their candidates' data (stage
@@ -522,7 +615,7 @@ func (s *Store) WithdrawBeforeClose(ctx context.Context, in WithdrawInput) (Appl
 	if err != nil {
 		return Application{}, fmt.Errorf("%s: %w", op, err)
 	}
-	return s.GetApplication(ctx, in.SelectionID, in.ApplicationID)
+	return s.answerApplication(ctx, in.SelectionID, in.ApplicationID)
 }
 
 // Actions of the audit events the store records on its own (not workflow commands).

@@ -261,6 +261,9 @@ type Application struct {
 	Checklist  []ChecklistItem
 	SubmitTime time.Time
 	UpdateTime time.Time
+	// Intake is the selection's intake facts as GetApplication read them with the
+	// application, in the same statement; nil from every other read.
+	Intake *SelectionIntake
 }
 
 // ComponentScore is one score, in hundredths of a point.

@@ -92,6 +92,7 @@ func testChecklistProjection(t *testing.T, open factory) {
 			t.Fatalf("apply %s: %v, %v", c.Key, applied, err)
 		}
 	}
+	checkGetApplication(t, s, "sel-c", app)
 	a, err := s.GetApplication(ctx, "sel-c", app)
 	if err != nil {
 		t.Fatal(err)

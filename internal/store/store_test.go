@@ -901,6 +901,9 @@ func testApplyCommand(t *testing.T, open factory) {
 	if rep, err := s.VerifyChain(ctx, "sel-k"); err != nil || !rep.OK {
 		t.Fatalf("chain = %+v, %v", rep, err)
 	}
+	for _, id := range ids {
+		checkGetApplication(t, s, "sel-k", id)
+	}
 }
 
 func testProjectWindow(t *testing.T, open factory) {
