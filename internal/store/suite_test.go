@@ -165,6 +165,7 @@ func runSuite(t *testing.T, open factory) {
 		{"ConcurrentIntake", testConcurrentIntake},
 		{"GroupCommit", testGroupCommit},
 		{"SubmitAnswer", testSubmitAnswer},
+		{"GroupCommitAsOneByOne", testGroupCommitAsOneByOne},
 		{"ParticipantNumbers", testParticipantNumbers},
 		{"Schedules", testSchedules},
 		{"Attendance", testAttendance},
