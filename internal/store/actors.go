@@ -55,10 +55,15 @@ func (s *Store) ActorID(ctx context.Context, issuer, subject string) (string, er
 			return err
 		}
 		// Another process may insert the same person meanwhile: the unique index keeps one
-		// row, and the read below returns whichever won.
+		// row, and the read below returns whichever won. A row inserted is the one.
 		row = actorRow{ID: newID(actorPrefix), Issuer: issuer, Subject: subject, CreatedAt: instant(time.Now())}
-		if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
-			return err
+		res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 1 {
+			id = row.ID
+			return nil
 		}
 		row = actorRow{}
 		if err := db.Select("id").Take(&row, "issuer = ? AND subject = ?", issuer, subject).Error; err != nil {

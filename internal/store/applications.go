@@ -6,9 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -88,33 +86,26 @@ func prepareSubmission(in SubmitInput) (SubmitInput, string, error) {
 	return in, reqSHA, nil
 }
 
-// submitInTx is one submission in tx (see SubmitApplication): in.SelectionID's lock is taken
-// in tx. reqSHA is the digest of the submission.
-func (s *Store) submitInTx(tx *gorm.DB, in SubmitInput, reqSHA string) (submitted, error) {
+// submitInTx is one submission in tx (see SubmitApplication), which it may share with the
+// other submissions of g. reqSHA is the digest of the submission. The rows every
+// submission adds to the same tables (its audit event and the selection's new head, its
+// proof-of-registration job and its notification) are left in g, which writes them for all
+// of its submissions at once (flush).
+func (s *Store) submitInTx(tx *gorm.DB, g *submitGroup, in SubmitInput, reqSHA string) (submitted, error) {
 	now := instant(in.Now)
-	// On PostgreSQL the selection's row lock orders a selection's submissions one after
-	// another, so the less is done while it is held, the more are taken per second (a
-	// deadline rush waits on it). The duplicate checks need no order: they read before
-	// the lock and report after the request ID's own check, and the unique indexes catch
-	// a duplicate committed in between.
-	dup, err := duplicateCandidate(tx, in)
+	sel, err := g.lock(s, tx)
 	if err != nil {
 		return submitted{}, err
 	}
-	sel, err := s.lockSelection(tx, in.SelectionID)
+	prior, dup, err := priorSubmission(tx, in)
 	if err != nil {
 		return submitted{}, err
 	}
-	var prior applicationRow
-	err = tx.Select("id", "request_sha256").Take(&prior, "selection_id = ? AND request_id = ?", in.SelectionID, in.RequestID).Error
-	switch {
-	case err == nil:
+	if prior != nil {
 		if prior.RequestSHA256 != reqSHA {
 			return submitted{}, fmt.Errorf("request ID %q was used for a different application: %w", in.RequestID, ErrConflict)
 		}
 		return submitted{id: prior.ID}, nil
-	case !errors.Is(err, gorm.ErrRecordNotFound):
-		return submitted{}, err
 	}
 	if why := sel.windowOpen(now); why != "" {
 		return submitted{}, fmt.Errorf("%s: %w", why, ErrFailedPrecondition)
@@ -128,8 +119,9 @@ func (s *Store) submitInTx(tx *gorm.DB, in SubmitInput, reqSHA string) (submitte
 	}
 	docs, err := checkDocumentRefs(tx, in.SelectionID, required, in.Owner, in.Documents)
 	if err != nil {
-		// The candidate's other submission, committed after the duplicate check above,
-		// holds the documents: say that they applied, not that the documents are taken.
+		// The candidate's other submission, committed by another process after the
+		// duplicate check above, holds the documents: say that they applied, not that the
+		// documents are taken.
 		if again, derr := duplicateCandidate(tx, in); derr == nil && again != "" {
 			return submitted{}, fmt.Errorf("%s: %w", again, ErrConflict)
 		}
@@ -147,7 +139,7 @@ func (s *Store) submitInTx(tx *gorm.DB, in SubmitInput, reqSHA string) (submitte
 	if err := tx.Create(&cand).Error; err != nil {
 		return submitted{}, conflictOr(err, "candidate")
 	}
-	seq, number, err := nextParticipant(tx, sel, in)
+	seq, number, err := g.nextParticipant(tx, in)
 	if err != nil {
 		return submitted{}, err
 	}
@@ -168,12 +160,10 @@ func (s *Store) submitInTx(tx *gorm.DB, in SubmitInput, reqSHA string) (submitte
 	}
 	// The proof of registration is issued by internal/official's worker; queuing it
 	// here, with the application, means no submission is ever left without one.
-	if err := s.enqueueOfficialJob(tx, in.SelectionID, OfficialRegistrationProof, appID, 1, now); err != nil {
-		return submitted{}, err
-	}
+	g.jobs = append(g.jobs, newOfficialJob(in.SelectionID, OfficialRegistrationProof, appID, 1, now))
 	// The audit event holds no personal data: the request digest binds it to the full
 	// submission, which stays in the candidate and application rows.
-	_, err = s.appendAudit(tx, sel, auditInput{
+	ev, err := nextAuditRow(sel, auditInput{
 		UpdateID: in.RequestID, Actor: Actor{Subject: in.Owner, Role: "ROLE_CANDIDATE"},
 		Action: ActionSubmitApplication, Target: "selections/" + in.SelectionID + "/applications/" + appID,
 		WorkflowTime: now,
@@ -183,11 +173,64 @@ func (s *Store) submitInTx(tx *gorm.DB, in SubmitInput, reqSHA string) (submitte
 	if err != nil {
 		return submitted{}, err
 	}
-	if err := queueReceived(tx, sel, in, appID, cand.Email, cand.Phone, now); err != nil {
+	g.audits = append(g.audits, ev)
+	sel.AuditSeq, sel.AuditHead = ev.Seq, ev.Hash
+	sel.Version++
+	g.updated = now
+	note, err := receivedNotice(sel, in, appID, cand.Email, now)
+	if err != nil {
 		return submitted{}, err
 	}
+	g.notes = append(g.notes, note)
+	g.phones[appID] = cand.Phone
 	return submitted{id: appID, app: &app, cand: &cand}, nil
 }
+
+// priorRow is a row that priorSubmission found: the application stored for the request
+// ID, or one standing in the way of a new application.
+type priorRow struct {
+	Kind          string
+	ID            string
+	RequestSHA256 string `gorm:"column:request_sha256"`
+}
+
+// priorSubmission reads, in one statement, what the selection already holds for in: the
+// application stored for its request ID (a retry), if any, and else why the candidate may
+// not apply again (as duplicateCandidate says it), or "" when they may.
+func priorSubmission(tx *gorm.DB, in SubmitInput) (*priorRow, string, error) {
+	var rows []priorRow
+	err := tx.Raw(`SELECT 'request' AS kind, id, request_sha256 FROM applications WHERE selection_id = ? AND request_id = ?
+		UNION ALL SELECT 'owner' AS kind, id, '' FROM applications WHERE selection_id = ? AND owner = ?
+		UNION ALL SELECT 'nip' AS kind, id, '' FROM candidates WHERE selection_id = ? AND nip = ?`,
+		in.SelectionID, in.RequestID, in.SelectionID, in.Owner, in.SelectionID, in.Candidate.NIP).Scan(&rows).Error
+	if err != nil {
+		return nil, "", fmt.Errorf("read prior submissions: %w", err)
+	}
+	var owner, nip bool
+	for i := range rows {
+		switch rows[i].Kind {
+		case "request":
+			return &rows[i], "", nil
+		case "owner":
+			owner = true
+		case "nip":
+			nip = true
+		}
+	}
+	switch {
+	case owner:
+		return nil, alreadyApplied, nil
+	case nip:
+		return nil, nipTaken, nil
+	}
+	return nil, "", nil
+}
+
+// Why a candidate may not apply again.
+const (
+	alreadyApplied = "the candidate has already applied to this selection"
+	nipTaken       = "an application with this NIP already exists in this selection"
+)
 
 // duplicateCandidate says why the candidate may not apply again (an application to the
 // selection by the same account or the same NIP), or "" when they may.
@@ -197,42 +240,22 @@ func duplicateCandidate(tx *gorm.DB, in SubmitInput) (string, error) {
 		return "", err
 	}
 	if n > 0 {
-		return "the candidate has already applied to this selection", nil
+		return alreadyApplied, nil
 	}
 	if err := tx.Model(&candidateRow{}).Where("selection_id = ? AND nip = ?", in.SelectionID, in.Candidate.NIP).Count(&n).Error; err != nil {
 		return "", err
 	}
 	if n > 0 {
-		return "an application with this NIP already exists in this selection", nil
+		return nipTaken, nil
 	}
 	return "", nil
 }
 
-// nextParticipant picks the application's participant sequence and number. The caller holds
-// the selection's lock (a row lock on PostgreSQL; SQLite has one writer), so two submissions
-// never read the same maximum; the unique index on (selection_id, participant_seq) is the
-// backstop. Withdrawn applications keep their numbers, so the maximum never goes down.
-func nextParticipant(tx *gorm.DB, sel *selectionRow, in SubmitInput) (int, string, error) {
-	var last int
-	if err := tx.Model(&applicationRow{}).Where("selection_id = ?", in.SelectionID).
-		Select("COALESCE(MAX(participant_seq), 0)").Scan(&last).Error; err != nil {
-		return 0, "", fmt.Errorf("participant sequence: %w", err)
-	}
-	seq := last + 1
-	if in.ParticipantNumber == nil {
-		return seq, strconv.Itoa(seq), nil
-	}
-	number, err := in.ParticipantNumber(sel.TimeZone, seq)
-	if err != nil {
-		return 0, "", fmt.Errorf("participant number: %w", err)
-	}
-	return seq, number, nil
-}
-
-// queueReceived tells the candidate that the application arrived, in the transaction that
-// stores it (the "application received" touchpoint), on the channels the candidate chose.
-// The text is a code with the close of the window in the agency's zone, rendered when sent.
-func queueReceived(tx *gorm.DB, sel *selectionRow, in SubmitInput, appID, email, phone string, now time.Time) error {
+// receivedNotice tells the candidate that the application arrived, in the transaction that
+// stores it (the "application received" touchpoint); queue fans it out to the channels the
+// candidate chose. The text is a code with the close of the window in the agency's zone,
+// rendered when sent.
+func receivedNotice(sel *selectionRow, in SubmitInput, appID, email string, now time.Time) (notificationRow, error) {
 	t := Text{Code: "status.received", EN: "Your application has been received.", ID: "Lamaran Anda telah diterima."}
 	if sel.WindowCloses != nil {
 		t.Params = map[string]string{"closes": sel.WindowCloses.UTC().Format(time.RFC3339),
@@ -240,12 +263,11 @@ func queueReceived(tx *gorm.DB, sel *selectionRow, in SubmitInput, appID, email,
 	}
 	m, err := encodeText(&t)
 	if err != nil {
-		return err
+		return notificationRow{}, err
 	}
-	row := notificationRow{ID: sha256Hex([]byte("received\x00" + in.SelectionID + "\x00" + in.RequestID))[:32],
+	return notificationRow{ID: sha256Hex([]byte("received\x00" + in.SelectionID + "\x00" + in.RequestID))[:32],
 		SelectionID: in.SelectionID, Recipient: in.Owner, ApplicationID: appID, Email: email, Kind: ActionSubmitApplication,
-		Code: t.Code, TextEN: t.EN, TextID: t.ID, Message: m, CreatedAt: now, Channel: ChannelEmail}
-	return queue(tx, []notificationRow{row}, map[string]string{appID: phone})
+		Code: t.Code, TextEN: t.EN, TextID: t.ID, Message: m, CreatedAt: now, Channel: ChannelEmail}, nil
 }
 
 func validateSubmission(in SubmitInput) error {

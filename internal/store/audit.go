@@ -51,6 +51,28 @@ func ChainHash(e AuditEvent) string {
 // lock in the current transaction (lockSelection) and passes the row it read, which this
 // updates in place with the new head.
 func (s *Store) appendAudit(tx *gorm.DB, sel *selectionRow, in auditInput, now time.Time) (auditRow, error) {
+	row, err := nextAuditRow(sel, in, now)
+	if err != nil {
+		return auditRow{}, err
+	}
+	if err := tx.Create(&row).Error; err != nil {
+		if isUniqueViolation(err) {
+			// Another writer chained an event with this seq first: the head we read is
+			// stale. Only possible if a caller forgot the lock; retrying re-reads it.
+			return auditRow{}, fmt.Errorf("audit seq %d taken: %w", row.Seq, errRetry)
+		}
+		return auditRow{}, fmt.Errorf("insert audit event: %w", err)
+	}
+	if err := advanceAuditHead(tx, sel.ID, sel.AuditSeq, row.Seq, row.Hash, 1, now); err != nil {
+		return auditRow{}, err
+	}
+	sel.AuditSeq, sel.AuditHead = row.Seq, row.Hash
+	sel.Version++
+	return row, nil
+}
+
+// nextAuditRow returns the event that in chains onto sel's head, without writing it.
+func nextAuditRow(sel *selectionRow, in auditInput, now time.Time) (auditRow, error) {
 	payloadSHA, payload := in.payloadSHA, in.canonical
 	if payload == nil {
 		var err error
@@ -74,32 +96,28 @@ func (s *Store) appendAudit(tx *gorm.DB, sel *selectionRow, in auditInput, now t
 		PrevHash:      sel.AuditHead,
 	}
 	ev.Hash = ChainHash(ev)
-	row := auditRow{
+	return auditRow{
 		SelectionID: ev.SelectionID, Seq: ev.Seq, WorkflowID: ev.WorkflowID, UpdateID: ev.UpdateID,
 		CommandSeq: ev.CommandSeq, ActorSubject: ev.ActorSubject, Role: ev.Role, Action: ev.Action,
 		Target: ev.Target, Reason: ev.Reason, WorkflowTime: ev.WorkflowTime, Payload: string(payload),
 		PayloadSHA256: ev.PayloadSHA256, PrevHash: ev.PrevHash, Hash: ev.Hash, RecordedAt: instant(now),
-	}
-	if err := tx.Create(&row).Error; err != nil {
-		if isUniqueViolation(err) {
-			// Another writer chained an event with this seq first: the head we read is
-			// stale. Only possible if a caller forgot the lock; retrying re-reads it.
-			return auditRow{}, fmt.Errorf("audit seq %d taken: %w", ev.Seq, errRetry)
-		}
-		return auditRow{}, fmt.Errorf("insert audit event: %w", err)
-	}
+	}, nil
+}
+
+// advanceAuditHead moves the selection's recorded head from seq from to the event to, hash
+// head, counting events more changes in its version, as events appended one by one would.
+// The head having moved from from is errRetry: the caller's transaction read a stale head.
+func advanceAuditHead(tx *gorm.DB, selectionID string, from, to int64, head string, events int, now time.Time) error {
 	res := tx.Model(&selectionRow{}).
-		Where("id = ? AND audit_seq = ?", sel.ID, sel.AuditSeq).
-		UpdateColumns(map[string]any{"audit_seq": ev.Seq, "audit_head": ev.Hash, "version": gorm.Expr("version + 1"), "updated_at": instant(now)})
+		Where("id = ? AND audit_seq = ?", selectionID, from).
+		UpdateColumns(map[string]any{"audit_seq": to, "audit_head": head, "version": gorm.Expr("version + ?", events), "updated_at": instant(now)})
 	if res.Error != nil {
-		return auditRow{}, fmt.Errorf("advance audit head: %w", res.Error)
+		return fmt.Errorf("advance audit head: %w", res.Error)
 	}
 	if res.RowsAffected != 1 {
-		return auditRow{}, fmt.Errorf("audit head moved: %w", errRetry)
+		return fmt.Errorf("audit head moved: %w", errRetry)
 	}
-	sel.AuditSeq, sel.AuditHead = ev.Seq, ev.Hash
-	sel.Version++
-	return row, nil
+	return nil
 }
 
 // FindingKind names what a verification found, with the API's FindingKind names.

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Group commit of submissions. In a deadline rush thousands of candidates submit within
@@ -166,6 +169,7 @@ func (s *Store) runIntake(ctx context.Context, batch []*submitItem) {
 func (s *Store) submitBatch(ctx context.Context, batch []*submitItem) error {
 	err := retry(ctx, func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			g := newSubmitGroup(batch[0].in.SelectionID)
 			for _, it := range batch {
 				it.out, it.err = submitted{}, nil
 				if err := it.ctx.Err(); err != nil {
@@ -174,13 +178,23 @@ func (s *Store) submitBatch(ctx context.Context, batch []*submitItem) error {
 					continue
 				}
 				if len(batch) == 1 {
-					it.out, it.err = s.submitInTx(tx, it.in, it.reqSHA)
-					return it.err
+					if it.out, it.err = s.submitInTx(tx, g, it.in, it.reqSHA); it.err != nil {
+						return it.err
+					}
+					break
+				}
+				// The lock is taken outside any savepoint: on PostgreSQL rolling back to
+				// the savepoint it was taken in would release it. A selection that cannot
+				// be locked fails the transaction, and each submission is then tried alone
+				// and answered why.
+				if _, err := g.lock(s, tx); err != nil {
+					return err
 				}
 				if err := tx.SavePoint(submitSavepoint).Error; err != nil {
 					return fmt.Errorf("savepoint: %w", err)
 				}
-				it.out, it.err = s.submitInTx(tx, it.in, it.reqSHA)
+				mark := g.mark()
+				it.out, it.err = s.submitInTx(tx, g, it.in, it.reqSHA)
 				switch {
 				case it.err == nil:
 					if err := tx.Exec("RELEASE SAVEPOINT " + submitSavepoint).Error; err != nil {
@@ -197,9 +211,10 @@ func (s *Store) submitBatch(ctx context.Context, batch []*submitItem) error {
 					if err := tx.Exec("RELEASE SAVEPOINT " + submitSavepoint).Error; err != nil {
 						return fmt.Errorf("release savepoint: %w", err)
 					}
+					g.undo(mark)
 				}
 			}
-			return nil
+			return g.flush(tx)
 		})
 	})
 	if err != nil {
@@ -211,4 +226,128 @@ func (s *Store) submitBatch(ctx context.Context, batch []*submitItem) error {
 		}
 	}
 	return err
+}
+
+// submitGroup is what the submissions of one transaction share: the selection's row,
+// locked and read once, with the audit head the transaction has reached; the selection's
+// last participant sequence, read once; and the rows that each submission adds to the same
+// tables (its audit event, its proof-of-registration job, its notification), which flush
+// writes for all of them at the end, a statement a table, in the order the submissions were
+// taken. The chain comes out exactly as if each event had been appended on its own: same
+// sequence numbers, same previous hashes, same hashes. A submission refused in its
+// savepoint gives its share back (undo), so that the next one takes its place in the chain
+// and its participant number, as it would have had the refused one never arrived.
+type submitGroup struct {
+	selectionID string
+	// sel is nil until the first submission locks the selection; then it holds the head the
+	// transaction has reached, and headSeq the one the row holds until flush.
+	sel     *selectionRow
+	headSeq int64
+	// lastSeq is the selection's largest participant sequence so far, once read (haveSeq).
+	lastSeq int
+	haveSeq bool
+	audits  []auditRow
+	jobs    []officialJobRow
+	notes   []notificationRow
+	phones  map[string]string
+	// updated is the time of the last event, which the selection's row takes as its
+	// update time.
+	updated time.Time
+}
+
+func newSubmitGroup(selectionID string) *submitGroup {
+	return &submitGroup{selectionID: selectionID, phones: map[string]string{}}
+}
+
+// lock takes the selection's lock in tx on the group's first call and returns the row the
+// group advances.
+func (g *submitGroup) lock(s *Store, tx *gorm.DB) (*selectionRow, error) {
+	if g.sel == nil {
+		sel, err := s.lockSelection(tx, g.selectionID)
+		if err != nil {
+			return nil, err
+		}
+		g.sel, g.headSeq = sel, sel.AuditSeq
+	}
+	return g.sel, nil
+}
+
+// nextParticipant picks the application's participant sequence and number. The group holds
+// the selection's lock (a row lock on PostgreSQL; SQLite has one writer), so no other
+// transaction adds an application meanwhile and the maximum read once stays the maximum;
+// the unique index on (selection_id, participant_seq) is the backstop. Withdrawn
+// applications keep their numbers, so the maximum never goes down.
+func (g *submitGroup) nextParticipant(tx *gorm.DB, in SubmitInput) (int, string, error) {
+	if !g.haveSeq {
+		if err := tx.Model(&applicationRow{}).Where("selection_id = ?", g.selectionID).
+			Select("COALESCE(MAX(participant_seq), 0)").Scan(&g.lastSeq).Error; err != nil {
+			return 0, "", fmt.Errorf("participant sequence: %w", err)
+		}
+		g.haveSeq = true
+	}
+	seq := g.lastSeq + 1
+	number := strconv.Itoa(seq)
+	if in.ParticipantNumber != nil {
+		var err error
+		if number, err = in.ParticipantNumber(g.sel.TimeZone, seq); err != nil {
+			return 0, "", fmt.Errorf("participant number: %w", err)
+		}
+	}
+	g.lastSeq = seq
+	return seq, number, nil
+}
+
+// groupMark is a group's state before one submission, which undo returns to.
+type groupMark struct {
+	sel                 selectionRow
+	lastSeq             int
+	haveSeq             bool
+	audits, jobs, notes int
+	updated             time.Time
+}
+
+// mark is called with the selection locked.
+func (g *submitGroup) mark() groupMark {
+	return groupMark{sel: *g.sel, lastSeq: g.lastSeq, haveSeq: g.haveSeq, audits: len(g.audits), jobs: len(g.jobs),
+		notes: len(g.notes), updated: g.updated}
+}
+
+// undo gives back what the submission since m took: its place in the chain, its participant
+// sequence and its rows.
+func (g *submitGroup) undo(m groupMark) {
+	*g.sel = m.sel
+	g.lastSeq, g.haveSeq, g.updated = m.lastSeq, m.haveSeq, m.updated
+	for _, a := range g.audits[m.audits:] {
+		delete(g.phones, applicationIDOf(a))
+	}
+	g.audits, g.jobs, g.notes = g.audits[:m.audits], g.jobs[:m.jobs], g.notes[:m.notes]
+}
+
+// applicationIDOf is the application an intake audit event is about (its target's last
+// part).
+func applicationIDOf(a auditRow) string {
+	return a.Target[strings.LastIndexByte(a.Target, '/')+1:]
+}
+
+// flush writes what the group's submissions left in it: their proof-of-registration jobs,
+// their audit events with the selection's new head, and their notifications.
+func (g *submitGroup) flush(tx *gorm.DB) error {
+	if len(g.audits) == 0 {
+		return nil
+	}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&g.jobs).Error; err != nil {
+		return fmt.Errorf("store: enqueue registration proofs: %w", err)
+	}
+	if err := tx.Create(&g.audits).Error; err != nil {
+		if isUniqueViolation(err) {
+			// Only possible if another writer forgot the selection's lock; retrying
+			// re-reads the head.
+			return fmt.Errorf("audit seq %d..%d taken: %w", g.audits[0].Seq, g.sel.AuditSeq, errRetry)
+		}
+		return fmt.Errorf("insert audit events: %w", err)
+	}
+	if err := advanceAuditHead(tx, g.selectionID, g.headSeq, g.sel.AuditSeq, g.sel.AuditHead, len(g.audits), g.updated); err != nil {
+		return err
+	}
+	return queue(tx, g.notes, g.phones)
 }

@@ -126,3 +126,82 @@ func testSubmitAnswer(t *testing.T, open factory) {
 		t.Errorf("a retry answered\n%+v\nread back\n%+v", again, read)
 	}
 }
+
+// testGroupCommitAsOneByOne: a group commit stores exactly what its submissions would have
+// stored one transaction each, in the same order: the same audit events (sequence numbers,
+// payloads, previous hashes and hashes), the same head, version and update time of the
+// selection, the same participant numbers, notifications and proof-of-registration jobs,
+// with refusals in between leaving no trace in either.
+func testGroupCommitAsOneByOne(t *testing.T, open factory) {
+	ctx := context.Background()
+	inputs := func() []*submitItem {
+		var items []*submitItem
+		for i := range 7 {
+			in := newSubmission("sel-o", i, t0.Add(time.Duration(i+1)*time.Minute))
+			in.ID = "app-o" + itoa(i)
+			in.ParticipantNumber = func(zone string, seq int) (string, error) { return zone + "-" + itoa(seq), nil }
+			switch i {
+			case 2: // a duplicate NIP: refused in its savepoint
+				in.Candidate.NIP = nip(1)
+			case 4: // a retry of submission 3
+				in = items[3].in
+			}
+			in, reqSHA, err := prepareSubmission(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			items = append(items, &submitItem{ctx: ctx, in: in, reqSHA: reqSHA})
+		}
+		return items
+	}
+	type stored struct {
+		sel    selectionRow
+		events []auditRow
+		apps   []applicationRow
+		notes  []notificationRow
+		jobs   []officialJobRow
+	}
+	read := func(s *Store) stored {
+		var st stored
+		if err := s.db.Take(&st.sel, "id = ?", "sel-o").Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []struct {
+			dest  any
+			order string
+		}{{&st.events, "seq"}, {&st.apps, "participant_seq"}, {&st.notes, "id"}, {&st.jobs, "kind, subject"}} {
+			if err := s.db.Where("selection_id = ?", "sel-o").Order(q.order).Find(q.dest).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range st.apps {
+			st.apps[i].CandidateID = "" // random
+		}
+		return st
+	}
+	alone, group := open(t, true), open(t, true)
+	openWindow(t, alone, "sel-o")
+	openWindow(t, group, "sel-o")
+	for i, it := range inputs() {
+		err := alone.submitBatch(ctx, []*submitItem{it})
+		if (i == 2) != (err != nil) {
+			t.Fatalf("alone, submission %d: %v", i, err)
+		}
+	}
+	batch := inputs()
+	if err := group.submitBatch(ctx, batch); err != nil {
+		t.Fatalf("group: %v", err)
+	}
+	for i, it := range batch {
+		if (i == 2) != (it.err != nil) {
+			t.Fatalf("group, submission %d: %v", i, it.err)
+		}
+	}
+	want, got := read(alone), read(group)
+	if len(got.events) < 5 || len(got.apps) != 5 {
+		t.Fatalf("group stored %d events and %d applications, want at least 5 and 5", len(got.events), len(got.apps))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("a group commit stored\n%+v\none by one\n%+v", got, want)
+	}
+}

@@ -161,13 +161,18 @@ func (s *Store) EnqueueOfficialJob(ctx context.Context, selectionID, kind, subje
 // enqueueOfficialJob queues a job inside tx, for writes that queue one with the record that
 // calls for it.
 func (s *Store) enqueueOfficialJob(tx *gorm.DB, selectionID, kind, subject string, revision int, now time.Time) error {
-	now = instant(now)
-	row := officialJobRow{SelectionID: selectionID, Kind: kind, Subject: subject, Revision: revision, State: OfficialJobPending,
-		NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+	row := newOfficialJob(selectionID, kind, subject, revision, now)
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return fmt.Errorf("store: enqueue official job %s/%s/%s/%d: %w", selectionID, kind, subject, revision, err)
 	}
 	return nil
+}
+
+// newOfficialJob is a pending job, due at now.
+func newOfficialJob(selectionID, kind, subject string, revision int, now time.Time) officialJobRow {
+	now = instant(now)
+	return officialJobRow{SelectionID: selectionID, Kind: kind, Subject: subject, Revision: revision, State: OfficialJobPending,
+		NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
 }
 
 // DeriveOfficialJobs queues a job for every record that calls for a document and has none

@@ -166,6 +166,7 @@ func runSuite(t *testing.T, open factory) {
 		{"GroupCommit", testGroupCommit},
 		{"SubmitAnswer", testSubmitAnswer},
 		{"GetApplicationMissing", testGetApplicationMissing},
+		{"GroupCommitAsOneByOne", testGroupCommitAsOneByOne},
 		{"ParticipantNumbers", testParticipantNumbers},
 		{"Schedules", testSchedules},
 		{"Attendance", testAttendance},
