@@ -483,7 +483,7 @@ func applyChecklists(tx *gorm.DB, selectionID string, cls []Checklist, at time.T
 	return nil
 }
 
-// checklistChunk is how many checklists one UPDATE writes: three bind variables each, far
+// checklistChunk is how many checklists one UPDATE writes: two bind variables each, far
 // below SQLite's and PostgreSQL's limits.
 const checklistChunk = 500
 
@@ -495,26 +495,24 @@ func updateChecklists(tx *gorm.DB, selectionID string, cls []Checklist, bodies [
 	}
 	seen := make(map[string]bool, len(cls))
 	var q strings.Builder
-	args := make([]any, 0, 3*len(cls)+2)
-	q.WriteString("UPDATE applications SET checklist = CASE id")
+	args := make([]any, 0, 2*len(cls)+2)
+	// A join with the new values rather than a CASE, which SQLite evaluates by walking its
+	// branches for every row. VALUES names its columns column1, column2 in both databases.
+	q.WriteString("UPDATE applications SET checklist = v.column2, updated_at = ? FROM (VALUES ")
+	args = append(args, at)
 	for i, cl := range cls {
 		if seen[cl.ApplicationID] {
 			return false, nil
 		}
 		seen[cl.ApplicationID] = true
-		q.WriteString(" WHEN ? THEN ?")
-		args = append(args, cl.ApplicationID, bodies[i])
-	}
-	q.WriteString(" END, updated_at = ? WHERE selection_id = ? AND id IN (")
-	args = append(args, at, selectionID)
-	for i, cl := range cls {
 		if i > 0 {
 			q.WriteByte(',')
 		}
-		q.WriteByte('?')
-		args = append(args, cl.ApplicationID)
+		q.WriteString("(?,?)")
+		args = append(args, cl.ApplicationID, bodies[i])
 	}
-	q.WriteByte(')')
+	q.WriteString(") AS v WHERE applications.selection_id = ? AND applications.id = v.column1")
+	args = append(args, selectionID)
 	res := tx.Exec(q.String(), args...)
 	if res.Error != nil {
 		return false, fmt.Errorf("checklists of %d applications: %w", len(cls), res.Error)
