@@ -453,7 +453,7 @@ func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) 
 // applyChecklists writes the requirement checklists a command changed, each as the canonical
 // JSON of its items. A screening batch changes a checklist per verdict, so they are written
 // checklistChunk at a time, one UPDATE per chunk instead of one per application; a chunk
-// that names an application twice (the last write would win, where a CASE takes the first)
+// that names an application twice (row by row the last write wins; a join picks either)
 // or updates fewer rows than it names (an application not in the selection) is written row by
 // row, which names the missing application. Both write the same columns.
 func applyChecklists(tx *gorm.DB, selectionID string, cls []Checklist, at time.Time) error {
