@@ -76,6 +76,14 @@ type Codec struct {
 // saving is a few bytes and the cost a compressor per payload.
 const compressAbove = 1 << 10
 
+// compressLevel is zlib's fastest level. The large payloads are a selection's state and its
+// stage commands (a screening batch's record of a thousand checklists is about 1.4 MB of
+// JSON): at the default level compressing one took about 15 times as long as at this one,
+// on the path every committee command waits for, for output (about 1.5% of the JSON instead
+// of 1%) that stays far below Temporal's 2 MB limit. zlib streams say nothing of the level
+// they were written at, so payloads compressed at the default level still decode.
+const compressLevel = zlib.BestSpeed
+
 // EncodingCompressed marks, inside the encryption, a payload this codec compressed: its data
 // is the zlib-compressed wire form of the original payload.
 const EncodingCompressed = "binary/seleksi-zlib"
@@ -91,7 +99,10 @@ func compress(p *commonpb.Payload) (*commonpb.Payload, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	w := zlib.NewWriter(&buf)
+	w, err := zlib.NewWriterLevel(&buf, compressLevel)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := w.Write(plain); err != nil {
 		return nil, err
 	}

@@ -401,6 +401,40 @@ func TestLargePayloadsCompressed(t *testing.T) {
 	}
 }
 
+// TestDefaultLevelPayloadsDecode: payloads were compressed at zlib's default level before
+// the codec moved to its fastest; histories hold such payloads and must still replay. A
+// payload sealed as the codec sealed them then decodes to the same payload.
+func TestDefaultLevelPayloadsDecode(t *testing.T) {
+	c := mustCodec(t, "", newKey(t, "20261201-aaaa0001"))
+	big := clear(t, strings.Repeat(`{"item":"education","status":"REQUIREMENT_STATUS_MET"}`, 20000))
+	plain, err := proto.Marshal(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w := zlib.NewWriter(&buf)
+	if _, err := w.Write(plain); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	inner, err := proto.Marshal(&commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(EncodingCompressed)}, Data: buf.Bytes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aead := c.aeads[c.active]
+	nonce := make([]byte, aead.NonceSize())
+	old := &commonpb.Payload{
+		Metadata: map[string][]byte{converter.MetadataEncoding: []byte(Encoding), MetadataKeyID: []byte(c.active), MetadataCipher: []byte(Cipher)},
+		Data:     aead.Seal(nonce, nonce, inner, additionalData(c.active)),
+	}
+	got, err := c.Decode([]*commonpb.Payload{old})
+	if err != nil || !proto.Equal(got[0], big) {
+		t.Errorf("payload compressed at the default level: %v, identical %v", err, err == nil && proto.Equal(got[0], big))
+	}
+}
+
 // sealed is the payload inside an encrypted one, before decompression.
 func sealed(t *testing.T, c *Codec, p *commonpb.Payload) *commonpb.Payload {
 	t.Helper()

@@ -55,7 +55,7 @@ func BenchmarkListApplications100k(b *testing.B) {
 }
 
 // seed inserts n applications (every tenth eliminated) with their candidates in batches.
-func seed(b *testing.B, s *Store, selectionID string, n int) {
+func seed(b testing.TB, s *Store, selectionID string, n int) {
 	b.Helper()
 	start := time.Now()
 	facts, _ := json.Marshal(Facts{Education: "EDUCATION_LEVEL_BACHELOR", ExperienceMonths: intp(100)})

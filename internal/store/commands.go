@@ -451,21 +451,84 @@ func applyApplications(tx *gorm.DB, sel *selectionRow, c Command, at time.Time) 
 }
 
 // applyChecklists writes the requirement checklists a command changed, each as the canonical
-// JSON of the items the workflow recorded.
+// JSON of its items. A screening batch changes a checklist per verdict, so they are written
+// checklistChunk at a time, one UPDATE per chunk instead of one per application; a chunk
+// that names an application twice (row by row the last write wins; a join picks either)
+// or updates fewer rows than it names (an application not in the selection) is written row by
+// row, which names the missing application. Both write the same columns.
 func applyChecklists(tx *gorm.DB, selectionID string, cls []Checklist, at time.Time) error {
-	for _, cl := range cls {
+	bodies := make([]string, len(cls))
+	for i, cl := range cls {
 		body, err := CanonicalJSON(cl.Items)
 		if err != nil {
 			return fmt.Errorf("checklist of application %q: %w: %w", cl.ApplicationID, err, ErrInvalidArgument)
 		}
-		res := tx.Model(&applicationRow{}).Where("selection_id = ? AND id = ?", selectionID, cl.ApplicationID).
-			UpdateColumns(map[string]any{"checklist": string(body), "updated_at": at})
-		if res.Error != nil {
-			return fmt.Errorf("checklist of application %q: %w", cl.ApplicationID, res.Error)
+		bodies[i] = string(body)
+	}
+	for off := 0; off < len(cls); off += checklistChunk {
+		end := min(off+checklistChunk, len(cls))
+		done, err := updateChecklists(tx, selectionID, cls[off:end], bodies[off:end], at)
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
-			return fmt.Errorf("application %q is not in selection %q: %w", cl.ApplicationID, selectionID, ErrFailedPrecondition)
+		if done {
+			continue
 		}
+		for i := off; i < end; i++ {
+			if err := updateChecklist(tx, selectionID, cls[i].ApplicationID, bodies[i], at); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checklistChunk is how many checklists one UPDATE writes: two bind variables each, far
+// below SQLite's and PostgreSQL's limits.
+const checklistChunk = 500
+
+// updateChecklists writes a chunk of checklists in one UPDATE. done is false, with nothing
+// decided, when the chunk names an application twice or fewer rows matched than it names.
+func updateChecklists(tx *gorm.DB, selectionID string, cls []Checklist, bodies []string, at time.Time) (done bool, err error) {
+	if len(cls) < 2 {
+		return false, nil
+	}
+	seen := make(map[string]bool, len(cls))
+	var q strings.Builder
+	args := make([]any, 0, 2*len(cls)+2)
+	// A join with the new values rather than a CASE, which SQLite evaluates by walking its
+	// branches for every row. VALUES names its columns column1, column2 in both databases.
+	q.WriteString("UPDATE applications SET checklist = v.column2, updated_at = ? FROM (VALUES ")
+	args = append(args, at)
+	for i, cl := range cls {
+		if seen[cl.ApplicationID] {
+			return false, nil
+		}
+		seen[cl.ApplicationID] = true
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?,?)")
+		args = append(args, cl.ApplicationID, bodies[i])
+	}
+	q.WriteString(") AS v WHERE applications.selection_id = ? AND applications.id = v.column1")
+	args = append(args, selectionID)
+	res := tx.Exec(q.String(), args...)
+	if res.Error != nil {
+		return false, fmt.Errorf("checklists of %d applications: %w", len(cls), res.Error)
+	}
+	return res.RowsAffected == int64(len(cls)), nil
+}
+
+// updateChecklist writes one application's checklist.
+func updateChecklist(tx *gorm.DB, selectionID, applicationID, body string, at time.Time) error {
+	res := tx.Model(&applicationRow{}).Where("selection_id = ? AND id = ?", selectionID, applicationID).
+		UpdateColumns(map[string]any{"checklist": body, "updated_at": at})
+	if res.Error != nil {
+		return fmt.Errorf("checklist of application %q: %w", applicationID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("application %q is not in selection %q: %w", applicationID, selectionID, ErrFailedPrecondition)
 	}
 	return nil
 }

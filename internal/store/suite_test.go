@@ -191,6 +191,7 @@ func runSuite(t *testing.T, open factory) {
 		{"WorkflowStarts", testWorkflowStarts},
 		{"ObjectionPerRevision", testObjectionPerRevision},
 		{"ChecklistProjection", testChecklistProjection},
+		{"ChecklistBatch", testChecklistBatch},
 		{"ObjectionDeadlines", testObjectionDeadlines},
 		{"Actors", testActors},
 		{"AccountRows", testAccountRows},
