@@ -103,6 +103,9 @@ type App struct {
 	telemetry   *telemetry.Telemetry
 	metricsLis  net.Listener
 	stopMetrics func()
+	// pprofLis and stopPprof are the listener of -pprof-addr and the end of its server.
+	pprofLis  net.Listener
+	stopPprof func()
 }
 
 // OfficialKeyFile is the file in the data directory's keys folder that holds the Ed25519 key
@@ -212,6 +215,9 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, startEmb
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	if err = a.registerStoreStats(); err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	if err = a.startPprofServer(cfg, logger); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	if err = a.startMetricsServer(cfg, logger); err != nil {
@@ -837,7 +843,7 @@ func (a *App) stop(ctx context.Context) error {
 	// The readiness checker, the reconciler, the archiver, the dispatcher and the retention
 	// sweeper use the store and Temporal: they stop before either closes, all at once.
 	var loops []func()
-	for _, stop := range []*func(){&a.stopReadiness, &a.stopReconciler, &a.stopArchiver, &a.stopNotifications, &a.stopOfficial, &a.stopRetention, &a.stopUploadExpiry, &a.stopSessionSweep, &a.stopMetrics} {
+	for _, stop := range []*func(){&a.stopReadiness, &a.stopReconciler, &a.stopArchiver, &a.stopNotifications, &a.stopOfficial, &a.stopRetention, &a.stopUploadExpiry, &a.stopSessionSweep, &a.stopMetrics, &a.stopPprof} {
 		if *stop != nil {
 			loops = append(loops, *stop)
 			*stop = nil

@@ -2,10 +2,10 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -53,7 +53,9 @@ func TestMetricsEndpoint(t *testing.T) {
 	get("/v1/selections/"+selOpen, "", http.StatusOK)
 	get("/v1/selections/"+selOpen, api.admin, http.StatusOK)
 	get("/v1/selections/sel-none", "", http.StatusNotFound)
-	// Go's profiles are never on the public address, even for an administrator.
+	// Go's profiles are never on the public address, even for an administrator: the
+	// handler must not fall through to http.DefaultServeMux, where net/http/pprof
+	// registers itself.
 	get("/debug/pprof/", api.admin, http.StatusNotFound)
 	get("/v1/selections/"+selOpen+"/applications", "", http.StatusUnauthorized)
 	get("/v1/selections/"+selOpen+"/applications", api.candidate, http.StatusOK)
@@ -153,48 +155,54 @@ func TestMetricsListener(t *testing.T) {
 	}
 }
 
-// TestPprofOnMetricsListener: with -pprof the metrics listener serves Go's profiles beside
-// /metrics; without it, none. The public HTTP address never serves them (TestMetrics...
-// asks the API's address for them).
-func TestPprofOnMetricsListener(t *testing.T) {
-	for _, on := range []bool{true, false} {
-		t.Run(fmt.Sprintf("pprof=%v", on), func(t *testing.T) {
-			tel, err := telemetry.New(context.Background(), telemetry.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a := &App{telemetry: tel}
-			cfg := config.Config{Telemetry: config.Telemetry{MetricsAddr: "127.0.0.1:0", Pprof: on}}
-			if err := a.startMetricsServer(cfg, slog.New(slog.DiscardHandler)); err != nil {
-				t.Fatal(err)
-			}
-			defer a.stopMetrics()
-			base := "http://" + a.MetricsAddr()
-			for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/profile?seconds=1"} {
-				resp, err := http.Get(base + path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				body, err := io.ReadAll(resp.Body)
-				_ = resp.Body.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
-				switch {
-				case !on && resp.StatusCode != http.StatusNotFound:
-					t.Errorf("GET %s without -pprof: %s, want 404", path, resp.Status)
-				case on && resp.StatusCode != http.StatusOK:
-					t.Errorf("GET %s with -pprof: %s, want 200", path, resp.Status)
-				case on && path == "/debug/pprof/" && !strings.Contains(string(body), "goroutine"):
-					t.Errorf("GET %s: no profile listed: %.200s", path, body)
-				case on && path != "/debug/pprof/" && (len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b):
-					// Profiles are gzipped protocol buffers.
-					t.Errorf("GET %s: not a gzipped profile: %.20q", path, body)
-				}
-			}
-			if page := scrapetest.Get(t, base+telemetry.MetricsPath); !page.Has("go_goroutines") {
-				t.Errorf("/metrics lost beside the profiles")
-			}
-		})
+// TestPprofListener: with -pprof-addr a listener of its own serves Go's profiles, but not the
+// command line (it can carry a database URL's password); the metrics listener serves none.
+func TestPprofListener(t *testing.T) {
+	tel, err := telemetry.New(context.Background(), telemetry.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &App{telemetry: tel}
+	cfg := config.Config{Telemetry: config.Telemetry{MetricsAddr: "127.0.0.1:0", PprofAddr: "127.0.0.1:0"}}
+	if err := a.startPprofServer(cfg, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	defer a.stopPprof()
+	if err := a.startMetricsServer(cfg, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	defer a.stopMetrics()
+	get := func(url string) (int, []byte) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, body
+	}
+	prof := "http://" + a.PprofAddr()
+	if code, body := get(prof + "/debug/pprof/"); code != http.StatusOK || !strings.Contains(string(body), "goroutine") {
+		t.Errorf("GET /debug/pprof/: %d, %.200s; want 200 listing the profiles", code, body)
+	}
+	for _, path := range []string{"/debug/pprof/heap", "/debug/pprof/profile?seconds=1"} {
+		// Profiles are gzipped protocol buffers.
+		if code, body := get(prof + path); code != http.StatusOK || len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b {
+			t.Errorf("GET %s: %d, %.20q; want 200 with a gzipped profile", path, code, body)
+		}
+	}
+	if code, body := get(prof + "/debug/pprof/cmdline"); strings.Contains(string(body), os.Args[0]) {
+		t.Errorf("GET /debug/pprof/cmdline: %d, the command line served: %.200s", code, body)
+	}
+	metrics := "http://" + a.MetricsAddr()
+	if code, _ := get(metrics + "/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("GET /debug/pprof/ on the metrics listener: %d, want 404", code)
+	}
+	if page := scrapetest.Get(t, metrics+telemetry.MetricsPath); !page.Has("go_goroutines") {
+		t.Errorf("/metrics lost beside the profiles")
 	}
 }

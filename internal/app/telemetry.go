@@ -87,15 +87,6 @@ func (a *App) startMetricsServer(cfg config.Config, logger *slog.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+telemetry.MetricsPath, a.telemetry.Handler())
-	if cfg.Telemetry.Pprof {
-		// Mounted on this listener alone. net/http/pprof also registers itself on
-		// http.DefaultServeMux, which this service never serves.
-		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	a.metricsLis = lis
@@ -106,7 +97,7 @@ func (a *App) startMetricsServer(cfg config.Config, logger *slog.Logger) error {
 			logger.Error("metrics server failed", "error", err)
 		}
 	}()
-	logger.Info("serving metrics", "addr", lis.Addr().String(), "pprof", cfg.Telemetry.Pprof)
+	logger.Info("serving metrics", "addr", lis.Addr().String())
 	a.stopMetrics = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -116,6 +107,51 @@ func (a *App) startMetricsServer(cfg config.Config, logger *slog.Logger) error {
 		<-done
 	}
 	return nil
+}
+
+// startPprofServer serves Go's runtime profiles on -pprof-addr, when it is set, until the app
+// stops. Not /debug/pprof/cmdline: the command line can carry a database URL with its
+// password.
+func (a *App) startPprofServer(cfg config.Config, logger *slog.Logger) error {
+	if cfg.Telemetry.PprofAddr == "" {
+		return nil
+	}
+	lis, err := net.Listen("tcp", cfg.Telemetry.PprofAddr)
+	if err != nil {
+		return fmt.Errorf("listen profiles on %s: %w", cfg.Telemetry.PprofAddr, err)
+	}
+	// net/http/pprof also registers itself on http.DefaultServeMux, which this service
+	// never serves.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	a.pprofLis = lis
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("profiles server failed", "error", err)
+		}
+	}()
+	logger.Info("serving profiles", "addr", lis.Addr().String())
+	a.stopPprof = func() {
+		// A CPU profile or trace in progress is cut short rather than waited for.
+		_ = srv.Close()
+		<-done
+	}
+	return nil
+}
+
+// PprofAddr is the address of the profiles listener of -pprof-addr, or empty without one.
+func (a *App) PprofAddr() string {
+	if a.pprofLis == nil {
+		return ""
+	}
+	return a.pprofLis.Addr().String()
 }
 
 // MetricsAddr is the address of the metrics listener of -metrics-addr, or empty without one.

@@ -33,9 +33,9 @@ type Profiler struct {
 // Stop. The stack must have been started with StackOptions.Pprof; without it, Stop reports
 // that no profile could be taken.
 func (s *Stack) Profile(ctx context.Context, dir, scenario string) *Profiler {
-	p := &Profiler{base: "http://" + s.metrics, dir: dir, name: scenario,
-		client: &http.Client{}, stop: make(chan struct{}), done: make(chan struct{})}
-	if s.metrics == "" {
+	p := &Profiler{base: "http://" + s.pprof, dir: dir, name: scenario,
+		client: &http.Client{Timeout: profileWindow + 30*time.Second}, stop: make(chan struct{}), done: make(chan struct{})}
+	if s.pprof == "" {
 		p.errs = append(p.errs, errors.New("bench: seleksid serves no profiles (start the stack with Pprof)"))
 		close(p.done)
 		return p
@@ -44,19 +44,34 @@ func (s *Stack) Profile(ctx context.Context, dir, scenario string) *Profiler {
 	return p
 }
 
+// maxProfileFailures is how many windows in a row may fail before the profiler gives up:
+// a seleksid that died or refuses profiles is not asked again in a tight loop.
+const maxProfileFailures = 3
+
 // loop takes one window's CPU profile after the other. Stop lets the running window end,
 // so the scenario's last seconds are in it.
 func (p *Profiler) loop(ctx context.Context) {
 	defer close(p.done)
+	failures := 0
 	for i := 1; ; i++ {
 		path := filepath.Join(p.dir, fmt.Sprintf("%s-cpu-%03d.pb.gz", p.name, i))
-		p.record(p.fetch(ctx, fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(profileWindow.Seconds())), path), path)
+		err := p.fetch(ctx, fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(profileWindow.Seconds())), path)
+		p.record(err, path)
+		pause := time.Duration(0)
+		if err != nil {
+			if failures++; failures >= maxProfileFailures {
+				return
+			}
+			pause = time.Second
+		} else {
+			failures = 0
+		}
 		select {
 		case <-p.stop:
 			return
 		case <-ctx.Done():
 			return
-		default:
+		case <-time.After(pause):
 		}
 	}
 }
@@ -71,7 +86,7 @@ func (p *Profiler) record(err error, path string) {
 	p.files = append(p.files, path)
 }
 
-// fetch saves one profile from seleksid's metrics listener to path.
+// fetch saves one profile from seleksid's profiles listener to path.
 func (p *Profiler) fetch(ctx context.Context, query, path string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+query, nil)
 	if err != nil {
@@ -106,7 +121,7 @@ func (p *Profiler) Stop(ctx context.Context) ([]string, error) {
 		close(p.stop)
 		<-p.done
 	}
-	if p.base != "http://" {
+	if p.base != "http://" && ctx.Err() == nil {
 		path := filepath.Join(p.dir, p.name+"-heap.pb.gz")
 		p.record(p.fetch(ctx, "/debug/pprof/heap", path), path)
 	}

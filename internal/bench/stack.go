@@ -50,8 +50,8 @@ type StackOptions struct {
 	// SecondsPerDay is seleksid's time scale (-demo-seconds-per-day); 0 means
 	// DefaultSecondsPerDay.
 	SecondsPerDay int64
-	// Pprof has seleksid serve Go's profiles on a metrics listener of its own (-pprof), for
-	// Stack.Profile.
+	// Pprof has seleksid serve Go's profiles on a loopback listener of their own
+	// (-pprof-addr), for Stack.Profile.
 	Pprof bool
 	// Args are added to seleksid's command line, after the bench's own.
 	Args []string
@@ -66,8 +66,8 @@ type Stack struct {
 
 	log *slog.Logger
 	tmp string
-	// metrics is the address of seleksid's metrics listener, with -pprof its profiles.
-	metrics string
+	// pprof is the address of seleksid's profiles listener (-pprof-addr).
+	pprof string
 	cmd     *exec.Cmd
 	logPath string
 	// exited is closed once seleksid has exited and its log is copied; waitErr is set first.
@@ -151,7 +151,7 @@ func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 		args = append(args, "-database-url", storeURL)
 	}
 	if o.Pprof {
-		args = append(args, "-metrics-addr", "127.0.0.1:0", "-pprof")
+		args = append(args, "-pprof-addr", "127.0.0.1:0")
 	}
 	args = append(args, o.Args...)
 
@@ -163,7 +163,7 @@ func StartStack(ctx context.Context, o StackOptions) (_ *Stack, err error) {
 	if temporalAddr == "" {
 		temporalAddr = addrs.temporal
 	}
-	s.metrics = addrs.metrics
+	s.pprof = addrs.pprof
 	o.Log.Info("seleksid serving", "pid", s.cmd.Process.Pid, "grpc", addrs.GRPC, "http", addrs.HTTP, "temporal", temporalAddr)
 
 	env := &Env{
@@ -308,8 +308,8 @@ type stackAddrs struct {
 	HTTP string `json:"http"`
 	// temporal is the embedded Temporal frontend.
 	temporal string
-	// metrics is the metrics listener of -metrics-addr.
-	metrics string
+	// pprof is the profiles listener of -pprof-addr.
+	pprof string
 }
 
 // start runs seleksid and waits until its log says it serves.
@@ -356,7 +356,7 @@ func (s *Stack) start(ctx context.Context, bin string, args []string) (stackAddr
 // once its stderr closes (Wait must not run before every read from the pipe).
 func (s *Stack) copyLog(stderr io.Reader, logFile *os.File, serving chan<- stackAddrs) {
 	defer close(s.exited)
-	var temporal, metrics string
+	var temporal, pprof string
 	sc := bufio.NewScanner(stderr)
 	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
 	for sc.Scan() {
@@ -371,17 +371,17 @@ func (s *Stack) copyLog(stderr io.Reader, logFile *os.File, serving chan<- stack
 			if json.Unmarshal(line, &l) == nil {
 				temporal = l.Frontend
 			}
-		case bytes.Contains(line, []byte(`"msg":"serving metrics"`)):
+		case bytes.Contains(line, []byte(`"msg":"serving profiles"`)):
 			var l struct {
 				Addr string `json:"addr"`
 			}
 			if json.Unmarshal(line, &l) == nil {
-				metrics = l.Addr
+				pprof = l.Addr
 			}
 		case bytes.Contains(line, []byte(`"msg":"serving"`)):
 			var a stackAddrs
 			if json.Unmarshal(line, &a) == nil && a.HTTP != "" && a.GRPC != "" {
-				a.temporal, a.metrics = temporal, metrics
+				a.temporal, a.pprof = temporal, pprof
 				select {
 				case serving <- a:
 				default:

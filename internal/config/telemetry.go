@@ -1,12 +1,10 @@
 package config
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"net/url"
-	"strconv"
 )
 
 // --- Metrics and traces (issue 14 §6) ---
@@ -23,10 +21,12 @@ type Telemetry struct {
 	// OTLPFromEnvironment: no -otlp-endpoint, but the standard OTEL_EXPORTER_OTLP_ENDPOINT or
 	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set; the exporter reads those itself.
 	OTLPFromEnvironment bool
-	// Pprof serves Go's runtime profiles (/debug/pprof/) on the metrics listener. Only there:
-	// that port is the operators', never the public HTTP address, since a profile shows the
-	// service's internals and a CPU profile costs the server while it runs.
-	Pprof bool
+	// PprofAddr is the listen address of a server of Go's runtime profiles (/debug/pprof/)
+	// alone; empty serves none. It must be a loopback address: the profiles are not
+	// authenticated, show the service's internals and cost the server while they run, so
+	// they are reached from the host itself (ssh, kubectl port-forward), never from the
+	// network a scraper or the public reaches.
+	PprofAddr string
 }
 
 // MetricsOff is the -metrics-addr that serves no metrics.
@@ -41,6 +41,20 @@ func (t Telemetry) MetricsListener() bool { return t.MetricsAddr != "" && t.Metr
 // Tracing reports whether spans are exported.
 func (t Telemetry) Tracing() bool { return t.OTLPEndpoint != "" || t.OTLPFromEnvironment }
 
+// loopback reports whether addr is host:port with a loopback host (localhost, 127.0.0.0/8,
+// ::1).
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // telemetryFlags registers the flags of metrics and traces on fs and returns the function
 // that checks them after parsing.
 func telemetryFlags(fs *flag.FlagSet, env func(name, def string) string, getenv func(string) string) func() (Telemetry, error) {
@@ -51,15 +65,11 @@ func telemetryFlags(fs *flag.FlagSet, env func(name, def string) string, getenv 
 	// -otlp-endpoint: where traces go.
 	fs.StringVar(&t.OTLPEndpoint, "otlp-endpoint", env("SELEKSI_OTLP_ENDPOINT", ""),
 		"URL of an OTLP/gRPC collector to export traces to (http://host:4317 plaintext, https://host:4317 TLS); empty uses OTEL_EXPORTER_OTLP_ENDPOINT if set, else traces are off [SELEKSI_OTLP_ENDPOINT]")
-	pprofDefault, pprofEnvErr := strconv.ParseBool(env("SELEKSI_PPROF", "false"))
-	fs.BoolVar(&t.Pprof, "pprof", pprofDefault && pprofEnvErr == nil,
-		"serve Go's runtime profiles (/debug/pprof/) beside /metrics on -metrics-addr; needs -metrics-addr host:port [SELEKSI_PPROF]")
+	fs.StringVar(&t.PprofAddr, "pprof-addr", env("SELEKSI_PPROF_ADDR", ""),
+		"loopback listen address of Go's runtime profiles (/debug/pprof/) alone, e.g. 127.0.0.1:6060; empty serves none [SELEKSI_PPROF_ADDR]")
 	return func() (Telemetry, error) {
-		if pprofEnvErr != nil {
-			return Telemetry{}, errors.New("SELEKSI_PPROF: want true or false")
-		}
-		if t.Pprof && !t.MetricsListener() {
-			return Telemetry{}, errors.New("-pprof: profiles are served only on a metrics listener of their own; give -metrics-addr host:port")
+		if a := t.PprofAddr; a != "" && !loopback(a) {
+			return Telemetry{}, fmt.Errorf("-pprof-addr %q: want a loopback address such as 127.0.0.1:6060 (profiles are not authenticated; reach them with ssh or kubectl port-forward)", a)
 		}
 		if a := t.MetricsAddr; a != "" && a != MetricsOff {
 			if _, _, err := net.SplitHostPort(a); err != nil {

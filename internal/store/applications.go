@@ -119,9 +119,9 @@ func (s *Store) submitInTx(tx *gorm.DB, g *submitGroup, in SubmitInput, reqSHA s
 	}
 	docs, err := checkDocumentRefs(tx, in.SelectionID, required, in.Owner, in.Documents)
 	if err != nil {
-		// The candidate's other submission, committed by another process after the
-		// duplicate check above, holds the documents: say that they applied, not that the
-		// documents are taken.
+		// A safeguard: under the selection's lock no other submission commits after the
+		// duplicate check, but if the candidate's own other application holds the
+		// documents, say that they applied, not that the documents are taken.
 		if again, derr := duplicateCandidate(tx, in); derr == nil && again != "" {
 			return submitted{}, fmt.Errorf("%s: %w", again, ErrConflict)
 		}
@@ -289,9 +289,9 @@ func validateSubmission(in SubmitInput) error {
 	return nil
 }
 
-// conflictOr maps a unique violation to ErrConflict. The duplicate checks read before the
-// selection's lock (see SubmitApplication), so a duplicate committed in between reaches the
-// unique indexes, and this is how it is reported.
+// conflictOr maps a unique violation to ErrConflict. The duplicate checks run under the
+// selection's lock (see submitGroup), so the unique indexes are the safeguard behind them,
+// and this is how a duplicate they catch is reported.
 func conflictOr(err error, what string) error {
 	if isUniqueViolation(err) {
 		return fmt.Errorf("duplicate %s: %w", what, ErrConflict)

@@ -73,6 +73,36 @@ func testChecklistBatch(t *testing.T, open factory) {
 			t.Fatalf("row %d batched %+v, row by row %+v", i, got[i], want[i])
 		}
 	}
+	// The rows above would match even if every chunk fell back to row by row: the batched
+	// UPDATE itself must report done, and not done when a row is missing.
+	errRollback := errors.New("rollback")
+	for _, tc := range []struct {
+		ids  []string
+		want bool
+	}{
+		{[]string{"app-0000000", "app-0000001", "app-0000002"}, true},
+		{[]string{"app-0000000", "app-none"}, false},
+		{[]string{"app-0000000", "app-0000000"}, false},
+	} {
+		chunk := make([]Checklist, len(tc.ids))
+		bodies := make([]string, len(tc.ids))
+		for i, id := range tc.ids {
+			chunk[i], bodies[i] = Checklist{ApplicationID: id}, `[{"item":"age","status":"REQUIREMENT_STATUS_MET"}]`
+		}
+		err := batched.db.Transaction(func(tx *gorm.DB) error {
+			done, err := updateChecklists(tx, "sel-b", chunk, bodies, instant(at))
+			if err != nil {
+				return err
+			}
+			if done != tc.want {
+				t.Errorf("updateChecklists(%v): done %v, want %v", tc.ids, done, tc.want)
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			t.Fatalf("updateChecklists(%v): %v", tc.ids, err)
+		}
+	}
 	if c := got[checklistChunk].Checklist; c != `[{"item":"age","status":"REQUIREMENT_STATUS_UNMET"}]` {
 		t.Errorf("an application named twice kept %s, want the last checklist", c)
 	}

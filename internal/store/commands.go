@@ -487,8 +487,10 @@ func applyChecklists(tx *gorm.DB, selectionID string, cls []Checklist, at time.T
 // below SQLite's and PostgreSQL's limits.
 const checklistChunk = 500
 
-// updateChecklists writes a chunk of checklists in one UPDATE. done is false, with nothing
-// decided, when the chunk names an application twice or fewer rows matched than it names.
+// updateChecklists writes a chunk of checklists in one UPDATE. done is false when the chunk
+// names an application twice (nothing written) or fewer rows matched than it names (those
+// that matched were written); the caller then writes the chunk row by row, which reports the
+// missing application, and the command's transaction rolls back.
 func updateChecklists(tx *gorm.DB, selectionID string, cls []Checklist, bodies []string, at time.Time) (done bool, err error) {
 	if len(cls) < 2 {
 		return false, nil

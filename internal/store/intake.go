@@ -336,7 +336,7 @@ func (g *submitGroup) flush(tx *gorm.DB) error {
 		return nil
 	}
 	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&g.jobs).Error; err != nil {
-		return fmt.Errorf("store: enqueue registration proofs: %w", err)
+		return fmt.Errorf("enqueue registration proofs: %w", err)
 	}
 	if err := tx.Create(&g.audits).Error; err != nil {
 		if isUniqueViolation(err) {

@@ -145,6 +145,8 @@ func testGroupCommitAsOneByOne(t *testing.T, open factory) {
 				in.Candidate.NIP = nip(1)
 			case 4: // a retry of submission 3
 				in = items[3].in
+			case 5: // refused after taking its participant number, which the next one gets
+				in.ParticipantNumber = func(string, int) (string, error) { return "", errors.New("no number format") }
 			}
 			in, reqSHA, err := prepareSubmission(in)
 			if err != nil {
@@ -179,12 +181,13 @@ func testGroupCommitAsOneByOne(t *testing.T, open factory) {
 		}
 		return st
 	}
+	refused := func(i int) bool { return i == 2 || i == 5 }
 	alone, group := open(t, true), open(t, true)
 	openWindow(t, alone, "sel-o")
 	openWindow(t, group, "sel-o")
 	for i, it := range inputs() {
 		err := alone.submitBatch(ctx, []*submitItem{it})
-		if (i == 2) != (err != nil) {
+		if refused(i) != (err != nil) {
 			t.Fatalf("alone, submission %d: %v", i, err)
 		}
 	}
@@ -193,13 +196,18 @@ func testGroupCommitAsOneByOne(t *testing.T, open factory) {
 		t.Fatalf("group: %v", err)
 	}
 	for i, it := range batch {
-		if (i == 2) != (it.err != nil) {
+		if refused(i) != (it.err != nil) {
 			t.Fatalf("group, submission %d: %v", i, it.err)
 		}
 	}
 	want, got := read(alone), read(group)
-	if len(got.events) < 5 || len(got.apps) != 5 {
-		t.Fatalf("group stored %d events and %d applications, want at least 5 and 5", len(got.events), len(got.apps))
+	if len(got.events) < 4 || len(got.apps) != 4 {
+		t.Fatalf("group stored %d events and %d applications, want at least 4 and 4", len(got.events), len(got.apps))
+	}
+	for k, a := range got.apps {
+		if a.ParticipantSeq != k+1 {
+			t.Errorf("application %s has participant number %d, want %d: a refusal's number is given to the next", a.ID, a.ParticipantSeq, k+1)
+		}
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("a group commit stored\n%+v\none by one\n%+v", got, want)

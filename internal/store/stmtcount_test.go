@@ -37,9 +37,13 @@ func traceStatements(t testing.TB, db *gorm.DB, log *statementLog) {
 	}
 }
 
-// TestSubmitStatements logs the statements of one submission by a new candidate (actor ID
-// included), so that a change in their number shows in -v output.
+// TestSubmitStatements counts the statements of one submission by a new candidate (actor ID
+// included), alone in its group: a change that adds statements to the rush's path fails
+// here, and -v lists them.
 func TestSubmitStatements(t *testing.T) {
+	// Two for the actor ID, then the group's transaction: the selection's lock, the checks,
+	// the candidate and application, and the flush of audit, head, proof job and notices.
+	const maxSubmitStatements = 12
 	ctx := context.Background()
 	s := sqliteFactory(t, true)
 	openWindow(t, s, "sel-stmt")
@@ -62,6 +66,9 @@ func TestSubmitStatements(t *testing.T) {
 		t.Logf("submission %d: %d statements", i, len(log.stmts))
 		for _, q := range log.stmts {
 			t.Logf("  %s", q)
+		}
+		if len(log.stmts) > maxSubmitStatements {
+			t.Errorf("submission %d: %d statements, want at most %d (the group commit's, issue 15)", i, len(log.stmts), maxSubmitStatements)
 		}
 		log.mu.Unlock()
 	}
