@@ -81,31 +81,13 @@ func (a *App) startMetricsServer(cfg config.Config, logger *slog.Logger) error {
 	if !cfg.Telemetry.MetricsListener() {
 		return nil
 	}
-	lis, err := net.Listen("tcp", cfg.Telemetry.MetricsAddr)
-	if err != nil {
-		return fmt.Errorf("listen metrics on %s: %w", cfg.Telemetry.MetricsAddr, err)
-	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+telemetry.MetricsPath, a.telemetry.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	a.metricsLis = lis
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("metrics server failed", "error", err)
-		}
-	}()
-	logger.Info("serving metrics", "addr", lis.Addr().String())
-	a.stopMetrics = func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			_ = srv.Close()
-		}
-		<-done
+	lis, stop, err := serveAlone(cfg.Telemetry.MetricsAddr, mux, "metrics", logger)
+	if err != nil {
+		return err
 	}
+	a.metricsLis, a.stopMetrics = lis, stop
 	return nil
 }
 
@@ -116,10 +98,6 @@ func (a *App) startPprofServer(cfg config.Config, logger *slog.Logger) error {
 	if cfg.Telemetry.PprofAddr == "" {
 		return nil
 	}
-	lis, err := net.Listen("tcp", cfg.Telemetry.PprofAddr)
-	if err != nil {
-		return fmt.Errorf("listen profiles on %s: %w", cfg.Telemetry.PprofAddr, err)
-	}
 	// net/http/pprof also registers itself on http.DefaultServeMux, which this service
 	// never serves.
 	mux := http.NewServeMux()
@@ -127,23 +105,41 @@ func (a *App) startPprofServer(cfg config.Config, logger *slog.Logger) error {
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
+	lis, stop, err := serveAlone(cfg.Telemetry.PprofAddr, mux, "profiles", logger)
+	if err != nil {
+		return err
+	}
+	a.pprofLis, a.stopPprof = lis, stop
+	return nil
+}
+
+// serveAlone serves h on a listener of its own at addr (the operators' side ports: metrics,
+// profiles) until stop, which gives running requests 2 s (a CPU profile in progress is cut
+// short).
+func serveAlone(addr string, h http.Handler, what string, logger *slog.Logger) (net.Listener, func(), error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen %s on %s: %w", what, addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	a.pprofLis = lis
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("profiles server failed", "error", err)
+			logger.Error(what+" server failed", "error", err)
 		}
 	}()
-	logger.Info("serving profiles", "addr", lis.Addr().String())
-	a.stopPprof = func() {
-		// A CPU profile or trace in progress is cut short rather than waited for.
-		_ = srv.Close()
+	logger.Info("serving "+what, "addr", lis.Addr().String())
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			_ = srv.Close()
+		}
 		<-done
 	}
-	return nil
+	return lis, stop, nil
 }
 
 // PprofAddr is the address of the profiles listener of -pprof-addr, or empty without one.
