@@ -67,7 +67,7 @@ type Stack struct {
 	log *slog.Logger
 	tmp string
 	// pprof is the address of seleksid's profiles listener (-pprof-addr).
-	pprof string
+	pprof   string
 	cmd     *exec.Cmd
 	logPath string
 	// exited is closed once seleksid has exited and its log is copied; waitErr is set first.
