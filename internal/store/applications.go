@@ -160,7 +160,7 @@ func (s *Store) submitInTx(tx *gorm.DB, g *submitGroup, in SubmitInput, reqSHA s
 	}
 	// The proof of registration is issued by internal/official's worker; queuing it
 	// here, with the application, means no submission is ever left without one.
-	g.jobs = append(g.jobs, newOfficialJob(in.SelectionID, OfficialRegistrationProof, appID, 1, now))
+	job := newOfficialJob(in.SelectionID, OfficialRegistrationProof, appID, 1, now)
 	// The audit event holds no personal data: the request digest binds it to the full
 	// submission, which stays in the candidate and application rows.
 	ev, err := nextAuditRow(sel, auditInput{
@@ -173,16 +173,11 @@ func (s *Store) submitInTx(tx *gorm.DB, g *submitGroup, in SubmitInput, reqSHA s
 	if err != nil {
 		return submitted{}, err
 	}
-	g.audits = append(g.audits, ev)
-	sel.AuditSeq, sel.AuditHead = ev.Seq, ev.Hash
-	sel.Version++
-	g.updated = now
 	note, err := receivedNotice(sel, in, appID, cand.Email, now)
 	if err != nil {
 		return submitted{}, err
 	}
-	g.notes = append(g.notes, note)
-	g.phones[appID] = cand.Phone
+	g.add(job, ev, note, cand.Phone, now)
 	return submitted{id: appID, app: &app, cand: &cand}, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -312,21 +311,28 @@ func (g *submitGroup) mark() groupMark {
 		notes: len(g.notes), updated: g.updated}
 }
 
+// add takes one submission's share of the group: its proof-of-registration job, its audit
+// event, to which the group's head moves as appendAudit would move it, and its notice with
+// the phone the notice may also go to.
+func (g *submitGroup) add(job officialJobRow, ev auditRow, note notificationRow, phone string, at time.Time) {
+	g.jobs = append(g.jobs, job)
+	g.audits = append(g.audits, ev)
+	g.sel.AuditSeq, g.sel.AuditHead = ev.Seq, ev.Hash
+	g.sel.Version++
+	g.updated = at
+	g.notes = append(g.notes, note)
+	g.phones[note.ApplicationID] = phone
+}
+
 // undo gives back what the submission since m took: its place in the chain, its participant
 // sequence and its rows.
 func (g *submitGroup) undo(m groupMark) {
 	*g.sel = m.sel
 	g.lastSeq, g.haveSeq, g.updated = m.lastSeq, m.haveSeq, m.updated
-	for _, a := range g.audits[m.audits:] {
-		delete(g.phones, applicationIDOf(a))
+	for _, n := range g.notes[m.notes:] {
+		delete(g.phones, n.ApplicationID)
 	}
 	g.audits, g.jobs, g.notes = g.audits[:m.audits], g.jobs[:m.jobs], g.notes[:m.notes]
-}
-
-// applicationIDOf is the application an intake audit event is about (its target's last
-// part).
-func applicationIDOf(a auditRow) string {
-	return a.Target[strings.LastIndexByte(a.Target, '/')+1:]
 }
 
 // flush writes what the group's submissions left in it: their proof-of-registration jobs,
