@@ -20,6 +20,7 @@ const profileWindow = 10 * time.Second
 // Profiler takes seleksid's CPU profiles while a scenario runs (Stack.Profile) and its heap
 // profile when the scenario ends (Stop).
 type Profiler struct {
+	// base is seleksid's profiles listener, empty when it serves none.
 	base, dir, name string
 	client          *http.Client
 	stop            chan struct{}
@@ -33,13 +34,14 @@ type Profiler struct {
 // Stop. The stack must have been started with StackOptions.Pprof; without it, Stop reports
 // that no profile could be taken.
 func (s *Stack) Profile(ctx context.Context, dir, scenario string) *Profiler {
-	p := &Profiler{base: "http://" + s.pprof, dir: dir, name: scenario,
+	p := &Profiler{dir: dir, name: scenario,
 		client: &http.Client{Timeout: profileWindow + 30*time.Second}, stop: make(chan struct{}), done: make(chan struct{})}
 	if s.pprof == "" {
 		p.errs = append(p.errs, errors.New("bench: seleksid serves no profiles (start the stack with Pprof)"))
 		close(p.done)
 		return p
 	}
+	p.base = "http://" + s.pprof
 	go p.loop(ctx)
 	return p
 }
@@ -121,7 +123,7 @@ func (p *Profiler) Stop(ctx context.Context) ([]string, error) {
 		close(p.stop)
 		<-p.done
 	}
-	if p.base != "http://" && ctx.Err() == nil {
+	if p.base != "" && ctx.Err() == nil {
 		path := filepath.Join(p.dir, p.name+"-heap.pb.gz")
 		p.record(p.fetch(ctx, "/debug/pprof/heap", path), path)
 	}
